@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { ErrorCode, GatewayError, internalErrorBody } from '@app/common';
+
+/** The one error shape of the gateway (OpenAI's) for the routes Nest serves. */
+@Catch()
+export class GatewayExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('GatewayExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    let error: GatewayError;
+    if (exception instanceof GatewayError) error = exception;
+    else if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      error = new GatewayError(status, status === 404 ? ErrorCode.NotFound : ErrorCode.InvalidRequest, status === 404 ? `Unknown route ${req.method} ${req.path}` : exception.message);
+    } else {
+      this.logger.error(`request ${requestId} failed: ${(exception as Error)?.stack ?? String(exception)}`);
+      res.status(500).setHeader('x-request-id', requestId);
+      res.json(internalErrorBody(requestId));
+      return;
+    }
+    res.status(error.status);
+    res.setHeader('x-request-id', requestId);
+    for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
+    res.json(error.toBody());
+  }
+}

@@ -1,0 +1,57 @@
+import { createServer, type Server } from 'node:http';
+import type { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { type AppConfig, closeServer, listen, trackInFlight } from '@app/common';
+import { GatewayModule } from './gateway.module';
+import { ResponsesHandler } from './responses/responses.handler';
+
+export interface RunningGateway {
+  app: INestApplication;
+  server: Server;
+  url: string;
+  /** Graceful: stop accepting, finish in-flight requests, flush logs, close the database. */
+  close(): Promise<void>;
+}
+
+function isResponsesCreate(method: string | undefined, url: string | undefined): boolean {
+  return method === 'POST' && (url === '/v1/responses' || (url !== undefined && url.startsWith('/v1/responses?')));
+}
+
+/**
+ * Nest gives the gateway its structure (modules, DI, lifecycle) and serves the cold routes;
+ * the hot route, POST /v1/responses, goes straight from node:http to its handler, skipping
+ * Express's router, body parser and Nest's guards/interceptors/pipes, which it does not use.
+ * Tests and production both start the gateway through this function.
+ */
+export async function startGateway(config: AppConfig): Promise<RunningGateway> {
+  const app = await NestFactory.create(GatewayModule.forRoot(config), new ExpressAdapter(), {
+    logger: ['error', 'warn'],
+    abortOnError: false,
+  });
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  await app.init();
+  const responses = app.get(ResponsesHandler);
+  const express = app.getHttpAdapter().getInstance() as (req: unknown, res: unknown) => void;
+
+  const server = createServer((req, res) => {
+    if (isResponsesCreate(req.method, req.url)) responses.handle(req, res);
+    else express(req, res);
+  });
+  // Longer than common load balancers' idle timeouts, so they close first; streams may run long.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 0;
+  const inFlight = trackInFlight(server);
+  const url = await listen(server, config.gatewayPort, config.host);
+
+  return {
+    app,
+    server,
+    url,
+    async close() {
+      await closeServer(server, inFlight, config.shutdownGraceMs);
+      await app.close();
+    },
+  };
+}

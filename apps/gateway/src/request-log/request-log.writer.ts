@@ -1,0 +1,140 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '@app/common';
+import type { RequestLogStatus } from '@app/database';
+
+/** A request_logs row as the hot path produces it. */
+export interface RequestLogRow {
+  id: string;
+  requestId: string;
+  createdAt: Date;
+  virtualKeyId: string | null;
+  provider: string;
+  model: string;
+  modelRequested: string;
+  fallbackIndex: number;
+  status: RequestLogStatus;
+  httpStatus: number;
+  errorCode: string | null;
+  errorMessage: string | null;
+  stream: boolean;
+  inputTokens: number;
+  cachedTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  totalTokens: number;
+  costUsd: string | null;
+  latencyMs: number;
+  ttftMs: number | null;
+}
+
+const COLUMNS = [
+  'id', 'request_id', 'created_at', 'virtual_key_id', 'provider', 'model', 'model_requested', 'fallback_index', 'status',
+  'http_status', 'error_code', 'error_message', 'stream', 'input_tokens', 'cached_tokens', 'output_tokens',
+  'reasoning_tokens', 'total_tokens', 'cost_usd', 'latency_ms', 'ttft_ms',
+] as const;
+
+function values(r: RequestLogRow): unknown[] {
+  return [
+    r.id, r.requestId, r.createdAt, r.virtualKeyId, r.provider, r.model, r.modelRequested, r.fallbackIndex, r.status,
+    r.httpStatus, r.errorCode, r.errorMessage, r.stream, r.inputTokens, r.cachedTokens, r.outputTokens,
+    r.reasoningTokens, r.totalTokens, r.costUsd, r.latencyMs, r.ttftMs,
+  ];
+}
+
+/**
+ * Request logs leave the hot path through an in-memory buffer written in multi-row INSERTs
+ * on a short interval. A failed write keeps its rows for the next flush; only past
+ * `maxBufferedRows` are the oldest dropped, and counted.
+ */
+@Injectable()
+export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(RequestLogWriter.name);
+  private buffer: RequestLogRow[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private closed = false;
+  /** Observable by tests and metrics. */
+  readonly stats = { written: 0, dropped: 0, failedFlushes: 0 };
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.timer = setInterval(() => void this.flush(), this.config.logWriter.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
+  enqueue(row: RequestLogRow): void {
+    this.buffer.push(row);
+    const max = this.config.logWriter.maxBufferedRows;
+    if (this.buffer.length > max) {
+      const excess = this.buffer.length - max;
+      this.buffer.splice(0, excess);
+      this.stats.dropped += excess;
+      this.logger.error(`request log buffer full: dropped ${excess} oldest rows (total dropped ${this.stats.dropped})`);
+    }
+    if (this.buffer.length >= this.config.logWriter.batchSize && !this.flushing && !this.closed) void this.flush();
+  }
+
+  /** Writes everything buffered; one flush at a time. */
+  flush(): Promise<void> {
+    this.flushing ??= this.drain().finally(() => {
+      this.flushing = null;
+    });
+    return this.flushing;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    // A few tries: the database may be briefly away at shutdown too.
+    for (let i = 0; i < 5 && (this.buffer.length > 0 || this.flushing); i++) {
+      await this.flush();
+      if (this.buffer.length > 0) await new Promise((r) => setTimeout(r, 200 * (i + 1)));
+    }
+    if (this.buffer.length > 0) this.logger.error(`shutting down with ${this.buffer.length} request log rows unwritten`);
+  }
+
+  private async drain(): Promise<void> {
+    const size = this.config.logWriter.batchSize;
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.slice(0, size);
+      try {
+        await this.insert(batch);
+      } catch (err) {
+        this.stats.failedFlushes++;
+        this.logger.warn(`request log flush failed, ${this.buffer.length} rows kept for retry: ${(err as Error).message}`);
+        return;
+      }
+      // Rows enqueued meanwhile were appended behind the batch; only an overflow drop can have moved it.
+      if (this.buffer[0] === batch[0]) this.buffer.splice(0, batch.length);
+      else {
+        const written = new Set(batch);
+        this.buffer = this.buffer.filter((r) => !written.has(r));
+      }
+      this.stats.written += batch.length;
+    }
+  }
+
+  private insert(rows: RequestLogRow[]): Promise<unknown> {
+    const params: unknown[] = [];
+    const tuples: string[] = [];
+    for (const row of rows) {
+      const base = params.length;
+      params.push(...values(row));
+      tuples.push(`(${COLUMNS.map((_, i) => `$${base + i + 1}`).join(',')})`);
+    }
+    // ON CONFLICT: a retried batch whose first attempt did commit must not duplicate rows.
+    return this.dataSource.query(
+      `INSERT INTO request_logs (${COLUMNS.join(',')}) VALUES ${tuples.join(',')} ON CONFLICT (id) DO NOTHING`,
+      params,
+    );
+  }
+}

@@ -1,0 +1,44 @@
+import type { Candidate } from '../routing/route-planner.service';
+
+/** The gateway's additions to every Response object and stream event (`extra_fields`). */
+export interface ExtraFields {
+  request_type: 'responses';
+  provider: string;
+  model_requested: string;
+  model_deployment: string;
+  fallback_index: number;
+  latency?: number;
+  chunk_index?: number;
+  cache_debug: null;
+}
+
+export function extraFields(c: Candidate, modelRequested: string, fallbackIndex: number): ExtraFields {
+  return {
+    request_type: 'responses',
+    provider: c.provider.name,
+    model_requested: modelRequested,
+    model_deployment: c.upstreamModel,
+    fallback_index: fallbackIndex,
+    cache_debug: null,
+  };
+}
+
+/**
+ * Appends `"extra_fields":{..., "chunk_index": N}` to an event's JSON text without
+ * re-parsing it: the constant part is serialised once per stream.
+ */
+export class EventFieldInjector {
+  private readonly prefix: string;
+
+  constructor(extra: ExtraFields) {
+    const json = JSON.stringify(extra);
+    this.prefix = `,"extra_fields":${json.slice(0, -1)},"chunk_index":`;
+  }
+
+  inject(data: string, chunkIndex: number): string {
+    const end = data.length - 1;
+    // Only a JSON object can take another field; anything else passes as it came.
+    if (end < 2 || data.charCodeAt(end) !== 125 /* } */) return data;
+    return data.slice(0, end) + this.prefix + chunkIndex + '}}';
+  }
+}

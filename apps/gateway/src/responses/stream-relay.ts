@@ -1,0 +1,151 @@
+import type { ServerResponse } from 'node:http';
+import {
+  type ResponsesStreamEvent,
+  SseParser,
+  sseFrame,
+  type StreamTranslator,
+  toFailure,
+  UpstreamFailure,
+  type UpstreamResponse,
+} from '@app/providers';
+import type { Candidate } from '../routing/route-planner.service';
+import { EventFieldInjector, type ExtraFields } from './extra-fields';
+import type { RequestContext } from './responses.handler';
+
+/** A stream whose first events have arrived: from here on it belongs to the client. */
+export interface PrimedStream {
+  candidate: Candidate;
+  chunks: AsyncIterator<Buffer>;
+  parser: SseParser;
+  translator: StreamTranslator;
+  first: ResponsesStreamEvent[];
+}
+
+export interface RelayOutcome {
+  /** Set when the stream did not finish well after bytes reached the client. */
+  failure: UpstreamFailure | null;
+  ttftMs: number | null;
+}
+
+const TERMINAL_TYPES = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+
+async function nextChunk(chunks: AsyncIterator<Buffer>, signal: AbortSignal): Promise<IteratorResult<Buffer>> {
+  try {
+    return await chunks.next();
+  } catch (err) {
+    throw toFailure(err, signal);
+  }
+}
+
+/**
+ * Reads until the upstream produced its first event, so that a stream which fails before
+ * anything reached the client can still be retried or fall back.
+ */
+export async function primeStream(up: UpstreamResponse, candidate: Candidate, signal: AbortSignal): Promise<PrimedStream> {
+  const chunks = up.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const parser = new SseParser();
+  const translator = candidate.adapter.createStreamTranslator();
+  for (;;) {
+    const r = await nextChunk(chunks, signal);
+    if (r.done) throw new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its first event`);
+    const first: ResponsesStreamEvent[] = [];
+    for (const ev of parser.push(r.value)) first.push(...translator.push(ev));
+    if (first.length === 0) continue;
+    if (translator.streamError !== null && first.length === 1) {
+      // The upstream failed before producing anything: nothing is lost by trying elsewhere.
+      up.body.destroy();
+      throw new UpstreamFailure('stream_error', 0, translator.streamError.message, translator.streamError);
+    }
+    return { candidate, chunks, parser, translator, first };
+  }
+}
+
+function waitForDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * Relays a primed stream to the client as events arrive: each event keeps its upstream JSON
+ * and gains `extra_fields` by string splicing; only the terminal event is re-serialised, to
+ * carry latency. A stream that breaks off ends with an OpenAI `error` event.
+ */
+export async function relayStream(
+  ctx: RequestContext,
+  primed: PrimedStream,
+  extra: ExtraFields,
+  headers: Record<string, string>,
+): Promise<RelayOutcome> {
+  const { res, signal } = ctx;
+  const { chunks, parser, translator, candidate } = primed;
+  const injector = new EventFieldInjector(extra);
+  let chunkIndex = 0;
+
+  const frames = (events: ResponsesStreamEvent[]): string => {
+    let out = '';
+    for (const ev of events) {
+      const data = TERMINAL_TYPES.has(ev.type) ? withLatency(ev.data, extra, chunkIndex, ctx.t0) : injector.inject(ev.data, chunkIndex);
+      chunkIndex++;
+      out += sseFrame(ev.type, data);
+    }
+    return out;
+  };
+
+  res.writeHead(200, headers);
+  res.write(frames(primed.first));
+  const ttftMs = Math.round(performance.now() - ctx.t0);
+
+  let failure: UpstreamFailure | null = null;
+  try {
+    for (;;) {
+      const r = await nextChunk(chunks, signal);
+      if (r.done) break;
+      const events: ResponsesStreamEvent[] = [];
+      for (const ev of parser.push(r.value)) events.push(...translator.push(ev));
+      if (events.length === 0) continue;
+      if (!res.write(frames(events))) await waitForDrain(res);
+      if (signal.aborted) throw new UpstreamFailure('aborted', 0, 'client closed the connection');
+    }
+    if (translator.terminal === null) {
+      throw new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its terminal event`);
+    }
+    if (translator.streamError !== null) {
+      failure = new UpstreamFailure('stream_error', 0, translator.streamError.message, translator.streamError);
+    }
+  } catch (err) {
+    failure = err instanceof UpstreamFailure ? err : toFailure(err, signal);
+    if (failure.kind !== 'aborted' && !res.destroyed) {
+      const error = {
+        type: 'error',
+        code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error',
+        message: `${candidate.provider.name}: ${failure.message}`,
+        param: null,
+        sequence_number: chunkIndex,
+      };
+      res.write(sseFrame('error', injector.inject(JSON.stringify(error), chunkIndex)));
+    }
+  }
+  if (!res.destroyed) res.end();
+  return { failure, ttftMs };
+}
+
+function withLatency(data: string, extra: ExtraFields, chunkIndex: number, t0: number): string {
+  let event: Record<string, unknown>;
+  try {
+    event = JSON.parse(data) as Record<string, unknown>;
+  } catch {
+    return data;
+  }
+  const fields = { ...extra, latency: Math.round(performance.now() - t0), chunk_index: chunkIndex };
+  event.extra_fields = fields;
+  const response = event.response;
+  if (typeof response === 'object' && response !== null) (response as Record<string, unknown>).extra_fields = fields;
+  return JSON.stringify(event);
+}

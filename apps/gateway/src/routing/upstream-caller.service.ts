@@ -1,0 +1,100 @@
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import type { UpstreamKey } from '@app/common';
+import { HttpExecutor, parseRetryAfter, UpstreamFailure, type ResponsesRequest, type UpstreamResponse } from '@app/providers';
+import type { Candidate } from './route-planner.service';
+
+// Upstream error bodies are read only this far: enough for any real error message.
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** Consumes an upstream 2xx: reads what it needs, or throws an UpstreamFailure to retry. */
+export type Accept<T> = (res: UpstreamResponse, key: UpstreamKey) => Promise<T>;
+
+/**
+ * One candidate's attempts: key choice by weight among the keys that serve the model, then
+ * retries with exponential backoff and full jitter on retryable failures; a 429 moves to
+ * another key at once when the provider has one.
+ */
+@Injectable()
+export class UpstreamCaller implements OnApplicationShutdown {
+  constructor(private readonly executor: HttpExecutor) {}
+
+  async call<T>(c: Candidate, body: ResponsesRequest, stream: boolean, signal: AbortSignal, accept: Accept<T>): Promise<T> {
+    const { provider } = c;
+    const limited = new Set<UpstreamKey>();
+    for (let attempt = 0; ; attempt++) {
+      const key = pickKey(c.keys, limited);
+      try {
+        const req = c.adapter.buildRequest({ body, upstreamModel: c.upstreamModel, stream, provider, key });
+        const res = await this.executor.send(req, {
+          signal,
+          headersTimeoutMs: provider.timeoutMs,
+          bodyTimeoutMs: stream ? provider.streamIdleTimeoutMs : provider.timeoutMs,
+        });
+        if (res.status >= 200 && res.status < 300) return await accept(res, key);
+        throw await this.httpFailure(c, res);
+      } catch (err) {
+        const failure = err instanceof UpstreamFailure ? err : new UpstreamFailure('network', 0, (err as Error).message);
+        if (signal.aborted || !failure.retryable || attempt >= provider.maxRetries) throw failure;
+        if (failure.status === 429) limited.add(key);
+        const otherKey = failure.status === 429 && limited.size < c.keys.length;
+        if (!otherKey) {
+          const wait = backoff(attempt, provider.retryBackoffMs, provider.retryBackoffMaxMs, failure.retryAfterMs);
+          // The provider asks for a longer pause than our budget: let the next candidate serve.
+          if (wait === null) throw failure;
+          await sleep(wait, signal);
+        }
+      }
+    }
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.executor.close();
+  }
+
+  private async httpFailure(c: Candidate, res: UpstreamResponse): Promise<UpstreamFailure> {
+    let text = '';
+    try {
+      for await (const chunk of res.body) {
+        if (text.length < MAX_ERROR_BODY) text += chunk.toString();
+      }
+    } catch {
+      // the error body itself broke off: the status still says what happened
+    }
+    const info = c.adapter.parseError(res.status, text);
+    return new UpstreamFailure('http', res.status, info.message, info, parseRetryAfter(res.headers));
+  }
+}
+
+function pickKey(keys: UpstreamKey[], excluded: Set<UpstreamKey>): UpstreamKey {
+  if (keys.length === 1) return keys[0];
+  const usable = excluded.size === 0 || excluded.size >= keys.length ? keys : keys.filter((k) => !excluded.has(k));
+  let total = 0;
+  for (const k of usable) total += k.weight;
+  let r = Math.random() * total;
+  for (const k of usable) {
+    r -= k.weight;
+    if (r < 0) return k;
+  }
+  return usable[usable.length - 1];
+}
+
+/** Full jitter; null when the upstream's Retry-After exceeds what we are willing to wait. */
+export function backoff(attempt: number, baseMs: number, maxMs: number, retryAfterMs: number | null): number | null {
+  if (retryAfterMs !== null) return retryAfterMs <= maxMs ? retryAfterMs : null;
+  return Math.random() * Math.min(maxMs, baseMs * 2 ** attempt);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new UpstreamFailure('aborted', 0, 'client closed the connection'));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

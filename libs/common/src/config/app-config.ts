@@ -1,0 +1,59 @@
+import type { ProviderKind } from './provider-catalog';
+
+/** One upstream credential of a provider; weights pick among the keys that allow a model. */
+export interface UpstreamKey {
+  id: string;
+  value: string;
+  weight: number;
+  /** Model patterns (`gpt-4o`, `gpt-4o*`, `*`) this key may serve; empty = all. */
+  models: string[];
+}
+
+export interface ProviderConfig {
+  name: string;
+  kind: ProviderKind;
+  baseUrl: string;
+  keys: UpstreamKey[];
+  /** Time to the upstream's response headers, and for non-streaming calls to the whole body. */
+  timeoutMs: number;
+  /** Longest silence allowed between two chunks of a stream. */
+  streamIdleTimeoutMs: number;
+  /** Extra attempts on the same provider (other keys on 429) before falling back. */
+  maxRetries: number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  /** Models advertised by GET /v1/models; requests may still name others. */
+  models: string[];
+  /** Requested model name -> upstream model name. */
+  aliases: Record<string, string>;
+  /** Static headers added to every upstream request. */
+  headers: Record<string, string>;
+  /** Azure: api-version query parameter and model -> deployment names. */
+  apiVersion?: string;
+  deployments: Record<string, string>;
+}
+
+export interface LogWriterConfig {
+  flushIntervalMs: number;
+  batchSize: number;
+  maxBufferedRows: number;
+}
+
+export interface AppConfig {
+  host: string;
+  gatewayPort: number;
+  adminPort: number;
+  databaseUrl?: string;
+  /** Where the embedded database keeps its files when DATABASE_URL is unset. */
+  dataDir: string;
+  adminToken?: string;
+  redisUrl?: string;
+  maxBodyBytes: number;
+  /** How often the gateway re-reads keys changed in the database. */
+  keyRefreshMs: number;
+  shutdownGraceMs: number;
+  logWriter: LogWriterConfig;
+  providers: Record<string, ProviderConfig>;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,239 @@
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import type { AppConfig, ProviderConfig, UpstreamKey } from './app-config';
+import { PROVIDER_CATALOG, PROVIDER_KINDS, type ProviderKind } from './provider-catalog';
+
+/** Start-up refuses bad configuration with a message naming the variable or field. */
+export class ConfigError extends Error {
+  constructor(readonly field: string, problem: string) {
+    super(`Invalid configuration: ${field} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+type Json = Record<string, unknown>;
+
+const DEFAULTS = {
+  timeoutMs: 60_000,
+  streamIdleTimeoutMs: 30_000,
+  maxRetries: 2,
+  retryBackoffMs: 100,
+  retryBackoffMaxMs: 2_000,
+  azureApiVersion: '2025-04-01-preview',
+};
+
+function isObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function rejectUnknown(obj: Json, allowed: readonly string[], where: string): void {
+  for (const k of Object.keys(obj)) {
+    if (!allowed.includes(k)) throw new ConfigError(`${where}.${k}`, 'is not a known field');
+  }
+}
+
+function intFrom(value: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(field, `must be an integer between ${min} and ${max} (got ${JSON.stringify(value)})`);
+  }
+  return n;
+}
+
+function optInt(obj: Json, key: string, where: string, fallback: number, min = 0, max?: number): number {
+  return obj[key] === undefined ? fallback : intFrom(obj[key], `${where}.${key}`, min, max);
+}
+
+function str(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(field, 'must be a non-empty string');
+  return value;
+}
+
+function url(value: unknown, field: string): string {
+  const s = str(value, field);
+  let parsed: URL;
+  try {
+    parsed = new URL(s);
+  } catch {
+    throw new ConfigError(field, `must be an absolute http(s) URL (got ${JSON.stringify(s)})`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(field, `must use http or https (got ${parsed.protocol})`);
+  }
+  return s.replace(/\/+$/, '');
+}
+
+function stringArray(value: unknown, field: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || v === '')) {
+    throw new ConfigError(field, 'must be an array of non-empty strings');
+  }
+  return value as string[];
+}
+
+function stringMap(value: unknown, field: string): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isObject(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+    throw new ConfigError(field, 'must be an object of strings');
+  }
+  return value as Record<string, string>;
+}
+
+/** `"env.NAME"` in a key value reads the secret from the environment, so files need hold none. */
+function secret(value: unknown, field: string, env: Env): string {
+  const s = str(value, field);
+  if (!s.startsWith('env.')) return s;
+  const fromEnv = env[s.slice(4)];
+  if (!fromEnv) throw new ConfigError(field, `refers to ${s.slice(4)}, which is not set`);
+  return fromEnv;
+}
+
+const KEY_FIELDS = ['id', 'value', 'weight', 'models'] as const;
+const PROVIDER_FIELDS = [
+  'kind', 'base_url', 'keys', 'timeout_ms', 'stream_idle_timeout_ms', 'max_retries', 'retry_backoff_ms',
+  'retry_backoff_max_ms', 'models', 'aliases', 'headers', 'api_version', 'deployments',
+] as const;
+
+function parseKeys(value: unknown, where: string, env: Env, keyOptional: boolean): UpstreamKey[] {
+  if (value === undefined) {
+    if (keyOptional) return [{ id: `${where}.keys[0]`, value: '', weight: 1, models: [] }];
+    throw new ConfigError(`${where}.keys`, 'is required (at least one upstream key)');
+  }
+  if (!Array.isArray(value) || value.length === 0) throw new ConfigError(`${where}.keys`, 'must be a non-empty array');
+  return value.map((raw, i) => {
+    const at = `${where}.keys[${i}]`;
+    if (!isObject(raw)) throw new ConfigError(at, 'must be an object');
+    rejectUnknown(raw, KEY_FIELDS, at);
+    const weight = raw.weight === undefined ? 1 : raw.weight;
+    if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight)) {
+      throw new ConfigError(`${at}.weight`, 'must be a positive number');
+    }
+    return {
+      id: raw.id === undefined ? at : str(raw.id, `${at}.id`),
+      value: keyOptional && raw.value === undefined ? '' : secret(raw.value, `${at}.value`, env),
+      weight,
+      models: stringArray(raw.models, `${at}.models`),
+    };
+  });
+}
+
+function parseProvider(name: string, raw: unknown, env: Env): ProviderConfig {
+  const where = `GATEWAY_CONFIG providers.${name}`;
+  if (!/^[a-z0-9][a-z0-9_-]*$/.test(name)) {
+    throw new ConfigError(where, 'name must be lowercase letters, digits, "-" or "_"');
+  }
+  if (!isObject(raw)) throw new ConfigError(where, 'must be an object');
+  rejectUnknown(raw, PROVIDER_FIELDS, where);
+  const catalog = PROVIDER_CATALOG[name];
+  const kind = (raw.kind ?? catalog?.kind) as ProviderKind | undefined;
+  if (!kind) throw new ConfigError(`${where}.kind`, `is required for a provider the gateway does not know (one of ${PROVIDER_KINDS.join(', ')})`);
+  if (!PROVIDER_KINDS.includes(kind)) throw new ConfigError(`${where}.kind`, `must be one of ${PROVIDER_KINDS.join(', ')}`);
+  const baseUrlRaw = raw.base_url ?? (catalog?.kind === kind ? catalog.defaultBaseUrl : undefined);
+  if (baseUrlRaw === undefined) throw new ConfigError(`${where}.base_url`, 'is required for this provider');
+  const keyOptional = kind === 'openai-compatible' && (catalog?.keyOptional ?? raw.kind !== undefined);
+  return {
+    name,
+    kind,
+    baseUrl: url(baseUrlRaw, `${where}.base_url`),
+    keys: parseKeys(raw.keys, where, env, keyOptional),
+    timeoutMs: optInt(raw, 'timeout_ms', where, DEFAULTS.timeoutMs, 1),
+    streamIdleTimeoutMs: optInt(raw, 'stream_idle_timeout_ms', where, DEFAULTS.streamIdleTimeoutMs, 1),
+    maxRetries: optInt(raw, 'max_retries', where, DEFAULTS.maxRetries, 0, 10),
+    retryBackoffMs: optInt(raw, 'retry_backoff_ms', where, DEFAULTS.retryBackoffMs, 0),
+    retryBackoffMaxMs: optInt(raw, 'retry_backoff_max_ms', where, DEFAULTS.retryBackoffMaxMs, 0),
+    models: stringArray(raw.models, `${where}.models`),
+    aliases: stringMap(raw.aliases, `${where}.aliases`),
+    headers: stringMap(raw.headers, `${where}.headers`),
+    apiVersion: kind === 'azure' ? (raw.api_version === undefined ? DEFAULTS.azureApiVersion : str(raw.api_version, `${where}.api_version`)) : undefined,
+    deployments: stringMap(raw.deployments, `${where}.deployments`),
+  };
+}
+
+/** `<PREFIX>_API_KEY` / `<PREFIX>_BASE_URL` shortcuts for providers the file does not configure. */
+function providersFromEnv(env: Env, configured: Set<string>): Record<string, ProviderConfig> {
+  const out: Record<string, ProviderConfig> = {};
+  for (const [name, entry] of Object.entries(PROVIDER_CATALOG)) {
+    if (configured.has(name)) continue;
+    const apiKey = env[`${entry.envPrefix}_API_KEY`];
+    const baseUrl = env[`${entry.envPrefix}_BASE_URL`];
+    if (!apiKey && !baseUrl) continue;
+    if (!apiKey && !entry.keyOptional) throw new ConfigError(`${entry.envPrefix}_API_KEY`, `is required when ${entry.envPrefix}_BASE_URL is set`);
+    const raw: Json = {};
+    if (baseUrl) raw.base_url = baseUrl;
+    if (apiKey) raw.keys = [{ id: `${entry.envPrefix}_API_KEY`, value: apiKey }];
+    if (entry.kind === 'azure' && env.AZURE_OPENAI_API_VERSION) raw.api_version = env.AZURE_OPENAI_API_VERSION;
+    try {
+      out[name] = parseProvider(name, raw, env);
+    } catch (err) {
+      // Name the variable the user actually set, not the file path of the synthetic entry.
+      if (err instanceof ConfigError) {
+        const field = err.field.endsWith('.base_url') ? `${entry.envPrefix}_BASE_URL` : `${entry.envPrefix}_API_KEY`;
+        throw new ConfigError(field, err.message.replace(/^Invalid configuration: \S+ /, ''));
+      }
+      throw err;
+    }
+  }
+  return out;
+}
+
+function readConfigFile(file: string): Json {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('GATEWAY_CONFIG', `points at ${file}, which cannot be read (${(err as Error).message})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError('GATEWAY_CONFIG', `file ${file} is not valid JSON (${(err as Error).message})`);
+  }
+  if (!isObject(parsed)) throw new ConfigError('GATEWAY_CONFIG', 'file must hold a JSON object');
+  rejectUnknown(parsed, ['providers', 'pricing', 'server'], 'GATEWAY_CONFIG');
+  return parsed;
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  return env[name] === undefined || env[name] === '' ? fallback : intFrom(env[name], name, 0, 65535);
+}
+
+/** Reads the environment (and GATEWAY_CONFIG) once; everything else receives the typed result. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const file = env.GATEWAY_CONFIG ? readConfigFile(env.GATEWAY_CONFIG) : {};
+  const providers: Record<string, ProviderConfig> = {};
+  if (file.providers !== undefined) {
+    if (!isObject(file.providers)) throw new ConfigError('GATEWAY_CONFIG providers', 'must be an object keyed by provider name');
+    for (const [name, raw] of Object.entries(file.providers)) providers[name] = parseProvider(name, raw, env);
+  }
+  Object.assign(providers, providersFromEnv(env, new Set(Object.keys(providers))));
+
+  const server = isObject(file.server) ? file.server : {};
+  if (file.server !== undefined) {
+    if (!isObject(file.server)) throw new ConfigError('GATEWAY_CONFIG server', 'must be an object');
+    rejectUnknown(server, ['max_body_bytes', 'key_refresh_ms', 'shutdown_grace_ms', 'log_flush_interval_ms', 'log_batch_size', 'log_max_buffered_rows'], 'GATEWAY_CONFIG server');
+  }
+  const where = 'GATEWAY_CONFIG server';
+  if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '' && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) {
+    throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// connection string');
+  }
+  return {
+    host: env.HOST || '127.0.0.1',
+    gatewayPort: port(env, 'GATEWAY_PORT', 8080),
+    adminPort: port(env, 'ADMIN_PORT', 8081),
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: path.resolve(env.DATA_DIR || '.data'),
+    adminToken: env.ADMIN_TOKEN || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    maxBodyBytes: optInt(server, 'max_body_bytes', where, 20 * 1024 * 1024, 1024),
+    keyRefreshMs: optInt(server, 'key_refresh_ms', where, 1_000, 50),
+    shutdownGraceMs: optInt(server, 'shutdown_grace_ms', where, 10_000, 0),
+    logWriter: {
+      flushIntervalMs: optInt(server, 'log_flush_interval_ms', where, 200, 10),
+      batchSize: optInt(server, 'log_batch_size', where, 500, 1, 5_000),
+      maxBufferedRows: optInt(server, 'log_max_buffered_rows', where, 100_000, 100),
+    },
+    providers,
+  };
+}

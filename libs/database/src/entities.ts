@@ -1,0 +1,7 @@
+import { InitialSchema1764100000000 } from '../../../migrations/1764100000000-initial-schema';
+import { RequestLogEntity } from './entities/request-log.entity';
+import { VirtualKeyEntity } from './entities/virtual-key.entity';
+
+// Explicit lists, never globs: bundled builds break globs.
+export const ENTITIES = [VirtualKeyEntity, RequestLogEntity];
+export const MIGRATIONS = [InitialSchema1764100000000];

@@ -1,0 +1,6 @@
+// The public surface of @app/providers; inside this lib import by relative path.
+export * from './types';
+export * from './provider-registry';
+export * from './http/http-executor';
+export * from './http/upstream-failure';
+export * from './sse/sse-parser';

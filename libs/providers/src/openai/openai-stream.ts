@@ -1,0 +1,69 @@
+import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
+import { ZERO_USAGE } from '../types';
+import { usageFromResponses } from './openai-usage';
+
+const TERMINAL: Record<string, TerminalStatus> = {
+  'response.completed': 'completed',
+  'response.incomplete': 'incomplete',
+  'response.failed': 'failed',
+  error: 'error',
+};
+
+/**
+ * Providers that speak the Responses API already send the exact event sequence, so events
+ * pass through untouched: only the terminal one is parsed, for usage and errors.
+ */
+export class ResponsesPassthroughTranslator implements StreamTranslator {
+  terminal: TerminalStatus | null = null;
+  usage: Usage = ZERO_USAGE;
+  streamError: UpstreamErrorInfo | null = null;
+
+  push(ev: SseEvent): ResponsesStreamEvent[] {
+    if (ev.data === '[DONE]') return [];
+    // OpenAI names every event; some compatible servers only put the type inside the JSON.
+    const type = ev.event ?? typeFromData(ev.data);
+    if (type === null) return [];
+    const terminal = TERMINAL[type];
+    if (terminal !== undefined) this.onTerminal(terminal, ev.data);
+    return [{ type, data: ev.data }];
+  }
+
+  private onTerminal(status: TerminalStatus, data: string): void {
+    this.terminal = status;
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(data) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    if (status === 'error') {
+      this.streamError = {
+        message: typeof parsed.message === 'string' ? parsed.message : 'upstream stream error',
+        type: typeof parsed.type === 'string' ? parsed.type : null,
+        code: typeof parsed.code === 'string' ? parsed.code : null,
+        param: typeof parsed.param === 'string' ? parsed.param : null,
+      };
+      return;
+    }
+    const response = parsed.response as Record<string, unknown> | undefined;
+    this.usage = usageFromResponses(response?.usage);
+    if (status === 'failed') {
+      const err = response?.error as Record<string, unknown> | null | undefined;
+      this.streamError = {
+        message: typeof err?.message === 'string' ? err.message : 'upstream response failed',
+        type: null,
+        code: typeof err?.code === 'string' ? err.code : null,
+        param: null,
+      };
+    }
+  }
+}
+
+function typeFromData(data: string): string | null {
+  try {
+    const t = (JSON.parse(data) as { type?: unknown }).type;
+    return typeof t === 'string' ? t : null;
+  } catch {
+    return null;
+  }
+}

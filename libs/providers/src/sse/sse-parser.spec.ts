@@ -1,0 +1,45 @@
+import { SseParser } from './sse-parser';
+
+const STREAM =
+  'event: response.created\ndata: {"type":"response.created","n":"é"}\n\n' +
+  ': keep-alive comment\n\n' +
+  'event: response.output_text.delta\r\ndata: {"a":1}\r\n\r\n' +
+  'data: line one\ndata: line two\n\n' +
+  'event: x\rdata: cr-only\r\r';
+
+const EXPECTED = [
+  { event: 'response.created', data: '{"type":"response.created","n":"é"}' },
+  { event: 'response.output_text.delta', data: '{"a":1}' },
+  { event: null, data: 'line one\nline two' },
+  { event: 'x', data: 'cr-only' },
+];
+
+describe('SseParser', () => {
+  it('parses a whole stream', () => {
+    const p = new SseParser();
+    expect(p.push(Buffer.from(STREAM))).toEqual(EXPECTED);
+    expect(p.end().incomplete).toBe(false);
+  });
+
+  it('gives the same events however the bytes are split', () => {
+    const bytes = Buffer.from(STREAM);
+    for (let size = 1; size <= 7; size++) {
+      const p = new SseParser();
+      const events = [];
+      for (let i = 0; i < bytes.length; i += size) events.push(...p.push(bytes.subarray(i, i + size)));
+      expect(events).toEqual(EXPECTED);
+    }
+    // Every single split point, which also cuts the two-byte "é" in half.
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const p = new SseParser();
+      const events = [...p.push(bytes.subarray(0, cut)), ...p.push(bytes.subarray(cut))];
+      expect(events).toEqual(EXPECTED);
+    }
+  });
+
+  it('reports a stream cut inside an event as incomplete', () => {
+    const p = new SseParser();
+    expect(p.push('event: a\ndata: {"x":1}\n\nevent: b\ndata: {"y"')).toEqual([{ event: 'a', data: '{"x":1}' }]);
+    expect(p.end().incomplete).toBe(true);
+  });
+});

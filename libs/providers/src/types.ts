@@ -1,0 +1,87 @@
+import type { ProviderConfig, UpstreamKey } from '@app/common';
+
+/** The Responses API request as the gateway sees it: a few known fields, the rest passed through. */
+export interface ResponsesRequest {
+  model: string;
+  input?: unknown;
+  stream?: boolean;
+  [field: string]: unknown;
+}
+
+/** Token counts normalised across providers so that cost works the same for all. */
+export interface Usage {
+  inputTokens: number;
+  cachedTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  totalTokens: number;
+}
+
+export const ZERO_USAGE: Usage = Object.freeze({ inputTokens: 0, cachedTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 });
+
+export interface BuildRequestInput {
+  /** The client's body with `model` and gateway-only fields (`fallbacks`) removed. */
+  body: ResponsesRequest;
+  /** The model name the provider understands (from resolveModel). */
+  upstreamModel: string;
+  stream: boolean;
+  provider: ProviderConfig;
+  key: UpstreamKey;
+}
+
+/** Everything the shared executor needs to make the call; adapters never touch the network. */
+export interface UpstreamRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface ParsedResponse {
+  /** The OpenAI Response object to return to the client. */
+  response: Record<string, unknown>;
+  usage: Usage;
+}
+
+export interface UpstreamErrorInfo {
+  message: string;
+  type: string | null;
+  code: string | null;
+  param: string | null;
+}
+
+/** One server-sent event as read off the wire. */
+export interface SseEvent {
+  event: string | null;
+  data: string;
+}
+
+/** A Responses stream event ready to be framed; `data` is its JSON text. */
+export interface ResponsesStreamEvent {
+  type: string;
+  data: string;
+}
+
+export type TerminalStatus = 'completed' | 'incomplete' | 'failed' | 'error';
+
+/**
+ * Turns one provider's stream into the Responses event sequence. Adapters for providers that
+ * already speak Responses hand the events through untouched; others build the sequence.
+ */
+export interface StreamTranslator {
+  push(event: SseEvent): ResponsesStreamEvent[];
+  /** Set once the terminal event was seen; a stream that ends without it is truncated. */
+  readonly terminal: TerminalStatus | null;
+  /** Usage reported so far (final once `terminal` is set). */
+  readonly usage: Usage;
+  /** The error carried by a `response.failed` or `error` event. */
+  readonly streamError: UpstreamErrorInfo | null;
+}
+
+export interface ProviderAdapter {
+  /** The name the upstream knows a requested model by (aliases; Azure: deployment). */
+  resolveModel(provider: ProviderConfig, model: string): string;
+  buildRequest(input: BuildRequestInput): UpstreamRequest;
+  parseResponse(text: string): ParsedResponse;
+  parseError(status: number, text: string): UpstreamErrorInfo;
+  createStreamTranslator(): StreamTranslator;
+}

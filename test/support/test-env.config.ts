@@ -1,0 +1,7 @@
+// Test-only environment: the one place tests read process.env.
+export const testEnv = {
+  databaseUrl: process.env.DATABASE_URL || undefined,
+  /** Set by global-setup when the suite runs on the embedded database. */
+  embeddedDatabaseUrl: process.env.EMBEDDED_TEST_DATABASE_URL || undefined,
+  redisUrl: process.env.REDIS_URL || undefined,
+};

@@ -1,6 +1,6 @@
 // @nestjs/* 12 and the AI SDK ship ES modules only; Jest on Node 20 cannot require them,
 // so @swc/jest compiles them to CommonJS along with our own sources.
-const esmPackages = ['@nestjs', 'ai', '@ai-sdk', '@standard-schema', '@opentelemetry', 'eventsource-parser', '@vercel'];
+const esmPackages = ['@nestjs', 'ai', '@ai-sdk', '@standard-schema', '@opentelemetry', 'eventsource-parser', '@vercel', 'zod', '@workflow'];
 
 /** @type {import('jest').Config} */
 module.exports = {

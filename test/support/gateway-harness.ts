@@ -1,0 +1,103 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { loadConfig } from '@app/common';
+import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
+import { VirtualKeyCache } from '../../apps/gateway/src/auth/virtual-key-cache.service';
+import { startGateway, type RunningGateway } from '../../apps/gateway/src/gateway.bootstrap';
+import { RequestLogWriter } from '../../apps/gateway/src/request-log/request-log.writer';
+import { createTestDatabase, type TestDatabase } from './test-database';
+
+export interface GatewayHarness {
+  gateway: RunningGateway;
+  /** Behind provider `openai`. */
+  upstream: FakeUpstream;
+  /** Behind provider `backup` (openai-compatible), a separate server for fallback tests. */
+  backup: FakeUpstream;
+  db: TestDatabase;
+  url: string;
+  createKey(fields?: { name?: string; allowed_models?: string[]; is_active?: boolean; expires_at?: Date }): Promise<{ id: string; key: string }>;
+  revokeKey(id: string): Promise<void>;
+  /** Rows of the request log for one request id, after the buffered writer flushed. */
+  logRows(requestId: string): Promise<Record<string, unknown>[]>;
+  close(): Promise<void>;
+}
+
+/** A port nobody listens on: connections are refused. */
+export const CLOSED_PORT_URL = 'http://127.0.0.1:9/v1';
+
+/**
+ * Boots the real gateway (the production start function) on a fresh migrated database, with
+ * configuration read through loadConfig from a GATEWAY_CONFIG file, in front of two fake
+ * upstreams speaking OpenAI's wire format.
+ */
+export async function startGatewayHarness(extraProviders: Record<string, unknown> = {}): Promise<GatewayHarness> {
+  const db = await createTestDatabase();
+  const upstream = await createFakeUpstream();
+  const backup = await createFakeUpstream();
+  const fast = { max_retries: 2, retry_backoff_ms: 1, retry_backoff_max_ms: 20, timeout_ms: 5_000, stream_idle_timeout_ms: 2_000 };
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'gw-')), 'gateway.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      providers: {
+        openai: { base_url: `${upstream.url}/v1`, keys: [{ value: 'sk-upstream-openai' }], models: ['gpt-4o-mini'], ...fast },
+        backup: { kind: 'openai-compatible', base_url: `${backup.url}/v1`, keys: [{ value: 'sk-upstream-backup' }], ...fast },
+        dead: { kind: 'openai-compatible', base_url: CLOSED_PORT_URL, keys: [{ value: 'x' }], ...fast },
+        ...extraProviders,
+      },
+      server: { key_refresh_ms: 100, log_flush_interval_ms: 20 },
+    }),
+  );
+  const config = loadConfig({ GATEWAY_CONFIG: file, DATABASE_URL: db.url, GATEWAY_PORT: '0', HOST: '127.0.0.1' });
+  const gateway = await startGateway(config);
+  const pg = new Client({ connectionString: db.url });
+  await pg.connect();
+  const keyCache = gateway.app.get(VirtualKeyCache);
+
+  return {
+    gateway,
+    upstream,
+    backup,
+    db,
+    url: gateway.url,
+    async createKey(fields = {}) {
+      const key = `sk-bf-${randomBytes(32).toString('base64url')}`;
+      const hash = createHash('sha256').update(key).digest('hex');
+      const r = await pg.query(
+        `INSERT INTO virtual_keys (name, key_hash, key_prefix, allowed_models, is_active, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+        [fields.name ?? 'test', hash, key.slice(0, 10), JSON.stringify(fields.allowed_models ?? []), fields.is_active ?? true, fields.expires_at ?? null],
+      );
+      await keyCache.refresh();
+      return { id: r.rows[0].id as string, key };
+    },
+    async revokeKey(id) {
+      await pg.query(`UPDATE virtual_keys SET revoked_at = now(), is_active = false, updated_at = now() WHERE id = $1`, [id]);
+      await keyCache.refresh();
+    },
+    async logRows(requestId) {
+      await gateway.app.get(RequestLogWriter).flush();
+      const r = await pg.query(`SELECT * FROM request_logs WHERE request_id = $1 ORDER BY fallback_index`, [requestId]);
+      return r.rows;
+    },
+    async close() {
+      await gateway.close();
+      await pg.end();
+      await upstream.close();
+      await backup.close();
+      await db.drop();
+    },
+  };
+}
+
+/** Polls until `check` holds (for effects that happen after a response, like upstream aborts). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

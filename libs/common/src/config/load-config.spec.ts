@@ -1,0 +1,83 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { ConfigError, loadConfig } from './load-config';
+
+function withFile(json: unknown): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-')), 'gateway.json');
+  writeFileSync(file, typeof json === 'string' ? json : JSON.stringify(json));
+  return file;
+}
+
+function errorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('has the contract defaults with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ host: '127.0.0.1', gatewayPort: 8080, adminPort: 8081, databaseUrl: undefined, adminToken: undefined, providers: {} });
+  });
+
+  it('configures providers from <PROVIDER>_API_KEY / _BASE_URL shortcuts', () => {
+    const c = loadConfig({ OPENAI_API_KEY: 'sk-1', GROQ_API_KEY: 'g', OLLAMA_BASE_URL: 'http://127.0.0.1:11434/v1/', AZURE_OPENAI_API_KEY: 'az', AZURE_OPENAI_BASE_URL: 'https://r.openai.azure.com' });
+    expect(c.providers.openai).toMatchObject({ kind: 'openai', baseUrl: 'https://api.openai.com/v1', keys: [{ value: 'sk-1', weight: 1 }] });
+    expect(c.providers.groq).toMatchObject({ kind: 'openai-compatible', baseUrl: 'https://api.groq.com/openai/v1' });
+    expect(c.providers.ollama).toMatchObject({ baseUrl: 'http://127.0.0.1:11434/v1', keys: [{ value: '' }] });
+    expect(c.providers.azure).toMatchObject({ kind: 'azure', apiVersion: '2025-04-01-preview' });
+  });
+
+  it('reads GATEWAY_CONFIG with weighted keys, model allowlists, timeouts and env references', () => {
+    const file = withFile({
+      providers: {
+        openai: { keys: [{ value: 'env.MY_KEY', weight: 3, models: ['gpt-4o*'] }, { value: 'k2' }], timeout_ms: 1000, max_retries: 0 },
+        local: { kind: 'openai-compatible', base_url: 'http://10.0.0.1:8000/v1', aliases: { fast: 'llama-3-8b' } },
+      },
+    });
+    const c = loadConfig({ GATEWAY_CONFIG: file, MY_KEY: 'secret', OPENAI_API_KEY: 'ignored: the file wins' });
+    expect(c.providers.openai.keys).toEqual([
+      { id: 'GATEWAY_CONFIG providers.openai.keys[0]', value: 'secret', weight: 3, models: ['gpt-4o*'] },
+      { id: 'GATEWAY_CONFIG providers.openai.keys[1]', value: 'k2', weight: 1, models: [] },
+    ]);
+    expect(c.providers.openai).toMatchObject({ timeoutMs: 1000, maxRetries: 0, streamIdleTimeoutMs: 30000 });
+    expect(c.providers.local).toMatchObject({ aliases: { fast: 'llama-3-8b' }, keys: [{ value: '' }] });
+  });
+
+  it.each([
+    [{ GATEWAY_PORT: 'abc' }, 'GATEWAY_PORT'],
+    [{ ADMIN_PORT: '70000' }, 'ADMIN_PORT'],
+    [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
+    [{ OPENAI_BASE_URL: 'http://x/v1' }, 'OPENAI_API_KEY'],
+    [{ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'not a url' }, 'OPENAI_BASE_URL'],
+    [{ AZURE_OPENAI_API_KEY: 'k' }, 'AZURE_OPENAI_BASE_URL'],
+  ])('names the bad variable: %j', (env, field) => {
+    const err = errorOf(() => loadConfig(env));
+    expect(err.field).toBe(field);
+    expect(err.message).toContain(field);
+  });
+
+  it.each([
+    [{ providers: { openai: { keys: [{ value: 'k', weight: -1 }] } } }, 'GATEWAY_CONFIG providers.openai.keys[0].weight'],
+    [{ providers: { openai: { keys: [] } } }, 'GATEWAY_CONFIG providers.openai.keys'],
+    [{ providers: { openai: { keys: [{ value: 'k' }], timeout: 5 } } }, 'GATEWAY_CONFIG providers.openai.timeout'],
+    [{ providers: { mystery: { keys: [{ value: 'k' }] } } }, 'GATEWAY_CONFIG providers.mystery.kind'],
+    [{ providers: { x: { kind: 'anthropic-ish', keys: [{ value: 'k' }] } } }, 'GATEWAY_CONFIG providers.x.kind'],
+    [{ providers: { openai: { keys: [{ value: 'env.NOPE' }] } } }, 'GATEWAY_CONFIG providers.openai.keys[0].value'],
+    [{ providers: { openai: { keys: [{ value: 'k' }], max_retries: 1.5 } } }, 'GATEWAY_CONFIG providers.openai.max_retries'],
+    [{ nonsense: true }, 'GATEWAY_CONFIG.nonsense'],
+  ])('names the bad field in GATEWAY_CONFIG: %j', (json, field) => {
+    const err = errorOf(() => loadConfig({ GATEWAY_CONFIG: withFile(json) }));
+    expect(err.field).toBe(field);
+  });
+
+  it('reports an unreadable or invalid file', () => {
+    expect(errorOf(() => loadConfig({ GATEWAY_CONFIG: '/nonexistent/gw.json' })).message).toContain('cannot be read');
+    expect(errorOf(() => loadConfig({ GATEWAY_CONFIG: withFile('{oops') })).message).toContain('not valid JSON');
+  });
+});

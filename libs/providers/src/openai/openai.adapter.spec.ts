@@ -1,0 +1,86 @@
+import type { ProviderConfig } from '@app/common';
+import { SseParser } from '../sse/sse-parser';
+import { AzureOpenAIAdapter } from '../azure/azure.adapter';
+import { OpenAIAdapter } from './openai.adapter';
+import { ResponsesPassthroughTranslator } from './openai-stream';
+
+const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
+  name: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1', keys: [], timeoutMs: 1, streamIdleTimeoutMs: 1, maxRetries: 0,
+  retryBackoffMs: 0, retryBackoffMaxMs: 0, models: [], aliases: {}, headers: {}, deployments: {}, ...over,
+});
+const key = { id: 'k', value: 'sk-up', weight: 1, models: [] };
+
+// Recorded shape of a real OpenAI Responses stream (abridged ids), as the AI SDK's fixtures hold it.
+const RECORDED_STREAM = [
+  'event: response.created\ndata: {"type":"response.created","sequence_number":0,"response":{"id":"resp_1","object":"response","status":"in_progress","output":[],"usage":null}}\n\n',
+  'event: response.in_progress\ndata: {"type":"response.in_progress","sequence_number":1,"response":{"id":"resp_1","status":"in_progress","output":[]}}\n\n',
+  'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","sequence_number":2,"item_id":"msg_1","output_index":0,"content_index":0,"delta":"Hi"}\n\n',
+  'event: response.completed\ndata: {"type":"response.completed","sequence_number":3,"response":{"id":"resp_1","status":"completed","output":[],"usage":{"input_tokens":36,"input_tokens_details":{"cached_tokens":4},"output_tokens":87,"output_tokens_details":{"reasoning_tokens":64},"total_tokens":123}}}\n\n',
+].join('');
+
+describe('OpenAIAdapter', () => {
+  const adapter = new OpenAIAdapter();
+
+  it('passes the body through with the upstream model and the provider key', () => {
+    const req = adapter.buildRequest({ body: { model: 'openai/gpt-4o', input: 'hi', future_field: 1 }, upstreamModel: 'gpt-4o', stream: true, provider: provider({ headers: { 'openai-organization': 'org' } }), key });
+    expect(req.url).toBe('https://api.openai.com/v1/responses');
+    expect(req.headers).toMatchObject({ authorization: 'Bearer sk-up', accept: 'text/event-stream', 'openai-organization': 'org' });
+    expect(JSON.parse(req.body)).toEqual({ model: 'gpt-4o', input: 'hi', future_field: 1, stream: true });
+  });
+
+  it('resolves aliases', () => {
+    expect(adapter.resolveModel(provider({ aliases: { fast: 'gpt-4o-mini' } }), 'fast')).toBe('gpt-4o-mini');
+  });
+
+  it('parses usage from a response and OpenAI error bodies', () => {
+    const parsed = adapter.parseResponse('{"id":"resp_1","output":[],"usage":{"input_tokens":5,"output_tokens":2,"total_tokens":7}}');
+    expect(parsed.usage).toEqual({ inputTokens: 5, cachedTokens: 0, outputTokens: 2, reasoningTokens: 0, totalTokens: 7 });
+    expect(adapter.parseError(429, '{"error":{"message":"Rate limit reached","type":"requests","param":null,"code":"rate_limit_exceeded"}}')).toEqual({
+      message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded',
+    });
+    expect(adapter.parseError(502, '<html>Bad gateway</html>').message).toBe('<html>Bad gateway</html>');
+    expect(adapter.parseError(500, '').message).toBe('HTTP 500');
+  });
+
+  it('relays a recorded stream untouched, split at any byte, and reads usage from the terminal event', () => {
+    const bytes = Buffer.from(RECORDED_STREAM);
+    for (const step of [1, 3, 17, bytes.length]) {
+      const parser = new SseParser();
+      const t = new ResponsesPassthroughTranslator();
+      const out = [];
+      for (let i = 0; i < bytes.length; i += step) for (const ev of parser.push(bytes.subarray(i, i + step))) out.push(...t.push(ev));
+      expect(out.map((e) => `event: ${e.type}\ndata: ${e.data}\n\n`).join('')).toBe(RECORDED_STREAM);
+      expect(t.terminal).toBe('completed');
+      expect(t.usage).toEqual({ inputTokens: 36, cachedTokens: 4, outputTokens: 87, reasoningTokens: 64, totalTokens: 123 });
+    }
+  });
+
+  it('takes the type from the JSON when a compatible server omits event lines, and reads stream errors', () => {
+    const t = new ResponsesPassthroughTranslator();
+    expect(t.push({ event: null, data: '{"type":"response.created","response":{}}' })).toEqual([{ type: 'response.created', data: '{"type":"response.created","response":{}}' }]);
+    expect(t.push({ event: null, data: '[DONE]' })).toEqual([]);
+    t.push({ event: 'error', data: '{"type":"error","code":"server_error","message":"boom","param":null}' });
+    expect(t.terminal).toBe('error');
+    expect(t.streamError).toMatchObject({ code: 'server_error', message: 'boom' });
+  });
+});
+
+describe('AzureOpenAIAdapter', () => {
+  const adapter = new AzureOpenAIAdapter();
+  const azure = provider({ name: 'azure', kind: 'azure', baseUrl: 'https://res.openai.azure.com', apiVersion: '2025-04-01-preview', deployments: { 'gpt-4o': 'prod-gpt4o' } });
+
+  it('calls the deployment with api-key and api-version', () => {
+    const upstreamModel = adapter.resolveModel(azure, 'gpt-4o');
+    expect(upstreamModel).toBe('prod-gpt4o');
+    const req = adapter.buildRequest({ body: { model: 'azure/gpt-4o', input: 'hi' }, upstreamModel, stream: false, provider: azure, key });
+    expect(req.url).toBe('https://res.openai.azure.com/openai/responses?api-version=2025-04-01-preview');
+    expect(req.headers['api-key']).toBe('sk-up');
+    expect(req.headers.authorization).toBeUndefined();
+    expect(JSON.parse(req.body)).toEqual({ model: 'prod-gpt4o', input: 'hi' });
+  });
+
+  it("uses Azure's v1 API when the base URL ends in /openai/v1", () => {
+    const req = adapter.buildRequest({ body: { model: 'x', input: 'hi' }, upstreamModel: 'x', stream: false, provider: { ...azure, baseUrl: 'https://res.openai.azure.com/openai/v1' }, key });
+    expect(req.url).toBe('https://res.openai.azure.com/openai/v1/responses');
+  });
+});

@@ -33,7 +33,9 @@ export const CLOSED_PORT_URL = 'http://127.0.0.1:9/v1';
  * configuration read through loadConfig from a GATEWAY_CONFIG file, in front of two fake
  * upstreams speaking OpenAI's wire format.
  */
-export async function startGatewayHarness(extraProviders: Record<string, unknown> = {}): Promise<GatewayHarness> {
+export async function startGatewayHarness(
+  extraProviders: (upstreams: { upstream: string; backup: string }) => Record<string, unknown> = () => ({}),
+): Promise<GatewayHarness> {
   const db = await createTestDatabase();
   const upstream = await createFakeUpstream();
   const backup = await createFakeUpstream();
@@ -46,7 +48,7 @@ export async function startGatewayHarness(extraProviders: Record<string, unknown
         openai: { base_url: `${upstream.url}/v1`, keys: [{ value: 'sk-upstream-openai' }], models: ['gpt-4o-mini'], ...fast },
         backup: { kind: 'openai-compatible', base_url: `${backup.url}/v1`, keys: [{ value: 'sk-upstream-backup' }], ...fast },
         dead: { kind: 'openai-compatible', base_url: CLOSED_PORT_URL, keys: [{ value: 'x' }], ...fast },
-        ...extraProviders,
+        ...extraProviders({ upstream: upstream.url, backup: backup.url }),
       },
       server: { key_refresh_ms: 100, log_flush_interval_ms: 20 },
     }),

@@ -137,10 +137,13 @@ describe('POST /v1/responses through the official openai SDK', () => {
   });
 
   it('falls back when a stream dies before its first byte reached the client', async () => {
+    // A 200 whose body ends without a single event, on every attempt at the primary.
+    h.upstream.failNext(3, 200);
     const final = await client.responses
-      .stream({ model: 'openai/gpt-4o-mini', input: 'cut [[cut:0]]', fallbacks: ['backup/m'] } as never)
+      .stream({ model: 'openai/gpt-4o-mini', input: 'no events', fallbacks: ['backup/m'] } as never)
       .finalResponse();
     expect(final.output_text).toContain('Hello from m');
+    expect(h.upstream.stats.requests).toBe(3);
   });
 
   it("never falls back on the caller's own 4xx, and relays the provider's message", async () => {

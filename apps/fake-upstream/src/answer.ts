@@ -1,0 +1,199 @@
+import type { Directives } from './directives';
+
+/**
+ * The format-neutral "model": both wire formats read their request into a Conversation,
+ * and this file decides the answer and the token usage. Everything is deterministic, so
+ * tests can compute costs:
+ *
+ *   input_tokens  = words(all input text) + 10, where words = whitespace-separated runs and
+ *                   the text is: string input, every message's text parts (any role),
+ *                   instructions, function_call_output / tool-message outputs. Directives
+ *                   are part of the text, so they count as words too.
+ *   output_tokens = words(answer text), or 5 for a function call; plus [[reasoning:N]].
+ *   cached_tokens = 0 or [[cached:N]] (part of input_tokens); reasoning_tokens = 0 or N.
+ *   total_tokens  = input_tokens + output_tokens. [[usage:IN,OUT]] sets input/output exactly.
+ *
+ * Answer, first rule that applies:
+ *   1. function tools offered, no tool output in the input, tool_choice not "none",
+ *      no [[no-tool]]: ONE call to the first (or the forced) function, arguments sampled
+ *      from its JSON schema (see sampleFromSchema).
+ *   2. [[reply:TEXT]] -> TEXT.  3. JSON mode ([[json]], json_schema, json_object) -> JSON
+ *      sampled from the schema, or {"ok":true}.  4. tool output present -> "Tool said: <output>".
+ *   5. [[words:N]] -> N words.  6. "Hello from <model>! You said: <first 40 chars of last user text>"
+ *      (the last user message's text parts joined by a space; directives are not stripped).
+ */
+export interface FunctionToolSpec {
+  name: string;
+  parameters: unknown;
+}
+
+export interface Conversation {
+  model: string;
+  inputWords: number;
+  lastUserText: string;
+  /** User texts joined by "\n": where directives are read, and the [[fail-once]] key. */
+  directiveText: string;
+  tools: FunctionToolSpec[];
+  /** tool_choice naming one function. */
+  forcedTool?: string;
+  /** tool_choice "none". */
+  toolsDisabled: boolean;
+  /** Output of the last tool result in the input. */
+  toolOutput?: string;
+  jsonMode: boolean;
+  jsonSchema?: unknown;
+}
+
+export type Answer =
+  | { kind: 'text'; text: string }
+  | { kind: 'function_call'; name: string; arguments: string };
+
+export interface TokenUsage {
+  input: number;
+  output: number;
+  cached: number;
+  reasoning: number;
+}
+
+export interface AnswerPlan {
+  answer: Answer;
+  usage: TokenUsage;
+  incomplete: boolean;
+}
+
+/** How a plan is streamed, in either wire format. */
+export interface StreamOptions {
+  /** Number of deltas ([[chunks:N]]); default one word per text delta, ~8 chars per argument delta. */
+  chunks?: number;
+  /** End with an error frame right after the first delta ([[stream-error]]). */
+  streamError: boolean;
+}
+
+const INPUT_OVERHEAD_TOKENS = 10;
+const FUNCTION_CALL_OUTPUT_TOKENS = 5;
+const ECHO_CHARS = 40;
+
+export function planAnswer(conv: Conversation, d: Readonly<Directives>): AnswerPlan {
+  const answer = chooseAnswer(conv, d);
+  const reasoning = d.reasoningTokens ?? 0;
+  const answerTokens = answer.kind === 'text' ? countWords(answer.text) : FUNCTION_CALL_OUTPUT_TOKENS;
+  return {
+    answer,
+    usage: {
+      input: d.usage ? d.usage.input : conv.inputWords + INPUT_OVERHEAD_TOKENS,
+      output: d.usage ? d.usage.output : answerTokens + reasoning,
+      cached: d.cachedTokens ?? 0,
+      reasoning,
+    },
+    incomplete: d.incomplete,
+  };
+}
+
+function chooseAnswer(conv: Conversation, d: Readonly<Directives>): Answer {
+  if (conv.tools.length > 0 && conv.toolOutput === undefined && !conv.toolsDisabled && !d.noTool) {
+    const tool = conv.tools.find((t) => t.name === conv.forcedTool) ?? conv.tools[0];
+    return { kind: 'function_call', name: tool.name, arguments: JSON.stringify(sampleFromSchema(tool.parameters)) };
+  }
+  if (d.reply !== undefined) return { kind: 'text', text: d.reply };
+  if (d.json || conv.jsonMode) {
+    const text = conv.jsonSchema === undefined ? '{"ok":true}' : JSON.stringify(sampleFromSchema(conv.jsonSchema));
+    return { kind: 'text', text };
+  }
+  if (conv.toolOutput !== undefined) return { kind: 'text', text: `Tool said: ${conv.toolOutput}` };
+  if (d.words !== undefined) return { kind: 'text', text: 'lorem '.repeat(d.words).trimEnd() };
+  return { kind: 'text', text: `Hello from ${conv.model}! You said: ${firstChars(conv.lastUserText, ECHO_CHARS)}` };
+}
+
+/**
+ * An object with every required property of `schema`: string -> "test", number/integer -> 1,
+ * boolean -> true, nested object -> recursively sampled, array -> [], enum/const -> its
+ * first value, anything else -> null. Not a schema, or no properties -> {}.
+ */
+export function sampleFromSchema(schema: unknown): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  if (!isRecord(schema) || !isRecord(schema.properties) || !Array.isArray(schema.required)) return result;
+  for (const key of schema.required) {
+    if (typeof key === 'string') result[key] = sampleValue(schema.properties[key]);
+  }
+  return result;
+}
+
+function sampleValue(schema: unknown): unknown {
+  if (!isRecord(schema)) return null;
+  if ('const' in schema) return schema.const;
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
+  switch (type) {
+    case 'string':
+      return 'test';
+    case 'number':
+    case 'integer':
+      return 1;
+    case 'boolean':
+      return true;
+    case 'object':
+      return sampleFromSchema(schema);
+    case 'array':
+      return [];
+    default:
+      return null;
+  }
+}
+
+/** Whitespace-separated words; a loop instead of split() to avoid garbage on big inputs. */
+export function countWords(text: string): number {
+  let words = 0;
+  let inWord = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const space = c === 32 || (c >= 9 && c <= 13) || c === 160 || c === 0x2028 || c === 0x2029 || c === 0xfeff;
+    if (space) inWord = false;
+    else if (!inWord) {
+      inWord = true;
+      words++;
+    }
+  }
+  return words;
+}
+
+/** Stream pieces: one word each (with its leading whitespace) by default, or N even slices. */
+export function splitText(text: string, pieces: number | undefined): string[] {
+  if (text === '') return [];
+  if (pieces !== undefined) return splitEvenly(text, pieces);
+  const words = text.match(/\s*\S+/g);
+  if (!words) return [text];
+  const covered = words.reduce((n, w) => n + w.length, 0);
+  if (covered < text.length) words[words.length - 1] += text.slice(covered);
+  return words;
+}
+
+export function splitEvenly(text: string, pieces: number): string[] {
+  const n = Math.max(1, Math.min(pieces, text.length));
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(text.slice(Math.floor((i * text.length) / n), Math.floor(((i + 1) * text.length) / n)));
+  }
+  return out;
+}
+
+/** Text of a message's content: a string, or the `text` of each part (input_text, output_text, text). */
+export function contentText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  let text = '';
+  for (const part of content) {
+    if (isRecord(part) && typeof part.text === 'string') text = text === '' ? part.text : `${text} ${part.text}`;
+  }
+  return text;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function firstChars(text: string, n: number): string {
+  if (text.length <= n) return text;
+  // Do not cut a surrogate pair in half.
+  const end = /[\uD800-\uDBFF]/.test(text[n - 1]) ? n - 1 : n;
+  return text.slice(0, end);
+}

@@ -1,0 +1,144 @@
+import { FakeHttpError } from './openai-errors';
+
+/**
+ * Behaviour directives that tests embed in the request's user text, e.g.
+ * "hi [[fail-once:503]] [[chunks:3]]". Grammar: `[[name]]` or `[[name:args]]`, name in
+ * [a-z-], args without `]`. Several may appear anywhere, in any user message or the string
+ * input. An unknown name or a bad argument is a 400, so a typo never passes silently.
+ *
+ *   fail:STATUS         answer STATUS (400..599) with an OpenAI error body
+ *   fail-once:STATUS    like fail, but only the first time this exact text is seen
+ *   retry-after:S       `retry-after` header on the failure (429 gets 1 by default)
+ *   delay:MS            wait before sending headers
+ *   hang                never answer (the client must give up)
+ *   chunk-delay:MS      wait between stream frames
+ *   chunks:N            number of text / argument deltas in a stream
+ *   cut:N               stream: headers + first N frames, then drop the socket;
+ *                       non-stream: drop the socket right after the headers
+ *   stream-error        stream: an error event after the first delta, then end
+ *   incomplete          status incomplete / finish_reason length
+ *   usage:IN,OUT        exact input and output token counts
+ *   cached:N            input_tokens_details.cached_tokens
+ *   reasoning:N         output_tokens_details.reasoning_tokens (added to output_tokens)
+ *   no-tool             answer with text even when function tools are offered
+ *   json                answer with a JSON object (from the requested schema, if any)
+ *   reply:TEXT          answer exactly TEXT
+ *   words:N             answer with N words ("lorem lorem ..."), for large bodies
+ */
+export interface Directives {
+  fail?: number;
+  failOnce?: number;
+  retryAfterSeconds?: number;
+  delayMs?: number;
+  hang: boolean;
+  chunkDelayMs?: number;
+  chunks?: number;
+  cutAfterFrames?: number;
+  streamError: boolean;
+  incomplete: boolean;
+  usage?: { input: number; output: number };
+  cachedTokens?: number;
+  reasoningTokens?: number;
+  noTool: boolean;
+  json: boolean;
+  reply?: string;
+  words?: number;
+}
+
+/** Shared result for the common case (no `[[` in the text): no allocation, no regex. */
+export const NO_DIRECTIVES: Readonly<Directives> = Object.freeze({
+  hang: false,
+  streamError: false,
+  incomplete: false,
+  noTool: false,
+  json: false,
+});
+
+const DIRECTIVE_PATTERN = /\[\[([a-z][a-z-]*)(?::([^\]]*))?\]\]/g;
+
+export function parseDirectives(text: string): Readonly<Directives> {
+  if (!text.includes('[[')) return NO_DIRECTIVES;
+  const found: Directives = { ...NO_DIRECTIVES };
+  for (const match of text.matchAll(DIRECTIVE_PATTERN)) {
+    applyDirective(found, match[1], match[2]);
+  }
+  return found;
+}
+
+function applyDirective(d: Directives, name: string, arg: string | undefined): void {
+  switch (name) {
+    case 'fail':
+      d.fail = status(name, arg);
+      return;
+    case 'fail-once':
+      d.failOnce = status(name, arg);
+      return;
+    case 'retry-after':
+      d.retryAfterSeconds = count(name, arg);
+      return;
+    case 'delay':
+      d.delayMs = count(name, arg);
+      return;
+    case 'hang':
+      d.hang = true;
+      return;
+    case 'chunk-delay':
+      d.chunkDelayMs = count(name, arg);
+      return;
+    case 'chunks':
+      d.chunks = Math.max(1, count(name, arg));
+      return;
+    case 'cut':
+      d.cutAfterFrames = count(name, arg);
+      return;
+    case 'stream-error':
+      d.streamError = true;
+      return;
+    case 'incomplete':
+      d.incomplete = true;
+      return;
+    case 'usage': {
+      const [input, output, extra] = (arg ?? '').split(',');
+      if (extra !== undefined) throw invalid(name, arg);
+      d.usage = { input: count(name, input), output: count(name, output) };
+      return;
+    }
+    case 'cached':
+      d.cachedTokens = count(name, arg);
+      return;
+    case 'reasoning':
+      d.reasoningTokens = count(name, arg);
+      return;
+    case 'no-tool':
+      d.noTool = true;
+      return;
+    case 'json':
+      d.json = true;
+      return;
+    case 'reply':
+      d.reply = arg ?? '';
+      return;
+    case 'words':
+      d.words = count(name, arg);
+      return;
+    default:
+      throw new FakeHttpError(400, `Unknown fake-upstream directive [[${name}]].`);
+  }
+}
+
+function count(name: string, arg: string | undefined): number {
+  const trimmed = arg?.trim() ?? '';
+  const value = trimmed === '' ? NaN : Number(trimmed);
+  if (!Number.isSafeInteger(value) || value < 0) throw invalid(name, arg);
+  return value;
+}
+
+function status(name: string, arg: string | undefined): number {
+  const value = count(name, arg);
+  if (value < 400 || value > 599) throw invalid(name, arg);
+  return value;
+}
+
+function invalid(name: string, arg: string | undefined): FakeHttpError {
+  return new FakeHttpError(400, `Invalid argument for fake-upstream directive [[${name}:${arg ?? ''}]].`);
+}

@@ -1,0 +1,23 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { type AppConfig, ConfigModule } from '@app/common';
+import { DatabaseModule } from '@app/database';
+import { AdminExceptionFilter } from './admin-exception.filter';
+import { createAdminValidationPipe } from './admin-validation.pipe';
+import { AdminTokenGuard } from './auth/admin-token.guard';
+import { VirtualKeyModule } from './virtual-keys/virtual-key.module';
+
+@Module({})
+export class AdminModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AdminModule,
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule],
+      providers: [
+        { provide: APP_PIPE, useFactory: createAdminValidationPipe },
+        { provide: APP_FILTER, useClass: AdminExceptionFilter },
+        { provide: APP_GUARD, useClass: AdminTokenGuard },
+      ],
+    };
+  }
+}

@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig } from '@app/common';
+import { generateVirtualKeySecret } from '@app/common/virtual-keys/virtual-key-secret';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
 import { VirtualKeyCache } from '../../apps/gateway/src/auth/virtual-key-cache.service';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/gateway.bootstrap';
@@ -66,8 +66,7 @@ export async function startGatewayHarness(
     db,
     url: gateway.url,
     async createKey(fields = {}) {
-      const key = `sk-bf-${randomBytes(32).toString('base64url')}`;
-      const hash = createHash('sha256').update(key).digest('hex');
+      const { secret: key, hash } = generateVirtualKeySecret();
       const r = await pg.query(
         `INSERT INTO virtual_keys (name, key_hash, key_prefix, allowed_models, is_active, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,

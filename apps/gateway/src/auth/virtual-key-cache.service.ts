@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
+import { hashVirtualKeySecret, VIRTUAL_KEY_SECRET_PREFIX } from '@app/common/virtual-keys/virtual-key-secret';
 
 /** What the hot path needs of a key, kept in memory. */
 export interface CachedKey {
@@ -27,7 +27,6 @@ interface KeyRow {
 
 // Rows committed slightly out of updated_at order are caught by re-reading a short window.
 const REFRESH_OVERLAP_MS = 5_000;
-const SECRET_PREFIX = 'sk-bf-';
 
 /**
  * Authenticates virtual keys with no database round trip: all keys live in a map keyed by
@@ -69,7 +68,7 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
     if (secret === undefined) {
       throw GatewayError.refusal(401, ErrorCode.InvalidApiKey, 'Missing virtual key: send "Authorization: Bearer sk-bf-..." or "x-bf-vk: sk-bf-...".');
     }
-    const key = secret.startsWith(SECRET_PREFIX) ? this.byHash.get(hashSecret(secret)) : undefined;
+    const key = secret.startsWith(VIRTUAL_KEY_SECRET_PREFIX) ? this.byHash.get(hashVirtualKeySecret(secret)) : undefined;
     if (key === undefined) throw GatewayError.refusal(401, ErrorCode.InvalidApiKey, 'Invalid, unknown or revoked virtual key.');
     return key;
   }
@@ -120,6 +119,3 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
-}

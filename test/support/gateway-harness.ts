@@ -22,6 +22,8 @@ export interface GatewayHarness {
   revokeKey(id: string): Promise<void>;
   /** Rows of the request log for one request id, after the buffered writer flushed. */
   logRows(requestId: string): Promise<Record<string, unknown>[]>;
+  /** The same rows as the database holds them now, without flushing first. */
+  logRowsDirect(requestId: string): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -35,6 +37,7 @@ export const CLOSED_PORT_URL = 'http://127.0.0.1:9/v1';
  */
 export async function startGatewayHarness(
   extraProviders: (upstreams: { upstream: string; backup: string }) => Record<string, unknown> = () => ({}),
+  server: Record<string, unknown> = {},
 ): Promise<GatewayHarness> {
   const db = await createTestDatabase();
   const upstream = await createFakeUpstream();
@@ -50,11 +53,15 @@ export async function startGatewayHarness(
         dead: { kind: 'openai-compatible', base_url: CLOSED_PORT_URL, keys: [{ value: 'x' }], ...fast },
         ...extraProviders({ upstream: upstream.url, backup: backup.url }),
       },
-      server: { key_refresh_ms: 100, log_flush_interval_ms: 20 },
+      server: { key_refresh_ms: 100, log_flush_interval_ms: 20, ...server },
     }),
   );
   const config = loadConfig({ GATEWAY_CONFIG: file, DATABASE_URL: db.url, GATEWAY_PORT: '0', HOST: '127.0.0.1' });
   const gateway = await startGateway(config);
+  // Tests may shut the gateway down themselves (graceful shutdown); closing twice is a no-op.
+  const closeGateway = gateway.close.bind(gateway);
+  let closing: Promise<void> | undefined;
+  gateway.close = () => (closing ??= closeGateway());
   const pg = new Client({ connectionString: db.url });
   await pg.connect();
   const keyCache = gateway.app.get(VirtualKeyCache);
@@ -81,6 +88,9 @@ export async function startGatewayHarness(
     },
     async logRows(requestId) {
       await gateway.app.get(RequestLogWriter).flush();
+      return this.logRowsDirect(requestId);
+    },
+    async logRowsDirect(requestId) {
       const r = await pg.query(`SELECT * FROM request_logs WHERE request_id = $1 ORDER BY fallback_index`, [requestId]);
       return r.rows;
     },

@@ -5,3 +5,4 @@ export * from './config/load-config';
 export * from './errors/gateway-error';
 export * from './config/config.module';
 export * from './lifecycle/shutdown';
+export * from './governance/budget-period';

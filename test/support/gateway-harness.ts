@@ -66,7 +66,7 @@ export async function startGatewayHarness(
   await pg.connect();
   const keyCache = gateway.app.get(VirtualKeyCache);
 
-  return {
+  const harness: GatewayHarness = {
     gateway,
     upstream,
     backup,
@@ -88,7 +88,7 @@ export async function startGatewayHarness(
     },
     async logRows(requestId) {
       await gateway.app.get(RequestLogWriter).flush();
-      return this.logRowsDirect(requestId);
+      return harness.logRowsDirect(requestId);
     },
     async logRowsDirect(requestId) {
       const r = await pg.query(`SELECT * FROM request_logs WHERE request_id = $1 ORDER BY fallback_index`, [requestId]);
@@ -102,6 +102,7 @@ export async function startGatewayHarness(
       await db.drop();
     },
   };
+  return harness;
 }
 
 /** Polls until `check` holds (for effects that happen after a response, like upstream aborts). */

@@ -1,3 +1,4 @@
+import type { PriceSpec } from '@app/pricing';
 import type { ProviderKind } from './provider-catalog';
 
 /** One upstream credential of a provider; weights pick among the keys that allow a model. */
@@ -54,6 +55,8 @@ export interface AppConfig {
   shutdownGraceMs: number;
   logWriter: LogWriterConfig;
   providers: Record<string, ProviderConfig>;
+  /** GATEWAY_CONFIG `pricing`: `provider/model` -> price, validated at start. */
+  pricing: Record<string, PriceSpec>;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

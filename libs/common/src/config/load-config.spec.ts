@@ -71,6 +71,7 @@ describe('loadConfig', () => {
     [{ providers: { openai: { keys: [{ value: 'env.NOPE' }] } } }, 'GATEWAY_CONFIG providers.openai.keys[0].value'],
     [{ providers: { openai: { keys: [{ value: 'k' }], max_retries: 1.5 } } }, 'GATEWAY_CONFIG providers.openai.max_retries'],
     [{ nonsense: true }, 'GATEWAY_CONFIG.nonsense'],
+    [{ pricing: { 'openai/x': { input_per_mtok: -1, output_per_mtok: 1 } } }, 'GATEWAY_CONFIG pricing["openai/x"].input_per_mtok'],
   ])('names the bad field in GATEWAY_CONFIG: %j', (json, field) => {
     const err = errorOf(() => loadConfig({ GATEWAY_CONFIG: withFile(json) }));
     expect(err.field).toBe(field);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { parsePriceOverrides } from '@app/pricing';
 import type { AppConfig, ProviderConfig, UpstreamKey } from './app-config';
 import { PROVIDER_CATALOG, PROVIDER_KINDS, type ProviderKind } from './provider-catalog';
 
@@ -218,6 +219,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '' && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) {
     throw new ConfigError('DATABASE_URL', 'must be a postgres:// or postgresql:// connection string');
   }
+  let pricing: AppConfig['pricing'] = {};
+  if (file.pricing !== undefined) {
+    try {
+      pricing = parsePriceOverrides(file.pricing, 'GATEWAY_CONFIG pricing');
+    } catch (err) {
+      // The pricing lib words its errors "<field path> must/is ...": keep the field as the field.
+      const message = (err as Error).message;
+      const m = /^(.*?) ((?:must|is) .*)$/.exec(message);
+      throw m ? new ConfigError(m[1], m[2]) : new ConfigError('GATEWAY_CONFIG pricing', message);
+    }
+  }
   return {
     host: env.HOST || '127.0.0.1',
     gatewayPort: port(env, 'GATEWAY_PORT', 8080),
@@ -235,5 +247,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxBufferedRows: optInt(server, 'log_max_buffered_rows', where, 100_000, 100),
     },
     providers,
+    pricing,
   };
 }

@@ -42,3 +42,27 @@ export class EventFieldInjector {
     return data.slice(0, end) + this.prefix + chunkIndex + '}}';
   }
 }
+
+function isJsonSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+/**
+ * The Response object's JSON with `extra_fields` set. A pass-through upstream body gets the
+ * field spliced in before its closing brace, sparing a re-serialisation of the whole response;
+ * anything else (a translated response, or a body that already has the field) is serialised.
+ */
+export function responseWithExtraFields(response: Record<string, unknown>, upstreamJson: string | undefined, extra: ExtraFields): string {
+  if (upstreamJson !== undefined && !Object.hasOwn(response, 'extra_fields')) {
+    let end = upstreamJson.length - 1;
+    while (end > 0 && isJsonSpace(upstreamJson.charCodeAt(end))) end--;
+    if (upstreamJson.charCodeAt(end) === 125 /* } */) {
+      let last = end - 1;
+      while (last > 0 && isJsonSpace(upstreamJson.charCodeAt(last))) last--;
+      const separator = upstreamJson.charCodeAt(last) === 123 /* { */ ? '' : ',';
+      return `${upstreamJson.slice(0, end)}${separator}"extra_fields":${JSON.stringify(extra)}}`;
+    }
+  }
+  response.extra_fields = extra;
+  return JSON.stringify(response);
+}

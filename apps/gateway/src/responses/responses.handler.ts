@@ -17,7 +17,7 @@ import { readBody, sendError, sendJson } from '../http/http-io';
 import { RequestLogWriter } from '../request-log/request-log.writer';
 import { type Candidate, RoutePlanner } from '../routing/route-planner.service';
 import { UpstreamCaller } from '../routing/upstream-caller.service';
-import { extraFields } from './extra-fields';
+import { extraFields, responseWithExtraFields } from './extra-fields';
 import { parseResponsesRequest } from './responses-request';
 import { type PrimedStream, primeStream, relayStream } from './stream-relay';
 
@@ -92,6 +92,7 @@ export class ResponsesHandler {
         else await this.serveJson(ctx, c, i);
         return;
       } catch (err) {
+        if (err instanceof GatewayError) throw err;
         const failure = err instanceof UpstreamFailure ? err : toFailure(err, ctx.signal);
         this.logAttempt(ctx, c, i, parsed.stream, attemptT0, failure);
         if (failure.kind === 'aborted') return;
@@ -109,7 +110,7 @@ export class ResponsesHandler {
   }
 
   private async serveJson(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
-    const { response, usage } = await this.caller.call<ParsedResponse>(c, ctx.body, false, ctx.signal, async (up) => {
+    const { response, usage, json } = await this.caller.call<ParsedResponse>(c, ctx.body, false, ctx.signal, async (up) => {
       let text: string;
       try {
         text = await up.body.text();
@@ -123,8 +124,8 @@ export class ResponsesHandler {
       }
     });
     const latency = Math.round(performance.now() - ctx.t0);
-    response.extra_fields = { ...extraFields(c, ctx.modelRequested, fallbackIndex), latency };
-    sendJson(ctx.res, 200, JSON.stringify(response), this.headers(ctx, c, fallbackIndex));
+    const extra = { ...extraFields(c, ctx.modelRequested, fallbackIndex), latency };
+    sendJson(ctx.res, 200, responseWithExtraFields(response, json, extra), this.headers(ctx, c, fallbackIndex));
     this.logSuccess(ctx, c, fallbackIndex, false, usage, latency, null);
   }
 

@@ -23,8 +23,9 @@ export class UpstreamCaller implements OnApplicationShutdown {
     const limited = new Set<UpstreamKey>();
     for (let attempt = 0; ; attempt++) {
       const key = pickKey(c.keys, limited);
+      // A request the provider cannot honour is the caller's 400 (GatewayError), not a failure to retry.
+      const req = c.adapter.buildRequest({ body, upstreamModel: c.upstreamModel, stream, provider, key });
       try {
-        const req = c.adapter.buildRequest({ body, upstreamModel: c.upstreamModel, stream, provider, key });
         const res = await this.executor.send(req, {
           signal,
           headersTimeoutMs: provider.timeoutMs,

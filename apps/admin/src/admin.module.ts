@@ -5,6 +5,7 @@ import { DatabaseModule } from '@app/database';
 import { AdminExceptionFilter } from './admin-exception.filter';
 import { createAdminValidationPipe } from './admin-validation.pipe';
 import { AdminTokenGuard } from './auth/admin-token.guard';
+import { FallbackPolicyModule } from './fallback-policies/fallback-policy.module';
 import { VirtualKeyModule } from './virtual-keys/virtual-key.module';
 
 @Module({})
@@ -12,7 +13,7 @@ export class AdminModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AdminModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule],
       providers: [
         { provide: APP_PIPE, useFactory: createAdminValidationPipe },
         { provide: APP_FILTER, useClass: AdminExceptionFilter },

@@ -1,6 +1,7 @@
 // The public surface of @app/database; inside this lib import by relative path.
 export * from './entities/virtual-key.entity';
 export * from './entities/request-log.entity';
+export * from './entities/fallback-policy.entity';
 export * from './entities';
 export * from './data-source-options';
 export * from './database.module';

@@ -21,6 +21,7 @@ import {
   VirtualKeyDto,
   VirtualKeyIdParamDto,
   VirtualKeyListDto,
+  VirtualKeyWithSpendDto,
 } from './virtual-key.dto';
 import { VirtualKeyService } from './virtual-key.service';
 
@@ -45,7 +46,7 @@ export class VirtualKeyController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List virtual keys, newest first' })
+  @ApiOperation({ summary: 'List virtual keys, newest first', description: 'Each with `spend` in its current budget period and `total_spent_usd`, computed from the request log.' })
   @ApiOkResponse({ type: VirtualKeyListDto })
   @ApiBadRequestResponse(INVALID)
   list(@Query() query: ListVirtualKeysQueryDto): Promise<VirtualKeyListDto> {
@@ -53,11 +54,11 @@ export class VirtualKeyController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'Get a virtual key' })
-  @ApiOkResponse({ type: VirtualKeyDto })
+  @ApiOperation({ summary: 'Get a virtual key', description: 'With `spend` in its current budget period and `total_spent_usd`.' })
+  @ApiOkResponse({ type: VirtualKeyWithSpendDto })
   @ApiBadRequestResponse(INVALID)
   @ApiNotFoundResponse(NOT_FOUND)
-  get(@Param() { id }: VirtualKeyIdParamDto): Promise<VirtualKeyDto> {
+  get(@Param() { id }: VirtualKeyIdParamDto): Promise<VirtualKeyWithSpendDto> {
     return this.virtualKeys.get(id);
   }
 

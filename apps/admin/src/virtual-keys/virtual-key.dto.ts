@@ -28,6 +28,9 @@ export const BUDGET_PERIODS: readonly BudgetPeriod[] = ['1h', '1d', '1w', '1M', 
 /** `provider/model` or `provider/*`; provider names follow the config's rule, model ids may hold `/`, `.` and `:`. */
 export const ALLOWED_MODEL_PATTERN = /^[a-z0-9][a-z0-9_-]*\/(?:\*|[^\s*]+)$/;
 
+/** The same without the wildcard: one model that can actually be called (a fallback candidate). */
+export const MODEL_ID_PATTERN = /^[a-z0-9][a-z0-9_-]*\/[^\s*]+$/;
+
 // The columns' limits (numeric(20,10), integer): values past them would fail in Postgres as a 500
 // or, below 1e-10, be rounded to a budget of 0.
 const MIN_BUDGET_USD = 0.000001;
@@ -119,7 +122,7 @@ export class VirtualKeySettingsDto {
   @Type(() => RateLimitDto)
   rate_limit?: RateLimitDto | null;
 
-  @ApiPropertyOptional({ description: 'Fallback policy used when a request names no fallbacks; null removes it.', format: 'uuid', type: String, nullable: true })
+  @ApiPropertyOptional({ description: 'Fallback policy used when a request names no fallbacks; it must exist (400 otherwise). null removes it. Deleting the policy sets this to null.', format: 'uuid', type: String, nullable: true })
   @IsOptional()
   @IsUUID('all', { message: '$property must be a UUID' })
   fallback_policy_id?: string | null;
@@ -229,7 +232,31 @@ export class CreatedVirtualKeyDto extends VirtualKeyDto {
   key: string;
 }
 
+/** Spend in the key's current budget period (calendar-aligned in UTC, as the gateway counts it). */
+export class KeySpendDto {
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Start of the current period; null for a `total` budget, which never resets.' })
+  period_start: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'When the period resets; null for a `total` budget.' })
+  period_end: string | null;
+
+  @ApiProperty({ description: 'USD spent in the current period. Requests of unpriced models count for nothing.', example: 3.25 })
+  spent_usd: number;
+
+  @ApiProperty({ description: 'USD left in the current period, never below 0 (requests in flight when the budget ran out may overshoot it).', example: 21.75 })
+  remaining_usd: number;
+}
+
+/** What GET shows of a key: the record plus what it has spent. */
+export class VirtualKeyWithSpendDto extends VirtualKeyDto {
+  @ApiProperty({ type: () => KeySpendDto, nullable: true, description: 'Null when the key has no budget.' })
+  spend: KeySpendDto | null;
+
+  @ApiProperty({ description: 'USD spent over the key\'s whole life, with or without a budget.', example: 118.4 })
+  total_spent_usd: number;
+}
+
 export class VirtualKeyListDto {
-  @ApiProperty({ type: () => [VirtualKeyDto] })
-  data: VirtualKeyDto[];
+  @ApiProperty({ type: () => [VirtualKeyWithSpendDto] })
+  data: VirtualKeyWithSpendDto[];
 }

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { loadConfig } from '@app/common';
+import { loadConfig, periodStart } from '@app/common';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/test-database';
 import { createAdminApp, type RunningAdmin, startAdmin } from '../admin.bootstrap';
 
@@ -53,6 +53,12 @@ describe('admin virtual keys (e2e)', () => {
     return res;
   };
 
+  const createPolicy = async (): Promise<string> => {
+    const res = await call('POST', '/api/fallback-policies', { body: { name: `p-${randomUUID()}`, model: 'openai/gpt-4o', fallbacks: ['anthropic/claude-sonnet-4-5'] } });
+    expect(res.status).toBe(201);
+    return res.body.id as string;
+  };
+
   async function dbRow(id: string): Promise<Record<string, unknown>> {
     const r = await pg.query('SELECT *, updated_at::text AS updated_at_text FROM virtual_keys WHERE id = $1', [id]);
     return r.rows[0] as Record<string, unknown>;
@@ -90,11 +96,12 @@ describe('admin virtual keys (e2e)', () => {
 
   describe('POST /api/virtual-keys', () => {
     it('returns the secret once and stores only its SHA-256', async () => {
+      const policyId = await createPolicy();
       const { body } = await create({
         allowed_models: ['openai/gpt-4o-mini', 'anthropic/*', 'openrouter/meta-llama/llama-3.1-70b'],
         budget: { max_usd: 12.5, period: '1M' },
         rate_limit: { requests_per_minute: 60 },
-        fallback_policy_id: '3f1c7a52-51d4-4f43-9a3e-2b1f1b0f9c11',
+        fallback_policy_id: policyId,
         expires_at: '2030-01-01T00:00:00+02:00',
         metadata: { team: 'search', tier: 2 },
       });
@@ -107,7 +114,7 @@ describe('admin virtual keys (e2e)', () => {
         allowed_models: ['openai/gpt-4o-mini', 'anthropic/*', 'openrouter/meta-llama/llama-3.1-70b'],
         budget: { max_usd: 12.5, period: '1M' },
         rate_limit: { requests_per_minute: 60, tokens_per_minute: null },
-        fallback_policy_id: '3f1c7a52-51d4-4f43-9a3e-2b1f1b0f9c11',
+        fallback_policy_id: policyId,
         expires_at: '2029-12-31T22:00:00.000Z',
         is_active: true,
         metadata: { team: 'search', tier: 2 },
@@ -216,12 +223,16 @@ describe('admin virtual keys (e2e)', () => {
   });
 
   describe('GET /api/virtual-keys/:id', () => {
-    it('returns the record without the key', async () => {
+    it('returns the record without the key, with its spend', async () => {
       const created = (await create({ budget: { max_usd: 3, period: '1d' } })).body;
       const res = await call('GET', `/api/virtual-keys/${created.id}`);
       expect(res.status).toBe(200);
       const { key: _key, ...record } = created;
-      expect(res.body).toEqual(record);
+      expect(res.body).toEqual({
+        ...record,
+        spend: { period_start: expect.any(String), period_end: expect.any(String), spent_usd: 0, remaining_usd: 3 },
+        total_spent_usd: 0,
+      });
     });
 
     it('404 not_found for an unknown id, 400 for a non-uuid id', async () => {
@@ -261,7 +272,7 @@ describe('admin virtual keys (e2e)', () => {
 
     it('clears budget, rate_limit, expires_at and fallback_policy_id with null', async () => {
       const created = (
-        await create({ budget: { max_usd: 1, period: 'total' }, rate_limit: { tokens_per_minute: 9 }, expires_at: '2031-01-01T00:00:00Z', fallback_policy_id: randomUUID() })
+        await create({ budget: { max_usd: 1, period: 'total' }, rate_limit: { tokens_per_minute: 9 }, expires_at: '2031-01-01T00:00:00Z', fallback_policy_id: await createPolicy() })
       ).body;
       const res = await call('PATCH', `/api/virtual-keys/${created.id}`, { body: { budget: null, rate_limit: null, expires_at: null, fallback_policy_id: null } });
       expect(res.status).toBe(200);
@@ -289,6 +300,99 @@ describe('admin virtual keys (e2e)', () => {
       const missing = await call('PATCH', `/api/virtual-keys/${randomUUID()}`, { body: { name: 'x' } });
       expect(missing.status).toBe(404);
       expect(missing.body.error.code).toBe('not_found');
+    });
+  });
+
+  describe('fallback_policy_id', () => {
+    it('400 naming the field for a policy that does not exist or was deleted, on create and on PATCH', async () => {
+      const deleted = await createPolicy();
+      expect((await call('DELETE', `/api/fallback-policies/${deleted}`)).status).toBe(200);
+      const { id } = (await create()).body;
+      for (const policyId of [randomUUID(), deleted]) {
+        const created = await call('POST', '/api/virtual-keys', { body: { name: 'x', fallback_policy_id: policyId } });
+        expect(created.status).toBe(400);
+        expect(created.body.error).toMatchObject({ code: 'invalid_request', param: 'fallback_policy_id', message: expect.stringContaining(policyId) });
+        const patched = await call('PATCH', `/api/virtual-keys/${id}`, { body: { fallback_policy_id: policyId } });
+        expect(patched.status).toBe(400);
+        expect(patched.body.error.param).toBe('fallback_policy_id');
+      }
+      expect((await dbRow(id)).fallback_policy_id).toBeNull();
+    });
+
+    it('accepts a live policy on PATCH', async () => {
+      const policyId = await createPolicy();
+      const { id } = (await create()).body;
+      const res = await call('PATCH', `/api/virtual-keys/${id}`, { body: { fallback_policy_id: policyId } });
+      expect(res.status).toBe(200);
+      expect(res.body.fallback_policy_id).toBe(policyId);
+    });
+  });
+
+  describe('spend', () => {
+    async function log(keyId: string, createdAt: Date, costUsd: string | null): Promise<void> {
+      await pg.query(
+        `INSERT INTO request_logs (id, request_id, created_at, virtual_key_id, provider, model, model_requested, fallback_index, status, http_status, stream, cost_usd, latency_ms)
+         VALUES ($1, $2, $3, $4, 'openai', 'gpt-4o-mini', 'openai/gpt-4o-mini', 0, 'success', 200, false, $5, 12)`,
+        [randomUUID(), `req-${randomUUID()}`, createdAt, keyId, costUsd],
+      );
+    }
+    const before = (d: Date): Date => new Date(d.getTime() - 1);
+
+    it('sums cost_usd of the current period per key, exactly, leaving out earlier and unpriced rows', async () => {
+      const now = new Date();
+      const day = (await create({ budget: { max_usd: 1, period: '1d' } })).body;
+      const hour = (await create({ budget: { max_usd: 0.5, period: '1h' } })).body;
+      const total = (await create({ budget: { max_usd: 2, period: 'total' } })).body;
+      const none = (await create()).body;
+      const other = (await create({ budget: { max_usd: 1, period: '1d' } })).body;
+
+      const dayStart = periodStart('1d', now);
+      const hourStart = periodStart('1h', now);
+      for (const id of [day.id, hour.id, total.id, none.id]) {
+        // 0.1 + 0.2 is 0.30000000000000004 in floating point: the sum must be exact.
+        await log(id, hourStart, '0.1000000000');
+        await log(id, now, '0.2000000000');
+        await log(id, now, null);
+        await log(id, before(hourStart), '0.0500000000');
+        await log(id, before(dayStart), '10.0000000000');
+      }
+      // Another key's spend is not ours; the listed keys were all just created, so `other` shows 0.
+      await log(randomUUID(), now, '7.0000000000');
+
+      const res = await call('GET', '/api/virtual-keys');
+      expect(res.status).toBe(200);
+      const listed = new Map((res.body.data as { id: string }[]).map((k) => [k.id, k]));
+
+      // With hourStart == dayStart (the first hour of the day) the 0.05 row falls before both.
+      const dayPeriod = hourStart.getTime() === dayStart.getTime() ? 0.3 : 0.35;
+      expect(listed.get(day.id)).toMatchObject({
+        spend: { period_start: dayStart.toISOString(), period_end: new Date(dayStart.getTime() + 86_400_000).toISOString(), spent_usd: dayPeriod, remaining_usd: Number((1 - dayPeriod).toFixed(10)) },
+        total_spent_usd: 10.35,
+      });
+      expect(listed.get(hour.id)).toMatchObject({
+        spend: { period_start: hourStart.toISOString(), period_end: new Date(hourStart.getTime() + 3_600_000).toISOString(), spent_usd: 0.3, remaining_usd: 0.2 },
+        total_spent_usd: 10.35,
+      });
+      // A total budget counts every row and has no window; over budget, nothing remains.
+      expect(listed.get(total.id)).toMatchObject({ spend: { period_start: null, period_end: null, spent_usd: 10.35, remaining_usd: 0 }, total_spent_usd: 10.35 });
+      expect(listed.get(none.id)).toMatchObject({ spend: null, total_spent_usd: 10.35 });
+      expect(listed.get(other.id)).toMatchObject({ spend: { spent_usd: 0, remaining_usd: 1 }, total_spent_usd: 0 });
+
+      // GET of one key agrees with the list.
+      for (const key of [day, hour, total, none]) {
+        const one = await call('GET', `/api/virtual-keys/${key.id}`);
+        expect(one.status).toBe(200);
+        expect(one.body).toEqual(listed.get(key.id));
+      }
+    });
+
+    it('lists revoked keys with their spend too', async () => {
+      const key = (await create({ budget: { max_usd: 1, period: '1M' } })).body;
+      await log(key.id, new Date(), '0.4200000000');
+      await call('DELETE', `/api/virtual-keys/${key.id}`);
+      const res = await call('GET', '/api/virtual-keys?include_revoked=true');
+      const listed = (res.body.data as { id: string }[]).find((k) => k.id === key.id);
+      expect(listed).toMatchObject({ revoked_at: expect.any(String), spend: { spent_usd: 0.42, remaining_usd: 0.58 }, total_spent_usd: 0.42 });
     });
   });
 
@@ -389,6 +493,9 @@ describe('admin virtual keys (e2e)', () => {
         expect.arrayContaining(['key_prefix', 'allowed_models', 'budget', 'rate_limit', 'revoked_at', 'updated_at']),
       );
       expect(doc.components.schemas.VirtualKeyDto.properties).not.toHaveProperty('key_hash');
+      expect(doc.paths['/api/virtual-keys/{id}'].get.responses['200'].content['application/json'].schema.$ref).toBe('#/components/schemas/VirtualKeyWithSpendDto');
+      expect(Object.keys(doc.components.schemas.VirtualKeyWithSpendDto.properties)).toEqual(expect.arrayContaining(['spend', 'total_spent_usd']));
+      expect(Object.keys(doc.components.schemas.KeySpendDto.properties)).toEqual(['period_start', 'period_end', 'spent_usd', 'remaining_usd']);
       expect(doc.components.schemas.BudgetDto.properties.period.enum).toEqual(['1h', '1d', '1w', '1M', 'total']);
     });
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GatewayError } from '@app/common';
 import type { VirtualKeyEntity } from '@app/database';
-import type { VirtualKeyChanges, VirtualKeyRepository } from './virtual-key.repository';
+import { UnknownFallbackPolicyError, type VirtualKeyChanges, type VirtualKeyRepository, type VirtualKeyWithSpend } from './virtual-key.repository';
 import { toVirtualKeyDto, VirtualKeyService } from './virtual-key.service';
 
 const ID = '0b7f3c1e-8a51-4c38-9d0e-5f9a2e7b6c41';
@@ -33,7 +33,8 @@ function mockRepository(): jest.Mocked<VirtualKeyRepository> {
   return {
     create: jest.fn(async (values) => entity(values)),
     findById: jest.fn(async (_id: string): Promise<VirtualKeyEntity | null> => null),
-    list: jest.fn(async (_options: { includeRevoked: boolean }): Promise<VirtualKeyEntity[]> => []),
+    findWithSpend: jest.fn(async (_id: string, _now: Date): Promise<VirtualKeyWithSpend | null> => null),
+    list: jest.fn(async (_options: { includeRevoked: boolean; now: Date }): Promise<VirtualKeyWithSpend[]> => []),
     update: jest.fn(async (_id: string, changes: VirtualKeyChanges): Promise<VirtualKeyEntity | null> => entity(changes)),
     revoke: jest.fn(async (_id: string): Promise<VirtualKeyEntity | null> => entity({ isActive: false, revokedAt: new Date() })),
   };
@@ -152,14 +153,69 @@ describe('VirtualKeyService', () => {
     });
   });
 
-  it('get: 404 for an unknown key', async () => {
-    expect(await errorOf(service.get(ID))).toMatchObject({ status: 404, code: 'not_found' });
+  it('list: passes include_revoked through, with the instant the periods are taken at', async () => {
+    repo.list.mockResolvedValue([{ key: entity(), spend: { periodSpentUsd: null, remainingUsd: null, totalSpentUsd: '0' } }]);
+    expect((await service.list(true)).data).toHaveLength(1);
+    expect(repo.list).toHaveBeenCalledWith({ includeRevoked: true, now: expect.any(Date) });
   });
 
-  it('list: passes include_revoked through', async () => {
-    repo.list.mockResolvedValue([entity()]);
-    expect((await service.list(true)).data).toHaveLength(1);
-    expect(repo.list).toHaveBeenCalledWith({ includeRevoked: true });
+  describe('spend', () => {
+    const NOW = new Date('2025-03-19T15:42:10.123Z');
+
+    beforeEach(() => {
+      jest.useFakeTimers({ now: NOW, doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    });
+    afterEach(() => {
+      jest.useRealTimers();
+    });
+
+    it('shows the current calendar period, what it holds and what is left, as numbers', async () => {
+      const key = entity({ budgetMaxUsd: '25.0000000000', budgetPeriod: '1M' });
+      repo.findWithSpend.mockResolvedValue({ key, spend: { periodSpentUsd: '3.2500000000', remainingUsd: '21.7500000000', totalSpentUsd: '118.4000000000' } });
+      const dto = await service.get(ID);
+      expect(repo.findWithSpend).toHaveBeenCalledWith(ID, NOW);
+      expect(dto.spend).toEqual({ period_start: '2025-03-01T00:00:00.000Z', period_end: '2025-04-01T00:00:00.000Z', spent_usd: 3.25, remaining_usd: 21.75 });
+      expect(dto.total_spent_usd).toBe(118.4);
+    });
+
+    it.each<[VirtualKeyEntity['budgetPeriod'], string | null, string | null]>([
+      ['1h', '2025-03-19T15:00:00.000Z', '2025-03-19T16:00:00.000Z'],
+      ['1d', '2025-03-19T00:00:00.000Z', '2025-03-20T00:00:00.000Z'],
+      // 2025-03-19 is a Wednesday: weeks start on Monday.
+      ['1w', '2025-03-17T00:00:00.000Z', '2025-03-24T00:00:00.000Z'],
+      ['total', null, null],
+    ])('a %s budget spans %s to %s', async (period, start, end) => {
+      repo.findWithSpend.mockResolvedValue({ key: entity({ budgetMaxUsd: '1', budgetPeriod: period }), spend: { periodSpentUsd: '0', remainingUsd: '1', totalSpentUsd: '0' } });
+      expect((await service.get(ID)).spend).toMatchObject({ period_start: start, period_end: end });
+    });
+
+    it('null spend without a budget, but always the total', async () => {
+      repo.list.mockResolvedValue([{ key: entity(), spend: { periodSpentUsd: null, remainingUsd: null, totalSpentUsd: '0.0000012000' } }]);
+      const [dto] = (await service.list(false)).data;
+      expect(dto.spend).toBeNull();
+      expect(dto.total_spent_usd).toBe(0.0000012);
+    });
+
+    it('get: 404 for an unknown key', async () => {
+      expect(await errorOf(service.get(ID))).toMatchObject({ status: 404, code: 'not_found' });
+    });
+  });
+
+  describe('fallback_policy_id', () => {
+    it.each([
+      ['create', (s: VirtualKeyService) => s.create({ name: 'x', fallback_policy_id: ID })],
+      ['update', (s: VirtualKeyService) => s.update(ID, { fallback_policy_id: ID })],
+    ])('%s: 400 naming the field when the repository finds no live policy', async (_label, act) => {
+      repo.create.mockRejectedValue(new UnknownFallbackPolicyError(ID));
+      repo.update.mockRejectedValue(new UnknownFallbackPolicyError(ID));
+      expect(await errorOf(act(service))).toMatchObject({ status: 400, code: 'invalid_request', param: 'fallback_policy_id', message: expect.stringContaining(ID) });
+    });
+
+    it('passes other repository failures through untouched', async () => {
+      const boom = new Error('connection lost');
+      repo.update.mockRejectedValue(boom);
+      await expect(service.update(ID, { fallback_policy_id: ID })).rejects.toBe(boom);
+    });
   });
 });
 

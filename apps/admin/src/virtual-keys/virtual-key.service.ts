@@ -1,16 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { GatewayError } from '@app/common';
+import { GatewayError, periodEnd, periodStart } from '@app/common';
 import { generateVirtualKeySecret } from '@app/common/virtual-keys/virtual-key-secret';
 import type { VirtualKeyEntity } from '@app/database';
 import type {
   CreatedVirtualKeyDto,
   CreateVirtualKeyDto,
+  KeySpendDto,
   UpdateVirtualKeyDto,
   VirtualKeyDto,
   VirtualKeyListDto,
   VirtualKeySettingsDto,
+  VirtualKeyWithSpendDto,
 } from './virtual-key.dto';
-import { VIRTUAL_KEY_REPOSITORY, type VirtualKeyChanges, type VirtualKeyRepository } from './virtual-key.repository';
+import {
+  UnknownFallbackPolicyError,
+  VIRTUAL_KEY_REPOSITORY,
+  type VirtualKeyChanges,
+  type VirtualKeyRepository,
+  type VirtualKeyWithSpend,
+} from './virtual-key.repository';
 
 /** Not in ErrorCode: only the admin API can meet it. */
 export const VIRTUAL_KEY_REVOKED = 'virtual_key_revoked';
@@ -37,6 +45,22 @@ export function toVirtualKeyDto(entity: VirtualKeyEntity): VirtualKeyDto {
   };
 }
 
+function toSpendDto(entity: VirtualKeyEntity, spend: VirtualKeyWithSpend['spend'], now: Date): KeySpendDto | null {
+  if (entity.budgetMaxUsd === null || entity.budgetPeriod === null) return null;
+  const resets = entity.budgetPeriod !== 'total';
+  return {
+    period_start: resets ? periodStart(entity.budgetPeriod, now).toISOString() : null,
+    period_end: periodEnd(entity.budgetPeriod, now)?.toISOString() ?? null,
+    spent_usd: Number(spend.periodSpentUsd ?? 0),
+    remaining_usd: Number(spend.remainingUsd ?? entity.budgetMaxUsd),
+  };
+}
+
+/** `now` must be the instant the repository took the periods at, so the window shown is the one summed. */
+export function toVirtualKeyWithSpendDto({ key, spend }: VirtualKeyWithSpend, now: Date): VirtualKeyWithSpendDto {
+  return { ...toVirtualKeyDto(key), spend: toSpendDto(key, spend, now), total_spent_usd: Number(spend.totalSpentUsd) };
+}
+
 /** Request fields to columns. Undefined leaves a column alone; null clears it. */
 function toChanges(dto: VirtualKeySettingsDto & { name?: string }): VirtualKeyChanges {
   const changes: VirtualKeyChanges = {};
@@ -58,29 +82,39 @@ function toChanges(dto: VirtualKeySettingsDto & { name?: string }): VirtualKeyCh
   return changes;
 }
 
+/** The repository's domain error becomes a 400 that names the field. */
+function rethrowUnknownPolicy(err: unknown): never {
+  if (err instanceof UnknownFallbackPolicyError) {
+    throw GatewayError.invalidRequest(`fallback_policy_id ${err.policyId} does not name an existing fallback policy`, 'fallback_policy_id');
+  }
+  throw err;
+}
+
 @Injectable()
 export class VirtualKeyService {
   constructor(@Inject(VIRTUAL_KEY_REPOSITORY) private readonly keys: VirtualKeyRepository) {}
 
   async create(dto: CreateVirtualKeyDto): Promise<CreatedVirtualKeyDto> {
     const { secret, hash, prefix } = generateVirtualKeySecret();
-    const entity = await this.keys.create({ ...toChanges(dto), name: dto.name, keyHash: hash, keyPrefix: prefix });
+    const entity = await this.keys.create({ ...toChanges(dto), name: dto.name, keyHash: hash, keyPrefix: prefix }).catch(rethrowUnknownPolicy);
     return { ...toVirtualKeyDto(entity), key: secret };
   }
 
   async list(includeRevoked: boolean): Promise<VirtualKeyListDto> {
-    const entities = await this.keys.list({ includeRevoked });
-    return { data: entities.map(toVirtualKeyDto) };
+    const now = new Date();
+    const keys = await this.keys.list({ includeRevoked, now });
+    return { data: keys.map((k) => toVirtualKeyWithSpendDto(k, now)) };
   }
 
-  async get(id: string): Promise<VirtualKeyDto> {
-    const entity = await this.keys.findById(id);
-    if (!entity) throw this.notFound(id);
-    return toVirtualKeyDto(entity);
+  async get(id: string): Promise<VirtualKeyWithSpendDto> {
+    const now = new Date();
+    const found = await this.keys.findWithSpend(id, now);
+    if (!found) throw this.notFound(id);
+    return toVirtualKeyWithSpendDto(found, now);
   }
 
   async update(id: string, dto: UpdateVirtualKeyDto): Promise<VirtualKeyDto> {
-    const entity = await this.keys.update(id, toChanges(dto));
+    const entity = await this.keys.update(id, toChanges(dto)).catch(rethrowUnknownPolicy);
     if (!entity) throw await this.whyNotUpdated(id);
     return toVirtualKeyDto(entity);
   }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
+import { APP_CONFIG, type AppConfig, type BudgetPeriod, ErrorCode, GatewayError } from '@app/common';
+import { TablePoller } from '../sync/table-poller';
 import { hashVirtualKeySecret, VIRTUAL_KEY_SECRET_PREFIX } from '@app/common/virtual-keys/virtual-key-secret';
 
 /** What the hot path needs of a key, kept in memory. */
@@ -11,6 +12,9 @@ export interface CachedKey {
   expiresAt: number | null;
   allowedModels: string[];
   fallbackPolicyId: string | null;
+  rateLimitRpm: number | null;
+  rateLimitTpm: number | null;
+  budget: { maxUsd: number; period: BudgetPeriod } | null;
 }
 
 interface KeyRow {
@@ -21,12 +25,13 @@ interface KeyRow {
   expires_at: Date | null;
   allowed_models: string[];
   fallback_policy_id: string | null;
+  rate_limit_rpm: number | null;
+  rate_limit_tpm: number | null;
+  budget_max_usd: string | null;
+  budget_period: BudgetPeriod | null;
   revoked_at: Date | null;
   updated_at: Date;
 }
-
-// Rows committed slightly out of updated_at order are caught by re-reading a short window.
-const REFRESH_OVERLAP_MS = 5_000;
 
 /**
  * Authenticates virtual keys with no database round trip: all keys live in a map keyed by
@@ -39,23 +44,28 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(VirtualKeyCache.name);
   private readonly byHash = new Map<string, CachedKey>();
   private readonly hashById = new Map<string, string>();
-  private since = new Date(0);
-  private timer: NodeJS.Timeout | null = null;
-  private refreshing: Promise<void> | null = null;
+  private readonly poller: TablePoller<KeyRow>;
 
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.poller = new TablePoller<KeyRow>(
+      dataSource,
+      `SELECT id, name, key_hash, is_active, expires_at, allowed_models, fallback_policy_id, rate_limit_rpm, rate_limit_tpm,
+              budget_max_usd, budget_period, revoked_at, updated_at FROM virtual_keys`,
+      (rows) => rows.forEach((row) => this.apply(row)),
+      this.logger,
+    );
+  }
 
   async onModuleInit(): Promise<void> {
-    await this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.config.keyRefreshMs);
-    this.timer.unref();
+    await this.poller.refresh();
+    this.poller.start(this.config.keyRefreshMs);
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.poller.stop();
   }
 
   /** The key named by `Authorization: Bearer` or `x-bf-vk`, or a 401. */
@@ -73,29 +83,9 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
     return key;
   }
 
-  /** Re-reads keys changed since the last poll; concurrent calls share one query. */
+  /** Re-reads keys changed since the last poll (tests call it to skip the wait). */
   refresh(): Promise<void> {
-    this.refreshing ??= this.load().finally(() => {
-      this.refreshing = null;
-    });
-    return this.refreshing;
-  }
-
-  private async load(): Promise<void> {
-    let rows: KeyRow[];
-    try {
-      rows = await this.dataSource.query(
-        `SELECT id, name, key_hash, is_active, expires_at, allowed_models, fallback_policy_id, revoked_at, updated_at
-           FROM virtual_keys WHERE updated_at > $1 ORDER BY updated_at`,
-        [new Date(this.since.getTime() - REFRESH_OVERLAP_MS)],
-      );
-    } catch (err) {
-      // Keep serving with the keys we know; the next poll tries again.
-      this.logger.warn(`virtual key refresh failed: ${(err as Error).message}`);
-      return;
-    }
-    for (const row of rows) this.apply(row);
-    if (rows.length > 0) this.since = rows[rows.length - 1].updated_at;
+    return this.poller.refresh();
   }
 
   private apply(row: KeyRow): void {
@@ -115,6 +105,9 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
       expiresAt: row.expires_at ? row.expires_at.getTime() : null,
       allowedModels: row.allowed_models ?? [],
       fallbackPolicyId: row.fallback_policy_id,
+      rateLimitRpm: row.rate_limit_rpm,
+      rateLimitTpm: row.rate_limit_tpm,
+      budget: row.budget_max_usd !== null && row.budget_period !== null ? { maxUsd: Number(row.budget_max_usd), period: row.budget_period } : null,
     });
   }
 }

@@ -1,7 +1,9 @@
+import * as path from 'node:path';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { RequestLogStatus } from '@app/database';
+import { LogSpill } from './log-spill';
 
 /** A request_logs row as the hot path produces it. */
 export interface RequestLogRow {
@@ -44,8 +46,10 @@ function values(r: RequestLogRow): unknown[] {
 
 /**
  * Request logs leave the hot path through an in-memory buffer written in multi-row INSERTs
- * on a short interval. A failed write keeps its rows for the next flush; only past
- * `maxBufferedRows` are the oldest dropped, and counted.
+ * on a short interval. Nothing is lost when the database is away: rows wait in memory up to
+ * `maxBufferedRows`, the overflow (and whatever is left at shutdown) goes to a spill file,
+ * and spilled rows are replayed once the database answers. Only a spill file that cannot be
+ * written drops rows, and they are counted.
  */
 @Injectable()
 export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
@@ -54,15 +58,21 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
   private closed = false;
+  private replayNeeded = false;
+  private readonly spill: LogSpill;
   /** Observable by tests and metrics. */
-  readonly stats = { written: 0, dropped: 0, failedFlushes: 0 };
+  readonly stats = { written: 0, spilled: 0, replayed: 0, dropped: 0, failedFlushes: 0 };
 
   constructor(
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.spill = new LogSpill(path.join(config.dataDir, 'spill'));
+  }
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    // Rows a previous process could not write are replayed with the first flush.
+    this.replayNeeded = await this.spill.hasFiles();
     this.timer = setInterval(() => void this.flush(), this.config.logWriter.flushIntervalMs);
     this.timer.unref();
   }
@@ -74,16 +84,11 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
   enqueue(row: RequestLogRow): void {
     this.buffer.push(row);
     const max = this.config.logWriter.maxBufferedRows;
-    if (this.buffer.length > max) {
-      const excess = this.buffer.length - max;
-      this.buffer.splice(0, excess);
-      this.stats.dropped += excess;
-      this.logger.error(`request log buffer full: dropped ${excess} oldest rows (total dropped ${this.stats.dropped})`);
-    }
+    if (this.buffer.length > max) this.spillOldest(this.buffer.length - max + Math.floor(max / 10));
     if (this.buffer.length >= this.config.logWriter.batchSize && !this.flushing && !this.closed) void this.flush();
   }
 
-  /** Writes everything buffered; one flush at a time. */
+  /** Writes everything buffered (and replays spilled rows); one flush at a time. */
   flush(): Promise<void> {
     this.flushing ??= this.drain().finally(() => {
       this.flushing = null;
@@ -95,11 +100,29 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     // A few tries: the database may be briefly away at shutdown too.
-    for (let i = 0; i < 5 && (this.buffer.length > 0 || this.flushing); i++) {
+    for (let i = 0; i < 4 && this.buffer.length > 0; i++) {
       await this.flush();
-      if (this.buffer.length > 0) await new Promise((r) => setTimeout(r, 200 * (i + 1)));
+      if (this.buffer.length > 0) await new Promise((r) => setTimeout(r, 250 * (i + 1)));
     }
-    if (this.buffer.length > 0) this.logger.error(`shutting down with ${this.buffer.length} request log rows unwritten`);
+    await this.flushing;
+    if (this.buffer.length > 0) {
+      this.logger.warn(`database unreachable at shutdown: ${this.buffer.length} request log rows go to the spill file`);
+      await this.spillOldest(this.buffer.length);
+    }
+  }
+
+  private spillOldest(count: number): Promise<void> {
+    const rows = this.buffer.splice(0, count);
+    return this.spill.write(rows).then(
+      () => {
+        this.stats.spilled += rows.length;
+        this.replayNeeded = true;
+      },
+      (err: unknown) => {
+        this.stats.dropped += rows.length;
+        this.logger.error(`could not spill ${rows.length} request log rows, they are lost: ${(err as Error).message}`);
+      },
+    );
   }
 
   private async drain(): Promise<void> {
@@ -113,7 +136,7 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
         this.logger.warn(`request log flush failed, ${this.buffer.length} rows kept for retry: ${(err as Error).message}`);
         return;
       }
-      // Rows enqueued meanwhile were appended behind the batch; only an overflow drop can have moved it.
+      // Rows enqueued meanwhile were appended behind the batch; only a spill can have moved it.
       if (this.buffer[0] === batch[0]) this.buffer.splice(0, batch.length);
       else {
         const written = new Set(batch);
@@ -121,8 +144,18 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
       }
       this.stats.written += batch.length;
     }
+    if (this.replayNeeded) {
+      this.replayNeeded = false;
+      try {
+        const n = await this.spill.replay((rows) => this.insert(rows).then(() => undefined), size);
+        this.stats.replayed += n;
+        this.stats.written += n;
+      } catch (err) {
+        this.replayNeeded = true;
+        this.logger.warn(`replaying spilled request log rows failed, will retry: ${(err as Error).message}`);
+      }
+    }
   }
-
   private insert(rows: RequestLogRow[]): Promise<unknown> {
     const params: unknown[] = [];
     const tuples: string[] = [];

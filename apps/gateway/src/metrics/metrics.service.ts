@@ -1,0 +1,49 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Usage } from '@app/providers';
+import { RequestLogWriter } from '../request-log/request-log.writer';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+
+/** Prometheus metrics of one gateway instance (its own registry, so several can share a process). */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly requests = new Counter({ name: 'gateway_requests_total', help: 'Upstream attempts by provider, model and outcome', labelNames: ['provider', 'model', 'status'], registers: [this.registry] });
+  private readonly upstreamLatency = new Histogram({ name: 'gateway_upstream_latency_seconds', help: 'Time spent waiting on the provider (to the full body, or to the end of the stream)', labelNames: ['provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  private readonly overhead = new Histogram({ name: 'gateway_overhead_seconds', help: 'Time the gateway added to a non-streaming request on top of the upstream call', buckets: OVERHEAD_BUCKETS, registers: [this.registry] });
+  private readonly ttft = new Histogram({ name: 'gateway_time_to_first_token_seconds', help: 'Time to the first streamed event written to the client', labelNames: ['provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  private readonly tokens = new Counter({ name: 'gateway_tokens_total', help: 'Tokens by provider, model and kind', labelNames: ['provider', 'model', 'type'], registers: [this.registry] });
+  private readonly cost = new Counter({ name: 'gateway_cost_usd_total', help: 'Cost in USD by provider and model', labelNames: ['provider', 'model'], registers: [this.registry] });
+  private readonly unpriced = new Counter({ name: 'gateway_unpriced_requests_total', help: 'Answered requests whose model has no price (cost logged as null)', labelNames: ['provider', 'model'], registers: [this.registry] });
+  private readonly fallbacks = new Counter({ name: 'gateway_fallbacks_total', help: 'Candidates given up on in favour of the next one', labelNames: ['provider'], registers: [this.registry] });
+
+  constructor(logs: RequestLogWriter) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({ name: 'gateway_log_rows_buffered', help: 'Request log rows waiting to be written', registers: [this.registry], collect() { this.set(logs.buffered); } });
+    new Gauge({ name: 'gateway_log_rows_written', help: 'Request log rows written since start', registers: [this.registry], collect() { this.set(logs.stats.written); } });
+    new Gauge({ name: 'gateway_log_rows_spilled', help: 'Request log rows parked in the spill file while the database was away', registers: [this.registry], collect() { this.set(logs.stats.spilled); } });
+    new Gauge({ name: 'gateway_log_rows_dropped', help: 'Request log rows lost (spill file unwritable and memory full); should stay 0', registers: [this.registry], collect() { this.set(logs.stats.dropped); } });
+  }
+
+  attempt(provider: string, model: string, ok: boolean): void {
+    this.requests.inc({ provider, model, status: ok ? 'success' : 'error' });
+  }
+
+  answered(provider: string, model: string, usage: Usage, costUsd: number | null, upstreamSeconds: number, totalSeconds: number, stream: boolean, ttftSeconds: number | null): void {
+    this.upstreamLatency.observe({ provider }, upstreamSeconds);
+    if (!stream) this.overhead.observe(Math.max(0, totalSeconds - upstreamSeconds));
+    if (ttftSeconds !== null) this.ttft.observe({ provider }, ttftSeconds);
+    if (usage.inputTokens) this.tokens.inc({ provider, model, type: 'input' }, usage.inputTokens);
+    if (usage.outputTokens) this.tokens.inc({ provider, model, type: 'output' }, usage.outputTokens);
+    if (usage.cachedTokens) this.tokens.inc({ provider, model, type: 'cached' }, usage.cachedTokens);
+    if (usage.reasoningTokens) this.tokens.inc({ provider, model, type: 'reasoning' }, usage.reasoningTokens);
+    if (costUsd === null) this.unpriced.inc({ provider, model });
+    else if (costUsd > 0) this.cost.inc({ provider, model }, costUsd);
+  }
+
+  fellBack(provider: string): void {
+    this.fallbacks.inc({ provider });
+  }
+}

@@ -12,6 +12,8 @@ export interface ResponsesRequest {
 export interface Usage {
   inputTokens: number;
   cachedTokens: number;
+  /** Input tokens written to a prompt cache (Anthropic, Bedrock), part of inputTokens. */
+  cacheWriteTokens?: number;
   outputTokens: number;
   reasoningTokens: number;
   totalTokens: number;
@@ -40,6 +42,11 @@ export interface ParsedResponse {
   /** The OpenAI Response object to return to the client. */
   response: Record<string, unknown>;
   usage: Usage;
+  /**
+   * The upstream body when `response` is exactly its parse (pass-through providers): the
+   * gateway then splices its own fields into this text instead of re-serialising the object.
+   */
+  json?: string;
 }
 
 export interface UpstreamErrorInfo {
@@ -59,6 +66,8 @@ export interface SseEvent {
 export interface ResponsesStreamEvent {
   type: string;
   data: string;
+  /** `data` parsed, when the translator parsed it anyway (terminal events): spares the relay a second parse. */
+  parsed?: Record<string, unknown>;
 }
 
 export type TerminalStatus = 'completed' | 'incomplete' | 'failed' | 'error';
@@ -77,11 +86,34 @@ export interface StreamTranslator {
   readonly streamError: UpstreamErrorInfo | null;
 }
 
+/**
+ * What the call was, for translating adapters whose upstream does not echo it (Bedrock's
+ * Converse names no model; the Response object echoes the request's instructions and tools).
+ */
+export interface CallContext {
+  /** The client's body as given to buildRequest. */
+  requestBody?: ResponsesRequest | null;
+  /** The model name sent upstream (BuildRequestInput.upstreamModel). */
+  upstreamModel?: string;
+}
+
+/**
+ * Splits a non-SSE upstream stream (Bedrock's AWS binary event-stream) into events for the
+ * translator, in place of SseParser. Bytes may be split anywhere.
+ */
+export interface StreamDecoder {
+  push(chunk: Buffer): SseEvent[];
+  /** At end of input: whether a partial frame was left over (the stream was cut). */
+  end(): { incomplete: boolean };
+}
+
 export interface ProviderAdapter {
   /** The name the upstream knows a requested model by (aliases; Azure: deployment). */
   resolveModel(provider: ProviderConfig, model: string): string;
   buildRequest(input: BuildRequestInput): UpstreamRequest;
-  parseResponse(text: string): ParsedResponse;
+  parseResponse(text: string, context?: CallContext): ParsedResponse;
   parseError(status: number, text: string): UpstreamErrorInfo;
-  createStreamTranslator(): StreamTranslator;
+  createStreamTranslator(context?: CallContext): StreamTranslator;
+  /** Framing of the upstream stream when it is not SSE; absent = `new SseParser()`. */
+  createStreamDecoder?(): StreamDecoder;
 }

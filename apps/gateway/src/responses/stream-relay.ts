@@ -91,7 +91,7 @@ export async function relayStream(
   const frames = (events: ResponsesStreamEvent[]): string => {
     let out = '';
     for (const ev of events) {
-      const data = TERMINAL_TYPES.has(ev.type) ? withLatency(ev.data, extra, chunkIndex, ctx.t0) : injector.inject(ev.data, chunkIndex);
+      const data = TERMINAL_TYPES.has(ev.type) ? withLatency(ev, extra, chunkIndex, ctx.t0) : injector.inject(ev.data, chunkIndex);
       chunkIndex++;
       out += sseFrame(ev.type, data);
     }
@@ -136,12 +136,14 @@ export async function relayStream(
   return { failure, ttftMs };
 }
 
-function withLatency(data: string, extra: ExtraFields, chunkIndex: number, t0: number): string {
-  let event: Record<string, unknown>;
-  try {
-    event = JSON.parse(data) as Record<string, unknown>;
-  } catch {
-    return data;
+function withLatency(ev: ResponsesStreamEvent, extra: ExtraFields, chunkIndex: number, t0: number): string {
+  let event = ev.parsed;
+  if (event === undefined) {
+    try {
+      event = JSON.parse(ev.data) as Record<string, unknown>;
+    } catch {
+      return ev.data;
+    }
   }
   const fields = { ...extra, latency: Math.round(performance.now() - t0), chunk_index: chunkIndex };
   event.extra_fields = fields;

@@ -24,17 +24,18 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     const type = ev.event ?? typeFromData(ev.data);
     if (type === null) return [];
     const terminal = TERMINAL[type];
-    if (terminal !== undefined) this.onTerminal(terminal, ev.data);
-    return [{ type, data: ev.data }];
+    if (terminal === undefined) return [{ type, data: ev.data }];
+    return [{ type, data: ev.data, parsed: this.onTerminal(terminal, ev.data) }];
   }
 
-  private onTerminal(status: TerminalStatus, data: string): void {
+  /** Reads usage and errors off the terminal event; returns the event parsed, if it is JSON. */
+  private onTerminal(status: TerminalStatus, data: string): Record<string, unknown> | undefined {
     this.terminal = status;
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(data) as Record<string, unknown>;
     } catch {
-      return;
+      return undefined;
     }
     if (status === 'error') {
       this.streamError = {
@@ -43,7 +44,7 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
         code: typeof parsed.code === 'string' ? parsed.code : null,
         param: typeof parsed.param === 'string' ? parsed.param : null,
       };
-      return;
+      return parsed;
     }
     const response = parsed.response as Record<string, unknown> | undefined;
     this.usage = usageFromResponses(response?.usage);
@@ -56,6 +57,7 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
         param: null,
       };
     }
+    return parsed;
   }
 }
 

@@ -33,7 +33,7 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   parseResponse(text: string): ParsedResponse {
     const response = JSON.parse(text) as Record<string, unknown>;
-    return { response, usage: usageFromResponses(response.usage) };
+    return { response, usage: usageFromResponses(response.usage), json: text };
   }
 
   parseError(status: number, text: string): UpstreamErrorInfo {

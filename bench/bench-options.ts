@@ -1,0 +1,39 @@
+import * as path from 'node:path';
+
+/** Command line of `npm run bench -- [--rounds N] [--seconds S] [--ttfb-samples N] [--profile] [--baseline DIST]`. */
+export interface BenchOptions {
+  rounds: number;
+  /** Length of one load run. */
+  seconds: number;
+  ttfbSamples: number;
+  /** Run the logging gateway under `node --cpu-prof` and summarise the profile. */
+  profile: boolean;
+  /**
+   * Another compiled tree (its `dist` folder) whose gateway runs as the extra target
+   * `gateway-before`, interleaved with this one: before/after numbers for a change.
+   */
+  baseline: string | undefined;
+  /** Use this Postgres instead of starting the embedded one. */
+  databaseUrl: string | undefined;
+}
+
+function positive(flag: string, raw: string | undefined): number {
+  const n = Number(raw);
+  if (raw === undefined || !Number.isFinite(n) || n <= 0) throw new Error(`${flag} needs a positive number`);
+  return n;
+}
+
+// The bench is a developer CLI, not part of the app: it reads its own flags and DATABASE_URL here.
+export function readBenchOptions(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchOptions {
+  const options: BenchOptions = { rounds: 4, seconds: 0.8, ttfbSamples: 300, profile: false, baseline: undefined, databaseUrl: env.DATABASE_URL || undefined };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (flag === '--rounds') options.rounds = Math.round(positive(flag, argv[++i]));
+    else if (flag === '--seconds') options.seconds = positive(flag, argv[++i]);
+    else if (flag === '--ttfb-samples') options.ttfbSamples = Math.round(positive(flag, argv[++i]));
+    else if (flag === '--profile') options.profile = true;
+    else if (flag === '--baseline') options.baseline = path.resolve(argv[++i] ?? '');
+    else throw new Error(`unknown flag ${flag} (known: --rounds N, --seconds S, --ttfb-samples N, --profile, --baseline DIST)`);
+  }
+  return options;
+}

@@ -1,0 +1,242 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+import { runMigrations } from '@app/database';
+import { type BenchOptions, readBenchOptions } from './bench-options';
+import { BenchChild } from './child-process';
+import { formatSelfTime, topSelfTime } from './cpu-profile';
+import type { GatewayProcessOptions } from './gateway.process';
+import { type Target, measureTtfb, percentile, runLoad } from './load';
+import { type BenchResults, type ScenarioResult, type TargetResult, checkTargets, formatReport } from './report';
+
+const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
+const UPSTREAM_KEY = 'sk-upstream-openai';
+const MODEL = 'gpt-4o-mini';
+const STREAM_CHUNKS = 8;
+const GATEWAY_SETTLE_MS = 300;
+
+interface Scenario {
+  id: string;
+  stream: boolean;
+  connections: number;
+  targets: string[];
+}
+
+const SCENARIOS: Scenario[] = [
+  { id: 'json c1', stream: false, connections: 1, targets: ['direct', 'bare', 'gateway', 'gateway-nolog'] },
+  { id: 'json c32', stream: false, connections: 32, targets: ['direct', 'bare', 'gateway', 'gateway-nolog'] },
+  { id: 'sse c1', stream: true, connections: 1, targets: ['direct', 'bare', 'gateway'] },
+  { id: 'sse c32', stream: true, connections: 32, targets: ['direct', 'bare', 'gateway', 'gateway-nolog'] },
+];
+
+function requestBody(model: string, stream: boolean): string {
+  const input = stream ? `Say hello to the benchmark [[chunks:${STREAM_CHUNKS}]]` : 'Say hello to the benchmark';
+  return JSON.stringify(stream ? { model, input, stream: true } : { model, input });
+}
+
+function target(id: string, url: string, secret: string, model: string): Target {
+  const bodies = { json: requestBody(model, false), sse: requestBody(model, true) };
+  return {
+    id,
+    url,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+    body: (stream) => (stream ? bodies.sse : bodies.json),
+  };
+}
+
+/** A virtual key as the admin API stores it: only the SHA-256 of the secret. */
+async function createVirtualKey(databaseUrl: string): Promise<string> {
+  const key = `sk-bf-${randomBytes(32).toString('base64url')}`;
+  const hash = createHash('sha256').update(key).digest('hex');
+  const pg = new Client({ connectionString: databaseUrl });
+  await pg.connect();
+  try {
+    await pg.query(
+      `INSERT INTO virtual_keys (name, key_hash, key_prefix, allowed_models, is_active, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      ['bench', hash, key.slice(0, 10), JSON.stringify([]), true, null],
+    );
+  } finally {
+    await pg.end();
+  }
+  return key;
+}
+
+async function countLogRows(databaseUrl: string, since: Date): Promise<number> {
+  const pg = new Client({ connectionString: databaseUrl });
+  await pg.connect();
+  try {
+    const r = await pg.query('SELECT count(*)::int AS n FROM request_logs WHERE created_at >= $1', [since]);
+    return r.rows[0].n as number;
+  } finally {
+    await pg.end();
+  }
+}
+
+function gatewayEnv(upstreamUrl: string, databaseUrl: string): Record<string, string> {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bench-gw-')), 'gateway.json');
+  // Production defaults otherwise: key refresh every second, request logs flushed every 200 ms.
+  writeFileSync(file, JSON.stringify({ providers: { openai: { base_url: `${upstreamUrl}/v1`, keys: [{ value: UPSTREAM_KEY }] } } }));
+  return { GATEWAY_CONFIG: file, DATABASE_URL: databaseUrl, GATEWAY_PORT: '0', HOST: '127.0.0.1' };
+}
+
+type Accumulated = TargetResult & { latencies: number[] };
+
+function emptyResult(scenario: string, target: string): Accumulated {
+  return {
+    scenario, target, ok: 0, failed: 0, seconds: 0, rps: 0, p50: 0, p99: 0, cpuUs: 0, cpuUsPerRequest: 0, dbCpuUs: 0, dbCpuUsPerRequest: null, roundRps: [],
+    latencies: [],
+  };
+}
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+async function main(options: BenchOptions): Promise<void> {
+  const startedAt = performance.now();
+  const children: BenchChild[] = [];
+  const spawn = async (...args: Parameters<typeof BenchChild.start>) => {
+    const child = await BenchChild.start(...args);
+    children.push(child);
+    return child;
+  };
+  try {
+    // The embedded database is measured too: on a small machine it competes with the gateway for CPU.
+    const database = options.databaseUrl ? null : await spawn('postgres', 'database.process');
+    const databaseUrl = options.databaseUrl ?? database!.url;
+    await runMigrations(databaseUrl);
+    const virtualKey = await createVirtualKey(databaseUrl);
+    const upstream = await spawn('upstream', 'upstream.process');
+    const env = gatewayEnv(upstream.url, databaseUrl);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    const profileFile = 'gateway.cpuprofile';
+    const profileArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}`, `--cpu-prof-name=${profileFile}`] : [];
+    const [bare, gateway, gatewayNoLog] = await Promise.all([
+      spawn('bare', 'bare-proxy.process', { upstreamUrl: upstream.url }),
+      spawn('gateway', 'gateway.process', { env, requestLog: true } satisfies GatewayProcessOptions, profileArgs),
+      spawn('gateway-nolog', 'gateway.process', { env, requestLog: false } satisfies GatewayProcessOptions),
+    ]);
+    const processes: Record<string, BenchChild> = { direct: upstream, bare, gateway, 'gateway-nolog': gatewayNoLog };
+    if (options.baseline) {
+      const entry = path.join(options.baseline, 'bench', 'gateway.process.js');
+      processes['gateway-before'] = await spawn('gateway-before', entry, { env, requestLog: true } satisfies GatewayProcessOptions);
+    }
+    const scenarios = options.baseline
+      ? SCENARIOS.map((s) => ({ ...s, targets: s.targets.flatMap((t) => (t === 'gateway' ? [t, 'gateway-before'] : [t])) }))
+      : SCENARIOS;
+    const targets: Record<string, Target> = {
+      direct: target('direct', upstream.url, UPSTREAM_KEY, MODEL),
+      bare: target('bare', bare.url, UPSTREAM_KEY, MODEL),
+      gateway: target('gateway', gateway.url, virtualKey, `openai/${MODEL}`),
+      'gateway-nolog': target('gateway-nolog', gatewayNoLog.url, virtualKey, `openai/${MODEL}`),
+    };
+    const startupPeakRss: Record<string, number> = {};
+    for (const [id, proc] of Object.entries(processes)) startupPeakRss[id] = (await proc.stats()).peakRssBytes;
+    log(`started in ${Math.round(performance.now() - startedAt)} ms; warming up`);
+    const loadStart = new Date();
+    if (processes['gateway-before']) targets['gateway-before'] = target('gateway-before', processes['gateway-before'].url, virtualKey, `openai/${MODEL}`);
+    for (const t of Object.values(targets)) {
+      await runLoad(t, false, 32, 1);
+      await runLoad(t, true, 8, 0.5);
+    }
+
+    const acc = new Map<string, Accumulated>();
+    for (let round = 0; round < options.rounds; round++) {
+      for (const s of scenarios) {
+        for (let j = 0; j < s.targets.length; j++) {
+          const id = s.targets[(round + j) % s.targets.length];
+          const proc = processes[id];
+          const before = await proc.stats();
+          const dbBefore = await database?.stats();
+          const run = await runLoad(targets[id], s.stream, s.connections, options.seconds);
+          // Let the log writer's flush of this run land inside this run's CPU account.
+          if (id.startsWith('gateway')) await new Promise((r) => setTimeout(r, GATEWAY_SETTLE_MS));
+          const after = await proc.stats();
+          const dbAfter = await database?.stats();
+          const key = `${s.id}|${id}`;
+          const a = acc.get(key) ?? emptyResult(s.id, id);
+          a.ok += run.ok;
+          a.failed += run.failed;
+          a.seconds += run.seconds;
+          a.roundRps.push(run.ok / run.seconds);
+          a.cpuUs += after.cpuUs - before.cpuUs;
+          if (dbBefore && dbAfter) a.dbCpuUs += dbAfter.cpuUs - dbBefore.cpuUs;
+          for (const l of run.latencies) a.latencies.push(l);
+          acc.set(key, a);
+        }
+      }
+      log(`round ${round + 1}/${options.rounds} done at ${Math.round((performance.now() - startedAt) / 1000)} s`);
+    }
+
+    const measured: ScenarioResult[] = scenarios.map((s) => ({
+      id: s.id,
+      stream: s.stream,
+      connections: s.connections,
+      targets: s.targets.map((id) => {
+        const a = acc.get(`${s.id}|${id}`)!;
+        const { latencies, ...rest } = a;
+        return {
+          ...rest,
+          rps: a.ok / a.seconds,
+          p50: percentile(latencies, 50),
+          p99: percentile(latencies, 99),
+          cpuUsPerRequest: a.ok > 0 ? a.cpuUs / a.ok : Number.NaN,
+          dbCpuUsPerRequest: database && a.ok > 0 ? a.dbCpuUs / a.ok : null,
+        };
+      }),
+    }));
+
+    log('measuring stream time to first byte');
+    const ttfbTargets = [targets.direct, targets.bare, targets.gateway];
+    if (targets['gateway-before']) ttfbTargets.push(targets['gateway-before']);
+    const ttfbSamples = await measureTtfb(ttfbTargets, options.ttfbSamples);
+    const ttfb: Record<string, { p50: number; p90: number; samples: number }> = {};
+    for (const [id, values] of Object.entries(ttfbSamples)) ttfb[id] = { p50: percentile(values, 50), p90: percentile(values, 90), samples: values.length };
+
+    await new Promise((r) => setTimeout(r, 500));
+    const logRows = await countLogRows(databaseUrl, loadStart);
+    const memory: BenchResults['memory'] = {};
+    for (const [id, proc] of Object.entries({ ...processes, ...(database ? { postgres: database } : {}) })) {
+      const st = await proc.stats();
+      memory[id] = { startupPeakRssMb: (startupPeakRss[id] ?? Number.NaN) / 2 ** 20, peakRssMb: st.peakRssBytes / 2 ** 20, rssMb: st.rssBytes / 2 ** 20 };
+    }
+    // Both logging gateways (gateway, gateway-before) write to the same table.
+    const loggedOk = measured.flatMap((s) => s.targets).filter((t) => t.target === 'gateway' || t.target === 'gateway-before').reduce((n, t) => n + t.ok, 0);
+
+    const results: BenchResults = {
+      at: new Date().toISOString(),
+      node: process.version,
+      cpus: (await import('node:os')).cpus().length,
+      options: { rounds: options.rounds, seconds: options.seconds, ttfbSamples: options.ttfbSamples, profile: options.profile, database: options.databaseUrl ? 'DATABASE_URL' : 'embedded' },
+      scenarios: measured,
+      ttfb,
+      memory,
+      requestLog: { gatewayRequests: loggedOk, rowsWritten: logRows },
+      checks: [],
+      wallSeconds: 0,
+    };
+    results.checks = checkTargets(results);
+
+    for (const c of children.splice(0).reverse()) await c.stop();
+    if (options.profile) {
+      const summary = topSelfTime(path.join(RESULTS_DIR, profileFile), 30);
+      results.profile = summary;
+      log(`gateway CPU profile (${path.join(RESULTS_DIR, profileFile)}):\n${formatSelfTime(summary)}`);
+    }
+    results.wallSeconds = Math.round((performance.now() - startedAt) / 100) / 10;
+    writeFileSync(path.join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+    console.log(formatReport(results));
+    console.log(`\nJSON: ${path.join(RESULTS_DIR, 'latest.json')}  (${results.wallSeconds} s)`);
+  } finally {
+    for (const c of children.reverse()) await c.stop();
+  }
+}
+
+main(readBenchOptions()).catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

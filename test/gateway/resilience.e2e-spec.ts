@@ -6,11 +6,11 @@ describe('gateway resilience: keys, timeouts, Azure, aborted streams', () => {
   let client: OpenAI;
 
   beforeAll(async () => {
-    h = await startGatewayHarness(({ upstream, backup }) => ({
+    h = await startGatewayHarness({ providers: ({ upstream, backup }) => ({
       multi: { kind: 'openai-compatible', base_url: `${backup}/v1`, keys: [{ value: 'key-a' }, { value: 'key-b' }], max_retries: 1, retry_backoff_ms: 1 },
       slow: { kind: 'openai-compatible', base_url: `${upstream}/v1`, keys: [{ value: 'x' }], timeout_ms: 300, stream_idle_timeout_ms: 300, max_retries: 0 },
       azure: { base_url: upstream, keys: [{ value: 'az-key' }], deployments: { 'gpt-4o': 'prod-gpt4o' } },
-    }));
+    }) });
     const { key } = await h.createKey({ name: 'resilience' });
     client = new OpenAI({ apiKey: key, baseURL: `${h.url}/v1`, maxRetries: 0 });
   });

@@ -6,7 +6,7 @@ describe('graceful shutdown', () => {
 
   beforeAll(async () => {
     // Logs would only be flushed every minute: what the test sees was flushed by the shutdown.
-    h = await startGatewayHarness(undefined, { log_flush_interval_ms: 60_000 });
+    h = await startGatewayHarness({ server: { log_flush_interval_ms: 60_000 } });
   });
   afterAll(async () => {
     await h?.close();

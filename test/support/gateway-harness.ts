@@ -8,17 +8,56 @@ import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/
 import { VirtualKeyCache } from '../../apps/gateway/src/auth/virtual-key-cache.service';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/gateway.bootstrap';
 import { RequestLogWriter } from '../../apps/gateway/src/request-log/request-log.writer';
+import { startAdmin } from '../../apps/admin/src/admin.bootstrap';
+import { FallbackPolicyCache } from '../../apps/gateway/src/routing/fallback-policy-cache.service';
 import { createTestDatabase, type TestDatabase } from './test-database';
+
+export interface HarnessOptions {
+  /** More providers, given the fake upstreams' origins. */
+  providers?: (upstreams: { upstream: string; backup: string }) => Record<string, unknown>;
+  /** GATEWAY_CONFIG `server` overrides. */
+  server?: Record<string, unknown>;
+  /** GATEWAY_CONFIG `pricing` overrides. */
+  pricing?: Record<string, unknown>;
+  /** Shared limit counters in Redis instead of in-process. */
+  redisUrl?: string;
+  /** Start the admin app too, on the same database. */
+  admin?: boolean;
+  /** More gateway replicas on the same database (and Redis, when given). */
+  extraGateways?: number;
+}
+
+export interface KeyFields {
+  name?: string;
+  allowed_models?: string[];
+  is_active?: boolean;
+  expires_at?: Date;
+  rate_limit_rpm?: number;
+  rate_limit_tpm?: number;
+  budget_max_usd?: number;
+  budget_period?: '1h' | '1d' | '1w' | '1M' | 'total';
+  fallback_policy_id?: string;
+}
+
+export const ADMIN_TOKEN = 'test-admin-token';
 
 export interface GatewayHarness {
   gateway: RunningGateway;
+  /** Replicas started with `extraGateways`. */
+  replicas: RunningGateway[];
+  /** The admin app's origin when started with `admin: true`. */
+  adminUrl?: string;
   /** Behind provider `openai`. */
   upstream: FakeUpstream;
   /** Behind provider `backup` (openai-compatible), a separate server for fallback tests. */
   backup: FakeUpstream;
   db: TestDatabase;
   url: string;
-  createKey(fields?: { name?: string; allowed_models?: string[]; is_active?: boolean; expires_at?: Date }): Promise<{ id: string; key: string }>;
+  createKey(fields?: KeyFields): Promise<{ id: string; key: string }>;
+  /** Makes every gateway re-read keys and policies now instead of at the next poll. */
+  refresh(): Promise<void>;
+  /** Admin API call with the harness's admin token. */
+  admin(method: string, path: string, body?: unknown): Promise<Response>;
   revokeKey(id: string): Promise<void>;
   /** Rows of the request log for one request id, after the buffered writer flushed. */
   logRows(requestId: string): Promise<Record<string, unknown>[]>;
@@ -35,10 +74,9 @@ export const CLOSED_PORT_URL = 'http://127.0.0.1:9/v1';
  * configuration read through loadConfig from a GATEWAY_CONFIG file, in front of two fake
  * upstreams speaking OpenAI's wire format.
  */
-export async function startGatewayHarness(
-  extraProviders: (upstreams: { upstream: string; backup: string }) => Record<string, unknown> = () => ({}),
-  server: Record<string, unknown> = {},
-): Promise<GatewayHarness> {
+export async function startGatewayHarness(optionsOrProviders: HarnessOptions | HarnessOptions['providers'] = {}): Promise<GatewayHarness> {
+  // A bare function is the providers callback (the short form most provider tests use).
+  const options: HarnessOptions = typeof optionsOrProviders === 'function' ? { providers: optionsOrProviders } : (optionsOrProviders ?? {});
   const db = await createTestDatabase();
   const upstream = await createFakeUpstream();
   const backup = await createFakeUpstream();
@@ -51,40 +89,73 @@ export async function startGatewayHarness(
         openai: { base_url: `${upstream.url}/v1`, keys: [{ value: 'sk-upstream-openai' }], models: ['gpt-4o-mini'], ...fast },
         backup: { kind: 'openai-compatible', base_url: `${backup.url}/v1`, keys: [{ value: 'sk-upstream-backup' }], ...fast },
         dead: { kind: 'openai-compatible', base_url: CLOSED_PORT_URL, keys: [{ value: 'x' }], ...fast },
-        ...extraProviders({ upstream: upstream.url, backup: backup.url }),
+        ...options.providers?.({ upstream: upstream.url, backup: backup.url }),
       },
-      server: { key_refresh_ms: 100, log_flush_interval_ms: 20, ...server },
+      server: { key_refresh_ms: 100, log_flush_interval_ms: 20, ...options.server },
+      ...(options.pricing ? { pricing: options.pricing } : {}),
     }),
   );
-  const config = loadConfig({ GATEWAY_CONFIG: file, DATABASE_URL: db.url, GATEWAY_PORT: '0', HOST: '127.0.0.1' });
+  const env: Record<string, string> = {
+    GATEWAY_CONFIG: file,
+    DATABASE_URL: db.url,
+    GATEWAY_PORT: '0',
+    ADMIN_PORT: '0',
+    HOST: '127.0.0.1',
+    ADMIN_TOKEN,
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'gw-data-')),
+  };
+  if (options.redisUrl) env.REDIS_URL = options.redisUrl;
+  const config = loadConfig(env);
   const gateway = await startGateway(config);
+  const replicas: RunningGateway[] = [];
+  for (let i = 0; i < (options.extraGateways ?? 0); i++) replicas.push(await startGateway(loadConfig(env)));
+  const admin = options.admin ? await startAdmin(loadConfig(env)) : undefined;
   // Tests may shut the gateway down themselves (graceful shutdown); closing twice is a no-op.
   const closeGateway = gateway.close.bind(gateway);
   let closing: Promise<void> | undefined;
   gateway.close = () => (closing ??= closeGateway());
   const pg = new Client({ connectionString: db.url });
   await pg.connect();
-  const keyCache = gateway.app.get(VirtualKeyCache);
+  const all = [gateway, ...replicas];
+  const refresh = async () => {
+    await Promise.all(all.flatMap((g) => [g.app.get(VirtualKeyCache).refresh(), g.app.get(FallbackPolicyCache).refresh()]));
+  };
 
   const harness: GatewayHarness = {
     gateway,
+    replicas,
+    adminUrl: admin?.url,
     upstream,
     backup,
     db,
     url: gateway.url,
+    refresh,
+    admin(method, route, body) {
+      if (!admin) throw new Error('start the harness with { admin: true }');
+      return fetch(`${admin.url}${route}`, {
+        method,
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    },
     async createKey(fields = {}) {
       const { secret: key, hash } = generateVirtualKeySecret();
       const r = await pg.query(
-        `INSERT INTO virtual_keys (name, key_hash, key_prefix, allowed_models, is_active, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-        [fields.name ?? 'test', hash, key.slice(0, 10), JSON.stringify(fields.allowed_models ?? []), fields.is_active ?? true, fields.expires_at ?? null],
+        `INSERT INTO virtual_keys (name, key_hash, key_prefix, allowed_models, is_active, expires_at, rate_limit_rpm, rate_limit_tpm,
+                                   budget_max_usd, budget_period, fallback_policy_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+        [
+          fields.name ?? 'test', hash, key.slice(0, 10), JSON.stringify(fields.allowed_models ?? []), fields.is_active ?? true,
+          fields.expires_at ?? null, fields.rate_limit_rpm ?? null, fields.rate_limit_tpm ?? null, fields.budget_max_usd ?? null,
+          fields.budget_period ?? null, fields.fallback_policy_id ?? null,
+        ],
       );
-      await keyCache.refresh();
+      await refresh();
       return { id: r.rows[0].id as string, key };
     },
     async revokeKey(id) {
       await pg.query(`UPDATE virtual_keys SET revoked_at = now(), is_active = false, updated_at = now() WHERE id = $1`, [id]);
-      await keyCache.refresh();
+      await refresh();
     },
     async logRows(requestId) {
       await gateway.app.get(RequestLogWriter).flush();
@@ -95,7 +166,7 @@ export async function startGatewayHarness(
       return r.rows;
     },
     async close() {
-      await gateway.close();
+      await Promise.all([gateway.close(), ...replicas.map((r) => r.close()), admin?.close()]);
       await pg.end();
       await upstream.close();
       await backup.close();

@@ -4,7 +4,15 @@ import { type AppConfig, ConfigModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { HttpExecutor } from '@app/providers';
 import { VirtualKeyCache } from './auth/virtual-key-cache.service';
+import { PricingService } from './cost/pricing.service';
 import { GatewayExceptionFilter } from './gateway-exception.filter';
+import { GovernanceService } from './governance/governance.service';
+import { LIMIT_STORE } from './governance/limit-store';
+import { MemoryLimitStore } from './governance/memory-limit-store';
+import { RedisLimitStore } from './governance/redis-limit-store';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService } from './metrics/metrics.service';
+import { FallbackPolicyCache } from './routing/fallback-policy-cache.service';
 import { HealthController } from './health/health.controller';
 import { ModelsController } from './models/models.controller';
 import { ModelsService } from './models/models.service';
@@ -19,11 +27,17 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot()],
-      controllers: [HealthController, ModelsController],
+      controllers: [HealthController, ModelsController, MetricsController],
       providers: [
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },
         { provide: HttpExecutor, useFactory: () => new HttpExecutor() },
+        // Limits shared by every replica when REDIS_URL is set; per process otherwise.
+        { provide: LIMIT_STORE, useFactory: () => (config.redisUrl ? new RedisLimitStore(config.redisUrl) : new MemoryLimitStore()) },
         VirtualKeyCache,
+        FallbackPolicyCache,
+        GovernanceService,
+        PricingService,
+        MetricsService,
         RoutePlanner,
         UpstreamCaller,
         RequestLogWriter,

@@ -52,7 +52,18 @@ function isJsonSpace(c: number): boolean {
  * field spliced in before its closing brace, sparing a re-serialisation of the whole response;
  * anything else (a translated response, or a body that already has the field) is serialised.
  */
-export function responseWithExtraFields(response: Record<string, unknown>, upstreamJson: string | undefined, extra: ExtraFields): string {
+export function responseWithExtraFields(
+  response: Record<string, unknown>,
+  upstreamJson: string | undefined,
+  extra: ExtraFields,
+  cost: Record<string, number> | null = null,
+): string {
+  if (cost !== null) {
+    const usage = response.usage;
+    if (typeof usage !== 'object' || usage === null) cost = null;
+    else if (upstreamJson !== undefined) upstreamJson = withUsageCost(upstreamJson, cost);
+    if (upstreamJson === undefined && cost !== null) (usage as Record<string, unknown>).cost = cost;
+  }
   if (upstreamJson !== undefined && !Object.hasOwn(response, 'extra_fields')) {
     let end = upstreamJson.length - 1;
     while (end > 0 && isJsonSpace(upstreamJson.charCodeAt(end))) end--;
@@ -65,4 +76,21 @@ export function responseWithExtraFields(response: Record<string, unknown>, upstr
   }
   response.extra_fields = extra;
   return JSON.stringify(response);
+}
+
+const USAGE_KEY = '"usage":{';
+
+/**
+ * Puts `"cost":{...}` first inside the response's `usage` object, by splicing, when the key
+ * occurs exactly once in the text (as the Response object's own field); else undefined, and
+ * the caller serialises the object instead.
+ */
+function withUsageCost(json: string, cost: Record<string, number>): string | undefined {
+  const at = json.indexOf(USAGE_KEY);
+  if (at === -1 || json.indexOf(USAGE_KEY, at + 1) !== -1) return undefined;
+  let next = at + USAGE_KEY.length;
+  while (isJsonSpace(json.charCodeAt(next))) next++;
+  const separator = json.charCodeAt(next) === 125 /* } */ ? '' : ',';
+  const insertAt = at + USAGE_KEY.length;
+  return `${json.slice(0, insertAt)}"cost":${JSON.stringify(cost)}${separator}${json.slice(insertAt)}`;
 }

@@ -11,8 +11,13 @@ import {
   UpstreamFailure,
   ZERO_USAGE,
 } from '@app/providers';
+import { toUsageCost } from '@app/pricing';
 import { type CachedKey, VirtualKeyCache } from '../auth/virtual-key-cache.service';
+import { PricingService } from '../cost/pricing.service';
+import { type Admission, GovernanceService } from '../governance/governance.service';
 import { assertKeyUsable } from '../governance/key-policy';
+import { MetricsService } from '../metrics/metrics.service';
+import { FallbackPolicyCache } from '../routing/fallback-policy-cache.service';
 import { readBody, sendError, sendJson } from '../http/http-io';
 import { RequestLogWriter } from '../request-log/request-log.writer';
 import { type Candidate, RoutePlanner } from '../routing/route-planner.service';
@@ -33,6 +38,8 @@ export interface RequestContext {
   t0: number;
   signal: AbortSignal;
   res: ServerResponse;
+  /** What the request used in the end, settled against the key's limits. */
+  spent: { tokens: number; costUsd: string | null };
 }
 
 interface FailedAttempt {
@@ -55,6 +62,10 @@ export class ResponsesHandler {
     private readonly planner: RoutePlanner,
     private readonly caller: UpstreamCaller,
     private readonly logs: RequestLogWriter,
+    private readonly governance: GovernanceService,
+    private readonly policies: FallbackPolicyCache,
+    private readonly pricing: PricingService,
+    private readonly metrics: MetricsService,
   ) {}
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -72,8 +83,23 @@ export class ResponsesHandler {
     const t0 = performance.now();
     const key = this.keys.authenticate(req.headers.authorization, req.headers['x-bf-vk']);
     assertKeyUsable(key, startedAt);
-    const parsed = parseResponsesRequest(await readBody(req, this.config.maxBodyBytes));
-    const candidates = this.planner.plan(parsed.models, key);
+    const raw = await readBody(req, this.config.maxBodyBytes);
+    const parsed = parseResponsesRequest(raw);
+
+    // The request's own fallbacks, else the key's policy, else the model's.
+    let models = parsed.models;
+    let onStatus: number[] | null = null;
+    if (!parsed.hasRequestFallbacks) {
+      const policy = this.policies.resolve(key.fallbackPolicyId, models[0]);
+      if (policy !== null) {
+        models = [models[0], ...policy.fallbacks];
+        onStatus = policy.onStatus;
+      }
+    }
+    const candidates = this.planner.plan(models, key, parsed.hasRequestFallbacks);
+    const admission = this.governance.needsAdmission(key)
+      ? await this.governance.admit(key, startedAt, this.estimateUsd(candidates[0], parsed.body, raw.length))
+      : null;
 
     // The client leaving aborts whatever upstream call is in flight.
     const abort = new AbortController();
@@ -82,19 +108,28 @@ export class ResponsesHandler {
     });
     const ctx: RequestContext = {
       requestId, key, body: parsed.body, modelRequested: parsed.models[0], startedAt, t0, signal: abort.signal, res,
+      spent: { tokens: 0, costUsd: null },
     };
+    try {
+      await this.tryCandidates(ctx, candidates, parsed.stream, onStatus);
+    } finally {
+      if (admission !== null) this.governance.settle(admission, ctx.spent.tokens, ctx.spent.costUsd);
+    }
+  }
+
+  private async tryCandidates(ctx: RequestContext, candidates: Candidate[], stream: boolean, onStatus: number[] | null): Promise<void> {
     const failures: FailedAttempt[] = [];
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i];
       const attemptT0 = performance.now();
       try {
-        if (parsed.stream) await this.serveStream(ctx, c, i);
+        if (stream) await this.serveStream(ctx, c, i);
         else await this.serveJson(ctx, c, i);
         return;
       } catch (err) {
         if (err instanceof GatewayError) throw err;
         const failure = err instanceof UpstreamFailure ? err : toFailure(err, ctx.signal);
-        this.logAttempt(ctx, c, i, parsed.stream, attemptT0, failure);
+        this.logAttempt(ctx, c, i, stream, attemptT0, failure);
         if (failure.kind === 'aborted') return;
         if (!failure.fallbackable) {
           // The caller's own mistake, as the provider worded it: trying elsewhere would not help.
@@ -104,9 +139,20 @@ export class ResponsesHandler {
           });
         }
         failures.push({ candidate: c, failure });
+        // A policy's on_status narrows which upstream statuses move on; network failures always do.
+        if (onStatus !== null && failure.kind === 'http' && !onStatus.includes(failure.status)) break;
+        if (i + 1 < candidates.length) this.metrics.fellBack(c.provider.name);
       }
     }
     throw allFailed(failures);
+  }
+
+  /** What a request may cost before the key has any history: its size in, its output cap out. */
+  private estimateUsd(c: Candidate, body: ResponsesRequest, bytes: number): number {
+    const maxOut = typeof body.max_output_tokens === 'number' ? body.max_output_tokens : 1024;
+    const input = Math.ceil(bytes / 4);
+    const cost = this.pricing.cost(c, { inputTokens: input, cachedTokens: 0, outputTokens: maxOut, reasoningTokens: 0, totalTokens: input + maxOut });
+    return cost === null ? 0 : cost.total_cost;
   }
 
   private async serveJson(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
@@ -118,27 +164,46 @@ export class ResponsesHandler {
         throw toFailure(err, ctx.signal);
       }
       try {
-        return c.adapter.parseResponse(text);
+        return c.adapter.parseResponse(text, { requestBody: ctx.body, upstreamModel: c.upstreamModel });
       } catch {
         throw new UpstreamFailure('truncated', up.status, `${c.provider.name} returned a body that is not a valid response`);
       }
     });
-    const latency = Math.round(performance.now() - ctx.t0);
+    const upstreamDone = performance.now();
+    const latency = Math.round(upstreamDone - ctx.t0);
     const extra = { ...extraFields(c, ctx.modelRequested, fallbackIndex), latency };
-    sendJson(ctx.res, 200, responseWithExtraFields(response, json, extra), this.headers(ctx, c, fallbackIndex));
+    const cost = this.pricing.cost(c, usage);
+    const headers = this.headers(ctx, c, fallbackIndex);
+    if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
+    sendJson(ctx.res, 200, responseWithExtraFields(response, json, extra, cost && toUsageCost(cost)), headers);
+    ctx.spent = { tokens: usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
     this.logSuccess(ctx, c, fallbackIndex, false, usage, latency, null);
+    this.metrics.answered(c.provider.name, c.model, usage, cost?.total_cost ?? null, (upstreamDone - ctx.t0) / 1000, (performance.now() - ctx.t0) / 1000, false, null);
   }
 
   private async serveStream(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
-    const primed = await this.caller.call<PrimedStream>(c, ctx.body, true, ctx.signal, (up) => primeStream(up, c, ctx.signal));
+    const primed = await this.caller.call<PrimedStream>(c, ctx.body, true, ctx.signal, (up) => primeStream(up, c, ctx.body, ctx.signal));
     const headers = this.headers(ctx, c, fallbackIndex);
     headers['content-type'] = 'text/event-stream; charset=utf-8';
     headers['cache-control'] = 'no-cache';
     headers['x-accel-buffering'] = 'no';
-    const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex), headers);
+    const translator = primed.translator;
+    // The terminal event carries the cost of the usage it reports.
+    const addCost = (response: Record<string, unknown>) => {
+      const cost = this.pricing.cost(c, translator.usage);
+      const usage = response.usage;
+      if (cost !== null && typeof usage === 'object' && usage !== null) (usage as Record<string, unknown>).cost = toUsageCost(cost);
+    };
+    const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex), headers, addCost);
     const latency = Math.round(performance.now() - ctx.t0);
-    if (outcome.failure) this.logAttempt(ctx, c, fallbackIndex, true, ctx.t0, outcome.failure, primed.translator, outcome.ttftMs);
-    else this.logSuccess(ctx, c, fallbackIndex, true, primed.translator.usage, latency, outcome.ttftMs, primed.translator);
+    const usage = translator.usage;
+    const cost = usage.totalTokens > 0 ? this.pricing.cost(c, usage) : null;
+    ctx.spent = { tokens: usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
+    if (outcome.failure) this.logAttempt(ctx, c, fallbackIndex, true, ctx.t0, outcome.failure, translator, outcome.ttftMs, cost?.total_cost_usd ?? null);
+    else {
+      this.logSuccess(ctx, c, fallbackIndex, true, usage, latency, outcome.ttftMs, translator, cost?.total_cost_usd ?? null);
+      this.metrics.answered(c.provider.name, c.model, usage, cost?.total_cost ?? null, latency / 1000, latency / 1000, true, outcome.ttftMs === null ? null : outcome.ttftMs / 1000);
+    }
   }
 
   private headers(ctx: RequestContext, c: Candidate, fallbackIndex: number): Record<string, string> {
@@ -152,8 +217,9 @@ export class ResponsesHandler {
 
   private logSuccess(
     ctx: RequestContext, c: Candidate, fallbackIndex: number, stream: boolean, usage: Usage, latencyMs: number,
-    ttftMs: number | null, translator?: StreamTranslator,
+    ttftMs: number | null, translator?: StreamTranslator, costUsd: string | null = ctx.spent.costUsd,
   ): void {
+    this.metrics.attempt(c.provider.name, c.model, true);
     const incomplete = translator?.terminal === 'incomplete';
     this.logs.enqueue({
       id: randomUUID(),
@@ -174,7 +240,7 @@ export class ResponsesHandler {
       outputTokens: usage.outputTokens,
       reasoningTokens: usage.reasoningTokens,
       totalTokens: usage.totalTokens,
-      costUsd: null,
+      costUsd,
       latencyMs,
       ttftMs,
     });
@@ -182,8 +248,9 @@ export class ResponsesHandler {
 
   private logAttempt(
     ctx: RequestContext, c: Candidate, fallbackIndex: number, stream: boolean, attemptT0: number, failure: UpstreamFailure,
-    translator?: StreamTranslator, ttftMs: number | null = null,
+    translator?: StreamTranslator, ttftMs: number | null = null, costUsd: string | null = null,
   ): void {
+    this.metrics.attempt(c.provider.name, c.model, false);
     const usage = translator?.usage ?? ZERO_USAGE;
     this.logs.enqueue({
       id: randomUUID(),
@@ -204,7 +271,7 @@ export class ResponsesHandler {
       outputTokens: usage.outputTokens,
       reasoningTokens: usage.reasoningTokens,
       totalTokens: usage.totalTokens,
-      costUsd: null,
+      costUsd,
       latencyMs: Math.round(performance.now() - attemptT0),
       ttftMs,
     });

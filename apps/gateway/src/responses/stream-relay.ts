@@ -1,6 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import {
+  type ResponsesRequest,
   type ResponsesStreamEvent,
+  type StreamDecoder,
   SseParser,
   sseFrame,
   type StreamTranslator,
@@ -16,7 +18,7 @@ import type { RequestContext } from './responses.handler';
 export interface PrimedStream {
   candidate: Candidate;
   chunks: AsyncIterator<Buffer>;
-  parser: SseParser;
+  parser: StreamDecoder;
   translator: StreamTranslator;
   first: ResponsesStreamEvent[];
 }
@@ -41,10 +43,11 @@ async function nextChunk(chunks: AsyncIterator<Buffer>, signal: AbortSignal): Pr
  * Reads until the upstream produced its first event, so that a stream which fails before
  * anything reached the client can still be retried or fall back.
  */
-export async function primeStream(up: UpstreamResponse, candidate: Candidate, signal: AbortSignal): Promise<PrimedStream> {
+export async function primeStream(up: UpstreamResponse, candidate: Candidate, body: ResponsesRequest, signal: AbortSignal): Promise<PrimedStream> {
   const chunks = up.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const parser = new SseParser();
-  const translator = candidate.adapter.createStreamTranslator();
+  // SSE unless the provider frames its stream otherwise (Bedrock's binary event-stream).
+  const parser = candidate.adapter.createStreamDecoder?.() ?? new SseParser();
+  const translator = candidate.adapter.createStreamTranslator({ requestBody: body, upstreamModel: candidate.upstreamModel });
   for (;;) {
     const r = await nextChunk(chunks, signal);
     if (r.done) throw new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its first event`);
@@ -82,6 +85,8 @@ export async function relayStream(
   primed: PrimedStream,
   extra: ExtraFields,
   headers: Record<string, string>,
+  /** Adds what only the gateway knows (the cost) to the terminal event's response. */
+  decorateResponse: (response: Record<string, unknown>) => void,
 ): Promise<RelayOutcome> {
   const { res, signal } = ctx;
   const { chunks, parser, translator, candidate } = primed;
@@ -91,7 +96,7 @@ export async function relayStream(
   const frames = (events: ResponsesStreamEvent[]): string => {
     let out = '';
     for (const ev of events) {
-      const data = TERMINAL_TYPES.has(ev.type) ? withLatency(ev, extra, chunkIndex, ctx.t0) : injector.inject(ev.data, chunkIndex);
+      const data = TERMINAL_TYPES.has(ev.type) ? withLatency(ev, extra, chunkIndex, ctx.t0, decorateResponse) : injector.inject(ev.data, chunkIndex);
       chunkIndex++;
       out += sseFrame(ev.type, data);
     }
@@ -136,7 +141,13 @@ export async function relayStream(
   return { failure, ttftMs };
 }
 
-function withLatency(ev: ResponsesStreamEvent, extra: ExtraFields, chunkIndex: number, t0: number): string {
+function withLatency(
+  ev: ResponsesStreamEvent,
+  extra: ExtraFields,
+  chunkIndex: number,
+  t0: number,
+  decorateResponse: (response: Record<string, unknown>) => void,
+): string {
   let event = ev.parsed;
   if (event === undefined) {
     try {
@@ -148,6 +159,9 @@ function withLatency(ev: ResponsesStreamEvent, extra: ExtraFields, chunkIndex: n
   const fields = { ...extra, latency: Math.round(performance.now() - t0), chunk_index: chunkIndex };
   event.extra_fields = fields;
   const response = event.response;
-  if (typeof response === 'object' && response !== null) (response as Record<string, unknown>).extra_fields = fields;
+  if (typeof response === 'object' && response !== null) {
+    (response as Record<string, unknown>).extra_fields = fields;
+    decorateResponse(response as Record<string, unknown>);
+  }
   return JSON.stringify(event);
 }

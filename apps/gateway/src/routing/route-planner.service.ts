@@ -28,14 +28,21 @@ export class RoutePlanner {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   /**
-   * The primary must resolve and be allowed for the key (else 400/403); a fallback that does
-   * not resolve is a 400 too (the caller's typo), one the key may not use is skipped.
+   * The primary must resolve and be allowed for the key (else 400/403). A fallback the request
+   * named that does not resolve is a 400 too (the caller's typo); one from a policy is skipped
+   * (the admin's configuration must not fail callers). One the key may not use is skipped.
    */
-  plan(models: string[], key: CachedKey): Candidate[] {
+  plan(models: string[], key: CachedKey, strictFallbacks = true): Candidate[] {
     const out: Candidate[] = [];
     for (let i = 0; i < models.length; i++) {
       const label = models[i];
-      const resolved = this.resolve(label, i === 0 ? 'model' : `fallbacks[${i - 1}]`);
+      let resolved: Candidate;
+      try {
+        resolved = this.resolve(label, i === 0 ? 'model' : `fallbacks[${i - 1}]`);
+      } catch (err) {
+        if (i === 0 || strictFallbacks) throw err;
+        continue;
+      }
       if (!keyAllowsModel(key, label)) {
         if (i === 0) throw GatewayError.refusal(403, ErrorCode.ModelNotAllowed, `Virtual key '${key.name}' may not use model '${label}'.`);
         continue;

@@ -10,6 +10,7 @@ import { startGateway, type RunningGateway } from '../../apps/gateway/src/gatewa
 import { RequestLogWriter } from '../../apps/gateway/src/request-log/request-log.writer';
 import { startAdmin } from '../../apps/admin/src/admin.bootstrap';
 import { FallbackPolicyCache } from '../../apps/gateway/src/routing/fallback-policy-cache.service';
+import { TcpProxy } from './tcp-proxy';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
 export interface HarnessOptions {
@@ -25,6 +26,8 @@ export interface HarnessOptions {
   admin?: boolean;
   /** More gateway replicas on the same database (and Redis, when given). */
   extraGateways?: number;
+  /** Reach the database through a proxy the test can cut (`h.dbProxy.down()`). */
+  dbProxy?: boolean;
 }
 
 export interface KeyFields {
@@ -47,6 +50,8 @@ export interface GatewayHarness {
   replicas: RunningGateway[];
   /** The admin app's origin when started with `admin: true`. */
   adminUrl?: string;
+  /** With `dbProxy: true`: the gateways' way to the database. */
+  dbProxy?: TcpProxy;
   /** Behind provider `openai`. */
   upstream: FakeUpstream;
   /** Behind provider `backup` (openai-compatible), a separate server for fallback tests. */
@@ -95,9 +100,15 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
       ...(options.pricing ? { pricing: options.pricing } : {}),
     }),
   );
+  let dbProxy: TcpProxy | undefined;
+  if (options.dbProxy) {
+    const target = new URL(db.url);
+    dbProxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await dbProxy.start();
+  }
   const env: Record<string, string> = {
     GATEWAY_CONFIG: file,
-    DATABASE_URL: db.url,
+    DATABASE_URL: dbProxy ? dbProxy.urlFor(db.url) : db.url,
     GATEWAY_PORT: '0',
     ADMIN_PORT: '0',
     HOST: '127.0.0.1',
@@ -125,6 +136,7 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
     gateway,
     replicas,
     adminUrl: admin?.url,
+    dbProxy,
     upstream,
     backup,
     db,
@@ -166,7 +178,9 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
       return r.rows;
     },
     async close() {
+      dbProxy?.up();
       await Promise.all([gateway.close(), ...replicas.map((r) => r.close()), admin?.close()]);
+      await dbProxy?.stop();
       await pg.end();
       await upstream.close();
       await backup.close();

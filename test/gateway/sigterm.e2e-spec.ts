@@ -1,0 +1,89 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { generateVirtualKeySecret } from '@app/common/virtual-keys/virtual-key-secret';
+import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
+import { expectedCost, expectedRows, LOAD_PRICE, planRequests, runLoad } from '../support/load';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+const MAIN = path.resolve(__dirname, '../../dist/apps/gateway/src/main.js');
+
+/** The production entry point in its own process, so that it can receive a real SIGTERM. */
+function startGatewayProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const m = /gateway listening on (http:\/\/\S+)/.exec(output);
+      if (m) resolve({ child, url: m[1], exited });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => reject(new Error(`gateway exited early (${code}): ${output}`)));
+  });
+}
+
+(existsSync(MAIN) ? describe : describe.skip)('SIGTERM mid-load (the built gateway process; `npm test` builds it first)', () => {
+  let db: TestDatabase;
+  let upstream: FakeUpstream;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    upstream = await createFakeUpstream();
+  });
+  afterAll(async () => {
+    await upstream?.close();
+    await db?.drop();
+  });
+
+  it('finishes what is in flight, refuses the rest, and every answered request has its rows', async () => {
+    const pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    const { secret, hash } = generateVirtualKeySecret();
+    const keyId: string = (await pg.query(`INSERT INTO virtual_keys (name, key_hash, key_prefix) VALUES ('sigterm', $1, $2) RETURNING id`, [hash, secret.slice(0, 10)])).rows[0].id;
+
+    const dir = mkdtempSync(path.join(tmpdir(), 'gw-sigterm-'));
+    const file = path.join(dir, 'gateway.json');
+    const fast = { max_retries: 0, timeout_ms: 5_000 };
+    writeFileSync(file, JSON.stringify({
+      providers: {
+        openai: { base_url: `${upstream.url}/v1`, keys: [{ value: 'sk-up' }], ...fast },
+        dead: { kind: 'openai-compatible', base_url: 'http://127.0.0.1:9/v1', keys: [{ value: 'x' }], ...fast },
+      },
+      // Logs are only flushed every minute: the rows the test finds were flushed by the shutdown.
+      server: { log_flush_interval_ms: 60_000 },
+      pricing: { 'openai/gpt-4o-mini': LOAD_PRICE },
+    }));
+    const gw = await startGatewayProcess({ GATEWAY_CONFIG: file, DATABASE_URL: db.url, GATEWAY_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir });
+
+    let signalled = false;
+    const results = await runLoad(`${gw.url}/v1`, secret, planRequests(400), 50, (done) => {
+      if (done === 120 && !signalled) {
+        signalled = true;
+        gw.child.kill('SIGTERM');
+      }
+    });
+    expect(await gw.exited).toBe(0);
+
+    const answered = results.filter((r) => r.status !== 0);
+    expect(answered.length).toBeGreaterThanOrEqual(120);
+    expect(answered.length).toBeLessThan(400); // the rest were refused once it stopped accepting
+    const rows: { request_id: string; status: string; cost_usd: string | null }[] = (
+      await pg.query(`SELECT request_id, status, cost_usd FROM request_logs WHERE virtual_key_id = $1`, [keyId])
+    ).rows;
+    await pg.end();
+    const byRequest = new Map<string, typeof rows>();
+    for (const row of rows) byRequest.set(row.request_id, [...(byRequest.get(row.request_id) ?? []), row]);
+    for (const r of answered) {
+      const mine = byRequest.get(r.id) ?? [];
+      expect({ id: r.id, rows: mine.length }).toEqual({ id: r.id, rows: expectedRows(r) });
+      if (r.kind !== 'caller-error') expect(mine.find((m) => m.status === 'success')?.cost_usd).toBe(expectedCost(r.input, r.output));
+    }
+    // No row for a request nobody got an answer to, beyond those cut at the very moment of exit.
+    expect(byRequest.size).toBeGreaterThanOrEqual(answered.length);
+  });
+});

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { RequestLogWriter } from '../../apps/gateway/src/request-log/request-log.writer';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 import { expectedCost, expectedRows, LOAD_PRICE, type LoadResult, planRequests, runLoad } from '../support/load';
 
@@ -59,7 +60,7 @@ describe('lossless cost logs under load', () => {
     const plan = planRequests(1000);
     const results = await runLoad(`${h.url}/v1`, key, plan, 50);
     for (const r of results) expect({ id: r.id, status: r.status }).toEqual({ id: r.id, status: r.kind === 'caller-error' ? 400 : 200 });
-    await h.gateway.app.get((await import('../../apps/gateway/src/request-log/request-log.writer')).RequestLogWriter).flush();
+    await h.gateway.app.get(RequestLogWriter).flush();
     checkLedger(results, await rowsOf(h.db.url, id));
   });
 
@@ -80,7 +81,7 @@ describe('lossless cost logs under load', () => {
     expect(notReady).toBe(503);
     // The gateway kept serving from memory while the database was away.
     expect(results.filter((r) => r.status === 0)).toHaveLength(0);
-    const writer = h.gateway.app.get((await import('../../apps/gateway/src/request-log/request-log.writer')).RequestLogWriter);
+    const writer = h.gateway.app.get(RequestLogWriter);
     const until = Date.now() + 15_000;
     while ((writer.buffered > 0 || (await rowsOf(h.db.url, id)).length < results.reduce((n, r) => n + expectedRows(r), 0)) && Date.now() < until) {
       await writer.flush();

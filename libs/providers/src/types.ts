@@ -84,6 +84,8 @@ export interface StreamTranslator {
   readonly usage: Usage;
   /** The error carried by a `response.failed` or `error` event. */
   readonly streamError: UpstreamErrorInfo | null;
+  /** Characters of output streamed so far: the usage estimate of a stream cut before its usage. */
+  readonly streamedChars?: number;
 }
 
 /**

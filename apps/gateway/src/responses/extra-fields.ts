@@ -1,3 +1,4 @@
+import type { CostBreakdown } from '@app/pricing';
 import type { Candidate } from '../routing/route-planner.service';
 
 /** The gateway's additions to every Response object and stream event (`extra_fields`). */
@@ -56,7 +57,7 @@ export function responseWithExtraFields(
   response: Record<string, unknown>,
   upstreamJson: string | undefined,
   extra: ExtraFields,
-  cost: Record<string, number> | null = null,
+  cost: CostBreakdown | null = null,
 ): string {
   if (cost !== null) {
     const usage = response.usage;
@@ -85,7 +86,7 @@ const USAGE_KEY = '"usage":{';
  * occurs exactly once in the text (as the Response object's own field); else undefined, and
  * the caller serialises the object instead.
  */
-function withUsageCost(json: string, cost: Record<string, number>): string | undefined {
+function withUsageCost(json: string, cost: CostBreakdown): string | undefined {
   const at = json.indexOf(USAGE_KEY);
   if (at === -1 || json.indexOf(USAGE_KEY, at + 1) !== -1) return undefined;
   let next = at + USAGE_KEY.length;

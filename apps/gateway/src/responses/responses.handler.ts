@@ -38,6 +38,8 @@ export interface RequestContext {
   t0: number;
   signal: AbortSignal;
   res: ServerResponse;
+  /** Size of the client's body, for estimating the input of a stream cut before its usage. */
+  bodyBytes: number;
   /** What the request used in the end, settled against the key's limits. */
   spent: { tokens: number; costUsd: string | null };
 }
@@ -108,6 +110,7 @@ export class ResponsesHandler {
     });
     const ctx: RequestContext = {
       requestId, key, body: parsed.body, modelRequested: parsed.models[0], startedAt, t0, signal: abort.signal, res,
+      bodyBytes: raw.length,
       spent: { tokens: 0, costUsd: null },
     };
     try {
@@ -196,10 +199,10 @@ export class ResponsesHandler {
     };
     const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex), headers, addCost);
     const latency = Math.round(performance.now() - ctx.t0);
-    const usage = translator.usage;
+    const usage = translator.terminal === null ? estimatedUsage(ctx, translator) : translator.usage;
     const cost = usage.totalTokens > 0 ? this.pricing.cost(c, usage) : null;
     ctx.spent = { tokens: usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
-    if (outcome.failure) this.logAttempt(ctx, c, fallbackIndex, true, ctx.t0, outcome.failure, translator, outcome.ttftMs, cost?.total_cost_usd ?? null);
+    if (outcome.failure) this.logAttempt(ctx, c, fallbackIndex, true, ctx.t0, outcome.failure, usage, outcome.ttftMs, cost?.total_cost_usd ?? null);
     else {
       this.logSuccess(ctx, c, fallbackIndex, true, usage, latency, outcome.ttftMs, translator, cost?.total_cost_usd ?? null);
       this.metrics.answered(c.provider.name, c.model, usage, cost?.total_cost ?? null, latency / 1000, latency / 1000, true, outcome.ttftMs === null ? null : outcome.ttftMs / 1000);
@@ -248,10 +251,9 @@ export class ResponsesHandler {
 
   private logAttempt(
     ctx: RequestContext, c: Candidate, fallbackIndex: number, stream: boolean, attemptT0: number, failure: UpstreamFailure,
-    translator?: StreamTranslator, ttftMs: number | null = null, costUsd: string | null = null,
+    usage: Usage = ZERO_USAGE, ttftMs: number | null = null, costUsd: string | null = null,
   ): void {
     this.metrics.attempt(c.provider.name, c.model, false);
-    const usage = translator?.usage ?? ZERO_USAGE;
     this.logs.enqueue({
       id: randomUUID(),
       requestId: ctx.requestId,
@@ -276,6 +278,18 @@ export class ResponsesHandler {
       ttftMs,
     });
   }
+}
+
+/**
+ * A stream that ended before the provider reported usage (the client left, the upstream broke
+ * off) still consumed tokens and is billed upstream: estimate them (4 characters a token) so
+ * that the cost log and the key's budget see them. Usage reported mid-stream wins if larger.
+ */
+function estimatedUsage(ctx: RequestContext, translator: StreamTranslator): Usage {
+  const reported = translator.usage;
+  const inputTokens = Math.max(reported.inputTokens, Math.ceil(ctx.bodyBytes / 4));
+  const outputTokens = Math.max(reported.outputTokens, Math.ceil((translator.streamedChars ?? 0) / 4));
+  return { ...reported, inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
 }
 
 /** 504 when every candidate timed out, else 502; the message names each provider and what it said. */

@@ -17,6 +17,7 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
   terminal: TerminalStatus | null = null;
   usage: Usage = ZERO_USAGE;
   streamError: UpstreamErrorInfo | null = null;
+  streamedChars = 0;
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
     if (ev.data === '[DONE]') return [];
@@ -24,7 +25,10 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     const type = ev.event ?? typeFromData(ev.data);
     if (type === null) return [];
     const terminal = TERMINAL[type];
-    if (terminal === undefined) return [{ type, data: ev.data }];
+    if (terminal === undefined) {
+      if (type.endsWith('.delta')) this.streamedChars += deltaLength(ev.data);
+      return [{ type, data: ev.data }];
+    }
     return [{ type, data: ev.data, parsed: this.onTerminal(terminal, ev.data) }];
   }
 
@@ -68,4 +72,19 @@ function typeFromData(data: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** Length of the `delta` string in an event's JSON, found without parsing it (escapes count as written). */
+function deltaLength(data: string): number {
+  const key = data.indexOf('"delta":"');
+  if (key === -1) return 0;
+  const start = key + 9;
+  let i = start;
+  while (i < data.length) {
+    const c = data.charCodeAt(i);
+    if (c === 92 /* \ */) i += 2;
+    else if (c === 34 /* " */) break;
+    else i++;
+  }
+  return i - start;
 }

@@ -56,4 +56,19 @@ describe('cost on the wire, in the logs and in the metrics', () => {
       expect(text).toContain(name);
     }
   });
+
+  it('adds raw_request and raw_response only for x-bf-send-raw from a key allowed to see them', async () => {
+    const allowed = await h.createKey({ metadata: { allow_send_raw: true } });
+    const raw = { headers: { 'x-bf-send-raw': 'true' } };
+    const body = { model: 'openai/gpt-4o-mini', input: 'raw please' };
+    const withRaw = await new OpenAI({ apiKey: allowed.key, baseURL: `${h.url}/v1`, maxRetries: 0 }).responses.create(body, raw);
+    const extra = (withRaw as unknown as { extra_fields: { raw_request: { model: string; input: string }; raw_response: { id: string } } }).extra_fields;
+    expect(extra.raw_request).toMatchObject({ model: 'gpt-4o-mini', input: 'raw please' });
+    expect(extra.raw_response.id).toBe(withRaw.id);
+
+    const without = await client.responses.create(body, raw);
+    expect((without as unknown as { extra_fields: Record<string, unknown> }).extra_fields).not.toHaveProperty('raw_request');
+    const streamed = await new OpenAI({ apiKey: allowed.key, baseURL: `${h.url}/v1`, maxRetries: 0 }).responses.stream(body, raw).finalResponse();
+    expect((streamed as unknown as { extra_fields: { raw_request: unknown } }).extra_fields.raw_request).toMatchObject({ model: 'gpt-4o-mini', stream: true });
+  });
 });

@@ -40,6 +40,7 @@ export interface KeyFields {
   budget_max_usd?: number;
   budget_period?: '1h' | '1d' | '1w' | '1M' | 'total';
   fallback_policy_id?: string;
+  metadata?: Record<string, unknown>;
 }
 
 export const ADMIN_TOKEN = 'test-admin-token';
@@ -154,12 +155,12 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
       const { secret: key, hash } = generateVirtualKeySecret();
       const r = await pg.query(
         `INSERT INTO virtual_keys (name, key_hash, key_prefix, allowed_models, is_active, expires_at, rate_limit_rpm, rate_limit_tpm,
-                                   budget_max_usd, budget_period, fallback_policy_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+                                   budget_max_usd, budget_period, fallback_policy_id, metadata)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
         [
           fields.name ?? 'test', hash, key.slice(0, 10), JSON.stringify(fields.allowed_models ?? []), fields.is_active ?? true,
           fields.expires_at ?? null, fields.rate_limit_rpm ?? null, fields.rate_limit_tpm ?? null, fields.budget_max_usd ?? null,
-          fields.budget_period ?? null, fields.fallback_policy_id ?? null,
+          fields.budget_period ?? null, fields.fallback_policy_id ?? null, JSON.stringify(fields.metadata ?? {}),
         ],
       );
       await refresh();

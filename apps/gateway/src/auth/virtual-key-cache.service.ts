@@ -15,6 +15,8 @@ export interface CachedKey {
   rateLimitRpm: number | null;
   rateLimitTpm: number | null;
   budget: { maxUsd: number; period: BudgetPeriod } | null;
+  /** `metadata.allow_send_raw`: the key may ask for raw upstream bodies (`x-bf-send-raw: true`). */
+  allowSendRaw: boolean;
 }
 
 interface KeyRow {
@@ -29,6 +31,7 @@ interface KeyRow {
   rate_limit_tpm: number | null;
   budget_max_usd: string | null;
   budget_period: BudgetPeriod | null;
+  metadata: Record<string, unknown> | null;
   revoked_at: Date | null;
   updated_at: Date;
 }
@@ -53,7 +56,7 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
     this.poller = new TablePoller<KeyRow>(
       dataSource,
       `SELECT id, name, key_hash, is_active, expires_at, allowed_models, fallback_policy_id, rate_limit_rpm, rate_limit_tpm,
-              budget_max_usd, budget_period, revoked_at, updated_at FROM virtual_keys`,
+              budget_max_usd, budget_period, metadata, revoked_at, updated_at FROM virtual_keys`,
       (rows) => rows.forEach((row) => this.apply(row)),
       this.logger,
     );
@@ -108,6 +111,7 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
       rateLimitRpm: row.rate_limit_rpm,
       rateLimitTpm: row.rate_limit_tpm,
       budget: row.budget_max_usd !== null && row.budget_period !== null ? { maxUsd: Number(row.budget_max_usd), period: row.budget_period } : null,
+      allowSendRaw: row.metadata?.allow_send_raw === true,
     });
   }
 }

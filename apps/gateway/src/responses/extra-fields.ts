@@ -11,6 +11,9 @@ export interface ExtraFields {
   latency?: number;
   chunk_index?: number;
   cache_debug: null;
+  /** Only with `x-bf-send-raw: true` from a key allowed to see them. */
+  raw_request?: unknown;
+  raw_response?: unknown;
 }
 
 export function extraFields(c: Candidate, modelRequested: string, fallbackIndex: number): ExtraFields {

@@ -38,6 +38,8 @@ export interface RequestContext {
   t0: number;
   signal: AbortSignal;
   res: ServerResponse;
+  /** `x-bf-send-raw: true` from a key allowed to see upstream bodies. */
+  sendRaw: boolean;
   /** Size of the client's body, for estimating the input of a stream cut before its usage. */
   bodyBytes: number;
   /** What the request used in the end, settled against the key's limits. */
@@ -110,6 +112,7 @@ export class ResponsesHandler {
     });
     const ctx: RequestContext = {
       requestId, key, body: parsed.body, modelRequested: parsed.models[0], startedAt, t0, signal: abort.signal, res,
+      sendRaw: key.allowSendRaw && req.headers['x-bf-send-raw'] === 'true',
       bodyBytes: raw.length,
       spent: { tokens: 0, costUsd: null },
     };
@@ -159,13 +162,15 @@ export class ResponsesHandler {
   }
 
   private async serveJson(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
-    const { response, usage, json } = await this.caller.call<ParsedResponse>(c, ctx.body, false, ctx.signal, async (up) => {
+    let raw: { request: string; response: string } | null = null;
+    const { response, usage, json } = await this.caller.call<ParsedResponse>(c, ctx.body, false, ctx.signal, async (up, _key, request) => {
       let text: string;
       try {
         text = await up.body.text();
       } catch (err) {
         throw toFailure(err, ctx.signal);
       }
+      if (ctx.sendRaw) raw = { request: request.body, response: text };
       try {
         return c.adapter.parseResponse(text, { requestBody: ctx.body, upstreamModel: c.upstreamModel });
       } catch {
@@ -174,7 +179,7 @@ export class ResponsesHandler {
     });
     const upstreamDone = performance.now();
     const latency = Math.round(upstreamDone - ctx.t0);
-    const extra = { ...extraFields(c, ctx.modelRequested, fallbackIndex), latency };
+    const extra = { ...extraFields(c, ctx.modelRequested, fallbackIndex), latency, ...rawFields(raw) };
     const cost = this.pricing.cost(c, usage);
     const headers = this.headers(ctx, c, fallbackIndex);
     if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
@@ -185,7 +190,11 @@ export class ResponsesHandler {
   }
 
   private async serveStream(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
-    const primed = await this.caller.call<PrimedStream>(c, ctx.body, true, ctx.signal, (up) => primeStream(up, c, ctx.body, ctx.signal));
+    let rawRequest: string | null = null;
+    const primed = await this.caller.call<PrimedStream>(c, ctx.body, true, ctx.signal, (up, _key, request) => {
+      if (ctx.sendRaw) rawRequest = request.body;
+      return primeStream(up, c, ctx.body, ctx.signal);
+    });
     const headers = this.headers(ctx, c, fallbackIndex);
     headers['content-type'] = 'text/event-stream; charset=utf-8';
     headers['cache-control'] = 'no-cache';
@@ -193,6 +202,7 @@ export class ResponsesHandler {
     const translator = primed.translator;
     // The terminal event carries the cost of the usage it reports.
     const addCost = (response: Record<string, unknown>) => {
+      if (rawRequest !== null) Object.assign(response.extra_fields as object, rawFields({ request: rawRequest, response: null }));
       const cost = this.pricing.cost(c, translator.usage);
       const usage = response.usage;
       if (cost !== null && typeof usage === 'object' && usage !== null) (usage as Record<string, unknown>).cost = toUsageCost(cost);
@@ -278,6 +288,19 @@ export class ResponsesHandler {
       ttftMs,
     });
   }
+}
+
+/** Upstream bodies for `extra_fields` (a stream's raw response is its events, already relayed). */
+function rawFields(raw: { request: string; response: string | null } | null): { raw_request?: unknown; raw_response?: unknown } {
+  if (raw === null) return {};
+  const parse = (text: string) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  };
+  return raw.response === null ? { raw_request: parse(raw.request) } : { raw_request: parse(raw.request), raw_response: parse(raw.response) };
 }
 
 /**

@@ -1,13 +1,13 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { UpstreamKey } from '@app/common';
-import { HttpExecutor, parseRetryAfter, UpstreamFailure, type ResponsesRequest, type UpstreamResponse } from '@app/providers';
+import { HttpExecutor, parseRetryAfter, UpstreamFailure, type ResponsesRequest, type UpstreamRequest, type UpstreamResponse } from '@app/providers';
 import type { Candidate } from './route-planner.service';
 
 // Upstream error bodies are read only this far: enough for any real error message.
 const MAX_ERROR_BODY = 64 * 1024;
 
 /** Consumes an upstream 2xx: reads what it needs, or throws an UpstreamFailure to retry. */
-export type Accept<T> = (res: UpstreamResponse, key: UpstreamKey) => Promise<T>;
+export type Accept<T> = (res: UpstreamResponse, key: UpstreamKey, request: UpstreamRequest) => Promise<T>;
 
 /**
  * One candidate's attempts: key choice by weight among the keys that serve the model, then
@@ -31,7 +31,7 @@ export class UpstreamCaller implements OnApplicationShutdown {
           headersTimeoutMs: provider.timeoutMs,
           bodyTimeoutMs: stream ? provider.streamIdleTimeoutMs : provider.timeoutMs,
         });
-        if (res.status >= 200 && res.status < 300) return await accept(res, key);
+        if (res.status >= 200 && res.status < 300) return await accept(res, key, req);
         throw await this.httpFailure(c, res);
       } catch (err) {
         const failure = err instanceof UpstreamFailure ? err : new UpstreamFailure('network', 0, (err as Error).message);

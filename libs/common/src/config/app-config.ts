@@ -8,6 +8,15 @@ export interface UpstreamKey {
   weight: number;
   /** Model patterns (`gpt-4o`, `gpt-4o*`, `*`) this key may serve; empty = all. */
   models: string[];
+  /** Bedrock: the AWS credentials and region this key signs with (SigV4); `value` is unused. */
+  aws?: AwsCredentials;
+}
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  region: string;
 }
 
 export interface ProviderConfig {
@@ -44,6 +53,8 @@ export interface AppConfig {
   host: string;
   gatewayPort: number;
   adminPort: number;
+  /** Gateway worker processes sharing the port (node:cluster); 1 = no cluster. */
+  gatewayWorkers: number;
   databaseUrl?: string;
   /** Where the embedded database keeps its files when DATABASE_URL is unset. */
   dataDir: string;

@@ -52,6 +52,7 @@ describe('loadConfig', () => {
   it.each([
     [{ GATEWAY_PORT: 'abc' }, 'GATEWAY_PORT'],
     [{ ADMIN_PORT: '70000' }, 'ADMIN_PORT'],
+    [{ GATEWAY_WORKERS: '0' }, 'GATEWAY_WORKERS'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ OPENAI_BASE_URL: 'http://x/v1' }, 'OPENAI_API_KEY'],
     [{ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'not a url' }, 'OPENAI_BASE_URL'],
@@ -73,6 +74,59 @@ describe('loadConfig', () => {
     [{ nonsense: true }, 'GATEWAY_CONFIG.nonsense'],
     [{ pricing: { 'openai/x': { input_per_mtok: -1, output_per_mtok: 1 } } }, 'GATEWAY_CONFIG pricing["openai/x"].input_per_mtok'],
   ])('names the bad field in GATEWAY_CONFIG: %j', (json, field) => {
+    const err = errorOf(() => loadConfig({ GATEWAY_CONFIG: withFile(json) }));
+    expect(err.field).toBe(field);
+  });
+
+  it('configures gemini, cohere and bedrock from their shortcuts', () => {
+    const c = loadConfig({
+      GEMINI_API_KEY: 'g', GEMINI_BASE_URL: 'http://127.0.0.1:9999/', COHERE_API_KEY: 'co',
+      AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'sk', AWS_SESSION_TOKEN: 'tok', AWS_REGION: 'eu-west-3',
+    });
+    expect(c.providers.gemini).toMatchObject({ kind: 'gemini', baseUrl: 'http://127.0.0.1:9999', keys: [{ value: 'g' }] });
+    expect(c.providers.cohere).toMatchObject({ kind: 'cohere', baseUrl: 'https://api.cohere.com' });
+    expect(c.providers.bedrock).toMatchObject({
+      kind: 'bedrock',
+      baseUrl: 'https://bedrock-runtime.{region}.amazonaws.com',
+      keys: [{ id: 'AWS_ACCESS_KEY_ID', value: '', aws: { accessKeyId: 'AKID', secretAccessKey: 'sk', sessionToken: 'tok', region: 'eu-west-3' } }],
+    });
+    expect(loadConfig({ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', BEDROCK_BASE_URL: 'http://127.0.0.1:1/' }).providers.bedrock).toMatchObject({
+      baseUrl: 'http://127.0.0.1:1', keys: [{ aws: { region: 'us-east-1' } }],
+    });
+    expect(loadConfig({}).providers.bedrock).toBeUndefined();
+  });
+
+  it('reads per-key AWS credentials for bedrock from GATEWAY_CONFIG', () => {
+    const file = withFile({
+      providers: {
+        bedrock: { keys: [{ access_key_id: 'env.AK', secret_access_key: 'env.SK', region: 'us-west-2', models: ['anthropic.*'] }, { access_key_id: 'a2', secret_access_key: 's2', session_token: 't2' }] },
+      },
+    });
+    const c = loadConfig({ GATEWAY_CONFIG: file, AK: 'AKIA1', SK: 'secret1' });
+    expect(c.providers.bedrock.keys[0]).toMatchObject({ value: '', models: ['anthropic.*'], aws: { accessKeyId: 'AKIA1', secretAccessKey: 'secret1', region: 'us-west-2' } });
+    expect(c.providers.bedrock.keys[1].aws).toEqual({ accessKeyId: 'a2', secretAccessKey: 's2', sessionToken: 't2', region: 'us-east-1' });
+  });
+
+  it.each([
+    [{ AWS_ACCESS_KEY_ID: 'a' }, 'AWS_SECRET_ACCESS_KEY'],
+    [{ BEDROCK_BASE_URL: 'http://x' }, 'AWS_ACCESS_KEY_ID'],
+    [{ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', BEDROCK_BASE_URL: 'nope' }, 'BEDROCK_BASE_URL'],
+    [{ AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', AWS_REGION: 'Not A Region' }, 'AWS_REGION'],
+    [{ GEMINI_BASE_URL: 'http://x' }, 'GEMINI_API_KEY'],
+  ])('names the bad AWS / provider variable: %j', (env, field) => {
+    const err = errorOf(() => loadConfig(env));
+    expect(err.field).toBe(field);
+    expect(err.message).toContain(field);
+  });
+
+  it.each([
+    [{ providers: { bedrock: { keys: [{ secret_access_key: 's' }] } } }, 'GATEWAY_CONFIG providers.bedrock.keys[0].access_key_id'],
+    [{ providers: { bedrock: { keys: [{ access_key_id: 'a' }] } } }, 'GATEWAY_CONFIG providers.bedrock.keys[0].secret_access_key'],
+    [{ providers: { bedrock: { keys: [{ access_key_id: 'a', secret_access_key: 's', region: 7 }] } } }, 'GATEWAY_CONFIG providers.bedrock.keys[0].region'],
+    [{ providers: { bedrock: { keys: [{ value: 'k' }] } } }, 'GATEWAY_CONFIG providers.bedrock.keys[0].value'],
+    [{ providers: { bedrock: { keys: [{ access_key_id: 'env.NOPE', secret_access_key: 's' }] } } }, 'GATEWAY_CONFIG providers.bedrock.keys[0].access_key_id'],
+    [{ providers: { gemini: { keys: [{ value: 'k', region: 'us-east-1' }] } } }, 'GATEWAY_CONFIG providers.gemini.keys[0].region'],
+  ])('names the bad bedrock key field: %j', (json, field) => {
     const err = errorOf(() => loadConfig({ GATEWAY_CONFIG: withFile(json) }));
     expect(err.field).toBe(field);
   });

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parsePriceOverrides } from '@app/pricing';
-import type { AppConfig, ProviderConfig, UpstreamKey } from './app-config';
-import { PROVIDER_CATALOG, PROVIDER_KINDS, type ProviderKind } from './provider-catalog';
+import type { AppConfig, AwsCredentials, ProviderConfig, UpstreamKey } from './app-config';
+import { BEDROCK_DEFAULT_BASE_URL, PROVIDER_CATALOG, PROVIDER_KINDS, type ProviderKind } from './provider-catalog';
 
 /** Start-up refuses bad configuration with a message naming the variable or field. */
 export class ConfigError extends Error {
@@ -90,13 +90,28 @@ function secret(value: unknown, field: string, env: Env): string {
   return fromEnv;
 }
 
-const KEY_FIELDS = ['id', 'value', 'weight', 'models'] as const;
+const KEY_FIELDS = ['id', 'value', 'weight', 'models', 'access_key_id', 'secret_access_key', 'session_token', 'region'] as const;
+const AWS_KEY_FIELDS = ['access_key_id', 'secret_access_key', 'session_token', 'region'] as const;
+const DEFAULT_AWS_REGION = 'us-east-1';
 const PROVIDER_FIELDS = [
   'kind', 'base_url', 'keys', 'timeout_ms', 'stream_idle_timeout_ms', 'max_retries', 'retry_backoff_ms',
   'retry_backoff_max_ms', 'models', 'aliases', 'headers', 'api_version', 'deployments',
 ] as const;
 
-function parseKeys(value: unknown, where: string, env: Env, keyOptional: boolean): UpstreamKey[] {
+/** Bedrock keys are AWS credentials (SigV4) with the region they sign for, instead of a `value`. */
+function awsCredentials(raw: Json, at: string, env: Env): AwsCredentials {
+  const region = raw.region === undefined ? DEFAULT_AWS_REGION : str(raw.region, `${at}.region`);
+  if (!/^[a-z0-9-]+$/.test(region)) throw new ConfigError(`${at}.region`, `must be an AWS region such as us-east-1 (got ${JSON.stringify(region)})`);
+  const creds: AwsCredentials = {
+    accessKeyId: secret(raw.access_key_id, `${at}.access_key_id`, env),
+    secretAccessKey: secret(raw.secret_access_key, `${at}.secret_access_key`, env),
+    region,
+  };
+  if (raw.session_token !== undefined) creds.sessionToken = secret(raw.session_token, `${at}.session_token`, env);
+  return creds;
+}
+
+function parseKeys(value: unknown, where: string, env: Env, keyOptional: boolean, kind?: ProviderKind): UpstreamKey[] {
   if (value === undefined) {
     if (keyOptional) return [{ id: `${where}.keys[0]`, value: '', weight: 1, models: [] }];
     throw new ConfigError(`${where}.keys`, 'is required (at least one upstream key)');
@@ -106,16 +121,24 @@ function parseKeys(value: unknown, where: string, env: Env, keyOptional: boolean
     const at = `${where}.keys[${i}]`;
     if (!isObject(raw)) throw new ConfigError(at, 'must be an object');
     rejectUnknown(raw, KEY_FIELDS, at);
+    if (kind !== 'bedrock') {
+      const awsField = AWS_KEY_FIELDS.find((f) => raw[f] !== undefined);
+      if (awsField !== undefined) throw new ConfigError(`${at}.${awsField}`, 'is only for bedrock providers');
+    } else if (raw.value !== undefined) {
+      throw new ConfigError(`${at}.value`, 'is not used by bedrock: give access_key_id, secret_access_key (and session_token, region)');
+    }
     const weight = raw.weight === undefined ? 1 : raw.weight;
     if (typeof weight !== 'number' || !(weight > 0) || !Number.isFinite(weight)) {
       throw new ConfigError(`${at}.weight`, 'must be a positive number');
     }
-    return {
+    const key: UpstreamKey = {
       id: raw.id === undefined ? at : str(raw.id, `${at}.id`),
-      value: keyOptional && raw.value === undefined ? '' : secret(raw.value, `${at}.value`, env),
+      value: (keyOptional || kind === 'bedrock') && raw.value === undefined ? '' : secret(raw.value, `${at}.value`, env),
       weight,
       models: stringArray(raw.models, `${at}.models`),
     };
+    if (kind === 'bedrock') key.aws = awsCredentials(raw, at, env);
+    return key;
   });
 }
 
@@ -132,12 +155,13 @@ function parseProvider(name: string, raw: unknown, env: Env): ProviderConfig {
   if (!PROVIDER_KINDS.includes(kind)) throw new ConfigError(`${where}.kind`, `must be one of ${PROVIDER_KINDS.join(', ')}`);
   const baseUrlRaw = raw.base_url ?? (catalog?.kind === kind ? catalog.defaultBaseUrl : undefined);
   if (baseUrlRaw === undefined) throw new ConfigError(`${where}.base_url`, 'is required for this provider');
-  const keyOptional = kind === 'openai-compatible' && (catalog?.keyOptional ?? raw.kind !== undefined);
+  const keyOptional = (kind === 'openai-compatible' || kind === 'chat-completions') && (catalog?.keyOptional ?? raw.kind !== undefined);
   return {
     name,
     kind,
-    baseUrl: url(baseUrlRaw, `${where}.base_url`),
-    keys: parseKeys(raw.keys, where, env, keyOptional),
+    // Bedrock's default endpoint is per region, filled in per key when the request is built.
+    baseUrl: baseUrlRaw === BEDROCK_DEFAULT_BASE_URL && raw.base_url === undefined ? BEDROCK_DEFAULT_BASE_URL : url(baseUrlRaw, `${where}.base_url`),
+    keys: parseKeys(raw.keys, where, env, keyOptional, kind),
     timeoutMs: optInt(raw, 'timeout_ms', where, DEFAULTS.timeoutMs, 1),
     streamIdleTimeoutMs: optInt(raw, 'stream_idle_timeout_ms', where, DEFAULTS.streamIdleTimeoutMs, 1),
     maxRetries: optInt(raw, 'max_retries', where, DEFAULTS.maxRetries, 0, 10),
@@ -156,6 +180,11 @@ function providersFromEnv(env: Env, configured: Set<string>): Record<string, Pro
   const out: Record<string, ProviderConfig> = {};
   for (const [name, entry] of Object.entries(PROVIDER_CATALOG)) {
     if (configured.has(name)) continue;
+    if (entry.kind === 'bedrock') {
+      const bedrock = bedrockFromEnv(name, env);
+      if (bedrock) out[name] = bedrock;
+      continue;
+    }
     const apiKey = env[`${entry.envPrefix}_API_KEY`];
     const baseUrl = env[`${entry.envPrefix}_BASE_URL`];
     if (!apiKey && !baseUrl) continue;
@@ -176,6 +205,33 @@ function providersFromEnv(env: Env, configured: Set<string>): Record<string, Pro
     }
   }
   return out;
+}
+
+/**
+ * Bedrock from the standard AWS variables: AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY
+ * (+ AWS_SESSION_TOKEN), AWS_REGION (else AWS_DEFAULT_REGION, else us-east-1), and
+ * BEDROCK_BASE_URL to override the region's endpoint.
+ */
+function bedrockFromEnv(name: string, env: Env): ProviderConfig | null {
+  const accessKeyId = env.AWS_ACCESS_KEY_ID;
+  const baseUrl = env.BEDROCK_BASE_URL;
+  if (!accessKeyId && !baseUrl) return null;
+  if (!accessKeyId) throw new ConfigError('AWS_ACCESS_KEY_ID', 'is required when BEDROCK_BASE_URL is set');
+  if (!env.AWS_SECRET_ACCESS_KEY) throw new ConfigError('AWS_SECRET_ACCESS_KEY', 'is required when AWS_ACCESS_KEY_ID is set');
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULT_AWS_REGION;
+  const key: Json = { id: 'AWS_ACCESS_KEY_ID', access_key_id: accessKeyId, secret_access_key: env.AWS_SECRET_ACCESS_KEY, region };
+  if (env.AWS_SESSION_TOKEN) key.session_token = env.AWS_SESSION_TOKEN;
+  const raw: Json = { keys: [key] };
+  if (baseUrl) raw.base_url = baseUrl;
+  try {
+    return parseProvider(name, raw, env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      const field = err.field.endsWith('.base_url') ? 'BEDROCK_BASE_URL' : err.field.endsWith('.region') ? 'AWS_REGION' : 'AWS_ACCESS_KEY_ID';
+      throw new ConfigError(field, err.message.replace(/^Invalid configuration: \S+ /, ''));
+    }
+    throw err;
+  }
 }
 
 function readConfigFile(file: string): Json {
@@ -234,6 +290,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     host: env.HOST || '127.0.0.1',
     gatewayPort: port(env, 'GATEWAY_PORT', 8080),
     adminPort: port(env, 'ADMIN_PORT', 8081),
+    gatewayWorkers: env.GATEWAY_WORKERS === undefined || env.GATEWAY_WORKERS === '' ? 1 : intFrom(env.GATEWAY_WORKERS, 'GATEWAY_WORKERS', 1, 256),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: path.resolve(env.DATA_DIR || '.data'),
     adminToken: env.ADMIN_TOKEN || undefined,

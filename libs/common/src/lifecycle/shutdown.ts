@@ -1,7 +1,11 @@
 import type { Server } from 'node:http';
 
 /** Runs `stop` once on the first SIGINT/SIGTERM and exits; a second signal exits at once. */
-export function onShutdownSignal(stop: () => Promise<void>, log: (msg: string) => void = console.log): void {
+export function onShutdownSignal(
+  stop: () => Promise<void>,
+  log: (msg: string) => void = console.log,
+  signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'],
+): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -18,8 +22,7 @@ export function onShutdownSignal(stop: () => Promise<void>, log: (msg: string) =
       },
     );
   };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
+  for (const signal of signals) process.on(signal, handler);
 }
 
 /** Counts requests in flight so that shutdown can wait for them. */

@@ -6,7 +6,11 @@ import { type Directives, parseDirectives } from './directives';
 import { newId } from './ids';
 import { FakeHttpError, injectedErrorBody } from './openai-errors';
 import { type ResponsesRequest, buildResponseFrames, buildResponseJson, readResponsesRequest } from './responses-format';
-import { type Route, authenticate, matchRoute } from './routing';
+import { ANTHROPIC_FORMAT } from './anthropic-format';
+import { BEDROCK_FORMAT } from './bedrock-format';
+import { COHERE_FORMAT } from './cohere-format';
+import { GEMINI_FORMAT } from './gemini-format';
+import { type NativeFormat, type Route, authenticate, matchRoute } from './routing';
 
 type ModelRoute = Exclude<Route, { kind: 'models' }>;
 
@@ -16,6 +20,10 @@ type ModelRoute = Exclude<Route, { kind: 'models' }>;
  * paths /openai/v1/responses, /openai/responses?api-version=, /openai/v1/chat/completions,
  * /openai/deployments/{deployment}/chat/completions?api-version= (model = deployment).
  * Auth: `Authorization: Bearer <key>` or `api-key: <key>`; none, or the key "bad-key" -> 401.
+ * Providers' own formats (NativeFormat, one `<provider>-format.ts` each), with the same
+ * directives and their own auth and error bodies: Gemini /v1beta/models/{m}:generateContent
+ * and :streamGenerateContent?alt=sse, Bedrock /model/{id}/converse[-stream] (SigV4,
+ * event-stream), Cohere /v2/chat, Anthropic /v1/messages.
  *
  * Contract that tests compute costs from (details in answer.ts):
  *   text          "Hello from <model>! You said: <first 40 chars of the last user text>"
@@ -203,8 +211,17 @@ class FakeUpstreamServer implements FakeUpstream {
         }
       }
       this.record({ method: req.method ?? '', path: url, headers: req.headers, body, at: Date.now() });
+      const query = queryStart === -1 ? '' : url.slice(queryStart + 1);
+      let native: NativeCall | undefined;
       try {
-        const route = matchRoute(req.method, pathname, queryStart === -1 ? '' : url.slice(queryStart + 1));
+        native = matchNative(req.method, pathname, query);
+        if (native !== undefined) {
+          native.format.authenticate(req.headers, raw, query, pathname);
+          if (malformed || !isRecord(body)) throw new FakeHttpError(400, 'Invalid JSON payload received.');
+          this.answerNative(native, body, res, exchange);
+          return;
+        }
+        const route = matchRoute(req.method, pathname, query);
         authenticate(req.headers);
         if (route.kind === 'models') {
           sendJson(res, 200, MODELS_JSON);
@@ -215,7 +232,10 @@ class FakeUpstreamServer implements FakeUpstream {
       } catch (error) {
         const failure =
           error instanceof FakeHttpError ? error : new FakeHttpError(500, 'The fake upstream failed unexpectedly.');
-        sendJson(res, failure.status, JSON.stringify(failure.toBody()));
+        if (native !== undefined) {
+          const shaped = native.format.errorBody(failure.status, failure.message, failure.code);
+          sendJson(res, failure.status, JSON.stringify(shaped.body), shaped.headers);
+        } else sendJson(res, failure.status, JSON.stringify(failure.toBody()));
       }
     });
   }
@@ -250,10 +270,41 @@ class FakeUpstreamServer implements FakeUpstream {
     });
   }
 
+  /** Gemini, Bedrock and Cohere: the same directives, in the provider's own wire format. */
+  private answerNative(native: NativeCall, body: Record<string, unknown>, res: ServerResponse, exchange: Exchange): void {
+    const request = native.format.read(body, native.model);
+    const conv = request.conversation;
+    const d = parseDirectives(conv.directiveText);
+    if (d.hang) return;
+    const failure = this.takeQueuedFailure(conv.model, native.format) ?? this.directiveFailure(conv.directiveText, conv.model, d, native.format);
+    if (failure) {
+      this.later(exchange, d.delayMs, () => sendJson(res, failure.status, JSON.stringify(failure.body), failure.headers));
+      return;
+    }
+    const plan = planAnswer(conv, d);
+    if (native.stream ?? request.stream === true) {
+      const frames = native.format.frames(request, plan, { chunks: d.chunks, streamError: d.streamError });
+      this.later(exchange, d.delayMs, () => this.writeStream(res, exchange, frames, d, native.format.streamContentType));
+      return;
+    }
+    const json = native.format.json(request, plan);
+    this.later(exchange, d.delayMs, () => {
+      if (d.cutAfterFrames === undefined) {
+        sendJson(res, 200, json);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+      res.flushHeaders();
+      dropSocket(res, exchange);
+    });
+  }
+
   /** Without a chunk delay the whole stream goes out in one write: the benchmark path. */
-  private writeStream(res: ServerResponse, exchange: Exchange, frames: string[], d: Readonly<Directives>): void {
+  private writeStream(
+    res: ServerResponse, exchange: Exchange, frames: (string | Buffer)[], d: Readonly<Directives>, contentType = 'text/event-stream; charset=utf-8',
+  ): void {
     res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
+      'content-type': contentType,
       'cache-control': 'no-cache',
       'x-request-id': newId('req_'),
     });
@@ -266,10 +317,10 @@ class FakeUpstreamServer implements FakeUpstream {
     const delay = d.chunkDelayMs ?? 0;
     if (delay === 0) {
       if (cutAfter === undefined) {
-        res.end(frames.join(''));
+        res.end(joinFrames(frames));
         return;
       }
-      if (limit > 0) res.write(frames.slice(0, limit).join(''));
+      if (limit > 0) res.write(joinFrames(frames.slice(0, limit)));
       else res.flushHeaders();
       finish();
       return;
@@ -290,25 +341,27 @@ class FakeUpstreamServer implements FakeUpstream {
     else exchange.timer = setTimeout(send, delayMs);
   }
 
-  private takeQueuedFailure(model: string): Failure | undefined {
+  private takeQueuedFailure(model: string, format?: NativeFormat): Failure | undefined {
     const queued = this.failureQueue[0];
     if (queued === undefined) return undefined;
     if (--queued.remaining === 0) this.failureQueue.shift();
+    const injected = injectedFailure(queued.status, model, format);
     return {
       status: queued.status,
-      body: queued.opts.body ?? injectedErrorBody(queued.status, model),
-      headers: { ...retryAfterHeader(queued.status, undefined), ...queued.opts.headers },
+      body: queued.opts.body ?? injected.body,
+      headers: { ...retryAfterHeader(queued.status, undefined), ...injected.headers, ...queued.opts.headers },
     };
   }
 
-  private directiveFailure(text: string, model: string, d: Readonly<Directives>): Failure | undefined {
+  private directiveFailure(text: string, model: string, d: Readonly<Directives>, format?: NativeFormat): Failure | undefined {
     let status = d.fail;
     if (status === undefined && d.failOnce !== undefined && !this.failOnceSeen.has(text)) {
       this.failOnceSeen.add(text);
       status = d.failOnce;
     }
     if (status === undefined) return undefined;
-    return { status, body: injectedErrorBody(status, model), headers: retryAfterHeader(status, d.retryAfterSeconds) };
+    const injected = injectedFailure(status, model, format);
+    return { status, body: injected.body, headers: { ...retryAfterHeader(status, d.retryAfterSeconds), ...injected.headers } };
   }
 
   private record(entry: RecordedRequest): void {
@@ -335,6 +388,37 @@ function renderFrames(call: ModelCall, plan: AnswerPlan, opts: StreamOptions): s
   return call.format === 'responses'
     ? buildResponseFrames(call.request, plan, opts)
     : buildChatFrames(call.request, plan, opts);
+}
+
+interface NativeCall {
+  format: NativeFormat;
+  model: string;
+  /** null: the body's `stream` decides (Cohere). */
+  stream: boolean | null;
+}
+
+const NATIVE_FORMATS: readonly NativeFormat[] = [GEMINI_FORMAT, BEDROCK_FORMAT, COHERE_FORMAT, ANTHROPIC_FORMAT];
+
+function matchNative(method: string | undefined, pathname: string, query: string): NativeCall | undefined {
+  if (method !== 'POST') return undefined;
+  for (const format of NATIVE_FORMATS) {
+    const m = format.match(pathname, query);
+    if (m !== null) return { format, model: m.model, stream: m.stream };
+  }
+  return undefined;
+}
+
+/** An injected failure's body: OpenAI's, or the same message in the native format's shape. */
+function injectedFailure(status: number, model: string, format?: NativeFormat): { body: unknown; headers: Record<string, string> } {
+  const openai = injectedErrorBody(status, model);
+  if (format === undefined) return { body: openai, headers: {} };
+  const shaped = format.errorBody(status, openai.error.message, null);
+  return { body: shaped.body, headers: shaped.headers ?? {} };
+}
+
+function joinFrames(frames: (string | Buffer)[]): string | Buffer {
+  if (frames.every((f) => typeof f === 'string')) return (frames as string[]).join('');
+  return Buffer.concat(frames.map((f) => (typeof f === 'string' ? Buffer.from(f) : f)));
 }
 
 function retryAfterHeader(status: number, seconds: number | undefined): Record<string, string> {

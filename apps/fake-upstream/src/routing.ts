@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { AnswerPlan, Conversation, StreamOptions } from './answer';
 import { FakeHttpError } from './openai-errors';
 
 /**
@@ -45,6 +46,32 @@ function requireApiVersion(query: string): void {
   if (!API_VERSION.test(query)) {
     throw new FakeHttpError(404, 'Resource not found (the api-version query parameter is required).', 'not_found');
   }
+}
+
+/**
+ * A provider's own wire format (Gemini, Bedrock, Cohere): its paths, auth, request reading,
+ * answer rendering and error body shape. Formats live in `<provider>-format.ts`.
+ */
+export interface NativeFormat {
+  name: string;
+  /** The model and whether to stream, when the path is this format's; null otherwise. */
+  match(pathname: string, query: string): { model: string; stream: boolean | null } | null;
+  /** Throws a FakeHttpError (rendered with errorBody) when the credentials are missing or wrong. */
+  authenticate(headers: IncomingHttpHeaders, raw: Buffer, query: string, path: string): void;
+  /** `stream` from the path, or the body's own flag when the path does not say (null). */
+  read(body: Record<string, unknown>, model: string): NativeRequest;
+  json(req: NativeRequest, plan: AnswerPlan): string;
+  frames(req: NativeRequest, plan: AnswerPlan, opts: StreamOptions): (string | Buffer)[];
+  streamContentType: string;
+  errorBody(status: number, message: string, code: string | null): { body: unknown; headers?: Record<string, string> };
+}
+
+export interface NativeRequest {
+  conversation: Conversation;
+  /** Set when the body, not the path, says whether to stream (Cohere). */
+  stream?: boolean;
+  /** Format-specific request facts the renderers need. */
+  extra?: unknown;
 }
 
 /** The rejected key of the auth tests. */

@@ -4,3 +4,4 @@ export * from './provider-registry';
 export * from './http/http-executor';
 export * from './http/upstream-failure';
 export * from './sse/sse-parser';
+export * from './responses/response-builder';

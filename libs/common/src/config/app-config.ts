@@ -65,6 +65,8 @@ export interface AppConfig {
   keyRefreshMs: number;
   shutdownGraceMs: number;
   logWriter: LogWriterConfig;
+  /** Days a stored response (`store: true`) is kept before the background purge deletes it. */
+  responseRetentionDays: number;
   providers: Record<string, ProviderConfig>;
   /** GATEWAY_CONFIG `pricing`: `provider/model` -> price, validated at start. */
   pricing: Record<string, PriceSpec>;

@@ -131,6 +131,15 @@ describe('loadConfig', () => {
     expect(err.field).toBe(field);
   });
 
+  it('keeps stored responses 30 days unless server.response_retention_days says otherwise', () => {
+    expect(loadConfig({}).responseRetentionDays).toBe(30);
+    expect(loadConfig({ GATEWAY_CONFIG: withFile({ server: { response_retention_days: 7 } }) }).responseRetentionDays).toBe(7);
+    for (const bad of [0, 1.5, '30d', 10_000]) {
+      const err = errorOf(() => loadConfig({ GATEWAY_CONFIG: withFile({ server: { response_retention_days: bad } }) }));
+      expect(err.field).toBe('GATEWAY_CONFIG server.response_retention_days');
+    }
+  });
+
   it('reports an unreadable or invalid file', () => {
     expect(errorOf(() => loadConfig({ GATEWAY_CONFIG: '/nonexistent/gw.json' })).message).toContain('cannot be read');
     expect(errorOf(() => loadConfig({ GATEWAY_CONFIG: withFile('{oops') })).message).toContain('not valid JSON');

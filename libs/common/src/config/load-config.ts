@@ -269,7 +269,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const server = isObject(file.server) ? file.server : {};
   if (file.server !== undefined) {
     if (!isObject(file.server)) throw new ConfigError('GATEWAY_CONFIG server', 'must be an object');
-    rejectUnknown(server, ['max_body_bytes', 'key_refresh_ms', 'shutdown_grace_ms', 'log_flush_interval_ms', 'log_batch_size', 'log_max_buffered_rows'], 'GATEWAY_CONFIG server');
+    rejectUnknown(server, ['max_body_bytes', 'key_refresh_ms', 'shutdown_grace_ms', 'log_flush_interval_ms', 'log_batch_size', 'log_max_buffered_rows', 'response_retention_days'], 'GATEWAY_CONFIG server');
   }
   const where = 'GATEWAY_CONFIG server';
   if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '' && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) {
@@ -303,6 +303,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       batchSize: optInt(server, 'log_batch_size', where, 500, 1, 5_000),
       maxBufferedRows: optInt(server, 'log_max_buffered_rows', where, 100_000, 100),
     },
+    responseRetentionDays: optInt(server, 'response_retention_days', where, 30, 1, 3650),
     providers,
     pricing,
   };

@@ -1,0 +1,235 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, isRecord, splitEvenly, splitText } from './answer';
+import { newId } from './ids';
+import { FakeHttpError } from './openai-errors';
+import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
+
+/**
+ * Anthropic Messages API wire format (2023-06-01): `POST /v1/messages`, key in `x-api-key`,
+ * `anthropic-version` required, `max_tokens` required. Streams are SSE with an `event:` line
+ * per frame (message_start, content_block_start/delta/stop, ping, message_delta,
+ * message_stop; `error` for a failure mid-stream). Errors are
+ * `{"type": "error", "error": {"type", "message"}}`; 529 is `overloaded_error`.
+ *
+ * The request is checked the way Anthropic checks it (roles, non-empty text blocks, every
+ * tool_use answered by a tool_result in the next user turn), so a gateway that maps badly
+ * fails here. With `thinking` enabled the answer starts with a thinking block.
+ * Usage: `input_tokens` excludes the cache reads ([[cached:N]] -> cache_read_input_tokens).
+ */
+
+const ERROR_TYPES: Record<number, string> = {
+  400: 'invalid_request_error', 401: 'authentication_error', 402: 'billing_error', 403: 'permission_error', 404: 'not_found_error',
+  413: 'request_too_large', 429: 'rate_limit_error', 500: 'api_error', 504: 'timeout_error', 529: 'overloaded_error',
+};
+
+export const ANTHROPIC_THINKING_TEXT = 'Let me think about that.';
+export const ANTHROPIC_THINKING_SIGNATURE = 'EqQBCkYIBhgCIkB0ZXN0LXNpZ25hdHVyZQ==';
+
+interface AnthropicExtra {
+  thinking: boolean;
+}
+
+function invalid(message: string): FakeHttpError {
+  return new FakeHttpError(400, message);
+}
+
+function blockText(block: Record<string, unknown>, where: string): string {
+  if (typeof block.text !== 'string') throw invalid(`${where}.text: Field required`);
+  if (block.text === '') throw invalid(`${where}: text content blocks must be non-empty`);
+  return block.text;
+}
+
+function toolResultText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((c) => (isRecord(c) && typeof c.text === 'string' ? c.text : '')).filter((t) => t !== '').join(' ');
+}
+
+export const ANTHROPIC_FORMAT: NativeFormat = {
+  name: 'anthropic',
+
+  match(pathname) {
+    return pathname === '/v1/messages' ? { model: '', stream: null } : null;
+  },
+
+  authenticate(headers: IncomingHttpHeaders) {
+    const key = headers['x-api-key'];
+    if (typeof key !== 'string' || key === '') throw new FakeHttpError(401, 'x-api-key header is required');
+    if (key === BAD_API_KEY) throw new FakeHttpError(401, 'invalid x-api-key');
+    if (typeof headers['anthropic-version'] !== 'string') throw invalid('anthropic-version: header is required');
+  },
+
+  read(body): NativeRequest {
+    if (typeof body.model !== 'string' || body.model === '') throw invalid('model: Field required');
+    if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) throw invalid('max_tokens: Field required');
+    if (!Array.isArray(body.messages)) throw invalid('messages: Field required');
+    const conv: Conversation = { model: body.model, inputWords: 0, lastUserText: '', directiveText: '', tools: [], toolsDisabled: false, jsonMode: false };
+
+    if (typeof body.system === 'string') conv.inputWords += countWords(body.system);
+    else if (Array.isArray(body.system)) {
+      body.system.forEach((b, i) => {
+        if (isRecord(b)) conv.inputWords += countWords(blockText(b, `system.${i}`));
+      });
+    }
+
+    let pendingToolUses: string[] = [];
+    body.messages.forEach((m, i) => {
+      if (!isRecord(m)) throw invalid(`messages.${i}: Input should be a valid dictionary`);
+      if (m.role !== 'user' && m.role !== 'assistant') {
+        throw invalid(`messages.${i}.role: Unexpected role "${String(m.role)}". The Messages API accepts a top-level \`system\` parameter, not "system" as an input message role.`);
+      }
+      const blocks: Record<string, unknown>[] = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : Array.isArray(m.content) ? m.content.filter(isRecord) : [];
+      if (pendingToolUses.length > 0) {
+        const answered = new Set(blocks.filter((b) => b.type === 'tool_result').map((b) => b.tool_use_id));
+        const missing = pendingToolUses.filter((id) => !answered.has(id));
+        if (m.role !== 'user' || missing.length > 0) {
+          throw invalid(`messages.${i}: \`tool_use\` ids were found without \`tool_result\` blocks immediately after: ${missing.join(', ')}. Each \`tool_use\` block must have a corresponding \`tool_result\` block in the next message.`);
+        }
+      }
+      pendingToolUses = [];
+      const texts: string[] = [];
+      let seenNonResult = false;
+      blocks.forEach((b, j) => {
+        const where = `messages.${i}.content.${j}`;
+        switch (b.type) {
+          case 'text':
+            seenNonResult = true;
+            texts.push(blockText(b, where));
+            break;
+          case 'tool_use':
+            if (m.role !== 'assistant') throw invalid(`${where}: tool_use blocks are only allowed in assistant messages`);
+            if (typeof b.id !== 'string' || typeof b.name !== 'string' || !isRecord(b.input)) throw invalid(`${where}: tool_use needs id, name and an object input`);
+            pendingToolUses.push(b.id);
+            break;
+          case 'tool_result': {
+            if (m.role !== 'user') throw invalid(`${where}: tool_result blocks are only allowed in user messages`);
+            if (seenNonResult) throw invalid(`${where}: tool_result blocks must come first in the content, before any other block`);
+            const output = toolResultText(b.content);
+            conv.inputWords += countWords(output);
+            conv.toolOutput = output;
+            break;
+          }
+          case 'image':
+          case 'document':
+            seenNonResult = true;
+            if (!isRecord(b.source) || (b.source.type !== 'base64' && b.source.type !== 'url')) throw invalid(`${where}.source: Input tag does not match the expected tags`);
+            break;
+          case 'thinking':
+          case 'redacted_thinking':
+            if (m.role !== 'assistant') throw invalid(`${where}: thinking blocks are only allowed in assistant messages`);
+            break;
+          default:
+            throw invalid(`${where}.type: Input tag '${String(b.type)}' does not match any of the expected tags`);
+        }
+      });
+      const text = texts.join(' ');
+      conv.inputWords += countWords(text);
+      if (m.role === 'user' && texts.length > 0) {
+        conv.lastUserText = text;
+        conv.directiveText = conv.directiveText === '' ? text : `${conv.directiveText}\n${text}`;
+      }
+    });
+
+    const tools: FunctionToolSpec[] = [];
+    for (const t of Array.isArray(body.tools) ? body.tools : []) {
+      if (!isRecord(t) || typeof t.name !== 'string') continue;
+      if (!isRecord(t.input_schema)) throw invalid(`tools.${tools.length}.input_schema: Field required`);
+      tools.push({ name: t.name, parameters: t.input_schema });
+    }
+    conv.tools = tools;
+    const tc = isRecord(body.tool_choice) ? body.tool_choice : {};
+    conv.toolsDisabled = tc.type === 'none';
+    if (tc.type === 'tool' && typeof tc.name === 'string') conv.forcedTool = tc.name;
+    const thinking = isRecord(body.thinking) && body.thinking.type === 'enabled';
+    if (thinking) {
+      const budget = body.thinking && isRecord(body.thinking) ? body.thinking.budget_tokens : undefined;
+      if (typeof budget !== 'number' || budget < 1024) throw invalid('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
+      if (budget >= body.max_tokens) throw invalid('`max_tokens` must be greater than `thinking.budget_tokens`.');
+    }
+    const extra: AnthropicExtra = { thinking };
+    return { conversation: conv, stream: body.stream === true, extra };
+  },
+
+  json(req, plan) {
+    const thinking = (req.extra as AnthropicExtra | undefined)?.thinking === true;
+    const content: Record<string, unknown>[] = [];
+    if (thinking) content.push({ type: 'thinking', thinking: ANTHROPIC_THINKING_TEXT, signature: ANTHROPIC_THINKING_SIGNATURE });
+    const a = plan.answer;
+    if (a.kind === 'function_call') content.push({ type: 'tool_use', id: newId('toolu_'), name: a.name, input: JSON.parse(a.arguments) as unknown });
+    else content.push({ type: 'text', text: a.text });
+    return JSON.stringify({
+      id: newId('msg_'), type: 'message', role: 'assistant', model: req.conversation.model, content,
+      stop_reason: stopReason(plan), stop_sequence: null, usage: { ...startUsage(plan), output_tokens: plan.usage.output },
+    });
+  },
+
+  frames(req, plan, opts: StreamOptions) {
+    const frames: string[] = [];
+    const ev = (data: Record<string, unknown>): void => {
+      frames.push(`event: ${String(data.type)}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    ev({
+      type: 'message_start',
+      message: {
+        id: newId('msg_'), type: 'message', role: 'assistant', model: req.conversation.model, content: [],
+        stop_reason: null, stop_sequence: null, usage: { ...startUsage(plan), output_tokens: 1 },
+      },
+    });
+    let index = 0;
+    if ((req.extra as AnthropicExtra | undefined)?.thinking === true) {
+      ev({ type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '', signature: '' } });
+      ev({ type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: ANTHROPIC_THINKING_TEXT } });
+      ev({ type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: ANTHROPIC_THINKING_SIGNATURE } });
+      ev({ type: 'content_block_stop', index });
+      index++;
+    }
+    const a = plan.answer;
+    if (a.kind === 'function_call') {
+      ev({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: newId('toolu_'), name: a.name, input: {} } });
+      ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } });
+      for (const piece of splitEvenly(a.arguments, opts.chunks ?? Math.ceil(a.arguments.length / 8))) {
+        ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: piece } });
+        if (opts.streamError) return withError(frames);
+      }
+    } else {
+      ev({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+      ev({ type: 'ping' });
+      for (const piece of splitText(a.text, opts.chunks)) {
+        ev({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
+        if (opts.streamError) return withError(frames);
+      }
+      if (opts.streamError) return withError(frames);
+    }
+    ev({ type: 'content_block_stop', index });
+    ev({ type: 'message_delta', delta: { stop_reason: stopReason(plan), stop_sequence: null }, usage: { output_tokens: plan.usage.output } });
+    ev({ type: 'message_stop' });
+    return frames;
+  },
+
+  streamContentType: 'text/event-stream; charset=utf-8',
+
+  errorBody(status, message) {
+    return { body: anthropicError(status, status === 529 ? 'Overloaded' : message) };
+  },
+};
+
+export function anthropicError(status: number, message: string): Record<string, unknown> {
+  return { type: 'error', error: { type: ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message } };
+}
+
+function withError(frames: string[]): string[] {
+  const body = anthropicError(529, 'Overloaded');
+  frames.push(`event: error\ndata: ${JSON.stringify(body)}\n\n`);
+  return frames;
+}
+
+function stopReason(plan: AnswerPlan): string {
+  if (plan.incomplete) return 'max_tokens';
+  return plan.answer.kind === 'function_call' ? 'tool_use' : 'end_turn';
+}
+
+/** Anthropic's input_tokens leave out cache reads: the fake's input minus [[cached:N]]. */
+function startUsage(plan: AnswerPlan): Record<string, number> {
+  const u = plan.usage;
+  return { input_tokens: u.input - u.cached, cache_creation_input_tokens: 0, cache_read_input_tokens: u.cached };
+}

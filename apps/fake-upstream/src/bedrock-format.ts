@@ -1,0 +1,182 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, isRecord, splitEvenly, splitText } from './answer';
+import { converseEvent, converseException } from './bedrock-eventstream';
+import { newId } from './ids';
+import { FakeHttpError } from './openai-errors';
+import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
+
+/**
+ * Amazon Bedrock Converse wire format: `POST /model/{modelId}/converse` (JSON) and
+ * `/converse-stream` (AWS binary event-stream), SigV4 auth (service `bedrock`), errors as
+ * `{"message": ...}` with the type in `x-amzn-ErrorType`.
+ *
+ * Requests signed with FAKE_AWS_CREDENTIALS have their signature verified (by this file's own
+ * SigV4, independent of the gateway's signer); other access keys only need a well-formed
+ * Authorization header, so the offline demo works with any credentials. Access key
+ * "bad-key" is refused.
+ */
+export const FAKE_AWS_CREDENTIALS = { accessKeyId: 'AKIDFAKEUPSTREAM', secretAccessKey: 'fake-upstream-secret' };
+
+const PATH = /^\/model\/([^/]+)\/(converse|converse-stream)$/;
+const AUTH = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/;
+
+const ERROR_TYPES: Record<number, string> = {
+  400: 'ValidationException', 403: 'AccessDeniedException', 404: 'ResourceNotFoundException', 408: 'ModelTimeoutException',
+  424: 'ModelErrorException', 429: 'ThrottlingException', 500: 'InternalServerException', 503: 'ServiceUnavailableException',
+};
+
+
+export const BEDROCK_FORMAT: NativeFormat = {
+  name: 'bedrock',
+
+  match(pathname) {
+    const m = PATH.exec(pathname);
+    return m ? { model: decodeURIComponent(m[1]), stream: m[2] === 'converse-stream' } : null;
+  },
+
+  authenticate(headers: IncomingHttpHeaders, raw: Buffer, query: string, path: string) {
+    const auth = headers.authorization;
+    if (typeof auth !== 'string') throw new FakeHttpError(403, 'Missing Authentication Token', 'MissingAuthenticationTokenException');
+    const m = AUTH.exec(auth);
+    const date = headers['x-amz-date'];
+    if (!m || typeof date !== 'string') {
+      throw new FakeHttpError(403, 'Authorization header requires Credential, SignedHeaders and Signature, and x-amz-date must be set.', 'IncompleteSignatureException');
+    }
+    const [, accessKeyId, day, region, service, signedHeaders, signature] = m;
+    if (accessKeyId === BAD_API_KEY) throw new FakeHttpError(403, 'The security token included in the request is invalid.', 'UnrecognizedClientException');
+    if (service !== 'bedrock' || !date.startsWith(day)) {
+      throw new FakeHttpError(403, `Credential should be scoped to a valid region and service 'bedrock' on ${date.slice(0, 8)}.`, 'InvalidSignatureException');
+    }
+    if (accessKeyId !== FAKE_AWS_CREDENTIALS.accessKeyId) return;
+    const expected = sigV4Signature({ method: 'POST', path, query, headers, signedHeaders, body: raw, date, region, service }, FAKE_AWS_CREDENTIALS.secretAccessKey);
+    if (!timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
+      throw new FakeHttpError(403, 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.', 'InvalidSignatureException');
+    }
+  },
+
+  read(body, model): NativeRequest {
+    const conv: Conversation = { model, inputWords: 0, lastUserText: '', directiveText: '', tools: [], toolsDisabled: false, jsonMode: false };
+    if (!Array.isArray(body.messages)) throw new FakeHttpError(400, '1 validation error detected: Value null at \'messages\' failed to satisfy constraint: Member must not be null');
+    for (const s of Array.isArray(body.system) ? body.system : []) if (isRecord(s) && typeof s.text === 'string') conv.inputWords += countWords(s.text);
+    let expect: 'user' | 'assistant' = 'user';
+    for (const msg of body.messages) {
+      if (!isRecord(msg) || !Array.isArray(msg.content)) continue;
+      if (msg.role !== expect) throw new FakeHttpError(400, 'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.');
+      expect = expect === 'user' ? 'assistant' : 'user';
+      const texts: string[] = [];
+      for (const block of msg.content) {
+        if (!isRecord(block)) continue;
+        if (typeof block.text === 'string') texts.push(block.text);
+        if (isRecord(block.toolResult) && Array.isArray(block.toolResult.content)) {
+          const output = block.toolResult.content
+            .map((c: unknown) => (isRecord(c) ? (typeof c.text === 'string' ? c.text : JSON.stringify(c.json)) : ''))
+            .join(' ');
+          conv.inputWords += countWords(output);
+          conv.toolOutput = output;
+        }
+      }
+      const text = texts.join(' ');
+      conv.inputWords += countWords(text);
+      if (msg.role === 'user' && texts.length > 0) {
+        conv.lastUserText = text;
+        conv.directiveText = conv.directiveText === '' ? text : `${conv.directiveText}\n${text}`;
+      }
+    }
+    const tc = isRecord(body.toolConfig) ? body.toolConfig : {};
+    const tools: FunctionToolSpec[] = [];
+    for (const t of Array.isArray(tc.tools) ? tc.tools : []) {
+      if (isRecord(t) && isRecord(t.toolSpec) && typeof t.toolSpec.name === 'string') {
+        tools.push({ name: t.toolSpec.name, parameters: isRecord(t.toolSpec.inputSchema) ? t.toolSpec.inputSchema.json : undefined });
+      }
+    }
+    conv.tools = tools;
+    if (isRecord(tc.toolChoice) && isRecord(tc.toolChoice.tool) && typeof tc.toolChoice.tool.name === 'string') conv.forcedTool = tc.toolChoice.tool.name;
+    return { conversation: conv };
+  },
+
+  json(_req, plan) {
+    const a = plan.answer;
+    const content = a.kind === 'function_call'
+      ? [{ toolUse: { toolUseId: newId('tooluse_'), name: a.name, input: JSON.parse(a.arguments) as unknown } }]
+      : [{ text: a.text }];
+    return JSON.stringify({ output: { message: { role: 'assistant', content } }, stopReason: stopReason(plan), usage: usage(plan), metrics: { latencyMs: 1 } });
+  },
+
+  frames(_req, plan, opts: StreamOptions) {
+    const frames: Buffer[] = [converseEvent('messageStart', { role: 'assistant' })];
+    const a = plan.answer;
+    if (a.kind === 'function_call') {
+      frames.push(converseEvent('contentBlockStart', { contentBlockIndex: 0, start: { toolUse: { toolUseId: newId('tooluse_'), name: a.name } } }));
+      for (const piece of splitEvenly(a.arguments, opts.chunks ?? Math.ceil(a.arguments.length / 8))) {
+        frames.push(converseEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: piece } } }));
+        if (opts.streamError) return withException(frames);
+      }
+    } else {
+      for (const piece of splitText(a.text, opts.chunks)) {
+        frames.push(converseEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: piece } }));
+        if (opts.streamError) return withException(frames);
+      }
+    }
+    frames.push(converseEvent('contentBlockStop', { contentBlockIndex: 0 }));
+    frames.push(converseEvent('messageStop', { stopReason: stopReason(plan) }));
+    frames.push(converseEvent('metadata', { usage: usage(plan), metrics: { latencyMs: 1 } }));
+    return frames;
+  },
+
+  streamContentType: 'application/vnd.amazon.eventstream',
+
+  errorBody(status, message, code) {
+    const type = code !== null && /^[A-Z]\w*Exception$/.test(code) ? code : (ERROR_TYPES[status] ?? (status >= 500 ? 'InternalServerException' : 'ValidationException'));
+    return { body: { message }, headers: { 'x-amzn-errortype': `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/` } };
+  },
+};
+
+function withException(frames: Buffer[]): Buffer[] {
+  frames.push(converseException('modelStreamErrorException', 'The model stream failed (fake upstream).'));
+  return frames;
+}
+
+function stopReason(plan: AnswerPlan): string {
+  if (plan.incomplete) return 'max_tokens';
+  return plan.answer.kind === 'function_call' ? 'tool_use' : 'end_turn';
+}
+
+/** Bedrock counts cache reads apart from inputTokens. */
+function usage(plan: AnswerPlan): Record<string, number> {
+  const u = plan.usage;
+  const out: Record<string, number> = { inputTokens: u.input - u.cached, outputTokens: u.output, totalTokens: u.input + u.output };
+  if (u.cached > 0) out.cacheReadInputTokens = u.cached;
+  return out;
+}
+
+interface SignedRequest {
+  method: string;
+  path: string;
+  query: string;
+  headers: IncomingHttpHeaders;
+  signedHeaders: string;
+  body: Buffer;
+  date: string;
+  region: string;
+  service: string;
+}
+
+const rfc3986 = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+const hmac = (key: Buffer | string, data: string): Buffer => createHmac('sha256', key).update(data).digest();
+
+/** SigV4 as AWS services other than S3 compute it: the path as sent, each segment encoded again. */
+export function sigV4Signature(r: SignedRequest, secretAccessKey: string): string {
+  const canonicalUri = r.path.split('/').map(rfc3986).join('/');
+  const canonicalQuery = r.query === '' ? '' : r.query.split('&').map((kv) => kv.split('=').map((x) => rfc3986(decodeURIComponent(x))).join('=')).sort().join('&');
+  const names = r.signedHeaders.split(';');
+  const canonicalHeaders = names.map((n) => `${n}:${String(r.headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const payloadHash = typeof r.headers['x-amz-content-sha256'] === 'string' ? r.headers['x-amz-content-sha256'] : sha256(r.body);
+  const canonical = [r.method, canonicalUri, canonicalQuery, canonicalHeaders, r.signedHeaders, payloadHash].join('\n');
+  const scope = `${r.date.slice(0, 8)}/${r.region}/${r.service}/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', r.date, scope, sha256(canonical)].join('\n');
+  let key = hmac(`AWS4${secretAccessKey}`, r.date.slice(0, 8));
+  for (const part of [r.region, r.service, 'aws4_request']) key = hmac(key, part);
+  return createHmac('sha256', key).update(toSign).digest('hex');
+}

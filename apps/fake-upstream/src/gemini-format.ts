@@ -1,0 +1,170 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, isRecord, splitText } from './answer';
+import { newId } from './ids';
+import { FakeHttpError } from './openai-errors';
+import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
+
+/**
+ * Google Gemini API wire format (v1beta): `POST /v1beta/models/{model}:generateContent` and
+ * `:streamGenerateContent?alt=sse` (SSE `data:` lines of whole GenerateContentResponses,
+ * `\r\n\r\n` between them, no end marker), key in `x-goog-api-key` or `?key=`, errors as
+ * `{error: {code, message, status}}`. Thought parts are sent when thinkingConfig asks for them.
+ */
+
+const STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED',
+  429: 'RESOURCE_EXHAUSTED', 499: 'CANCELLED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED',
+};
+
+const PATH = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent)$/;
+
+interface GeminiExtra {
+  includeThoughts: boolean;
+}
+
+export const GEMINI_FORMAT: NativeFormat = {
+  name: 'gemini',
+
+  match(pathname, query) {
+    const m = PATH.exec(pathname);
+    if (!m) return null;
+    const stream = m[2] === 'streamGenerateContent';
+    if (stream && !/(?:^|&)alt=sse(?:&|$)/.test(query)) {
+      throw new FakeHttpError(400, 'The fake upstream streams Gemini only as SSE (alt=sse).');
+    }
+    return { model: decodeURIComponent(m[1]), stream };
+  },
+
+  authenticate(headers: IncomingHttpHeaders, _raw: Buffer, query: string) {
+    const header = headers['x-goog-api-key'];
+    const key = typeof header === 'string' && header !== '' ? header : /(?:^|&)key=([^&]+)/.exec(query)?.[1];
+    if (key === undefined) {
+      throw new FakeHttpError(403, 'Method doesn\'t allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.');
+    }
+    // Gemini answers a wrong key with 400, not 401.
+    if (key === BAD_API_KEY) throw new FakeHttpError(400, 'API key not valid. Please pass a valid API key.');
+  },
+
+  read(body, model): NativeRequest {
+    const conv: Conversation = { model, inputWords: 0, lastUserText: '', directiveText: '', tools: [], toolsDisabled: false, jsonMode: false };
+    if (!Array.isArray(body.contents)) throw new FakeHttpError(400, '* GenerateContentRequest.contents: contents is not specified');
+    const sys = isRecord(body.systemInstruction) && Array.isArray(body.systemInstruction.parts) ? body.systemInstruction.parts : [];
+    for (const p of sys) if (isRecord(p) && typeof p.text === 'string') conv.inputWords += countWords(p.text);
+    for (const c of body.contents) {
+      if (!isRecord(c) || !Array.isArray(c.parts)) continue;
+      if (c.role !== 'user' && c.role !== 'model') throw new FakeHttpError(400, `Please use a valid role: user, model (got ${String(c.role)}).`);
+      const texts: string[] = [];
+      for (const p of c.parts) {
+        if (!isRecord(p)) continue;
+        if (typeof p.text === 'string') texts.push(p.text);
+        if (isRecord(p.functionResponse)) {
+          const r = p.functionResponse.response;
+          const output = isRecord(r) && typeof r.output === 'string' ? r.output : JSON.stringify(r);
+          conv.inputWords += countWords(output);
+          conv.toolOutput = output;
+        }
+      }
+      const text = texts.join(' ');
+      conv.inputWords += countWords(text);
+      if (c.role === 'user' && texts.length > 0) {
+        conv.lastUserText = text;
+        conv.directiveText = conv.directiveText === '' ? text : `${conv.directiveText}\n${text}`;
+      }
+    }
+    const tools: FunctionToolSpec[] = [];
+    for (const t of Array.isArray(body.tools) ? body.tools : []) {
+      if (!isRecord(t) || !Array.isArray(t.functionDeclarations)) continue;
+      for (const d of t.functionDeclarations) if (isRecord(d) && typeof d.name === 'string') tools.push({ name: d.name, parameters: d.parameters ?? d.parametersJsonSchema });
+    }
+    conv.tools = tools;
+    const fcc = isRecord(body.toolConfig) && isRecord(body.toolConfig.functionCallingConfig) ? body.toolConfig.functionCallingConfig : {};
+    conv.toolsDisabled = fcc.mode === 'NONE';
+    if (fcc.mode === 'ANY' && Array.isArray(fcc.allowedFunctionNames) && typeof fcc.allowedFunctionNames[0] === 'string') {
+      conv.forcedTool = fcc.allowedFunctionNames[0];
+    }
+    const gen = isRecord(body.generationConfig) ? body.generationConfig : {};
+    if (gen.responseMimeType === 'application/json') {
+      conv.jsonMode = true;
+      conv.jsonSchema = gen.responseSchema ?? gen.responseJsonSchema;
+    }
+    const thinking = isRecord(gen.thinkingConfig) ? gen.thinkingConfig : {};
+    const extra: GeminiExtra = { includeThoughts: thinking.includeThoughts === true };
+    return { conversation: conv, extra };
+  },
+
+  json(req, plan) {
+    return JSON.stringify({
+      candidates: [{ content: { role: 'model', parts: [...thoughtParts(req, plan), ...answerParts(plan)] }, finishReason: finishReason(plan), index: 0 }],
+      usageMetadata: usageMetadata(plan),
+      modelVersion: req.conversation.model,
+      responseId: newId('gem_'),
+    });
+  },
+
+  frames(req, plan, opts: StreamOptions) {
+    const envelope = { modelVersion: req.conversation.model, responseId: newId('gem_') };
+    const frames: string[] = [];
+    const frame = (parts: unknown[], last: boolean): void => {
+      const candidate: Record<string, unknown> = { content: { role: 'model', parts }, index: 0 };
+      if (last) candidate.finishReason = finishReason(plan);
+      // Intermediate chunks carry the prompt count; the last one the whole usage.
+      const usage = last ? usageMetadata(plan) : { promptTokenCount: plan.usage.input, totalTokenCount: plan.usage.input };
+      frames.push(`data: ${JSON.stringify({ candidates: [candidate], usageMetadata: usage, ...envelope })}\r\n\r\n`);
+    };
+    const thoughts = thoughtParts(req, plan);
+    if (thoughts.length > 0) frame(thoughts, false);
+    const answer = plan.answer;
+    if (answer.kind === 'function_call') {
+      frame(answerParts(plan), true);
+      return frames;
+    }
+    const pieces = splitText(answer.text, opts.chunks);
+    if (pieces.length === 0) pieces.push('');
+    if (opts.streamError) {
+      frame([{ text: pieces[0] }], false);
+      frames.push(`data: ${JSON.stringify(geminiError(500, 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting'))}\r\n\r\n`);
+      return frames;
+    }
+    pieces.forEach((piece, i) => frame([{ text: piece }], i === pieces.length - 1));
+    return frames;
+  },
+
+  streamContentType: 'text/event-stream',
+
+  errorBody(status, message) {
+    return { body: geminiError(status, message) };
+  },
+};
+
+function geminiError(status: number, message: string): Record<string, unknown> {
+  return { error: { code: status, message, status: STATUS_NAMES[status] ?? (status >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION') } };
+}
+
+function finishReason(plan: AnswerPlan): string {
+  return plan.incomplete ? 'MAX_TOKENS' : 'STOP';
+}
+
+function answerParts(plan: AnswerPlan): Record<string, unknown>[] {
+  const a = plan.answer;
+  if (a.kind === 'function_call') return [{ functionCall: { name: a.name, args: JSON.parse(a.arguments) as unknown } }];
+  return [{ text: a.text }];
+}
+
+function thoughtParts(req: NativeRequest, plan: AnswerPlan): Record<string, unknown>[] {
+  const extra = req.extra as GeminiExtra | undefined;
+  if (!extra?.includeThoughts || plan.usage.reasoning === 0) return [];
+  return [{ text: `Thinking about ${req.conversation.model}.`, thought: true }];
+}
+
+/** Gemini counts thoughts apart: candidatesTokenCount excludes them. */
+function usageMetadata(plan: AnswerPlan): Record<string, unknown> {
+  const u = plan.usage;
+  const meta: Record<string, unknown> = {
+    promptTokenCount: u.input,
+    candidatesTokenCount: u.output - u.reasoning,
+    totalTokenCount: u.input + u.output,
+  };
+  if (u.cached > 0) meta.cachedContentTokenCount = u.cached;
+  if (u.reasoning > 0) meta.thoughtsTokenCount = u.reasoning;
+  return meta;
+}

@@ -1,0 +1,187 @@
+import { GatewayError } from '@app/common';
+import type { BuildRequestInput } from '../types';
+import {
+  type ContentPart,
+  type InputItem,
+  parseDataUrl,
+  partsText,
+  readFunctionTools,
+  readInput,
+  readOutputFormat,
+  readReasoningEffort,
+  readToolChoice,
+  rejectUnsupportedFeatures,
+} from '../responses/request-input';
+import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody, AnthropicToolChoice } from './anthropic-wire';
+
+/**
+ * Structured output goes through a forced tool whose input is the JSON answer (works on every
+ * Claude model, no beta header); the answer comes back as output text. Its name is reserved.
+ */
+export const JSON_RESPONSE_TOOL = 'json_response';
+
+/** Thinking budgets per `reasoning.effort`. */
+const THINKING_BUDGET = { low: 1024, medium: 4096, high: 16384 } as const;
+const MIN_THINKING_BUDGET = 1024;
+/** Signature of redacted thinking kept in `encrypted_content`, to send it back as it came. */
+export const REDACTED_THINKING_PREFIX = 'redacted_thinking:';
+
+/** Anthropic requires max_tokens: Claude 3 (and older) models stop at 4096, later ones go well past 8192. */
+export function defaultMaxTokens(model: string): number {
+  return /claude-(?:instant|2|3-(?:opus|sonnet|haiku))/.test(model) ? 4096 : 8192;
+}
+
+function mediaSource(url: string, provider: string, param: string): { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string } {
+  const data = parseDataUrl(url);
+  if (data !== null) return { type: 'base64', media_type: data.mediaType, data: data.data };
+  if (/^https?:\/\//i.test(url)) return { type: 'url', url };
+  throw GatewayError.invalidRequest(`${provider} takes images and files as https URLs or base64 data URLs.`, param);
+}
+
+function contentBlocks(parts: ContentPart[], provider: string, param: string): AnthropicContentBlock[] {
+  const blocks: AnthropicContentBlock[] = [];
+  for (const p of parts) {
+    if (p.type === 'text') {
+      // Anthropic rejects empty text blocks.
+      if (p.text !== '') blocks.push({ type: 'text', text: p.text });
+    } else if (p.type === 'image') {
+      blocks.push({ type: 'image', source: mediaSource(p.url, provider, param) });
+    } else {
+      const source = mediaSource(p.fileData ?? p.fileUrl ?? '', provider, param);
+      if (source.type === 'base64' && source.media_type !== 'application/pdf') {
+        throw GatewayError.invalidRequest(`${provider} does not support input files of type ${source.media_type} (PDF only).`, param);
+      }
+      blocks.push(p.filename === null ? { type: 'document', source } : { type: 'document', source, title: p.filename });
+    }
+  }
+  return blocks;
+}
+
+function toolInput(args: string): Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(args) as unknown;
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // A model's malformed arguments, echoed back: Anthropic needs an object.
+  }
+  return {};
+}
+
+/**
+ * Adds blocks to the conversation keeping Anthropic's rules: roles alternate (consecutive
+ * items of one role join one message), and tool_result blocks come first in a user turn.
+ */
+function append(messages: AnthropicMessage[], role: 'user' | 'assistant', blocks: AnthropicContentBlock[]): void {
+  if (blocks.length === 0) return;
+  const last = messages[messages.length - 1];
+  if (last === undefined || last.role !== role) {
+    messages.push({ role, content: blocks });
+    return;
+  }
+  if (role === 'user' && blocks[0].type === 'tool_result') {
+    let at = 0;
+    while (at < last.content.length && last.content[at].type === 'tool_result') at++;
+    last.content.splice(at, 0, ...blocks);
+    return;
+  }
+  last.content.push(...blocks);
+}
+
+export function anthropicMessages(items: InputItem[], provider: string): { system: string[]; messages: AnthropicMessage[] } {
+  const system: string[] = [];
+  const messages: AnthropicMessage[] = [];
+  items.forEach((item, i) => {
+    const param = `input[${i}]`;
+    switch (item.kind) {
+      case 'message':
+        if (item.role === 'system' || item.role === 'developer') {
+          const text = partsText(item.parts);
+          if (text !== '') system.push(text);
+        } else {
+          append(messages, item.role, contentBlocks(item.parts, provider, param));
+        }
+        break;
+      case 'function_call':
+        append(messages, 'assistant', [{ type: 'tool_use', id: item.callId, name: item.name, input: toolInput(item.arguments) }]);
+        break;
+      case 'function_call_output': {
+        const content = item.parts === null ? item.output : contentBlocks(item.parts, provider, param);
+        append(messages, 'user', [{ type: 'tool_result', tool_use_id: item.callId, content }]);
+        break;
+      }
+      case 'reasoning':
+        // Thinking can only go back with its signature; without one it is dropped (as Anthropic's own SDKs do).
+        if (item.encryptedContent === null) break;
+        if (item.encryptedContent.startsWith(REDACTED_THINKING_PREFIX)) {
+          append(messages, 'assistant', [{ type: 'redacted_thinking', data: item.encryptedContent.slice(REDACTED_THINKING_PREFIX.length) }]);
+        } else {
+          append(messages, 'assistant', [{ type: 'thinking', thinking: item.text, signature: item.encryptedContent }]);
+        }
+        break;
+    }
+  });
+  return { system, messages };
+}
+
+export function buildAnthropicBody(input: BuildRequestInput): AnthropicRequestBody {
+  const { body, provider } = input;
+  const name = provider.name;
+  rejectUnsupportedFeatures(body, name);
+  const { system, messages } = anthropicMessages(readInput(body, name), name);
+  const effort = readReasoningEffort(body);
+  let maxTokens = typeof body.max_output_tokens === 'number' ? body.max_output_tokens : defaultMaxTokens(input.upstreamModel);
+  const out: AnthropicRequestBody = { model: input.upstreamModel, max_tokens: maxTokens, messages };
+  if (system.length > 0) out.system = system.map((text) => ({ type: 'text', text }));
+
+  if (effort !== null) {
+    let budget: number = THINKING_BUDGET[effort];
+    if (typeof body.max_output_tokens === 'number') {
+      // max_tokens includes the thinking: keep the client's limit and fit the budget inside it.
+      budget = Math.min(budget, maxTokens - 1);
+      if (budget < MIN_THINKING_BUDGET) {
+        throw GatewayError.invalidRequest(`${name} needs max_output_tokens above ${MIN_THINKING_BUDGET} for reasoning (its minimum thinking budget).`, 'max_output_tokens');
+      }
+    } else {
+      maxTokens += budget;
+      out.max_tokens = maxTokens;
+    }
+    out.thinking = { type: 'enabled', budget_tokens: budget };
+  }
+
+  const tools = readFunctionTools(body, name);
+  const choice = readToolChoice(body, name);
+  const format = readOutputFormat(body);
+  if (tools.some((t) => t.name === JSON_RESPONSE_TOOL) && format.type !== 'text') {
+    throw GatewayError.invalidRequest(`The tool name '${JSON_RESPONSE_TOOL}' is reserved for structured output on ${name}.`, 'tools');
+  }
+  const wireTools = tools.map((t) => ({ name: t.name, ...(t.description !== null && { description: t.description }), input_schema: t.parameters }));
+  let toolChoice: AnthropicToolChoice | undefined;
+  if (choice !== null) {
+    toolChoice = choice.type === 'function' ? { type: 'tool', name: choice.name } : { type: choice.type === 'required' ? 'any' : choice.type };
+  }
+
+  if (format.type !== 'text') {
+    const schema = format.type === 'json_schema' ? format.schema : { type: 'object', additionalProperties: true };
+    const description = format.type === 'json_schema' && format.description !== null ? format.description : 'Respond with the answer as this tool\'s input.';
+    wireTools.push({ name: JSON_RESPONSE_TOOL, description, input_schema: schema });
+    // Thinking forbids forcing a tool: then the model is only asked to use it.
+    if (out.thinking === undefined && choice?.type !== 'none') {
+      // Alone, the JSON tool is forced; beside the client's tools, some tool must be called.
+      if (choice?.type === 'function') toolChoice = { type: 'tool', name: choice.name };
+      else toolChoice = tools.length === 0 ? { type: 'tool', name: JSON_RESPONSE_TOOL } : { type: 'any' };
+    }
+  }
+
+  if (wireTools.length > 0) {
+    out.tools = wireTools;
+    if (body.parallel_tool_calls === false) toolChoice = { ...(toolChoice ?? { type: 'auto' }), disable_parallel_tool_use: true };
+  }
+  if (toolChoice !== undefined && (wireTools.length > 0 || toolChoice.type === 'none')) out.tool_choice = toolChoice;
+
+  if (typeof body.temperature === 'number') out.temperature = body.temperature;
+  if (typeof body.top_p === 'number') out.top_p = body.top_p;
+  const user = typeof body.user === 'string' ? body.user : typeof body.safety_identifier === 'string' ? body.safety_identifier : null;
+  if (user !== null) out.metadata = { user_id: user };
+  if (input.stream) out.stream = true;
+  return out;
+}

@@ -1,0 +1,164 @@
+import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
+import { contextModel, ResponsesStreamBuilder, type TranslationContext } from '../responses/response-builder';
+import { JSON_RESPONSE_TOOL, REDACTED_THINKING_PREFIX } from './anthropic-request';
+import { finishFromAnthropic, usageFromAnthropic } from './anthropic-response';
+import type { AnthropicUsageWire } from './anthropic-wire';
+
+type BlockKind = 'text' | 'thinking' | 'tool' | 'json' | 'other';
+
+interface Block {
+  kind: BlockKind;
+  callId?: string;
+}
+
+interface StreamEventWire {
+  type?: string;
+  index?: number;
+  message?: { model?: string; usage?: AnthropicUsageWire };
+  content_block?: { type?: string; id?: string; name?: string; text?: string; thinking?: string; data?: string };
+  delta?: { type?: string; text?: string; partial_json?: string; thinking?: string; signature?: string; stop_reason?: string | null };
+  usage?: AnthropicUsageWire;
+  error?: { type?: string; message?: string };
+}
+
+/**
+ * Anthropic's Messages SSE (`message_start`, `content_block_start|delta|stop`, `message_delta`,
+ * `message_stop`, `ping`, `error`) -> the Responses event sequence. Nothing is emitted before
+ * the first content block, so an `error` (say `overloaded_error`) right after `message_start`
+ * is a single event and the gateway can still fall back.
+ *
+ * Consecutive text blocks (Anthropic splits text around citations) join one message item;
+ * a thinking block becomes one reasoning item, its signature kept as `encrypted_content`;
+ * the structured-output tool streams as text.
+ */
+export class AnthropicStreamTranslator implements StreamTranslator {
+  private readonly b: ResponsesStreamBuilder;
+  private readonly blocks = new Map<number, Block>();
+  private rawUsage: AnthropicUsageWire = {};
+  private stopReason: string | null = null;
+
+  constructor(ctx?: TranslationContext) {
+    this.b = new ResponsesStreamBuilder({ model: contextModel(ctx), requestBody: ctx?.requestBody });
+  }
+
+  get terminal(): TerminalStatus | null {
+    return this.b.terminal;
+  }
+
+  get usage(): Usage {
+    return this.b.usage;
+  }
+
+  get streamError(): UpstreamErrorInfo | null {
+    return this.b.streamError;
+  }
+
+  push(ev: SseEvent): ResponsesStreamEvent[] {
+    if (this.b.terminal !== null) return [];
+    let e: StreamEventWire;
+    try {
+      e = JSON.parse(ev.data) as StreamEventWire;
+    } catch {
+      return [];
+    }
+    if (typeof e !== 'object' || e === null) return [];
+    switch (ev.event ?? e.type) {
+      case 'message_start':
+        if (e.message?.model && !this.b.started) this.b.model = e.message.model;
+        this.mergeUsage(e.message?.usage);
+        return [];
+      case 'content_block_start':
+        return this.blockStart(e);
+      case 'content_block_delta':
+        return this.blockDelta(e);
+      case 'content_block_stop':
+        return this.blockStop(e.index ?? -1);
+      case 'message_delta':
+        if (e.delta?.stop_reason) this.stopReason = e.delta.stop_reason;
+        this.mergeUsage(e.usage);
+        return [];
+      case 'message_stop':
+        return this.b.finish({ ...finishFromAnthropic(this.stopReason), usage: usageFromAnthropic(this.rawUsage) });
+      case 'error': {
+        const err = {
+          message: e.error?.message ?? 'upstream stream error',
+          code: e.error?.type ?? 'upstream_error',
+          type: e.error?.type ?? null,
+        };
+        this.b.usage = usageFromAnthropic(this.rawUsage);
+        return this.b.started ? this.b.fail(err) : this.b.error(err);
+      }
+      default:
+        // ping, and event types added later
+        return [];
+    }
+  }
+
+  /** message_delta usage is cumulative and, on newer models, repeats the input counts. */
+  private mergeUsage(u: AnthropicUsageWire | undefined): void {
+    if (!u) return;
+    for (const [k, v] of Object.entries(u)) {
+      if (v !== null && v !== undefined) (this.rawUsage as Record<string, unknown>)[k] = v;
+    }
+    this.b.usage = usageFromAnthropic(this.rawUsage);
+  }
+
+  private blockStart(e: StreamEventWire): ResponsesStreamEvent[] {
+    const cb = e.content_block ?? {};
+    const index = e.index ?? this.blocks.size;
+    switch (cb.type) {
+      case 'text':
+        this.blocks.set(index, { kind: 'text' });
+        return cb.text ? this.b.textDelta(cb.text) : [];
+      case 'thinking':
+        this.blocks.set(index, { kind: 'thinking' });
+        // A new thinking block is a new reasoning item.
+        return [...this.b.closeOpenItems(), ...(cb.thinking ? this.b.reasoningDelta(cb.thinking) : [])];
+      case 'redacted_thinking':
+        this.blocks.set(index, { kind: 'thinking' });
+        return [...this.b.closeOpenItems(), ...this.b.reasoningEncryptedContent(REDACTED_THINKING_PREFIX + (cb.data ?? ''))];
+      case 'tool_use':
+        if (cb.name === JSON_RESPONSE_TOOL) {
+          this.blocks.set(index, { kind: 'json' });
+          return this.b.textDelta('');
+        }
+        this.blocks.set(index, { kind: 'tool', callId: cb.id ?? `toolu_${index}` });
+        return this.b.functionCallStart(cb.id ?? `toolu_${index}`, cb.name ?? '');
+      default:
+        // server tools and future block types: not representable, skipped
+        this.blocks.set(index, { kind: 'other' });
+        return [];
+    }
+  }
+
+  private blockDelta(e: StreamEventWire): ResponsesStreamEvent[] {
+    const block = this.blocks.get(e.index ?? -1);
+    const d = e.delta ?? {};
+    if (block === undefined) return [];
+    switch (d.type) {
+      case 'text_delta':
+        return block.kind === 'text' && d.text ? this.b.textDelta(d.text) : [];
+      case 'thinking_delta':
+        return block.kind === 'thinking' && d.thinking ? this.b.reasoningDelta(d.thinking) : [];
+      case 'signature_delta':
+        return block.kind === 'thinking' && d.signature ? this.b.reasoningEncryptedContent(d.signature) : [];
+      case 'input_json_delta':
+        if (!d.partial_json) return [];
+        if (block.kind === 'json') return this.b.textDelta(d.partial_json);
+        if (block.kind === 'tool') return this.b.functionCallArgsDelta(d.partial_json, block.callId);
+        return [];
+      default:
+        // citations_delta and future delta types
+        return [];
+    }
+  }
+
+  private blockStop(index: number): ResponsesStreamEvent[] {
+    const block = this.blocks.get(index);
+    if (block === undefined) return [];
+    if (block.kind === 'tool') return this.b.functionCallDone(block.callId);
+    if (block.kind === 'thinking') return this.b.closeOpenItems();
+    // Text stays open: a following text block continues the same message.
+    return [];
+  }
+}

@@ -1,0 +1,75 @@
+/** Anthropic Messages API wire types (2023-06-01), as far as the adapter reads and writes them. */
+
+export type AnthropicImageSource =
+  | { type: 'base64'; media_type: string; data: string }
+  | { type: 'url'; url: string };
+
+export type AnthropicContentBlock =
+  | { type: 'text'; text: string }
+  | { type: 'image'; source: AnthropicImageSource }
+  | { type: 'document'; source: AnthropicImageSource; title?: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | { type: 'tool_result'; tool_use_id: string; content: string | AnthropicContentBlock[]; is_error?: boolean }
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'redacted_thinking'; data: string };
+
+export interface AnthropicMessage {
+  role: 'user' | 'assistant';
+  content: AnthropicContentBlock[];
+}
+
+export interface AnthropicTool {
+  name: string;
+  description?: string;
+  input_schema: Record<string, unknown>;
+}
+
+export type AnthropicToolChoice =
+  | { type: 'auto' | 'any' | 'none'; disable_parallel_tool_use?: boolean }
+  | { type: 'tool'; name: string; disable_parallel_tool_use?: boolean };
+
+export interface AnthropicRequestBody {
+  model: string;
+  max_tokens: number;
+  messages: AnthropicMessage[];
+  system?: { type: 'text'; text: string }[];
+  tools?: AnthropicTool[];
+  tool_choice?: AnthropicToolChoice;
+  temperature?: number;
+  top_p?: number;
+  metadata?: { user_id: string };
+  thinking?: { type: 'enabled'; budget_tokens: number };
+  stream?: boolean;
+}
+
+export interface AnthropicUsageWire {
+  input_tokens?: number;
+  output_tokens?: number;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+  /** Newer models split thinking out of output_tokens. */
+  output_tokens_details?: { thinking_tokens?: number } | null;
+}
+
+export type AnthropicResponseBlock =
+  | { type: 'text'; text: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | { type: 'thinking'; thinking: string; signature?: string }
+  | { type: 'redacted_thinking'; data: string }
+  | { type: string };
+
+export interface AnthropicMessageWire {
+  id?: string;
+  type?: string;
+  role?: string;
+  model?: string;
+  content?: AnthropicResponseBlock[];
+  stop_reason?: string | null;
+  usage?: AnthropicUsageWire;
+}
+
+/** `{"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}` */
+export interface AnthropicErrorWire {
+  type?: string;
+  error?: { type?: string; message?: string };
+}

@@ -1,0 +1,147 @@
+import { GatewayError } from '@app/common';
+import type { ResponsesRequest } from '../types';
+import {
+  type ContentPart,
+  type InputTurn,
+  argsObject,
+  numberField,
+  outputObject,
+  readInput,
+  readTextFormat,
+  readToolChoice,
+  readTools,
+  reasoningEffort,
+  rejectUnsupported,
+} from '../gemini/responses-input';
+
+/** Converse wire types, the parts the gateway writes. */
+export type BedrockContentBlock =
+  | { text: string }
+  | { image: { format: string; source: { bytes: string } } }
+  | { document: { format: string; name: string; source: { bytes: string } } }
+  | { toolUse: { toolUseId: string; name: string; input: Record<string, unknown> } }
+  | { toolResult: { toolUseId: string; content: ({ text: string } | { json: Record<string, unknown> })[] } };
+
+export interface BedrockMessage {
+  role: 'user' | 'assistant';
+  content: BedrockContentBlock[];
+}
+
+export interface ConverseRequest {
+  messages: BedrockMessage[];
+  system?: { text: string }[];
+  inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number };
+  toolConfig?: {
+    tools: { toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> } } }[];
+    toolChoice?: { auto: Record<string, never> } | { any: Record<string, never> } | { tool: { name: string } };
+  };
+  additionalModelRequestFields?: Record<string, unknown>;
+}
+
+const PROVIDER = 'bedrock';
+
+/**
+ * Structured output goes through a forced tool, as Bedrock's own docs suggest for Converse:
+ * its input is the JSON answer, turned back into output text by the response side.
+ */
+export const JSON_TOOL_NAME = 'json_response';
+
+const IMAGE_FORMATS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
+const DOC_FORMATS: Record<string, string> = {
+  'application/pdf': 'pdf', 'text/csv': 'csv', 'application/msword': 'doc', 'text/html': 'html', 'text/plain': 'txt', 'text/markdown': 'md',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
+  'application/vnd.ms-excel': 'xls', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
+};
+
+/** Anthropic models on Bedrock think with a token budget, per effort. */
+const THINKING_BUDGETS: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 24576 };
+
+export function toConverseRequest(body: ResponsesRequest, modelId: string): ConverseRequest {
+  rejectUnsupported(body, PROVIDER);
+  const { system, turns } = readInput(body, PROVIDER);
+  const out: ConverseRequest = { messages: toMessages(turns) };
+  if (system.length > 0) out.system = system.map((text) => ({ text }));
+
+  const inference: NonNullable<ConverseRequest['inferenceConfig']> = {};
+  const maxTokens = numberField(body, 'max_output_tokens');
+  if (maxTokens !== undefined) inference.maxTokens = maxTokens;
+  const temperature = numberField(body, 'temperature');
+  if (temperature !== undefined) inference.temperature = temperature;
+  const topP = numberField(body, 'top_p');
+  if (topP !== undefined) inference.topP = topP;
+  if (Object.keys(inference).length > 0) out.inferenceConfig = inference;
+
+  const tools = readTools(body, PROVIDER).map((t) => ({
+    toolSpec: {
+      name: t.name,
+      ...(t.description !== undefined ? { description: t.description } : {}),
+      inputSchema: { json: t.parameters ?? { type: 'object', properties: {} } },
+    },
+  }));
+  const format = readTextFormat(body);
+  if (format.type === 'json_object') {
+    throw GatewayError.invalidRequest(`${PROVIDER} does not support text.format json_object (use json_schema)`, 'text.format');
+  }
+  const choice = readToolChoice(body, PROVIDER);
+  // Bedrock wants toolConfig whenever the conversation holds tool blocks, even with no new tools.
+  const hasToolBlocks = turns.some((t) => t.kind !== 'message');
+  if (format.type === 'json_schema') {
+    tools.push({ toolSpec: { name: JSON_TOOL_NAME, description: format.description ?? `Respond with the ${format.name} JSON object.`, inputSchema: { json: format.schema } } });
+    out.toolConfig = { tools, toolChoice: { tool: { name: JSON_TOOL_NAME } } };
+  } else if (tools.length > 0) {
+    out.toolConfig = { tools };
+    // Converse has no "none": leaving the choice to the model is the closest it offers.
+    if (choice?.mode === 'required') {
+      out.toolConfig.toolChoice = choice.names?.length === 1 ? { tool: { name: choice.names[0] } } : { any: {} };
+    } else if (choice?.mode === 'auto') out.toolConfig.toolChoice = { auto: {} };
+  } else if (hasToolBlocks) {
+    throw GatewayError.invalidRequest(`${PROVIDER} needs the function tools declared (tools) when the input holds function calls`, 'tools');
+  }
+
+  const effort = reasoningEffort(body);
+  if (effort !== null && effort !== 'none' && /anthropic\.claude/.test(modelId)) {
+    out.additionalModelRequestFields = { thinking: { type: 'enabled', budget_tokens: THINKING_BUDGETS[effort] ?? THINKING_BUDGETS.medium } };
+  }
+  return out;
+}
+
+/**
+ * Converse wants user/assistant alternation starting with a user turn; tool results are
+ * user content right after the assistant's toolUse. Consecutive turns of one role join.
+ */
+function toMessages(turns: InputTurn[]): BedrockMessage[] {
+  const messages: BedrockMessage[] = [];
+  const add = (role: 'user' | 'assistant', content: BedrockContentBlock[]): void => {
+    if (content.length === 0) return;
+    const last = messages[messages.length - 1];
+    if (last !== undefined && last.role === role) last.content.push(...content);
+    else messages.push({ role, content });
+  };
+  turns.forEach((t, i) => {
+    if (t.kind === 'message') add(t.role, t.parts.filter((p) => p.type !== 'text' || p.text !== '').map((p, j) => toBlock(p, `input[${i}].content[${j}]`)));
+    else if (t.kind === 'function_call') add('assistant', [{ toolUse: { toolUseId: t.callId, name: t.name, input: argsObject(t.arguments) } }]);
+    else {
+      const obj = outputObject(t.output);
+      const content = 'output' in obj && Object.keys(obj).length === 1 ? [{ text: t.output === '' ? '(empty)' : t.output }] : [{ json: obj }];
+      add('user', [{ toolResult: { toolUseId: t.callId, content } }]);
+    }
+  });
+  return messages;
+}
+
+function toBlock(p: ContentPart, param: string): BedrockContentBlock {
+  if (p.type === 'text') return { text: p.text };
+  if (p.data === undefined) {
+    throw GatewayError.invalidRequest(`${PROVIDER} does not support ${p.type} URLs (send the bytes as a data: URL)`, param);
+  }
+  if (p.type === 'image') {
+    const format = IMAGE_FORMATS[p.mimeType];
+    if (format === undefined) throw GatewayError.invalidRequest(`${PROVIDER} does not support images of type ${p.mimeType}`, param);
+    return { image: { format, source: { bytes: p.data } } };
+  }
+  const format = DOC_FORMATS[p.mimeType];
+  if (format === undefined) throw GatewayError.invalidRequest(`${PROVIDER} does not support documents of type ${p.mimeType}`, param);
+  // Bedrock allows letters, digits, spaces, hyphens, parentheses and brackets in a document name.
+  const name = (p.filename ?? 'document').replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9\s\-()[\]]/g, ' ').trim() || 'document';
+  return { document: { format, name, source: { bytes: p.data } } };
+}

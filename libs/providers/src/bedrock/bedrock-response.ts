@@ -1,0 +1,115 @@
+import { type IncompleteReason, type OutputPiece, buildResponse } from '../responses/response-builder';
+import type { ParsedResponse, ResponsesRequest, Usage, UpstreamErrorInfo } from '../types';
+import { isObj } from '../gemini/responses-input';
+import { JSON_TOOL_NAME } from './bedrock-request';
+
+export interface BedrockUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+}
+
+interface ConverseResponse {
+  output?: { message?: { role?: string; content?: ConverseBlock[] } };
+  stopReason?: string;
+  usage?: BedrockUsage;
+}
+
+interface ConverseBlock {
+  text?: string;
+  toolUse?: { toolUseId?: string; name?: string; input?: unknown };
+  reasoningContent?: { reasoningText?: { text?: string; signature?: string }; redactedContent?: string };
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/**
+ * Bedrock counts cache reads and writes apart from `inputTokens` (as Anthropic does); the
+ * Responses API counts all prompt tokens as input, cached ones inside it.
+ */
+export function usageFromBedrock(u: BedrockUsage | undefined): Usage {
+  const cacheRead = num(u?.cacheReadInputTokens);
+  const cacheWrite = num(u?.cacheWriteInputTokens);
+  const inputTokens = num(u?.inputTokens) + cacheRead + cacheWrite;
+  const outputTokens = num(u?.outputTokens);
+  const usage: Usage = { inputTokens, cachedTokens: cacheRead, outputTokens, reasoningTokens: 0, totalTokens: inputTokens + outputTokens };
+  if (cacheWrite > 0) usage.cacheWriteTokens = cacheWrite;
+  return usage;
+}
+
+export type BedrockOutcome =
+  | { status: 'completed' }
+  | { status: 'incomplete'; reason: IncompleteReason }
+  | { status: 'failed'; code: string; message: string };
+
+export function outcomeOfStop(stopReason: string | undefined): BedrockOutcome {
+  switch (stopReason) {
+    case 'max_tokens':
+      return { status: 'incomplete', reason: 'max_output_tokens' };
+    case 'guardrail_intervened':
+    case 'content_filtered':
+      return { status: 'incomplete', reason: 'content_filter' };
+    case 'model_context_window_exceeded':
+      return { status: 'failed', code: 'context_length_exceeded', message: 'The input exceeds the model context window' };
+    default:
+      // end_turn, tool_use, stop_sequence
+      return { status: 'completed' };
+  }
+}
+
+export function parseConverseResponse(text: string, model: string, requestBody?: ResponsesRequest): ParsedResponse {
+  const r = JSON.parse(text) as ConverseResponse;
+  if (!isObj(r as unknown) || typeof r.output !== 'object' || r.output === null) throw new Error('not a Converse response');
+  const usage = usageFromBedrock(r.usage);
+  const output: OutputPiece[] = [];
+  for (const block of r.output.message?.content ?? []) {
+    if (typeof block.text === 'string') output.push({ type: 'text', text: block.text });
+    else if (block.toolUse !== undefined) {
+      const input = JSON.stringify(block.toolUse.input ?? {});
+      // The forced structured-output tool is the answer itself.
+      if (block.toolUse.name === JSON_TOOL_NAME) output.push({ type: 'text', text: input });
+      else output.push({ type: 'function_call', callId: block.toolUse.toolUseId ?? '', name: block.toolUse.name ?? '', arguments: input });
+    } else if (block.reasoningContent !== undefined) {
+      const rt = block.reasoningContent.reasoningText;
+      const piece: OutputPiece = { type: 'reasoning', text: rt?.text ?? '' };
+      const sig = rt?.signature ?? block.reasoningContent.redactedContent;
+      if (sig !== undefined) piece.encryptedContent = sig;
+      output.push(piece);
+    }
+  }
+  const outcome = outcomeOfStop(r.stopReason);
+  const response = buildResponse({
+    model,
+    requestBody,
+    output,
+    usage,
+    status: outcome.status,
+    incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined,
+    error: outcome.status === 'failed' ? { code: outcome.code, message: outcome.message } : undefined,
+  });
+  return { response, usage };
+}
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'ValidationException', 403: 'AccessDeniedException', 404: 'ResourceNotFoundException', 408: 'ModelTimeoutException',
+  424: 'ModelErrorException', 429: 'ThrottlingException', 500: 'InternalServerException', 503: 'ServiceUnavailableException',
+};
+
+/** Bedrock error bodies: `{"message": ...}` (or `Message`), the type in `__type` or implied by the status. */
+export function parseBedrockError(status: number, text: string): UpstreamErrorInfo {
+  let message: string | null = null;
+  let type: string | null = null;
+  try {
+    const e: unknown = JSON.parse(text);
+    if (isObj(e)) {
+      message = typeof e.message === 'string' ? e.message : typeof e.Message === 'string' ? e.Message : null;
+      if (typeof e.__type === 'string') type = e.__type.split('#').pop() ?? null;
+    }
+  } catch {
+    // not JSON
+  }
+  type ??= CODE_BY_STATUS[status] ?? null;
+  return { message: message ?? (text.trim().slice(0, 500) || `HTTP ${status}`), type, code: type, param: null };
+}

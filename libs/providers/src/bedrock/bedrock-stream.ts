@@ -1,0 +1,109 @@
+import { ResponsesStreamBuilder } from '../responses/response-builder';
+import type { ResponsesRequest, ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
+import { isObj } from '../gemini/responses-input';
+import { JSON_TOOL_NAME } from './bedrock-request';
+import { type BedrockOutcome, outcomeOfStop, usageFromBedrock } from './bedrock-response';
+import { EXCEPTION_PREFIX } from './event-stream';
+
+type Json = Record<string, unknown>;
+
+/**
+ * ConverseStream events (decoded by BedrockStreamDecoder) -> the Responses sequence:
+ * messageStart, contentBlockStart (toolUse), contentBlockDelta (text, toolUse input,
+ * reasoningContent), contentBlockStop, messageStop (stopReason), then metadata (usage),
+ * which is the terminal one. Exceptions arrive as `exception:<type>` events.
+ */
+export class BedrockStreamTranslator implements StreamTranslator {
+  private readonly b: ResponsesStreamBuilder;
+  /** contentBlockIndex -> the function call it streams (or the structured-output tool). */
+  private readonly calls = new Map<number, { callId: string; json: boolean }>();
+  private outcome: BedrockOutcome | null = null;
+
+  constructor(model: string, requestBody?: ResponsesRequest) {
+    this.b = new ResponsesStreamBuilder({ model, requestBody });
+  }
+
+  get terminal(): TerminalStatus | null {
+    return this.b.terminal;
+  }
+
+  get usage(): Usage {
+    return this.b.usage;
+  }
+
+  get streamError(): UpstreamErrorInfo | null {
+    return this.b.streamError;
+  }
+
+  push(ev: SseEvent): ResponsesStreamEvent[] {
+    if (this.b.terminal !== null) return [];
+    const type = ev.event ?? '';
+    let data: Json = {};
+    try {
+      const parsed: unknown = JSON.parse(ev.data === '' ? '{}' : ev.data);
+      if (isObj(parsed)) data = parsed;
+    } catch {
+      // keep {}
+    }
+    if (type.startsWith(EXCEPTION_PREFIX)) {
+      const code = type.slice(EXCEPTION_PREFIX.length);
+      const err = { code, type: code, message: typeof data.message === 'string' ? data.message : code };
+      // Nothing sent yet: the bare error lets the gateway retry or fall back (throttling, 5xx).
+      return this.b.started ? this.b.fail(err) : this.b.error(err);
+    }
+    // Nothing is sent before the first content: an exception right after messageStart is
+    // then still a bare error the gateway may retry or fall back on.
+    const out: ResponsesStreamEvent[] = [];
+    const index = typeof data.contentBlockIndex === 'number' ? data.contentBlockIndex : 0;
+    switch (type) {
+      case 'contentBlockStart': {
+        const toolUse = isObj(data.start) && isObj(data.start.toolUse) ? data.start.toolUse : null;
+        if (toolUse !== null) {
+          const name = String(toolUse.name ?? '');
+          const callId = String(toolUse.toolUseId ?? '');
+          const json = name === JSON_TOOL_NAME;
+          this.calls.set(index, { callId, json });
+          if (json) out.push(...this.b.textDelta(''));
+          else out.push(...this.b.functionCallStart(callId, name));
+        }
+        break;
+      }
+      case 'contentBlockDelta': {
+        const delta = isObj(data.delta) ? data.delta : {};
+        if (typeof delta.text === 'string') out.push(...this.b.textDelta(delta.text));
+        else if (isObj(delta.toolUse) && typeof delta.toolUse.input === 'string') {
+          const call = this.calls.get(index);
+          if (call?.json) out.push(...this.b.textDelta(delta.toolUse.input));
+          else if (call !== undefined) out.push(...this.b.functionCallArgsDelta(delta.toolUse.input, call.callId));
+        } else if (isObj(delta.reasoningContent)) {
+          const rc = delta.reasoningContent;
+          if (typeof rc.text === 'string') out.push(...this.b.reasoningDelta(rc.text));
+          if (typeof rc.signature === 'string') out.push(...this.b.reasoningEncryptedContent(rc.signature));
+          if (typeof rc.redactedContent === 'string') out.push(...this.b.reasoningEncryptedContent(rc.redactedContent));
+        }
+        break;
+      }
+      case 'contentBlockStop': {
+        const call = this.calls.get(index);
+        if (call !== undefined && !call.json) out.push(...this.b.functionCallDone(call.callId));
+        else out.push(...this.b.closeOpenItems());
+        this.calls.delete(index);
+        break;
+      }
+      case 'messageStop':
+        this.outcome = outcomeOfStop(typeof data.stopReason === 'string' ? data.stopReason : undefined);
+        break;
+      case 'metadata': {
+        const usage = usageFromBedrock(isObj(data.usage) ? data.usage : undefined);
+        const outcome = this.outcome ?? { status: 'completed' };
+        if (outcome.status === 'failed') out.push(...this.b.fail({ code: outcome.code, message: outcome.message }, usage));
+        else out.push(...this.b.finish({ status: outcome.status, incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined, usage }));
+        break;
+      }
+      default:
+        // messageStart and anything newer carry nothing to relay.
+        break;
+    }
+    return out;
+  }
+}

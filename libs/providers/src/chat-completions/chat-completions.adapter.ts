@@ -1,0 +1,40 @@
+import type { ProviderConfig } from '@app/common';
+import type { BuildRequestInput, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
+import type { TranslationContext } from '../responses/response-builder';
+import { buildChatBody } from './chat-request';
+import { parseChatCompletion, parseChatError } from './chat-response';
+import { ChatStreamTranslator } from './chat-stream';
+
+/**
+ * The Chat Completions bridge (`kind: 'chat-completions'`): Responses in, `/chat/completions`
+ * out, and the answer (streamed or not) back as a Responses answer. Serves Mistral, DeepSeek,
+ * Together, Fireworks, Cerebras, Perplexity and any compatible server that lacks the
+ * Responses API. Base URLs end in /v1, as in their SDKs.
+ */
+export class ChatCompletionsAdapter implements ProviderAdapter {
+  resolveModel(provider: ProviderConfig, model: string): string {
+    return provider.aliases[model] ?? model;
+  }
+
+  buildRequest(input: BuildRequestInput): UpstreamRequest {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: input.stream ? 'text/event-stream' : 'application/json',
+      ...input.provider.headers,
+    };
+    if (input.key.value) headers.authorization = `Bearer ${input.key.value}`;
+    return { url: `${input.provider.baseUrl}/chat/completions`, headers, body: JSON.stringify(buildChatBody(input)) };
+  }
+
+  parseResponse(text: string, ctx?: TranslationContext): ParsedResponse {
+    return parseChatCompletion(text, ctx);
+  }
+
+  parseError(status: number, text: string): UpstreamErrorInfo {
+    return parseChatError(status, text);
+  }
+
+  createStreamTranslator(ctx?: TranslationContext): StreamTranslator {
+    return new ChatStreamTranslator(ctx);
+  }
+}

@@ -1,0 +1,92 @@
+import { type IncompleteReason, type OutputPiece, buildResponse } from '../responses/response-builder';
+import type { ParsedResponse, ResponsesRequest, Usage, UpstreamErrorInfo } from '../types';
+import { isObj } from '../gemini/responses-input';
+
+export interface CohereUsage {
+  billed_units?: { input_tokens?: number; output_tokens?: number };
+  tokens?: { input_tokens?: number; output_tokens?: number };
+  cached_tokens?: number;
+}
+
+interface CohereChatResponse {
+  id?: string;
+  finish_reason?: string;
+  message?: {
+    content?: { type?: string; text?: string; thinking?: string }[];
+    tool_plan?: string;
+    tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[];
+  };
+  usage?: CohereUsage;
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/** Billed units are what Cohere charges for; raw token counts (prompt template included) otherwise. */
+export function usageFromCohere(u: CohereUsage | undefined): Usage {
+  const counts = u?.billed_units ?? u?.tokens;
+  const inputTokens = num(counts?.input_tokens);
+  const outputTokens = num(counts?.output_tokens);
+  return { inputTokens, cachedTokens: num(u?.cached_tokens), outputTokens, reasoningTokens: 0, totalTokens: inputTokens + outputTokens };
+}
+
+export type CohereOutcome =
+  | { status: 'completed' }
+  | { status: 'incomplete'; reason: IncompleteReason }
+  | { status: 'failed'; code: string; message: string };
+
+export function outcomeOfFinish(reason: string | undefined): CohereOutcome {
+  switch (reason) {
+    case 'MAX_TOKENS':
+      return { status: 'incomplete', reason: 'max_output_tokens' };
+    case 'ERROR':
+    case 'TIMEOUT':
+      return { status: 'failed', code: reason.toLowerCase(), message: `Cohere stopped with finish reason ${reason}` };
+    default:
+      // COMPLETE, STOP_SEQUENCE, TOOL_CALL
+      return { status: 'completed' };
+  }
+}
+
+export function parseCohereResponse(text: string, model: string, requestBody?: ResponsesRequest): ParsedResponse {
+  const r = JSON.parse(text) as CohereChatResponse;
+  if (!isObj(r as unknown) || typeof r.message !== 'object' || r.message === null) throw new Error('not a Cohere chat response');
+  const usage = usageFromCohere(r.usage);
+  const output: OutputPiece[] = [];
+  // The tool plan is the model's reasoning before its calls.
+  if (typeof r.message.tool_plan === 'string' && r.message.tool_plan !== '') output.push({ type: 'reasoning', text: r.message.tool_plan });
+  for (const c of r.message.content ?? []) {
+    if (c.type === 'thinking' && typeof c.thinking === 'string') output.push({ type: 'reasoning', text: c.thinking });
+    else if (typeof c.text === 'string') output.push({ type: 'text', text: c.text });
+  }
+  for (const call of r.message.tool_calls ?? []) {
+    output.push({ type: 'function_call', callId: call.id ?? '', name: call.function?.name ?? '', arguments: call.function?.arguments ?? '{}' });
+  }
+  const outcome = outcomeOfFinish(r.finish_reason);
+  const response = buildResponse({
+    model,
+    requestBody,
+    output,
+    usage,
+    status: outcome.status,
+    incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined,
+    error: outcome.status === 'failed' ? { code: outcome.code, message: outcome.message } : undefined,
+  });
+  return { response, usage };
+}
+
+const CODE_BY_STATUS: Record<number, string> = {
+  400: 'invalid_request', 401: 'unauthorized', 402: 'payment_required', 404: 'not_found', 422: 'unprocessable_entity',
+  429: 'too_many_requests', 499: 'client_closed_request', 500: 'internal_server_error', 503: 'service_unavailable', 504: 'gateway_timeout',
+};
+
+/** Cohere error bodies: `{"id": ..., "message": ...}`. */
+export function parseCohereError(status: number, text: string): UpstreamErrorInfo {
+  const code = CODE_BY_STATUS[status] ?? null;
+  try {
+    const e: unknown = JSON.parse(text);
+    if (isObj(e) && typeof e.message === 'string') return { message: e.message, type: code, code, param: null };
+  } catch {
+    // not JSON
+  }
+  return { message: text.trim().slice(0, 500) || `HTTP ${status}`, type: code, code, param: null };
+}

@@ -1,0 +1,104 @@
+import { ResponsesStreamBuilder } from '../responses/response-builder';
+import type { ResponsesRequest, ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
+import { isObj } from '../gemini/responses-input';
+import { outcomeOfFinish, usageFromCohere } from './cohere-response';
+
+type Json = Record<string, unknown>;
+
+/**
+ * Cohere v2 chat SSE (`event: <type>` + JSON with the same `type`): message-start,
+ * content-start/delta/end (text or thinking), tool-plan-delta, tool-call-start/delta/end,
+ * citation-*, then message-end with finish_reason and usage, the terminal one.
+ */
+export class CohereStreamTranslator implements StreamTranslator {
+  private readonly b: ResponsesStreamBuilder;
+  /** tool call index -> call id. */
+  private readonly calls = new Map<number, string>();
+
+  constructor(model: string, requestBody?: ResponsesRequest) {
+    this.b = new ResponsesStreamBuilder({ model, requestBody });
+  }
+
+  get terminal(): TerminalStatus | null {
+    return this.b.terminal;
+  }
+
+  get usage(): Usage {
+    return this.b.usage;
+  }
+
+  get streamError(): UpstreamErrorInfo | null {
+    return this.b.streamError;
+  }
+
+  push(ev: SseEvent): ResponsesStreamEvent[] {
+    if (this.b.terminal !== null || ev.data === '[DONE]') return [];
+    let data: Json;
+    try {
+      const parsed: unknown = JSON.parse(ev.data);
+      if (!isObj(parsed)) return [];
+      data = parsed;
+    } catch {
+      return [];
+    }
+    const type = ev.event ?? (typeof data.type === 'string' ? data.type : '');
+    const delta = isObj(data.delta) ? data.delta : {};
+    const message = isObj(delta.message) ? delta.message : {};
+    const index = typeof data.index === 'number' ? data.index : 0;
+    if (type === 'error' || (type === '' && typeof data.message === 'string')) {
+      const err = { message: typeof data.message === 'string' ? data.message : 'Cohere stream error', code: 'server_error' };
+      return this.b.started ? this.b.fail(err) : this.b.error(err);
+    }
+    // Nothing is sent before the first content (message-start carries none), so an early
+    // failure stays retryable.
+    const out: ResponsesStreamEvent[] = [];
+    switch (type) {
+      case 'content-delta': {
+        const content = isObj(message.content) ? message.content : {};
+        if (typeof content.thinking === 'string') out.push(...this.b.reasoningDelta(content.thinking));
+        else if (typeof content.text === 'string') out.push(...this.b.textDelta(content.text));
+        break;
+      }
+      case 'content-end':
+        out.push(...this.b.closeOpenItems());
+        break;
+      case 'tool-plan-delta':
+        if (typeof message.tool_plan === 'string') out.push(...this.b.reasoningDelta(message.tool_plan));
+        break;
+      case 'tool-call-start': {
+        const call = isObj(message.tool_calls) ? message.tool_calls : {};
+        const fn = isObj(call.function) ? call.function : {};
+        const callId = String(call.id ?? `call_${index}`);
+        this.calls.set(index, callId);
+        out.push(...this.b.functionCallStart(callId, String(fn.name ?? '')));
+        if (typeof fn.arguments === 'string' && fn.arguments !== '') out.push(...this.b.functionCallArgsDelta(fn.arguments, callId));
+        break;
+      }
+      case 'tool-call-delta': {
+        const call = isObj(message.tool_calls) ? message.tool_calls : {};
+        const fn = isObj(call.function) ? call.function : {};
+        const callId = this.calls.get(index);
+        if (callId !== undefined && typeof fn.arguments === 'string') out.push(...this.b.functionCallArgsDelta(fn.arguments, callId));
+        break;
+      }
+      case 'tool-call-end': {
+        const callId = this.calls.get(index);
+        if (callId !== undefined) out.push(...this.b.functionCallDone(callId));
+        break;
+      }
+      case 'message-end': {
+        const usage = usageFromCohere(isObj(delta.usage) ? delta.usage : undefined);
+        const outcome = outcomeOfFinish(typeof delta.finish_reason === 'string' ? delta.finish_reason : undefined);
+        if (outcome.status === 'failed') {
+          const msg = typeof delta.error === 'string' && delta.error !== '' ? delta.error : outcome.message;
+          out.push(...this.b.fail({ code: outcome.code, message: msg }, usage));
+        } else out.push(...this.b.finish({ status: outcome.status, incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined, usage }));
+        break;
+      }
+      default:
+        // message-start, content-start, citation-*: nothing to relay
+        break;
+    }
+    return out;
+  }
+}

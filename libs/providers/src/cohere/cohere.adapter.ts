@@ -1,0 +1,36 @@
+import { contextModel } from '../responses/response-builder';
+import type { ProviderConfig } from '@app/common';
+import type { BuildRequestInput, CallContext, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
+import { toCohereRequest } from './cohere-request';
+import { parseCohereError, parseCohereResponse } from './cohere-response';
+import { CohereStreamTranslator } from './cohere-stream';
+
+/** Cohere v2 chat (`POST <base>/v2/chat`, bearer key); the base URL is the host root. */
+export class CohereAdapter implements ProviderAdapter {
+  resolveModel(provider: ProviderConfig, model: string): string {
+    return provider.aliases[model] ?? model;
+  }
+
+  buildRequest(input: BuildRequestInput): UpstreamRequest {
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: input.stream ? 'text/event-stream' : 'application/json',
+      ...input.provider.headers,
+    };
+    if (input.key.value) headers.authorization = `Bearer ${input.key.value}`;
+    const body = toCohereRequest(input.body, input.upstreamModel, input.stream);
+    return { url: `${input.provider.baseUrl}/v2/chat`, headers, body: JSON.stringify(body) };
+  }
+
+  parseResponse(text: string, context?: CallContext): ParsedResponse {
+    return parseCohereResponse(text, contextModel(context), context?.requestBody ?? undefined);
+  }
+
+  parseError(status: number, text: string): UpstreamErrorInfo {
+    return parseCohereError(status, text);
+  }
+
+  createStreamTranslator(context?: CallContext): StreamTranslator {
+    return new CohereStreamTranslator(contextModel(context), context?.requestBody ?? undefined);
+  }
+}

@@ -1,0 +1,45 @@
+import { contextModel } from '../responses/response-builder';
+import type { ProviderConfig } from '@app/common';
+import type { BuildRequestInput, CallContext, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
+import { toGeminiRequest } from './gemini-request';
+import { parseGeminiError, parseGeminiResponse } from './gemini-response';
+import { GeminiStreamTranslator } from './gemini-stream';
+
+/**
+ * Google Gemini API (generativelanguage.googleapis.com, v1beta): `models/{model}:generateContent`
+ * and `:streamGenerateContent?alt=sse`, key in `x-goog-api-key`. The base URL is the part
+ * before /v1beta, as in Google's SDK.
+ */
+export class GeminiAdapter implements ProviderAdapter {
+  resolveModel(provider: ProviderConfig, model: string): string {
+    const name = provider.aliases[model] ?? model;
+    return name.startsWith('models/') ? name.slice('models/'.length) : name;
+  }
+
+  buildRequest(input: BuildRequestInput): UpstreamRequest {
+    const body = toGeminiRequest(input.body, input.upstreamModel);
+    const model = encodeURIComponent(input.upstreamModel);
+    const url = input.stream
+      ? `${input.provider.baseUrl}/v1beta/models/${model}:streamGenerateContent?alt=sse`
+      : `${input.provider.baseUrl}/v1beta/models/${model}:generateContent`;
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: input.stream ? 'text/event-stream' : 'application/json',
+      ...input.provider.headers,
+    };
+    if (input.key.value) headers['x-goog-api-key'] = input.key.value;
+    return { url, headers, body: JSON.stringify(body) };
+  }
+
+  parseResponse(text: string, context?: CallContext): ParsedResponse {
+    return parseGeminiResponse(text, contextModel(context), context?.requestBody ?? undefined);
+  }
+
+  parseError(status: number, text: string): UpstreamErrorInfo {
+    return parseGeminiError(status, text);
+  }
+
+  createStreamTranslator(context?: CallContext): StreamTranslator {
+    return new GeminiStreamTranslator(contextModel(context), context?.requestBody ?? undefined);
+  }
+}

@@ -6,6 +6,9 @@ import { AdminExceptionFilter } from './admin-exception.filter';
 import { createAdminValidationPipe } from './admin-validation.pipe';
 import { AdminTokenGuard } from './auth/admin-token.guard';
 import { FallbackPolicyModule } from './fallback-policies/fallback-policy.module';
+import { RequestLogModule } from './logs/request-log.module';
+import { ProviderModule } from './providers/provider.module';
+import { UsageModule } from './usage/usage.module';
 import { VirtualKeyModule } from './virtual-keys/virtual-key.module';
 
 @Module({})
@@ -13,7 +16,7 @@ export class AdminModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AdminModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule, RequestLogModule, UsageModule, ProviderModule],
       providers: [
         { provide: APP_PIPE, useFactory: createAdminValidationPipe },
         { provide: APP_FILTER, useClass: AdminExceptionFilter },

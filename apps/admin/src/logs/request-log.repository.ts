@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { RequestLogEntity, RequestLogStatus } from '@app/database';
+import type { LogPosition } from './log-cursor';
+
+export interface RequestLogFilter {
+  virtualKeyId?: string;
+  provider?: string;
+  model?: string;
+  status?: RequestLogStatus;
+  /** Inclusive; ISO 8601 text, passed to Postgres as it is. */
+  from?: string;
+  /** Exclusive. */
+  to?: string;
+}
+
+/** A row as stored, plus created_at to the microsecond for cursors. */
+export interface StoredRequestLog extends RequestLogEntity {
+  /** UTC, `YYYY-MM-DDTHH:MM:SS.ffffffZ`. */
+  createdAtExact: string;
+}
+
+export const REQUEST_LOG_REPOSITORY = Symbol('REQUEST_LOG_REPOSITORY');
+
+export interface RequestLogRepository {
+  /** Newest first by (created_at, id), strictly after `after` in that order. */
+  list(filter: RequestLogFilter, after: LogPosition | null, limit: number): Promise<StoredRequestLog[]>;
+  /** Every attempt of the request that the row `id` belongs to, by fallback_index; empty when no such row. */
+  findAttempts(id: string): Promise<StoredRequestLog[]>;
+}
+
+const SELECT_COLUMNS = `
+  id, request_id AS "requestId", created_at AS "createdAt",
+  to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "createdAtExact",
+  virtual_key_id AS "virtualKeyId", provider, model, model_requested AS "modelRequested",
+  fallback_index AS "fallbackIndex", status, http_status AS "httpStatus", error_code AS "errorCode",
+  error_message AS "errorMessage", stream, input_tokens AS "inputTokens", cached_tokens AS "cachedTokens",
+  output_tokens AS "outputTokens", reasoning_tokens AS "reasoningTokens", total_tokens AS "totalTokens",
+  cost_usd AS "costUsd", latency_ms AS "latencyMs", ttft_ms AS "ttftMs"`;
+
+// Written into the SQL rather than bound: a partial index (WHERE status = 'error') only
+// matches a literal, and the value comes from this closed list, never from the request.
+const STATUS_CONDITION: Record<RequestLogStatus, string> = {
+  success: `status = 'success'`,
+  error: `status = 'error'`,
+};
+
+/** Raw SQL: keyset pagination needs the row comparison and the microsecond text, which the query builder hides. */
+@Injectable()
+export class TypeOrmRequestLogRepository implements RequestLogRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  async list(filter: RequestLogFilter, after: LogPosition | null, limit: number): Promise<StoredRequestLog[]> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    const bind = (value: unknown): string => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (filter.virtualKeyId !== undefined) conditions.push(`virtual_key_id = ${bind(filter.virtualKeyId)}`);
+    if (filter.provider !== undefined) conditions.push(`provider = ${bind(filter.provider)}`);
+    if (filter.model !== undefined) conditions.push(`model = ${bind(filter.model)}`);
+    if (filter.status !== undefined) conditions.push(STATUS_CONDITION[filter.status]);
+    if (filter.from !== undefined) conditions.push(`created_at >= ${bind(filter.from)}::timestamptz`);
+    if (filter.to !== undefined) conditions.push(`created_at < ${bind(filter.to)}::timestamptz`);
+    // One row comparison, so that the (…, created_at DESC, id DESC) indexes bound the scan with it.
+    if (after) conditions.push(`(created_at, id) < (${bind(after.createdAt)}::timestamptz, ${bind(after.id)}::uuid)`);
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+    const rows: StoredRequestLog[] = await this.db.query(
+      `SELECT ${SELECT_COLUMNS} FROM request_logs ${where} ORDER BY created_at DESC, id DESC LIMIT ${bind(limit)}`,
+      params,
+    );
+    return rows;
+  }
+
+  async findAttempts(id: string): Promise<StoredRequestLog[]> {
+    const rows: StoredRequestLog[] = await this.db.query(
+      `SELECT ${SELECT_COLUMNS} FROM request_logs
+        WHERE request_id = (SELECT request_id FROM request_logs WHERE id = $1)
+        ORDER BY fallback_index, created_at, id`,
+      [id],
+    );
+    return rows;
+  }
+}

@@ -31,4 +31,6 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 30000,
+  // Keep-alive sockets of the SDK clients and pg pools can outlive a file by a moment; never let CI hang on them.
+  forceExit: true,
 };

@@ -5,6 +5,7 @@ import { DatabaseModule } from '@app/database';
 import { AdminExceptionFilter } from './admin-exception.filter';
 import { createAdminValidationPipe } from './admin-validation.pipe';
 import { AdminTokenGuard } from './auth/admin-token.guard';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { FallbackPolicyModule } from './fallback-policies/fallback-policy.module';
 import { RequestLogModule } from './logs/request-log.module';
 import { ProviderModule } from './providers/provider.module';
@@ -16,7 +17,7 @@ export class AdminModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AdminModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule, RequestLogModule, UsageModule, ProviderModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule, RequestLogModule, UsageModule, ProviderModule, DashboardModule],
       providers: [
         { provide: APP_PIPE, useFactory: createAdminValidationPipe },
         { provide: APP_FILTER, useClass: AdminExceptionFilter },

@@ -1,10 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { runMigrations } from '@app/database';
+import { generateVirtualKeySecret } from '@app/common/virtual-keys/virtual-key-secret';
 import { type BenchOptions, readBenchOptions } from './bench-options';
 import { BenchChild } from './child-process';
 import { formatSelfTime, topSelfTime } from './cpu-profile';
@@ -49,8 +49,7 @@ function target(id: string, url: string, secret: string, model: string): Target 
 
 /** A virtual key as the admin API stores it: only the SHA-256 of the secret. */
 async function createVirtualKey(databaseUrl: string): Promise<string> {
-  const key = `sk-bf-${randomBytes(32).toString('base64url')}`;
-  const hash = createHash('sha256').update(key).digest('hex');
+  const { secret: key, hash } = generateVirtualKeySecret();
   const pg = new Client({ connectionString: databaseUrl });
   await pg.connect();
   try {

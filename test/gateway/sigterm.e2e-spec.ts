@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { GATEWAY_MAIN as MAIN, startGatewayProcess } from '../support/gateway-process';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
@@ -7,25 +7,6 @@ import { generateVirtualKeySecret } from '@app/common/virtual-keys/virtual-key-s
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
 import { expectedCost, expectedRows, LOAD_PRICE, planRequests, runLoad } from '../support/load';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-
-const MAIN = path.resolve(__dirname, '../../dist/apps/gateway/src/main.js');
-
-/** The production entry point in its own process, so that it can receive a real SIGTERM. */
-function startGatewayProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const m = /gateway listening on (http:\/\/\S+)/.exec(output);
-      if (m) resolve({ child, url: m[1], exited });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    void exited.then((code) => reject(new Error(`gateway exited early (${code}): ${output}`)));
-  });
-}
 
 (existsSync(MAIN) ? describe : describe.skip)('SIGTERM mid-load (the built gateway process; `npm test` builds it first)', () => {
   let db: TestDatabase;

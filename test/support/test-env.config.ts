@@ -4,4 +4,6 @@ export const testEnv = {
   /** Set by global-setup when the suite runs on the embedded database. */
   embeddedDatabaseUrl: process.env.EMBEDDED_TEST_DATABASE_URL || undefined,
   redisUrl: process.env.REDIS_URL || undefined,
+  /** Child processes get this PATH and nothing else of the test's environment. */
+  path: process.env.PATH ?? '',
 };

@@ -196,6 +196,8 @@ async function main(options: BenchOptions): Promise<void> {
     const ttfb: Record<string, { p50: number; p90: number; samples: number }> = {};
     for (const [id, values] of Object.entries(ttfbSamples)) ttfb[id] = { p50: percentile(values, 50), p90: percentile(values, 90), samples: values.length };
 
+    const soak = options.soak > 0 ? await soakGateway(targets.gateway, processes.gateway, options.soak) : undefined;
+
     await new Promise((r) => setTimeout(r, 500));
     const logRows = await countLogRows(databaseUrl, loadStart);
     const memory: BenchResults['memory'] = {};
@@ -215,6 +217,7 @@ async function main(options: BenchOptions): Promise<void> {
       ttfb,
       memory,
       requestLog: { gatewayRequests: loggedOk, rowsWritten: logRows },
+      soak,
       checks: [],
       wallSeconds: 0,
     };
@@ -233,6 +236,21 @@ async function main(options: BenchOptions): Promise<void> {
   } finally {
     for (const c of children.reverse()) await c.stop();
   }
+}
+
+/**
+ * Memory growth: N more requests in tenths, the gateway's RSS after each. Growth is measured
+ * from the first tenth (warm pools and JIT) to the last.
+ */
+async function soakGateway(t: Target, proc: BenchChild, requests: number): Promise<NonNullable<BenchResults['soak']>> {
+  const rssMb: number[] = [];
+  let done = 0;
+  for (let tenth = 1; tenth <= 10; tenth++) {
+    while (done < (requests * tenth) / 10) done += (await runLoad(t, false, 32, 1)).ok;
+    rssMb.push((await proc.stats()).rssBytes / 2 ** 20);
+    log(`soak: ${done} requests, gateway RSS ${rssMb[rssMb.length - 1].toFixed(0)} MB`);
+  }
+  return { requests: done, rssMb, growthMb: rssMb[rssMb.length - 1] - rssMb[0] };
 }
 
 main(readBenchOptions()).catch((err: unknown) => {

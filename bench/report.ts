@@ -44,6 +44,8 @@ export interface BenchResults {
   ttfb: Record<string, { p50: number; p90: number; samples: number }>;
   /** Peak RSS when the process was ready, over the whole run, and RSS at the end. */
   memory: Record<string, { startupPeakRssMb: number; peakRssMb: number; rssMb: number }>;
+  /** `--soak N`: the gateway's RSS after each tenth of N more requests (JSON, 32 connections). */
+  soak?: { requests: number; rssMb: number[]; growthMb: number };
   requestLog: { gatewayRequests: number; rowsWritten: number };
   checks: Check[];
   profile?: { totalMs: number; top: SelfTime[] };
@@ -86,6 +88,10 @@ export function checkTargets(r: BenchResults): Check[] {
   checks.push({ name: 'sse: TTFB p50 added over bare proxy', value: `${ms(ttfb)} ms`, limit: '<= 0.500 ms', pass: ttfb <= 0.5 });
   const rss = r.memory.gateway.peakRssMb;
   checks.push({ name: 'gateway peak RSS', value: `${rss.toFixed(0)} MB`, limit: '<= 200 MB', pass: rss <= 200 });
+  if (r.soak) {
+    // Heap noise moves RSS by a few MB either way; a leak grows with every tenth.
+    checks.push({ name: `RSS growth over ${r.soak.requests} requests`, value: `${r.soak.growthMb.toFixed(1)} MB`, limit: '<= 20 MB', pass: r.soak.growthMb <= 20 });
+  }
   for (const s of ['json c32', 'sse c32']) {
     const cost = 1 - rpsRatio(find(r, s, 'gateway'), find(r, s, 'gateway-nolog'));
     checks.push({ name: `${s}: throughput cost of request logging`, value: pct(cost), limit: '< 10%', pass: cost < 0.1 });

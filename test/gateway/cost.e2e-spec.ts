@@ -64,7 +64,8 @@ describe('cost on the wire, in the logs and in the metrics', () => {
     const withRaw = await new OpenAI({ apiKey: allowed.key, baseURL: `${h.url}/v1`, maxRetries: 0 }).responses.create(body, raw);
     const extra = (withRaw as unknown as { extra_fields: { raw_request: { model: string; input: string }; raw_response: { id: string } } }).extra_fields;
     expect(extra.raw_request).toMatchObject({ model: 'gpt-4o-mini', input: 'raw please' });
-    expect(extra.raw_response.id).toBe(withRaw.id);
+    // The upstream's own body: the stored response has the gateway's id instead of the upstream's.
+    expect(extra.raw_response).toMatchObject({ object: 'response', output: [{ id: withRaw.output[0].id }] });
 
     const without = await client.responses.create(body, raw);
     expect((without as unknown as { extra_fields: Record<string, unknown> }).extra_fields).not.toHaveProperty('raw_request');

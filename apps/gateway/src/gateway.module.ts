@@ -20,6 +20,11 @@ import { RequestLogWriter } from './request-log/request-log.writer';
 import { ResponsesHandler } from './responses/responses.handler';
 import { RoutePlanner } from './routing/route-planner.service';
 import { UpstreamCaller } from './routing/upstream-caller.service';
+import { ResponseStateService } from './state/response-state.service';
+import { StateMaintenance } from './state/state-maintenance.service';
+import { StoredResponseRepository } from './state/stored-response.repository';
+import { StoredResponsesController } from './state/stored-responses.controller';
+import { StoredResponsesService } from './state/stored-responses.service';
 
 @Module({})
 export class GatewayModule {
@@ -27,7 +32,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot()],
-      controllers: [HealthController, ModelsController, MetricsController],
+      controllers: [HealthController, ModelsController, MetricsController, StoredResponsesController],
       providers: [
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },
         { provide: HttpExecutor, useFactory: () => new HttpExecutor() },
@@ -43,6 +48,10 @@ export class GatewayModule {
         RequestLogWriter,
         ResponsesHandler,
         ModelsService,
+        StoredResponseRepository,
+        ResponseStateService,
+        StateMaintenance,
+        StoredResponsesService,
       ],
     };
   }

@@ -22,9 +22,10 @@ import { readBody, sendError, sendJson } from '../http/http-io';
 import { RequestLogWriter } from '../request-log/request-log.writer';
 import { type Candidate, RoutePlanner } from '../routing/route-planner.service';
 import { UpstreamCaller } from '../routing/upstream-caller.service';
+import { ResponseStateService, type Turn } from '../state/response-state.service';
 import { extraFields, responseWithExtraFields } from './extra-fields';
 import { parseResponsesRequest } from './responses-request';
-import { type PrimedStream, primeStream, relayStream } from './stream-relay';
+import { type PrimedStream, primeStream, type RelayHooks, relayStream } from './stream-relay';
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
 
@@ -37,13 +38,18 @@ export interface RequestContext {
   startedAt: number;
   t0: number;
   signal: AbortSignal;
-  res: ServerResponse;
+  /** The client's connection; null for a background response, which answered already. */
+  res: ServerResponse | null;
+  /** The stored-state side of the request (null: `store: false` and nothing to resolve). */
+  turn: Turn | null;
   /** `x-bf-send-raw: true` from a key allowed to see upstream bodies. */
   sendRaw: boolean;
   /** Size of the client's body, for estimating the input of a stream cut before its usage. */
   bodyBytes: number;
   /** What the request used in the end, settled against the key's limits. */
   spent: { tokens: number; costUsd: string | null };
+  /** Settles `spent` against the key's limits; the first call counts, later ones are no-ops. */
+  settle: () => void;
 }
 
 interface FailedAttempt {
@@ -70,6 +76,7 @@ export class ResponsesHandler {
     private readonly policies: FallbackPolicyCache,
     private readonly pricing: PricingService,
     private readonly metrics: MetricsService,
+    private readonly state: ResponseStateService,
   ) {}
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -101,26 +108,65 @@ export class ResponsesHandler {
       }
     }
     const candidates = this.planner.plan(models, key, parsed.hasRequestFallbacks);
+    // Stored conversation resolved (memory first) before the body is translated for any provider.
+    const turn = await this.state.prepare(key.id, parsed.body, parsed.stream);
     const admission = this.governance.needsAdmission(key)
       ? await this.governance.admit(key, startedAt, this.estimateUsd(candidates[0], parsed.body, raw.length))
       : null;
+
+    const ctx: RequestContext = {
+      requestId, key, body: parsed.body, modelRequested: parsed.models[0], startedAt, t0, signal: new AbortController().signal, res, turn,
+      sendRaw: key.allowSendRaw && req.headers['x-bf-send-raw'] === 'true',
+      bodyBytes: raw.length,
+      spent: { tokens: 0, costUsd: null },
+      settle: () => undefined,
+    };
+    if (admission !== null) {
+      let settled = false;
+      ctx.settle = () => {
+        if (settled) return;
+        settled = true;
+        this.governance.settle(admission, ctx.spent.tokens, ctx.spent.costUsd);
+      };
+    }
+    if (turn?.background) return this.startBackground(ctx, turn, candidates, onStatus);
 
     // The client leaving aborts whatever upstream call is in flight.
     const abort = new AbortController();
     res.once('close', () => {
       if (!res.writableFinished) abort.abort();
     });
-    const ctx: RequestContext = {
-      requestId, key, body: parsed.body, modelRequested: parsed.models[0], startedAt, t0, signal: abort.signal, res,
-      sendRaw: key.allowSendRaw && req.headers['x-bf-send-raw'] === 'true',
-      bodyBytes: raw.length,
-      spent: { tokens: 0, costUsd: null },
-    };
+    ctx.signal = abort.signal;
     try {
       await this.tryCandidates(ctx, candidates, parsed.stream, onStatus);
     } finally {
-      if (admission !== null) this.governance.settle(admission, ctx.spent.tokens, ctx.spent.costUsd);
+      ctx.settle();
     }
+  }
+
+  /**
+   * `background: true`: stored as queued and answered at once; the same candidates, fallbacks,
+   * logs and limits then run here, with no client connection. Cancel aborts the upstream call.
+   */
+  private async startBackground(ctx: RequestContext, turn: Turn, candidates: Candidate[], onStatus: number[] | null): Promise<void> {
+    let queued: Record<string, unknown>;
+    try {
+      queued = await this.state.createBackground(turn, ctx.modelRequested);
+    } catch (err) {
+      ctx.settle();
+      throw err;
+    }
+    const res = ctx.res;
+    if (res !== null) sendJson(res, 200, JSON.stringify(queued), { 'x-request-id': ctx.requestId });
+    ctx.res = null;
+    this.state.runBackground(turn, async (signal) => {
+      ctx.signal = signal;
+      try {
+        await this.tryCandidates(ctx, candidates, false, onStatus);
+      } finally {
+        ctx.settle();
+      }
+    });
   }
 
   private async tryCandidates(ctx: RequestContext, candidates: Candidate[], stream: boolean, onStatus: number[] | null): Promise<void> {
@@ -183,8 +229,20 @@ export class ResponsesHandler {
     const cost = this.pricing.cost(c, usage);
     const headers = this.headers(ctx, c, fallbackIndex);
     if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
-    sendJson(ctx.res, 200, responseWithExtraFields(response, json, extra, cost && toUsageCost(cost)), headers);
+    const turn = ctx.turn;
     ctx.spent = { tokens: usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
+    if (turn === null) {
+      if (ctx.res !== null) sendJson(ctx.res, 200, responseWithExtraFields(response, json, extra, cost && toUsageCost(cost)), headers);
+    } else {
+      // The key's limits learn the cost now, not after the store's commit.
+      ctx.settle();
+      // Serialised once, for the store and the client; stored before the client has it.
+      this.state.finalize(turn, response);
+      const text = responseWithExtraFields(response, undefined, extra, cost && toUsageCost(cost));
+      if (turn.background) await this.state.completeBackground(turn, response, text);
+      else await this.state.commit(turn, response, text);
+      if (ctx.res !== null) sendJson(ctx.res, 200, text, headers);
+    }
     this.logSuccess(ctx, c, fallbackIndex, false, usage, latency, null);
     this.metrics.answered(c.provider.name, c.model, usage, cost?.total_cost ?? null, (upstreamDone - ctx.t0) / 1000, (performance.now() - ctx.t0) / 1000, false, null);
   }
@@ -200,14 +258,30 @@ export class ResponsesHandler {
     headers['cache-control'] = 'no-cache';
     headers['x-accel-buffering'] = 'no';
     const translator = primed.translator;
-    // The terminal event carries the cost of the usage it reports.
+    const turn = ctx.turn;
+    // The terminal event carries the cost of the usage it reports (and, stored, the gateway's ids).
     const addCost = (response: Record<string, unknown>) => {
       if (rawRequest !== null) Object.assign(response.extra_fields as object, rawFields({ request: rawRequest, response: null }));
       const cost = this.pricing.cost(c, translator.usage);
       const usage = response.usage;
       if (cost !== null && typeof usage === 'object' && usage !== null) (usage as Record<string, unknown>).cost = toUsageCost(cost);
+      if (turn !== null) this.state.finalize(turn, response);
     };
-    const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex), headers, addCost);
+    let hooks: RelayHooks = {};
+    if (turn !== null) {
+      const ids = this.state.streamRewriter(turn);
+      hooks = {
+        rewrite: (type, data) => ids.rewrite(type, data),
+        beforeTerminal: (response) => {
+          // The key's limits learn the cost now, not after the store's commit.
+          const cost = this.pricing.cost(c, translator.usage);
+          ctx.spent = { tokens: translator.usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
+          ctx.settle();
+          return this.state.commit(turn, response, JSON.stringify(response));
+        },
+      };
+    }
+    const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex), headers, addCost, hooks);
     const latency = Math.round(performance.now() - ctx.t0);
     const usage = translator.terminal === null ? estimatedUsage(ctx, translator) : translator.usage;
     const cost = usage.totalTokens > 0 ? this.pricing.cost(c, usage) : null;

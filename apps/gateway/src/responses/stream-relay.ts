@@ -75,6 +75,13 @@ function waitForDrain(res: ServerResponse): Promise<void> {
   });
 }
 
+export interface RelayHooks {
+  /** Rewrites a non-terminal event's JSON (the gateway's ids for stored responses). */
+  rewrite?(type: string, data: string): string;
+  /** Awaited before the terminal event is written (stored responses are committed first). */
+  beforeTerminal?(response: Record<string, unknown>): Promise<void>;
+}
+
 /**
  * Relays a primed stream to the client as events arrive: each event keeps its upstream JSON
  * and gains `extra_fields` by string splicing; only the terminal event is re-serialised, to
@@ -87,25 +94,45 @@ export async function relayStream(
   headers: Record<string, string>,
   /** Adds what only the gateway knows (the cost) to the terminal event's response. */
   decorateResponse: (response: Record<string, unknown>) => void,
+  hooks: RelayHooks = {},
 ): Promise<RelayOutcome> {
-  const { res, signal } = ctx;
+  const { signal } = ctx;
+  const res = ctx.res;
+  if (res === null) throw new Error('relayStream needs a client connection');
   const { chunks, parser, translator, candidate } = primed;
   const injector = new EventFieldInjector(extra);
+  const { rewrite, beforeTerminal } = hooks;
   let chunkIndex = 0;
+  let ttftMs: number | null = null;
 
-  const frames = (events: ResponsesStreamEvent[]): string => {
+  /** Writes the events' frames; false when the socket wants a drain first. */
+  const writeEvents = async (events: ResponsesStreamEvent[]): Promise<boolean> => {
     let out = '';
     for (const ev of events) {
-      const data = TERMINAL_TYPES.has(ev.type) ? withLatency(ev, extra, chunkIndex, ctx.t0, decorateResponse) : injector.inject(ev.data, chunkIndex);
+      if (TERMINAL_TYPES.has(ev.type)) {
+        const terminal = withLatency(ev, extra, chunkIndex, ctx.t0, decorateResponse);
+        if (beforeTerminal !== undefined && terminal.response !== null) {
+          // What came before reaches the client now; the end only once the state is durable.
+          if (out !== '') write(out);
+          out = '';
+          await beforeTerminal(terminal.response);
+        }
+        out += sseFrame(ev.type, terminal.data);
+      } else {
+        out += sseFrame(ev.type, injector.inject(rewrite === undefined ? ev.data : rewrite(ev.type, ev.data), chunkIndex));
+      }
       chunkIndex++;
-      out += sseFrame(ev.type, data);
     }
-    return out;
+    return out === '' ? true : write(out);
+  };
+  const write = (text: string): boolean => {
+    const ok = res.write(text);
+    ttftMs ??= Math.round(performance.now() - ctx.t0);
+    return ok;
   };
 
   res.writeHead(200, headers);
-  res.write(frames(primed.first));
-  const ttftMs = Math.round(performance.now() - ctx.t0);
+  await writeEvents(primed.first);
 
   let failure: UpstreamFailure | null = null;
   try {
@@ -115,7 +142,7 @@ export async function relayStream(
       const events: ResponsesStreamEvent[] = [];
       for (const ev of parser.push(r.value)) events.push(...translator.push(ev));
       if (events.length === 0) continue;
-      if (!res.write(frames(events))) await waitForDrain(res);
+      if (!(await writeEvents(events))) await waitForDrain(res);
       if (signal.aborted) throw new UpstreamFailure('aborted', 0, 'client closed the connection');
     }
     if (translator.terminal === null) {
@@ -147,13 +174,13 @@ function withLatency(
   chunkIndex: number,
   t0: number,
   decorateResponse: (response: Record<string, unknown>) => void,
-): string {
+): { data: string; response: Record<string, unknown> | null } {
   let event = ev.parsed;
   if (event === undefined) {
     try {
       event = JSON.parse(ev.data) as Record<string, unknown>;
     } catch {
-      return ev.data;
+      return { data: ev.data, response: null };
     }
   }
   const fields = { ...extra, latency: Math.round(performance.now() - t0), chunk_index: chunkIndex };
@@ -162,6 +189,7 @@ function withLatency(
   if (typeof response === 'object' && response !== null) {
     (response as Record<string, unknown>).extra_fields = fields;
     decorateResponse(response as Record<string, unknown>);
+    return { data: JSON.stringify(event), response: response as Record<string, unknown> };
   }
-  return JSON.stringify(event);
+  return { data: JSON.stringify(event), response: null };
 }

@@ -1,0 +1,203 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import type { Json, StoredResponse, StoredResponseRow, StoredStatus } from './stored-response';
+
+interface ResponseRecord {
+  id: string;
+  virtual_key_id: string;
+  status: StoredStatus;
+  background: boolean;
+  model: string;
+  previous_response_id: string | null;
+  input_items: Json[];
+  response: Json;
+  expires_at: Date;
+}
+
+const RESPONSE_COLUMNS = 'id, virtual_key_id, status, background, model, previous_response_id, input_items, response, expires_at';
+const INSERT_COLUMNS = [
+  'id', 'virtual_key_id', 'created_at', 'expires_at', 'status', 'background', 'model', 'previous_response_id',
+  'request', 'input_items', 'response', 'error', 'heartbeat_at',
+] as const;
+const JSONB_COLUMNS = new Set(['request', 'input_items', 'response', 'error']);
+
+function toStored(r: ResponseRecord): StoredResponse {
+  return {
+    id: r.id,
+    keyId: r.virtual_key_id,
+    status: r.status,
+    background: r.background,
+    model: r.model,
+    previousResponseId: r.previous_response_id,
+    inputItems: r.input_items,
+    response: r.response,
+    expiresAt: r.expires_at.getTime(),
+  };
+}
+
+/** The SQL of stored responses; every read is scoped to the owning key and to unexpired rows. */
+@Injectable()
+export class StoredResponseRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /**
+   * Rows and their item locations in one statement (one round trip, one commit): the group
+   * commit writer's batch. A retried batch whose first try did commit inserts nothing twice.
+   */
+  async insert(rows: StoredResponseRow[]): Promise<void> {
+    const params: unknown[] = [];
+    const tuples: string[] = [];
+    const itemCols: [string[], number[], string[], string[], string[], Date[]] = [[], [], [], [], [], []];
+    for (const r of rows) {
+      const base = params.length;
+      params.push(
+        r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, r.model, r.previousResponseId,
+        r.requestJson, r.inputItemsJson, r.responseJson, r.errorJson, r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null,
+      );
+      tuples.push(`(${INSERT_COLUMNS.map((c, i) => `$${base + i + 1}${JSONB_COLUMNS.has(c) ? '::jsonb' : ''}`).join(',')})`);
+      for (const it of r.items) {
+        itemCols[0].push(r.id);
+        itemCols[1].push(it.position);
+        itemCols[2].push(it.source);
+        itemCols[3].push(r.keyId);
+        itemCols[4].push(it.itemId);
+        itemCols[5].push(r.createdAt);
+      }
+    }
+    const n = params.length;
+    params.push(...itemCols);
+    await this.db.query(
+      `WITH responses AS (
+         INSERT INTO stored_responses (${INSERT_COLUMNS.join(',')}) VALUES ${tuples.join(',')} ON CONFLICT (id) DO NOTHING
+       )
+       INSERT INTO stored_items (response_id, position, source, virtual_key_id, item_id, created_at)
+       SELECT * FROM unnest($${n + 1}::text[], $${n + 2}::int[], $${n + 3}::text[], $${n + 4}::uuid[], $${n + 5}::text[], $${n + 6}::timestamptz[])
+       ON CONFLICT DO NOTHING`,
+      params,
+    );
+  }
+
+  async findOne(keyId: string, id: string): Promise<StoredResponse | null> {
+    const rows: ResponseRecord[] = await this.db.query(
+      `SELECT ${RESPONSE_COLUMNS} FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()`,
+      [id, keyId],
+    );
+    return rows.length === 0 ? null : toStored(rows[0]);
+  }
+
+  /** The response and its ancestors through previous_response_id, newest first, in one query. */
+  async findChain(keyId: string, id: string): Promise<StoredResponse[]> {
+    const rows: ResponseRecord[] = await this.db.query(
+      `WITH RECURSIVE chain AS (
+         SELECT ${RESPONSE_COLUMNS}, 0 AS depth FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()
+         UNION ALL
+         SELECT ${RESPONSE_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, c.depth + 1
+         FROM stored_responses r JOIN chain c ON r.id = c.previous_response_id
+         WHERE r.virtual_key_id = $2 AND r.expires_at > now()
+       )
+       SELECT ${RESPONSE_COLUMNS} FROM chain ORDER BY depth`,
+      [id, keyId],
+    );
+    return rows.map(toStored);
+  }
+
+  /** item id -> the newest stored item with that id among the key's unexpired responses. */
+  async findItems(keyId: string, itemIds: string[]): Promise<Map<string, Json>> {
+    const rows: { item_id: string; item: Json | null }[] = await this.db.query(
+      `SELECT DISTINCT ON (i.item_id) i.item_id,
+              CASE WHEN i.source = 'input' THEN r.input_items -> i.position ELSE r.response -> 'output' -> i.position END AS item
+       FROM stored_items i JOIN stored_responses r ON r.id = i.response_id
+       WHERE i.virtual_key_id = $1 AND i.item_id = ANY($2) AND r.expires_at > now()
+       ORDER BY i.item_id, i.created_at DESC`,
+      [keyId, itemIds],
+    );
+    const out = new Map<string, Json>();
+    for (const r of rows) if (r.item !== null) out.set(r.item_id, r.item);
+    return out;
+  }
+
+  async delete(keyId: string, id: string): Promise<boolean> {
+    const rows: unknown[] = await this.db.query(`DELETE FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now() RETURNING id`, [
+      id,
+      keyId,
+    ]);
+    // node-postgres through TypeORM returns [rows, count] for DELETE ... RETURNING.
+    const returned = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
+    return returned.length > 0;
+  }
+
+  async markInProgress(id: string): Promise<void> {
+    await this.db.query(
+      `UPDATE stored_responses SET status = 'in_progress', response = response || '{"status":"in_progress"}'::jsonb, updated_at = now(), heartbeat_at = now()
+       WHERE id = $1 AND status = 'queued'`,
+      [id],
+    );
+  }
+
+  /**
+   * A background response's outcome, unless it was cancelled (or swept) meanwhile; its output
+   * items become referenceable. Returns whether the row took it.
+   */
+  async finish(id: string, keyId: string, status: StoredStatus, responseJson: string, error: Json | null, outputIds: string[]): Promise<boolean> {
+    return this.db.transaction(async (m) => {
+      const updated: unknown[] = await m.query(
+        `UPDATE stored_responses SET status = $2, response = $3::jsonb, error = $4::jsonb, updated_at = now(), heartbeat_at = NULL
+         WHERE id = $1 AND status IN ('queued','in_progress') RETURNING created_at`,
+        [id, status, responseJson, error === null ? null : JSON.stringify(error)],
+      );
+      const rows = Array.isArray(updated[0]) ? (updated[0] as { created_at: Date }[]) : (updated as { created_at: Date }[]);
+      if (rows.length === 0) return false;
+      if (outputIds.length > 0) {
+        await m.query(
+          `INSERT INTO stored_items (response_id, position, source, virtual_key_id, item_id, created_at)
+           SELECT $1, p - 1, 'output', $2, item_id, $4 FROM unnest($3::text[]) WITH ORDINALITY AS t(item_id, p)
+           ON CONFLICT DO NOTHING`,
+          [id, keyId, outputIds, rows[0].created_at],
+        );
+      }
+      return true;
+    });
+  }
+
+  /** Sets an unfinished response's terminal status with its error; null when it was not unfinished. */
+  async endUnfinished(id: string, keyId: string | null, status: 'cancelled' | 'failed', error: Json | null): Promise<Json | null> {
+    const rows: unknown[] = await this.db.query(
+      `UPDATE stored_responses
+       SET status = $2, error = $3::jsonb, response = response || jsonb_build_object('status', $2::text, 'error', $3::jsonb),
+           updated_at = now(), heartbeat_at = NULL
+       WHERE id = $1 AND ($4::uuid IS NULL OR virtual_key_id = $4) AND status IN ('queued','in_progress') RETURNING response`,
+      [id, status, error === null ? null : JSON.stringify(error), keyId],
+    );
+    const returned = (Array.isArray(rows[0]) ? rows[0] : rows) as { response: Json }[];
+    return returned.length === 0 ? null : returned[0].response;
+  }
+
+  async heartbeat(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query(`UPDATE stored_responses SET heartbeat_at = now() WHERE id = ANY($1) AND status IN ('queued','in_progress')`, [ids]);
+  }
+
+  /** Unfinished responses whose process stopped beating: failed with the given error. */
+  async failStale(staleMs: number, error: Json): Promise<number> {
+    const rows: unknown[] = await this.db.query(
+      `UPDATE stored_responses
+       SET status = 'failed', error = $2::jsonb, response = response || jsonb_build_object('status', 'failed', 'error', $2::jsonb),
+           updated_at = now(), heartbeat_at = NULL
+       WHERE status IN ('queued','in_progress') AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::double precision / 1000))
+       RETURNING id`,
+      [staleMs, JSON.stringify(error)],
+    );
+    return (Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows).length;
+  }
+
+  /** Deletes up to `limit` expired responses (their items go with them); returns how many. */
+  async purgeExpired(limit: number): Promise<number> {
+    const rows: unknown[] = await this.db.query(
+      `DELETE FROM stored_responses WHERE id IN (
+         SELECT id FROM stored_responses WHERE expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+       ) RETURNING id`,
+      [limit],
+    );
+    return (Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows).length;
+  }
+}

@@ -1,0 +1,41 @@
+import { ensureUniqueOutputIds, toInputItems, toUpstreamItem } from './stored-response';
+
+describe('stored item ids', () => {
+  const LONG = 'msg_0123456789abcdef0123456789';
+
+  it('keeps long unique upstream ids and replaces short or repeated ones', () => {
+    const output = [
+      { type: 'message', id: LONG },
+      { type: 'message', id: LONG },
+      { type: 'function_call', id: 'fc_1', call_id: 'c' },
+      { type: 'reasoning' },
+    ];
+    ensureUniqueOutputIds(output, 'stem');
+    expect(output.map((o) => o.id)).toEqual([LONG, 'msg_stemout1', 'fc_stemout2', 'rs_stemout3']);
+  });
+
+  it('keeps the ids items were streamed under', () => {
+    const output = [{ type: 'message', id: 'msg_1' }];
+    ensureUniqueOutputIds(output, 'stem', ['msg_streamed']);
+    expect(output[0].id).toBe('msg_streamed');
+  });
+
+  it('stores a string input as one user message and gives every item an id', () => {
+    expect(toInputItems('hi', 's')).toEqual([{ type: 'message', id: 'msg_sin0', role: 'user', content: [{ type: 'input_text', text: 'hi' }] }]);
+    expect(toInputItems([{ role: 'user', content: 'a' }, { type: 'function_call_output', call_id: 'c', output: 'x' }, { type: 'message', id: LONG, role: 'assistant', content: [] }], 's')).toEqual([
+      { type: 'message', id: 'msg_sin0', role: 'user', content: 'a' },
+      { type: 'function_call_output', id: 'fco_sin1', call_id: 'c', output: 'x' },
+      { type: 'message', id: LONG, role: 'assistant', content: [] },
+    ]);
+  });
+
+  it('sends items upstream with ids only where the Responses input schema has them', () => {
+    expect(toUpstreamItem({ type: 'message', id: 'msg_x', role: 'user', content: 'a' })).toEqual({ type: 'message', role: 'user', content: 'a' });
+    expect(toUpstreamItem({ type: 'message', id: 'msg_x', role: 'assistant', content: [] })).toMatchObject({ id: 'msg_x' });
+    expect(toUpstreamItem({ type: 'function_call', id: 'fc_x', call_id: 'c', name: 'n', arguments: '{}' })).toMatchObject({ id: 'fc_x' });
+    expect(toUpstreamItem({ type: 'function_call_output', id: 'fco_x', call_id: 'c', output: 'o' })).toEqual({ type: 'function_call_output', call_id: 'c', output: 'o' });
+    // Reasoning can only be replayed statelessly with its encrypted content.
+    expect(toUpstreamItem({ type: 'reasoning', id: 'rs_x', summary: [] })).toBeNull();
+    expect(toUpstreamItem({ type: 'reasoning', id: 'rs_x', summary: [], encrypted_content: 'e' })).toMatchObject({ id: 'rs_x' });
+  });
+});

@@ -1,0 +1,130 @@
+import { randomBytes } from 'node:crypto';
+
+export type Json = Record<string, unknown>;
+
+export type StoredStatus = 'queued' | 'in_progress' | 'completed' | 'incomplete' | 'failed' | 'cancelled';
+
+export const UNFINISHED: ReadonlySet<StoredStatus> = new Set(['queued', 'in_progress']);
+
+/** One stored Response as the gateway keeps it (in memory and in `stored_responses`). */
+export interface StoredResponse {
+  id: string;
+  keyId: string;
+  status: StoredStatus;
+  background: boolean;
+  model: string;
+  previousResponseId: string | null;
+  /** This turn's own input, item references resolved, every item with an id. */
+  inputItems: Json[];
+  /** The Response object as the client saw it, `output` included. */
+  response: Json;
+  expiresAt: number;
+}
+
+/** A new row for the group-commit writer: the jsonb columns already serialised. */
+export interface StoredResponseRow {
+  id: string;
+  keyId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  status: StoredStatus;
+  background: boolean;
+  model: string;
+  previousResponseId: string | null;
+  requestJson: string;
+  inputItemsJson: string;
+  responseJson: string;
+  errorJson: string | null;
+  /** Where each item lives, for item_reference lookups. */
+  items: { source: 'input' | 'output'; position: number; itemId: string }[];
+}
+
+export function isJson(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `resp_` + 48 hex digits, the shape of OpenAI's ids. */
+export function newResponseId(): string {
+  return `resp_${randomBytes(24).toString('hex')}`;
+}
+
+/** One random stem per turn; items append their position. */
+export function newIdStem(): string {
+  return randomBytes(12).toString('hex');
+}
+
+const ID_PREFIX: Record<string, string> = {
+  message: 'msg',
+  function_call: 'fc',
+  function_call_output: 'fco',
+  reasoning: 'rs',
+};
+
+function idPrefix(type: unknown): string {
+  return (typeof type === 'string' && ID_PREFIX[type]) || 'item';
+}
+
+/**
+ * Shorter upstream ids (`msg_1` from some OpenAI-compatible servers) are not trusted to be
+ * unique across responses; ids as long as OpenAI's or our translators' (24+ random characters) are.
+ */
+const MIN_TRUSTED_ID_LENGTH = 20;
+
+export function isTrustedItemId(id: unknown, seen: ReadonlySet<string>): id is string {
+  return typeof id === 'string' && id.length >= MIN_TRUSTED_ID_LENGTH && !seen.has(id);
+}
+
+export function gatewayItemId(type: unknown, stem: string, index: number, source: 'in' | 'out'): string {
+  return `${idPrefix(type)}_${stem}${source}${index}`;
+}
+
+/**
+ * Output items keep the upstream's ids when they can be trusted to be unique; the rest get
+ * the gateway's. `fixed[i]`, when set, is the id output item i was already streamed under.
+ */
+export function ensureUniqueOutputIds(output: unknown, stem: string, fixed: readonly (string | undefined)[] = []): void {
+  if (!Array.isArray(output)) return;
+  const seen = new Set<string>();
+  output.forEach((item: unknown, i) => {
+    if (!isJson(item)) return;
+    const streamed = fixed[i];
+    if (streamed !== undefined) item.id = streamed;
+    else if (!isTrustedItemId(item.id, seen)) item.id = gatewayItemId(item.type, stem, i, 'out');
+    seen.add(item.id as string);
+  });
+}
+
+/**
+ * The client's `input` as stored items: a string becomes one user message; items lacking an
+ * id get one (input_items lists and item references need them).
+ */
+export function toInputItems(input: unknown, stem: string): Json[] {
+  if (typeof input === 'string') {
+    return [{ type: 'message', id: gatewayItemId('message', stem, 0, 'in'), role: 'user', content: [{ type: 'input_text', text: input }] }];
+  }
+  if (!Array.isArray(input)) return [];
+  return input.map((raw: unknown, i) => {
+    const item = isJson(raw) ? raw : {};
+    const type = item.type ?? 'message';
+    if (typeof item.id === 'string' && item.id !== '') return item.type === undefined ? { type, ...item } : item;
+    return { type, ...item, id: gatewayItemId(type, stem, i, 'in') };
+  });
+}
+
+// Ids the upstream must see only where its own input schema has them and relies on them.
+const KEEPS_ID = new Set(['function_call', 'reasoning', 'computer_call', 'web_search_call', 'file_search_call']);
+
+/**
+ * A stored item as it is sent upstream again: user/system messages and tool outputs lose the
+ * ids the gateway gave them (OpenAI's input schema has none there); assistant messages,
+ * function calls and reasoning keep theirs, as when a client echoes `response.output`.
+ * Reasoning without `encrypted_content` cannot be replayed statelessly and is left out.
+ */
+export function toUpstreamItem(item: Json): Json | null {
+  const type = item.type ?? 'message';
+  if (type === 'reasoning' && typeof item.encrypted_content !== 'string') return null;
+  if (type === 'message' ? item.role === 'assistant' : KEEPS_ID.has(type as string)) return item;
+  if (item.id === undefined) return item;
+  const { id: _id, ...rest } = item;
+  return rest;
+}

@@ -56,10 +56,11 @@ describe('governance on the gateway', () => {
   });
 
   it('does not let 50 concurrent requests all slip under a budget of a few cents', async () => {
-    // $0.02 budget, $0.002 a request: 10 fit. The first burst has only the estimate to go on.
+    // $0.02 budget, $0.002 a request: 10 fit. The first burst has only the estimate to go on:
+    // the body's size in and max_output_tokens out (about $0.002 here), reserved while in flight.
     const { key } = await h.createKey({ budget_max_usd: 0.02, budget_period: 'total' });
     const fire = () =>
-      fetch(`${h.url}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: '{"model":"openai/gpt-4o-mini","input":"race [[usage:1000,500]] [[delay:20]]","max_output_tokens":500}' }).then((r) => r.status);
+      fetch(`${h.url}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: '{"model":"openai/gpt-4o-mini","input":"race [[usage:1000,500]] [[delay:20]]","max_output_tokens":1000}' }).then((r) => r.status);
     const statuses = await Promise.all(Array.from({ length: 50 }, fire));
     const served = statuses.filter((s) => s === 200).length;
     expect(statuses.every((s) => s === 200 || s === 402)).toBe(true);

@@ -1,45 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
-import { loadConfig } from '@app/common';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/test-database';
-import { type RunningAdmin, startAdmin } from '../admin.bootstrap';
-
-const TOKEN = `admin-${randomUUID()}`;
-
-interface Reply {
-  status: number;
-  // Tests read arbitrary JSON; typing every response would only restate the assertions.
-  body: any;
-}
+import { useAdminApp } from '../../../../test/support/admin-app';
 
 describe('admin fallback policies (e2e)', () => {
-  let db: TestDatabase;
-  let admin: RunningAdmin;
-  let pg: Client;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    const config = loadConfig({ DATABASE_URL: db.url, ADMIN_TOKEN: TOKEN, ADMIN_PORT: '0', HOST: '127.0.0.1' });
-    admin = await startAdmin(config, { logger: false });
-    pg = new Client({ connectionString: db.url });
-    await pg.connect();
-  });
-
-  afterAll(async () => {
-    await pg?.end();
-    await admin?.close();
-    await db?.drop();
-  });
-
-  async function call(method: string, path: string, options: { body?: unknown; token?: string | null } = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    const token = options.token === undefined ? TOKEN : options.token;
-    if (token !== null) headers.authorization = `Bearer ${token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${admin.url}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
-    const text = await res.text();
-    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
-  }
+  const app = useAdminApp();
+  const call = app.call;
 
   // A model of its own per test, so that list assertions hold on the embedded database shared by all files.
   const uniqueModel = (): string => `openai/gpt-test-${randomUUID()}`;
@@ -57,18 +21,18 @@ describe('admin fallback policies (e2e)', () => {
   };
 
   async function policyRow(id: string): Promise<Record<string, unknown>> {
-    const r = await pg.query('SELECT *, updated_at::text AS updated_at_text FROM fallback_policies WHERE id = $1', [id]);
+    const r = await app.pg.query('SELECT *, updated_at::text AS updated_at_text FROM fallback_policies WHERE id = $1', [id]);
     return r.rows[0] as Record<string, unknown>;
   }
 
   async function keyRow(id: string): Promise<Record<string, unknown>> {
-    const r = await pg.query('SELECT fallback_policy_id, updated_at::text AS updated_at_text FROM virtual_keys WHERE id = $1', [id]);
+    const r = await app.pg.query('SELECT fallback_policy_id, updated_at::text AS updated_at_text FROM virtual_keys WHERE id = $1', [id]);
     return r.rows[0] as Record<string, unknown>;
   }
 
   /** Compared in SQL: the API shows milliseconds, the column keeps microseconds. */
   async function movedForward(table: 'fallback_policies' | 'virtual_keys', id: string, before: unknown): Promise<boolean> {
-    const r = await pg.query(`SELECT updated_at > $2::timestamptz AS moved FROM ${table} WHERE id = $1`, [id, before]);
+    const r = await app.pg.query(`SELECT updated_at > $2::timestamptz AS moved FROM ${table} WHERE id = $1`, [id, before]);
     return r.rows[0].moved as boolean;
   }
 
@@ -275,7 +239,7 @@ describe('admin fallback policies (e2e)', () => {
           call('DELETE', `/api/fallback-policies/${policy.id}`),
         ]);
         expect(results.map((r) => r.status).every((s) => [200, 201, 400].includes(s))).toBe(true);
-        const dangling = await pg.query(
+        const dangling = await app.pg.query(
           'SELECT k.id FROM virtual_keys k JOIN fallback_policies p ON p.id = k.fallback_policy_id WHERE p.id = $1 AND p.deleted_at IS NOT NULL',
           [policy.id],
         );
@@ -287,7 +251,7 @@ describe('admin fallback policies (e2e)', () => {
   describe('the foreign key', () => {
     it('refuses a fallback_policy_id that names no policy, even written past the API', async () => {
       const key = await createKey();
-      await expect(pg.query('UPDATE virtual_keys SET fallback_policy_id = $2 WHERE id = $1', [key.id, randomUUID()])).rejects.toMatchObject({
+      await expect(app.pg.query('UPDATE virtual_keys SET fallback_policy_id = $2 WHERE id = $1', [key.id, randomUUID()])).rejects.toMatchObject({
         code: '23503',
         constraint: 'virtual_keys_fallback_policy_id_fkey',
       });
@@ -296,7 +260,7 @@ describe('admin fallback policies (e2e)', () => {
     it('clears the reference when a policy row is removed for good', async () => {
       const policy = await createPolicy();
       const key = await createKey({ fallback_policy_id: policy.id });
-      await pg.query('DELETE FROM fallback_policies WHERE id = $1', [policy.id]);
+      await app.pg.query('DELETE FROM fallback_policies WHERE id = $1', [policy.id]);
       expect((await keyRow(key.id)).fallback_policy_id).toBeNull();
     });
   });

@@ -1,7 +1,7 @@
-import { GatewayError } from '@app/common';
 import type { FallbackPolicyEntity } from '@app/database';
 import type { DeletedFallbackPolicy, FallbackPolicyChanges, FallbackPolicyRepository, NewFallbackPolicy } from './fallback-policy.repository';
 import { FallbackPolicyService, toFallbackPolicyDto } from './fallback-policy.service';
+import { errorOf } from '../../../../test/support/error-of';
 
 const ID = '5d0c2a8e-61f7-4b39-8e4a-3c7b9f1d2e60';
 const KEY_ID = '0b7f3c1e-8a51-4c38-9d0e-5f9a2e7b6c41';
@@ -28,15 +28,6 @@ function mockRepository(): jest.Mocked<FallbackPolicyRepository> {
     update: jest.fn(async (_id: string, changes: FallbackPolicyChanges): Promise<FallbackPolicyEntity | null> => entity(changes)),
     softDelete: jest.fn(async (_id: string): Promise<DeletedFallbackPolicy | null> => ({ detachedVirtualKeyIds: [] })),
   };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<GatewayError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(err)}`);
-  return err;
 }
 
 describe('FallbackPolicyService', () => {

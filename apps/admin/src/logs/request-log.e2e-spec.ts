@@ -1,22 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { loadConfig } from '@app/common';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/test-database';
-import { type RunningAdmin, startAdmin } from '../admin.bootstrap';
+import { type AdminReply as Reply, useAdminApp } from '../../../../test/support/admin-app';
 
-const TOKEN = `admin-${randomUUID()}`;
 // The embedded test database is shared by every test file: names and keys unique to this run.
 const TAG = randomBytes(4).toString('hex');
 const OPENAI = `openai-${TAG}`;
 const ANTHROPIC = `anthropic-${TAG}`;
 const KEY_A = randomUUID();
 const KEY_B = randomUUID();
-
-interface Reply {
-  status: number;
-  // Tests read arbitrary JSON; typing every response would only restate the assertions.
-  body: any;
-}
 
 interface Row {
   id: string;
@@ -127,30 +118,8 @@ async function insertRequestLogs(pg: Client, rows: Row[]): Promise<void> {
 }
 
 describe('admin request logs (e2e)', () => {
-  let db: TestDatabase;
-  let admin: RunningAdmin;
-  let pg: Client;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    const config = loadConfig({ DATABASE_URL: db.url, ADMIN_TOKEN: TOKEN, ADMIN_PORT: '0', HOST: '127.0.0.1' });
-    admin = await startAdmin(config, { logger: false });
-    pg = new Client({ connectionString: db.url });
-    await pg.connect();
-    await insertRequestLogs(pg, [...KEY_A_ROWS, OTHER_KEY]);
-  });
-
-  afterAll(async () => {
-    await pg?.end();
-    await admin?.close();
-    await db?.drop();
-  });
-
-  async function call(path: string, token: string | null = TOKEN): Promise<Reply> {
-    const res = await fetch(`${admin.url}${path}`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
-    const text = await res.text();
-    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
-  }
+  const app = useAdminApp({ seed: (pg) => insertRequestLogs(pg, [...KEY_A_ROWS, OTHER_KEY]) });
+  const call = (path: string, token?: string | null): Promise<Reply> => app.get(path, token);
 
   const ids = (res: Reply): string[] => (res.body.data as { id: string }[]).map((r) => r.id);
   const q = (params: Record<string, string | number>): string => new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, String(v)])).toString();

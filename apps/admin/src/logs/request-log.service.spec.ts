@@ -1,8 +1,8 @@
-import { GatewayError } from '@app/common';
 import { decodeLogCursor, encodeLogCursor } from './log-cursor';
 import type { LogPosition } from './log-cursor';
 import type { RequestLogFilter, RequestLogRepository, StoredRequestLog } from './request-log.repository';
 import { RequestLogService, toLogFilter, toRequestLogDto } from './request-log.service';
+import { errorOf } from '../../../../test/support/error-of';
 
 const KEY = '0b7f3c1e-8a51-4c38-9d0e-5f9a2e7b6c41';
 
@@ -40,15 +40,6 @@ function mockRepository(): jest.Mocked<RequestLogRepository> {
     list: jest.fn(async (_filter: RequestLogFilter, _after: LogPosition | null, _limit: number): Promise<StoredRequestLog[]> => []),
     findAttempts: jest.fn(async (_id: string): Promise<StoredRequestLog[]> => []),
   };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<GatewayError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(err)}`);
-  return err;
 }
 
 describe('RequestLogService', () => {

@@ -2,12 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@app/common';
 import { PRICES_CHECKED_AT } from '@app/pricing';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/test-database';
-import { type RunningAdmin, startAdmin } from '../admin.bootstrap';
+import { type AdminReply as Reply, useAdminApp } from '../../../../test/support/admin-app';
 
-const TOKEN = `admin-${randomUUID()}`;
 const SECRETS = {
   openaiPrimary: `sk-proj-primary-${randomUUID()}`,
   openaiBackup: `sk-proj-backup-${randomUUID()}`,
@@ -41,47 +38,25 @@ const GATEWAY_CONFIG = {
   },
 };
 
-interface Reply {
-  status: number;
-  text: string;
-  // Tests read arbitrary JSON; typing every response would only restate the assertions.
-  body: any;
-}
-
 describe('admin providers and pricing (e2e)', () => {
-  let db: TestDatabase;
-  let admin: RunningAdmin;
-  let dir: string;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    dir = mkdtempSync(join(tmpdir(), 'admin-providers-'));
-    const file = join(dir, 'gateway.json');
-    writeFileSync(file, JSON.stringify(GATEWAY_CONFIG));
-    const config = loadConfig({
-      DATABASE_URL: db.url,
-      ADMIN_TOKEN: TOKEN,
-      ADMIN_PORT: '0',
-      HOST: '127.0.0.1',
-      GATEWAY_CONFIG: file,
-      TEST_OPENAI_PRIMARY: SECRETS.openaiPrimary,
-      TEST_PROXY_KEY: `sk-proxy-${randomUUID()}`,
-      OPENROUTER_API_KEY: SECRETS.openrouter,
-    });
-    admin = await startAdmin(config, { logger: false });
+  let dir: string | undefined;
+  const app = useAdminApp({
+    env: () => {
+      dir = mkdtempSync(join(tmpdir(), 'admin-providers-'));
+      const file = join(dir, 'gateway.json');
+      writeFileSync(file, JSON.stringify(GATEWAY_CONFIG));
+      return {
+        GATEWAY_CONFIG: file,
+        TEST_OPENAI_PRIMARY: SECRETS.openaiPrimary,
+        TEST_PROXY_KEY: `sk-proxy-${randomUUID()}`,
+        OPENROUTER_API_KEY: SECRETS.openrouter,
+      };
+    },
   });
-
-  afterAll(async () => {
-    await admin?.close();
-    await db?.drop();
+  afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
-
-  async function call(path: string, token: string | null = TOKEN): Promise<Reply> {
-    const res = await fetch(`${admin.url}${path}`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
-    const text = await res.text();
-    return { status: res.status, text, body: JSON.parse(text) };
-  }
+  const call = (path: string, token?: string | null): Promise<Reply> => app.get(path, token);
 
   it('401 without the admin token', async () => {
     expect((await call('/api/providers', null)).status).toBe(401);

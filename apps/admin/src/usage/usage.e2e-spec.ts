@@ -1,10 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { loadConfig } from '@app/common';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/test-database';
-import { type RunningAdmin, startAdmin } from '../admin.bootstrap';
+import { type AdminReply as Reply, useAdminApp } from '../../../../test/support/admin-app';
 
-const TOKEN = `admin-${randomUUID()}`;
 // The embedded test database is shared by every test file: names and keys unique to this run.
 const TAG = randomBytes(4).toString('hex');
 const OPENAI = `openai-${TAG}`;
@@ -12,12 +9,6 @@ const ANTHROPIC = `anthropic-${TAG}`;
 const KEY_A = randomUUID();
 const KEY_B = randomUUID();
 const KEY_C = randomUUID();
-
-interface Reply {
-  status: number;
-  // Tests read arbitrary JSON; typing every response would only restate the assertions.
-  body: any;
-}
 
 interface Attempt {
   request: string;
@@ -66,34 +57,17 @@ const ATTEMPTS: Attempt[] = [
 ];
 
 describe('admin usage (e2e)', () => {
-  let db: TestDatabase;
-  let admin: RunningAdmin;
-  let pg: Client;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    const config = loadConfig({ DATABASE_URL: db.url, ADMIN_TOKEN: TOKEN, ADMIN_PORT: '0', HOST: '127.0.0.1' });
-    admin = await startAdmin(config, { logger: false });
-    pg = new Client({ connectionString: db.url });
-    await pg.connect();
-    await insert(pg, ATTEMPTS);
-    const hoursAgo = (h: number): string => new Date(Date.now() - h * 3_600_000).toISOString();
-    await insert(pg, [
-      { request: 'c-recent', at: hoursAgo(1), key: KEY_C, provider: OPENAI, model: 'gpt-4o-mini', ok: true, input: 4, output: 4, cost: '0.25' },
-      { request: 'c-old', at: hoursAgo(25), key: KEY_C, provider: OPENAI, model: 'gpt-4o-mini', ok: true, input: 9, output: 9, cost: '9' },
-    ]);
+  const app = useAdminApp({
+    seed: async (pg) => {
+      await insert(pg, ATTEMPTS);
+      const hoursAgo = (h: number): string => new Date(Date.now() - h * 3_600_000).toISOString();
+      await insert(pg, [
+        { request: 'c-recent', at: hoursAgo(1), key: KEY_C, provider: OPENAI, model: 'gpt-4o-mini', ok: true, input: 4, output: 4, cost: '0.25' },
+        { request: 'c-old', at: hoursAgo(25), key: KEY_C, provider: OPENAI, model: 'gpt-4o-mini', ok: true, input: 9, output: 9, cost: '9' },
+      ]);
+    },
   });
-
-  afterAll(async () => {
-    await pg?.end();
-    await admin?.close();
-    await db?.drop();
-  });
-
-  async function usage(query: string, token: string | null = TOKEN): Promise<Reply> {
-    const res = await fetch(`${admin.url}/api/usage?${query}`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
-    return { status: res.status, body: await res.json() };
-  }
+  const usage = (query: string, token?: string | null): Promise<Reply> => app.get(`/api/usage?${query}`, token);
 
   const day1OfKeyA = (groupBy: string): string => `group_by=${groupBy}&virtual_key_id=${KEY_A}&from=${DAY1}&to=${DAY2}`;
   const KEY_A_DAY1_TOTALS = { requests: 4, errors: 2, input_tokens: 307, output_tokens: 130, cost_usd: 0.004 };

@@ -1,51 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { loadConfig, periodStart } from '@app/common';
-import { createTestDatabase, type TestDatabase } from '../../../../test/support/test-database';
-import { createAdminApp, type RunningAdmin, startAdmin } from '../admin.bootstrap';
+import { createAdminApp } from '../admin.bootstrap';
+import { type AdminReply as Reply, useAdminApp } from '../../../../test/support/admin-app';
 
-const TOKEN = `admin-${randomUUID()}`;
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  // Tests read arbitrary JSON; typing every response would only restate the assertions.
-  body: any;
-}
-
 describe('admin virtual keys (e2e)', () => {
-  let db: TestDatabase;
-  let admin: RunningAdmin;
-  let pg: Client;
-
-  beforeAll(async () => {
-    db = await createTestDatabase();
-    const config = loadConfig({ DATABASE_URL: db.url, ADMIN_TOKEN: TOKEN, ADMIN_PORT: '0', HOST: '127.0.0.1' });
-    admin = await startAdmin(config, { logger: false });
-    pg = new Client({ connectionString: db.url });
-    await pg.connect();
-  });
-
-  afterAll(async () => {
-    await pg?.end();
-    await admin?.close();
-    await db?.drop();
-  });
-
-  async function call(method: string, path: string, options: { body?: unknown; raw?: string; token?: string | null } = {}): Promise<Reply> {
-    const headers: Record<string, string> = {};
-    const token = options.token === undefined ? TOKEN : options.token;
-    if (token !== null) headers.authorization = `Bearer ${token}`;
-    let payload: string | undefined;
-    if (options.raw !== undefined || options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      payload = options.raw ?? JSON.stringify(options.body);
-    }
-    const res = await fetch(`${admin.url}${path}`, { method, headers, body: payload });
-    const text = await res.text();
-    return { status: res.status, headers: res.headers, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
-  }
+  const app = useAdminApp();
+  const call = app.call;
+  const TOKEN = app.token;
 
   const create = async (body: Record<string, unknown> = {}): Promise<Reply> => {
     const res = await call('POST', '/api/virtual-keys', { body: { name: `k-${randomUUID()}`, ...body } });
@@ -60,13 +23,13 @@ describe('admin virtual keys (e2e)', () => {
   };
 
   async function dbRow(id: string): Promise<Record<string, unknown>> {
-    const r = await pg.query('SELECT *, updated_at::text AS updated_at_text FROM virtual_keys WHERE id = $1', [id]);
+    const r = await app.pg.query('SELECT *, updated_at::text AS updated_at_text FROM virtual_keys WHERE id = $1', [id]);
     return r.rows[0] as Record<string, unknown>;
   }
 
   /** Compared in SQL: the API shows milliseconds, the column keeps microseconds. */
   async function movedForward(id: string, before: string): Promise<boolean> {
-    const r = await pg.query('SELECT updated_at > $2::timestamptz AS moved FROM virtual_keys WHERE id = $1', [id, before]);
+    const r = await app.pg.query('SELECT updated_at > $2::timestamptz AS moved FROM virtual_keys WHERE id = $1', [id, before]);
     return r.rows[0].moved as boolean;
   }
 
@@ -83,7 +46,7 @@ describe('admin virtual keys (e2e)', () => {
     });
 
     it('refuses a non-Bearer scheme and accepts the right token', async () => {
-      const basic = await fetch(`${admin.url}/api/virtual-keys`, { headers: { authorization: `Basic ${TOKEN}` } });
+      const basic = await fetch(`${app.url}/api/virtual-keys`, { headers: { authorization: `Basic ${TOKEN}` } });
       expect(basic.status).toBe(401);
       expect((await call('GET', '/api/virtual-keys')).status).toBe(200);
     });
@@ -330,7 +293,7 @@ describe('admin virtual keys (e2e)', () => {
 
   describe('spend', () => {
     async function log(keyId: string, createdAt: Date, costUsd: string | null): Promise<void> {
-      await pg.query(
+      await app.pg.query(
         `INSERT INTO request_logs (id, request_id, created_at, virtual_key_id, provider, model, model_requested, fallback_index, status, http_status, stream, cost_usd, latency_ms)
          VALUES ($1, $2, $3, $4, 'openai', 'gpt-4o-mini', 'openai/gpt-4o-mini', 0, 'success', 200, false, $5, 12)`,
         [randomUUID(), `req-${randomUUID()}`, createdAt, keyId, costUsd],
@@ -438,7 +401,7 @@ describe('admin virtual keys (e2e)', () => {
       expect(res.body.key).not.toBe(created.key);
       expect(res.body).toMatchObject({ id: created.id, name: 'rotating', key_prefix: res.body.key.slice(0, 10), budget: { max_usd: 2, period: '1h' } });
       expect((await dbRow(created.id)).key_hash).toBe(sha256(res.body.key));
-      const old = await pg.query('SELECT 1 FROM virtual_keys WHERE key_hash = $1', [sha256(created.key)]);
+      const old = await app.pg.query('SELECT 1 FROM virtual_keys WHERE key_hash = $1', [sha256(created.key)]);
       expect(old.rowCount).toBe(0);
       expect(await movedForward(created.id, before.updated_at_text as string)).toBe(true);
     });
@@ -500,7 +463,7 @@ describe('admin virtual keys (e2e)', () => {
     });
 
     it('refuses to build without an admin token', async () => {
-      const config = loadConfig({ DATABASE_URL: db.url });
+      const config = loadConfig({ DATABASE_URL: app.db.url });
       await expect(createAdminApp(config, { logger: false })).rejects.toThrow(/ADMIN_TOKEN/);
     });
   });

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { GatewayError } from '@app/common';
 import type { VirtualKeyEntity } from '@app/database';
 import { UnknownFallbackPolicyError, type VirtualKeyChanges, type VirtualKeyRepository, type VirtualKeyWithSpend } from './virtual-key.repository';
 import { toVirtualKeyDto, VirtualKeyService } from './virtual-key.service';
+import { errorOf } from '../../../../test/support/error-of';
 
 const ID = '0b7f3c1e-8a51-4c38-9d0e-5f9a2e7b6c41';
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -38,15 +38,6 @@ function mockRepository(): jest.Mocked<VirtualKeyRepository> {
     update: jest.fn(async (_id: string, changes: VirtualKeyChanges): Promise<VirtualKeyEntity | null> => entity(changes)),
     revoke: jest.fn(async (_id: string): Promise<VirtualKeyEntity | null> => entity({ isActive: false, revokedAt: new Date() })),
   };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<GatewayError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(err instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(err)}`);
-  return err;
 }
 
 describe('VirtualKeyService', () => {

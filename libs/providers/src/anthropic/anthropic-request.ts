@@ -3,13 +3,14 @@ import type { BuildRequestInput } from '../types';
 import {
   type ContentPart,
   type InputItem,
+  argsObject,
   parseDataUrl,
   partsText,
   readFunctionTools,
   readInput,
   readOutputFormat,
   readReasoningEffort,
-  readToolChoice,
+  readSingleToolChoice,
   rejectUnsupportedFeatures,
 } from '../responses/request-input';
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody, AnthropicToolChoice } from './anthropic-wire';
@@ -57,16 +58,6 @@ function contentBlocks(parts: ContentPart[], provider: string, param: string): A
   return blocks;
 }
 
-function toolInput(args: string): Record<string, unknown> {
-  try {
-    const parsed = JSON.parse(args) as unknown;
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
-  } catch {
-    // A model's malformed arguments, echoed back: Anthropic needs an object.
-  }
-  return {};
-}
-
 /**
  * Adds blocks to the conversation keeping Anthropic's rules: roles alternate (consecutive
  * items of one role join one message), and tool_result blocks come first in a user turn.
@@ -102,7 +93,7 @@ export function anthropicMessages(items: InputItem[], provider: string): { syste
         }
         break;
       case 'function_call':
-        append(messages, 'assistant', [{ type: 'tool_use', id: item.callId, name: item.name, input: toolInput(item.arguments) }]);
+        append(messages, 'assistant', [{ type: 'tool_use', id: item.callId, name: item.name, input: argsObject(item.arguments) }]);
         break;
       case 'function_call_output': {
         const content = item.parts === null ? item.output : contentBlocks(item.parts, provider, param);
@@ -149,7 +140,7 @@ export function buildAnthropicBody(input: BuildRequestInput): AnthropicRequestBo
   }
 
   const tools = readFunctionTools(body, name);
-  const choice = readToolChoice(body, name);
+  const choice = readSingleToolChoice(body, name);
   const format = readOutputFormat(body);
   if (tools.some((t) => t.name === JSON_RESPONSE_TOOL) && format.type !== 'text') {
     throw GatewayError.invalidRequest(`The tool name '${JSON_RESPONSE_TOOL}' is reserved for structured output on ${name}.`, 'tools');

@@ -1,25 +1,23 @@
 import type { ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
-import { buildResponse, contextModel, type FinishOptions, type OutputPiece, type TranslationContext } from '../responses/response-builder';
+import { buildResponse, contextModel, tokenCount, type FinishOptions, type OutputPiece, type TranslationContext } from '../responses/response-builder';
 import { JSON_RESPONSE_TOOL, REDACTED_THINKING_PREFIX } from './anthropic-request';
 import type { AnthropicErrorWire, AnthropicMessageWire, AnthropicUsageWire } from './anthropic-wire';
-
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /**
  * Anthropic's `input_tokens` leaves out prompt-cache reads and writes: the normalised input
  * adds both back, with the reads as cached tokens and the writes as cacheWriteTokens.
  */
 export function usageFromAnthropic(u: AnthropicUsageWire | null | undefined): Usage {
-  const cacheRead = num(u?.cache_read_input_tokens);
-  const cacheWrite = num(u?.cache_creation_input_tokens);
-  const inputTokens = num(u?.input_tokens) + cacheRead + cacheWrite;
-  const outputTokens = num(u?.output_tokens);
+  const cacheRead = tokenCount(u?.cache_read_input_tokens);
+  const cacheWrite = tokenCount(u?.cache_creation_input_tokens);
+  const inputTokens = tokenCount(u?.input_tokens) + cacheRead + cacheWrite;
+  const outputTokens = tokenCount(u?.output_tokens);
   return {
     inputTokens,
     cachedTokens: cacheRead,
     cacheWriteTokens: cacheWrite,
     outputTokens,
-    reasoningTokens: num(u?.output_tokens_details?.thinking_tokens),
+    reasoningTokens: tokenCount(u?.output_tokens_details?.thinking_tokens),
     totalTokens: inputTokens + outputTokens,
   };
 }

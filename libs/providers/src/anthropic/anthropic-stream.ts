@@ -1,5 +1,5 @@
-import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
-import { contextModel, ResponsesStreamBuilder, type TranslationContext } from '../responses/response-builder';
+import type { ResponsesStreamEvent, SseEvent } from '../types';
+import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
 import { JSON_RESPONSE_TOOL, REDACTED_THINKING_PREFIX } from './anthropic-request';
 import { finishFromAnthropic, usageFromAnthropic } from './anthropic-response';
 import type { AnthropicUsageWire } from './anthropic-wire';
@@ -31,27 +31,10 @@ interface StreamEventWire {
  * a thinking block becomes one reasoning item, its signature kept as `encrypted_content`;
  * the structured-output tool streams as text.
  */
-export class AnthropicStreamTranslator implements StreamTranslator {
-  private readonly b: ResponsesStreamBuilder;
+export class AnthropicStreamTranslator extends BuilderStreamTranslator {
   private readonly blocks = new Map<number, Block>();
   private rawUsage: AnthropicUsageWire = {};
   private stopReason: string | null = null;
-
-  constructor(ctx?: TranslationContext) {
-    this.b = new ResponsesStreamBuilder({ model: contextModel(ctx), requestBody: ctx?.requestBody });
-  }
-
-  get terminal(): TerminalStatus | null {
-    return this.b.terminal;
-  }
-
-  get usage(): Usage {
-    return this.b.usage;
-  }
-
-  get streamError(): UpstreamErrorInfo | null {
-    return this.b.streamError;
-  }
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
     if (this.b.terminal !== null) return [];

@@ -1,14 +1,10 @@
 import type { ProviderConfig } from '@app/common';
-import { GatewayError } from '@app/common';
-import { SseParser } from '../sse/sse-parser';
 import type { ResponsesRequest, ResponsesStreamEvent, StreamTranslator } from '../types';
 import { AnthropicAdapter } from './anthropic.adapter';
 import { defaultMaxTokens } from './anthropic-request';
+import { rejection, testProvider, translateSse } from '../testing/adapter-fixtures';
 
-const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
-  name: 'anthropic', kind: 'anthropic', baseUrl: 'https://api.anthropic.com', keys: [], timeoutMs: 1, streamIdleTimeoutMs: 1, maxRetries: 0,
-  retryBackoffMs: 0, retryBackoffMaxMs: 0, models: [], aliases: {}, headers: {}, deployments: {}, ...over,
-});
+const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => testProvider({ name: 'anthropic', kind: 'anthropic', baseUrl: 'https://api.anthropic.com', ...over });
 const key = { id: 'k', value: 'sk-ant', weight: 1, models: [] };
 const adapter = new AnthropicAdapter();
 const MODEL = 'claude-sonnet-4-5-20250929';
@@ -18,22 +14,8 @@ function build(body: Omit<ResponsesRequest, 'model'>, stream = false, model = MO
   return JSON.parse(req.body) as Record<string, unknown>;
 }
 
-function rejection(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a GatewayError');
-}
-
 function translate(wire: string, step: number, t: StreamTranslator = adapter.createStreamTranslator()): { events: ResponsesStreamEvent[]; t: StreamTranslator } {
-  const bytes = Buffer.from(wire);
-  const parser = new SseParser();
-  const events: ResponsesStreamEvent[] = [];
-  for (let i = 0; i < bytes.length; i += step) for (const ev of parser.push(bytes.subarray(i, i + step))) events.push(...t.push(ev));
-  return { events, t };
+  return translateSse(wire, step, t);
 }
 
 /** Frames events exactly as Anthropic does: an `event:` line naming the type, then `data:`. */

@@ -1,6 +1,7 @@
 import type { ProviderConfig } from '@app/common';
 import type { BuildRequestInput, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
 import type { TranslationContext } from '../responses/response-builder';
+import { jsonHeaders } from '../request-headers';
 import { buildAnthropicBody } from './anthropic-request';
 import { parseAnthropicError, parseAnthropicMessage } from './anthropic-response';
 import { AnthropicStreamTranslator } from './anthropic-stream';
@@ -19,12 +20,7 @@ export class AnthropicAdapter implements ProviderAdapter {
   }
 
   buildRequest(input: BuildRequestInput): UpstreamRequest {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: input.stream ? 'text/event-stream' : 'application/json',
-      'anthropic-version': ANTHROPIC_VERSION,
-      ...input.provider.headers,
-    };
+    const headers = jsonHeaders(input, { 'anthropic-version': ANTHROPIC_VERSION });
     if (input.key.value) headers['x-api-key'] = input.key.value;
     return { url: `${input.provider.baseUrl}/v1/messages`, headers, body: JSON.stringify(buildAnthropicBody(input)) };
   }

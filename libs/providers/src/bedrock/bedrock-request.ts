@@ -6,13 +6,15 @@ import {
   argsObject,
   numberField,
   outputObject,
+  readFunctionTools,
   readInput,
-  readTextFormat,
+  readOutputFormat,
   readToolChoice,
-  readTools,
   reasoningEffort,
-  rejectUnsupported,
-} from '../gemini/responses-input';
+  rejectUnsupportedFeatures,
+  splitSystem,
+  toolChoiceMode,
+} from '../responses/request-input';
 
 /** Converse wire types, the parts the gateway writes. */
 export type BedrockContentBlock =
@@ -57,8 +59,8 @@ const DOC_FORMATS: Record<string, string> = {
 const THINKING_BUDGETS: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 24576 };
 
 export function toConverseRequest(body: ResponsesRequest, modelId: string): ConverseRequest {
-  rejectUnsupported(body, PROVIDER);
-  const { system, turns } = readInput(body, PROVIDER);
+  rejectUnsupportedFeatures(body, PROVIDER);
+  const { system, turns } = splitSystem(readInput(body, PROVIDER));
   const out: ConverseRequest = { messages: toMessages(turns) };
   if (system.length > 0) out.system = system.map((text) => ({ text }));
 
@@ -71,18 +73,18 @@ export function toConverseRequest(body: ResponsesRequest, modelId: string): Conv
   if (topP !== undefined) inference.topP = topP;
   if (Object.keys(inference).length > 0) out.inferenceConfig = inference;
 
-  const tools = readTools(body, PROVIDER).map((t) => ({
+  const tools = readFunctionTools(body, PROVIDER).map((t) => ({
     toolSpec: {
       name: t.name,
-      ...(t.description !== undefined ? { description: t.description } : {}),
-      inputSchema: { json: t.parameters ?? { type: 'object', properties: {} } },
+      ...(t.description !== null ? { description: t.description } : {}),
+      inputSchema: { json: t.parameters },
     },
   }));
-  const format = readTextFormat(body);
+  const format = readOutputFormat(body);
   if (format.type === 'json_object') {
     throw GatewayError.invalidRequest(`${PROVIDER} does not support text.format json_object (use json_schema)`, 'text.format');
   }
-  const choice = readToolChoice(body, PROVIDER);
+  const choice = toolChoiceMode(readToolChoice(body, PROVIDER));
   // Bedrock wants toolConfig whenever the conversation holds tool blocks, even with no new tools.
   const hasToolBlocks = turns.some((t) => t.kind !== 'message');
   if (format.type === 'json_schema') {
@@ -131,7 +133,7 @@ function toMessages(turns: InputTurn[]): BedrockMessage[] {
 
 function toBlock(p: ContentPart, param: string): BedrockContentBlock {
   if (p.type === 'text') return { text: p.text };
-  if (p.data === undefined) {
+  if (p.data === null) {
     throw GatewayError.invalidRequest(`${PROVIDER} does not support ${p.type} URLs (send the bytes as a data: URL)`, param);
   }
   if (p.type === 'image') {

@@ -1,6 +1,6 @@
-import { type IncompleteReason, type OutputPiece, buildResponse } from '../responses/response-builder';
-import type { ParsedResponse, ResponsesRequest, Usage, UpstreamErrorInfo } from '../types';
-import { isObj } from '../gemini/responses-input';
+import { type OutputPiece, type Outcome, parsedResponse, tokenCount } from '../responses/response-builder';
+import type { CallContext, ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
+import { isObj } from '../responses/request-input';
 import { JSON_TOOL_NAME } from './bedrock-request';
 
 export interface BedrockUsage {
@@ -23,28 +23,21 @@ interface ConverseBlock {
   reasoningContent?: { reasoningText?: { text?: string; signature?: string }; redactedContent?: string };
 }
 
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
 /**
  * Bedrock counts cache reads and writes apart from `inputTokens` (as Anthropic does); the
  * Responses API counts all prompt tokens as input, cached ones inside it.
  */
 export function usageFromBedrock(u: BedrockUsage | undefined): Usage {
-  const cacheRead = num(u?.cacheReadInputTokens);
-  const cacheWrite = num(u?.cacheWriteInputTokens);
-  const inputTokens = num(u?.inputTokens) + cacheRead + cacheWrite;
-  const outputTokens = num(u?.outputTokens);
+  const cacheRead = tokenCount(u?.cacheReadInputTokens);
+  const cacheWrite = tokenCount(u?.cacheWriteInputTokens);
+  const inputTokens = tokenCount(u?.inputTokens) + cacheRead + cacheWrite;
+  const outputTokens = tokenCount(u?.outputTokens);
   const usage: Usage = { inputTokens, cachedTokens: cacheRead, outputTokens, reasoningTokens: 0, totalTokens: inputTokens + outputTokens };
   if (cacheWrite > 0) usage.cacheWriteTokens = cacheWrite;
   return usage;
 }
 
-export type BedrockOutcome =
-  | { status: 'completed' }
-  | { status: 'incomplete'; reason: IncompleteReason }
-  | { status: 'failed'; code: string; message: string };
-
-export function outcomeOfStop(stopReason: string | undefined): BedrockOutcome {
+export function outcomeOfStop(stopReason: string | undefined): Outcome {
   switch (stopReason) {
     case 'max_tokens':
       return { status: 'incomplete', reason: 'max_output_tokens' };
@@ -59,7 +52,7 @@ export function outcomeOfStop(stopReason: string | undefined): BedrockOutcome {
   }
 }
 
-export function parseConverseResponse(text: string, model: string, requestBody?: ResponsesRequest): ParsedResponse {
+export function parseConverseResponse(text: string, ctx?: CallContext): ParsedResponse {
   const r = JSON.parse(text) as ConverseResponse;
   if (!isObj(r as unknown) || typeof r.output !== 'object' || r.output === null) throw new Error('not a Converse response');
   const usage = usageFromBedrock(r.usage);
@@ -79,17 +72,7 @@ export function parseConverseResponse(text: string, model: string, requestBody?:
       output.push(piece);
     }
   }
-  const outcome = outcomeOfStop(r.stopReason);
-  const response = buildResponse({
-    model,
-    requestBody,
-    output,
-    usage,
-    status: outcome.status,
-    incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined,
-    error: outcome.status === 'failed' ? { code: outcome.code, message: outcome.message } : undefined,
-  });
-  return { response, usage };
+  return parsedResponse(output, usage, outcomeOfStop(r.stopReason), ctx);
 }
 
 const CODE_BY_STATUS: Record<number, string> = {

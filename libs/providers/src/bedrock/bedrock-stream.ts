@@ -1,8 +1,9 @@
-import { ResponsesStreamBuilder } from '../responses/response-builder';
-import type { ResponsesRequest, ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
-import { isObj } from '../gemini/responses-input';
+import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
+import type { Outcome } from '../responses/response-builder';
+import type { ResponsesStreamEvent, SseEvent } from '../types';
+import { isObj } from '../responses/request-input';
 import { JSON_TOOL_NAME } from './bedrock-request';
-import { type BedrockOutcome, outcomeOfStop, usageFromBedrock } from './bedrock-response';
+import { outcomeOfStop, usageFromBedrock } from './bedrock-response';
 import { EXCEPTION_PREFIX } from './event-stream';
 
 type Json = Record<string, unknown>;
@@ -13,27 +14,10 @@ type Json = Record<string, unknown>;
  * reasoningContent), contentBlockStop, messageStop (stopReason), then metadata (usage),
  * which is the terminal one. Exceptions arrive as `exception:<type>` events.
  */
-export class BedrockStreamTranslator implements StreamTranslator {
-  private readonly b: ResponsesStreamBuilder;
+export class BedrockStreamTranslator extends BuilderStreamTranslator {
   /** contentBlockIndex -> the function call it streams (or the structured-output tool). */
   private readonly calls = new Map<number, { callId: string; json: boolean }>();
-  private outcome: BedrockOutcome | null = null;
-
-  constructor(model: string, requestBody?: ResponsesRequest) {
-    this.b = new ResponsesStreamBuilder({ model, requestBody });
-  }
-
-  get terminal(): TerminalStatus | null {
-    return this.b.terminal;
-  }
-
-  get usage(): Usage {
-    return this.b.usage;
-  }
-
-  get streamError(): UpstreamErrorInfo | null {
-    return this.b.streamError;
-  }
+  private outcome: Outcome | null = null;
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
     if (this.b.terminal !== null) return [];
@@ -95,9 +79,7 @@ export class BedrockStreamTranslator implements StreamTranslator {
         break;
       case 'metadata': {
         const usage = usageFromBedrock(isObj(data.usage) ? data.usage : undefined);
-        const outcome = this.outcome ?? { status: 'completed' };
-        if (outcome.status === 'failed') out.push(...this.b.fail({ code: outcome.code, message: outcome.message }, usage));
-        else out.push(...this.b.finish({ status: outcome.status, incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined, usage }));
+        out.push(...this.b.end(this.outcome ?? { status: 'completed' }, usage));
         break;
       }
       default:

@@ -8,11 +8,9 @@ import type { ResponsesStreamEvent, SseEvent } from '../types';
 import { BedrockAdapter } from './bedrock.adapter';
 import { BedrockStreamDecoder, EventStreamReader } from './event-stream';
 import { signV4 } from './sigv4';
+import { testProvider } from '../testing/adapter-fixtures';
 
-const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
-  name: 'bedrock', kind: 'bedrock', baseUrl: BEDROCK_DEFAULT_BASE_URL, keys: [], timeoutMs: 1, streamIdleTimeoutMs: 1, maxRetries: 0,
-  retryBackoffMs: 0, retryBackoffMaxMs: 0, models: [], aliases: {}, headers: {}, deployments: {}, ...over,
-});
+const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => testProvider({ name: 'bedrock', kind: 'bedrock', baseUrl: BEDROCK_DEFAULT_BASE_URL, ...over });
 const key: UpstreamKey = { id: 'k', value: '', weight: 1, models: [], aws: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', region: 'eu-west-3' } };
 const FIXED = new Date('2026-01-02T03:04:05Z');
 const adapter = new BedrockAdapter(() => FIXED);
@@ -103,10 +101,10 @@ describe('BedrockAdapter request mapping', () => {
   });
 
   it.each([
-    [{ input: 'x', tools: [{ type: 'web_search_preview' }] }, 'bedrock does not support the web_search_preview tool', 'tools[0]'],
-    [{ input: 'x', background: true }, 'bedrock does not support background mode', 'background'],
+    [{ input: 'x', tools: [{ type: 'web_search_preview' }] }, "bedrock does not support the hosted tool 'web_search_preview' (only function tools are) through /v1/responses.", 'tools[0]'],
+    [{ input: 'x', background: true }, "bedrock does not support 'background' mode through /v1/responses.", 'background'],
     [{ input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x/cat.png' }] }] }, 'bedrock does not support image URLs (send the bytes as a data: URL)', 'input[0].content[0]'],
-    [{ input: [{ type: 'item_reference', id: 'msg_1' }] }, 'bedrock does not support item_reference inputs (send the items themselves, or store: false)', 'input[0]'],
+    [{ input: [{ type: 'item_reference', id: 'msg_1' }] }, "bedrock does not support 'item_reference' input items (stored responses); send the items themselves, e.g. with store: false through /v1/responses.", 'input[0]'],
   ])('refuses what Converse cannot honour: %j', (body, message, param) => {
     let err: unknown;
     try {

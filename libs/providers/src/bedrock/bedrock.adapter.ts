@@ -1,5 +1,4 @@
 import { BEDROCK_DEFAULT_BASE_URL, GatewayError, type ProviderConfig } from '@app/common';
-import { contextModel } from '../responses/response-builder';
 import type {
   BuildRequestInput,
   CallContext,
@@ -58,7 +57,7 @@ export class BedrockAdapter implements ProviderAdapter {
   }
 
   parseResponse(text: string, context?: CallContext): ParsedResponse {
-    return parseConverseResponse(text, contextModel(context), context?.requestBody ?? undefined);
+    return parseConverseResponse(text, context);
   }
 
   parseError(status: number, text: string): UpstreamErrorInfo {
@@ -66,7 +65,7 @@ export class BedrockAdapter implements ProviderAdapter {
   }
 
   createStreamTranslator(context?: CallContext): StreamTranslator {
-    return new BedrockStreamTranslator(contextModel(context), context?.requestBody ?? undefined);
+    return new BedrockStreamTranslator(context);
   }
 
   createStreamDecoder(): StreamDecoder {

@@ -1,13 +1,9 @@
 import type { ProviderConfig } from '@app/common';
-import { GatewayError } from '@app/common';
-import { SseParser } from '../sse/sse-parser';
 import type { ResponsesRequest, ResponsesStreamEvent, StreamTranslator } from '../types';
 import { ChatCompletionsAdapter } from './chat-completions.adapter';
+import { rejection, testProvider, translateSse } from '../testing/adapter-fixtures';
 
-const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
-  name: 'mistral', kind: 'chat-completions', baseUrl: 'https://api.mistral.ai/v1', keys: [], timeoutMs: 1, streamIdleTimeoutMs: 1, maxRetries: 0,
-  retryBackoffMs: 0, retryBackoffMaxMs: 0, models: [], aliases: {}, headers: {}, deployments: {}, ...over,
-});
+const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => testProvider({ name: 'mistral', kind: 'chat-completions', baseUrl: 'https://api.mistral.ai/v1', ...over });
 const key = { id: 'k', value: 'sk-up', weight: 1, models: [] };
 const adapter = new ChatCompletionsAdapter();
 
@@ -16,23 +12,8 @@ function build(body: Omit<ResponsesRequest, 'model'>, stream = false): Record<st
   return JSON.parse(req.body) as Record<string, unknown>;
 }
 
-function rejection(fn: () => unknown): GatewayError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a GatewayError');
-}
-
-/** Feeds the bytes through the SSE parser in `step`-byte slices, like a network would. */
 function translate(wire: string, step: number, t: StreamTranslator = adapter.createStreamTranslator()): { events: ResponsesStreamEvent[]; t: StreamTranslator } {
-  const bytes = Buffer.from(wire);
-  const parser = new SseParser();
-  const events: ResponsesStreamEvent[] = [];
-  for (let i = 0; i < bytes.length; i += step) for (const ev of parser.push(bytes.subarray(i, i + step))) events.push(...t.push(ev));
-  return { events, t };
+  return translateSse(wire, step, t);
 }
 
 const frames = (chunks: unknown[]): string => chunks.map((c) => `data: ${typeof c === 'string' ? c : JSON.stringify(c)}\n\n`).join('');

@@ -1,6 +1,7 @@
 import type { ProviderConfig } from '@app/common';
 import type { BuildRequestInput, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
 import type { TranslationContext } from '../responses/response-builder';
+import { jsonHeaders } from '../request-headers';
 import { buildChatBody } from './chat-request';
 import { parseChatCompletion, parseChatError } from './chat-response';
 import { ChatStreamTranslator } from './chat-stream';
@@ -17,11 +18,7 @@ export class ChatCompletionsAdapter implements ProviderAdapter {
   }
 
   buildRequest(input: BuildRequestInput): UpstreamRequest {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: input.stream ? 'text/event-stream' : 'application/json',
-      ...input.provider.headers,
-    };
+    const headers = jsonHeaders(input);
     if (input.key.value) headers.authorization = `Bearer ${input.key.value}`;
     return { url: `${input.provider.baseUrl}/chat/completions`, headers, body: JSON.stringify(buildChatBody(input)) };
   }

@@ -7,7 +7,7 @@ import {
   readInput,
   readOutputFormat,
   readReasoningEffort,
-  readToolChoice,
+  readSingleToolChoice,
   rejectUnsupportedFeatures,
 } from '../responses/request-input';
 import type { ChatContentPart, ChatMessage, ChatRequestBody, ChatToolCall } from './chat-wire';
@@ -53,7 +53,7 @@ export function chatMessages(items: InputItem[]): ChatMessage[] {
         break;
       }
       case 'function_call_output':
-        messages.push({ role: 'tool', tool_call_id: item.callId, content: item.output });
+        messages.push({ role: 'tool', tool_call_id: item.callId, content: item.parts === null ? item.output : partsText(item.parts, '') });
         break;
       case 'reasoning':
         // Chat Completions takes no reasoning input (DeepSeek even rejects it): dropped by design.
@@ -83,7 +83,7 @@ export function buildChatBody(input: BuildRequestInput): ChatRequestBody {
     }));
     if (typeof body.parallel_tool_calls === 'boolean') out.parallel_tool_calls = body.parallel_tool_calls;
   }
-  const choice = readToolChoice(body, name);
+  const choice = readSingleToolChoice(body, name);
   if (choice !== null && (tools.length > 0 || choice.type === 'none')) {
     out.tool_choice = choice.type === 'function' ? { type: 'function', function: { name: choice.name } } : choice.type;
   }

@@ -1,20 +1,18 @@
 import type { ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
 import { parseOpenAIError } from '../openai/openai-usage';
-import { buildResponse, contextModel, type FinishOptions, type OutputPiece, type TranslationContext } from '../responses/response-builder';
+import { buildResponse, contextModel, tokenCount, type FinishOptions, type OutputPiece, type TranslationContext } from '../responses/response-builder';
 import type { ChatCompletionWire, ChatContentChunk, ChatUsageWire } from './chat-wire';
-
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /** Chat usage -> normalised usage; cached tokens are part of prompt_tokens, reasoning of completion_tokens. */
 export function usageFromChat(u: ChatUsageWire | null | undefined): Usage {
   if (!u) return { inputTokens: 0, cachedTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 };
-  const inputTokens = num(u.prompt_tokens);
-  const outputTokens = num(u.completion_tokens);
+  const inputTokens = tokenCount(u.prompt_tokens);
+  const outputTokens = tokenCount(u.completion_tokens);
   return {
     inputTokens,
-    cachedTokens: num(u.prompt_tokens_details?.cached_tokens ?? u.prompt_cache_hit_tokens),
+    cachedTokens: tokenCount(u.prompt_tokens_details?.cached_tokens ?? u.prompt_cache_hit_tokens),
     outputTokens,
-    reasoningTokens: num(u.completion_tokens_details?.reasoning_tokens),
+    reasoningTokens: tokenCount(u.completion_tokens_details?.reasoning_tokens),
     totalTokens: typeof u.total_tokens === 'number' ? u.total_tokens : inputTokens + outputTokens,
   };
 }

@@ -1,6 +1,6 @@
-import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
+import type { ResponsesStreamEvent, SseEvent } from '../types';
 import { ZERO_USAGE } from '../types';
-import { contextModel, ResponsesStreamBuilder, type TranslationContext } from '../responses/response-builder';
+import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
 import { finishFromChat, splitChatContent, usageFromChat } from './chat-response';
 import type { ChatChunkWire, ChatToolCallDelta } from './chat-wire';
 
@@ -18,27 +18,10 @@ interface PendingCall {
  * gateway can still fall back. The stream finishes at `[DONE]`, or as soon as both the
  * finish_reason and the usage were seen (servers that end without `[DONE]`).
  */
-export class ChatStreamTranslator implements StreamTranslator {
-  private readonly b: ResponsesStreamBuilder;
+export class ChatStreamTranslator extends BuilderStreamTranslator {
   private readonly calls = new Map<number, PendingCall>();
   private finishReason: string | null = null;
   private usageSeen = false;
-
-  constructor(ctx?: TranslationContext) {
-    this.b = new ResponsesStreamBuilder({ model: contextModel(ctx), requestBody: ctx?.requestBody });
-  }
-
-  get terminal(): TerminalStatus | null {
-    return this.b.terminal;
-  }
-
-  get usage(): Usage {
-    return this.b.usage;
-  }
-
-  get streamError(): UpstreamErrorInfo | null {
-    return this.b.streamError;
-  }
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
     if (this.b.terminal !== null) return [];

@@ -4,13 +4,15 @@ import {
   type ContentPart,
   type InputTurn,
   numberField,
+  readFunctionTools,
   readInput,
-  readTextFormat,
+  readOutputFormat,
   readToolChoice,
-  readTools,
   reasoningEffort,
-  rejectUnsupported,
-} from '../gemini/responses-input';
+  rejectUnsupportedFeatures,
+  splitSystem,
+  toolChoiceMode,
+} from '../responses/request-input';
 
 /** Cohere v2 chat wire types, the parts the gateway writes. */
 export interface CohereToolCall {
@@ -44,26 +46,26 @@ const PROVIDER = 'cohere';
 const THINKING_BUDGETS: Record<string, number> = { minimal: 512, low: 2048, medium: 8192, high: 24576 };
 
 export function toCohereRequest(body: ResponsesRequest, model: string, stream: boolean): CohereChatRequest {
-  rejectUnsupported(body, PROVIDER);
-  const { system, turns } = readInput(body, PROVIDER);
+  rejectUnsupportedFeatures(body, PROVIDER);
+  const { system, turns } = splitSystem(readInput(body, PROVIDER));
   const messages: CohereMessage[] = system.map((content) => ({ role: 'system', content }));
   messages.push(...toMessages(turns));
   const out: CohereChatRequest = { model, messages };
   if (stream) out.stream = true;
 
-  const tools = readTools(body, PROVIDER);
+  const tools = readFunctionTools(body, PROVIDER);
   if (tools.length > 0) {
     out.tools = tools.map((t) => ({
       type: 'function',
-      function: { name: t.name, ...(t.description !== undefined ? { description: t.description } : {}), parameters: t.parameters ?? { type: 'object', properties: {} } },
+      function: { name: t.name, ...(t.description !== null ? { description: t.description } : {}), parameters: t.parameters },
     }));
   }
   // Cohere has no "auto" value (it is the default) and cannot force one named function.
-  const choice = readToolChoice(body, PROVIDER);
+  const choice = toolChoiceMode(readToolChoice(body, PROVIDER));
   if (choice?.mode === 'none') out.tool_choice = 'NONE';
   else if (choice?.mode === 'required' && tools.length > 0) out.tool_choice = 'REQUIRED';
 
-  const format = readTextFormat(body);
+  const format = readOutputFormat(body);
   if (format.type === 'json_object') out.response_format = { type: 'json_object' };
   else if (format.type === 'json_schema') out.response_format = { type: 'json_object', json_schema: format.schema };
 
@@ -105,7 +107,7 @@ function userContent(parts: ContentPart[]): string | CohereContent[] {
   return parts.map((p): CohereContent => {
     if (p.type === 'text') return { type: 'text', text: p.text };
     if (p.type === 'file') throw GatewayError.invalidRequest(`${PROVIDER} does not support input_file parts`, 'input');
-    const url = p.data !== undefined ? `data:${p.mimeType};base64,${p.data}` : (p.url ?? '');
+    const url = p.data !== null ? `data:${p.mimeType};base64,${p.data}` : p.url;
     return { type: 'image_url', image_url: { url } };
   });
 }

@@ -1,6 +1,6 @@
-import { type IncompleteReason, type OutputPiece, buildResponse } from '../responses/response-builder';
-import type { ParsedResponse, ResponsesRequest, Usage, UpstreamErrorInfo } from '../types';
-import { isObj } from '../gemini/responses-input';
+import { type OutputPiece, type Outcome, parsedResponse, tokenCount } from '../responses/response-builder';
+import type { CallContext, ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
+import { isObj } from '../responses/request-input';
 
 export interface CohereUsage {
   billed_units?: { input_tokens?: number; output_tokens?: number };
@@ -19,22 +19,15 @@ interface CohereChatResponse {
   usage?: CohereUsage;
 }
 
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
 /** Billed units are what Cohere charges for; raw token counts (prompt template included) otherwise. */
 export function usageFromCohere(u: CohereUsage | undefined): Usage {
   const counts = u?.billed_units ?? u?.tokens;
-  const inputTokens = num(counts?.input_tokens);
-  const outputTokens = num(counts?.output_tokens);
-  return { inputTokens, cachedTokens: num(u?.cached_tokens), outputTokens, reasoningTokens: 0, totalTokens: inputTokens + outputTokens };
+  const inputTokens = tokenCount(counts?.input_tokens);
+  const outputTokens = tokenCount(counts?.output_tokens);
+  return { inputTokens, cachedTokens: tokenCount(u?.cached_tokens), outputTokens, reasoningTokens: 0, totalTokens: inputTokens + outputTokens };
 }
 
-export type CohereOutcome =
-  | { status: 'completed' }
-  | { status: 'incomplete'; reason: IncompleteReason }
-  | { status: 'failed'; code: string; message: string };
-
-export function outcomeOfFinish(reason: string | undefined): CohereOutcome {
+export function outcomeOfFinish(reason: string | undefined): Outcome {
   switch (reason) {
     case 'MAX_TOKENS':
       return { status: 'incomplete', reason: 'max_output_tokens' };
@@ -47,7 +40,7 @@ export function outcomeOfFinish(reason: string | undefined): CohereOutcome {
   }
 }
 
-export function parseCohereResponse(text: string, model: string, requestBody?: ResponsesRequest): ParsedResponse {
+export function parseCohereResponse(text: string, ctx?: CallContext): ParsedResponse {
   const r = JSON.parse(text) as CohereChatResponse;
   if (!isObj(r as unknown) || typeof r.message !== 'object' || r.message === null) throw new Error('not a Cohere chat response');
   const usage = usageFromCohere(r.usage);
@@ -61,17 +54,7 @@ export function parseCohereResponse(text: string, model: string, requestBody?: R
   for (const call of r.message.tool_calls ?? []) {
     output.push({ type: 'function_call', callId: call.id ?? '', name: call.function?.name ?? '', arguments: call.function?.arguments ?? '{}' });
   }
-  const outcome = outcomeOfFinish(r.finish_reason);
-  const response = buildResponse({
-    model,
-    requestBody,
-    output,
-    usage,
-    status: outcome.status,
-    incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined,
-    error: outcome.status === 'failed' ? { code: outcome.code, message: outcome.message } : undefined,
-  });
-  return { response, usage };
+  return parsedResponse(output, usage, outcomeOfFinish(r.finish_reason), ctx);
 }
 
 const CODE_BY_STATUS: Record<number, string> = {

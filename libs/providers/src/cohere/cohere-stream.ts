@@ -1,6 +1,6 @@
-import { ResponsesStreamBuilder } from '../responses/response-builder';
-import type { ResponsesRequest, ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
-import { isObj } from '../gemini/responses-input';
+import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
+import type { ResponsesStreamEvent, SseEvent } from '../types';
+import { isObj } from '../responses/request-input';
 import { outcomeOfFinish, usageFromCohere } from './cohere-response';
 
 type Json = Record<string, unknown>;
@@ -10,26 +10,9 @@ type Json = Record<string, unknown>;
  * content-start/delta/end (text or thinking), tool-plan-delta, tool-call-start/delta/end,
  * citation-*, then message-end with finish_reason and usage, the terminal one.
  */
-export class CohereStreamTranslator implements StreamTranslator {
-  private readonly b: ResponsesStreamBuilder;
+export class CohereStreamTranslator extends BuilderStreamTranslator {
   /** tool call index -> call id. */
   private readonly calls = new Map<number, string>();
-
-  constructor(model: string, requestBody?: ResponsesRequest) {
-    this.b = new ResponsesStreamBuilder({ model, requestBody });
-  }
-
-  get terminal(): TerminalStatus | null {
-    return this.b.terminal;
-  }
-
-  get usage(): Usage {
-    return this.b.usage;
-  }
-
-  get streamError(): UpstreamErrorInfo | null {
-    return this.b.streamError;
-  }
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
     if (this.b.terminal !== null || ev.data === '[DONE]') return [];
@@ -89,10 +72,9 @@ export class CohereStreamTranslator implements StreamTranslator {
       case 'message-end': {
         const usage = usageFromCohere(isObj(delta.usage) ? delta.usage : undefined);
         const outcome = outcomeOfFinish(typeof delta.finish_reason === 'string' ? delta.finish_reason : undefined);
-        if (outcome.status === 'failed') {
-          const msg = typeof delta.error === 'string' && delta.error !== '' ? delta.error : outcome.message;
-          out.push(...this.b.fail({ code: outcome.code, message: msg }, usage));
-        } else out.push(...this.b.finish({ status: outcome.status, incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined, usage }));
+        // A failed stream may say why in `error`.
+        const error = typeof delta.error === 'string' && delta.error !== '' ? delta.error : null;
+        out.push(...this.b.end(outcome.status === 'failed' && error !== null ? { ...outcome, message: error } : outcome, usage));
         break;
       }
       default:

@@ -1,13 +1,10 @@
 import type { ProviderConfig } from '@app/common';
 import { GatewayError } from '@app/common';
-import { SseParser } from '../sse/sse-parser';
 import type { ResponsesStreamEvent } from '../types';
 import { CohereAdapter } from './cohere.adapter';
+import { testProvider, translateSse } from '../testing/adapter-fixtures';
 
-const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
-  name: 'cohere', kind: 'cohere', baseUrl: 'https://api.cohere.com', keys: [], timeoutMs: 1, streamIdleTimeoutMs: 1, maxRetries: 0,
-  retryBackoffMs: 0, retryBackoffMaxMs: 0, models: [], aliases: {}, headers: {}, deployments: {}, ...over,
-});
+const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => testProvider({ name: 'cohere', kind: 'cohere', baseUrl: 'https://api.cohere.com', ...over });
 const key = { id: 'k', value: 'co-key', weight: 1, models: [] };
 const adapter = new CohereAdapter();
 const MODEL = 'command-a-03-2025';
@@ -50,8 +47,8 @@ describe('CohereAdapter request mapping', () => {
   });
 
   it.each([
-    [{ input: 'x', tools: [{ type: 'web_search_preview' }] }, 'cohere does not support the web_search_preview tool', 'tools[0]'],
-    [{ input: 'x', background: true }, 'cohere does not support background mode', 'background'],
+    [{ input: 'x', tools: [{ type: 'web_search_preview' }] }, "cohere does not support the hosted tool 'web_search_preview' (only function tools are) through /v1/responses.", 'tools[0]'],
+    [{ input: 'x', background: true }, "cohere does not support 'background' mode through /v1/responses.", 'background'],
   ])('refuses what Cohere cannot honour: %j', (body, message, param) => {
     expect(() => build(body)).toThrow(GatewayError);
     try {
@@ -116,12 +113,7 @@ const TEXT_STREAM = [
 ].join('');
 
 function run(text: string, step: number): { events: ResponsesStreamEvent[]; t: ReturnType<CohereAdapter['createStreamTranslator']> } {
-  const bytes = Buffer.from(text);
-  const parser = new SseParser();
-  const t = adapter.createStreamTranslator({ upstreamModel: MODEL });
-  const events: ResponsesStreamEvent[] = [];
-  for (let i = 0; i < bytes.length; i += step) for (const ev of parser.push(bytes.subarray(i, i + step))) events.push(...t.push(ev));
-  return { events, t };
+  return translateSse(text, step, adapter.createStreamTranslator({ upstreamModel: MODEL }));
 }
 
 describe('Cohere stream translation', () => {

@@ -1,6 +1,6 @@
-import { contextModel } from '../responses/response-builder';
 import type { ProviderConfig } from '@app/common';
 import type { BuildRequestInput, CallContext, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
+import { jsonHeaders } from '../request-headers';
 import { toCohereRequest } from './cohere-request';
 import { parseCohereError, parseCohereResponse } from './cohere-response';
 import { CohereStreamTranslator } from './cohere-stream';
@@ -12,18 +12,14 @@ export class CohereAdapter implements ProviderAdapter {
   }
 
   buildRequest(input: BuildRequestInput): UpstreamRequest {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: input.stream ? 'text/event-stream' : 'application/json',
-      ...input.provider.headers,
-    };
+    const headers = jsonHeaders(input);
     if (input.key.value) headers.authorization = `Bearer ${input.key.value}`;
     const body = toCohereRequest(input.body, input.upstreamModel, input.stream);
     return { url: `${input.provider.baseUrl}/v2/chat`, headers, body: JSON.stringify(body) };
   }
 
   parseResponse(text: string, context?: CallContext): ParsedResponse {
-    return parseCohereResponse(text, contextModel(context), context?.requestBody ?? undefined);
+    return parseCohereResponse(text, context);
   }
 
   parseError(status: number, text: string): UpstreamErrorInfo {
@@ -31,6 +27,6 @@ export class CohereAdapter implements ProviderAdapter {
   }
 
   createStreamTranslator(context?: CallContext): StreamTranslator {
-    return new CohereStreamTranslator(contextModel(context), context?.requestBody ?? undefined);
+    return new CohereStreamTranslator(context);
   }
 }

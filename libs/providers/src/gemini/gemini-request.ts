@@ -6,14 +6,16 @@ import {
   isObj,
   numberField,
   outputObject,
+  readFunctionTools,
   readInput,
-  readTextFormat,
+  readOutputFormat,
   readToolChoice,
-  readTools,
   reasoningEffort,
   reasoningSummary,
-  rejectUnsupported,
-} from './responses-input';
+  rejectUnsupportedFeatures,
+  splitSystem,
+  toolChoiceMode,
+} from '../responses/request-input';
 
 /** Gemini `generateContent` wire types (v1beta), the parts the gateway writes. */
 export interface GeminiPart {
@@ -43,26 +45,26 @@ const PROVIDER = 'gemini';
 
 /** Responses request -> generateContent body. */
 export function toGeminiRequest(body: ResponsesRequest, model: string): GeminiRequestBody {
-  rejectUnsupported(body, PROVIDER);
-  const { system, turns } = readInput(body, PROVIDER);
+  rejectUnsupportedFeatures(body, PROVIDER);
+  const { system, turns } = splitSystem(readInput(body, PROVIDER));
   const out: GeminiRequestBody = { contents: toContents(turns) };
   if (/gemini-3/.test(model)) signFunctionCalls(out.contents);
   if (system.length > 0) out.systemInstruction = { parts: system.map((text) => ({ text })) };
 
-  const tools = readTools(body, PROVIDER);
+  const tools = readFunctionTools(body, PROVIDER);
   if (tools.length > 0) {
     out.tools = [{
       functionDeclarations: tools.map((t) => {
         const decl: Record<string, unknown> = { name: t.name };
-        if (t.description !== undefined) decl.description = t.description;
-        const params = t.parameters === undefined ? undefined : toGeminiSchema(t.parameters);
+        if (t.description !== null) decl.description = t.description;
+        const params = toGeminiSchema(t.parameters);
         // Gemini rejects an object schema without properties; a function without parameters has none.
         if (isObj(params) && !(params.type === 'object' && (!isObj(params.properties) || Object.keys(params.properties).length === 0))) decl.parameters = params;
         return decl;
       }),
     }];
   }
-  const choice = readToolChoice(body, PROVIDER);
+  const choice = toolChoiceMode(readToolChoice(body, PROVIDER));
   if (choice !== null && (tools.length > 0 || choice.mode === 'none')) {
     const mode = choice.mode === 'none' ? 'NONE' : choice.mode === 'required' ? 'ANY' : 'AUTO';
     out.toolConfig = { functionCallingConfig: { mode } };
@@ -79,7 +81,7 @@ export function toGeminiRequest(body: ResponsesRequest, model: string): GeminiRe
   if (temperature !== undefined) gen.temperature = temperature;
   const topP = numberField(body, 'top_p');
   if (topP !== undefined) gen.topP = topP;
-  const format = readTextFormat(body);
+  const format = readOutputFormat(body);
   if (format.type === 'json_object') gen.responseMimeType = 'application/json';
   else if (format.type === 'json_schema') {
     gen.responseMimeType = 'application/json';
@@ -129,8 +131,8 @@ function signFunctionCalls(contents: GeminiContent[]): void {
 
 function toPart(p: ContentPart): GeminiPart {
   if (p.type === 'text') return { text: p.text };
-  if (p.data !== undefined) return { inlineData: { mimeType: p.mimeType, data: p.data } };
-  return { fileData: { mimeType: p.mimeType, fileUri: p.url ?? '' } };
+  if (p.data !== null) return { inlineData: { mimeType: p.mimeType, data: p.data } };
+  return { fileData: { mimeType: p.mimeType, fileUri: (p.type === 'image' ? p.url : p.fileUrl) ?? '' } };
 }
 
 // The OpenAPI 3.0 subset Gemini's `parameters` / `responseSchema` accept.

@@ -1,6 +1,6 @@
-import { type IncompleteReason, type OutputPiece, buildResponse } from '../responses/response-builder';
-import type { ParsedResponse, ResponsesRequest, Usage, UpstreamErrorInfo } from '../types';
-import { isObj, newCallId } from './responses-input';
+import { type OutputPiece, type Outcome, contextModel, parsedResponse, tokenCount } from '../responses/response-builder';
+import type { CallContext, ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
+import { isObj, newCallId } from '../responses/request-input';
 
 /** Gemini `GenerateContentResponse`, the fields the gateway reads. */
 export interface GeminiResponse {
@@ -32,28 +32,20 @@ export interface GeminiUsage {
   totalTokenCount?: number;
 }
 
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
 /**
  * Gemini counts thoughts apart from the answer (candidatesTokenCount excludes them); the
  * Responses API counts reasoning inside output. Tool-use prompt tokens are input.
  */
 export function usageFromGemini(u: GeminiUsage | undefined): Usage {
-  const inputTokens = num(u?.promptTokenCount) + num(u?.toolUsePromptTokenCount);
-  const reasoningTokens = num(u?.thoughtsTokenCount);
-  const outputTokens = num(u?.candidatesTokenCount) + reasoningTokens;
-  return { inputTokens, cachedTokens: num(u?.cachedContentTokenCount), outputTokens, reasoningTokens, totalTokens: inputTokens + outputTokens };
+  const inputTokens = tokenCount(u?.promptTokenCount) + tokenCount(u?.toolUsePromptTokenCount);
+  const reasoningTokens = tokenCount(u?.thoughtsTokenCount);
+  const outputTokens = tokenCount(u?.candidatesTokenCount) + reasoningTokens;
+  return { inputTokens, cachedTokens: tokenCount(u?.cachedContentTokenCount), outputTokens, reasoningTokens, totalTokens: inputTokens + outputTokens };
 }
-
-/** How a Gemini answer ended, in Responses terms. */
-export type GeminiOutcome =
-  | { status: 'completed' }
-  | { status: 'incomplete'; reason: IncompleteReason }
-  | { status: 'failed'; code: string; message: string };
 
 const CONTENT_FILTER = new Set(['SAFETY', 'RECITATION', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'IMAGE_SAFETY', 'LANGUAGE']);
 
-export function outcomeOf(finishReason: string | undefined, finishMessage?: string): GeminiOutcome {
+export function outcomeOf(finishReason: string | undefined, finishMessage?: string): Outcome {
   if (finishReason === undefined || finishReason === 'STOP' || finishReason === 'FINISH_REASON_UNSPECIFIED') return { status: 'completed' };
   if (finishReason === 'MAX_TOKENS') return { status: 'incomplete', reason: 'max_output_tokens' };
   if (CONTENT_FILTER.has(finishReason)) return { status: 'incomplete', reason: 'content_filter' };
@@ -62,13 +54,13 @@ export function outcomeOf(finishReason: string | undefined, finishMessage?: stri
 }
 
 /** A prompt Gemini refused to answer at all (no candidates). */
-export function promptBlock(r: GeminiResponse): GeminiOutcome | null {
+export function promptBlock(r: GeminiResponse): Outcome | null {
   const reason = r.promptFeedback?.blockReason;
   if (reason === undefined || (r.candidates?.length ?? 0) > 0) return null;
   return { status: 'failed', code: 'content_filter', message: r.promptFeedback?.blockReasonMessage ?? `Gemini blocked the prompt (${reason})` };
 }
 
-export function parseGeminiResponse(text: string, model: string, requestBody?: ResponsesRequest): ParsedResponse {
+export function parseGeminiResponse(text: string, ctx?: CallContext): ParsedResponse {
   const r = JSON.parse(text) as GeminiResponse;
   if (!isObj(r as unknown)) throw new Error('not a Gemini response');
   const usage = usageFromGemini(r.usageMetadata);
@@ -82,16 +74,7 @@ export function parseGeminiResponse(text: string, model: string, requestBody?: R
     }
   }
   const outcome = promptBlock(r) ?? outcomeOf(candidate?.finishReason, candidate?.finishMessage);
-  const response = buildResponse({
-    model: r.modelVersion ?? model,
-    requestBody,
-    output,
-    usage,
-    status: outcome.status,
-    incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined,
-    error: outcome.status === 'failed' ? { code: outcome.code, message: outcome.message } : undefined,
-  });
-  return { response, usage };
+  return parsedResponse(output, usage, outcome, ctx, r.modelVersion ?? contextModel(ctx));
 }
 
 /** Google's error body `{error: {code, message, status}}` (streams may wrap it in an array). */

@@ -1,7 +1,7 @@
-import { ResponsesStreamBuilder } from '../responses/response-builder';
-import type { ResponsesRequest, ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
+import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
+import type { ResponsesStreamEvent, SseEvent, Usage } from '../types';
 import { type GeminiResponse, outcomeOf, parseGeminiError, promptBlock, usageFromGemini } from './gemini-response';
-import { isObj, newCallId } from './responses-input';
+import { isObj, newCallId } from '../responses/request-input';
 
 /**
  * `streamGenerateContent?alt=sse`: every `data:` line is a whole GenerateContentResponse
@@ -9,24 +9,12 @@ import { isObj, newCallId } from './responses-input';
  * carries the final usageMetadata. Gemini sends no end marker after it, so a stream that ends
  * before a finishReason is truncated.
  */
-export class GeminiStreamTranslator implements StreamTranslator {
-  private readonly b: ResponsesStreamBuilder;
+export class GeminiStreamTranslator extends BuilderStreamTranslator {
   private lastUsage: Usage | null = null;
 
-  constructor(model: string, requestBody?: ResponsesRequest) {
-    this.b = new ResponsesStreamBuilder({ model, requestBody });
-  }
-
-  get terminal(): TerminalStatus | null {
-    return this.b.terminal;
-  }
-
-  get usage(): Usage {
+  /** Gemini repeats the usage so far on every chunk: a cut stream keeps the last. */
+  override get usage(): Usage {
     return this.b.terminal === null && this.lastUsage !== null ? this.lastUsage : this.b.usage;
-  }
-
-  get streamError(): UpstreamErrorInfo | null {
-    return this.b.streamError;
   }
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
@@ -64,8 +52,7 @@ export class GeminiStreamTranslator implements StreamTranslator {
     const outcome = promptBlock(chunk) ?? (candidate?.finishReason !== undefined ? outcomeOf(candidate.finishReason, candidate.finishMessage) : null);
     if (outcome === null) return out;
     const usage = this.lastUsage ?? usageFromGemini(undefined);
-    if (outcome.status === 'failed') out.push(...this.b.fail({ code: outcome.code, message: outcome.message }, usage));
-    else out.push(...this.b.finish({ status: outcome.status, incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined, usage }));
+    out.push(...this.b.end(outcome, usage));
     return out;
   }
 }

@@ -1,13 +1,10 @@
 import type { ProviderConfig } from '@app/common';
 import { GatewayError } from '@app/common';
-import { SseParser } from '../sse/sse-parser';
 import type { ResponsesStreamEvent } from '../types';
 import { GeminiAdapter } from './gemini.adapter';
+import { testProvider, translateSse } from '../testing/adapter-fixtures';
 
-const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
-  name: 'gemini', kind: 'gemini', baseUrl: 'https://generativelanguage.googleapis.com', keys: [], timeoutMs: 1, streamIdleTimeoutMs: 1, maxRetries: 0,
-  retryBackoffMs: 0, retryBackoffMaxMs: 0, models: [], aliases: {}, headers: {}, deployments: {}, ...over,
-});
+const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => testProvider({ name: 'gemini', kind: 'gemini', baseUrl: 'https://generativelanguage.googleapis.com', ...over });
 const key = { id: 'k', value: 'AIza-test', weight: 1, models: [] };
 const adapter = new GeminiAdapter();
 
@@ -87,10 +84,10 @@ describe('GeminiAdapter request mapping', () => {
   });
 
   it.each([
-    [{ input: 'x', tools: [{ type: 'file_search', vector_store_ids: ['vs'] }] }, 'gemini does not support the file_search tool', 'tools[0]'],
-    [{ input: 'x', tools: [{ type: 'code_interpreter' }] }, 'gemini does not support the code_interpreter tool', 'tools[0]'],
-    [{ input: 'x', background: true }, 'gemini does not support background mode', 'background'],
-    [{ input: 'x', previous_response_id: 'resp_1' }, 'gemini does not support previous_response_id', 'previous_response_id'],
+    [{ input: 'x', tools: [{ type: 'file_search', vector_store_ids: ['vs'] }] }, "gemini does not support the hosted tool 'file_search' (only function tools are) through /v1/responses.", 'tools[0]'],
+    [{ input: 'x', tools: [{ type: 'code_interpreter' }] }, "gemini does not support the hosted tool 'code_interpreter' (only function tools are) through /v1/responses.", 'tools[0]'],
+    [{ input: 'x', background: true }, "gemini does not support 'background' mode through /v1/responses.", 'background'],
+    [{ input: 'x', previous_response_id: 'resp_1' }, "gemini does not support 'previous_response_id' (stored responses); send the earlier items in 'input' through /v1/responses.", 'previous_response_id'],
   ])('refuses what Gemini cannot honour with a 400: %j', (body, message, param) => {
     expect(() => build(body)).toThrow(GatewayError);
     try {
@@ -170,11 +167,7 @@ const STREAM = [
 ].join('');
 
 function run(bytes: Buffer, step: number): { events: ResponsesStreamEvent[]; t: ReturnType<GeminiAdapter['createStreamTranslator']> } {
-  const parser = new SseParser();
-  const t = adapter.createStreamTranslator({ upstreamModel: 'gemini-2.5-flash' });
-  const events: ResponsesStreamEvent[] = [];
-  for (let i = 0; i < bytes.length; i += step) for (const ev of parser.push(bytes.subarray(i, i + step))) events.push(...t.push(ev));
-  return { events, t };
+  return translateSse(bytes, step, adapter.createStreamTranslator({ upstreamModel: 'gemini-2.5-flash' }));
 }
 
 describe('Gemini stream translation', () => {

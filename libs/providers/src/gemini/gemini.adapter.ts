@@ -1,6 +1,6 @@
-import { contextModel } from '../responses/response-builder';
 import type { ProviderConfig } from '@app/common';
 import type { BuildRequestInput, CallContext, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
+import { jsonHeaders } from '../request-headers';
 import { toGeminiRequest } from './gemini-request';
 import { parseGeminiError, parseGeminiResponse } from './gemini-response';
 import { GeminiStreamTranslator } from './gemini-stream';
@@ -22,17 +22,13 @@ export class GeminiAdapter implements ProviderAdapter {
     const url = input.stream
       ? `${input.provider.baseUrl}/v1beta/models/${model}:streamGenerateContent?alt=sse`
       : `${input.provider.baseUrl}/v1beta/models/${model}:generateContent`;
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: input.stream ? 'text/event-stream' : 'application/json',
-      ...input.provider.headers,
-    };
+    const headers = jsonHeaders(input);
     if (input.key.value) headers['x-goog-api-key'] = input.key.value;
     return { url, headers, body: JSON.stringify(body) };
   }
 
   parseResponse(text: string, context?: CallContext): ParsedResponse {
-    return parseGeminiResponse(text, contextModel(context), context?.requestBody ?? undefined);
+    return parseGeminiResponse(text, context);
   }
 
   parseError(status: number, text: string): UpstreamErrorInfo {
@@ -40,6 +36,6 @@ export class GeminiAdapter implements ProviderAdapter {
   }
 
   createStreamTranslator(context?: CallContext): StreamTranslator {
-    return new GeminiStreamTranslator(contextModel(context), context?.requestBody ?? undefined);
+    return new GeminiStreamTranslator(context);
   }
 }

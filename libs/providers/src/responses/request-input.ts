@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { GatewayError } from '@app/common';
 import type { ResponsesRequest } from '../types';
 
@@ -10,15 +11,28 @@ import type { ResponsesRequest } from '../types';
 
 export type ContentPart =
   | { type: 'text'; text: string }
-  /** `url` is an https URL or a `data:<mime>;base64,...` URL. */
-  | { type: 'image'; url: string; detail: string | null }
-  | { type: 'file'; filename: string | null; fileData: string | null; fileUrl: string | null };
+  /**
+   * `url` as given: an https URL or a `data:<mime>;base64,...` URL. `data` is the base64 of a
+   * data URL (else null); `mimeType` its type, or guessed from the URL's extension.
+   */
+  | { type: 'image'; url: string; detail: string | null; mimeType: string; data: string | null }
+  /** `fileData`/`fileUrl` as given; `data` is the base64 of `fileData` (data URL or bare), else null. */
+  | { type: 'file'; filename: string | null; fileData: string | null; fileUrl: string | null; mimeType: string; data: string | null };
 
 export type InputItem =
   | { kind: 'message'; role: 'system' | 'developer' | 'user' | 'assistant'; parts: ContentPart[] }
   | { kind: 'function_call'; callId: string; name: string; arguments: string }
-  | { kind: 'function_call_output'; callId: string; output: string; parts: ContentPart[] | null }
+  /**
+   * `parts` when the output was a list of content parts (`output` is then their text); `name`
+   * is the function's, from the earlier function_call (Gemini needs it, the item lacks it).
+   */
+  | { kind: 'function_call_output'; callId: string; name: string | null; output: string; parts: ContentPart[] | null }
   | { kind: 'reasoning'; text: string; encryptedContent: string | null };
+
+/** The conversation without system messages and reasoning, for providers that take neither in turns. */
+export type InputTurn =
+  | { kind: 'message'; role: 'user' | 'assistant'; parts: ContentPart[] }
+  | Extract<InputItem, { kind: 'function_call' | 'function_call_output' }>;
 
 export interface FunctionTool {
   name: string;
@@ -31,7 +45,8 @@ export type ToolChoice =
   | { type: 'auto' }
   | { type: 'none' }
   | { type: 'required' }
-  | { type: 'function'; name: string };
+  | { type: 'function'; name: string }
+  | { type: 'allowed_tools'; mode: 'auto' | 'required'; names: string[] };
 
 export type OutputFormat =
   | { type: 'text' }
@@ -40,17 +55,17 @@ export type OutputFormat =
 
 type Json = Record<string, unknown>;
 
-function isObj(v: unknown): v is Json {
+export function isObj(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function unsupported(provider: string, feature: string, param: string | null): GatewayError {
+export function unsupported(provider: string, feature: string, param: string | null): GatewayError {
   return GatewayError.invalidRequest(`${provider} does not support ${feature} through /v1/responses.`, param);
 }
 
 /**
- * Request fields that only OpenAI's own Responses service can honour. `item_reference` and
- * `previous_response_id` need stored responses, which the upstream does not have.
+ * Request fields that only OpenAI's own Responses service can honour. `previous_response_id`
+ * needs stored responses, which the upstream does not have.
  */
 export function rejectUnsupportedFeatures(body: ResponsesRequest, provider: string): void {
   if (body.background === true) throw unsupported(provider, "'background' mode", 'background');
@@ -85,8 +100,31 @@ export function readToolChoice(body: ResponsesRequest, provider: string): ToolCh
   if (tc === undefined || tc === null) return null;
   if (tc === 'auto' || tc === 'none' || tc === 'required') return { type: tc };
   if (isObj(tc) && tc.type === 'function' && typeof tc.name === 'string') return { type: 'function', name: tc.name };
+  if (isObj(tc) && tc.type === 'allowed_tools' && Array.isArray(tc.tools)) {
+    const names = tc.tools.filter(isObj).map((t) => (typeof t.name === 'string' ? t.name : '')).filter((n) => n !== '');
+    return { type: 'allowed_tools', mode: tc.mode === 'required' ? 'required' : 'auto', names };
+  }
+  throw unsupportedToolChoice(tc, provider);
+}
+
+/** For providers that can force only one named function: `allowed_tools` is refused like any unknown choice. */
+export function readSingleToolChoice(body: ResponsesRequest, provider: string): Exclude<ToolChoice, { type: 'allowed_tools' }> | null {
+  const choice = readToolChoice(body, provider);
+  if (choice?.type === 'allowed_tools') throw unsupportedToolChoice(body.tool_choice, provider);
+  return choice;
+}
+
+function unsupportedToolChoice(tc: unknown, provider: string): GatewayError {
   const kind = isObj(tc) ? String(tc.type) : JSON.stringify(tc);
-  throw unsupported(provider, `tool_choice '${kind}'`, 'tool_choice');
+  return unsupported(provider, `tool_choice '${kind}'`, 'tool_choice');
+}
+
+/** A tool choice as a mode and, when restricted, the function names it may call. */
+export function toolChoiceMode(choice: ToolChoice | null): { mode: 'auto' | 'none' | 'required'; names?: string[] } | null {
+  if (choice === null) return null;
+  if (choice.type === 'function') return { mode: 'required', names: [choice.name] };
+  if (choice.type === 'allowed_tools') return { mode: choice.mode, names: choice.names };
+  return { mode: choice.type };
 }
 
 export function readOutputFormat(body: ResponsesRequest): OutputFormat {
@@ -107,37 +145,60 @@ export function readOutputFormat(body: ResponsesRequest): OutputFormat {
   throw GatewayError.invalidRequest(`'text.format.type' ${JSON.stringify(format.type)} is not known.`, 'text.format.type');
 }
 
+/** `reasoning.effort` as sent ('none', 'minimal', 'low', ...), for providers that map every level. */
+export function reasoningEffort(body: ResponsesRequest): string | null {
+  return isObj(body.reasoning) && typeof body.reasoning.effort === 'string' ? body.reasoning.effort : null;
+}
+
 /** `reasoning.effort` when the client asked for reasoning ('none'/'minimal' count as no). */
 export function readReasoningEffort(body: ResponsesRequest): 'low' | 'medium' | 'high' | null {
-  const r = body.reasoning;
-  if (!isObj(r)) return null;
-  const e = r.effort;
+  const e = reasoningEffort(body);
   if (e === 'low' || e === 'medium' || e === 'high') return e;
   if (e === 'xhigh') return 'high';
   return null;
 }
+
+/** Whether the client asked for reasoning summaries. */
+export function reasoningSummary(body: ResponsesRequest): boolean {
+  return isObj(body.reasoning) && typeof body.reasoning.summary === 'string' && body.reasoning.summary !== 'none';
+}
+
+export function numberField(body: ResponsesRequest, field: string): number | undefined {
+  const v = body[field];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+const DATA_URL = /^data:([^;,]+)?(?:;[^,]*)?;base64,(.*)$/s;
 
 function readPart(part: Json, param: string, provider: string): ContentPart | null {
   switch (part.type) {
     case 'input_text':
     case 'output_text':
     case 'text':
-      return { type: 'text', text: typeof part.text === 'string' ? part.text : '' };
+      return typeof part.text === 'string' ? { type: 'text', text: part.text } : null;
     case 'refusal':
-      return { type: 'text', text: typeof part.refusal === 'string' ? part.refusal : '' };
+      return typeof part.refusal === 'string' ? { type: 'text', text: part.refusal } : null;
     case 'input_image': {
       if (typeof part.image_url === 'string' && part.image_url !== '') {
-        return { type: 'image', url: part.image_url, detail: typeof part.detail === 'string' ? part.detail : null };
+        const url = part.image_url;
+        const m = DATA_URL.exec(url);
+        const detail = typeof part.detail === 'string' ? part.detail : null;
+        return { type: 'image', url, detail, mimeType: m ? m[1] ?? 'image/png' : mimeFromUrl(url, 'image/jpeg'), data: m ? m[2] : null };
       }
       throw unsupported(provider, "images by 'file_id' (send 'image_url' as a URL or data URL)", `${param}.file_id`);
     }
     case 'input_file': {
+      const filename = typeof part.filename === 'string' ? part.filename : null;
       const fileData = typeof part.file_data === 'string' ? part.file_data : null;
       const fileUrl = typeof part.file_url === 'string' ? part.file_url : null;
-      if (fileData === null && fileUrl === null) {
-        throw unsupported(provider, "files by 'file_id' (send 'file_data' or 'file_url')", `${param}.file_id`);
+      if (fileData !== null) {
+        // A bare base64 string is taken too: its type then comes from the file name.
+        const m = DATA_URL.exec(fileData);
+        const mimeType = m?.[1] ?? mimeFromUrl(filename ?? '', 'application/pdf');
+        return { type: 'file', filename, fileData, fileUrl, mimeType, data: m ? m[2] : fileData };
       }
-      return { type: 'file', filename: typeof part.filename === 'string' ? part.filename : null, fileData, fileUrl };
+      if (fileUrl !== null) return { type: 'file', filename, fileData, fileUrl, mimeType: mimeFromUrl(fileUrl, 'application/pdf'), data: null };
+      throw unsupported(provider, "files by 'file_id' (send 'file_data' or 'file_url')", `${param}.file_id`);
     }
     default:
       throw unsupported(provider, `the input content type '${String(part.type)}'`, `${param}.type`);
@@ -149,7 +210,7 @@ function readParts(content: unknown, param: string, provider: string): ContentPa
   if (!Array.isArray(content)) return [];
   const parts: ContentPart[] = [];
   content.forEach((p, j) => {
-    if (!isObj(p)) return;
+    if (!isObj(p)) throw GatewayError.invalidRequest(`'${param}[${j}]' must be an object.`, `${param}[${j}]`);
     const part = readPart(p, `${param}[${j}]`, provider);
     if (part !== null) parts.push(part);
   });
@@ -177,6 +238,7 @@ export function readInput(body: ResponsesRequest, provider: string): InputItem[]
     return items;
   }
   if (!Array.isArray(input)) return items;
+  const names = new Map<string, string>();
   input.forEach((raw, i) => {
     const param = `input[${i}]`;
     if (!isObj(raw)) throw GatewayError.invalidRequest(`'${param}' must be an object.`, param);
@@ -191,16 +253,17 @@ export function readInput(body: ResponsesRequest, provider: string): InputItem[]
         return;
       }
       case 'function_call':
-        if (typeof raw.call_id !== 'string' || typeof raw.name !== 'string') {
+        if (typeof raw.call_id !== 'string' || raw.call_id === '' || typeof raw.name !== 'string' || raw.name === '') {
           throw GatewayError.invalidRequest(`'${param}' needs 'call_id' and 'name'.`, param);
         }
+        names.set(raw.call_id, raw.name);
         items.push({ kind: 'function_call', callId: raw.call_id, name: raw.name, arguments: typeof raw.arguments === 'string' ? raw.arguments : stringifyOutput(raw.arguments) || '{}' });
         return;
       case 'function_call_output': {
         if (typeof raw.call_id !== 'string') throw GatewayError.invalidRequest(`'${param}.call_id' must be a string.`, `${param}.call_id`);
         const parts = Array.isArray(raw.output) ? readParts(raw.output, `${param}.output`, provider) : null;
-        const output = parts === null ? stringifyOutput(raw.output) : parts.map((p) => (p.type === 'text' ? p.text : '')).join('');
-        items.push({ kind: 'function_call_output', callId: raw.call_id, output, parts });
+        const output = parts === null ? stringifyOutput(raw.output) : partsText(parts.filter((p) => p.type !== 'text' || p.text !== ''));
+        items.push({ kind: 'function_call_output', callId: raw.call_id, name: names.get(raw.call_id) ?? null, output, parts });
         return;
       }
       case 'reasoning': {
@@ -210,12 +273,34 @@ export function readInput(body: ResponsesRequest, provider: string): InputItem[]
         return;
       }
       case 'item_reference':
+        // The AI SDK (store on) refers to earlier reasoning by id only; a translating provider
+        // cannot take back reasoning without its content, so the reference loses nothing.
+        if (typeof raw.id === 'string' && raw.id.startsWith('rs_')) return;
         throw unsupported(provider, "'item_reference' input items (stored responses); send the items themselves, e.g. with store: false", param);
       default:
         throw unsupported(provider, `the input item type '${String(type)}'`, `${param}.type`);
     }
   });
   return items;
+}
+
+/**
+ * For providers with a separate system prompt and no reasoning input: system and developer
+ * messages (with `instructions`) become the system texts, reasoning items are dropped.
+ */
+export function splitSystem(items: InputItem[]): { system: string[]; turns: InputTurn[] } {
+  const system: string[] = [];
+  const turns: InputTurn[] = [];
+  for (const item of items) {
+    if (item.kind === 'reasoning') continue;
+    if (item.kind !== 'message') turns.push(item);
+    else if (item.role === 'user' || item.role === 'assistant') turns.push({ kind: 'message', role: item.role, parts: item.parts });
+    else {
+      const text = partsText(item.parts);
+      if (text !== '') system.push(text);
+    }
+  }
+  return { system, turns };
 }
 
 /** Joins the text parts of a message (for providers whose system prompt or assistant turn is a string). */
@@ -232,7 +317,43 @@ export function partsText(parts: ContentPart[], separator = '\n'): string {
 
 /** `data:<mime>;base64,<data>` -> its pieces; null for other URLs. */
 export function parseDataUrl(url: string): { mediaType: string; data: string } | null {
-  const m = /^data:([^;,]+)?(?:;[^,]*)?;base64,(.*)$/s.exec(url);
+  const m = DATA_URL.exec(url);
   if (!m) return null;
   return { mediaType: m[1] ?? 'application/octet-stream', data: m[2] };
+}
+
+const MIME_BY_EXT: Record<string, string> = {
+  png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp', heic: 'image/heic',
+  pdf: 'application/pdf', txt: 'text/plain', md: 'text/markdown', csv: 'text/csv', html: 'text/html',
+};
+
+export function mimeFromUrl(url: string, fallback: string): string {
+  const ext = /\.([a-z0-9]+)(?:[?#].*)?$/i.exec(url)?.[1]?.toLowerCase();
+  return (ext && MIME_BY_EXT[ext]) ?? fallback;
+}
+
+/** JSON arguments as an object; a provider that wants an object gets {} for junk. */
+export function argsObject(args: string): Json {
+  try {
+    const v: unknown = JSON.parse(args === '' ? '{}' : args);
+    return isObj(v) ? v : {};
+  } catch {
+    return {};
+  }
+}
+
+/** A tool output as the JSON object some providers require: parsed if it is one, else wrapped. */
+export function outputObject(output: string): Json {
+  try {
+    const v: unknown = JSON.parse(output);
+    if (isObj(v)) return v;
+  } catch {
+    // plain text
+  }
+  return { output };
+}
+
+/** For providers whose calls carry no id (Gemini before 3): the client still needs a call_id. */
+export function newCallId(): string {
+  return `call_${randomBytes(12).toString('hex')}`;
 }

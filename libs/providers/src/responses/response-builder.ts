@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ResponsesRequest, ResponsesStreamEvent, TerminalStatus, UpstreamErrorInfo, Usage } from '../types';
+import type { CallContext, ParsedResponse, ResponsesRequest, ResponsesStreamEvent, TerminalStatus, UpstreamErrorInfo, Usage } from '../types';
 import { ZERO_USAGE } from '../types';
 
 /**
@@ -27,11 +27,7 @@ export interface BuilderOptions {
  * optional argument of parseResponse / createStreamTranslator, so the Response can echo
  * instructions, tools, etc. Without it those fields take their defaults.
  */
-export interface TranslationContext {
-  requestBody?: ResponsesRequest | null;
-  /** The model name sent upstream (from resolveModel), reported until the upstream names one. */
-  upstreamModel?: string;
-}
+export type TranslationContext = CallContext;
 
 /** The model to report before the upstream said: the context's, else the request's without its provider prefix. */
 export function contextModel(ctx: TranslationContext | undefined): string {
@@ -44,6 +40,12 @@ export function contextModel(ctx: TranslationContext | undefined): string {
 
 export type ResponseStatus = 'completed' | 'incomplete';
 export type IncompleteReason = 'max_output_tokens' | 'content_filter';
+
+/** How an upstream answer ended, for providers whose stop reasons include failures. */
+export type Outcome =
+  | { status: 'completed' }
+  | { status: 'incomplete'; reason: IncompleteReason }
+  | { status: 'failed'; code: string; message: string };
 
 export interface FinishOptions {
   status: ResponseStatus;
@@ -110,6 +112,11 @@ export function usageToResponses(u: Usage): Json {
     output_tokens_details: { reasoning_tokens: u.reasoningTokens },
     total_tokens: u.totalTokens,
   };
+}
+
+/** A token count off a provider's usage: a finite number, else 0. */
+export function tokenCount(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
 }
 
 /** Adds total_tokens when a provider reports only input and output. */
@@ -275,6 +282,12 @@ export class ResponsesStreamBuilder {
     this.terminal = opts.status;
     if (this.emit) this.push(out, opts.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: this.response() });
     return out;
+  }
+
+  /** finish(), or fail() for a failed outcome. */
+  end(outcome: Outcome, usage: Usage): ResponsesStreamEvent[] {
+    if (outcome.status === 'failed') return this.fail({ code: outcome.code, message: outcome.message }, usage);
+    return this.finish({ status: outcome.status, incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined, usage });
   }
 
   /**
@@ -475,6 +488,23 @@ export interface BuildResponseOptions extends BuilderOptions {
   incompleteReason?: IncompleteReason;
   error?: BuilderError;
   usage: Usage;
+}
+
+/**
+ * A translated non-streaming answer: its Response (reporting `model`, by default the one the
+ * call context names, and echoing the request) and its usage.
+ */
+export function parsedResponse(output: OutputPiece[], usage: Usage, outcome: Outcome, ctx: CallContext | undefined, model = contextModel(ctx)): ParsedResponse {
+  const response = buildResponse({
+    model,
+    requestBody: ctx?.requestBody,
+    output,
+    usage,
+    status: outcome.status,
+    incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined,
+    error: outcome.status === 'failed' ? { code: outcome.code, message: outcome.message } : undefined,
+  });
+  return { response, usage };
 }
 
 /**

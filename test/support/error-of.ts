@@ -1,0 +1,11 @@
+import { GatewayError } from '@app/common';
+
+/** The GatewayError a service call rejects with (anything else, or resolving, fails the test). */
+export async function errorOf(promise: Promise<unknown>): Promise<GatewayError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(err)}`);
+  return err;
+}

@@ -30,15 +30,25 @@ const SCENARIOS: Scenario[] = [
   { id: 'json c32', stream: false, connections: 32, targets: ['direct', 'bare', 'gateway', 'gateway-nolog'] },
   { id: 'sse c1', stream: true, connections: 1, targets: ['direct', 'bare', 'gateway'] },
   { id: 'sse c32', stream: true, connections: 32, targets: ['direct', 'bare', 'gateway', 'gateway-nolog'] },
+  // The same gateway with `store` left on (the API's default): each turn is durably stored before its answer ends.
+  { id: 'json c1 store', stream: false, connections: 1, targets: ['bare', 'gateway-store'] },
+  { id: 'json c32 store', stream: false, connections: 32, targets: ['bare', 'gateway-store'] },
 ];
 
-function requestBody(model: string, stream: boolean): string {
+/**
+ * The overhead scenarios send `store: false`: they measure the proxy path (auth, governance,
+ * routing, cost logging). Storing a turn is a database write the client waits for, measured
+ * apart in the `store` scenarios.
+ */
+function requestBody(model: string, stream: boolean, store: boolean): string {
   const input = stream ? `Say hello to the benchmark [[chunks:${STREAM_CHUNKS}]]` : 'Say hello to the benchmark';
-  return JSON.stringify(stream ? { model, input, stream: true } : { model, input });
+  const body: Record<string, unknown> = stream ? { model, input, stream: true } : { model, input };
+  if (!store) body.store = false;
+  return JSON.stringify(body);
 }
 
-function target(id: string, url: string, secret: string, model: string): Target {
-  const bodies = { json: requestBody(model, false), sse: requestBody(model, true) };
+function target(id: string, url: string, secret: string, model: string, store = false): Target {
+  const bodies = { json: requestBody(model, false, store), sse: requestBody(model, true, store) };
   return {
     id,
     url,
@@ -119,7 +129,7 @@ async function main(options: BenchOptions): Promise<void> {
       spawn('gateway', 'gateway.process', { env, requestLog: true } satisfies GatewayProcessOptions, profileArgs),
       spawn('gateway-nolog', 'gateway.process', { env, requestLog: false } satisfies GatewayProcessOptions),
     ]);
-    const processes: Record<string, BenchChild> = { direct: upstream, bare, gateway, 'gateway-nolog': gatewayNoLog };
+    const processes: Record<string, BenchChild> = { direct: upstream, bare, gateway, 'gateway-nolog': gatewayNoLog, 'gateway-store': gateway };
     if (options.baseline) {
       const entry = path.join(options.baseline, 'bench', 'gateway.process.js');
       processes['gateway-before'] = await spawn('gateway-before', entry, { env, requestLog: true } satisfies GatewayProcessOptions);
@@ -132,9 +142,12 @@ async function main(options: BenchOptions): Promise<void> {
       bare: target('bare', bare.url, UPSTREAM_KEY, MODEL),
       gateway: target('gateway', gateway.url, virtualKey, `openai/${MODEL}`),
       'gateway-nolog': target('gateway-nolog', gatewayNoLog.url, virtualKey, `openai/${MODEL}`),
+      'gateway-store': target('gateway-store', gateway.url, virtualKey, `openai/${MODEL}`, true),
     };
     const startupPeakRss: Record<string, number> = {};
     for (const [id, proc] of Object.entries(processes)) startupPeakRss[id] = (await proc.stats()).peakRssBytes;
+    // `gateway-store` is the `gateway` process asked to store: one process, listed once below.
+    const measuredProcesses = Object.fromEntries(Object.entries(processes).filter(([id]) => id !== 'gateway-store'));
     log(`started in ${Math.round(performance.now() - startedAt)} ms; warming up`);
     const loadStart = new Date();
     if (processes['gateway-before']) targets['gateway-before'] = target('gateway-before', processes['gateway-before'].url, virtualKey, `openai/${MODEL}`);
@@ -196,12 +209,13 @@ async function main(options: BenchOptions): Promise<void> {
     const ttfb: Record<string, { p50: number; p90: number; samples: number }> = {};
     for (const [id, values] of Object.entries(ttfbSamples)) ttfb[id] = { p50: percentile(values, 50), p90: percentile(values, 90), samples: values.length };
 
-    const soak = options.soak > 0 ? await soakGateway(targets.gateway, processes.gateway, options.soak) : undefined;
+    // With `store` on, so that the cache of recent responses is held to its bounds too.
+    const soak = options.soak > 0 ? await soakGateway(targets['gateway-store'], processes.gateway, options.soak) : undefined;
 
     await new Promise((r) => setTimeout(r, 500));
     const logRows = await countLogRows(databaseUrl, loadStart);
     const memory: BenchResults['memory'] = {};
-    for (const [id, proc] of Object.entries({ ...processes, ...(database ? { postgres: database } : {}) })) {
+    for (const [id, proc] of Object.entries({ ...measuredProcesses, ...(database ? { postgres: database } : {}) })) {
       const st = await proc.stats();
       memory[id] = { startupPeakRssMb: (startupPeakRss[id] ?? Number.NaN) / 2 ** 20, peakRssMb: st.peakRssBytes / 2 ** 20, rssMb: st.rssBytes / 2 ** 20 };
     }

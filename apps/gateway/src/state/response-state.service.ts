@@ -46,8 +46,9 @@ interface BackgroundTask {
 
 const DAY_MS = 86_400_000;
 // Bounds of the in-memory cache of recent responses (follow-ups resolve from it).
-const CACHE_MAX_ENTRIES = 10_000;
-const CACHE_MAX_BYTES = 64 * 1024 * 1024;
+// Follow-ups nearly always name a response that just finished; older ones cost one query.
+const CACHE_MAX_ENTRIES = 2_000;
+const CACHE_MAX_BYTES = 16 * 1024 * 1024;
 // One statement holds at most this many rows (13 parameters each, under Postgres's 65,535).
 const MAX_BATCH = 1_000;
 // A stalled database (no answer, no error) must not hold answers back for long.

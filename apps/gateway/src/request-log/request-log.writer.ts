@@ -30,19 +30,41 @@ export interface RequestLogRow {
   ttftMs: number | null;
 }
 
-const COLUMNS = [
-  'id', 'request_id', 'created_at', 'virtual_key_id', 'provider', 'model', 'model_requested', 'fallback_index', 'status',
-  'http_status', 'error_code', 'error_message', 'stream', 'input_tokens', 'cached_tokens', 'output_tokens',
-  'reasoning_tokens', 'total_tokens', 'cost_usd', 'latency_ms', 'ttft_ms',
-] as const;
+/** Each column with its Postgres type and how to read it off a row. */
+const COLUMNS: readonly [name: string, type: string, get: (r: RequestLogRow) => unknown][] = [
+  ['id', 'uuid', (r) => r.id],
+  ['request_id', 'text', (r) => r.requestId],
+  ['created_at', 'timestamptz', (r) => r.createdAt],
+  ['virtual_key_id', 'uuid', (r) => r.virtualKeyId],
+  ['provider', 'text', (r) => r.provider],
+  ['model', 'text', (r) => r.model],
+  ['model_requested', 'text', (r) => r.modelRequested],
+  ['fallback_index', 'int', (r) => r.fallbackIndex],
+  ['status', 'text', (r) => r.status],
+  ['http_status', 'int', (r) => r.httpStatus],
+  ['error_code', 'text', (r) => r.errorCode],
+  ['error_message', 'text', (r) => r.errorMessage],
+  ['stream', 'bool', (r) => r.stream],
+  ['input_tokens', 'int', (r) => r.inputTokens],
+  ['cached_tokens', 'int', (r) => r.cachedTokens],
+  ['output_tokens', 'int', (r) => r.outputTokens],
+  ['reasoning_tokens', 'int', (r) => r.reasoningTokens],
+  ['total_tokens', 'int', (r) => r.totalTokens],
+  ['cost_usd', 'numeric', (r) => r.costUsd],
+  ['latency_ms', 'int', (r) => r.latencyMs],
+  ['ttft_ms', 'int', (r) => r.ttftMs],
+];
 
-function values(r: RequestLogRow): unknown[] {
-  return [
-    r.id, r.requestId, r.createdAt, r.virtualKeyId, r.provider, r.model, r.modelRequested, r.fallbackIndex, r.status,
-    r.httpStatus, r.errorCode, r.errorMessage, r.stream, r.inputTokens, r.cachedTokens, r.outputTokens,
-    r.reasoningTokens, r.totalTokens, r.costUsd, r.latencyMs, r.ttftMs,
-  ];
-}
+/**
+ * One array parameter per column, unnested into rows: 21 parameters and one constant statement
+ * for any batch size, where a VALUES list needed 21 per row (10,500 for 500 rows) and a new
+ * statement text each time. ON CONFLICT: a retried batch whose first attempt did commit must
+ * not duplicate rows.
+ */
+const INSERT_SQL =
+  `INSERT INTO request_logs (${COLUMNS.map(([name]) => name).join(',')}) ` +
+  `SELECT * FROM unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(',')}) ` +
+  'ON CONFLICT (id) DO NOTHING';
 
 /**
  * Request logs leave the hot path through an in-memory buffer written in multi-row INSERTs
@@ -157,17 +179,6 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
     }
   }
   private insert(rows: RequestLogRow[]): Promise<unknown> {
-    const params: unknown[] = [];
-    const tuples: string[] = [];
-    for (const row of rows) {
-      const base = params.length;
-      params.push(...values(row));
-      tuples.push(`(${COLUMNS.map((_, i) => `$${base + i + 1}`).join(',')})`);
-    }
-    // ON CONFLICT: a retried batch whose first attempt did commit must not duplicate rows.
-    return this.dataSource.query(
-      `INSERT INTO request_logs (${COLUMNS.join(',')}) VALUES ${tuples.join(',')} ON CONFLICT (id) DO NOTHING`,
-      params,
-    );
+    return this.dataSource.query(INSERT_SQL, COLUMNS.map(([, , get]) => rows.map(get)));
   }
 }

@@ -108,6 +108,7 @@ function log(message: string): void {
 async function main(options: BenchOptions): Promise<void> {
   const startedAt = performance.now();
   const children: BenchChild[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
   const spawn = async (...args: Parameters<typeof BenchChild.start>) => {
     const child = await BenchChild.start(...args);
     children.push(child);
@@ -116,7 +117,10 @@ async function main(options: BenchOptions): Promise<void> {
   try {
     // The embedded database is measured too: on a small machine it competes with the gateway for CPU.
     const database = options.databaseUrl ? null : await spawn('postgres', 'database.process');
-    const databaseUrl = options.databaseUrl ?? database!.url;
+    // On a server, a scratch database of its own: the bench writes hundreds of thousands of rows.
+    const scratch = options.databaseUrl ? await scratchDatabase(options.databaseUrl) : null;
+    cleanups.push(async () => scratch?.drop());
+    const databaseUrl = scratch?.url ?? database!.url;
     await runMigrations(databaseUrl);
     const virtualKey = await createVirtualKey(databaseUrl);
     const upstream = await spawn('upstream', 'upstream.process');
@@ -249,7 +253,25 @@ async function main(options: BenchOptions): Promise<void> {
     console.log(`\nJSON: ${path.join(RESULTS_DIR, 'latest.json')}  (${results.wallSeconds} s)`);
   } finally {
     for (const c of children.reverse()) await c.stop();
+    for (const cleanup of cleanups) await cleanup();
   }
+}
+
+async function scratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `bench_${process.pid}`;
+  const run = async (sql: string) => {
+    const pg = new Client({ connectionString: serverUrl });
+    await pg.connect();
+    try {
+      await pg.query(sql);
+    } finally {
+      await pg.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 /**

@@ -28,6 +28,8 @@ import { parseResponsesRequest } from './responses-request';
 import { type PrimedStream, primeStream, type RelayHooks, relayStream } from './stream-relay';
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
+// Placeholder until the request's own abort signal exists (never aborted).
+const NOT_ABORTED = new AbortController().signal;
 
 /** What one request carries through its attempts. */
 export interface RequestContext {
@@ -115,7 +117,7 @@ export class ResponsesHandler {
       : null;
 
     const ctx: RequestContext = {
-      requestId, key, body: parsed.body, modelRequested: parsed.models[0], startedAt, t0, signal: new AbortController().signal, res, turn,
+      requestId, key, body: parsed.body, modelRequested: parsed.models[0], startedAt, t0, signal: NOT_ABORTED, res, turn,
       sendRaw: key.allowSendRaw && req.headers['x-bf-send-raw'] === 'true',
       bodyBytes: raw.length,
       spent: { tokens: 0, costUsd: null },

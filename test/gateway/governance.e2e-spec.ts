@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
+import { awayFromMinuteBoundary, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 import { testEnv } from '../support/test-env.config';
 
 // Prices that make costs easy to check: $1 per 1M input tokens, $2 per 1M output tokens.
@@ -20,6 +20,7 @@ describe('governance on the gateway', () => {
   it('429 rate_limit_exceeded with Retry-After once requests per minute are used up', async () => {
     const { key } = await h.createKey({ rate_limit_rpm: 2 });
     const client = sdk(key);
+    await awayFromMinuteBoundary();
     await client.responses.create({ model: 'openai/gpt-4o-mini', input: 'one' });
     await client.responses.create({ model: 'openai/gpt-4o-mini', input: 'two' });
     const res = await fetch(`${h.url}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: '{"model":"openai/gpt-4o-mini","input":"three"}' });
@@ -32,6 +33,7 @@ describe('governance on the gateway', () => {
   it('counts the tokens actually used against tokens per minute', async () => {
     const { key } = await h.createKey({ rate_limit_tpm: 100 });
     const client = sdk(key);
+    await awayFromMinuteBoundary();
     await client.responses.create({ model: 'openai/gpt-4o-mini', input: 'big [[usage:80,40]]' });
     const err = await client.responses.create({ model: 'openai/gpt-4o-mini', input: 'more' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
@@ -124,6 +126,7 @@ describe('governance on the gateway', () => {
   it('hold one requests_per_minute limit together', async () => {
     const { key } = await h.createKey({ rate_limit_rpm: 4 });
     const urls = [h.url, h.replicas[0].url];
+    await awayFromMinuteBoundary();
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
       const res = await fetch(`${urls[i % 2]}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: '{"model":"openai/gpt-4o-mini","input":"hi"}' });

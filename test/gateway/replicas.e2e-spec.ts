@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { generateVirtualKeySecret } from '@app/common/virtual-keys/virtual-key-secret';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
+import { awayFromMinuteBoundary } from '../support/gateway-harness';
 import { GATEWAY_MAIN, startGatewayProcess } from '../support/gateway-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
@@ -38,6 +39,7 @@ const redisUrl = testEnv.redisUrl;
     await pg.query(`INSERT INTO virtual_keys (name, key_hash, key_prefix, rate_limit_rpm) VALUES ('replicas', $1, $2, 6)`, [hash, secret.slice(0, 10)]);
     await pg.end();
     await new Promise((r) => setTimeout(r, 600)); // both replicas poll the new key
+    await awayFromMinuteBoundary();
 
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) {

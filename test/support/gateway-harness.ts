@@ -199,3 +199,12 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/**
+ * Rate-limit windows are calendar minutes: a burst that straddles a minute boundary meets two
+ * windows. Tests of per-minute limits start their burst well inside one.
+ */
+export async function awayFromMinuteBoundary(marginMs = 5_000): Promise<void> {
+  const intoMinute = Date.now() % 60_000;
+  if (intoMinute > 60_000 - marginMs) await new Promise((r) => setTimeout(r, 60_000 - intoMinute + 50));
+}

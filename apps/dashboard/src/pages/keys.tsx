@@ -1,5 +1,4 @@
 import { useState } from 'preact/hooks';
-import { ApiError } from '../api-client.js';
 import type { BudgetPeriod, CreatedVirtualKey, FallbackPolicy, VirtualKey } from '../api-types.js';
 import { BUDGET_PERIOD_LABELS, formatDateTime, formatInt, formatRelative, formatUsd, fromLocalInput, toLocalInput } from '../format.js';
 import { useApi } from '../session.js';
@@ -18,7 +17,8 @@ import {
   useResource,
   useToast,
 } from '../ui.js';
-import { type FieldErrors, fieldForParam, type KeyForm, validateKeyForm } from '../validation.js';
+import { useFormSubmit } from '../form-submit.js';
+import { type KeyForm, validateKeyForm } from '../validation.js';
 
 const KEY_FIELDS = ['name', 'allowed_models', 'budget.max_usd', 'rate_limit.requests_per_minute', 'rate_limit.tokens_per_minute', 'fallback_policy_id', 'expires_at', 'is_active'];
 
@@ -50,15 +50,6 @@ function formFromKey(key: VirtualKey): KeyForm {
   };
 }
 
-/** Puts a server validation error next to its field, or above the form when it names none. */
-export function serverErrors(err: unknown, fields: readonly string[]): { fieldErrors: FieldErrors; formError: string | null } {
-  if (err instanceof ApiError && err.status === 400) {
-    const field = fieldForParam(err.param, fields);
-    if (field) return { fieldErrors: { [field]: err.message }, formError: null };
-  }
-  return { fieldErrors: {}, formError: err instanceof Error ? err.message : String(err) };
-}
-
 function KeyFormModal({
   existing,
   policies,
@@ -72,31 +63,17 @@ function KeyFormModal({
 }) {
   const api = useApi();
   const [form, setForm] = useState<KeyForm>(() => (existing ? formFromKey(existing) : emptyForm()));
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { errors, formError, busy, submit, clearError } = useFormSubmit(
+    KEY_FIELDS,
+    () => validateKeyForm({ ...form, expiresAt: fromLocalInput(form.expiresAt) ?? '' }, existing ? 'edit' : 'create'),
+    (body) => (existing ? api.updateKey(existing.id, body) : api.createKey(body)),
+    onSaved,
+  );
   const set = <K extends keyof KeyForm>(name: K, value: KeyForm[K]) => {
     setForm((f) => ({ ...f, [name]: value }));
     // An error goes away once its field is edited; the next submit checks again.
     const field = FIELD_OF[name];
-    if (field) setErrors(({ [field]: _, ...rest }) => rest);
-  };
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const { body, errors: found } = validateKeyForm({ ...form, expiresAt: fromLocalInput(form.expiresAt) ?? '' }, existing ? 'edit' : 'create');
-    setErrors(found);
-    setFormError(null);
-    if (!body) return;
-    setBusy(true);
-    try {
-      onSaved(existing ? await api.updateKey(existing.id, body) : await api.createKey(body));
-    } catch (err) {
-      const mapped = serverErrors(err, KEY_FIELDS);
-      setErrors(mapped.fieldErrors);
-      setFormError(mapped.formError);
-      setBusy(false);
-    }
+    if (field) clearError(field);
   };
 
   return (

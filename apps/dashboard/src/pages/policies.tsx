@@ -3,8 +3,8 @@ import type { FallbackPolicy } from '../api-types.js';
 import { formatDateTime } from '../format.js';
 import { useApi } from '../session.js';
 import { Async, Confirm, Empty, Field, inputProps, Modal, PageHeader, useResource, useToast } from '../ui.js';
-import { type FieldErrors, type PolicyForm, validatePolicyForm } from '../validation.js';
-import { serverErrors } from './keys.js';
+import { useFormSubmit } from '../form-submit.js';
+import { type PolicyForm, validatePolicyForm } from '../validation.js';
 
 const POLICY_FIELDS = ['name', 'model', 'fallbacks', 'on_status'];
 
@@ -35,11 +35,12 @@ function PolicyFormModal({ existing, onClose, onSaved }: { existing?: FallbackPo
     fallbacks: existing ? [...existing.fallbacks] : [''],
     onStatus: existing?.on_status?.join(', ') ?? '',
   }));
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const clear = (field: string) => setErrors(({ [field]: _, ...rest }) => rest);
+  const { errors, formError, busy, submit, clearError: clear } = useFormSubmit(
+    POLICY_FIELDS,
+    () => validatePolicyForm(form),
+    (body) => (existing ? api.updatePolicy(existing.id, body) : api.createPolicy(body)),
+    onSaved,
+  );
   const edit = (field: 'name' | 'model' | 'onStatus', value: string) => {
     setForm((f) => ({ ...f, [field]: value }));
     clear(field === 'onStatus' ? 'on_status' : field);
@@ -57,23 +58,6 @@ function PolicyFormModal({ existing, onClose, onSaved }: { existing?: FallbackPo
       return { ...f, fallbacks: list };
     });
   const remove = (i: number) => setForm((f) => ({ ...f, fallbacks: f.fallbacks.length === 1 ? [''] : f.fallbacks.filter((_, j) => j !== i) }));
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const { body, errors: found } = validatePolicyForm(form);
-    setErrors(found);
-    setFormError(null);
-    if (!body) return;
-    setBusy(true);
-    try {
-      onSaved(existing ? await api.updatePolicy(existing.id, body) : await api.createPolicy(body));
-    } catch (err) {
-      const mapped = serverErrors(err, POLICY_FIELDS);
-      setErrors(mapped.fieldErrors);
-      setFormError(mapped.formError);
-      setBusy(false);
-    }
-  };
 
   return (
     <Modal title={existing ? `Edit ${existing.name}` : 'Create a fallback policy'} onClose={onClose} wide>

@@ -1,5 +1,5 @@
 import OpenAI from 'openai';
-import { adapterFor, HttpExecutor, type ResponsesStreamEvent } from '@app/providers';
+import { adapterFor, Cancellation, HttpExecutor, type ResponsesStreamEvent } from '@app/providers';
 import type { ProviderConfig, UpstreamKey } from '@app/common';
 import { FAKE_AWS_CREDENTIALS } from '../../apps/fake-upstream/src/bedrock-format';
 import {
@@ -97,7 +97,7 @@ describe('Bedrock through /v1/responses', () => {
     const executor = new HttpExecutor();
     try {
       const req = adapter.buildRequest({ body: { model: MODEL, input: 'stream [[chunks:5]] [[usage:8,5]] [[chunk-delay:2]]' }, upstreamModel: MODEL_ID, stream: true, provider: cfg, key });
-      const res = await executor.send(req, { signal: new AbortController().signal, headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000 });
+      const res = await executor.send(req, { cancel: new Cancellation(), headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000 });
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toBe('application/vnd.amazon.eventstream');
       const decoder = adapter.createStreamDecoder!();

@@ -1,6 +1,7 @@
 // The public surface of @app/providers; inside this lib import by relative path.
 export * from './types';
 export * from './provider-registry';
+export * from './http/cancellation';
 export * from './http/http-executor';
 export * from './http/upstream-failure';
 export * from './sse/sse-parser';

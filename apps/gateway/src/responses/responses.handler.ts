@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
 import {
+  Cancellation,
   type ParsedResponse,
   type ResponsesRequest,
   type StreamTranslator,
@@ -28,8 +29,6 @@ import { parseResponsesRequest } from './responses-request';
 import { type PrimedStream, primeStream, type RelayHooks, relayStream } from './stream-relay';
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
-// Placeholder until the request's own abort signal exists (never aborted).
-const NOT_ABORTED = new AbortController().signal;
 
 /** What one request carries through its attempts. */
 export interface RequestContext {
@@ -39,7 +38,8 @@ export interface RequestContext {
   modelRequested: string;
   startedAt: number;
   t0: number;
-  signal: AbortSignal;
+  /** Fires when the client leaves (or a background response is cancelled). */
+  cancel: Cancellation;
   /** The client's connection; null for a background response, which answered already. */
   res: ServerResponse | null;
   /** The stored-state side of the request (null: `store: false` and nothing to resolve). */
@@ -117,7 +117,7 @@ export class ResponsesHandler {
       : null;
 
     const ctx: RequestContext = {
-      requestId, key, body: parsed.body, modelRequested: parsed.models[0], startedAt, t0, signal: NOT_ABORTED, res, turn,
+      requestId, key, body: parsed.body, modelRequested: parsed.models[0], startedAt, t0, cancel: Cancellation.never, res, turn,
       sendRaw: key.allowSendRaw && req.headers['x-bf-send-raw'] === 'true',
       bodyBytes: raw.length,
       spent: { tokens: 0, costUsd: null },
@@ -134,11 +134,11 @@ export class ResponsesHandler {
     if (turn?.background) return this.startBackground(ctx, turn, candidates, onStatus);
 
     // The client leaving aborts whatever upstream call is in flight.
-    const abort = new AbortController();
+    const cancel = new Cancellation();
     res.once('close', () => {
-      if (!res.writableFinished) abort.abort();
+      if (!res.writableFinished) cancel.cancel();
     });
-    ctx.signal = abort.signal;
+    ctx.cancel = cancel;
     try {
       await this.tryCandidates(ctx, candidates, parsed.stream, onStatus);
     } finally {
@@ -162,7 +162,7 @@ export class ResponsesHandler {
     if (res !== null) sendJson(res, 200, JSON.stringify(queued), { 'x-request-id': ctx.requestId });
     ctx.res = null;
     this.state.runBackground(turn, async (signal) => {
-      ctx.signal = signal;
+      ctx.cancel = Cancellation.fromSignal(signal);
       try {
         await this.tryCandidates(ctx, candidates, false, onStatus);
       } finally {
@@ -182,7 +182,7 @@ export class ResponsesHandler {
         return;
       } catch (err) {
         if (err instanceof GatewayError) throw err;
-        const failure = err instanceof UpstreamFailure ? err : toFailure(err, ctx.signal);
+        const failure = err instanceof UpstreamFailure ? err : toFailure(err, ctx.cancel);
         this.logAttempt(ctx, c, i, stream, attemptT0, failure);
         if (failure.kind === 'aborted') return;
         if (!failure.fallbackable) {
@@ -211,12 +211,12 @@ export class ResponsesHandler {
 
   private async serveJson(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
     let raw: { request: string; response: string } | null = null;
-    const { response, usage, json } = await this.caller.call<ParsedResponse>(c, ctx.body, false, ctx.signal, async (up, _key, request) => {
+    const { response, usage, json } = await this.caller.call<ParsedResponse>(c, ctx.body, false, ctx.cancel, async (up, _key, request) => {
       let text: string;
       try {
         text = await up.body.text();
       } catch (err) {
-        throw toFailure(err, ctx.signal);
+        throw toFailure(err, ctx.cancel);
       }
       if (ctx.sendRaw) raw = { request: request.body, response: text };
       try {
@@ -251,9 +251,9 @@ export class ResponsesHandler {
 
   private async serveStream(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
     let rawRequest: string | null = null;
-    const primed = await this.caller.call<PrimedStream>(c, ctx.body, true, ctx.signal, (up, _key, request) => {
+    const primed = await this.caller.call<PrimedStream>(c, ctx.body, true, ctx.cancel, (up, _key, request) => {
       if (ctx.sendRaw) rawRequest = request.body;
-      return primeStream(up, c, ctx.body, ctx.signal);
+      return primeStream(up, c, ctx.body);
     });
     const headers = this.headers(ctx, c, fallbackIndex);
     headers['content-type'] = 'text/event-stream; charset=utf-8';

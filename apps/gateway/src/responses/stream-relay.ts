@@ -8,6 +8,7 @@ import {
   type StreamTranslator,
   toFailure,
   UpstreamFailure,
+  type UpstreamBody,
   type UpstreamResponse,
 } from '@app/providers';
 import type { Candidate } from '../routing/route-planner.service';
@@ -17,7 +18,7 @@ import type { RequestContext } from './responses.handler';
 /** A stream whose first events have arrived: from here on it belongs to the client. */
 export interface PrimedStream {
   candidate: Candidate;
-  chunks: AsyncIterator<Buffer>;
+  body: UpstreamBody;
   parser: StreamDecoder;
   translator: StreamTranslator;
   first: ResponsesStreamEvent[];
@@ -31,35 +32,26 @@ export interface RelayOutcome {
 
 const TERMINAL_TYPES = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 
-async function nextChunk(chunks: AsyncIterator<Buffer>, signal: AbortSignal): Promise<IteratorResult<Buffer>> {
-  try {
-    return await chunks.next();
-  } catch (err) {
-    throw toFailure(err, signal);
-  }
-}
-
 /**
  * Reads until the upstream produced its first event, so that a stream which fails before
  * anything reached the client can still be retried or fall back.
  */
-export async function primeStream(up: UpstreamResponse, candidate: Candidate, body: ResponsesRequest, signal: AbortSignal): Promise<PrimedStream> {
-  const chunks = up.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+export async function primeStream(up: UpstreamResponse, candidate: Candidate, body: ResponsesRequest): Promise<PrimedStream> {
   // SSE unless the provider frames its stream otherwise (Bedrock's binary event-stream).
   const parser = candidate.adapter.createStreamDecoder?.() ?? new SseParser();
   const translator = candidate.adapter.createStreamTranslator({ requestBody: body, upstreamModel: candidate.upstreamModel });
   for (;;) {
-    const r = await nextChunk(chunks, signal);
-    if (r.done) throw new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its first event`);
+    const chunk = await up.body.next();
+    if (chunk === null) throw new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its first event`);
     const first: ResponsesStreamEvent[] = [];
-    for (const ev of parser.push(r.value)) first.push(...translator.push(ev));
+    for (const ev of parser.push(chunk)) first.push(...translator.push(ev));
     if (first.length === 0) continue;
     if (translator.streamError !== null && first.length === 1) {
       // The upstream failed before producing anything: nothing is lost by trying elsewhere.
       up.body.destroy();
       throw new UpstreamFailure('stream_error', 0, translator.streamError.message, translator.streamError);
     }
-    return { candidate, chunks, parser, translator, first };
+    return { candidate, body: up.body, parser, translator, first };
   }
 }
 
@@ -96,10 +88,10 @@ export async function relayStream(
   decorateResponse: (response: Record<string, unknown>) => void,
   hooks: RelayHooks = {},
 ): Promise<RelayOutcome> {
-  const { signal } = ctx;
+  const { cancel } = ctx;
   const res = ctx.res;
   if (res === null) throw new Error('relayStream needs a client connection');
-  const { chunks, parser, translator, candidate } = primed;
+  const { body, parser, translator, candidate } = primed;
   const injector = new EventFieldInjector(extra);
   const { rewrite, beforeTerminal } = hooks;
   let chunkIndex = 0;
@@ -137,13 +129,13 @@ export async function relayStream(
   let failure: UpstreamFailure | null = null;
   try {
     for (;;) {
-      const r = await nextChunk(chunks, signal);
-      if (r.done) break;
+      const chunk = await body.next();
+      if (chunk === null) break;
       const events: ResponsesStreamEvent[] = [];
-      for (const ev of parser.push(r.value)) events.push(...translator.push(ev));
+      for (const ev of parser.push(chunk)) events.push(...translator.push(ev));
       if (events.length === 0) continue;
       if (!(await writeEvents(events))) await waitForDrain(res);
-      if (signal.aborted) throw new UpstreamFailure('aborted', 0, 'client closed the connection');
+      if (cancel.aborted) throw new UpstreamFailure('aborted', 0, 'client closed the connection');
     }
     if (translator.terminal === null) {
       throw new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its terminal event`);
@@ -152,7 +144,8 @@ export async function relayStream(
       failure = new UpstreamFailure('stream_error', 0, translator.streamError.message, translator.streamError);
     }
   } catch (err) {
-    failure = err instanceof UpstreamFailure ? err : toFailure(err, signal);
+    failure = err instanceof UpstreamFailure ? err : toFailure(err, cancel);
+    body.destroy();
     if (failure.kind !== 'aborted' && !res.destroyed) {
       const error = {
         type: 'error',

@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { UpstreamKey } from '@app/common';
-import { HttpExecutor, parseRetryAfter, UpstreamFailure, type ResponsesRequest, type UpstreamRequest, type UpstreamResponse } from '@app/providers';
+import { type Cancellation, HttpExecutor, parseRetryAfter, UpstreamFailure, type ResponsesRequest, type UpstreamRequest, type UpstreamResponse } from '@app/providers';
 import type { Candidate } from './route-planner.service';
 
 // Upstream error bodies are read only this far: enough for any real error message.
@@ -18,7 +18,7 @@ export type Accept<T> = (res: UpstreamResponse, key: UpstreamKey, request: Upstr
 export class UpstreamCaller implements OnApplicationShutdown {
   constructor(private readonly executor: HttpExecutor) {}
 
-  async call<T>(c: Candidate, body: ResponsesRequest, stream: boolean, signal: AbortSignal, accept: Accept<T>): Promise<T> {
+  async call<T>(c: Candidate, body: ResponsesRequest, stream: boolean, cancel: Cancellation, accept: Accept<T>): Promise<T> {
     const { provider } = c;
     const limited = new Set<UpstreamKey>();
     for (let attempt = 0; ; attempt++) {
@@ -27,22 +27,30 @@ export class UpstreamCaller implements OnApplicationShutdown {
       const req = c.adapter.buildRequest({ body, upstreamModel: c.upstreamModel, stream, provider, key });
       try {
         const res = await this.executor.send(req, {
-          signal,
+          cancel,
           headersTimeoutMs: provider.timeoutMs,
           bodyTimeoutMs: stream ? provider.streamIdleTimeoutMs : provider.timeoutMs,
         });
-        if (res.status >= 200 && res.status < 300) return await accept(res, key, req);
+        if (res.status >= 200 && res.status < 300) {
+          try {
+            return await accept(res, key, req);
+          } catch (err) {
+            // Whatever was not read must not hold the upstream connection until its idle timeout.
+            res.body.destroy();
+            throw err;
+          }
+        }
         throw await this.httpFailure(c, res);
       } catch (err) {
         const failure = err instanceof UpstreamFailure ? err : new UpstreamFailure('network', 0, (err as Error).message);
-        if (signal.aborted || !failure.retryable || attempt >= provider.maxRetries) throw failure;
+        if (cancel.aborted || !failure.retryable || attempt >= provider.maxRetries) throw failure;
         if (failure.status === 429) limited.add(key);
         const otherKey = failure.status === 429 && limited.size < c.keys.length;
         if (!otherKey) {
           const wait = backoff(attempt, provider.retryBackoffMs, provider.retryBackoffMaxMs, failure.retryAfterMs);
           // The provider asks for a longer pause than our budget: let the next candidate serve.
           if (wait === null) throw failure;
-          await sleep(wait, signal);
+          await sleep(wait, cancel);
         }
       }
     }
@@ -55,9 +63,7 @@ export class UpstreamCaller implements OnApplicationShutdown {
   private async httpFailure(c: Candidate, res: UpstreamResponse): Promise<UpstreamFailure> {
     let text = '';
     try {
-      for await (const chunk of res.body) {
-        if (text.length < MAX_ERROR_BODY) text += chunk.toString();
-      }
+      text = await res.body.text(MAX_ERROR_BODY);
     } catch {
       // the error body itself broke off: the status still says what happened
     }
@@ -85,17 +91,16 @@ export function backoff(attempt: number, baseMs: number, maxMs: number, retryAft
   return Math.random() * Math.min(maxMs, baseMs * 2 ** attempt);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, cancel: Cancellation): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new UpstreamFailure('aborted', 0, 'client closed the connection'));
-    };
     const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
+      unsubscribe();
       resolve();
     }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
+    const unsubscribe = cancel.onCancel(() => {
+      clearTimeout(timer);
+      reject(new UpstreamFailure('aborted', 0, 'client closed the connection'));
+    });
   });
 }

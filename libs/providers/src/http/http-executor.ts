@@ -1,30 +1,49 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { UpstreamRequest } from '../types';
+import { Cancellation } from './cancellation';
 import { UpstreamFailure } from './upstream-failure';
 
 export interface SendOptions {
-  /** Aborted when the client goes away or the attempt's deadline passes. */
-  signal: AbortSignal;
+  /** Fires when the client goes away: the upstream request is aborted. */
+  cancel: Cancellation;
   /** Until the response headers arrive. */
   headersTimeoutMs: number;
   /** Longest silence between two body chunks (the stream idle timeout). */
   bodyTimeoutMs: number;
 }
 
+/** An upstream body, pulled by the gateway whole (`text`) or chunk by chunk (`next`). */
+export interface UpstreamBody extends AsyncIterable<Buffer> {
+  /** The whole body as UTF-8; past `maxBytes` the rest is read and dropped. */
+  text(maxBytes?: number): Promise<string>;
+  /** The next chunk, or null at the end. Rejects with an UpstreamFailure. */
+  next(): Promise<Buffer | null>;
+  /** Stops reading: the upstream request is aborted if it is still running. */
+  destroy(): void;
+}
+
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
+  body: UpstreamBody;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+// Chunks the gateway has not pulled yet, past which the upstream socket is paused.
+const HIGH_WATER_BYTES = 64 * 1024;
 
 /**
  * The one place that talks to providers: a keep-alive connection pool per upstream origin
  * (undici), timeouts, and aborts that reach the upstream socket when the client leaves.
+ *
+ * Requests go through undici's `dispatch` with a handler of our own rather than its
+ * `request()`: that skips a Readable stream per response, its async iterator, and an
+ * AbortSignal listener per request, which together cost more CPU than the rest of the
+ * upstream call (measured in bench/PROFILE.md).
  */
 export class HttpExecutor {
   private readonly agent: Agent;
+  private readonly targets = new Map<string, { origin: string; path: string }>();
 
   constructor(options: { connectionsPerOrigin?: number } = {}) {
     this.agent = new Agent({
@@ -36,38 +55,194 @@ export class HttpExecutor {
     });
   }
 
-  async send(req: UpstreamRequest, opts: SendOptions): Promise<UpstreamResponse> {
-    try {
-      const res = await request(req.url, {
-        method: 'POST',
-        headers: req.headers,
-        body: req.body,
-        signal: opts.signal,
-        dispatcher: this.agent,
-        headersTimeout: opts.headersTimeoutMs,
-        bodyTimeout: opts.bodyTimeoutMs,
-      });
-      return { status: res.statusCode, headers: res.headers, body: res.body };
-    } catch (err) {
-      throw toFailure(err, opts.signal);
-    }
+  send(req: UpstreamRequest, opts: SendOptions): Promise<UpstreamResponse> {
+    return new Promise((resolve, reject) => {
+      const exchange = new UpstreamExchange(opts.cancel, resolve, reject);
+      try {
+        const { origin, path } = this.target(req.url);
+        this.agent.dispatch(
+          { origin, path, method: 'POST', headers: req.headers, body: req.body, headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs },
+          exchange,
+        );
+      } catch (err) {
+        exchange.onResponseError(null, err as Error);
+      }
+    });
   }
 
   close(): Promise<void> {
     return this.agent.close();
   }
+
+  /** Origin and path of an upstream URL, parsed once per distinct URL (the set is small: one per provider endpoint and model). */
+  private target(url: string): { origin: string; path: string } {
+    let t = this.targets.get(url);
+    if (t === undefined) {
+      const u = new URL(url);
+      t = { origin: u.origin, path: `${u.pathname}${u.search}` };
+      if (this.targets.size >= 1024) this.targets.clear();
+      this.targets.set(url, t);
+    }
+    return t;
+  }
 }
 
-/** Network-level errors as failures; an abort is a timeout or the client leaving, by the signal's reason. */
-export function toFailure(err: unknown, signal?: AbortSignal): UpstreamFailure {
-  if (err instanceof UpstreamFailure) return err;
-  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
-  if (signal?.aborted) {
-    const reason = signal.reason as { name?: string } | undefined;
-    return reason?.name === 'TimeoutError'
-      ? new UpstreamFailure('timeout', 0, 'upstream request timed out')
-      : new UpstreamFailure('aborted', 0, 'client closed the connection');
+type Settle<T> = { resolve: (value: T) => void; reject: (err: UpstreamFailure) => void };
+
+/** One request's undici handler, and its response body for the gateway to pull. */
+class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody {
+  private controller: Dispatcher.DispatchController | null = null;
+  private started: Settle<UpstreamResponse> | null;
+  private readonly unsubscribe: () => void;
+  private chunks: Buffer[] = [];
+  private queuedBytes = 0;
+  private ended = false;
+  private failure: UpstreamFailure | null = null;
+  private destroyed = false;
+  /** A pending `next()`. */
+  private reader: Settle<Buffer | null> | null = null;
+  /** A pending `text()`: bytes kept so far and the limit. */
+  private collector: (Settle<string> & { bytes: number; max: number }) | null = null;
+
+  constructor(
+    private readonly cancel: Cancellation,
+    resolve: (res: UpstreamResponse) => void,
+    reject: (err: UpstreamFailure) => void,
+  ) {
+    this.started = { resolve, reject };
+    this.unsubscribe = cancel.onCancel(() => this.abort());
   }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.destroyed || this.cancel.aborted) controller.abort(abortError());
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    if (status < 200) return; // 1xx: the real answer follows
+    const started = this.started;
+    this.started = null;
+    started?.resolve({ status, headers, body: this });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.destroyed) return;
+    const collector = this.collector;
+    if (collector !== null) {
+      if (collector.bytes < collector.max) {
+        const room = collector.max - collector.bytes;
+        this.chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      }
+      collector.bytes += chunk.length;
+      return;
+    }
+    const reader = this.reader;
+    if (reader !== null) {
+      this.reader = null;
+      reader.resolve(chunk);
+      return;
+    }
+    this.chunks.push(chunk);
+    this.queuedBytes += chunk.length;
+    if (this.queuedBytes >= HIGH_WATER_BYTES && !controller.paused) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.ended = true;
+    this.unsubscribe();
+    const collector = this.collector;
+    if (collector !== null) {
+      this.collector = null;
+      collector.resolve(this.takeText());
+    }
+    const reader = this.reader;
+    if (reader !== null) {
+      this.reader = null;
+      reader.resolve(null);
+    }
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    const failure = toFailure(err, this.cancel);
+    this.failure = failure;
+    this.unsubscribe();
+    const pending = [this.started, this.reader, this.collector];
+    this.started = this.reader = this.collector = null;
+    for (const p of pending) p?.reject(failure);
+  }
+
+  next(): Promise<Buffer | null> {
+    const chunk = this.chunks.shift();
+    if (chunk !== undefined) {
+      this.queuedBytes -= chunk.length;
+      const controller = this.controller;
+      if (controller !== null && controller.paused && this.queuedBytes < HIGH_WATER_BYTES) controller.resume();
+      return Promise.resolve(chunk);
+    }
+    if (this.destroyed || this.ended) return Promise.resolve(null);
+    if (this.failure !== null) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.reader = { resolve, reject };
+    });
+  }
+
+  text(maxBytes = Infinity): Promise<string> {
+    if (this.failure !== null) return Promise.reject(this.failure);
+    let bytes = 0;
+    for (let i = 0; i < this.chunks.length; i++) {
+      const room = maxBytes - bytes;
+      if (room <= 0) {
+        this.chunks.length = i;
+        break;
+      }
+      if (this.chunks[i].length > room) this.chunks[i] = this.chunks[i].subarray(0, room);
+      bytes += this.chunks[i].length;
+    }
+    if (this.ended) return Promise.resolve(this.takeText());
+    this.queuedBytes = 0;
+    const controller = this.controller;
+    if (controller !== null && controller.paused) controller.resume();
+    return new Promise((resolve, reject) => {
+      this.collector = { resolve, reject, bytes, max: maxBytes };
+    });
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.chunks = [];
+    this.queuedBytes = 0;
+    if (!this.ended && this.failure === null) this.abort();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) yield chunk;
+  }
+
+  private abort(): void {
+    // Before the request reached a socket there is no controller yet: onRequestStart aborts it.
+    this.controller?.abort(abortError());
+  }
+
+  private takeText(): string {
+    const chunks = this.chunks;
+    this.chunks = [];
+    if (chunks.length === 1) return chunks[0].toString('utf8');
+    return Buffer.concat(chunks).toString('utf8');
+  }
+}
+
+function abortError(): Error {
+  const err = new Error('request aborted');
+  err.name = 'AbortError';
+  return err;
+}
+
+/** Network-level errors as failures; anything after the request was cancelled is the client leaving. */
+export function toFailure(err: unknown, cancel?: Cancellation): UpstreamFailure {
+  if (err instanceof UpstreamFailure) return err;
+  if (cancel?.aborted) return new UpstreamFailure('aborted', 0, 'client closed the connection');
+  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code;
   if (code && TIMEOUT_CODES.has(code)) {
     return new UpstreamFailure('timeout', 0, code === 'UND_ERR_BODY_TIMEOUT' ? 'upstream went silent (stream idle timeout)' : 'upstream request timed out');

@@ -1,0 +1,214 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Cancellation } from './cancellation';
+import { HttpExecutor, type SendOptions } from './http-executor';
+import type { UpstreamFailure } from './upstream-failure';
+
+type Route = (req: IncomingMessage, res: ServerResponse) => void;
+
+describe('HttpExecutor (undici dispatch, against a real socket)', () => {
+  let server: Server;
+  let base: string;
+  let route: Route;
+  /** Resolves when the server sees the current request's connection close before its response ended. */
+  let clientGone: Promise<void>;
+  const executor = new HttpExecutor();
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let gone: () => void = () => undefined;
+      clientGone = new Promise((resolve) => (gone = resolve));
+      res.on('close', () => {
+        if (!res.writableFinished) gone();
+      });
+      req.resume();
+      req.on('end', () => route(req, res));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await executor.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const options = (over: Partial<SendOptions> = {}): SendOptions => ({ cancel: new Cancellation(), headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000, ...over });
+  const send = (over: Partial<SendOptions> = {}) => executor.send({ url: `${base}/v1/responses?x=1`, headers: { 'content-type': 'application/json' }, body: '{"a":1}' }, options(over));
+  const failureOf = async (p: Promise<unknown>): Promise<UpstreamFailure> => {
+    try {
+      await p;
+    } catch (err) {
+      return err as UpstreamFailure;
+    }
+    throw new Error('expected a failure');
+  };
+
+  it('sends the request as given and reads a JSON answer whole', async () => {
+    let seen: { method?: string; url?: string; type?: string } = {};
+    route = (req, res) => {
+      seen = { method: req.method, url: req.url, type: req.headers['content-type'] };
+      res.writeHead(201, { 'content-type': 'application/json', 'x-upstream': 'yes' }).end('{"ok":"héllo"}');
+    };
+    const res = await send();
+    expect(seen).toEqual({ method: 'POST', url: '/v1/responses?x=1', type: 'application/json' });
+    expect(res.status).toBe(201);
+    expect(res.headers['x-upstream']).toBe('yes');
+    expect(await res.body.text()).toBe('{"ok":"héllo"}');
+  });
+
+  it('a multi-byte character split across chunks survives text()', async () => {
+    const bytes = Buffer.from('{"t":"€€€"}');
+    route = (_req, res) => {
+      res.writeHead(200);
+      res.write(bytes.subarray(0, 7)); // inside the first €
+      setTimeout(() => res.end(bytes.subarray(7)), 20);
+    };
+    expect(await (await send()).body.text()).toBe('{"t":"€€€"}');
+  });
+
+  it('text(maxBytes) keeps the first bytes, reads the rest and still completes', async () => {
+    route = (_req, res) => {
+      res.writeHead(500);
+      for (let i = 0; i < 20; i++) res.write('x'.repeat(10_000));
+      res.end();
+    };
+    const res = await send();
+    expect(await res.body.text(25_000)).toBe('x'.repeat(25_000));
+  });
+
+  it('a stream read slowly pauses the upstream socket and loses nothing', async () => {
+    const total = 4 * 1024 * 1024;
+    route = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      let sent = 0;
+      const pump = () => {
+        while (sent < total) {
+          const chunk = Buffer.alloc(16 * 1024, sent / (16 * 1024));
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    };
+    const res = await send();
+    await new Promise((r) => setTimeout(r, 100)); // the upstream fills the queue meanwhile
+    const received: Buffer[] = [];
+    for (let chunk = await res.body.next(); chunk !== null; chunk = await res.body.next()) received.push(chunk);
+    const all = Buffer.concat(received);
+    expect(all.length).toBe(total);
+    for (let i = 0; i < total; i += 16 * 1024) expect(all[i]).toBe((i / (16 * 1024)) & 0xff);
+  });
+
+  it('iterates with for await', async () => {
+    route = (_req, res) => {
+      res.writeHead(200);
+      res.write('a');
+      setTimeout(() => res.end('b'), 10);
+    };
+    const parts: string[] = [];
+    for await (const chunk of (await send()).body) parts.push(chunk.toString());
+    expect(parts.join('')).toBe('ab');
+  });
+
+  it('destroy() mid-stream aborts the upstream request', async () => {
+    route = (_req, res) => {
+      res.writeHead(200);
+      res.write('first');
+    };
+    const res = await send();
+    expect((await res.body.next())?.toString()).toBe('first');
+    res.body.destroy();
+    await clientGone;
+    expect(await res.body.next()).toBeNull();
+  });
+
+  it('cancelling before the headers arrive rejects as aborted and closes the upstream request', async () => {
+    route = () => undefined; // never answers
+    const cancel = new Cancellation();
+    const pending = send({ cancel });
+    await new Promise((r) => setTimeout(r, 50));
+    cancel.cancel();
+    const failure = await failureOf(pending);
+    expect(failure.kind).toBe('aborted');
+    await clientGone;
+  });
+
+  it('cancelling mid-stream rejects the pending read as aborted', async () => {
+    route = (_req, res) => {
+      res.writeHead(200);
+      res.write('one');
+    };
+    const cancel = new Cancellation();
+    const res = await send({ cancel });
+    expect((await res.body.next())?.toString()).toBe('one');
+    const read = res.body.next();
+    cancel.cancel();
+    expect((await failureOf(read)).kind).toBe('aborted');
+    await clientGone;
+  });
+
+  it('an already cancelled request never reaches the upstream as a live request', async () => {
+    const cancel = new Cancellation();
+    cancel.cancel();
+    let served = false;
+    route = (_req, res) => {
+      served = true;
+      res.end('{}');
+    };
+    expect((await failureOf(send({ cancel }))).kind).toBe('aborted');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(served).toBe(false);
+  });
+
+  it('headers and body timeouts are timeouts; the body one says the stream went silent', async () => {
+    route = () => undefined;
+    const headers = await failureOf(send({ headersTimeoutMs: 100 }));
+    expect({ kind: headers.kind, message: headers.message }).toEqual({ kind: 'timeout', message: 'upstream request timed out' });
+
+    route = (_req, res) => {
+      res.writeHead(200);
+      res.write('data: {}\n\n');
+    };
+    const res = await send({ bodyTimeoutMs: 100 });
+    await res.body.next();
+    const idle = await failureOf(res.body.next());
+    expect({ kind: idle.kind, message: idle.message }).toEqual({ kind: 'timeout', message: 'upstream went silent (stream idle timeout)' });
+  });
+
+  it('a refused connection is a network failure naming the code', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const failure = await failureOf(executor.send({ url: `http://127.0.0.1:${port}/x`, headers: {}, body: '' }, options()));
+    expect({ kind: failure.kind, message: failure.message }).toEqual({ kind: 'network', message: 'network error: ECONNREFUSED' });
+  });
+});
+
+describe('Cancellation', () => {
+  it('runs each hook once, unsubscribed hooks never, and late hooks at once', () => {
+    const c = new Cancellation();
+    const calls: string[] = [];
+    c.onCancel(() => calls.push('a'));
+    const off = c.onCancel(() => calls.push('b'));
+    off();
+    c.cancel();
+    c.cancel();
+    c.onCancel(() => calls.push('late'));
+    expect(calls).toEqual(['a', 'late']);
+    expect(c.aborted).toBe(true);
+  });
+
+  it('never fires for Cancellation.never, and follows an AbortSignal', () => {
+    Cancellation.never.cancel();
+    expect(Cancellation.never.aborted).toBe(false);
+    const ac = new AbortController();
+    const c = Cancellation.fromSignal(ac.signal);
+    expect(c.aborted).toBe(false);
+    ac.abort();
+    expect(c.aborted).toBe(true);
+  });
+});

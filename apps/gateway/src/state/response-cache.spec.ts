@@ -9,32 +9,52 @@ function stored(id: string, keyId = 'k1', expiresAt = Date.now() + 60_000): Stor
   };
 }
 
+/** Caches `r` as `bytes` characters of JSON (the input items' text padded with spaces). */
+function put(cache: ResponseCache, r: StoredResponse, bytes: number): void {
+  const responseJson = JSON.stringify(r.response);
+  const items = JSON.stringify(r.inputItems);
+  cache.set(r, responseJson, items.padEnd(Math.max(items.length, bytes - responseJson.length)));
+}
+
 describe('ResponseCache', () => {
   it('evicts the least recently used entry past its entry or byte bound, items with it', () => {
-    const cache = new ResponseCache(2, 1_000);
-    cache.set(stored('a'), 100);
-    cache.set(stored('b'), 100);
+    const cache = new ResponseCache(2, 2_000);
+    expect(JSON.stringify(stored('a').response).length + JSON.stringify(stored('a').inputItems).length).toBeLessThan(200);
+    put(cache, stored('a'), 200);
+    put(cache, stored('b'), 200);
     expect(cache.get('a')?.id).toBe('a'); // a is now the most recent
-    cache.set(stored('c'), 100);
+    put(cache, stored('c'), 200);
     expect(cache.get('b')).toBeUndefined();
     expect(cache.getItem('k1', 'out_b')).toBeUndefined();
     expect(cache.getItem('k1', 'out_a')?.item).toMatchObject({ role: 'assistant' });
-    cache.set(stored('d'), 950);
+    put(cache, stored('d'), 1_900);
     expect(cache.size).toBe(1);
-    expect(cache.totalBytes).toBe(950);
-    cache.set(stored('huge'), 5_000);
+    expect(cache.totalBytes).toBe(1_900);
+    put(cache, stored('huge'), 5_000);
     expect(cache.get('huge')).toBeUndefined();
   });
 
   it('finds items only for their own key and forgets expired responses', () => {
     const cache = new ResponseCache(10, 10_000);
-    cache.set(stored('a', 'k1'), 10);
-    cache.set(stored('old', 'k1', Date.now() - 1), 10);
+    put(cache, stored('a', 'k1'), 200);
+    put(cache, stored('old', 'k1', Date.now() - 1), 200);
     expect(cache.getItem('k2', 'in_a')).toBeUndefined();
     expect(cache.getItem('k1', 'in_a')?.response.id).toBe('a');
     expect(cache.get('old')).toBeUndefined();
     cache.delete('a');
     expect(cache.getItem('k1', 'in_a')).toBeUndefined();
     expect(cache.totalBytes).toBe(0);
+  });
+
+  it('hands out a fresh copy on every read, so callers cannot change what is cached', () => {
+    const cache = new ResponseCache(10, 10_000);
+    const r = stored('a');
+    cache.set(r, JSON.stringify(r.response), JSON.stringify(r.inputItems));
+    r.response.output = [];
+    const first = cache.get('a')!;
+    expect(first).toEqual({ ...stored('a'), expiresAt: r.expiresAt });
+    first.inputItems.length = 0;
+    expect(cache.get('a')!.inputItems).toHaveLength(1);
+    expect(cache.getItem('k1', 'out_a')?.item).toEqual({ type: 'message', id: 'out_a', role: 'assistant', content: [] });
   });
 });

@@ -5,8 +5,16 @@ export interface CachedItem {
   item: Json;
 }
 
+/**
+ * A cached response keeps its JSON text, not its parsed objects: a string is one compact
+ * allocation where the object graph takes several times the memory, and every stored turn
+ * passes through here, so what it holds is most of what `store` adds to the heap.
+ */
 interface Entry {
-  response: StoredResponse;
+  meta: Omit<StoredResponse, 'inputItems' | 'response'>;
+  responseJson: string;
+  inputItemsJson: string;
+  itemIds: string[];
   bytes: number;
 }
 
@@ -15,7 +23,8 @@ interface Entry {
  * size of their serialised JSON), least recently used out first: follow-ups, which nearly
  * always name a response that just finished, resolve with no database round trip. Only
  * finished responses are cached, as they no longer change (deletion removes them here; a
- * deletion made through another replica is seen there only after eviction).
+ * deletion made through another replica is seen there only after eviction). Each read parses
+ * its own copy, so callers may change what they get.
  */
 export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
@@ -39,14 +48,18 @@ export class ResponseCache {
   get(id: string, now = Date.now()): StoredResponse | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
-    if (entry.response.expiresAt <= now) {
+    if (entry.meta.expiresAt <= now) {
       this.delete(id);
       return undefined;
     }
     // Re-insert: Map order is the recency order.
     this.entries.delete(id);
     this.entries.set(id, entry);
-    return entry.response;
+    return {
+      ...entry.meta,
+      inputItems: JSON.parse(entry.inputItemsJson) as Json[],
+      response: JSON.parse(entry.responseJson) as Json,
+    };
   }
 
   /** The newest cached item with this id stored by this key. */
@@ -54,20 +67,26 @@ export class ResponseCache {
     const holders = this.items.get(itemId);
     if (holders === undefined) return undefined;
     for (let i = holders.length - 1; i >= 0; i--) {
+      const entry = this.entries.get(holders[i]);
+      if (entry === undefined || entry.meta.keyId !== keyId) continue;
       const r = this.get(holders[i], now);
-      if (r === undefined || r.keyId !== keyId) continue;
+      if (r === undefined) continue;
       const item = findItem(r, itemId);
       if (item !== undefined) return { response: r, item };
     }
     return undefined;
   }
 
-  set(response: StoredResponse, bytes: number): void {
+  /** Caches a finished response with the JSON text of its Response object and of its input items. */
+  set(response: StoredResponse, responseJson: string, inputItemsJson: string): void {
+    const bytes = responseJson.length + inputItemsJson.length;
     if (bytes > this.maxBytes) return;
     this.delete(response.id);
-    this.entries.set(response.id, { response, bytes });
+    const { inputItems: _items, response: _response, ...meta } = response;
+    const itemIds = [...itemIdsOf(response)];
+    this.entries.set(response.id, { meta, responseJson, inputItemsJson, itemIds, bytes });
     this.bytes += bytes;
-    for (const id of itemIds(response)) {
+    for (const id of itemIds) {
       const holders = this.items.get(id);
       if (holders === undefined) this.items.set(id, [response.id]);
       else holders.push(response.id);
@@ -83,7 +102,7 @@ export class ResponseCache {
     if (entry === undefined) return;
     this.entries.delete(id);
     this.bytes -= entry.bytes;
-    for (const itemId of itemIds(entry.response)) {
+    for (const itemId of entry.itemIds) {
       const holders = this.items.get(itemId);
       if (holders === undefined) continue;
       const rest = holders.filter((h) => h !== id);
@@ -98,7 +117,7 @@ function outputOf(r: StoredResponse): Json[] {
   return Array.isArray(output) ? (output as Json[]) : [];
 }
 
-function* itemIds(r: StoredResponse): Iterable<string> {
+function* itemIdsOf(r: StoredResponse): Iterable<string> {
   for (const item of r.inputItems) if (typeof item.id === 'string') yield item.id;
   for (const item of outputOf(r)) if (typeof item.id === 'string') yield item.id;
 }

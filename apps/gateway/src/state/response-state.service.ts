@@ -178,7 +178,7 @@ export class ResponseStateService implements BeforeApplicationShutdown {
     if (!turn.store) return;
     const status = statusOf(response);
     const row = this.row(turn, status, response, responseJson);
-    this.cache.set(toStoredResponse(turn, status, response, row.expiresAt.getTime()), responseJson.length + row.inputItemsJson.length);
+    this.cache.set(toStoredResponse(turn, status, response, row.expiresAt.getTime()), responseJson, row.inputItemsJson);
     let timer: NodeJS.Timeout | undefined;
     const stalled = new Promise<'stalled'>((resolve) => {
       timer = setTimeout(() => resolve('stalled'), COMMIT_WAIT_MS);
@@ -227,7 +227,7 @@ export class ResponseStateService implements BeforeApplicationShutdown {
     const took = await this.repo.finish(turn.id, turn.keyId, status, responseJson, isJson(response.error) ? response.error : null, output.map((i) => String(i.id)));
     if (took && !UNFINISHED.has(status)) {
       const expiresAt = turn.createdAt + this.config.responseRetentionDays * DAY_MS;
-      this.cache.set(toStoredResponse(turn, status, response, expiresAt), responseJson.length + JSON.stringify(turn.inputItems).length);
+      this.cache.set(toStoredResponse(turn, status, response, expiresAt), responseJson, JSON.stringify(turn.inputItems));
     }
   }
 
@@ -347,7 +347,7 @@ export class ResponseStateService implements BeforeApplicationShutdown {
       }
       for (const r of rows) {
         newestFirst.push(r);
-        if (!UNFINISHED.has(r.status)) this.cache.set(r, JSON.stringify(r.response).length + JSON.stringify(r.inputItems).length);
+        if (!UNFINISHED.has(r.status)) this.cache.set(r, JSON.stringify(r.response), JSON.stringify(r.inputItems));
       }
     }
     const unfinished = newestFirst.find((r) => UNFINISHED.has(r.status));

@@ -130,7 +130,8 @@ async function main(options: BenchOptions): Promise<void> {
     const profileArgs = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}`, `--cpu-prof-name=${profileFile}`] : [];
     const [bare, gateway, gatewayNoLog] = await Promise.all([
       spawn('bare', 'bare-proxy.process', { upstreamUrl: upstream.url }),
-      spawn('gateway', 'gateway.process', { env, requestLog: true } satisfies GatewayProcessOptions, profileArgs),
+      // --expose-gc only lets the soak ask for a full collection before reading the heap.
+      spawn('gateway', 'gateway.process', { env, requestLog: true } satisfies GatewayProcessOptions, ['--expose-gc', ...profileArgs]),
       spawn('gateway-nolog', 'gateway.process', { env, requestLog: false } satisfies GatewayProcessOptions),
     ]);
     const processes: Record<string, BenchChild> = { direct: upstream, bare, gateway, 'gateway-nolog': gatewayNoLog, 'gateway-store': gateway };
@@ -213,16 +214,17 @@ async function main(options: BenchOptions): Promise<void> {
     const ttfb: Record<string, { p50: number; p90: number; samples: number }> = {};
     for (const [id, values] of Object.entries(ttfbSamples)) ttfb[id] = { p50: percentile(values, 50), p90: percentile(values, 90), samples: values.length };
 
-    // With `store` on, so that the cache of recent responses is held to its bounds too.
-    const soak = options.soak > 0 ? await soakGateway(targets['gateway-store'], processes.gateway, options.soak) : undefined;
-
-    await new Promise((r) => setTimeout(r, 500));
-    const logRows = await countLogRows(databaseUrl, loadStart);
+    // Memory of the measured runs, before the soak (which has its own figures).
     const memory: BenchResults['memory'] = {};
     for (const [id, proc] of Object.entries({ ...measuredProcesses, ...(database ? { postgres: database } : {}) })) {
       const st = await proc.stats();
       memory[id] = { startupPeakRssMb: (startupPeakRss[id] ?? Number.NaN) / 2 ** 20, peakRssMb: st.peakRssBytes / 2 ** 20, rssMb: st.rssBytes / 2 ** 20 };
     }
+    // With `store` on, so that the cache of recent responses is held to its bounds too.
+    const soak = options.soak > 0 ? await soakGateway(targets['gateway-store'], processes.gateway, options.soak) : undefined;
+
+    await new Promise((r) => setTimeout(r, 500));
+    const logRows = await countLogRows(databaseUrl, loadStart);
     // Both logging gateways (gateway, gateway-before) write to the same table.
     const loggedOk = measured.flatMap((s) => s.targets).filter((t) => t.target === 'gateway' || t.target === 'gateway-before').reduce((n, t) => n + t.ok, 0);
 
@@ -275,18 +277,24 @@ async function scratchDatabase(serverUrl: string): Promise<{ url: string; drop()
 }
 
 /**
- * Memory growth: N more requests in tenths, the gateway's RSS after each. Growth is measured
- * from the first tenth (warm pools and JIT) to the last.
+ * Memory growth: N more requests in tenths; after each, the gateway's RSS and its V8 heap after
+ * a full collection (what it retains: a leak grows it with every tenth, garbage does not).
+ * Growth is measured from the first tenth (warm pools, JIT, full caches) to the last.
  */
 async function soakGateway(t: Target, proc: BenchChild, requests: number): Promise<NonNullable<BenchResults['soak']>> {
   const rssMb: number[] = [];
+  const heapMb: number[] = [];
   let done = 0;
   for (let tenth = 1; tenth <= 10; tenth++) {
     while (done < (requests * tenth) / 10) done += (await runLoad(t, false, 32, 1)).ok;
-    rssMb.push((await proc.stats()).rssBytes / 2 ** 20);
-    log(`soak: ${done} requests, gateway RSS ${rssMb[rssMb.length - 1].toFixed(0)} MB`);
+    const rss = (await proc.stats()).rssBytes / 2 ** 20;
+    const heap = (await proc.stats(true)).heapUsedBytes / 2 ** 20;
+    rssMb.push(rss);
+    heapMb.push(heap);
+    log(`soak: ${done} requests, gateway RSS ${rss.toFixed(0)} MB, heap after GC ${heap.toFixed(1)} MB`);
   }
-  return { requests: done, rssMb, growthMb: rssMb[rssMb.length - 1] - rssMb[0] };
+  const peakRssMb = (await proc.stats()).peakRssBytes / 2 ** 20;
+  return { requests: done, rssMb, heapMb, peakRssMb, growthMb: heapMb[heapMb.length - 1] - heapMb[0] };
 }
 
 main(readBenchOptions()).catch((err: unknown) => {

@@ -43,10 +43,11 @@ export class BenchChild {
     });
   }
 
-  stats(): Promise<ProcessStats> {
+  /** `gc`: after a full collection, if the child was started with `--expose-gc`. */
+  stats(gc = false): Promise<ProcessStats> {
     return new Promise((resolve) => {
       this.pendingStats.push(resolve);
-      this.send({ type: 'stats' });
+      this.send({ type: 'stats', gc });
     });
   }
 

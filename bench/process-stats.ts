@@ -8,9 +8,12 @@ export interface ProcessStats {
   rssBytes: number;
   /** Peak resident set size since start (getrusage maxrss). */
   peakRssBytes: number;
+  /** V8 heap in use; after a full collection when the parent asked for one (`gc`). */
+  heapUsedBytes: number;
 }
 
-export type ParentMessage = { type: 'stats' } | { type: 'stop' };
+/** `gc: true` runs a full collection first (children started with `--expose-gc`): what is retained, not garbage. */
+export type ParentMessage = { type: 'stats'; gc?: boolean } | { type: 'stop' };
 export type ChildMessage = { type: 'ready'; url: string } | ({ type: 'stats' } & ProcessStats);
 
 export function currentStats(): ProcessStats {
@@ -19,6 +22,7 @@ export function currentStats(): ProcessStats {
     cpuUs: cpu.user + cpu.system,
     rssBytes: process.memoryUsage.rss(),
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    heapUsedBytes: process.memoryUsage().heapUsed,
   };
 }
 
@@ -29,7 +33,10 @@ function send(message: ChildMessage): void {
 /** Call in a child once it serves: reports `ready`, then answers the parent until `stop`. */
 export function serveParent(url: string, stop: () => Promise<void>): void {
   process.on('message', (message: ParentMessage) => {
-    if (message.type === 'stats') send({ type: 'stats', ...currentStats() });
+    if (message.type === 'stats') {
+      if (message.gc) globalThis.gc?.();
+      send({ type: 'stats', ...currentStats() });
+    }
     else if (message.type === 'stop') {
       // A normal exit, so that `--cpu-prof` writes its profile.
       void stop().finally(() => process.exit(0));

@@ -6,3 +6,4 @@ export * from './http/http-executor';
 export * from './http/upstream-failure';
 export * from './sse/sse-parser';
 export * from './responses/response-builder';
+export * from './responses/json-text';

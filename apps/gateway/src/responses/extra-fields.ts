@@ -1,4 +1,5 @@
 import type { CostBreakdown } from '@app/pricing';
+import { closingBrace, isEmptyObjectAt, objectEnd, uniqueObjectAt } from '@app/providers';
 import type { Candidate } from '../routing/route-planner.service';
 
 /** The gateway's additions to every Response object and stream event (`extra_fields`). */
@@ -97,4 +98,31 @@ function withUsageCost(json: string, cost: CostBreakdown): string | undefined {
   const separator = json.charCodeAt(next) === 125 /* } */ ? '' : ',';
   const insertAt = at + USAGE_KEY.length;
   return `${json.slice(0, insertAt)}"cost":${JSON.stringify(cost)}${separator}${json.slice(insertAt)}`;
+}
+
+/**
+ * A stream's terminal event with the gateway's fields spliced into its text: `extra_fields` on
+ * the event and on its `response`, and `usage.cost`. Undefined when the text is not plainly
+ * shaped for it (no single `response` object at the top, `extra_fields` or a cost already
+ * there, more than one `usage`): the caller then parses and re-serialises the event.
+ */
+export function spliceTerminalEvent(data: string, fieldsJson: string, cost: CostBreakdown | null): string | undefined {
+  const end = closingBrace(data);
+  if (end === -1 || data.includes('"extra_fields":')) return undefined;
+  const response = uniqueObjectAt(data, 'response', 1);
+  if (response === -1) return undefined;
+  let usage = -1;
+  if (cost !== null && data.includes('"usage":{')) {
+    usage = uniqueObjectAt(data, 'usage', 2);
+    if (usage === -1) return undefined;
+    const usageEnd = objectEnd(data, usage);
+    if (usageEnd === -1 || data.slice(usage, usageEnd).includes('"cost":')) return undefined;
+  }
+  let out = data.slice(0, response + 1) + '"extra_fields":' + fieldsJson + (isEmptyObjectAt(data, response) ? '' : ',');
+  let from = response + 1;
+  if (usage !== -1) {
+    out += data.slice(from, usage + 1) + '"cost":' + JSON.stringify(cost) + (isEmptyObjectAt(data, usage) ? '' : ',');
+    from = usage + 1;
+  }
+  return out + data.slice(from, end) + ',"extra_fields":' + fieldsJson + data.slice(end);
 }

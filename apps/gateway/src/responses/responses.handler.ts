@@ -26,7 +26,7 @@ import { UpstreamCaller } from '../routing/upstream-caller.service';
 import { ResponseStateService, type Turn } from '../state/response-state.service';
 import { extraFields, responseWithExtraFields } from './extra-fields';
 import { parseResponsesRequest } from './responses-request';
-import { type PrimedStream, primeStream, type RelayHooks, relayStream } from './stream-relay';
+import { type PrimedStream, primeStream, type RelayHooks, relayStream, type TerminalDecoration } from './stream-relay';
 
 const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
 
@@ -262,13 +262,18 @@ export class ResponsesHandler {
     const translator = primed.translator;
     const turn = ctx.turn;
     // The terminal event carries the cost of the usage it reports (and, stored, the gateway's ids).
-    const addCost = (response: Record<string, unknown>) => {
-      if (rawRequest !== null) Object.assign(response.extra_fields as object, rawFields({ request: rawRequest, response: null }));
-      const cost = this.pricing.cost(c, translator.usage);
-      const usage = response.usage;
-      if (cost !== null && typeof usage === 'object' && usage !== null) (usage as Record<string, unknown>).cost = toUsageCost(cost);
-      if (turn !== null) this.state.finalize(turn, response);
+    const decoration: TerminalDecoration = {
+      cost: () => {
+        const cost = this.pricing.cost(c, translator.usage);
+        return cost && toUsageCost(cost);
+      },
     };
+    if (rawRequest !== null || turn !== null) {
+      decoration.decorate = (response) => {
+        if (rawRequest !== null) Object.assign(response.extra_fields as object, rawFields({ request: rawRequest, response: null }));
+        if (turn !== null) this.state.finalize(turn, response);
+      };
+    }
     let hooks: RelayHooks = {};
     if (turn !== null) {
       const ids = this.state.streamRewriter(turn);
@@ -283,7 +288,7 @@ export class ResponsesHandler {
         },
       };
     }
-    const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex), headers, addCost, hooks);
+    const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex), headers, decoration, hooks);
     const latency = Math.round(performance.now() - ctx.t0);
     const usage = translator.terminal === null ? estimatedUsage(ctx, translator) : translator.usage;
     const cost = usage.totalTokens > 0 ? this.pricing.cost(c, usage) : null;

@@ -12,7 +12,8 @@ import {
   type UpstreamResponse,
 } from '@app/providers';
 import type { Candidate } from '../routing/route-planner.service';
-import { EventFieldInjector, type ExtraFields } from './extra-fields';
+import type { CostBreakdown } from '@app/pricing';
+import { EventFieldInjector, type ExtraFields, spliceTerminalEvent } from './extra-fields';
 import type { RequestContext } from './responses.handler';
 
 /** A stream whose first events have arrived: from here on it belongs to the client. */
@@ -67,6 +68,14 @@ function waitForDrain(res: ServerResponse): Promise<void> {
   });
 }
 
+/** What only the gateway knows, added to the terminal event's response. */
+export interface TerminalDecoration {
+  /** `usage.cost`, priced from the usage the stream reported (null: not priced). */
+  cost(): CostBreakdown | null;
+  /** Changes that need the parsed Response (the raw request); without them the event is spliced as text. */
+  decorate?(response: Record<string, unknown>): void;
+}
+
 export interface RelayHooks {
   /** Rewrites a non-terminal event's JSON (the gateway's ids for stored responses). */
   rewrite?(type: string, data: string): string;
@@ -84,8 +93,7 @@ export async function relayStream(
   primed: PrimedStream,
   extra: ExtraFields,
   headers: Record<string, string>,
-  /** Adds what only the gateway knows (the cost) to the terminal event's response. */
-  decorateResponse: (response: Record<string, unknown>) => void,
+  decoration: TerminalDecoration,
   hooks: RelayHooks = {},
 ): Promise<RelayOutcome> {
   const { cancel } = ctx;
@@ -102,7 +110,7 @@ export async function relayStream(
     let out = '';
     for (const ev of events) {
       if (TERMINAL_TYPES.has(ev.type)) {
-        const terminal = withLatency(ev, extra, chunkIndex, ctx.t0, decorateResponse);
+        const terminal = terminalEvent(ev, extra, chunkIndex, ctx.t0, decoration, beforeTerminal !== undefined);
         if (beforeTerminal !== undefined && terminal.response !== null) {
           // What came before reaches the client now; the end only once the state is durable.
           if (out !== '') write(out);
@@ -161,13 +169,24 @@ export async function relayStream(
   return { failure, ttftMs };
 }
 
-function withLatency(
+/**
+ * The terminal event with `extra_fields` (latency and chunk index included) on the event and its
+ * response, and the cost in its usage: spliced into the upstream text when nothing needs the
+ * object, else parsed, changed and re-serialised (`response` is then the changed object).
+ */
+function terminalEvent(
   ev: ResponsesStreamEvent,
   extra: ExtraFields,
   chunkIndex: number,
   t0: number,
-  decorateResponse: (response: Record<string, unknown>) => void,
+  decoration: TerminalDecoration,
+  needsObject: boolean,
 ): { data: string; response: Record<string, unknown> | null } {
+  const fields = { ...extra, latency: Math.round(performance.now() - t0), chunk_index: chunkIndex };
+  if (!needsObject && decoration.decorate === undefined) {
+    const spliced = spliceTerminalEvent(ev.data, JSON.stringify(fields), decoration.cost());
+    if (spliced !== undefined) return { data: spliced, response: null };
+  }
   let event = ev.parsed;
   if (event === undefined) {
     try {
@@ -176,13 +195,13 @@ function withLatency(
       return { data: ev.data, response: null };
     }
   }
-  const fields = { ...extra, latency: Math.round(performance.now() - t0), chunk_index: chunkIndex };
   event.extra_fields = fields;
   const response = event.response;
-  if (typeof response === 'object' && response !== null) {
-    (response as Record<string, unknown>).extra_fields = fields;
-    decorateResponse(response as Record<string, unknown>);
-    return { data: JSON.stringify(event), response: response as Record<string, unknown> };
-  }
-  return { data: JSON.stringify(event), response: null };
+  if (typeof response !== 'object' || response === null) return { data: JSON.stringify(event), response: null };
+  const r = response as Record<string, unknown>;
+  r.extra_fields = fields;
+  const cost = decoration.cost();
+  if (cost !== null && typeof r.usage === 'object' && r.usage !== null) (r.usage as Record<string, unknown>).cost = cost;
+  decoration.decorate?.(r);
+  return { data: JSON.stringify(event), response: r };
 }

@@ -1,5 +1,6 @@
 import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
 import { ZERO_USAGE } from '../types';
+import { objectEnd, uniqueObjectAt } from '../responses/json-text';
 import { usageFromResponses } from './openai-usage';
 
 const TERMINAL: Record<string, TerminalStatus> = {
@@ -32,9 +33,24 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     return [{ type, data: ev.data, parsed: this.onTerminal(terminal, ev.data) }];
   }
 
-  /** Reads usage and errors off the terminal event; returns the event parsed, if it is JSON. */
+  /**
+   * Reads usage and errors off the terminal event; returns the event parsed, if it was. A
+   * finished response needs only its usage: that object alone is cut out and parsed, which
+   * spares parsing the whole Response (output included) on every stream.
+   */
   private onTerminal(status: TerminalStatus, data: string): Record<string, unknown> | undefined {
     this.terminal = status;
+    if (status === 'completed' || status === 'incomplete') {
+      const usage = responseUsageText(data);
+      if (usage !== null) {
+        try {
+          this.usage = usageFromResponses(JSON.parse(usage));
+          return undefined;
+        } catch {
+          // not JSON after all: the whole event is parsed below
+        }
+      }
+    }
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(data) as Record<string, unknown>;
@@ -63,6 +79,14 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     }
     return parsed;
   }
+}
+
+/** The text of `response.usage` in a terminal event (depth 2: event, then response), or null. */
+function responseUsageText(data: string): string | null {
+  const start = uniqueObjectAt(data, 'usage', 2);
+  if (start === -1) return null;
+  const end = objectEnd(data, start);
+  return end === -1 ? null : data.slice(start, end);
 }
 
 function typeFromData(data: string): string | null {

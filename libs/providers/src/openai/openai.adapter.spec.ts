@@ -55,6 +55,24 @@ describe('OpenAIAdapter', () => {
     }
   });
 
+  it('reads usage off the terminal event alone, or by parsing it whole when the text is ambiguous', () => {
+    const usage = { input_tokens: 5, input_tokens_details: { cached_tokens: 1 }, output_tokens: 7, output_tokens_details: { reasoning_tokens: 2 }, total_tokens: 12 };
+    const expected = { inputTokens: 5, cachedTokens: 1, outputTokens: 7, reasoningTokens: 2, totalTokens: 12 };
+    const text = 'a "usage":{"input_tokens":999} look-alike \\';
+    const events = [
+      { type: 'response.completed', response: { output: [{ type: 'message', content: [{ type: 'output_text', text }] }], usage } },
+      // a second usage object nested in an item: the whole event is parsed and response.usage wins
+      { type: 'response.incomplete', response: { output: [{ type: 'x', usage: { input_tokens: 999 } }], usage } },
+    ];
+    for (const event of events) {
+      const t = new ResponsesPassthroughTranslator();
+      const [out] = t.push({ event: event.type, data: JSON.stringify(event) });
+      expect(out.data).toBe(JSON.stringify(event));
+      expect(t.usage).toEqual(expected);
+      expect(t.terminal).toBe(event.type === 'response.completed' ? 'completed' : 'incomplete');
+    }
+  });
+
   it('takes the type from the JSON when a compatible server omits event lines, and reads stream errors', () => {
     const t = new ResponsesPassthroughTranslator();
     expect(t.push({ event: null, data: '{"type":"response.created","response":{}}' })).toEqual([{ type: 'response.created', data: '{"type":"response.created","response":{}}' }]);

@@ -1,0 +1,76 @@
+/**
+ * Reading and splicing JSON text without parsing it, for the hot path's largest events (a
+ * stream's terminal event carries the whole Response: parsing and re-serialising it cost more
+ * than the rest of the relay). Outside a string every `"` is structural, so `"key":{` in JSON
+ * text is always the key `key` with an object value; these helpers check its depth too.
+ */
+
+const QUOTE = 34;
+const BACKSLASH = 92;
+const OPEN_BRACE = 123;
+const CLOSE_BRACE = 125;
+const OPEN_BRACKET = 91;
+const CLOSE_BRACKET = 93;
+
+/** Nesting depth (objects and arrays) at `index`, which must lie outside any string: 1 = inside the top-level value. */
+export function depthAt(text: string, index: number): number {
+  let depth = 0;
+  for (let i = 0; i < index; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < index; i++) {
+        const d = text.charCodeAt(i);
+        if (d === BACKSLASH) i++;
+        else if (d === QUOTE) break;
+      }
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+  return depth;
+}
+
+/**
+ * Index of the `{` that opens the object value of `key` at `depth`, when the key occurs as an
+ * object-valued key exactly once in the text; -1 otherwise (absent, repeated, or elsewhere).
+ */
+export function uniqueObjectAt(text: string, key: string, depth: number): number {
+  const token = `"${key}":{`;
+  const at = text.indexOf(token);
+  if (at === -1 || text.indexOf(token, at + token.length) !== -1) return -1;
+  return depthAt(text, at) === depth ? at + token.length - 1 : -1;
+}
+
+/** End (exclusive) of the object that opens at `start`; -1 when the text ends first. */
+export function objectEnd(text: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === BACKSLASH) i++;
+        else if (d === QUOTE) break;
+      }
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if ((c === CLOSE_BRACE || c === CLOSE_BRACKET) && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9;
+}
+
+/** Whether the object opening at `brace` is empty (`{}` up to whitespace). */
+export function isEmptyObjectAt(text: string, brace: number): boolean {
+  let i = brace + 1;
+  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
+  return text.charCodeAt(i) === CLOSE_BRACE;
+}
+
+/** Index of the closing `}` of a top-level object (trailing whitespace allowed); -1 if the text is not one. */
+export function closingBrace(text: string): number {
+  let end = text.length - 1;
+  while (end > 0 && isSpace(text.charCodeAt(end))) end--;
+  return end > 0 && text.charCodeAt(end) === CLOSE_BRACE ? end : -1;
+}

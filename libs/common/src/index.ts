@@ -6,3 +6,4 @@ export * from './errors/gateway-error';
 export * from './config/config.module';
 export * from './lifecycle/shutdown';
 export * from './governance/budget-period';
+export * from './ids/uuidv7';

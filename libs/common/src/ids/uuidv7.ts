@@ -1,0 +1,57 @@
+import { randomFillSync } from 'node:crypto';
+
+/**
+ * Random bytes drawn 4 KB at a time: one randomFillSync per 409 ids instead of one per id.
+ * Each id takes 10 bytes: 2 seed the counter (used on a new millisecond) and 8 fill rand_b.
+ */
+const POOL = Buffer.allocUnsafe(4096);
+const BYTES_PER_ID = 10;
+let poolOffset = POOL.length;
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** The 12-bit rand_a counter rolls over at this value; the id then borrows the next millisecond. */
+const COUNTER_LIMIT = 0x1000;
+
+let lastMs = -Infinity;
+let counter = 0;
+/** The timestamp's 12 hex digits as `xxxxxxxx-xxxx-`, formatted once per millisecond. */
+let timePrefix = '';
+
+/** Moves to millisecond `ms`, with the counter at a random start below 2048 (from pool bytes o, o + 1). */
+function startMillisecond(ms: number, o: number): void {
+  lastMs = ms;
+  counter = ((POOL[o] << 8) | POOL[o + 1]) & 0x7ff;
+  const hi = Math.floor(ms / 0x1_0000_0000); // top 16 of the 48 timestamp bits
+  const lo = ms >>> 0;
+  timePrefix =
+    HEX[(hi >>> 8) & 0xff] + HEX[hi & 0xff] + HEX[lo >>> 24] + HEX[(lo >>> 16) & 0xff] + '-' + HEX[(lo >>> 8) & 0xff] + HEX[lo & 0xff] + '-';
+}
+
+/**
+ * An RFC 9562 UUIDv7: a 48-bit Unix millisecond timestamp, version 7, a 12-bit counter in
+ * rand_a, variant 10 and 62 random bits. Ids of one process sort in generation order (the
+ * RFC's method 1: the counter starts at a random value below 2048 in each millisecond and is
+ * incremented within it; a clock that steps back keeps the last timestamp), so rows keyed by
+ * them land at the right edge of a B-tree index instead of at random pages: fewer pages
+ * dirtied per insert than with random v4 ids.
+ */
+export function uuidv7(): string {
+  if (poolOffset + BYTES_PER_ID > POOL.length) {
+    randomFillSync(POOL);
+    poolOffset = 0;
+  }
+  const o = poolOffset;
+  poolOffset += BYTES_PER_ID;
+
+  const now = Date.now();
+  if (now > lastMs) startMillisecond(now, o);
+  else if (++counter === COUNTER_LIMIT) startMillisecond(lastMs + 1, o);
+
+  return (
+    timePrefix +
+    HEX[0x70 | (counter >>> 8)] + HEX[counter & 0xff] + '-' +
+    HEX[0x80 | (POOL[o + 2] & 0x3f)] + HEX[POOL[o + 3]] + '-' +
+    HEX[POOL[o + 4]] + HEX[POOL[o + 5]] + HEX[POOL[o + 6]] + HEX[POOL[o + 7]] + HEX[POOL[o + 8]] + HEX[POOL[o + 9]]
+  );
+}

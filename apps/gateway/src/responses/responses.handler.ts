@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
+import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, uuidv7 } from '@app/common';
 import {
   Cancellation,
   type ParsedResponse,
@@ -83,7 +82,8 @@ export class ResponsesHandler {
 
   handle(req: IncomingMessage, res: ServerResponse): void {
     const header = req.headers['x-request-id'];
-    const requestId = typeof header === 'string' && REQUEST_ID_RE.test(header) ? header : randomUUID();
+    // Time-ordered ids (as are the log rows'): they land at the right edge of the log's indexes.
+    const requestId = typeof header === 'string' && REQUEST_ID_RE.test(header) ? header : uuidv7();
     this.run(req, res, requestId).catch((err: unknown) => {
       if (!(err instanceof GatewayError)) this.logger.error(`request ${requestId} failed: ${(err as Error).stack ?? String(err)}`);
       if (res.headersSent) res.destroy();
@@ -316,7 +316,7 @@ export class ResponsesHandler {
     this.metrics.attempt(c.provider.name, c.model, true);
     const incomplete = translator?.terminal === 'incomplete';
     this.logs.enqueue({
-      id: randomUUID(),
+      id: uuidv7(),
       requestId: ctx.requestId,
       createdAt: new Date(ctx.startedAt),
       virtualKeyId: ctx.key.id,
@@ -346,7 +346,7 @@ export class ResponsesHandler {
   ): void {
     this.metrics.attempt(c.provider.name, c.model, false);
     this.logs.enqueue({
-      id: randomUUID(),
+      id: uuidv7(),
       requestId: ctx.requestId,
       createdAt: new Date(ctx.startedAt),
       virtualKeyId: ctx.key.id,

@@ -225,9 +225,15 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
+  /**
+   * Writes what is buffered, then keeps going only while full batches wait: rows that arrive
+   * during a write wait for the next tick. Looping until the buffer is empty kept the writer
+   * busy with batches of a few dozen rows under load, each a round trip and a commit (about
+   * 30 rows a batch at 1,000 req/s, where the interval allows 200).
+   */
   private async drain(): Promise<void> {
     const size = this.config.logWriter.batchSize;
-    while (this.buffer.length > 0) {
+    for (let first = true; this.buffer.length > 0 && (first || this.buffer.length >= size); first = false) {
       const batch = this.buffer.slice(0, size);
       try {
         await this.insert(batch);

@@ -7,6 +7,7 @@ import { runMigrations } from '@app/database';
 import { generateVirtualKeySecret } from '@app/common/virtual-keys/virtual-key-secret';
 import { type BenchOptions, readBenchOptions } from './bench-options';
 import { BenchChild } from './child-process';
+import { localPostgresCpu } from './postgres-cpu';
 import { formatSelfTime, topSelfTime } from './cpu-profile';
 import type { GatewayProcessOptions } from './gateway.process';
 import { type Target, measureTtfb, percentile, runLoad } from './load';
@@ -121,6 +122,10 @@ async function main(options: BenchOptions): Promise<void> {
     const scratch = options.databaseUrl ? await scratchDatabase(options.databaseUrl) : null;
     cleanups.push(async () => scratch?.drop());
     const databaseUrl = scratch?.url ?? database!.url;
+    // The database's CPU during each run: the embedded one's process, or a server on this machine.
+    const serverCpu = options.databaseUrl ? localPostgresCpu(options.databaseUrl) : null;
+    const dbMeasured = database !== null || serverCpu !== null;
+    const dbCpuUs = async (): Promise<number | null> => (database ? (await database.stats()).cpuUs : (serverCpu?.() ?? null));
     await runMigrations(databaseUrl);
     const virtualKey = await createVirtualKey(databaseUrl);
     const upstream = await spawn('upstream', 'upstream.process');
@@ -168,12 +173,12 @@ async function main(options: BenchOptions): Promise<void> {
           const id = s.targets[(round + j) % s.targets.length];
           const proc = processes[id];
           const before = await proc.stats();
-          const dbBefore = await database?.stats();
+          const dbBefore = await dbCpuUs();
           const run = await runLoad(targets[id], s.stream, s.connections, options.seconds);
           // Let the log writer's flush of this run land inside this run's CPU account.
           if (id.startsWith('gateway')) await new Promise((r) => setTimeout(r, GATEWAY_SETTLE_MS));
           const after = await proc.stats();
-          const dbAfter = await database?.stats();
+          const dbAfter = await dbCpuUs();
           const key = `${s.id}|${id}`;
           const a = acc.get(key) ?? emptyResult(s.id, id);
           a.ok += run.ok;
@@ -181,7 +186,7 @@ async function main(options: BenchOptions): Promise<void> {
           a.seconds += run.seconds;
           a.roundRps.push(run.ok / run.seconds);
           a.cpuUs += after.cpuUs - before.cpuUs;
-          if (dbBefore && dbAfter) a.dbCpuUs += dbAfter.cpuUs - dbBefore.cpuUs;
+          if (dbBefore !== null && dbAfter !== null) a.dbCpuUs += dbAfter - dbBefore;
           for (const l of run.latencies) a.latencies.push(l);
           acc.set(key, a);
         }
@@ -202,7 +207,7 @@ async function main(options: BenchOptions): Promise<void> {
           p50: percentile(latencies, 50),
           p99: percentile(latencies, 99),
           cpuUsPerRequest: a.ok > 0 ? a.cpuUs / a.ok : Number.NaN,
-          dbCpuUsPerRequest: database && a.ok > 0 ? a.dbCpuUs / a.ok : null,
+          dbCpuUsPerRequest: dbMeasured && a.ok > 0 ? a.dbCpuUs / a.ok : null,
         };
       }),
     }));

@@ -68,6 +68,8 @@ export interface ResponsesStreamEvent {
   data: string;
   /** `data` parsed, when the translator parsed it anyway (terminal events): spares the relay a second parse. */
   parsed?: Record<string, unknown>;
+  /** Where `response.usage`'s object opens in `data`, when the translator found it in the text (and so left `parsed` unset). */
+  usageAt?: number;
 }
 
 export type TerminalStatus = 'completed' | 'incomplete' | 'failed' | 'error';

@@ -1,4 +1,5 @@
-import { type ExtraFields, responseWithExtraFields, spliceTerminalEvent } from './extra-fields';
+import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-stream';
+import { EventFieldInjector, type ExtraFields, responseWithExtraFields, spliceTerminalEvent } from './extra-fields';
 
 const extra: ExtraFields = {
   request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0,
@@ -72,5 +73,19 @@ describe('spliceTerminalEvent', () => {
     expect(spliceTerminalEvent('{"type":"response.completed","response":null}', f, null)).toBeUndefined();
     expect(spliceTerminalEvent(completed('{"output":[{"response":{}}]}'), f, null)).toBeUndefined();
     expect(spliceTerminalEvent('[1]', f, null)).toBeUndefined();
+  });
+
+  it('takes the usage position the translator found, and the fields the injector builds', () => {
+    const { latency: _latency, ...perStream } = extra;
+    const injector = new EventFieldInjector(perStream);
+    expect(JSON.parse(injector.terminalFields(12, 9))).toEqual({ ...perStream, latency: 12, chunk_index: 9 });
+    const data = completed('{"id":"r","output":[{"type":"message","content":[]}],"usage":{"input_tokens":3}}');
+    const [ev] = new ResponsesPassthroughTranslator().push({ event: 'response.completed', data });
+    expect(ev.usageAt).toBe(data.indexOf('"usage":{') + '"usage":'.length);
+    expect(ev.parsed).toBeUndefined();
+    const out = spliceTerminalEvent(data, injector.terminalFields(12, 9), cost, ev.usageAt);
+    const event = JSON.parse(data);
+    const f = { ...perStream, latency: 12, chunk_index: 9 };
+    expect(JSON.parse(out!)).toEqual({ ...event, extra_fields: f, response: { ...event.response, extra_fields: f, usage: { input_tokens: 3, cost } } });
   });
 });

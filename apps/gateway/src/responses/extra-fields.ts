@@ -28,6 +28,8 @@ export function extraFields(c: Candidate, modelRequested: string, fallbackIndex:
   };
 }
 
+const PREFIX_KEY = ',"extra_fields":';
+
 /**
  * Appends `"extra_fields":{..., "chunk_index": N}` to an event's JSON text without
  * re-parsing it: the constant part is serialised once per stream.
@@ -37,7 +39,12 @@ export class EventFieldInjector {
 
   constructor(extra: ExtraFields) {
     const json = JSON.stringify(extra);
-    this.prefix = `,"extra_fields":${json.slice(0, -1)},"chunk_index":`;
+    this.prefix = `${PREFIX_KEY}${json.slice(0, -1)},"chunk_index":`;
+  }
+
+  /** `extra_fields` as JSON with the latency and chunk index of the terminal event. */
+  terminalFields(latency: number, chunkIndex: number): string {
+    return `${this.prefix.slice(PREFIX_KEY.length)}${chunkIndex},"latency":${latency}}`;
   }
 
   inject(data: string, chunkIndex: number): string {
@@ -106,14 +113,15 @@ function withUsageCost(json: string, cost: CostBreakdown): string | undefined {
  * shaped for it (no single `response` object at the top, `extra_fields` or a cost already
  * there, more than one `usage`): the caller then parses and re-serialises the event.
  */
-export function spliceTerminalEvent(data: string, fieldsJson: string, cost: CostBreakdown | null): string | undefined {
+export function spliceTerminalEvent(data: string, fieldsJson: string, cost: CostBreakdown | null, usageAt?: number): string | undefined {
   const end = closingBrace(data);
   if (end === -1 || data.includes('"extra_fields":')) return undefined;
   const response = uniqueObjectAt(data, 'response', 1);
   if (response === -1) return undefined;
   let usage = -1;
   if (cost !== null && data.includes('"usage":{')) {
-    usage = uniqueObjectAt(data, 'usage', 2);
+    // The translator may have found it already (`usageAt`), with the same checks.
+    usage = usageAt ?? uniqueObjectAt(data, 'usage', 2);
     if (usage === -1) return undefined;
     const usageEnd = objectEnd(data, usage);
     if (usageEnd === -1 || data.slice(usage, usageEnd).includes('"cost":')) return undefined;

@@ -110,7 +110,7 @@ export async function relayStream(
     let out = '';
     for (const ev of events) {
       if (TERMINAL_TYPES.has(ev.type)) {
-        const terminal = terminalEvent(ev, extra, chunkIndex, ctx.t0, decoration, beforeTerminal !== undefined);
+        const terminal = terminalEvent(ev, extra, injector, chunkIndex, ctx.t0, decoration, beforeTerminal !== undefined);
         if (beforeTerminal !== undefined && terminal.response !== null) {
           // What came before reaches the client now; the end only once the state is durable.
           if (out !== '') write(out);
@@ -177,16 +177,18 @@ export async function relayStream(
 function terminalEvent(
   ev: ResponsesStreamEvent,
   extra: ExtraFields,
+  injector: EventFieldInjector,
   chunkIndex: number,
   t0: number,
   decoration: TerminalDecoration,
   needsObject: boolean,
 ): { data: string; response: Record<string, unknown> | null } {
-  const fields = { ...extra, latency: Math.round(performance.now() - t0), chunk_index: chunkIndex };
+  const latency = Math.round(performance.now() - t0);
   if (!needsObject && decoration.decorate === undefined) {
-    const spliced = spliceTerminalEvent(ev.data, JSON.stringify(fields), decoration.cost());
+    const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), decoration.cost(), ev.usageAt);
     if (spliced !== undefined) return { data: spliced, response: null };
   }
+  const fields = { ...extra, latency, chunk_index: chunkIndex };
   let event = ev.parsed;
   if (event === undefined) {
     try {

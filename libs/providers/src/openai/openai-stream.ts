@@ -30,27 +30,33 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
       if (type.endsWith('.delta')) this.streamedChars += deltaLength(ev.data);
       return [{ type, data: ev.data }];
     }
+    const usageAt = terminal === 'completed' || terminal === 'incomplete' ? this.readUsage(terminal, ev.data) : -1;
+    if (usageAt !== -1) return [{ type, data: ev.data, usageAt }];
     return [{ type, data: ev.data, parsed: this.onTerminal(terminal, ev.data) }];
   }
 
   /**
-   * Reads usage and errors off the terminal event; returns the event parsed, if it was. A
-   * finished response needs only its usage: that object alone is cut out and parsed, which
-   * spares parsing the whole Response (output included) on every stream.
+   * A finished response needs only its usage: that object alone is cut out of the text and
+   * parsed, which spares parsing the whole Response (output included) on every stream. Returns
+   * where it opens, or -1 when the text does not show it plainly (then the event is parsed).
    */
+  private readUsage(status: TerminalStatus, data: string): number {
+    const start = uniqueObjectAt(data, 'usage', 2);
+    if (start === -1) return -1;
+    const end = objectEnd(data, start);
+    if (end === -1) return -1;
+    try {
+      this.usage = usageFromResponses(JSON.parse(data.slice(start, end)));
+    } catch {
+      return -1;
+    }
+    this.terminal = status;
+    return start;
+  }
+
+  /** Reads usage and errors off the terminal event, parsed whole; returns it parsed, if it is JSON. */
   private onTerminal(status: TerminalStatus, data: string): Record<string, unknown> | undefined {
     this.terminal = status;
-    if (status === 'completed' || status === 'incomplete') {
-      const usage = responseUsageText(data);
-      if (usage !== null) {
-        try {
-          this.usage = usageFromResponses(JSON.parse(usage));
-          return undefined;
-        } catch {
-          // not JSON after all: the whole event is parsed below
-        }
-      }
-    }
     let parsed: Record<string, unknown>;
     try {
       parsed = JSON.parse(data) as Record<string, unknown>;
@@ -79,14 +85,6 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     }
     return parsed;
   }
-}
-
-/** The text of `response.usage` in a terminal event (depth 2: event, then response), or null. */
-function responseUsageText(data: string): string | null {
-  const start = uniqueObjectAt(data, 'usage', 2);
-  if (start === -1) return null;
-  const end = objectEnd(data, start);
-  return end === -1 ? null : data.slice(start, end);
 }
 
 function typeFromData(data: string): string | null {

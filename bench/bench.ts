@@ -125,7 +125,14 @@ async function main(options: BenchOptions): Promise<void> {
     // The database's CPU during each run: the embedded one's process, or a server on this machine.
     const serverCpu = options.databaseUrl ? localPostgresCpu(options.databaseUrl) : null;
     const dbMeasured = database !== null || serverCpu !== null;
-    const dbCpuUs = async (): Promise<number | null> => (database ? (await database.stats()).cpuUs : (serverCpu?.() ?? null));
+    const measureDbCpu = async (): Promise<() => Promise<number | null>> => {
+      if (database) {
+        const before = (await database.stats()).cpuUs;
+        return async () => (await database.stats()).cpuUs - before;
+      }
+      const reading = serverCpu?.();
+      return async () => reading?.() ?? null;
+    };
     await runMigrations(databaseUrl);
     const virtualKey = await createVirtualKey(databaseUrl);
     const upstream = await spawn('upstream', 'upstream.process');
@@ -173,12 +180,12 @@ async function main(options: BenchOptions): Promise<void> {
           const id = s.targets[(round + j) % s.targets.length];
           const proc = processes[id];
           const before = await proc.stats();
-          const dbBefore = await dbCpuUs();
+          const dbCpu = await measureDbCpu();
           const run = await runLoad(targets[id], s.stream, s.connections, options.seconds);
           // Let the log writer's flush of this run land inside this run's CPU account.
           if (id.startsWith('gateway')) await new Promise((r) => setTimeout(r, GATEWAY_SETTLE_MS));
           const after = await proc.stats();
-          const dbAfter = await dbCpuUs();
+          const dbUs = await dbCpu();
           const key = `${s.id}|${id}`;
           const a = acc.get(key) ?? emptyResult(s.id, id);
           a.ok += run.ok;
@@ -186,7 +193,7 @@ async function main(options: BenchOptions): Promise<void> {
           a.seconds += run.seconds;
           a.roundRps.push(run.ok / run.seconds);
           a.cpuUs += after.cpuUs - before.cpuUs;
-          if (dbBefore !== null && dbAfter !== null) a.dbCpuUs += dbAfter - dbBefore;
+          if (dbUs !== null) a.dbCpuUs += dbUs;
           for (const l of run.latencies) a.latencies.push(l);
           acc.set(key, a);
         }

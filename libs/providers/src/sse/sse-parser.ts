@@ -22,9 +22,11 @@ export class SseParser {
     const events: SseEvent[] = [];
     let start = 0;
     const buf = this.buffer;
+    // Most streams never send `\r`: found once, it is looked for again only once passed.
+    let cr = buf.indexOf('\r');
     for (;;) {
       const lf = buf.indexOf('\n', start);
-      const cr = buf.indexOf('\r', start);
+      if (cr !== -1 && cr < start) cr = buf.indexOf('\r', start);
       let end: number;
       let next: number;
       if (cr !== -1 && (lf === -1 || cr < lf)) {

@@ -97,7 +97,7 @@ type Accumulated = TargetResult & { latencies: number[] };
 
 function emptyResult(scenario: string, target: string): Accumulated {
   return {
-    scenario, target, ok: 0, failed: 0, seconds: 0, rps: 0, p50: 0, p99: 0, cpuUs: 0, cpuUsPerRequest: 0, dbCpuUs: 0, dbCpuUsPerRequest: null, roundRps: [],
+    scenario, target, ok: 0, failed: 0, seconds: 0, rps: 0, p50: 0, p99: 0, cpuUs: 0, cpuUsPerRequest: 0, dbCpuUs: 0, dbCpuUsPerRequest: null, machineCpuUs: 0, machineCpuUsPerRequest: 0, roundRps: [],
     latencies: [],
   };
 }
@@ -180,12 +180,17 @@ async function main(options: BenchOptions): Promise<void> {
           const id = s.targets[(round + j) % s.targets.length];
           const proc = processes[id];
           const before = await proc.stats();
+          // The rest of the machine's CPU in this run: the upstream (unless it is the target), the load generator (this process), the database.
+          const upstreamBefore = proc === upstream ? null : await upstream.stats();
+          const selfBefore = process.cpuUsage();
           const dbCpu = await measureDbCpu();
           const run = await runLoad(targets[id], s.stream, s.connections, options.seconds);
           // Let the log writer's flush of this run land inside this run's CPU account.
           if (id.startsWith('gateway')) await new Promise((r) => setTimeout(r, GATEWAY_SETTLE_MS));
           const after = await proc.stats();
           const dbUs = await dbCpu();
+          const self = process.cpuUsage(selfBefore);
+          const upstreamUs = upstreamBefore === null ? 0 : (await upstream.stats()).cpuUs - upstreamBefore.cpuUs;
           const key = `${s.id}|${id}`;
           const a = acc.get(key) ?? emptyResult(s.id, id);
           a.ok += run.ok;
@@ -194,6 +199,7 @@ async function main(options: BenchOptions): Promise<void> {
           a.roundRps.push(run.ok / run.seconds);
           a.cpuUs += after.cpuUs - before.cpuUs;
           if (dbUs !== null) a.dbCpuUs += dbUs;
+          a.machineCpuUs += after.cpuUs - before.cpuUs + upstreamUs + self.user + self.system + (dbUs ?? 0);
           for (const l of run.latencies) a.latencies.push(l);
           acc.set(key, a);
         }
@@ -214,6 +220,7 @@ async function main(options: BenchOptions): Promise<void> {
           p50: percentile(latencies, 50),
           p99: percentile(latencies, 99),
           cpuUsPerRequest: a.ok > 0 ? a.cpuUs / a.ok : Number.NaN,
+          machineCpuUsPerRequest: a.ok > 0 ? a.machineCpuUs / a.ok : Number.NaN,
           dbCpuUsPerRequest: dbMeasured && a.ok > 0 ? a.dbCpuUs / a.ok : null,
         };
       }),

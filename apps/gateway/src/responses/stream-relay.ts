@@ -11,8 +11,8 @@ import {
   type UpstreamBody,
   type UpstreamResponse,
 } from '@app/providers';
-import type { Candidate } from '../routing/route-planner.service';
 import type { CostBreakdown } from '@app/pricing';
+import type { Candidate } from '../routing/route-planner.service';
 import { EventFieldInjector, type ExtraFields, spliceTerminalEvent } from './extra-fields';
 import type { RequestContext } from './responses.handler';
 
@@ -72,7 +72,7 @@ function waitForDrain(res: ServerResponse): Promise<void> {
 export interface TerminalDecoration {
   /** `usage.cost`, priced from the usage the stream reported (null: not priced). */
   cost(): CostBreakdown | null;
-  /** Changes that need the parsed Response (the raw request); without them the event is spliced as text. */
+  /** Changes that need the parsed Response (a stored turn's ids, the raw request); without them the event is spliced as text. */
   decorate?(response: Record<string, unknown>): void;
 }
 

@@ -155,6 +155,8 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
   private buffer: RequestLogRow[] = [];
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> | null = null;
+  /** A flush asked for while one runs: it starts when that one ends. */
+  private nextFlush: Promise<void> | null = null;
   private closed = false;
   private replayNeeded = false;
   /** Whether the database takes COPY FROM STDIN; learnt with the first batch. */
@@ -188,12 +190,23 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
     if (this.buffer.length >= this.config.logWriter.batchSize && !this.flushing && !this.closed) void this.flush();
   }
 
-  /** Writes everything buffered (and replays spilled rows); one flush at a time. */
+  /**
+   * Writes everything buffered now (and replays spilled rows); one flush at a time. Called
+   * during a flush, it waits for that one and then writes what is left, so that whatever was
+   * enqueued before the call is written (or kept after a failure) when it resolves.
+   */
   flush(): Promise<void> {
-    this.flushing ??= this.drain().finally(() => {
-      this.flushing = null;
+    if (this.flushing === null) {
+      this.flushing = this.drain().finally(() => {
+        this.flushing = null;
+      });
+      return this.flushing;
+    }
+    this.nextFlush ??= this.flushing.then(() => {
+      this.nextFlush = null;
+      return this.flush();
     });
-    return this.flushing;
+    return this.nextFlush;
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -226,15 +239,17 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Writes what is buffered, then keeps going only while full batches wait: rows that arrive
-   * during a write wait for the next tick. Looping until the buffer is empty kept the writer
-   * busy with batches of a few dozen rows under load, each a round trip and a commit (about
-   * 30 rows a batch at 1,000 req/s, where the interval allows 200).
+   * Writes the rows buffered when it starts, then keeps going only while full batches wait:
+   * rows that arrive during a write wait for the next tick. Looping until the buffer was empty
+   * kept the writer busy with batches of a few dozen rows under load, each a round trip and a
+   * commit (about 30 rows a batch at 1,000 req/s, where the interval allows 200).
    */
   private async drain(): Promise<void> {
     const size = this.config.logWriter.batchSize;
-    for (let first = true; this.buffer.length > 0 && (first || this.buffer.length >= size); first = false) {
+    let owed = this.buffer.length;
+    while (this.buffer.length > 0 && (owed > 0 || this.buffer.length >= size)) {
       const batch = this.buffer.slice(0, size);
+      owed -= batch.length;
       try {
         await this.insert(batch);
       } catch (err) {

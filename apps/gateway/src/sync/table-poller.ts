@@ -13,6 +13,7 @@ export class TablePoller<Row extends { updated_at: Date }> {
   private since = new Date(0);
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -30,12 +31,21 @@ export class TablePoller<Row extends { updated_at: Date }> {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Reads rows changed since the last poll; concurrent calls share one query. */
+  /** Reads rows changed since the last poll; calls made during one share the poll that follows it. */
   refresh(): Promise<void> {
-    this.running ??= this.load().finally(() => {
-      this.running = null;
+    if (this.running === null) {
+      this.running = this.load().finally(() => {
+        this.running = null;
+      });
+      return this.running;
+    }
+    // A poll already running may have read before the caller's change committed: another one
+    // follows it, so that a change made before this call is applied when it resolves.
+    this.next ??= this.running.then(() => {
+      this.next = null;
+      return this.refresh();
     });
-    return this.running;
+    return this.next;
   }
 
   private async load(): Promise<void> {

@@ -47,7 +47,7 @@ describe('admin dashboard in a browser (e2e)', () => {
         },
       }),
     );
-    const config = loadConfig({ GATEWAY_CONFIG: file, DATABASE_URL: harness.db.url, ADMIN_TOKEN: TOKEN, ADMIN_PORT: '0', HOST: '127.0.0.1' });
+    const config = loadConfig({ ...harness.db.appEnv, GATEWAY_CONFIG: file, DATABASE_URL: harness.db.url, ADMIN_TOKEN: TOKEN, ADMIN_PORT: '0', HOST: '127.0.0.1' });
     admin = await startAdmin(config, { logger: false });
     page = browser.page;
     page.setDefaultTimeout(5_000);

@@ -22,7 +22,7 @@ const redisUrl = testEnv.redisUrl;
     const dir = mkdtempSync(path.join(tmpdir(), 'gw-replicas-'));
     const file = path.join(dir, 'gateway.json');
     writeFileSync(file, JSON.stringify({ providers: { openai: { base_url: `${upstream.url}/v1`, keys: [{ value: 'sk-up' }] } }, server: { key_refresh_ms: 100 } }));
-    const env = { GATEWAY_CONFIG: file, DATABASE_URL: db.url, REDIS_URL: redisUrl!, GATEWAY_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir };
+    const env = { ...db.appEnv, GATEWAY_CONFIG: file, DATABASE_URL: db.url, REDIS_URL: redisUrl!, GATEWAY_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir };
     gateways.push(...(await Promise.all([startGatewayProcess(env), startGatewayProcess(env)])));
   });
   afterAll(async () => {

@@ -39,7 +39,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
       server: { log_flush_interval_ms: 60_000 },
       pricing: { 'openai/gpt-4o-mini': LOAD_PRICE },
     }));
-    const gw = await startGatewayProcess({ GATEWAY_CONFIG: file, DATABASE_URL: db.url, GATEWAY_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir });
+    const gw = await startGatewayProcess({ ...db.appEnv, GATEWAY_CONFIG: file, DATABASE_URL: db.url, GATEWAY_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir });
 
     let signalled = false;
     const results = await runLoad(`${gw.url}/v1`, secret, planRequests(400), 50, (done) => {

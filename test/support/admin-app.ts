@@ -50,7 +50,7 @@ export function useAdminApp(setup: { env?: () => Record<string, string>; seed?: 
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const config = loadConfig({ DATABASE_URL: db.url, ADMIN_TOKEN: token, ADMIN_PORT: '0', HOST: '127.0.0.1', ...setup.env?.() });
+    const config = loadConfig({ ...db.appEnv, DATABASE_URL: db.url, ADMIN_TOKEN: token, ADMIN_PORT: '0', HOST: '127.0.0.1', ...setup.env?.() });
     admin = await startAdmin(config, { logger: false });
     pg = new Client({ connectionString: db.url });
     await pg.connect();

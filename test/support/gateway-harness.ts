@@ -108,6 +108,7 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
     await dbProxy.start();
   }
   const env: Record<string, string> = {
+    ...db.appEnv,
     GATEWAY_CONFIG: file,
     DATABASE_URL: dbProxy ? dbProxy.urlFor(db.url) : db.url,
     GATEWAY_PORT: '0',

@@ -5,6 +5,8 @@ import { testEnv } from './test-env.config';
 
 export interface TestDatabase {
   url: string;
+  /** Environment an app under test needs for this database, besides DATABASE_URL. */
+  appEnv: Record<string, string>;
   drop(): Promise<void>;
 }
 
@@ -19,7 +21,9 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     // their assertions to the keys and requests they create.
     const url = testEnv.embeddedDatabaseUrl;
     if (!url) throw new Error('no DATABASE_URL and no embedded test database (global-setup did not run)');
-    return { url, drop: async () => undefined };
+    // One connection per app, as `npm start` runs on it (see apps/launcher): the embedded server
+    // can interleave the protocol messages of concurrent connections.
+    return { url, appEnv: { DATABASE_POOL_SIZE: '1' }, drop: async () => undefined };
   }
   const name = `gw_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: serverUrl });
@@ -31,6 +35,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await runMigrations(url.toString());
   return {
     url: url.toString(),
+    appEnv: {},
     async drop() {
       const c = new Client({ connectionString: serverUrl });
       await c.connect();

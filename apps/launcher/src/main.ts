@@ -16,6 +16,10 @@ async function main(): Promise<void> {
     const dir = path.join(config.dataDir, 'pglite');
     embedded = await startEmbeddedPostgres(dir);
     config.databaseUrl = embedded.url;
+    // One connection per app: the embedded server (pglite-socket) can interleave the protocol
+    // messages of concurrent connections (electric-sql/pglite#1046), and PGlite runs one query
+    // at a time anyway.
+    config.databasePoolSize = 1;
     console.log(`database: embedded Postgres in ${dir} (set DATABASE_URL to use a server)`);
   }
   const applied = await runMigrations(config.databaseUrl);

@@ -14,7 +14,7 @@ export class DatabaseModule {
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => {
             if (!config.databaseUrl) throw new Error('DatabaseModule needs config.databaseUrl (set DATABASE_URL or start the embedded database first)');
-            return dataSourceOptions(config.databaseUrl);
+            return dataSourceOptions(config.databaseUrl, config.databasePoolSize);
           },
         }),
       ],

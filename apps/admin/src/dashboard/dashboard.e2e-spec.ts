@@ -14,7 +14,7 @@ describe('dashboard assets (e2e)', () => {
   beforeAll(async () => {
     await buildDashboard();
     db = await createTestDatabase();
-    admin = await startAdmin(loadConfig({ DATABASE_URL: db.url, ADMIN_TOKEN: TOKEN, ADMIN_PORT: '0', HOST: '127.0.0.1' }), { logger: false });
+    admin = await startAdmin(loadConfig({ ...db.appEnv, DATABASE_URL: db.url, ADMIN_TOKEN: TOKEN, ADMIN_PORT: '0', HOST: '127.0.0.1' }), { logger: false });
   });
 
   afterAll(async () => {

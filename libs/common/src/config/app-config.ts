@@ -56,6 +56,8 @@ export interface AppConfig {
   /** Gateway worker processes sharing the port (node:cluster); 1 = no cluster. */
   gatewayWorkers: number;
   databaseUrl?: string;
+  /** Connections each app keeps open to the database (the pg pool's size). */
+  databasePoolSize: number;
   /** Where the embedded database keeps its files when DATABASE_URL is unset. */
   dataDir: string;
   adminToken?: string;

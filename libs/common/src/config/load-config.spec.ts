@@ -49,10 +49,17 @@ describe('loadConfig', () => {
     expect(c.providers.local).toMatchObject({ aliases: { fast: 'llama-3-8b' }, keys: [{ value: '' }] });
   });
 
+  it('takes the database pool size from DATABASE_POOL_SIZE, 10 by default', () => {
+    expect(loadConfig({}).databasePoolSize).toBe(10);
+    expect(loadConfig({ DATABASE_POOL_SIZE: '1' }).databasePoolSize).toBe(1);
+  });
+
   it.each([
     [{ GATEWAY_PORT: 'abc' }, 'GATEWAY_PORT'],
     [{ ADMIN_PORT: '70000' }, 'ADMIN_PORT'],
     [{ GATEWAY_WORKERS: '0' }, 'GATEWAY_WORKERS'],
+    [{ DATABASE_POOL_SIZE: '0' }, 'DATABASE_POOL_SIZE'],
+    [{ DATABASE_POOL_SIZE: 'ten' }, 'DATABASE_POOL_SIZE'],
     [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
     [{ OPENAI_BASE_URL: 'http://x/v1' }, 'OPENAI_API_KEY'],
     [{ OPENAI_API_KEY: 'k', OPENAI_BASE_URL: 'not a url' }, 'OPENAI_BASE_URL'],

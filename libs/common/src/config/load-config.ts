@@ -292,6 +292,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     adminPort: port(env, 'ADMIN_PORT', 8081),
     gatewayWorkers: env.GATEWAY_WORKERS === undefined || env.GATEWAY_WORKERS === '' ? 1 : intFrom(env.GATEWAY_WORKERS, 'GATEWAY_WORKERS', 1, 256),
     databaseUrl: env.DATABASE_URL || undefined,
+    databasePoolSize: env.DATABASE_POOL_SIZE === undefined || env.DATABASE_POOL_SIZE === '' ? 10 : intFrom(env.DATABASE_POOL_SIZE, 'DATABASE_POOL_SIZE', 1, 1_000),
     dataDir: path.resolve(env.DATA_DIR || '.data'),
     adminToken: env.ADMIN_TOKEN || undefined,
     redisUrl: env.REDIS_URL || undefined,

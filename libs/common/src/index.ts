@@ -5,5 +5,6 @@ export * from './config/load-config';
 export * from './errors/gateway-error';
 export * from './config/config.module';
 export * from './lifecycle/shutdown';
+export * from './lifecycle/serial-task';
 export * from './governance/budget-period';
 export * from './ids/uuidv7';

@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '@app/common';
+import { APP_CONFIG, type AppConfig, SerialTask } from '@app/common';
 import type { RequestLogStatus } from '@app/database';
 import { LogSpill } from './log-spill';
 
@@ -154,9 +154,7 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(RequestLogWriter.name);
   private buffer: RequestLogRow[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> | null = null;
-  /** A flush asked for while one runs: it starts when that one ends. */
-  private nextFlush: Promise<void> | null = null;
+  private readonly flusher = new SerialTask(() => this.drain());
   private closed = false;
   private replayNeeded = false;
   /** Whether the database takes COPY FROM STDIN; learnt with the first batch. */
@@ -187,7 +185,7 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
     this.buffer.push(row);
     const max = this.config.logWriter.maxBufferedRows;
     if (this.buffer.length > max) this.spillOldest(this.buffer.length - max + Math.floor(max / 10));
-    if (this.buffer.length >= this.config.logWriter.batchSize && !this.flushing && !this.closed) void this.flush();
+    if (this.buffer.length >= this.config.logWriter.batchSize && !this.flusher.running && !this.closed) void this.flush();
   }
 
   /**
@@ -196,17 +194,7 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
    * enqueued before the call is written (or kept after a failure) when it resolves.
    */
   flush(): Promise<void> {
-    if (this.flushing === null) {
-      this.flushing = this.drain().finally(() => {
-        this.flushing = null;
-      });
-      return this.flushing;
-    }
-    this.nextFlush ??= this.flushing.then(() => {
-      this.nextFlush = null;
-      return this.flush();
-    });
-    return this.nextFlush;
+    return this.flusher.run();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -217,7 +205,7 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
       await this.flush();
       if (this.buffer.length > 0) await new Promise((r) => setTimeout(r, 250 * (i + 1)));
     }
-    await this.flushing;
+    await this.flusher.idle();
     if (this.buffer.length > 0) {
       this.logger.warn(`database unreachable at shutdown: ${this.buffer.length} request log rows go to the spill file`);
       await this.spillOldest(this.buffer.length);

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
+import { SerialTask } from '@app/common';
 
 // Rows committed slightly out of updated_at order are caught by re-reading a short window.
 const REFRESH_OVERLAP_MS = 5_000;
@@ -12,8 +13,7 @@ const REFRESH_OVERLAP_MS = 5_000;
 export class TablePoller<Row extends { updated_at: Date }> {
   private since = new Date(0);
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private next: Promise<void> | null = null;
+  private readonly poll = new SerialTask(() => this.load());
 
   constructor(
     private readonly dataSource: DataSource,
@@ -33,19 +33,9 @@ export class TablePoller<Row extends { updated_at: Date }> {
 
   /** Reads rows changed since the last poll; calls made during one share the poll that follows it. */
   refresh(): Promise<void> {
-    if (this.running === null) {
-      this.running = this.load().finally(() => {
-        this.running = null;
-      });
-      return this.running;
-    }
-    // A poll already running may have read before the caller's change committed: another one
-    // follows it, so that a change made before this call is applied when it resolves.
-    this.next ??= this.running.then(() => {
-      this.next = null;
-      return this.refresh();
-    });
-    return this.next;
+    // A poll already running may have read before the caller's change committed: the caller
+    // waits for the one that follows it.
+    return this.poll.run();
   }
 
   private async load(): Promise<void> {

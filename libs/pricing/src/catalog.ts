@@ -193,6 +193,7 @@ function compileModel(info: ModelInfo, provider: string, version: string): Catal
   const raw = Array.isArray(info.prices) ? info.prices : [{ prices: info.prices }];
   const variants: Variant[] = [];
   let unsupported: string | null = null;
+  const extra = raw.length > 1 ? { source: 'catalog' as const, catalog_version: version, time_varying: true } : { source: 'catalog' as const, catalog_version: version };
   for (const entry of raw) {
     let constraint: Constraint | null;
     let spec: PriceSpec | null;
@@ -203,11 +204,7 @@ function compileModel(info: ModelInfo, provider: string, version: string): Catal
       unsupported = (err as Error).message;
       continue;
     }
-    const timeVarying = raw.length > 1 ? { time_varying: true } : {};
-    variants.push({
-      constraint,
-      price: spec === null ? null : compilePrice(provider, info.id, spec, { source: 'catalog', catalog_version: version, ...timeVarying }),
-    });
+    variants.push({ constraint, price: spec === null ? null : compilePrice(provider, info.id, spec, extra) });
   }
   return {
     provider,

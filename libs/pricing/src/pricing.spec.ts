@@ -334,6 +334,15 @@ describe('PriceBook', () => {
       expect(book.catalogInfo).toMatchObject({ package: '@pydantic/genai-prices', published_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
     });
 
+    it('prices a freely named provider of a first-party kind from that kind\'s catalog list', () => {
+      const kinds = new PriceBook({ providerKinds: new Map([['bedrock-eu', 'bedrock'], ['corp-proxy', 'openai-compatible']]) });
+      expect(kinds.priceFor('bedrock-eu', 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0')).toMatchObject({ id: 'bedrock/regional.anthropic.claude-sonnet-4-5-20250929-v1:0', source: 'catalog' });
+      // Without its kind only the resale rules apply, which miss Bedrock's regional price.
+      expect(book.priceFor('bedrock-eu', 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0')?.id).not.toBe('bedrock/regional.anthropic.claude-sonnet-4-5-20250929-v1:0');
+      // A generic kind says nothing of the vendor: the model name decides (resold first-party models).
+      expect(kinds.priceFor('corp-proxy', 'gpt-4o')?.id).toBe('openai/gpt-4o');
+    });
+
     it('prices nothing from a catalog when there is none', () => {
       const bare = new PriceBook({ catalog: null });
       expect(bare.priceFor('openai', 'gpt-4o-mini')).toBeNull();

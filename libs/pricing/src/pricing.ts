@@ -23,7 +23,15 @@ export interface PriceBookOptions {
   catalog?: PriceCatalog | null;
   /** Prices set through the admin API. */
   adminPrices?: readonly AdminPrice[];
+  /**
+   * Configured provider name -> its kind (GATEWAY_CONFIG `kind`): a provider named freely but of
+   * a first-party kind (`bedrock-eu`, kind `bedrock`) is priced from that kind's catalog list.
+   */
+  providerKinds?: ReadonlyMap<string, string>;
 }
+
+/** Provider kinds that are one vendor's own API, so that any provider of that kind serves its catalog list. */
+const FIRST_PARTY_KINDS: ReadonlySet<string> = new Set(['openai', 'azure', 'anthropic', 'gemini', 'bedrock', 'cohere']);
 
 /**
  * Providers whose own price list is authoritative for a model name. A provider that resells
@@ -101,15 +109,23 @@ export class PriceBook {
   private readonly admin: PriceTable;
   private readonly builtIn: PriceTable;
   private readonly catalog: PriceCatalog | null;
+  /** Lower-cased provider name -> the catalog provider to price it as, when that differs from its name. */
+  private readonly catalogNames: ReadonlyMap<string, string>;
   private readonly resolved = new Map<string, Resolution | null>();
 
-  constructor(options: PriceBookOptions = {}, shared?: { overrides: PriceTable; builtIn: PriceTable; catalog: PriceCatalog | null }) {
+  constructor(options: PriceBookOptions = {}, shared?: { overrides: PriceTable; builtIn: PriceTable; catalog: PriceCatalog | null; catalogNames: ReadonlyMap<string, string> }) {
     if (shared) {
       this.overrides = shared.overrides;
       this.builtIn = shared.builtIn;
       this.catalog = shared.catalog;
+      this.catalogNames = shared.catalogNames;
     } else {
       this.catalog = options.catalog === undefined ? defaultCatalog() : options.catalog;
+      const catalogNames = new Map<string, string>();
+      for (const [name, kind] of options.providerKinds ?? []) {
+        if (FIRST_PARTY_KINDS.has(kind) && name.toLowerCase() !== kind) catalogNames.set(name.toLowerCase(), kind);
+      }
+      this.catalogNames = catalogNames;
       this.builtIn = new PriceTable();
       for (const [provider, models] of Object.entries(options.sheet ?? PRICE_SHEET)) {
         for (const [model, { reference, ...spec }] of Object.entries(models)) {
@@ -131,7 +147,7 @@ export class PriceBook {
 
   /** The same book with `prices` as the whole set of admin prices. */
   withAdminPrices(prices: readonly AdminPrice[]): PriceBook {
-    return new PriceBook({ adminPrices: prices }, { overrides: this.overrides, builtIn: this.builtIn, catalog: this.catalog });
+    return new PriceBook({ adminPrices: prices }, { overrides: this.overrides, builtIn: this.builtIn, catalog: this.catalog, catalogNames: this.catalogNames });
   }
 
   /** The installed catalog's name, version and publish date; null when the book has none. */
@@ -219,8 +235,9 @@ export class PriceBook {
     return null;
   }
 
-  private matchCatalog(provider: string, model: string): Resolution | null {
+  private matchCatalog(name: string, model: string): Resolution | null {
     if (this.catalog === null) return null;
+    const provider = this.catalogNames.get(name) ?? name;
     let found = this.catalog.match(provider, model);
     if (found === null) {
       const stripped = strippedModel(provider, model);

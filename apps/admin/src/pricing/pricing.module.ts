@@ -11,7 +11,12 @@ import { PRICE_BOOK, PricingService } from './pricing.service';
     PricingService,
     { provide: PRICING_REPOSITORY, useClass: TypeOrmPricingRepository },
     // Overrides were validated when the configuration was loaded; built once here.
-    { provide: PRICE_BOOK, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new PriceBook({ overrides: config.pricing, configPath: 'GATEWAY_CONFIG pricing' }) },
+    {
+      provide: PRICE_BOOK,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) =>
+        new PriceBook({ overrides: config.pricing, configPath: 'GATEWAY_CONFIG pricing', providerKinds: new Map(Object.values(config.providers).map((p) => [p.name, p.kind])) }),
+    },
   ],
 })
 export class PricingModule {}

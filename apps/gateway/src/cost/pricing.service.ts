@@ -14,7 +14,8 @@ export class PricingService {
   private book: PriceBook;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.base = this.book = new PriceBook({ overrides: config.pricing });
+    const providerKinds = new Map(Object.values(config.providers).map((p) => [p.name, p.kind]));
+    this.base = this.book = new PriceBook({ overrides: config.pricing, providerKinds });
   }
 
   /**

@@ -109,13 +109,15 @@ describe('ChatCompletionsAdapter: request', () => {
     expect(body).toEqual({ model: 'mistral/m', input: 'hi', stream: true });
   });
 
-  it('refuses hosted tools, background, stored items and previous_response_id with a 400 naming the provider', () => {
-    const hosted = rejection(() => build({ input: 'hi', tools: [{ type: 'function', name: 'f' }, { type: 'web_search_preview' }] }));
-    expect(hosted.status).toBe(400);
-    expect(hosted.message).toBe("mistral does not support the hosted tool 'web_search_preview' (only function tools are) through /v1/responses.");
-    expect(hosted.param).toBe('tools[1]');
-    expect(rejection(() => build({ input: 'hi', tools: [{ type: 'file_search' }] })).message).toContain("'file_search'");
-    expect(rejection(() => build({ input: 'hi', tools: [{ type: 'code_interpreter' }] })).message).toContain("'code_interpreter'");
+  it('drops hosted tools (reported); refuses forcing one, background, stored items and previous_response_id with a 400 naming the provider', () => {
+    const req = adapter.buildRequest({
+      body: { model: 'mistral/m', input: 'hi', tools: [{ type: 'function', name: 'f' }, { type: 'web_search_preview' }, { type: 'file_search' }] }, upstreamModel: 'm', stream: false, provider: provider(), key,
+    });
+    expect(req.droppedTools).toEqual(['web_search_preview', 'file_search']);
+    expect((JSON.parse(req.body) as { tools: { function: { name: string } }[] }).tools.map((t) => t.function.name)).toEqual(['f']);
+    const forced = rejection(() => build({ input: 'hi', tools: [{ type: 'code_interpreter' }], tool_choice: 'required' }));
+    expect(forced.status).toBe(400);
+    expect(forced.message).toBe("mistral does not support forcing the hosted tool 'code_interpreter' with tool_choice (it has no equivalent there) through /v1/responses.");
     expect(rejection(() => build({ input: 'hi', background: true })).param).toBe('background');
     expect(rejection(() => build({ input: 'hi', previous_response_id: 'resp_1' })).param).toBe('previous_response_id');
     const ref = rejection(() => build({ input: [{ role: 'user', content: 'hi' }, { type: 'item_reference', id: 'msg_1' }] }));

@@ -1,6 +1,7 @@
 import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
 import type { ResponsesStreamEvent, SseEvent } from '../types';
-import { isObj } from '../responses/request-input';
+import type { CallContext } from '../types';
+import { isObj, reasoningSummary } from '../responses/request-input';
 import { outcomeOfFinish, usageFromCohere } from './cohere-response';
 
 type Json = Record<string, unknown>;
@@ -13,6 +14,13 @@ type Json = Record<string, unknown>;
 export class CohereStreamTranslator extends BuilderStreamTranslator {
   /** tool call index -> call id. */
   private readonly calls = new Map<number, string>();
+  /** Cohere's reasoning does not go back: shown as a summary when one was asked for, else left out. */
+  private readonly summary: boolean;
+
+  constructor(ctx?: CallContext) {
+    super(ctx);
+    this.summary = ctx?.requestBody != null && reasoningSummary(ctx.requestBody);
+  }
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
     if (this.b.terminal !== null || ev.data === '[DONE]') return [];
@@ -38,7 +46,9 @@ export class CohereStreamTranslator extends BuilderStreamTranslator {
     switch (type) {
       case 'content-delta': {
         const content = isObj(message.content) ? message.content : {};
-        if (typeof content.thinking === 'string') out.push(...this.b.reasoningDelta(content.thinking));
+        if (typeof content.thinking === 'string') {
+          if (this.summary) out.push(...this.b.reasoningDelta(content.thinking));
+        }
         else if (typeof content.text === 'string') out.push(...this.b.textDelta(content.text));
         break;
       }
@@ -46,7 +56,7 @@ export class CohereStreamTranslator extends BuilderStreamTranslator {
         out.push(...this.b.closeOpenItems());
         break;
       case 'tool-plan-delta':
-        if (typeof message.tool_plan === 'string') out.push(...this.b.reasoningDelta(message.tool_plan));
+        if (this.summary && typeof message.tool_plan === 'string') out.push(...this.b.reasoningDelta(message.tool_plan));
         break;
       case 'tool-call-start': {
         const call = isObj(message.tool_calls) ? message.tool_calls : {};

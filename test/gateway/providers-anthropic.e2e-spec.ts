@@ -82,13 +82,14 @@ describe('Anthropic through /v1/responses', () => {
     expect(JSON.parse(final.output_text)).toEqual({ city: 'test', temp: 1 });
   });
 
-  it('reasoning effort turns on thinking; thinking comes back as a reasoning item with a summary', async () => {
-    const res = await g.client.responses.create({ model: MODEL, input: 'think [[usage:5,9]]', reasoning: { effort: 'low' } });
+  it('reasoning effort turns on thinking; thinking comes back as a reasoning item, with a summary when asked for', async () => {
+    const res = await g.client.responses.create({ model: MODEL, input: 'think [[usage:5,9]]', reasoning: { effort: 'low', summary: 'auto' } });
     expect(lastSent().body).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 1024 }, max_tokens: 8192 + 1024 });
     expect(res.output.map((o) => o.type)).toEqual(['reasoning', 'message']);
-    expect(res.output[0]).toMatchObject({ summary: [{ type: 'summary_text', text: 'Let me think about that.' }] });
+    expect(res.output[0]).toMatchObject({ summary: [{ type: 'summary_text', text: 'Let me think about that.' }], encrypted_content: expect.stringMatching(/^gwr1\.anthropic\./) });
     const final = await g.client.responses.stream({ model: MODEL, input: 'think', reasoning: { effort: 'low' } }).finalResponse();
     expect(final.output.map((o) => o.type)).toEqual(['reasoning', 'message']);
+    expect(final.output[0]).toMatchObject({ summary: [] });
   });
 
   it('max_tokens becomes an incomplete response', async () => {

@@ -1,4 +1,5 @@
 import type { Directives } from './directives';
+import { FakeHttpError } from './openai-errors';
 
 /**
  * The format-neutral "model": both wire formats read their request into a Conversation,
@@ -15,8 +16,8 @@ import type { Directives } from './directives';
  *
  * Answer, first rule that applies:
  *   1. function tools offered, no tool output in the input, tool_choice not "none",
- *      no [[no-tool]]: ONE call to the first (or the forced) function, arguments sampled
- *      from its JSON schema (see sampleFromSchema).
+ *      no [[no-tool]]: ONE call to the first (or the forced, or the [[tool:NAME]]) function,
+ *      arguments from [[tool-args:JSON]] or sampled from its JSON schema (see sampleFromSchema).
  *   2. [[reply:TEXT]] -> TEXT.  3. JSON mode ([[json]], json_schema, json_object) -> JSON
  *      sampled from the schema, or {"ok":true}.  4. tool output present -> "Tool said: <output>".
  *   5. [[words:N]] -> N words.  6. "Hello from <model>! You said: <first 40 chars of last user text>"
@@ -91,8 +92,14 @@ export function planAnswer(conv: Conversation, d: Readonly<Directives>): AnswerP
 
 function chooseAnswer(conv: Conversation, d: Readonly<Directives>): Answer {
   if (conv.tools.length > 0 && conv.toolOutput === undefined && !conv.toolsDisabled && !d.noTool) {
-    const tool = conv.tools.find((t) => t.name === conv.forcedTool) ?? conv.tools[0];
-    return { kind: 'function_call', name: tool.name, arguments: JSON.stringify(sampleFromSchema(tool.parameters)) };
+    let tool = conv.tools.find((t) => t.name === conv.forcedTool);
+    if (tool === undefined && d.tool !== undefined) {
+      tool = conv.tools.find((t) => t.name === d.tool);
+      // A script naming a tool the request does not offer is a test bug (or a mangled name).
+      if (tool === undefined) throw new FakeHttpError(400, `[[tool:${d.tool}]] names no offered tool (offered: ${conv.tools.map((t) => t.name).join(', ')}).`);
+    }
+    tool ??= conv.tools[0];
+    return { kind: 'function_call', name: tool.name, arguments: d.toolArgs ?? JSON.stringify(sampleFromSchema(tool.parameters)) };
   }
   if (d.reply !== undefined) return { kind: 'text', text: d.reply };
   if (d.json || conv.jsonMode) {

@@ -12,8 +12,11 @@ import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
  * `{"type": "error", "error": {"type", "message"}}`; 529 is `overloaded_error`.
  *
  * The request is checked the way Anthropic checks it (roles, non-empty text blocks, every
- * tool_use answered by a tool_result in the next user turn), so a gateway that maps badly
- * fails here. With `thinking` enabled the answer starts with a thinking block.
+ * tool_use answered by a tool_result in the next user turn, thinking blocks sent back
+ * unchanged with their signature, and with `thinking` on, the assistant turn of a tool loop
+ * starting with its thinking), so a gateway that maps badly fails here. With `thinking`
+ * enabled the answer starts with a thinking block. The web search server tool is accepted
+ * (and not used).
  * Usage: `input_tokens` excludes the cache reads ([[cached:N]] -> cache_read_input_tokens).
  */
 
@@ -73,6 +76,9 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
     }
 
     let pendingToolUses: string[] = [];
+    /** Index of the last assistant message, whether it opened with thinking, and of the last message's first block. */
+    let lastAssistant = { index: -1, thinkingFirst: false };
+    let lastFirstBlock: unknown;
     body.messages.forEach((m, i) => {
       if (!isRecord(m)) throw invalid(`messages.${i}: Input should be a valid dictionary`);
       if (m.role !== 'user' && m.role !== 'assistant') {
@@ -87,6 +93,8 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
         }
       }
       pendingToolUses = [];
+      lastFirstBlock = blocks[0]?.type;
+      if (m.role === 'assistant') lastAssistant = { index: i, thinkingFirst: blocks[0]?.type === 'thinking' || blocks[0]?.type === 'redacted_thinking' };
       const texts: string[] = [];
       let seenNonResult = false;
       blocks.forEach((b, j) => {
@@ -115,8 +123,13 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
             if (!isRecord(b.source) || (b.source.type !== 'base64' && b.source.type !== 'url')) throw invalid(`${where}.source: Input tag does not match the expected tags`);
             break;
           case 'thinking':
+            if (m.role !== 'assistant') throw invalid(`${where}: thinking blocks are only allowed in assistant messages`);
+            // Anthropic verifies the signature against the thinking: the fake signed only its own text.
+            if (b.thinking !== ANTHROPIC_THINKING_TEXT || b.signature !== ANTHROPIC_THINKING_SIGNATURE) throw invalid(`${where}: Invalid \`signature\` in \`thinking\` block`);
+            break;
           case 'redacted_thinking':
             if (m.role !== 'assistant') throw invalid(`${where}: thinking blocks are only allowed in assistant messages`);
+            if (typeof b.data !== 'string' || b.data === '') throw invalid(`${where}.data: Field required`);
             break;
           default:
             throw invalid(`${where}.type: Input tag '${String(b.type)}' does not match any of the expected tags`);
@@ -133,6 +146,10 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
     const tools: FunctionToolSpec[] = [];
     for (const t of Array.isArray(body.tools) ? body.tools : []) {
       if (!isRecord(t) || typeof t.name !== 'string') continue;
+      if (t.type === 'web_search_20250305') {
+        if (t.name !== 'web_search') throw invalid(`tools.${tools.length}.name: Input should be 'web_search'`);
+        continue;
+      }
       if (!isRecord(t.input_schema)) throw invalid(`tools.${tools.length}.input_schema: Field required`);
       tools.push({ name: t.name, parameters: t.input_schema });
     }
@@ -145,6 +162,11 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
       const budget = body.thinking && isRecord(body.thinking) ? body.thinking.budget_tokens : undefined;
       if (typeof budget !== 'number' || budget < 1024) throw invalid('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
       if (budget >= body.max_tokens) throw invalid('`max_tokens` must be greater than `thinking.budget_tokens`.');
+      if (lastFirstBlock === 'tool_result' && !lastAssistant.thinkingFirst) {
+        throw invalid(
+          `messages.${lastAssistant.index}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`tool_use\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`.`,
+        );
+      }
     }
     const extra: AnthropicExtra = { thinking };
     return { conversation: conv, stream: body.stream === true, extra };

@@ -112,9 +112,13 @@ describe('Anthropic through /v1/responses', () => {
     expect(await midStreamError(g, MODEL)).toEqual({ code: 'overloaded_error', message: 'Overloaded' });
   });
 
-  it('refuses a hosted tool with a 400 naming anthropic and the tool, before calling it', async () => {
-    await expectRefused(g, MODEL, { input: 'search', tools: [{ type: 'web_search_preview' }] }, {
-      message: "anthropic does not support the hosted tool 'web_search_preview'", param: 'tools[0]',
+  it('offers web search as its server tool; forcing a hosted tool it lacks is a 400 naming anthropic and the tool, before calling it', async () => {
+    const res = await g.client.responses.create({ model: MODEL, input: 'search', tools: [{ type: 'web_search_preview' }] });
+    expect(res.status).toBe('completed');
+    expect(lastSent().body).toMatchObject({ tools: [{ type: 'web_search_20250305', name: 'web_search' }] });
+    g.fakes.anthropic.reset();
+    await expectRefused(g, MODEL, { input: 'search', tools: [{ type: 'file_search', vector_store_ids: ['vs'] }], tool_choice: { type: 'file_search' } }, {
+      message: "anthropic does not support forcing the hosted tool 'file_search'", param: 'tool_choice',
     });
     expect(g.fakes.anthropic.stats.requests).toBe(0);
   });

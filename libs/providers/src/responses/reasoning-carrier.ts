@@ -42,3 +42,17 @@ export function uncarryThinking(value: string | null | undefined, family: 'anthr
   if (typeof o.t === 'string' && typeof o.s === 'string') return { text: o.t, signature: o.s };
   return null;
 }
+
+/**
+ * `input` without the reasoning items the gateway made for another provider: a Responses
+ * upstream (OpenAI) cannot decrypt them and would refuse the whole request. The same array
+ * when there are none (the common case costs one pass, no copy).
+ */
+export function withoutCarriedReasoning(input: unknown): unknown {
+  if (!Array.isArray(input)) return input;
+  const carried = (item: unknown): boolean =>
+    typeof item === 'object' && item !== null && (item as { type?: unknown }).type === 'reasoning'
+    && typeof (item as { encrypted_content?: unknown }).encrypted_content === 'string'
+    && ((item as { encrypted_content: string }).encrypted_content).startsWith(PREFIX);
+  return input.some(carried) ? input.filter((item) => !carried(item)) : input;
+}

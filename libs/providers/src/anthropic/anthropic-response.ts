@@ -1,6 +1,6 @@
 import type { ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
 import { buildResponse, contextModel, tokenCount, type FinishOptions, type OutputPiece, type TranslationContext, type UrlCitation } from '../responses/response-builder';
-import { reasoningSummary } from '../responses/request-input';
+import { summaryRequested } from '../responses/builder-stream-translator';
 import { carryThinking } from '../responses/reasoning-carrier';
 import { JSON_RESPONSE_TOOL } from './anthropic-request';
 import type { AnthropicCitationWire, AnthropicErrorWire, AnthropicMessageWire, AnthropicUsageWire } from './anthropic-wire';
@@ -68,7 +68,7 @@ export function webSearchQuery(input: unknown): string | null {
 export function parseAnthropicMessage(text: string, ctx?: TranslationContext): ParsedResponse {
   const wire = JSON.parse(text) as AnthropicMessageWire;
   if (typeof wire !== 'object' || wire === null || !Array.isArray(wire.content)) throw new Error('not an Anthropic message');
-  const summary = ctx?.requestBody != null && reasoningSummary(ctx.requestBody);
+  const summary = summaryRequested(ctx);
   const output: OutputPiece[] = [];
   const queries = new Map<string, string | null>();
   for (const block of wire.content) {

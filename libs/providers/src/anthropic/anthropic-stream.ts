@@ -1,6 +1,5 @@
-import type { CallContext, ResponsesStreamEvent, SseEvent } from '../types';
+import type { ResponsesStreamEvent, SseEvent } from '../types';
 import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
-import { reasoningSummary } from '../responses/request-input';
 import { carryThinking } from '../responses/reasoning-carrier';
 import { type UrlCitation, urlCitations } from '../responses/response-builder';
 import { JSON_RESPONSE_TOOL } from './anthropic-request';
@@ -39,15 +38,8 @@ interface StreamEventWire {
  */
 export class AnthropicStreamTranslator extends BuilderStreamTranslator {
   private readonly blocks = new Map<number, Block>();
-  /** Whether thinking is shown as the reasoning summary (else it only travels back, encrypted). */
-  private readonly summary: boolean;
   /** Web search queries by server_tool_use id, for the result block that follows. */
   private readonly queries = new Map<string, string | null>();
-
-  constructor(ctx?: CallContext) {
-    super(ctx);
-    this.summary = ctx?.requestBody != null && reasoningSummary(ctx.requestBody);
-  }
   private rawUsage: AnthropicUsageWire = {};
   private stopReason: string | null = null;
 

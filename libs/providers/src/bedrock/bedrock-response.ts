@@ -1,6 +1,7 @@
 import { type OutputPiece, type Outcome, parsedResponse, tokenCount } from '../responses/response-builder';
 import type { CallContext, ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
-import { isObj, reasoningSummary } from '../responses/request-input';
+import { isObj } from '../responses/request-input';
+import { summaryRequested } from '../responses/builder-stream-translator';
 import { carryThinking } from '../responses/reasoning-carrier';
 import { JSON_TOOL_NAME } from './bedrock-request';
 
@@ -58,7 +59,7 @@ export function parseConverseResponse(text: string, ctx?: CallContext): ParsedRe
   if (!isObj(r as unknown) || typeof r.output !== 'object' || r.output === null) throw new Error('not a Converse response');
   const usage = usageFromBedrock(r.usage);
   const output: OutputPiece[] = [];
-  const summary = ctx?.requestBody != null && reasoningSummary(ctx.requestBody);
+  const summary = summaryRequested(ctx);
   for (const block of r.output.message?.content ?? []) {
     if (typeof block.text === 'string') output.push({ type: 'text', text: block.text });
     else if (block.toolUse !== undefined) {

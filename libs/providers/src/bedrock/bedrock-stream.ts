@@ -1,7 +1,7 @@
 import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
 import type { Outcome } from '../responses/response-builder';
-import type { CallContext, ResponsesStreamEvent, SseEvent } from '../types';
-import { isObj, reasoningSummary } from '../responses/request-input';
+import type { ResponsesStreamEvent, SseEvent } from '../types';
+import { isObj } from '../responses/request-input';
 import { carryThinking } from '../responses/reasoning-carrier';
 import { JSON_TOOL_NAME } from './bedrock-request';
 import { outcomeOfStop, usageFromBedrock } from './bedrock-response';
@@ -21,13 +21,6 @@ export class BedrockStreamTranslator extends BuilderStreamTranslator {
   private outcome: Outcome | null = null;
   /** contentBlockIndex -> the thinking it streams, sent back whole (with its signature) at its end. */
   private readonly reasoning = new Map<number, { text: string; signature: string; redacted: string }>();
-  /** Whether thinking is shown as the reasoning summary (else it only travels back, encrypted). */
-  private readonly summary: boolean;
-
-  constructor(ctx?: CallContext) {
-    super(ctx);
-    this.summary = ctx?.requestBody != null && reasoningSummary(ctx.requestBody);
-  }
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
     if (this.b.terminal !== null) return [];

@@ -139,7 +139,7 @@ describe('ChatCompletionsAdapter: response', () => {
         },
       }],
       usage: { prompt_tokens: 30, completion_tokens: 20, total_tokens: 50, prompt_tokens_details: { cached_tokens: 10 }, completion_tokens_details: { reasoning_tokens: 5 } },
-    }), { requestBody: { model: 'deepseek/deepseek-reasoner', input: 'hi', instructions: 'Be brief.' } });
+    }), { requestBody: { model: 'deepseek/deepseek-reasoner', input: 'hi', instructions: 'Be brief.', reasoning: { summary: 'auto' } } });
     expect(parsed.usage).toEqual({ inputTokens: 30, cachedTokens: 10, outputTokens: 20, reasoningTokens: 5, totalTokens: 50 });
     const r = parsed.response;
     expect(r).toMatchObject({ object: 'response', status: 'completed', model: 'deepseek-reasoner', instructions: 'Be brief.', incomplete_details: null });
@@ -164,7 +164,7 @@ describe('ChatCompletionsAdapter: response', () => {
     const parsed = adapter.parseResponse(JSON.stringify({
       model: 'magistral-medium', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: [{ type: 'thinking', thinking: [{ type: 'text', text: 'hmm' }] }, { type: 'text', text: '42' }] } }],
       usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-    }));
+    }), { requestBody: { model: 'm', reasoning: { summary: 'auto' } } });
     const output = parsed.response.output as Record<string, unknown>[];
     expect(output.map((o) => o.type)).toEqual(['reasoning', 'message']);
   });
@@ -233,11 +233,14 @@ describe('ChatCompletionsAdapter: stream', () => {
       chunk({ role: 'assistant', reasoning_content: 'Think' }), chunk({ reasoning: 'ing' }), chunk({ content: 'Done' }), chunk({}, 'stop'),
       { ...envelope, choices: [], usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4, completion_tokens_details: { reasoning_tokens: 2 } } }, '[DONE]',
     ]);
-    const { events, t } = translate(wire, 3);
+    const { events, t } = translate(wire, 3, adapter.createStreamTranslator({ requestBody: { model: 'm', reasoning: { summary: 'auto' } } }));
     expect(t.usage.reasoningTokens).toBe(2);
     const final = JSON.parse(events[events.length - 1].data) as { response: { output: Record<string, unknown>[] } };
     expect(final.response.output.map((o) => o.type)).toEqual(['reasoning', 'message']);
     expect(final.response.output[0]).toMatchObject({ summary: [{ text: 'Thinking' }] });
+    // Chat reasoning cannot go back: without a summary asked for it is left out.
+    const plain = JSON.parse(translate(wire, 3).events.at(-1)!.data) as { response: { output: Record<string, unknown>[] } };
+    expect(plain.response.output.map((o) => o.type)).toEqual(['message']);
   });
 
   it('reports an error frame before any content as one error event (the gateway can fall back), and after content as response.failed', () => {

@@ -1,6 +1,7 @@
 import { type OutputPiece, type Outcome, parsedResponse, tokenCount } from '../responses/response-builder';
 import type { CallContext, ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
-import { isObj, reasoningSummary } from '../responses/request-input';
+import { isObj } from '../responses/request-input';
+import { summaryRequested } from '../responses/builder-stream-translator';
 
 export interface CohereUsage {
   billed_units?: { input_tokens?: number; output_tokens?: number };
@@ -46,7 +47,7 @@ export function parseCohereResponse(text: string, ctx?: CallContext): ParsedResp
   const usage = usageFromCohere(r.usage);
   const output: OutputPiece[] = [];
   // Cohere's reasoning does not go back: shown as a summary when one was asked for, else left out.
-  const summary = ctx?.requestBody != null && reasoningSummary(ctx.requestBody);
+  const summary = summaryRequested(ctx);
   // The tool plan is the model's reasoning before its calls.
   if (summary && typeof r.message.tool_plan === 'string' && r.message.tool_plan !== '') output.push({ type: 'reasoning', text: r.message.tool_plan });
   for (const c of r.message.content ?? []) {

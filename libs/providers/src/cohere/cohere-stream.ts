@@ -1,7 +1,6 @@
 import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
 import type { ResponsesStreamEvent, SseEvent } from '../types';
-import type { CallContext } from '../types';
-import { isObj, reasoningSummary } from '../responses/request-input';
+import { isObj } from '../responses/request-input';
 import { outcomeOfFinish, usageFromCohere } from './cohere-response';
 
 type Json = Record<string, unknown>;
@@ -14,13 +13,6 @@ type Json = Record<string, unknown>;
 export class CohereStreamTranslator extends BuilderStreamTranslator {
   /** tool call index -> call id. */
   private readonly calls = new Map<number, string>();
-  /** Cohere's reasoning does not go back: shown as a summary when one was asked for, else left out. */
-  private readonly summary: boolean;
-
-  constructor(ctx?: CallContext) {
-    super(ctx);
-    this.summary = ctx?.requestBody != null && reasoningSummary(ctx.requestBody);
-  }
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
     if (this.b.terminal !== null || ev.data === '[DONE]') return [];
@@ -46,6 +38,7 @@ export class CohereStreamTranslator extends BuilderStreamTranslator {
     switch (type) {
       case 'content-delta': {
         const content = isObj(message.content) ? message.content : {};
+        // Cohere's reasoning does not go back: shown as a summary when one was asked for, else left out.
         if (typeof content.thinking === 'string') {
           if (this.summary) out.push(...this.b.reasoningDelta(content.thinking));
         }

@@ -106,6 +106,10 @@ describe('Codex CLI through the gateway, on every provider', () => {
     const messages = (sent[0].body as { messages: { role: string; content: { type: string }[] }[] }).messages;
     const toolTurn = messages.find((m) => m.role === 'assistant' && m.content.some((b) => b.type === 'tool_use'))!;
     expect(toolTurn.content.map((b) => b.type)).toEqual(['thinking', 'tool_use']);
+    // Codex's web_search became Anthropic's server tool, beside its (flattened) functions.
+    const tools = (sent[0].body as { tools: { name: string; type?: string }[] }).tools;
+    expect(tools).toContainEqual({ type: 'web_search_20250305', name: 'web_search' });
+    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['exec_command', 'multi_agent_v1__spawn_agent']));
   });
 
   it('bedrock: reasoning without a summary still goes back (signed) for the tool result', async () => {
@@ -143,7 +147,11 @@ describe('namespaces and hosted tools through the official SDK', () => {
 
   beforeAll(async () => {
     fake = await createFakeUpstream();
-    h = await startGatewayHarness(() => ({ cohere: { base_url: fake.url, keys: [{ value: 'co-key' }], ...FAST } }));
+    h = await startGatewayHarness(() => ({
+      cohere: { base_url: fake.url, keys: [{ value: 'co-key' }], ...FAST },
+      anthropic: { base_url: fake.url, keys: [{ value: 'sk-ant' }], ...FAST },
+      gemini: { base_url: fake.url, keys: [{ value: 'gemini-key' }], ...FAST },
+    }));
     const { key } = await h.createKey({ name: 'tools' });
     client = new OpenAI({ apiKey: key, baseURL: `${h.url}/v1`, maxRetries: 0 });
   });
@@ -168,6 +176,25 @@ describe('namespaces and hosted tools through the official SDK', () => {
     const final = await stream.finalResponse();
     expect(final.output).toEqual([expect.objectContaining({ type: 'function_call', name: 'lookup', namespace: 'crm' })]);
     expect((final as unknown as { extra_fields: Record<string, unknown> }).extra_fields).toMatchObject({ dropped_tools: ['web_search'] });
+  });
+
+  it.each([
+    ['anthropic/claude-sonnet-4-5', ['web_search_call', 'message']],
+    ['gemini/gemini-2.5-flash', ['message', 'web_search_call']],
+  ])('%s: web search runs at the provider; the SDK stream helper takes its events, citations arrive as url_citation', async (model, types) => {
+    const request = { model, input: 'Latest news? [[web-search]]', tools: [{ type: 'web_search' }] as OpenAI.Responses.Tool[] };
+    const created = await client.responses.create(request);
+    const streamed = await client.responses.stream(request).finalResponse();
+    for (const res of [created, streamed]) {
+      expect(res.output.map((o) => o.type)).toEqual(types);
+      expect(res.output.find((o) => o.type === 'web_search_call')).toMatchObject({
+        status: 'completed', action: { type: 'search', query: 'Latest news? [[web-search]]', sources: [{ type: 'url', url: 'https://example.com/fake-search-result' }] },
+      });
+      const message = res.output.find((o) => o.type === 'message') as OpenAI.Responses.ResponseOutputMessage;
+      const text = message.content[0] as OpenAI.Responses.ResponseOutputText;
+      expect(text.annotations).toEqual([{ type: 'url_citation', url: 'https://example.com/fake-search-result', title: 'Fake search result', start_index: 0, end_index: text.text.length }]);
+      expect((res as unknown as { extra_fields: Record<string, unknown> }).extra_fields.dropped_tools).toBeUndefined();
+    }
   });
 
   it('forcing a hosted tool the provider lacks is a 400 naming it', async () => {

@@ -43,6 +43,8 @@ export interface Conversation {
   toolOutput?: string;
   jsonMode: boolean;
   jsonSchema?: unknown;
+  /** The request offers the provider's own web search. */
+  webSearch?: boolean;
 }
 
 export type Answer =
@@ -60,6 +62,14 @@ export interface AnswerPlan {
   answer: Answer;
   usage: TokenUsage;
   incomplete: boolean;
+  /** [[web-search]] with the provider's search offered: one search, its result cited by the whole answer. */
+  search?: FakeSearch;
+}
+
+export interface FakeSearch {
+  query: string;
+  url: string;
+  title: string;
 }
 
 /** How a plan is streamed, in either wire format. */
@@ -78,7 +88,11 @@ export function planAnswer(conv: Conversation, d: Readonly<Directives>): AnswerP
   const answer = chooseAnswer(conv, d);
   const reasoning = d.reasoningTokens ?? 0;
   const answerTokens = answer.kind === 'text' ? countWords(answer.text) : FUNCTION_CALL_OUTPUT_TOKENS;
+  const search = d.webSearch && conv.webSearch === true && answer.kind === 'text'
+    ? { query: firstChars(conv.lastUserText, ECHO_CHARS), url: 'https://example.com/fake-search-result', title: 'Fake search result' }
+    : undefined;
   return {
+    ...(search !== undefined && { search }),
     answer,
     usage: {
       input: d.usage ? d.usage.input : conv.inputWords + INPUT_OVERHEAD_TOKENS,

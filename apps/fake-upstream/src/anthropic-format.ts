@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, isRecord, splitEvenly, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FakeSearch, type FunctionToolSpec, type StreamOptions, countWords, isRecord, splitEvenly, splitText } from './answer';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
 import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
@@ -15,8 +15,9 @@ import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
  * tool_use answered by a tool_result in the next user turn, thinking blocks sent back
  * unchanged with their signature, and with `thinking` on, the assistant turn of a tool loop
  * starting with its thinking), so a gateway that maps badly fails here. With `thinking`
- * enabled the answer starts with a thinking block. The web search server tool is accepted
- * (and not used).
+ * enabled the answer starts with a thinking block. With the web search server tool offered,
+ * [[web-search]] answers with a search (server_tool_use, web_search_tool_result) and text that
+ * cites its result.
  * Usage: `input_tokens` excludes the cache reads ([[cached:N]] -> cache_read_input_tokens).
  */
 
@@ -148,6 +149,7 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
       if (!isRecord(t) || typeof t.name !== 'string') continue;
       if (t.type === 'web_search_20250305') {
         if (t.name !== 'web_search') throw invalid(`tools.${tools.length}.name: Input should be 'web_search'`);
+        conv.webSearch = true;
         continue;
       }
       if (!isRecord(t.input_schema)) throw invalid(`tools.${tools.length}.input_schema: Field required`);
@@ -177,11 +179,18 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
     const content: Record<string, unknown>[] = [];
     if (thinking) content.push({ type: 'thinking', thinking: ANTHROPIC_THINKING_TEXT, signature: ANTHROPIC_THINKING_SIGNATURE });
     const a = plan.answer;
+    const search = plan.search;
+    if (search !== undefined) {
+      const id = newId('srvtoolu_');
+      content.push({ type: 'server_tool_use', id, name: 'web_search', input: { query: search.query } }, { type: 'web_search_tool_result', tool_use_id: id, content: [searchResult(search)] });
+    }
     if (a.kind === 'function_call') content.push({ type: 'tool_use', id: newId('toolu_'), name: a.name, input: JSON.parse(a.arguments) as unknown });
-    else content.push({ type: 'text', text: a.text });
+    else content.push(search === undefined ? { type: 'text', text: a.text } : { type: 'text', text: a.text, citations: [citation(search)] });
+    const usage: Record<string, unknown> = { ...startUsage(plan), output_tokens: plan.usage.output };
+    if (search !== undefined) usage.server_tool_use = { web_search_requests: 1 };
     return JSON.stringify({
       id: newId('msg_'), type: 'message', role: 'assistant', model: req.conversation.model, content,
-      stop_reason: stopReason(plan), stop_sequence: null, usage: { ...startUsage(plan), output_tokens: plan.usage.output },
+      stop_reason: stopReason(plan), stop_sequence: null, usage,
     });
   },
 
@@ -206,6 +215,15 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
       index++;
     }
     const a = plan.answer;
+    const search = plan.search;
+    if (search !== undefined) {
+      const id = newId('srvtoolu_');
+      ev({ type: 'content_block_start', index, content_block: { type: 'server_tool_use', id, name: 'web_search', input: {} } });
+      ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: JSON.stringify({ query: search.query }) } });
+      ev({ type: 'content_block_stop', index: index++ });
+      ev({ type: 'content_block_start', index, content_block: { type: 'web_search_tool_result', tool_use_id: id, content: [searchResult(search)] } });
+      ev({ type: 'content_block_stop', index: index++ });
+    }
     if (a.kind === 'function_call') {
       ev({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: newId('toolu_'), name: a.name, input: {} } });
       ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } });
@@ -215,6 +233,7 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
       }
     } else {
       ev({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+      if (search !== undefined) ev({ type: 'content_block_delta', index, delta: { type: 'citations_delta', citation: citation(search) } });
       ev({ type: 'ping' });
       for (const piece of splitText(a.text, opts.chunks)) {
         ev({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
@@ -237,6 +256,14 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
 
 export function anthropicError(status: number, message: string): Record<string, unknown> {
   return { type: 'error', error: { type: ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message } };
+}
+
+function searchResult(s: FakeSearch): Record<string, unknown> {
+  return { type: 'web_search_result', url: s.url, title: s.title, encrypted_content: 'EqgfCioIARgBIiQ3YTAwMjY1Mi1mZjM5', page_age: null };
+}
+
+function citation(s: FakeSearch): Record<string, unknown> {
+  return { type: 'web_search_result_location', url: s.url, title: s.title, encrypted_index: 'Eo8BCioIAhgBIiQyYjQ0', cited_text: 'A fake page.' };
 }
 
 function withError(frames: string[]): string[] {

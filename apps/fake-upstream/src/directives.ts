@@ -25,6 +25,9 @@ import { FakeHttpError } from './openai-errors';
  *                       no offered tool has that name) instead of the first one
  *   tool-args:JSON      the call's arguments, instead of ones sampled from its schema
  *                       (JSON without `]`, e.g. {"cmd":"echo hi"})
+ *   web-search          when the request offers the provider's own web search (Anthropic's
+ *                       server tool, Gemini's Google Search), search first and cite the
+ *                       result in the answer
  *   json                answer with a JSON object (from the requested schema, if any)
  *   reply:TEXT          answer exactly TEXT
  *   words:N             answer with N words ("lorem lorem ..."), for large bodies
@@ -46,6 +49,7 @@ export interface Directives {
   noTool: boolean;
   tool?: string;
   toolArgs?: string;
+  webSearch: boolean;
   json: boolean;
   reply?: string;
   words?: number;
@@ -57,6 +61,7 @@ export const NO_DIRECTIVES: Readonly<Directives> = Object.freeze({
   streamError: false,
   incomplete: false,
   noTool: false,
+  webSearch: false,
   json: false,
 });
 
@@ -125,6 +130,9 @@ function applyDirective(d: Directives, name: string, arg: string | undefined): v
     case 'tool-args':
       if (!isJsonObject(arg)) throw invalid(name, arg);
       d.toolArgs = arg;
+      return;
+    case 'web-search':
+      d.webSearch = true;
       return;
     case 'json':
       d.json = true;

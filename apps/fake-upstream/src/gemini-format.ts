@@ -13,7 +13,8 @@ import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
  * Thought signatures: a function call is answered with one when thinking is configured or the
  * model is a Gemini 3 one. A signature sent back must be the fake's own (or Google's documented
  * placeholder), and Gemini 3 models, as the real ones, refuse a function call of the current
- * turn whose signature was dropped.
+ * turn whose signature was dropped. With Google Search offered, [[web-search]] answers with
+ * groundingMetadata: the query, one page, and the whole answer supported by it.
  */
 export const GEMINI_THOUGHT_SIGNATURE = 'CiQBjz1rX2Zha2UtZ2VtaW5pLXNpZ25hdHVyZQ==';
 const SKIP_SIGNATURE = 'skip_thought_signature_validator';
@@ -102,6 +103,7 @@ export const GEMINI_FORMAT: NativeFormat = {
     }
     const tools: FunctionToolSpec[] = [];
     for (const t of Array.isArray(body.tools) ? body.tools : []) {
+      if (isRecord(t) && (isRecord(t.googleSearch) || isRecord(t.google_search))) conv.webSearch = true;
       if (!isRecord(t) || !Array.isArray(t.functionDeclarations)) continue;
       for (const d of t.functionDeclarations) if (isRecord(d) && typeof d.name === 'string') tools.push({ name: d.name, parameters: d.parameters ?? d.parametersJsonSchema });
     }
@@ -123,7 +125,9 @@ export const GEMINI_FORMAT: NativeFormat = {
 
   json(req, plan) {
     return JSON.stringify({
-      candidates: [{ content: { role: 'model', parts: [...thoughtParts(req, plan), ...answerParts(req, plan)] }, finishReason: finishReason(plan), index: 0 }],
+      candidates: [{
+        content: { role: 'model', parts: [...thoughtParts(req, plan), ...answerParts(req, plan)] }, finishReason: finishReason(plan), index: 0, ...grounding(plan),
+      }],
       usageMetadata: usageMetadata(plan),
       modelVersion: req.conversation.model,
       responseId: newId('gem_'),
@@ -135,7 +139,7 @@ export const GEMINI_FORMAT: NativeFormat = {
     const frames: string[] = [];
     const frame = (parts: unknown[], last: boolean): void => {
       const candidate: Record<string, unknown> = { content: { role: 'model', parts }, index: 0 };
-      if (last) candidate.finishReason = finishReason(plan);
+      if (last) Object.assign(candidate, { finishReason: finishReason(plan), ...grounding(plan) });
       // Intermediate chunks carry the prompt count; the last one the whole usage.
       const usage = last ? usageMetadata(plan) : { promptTokenCount: plan.usage.input, totalTokenCount: plan.usage.input };
       frames.push(`data: ${JSON.stringify({ candidates: [candidate], usageMetadata: usage, ...envelope })}\r\n\r\n`);
@@ -181,6 +185,19 @@ function answerParts(req: NativeRequest, plan: AnswerPlan): Record<string, unkno
     return [part];
   }
   return [{ text: a.text }];
+}
+
+/** Grounding with Google Search as Gemini reports it: offsets in UTF-8 bytes of the answer. */
+function grounding(plan: AnswerPlan): Record<string, unknown> {
+  const s = plan.search;
+  if (s === undefined || plan.answer.kind !== 'text') return {};
+  return {
+    groundingMetadata: {
+      webSearchQueries: [s.query],
+      groundingChunks: [{ web: { uri: s.url, title: s.title } }],
+      groundingSupports: [{ segment: { startIndex: 0, endIndex: Buffer.byteLength(plan.answer.text), text: plan.answer.text }, groundingChunkIndices: [0] }],
+    },
+  };
 }
 
 function thoughtParts(req: NativeRequest, plan: AnswerPlan): Record<string, unknown>[] {

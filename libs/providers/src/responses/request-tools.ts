@@ -119,14 +119,17 @@ function readWebSearch(t: Json): WebSearchOptions {
  */
 export function readToolChoice(body: ResponsesRequest, provider: string, tools: RequestTools, support: HostedToolSupport = {}): ToolChoice | null {
   const tc = body.tool_choice;
-  if (tc === undefined || tc === null || tc === 'auto' || tc === 'none') return tc === 'none' ? { type: 'none' } : tc === 'auto' ? { type: 'auto' } : null;
+  if (tc === undefined || tc === null) return null;
+  if (tc === 'auto' || tc === 'none') return { type: tc };
   if (tc === 'required') {
     if (tools.functions.length === 0 && tools.webSearch === null && tools.dropped.length > 0) throw forcedDropped(provider, tools.dropped);
     return { type: 'required' };
   }
-  if (!isObj(tc)) throw unsupported(provider, `tool_choice ${JSON.stringify(tc)}`, 'tool_choice');
-  const namespace = typeof tc.namespace === 'string' ? tc.namespace : null;
-  if (tc.type === 'function' && typeof tc.name === 'string') return { type: 'function', name: tools.names.upstream(tc.name, namespace) };
+  if (!isObj(tc)) throw unsupported(provider, `tool_choice ${JSON.stringify(tc).slice(0, 100)}`, 'tool_choice');
+  if (tc.type === 'function') {
+    if (typeof tc.name !== 'string' || tc.name === '') throw GatewayError.invalidRequest("'tool_choice.name' must be a non-empty string.", 'tool_choice.name');
+    return { type: 'function', name: tools.names.upstream(tc.name, typeof tc.namespace === 'string' ? tc.namespace : null) };
+  }
   if (tc.type === 'allowed_tools' && Array.isArray(tc.tools)) {
     const mode = tc.mode === 'required' ? 'required' : 'auto';
     const names: string[] = [];

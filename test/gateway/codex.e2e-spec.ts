@@ -33,6 +33,8 @@ describe('Codex CLI through the gateway, on every provider', () => {
   type Name = keyof typeof PROVIDERS;
   const runs = new Map<string, Promise<CodexRun>>();
 
+  // The runs share the machine: a test may wait for its run well past Jest's default 30 s on a busy one.
+  const RUN_TIMEOUT_MS = 90_000;
   const shellTask = (name: string) => `Check the build. [[tool:exec_command]] [[tool-args:{"cmd":"echo codex-ok-${name}"}]]`;
 
   /** A Codex home of its own per run: sessions (for resume) stay apart. */
@@ -89,7 +91,7 @@ describe('Codex CLI through the gateway, on every provider', () => {
 
   it.each(Object.keys(PROVIDERS) as Name[])('%s: runs a shell command and answers with its output', async (name) => {
     expectShellTask(await runs.get(name)!, name);
-  });
+  }, RUN_TIMEOUT_MS);
 
   it('anthropic: thinking (summary shown) goes back signed inside the turn and on the next one', async () => {
     const first = await runs.get('anthropic')!;
@@ -110,7 +112,7 @@ describe('Codex CLI through the gateway, on every provider', () => {
     const tools = (sent[0].body as { tools: { name: string; type?: string }[] }).tools;
     expect(tools).toContainEqual({ type: 'web_search_20250305', name: 'web_search' });
     expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['exec_command', 'multi_agent_v1__spawn_agent']));
-  });
+  }, RUN_TIMEOUT_MS);
 
   it('bedrock: reasoning without a summary still goes back (signed) for the tool result', async () => {
     const run = await runs.get('bedrock')!;
@@ -119,7 +121,7 @@ describe('Codex CLI through the gateway, on every provider', () => {
     expect(toolResults.length).toBeGreaterThan(0);
     const assistant = (toolResults[0].body as { messages: { role: string; content: Record<string, unknown>[] }[] }).messages.find((m) => m.role === 'assistant')!;
     expect(Object.keys(assistant.content[0])).toEqual(['reasoningContent']);
-  });
+  }, RUN_TIMEOUT_MS);
 
   it('gemini: the thought signature of the call goes back on it; web search is dropped beside functions', async () => {
     const run = await runs.get('gemini')!;
@@ -129,7 +131,7 @@ describe('Codex CLI through the gateway, on every provider', () => {
     const call = body.contents.flatMap((c) => c.parts).find((p) => p.functionCall !== undefined)!;
     expect(call.thoughtSignature).toBe('CiQBjz1rX2Zha2UtZ2VtaW5pLXNpZ25hdHVyZQ==');
     expect(body.tools).toEqual([{ functionDeclarations: expect.any(Array) }]);
-  });
+  }, RUN_TIMEOUT_MS);
 
   it('a namespaced function (flattened for the provider) comes back under its namespace, and Codex runs it', async () => {
     const run = await runs.get('namespace')!;
@@ -137,7 +139,7 @@ describe('Codex CLI through the gateway, on every provider', () => {
     // Codex's own multi-agent tool answered (the id is not an agent's); under the flat name
     // alone Codex would have answered "unsupported call: multi_agent_v1__close_agent".
     expect(run.answer).toMatch(/^Tool said: invalid agent id no-such-agent/);
-  });
+  }, RUN_TIMEOUT_MS);
 });
 
 describe('namespaces and hosted tools through the official SDK', () => {

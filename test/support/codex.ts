@@ -93,7 +93,7 @@ export class CodexHome {
         args,
         {
           cwd: this.workdir,
-          timeout: opts.timeoutMs ?? 60_000,
+          timeout: opts.timeoutMs ?? 80_000,
           maxBuffer: 16 * 1024 * 1024,
           env: {
             PATH: testEnv.path,

@@ -211,7 +211,9 @@ export class ResponsesHandler {
 
   private async serveJson(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
     let raw: { request: string; response: string } | null = null;
+    let dropped: string[] | undefined;
     const { response, usage, json } = await this.caller.call<ParsedResponse>(c, ctx.body, false, ctx.cancel, async (up, _key, request) => {
+      dropped = request.droppedTools;
       let text: string;
       try {
         text = await up.body.text();
@@ -227,9 +229,9 @@ export class ResponsesHandler {
     });
     const upstreamDone = performance.now();
     const latency = Math.round(upstreamDone - ctx.t0);
-    const extra = { ...extraFields(c, ctx.modelRequested, fallbackIndex), latency, ...rawFields(raw) };
+    const extra = { ...extraFields(c, ctx.modelRequested, fallbackIndex, dropped), latency, ...rawFields(raw) };
     const cost = this.pricing.cost(c, usage);
-    const headers = this.headers(ctx, c, fallbackIndex);
+    const headers = this.headers(ctx, c, fallbackIndex, dropped);
     if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
     const turn = ctx.turn;
     ctx.spent = { tokens: usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
@@ -251,11 +253,13 @@ export class ResponsesHandler {
 
   private async serveStream(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
     let rawRequest: string | null = null;
+    let dropped: string[] | undefined;
     const primed = await this.caller.call<PrimedStream>(c, ctx.body, true, ctx.cancel, (up, _key, request) => {
       if (ctx.sendRaw) rawRequest = request.body;
+      dropped = request.droppedTools;
       return primeStream(up, c, ctx.body);
     });
-    const headers = this.headers(ctx, c, fallbackIndex);
+    const headers = this.headers(ctx, c, fallbackIndex, dropped);
     headers['content-type'] = 'text/event-stream; charset=utf-8';
     headers['cache-control'] = 'no-cache';
     headers['x-accel-buffering'] = 'no';
@@ -288,7 +292,7 @@ export class ResponsesHandler {
         },
       };
     }
-    const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex), headers, decoration, hooks);
+    const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex, dropped), headers, decoration, hooks);
     const latency = Math.round(performance.now() - ctx.t0);
     const usage = translator.terminal === null ? estimatedUsage(ctx, translator) : translator.usage;
     const cost = this.pricing.cost(c, usage);
@@ -300,13 +304,16 @@ export class ResponsesHandler {
     }
   }
 
-  private headers(ctx: RequestContext, c: Candidate, fallbackIndex: number): Record<string, string> {
-    return {
+  private headers(ctx: RequestContext, c: Candidate, fallbackIndex: number, droppedTools?: string[]): Record<string, string> {
+    const headers: Record<string, string> = {
       'x-request-id': ctx.requestId,
       'x-bf-provider': c.provider.name,
       'x-bf-model': c.model,
       'x-bf-fallback-index': String(fallbackIndex),
     };
+    // Known before the first byte, so streams report it too.
+    if (droppedTools !== undefined && droppedTools.length > 0) headers['x-bf-dropped-tools'] = droppedTools.join(',');
+    return headers;
   }
 
   private logSuccess(

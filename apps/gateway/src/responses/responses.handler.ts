@@ -290,7 +290,7 @@ export class ResponsesHandler {
     }
     const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex), headers, decoration, hooks);
     const latency = Math.round(performance.now() - ctx.t0);
-    const usage = translator.terminal === null ? estimatedUsage(ctx, translator) : translator.usage;
+    const usage = outcome.cutOff || translator.terminal === null ? estimatedUsage(ctx, translator) : translator.usage;
     const cost = usage.totalTokens > 0 ? this.pricing.cost(c, usage) : null;
     ctx.spent = { tokens: usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
     if (outcome.failure) this.logAttempt(ctx, c, fallbackIndex, true, ctx.t0, outcome.failure, usage, outcome.ttftMs, cost?.total_cost_usd ?? null);

@@ -25,5 +25,9 @@ export abstract class BuilderStreamTranslator implements StreamTranslator {
     return this.b.streamError;
   }
 
+  abort(err: { message: string; code: string }): ResponsesStreamEvent[] {
+    return this.b.abort(err);
+  }
+
   abstract push(ev: SseEvent): ResponsesStreamEvent[];
 }

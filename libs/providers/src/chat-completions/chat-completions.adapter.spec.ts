@@ -3,7 +3,8 @@ import type { ResponsesRequest, ResponsesStreamEvent, StreamTranslator } from '.
 import { ChatCompletionsAdapter } from './chat-completions.adapter';
 import { rejection, testProvider, translateSse } from '../testing/adapter-fixtures';
 
-const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => testProvider({ name: 'mistral', kind: 'chat-completions', baseUrl: 'https://api.mistral.ai/v1', ...over });
+// A chat-only server without a dialect of its own: OpenAI's Chat Completions (provider dialects: dialects.spec.ts).
+const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => testProvider({ name: 'localchat', kind: 'chat-completions', baseUrl: 'https://api.mistral.ai/v1', ...over });
 const key = { id: 'k', value: 'sk-up', weight: 1, models: [] };
 const adapter = new ChatCompletionsAdapter();
 
@@ -112,14 +113,14 @@ describe('ChatCompletionsAdapter: request', () => {
   it('refuses hosted tools, background, stored items and previous_response_id with a 400 naming the provider', () => {
     const hosted = rejection(() => build({ input: 'hi', tools: [{ type: 'function', name: 'f' }, { type: 'web_search_preview' }] }));
     expect(hosted.status).toBe(400);
-    expect(hosted.message).toBe("mistral does not support the hosted tool 'web_search_preview' (only function tools are) through /v1/responses.");
+    expect(hosted.message).toBe("localchat does not support the hosted tool 'web_search_preview' (only function tools are) through /v1/responses.");
     expect(hosted.param).toBe('tools[1]');
     expect(rejection(() => build({ input: 'hi', tools: [{ type: 'file_search' }] })).message).toContain("'file_search'");
     expect(rejection(() => build({ input: 'hi', tools: [{ type: 'code_interpreter' }] })).message).toContain("'code_interpreter'");
     expect(rejection(() => build({ input: 'hi', background: true })).param).toBe('background');
     expect(rejection(() => build({ input: 'hi', previous_response_id: 'resp_1' })).param).toBe('previous_response_id');
     const ref = rejection(() => build({ input: [{ role: 'user', content: 'hi' }, { type: 'item_reference', id: 'msg_1' }] }));
-    expect(ref.message).toContain("mistral does not support 'item_reference'");
+    expect(ref.message).toContain("localchat does not support 'item_reference'");
     expect(ref.param).toBe('input[1]');
     expect(rejection(() => build({ input: 'hi', tool_choice: { type: 'web_search_preview' } })).param).toBe('tool_choice');
   });

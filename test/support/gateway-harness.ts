@@ -28,6 +28,11 @@ export interface HarnessOptions {
   extraGateways?: number;
   /** Reach the database through a proxy the test can cut (`h.dbProxy.down()`). */
   dbProxy?: boolean;
+  /**
+   * Providers configured the README's way, by environment only (`<PROVIDER>_API_KEY`, ...):
+   * the variables, given the fake upstreams' origins. The config file then holds no providers.
+   */
+  envProviders?: (upstreams: { upstream: string; backup: string }) => Record<string, string>;
 }
 
 export interface KeyFields {
@@ -91,7 +96,7 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
   writeFileSync(
     file,
     JSON.stringify({
-      providers: {
+      providers: options.envProviders ? {} : {
         openai: { base_url: `${upstream.url}/v1`, keys: [{ value: 'sk-upstream-openai' }], models: ['gpt-4o-mini'], ...fast },
         backup: { kind: 'openai-compatible', base_url: `${backup.url}/v1`, keys: [{ value: 'sk-upstream-backup' }], ...fast },
         dead: { kind: 'openai-compatible', base_url: CLOSED_PORT_URL, keys: [{ value: 'x' }], ...fast },
@@ -118,6 +123,7 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'gw-data-')),
   };
   if (options.redisUrl) env.REDIS_URL = options.redisUrl;
+  Object.assign(env, options.envProviders?.({ upstream: upstream.url, backup: backup.url }));
   const config = loadConfig(env);
   const gateway = await startGateway(config);
   const replicas: RunningGateway[] = [];

@@ -10,6 +10,7 @@ import { ANTHROPIC_FORMAT } from './anthropic-format';
 import { BEDROCK_FORMAT } from './bedrock-format';
 import { COHERE_FORMAT } from './cohere-format';
 import { GEMINI_FORMAT } from './gemini-format';
+import { modelListFor } from './model-lists';
 import { type NativeFormat, type Route, authenticate, matchRoute } from './routing';
 import { type DialectRules, type FakeDialect, DialectRejection, checkDialect, dialectRules } from './dialect-rules';
 
@@ -220,6 +221,11 @@ class FakeUpstreamServer implements FakeUpstream {
       const query = queryStart === -1 ? '' : url.slice(queryStart + 1);
       let native: NativeCall | undefined;
       try {
+        const list = modelListFor(req.method, pathname, query, req.headers);
+        if (list !== null) {
+          sendJson(res, list.status, list.json);
+          return;
+        }
         native = matchNative(req.method, pathname, query);
         if (native !== undefined) {
           native.format.authenticate(req.headers, raw, query, pathname);

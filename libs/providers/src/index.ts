@@ -8,3 +8,4 @@ export * from './sse/sse-parser';
 export * from './responses/response-builder';
 export * from './responses/json-text';
 export * from './dialects/dialects';
+export * from './models/model-list';

@@ -36,6 +36,8 @@ export interface UpstreamRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /** POST unless said (model lists are GETs, with an empty body). */
+  method?: 'GET' | 'POST';
 }
 
 export interface ParsedResponse {

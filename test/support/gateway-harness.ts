@@ -10,6 +10,7 @@ import { startGateway, type RunningGateway } from '../../apps/gateway/src/gatewa
 import { RequestLogWriter } from '../../apps/gateway/src/request-log/request-log.writer';
 import { startAdmin } from '../../apps/admin/src/admin.bootstrap';
 import { FallbackPolicyCache } from '../../apps/gateway/src/routing/fallback-policy-cache.service';
+import { ModelCatalog } from '../../apps/gateway/src/models/model-catalog.service';
 import { TcpProxy } from './tcp-proxy';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
@@ -129,6 +130,9 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
   const replicas: RunningGateway[] = [];
   for (let i = 0; i < (options.extraGateways ?? 0); i++) replicas.push(await startGateway(loadConfig(env)));
   const admin = options.admin ? await startAdmin(loadConfig(env)) : undefined;
+  // The providers' model lists are read in the background at start: let that finish, so that
+  // its GETs never land among the requests a test inspects.
+  await Promise.all([gateway, ...replicas].map((g) => g.app.get(ModelCatalog).loaded()));
   // Tests may shut the gateway down themselves (graceful shutdown); closing twice is a no-op.
   const closeGateway = gateway.close.bind(gateway);
   let closing: Promise<void> | undefined;

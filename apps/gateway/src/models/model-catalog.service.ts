@@ -21,6 +21,7 @@ export class ModelCatalog implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly task = new SerialTask(() => this.refreshAll());
   private readonly stop = new AbortController();
   private timer: NodeJS.Timeout | undefined;
+  private first: Promise<void> | null = null;
 
   constructor(
     private readonly planner: RoutePlanner,
@@ -28,7 +29,7 @@ export class ModelCatalog implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   onApplicationBootstrap(): void {
-    void this.task.run();
+    this.first = this.task.run();
     this.timer = setInterval(() => void this.task.run(), REFRESH_MS);
     this.timer.unref();
   }
@@ -41,6 +42,11 @@ export class ModelCatalog implements OnApplicationBootstrap, OnApplicationShutdo
   /** The provider's models as it last listed them (empty until it answered). */
   listed(provider: string): readonly ListedModel[] {
     return this.lists.get(provider) ?? [];
+  }
+
+  /** Resolves once every provider answered (or failed) the first time after start. */
+  loaded(): Promise<void> {
+    return this.first ?? this.task.run();
   }
 
   /** Reads every provider's list again now (tests, and an operator's refresh). */

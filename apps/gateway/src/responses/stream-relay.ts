@@ -89,7 +89,8 @@ export interface RelayHooks {
 /**
  * Relays a primed stream to the client as events arrive: each event keeps its upstream JSON
  * and gains `extra_fields` by string splicing; only the terminal event is re-serialised, to
- * carry latency. A stream that breaks off ends with an OpenAI `error` event.
+ * carry latency. A stream that breaks off ends with an `error` event, then `response.failed`
+ * once the response had started (Open Responses).
  */
 export async function relayStream(
   ctx: RequestContext,

@@ -97,10 +97,10 @@ export const DIALECTS: ReadonlyMap<string, Dialect> = new Map<string, Dialect>([
   }],
 ]);
 
-/** The dialect of a provider by its catalog name; OpenAI's for any other. */
+/** The dialect of a provider by its catalog name, for the API the gateway calls it with; OpenAI's for any other. */
 export function dialectFor(providerName: string, api: Dialect['api']): Dialect {
   const d = DIALECTS.get(providerName);
-  return d !== undefined && d.api === api ? d : { ...OPENAI_DIALECT, api };
+  return d !== undefined && d.api === api ? d : OPENAI_DIALECT;
 }
 
 

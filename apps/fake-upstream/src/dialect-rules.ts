@@ -70,7 +70,7 @@ const RULES: Record<FakeDialect, DialectRules> = {
   },
   perplexity: { chatRefused: ['tools', 'tool_choice', 'parallel_tool_calls'], usageOnFinishChunk: true, refusal: openaiRefusal(400) },
   groq: { responsesRefused: ['previous_response_id', 'store', 'truncation', 'include', 'safety_identifier', 'prompt_cache_key', 'background'], usageOnFinishChunk: false, refusal: openaiRefusal(400) },
-  xai: { usageOnFinishChunk: false, refusal: openaiRefusal(400) },
+  xai: { responsesRefused: ['background'], usageOnFinishChunk: false, refusal: openaiRefusal(400) },
   openrouter: { responsesRefused: ['previous_response_id', 'store', 'background'], usageOnFinishChunk: false, refusal: openaiRefusal(400) },
   ollama: { responsesRefused: ['previous_response_id', 'store', 'background', 'conversation'], usageOnFinishChunk: false, refusal: openaiRefusal(400) },
   vllm: { responsesRefused: ['previous_response_id', 'store', 'background'], usageOnFinishChunk: false, refusal: openaiRefusal(400) },

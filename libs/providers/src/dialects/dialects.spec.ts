@@ -97,7 +97,7 @@ const FIXTURES: Record<string, Fixture> = {
     retry: { headers: { 'x-ratelimit-reset-requests': '2m59.56s', 'x-ratelimit-reset-tokens': '7.66s' }, ms: 179560 },
   },
   xai: {
-    absent: [],
+    absent: ['background'],
     present: { store: false, include: ['reasoning.encrypted_content'], future_field: 1 },
     stream: completed(RESPONSES_USAGE),
     usage: { inputTokens: 11, outputTokens: 3 },
@@ -131,11 +131,11 @@ const FIXTURES: Record<string, Fixture> = {
 };
 
 // Every field a client (Codex, the SDKs) may put on a streamed request, as the conversation
-// stage hands it on (previous_response_id and background resolved, store false upstream).
+// stage hands it on (previous_response_id resolved, store false upstream).
 const CLIENT_BODY: Omit<ResponsesRequest, 'model'> = {
   input: 'hi', stream: true, instructions: 'Be brief.', max_output_tokens: 50, temperature: 0.2, top_p: 0.9, user: 'u1',
   reasoning: { effort: 'low' }, store: false, include: ['reasoning.encrypted_content'],
-  prompt_cache_key: 'k', safety_identifier: 's', truncation: 'disabled', future_field: 1,
+  prompt_cache_key: 'k', safety_identifier: 's', truncation: 'disabled', background: false, future_field: 1,
   tools: [{ type: 'function', name: 'f', parameters: { type: 'object' } }], tool_choice: 'auto',
   text: { format: { type: 'json_schema', name: 'x', schema: { type: 'object' } } },
   frequency_penalty: 0.1, presence_penalty: 0.1,

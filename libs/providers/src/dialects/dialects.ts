@@ -80,8 +80,9 @@ export const DIALECTS: ReadonlyMap<string, Dialect> = new Map<string, Dialect>([
     source: 'console.groq.com/docs/responses-api (unsupported features)',
   }],
   ['xai', {
-    api: 'responses', accepts: null, rejects: [], streamUsage: 'response_completed', jsonSchema: true, tools: true, errorShape: 'openai', retryHints: ['retry-after'],
-    source: 'docs.x.ai/docs/api-reference#create-new-response',
+    // Stateful like OpenAI (previous_response_id, store); background mode is not offered.
+    api: 'responses', accepts: null, rejects: ['background'], streamUsage: 'response_completed', jsonSchema: true, tools: true, errorShape: 'openai', retryHints: ['retry-after'],
+    source: 'docs.x.ai/developers/model-capabilities/text/generate-text; langchain-xai XAIResponsesCreateParams (background: unsupported)',
   }],
   ['openrouter', {
     api: 'responses', accepts: null, rejects: ['previous_response_id', 'store', 'background'], streamUsage: 'response_completed', jsonSchema: true, tools: true, errorShape: 'openai', retryHints: ['retry-after'],

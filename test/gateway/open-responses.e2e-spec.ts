@@ -107,6 +107,17 @@ describe('Open Responses compliance, every provider', () => {
     }
   });
 
+  it('a stored response read back (GET /v1/responses/{id}, and its replayed stream) is valid too', async () => {
+    for (const [, model] of PROVIDERS) {
+      const { response } = await turn({ model, input: 'Remember papaya.' }, false);
+      const get = (query = '') => fetch(`${h.url}/v1/responses/${String(response.id)}${query}`, { headers: { authorization: `Bearer ${key}` } });
+      const stored = (await (await get()).json()) as Record<string, unknown>;
+      expect({ model, errors: responseErrors(stored) }).toEqual({ model, errors: [] });
+      const replay = parseSse(await (await get('?stream=true')).text());
+      expect({ model, errors: [...streamErrors(replay), ...responseErrors(finalResponse(replay))] }).toEqual({ model, errors: [] });
+    }
+  });
+
   it('a stream the upstream cuts off is ended by the gateway with error and response.failed', async () => {
     const { events } = await turn({ model: 'openai/gpt-4o-mini', input: 'hi [[chunks:6]] [[cut:5]]' }, true);
     expect(streamErrors(events)).toEqual([]);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { VirtualKeyCache } from '../auth/virtual-key-cache.service';
-import { assertKeyUsable, keyAllowsModel } from '../governance/key-policy';
+import { assertKeyUsable, keyAllowsModel, matchesPattern } from '../governance/key-policy';
 import { RoutePlanner } from '../routing/route-planner.service';
 import { ModelCatalog } from './model-catalog.service';
 
@@ -30,7 +30,11 @@ export class ModelsService {
     for (const provider of this.planner.providers()) {
       const created = new Map<string, number>();
       for (const name of [...provider.models, ...Object.keys(provider.aliases), ...Object.keys(provider.deployments)]) created.set(name, 0);
-      for (const m of this.catalog.listed(provider.name)) if (!created.has(m.id)) created.set(m.id, m.created ?? 0);
+      for (const m of this.catalog.listed(provider.name)) {
+        // Listed by the provider but served by none of its upstream keys: not callable here.
+        const served = provider.keys.some((k) => k.models.length === 0 || k.models.some((p) => matchesPattern(p, m.id)));
+        if (served && !created.has(m.id)) created.set(m.id, m.created ?? 0);
+      }
       for (const [name, at] of created) {
         const id = `${provider.name}/${name}`;
         if (keyAllowsModel(key, id)) data.push({ id, object: 'model', created: at, owned_by: provider.name });

@@ -8,6 +8,7 @@ import { AdminTokenGuard } from './auth/admin-token.guard';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { FallbackPolicyModule } from './fallback-policies/fallback-policy.module';
 import { RequestLogModule } from './logs/request-log.module';
+import { PricingModule } from './pricing/pricing.module';
 import { ProviderModule } from './providers/provider.module';
 import { UsageModule } from './usage/usage.module';
 import { VirtualKeyModule } from './virtual-keys/virtual-key.module';
@@ -17,7 +18,7 @@ export class AdminModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AdminModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule, RequestLogModule, UsageModule, ProviderModule, DashboardModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule, RequestLogModule, UsageModule, ProviderModule, PricingModule, DashboardModule],
       providers: [
         { provide: APP_PIPE, useFactory: createAdminValidationPipe },
         { provide: APP_FILTER, useClass: AdminExceptionFilter },

@@ -11,7 +11,7 @@ import {
   UpstreamFailure,
   ZERO_USAGE,
 } from '@app/providers';
-import { toUsageCost } from '@app/pricing';
+import { type CostResult, costToDecimalString, toUsageCost } from '@app/pricing';
 import { type CachedKey, VirtualKeyCache } from '../auth/virtual-key-cache.service';
 import { PricingService } from '../cost/pricing.service';
 import { type Admission, GovernanceService } from '../governance/governance.service';
@@ -291,9 +291,9 @@ export class ResponsesHandler {
     const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex), headers, decoration, hooks);
     const latency = Math.round(performance.now() - ctx.t0);
     const usage = outcome.cutOff || translator.terminal === null ? estimatedUsage(ctx, translator) : translator.usage;
-    const cost = usage.totalTokens > 0 ? this.pricing.cost(c, usage) : null;
-    ctx.spent = { tokens: usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
-    if (outcome.failure) this.logAttempt(ctx, c, fallbackIndex, true, ctx.t0, outcome.failure, usage, outcome.ttftMs, cost?.total_cost_usd ?? null);
+    const cost = this.pricing.cost(c, usage);
+    ctx.spent = { tokens: usage.totalTokens, costUsd: outcome.failure ? attemptCost(usage, cost) : (cost?.total_cost_usd ?? null) };
+    if (outcome.failure) this.logAttempt(ctx, c, fallbackIndex, true, ctx.t0, outcome.failure, usage, outcome.ttftMs, cost);
     else {
       this.logSuccess(ctx, c, fallbackIndex, true, usage, latency, outcome.ttftMs, translator, cost?.total_cost_usd ?? null);
       this.metrics.answered(c.provider.name, c.model, usage, cost?.total_cost ?? null, latency / 1000, latency / 1000, true, outcome.ttftMs === null ? null : outcome.ttftMs / 1000);
@@ -342,7 +342,7 @@ export class ResponsesHandler {
 
   private logAttempt(
     ctx: RequestContext, c: Candidate, fallbackIndex: number, stream: boolean, attemptT0: number, failure: UpstreamFailure,
-    usage: Usage = ZERO_USAGE, ttftMs: number | null = null, costUsd: string | null = null,
+    usage: Usage = ZERO_USAGE, ttftMs: number | null = null, cost: CostResult | null = null,
   ): void {
     this.metrics.attempt(c.provider.name, c.model, false);
     this.logs.enqueue({
@@ -364,11 +364,21 @@ export class ResponsesHandler {
       outputTokens: usage.outputTokens,
       reasoningTokens: usage.reasoningTokens,
       totalTokens: usage.totalTokens,
-      costUsd,
+      costUsd: attemptCost(usage, cost),
       latencyMs: Math.round(performance.now() - attemptT0),
       ttftMs,
     });
   }
+}
+
+const NO_COST = costToDecimalString(0);
+
+/**
+ * What a failed attempt cost: nothing when it produced no tokens (whatever the model's price),
+ * else its priced usage, null when the model has no price ("served but unpriced").
+ */
+function attemptCost(usage: Usage, cost: CostResult | null): string | null {
+  return usage.totalTokens === 0 ? NO_COST : (cost?.total_cost_usd ?? null);
 }
 
 /** Upstream bodies for `extra_fields` (a stream's raw response is its events, already relayed). */

@@ -106,7 +106,7 @@ describe('governance on the gateway', () => {
     h.upstream.failNext(3, 500);
     const err = await client.responses.create({ model: 'openai/gpt-4o-mini', input: 'not listed' }).catch((e: unknown) => e);
     expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
-    expect(h.backup.requests.filter((r) => JSON.stringify(r.body).includes('not listed'))).toHaveLength(0);
+    expect(h.backup.requests.filter((r) => String(JSON.stringify(r.body)).includes('not listed'))).toHaveLength(0);
     await h.admin('DELETE', `/api/fallback-policies/${global.id}`);
     await h.admin('DELETE', `/api/fallback-policies/${own.id}`);
     await h.refresh();

@@ -19,12 +19,14 @@ import {
  */
 describe('Chat Completions providers through /v1/responses', () => {
   const g = useProviderGateway({
-    fakes: ['chat'],
-    providers: ({ chat }) => ({
+    fakes: ['chat', 'local'],
+    // The fake behind `mistral` validates requests as strictly as Mistral's API (422 on unknown fields).
+    dialects: { chat: 'mistral' },
+    providers: ({ chat, local }) => ({
       // `mistral` is in the catalog as kind chat-completions.
       mistral: { base_url: `${chat.url}/v1`, keys: [{ value: 'sk-mistral' }], ...FAST },
-      // Any other chat-only server: kind chat-completions.
-      localchat: { kind: 'chat-completions', base_url: `${chat.url}/v1`, keys: [{ value: 'local-key' }], ...FAST },
+      // Any other chat-only server: kind chat-completions, OpenAI's dialect.
+      localchat: { kind: 'chat-completions', base_url: `${local.url}/v1`, keys: [{ value: 'local-key' }], ...FAST },
     }),
     keyName: 'chat',
   });
@@ -53,7 +55,11 @@ describe('Chat Completions providers through /v1/responses', () => {
 
   it('responses.stream().finalResponse(): chat chunks become the strict Responses sequence', async () => {
     await streamHello(g, MODEL, 'mistral-small-latest', 5);
-    expect(lastSent().body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
+    // Mistral refuses stream_options (422) and reports usage unasked: the other chat servers are asked.
+    expect(lastSent().body).toMatchObject({ stream: true });
+    expect(lastSent().body).not.toHaveProperty('stream_options');
+    await streamHello(g, 'localchat/llama-3', 'llama-3', 3);
+    expect(g.fakes.local.requests.at(-1)!.body).toMatchObject({ stream: true, stream_options: { include_usage: true } });
   });
 
   it('a function tool round trip with the official SDK, tool_calls and tool messages on the wire', async () => {
@@ -88,8 +94,8 @@ describe('Chat Completions providers through /v1/responses', () => {
   it('a provider configured with kind chat-completions works the same', async () => {
     const res = await g.client.responses.create({ model: 'localchat/llama-3', input: 'hi' });
     expect(res.output_text).toContain('Hello from llama-3');
-    expect(lastSent().path).toBe('/v1/chat/completions');
-    expect(lastSent().headers.authorization).toBe('Bearer local-key');
+    expect(g.fakes.local.requests.at(-1)!.path).toBe('/v1/chat/completions');
+    expect(g.fakes.local.requests.at(-1)!.headers.authorization).toBe('Bearer local-key');
   });
 
   it('falls back to another provider after the chat provider keeps failing, streaming and not', async () => {

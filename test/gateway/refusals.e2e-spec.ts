@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { ModelCatalog } from '../../apps/gateway/src/models/model-catalog.service';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
 describe('gateway refusals and bad input', () => {
@@ -105,9 +106,11 @@ describe('gateway refusals and bad input', () => {
   describe('other routes', () => {
     it('GET /v1/models lists only what the key may use', async () => {
       const client = new OpenAI({ apiKey: key, baseURL: `${h.url}/v1` });
+      // The configured model first, then what the provider's own list adds (read in the background).
+      await h.gateway.app.get(ModelCatalog).refresh();
       const ids: string[] = [];
       for await (const m of client.models.list()) ids.push(m.id);
-      expect(ids).toEqual(['openai/gpt-4o-mini']);
+      expect(ids).toEqual(['openai/gpt-4o-mini', 'openai/gpt-4o', 'openai/gpt-4.1', 'openai/gpt-5-mini', 'openai/o3-mini']);
       expect((await fetch(`${h.url}/v1/models`)).status).toBe(401);
     });
 

@@ -11,6 +11,7 @@ import { startGateway, type RunningGateway } from '../../apps/gateway/src/gatewa
 import { RequestLogWriter } from '../../apps/gateway/src/request-log/request-log.writer';
 import { startAdmin } from '../../apps/admin/src/admin.bootstrap';
 import { FallbackPolicyCache } from '../../apps/gateway/src/routing/fallback-policy-cache.service';
+import { ModelCatalog } from '../../apps/gateway/src/models/model-catalog.service';
 import { TcpProxy } from './tcp-proxy';
 import { createTestDatabase, type TestDatabase } from './test-database';
 
@@ -29,6 +30,11 @@ export interface HarnessOptions {
   extraGateways?: number;
   /** Reach the database through a proxy the test can cut (`h.dbProxy.down()`). */
   dbProxy?: boolean;
+  /**
+   * Providers configured the README's way, by environment only (`<PROVIDER>_API_KEY`, ...):
+   * the variables, given the fake upstreams' origins. The config file then holds no providers.
+   */
+  envProviders?: (upstreams: { upstream: string; backup: string }) => Record<string, string>;
 }
 
 export interface KeyFields {
@@ -92,7 +98,7 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
   writeFileSync(
     file,
     JSON.stringify({
-      providers: {
+      providers: options.envProviders ? {} : {
         openai: { base_url: `${upstream.url}/v1`, keys: [{ value: 'sk-upstream-openai' }], models: ['gpt-4o-mini'], ...fast },
         backup: { kind: 'openai-compatible', base_url: `${backup.url}/v1`, keys: [{ value: 'sk-upstream-backup' }], ...fast },
         dead: { kind: 'openai-compatible', base_url: CLOSED_PORT_URL, keys: [{ value: 'x' }], ...fast },
@@ -119,11 +125,15 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
     DATA_DIR: mkdtempSync(path.join(tmpdir(), 'gw-data-')),
   };
   if (options.redisUrl) env.REDIS_URL = options.redisUrl;
+  Object.assign(env, options.envProviders?.({ upstream: upstream.url, backup: backup.url }));
   const config = loadConfig(env);
   const gateway = await startGateway(config);
   const replicas: RunningGateway[] = [];
   for (let i = 0; i < (options.extraGateways ?? 0); i++) replicas.push(await startGateway(loadConfig(env)));
   const admin = options.admin ? await startAdmin(loadConfig(env)) : undefined;
+  // The providers' model lists are read in the background at start: let that finish, so that
+  // its GETs never land among the requests a test inspects.
+  await Promise.all([gateway, ...replicas].map((g) => g.app.get(ModelCatalog).loaded()));
   // Tests may shut the gateway down themselves (graceful shutdown); closing twice is a no-op.
   const closeGateway = gateway.close.bind(gateway);
   let closing: Promise<void> | undefined;

@@ -3,6 +3,7 @@ import { generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
 import OpenAI from 'openai';
 import type { Response as OpenAIResponse, ResponseFunctionToolCall } from 'openai/resources/responses/responses';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
+import type { FakeDialect } from '../../apps/fake-upstream/src/dialect-rules';
 import { startGatewayHarness, type GatewayHarness } from './gateway-harness';
 
 /**
@@ -30,12 +31,14 @@ export interface ProviderGateway<N extends string> {
  */
 export function useProviderGateway<N extends string>(setup: {
   fakes: readonly N[];
+  /** The provider dialect a fake impersonates (default OpenAI's). */
+  dialects?: Partial<Record<N, FakeDialect>>;
   providers: (fakes: Record<N, FakeUpstream>, origins: { upstream: string; backup: string }) => Record<string, unknown>;
   keyName: string;
 }): ProviderGateway<N> {
   const g = { fakes: {} } as ProviderGateway<N>;
   beforeAll(async () => {
-    for (const name of setup.fakes) g.fakes[name] = await createFakeUpstream();
+    for (const name of setup.fakes) g.fakes[name] = await createFakeUpstream({ dialect: setup.dialects?.[name] });
     g.h = await startGatewayHarness((origins) => setup.providers(g.fakes, origins));
     const { key } = await g.h.createKey({ name: setup.keyName });
     g.client = new OpenAI({ apiKey: key, baseURL: `${g.h.url}/v1`, maxRetries: 0 });

@@ -46,7 +46,7 @@ export const BEDROCK_FORMAT: NativeFormat = {
     return m ? { model: decodeURIComponent(m[1]), stream: m[2] === 'converse-stream' } : null;
   },
 
-  authenticate(headers: IncomingHttpHeaders, raw: Buffer, query: string, path: string) {
+  authenticate(headers: IncomingHttpHeaders, raw: Buffer, query: string, path: string, method = 'POST') {
     const auth = headers.authorization;
     if (typeof auth !== 'string') throw new FakeHttpError(403, 'Missing Authentication Token', 'MissingAuthenticationTokenException');
     const m = AUTH.exec(auth);
@@ -60,7 +60,7 @@ export const BEDROCK_FORMAT: NativeFormat = {
       throw new FakeHttpError(403, `Credential should be scoped to a valid region and service 'bedrock' on ${date.slice(0, 8)}.`, 'InvalidSignatureException');
     }
     if (accessKeyId !== FAKE_AWS_CREDENTIALS.accessKeyId) return;
-    const expected = sigV4Signature({ method: 'POST', path, query, headers, signedHeaders, body: raw, date, region, service }, FAKE_AWS_CREDENTIALS.secretAccessKey);
+    const expected = sigV4Signature({ method, path, query, headers, signedHeaders, body: raw, date, region, service }, FAKE_AWS_CREDENTIALS.secretAccessKey);
     if (!timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
       throw new FakeHttpError(403, 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.', 'InvalidSignatureException');
     }

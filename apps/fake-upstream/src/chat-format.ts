@@ -22,6 +22,8 @@ export interface ChatRequest {
   conversation: Conversation;
   stream: boolean;
   includeUsage: boolean;
+  /** The provider puts usage on the finish_reason chunk unasked (Mistral, Together, ...). */
+  usageOnFinish?: boolean;
 }
 
 export function readChatRequest(body: Record<string, unknown>, fallbackModel?: string): ChatRequest {
@@ -147,7 +149,9 @@ export function buildChatFrames(req: ChatRequest, plan: AnswerPlan, opts: Stream
   const tail = req.includeUsage ? ',"usage":null}\n\n' : '}\n\n';
   const frames: string[] = [];
   const chunk = (delta: Record<string, unknown>, finish: string | null = null): void => {
-    frames.push(head + JSON.stringify([{ index: 0, delta, logprobs: null, finish_reason: finish }]) + tail);
+    const choices = JSON.stringify([{ index: 0, delta, logprobs: null, finish_reason: finish }]);
+    if (finish !== null && req.usageOnFinish) frames.push(`${head}${choices},"usage":${JSON.stringify(chatUsage(plan.usage))}}\n\n`);
+    else frames.push(head + choices + tail);
   };
 
   const answer = plan.answer;

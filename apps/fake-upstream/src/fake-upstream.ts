@@ -10,7 +10,9 @@ import { ANTHROPIC_FORMAT } from './anthropic-format';
 import { BEDROCK_FORMAT } from './bedrock-format';
 import { COHERE_FORMAT } from './cohere-format';
 import { GEMINI_FORMAT } from './gemini-format';
+import { modelListFor } from './model-lists';
 import { type NativeFormat, type Route, authenticate, matchRoute } from './routing';
+import { type DialectRules, type FakeDialect, DialectRejection, checkDialect, dialectRules } from './dialect-rules';
 
 type ModelRoute = Exclude<Route, { kind: 'models' }>;
 
@@ -41,6 +43,11 @@ export interface FakeUpstreamOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   host?: string;
+  /**
+   * Which OpenAI-compatible provider the Chat Completions and Responses endpoints impersonate,
+   * refusing what that provider refuses (dialect-rules.ts). Default: OpenAI.
+   */
+  dialect?: FakeDialect;
 }
 
 export interface RecordedRequest {
@@ -88,7 +95,7 @@ export interface FakeUpstream {
 }
 
 export async function createFakeUpstream(options: FakeUpstreamOptions = {}): Promise<FakeUpstream> {
-  const upstream = new FakeUpstreamServer();
+  const upstream = new FakeUpstreamServer(dialectRules(options.dialect ?? 'openai'));
   await upstream.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   return upstream;
 }
@@ -137,7 +144,7 @@ class FakeUpstreamServer implements FakeUpstream {
   private closing = false;
   private readonly server: Server;
 
-  constructor() {
+  constructor(private readonly dialect: DialectRules) {
     this.server = createServer({ keepAlive: true, noDelay: true }, (req, res) => this.onRequest(req, res));
     // Longer than typical client pools (undici 4 s, Node agents 5 s) so the client, not
     // the server, closes idle sockets: avoids ECONNRESET races under benchmark load.
@@ -214,6 +221,11 @@ class FakeUpstreamServer implements FakeUpstream {
       const query = queryStart === -1 ? '' : url.slice(queryStart + 1);
       let native: NativeCall | undefined;
       try {
+        const list = modelListFor(req.method, pathname, query, req.headers);
+        if (list !== null) {
+          sendJson(res, list.status, list.json);
+          return;
+        }
         native = matchNative(req.method, pathname, query);
         if (native !== undefined) {
           native.format.authenticate(req.headers, raw, query, pathname);
@@ -228,8 +240,13 @@ class FakeUpstreamServer implements FakeUpstream {
           return;
         }
         if (malformed || !isRecord(body)) throw new FakeHttpError(400, MALFORMED_JSON_MESSAGE);
+        checkDialect(this.dialect, route.kind, body);
         this.answerModelCall(route, body, res, exchange);
       } catch (error) {
+        if (error instanceof DialectRejection) {
+          sendJson(res, error.status, JSON.stringify(error.body));
+          return;
+        }
         const failure =
           error instanceof FakeHttpError ? error : new FakeHttpError(500, 'The fake upstream failed unexpectedly.');
         if (native !== undefined) {
@@ -241,7 +258,7 @@ class FakeUpstreamServer implements FakeUpstream {
   }
 
   private answerModelCall(route: ModelRoute, body: Record<string, unknown>, res: ServerResponse, exchange: Exchange): void {
-    const call = readModelCall(route, body);
+    const call = readModelCall(route, body, this.dialect);
     const conv = call.request.conversation;
     const d = parseDirectives(conv.directiveText);
     if (d.hang) return; // The close handler counts the abort when the client gives up.
@@ -372,10 +389,10 @@ class FakeUpstreamServer implements FakeUpstream {
 
 type ModelCall = { format: 'responses'; request: ResponsesRequest } | { format: 'chat'; request: ChatRequest };
 
-function readModelCall(route: ModelRoute, body: Record<string, unknown>): ModelCall {
+function readModelCall(route: ModelRoute, body: Record<string, unknown>, dialect: DialectRules): ModelCall {
   return route.kind === 'responses'
     ? { format: 'responses', request: readResponsesRequest(body) }
-    : { format: 'chat', request: readChatRequest(body, route.deployment) };
+    : { format: 'chat', request: { ...readChatRequest(body, route.deployment), usageOnFinish: dialect.usageOnFinishChunk } };
 }
 
 function renderJson(call: ModelCall, plan: AnswerPlan): string {

@@ -143,6 +143,8 @@ function responseObject(
     model: ctx.req.conversation.model,
     output,
     parallel_tool_calls: b.parallel_tool_calls ?? true,
+    presence_penalty: b.presence_penalty ?? 0,
+    frequency_penalty: b.frequency_penalty ?? 0,
     previous_response_id: b.previous_response_id ?? null,
     prompt_cache_key: b.prompt_cache_key ?? null,
     reasoning: { effort: reasoning.effort ?? null, summary: reasoning.summary ?? null },
@@ -152,7 +154,7 @@ function responseObject(
     temperature: b.temperature ?? 1,
     text: { format: { type: 'text' }, verbosity: 'medium', ...text },
     tool_choice: b.tool_choice ?? 'auto',
-    tools: Array.isArray(b.tools) ? b.tools : [],
+    tools: Array.isArray(b.tools) ? b.tools.map(echoTool) : [],
     top_logprobs: b.top_logprobs ?? 0,
     top_p: b.top_p ?? 1,
     truncation: b.truncation ?? 'disabled',
@@ -160,6 +162,12 @@ function responseObject(
     user: b.user ?? null,
     metadata: b.metadata ?? {},
   };
+}
+
+/** OpenAI echoes a function tool with every field, `strict` defaulting to true in this API. */
+function echoTool(tool: unknown): unknown {
+  if (!isRecord(tool) || tool.type !== 'function') return tool;
+  return { type: 'function', description: null, parameters: null, strict: true, ...tool };
 }
 
 function responsesUsage(u: TokenUsage): Record<string, unknown> {

@@ -57,7 +57,7 @@ export interface NativeFormat {
   /** The model and whether to stream, when the path is this format's; null otherwise. */
   match(pathname: string, query: string): { model: string; stream: boolean | null } | null;
   /** Throws a FakeHttpError (rendered with errorBody) when the credentials are missing or wrong. */
-  authenticate(headers: IncomingHttpHeaders, raw: Buffer, query: string, path: string): void;
+  authenticate(headers: IncomingHttpHeaders, raw: Buffer, query: string, path: string, method?: string): void;
   /** `stream` from the path, or the body's own flag when the path does not say (null). */
   read(body: Record<string, unknown>, model: string): NativeRequest;
   json(req: NativeRequest, plan: AnswerPlan): string;

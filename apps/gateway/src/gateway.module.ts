@@ -16,6 +16,7 @@ import { MetricsService } from './metrics/metrics.service';
 import { FallbackPolicyCache } from './routing/fallback-policy-cache.service';
 import { HealthController } from './health/health.controller';
 import { ModelsController } from './models/models.controller';
+import { ModelCatalog } from './models/model-catalog.service';
 import { ModelsService } from './models/models.service';
 import { RequestLogWriter } from './request-log/request-log.writer';
 import { ResponsesHandler } from './responses/responses.handler';
@@ -50,6 +51,7 @@ export class GatewayModule {
         RequestLogWriter,
         ResponsesHandler,
         ModelsService,
+        ModelCatalog,
         StoredResponseRepository,
         ResponseStateService,
         StateMaintenance,

@@ -7,3 +7,5 @@ export * from './http/upstream-failure';
 export * from './sse/sse-parser';
 export * from './responses/response-builder';
 export * from './responses/json-text';
+export * from './dialects/dialects';
+export * from './models/model-list';

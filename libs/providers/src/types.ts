@@ -41,6 +41,8 @@ export interface UpstreamRequest {
    * (the response reports them in `extra_fields.dropped_tools`).
    */
   droppedTools?: string[];
+  /** POST unless said (model lists are GETs, with an empty body). */
+  method?: 'GET' | 'POST';
 }
 
 export interface ParsedResponse {
@@ -93,6 +95,11 @@ export interface StreamTranslator {
   readonly streamError: UpstreamErrorInfo | null;
   /** Characters of output streamed so far: the usage estimate of a stream cut before its usage. */
   readonly streamedChars?: number;
+  /**
+   * The events that end a stream the gateway cuts off before its terminal event: `error`,
+   * then `response.failed` when the response had started. Absent: a bare `error` event.
+   */
+  abort?(err: { message: string; code: string }): ResponsesStreamEvent[];
 }
 
 /**

@@ -1,19 +1,26 @@
 import { Injectable } from '@nestjs/common';
 import { VirtualKeyCache } from '../auth/virtual-key-cache.service';
-import { assertKeyUsable, keyAllowsModel } from '../governance/key-policy';
+import { assertKeyUsable, keyAllowsModel, matchesPattern } from '../governance/key-policy';
 import { RoutePlanner } from '../routing/route-planner.service';
+import { ModelCatalog } from './model-catalog.service';
 
+/** OpenAI's list shape, which the openai SDK's `models.list()` and Codex read. */
 export interface ModelList {
   object: 'list';
   data: { id: string; object: 'model'; created: number; owned_by: string }[];
 }
 
-/** GET /v1/models: the configured `provider/model` ids the calling key may use. */
+/**
+ * GET /v1/models: the `provider/model` ids the calling key may use: each configured
+ * provider's configured models, aliases and deployments, then what the provider's own list
+ * says it serves (from the background catalog, never fetched on the request).
+ */
 @Injectable()
 export class ModelsService {
   constructor(
     private readonly keys: VirtualKeyCache,
     private readonly planner: RoutePlanner,
+    private readonly catalog: ModelCatalog,
   ) {}
 
   listFor(authorization: string | undefined, xBfVk: string | undefined): ModelList {
@@ -21,10 +28,16 @@ export class ModelsService {
     assertKeyUsable(key, Date.now());
     const data: ModelList['data'] = [];
     for (const provider of this.planner.providers()) {
-      const names = new Set([...provider.models, ...Object.keys(provider.aliases), ...Object.keys(provider.deployments)]);
-      for (const name of names) {
+      const created = new Map<string, number>();
+      for (const name of [...provider.models, ...Object.keys(provider.aliases), ...Object.keys(provider.deployments)]) created.set(name, 0);
+      for (const m of this.catalog.listed(provider.name)) {
+        // Listed by the provider but served by none of its upstream keys: not callable here.
+        const served = provider.keys.some((k) => k.models.length === 0 || k.models.some((p) => matchesPattern(p, m.id)));
+        if (served && !created.has(m.id)) created.set(m.id, m.created ?? 0);
+      }
+      for (const [name, at] of created) {
         const id = `${provider.name}/${name}`;
-        if (keyAllowsModel(key, id)) data.push({ id, object: 'model', created: 0, owned_by: provider.name });
+        if (keyAllowsModel(key, id)) data.push({ id, object: 'model', created: at, owned_by: provider.name });
       }
     }
     return { object: 'list', data };

@@ -294,7 +294,7 @@ export class ResponsesHandler {
     }
     const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex, dropped), headers, decoration, hooks);
     const latency = Math.round(performance.now() - ctx.t0);
-    const usage = translator.terminal === null ? estimatedUsage(ctx, translator) : translator.usage;
+    const usage = outcome.cutOff || translator.terminal === null ? estimatedUsage(ctx, translator) : translator.usage;
     const cost = this.pricing.cost(c, usage);
     ctx.spent = { tokens: usage.totalTokens, costUsd: outcome.failure ? attemptCost(usage, cost) : (cost?.total_cost_usd ?? null) };
     if (outcome.failure) this.logAttempt(ctx, c, fallbackIndex, true, ctx.t0, outcome.failure, usage, outcome.ttftMs, cost);

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import {
+  errorEventFields,
   type ResponsesRequest,
   type ResponsesStreamEvent,
   type StreamDecoder,
@@ -29,6 +30,8 @@ export interface RelayOutcome {
   /** Set when the stream did not finish well after bytes reached the client. */
   failure: UpstreamFailure | null;
   ttftMs: number | null;
+  /** The gateway cut the stream off before its terminal event (its usage is then an estimate). */
+  cutOff: boolean;
 }
 
 const TERMINAL_TYPES = new Set(['response.completed', 'response.incomplete', 'response.failed']);
@@ -86,7 +89,8 @@ export interface RelayHooks {
 /**
  * Relays a primed stream to the client as events arrive: each event keeps its upstream JSON
  * and gains `extra_fields` by string splicing; only the terminal event is re-serialised, to
- * carry latency. A stream that breaks off ends with an OpenAI `error` event.
+ * carry latency. A stream that breaks off ends with an `error` event, then `response.failed`
+ * once the response had started (Open Responses).
  */
 export async function relayStream(
   ctx: RequestContext,
@@ -135,6 +139,7 @@ export async function relayStream(
   await writeEvents(primed.first);
 
   let failure: UpstreamFailure | null = null;
+  let cutOff = false;
   try {
     for (;;) {
       const chunk = await body.next();
@@ -153,20 +158,27 @@ export async function relayStream(
     }
   } catch (err) {
     failure = err instanceof UpstreamFailure ? err : toFailure(err, cancel);
+    cutOff = translator.terminal === null;
     body.destroy();
     if (failure.kind !== 'aborted' && !res.destroyed) {
-      const error = {
-        type: 'error',
-        code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error',
-        message: `${candidate.provider.name}: ${failure.message}`,
-        param: null,
-        sequence_number: chunkIndex,
-      };
-      res.write(sseFrame('error', injector.inject(JSON.stringify(error), chunkIndex)));
+      const error = { code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error', message: `${candidate.provider.name}: ${failure.message}` };
+      const closing = translator.abort?.(error) ?? [];
+      let out = '';
+      if (closing.length === 0) {
+        const event = { type: 'error', ...errorEventFields(error), sequence_number: chunkIndex };
+        out = sseFrame('error', injector.inject(JSON.stringify(event), chunkIndex));
+      }
+      for (const ev of closing) {
+        // The closing response.failed is not committed as the turn's answer: the attempt failed.
+        const data = ev.type === 'response.failed' ? terminalEvent(ev, extra, injector, chunkIndex, ctx.t0, decoration, false).data : injector.inject(ev.data, chunkIndex);
+        out += sseFrame(ev.type, data);
+        chunkIndex++;
+      }
+      res.write(out);
     }
   }
   if (!res.destroyed) res.end();
-  return { failure, ttftMs };
+  return { failure, ttftMs, cutOff };
 }
 
 /**

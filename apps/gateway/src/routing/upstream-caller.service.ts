@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { UpstreamKey } from '@app/common';
-import { type Cancellation, HttpExecutor, parseRetryAfter, UpstreamFailure, type ResponsesRequest, type UpstreamRequest, type UpstreamResponse } from '@app/providers';
+import { type Cancellation, HttpExecutor, retryAfterMs, UpstreamFailure, type ResponsesRequest, type UpstreamRequest, type UpstreamResponse } from '@app/providers';
 import type { Candidate } from './route-planner.service';
 
 // Upstream error bodies are read only this far: enough for any real error message.
@@ -68,7 +68,7 @@ export class UpstreamCaller implements OnApplicationShutdown {
       // the error body itself broke off: the status still says what happened
     }
     const info = c.adapter.parseError(res.status, text);
-    return new UpstreamFailure('http', res.status, info.message, info, parseRetryAfter(res.headers));
+    return new UpstreamFailure('http', res.status, info.message, info, retryAfterMs(c.provider.name, res.status, res.headers));
   }
 }
 

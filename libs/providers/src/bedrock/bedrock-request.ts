@@ -99,7 +99,12 @@ export function toConverseRequest(body: ResponsesRequest, modelId: string, reque
       out.toolConfig.toolChoice = choice.names?.length === 1 ? { tool: { name: choice.names[0] } } : { any: {} };
     } else if (choice?.mode === 'auto') out.toolConfig.toolChoice = { auto: {} };
   } else if (hasToolBlocks) {
-    throw GatewayError.invalidRequest(`${PROVIDER} needs the function tools declared (tools) when the input holds function calls`, 'tools');
+    // The history has calls but this turn declares no tools (a follow-up by previous_response_id
+    // sends only the output): declare the called functions, with open schemas, as Converse demands.
+    const called = new Set<string>();
+    for (const t of turns) if (t.kind === 'function_call') called.add(t.name);
+    for (const t of turns) if (t.kind === 'function_call_output' && t.name !== null) called.add(t.name);
+    out.toolConfig = { tools: [...called].map((name) => ({ toolSpec: { name, inputSchema: { json: { type: 'object' } } } })) };
   }
 
   const effort = reasoningEffort(body);

@@ -128,6 +128,16 @@ describe('BedrockAdapter request mapping', () => {
     expect(JSON.parse(req.body).toolConfig.tools.map((t: { toolSpec: { name: string } }) => t.toolSpec.name)).toEqual(['f']);
   });
 
+  it('declares the functions of the history when a follow-up sends no tools (Converse requires toolConfig)', () => {
+    const body = JSON.parse(build({
+      input: [
+        { type: 'function_call', call_id: 'c1', name: 'get_weather', arguments: '{"location":"SF"}' },
+        { type: 'function_call_output', call_id: 'c1', output: '64 degrees' },
+      ],
+    }).body) as Record<string, unknown>;
+    expect(body.toolConfig).toEqual({ tools: [{ toolSpec: { name: 'get_weather', inputSchema: { json: { type: 'object' } } } }] });
+  });
+
   it('turns json_schema output into a forced tool', () => {
     const body = JSON.parse(build({ input: 'json please', text: { format: { type: 'json_schema', name: 'answer', schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] } } } }).body);
     expect(body.toolConfig.toolChoice).toEqual({ tool: { name: 'json_response' } });
@@ -241,7 +251,7 @@ describe('Bedrock event-stream decoding', () => {
   });
 
   it('gives the same events whatever byte the stream is split at (every single and paired split point)', () => {
-    const strip = (evs: ResponsesStreamEvent[]) => evs.map((e) => e.data.replace(/"(resp|msg|fc)_[0-9a-f]+"/g, '"ID"').replace(/"created_at":\d+/g, ''));
+    const strip = (evs: ResponsesStreamEvent[]) => evs.map((e) => e.data.replace(/"(resp|msg|fc)_[0-9a-f]+"/g, '"ID"').replace(/"(created|completed)_at":\d+/g, ''));
     const expected = strip(whole.events);
     for (let i = 1; i < bytes.length; i++) expect(strip(translate(bytes, [i]).events)).toEqual(expected);
     for (let i = 1; i < bytes.length; i += 41) for (let j = i + 1; j < bytes.length; j += 53) expect(strip(translate(bytes, [i, j]).events)).toEqual(expected);

@@ -3,7 +3,8 @@ import type { ResponsesRequest, ResponsesStreamEvent, StreamTranslator } from '.
 import { ChatCompletionsAdapter } from './chat-completions.adapter';
 import { rejection, testProvider, translateSse } from '../testing/adapter-fixtures';
 
-const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => testProvider({ name: 'mistral', kind: 'chat-completions', baseUrl: 'https://api.mistral.ai/v1', ...over });
+// A chat-only server without a dialect of its own: OpenAI's Chat Completions (provider dialects: dialects.spec.ts).
+const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => testProvider({ name: 'localchat', kind: 'chat-completions', baseUrl: 'https://api.mistral.ai/v1', ...over });
 const key = { id: 'k', value: 'sk-up', weight: 1, models: [] };
 const adapter = new ChatCompletionsAdapter();
 
@@ -117,11 +118,11 @@ describe('ChatCompletionsAdapter: request', () => {
     expect((JSON.parse(req.body) as { tools: { function: { name: string } }[] }).tools.map((t) => t.function.name)).toEqual(['f']);
     const forced = rejection(() => build({ input: 'hi', tools: [{ type: 'code_interpreter' }], tool_choice: 'required' }));
     expect(forced.status).toBe(400);
-    expect(forced.message).toBe("mistral does not support forcing the hosted tool 'code_interpreter' with tool_choice (it has no equivalent there) through /v1/responses.");
+    expect(forced.message).toBe("localchat does not support forcing the hosted tool 'code_interpreter' with tool_choice (it has no equivalent there) through /v1/responses.");
     expect(rejection(() => build({ input: 'hi', background: true })).param).toBe('background');
     expect(rejection(() => build({ input: 'hi', previous_response_id: 'resp_1' })).param).toBe('previous_response_id');
     const ref = rejection(() => build({ input: [{ role: 'user', content: 'hi' }, { type: 'item_reference', id: 'msg_1' }] }));
-    expect(ref.message).toContain("mistral does not support 'item_reference'");
+    expect(ref.message).toContain("localchat does not support 'item_reference'");
     expect(ref.param).toBe('input[1]');
     expect(rejection(() => build({ input: 'hi', tool_choice: { type: 'web_search_preview' } })).param).toBe('tool_choice');
   });

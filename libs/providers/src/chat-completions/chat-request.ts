@@ -9,6 +9,7 @@ import {
   rejectUnsupportedFeatures,
 } from '../responses/request-input';
 import { type RequestTools, readSingleToolChoice, readTools } from '../responses/request-tools';
+import { dialectFor, refusedFields } from '../dialects/dialects';
 import type { ChatContentPart, ChatMessage, ChatRequestBody, ChatToolCall } from './chat-wire';
 
 function userContent(parts: ContentPart[]): string | ChatContentPart[] {
@@ -107,9 +108,13 @@ export function buildChatBody(input: BuildRequestInput, requestTools: RequestToo
   if (typeof body.user === 'string') out.user = body.user;
   const effort = readReasoningEffort(body);
   if (effort !== null) out.reasoning_effort = effort;
+  const dialect = dialectFor(name, 'chat');
   if (input.stream) {
     out.stream = true;
-    out.stream_options = { include_usage: true };
+    // Providers that send usage unasked refuse (Mistral: 422) or ignore the option.
+    if (dialect.streamUsage === 'stream_options') out.stream_options = { include_usage: true };
   }
+  if (!dialect.jsonSchema && out.response_format?.type === 'json_schema') out.response_format = { type: 'json_object' };
+  for (const field of refusedFields(out, dialect)) delete out[field as keyof ChatRequestBody];
   return out;
 }

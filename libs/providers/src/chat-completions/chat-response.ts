@@ -79,6 +79,11 @@ export function parseChatError(status: number, text: string): UpstreamErrorInfo 
   try {
     const parsed = JSON.parse(text) as Record<string, unknown>;
     if (typeof parsed === 'object' && parsed !== null && parsed.error === undefined) {
+      // Mistral's validation errors: `message: {detail: [...]}` (422 extra_forbidden and the like).
+      const detail = typeof parsed.message === 'object' && parsed.message !== null ? (parsed.message as Record<string, unknown>).detail : undefined;
+      if (detail !== undefined) {
+        return { message: detailText(detail), type: typeof parsed.type === 'string' ? parsed.type : null, code: parsed.code == null ? null : String(parsed.code), param: detailParam(detail) };
+      }
       if (typeof parsed.message === 'string') {
         return {
           message: parsed.message,
@@ -87,13 +92,34 @@ export function parseChatError(status: number, text: string): UpstreamErrorInfo 
           param: typeof parsed.param === 'string' ? parsed.param : null,
         };
       }
-      if (parsed.detail !== undefined) {
-        const detail = typeof parsed.detail === 'string' ? parsed.detail : JSON.stringify(parsed.detail).slice(0, 500);
-        return { message: detail, type: null, code: null, param: null };
-      }
+      if (parsed.detail !== undefined) return { message: detailText(parsed.detail), type: null, code: null, param: detailParam(parsed.detail) };
     }
   } catch {
     // not JSON: the OpenAI parser keeps the raw text
   }
   return parseOpenAIError(status, text);
+}
+
+interface ValidationDetail {
+  loc?: unknown[];
+  msg?: unknown;
+  type?: unknown;
+}
+
+/** FastAPI / pydantic `detail`: `body.stream_options: Extra inputs are not permitted (extra_forbidden)`. */
+function detailText(detail: unknown): string {
+  if (typeof detail === 'string') return detail;
+  if (!Array.isArray(detail)) return JSON.stringify(detail).slice(0, 500);
+  return (detail as ValidationDetail[])
+    .slice(0, 5)
+    .map((d) => `${Array.isArray(d.loc) ? d.loc.join('.') : '?'}: ${String(d.msg ?? 'invalid')}${typeof d.type === 'string' ? ` (${d.type})` : ''}`)
+    .join('; ');
+}
+
+/** The first offending field, without the `body` prefix. */
+function detailParam(detail: unknown): string | null {
+  const loc = Array.isArray(detail) ? (detail[0] as ValidationDetail | undefined)?.loc : undefined;
+  if (!Array.isArray(loc)) return null;
+  const path = loc[0] === 'body' ? loc.slice(1) : loc;
+  return path.length > 0 ? path.join('.') : null;
 }

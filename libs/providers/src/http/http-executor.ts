@@ -61,7 +61,10 @@ export class HttpExecutor {
       try {
         const { origin, path } = this.target(req.url);
         this.agent.dispatch(
-          { origin, path, method: 'POST', headers: req.headers, body: req.body, headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs },
+          {
+            origin, path, method: req.method ?? 'POST', headers: req.headers, body: req.method === 'GET' ? null : req.body,
+            headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs,
+          },
           exchange,
         );
       } catch (err) {

@@ -1,5 +1,6 @@
 import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
 import { ZERO_USAGE } from '../types';
+import { errorEventFields } from '../responses/response-builder';
 import { objectEnd, uniqueObjectAt } from '../responses/json-text';
 import { usageFromResponses } from './openai-usage';
 
@@ -19,20 +20,86 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
   usage: Usage = ZERO_USAGE;
   streamError: UpstreamErrorInfo | null = null;
   streamedChars = 0;
+  /**
+   * What a `response.failed` of our own needs, kept as the upstream's text and parsed only
+   * if the stream fails: the `response.created` event and each finished item.
+   */
+  private created: string | null = null;
+  private readonly doneItems: string[] = [];
+  private events = 0;
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
     if (ev.data === '[DONE]') return [];
     // OpenAI names every event; some compatible servers only put the type inside the JSON.
     const type = ev.event ?? typeFromData(ev.data);
     if (type === null) return [];
+    this.events++;
     const terminal = TERMINAL[type];
     if (terminal === undefined) {
       if (type.endsWith('.delta')) this.streamedChars += deltaLength(ev.data);
+      else if (type === 'response.output_item.done') this.doneItems.push(ev.data);
+      else if (type === 'response.created') this.created = ev.data;
       return [{ type, data: ev.data }];
     }
+    if (terminal === 'error') return this.onError(ev.data);
     const usageAt = terminal === 'completed' || terminal === 'incomplete' ? this.readUsage(terminal, ev.data) : -1;
     if (usageAt !== -1) return [{ type, data: ev.data, usageAt }];
     return [{ type, data: ev.data, parsed: this.onTerminal(terminal, ev.data) }];
+  }
+
+  abort(err: { message: string; code: string }): ResponsesStreamEvent[] {
+    return this.failWith({ message: err.message, code: err.code, type: 'server_error', param: null }, this.events);
+  }
+
+  /**
+   * An upstream `error` event. Once the response started, the Open Responses spec wants every
+   * stream error followed by `response.failed`, which OpenAI's stream does not always send:
+   * the gateway adds it. The event itself carries the error both flat and nested.
+   */
+  private onError(data: string): ResponsesStreamEvent[] {
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = JSON.parse(data) as Record<string, unknown>;
+    } catch {
+      // not JSON: reported with a generic message
+    }
+    const nested = typeof parsed.error === 'object' && parsed.error !== null ? (parsed.error as Record<string, unknown>) : parsed;
+    const pick = (field: string): string | null => {
+      const v = parsed[field] ?? nested[field];
+      return typeof v === 'string' ? v : null;
+    };
+    // A flat event's `type` is the event's own ('error'); only a nested error has an error type.
+    const errorType = nested !== parsed && typeof nested.type === 'string' ? nested.type : null;
+    this.streamError = { message: pick('message') ?? 'upstream stream error', type: errorType, code: pick('code'), param: pick('param') };
+    this.terminal = this.created === null ? 'error' : 'failed';
+    const seq = typeof parsed.sequence_number === 'number' ? parsed.sequence_number : this.events - 1;
+    return this.failWith(this.streamError, seq);
+  }
+
+  /** `error` at `seq`, then `response.failed` when a response was created. */
+  private failWith(err: UpstreamErrorInfo, seq: number): ResponsesStreamEvent[] {
+    const fields = errorEventFields({ message: err.message, code: err.code ?? 'server_error', type: err.type, param: err.param });
+    const error = { type: 'error', sequence_number: seq, ...fields };
+    const out: ResponsesStreamEvent[] = [{ type: 'error', data: JSON.stringify(error), parsed: error }];
+    const response = this.failedResponse(err);
+    if (response !== null) {
+      const failed = { type: 'response.failed', sequence_number: seq + 1, response };
+      out.push({ type: 'response.failed', data: JSON.stringify(failed), parsed: failed });
+    }
+    return out;
+  }
+
+  /** The created response, failed, with the items finished so far. */
+  private failedResponse(err: UpstreamErrorInfo): Record<string, unknown> | null {
+    if (this.created === null) return null;
+    try {
+      const response = (JSON.parse(this.created) as { response?: Record<string, unknown> }).response;
+      if (typeof response !== 'object' || response === null) return null;
+      const output = this.doneItems.map((d) => (JSON.parse(d) as { item?: unknown }).item).filter((i) => i != null);
+      return { ...response, status: 'failed', completed_at: null, error: { code: err.code ?? 'server_error', message: err.message }, output, usage: null };
+    } catch {
+      return null;
+    }
   }
 
   /**
@@ -62,15 +129,6 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
       parsed = JSON.parse(data) as Record<string, unknown>;
     } catch {
       return undefined;
-    }
-    if (status === 'error') {
-      this.streamError = {
-        message: typeof parsed.message === 'string' ? parsed.message : 'upstream stream error',
-        type: typeof parsed.type === 'string' ? parsed.type : null,
-        code: typeof parsed.code === 'string' ? parsed.code : null,
-        param: typeof parsed.param === 'string' ? parsed.param : null,
-      };
-      return parsed;
     }
     const response = parsed.response as Record<string, unknown> | undefined;
     this.usage = usageFromResponses(response?.usage);

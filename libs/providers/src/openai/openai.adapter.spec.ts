@@ -89,9 +89,36 @@ describe('OpenAIAdapter', () => {
     const t = new ResponsesPassthroughTranslator();
     expect(t.push({ event: null, data: '{"type":"response.created","response":{}}' })).toEqual([{ type: 'response.created', data: '{"type":"response.created","response":{}}' }]);
     expect(t.push({ event: null, data: '[DONE]' })).toEqual([]);
-    t.push({ event: 'error', data: '{"type":"error","code":"server_error","message":"boom","param":null}' });
-    expect(t.terminal).toBe('error');
-    expect(t.streamError).toMatchObject({ code: 'server_error', message: 'boom' });
+    const fresh = new ResponsesPassthroughTranslator();
+    const [error] = fresh.push({ event: 'error', data: '{"type":"error","code":"server_error","message":"boom","param":null}' });
+    // Before anything was created the error stands alone: the gateway may still fall back.
+    expect(fresh.terminal).toBe('error');
+    expect(fresh.streamError).toMatchObject({ code: 'server_error', message: 'boom' });
+    expect(JSON.parse(error.data)).toMatchObject({ type: 'error', code: 'server_error', error: { type: 'server_error', code: 'server_error', message: 'boom', param: null } });
+  });
+
+  it('follows an upstream error after the response started with response.failed (Open Responses), keeping the finished items', () => {
+    const t = new ResponsesPassthroughTranslator();
+    const created = { type: 'response.created', sequence_number: 0, response: { id: 'resp_1', object: 'response', status: 'in_progress', output: [], usage: null, error: null, completed_at: null } };
+    const item = { id: 'msg_1', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: 'Hi', annotations: [] }] };
+    t.push({ event: 'response.created', data: JSON.stringify(created) });
+    t.push({ event: 'response.output_item.done', data: JSON.stringify({ type: 'response.output_item.done', sequence_number: 1, output_index: 0, item }) });
+    // Real streams nest the error under `error`.
+    const out = t.push({ event: 'error', data: '{"type":"error","sequence_number":2,"error":{"type":"server_error","code":"server_error","message":"boom","param":null}}' });
+    expect(out.map((e) => e.type)).toEqual(['error', 'response.failed']);
+    const [error, failed] = out.map((e) => JSON.parse(e.data));
+    expect(error).toMatchObject({ sequence_number: 2, code: 'server_error', message: 'boom', error: { code: 'server_error' } });
+    expect(failed).toEqual({ type: 'response.failed', sequence_number: 3, response: { ...created.response, status: 'failed', error: { code: 'server_error', message: 'boom' }, output: [item] } });
+    expect(t.terminal).toBe('failed');
+    expect(t.streamError).toEqual({ message: 'boom', code: 'server_error', type: 'server_error', param: null });
+  });
+
+  it('ends a stream the gateway cuts off the same way', () => {
+    const t = new ResponsesPassthroughTranslator();
+    expect(t.abort({ message: 'gone', code: 'upstream_error' }).map((e) => e.type)).toEqual(['error']);
+    t.push({ event: 'response.created', data: '{"type":"response.created","sequence_number":0,"response":{"id":"resp_1","status":"in_progress","output":[]}}' });
+    const out = t.abort({ message: 'gone', code: 'upstream_error' });
+    expect(out.map((e) => [e.type, (JSON.parse(e.data) as { sequence_number: number }).sequence_number])).toEqual([['error', 1], ['response.failed', 2]]);
   });
 });
 

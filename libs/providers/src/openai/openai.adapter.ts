@@ -1,15 +1,26 @@
 import type { ProviderConfig } from '@app/common';
 import type { BuildRequestInput, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
 import { withoutCarriedReasoning } from '../responses/reasoning-carrier';
+import { DIALECTS, refusedFields } from '../dialects/dialects';
 import { ResponsesPassthroughTranslator } from './openai-stream';
 import { parseOpenAIError, usageFromResponses } from './openai-usage';
 
 /**
- * JSON body for a native Responses upstream: the client's fields pass through untouched, but
- * for reasoning another provider made (carried by the gateway), which this one cannot read.
+ * JSON body for a native Responses upstream: the client's fields pass through, except those
+ * the provider's dialect refuses (Groq's Responses API has no `store`, for one) and reasoning
+ * another provider made (carried by the gateway), which this one cannot read.
  */
 export function responsesBody(input: BuildRequestInput): string {
-  const body = input.body;
+  let body = input.body;
+  const dialect = DIALECTS.get(input.provider.name);
+  if (dialect?.api === 'responses') {
+    const refused = refusedFields(body, dialect);
+    if (refused.length > 0) {
+      // A copy: a fallback to another provider reuses the client's body.
+      body = { ...body };
+      for (const f of refused) delete body[f];
+    }
+  }
   body.model = input.upstreamModel;
   if (input.stream) body.stream = true;
   else delete body.stream;

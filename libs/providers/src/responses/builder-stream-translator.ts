@@ -29,6 +29,10 @@ export abstract class BuilderStreamTranslator implements StreamTranslator {
     return this.b.streamError;
   }
 
+  abort(err: { message: string; code: string }): ResponsesStreamEvent[] {
+    return this.b.abort(err);
+  }
+
   abstract push(ev: SseEvent): ResponsesStreamEvent[];
 }
 

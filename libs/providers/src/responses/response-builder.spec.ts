@@ -142,9 +142,40 @@ describe('ResponsesStreamBuilder', () => {
     const b = new ResponsesStreamBuilder({ model: 'm' });
     const events = b.error({ message: 'Overloaded', code: 'overloaded_error', type: 'overloaded_error' });
     expect(events).toHaveLength(1);
-    expect(JSON.parse(events[0].data)).toEqual({ type: 'error', sequence_number: 0, code: 'overloaded_error', message: 'Overloaded', param: null });
+    expect(JSON.parse(events[0].data)).toEqual({
+      type: 'error', sequence_number: 0, code: 'overloaded_error', message: 'Overloaded', param: null,
+      error: { type: 'overloaded_error', code: 'overloaded_error', message: 'Overloaded', param: null },
+    });
     expect(b.terminal).toBe('error');
     expect(b.started).toBe(false);
+  });
+
+  it('ends a stream cut off mid-answer with error, then response.failed holding what was streamed', () => {
+    const b = new ResponsesStreamBuilder({ model: 'm' });
+    const started = b.textDelta('Hel');
+    const events = b.abort({ message: 'idle timeout', code: 'upstream_timeout' });
+    expect(events.map((e) => e.type)).toEqual(['error', 'response.failed']);
+    const [error, failed] = events.map((e) => JSON.parse(e.data));
+    expect(error).toMatchObject({ sequence_number: started.length, code: 'upstream_timeout', error: { code: 'upstream_timeout', message: 'idle timeout' } });
+    expect(failed).toMatchObject({ sequence_number: started.length + 1, response: { status: 'failed', completed_at: null, error: { code: 'upstream_timeout' } } });
+    expect(failed.response.output[0].content[0].text).toBe('Hel');
+    expect(b.abort({ message: 'again', code: 'x' })).toEqual([]);
+  });
+
+  it('echoes every field of the Response object, function tools with description, parameters and strict', () => {
+    const tool = { type: 'function', name: 'f', parameters: { type: 'object' } };
+    const response = buildResponse({
+      model: 'm', status: 'completed', usage: makeUsage(1, 1), output: [{ type: 'text', text: 'x' }],
+      requestBody: { model: 'p/m', tools: [tool, { type: 'web_search' }], text: { verbosity: 'low' }, prompt_cache_key: 'k', safety_identifier: 's', max_tool_calls: 3, service_tier: 'flex', presence_penalty: 0.5, top_logprobs: 2 },
+    });
+    expect(response).toMatchObject({
+      tools: [{ ...tool, description: null, strict: null }, { type: 'web_search' }],
+      text: { format: { type: 'text' }, verbosity: 'low' },
+      prompt_cache_key: 'k', safety_identifier: 's', max_tool_calls: 3, service_tier: 'flex', presence_penalty: 0.5, frequency_penalty: 0, top_logprobs: 2,
+    });
+    expect(response.completed_at).toEqual(expect.any(Number));
+    const defaults = buildResponse({ model: 'm', status: 'incomplete', usage: makeUsage(1, 1), output: [] });
+    expect(defaults).toMatchObject({ completed_at: null, prompt_cache_key: null, safety_identifier: null, max_tool_calls: null, service_tier: 'default', presence_penalty: 0, frequency_penalty: 0, top_logprobs: 0, tools: [] });
   });
 
   it('passes the AI SDK streamText without error parts', async () => {

@@ -164,6 +164,7 @@ export class ResponsesStreamBuilder {
   private status: 'in_progress' | 'completed' | 'incomplete' | 'failed' = 'in_progress';
   private incompleteReason: IncompleteReason | null = null;
   private errorObj: { code: string; message: string } | null = null;
+  private completedAt: number | null = null;
 
   constructor(opts: BuilderOptions) {
     this.stem = idStem();
@@ -348,6 +349,7 @@ export class ResponsesStreamBuilder {
     this.closeAll(out);
     if (opts.usage) this.usage = opts.usage;
     this.status = opts.status;
+    if (opts.status === 'completed') this.completedAt = Math.floor(Date.now() / 1000);
     this.incompleteReason = opts.status === 'incomplete' ? (opts.incompleteReason ?? 'max_output_tokens') : null;
     this.terminal = opts.status;
     if (this.emit) this.push(out, opts.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: this.response() });
@@ -378,6 +380,20 @@ export class ResponsesStreamBuilder {
   }
 
   /**
+   * A stream the gateway cut off after it began (upstream gone, idle timeout): an `error`
+   * event, then `response.failed` with the response as it stood, as the Open Responses spec
+   * has every error in a stream end.
+   */
+  abort(err: BuilderError): ResponsesStreamEvent[] {
+    if (this.terminal !== null) return [];
+    const out: ResponsesStreamEvent[] = [];
+    this.ensureStarted(out);
+    if (this.emit) this.push(out, 'error', errorEventFields(err));
+    out.push(...this.fail(err));
+    return out;
+  }
+
+  /**
    * A bare `error` event. Before anything was sent this is the single event the gateway
    * recognises as "failed before producing anything", so it can retry or fall back; after
    * `start()` prefer fail().
@@ -388,7 +404,7 @@ export class ResponsesStreamBuilder {
     this.streamError = { message: err.message, type: err.type ?? null, code: err.code ?? null, param: err.param ?? null };
     if (!this.emit) return [];
     const out: ResponsesStreamEvent[] = [];
-    this.push(out, 'error', { code: err.code ?? null, message: err.message, param: err.param ?? null });
+    this.push(out, 'error', errorEventFields(err));
     return out;
   }
 
@@ -397,26 +413,35 @@ export class ResponsesStreamBuilder {
     const req = this.request ?? ({} as Partial<ResponsesRequest>);
     const reasoning = req.reasoning as Json | undefined;
     const u = this.status === 'in_progress' ? null : usageToResponses(this.usage);
+    // Every field of the Open Responses `ResponseResource` is present, with OpenAI's defaults.
     return {
       id: this.id,
       object: 'response',
       created_at: this.createdAt,
       status: this.status,
       background: false,
+      completed_at: this.completedAt,
       error: this.errorObj,
       incomplete_details: this.incompleteReason === null ? null : { reason: this.incompleteReason },
       instructions: typeof req.instructions === 'string' ? req.instructions : null,
       max_output_tokens: typeof req.max_output_tokens === 'number' ? req.max_output_tokens : null,
+      max_tool_calls: typeof req.max_tool_calls === 'number' ? req.max_tool_calls : null,
       model: this.model,
       output: this.status === 'in_progress' ? [] : this.items.map((it) => this.itemJson(it)),
       parallel_tool_calls: typeof req.parallel_tool_calls === 'boolean' ? req.parallel_tool_calls : true,
+      presence_penalty: typeof req.presence_penalty === 'number' ? req.presence_penalty : 0,
+      frequency_penalty: typeof req.frequency_penalty === 'number' ? req.frequency_penalty : 0,
       previous_response_id: typeof req.previous_response_id === 'string' ? req.previous_response_id : null,
+      prompt_cache_key: typeof req.prompt_cache_key === 'string' ? req.prompt_cache_key : null,
       reasoning: { effort: reasoning?.effort ?? null, summary: reasoning?.summary ?? null },
+      safety_identifier: typeof req.safety_identifier === 'string' ? req.safety_identifier : null,
+      service_tier: typeof req.service_tier === 'string' ? req.service_tier : 'default',
       store: typeof req.store === 'boolean' ? req.store : true,
       temperature: typeof req.temperature === 'number' ? req.temperature : 1,
-      text: isObj(req.text) ? req.text : { format: { type: 'text' } },
+      text: isObj(req.text) ? { format: { type: 'text' }, ...req.text } : { format: { type: 'text' } },
       tool_choice: req.tool_choice ?? 'auto',
-      tools: Array.isArray(req.tools) ? req.tools : [],
+      tools: echoTools(req.tools),
+      top_logprobs: typeof req.top_logprobs === 'number' ? req.top_logprobs : 0,
       top_p: typeof req.top_p === 'number' ? req.top_p : 1,
       truncation: typeof req.truncation === 'string' ? req.truncation : 'disabled',
       usage: u,
@@ -544,6 +569,28 @@ export class ResponsesStreamBuilder {
     }
     return this.functionCallItem(it, status);
   }
+}
+
+/**
+ * The request's tools as a Response echoes them: function tools with every field OpenAI
+ * returns (`description`, `parameters`, `strict` null when not given); others as sent.
+ */
+export function echoTools(tools: unknown): unknown[] {
+  if (!Array.isArray(tools)) return [];
+  return tools.map((t: unknown) => {
+    if (!isObj(t) || t.type !== 'function') return t;
+    return { ...t, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? null };
+  });
+}
+
+/**
+ * An `error` event's fields: flat, as OpenAI documents it and the official SDK reads it, and
+ * nested under `error` with a type, as real streams and the Open Responses spec carry it.
+ */
+export function errorEventFields(err: BuilderError): Json {
+  const code = err.code ?? null;
+  const param = err.param ?? null;
+  return { code, message: err.message, param, error: { type: err.type ?? 'server_error', code, message: err.message, param } };
 }
 
 function textPart(text: string, annotations: Json[] = []): Json {

@@ -47,6 +47,7 @@ describe('request log writer (COPY, with INSERT ... ON CONFLICT for retried batc
     return {
       id: uuidv7(),
       requestId: `rlw-${process.pid}-${++n}`,
+      clientRequestId: null,
       createdAt: new Date(),
       virtualKeyId: null,
       provider: 'openai',
@@ -109,6 +110,7 @@ describe('request log writer (COPY, with INSERT ... ON CONFLICT for retried batc
       expect(got.get(r.id)).toEqual({
         id: r.id,
         request_id: r.requestId,
+        client_request_id: null,
         created_at: r.createdAt,
         virtual_key_id: r.virtualKeyId,
         provider: r.provider,

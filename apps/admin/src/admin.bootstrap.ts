@@ -30,7 +30,7 @@ export async function createAdminApp(config: AppConfig, options: AdminAppOptions
     abortOnError: false,
   });
   app.disable('x-powered-by');
-  setupAdminSwagger(app);
+  setupAdminSwagger(app, config.limits);
   await app.init();
   return app;
 }

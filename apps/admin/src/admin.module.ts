@@ -19,7 +19,7 @@ export class AdminModule {
       module: AdminModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule, RequestLogModule, UsageModule, ProviderModule, DashboardModule],
       providers: [
-        { provide: APP_PIPE, useFactory: createAdminValidationPipe },
+        { provide: APP_PIPE, useFactory: () => createAdminValidationPipe(config.limits.maxJsonDepth) },
         { provide: APP_FILTER, useClass: AdminExceptionFilter },
         { provide: APP_GUARD, useClass: AdminTokenGuard },
       ],

@@ -38,10 +38,15 @@ export async function startGateway(config: AppConfig): Promise<RunningGateway> {
     if (isResponsesCreate(req.method, req.url)) responses.handle(req, res);
     else express(req, res);
   });
-  // Longer than common load balancers' idle timeouts, so they close first; streams may run long.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 0;
+  // Idle keep-alive longer than common load balancers' (65 s), so they close first. A request
+  // must bring its headers, then its whole body, in bounded time (readBody also cuts a body that
+  // goes silent); the answer is not bounded here: streams may run long.
+  const { http } = config;
+  server.keepAliveTimeout = http.keepAliveTimeoutMs;
+  server.headersTimeout = http.headersTimeoutMs;
+  server.requestTimeout = Math.max(http.requestTimeoutMs, http.headersTimeoutMs);
+  // Past this, new connections are dropped at once: an open socket costs memory even idle.
+  server.maxConnections = http.maxConnections;
   const inFlight = trackInFlight(server);
   const url = await listen(server, config.gatewayPort, config.host);
 

@@ -34,14 +34,16 @@ export async function startGateway(config: AppConfig): Promise<RunningGateway> {
   const responses = app.get(ResponsesHandler);
   const express = app.getHttpAdapter().getInstance() as (req: unknown, res: unknown) => void;
 
-  const server = createServer((req, res) => {
+  const { http } = config;
+  // Node enforces the header and request timeouts on this tick (30 s by default): a fraction of them.
+  const connectionsCheckingInterval = Math.max(50, Math.min(1_000, Math.floor(http.headersTimeoutMs / 4)));
+  const server = createServer({ connectionsCheckingInterval }, (req, res) => {
     if (isResponsesCreate(req.method, req.url)) responses.handle(req, res);
     else express(req, res);
   });
   // Idle keep-alive longer than common load balancers' (65 s), so they close first. A request
   // must bring its headers, then its whole body, in bounded time (readBody also cuts a body that
   // goes silent); the answer is not bounded here: streams may run long.
-  const { http } = config;
   server.keepAliveTimeout = http.keepAliveTimeoutMs;
   server.headersTimeout = http.headersTimeoutMs;
   server.requestTimeout = Math.max(http.requestTimeoutMs, http.headersTimeoutMs);

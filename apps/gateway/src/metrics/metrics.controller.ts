@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Controller, Get, Header, Headers, Inject } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
 import { MetricsService } from './metrics.service';
 
@@ -18,8 +19,7 @@ export class MetricsController {
   }
 
   @Get()
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  scrape(@Headers('authorization') authorization: string | undefined): Promise<string> {
+  scrape(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: Response): Promise<string> {
     if (this.tokenDigest !== null) {
       const m = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '');
       // Digests compare in constant time whatever the lengths.
@@ -27,6 +27,8 @@ export class MetricsController {
         throw new GatewayError(401, ErrorCode.Unauthorized, 'GET /metrics needs "Authorization: Bearer <metrics token>" (server.metrics_token).', null, { 'www-authenticate': 'Bearer' });
       }
     }
+    // Set here, not by decorator: a refusal above must keep the JSON error's type.
+    res.setHeader('content-type', this.metrics.registry.contentType);
     return this.metrics.registry.metrics();
   }
 }

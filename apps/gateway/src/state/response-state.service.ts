@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, type RequestLimits } from '@app/common';
+import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, quoteForMessage, type RequestLimits } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
 import { GroupCommit } from './group-commit';
 import { ResponseCache } from './response-cache';
@@ -60,7 +60,15 @@ const MAX_BATCH = 1_000;
 const COMMIT_WAIT_MS = 3_000;
 
 function notFound(id: string): GatewayError {
-  return GatewayError.notFound(`No response found with id '${id}'.`);
+  return GatewayError.notFound(`No response found with id ${quoteForMessage(id)}.`);
+}
+
+/**
+ * Whether an id from a request could name a stored response or item at all: anything else is
+ * simply not found, without a query (Postgres text cannot even hold U+0000: it would be a 500).
+ */
+function isStorableId(id: string): boolean {
+  return id.length > 0 && id.length <= 256 && !id.includes('\0');
 }
 
 function gatewayErrorOf(err: unknown): Json {
@@ -254,13 +262,14 @@ export class ResponseStateService implements BeforeApplicationShutdown {
   // --- the endpoints -----------------------------------------------------------------------
 
   async get(keyId: string, id: string): Promise<StoredResponse> {
+    if (!isStorableId(id)) throw notFound(id);
     const r = await this.repo.findOne(keyId, id);
     if (r === null) throw notFound(id);
     return r;
   }
 
   async delete(keyId: string, id: string): Promise<{ id: string; object: 'response'; deleted: true }> {
-    if (!(await this.repo.delete(keyId, id))) throw notFound(id);
+    if (!isStorableId(id) || !(await this.repo.delete(keyId, id))) throw notFound(id);
     this.cache.delete(id);
     const task = this.running.get(id);
     if (task !== undefined) {
@@ -346,6 +355,7 @@ export class ResponseStateService implements BeforeApplicationShutdown {
 
   /** The chain ending at `id`, oldest first: memory while it has the links, then one query for the rest. */
   private async resolveChain(keyId: string, id: string): Promise<StoredResponse[]> {
+    if (!isStorableId(id)) throw notFound(id);
     const newestFirst: StoredResponse[] = [];
     let next: string | null = id;
     while (next !== null) {
@@ -388,6 +398,7 @@ export class ResponseStateService implements BeforeApplicationShutdown {
       if (!isJson(item) || item.type !== 'item_reference') continue;
       const ref = item.id;
       if (typeof ref !== 'string' || found.has(ref)) continue;
+      if (!isStorableId(ref)) throw GatewayError.notFound(`No item found with id ${quoteForMessage(ref)} (item_reference).`);
       const cached = this.cache.getItem(keyId, ref);
       if (cached !== undefined) found.set(ref, resolved(cached.item));
       else missing.push(ref);

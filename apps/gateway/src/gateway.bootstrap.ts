@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { type AppConfig, closeServer, listen, trackInFlight } from '@app/common';
+import { answerClientErrorsAsJson, type AppConfig, closeServer, listen, trackInFlight } from '@app/common';
 import { GatewayModule } from './gateway.module';
 import { ResponsesHandler } from './responses/responses.handler';
 
@@ -49,6 +49,7 @@ export async function startGateway(config: AppConfig): Promise<RunningGateway> {
   server.requestTimeout = Math.max(http.requestTimeoutMs, http.headersTimeoutMs);
   // Past this, new connections are dropped at once: an open socket costs memory even idle.
   server.maxConnections = http.maxConnections;
+  answerClientErrorsAsJson(server);
   const inFlight = trackInFlight(server);
   const url = await listen(server, config.gatewayPort, config.host);
 

@@ -3,6 +3,8 @@ import { ErrorCode, GatewayError, internalErrorBody, type ErrorBody } from '@app
 
 // A client that keeps uploading past the limit is cut off after this much more.
 const MAX_DRAIN_BYTES = 256 * 1024 * 1024;
+// How long the rest of a refused request's body is discarded before its connection is closed.
+const LINGER_MS = 1_000;
 
 /**
  * Reads a request body up to `limit` bytes. Past the limit the rest is drained (so the client
@@ -66,8 +68,10 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
 
 /**
  * Errors on the hot path in the contract's shape; anything unexpected is a 500 that hides
- * internals. A refusal sent before the body was read (no key, a stalled or oversized upload)
- * closes the connection: the server would otherwise keep reading whatever the client sends.
+ * internals. A refusal sent before the body was read (no key, a bad header, a stalled upload)
+ * leaves the rest of the body to be discarded as it arrives, so the client can finish sending
+ * and read the answer instead of a reset; but only for a moment: a client that is still
+ * sending after LINGER_MS loses the connection, and cannot hold it by dribbling.
  */
 export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, requestId: string, headers: Record<string, string> = {}): void {
   let status: number;
@@ -81,7 +85,12 @@ export function sendError(req: IncomingMessage, res: ServerResponse, err: unknow
     status = 500;
     body = internalErrorBody(requestId);
   }
-  if (!req.complete) all.connection = 'close';
+  if (!req.complete) {
+    const timer = setTimeout(() => req.socket.destroy(), LINGER_MS);
+    timer.unref();
+    req.once('end', () => clearTimeout(timer));
+    req.once('close', () => clearTimeout(timer));
+  }
   sendJson(res, status, JSON.stringify(body), all);
 }
 

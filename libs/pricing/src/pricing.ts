@@ -183,7 +183,7 @@ export class PriceBook {
     const slash = model.indexOf('/');
     if (slash > 0) {
       const vendor = model.slice(0, slash);
-      return this.find(VENDOR_ALIASES[vendor] ?? vendor, model.slice(slash + 1));
+      return this.find((Object.hasOwn(VENDOR_ALIASES, vendor) ? VENDOR_ALIASES[vendor] : undefined) ?? vendor, model.slice(slash + 1));
     }
     for (const firstParty of FIRST_PARTY_PROVIDERS) {
       if (firstParty === provider) continue;

@@ -281,7 +281,10 @@ export class KeySpendDto {
   @ApiProperty({ description: 'USD spent in the current period. Requests of unpriced models count for nothing.', example: 3.25 })
   spent_usd: number;
 
-  @ApiProperty({ description: 'USD left in the current period, never below 0 (requests in flight when the budget ran out may overshoot it).', example: 21.75 })
+  @ApiProperty({
+    description: 'USD left in the current period, never below 0. The gateway admits a request only if its worst case fits what is left (see README, Governance).',
+    example: 21.75,
+  })
   remaining_usd: number;
 }
 

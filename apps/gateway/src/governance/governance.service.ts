@@ -109,6 +109,8 @@ export class GovernanceService implements OnModuleInit, OnApplicationShutdown {
 
   /** Records what the request really used and releases its reservation; called once per admitted request, whatever happened. */
   settle(admission: Admission, tokens: number, costUsd: string | null): void {
+    // Requests per minute alone count at admission: nothing to release or record.
+    if (!admission.held) return;
     this.live.delete(admission.holdId);
     void this.store.settle({
       keyId: admission.keyId,

@@ -54,6 +54,11 @@ export class PricingService {
     return outputTokenLimits[c.label] ?? knownOutputLimit(c.upstreamModel) ?? knownOutputLimit(c.model) ?? defaultMaxOutputTokens;
   }
 
+  /** Every `provider/model` the book prices (for bounded metric labels). */
+  pricedModels(): { provider: string; model: string }[] {
+    return this.book.list().map((p) => ({ provider: p.provider, model: p.model }));
+  }
+
   private costOf(c: Candidate, tokens: TokenUsage): CostResult | null {
     return this.book.cost(c.provider.name, c.upstreamModel, tokens) ?? (c.upstreamModel === c.model ? null : this.book.cost(c.provider.name, c.model, tokens));
   }

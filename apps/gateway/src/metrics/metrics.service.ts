@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '@app/common';
-import { PRICE_SHEET } from '@app/pricing';
 import type { Usage } from '@app/providers';
+import { PricingService } from '../cost/pricing.service';
 import { RequestLogWriter } from '../request-log/request-log.writer';
 
 /** The label of every model the configuration does not name: one series, however many names clients invent. */
@@ -10,10 +10,10 @@ export const OTHER_MODEL = 'other';
 
 /**
  * The models worth a series of their own, per provider: those the configuration names (models,
- * aliases, deployments, priced or limited models) and those the shipped price sheet prices.
+ * aliases, deployments, limited models) and those the price book prices for that provider.
  * Anything else a client asks for is counted as `other`, so labels stay bounded.
  */
-function labelledModels(config: AppConfig): Map<string, Set<string>> {
+function labelledModels(config: AppConfig, pricing: PricingService): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   const add = (provider: string, model: string) => {
     let set = out.get(provider);
@@ -22,10 +22,9 @@ function labelledModels(config: AppConfig): Map<string, Set<string>> {
   };
   for (const p of Object.values(config.providers)) {
     for (const m of [...p.models, ...Object.keys(p.aliases), ...Object.keys(p.deployments)]) add(p.name, m);
-    const catalog = Object.hasOwn(PRICE_SHEET, p.name) ? PRICE_SHEET[p.name] : {};
-    for (const m of Object.keys(catalog)) add(p.name, m);
   }
-  for (const id of [...Object.keys(config.pricing), ...Object.keys(config.governance.outputTokenLimits)]) {
+  for (const { provider, model } of pricing.pricedModels()) add(provider, model);
+  for (const id of Object.keys(config.governance.outputTokenLimits)) {
     const slash = id.indexOf('/');
     add(id.slice(0, slash), id.slice(slash + 1));
   }
@@ -50,8 +49,8 @@ export class MetricsService {
 
   private readonly models: Map<string, Set<string>>;
 
-  constructor(logs: RequestLogWriter, @Inject(APP_CONFIG) config: AppConfig) {
-    this.models = labelledModels(config);
+  constructor(logs: RequestLogWriter, pricing: PricingService, @Inject(APP_CONFIG) config: AppConfig) {
+    this.models = labelledModels(config, pricing);
     collectDefaultMetrics({ register: this.registry });
     new Gauge({ name: 'gateway_log_rows_buffered', help: 'Request log rows waiting to be written', registers: [this.registry], collect() { this.set(logs.buffered); } });
     new Gauge({ name: 'gateway_log_rows_written', help: 'Request log rows written since start', registers: [this.registry], collect() { this.set(logs.stats.written); } });

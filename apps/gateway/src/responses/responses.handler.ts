@@ -105,13 +105,12 @@ export class ResponsesHandler {
   private async run(req: IncomingMessage, res: ServerResponse, requestId: string, clientRequestId: string | null): Promise<void> {
     const startedAt = Date.now();
     const t0 = performance.now();
-    const header = req.headers['x-request-id'];
-    if (header !== undefined && clientRequestId === null) {
-      throw GatewayError.invalidRequest("The 'x-request-id' header must be 1 to 128 printable ASCII characters without spaces.", 'x-request-id');
-    }
     // Who is asking, before a byte of the body is read: a refusal costs no upload.
     const key = this.keys.authenticate(req.headers.authorization, req.headers['x-bf-vk']);
     assertKeyUsable(key, startedAt);
+    if (req.headers['x-request-id'] !== undefined && clientRequestId === null) {
+      throw GatewayError.invalidRequest("The 'x-request-id' header must be 1 to 128 printable ASCII characters without spaces.", 'x-request-id');
+    }
     const { limits } = this.config;
     const raw = await readBody(req, limits.maxBodyBytes, this.config.http.bodyIdleTimeoutMs);
     const parsed = parseResponsesRequest(raw, limits);

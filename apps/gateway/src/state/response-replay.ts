@@ -35,7 +35,7 @@ export function* streamReplayEvents(response: Json, startingAfter: number | null
     push('response.in_progress', { response: start });
   }
   yield* pending.splice(0);
-  const terminal = TERMINAL_EVENT[status];
+  const terminal = Object.hasOwn(TERMINAL_EVENT, status) ? TERMINAL_EVENT[status] : undefined;
   if (terminal === undefined) return;
   const output = Array.isArray(response.output) ? response.output : [];
   for (let outputIndex = 0; outputIndex < output.length; outputIndex++) {

@@ -48,3 +48,10 @@ describe('toJsonb', () => {
     expect(toJsonb('{"plain":1}')).toBe('{"plain":1}');
   });
 });
+
+describe('item ids of client-named types', () => {
+  it('are plain ids for types that are Object.prototype names', () => {
+    const [item] = toInputItems([{ type: 'constructor' }], 'stem');
+    expect(item.id).toMatch(/^item_stemin0$/);
+  });
+});

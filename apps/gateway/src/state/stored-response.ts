@@ -61,7 +61,8 @@ const ID_PREFIX: Record<string, string> = {
 };
 
 function idPrefix(type: unknown): string {
-  return (typeof type === 'string' && ID_PREFIX[type]) || 'item';
+  // The type comes from the client's items: never a lookup on the prototype (`constructor`).
+  return (typeof type === 'string' && Object.hasOwn(ID_PREFIX, type) && ID_PREFIX[type]) || 'item';
 }
 
 /**

@@ -18,7 +18,8 @@ async function rowsOf(dbUrl: string, keyId: string): Promise<Row[]> {
   const pg = new Client({ connectionString: dbUrl });
   await pg.connect();
   try {
-    return (await pg.query(`SELECT request_id, status, fallback_index, cost_usd, input_tokens, output_tokens FROM request_logs WHERE virtual_key_id = $1`, [keyId])).rows;
+    // The load sends its own ids as x-request-id: the log keeps them as client_request_id.
+    return (await pg.query(`SELECT client_request_id AS request_id, status, fallback_index, cost_usd, input_tokens, output_tokens FROM request_logs WHERE virtual_key_id = $1`, [keyId])).rows;
   } finally {
     await pg.end();
   }

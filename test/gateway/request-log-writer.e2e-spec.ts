@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { uuidv7 } from '@app/common';
 import { RequestLogWriter, type RequestLogRow } from '../../apps/gateway/src/request-log/request-log.writer';
+import { requestLogRow } from '../support/request-log-rows';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 import { testEnv } from '../support/test-env.config';
 // The module object itself (not an import namespace copy), so that a spy sees the writer's calls.
@@ -44,30 +45,7 @@ describe('request log writer (COPY, with INSERT ... ON CONFLICT for retried batc
 
   let n = 0;
   function row(fields: Partial<RequestLogRow> = {}): RequestLogRow {
-    return {
-      id: uuidv7(),
-      requestId: `rlw-${process.pid}-${++n}`,
-      createdAt: new Date(),
-      virtualKeyId: null,
-      provider: 'openai',
-      model: 'gpt-4o-mini',
-      modelRequested: 'openai/gpt-4o-mini',
-      fallbackIndex: 0,
-      status: 'success',
-      httpStatus: 200,
-      errorCode: null,
-      errorMessage: null,
-      stream: false,
-      inputTokens: 12,
-      cachedTokens: 0,
-      outputTokens: 20,
-      reasoningTokens: 0,
-      totalTokens: 32,
-      costUsd: '0.0000138000',
-      latencyMs: 3,
-      ttftMs: null,
-      ...fields,
-    };
+    return requestLogRow({ requestId: `rlw-${process.pid}-${++n}`, ...fields });
   }
 
   async function write(rows: RequestLogRow[]): Promise<void> {
@@ -109,6 +87,7 @@ describe('request log writer (COPY, with INSERT ... ON CONFLICT for retried batc
       expect(got.get(r.id)).toEqual({
         id: r.id,
         request_id: r.requestId,
+        client_request_id: null,
         created_at: r.createdAt,
         virtual_key_id: r.virtualKeyId,
         provider: r.provider,

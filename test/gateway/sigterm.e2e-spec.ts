@@ -53,8 +53,9 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
     const answered = results.filter((r) => r.status !== 0);
     expect(answered.length).toBeGreaterThanOrEqual(120);
     expect(answered.length).toBeLessThan(400); // the rest were refused once it stopped accepting
+    // The load sends its own ids as x-request-id: the log keeps them as client_request_id.
     const rows: { request_id: string; status: string; cost_usd: string | null }[] = (
-      await pg.query(`SELECT request_id, status, cost_usd FROM request_logs WHERE virtual_key_id = $1`, [keyId])
+      await pg.query(`SELECT client_request_id AS request_id, status, cost_usd FROM request_logs WHERE virtual_key_id = $1`, [keyId])
     ).rows;
     await pg.end();
     const byRequest = new Map<string, typeof rows>();

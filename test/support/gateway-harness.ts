@@ -44,6 +44,7 @@ export interface KeyFields {
   expires_at?: Date;
   rate_limit_rpm?: number;
   rate_limit_tpm?: number;
+  max_concurrent_requests?: number;
   budget_max_usd?: number;
   budget_period?: '1h' | '1d' | '1w' | '1M' | 'total';
   fallback_policy_id?: string;
@@ -167,12 +168,12 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
       const { secret: key, hash } = generateVirtualKeySecret();
       const r = await pg.query(
         `INSERT INTO virtual_keys (name, key_hash, key_prefix, allowed_models, is_active, expires_at, rate_limit_rpm, rate_limit_tpm,
-                                   budget_max_usd, budget_period, fallback_policy_id, metadata)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+                                   budget_max_usd, budget_period, fallback_policy_id, metadata, max_concurrent_requests)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
         [
           fields.name ?? 'test', hash, key.slice(0, 10), JSON.stringify(fields.allowed_models ?? []), fields.is_active ?? true,
           fields.expires_at ?? null, fields.rate_limit_rpm ?? null, fields.rate_limit_tpm ?? null, fields.budget_max_usd ?? null,
-          fields.budget_period ?? null, fields.fallback_policy_id ?? null, JSON.stringify(fields.metadata ?? {}),
+          fields.budget_period ?? null, fields.fallback_policy_id ?? null, JSON.stringify(fields.metadata ?? {}), fields.max_concurrent_requests ?? null,
         ],
       );
       await refresh();

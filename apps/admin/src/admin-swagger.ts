@@ -1,14 +1,55 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import { describeRequestLimits, type RequestLimits } from '@app/common';
 
 /** Name of the security scheme that the controllers reference with @ApiBearerAuth. */
 export const ADMIN_BEARER_AUTH = 'admin-token';
 
+/**
+ * Swagger UI loads its scripts and styles from /docs itself; its stylesheet is partly inline and
+ * its icons are data: URIs. Nothing else may run or frame it.
+ */
+export const DOCS_CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Headers every admin answer carries; /docs gets its own Content-Security-Policy (the dashboard sets its own). */
+function securityHeaders(req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('x-content-type-options', 'nosniff');
+  res.setHeader('x-frame-options', 'DENY');
+  res.setHeader('referrer-policy', 'no-referrer');
+  if (req.path === '/docs' || req.path.startsWith('/docs/') || req.path.startsWith('/docs-json')) {
+    res.setHeader('content-security-policy', DOCS_CONTENT_SECURITY_POLICY);
+    res.setHeader('cross-origin-opener-policy', 'same-origin');
+  }
+  next();
+}
+
+/** The gateway's input limits as a Markdown table for the API description (one source: libs/common/src/limits). */
+function limitsMarkdown(limits: RequestLimits): string {
+  const rows = describeRequestLimits(limits).map((r) => `| ${r.input} | ${r.limit} | ${r.error} |`);
+  return ['', '### Gateway input limits (`POST /v1/responses`)', '', '| input | limit | error |', '| --- | --- | --- |', ...rows].join('\n');
+}
+
 /** Swagger UI at /docs, OpenAPI JSON at /docs-json; both public so that a browser can load them. */
-export function setupAdminSwagger(app: INestApplication): void {
+export function setupAdminSwagger(app: INestApplication, limits: RequestLimits): void {
+  app.use(securityHeaders);
   const config = new DocumentBuilder()
     .setTitle('LLM gateway admin API')
-    .setDescription('Virtual keys, fallback policies, cost logs and usage. Every /api route needs `Authorization: Bearer <ADMIN_TOKEN>`.')
+    .setDescription(
+      'Virtual keys, fallback policies, cost logs and usage. Every /api route needs `Authorization: Bearer <ADMIN_TOKEN>`. ' +
+        'Bodies nested deeper than the JSON depth limit below, or holding U+0000 in a string, are refused with 400.' +
+        limitsMarkdown(limits),
+    )
     .setVersion('1')
     // Not a JWT (the library's default hint): an opaque random string.
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'The ADMIN_TOKEN printed at start-up.' }, ADMIN_BEARER_AUTH)

@@ -1,5 +1,5 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
-import { GatewayError } from '@app/common';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
+import { DEFAULT_REQUEST_LIMITS, findNulString, GatewayError } from '@app/common';
 
 export interface FieldProblem {
   /** Dotted path of the field (`budget.max_usd`, `allowed_models[2]`). */
@@ -54,14 +54,48 @@ export function validationExceptionFactory(errors: ValidationError[]): GatewayEr
   return GatewayError.invalidRequest(problems.map((p) => p.message).join('; '), problems[0].path);
 }
 
+/** The depth of objects and arrays in a parsed value, walked without recursion; stops past `max`. */
+function depthExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/**
+ * ValidationPipe behind two checks it cannot make itself: nesting (class-transformer and
+ * class-validator walk a value recursively, so a body nested thousands deep would overflow the
+ * stack as a 500) and U+0000 in any string (Postgres text cannot hold it: a 500 at insert).
+ */
+class AdminValidationPipe extends ValidationPipe {
+  constructor(private readonly maxDepth: number) {
+    super({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      // Not stopAtFirstError: it would report whichever constraint sits lowest in the DTO, not the
+      // most telling one. The DTOs give a field's constraints one message instead (see virtual-key.dto.ts).
+      exceptionFactory: validationExceptionFactory,
+    });
+  }
+
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
+      if (depthExceeds(value, this.maxDepth)) {
+        throw GatewayError.invalidRequest(`The request ${metadata.type} nests objects and arrays deeper than the limit of ${this.maxDepth} levels`);
+      }
+      const at = findNulString(value);
+      if (at !== null) throw GatewayError.invalidRequest(`${at || metadata.type} must not contain the NUL character (U+0000)`, at || null);
+    }
+    return super.transform(value, metadata);
+  }
+}
+
 /** Registered as APP_PIPE so that apps built in tests validate exactly like production. */
-export function createAdminValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    // Not stopAtFirstError: it would report whichever constraint sits lowest in the DTO, not the
-    // most telling one. The DTOs give a field's constraints one message instead (see virtual-key.dto.ts).
-    exceptionFactory: validationExceptionFactory,
-  });
+export function createAdminValidationPipe(maxDepth: number = DEFAULT_REQUEST_LIMITS.maxJsonDepth): ValidationPipe {
+  return new AdminValidationPipe(maxDepth);
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { type AppConfig, closeServer, trackInFlight } from '@app/common';
+import { answerClientErrorsAsJson, type AppConfig, closeServer, trackInFlight } from '@app/common';
 import { AdminModule } from './admin.module';
 import { setupAdminSwagger } from './admin-swagger';
 
@@ -30,7 +30,7 @@ export async function createAdminApp(config: AppConfig, options: AdminAppOptions
     abortOnError: false,
   });
   app.disable('x-powered-by');
-  setupAdminSwagger(app);
+  setupAdminSwagger(app, config.limits);
   await app.init();
   return app;
 }
@@ -44,6 +44,7 @@ function reachableHost(address: AddressInfo): string {
 export async function startAdmin(config: AppConfig, options: AdminAppOptions = {}): Promise<RunningAdmin> {
   const app = await createAdminApp(config, options);
   const server = app.getHttpServer() as Server;
+  answerClientErrorsAsJson(server);
   const inFlight = trackInFlight(server);
   try {
     await app.listen(config.adminPort, config.host);

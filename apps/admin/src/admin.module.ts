@@ -20,7 +20,7 @@ export class AdminModule {
       module: AdminModule,
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule, RequestLogModule, UsageModule, ProviderModule, PricingModule, DashboardModule],
       providers: [
-        { provide: APP_PIPE, useFactory: createAdminValidationPipe },
+        { provide: APP_PIPE, useFactory: () => createAdminValidationPipe(config.limits.maxJsonDepth) },
         { provide: APP_FILTER, useClass: AdminExceptionFilter },
         { provide: APP_GUARD, useClass: AdminTokenGuard },
       ],

@@ -10,6 +10,7 @@ export interface Budget {
 export interface RateLimit {
   requests_per_minute: number | null;
   tokens_per_minute: number | null;
+  max_concurrent_requests?: number | null;
 }
 
 export interface Spend {
@@ -46,7 +47,7 @@ export interface VirtualKeyInput {
   name?: string;
   allowed_models?: string[];
   budget?: Budget | null;
-  rate_limit?: { requests_per_minute?: number; tokens_per_minute?: number } | null;
+  rate_limit?: { requests_per_minute?: number; tokens_per_minute?: number; max_concurrent_requests?: number } | null;
   fallback_policy_id?: string | null;
   expires_at?: string | null;
   is_active?: boolean;

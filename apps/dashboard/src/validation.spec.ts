@@ -25,6 +25,11 @@ describe('dashboard form validation', () => {
     });
   });
 
+  it('sends the limit of requests in flight within rate_limit, and checks it like the others', () => {
+    expect(validateKeyForm(form({ concurrency: '4' }), 'create').body?.rate_limit).toEqual({ max_concurrent_requests: 4 });
+    expect(Object.keys(validateKeyForm(form({ concurrency: '0' }), 'edit').errors)).toEqual(['rate_limit.max_concurrent_requests']);
+  });
+
   it('clears emptied settings with null on edit', () => {
     expect(validateKeyForm(form(), 'edit').body).toEqual({
       name: 'search-prod',

@@ -23,6 +23,8 @@ export interface KeyForm {
   budgetPeriod: BudgetPeriod;
   rpm: string;
   tpm: string;
+  /** Requests in flight at once; '' for no limit. */
+  concurrency?: string;
   fallbackPolicyId: string;
   /** `<input type="datetime-local">` value converted to ISO by the caller; '' for never. */
   expiresAt: string;
@@ -64,11 +66,13 @@ export function validateKeyForm(form: KeyForm, mode: 'create' | 'edit', now: num
 
   const rpm = positiveInt(form.rpm, 'rate_limit.requests_per_minute', errors);
   const tpm = positiveInt(form.tpm, 'rate_limit.tokens_per_minute', errors);
-  if (rpm !== undefined || tpm !== undefined) {
+  const concurrency = positiveInt(form.concurrency ?? '', 'rate_limit.max_concurrent_requests', errors);
+  if (rpm !== undefined || tpm !== undefined || concurrency !== undefined) {
     body.rate_limit = {};
     if (rpm !== undefined) body.rate_limit.requests_per_minute = rpm;
     if (tpm !== undefined) body.rate_limit.tokens_per_minute = tpm;
-  } else if (mode === 'edit' && !errors['rate_limit.requests_per_minute'] && !errors['rate_limit.tokens_per_minute']) body.rate_limit = null;
+    if (concurrency !== undefined) body.rate_limit.max_concurrent_requests = concurrency;
+  } else if (mode === 'edit' && !Object.keys(errors).some((f) => f.startsWith('rate_limit.'))) body.rate_limit = null;
 
   if (form.fallbackPolicyId) body.fallback_policy_id = form.fallbackPolicyId;
   else if (mode === 'edit') body.fallback_policy_id = null;

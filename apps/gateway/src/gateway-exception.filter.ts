@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ErrorCode, GatewayError, internalErrorBody } from '@app/common';
+import { CLIENT_REQUEST_ID_PATTERN, ErrorCode, GatewayError, internalErrorBody, uuidv7 } from '@app/common';
 
 /** The one error shape of the gateway (OpenAI's) for the routes Nest serves. */
 @Catch()
@@ -12,7 +11,10 @@ export class GatewayExceptionFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const req = ctx.getRequest<Request>();
     const res = ctx.getResponse<Response>();
-    const requestId = (req.headers['x-request-id'] as string | undefined) ?? randomUUID();
+    // The gateway's own id; a client's is echoed beside it, never taken for it.
+    const requestId = uuidv7();
+    const clientId = req.headers['x-request-id'];
+    if (typeof clientId === 'string' && CLIENT_REQUEST_ID_PATTERN.test(clientId)) res.setHeader('x-client-request-id', clientId);
     let error: GatewayError;
     if (exception instanceof GatewayError) error = exception;
     else if (exception instanceof HttpException) {

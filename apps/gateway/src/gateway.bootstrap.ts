@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { type AppConfig, closeServer, listen, trackInFlight } from '@app/common';
+import { answerClientErrorsAsJson, type AppConfig, closeServer, listen, trackInFlight } from '@app/common';
 import { GatewayModule } from './gateway.module';
 import { ResponsesHandler } from './responses/responses.handler';
 
@@ -34,14 +34,22 @@ export async function startGateway(config: AppConfig): Promise<RunningGateway> {
   const responses = app.get(ResponsesHandler);
   const express = app.getHttpAdapter().getInstance() as (req: unknown, res: unknown) => void;
 
-  const server = createServer((req, res) => {
+  const { http } = config;
+  // Node enforces the header and request timeouts on this tick (30 s by default): a fraction of them.
+  const connectionsCheckingInterval = Math.max(50, Math.min(1_000, Math.floor(http.headersTimeoutMs / 4)));
+  const server = createServer({ connectionsCheckingInterval }, (req, res) => {
     if (isResponsesCreate(req.method, req.url)) responses.handle(req, res);
     else express(req, res);
   });
-  // Longer than common load balancers' idle timeouts, so they close first; streams may run long.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 0;
+  // Idle keep-alive longer than common load balancers' (65 s), so they close first. A request
+  // must bring its headers, then its whole body, in bounded time (readBody also cuts a body that
+  // goes silent); the answer is not bounded here: streams may run long.
+  server.keepAliveTimeout = http.keepAliveTimeoutMs;
+  server.headersTimeout = http.headersTimeoutMs;
+  server.requestTimeout = Math.max(http.requestTimeoutMs, http.headersTimeoutMs);
+  // Past this, new connections are dropped at once: an open socket costs memory even idle.
+  server.maxConnections = http.maxConnections;
+  answerClientErrorsAsJson(server);
   const inFlight = trackInFlight(server);
   const url = await listen(server, config.gatewayPort, config.host);
 

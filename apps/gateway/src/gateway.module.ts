@@ -37,7 +37,7 @@ export class GatewayModule {
       controllers: [HealthController, ModelsController, MetricsController, StoredResponsesController],
       providers: [
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },
-        { provide: HttpExecutor, useFactory: () => new HttpExecutor() },
+        { provide: HttpExecutor, useFactory: () => new HttpExecutor({ connectionsPerOrigin: config.http.upstreamConnectionsPerOrigin }) },
         // Limits shared by every replica when REDIS_URL is set; per process otherwise.
         { provide: LIMIT_STORE, useFactory: () => (config.redisUrl ? new RedisLimitStore(config.redisUrl) : new MemoryLimitStore()) },
         VirtualKeyCache,

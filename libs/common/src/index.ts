@@ -8,3 +8,5 @@ export * from './lifecycle/shutdown';
 export * from './lifecycle/serial-task';
 export * from './governance/budget-period';
 export * from './ids/uuidv7';
+export * from './limits/request-limits';
+export * from './http/client-errors';

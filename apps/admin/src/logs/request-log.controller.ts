@@ -11,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import { ADMIN_BEARER_AUTH } from '../admin-swagger';
 import { ErrorBodyDto } from '../errors/error-body.dto';
-import { ListRequestLogsQueryDto, RequestLogDetailDto, RequestLogIdParamDto, RequestLogPageDto } from './request-log.dto';
+import { DeadLetterPageDto, ListDeadLettersQueryDto, ListRequestLogsQueryDto, RequestLogDetailDto, RequestLogIdParamDto, RequestLogPageDto } from './request-log.dto';
 import { RequestLogService } from './request-log.service';
 
 const INVALID = { type: ErrorBodyDto, description: 'Invalid query or id; `param` names the first field at fault (code `invalid_request`).' };
@@ -33,6 +33,20 @@ export class RequestLogController {
   @ApiBadRequestResponse(INVALID)
   list(@Query() query: ListRequestLogsQueryDto): Promise<RequestLogPageDto> {
     return this.logs.list(query);
+  }
+
+  // Before ':id', which would take 'dead-letters' for an id.
+  @Get('dead-letters')
+  @ApiOperation({
+    summary: 'Request-log rows the database refused, newest first',
+    description:
+      'The gateway repairs a row the database refuses (cuts its text short) and, if it is still refused, keeps it here instead of ' +
+      'holding up every row behind it. Counted in the gateway metric `gateway_log_rows_dead_lettered`.',
+  })
+  @ApiOkResponse({ type: DeadLetterPageDto })
+  @ApiBadRequestResponse(INVALID)
+  deadLetters(@Query() query: ListDeadLettersQueryDto): Promise<DeadLetterPageDto> {
+    return this.logs.listDeadLetters(query);
   }
 
   @Get(':id')

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { CLIENT_REQUEST_ID_PATTERN } from '@app/common';
 import type { RequestLogStatus } from '@app/database';
 import { IsDateTimeWithZone, QueryInt } from './date-time-query';
 
@@ -15,12 +16,36 @@ const PROVIDER = { message: '$property must be a provider name (lowercase letter
 const MODEL = { message: '$property must be a non-empty string of at most 300 characters: "provider/model" or a bare model name' } as const;
 const LIMIT = { message: `$property must be an integer from 1 to ${MAX_LOG_PAGE_SIZE}` } as const;
 const CURSOR = { message: '$property must be the next_cursor of a previous page' } as const;
+const CLIENT_REQUEST_ID = { message: '$property must be 1 to 128 printable ASCII characters without spaces' } as const;
 
-export class ListRequestLogsQueryDto {
+/** Keyset paging, shared by the lists of logs. */
+export class LogPageQueryDto {
+  @ApiPropertyOptional({ description: 'Page size.', type: 'integer', minimum: 1, maximum: MAX_LOG_PAGE_SIZE, default: DEFAULT_LOG_PAGE_SIZE })
+  @IsOptional()
+  @QueryInt()
+  @IsInt(LIMIT)
+  @Min(1, LIMIT)
+  @Max(MAX_LOG_PAGE_SIZE, LIMIT)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The `next_cursor` of the previous page; keep the other parameters unchanged.' })
+  @IsOptional()
+  @IsString(CURSOR)
+  @MaxLength(200, CURSOR)
+  cursor?: string;
+}
+
+export class ListRequestLogsQueryDto extends LogPageQueryDto {
   @ApiPropertyOptional({ description: 'Only this virtual key.', format: 'uuid' })
   @IsOptional()
   @IsUUID('all', UUID)
   virtual_key_id?: string;
+
+  @ApiPropertyOptional({ description: "Only the request the client tagged with this `x-request-id` (kept as `client_request_id`).", example: 'my-trace-42' })
+  @IsOptional()
+  @IsString(CLIENT_REQUEST_ID)
+  @Matches(CLIENT_REQUEST_ID_PATTERN, CLIENT_REQUEST_ID)
+  client_request_id?: string;
 
   @ApiPropertyOptional({ description: 'Only attempts sent to this provider.', example: 'openai' })
   @IsOptional()
@@ -54,19 +79,6 @@ export class ListRequestLogsQueryDto {
   @IsDateTimeWithZone()
   to?: string;
 
-  @ApiPropertyOptional({ description: 'Page size.', type: 'integer', minimum: 1, maximum: MAX_LOG_PAGE_SIZE, default: DEFAULT_LOG_PAGE_SIZE })
-  @IsOptional()
-  @QueryInt()
-  @IsInt(LIMIT)
-  @Min(1, LIMIT)
-  @Max(MAX_LOG_PAGE_SIZE, LIMIT)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'The `next_cursor` of the previous page; keep the other parameters unchanged.' })
-  @IsOptional()
-  @IsString(CURSOR)
-  @MaxLength(200, CURSOR)
-  cursor?: string;
 }
 
 export class RequestLogIdParamDto {
@@ -80,8 +92,11 @@ export class RequestLogDto {
   @ApiProperty({ format: 'uuid', description: 'Id of this attempt.' })
   id: string;
 
-  @ApiProperty({ description: 'The gateway request (the `x-request-id` header); shared by all attempts of one request.' })
+  @ApiProperty({ description: "The gateway's own request id (its `x-request-id` answer header); shared by all attempts of one request." })
   request_id: string;
+
+  @ApiProperty({ type: String, nullable: true, description: "The client's own `x-request-id`, if it sent one (echoed as `x-client-request-id`).", example: null })
+  client_request_id: string | null;
 
   @ApiProperty({ format: 'date-time', description: 'When the gateway received the request (all its attempts share it).' })
   created_at: string;
@@ -149,6 +164,31 @@ export class RequestLogDetailDto extends RequestLogDto {
 export class RequestLogPageDto {
   @ApiProperty({ type: () => [RequestLogDto], description: 'Newest first.' })
   data: RequestLogDto[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })
+  next_cursor: string | null;
+}
+
+export class ListDeadLettersQueryDto extends LogPageQueryDto {}
+
+/** A request-log row the database refused even after repair, kept as it was. */
+export class DeadLetterDto {
+  @ApiProperty({ format: 'uuid', description: 'The id the row would have had.' })
+  id: string;
+
+  @ApiProperty({ format: 'date-time', description: 'When the gateway set it aside.' })
+  created_at: string;
+
+  @ApiProperty({ description: "The database's reason for refusing it." })
+  error: string;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The row as the gateway produced it (camelCase fields).' })
+  row: Record<string, unknown>;
+}
+
+export class DeadLetterPageDto {
+  @ApiProperty({ type: () => [DeadLetterDto], description: 'Newest first.' })
+  data: DeadLetterDto[];
 
   @ApiProperty({ type: String, nullable: true, description: 'Pass as `cursor` for the next page; null on the last page.' })
   next_cursor: string | null;

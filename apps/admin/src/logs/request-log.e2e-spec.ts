@@ -156,6 +156,7 @@ describe('admin request logs (e2e)', () => {
       expect(fallback).toEqual({
         id: FALLBACK.id,
         request_id: FALLBACK.request_id,
+        client_request_id: null,
         created_at: '2021-06-01T10:05:00.000Z',
         virtual_key_id: KEY_A,
         provider: ANTHROPIC,

@@ -6,6 +6,7 @@ import type { LogPosition } from './log-cursor';
 
 export interface RequestLogFilter {
   virtualKeyId?: string;
+  clientRequestId?: string;
   provider?: string;
   model?: string;
   status?: RequestLogStatus;
@@ -21,6 +22,14 @@ export interface StoredRequestLog extends RequestLogEntity {
   createdAtExact: string;
 }
 
+export interface StoredDeadLetter {
+  id: string;
+  createdAt: Date;
+  createdAtExact: string;
+  rowJson: string;
+  error: string;
+}
+
 export const REQUEST_LOG_REPOSITORY = Symbol('REQUEST_LOG_REPOSITORY');
 
 export interface RequestLogRepository {
@@ -28,10 +37,12 @@ export interface RequestLogRepository {
   list(filter: RequestLogFilter, after: LogPosition | null, limit: number): Promise<StoredRequestLog[]>;
   /** Every attempt of the request that the row `id` belongs to, by fallback_index; empty when no such row. */
   findAttempts(id: string): Promise<StoredRequestLog[]>;
+  /** Rows the gateway could not store, newest first, strictly after `after`. */
+  listDeadLetters(after: LogPosition | null, limit: number): Promise<StoredDeadLetter[]>;
 }
 
 const SELECT_COLUMNS = `
-  id, request_id AS "requestId", created_at AS "createdAt",
+  id, request_id AS "requestId", client_request_id AS "clientRequestId", created_at AS "createdAt",
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "createdAtExact",
   virtual_key_id AS "virtualKeyId", provider, model, model_requested AS "modelRequested",
   fallback_index AS "fallbackIndex", status, http_status AS "httpStatus", error_code AS "errorCode",
@@ -59,6 +70,8 @@ export class TypeOrmRequestLogRepository implements RequestLogRepository {
       return `$${params.length}`;
     };
     if (filter.virtualKeyId !== undefined) conditions.push(`virtual_key_id = ${bind(filter.virtualKeyId)}`);
+    // With IS NOT NULL, the planner can use the partial index on client_request_id.
+    if (filter.clientRequestId !== undefined) conditions.push(`client_request_id = ${bind(filter.clientRequestId)} AND client_request_id IS NOT NULL`);
     if (filter.provider !== undefined) conditions.push(`provider = ${bind(filter.provider)}`);
     if (filter.model !== undefined) conditions.push(`model = ${bind(filter.model)}`);
     if (filter.status !== undefined) conditions.push(STATUS_CONDITION[filter.status]);
@@ -69,6 +82,23 @@ export class TypeOrmRequestLogRepository implements RequestLogRepository {
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows: StoredRequestLog[] = await this.db.query(
       `SELECT ${SELECT_COLUMNS} FROM request_logs ${where} ORDER BY created_at DESC, id DESC LIMIT ${bind(limit)}`,
+      params,
+    );
+    return rows;
+  }
+
+  async listDeadLetters(after: LogPosition | null, limit: number): Promise<StoredDeadLetter[]> {
+    const params: unknown[] = [limit];
+    let where = '';
+    if (after) {
+      params.push(after.createdAt, after.id);
+      where = 'WHERE (created_at, id) < ($2::timestamptz, $3::uuid)';
+    }
+    const rows: StoredDeadLetter[] = await this.db.query(
+      `SELECT id, created_at AS "createdAt",
+              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "createdAtExact",
+              row_json AS "rowJson", error
+         FROM request_log_dead_letters ${where} ORDER BY created_at DESC, id DESC LIMIT $1`,
       params,
     );
     return rows;

@@ -1,6 +1,6 @@
 import { decodeLogCursor, encodeLogCursor } from './log-cursor';
 import type { LogPosition } from './log-cursor';
-import type { RequestLogFilter, RequestLogRepository, StoredRequestLog } from './request-log.repository';
+import type { RequestLogFilter, RequestLogRepository, StoredDeadLetter, StoredRequestLog } from './request-log.repository';
 import { RequestLogService, toLogFilter, toRequestLogDto } from './request-log.service';
 import { errorOf } from '../../../../test/support/error-of';
 
@@ -11,6 +11,7 @@ function row(n: number, overrides: Partial<StoredRequestLog> = {}): StoredReques
   return {
     id,
     requestId: `req-${n}`,
+    clientRequestId: null,
     createdAt: new Date('2026-03-01T12:00:00.123Z'),
     createdAtExact: '2026-03-01T12:00:00.123456Z',
     virtualKeyId: KEY,
@@ -39,6 +40,7 @@ function mockRepository(): jest.Mocked<RequestLogRepository> {
   return {
     list: jest.fn(async (_filter: RequestLogFilter, _after: LogPosition | null, _limit: number): Promise<StoredRequestLog[]> => []),
     findAttempts: jest.fn(async (_id: string): Promise<StoredRequestLog[]> => []),
+    listDeadLetters: jest.fn(async (_after: LogPosition | null, _limit: number): Promise<StoredDeadLetter[]> => []),
   };
 }
 
@@ -130,7 +132,7 @@ describe('toRequestLogDto', () => {
     const dto = toRequestLogDto(row(1));
     expect(Object.keys(dto).sort()).toEqual(
       [
-        'id', 'request_id', 'created_at', 'virtual_key_id', 'provider', 'model', 'model_requested', 'fallback_index', 'status',
+        'id', 'request_id', 'client_request_id', 'created_at', 'virtual_key_id', 'provider', 'model', 'model_requested', 'fallback_index', 'status',
         'http_status', 'error_code', 'error_message', 'stream', 'input_tokens', 'cached_tokens', 'output_tokens',
         'reasoning_tokens', 'total_tokens', 'cost_usd', 'latency_ms', 'ttft_ms',
       ].sort(),

@@ -3,7 +3,9 @@ import { GatewayError } from '@app/common';
 import { assertRangeOrder } from './date-time-query';
 import { decodeLogCursor, encodeLogCursor } from './log-cursor';
 import {
+  type DeadLetterPageDto,
   DEFAULT_LOG_PAGE_SIZE,
+  type ListDeadLettersQueryDto,
   type ListRequestLogsQueryDto,
   type RequestLogDetailDto,
   type RequestLogDto,
@@ -15,6 +17,7 @@ export function toRequestLogDto(row: StoredRequestLog): RequestLogDto {
   return {
     id: row.id,
     request_id: row.requestId,
+    client_request_id: row.clientRequestId,
     created_at: row.createdAt.toISOString(),
     virtual_key_id: row.virtualKeyId,
     provider: row.provider,
@@ -47,6 +50,7 @@ export function toRequestLogDto(row: StoredRequestLog): RequestLogDto {
 export function toLogFilter(query: ListRequestLogsQueryDto): RequestLogFilter | null {
   const filter: RequestLogFilter = {
     virtualKeyId: query.virtual_key_id,
+    clientRequestId: query.client_request_id,
     provider: query.provider,
     model: query.model,
     status: query.status,
@@ -86,11 +90,35 @@ export class RequestLogService {
     };
   }
 
+  async listDeadLetters(query: ListDeadLettersQueryDto): Promise<DeadLetterPageDto> {
+    const after = query.cursor === undefined ? null : decodeLogCursor(query.cursor);
+    if (query.cursor !== undefined && !after) {
+      throw GatewayError.invalidRequest('cursor is not a cursor this API issued: pass the next_cursor of a previous page', 'cursor');
+    }
+    const limit = query.limit ?? DEFAULT_LOG_PAGE_SIZE;
+    const rows = await this.logs.listDeadLetters(after, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      data: page.map((r) => ({ id: r.id, created_at: r.createdAt.toISOString(), error: r.error, row: parseRow(r.rowJson) })),
+      next_cursor: rows.length > limit ? encodeLogCursor({ createdAt: last.createdAtExact, id: last.id }) : null,
+    };
+  }
+
   async get(id: string): Promise<RequestLogDetailDto> {
     const attempts = await this.logs.findAttempts(id);
     // Postgres prints uuids in lower case, whatever case the caller wrote.
     const row = attempts.find((a) => a.id === id.toLowerCase());
     if (!row) throw GatewayError.notFound(`Request log ${id} not found`);
     return { ...toRequestLogDto(row), attempts: attempts.map(toRequestLogDto) };
+  }
+}
+
+function parseRow(json: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(json);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
+  } catch {
+    return { text: json };
   }
 }

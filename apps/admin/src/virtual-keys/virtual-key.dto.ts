@@ -17,6 +17,7 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateBy,
   ValidateIf,
   ValidateNested,
   type ValidationArguments,
@@ -40,6 +41,14 @@ const MAX_INT4 = 2_147_483_647;
 // A time zone is required: without one the instant would depend on the server's zone.
 const ISO_DATE_TIME_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})$/i;
 
+// Labels, not documents: the gateway keeps every key's metadata in memory.
+const MAX_METADATA_JSON = 16_384;
+const METADATA = { message: `$property must be an object of at most ${MAX_METADATA_JSON} characters as JSON` } as const;
+
+/** Serialised size at most `max` characters (the nesting is bounded before validation runs). */
+const MaxJsonLength = (max: number): PropertyDecorator =>
+  ValidateBy({ name: 'maxJsonLength', validator: { validate: (v: unknown) => JSON.stringify(v ?? null).length <= max } }, METADATA);
+
 /** Optional, but null is refused: for fields whose column cannot be cleared. */
 const OptionalNotNull = (): PropertyDecorator => ValidateIf((_object: object, value: unknown) => value !== undefined);
 
@@ -51,6 +60,7 @@ const OptionalNotNull = (): PropertyDecorator => ValidateIf((_object: object, va
 const NAME = { message: '$property must be a non-empty string of at most 200 characters' } as const;
 const BUDGET_USD = { message: `$property must be a positive number, from ${MIN_BUDGET_USD} to ${MAX_BUDGET_USD}` } as const;
 const PER_MINUTE = { message: `$property must be a positive integer, at most ${MAX_INT4}` } as const;
+const CONCURRENT = { message: `$property must be a positive integer, at most ${MAX_INT4}` } as const;
 const OBJECT = { message: '$property must be an object' } as const;
 const DATE_TIME = { message: '$property must be an ISO 8601 date-time with a time zone, e.g. 2030-01-01T00:00:00Z' } as const;
 
@@ -83,12 +93,31 @@ export class RateLimitDto {
   @Max(MAX_INT4, PER_MINUTE)
   requests_per_minute?: number;
 
-  @ApiPropertyOptional({ description: 'Tokens (input + output) per minute.', type: 'integer', minimum: 1, maximum: MAX_INT4, example: 100000 })
+  @ApiPropertyOptional({
+    description: 'Tokens (input + output) per minute. Each request reserves its worst case (input size plus its output cap) while it runs.',
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_INT4,
+    example: 100000,
+  })
   @IsOptional()
   @IsInt(PER_MINUTE)
   @Min(1, PER_MINUTE)
   @Max(MAX_INT4, PER_MINUTE)
   tokens_per_minute?: number;
+
+  @ApiPropertyOptional({
+    description: 'Requests of the key in flight at once; past it the gateway answers 429 `concurrency_limit_exceeded` with Retry-After.',
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_INT4,
+    example: 10,
+  })
+  @IsOptional()
+  @IsInt(CONCURRENT)
+  @Min(1, CONCURRENT)
+  @Max(MAX_INT4, CONCURRENT)
+  max_concurrent_requests?: number;
 }
 
 /** The fields that POST and PATCH share; the two differ only in whether `name` is required. */
@@ -112,7 +141,7 @@ export class VirtualKeySettingsDto {
   budget?: BudgetDto | null;
 
   @ApiPropertyOptional({
-    description: 'Per-minute limits; null removes them. On PATCH the object replaces the current limits as a whole.',
+    description: 'Per-minute limits and requests in flight; null removes them. On PATCH the object replaces the current limits as a whole.',
     type: () => RateLimitDto,
     nullable: true,
   })
@@ -138,9 +167,15 @@ export class VirtualKeySettingsDto {
   @IsBoolean({ message: '$property must be a boolean' })
   is_active?: boolean;
 
-  @ApiPropertyOptional({ description: 'Free-form labels (team, owner, ...).', type: 'object', additionalProperties: true, example: { team: 'search' } })
+  @ApiPropertyOptional({
+    description: `Free-form labels (team, owner, ...), at most ${MAX_METADATA_JSON} characters as JSON. \`allow_send_raw: true\` lets the key ask for raw upstream bodies.`,
+    type: 'object',
+    additionalProperties: true,
+    example: { team: 'search' },
+  })
   @OptionalNotNull()
-  @IsObject(OBJECT)
+  @IsObject(METADATA)
+  @MaxJsonLength(MAX_METADATA_JSON)
   metadata?: Record<string, unknown>;
 }
 
@@ -183,6 +218,9 @@ export class RateLimitRecordDto {
 
   @ApiProperty({ type: 'integer', nullable: true, example: null })
   tokens_per_minute: number | null;
+
+  @ApiProperty({ type: 'integer', nullable: true, example: null, description: 'Requests in flight at once.' })
+  max_concurrent_requests: number | null;
 }
 
 /** A virtual key as the API shows it. The secret's hash never leaves the database. */
@@ -243,7 +281,10 @@ export class KeySpendDto {
   @ApiProperty({ description: 'USD spent in the current period. Requests of unpriced models count for nothing.', example: 3.25 })
   spent_usd: number;
 
-  @ApiProperty({ description: 'USD left in the current period, never below 0 (requests in flight when the budget ran out may overshoot it).', example: 21.75 })
+  @ApiProperty({
+    description: 'USD left in the current period, never below 0. The gateway admits a request only if its worst case fits what is left (see README, Governance).',
+    example: 21.75,
+  })
   remaining_usd: number;
 }
 

@@ -76,7 +76,7 @@ describe('admin virtual keys (e2e)', () => {
         key_prefix: body.key.slice(0, 10),
         allowed_models: ['openai/gpt-4o-mini', 'anthropic/*', 'openrouter/meta-llama/llama-3.1-70b'],
         budget: { max_usd: 12.5, period: '1M' },
-        rate_limit: { requests_per_minute: 60, tokens_per_minute: null },
+        rate_limit: { requests_per_minute: 60, tokens_per_minute: null, max_concurrent_requests: null },
         fallback_policy_id: policyId,
         expires_at: '2029-12-31T22:00:00.000Z',
         is_active: true,
@@ -247,7 +247,7 @@ describe('admin virtual keys (e2e)', () => {
     it('replaces rate_limit as a whole', async () => {
       const created = (await create({ rate_limit: { requests_per_minute: 5, tokens_per_minute: 500 } })).body;
       const res = await call('PATCH', `/api/virtual-keys/${created.id}`, { body: { rate_limit: { requests_per_minute: 7 } } });
-      expect(res.body.rate_limit).toEqual({ requests_per_minute: 7, tokens_per_minute: null });
+      expect(res.body.rate_limit).toEqual({ requests_per_minute: 7, tokens_per_minute: null, max_concurrent_requests: null });
     });
 
     it('400 for unknown fields, null in a non-nullable field and bad values; 404 for an unknown id', async () => {

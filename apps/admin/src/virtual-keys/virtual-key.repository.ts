@@ -16,6 +16,7 @@ export type VirtualKeyChanges = Partial<
     | 'budgetPeriod'
     | 'rateLimitRpm'
     | 'rateLimitTpm'
+    | 'maxConcurrentRequests'
     | 'fallbackPolicyId'
     | 'expiresAt'
     | 'isActive'

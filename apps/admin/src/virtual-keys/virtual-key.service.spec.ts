@@ -18,6 +18,7 @@ function entity(overrides: Partial<VirtualKeyEntity> = {}): VirtualKeyEntity {
     budgetPeriod: null,
     rateLimitRpm: null,
     rateLimitTpm: null,
+    maxConcurrentRequests: null,
     fallbackPolicyId: null,
     expiresAt: null,
     isActive: true,
@@ -100,6 +101,7 @@ describe('VirtualKeyService', () => {
         budgetPeriod: null,
         rateLimitRpm: null,
         rateLimitTpm: null,
+        maxConcurrentRequests: null,
         expiresAt: null,
       });
     });
@@ -214,7 +216,7 @@ describe('toVirtualKeyDto', () => {
   it('shows max_usd as a number and groups budget and rate limits', () => {
     const dto = toVirtualKeyDto(entity({ budgetMaxUsd: '12.5000000000', budgetPeriod: '1M', rateLimitRpm: 60 }));
     expect(dto.budget).toEqual({ max_usd: 12.5, period: '1M' });
-    expect(dto.rate_limit).toEqual({ requests_per_minute: 60, tokens_per_minute: null });
+    expect(dto.rate_limit).toEqual({ requests_per_minute: 60, tokens_per_minute: null, max_concurrent_requests: null });
     expect(dto.created_at).toBe('2025-01-01T00:00:00.000Z');
   });
 

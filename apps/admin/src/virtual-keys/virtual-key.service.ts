@@ -24,7 +24,7 @@ import {
 export const VIRTUAL_KEY_REVOKED = 'virtual_key_revoked';
 
 export function toVirtualKeyDto(entity: VirtualKeyEntity): VirtualKeyDto {
-  const hasRateLimit = entity.rateLimitRpm !== null || entity.rateLimitTpm !== null;
+  const hasRateLimit = entity.rateLimitRpm !== null || entity.rateLimitTpm !== null || entity.maxConcurrentRequests !== null;
   return {
     id: entity.id,
     name: entity.name,
@@ -34,7 +34,9 @@ export function toVirtualKeyDto(entity: VirtualKeyEntity): VirtualKeyDto {
       entity.budgetMaxUsd !== null && entity.budgetPeriod !== null
         ? { max_usd: Number(entity.budgetMaxUsd), period: entity.budgetPeriod }
         : null,
-    rate_limit: hasRateLimit ? { requests_per_minute: entity.rateLimitRpm, tokens_per_minute: entity.rateLimitTpm } : null,
+    rate_limit: hasRateLimit
+      ? { requests_per_minute: entity.rateLimitRpm, tokens_per_minute: entity.rateLimitTpm, max_concurrent_requests: entity.maxConcurrentRequests }
+      : null,
     fallback_policy_id: entity.fallbackPolicyId,
     expires_at: entity.expiresAt?.toISOString() ?? null,
     is_active: entity.isActive,
@@ -74,6 +76,7 @@ function toChanges(dto: VirtualKeySettingsDto & { name?: string }): VirtualKeyCh
   if (dto.rate_limit !== undefined) {
     changes.rateLimitRpm = dto.rate_limit?.requests_per_minute ?? null;
     changes.rateLimitTpm = dto.rate_limit?.tokens_per_minute ?? null;
+    changes.maxConcurrentRequests = dto.rate_limit?.max_concurrent_requests ?? null;
   }
   if (dto.fallback_policy_id !== undefined) changes.fallbackPolicyId = dto.fallback_policy_id;
   if (dto.expires_at !== undefined) changes.expiresAt = dto.expires_at === null ? null : new Date(dto.expires_at);

@@ -20,7 +20,10 @@ import {
 import { useFormSubmit } from '../form-submit.js';
 import { type KeyForm, validateKeyForm } from '../validation.js';
 
-const KEY_FIELDS = ['name', 'allowed_models', 'budget.max_usd', 'rate_limit.requests_per_minute', 'rate_limit.tokens_per_minute', 'fallback_policy_id', 'expires_at', 'is_active'];
+const KEY_FIELDS = [
+  'name', 'allowed_models', 'budget.max_usd', 'rate_limit.requests_per_minute', 'rate_limit.tokens_per_minute', 'rate_limit.max_concurrent_requests',
+  'fallback_policy_id', 'expires_at', 'is_active',
+];
 
 const FIELD_OF: Partial<Record<keyof KeyForm, string>> = {
   name: 'name',
@@ -28,12 +31,13 @@ const FIELD_OF: Partial<Record<keyof KeyForm, string>> = {
   budgetUsd: 'budget.max_usd',
   rpm: 'rate_limit.requests_per_minute',
   tpm: 'rate_limit.tokens_per_minute',
+  concurrency: 'rate_limit.max_concurrent_requests',
   fallbackPolicyId: 'fallback_policy_id',
   expiresAt: 'expires_at',
 };
 
 function emptyForm(): KeyForm {
-  return { name: '', allowedModels: '', budgetUsd: '', budgetPeriod: '1M', rpm: '', tpm: '', fallbackPolicyId: '', expiresAt: '', isActive: true };
+  return { name: '', allowedModels: '', budgetUsd: '', budgetPeriod: '1M', rpm: '', tpm: '', concurrency: '', fallbackPolicyId: '', expiresAt: '', isActive: true };
 }
 
 function formFromKey(key: VirtualKey): KeyForm {
@@ -44,6 +48,7 @@ function formFromKey(key: VirtualKey): KeyForm {
     budgetPeriod: key.budget?.period ?? '1M',
     rpm: key.rate_limit?.requests_per_minute ? String(key.rate_limit.requests_per_minute) : '',
     tpm: key.rate_limit?.tokens_per_minute ? String(key.rate_limit.tokens_per_minute) : '',
+    concurrency: key.rate_limit?.max_concurrent_requests ? String(key.rate_limit.max_concurrent_requests) : '',
     fallbackPolicyId: key.fallback_policy_id ?? '',
     expiresAt: toLocalInput(key.expires_at),
     isActive: key.is_active,
@@ -119,6 +124,14 @@ function KeyFormModal({
           <Field label="Tokens per minute" name="rate_limit.tokens_per_minute" error={errors['rate_limit.tokens_per_minute']} hint="Empty: unlimited">
             <input {...inputProps('rate_limit.tokens_per_minute', errors['rate_limit.tokens_per_minute'])} inputMode="numeric" value={form.tpm} onInput={(e) => set('tpm', e.currentTarget.value)} />
           </Field>
+          <Field label="Requests in flight" name="rate_limit.max_concurrent_requests" error={errors['rate_limit.max_concurrent_requests']} hint="Empty: unlimited">
+            <input
+              {...inputProps('rate_limit.max_concurrent_requests', errors['rate_limit.max_concurrent_requests'])}
+              inputMode="numeric"
+              value={form.concurrency}
+              onInput={(e) => set('concurrency', e.currentTarget.value)}
+            />
+          </Field>
         </div>
         <div class="form-row">
           <Field label="Fallback policy" name="fallback_policy_id" error={errors.fallback_policy_id} hint={policies === null ? 'Policies could not be loaded' : undefined}>
@@ -186,8 +199,9 @@ type Dialog =
 function rateLimitText(key: VirtualKey): string {
   const rpm = key.rate_limit?.requests_per_minute;
   const tpm = key.rate_limit?.tokens_per_minute;
-  if (!rpm && !tpm) return 'unlimited';
-  return [rpm ? `${formatInt(rpm)} req/min` : null, tpm ? `${formatInt(tpm)} tok/min` : null].filter(Boolean).join(' · ');
+  const inFlight = key.rate_limit?.max_concurrent_requests;
+  if (!rpm && !tpm && !inFlight) return 'unlimited';
+  return [rpm ? `${formatInt(rpm)} req/min` : null, tpm ? `${formatInt(tpm)} tok/min` : null, inFlight ? `${formatInt(inFlight)} at once` : null].filter(Boolean).join(' · ');
 }
 
 export function KeysPage() {

@@ -14,6 +14,8 @@ export interface CachedKey {
   fallbackPolicyId: string | null;
   rateLimitRpm: number | null;
   rateLimitTpm: number | null;
+  /** Requests in flight at once. */
+  concurrencyLimit: number | null;
   budget: { maxUsd: number; period: BudgetPeriod } | null;
   /** `metadata.allow_send_raw`: the key may ask for raw upstream bodies (`x-bf-send-raw: true`). */
   allowSendRaw: boolean;
@@ -29,6 +31,7 @@ interface KeyRow {
   fallback_policy_id: string | null;
   rate_limit_rpm: number | null;
   rate_limit_tpm: number | null;
+  max_concurrent_requests: number | null;
   budget_max_usd: string | null;
   budget_period: BudgetPeriod | null;
   metadata: Record<string, unknown> | null;
@@ -56,7 +59,7 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
     this.poller = new TablePoller<KeyRow>(
       dataSource,
       `SELECT id, name, key_hash, is_active, expires_at, allowed_models, fallback_policy_id, rate_limit_rpm, rate_limit_tpm,
-              budget_max_usd, budget_period, metadata, revoked_at, updated_at FROM virtual_keys`,
+              max_concurrent_requests, budget_max_usd, budget_period, metadata, revoked_at, updated_at FROM virtual_keys`,
       (rows) => rows.forEach((row) => this.apply(row)),
       this.logger,
     );
@@ -110,6 +113,7 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
       fallbackPolicyId: row.fallback_policy_id,
       rateLimitRpm: row.rate_limit_rpm,
       rateLimitTpm: row.rate_limit_tpm,
+      concurrencyLimit: row.max_concurrent_requests,
       budget: row.budget_max_usd !== null && row.budget_period !== null ? { maxUsd: Number(row.budget_max_usd), period: row.budget_period } : null,
       allowSendRaw: row.metadata?.allow_send_raw === true,
     });

@@ -3,20 +3,32 @@ import { ErrorCode, GatewayError, internalErrorBody, type ErrorBody } from '@app
 
 // A client that keeps uploading past the limit is cut off after this much more.
 const MAX_DRAIN_BYTES = 256 * 1024 * 1024;
+// How long the rest of a refused request's body is discarded before its connection is closed.
+const LINGER_MS = 1_000;
 
 /**
- * Reads a request body up to `limit` bytes. Past the limit the rest is drained (so the
- * client can read the 413 instead of a reset connection) and a 413 is thrown.
+ * Reads a request body up to `limit` bytes. Past the limit the rest is drained (so the client
+ * can read the 413 instead of a reset connection) and a 413 is thrown. A client that goes silent
+ * for `idleMs` mid-body gets a 408 and loses the connection: it cannot hold a socket by
+ * dribbling (the server's request timeout bounds the whole upload too).
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = Number.isFinite(declared) && declared > limit;
-    const fail = () =>
-      reject(new GatewayError(413, ErrorCode.PayloadTooLarge, `Request body is larger than the limit of ${limit} bytes.`));
-    req.on('data', (chunk: Buffer) => {
+    let timer: NodeJS.Timeout | undefined;
+    const idle = () => {
+      cleanup();
+      reject(new GatewayError(408, ErrorCode.RequestTimeout, `The request body stalled for ${idleMs} ms.`));
+    };
+    const arm = () => {
+      if (timer) timer.refresh();
+      else timer = setTimeout(idle, idleMs);
+    };
+    const onData = (chunk: Buffer) => {
+      arm();
       size += chunk.length;
       if (tooLarge || size > limit) {
         tooLarge = true;
@@ -25,9 +37,26 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
         return;
       }
       chunks.push(chunk);
-    });
-    req.on('end', () => (tooLarge ? fail() : resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size))));
-    req.on('error', reject);
+    };
+    const onEnd = () => {
+      cleanup();
+      if (tooLarge) reject(new GatewayError(413, ErrorCode.PayloadTooLarge, `Request body is larger than the limit of ${limit} bytes.`));
+      else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    arm();
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
   });
 }
 
@@ -37,19 +66,48 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
   res.end(body);
 }
 
-/** Errors on the hot path in the contract's shape; anything unexpected is a 500 that hides internals. */
-export function sendError(res: ServerResponse, err: unknown, requestId: string): void {
+/**
+ * Errors on the hot path in the contract's shape; anything unexpected is a 500 that hides
+ * internals. A refusal sent before the body was read (no key, a bad header, a stalled upload)
+ * leaves the rest of the body to be discarded as it arrives, so the client can finish sending
+ * and read the answer instead of a reset; but only for a moment: a client that is still
+ * sending after LINGER_MS loses the connection, and cannot hold it by dribbling.
+ */
+export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, requestId: string, headers: Record<string, string> = {}): void {
   let status: number;
   let body: ErrorBody;
-  let headers: Record<string, string> = { 'x-request-id': requestId };
+  let all: Record<string, string> = { ...headers, 'x-request-id': requestId };
   if (err instanceof GatewayError) {
     status = err.status;
     body = err.toBody();
-    headers = { ...headers, ...err.headers };
-    if (status === 413) headers.connection = 'close';
+    all = { ...all, ...err.headers };
   } else {
     status = 500;
     body = internalErrorBody(requestId);
   }
-  sendJson(res, status, JSON.stringify(body), headers);
+  if (!req.complete) {
+    const timer = setTimeout(() => req.socket.destroy(), LINGER_MS);
+    timer.unref();
+    req.once('end', () => clearTimeout(timer));
+    req.once('close', () => clearTimeout(timer));
+  }
+  sendJson(res, status, JSON.stringify(body), all);
+}
+
+/** A header value any client accepts: printable ASCII as it is, anything else percent-encoded. */
+export function headerValue(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+/** Resolves when a full socket buffer has drained, or the connection closed. */
+export function waitForDrain(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

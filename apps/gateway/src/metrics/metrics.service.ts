@@ -1,7 +1,35 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { Usage } from '@app/providers';
+import { PricingService } from '../cost/pricing.service';
 import { RequestLogWriter } from '../request-log/request-log.writer';
+
+/** The label of every model the configuration does not name: one series, however many names clients invent. */
+export const OTHER_MODEL = 'other';
+
+/**
+ * The models worth a series of their own, per provider: those the configuration names (models,
+ * aliases, deployments, limited models) and those the price book prices for that provider.
+ * Anything else a client asks for is counted as `other`, so labels stay bounded.
+ */
+function labelledModels(config: AppConfig, pricing: PricingService): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  const add = (provider: string, model: string) => {
+    let set = out.get(provider);
+    if (set === undefined) out.set(provider, (set = new Set()));
+    set.add(model);
+  };
+  for (const p of Object.values(config.providers)) {
+    for (const m of [...p.models, ...Object.keys(p.aliases), ...Object.keys(p.deployments)]) add(p.name, m);
+  }
+  for (const { provider, model } of pricing.pricedModels()) add(provider, model);
+  for (const id of Object.keys(config.governance.outputTokenLimits)) {
+    const slash = id.indexOf('/');
+    add(id.slice(0, slash), id.slice(slash + 1));
+  }
+  return out;
+}
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
@@ -19,19 +47,30 @@ export class MetricsService {
   private readonly unpriced = new Counter({ name: 'gateway_unpriced_requests_total', help: 'Answered requests whose model has no price (cost logged as null)', labelNames: ['provider', 'model'], registers: [this.registry] });
   private readonly fallbacks = new Counter({ name: 'gateway_fallbacks_total', help: 'Candidates given up on in favour of the next one', labelNames: ['provider'], registers: [this.registry] });
 
-  constructor(logs: RequestLogWriter) {
+  private readonly models: Map<string, Set<string>>;
+
+  constructor(logs: RequestLogWriter, pricing: PricingService, @Inject(APP_CONFIG) config: AppConfig) {
+    this.models = labelledModels(config, pricing);
     collectDefaultMetrics({ register: this.registry });
     new Gauge({ name: 'gateway_log_rows_buffered', help: 'Request log rows waiting to be written', registers: [this.registry], collect() { this.set(logs.buffered); } });
     new Gauge({ name: 'gateway_log_rows_written', help: 'Request log rows written since start', registers: [this.registry], collect() { this.set(logs.stats.written); } });
     new Gauge({ name: 'gateway_log_rows_spilled', help: 'Request log rows parked in the spill file while the database was away', registers: [this.registry], collect() { this.set(logs.stats.spilled); } });
     new Gauge({ name: 'gateway_log_rows_dropped', help: 'Request log rows lost (spill file unwritable and memory full); should stay 0', registers: [this.registry], collect() { this.set(logs.stats.dropped); } });
+    new Gauge({ name: 'gateway_log_rows_repaired', help: 'Request log rows stored with text cut short or numbers clamped to fit their columns', registers: [this.registry], collect() { this.set(logs.stats.repaired); } });
+    new Gauge({ name: 'gateway_log_rows_dead_lettered', help: 'Request log rows the database refused even repaired, kept apart (GET /api/logs/dead-letters)', registers: [this.registry], collect() { this.set(logs.stats.deadLettered); } });
   }
 
-  attempt(provider: string, model: string, ok: boolean): void {
-    this.requests.inc({ provider, model, status: ok ? 'success' : 'error' });
+  /** The model's own label when configured or priced, else `other`. */
+  modelLabel(provider: string, model: string): string {
+    return this.models.get(provider)?.has(model) ? model : OTHER_MODEL;
   }
 
-  answered(provider: string, model: string, usage: Usage, costUsd: number | null, upstreamSeconds: number, totalSeconds: number, stream: boolean, ttftSeconds: number | null): void {
+  attempt(provider: string, rawModel: string, ok: boolean): void {
+    this.requests.inc({ provider, model: this.modelLabel(provider, rawModel), status: ok ? 'success' : 'error' });
+  }
+
+  answered(provider: string, rawModel: string, usage: Usage, costUsd: number | null, upstreamSeconds: number, totalSeconds: number, stream: boolean, ttftSeconds: number | null): void {
+    const model = this.modelLabel(provider, rawModel);
     this.upstreamLatency.observe({ provider }, upstreamSeconds);
     if (!stream) this.overhead.observe(Math.max(0, totalSeconds - upstreamSeconds));
     if (ttftSeconds !== null) this.ttft.observe({ provider }, ttftSeconds);

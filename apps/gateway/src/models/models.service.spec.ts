@@ -9,7 +9,7 @@ const provider = (config: Pick<ProviderConfig, 'name' | 'kind' | 'baseUrl' | 'ke
 });
 
 const key = (allowedModels: string[]): CachedKey => ({
-  id: 'k', name: 'k', isActive: true, expiresAt: null, allowedModels, fallbackPolicyId: null, rateLimitRpm: null, rateLimitTpm: null, budget: null, allowSendRaw: false,
+  id: 'k', name: 'k', isActive: true, expiresAt: null, allowedModels, fallbackPolicyId: null, rateLimitRpm: null, rateLimitTpm: null, budget: null, allowSendRaw: false, concurrencyLimit: null,
 });
 
 function service(providers: ProviderConfig[], listed: Record<string, { id: string; created: number | null }[]>, allowed: string[] = []): ModelsService {

@@ -1,17 +1,34 @@
-import { appendFile, mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { appendFile, mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import type { RequestLogRow } from './request-log.writer';
+
+const CLAIM = /^(.*\.jsonl)\.replaying-(\d+)$/;
+
+/** Where a replay stopped: the claimed file and the bytes of it already written. */
+interface Progress {
+  claimed: string;
+  offset: number;
+}
 
 /**
  * Request log rows that cannot reach the database in time go to JSON-lines files here, and
  * are replayed once it answers again (also by the next process to start). Replays are
- * idempotent: rows keep their ids and the insert ignores ids already written.
+ * idempotent (rows keep their ids and the insert ignores ids already written) and bounded: a
+ * file is read as a stream, a few batches per call, so a large spill neither fills memory nor
+ * holds the writer; a line that is not a row is set aside, never retried.
  */
 export class LogSpill {
   private readonly file: string;
   private pending: Promise<void> = Promise.resolve();
+  private progress: Progress | null = null;
 
-  constructor(private readonly dir: string) {
+  constructor(
+    private readonly dir: string,
+    /** Lines that are not rows (a torn write): kept for a person to look at. */
+    private readonly onBadLine: (line: string) => Promise<void>,
+  ) {
     this.file = path.join(dir, `request-logs-${process.pid}-${Date.now()}.jsonl`);
   }
 
@@ -26,51 +43,127 @@ export class LogSpill {
   }
 
   /**
-   * Claims every spill file (renaming it, so two replicas never replay one file), hands its
-   * rows to `insert`, and deletes it once they are in. A file whose insert fails is put back.
+   * Hands up to `maxRows` spilled rows to `insert`, in batches, and reports whether any are
+   * left. Each file is claimed first (renamed, so that two replicas never replay one file) and
+   * deleted once written; a failed insert leaves it claimed at the batch that failed, to go on
+   * from there next time. Claims of a process that died are taken back.
    */
-  async replay(insert: (rows: RequestLogRow[]) => Promise<void>, batchSize: number): Promise<number> {
+  async replay(insert: (rows: RequestLogRow[]) => Promise<void>, batchSize: number, maxRows: number): Promise<{ replayed: number; more: boolean }> {
     await this.pending;
-    let names: string[];
-    try {
-      names = (await readdir(this.dir)).filter((n) => n.endsWith('.jsonl'));
-    } catch {
-      return 0;
-    }
     let replayed = 0;
-    for (const name of names) {
+    while (replayed < maxRows) {
+      const progress = this.progress ?? (await this.claimNext());
+      if (progress === null) return { replayed, more: false };
+      this.progress = progress;
+      const { rows, done } = await this.replayFrom(progress, insert, batchSize, maxRows - replayed);
+      replayed += rows;
+      if (!done) return { replayed, more: true };
+      await unlink(progress.claimed).catch(() => undefined);
+      this.progress = null;
+    }
+    return { replayed, more: true };
+  }
+
+  async hasFiles(): Promise<boolean> {
+    await this.reclaimAbandoned();
+    return this.listSpills().then((names) => names.length > 0);
+  }
+
+  private async replayFrom(progress: Progress, insert: (rows: RequestLogRow[]) => Promise<void>, batchSize: number, maxRows: number): Promise<{ rows: number; done: boolean }> {
+    const stream = createReadStream(progress.claimed, { start: progress.offset, encoding: 'utf8' });
+    const lines = createInterface({ input: stream, crlfDelay: Infinity });
+    let batch: RequestLogRow[] = [];
+    let batchBytes = 0;
+    let written = 0;
+    const flush = async () => {
+      await insert(batch);
+      progress.offset += batchBytes;
+      written += batch.length;
+      batch = [];
+      batchBytes = 0;
+    };
+    try {
+      for await (const line of lines) {
+        const bytes = Buffer.byteLength(line) + 1;
+        const row = line.trim() === '' ? null : reviveRow(line);
+        if (row === null) {
+          if (line.trim() !== '') await this.onBadLine(line);
+          // Skipped lines count as written once the batch before them is.
+          batchBytes += bytes;
+          continue;
+        }
+        batch.push(row);
+        batchBytes += bytes;
+        if (batch.length >= batchSize) {
+          await flush();
+          if (written >= maxRows) return { rows: written, done: false };
+        }
+      }
+      if (batch.length > 0 || batchBytes > 0) await flush();
+      return { rows: written, done: true };
+    } finally {
+      lines.close();
+      stream.destroy();
+    }
+  }
+
+  private async claimNext(): Promise<Progress | null> {
+    for (const name of await this.listSpills()) {
       const source = path.join(this.dir, name);
+      // Our own file too: the next spill starts a new one under the same name.
       const claimed = `${source}.replaying-${process.pid}`;
       try {
         await rename(source, claimed);
+        return { claimed, offset: 0 };
       } catch {
-        continue; // another process claimed it, or our own writer is about to append: next time
+        // another process claimed it first
       }
-      const rows = (await readFile(claimed, 'utf8'))
-        .split('\n')
-        .filter((l) => l.trim() !== '')
-        .map(reviveRow);
-      try {
-        for (let i = 0; i < rows.length; i += batchSize) await insert(rows.slice(i, i + batchSize));
-      } catch (err) {
-        await rename(claimed, source).catch(() => undefined);
-        throw err;
-      }
-      await unlink(claimed);
-      replayed += rows.length;
     }
-    return replayed;
+    return null;
   }
 
-  hasFiles(): Promise<boolean> {
-    return readdir(this.dir).then(
-      (names) => names.some((n) => n.endsWith('.jsonl')),
-      () => false,
-    );
+  private async listSpills(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).filter((n) => n.endsWith('.jsonl')).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /** A claim whose process is gone would never be replayed: put it back. */
+  private async reclaimAbandoned(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const m = CLAIM.exec(name);
+      if (m === null || isAlive(Number(m[2]))) continue;
+      await rename(path.join(this.dir, name), path.join(this.dir, m[1])).catch(() => undefined);
+    }
   }
 }
 
-function reviveRow(line: string): RequestLogRow {
-  const row = JSON.parse(line) as RequestLogRow & { createdAt: string };
-  return { ...row, createdAt: new Date(row.createdAt) };
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A spilled line as a row, or null when it is not one (a torn write, a foreign line). */
+function reviveRow(line: string): RequestLogRow | null {
+  let row: RequestLogRow & { createdAt: string };
+  try {
+    row = JSON.parse(line) as RequestLogRow & { createdAt: string };
+  } catch {
+    return null;
+  }
+  if (typeof row !== 'object' || row === null || typeof row.id !== 'string' || typeof row.createdAt !== 'string') return null;
+  return { ...row, clientRequestId: row.clientRequestId ?? null, createdAt: new Date(row.createdAt) };
 }

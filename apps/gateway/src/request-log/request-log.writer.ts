@@ -1,3 +1,4 @@
+import { appendFile, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { PoolClient } from 'pg';
@@ -11,6 +12,8 @@ import { LogSpill } from './log-spill';
 export interface RequestLogRow {
   id: string;
   requestId: string;
+  /** The client's own `x-request-id`, if any. */
+  clientRequestId: string | null;
   createdAt: Date;
   virtualKeyId: string | null;
   provider: string;
@@ -38,6 +41,7 @@ type ColumnValue = string | number | boolean | Date | null;
 const COLUMNS: readonly [name: string, type: string, get: (r: RequestLogRow) => ColumnValue][] = [
   ['id', 'uuid', (r) => r.id],
   ['request_id', 'text', (r) => r.requestId],
+  ['client_request_id', 'text', (r) => r.clientRequestId],
   ['created_at', 'timestamptz', (r) => r.createdAt],
   ['virtual_key_id', 'uuid', (r) => r.virtualKeyId],
   ['provider', 'text', (r) => r.provider],
@@ -61,6 +65,11 @@ const COLUMNS: readonly [name: string, type: string, get: (r: RequestLogRow) => 
 
 const COLUMN_LIST = COLUMNS.map(([name]) => name).join(',');
 
+// Spilled rows replayed per flush, in batches.
+const REPLAY_BATCHES_PER_FLUSH = 10;
+// A row refused even within TEXT_LIMITS is tried once more with every text this short.
+const HARD_TEXT_LIMIT = 64;
+
 /**
  * Batches go in with COPY. Measured on PostgreSQL 15, batches of 400 into 200k rows with this
  * table's 8 indexes, CPU per row: backend 40 µs against 49 µs for the unnest INSERT below
@@ -81,6 +90,68 @@ const INSERT_SQL =
   'ON CONFLICT (id) DO NOTHING';
 
 const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Errors about the rows themselves, not the connection or the schema: a data exception (22: a
+ * value out of range, an encoding), an integrity violation (23) or a program limit (54: an
+ * index entry too large). Retrying the same batch could never succeed; the writer isolates the
+ * rows at fault instead.
+ */
+function isRowError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|54)/.test(code);
+}
+
+/**
+ * What a row may hold, checked as it is enqueued (a few comparisons): within these, every index
+ * entry stays far below the B-tree limit (2704 bytes) and every number fits its column. Longer
+ * text is cut and marked; the row is kept.
+ */
+const TEXT_LIMITS: readonly [keyof RequestLogRow, number][] = [
+  ['requestId', 128],
+  ['clientRequestId', 128],
+  ['provider', 128],
+  ['model', 512],
+  ['modelRequested', 512],
+  ['errorCode', 200],
+  ['errorMessage', 1000],
+];
+const INT_FIELDS: readonly (keyof RequestLogRow)[] = ['fallbackIndex', 'httpStatus', 'inputTokens', 'cachedTokens', 'outputTokens', 'reasoningTokens', 'totalTokens', 'latencyMs', 'ttftMs'];
+const MAX_INT4 = 2_147_483_647;
+// numeric(20,10): at most 10 digits before the point.
+const MAX_COST = 9_999_999_999;
+const TRUNCATED = '…';
+
+/** The row within TEXT_LIMITS and its columns' ranges; true when something had to change. */
+export function repairRow(row: RequestLogRow, textLimit = Infinity): boolean {
+  let changed = false;
+  const r = row as unknown as Record<string, unknown>;
+  for (const [field, max] of TEXT_LIMITS) {
+    const v = r[field];
+    const limit = Math.min(max, textLimit);
+    if (typeof v === 'string' && v.length > limit) {
+      r[field] = v.slice(0, limit - 1) + TRUNCATED;
+      changed = true;
+    }
+  }
+  for (const field of INT_FIELDS) {
+    const v = r[field];
+    if (v === null && field === 'ttftMs') continue;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_INT4) {
+      r[field] = typeof v === 'number' && Number.isFinite(v) ? Math.min(MAX_INT4, Math.max(0, Math.round(v))) : 0;
+      changed = true;
+    }
+  }
+  if (!(row.createdAt instanceof Date) || Number.isNaN(row.createdAt.getTime())) {
+    row.createdAt = new Date();
+    changed = true;
+  }
+  if (row.costUsd !== null && !(Number(row.costUsd) >= 0 && Number(row.costUsd) <= MAX_COST)) {
+    row.costUsd = Number(row.costUsd) > MAX_COST ? String(MAX_COST) : null;
+    changed = true;
+  }
+  return changed;
+}
 
 /**
  * Postgres text cannot hold U+0000 (error 22021), and one such character in a caller's model
@@ -160,14 +231,16 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
   /** Whether the database takes COPY FROM STDIN; learnt with the first batch. */
   private copySupported: boolean | undefined;
   private readonly spill: LogSpill;
+  private readonly deadLetterFile: string;
   /** Observable by tests and metrics. */
-  readonly stats = { written: 0, spilled: 0, replayed: 0, dropped: 0, failedFlushes: 0 };
+  readonly stats = { written: 0, spilled: 0, replayed: 0, dropped: 0, failedFlushes: 0, repaired: 0, deadLettered: 0 };
 
   constructor(
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.spill = new LogSpill(path.join(config.dataDir, 'spill'));
+    this.deadLetterFile = path.join(config.dataDir, 'dead-letter', `request-logs-${process.pid}.jsonl`);
+    this.spill = new LogSpill(path.join(config.dataDir, 'spill'), (line) => this.deadLetterToFile(line, 'not a request log row'));
   }
 
   async onModuleInit(): Promise<void> {
@@ -182,6 +255,7 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
   }
 
   enqueue(row: RequestLogRow): void {
+    if (repairRow(row)) this.stats.repaired++;
     this.buffer.push(row);
     const max = this.config.logWriter.maxBufferedRows;
     if (this.buffer.length > max) this.spillOldest(this.buffer.length - max + Math.floor(max / 10));
@@ -239,7 +313,7 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
       const batch = this.buffer.slice(0, size);
       owed -= batch.length;
       try {
-        await this.insert(batch);
+        await this.write(batch);
       } catch (err) {
         this.stats.failedFlushes++;
         this.logger.warn(`request log flush failed, ${this.buffer.length} rows kept for retry: ${(err as Error).message}`);
@@ -256,13 +330,79 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
     if (this.replayNeeded) {
       this.replayNeeded = false;
       try {
-        const n = await this.spill.replay((rows) => this.insert(rows), size);
-        this.stats.replayed += n;
-        this.stats.written += n;
+        // A few batches per flush: the rows of live requests are never held up for long.
+        const { replayed, more } = await this.spill.replay((rows) => this.write(rows), size, size * REPLAY_BATCHES_PER_FLUSH);
+        this.stats.replayed += replayed;
+        this.stats.written += replayed;
+        this.replayNeeded = more;
       } catch (err) {
         this.replayNeeded = true;
         this.logger.warn(`replaying spilled request log rows failed, will retry: ${(err as Error).message}`);
       }
+    }
+  }
+
+  /**
+   * Writes a batch; when the database refuses something in the rows themselves, the batch is
+   * split in halves until the rows at fault are alone. Such a row is repaired harder (every text
+   * cut short) and tried once more, and kept as a dead letter if it is still refused: no row can
+   * stop the rows behind it. Other errors (the database away) are thrown: the batch is kept and
+   * retried whole, which the idempotent insert allows.
+   */
+  private async write(rows: RequestLogRow[]): Promise<void> {
+    try {
+      await this.insert(rows);
+    } catch (err) {
+      if (!isRowError(err)) throw err;
+      await this.isolate(rows, err);
+    }
+  }
+
+  private async isolate(rows: RequestLogRow[], cause: unknown): Promise<void> {
+    if (rows.length === 1) {
+      const row = rows[0];
+      const repaired = { ...row };
+      repairRow(repaired, HARD_TEXT_LIMIT);
+      try {
+        await this.insert([repaired]);
+        this.stats.repaired++;
+        this.logger.warn(`request log row ${row.id} was refused (${(cause as Error).message}); stored with its text cut short`);
+        return;
+      } catch (err) {
+        if (!isRowError(err)) throw err;
+        await this.deadLetter(row, err);
+        return;
+      }
+    }
+    const half = Math.ceil(rows.length / 2);
+    for (const part of [rows.slice(0, half), rows.slice(half)]) await this.write(part);
+  }
+
+  /** Kept in request_log_dead_letters (shown by the admin API), or in a file if even that is refused. */
+  private async deadLetter(row: RequestLogRow, cause: unknown): Promise<void> {
+    const error = String((cause as Error).message ?? cause).slice(0, 1000);
+    const json = JSON.stringify(row);
+    this.logger.error(`request log row ${row.id} refused by the database and kept as a dead letter: ${error}`);
+    try {
+      await this.dataSource.query(
+        'INSERT INTO request_log_dead_letters (id, row_json, error) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
+        [row.id, json.replace(NUL, '\uFFFD'), error.replace(NUL, '\uFFFD')],
+      );
+      this.stats.deadLettered++;
+    } catch (err) {
+      if (!isRowError(err)) throw err;
+      await this.deadLetterToFile(json, error);
+    }
+  }
+
+  private async deadLetterToFile(line: string, error: string): Promise<void> {
+    try {
+      await mkdir(path.dirname(this.deadLetterFile), { recursive: true });
+      await appendFile(this.deadLetterFile, JSON.stringify({ error, row: line }) + '\n');
+      this.stats.deadLettered++;
+    } catch (err) {
+      this.stats.dropped++;
+      this.logger.error(`could not keep a dead-letter request log row, it is lost: ${(err as Error).message}`);
     }
   }
 

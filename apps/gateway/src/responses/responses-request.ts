@@ -1,4 +1,4 @@
-import { GatewayError } from '@app/common';
+import { checkMetadata, checkModelName, GatewayError, jsonDepthExceeds, MAX_OUTPUT_TOKENS_LIMIT, type RequestLimits } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
 
 export interface ParsedResponsesRequest {
@@ -11,26 +11,43 @@ export interface ParsedResponsesRequest {
 }
 
 const MESSAGE_ROLES = new Set(['user', 'assistant', 'system', 'developer']);
-const MODEL_RE = /^[a-z0-9][a-z0-9_-]*\/\S+$/;
+const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
 type Json = Record<string, unknown>;
+type FieldType = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'integer';
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function checkModel(value: unknown, param: string): string {
-  if (typeof value !== 'string' || value === '') throw GatewayError.invalidRequest(`'${param}' is required and must be a string of the form "provider/model".`, param);
-  if (!MODEL_RE.test(value)) throw GatewayError.invalidRequest(`'${param}' must be of the form "provider/model" (got ${JSON.stringify(value.slice(0, 100))}).`, param);
-  return value;
+function isType(v: unknown, type: FieldType): boolean {
+  switch (type) {
+    case 'array':
+      return Array.isArray(v);
+    case 'object':
+      return isObject(v);
+    case 'integer':
+      return Number.isSafeInteger(v);
+    case 'number':
+      return typeof v === 'number' && Number.isFinite(v);
+    default:
+      return typeof v === type;
+  }
 }
 
-function checkType(body: Json, field: string, type: 'string' | 'number' | 'boolean' | 'object' | 'array' | 'integer'): void {
+function checkType(body: Json, field: string, type: FieldType, param = field): void {
   const v = body[field];
   if (v === undefined || v === null) return;
-  const ok =
-    type === 'array' ? Array.isArray(v) : type === 'object' ? isObject(v) : type === 'integer' ? Number.isInteger(v) : typeof v === type;
-  if (!ok) throw GatewayError.invalidRequest(`'${field}' must be ${type === 'integer' || type === 'array' || type === 'object' ? `an ${type}` : `a ${type}`}.`, field);
+  if (!isType(v, type)) {
+    throw GatewayError.invalidRequest(`'${param}' must be ${type === 'integer' || type === 'array' || type === 'object' ? `an ${type}` : `a ${type}`}.`, param);
+  }
+}
+
+function checkRange(body: Json, field: string, min: number, max: number): void {
+  const v = body[field];
+  if (typeof v === 'number' && (v < min || v > max)) {
+    throw GatewayError.invalidRequest(`'${field}' must be between ${min} and ${max} (got ${v}).`, field);
+  }
 }
 
 function checkInputItem(item: unknown, i: number): void {
@@ -52,7 +69,7 @@ function checkInputItem(item: unknown, i: number): void {
     });
     return;
   }
-  if (type === 'function_call_output' && typeof item.call_id !== 'string') {
+  if ((type === 'function_call_output' || type === 'function_call') && typeof item.call_id !== 'string') {
     throw GatewayError.invalidRequest(`'${param}.call_id' must be a string.`, `${param}.call_id`);
   }
   if (type === 'item_reference' && typeof item.id !== 'string') {
@@ -60,20 +77,55 @@ function checkInputItem(item: unknown, i: number): void {
   }
 }
 
+/** The known object-valued fields that translators read into: shapes they rely on. */
+function checkNested(body: Json): void {
+  const reasoning = body.reasoning;
+  if (isObject(reasoning)) {
+    checkType(reasoning, 'summary', 'string', 'reasoning.summary');
+    const effort = reasoning.effort;
+    if (effort !== undefined && effort !== null && (typeof effort !== 'string' || !REASONING_EFFORTS.has(effort))) {
+      throw GatewayError.invalidRequest(`'reasoning.effort' must be one of ${[...REASONING_EFFORTS].join(', ')}.`, 'reasoning.effort');
+    }
+  }
+  const text = body.text;
+  if (isObject(text)) {
+    checkType(text, 'format', 'object', 'text.format');
+    if (isObject(text.format)) checkType(text.format, 'type', 'string', 'text.format.type');
+  }
+  const tools = body.tools;
+  if (Array.isArray(tools)) {
+    tools.forEach((t, i) => {
+      if (!isObject(t) || typeof t.type !== 'string') throw GatewayError.invalidRequest(`'tools[${i}]' must be an object with a string 'type'.`, `tools[${i}]`);
+    });
+  }
+  const choice = body.tool_choice;
+  if (choice !== undefined && choice !== null && typeof choice !== 'string' && !isObject(choice)) {
+    throw GatewayError.invalidRequest("'tool_choice' must be a string or an object.", 'tool_choice');
+  }
+  const include = body.include;
+  if (include !== undefined && include !== null && (!Array.isArray(include) || include.some((v) => typeof v !== 'string'))) {
+    throw GatewayError.invalidRequest("'include' must be an array of strings.", 'include');
+  }
+}
+
 /**
- * Cheap envelope validation of a Responses request: what the gateway itself relies on is
- * checked, every other field passes through untouched (SDKs add parameters every month).
+ * Envelope validation of a Responses request, every bound from `limits` first: what the
+ * gateway and the translators rely on is checked, every other field passes through untouched
+ * (SDKs add parameters every month).
  */
-export function parseResponsesRequest(raw: Buffer): ParsedResponsesRequest {
+export function parseResponsesRequest(raw: Buffer, limits: RequestLimits): ParsedResponsesRequest {
+  if (jsonDepthExceeds(raw, limits.maxJsonDepth)) {
+    throw GatewayError.invalidRequest(`Request body nests objects and arrays deeper than the limit of ${limits.maxJsonDepth} levels.`);
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));
   } catch (err) {
-    throw GatewayError.invalidRequest(`Request body is not valid JSON: ${(err as Error).message}`);
+    throw GatewayError.invalidRequest(`Request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
   }
   if (!isObject(parsed)) throw GatewayError.invalidRequest('Request body must be a JSON object.');
   const body = parsed as ResponsesRequest;
-  const models = [checkModel(body.model, 'model')];
+  const models = [checkModelName(body.model, 'model', limits.maxModelNameLength)];
 
   const input = body.input;
   if (input === undefined || input === null) {
@@ -89,18 +141,32 @@ export function parseResponsesRequest(raw: Buffer): ParsedResponsesRequest {
   checkType(body, 'stream', 'boolean');
   checkType(body, 'instructions', 'string');
   checkType(body, 'tools', 'array');
-  checkType(body, 'metadata', 'object');
   checkType(body, 'max_output_tokens', 'integer');
+  checkRange(body, 'max_output_tokens', 1, MAX_OUTPUT_TOKENS_LIMIT);
   checkType(body, 'temperature', 'number');
+  checkRange(body, 'temperature', 0, 2);
   checkType(body, 'top_p', 'number');
+  checkRange(body, 'top_p', 0, 1);
   checkType(body, 'store', 'boolean');
   checkType(body, 'background', 'boolean');
+  checkType(body, 'parallel_tool_calls', 'boolean');
+  checkType(body, 'previous_response_id', 'string');
+  checkType(body, 'reasoning', 'object');
+  checkType(body, 'text', 'object');
+  checkType(body, 'user', 'string');
+  checkType(body, 'truncation', 'string');
+  checkType(body, 'max_tool_calls', 'integer');
+  checkMetadata(body.metadata);
+  checkNested(body);
 
   const fallbacks = body.fallbacks;
   const hasRequestFallbacks = fallbacks !== undefined && fallbacks !== null;
   if (hasRequestFallbacks) {
     if (!Array.isArray(fallbacks)) throw GatewayError.invalidRequest("'fallbacks' must be an array of \"provider/model\" strings.", 'fallbacks');
-    fallbacks.forEach((f, i) => models.push(checkModel(f, `fallbacks[${i}]`)));
+    if (fallbacks.length > limits.maxFallbacks) {
+      throw GatewayError.invalidRequest(`'fallbacks' may name at most ${limits.maxFallbacks} models (got ${fallbacks.length}).`, 'fallbacks');
+    }
+    fallbacks.forEach((f, i) => models.push(checkModelName(f, `fallbacks[${i}]`, limits.maxModelNameLength)));
   }
   // Gateway-only: never sent upstream.
   delete body.fallbacks;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, uuidv7 } from '@app/common';
+import { APP_CONFIG, type AppConfig, CLIENT_REQUEST_ID_PATTERN, ErrorCode, GatewayError, internalErrorBody, uuidv7 } from '@app/common';
 import {
   Cancellation,
   type ParsedResponse,
@@ -14,24 +14,28 @@ import {
 import { type CostResult, costToDecimalString, toUsageCost } from '@app/pricing';
 import { type CachedKey, VirtualKeyCache } from '../auth/virtual-key-cache.service';
 import { PricingService } from '../cost/pricing.service';
-import { type Admission, GovernanceService } from '../governance/governance.service';
+import { type Admission, GovernanceService, type WorstCase } from '../governance/governance.service';
 import { assertKeyUsable } from '../governance/key-policy';
+import { worstCase } from '../governance/reservation';
 import { MetricsService } from '../metrics/metrics.service';
 import { FallbackPolicyCache } from '../routing/fallback-policy-cache.service';
-import { readBody, sendError, sendJson } from '../http/http-io';
+import { headerValue, readBody, sendError, sendJson } from '../http/http-io';
 import { RequestLogWriter } from '../request-log/request-log.writer';
 import { type Candidate, RoutePlanner } from '../routing/route-planner.service';
-import { UpstreamCaller } from '../routing/upstream-caller.service';
+import { type CallContext, UpstreamCaller } from '../routing/upstream-caller.service';
 import { ResponseStateService, type Turn } from '../state/response-state.service';
 import { extraFields, responseWithExtraFields } from './extra-fields';
 import { parseResponsesRequest } from './responses-request';
 import { type PrimedStream, primeStream, type RelayHooks, relayStream, type TerminalDecoration } from './stream-relay';
 
-const REQUEST_ID_RE = /^[\w.:-]{1,128}$/;
+const NO_RESERVATION: WorstCase = { usd: 0, tokens: 0, outputTokens: 0 };
 
 /** What one request carries through its attempts. */
 export interface RequestContext {
+  /** The gateway's own id (the log's `request_id`, the `x-request-id` answered). */
   requestId: string;
+  /** The client's `x-request-id`, kept as `client_request_id` and echoed as `x-client-request-id`. */
+  clientRequestId: string | null;
   key: CachedKey;
   body: ResponsesRequest;
   modelRequested: string;
@@ -45,8 +49,12 @@ export interface RequestContext {
   turn: Turn | null;
   /** `x-bf-send-raw: true` from a key allowed to see upstream bodies. */
   sendRaw: boolean;
-  /** Size of the client's body, for estimating the input of a stream cut before its usage. */
-  bodyBytes: number;
+  /** Size of what goes upstream as input (the client's body and the stored conversation before it), for estimating an interrupted request's usage. */
+  inputBytes: number;
+  /** The output cap of the candidate first tried (max_output_tokens or the model's limit), bounding an aborted request's estimate. */
+  outputCap: number;
+  /** The upstream side of the request, shared by its attempts. */
+  call: CallContext;
   /** What the request used in the end, settled against the key's limits. */
   spent: { tokens: number; costUsd: string | null };
   /** Settles `spent` against the key's limits; the first call counts, later ones are no-ops. */
@@ -81,23 +89,31 @@ export class ResponsesHandler {
   ) {}
 
   handle(req: IncomingMessage, res: ServerResponse): void {
+    // Always the gateway's own, time-ordered like the log rows' ids (they land at the right edge
+    // of the log's indexes); a client's id is kept beside it, never in its place.
+    const requestId = uuidv7();
     const header = req.headers['x-request-id'];
-    // Time-ordered ids (as are the log rows'): they land at the right edge of the log's indexes.
-    const requestId = typeof header === 'string' && REQUEST_ID_RE.test(header) ? header : uuidv7();
-    this.run(req, res, requestId).catch((err: unknown) => {
+    const clientRequestId = typeof header === 'string' && CLIENT_REQUEST_ID_PATTERN.test(header) ? header : null;
+    const echo: Record<string, string> = clientRequestId === null ? {} : { 'x-client-request-id': clientRequestId };
+    this.run(req, res, requestId, clientRequestId).catch((err: unknown) => {
       if (!(err instanceof GatewayError)) this.logger.error(`request ${requestId} failed: ${(err as Error).stack ?? String(err)}`);
       if (res.headersSent) res.destroy();
-      else sendError(res, err, requestId);
+      else sendError(req, res, err, requestId, echo);
     });
   }
 
-  private async run(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  private async run(req: IncomingMessage, res: ServerResponse, requestId: string, clientRequestId: string | null): Promise<void> {
     const startedAt = Date.now();
     const t0 = performance.now();
+    // Who is asking, before a byte of the body is read: a refusal costs no upload.
     const key = this.keys.authenticate(req.headers.authorization, req.headers['x-bf-vk']);
     assertKeyUsable(key, startedAt);
-    const raw = await readBody(req, this.config.maxBodyBytes);
-    const parsed = parseResponsesRequest(raw);
+    if (req.headers['x-request-id'] !== undefined && clientRequestId === null) {
+      throw GatewayError.invalidRequest("The 'x-request-id' header must be 1 to 128 printable ASCII characters without spaces.", 'x-request-id');
+    }
+    const { limits } = this.config;
+    const raw = await readBody(req, limits.maxBodyBytes, this.config.http.bodyIdleTimeoutMs);
+    const parsed = parseResponsesRequest(raw, limits);
 
     // The request's own fallbacks, else the key's policy, else the model's.
     let models = parsed.models;
@@ -109,17 +125,24 @@ export class ResponsesHandler {
         onStatus = policy.onStatus;
       }
     }
-    const candidates = this.planner.plan(models, key, parsed.hasRequestFallbacks);
+    // A key with a budget is never served by a model the gateway cannot charge for.
+    const priced = key.budget === null ? undefined : this.isPriced;
+    const candidates = this.planner.plan(models, key, parsed.hasRequestFallbacks, priced);
     // Stored conversation resolved (memory first) before the body is translated for any provider.
-    const turn = await this.state.prepare(key.id, parsed.body, parsed.stream);
-    const admission = this.governance.needsAdmission(key)
-      ? await this.governance.admit(key, startedAt, this.estimateUsd(candidates[0], parsed.body, raw.length))
-      : null;
+    const turn = await this.state.prepare(key.id, parsed.body, parsed.stream, limits);
+    const inputBytes = raw.length + (turn?.historyBytes ?? 0);
+    let admission: Admission | null = null;
+    if (this.governance.needsAdmission(key)) {
+      const worst = this.governance.reservesWorstCase(key) ? worstCase(this.pricing, candidates, parsed.body, inputBytes) : NO_RESERVATION;
+      admission = await this.governance.admit(key, startedAt, worst);
+    }
 
     const ctx: RequestContext = {
-      requestId, key, body: parsed.body, modelRequested: parsed.models[0], startedAt, t0, cancel: Cancellation.never, res, turn,
+      requestId, clientRequestId, key, body: parsed.body, modelRequested: parsed.models[0], startedAt, t0, cancel: Cancellation.never, res, turn,
       sendRaw: key.allowSendRaw && req.headers['x-bf-send-raw'] === 'true',
-      bodyBytes: raw.length,
+      inputBytes,
+      outputCap: typeof parsed.body.max_output_tokens === 'number' ? parsed.body.max_output_tokens : this.pricing.maxOutputTokens(candidates[0]),
+      call: { keyId: key.id, body: parsed.body, stream: parsed.stream, cancel: Cancellation.never, sentAt: null },
       spent: { tokens: 0, costUsd: null },
       settle: () => undefined,
     };
@@ -139,6 +162,7 @@ export class ResponsesHandler {
       if (!res.writableFinished) cancel.cancel();
     });
     ctx.cancel = cancel;
+    ctx.call.cancel = cancel;
     try {
       await this.tryCandidates(ctx, candidates, parsed.stream, onStatus);
     } finally {
@@ -159,10 +183,11 @@ export class ResponsesHandler {
       throw err;
     }
     const res = ctx.res;
-    if (res !== null) sendJson(res, 200, JSON.stringify(queued), { 'x-request-id': ctx.requestId });
+    if (res !== null) sendJson(res, 200, JSON.stringify(queued), this.idHeaders(ctx));
     ctx.res = null;
     this.state.runBackground(turn, async (signal) => {
       ctx.cancel = Cancellation.fromSignal(signal);
+      ctx.call.cancel = ctx.cancel;
       try {
         await this.tryCandidates(ctx, candidates, false, onStatus);
       } finally {
@@ -183,8 +208,15 @@ export class ResponsesHandler {
       } catch (err) {
         if (err instanceof GatewayError) throw err;
         const failure = err instanceof UpstreamFailure ? err : toFailure(err, ctx.cancel);
+        if (failure.kind === 'aborted') {
+          // The client left before an answer: the provider bills what it was sent and made.
+          const usage = abortedUsage(ctx, stream, this.config.governance.abortedOutputTokensPerSecond);
+          const cost = this.pricing.cost(c, usage);
+          ctx.spent = { tokens: usage.totalTokens, costUsd: attemptCost(usage, cost) };
+          this.logAttempt(ctx, c, i, stream, attemptT0, failure, usage, null, cost);
+          return;
+        }
         this.logAttempt(ctx, c, i, stream, attemptT0, failure);
-        if (failure.kind === 'aborted') return;
         if (!failure.fallbackable) {
           // The caller's own mistake, as the provider worded it: trying elsewhere would not help.
           throw new GatewayError(failure.status, failure.info?.code ?? ErrorCode.InvalidRequest, failure.message, failure.info?.param ?? null, {
@@ -198,21 +230,26 @@ export class ResponsesHandler {
         if (i + 1 < candidates.length) this.metrics.fellBack(c.provider.name);
       }
     }
-    throw allFailed(failures);
+    throw allFailed(failures, (text) => this.caller.redact(text));
   }
 
-  /** What a request may cost before the key has any history: its size in, its output cap out. */
-  private estimateUsd(c: Candidate, body: ResponsesRequest, bytes: number): number {
-    const maxOut = typeof body.max_output_tokens === 'number' ? body.max_output_tokens : 1024;
-    const input = Math.ceil(bytes / 4);
-    const cost = this.pricing.cost(c, { inputTokens: input, cachedTokens: 0, outputTokens: maxOut, reasoningTokens: 0, totalTokens: input + maxOut });
-    return cost === null ? 0 : cost.total_cost;
+  private readonly isPriced = (c: Candidate): boolean => this.pricing.isPriced(c);
+
+  /**
+   * Our own code after the upstream answered: a fault here is the gateway's (a 500 naming the
+   * request id), never an upstream failure that would be retried elsewhere and billed twice.
+   */
+  private ownFault(ctx: RequestContext, err: unknown): never {
+    if (err instanceof GatewayError || err instanceof UpstreamFailure) throw err;
+    this.logger.error(`request ${ctx.requestId} failed after the upstream answered: ${(err as Error).stack ?? String(err)}`);
+    const body = internalErrorBody(ctx.requestId).error;
+    throw new GatewayError(500, body.code, body.message);
   }
 
   private async serveJson(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
     let raw: { request: string; response: string } | null = null;
     let dropped: string[] | undefined;
-    const { response, usage, json } = await this.caller.call<ParsedResponse>(c, ctx.body, false, ctx.cancel, async (up, _key, request) => {
+    const { response, usage, json } = await this.caller.call<ParsedResponse>(c, ctx.call, async (up, _key, request) => {
       dropped = request.droppedTools;
       let text: string;
       try {
@@ -227,6 +264,17 @@ export class ResponsesHandler {
         throw new UpstreamFailure('truncated', up.status, `${c.provider.name} returned a body that is not a valid response`);
       }
     });
+    try {
+      await this.answerJson(ctx, c, fallbackIndex, response, usage, json, raw, dropped);
+    } catch (err) {
+      this.ownFault(ctx, err);
+    }
+  }
+
+  private async answerJson(
+    ctx: RequestContext, c: Candidate, fallbackIndex: number, response: Record<string, unknown>, usage: Usage, json: string | undefined,
+    raw: { request: string; response: string } | null, dropped: string[] | undefined,
+  ): Promise<void> {
     const upstreamDone = performance.now();
     const latency = Math.round(upstreamDone - ctx.t0);
     const extra = { ...extraFields(c, ctx.modelRequested, fallbackIndex, dropped), latency, ...rawFields(raw) };
@@ -254,7 +302,7 @@ export class ResponsesHandler {
   private async serveStream(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
     let rawRequest: string | null = null;
     let dropped: string[] | undefined;
-    const primed = await this.caller.call<PrimedStream>(c, ctx.body, true, ctx.cancel, (up, _key, request) => {
+    const primed = await this.caller.call<PrimedStream>(c, ctx.call, (up, _key, request) => {
       if (ctx.sendRaw) rawRequest = request.body;
       dropped = request.droppedTools;
       return primeStream(up, c, ctx.body);
@@ -278,18 +326,16 @@ export class ResponsesHandler {
         if (turn !== null) this.state.finalize(turn, response);
       };
     }
-    let hooks: RelayHooks = {};
+    const hooks: RelayHooks = { redact: (text) => this.caller.redact(text) };
     if (turn !== null) {
       const ids = this.state.streamRewriter(turn);
-      hooks = {
-        rewrite: (type, data) => ids.rewrite(type, data),
-        beforeTerminal: (response) => {
-          // The key's limits learn the cost now, not after the store's commit.
-          const cost = this.pricing.cost(c, translator.usage);
-          ctx.spent = { tokens: translator.usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
-          ctx.settle();
-          return this.state.commit(turn, response, JSON.stringify(response));
-        },
+      hooks.rewrite = (type, data) => ids.rewrite(type, data);
+      hooks.beforeTerminal = (response) => {
+        // The key's limits learn the cost now, not after the store's commit.
+        const cost = this.pricing.cost(c, translator.usage);
+        ctx.spent = { tokens: translator.usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
+        ctx.settle();
+        return this.state.commit(turn, response, JSON.stringify(response));
       };
     }
     const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex, dropped), headers, decoration, hooks);
@@ -305,14 +351,18 @@ export class ResponsesHandler {
   }
 
   private headers(ctx: RequestContext, c: Candidate, fallbackIndex: number, droppedTools?: string[]): Record<string, string> {
-    const headers: Record<string, string> = {
-      'x-request-id': ctx.requestId,
-      'x-bf-provider': c.provider.name,
-      'x-bf-model': c.model,
-      'x-bf-fallback-index': String(fallbackIndex),
-    };
+    const headers = this.idHeaders(ctx);
+    headers['x-bf-provider'] = c.provider.name;
+    headers['x-bf-model'] = headerValue(c.model);
+    headers['x-bf-fallback-index'] = String(fallbackIndex);
     // Known before the first byte, so streams report it too.
-    if (droppedTools !== undefined && droppedTools.length > 0) headers['x-bf-dropped-tools'] = droppedTools.join(',');
+    if (droppedTools !== undefined && droppedTools.length > 0) headers['x-bf-dropped-tools'] = headerValue(droppedTools.join(','));
+    return headers;
+  }
+
+  private idHeaders(ctx: RequestContext): Record<string, string> {
+    const headers: Record<string, string> = { 'x-request-id': ctx.requestId };
+    if (ctx.clientRequestId !== null) headers['x-client-request-id'] = ctx.clientRequestId;
     return headers;
   }
 
@@ -325,6 +375,7 @@ export class ResponsesHandler {
     this.logs.enqueue({
       id: uuidv7(),
       requestId: ctx.requestId,
+      clientRequestId: ctx.clientRequestId,
       createdAt: new Date(ctx.startedAt),
       virtualKeyId: ctx.key.id,
       provider: c.provider.name,
@@ -355,6 +406,7 @@ export class ResponsesHandler {
     this.logs.enqueue({
       id: uuidv7(),
       requestId: ctx.requestId,
+      clientRequestId: ctx.clientRequestId,
       createdAt: new Date(ctx.startedAt),
       virtualKeyId: ctx.key.id,
       provider: c.provider.name,
@@ -364,7 +416,7 @@ export class ResponsesHandler {
       status: 'error',
       httpStatus: failure.kind === 'aborted' ? 499 : failure.status || (failure.kind === 'timeout' ? 504 : 502),
       errorCode: failure.kind === 'http' ? (failure.info?.code ?? `http_${failure.status}`) : failure.kind,
-      errorMessage: failure.message.slice(0, 1000),
+      errorMessage: this.caller.redact(failure.message).slice(0, 1000),
       stream,
       inputTokens: usage.inputTokens,
       cachedTokens: usage.cachedTokens,
@@ -401,22 +453,42 @@ function rawFields(raw: { request: string; response: string | null } | null): { 
   return raw.response === null ? { raw_request: parse(raw.request) } : { raw_request: parse(raw.request), raw_response: parse(raw.response) };
 }
 
+// About four bytes of JSON per token (OpenAI's rule of thumb for English text, which the JSON
+// around it only pads): the estimate for input the provider bills but never reported.
+const BYTES_PER_TOKEN = 4;
+
 /**
  * A stream that ended before the provider reported usage (the client left, the upstream broke
- * off) still consumed tokens and is billed upstream: estimate them (4 characters a token) so
- * that the cost log and the key's budget see them. Usage reported mid-stream wins if larger.
+ * off) still consumed tokens and is billed upstream: estimate them from the conversation sent
+ * (its stored turns included) and the text streamed, so that the cost log and the key's budget
+ * see them. Usage reported mid-stream wins if larger.
  */
 function estimatedUsage(ctx: RequestContext, translator: StreamTranslator): Usage {
   const reported = translator.usage;
-  const inputTokens = Math.max(reported.inputTokens, Math.ceil(ctx.bodyBytes / 4));
-  const outputTokens = Math.max(reported.outputTokens, Math.ceil((translator.streamedChars ?? 0) / 4));
+  const inputTokens = Math.max(reported.inputTokens, Math.ceil(ctx.inputBytes / BYTES_PER_TOKEN));
+  const outputTokens = Math.max(reported.outputTokens, Math.ceil((translator.streamedChars ?? 0) / BYTES_PER_TOKEN));
   return { ...reported, inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
 }
 
+/**
+ * The client left before any answer reached it. Nothing was sent upstream yet: nothing to pay.
+ * Otherwise the provider bills the input, and whatever output it made in the time it ran: for a
+ * non-streaming request that is unseen, so it is estimated at `tokensPerSecond` up to the output
+ * cap (a stream aborted while starting has made next to nothing).
+ */
+function abortedUsage(ctx: RequestContext, stream: boolean, tokensPerSecond: number): Usage {
+  const sentAt = ctx.call.sentAt;
+  if (sentAt === null) return ZERO_USAGE;
+  const inputTokens = Math.ceil(ctx.inputBytes / BYTES_PER_TOKEN);
+  const ranSeconds = Math.max(0, Date.now() - sentAt) / 1000;
+  const outputTokens = stream ? 0 : Math.min(ctx.outputCap, Math.ceil(ranSeconds * tokensPerSecond));
+  return { inputTokens, cachedTokens: 0, outputTokens, reasoningTokens: 0, totalTokens: inputTokens + outputTokens };
+}
+
 /** 504 when every candidate timed out, else 502; the message names each provider and what it said. */
-function allFailed(failures: FailedAttempt[]): GatewayError {
+function allFailed(failures: FailedAttempt[], redact: (text: string) => string): GatewayError {
   const allTimeouts = failures.length > 0 && failures.every((f) => f.failure.kind === 'timeout');
-  const tried = failures.map((f) => `${f.candidate.label} (${f.failure.label}: ${f.failure.message.slice(0, 200)})`).join('; ');
+  const tried = failures.map((f) => `${f.candidate.label} (${f.failure.label}: ${redact(f.failure.message).slice(0, 200)})`).join('; ');
   const message = failures.length === 0 ? 'No provider could serve the request.' : `All providers failed: ${tried}`;
   return allTimeouts
     ? new GatewayError(504, ErrorCode.UpstreamTimeout, message)

@@ -13,6 +13,7 @@ import {
   type UpstreamResponse,
 } from '@app/providers';
 import type { CostBreakdown } from '@app/pricing';
+import { waitForDrain } from '../http/http-io';
 import type { Candidate } from '../routing/route-planner.service';
 import { EventFieldInjector, type ExtraFields, spliceTerminalEvent } from './extra-fields';
 import type { RequestContext } from './responses.handler';
@@ -59,18 +60,6 @@ export async function primeStream(up: UpstreamResponse, candidate: Candidate, bo
   }
 }
 
-function waitForDrain(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
-}
-
 /** What only the gateway knows, added to the terminal event's response. */
 export interface TerminalDecoration {
   /** `usage.cost`, priced from the usage the stream reported (null: not priced). */
@@ -84,6 +73,8 @@ export interface RelayHooks {
   rewrite?(type: string, data: string): string;
   /** Awaited before the terminal event is written (stored responses are committed first). */
   beforeTerminal?(response: Record<string, unknown>): Promise<void>;
+  /** Clears upstream error text of credentials before the client sees it. */
+  redact?(text: string): string;
 }
 
 /**
@@ -161,7 +152,7 @@ export async function relayStream(
     cutOff = translator.terminal === null;
     body.destroy();
     if (failure.kind !== 'aborted' && !res.destroyed) {
-      const error = { code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error', message: `${candidate.provider.name}: ${failure.message}` };
+      const error = { code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error', message: `${candidate.provider.name}: ${hooks.redact ? hooks.redact(failure.message) : failure.message}` };
       const closing = translator.abort?.(error) ?? [];
       let out = '';
       if (closing.length === 0) {

@@ -31,8 +31,10 @@ export class RoutePlanner {
    * The primary must resolve and be allowed for the key (else 400/403). A fallback the request
    * named that does not resolve is a 400 too (the caller's typo); one from a policy is skipped
    * (the admin's configuration must not fail callers). One the key may not use is skipped.
+   * With `priced` (a key with a budget), a model without a price would ride free: the primary is
+   * refused (403 model_not_priced) and such a fallback skipped.
    */
-  plan(models: string[], key: CachedKey, strictFallbacks = true): Candidate[] {
+  plan(models: string[], key: CachedKey, strictFallbacks = true, priced?: (c: Candidate) => boolean): Candidate[] {
     const out: Candidate[] = [];
     for (let i = 0; i < models.length; i++) {
       const label = models[i];
@@ -45,6 +47,16 @@ export class RoutePlanner {
       }
       if (!keyAllowsModel(key, label)) {
         if (i === 0) throw GatewayError.refusal(403, ErrorCode.ModelNotAllowed, `Virtual key '${key.name}' may not use model '${label}'.`);
+        continue;
+      }
+      if (priced !== undefined && !priced(resolved)) {
+        if (i === 0) {
+          throw GatewayError.refusal(
+            403,
+            ErrorCode.ModelNotPriced,
+            `Model '${label}' has no price, and virtual key '${key.name}' has a budget that must be charged for it. An operator can price it (GATEWAY_CONFIG pricing).`,
+          );
+        }
         continue;
       }
       out.push(resolved);
@@ -75,7 +87,7 @@ export class RoutePlanner {
     const slash = label.indexOf('/');
     const providerName = label.slice(0, slash);
     const model = label.slice(slash + 1);
-    const provider = this.config.providers[providerName];
+    const provider = Object.hasOwn(this.config.providers, providerName) ? this.config.providers[providerName] : undefined;
     if (provider === undefined) {
       const known = Object.keys(this.config.providers).join(', ') || 'none';
       return GatewayError.invalidRequest(`Unknown provider '${providerName}' in '${label}'. Configured providers: ${known}.`, param);

@@ -1,6 +1,8 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
-import type { UpstreamKey } from '@app/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, GatewayError, type UpstreamKey } from '@app/common';
 import { type Cancellation, HttpExecutor, retryAfterMs, UpstreamFailure, type ResponsesRequest, type UpstreamRequest, type UpstreamResponse } from '@app/providers';
+import { FairShare } from './fair-share';
+import { SecretRedactor } from './redact';
 import type { Candidate } from './route-planner.service';
 
 // Upstream error bodies are read only this far: enough for any real error message.
@@ -9,6 +11,17 @@ const MAX_ERROR_BODY = 64 * 1024;
 /** Consumes an upstream 2xx: reads what it needs, or throws an UpstreamFailure to retry. */
 export type Accept<T> = (res: UpstreamResponse, key: UpstreamKey, request: UpstreamRequest) => Promise<T>;
 
+/** One request's side of a candidate's attempts. */
+export interface CallContext {
+  /** The virtual key: upstream connections are shared fairly among keys. */
+  keyId: string;
+  body: ResponsesRequest;
+  stream: boolean;
+  cancel: Cancellation;
+  /** Set when a request was first handed to the upstream (an abort before then cost nothing). */
+  sentAt: number | null;
+}
+
 /**
  * One candidate's attempts: key choice by weight among the keys that serve the model, then
  * retries with exponential backoff and full jitter on retryable failures; a 429 moves to
@@ -16,20 +29,43 @@ export type Accept<T> = (res: UpstreamResponse, key: UpstreamKey, request: Upstr
  */
 @Injectable()
 export class UpstreamCaller implements OnApplicationShutdown {
-  constructor(private readonly executor: HttpExecutor) {}
+  private readonly logger = new Logger(UpstreamCaller.name);
+  private readonly fair: FairShare;
+  private readonly redactor: SecretRedactor;
 
-  async call<T>(c: Candidate, body: ResponsesRequest, stream: boolean, cancel: Cancellation, accept: Accept<T>): Promise<T> {
+  constructor(
+    private readonly executor: HttpExecutor,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.fair = new FairShare(config.http.upstreamConnectionsPerOrigin);
+    const secrets: string[] = [];
+    for (const p of Object.values(config.providers)) {
+      for (const k of p.keys) secrets.push(k.value, ...(k.aws ? [k.aws.accessKeyId, k.aws.secretAccessKey] : []));
+    }
+    this.redactor = new SecretRedactor(secrets);
+  }
+
+  /** Upstream text cleared of anything credential-like, before it reaches a client or a log. */
+  redact(text: string): string {
+    return this.redactor.redact(text);
+  }
+
+  async call<T>(c: Candidate, ctx: CallContext, accept: Accept<T>): Promise<T> {
     const { provider } = c;
+    const { cancel } = ctx;
     const limited = new Set<UpstreamKey>();
     for (let attempt = 0; ; attempt++) {
       const key = pickKey(c.keys, limited);
-      // A request the provider cannot honour is the caller's 400 (GatewayError), not a failure to retry.
-      const req = c.adapter.buildRequest({ body, upstreamModel: c.upstreamModel, stream, provider, key });
+      const req = this.build(c, ctx, key);
       try {
+        const slot = this.fair.acquire(provider.name, ctx.keyId, cancel);
+        const release = typeof slot === 'function' ? slot : await slot;
+        ctx.sentAt ??= Date.now();
         const res = await this.executor.send(req, {
           cancel,
           headersTimeoutMs: provider.timeoutMs,
-          bodyTimeoutMs: stream ? provider.streamIdleTimeoutMs : provider.timeoutMs,
+          bodyTimeoutMs: ctx.stream ? provider.streamIdleTimeoutMs : provider.timeoutMs,
+          onDone: release,
         });
         if (res.status >= 200 && res.status < 300) {
           try {
@@ -42,6 +78,7 @@ export class UpstreamCaller implements OnApplicationShutdown {
         }
         throw await this.httpFailure(c, res);
       } catch (err) {
+        if (err instanceof GatewayError) throw err;
         const failure = err instanceof UpstreamFailure ? err : new UpstreamFailure('network', 0, (err as Error).message);
         if (cancel.aborted || !failure.retryable || attempt >= provider.maxRetries) throw failure;
         if (failure.status === 429) limited.add(key);
@@ -60,6 +97,21 @@ export class UpstreamCaller implements OnApplicationShutdown {
     return this.executor.close();
   }
 
+  /**
+   * The provider's request. A translator only reshapes the client's own input: what it cannot
+   * take is the caller's 400 (named by the translator where it knows the field), never an
+   * upstream failure that would be retried or fall back.
+   */
+  private build(c: Candidate, ctx: CallContext, key: UpstreamKey): UpstreamRequest {
+    try {
+      return c.adapter.buildRequest({ body: ctx.body, upstreamModel: c.upstreamModel, stream: ctx.stream, provider: c.provider, key });
+    } catch (err) {
+      if (err instanceof GatewayError) throw err;
+      this.logger.warn(`${c.provider.name} could not translate a request: ${(err as Error).stack ?? String(err)}`);
+      throw GatewayError.invalidRequest(`The request cannot be translated for provider '${c.provider.name}': ${(err as Error).message}`);
+    }
+  }
+
   private async httpFailure(c: Candidate, res: UpstreamResponse): Promise<UpstreamFailure> {
     let text = '';
     try {
@@ -68,7 +120,8 @@ export class UpstreamCaller implements OnApplicationShutdown {
       // the error body itself broke off: the status still says what happened
     }
     const info = c.adapter.parseError(res.status, text);
-    return new UpstreamFailure('http', res.status, info.message, info, retryAfterMs(c.provider.name, res.status, res.headers));
+    const clean = { ...info, message: this.redact(info.message) };
+    return new UpstreamFailure('http', res.status, clean.message, clean, retryAfterMs(c.provider.name, res.status, res.headers));
   }
 }
 

@@ -16,13 +16,15 @@ const TERMINAL_EVENT: Record<string, string> = {
  * A stored Response replayed as the event sequence OpenAI streams (GET /v1/responses/{id}
  * ?stream=true): created, in_progress, per output item added / deltas / done, then the
  * terminal event with the stored object. Each text arrives as one delta. A response still
- * queued or in progress replays what is known (its start) and ends.
+ * queued or in progress replays what is known (its start) and ends. Events are made one at a
+ * time as they are written, so a large response is never held as a list of copies.
  */
-export function replayEvents(response: Json, startingAfter: number | null = null): ReplayEvent[] {
-  const events: ReplayEvent[] = [];
+export function* streamReplayEvents(response: Json, startingAfter: number | null = null): Generator<ReplayEvent> {
   let seq = 0;
+  const pending: ReplayEvent[] = [];
   const push = (type: string, fields: Json) => {
-    events.push({ type, data: { type, sequence_number: seq++, ...fields } });
+    const sequence = seq++;
+    if (startingAfter === null || sequence > startingAfter) pending.push({ type, data: { type, sequence_number: sequence, ...fields } });
   };
   const status = typeof response.status === 'string' ? response.status : 'completed';
   const start = { ...response, status: status === 'queued' ? 'queued' : 'in_progress', output: [], usage: null };
@@ -32,15 +34,22 @@ export function replayEvents(response: Json, startingAfter: number | null = null
     push('response.created', { response: start });
     push('response.in_progress', { response: start });
   }
-  const terminal = TERMINAL_EVENT[status];
-  if (terminal !== undefined) {
-    const output = Array.isArray(response.output) ? response.output : [];
-    output.forEach((item: unknown, outputIndex) => {
-      if (isJson(item)) replayItem(item, outputIndex, push);
-    });
-    push(terminal, { response });
+  yield* pending.splice(0);
+  const terminal = Object.hasOwn(TERMINAL_EVENT, status) ? TERMINAL_EVENT[status] : undefined;
+  if (terminal === undefined) return;
+  const output = Array.isArray(response.output) ? response.output : [];
+  for (let outputIndex = 0; outputIndex < output.length; outputIndex++) {
+    const item: unknown = output[outputIndex];
+    if (isJson(item)) replayItem(item, outputIndex, push);
+    yield* pending.splice(0);
   }
-  return startingAfter === null ? events : events.filter((e) => (e.data.sequence_number as number) > startingAfter);
+  push(terminal, { response });
+  yield* pending.splice(0);
+}
+
+/** The whole sequence at once (tests, small responses). */
+export function replayEvents(response: Json, startingAfter: number | null = null): ReplayEvent[] {
+  return [...streamReplayEvents(response, startingAfter)];
 }
 
 function replayItem(item: Json, outputIndex: number, push: (type: string, fields: Json) => void): void {

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
+import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, quoteForMessage, type RequestLimits } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
 import { GroupCommit } from './group-commit';
 import { ResponseCache } from './response-cache';
@@ -31,8 +31,13 @@ export interface Turn {
   previousResponseId: string | null;
   /** This turn's input as stored: references resolved, ids on every item. */
   inputItems: Json[];
-  /** The request without its input (instructions, tools, ...), kept with the row. */
+  /** The request's known fields without its input (instructions, tools, ...), kept with the row. */
   request: Json;
+  /** `inputItems` and `request` as stored (serialised once, measured against the stored-turn limit). */
+  inputItemsJson: string;
+  requestJson: string;
+  /** Bytes of stored items sent upstream ahead of the client's own input (its earlier turns, referenced items). */
+  historyBytes: number;
   createdAt: number;
   /** Streaming: the id each output item was relayed under (by output index), kept in the stored output. */
   streamedIds: (string | undefined)[];
@@ -55,7 +60,15 @@ const MAX_BATCH = 1_000;
 const COMMIT_WAIT_MS = 3_000;
 
 function notFound(id: string): GatewayError {
-  return GatewayError.notFound(`No response found with id '${id}'.`);
+  return GatewayError.notFound(`No response found with id ${quoteForMessage(id)}.`);
+}
+
+/**
+ * Whether an id from a request could name a stored response or item at all: anything else is
+ * simply not found, without a query (Postgres text cannot even hold U+0000: it would be a 500).
+ */
+function isStorableId(id: string): boolean {
+  return id.length > 0 && id.length <= 256 && !id.includes('\0');
 }
 
 function gatewayErrorOf(err: unknown): Json {
@@ -94,7 +107,7 @@ export class ResponseStateService implements BeforeApplicationShutdown {
    * (the upstream keeps nothing; any provider and any fallback see the same context). Null
    * for a request with nothing to store or resolve, whose body stays untouched.
    */
-  async prepare(keyId: string, body: ResponsesRequest, stream: boolean): Promise<Turn | null> {
+  async prepare(keyId: string, body: ResponsesRequest, stream: boolean, limits: RequestLimits): Promise<Turn | null> {
     const store = body.store !== false;
     const background = body.background === true;
     const prev = body.previous_response_id;
@@ -113,27 +126,39 @@ export class ResponseStateService implements BeforeApplicationShutdown {
     const stem = newIdStem();
     const chain = previousResponseId === null ? [] : await this.resolveChain(keyId, previousResponseId);
     const refs = hasRefs ? await this.resolveReferences(keyId, input as unknown[]) : null;
-    const referenced = (item: unknown): Json | undefined => (refs !== null && isJson(item) && item.type === 'item_reference' ? refs.get(item.id as string) : undefined);
-    const own = refs === null ? input : (input as unknown[]).map((item) => referenced(item) ?? item);
-    const inputItems = toInputItems(own, stem);
+    const referenced = (item: unknown): Json | undefined => (refs !== null && isJson(item) && item.type === 'item_reference' ? refs.get(item.id as string)?.item : undefined);
+    // Stored items sent upstream, counted as they are added (a reference may be repeated
+    // thousands of times): a conversation can never grow past what a client could send itself.
+    const history = new HistoryBudget(limits.maxBodyBytes, previousResponseId !== null ? 'previous_response_id' : 'input');
     if (chain.length > 0 || hasRefs) {
       // Stored items in the form the upstream takes back; the client's own items as it sent them.
       const upstream: unknown[] = [];
       for (const r of chain) {
-        for (const item of r.inputItems) pushUpstream(upstream, item);
-        for (const item of outputOf(r)) pushUpstream(upstream, item);
+        for (const item of r.inputItems) history.push(upstream, toUpstreamItem(item));
+        for (const item of outputOf(r)) history.push(upstream, toUpstreamItem(item));
       }
       if (typeof input === 'string') upstream.push({ role: 'user', content: input });
       else if (Array.isArray(input)) {
         for (const item of input) {
-          const stored = referenced(item);
-          if (stored !== undefined) pushUpstream(upstream, stored);
+          const ref = refs !== null && isJson(item) && item.type === 'item_reference' ? refs.get(item.id as string) : undefined;
+          if (ref !== undefined) history.push(upstream, ref.upstream, ref.bytes);
           else upstream.push(item);
         }
       }
       body.input = upstream;
     }
-    const { input: _input, ...request } = body;
+    const own = refs === null ? input : (input as unknown[]).map((item) => referenced(item) ?? item);
+    const inputItems = toInputItems(own, stem);
+    const { input: _input, ...rest } = body;
+    const request = knownRequestFields(rest);
+    const inputItemsJson = store ? JSON.stringify(inputItems) : '';
+    const requestJson = store ? JSON.stringify(request) : '';
+    if (store && inputItemsJson.length + requestJson.length > limits.maxStoredBytes) {
+      throw GatewayError.invalidRequest(
+        `A stored turn may hold at most ${limits.maxStoredBytes} characters of JSON in its input and request fields (this one has ${inputItemsJson.length + requestJson.length}); send it with store: false.`,
+        'input',
+      );
+    }
     delete body.previous_response_id;
     delete body.background;
     body.store = false;
@@ -146,6 +171,9 @@ export class ResponseStateService implements BeforeApplicationShutdown {
       previousResponseId,
       inputItems,
       request,
+      inputItemsJson,
+      requestJson,
+      historyBytes: history.bytes,
       createdAt: Date.now(),
       streamedIds: [],
     };
@@ -227,20 +255,21 @@ export class ResponseStateService implements BeforeApplicationShutdown {
     const took = await this.repo.finish(turn.id, turn.keyId, status, responseJson, isJson(response.error) ? response.error : null, output.map((i) => String(i.id)));
     if (took && !UNFINISHED.has(status)) {
       const expiresAt = turn.createdAt + this.config.responseRetentionDays * DAY_MS;
-      this.cache.set(toStoredResponse(turn, status, response, expiresAt), responseJson, JSON.stringify(turn.inputItems));
+      this.cache.set(toStoredResponse(turn, status, response, expiresAt), responseJson, turn.inputItemsJson);
     }
   }
 
   // --- the endpoints -----------------------------------------------------------------------
 
   async get(keyId: string, id: string): Promise<StoredResponse> {
+    if (!isStorableId(id)) throw notFound(id);
     const r = await this.repo.findOne(keyId, id);
     if (r === null) throw notFound(id);
     return r;
   }
 
   async delete(keyId: string, id: string): Promise<{ id: string; object: 'response'; deleted: true }> {
-    if (!(await this.repo.delete(keyId, id))) throw notFound(id);
+    if (!isStorableId(id) || !(await this.repo.delete(keyId, id))) throw notFound(id);
     this.cache.delete(id);
     const task = this.running.get(id);
     if (task !== undefined) {
@@ -316,8 +345,8 @@ export class ResponseStateService implements BeforeApplicationShutdown {
       background: turn.background,
       model: typeof response.model === 'string' ? response.model : String(turn.request.model ?? ''),
       previousResponseId: turn.previousResponseId,
-      requestJson: JSON.stringify(turn.request),
-      inputItemsJson: JSON.stringify(turn.inputItems),
+      requestJson: turn.requestJson,
+      inputItemsJson: turn.inputItemsJson,
       responseJson,
       errorJson: isJson(response.error) ? JSON.stringify(response.error) : null,
       items,
@@ -326,6 +355,7 @@ export class ResponseStateService implements BeforeApplicationShutdown {
 
   /** The chain ending at `id`, oldest first: memory while it has the links, then one query for the rest. */
   private async resolveChain(keyId: string, id: string): Promise<StoredResponse[]> {
+    if (!isStorableId(id)) throw notFound(id);
     const newestFirst: StoredResponse[] = [];
     let next: string | null = id;
     while (next !== null) {
@@ -357,16 +387,20 @@ export class ResponseStateService implements BeforeApplicationShutdown {
     return newestFirst.reverse();
   }
 
-  /** item id -> the stored item, for each `item_reference` of the input (memory, then one query). */
-  private async resolveReferences(keyId: string, input: unknown[]): Promise<Map<string, Json>> {
-    const found = new Map<string, Json>();
+  /**
+   * item id -> the stored item, its upstream form and that form's size, for each `item_reference`
+   * of the input (memory, then one query).
+   */
+  private async resolveReferences(keyId: string, input: unknown[]): Promise<Map<string, ResolvedReference>> {
+    const found = new Map<string, ResolvedReference>();
     const missing: string[] = [];
     for (const item of input) {
       if (!isJson(item) || item.type !== 'item_reference') continue;
       const ref = item.id;
       if (typeof ref !== 'string' || found.has(ref)) continue;
+      if (!isStorableId(ref)) throw GatewayError.notFound(`No item found with id ${quoteForMessage(ref)} (item_reference).`);
       const cached = this.cache.getItem(keyId, ref);
-      if (cached !== undefined) found.set(ref, cached.item);
+      if (cached !== undefined) found.set(ref, resolved(cached.item));
       else missing.push(ref);
     }
     if (missing.length > 0) {
@@ -374,16 +408,57 @@ export class ResponseStateService implements BeforeApplicationShutdown {
       for (const ref of missing) {
         const item = rows.get(ref);
         if (item === undefined) throw GatewayError.notFound(`No item found with id '${ref}' (item_reference).`);
-        found.set(ref, item);
+        found.set(ref, resolved(item));
       }
     }
     return found;
   }
 }
 
-function pushUpstream(out: unknown[], item: Json): void {
+interface ResolvedReference {
+  item: Json;
+  upstream: Json | null;
+  bytes: number;
+}
+
+function resolved(item: Json): ResolvedReference {
   const upstream = toUpstreamItem(item);
-  if (upstream !== null) out.push(upstream);
+  return { item, upstream, bytes: upstream === null ? 0 : JSON.stringify(upstream).length };
+}
+
+/** Stored items added to the upstream conversation, and their size against the limit. */
+class HistoryBudget {
+  bytes = 0;
+
+  constructor(
+    private readonly limit: number,
+    private readonly param: string,
+  ) {}
+
+  push(out: unknown[], item: Json | null, bytes = item === null ? 0 : JSON.stringify(item).length): void {
+    if (item === null) return;
+    this.bytes += bytes;
+    if (this.bytes > this.limit) {
+      throw GatewayError.invalidRequest(`The conversation to send upstream is over the limit of ${this.limit} characters of JSON; start a new one or send fewer items.`, this.param);
+    }
+    out.push(item);
+  }
+}
+
+/**
+ * The Responses request fields kept with a stored turn. Anything else passes through to the
+ * provider but is not stored: unknown fields would otherwise be kept for a provider that drops them.
+ */
+const STORED_REQUEST_FIELDS = new Set([
+  'model', 'instructions', 'tools', 'tool_choice', 'text', 'reasoning', 'temperature', 'top_p', 'max_output_tokens', 'max_tool_calls',
+  'metadata', 'parallel_tool_calls', 'truncation', 'user', 'store', 'background', 'include', 'prompt_cache_key', 'safety_identifier',
+  'service_tier', 'top_logprobs', 'stream', 'previous_response_id', 'prompt', 'conversation',
+]);
+
+function knownRequestFields(body: Json): Json {
+  const out: Json = {};
+  for (const key of Object.keys(body)) if (STORED_REQUEST_FIELDS.has(key)) out[key] = body[key];
+  return out;
 }
 
 function outputOf(r: StoredResponse): Json[] {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Json, StoredResponse, StoredResponseRow, StoredStatus } from './stored-response';
+import { type Json, type StoredResponse, type StoredResponseRow, type StoredStatus, toJsonb, toPgText } from './stored-response';
 
 interface ResponseRecord {
   id: string;
@@ -51,8 +51,9 @@ export class StoredResponseRepository {
     for (const r of rows) {
       const base = params.length;
       params.push(
-        r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, r.model, r.previousResponseId,
-        r.requestJson, r.inputItemsJson, r.responseJson, r.errorJson, r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null,
+        r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, toPgText(r.model), r.previousResponseId,
+        toJsonb(r.requestJson), toJsonb(r.inputItemsJson), toJsonb(r.responseJson), toJsonb(r.errorJson),
+        r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null,
       );
       tuples.push(`(${INSERT_COLUMNS.map((c, i) => `$${base + i + 1}${JSONB_COLUMNS.has(c) ? '::jsonb' : ''}`).join(',')})`);
       for (const it of r.items) {
@@ -60,7 +61,7 @@ export class StoredResponseRepository {
         itemCols[1].push(it.position);
         itemCols[2].push(it.source);
         itemCols[3].push(r.keyId);
-        itemCols[4].push(it.itemId);
+        itemCols[4].push(toPgText(it.itemId));
         itemCols[5].push(r.createdAt);
       }
     }
@@ -143,7 +144,7 @@ export class StoredResponseRepository {
       const updated: unknown[] = await m.query(
         `UPDATE stored_responses SET status = $2, response = $3::jsonb, error = $4::jsonb, updated_at = now(), heartbeat_at = NULL
          WHERE id = $1 AND status IN ('queued','in_progress') RETURNING created_at`,
-        [id, status, responseJson, error === null ? null : JSON.stringify(error)],
+        [id, status, toJsonb(responseJson), error === null ? null : toJsonb(JSON.stringify(error))],
       );
       const rows = Array.isArray(updated[0]) ? (updated[0] as { created_at: Date }[]) : (updated as { created_at: Date }[]);
       if (rows.length === 0) return false;
@@ -152,7 +153,7 @@ export class StoredResponseRepository {
           `INSERT INTO stored_items (response_id, position, source, virtual_key_id, item_id, created_at)
            SELECT $1, p - 1, 'output', $2, item_id, $4 FROM unnest($3::text[]) WITH ORDINALITY AS t(item_id, p)
            ON CONFLICT DO NOTHING`,
-          [id, keyId, outputIds, rows[0].created_at],
+          [id, keyId, outputIds.map(toPgText), rows[0].created_at],
         );
       }
       return true;
@@ -166,7 +167,7 @@ export class StoredResponseRepository {
        SET status = $2, error = $3::jsonb, response = response || jsonb_build_object('status', $2::text, 'error', $3::jsonb),
            updated_at = now(), heartbeat_at = NULL
        WHERE id = $1 AND ($4::uuid IS NULL OR virtual_key_id = $4) AND status IN ('queued','in_progress') RETURNING response`,
-      [id, status, error === null ? null : JSON.stringify(error), keyId],
+      [id, status, error === null ? null : toJsonb(JSON.stringify(error)), keyId],
     );
     const returned = (Array.isArray(rows[0]) ? rows[0] : rows) as { response: Json }[];
     return returned.length === 0 ? null : returned[0].response;

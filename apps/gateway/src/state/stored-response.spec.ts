@@ -1,4 +1,4 @@
-import { ensureUniqueOutputIds, toInputItems, toUpstreamItem } from './stored-response';
+import { ensureUniqueOutputIds, toInputItems, toJsonb, toUpstreamItem } from './stored-response';
 
 describe('stored item ids', () => {
   const LONG = 'msg_0123456789abcdef0123456789';
@@ -37,5 +37,21 @@ describe('stored item ids', () => {
     // Reasoning can only be replayed statelessly with its encrypted content.
     expect(toUpstreamItem({ type: 'reasoning', id: 'rs_x', summary: [] })).toBeNull();
     expect(toUpstreamItem({ type: 'reasoning', id: 'rs_x', summary: [], encrypted_content: 'e' })).toMatchObject({ id: 'rs_x' });
+  });
+});
+
+describe('toJsonb', () => {
+  it('turns only U+0000 and unpaired surrogates into U+FFFD, leaving pairs and escaped backslashes alone', () => {
+    const value = { a: 'x\u0000y', b: '\ud800z\udfff', c: '😀', d: '\\u0000 is text', e: '\\\ud800', f: 'A\n"' };
+    const json = toJsonb(JSON.stringify(value));
+    expect(JSON.parse(json)).toEqual({ a: 'x\ufffdy', b: '\ufffdz\ufffd', c: '😀', d: '\\u0000 is text', e: '\\\ufffd', f: 'A\n"' });
+    expect(toJsonb('{"plain":1}')).toBe('{"plain":1}');
+  });
+});
+
+describe('item ids of client-named types', () => {
+  it('are plain ids for types that are Object.prototype names', () => {
+    const [item] = toInputItems([{ type: 'constructor' }], 'stem');
+    expect(item.id).toMatch(/^item_stemin0$/);
   });
 });

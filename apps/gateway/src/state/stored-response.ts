@@ -61,7 +61,8 @@ const ID_PREFIX: Record<string, string> = {
 };
 
 function idPrefix(type: unknown): string {
-  return (typeof type === 'string' && ID_PREFIX[type]) || 'item';
+  // The type comes from the client's items: never a lookup on the prototype (`constructor`).
+  return (typeof type === 'string' && Object.hasOwn(ID_PREFIX, type) && ID_PREFIX[type]) || 'item';
 }
 
 /**
@@ -127,4 +128,25 @@ export function toUpstreamItem(item: Json): Json | null {
   if (item.id === undefined) return item;
   const { id: _id, ...rest } = item;
   return rest;
+}
+
+// An escape in JSON text: a surrogate pair, U+0000, a lone surrogate, or any other (kept).
+const JSON_ESCAPE = /\\(?:u(?:[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|0000|[dD][89a-fA-F][0-9a-fA-F]{2})|.)/g;
+
+/**
+ * JSON text that a jsonb column accepts. JSON.stringify writes U+0000 and unpaired surrogates as
+ * `\u0000` and `\udXXX` escapes, and Postgres refuses both; they become U+FFFD, everything else
+ * is kept as it is. Escapes are matched left to right, so an escaped backslash is never mistaken
+ * for the start of one.
+ */
+export function toJsonb(json: string): string;
+export function toJsonb(json: string | null): string | null;
+export function toJsonb(json: string | null): string | null {
+  if (json === null || !json.includes('\\u')) return json;
+  return json.replace(JSON_ESCAPE, (escape) => (escape.length === 6 ? '\\ufffd' : escape));
+}
+
+/** Text a text column accepts: U+0000 becomes U+FFFD. */
+export function toPgText(text: string): string {
+  return text.includes('\0') ? text.replace(/\0/g, '\ufffd') : text;
 }

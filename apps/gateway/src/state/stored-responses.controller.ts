@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import type { Response } from 'express';
+import { waitForDrain } from '../http/http-io';
 import { type InputItemList, type InputItemQuery, StoredResponsesService } from './stored-responses.service';
 import type { Json } from './stored-response';
 
@@ -24,7 +25,12 @@ export class StoredResponsesController {
     }
     const events = await this.responses.replay(creds, id, startingAfter);
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
-    res.end(events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`).join(''));
+    // One frame at a time, waiting for the socket when it is full: memory stays one event deep.
+    for (const e of events) {
+      if (res.destroyed) return;
+      if (!res.write(`event: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`)) await waitForDrain(res);
+    }
+    res.end();
   }
 
   @Delete(':id')

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { GatewayError } from '@app/common';
 import { VirtualKeyCache } from '../auth/virtual-key-cache.service';
 import { assertKeyUsable } from '../governance/key-policy';
-import { replayEvents, type ReplayEvent } from './response-replay';
+import { type ReplayEvent, streamReplayEvents } from './response-replay';
 import { ResponseStateService } from './response-state.service';
 import type { Json } from './stored-response';
 
@@ -41,13 +41,13 @@ export class StoredResponsesService {
   }
 
   /** The stored response as the events of its stream (`?stream=true`), after `starting_after` if given. */
-  async replay(creds: Credentials, id: string, startingAfter: string | undefined): Promise<ReplayEvent[]> {
+  async replay(creds: Credentials, id: string, startingAfter: string | undefined): Promise<Iterable<ReplayEvent>> {
     let after: number | null = null;
     if (startingAfter !== undefined && startingAfter !== '') {
       after = Number(startingAfter);
       if (!Number.isInteger(after) || after < 0) throw GatewayError.invalidRequest("'starting_after' must be a non-negative integer.", 'starting_after');
     }
-    return replayEvents((await this.state.get(this.keyId(creds), id)).response, after);
+    return streamReplayEvents((await this.state.get(this.keyId(creds), id)).response, after);
   }
 
   delete(creds: Credentials, id: string): Promise<{ id: string; object: 'response'; deleted: true }> {

@@ -2,7 +2,10 @@ import type { Turn } from './response-state.service';
 import { StreamIdRewriter } from './stream-ids';
 
 function turn(): Turn {
-  return { id: 'resp_ours', stem: 'st', keyId: 'k', store: true, background: false, previousResponseId: 'resp_prev', inputItems: [], request: {}, createdAt: 0, streamedIds: [] };
+  return {
+    id: 'resp_ours', stem: 'st', keyId: 'k', store: true, background: false, previousResponseId: 'resp_prev', inputItems: [], request: {},
+    inputItemsJson: '[]', requestJson: '{}', historyBytes: 0, createdAt: 0, streamedIds: [],
+  };
 }
 
 describe('StreamIdRewriter', () => {

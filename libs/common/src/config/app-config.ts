@@ -1,4 +1,5 @@
 import type { PriceSpec } from '@app/pricing';
+import type { RequestLimits } from '../limits/request-limits';
 import type { ProviderKind } from './provider-catalog';
 
 /** One upstream credential of a provider; weights pick among the keys that allow a model. */
@@ -62,7 +63,6 @@ export interface AppConfig {
   dataDir: string;
   adminToken?: string;
   redisUrl?: string;
-  maxBodyBytes: number;
   /** How often the gateway re-reads keys changed in the database. */
   keyRefreshMs: number;
   shutdownGraceMs: number;
@@ -72,6 +72,37 @@ export interface AppConfig {
   providers: Record<string, ProviderConfig>;
   /** GATEWAY_CONFIG `pricing`: `provider/model` -> price, validated at start. */
   pricing: Record<string, PriceSpec>;
+  /** Bounds of client input (libs/common/src/limits). */
+  limits: RequestLimits;
+  http: HttpServerConfig;
+  governance: GovernanceConfig;
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken?: string;
+}
+
+/** The gateway's own HTTP server: what a slow or silent client may hold. */
+export interface HttpServerConfig {
+  /** Until a request's headers are in. */
+  headersTimeoutMs: number;
+  /** Until a request (headers and body) is in. */
+  requestTimeoutMs: number;
+  /** Longest silence between two chunks of a request body. */
+  bodyIdleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Open connections; past it new ones are dropped at once. */
+  maxConnections: number;
+  /** Connections to one upstream origin; shared fairly among virtual keys when all are busy. */
+  upstreamConnectionsPerOrigin: number;
+}
+
+/** What admission assumes of a request before it ran (see apps/gateway/src/governance). */
+export interface GovernanceConfig {
+  /** Output cap of a model whose own limit is unknown, when the request sets no max_output_tokens. */
+  defaultMaxOutputTokens: number;
+  /** `provider/model` -> output limit, over the shipped table (null prototype: looked up by request names). */
+  outputTokenLimits: Record<string, number>;
+  /** Output charged per second of an aborted non-streaming request (it is billed upstream, unseen). */
+  abortedOutputTokensPerSecond: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

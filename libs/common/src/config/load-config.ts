@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parsePriceOverrides } from '@app/pricing';
+import { DEFAULT_REQUEST_LIMITS } from '../limits/request-limits';
 import type { AppConfig, AwsCredentials, ProviderConfig, UpstreamKey } from './app-config';
 import { BEDROCK_DEFAULT_BASE_URL, PROVIDER_CATALOG, PROVIDER_KINDS, type ProviderKind } from './provider-catalog';
 
@@ -23,6 +24,13 @@ const DEFAULTS = {
   retryBackoffMaxMs: 2_000,
   azureApiVersion: '2025-04-01-preview',
 };
+
+/** Maps that requests index by name (`providers[name]`, `aliases[model]`) have no prototype: `constructor` is not a key. */
+function dictionary<T>(entries: Iterable<[string, T]> = []): Record<string, T> {
+  const out = Object.create(null) as Record<string, T>;
+  for (const [k, v] of entries) out[k] = v;
+  return out;
+}
 
 function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -74,11 +82,11 @@ function stringArray(value: unknown, field: string): string[] {
 }
 
 function stringMap(value: unknown, field: string): Record<string, string> {
-  if (value === undefined) return {};
+  if (value === undefined) return dictionary();
   if (!isObject(value) || Object.values(value).some((v) => typeof v !== 'string')) {
     throw new ConfigError(field, 'must be an object of strings');
   }
-  return value as Record<string, string>;
+  return dictionary(Object.entries(value as Record<string, string>));
 }
 
 /** `"env.NAME"` in a key value reads the secret from the environment, so files need hold none. */
@@ -149,7 +157,7 @@ function parseProvider(name: string, raw: unknown, env: Env): ProviderConfig {
   }
   if (!isObject(raw)) throw new ConfigError(where, 'must be an object');
   rejectUnknown(raw, PROVIDER_FIELDS, where);
-  const catalog = PROVIDER_CATALOG[name];
+  const catalog = Object.hasOwn(PROVIDER_CATALOG, name) ? PROVIDER_CATALOG[name] : undefined;
   const kind = (raw.kind ?? catalog?.kind) as ProviderKind | undefined;
   if (!kind) throw new ConfigError(`${where}.kind`, `is required for a provider the gateway does not know (one of ${PROVIDER_KINDS.join(', ')})`);
   if (!PROVIDER_KINDS.includes(kind)) throw new ConfigError(`${where}.kind`, `must be one of ${PROVIDER_KINDS.join(', ')}`);
@@ -252,6 +260,35 @@ function readConfigFile(file: string): Json {
   return parsed;
 }
 
+const SERVER_FIELDS = [
+  'max_body_bytes', 'key_refresh_ms', 'shutdown_grace_ms', 'log_flush_interval_ms', 'log_batch_size', 'log_max_buffered_rows', 'response_retention_days',
+  'max_stored_response_bytes', 'max_model_name_length', 'max_fallbacks', 'max_json_depth',
+  'default_max_output_tokens', 'output_token_limits', 'aborted_output_tokens_per_second', 'metrics_token',
+  'headers_timeout_ms', 'request_timeout_ms', 'body_idle_timeout_ms', 'keep_alive_timeout_ms', 'max_connections', 'upstream_connections_per_origin',
+] as const;
+
+/** A token that guards something must not be guessable: at least this long. */
+export const MIN_TOKEN_LENGTH = 16;
+
+function token(value: string | undefined, field: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length < MIN_TOKEN_LENGTH) throw new ConfigError(field, `must be at least ${MIN_TOKEN_LENGTH} characters long (got ${value.length})`);
+  if (/\s/.test(value)) throw new ConfigError(field, 'must not contain whitespace');
+  return value;
+}
+
+/** `provider/model` -> output token limit. */
+function outputTokenLimits(value: unknown, field: string): Record<string, number> {
+  if (value === undefined) return dictionary();
+  if (!isObject(value)) throw new ConfigError(field, 'must be an object of "provider/model" -> integer');
+  return dictionary(
+    Object.entries(value).map(([id, n]) => {
+      if (!/^[a-z0-9][a-z0-9_-]*\/\S+$/.test(id)) throw new ConfigError(`${field}[${JSON.stringify(id)}]`, 'must be keyed by "provider/model"');
+      return [id, intFrom(n, `${field}[${JSON.stringify(id)}]`, 1, 10_000_000)];
+    }),
+  );
+}
+
 function port(env: Env, name: string, fallback: number): number {
   return env[name] === undefined || env[name] === '' ? fallback : intFrom(env[name], name, 0, 65535);
 }
@@ -259,7 +296,7 @@ function port(env: Env, name: string, fallback: number): number {
 /** Reads the environment (and GATEWAY_CONFIG) once; everything else receives the typed result. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const file = env.GATEWAY_CONFIG ? readConfigFile(env.GATEWAY_CONFIG) : {};
-  const providers: Record<string, ProviderConfig> = {};
+  const providers = dictionary<ProviderConfig>();
   if (file.providers !== undefined) {
     if (!isObject(file.providers)) throw new ConfigError('GATEWAY_CONFIG providers', 'must be an object keyed by provider name');
     for (const [name, raw] of Object.entries(file.providers)) providers[name] = parseProvider(name, raw, env);
@@ -269,7 +306,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const server = isObject(file.server) ? file.server : {};
   if (file.server !== undefined) {
     if (!isObject(file.server)) throw new ConfigError('GATEWAY_CONFIG server', 'must be an object');
-    rejectUnknown(server, ['max_body_bytes', 'key_refresh_ms', 'shutdown_grace_ms', 'log_flush_interval_ms', 'log_batch_size', 'log_max_buffered_rows', 'response_retention_days'], 'GATEWAY_CONFIG server');
+    rejectUnknown(server, SERVER_FIELDS, 'GATEWAY_CONFIG server');
   }
   const where = 'GATEWAY_CONFIG server';
   if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '' && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) {
@@ -294,9 +331,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     databaseUrl: env.DATABASE_URL || undefined,
     databasePoolSize: env.DATABASE_POOL_SIZE === undefined || env.DATABASE_POOL_SIZE === '' ? 10 : intFrom(env.DATABASE_POOL_SIZE, 'DATABASE_POOL_SIZE', 1, 1_000),
     dataDir: path.resolve(env.DATA_DIR || '.data'),
-    adminToken: env.ADMIN_TOKEN || undefined,
+    adminToken: token(env.ADMIN_TOKEN, 'ADMIN_TOKEN'),
     redisUrl: env.REDIS_URL || undefined,
-    maxBodyBytes: optInt(server, 'max_body_bytes', where, 20 * 1024 * 1024, 1024),
     keyRefreshMs: optInt(server, 'key_refresh_ms', where, 1_000, 50),
     shutdownGraceMs: optInt(server, 'shutdown_grace_ms', where, 10_000, 0),
     logWriter: {
@@ -307,5 +343,26 @@ export function loadConfig(env: Env = process.env): AppConfig {
     responseRetentionDays: optInt(server, 'response_retention_days', where, 30, 1, 3650),
     providers,
     pricing,
+    limits: {
+      maxBodyBytes: optInt(server, 'max_body_bytes', where, DEFAULT_REQUEST_LIMITS.maxBodyBytes, 1024),
+      maxStoredBytes: optInt(server, 'max_stored_response_bytes', where, DEFAULT_REQUEST_LIMITS.maxStoredBytes, 1024),
+      maxModelNameLength: optInt(server, 'max_model_name_length', where, DEFAULT_REQUEST_LIMITS.maxModelNameLength, 16, 8192),
+      maxFallbacks: optInt(server, 'max_fallbacks', where, DEFAULT_REQUEST_LIMITS.maxFallbacks, 0, 100),
+      maxJsonDepth: optInt(server, 'max_json_depth', where, DEFAULT_REQUEST_LIMITS.maxJsonDepth, 8, 1000),
+    },
+    http: {
+      headersTimeoutMs: optInt(server, 'headers_timeout_ms', where, 20_000, 100),
+      requestTimeoutMs: optInt(server, 'request_timeout_ms', where, 300_000, 100),
+      bodyIdleTimeoutMs: optInt(server, 'body_idle_timeout_ms', where, 30_000, 100),
+      keepAliveTimeoutMs: optInt(server, 'keep_alive_timeout_ms', where, 65_000, 100),
+      maxConnections: optInt(server, 'max_connections', where, 10_000, 1),
+      upstreamConnectionsPerOrigin: optInt(server, 'upstream_connections_per_origin', where, 256, 1, 65_536),
+    },
+    governance: {
+      defaultMaxOutputTokens: optInt(server, 'default_max_output_tokens', where, 32_768, 1, 10_000_000),
+      outputTokenLimits: outputTokenLimits(server.output_token_limits, `${where}.output_token_limits`),
+      abortedOutputTokensPerSecond: optInt(server, 'aborted_output_tokens_per_second', where, 100, 0, 100_000),
+    },
+    metricsToken: server.metrics_token === undefined ? undefined : token(secret(server.metrics_token, `${where}.metrics_token`, env), `${where}.metrics_token`),
   };
 }

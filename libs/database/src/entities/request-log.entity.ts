@@ -14,6 +14,10 @@ export class RequestLogEntity {
   @Column({ name: 'request_id', type: 'text' })
   requestId: string;
 
+  /** The client's own `x-request-id`, if it sent one (never the gateway's request_id). */
+  @Column({ name: 'client_request_id', type: 'text', nullable: true })
+  clientRequestId: string | null;
+
   @Column({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

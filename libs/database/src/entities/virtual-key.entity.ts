@@ -34,6 +34,10 @@ export class VirtualKeyEntity {
   @Column({ name: 'rate_limit_tpm', type: 'integer', nullable: true })
   rateLimitTpm: number | null;
 
+  /** Requests of this key in flight at once (429 concurrency_limit_exceeded past it). */
+  @Column({ name: 'max_concurrent_requests', type: 'integer', nullable: true })
+  maxConcurrentRequests: number | null;
+
   @Column({ name: 'fallback_policy_id', type: 'uuid', nullable: true })
   fallbackPolicyId: string | null;
 

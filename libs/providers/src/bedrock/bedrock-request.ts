@@ -50,12 +50,13 @@ const PROVIDER = 'bedrock';
  */
 export const JSON_TOOL_NAME = 'json_response';
 
-const IMAGE_FORMATS: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' };
-const DOC_FORMATS: Record<string, string> = {
+// Maps: the keys come from the client's data URLs.
+const IMAGE_FORMATS = new Map(Object.entries({ 'image/png': 'png', 'image/jpeg': 'jpeg', 'image/jpg': 'jpeg', 'image/gif': 'gif', 'image/webp': 'webp' }));
+const DOC_FORMATS = new Map(Object.entries({
   'application/pdf': 'pdf', 'text/csv': 'csv', 'application/msword': 'doc', 'text/html': 'html', 'text/plain': 'txt', 'text/markdown': 'md',
   'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 'docx',
   'application/vnd.ms-excel': 'xls', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
-};
+}));
 
 /** Anthropic models on Bedrock think with a token budget, per effort. */
 const THINKING_BUDGETS: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 24576 };
@@ -161,11 +162,11 @@ function toBlock(p: ContentPart, param: string): BedrockContentBlock {
     throw GatewayError.invalidRequest(`${PROVIDER} does not support ${p.type} URLs (send the bytes as a data: URL)`, param);
   }
   if (p.type === 'image') {
-    const format = IMAGE_FORMATS[p.mimeType];
+    const format = IMAGE_FORMATS.get(p.mimeType);
     if (format === undefined) throw GatewayError.invalidRequest(`${PROVIDER} does not support images of type ${p.mimeType}`, param);
     return { image: { format, source: { bytes: p.data } } };
   }
-  const format = DOC_FORMATS[p.mimeType];
+  const format = DOC_FORMATS.get(p.mimeType);
   if (format === undefined) throw GatewayError.invalidRequest(`${PROVIDER} does not support documents of type ${p.mimeType}`, param);
   // Bedrock allows letters, digits, spaces, hyphens, parentheses and brackets in a document name.
   const name = (p.filename ?? 'document').replace(/\.[^.]+$/, '').replace(/[^A-Za-z0-9\s\-()[\]]/g, ' ').trim() || 'document';

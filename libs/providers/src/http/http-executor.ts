@@ -10,6 +10,8 @@ export interface SendOptions {
   headersTimeoutMs: number;
   /** Longest silence between two body chunks (the stream idle timeout). */
   bodyTimeoutMs: number;
+  /** Called once when the exchange is over (body read, failed or destroyed): its connection is free. */
+  onDone?: () => void;
 }
 
 /** An upstream body, pulled by the gateway whole (`text`) or chunk by chunk (`next`). */
@@ -57,7 +59,7 @@ export class HttpExecutor {
 
   send(req: UpstreamRequest, opts: SendOptions): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
-      const exchange = new UpstreamExchange(opts.cancel, resolve, reject);
+      const exchange = new UpstreamExchange(opts.cancel, resolve, reject, opts.onDone);
       try {
         const { origin, path } = this.target(req.url);
         this.agent.dispatch(
@@ -111,6 +113,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody {
     private readonly cancel: Cancellation,
     resolve: (res: UpstreamResponse) => void,
     reject: (err: UpstreamFailure) => void,
+    private onDone?: () => void,
   ) {
     this.started = { resolve, reject };
     this.unsubscribe = cancel.onCancel(() => this.abort());
@@ -153,6 +156,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody {
   onResponseEnd(): void {
     this.ended = true;
     this.unsubscribe();
+    this.done();
     const collector = this.collector;
     if (collector !== null) {
       this.collector = null;
@@ -169,6 +173,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody {
     const failure = toFailure(err, this.cancel);
     this.failure = failure;
     this.unsubscribe();
+    this.done();
     const pending = [this.started, this.reader, this.collector];
     this.started = this.reader = this.collector = null;
     for (const p of pending) p?.reject(failure);
@@ -216,10 +221,17 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody {
     this.chunks = [];
     this.queuedBytes = 0;
     if (!this.ended && this.failure === null) this.abort();
+    this.done();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) yield chunk;
+  }
+
+  private done(): void {
+    const onDone = this.onDone;
+    this.onDone = undefined;
+    onDone?.();
   }
 
   private abort(): void {

@@ -287,14 +287,15 @@ export function parseDataUrl(url: string): { mediaType: string; data: string } |
   return { mediaType: m[1] ?? 'application/octet-stream', data: m[2] };
 }
 
-const MIME_BY_EXT: Record<string, string> = {
+// A Map: the extension comes from the client's URL or file name.
+const MIME_BY_EXT = new Map(Object.entries({
   png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp', heic: 'image/heic',
   pdf: 'application/pdf', txt: 'text/plain', md: 'text/markdown', csv: 'text/csv', html: 'text/html',
-};
+}));
 
 export function mimeFromUrl(url: string, fallback: string): string {
   const ext = /\.([a-z0-9]+)(?:[?#].*)?$/i.exec(url)?.[1]?.toLowerCase();
-  return (ext && MIME_BY_EXT[ext]) ?? fallback;
+  return (ext && MIME_BY_EXT.get(ext)) || fallback;
 }
 
 /** JSON arguments as an object; a provider that wants an object gets {} for junk. */

@@ -1,0 +1,37 @@
+import { requestLogRow } from '../../../../test/support/request-log-rows';
+import { repairRow } from './request-log.writer';
+
+describe('repairRow', () => {
+  it('leaves an ordinary row alone', () => {
+    const row = requestLogRow();
+    const copy = { ...row };
+    expect(repairRow(row)).toBe(false);
+    expect(row).toEqual(copy);
+  });
+
+  it('cuts text past what its indexes allow, marks it, and clamps numbers to their columns', () => {
+    const row = requestLogRow({
+      model: 'm'.repeat(4096),
+      errorMessage: 'e'.repeat(5000),
+      inputTokens: 2 ** 40,
+      outputTokens: -5,
+      latencyMs: Number.NaN,
+      costUsd: '123456789012.5',
+      createdAt: new Date(Number.NaN),
+    });
+    expect(repairRow(row)).toBe(true);
+    expect(row.model).toHaveLength(512);
+    expect(row.model.endsWith('…')).toBe(true);
+    expect(row.errorMessage).toHaveLength(1000);
+    expect([row.inputTokens, row.outputTokens, row.latencyMs]).toEqual([2_147_483_647, 0, 0]);
+    expect(row.costUsd).toBe('9999999999');
+    expect(Number.isNaN(row.createdAt.getTime())).toBe(false);
+  });
+
+  it('cuts every text shorter when asked to (a row refused within the usual limits)', () => {
+    const row = requestLogRow({ requestId: 'r'.repeat(100), modelRequested: 'openai/' + 'x'.repeat(300) });
+    repairRow(row, 64);
+    expect(row.requestId).toHaveLength(64);
+    expect(row.modelRequested).toHaveLength(64);
+  });
+});

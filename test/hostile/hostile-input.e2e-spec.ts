@@ -235,7 +235,7 @@ describe('hostile input: the gateway', () => {
         body: JSON.stringify({ model: 'openai/gpt-4o-mini', input: `${'long question '.repeat(400)} [[delay:2000]]`, max_output_tokens: 500 }),
         signal: abort.signal,
       }).catch(() => null);
-      await eventually(() => h.upstream.requests.some((r) => JSON.stringify(r.body).includes('[[delay:2000]]')));
+      await eventually(() => h.upstream.requests.some((r) => (JSON.stringify(r.body) ?? '').includes('[[delay:2000]]')));
       await new Promise((r) => setTimeout(r, 300)); // the upstream has been generating for a while
       abort.abort();
       await pending;
@@ -282,7 +282,7 @@ describe('hostile input: the gateway', () => {
       const { key: k } = await h.createKey({ name: 'concurrency', max_concurrent_requests: 2 });
       const slow = () => post('{"model":"openai/gpt-4o-mini","input":"slow [[delay:400]]"}', {}, k);
       const inFlight = [slow(), slow()];
-      await eventually(() => h.upstream.requests.filter((r) => JSON.stringify(r.body).includes('slow [[delay:400]]')).length >= 2);
+      await eventually(() => h.upstream.requests.filter((r) => (JSON.stringify(r.body) ?? '').includes('slow [[delay:400]]')).length >= 2);
       const refused = await post('{"model":"openai/gpt-4o-mini","input":"third"}', {}, k);
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       await expectError(refused, 429, 'concurrency_limit_exceeded');
@@ -439,7 +439,7 @@ describe('hostile input: slow clients, connection floods and greedy keys', () =>
     let greedyDone = 0;
     const burst = Array.from({ length: 10 }, (_, i) => call(greedy.key, `burst ${i} [[delay:300]]`).then((s) => (greedyDone++, s)));
     // Two connections: the burst holds both and queues the rest.
-    await eventually(() => h.upstream.requests.filter((r) => JSON.stringify(r.body).includes('[[delay:300]]')).length >= 2);
+    await eventually(() => h.upstream.requests.filter((r) => (JSON.stringify(r.body) ?? '').includes('[[delay:300]]')).length >= 2);
     expect(await call(polite.key, 'my turn')).toBe(200);
     // Served at the next free connection, not behind the whole burst (five rounds of 300 ms).
     expect(greedyDone).toBeLessThanOrEqual(4);

@@ -5,6 +5,7 @@ import type { Candidate } from '../routing/route-planner.service';
 import { MEDIA_REFERENCE_TOKENS, worstCase } from './reservation';
 
 const config = {
+  providers: {},
   pricing: {
     'openai/gpt-4o-mini': { input_per_mtok: '1', output_per_mtok: '2' },
     'backup/dear': { input_per_mtok: '10', output_per_mtok: '20' },

@@ -66,6 +66,8 @@ export interface AppConfig {
   /** How often the gateway re-reads keys changed in the database. */
   keyRefreshMs: number;
   shutdownGraceMs: number;
+  /** A start-up not serving by then (database away, another process's migrations stuck) exits non-zero. */
+  startupTimeoutMs: number;
   logWriter: LogWriterConfig;
   /** Days a stored response (`store: true`) is kept before the background purge deletes it. */
   responseRetentionDays: number;

@@ -299,6 +299,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     maxBodyBytes: optInt(server, 'max_body_bytes', where, 20 * 1024 * 1024, 1024),
     keyRefreshMs: optInt(server, 'key_refresh_ms', where, 1_000, 50),
     shutdownGraceMs: optInt(server, 'shutdown_grace_ms', where, 10_000, 0),
+    startupTimeoutMs: env.STARTUP_TIMEOUT_MS === undefined || env.STARTUP_TIMEOUT_MS === '' ? 120_000 : intFrom(env.STARTUP_TIMEOUT_MS, 'STARTUP_TIMEOUT_MS', 1_000),
     logWriter: {
       flushIntervalMs: optInt(server, 'log_flush_interval_ms', where, 200, 10),
       batchSize: optInt(server, 'log_batch_size', where, 500, 1, 5_000),

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { type AppConfig, ConfigModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { AdminExceptionFilter } from './admin-exception.filter';
@@ -9,6 +9,8 @@ import { DashboardModule } from './dashboard/dashboard.module';
 import { FallbackPolicyModule } from './fallback-policies/fallback-policy.module';
 import { RequestLogModule } from './logs/request-log.module';
 import { ProviderModule } from './providers/provider.module';
+import { ChangeBarrier } from './sync/change-barrier.service';
+import { ChangeSyncInterceptor } from './sync/change-sync.interceptor';
 import { UsageModule } from './usage/usage.module';
 import { VirtualKeyModule } from './virtual-keys/virtual-key.module';
 
@@ -22,6 +24,9 @@ export class AdminModule {
         { provide: APP_PIPE, useFactory: createAdminValidationPipe },
         { provide: APP_FILTER, useClass: AdminExceptionFilter },
         { provide: APP_GUARD, useClass: AdminTokenGuard },
+        ChangeBarrier,
+        // Admin writes answer once the gateways have them in force.
+        { provide: APP_INTERCEPTOR, useClass: ChangeSyncInterceptor },
       ],
     };
   }

@@ -63,8 +63,10 @@ export interface AppConfig {
   adminToken?: string;
   redisUrl?: string;
   maxBodyBytes: number;
-  /** How often the gateway re-reads keys changed in the database. */
+  /** How often the gateway re-reads keys and policies anyway (changes are pushed; this is the safety net). */
   keyRefreshMs: number;
+  /** How long an admin write waits for every gateway replica to confirm the change is in force. */
+  changeSyncTimeoutMs: number;
   shutdownGraceMs: number;
   /** A start-up not serving by then (database away, another process's migrations stuck) exits non-zero. */
   startupTimeoutMs: number;

@@ -269,7 +269,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const server = isObject(file.server) ? file.server : {};
   if (file.server !== undefined) {
     if (!isObject(file.server)) throw new ConfigError('GATEWAY_CONFIG server', 'must be an object');
-    rejectUnknown(server, ['max_body_bytes', 'key_refresh_ms', 'shutdown_grace_ms', 'log_flush_interval_ms', 'log_batch_size', 'log_max_buffered_rows', 'response_retention_days'], 'GATEWAY_CONFIG server');
+    rejectUnknown(server, ['max_body_bytes', 'key_refresh_ms', 'change_sync_timeout_ms', 'shutdown_grace_ms', 'log_flush_interval_ms', 'log_batch_size', 'log_max_buffered_rows', 'response_retention_days'], 'GATEWAY_CONFIG server');
   }
   const where = 'GATEWAY_CONFIG server';
   if (env.DATABASE_URL !== undefined && env.DATABASE_URL !== '' && !/^postgres(ql)?:\/\//.test(env.DATABASE_URL)) {
@@ -298,6 +298,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisUrl: env.REDIS_URL || undefined,
     maxBodyBytes: optInt(server, 'max_body_bytes', where, 20 * 1024 * 1024, 1024),
     keyRefreshMs: optInt(server, 'key_refresh_ms', where, 1_000, 50),
+    changeSyncTimeoutMs: optInt(server, 'change_sync_timeout_ms', where, 1_000, 0, 60_000),
     shutdownGraceMs: optInt(server, 'shutdown_grace_ms', where, 10_000, 0),
     startupTimeoutMs: env.STARTUP_TIMEOUT_MS === undefined || env.STARTUP_TIMEOUT_MS === '' ? 120_000 : intFrom(env.STARTUP_TIMEOUT_MS, 'STARTUP_TIMEOUT_MS', 1_000),
     logWriter: {

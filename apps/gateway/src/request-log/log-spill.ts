@@ -1,4 +1,6 @@
 import { appendFile, mkdir, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import type { RequestLogRow } from './request-log.writer';
 
@@ -12,7 +14,8 @@ export class LogSpill {
   private pending: Promise<void> = Promise.resolve();
 
   constructor(private readonly dir: string) {
-    this.file = path.join(dir, `request-logs-${process.pid}-${Date.now()}.jsonl`);
+    // Replicas may share the directory (one compose volume), and in containers every pid is 1.
+    this.file = path.join(dir, `request-logs-${hostname()}-${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}.jsonl`);
   }
 
   /** Appends rows; writes are serialised so lines never interleave. */
@@ -40,7 +43,7 @@ export class LogSpill {
     let replayed = 0;
     for (const name of names) {
       const source = path.join(this.dir, name);
-      const claimed = `${source}.replaying-${process.pid}`;
+      const claimed = `${source}.replaying-${hostname()}-${process.pid}`;
       try {
         await rename(source, claimed);
       } catch {

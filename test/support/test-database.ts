@@ -13,11 +13,15 @@ export interface TestDatabase {
 /**
  * A fresh, migrated database of its own for each call: a new database on the server named by
  * DATABASE_URL (CI: PostgreSQL 15), otherwise an embedded Postgres instance of its own from
- * the service global-setup runs. Call drop() in afterAll.
+ * the service global-setup runs. `migrated: false` leaves it empty (Postgres only), for
+ * start-up tests. Call drop() in afterAll.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
+export async function createTestDatabase(options: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const serverUrl = testEnv.databaseUrl;
-  if (!serverUrl) return embeddedTestDatabase();
+  if (!serverUrl) {
+    if (options.migrated === false) throw new Error('an empty database needs DATABASE_URL (embedded test databases come migrated)');
+    return embeddedTestDatabase();
+  }
   const name = `gw_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   const admin = new Client({ connectionString: serverUrl });
   await admin.connect();
@@ -25,7 +29,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  await runMigrations(url.toString());
+  if (options.migrated !== false) await runMigrations(url.toString());
   return {
     url: url.toString(),
     appEnv: {},

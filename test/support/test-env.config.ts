@@ -4,6 +4,8 @@ export const testEnv = {
   /** Set by global-setup when the suite runs on embedded databases: hands each test file its own. */
   embeddedDatabasesUrl: process.env.EMBEDDED_TEST_DATABASES_URL || undefined,
   redisUrl: process.env.REDIS_URL || undefined,
+  /** CI=true: tools CI installs (chromium, docker-compose) must be there; locally their tests skip. */
+  ci: process.env.CI === 'true',
   /** Child processes get this PATH and nothing else of the test's environment. */
   path: process.env.PATH ?? '',
 };

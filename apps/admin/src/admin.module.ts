@@ -7,6 +7,7 @@ import { createAdminValidationPipe } from './admin-validation.pipe';
 import { AdminTokenGuard } from './auth/admin-token.guard';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { FallbackPolicyModule } from './fallback-policies/fallback-policy.module';
+import { HealthModule } from './health/health.module';
 import { RequestLogModule } from './logs/request-log.module';
 import { ProviderModule } from './providers/provider.module';
 import { ChangeBarrier } from './sync/change-barrier.service';
@@ -19,7 +20,7 @@ export class AdminModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AdminModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule, RequestLogModule, UsageModule, ProviderModule, DashboardModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule, RequestLogModule, UsageModule, ProviderModule, DashboardModule, HealthModule],
       providers: [
         { provide: APP_PIPE, useFactory: createAdminValidationPipe },
         { provide: APP_FILTER, useClass: AdminExceptionFilter },

@@ -48,6 +48,9 @@ export class EmbeddedTestDatabases {
         (err: unknown) => reply(500, { error: (err as Error).stack ?? String(err) }),
       );
     });
+    // Idle connections are the client's to close: a server-side keep-alive timeout races the
+    // next request on a reused socket (ECONNRESET) while an instance takes seconds to make.
+    this.http.keepAliveTimeout = 0;
     await new Promise<void>((resolve) => this.http!.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.http.address() as AddressInfo).port}`;
   }

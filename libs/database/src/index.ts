@@ -10,3 +10,4 @@ export * from './embedded/embedded-postgres';
 export * from './sync/change-channel';
 export * from './sync/local-change-bus';
 export * from './sync/pg-listener';
+export * from './health/readiness.controller';

@@ -13,7 +13,7 @@ import { type Browser, LAPTOP, launchBrowser, PHONE, screenshots } from './brows
 import { buildDashboard } from './build-dashboard';
 
 const TOKEN = `admin-${randomUUID()}`;
-// Names unique per run: on the embedded database all test files share one schema.
+// Unique names, so that what the pages show can only come from this file.
 const KEY_NAME = `dash-app-${randomUUID().slice(0, 8)}`;
 const POLICY_NAME = `dash-policy-${randomUUID().slice(0, 8)}`;
 const POLICY_MODEL = `openai/dashboard-e2e-${randomUUID().slice(0, 8)}`;
@@ -59,11 +59,16 @@ describe('admin dashboard in a browser (e2e)', () => {
     await harness?.close();
   });
 
+  // One admin's first use, in order: each step builds on the one before (the key it created,
+  // the session it signed in), so they run as one test, which `jest --randomize` cannot reorder.
+  const steps: [string, () => Promise<void>][] = [];
+  const step = (name: string, run: () => Promise<void>) => steps.push([name, run]);
+
   const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
   const gateway = (apiKey: string) => new OpenAI({ apiKey, baseURL: `${harness.url}/v1`, maxRetries: 0 });
   const flushLogs = () => harness.gateway.app.get(RequestLogWriter).flush();
 
-  it('asks for the admin token, refuses a wrong one, and signs in with the right one', async () => {
+  step('asks for the admin token, refuses a wrong one, and signs in with the right one', async () => {
     await page.goto(admin.url);
     await page.getByLabel('Admin token').waitFor();
     await screenshots(page, 'sign-in');
@@ -78,7 +83,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     expect(await page.evaluate("sessionStorage.getItem('bf-admin-token')")).toBe(TOKEN);
   });
 
-  it('creates a key after validating the form, and shows its secret exactly once', async () => {
+  step('creates a key after validating the form, and shows its secret exactly once', async () => {
     await nav('Virtual keys');
     await page.getByRole('heading', { name: 'Virtual keys' }).waitFor();
     await page.getByRole('button', { name: 'Create key' }).first().click();
@@ -125,7 +130,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     expect(await page.content()).not.toContain(secret);
   });
 
-  it('shows requests made with the key in the logs, with a detail view of a fallback', async () => {
+  step('shows requests made with the key in the logs, with a detail view of a fallback', async () => {
     const client = gateway(secret);
     for (let i = 0; i < 3; i++) await client.responses.create({ model: 'openai/gpt-4o-mini', input: `hello ${i}` });
     // The primary is unreachable: the request falls back, and both attempts are logged.
@@ -162,7 +167,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     expect(new URL(page.url()).hash).toMatch(/^#\/logs\?virtual_key_id=/);
   });
 
-  it('charts the requests on the overview', async () => {
+  step('charts the requests on the overview', async () => {
     await nav('Overview');
     const chart = page.getByTestId('requests-chart');
     await chart.locator('canvas').waitFor();
@@ -177,7 +182,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     await screenshots(page, 'overview');
   });
 
-  it('creates a fallback policy with an ordered chain, reorders it and deletes it', async () => {
+  step('creates a fallback policy with an ordered chain, reorders it and deletes it', async () => {
     await nav('Fallback policies');
     await page.getByRole('heading', { name: 'Fallback policies' }).waitFor();
     await page.getByRole('button', { name: 'Create policy' }).first().click();
@@ -213,7 +218,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     await row.waitFor({ state: 'detached' });
   });
 
-  it('lists providers and prices, reached through the phone menu', async () => {
+  step('lists providers and prices, reached through the phone menu', async () => {
     await page.setViewportSize(PHONE);
     await page.getByRole('button', { name: 'Menu' }).click();
     await screenshots(page, 'phone-menu', { phoneOnly: true });
@@ -232,7 +237,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     await screenshots(page, 'providers');
   });
 
-  it('edits limits and allowlist, deactivates and rotates the key, each taking effect at the gateway', async () => {
+  step('edits limits and allowlist, deactivates and rotates the key, each taking effect at the gateway', async () => {
     await nav('Virtual keys');
     const row = page.locator(`tr[data-key-name="${KEY_NAME}"]`);
     const status = (apiKey: string, model = 'openai/gpt-4o-mini') =>
@@ -276,7 +281,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     secret = rotated;
   });
 
-  it('revokes the key after confirmation, and the gateway refuses it', async () => {
+  step('revokes the key after confirmation, and the gateway refuses it', async () => {
     // A reload: the list on screen predates the last requests' spend (and the token survives it).
     await page.reload();
     await nav('Virtual keys');
@@ -307,7 +312,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     expect(status).toBe(401);
   });
 
-  it('shows empty and error states instead of blank pages', async () => {
+  step('shows empty and error states instead of blank pages', async () => {
     // Replies replaced in the browser: a fresh install has no keys, and a failing route must not blank the page.
     await page.route('**/api/virtual-keys?*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: '{"data":[]}' }));
     await page.route('**/api/virtual-keys', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: '{"data":[]}' }));
@@ -329,7 +334,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     }
   });
 
-  it('returns to sign-in when the token stops working', async () => {
+  step('returns to sign-in when the token stops working', async () => {
     await page.evaluate("sessionStorage.setItem('bf-admin-token', 'a-token-that-was-changed')");
     await page.reload();
     await page.getByText('Your session ended').waitFor();
@@ -337,4 +342,14 @@ describe('admin dashboard in a browser (e2e)', () => {
     // HTTP errors the pages handled (the wrong tokens, the replaced 400) are logged by Chromium itself.
     expect(browser.consoleErrors.filter((e) => !e.startsWith('Failed to load resource'))).toEqual([]);
   });
+
+  it('first use, end to end: every step in order', async () => {
+    for (const [name, run] of steps) {
+      try {
+        await run();
+      } catch (err) {
+        throw new Error(`step "${name}" failed: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  }, 240_000);
 });

@@ -50,7 +50,7 @@ describe('lossless cost logs under load', () => {
 
   beforeAll(async () => {
     h = await startGatewayHarness({ pricing: PRICING, dbProxy: true, server: { log_flush_interval_ms: 100 } });
-  });
+  }, 60_000);
   afterAll(async () => {
     await h?.close();
   });

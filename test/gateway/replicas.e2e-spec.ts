@@ -11,7 +11,8 @@ import { testEnv } from '../support/test-env.config';
 
 const redisUrl = testEnv.redisUrl;
 
-(redisUrl && existsSync(GATEWAY_MAIN) ? describe : describe.skip)('two gateway processes on one database and one Redis', () => {
+// Separate processes share only Postgres and Redis: the embedded database serves one process.
+(redisUrl && testEnv.databaseUrl && existsSync(GATEWAY_MAIN) ? describe : describe.skip)('two gateway processes on one database and one Redis', () => {
   let db: TestDatabase;
   let upstream: FakeUpstream;
   const gateways: Awaited<ReturnType<typeof startGatewayProcess>>[] = [];

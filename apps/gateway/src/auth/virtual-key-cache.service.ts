@@ -68,8 +68,7 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onModuleInit(): Promise<void> {
-    await this.poller.refresh();
-    this.poller.start(this.config.keyRefreshMs);
+    await this.poller.begin(this.config.keyRefreshMs);
   }
 
   onApplicationShutdown(): void {

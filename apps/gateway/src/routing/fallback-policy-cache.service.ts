@@ -52,8 +52,7 @@ export class FallbackPolicyCache implements OnModuleInit, OnApplicationShutdown 
   }
 
   async onModuleInit(): Promise<void> {
-    await this.poller.refresh();
-    this.poller.start(this.config.keyRefreshMs);
+    await this.poller.begin(this.config.keyRefreshMs);
   }
 
   onApplicationShutdown(): void {

@@ -21,6 +21,9 @@ export class ChangeFeed implements OnModuleInit, OnApplicationShutdown {
   private readonly instanceId = newInstanceId();
   private listener: PgListener | null = null;
   private unsubscribeLocal: (() => void) | null = null;
+  private markStarted!: () => void;
+  /** Resolves once changes are being received (Nest runs the modules' init hooks side by side). */
+  readonly started = new Promise<void>((resolve) => (this.markStarted = resolve));
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -30,8 +33,16 @@ export class ChangeFeed implements OnModuleInit, OnApplicationShutdown {
     this.byTable.set(table, refresh);
   }
 
-  /** Runs before the caches' first load (they depend on it), so no change slips between load and LISTEN. */
+  /** The caches wait for it before their first read, so no change slips between that read and LISTEN. */
   async onModuleInit(): Promise<void> {
+    try {
+      await this.listen();
+    } finally {
+      this.markStarted();
+    }
+  }
+
+  private async listen(): Promise<void> {
     const url = this.config.databaseUrl;
     if (!url) return;
     this.unsubscribeLocal = localChanges.subscribe(url, () => this.refreshAll());

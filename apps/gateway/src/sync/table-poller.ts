@@ -31,7 +31,14 @@ export class TablePoller<Row extends { updated_at: Date }> {
     options.feed.watch(options.table, () => this.refresh());
   }
 
-  start(intervalMs: number): void {
+  /** The first read, once the feed is live (nothing committed in between is missed), then polls every `intervalMs`. */
+  async begin(intervalMs: number): Promise<void> {
+    await this.options.feed.started;
+    await this.refresh();
+    this.start(intervalMs);
+  }
+
+  private start(intervalMs: number): void {
     this.timer = setInterval(() => {
       this.refresh().catch((err: unknown) => this.options.logger.warn(`refresh of ${this.options.table} failed: ${(err as Error).message}`));
     }, intervalMs);

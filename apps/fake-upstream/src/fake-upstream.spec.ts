@@ -518,7 +518,11 @@ describe('fake upstream', () => {
     });
 
     it('[[hang]] never answers and counts an abort when the client gives up', async () => {
-      const aborted = post('/v1/responses', { model: 'm', input: '[[hang]]' }, auth, AbortSignal.timeout(50));
+      const controller = new AbortController();
+      const aborted = post('/v1/responses', { model: 'm', input: '[[hang]]' }, auth, controller.signal);
+      // Given up once the fake has it (a fixed timer may fire before a loaded machine sends it).
+      await waitFor(() => fake.stats.requests === 1);
+      controller.abort();
       await expect(aborted).rejects.toThrow();
       await waitFor(() => fake.stats.aborted === 1);
       expect(fake.stats.completed).toBe(0);

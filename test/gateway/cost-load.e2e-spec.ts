@@ -62,7 +62,7 @@ describe('lossless cost logs under load', () => {
     for (const r of results) expect({ id: r.id, status: r.status }).toEqual({ id: r.id, status: r.kind === 'caller-error' ? 400 : 200 });
     await h.gateway.app.get(RequestLogWriter).flush();
     checkLedger(results, await rowsOf(h.db.url, id));
-  });
+  }, 120_000);
 
   it('loses nothing when the database goes away mid-load, and says it is not ready meanwhile', async () => {
     const { id, key } = await h.createKey({ name: 'db-outage' });
@@ -90,5 +90,5 @@ describe('lossless cost logs under load', () => {
     expect(writer.stats.failedFlushes).toBeGreaterThan(0);
     expect(writer.stats.dropped).toBe(0);
     checkLedger(results, await rowsOf(h.db.url, id));
-  });
+  }, 120_000);
 });

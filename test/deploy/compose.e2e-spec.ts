@@ -132,6 +132,6 @@ function resolvedStack(): { services: Record<string, Service>; projectDir: strin
       }
       // The migration ran before them: nobody applied anything again.
       for (const p of running) expect(p.output()).not.toContain('migrations applied');
-    }, 60_000);
+    }, 120_000);
   });
 });

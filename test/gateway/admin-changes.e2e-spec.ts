@@ -144,7 +144,7 @@ describe('admin changes, gateway and admin app in one process', () => {
     const env = { ...db.appEnv, GATEWAY_CONFIG: file, DATABASE_URL: db.url, GATEWAY_PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', DATA_DIR: dir, ADMIN_TOKEN };
     gateways.push(...(await Promise.all([startGatewayProcess(env), startGatewayProcess(env)])));
     admin = await startAdmin(loadConfig(env), { logger: false });
-  });
+  }, 120_000);
   afterAll(async () => {
     await admin?.close();
     await stopProcesses(gateways);

@@ -28,7 +28,7 @@ async function adminJson(t: Topology, method: string, route: string, body?: unkn
   const res = await t.admin(method, route, body);
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${route}: ${res.status} ${text}`);
-  return { body: JSON.parse(text) as Record<string, unknown>, synced: res.headers.get('x-bf-replicas-synced') };
+  return { body: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>, synced: res.headers.get('x-bf-replicas-synced') };
 }
 
 function call(gateway: string, key: string, input = 'hi'): Promise<Response> {
@@ -73,6 +73,23 @@ function scenarios(topology: () => Topology): void {
       t.upstream.failNext(1, 503);
       expect((await call(g, key.key as string)).status).toBe(502);
     }
+  });
+
+  it('an admin price prices the very next request; deleting it unprices the next one', async () => {
+    const t = topology();
+    const { body: key } = await adminJson(t, 'POST', '/api/virtual-keys', { name: 'prices' });
+    // A model no catalog prices: its cost is the admin price or nothing.
+    const model = `m-${Date.now()}`;
+    const priced = (g: string) =>
+      fetch(`${g}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.key as string}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: `backup/${model}`, input: 'price me [[usage:1000000,0]]' }),
+      }).then((r) => r.headers.get('x-bf-cost-usd'));
+    await adminJson(t, 'PUT', `/api/pricing/backup/${model}`, { input_per_mtok: '0.25', output_per_mtok: '1.25' });
+    for (const g of t.gateways) expect(await priced(g)).toBe('0.2500000000');
+    await adminJson(t, 'DELETE', `/api/pricing/backup/${model}`);
+    for (const g of t.gateways) expect(await priced(g)).toBeNull();
   });
 
   it('a rate limit set on a key counts from the very next request; allowlists, rotation and revocation too', async () => {

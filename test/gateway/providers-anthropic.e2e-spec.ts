@@ -82,13 +82,14 @@ describe('Anthropic through /v1/responses', () => {
     expect(JSON.parse(final.output_text)).toEqual({ city: 'test', temp: 1 });
   });
 
-  it('reasoning effort turns on thinking; thinking comes back as a reasoning item with a summary', async () => {
-    const res = await g.client.responses.create({ model: MODEL, input: 'think [[usage:5,9]]', reasoning: { effort: 'low' } });
+  it('reasoning effort turns on thinking; thinking comes back as a reasoning item, with a summary when asked for', async () => {
+    const res = await g.client.responses.create({ model: MODEL, input: 'think [[usage:5,9]]', reasoning: { effort: 'low', summary: 'auto' } });
     expect(lastSent().body).toMatchObject({ thinking: { type: 'enabled', budget_tokens: 1024 }, max_tokens: 8192 + 1024 });
     expect(res.output.map((o) => o.type)).toEqual(['reasoning', 'message']);
-    expect(res.output[0]).toMatchObject({ summary: [{ type: 'summary_text', text: 'Let me think about that.' }] });
+    expect(res.output[0]).toMatchObject({ summary: [{ type: 'summary_text', text: 'Let me think about that.' }], encrypted_content: expect.stringMatching(/^gwr1\.anthropic\./) });
     const final = await g.client.responses.stream({ model: MODEL, input: 'think', reasoning: { effort: 'low' } }).finalResponse();
     expect(final.output.map((o) => o.type)).toEqual(['reasoning', 'message']);
+    expect(final.output[0]).toMatchObject({ summary: [] });
   });
 
   it('max_tokens becomes an incomplete response', async () => {
@@ -111,9 +112,13 @@ describe('Anthropic through /v1/responses', () => {
     expect(await midStreamError(g, MODEL)).toEqual({ code: 'overloaded_error', message: 'Overloaded' });
   });
 
-  it('refuses a hosted tool with a 400 naming anthropic and the tool, before calling it', async () => {
-    await expectRefused(g, MODEL, { input: 'search', tools: [{ type: 'web_search_preview' }] }, {
-      message: "anthropic does not support the hosted tool 'web_search_preview'", param: 'tools[0]',
+  it('offers web search as its server tool; forcing a hosted tool it lacks is a 400 naming anthropic and the tool, before calling it', async () => {
+    const res = await g.client.responses.create({ model: MODEL, input: 'search', tools: [{ type: 'web_search_preview' }] });
+    expect(res.status).toBe('completed');
+    expect(lastSent().body).toMatchObject({ tools: [{ type: 'web_search_20250305', name: 'web_search' }] });
+    g.fakes.anthropic.reset();
+    await expectRefused(g, MODEL, { input: 'search', tools: [{ type: 'file_search', vector_store_ids: ['vs'] }], tool_choice: { type: 'file_search' } }, {
+      message: "anthropic does not support forcing the hosted tool 'file_search'", param: 'tool_choice',
     });
     expect(g.fakes.anthropic.stats.requests).toBe(0);
   });

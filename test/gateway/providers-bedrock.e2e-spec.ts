@@ -79,12 +79,12 @@ describe('Bedrock through /v1/responses', () => {
     await expectIncomplete(g, MODEL);
   });
 
-  it('Bedrock errors: throttling is retried then 502 naming it; a hosted tool is a 400 naming bedrock', async () => {
+  it('Bedrock errors: throttling is retried then 502 naming it; forcing a hosted tool is a 400 naming bedrock', async () => {
     const limited = await g.client.responses.create({ model: MODEL, input: 'x [[fail:429]] [[retry-after:0]]' }).catch((e: unknown) => e);
     expect((limited as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
     expect((limited as Error).message).toContain('429: Rate limit reached');
     expect(g.fakes.bedrock.stats.requests).toBe(3);
-    await expectRefused(g, MODEL, { tools: [{ type: 'web_search_preview' }] }, { message: "bedrock does not support the hosted tool 'web_search_preview'", param: 'tools[0]' });
+    await expectRefused(g, MODEL, { tools: [{ type: 'web_search_preview' }], tool_choice: 'required' }, { message: "bedrock does not support forcing the hosted tool 'web_search_preview'", param: 'tool_choice' });
   });
 
   it('ConverseStream bytes from a real socket decode into the Responses sequence (adapter + executor, no gateway)', async () => {

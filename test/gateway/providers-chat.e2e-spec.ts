@@ -103,10 +103,10 @@ describe('Chat Completions providers through /v1/responses', () => {
   });
 
   // background mode is the gateway's own (stored responses), for every provider: see stateful.e2e-spec.ts.
-  it('refuses hosted tools with a 400 naming the provider and the feature', async () => {
+  it('refuses forcing hosted tools with a 400 naming the provider and the tool', async () => {
     for (const [body, feature, param] of [
-      [{ tools: [{ type: 'file_search', vector_store_ids: ['vs_1'] }] }, "the hosted tool 'file_search'", 'tools[0]'],
-      [{ tools: [{ type: 'code_interpreter', container: { type: 'auto' } }] }, "the hosted tool 'code_interpreter'", 'tools[0]'],
+      [{ tools: [{ type: 'file_search', vector_store_ids: ['vs_1'] }], tool_choice: { type: 'file_search' } }, "forcing the hosted tool 'file_search'", 'tool_choice'],
+      [{ tools: [{ type: 'code_interpreter', container: { type: 'auto' } }], tool_choice: 'required' }, "forcing the hosted tool 'code_interpreter'", 'tool_choice'],
     ] as const) {
       await expectRefused(g, MODEL, body, { message: `mistral does not support ${feature}`, param });
     }

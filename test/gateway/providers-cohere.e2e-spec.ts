@@ -44,8 +44,8 @@ describe('Cohere through /v1/responses', () => {
     expect(lastSent().body).toMatchObject({ stream: true });
   });
 
-  it('a function tool round trip: tool_calls / tool messages on the wire, tool plan as reasoning', async () => {
-    const { first, call, answer } = await callWeather(g, MODEL, { body: { tool_choice: 'required' } });
+  it('a function tool round trip: tool_calls / tool messages on the wire, tool plan as reasoning (a summary, when asked for)', async () => {
+    const { first, call, answer } = await callWeather(g, MODEL, { body: { tool_choice: 'required', reasoning: { summary: 'auto' } } });
     expect(first.output.map((o) => o.type)).toEqual(['reasoning', 'function_call']);
     expect(lastSent().body).toMatchObject({ tool_choice: 'REQUIRED', tools: [{ type: 'function', function: { name: 'weather', parameters: weatherFunction.parameters } }] });
     await answer('sunny');
@@ -68,12 +68,12 @@ describe('Cohere through /v1/responses', () => {
     await expectIncomplete(g, MODEL);
   });
 
-  it('Cohere errors keep their message; a hosted tool is a 400 naming cohere', async () => {
+  it('Cohere errors keep their message; forcing a hosted tool is a 400 naming cohere', async () => {
     const bad = await g.client.responses.create({ model: MODEL, input: 'x [[fail:422]]' }).catch((e: unknown) => e);
     expect(bad).toBeInstanceOf(OpenAI.UnprocessableEntityError);
     expect((bad as Error).message).toContain('Injected error 422 (fake upstream).');
-    await expectRefused(g, MODEL, { tools: [{ type: 'code_interpreter', container: { type: 'auto' } }] }, {
-      message: "cohere does not support the hosted tool 'code_interpreter'", param: 'tools[0]',
+    await expectRefused(g, MODEL, { tools: [{ type: 'code_interpreter', container: { type: 'auto' } }], tool_choice: 'required' }, {
+      message: "cohere does not support forcing the hosted tool 'code_interpreter'", param: 'tool_choice',
     });
   });
 });

@@ -118,7 +118,8 @@ describe('Gemini through /v1/responses', () => {
   });
 
   it.each([
-    [{ tools: [{ type: 'web_search_preview' }] }, "gemini does not support the hosted tool 'web_search_preview'", 'tools[0]'],
+    [{ tools: [{ type: 'web_search_preview' }], tool_choice: { type: 'web_search_preview' } }, 'gemini does not support forcing web search with tool_choice', 'tool_choice'],
+    [{ tools: [{ type: 'code_interpreter' }], tool_choice: 'required' }, "gemini does not support forcing the hosted tool 'code_interpreter'", 'tool_choice'],
   ])('refuses %j with a 400 naming gemini and the feature, before calling it', async (extra, message, param) => {
     await expectRefused(g, MODEL, extra, { message, param });
     expect(g.fakes.gemini.stats.requests).toBe(0);

@@ -6,6 +6,7 @@ import { loadConfig } from '@app/common';
 import { generateVirtualKeySecret } from '@app/common/virtual-keys/virtual-key-secret';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
 import { VirtualKeyCache } from '../../apps/gateway/src/auth/virtual-key-cache.service';
+import { AdminPriceCache } from '../../apps/gateway/src/cost/admin-price-cache.service';
 import { startGateway, type RunningGateway } from '../../apps/gateway/src/gateway.bootstrap';
 import { RequestLogWriter } from '../../apps/gateway/src/request-log/request-log.writer';
 import { startAdmin } from '../../apps/admin/src/admin.bootstrap';
@@ -60,7 +61,7 @@ export interface GatewayHarness {
   db: TestDatabase;
   url: string;
   createKey(fields?: KeyFields): Promise<{ id: string; key: string }>;
-  /** Makes every gateway re-read keys and policies now instead of at the next poll. */
+  /** Makes every gateway re-read keys, policies and admin prices now instead of at the next poll. */
   refresh(): Promise<void>;
   /** Admin API call with the harness's admin token. */
   admin(method: string, path: string, body?: unknown): Promise<Response>;
@@ -131,7 +132,7 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
   await pg.connect();
   const all = [gateway, ...replicas];
   const refresh = async () => {
-    await Promise.all(all.flatMap((g) => [g.app.get(VirtualKeyCache).refresh(), g.app.get(FallbackPolicyCache).refresh()]));
+    await Promise.all(all.flatMap((g) => [g.app.get(VirtualKeyCache).refresh(), g.app.get(FallbackPolicyCache).refresh(), g.app.get(AdminPriceCache).refresh()]));
   };
 
   const harness: GatewayHarness = {

@@ -9,6 +9,7 @@ import { DashboardModule } from './dashboard/dashboard.module';
 import { FallbackPolicyModule } from './fallback-policies/fallback-policy.module';
 import { HealthModule } from './health/health.module';
 import { RequestLogModule } from './logs/request-log.module';
+import { PricingModule } from './pricing/pricing.module';
 import { ProviderModule } from './providers/provider.module';
 import { ChangeBarrier } from './sync/change-barrier.service';
 import { ChangeSyncInterceptor } from './sync/change-sync.interceptor';
@@ -20,7 +21,7 @@ export class AdminModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AdminModule,
-      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule, RequestLogModule, UsageModule, ProviderModule, DashboardModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(), VirtualKeyModule, FallbackPolicyModule, RequestLogModule, UsageModule, ProviderModule, PricingModule, DashboardModule, HealthModule],
       providers: [
         { provide: APP_PIPE, useFactory: createAdminValidationPipe },
         { provide: APP_FILTER, useClass: AdminExceptionFilter },

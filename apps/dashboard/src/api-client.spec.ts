@@ -43,4 +43,14 @@ describe('dashboard API client', () => {
     expect(queryString({ a: 'x y', b: 0, c: null, d: '' })).toBe('?a=x+y&b=0');
     expect(queryString({})).toBe('');
   });
+
+  it('addresses a model price by provider and model, slashes in the model kept, and reads 404 as no price', async () => {
+    const calls: { url: string; init?: RequestInit }[] = [];
+    const api = createApiClient({ token: () => 'tok', onUnauthorized: () => undefined, fetch: fakeFetch(404, { error: { message: 'No price', type: 'invalid_request_error', param: null, code: 'not_found' } }, calls) });
+    expect(await api.resolvePrice('openrouter', 'acme/model 1')).toBeNull();
+    expect(calls[0].url).toBe('/api/pricing/openrouter/acme/model%201');
+    await expect(api.deletePrice('local', 'm')).rejects.toMatchObject({ status: 404 });
+    expect(calls[1]).toMatchObject({ url: '/api/pricing/local/m', init: { method: 'DELETE' } });
+  });
 });
+

@@ -5,11 +5,14 @@ import type {
   FallbackPolicy,
   FallbackPolicyInput,
   LogFilters,
+  ModelPrice,
+  ModelPriceInput,
   PricingList,
   Provider,
   Page,
   RequestLog,
   RequestLogDetail,
+  UnpricedModel,
   Usage,
   UsageQuery,
   VirtualKey,
@@ -62,6 +65,11 @@ async function errorFrom(res: Response): Promise<ApiError> {
   return new ApiError(res.status, error?.message || fallback, error?.param ?? null, error?.code ?? null);
 }
 
+/** A model name may hold slashes (openrouter style): each segment is encoded, the slashes kept. */
+export function pricePath(provider: string, model: string): string {
+  return `/api/pricing/${encodeURIComponent(provider)}/${model.split('/').map(encodeURIComponent).join('/')}`;
+}
+
 export function createApiClient(options: ApiClientOptions) {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const base = options.baseUrl ?? '';
@@ -104,6 +112,15 @@ export function createApiClient(options: ApiClientOptions) {
     usage: (query: UsageQuery) => request<Usage>('GET', `/api/usage${queryString({ ...query })}`),
     providers: () => request<{ data: Provider[] }>('GET', '/api/providers'),
     pricing: () => request<PricingList>('GET', '/api/pricing'),
+    /** The price a request to provider/model pays now; null when it has none. */
+    resolvePrice: (provider: string, model: string) =>
+      request<ModelPrice>('GET', pricePath(provider, model)).catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 404) return null;
+        throw err;
+      }),
+    setPrice: (provider: string, model: string, input: ModelPriceInput) => request<ModelPrice>('PUT', pricePath(provider, model), input),
+    deletePrice: (provider: string, model: string) => request<void>('DELETE', pricePath(provider, model)),
+    unpriced: () => request<{ data: UnpricedModel[] }>('GET', '/api/pricing/unpriced'),
   };
 }
 

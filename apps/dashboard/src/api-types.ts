@@ -162,22 +162,41 @@ export interface Provider {
   keys?: UpstreamKey[];
 }
 
-/** Decimal strings, USD per 1M tokens (request_cost: USD per request). */
-export interface ModelPrice {
-  id: string;
-  provider: string;
-  model: string;
-  source?: string;
+export type PriceSource = 'override' | 'admin' | 'built_in' | 'catalog';
+
+/** Body of PUT /api/pricing/{provider}/{model}: decimal strings, USD per 1M tokens (request_cost: USD per request). */
+export interface ModelPriceInput {
   input_per_mtok: string;
   output_per_mtok: string;
   cached_input_per_mtok?: string;
   cache_write_per_mtok?: string;
   reasoning_per_mtok?: string;
   request_cost?: string;
-  long_context?: { threshold_tokens: number; input_per_mtok: string; output_per_mtok: string; cached_input_per_mtok?: string };
+}
+
+/** A price in force, with where it comes from. */
+export interface ModelPrice extends ModelPriceInput {
+  id: string;
+  provider: string;
+  model: string;
+  source?: PriceSource;
+  catalog_version?: string;
+  time_varying?: boolean;
+  reference?: string;
+  updated_at?: string;
+  long_context?: { threshold_tokens: number; input_per_mtok: string; output_per_mtok: string; cached_input_per_mtok?: string; cache_write_per_mtok?: string };
 }
 
 export interface PricingList {
   data: ModelPrice[];
+  catalog?: { package: string; version: string; published_at: string | null };
   checked_at?: string;
+}
+
+export interface UnpricedModel {
+  id: string;
+  provider: string;
+  model: string;
+  requests: number;
+  last_seen_at: string;
 }

@@ -1,4 +1,4 @@
-import { fieldForParam, type KeyForm, splitList, validateKeyForm, validatePolicyForm } from './validation';
+import { fieldForParam, type KeyForm, splitList, validateKeyForm, validatePolicyForm, validatePriceForm } from './validation';
 
 const form = (fields: Partial<KeyForm> = {}): KeyForm => ({
   name: 'search-prod',
@@ -66,5 +66,27 @@ describe('dashboard form validation', () => {
     expect(fieldForParam('budget', fields)).toBe('budget.max_usd');
     expect(fieldForParam('metadata', fields)).toBeNull();
     expect(fieldForParam(null, fields)).toBeNull();
+  });
+
+  describe('validatePriceForm', () => {
+    const form = { model: 'local/house', input: '0.25', output: '1.25', cachedInput: '', cacheWrite: '', reasoning: '', requestCost: '' };
+
+    it('keeps the amounts as typed and splits provider from a model that holds slashes', () => {
+      expect(validatePriceForm({ ...form, cachedInput: '0.025', requestCost: '0.001' })).toEqual({
+        body: { provider: 'local', model: 'house', price: { input_per_mtok: '0.25', output_per_mtok: '1.25', cached_input_per_mtok: '0.025', request_cost: '0.001' } },
+        errors: {},
+      });
+      expect(validatePriceForm({ ...form, model: 'openrouter/acme/m-1' }).body).toMatchObject({ provider: 'openrouter', model: 'acme/m-1' });
+    });
+
+    it('names each bad field', () => {
+      expect(validatePriceForm({ ...form, model: 'no-slash', input: '', output: '-1', reasoning: '0.0000000000001', requestCost: '5000' }).errors).toEqual({
+        model: 'Use "provider/model"',
+        input_per_mtok: 'Required',
+        output_per_mtok: expect.stringContaining('A decimal amount'),
+        reasoning_per_mtok: expect.stringContaining('at most 12 decimal places'),
+        request_cost: expect.stringContaining('1,000'),
+      });
+    });
   });
 });

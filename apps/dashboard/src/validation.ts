@@ -1,6 +1,6 @@
 // Client-side checks mirroring the admin API's rules, so forms fail before sending; the server
 // stays the authority and its field errors are shown the same way.
-import type { BudgetPeriod, FallbackPolicyInput, VirtualKeyInput } from './api-types';
+import type { BudgetPeriod, FallbackPolicyInput, ModelPriceInput, VirtualKeyInput } from './api-types';
 
 export type FieldErrors = Record<string, string>;
 
@@ -114,6 +114,60 @@ export function validatePolicyForm(form: PolicyForm): { body?: FallbackPolicyInp
   }
   if (Object.keys(errors).length > 0) return { errors };
   return { body: { name, model, fallbacks, on_status: onStatus }, errors };
+}
+
+export interface PriceForm {
+  /** `provider/model`. */
+  model: string;
+  input: string;
+  output: string;
+  cachedInput: string;
+  cacheWrite: string;
+  reasoning: string;
+  requestCost: string;
+}
+
+// The admin API's bounds (apps/admin/src/pricing/pricing.dto.ts).
+const MAX_PRICE_PER_MTOK = 100_000;
+const MAX_REQUEST_COST = 1_000;
+const PRICE_DECIMAL = /^\d+(?:\.\d{1,12})?$/;
+
+export const PRICE_FIELDS = ['model', 'input_per_mtok', 'output_per_mtok', 'cached_input_per_mtok', 'cache_write_per_mtok', 'reasoning_per_mtok', 'request_cost'];
+
+/** The price to PUT for `provider/model`, amounts kept as the decimal text typed; or the errors per field. */
+export function validatePriceForm(form: PriceForm): { body?: { provider: string; model: string; price: ModelPriceInput }; errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const id = form.model.trim();
+  if (!MODEL_ID_PATTERN.test(id) || id.length > 321) errors.model = 'Use "provider/model"';
+  const amount = (text: string, field: string, max: number, required: boolean): string | undefined => {
+    const value = text.trim();
+    if (value === '') {
+      if (required) errors[field] = 'Required';
+      return undefined;
+    }
+    if (!PRICE_DECIMAL.test(value) || Number(value) > max) {
+      errors[field] = `A decimal amount from 0 to ${max.toLocaleString('en-US')}, at most 12 decimal places`;
+      return undefined;
+    }
+    return value;
+  };
+  const price: ModelPriceInput = {
+    input_per_mtok: amount(form.input, 'input_per_mtok', MAX_PRICE_PER_MTOK, true) ?? '',
+    output_per_mtok: amount(form.output, 'output_per_mtok', MAX_PRICE_PER_MTOK, true) ?? '',
+  };
+  const optional: [keyof ModelPriceInput, string, number][] = [
+    ['cached_input_per_mtok', form.cachedInput, MAX_PRICE_PER_MTOK],
+    ['cache_write_per_mtok', form.cacheWrite, MAX_PRICE_PER_MTOK],
+    ['reasoning_per_mtok', form.reasoning, MAX_PRICE_PER_MTOK],
+    ['request_cost', form.requestCost, MAX_REQUEST_COST],
+  ];
+  for (const [field, text, max] of optional) {
+    const value = amount(text, field, max, false);
+    if (value !== undefined) price[field] = value;
+  }
+  if (Object.keys(errors).length > 0) return { errors };
+  const slash = id.indexOf('/');
+  return { body: { provider: id.slice(0, slash), model: id.slice(slash + 1), price }, errors };
 }
 
 /** Maps a server `param` (`budget.max_usd`, `allowed_models[2]`) to the form field that shows it. */

@@ -1,4 +1,5 @@
 import type { Directives } from './directives';
+import { FakeHttpError } from './openai-errors';
 
 /**
  * The format-neutral "model": both wire formats read their request into a Conversation,
@@ -15,8 +16,8 @@ import type { Directives } from './directives';
  *
  * Answer, first rule that applies:
  *   1. function tools offered, no tool output in the input, tool_choice not "none",
- *      no [[no-tool]]: ONE call to the first (or the forced) function, arguments sampled
- *      from its JSON schema (see sampleFromSchema).
+ *      no [[no-tool]]: ONE call to the first (or the forced, or the [[tool:NAME]]) function,
+ *      arguments from [[tool-args:JSON]] or sampled from its JSON schema (see sampleFromSchema).
  *   2. [[reply:TEXT]] -> TEXT.  3. JSON mode ([[json]], json_schema, json_object) -> JSON
  *      sampled from the schema, or {"ok":true}.  4. tool output present -> "Tool said: <output>".
  *   5. [[words:N]] -> N words.  6. "Hello from <model>! You said: <first 40 chars of last user text>"
@@ -42,6 +43,8 @@ export interface Conversation {
   toolOutput?: string;
   jsonMode: boolean;
   jsonSchema?: unknown;
+  /** The request offers the provider's own web search. */
+  webSearch?: boolean;
 }
 
 export type Answer =
@@ -59,6 +62,14 @@ export interface AnswerPlan {
   answer: Answer;
   usage: TokenUsage;
   incomplete: boolean;
+  /** [[web-search]] with the provider's search offered: one search, its result cited by the whole answer. */
+  search?: FakeSearch;
+}
+
+export interface FakeSearch {
+  query: string;
+  url: string;
+  title: string;
 }
 
 /** How a plan is streamed, in either wire format. */
@@ -77,7 +88,11 @@ export function planAnswer(conv: Conversation, d: Readonly<Directives>): AnswerP
   const answer = chooseAnswer(conv, d);
   const reasoning = d.reasoningTokens ?? 0;
   const answerTokens = answer.kind === 'text' ? countWords(answer.text) : FUNCTION_CALL_OUTPUT_TOKENS;
+  const search = d.webSearch && conv.webSearch === true && answer.kind === 'text'
+    ? { query: firstChars(conv.lastUserText, ECHO_CHARS), url: 'https://example.com/fake-search-result', title: 'Fake search result' }
+    : undefined;
   return {
+    ...(search !== undefined && { search }),
     answer,
     usage: {
       input: d.usage ? d.usage.input : conv.inputWords + INPUT_OVERHEAD_TOKENS,
@@ -91,8 +106,14 @@ export function planAnswer(conv: Conversation, d: Readonly<Directives>): AnswerP
 
 function chooseAnswer(conv: Conversation, d: Readonly<Directives>): Answer {
   if (conv.tools.length > 0 && conv.toolOutput === undefined && !conv.toolsDisabled && !d.noTool) {
-    const tool = conv.tools.find((t) => t.name === conv.forcedTool) ?? conv.tools[0];
-    return { kind: 'function_call', name: tool.name, arguments: JSON.stringify(sampleFromSchema(tool.parameters)) };
+    let tool = conv.tools.find((t) => t.name === conv.forcedTool);
+    if (tool === undefined && d.tool !== undefined) {
+      tool = conv.tools.find((t) => t.name === d.tool);
+      // A script naming a tool the request does not offer is a test bug (or a mangled name).
+      if (tool === undefined) throw new FakeHttpError(400, `[[tool:${d.tool}]] names no offered tool (offered: ${conv.tools.map((t) => t.name).join(', ')}).`);
+    }
+    tool ??= conv.tools[0];
+    return { kind: 'function_call', name: tool.name, arguments: d.toolArgs ?? JSON.stringify(sampleFromSchema(tool.parameters)) };
   }
   if (d.reply !== undefined) return { kind: 'text', text: d.reply };
   if (d.json || conv.jsonMode) {

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, isRecord, splitEvenly, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FakeSearch, type FunctionToolSpec, type StreamOptions, countWords, isRecord, splitEvenly, splitText } from './answer';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
 import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
@@ -12,8 +12,12 @@ import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
  * `{"type": "error", "error": {"type", "message"}}`; 529 is `overloaded_error`.
  *
  * The request is checked the way Anthropic checks it (roles, non-empty text blocks, every
- * tool_use answered by a tool_result in the next user turn), so a gateway that maps badly
- * fails here. With `thinking` enabled the answer starts with a thinking block.
+ * tool_use answered by a tool_result in the next user turn, thinking blocks sent back
+ * unchanged with their signature, and with `thinking` on, the assistant turn of a tool loop
+ * starting with its thinking), so a gateway that maps badly fails here. With `thinking`
+ * enabled the answer starts with a thinking block. With the web search server tool offered,
+ * [[web-search]] answers with a search (server_tool_use, web_search_tool_result) and text that
+ * cites its result.
  * Usage: `input_tokens` excludes the cache reads ([[cached:N]] -> cache_read_input_tokens).
  */
 
@@ -73,6 +77,9 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
     }
 
     let pendingToolUses: string[] = [];
+    /** Index of the last assistant message, whether it opened with thinking, and of the last message's first block. */
+    let lastAssistant = { index: -1, thinkingFirst: false };
+    let lastFirstBlock: unknown;
     body.messages.forEach((m, i) => {
       if (!isRecord(m)) throw invalid(`messages.${i}: Input should be a valid dictionary`);
       if (m.role !== 'user' && m.role !== 'assistant') {
@@ -87,6 +94,8 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
         }
       }
       pendingToolUses = [];
+      lastFirstBlock = blocks[0]?.type;
+      if (m.role === 'assistant') lastAssistant = { index: i, thinkingFirst: blocks[0]?.type === 'thinking' || blocks[0]?.type === 'redacted_thinking' };
       const texts: string[] = [];
       let seenNonResult = false;
       blocks.forEach((b, j) => {
@@ -115,8 +124,13 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
             if (!isRecord(b.source) || (b.source.type !== 'base64' && b.source.type !== 'url')) throw invalid(`${where}.source: Input tag does not match the expected tags`);
             break;
           case 'thinking':
+            if (m.role !== 'assistant') throw invalid(`${where}: thinking blocks are only allowed in assistant messages`);
+            // Anthropic verifies the signature against the thinking: the fake signed only its own text.
+            if (b.thinking !== ANTHROPIC_THINKING_TEXT || b.signature !== ANTHROPIC_THINKING_SIGNATURE) throw invalid(`${where}: Invalid \`signature\` in \`thinking\` block`);
+            break;
           case 'redacted_thinking':
             if (m.role !== 'assistant') throw invalid(`${where}: thinking blocks are only allowed in assistant messages`);
+            if (typeof b.data !== 'string' || b.data === '') throw invalid(`${where}.data: Field required`);
             break;
           default:
             throw invalid(`${where}.type: Input tag '${String(b.type)}' does not match any of the expected tags`);
@@ -133,6 +147,11 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
     const tools: FunctionToolSpec[] = [];
     for (const t of Array.isArray(body.tools) ? body.tools : []) {
       if (!isRecord(t) || typeof t.name !== 'string') continue;
+      if (t.type === 'web_search_20250305') {
+        if (t.name !== 'web_search') throw invalid(`tools.${tools.length}.name: Input should be 'web_search'`);
+        conv.webSearch = true;
+        continue;
+      }
       if (!isRecord(t.input_schema)) throw invalid(`tools.${tools.length}.input_schema: Field required`);
       tools.push({ name: t.name, parameters: t.input_schema });
     }
@@ -145,6 +164,11 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
       const budget = body.thinking && isRecord(body.thinking) ? body.thinking.budget_tokens : undefined;
       if (typeof budget !== 'number' || budget < 1024) throw invalid('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
       if (budget >= body.max_tokens) throw invalid('`max_tokens` must be greater than `thinking.budget_tokens`.');
+      if (lastFirstBlock === 'tool_result' && !lastAssistant.thinkingFirst) {
+        throw invalid(
+          `messages.${lastAssistant.index}.content.0.type: Expected \`thinking\` or \`redacted_thinking\`, but found \`tool_use\`. When \`thinking\` is enabled, a final \`assistant\` message must start with a thinking block (preceeding the lastmost set of \`tool_use\` and \`tool_result\` blocks). We recommend you include thinking blocks from previous turns. To avoid this requirement, disable \`thinking\`.`,
+        );
+      }
     }
     const extra: AnthropicExtra = { thinking };
     return { conversation: conv, stream: body.stream === true, extra };
@@ -155,11 +179,18 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
     const content: Record<string, unknown>[] = [];
     if (thinking) content.push({ type: 'thinking', thinking: ANTHROPIC_THINKING_TEXT, signature: ANTHROPIC_THINKING_SIGNATURE });
     const a = plan.answer;
+    const search = plan.search;
+    if (search !== undefined) {
+      const id = newId('srvtoolu_');
+      content.push({ type: 'server_tool_use', id, name: 'web_search', input: { query: search.query } }, { type: 'web_search_tool_result', tool_use_id: id, content: [searchResult(search)] });
+    }
     if (a.kind === 'function_call') content.push({ type: 'tool_use', id: newId('toolu_'), name: a.name, input: JSON.parse(a.arguments) as unknown });
-    else content.push({ type: 'text', text: a.text });
+    else content.push(search === undefined ? { type: 'text', text: a.text } : { type: 'text', text: a.text, citations: [citation(search)] });
+    const usage: Record<string, unknown> = { ...startUsage(plan), output_tokens: plan.usage.output };
+    if (search !== undefined) usage.server_tool_use = { web_search_requests: 1 };
     return JSON.stringify({
       id: newId('msg_'), type: 'message', role: 'assistant', model: req.conversation.model, content,
-      stop_reason: stopReason(plan), stop_sequence: null, usage: { ...startUsage(plan), output_tokens: plan.usage.output },
+      stop_reason: stopReason(plan), stop_sequence: null, usage,
     });
   },
 
@@ -184,6 +215,15 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
       index++;
     }
     const a = plan.answer;
+    const search = plan.search;
+    if (search !== undefined) {
+      const id = newId('srvtoolu_');
+      ev({ type: 'content_block_start', index, content_block: { type: 'server_tool_use', id, name: 'web_search', input: {} } });
+      ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: JSON.stringify({ query: search.query }) } });
+      ev({ type: 'content_block_stop', index: index++ });
+      ev({ type: 'content_block_start', index, content_block: { type: 'web_search_tool_result', tool_use_id: id, content: [searchResult(search)] } });
+      ev({ type: 'content_block_stop', index: index++ });
+    }
     if (a.kind === 'function_call') {
       ev({ type: 'content_block_start', index, content_block: { type: 'tool_use', id: newId('toolu_'), name: a.name, input: {} } });
       ev({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: '' } });
@@ -193,6 +233,7 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
       }
     } else {
       ev({ type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
+      if (search !== undefined) ev({ type: 'content_block_delta', index, delta: { type: 'citations_delta', citation: citation(search) } });
       ev({ type: 'ping' });
       for (const piece of splitText(a.text, opts.chunks)) {
         ev({ type: 'content_block_delta', index, delta: { type: 'text_delta', text: piece } });
@@ -215,6 +256,14 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
 
 export function anthropicError(status: number, message: string): Record<string, unknown> {
   return { type: 'error', error: { type: ERROR_TYPES[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error'), message } };
+}
+
+function searchResult(s: FakeSearch): Record<string, unknown> {
+  return { type: 'web_search_result', url: s.url, title: s.title, encrypted_content: 'EqgfCioIARgBIiQ3YTAwMjY1Mi1mZjM5', page_age: null };
+}
+
+function citation(s: FakeSearch): Record<string, unknown> {
+  return { type: 'web_search_result_location', url: s.url, title: s.title, encrypted_index: 'Eo8BCioIAhgBIiQyYjQ0', cited_text: 'A fake page.' };
 }
 
 function withError(frames: string[]): string[] {

@@ -15,7 +15,18 @@ import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
  * SigV4, independent of the gateway's signer); other access keys only need a well-formed
  * Authorization header, so the offline demo works with any credentials. Access key
  * "bad-key" is refused.
+ *
+ * With Claude's thinking on (`additionalModelRequestFields.thinking`) the answer starts with
+ * a signed reasoningContent block; reasoning sent back must be that block unchanged, and the
+ * assistant turn of a tool loop must start with it, as Bedrock requires.
  */
+export const BEDROCK_THINKING_TEXT = 'Thinking it over.';
+export const BEDROCK_THINKING_SIGNATURE = 'ErcBCkgIBhABGAIiQGZha2UtYmVkcm9jaw==';
+
+interface BedrockExtra {
+  thinking: boolean;
+}
+
 export const FAKE_AWS_CREDENTIALS = { accessKeyId: 'AKIDFAKEUPSTREAM', secretAccessKey: 'fake-upstream-secret' };
 
 const PATH = /^\/model\/([^/]+)\/(converse|converse-stream)$/;
@@ -60,14 +71,26 @@ export const BEDROCK_FORMAT: NativeFormat = {
     if (!Array.isArray(body.messages)) throw new FakeHttpError(400, '1 validation error detected: Value null at \'messages\' failed to satisfy constraint: Member must not be null');
     for (const s of Array.isArray(body.system) ? body.system : []) if (isRecord(s) && typeof s.text === 'string') conv.inputWords += countWords(s.text);
     let expect: 'user' | 'assistant' = 'user';
-    for (const msg of body.messages) {
-      if (!isRecord(msg) || !Array.isArray(msg.content)) continue;
+    let lastAssistantReasoningFirst = false;
+    let lastFirstIsToolResult = false;
+    body.messages.forEach((msg, i) => {
+      if (!isRecord(msg) || !Array.isArray(msg.content)) return;
       if (msg.role !== expect) throw new FakeHttpError(400, 'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.');
       expect = expect === 'user' ? 'assistant' : 'user';
+      const first: unknown = msg.content[0];
+      lastFirstIsToolResult = isRecord(first) && 'toolResult' in first;
+      if (msg.role === 'assistant') lastAssistantReasoningFirst = isRecord(first) && 'reasoningContent' in first;
       const texts: string[] = [];
       for (const block of msg.content) {
         if (!isRecord(block)) continue;
         if (typeof block.text === 'string') texts.push(block.text);
+        if (isRecord(block.reasoningContent)) {
+          const rt = block.reasoningContent.reasoningText;
+          const signed = isRecord(rt) && rt.text === BEDROCK_THINKING_TEXT && rt.signature === BEDROCK_THINKING_SIGNATURE;
+          if (!signed && typeof block.reasoningContent.redactedContent !== 'string') {
+            throw new FakeHttpError(400, `messages.${i}: The reasoning content signature is invalid (the reasoning block was modified).`);
+          }
+        }
         if (isRecord(block.toolResult) && Array.isArray(block.toolResult.content)) {
           const output = block.toolResult.content
             .map((c: unknown) => (isRecord(c) ? (typeof c.text === 'string' ? c.text : JSON.stringify(c.json)) : ''))
@@ -82,6 +105,11 @@ export const BEDROCK_FORMAT: NativeFormat = {
         conv.lastUserText = text;
         conv.directiveText = conv.directiveText === '' ? text : `${conv.directiveText}\n${text}`;
       }
+    });
+    const amrf = isRecord(body.additionalModelRequestFields) ? body.additionalModelRequestFields : {};
+    const thinking = isRecord(amrf.thinking) && amrf.thinking.type === 'enabled';
+    if (thinking && lastFirstIsToolResult && !lastAssistantReasoningFirst) {
+      throw new FakeHttpError(400, 'The model returned the following errors: messages: Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block.');
     }
     const tc = isRecord(body.toolConfig) ? body.toolConfig : {};
     const tools: FunctionToolSpec[] = [];
@@ -92,33 +120,42 @@ export const BEDROCK_FORMAT: NativeFormat = {
     }
     conv.tools = tools;
     if (isRecord(tc.toolChoice) && isRecord(tc.toolChoice.tool) && typeof tc.toolChoice.tool.name === 'string') conv.forcedTool = tc.toolChoice.tool.name;
-    return { conversation: conv };
+    const extra: BedrockExtra = { thinking };
+    return { conversation: conv, extra };
   },
 
-  json(_req, plan) {
+  json(req, plan) {
     const a = plan.answer;
-    const content = a.kind === 'function_call'
+    const content: Record<string, unknown>[] = a.kind === 'function_call'
       ? [{ toolUse: { toolUseId: newId('tooluse_'), name: a.name, input: JSON.parse(a.arguments) as unknown } }]
       : [{ text: a.text }];
+    if ((req.extra as BedrockExtra | undefined)?.thinking) content.unshift({ reasoningContent: { reasoningText: { text: BEDROCK_THINKING_TEXT, signature: BEDROCK_THINKING_SIGNATURE } } });
     return JSON.stringify({ output: { message: { role: 'assistant', content } }, stopReason: stopReason(plan), usage: usage(plan), metrics: { latencyMs: 1 } });
   },
 
-  frames(_req, plan, opts: StreamOptions) {
+  frames(req, plan, opts: StreamOptions) {
     const frames: Buffer[] = [converseEvent('messageStart', { role: 'assistant' })];
+    let index = 0;
+    if ((req.extra as BedrockExtra | undefined)?.thinking) {
+      frames.push(converseEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text: BEDROCK_THINKING_TEXT } } }));
+      frames.push(converseEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { signature: BEDROCK_THINKING_SIGNATURE } } }));
+      frames.push(converseEvent('contentBlockStop', { contentBlockIndex: 0 }));
+      index = 1;
+    }
     const a = plan.answer;
     if (a.kind === 'function_call') {
-      frames.push(converseEvent('contentBlockStart', { contentBlockIndex: 0, start: { toolUse: { toolUseId: newId('tooluse_'), name: a.name } } }));
+      frames.push(converseEvent('contentBlockStart', { contentBlockIndex: index, start: { toolUse: { toolUseId: newId('tooluse_'), name: a.name } } }));
       for (const piece of splitEvenly(a.arguments, opts.chunks ?? Math.ceil(a.arguments.length / 8))) {
-        frames.push(converseEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { toolUse: { input: piece } } }));
+        frames.push(converseEvent('contentBlockDelta', { contentBlockIndex: index, delta: { toolUse: { input: piece } } }));
         if (opts.streamError) return withException(frames);
       }
     } else {
       for (const piece of splitText(a.text, opts.chunks)) {
-        frames.push(converseEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: piece } }));
+        frames.push(converseEvent('contentBlockDelta', { contentBlockIndex: index, delta: { text: piece } }));
         if (opts.streamError) return withException(frames);
       }
     }
-    frames.push(converseEvent('contentBlockStop', { contentBlockIndex: 0 }));
+    frames.push(converseEvent('contentBlockStop', { contentBlockIndex: index }));
     frames.push(converseEvent('messageStop', { stopReason: stopReason(plan) }));
     frames.push(converseEvent('metadata', { usage: usage(plan), metrics: { latencyMs: 1 } }));
     return frames;

@@ -24,6 +24,13 @@ import { FakeHttpError } from './openai-errors';
  *   cached:N            input_tokens_details.cached_tokens
  *   reasoning:N         output_tokens_details.reasoning_tokens (added to output_tokens)
  *   no-tool             answer with text even when function tools are offered
+ *   tool:NAME           call the function tool NAME (as the provider sees it; a 400 when
+ *                       no offered tool has that name) instead of the first one
+ *   tool-args:JSON      the call's arguments, instead of ones sampled from its schema
+ *                       (JSON without `]`, e.g. {"cmd":"echo hi"})
+ *   web-search          when the request offers the provider's own web search (Anthropic's
+ *                       server tool, Gemini's Google Search), search first and cite the
+ *                       result in the answer
  *   json                answer with a JSON object (from the requested schema, if any)
  *   reply:TEXT          answer exactly TEXT
  *   words:N             answer with N words ("lorem lorem ..."), for large bodies
@@ -45,6 +52,9 @@ export interface Directives {
   cachedTokens?: number;
   reasoningTokens?: number;
   noTool: boolean;
+  tool?: string;
+  toolArgs?: string;
+  webSearch: boolean;
   json: boolean;
   reply?: string;
   words?: number;
@@ -56,6 +66,7 @@ export const NO_DIRECTIVES: Readonly<Directives> = Object.freeze({
   streamError: false,
   incomplete: false,
   noTool: false,
+  webSearch: false,
   json: false,
 });
 
@@ -124,6 +135,17 @@ function applyDirective(d: Directives, name: string, arg: string | undefined): v
     case 'no-tool':
       d.noTool = true;
       return;
+    case 'tool':
+      if (arg === undefined || arg === '') throw invalid(name, arg);
+      d.tool = arg;
+      return;
+    case 'tool-args':
+      if (!isJsonObject(arg)) throw invalid(name, arg);
+      d.toolArgs = arg;
+      return;
+    case 'web-search':
+      d.webSearch = true;
+      return;
     case 'json':
       d.json = true;
       return;
@@ -135,6 +157,15 @@ function applyDirective(d: Directives, name: string, arg: string | undefined): v
       return;
     default:
       throw new FakeHttpError(400, `Unknown fake-upstream directive [[${name}]].`);
+  }
+}
+
+function isJsonObject(text: string | undefined): text is string {
+  try {
+    const v: unknown = JSON.parse(text ?? '');
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+  } catch {
+    return false;
   }
 }
 

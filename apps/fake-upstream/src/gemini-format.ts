@@ -9,7 +9,15 @@ import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
  * `:streamGenerateContent?alt=sse` (SSE `data:` lines of whole GenerateContentResponses,
  * `\r\n\r\n` between them, no end marker), key in `x-goog-api-key` or `?key=`, errors as
  * `{error: {code, message, status}}`. Thought parts are sent when thinkingConfig asks for them.
+ *
+ * Thought signatures: a function call is answered with one when thinking is configured or the
+ * model is a Gemini 3 one. A signature sent back must be the fake's own (or Google's documented
+ * placeholder), and Gemini 3 models, as the real ones, refuse a function call of the current
+ * turn whose signature was dropped. With Google Search offered, [[web-search]] answers with
+ * groundingMetadata: the query, one page, and the whole answer supported by it.
  */
+export const GEMINI_THOUGHT_SIGNATURE = 'CiQBjz1rX2Zha2UtZ2VtaW5pLXNpZ25hdHVyZQ==';
+const SKIP_SIGNATURE = 'skip_thought_signature_validator';
 
 const STATUS_NAMES: Record<number, string> = {
   400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED',
@@ -20,6 +28,27 @@ const PATH = /^\/v1beta\/models\/([^/:]+):(generateContent|streamGenerateContent
 
 interface GeminiExtra {
   includeThoughts: boolean;
+  /** Whether function calls come with a thought signature. */
+  signs: boolean;
+}
+
+/** The current turn (after the last user text) must carry its function calls' signatures on Gemini 3. */
+function checkThoughtSignatures(contents: unknown[], model: string): void {
+  let turnStart = 0;
+  contents.forEach((c, i) => {
+    if (isRecord(c) && c.role === 'user' && Array.isArray(c.parts) && c.parts.some((p) => isRecord(p) && typeof p.text === 'string')) turnStart = i + 1;
+  });
+  contents.forEach((c, i) => {
+    if (!isRecord(c) || c.role !== 'model' || !Array.isArray(c.parts)) return;
+    c.parts.forEach((p, j) => {
+      if (!isRecord(p) || p.thoughtSignature === undefined) return;
+      if (p.thoughtSignature !== GEMINI_THOUGHT_SIGNATURE && p.thoughtSignature !== SKIP_SIGNATURE) throw new FakeHttpError(400, `Corrupted thought signature (contents[${i}].parts[${j}]).`);
+    });
+    const first = c.parts.find((p) => isRecord(p) && isRecord(p.functionCall));
+    if (/gemini-3/.test(model) && i >= turnStart && isRecord(first) && first.thoughtSignature === undefined) {
+      throw new FakeHttpError(400, `Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call \`default_api:${String((first.functionCall as Record<string, unknown>).name)}\` , position ${i + 1}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.`);
+    }
+  });
 }
 
 export const GEMINI_FORMAT: NativeFormat = {
@@ -48,6 +77,7 @@ export const GEMINI_FORMAT: NativeFormat = {
   read(body, model): NativeRequest {
     const conv: Conversation = { model, inputWords: 0, lastUserText: '', directiveText: '', tools: [], toolsDisabled: false, jsonMode: false };
     if (!Array.isArray(body.contents)) throw new FakeHttpError(400, '* GenerateContentRequest.contents: contents is not specified');
+    checkThoughtSignatures(body.contents, model);
     const sys = isRecord(body.systemInstruction) && Array.isArray(body.systemInstruction.parts) ? body.systemInstruction.parts : [];
     for (const p of sys) if (isRecord(p) && typeof p.text === 'string') conv.inputWords += countWords(p.text);
     for (const c of body.contents) {
@@ -73,6 +103,7 @@ export const GEMINI_FORMAT: NativeFormat = {
     }
     const tools: FunctionToolSpec[] = [];
     for (const t of Array.isArray(body.tools) ? body.tools : []) {
+      if (isRecord(t) && (isRecord(t.googleSearch) || isRecord(t.google_search))) conv.webSearch = true;
       if (!isRecord(t) || !Array.isArray(t.functionDeclarations)) continue;
       for (const d of t.functionDeclarations) if (isRecord(d) && typeof d.name === 'string') tools.push({ name: d.name, parameters: d.parameters ?? d.parametersJsonSchema });
     }
@@ -88,13 +119,15 @@ export const GEMINI_FORMAT: NativeFormat = {
       conv.jsonSchema = gen.responseSchema ?? gen.responseJsonSchema;
     }
     const thinking = isRecord(gen.thinkingConfig) ? gen.thinkingConfig : {};
-    const extra: GeminiExtra = { includeThoughts: thinking.includeThoughts === true };
+    const extra: GeminiExtra = { includeThoughts: thinking.includeThoughts === true, signs: isRecord(gen.thinkingConfig) || /gemini-3/.test(model) };
     return { conversation: conv, extra };
   },
 
   json(req, plan) {
     return JSON.stringify({
-      candidates: [{ content: { role: 'model', parts: [...thoughtParts(req, plan), ...answerParts(plan)] }, finishReason: finishReason(plan), index: 0 }],
+      candidates: [{
+        content: { role: 'model', parts: [...thoughtParts(req, plan), ...answerParts(req, plan)] }, finishReason: finishReason(plan), index: 0, ...grounding(plan),
+      }],
       usageMetadata: usageMetadata(plan),
       modelVersion: req.conversation.model,
       responseId: newId('gem_'),
@@ -106,7 +139,7 @@ export const GEMINI_FORMAT: NativeFormat = {
     const frames: string[] = [];
     const frame = (parts: unknown[], last: boolean): void => {
       const candidate: Record<string, unknown> = { content: { role: 'model', parts }, index: 0 };
-      if (last) candidate.finishReason = finishReason(plan);
+      if (last) Object.assign(candidate, { finishReason: finishReason(plan), ...grounding(plan) });
       // Intermediate chunks carry the prompt count; the last one the whole usage.
       const usage = last ? usageMetadata(plan) : { promptTokenCount: plan.usage.input, totalTokenCount: plan.usage.input };
       frames.push(`data: ${JSON.stringify({ candidates: [candidate], usageMetadata: usage, ...envelope })}\r\n\r\n`);
@@ -115,7 +148,7 @@ export const GEMINI_FORMAT: NativeFormat = {
     if (thoughts.length > 0) frame(thoughts, false);
     const answer = plan.answer;
     if (answer.kind === 'function_call') {
-      frame(answerParts(plan), true);
+      frame(answerParts(req, plan), true);
       return frames;
     }
     const pieces = splitText(answer.text, opts.chunks);
@@ -144,10 +177,27 @@ function finishReason(plan: AnswerPlan): string {
   return plan.incomplete ? 'MAX_TOKENS' : 'STOP';
 }
 
-function answerParts(plan: AnswerPlan): Record<string, unknown>[] {
+function answerParts(req: NativeRequest, plan: AnswerPlan): Record<string, unknown>[] {
   const a = plan.answer;
-  if (a.kind === 'function_call') return [{ functionCall: { name: a.name, args: JSON.parse(a.arguments) as unknown } }];
+  if (a.kind === 'function_call') {
+    const part: Record<string, unknown> = { functionCall: { name: a.name, args: JSON.parse(a.arguments) as unknown } };
+    if ((req.extra as GeminiExtra | undefined)?.signs) part.thoughtSignature = GEMINI_THOUGHT_SIGNATURE;
+    return [part];
+  }
   return [{ text: a.text }];
+}
+
+/** Grounding with Google Search as Gemini reports it: offsets in UTF-8 bytes of the answer. */
+function grounding(plan: AnswerPlan): Record<string, unknown> {
+  const s = plan.search;
+  if (s === undefined || plan.answer.kind !== 'text') return {};
+  return {
+    groundingMetadata: {
+      webSearchQueries: [s.query],
+      groundingChunks: [{ web: { uri: s.url, title: s.title } }],
+      groundingSupports: [{ segment: { startIndex: 0, endIndex: Buffer.byteLength(plan.answer.text), text: plan.answer.text }, groundingChunkIndices: [0] }],
+    },
+  };
 }
 
 function thoughtParts(req: NativeRequest, plan: AnswerPlan): Record<string, unknown>[] {

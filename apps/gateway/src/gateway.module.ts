@@ -4,6 +4,7 @@ import { type AppConfig, ConfigModule } from '@app/common';
 import { DatabaseModule } from '@app/database';
 import { HttpExecutor } from '@app/providers';
 import { VirtualKeyCache } from './auth/virtual-key-cache.service';
+import { AdminPriceCache } from './cost/admin-price-cache.service';
 import { PricingService } from './cost/pricing.service';
 import { GatewayExceptionFilter } from './gateway-exception.filter';
 import { GovernanceService } from './governance/governance.service';
@@ -44,6 +45,7 @@ export class GatewayModule {
         FallbackPolicyCache,
         GovernanceService,
         PricingService,
+        AdminPriceCache,
         MetricsService,
         RoutePlanner,
         UpstreamCaller,

@@ -2,11 +2,15 @@ import { InitialSchema1764100000000 } from '../../../migrations/1764100000000-in
 import { FallbackPolicies1764200000000 } from '../../../migrations/1764200000000-fallback-policies';
 import { RequestLogIndexes1764300000000 } from '../../../migrations/1764300000000-request-log-indexes';
 import { StoredResponses1764400000000 } from '../../../migrations/1764400000000-stored-responses';
-import { ChangeNotifications1764513000000 } from '../../../migrations/1764513000000-change-notifications';
+import { ModelPrices1764918000000 } from '../../../migrations/1764918000000-model-prices';
+import { UnpricedRequestLogIndex1764918000001 } from '../../../migrations/1764918000001-unpriced-request-log-index';
+import { ChangeNotifications1764930000000 } from '../../../migrations/1764930000000-change-notifications';
 import { FallbackPolicyEntity } from './entities/fallback-policy.entity';
+import { ModelPriceEntity } from './entities/model-price.entity';
 import { RequestLogEntity } from './entities/request-log.entity';
 import { VirtualKeyEntity } from './entities/virtual-key.entity';
 
 // Explicit lists, never globs: bundled builds break globs.
-export const ENTITIES = [VirtualKeyEntity, RequestLogEntity, FallbackPolicyEntity];
-export const MIGRATIONS = [InitialSchema1764100000000, FallbackPolicies1764200000000, RequestLogIndexes1764300000000, StoredResponses1764400000000, ChangeNotifications1764513000000];
+export const ENTITIES = [VirtualKeyEntity, RequestLogEntity, FallbackPolicyEntity, ModelPriceEntity];
+export const MIGRATIONS = [InitialSchema1764100000000, FallbackPolicies1764200000000, RequestLogIndexes1764300000000, StoredResponses1764400000000,
+  ModelPrices1764918000000, UnpricedRequestLogIndex1764918000001, ChangeNotifications1764930000000];

@@ -2,6 +2,7 @@
 export * from './entities/virtual-key.entity';
 export * from './entities/request-log.entity';
 export * from './entities/fallback-policy.entity';
+export * from './entities/model-price.entity';
 export * from './entities';
 export * from './data-source-options';
 export * from './database.module';

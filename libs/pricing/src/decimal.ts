@@ -49,6 +49,37 @@ function trimZeros(text: string): string {
 }
 
 /**
+ * A non-negative JavaScript number as canonical decimal text, or null if it is negative, not
+ * finite or needs more than PRICE_SCALE places. The shortest text that round-trips (String(n))
+ * is the decimal the number was written as in its source (a JSON or YAML price), so no binary
+ * rounding error reaches the price.
+ */
+export function decimalFromNumber(value: number): string | null {
+  if (!Number.isFinite(value) || value < 0) return null;
+  const text = expandExponent(String(value));
+  return parseDecimal(text) === null ? null : normalizeDecimal(text);
+}
+
+/** "1.5e-7" -> "0.00000015"; plain decimals pass through. */
+export function expandExponent(text: string): string {
+  const match = /^(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (!match) return text;
+  const digits = match[1] + (match[2] ?? '');
+  const point = match[1].length + Number(match[3]);
+  if (point <= 0) return `0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return digits + '0'.repeat(point - digits.length);
+  return `${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/** `text` divided by 10^places, exactly (a price per 1,000 requests -> per request); null past PRICE_SCALE places. */
+export function shiftDecimal(text: string, places: number): string | null {
+  const units = parseDecimal(text);
+  if (units === null) return null;
+  const shifted = trimZeros(formatUnits(units, PRICE_SCALE + places));
+  return parseDecimal(shifted) === null ? null : shifted;
+}
+
+/**
  * USD amount as the decimal string stored in the log (10 places, half away from zero).
  * Accepts a number (e.g. a CostBreakdown field) or an exact cost in units of 10^-COST_SCALE.
  */

@@ -1,6 +1,8 @@
-import { costToDecimalString } from './decimal';
+import { costToDecimalString, decimalFromNumber, shiftDecimal } from './decimal';
+import { parsePriceOverrides } from './price-input';
 import { PRICE_SHEET } from './price-sheet';
-import { PriceBook, TokenUsage, parsePriceOverrides, toUsageCost } from './pricing';
+import type { TokenUsage } from './price-spec';
+import { PriceBook, modelLimits, toUsageCost } from './pricing';
 
 const usage = (partial: Partial<TokenUsage>): TokenUsage => ({
   inputTokens: 0,
@@ -52,6 +54,18 @@ describe('PriceBook', () => {
         request_cost: 0,
         total_cost: 0.75,
       });
+    });
+
+    it('reads catalog numbers as the decimals they were written as', () => {
+      expect(decimalFromNumber(0.1)).toBe('0.1');
+      expect(decimalFromNumber(0.00875)).toBe('0.00875');
+      expect(decimalFromNumber(1.5e-7)).toBe('0.00000015');
+      expect(decimalFromNumber(3)).toBe('3');
+      expect(decimalFromNumber(1e-13)).toBeNull();
+      expect(decimalFromNumber(-1)).toBeNull();
+      expect(shiftDecimal('5', 3)).toBe('0.005');
+      expect(shiftDecimal('0.000000001', 3)).toBe('0.000000000001');
+      expect(shiftDecimal('0.0000000001', 3)).toBeNull();
     });
 
     it('formats numbers for the log column', () => {
@@ -165,11 +179,16 @@ describe('PriceBook', () => {
       ['openai', 'gpt-4o-2024-08-06', 'openai/gpt-4o'],
       ['openai', 'gpt-4.1-mini-2025-04-14', 'openai/gpt-4.1-mini'],
       ['anthropic', 'claude-sonnet-4-5-20250929', 'anthropic/claude-sonnet-4-5'],
-      ['anthropic', 'claude-3-5-haiku-latest', 'anthropic/claude-3-5-haiku'],
+      ['anthropic', 'claude-3-5-haiku-20241022', 'anthropic/claude-3-5-haiku-latest'],
+      ['anthropic', 'claude-sonnet-4-20250514', 'anthropic/claude-sonnet-4'],
       ['cohere', 'command-r-plus-08-2024', 'cohere/command-r-plus'],
-      ['bedrock', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0'],
-      ['bedrock', 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'bedrock/anthropic.claude-sonnet-4-5-20250929-v1:0'],
-    ])('strips dated suffixes and profile prefixes: %s/%s -> %s', (provider, model, expected) => {
+      ['mistral', 'ministral-3b-latest', 'mistral/ministral-3b'],
+      ['xai', 'grok-4-latest', 'xai/grok-4'],
+      // Regional (and in-region) Bedrock endpoints cost more than the global profile.
+      ['bedrock', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', 'bedrock/regional.anthropic.claude-sonnet-4-5-20250929-v1:0'],
+      ['bedrock', 'anthropic.claude-sonnet-4-5-20250929-v1:0', 'bedrock/regional.anthropic.claude-sonnet-4-5-20250929-v1:0'],
+      ['bedrock', 'global.anthropic.claude-sonnet-4-5-20250929-v1:0', 'bedrock/global.anthropic.claude-sonnet-4-5-20250929-v1:0'],
+    ])('matches dated snapshots and profile ids: %s/%s -> %s', (provider, model, expected) => {
       expect(book.priceFor(provider, model)?.id).toBe(expected);
     });
 
@@ -180,11 +199,18 @@ describe('PriceBook', () => {
     it.each([
       ['azure', 'gpt-4o', 'openai/gpt-4o'],
       ['azure', 'gpt-4o-2024-08-06', 'openai/gpt-4o'],
-      ['openrouter', 'openai/gpt-4o', 'openai/gpt-4o'],
-      ['openrouter', 'google/gemini-2.5-flash', 'gemini/gemini-2.5-flash'],
       ['openrouter', 'anthropic/claude-sonnet-4-5', 'anthropic/claude-sonnet-4-5'],
+      ['local-proxy', 'google/gemini-2.5-flash', 'gemini/gemini-2.5-flash'],
+      ['local-proxy', 'gpt-4o-mini', 'openai/gpt-4o-mini'],
       ['vertex', 'claude-sonnet-4-5@20250929', 'anthropic/claude-sonnet-4-5'],
     ])('prices resellers as the first party: %s/%s -> %s', (provider, model, expected) => {
+      expect(book.priceFor(provider, model)?.id).toBe(expected);
+    });
+
+    it.each([
+      ['openrouter', 'openai/gpt-4o', 'openrouter/openai/gpt-4o'],
+      ['openrouter', 'google/gemini-2.5-flash', 'openrouter/google/gemini-2.5-flash'],
+    ])('prefers a reseller\'s own catalog price: %s/%s -> %s', (provider, model, expected) => {
       expect(book.priceFor(provider, model)?.id).toBe(expected);
     });
 
@@ -195,7 +221,7 @@ describe('PriceBook', () => {
       expect(book.priceFor('openrouter', 'unknown-vendor/gpt-4o')).toBeNull();
     });
 
-    it('covers every requested model of the built-in sheet', () => {
+    it('prices every model the old hand-kept sheet priced', () => {
       const expected = [
         'openai/gpt-4o', 'openai/gpt-4o-mini', 'openai/gpt-4.1', 'openai/gpt-4.1-mini', 'openai/gpt-4.1-nano',
         'openai/o3', 'openai/o3-mini', 'openai/o4-mini', 'openai/gpt-5', 'openai/gpt-5-mini', 'openai/gpt-5-nano',
@@ -210,13 +236,15 @@ describe('PriceBook', () => {
       ];
       for (const id of expected) {
         const [provider, model] = id.split('/');
-        expect(book.priceFor(provider, model)?.id).toBe(id);
+        expect([id, book.priceFor(provider, model)?.source]).toEqual([id, expect.stringMatching(/^(catalog|built_in)$/)]);
       }
     });
 
-    it('builds every built-in entry without error', () => {
+    it('lists every built-in entry with the source of its figures', () => {
+      const builtIn = book.list().filter((price) => price.source === 'built_in');
       const count = Object.values(PRICE_SHEET).reduce((n, models) => n + Object.keys(models).length, 0);
-      expect(book.list()).toHaveLength(count);
+      expect(builtIn).toHaveLength(count);
+      for (const price of builtIn) expect(price.reference).toMatch(/\w+\.\w+/);
     });
   });
 
@@ -246,7 +274,7 @@ describe('PriceBook', () => {
 
     it('lets a reseller override win over the first-party price', () => {
       expect(overridden.priceFor('azure', 'gpt-4o-mini')).toMatchObject({ id: 'azure/gpt-4o-mini', input_per_mtok: '0.2' });
-      expect(overridden.priceFor('openai', 'gpt-4o-mini')?.source).toBe('built_in');
+      expect(overridden.priceFor('openai', 'gpt-4o-mini')?.source).toBe('catalog');
     });
 
     it('prices models the sheet does not know, keeping exact decimals', () => {
@@ -257,7 +285,7 @@ describe('PriceBook', () => {
     it('marks overrides in list()', () => {
       const list = overridden.list();
       expect(list.find((price) => price.id === 'openai/gpt-4o')?.source).toBe('override');
-      expect(list.find((price) => price.id === 'openai/o3')?.source).toBe('built_in');
+      expect(list.find((price) => price.id === 'openai/o3')?.source).toBe('catalog');
       expect(list.filter((price) => price.id === 'openai/gpt-4o')).toHaveLength(1);
       expect(list.map((price) => price.id)).toEqual([...list.map((price) => price.id)].sort((a, b) => a.localeCompare(b)));
     });
@@ -267,6 +295,84 @@ describe('PriceBook', () => {
       expect(() => {
         (price as { input_per_mtok: string }).input_per_mtok = '0';
       }).toThrow();
+    });
+  });
+
+  describe('sources', () => {
+    const admin = (provider: string, model: string, input: string) => ({
+      provider,
+      model,
+      price: { input_per_mtok: input, output_per_mtok: '1' },
+      updatedAt: new Date('2026-12-01T00:00:00Z'),
+    });
+
+    it('lets an override win over an admin price, and an admin price over the catalog', () => {
+      const base = new PriceBook({ overrides: { 'openai/gpt-4o': { input_per_mtok: 1, output_per_mtok: 1 } } });
+      const withAdmin = base.withAdminPrices([admin('openai', 'gpt-4o', '7'), admin('openai', 'gpt-4o-mini', '8'), admin('local', 'my-model', '0.5')]);
+      expect(withAdmin.priceFor('openai', 'gpt-4o')).toMatchObject({ source: 'override', input_per_mtok: '1' });
+      expect(withAdmin.priceFor('openai', 'gpt-4o-mini')).toMatchObject({ source: 'admin', input_per_mtok: '8', updated_at: '2026-12-01T00:00:00.000Z' });
+      expect(withAdmin.priceFor('LOCAL', 'My-Model')).toMatchObject({ source: 'admin', id: 'local/my-model' });
+      // The book it came from is unchanged.
+      expect(base.priceFor('openai', 'gpt-4o-mini')?.source).toBe('catalog');
+      expect(base.priceFor('local', 'my-model')).toBeNull();
+    });
+
+    it('applies admin prices to dated ids and resellers like any other source', () => {
+      const book = new PriceBook().withAdminPrices([admin('openai', 'gpt-4o-mini', '9')]);
+      expect(book.priceFor('openai', 'gpt-4o-mini-2024-07-18')?.source).toBe('admin');
+      expect(book.priceFor('azure', 'gpt-4o-mini')?.source).toBe('admin');
+    });
+
+    it('drops an admin price that is no longer in the set', () => {
+      const book = new PriceBook().withAdminPrices([admin('local', 'm', '1')]).withAdminPrices([]);
+      expect(book.priceFor('local', 'm')).toBeNull();
+    });
+
+    it('says which catalog version a price came from', () => {
+      const price = book.priceFor('openai', 'gpt-4o-mini')!;
+      expect(price).toMatchObject({ source: 'catalog', catalog_version: book.catalogInfo!.version });
+      expect(book.catalogInfo).toMatchObject({ package: '@pydantic/genai-prices', published_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+    });
+
+    it('prices a freely named provider of a first-party kind from that kind\'s catalog list', () => {
+      const kinds = new PriceBook({ providerKinds: new Map([['bedrock-eu', 'bedrock'], ['corp-proxy', 'openai-compatible']]) });
+      expect(kinds.priceFor('bedrock-eu', 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0')).toMatchObject({ id: 'bedrock/regional.anthropic.claude-sonnet-4-5-20250929-v1:0', source: 'catalog' });
+      // Without its kind only the resale rules apply, which miss Bedrock's regional price.
+      expect(book.priceFor('bedrock-eu', 'eu.anthropic.claude-sonnet-4-5-20250929-v1:0')?.id).not.toBe('bedrock/regional.anthropic.claude-sonnet-4-5-20250929-v1:0');
+      // A generic kind says nothing of the vendor: the model name decides (resold first-party models).
+      expect(kinds.priceFor('corp-proxy', 'gpt-4o')?.id).toBe('openai/gpt-4o');
+    });
+
+    it('prices nothing from a catalog when there is none', () => {
+      const bare = new PriceBook({ catalog: null });
+      expect(bare.priceFor('openai', 'gpt-4o-mini')).toBeNull();
+      expect(bare.priceFor('xai', 'grok-4')?.source).toBe('built_in');
+      expect(bare.list().every((price) => price.source === 'built_in')).toBe(true);
+    });
+  });
+
+  describe('prices that change with time', () => {
+    it('uses the price in force at the time of the request (history)', () => {
+      // ministral-8b-latest moved to a new model and price on 2025-12-02.
+      expect(book.priceFor('mistral', 'ministral-8b-latest', new Date('2025-12-01T12:00:00Z'))).toMatchObject({ input_per_mtok: '0.1', time_varying: true });
+      expect(book.priceFor('mistral', 'ministral-8b-latest', new Date('2025-12-02T00:00:00Z'))).toMatchObject({ input_per_mtok: '0.15', cached_input_per_mtok: '0.015' });
+    });
+
+    it('uses the time-of-day price in force (off-peak discounts)', () => {
+      const usage1M = usage({ inputTokens: 1_000_000 });
+      const peak = book.cost('deepseek', 'deepseek-chat', usage1M, new Date('2026-06-01T12:00:00Z'))!;
+      const offPeak = book.cost('deepseek', 'deepseek-chat', usage1M, new Date('2026-06-01T20:00:00Z'))!;
+      expect(peak.total_cost_usd).toBe('0.2700000000');
+      expect(offPeak.total_cost_usd).toBe('0.1350000000');
+    });
+  });
+
+  describe('model limits', () => {
+    it('gives the catalog context window, found like a price', () => {
+      expect(modelLimits('openai', 'gpt-4o-2024-08-06')).toEqual({ id: 'openai/gpt-4o', context_window: 128_000, max_output_tokens: null });
+      expect(modelLimits('azure', 'gpt-4o')?.context_window).toBe(128_000);
+      expect(modelLimits('bedrock', 'us.anthropic.claude-sonnet-4-5-20250929-v1:0')?.context_window).toBe(200_000);
+      expect(modelLimits('local', 'unknown-model')).toBeNull();
     });
   });
 

@@ -1,67 +1,15 @@
-import {
-  COST_SCALE,
-  PRICE_SCALE,
-  costToDecimalString,
-  normalizeDecimal,
-  parseDecimal,
-  tokenCost,
-  unitsToNumber,
-} from './decimal';
-import { LongContextSpec, PRICE_SHEET, PriceSheet, PriceSpec } from './price-sheet';
+import { type CatalogInfo, type CatalogModel, PriceCatalog, variantAt } from './catalog';
+import { type CompiledPrice, compilePrice, computeCost } from './compiled-price';
+import { DEFAULT_CONFIG_PATH, parsePriceOverrides } from './price-input';
+import { PRICE_SHEET } from './price-sheet';
+import type { CostBreakdown, CostResult, ModelLimits, ModelPrice, PriceSheet, PriceSpec, TokenUsage } from './price-spec';
 
-/** One `pricing` entry of GATEWAY_CONFIG; prices in USD per 1M tokens (number or decimal string). */
-export interface PriceOverrideJson {
-  input_per_mtok: number | string;
-  output_per_mtok: number | string;
-  cached_input_per_mtok?: number | string;
-  cache_write_per_mtok?: number | string;
-  reasoning_per_mtok?: number | string;
-  /** USD per request, on top of token costs. */
-  request_cost?: number | string;
-  long_context?: {
-    threshold_tokens: number;
-    input_per_mtok: number | string;
-    output_per_mtok: number | string;
-    cached_input_per_mtok?: number | string;
-    cache_write_per_mtok?: number | string;
-  };
-}
-
-export type PriceSource = 'built_in' | 'override';
-
-/** A resolved price. Amounts are canonical decimal strings (USD per 1M tokens) so they print exactly. */
-export interface ModelPrice extends PriceSpec {
-  /** `provider/model` of the entry that priced the request (may differ from the requested id). */
-  id: string;
+/** A price set through the admin API (stored in Postgres). */
+export interface AdminPrice {
   provider: string;
   model: string;
-  source: PriceSource;
-}
-
-export interface CostBreakdown {
-  input_tokens_cost: number;
-  output_tokens_cost: number;
-  reasoning_tokens_cost: number;
-  request_cost: number;
-  total_cost: number;
-}
-
-/** CostBreakdown plus the exact total for the log row (numeric(20,10)). */
-export interface CostResult extends CostBreakdown {
-  total_cost_usd: string;
-}
-
-export interface TokenUsage {
-  /** All input tokens, including cached (read) and cache-write tokens. */
-  inputTokens: number;
-  /** Input tokens read from a prompt cache (part of inputTokens). */
-  cachedTokens: number;
-  /** Input tokens written to a prompt cache (part of inputTokens). */
-  cacheWriteTokens?: number;
-  /** All output tokens, including reasoning tokens. */
-  outputTokens: number;
-  /** Reasoning tokens (part of outputTokens). */
-  reasoningTokens: number;
+  price: PriceSpec;
+  updatedAt: Date;
 }
 
 export interface PriceBookOptions {
@@ -69,11 +17,21 @@ export interface PriceBookOptions {
   overrides?: Readonly<Record<string, unknown>>;
   /** Prefix for validation messages, naming where the overrides came from. */
   configPath?: string;
-  /** Replaces the built-in sheet (tests). */
+  /** Replaces the built-in entries (tests). */
   sheet?: PriceSheet;
+  /** The catalog; null for none (tests of the other layers). Default: the installed one, shared. */
+  catalog?: PriceCatalog | null;
+  /** Prices set through the admin API. */
+  adminPrices?: readonly AdminPrice[];
+  /**
+   * Configured provider name -> its kind (GATEWAY_CONFIG `kind`): a provider named freely but of
+   * a first-party kind (`bedrock-eu`, kind `bedrock`) is priced from that kind's catalog list.
+   */
+  providerKinds?: ReadonlyMap<string, string>;
 }
 
-const DEFAULT_CONFIG_PATH = 'GATEWAY_CONFIG pricing';
+/** Provider kinds that are one vendor's own API, so that any provider of that kind serves its catalog list. */
+const FIRST_PARTY_KINDS: ReadonlySet<string> = new Set(['openai', 'azure', 'anthropic', 'gemini', 'bedrock', 'cohere']);
 
 /**
  * Providers whose own price list is authoritative for a model name. A provider that resells
@@ -83,43 +41,63 @@ const DEFAULT_CONFIG_PATH = 'GATEWAY_CONFIG pricing';
 export const FIRST_PARTY_PROVIDERS = ['openai', 'anthropic', 'gemini', 'mistral', 'deepseek', 'xai', 'cohere'] as const;
 
 /** Vendor segments used by aggregators (`openrouter/google/gemini-2.5-pro`) that differ from our provider names. */
-const VENDOR_ALIASES: Readonly<Record<string, string>> = {
-  google: 'gemini',
-  'x-ai': 'xai',
-  mistralai: 'mistral',
-};
+const VENDOR_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['google', 'gemini'],
+  ['x-ai', 'xai'],
+  ['mistralai', 'mistral'],
+]);
 
 // -2024-08-06, -20250929, -08-2024 (Cohere), @20250929 (Vertex), -latest.
 const DATED_SUFFIX = /(?:-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{2}-\d{4}|latest)|@\d{8})$/;
 // Bedrock cross-region inference profiles: us.anthropic.claude-..., global.anthropic.claude-...
 const BEDROCK_PROFILE_PREFIX = /^(?:us|eu|apac|ap|jp|au|ca|us-gov|global)\./;
 
-interface CompiledTier {
-  thresholdTokens: number;
-  input: bigint;
-  output: bigint;
-  cachedInput: bigint;
-  cacheWrite: bigint;
+const MAX_REMEMBERED_IDS = 10_000;
+
+let sharedCatalog: PriceCatalog | undefined;
+
+/** The installed catalog, compiled once per process and shared by every PriceBook. */
+export function defaultCatalog(): PriceCatalog {
+  return (sharedCatalog ??= new PriceCatalog());
 }
 
-interface CompiledPrice {
-  price: ModelPrice;
-  input: bigint;
-  output: bigint;
-  cachedInput: bigint;
-  cacheWrite: bigint;
-  reasoning: bigint | null;
-  request: bigint;
-  longContext: CompiledTier | null;
+/** What a model id resolved to: a fixed price, or a catalog model whose price may depend on the time. */
+type Resolution = { fixed: CompiledPrice } | { catalog: CatalogModel };
+
+/** Exact `provider/model` entries of one source, with the dated-suffix and profile-prefix rule. */
+class PriceTable {
+  private readonly entries = new Map<string, Resolution>();
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  add(price: CompiledPrice): void {
+    this.entries.set(`${price.price.provider}/${price.price.model}`.toLowerCase(), { fixed: price });
+  }
+
+  values(): CompiledPrice[] {
+    return [...this.entries.values()].map((r) => (r as { fixed: CompiledPrice }).fixed);
+  }
+
+  find(provider: string, model: string): Resolution | null {
+    if (this.entries.size === 0) return null;
+    const exact = this.entries.get(`${provider}/${model}`);
+    if (exact) return exact;
+    const stripped = strippedModel(provider, model);
+    return stripped === null ? null : (this.entries.get(`${provider}/${stripped}`) ?? null);
+  }
 }
 
 /**
- * Prices for every `provider/model` the gateway can call: the built-in sheet with the operator's
- * overrides on top. Immutable; build one at start-up and share it.
+ * Prices for every `provider/model` the gateway can call. Sources, the first that prices a
+ * model winning: the operator's overrides (GATEWAY_CONFIG `pricing`), admin prices (Postgres),
+ * then the built-in entries and the catalog. Immutable; `withAdminPrices` makes the next one.
  *
- * Lookup of `provider/model`, first hit wins (an override takes part in every step, so an
- * override of `openai/gpt-4o` also prices `azure/gpt-4o`):
- *  1. exact `provider/model` (case-insensitive);
+ * Lookup of `provider/model` in each source in turn (an override takes part in every step, so
+ * an override of `openai/gpt-4o` also prices `azure/gpt-4o`):
+ *  1. exact `provider/model` (case-insensitive); for the catalog, its own matching rules
+ *     (dated snapshots, Bedrock profile ids, a provider's fallback lists such as azure -> openai);
  *  2. the model with a date suffix (`-2024-08-06`, `-20250929`, `-08-2024`, `@20250929`) or `-latest` removed,
  *     and for bedrock a cross-region profile prefix (`us.`, `global.`) removed;
  *  3. resellers: a model written `vendor/model` (openrouter style) is priced as that vendor's
@@ -127,81 +105,154 @@ interface CompiledPrice {
  * No match -> null: the caller must record "unpriced", never a cost of 0.
  */
 export class PriceBook {
-  private readonly entries = new Map<string, CompiledPrice>();
-  private readonly resolved = new Map<string, CompiledPrice | null>();
+  private readonly overrides: PriceTable;
+  private readonly admin: PriceTable;
+  private readonly builtIn: PriceTable;
+  private readonly catalog: PriceCatalog | null;
+  /** Lower-cased provider name -> the catalog provider to price it as, when that differs from its name. */
+  private readonly catalogNames: ReadonlyMap<string, string>;
+  private readonly resolved = new Map<string, Resolution | null>();
 
-  constructor(options: PriceBookOptions = {}) {
-    const sheet = options.sheet ?? PRICE_SHEET;
-    for (const [provider, models] of Object.entries(sheet)) {
-      for (const [model, spec] of Object.entries(models)) {
-        this.add(provider, model, spec, 'built_in');
+  constructor(options: PriceBookOptions = {}, shared?: { overrides: PriceTable; builtIn: PriceTable; catalog: PriceCatalog | null; catalogNames: ReadonlyMap<string, string> }) {
+    if (shared) {
+      this.overrides = shared.overrides;
+      this.builtIn = shared.builtIn;
+      this.catalog = shared.catalog;
+      this.catalogNames = shared.catalogNames;
+    } else {
+      this.catalog = options.catalog === undefined ? defaultCatalog() : options.catalog;
+      const catalogNames = new Map<string, string>();
+      for (const [name, kind] of options.providerKinds ?? []) {
+        if (FIRST_PARTY_KINDS.has(kind) && name.toLowerCase() !== kind) catalogNames.set(name.toLowerCase(), kind);
+      }
+      this.catalogNames = catalogNames;
+      this.builtIn = new PriceTable();
+      for (const [provider, models] of Object.entries(options.sheet ?? PRICE_SHEET)) {
+        for (const [model, { reference, ...spec }] of Object.entries(models)) {
+          this.builtIn.add(compilePrice(provider, model, spec, reference === undefined ? { source: 'built_in' } : { source: 'built_in', reference }));
+        }
+      }
+      this.overrides = new PriceTable();
+      const overrides = parsePriceOverrides(options.overrides ?? {}, options.configPath ?? DEFAULT_CONFIG_PATH);
+      for (const [id, spec] of Object.entries(overrides)) {
+        const [provider, model] = splitModelId(id);
+        this.overrides.add(compilePrice(provider, model, spec, { source: 'override' }));
       }
     }
-    const overrides = parsePriceOverrides(options.overrides ?? {}, options.configPath ?? DEFAULT_CONFIG_PATH);
-    for (const [id, spec] of Object.entries(overrides)) {
-      const [provider, model] = splitModelId(id);
-      this.add(provider, model, spec, 'override');
+    this.admin = new PriceTable();
+    for (const entry of options.adminPrices ?? []) {
+      this.admin.add(compilePrice(entry.provider, entry.model, entry.price, { source: 'admin', updated_at: entry.updatedAt.toISOString() }));
     }
   }
 
-  priceFor(provider: string, model: string): ModelPrice | null {
-    return this.resolve(provider, model)?.price ?? null;
+  /** The same book with `prices` as the whole set of admin prices. */
+  withAdminPrices(prices: readonly AdminPrice[]): PriceBook {
+    return new PriceBook({ adminPrices: prices }, { overrides: this.overrides, builtIn: this.builtIn, catalog: this.catalog, catalogNames: this.catalogNames });
+  }
+
+  /** The installed catalog's name, version and publish date; null when the book has none. */
+  get catalogInfo(): CatalogInfo | null {
+    return this.catalog?.info ?? null;
+  }
+
+  /** The price a request to `provider/model` at `at` pays, or null when none is known. */
+  priceFor(provider: string, model: string, at: Date = new Date()): ModelPrice | null {
+    return this.compiledAt(provider, model, at)?.price ?? null;
   }
 
   /** Cost of one request, or null when the model has no price. */
-  cost(provider: string, model: string, usage: TokenUsage): CostResult | null {
-    const entry = this.resolve(provider, model);
-    if (!entry) return null;
-    return computeCost(entry, usage);
+  cost(provider: string, model: string, usage: TokenUsage, at: Date = new Date()): CostResult | null {
+    const entry = this.compiledAt(provider, model, at);
+    return entry === null ? null : computeCost(entry, usage);
   }
 
-  /** Every priced model, sorted by id (for GET /api/pricing). */
-  list(): ModelPrice[] {
-    return [...this.entries.values()].map((entry) => entry.price).sort((a, b) => a.id.localeCompare(b.id));
+  /** The model's size limits from the catalog (prices set elsewhere do not carry any). */
+  limits(provider: string, model: string): ModelLimits | null {
+    if (this.catalog === null) return null;
+    const p = provider.toLowerCase();
+    const m = model.toLowerCase();
+    const found = this.inSource(p, m, (q, n) => this.matchCatalog(q, n));
+    if (found === null || !('catalog' in found)) return null;
+    const entry = found.catalog;
+    return { id: `${entry.provider}/${entry.model}`, context_window: entry.contextWindow, max_output_tokens: null };
   }
 
-  private add(provider: string, model: string, spec: PriceSpec, source: PriceSource): void {
-    const key = `${provider.toLowerCase()}/${model.toLowerCase()}`;
-    const price = deepFreeze({ ...canonicalSpec(spec), id: `${provider}/${model}`, provider, model, source });
-    this.entries.set(key, compile(price));
+  /**
+   * Every price in force at `at`, sorted by id: each source's own entries, and the catalog's for
+   * every provider it lists. Where sources name the same id, the winning one is shown.
+   */
+  list(at: Date = new Date()): ModelPrice[] {
+    const byId = new Map<string, ModelPrice>();
+    if (this.catalog !== null) {
+      for (const provider of this.catalog.providers()) {
+        for (const model of this.catalog.models(provider)) {
+          const price = variantAt(model, at);
+          if (price !== null) byId.set(price.price.id.toLowerCase(), price.price);
+        }
+      }
+    }
+    for (const table of [this.builtIn, this.admin, this.overrides]) {
+      for (const entry of table.values()) byId.set(entry.price.id.toLowerCase(), entry.price);
+    }
+    return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  private resolve(provider: string, model: string): CompiledPrice | null {
+  private compiledAt(provider: string, model: string, at: Date): CompiledPrice | null {
+    const found = this.resolve(provider, model);
+    if (found === null) return null;
+    return 'fixed' in found ? found.fixed : variantAt(found.catalog, at);
+  }
+
+  private resolve(provider: string, model: string): Resolution | null {
     const requested = `${provider}/${model}`.toLowerCase();
-    // Lookups run per request; the answer for an id never changes, so remember it (nulls too).
+    // Lookups run per request; the answer for an id never changes within a book, so remember it (nulls too).
     const cached = this.resolved.get(requested);
     if (cached !== undefined) return cached;
-    const found = this.lookup(provider.toLowerCase(), model.toLowerCase());
-    if (this.resolved.size < 10_000) this.resolved.set(requested, found);
+    const p = provider.toLowerCase();
+    const m = model.toLowerCase();
+    const found =
+      this.inSource(p, m, (q, n) => this.overrides.find(q, n)) ??
+      this.inSource(p, m, (q, n) => this.admin.find(q, n)) ??
+      this.inSource(p, m, (q, n) => this.builtIn.find(q, n) ?? this.matchCatalog(q, n));
+    if (this.resolved.size < MAX_REMEMBERED_IDS) this.resolved.set(requested, found);
     return found;
   }
 
-  private lookup(provider: string, model: string): CompiledPrice | null {
-    const direct = this.find(provider, model);
+  /** Steps 1 to 3 of the lookup in one source; `find` does steps 1 and 2 for one provider. */
+  private inSource(provider: string, model: string, find: (provider: string, model: string) => Resolution | null): Resolution | null {
+    const direct = find(provider, model);
     if (direct) return direct;
-
     const slash = model.indexOf('/');
     if (slash > 0) {
       const vendor = model.slice(0, slash);
-      return this.find(VENDOR_ALIASES[vendor] ?? vendor, model.slice(slash + 1));
+      return find(VENDOR_ALIASES.get(vendor) ?? vendor, model.slice(slash + 1));
     }
     for (const firstParty of FIRST_PARTY_PROVIDERS) {
       if (firstParty === provider) continue;
-      const resold = this.find(firstParty, model);
+      const resold = find(firstParty, model);
       if (resold) return resold;
     }
     return null;
   }
 
-  /** Steps 1 and 2 for one provider. */
-  private find(provider: string, model: string): CompiledPrice | null {
-    const exact = this.entries.get(`${provider}/${model}`);
-    if (exact) return exact;
-    let stripped = model;
-    if (provider === 'bedrock') stripped = stripped.replace(BEDROCK_PROFILE_PREFIX, '');
-    stripped = stripped.replace(DATED_SUFFIX, '');
-    return stripped === model ? null : (this.entries.get(`${provider}/${stripped}`) ?? null);
+  private matchCatalog(name: string, model: string): Resolution | null {
+    if (this.catalog === null) return null;
+    const provider = this.catalogNames.get(name) ?? name;
+    let found = this.catalog.match(provider, model);
+    if (found === null) {
+      const stripped = strippedModel(provider, model);
+      if (stripped !== null) found = this.catalog.match(provider, stripped);
+    }
+    return found === null ? null : { catalog: found };
   }
+}
+
+/** The model without its date suffix or Bedrock profile prefix; null when it has neither. */
+function strippedModel(provider: string, model: string): string | null {
+  let stripped = model;
+  if (provider === 'bedrock') stripped = stripped.replace(BEDROCK_PROFILE_PREFIX, '');
+  stripped = stripped.replace(DATED_SUFFIX, '');
+  return stripped === model ? null : stripped;
 }
 
 /** The five `usage.cost` fields of the public response, without the log-only decimal string. */
@@ -215,204 +266,17 @@ export function toUsageCost(result: CostBreakdown): CostBreakdown {
   };
 }
 
-function computeCost(entry: CompiledPrice, usage: TokenUsage): CostResult {
-  const inputTokens = count(usage.inputTokens, 'inputTokens');
-  const cachedTokens = count(usage.cachedTokens, 'cachedTokens');
-  const cacheWriteTokens = count(usage.cacheWriteTokens ?? 0, 'cacheWriteTokens');
-  const outputTokens = count(usage.outputTokens, 'outputTokens');
-  const reasoningTokens = count(usage.reasoningTokens, 'reasoningTokens');
-
-  const tier = entry.longContext && inputTokens > entry.longContext.thresholdTokens ? entry.longContext : entry;
-  // Providers occasionally report cache counts that exceed the input total; never bill negative tokens.
-  const uncachedTokens = Math.max(0, inputTokens - cachedTokens - cacheWriteTokens);
-
-  const input =
-    tokenCost(uncachedTokens, tier.input) + tokenCost(cachedTokens, tier.cachedInput) + tokenCost(cacheWriteTokens, tier.cacheWrite);
-
-  let output: bigint;
-  let reasoning = 0n;
-  if (entry.reasoning !== null) {
-    const billedReasoning = Math.min(reasoningTokens, outputTokens);
-    output = tokenCost(outputTokens - billedReasoning, tier.output);
-    reasoning = tokenCost(billedReasoning, entry.reasoning);
-  } else {
-    output = tokenCost(outputTokens, tier.output);
-  }
-  const request = entry.request;
-  const total = input + output + reasoning + request;
-
-  return {
-    input_tokens_cost: unitsToNumber(input, COST_SCALE),
-    output_tokens_cost: unitsToNumber(output, COST_SCALE),
-    reasoning_tokens_cost: unitsToNumber(reasoning, COST_SCALE),
-    request_cost: unitsToNumber(request, COST_SCALE),
-    total_cost: unitsToNumber(total, COST_SCALE),
-    total_cost_usd: costToDecimalString(total),
-  };
-}
-
-function count(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 0) {
-    throw new RangeError(`usage.${name} must be a non-negative integer, got ${String(value)}`);
-  }
-  return value;
-}
-
-function compile(price: ModelPrice): CompiledPrice {
-  const units = (text: string): bigint => parseDecimal(text) as bigint;
-  const input = units(price.input_per_mtok);
-  const cachedInput = price.cached_input_per_mtok !== undefined ? units(price.cached_input_per_mtok) : input;
-  const cacheWrite = price.cache_write_per_mtok !== undefined ? units(price.cache_write_per_mtok) : input;
-  const long = price.long_context;
-  const longInput = long ? units(long.input_per_mtok) : 0n;
-  return {
-    price,
-    input,
-    output: units(price.output_per_mtok),
-    cachedInput,
-    cacheWrite,
-    reasoning: price.reasoning_per_mtok !== undefined ? units(price.reasoning_per_mtok) : null,
-    // request_cost is USD, not USD per 1M tokens: scale it to cost units directly.
-    request: price.request_cost !== undefined ? units(price.request_cost) * 10n ** BigInt(COST_SCALE - PRICE_SCALE) : 0n,
-    longContext: long
-      ? {
-          thresholdTokens: long.threshold_tokens,
-          input: longInput,
-          output: units(long.output_per_mtok),
-          // A tier without its own cache prices keeps the base cache prices.
-          cachedInput: long.cached_input_per_mtok !== undefined ? units(long.cached_input_per_mtok) : cachedInput,
-          cacheWrite: long.cache_write_per_mtok !== undefined ? units(long.cache_write_per_mtok) : cacheWrite,
-        }
-      : null,
-  };
-}
-
-function canonicalSpec(spec: PriceSpec): PriceSpec {
-  const out: PriceSpec = {
-    input_per_mtok: normalizeDecimal(spec.input_per_mtok),
-    output_per_mtok: normalizeDecimal(spec.output_per_mtok),
-  };
-  if (spec.cached_input_per_mtok !== undefined) out.cached_input_per_mtok = normalizeDecimal(spec.cached_input_per_mtok);
-  if (spec.cache_write_per_mtok !== undefined) out.cache_write_per_mtok = normalizeDecimal(spec.cache_write_per_mtok);
-  if (spec.reasoning_per_mtok !== undefined) out.reasoning_per_mtok = normalizeDecimal(spec.reasoning_per_mtok);
-  if (spec.request_cost !== undefined) out.request_cost = normalizeDecimal(spec.request_cost);
-  if (spec.long_context) {
-    const long = spec.long_context;
-    const tier: LongContextSpec = {
-      threshold_tokens: long.threshold_tokens,
-      input_per_mtok: normalizeDecimal(long.input_per_mtok),
-      output_per_mtok: normalizeDecimal(long.output_per_mtok),
-    };
-    if (long.cached_input_per_mtok !== undefined) tier.cached_input_per_mtok = normalizeDecimal(long.cached_input_per_mtok);
-    if (long.cache_write_per_mtok !== undefined) tier.cache_write_per_mtok = normalizeDecimal(long.cache_write_per_mtok);
-    out.long_context = tier;
-  }
-  return out;
-}
-
-function deepFreeze<T extends object>(value: T): T {
-  for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) Object.freeze(child);
-  return Object.freeze(value);
-}
-
 function splitModelId(id: string): [string, string] {
   const slash = id.indexOf('/');
   return [id.slice(0, slash), id.slice(slash + 1)];
 }
 
-// ---- validation of GATEWAY_CONFIG `pricing` ----
-
-const PRICE_FIELDS = ['input_per_mtok', 'output_per_mtok', 'cached_input_per_mtok', 'cache_write_per_mtok', 'reasoning_per_mtok', 'request_cost'] as const;
-const REQUIRED_PRICE_FIELDS = new Set<string>(['input_per_mtok', 'output_per_mtok']);
-const TIER_PRICE_FIELDS = ['input_per_mtok', 'output_per_mtok', 'cached_input_per_mtok', 'cache_write_per_mtok'] as const;
+let limitsBook: PriceBook | undefined;
 
 /**
- * Validates GATEWAY_CONFIG's `pricing` object and returns it as canonical price specs.
- * Throws an Error whose message starts with the offending field's path, e.g.
- * `GATEWAY_CONFIG pricing["openai/x"].input_per_mtok must be a non-negative number`.
+ * The catalog's size limits for `provider/model`, found like its price (dated ids, resellers);
+ * null when the catalog does not know the model. For worst-case cost estimates.
  */
-export function parsePriceOverrides(raw: unknown, path: string = DEFAULT_CONFIG_PATH): Record<string, PriceSpec> {
-  if (!isPlainObject(raw)) throw new Error(`${path} must be an object of "provider/model" -> price`);
-  const result: Record<string, PriceSpec> = {};
-  for (const [id, value] of Object.entries(raw)) {
-    const at = `${path}[${JSON.stringify(id)}]`;
-    const slash = id.indexOf('/');
-    if (slash <= 0 || slash === id.length - 1) throw new Error(`${at} must be keyed by "provider/model"`);
-    result[id] = parseOverride(value, at);
-  }
-  return result;
-}
-
-function parseOverride(value: unknown, at: string): PriceSpec {
-  if (!isPlainObject(value)) throw new Error(`${at} must be an object`);
-  rejectUnknown(value, [...PRICE_FIELDS, 'long_context'], at);
-  const spec: Partial<PriceSpec> = {};
-  for (const field of PRICE_FIELDS) {
-    const price = priceField(value, field, at, REQUIRED_PRICE_FIELDS.has(field));
-    if (price !== undefined) spec[field] = price;
-  }
-  if (value.long_context !== undefined) {
-    const tierAt = `${at}.long_context`;
-    const tier = value.long_context;
-    if (!isPlainObject(tier)) throw new Error(`${tierAt} must be an object`);
-    rejectUnknown(tier, ['threshold_tokens', ...TIER_PRICE_FIELDS], tierAt);
-    const threshold = tier.threshold_tokens;
-    if (typeof threshold !== 'number' || !Number.isSafeInteger(threshold) || threshold <= 0) {
-      throw new Error(`${tierAt}.threshold_tokens must be a positive integer`);
-    }
-    const long: Partial<LongContextSpec> = { threshold_tokens: threshold };
-    for (const field of TIER_PRICE_FIELDS) {
-      const price = priceField(tier, field, tierAt, REQUIRED_PRICE_FIELDS.has(field));
-      if (price !== undefined) long[field] = price;
-    }
-    spec.long_context = long as LongContextSpec;
-  }
-  return spec as PriceSpec;
-}
-
-function priceField(obj: Record<string, unknown>, field: string, at: string, required: boolean): string | undefined {
-  const value = obj[field];
-  if (value === undefined) {
-    if (required) throw new Error(`${at}.${field} is required`);
-    return undefined;
-  }
-  const text = decimalText(value);
-  if (text === null) throw new Error(`${at}.${field} must be a non-negative number (at most ${PRICE_SCALE} decimal places)`);
-  return normalizeDecimal(text);
-}
-
-/** A JSON number or decimal string as decimal text, or null if it is not a non-negative amount. */
-function decimalText(value: unknown): string | null {
-  let text: string;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) return null;
-    // The shortest text that round-trips is what the operator wrote in the JSON file.
-    text = expandExponent(String(value));
-  } else if (typeof value === 'string') {
-    text = value.trim();
-  } else {
-    return null;
-  }
-  return parseDecimal(text) === null ? null : text;
-}
-
-/** "1.5e-7" -> "0.00000015"; plain decimals pass through. */
-function expandExponent(text: string): string {
-  const match = /^(\d+)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
-  if (!match) return text;
-  const digits = match[1] + (match[2] ?? '');
-  const point = match[1].length + Number(match[3]);
-  if (point <= 0) return `0.${'0'.repeat(-point)}${digits}`;
-  if (point >= digits.length) return digits + '0'.repeat(point - digits.length);
-  return `${digits.slice(0, point)}.${digits.slice(point)}`;
-}
-
-function rejectUnknown(obj: Record<string, unknown>, allowed: readonly string[], at: string): void {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) throw new Error(`${at}.${key} is not a known field (expected one of ${allowed.join(', ')})`);
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+export function modelLimits(provider: string, model: string): ModelLimits | null {
+  return (limitsBook ??= new PriceBook({ sheet: {} })).limits(provider, model);
 }

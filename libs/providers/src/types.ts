@@ -36,6 +36,11 @@ export interface UpstreamRequest {
   url: string;
   headers: Record<string, string>;
   body: string;
+  /**
+   * Tools the request offered that the provider has no equivalent for and that were left out
+   * (the response reports them in `extra_fields.dropped_tools`).
+   */
+  droppedTools?: string[];
 }
 
 export interface ParsedResponse {

@@ -10,8 +10,6 @@ import {
 } from '@nestjs/swagger';
 import { ADMIN_BEARER_AUTH } from '../admin-swagger';
 import { ErrorBodyDto } from '../errors/error-body.dto';
-import { PricingListDto } from './pricing.dto';
-import { PricingService } from './pricing.service';
 import { NoQueryDto, ProviderListDto } from './provider.dto';
 import { ProviderService } from './provider.service';
 
@@ -23,10 +21,7 @@ const INVALID = { type: ErrorBodyDto, description: 'An unknown query parameter; 
 @ApiInternalServerErrorResponse({ type: ErrorBodyDto, description: 'Unexpected failure; the message carries the request id.' })
 @Controller('api')
 export class ProviderController {
-  constructor(
-    private readonly providers: ProviderService,
-    private readonly pricing: PricingService,
-  ) {}
+  constructor(private readonly providers: ProviderService) {}
 
   @Get('providers')
   @ApiOperation({ summary: 'Configured providers, their models and upstream keys', description: 'Never shows key values or configured headers.' })
@@ -34,13 +29,5 @@ export class ProviderController {
   @ApiBadRequestResponse(INVALID)
   listProviders(@Query() _query: NoQueryDto): ProviderListDto {
     return this.providers.list();
-  }
-
-  @Get('pricing')
-  @ApiOperation({ summary: 'Model prices in effect', description: 'The built-in price sheet with GATEWAY_CONFIG `pricing` overrides applied and marked `source: override`.' })
-  @ApiOkResponse({ type: PricingListDto })
-  @ApiBadRequestResponse(INVALID)
-  listPricing(@Query() _query: NoQueryDto): PricingListDto {
-    return this.pricing.list();
   }
 }

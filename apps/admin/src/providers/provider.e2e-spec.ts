@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PRICES_CHECKED_AT } from '@app/pricing';
 import { type AdminReply as Reply, useAdminApp } from '../../../../test/support/admin-app';
 
 const SECRETS = {
@@ -38,7 +37,7 @@ const GATEWAY_CONFIG = {
   },
 };
 
-describe('admin providers and pricing (e2e)', () => {
+describe('admin providers (e2e)', () => {
   let dir: string | undefined;
   const app = useAdminApp({
     env: () => {
@@ -60,7 +59,6 @@ describe('admin providers and pricing (e2e)', () => {
 
   it('401 without the admin token', async () => {
     expect((await call('/api/providers', null)).status).toBe(401);
-    expect((await call('/api/pricing', 'nope')).status).toBe(401);
   });
 
   describe('GET /api/providers', () => {
@@ -102,35 +100,6 @@ describe('admin providers and pricing (e2e)', () => {
       const res = await call('/api/providers?name=openai');
       expect(res.status).toBe(400);
       expect(res.body.error).toMatchObject({ code: 'invalid_request', param: 'name' });
-    });
-  });
-
-  describe('GET /api/pricing', () => {
-    it('lists built-in prices and marks the overrides', async () => {
-      const res = await call('/api/pricing');
-      expect(res.status).toBe(200);
-      expect(res.body.checked_at).toBe(PRICES_CHECKED_AT);
-      const byId = new Map<string, Record<string, unknown>>(res.body.data.map((p: { id: string }) => [p.id, p]));
-      expect(byId.get('openai/gpt-4o-mini')).toEqual({
-        id: 'openai/gpt-4o-mini',
-        provider: 'openai',
-        model: 'gpt-4o-mini',
-        source: 'override',
-        input_per_mtok: '0.1',
-        output_per_mtok: '0.4',
-      });
-      expect(byId.get('local-proxy/llama-3.3-70b')).toMatchObject({ source: 'override', request_cost: '0.0001' });
-      expect(byId.get('openai/gpt-4o')).toMatchObject({ source: 'built_in', input_per_mtok: expect.any(String) });
-      const overrides = res.body.data.filter((p: { source: string }) => p.source === 'override').map((p: { id: string }) => p.id);
-      expect(overrides.sort()).toEqual(['local-proxy/llama-3.3-70b', 'openai/gpt-4o-mini']);
-      const ids = res.body.data.map((p: { id: string }) => p.id);
-      expect(ids).toEqual([...ids].sort((a: string, b: string) => a.localeCompare(b)));
-    });
-
-    it('400 for an unknown query parameter', async () => {
-      const res = await call('/api/pricing?provider=openai');
-      expect(res.status).toBe(400);
-      expect(res.body.error).toMatchObject({ code: 'invalid_request', param: 'provider' });
     });
   });
 });

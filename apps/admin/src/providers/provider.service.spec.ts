@@ -1,6 +1,4 @@
 import type { AppConfig, ProviderConfig } from '@app/common';
-import { PriceBook } from '@app/pricing';
-import { PricingService } from './pricing.service';
 import { maskBaseUrl, ProviderService, toProviderDto } from './provider.service';
 
 const SECRET = 'sk-live-very-secret-value-123';
@@ -72,20 +70,5 @@ describe('ProviderService', () => {
   it('lists providers by name', () => {
     const config = { providers: { zeta: provider({ name: 'zeta' }), alpha: provider({ name: 'alpha' }) } } as unknown as AppConfig;
     expect(new ProviderService(config).list().data.map((p) => p.name)).toEqual(['alpha', 'zeta']);
-  });
-});
-
-describe('PricingService', () => {
-  it('lists the book with overrides marked and the sheet date', () => {
-    const book = new PriceBook({
-      sheet: { openai: { 'gpt-4o': { input_per_mtok: '2.5', output_per_mtok: '10' } } },
-      overrides: { 'openai/gpt-4o': { input_per_mtok: 2, output_per_mtok: 8 }, 'acme/m1': { input_per_mtok: '1', output_per_mtok: '2' } },
-    });
-    const listing = new PricingService(book).list();
-    expect(listing.data).toEqual([
-      expect.objectContaining({ id: 'acme/m1', source: 'override', input_per_mtok: '1' }),
-      expect.objectContaining({ id: 'openai/gpt-4o', source: 'override', input_per_mtok: '2', output_per_mtok: '8' }),
-    ]);
-    expect(listing.checked_at).toMatch(/^\d{4}-\d{2}/);
   });
 });

@@ -222,7 +222,9 @@ function Row({ label, children }: { label: string; children: ComponentChildren }
 export function LogDetailPage({ id }: { id: string }) {
   const api = useApi();
   const log = useResource(() => api.getLog(id), [id]);
-  const pricing = useResource(() => api.pricing(), []);
+  // The price the log's model resolves to today (dated snapshots, resellers), as the gateway finds it.
+  const shown = log.data;
+  const pricing = useResource(() => (shown ? api.resolvePrice(shown.provider, shown.model) : Promise.resolve(null)), [shown?.provider, shown?.model]);
   const keys = useResource(() => api.listKeys(true), []);
   return (
     <div class="page" data-page="log">
@@ -232,7 +234,7 @@ export function LogDetailPage({ id }: { id: string }) {
         </a>
       </PageHeader>
       <Async resource={log} errorTitle="Could not load this request">
-        {(d) => <LogDetail log={d} price={pricing.data?.data.find((p) => p.id === `${d.provider}/${d.model}`)} pricingFailed={pricing.status === 'error'} keyName={d.virtual_key_id ? keys.data?.data.find((k) => k.id === d.virtual_key_id)?.name : undefined} />}
+        {(d) => <LogDetail log={d} price={pricing.data ?? undefined} pricingFailed={pricing.status === 'error'} keyName={d.virtual_key_id ? keys.data?.data.find((k) => k.id === d.virtual_key_id)?.name : undefined} />}
       </Async>
     </div>
   );

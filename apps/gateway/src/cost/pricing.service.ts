@@ -1,16 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/common';
-import { type CostResult, PriceBook } from '@app/pricing';
+import { type AdminPrice, type CostResult, type ModelLimits, type ModelPrice, PriceBook } from '@app/pricing';
 import type { Usage } from '@app/providers';
 import type { Candidate } from '../routing/route-planner.service';
 
-/** Prices each answered request from the shipped sheet plus GATEWAY_CONFIG overrides. */
+/**
+ * Prices each answered request: GATEWAY_CONFIG overrides, then admin prices (kept current by
+ * AdminPriceCache), then the built-in entries and the installed catalog.
+ */
 @Injectable()
 export class PricingService {
-  private readonly book: PriceBook;
+  private readonly base: PriceBook;
+  private book: PriceBook;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.book = new PriceBook({ overrides: config.pricing });
+    const providerKinds = new Map(Object.values(config.providers).map((p) => [p.name, p.kind]));
+    this.base = this.book = new PriceBook({ overrides: config.pricing, providerKinds });
   }
 
   /**
@@ -25,6 +30,24 @@ export class PricingService {
       outputTokens: usage.outputTokens,
       reasoningTokens: usage.reasoningTokens,
     };
-    return this.book.cost(c.provider.name, c.upstreamModel, tokens) ?? (c.upstreamModel === c.model ? null : this.book.cost(c.provider.name, c.model, tokens));
+    const book = this.book;
+    return book.cost(c.provider.name, c.upstreamModel, tokens) ?? (c.upstreamModel === c.model ? null : book.cost(c.provider.name, c.model, tokens));
+  }
+
+  /** The price cost() applies to this candidate now, or null when it has none. */
+  price(c: Candidate): ModelPrice | null {
+    const book = this.book;
+    return book.priceFor(c.provider.name, c.upstreamModel) ?? (c.upstreamModel === c.model ? null : book.priceFor(c.provider.name, c.model));
+  }
+
+  /** The candidate model's size limits from the catalog (context window), or null when unknown. */
+  limits(c: Candidate): ModelLimits | null {
+    const book = this.book;
+    return book.limits(c.provider.name, c.upstreamModel) ?? (c.upstreamModel === c.model ? null : book.limits(c.provider.name, c.model));
+  }
+
+  /** The admin prices in force from now on: the whole set, replacing the previous one. */
+  setAdminPrices(prices: readonly AdminPrice[]): void {
+    this.book = this.base.withAdminPrices(prices);
   }
 }

@@ -12,13 +12,15 @@ export interface ExtraFields {
   latency?: number;
   chunk_index?: number;
   cache_debug: null;
+  /** Tools the request offered that this provider has no equivalent for, left out (absent when none). */
+  dropped_tools?: string[];
   /** Only with `x-bf-send-raw: true` from a key allowed to see them. */
   raw_request?: unknown;
   raw_response?: unknown;
 }
 
-export function extraFields(c: Candidate, modelRequested: string, fallbackIndex: number): ExtraFields {
-  return {
+export function extraFields(c: Candidate, modelRequested: string, fallbackIndex: number, droppedTools?: string[]): ExtraFields {
+  const extra: ExtraFields = {
     request_type: 'responses',
     provider: c.provider.name,
     model_requested: modelRequested,
@@ -26,6 +28,8 @@ export function extraFields(c: Candidate, modelRequested: string, fallbackIndex:
     fallback_index: fallbackIndex,
     cache_debug: null,
   };
+  if (droppedTools !== undefined && droppedTools.length > 0) extra.dropped_tools = droppedTools;
+  return extra;
 }
 
 const PREFIX_KEY = ',"extra_fields":';

@@ -11,7 +11,7 @@ import {
   UpstreamFailure,
   ZERO_USAGE,
 } from '@app/providers';
-import { toUsageCost } from '@app/pricing';
+import { type CostResult, costToDecimalString, toUsageCost } from '@app/pricing';
 import { type CachedKey, VirtualKeyCache } from '../auth/virtual-key-cache.service';
 import { PricingService } from '../cost/pricing.service';
 import { type Admission, GovernanceService } from '../governance/governance.service';
@@ -211,7 +211,9 @@ export class ResponsesHandler {
 
   private async serveJson(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
     let raw: { request: string; response: string } | null = null;
+    let dropped: string[] | undefined;
     const { response, usage, json } = await this.caller.call<ParsedResponse>(c, ctx.body, false, ctx.cancel, async (up, _key, request) => {
+      dropped = request.droppedTools;
       let text: string;
       try {
         text = await up.body.text();
@@ -227,9 +229,9 @@ export class ResponsesHandler {
     });
     const upstreamDone = performance.now();
     const latency = Math.round(upstreamDone - ctx.t0);
-    const extra = { ...extraFields(c, ctx.modelRequested, fallbackIndex), latency, ...rawFields(raw) };
+    const extra = { ...extraFields(c, ctx.modelRequested, fallbackIndex, dropped), latency, ...rawFields(raw) };
     const cost = this.pricing.cost(c, usage);
-    const headers = this.headers(ctx, c, fallbackIndex);
+    const headers = this.headers(ctx, c, fallbackIndex, dropped);
     if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
     const turn = ctx.turn;
     ctx.spent = { tokens: usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
@@ -251,11 +253,13 @@ export class ResponsesHandler {
 
   private async serveStream(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
     let rawRequest: string | null = null;
+    let dropped: string[] | undefined;
     const primed = await this.caller.call<PrimedStream>(c, ctx.body, true, ctx.cancel, (up, _key, request) => {
       if (ctx.sendRaw) rawRequest = request.body;
+      dropped = request.droppedTools;
       return primeStream(up, c, ctx.body);
     });
-    const headers = this.headers(ctx, c, fallbackIndex);
+    const headers = this.headers(ctx, c, fallbackIndex, dropped);
     headers['content-type'] = 'text/event-stream; charset=utf-8';
     headers['cache-control'] = 'no-cache';
     headers['x-accel-buffering'] = 'no';
@@ -288,25 +292,28 @@ export class ResponsesHandler {
         },
       };
     }
-    const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex), headers, decoration, hooks);
+    const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex, dropped), headers, decoration, hooks);
     const latency = Math.round(performance.now() - ctx.t0);
     const usage = translator.terminal === null ? estimatedUsage(ctx, translator) : translator.usage;
-    const cost = usage.totalTokens > 0 ? this.pricing.cost(c, usage) : null;
-    ctx.spent = { tokens: usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
-    if (outcome.failure) this.logAttempt(ctx, c, fallbackIndex, true, ctx.t0, outcome.failure, usage, outcome.ttftMs, cost?.total_cost_usd ?? null);
+    const cost = this.pricing.cost(c, usage);
+    ctx.spent = { tokens: usage.totalTokens, costUsd: outcome.failure ? attemptCost(usage, cost) : (cost?.total_cost_usd ?? null) };
+    if (outcome.failure) this.logAttempt(ctx, c, fallbackIndex, true, ctx.t0, outcome.failure, usage, outcome.ttftMs, cost);
     else {
       this.logSuccess(ctx, c, fallbackIndex, true, usage, latency, outcome.ttftMs, translator, cost?.total_cost_usd ?? null);
       this.metrics.answered(c.provider.name, c.model, usage, cost?.total_cost ?? null, latency / 1000, latency / 1000, true, outcome.ttftMs === null ? null : outcome.ttftMs / 1000);
     }
   }
 
-  private headers(ctx: RequestContext, c: Candidate, fallbackIndex: number): Record<string, string> {
-    return {
+  private headers(ctx: RequestContext, c: Candidate, fallbackIndex: number, droppedTools?: string[]): Record<string, string> {
+    const headers: Record<string, string> = {
       'x-request-id': ctx.requestId,
       'x-bf-provider': c.provider.name,
       'x-bf-model': c.model,
       'x-bf-fallback-index': String(fallbackIndex),
     };
+    // Known before the first byte, so streams report it too.
+    if (droppedTools !== undefined && droppedTools.length > 0) headers['x-bf-dropped-tools'] = droppedTools.join(',');
+    return headers;
   }
 
   private logSuccess(
@@ -342,7 +349,7 @@ export class ResponsesHandler {
 
   private logAttempt(
     ctx: RequestContext, c: Candidate, fallbackIndex: number, stream: boolean, attemptT0: number, failure: UpstreamFailure,
-    usage: Usage = ZERO_USAGE, ttftMs: number | null = null, costUsd: string | null = null,
+    usage: Usage = ZERO_USAGE, ttftMs: number | null = null, cost: CostResult | null = null,
   ): void {
     this.metrics.attempt(c.provider.name, c.model, false);
     this.logs.enqueue({
@@ -364,11 +371,21 @@ export class ResponsesHandler {
       outputTokens: usage.outputTokens,
       reasoningTokens: usage.reasoningTokens,
       totalTokens: usage.totalTokens,
-      costUsd,
+      costUsd: attemptCost(usage, cost),
       latencyMs: Math.round(performance.now() - attemptT0),
       ttftMs,
     });
   }
+}
+
+const NO_COST = costToDecimalString(0);
+
+/**
+ * What a failed attempt cost: nothing when it produced no tokens (whatever the model's price),
+ * else its priced usage, null when the model has no price ("served but unpriced").
+ */
+function attemptCost(usage: Usage, cost: CostResult | null): string | null {
+  return usage.totalTokens === 0 ? NO_COST : (cost?.total_cost_usd ?? null);
 }
 
 /** Upstream bodies for `extra_fields` (a stream's raw response is its events, already relayed). */

@@ -6,14 +6,14 @@ import {
   argsObject,
   parseDataUrl,
   partsText,
-  readFunctionTools,
   readInput,
   readOutputFormat,
   readReasoningEffort,
-  readSingleToolChoice,
   rejectUnsupportedFeatures,
 } from '../responses/request-input';
-import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody, AnthropicToolChoice } from './anthropic-wire';
+import { type HostedToolSupport, type RequestTools, readSingleToolChoice, readTools } from '../responses/request-tools';
+import { uncarryThinking } from '../responses/reasoning-carrier';
+import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody, AnthropicTool, AnthropicToolChoice } from './anthropic-wire';
 
 /**
  * Structured output goes through a forced tool whose input is the JSON answer (works on every
@@ -24,8 +24,14 @@ export const JSON_RESPONSE_TOOL = 'json_response';
 /** Thinking budgets per `reasoning.effort`. */
 const THINKING_BUDGET = { low: 1024, medium: 4096, high: 16384 } as const;
 const MIN_THINKING_BUDGET = 1024;
-/** Signature of redacted thinking kept in `encrypted_content`, to send it back as it came. */
-export const REDACTED_THINKING_PREFIX = 'redacted_thinking:';
+/** The name of Anthropic's web search server tool (fixed by its type). */
+export const WEB_SEARCH_TOOL = 'web_search';
+
+/** Web search is Anthropic's server tool `web_search_20250305`, unless a function already has its name. */
+export const ANTHROPIC_TOOLS: HostedToolSupport = {
+  webSearch: (functions) => !functions.some((f) => f.name === WEB_SEARCH_TOOL),
+  forceWebSearch: true,
+};
 
 /** Anthropic requires max_tokens: Claude 3 (and older) models stop at 4096, later ones go well past 8192. */
 export function defaultMaxTokens(model: string): number {
@@ -100,26 +106,37 @@ export function anthropicMessages(items: InputItem[], provider: string): { syste
         append(messages, 'user', [{ type: 'tool_result', tool_use_id: item.callId, content }]);
         break;
       }
-      case 'reasoning':
-        // Thinking can only go back with its signature; without one it is dropped (as Anthropic's own SDKs do).
-        if (item.encryptedContent === null) break;
-        if (item.encryptedContent.startsWith(REDACTED_THINKING_PREFIX)) {
-          append(messages, 'assistant', [{ type: 'redacted_thinking', data: item.encryptedContent.slice(REDACTED_THINKING_PREFIX.length) }]);
-        } else {
-          append(messages, 'assistant', [{ type: 'thinking', thinking: item.text, signature: item.encryptedContent }]);
-        }
+      case 'reasoning': {
+        // Thinking goes back only as Anthropic signed it; anything else (no signature, another
+        // provider's reasoning) is dropped, as Anthropic's own SDKs do.
+        const block = uncarryThinking(item.encryptedContent, 'anthropic');
+        if (block === null) break;
+        append(messages, 'assistant', ['redacted' in block ? { type: 'redacted_thinking', data: block.redacted } : { type: 'thinking', thinking: block.text, signature: block.signature }]);
         break;
+      }
     }
   });
   return { system, messages };
 }
 
-export function buildAnthropicBody(input: BuildRequestInput): AnthropicRequestBody {
+/**
+ * With thinking on, Anthropic wants the assistant turn whose tool results are being sent to
+ * start with its thinking. A conversation that lost it (begun without reasoning, or on another
+ * provider) continues without thinking rather than failing.
+ */
+function thinkingFitsToolLoop(messages: AnthropicMessage[]): boolean {
+  const last = messages[messages.length - 1];
+  if (last?.role !== 'user' || last.content[0]?.type !== 'tool_result') return true;
+  const first = messages[messages.length - 2]?.content[0]?.type;
+  return first === 'thinking' || first === 'redacted_thinking';
+}
+
+export function buildAnthropicBody(input: BuildRequestInput, tools: RequestTools = readTools(input.body, ANTHROPIC_TOOLS)): AnthropicRequestBody {
   const { body, provider } = input;
   const name = provider.name;
   rejectUnsupportedFeatures(body, name);
   const { system, messages } = anthropicMessages(readInput(body, name), name);
-  const effort = readReasoningEffort(body);
+  const effort = thinkingFitsToolLoop(messages) ? readReasoningEffort(body) : null;
   let maxTokens = typeof body.max_output_tokens === 'number' ? body.max_output_tokens : defaultMaxTokens(input.upstreamModel);
   const out: AnthropicRequestBody = { model: input.upstreamModel, max_tokens: maxTokens, messages };
   if (system.length > 0) out.system = system.map((text) => ({ type: 'text', text }));
@@ -139,16 +156,27 @@ export function buildAnthropicBody(input: BuildRequestInput): AnthropicRequestBo
     out.thinking = { type: 'enabled', budget_tokens: budget };
   }
 
-  const tools = readFunctionTools(body, name);
-  const choice = readSingleToolChoice(body, name);
+  const functions = tools.functions;
+  const choice = readSingleToolChoice(body, name, tools, ANTHROPIC_TOOLS);
   const format = readOutputFormat(body);
-  if (tools.some((t) => t.name === JSON_RESPONSE_TOOL) && format.type !== 'text') {
+  if (functions.some((t) => t.name === JSON_RESPONSE_TOOL) && format.type !== 'text') {
     throw GatewayError.invalidRequest(`The tool name '${JSON_RESPONSE_TOOL}' is reserved for structured output on ${name}.`, 'tools');
   }
-  const wireTools = tools.map((t) => ({ name: t.name, ...(t.description !== null && { description: t.description }), input_schema: t.parameters }));
+  const wireTools: AnthropicTool[] = functions.map((t) => ({ name: t.name, ...(t.description !== null && { description: t.description }), input_schema: t.parameters }));
+  if (tools.webSearch !== null) {
+    const ws = tools.webSearch;
+    wireTools.push({
+      type: 'web_search_20250305',
+      name: WEB_SEARCH_TOOL,
+      ...(ws.allowedDomains !== null && { allowed_domains: ws.allowedDomains }),
+      ...(ws.userLocation !== null && { user_location: { type: 'approximate', ...ws.userLocation } }),
+    });
+  }
   let toolChoice: AnthropicToolChoice | undefined;
   if (choice !== null) {
-    toolChoice = choice.type === 'function' ? { type: 'tool', name: choice.name } : { type: choice.type === 'required' ? 'any' : choice.type };
+    if (choice.type === 'function') toolChoice = { type: 'tool', name: choice.name };
+    else if (choice.type === 'web_search') toolChoice = { type: 'tool', name: WEB_SEARCH_TOOL };
+    else toolChoice = { type: choice.type === 'required' ? 'any' : choice.type };
   }
 
   if (format.type !== 'text') {
@@ -159,7 +187,7 @@ export function buildAnthropicBody(input: BuildRequestInput): AnthropicRequestBo
     if (out.thinking === undefined && choice?.type !== 'none') {
       // Alone, the JSON tool is forced; beside the client's tools, some tool must be called.
       if (choice?.type === 'function') toolChoice = { type: 'tool', name: choice.name };
-      else toolChoice = tools.length === 0 ? { type: 'tool', name: JSON_RESPONSE_TOOL } : { type: 'any' };
+      else toolChoice = functions.length === 0 ? { type: 'tool', name: JSON_RESPONSE_TOOL } : { type: 'any' };
     }
   }
 

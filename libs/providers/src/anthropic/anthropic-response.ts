@@ -1,7 +1,9 @@
 import type { ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
-import { buildResponse, contextModel, tokenCount, type FinishOptions, type OutputPiece, type TranslationContext } from '../responses/response-builder';
-import { JSON_RESPONSE_TOOL, REDACTED_THINKING_PREFIX } from './anthropic-request';
-import type { AnthropicErrorWire, AnthropicMessageWire, AnthropicUsageWire } from './anthropic-wire';
+import { buildResponse, contextModel, tokenCount, type FinishOptions, type OutputPiece, type TranslationContext, type UrlCitation } from '../responses/response-builder';
+import { summaryRequested } from '../responses/builder-stream-translator';
+import { carryThinking } from '../responses/reasoning-carrier';
+import { JSON_RESPONSE_TOOL } from './anthropic-request';
+import type { AnthropicCitationWire, AnthropicErrorWire, AnthropicMessageWire, AnthropicUsageWire } from './anthropic-wire';
 
 /**
  * Anthropic's `input_tokens` leaves out prompt-cache reads and writes: the normalised input
@@ -36,21 +38,58 @@ export function finishFromAnthropic(stopReason: string | null | undefined): Pick
   }
 }
 
+/** Web search citations of a text block (other citation kinds have no URL to point at). */
+export function urlCitationsOf(citations: readonly AnthropicCitationWire[] | null | undefined): UrlCitation[] {
+  const out: UrlCitation[] = [];
+  for (const c of citations ?? []) if (typeof c.url === 'string') out.push({ url: c.url, title: typeof c.title === 'string' ? c.title : null });
+  return out;
+}
+
+/** A web_search_tool_result block as a `web_search_call` action: the query and the pages found. */
+export function webSearchAction(query: string | null, content: unknown): { action: Record<string, unknown>; failed: boolean } {
+  const results = Array.isArray(content) ? content : [];
+  const sources = results.flatMap((r) => (typeof r === 'object' && r !== null && typeof (r as { url?: unknown }).url === 'string' ? [{ type: 'url', url: (r as { url: string }).url }] : []));
+  return { action: { type: 'search', ...(query !== null && { query }), sources }, failed: !Array.isArray(content) };
+}
+
+/** The query of a web search server_tool_use (its input, as JSON text while streaming). */
+export function webSearchQuery(input: unknown): string | null {
+  let v = input;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return null;
+    }
+  }
+  return typeof v === 'object' && v !== null && typeof (v as { query?: unknown }).query === 'string' ? (v as { query: string }).query : null;
+}
+
 export function parseAnthropicMessage(text: string, ctx?: TranslationContext): ParsedResponse {
   const wire = JSON.parse(text) as AnthropicMessageWire;
   if (typeof wire !== 'object' || wire === null || !Array.isArray(wire.content)) throw new Error('not an Anthropic message');
+  const summary = summaryRequested(ctx);
   const output: OutputPiece[] = [];
+  const queries = new Map<string, string | null>();
   for (const block of wire.content) {
     if (block.type === 'text' && 'text' in block) {
-      output.push({ type: 'text', text: block.text });
+      const citations = urlCitationsOf('citations' in block ? block.citations : null);
+      output.push(citations.length > 0 ? { type: 'text', text: block.text, citations } : { type: 'text', text: block.text });
     } else if (block.type === 'tool_use' && 'input' in block) {
       const args = JSON.stringify(block.input ?? {});
       if (block.name === JSON_RESPONSE_TOOL) output.push({ type: 'text', text: args });
       else output.push({ type: 'function_call', callId: block.id, name: block.name, arguments: args });
+    } else if (block.type === 'server_tool_use' && 'id' in block) {
+      queries.set(block.id, webSearchQuery(block.input));
+    } else if (block.type === 'web_search_tool_result' && 'tool_use_id' in block) {
+      output.push({ type: 'web_search_call', ...webSearchAction(queries.get(block.tool_use_id) ?? null, block.content) });
     } else if (block.type === 'thinking' && 'thinking' in block) {
-      output.push({ type: 'reasoning', text: block.thinking, ...(block.signature ? { encryptedContent: block.signature } : {}) });
+      // The thinking is the summary only when one was asked for; it always goes back whole.
+      const piece: OutputPiece = { type: 'reasoning', text: summary ? block.thinking : '' };
+      if (block.signature) piece.encryptedContent = carryThinking('anthropic', { text: block.thinking, signature: block.signature });
+      output.push(piece);
     } else if (block.type === 'redacted_thinking' && 'data' in block) {
-      output.push({ type: 'reasoning', text: '', encryptedContent: REDACTED_THINKING_PREFIX + block.data });
+      output.push({ type: 'reasoning', text: '', encryptedContent: carryThinking('anthropic', { redacted: block.data }) });
     }
   }
   const usage = usageFromAnthropic(wire.usage);

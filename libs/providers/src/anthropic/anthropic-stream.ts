@@ -1,22 +1,27 @@
 import type { ResponsesStreamEvent, SseEvent } from '../types';
 import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
-import { JSON_RESPONSE_TOOL, REDACTED_THINKING_PREFIX } from './anthropic-request';
-import { finishFromAnthropic, usageFromAnthropic } from './anthropic-response';
-import type { AnthropicUsageWire } from './anthropic-wire';
+import { carryThinking } from '../responses/reasoning-carrier';
+import { type UrlCitation, urlCitations } from '../responses/response-builder';
+import { JSON_RESPONSE_TOOL } from './anthropic-request';
+import { finishFromAnthropic, urlCitationsOf, usageFromAnthropic, webSearchAction, webSearchQuery } from './anthropic-response';
+import type { AnthropicCitationWire, AnthropicUsageWire } from './anthropic-wire';
 
-type BlockKind = 'text' | 'thinking' | 'tool' | 'json' | 'other';
-
-interface Block {
-  kind: BlockKind;
-  callId?: string;
-}
+type Block =
+  /** `start`: where the block's text begins in the message; its citations cite all of it. */
+  | { kind: 'text'; start: number; citations: UrlCitation[] }
+  | { kind: 'thinking'; text: string; signature: string }
+  | { kind: 'tool'; callId: string }
+  | { kind: 'server_tool'; id: string; input: string }
+  | { kind: 'json' | 'other' };
 
 interface StreamEventWire {
   type?: string;
   index?: number;
   message?: { model?: string; usage?: AnthropicUsageWire };
-  content_block?: { type?: string; id?: string; name?: string; text?: string; thinking?: string; data?: string };
-  delta?: { type?: string; text?: string; partial_json?: string; thinking?: string; signature?: string; stop_reason?: string | null };
+  content_block?: { type?: string; id?: string; name?: string; text?: string; thinking?: string; data?: string; tool_use_id?: string; content?: unknown; citations?: AnthropicCitationWire[] };
+  delta?: {
+    type?: string; text?: string; partial_json?: string; thinking?: string; signature?: string; stop_reason?: string | null; citation?: AnthropicCitationWire;
+  };
   usage?: AnthropicUsageWire;
   error?: { type?: string; message?: string };
 }
@@ -33,6 +38,8 @@ interface StreamEventWire {
  */
 export class AnthropicStreamTranslator extends BuilderStreamTranslator {
   private readonly blocks = new Map<number, Block>();
+  /** Web search queries by server_tool_use id, for the result block that follows. */
+  private readonly queries = new Map<string, string | null>();
   private rawUsage: AnthropicUsageWire = {};
   private stopReason: string | null = null;
 
@@ -91,15 +98,27 @@ export class AnthropicStreamTranslator extends BuilderStreamTranslator {
     const index = e.index ?? this.blocks.size;
     switch (cb.type) {
       case 'text':
-        this.blocks.set(index, { kind: 'text' });
+        this.blocks.set(index, { kind: 'text', start: this.b.openTextLength, citations: urlCitationsOf(cb.citations) });
         return cb.text ? this.b.textDelta(cb.text) : [];
-      case 'thinking':
-        this.blocks.set(index, { kind: 'thinking' });
+      case 'thinking': {
+        const block: Block = { kind: 'thinking', text: '', signature: '' };
+        this.blocks.set(index, block);
         // A new thinking block is a new reasoning item.
-        return [...this.b.closeOpenItems(), ...(cb.thinking ? this.b.reasoningDelta(cb.thinking) : [])];
+        const out = this.b.reasoningStart();
+        if (cb.thinking) out.push(...this.thinkingDelta(block, cb.thinking));
+        return out;
+      }
       case 'redacted_thinking':
-        this.blocks.set(index, { kind: 'thinking' });
-        return [...this.b.closeOpenItems(), ...this.b.reasoningEncryptedContent(REDACTED_THINKING_PREFIX + (cb.data ?? ''))];
+        this.blocks.set(index, { kind: 'other' });
+        return [...this.b.closeOpenItems(), ...this.b.reasoningEncryptedContent(carryThinking('anthropic', { redacted: cb.data ?? '' })), ...this.b.closeOpenItems()];
+      case 'server_tool_use':
+        this.blocks.set(index, { kind: 'server_tool', id: cb.id ?? '', input: '' });
+        return [];
+      case 'web_search_tool_result': {
+        this.blocks.set(index, { kind: 'other' });
+        const { action, failed } = webSearchAction(this.queries.get(cb.tool_use_id ?? '') ?? null, cb.content);
+        return this.b.webSearchCall(action, failed);
+      }
       case 'tool_use':
         if (cb.name === JSON_RESPONSE_TOOL) {
           this.blocks.set(index, { kind: 'json' });
@@ -108,10 +127,15 @@ export class AnthropicStreamTranslator extends BuilderStreamTranslator {
         this.blocks.set(index, { kind: 'tool', callId: cb.id ?? `toolu_${index}` });
         return this.b.functionCallStart(cb.id ?? `toolu_${index}`, cb.name ?? '');
       default:
-        // server tools and future block types: not representable, skipped
+        // future block types: not representable, skipped
         this.blocks.set(index, { kind: 'other' });
         return [];
     }
+  }
+
+  private thinkingDelta(block: Extract<Block, { kind: 'thinking' }>, text: string): ResponsesStreamEvent[] {
+    block.text += text;
+    return this.summary ? this.b.reasoningDelta(text) : [];
   }
 
   private blockDelta(e: StreamEventWire): ResponsesStreamEvent[] {
@@ -122,16 +146,21 @@ export class AnthropicStreamTranslator extends BuilderStreamTranslator {
       case 'text_delta':
         return block.kind === 'text' && d.text ? this.b.textDelta(d.text) : [];
       case 'thinking_delta':
-        return block.kind === 'thinking' && d.thinking ? this.b.reasoningDelta(d.thinking) : [];
+        return block.kind === 'thinking' && d.thinking ? this.thinkingDelta(block, d.thinking) : [];
       case 'signature_delta':
-        return block.kind === 'thinking' && d.signature ? this.b.reasoningEncryptedContent(d.signature) : [];
+        if (block.kind === 'thinking' && d.signature) block.signature += d.signature;
+        return [];
       case 'input_json_delta':
         if (!d.partial_json) return [];
         if (block.kind === 'json') return this.b.textDelta(d.partial_json);
         if (block.kind === 'tool') return this.b.functionCallArgsDelta(d.partial_json, block.callId);
+        if (block.kind === 'server_tool') block.input += d.partial_json;
+        return [];
+      case 'citations_delta':
+        if (block.kind === 'text') block.citations.push(...urlCitationsOf(d.citation ? [d.citation] : []));
         return [];
       default:
-        // citations_delta and future delta types
+        // future delta types
         return [];
     }
   }
@@ -140,8 +169,19 @@ export class AnthropicStreamTranslator extends BuilderStreamTranslator {
     const block = this.blocks.get(index);
     if (block === undefined) return [];
     if (block.kind === 'tool') return this.b.functionCallDone(block.callId);
-    if (block.kind === 'thinking') return this.b.closeOpenItems();
+    if (block.kind === 'thinking') {
+      // The signature arrives last: the thinking goes back whole, with it.
+      const carried = block.signature === '' ? [] : this.b.reasoningEncryptedContent(carryThinking('anthropic', { text: block.text, signature: block.signature }));
+      return [...carried, ...this.b.closeOpenItems()];
+    }
+    if (block.kind === 'server_tool') {
+      this.queries.set(block.id, webSearchQuery(block.input));
+      return [];
+    }
     // Text stays open: a following text block continues the same message.
+    if (block.kind === 'text' && block.citations.length > 0) {
+      return urlCitations(block.citations, block.start, this.b.openTextLength).flatMap((a) => this.b.textAnnotation(a));
+    }
     return [];
   }
 }

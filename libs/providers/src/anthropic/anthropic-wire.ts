@@ -18,11 +18,15 @@ export interface AnthropicMessage {
   content: AnthropicContentBlock[];
 }
 
-export interface AnthropicTool {
-  name: string;
-  description?: string;
-  input_schema: Record<string, unknown>;
-}
+export type AnthropicTool =
+  | { name: string; description?: string; input_schema: Record<string, unknown> }
+  /** The web search server tool. */
+  | {
+    type: 'web_search_20250305';
+    name: 'web_search';
+    allowed_domains?: string[];
+    user_location?: { type: 'approximate'; city?: string; region?: string; country?: string; timezone?: string };
+  };
 
 export type AnthropicToolChoice =
   | { type: 'auto' | 'any' | 'none'; disable_parallel_tool_use?: boolean }
@@ -51,9 +55,20 @@ export interface AnthropicUsageWire {
   output_tokens_details?: { thinking_tokens?: number } | null;
 }
 
+/** A citation on a text block; web search ones carry the page's url and title. */
+export interface AnthropicCitationWire {
+  type?: string;
+  url?: string;
+  title?: string | null;
+  cited_text?: string;
+}
+
 export type AnthropicResponseBlock =
-  | { type: 'text'; text: string }
+  | { type: 'text'; text: string; citations?: AnthropicCitationWire[] | null }
   | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | { type: 'server_tool_use'; id: string; name: string; input: unknown }
+  /** `content`: the results, or an error object (`web_search_tool_result_error`). */
+  | { type: 'web_search_tool_result'; tool_use_id: string; content: unknown }
   | { type: 'thinking'; thinking: string; signature?: string }
   | { type: 'redacted_thinking'; data: string }
   | { type: string };

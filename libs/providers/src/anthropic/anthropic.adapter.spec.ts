@@ -3,6 +3,7 @@ import type { ResponsesRequest, ResponsesStreamEvent, StreamTranslator } from '.
 import { AnthropicAdapter } from './anthropic.adapter';
 import { defaultMaxTokens } from './anthropic-request';
 import { rejection, testProvider, translateSse } from '../testing/adapter-fixtures';
+import { carryThinking, uncarryThinking } from '../responses/reasoning-carrier';
 
 const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => testProvider({ name: 'anthropic', kind: 'anthropic', baseUrl: 'https://api.anthropic.com', ...over });
 const key = { id: 'k', value: 'sk-ant', weight: 1, models: [] };
@@ -80,7 +81,10 @@ describe('AnthropicAdapter: request', () => {
           { type: 'input_image', image_url: 'https://example.com/a.png' },
           { type: 'input_file', filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0=' },
         ] },
-        { type: 'reasoning', id: 'rs_1', summary: [{ type: 'summary_text', text: 'Need weather.' }], encrypted_content: 'sig-1' },
+        { type: 'reasoning', id: 'rs_1', summary: [], encrypted_content: carryThinking('anthropic', { text: 'Need weather.', signature: 'sig-1' }) },
+        // Reasoning from elsewhere (OpenAI's encrypted content, Bedrock's, or none) is not sent.
+        { type: 'reasoning', id: 'rs_2', summary: [{ type: 'summary_text', text: 'x' }], encrypted_content: 'gAAAAABo-openai' },
+        { type: 'reasoning', id: 'rs_3', summary: [], encrypted_content: carryThinking('bedrock', { text: 'b', signature: 'sig-b' }) },
         { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Checking.' }] },
         { type: 'function_call', call_id: 'toolu_1', name: 'weather', arguments: '{"city":"Paris"}' },
         { type: 'function_call', call_id: 'toolu_2', name: 'weather', arguments: '{"city":"Oslo"}' },
@@ -158,14 +162,53 @@ describe('AnthropicAdapter: request', () => {
     expect(build({ input: 'x' }, false, 'claude-3-haiku-20240307').max_tokens).toBe(4096);
   });
 
-  it('refuses hosted tools and other unsupported features with a 400 naming anthropic', () => {
-    const e = rejection(() => build({ input: 'x', tools: [{ type: 'web_search_preview' }] }));
-    expect(e.status).toBe(400);
-    expect(e.message).toBe("anthropic does not support the hosted tool 'web_search_preview' (only function tools are) through /v1/responses.");
-    expect(e.param).toBe('tools[0]');
+  it('refuses unsupported features with a 400 naming anthropic; hosted tools it lacks are dropped and reported', () => {
+    const req = adapter.buildRequest({
+      body: { model: 'anthropic/x', input: 'x', tools: [{ type: 'file_search', vector_store_ids: ['v'] }, { type: 'function', name: 'f' }] }, upstreamModel: MODEL, stream: false, provider: provider(), key,
+    });
+    expect(req.droppedTools).toEqual(['file_search']);
+    expect((JSON.parse(req.body) as { tools: unknown[] }).tools).toEqual([{ name: 'f', input_schema: { type: 'object', properties: {} } }]);
     expect(rejection(() => build({ input: 'x', background: true })).message).toContain("anthropic does not support 'background'");
     expect(rejection(() => build({ input: [{ type: 'item_reference', id: 'msg_1' }] })).param).toBe('input[0]');
     expect(rejection(() => build({ input: [{ role: 'user', content: [{ type: 'input_image', file_id: 'file_1' }] }] })).param).toBe('input[0].content[0].file_id');
+  });
+
+  it('offers web search as its server tool (domains, location), and can force it', () => {
+    const body = build({
+      input: 'news?',
+      tools: [{ type: 'web_search_preview', user_location: { type: 'approximate', city: 'Paris', country: 'FR' } }, { type: 'web_search', filters: { allowed_domains: ['a.test'] } }],
+      tool_choice: { type: 'web_search_preview' },
+    });
+    expect(body.tools).toEqual([{ type: 'web_search_20250305', name: 'web_search', user_location: { type: 'approximate', city: 'Paris', country: 'FR' } }]);
+    expect(body.tool_choice).toEqual({ type: 'tool', name: 'web_search' });
+    // A function of that name keeps it: the search is then dropped, not renamed.
+    const clash = adapter.buildRequest({ body: { model: 'm', input: 'x', tools: [{ type: 'function', name: 'web_search' }, { type: 'web_search' }] }, upstreamModel: MODEL, stream: false, provider: provider(), key });
+    expect(clash.droppedTools).toEqual(['web_search']);
+  });
+
+  it('sends thinking back only as signed; continues a tool loop that lost it without thinking', () => {
+    const signed = carryThinking('anthropic', { text: 'Plan.', signature: 'sig' });
+    const redacted = carryThinking('anthropic', { redacted: 'opaque' });
+    const loop = (reasoning: Record<string, unknown>[]) => build({
+      reasoning: { effort: 'low' },
+      input: [
+        { role: 'user', content: 'hi' },
+        ...reasoning,
+        { type: 'function_call', call_id: 'toolu_1', name: 'f', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'toolu_1', output: 'ok' },
+      ],
+      tools: [{ type: 'function', name: 'f' }],
+    });
+    const withThinking = loop([{ type: 'reasoning', summary: [], encrypted_content: redacted }, { type: 'reasoning', summary: [], encrypted_content: signed }]);
+    expect(withThinking.thinking).toEqual({ type: 'enabled', budget_tokens: 1024 });
+    expect((withThinking.messages as { content: unknown[] }[])[1].content).toEqual([
+      { type: 'redacted_thinking', data: 'opaque' },
+      { type: 'thinking', thinking: 'Plan.', signature: 'sig' },
+      { type: 'tool_use', id: 'toolu_1', name: 'f', input: {} },
+    ]);
+    const lost = loop([{ type: 'reasoning', summary: [{ type: 'summary_text', text: 'Plan.' }], encrypted_content: 'gAAAA-from-openai' }]);
+    expect(lost.thinking).toBeUndefined();
+    expect((lost.messages as { content: { type: string }[] }[])[1].content.map((b) => b.type)).toEqual(['tool_use']);
   });
 });
 
@@ -175,19 +218,87 @@ describe('AnthropicAdapter: response', () => {
       model: MODEL, id: 'msg_011', type: 'message', role: 'assistant',
       content: [
         { type: 'thinking', thinking: 'The user wants weather.', signature: 'Eq4CCpIB' },
+        { type: 'redacted_thinking', data: 'EmwKAhgB' },
         { type: 'text', text: 'Checking.' },
         { type: 'tool_use', id: 'toolu_017', name: 'weather', input: { city: 'Paris' } },
       ],
       stop_reason: 'tool_use', stop_sequence: null,
       usage: { input_tokens: 599, cache_creation_input_tokens: 100, cache_read_input_tokens: 1000, output_tokens: 59, output_tokens_details: { thinking_tokens: 18 } },
-    }), { requestBody: { model: 'anthropic/x', input: 'hi', tools: [{ type: 'function', name: 'weather' }] } });
+    }), { requestBody: { model: 'anthropic/x', input: 'hi', tools: [{ type: 'function', name: 'weather' }], reasoning: { effort: 'low', summary: 'auto' } } });
     expect(parsed.usage).toEqual({ inputTokens: 1699, cachedTokens: 1000, cacheWriteTokens: 100, outputTokens: 59, reasoningTokens: 18, totalTokens: 1758 });
     const r = parsed.response;
     expect(r).toMatchObject({ status: 'completed', model: MODEL, tools: [{ type: 'function', name: 'weather' }], usage: { input_tokens: 1699, input_tokens_details: { cached_tokens: 1000 } } });
     const output = r.output as Record<string, unknown>[];
-    expect(output[0]).toMatchObject({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'The user wants weather.' }], encrypted_content: 'Eq4CCpIB' });
-    expect(output[1]).toMatchObject({ type: 'message', content: [{ type: 'output_text', text: 'Checking.' }] });
-    expect(output[2]).toMatchObject({ type: 'function_call', call_id: 'toolu_017', name: 'weather', arguments: '{"city":"Paris"}' });
+    expect(output[0]).toMatchObject({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'The user wants weather.' }] });
+    expect(uncarryThinking(output[0].encrypted_content as string, 'anthropic')).toEqual({ text: 'The user wants weather.', signature: 'Eq4CCpIB' });
+    expect(output[1]).toMatchObject({ type: 'reasoning', summary: [] });
+    expect(uncarryThinking(output[1].encrypted_content as string, 'anthropic')).toEqual({ redacted: 'EmwKAhgB' });
+    expect(output[2]).toMatchObject({ type: 'message', content: [{ type: 'output_text', text: 'Checking.' }] });
+    expect(output[3]).toMatchObject({ type: 'function_call', call_id: 'toolu_017', name: 'weather', arguments: '{"city":"Paris"}' });
+  });
+
+  it('shows thinking as a summary only when one is asked for; it travels back either way', () => {
+    const message = JSON.stringify({ model: MODEL, content: [{ type: 'thinking', thinking: 'Hmm.', signature: 'sig' }, { type: 'text', text: 'Hi' }], stop_reason: 'end_turn', usage: {} });
+    const without = adapter.parseResponse(message, { requestBody: { model: 'm', input: 'x', reasoning: { effort: 'low' } } }).response.output as Record<string, unknown>[];
+    expect(without[0]).toMatchObject({ type: 'reasoning', summary: [] });
+    expect(uncarryThinking(without[0].encrypted_content as string, 'anthropic')).toEqual({ text: 'Hmm.', signature: 'sig' });
+    const streamed = translate(THINKING_TOOL_STREAM, 7, adapter.createStreamTranslator({ requestBody: { model: 'm', input: 'x', reasoning: { effort: 'low' } } }));
+    expect(streamed.events.map((e) => e.type)).not.toContain('response.reasoning_summary_text.delta');
+    const final = JSON.parse(streamed.events[streamed.events.length - 1].data) as { response: { output: Record<string, unknown>[] } };
+    expect(final.response.output[0]).toMatchObject({ type: 'reasoning', summary: [] });
+    expect(uncarryThinking(final.response.output[0].encrypted_content as string, 'anthropic')).toEqual({ text: 'The user wants the weather.', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA' });
+  });
+
+  it('turns web search (server_tool_use + results) into a web_search_call and citations into url_citations', () => {
+    const content = [
+      { type: 'text', text: "I'll search." },
+      { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: { query: 'claude news' } },
+      { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_1', content: [{ type: 'web_search_result', url: 'https://a.test/1', title: 'One', encrypted_content: 'E1', page_age: null }] },
+      { type: 'text', text: 'Claude 4 shipped', citations: [{ type: 'web_search_result_location', url: 'https://a.test/1', title: 'One', encrypted_index: 'Eo8', cited_text: 'Claude 4...' }] },
+      { type: 'text', text: '.' },
+    ];
+    const output = adapter.parseResponse(JSON.stringify({ model: MODEL, content, stop_reason: 'end_turn', usage: { input_tokens: 9, output_tokens: 9, server_tool_use: { web_search_requests: 1 } } })).response.output as Record<string, unknown>[];
+    expect(output).toEqual([
+      expect.objectContaining({ type: 'message', content: [expect.objectContaining({ text: "I'll search.", annotations: [] })] }),
+      expect.objectContaining({ type: 'web_search_call', status: 'completed', action: { type: 'search', query: 'claude news', sources: [{ type: 'url', url: 'https://a.test/1' }] } }),
+      expect.objectContaining({
+        type: 'message',
+        content: [expect.objectContaining({ text: 'Claude 4 shipped.', annotations: [{ type: 'url_citation', url: 'https://a.test/1', title: 'One', start_index: 0, end_index: 16 }] })],
+      }),
+    ]);
+    const failed = adapter.parseResponse(JSON.stringify({
+      model: MODEL, stop_reason: 'end_turn', usage: {},
+      content: [{ type: 'server_tool_use', id: 's', name: 'web_search', input: { query: 'q' } }, { type: 'web_search_tool_result', tool_use_id: 's', content: { type: 'web_search_tool_result_error', error_code: 'max_uses_exceeded' } }],
+    })).response.output as Record<string, unknown>[];
+    expect(failed[0]).toMatchObject({ type: 'web_search_call', status: 'failed', action: { type: 'search', query: 'q', sources: [] } });
+  });
+
+  it('streams web search and citations with the events the official SDK knows', () => {
+    const wire = sse([
+      messageStart(),
+      { type: 'content_block_start', index: 0, content_block: { type: 'server_tool_use', id: 'srvtoolu_1', name: 'web_search', input: {} } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"query": "cla' } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: 'ude"}' } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'content_block_start', index: 1, content_block: { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_1', content: [{ type: 'web_search_result', url: 'https://a.test/1', title: 'One' }] } },
+      { type: 'content_block_stop', index: 1 },
+      { type: 'content_block_start', index: 2, content_block: { type: 'text', text: '', citations: [] } },
+      { type: 'content_block_delta', index: 2, delta: { type: 'citations_delta', citation: { type: 'web_search_result_location', url: 'https://a.test/1', title: 'One', cited_text: 'c' } } },
+      { type: 'content_block_delta', index: 2, delta: { type: 'text_delta', text: 'Cited.' } },
+      { type: 'content_block_stop', index: 2 },
+      { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 5 } },
+      { type: 'message_stop' },
+    ]);
+    const { events } = translate(wire, 11);
+    expect(events.map((e) => e.type)).toEqual([
+      'response.created', 'response.in_progress',
+      'response.output_item.added', 'response.web_search_call.in_progress', 'response.web_search_call.searching', 'response.web_search_call.completed', 'response.output_item.done',
+      'response.output_item.added', 'response.content_part.added', 'response.output_text.delta', 'response.output_text.annotation.added',
+      'response.output_text.done', 'response.content_part.done', 'response.output_item.done', 'response.completed',
+    ]);
+    const final = JSON.parse(events[events.length - 1].data) as { response: { output: Record<string, unknown>[] } };
+    expect(final.response.output[0]).toMatchObject({ type: 'web_search_call', action: { query: 'claude' } });
+    expect(final.response.output[1]).toMatchObject({ content: [{ text: 'Cited.', annotations: [{ type: 'url_citation', url: 'https://a.test/1', start_index: 0, end_index: 6 }] }] });
   });
 
   it('maps stop reasons: max_tokens and refusal make incomplete responses; json_response comes back as text', () => {
@@ -227,14 +338,18 @@ describe('AnthropicAdapter: stream', () => {
   });
 
   it('decodes thinking (with signature), text and tool calls (one without arguments)', () => {
-    const { events, t } = translate(THINKING_TOOL_STREAM, 5);
+    const ctx = { requestBody: { model: 'm', input: 'x', reasoning: { effort: 'low', summary: 'auto' }, tools: [{ type: 'function', name: 'weather' }, { type: 'function', name: 'now' }] } };
+    const { events, t } = translate(THINKING_TOOL_STREAM, 5, adapter.createStreamTranslator(ctx));
     expect(t.terminal).toBe('completed');
     expect(t.usage).toMatchObject({ inputTokens: 565, outputTokens: 48, reasoningTokens: 9 });
     const types = events.map((e) => e.type);
     expect(types).toContain('response.reasoning_summary_text.delta');
     const final = JSON.parse(events[events.length - 1].data) as { response: { output: Record<string, unknown>[] } };
     expect(final.response.output).toEqual([
-      expect.objectContaining({ type: 'reasoning', summary: [{ type: 'summary_text', text: 'The user wants the weather.' }], encrypted_content: 'EqQBCgIYAhIM1gbcDa9GJwZA' }),
+      expect.objectContaining({
+        type: 'reasoning', summary: [{ type: 'summary_text', text: 'The user wants the weather.' }],
+        encrypted_content: carryThinking('anthropic', { text: 'The user wants the weather.', signature: 'EqQBCgIYAhIM1gbcDa9GJwZA' }),
+      }),
       expect.objectContaining({ type: 'message', content: [expect.objectContaining({ text: "I'll check." })] }),
       expect.objectContaining({ type: 'function_call', call_id: 'toolu_01A', name: 'weather', arguments: '{"city": "Paris"}' }),
       expect.objectContaining({ type: 'function_call', call_id: 'toolu_01B', name: 'now', arguments: '{}' }),

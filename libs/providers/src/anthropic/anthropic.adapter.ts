@@ -2,7 +2,8 @@ import type { ProviderConfig } from '@app/common';
 import type { BuildRequestInput, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
 import type { TranslationContext } from '../responses/response-builder';
 import { jsonHeaders } from '../request-headers';
-import { buildAnthropicBody } from './anthropic-request';
+import { readTools } from '../responses/request-tools';
+import { ANTHROPIC_TOOLS, buildAnthropicBody } from './anthropic-request';
 import { parseAnthropicError, parseAnthropicMessage } from './anthropic-response';
 import { AnthropicStreamTranslator } from './anthropic-stream';
 
@@ -22,7 +23,8 @@ export class AnthropicAdapter implements ProviderAdapter {
   buildRequest(input: BuildRequestInput): UpstreamRequest {
     const headers = jsonHeaders(input, { 'anthropic-version': ANTHROPIC_VERSION });
     if (input.key.value) headers['x-api-key'] = input.key.value;
-    return { url: `${input.provider.baseUrl}/v1/messages`, headers, body: JSON.stringify(buildAnthropicBody(input)) };
+    const tools = readTools(input.body, ANTHROPIC_TOOLS);
+    return { url: `${input.provider.baseUrl}/v1/messages`, headers, body: JSON.stringify(buildAnthropicBody(input, tools)), droppedTools: tools.dropped };
   }
 
   parseResponse(text: string, ctx?: TranslationContext): ParsedResponse {

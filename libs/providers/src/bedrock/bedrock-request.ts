@@ -6,15 +6,15 @@ import {
   argsObject,
   numberField,
   outputObject,
-  readFunctionTools,
   readInput,
   readOutputFormat,
-  readToolChoice,
   reasoningEffort,
   rejectUnsupportedFeatures,
   splitSystem,
   toolChoiceMode,
 } from '../responses/request-input';
+import { type RequestTools, readToolChoice, readTools } from '../responses/request-tools';
+import { uncarryThinking } from '../responses/reasoning-carrier';
 
 /** Converse wire types, the parts the gateway writes. */
 export type BedrockContentBlock =
@@ -22,7 +22,9 @@ export type BedrockContentBlock =
   | { image: { format: string; source: { bytes: string } } }
   | { document: { format: string; name: string; source: { bytes: string } } }
   | { toolUse: { toolUseId: string; name: string; input: Record<string, unknown> } }
-  | { toolResult: { toolUseId: string; content: ({ text: string } | { json: Record<string, unknown> })[] } };
+  | { toolResult: { toolUseId: string; content: ({ text: string } | { json: Record<string, unknown> })[] } }
+  /** Claude's thinking, sent back as it came (signature), or its redacted form (base64 bytes). */
+  | { reasoningContent: { reasoningText: { text: string; signature: string } } | { redactedContent: string } };
 
 export interface BedrockMessage {
   role: 'user' | 'assistant';
@@ -58,7 +60,7 @@ const DOC_FORMATS: Record<string, string> = {
 /** Anthropic models on Bedrock think with a token budget, per effort. */
 const THINKING_BUDGETS: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 24576 };
 
-export function toConverseRequest(body: ResponsesRequest, modelId: string): ConverseRequest {
+export function toConverseRequest(body: ResponsesRequest, modelId: string, requestTools: RequestTools = readTools(body)): ConverseRequest {
   rejectUnsupportedFeatures(body, PROVIDER);
   const { system, turns } = splitSystem(readInput(body, PROVIDER));
   const out: ConverseRequest = { messages: toMessages(turns) };
@@ -73,7 +75,7 @@ export function toConverseRequest(body: ResponsesRequest, modelId: string): Conv
   if (topP !== undefined) inference.topP = topP;
   if (Object.keys(inference).length > 0) out.inferenceConfig = inference;
 
-  const tools = readFunctionTools(body, PROVIDER).map((t) => ({
+  const tools = requestTools.functions.map((t) => ({
     toolSpec: {
       name: t.name,
       ...(t.description !== null ? { description: t.description } : {}),
@@ -84,9 +86,9 @@ export function toConverseRequest(body: ResponsesRequest, modelId: string): Conv
   if (format.type === 'json_object') {
     throw GatewayError.invalidRequest(`${PROVIDER} does not support text.format json_object (use json_schema)`, 'text.format');
   }
-  const choice = toolChoiceMode(readToolChoice(body, PROVIDER));
+  const choice = toolChoiceMode(readToolChoice(body, PROVIDER, requestTools));
   // Bedrock wants toolConfig whenever the conversation holds tool blocks, even with no new tools.
-  const hasToolBlocks = turns.some((t) => t.kind !== 'message');
+  const hasToolBlocks = turns.some((t) => t.kind === 'function_call' || t.kind === 'function_call_output');
   if (format.type === 'json_schema') {
     tools.push({ toolSpec: { name: JSON_TOOL_NAME, description: format.description ?? `Respond with the ${format.name} JSON object.`, inputSchema: { json: format.schema } } });
     out.toolConfig = { tools, toolChoice: { tool: { name: JSON_TOOL_NAME } } };
@@ -101,7 +103,7 @@ export function toConverseRequest(body: ResponsesRequest, modelId: string): Conv
   }
 
   const effort = reasoningEffort(body);
-  if (effort !== null && effort !== 'none' && /anthropic\.claude/.test(modelId)) {
+  if (effort !== null && effort !== 'none' && /anthropic\.claude/.test(modelId) && thinkingFitsToolLoop(out.messages)) {
     out.additionalModelRequestFields = { thinking: { type: 'enabled', budget_tokens: THINKING_BUDGETS[effort] ?? THINKING_BUDGETS.medium } };
   }
   return out;
@@ -120,7 +122,13 @@ function toMessages(turns: InputTurn[]): BedrockMessage[] {
     else messages.push({ role, content });
   };
   turns.forEach((t, i) => {
-    if (t.kind === 'message') add(t.role, t.parts.filter((p) => p.type !== 'text' || p.text !== '').map((p, j) => toBlock(p, `input[${i}].content[${j}]`)));
+    if (t.kind === 'reasoning') {
+      // Only Claude's own signed thinking from Bedrock goes back; other reasoning is dropped.
+      const block = uncarryThinking(t.encryptedContent, 'bedrock');
+      if (block !== null) {
+        add('assistant', [{ reasoningContent: 'redacted' in block ? { redactedContent: block.redacted } : { reasoningText: { text: block.text, signature: block.signature } } }]);
+      }
+    } else if (t.kind === 'message') add(t.role, t.parts.filter((p) => p.type !== 'text' || p.text !== '').map((p, j) => toBlock(p, `input[${i}].content[${j}]`)));
     else if (t.kind === 'function_call') add('assistant', [{ toolUse: { toolUseId: t.callId, name: t.name, input: argsObject(t.arguments) } }]);
     else {
       const obj = outputObject(t.output);
@@ -129,6 +137,17 @@ function toMessages(turns: InputTurn[]): BedrockMessage[] {
     }
   });
   return messages;
+}
+
+/**
+ * Claude on Bedrock, thinking, wants the assistant turn whose tool results are being sent to
+ * start with its reasoning; a conversation without it continues without thinking.
+ */
+function thinkingFitsToolLoop(messages: BedrockMessage[]): boolean {
+  const last = messages[messages.length - 1];
+  if (last?.role !== 'user' || last.content[0] === undefined || !('toolResult' in last.content[0])) return true;
+  const first = messages[messages.length - 2]?.content[0];
+  return first !== undefined && 'reasoningContent' in first;
 }
 
 function toBlock(p: ContentPart, param: string): BedrockContentBlock {

@@ -1,6 +1,8 @@
 import { type OutputPiece, type Outcome, parsedResponse, tokenCount } from '../responses/response-builder';
 import type { CallContext, ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
 import { isObj } from '../responses/request-input';
+import { summaryRequested } from '../responses/builder-stream-translator';
+import { carryThinking } from '../responses/reasoning-carrier';
 import { JSON_TOOL_NAME } from './bedrock-request';
 
 export interface BedrockUsage {
@@ -57,6 +59,7 @@ export function parseConverseResponse(text: string, ctx?: CallContext): ParsedRe
   if (!isObj(r as unknown) || typeof r.output !== 'object' || r.output === null) throw new Error('not a Converse response');
   const usage = usageFromBedrock(r.usage);
   const output: OutputPiece[] = [];
+  const summary = summaryRequested(ctx);
   for (const block of r.output.message?.content ?? []) {
     if (typeof block.text === 'string') output.push({ type: 'text', text: block.text });
     else if (block.toolUse !== undefined) {
@@ -66,9 +69,11 @@ export function parseConverseResponse(text: string, ctx?: CallContext): ParsedRe
       else output.push({ type: 'function_call', callId: block.toolUse.toolUseId ?? '', name: block.toolUse.name ?? '', arguments: input });
     } else if (block.reasoningContent !== undefined) {
       const rt = block.reasoningContent.reasoningText;
-      const piece: OutputPiece = { type: 'reasoning', text: rt?.text ?? '' };
-      const sig = rt?.signature ?? block.reasoningContent.redactedContent;
-      if (sig !== undefined) piece.encryptedContent = sig;
+      const redacted = block.reasoningContent.redactedContent;
+      // The thinking is the summary only when one was asked for; it always goes back whole.
+      const piece: OutputPiece = { type: 'reasoning', text: summary ? (rt?.text ?? '') : '' };
+      if (typeof rt?.signature === 'string') piece.encryptedContent = carryThinking('bedrock', { text: rt.text ?? '', signature: rt.signature });
+      else if (typeof redacted === 'string') piece.encryptedContent = carryThinking('bedrock', { redacted });
       output.push(piece);
     }
   }

@@ -2,6 +2,7 @@ import { BuilderStreamTranslator } from '../responses/builder-stream-translator'
 import type { Outcome } from '../responses/response-builder';
 import type { ResponsesStreamEvent, SseEvent } from '../types';
 import { isObj } from '../responses/request-input';
+import { carryThinking } from '../responses/reasoning-carrier';
 import { JSON_TOOL_NAME } from './bedrock-request';
 import { outcomeOfStop, usageFromBedrock } from './bedrock-response';
 import { EXCEPTION_PREFIX } from './event-stream';
@@ -18,6 +19,8 @@ export class BedrockStreamTranslator extends BuilderStreamTranslator {
   /** contentBlockIndex -> the function call it streams (or the structured-output tool). */
   private readonly calls = new Map<number, { callId: string; json: boolean }>();
   private outcome: Outcome | null = null;
+  /** contentBlockIndex -> the thinking it streams, sent back whole (with its signature) at its end. */
+  private readonly reasoning = new Map<number, { text: string; signature: string; redacted: string }>();
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
     if (this.b.terminal !== null) return [];
@@ -61,13 +64,29 @@ export class BedrockStreamTranslator extends BuilderStreamTranslator {
           else if (call !== undefined) out.push(...this.b.functionCallArgsDelta(delta.toolUse.input, call.callId));
         } else if (isObj(delta.reasoningContent)) {
           const rc = delta.reasoningContent;
-          if (typeof rc.text === 'string') out.push(...this.b.reasoningDelta(rc.text));
-          if (typeof rc.signature === 'string') out.push(...this.b.reasoningEncryptedContent(rc.signature));
-          if (typeof rc.redactedContent === 'string') out.push(...this.b.reasoningEncryptedContent(rc.redactedContent));
+          let r = this.reasoning.get(index);
+          if (r === undefined) {
+            r = { text: '', signature: '', redacted: '' };
+            this.reasoning.set(index, r);
+            // Each reasoning block is its own item; without a summary it opens with none.
+            out.push(...this.b.reasoningStart());
+          }
+          if (typeof rc.text === 'string') {
+            r.text += rc.text;
+            if (this.summary) out.push(...this.b.reasoningDelta(rc.text));
+          }
+          if (typeof rc.signature === 'string') r.signature += rc.signature;
+          if (typeof rc.redactedContent === 'string') r.redacted += rc.redactedContent;
         }
         break;
       }
       case 'contentBlockStop': {
+        const r = this.reasoning.get(index);
+        if (r !== undefined) {
+          this.reasoning.delete(index);
+          if (r.signature !== '') out.push(...this.b.reasoningEncryptedContent(carryThinking('bedrock', { text: r.text, signature: r.signature })));
+          else if (r.redacted !== '') out.push(...this.b.reasoningEncryptedContent(carryThinking('bedrock', { redacted: r.redacted })));
+        }
         const call = this.calls.get(index);
         if (call !== undefined && !call.json) out.push(...this.b.functionCallDone(call.callId));
         else out.push(...this.b.closeOpenItems());

@@ -9,6 +9,7 @@ import { BedrockAdapter } from './bedrock.adapter';
 import { BedrockStreamDecoder, EventStreamReader } from './event-stream';
 import { signV4 } from './sigv4';
 import { testProvider } from '../testing/adapter-fixtures';
+import { carryThinking, uncarryThinking } from '../responses/reasoning-carrier';
 
 const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => testProvider({ name: 'bedrock', kind: 'bedrock', baseUrl: BEDROCK_DEFAULT_BASE_URL, ...over });
 const key: UpstreamKey = { id: 'k', value: '', weight: 1, models: [], aws: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', region: 'eu-west-3' } };
@@ -76,6 +77,8 @@ describe('BedrockAdapter request mapping', () => {
       input: [
         { role: 'system', content: 'sys' },
         { role: 'user', content: [{ type: 'input_text', text: 'look' }, { type: 'input_image', image_url: 'data:image/png;base64,AAAA' }] },
+        { type: 'reasoning', summary: [], encrypted_content: carryThinking('bedrock', { text: 'Plan.', signature: 'sig' }) },
+        { type: 'reasoning', summary: [], encrypted_content: carryThinking('anthropic', { text: 'Not Bedrock.', signature: 'sig-a' }) },
         { type: 'function_call', call_id: 'tooluse_1', name: 'weather', arguments: '{"city":"Paris"}' },
         { type: 'function_call_output', call_id: 'tooluse_1', output: 'sunny' },
         { type: 'function_call_output', call_id: 'tooluse_1', output: '{"temp":20}' },
@@ -84,7 +87,7 @@ describe('BedrockAdapter request mapping', () => {
     expect(body.system).toEqual([{ text: 'sys' }]);
     expect(body.messages).toEqual([
       { role: 'user', content: [{ text: 'look' }, { image: { format: 'png', source: { bytes: 'AAAA' } } }] },
-      { role: 'assistant', content: [{ toolUse: { toolUseId: 'tooluse_1', name: 'weather', input: { city: 'Paris' } } }] },
+      { role: 'assistant', content: [{ reasoningContent: { reasoningText: { text: 'Plan.', signature: 'sig' } } }, { toolUse: { toolUseId: 'tooluse_1', name: 'weather', input: { city: 'Paris' } } }] },
       { role: 'user', content: [{ toolResult: { toolUseId: 'tooluse_1', content: [{ text: 'sunny' }] } }, { toolResult: { toolUseId: 'tooluse_1', content: [{ json: { temp: 20 } }] } }] },
     ]);
     expect(body.toolConfig).toEqual({
@@ -94,6 +97,37 @@ describe('BedrockAdapter request mapping', () => {
     expect(body.additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 2048 } });
   });
 
+  it('continues a tool loop whose reasoning was lost without thinking (Claude would refuse it)', () => {
+    const body = JSON.parse(build({
+      tools: [{ type: 'function', name: 'weather' }],
+      reasoning: { effort: 'low' },
+      input: [
+        { role: 'user', content: 'look' },
+        { type: 'function_call', call_id: 'tooluse_1', name: 'weather', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'tooluse_1', output: 'sunny' },
+      ],
+    }).body);
+    expect(body.additionalModelRequestFields).toBeUndefined();
+    const redacted = JSON.parse(build({
+      tools: [{ type: 'function', name: 'weather' }],
+      reasoning: { effort: 'low' },
+      input: [
+        { role: 'user', content: 'look' },
+        { type: 'reasoning', summary: [], encrypted_content: carryThinking('bedrock', { redacted: 'AAEC' }) },
+        { type: 'function_call', call_id: 'tooluse_1', name: 'weather', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'tooluse_1', output: 'sunny' },
+      ],
+    }).body);
+    expect(redacted.messages[1].content[0]).toEqual({ reasoningContent: { redactedContent: 'AAEC' } });
+    expect(redacted.additionalModelRequestFields).toEqual({ thinking: { type: 'enabled', budget_tokens: 2048 } });
+  });
+
+  it('drops hosted tools Converse has no equivalent for, and reports them', () => {
+    const req = build({ input: 'x', tools: [{ type: 'web_search_preview' }, { type: 'function', name: 'f' }] });
+    expect(req.droppedTools).toEqual(['web_search_preview']);
+    expect(JSON.parse(req.body).toolConfig.tools.map((t: { toolSpec: { name: string } }) => t.toolSpec.name)).toEqual(['f']);
+  });
+
   it('turns json_schema output into a forced tool', () => {
     const body = JSON.parse(build({ input: 'json please', text: { format: { type: 'json_schema', name: 'answer', schema: { type: 'object', properties: { a: { type: 'string' } }, required: ['a'] } } } }).body);
     expect(body.toolConfig.toolChoice).toEqual({ tool: { name: 'json_response' } });
@@ -101,7 +135,7 @@ describe('BedrockAdapter request mapping', () => {
   });
 
   it.each([
-    [{ input: 'x', tools: [{ type: 'web_search_preview' }] }, "bedrock does not support the hosted tool 'web_search_preview' (only function tools are) through /v1/responses.", 'tools[0]'],
+    [{ input: 'x', tools: [{ type: 'web_search_preview' }], tool_choice: { type: 'web_search_preview' } }, "bedrock does not support forcing the hosted tool 'web_search_preview' with tool_choice (it has no equivalent there) through /v1/responses.", 'tool_choice'],
     [{ input: 'x', background: true }, "bedrock does not support 'background' mode through /v1/responses.", 'background'],
     [{ input: [{ role: 'user', content: [{ type: 'input_image', image_url: 'https://x/cat.png' }] }] }, 'bedrock does not support image URLs (send the bytes as a data: URL)', 'input[0].content[0]'],
     [{ input: [{ type: 'item_reference', id: 'msg_1' }] }, "bedrock does not support 'item_reference' input items (stored responses); send the items themselves, e.g. with store: false through /v1/responses.", 'input[0]'],
@@ -128,12 +162,13 @@ describe('BedrockAdapter responses and errors', () => {
       stopReason: 'tool_use',
       usage: { inputTokens: 10, outputTokens: 20, totalTokens: 45, cacheReadInputTokens: 5, cacheWriteInputTokens: 10 },
       metrics: { latencyMs: 100 },
-    }), { upstreamModel: MODEL });
+    }), { upstreamModel: MODEL, requestBody: { model: 'm', reasoning: { effort: 'low', summary: 'auto' } } });
     expect(usage).toEqual({ inputTokens: 25, cachedTokens: 5, cacheWriteTokens: 10, outputTokens: 20, reasoningTokens: 0, totalTokens: 45 });
     expect(response).toMatchObject({ object: 'response', status: 'completed', model: MODEL, usage: { input_tokens: 25, input_tokens_details: { cached_tokens: 5 }, output_tokens: 20, total_tokens: 45 } });
     const output = response.output as Record<string, unknown>[];
     expect(output.map((o) => o.type)).toEqual(['reasoning', 'message', 'function_call']);
-    expect(output[0]).toMatchObject({ summary: [{ type: 'summary_text', text: 'thinking' }], encrypted_content: 'sig' });
+    expect(output[0]).toMatchObject({ summary: [{ type: 'summary_text', text: 'thinking' }] });
+    expect(uncarryThinking(output[0].encrypted_content as string, 'bedrock')).toEqual({ text: 'thinking', signature: 'sig' });
     expect(output[2]).toMatchObject({ call_id: 'tooluse_9', name: 'weather', arguments: '{"city":"Paris"}', status: 'completed' });
   });
 
@@ -169,9 +204,11 @@ const STREAM_EVENTS: Buffer[] = [
   converseEvent('metadata', { usage: { inputTokens: 12, outputTokens: 7, totalTokens: 19 }, metrics: { latencyMs: 3 } }),
 ];
 
-function translate(bytes: Buffer, splits: number[]): { events: ResponsesStreamEvent[]; t: ReturnType<BedrockAdapter['createStreamTranslator']>; decoder: BedrockStreamDecoder } {
+function translate(
+  bytes: Buffer, splits: number[], ctx: Parameters<BedrockAdapter['createStreamTranslator']>[0] = { upstreamModel: MODEL },
+): { events: ResponsesStreamEvent[]; t: ReturnType<BedrockAdapter['createStreamTranslator']>; decoder: BedrockStreamDecoder } {
   const decoder = new BedrockStreamDecoder();
-  const t = adapter.createStreamTranslator({ upstreamModel: MODEL });
+  const t = adapter.createStreamTranslator(ctx);
   const events: ResponsesStreamEvent[] = [];
   let prev = 0;
   for (const at of [...splits, bytes.length]) {
@@ -210,6 +247,32 @@ describe('Bedrock event-stream decoding', () => {
     for (let i = 1; i < bytes.length; i += 41) for (let j = i + 1; j < bytes.length; j += 53) expect(strip(translate(bytes, [i, j]).events)).toEqual(expected);
     // One byte at a time.
     expect(strip(translate(bytes, Array.from({ length: bytes.length - 1 }, (_, k) => k + 1)).events)).toEqual(expected);
+  });
+
+  it('streams reasoning as its own item, the whole thinking and signature carried back; a summary only when asked', () => {
+    const reasoning = Buffer.concat([
+      converseEvent('messageStart', { role: 'assistant' }),
+      converseEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text: 'Let me ' } } }),
+      converseEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { text: 'think.' } } }),
+      converseEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { reasoningContent: { signature: 'sig-1' } } }),
+      converseEvent('contentBlockStop', { contentBlockIndex: 0 }),
+      converseEvent('contentBlockDelta', { contentBlockIndex: 1, delta: { reasoningContent: { redactedContent: 'AAEC' } } }),
+      converseEvent('contentBlockStop', { contentBlockIndex: 1 }),
+      converseEvent('contentBlockDelta', { contentBlockIndex: 2, delta: { text: 'Hi' } }),
+      converseEvent('contentBlockStop', { contentBlockIndex: 2 }),
+      converseEvent('messageStop', { stopReason: 'end_turn' }),
+      converseEvent('metadata', { usage: { inputTokens: 1, outputTokens: 2, totalTokens: 3 } }),
+    ]);
+    for (const summary of [true, false]) {
+      const ctx = { upstreamModel: MODEL, requestBody: { model: 'm', reasoning: summary ? { effort: 'low', summary: 'auto' } : { effort: 'low' } } };
+      const { events } = translate(reasoning, [17], ctx);
+      expect(events.some((e) => e.type === 'response.reasoning_summary_text.delta')).toBe(summary);
+      const output = JSON.parse(events.at(-1)!.data).response.output as Record<string, unknown>[];
+      expect(output.map((o) => o.type)).toEqual(['reasoning', 'reasoning', 'message']);
+      expect(output[0].summary).toEqual(summary ? [{ type: 'summary_text', text: 'Let me think.' }] : []);
+      expect(uncarryThinking(output[0].encrypted_content as string, 'bedrock')).toEqual({ text: 'Let me think.', signature: 'sig-1' });
+      expect(uncarryThinking(output[1].encrypted_content as string, 'bedrock')).toEqual({ redacted: 'AAEC' });
+    }
   });
 
   it('reports a partial frame at the end, and rejects corrupt CRCs', () => {

@@ -9,6 +9,7 @@ import type {
   UpstreamErrorInfo,
   UpstreamRequest,
 } from '../types';
+import { readTools } from '../responses/request-tools';
 import { toConverseRequest } from './bedrock-request';
 import { parseBedrockError, parseConverseResponse } from './bedrock-response';
 import { BedrockStreamTranslator } from './bedrock-stream';
@@ -35,7 +36,8 @@ export class BedrockAdapter implements ProviderAdapter {
       // Configuration guarantees credentials for bedrock keys; a hand-built config may not.
       throw new GatewayError(500, 'internal_error', `bedrock key ${input.key.id} has no AWS credentials`);
     }
-    const body = JSON.stringify(toConverseRequest(input.body, input.upstreamModel));
+    const tools = readTools(input.body);
+    const body = JSON.stringify(toConverseRequest(input.body, input.upstreamModel, tools));
     const base = input.provider.baseUrl === BEDROCK_DEFAULT_BASE_URL ? BEDROCK_DEFAULT_BASE_URL.replace('{region}', aws.region) : input.provider.baseUrl;
     // Model ids hold ':' and ARNs '/', both escaped in the path (and signed double-escaped).
     const url = `${base}/model/${encodeURIComponent(input.upstreamModel)}/${input.stream ? 'converse-stream' : 'converse'}`;
@@ -53,7 +55,7 @@ export class BedrockAdapter implements ProviderAdapter {
       region: aws.region,
       now: this.clock(),
     });
-    return { url, headers, body };
+    return { url, headers, body, droppedTools: tools.dropped };
   }
 
   parseResponse(text: string, context?: CallContext): ParsedResponse {

@@ -109,13 +109,15 @@ describe('ChatCompletionsAdapter: request', () => {
     expect(body).toEqual({ model: 'mistral/m', input: 'hi', stream: true });
   });
 
-  it('refuses hosted tools, background, stored items and previous_response_id with a 400 naming the provider', () => {
-    const hosted = rejection(() => build({ input: 'hi', tools: [{ type: 'function', name: 'f' }, { type: 'web_search_preview' }] }));
-    expect(hosted.status).toBe(400);
-    expect(hosted.message).toBe("mistral does not support the hosted tool 'web_search_preview' (only function tools are) through /v1/responses.");
-    expect(hosted.param).toBe('tools[1]');
-    expect(rejection(() => build({ input: 'hi', tools: [{ type: 'file_search' }] })).message).toContain("'file_search'");
-    expect(rejection(() => build({ input: 'hi', tools: [{ type: 'code_interpreter' }] })).message).toContain("'code_interpreter'");
+  it('drops hosted tools (reported); refuses forcing one, background, stored items and previous_response_id with a 400 naming the provider', () => {
+    const req = adapter.buildRequest({
+      body: { model: 'mistral/m', input: 'hi', tools: [{ type: 'function', name: 'f' }, { type: 'web_search_preview' }, { type: 'file_search' }] }, upstreamModel: 'm', stream: false, provider: provider(), key,
+    });
+    expect(req.droppedTools).toEqual(['web_search_preview', 'file_search']);
+    expect((JSON.parse(req.body) as { tools: { function: { name: string } }[] }).tools.map((t) => t.function.name)).toEqual(['f']);
+    const forced = rejection(() => build({ input: 'hi', tools: [{ type: 'code_interpreter' }], tool_choice: 'required' }));
+    expect(forced.status).toBe(400);
+    expect(forced.message).toBe("mistral does not support forcing the hosted tool 'code_interpreter' with tool_choice (it has no equivalent there) through /v1/responses.");
     expect(rejection(() => build({ input: 'hi', background: true })).param).toBe('background');
     expect(rejection(() => build({ input: 'hi', previous_response_id: 'resp_1' })).param).toBe('previous_response_id');
     const ref = rejection(() => build({ input: [{ role: 'user', content: 'hi' }, { type: 'item_reference', id: 'msg_1' }] }));
@@ -137,7 +139,7 @@ describe('ChatCompletionsAdapter: response', () => {
         },
       }],
       usage: { prompt_tokens: 30, completion_tokens: 20, total_tokens: 50, prompt_tokens_details: { cached_tokens: 10 }, completion_tokens_details: { reasoning_tokens: 5 } },
-    }), { requestBody: { model: 'deepseek/deepseek-reasoner', input: 'hi', instructions: 'Be brief.' } });
+    }), { requestBody: { model: 'deepseek/deepseek-reasoner', input: 'hi', instructions: 'Be brief.', reasoning: { summary: 'auto' } } });
     expect(parsed.usage).toEqual({ inputTokens: 30, cachedTokens: 10, outputTokens: 20, reasoningTokens: 5, totalTokens: 50 });
     const r = parsed.response;
     expect(r).toMatchObject({ object: 'response', status: 'completed', model: 'deepseek-reasoner', instructions: 'Be brief.', incomplete_details: null });
@@ -162,7 +164,7 @@ describe('ChatCompletionsAdapter: response', () => {
     const parsed = adapter.parseResponse(JSON.stringify({
       model: 'magistral-medium', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: [{ type: 'thinking', thinking: [{ type: 'text', text: 'hmm' }] }, { type: 'text', text: '42' }] } }],
       usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-    }));
+    }), { requestBody: { model: 'm', reasoning: { summary: 'auto' } } });
     const output = parsed.response.output as Record<string, unknown>[];
     expect(output.map((o) => o.type)).toEqual(['reasoning', 'message']);
   });
@@ -231,11 +233,14 @@ describe('ChatCompletionsAdapter: stream', () => {
       chunk({ role: 'assistant', reasoning_content: 'Think' }), chunk({ reasoning: 'ing' }), chunk({ content: 'Done' }), chunk({}, 'stop'),
       { ...envelope, choices: [], usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4, completion_tokens_details: { reasoning_tokens: 2 } } }, '[DONE]',
     ]);
-    const { events, t } = translate(wire, 3);
+    const { events, t } = translate(wire, 3, adapter.createStreamTranslator({ requestBody: { model: 'm', reasoning: { summary: 'auto' } } }));
     expect(t.usage.reasoningTokens).toBe(2);
     const final = JSON.parse(events[events.length - 1].data) as { response: { output: Record<string, unknown>[] } };
     expect(final.response.output.map((o) => o.type)).toEqual(['reasoning', 'message']);
     expect(final.response.output[0]).toMatchObject({ summary: [{ text: 'Thinking' }] });
+    // Chat reasoning cannot go back: without a summary asked for it is left out.
+    const plain = JSON.parse(translate(wire, 3).events.at(-1)!.data) as { response: { output: Record<string, unknown>[] } };
+    expect(plain.response.output.map((o) => o.type)).toEqual(['message']);
   });
 
   it('reports an error frame before any content as one error event (the gateway can fall back), and after content as response.failed', () => {

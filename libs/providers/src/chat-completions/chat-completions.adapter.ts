@@ -2,6 +2,7 @@ import type { ProviderConfig } from '@app/common';
 import type { BuildRequestInput, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
 import type { TranslationContext } from '../responses/response-builder';
 import { jsonHeaders } from '../request-headers';
+import { readTools } from '../responses/request-tools';
 import { buildChatBody } from './chat-request';
 import { parseChatCompletion, parseChatError } from './chat-response';
 import { ChatStreamTranslator } from './chat-stream';
@@ -20,7 +21,8 @@ export class ChatCompletionsAdapter implements ProviderAdapter {
   buildRequest(input: BuildRequestInput): UpstreamRequest {
     const headers = jsonHeaders(input);
     if (input.key.value) headers.authorization = `Bearer ${input.key.value}`;
-    return { url: `${input.provider.baseUrl}/chat/completions`, headers, body: JSON.stringify(buildChatBody(input)) };
+    const tools = readTools(input.body);
+    return { url: `${input.provider.baseUrl}/chat/completions`, headers, body: JSON.stringify(buildChatBody(input, tools)), droppedTools: tools.dropped };
   }
 
   parseResponse(text: string, ctx?: TranslationContext): ParsedResponse {

@@ -3,13 +3,12 @@ import {
   type ContentPart,
   type InputItem,
   partsText,
-  readFunctionTools,
   readInput,
   readOutputFormat,
   readReasoningEffort,
-  readSingleToolChoice,
   rejectUnsupportedFeatures,
 } from '../responses/request-input';
+import { type RequestTools, readSingleToolChoice, readTools } from '../responses/request-tools';
 import type { ChatContentPart, ChatMessage, ChatRequestBody, ChatToolCall } from './chat-wire';
 
 function userContent(parts: ContentPart[]): string | ChatContentPart[] {
@@ -64,13 +63,13 @@ export function chatMessages(items: InputItem[]): ChatMessage[] {
 }
 
 /** The `/chat/completions` body for a Responses request. */
-export function buildChatBody(input: BuildRequestInput): ChatRequestBody {
+export function buildChatBody(input: BuildRequestInput, requestTools: RequestTools = readTools(input.body)): ChatRequestBody {
   const { body, provider } = input;
   const name = provider.name;
   rejectUnsupportedFeatures(body, name);
   const out: ChatRequestBody = { model: input.upstreamModel, messages: chatMessages(readInput(body, name)) };
 
-  const tools = readFunctionTools(body, name);
+  const tools = requestTools.functions;
   if (tools.length > 0) {
     out.tools = tools.map((t) => ({
       type: 'function',
@@ -83,7 +82,7 @@ export function buildChatBody(input: BuildRequestInput): ChatRequestBody {
     }));
     if (typeof body.parallel_tool_calls === 'boolean') out.parallel_tool_calls = body.parallel_tool_calls;
   }
-  const choice = readSingleToolChoice(body, name);
+  const choice = readSingleToolChoice(body, name, requestTools);
   if (choice !== null && (tools.length > 0 || choice.type === 'none')) {
     out.tool_choice = choice.type === 'function' ? { type: 'function', function: { name: choice.name } } : choice.type;
   }

@@ -1,6 +1,7 @@
 import type { ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
 import { parseOpenAIError } from '../openai/openai-usage';
 import { buildResponse, contextModel, tokenCount, type FinishOptions, type OutputPiece, type TranslationContext } from '../responses/response-builder';
+import { summaryRequested } from '../responses/builder-stream-translator';
 import type { ChatCompletionWire, ChatContentChunk, ChatUsageWire } from './chat-wire';
 
 /** Chat usage -> normalised usage; cached tokens are part of prompt_tokens, reasoning of completion_tokens. */
@@ -47,7 +48,8 @@ export function parseChatCompletion(text: string, ctx?: TranslationContext): Par
   const output: OutputPiece[] = [];
   const content = splitChatContent(message.content);
   const reasoning = message.reasoning_content ?? message.reasoning ?? content.thinking;
-  if (reasoning) output.push({ type: 'reasoning', text: reasoning });
+  // Chat reasoning does not go back: shown when a summary was asked for, else left out.
+  if (reasoning && summaryRequested(ctx)) output.push({ type: 'reasoning', text: reasoning });
   const answer = content.text || (typeof message.refusal === 'string' ? message.refusal : '');
   if (answer) output.push({ type: 'text', text: answer });
   for (const [i, call] of (message.tool_calls ?? []).entries()) {

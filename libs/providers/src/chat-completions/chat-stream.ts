@@ -42,7 +42,8 @@ export class ChatStreamTranslator extends BuilderStreamTranslator {
     if (delta) {
       const content = splitChatContent(delta.content);
       const reasoning = delta.reasoning_content ?? delta.reasoning ?? content.thinking;
-      if (reasoning) out.push(...this.b.reasoningDelta(reasoning));
+      // Chat reasoning does not go back: shown when a summary was asked for, else left out.
+      if (reasoning && this.summary) out.push(...this.b.reasoningDelta(reasoning));
       const text = content.text || delta.refusal || '';
       if (text) out.push(...this.b.textDelta(text));
       if (Array.isArray(delta.tool_calls)) for (const tc of delta.tool_calls) out.push(...this.toolCallDelta(tc));

@@ -4,15 +4,14 @@ import {
   type ContentPart,
   type InputTurn,
   numberField,
-  readFunctionTools,
   readInput,
   readOutputFormat,
-  readToolChoice,
   reasoningEffort,
   rejectUnsupportedFeatures,
   splitSystem,
   toolChoiceMode,
 } from '../responses/request-input';
+import { type RequestTools, readToolChoice, readTools } from '../responses/request-tools';
 
 /** Cohere v2 chat wire types, the parts the gateway writes. */
 export interface CohereToolCall {
@@ -45,7 +44,7 @@ export interface CohereChatRequest {
 const PROVIDER = 'cohere';
 const THINKING_BUDGETS: Record<string, number> = { minimal: 512, low: 2048, medium: 8192, high: 24576 };
 
-export function toCohereRequest(body: ResponsesRequest, model: string, stream: boolean): CohereChatRequest {
+export function toCohereRequest(body: ResponsesRequest, model: string, stream: boolean, requestTools: RequestTools = readTools(body)): CohereChatRequest {
   rejectUnsupportedFeatures(body, PROVIDER);
   const { system, turns } = splitSystem(readInput(body, PROVIDER));
   const messages: CohereMessage[] = system.map((content) => ({ role: 'system', content }));
@@ -53,7 +52,7 @@ export function toCohereRequest(body: ResponsesRequest, model: string, stream: b
   const out: CohereChatRequest = { model, messages };
   if (stream) out.stream = true;
 
-  const tools = readFunctionTools(body, PROVIDER);
+  const tools = requestTools.functions;
   if (tools.length > 0) {
     out.tools = tools.map((t) => ({
       type: 'function',
@@ -61,7 +60,7 @@ export function toCohereRequest(body: ResponsesRequest, model: string, stream: b
     }));
   }
   // Cohere has no "auto" value (it is the default) and cannot force one named function.
-  const choice = toolChoiceMode(readToolChoice(body, PROVIDER));
+  const choice = toolChoiceMode(readToolChoice(body, PROVIDER, requestTools));
   if (choice?.mode === 'none') out.tool_choice = 'NONE';
   else if (choice?.mode === 'required' && tools.length > 0) out.tool_choice = 'REQUIRED';
 
@@ -85,6 +84,8 @@ export function toCohereRequest(body: ResponsesRequest, model: string, stream: b
 function toMessages(turns: InputTurn[]): CohereMessage[] {
   const messages: CohereMessage[] = [];
   for (const t of turns) {
+    // Cohere takes no reasoning back.
+    if (t.kind === 'reasoning') continue;
     if (t.kind === 'message') {
       if (t.role === 'user') messages.push({ role: 'user', content: userContent(t.parts) });
       else messages.push({ role: 'assistant', content: t.parts.map((p) => (p.type === 'text' ? p.text : '')).join('') });

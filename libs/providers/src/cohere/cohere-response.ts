@@ -1,6 +1,7 @@
 import { type OutputPiece, type Outcome, parsedResponse, tokenCount } from '../responses/response-builder';
 import type { CallContext, ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
 import { isObj } from '../responses/request-input';
+import { summaryRequested } from '../responses/builder-stream-translator';
 
 export interface CohereUsage {
   billed_units?: { input_tokens?: number; output_tokens?: number };
@@ -45,11 +46,14 @@ export function parseCohereResponse(text: string, ctx?: CallContext): ParsedResp
   if (!isObj(r as unknown) || typeof r.message !== 'object' || r.message === null) throw new Error('not a Cohere chat response');
   const usage = usageFromCohere(r.usage);
   const output: OutputPiece[] = [];
+  // Cohere's reasoning does not go back: shown as a summary when one was asked for, else left out.
+  const summary = summaryRequested(ctx);
   // The tool plan is the model's reasoning before its calls.
-  if (typeof r.message.tool_plan === 'string' && r.message.tool_plan !== '') output.push({ type: 'reasoning', text: r.message.tool_plan });
+  if (summary && typeof r.message.tool_plan === 'string' && r.message.tool_plan !== '') output.push({ type: 'reasoning', text: r.message.tool_plan });
   for (const c of r.message.content ?? []) {
-    if (c.type === 'thinking' && typeof c.thinking === 'string') output.push({ type: 'reasoning', text: c.thinking });
-    else if (typeof c.text === 'string') output.push({ type: 'text', text: c.text });
+    if (c.type === 'thinking') {
+      if (summary && typeof c.thinking === 'string') output.push({ type: 'reasoning', text: c.thinking });
+    } else if (typeof c.text === 'string') output.push({ type: 'text', text: c.text });
   }
   for (const call of r.message.tool_calls ?? []) {
     output.push({ type: 'function_call', callId: call.id ?? '', name: call.function?.name ?? '', arguments: call.function?.arguments ?? '{}' });

@@ -38,7 +38,10 @@ export class CohereStreamTranslator extends BuilderStreamTranslator {
     switch (type) {
       case 'content-delta': {
         const content = isObj(message.content) ? message.content : {};
-        if (typeof content.thinking === 'string') out.push(...this.b.reasoningDelta(content.thinking));
+        // Cohere's reasoning does not go back: shown as a summary when one was asked for, else left out.
+        if (typeof content.thinking === 'string') {
+          if (this.summary) out.push(...this.b.reasoningDelta(content.thinking));
+        }
         else if (typeof content.text === 'string') out.push(...this.b.textDelta(content.text));
         break;
       }
@@ -46,7 +49,7 @@ export class CohereStreamTranslator extends BuilderStreamTranslator {
         out.push(...this.b.closeOpenItems());
         break;
       case 'tool-plan-delta':
-        if (typeof message.tool_plan === 'string') out.push(...this.b.reasoningDelta(message.tool_plan));
+        if (this.summary && typeof message.tool_plan === 'string') out.push(...this.b.reasoningDelta(message.tool_plan));
         break;
       case 'tool-call-start': {
         const call = isObj(message.tool_calls) ? message.tool_calls : {};

@@ -47,7 +47,7 @@ describe('CohereAdapter request mapping', () => {
   });
 
   it.each([
-    [{ input: 'x', tools: [{ type: 'web_search_preview' }] }, "cohere does not support the hosted tool 'web_search_preview' (only function tools are) through /v1/responses.", 'tools[0]'],
+    [{ input: 'x', tools: [{ type: 'web_search_preview' }], tool_choice: 'required' }, "cohere does not support forcing the hosted tool 'web_search_preview' with tool_choice (it has no equivalent there) through /v1/responses.", 'tool_choice'],
     [{ input: 'x', background: true }, "cohere does not support 'background' mode through /v1/responses.", 'background'],
   ])('refuses what Cohere cannot honour: %j', (body, message, param) => {
     expect(() => build(body)).toThrow(GatewayError);
@@ -75,7 +75,7 @@ describe('CohereAdapter responses and errors', () => {
       id: 'c2', finish_reason: 'TOOL_CALL',
       message: { role: 'assistant', tool_plan: 'I will look it up.', tool_calls: [{ id: 'weather_abc', type: 'function', function: { name: 'weather', arguments: '{"city":"Paris"}' } }] },
       usage: { tokens: { input_tokens: 9, output_tokens: 4 } },
-    }));
+    }), { requestBody: { model: 'm', reasoning: { summary: 'auto' } } });
     expect((response.output as unknown[]).map((o) => (o as { type: string }).type)).toEqual(['reasoning', 'function_call']);
     expect((response.output as unknown[])[1]).toMatchObject({ call_id: 'weather_abc', name: 'weather', arguments: '{"city":"Paris"}' });
     const parse = (finish_reason: string) => adapter.parseResponse(JSON.stringify({ finish_reason, message: { content: [{ type: 'text', text: 'x' }] } })).response;
@@ -112,8 +112,8 @@ const TEXT_STREAM = [
   'event: message-end\ndata: {"type":"message-end","delta":{"finish_reason":"COMPLETE","usage":{"billed_units":{"input_tokens":3,"output_tokens":2},"tokens":{"input_tokens":60,"output_tokens":4}}}}\n\n',
 ].join('');
 
-function run(text: string, step: number): { events: ResponsesStreamEvent[]; t: ReturnType<CohereAdapter['createStreamTranslator']> } {
-  return translateSse(text, step, adapter.createStreamTranslator({ upstreamModel: MODEL }));
+function run(text: string, step: number, summary = 'auto'): { events: ResponsesStreamEvent[]; t: ReturnType<CohereAdapter['createStreamTranslator']> } {
+  return translateSse(text, step, adapter.createStreamTranslator({ upstreamModel: MODEL, requestBody: { model: 'm', reasoning: { summary } } }));
 }
 
 describe('Cohere stream translation', () => {
@@ -129,6 +129,8 @@ describe('Cohere stream translation', () => {
     ]);
     expect(JSON.parse(events.at(-1)!.data).response.output[1]).toMatchObject({ call_id: 'weather_q1', name: 'weather', arguments: '{"city":"Paris"}' });
     expect(t.usage).toEqual({ inputTokens: 20, cachedTokens: 0, outputTokens: 9, reasoningTokens: 0, totalTokens: 29 });
+    // Cohere's reasoning cannot go back: without a summary asked for, it is left out.
+    expect(JSON.parse(run(TOOL_STREAM, 7, 'none').events.at(-1)!.data).response.output.map((o: { type: string }) => o.type)).toEqual(['function_call']);
   });
 
   it('gives the same text events at every split step', () => {

@@ -1,6 +1,7 @@
 import type { ProviderConfig } from '@app/common';
 import type { BuildRequestInput, CallContext, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
 import { jsonHeaders } from '../request-headers';
+import { readTools } from '../responses/request-tools';
 import { toCohereRequest } from './cohere-request';
 import { parseCohereError, parseCohereResponse } from './cohere-response';
 import { CohereStreamTranslator } from './cohere-stream';
@@ -14,8 +15,9 @@ export class CohereAdapter implements ProviderAdapter {
   buildRequest(input: BuildRequestInput): UpstreamRequest {
     const headers = jsonHeaders(input);
     if (input.key.value) headers.authorization = `Bearer ${input.key.value}`;
-    const body = toCohereRequest(input.body, input.upstreamModel, input.stream);
-    return { url: `${input.provider.baseUrl}/v2/chat`, headers, body: JSON.stringify(body) };
+    const tools = readTools(input.body);
+    const body = toCohereRequest(input.body, input.upstreamModel, input.stream, tools);
+    return { url: `${input.provider.baseUrl}/v2/chat`, headers, body: JSON.stringify(body), droppedTools: tools.dropped };
   }
 
   parseResponse(text: string, context?: CallContext): ParsedResponse {

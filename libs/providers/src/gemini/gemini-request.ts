@@ -6,16 +6,16 @@ import {
   isObj,
   numberField,
   outputObject,
-  readFunctionTools,
   readInput,
   readOutputFormat,
-  readToolChoice,
   reasoningEffort,
   reasoningSummary,
   rejectUnsupportedFeatures,
   splitSystem,
   toolChoiceMode,
 } from '../responses/request-input';
+import { type HostedToolSupport, type RequestTools, readToolChoice, readTools } from '../responses/request-tools';
+import { carryReasoning, uncarryReasoning } from '../responses/reasoning-carrier';
 
 /** Gemini `generateContent` wire types (v1beta), the parts the gateway writes. */
 export interface GeminiPart {
@@ -36,22 +36,35 @@ export interface GeminiContent {
 export interface GeminiRequestBody {
   contents: GeminiContent[];
   systemInstruction?: { parts: { text: string }[] };
-  tools?: { functionDeclarations: Record<string, unknown>[] }[];
+  tools?: ({ functionDeclarations: Record<string, unknown>[] } | { googleSearch: Record<string, never> })[];
   toolConfig?: { functionCallingConfig: { mode: 'AUTO' | 'ANY' | 'NONE'; allowedFunctionNames?: string[] } };
   generationConfig?: Record<string, unknown>;
 }
 
 const PROVIDER = 'gemini';
 
+/**
+ * Web search is Grounding with Google Search when no function is offered beside it: Gemini 2
+ * cannot combine the two, and Gemini 3 only in a preview that needs its server-side tool
+ * parts carried through the conversation.
+ */
+export const GEMINI_TOOLS: HostedToolSupport = { webSearch: (functions) => functions.length === 0 };
+
+/** A thought signature as it travels in a reasoning item: the function call it belongs to. */
+export function carryThoughtSignature(signature: string, callId: string): string {
+  return carryReasoning('gemini', { s: signature, c: callId });
+}
+
 /** Responses request -> generateContent body. */
-export function toGeminiRequest(body: ResponsesRequest, model: string): GeminiRequestBody {
+export function toGeminiRequest(body: ResponsesRequest, model: string, requestTools: RequestTools = readTools(body, GEMINI_TOOLS)): GeminiRequestBody {
   rejectUnsupportedFeatures(body, PROVIDER);
   const { system, turns } = splitSystem(readInput(body, PROVIDER));
   const out: GeminiRequestBody = { contents: toContents(turns) };
   if (/gemini-3/.test(model)) signFunctionCalls(out.contents);
   if (system.length > 0) out.systemInstruction = { parts: system.map((text) => ({ text })) };
 
-  const tools = readFunctionTools(body, PROVIDER);
+  const tools = requestTools.functions;
+  if (requestTools.webSearch !== null) out.tools = [{ googleSearch: {} }];
   if (tools.length > 0) {
     out.tools = [{
       functionDeclarations: tools.map((t) => {
@@ -64,7 +77,7 @@ export function toGeminiRequest(body: ResponsesRequest, model: string): GeminiRe
       }),
     }];
   }
-  const choice = toolChoiceMode(readToolChoice(body, PROVIDER));
+  const choice = toolChoiceMode(readToolChoice(body, PROVIDER, requestTools, GEMINI_TOOLS));
   if (choice !== null && (tools.length > 0 || choice.mode === 'none')) {
     const mode = choice.mode === 'none' ? 'NONE' : choice.mode === 'required' ? 'ANY' : 'AUTO';
     out.toolConfig = { functionCallingConfig: { mode } };
@@ -100,6 +113,15 @@ export function toGeminiRequest(body: ResponsesRequest, model: string): GeminiRe
  */
 function toContents(turns: InputTurn[]): GeminiContent[] {
   const contents: GeminiContent[] = [];
+  // Thought signatures came back in reasoning items, each naming the call it was given with.
+  const signatures = new Map<string, string>();
+  for (const t of turns) {
+    if (t.kind !== 'reasoning') continue;
+    const p = uncarryReasoning(t.encryptedContent, 'gemini');
+    if (typeof p === 'object' && p !== null && typeof (p as { s?: unknown }).s === 'string' && typeof (p as { c?: unknown }).c === 'string') {
+      signatures.set((p as { c: string }).c, (p as { s: string }).s);
+    }
+  }
   const add = (role: 'user' | 'model', parts: GeminiPart[]): void => {
     if (parts.length === 0) return;
     const last = contents[contents.length - 1];
@@ -107,17 +129,22 @@ function toContents(turns: InputTurn[]): GeminiContent[] {
     else contents.push({ role, parts });
   };
   for (const t of turns) {
+    if (t.kind === 'reasoning') continue;
     if (t.kind === 'message') add(t.role === 'assistant' ? 'model' : 'user', t.parts.map(toPart));
-    else if (t.kind === 'function_call') add('model', [{ functionCall: { name: t.name, args: argsObject(t.arguments) } }]);
-    else add('user', [{ functionResponse: { name: t.name ?? t.callId, response: outputObject(t.output) } }]);
+    else if (t.kind === 'function_call') {
+      const part: GeminiPart = { functionCall: { name: t.name, args: argsObject(t.arguments) } };
+      const signature = signatures.get(t.callId);
+      if (signature !== undefined) part.thoughtSignature = signature;
+      add('model', [part]);
+    } else add('user', [{ functionResponse: { name: t.name ?? t.callId, response: outputObject(t.output) } }]);
   }
   return contents;
 }
 
 /**
  * Gemini 3 rejects a replayed function call without the thought signature it was returned
- * with. Responses clients do not carry Gemini's signatures back, so the first call of each
- * model turn gets the placeholder Google documents for histories that lack one.
+ * with. A history that lacks it (begun elsewhere, or by a client that dropped the reasoning
+ * items) gets, on the first call of each model turn, the placeholder Google documents for that.
  */
 export const SKIP_THOUGHT_SIGNATURE = 'skip_thought_signature_validator';
 

@@ -1,6 +1,7 @@
 import { type OutputPiece, type Outcome, contextModel, parsedResponse, tokenCount } from '../responses/response-builder';
 import type { CallContext, ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
 import { isObj, newCallId } from '../responses/request-input';
+import { carryThoughtSignature } from './gemini-request';
 
 /** Gemini `GenerateContentResponse`, the fields the gateway reads. */
 export interface GeminiResponse {
@@ -8,6 +9,7 @@ export interface GeminiResponse {
     content?: { role?: string; parts?: GeminiResponsePart[] };
     finishReason?: string;
     finishMessage?: string;
+    groundingMetadata?: GroundingMetadata;
   }[];
   promptFeedback?: { blockReason?: string; blockReasonMessage?: string };
   usageMetadata?: GeminiUsage;
@@ -21,6 +23,34 @@ export interface GeminiResponsePart {
   thought?: boolean;
   thoughtSignature?: string;
   functionCall?: { id?: string; name?: string; args?: Record<string, unknown> };
+}
+
+/** What Grounding with Google Search reports: the queries, the pages, and which text each supports. */
+export interface GroundingMetadata {
+  webSearchQueries?: string[];
+  groundingChunks?: { web?: { uri?: string; title?: string } }[];
+  /** Segment offsets are UTF-8 byte offsets into the candidate's text. */
+  groundingSupports?: { segment?: { startIndex?: number; endIndex?: number }; groundingChunkIndices?: number[] }[];
+}
+
+/** The search as a `web_search_call` action, and `url_citation`s into `text` (the candidate's whole text). */
+export function groundingOutput(g: GroundingMetadata, text: string): { action: Record<string, unknown>; annotations: Record<string, unknown>[] } {
+  const queries = (g.webSearchQueries ?? []).filter((q) => typeof q === 'string');
+  const chunks = g.groundingChunks ?? [];
+  const sources = chunks.flatMap((c) => (typeof c.web?.uri === 'string' ? [{ type: 'url', url: c.web.uri }] : []));
+  const action: Record<string, unknown> = { type: 'search', ...(queries.length > 0 && { query: queries[0], queries }), sources };
+  const bytes = Buffer.from(text, 'utf8');
+  const charAt = (byte: number): number => bytes.subarray(0, Math.max(0, Math.min(byte, bytes.length))).toString('utf8').length;
+  const annotations: Record<string, unknown>[] = [];
+  for (const s of g.groundingSupports ?? []) {
+    const start = charAt(s.segment?.startIndex ?? 0);
+    const end = charAt(s.segment?.endIndex ?? 0);
+    for (const i of s.groundingChunkIndices ?? []) {
+      const web = chunks[i]?.web;
+      if (typeof web?.uri === 'string') annotations.push({ type: 'url_citation', url: web.uri, title: web.title ?? web.uri, start_index: start, end_index: end });
+    }
+  }
+  return { action, annotations };
 }
 
 export interface GeminiUsage {
@@ -66,12 +96,28 @@ export function parseGeminiResponse(text: string, ctx?: CallContext): ParsedResp
   const usage = usageFromGemini(r.usageMetadata);
   const candidate = r.candidates?.[0];
   const output: OutputPiece[] = [];
+  let answerText = '';
   for (const p of candidate?.content?.parts ?? []) {
     if (p.functionCall?.name !== undefined) {
-      output.push({ type: 'function_call', callId: p.functionCall.id ?? newCallId(), name: p.functionCall.name, arguments: JSON.stringify(p.functionCall.args ?? {}) });
+      const callId = p.functionCall.id ?? newCallId();
+      if (typeof p.thoughtSignature === 'string') {
+        // The signature goes back with the call: in the reasoning before it (the thoughts', if shown).
+        const carried = carryThoughtSignature(p.thoughtSignature, callId);
+        const last = output[output.length - 1];
+        if (last?.type === 'reasoning' && last.encryptedContent === undefined) last.encryptedContent = carried;
+        else output.push({ type: 'reasoning', text: '', encryptedContent: carried });
+      }
+      output.push({ type: 'function_call', callId, name: p.functionCall.name, arguments: JSON.stringify(p.functionCall.args ?? {}) });
     } else if (typeof p.text === 'string') {
+      if (p.thought !== true) answerText += p.text;
       output.push(p.thought === true ? { type: 'reasoning', text: p.text } : { type: 'text', text: p.text });
     }
+  }
+  const grounding = candidate?.groundingMetadata;
+  if (grounding !== undefined) {
+    const { action, annotations } = groundingOutput(grounding, answerText);
+    for (const annotation of annotations) output.push({ type: 'annotation', annotation });
+    output.push({ type: 'web_search_call', action });
   }
   const outcome = promptBlock(r) ?? outcomeOf(candidate?.finishReason, candidate?.finishMessage);
   return parsedResponse(output, usage, outcome, ctx, r.modelVersion ?? contextModel(ctx));

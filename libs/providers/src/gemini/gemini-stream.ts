@@ -1,7 +1,8 @@
 import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
 import type { ResponsesStreamEvent, SseEvent, Usage } from '../types';
-import { type GeminiResponse, outcomeOf, parseGeminiError, promptBlock, usageFromGemini } from './gemini-response';
+import { type GeminiResponse, groundingOutput, outcomeOf, parseGeminiError, promptBlock, usageFromGemini } from './gemini-response';
 import { isObj, newCallId } from '../responses/request-input';
+import { carryThoughtSignature } from './gemini-request';
 
 /**
  * `streamGenerateContent?alt=sse`: every `data:` line is a whole GenerateContentResponse
@@ -11,6 +12,11 @@ import { isObj, newCallId } from '../responses/request-input';
  */
 export class GeminiStreamTranslator extends BuilderStreamTranslator {
   private lastUsage: Usage | null = null;
+  /** The answer's text so far: grounding cites it by byte offsets. */
+  private text = '';
+  /** Whether the open reasoning item is the thoughts' and holds no signature yet. */
+  private thoughtsOpen = false;
+  private grounded = false;
 
   /** Gemini repeats the usage so far on every chunk: a cut stream keeps the last. */
   override get usage(): Usage {
@@ -42,12 +48,28 @@ export class GeminiStreamTranslator extends BuilderStreamTranslator {
       if (p.functionCall?.name !== undefined) {
         // Gemini sends a call whole, never in pieces.
         const callId = p.functionCall.id ?? newCallId();
+        if (typeof p.thoughtSignature === 'string') {
+          // The signature goes back with the call: in the reasoning before it (the thoughts', if open).
+          if (!this.thoughtsOpen) out.push(...this.b.closeOpenItems());
+          out.push(...this.b.reasoningEncryptedContent(carryThoughtSignature(p.thoughtSignature, callId)));
+        }
+        this.thoughtsOpen = false;
         out.push(...this.b.functionCallStart(callId, p.functionCall.name));
         out.push(...this.b.functionCallArgsDelta(JSON.stringify(p.functionCall.args ?? {}), callId));
         out.push(...this.b.functionCallDone(callId));
       } else if (typeof p.text === 'string' && p.text !== '') {
+        if (p.thought !== true) this.text += p.text;
+        this.thoughtsOpen = p.thought === true;
         out.push(...(p.thought === true ? this.b.reasoningDelta(p.text) : this.b.textDelta(p.text)));
       }
+    }
+    const grounding = candidate?.groundingMetadata;
+    if (grounding !== undefined && !this.grounded && (grounding.groundingChunks?.length ?? 0) + (grounding.webSearchQueries?.length ?? 0) > 0) {
+      // Sent with the last chunk, while the message is still open: its citations, then the search.
+      this.grounded = true;
+      const { action, annotations } = groundingOutput(grounding, this.text);
+      for (const a of annotations) out.push(...this.b.textAnnotation(a));
+      out.push(...this.b.webSearchCall(action));
     }
     const outcome = promptBlock(chunk) ?? (candidate?.finishReason !== undefined ? outcomeOf(candidate.finishReason, candidate.finishMessage) : null);
     if (outcome === null) return out;

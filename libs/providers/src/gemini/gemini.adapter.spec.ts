@@ -3,6 +3,8 @@ import { GatewayError } from '@app/common';
 import type { ResponsesStreamEvent } from '../types';
 import { GeminiAdapter } from './gemini.adapter';
 import { testProvider, translateSse } from '../testing/adapter-fixtures';
+import { uncarryReasoning } from '../responses/reasoning-carrier';
+import { carryThoughtSignature } from './gemini-request';
 
 const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => testProvider({ name: 'gemini', kind: 'gemini', baseUrl: 'https://generativelanguage.googleapis.com', ...over });
 const key = { id: 'k', value: 'AIza-test', weight: 1, models: [] };
@@ -83,9 +85,36 @@ describe('GeminiAdapter request mapping', () => {
     expect(noParams.tools[0].functionDeclarations[0]).toEqual({ name: 'now' });
   });
 
+  it('sends thought signatures back on the calls they came with; a history without them gets the documented placeholder', () => {
+    const replay = JSON.parse(build({
+      input: [
+        { role: 'user', content: 'x' },
+        { type: 'reasoning', summary: [], encrypted_content: carryThoughtSignature('CiQB-sig', 'c1') },
+        { type: 'function_call', call_id: 'c1', name: 'weather', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'c1', output: 'a' },
+        { type: 'reasoning', summary: [], encrypted_content: 'gAAAA-openai' },
+        { type: 'function_call', call_id: 'c2', name: 'weather', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'c2', output: 'b' },
+      ],
+      tools: [weather],
+    }, false, 'gemini-3-flash-preview').body);
+    expect(replay.contents.map((c: { role: string }) => c.role)).toEqual(['user', 'model', 'user', 'model', 'user']);
+    expect(replay.contents[1].parts).toEqual([{ functionCall: { name: 'weather', args: {} }, thoughtSignature: 'CiQB-sig' }]);
+    expect(replay.contents[3].parts).toEqual([{ functionCall: { name: 'weather', args: {} }, thoughtSignature: 'skip_thought_signature_validator' }]);
+  });
+
+  it('grounds with Google Search when web search is offered alone; beside functions it is dropped and reported', () => {
+    const alone = build({ input: 'news?', tools: [{ type: 'web_search_preview' }] });
+    expect(JSON.parse(alone.body).tools).toEqual([{ googleSearch: {} }]);
+    expect(alone.droppedTools).toEqual([]);
+    const beside = build({ input: 'x', tools: [weather, { type: 'web_search' }, { type: 'file_search', vector_store_ids: ['vs'] }] });
+    expect(JSON.parse(beside.body).tools).toEqual([{ functionDeclarations: [expect.objectContaining({ name: 'weather' })] }]);
+    expect(beside.droppedTools).toEqual(['web_search', 'file_search']);
+  });
+
   it.each([
-    [{ input: 'x', tools: [{ type: 'file_search', vector_store_ids: ['vs'] }] }, "gemini does not support the hosted tool 'file_search' (only function tools are) through /v1/responses.", 'tools[0]'],
-    [{ input: 'x', tools: [{ type: 'code_interpreter' }] }, "gemini does not support the hosted tool 'code_interpreter' (only function tools are) through /v1/responses.", 'tools[0]'],
+    [{ input: 'x', tools: [{ type: 'file_search', vector_store_ids: ['vs'] }], tool_choice: 'required' }, "gemini does not support forcing the hosted tool 'file_search' with tool_choice (it has no equivalent there) through /v1/responses.", 'tool_choice'],
+    [{ input: 'x', tools: [{ type: 'code_interpreter' }], tool_choice: { type: 'code_interpreter' } }, "gemini does not support forcing the hosted tool 'code_interpreter' with tool_choice (it has no equivalent there) through /v1/responses.", 'tool_choice'],
     [{ input: 'x', background: true }, "gemini does not support 'background' mode through /v1/responses.", 'background'],
     [{ input: 'x', previous_response_id: 'resp_1' }, "gemini does not support 'previous_response_id' (stored responses); send the earlier items in 'input' through /v1/responses.", 'previous_response_id'],
   ])('refuses what Gemini cannot honour with a 400: %j', (body, message, param) => {
@@ -131,6 +160,51 @@ describe('GeminiAdapter responses and errors', () => {
     expect(output[0]).toMatchObject({ type: 'function_call', name: 'weather', arguments: '{"city":"Paris"}', status: 'completed' });
     expect(output[0].call_id).toMatch(/^call_[0-9a-f]{24}$/);
     expect(output[1]).toMatchObject({ call_id: 'g1', arguments: '{}' });
+  });
+
+  it('carries a function call\'s thought signature in the reasoning before it, and shows thoughts only as asked', () => {
+    const { response } = adapter.parseResponse(JSON.stringify({
+      candidates: [{
+        content: { role: 'model', parts: [{ text: 'Plan', thought: true }, { functionCall: { name: 'weather', args: {} }, thoughtSignature: 'CiQB' }, { functionCall: { name: 'weather', args: {} } }] },
+        finishReason: 'STOP',
+      }],
+      usageMetadata: {},
+    }));
+    const output = response.output as Record<string, unknown>[];
+    expect(output.map((o) => o.type)).toEqual(['reasoning', 'function_call', 'function_call']);
+    expect(output[0].summary).toEqual([{ type: 'summary_text', text: 'Plan' }]);
+    expect(uncarryReasoning(output[0].encrypted_content as string, 'gemini')).toEqual({ s: 'CiQB', c: output[1].call_id });
+    // Sent back, the signature lands on its call again.
+    const next = JSON.parse(build({ input: [{ role: 'user', content: 'x' }, ...output, { type: 'function_call_output', call_id: output[1].call_id, output: 'a' }, { type: 'function_call_output', call_id: output[2].call_id, output: 'b' }], tools: [weather] }).body);
+    expect(next.contents[1].parts[0].thoughtSignature).toBe('CiQB');
+    expect(next.contents[1].parts[1].thoughtSignature).toBeUndefined();
+  });
+
+  it('turns grounding metadata into url_citations (byte offsets to characters) and a web_search_call', () => {
+    const { response } = adapter.parseResponse(JSON.stringify({
+      candidates: [{
+        content: { role: 'model', parts: [{ text: 'Émile won. Paris hosted.' }] },
+        finishReason: 'STOP',
+        groundingMetadata: {
+          webSearchQueries: ['who won'],
+          groundingChunks: [{ web: { uri: 'https://vertexaisearch.test/1', title: 'a.test' } }, { web: { uri: 'https://vertexaisearch.test/2', title: 'b.test' } }],
+          groundingSupports: [{ segment: { startIndex: 0, endIndex: 11, text: 'Émile won.' }, groundingChunkIndices: [0, 1] }],
+        },
+      }],
+      usageMetadata: {},
+    }));
+    const output = response.output as Record<string, unknown>[];
+    expect(output[0]).toMatchObject({
+      type: 'message',
+      content: [{ text: 'Émile won. Paris hosted.', annotations: [
+        { type: 'url_citation', url: 'https://vertexaisearch.test/1', title: 'a.test', start_index: 0, end_index: 10 },
+        { type: 'url_citation', url: 'https://vertexaisearch.test/2', title: 'b.test', start_index: 0, end_index: 10 },
+      ] }],
+    });
+    expect(output[1]).toEqual({
+      id: expect.stringMatching(/^ws_/), type: 'web_search_call', status: 'completed',
+      action: { type: 'search', query: 'who won', queries: ['who won'], sources: [{ type: 'url', url: 'https://vertexaisearch.test/1' }, { type: 'url', url: 'https://vertexaisearch.test/2' }] },
+    });
   });
 
   it.each([
@@ -196,6 +270,38 @@ describe('Gemini stream translation', () => {
     const norm = (evs: ResponsesStreamEvent[]) => evs.map((e) => e.data.replace(/"(resp|msg|fc|rs|call)_[0-9a-f]+"/g, '"ID"').replace(/"created_at":\d+/g, ''));
     const expected = norm(run(bytes, bytes.length).events);
     for (let step = 1; step < 64; step++) expect(norm(run(bytes, step).events)).toEqual(expected);
+  });
+
+  it('streams a thought signature into the open thoughts, grounding as annotations then the search', () => {
+    const frames = [
+      { candidates: [{ content: { role: 'model', parts: [{ text: 'Plan', thought: true }] } }] },
+      { candidates: [{ content: { role: 'model', parts: [{ functionCall: { name: 'weather', args: {} }, thoughtSignature: 'CiQB' }] }, finishReason: 'STOP' }], usageMetadata: {} },
+    ].map((f) => `data: ${JSON.stringify(f)}\r\n\r\n`).join('');
+    const ctx = { upstreamModel: 'gemini-2.5-flash', requestBody: { model: 'm', reasoning: { summary: 'auto' } } };
+    const signed = translateSse(Buffer.from(frames), 9, adapter.createStreamTranslator(ctx));
+    const out = JSON.parse(signed.events.at(-1)!.data).response.output;
+    expect(out.map((o: { type: string }) => o.type)).toEqual(['reasoning', 'function_call']);
+    expect(uncarryReasoning(out[0].encrypted_content, 'gemini')).toEqual({ s: 'CiQB', c: out[1].call_id });
+
+    const grounded = [
+      { candidates: [{ content: { role: 'model', parts: [{ text: 'Émile won.' }] } }] },
+      {
+        candidates: [{
+          content: { role: 'model', parts: [{ text: ' Yes.' }] }, finishReason: 'STOP',
+          groundingMetadata: { webSearchQueries: ['q'], groundingChunks: [{ web: { uri: 'https://v.test/1', title: 't' } }], groundingSupports: [{ segment: { endIndex: 11 }, groundingChunkIndices: [0] }] },
+        }],
+        usageMetadata: {},
+      },
+    ].map((f) => `data: ${JSON.stringify(f)}\r\n\r\n`).join('');
+    const g = translateSse(Buffer.from(grounded), 5, adapter.createStreamTranslator());
+    expect(g.events.map((e) => e.type).slice(-10)).toEqual([
+      'response.output_text.annotation.added', 'response.output_text.done', 'response.content_part.done', 'response.output_item.done',
+      'response.output_item.added', 'response.web_search_call.in_progress', 'response.web_search_call.searching', 'response.web_search_call.completed', 'response.output_item.done',
+      'response.completed',
+    ]);
+    const done = JSON.parse(g.events.at(-1)!.data).response.output;
+    expect(done[0].content[0].annotations).toEqual([{ type: 'url_citation', url: 'https://v.test/1', title: 't', start_index: 0, end_index: 10 }]);
+    expect(done[1]).toMatchObject({ type: 'web_search_call', action: { query: 'q' } });
   });
 
   it('is truncated (no terminal) without a finishReason; an error chunk first is a bare error, later a failure', () => {

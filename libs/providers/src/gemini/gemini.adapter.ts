@@ -1,7 +1,8 @@
 import type { ProviderConfig } from '@app/common';
 import type { BuildRequestInput, CallContext, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
 import { jsonHeaders } from '../request-headers';
-import { toGeminiRequest } from './gemini-request';
+import { readTools } from '../responses/request-tools';
+import { GEMINI_TOOLS, toGeminiRequest } from './gemini-request';
 import { parseGeminiError, parseGeminiResponse } from './gemini-response';
 import { GeminiStreamTranslator } from './gemini-stream';
 
@@ -17,14 +18,15 @@ export class GeminiAdapter implements ProviderAdapter {
   }
 
   buildRequest(input: BuildRequestInput): UpstreamRequest {
-    const body = toGeminiRequest(input.body, input.upstreamModel);
+    const tools = readTools(input.body, GEMINI_TOOLS);
+    const body = toGeminiRequest(input.body, input.upstreamModel, tools);
     const model = encodeURIComponent(input.upstreamModel);
     const url = input.stream
       ? `${input.provider.baseUrl}/v1beta/models/${model}:streamGenerateContent?alt=sse`
       : `${input.provider.baseUrl}/v1beta/models/${model}:generateContent`;
     const headers = jsonHeaders(input);
     if (input.key.value) headers['x-goog-api-key'] = input.key.value;
-    return { url, headers, body: JSON.stringify(body) };
+    return { url, headers, body: JSON.stringify(body), droppedTools: tools.dropped };
   }
 
   parseResponse(text: string, context?: CallContext): ParsedResponse {

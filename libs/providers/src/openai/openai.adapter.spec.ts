@@ -3,6 +3,7 @@ import { SseParser } from '../sse/sse-parser';
 import { AzureOpenAIAdapter } from '../azure/azure.adapter';
 import { OpenAIAdapter } from './openai.adapter';
 import { ResponsesPassthroughTranslator } from './openai-stream';
+import { carryThinking } from '../responses/reasoning-carrier';
 
 const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
   name: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1', keys: [], timeoutMs: 1, streamIdleTimeoutMs: 1, maxRetries: 0,
@@ -26,6 +27,17 @@ describe('OpenAIAdapter', () => {
     expect(req.url).toBe('https://api.openai.com/v1/responses');
     expect(req.headers).toMatchObject({ authorization: 'Bearer sk-up', accept: 'text/event-stream', 'openai-organization': 'org' });
     expect(JSON.parse(req.body)).toEqual({ model: 'gpt-4o', input: 'hi', future_field: 1, stream: true });
+  });
+
+  it("leaves out reasoning the gateway carried for another provider (OpenAI could not decrypt it), keeps OpenAI's own", () => {
+    const input = [
+      { role: 'user', content: 'hi' },
+      { type: 'reasoning', summary: [], encrypted_content: carryThinking('anthropic', { text: 't', signature: 's' }) },
+      { type: 'reasoning', summary: [], encrypted_content: 'gAAAAABo-openai' },
+      { type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' },
+    ];
+    const req = adapter.buildRequest({ body: { model: 'openai/gpt-4o', input }, upstreamModel: 'gpt-4o', stream: false, provider: provider(), key });
+    expect(JSON.parse(req.body).input).toEqual([input[0], input[2], input[3]]);
   });
 
   it('resolves aliases', () => {

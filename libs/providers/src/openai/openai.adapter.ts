@@ -1,15 +1,20 @@
 import type { ProviderConfig } from '@app/common';
 import type { BuildRequestInput, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
+import { withoutCarriedReasoning } from '../responses/reasoning-carrier';
 import { ResponsesPassthroughTranslator } from './openai-stream';
 import { parseOpenAIError, usageFromResponses } from './openai-usage';
 
-/** JSON body for a native Responses upstream: the client's fields pass through untouched. */
+/**
+ * JSON body for a native Responses upstream: the client's fields pass through untouched, but
+ * for reasoning another provider made (carried by the gateway), which this one cannot read.
+ */
 export function responsesBody(input: BuildRequestInput): string {
   const body = input.body;
   body.model = input.upstreamModel;
   if (input.stream) body.stream = true;
   else delete body.stream;
-  return JSON.stringify(body);
+  const items = withoutCarriedReasoning(body.input);
+  return JSON.stringify(items === body.input ? body : { ...body, input: items });
 }
 
 /**

@@ -2,7 +2,7 @@ import type { ProviderConfig, ProviderKind, UpstreamKey } from '@app/common';
 import { adapterFor } from '../provider-registry';
 import { rejection, testProvider } from '../testing/adapter-fixtures';
 import type { ResponsesRequest } from '../types';
-import { readInput, readSingleToolChoice, readToolChoice, splitSystem, toolChoiceMode } from './request-input';
+import { readInput, splitSystem } from './request-input';
 
 const provider = (kind: ProviderKind): ProviderConfig => testProvider({ name: kind, kind, baseUrl: 'https://upstream.test' });
 const key: UpstreamKey = { id: 'k', value: 'key', weight: 1, models: [], aws: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret', region: 'eu-west-3' } };
@@ -66,19 +66,19 @@ describe('readInput (shared by every translating adapter)', () => {
     ]);
     const { system, turns } = splitSystem(items);
     expect(system).toEqual(['Be brief.', 'Metric.']);
-    expect(turns.map((t) => t.kind)).toEqual(['message', 'function_call', 'function_call_output', 'message']);
+    expect(turns.map((t) => t.kind)).toEqual(['message', 'reasoning', 'function_call', 'function_call_output', 'message']);
   });
 
-  it('reads tool choices; providers that force one function refuse allowed_tools', () => {
-    const allowed = { model: 'm', tool_choice: { type: 'allowed_tools', mode: 'required', tools: [{ type: 'function', name: 'weather' }] } };
-    expect(readToolChoice(allowed, 'p')).toEqual({ type: 'allowed_tools', mode: 'required', names: ['weather'] });
-    expect(toolChoiceMode(readToolChoice(allowed, 'p'))).toEqual({ mode: 'required', names: ['weather'] });
-    expect(toolChoiceMode(readToolChoice({ model: 'm', tool_choice: { type: 'function', name: 'weather' } }, 'p'))).toEqual({ mode: 'required', names: ['weather'] });
-    expect(toolChoiceMode(readToolChoice({ model: 'm', tool_choice: 'none' }, 'p'))).toEqual({ mode: 'none' });
-    expect(toolChoiceMode(readToolChoice({ model: 'm' }, 'p'))).toBeNull();
-    expect(rejection(() => readSingleToolChoice(allowed, 'mistral'))).toMatchObject({
-      status: 400, message: "mistral does not support tool_choice 'allowed_tools' through /v1/responses.", param: 'tool_choice',
-    });
-    expect(rejection(() => build('anthropic', { input: 'x', tools: [tool], tool_choice: allowed.tool_choice })).param).toBe('tool_choice');
+  it.each(TRANSLATING)('%s: drops web_search_call items (the search ran at the provider) and sends namespaced calls flat', (kind) => {
+    const tools = [{ type: 'namespace', name: 'crm', description: 'CRM', tools: [{ ...tool, name: 'lookup' }] }];
+    const input = [
+      { role: 'user', content: 'hi' },
+      { type: 'web_search_call', id: 'ws_1', status: 'completed', action: { type: 'search', query: 'x' } },
+      { type: 'function_call', call_id: 'c1', name: 'lookup', namespace: 'crm', arguments: '{}' },
+      { type: 'function_call_output', call_id: 'c1', output: 'ok' },
+    ];
+    const flat = [input[0], { ...input[2], name: 'crm__lookup', namespace: undefined }, input[3]];
+    const flatTools = [{ ...tool, name: 'crm__lookup', description: 'CRM' }];
+    expect(build(kind, { input, tools })).toEqual(build(kind, { input: flat, tools: flatTools }));
   });
 });

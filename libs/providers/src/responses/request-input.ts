@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GatewayError } from '@app/common';
 import type { ResponsesRequest } from '../types';
+import { ToolNames } from './tool-names';
 
 /**
  * A Responses request read into provider-neutral pieces, shared by every translating adapter
@@ -29,10 +30,13 @@ export type InputItem =
   | { kind: 'function_call_output'; callId: string; name: string | null; output: string; parts: ContentPart[] | null }
   | { kind: 'reasoning'; text: string; encryptedContent: string | null };
 
-/** The conversation without system messages and reasoning, for providers that take neither in turns. */
+/**
+ * The conversation without system messages, for providers with a separate system prompt.
+ * Reasoning stays in place: a provider whose signatures it carries sends it back, others skip it.
+ */
 export type InputTurn =
   | { kind: 'message'; role: 'user' | 'assistant'; parts: ContentPart[] }
-  | Extract<InputItem, { kind: 'function_call' | 'function_call_output' }>;
+  | Extract<InputItem, { kind: 'function_call' | 'function_call_output' | 'reasoning' }>;
 
 export interface FunctionTool {
   name: string;
@@ -46,7 +50,9 @@ export type ToolChoice =
   | { type: 'none' }
   | { type: 'required' }
   | { type: 'function'; name: string }
-  | { type: 'allowed_tools'; mode: 'auto' | 'required'; names: string[] };
+  | { type: 'allowed_tools'; mode: 'auto' | 'required'; names: string[] }
+  /** The provider's own web search, forced (only where it can be). */
+  | { type: 'web_search' };
 
 export type OutputFormat =
   | { type: 'text' }
@@ -76,54 +82,12 @@ export function rejectUnsupportedFeatures(body: ResponsesRequest, provider: stri
   if (body.prompt !== undefined && body.prompt !== null) throw unsupported(provider, "'prompt' templates", 'prompt');
 }
 
-/** Function tools; hosted tools (web_search_preview, file_search, code_interpreter, mcp, ...) are refused. */
-export function readFunctionTools(body: ResponsesRequest, provider: string): FunctionTool[] {
-  const tools = body.tools;
-  if (!Array.isArray(tools)) return [];
-  return tools.map((t, i) => {
-    if (!isObj(t)) throw GatewayError.invalidRequest(`'tools[${i}]' must be an object.`, `tools[${i}]`);
-    if (t.type !== 'function') {
-      throw unsupported(provider, `the hosted tool '${String(t.type)}' (only function tools are)`, `tools[${i}]`);
-    }
-    if (typeof t.name !== 'string' || t.name === '') throw GatewayError.invalidRequest(`'tools[${i}].name' must be a non-empty string.`, `tools[${i}].name`);
-    return {
-      name: t.name,
-      description: typeof t.description === 'string' ? t.description : null,
-      parameters: isObj(t.parameters) ? t.parameters : { type: 'object', properties: {} },
-      strict: typeof t.strict === 'boolean' ? t.strict : null,
-    };
-  });
-}
-
-export function readToolChoice(body: ResponsesRequest, provider: string): ToolChoice | null {
-  const tc = body.tool_choice;
-  if (tc === undefined || tc === null) return null;
-  if (tc === 'auto' || tc === 'none' || tc === 'required') return { type: tc };
-  if (isObj(tc) && tc.type === 'function' && typeof tc.name === 'string') return { type: 'function', name: tc.name };
-  if (isObj(tc) && tc.type === 'allowed_tools' && Array.isArray(tc.tools)) {
-    const names = tc.tools.filter(isObj).map((t) => (typeof t.name === 'string' ? t.name : '')).filter((n) => n !== '');
-    return { type: 'allowed_tools', mode: tc.mode === 'required' ? 'required' : 'auto', names };
-  }
-  throw unsupportedToolChoice(tc, provider);
-}
-
-/** For providers that can force only one named function: `allowed_tools` is refused like any unknown choice. */
-export function readSingleToolChoice(body: ResponsesRequest, provider: string): Exclude<ToolChoice, { type: 'allowed_tools' }> | null {
-  const choice = readToolChoice(body, provider);
-  if (choice?.type === 'allowed_tools') throw unsupportedToolChoice(body.tool_choice, provider);
-  return choice;
-}
-
-function unsupportedToolChoice(tc: unknown, provider: string): GatewayError {
-  const kind = isObj(tc) ? String(tc.type) : JSON.stringify(tc);
-  return unsupported(provider, `tool_choice '${kind}'`, 'tool_choice');
-}
-
 /** A tool choice as a mode and, when restricted, the function names it may call. */
 export function toolChoiceMode(choice: ToolChoice | null): { mode: 'auto' | 'none' | 'required'; names?: string[] } | null {
   if (choice === null) return null;
   if (choice.type === 'function') return { mode: 'required', names: [choice.name] };
   if (choice.type === 'allowed_tools') return { mode: choice.mode, names: choice.names };
+  if (choice.type === 'web_search') return { mode: 'required' };
   return { mode: choice.type };
 }
 
@@ -239,6 +203,7 @@ export function readInput(body: ResponsesRequest, provider: string): InputItem[]
   }
   if (!Array.isArray(input)) return items;
   const names = new Map<string, string>();
+  const toolNames = ToolNames.of(body);
   input.forEach((raw, i) => {
     const param = `input[${i}]`;
     if (!isObj(raw)) throw GatewayError.invalidRequest(`'${param}' must be an object.`, param);
@@ -256,8 +221,9 @@ export function readInput(body: ResponsesRequest, provider: string): InputItem[]
         if (typeof raw.call_id !== 'string' || raw.call_id === '' || typeof raw.name !== 'string' || raw.name === '') {
           throw GatewayError.invalidRequest(`'${param}' needs 'call_id' and 'name'.`, param);
         }
-        names.set(raw.call_id, raw.name);
-        items.push({ kind: 'function_call', callId: raw.call_id, name: raw.name, arguments: typeof raw.arguments === 'string' ? raw.arguments : stringifyOutput(raw.arguments) || '{}' });
+        const name = toolNames.upstream(raw.name, typeof raw.namespace === 'string' ? raw.namespace : null);
+        names.set(raw.call_id, name);
+        items.push({ kind: 'function_call', callId: raw.call_id, name, arguments: typeof raw.arguments === 'string' ? raw.arguments : stringifyOutput(raw.arguments) || '{}' });
         return;
       case 'function_call_output': {
         if (typeof raw.call_id !== 'string') throw GatewayError.invalidRequest(`'${param}.call_id' must be a string.`, `${param}.call_id`);
@@ -272,6 +238,9 @@ export function readInput(body: ResponsesRequest, provider: string): InputItem[]
         items.push({ kind: 'reasoning', text, encryptedContent: typeof raw.encrypted_content === 'string' ? raw.encrypted_content : null });
         return;
       }
+      case 'web_search_call':
+        // The search ran at the provider; what it found reached the model as the answer that follows.
+        return;
       case 'item_reference':
         // The AI SDK (store on) refers to earlier reasoning by id only; a translating provider
         // cannot take back reasoning without its content, so the reference loses nothing.
@@ -284,15 +253,11 @@ export function readInput(body: ResponsesRequest, provider: string): InputItem[]
   return items;
 }
 
-/**
- * For providers with a separate system prompt and no reasoning input: system and developer
- * messages (with `instructions`) become the system texts, reasoning items are dropped.
- */
+/** System and developer messages (with `instructions`) become the system texts. */
 export function splitSystem(items: InputItem[]): { system: string[]; turns: InputTurn[] } {
   const system: string[] = [];
   const turns: InputTurn[] = [];
   for (const item of items) {
-    if (item.kind === 'reasoning') continue;
     if (item.kind !== 'message') turns.push(item);
     else if (item.role === 'user' || item.role === 'assistant') turns.push({ kind: 'message', role: item.role, parts: item.parts });
     else {

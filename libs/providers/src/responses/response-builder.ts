@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CallContext, ParsedResponse, ResponsesRequest, ResponsesStreamEvent, TerminalStatus, UpstreamErrorInfo, Usage } from '../types';
 import { ZERO_USAGE } from '../types';
+import { ToolNames } from './tool-names';
 
 /**
  * Provider-neutral happenings -> the exact OpenAI Responses stream (and the final Response
@@ -67,6 +68,8 @@ interface MessageState {
   index: number;
   id: string;
   text: string;
+  /** `url_citation`s and the like, on the message's one output_text part. */
+  annotations: Json[];
   partOpen: boolean;
   done: boolean;
 }
@@ -88,11 +91,23 @@ interface FunctionCallState {
   id: string;
   callId: string;
   name: string;
+  /** The namespace tool the function belongs to, as the client declared it. */
+  namespace: string | null;
   args: string;
   done: boolean;
 }
 
-type ItemState = MessageState | ReasoningState | FunctionCallState;
+/** A search the provider ran itself (Anthropic's web search, Gemini's grounding). */
+interface WebSearchState {
+  kind: 'web_search_call';
+  index: number;
+  id: string;
+  action: Json;
+  failed: boolean;
+  done: boolean;
+}
+
+type ItemState = MessageState | ReasoningState | FunctionCallState | WebSearchState;
 
 type Json = Record<string, unknown>;
 
@@ -137,6 +152,8 @@ export class ResponsesStreamBuilder {
   /** The message or reasoning item deltas currently go to (null when none is open). */
   private current: MessageState | ReasoningState | null = null;
   private readonly callsById = new Map<string, FunctionCallState>();
+  /** Flattened namespaced function names back to the client's. */
+  private readonly toolNames: ToolNames;
   private lastCall: FunctionCallState | null = null;
   private startedFlag = false;
 
@@ -153,6 +170,7 @@ export class ResponsesStreamBuilder {
     this.id = `resp_${this.stem}`;
     this.model = opts.model;
     this.request = opts.requestBody ?? null;
+    this.toolNames = ToolNames.of(this.request);
     this.createdAt = opts.createdAt ?? Math.floor(Date.now() / 1000);
     this.emit = opts.emit !== false;
   }
@@ -193,6 +211,14 @@ export class ResponsesStreamBuilder {
     return out;
   }
 
+  /** Opens a new reasoning item (closing any open item) whose summary parts open with their text. */
+  reasoningStart(): ResponsesStreamEvent[] {
+    const out: ResponsesStreamEvent[] = [];
+    this.closeAll(out);
+    this.openReasoningIfNeeded(out);
+    return out;
+  }
+
   /** Appends reasoning summary text to the open reasoning item, opening one if needed. */
   reasoningDelta(text: string): ResponsesStreamEvent[] {
     const out: ResponsesStreamEvent[] = [];
@@ -229,7 +255,10 @@ export class ResponsesStreamBuilder {
     const out: ResponsesStreamEvent[] = [];
     this.ensureStarted(out);
     this.closeCurrent(out);
-    const fc: FunctionCallState = { kind: 'function_call', index: this.items.length, id: this.itemId('fc'), callId, name, args: '', done: false };
+    const client = this.toolNames.client(name);
+    const fc: FunctionCallState = {
+      kind: 'function_call', index: this.items.length, id: this.itemId('fc'), callId, name: client.name, namespace: client.namespace, args: '', done: false,
+    };
     this.items.push(fc);
     this.callsById.set(callId, fc);
     this.lastCall = fc;
@@ -260,6 +289,47 @@ export class ResponsesStreamBuilder {
     const fc = callId === undefined ? this.lastCall : this.callsById.get(callId);
     const out: ResponsesStreamEvent[] = [];
     if (fc && !fc.done) this.closeItem(fc, out);
+    return out;
+  }
+
+  /** Length of the open message's text (0 when none is open): where the next text delta starts. */
+  get openTextLength(): number {
+    return this.current?.kind === 'message' ? this.current.text.length : 0;
+  }
+
+  /**
+   * A `url_citation` (or other annotation) on the open message's text, which must already hold
+   * the span it cites; nothing when no message is open.
+   */
+  textAnnotation(annotation: Json): ResponsesStreamEvent[] {
+    const msg = this.current;
+    if (msg === null || msg.kind !== 'message') return [];
+    msg.annotations.push(annotation);
+    const out: ResponsesStreamEvent[] = [];
+    if (this.emit) {
+      this.push(out, 'response.output_text.annotation.added', {
+        item_id: msg.id, output_index: msg.index, content_index: 0, annotation_index: msg.annotations.length - 1, annotation,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * A whole `web_search_call` item, for a search the provider ran and reported at once: its
+   * added, in_progress, searching, completed (or failed) and done events.
+   */
+  webSearchCall(action: Json, failed = false): ResponsesStreamEvent[] {
+    const out: ResponsesStreamEvent[] = [];
+    this.ensureStarted(out);
+    this.closeCurrent(out);
+    const ws: WebSearchState = { kind: 'web_search_call', index: this.items.length, id: this.itemId('ws'), action, failed, done: false };
+    this.items.push(ws);
+    if (this.emit) {
+      this.push(out, 'response.output_item.added', { output_index: ws.index, item: { id: ws.id, type: 'web_search_call', status: 'in_progress', action } });
+      this.push(out, 'response.web_search_call.in_progress', { item_id: ws.id, output_index: ws.index });
+      this.push(out, 'response.web_search_call.searching', { item_id: ws.id, output_index: ws.index });
+    }
+    this.closeItem(ws, out);
     return out;
   }
 
@@ -372,12 +442,12 @@ export class ResponsesStreamBuilder {
     out.push(TERMINAL_EVENTS.has(type) ? { type, data: JSON.stringify(event), parsed: event } : { type, data: JSON.stringify(event) });
   }
 
-  private itemId(prefix: 'msg' | 'fc' | 'rs'): string {
+  private itemId(prefix: 'msg' | 'fc' | 'rs' | 'ws'): string {
     return `${prefix}_${this.stem}${(this.itemCounter++).toString(16).padStart(2, '0')}`;
   }
 
   private openMessage(out: ResponsesStreamEvent[]): MessageState {
-    const msg: MessageState = { kind: 'message', index: this.items.length, id: this.itemId('msg'), text: '', partOpen: true, done: false };
+    const msg: MessageState = { kind: 'message', index: this.items.length, id: this.itemId('msg'), text: '', annotations: [], partOpen: true, done: false };
     this.items.push(msg);
     this.current = msg;
     if (this.emit) {
@@ -430,7 +500,10 @@ export class ResponsesStreamBuilder {
     }
     if (it.kind === 'message') {
       this.push(out, 'response.output_text.done', { item_id: it.id, output_index: it.index, content_index: 0, text: it.text, logprobs: [] });
-      this.push(out, 'response.content_part.done', { item_id: it.id, output_index: it.index, content_index: 0, part: textPart(it.text) });
+      this.push(out, 'response.content_part.done', { item_id: it.id, output_index: it.index, content_index: 0, part: textPart(it.text, it.annotations) });
+    } else if (it.kind === 'web_search_call') {
+      // The stream has no event for a failed search: the item's status says it.
+      this.push(out, 'response.web_search_call.completed', { item_id: it.id, output_index: it.index });
     } else if (it.kind === 'reasoning') {
       if (it.partOpen) {
         const i = it.summary.length - 1;
@@ -451,13 +524,18 @@ export class ResponsesStreamBuilder {
   }
 
   private functionCallItem(fc: FunctionCallState, status: string): Json {
-    return { id: fc.id, type: 'function_call', status, arguments: fc.args, call_id: fc.callId, name: fc.name };
+    const item: Json = { id: fc.id, type: 'function_call', status, arguments: fc.args, call_id: fc.callId, name: fc.name };
+    if (fc.namespace !== null) item.namespace = fc.namespace;
+    return item;
   }
 
   private itemJson(it: ItemState): Json {
     const status = it.done ? 'completed' : this.status === 'failed' ? 'in_progress' : 'incomplete';
     if (it.kind === 'message') {
-      return { id: it.id, type: 'message', status, content: [textPart(it.text)], role: 'assistant' };
+      return { id: it.id, type: 'message', status, content: [textPart(it.text, it.annotations)], role: 'assistant' };
+    }
+    if (it.kind === 'web_search_call') {
+      return { id: it.id, type: 'web_search_call', status: it.failed ? 'failed' : 'completed', action: it.action };
     }
     if (it.kind === 'reasoning') {
       const item: Json = { id: it.id, type: 'reasoning', summary: it.summary.map((text) => ({ type: 'summary_text', text })) };
@@ -468,8 +546,8 @@ export class ResponsesStreamBuilder {
   }
 }
 
-function textPart(text: string): Json {
-  return { type: 'output_text', annotations: [], logprobs: [], text };
+function textPart(text: string, annotations: Json[] = []): Json {
+  return { type: 'output_text', annotations, logprobs: [], text };
 }
 
 function isObj(v: unknown): v is Json {
@@ -478,9 +556,23 @@ function isObj(v: unknown): v is Json {
 
 /** A neutral output piece for non-streaming answers; consecutive texts join one message. */
 export type OutputPiece =
-  | { type: 'text'; text: string }
+  /** `citations` cite the piece's whole text. */
+  | { type: 'text'; text: string; citations?: UrlCitation[] }
+  | { type: 'web_search_call'; action: Record<string, unknown>; failed?: boolean }
+  /** An annotation on the open message's text (absolute offsets). */
+  | { type: 'annotation'; annotation: Record<string, unknown> }
   | { type: 'reasoning'; text: string; encryptedContent?: string }
   | { type: 'function_call'; callId: string; name: string; arguments: string };
+
+export interface UrlCitation {
+  url: string;
+  title: string | null;
+}
+
+/** `url_citation` annotations for the span [start, end) of a message's text. */
+export function urlCitations(citations: readonly UrlCitation[], start: number, end: number): Json[] {
+  return citations.map((c) => ({ type: 'url_citation', url: c.url, title: c.title ?? c.url, start_index: start, end_index: end }));
+}
 
 export interface BuildResponseOptions extends BuilderOptions {
   output: OutputPiece[];
@@ -514,9 +606,20 @@ export function parsedResponse(output: OutputPiece[], usage: Usage, outcome: Out
 export function buildResponse(opts: BuildResponseOptions): Json {
   const b = new ResponsesStreamBuilder({ ...opts, emit: false });
   b.start();
+  let previous: OutputPiece['type'] | null = null;
   for (const p of opts.output) {
-    if (p.type === 'text') b.textDelta(p.text);
+    if (p.type === 'text') {
+      const start = b.openTextLength;
+      b.textDelta(p.text);
+      for (const a of urlCitations(p.citations ?? [], start, start + p.text.length)) b.textAnnotation(a);
+    } else if (p.type === 'web_search_call') b.webSearchCall(p.action, p.failed);
+    else if (p.type === 'annotation') {
+      b.textAnnotation(p.annotation);
+      continue;
+    }
     else if (p.type === 'reasoning') {
+      // Each reasoning piece is its own item (one thinking block, one signature).
+      if (previous === 'reasoning') b.closeOpenItems();
       if (p.text !== '' || p.encryptedContent === undefined) b.reasoningDelta(p.text);
       if (p.encryptedContent !== undefined) b.reasoningEncryptedContent(p.encryptedContent);
     } else {
@@ -524,6 +627,7 @@ export function buildResponse(opts: BuildResponseOptions): Json {
       b.functionCallArgsDelta(p.arguments);
       b.functionCallDone(p.callId);
     }
+    previous = p.type;
   }
   if (opts.status === 'failed') b.fail(opts.error ?? { message: 'upstream response failed' }, opts.usage);
   else b.finish({ status: opts.status, incompleteReason: opts.incompleteReason, usage: opts.usage });

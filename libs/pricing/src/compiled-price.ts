@@ -1,0 +1,130 @@
+import { COST_SCALE, PRICE_SCALE, costToDecimalString, normalizeDecimal, parseDecimal, tokenCost, unitsToNumber } from './decimal';
+import type { CostResult, LongContextSpec, ModelPrice, PriceSpec, TokenUsage } from './price-spec';
+
+interface CompiledTier {
+  thresholdTokens: number;
+  input: bigint;
+  output: bigint;
+  cachedInput: bigint;
+  cacheWrite: bigint;
+}
+
+/** A price turned into fixed-point units once, so that pricing a request is integer arithmetic only. */
+export interface CompiledPrice {
+  price: ModelPrice;
+  input: bigint;
+  output: bigint;
+  cachedInput: bigint;
+  cacheWrite: bigint;
+  reasoning: bigint | null;
+  request: bigint;
+  longContext: CompiledTier | null;
+}
+
+/** `price` must hold canonical decimals (see canonicalSpec). */
+export function compile(price: ModelPrice): CompiledPrice {
+  const units = (text: string): bigint => parseDecimal(text) as bigint;
+  const input = units(price.input_per_mtok);
+  const cachedInput = price.cached_input_per_mtok !== undefined ? units(price.cached_input_per_mtok) : input;
+  const cacheWrite = price.cache_write_per_mtok !== undefined ? units(price.cache_write_per_mtok) : input;
+  const long = price.long_context;
+  const longInput = long ? units(long.input_per_mtok) : 0n;
+  return {
+    price,
+    input,
+    output: units(price.output_per_mtok),
+    cachedInput,
+    cacheWrite,
+    reasoning: price.reasoning_per_mtok !== undefined ? units(price.reasoning_per_mtok) : null,
+    // request_cost is USD, not USD per 1M tokens: scale it to cost units directly.
+    request: price.request_cost !== undefined ? units(price.request_cost) * 10n ** BigInt(COST_SCALE - PRICE_SCALE) : 0n,
+    longContext: long
+      ? {
+          thresholdTokens: long.threshold_tokens,
+          input: longInput,
+          output: units(long.output_per_mtok),
+          // A tier without its own cache prices keeps the base cache prices; where the base has
+          // none, cache tokens cost the input rate, and in the tier that is the tier's input rate.
+          cachedInput: long.cached_input_per_mtok !== undefined ? units(long.cached_input_per_mtok) : price.cached_input_per_mtok !== undefined ? cachedInput : longInput,
+          cacheWrite: long.cache_write_per_mtok !== undefined ? units(long.cache_write_per_mtok) : price.cache_write_per_mtok !== undefined ? cacheWrite : longInput,
+        }
+      : null,
+  };
+}
+
+export function computeCost(entry: CompiledPrice, usage: TokenUsage): CostResult {
+  const inputTokens = count(usage.inputTokens, 'inputTokens');
+  const cachedTokens = count(usage.cachedTokens, 'cachedTokens');
+  const cacheWriteTokens = count(usage.cacheWriteTokens ?? 0, 'cacheWriteTokens');
+  const outputTokens = count(usage.outputTokens, 'outputTokens');
+  const reasoningTokens = count(usage.reasoningTokens, 'reasoningTokens');
+
+  const tier = entry.longContext && inputTokens > entry.longContext.thresholdTokens ? entry.longContext : entry;
+  // Providers occasionally report cache counts that exceed the input total; never bill negative tokens.
+  const uncachedTokens = Math.max(0, inputTokens - cachedTokens - cacheWriteTokens);
+
+  const input =
+    tokenCost(uncachedTokens, tier.input) + tokenCost(cachedTokens, tier.cachedInput) + tokenCost(cacheWriteTokens, tier.cacheWrite);
+
+  let output: bigint;
+  let reasoning = 0n;
+  if (entry.reasoning !== null) {
+    const billedReasoning = Math.min(reasoningTokens, outputTokens);
+    output = tokenCost(outputTokens - billedReasoning, tier.output);
+    reasoning = tokenCost(billedReasoning, entry.reasoning);
+  } else {
+    output = tokenCost(outputTokens, tier.output);
+  }
+  const request = entry.request;
+  const total = input + output + reasoning + request;
+
+  return {
+    input_tokens_cost: unitsToNumber(input, COST_SCALE),
+    output_tokens_cost: unitsToNumber(output, COST_SCALE),
+    reasoning_tokens_cost: unitsToNumber(reasoning, COST_SCALE),
+    request_cost: unitsToNumber(request, COST_SCALE),
+    total_cost: unitsToNumber(total, COST_SCALE),
+    total_cost_usd: costToDecimalString(total),
+  };
+}
+
+function count(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`usage.${name} must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** The spec with every amount in canonical decimal form ("0.150" -> "0.15"). */
+export function canonicalSpec(spec: PriceSpec): PriceSpec {
+  const out: PriceSpec = {
+    input_per_mtok: normalizeDecimal(spec.input_per_mtok),
+    output_per_mtok: normalizeDecimal(spec.output_per_mtok),
+  };
+  if (spec.cached_input_per_mtok !== undefined) out.cached_input_per_mtok = normalizeDecimal(spec.cached_input_per_mtok);
+  if (spec.cache_write_per_mtok !== undefined) out.cache_write_per_mtok = normalizeDecimal(spec.cache_write_per_mtok);
+  if (spec.reasoning_per_mtok !== undefined) out.reasoning_per_mtok = normalizeDecimal(spec.reasoning_per_mtok);
+  if (spec.request_cost !== undefined) out.request_cost = normalizeDecimal(spec.request_cost);
+  if (spec.long_context) {
+    const long = spec.long_context;
+    const tier: LongContextSpec = {
+      threshold_tokens: long.threshold_tokens,
+      input_per_mtok: normalizeDecimal(long.input_per_mtok),
+      output_per_mtok: normalizeDecimal(long.output_per_mtok),
+    };
+    if (long.cached_input_per_mtok !== undefined) tier.cached_input_per_mtok = normalizeDecimal(long.cached_input_per_mtok);
+    if (long.cache_write_per_mtok !== undefined) tier.cache_write_per_mtok = normalizeDecimal(long.cache_write_per_mtok);
+    out.long_context = tier;
+  }
+  return out;
+}
+
+/** A frozen, compiled price for `provider/model`. */
+export function compilePrice(provider: string, model: string, spec: PriceSpec, extra: Omit<ModelPrice, keyof PriceSpec | 'id' | 'provider' | 'model'>): CompiledPrice {
+  return compile(deepFreeze({ ...canonicalSpec(spec), id: `${provider}/${model}`, provider, model, ...extra }));
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) if (typeof child === 'object' && child !== null) Object.freeze(child);
+  return Object.freeze(value);
+}

@@ -51,7 +51,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     admin = await startAdmin(config, { logger: false });
     page = browser.page;
     page.setDefaultTimeout(5_000);
-  }, 30_000);
+  }, 90_000);
 
   afterAll(async () => {
     await browser?.close();

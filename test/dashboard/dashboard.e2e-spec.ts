@@ -11,6 +11,7 @@ import { RequestLogWriter } from '../../apps/gateway/src/request-log/request-log
 import { CLOSED_PORT_URL, eventually, type GatewayHarness, startGatewayHarness } from '../support/gateway-harness';
 import { type Browser, LAPTOP, launchBrowser, PHONE, screenshots } from './browser';
 import { buildDashboard } from './build-dashboard';
+import { Story } from '../support/story';
 
 const TOKEN = `admin-${randomUUID()}`;
 // Unique names, so that what the pages show can only come from this file.
@@ -61,8 +62,8 @@ describe('admin dashboard in a browser (e2e)', () => {
 
   // One admin's first use, in order: each step builds on the one before (the key it created,
   // the session it signed in), so they run as one test, which `jest --randomize` cannot reorder.
-  const steps: [string, () => Promise<void>][] = [];
-  const step = (name: string, run: () => Promise<void>) => steps.push([name, run]);
+  const story = new Story();
+  const step = story.step.bind(story);
 
   const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
   const gateway = (apiKey: string) => new OpenAI({ apiKey, baseURL: `${harness.url}/v1`, maxRetries: 0 });
@@ -343,13 +344,5 @@ describe('admin dashboard in a browser (e2e)', () => {
     expect(browser.consoleErrors.filter((e) => !e.startsWith('Failed to load resource'))).toEqual([]);
   });
 
-  it('first use, end to end: every step in order', async () => {
-    for (const [name, run] of steps) {
-      try {
-        await run();
-      } catch (err) {
-        throw new Error(`step "${name}" failed: ${(err as Error).message}`, { cause: err });
-      }
-    }
-  }, 240_000);
+  it('first use, end to end: every step in order', () => story.run(), 240_000);
 });

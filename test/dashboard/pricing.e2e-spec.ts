@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { ADMIN_TOKEN, eventually, type GatewayHarness, startGatewayHarness } from '../support/gateway-harness';
 import { type Browser, launchBrowser, screenshots } from './browser';
 import { buildDashboard } from './build-dashboard';
+import { Story } from '../support/story';
 
 // A model no catalog knows, served by the fake behind `backup`; unique per run (the embedded database is shared).
 const MODEL = `backup/house-${randomUUID().slice(0, 8)}`;
@@ -38,8 +39,8 @@ describe('pricing an unpriced model from the dashboard (e2e)', () => {
 
   // One admin's path through the pricing page, in order: each step builds on the one before
   // (the price it set), so they run as one test, which `jest --randomize` cannot reorder.
-  const steps: [string, () => Promise<void>][] = [];
-  const step = (name: string, run: () => Promise<void>) => steps.push([name, run]);
+  const story = new Story();
+  const step = story.step.bind(story);
 
   const charged = async (): Promise<string | null> => {
     const { response } = await client.responses.create({ model: MODEL, input: PROMPT }).withResponse();
@@ -115,13 +116,5 @@ describe('pricing an unpriced model from the dashboard (e2e)', () => {
     expect(browser.consoleErrors.filter((e) => !e.startsWith('Failed to load resource'))).toEqual([]);
   });
 
-  it('an unpriced model, priced, edited and unpriced from the dashboard: every step in order', async () => {
-    for (const [name, run] of steps) {
-      try {
-        await run();
-      } catch (err) {
-        throw new Error(`step "${name}" failed: ${(err as Error).message}`, { cause: err });
-      }
-    }
-  }, 120_000);
+  it('an unpriced model, priced, edited and unpriced from the dashboard: every step in order', () => story.run(), 120_000);
 });

@@ -29,8 +29,16 @@ export class EmbeddedTestDatabases {
   private nextId = 1;
   private http: Server | null = null;
 
-  /** The service's URL, for the workers. */
-  async start(): Promise<string> {
+  /**
+   * The service's URL, for the workers. `prewarm` instances are made first: the first PGlite
+   * of a process compiles its WASM, seconds that would otherwise land in a test's hook.
+   */
+  async start(prewarm = 1): Promise<string> {
+    for (let i = 0; i < prewarm; i++) {
+      const instance = await this.create();
+      await instance.ready;
+      this.idle.push(instance);
+    }
     this.http = createServer((req, res) => {
       const reply = (status: number, body: unknown) => {
         res.writeHead(status, { 'content-type': 'application/json' });

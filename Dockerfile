@@ -1,4 +1,4 @@
-# One image for both apps; docker-compose.yml picks the entry point.
+# One image for every app; docker-compose.yml picks the command (migrate, gateway, admin).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -7,11 +7,15 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production HOST=0.0.0.0
+ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data
 WORKDIR /app
+# The code is root's and read-only to the apps; the only place they write (DATA_DIR: request
+# logs spilled while the database is away) belongs to the user they run as.
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/package.json ./
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 USER node
 EXPOSE 8080 8081
 CMD ["node", "dist/apps/gateway/src/main.js"]

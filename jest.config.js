@@ -30,7 +30,9 @@ module.exports = {
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-  testTimeout: 30000,
+  // Generous for hooks that boot apps and databases on a loaded 2-core CI machine; waits inside
+  // tests have their own, shorter deadlines.
+  testTimeout: 60000,
   // Keep-alive sockets of the SDK clients and pg pools can outlive a file by a moment; never let CI hang on them.
   forceExit: true,
 };

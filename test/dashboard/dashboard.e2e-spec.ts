@@ -11,9 +11,10 @@ import { RequestLogWriter } from '../../apps/gateway/src/request-log/request-log
 import { CLOSED_PORT_URL, eventually, type GatewayHarness, startGatewayHarness } from '../support/gateway-harness';
 import { type Browser, LAPTOP, launchBrowser, PHONE, screenshots } from './browser';
 import { buildDashboard } from './build-dashboard';
+import { Story } from '../support/story';
 
 const TOKEN = `admin-${randomUUID()}`;
-// Names unique per run: on the embedded database all test files share one schema.
+// Unique names, so that what the pages show can only come from this file.
 const KEY_NAME = `dash-app-${randomUUID().slice(0, 8)}`;
 const POLICY_NAME = `dash-policy-${randomUUID().slice(0, 8)}`;
 const POLICY_MODEL = `openai/dashboard-e2e-${randomUUID().slice(0, 8)}`;
@@ -51,7 +52,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     admin = await startAdmin(config, { logger: false });
     page = browser.page;
     page.setDefaultTimeout(5_000);
-  }, 30_000);
+  }, 90_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -59,11 +60,16 @@ describe('admin dashboard in a browser (e2e)', () => {
     await harness?.close();
   });
 
+  // One admin's first use, in order: each step builds on the one before (the key it created,
+  // the session it signed in), so they run as one test, which `jest --randomize` cannot reorder.
+  const story = new Story();
+  const step = story.step.bind(story);
+
   const nav = (label: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label }).click();
   const gateway = (apiKey: string) => new OpenAI({ apiKey, baseURL: `${harness.url}/v1`, maxRetries: 0 });
   const flushLogs = () => harness.gateway.app.get(RequestLogWriter).flush();
 
-  it('asks for the admin token, refuses a wrong one, and signs in with the right one', async () => {
+  step('asks for the admin token, refuses a wrong one, and signs in with the right one', async () => {
     await page.goto(admin.url);
     await page.getByLabel('Admin token').waitFor();
     await screenshots(page, 'sign-in');
@@ -78,7 +84,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     expect(await page.evaluate("sessionStorage.getItem('bf-admin-token')")).toBe(TOKEN);
   });
 
-  it('creates a key after validating the form, and shows its secret exactly once', async () => {
+  step('creates a key after validating the form, and shows its secret exactly once', async () => {
     await nav('Virtual keys');
     await page.getByRole('heading', { name: 'Virtual keys' }).waitFor();
     await page.getByRole('button', { name: 'Create key' }).first().click();
@@ -125,7 +131,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     expect(await page.content()).not.toContain(secret);
   });
 
-  it('shows requests made with the key in the logs, with a detail view of a fallback', async () => {
+  step('shows requests made with the key in the logs, with a detail view of a fallback', async () => {
     const client = gateway(secret);
     for (let i = 0; i < 3; i++) await client.responses.create({ model: 'openai/gpt-4o-mini', input: `hello ${i}` });
     // The primary is unreachable: the request falls back, and both attempts are logged.
@@ -162,7 +168,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     expect(new URL(page.url()).hash).toMatch(/^#\/logs\?virtual_key_id=/);
   });
 
-  it('charts the requests on the overview', async () => {
+  step('charts the requests on the overview', async () => {
     await nav('Overview');
     const chart = page.getByTestId('requests-chart');
     await chart.locator('canvas').waitFor();
@@ -177,7 +183,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     await screenshots(page, 'overview');
   });
 
-  it('creates a fallback policy with an ordered chain, reorders it and deletes it', async () => {
+  step('creates a fallback policy with an ordered chain, reorders it and deletes it', async () => {
     await nav('Fallback policies');
     await page.getByRole('heading', { name: 'Fallback policies' }).waitFor();
     await page.getByRole('button', { name: 'Create policy' }).first().click();
@@ -213,7 +219,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     await row.waitFor({ state: 'detached' });
   });
 
-  it('lists providers and prices, reached through the phone menu', async () => {
+  step('lists providers and prices, reached through the phone menu', async () => {
     await page.setViewportSize(PHONE);
     await page.getByRole('button', { name: 'Menu' }).click();
     await screenshots(page, 'phone-menu', { phoneOnly: true });
@@ -232,7 +238,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     await screenshots(page, 'providers');
   });
 
-  it('edits limits and allowlist, deactivates and rotates the key, each taking effect at the gateway', async () => {
+  step('edits limits and allowlist, deactivates and rotates the key, each taking effect at the gateway', async () => {
     await nav('Virtual keys');
     const row = page.locator(`tr[data-key-name="${KEY_NAME}"]`);
     const status = (apiKey: string, model = 'openai/gpt-4o-mini') =>
@@ -276,7 +282,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     secret = rotated;
   });
 
-  it('revokes the key after confirmation, and the gateway refuses it', async () => {
+  step('revokes the key after confirmation, and the gateway refuses it', async () => {
     // A reload: the list on screen predates the last requests' spend (and the token survives it).
     await page.reload();
     await nav('Virtual keys');
@@ -307,7 +313,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     expect(status).toBe(401);
   });
 
-  it('shows empty and error states instead of blank pages', async () => {
+  step('shows empty and error states instead of blank pages', async () => {
     // Replies replaced in the browser: a fresh install has no keys, and a failing route must not blank the page.
     await page.route('**/api/virtual-keys?*', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: '{"data":[]}' }));
     await page.route('**/api/virtual-keys', (route) => route.fulfill({ status: 200, contentType: 'application/json', body: '{"data":[]}' }));
@@ -329,7 +335,7 @@ describe('admin dashboard in a browser (e2e)', () => {
     }
   });
 
-  it('returns to sign-in when the token stops working', async () => {
+  step('returns to sign-in when the token stops working', async () => {
     await page.evaluate("sessionStorage.setItem('bf-admin-token', 'a-token-that-was-changed')");
     await page.reload();
     await page.getByText('Your session ended').waitFor();
@@ -346,4 +352,5 @@ describe('admin dashboard in a browser (e2e)', () => {
     // A script or style the policy blocked would show here.
     expect(browser.consoleErrors.slice(before)).toEqual([]);
   });
+  it('first use, end to end: every step in order', () => story.run(), 240_000);
 });

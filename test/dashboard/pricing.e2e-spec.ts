@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { ADMIN_TOKEN, eventually, type GatewayHarness, startGatewayHarness } from '../support/gateway-harness';
 import { type Browser, launchBrowser, screenshots } from './browser';
 import { buildDashboard } from './build-dashboard';
+import { Story } from '../support/story';
 
 // A model no catalog knows, served by the fake behind `backup`; unique per run (the embedded database is shared).
 const MODEL = `backup/house-${randomUUID().slice(0, 8)}`;
@@ -30,11 +31,16 @@ describe('pricing an unpriced model from the dashboard (e2e)', () => {
     page.setDefaultTimeout(5_000);
     const { key } = await h.createKey({ name: 'dashboard-pricing' });
     client = new OpenAI({ apiKey: key, baseURL: `${h.url}/v1`, maxRetries: 0 });
-  }, 30_000);
+  }, 90_000);
   afterAll(async () => {
     await browser?.close();
     await h?.close();
   });
+
+  // One admin's path through the pricing page, in order: each step builds on the one before
+  // (the price it set), so they run as one test, which `jest --randomize` cannot reorder.
+  const story = new Story();
+  const step = story.step.bind(story);
 
   const charged = async (): Promise<string | null> => {
     const { response } = await client.responses.create({ model: MODEL, input: PROMPT }).withResponse();
@@ -45,7 +51,7 @@ describe('pricing an unpriced model from the dashboard (e2e)', () => {
     await page.getByRole('heading', { name: 'Providers & pricing' }).waitFor();
   };
 
-  it('lists the model served without a price', async () => {
+  step('lists the model served without a price', async () => {
     expect(await charged()).toBeNull();
     await page.goto(h.adminUrl!);
     await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
@@ -63,7 +69,7 @@ describe('pricing an unpriced model from the dashboard (e2e)', () => {
     await screenshots(page, 'pricing-unpriced');
   });
 
-  it('prices it through the form, and the next request is charged with no restart', async () => {
+  step('prices it through the form, and the next request is charged with no restart', async () => {
     const row = page.locator(`[data-testid="unpriced-models"] tr[data-unpriced="${MODEL}"]`);
     await row.getByRole('button', { name: 'Set price' }).click();
     const form = page.getByTestId('price-form');
@@ -89,7 +95,7 @@ describe('pricing an unpriced model from the dashboard (e2e)', () => {
     await screenshots(page, 'pricing-admin-price');
   });
 
-  it('edits and removes the price from the table, each in force at once', async () => {
+  step('edits and removes the price from the table, each in force at once', async () => {
     const price = page.locator(`[data-testid="pricing-table"] tr[data-price="${MODEL}"]`);
     await price.getByRole('button', { name: 'Edit' }).click();
     const form = page.getByTestId('price-form');
@@ -109,4 +115,6 @@ describe('pricing an unpriced model from the dashboard (e2e)', () => {
     await eventually(async () => (await page.locator(`tr[data-unpriced="${MODEL}"]`).count()) === 1, 5_000);
     expect(browser.consoleErrors.filter((e) => !e.startsWith('Failed to load resource'))).toEqual([]);
   });
+
+  it('an unpriced model, priced, edited and unpriced from the dashboard: every step in order', () => story.run(), 120_000);
 });

@@ -52,7 +52,7 @@ describe('lossless cost logs under load', () => {
 
   beforeAll(async () => {
     h = await startGatewayHarness({ pricing: PRICING, dbProxy: true, server: { log_flush_interval_ms: 100 } });
-  });
+  }, 60_000);
   afterAll(async () => {
     await h?.close();
   });
@@ -64,7 +64,7 @@ describe('lossless cost logs under load', () => {
     for (const r of results) expect({ id: r.id, status: r.status }).toEqual({ id: r.id, status: r.kind === 'caller-error' ? 400 : 200 });
     await h.gateway.app.get(RequestLogWriter).flush();
     checkLedger(results, await rowsOf(h.db.url, id));
-  });
+  }, 120_000);
 
   it('loses nothing when the database goes away mid-load, and says it is not ready meanwhile', async () => {
     const { id, key } = await h.createKey({ name: 'db-outage' });
@@ -92,5 +92,5 @@ describe('lossless cost logs under load', () => {
     expect(writer.stats.failedFlushes).toBeGreaterThan(0);
     expect(writer.stats.dropped).toBe(0);
     checkLedger(results, await rowsOf(h.db.url, id));
-  });
+  }, 120_000);
 });

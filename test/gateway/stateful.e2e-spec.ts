@@ -341,7 +341,8 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
     await eventually(() => h.upstream.stats.aborted === 1);
     // Cancelling again answers the same final object.
     expect((await client.responses.cancel(queued.id)).status).toBe('cancelled');
-    await new Promise((r) => setTimeout(r, 100));
+    // The aborted run has finished (the upstream saw the abort) and did not overwrite the state.
+    await eventually(() => !h.gateway.app.get(ResponseStateService).runningIds().includes(queued.id));
     expect((await client.responses.retrieve(queued.id)).status).toBe('cancelled');
   });
 

@@ -1,19 +1,14 @@
-import { runMigrations, startEmbeddedPostgres } from '@app/database';
-import { testEnv } from './test-env.config';
+import { EmbeddedTestDatabases } from './embedded-test-databases';
+import { exportToWorkers, testEnv } from './test-env.config';
 
 /**
- * Without DATABASE_URL the suite runs on one embedded Postgres started here, in Jest's
+ * Without DATABASE_URL the suite runs on embedded Postgres instances kept here, in Jest's
  * parent process: PGlite loads its WASM through dynamic import, which Jest's module VM
- * refuses. Workers inherit the URL through the environment.
+ * refuses. Workers ask for a database of their own through the service's URL.
  */
 export default async function globalSetup(): Promise<void> {
   if (testEnv.databaseUrl) return;
-  const embedded = await startEmbeddedPostgres();
-  await runMigrations(embedded.url);
-  (globalThis as { __embeddedPg?: { stop(): Promise<void> } }).__embeddedPg = embedded;
-  setEmbeddedUrl(embedded.url);
-}
-
-function setEmbeddedUrl(url: string): void {
-  process.env.EMBEDDED_TEST_DATABASE_URL = url;
+  const service = new EmbeddedTestDatabases();
+  exportToWorkers('EMBEDDED_TEST_DATABASES_URL', await service.start());
+  (globalThis as { __embeddedDatabases?: EmbeddedTestDatabases }).__embeddedDatabases = service;
 }

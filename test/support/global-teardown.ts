@@ -1,3 +1,5 @@
+import type { EmbeddedTestDatabases } from './embedded-test-databases';
+
 export default async function globalTeardown(): Promise<void> {
-  await (globalThis as { __embeddedPg?: { stop(): Promise<void> } }).__embeddedPg?.stop();
+  await (globalThis as { __embeddedDatabases?: EmbeddedTestDatabases }).__embeddedDatabases?.stop();
 }

@@ -8,6 +8,9 @@ import { FakeHttpError } from './openai-errors';
  *
  *   fail:STATUS         answer STATUS (400..599) with an OpenAI error body
  *   fail-once:STATUS    like fail, but only the first time this exact text is seen
+ *   fail-model:M:STATUS answer STATUS to every request for model M (as the upstream sees it:
+ *                       gpt-4o-mini, claude-sonnet-4-5), retries included, so a fallback to
+ *                       another model shows even with retries on; may be repeated
  *   retry-after:S       `retry-after` header on the failure (429 gets 1 by default)
  *   delay:MS            wait before sending headers
  *   hang                never answer (the client must give up)
@@ -35,6 +38,8 @@ import { FakeHttpError } from './openai-errors';
 export interface Directives {
   fail?: number;
   failOnce?: number;
+  /** Upstream model name -> status (fail-model). */
+  failModels?: Map<string, number>;
   retryAfterSeconds?: number;
   delayMs?: number;
   hang: boolean;
@@ -84,6 +89,13 @@ function applyDirective(d: Directives, name: string, arg: string | undefined): v
     case 'fail-once':
       d.failOnce = status(name, arg);
       return;
+    case 'fail-model': {
+      const colon = (arg ?? '').lastIndexOf(':');
+      const model = colon > 0 ? (arg ?? '').slice(0, colon).trim() : '';
+      if (model === '') throw invalid(name, arg);
+      d.failModels = new Map(d.failModels ?? []).set(model, status(name, (arg ?? '').slice(colon + 1)));
+      return;
+    }
     case 'retry-after':
       d.retryAfterSeconds = count(name, arg);
       return;

@@ -488,6 +488,14 @@ describe('fake upstream', () => {
       expect((await post('/v1/responses', { ...body, input: 'other text [[fail-once:502]]' })).status).toBe(502);
     });
 
+    it('[[fail-model:MODEL:STATUS]] fails that model every time, retries included, and no other', async () => {
+      const input = 'down for one model [[fail-model:gpt-4o-mini:503]] [[fail-model:anthropic.claude-v2:1:529]]';
+      for (let i = 0; i < 3; i++) expect((await post('/v1/responses', { model: 'gpt-4o-mini', input })).status).toBe(503);
+      expect((await post('/v1/chat/completions', { model: 'anthropic.claude-v2:1', messages: [{ role: 'user', content: input }] })).status).toBe(529);
+      expect((await post('/v1/responses', { model: 'gpt-4o', input })).status).toBe(200);
+      expect((await post('/v1/responses', { model: 'm', input: '[[fail-model:503]]' })).status).toBe(400);
+    });
+
     it('failNext(n) fails the next n model calls on any endpoint, with optional body and headers', async () => {
       fake.failNext(2, 500, { headers: { 'retry-after-ms': '1' } });
       const retrying = new OpenAI({ apiKey: 'x', baseURL: `${fake.url}/v1`, maxRetries: 2 });
@@ -510,7 +518,11 @@ describe('fake upstream', () => {
     });
 
     it('[[hang]] never answers and counts an abort when the client gives up', async () => {
-      const aborted = post('/v1/responses', { model: 'm', input: '[[hang]]' }, auth, AbortSignal.timeout(50));
+      const controller = new AbortController();
+      const aborted = post('/v1/responses', { model: 'm', input: '[[hang]]' }, auth, controller.signal);
+      // Given up once the fake has it (a fixed timer may fire before a loaded machine sends it).
+      await waitFor(() => fake.stats.requests === 1);
+      controller.abort();
       await expect(aborted).rejects.toThrow();
       await waitFor(() => fake.stats.aborted === 1);
       expect(fake.stats.completed).toBe(0);

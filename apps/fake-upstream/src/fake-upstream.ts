@@ -371,7 +371,7 @@ class FakeUpstreamServer implements FakeUpstream {
   }
 
   private directiveFailure(text: string, model: string, d: Readonly<Directives>, format?: NativeFormat): Failure | undefined {
-    let status = d.fail;
+    let status = d.fail ?? d.failModels?.get(model);
     if (status === undefined && d.failOnce !== undefined && !this.failOnceSeen.has(text)) {
       this.failOnceSeen.add(text);
       status = d.failOnce;

@@ -14,6 +14,7 @@ import { RedisLimitStore } from './governance/redis-limit-store';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { FallbackPolicyCache } from './routing/fallback-policy-cache.service';
+import { ChangeFeed } from './sync/change-feed.service';
 import { HealthController } from './health/health.controller';
 import { ModelsController } from './models/models.controller';
 import { ModelCatalog } from './models/model-catalog.service';
@@ -40,6 +41,7 @@ export class GatewayModule {
         { provide: HttpExecutor, useFactory: () => new HttpExecutor({ connectionsPerOrigin: config.http.upstreamConnectionsPerOrigin }) },
         // Limits shared by every replica when REDIS_URL is set; per process otherwise.
         { provide: LIMIT_STORE, useFactory: () => (config.redisUrl ? new RedisLimitStore(config.redisUrl) : new MemoryLimitStore()) },
+        ChangeFeed,
         VirtualKeyCache,
         FallbackPolicyCache,
         GovernanceService,

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
-import { type AppConfig, ConfigError, loadConfig, onShutdownSignal } from '@app/common';
-import { runMigrations } from '@app/database';
+import { type AppConfig, ConfigError, loadConfig, onShutdownSignal, StartupWatchdog } from '@app/common';
+import { migrateAtStart, MigrationTimeoutError } from '@app/database';
 import { startGateway } from './gateway.bootstrap';
 
 /**
@@ -12,9 +12,12 @@ import { startGateway } from './gateway.bootstrap';
 async function main(): Promise<void> {
   const config = loadConfig();
   if (!config.databaseUrl) throw new ConfigError('DATABASE_URL', 'is required to run the gateway on its own (npm start runs it with an embedded database)');
-  if (config.gatewayWorkers > 1 && cluster.isPrimary) return runPrimary(config, config.databaseUrl);
-  if (cluster.isPrimary) await runMigrations(config.databaseUrl);
+  const watchdog = new StartupWatchdog(cluster.isWorker ? `gateway worker ${cluster.worker?.id}` : 'gateway', config.startupTimeoutMs);
+  if (config.gatewayWorkers > 1 && cluster.isPrimary) return runPrimary(config, config.databaseUrl, watchdog);
+  if (cluster.isPrimary) await migrateAtStart(config.databaseUrl, 'gateway', watchdog);
+  watchdog.stage('loading keys and policies, binding the port');
   const gateway = await startGateway(config);
+  watchdog.done();
   const who = cluster.isWorker ? `worker ${cluster.worker?.id} ` : '';
   console.log(`gateway ${who}listening on ${gateway.url} (providers: ${Object.keys(config.providers).join(', ') || 'none configured'})`);
   if (cluster.isWorker) {
@@ -26,8 +29,10 @@ async function main(): Promise<void> {
   }
 }
 
-async function runPrimary(config: AppConfig, databaseUrl: string): Promise<void> {
-  await runMigrations(databaseUrl);
+async function runPrimary(config: AppConfig, databaseUrl: string, watchdog: StartupWatchdog): Promise<void> {
+  await migrateAtStart(databaseUrl, 'gateway', watchdog);
+  // Each worker has its own start-up bound from here.
+  watchdog.done();
   if (!config.redisUrl) console.warn(`GATEWAY_WORKERS=${config.gatewayWorkers} without REDIS_URL: rate limits and budgets are counted per worker`);
   let stopping = false;
   cluster.on('exit', (worker, code, signal) => {
@@ -48,6 +53,7 @@ async function runPrimary(config: AppConfig, databaseUrl: string): Promise<void>
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  // The user's to fix, and the message says what: a stack would bury it.
+  console.error(err instanceof ConfigError || err instanceof MigrationTimeoutError ? `gateway: ${err.message}` : err);
   process.exit(1);
 });

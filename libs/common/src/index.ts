@@ -6,6 +6,7 @@ export * from './errors/gateway-error';
 export * from './config/config.module';
 export * from './lifecycle/shutdown';
 export * from './lifecycle/serial-task';
+export * from './lifecycle/startup-watchdog';
 export * from './governance/budget-period';
 export * from './ids/uuidv7';
 export * from './limits/request-limits';

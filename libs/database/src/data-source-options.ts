@@ -1,7 +1,8 @@
 import type { DataSourceOptions } from 'typeorm';
 import { ENTITIES, MIGRATIONS } from './entities';
 
-export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions {
+/** @param applicationName shown in pg_stat_activity: who holds a lock, which replicas listen for changes. */
+export function dataSourceOptions(url: string, poolSize = 10, applicationName?: string): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -13,6 +14,7 @@ export function dataSourceOptions(url: string, poolSize = 10): DataSourceOptions
     migrationsTransactionMode: 'each',
     // Failures surface as exceptions that callers log concisely; TypeORM's own log would print every parameter.
     logging: false,
+    ...(applicationName ? { applicationName } : {}),
     extra: { max: poolSize, connectionTimeoutMillis: 5_000 },
   };
 }

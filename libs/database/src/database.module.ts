@@ -6,8 +6,15 @@ import { dataSourceOptions } from './data-source-options';
 /** TypeORM over the configured URL; the launcher resolves the embedded database's URL before boot. */
 @Module({})
 export class DatabaseModule {
+  private static root: DynamicModule | undefined;
+
+  /**
+   * One module definition per process, shared by every app in it: each Nest app still builds
+   * its own DataSource from its own APP_CONFIG, but @nestjs/typeorm counts definitions per
+   * process and warns about a second one (gateway and admin app under `npm start`).
+   */
   static forRoot(): DynamicModule {
-    return {
+    DatabaseModule.root ??= {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
@@ -20,5 +27,6 @@ export class DatabaseModule {
       ],
       exports: [TypeOrmModule],
     };
+    return DatabaseModule.root;
   }
 }

@@ -8,3 +8,7 @@ export * from './data-source-options';
 export * from './database.module';
 export * from './migrate';
 export * from './embedded/embedded-postgres';
+export * from './sync/change-channel';
+export * from './sync/local-change-bus';
+export * from './sync/pg-listener';
+export * from './health/readiness.controller';

@@ -13,7 +13,7 @@ const GATEWAY_CONFIG = {
   },
 };
 
-// Names unique per run: on the embedded database all test files share one schema.
+// Names unique per run, so that what the API lists can only come from this file.
 const HOUSE = `house-${randomUUID().slice(0, 8)}`;
 
 describe('admin pricing API (e2e)', () => {
@@ -78,7 +78,8 @@ describe('admin pricing API (e2e)', () => {
       expect((await app.get('/api/pricing/openai/gpt-4o-2024-08-06')).body).toMatchObject({ id: 'openai/gpt-4o', source: 'catalog' });
       expect((await app.get('/api/pricing/bedrock/us.anthropic.claude-sonnet-4-5-20250929-v1:0')).body).toMatchObject({ source: 'catalog', input_per_mtok: '3.3' });
       expect((await app.get('/api/pricing/azure/gpt-4o-mini')).body).toMatchObject({ id: 'openai/gpt-4o-mini', source: 'override' });
-      const missing = await app.get(`/api/pricing/local/${HOUSE}`);
+      // A model no other test of this file prices (they run in random order).
+      const missing = await app.get(`/api/pricing/local/never-${HOUSE}`);
       expect(missing.status).toBe(404);
       expect(missing.body.error).toMatchObject({ code: 'not_found' });
     });

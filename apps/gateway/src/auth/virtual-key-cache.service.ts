@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig, type BudgetPeriod, ErrorCode, GatewayError } from '@app/common';
+import { ChangeFeed } from '../sync/change-feed.service';
 import { TablePoller } from '../sync/table-poller';
 import { hashVirtualKeySecret, VIRTUAL_KEY_SECRET_PREFIX } from '@app/common/virtual-keys/virtual-key-secret';
 
@@ -41,8 +42,9 @@ interface KeyRow {
 
 /**
  * Authenticates virtual keys with no database round trip: all keys live in a map keyed by
- * the SHA-256 of the secret, refreshed by polling `updated_at`, so new, changed and revoked
- * keys are seen within `keyRefreshMs`. Looking a secret up by its hash leaks nothing about
+ * the SHA-256 of the secret, re-read when the change feed reports the table changed (and
+ * polled every `keyRefreshMs` as a safety net), so new, changed and revoked keys are in force
+ * before the admin API answers. Looking a secret up by its hash leaks nothing about
  * the secret through timing: the map compares digests, never the secret itself.
  */
 @Injectable()
@@ -54,20 +56,22 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     dataSource: DataSource,
+    feed: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.poller = new TablePoller<KeyRow>(
+    this.poller = new TablePoller<KeyRow>({
       dataSource,
-      `SELECT id, name, key_hash, is_active, expires_at, allowed_models, fallback_policy_id, rate_limit_rpm, rate_limit_tpm,
-              max_concurrent_requests, budget_max_usd, budget_period, metadata, revoked_at, updated_at FROM virtual_keys`,
-      (rows) => rows.forEach((row) => this.apply(row)),
-      this.logger,
-    );
+      feed,
+      table: 'virtual_keys',
+      select: `SELECT id, name, key_hash, is_active, expires_at, allowed_models, fallback_policy_id, rate_limit_rpm, rate_limit_tpm,
+                      max_concurrent_requests, budget_max_usd, budget_period, metadata, revoked_at, updated_at FROM virtual_keys`,
+      apply: (rows) => rows.forEach((row) => this.apply(row)),
+      logger: this.logger,
+    });
   }
 
   async onModuleInit(): Promise<void> {
-    await this.poller.refresh();
-    this.poller.start(this.config.keyRefreshMs);
+    await this.poller.begin(this.config.keyRefreshMs);
   }
 
   onApplicationShutdown(): void {
@@ -89,7 +93,7 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
     return key;
   }
 
-  /** Re-reads keys changed since the last poll (tests call it to skip the wait). */
+  /** Re-reads keys changed since the last read (tests that write rows directly call it). */
   refresh(): Promise<void> {
     return this.poller.refresh();
   }

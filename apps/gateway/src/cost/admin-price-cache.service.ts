@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { type AdminPrice, type AdminPriceChange, adminPriceFeed, parsePriceSpec } from '@app/pricing';
+import { ChangeFeed } from '../sync/change-feed.service';
 import { TablePoller } from '../sync/table-poller';
 import { PricingService } from './pricing.service';
 
@@ -16,7 +17,8 @@ interface ModelPriceRow {
 /**
  * Admin prices (model_prices) mirrored in memory, so pricing a request reads no table. Changes
  * made by an admin app in this process apply when the admin API answers (adminPriceFeed); those
- * made elsewhere arrive with the next poll of `updated_at` (deletions are soft, so they do too).
+ * made elsewhere are pushed like keys and policies (ChangeFeed: the table's trigger, the admin
+ * app's sync), with the poll of `updated_at` as a safety net (deletions are soft, so they arrive too).
  */
 @Injectable()
 export class AdminPriceCache implements OnModuleInit, OnApplicationShutdown {
@@ -28,21 +30,23 @@ export class AdminPriceCache implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     dataSource: DataSource,
+    feed: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly pricing: PricingService,
   ) {
-    this.poller = new TablePoller<ModelPriceRow>(
+    this.poller = new TablePoller<ModelPriceRow>({
       dataSource,
-      'SELECT provider, model, price, deleted_at, updated_at FROM model_prices',
-      (rows) => this.apply(rows.flatMap((row) => this.fromRow(row))),
-      this.logger,
-    );
+      feed,
+      table: 'model_prices',
+      select: 'SELECT provider, model, price, deleted_at, updated_at FROM model_prices',
+      apply: (rows) => this.apply(rows.flatMap((row) => this.fromRow(row))),
+      logger: this.logger,
+    });
   }
 
   async onModuleInit(): Promise<void> {
     if (this.config.databaseUrl) this.unsubscribe = adminPriceFeed.subscribe(this.config.databaseUrl, (changes) => this.apply(changes));
-    await this.poller.refresh();
-    this.poller.start(this.config.keyRefreshMs);
+    await this.poller.begin(this.config.keyRefreshMs);
   }
 
   onApplicationShutdown(): void {

@@ -1,25 +1,6 @@
-import { Controller, Get, HttpCode, ServiceUnavailableException } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Controller } from '@nestjs/common';
+import { ReadinessController } from '@app/database';
 
+/** GET /health (alive) and GET /ready (database reachable). */
 @Controller()
-export class HealthController {
-  constructor(private readonly dataSource: DataSource) {}
-
-  /** Alive: the process answers. */
-  @Get('health')
-  health(): { status: 'ok' } {
-    return { status: 'ok' };
-  }
-
-  /** Ready: the database answers too. */
-  @Get('ready')
-  @HttpCode(200)
-  async ready(): Promise<{ status: 'ready' }> {
-    try {
-      await this.dataSource.query('SELECT 1');
-    } catch {
-      throw new ServiceUnavailableException('database unreachable');
-    }
-    return { status: 'ready' };
-  }
-}
+export class HealthController extends ReadinessController {}

@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { appendFile, mkdir, readdir, rename, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RequestLogRow } from './request-log.writer';
 
-const CLAIM = /^(.*\.jsonl)\.replaying-(\d+)$/;
+const CLAIM = /^(.*\.jsonl)\.replaying-(.+)-(\d+)$/;
 
 /** Where a replay stopped: the claimed file and the bytes of it already written. */
 interface Progress {
@@ -29,7 +31,8 @@ export class LogSpill {
     /** Lines that are not rows (a torn write): kept for a person to look at. */
     private readonly onBadLine: (line: string) => Promise<void>,
   ) {
-    this.file = path.join(dir, `request-logs-${process.pid}-${Date.now()}.jsonl`);
+    // Replicas may share the directory (one compose volume), and in containers every pid is 1.
+    this.file = path.join(dir, `request-logs-${hostname()}-${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}.jsonl`);
   }
 
   /** Appends rows; writes are serialised so lines never interleave. */
@@ -111,7 +114,7 @@ export class LogSpill {
     for (const name of await this.listSpills()) {
       const source = path.join(this.dir, name);
       // Our own file too: the next spill starts a new one under the same name.
-      const claimed = `${source}.replaying-${process.pid}`;
+      const claimed = `${source}.replaying-${hostname()}-${process.pid}`;
       try {
         await rename(source, claimed);
         return { claimed, offset: 0 };
@@ -140,7 +143,8 @@ export class LogSpill {
     }
     for (const name of names) {
       const m = CLAIM.exec(name);
-      if (m === null || isAlive(Number(m[2]))) continue;
+      // Only a claim made on this host can be judged; another replica's is its own to finish.
+      if (m === null || m[2] !== hostname() || isAlive(Number(m[3]))) continue;
       await rename(path.join(this.dir, name), path.join(this.dir, m[1])).catch(() => undefined);
     }
   }

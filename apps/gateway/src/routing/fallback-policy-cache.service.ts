@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
+import { ChangeFeed } from '../sync/change-feed.service';
 import { TablePoller } from '../sync/table-poller';
 
 export interface CachedPolicy {
@@ -23,7 +24,7 @@ interface PolicyRow {
 }
 
 /**
- * Fallback policies made in the admin app, mirrored in memory (polled like keys). Precedence
+ * Fallback policies made in the admin app, mirrored in memory (like keys: pushed, polled as a safety net). Precedence
  * when a request names no fallbacks of its own: the key's policy, else the policy for the
  * exact model, else the one for `provider/*`; among several for one model, the newest by
  * creation (as the admin API lists them), so editing an old policy does not make it take over.
@@ -37,19 +38,21 @@ export class FallbackPolicyCache implements OnModuleInit, OnApplicationShutdown 
 
   constructor(
     dataSource: DataSource,
+    feed: ChangeFeed,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.poller = new TablePoller<PolicyRow>(
+    this.poller = new TablePoller<PolicyRow>({
       dataSource,
-      'SELECT id, model, fallbacks, on_status, created_at, deleted_at, updated_at FROM fallback_policies',
-      (rows) => this.apply(rows),
-      this.logger,
-    );
+      feed,
+      table: 'fallback_policies',
+      select: 'SELECT id, model, fallbacks, on_status, created_at, deleted_at, updated_at FROM fallback_policies',
+      apply: (rows) => this.apply(rows),
+      logger: this.logger,
+    });
   }
 
   async onModuleInit(): Promise<void> {
-    await this.poller.refresh();
-    this.poller.start(this.config.keyRefreshMs);
+    await this.poller.begin(this.config.keyRefreshMs);
   }
 
   onApplicationShutdown(): void {

@@ -1,29 +1,47 @@
 import type { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { SerialTask } from '@app/common';
+import type { ChangeFeed } from './change-feed.service';
 
 // Rows committed slightly out of updated_at order are caught by re-reading a short window.
 const REFRESH_OVERLAP_MS = 5_000;
 
+export interface TablePollerOptions<Row> {
+  dataSource: DataSource;
+  /** Pushes this table's changes (NOTIFY from its trigger, or the admin app in this process). */
+  feed: ChangeFeed;
+  table: string;
+  /** `SELECT <columns> FROM <table>`; the poller adds the updated_at condition and order. */
+  select: string;
+  apply: (rows: Row[]) => void;
+  logger: Logger;
+}
+
 /**
- * Mirrors a table into memory by polling `updated_at`: the gateway learns of rows the admin
- * app changed within one interval, with no database round trip on the request path.
- * Works on any Postgres (LISTEN/NOTIFY is not available on the embedded one).
+ * Mirrors a table into memory: the rows changed since the last read (`updated_at`), read when
+ * the change feed says the table changed, and on a timer as a safety net (a lost listener
+ * connection, a trigger missing). No database round trip on the request path.
  */
 export class TablePoller<Row extends { updated_at: Date }> {
   private since = new Date(0);
   private timer: NodeJS.Timeout | null = null;
   private readonly poll = new SerialTask(() => this.load());
 
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly selectSql: string,
-    private readonly apply: (rows: Row[]) => void,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly options: TablePollerOptions<Row>) {
+    options.feed.watch(options.table, () => this.refresh());
+  }
 
-  start(intervalMs: number): void {
-    this.timer = setInterval(() => void this.refresh(), intervalMs);
+  /** The first read, once the feed is live (nothing committed in between is missed), then polls every `intervalMs`. */
+  async begin(intervalMs: number): Promise<void> {
+    await this.options.feed.started;
+    await this.refresh();
+    this.start(intervalMs);
+  }
+
+  private start(intervalMs: number): void {
+    this.timer = setInterval(() => {
+      this.refresh().catch((err: unknown) => this.options.logger.warn(`refresh of ${this.options.table} failed: ${(err as Error).message}`));
+    }, intervalMs);
     this.timer.unref();
   }
 
@@ -31,26 +49,20 @@ export class TablePoller<Row extends { updated_at: Date }> {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Reads rows changed since the last poll; calls made during one share the poll that follows it. */
+  /**
+   * Reads rows changed since the last read; calls made during one share the read that follows
+   * it (it may have started before the caller's change committed). Rejects when the read fails:
+   * the caller then keeps serving what it knew, and must not report the change applied.
+   */
   refresh(): Promise<void> {
-    // A poll already running may have read before the caller's change committed: the caller
-    // waits for the one that follows it.
     return this.poll.run();
   }
 
   private async load(): Promise<void> {
-    let rows: Row[];
-    try {
-      rows = await this.dataSource.query(`${this.selectSql} WHERE updated_at > $1 ORDER BY updated_at`, [
-        new Date(this.since.getTime() - REFRESH_OVERLAP_MS),
-      ]);
-    } catch (err) {
-      // Keep serving with what we know; the next poll tries again.
-      this.logger.warn(`refresh failed: ${(err as Error).message}`);
-      return;
-    }
+    const { dataSource, select, apply } = this.options;
+    const rows: Row[] = await dataSource.query(`${select} WHERE updated_at > $1 ORDER BY updated_at`, [new Date(this.since.getTime() - REFRESH_OVERLAP_MS)]);
     if (rows.length === 0) return;
-    this.apply(rows);
+    apply(rows);
     this.since = rows[rows.length - 1].updated_at;
   }
 }

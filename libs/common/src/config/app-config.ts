@@ -63,9 +63,13 @@ export interface AppConfig {
   dataDir: string;
   adminToken?: string;
   redisUrl?: string;
-  /** How often the gateway re-reads keys changed in the database. */
+  /** How often the gateway re-reads keys and policies anyway (changes are pushed; this is the safety net). */
   keyRefreshMs: number;
+  /** How long an admin write waits for every gateway replica to confirm the change is in force. */
+  changeSyncTimeoutMs: number;
   shutdownGraceMs: number;
+  /** A start-up not serving by then (database away, another process's migrations stuck) exits non-zero. */
+  startupTimeoutMs: number;
   logWriter: LogWriterConfig;
   /** Days a stored response (`store: true`) is kept before the background purge deletes it. */
   responseRetentionDays: number;

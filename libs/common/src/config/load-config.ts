@@ -261,7 +261,7 @@ function readConfigFile(file: string): Json {
 }
 
 const SERVER_FIELDS = [
-  'max_body_bytes', 'key_refresh_ms', 'shutdown_grace_ms', 'log_flush_interval_ms', 'log_batch_size', 'log_max_buffered_rows', 'response_retention_days',
+  'max_body_bytes', 'key_refresh_ms', 'change_sync_timeout_ms', 'shutdown_grace_ms', 'log_flush_interval_ms', 'log_batch_size', 'log_max_buffered_rows', 'response_retention_days',
   'max_stored_response_bytes', 'max_model_name_length', 'max_fallbacks', 'max_json_depth',
   'default_max_output_tokens', 'output_token_limits', 'aborted_output_tokens_per_second', 'metrics_token',
   'headers_timeout_ms', 'request_timeout_ms', 'body_idle_timeout_ms', 'keep_alive_timeout_ms', 'max_connections', 'upstream_connections_per_origin',
@@ -334,7 +334,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     adminToken: token(env.ADMIN_TOKEN, 'ADMIN_TOKEN'),
     redisUrl: env.REDIS_URL || undefined,
     keyRefreshMs: optInt(server, 'key_refresh_ms', where, 1_000, 50),
+    changeSyncTimeoutMs: optInt(server, 'change_sync_timeout_ms', where, 1_000, 0, 60_000),
     shutdownGraceMs: optInt(server, 'shutdown_grace_ms', where, 10_000, 0),
+    startupTimeoutMs: env.STARTUP_TIMEOUT_MS === undefined || env.STARTUP_TIMEOUT_MS === '' ? 120_000 : intFrom(env.STARTUP_TIMEOUT_MS, 'STARTUP_TIMEOUT_MS', 1_000),
     logWriter: {
       flushIntervalMs: optInt(server, 'log_flush_interval_ms', where, 200, 10),
       batchSize: optInt(server, 'log_batch_size', where, 500, 1, 5_000),

@@ -80,6 +80,8 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
 
   it('a stream read slowly pauses the upstream socket and loses nothing', async () => {
     const total = 4 * 1024 * 1024;
+    let pushedBack!: () => void;
+    const upstreamPaused = new Promise<void>((resolve) => (pushedBack = resolve));
     route = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       let sent = 0;
@@ -87,14 +89,18 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
         while (sent < total) {
           const chunk = Buffer.alloc(16 * 1024, sent / (16 * 1024));
           sent += chunk.length;
-          if (!res.write(chunk)) return void res.once('drain', pump);
+          if (!res.write(chunk)) {
+            pushedBack();
+            return void res.once('drain', pump);
+          }
         }
         res.end();
       };
       pump();
     };
     const res = await send();
-    await new Promise((r) => setTimeout(r, 100)); // the upstream fills the queue meanwhile
+    // Nothing read yet: the upstream fills the socket until it is pushed back.
+    await upstreamPaused;
     const received: Buffer[] = [];
     for (let chunk = await res.body.next(); chunk !== null; chunk = await res.body.next()) received.push(chunk);
     const all = Buffer.concat(received);
@@ -126,10 +132,12 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
   });
 
   it('cancelling before the headers arrive rejects as aborted and closes the upstream request', async () => {
-    route = () => undefined; // never answers
+    let arrived!: () => void;
+    const requestArrived = new Promise<void>((resolve) => (arrived = resolve));
+    route = () => arrived(); // never answers
     const cancel = new Cancellation();
     const pending = send({ cancel });
-    await new Promise((r) => setTimeout(r, 50));
+    await requestArrived;
     cancel.cancel();
     const failure = await failureOf(pending);
     expect(failure.kind).toBe('aborted');
@@ -153,14 +161,15 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
   it('an already cancelled request never reaches the upstream as a live request', async () => {
     const cancel = new Cancellation();
     cancel.cancel();
-    let served = false;
-    route = (_req, res) => {
-      served = true;
+    const served: string[] = [];
+    route = (req, res) => {
+      served.push(req.url ?? '');
       res.end('{}');
     };
     expect((await failureOf(send({ cancel }))).kind).toBe('aborted');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(served).toBe(false);
+    // A request sent after it is answered, and it is the only one the upstream ever saw.
+    await (await send()).body.text();
+    expect(served).toHaveLength(1);
   });
 
   it('headers and body timeouts are timeouts; the body one says the stream went silent', async () => {

@@ -28,7 +28,7 @@ const ROUNDS = Array.from({ length: 10 }, (_, i) => i + 1);
   it.each(ROUNDS)('round %i: every process is ready and each migration ran once', async () => {
     db = await createTestDatabase({ migrated: false });
     const dir = mkdtempSync(path.join(tmpdir(), 'gw-cold-'));
-    const env = { DATABASE_URL: db.url, GATEWAY_PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN: 'cold', DATA_DIR: dir, STARTUP_TIMEOUT_MS: '100000' };
+    const env = { DATABASE_URL: db.url, GATEWAY_PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN: 'cold-start-admin-token', DATA_DIR: dir, STARTUP_TIMEOUT_MS: '100000' };
     const starts = [GATEWAY_MAIN, GATEWAY_MAIN, GATEWAY_MAIN, ADMIN_MAIN].map((main) => startAppProcess(main, env));
     const settled = await Promise.allSettled(starts);
     running = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));

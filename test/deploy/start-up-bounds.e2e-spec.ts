@@ -22,7 +22,7 @@ function runToExit(main: string, env: Record<string, string>): Promise<{ code: n
 
 /** A start-up that cannot finish says why and exits non-zero within STARTUP_TIMEOUT_MS. */
 (existsSync(GATEWAY_MAIN) ? describe : describe.skip)('a start-up that cannot finish', () => {
-  const base = () => ({ GATEWAY_PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN: 't', DATA_DIR: mkdtempSync(path.join(tmpdir(), 'gw-bounds-')), STARTUP_TIMEOUT_MS: '2000' });
+  const base = () => ({ GATEWAY_PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN: 'start-up-bounds-token', DATA_DIR: mkdtempSync(path.join(tmpdir(), 'gw-bounds-')), STARTUP_TIMEOUT_MS: '2000' });
 
   it('exits 1 naming the database it waited for when nothing answers', async () => {
     const run = await runToExit(GATEWAY_MAIN, { ...base(), DATABASE_URL: 'postgres://postgres@127.0.0.1:9/nowhere' });

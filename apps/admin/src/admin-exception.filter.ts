@@ -40,7 +40,7 @@ export class AdminExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
-    // The admin API has no log of its own to tie ids to: a valid client id serves as the request id.
+    // A valid client id serves as the request id here: the admin app keeps no request log that needs its own.
     const ids = requestIds(request.headers);
     const requestId = ids.clientRequestId ?? ids.requestId;
 

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, symlinkSync } from
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { load } from 'js-yaml';
-import { PROVIDER_CATALOG } from '@app/common';
+import { PROVIDERS } from '@app/providers';
 import { type AppProcess, GATEWAY_MAIN, startAppProcess, stopProcesses } from '../support/gateway-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
@@ -58,7 +58,7 @@ function resolvedStack(): { services: Record<string, Service>; projectDir: strin
   });
 
   it('passes every provider variable through, mounts the config and gives the spill file a volume', () => {
-    const variables = Object.values(PROVIDER_CATALOG).flatMap((p) => (p.kind === 'bedrock' ? ['BEDROCK_BASE_URL'] : [`${p.envPrefix}_API_KEY`]));
+    const variables = PROVIDERS.flatMap((p) => (p.kind.credentials ? [`${p.envPrefix}_BASE_URL`] : [`${p.envPrefix}_API_KEY`]));
     variables.push('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL', 'GEMINI_BASE_URL');
     for (const name of ['gateway', 'admin']) {
       const env = services[name].environment ?? {};

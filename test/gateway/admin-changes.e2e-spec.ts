@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import OpenAI from 'openai';
-import { loadConfig } from '@app/common';
+import { loadConfig } from '@app/config';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
 import { type RunningAdmin, startAdmin } from '../../apps/admin/src/admin.bootstrap';
 import { ADMIN_TOKEN, awayFromMinuteBoundary, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';

@@ -5,7 +5,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, type ModelMessage, streamText } from 'ai';
 import OpenAI from 'openai';
 import { Client } from 'pg';
-import { loadConfig } from '@app/common';
+import { loadConfig } from '@app/config';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
 import { startGateway } from '../../apps/gateway/src/gateway.bootstrap';
 import { ResponseStateService } from '../../apps/gateway/src/state/response-state.service';

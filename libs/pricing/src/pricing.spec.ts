@@ -110,7 +110,7 @@ describe('PriceBook', () => {
 
     it('splits reasoning out of output when the model has a reasoning rate', () => {
       const withReasoning = new PriceBook({
-        overrides: { 'test/thinker': { input_per_mtok: 0.3, output_per_mtok: 2.5, reasoning_per_mtok: '3.5' } },
+        overrides: parsePriceOverrides({ 'test/thinker': { input_per_mtok: 0.3, output_per_mtok: 2.5, reasoning_per_mtok: '3.5' } }),
       });
       const cost = withReasoning.cost('test', 'thinker', usage({ outputTokens: 1_000, reasoningTokens: 800 }))!;
       expect(cost.output_tokens_cost).toBe(0.0005); // 200 x 2.5
@@ -120,7 +120,7 @@ describe('PriceBook', () => {
 
     it('adds the per-request fee', () => {
       const withFee = new PriceBook({
-        overrides: { 'test/fee': { input_per_mtok: 1, output_per_mtok: 1, request_cost: 0.005 } },
+        overrides: parsePriceOverrides({ 'test/fee': { input_per_mtok: 1, output_per_mtok: 1, request_cost: 0.005 } }),
       });
       const cost = withFee.cost('test', 'fee', usage({ inputTokens: 1_000 }))!;
       expect(cost.request_cost).toBe(0.005);
@@ -250,11 +250,11 @@ describe('PriceBook', () => {
 
   describe('overrides', () => {
     const overridden = new PriceBook({
-      overrides: {
+      overrides: parsePriceOverrides({
         'openai/gpt-4o': { input_per_mtok: 1, output_per_mtok: '2.000', cached_input_per_mtok: 0.5 },
         'azure/gpt-4o-mini': { input_per_mtok: 0.2, output_per_mtok: 0.8 },
         'fake/echo': { input_per_mtok: 1.5e-7, output_per_mtok: 0 },
-      },
+      }),
     });
 
     it('replaces the built-in entry', () => {
@@ -307,7 +307,7 @@ describe('PriceBook', () => {
     });
 
     it('lets an override win over an admin price, and an admin price over the catalog', () => {
-      const base = new PriceBook({ overrides: { 'openai/gpt-4o': { input_per_mtok: 1, output_per_mtok: 1 } } });
+      const base = new PriceBook({ overrides: parsePriceOverrides({ 'openai/gpt-4o': { input_per_mtok: 1, output_per_mtok: 1 } }) });
       const withAdmin = base.withAdminPrices([admin('openai', 'gpt-4o', '7'), admin('openai', 'gpt-4o-mini', '8'), admin('local', 'my-model', '0.5')]);
       expect(withAdmin.priceFor('openai', 'gpt-4o')).toMatchObject({ source: 'override', input_per_mtok: '1' });
       expect(withAdmin.priceFor('openai', 'gpt-4o-mini')).toMatchObject({ source: 'admin', input_per_mtok: '8', updated_at: '2026-12-01T00:00:00.000Z' });
@@ -377,7 +377,7 @@ describe('PriceBook', () => {
   });
 
   describe('override validation', () => {
-    const build = (overrides: Record<string, unknown>) => () => new PriceBook({ overrides });
+    const build = (overrides: Record<string, unknown>) => () => new PriceBook({ overrides: parsePriceOverrides(overrides) });
 
     it.each<[string, Record<string, unknown>, string]>([
       ['negative price', { 'openai/x': { input_per_mtok: -1, output_per_mtok: 1 } }, 'GATEWAY_CONFIG pricing["openai/x"].input_per_mtok must be a non-negative number'],
@@ -406,13 +406,13 @@ describe('PriceBook', () => {
 
     it('accepts a long-context tier from JSON and applies it', () => {
       const tiered = new PriceBook({
-        overrides: {
+        overrides: parsePriceOverrides({
           'test/long': {
             input_per_mtok: 1,
             output_per_mtok: 2,
             long_context: { threshold_tokens: 1_000, input_per_mtok: 10, output_per_mtok: 20 },
           },
-        },
+        }),
       });
       expect(tiered.cost('test', 'long', usage({ inputTokens: 1_000, outputTokens: 1 }))!.total_cost_usd).toBe('0.0010020000');
       expect(tiered.cost('test', 'long', usage({ inputTokens: 1_001, outputTokens: 1 }))!.total_cost_usd).toBe('0.0100300000');

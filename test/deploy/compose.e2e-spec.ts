@@ -7,6 +7,7 @@ import { PROVIDERS } from '@app/providers';
 import { type AppProcess, GATEWAY_MAIN, startAppProcess, stopProcesses } from '../support/gateway-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
+import { describeWhen, NEEDS_BUILD, NEEDS_DATABASE_URL } from '../support/describe-when';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -72,7 +73,7 @@ function resolvedStack(): { services: Record<string, Service>; projectDir: strin
   });
 
   // The processes share only Postgres, so this part needs a server (CI: PostgreSQL 15).
-  (testEnv.databaseUrl && existsSync(GATEWAY_MAIN) ? describe : describe.skip)('the image start commands, run the way compose runs them', () => {
+  describeWhen(testEnv.databaseUrl && existsSync(GATEWAY_MAIN), `${NEEDS_DATABASE_URL}, or ${NEEDS_BUILD}`)('the image start commands, run the way compose runs them', () => {
     let db: TestDatabase;
     let running: AppProcess[] = [];
     beforeAll(async () => {

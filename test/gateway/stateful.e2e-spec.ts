@@ -341,8 +341,13 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
     await eventually(() => h.upstream.stats.aborted === 1);
     // Cancelling again answers the same final object.
     expect((await client.responses.cancel(queued.id)).status).toBe('cancelled');
-    // The aborted run has finished (the upstream saw the abort) and did not overwrite the state.
-    await eventually(() => !h.gateway.app.get(ResponseStateService).runningIds().includes(queued.id));
+    // The aborted run has finished (the upstream saw the abort) and did not overwrite the state:
+    // every write it queued has been committed, and the stored row still says cancelled.
+    const state = h.gateway.app.get(ResponseStateService);
+    await eventually(() => !state.runningIds().includes(queued.id));
+    await state.writer.idle();
+    const stored = await pg.query(`SELECT status, response->>'status' AS response_status FROM stored_responses WHERE id = $1`, [queued.id]);
+    expect(stored.rows).toEqual([{ status: 'cancelled', response_status: 'cancelled' }]);
     expect((await client.responses.retrieve(queued.id)).status).toBe('cancelled');
   });
 
@@ -357,7 +362,6 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
   it('expired responses read as 404 and the purge deletes them with their items', async () => {
     const r = await client.responses.create({ model: MODEL, input: 'short-lived' });
     await pg.query(`UPDATE stored_responses SET expires_at = now() - interval '1 second' WHERE id = $1`, [r.id]);
-    h.gateway.app.get(StateMaintenance);
     // The cache of this process may still hold it for resolution; GET reads the database.
     await expect(client.responses.retrieve(r.id)).rejects.toMatchObject({ status: 404 });
     expect(await h.gateway.app.get(StateMaintenance).purgeExpired()).toBeGreaterThanOrEqual(1);

@@ -27,7 +27,9 @@ describe('PriceBook', () => {
     it('does not accumulate floating-point error across components', () => {
       // 3 x 0.15/1M + 7 x 0.6/1M: summing the two doubles gives 4.6500000000000005e-6.
       const cost = book.cost('openai', 'gpt-4o-mini', usage({ inputTokens: 3, outputTokens: 7 }))!;
-      expect(cost.input_tokens_cost + cost.output_tokens_cost).not.toBe(4.65e-6);
+      // Each amount is the double nearest its exact decimal, the total included: it is summed on
+      // the exact amounts and converted once, not added up from the rounded components.
+      expect([cost.input_tokens_cost, cost.output_tokens_cost]).toEqual([4.5e-7, 4.2e-6]);
       expect(cost.total_cost).toBe(4.65e-6);
       expect(cost.total_cost_usd).toBe('0.0000046500');
     });
@@ -214,11 +216,15 @@ describe('PriceBook', () => {
       expect(book.priceFor(provider, model)?.id).toBe(expected);
     });
 
-    it('returns null, never a zero cost, for unknown models', () => {
-      expect(book.priceFor('openai', 'gpt-unknown')).toBeNull();
-      expect(book.cost('openai', 'gpt-unknown', usage({ inputTokens: 10 }))).toBeNull();
-      expect(book.cost('fake', 'echo', usage({ inputTokens: 10 }))).toBeNull();
-      expect(book.priceFor('openrouter', 'unknown-vendor/gpt-4o')).toBeNull();
+    it('returns null, never a zero cost, for unknown models, and 0 only for a model priced at 0', () => {
+      const withFree = new PriceBook({ overrides: parsePriceOverrides({ 'local/free': { input_per_mtok: 0, output_per_mtok: 0 } }) });
+      const free = withFree.cost('local', 'free', usage({ inputTokens: 10, outputTokens: 10 }));
+      expect(free).toMatchObject({ total_cost: 0, total_cost_usd: '0.0000000000' });
+      // Names next to known ones: a known model's dated or prefixed spelling is priced, these are not.
+      expect(withFree.cost('openai', 'gpt-4o-2024-08-06', usage({ inputTokens: 10 }))).not.toBeNull();
+      for (const [provider, model] of [['openai', 'gpt-unknown'], ['openai', 'gpt-unknown-2024-08-06'], ['local', 'free-2'], ['fake', 'echo'], ['openrouter', 'unknown-vendor/gpt-4o']]) {
+        expect({ id: `${provider}/${model}`, price: withFree.priceFor(provider, model), cost: withFree.cost(provider, model, usage({ inputTokens: 10 })) }).toEqual({ id: `${provider}/${model}`, price: null, cost: null });
+      }
     });
 
     it('prices every model the old hand-kept sheet priced', () => {

@@ -26,6 +26,8 @@ import { UpstreamCaller } from './routing/upstream-caller.service';
 import { ResponseStateService } from './state/response-state.service';
 import { StateMaintenance } from './state/state-maintenance.service';
 import { StoredResponseRepository } from './state/stored-response.repository';
+import { StoredResponseWriter } from './state/stored-response.writer';
+import { RecentWrites } from './state/recent-writes';
 import { StoredResponsesController } from './state/stored-responses.controller';
 import { StoredResponsesService } from './state/stored-responses.service';
 
@@ -55,6 +57,8 @@ export class GatewayModule {
         ModelsService,
         ModelCatalog,
         StoredResponseRepository,
+        StoredResponseWriter,
+        RecentWrites,
         ResponseStateService,
         StateMaintenance,
         StoredResponsesService,

@@ -17,6 +17,8 @@ import {
   UNFINISHED,
 } from './stored-response';
 import { StoredResponseRepository } from './stored-response.repository';
+import { StoredResponseWriter } from './stored-response.writer';
+import { RecentWrites } from './recent-writes';
 import { StreamIdRewriter } from './stream-ids';
 
 /** What one request carries of the stored state: its id, its resolved input, how to store it. */
@@ -56,8 +58,6 @@ const CACHE_MAX_ENTRIES = 2_000;
 const CACHE_MAX_BYTES = 16 * 1024 * 1024;
 // One statement holds at most this many rows (13 parameters each, under Postgres's 65,535).
 const MAX_BATCH = 1_000;
-// A stalled database (no answer, no error) must not hold answers back for long.
-const COMMIT_WAIT_MS = 3_000;
 
 function notFound(id: string): GatewayError {
   return GatewayError.notFound(`No response found with id ${quoteForMessage(id)}.`);
@@ -78,8 +78,8 @@ function gatewayErrorOf(err: unknown): Json {
 
 /**
  * Stateful Responses: resolves `previous_response_id` and `item_reference` before a request is
- * translated for its provider (memory first, then one query), stores each turn durably before
- * the client sees its end (group commit), and runs background responses.
+ * translated for its provider (memory first, then one query), stores each turn behind its
+ * answer (batched), and runs background responses (stored as queued before the client hears of them).
  */
 @Injectable()
 export class ResponseStateService implements BeforeApplicationShutdown {
@@ -92,6 +92,8 @@ export class ResponseStateService implements BeforeApplicationShutdown {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repo: StoredResponseRepository,
+    private readonly rows: StoredResponseWriter,
+    private readonly recent: RecentWrites,
   ) {
     this.writer = new GroupCommit((rows) => repo.insert(rows), MAX_BATCH);
   }
@@ -198,28 +200,15 @@ export class ResponseStateService implements BeforeApplicationShutdown {
   }
 
   /**
-   * Stores a finished turn; resolves once it is committed, so that a follow-up sent the moment
-   * the client has the answer finds it. A failed write is logged, not thrown: the client gets
-   * its answer, and this process still resolves follow-ups from memory.
+   * Stores a finished turn behind the answer (batched with other turns); follow-ups resolve from
+   * the cache here and wait for the write at another replica (recent-writes.ts).
    */
   async commit(turn: Turn, response: Json, responseJson: string): Promise<void> {
     if (!turn.store) return;
     const status = statusOf(response);
     const row = this.row(turn, status, response, responseJson);
     this.cache.set(toStoredResponse(turn, status, response, row.expiresAt.getTime()), responseJson, row.inputItemsJson);
-    let timer: NodeJS.Timeout | undefined;
-    const stalled = new Promise<'stalled'>((resolve) => {
-      timer = setTimeout(() => resolve('stalled'), COMMIT_WAIT_MS);
-    });
-    try {
-      if ((await Promise.race([this.writer.save(row), stalled])) === 'stalled') {
-        this.logger.warn(`storing response ${turn.id} takes over ${COMMIT_WAIT_MS} ms; answering before its commit`);
-      }
-    } catch (err) {
-      this.logger.warn(`storing response ${turn.id} failed (follow-ups resolve from this process's memory only): ${(err as Error).message}`);
-    } finally {
-      clearTimeout(timer);
-    }
+    this.rows.save(row);
   }
 
   /** A background response: stored as `queued` before the client hears of it. */
@@ -263,13 +252,13 @@ export class ResponseStateService implements BeforeApplicationShutdown {
 
   async get(keyId: string, id: string): Promise<StoredResponse> {
     if (!isStorableId(id)) throw notFound(id);
-    const r = await this.repo.findOne(keyId, id);
+    const r = await this.recent.findOne(keyId, id);
     if (r === null) throw notFound(id);
     return r;
   }
 
   async delete(keyId: string, id: string): Promise<{ id: string; object: 'response'; deleted: true }> {
-    if (!isStorableId(id) || !(await this.repo.delete(keyId, id))) throw notFound(id);
+    if (!isStorableId(id) || !(await this.recent.delete(keyId, id))) throw notFound(id);
     this.cache.delete(id);
     const task = this.running.get(id);
     if (task !== undefined) {
@@ -365,7 +354,7 @@ export class ResponseStateService implements BeforeApplicationShutdown {
       next = r.previousResponseId;
     }
     if (next !== null) {
-      const rows = await this.repo.findChain(keyId, next);
+      const rows = await this.recent.findChain(keyId, next);
       if (rows.length === 0 || rows[0].id !== next) {
         throw next === id
           ? notFound(id)
@@ -404,7 +393,7 @@ export class ResponseStateService implements BeforeApplicationShutdown {
       else missing.push(ref);
     }
     if (missing.length > 0) {
-      const rows = await this.repo.findItems(keyId, missing);
+      const rows = await this.recent.findItems(keyId, missing);
       for (const ref of missing) {
         const item = rows.get(ref);
         if (item === undefined) throw GatewayError.notFound(`No item found with id '${ref}' (item_reference).`);

@@ -15,7 +15,7 @@ interface ResponseRecord {
 }
 
 const RESPONSE_COLUMNS = 'id, virtual_key_id, status, background, model, previous_response_id, input_items, response, expires_at';
-const INSERT_COLUMNS = [
+export const INSERT_COLUMNS = [
   'id', 'virtual_key_id', 'created_at', 'expires_at', 'status', 'background', 'model', 'previous_response_id',
   'request', 'input_items', 'response', 'error', 'heartbeat_at',
 ] as const;
@@ -42,9 +42,10 @@ export class StoredResponseRepository {
 
   /**
    * Rows and their item locations in one statement (one round trip, one commit): the group
-   * commit writer's batch. A retried batch whose first try did commit inserts nothing twice.
+   * commit writer's batch, and the batch writer's when COPY found rows already there. A retried
+   * batch whose first try did commit inserts nothing twice. `query`: on the caller's connection.
    */
-  async insert(rows: StoredResponseRow[]): Promise<void> {
+  async insert(rows: StoredResponseRow[], query: (sql: string, params: unknown[]) => Promise<unknown> = (sql, params) => this.db.query(sql, params)): Promise<void> {
     const params: unknown[] = [];
     const tuples: string[] = [];
     const itemCols: [string[], number[], string[], string[], string[], Date[]] = [[], [], [], [], [], []];
@@ -67,7 +68,7 @@ export class StoredResponseRepository {
     }
     const n = params.length;
     params.push(...itemCols);
-    await this.db.query(
+    await query(
       `WITH responses AS (
          INSERT INTO stored_responses (${INSERT_COLUMNS.join(',')}) VALUES ${tuples.join(',')} ON CONFLICT (id) DO NOTHING
        )

@@ -10,12 +10,35 @@ export interface CachedItem {
  * allocation where the object graph takes several times the memory, and every stored turn
  * passes through here, so what it holds is most of what `store` adds to the heap.
  */
-interface Entry {
-  meta: Omit<StoredResponse, 'inputItems' | 'response'>;
-  responseJson: string;
-  inputItemsJson: string;
-  itemIds: string[];
-  bytes: number;
+class Entry {
+  constructor(
+    readonly id: string,
+    readonly keyId: string,
+    readonly status: StoredResponse['status'],
+    readonly background: boolean,
+    readonly model: string,
+    readonly previousResponseId: string | null,
+    readonly expiresAt: number,
+    readonly responseJson: string,
+    readonly inputItemsJson: string,
+    /** Ids of its items; one id is kept as itself, not as an array of one. */
+    readonly itemIds: string | string[],
+    readonly bytes: number,
+  ) {}
+}
+
+/**
+ * One fixed shape (a class, not a rest-spread copy: those are dictionary objects), its metadata
+ * inline rather than in an object of its own: every stored turn passes through here.
+ */
+function entryOf(r: StoredResponse, responseJson: string, inputItemsJson: string): Entry {
+  const ids = [...itemIdsOf(r)];
+  return new Entry(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, ids.length === 1 ? ids[0] : ids,
+    responseJson.length + inputItemsJson.length);
+}
+
+function idsOf(e: Entry): readonly string[] {
+  return typeof e.itemIds === 'string' ? [e.itemIds] : e.itemIds;
 }
 
 /**
@@ -48,7 +71,7 @@ export class ResponseCache {
   get(id: string, now = Date.now()): StoredResponse | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
-    if (entry.meta.expiresAt <= now) {
+    if (entry.expiresAt <= now) {
       this.delete(id);
       return undefined;
     }
@@ -56,7 +79,13 @@ export class ResponseCache {
     this.entries.delete(id);
     this.entries.set(id, entry);
     return {
-      ...entry.meta,
+      id: entry.id,
+      keyId: entry.keyId,
+      status: entry.status,
+      background: entry.background,
+      model: entry.model,
+      previousResponseId: entry.previousResponseId,
+      expiresAt: entry.expiresAt,
       inputItems: JSON.parse(entry.inputItemsJson) as Json[],
       response: JSON.parse(entry.responseJson) as Json,
     };
@@ -68,7 +97,7 @@ export class ResponseCache {
     if (holders === undefined) return undefined;
     for (let i = holders.length - 1; i >= 0; i--) {
       const entry = this.entries.get(holders[i]);
-      if (entry === undefined || entry.meta.keyId !== keyId) continue;
+      if (entry === undefined || entry.keyId !== keyId) continue;
       const r = this.get(holders[i], now);
       if (r === undefined) continue;
       const item = findItem(r, itemId);
@@ -82,11 +111,10 @@ export class ResponseCache {
     const bytes = responseJson.length + inputItemsJson.length;
     if (bytes > this.maxBytes) return;
     this.delete(response.id);
-    const { inputItems: _items, response: _response, ...meta } = response;
-    const itemIds = [...itemIdsOf(response)];
-    this.entries.set(response.id, { meta, responseJson, inputItemsJson, itemIds, bytes });
+    const entry = entryOf(response, responseJson, inputItemsJson);
+    this.entries.set(response.id, entry);
     this.bytes += bytes;
-    for (const id of itemIds) {
+    for (const id of idsOf(entry)) {
       const holders = this.items.get(id);
       if (holders === undefined) this.items.set(id, [response.id]);
       else holders.push(response.id);
@@ -102,7 +130,7 @@ export class ResponseCache {
     if (entry === undefined) return;
     this.entries.delete(id);
     this.bytes -= entry.bytes;
-    for (const itemId of entry.itemIds) {
+    for (const itemId of idsOf(entry)) {
       const holders = this.items.get(itemId);
       if (holders === undefined) continue;
       const rest = holders.filter((h) => h !== id);

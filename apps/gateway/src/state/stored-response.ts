@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '@app/common';
 
 export type Json = Record<string, unknown>;
 
@@ -54,12 +54,12 @@ function timeHex(now: number): string {
  * still be on its way (recent-writes.ts).
  */
 export function newResponseId(now = Date.now()): string {
-  return `resp_${timeHex(now)}${randomBytes(18).toString('hex')}`;
+  return `resp_${timeHex(now)}${randomHex(18)}`;
 }
 
 /** One stem per turn, the creation time then 48 random bits; items append their position. */
 export function newIdStem(now = Date.now()): string {
-  return `${timeHex(now)}${randomBytes(6).toString('hex')}`;
+  return `${timeHex(now)}${randomHex(6)}`;
 }
 
 const RESPONSE_ID = /^resp_([0-9a-f]{12})[0-9a-f]{36}$/;

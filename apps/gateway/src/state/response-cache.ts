@@ -32,7 +32,7 @@ class Entry {
  * inline rather than in an object of its own: every stored turn passes through here.
  */
 function entryOf(r: StoredResponse, responseJson: string, inputItemsJson: string): Entry {
-  const ids = [...itemIdsOf(r)];
+  const ids = itemIdsOf(r);
   return new Entry(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, ids.length === 1 ? ids[0] : ids,
     responseJson.length + inputItemsJson.length);
 }
@@ -51,8 +51,8 @@ function idsOf(e: Entry): readonly string[] {
  */
 export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
-  /** item id -> the ids of cached responses holding it, newest last. */
-  private readonly items = new Map<string, string[]>();
+  /** item id -> the id of the cached response holding it, or the ids of all that do (newest last). */
+  private readonly items = new Map<string, string | string[]>();
   private bytes = 0;
 
   constructor(
@@ -93,8 +93,9 @@ export class ResponseCache {
 
   /** The newest cached item with this id stored by this key. */
   getItem(keyId: string, itemId: string, now = Date.now()): CachedItem | undefined {
-    const holders = this.items.get(itemId);
-    if (holders === undefined) return undefined;
+    const held = this.items.get(itemId);
+    if (held === undefined) return undefined;
+    const holders = typeof held === 'string' ? [held] : held;
     for (let i = holders.length - 1; i >= 0; i--) {
       const entry = this.entries.get(holders[i]);
       if (entry === undefined || entry.keyId !== keyId) continue;
@@ -115,9 +116,11 @@ export class ResponseCache {
     this.entries.set(response.id, entry);
     this.bytes += bytes;
     for (const id of idsOf(entry)) {
-      const holders = this.items.get(id);
-      if (holders === undefined) this.items.set(id, [response.id]);
-      else holders.push(response.id);
+      const held = this.items.get(id);
+      // Nearly every item is held by one response: no array for it.
+      if (held === undefined) this.items.set(id, response.id);
+      else if (typeof held === 'string') this.items.set(id, [held, response.id]);
+      else held.push(response.id);
     }
     while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
       const oldest = this.entries.keys().next().value as string;
@@ -131,11 +134,11 @@ export class ResponseCache {
     this.entries.delete(id);
     this.bytes -= entry.bytes;
     for (const itemId of idsOf(entry)) {
-      const holders = this.items.get(itemId);
-      if (holders === undefined) continue;
-      const rest = holders.filter((h) => h !== id);
+      const held = this.items.get(itemId);
+      if (held === undefined) continue;
+      const rest = typeof held === 'string' ? (held === id ? [] : [held]) : held.filter((h) => h !== id);
       if (rest.length === 0) this.items.delete(itemId);
-      else this.items.set(itemId, rest);
+      else this.items.set(itemId, rest.length === 1 ? rest[0] : rest);
     }
   }
 }
@@ -145,9 +148,11 @@ function outputOf(r: StoredResponse): Json[] {
   return Array.isArray(output) ? (output as Json[]) : [];
 }
 
-function* itemIdsOf(r: StoredResponse): Iterable<string> {
-  for (const item of r.inputItems) if (typeof item.id === 'string') yield item.id;
-  for (const item of outputOf(r)) if (typeof item.id === 'string') yield item.id;
+function itemIdsOf(r: StoredResponse): string[] {
+  const ids: string[] = [];
+  for (const item of r.inputItems) if (typeof item.id === 'string') ids.push(item.id);
+  for (const item of outputOf(r)) if (typeof item.id === 'string') ids.push(item.id);
+  return ids;
 }
 
 function findItem(r: StoredResponse, itemId: string): Json | undefined {

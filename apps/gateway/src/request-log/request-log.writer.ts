@@ -1,8 +1,8 @@
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { RequestLogStatus } from '@app/database';
-import { BatchWriter, copyLine, copyRows } from '../storage/batch-writer';
+import { BatchWriter, BatchWriterHost, copyLine, copyRows } from '../storage/batch-writer';
 
 /** A request_logs row as the hot path produces it. */
 export interface RequestLogRow {
@@ -172,10 +172,11 @@ function reviveRow(line: string): RequestLogRow | null {
  * the admin API, or in a file if even that is refused.
  */
 @Injectable()
-export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
-  private readonly writer: BatchWriter<RequestLogRow>;
+export class RequestLogWriter extends BatchWriterHost<RequestLogRow> {
+  protected readonly writer: BatchWriter<RequestLogRow>;
 
   constructor(dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
+    super();
     this.writer = new BatchWriter(
       dataSource,
       {
@@ -200,29 +201,7 @@ export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  /** Observable by tests and metrics. */
-  get stats(): BatchWriter<RequestLogRow>['stats'] {
-    return this.writer.stats;
-  }
-
-  get buffered(): number {
-    return this.writer.buffered;
-  }
-
-  onModuleInit(): Promise<void> {
-    return this.writer.start();
-  }
-
   enqueue(row: RequestLogRow): void {
     this.writer.enqueue(row);
-  }
-
-  /** Writes everything buffered now; what was enqueued before the call is written (or kept) when it resolves. */
-  flush(): Promise<void> {
-    return this.writer.flush();
-  }
-
-  onApplicationShutdown(): Promise<void> {
-    return this.writer.close();
   }
 }

@@ -1,8 +1,8 @@
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
-import { BatchWriter, type BatchTable, copyLine, copyRows } from '../storage/batch-writer';
+import { BatchWriter, type BatchTable, BatchWriterHost, copyLine, copyRows } from '../storage/batch-writer';
 import { type StoredResponseRow, toJsonb } from './stored-response';
 import { INSERT_COLUMNS, StoredResponseRepository } from './stored-response.repository';
 
@@ -64,12 +64,13 @@ function reviveStoredRow(line: string): StoredResponseRow | null {
  * buffered; only a process killed without warning loses the last batch window.
  */
 @Injectable()
-export class StoredResponseWriter implements OnModuleInit, OnApplicationShutdown {
-  private readonly writer: BatchWriter<StoredResponseRow>;
+export class StoredResponseWriter extends BatchWriterHost<StoredResponseRow> {
+  protected readonly writer: BatchWriter<StoredResponseRow>;
   /** Ids enqueued and not yet written or spilled: a read of one here waits for the flush instead of missing. */
   private readonly unwritten = new Set<string>();
 
   constructor(dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig, repo: StoredResponseRepository) {
+    super();
     const table: BatchTable<StoredResponseRow> = {
       label: 'stored response',
       fileStem: 'stored-responses',
@@ -90,21 +91,9 @@ export class StoredResponseWriter implements OnModuleInit, OnApplicationShutdown
       dataDir: config.dataDir,
       maxBufferedChars: MAX_BUFFERED_CHARS,
       onSettled: (rows) => {
-        for (const r of rows as StoredResponseRow[]) this.unwritten.delete(r.id);
+        for (const r of rows) this.unwritten.delete(r.id);
       },
     });
-  }
-
-  get stats(): BatchWriter<StoredResponseRow>['stats'] {
-    return this.writer.stats;
-  }
-
-  get buffered(): number {
-    return this.writer.buffered;
-  }
-
-  onModuleInit(): Promise<void> {
-    return this.writer.start();
   }
 
   save(row: StoredResponseRow): void {
@@ -115,14 +104,5 @@ export class StoredResponseWriter implements OnModuleInit, OnApplicationShutdown
   /** Whether this process holds rows not yet written: with `id`, that row. */
   holdsUnwritten(id?: string): boolean {
     return id === undefined ? this.unwritten.size > 0 : this.unwritten.has(id);
-  }
-
-  /** Writes what is buffered now (see BatchWriter.flush). */
-  flush(): Promise<void> {
-    return this.writer.flush();
-  }
-
-  onApplicationShutdown(): Promise<void> {
-    return this.writer.close();
   }
 }

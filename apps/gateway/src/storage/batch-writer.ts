@@ -1,6 +1,6 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { Logger } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DataSource } from 'typeorm';
@@ -31,12 +31,12 @@ export interface BatchTable<T> {
   deadLetter?(row: T, json: string, error: string): Promise<void>;
 }
 
-export interface BatchWriterOptions extends LogWriterConfig {
+export interface BatchWriterOptions<T> extends LogWriterConfig {
   dataDir: string;
   /** Buffered characters (BatchTable.sizeOf) past which the oldest rows go to the spill file. */
   maxBufferedChars?: number;
   /** Rows that left the buffer: written, spilled or set aside. */
-  onSettled?: (rows: readonly unknown[]) => void;
+  onSettled?: (rows: readonly T[]) => void;
 }
 
 // Spilled rows replayed per flush, in batches.
@@ -134,7 +134,7 @@ export class BatchWriter<T> {
   constructor(
     private readonly dataSource: DataSource,
     private readonly table: BatchTable<T>,
-    private readonly options: BatchWriterOptions,
+    private readonly options: BatchWriterOptions<T>,
   ) {
     this.logger = new Logger(`BatchWriter(${table.label})`);
     this.deadLetterFile = path.join(options.dataDir, 'dead-letter', `${table.fileStem}-${process.pid}.jsonl`);
@@ -356,5 +356,34 @@ export class BatchWriter<T> {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
+  }
+}
+
+/**
+ * A provider that owns one batch writer: started with the module, closed (written or spilled)
+ * at shutdown, its counters observable by tests and metrics.
+ */
+export abstract class BatchWriterHost<T> implements OnModuleInit, OnApplicationShutdown {
+  protected abstract readonly writer: BatchWriter<T>;
+
+  get stats(): BatchWriter<T>['stats'] {
+    return this.writer.stats;
+  }
+
+  get buffered(): number {
+    return this.writer.buffered;
+  }
+
+  onModuleInit(): Promise<void> {
+    return this.writer.start();
+  }
+
+  /** Writes everything buffered now; what was enqueued before the call is written (or kept) when it resolves. */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.writer.close();
   }
 }

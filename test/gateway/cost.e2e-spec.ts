@@ -60,7 +60,7 @@ describe('cost on the wire, in the logs and in the metrics', () => {
     expect(text).toMatch(/gateway_requests_total\{provider="openai",model="gpt-4o-mini",status="success"\} \d+/);
     expect(text).toMatch(/gateway_tokens_total\{provider="openai",model="gpt-4o-mini",type="input"\} \d+/);
     expect(Number(costCounter.exec(text)?.[1]) - costBefore).toBeCloseTo(2 * 0.18970245, 9);
-    for (const name of ['gateway_upstream_latency_seconds_bucket', 'gateway_overhead_seconds_bucket', 'gateway_time_to_first_token_seconds_bucket', 'gateway_log_rows_buffered', 'gateway_log_rows_written', 'gateway_log_rows_dropped', 'gateway_fallbacks_total', 'process_cpu_user_seconds_total']) {
+    for (const name of ['gateway_upstream_latency_seconds_bucket', 'gateway_overhead_seconds_bucket', 'gateway_time_to_first_token_seconds_bucket', 'gateway_log_rows_buffered', 'gateway_log_rows_written', 'gateway_log_rows_dropped', 'gateway_stored_responses_buffered', 'gateway_stored_responses_dropped', 'gateway_fallbacks_total', 'process_cpu_user_seconds_total']) {
       expect(text).toContain(name);
     }
   });

@@ -15,7 +15,7 @@ export interface BenchOptions {
   baseline: string | undefined;
   /** Use this Postgres instead of starting the embedded one. */
   databaseUrl: string | undefined;
-  /** After the measured rounds, this many more gateway requests while sampling its RSS (0: none). */
+  /** After the measured rounds, this many more gateway requests (`store` on) while sampling its RSS; default 200,000. */
   soak: number;
 }
 
@@ -27,7 +27,7 @@ function positive(flag: string, raw: string | undefined): number {
 
 // The bench is a developer CLI, not part of the app: it reads its own flags and DATABASE_URL here.
 export function readBenchOptions(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchOptions {
-  const options: BenchOptions = { rounds: 4, seconds: 0.8, ttfbSamples: 300, profile: false, baseline: undefined, databaseUrl: env.DATABASE_URL || undefined, soak: 0 };
+  const options: BenchOptions = { rounds: 4, seconds: 0.8, ttfbSamples: 300, profile: false, baseline: undefined, databaseUrl: env.DATABASE_URL || undefined, soak: 200_000 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (flag === '--rounds') options.rounds = Math.round(positive(flag, argv[++i]));
@@ -35,7 +35,12 @@ export function readBenchOptions(argv: string[] = process.argv.slice(2), env: No
     else if (flag === '--ttfb-samples') options.ttfbSamples = Math.round(positive(flag, argv[++i]));
     else if (flag === '--profile') options.profile = true;
     else if (flag === '--baseline') options.baseline = path.resolve(argv[++i] ?? '');
-    else if (flag === '--soak') options.soak = Math.round(positive(flag, argv[++i]));
+    else if (flag === '--soak') {
+      // 0 turns the soak off.
+      const n = Number(argv[++i]);
+      if (!Number.isInteger(n) || n < 0) throw new Error('--soak needs a whole number of requests (0: no soak)');
+      options.soak = n;
+    }
     else throw new Error(`unknown flag ${flag} (known: --rounds N, --seconds S, --ttfb-samples N, --profile, --baseline DIST, --soak N)`);
   }
   return options;

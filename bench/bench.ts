@@ -11,7 +11,7 @@ import { localPostgresCpu } from './postgres-cpu';
 import { formatSelfTime, topSelfTime } from './cpu-profile';
 import type { GatewayProcessOptions } from './gateway.process';
 import { type Target, measureTtfb, percentile, runLoad } from './load';
-import { type BenchResults, type ScenarioResult, type TargetResult, checkTargets, formatReport } from './report';
+import { type BenchResults, type ScenarioResult, type TargetResult, checkTargets, formatReport, pathRows } from './report';
 
 const RESULTS_DIR = path.resolve(__dirname, '..', '..', 'bench', 'results');
 const UPSTREAM_KEY = 'sk-upstream-openai';
@@ -26,21 +26,20 @@ interface Scenario {
   targets: string[];
 }
 
+/**
+ * Both paths of one gateway process, interleaved with the floor in every scenario:
+ * `gw-default` leaves `store` out (on, the API's default: every turn is stored), `gw-store-off`
+ * sends `store: false`. `gw-nolog` is a second gateway process that drops its request-log rows,
+ * to price logging (`store: false` too).
+ */
 const SCENARIOS: Scenario[] = [
-  { id: 'json c1', stream: false, connections: 1, targets: ['direct', 'bare', 'gateway', 'gateway-nolog'] },
-  { id: 'json c32', stream: false, connections: 32, targets: ['direct', 'bare', 'gateway', 'gateway-nolog'] },
-  { id: 'sse c1', stream: true, connections: 1, targets: ['direct', 'bare', 'gateway'] },
-  { id: 'sse c32', stream: true, connections: 32, targets: ['direct', 'bare', 'gateway', 'gateway-nolog'] },
-  // The same gateway with `store` left on (the API's default): each turn is durably stored before its answer ends.
-  { id: 'json c1 store', stream: false, connections: 1, targets: ['bare', 'gateway-store'] },
-  { id: 'json c32 store', stream: false, connections: 32, targets: ['bare', 'gateway-store'] },
+  { id: 'json c1', stream: false, connections: 1, targets: ['direct', 'bare', 'gw-default', 'gw-store-off'] },
+  { id: 'json c32', stream: false, connections: 32, targets: ['direct', 'bare', 'gw-default', 'gw-store-off', 'gw-nolog'] },
+  { id: 'sse c1', stream: true, connections: 1, targets: ['direct', 'bare', 'gw-default', 'gw-store-off'] },
+  { id: 'sse c32', stream: true, connections: 32, targets: ['direct', 'bare', 'gw-default', 'gw-store-off', 'gw-nolog'] },
 ];
 
-/**
- * The overhead scenarios send `store: false`: they measure the proxy path (auth, governance,
- * routing, cost logging). Storing a turn is a database write the client waits for, measured
- * apart in the `store` scenarios.
- */
+/** `store` left out unless false: what the SDKs send when the caller does not set it. */
 function requestBody(model: string, stream: boolean, store: boolean): string {
   const input = stream ? `Say hello to the benchmark [[chunks:${STREAM_CHUNKS}]]` : 'Say hello to the benchmark';
   const body: Record<string, unknown> = stream ? { model, input, stream: true } : { model, input };
@@ -146,28 +145,34 @@ async function main(options: BenchOptions): Promise<void> {
       spawn('gateway', 'gateway.process', { env, requestLog: true } satisfies GatewayProcessOptions, ['--expose-gc', ...profileArgs]),
       spawn('gateway-nolog', 'gateway.process', { env, requestLog: false } satisfies GatewayProcessOptions),
     ]);
-    const processes: Record<string, BenchChild> = { direct: upstream, bare, gateway, 'gateway-nolog': gatewayNoLog, 'gateway-store': gateway };
-    if (options.baseline) {
-      const entry = path.join(options.baseline, 'bench', 'gateway.process.js');
-      processes['gateway-before'] = await spawn('gateway-before', entry, { env, requestLog: true } satisfies GatewayProcessOptions);
-    }
-    const scenarios = options.baseline
-      ? SCENARIOS.map((s) => ({ ...s, targets: s.targets.flatMap((t) => (t === 'gateway' ? [t, 'gateway-before'] : [t])) }))
-      : SCENARIOS;
+    // Processes by name (for memory), and which process serves each target.
+    const measuredProcesses: Record<string, BenchChild> = { upstream, bare, gateway, 'gateway-nolog': gatewayNoLog };
+    const processes: Record<string, BenchChild> = { direct: upstream, bare, 'gw-default': gateway, 'gw-store-off': gateway, 'gw-nolog': gatewayNoLog };
+    const gw = `openai/${MODEL}`;
     const targets: Record<string, Target> = {
       direct: target('direct', upstream.url, UPSTREAM_KEY, MODEL),
       bare: target('bare', bare.url, UPSTREAM_KEY, MODEL),
-      gateway: target('gateway', gateway.url, virtualKey, `openai/${MODEL}`),
-      'gateway-nolog': target('gateway-nolog', gatewayNoLog.url, virtualKey, `openai/${MODEL}`),
-      'gateway-store': target('gateway-store', gateway.url, virtualKey, `openai/${MODEL}`, true),
+      'gw-default': target('gw-default', gateway.url, virtualKey, gw, true),
+      'gw-store-off': target('gw-store-off', gateway.url, virtualKey, gw),
+      'gw-nolog': target('gw-nolog', gatewayNoLog.url, virtualKey, gw),
     };
+    if (options.baseline) {
+      const entry = path.join(options.baseline, 'bench', 'gateway.process.js');
+      const before = await spawn('gateway-before', entry, { env, requestLog: true } satisfies GatewayProcessOptions);
+      measuredProcesses['gateway-before'] = before;
+      processes['before-default'] = before;
+      processes['before-store-off'] = before;
+      targets['before-default'] = target('before-default', before.url, virtualKey, gw, true);
+      targets['before-store-off'] = target('before-store-off', before.url, virtualKey, gw);
+    }
+    const BEFORE: Record<string, string> = { 'gw-default': 'before-default', 'gw-store-off': 'before-store-off' };
+    const scenarios = options.baseline
+      ? SCENARIOS.map((s) => ({ ...s, targets: s.targets.flatMap((t) => (BEFORE[t] ? [t, BEFORE[t]] : [t])) }))
+      : SCENARIOS;
     const startupPeakRss: Record<string, number> = {};
-    for (const [id, proc] of Object.entries(processes)) startupPeakRss[id] = (await proc.stats()).peakRssBytes;
-    // `gateway-store` is the `gateway` process asked to store: one process, listed once below.
-    const measuredProcesses = Object.fromEntries(Object.entries(processes).filter(([id]) => id !== 'gateway-store'));
+    for (const [id, proc] of Object.entries(measuredProcesses)) startupPeakRss[id] = (await proc.stats()).peakRssBytes;
     log(`started in ${Math.round(performance.now() - startedAt)} ms; warming up`);
     const loadStart = new Date();
-    if (processes['gateway-before']) targets['gateway-before'] = target('gateway-before', processes['gateway-before'].url, virtualKey, `openai/${MODEL}`);
     for (const t of Object.values(targets)) {
       await runLoad(t, false, 32, 1);
       await runLoad(t, true, 8, 0.5);
@@ -186,7 +191,7 @@ async function main(options: BenchOptions): Promise<void> {
           const dbCpu = await measureDbCpu();
           const run = await runLoad(targets[id], s.stream, s.connections, options.seconds);
           // Let the log writer's flush of this run land inside this run's CPU account.
-          if (id.startsWith('gateway')) await new Promise((r) => setTimeout(r, GATEWAY_SETTLE_MS));
+          if (id.startsWith('gw-') || id.startsWith('before-')) await new Promise((r) => setTimeout(r, GATEWAY_SETTLE_MS));
           const after = await proc.stats();
           const dbUs = await dbCpu();
           const self = process.cpuUsage(selfBefore);
@@ -227,8 +232,8 @@ async function main(options: BenchOptions): Promise<void> {
     }));
 
     log('measuring stream time to first byte');
-    const ttfbTargets = [targets.direct, targets.bare, targets.gateway];
-    if (targets['gateway-before']) ttfbTargets.push(targets['gateway-before']);
+    const ttfbTargets = [targets.direct, targets.bare, targets['gw-default'], targets['gw-store-off']];
+    if (targets['before-default']) ttfbTargets.push(targets['before-default']);
     const ttfbSamples = await measureTtfb(ttfbTargets, options.ttfbSamples);
     const ttfb: Record<string, { p50: number; p90: number; samples: number }> = {};
     for (const [id, values] of Object.entries(ttfbSamples)) ttfb[id] = { p50: percentile(values, 50), p90: percentile(values, 90), samples: values.length };
@@ -240,12 +245,12 @@ async function main(options: BenchOptions): Promise<void> {
       memory[id] = { startupPeakRssMb: (startupPeakRss[id] ?? Number.NaN) / 2 ** 20, peakRssMb: st.peakRssBytes / 2 ** 20, rssMb: st.rssBytes / 2 ** 20 };
     }
     // With `store` on, so that the cache of recent responses is held to its bounds too.
-    const soak = options.soak > 0 ? await soakGateway(targets['gateway-store'], processes.gateway, options.soak) : undefined;
+    const soak = options.soak > 0 ? await soakGateway(targets['gw-default'], gateway, options.soak) : undefined;
 
     await new Promise((r) => setTimeout(r, 500));
     const logRows = await countLogRows(databaseUrl, loadStart);
-    // Both logging gateways (gateway, gateway-before) write to the same table.
-    const loggedOk = measured.flatMap((s) => s.targets).filter((t) => t.target === 'gateway' || t.target === 'gateway-before').reduce((n, t) => n + t.ok, 0);
+    // Both logging gateways (this one and the baseline) write to the same table.
+    const loggedOk = measured.flatMap((s) => s.targets).filter((t) => processes[t.target] === gateway || t.target.startsWith('before-')).reduce((n, t) => n + t.ok, 0);
 
     const results: BenchResults = {
       at: new Date().toISOString(),
@@ -261,6 +266,7 @@ async function main(options: BenchOptions): Promise<void> {
       wallSeconds: 0,
     };
     results.checks = checkTargets(results);
+    results.paths = pathRows(results);
 
     for (const c of children.splice(0).reverse()) await c.stop();
     if (options.profile) {

@@ -68,7 +68,7 @@ describe('cost on the wire, in the logs and in the metrics', () => {
     const after = read(text);
     expect({ requests: after.requests - before.requests, input: after.input - before.input, output: after.output - before.output }).toEqual({ requests: 2, input: 2 * 1234567, output: 2 * 7654 });
     expect(after.cost - before.cost).toBeCloseTo(2 * 0.18970245, 9);
-    for (const name of ['gateway_upstream_latency_seconds_bucket', 'gateway_overhead_seconds_bucket', 'gateway_time_to_first_token_seconds_bucket', 'gateway_log_rows_buffered', 'gateway_log_rows_written', 'gateway_log_rows_dropped', 'gateway_fallbacks_total', 'process_cpu_user_seconds_total']) {
+    for (const name of ['gateway_upstream_latency_seconds_bucket', 'gateway_overhead_seconds_bucket', 'gateway_time_to_first_token_seconds_bucket', 'gateway_log_rows_buffered', 'gateway_log_rows_written', 'gateway_log_rows_dropped', 'gateway_stored_responses_buffered', 'gateway_stored_responses_dropped', 'gateway_fallbacks_total', 'process_cpu_user_seconds_total']) {
       expect(text).toContain(name);
     }
   });

@@ -2,7 +2,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { APP_CONFIG, type AppConfig } from '@app/common';
-import { REPLAY_BATCHES_PER_FLUSH, RequestLogWriter, type RequestLogRow } from '../../apps/gateway/src/request-log/request-log.writer';
+import { RequestLogWriter, type RequestLogRow } from '../../apps/gateway/src/request-log/request-log.writer';
+import { REPLAY_BATCHES_PER_FLUSH } from '../../apps/gateway/src/storage/batch-writer';
 import { requestLogRow } from '../support/request-log-rows';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 

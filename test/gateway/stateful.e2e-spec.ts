@@ -12,6 +12,7 @@ import { BackgroundResponses } from '../../apps/gateway/src/background/backgroun
 import { ResponseStore } from '../../apps/gateway/src/settle/response-store.service';
 import { ResponseCache } from '../../apps/gateway/src/state/response-cache';
 import { StateMaintenance } from '../../apps/gateway/src/state/state-maintenance.service';
+import { StoredResponseWriter } from '../../apps/gateway/src/state/stored-response.writer';
 import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
 type Json = Record<string, unknown>;
@@ -362,6 +363,8 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
 
   it('expired responses read as 404 and the purge deletes them with their items', async () => {
     const r = await client.responses.create({ model: MODEL, input: 'short-lived' });
+    // Stored behind the answer: in the table once the writer's batch is.
+    await h.gateway.app.get(StoredResponseWriter).flush();
     await pg.query(`UPDATE stored_responses SET expires_at = now() - interval '1 second' WHERE id = $1`, [r.id]);
     // The cache of this process may still hold it for resolution; GET reads the database.
     await expect(client.responses.retrieve(r.id)).rejects.toMatchObject({ status: 404 });

@@ -4,6 +4,7 @@ import OpenAI from 'openai';
 import { Client } from 'pg';
 import { FAKE_AWS_CREDENTIALS } from '../../apps/fake-upstream/src/bedrock-format';
 import { RequestLogWriter } from '../../apps/gateway/src/request-log/request-log.writer';
+import { StoredResponseWriter } from '../../apps/gateway/src/state/stored-response.writer';
 import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 import { testEnv } from '../support/test-env.config';
 import { rawConnect, statusOf, within } from './raw-http';
@@ -168,6 +169,8 @@ describe('hostile input: the gateway', () => {
       expect(res.status).toBe(200);
       const { id } = (await res.json()) as { id: string };
       expect((h.upstream.requests.at(-1)!.body as Record<string, unknown>).x_padding).toBeDefined();
+      // Stored behind the answer: in the table once the writer's batch is.
+      await h.gateway.app.get(StoredResponseWriter).flush();
       const row = await pg.query(`SELECT request FROM stored_responses WHERE id = $1`, [id]);
       expect(row.rows[0].request).toMatchObject({ instructions: 'be brief' });
       expect(row.rows[0].request.x_padding).toBeUndefined();

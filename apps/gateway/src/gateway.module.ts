@@ -36,6 +36,8 @@ import { ResponseCache } from './state/response-cache';
 import { CACHE_MAX_BYTES, CACHE_MAX_ENTRIES } from './state/stored-turn';
 import { StateMaintenance } from './state/state-maintenance.service';
 import { StoredResponseRepository } from './state/stored-response.repository';
+import { StoredResponseWriter } from './state/stored-response.writer';
+import { RecentWrites } from './state/recent-writes';
 import { StoredResponsesController } from './state/stored-responses.controller';
 import { StoredResponsesService } from './state/stored-responses.service';
 
@@ -73,6 +75,8 @@ export class GatewayModule {
         ModelCatalog,
         StoredResponseRepository,
         { provide: ResponseCache, useFactory: () => new ResponseCache(CACHE_MAX_ENTRIES, CACHE_MAX_BYTES) },
+        StoredResponseWriter,
+        RecentWrites,
         ResponseStore,
         BackgroundResponses,
         StateMaintenance,

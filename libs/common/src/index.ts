@@ -10,5 +10,6 @@ export * from './lifecycle/startup-watchdog';
 export * from './governance/budget-period';
 export * from './ids/uuidv7';
 export * from './ids/request-id';
+export * from './ids/random-hex';
 export * from './limits/request-limits';
 export * from './http/client-errors';

@@ -4,7 +4,7 @@ import type { ResponsesRequest } from '@app/providers';
 import type { Plan } from '../plan/plan.service';
 import { ResponseCache } from '../state/response-cache';
 import { isJson, type Json, newIdStem, newResponseId, type StoredResponse, toInputItems, toUpstreamItem, UNFINISHED } from '../state/stored-response';
-import { StoredResponseRepository } from '../state/stored-response.repository';
+import { RecentWrites } from '../state/recent-writes';
 import { isStorableId, notFound, outputOf } from '../state/stored-turn';
 import type { Turn } from './turn';
 
@@ -24,7 +24,7 @@ export interface Conversation<E = unknown> extends Plan<E> {
 export class ConversationStage {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly repo: StoredResponseRepository,
+    private readonly recent: RecentWrites,
     private readonly cache: ResponseCache,
   ) {}
 
@@ -125,7 +125,7 @@ export class ConversationStage {
       next = r.previousResponseId;
     }
     if (next !== null) {
-      const rows = await this.repo.findChain(keyId, next);
+      const rows = await this.recent.findChain(keyId, next);
       if (rows.length === 0 || rows[0].id !== next) {
         throw next === id
           ? notFound(id)
@@ -164,7 +164,7 @@ export class ConversationStage {
       else missing.push(ref);
     }
     if (missing.length > 0) {
-      const rows = await this.repo.findItems(keyId, missing);
+      const rows = await this.recent.findItems(keyId, missing);
       for (const ref of missing) {
         const item = rows.get(ref);
         if (item === undefined) throw GatewayError.notFound(`No item found with id '${ref}' (item_reference).`);

@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { Usage } from '@app/providers';
 import { PricingService } from '../cost/pricing.service';
 import { RequestLogWriter } from '../request-log/request-log.writer';
+import { StoredResponseWriter } from '../state/stored-response.writer';
 
 /** The label of every model the configuration does not name: one series, however many names clients invent. */
 export const OTHER_MODEL = 'other';
@@ -49,7 +50,7 @@ export class MetricsService {
 
   private readonly models: Map<string, Set<string>>;
 
-  constructor(logs: RequestLogWriter, pricing: PricingService, @Inject(APP_CONFIG) config: AppConfig) {
+  constructor(logs: RequestLogWriter, stored: StoredResponseWriter, pricing: PricingService, @Inject(APP_CONFIG) config: AppConfig) {
     this.models = labelledModels(config, pricing);
     collectDefaultMetrics({ register: this.registry });
     new Gauge({ name: 'gateway_log_rows_buffered', help: 'Request log rows waiting to be written', registers: [this.registry], collect() { this.set(logs.buffered); } });
@@ -58,6 +59,17 @@ export class MetricsService {
     new Gauge({ name: 'gateway_log_rows_dropped', help: 'Request log rows lost (spill file unwritable and memory full); should stay 0', registers: [this.registry], collect() { this.set(logs.stats.dropped); } });
     new Gauge({ name: 'gateway_log_rows_repaired', help: 'Request log rows stored with text cut short or numbers clamped to fit their columns', registers: [this.registry], collect() { this.set(logs.stats.repaired); } });
     new Gauge({ name: 'gateway_log_rows_dead_lettered', help: 'Request log rows the database refused even repaired, kept apart (GET /api/logs/dead-letters)', registers: [this.registry], collect() { this.set(logs.stats.deadLettered); } });
+    // Stored responses (`store` on) go through a writer of the same kind.
+    const storedGauges: [string, string, () => number][] = [
+      ['buffered', 'Stored responses waiting to be written', () => stored.buffered],
+      ['written', 'Stored responses written since start', () => stored.stats.written],
+      ['spilled', 'Stored responses parked in the spill file while the database was away', () => stored.stats.spilled],
+      ['dropped', 'Stored responses lost (spill file unwritable and memory full); should stay 0', () => stored.stats.dropped],
+      ['dead_lettered', 'Stored responses the database refused, kept in a dead-letter file under DATA_DIR', () => stored.stats.deadLettered],
+    ];
+    for (const [name, help, read] of storedGauges) {
+      new Gauge({ name: `gateway_stored_responses_${name}`, help, registers: [this.registry], collect() { this.set(read()); } });
+    }
   }
 
   /** The model's own label when configured or priced, else `other`. */

@@ -1,12 +1,8 @@
-import { appendFile, mkdir } from 'node:fs/promises';
-import * as path from 'node:path';
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig, SerialTask } from '@app/common';
+import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { RequestLogStatus } from '@app/database';
-import { LogSpill } from './log-spill';
+import { BatchWriter, BatchWriterHost, copyLine, copyRows } from '../storage/batch-writer';
 
 /** A request_logs row as the hot path produces it. */
 export interface RequestLogRow {
@@ -65,11 +61,6 @@ const COLUMNS: readonly [name: string, type: string, get: (r: RequestLogRow) => 
 
 const COLUMN_LIST = COLUMNS.map(([name]) => name).join(',');
 
-// Spilled rows replayed per flush, in batches.
-export const REPLAY_BATCHES_PER_FLUSH = 10;
-// A row refused even within TEXT_LIMITS is tried once more with every text this short.
-const HARD_TEXT_LIMIT = 64;
-
 /**
  * Batches go in with COPY. Measured on PostgreSQL 15, batches of 400 into 200k rows with this
  * table's 8 indexes, CPU per row: backend 40 µs against 49 µs for the unnest INSERT below
@@ -88,19 +79,6 @@ const INSERT_SQL =
   `INSERT INTO request_logs (${COLUMN_LIST}) ` +
   `SELECT * FROM unnest(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(',')}) ` +
   'ON CONFLICT (id) DO NOTHING';
-
-const UNIQUE_VIOLATION = '23505';
-
-/**
- * Errors about the rows themselves, not the connection or the schema: a data exception (22: a
- * value out of range, an encoding), an integrity violation (23) or a program limit (54: an
- * index entry too large). Retrying the same batch could never succeed; the writer isolates the
- * rows at fault instead.
- */
-function isRowError(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^(22|23|54)/.test(code);
-}
 
 /**
  * What a row may hold, checked as it is enqueued (a few comparisons): within these, every index
@@ -160,26 +138,10 @@ export function repairRow(row: RequestLogRow, textLimit = Infinity): boolean {
  */
 const NUL = /\0/g;
 
-/** COPY text format: backslash, newline, carriage return and tab (the delimiter) are escaped. */
-const COPY_SPECIAL = /[\\\n\r\t\0]/g;
-const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\uFFFD' };
-
-function copyField(v: ColumnValue): string {
-  if (v === null) return '\\N';
-  if (typeof v === 'string') return v.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c]);
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  if (v instanceof Date) return v.toISOString();
-  return String(v);
-}
-
 /** The rows as COPY text: one line each, columns separated by tabs, NULL as \N. */
 function copyText(rows: RequestLogRow[]): string {
   let text = '';
-  for (const r of rows) {
-    let line = copyField(COLUMNS[0][2](r));
-    for (let i = 1; i < COLUMNS.length; i++) line += '\t' + copyField(COLUMNS[i][2](r));
-    text += line + '\n';
-  }
+  for (const r of rows) text += copyLine(COLUMNS.map(([, , get]) => get(r)));
   return text;
 }
 
@@ -192,242 +154,54 @@ function insertParams(rows: RequestLogRow[]): ColumnValue[][] {
   );
 }
 
-/** Resolves once the server has committed the rows (pg-copy-streams finishes on ReadyForQuery). */
-function copyRows(client: PoolClient, text: string): Promise<void> {
-  const copy = client.query(copyFrom(COPY_SQL));
-  return new Promise((resolve, reject) => {
-    copy.on('error', reject);
-    copy.on('finish', resolve);
-    copy.end(text);
-  });
+/** A spilled line as a row, or null when it is not one (a torn write, a foreign line). */
+function reviveRow(line: string): RequestLogRow | null {
+  let row: RequestLogRow & { createdAt: string };
+  try {
+    row = JSON.parse(line) as RequestLogRow & { createdAt: string };
+  } catch {
+    return null;
+  }
+  if (typeof row !== 'object' || row === null || typeof row.id !== 'string' || typeof row.createdAt !== 'string') return null;
+  return { ...row, clientRequestId: row.clientRequestId ?? null, createdAt: new Date(row.createdAt) };
 }
 
 /**
- * The embedded database (PGlite behind pglite-socket) cannot take COPY FROM STDIN: the server
- * answers with FATAL 08P01 "protocol synchronization was lost", and after that the embedded
- * database stops answering every connection, not just this one. So it is recognised before
- * the first COPY, once per process, rather than by a first failure.
- */
-async function acceptsCopyFromStdin(client: PoolClient): Promise<boolean> {
-  const { rows } = await client.query<{ version: string }>('SELECT version()');
-  return !rows[0].version.includes('PGlite');
-}
-
-/**
- * Request logs leave the hot path through an in-memory buffer written in batches (COPY) on a
- * short interval. Nothing is lost when the database is away: rows wait in memory up to
- * `maxBufferedRows`, the overflow (and whatever is left at shutdown) goes to a spill file,
- * and spilled rows are replayed once the database answers. Only a spill file that cannot be
- * written drops rows, and they are counted.
+ * Request logs leave the hot path through the shared batch writer (memory buffer, COPY, spill
+ * file and replay, row isolation). A refused row is kept in request_log_dead_letters, shown by
+ * the admin API, or in a file if even that is refused.
  */
 @Injectable()
-export class RequestLogWriter implements OnModuleInit, OnApplicationShutdown {
-  private readonly logger = new Logger(RequestLogWriter.name);
-  private buffer: RequestLogRow[] = [];
-  private timer: NodeJS.Timeout | null = null;
-  private readonly flusher = new SerialTask(() => this.drain());
-  private closed = false;
-  private replayNeeded = false;
-  /** Whether the database takes COPY FROM STDIN; learnt with the first batch. */
-  private copySupported: boolean | undefined;
-  private readonly spill: LogSpill;
-  private readonly deadLetterFile: string;
-  /** Observable by tests and metrics. */
-  readonly stats = { written: 0, spilled: 0, replayed: 0, dropped: 0, failedFlushes: 0, repaired: 0, deadLettered: 0 };
+export class RequestLogWriter extends BatchWriterHost<RequestLogRow> {
+  protected readonly writer: BatchWriter<RequestLogRow>;
 
-  constructor(
-    private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.deadLetterFile = path.join(config.dataDir, 'dead-letter', `request-logs-${process.pid}.jsonl`);
-    this.spill = new LogSpill(path.join(config.dataDir, 'spill'), (line) => this.deadLetterToFile(line, 'not a request log row'));
-  }
-
-  async onModuleInit(): Promise<void> {
-    // Rows a previous process could not write are replayed with the first flush.
-    this.replayNeeded = await this.spill.hasFiles();
-    this.timer = setInterval(() => void this.flush(), this.config.logWriter.flushIntervalMs);
-    this.timer.unref();
-  }
-
-  get buffered(): number {
-    return this.buffer.length;
-  }
-
-  enqueue(row: RequestLogRow): void {
-    if (repairRow(row)) this.stats.repaired++;
-    this.buffer.push(row);
-    const max = this.config.logWriter.maxBufferedRows;
-    if (this.buffer.length > max) this.spillOldest(this.buffer.length - max + Math.floor(max / 10));
-    if (this.buffer.length >= this.config.logWriter.batchSize && !this.flusher.running && !this.closed) void this.flush();
-  }
-
-  /**
-   * Writes everything buffered now (and replays spilled rows); one flush at a time. Called
-   * during a flush, it waits for that one and then writes what is left, so that whatever was
-   * enqueued before the call is written (or kept after a failure) when it resolves.
-   */
-  flush(): Promise<void> {
-    return this.flusher.run();
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    // A few tries: the database may be briefly away at shutdown too.
-    for (let i = 0; i < 4 && this.buffer.length > 0; i++) {
-      await this.flush();
-      if (this.buffer.length > 0) await new Promise((r) => setTimeout(r, 250 * (i + 1)));
-    }
-    await this.flusher.idle();
-    if (this.buffer.length > 0) {
-      this.logger.warn(`database unreachable at shutdown: ${this.buffer.length} request log rows go to the spill file`);
-      await this.spillOldest(this.buffer.length);
-    }
-  }
-
-  private spillOldest(count: number): Promise<void> {
-    const rows = this.buffer.splice(0, count);
-    return this.spill.write(rows).then(
-      () => {
-        this.stats.spilled += rows.length;
-        this.replayNeeded = true;
+  constructor(dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
+    super();
+    this.writer = new BatchWriter(
+      dataSource,
+      {
+        label: 'request log',
+        fileStem: 'request-logs',
+        idOf: (r) => r.id,
+        repair: repairRow,
+        copy: (client, rows) => copyRows(client, COPY_SQL, copyText(rows)),
+        insert: async (client, rows) => {
+          await client.query(INSERT_SQL, insertParams(rows));
+        },
+        revive: reviveRow,
+        deadLetter: async (row, json, error) => {
+          await dataSource.query('INSERT INTO request_log_dead_letters (id, row_json, error) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [
+            row.id,
+            json.replace(NUL, '\uFFFD'),
+            error.replace(NUL, '\uFFFD'),
+          ]);
+        },
       },
-      (err: unknown) => {
-        this.stats.dropped += rows.length;
-        this.logger.error(`could not spill ${rows.length} request log rows, they are lost: ${(err as Error).message}`);
-      },
+      { ...config.logWriter, dataDir: config.dataDir },
     );
   }
 
-  /**
-   * Writes the rows buffered when it starts, then keeps going only while full batches wait:
-   * rows that arrive during a write wait for the next tick. Looping until the buffer was empty
-   * kept the writer busy with batches of a few dozen rows under load, each a round trip and a
-   * commit (about 30 rows a batch at 1,000 req/s, where the interval allows 200).
-   */
-  private async drain(): Promise<void> {
-    const size = this.config.logWriter.batchSize;
-    let owed = this.buffer.length;
-    while (this.buffer.length > 0 && (owed > 0 || this.buffer.length >= size)) {
-      const batch = this.buffer.slice(0, size);
-      owed -= batch.length;
-      try {
-        await this.write(batch);
-      } catch (err) {
-        this.stats.failedFlushes++;
-        this.logger.warn(`request log flush failed, ${this.buffer.length} rows kept for retry: ${(err as Error).message}`);
-        return;
-      }
-      // Rows enqueued meanwhile were appended behind the batch; only a spill can have moved it.
-      if (this.buffer[0] === batch[0]) this.buffer.splice(0, batch.length);
-      else {
-        const written = new Set(batch);
-        this.buffer = this.buffer.filter((r) => !written.has(r));
-      }
-      this.stats.written += batch.length;
-    }
-    if (this.replayNeeded) {
-      this.replayNeeded = false;
-      try {
-        // A few batches per flush: the rows of live requests are never held up for long.
-        const { replayed, more } = await this.spill.replay((rows) => this.write(rows), size, size * REPLAY_BATCHES_PER_FLUSH);
-        this.stats.replayed += replayed;
-        this.stats.written += replayed;
-        this.replayNeeded = more;
-      } catch (err) {
-        this.replayNeeded = true;
-        this.logger.warn(`replaying spilled request log rows failed, will retry: ${(err as Error).message}`);
-      }
-    }
-  }
-
-  /**
-   * Writes a batch; when the database refuses something in the rows themselves, the batch is
-   * split in halves until the rows at fault are alone. Such a row is repaired harder (every text
-   * cut short) and tried once more, and kept as a dead letter if it is still refused: no row can
-   * stop the rows behind it. Other errors (the database away) are thrown: the batch is kept and
-   * retried whole, which the idempotent insert allows.
-   */
-  private async write(rows: RequestLogRow[]): Promise<void> {
-    try {
-      await this.insert(rows);
-    } catch (err) {
-      if (!isRowError(err)) throw err;
-      await this.isolate(rows, err);
-    }
-  }
-
-  private async isolate(rows: RequestLogRow[], cause: unknown): Promise<void> {
-    if (rows.length === 1) {
-      const row = rows[0];
-      const repaired = { ...row };
-      repairRow(repaired, HARD_TEXT_LIMIT);
-      try {
-        await this.insert([repaired]);
-        this.stats.repaired++;
-        this.logger.warn(`request log row ${row.id} was refused (${(cause as Error).message}); stored with its text cut short`);
-        return;
-      } catch (err) {
-        if (!isRowError(err)) throw err;
-        await this.deadLetter(row, err);
-        return;
-      }
-    }
-    const half = Math.ceil(rows.length / 2);
-    for (const part of [rows.slice(0, half), rows.slice(half)]) await this.write(part);
-  }
-
-  /** Kept in request_log_dead_letters (shown by the admin API), or in a file if even that is refused. */
-  private async deadLetter(row: RequestLogRow, cause: unknown): Promise<void> {
-    const error = String((cause as Error).message ?? cause).slice(0, 1000);
-    const json = JSON.stringify(row);
-    this.logger.error(`request log row ${row.id} refused by the database and kept as a dead letter: ${error}`);
-    try {
-      await this.dataSource.query(
-        'INSERT INTO request_log_dead_letters (id, row_json, error) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING',
-        [row.id, json.replace(NUL, '\uFFFD'), error.replace(NUL, '\uFFFD')],
-      );
-      this.stats.deadLettered++;
-    } catch (err) {
-      if (!isRowError(err)) throw err;
-      await this.deadLetterToFile(json, error);
-    }
-  }
-
-  private async deadLetterToFile(line: string, error: string): Promise<void> {
-    try {
-      await mkdir(path.dirname(this.deadLetterFile), { recursive: true });
-      await appendFile(this.deadLetterFile, JSON.stringify({ error, row: line }) + '\n');
-      this.stats.deadLettered++;
-    } catch (err) {
-      this.stats.dropped++;
-      this.logger.error(`could not keep a dead-letter request log row, it is lost: ${(err as Error).message}`);
-    }
-  }
-
-  /**
-   * COPY writes nothing when one of the ids exists (unique_violation): some of these rows were
-   * committed by an earlier attempt whose answer was lost. The batch is written again with the
-   * INSERT that skips ids already there. Any other error is thrown: the rows stay buffered (or
-   * in their spill file) for the next flush.
-   */
-  private async insert(rows: RequestLogRow[]): Promise<void> {
-    const runner = this.dataSource.createQueryRunner();
-    try {
-      const client: PoolClient = await runner.connect();
-      this.copySupported ??= await acceptsCopyFromStdin(client);
-      if (this.copySupported) {
-        try {
-          await copyRows(client, copyText(rows));
-          return;
-        } catch (err) {
-          if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
-        }
-      }
-      await client.query(INSERT_SQL, insertParams(rows));
-    } finally {
-      await runner.release();
-    }
+  enqueue(row: RequestLogRow): void {
+    this.writer.enqueue(row);
   }
 }

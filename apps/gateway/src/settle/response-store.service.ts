@@ -1,57 +1,42 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { Turn } from '../conversation/turn';
 import { GroupCommit } from '../state/group-commit';
 import { ResponseCache } from '../state/response-cache';
 import { isJson, type Json, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
 import { StoredResponseRepository } from '../state/stored-response.repository';
+import { StoredResponseWriter } from '../state/stored-response.writer';
 import { DAY_MS, outputOf, statusOf, toStoredResponse } from '../state/stored-turn';
 
 // One statement holds at most this many rows (13 parameters each, under Postgres's 65,535).
 const MAX_BATCH = 1_000;
-// A stalled database (no answer, no error) must not hold answers back for long.
-const COMMIT_WAIT_MS = 3_000;
 
 /**
- * Stores each finished turn durably before the client sees its end (group commit), and keeps it
- * in memory for the follow-ups that nearly always come next.
+ * Stores each finished turn behind its answer (batched with other turns and the request logs'
+ * way: stored-response.writer.ts), and keeps it in memory for the follow-ups that nearly always
+ * come next; another replica waits for a very recent id's write (recent-writes.ts). Only a
+ * background response's `queued` row is written before the client hears of it.
  */
 @Injectable()
 export class ResponseStore {
-  private readonly logger = new Logger(ResponseStore.name);
   readonly writer: GroupCommit<StoredResponseRow>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     repo: StoredResponseRepository,
     private readonly cache: ResponseCache,
+    private readonly rows: StoredResponseWriter,
   ) {
     this.writer = new GroupCommit((rows) => repo.insert(rows), MAX_BATCH);
   }
 
-  /**
-   * Stores a finished turn; resolves once it is committed, so that a follow-up sent the moment
-   * the client has the answer finds it. A failed write is logged, not thrown: the client gets
-   * its answer, and this process still resolves follow-ups from memory.
-   */
-  async commit(turn: Turn, response: Json, responseJson: string): Promise<void> {
+  /** Stores a finished turn behind the answer: cached here at once, written with the next batch. */
+  commit(turn: Turn, response: Json, responseJson: string): void {
     if (!turn.store) return;
     const status = statusOf(response);
     const row = this.row(turn, status, response, responseJson);
     this.cache.set(toStoredResponse(turn, status, response, row.expiresAt.getTime()), responseJson, row.inputItemsJson);
-    let timer: NodeJS.Timeout | undefined;
-    const stalled = new Promise<'stalled'>((resolve) => {
-      timer = setTimeout(() => resolve('stalled'), COMMIT_WAIT_MS);
-    });
-    try {
-      if ((await Promise.race([this.writer.save(row), stalled])) === 'stalled') {
-        this.logger.warn(`storing response ${turn.id} takes over ${COMMIT_WAIT_MS} ms; answering before its commit`);
-      }
-    } catch (err) {
-      this.logger.warn(`storing response ${turn.id} failed (follow-ups resolve from this process's memory only): ${(err as Error).message}`);
-    } finally {
-      clearTimeout(timer);
-    }
+    this.rows.save(row);
   }
 
   /** A row stored as it is (a background response's `queued` state); throws if the write fails. */
@@ -59,9 +44,10 @@ export class ResponseStore {
     await this.writer.save(this.row(turn, status, response, responseJson));
   }
 
-  /** Resolves once every row handed to the writer is written. */
-  idle(): Promise<void> {
-    return this.writer.idle();
+  /** Resolves once every row handed to either writer before the call is written (or spilled). */
+  async idle(): Promise<void> {
+    await this.writer.idle();
+    await this.rows.flush();
   }
 
   expiresAt(turn: Turn): number {

@@ -68,7 +68,7 @@ export class SettleStage {
   async settleStored(outcome: Outcome, answer: StoredAnswer): Promise<void> {
     this.settleBudget(outcome);
     if (answer.turn.background) await this.background.complete(answer.turn, answer.response, answer.json);
-    else await this.store.commit(answer.turn, answer.response, answer.json);
+    else this.store.commit(answer.turn, answer.response, answer.json);
   }
 
   /** The request is over, however it ended: limits settled, a log row per attempt, metrics. */

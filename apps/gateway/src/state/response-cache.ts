@@ -10,12 +10,35 @@ export interface CachedItem {
  * allocation where the object graph takes several times the memory, and every stored turn
  * passes through here, so what it holds is most of what `store` adds to the heap.
  */
-interface Entry {
-  meta: Omit<StoredResponse, 'inputItems' | 'response'>;
-  responseJson: string;
-  inputItemsJson: string;
-  itemIds: string[];
-  bytes: number;
+class Entry {
+  constructor(
+    readonly id: string,
+    readonly keyId: string,
+    readonly status: StoredResponse['status'],
+    readonly background: boolean,
+    readonly model: string,
+    readonly previousResponseId: string | null,
+    readonly expiresAt: number,
+    readonly responseJson: string,
+    readonly inputItemsJson: string,
+    /** Ids of its items; one id is kept as itself, not as an array of one. */
+    readonly itemIds: string | string[],
+    readonly bytes: number,
+  ) {}
+}
+
+/**
+ * One fixed shape (a class, not a rest-spread copy: those are dictionary objects), its metadata
+ * inline rather than in an object of its own: every stored turn passes through here.
+ */
+function entryOf(r: StoredResponse, responseJson: string, inputItemsJson: string): Entry {
+  const ids = itemIdsOf(r);
+  return new Entry(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, ids.length === 1 ? ids[0] : ids,
+    responseJson.length + inputItemsJson.length);
+}
+
+function idsOf(e: Entry): readonly string[] {
+  return typeof e.itemIds === 'string' ? [e.itemIds] : e.itemIds;
 }
 
 /**
@@ -28,8 +51,8 @@ interface Entry {
  */
 export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
-  /** item id -> the ids of cached responses holding it, newest last. */
-  private readonly items = new Map<string, string[]>();
+  /** item id -> the id of the cached response holding it, or the ids of all that do (newest last). */
+  private readonly items = new Map<string, string | string[]>();
   private bytes = 0;
 
   constructor(
@@ -48,7 +71,7 @@ export class ResponseCache {
   get(id: string, now = Date.now()): StoredResponse | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
-    if (entry.meta.expiresAt <= now) {
+    if (entry.expiresAt <= now) {
       this.delete(id);
       return undefined;
     }
@@ -56,7 +79,13 @@ export class ResponseCache {
     this.entries.delete(id);
     this.entries.set(id, entry);
     return {
-      ...entry.meta,
+      id: entry.id,
+      keyId: entry.keyId,
+      status: entry.status,
+      background: entry.background,
+      model: entry.model,
+      previousResponseId: entry.previousResponseId,
+      expiresAt: entry.expiresAt,
       inputItems: JSON.parse(entry.inputItemsJson) as Json[],
       response: JSON.parse(entry.responseJson) as Json,
     };
@@ -64,11 +93,12 @@ export class ResponseCache {
 
   /** The newest cached item with this id stored by this key. */
   getItem(keyId: string, itemId: string, now = Date.now()): CachedItem | undefined {
-    const holders = this.items.get(itemId);
-    if (holders === undefined) return undefined;
+    const held = this.items.get(itemId);
+    if (held === undefined) return undefined;
+    const holders = typeof held === 'string' ? [held] : held;
     for (let i = holders.length - 1; i >= 0; i--) {
       const entry = this.entries.get(holders[i]);
-      if (entry === undefined || entry.meta.keyId !== keyId) continue;
+      if (entry === undefined || entry.keyId !== keyId) continue;
       const r = this.get(holders[i], now);
       if (r === undefined) continue;
       const item = findItem(r, itemId);
@@ -82,14 +112,15 @@ export class ResponseCache {
     const bytes = responseJson.length + inputItemsJson.length;
     if (bytes > this.maxBytes) return;
     this.delete(response.id);
-    const { inputItems: _items, response: _response, ...meta } = response;
-    const itemIds = [...itemIdsOf(response)];
-    this.entries.set(response.id, { meta, responseJson, inputItemsJson, itemIds, bytes });
+    const entry = entryOf(response, responseJson, inputItemsJson);
+    this.entries.set(response.id, entry);
     this.bytes += bytes;
-    for (const id of itemIds) {
-      const holders = this.items.get(id);
-      if (holders === undefined) this.items.set(id, [response.id]);
-      else holders.push(response.id);
+    for (const id of idsOf(entry)) {
+      const held = this.items.get(id);
+      // Nearly every item is held by one response: no array for it.
+      if (held === undefined) this.items.set(id, response.id);
+      else if (typeof held === 'string') this.items.set(id, [held, response.id]);
+      else held.push(response.id);
     }
     while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
       const oldest = this.entries.keys().next().value as string;
@@ -102,12 +133,12 @@ export class ResponseCache {
     if (entry === undefined) return;
     this.entries.delete(id);
     this.bytes -= entry.bytes;
-    for (const itemId of entry.itemIds) {
-      const holders = this.items.get(itemId);
-      if (holders === undefined) continue;
-      const rest = holders.filter((h) => h !== id);
+    for (const itemId of idsOf(entry)) {
+      const held = this.items.get(itemId);
+      if (held === undefined) continue;
+      const rest = typeof held === 'string' ? (held === id ? [] : [held]) : held.filter((h) => h !== id);
       if (rest.length === 0) this.items.delete(itemId);
-      else this.items.set(itemId, rest);
+      else this.items.set(itemId, rest.length === 1 ? rest[0] : rest);
     }
   }
 }
@@ -117,9 +148,11 @@ function outputOf(r: StoredResponse): Json[] {
   return Array.isArray(output) ? (output as Json[]) : [];
 }
 
-function* itemIdsOf(r: StoredResponse): Iterable<string> {
-  for (const item of r.inputItems) if (typeof item.id === 'string') yield item.id;
-  for (const item of outputOf(r)) if (typeof item.id === 'string') yield item.id;
+function itemIdsOf(r: StoredResponse): string[] {
+  const ids: string[] = [];
+  for (const item of r.inputItems) if (typeof item.id === 'string') ids.push(item.id);
+  for (const item of outputOf(r)) if (typeof item.id === 'string') ids.push(item.id);
+  return ids;
 }
 
 function findItem(r: StoredResponse, itemId: string): Json | undefined {

@@ -15,11 +15,11 @@ interface ResponseRecord {
 }
 
 const RESPONSE_COLUMNS = 'id, virtual_key_id, status, background, model, previous_response_id, input_items, response, expires_at';
-const INSERT_COLUMNS = [
+export const INSERT_COLUMNS = [
   'id', 'virtual_key_id', 'created_at', 'expires_at', 'status', 'background', 'model', 'previous_response_id',
   'request', 'input_items', 'response', 'error', 'heartbeat_at',
 ] as const;
-const JSONB_COLUMNS = new Set(['request', 'input_items', 'response', 'error']);
+const JSON_COLUMNS = new Set(['request', 'input_items', 'response', 'error']);
 
 function toStored(r: ResponseRecord): StoredResponse {
   return {
@@ -42,9 +42,10 @@ export class StoredResponseRepository {
 
   /**
    * Rows and their item locations in one statement (one round trip, one commit): the group
-   * commit writer's batch. A retried batch whose first try did commit inserts nothing twice.
+   * commit writer's batch, and the batch writer's when COPY found rows already there. A retried
+   * batch whose first try did commit inserts nothing twice. `query`: on the caller's connection.
    */
-  async insert(rows: StoredResponseRow[]): Promise<void> {
+  async insert(rows: StoredResponseRow[], query: (sql: string, params: unknown[]) => Promise<unknown> = (sql, params) => this.db.query(sql, params)): Promise<void> {
     const params: unknown[] = [];
     const tuples: string[] = [];
     const itemCols: [string[], number[], string[], string[], string[], Date[]] = [[], [], [], [], [], []];
@@ -55,7 +56,7 @@ export class StoredResponseRepository {
         toJsonb(r.requestJson), toJsonb(r.inputItemsJson), toJsonb(r.responseJson), toJsonb(r.errorJson),
         r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null,
       );
-      tuples.push(`(${INSERT_COLUMNS.map((c, i) => `$${base + i + 1}${JSONB_COLUMNS.has(c) ? '::jsonb' : ''}`).join(',')})`);
+      tuples.push(`(${INSERT_COLUMNS.map((c, i) => `$${base + i + 1}${JSON_COLUMNS.has(c) ? '::json' : ''}`).join(',')})`);
       for (const it of r.items) {
         itemCols[0].push(r.id);
         itemCols[1].push(it.position);
@@ -67,7 +68,7 @@ export class StoredResponseRepository {
     }
     const n = params.length;
     params.push(...itemCols);
-    await this.db.query(
+    await query(
       `WITH responses AS (
          INSERT INTO stored_responses (${INSERT_COLUMNS.join(',')}) VALUES ${tuples.join(',')} ON CONFLICT (id) DO NOTHING
        )
@@ -129,7 +130,7 @@ export class StoredResponseRepository {
 
   async markInProgress(id: string): Promise<void> {
     await this.db.query(
-      `UPDATE stored_responses SET status = 'in_progress', response = response || '{"status":"in_progress"}'::jsonb, updated_at = now(), heartbeat_at = now()
+      `UPDATE stored_responses SET status = 'in_progress', response = (response::jsonb || '{"status":"in_progress"}'::jsonb)::json, updated_at = now(), heartbeat_at = now()
        WHERE id = $1 AND status = 'queued'`,
       [id],
     );
@@ -142,7 +143,7 @@ export class StoredResponseRepository {
   async finish(id: string, keyId: string, status: StoredStatus, responseJson: string, error: Json | null, outputIds: string[]): Promise<boolean> {
     return this.db.transaction(async (m) => {
       const updated: unknown[] = await m.query(
-        `UPDATE stored_responses SET status = $2, response = $3::jsonb, error = $4::jsonb, updated_at = now(), heartbeat_at = NULL
+        `UPDATE stored_responses SET status = $2, response = $3::json, error = $4::json, updated_at = now(), heartbeat_at = NULL
          WHERE id = $1 AND status IN ('queued','in_progress') RETURNING created_at`,
         [id, status, toJsonb(responseJson), error === null ? null : toJsonb(JSON.stringify(error))],
       );
@@ -164,7 +165,7 @@ export class StoredResponseRepository {
   async endUnfinished(id: string, keyId: string | null, status: 'cancelled' | 'failed', error: Json | null): Promise<Json | null> {
     const rows: unknown[] = await this.db.query(
       `UPDATE stored_responses
-       SET status = $2, error = $3::jsonb, response = response || jsonb_build_object('status', $2::text, 'error', $3::jsonb),
+       SET status = $2, error = $3::json, response = (response::jsonb || jsonb_build_object('status', $2::text, 'error', $3::jsonb))::json,
            updated_at = now(), heartbeat_at = NULL
        WHERE id = $1 AND ($4::uuid IS NULL OR virtual_key_id = $4) AND status IN ('queued','in_progress') RETURNING response`,
       [id, status, error === null ? null : toJsonb(JSON.stringify(error)), keyId],
@@ -182,7 +183,7 @@ export class StoredResponseRepository {
   async failStale(staleMs: number, error: Json): Promise<number> {
     const rows: unknown[] = await this.db.query(
       `UPDATE stored_responses
-       SET status = 'failed', error = $2::jsonb, response = response || jsonb_build_object('status', 'failed', 'error', $2::jsonb),
+       SET status = 'failed', error = $2::json, response = (response::jsonb || jsonb_build_object('status', 'failed', 'error', $2::jsonb))::json,
            updated_at = now(), heartbeat_at = NULL
        WHERE status IN ('queued','in_progress') AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::double precision / 1000))
        RETURNING id`,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '@app/common';
 
 export type Json = Record<string, unknown>;
 
@@ -43,14 +43,35 @@ export function isJson(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** `resp_` + 48 hex digits, the shape of OpenAI's ids. */
-export function newResponseId(): string {
-  return `resp_${randomBytes(24).toString('hex')}`;
+/** Milliseconds since the epoch as 12 hex digits (good until the year 10889). */
+function timeHex(now: number): string {
+  return now.toString(16).padStart(12, '0');
 }
 
-/** One random stem per turn; items append their position. */
-export function newIdStem(): string {
-  return randomBytes(12).toString('hex');
+/**
+ * `resp_` + 48 hex digits, the shape of OpenAI's ids: the creation time in milliseconds (12),
+ * then 144 random bits. The time tells a replica that cannot find the id whether its write may
+ * still be on its way (recent-writes.ts).
+ */
+export function newResponseId(now = Date.now()): string {
+  return `resp_${timeHex(now)}${randomHex(18)}`;
+}
+
+/** One stem per turn, the creation time then 48 random bits; items append their position. */
+export function newIdStem(now = Date.now()): string {
+  return `${timeHex(now)}${randomHex(6)}`;
+}
+
+const RESPONSE_ID = /^resp_([0-9a-f]{12})[0-9a-f]{36}$/;
+const ITEM_ID = /^[a-z]+_([0-9a-f]{12})[0-9a-f]{12}(?:in|out)\d+$/;
+
+/**
+ * When the gateway made this response or item id (ms since the epoch), or null for an id it did
+ * not make the way newResponseId/newIdStem do (an upstream's item id, an older random id).
+ */
+export function createdAtOfId(id: string): number | null {
+  const m = RESPONSE_ID.exec(id) ?? ITEM_ID.exec(id);
+  return m === null ? null : parseInt(m[1], 16);
 }
 
 const ID_PREFIX: Record<string, string> = {

@@ -4,6 +4,7 @@ import { BackgroundResponses } from '../background/background-responses.service'
 import { ResponseCache } from './response-cache';
 import { type ReplayEvent, streamReplayEvents } from './response-replay';
 import { type Json, type StoredResponse, UNFINISHED } from './stored-response';
+import { RecentWrites } from './recent-writes';
 import { StoredResponseRepository } from './stored-response.repository';
 import { isStorableId, notFound } from './stored-turn';
 
@@ -29,6 +30,7 @@ export interface InputItemQuery {
 export class StoredResponsesService {
   constructor(
     private readonly repo: StoredResponseRepository,
+    private readonly recent: RecentWrites,
     private readonly cache: ResponseCache,
     private readonly background: BackgroundResponses,
   ) {}
@@ -48,7 +50,7 @@ export class StoredResponsesService {
   }
 
   async delete(keyId: string, id: string): Promise<{ id: string; object: 'response'; deleted: true }> {
-    if (!isStorableId(id) || !(await this.repo.delete(keyId, id))) throw notFound(id);
+    if (!isStorableId(id) || !(await this.recent.delete(keyId, id))) throw notFound(id);
     this.cache.delete(id);
     this.background.abort(id, 'delete');
     return { id, object: 'response', deleted: true };
@@ -89,7 +91,7 @@ export class StoredResponsesService {
 
   private async get(keyId: string, id: string): Promise<StoredResponse> {
     if (!isStorableId(id)) throw notFound(id);
-    const r = await this.repo.findOne(keyId, id);
+    const r = await this.recent.findOne(keyId, id);
     if (r === null) throw notFound(id);
     return r;
   }

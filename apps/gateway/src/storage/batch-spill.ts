@@ -4,7 +4,6 @@ import { appendFile, mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
-import type { RequestLogRow } from './request-log.writer';
 
 const CLAIM = /^(.*\.jsonl)\.replaying-(.+)-(\d+)$/;
 
@@ -15,28 +14,32 @@ interface Progress {
 }
 
 /**
- * Request log rows that cannot reach the database in time go to JSON-lines files here, and
+ * Rows that cannot reach the database in time go to JSON-lines files here, and
  * are replayed once it answers again (also by the next process to start). Replays are
  * idempotent (rows keep their ids and the insert ignores ids already written) and bounded: a
  * file is read as a stream, a few batches per call, so a large spill neither fills memory nor
  * holds the writer; a line that is not a row is set aside, never retried.
  */
-export class LogSpill {
+export class BatchSpill<T> {
   private readonly file: string;
   private pending: Promise<void> = Promise.resolve();
   private progress: Progress | null = null;
 
   constructor(
     private readonly dir: string,
+    /** Names of this kind's files start with it ('request-logs'): each writer replays only its own. */
+    private readonly stem: string,
+    /** A spilled line as a row, or null when it is not one (a torn write, a foreign line). */
+    private readonly revive: (line: string) => T | null,
     /** Lines that are not rows (a torn write): kept for a person to look at. */
     private readonly onBadLine: (line: string) => Promise<void>,
   ) {
     // Replicas may share the directory (one compose volume), and in containers every pid is 1.
-    this.file = path.join(dir, `request-logs-${hostname()}-${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}.jsonl`);
+    this.file = path.join(dir, `${stem}-${hostname()}-${process.pid}-${Date.now()}-${randomBytes(4).toString('hex')}.jsonl`);
   }
 
   /** Appends rows; writes are serialised so lines never interleave. */
-  write(rows: RequestLogRow[]): Promise<void> {
+  write(rows: T[]): Promise<void> {
     const text = rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
     this.pending = this.pending.then(async () => {
       await mkdir(this.dir, { recursive: true });
@@ -51,7 +54,7 @@ export class LogSpill {
    * deleted once written; a failed insert leaves it claimed at the batch that failed, to go on
    * from there next time. Claims of a process that died are taken back.
    */
-  async replay(insert: (rows: RequestLogRow[]) => Promise<void>, batchSize: number, maxRows: number): Promise<{ replayed: number; more: boolean }> {
+  async replay(insert: (rows: T[]) => Promise<void>, batchSize: number, maxRows: number): Promise<{ replayed: number; more: boolean }> {
     await this.pending;
     let replayed = 0;
     while (replayed < maxRows) {
@@ -72,10 +75,10 @@ export class LogSpill {
     return this.listSpills().then((names) => names.length > 0);
   }
 
-  private async replayFrom(progress: Progress, insert: (rows: RequestLogRow[]) => Promise<void>, batchSize: number, maxRows: number): Promise<{ rows: number; done: boolean }> {
+  private async replayFrom(progress: Progress, insert: (rows: T[]) => Promise<void>, batchSize: number, maxRows: number): Promise<{ rows: number; done: boolean }> {
     const stream = createReadStream(progress.claimed, { start: progress.offset, encoding: 'utf8' });
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
-    let batch: RequestLogRow[] = [];
+    let batch: T[] = [];
     let batchBytes = 0;
     let written = 0;
     const flush = async () => {
@@ -88,7 +91,7 @@ export class LogSpill {
     try {
       for await (const line of lines) {
         const bytes = Buffer.byteLength(line) + 1;
-        const row = line.trim() === '' ? null : reviveRow(line);
+        const row = line.trim() === '' ? null : this.revive(line);
         if (row === null) {
           if (line.trim() !== '') await this.onBadLine(line);
           // Skipped lines count as written once the batch before them is.
@@ -127,7 +130,7 @@ export class LogSpill {
 
   private async listSpills(): Promise<string[]> {
     try {
-      return (await readdir(this.dir)).filter((n) => n.endsWith('.jsonl')).sort();
+      return (await readdir(this.dir)).filter((n) => n.startsWith(`${this.stem}-`) && n.endsWith('.jsonl')).sort();
     } catch {
       return [];
     }
@@ -158,16 +161,4 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/** A spilled line as a row, or null when it is not one (a torn write, a foreign line). */
-function reviveRow(line: string): RequestLogRow | null {
-  let row: RequestLogRow & { createdAt: string };
-  try {
-    row = JSON.parse(line) as RequestLogRow & { createdAt: string };
-  } catch {
-    return null;
-  }
-  if (typeof row !== 'object' || row === null || typeof row.id !== 'string' || typeof row.createdAt !== 'string') return null;
-  return { ...row, clientRequestId: row.clientRequestId ?? null, createdAt: new Date(row.createdAt) };
 }

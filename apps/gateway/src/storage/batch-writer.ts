@@ -1,0 +1,389 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { DataSource } from 'typeorm';
+import { type LogWriterConfig, SerialTask } from '@app/common';
+import { BatchSpill } from './batch-spill';
+
+/** One kind of row the batch writer keeps: how to write it, repair it and read it back from a spill. */
+export interface BatchTable<T> {
+  /** What the rows are, in log messages ('request log'). */
+  readonly label: string;
+  /** Spill and dead-letter files of this kind start with it ('request-logs'). */
+  readonly fileStem: string;
+  idOf(row: T): string;
+  /**
+   * Makes the row fit its columns; with `hardTextLimit`, every text cut that short (a row the
+   * database refused). True when something changed.
+   */
+  repair(row: T, hardTextLimit?: number): boolean;
+  /** The rows with COPY, inside the writer's transaction. */
+  copy(client: PoolClient, rows: T[]): Promise<void>;
+  /** The rows with an INSERT that skips rows already written (a retried batch), inside the writer's transaction. */
+  insert(client: PoolClient, rows: T[]): Promise<void>;
+  /** A spilled line as a row, or null when it is not one. */
+  revive(line: string): T | null;
+  /** Characters the row holds in memory, for the buffer's bound (absent: rows are small). */
+  sizeOf?(row: T): number;
+  /** Keeps a row the database refuses for a person to look at; absent: a dead-letter file. Throws to retry later. */
+  deadLetter?(row: T, json: string, error: string): Promise<void>;
+}
+
+export interface BatchWriterOptions<T> extends LogWriterConfig {
+  dataDir: string;
+  /** Buffered characters (BatchTable.sizeOf) past which the oldest rows go to the spill file. */
+  maxBufferedChars?: number;
+  /** Rows that left the buffer: written, spilled or set aside. */
+  onSettled?: (rows: readonly T[]) => void;
+}
+
+// Spilled rows replayed per flush, in batches.
+export const REPLAY_BATCHES_PER_FLUSH = 10;
+// A row refused even after its first repair is tried once more with every text this short.
+const HARD_TEXT_LIMIT = 64;
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * These writes may be lost in a database crash (not a gateway crash) for a fraction of a second
+ * of commits; in exchange the commit does not wait for the WAL flush. Rows here are already
+ * answered to the client and have a spill file for outages, so a commit confirms hand-over, not
+ * durability against power loss.
+ */
+const BEGIN_SQL = 'BEGIN; SET LOCAL synchronous_commit = off';
+
+/**
+ * Errors about the rows themselves, not the connection or the schema: a data exception (22: a
+ * value out of range, an encoding), an integrity violation (23) or a program limit (54: an
+ * index entry too large). Retrying the same batch could never succeed; the writer isolates the
+ * rows at fault instead.
+ */
+export function isRowError(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && /^(22|23|54)/.test(code);
+}
+
+/** Resolves once the server has taken the rows (pg-copy-streams finishes on CommandComplete). */
+export function copyRows(client: PoolClient, sql: string, text: string): Promise<void> {
+  const copy = client.query(copyFrom(sql));
+  return new Promise((resolve, reject) => {
+    copy.on('error', reject);
+    copy.on('finish', resolve);
+    copy.end(text);
+  });
+}
+
+type CopyValue = string | number | boolean | Date | null;
+
+/** COPY text format: backslash, newline, carriage return and tab (the delimiter) are escaped; U+0000 cannot be stored. */
+const COPY_SPECIAL = /[\\\n\r\t\0]/g;
+const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\0': '\uFFFD' };
+
+export function copyField(v: CopyValue): string {
+  if (v === null) return '\\N';
+  if (typeof v === 'string') return v.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c]);
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  if (v instanceof Date) return v.toISOString();
+  return String(v);
+}
+
+/** One COPY text line (tab-separated, newline-terminated) of the given values. */
+export function copyLine(values: readonly CopyValue[]): string {
+  let line = copyField(values[0]);
+  for (let i = 1; i < values.length; i++) line += '\t' + copyField(values[i]);
+  return line + '\n';
+}
+
+/**
+ * The embedded database (PGlite behind pglite-socket) cannot take COPY FROM STDIN: the server
+ * answers with FATAL 08P01 "protocol synchronization was lost", and after that the embedded
+ * database stops answering every connection, not just this one. So it is recognised before
+ * the first COPY, once per process, rather than by a first failure.
+ */
+async function acceptsCopyFromStdin(client: PoolClient): Promise<boolean> {
+  const { rows } = await client.query<{ version: string }>('SELECT version()');
+  return !rows[0].version.includes('PGlite');
+}
+
+/**
+ * Rows written behind the answer: an in-memory buffer written in batches (COPY, in a
+ * transaction without a synchronous commit) on a short interval, or at once when a batch is
+ * full. Nothing is lost when the database is away: rows wait in memory up to their bound, the
+ * overflow (and whatever is left at shutdown) goes to a spill file, and spilled rows are
+ * replayed once the database answers; replays are idempotent. A row the database refuses is
+ * isolated from its batch, repaired and tried again, or set aside as a dead letter: no row
+ * stops the rows behind it. Only a spill file that cannot be written drops rows, and they are
+ * counted. Request logs and stored responses each have one.
+ */
+export class BatchWriter<T> {
+  private readonly logger: Logger;
+  private buffer: T[] = [];
+  private bufferedChars = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly flusher = new SerialTask(() => this.drain());
+  private closed = false;
+  private replayNeeded = false;
+  /** Whether the database takes COPY FROM STDIN; learnt with the first batch. */
+  private copySupported: boolean | undefined;
+  private readonly spill: BatchSpill<T>;
+  private readonly deadLetterFile: string;
+  /** Observable by tests and metrics. */
+  readonly stats = { written: 0, spilled: 0, replayed: 0, dropped: 0, failedFlushes: 0, repaired: 0, deadLettered: 0 };
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly table: BatchTable<T>,
+    private readonly options: BatchWriterOptions<T>,
+  ) {
+    this.logger = new Logger(`BatchWriter(${table.label})`);
+    this.deadLetterFile = path.join(options.dataDir, 'dead-letter', `${table.fileStem}-${process.pid}.jsonl`);
+    this.spill = new BatchSpill<T>(path.join(options.dataDir, 'spill'), table.fileStem, (line) => table.revive(line), (line) =>
+      this.deadLetterToFile(line, `not a ${table.label} row`),
+    );
+  }
+
+  /** Starts the interval; rows a previous process could not write are replayed with the first flush. */
+  async start(): Promise<void> {
+    this.replayNeeded = await this.spill.hasFiles();
+    this.timer = setInterval(() => void this.flush(), this.options.flushIntervalMs);
+    this.timer.unref();
+  }
+
+  get buffered(): number {
+    return this.buffer.length;
+  }
+
+  enqueue(row: T): void {
+    if (this.table.repair(row)) this.stats.repaired++;
+    this.buffer.push(row);
+    if (this.table.sizeOf !== undefined) this.bufferedChars += this.table.sizeOf(row);
+    const max = this.options.maxBufferedRows;
+    if (this.buffer.length > max) void this.spillOldest(this.buffer.length - max + Math.floor(max / 10));
+    else if (this.options.maxBufferedChars !== undefined && this.bufferedChars > this.options.maxBufferedChars) void this.spillOldest(Math.ceil(this.buffer.length / 10));
+    if (this.buffer.length >= this.options.batchSize && !this.flusher.running && !this.closed) void this.flush();
+  }
+
+  /**
+   * Writes everything buffered now (and replays spilled rows); one flush at a time. Called
+   * during a flush, it waits for that one and then writes what is left, so that whatever was
+   * enqueued before the call is written (or kept after a failure) when it resolves.
+   */
+  flush(): Promise<void> {
+    return this.flusher.run();
+  }
+
+  /** Graceful shutdown: a few tries to write what is buffered, then the rest goes to the spill file. */
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    // A few tries: the database may be briefly away at shutdown too.
+    for (let i = 0; i < 4 && this.buffer.length > 0; i++) {
+      await this.flush();
+      if (this.buffer.length > 0) await new Promise((r) => setTimeout(r, 250 * (i + 1)));
+    }
+    await this.flusher.idle();
+    if (this.buffer.length > 0) {
+      this.logger.warn(`database unreachable at shutdown: ${this.buffer.length} ${this.table.label} rows go to the spill file`);
+      await this.spillOldest(this.buffer.length);
+    }
+  }
+
+  private take(count: number): T[] {
+    const rows = this.buffer.splice(0, count);
+    this.unaccount(rows);
+    return rows;
+  }
+
+  private unaccount(rows: readonly T[]): void {
+    const sizeOf = this.table.sizeOf;
+    if (sizeOf !== undefined) for (const r of rows) this.bufferedChars -= sizeOf(r);
+  }
+
+  private spillOldest(count: number): Promise<void> {
+    const rows = this.take(count);
+    return this.spill.write(rows).then(
+      () => {
+        this.stats.spilled += rows.length;
+        this.replayNeeded = true;
+        this.options.onSettled?.(rows);
+      },
+      (err: unknown) => {
+        this.stats.dropped += rows.length;
+        this.logger.error(`could not spill ${rows.length} ${this.table.label} rows, they are lost: ${(err as Error).message}`);
+        this.options.onSettled?.(rows);
+      },
+    );
+  }
+
+  /**
+   * Writes the rows buffered when it starts, then keeps going only while full batches wait:
+   * rows that arrive during a write wait for the next tick. Looping until the buffer was empty
+   * kept the writer busy with batches of a few dozen rows under load, each a round trip and a
+   * commit (about 30 rows a batch at 1,000 req/s, where the interval allows 200).
+   */
+  private async drain(): Promise<void> {
+    const size = this.options.batchSize;
+    let owed = this.buffer.length;
+    while (this.buffer.length > 0 && (owed > 0 || this.buffer.length >= size)) {
+      const batch = this.buffer.slice(0, size);
+      owed -= batch.length;
+      try {
+        await this.write(batch);
+      } catch (err) {
+        this.stats.failedFlushes++;
+        this.logger.warn(`${this.table.label} flush failed, ${this.buffer.length} rows kept for retry: ${(err as Error).message}`);
+        return;
+      }
+      // Rows enqueued meanwhile were appended behind the batch; only a spill can have moved it.
+      if (this.buffer[0] === batch[0]) this.take(batch.length);
+      else {
+        const written = new Set(batch);
+        const kept = this.buffer.filter((r) => !written.has(r));
+        this.unaccount(this.buffer.filter((r) => written.has(r)));
+        this.buffer = kept;
+      }
+      this.stats.written += batch.length;
+      this.options.onSettled?.(batch);
+    }
+    if (this.replayNeeded) {
+      this.replayNeeded = false;
+      try {
+        // A few batches per flush: the rows of live requests are never held up for long.
+        const { replayed, more } = await this.spill.replay((rows) => this.write(rows), size, size * REPLAY_BATCHES_PER_FLUSH);
+        this.stats.replayed += replayed;
+        this.stats.written += replayed;
+        this.replayNeeded = more;
+      } catch (err) {
+        this.replayNeeded = true;
+        this.logger.warn(`replaying spilled ${this.table.label} rows failed, will retry: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /**
+   * Writes a batch; when the database refuses something in the rows themselves, the batch is
+   * split in halves until the rows at fault are alone. Such a row is repaired harder (every text
+   * cut short) and tried once more, and kept as a dead letter if it is still refused. Other
+   * errors (the database away) are thrown: the batch is kept and retried whole, which the
+   * idempotent insert allows.
+   */
+  private async write(rows: T[]): Promise<void> {
+    try {
+      await this.insert(rows);
+    } catch (err) {
+      if (!isRowError(err)) throw err;
+      await this.isolate(rows, err);
+    }
+  }
+
+  private async isolate(rows: T[], cause: unknown): Promise<void> {
+    if (rows.length === 1) {
+      const row = rows[0];
+      const repaired = { ...row };
+      this.table.repair(repaired, HARD_TEXT_LIMIT);
+      try {
+        await this.insert([repaired]);
+        this.stats.repaired++;
+        this.logger.warn(`${this.table.label} row ${this.table.idOf(row)} was refused (${(cause as Error).message}); stored with its text cut short`);
+        return;
+      } catch (err) {
+        if (!isRowError(err)) throw err;
+        await this.deadLetter(row, err);
+        return;
+      }
+    }
+    const half = Math.ceil(rows.length / 2);
+    for (const part of [rows.slice(0, half), rows.slice(half)]) await this.write(part);
+  }
+
+  private async deadLetter(row: T, cause: unknown): Promise<void> {
+    const error = String((cause as Error).message ?? cause).slice(0, 1000);
+    const json = JSON.stringify(row);
+    this.logger.error(`${this.table.label} row ${this.table.idOf(row)} refused by the database and kept as a dead letter: ${error}`);
+    if (this.table.deadLetter === undefined) return this.deadLetterToFile(json, error);
+    try {
+      await this.table.deadLetter(row, json, error);
+      this.stats.deadLettered++;
+    } catch (err) {
+      if (!isRowError(err)) throw err;
+      await this.deadLetterToFile(json, error);
+    }
+  }
+
+  private async deadLetterToFile(line: string, error: string): Promise<void> {
+    try {
+      await mkdir(path.dirname(this.deadLetterFile), { recursive: true });
+      await appendFile(this.deadLetterFile, JSON.stringify({ error, row: line }) + '\n');
+      this.stats.deadLettered++;
+    } catch (err) {
+      this.stats.dropped++;
+      this.logger.error(`could not keep a dead-letter ${this.table.label} row, it is lost: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * One transaction without a synchronous commit. COPY writes nothing when one of the ids exists
+   * (unique_violation): some of these rows were committed by an earlier attempt whose answer
+   * was lost. The batch is then written again with the INSERT that skips rows already there.
+   * Any other error is thrown: the rows stay buffered (or in their spill file) for the next flush.
+   */
+  private async insert(rows: T[]): Promise<void> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      const client: PoolClient = await runner.connect();
+      this.copySupported ??= await acceptsCopyFromStdin(client);
+      if (this.copySupported) {
+        try {
+          await this.inTransaction(client, () => this.table.copy(client, rows));
+          return;
+        } catch (err) {
+          if ((err as { code?: unknown }).code !== UNIQUE_VIOLATION) throw err;
+        }
+      }
+      await this.inTransaction(client, () => this.table.insert(client, rows));
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private async inTransaction(client: PoolClient, work: () => Promise<void>): Promise<void> {
+    await client.query(BEGIN_SQL);
+    try {
+      await work();
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
+/**
+ * A provider that owns one batch writer: started with the module, closed (written or spilled)
+ * at shutdown, its counters observable by tests and metrics.
+ */
+export abstract class BatchWriterHost<T> implements OnModuleInit, OnApplicationShutdown {
+  protected abstract readonly writer: BatchWriter<T>;
+
+  get stats(): BatchWriter<T>['stats'] {
+    return this.writer.stats;
+  }
+
+  get buffered(): number {
+    return this.writer.buffered;
+  }
+
+  onModuleInit(): Promise<void> {
+    return this.writer.start();
+  }
+
+  /** Writes everything buffered now; what was enqueued before the call is written (or kept) when it resolves. */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.writer.close();
+  }
+}

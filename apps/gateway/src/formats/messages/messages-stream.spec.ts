@@ -8,9 +8,9 @@ import { translateSse } from '@app/providers/testing/adapter-fixtures';
 import { renderMessagesError } from './messages-error';
 import { decodeMessagesRequest } from './messages-request';
 import { toAnthropicMessage } from './messages-response';
-import { MessagesFormat } from './messages.format';
+import { messagesFormat } from './messages.format';
 
-const format = new MessagesFormat();
+const format = messagesFormat;
 const MODEL = 'claude-sonnet-4-5-20250929';
 const SIGNATURE = 'EqQBCkYIBhgCIkB0ZXN0LXNpZ25hdHVyZQ==';
 

@@ -8,6 +8,8 @@ import { MessagesStreamEncoder } from './messages-stream';
 /** Anthropic's Messages API (`POST /v1/messages`) at the gateway's edges. */
 export class MessagesFormat implements WireFormat<MessagesEgress> {
   readonly requestType = 'messages' as const;
+  /** What ANTHROPIC_API_KEY is sent as (ANTHROPIC_AUTH_TOKEN goes as `Authorization: Bearer`). */
+  readonly apiKeyHeader = 'x-api-key';
 
   decode(raw: Buffer, limits: RequestLimits): DecodedMessagesRequest {
     return decodeMessagesRequest(raw, limits);
@@ -26,14 +28,12 @@ export class MessagesFormat implements WireFormat<MessagesEgress> {
   }
 }
 
-/**
- * The virtual key as Anthropic clients send it: `x-api-key` (ANTHROPIC_API_KEY), else the
- * gateway's own headers (`x-bf-vk`, `Authorization: Bearer`, which ANTHROPIC_AUTH_TOKEN sends).
- * Returned as the `x-bf-vk` value the key cache reads first.
- */
-export function messagesKeyHeader(headers: { 'x-api-key'?: string | string[]; 'x-bf-vk'?: string | string[] }): string | string[] | undefined {
-  const vk = headers['x-bf-vk'];
-  if (typeof vk === 'string' && vk !== '') return vk;
-  const apiKey = headers['x-api-key'];
-  return typeof apiKey === 'string' && apiKey !== '' ? apiKey : vk;
+/** `POST /v1/messages/count_tokens` reads the same body, without `max_tokens`; it is never executed. */
+export class MessagesCountTokensFormat extends MessagesFormat {
+  override decode(raw: Buffer, limits: RequestLimits): DecodedMessagesRequest {
+    return decodeMessagesRequest(raw, limits, { countTokens: true });
+  }
 }
+
+export const messagesFormat = new MessagesFormat();
+export const messagesCountTokensFormat = new MessagesCountTokensFormat();

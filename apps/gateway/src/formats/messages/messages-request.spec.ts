@@ -66,8 +66,9 @@ const CLAUDE_CODE_REQUEST = {
     },
   ],
   tool_choice: { type: 'auto' },
-  thinking: { type: 'enabled', budget_tokens: 31999 },
-  metadata: { user_id: 'user_2f3a0c6e5b4d_account__session_6b1e4d2c-8d0c-4a49-9d6f-2a4c1f0e9b3a' },
+  thinking: { budget_tokens: 31999, type: 'enabled', display: 'omitted' },
+  context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] },
+  metadata: { user_id: '{"device_id":"975d3ce5d4bd7a76dc36933e68a628e645e410584f3d6a4e56f434fa24c07cc4","account_uuid":"","session_id":"a3718822-886a-4d71-961f-333390c6c4b7"}' },
   temperature: 1,
 };
 
@@ -96,7 +97,8 @@ describe('decodeMessagesRequest', () => {
       ],
       tools: [{ type: 'function', name: 'Bash', description: 'Executes a given bash command.', parameters: CLAUDE_CODE_REQUEST.tools[0].input_schema, strict: false }],
       tool_choice: 'auto',
-      reasoning: { effort: 'high', summary: 'auto' },
+      // display "omitted": no thinking text asked for; the signed thinking still travels back
+      reasoning: { effort: 'high' },
       include: ['reasoning.encrypted_content'],
       metadata: { user_id: CLAUDE_CODE_REQUEST.metadata.user_id },
     });
@@ -153,6 +155,22 @@ describe('decodeMessagesRequest', () => {
       { type: 'redacted_thinking', data: 'EmwKAhgB' },
       { type: 'thinking', thinking: 'Plan.', signature: 'sig-A' },
       { type: 'text', text: 'Hello' },
+    ]);
+  });
+
+  it('keeps a system message sent mid-conversation in place (Claude Code sends one for models it does not know)', () => {
+    const { body } = decode({
+      model: 'openai/gpt-4o-mini',
+      max_tokens: 32000,
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'Say hello' }] },
+        { role: 'system', content: [{ type: 'text', text: '# Environment\nPrimary working directory: /tmp/w' }, { type: 'text', text: 'gitStatus: none' }] },
+      ],
+    });
+    expect(body.input).toEqual([
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Say hello' }] },
+      { type: 'message', role: 'system', content: '# Environment\nPrimary working directory: /tmp/w' },
+      { type: 'message', role: 'system', content: 'gitStatus: none' },
     ]);
   });
 
@@ -214,6 +232,10 @@ describe('decodeMessagesRequest', () => {
     expect(decode({ ...base, thinking: { type: 'enabled', budget_tokens: 1024 } }).body.reasoning).toEqual({ effort: 'low', summary: 'auto' });
     expect(decode({ ...base, thinking: { type: 'enabled', budget_tokens: 10000 } }).body.reasoning).toEqual({ effort: 'medium', summary: 'auto' });
     expect(decode({ ...base, thinking: { type: 'disabled' } }).body.reasoning).toBeUndefined();
+    // adaptive: the model's own choice, no reasoning parameter (what Claude Code sends for models it does not know)
+    expect(decode({ ...base, thinking: { type: 'adaptive', display: 'omitted' }, output_config: { effort: 'high' } }).body).toEqual({
+      model: 'openai/gpt-4o-mini', store: false, max_output_tokens: 20000, input: [{ type: 'message', role: 'user', content: 'Hi' }],
+    });
     const fb = decode({ ...base, model: 'claude-3-5-haiku-20241022', fallbacks: ['gemini/gemini-2.5-flash', 'claude-haiku-4-5'] });
     expect(fb.models).toEqual(['anthropic/claude-3-5-haiku-20241022', 'gemini/gemini-2.5-flash', 'anthropic/claude-haiku-4-5']);
     expect(fb.hasRequestFallbacks).toBe(true);
@@ -230,7 +252,9 @@ describe('decodeMessagesRequest', () => {
     [{ max_tokens: 1.5 }, 'max_tokens', /integer/],
     [{ model: 'gpt-4o' }, 'model', /provider\/model/],
     [{ messages: 'hi' }, 'messages', /array/],
-    [{ messages: [{ role: 'system', content: 'x' }] }, 'messages[0].role', /'system'/],
+    [{ messages: [{ role: 'tool', content: 'x' }] }, 'messages[0].role', /'user', 'assistant' or 'system'/],
+    [{ messages: [{ role: 'system', content: [{ type: 'image' }] }] }, 'messages[0].content[0]', /text block/],
+    [{ thinking: { type: 'enabled', budget_tokens: 2048, display: 'full' } }, 'thinking.display', /summarized/],
     [{ messages: [{ role: 'user', content: [{ type: 'tool_use', id: 't', name: 'n', input: {} }] }] }, 'messages[0].content[0].type', /assistant/],
     [{ messages: [{ role: 'user', content: [{ type: 'text' }] }] }, 'messages[0].content[0].text', /string/],
     [{ messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'f' } }] }] }, 'messages[0].content[0].source.type', /by id/],

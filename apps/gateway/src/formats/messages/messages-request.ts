@@ -14,6 +14,7 @@ import { reasoningFromRedacted, reasoningFromThinking } from './thinking-signatu
  *   sampling. `stop_sequences` (non-empty) is a 400: ignoring it would change the answer.
  * - `thinking.budget_tokens` picks `reasoning.effort` (under 4096 low, under 16384 medium,
  *   else high); the provider's own budget for that effort applies, within `max_tokens`.
+ *   `output_config`, `context_management` and other fields without a Responses equivalent are ignored.
  * - `cache_control` is accepted anywhere and not forwarded; cache reads are reported in usage.
  * - A bare `claude-*` model (what Claude Code sends for its side tasks) means `anthropic/<model>`.
  * - The conversation is not stored (`store: false`): the Messages API is stateless.
@@ -147,9 +148,14 @@ function messageItems(m: unknown, i: number, out: Json[]): void {
   const param = `messages[${i}]`;
   if (!isObject(m)) throw invalid(`'${param}' must be an object.`, param);
   const role = m.role;
-  if (role !== 'user' && role !== 'assistant') {
-    throw invalid(`'${param}.role' must be 'user' or 'assistant' (the system prompt goes in 'system').`, `${param}.role`);
+  if (role === 'system') {
+    // A system message mid-conversation (Claude Code sends them): text only, kept in place.
+    const before = out.length;
+    systemItems(m.content, out, `${param}.content`);
+    if (out.length === before) throw invalid(`'${param}.content' must hold text.`, `${param}.content`);
+    return;
   }
+  if (role !== 'user' && role !== 'assistant') throw invalid(`'${param}.role' must be 'user', 'assistant' or 'system'.`, `${param}.role`);
   const content = m.content;
   if (typeof content === 'string') {
     out.push(role === 'user' ? { type: 'message', role, content } : { type: 'message', role, content: [{ type: 'output_text', text: content }] });
@@ -207,16 +213,16 @@ function messageItems(m: unknown, i: number, out: Json[]): void {
   flush();
 }
 
-function systemItems(system: unknown, out: Json[]): void {
+function systemItems(system: unknown, out: Json[], param = 'system'): void {
   if (system === undefined || system === null) return;
   if (typeof system === 'string') {
     if (system !== '') out.push({ type: 'message', role: 'system', content: system });
     return;
   }
-  if (!Array.isArray(system)) throw invalid("'system' must be a string or an array of text blocks.", 'system');
+  if (!Array.isArray(system)) throw invalid(`'${param}' must be a string or an array of text blocks.`, param);
   // One system item per block: a provider with system blocks (Anthropic) gets them as sent.
   system.forEach((b, i) => {
-    const p = `system[${i}]`;
+    const p = `${param}[${i}]`;
     if (!isObject(b) || b.type !== 'text') throw invalid(`'${p}' must be a text block.`, p);
     const text = textOf(b, p);
     if (text !== '') out.push({ type: 'message', role: 'system', content: text });
@@ -280,22 +286,27 @@ function readToolChoice(choice: unknown, body: ResponsesRequest): void {
   if (choice.disable_parallel_tool_use === true) body.parallel_tool_calls = false;
 }
 
-/** `thinking` -> `reasoning` (and the encrypted reasoning OpenAI needs to take it back statelessly). */
+/**
+ * `thinking` -> `reasoning` (and the encrypted reasoning OpenAI needs to take it back
+ * statelessly). `adaptive` leaves thinking to the model: no reasoning parameter is sent, since
+ * not every model takes one (Claude Code sends it for any model it does not know).
+ * `display: "omitted"` asks for no thinking text: no summary is asked for.
+ */
 function readThinking(thinking: unknown, maxTokens: number | undefined, body: ResponsesRequest): void {
   if (thinking === undefined || thinking === null) return;
   if (!isObject(thinking)) throw invalid("'thinking' must be an object.", 'thinking');
-  let effort: 'low' | 'medium' | 'high';
-  if (thinking.type === 'disabled') return;
-  if (thinking.type === 'adaptive') effort = 'medium';
-  else if (thinking.type === 'enabled') {
-    const budget = thinking.budget_tokens;
-    if (typeof budget !== 'number' || !Number.isSafeInteger(budget) || budget < MIN_THINKING_BUDGET) {
-      throw invalid(`'thinking.budget_tokens' must be an integer of at least ${MIN_THINKING_BUDGET}.`, 'thinking.budget_tokens');
-    }
-    if (maxTokens !== undefined && budget >= maxTokens) throw invalid("'max_tokens' must be greater than 'thinking.budget_tokens'.", 'thinking.budget_tokens');
-    effort = budget < 4096 ? 'low' : budget < 16384 ? 'medium' : 'high';
-  } else throw invalid("'thinking.type' must be 'enabled', 'adaptive' or 'disabled'.", 'thinking.type');
-  body.reasoning = { effort, summary: 'auto' };
+  if (thinking.display !== undefined && thinking.display !== 'summarized' && thinking.display !== 'omitted') {
+    throw invalid("'thinking.display' must be 'summarized' or 'omitted'.", 'thinking.display');
+  }
+  if (thinking.type === 'disabled' || thinking.type === 'adaptive') return;
+  if (thinking.type !== 'enabled') throw invalid("'thinking.type' must be 'enabled', 'adaptive' or 'disabled'.", 'thinking.type');
+  const budget = thinking.budget_tokens;
+  if (typeof budget !== 'number' || !Number.isSafeInteger(budget) || budget < MIN_THINKING_BUDGET) {
+    throw invalid(`'thinking.budget_tokens' must be an integer of at least ${MIN_THINKING_BUDGET}.`, 'thinking.budget_tokens');
+  }
+  if (maxTokens !== undefined && budget >= maxTokens) throw invalid("'max_tokens' must be greater than 'thinking.budget_tokens'.", 'thinking.budget_tokens');
+  const effort = budget < 4096 ? 'low' : budget < 16384 ? 'medium' : 'high';
+  body.reasoning = thinking.display === 'omitted' ? { effort } : { effort, summary: 'auto' };
   body.include = ['reasoning.encrypted_content'];
 }
 

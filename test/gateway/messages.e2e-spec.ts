@@ -30,15 +30,18 @@ describe('Anthropic Messages API (/v1/messages)', () => {
   let client: Anthropic;
 
   beforeAll(async () => {
-    h = await startGatewayHarness(({ upstream }) => ({
-      anthropic: { base_url: upstream, keys: [{ value: 'sk-ant-test' }], ...FAST },
-      gemini: { base_url: upstream, keys: [{ value: 'gemini-test-key' }], ...FAST },
-      bedrock: {
-        base_url: upstream,
-        keys: [{ access_key_id: FAKE_AWS_CREDENTIALS.accessKeyId, secret_access_key: FAKE_AWS_CREDENTIALS.secretAccessKey, region: 'us-west-2' }],
-        ...FAST,
-      },
-    }));
+    h = await startGatewayHarness({
+      admin: true,
+      providers: ({ upstream }) => ({
+        anthropic: { base_url: upstream, keys: [{ value: 'sk-ant-test' }], ...FAST },
+        gemini: { base_url: upstream, keys: [{ value: 'gemini-test-key' }], ...FAST },
+        bedrock: {
+          base_url: upstream,
+          keys: [{ access_key_id: FAKE_AWS_CREDENTIALS.accessKeyId, secret_access_key: FAKE_AWS_CREDENTIALS.secretAccessKey, region: 'us-west-2' }],
+          ...FAST,
+        },
+      }),
+    });
     key = (await h.createKey({ name: 'messages' })).key;
     client = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0 });
   });
@@ -153,6 +156,12 @@ describe('Anthropic Messages API (/v1/messages)', () => {
     expect(data.content[0]).toMatchObject({ text: expect.stringContaining('Hello from gemini-2.5-flash') });
     const streamed = await client.messages.stream(body as Anthropic.MessageStreamParams).finalMessage();
     expect(streamed.content[0]).toMatchObject({ text: expect.stringContaining('Hello from gemini-2.5-flash') });
+  });
+
+  it('is documented in the admin Swagger', async () => {
+    const doc = (await (await fetch(`${h.adminUrl}/docs-json`)).json()) as { info: { description: string } };
+    expect(doc.info.description).toContain('POST /v1/messages');
+    expect(doc.info.description).toContain('count_tokens');
   });
 
   it("refuses in Anthropic's error shape: bad key 401, allowlist 403, budget 402, bad input 400, upstream failure 502", async () => {

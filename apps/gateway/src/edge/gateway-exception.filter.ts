@@ -1,8 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ErrorCode, GatewayError } from '@app/common';
+import { ErrorCode, GatewayError, idHeaders, requestIds } from '@app/common';
 import { asGatewayError, renderOpenAiError } from './error-render';
-import { requestIds } from './request-id';
 
 /** The one error shape of the gateway (OpenAI's) for the routes Nest serves, rendered as the hot path renders it. */
 @Catch()
@@ -22,9 +21,12 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       this.logger.error(`request ${ids.requestId} failed: ${(exception as Error)?.stack ?? String(exception)}`);
     }
     const rendered = renderOpenAiError(asGatewayError(error, ids.requestId), ids.requestId);
-    if (ids.clientRequestId !== null) res.setHeader('x-client-request-id', ids.clientRequestId);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
     res.status(rendered.status);
-    for (const [k, v] of Object.entries(rendered.headers)) res.setHeader(k, v);
+    for (const [k, v] of Object.entries({ ...idHeaders(ids), ...rendered.headers })) res.setHeader(k, v);
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.send(rendered.body);
   }

@@ -1,11 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
+import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, idHeaders } from '@app/common';
 import { type Cancellation, type ParsedResponse, type StreamTranslator, toFailure, type Usage, UpstreamFailure, ZERO_USAGE } from '@app/providers';
 import { toUsageCost } from '@app/pricing';
 import { asGatewayError } from '../edge/error-render';
 import { headerValue, sendJson } from '../edge/http-io';
-import { idHeaders } from '../edge/request-id';
 import type { Admitted } from '../plan/admission.service';
 import type { Candidate } from '../routing/route-planner.service';
 import { type CallContext, UpstreamCaller } from '../routing/upstream-caller.service';

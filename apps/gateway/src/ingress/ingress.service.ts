@@ -1,9 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, GatewayError } from '@app/common';
+import { APP_CONFIG, type AppConfig, GatewayError, type RequestIds } from '@app/common';
 import { type CachedKey, VirtualKeyCache } from '../auth/virtual-key-cache.service';
 import { readBody } from '../edge/http-io';
-import type { RequestIds } from '../edge/request-id';
 import type { DecodedRequest, WireFormat } from '../formats/wire-format';
 import { assertKeyUsable } from '../governance/key-policy';
 

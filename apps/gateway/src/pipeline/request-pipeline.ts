@@ -1,13 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Logger } from '@nestjs/common';
-import { GatewayError } from '@app/common';
+import { GatewayError, idHeaders, type RequestIds, requestIds } from '@app/common';
 import { Cancellation } from '@app/providers';
 import { BackgroundResponses } from '../background/background-responses.service';
 import { ConversationStage } from '../conversation/conversation.service';
 import type { Turn } from '../conversation/turn';
 import { asGatewayError } from '../edge/error-render';
 import { sendError, sendJson } from '../edge/http-io';
-import { idHeaders, type RequestIds, requestIds } from '../edge/request-id';
 import { ExecuteStage } from '../execute/execute.service';
 import type { WireFormat } from '../formats/wire-format';
 import { IngressStage } from '../ingress/ingress.service';

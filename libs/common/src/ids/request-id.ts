@@ -1,13 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { CLIENT_REQUEST_ID_PATTERN, uuidv7 } from '@app/common';
+import { CLIENT_REQUEST_ID_PATTERN } from '../limits/request-limits';
+import { uuidv7 } from './uuidv7';
 
-/** The ids of one request, for every route of the gateway. */
+/** The ids of one request, the same way on every route of both apps. */
 export interface RequestIds {
   /** Always the gateway's own (the log's `request_id`, answered as `x-request-id`). */
   requestId: string;
   /** The client's valid `x-request-id`, kept as `client_request_id` and echoed as `x-client-request-id`. */
   clientRequestId: string | null;
-  /** An `x-request-id` came but is not a valid id (the hot path refuses it; cold routes ignore it). */
+  /** An `x-request-id` came but is not a valid id (the gateway's hot path refuses it; other routes ignore it). */
   invalid: boolean;
 }
 

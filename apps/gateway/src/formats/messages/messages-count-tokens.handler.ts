@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Logger } from '@nestjs/common';
-import { GatewayError } from '@app/common';
+import { GatewayError, idHeaders, type RequestIds, requestIds } from '@app/common';
 import { asGatewayError } from '../../edge/error-render';
 import { sendError, sendJson } from '../../edge/http-io';
-import { idHeaders, type RequestIds, requestIds } from '../../edge/request-id';
 import { IngressStage } from '../../ingress/ingress.service';
 import { PlanStage } from '../../plan/plan.service';
 import { estimateInputTokens } from './messages-count-tokens';

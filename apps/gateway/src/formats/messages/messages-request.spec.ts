@@ -236,7 +236,7 @@ describe('decodeMessagesRequest', () => {
     expect(decode({ ...base, thinking: { type: 'adaptive', display: 'omitted' }, output_config: { effort: 'high' } }).body).toEqual({
       model: 'openai/gpt-4o-mini', store: false, max_output_tokens: 20000, input: [{ type: 'message', role: 'user', content: 'Hi' }],
     });
-    const fb = decode({ ...base, model: 'claude-3-5-haiku-20241022', fallbacks: ['gemini/gemini-2.5-flash', 'claude-haiku-4-5'] });
+    const fb = decode({ ...base, model: 'claude-3-5-haiku-20241022', fallbacks: ['gemini/gemini-2.5-flash', 'anthropic/claude-haiku-4-5'] });
     expect(fb.models).toEqual(['anthropic/claude-3-5-haiku-20241022', 'gemini/gemini-2.5-flash', 'anthropic/claude-haiku-4-5']);
     expect(fb.hasRequestFallbacks).toBe(true);
     expect(fb.body.fallbacks).toBeUndefined();

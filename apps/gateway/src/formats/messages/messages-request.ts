@@ -1,5 +1,6 @@
-import { checkModelName, GatewayError, jsonDepthExceeds, MAX_OUTPUT_TOKENS_LIMIT, quoteForMessage, type RequestLimits } from '@app/common';
+import { checkModelName, GatewayError, MAX_OUTPUT_TOKENS_LIMIT, quoteForMessage, type RequestLimits } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
+import { parseJsonBody, takeFallbacks } from '../responses/responses-request';
 import type { DecodedRequest } from '../wire-format';
 import { reasoningFromRedacted, reasoningFromThinking } from './thinking-signature';
 
@@ -58,21 +59,6 @@ function num(body: Json, field: string, min: number, max: number, integer = fals
   }
   if (v < min || v > max) throw invalid(`'${field}' must be between ${min} and ${max} (got ${v}).`, field);
   return v;
-}
-
-/** The body as a JSON object, its nesting bounded before it is parsed. */
-function parseBody(raw: Buffer, limits: RequestLimits): Json {
-  if (jsonDepthExceeds(raw, limits.maxJsonDepth)) {
-    throw GatewayError.invalidRequest(`Request body nests objects and arrays deeper than the limit of ${limits.maxJsonDepth} levels.`);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw.toString('utf8'));
-  } catch (err) {
-    throw GatewayError.invalidRequest(`Request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
-  }
-  if (!isObject(parsed)) throw GatewayError.invalidRequest('Request body must be a JSON object.');
-  return parsed;
 }
 
 /** `provider/model`; a bare Claude model name is Anthropic's. */
@@ -327,7 +313,7 @@ export interface DecodeOptions {
 }
 
 export function decodeMessagesRequest(raw: Buffer, limits: RequestLimits, options: DecodeOptions = {}): DecodedMessagesRequest {
-  const req = parseBody(raw, limits);
+  const req = parseJsonBody(raw, limits);
   const models = [modelName(req.model, 'model', limits.maxModelNameLength)];
   const maxTokens = num(req, 'max_tokens', 1, MAX_OUTPUT_TOKENS_LIMIT, true);
   if (maxTokens === undefined && options.countTokens !== true) throw invalid("'max_tokens' is required.", 'max_tokens');
@@ -360,12 +346,6 @@ export function decodeMessagesRequest(raw: Buffer, limits: RequestLimits, option
   const stream = req.stream === true;
   if (stream) body.stream = true;
 
-  const fallbacks = req.fallbacks;
-  const hasRequestFallbacks = fallbacks !== undefined && fallbacks !== null;
-  if (hasRequestFallbacks) {
-    if (!Array.isArray(fallbacks)) throw invalid("'fallbacks' must be an array of \"provider/model\" strings.", 'fallbacks');
-    if (fallbacks.length > limits.maxFallbacks) throw invalid(`'fallbacks' may name at most ${limits.maxFallbacks} models (got ${fallbacks.length}).`, 'fallbacks');
-    fallbacks.forEach((f, i) => models.push(modelName(f, `fallbacks[${i}]`, limits.maxModelNameLength)));
-  }
+  const hasRequestFallbacks = takeFallbacks(req, limits, models);
   return { body, stream, models, hasRequestFallbacks, egress: { model: typeof req.model === 'string' ? req.model : models[0] } };
 }

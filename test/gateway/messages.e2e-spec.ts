@@ -158,6 +158,16 @@ describe('Anthropic Messages API (/v1/messages)', () => {
     expect(streamed.content[0]).toMatchObject({ text: expect.stringContaining('Hello from gemini-2.5-flash') });
   });
 
+  it("ends a stream the upstream breaks after content with Anthropic's error event, which the SDK throws", async () => {
+    const stream = client.messages.stream({ model: 'openai/gpt-4o-mini', max_tokens: 100, messages: [{ role: 'user', content: 'hi [[stream-error]]' }] });
+    const texts: string[] = [];
+    stream.on('text', (t) => texts.push(t));
+    const err = await stream.finalMessage().catch((e: unknown) => e);
+    expect(texts.length).toBeGreaterThan(0);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect((err as InstanceType<typeof Anthropic.APIError>).error).toMatchObject({ type: 'error', error: { type: 'api_error', message: 'The server had an error while processing your request. Sorry about that!' } });
+  });
+
   it('is documented in the admin Swagger', async () => {
     const doc = (await (await fetch(`${h.adminUrl}/docs-json`)).json()) as { info: { description: string } };
     expect(doc.info.description).toContain('POST /v1/messages');

@@ -142,6 +142,34 @@ describe('Anthropic Messages API (/v1/messages)', () => {
     expect(resent).toEqual({ type: 'thinking', thinking: ANTHROPIC_THINKING_TEXT, signature: ANTHROPIC_THINKING_SIGNATURE });
   });
 
+  it.each(['anthropic/claude-sonnet-4-5', 'gemini/gemini-2.5-flash'])('web search as the server tool through %s: the search blocks and the citation, streaming and not', async (model) => {
+    const params = {
+      model, max_tokens: 300,
+      tools: [{ type: 'web_search_20250305' as const, name: 'web_search' as const, max_uses: 3 }],
+      messages: [{ role: 'user' as const, content: 'Latest news? [[web-search]]' }],
+    };
+    const url = 'https://example.com/fake-search-result';
+    for (const message of [await client.messages.create(params), await client.messages.stream(params).finalMessage()]) {
+      // In the provider's order: Anthropic searches first, Gemini reports its grounding after the text.
+      expect(message.content.map((b) => b.type).sort()).toEqual(['server_tool_use', 'text', 'web_search_tool_result']);
+      const use = message.content.find((b): b is Anthropic.ServerToolUseBlock => b.type === 'server_tool_use')!;
+      const result = message.content.find((b): b is Anthropic.WebSearchToolResultBlock => b.type === 'web_search_tool_result')!;
+      const text = message.content.find((b): b is Anthropic.TextBlock => b.type === 'text')!;
+      expect(message.content.indexOf(result)).toBe(message.content.indexOf(use) + 1);
+      expect(use).toMatchObject({ name: 'web_search', input: { query: 'Latest news? [[web-search]]' } });
+      expect(result).toMatchObject({ tool_use_id: use.id, content: [{ type: 'web_search_result', url }] });
+      expect(text.citations).toEqual([expect.objectContaining({ type: 'web_search_result_location', url, cited_text: text.text })]);
+      expect(message.stop_reason).toBe('end_turn');
+    }
+    // Sent back as history, the search blocks are not sent on (the search already informed the answer).
+    const again = await client.messages.create({ ...params, messages: [...params.messages, { role: 'assistant', content: (await client.messages.create(params)).content }, { role: 'user', content: 'Thanks [[no-tool]]' }] });
+    expect(again.content.some((b) => b.type === 'text')).toBe(true);
+    if (model.startsWith('anthropic/')) {
+      const sent = h.upstream.requests.at(-1)!.body as { messages: { content: { type: string }[] }[] };
+      expect(sent.messages[1].content.map((b) => b.type)).toEqual(['text']);
+    }
+  });
+
   it('takes the key as x-api-key (apiKey) or Authorization: Bearer (authToken), and bare claude-* names as Anthropic models', async () => {
     const bearer = new Anthropic({ apiKey: null, authToken: key, baseURL: h.url, maxRetries: 0 });
     const msg = await bearer.messages.create({ model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user', content: 'Hi' }] }, { headers: { 'anthropic-beta': 'prompt-caching-2024-07-31' } });

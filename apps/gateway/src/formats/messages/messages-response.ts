@@ -13,11 +13,29 @@ type Json = Record<string, unknown>;
 
 export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal';
 
+export interface WebSearchCitation {
+  type: 'web_search_result_location';
+  url: string;
+  title: string | null;
+  cited_text: string;
+  encrypted_index: string;
+}
+
+export interface WebSearchResult {
+  type: 'web_search_result';
+  url: string;
+  title: string;
+  encrypted_content: string;
+  page_age: null;
+}
+
 export type MessageBlock =
-  | { type: 'text'; text: string }
+  | { type: 'text'; text: string; citations?: WebSearchCitation[] }
   | { type: 'thinking'; thinking: string; signature: string }
   | { type: 'redacted_thinking'; data: string }
-  | { type: 'tool_use'; id: string; name: string; input: unknown };
+  | { type: 'tool_use'; id: string; name: string; input: unknown }
+  | { type: 'server_tool_use'; id: string; name: 'web_search'; input: { query?: string } }
+  | { type: 'web_search_tool_result'; tool_use_id: string; content: WebSearchResult[] | { type: 'web_search_tool_result_error'; error_code: string } };
 
 export interface MessagesUsage {
   input_tokens: number;
@@ -104,6 +122,38 @@ export function thinkingBlock(item: Json): MessageBlock | null {
   return { type: 'thinking', thinking: text, signature: signature ?? '' };
 }
 
+/** A `url_citation` annotation on `text` -> Anthropic's web search citation (null for other annotations). */
+export function webSearchCitation(annotation: unknown, text: string): WebSearchCitation | null {
+  if (!isObject(annotation) || annotation.type !== 'url_citation' || typeof annotation.url !== 'string') return null;
+  const start = typeof annotation.start_index === 'number' ? annotation.start_index : 0;
+  const end = typeof annotation.end_index === 'number' ? annotation.end_index : text.length;
+  return {
+    type: 'web_search_result_location',
+    url: annotation.url,
+    title: typeof annotation.title === 'string' ? annotation.title : null,
+    cited_text: text.slice(start, end),
+    // Anthropic's reference into its own results: the gateway has none to give.
+    encrypted_index: '',
+  };
+}
+
+/**
+ * A `web_search_call` item -> the server_tool_use and web_search_tool_result blocks Anthropic
+ * answers a search with (the sources as results; their encrypted content is Anthropic's own, so
+ * empty: sent back, these blocks are skipped, as the search already informed the answer).
+ */
+export function webSearchBlocks(item: Json): MessageBlock[] {
+  const id = `srvtoolu_${String(item.id ?? '').replace(/^ws_/, '')}`;
+  const action = isObject(item.action) ? item.action : {};
+  const input = typeof action.query === 'string' ? { query: action.query } : {};
+  const sources = Array.isArray(action.sources) ? action.sources : [];
+  const results: WebSearchResult[] = sources
+    .filter((r): r is Json => isObject(r) && typeof r.url === 'string')
+    .map((r) => ({ type: 'web_search_result', url: r.url as string, title: typeof r.title === 'string' ? r.title : (r.url as string), encrypted_content: '', page_age: null }));
+  const content = item.status === 'failed' ? { type: 'web_search_tool_result_error' as const, error_code: 'unavailable' } : results;
+  return [{ type: 'server_tool_use', id, name: 'web_search', input }, { type: 'web_search_tool_result', tool_use_id: id, content }];
+}
+
 function contentBlocks(output: unknown): { content: MessageBlock[]; calledTools: boolean } {
   const content: MessageBlock[] = [];
   let calledTools = false;
@@ -113,7 +163,11 @@ function contentBlocks(output: unknown): { content: MessageBlock[]; calledTools:
     if (item.type === 'message' && Array.isArray(item.content)) {
       for (const part of item.content) {
         if (!isObject(part)) continue;
-        if (part.type === 'output_text' && typeof part.text === 'string') content.push({ type: 'text', text: part.text });
+        if (part.type === 'output_text' && typeof part.text === 'string') {
+          const text = part.text;
+          const citations = Array.isArray(part.annotations) ? part.annotations.map((a) => webSearchCitation(a, text)).filter((c) => c !== null) : [];
+          content.push(citations.length > 0 ? { type: 'text', text, citations } : { type: 'text', text });
+        }
         else if (part.type === 'refusal' && typeof part.refusal === 'string') content.push({ type: 'text', text: part.refusal });
       }
     } else if (item.type === 'function_call') {
@@ -122,8 +176,9 @@ function contentBlocks(output: unknown): { content: MessageBlock[]; calledTools:
     } else if (item.type === 'reasoning') {
       const block = thinkingBlock(item);
       if (block !== null) content.push(block);
+    } else if (item.type === 'web_search_call') {
+      content.push(...webSearchBlocks(item));
     }
-    // web_search_call: the search ran upstream; what it found is in the text that follows.
   }
   return { content, calledTools };
 }

@@ -214,6 +214,44 @@ describe('MessagesFormat: streams', () => {
     ]);
   });
 
+  it("relays Anthropic's web search (server tool, results, cited text) as the blocks its JSON answer has", async () => {
+    const search = { type: 'web_search_20250305', name: 'web_search' };
+    const request = decodeMessagesRequest(Buffer.from(JSON.stringify({ model: `anthropic/${MODEL}`, max_tokens: 1024, tools: [search], messages: [{ role: 'user', content: 'News?' }] })), DEFAULT_REQUEST_LIMITS).body;
+    const citation = { type: 'web_search_result_location', url: 'https://example.com/a', title: 'A', encrypted_index: 'Eo8B', cited_text: 'A fact.' };
+    const result = { type: 'web_search_result', url: 'https://example.com/a', title: 'A', encrypted_content: 'EqgfCioIARgB', page_age: null };
+    const wire = sse([
+      { type: 'message_start', message: { id: 'msg_01', type: 'message', role: 'assistant', model: MODEL, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 10, output_tokens: 1 } } },
+      { type: 'content_block_start', index: 0, content_block: { type: 'server_tool_use', id: 'srvtoolu_01', name: 'web_search', input: {} } },
+      { type: 'content_block_delta', index: 0, delta: { type: 'input_json_delta', partial_json: '{"query": "news"}' } },
+      { type: 'content_block_stop', index: 0 },
+      { type: 'content_block_start', index: 1, content_block: { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_01', content: [result] } },
+      { type: 'content_block_stop', index: 1 },
+      { type: 'content_block_start', index: 2, content_block: { type: 'text', text: '', citations: [] } },
+      { type: 'content_block_delta', index: 2, delta: { type: 'citations_delta', citation } },
+      { type: 'content_block_delta', index: 2, delta: { type: 'text_delta', text: 'A fact.' } },
+      { type: 'content_block_stop', index: 2 },
+      { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 20, server_tool_use: { web_search_requests: 1 } } },
+      { type: 'message_stop' },
+    ]);
+    const final = await sdkFinalMessage(encode(canonical(wire, anthropic.createStreamTranslator({ requestBody: request, upstreamModel: MODEL }))));
+    const json = { id: 'msg_01', type: 'message', role: 'assistant', model: MODEL, content: [
+      { type: 'server_tool_use', id: 'srvtoolu_01', name: 'web_search', input: { query: 'news' } },
+      { type: 'web_search_tool_result', tool_use_id: 'srvtoolu_01', content: [result] },
+      { type: 'text', text: 'A fact.', citations: [citation] },
+    ], stop_reason: 'end_turn', usage: { input_tokens: 10, output_tokens: 20 } };
+    const fromJson = toAnthropicMessage(anthropic.parseResponse(JSON.stringify(json), { requestBody: request, upstreamModel: MODEL }).response, { model: 'x' });
+    // The same blocks (the gateway's item ids differ between two translations).
+    const srvId = (fromJson.content[0] as { id: string }).id;
+    const streamedId = (final.content[0] as { id: string }).id;
+    expect(JSON.parse(JSON.stringify(final.content).replaceAll(streamedId, srvId))).toEqual(fromJson.content);
+    expect(fromJson.content).toEqual([
+      { type: 'server_tool_use', id: srvId, name: 'web_search', input: { query: 'news' } },
+      // Anthropic's encrypted content and index are its own; the gateway hands out the url and title.
+      { type: 'web_search_tool_result', tool_use_id: srvId, content: [{ type: 'web_search_result', url: 'https://example.com/a', title: 'https://example.com/a', encrypted_content: '', page_age: null }] },
+      { type: 'text', text: 'A fact.', citations: [{ type: 'web_search_result_location', url: 'https://example.com/a', title: 'A', cited_text: 'A fact.', encrypted_index: '' }] },
+    ]);
+  });
+
   it('closes a block before the next opens and reopens text interrupted by another item', () => {
     const events = frames(encode([
       { type: 'response.created', data: { response: { id: 'resp_2', model: 'm' } } },

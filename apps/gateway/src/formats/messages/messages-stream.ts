@@ -1,7 +1,7 @@
 import type { StreamEncoder } from '../wire-format';
 import { anthropicErrorType } from './messages-error';
 import type { MessagesEgress } from './messages-request';
-import { type MessageBlock, messageId, messagesUsage, stopReason, thinkingBlock, toolInput } from './messages-response';
+import { type MessageBlock, messageId, messagesUsage, stopReason, thinkingBlock, toolInput, webSearchBlocks, webSearchCitation } from './messages-response';
 
 /**
  * Canonical Responses stream events -> Anthropic's Messages stream, event for event as Anthropic
@@ -17,7 +17,7 @@ import { type MessageBlock, messageId, messagesUsage, stopReason, thinkingBlock,
 
 type Json = Record<string, unknown>;
 
-type BlockKind = 'text' | 'tool_use' | 'thinking';
+type BlockKind = 'text' | 'tool_use' | 'thinking' | 'server_tool';
 
 interface OpenBlock {
   /** The canonical item (and, for text, content part) the block streams. */
@@ -26,6 +26,8 @@ interface OpenBlock {
   index: number;
   /** Characters of input_json / thinking streamed into it. */
   streamed: number;
+  /** A text block's text so far: what its citations cite. */
+  text: string;
 }
 
 function frame(type: string, data: Json): string {
@@ -66,6 +68,8 @@ export class MessagesStreamEncoder implements StreamEncoder {
       case 'response.output_text.delta':
       case 'response.refusal.delta':
         return this.textDelta(data);
+      case 'response.output_text.annotation.added':
+        return this.citation(data);
       case 'response.content_part.done':
         return this.closeIf(`${str(data.item_id)}:${String(data.content_index ?? 0)}`);
       case 'response.function_call_arguments.delta':
@@ -118,7 +122,7 @@ export class MessagesStreamEncoder implements StreamEncoder {
   /** Opens a block (closing the one open); the first block is followed by a ping, as Anthropic does. */
   private openBlock(key: string, kind: BlockKind, block: MessageBlock): { out: string; block: OpenBlock } {
     let out = this.close();
-    const open: OpenBlock = { key, kind, index: this.next++, streamed: 0 };
+    const open: OpenBlock = { key, kind, index: this.next++, streamed: 0, text: '' };
     this.open = open;
     out += frame('content_block_start', { type: 'content_block_start', index: open.index, content_block: block });
     if (!this.pinged) {
@@ -171,7 +175,16 @@ export class MessagesStreamEncoder implements StreamEncoder {
       out = opened.out;
       block = opened.block;
     }
+    block.text += text;
     return out + this.delta(block.index, { type: 'text_delta', text });
+  }
+
+  /** A url_citation on the open text block, as Anthropic's citations_delta. */
+  private citation(data: Json): string {
+    const block = this.open;
+    if (block === null || block.key !== `${str(data.item_id)}:${String(data.content_index ?? 0)}`) return '';
+    const citation = webSearchCitation(data.annotation, block.text);
+    return citation === null ? '' : this.delta(block.index, { type: 'citations_delta', citation });
   }
 
   private argsDelta(data: Json): string {
@@ -219,8 +232,20 @@ export class MessagesStreamEncoder implements StreamEncoder {
       return out + this.close();
     }
     if (item.type === 'reasoning') return this.reasoningDone(key, item);
+    if (item.type === 'web_search_call') return this.webSearch(key, item);
     if (item.type === 'message') return this.open?.key.startsWith(`${key}:`) ? this.close() : '';
     return '';
+  }
+
+  /** A search the provider ran: its server_tool_use (the query as input JSON) and its results, each a block. */
+  private webSearch(key: string, item: Json): string {
+    const [use, result] = webSearchBlocks(item);
+    if (use.type !== 'server_tool_use') return '';
+    const opened = this.openBlock(`${key}:use`, 'server_tool', { ...use, input: {} });
+    let out = opened.out;
+    if (use.input.query !== undefined) out += this.delta(opened.block.index, { type: 'input_json_delta', partial_json: JSON.stringify(use.input) });
+    out += this.openBlock(`${key}:result`, 'server_tool', result).out;
+    return out + this.close();
   }
 
   /** A reasoning item ends with its signature (which only now is known), or as a redacted block. */

@@ -1,4 +1,4 @@
-import { BEDROCK_DEFAULT_BASE_URL, GatewayError, type ProviderConfig } from '@app/common';
+import { GatewayError, type ProviderConfig } from '@app/common';
 import type {
   BuildRequestInput,
   CallContext,
@@ -14,6 +14,7 @@ import { toConverseRequest } from './bedrock-request';
 import { parseBedrockError, parseConverseResponse } from './bedrock-response';
 import { BedrockStreamTranslator } from './bedrock-stream';
 import { BedrockStreamDecoder } from './event-stream';
+import { BEDROCK_DEFAULT_BASE_URL } from './bedrock-endpoint';
 import { signV4 } from './sigv4';
 
 /**

@@ -254,7 +254,7 @@ describe('decodeMessagesRequest', () => {
     [{ messages: 'hi' }, 'messages', /array/],
     [{ messages: [{ role: 'tool', content: 'x' }] }, 'messages[0].role', /'user', 'assistant' or 'system'/],
     [{ messages: [{ role: 'system', content: [{ type: 'image' }] }] }, 'messages[0].content[0]', /text block/],
-    [{ thinking: { type: 'enabled', budget_tokens: 2048, display: 'full' } }, 'thinking.display', /summarized/],
+    [{ thinking: { type: 'enabled', budget_tokens: 2048, display: 1 } }, 'thinking.display', /string/],
     [{ messages: [{ role: 'user', content: [{ type: 'tool_use', id: 't', name: 'n', input: {} }] }] }, 'messages[0].content[0].type', /assistant/],
     [{ messages: [{ role: 'user', content: [{ type: 'text' }] }] }, 'messages[0].content[0].text', /string/],
     [{ messages: [{ role: 'user', content: [{ type: 'image', source: { type: 'file', file_id: 'f' } }] }] }, 'messages[0].content[0].source.type', /by id/],

@@ -281,8 +281,8 @@ function readToolChoice(choice: unknown, body: ResponsesRequest): void {
 function readThinking(thinking: unknown, maxTokens: number | undefined, body: ResponsesRequest): void {
   if (thinking === undefined || thinking === null) return;
   if (!isObject(thinking)) throw invalid("'thinking' must be an object.", 'thinking');
-  if (thinking.display !== undefined && thinking.display !== 'summarized' && thinking.display !== 'omitted') {
-    throw invalid("'thinking.display' must be 'summarized' or 'omitted'.", 'thinking.display');
+  if (thinking.display !== undefined && thinking.display !== null && typeof thinking.display !== 'string') {
+    throw invalid("'thinking.display' must be a string.", 'thinking.display');
   }
   if (thinking.type === 'disabled' || thinking.type === 'adaptive') return;
   if (thinking.type !== 'enabled') throw invalid("'thinking.type' must be 'enabled', 'adaptive' or 'disabled'.", 'thinking.type');

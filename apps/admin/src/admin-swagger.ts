@@ -40,6 +40,23 @@ function limitsMarkdown(limits: RequestLimits): string {
   return ['', '### Gateway input limits (`POST /v1/responses`)', '', '| input | limit | error |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
+/** The gateway's Anthropic Messages front door, for the API description (details: README). */
+function messagesMarkdown(): string {
+  return [
+    '',
+    '### Gateway: Anthropic Messages API (`POST /v1/messages`, `POST /v1/messages/count_tokens`)',
+    '',
+    "Anthropic's Messages API for every provider (`provider/model`; a bare `claude-*` name is `anthropic/claude-*`), so the Anthropic SDKs and " +
+      'Claude Code work through the gateway. The virtual key comes as `x-api-key`, `Authorization: Bearer` or `x-bf-vk`; `anthropic-version` ' +
+      'and `anthropic-beta` are accepted. Answers are Anthropic `message` objects (streams: its exact event sequence) with `usage.cost`, ' +
+      '`extra_fields` and the `x-bf-*` headers; errors are `{"type": "error", "error": {"type", "message"}}` with a `request-id` header. ' +
+      'Bounds as above, plus `max_tokens` (required) from 1 to 10000000 and `metadata.user_id` up to 256 characters. ' +
+      '`stop_sequences`, `mcp_servers` and server tools other than web search are refused with 400; `top_k`, `cache_control`, ' +
+      '`output_config` and `context_management` are accepted and not forwarded. `count_tokens` estimates `input_tokens` ' +
+      '(four UTF-8 bytes of text per token, 1600 per image) without calling the provider.',
+  ].join('\n');
+}
+
 /** Swagger UI at /docs, OpenAPI JSON at /docs-json; both public so that a browser can load them. */
 export function setupAdminSwagger(app: INestApplication, limits: RequestLimits): void {
   app.use(securityHeaders);
@@ -48,7 +65,8 @@ export function setupAdminSwagger(app: INestApplication, limits: RequestLimits):
     .setDescription(
       'Virtual keys, fallback policies, cost logs and usage. Every /api route needs `Authorization: Bearer <ADMIN_TOKEN>`. ' +
         'Bodies nested deeper than the JSON depth limit below, or holding U+0000 in a string, are refused with 400.' +
-        limitsMarkdown(limits),
+        limitsMarkdown(limits) +
+        messagesMarkdown(),
     )
     .setVersion('1')
     // Not a JWT (the library's default hint): an opaque random string.

@@ -3,6 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { answerClientErrorsAsJson, type AppConfig, closeServer, listen, trackInFlight } from '@app/common';
+import { MessagesCountTokensHandler } from './formats/messages/messages-count-tokens.handler';
+import { messagesFormat } from './formats/messages/messages.format';
 import { responsesFormat } from './formats/responses/responses.format';
 import { GatewayModule } from './gateway.module';
 import { HotPath } from './pipeline/hot-path';
@@ -31,6 +33,9 @@ export async function startGateway(config: AppConfig): Promise<RunningGateway> {
   const hot = new HotPath(app.get(RequestPipeline));
   // One line per wire format.
   hot.registerFormatRoute('/v1/responses', responsesFormat);
+  hot.registerFormatRoute('/v1/messages', messagesFormat);
+  const countTokens = app.get(MessagesCountTokensHandler);
+  hot.registerRoute('/v1/messages/count_tokens', (req, res) => countTokens.handle(req, res));
   const express = app.getHttpAdapter().getInstance() as (req: unknown, res: unknown) => void;
 
   const { http } = config;

@@ -26,6 +26,7 @@ import { BackgroundResponses } from './background/background-responses.service';
 import { ConversationStage } from './conversation/conversation.service';
 import { KeyGuard } from './edge/key.guard';
 import { ExecuteStage } from './execute/execute.service';
+import { MessagesCountTokensHandler } from './formats/messages/messages-count-tokens.handler';
 import { IngressStage } from './ingress/ingress.service';
 import { RequestPipeline } from './pipeline/request-pipeline';
 import { AdmissionStage } from './plan/admission.service';
@@ -70,6 +71,7 @@ export class GatewayModule {
         ExecuteStage,
         SettleStage,
         RequestPipeline,
+        MessagesCountTokensHandler,
         KeyGuard,
         ModelsService,
         ModelCatalog,

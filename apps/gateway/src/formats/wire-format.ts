@@ -40,6 +40,11 @@ export interface WireFormat<E = unknown> {
    * not parsed), and never calls `encodeResponse` or `createStreamEncoder`.
    */
   readonly canonical?: boolean;
+  /**
+   * A header this API's clients carry the key in (Anthropic's `x-api-key`), read after `x-bf-vk`
+   * and before `Authorization: Bearer`.
+   */
+  readonly apiKeyHeader?: string;
   /** Bounded and validated first; throws a 400 `GatewayError` naming the `param` on bad input. */
   decode(raw: Buffer, limits: RequestLimits): DecodedRequest<E>;
   /** A canonical Responses response object (`extra_fields` and `usage.cost` set) -> the client's JSON body. */

@@ -34,7 +34,7 @@ export class IngressStage {
     const startedAt = Date.now();
     const t0 = performance.now();
     // Who is asking, before a byte of the body is read: a refusal costs no upload.
-    const key = this.keys.authenticate(req.headers.authorization, req.headers['x-bf-vk']);
+    const key = this.keys.authenticate(req.headers.authorization, req.headers['x-bf-vk'] ?? (format.apiKeyHeader === undefined ? undefined : req.headers[format.apiKeyHeader]));
     assertKeyUsable(key, startedAt);
     if (ids.invalid) {
       throw GatewayError.invalidRequest("The 'x-request-id' header must be 1 to 128 printable ASCII characters without spaces.", 'x-request-id');

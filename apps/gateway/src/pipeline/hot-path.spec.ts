@@ -10,16 +10,26 @@ describe('HotPath', () => {
   const hot = new HotPath({ handle: (format: WireFormat) => handled.push(format) } as unknown as RequestPipeline);
   hot.registerFormatRoute('/v1/responses', responsesFormat);
   hot.registerFormatRoute('/v1/chat/completions', other);
+  const own: string[] = [];
+  hot.registerRoute('/v1/messages/count_tokens', (req) => own.push(req.url ?? ''));
   const route = (method: string, url: string) => hot.handle({ method, url } as IncomingMessage, {} as ServerResponse);
 
   beforeEach(() => {
     handled.length = 0;
+    own.length = 0;
   });
 
   it('hands a POST to a registered path, query string or not, to the pipeline in its format', () => {
     expect(route('POST', '/v1/responses')).toBe(true);
     expect(route('POST', '/v1/chat/completions?x=1')).toBe(true);
     expect(handled).toEqual([responsesFormat, other]);
+  });
+
+  it('hands a POST to a route registered with its own handler to that handler only', () => {
+    expect(route('POST', '/v1/messages/count_tokens?beta=true')).toBe(true);
+    expect(route('GET', '/v1/messages/count_tokens')).toBe(false);
+    expect(own).toEqual(['/v1/messages/count_tokens?beta=true']);
+    expect(handled).toEqual([]);
   });
 
   it('leaves everything else to Nest: other methods, sub-paths, unknown paths', () => {

@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WireFormat } from '../formats/wire-format';
 import type { RequestPipeline } from './request-pipeline';
 
+type HotHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
 /**
  * The POST routes served straight off node:http, one per wire format. They skip Express's
  * router and body parser and Nest's guards, interceptors and pipes: the pipeline does its own
@@ -9,22 +11,27 @@ import type { RequestPipeline } from './request-pipeline';
  * only add work to the route that carries nearly all the traffic.
  */
 export class HotPath {
-  private readonly routes = new Map<string, WireFormat>();
+  private readonly routes = new Map<string, HotHandler>();
 
   constructor(private readonly pipeline: RequestPipeline) {}
 
   /** Serves POST `path` (query string ignored) in `format`. */
   registerFormatRoute<E>(path: string, format: WireFormat<E>): void {
-    this.routes.set(path, format as WireFormat);
+    this.routes.set(path, (req, res) => this.pipeline.handle(format, req, res));
+  }
+
+  /** Serves POST `path` with a handler of its own that reads bodies as the pipeline does (Messages' count_tokens). */
+  registerRoute(path: string, handler: HotHandler): void {
+    this.routes.set(path, handler);
   }
 
   /** Whether the request is one of the hot routes (then it is handled); false: Nest serves it. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.method !== 'POST' || req.url === undefined) return false;
     const query = req.url.indexOf('?');
-    const format = this.routes.get(query === -1 ? req.url : req.url.slice(0, query));
-    if (format === undefined) return false;
-    this.pipeline.handle(format, req, res);
+    const handler = this.routes.get(query === -1 ? req.url : req.url.slice(0, query));
+    if (handler === undefined) return false;
+    handler(req, res);
     return true;
   }
 }

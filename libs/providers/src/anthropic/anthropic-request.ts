@@ -131,6 +131,14 @@ function thinkingFitsToolLoop(messages: AnthropicMessage[]): boolean {
   return first === 'thinking' || first === 'redacted_thinking';
 }
 
+/** `metadata.user_id`, where the Messages front door puts Anthropic's (longer than OpenAI's `user` may be). */
+function metadataUserId(body: BuildRequestInput['body']): string | null {
+  const metadata = body.metadata;
+  if (typeof metadata !== 'object' || metadata === null) return null;
+  const id = (metadata as Record<string, unknown>).user_id;
+  return typeof id === 'string' && id !== '' ? id : null;
+}
+
 export function buildAnthropicBody(input: BuildRequestInput, tools: RequestTools = readTools(input.body, ANTHROPIC_TOOLS)): AnthropicRequestBody {
   const { body, provider } = input;
   const name = provider.name;
@@ -199,7 +207,7 @@ export function buildAnthropicBody(input: BuildRequestInput, tools: RequestTools
 
   if (typeof body.temperature === 'number') out.temperature = body.temperature;
   if (typeof body.top_p === 'number') out.top_p = body.top_p;
-  const user = typeof body.user === 'string' ? body.user : typeof body.safety_identifier === 'string' ? body.safety_identifier : null;
+  const user = typeof body.user === 'string' ? body.user : typeof body.safety_identifier === 'string' ? body.safety_identifier : metadataUserId(body);
   if (user !== null) out.metadata = { user_id: user };
   if (input.stream) out.stream = true;
   return out;

@@ -6,10 +6,9 @@ import {
   type TokenUsage,
   contentText,
   countWords,
-  isRecord,
   splitEvenly,
-  splitText,
-} from './answer';
+  splitText } from './answer';
+import { isJson } from '@app/common';
 import { newId, unixSeconds } from './ids';
 import { FakeHttpError } from './openai-errors';
 
@@ -43,13 +42,13 @@ export function readChatRequest(body: Record<string, unknown>, fallbackModel?: s
     tools: functionTools(body.tools),
     toolsDisabled: toolChoice === 'none',
     forcedTool:
-      isRecord(toolChoice) && isRecord(toolChoice.function) && typeof toolChoice.function.name === 'string'
+      isJson(toolChoice) && isJson(toolChoice.function) && typeof toolChoice.function.name === 'string'
         ? toolChoice.function.name
         : undefined,
     jsonMode: false,
   };
   for (const message of body.messages) {
-    if (!isRecord(message)) continue;
+    if (!isJson(message)) continue;
     const text = contentText(message.content);
     conv.inputWords += countWords(text);
     if (message.role === 'tool') conv.toolOutput = text;
@@ -58,12 +57,12 @@ export function readChatRequest(body: Record<string, unknown>, fallbackModel?: s
       conv.directiveText = conv.directiveText === '' ? text : `${conv.directiveText}\n${text}`;
     }
   }
-  const format = isRecord(body.response_format) ? body.response_format : undefined;
+  const format = isJson(body.response_format) ? body.response_format : undefined;
   if (format?.type === 'json_schema' || format?.type === 'json_object') {
     conv.jsonMode = true;
-    conv.jsonSchema = isRecord(format.json_schema) ? format.json_schema.schema : undefined;
+    conv.jsonSchema = isJson(format.json_schema) ? format.json_schema.schema : undefined;
   }
-  const streamOptions = isRecord(body.stream_options) ? body.stream_options : {};
+  const streamOptions = isJson(body.stream_options) ? body.stream_options : {};
   return { conversation: conv, stream: body.stream === true, includeUsage: streamOptions.include_usage === true };
 }
 
@@ -71,7 +70,7 @@ function functionTools(tools: unknown): FunctionToolSpec[] {
   if (!Array.isArray(tools)) return [];
   const specs: FunctionToolSpec[] = [];
   for (const tool of tools) {
-    if (isRecord(tool) && tool.type === 'function' && isRecord(tool.function) && typeof tool.function.name === 'string') {
+    if (isJson(tool) && tool.type === 'function' && isJson(tool.function) && typeof tool.function.name === 'string') {
       specs.push({ name: tool.function.name, parameters: tool.function.parameters });
     }
   }

@@ -1,6 +1,7 @@
 import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AnswerPlan, type StreamOptions, isRecord, planAnswer } from './answer';
+import { type AnswerPlan, type StreamOptions, planAnswer  } from './answer';
+import { isJson } from '@app/common';
 import { type ChatRequest, buildChatCompletionJson, buildChatFrames, readChatRequest } from './chat-format';
 import { type Directives, parseDirectives } from './directives';
 import { newId } from './ids';
@@ -229,7 +230,7 @@ class FakeUpstreamServer implements FakeUpstream {
         native = matchNative(req.method, pathname, query);
         if (native !== undefined) {
           native.format.authenticate(req.headers, raw, query, pathname);
-          if (malformed || !isRecord(body)) throw new FakeHttpError(400, 'Invalid JSON payload received.');
+          if (malformed || !isJson(body)) throw new FakeHttpError(400, 'Invalid JSON payload received.');
           this.answerNative(native, body, res, exchange);
           return;
         }
@@ -239,7 +240,7 @@ class FakeUpstreamServer implements FakeUpstream {
           sendJson(res, 200, MODELS_JSON);
           return;
         }
-        if (malformed || !isRecord(body)) throw new FakeHttpError(400, MALFORMED_JSON_MESSAGE);
+        if (malformed || !isJson(body)) throw new FakeHttpError(400, MALFORMED_JSON_MESSAGE);
         checkDialect(this.dialect, route.kind, body);
         this.answerModelCall(route, body, res, exchange);
       } catch (error) {

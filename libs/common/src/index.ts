@@ -11,3 +11,5 @@ export * from './governance/budget-period';
 export * from './ids/uuidv7';
 export * from './limits/request-limits';
 export * from './http/client-errors';
+export * from './json/json';
+export * from './ids/model-id';

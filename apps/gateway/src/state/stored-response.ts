@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 
-export type Json = Record<string, unknown>;
+import { isJson, type Json } from '@app/common';
+
+// Re-exported for the state files that import them from here.
+export { isJson, type Json };
 
 export type StoredStatus = 'queued' | 'in_progress' | 'completed' | 'incomplete' | 'failed' | 'cancelled';
 
@@ -39,9 +42,6 @@ export interface StoredResponseRow {
   items: { source: 'input' | 'output'; position: number; itemId: string }[];
 }
 
-export function isJson(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** `resp_` + 48 hex digits, the shape of OpenAI's ids. */
 export function newResponseId(): string {

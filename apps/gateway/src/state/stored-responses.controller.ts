@@ -1,4 +1,5 @@
 import { Controller, Delete, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { sseFrame } from '@app/providers';
 import type { Response } from 'express';
 import { waitForDrain } from '../http/http-io';
 import { type InputItemList, type InputItemQuery, StoredResponsesService } from './stored-responses.service';
@@ -28,7 +29,7 @@ export class StoredResponsesController {
     // One frame at a time, waiting for the socket when it is full: memory stays one event deep.
     for (const e of events) {
       if (res.destroyed) return;
-      if (!res.write(`event: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`)) await waitForDrain(res);
+      if (!res.write(sseFrame(e.type, JSON.stringify(e.data)))) await waitForDrain(res);
     }
     res.end();
   }

@@ -48,6 +48,11 @@ export interface Conversation {
   webSearch?: boolean;
 }
 
+/** A conversation before its messages are read: the model, the tools offered, the tool choice. */
+export function newConversation(model: string, tools: FunctionToolSpec[], toolChoice: unknown, forcedTool: string | undefined): Conversation {
+  return { model, inputWords: 0, lastUserText: '', directiveText: '', tools, toolsDisabled: toolChoice === 'none', forcedTool, jsonMode: false };
+}
+
 export type Answer =
   | { kind: 'text'; text: string }
   | { kind: 'function_call'; name: string; arguments: string };

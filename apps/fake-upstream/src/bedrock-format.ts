@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, splitEvenly, splitText  } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, splitEvenly, splitText } from './answer';
 import { isJson } from '@app/common';
 import { converseEvent, converseException } from './bedrock-eventstream';
 import { newId } from './ids';

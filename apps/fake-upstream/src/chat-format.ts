@@ -1,13 +1,4 @@
-import {
-  type AnswerPlan,
-  type Conversation,
-  type FunctionToolSpec,
-  type StreamOptions,
-  type TokenUsage,
-  contentText,
-  countWords,
-  splitEvenly,
-  splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, type TokenUsage, contentText, countWords, newConversation, splitEvenly, splitText } from './answer';
 import { isJson } from '@app/common';
 import { newId, unixSeconds } from './ids';
 import { FakeHttpError } from './openai-errors';
@@ -34,19 +25,8 @@ export function readChatRequest(body: Record<string, unknown>, fallbackModel?: s
     throw new FakeHttpError(400, "Missing required parameter: 'messages'.", 'missing_required_parameter', 'messages');
   }
   const toolChoice = body.tool_choice;
-  const conv: Conversation = {
-    model,
-    inputWords: 0,
-    lastUserText: '',
-    directiveText: '',
-    tools: functionTools(body.tools),
-    toolsDisabled: toolChoice === 'none',
-    forcedTool:
-      isJson(toolChoice) && isJson(toolChoice.function) && typeof toolChoice.function.name === 'string'
-        ? toolChoice.function.name
-        : undefined,
-    jsonMode: false,
-  };
+  const forced = isJson(toolChoice) && isJson(toolChoice.function) && typeof toolChoice.function.name === 'string' ? toolChoice.function.name : undefined;
+  const conv = newConversation(model, functionTools(body.tools), toolChoice, forced);
   for (const message of body.messages) {
     if (!isJson(message)) continue;
     const text = contentText(message.content);

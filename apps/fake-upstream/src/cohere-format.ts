@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, contentText, countWords, splitEvenly, splitText  } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, contentText, countWords, splitEvenly, splitText } from './answer';
 import { isJson } from '@app/common';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';

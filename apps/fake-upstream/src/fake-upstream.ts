@@ -1,6 +1,6 @@
 import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AnswerPlan, type StreamOptions, planAnswer  } from './answer';
+import { type AnswerPlan, type StreamOptions, planAnswer } from './answer';
 import { isJson } from '@app/common';
 import { type ChatRequest, buildChatCompletionJson, buildChatFrames, readChatRequest } from './chat-format';
 import { type Directives, parseDirectives } from './directives';
@@ -277,15 +277,7 @@ class FakeUpstreamServer implements FakeUpstream {
       return;
     }
     const json = renderJson(call, plan);
-    this.later(exchange, d.delayMs, () => {
-      if (d.cutAfterFrames === undefined) {
-        sendJson(res, 200, json);
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
-      res.flushHeaders();
-      dropSocket(res, exchange);
-    });
+    this.later(exchange, d.delayMs, () => answerJson(res, exchange, json, d));
   }
 
   /** Gemini, Bedrock and Cohere: the same directives, in the provider's own wire format. */
@@ -306,15 +298,7 @@ class FakeUpstreamServer implements FakeUpstream {
       return;
     }
     const json = native.format.json(request, plan);
-    this.later(exchange, d.delayMs, () => {
-      if (d.cutAfterFrames === undefined) {
-        sendJson(res, 200, json);
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
-      res.flushHeaders();
-      dropSocket(res, exchange);
-    });
+    this.later(exchange, d.delayMs, () => answerJson(res, exchange, json, d));
   }
 
   /** Without a chunk delay the whole stream goes out in one write: the benchmark path. */
@@ -464,4 +448,15 @@ function dropSocket(res: ServerResponse, exchange: Exchange): void {
   if (!socket) return;
   socket.end();
   socket.once('finish', () => socket.destroy());
+}
+
+/** A whole JSON answer, or (`[[cut:N]]`) its headers and then a dropped socket. */
+function answerJson(res: ServerResponse, exchange: Exchange, json: string, d: Directives): void {
+  if (d.cutAfterFrames === undefined) {
+    sendJson(res, 200, json);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.flushHeaders();
+  dropSocket(res, exchange);
 }

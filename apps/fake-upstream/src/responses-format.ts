@@ -1,13 +1,4 @@
-import {
-  type AnswerPlan,
-  type Conversation,
-  type FunctionToolSpec,
-  type StreamOptions,
-  type TokenUsage,
-  contentText,
-  countWords,
-  splitEvenly,
-  splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, type TokenUsage, contentText, countWords, newConversation, splitEvenly, splitText } from './answer';
 import { isJson } from '@app/common';
 import { newId, unixSeconds } from './ids';
 import { FakeHttpError } from './openai-errors';
@@ -29,16 +20,8 @@ export function readResponsesRequest(body: Record<string, unknown>, fallbackMode
   if (model === undefined) {
     throw new FakeHttpError(400, "Missing required parameter: 'model'.", 'missing_required_parameter', 'model');
   }
-  const conv: Conversation = {
-    model,
-    inputWords: 0,
-    lastUserText: '',
-    directiveText: '',
-    tools: functionTools(body.tools),
-    toolsDisabled: body.tool_choice === 'none',
-    forcedTool: isJson(body.tool_choice) && typeof body.tool_choice.name === 'string' ? body.tool_choice.name : undefined,
-    jsonMode: false,
-  };
+  const forced = isJson(body.tool_choice) && typeof body.tool_choice.name === 'string' ? body.tool_choice.name : undefined;
+  const conv = newConversation(model, functionTools(body.tools), body.tool_choice, forced);
   if (typeof body.instructions === 'string') conv.inputWords += countWords(body.instructions);
   readInput(body.input, conv);
   const format = isJson(body.text) && isJson(body.text.format) ? body.text.format : undefined;

@@ -2,15 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { GatewayError, splitModelId } from '@app/common';
 import { assertRangeOrder } from './date-time-query';
 import { decodeLogCursor, encodeLogCursor } from './log-cursor';
-import {
-  type DeadLetterPageDto,
-  DEFAULT_LOG_PAGE_SIZE,
-  type ListDeadLettersQueryDto,
-  type ListRequestLogsQueryDto,
-  type RequestLogDetailDto,
-  type RequestLogDto,
-  type RequestLogPageDto,
-} from './request-log.dto';
+import { type DeadLetterPageDto, DEFAULT_LOG_PAGE_SIZE, type ListDeadLettersQueryDto, type ListRequestLogsQueryDto, type RequestLogDetailDto, type RequestLogDto, type RequestLogPageDto } from './request-log.dto';
 import { REQUEST_LOG_REPOSITORY, type RequestLogFilter, type RequestLogRepository, type StoredRequestLog } from './request-log.repository';
 
 export function toRequestLogDto(row: StoredRequestLog): RequestLogDto {

@@ -1,19 +1,6 @@
 import { isJson } from '@app/common';
 import type { ResponsesRequest } from '../types';
-import {
-  type ContentPart,
-  type InputTurn,
-  argsObject,
-  numberField,
-  outputObject,
-  readInput,
-  readOutputFormat,
-  reasoningEffort,
-  reasoningSummary,
-  rejectUnsupportedFeatures,
-  splitSystem,
-  toolChoiceMode,
-} from '../responses/request-input';
+import { type ContentPart, type InputTurn, argsObject, numberField, outputObject, readInput, readOutputFormat, reasoningEffort, reasoningSummary, rejectUnsupportedFeatures, splitSystem, toolChoiceMode } from '../responses/request-input';
 import { type HostedToolSupport, type RequestTools, readToolChoice, readTools } from '../responses/request-tools';
 import { carryReasoning, uncarryReasoning } from '../responses/reasoning-carrier';
 

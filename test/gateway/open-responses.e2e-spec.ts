@@ -1,16 +1,7 @@
 import { FAKE_AWS_CREDENTIALS } from '../../apps/fake-upstream/src/bedrock-format';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
-import {
-  COMPLIANCE_CHECKS,
-  type ComplianceCheck,
-  finalResponse,
-  functionCallEventErrors,
-  parseSse,
-  responseErrors,
-  semanticErrors,
-  streamErrors,
-} from '../support/open-responses';
+import { COMPLIANCE_CHECKS, type ComplianceCheck, finalResponse, functionCallEventErrors, parseSse, responseErrors, semanticErrors, streamErrors } from '../support/open-responses';
 import { FAST } from '../support/provider-scenarios';
 
 /**

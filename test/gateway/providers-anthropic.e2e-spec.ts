@@ -1,18 +1,5 @@
 import OpenAI from 'openai';
-import {
-  FAST,
-  aiSdkToolLoop,
-  callWeather,
-  createHello,
-  expectFallback,
-  expectIncomplete,
-  expectRefused,
-  expectStreamedFallback,
-  midStreamError,
-  streamHello,
-  useProviderGateway,
-  weatherFunction,
-} from '../support/provider-scenarios';
+import { FAST, aiSdkToolLoop, callWeather, createHello, expectFallback, expectIncomplete, expectRefused, expectStreamedFallback, midStreamError, streamHello, useProviderGateway, weatherFunction } from '../support/provider-scenarios';
 
 /**
  * Anthropic through /v1/responses: the gateway speaks the Messages API to a fake Anthropic

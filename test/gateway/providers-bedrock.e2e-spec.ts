@@ -2,17 +2,7 @@ import OpenAI from 'openai';
 import { adapterFor, Cancellation, HttpExecutor, type ResponsesStreamEvent } from '@app/providers';
 import type { ProviderConfig, UpstreamKey } from '@app/common';
 import { FAKE_AWS_CREDENTIALS } from '../../apps/fake-upstream/src/bedrock-format';
-import {
-  FAST,
-  aiSdkToolLoop,
-  callWeather,
-  createHello,
-  expectIncomplete,
-  expectRefused,
-  midStreamError,
-  streamHello,
-  useProviderGateway,
-} from '../support/provider-scenarios';
+import { FAST, aiSdkToolLoop, callWeather, createHello, expectIncomplete, expectRefused, midStreamError, streamHello, useProviderGateway } from '../support/provider-scenarios';
 
 /**
  * Bedrock Converse / ConverseStream through /v1/responses, against a fake Bedrock that checks

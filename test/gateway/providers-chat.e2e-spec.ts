@@ -1,17 +1,4 @@
-import {
-  FAST,
-  aiSdkToolLoop,
-  callWeather,
-  createHello,
-  expectFallback,
-  expectIncomplete,
-  expectRefused,
-  expectStreamedFallback,
-  midStreamError,
-  streamHello,
-  useProviderGateway,
-  weatherFunction,
-} from '../support/provider-scenarios';
+import { FAST, aiSdkToolLoop, callWeather, createHello, expectFallback, expectIncomplete, expectRefused, expectStreamedFallback, midStreamError, streamHello, useProviderGateway, weatherFunction } from '../support/provider-scenarios';
 
 /**
  * Chat-only providers through /v1/responses: the gateway calls /chat/completions on a fake

@@ -1,15 +1,5 @@
 import OpenAI from 'openai';
-import {
-  FAST,
-  aiSdkToolLoop,
-  callWeather,
-  createHello,
-  expectIncomplete,
-  expectRefused,
-  streamHello,
-  useProviderGateway,
-  weatherFunction,
-} from '../support/provider-scenarios';
+import { FAST, aiSdkToolLoop, callWeather, createHello, expectIncomplete, expectRefused, streamHello, useProviderGateway, weatherFunction } from '../support/provider-scenarios';
 
 /** Cohere v2 chat through /v1/responses, against a fake Cohere speaking its JSON and SSE. */
 describe('Cohere through /v1/responses', () => {

@@ -1,18 +1,5 @@
 import OpenAI from 'openai';
-import {
-  FAST,
-  aiSdkToolLoop,
-  callWeather,
-  createHello,
-  expectFallback,
-  expectIncomplete,
-  expectRefused,
-  expectStreamedFallback,
-  midStreamError,
-  streamHello,
-  useProviderGateway,
-  weatherFunction,
-} from '../support/provider-scenarios';
+import { FAST, aiSdkToolLoop, callWeather, createHello, expectFallback, expectIncomplete, expectRefused, expectStreamedFallback, midStreamError, streamHello, useProviderGateway, weatherFunction } from '../support/provider-scenarios';
 
 /**
  * Gemini through /v1/responses: the gateway speaks generateContent / streamGenerateContent

@@ -5,6 +5,7 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, type ModelMessage, streamText } from 'ai';
 import OpenAI from 'openai';
 import { Client } from 'pg';
+import type { Json } from '@app/common';
 import { loadConfig } from '@app/config';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
 import { startGateway } from '../../apps/gateway/src/gateway.bootstrap';
@@ -15,7 +16,6 @@ import { StateMaintenance } from '../../apps/gateway/src/state/state-maintenance
 import { StoredResponseWriter } from '../../apps/gateway/src/state/stored-response.writer';
 import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
-type Json = Record<string, unknown>;
 
 const MODEL = 'openai/gpt-4o-mini';
 const CLAUDE = 'anthropic/claude-sonnet-4-5';

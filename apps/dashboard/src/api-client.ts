@@ -1,23 +1,5 @@
 // Platform-neutral (no DOM): the browser passes its fetch and token; Jest passes fakes.
-import type {
-  ApiErrorBody,
-  CreatedVirtualKey,
-  FallbackPolicy,
-  FallbackPolicyInput,
-  LogFilters,
-  ModelPrice,
-  ModelPriceInput,
-  PricingList,
-  Provider,
-  Page,
-  RequestLog,
-  RequestLogDetail,
-  UnpricedModel,
-  Usage,
-  UsageQuery,
-  VirtualKey,
-  VirtualKeyInput,
-} from './api-types';
+import type { ApiErrorBody, CreatedVirtualKey, FallbackPolicy, FallbackPolicyInput, LogFilters, ModelPrice, ModelPriceInput, PricingList, Provider, Page, RequestLog, RequestLogDetail, UnpricedModel, Usage, UsageQuery, VirtualKey, VirtualKeyInput } from './api-types';
 
 /** An error reply of the admin API, or a network failure (status 0). */
 export class ApiError extends Error {

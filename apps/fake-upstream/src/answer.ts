@@ -1,3 +1,4 @@
+import { isJson } from '@app/common';
 import type { Directives } from './directives';
 import { FakeHttpError } from './openai-errors';
 
@@ -45,6 +46,11 @@ export interface Conversation {
   jsonSchema?: unknown;
   /** The request offers the provider's own web search. */
   webSearch?: boolean;
+}
+
+/** A conversation before its messages are read: the model, the tools offered, the tool choice. */
+export function newConversation(model: string, tools: FunctionToolSpec[], toolChoice: unknown, forcedTool: string | undefined): Conversation {
+  return { model, inputWords: 0, lastUserText: '', directiveText: '', tools, toolsDisabled: toolChoice === 'none', forcedTool, jsonMode: false };
 }
 
 export type Answer =
@@ -132,7 +138,7 @@ function chooseAnswer(conv: Conversation, d: Readonly<Directives>): Answer {
  */
 export function sampleFromSchema(schema: unknown): Record<string, unknown> {
   const result: Record<string, unknown> = {};
-  if (!isRecord(schema) || !isRecord(schema.properties) || !Array.isArray(schema.required)) return result;
+  if (!isJson(schema) || !isJson(schema.properties) || !Array.isArray(schema.required)) return result;
   for (const key of schema.required) {
     if (typeof key === 'string') result[key] = sampleValue(schema.properties[key]);
   }
@@ -140,7 +146,7 @@ export function sampleFromSchema(schema: unknown): Record<string, unknown> {
 }
 
 function sampleValue(schema: unknown): unknown {
-  if (!isRecord(schema)) return null;
+  if (!isJson(schema)) return null;
   if ('const' in schema) return schema.const;
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
   const type = Array.isArray(schema.type) ? schema.type.find((t) => t !== 'null') : schema.type;
@@ -203,13 +209,9 @@ export function contentText(content: unknown): string {
   if (!Array.isArray(content)) return '';
   let text = '';
   for (const part of content) {
-    if (isRecord(part) && typeof part.text === 'string') text = text === '' ? part.text : `${text} ${part.text}`;
+    if (isJson(part) && typeof part.text === 'string') text = text === '' ? part.text : `${text} ${part.text}`;
   }
   return text;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function firstChars(text: string, n: number): string {

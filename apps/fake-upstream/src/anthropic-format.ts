@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FakeSearch, type FunctionToolSpec, type StreamOptions, countWords, isRecord, splitEvenly, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FakeSearch, type FunctionToolSpec, type StreamOptions, countWords, splitEvenly, splitText } from './answer';
+import { isJson } from '@app/common';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
 import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
@@ -46,7 +47,7 @@ function blockText(block: Record<string, unknown>, where: string): string {
 function toolResultText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.map((c) => (isRecord(c) && typeof c.text === 'string' ? c.text : '')).filter((t) => t !== '').join(' ');
+  return content.map((c) => (isJson(c) && typeof c.text === 'string' ? c.text : '')).filter((t) => t !== '').join(' ');
 }
 
 export const ANTHROPIC_FORMAT: NativeFormat = {
@@ -72,7 +73,7 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
     if (typeof body.system === 'string') conv.inputWords += countWords(body.system);
     else if (Array.isArray(body.system)) {
       body.system.forEach((b, i) => {
-        if (isRecord(b)) conv.inputWords += countWords(blockText(b, `system.${i}`));
+        if (isJson(b)) conv.inputWords += countWords(blockText(b, `system.${i}`));
       });
     }
 
@@ -81,11 +82,11 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
     let lastAssistant = { index: -1, thinkingFirst: false };
     let lastFirstBlock: unknown;
     body.messages.forEach((m, i) => {
-      if (!isRecord(m)) throw invalid(`messages.${i}: Input should be a valid dictionary`);
+      if (!isJson(m)) throw invalid(`messages.${i}: Input should be a valid dictionary`);
       if (m.role !== 'user' && m.role !== 'assistant') {
         throw invalid(`messages.${i}.role: Unexpected role "${String(m.role)}". The Messages API accepts a top-level \`system\` parameter, not "system" as an input message role.`);
       }
-      const blocks: Record<string, unknown>[] = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : Array.isArray(m.content) ? m.content.filter(isRecord) : [];
+      const blocks: Record<string, unknown>[] = typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : Array.isArray(m.content) ? m.content.filter(isJson) : [];
       if (pendingToolUses.length > 0) {
         const answered = new Set(blocks.filter((b) => b.type === 'tool_result').map((b) => b.tool_use_id));
         const missing = pendingToolUses.filter((id) => !answered.has(id));
@@ -107,7 +108,7 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
             break;
           case 'tool_use':
             if (m.role !== 'assistant') throw invalid(`${where}: tool_use blocks are only allowed in assistant messages`);
-            if (typeof b.id !== 'string' || typeof b.name !== 'string' || !isRecord(b.input)) throw invalid(`${where}: tool_use needs id, name and an object input`);
+            if (typeof b.id !== 'string' || typeof b.name !== 'string' || !isJson(b.input)) throw invalid(`${where}: tool_use needs id, name and an object input`);
             pendingToolUses.push(b.id);
             break;
           case 'tool_result': {
@@ -121,7 +122,7 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
           case 'image':
           case 'document':
             seenNonResult = true;
-            if (!isRecord(b.source) || (b.source.type !== 'base64' && b.source.type !== 'url')) throw invalid(`${where}.source: Input tag does not match the expected tags`);
+            if (!isJson(b.source) || (b.source.type !== 'base64' && b.source.type !== 'url')) throw invalid(`${where}.source: Input tag does not match the expected tags`);
             break;
           case 'thinking':
             if (m.role !== 'assistant') throw invalid(`${where}: thinking blocks are only allowed in assistant messages`);
@@ -146,22 +147,22 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
 
     const tools: FunctionToolSpec[] = [];
     for (const t of Array.isArray(body.tools) ? body.tools : []) {
-      if (!isRecord(t) || typeof t.name !== 'string') continue;
+      if (!isJson(t) || typeof t.name !== 'string') continue;
       if (t.type === 'web_search_20250305') {
         if (t.name !== 'web_search') throw invalid(`tools.${tools.length}.name: Input should be 'web_search'`);
         conv.webSearch = true;
         continue;
       }
-      if (!isRecord(t.input_schema)) throw invalid(`tools.${tools.length}.input_schema: Field required`);
+      if (!isJson(t.input_schema)) throw invalid(`tools.${tools.length}.input_schema: Field required`);
       tools.push({ name: t.name, parameters: t.input_schema });
     }
     conv.tools = tools;
-    const tc = isRecord(body.tool_choice) ? body.tool_choice : {};
+    const tc = isJson(body.tool_choice) ? body.tool_choice : {};
     conv.toolsDisabled = tc.type === 'none';
     if (tc.type === 'tool' && typeof tc.name === 'string') conv.forcedTool = tc.name;
-    const thinking = isRecord(body.thinking) && body.thinking.type === 'enabled';
+    const thinking = isJson(body.thinking) && body.thinking.type === 'enabled';
     if (thinking) {
-      const budget = body.thinking && isRecord(body.thinking) ? body.thinking.budget_tokens : undefined;
+      const budget = body.thinking && isJson(body.thinking) ? body.thinking.budget_tokens : undefined;
       if (typeof budget !== 'number' || budget < 1024) throw invalid('thinking.enabled.budget_tokens: Input should be greater than or equal to 1024');
       if (budget >= body.max_tokens) throw invalid('`max_tokens` must be greater than `thinking.budget_tokens`.');
       if (lastFirstBlock === 'tool_result' && !lastAssistant.thinkingFirst) {

@@ -18,15 +18,18 @@ export function encodeEventStreamMessage(headers: Record<string, string>, payloa
     v.copy(h, 4 + n.length);
     headerBytes.push(h);
   }
-  const hdr = Buffer.concat(headerBytes);
-  const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-  const total = 12 + hdr.length + body.length + 4;
+  return frameEventStreamMessage(Buffer.concat(headerBytes), typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload);
+}
+
+/** One message around already encoded headers (any header type) and a payload. */
+export function frameEventStreamMessage(headers: Buffer, payload: Buffer): Buffer {
+  const total = 12 + headers.length + payload.length + 4;
   const msg = Buffer.alloc(total);
   msg.writeUInt32BE(total, 0);
-  msg.writeUInt32BE(hdr.length, 4);
+  msg.writeUInt32BE(headers.length, 4);
   msg.writeUInt32BE(crc32(msg.subarray(0, 8)), 8);
-  hdr.copy(msg, 12);
-  body.copy(msg, 12 + hdr.length);
+  headers.copy(msg, 12);
+  payload.copy(msg, 12 + headers.length);
   msg.writeUInt32BE(crc32(msg.subarray(0, total - 4)), total - 4);
   return msg;
 }

@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, isRecord, splitEvenly, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, splitEvenly, splitText } from './answer';
+import { isJson } from '@app/common';
 import { converseEvent, converseException } from './bedrock-eventstream';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
@@ -69,31 +70,31 @@ export const BEDROCK_FORMAT: NativeFormat = {
   read(body, model): NativeRequest {
     const conv: Conversation = { model, inputWords: 0, lastUserText: '', directiveText: '', tools: [], toolsDisabled: false, jsonMode: false };
     if (!Array.isArray(body.messages)) throw new FakeHttpError(400, '1 validation error detected: Value null at \'messages\' failed to satisfy constraint: Member must not be null');
-    for (const s of Array.isArray(body.system) ? body.system : []) if (isRecord(s) && typeof s.text === 'string') conv.inputWords += countWords(s.text);
+    for (const s of Array.isArray(body.system) ? body.system : []) if (isJson(s) && typeof s.text === 'string') conv.inputWords += countWords(s.text);
     let expect: 'user' | 'assistant' = 'user';
     let lastAssistantReasoningFirst = false;
     let lastFirstIsToolResult = false;
     body.messages.forEach((msg, i) => {
-      if (!isRecord(msg) || !Array.isArray(msg.content)) return;
+      if (!isJson(msg) || !Array.isArray(msg.content)) return;
       if (msg.role !== expect) throw new FakeHttpError(400, 'A conversation must alternate between user and assistant roles. Make sure the conversation alternates between user and assistant roles and try again.');
       expect = expect === 'user' ? 'assistant' : 'user';
       const first: unknown = msg.content[0];
-      lastFirstIsToolResult = isRecord(first) && 'toolResult' in first;
-      if (msg.role === 'assistant') lastAssistantReasoningFirst = isRecord(first) && 'reasoningContent' in first;
+      lastFirstIsToolResult = isJson(first) && 'toolResult' in first;
+      if (msg.role === 'assistant') lastAssistantReasoningFirst = isJson(first) && 'reasoningContent' in first;
       const texts: string[] = [];
       for (const block of msg.content) {
-        if (!isRecord(block)) continue;
+        if (!isJson(block)) continue;
         if (typeof block.text === 'string') texts.push(block.text);
-        if (isRecord(block.reasoningContent)) {
+        if (isJson(block.reasoningContent)) {
           const rt = block.reasoningContent.reasoningText;
-          const signed = isRecord(rt) && rt.text === BEDROCK_THINKING_TEXT && rt.signature === BEDROCK_THINKING_SIGNATURE;
+          const signed = isJson(rt) && rt.text === BEDROCK_THINKING_TEXT && rt.signature === BEDROCK_THINKING_SIGNATURE;
           if (!signed && typeof block.reasoningContent.redactedContent !== 'string') {
             throw new FakeHttpError(400, `messages.${i}: The reasoning content signature is invalid (the reasoning block was modified).`);
           }
         }
-        if (isRecord(block.toolResult) && Array.isArray(block.toolResult.content)) {
+        if (isJson(block.toolResult) && Array.isArray(block.toolResult.content)) {
           const output = block.toolResult.content
-            .map((c: unknown) => (isRecord(c) ? (typeof c.text === 'string' ? c.text : JSON.stringify(c.json)) : ''))
+            .map((c: unknown) => (isJson(c) ? (typeof c.text === 'string' ? c.text : JSON.stringify(c.json)) : ''))
             .join(' ');
           conv.inputWords += countWords(output);
           conv.toolOutput = output;
@@ -106,20 +107,20 @@ export const BEDROCK_FORMAT: NativeFormat = {
         conv.directiveText = conv.directiveText === '' ? text : `${conv.directiveText}\n${text}`;
       }
     });
-    const amrf = isRecord(body.additionalModelRequestFields) ? body.additionalModelRequestFields : {};
-    const thinking = isRecord(amrf.thinking) && amrf.thinking.type === 'enabled';
+    const amrf = isJson(body.additionalModelRequestFields) ? body.additionalModelRequestFields : {};
+    const thinking = isJson(amrf.thinking) && amrf.thinking.type === 'enabled';
     if (thinking && lastFirstIsToolResult && !lastAssistantReasoningFirst) {
       throw new FakeHttpError(400, 'The model returned the following errors: messages: Expected `thinking` or `redacted_thinking`, but found `tool_use`. When `thinking` is enabled, a final `assistant` message must start with a thinking block.');
     }
-    const tc = isRecord(body.toolConfig) ? body.toolConfig : {};
+    const tc = isJson(body.toolConfig) ? body.toolConfig : {};
     const tools: FunctionToolSpec[] = [];
     for (const t of Array.isArray(tc.tools) ? tc.tools : []) {
-      if (isRecord(t) && isRecord(t.toolSpec) && typeof t.toolSpec.name === 'string') {
-        tools.push({ name: t.toolSpec.name, parameters: isRecord(t.toolSpec.inputSchema) ? t.toolSpec.inputSchema.json : undefined });
+      if (isJson(t) && isJson(t.toolSpec) && typeof t.toolSpec.name === 'string') {
+        tools.push({ name: t.toolSpec.name, parameters: isJson(t.toolSpec.inputSchema) ? t.toolSpec.inputSchema.json : undefined });
       }
     }
     conv.tools = tools;
-    if (isRecord(tc.toolChoice) && isRecord(tc.toolChoice.tool) && typeof tc.toolChoice.tool.name === 'string') conv.forcedTool = tc.toolChoice.tool.name;
+    if (isJson(tc.toolChoice) && isJson(tc.toolChoice.tool) && typeof tc.toolChoice.tool.name === 'string') conv.forcedTool = tc.toolChoice.tool.name;
     const extra: BedrockExtra = { thinking };
     return { conversation: conv, extra };
   },

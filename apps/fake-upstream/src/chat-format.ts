@@ -1,15 +1,5 @@
-import {
-  type AnswerPlan,
-  type Conversation,
-  type FunctionToolSpec,
-  type StreamOptions,
-  type TokenUsage,
-  contentText,
-  countWords,
-  isRecord,
-  splitEvenly,
-  splitText,
-} from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, type TokenUsage, contentText, countWords, newConversation, splitEvenly, splitText } from './answer';
+import { isJson } from '@app/common';
 import { newId, unixSeconds } from './ids';
 import { FakeHttpError } from './openai-errors';
 
@@ -35,21 +25,10 @@ export function readChatRequest(body: Record<string, unknown>, fallbackModel?: s
     throw new FakeHttpError(400, "Missing required parameter: 'messages'.", 'missing_required_parameter', 'messages');
   }
   const toolChoice = body.tool_choice;
-  const conv: Conversation = {
-    model,
-    inputWords: 0,
-    lastUserText: '',
-    directiveText: '',
-    tools: functionTools(body.tools),
-    toolsDisabled: toolChoice === 'none',
-    forcedTool:
-      isRecord(toolChoice) && isRecord(toolChoice.function) && typeof toolChoice.function.name === 'string'
-        ? toolChoice.function.name
-        : undefined,
-    jsonMode: false,
-  };
+  const forced = isJson(toolChoice) && isJson(toolChoice.function) && typeof toolChoice.function.name === 'string' ? toolChoice.function.name : undefined;
+  const conv = newConversation(model, functionTools(body.tools), toolChoice, forced);
   for (const message of body.messages) {
-    if (!isRecord(message)) continue;
+    if (!isJson(message)) continue;
     const text = contentText(message.content);
     conv.inputWords += countWords(text);
     if (message.role === 'tool') conv.toolOutput = text;
@@ -58,12 +37,12 @@ export function readChatRequest(body: Record<string, unknown>, fallbackModel?: s
       conv.directiveText = conv.directiveText === '' ? text : `${conv.directiveText}\n${text}`;
     }
   }
-  const format = isRecord(body.response_format) ? body.response_format : undefined;
+  const format = isJson(body.response_format) ? body.response_format : undefined;
   if (format?.type === 'json_schema' || format?.type === 'json_object') {
     conv.jsonMode = true;
-    conv.jsonSchema = isRecord(format.json_schema) ? format.json_schema.schema : undefined;
+    conv.jsonSchema = isJson(format.json_schema) ? format.json_schema.schema : undefined;
   }
-  const streamOptions = isRecord(body.stream_options) ? body.stream_options : {};
+  const streamOptions = isJson(body.stream_options) ? body.stream_options : {};
   return { conversation: conv, stream: body.stream === true, includeUsage: streamOptions.include_usage === true };
 }
 
@@ -71,7 +50,7 @@ function functionTools(tools: unknown): FunctionToolSpec[] {
   if (!Array.isArray(tools)) return [];
   const specs: FunctionToolSpec[] = [];
   for (const tool of tools) {
-    if (isRecord(tool) && tool.type === 'function' && isRecord(tool.function) && typeof tool.function.name === 'string') {
+    if (isJson(tool) && tool.type === 'function' && isJson(tool.function) && typeof tool.function.name === 'string') {
       specs.push({ name: tool.function.name, parameters: tool.function.parameters });
     }
   }

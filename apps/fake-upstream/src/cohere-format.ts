@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, contentText, countWords, isRecord, splitEvenly, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, contentText, countWords, splitEvenly, splitText } from './answer';
+import { isJson } from '@app/common';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
 import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
@@ -30,7 +31,7 @@ export const COHERE_FORMAT: NativeFormat = {
     if (!Array.isArray(body.messages)) throw new FakeHttpError(400, 'invalid request: messages must be specified');
     const conv: Conversation = { model: body.model, inputWords: 0, lastUserText: '', directiveText: '', tools: [], toolsDisabled: body.tool_choice === 'NONE', jsonMode: false };
     for (const m of body.messages) {
-      if (!isRecord(m)) continue;
+      if (!isJson(m)) continue;
       const text = contentText(m.content);
       conv.inputWords += countWords(text);
       if (m.role === 'tool') conv.toolOutput = text;
@@ -41,10 +42,10 @@ export const COHERE_FORMAT: NativeFormat = {
     }
     const tools: FunctionToolSpec[] = [];
     for (const t of Array.isArray(body.tools) ? body.tools : []) {
-      if (isRecord(t) && isRecord(t.function) && typeof t.function.name === 'string') tools.push({ name: t.function.name, parameters: t.function.parameters });
+      if (isJson(t) && isJson(t.function) && typeof t.function.name === 'string') tools.push({ name: t.function.name, parameters: t.function.parameters });
     }
     conv.tools = tools;
-    const rf = isRecord(body.response_format) ? body.response_format : undefined;
+    const rf = isJson(body.response_format) ? body.response_format : undefined;
     if (rf?.type === 'json_object') {
       conv.jsonMode = true;
       conv.jsonSchema = rf.json_schema;

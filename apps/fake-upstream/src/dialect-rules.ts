@@ -1,4 +1,4 @@
-import { isRecord } from './answer';
+import { isJson } from '@app/common';
 
 /**
  * How strictly each OpenAI-compatible provider's real API checks a request, so that the fake
@@ -91,7 +91,7 @@ export function checkDialect(rules: DialectRules, api: 'chat' | 'responses', bod
     for (const field of rules.chatRefused ?? []) {
       if (field in body) refuse(rules, field, body[field], `Unsupported parameter: '${field}' is not supported with this model.`);
     }
-    const format = isRecord(body.response_format) ? body.response_format.type : undefined;
+    const format = isJson(body.response_format) ? body.response_format.type : undefined;
     if (typeof format === 'string' && rules.responseFormats && !rules.responseFormats.includes(format)) {
       refuse(rules, 'response_format', body.response_format, 'This response_format type is unavailable now');
     }

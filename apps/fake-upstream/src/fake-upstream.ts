@@ -1,6 +1,7 @@
 import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AnswerPlan, type StreamOptions, isRecord, planAnswer } from './answer';
+import { type AnswerPlan, type StreamOptions, planAnswer } from './answer';
+import { isJson } from '@app/common';
 import { type ChatRequest, buildChatCompletionJson, buildChatFrames, readChatRequest } from './chat-format';
 import { type Directives, parseDirectives } from './directives';
 import { newId } from './ids';
@@ -229,7 +230,7 @@ class FakeUpstreamServer implements FakeUpstream {
         native = matchNative(req.method, pathname, query);
         if (native !== undefined) {
           native.format.authenticate(req.headers, raw, query, pathname);
-          if (malformed || !isRecord(body)) throw new FakeHttpError(400, 'Invalid JSON payload received.');
+          if (malformed || !isJson(body)) throw new FakeHttpError(400, 'Invalid JSON payload received.');
           this.answerNative(native, body, res, exchange);
           return;
         }
@@ -239,7 +240,7 @@ class FakeUpstreamServer implements FakeUpstream {
           sendJson(res, 200, MODELS_JSON);
           return;
         }
-        if (malformed || !isRecord(body)) throw new FakeHttpError(400, MALFORMED_JSON_MESSAGE);
+        if (malformed || !isJson(body)) throw new FakeHttpError(400, MALFORMED_JSON_MESSAGE);
         checkDialect(this.dialect, route.kind, body);
         this.answerModelCall(route, body, res, exchange);
       } catch (error) {
@@ -276,15 +277,7 @@ class FakeUpstreamServer implements FakeUpstream {
       return;
     }
     const json = renderJson(call, plan);
-    this.later(exchange, d.delayMs, () => {
-      if (d.cutAfterFrames === undefined) {
-        sendJson(res, 200, json);
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
-      res.flushHeaders();
-      dropSocket(res, exchange);
-    });
+    this.later(exchange, d.delayMs, () => answerJson(res, exchange, json, d));
   }
 
   /** Gemini, Bedrock and Cohere: the same directives, in the provider's own wire format. */
@@ -305,15 +298,7 @@ class FakeUpstreamServer implements FakeUpstream {
       return;
     }
     const json = native.format.json(request, plan);
-    this.later(exchange, d.delayMs, () => {
-      if (d.cutAfterFrames === undefined) {
-        sendJson(res, 200, json);
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
-      res.flushHeaders();
-      dropSocket(res, exchange);
-    });
+    this.later(exchange, d.delayMs, () => answerJson(res, exchange, json, d));
   }
 
   /** Without a chunk delay the whole stream goes out in one write: the benchmark path. */
@@ -463,4 +448,15 @@ function dropSocket(res: ServerResponse, exchange: Exchange): void {
   if (!socket) return;
   socket.end();
   socket.once('finish', () => socket.destroy());
+}
+
+/** A whole JSON answer, or (`[[cut:N]]`) its headers and then a dropped socket. */
+function answerJson(res: ServerResponse, exchange: Exchange, json: string, d: Directives): void {
+  if (d.cutAfterFrames === undefined) {
+    sendJson(res, 200, json);
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.flushHeaders();
+  dropSocket(res, exchange);
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, isRecord, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, splitText } from './answer';
+import { isJson } from '@app/common';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
 import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
@@ -36,16 +37,16 @@ interface GeminiExtra {
 function checkThoughtSignatures(contents: unknown[], model: string): void {
   let turnStart = 0;
   contents.forEach((c, i) => {
-    if (isRecord(c) && c.role === 'user' && Array.isArray(c.parts) && c.parts.some((p) => isRecord(p) && typeof p.text === 'string')) turnStart = i + 1;
+    if (isJson(c) && c.role === 'user' && Array.isArray(c.parts) && c.parts.some((p) => isJson(p) && typeof p.text === 'string')) turnStart = i + 1;
   });
   contents.forEach((c, i) => {
-    if (!isRecord(c) || c.role !== 'model' || !Array.isArray(c.parts)) return;
+    if (!isJson(c) || c.role !== 'model' || !Array.isArray(c.parts)) return;
     c.parts.forEach((p, j) => {
-      if (!isRecord(p) || p.thoughtSignature === undefined) return;
+      if (!isJson(p) || p.thoughtSignature === undefined) return;
       if (p.thoughtSignature !== GEMINI_THOUGHT_SIGNATURE && p.thoughtSignature !== SKIP_SIGNATURE) throw new FakeHttpError(400, `Corrupted thought signature (contents[${i}].parts[${j}]).`);
     });
-    const first = c.parts.find((p) => isRecord(p) && isRecord(p.functionCall));
-    if (/gemini-3/.test(model) && i >= turnStart && isRecord(first) && first.thoughtSignature === undefined) {
+    const first = c.parts.find((p) => isJson(p) && isJson(p.functionCall));
+    if (/gemini-3/.test(model) && i >= turnStart && isJson(first) && first.thoughtSignature === undefined) {
       throw new FakeHttpError(400, `Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly, and missing thought_signature may lead to degraded model performance. Additional data, function call \`default_api:${String((first.functionCall as Record<string, unknown>).name)}\` , position ${i + 1}. Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details.`);
     }
   });
@@ -78,18 +79,18 @@ export const GEMINI_FORMAT: NativeFormat = {
     const conv: Conversation = { model, inputWords: 0, lastUserText: '', directiveText: '', tools: [], toolsDisabled: false, jsonMode: false };
     if (!Array.isArray(body.contents)) throw new FakeHttpError(400, '* GenerateContentRequest.contents: contents is not specified');
     checkThoughtSignatures(body.contents, model);
-    const sys = isRecord(body.systemInstruction) && Array.isArray(body.systemInstruction.parts) ? body.systemInstruction.parts : [];
-    for (const p of sys) if (isRecord(p) && typeof p.text === 'string') conv.inputWords += countWords(p.text);
+    const sys = isJson(body.systemInstruction) && Array.isArray(body.systemInstruction.parts) ? body.systemInstruction.parts : [];
+    for (const p of sys) if (isJson(p) && typeof p.text === 'string') conv.inputWords += countWords(p.text);
     for (const c of body.contents) {
-      if (!isRecord(c) || !Array.isArray(c.parts)) continue;
+      if (!isJson(c) || !Array.isArray(c.parts)) continue;
       if (c.role !== 'user' && c.role !== 'model') throw new FakeHttpError(400, `Please use a valid role: user, model (got ${String(c.role)}).`);
       const texts: string[] = [];
       for (const p of c.parts) {
-        if (!isRecord(p)) continue;
+        if (!isJson(p)) continue;
         if (typeof p.text === 'string') texts.push(p.text);
-        if (isRecord(p.functionResponse)) {
+        if (isJson(p.functionResponse)) {
           const r = p.functionResponse.response;
-          const output = isRecord(r) && typeof r.output === 'string' ? r.output : JSON.stringify(r);
+          const output = isJson(r) && typeof r.output === 'string' ? r.output : JSON.stringify(r);
           conv.inputWords += countWords(output);
           conv.toolOutput = output;
         }
@@ -103,23 +104,23 @@ export const GEMINI_FORMAT: NativeFormat = {
     }
     const tools: FunctionToolSpec[] = [];
     for (const t of Array.isArray(body.tools) ? body.tools : []) {
-      if (isRecord(t) && (isRecord(t.googleSearch) || isRecord(t.google_search))) conv.webSearch = true;
-      if (!isRecord(t) || !Array.isArray(t.functionDeclarations)) continue;
-      for (const d of t.functionDeclarations) if (isRecord(d) && typeof d.name === 'string') tools.push({ name: d.name, parameters: d.parameters ?? d.parametersJsonSchema });
+      if (isJson(t) && (isJson(t.googleSearch) || isJson(t.google_search))) conv.webSearch = true;
+      if (!isJson(t) || !Array.isArray(t.functionDeclarations)) continue;
+      for (const d of t.functionDeclarations) if (isJson(d) && typeof d.name === 'string') tools.push({ name: d.name, parameters: d.parameters ?? d.parametersJsonSchema });
     }
     conv.tools = tools;
-    const fcc = isRecord(body.toolConfig) && isRecord(body.toolConfig.functionCallingConfig) ? body.toolConfig.functionCallingConfig : {};
+    const fcc = isJson(body.toolConfig) && isJson(body.toolConfig.functionCallingConfig) ? body.toolConfig.functionCallingConfig : {};
     conv.toolsDisabled = fcc.mode === 'NONE';
     if (fcc.mode === 'ANY' && Array.isArray(fcc.allowedFunctionNames) && typeof fcc.allowedFunctionNames[0] === 'string') {
       conv.forcedTool = fcc.allowedFunctionNames[0];
     }
-    const gen = isRecord(body.generationConfig) ? body.generationConfig : {};
+    const gen = isJson(body.generationConfig) ? body.generationConfig : {};
     if (gen.responseMimeType === 'application/json') {
       conv.jsonMode = true;
       conv.jsonSchema = gen.responseSchema ?? gen.responseJsonSchema;
     }
-    const thinking = isRecord(gen.thinkingConfig) ? gen.thinkingConfig : {};
-    const extra: GeminiExtra = { includeThoughts: thinking.includeThoughts === true, signs: isRecord(gen.thinkingConfig) || /gemini-3/.test(model) };
+    const thinking = isJson(gen.thinkingConfig) ? gen.thinkingConfig : {};
+    const extra: GeminiExtra = { includeThoughts: thinking.includeThoughts === true, signs: isJson(gen.thinkingConfig) || /gemini-3/.test(model) };
     return { conversation: conv, extra };
   },
 

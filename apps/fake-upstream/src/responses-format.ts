@@ -1,15 +1,5 @@
-import {
-  type AnswerPlan,
-  type Conversation,
-  type FunctionToolSpec,
-  type StreamOptions,
-  type TokenUsage,
-  contentText,
-  countWords,
-  isRecord,
-  splitEvenly,
-  splitText,
-} from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, type TokenUsage, contentText, countWords, newConversation, splitEvenly, splitText } from './answer';
+import { isJson } from '@app/common';
 import { newId, unixSeconds } from './ids';
 import { FakeHttpError } from './openai-errors';
 
@@ -30,19 +20,11 @@ export function readResponsesRequest(body: Record<string, unknown>, fallbackMode
   if (model === undefined) {
     throw new FakeHttpError(400, "Missing required parameter: 'model'.", 'missing_required_parameter', 'model');
   }
-  const conv: Conversation = {
-    model,
-    inputWords: 0,
-    lastUserText: '',
-    directiveText: '',
-    tools: functionTools(body.tools),
-    toolsDisabled: body.tool_choice === 'none',
-    forcedTool: isRecord(body.tool_choice) && typeof body.tool_choice.name === 'string' ? body.tool_choice.name : undefined,
-    jsonMode: false,
-  };
+  const forced = isJson(body.tool_choice) && typeof body.tool_choice.name === 'string' ? body.tool_choice.name : undefined;
+  const conv = newConversation(model, functionTools(body.tools), body.tool_choice, forced);
   if (typeof body.instructions === 'string') conv.inputWords += countWords(body.instructions);
   readInput(body.input, conv);
-  const format = isRecord(body.text) && isRecord(body.text.format) ? body.text.format : undefined;
+  const format = isJson(body.text) && isJson(body.text.format) ? body.text.format : undefined;
   if (format?.type === 'json_schema' || format?.type === 'json_object') {
     conv.jsonMode = true;
     conv.jsonSchema = format.type === 'json_schema' ? format.schema : undefined;
@@ -59,7 +41,7 @@ function readInput(input: unknown, conv: Conversation): void {
   }
   if (!Array.isArray(input)) return;
   for (const item of input) {
-    if (!isRecord(item)) continue;
+    if (!isJson(item)) continue;
     if (item.type === 'function_call_output') {
       const output = contentText(item.output);
       conv.inputWords += countWords(output);
@@ -79,7 +61,7 @@ function functionTools(tools: unknown): FunctionToolSpec[] {
   if (!Array.isArray(tools)) return [];
   const specs: FunctionToolSpec[] = [];
   for (const tool of tools) {
-    if (isRecord(tool) && tool.type === 'function' && typeof tool.name === 'string') {
+    if (isJson(tool) && tool.type === 'function' && typeof tool.name === 'string') {
       specs.push({ name: tool.name, parameters: tool.parameters });
     }
   }
@@ -126,8 +108,8 @@ function responseObject(
   usage: unknown,
 ): Record<string, unknown> {
   const b = ctx.req.body;
-  const text = isRecord(b.text) ? b.text : {};
-  const reasoning = isRecord(b.reasoning) ? b.reasoning : {};
+  const text = isJson(b.text) ? b.text : {};
+  const reasoning = isJson(b.reasoning) ? b.reasoning : {};
   return {
     id: ctx.id,
     object: 'response',
@@ -166,7 +148,7 @@ function responseObject(
 
 /** OpenAI echoes a function tool with every field, `strict` defaulting to true in this API. */
 function echoTool(tool: unknown): unknown {
-  if (!isRecord(tool) || tool.type !== 'function') return tool;
+  if (!isJson(tool) || tool.type !== 'function') return tool;
   return { type: 'function', description: null, parameters: null, strict: true, ...tool };
 }
 

@@ -13,3 +13,5 @@ export * from './ids/request-id';
 export * from './ids/random-hex';
 export * from './limits/request-limits';
 export * from './http/client-errors';
+export * from './json/json';
+export * from './ids/model-id';

@@ -29,26 +29,27 @@ const url = nonEmpty.transform((s, ctx) => {
   return s.replace(/\/+$/, '');
 });
 
-const stringArray = z.array(z.string().min(1), { error: 'must be an array of non-empty strings' }).default([]);
-const stringMap = z.record(z.string(), z.string(), { error: 'must be an object of strings' }).transform((m) => dictionary(Object.entries(m)));
+const STRINGS = 'must be an array of non-empty strings';
+const stringArray = z.array(z.string({ error: STRINGS }).min(1, { error: STRINGS }), { error: STRINGS }).default([]);
+const stringMap = z.record(z.string(), z.string({ error: 'must be a string' }), { error: 'must be an object of strings' }).transform((m) => dictionary(Object.entries(m)));
 const optionalStringMap = stringMap.default(() => dictionary<string>());
 const weight = z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).refine(Number.isFinite, { error: 'must be a positive number' }).default(1);
 
 /** The fields every provider entry may hold; keys are parsed per kind (below). */
 const providerSchema = z.strictObject({
-    kind: z.enum(PROVIDER_KINDS, { error: `must be one of ${PROVIDER_KINDS.join(', ')}` }).optional(),
-    base_url: url.optional(),
-    keys: z.array(z.unknown(), { error: 'must be a non-empty array' }).min(1, { error: 'must be a non-empty array' }).optional(),
-    timeout_ms: intIn(1).default(DEFAULTS.timeoutMs),
-    stream_idle_timeout_ms: intIn(1).default(DEFAULTS.streamIdleTimeoutMs),
-    max_retries: intIn(0, 10).default(DEFAULTS.maxRetries),
-    retry_backoff_ms: intIn(0).default(DEFAULTS.retryBackoffMs),
-    retry_backoff_max_ms: intIn(0).default(DEFAULTS.retryBackoffMaxMs),
-    models: stringArray,
-    aliases: optionalStringMap,
-    headers: optionalStringMap,
-    api_version: nonEmpty.optional(),
-    deployments: optionalStringMap,
+  kind: z.enum(PROVIDER_KINDS, { error: `must be one of ${PROVIDER_KINDS.join(', ')}` }).optional(),
+  base_url: url.optional(),
+  keys: z.array(z.unknown(), { error: 'must be a non-empty array' }).min(1, { error: 'must be a non-empty array' }).optional(),
+  timeout_ms: intIn(1).default(DEFAULTS.timeoutMs),
+  stream_idle_timeout_ms: intIn(1).default(DEFAULTS.streamIdleTimeoutMs),
+  max_retries: intIn(0, 10).default(DEFAULTS.maxRetries),
+  retry_backoff_ms: intIn(0).default(DEFAULTS.retryBackoffMs),
+  retry_backoff_max_ms: intIn(0).default(DEFAULTS.retryBackoffMaxMs),
+  models: stringArray,
+  aliases: optionalStringMap,
+  headers: optionalStringMap,
+  api_version: nonEmpty.optional(),
+  deployments: optionalStringMap,
 });
 
 /** Where a provider entry came from, so that errors name the field or variable the operator wrote. */

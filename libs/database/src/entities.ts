@@ -10,11 +10,15 @@ import { ChangeNotifications1764930000000 } from '../../../migrations/1764930000
 import { StoredResponsesJson1765000000000 } from '../../../migrations/1765000000000-stored-responses-json';
 import { FallbackPolicyEntity } from './entities/fallback-policy.entity';
 import { ModelPriceEntity } from './entities/model-price.entity';
+import { RequestLogDeadLetterEntity } from './entities/request-log-dead-letter.entity';
 import { RequestLogEntity } from './entities/request-log.entity';
+import { StoredItemEntity } from './entities/stored-item.entity';
+import { StoredResponseEntity } from './entities/stored-response.entity';
 import { VirtualKeyEntity } from './entities/virtual-key.entity';
 
 // Explicit lists, never globs: bundled builds break globs.
-export const ENTITIES = [VirtualKeyEntity, RequestLogEntity, FallbackPolicyEntity, ModelPriceEntity];
+export const ENTITIES = [VirtualKeyEntity, RequestLogEntity, FallbackPolicyEntity, ModelPriceEntity, StoredResponseEntity, StoredItemEntity,
+  RequestLogDeadLetterEntity];
 export const MIGRATIONS = [InitialSchema1764100000000, FallbackPolicies1764200000000, RequestLogIndexes1764300000000, StoredResponses1764400000000,
   ModelPrices1764918000000, UnpricedRequestLogIndex1764918000001, HostileInput1764920000000, ClientRequestIdIndex1764920100000,
   ChangeNotifications1764930000000, StoredResponsesJson1765000000000];

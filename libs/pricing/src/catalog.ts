@@ -1,14 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import {
-  calcPrice,
-  type ConditionalPrice,
-  findProvider,
-  type ModelInfo,
-  type ModelPrice as CatalogPrice,
-  type Provider as CatalogProvider,
-  type TieredPrices,
-} from '@pydantic/genai-prices';
+import { calcPrice, type ConditionalPrice, findProvider, type ModelInfo, type ModelPrice as CatalogPrice, type Provider as CatalogProvider, type TieredPrices } from '@pydantic/genai-prices';
 import { type CompiledPrice, compilePrice } from './compiled-price';
 import { PRICE_SCALE, decimalFromNumber, normalizeDecimal, shiftDecimal } from './decimal';
 import type { LongContextSpec, PriceSpec } from './price-spec';

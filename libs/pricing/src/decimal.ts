@@ -102,3 +102,24 @@ export function tokenCost(tokens: number, pricePerMtok: bigint): bigint {
 export function unitsToNumber(units: bigint, scale: number): number {
   return Number(formatUnits(units, scale));
 }
+
+/**
+ * A USD amount in whole units of 10^-scale, computed on its decimal digits: the text as stored
+ * (numeric columns) or the number as it prints (the shortest text that round-trips), never
+ * through a binary product such as `usd * 1e8`. Rounded half away from zero, or up (a
+ * reservation must cover what it stands for).
+ */
+export function usdUnits(amount: number | string, scale: number, rounding: 'nearest' | 'up' = 'nearest'): bigint {
+  const text = typeof amount === 'number' ? expandExponent(String(amount)) : amount.trim();
+  const match = /^(-?)(\d+)(?:\.(\d+))?$/.exec(text);
+  if (match === null || (typeof amount === 'number' && !Number.isFinite(amount))) throw new RangeError(`not a USD amount: ${String(amount)}`);
+  const fraction = match[3] ?? '';
+  const exact = BigInt(match[2] + fraction);
+  let units: bigint;
+  if (rounding === 'nearest' || fraction.length <= scale) units = roundUnits(exact, fraction.length, scale);
+  else {
+    const divisor = 10n ** BigInt(fraction.length - scale);
+    units = (exact + divisor - 1n) / divisor;
+  }
+  return match[1] === '-' ? -units : units;
+}

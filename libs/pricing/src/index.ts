@@ -8,4 +8,4 @@ export { CATALOG_PACKAGE, CATALOG_PROVIDER_IDS, PriceCatalog } from './catalog';
 export type { CatalogInfo, CatalogModel } from './catalog';
 export { adminPriceFeed } from './admin-price-feed';
 export type { AdminPriceChange } from './admin-price-feed';
-export { costToDecimalString } from './decimal';
+export { costToDecimalString, usdUnits } from './decimal';

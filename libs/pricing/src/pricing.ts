@@ -1,3 +1,4 @@
+import { splitModelId } from '@app/common';
 import { type CatalogInfo, type CatalogModel, PriceCatalog, variantAt } from './catalog';
 import { type CompiledPrice, compilePrice, computeCost } from './compiled-price';
 import { PRICE_SHEET } from './price-sheet';
@@ -131,7 +132,8 @@ export class PriceBook {
       }
       this.overrides = new PriceTable();
       for (const [id, spec] of Object.entries(options.overrides ?? {})) {
-        const [provider, model] = splitModelId(id);
+        // Keys are `provider/model`, checked when the overrides were parsed.
+        const { provider, model } = splitModelId(id)!;
         this.overrides.add(compilePrice(provider, model, spec, { source: 'override' }));
       }
     }
@@ -218,11 +220,8 @@ export class PriceBook {
   private inSource(provider: string, model: string, find: (provider: string, model: string) => Resolution | null): Resolution | null {
     const direct = find(provider, model);
     if (direct) return direct;
-    const slash = model.indexOf('/');
-    if (slash > 0) {
-      const vendor = model.slice(0, slash);
-      return find(VENDOR_ALIASES.get(vendor) ?? vendor, model.slice(slash + 1));
-    }
+    const vendored = splitModelId(model);
+    if (vendored !== null) return find(VENDOR_ALIASES.get(vendored.provider) ?? vendored.provider, vendored.model);
     for (const firstParty of FIRST_PARTY_PROVIDERS) {
       if (firstParty === provider) continue;
       const resold = find(firstParty, model);
@@ -260,11 +259,6 @@ export function toUsageCost(result: CostBreakdown): CostBreakdown {
     request_cost: result.request_cost,
     total_cost: result.total_cost,
   };
-}
-
-function splitModelId(id: string): [string, string] {
-  const slash = id.indexOf('/');
-  return [id.slice(0, slash), id.slice(slash + 1)];
 }
 
 let limitsBook: PriceBook | undefined;

@@ -1,26 +1,8 @@
 import { Body, Controller, Delete, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiCreatedResponse,
-  ApiInternalServerErrorResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiInternalServerErrorResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ADMIN_BEARER_AUTH } from '../admin-swagger';
 import { ErrorBodyDto } from '../errors/error-body.dto';
-import {
-  CreateFallbackPolicyDto,
-  DeletedFallbackPolicyDto,
-  FallbackPolicyDto,
-  FallbackPolicyIdParamDto,
-  FallbackPolicyListDto,
-  ListFallbackPoliciesQueryDto,
-  UpdateFallbackPolicyDto,
-} from './fallback-policy.dto';
+import { CreateFallbackPolicyDto, DeletedFallbackPolicyDto, FallbackPolicyDto, FallbackPolicyIdParamDto, FallbackPolicyListDto, ListFallbackPoliciesQueryDto, UpdateFallbackPolicyDto } from './fallback-policy.dto';
 import { FallbackPolicyService } from './fallback-policy.service';
 
 const INVALID = { type: ErrorBodyDto, description: 'Invalid body, query or id; `param` names the first field at fault (code `invalid_request`).' };

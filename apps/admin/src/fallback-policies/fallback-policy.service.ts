@@ -1,13 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GatewayError } from '@app/common';
 import type { FallbackPolicyEntity } from '@app/database';
-import type {
-  CreateFallbackPolicyDto,
-  DeletedFallbackPolicyDto,
-  FallbackPolicyDto,
-  FallbackPolicyListDto,
-  UpdateFallbackPolicyDto,
-} from './fallback-policy.dto';
+import type { CreateFallbackPolicyDto, DeletedFallbackPolicyDto, FallbackPolicyDto, FallbackPolicyListDto, UpdateFallbackPolicyDto } from './fallback-policy.dto';
 import { FALLBACK_POLICY_REPOSITORY, type FallbackPolicyChanges, type FallbackPolicyRepository } from './fallback-policy.repository';
 
 export function toFallbackPolicyDto(entity: FallbackPolicyEntity): FallbackPolicyDto {

@@ -1,14 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiInternalServerErrorResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiInternalServerErrorResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ADMIN_BEARER_AUTH } from '../admin-swagger';
 import { ErrorBodyDto } from '../errors/error-body.dto';
 import { DeadLetterPageDto, ListDeadLettersQueryDto, ListRequestLogsQueryDto, RequestLogDetailDto, RequestLogIdParamDto, RequestLogPageDto } from './request-log.dto';

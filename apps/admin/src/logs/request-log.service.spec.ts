@@ -3,35 +3,25 @@ import type { LogPosition } from './log-cursor';
 import type { RequestLogFilter, RequestLogRepository, StoredDeadLetter, StoredRequestLog } from './request-log.repository';
 import { RequestLogService, toLogFilter, toRequestLogDto } from './request-log.service';
 import { errorOf } from '../../../../test/support/error-of';
+import { requestLogRow } from '../../../../test/support/request-log-rows';
 
 const KEY = '0b7f3c1e-8a51-4c38-9d0e-5f9a2e7b6c41';
 
 function row(n: number, overrides: Partial<StoredRequestLog> = {}): StoredRequestLog {
-  const id = `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
   return {
-    id,
-    requestId: `req-${n}`,
-    clientRequestId: null,
-    createdAt: new Date('2026-03-01T12:00:00.123Z'),
+    ...requestLogRow({
+      id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+      requestId: `req-${n}`,
+      createdAt: new Date('2026-03-01T12:00:00.123Z'),
+      virtualKeyId: KEY,
+      inputTokens: 10,
+      cachedTokens: 2,
+      outputTokens: 5,
+      totalTokens: 15,
+      costUsd: '0.0000123400',
+      latencyMs: 321,
+    }),
     createdAtExact: '2026-03-01T12:00:00.123456Z',
-    virtualKeyId: KEY,
-    provider: 'openai',
-    model: 'gpt-4o-mini',
-    modelRequested: 'openai/gpt-4o-mini',
-    fallbackIndex: 0,
-    status: 'success',
-    httpStatus: 200,
-    errorCode: null,
-    errorMessage: null,
-    stream: false,
-    inputTokens: 10,
-    cachedTokens: 2,
-    outputTokens: 5,
-    reasoningTokens: 0,
-    totalTokens: 15,
-    costUsd: '0.0000123400',
-    latencyMs: 321,
-    ttftMs: null,
     ...overrides,
   };
 }

@@ -1,16 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { GatewayError } from '@app/common';
+import { GatewayError, splitModelId } from '@app/common';
 import { assertRangeOrder } from './date-time-query';
 import { decodeLogCursor, encodeLogCursor } from './log-cursor';
-import {
-  type DeadLetterPageDto,
-  DEFAULT_LOG_PAGE_SIZE,
-  type ListDeadLettersQueryDto,
-  type ListRequestLogsQueryDto,
-  type RequestLogDetailDto,
-  type RequestLogDto,
-  type RequestLogPageDto,
-} from './request-log.dto';
+import { type DeadLetterPageDto, DEFAULT_LOG_PAGE_SIZE, type ListDeadLettersQueryDto, type ListRequestLogsQueryDto, type RequestLogDetailDto, type RequestLogDto, type RequestLogPageDto } from './request-log.dto';
 import { REQUEST_LOG_REPOSITORY, type RequestLogFilter, type RequestLogRepository, type StoredRequestLog } from './request-log.repository';
 
 export function toRequestLogDto(row: StoredRequestLog): RequestLogDto {
@@ -57,12 +49,11 @@ export function toLogFilter(query: ListRequestLogsQueryDto): RequestLogFilter | 
     from: query.from,
     to: query.to,
   };
-  const slash = query.model?.indexOf('/') ?? -1;
-  if (query.model !== undefined && slash > 0 && slash < query.model.length - 1) {
-    const provider = query.model.slice(0, slash);
-    if (filter.provider !== undefined && filter.provider !== provider) return null;
-    filter.provider = provider;
-    filter.model = query.model.slice(slash + 1);
+  const split = query.model === undefined ? null : splitModelId(query.model);
+  if (split !== null) {
+    if (filter.provider !== undefined && filter.provider !== split.provider) return null;
+    filter.provider = split.provider;
+    filter.model = split.model;
   }
   return filter;
 }

@@ -1,32 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiInternalServerErrorResponse,
-  ApiNoContentResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiInternalServerErrorResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { GatewayError } from '@app/common';
 import { ADMIN_BEARER_AUTH } from '../admin-swagger';
 import { ErrorBodyDto } from '../errors/error-body.dto';
-import {
-  ListPricingQueryDto,
-  ListUnpricedQueryDto,
-  MAX_MODEL_LENGTH,
-  MAX_PROVIDER_LENGTH,
-  MODEL_PATTERN,
-  ModelPriceDto,
-  PricingListDto,
-  PROVIDER_PATTERN,
-  SetModelPriceDto,
-  UnpricedModelListDto,
-} from './pricing.dto';
+import { ListPricingQueryDto, ListUnpricedQueryDto, MAX_MODEL_LENGTH, MAX_PROVIDER_LENGTH, MODEL_PATTERN, ModelPriceDto, PricingListDto, PROVIDER_PATTERN, SetModelPriceDto, UnpricedModelListDto } from './pricing.dto';
 import { PricingService } from './pricing.service';
 
 const INVALID = { type: ErrorBodyDto, description: 'Invalid body, query or path; `param` names the first field at fault (code `invalid_request`).' };

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { queryRows } from '@app/database';
 import type { DataSource } from 'typeorm';
 import type { AdminPrice, PriceSpec } from '@app/pricing';
 
@@ -55,12 +56,13 @@ export class TypeOrmPricingRepository implements PricingRepository {
   }
 
   async softDelete(provider: string, model: string): Promise<{ provider: string; model: string; updatedAt: Date } | null> {
-    const [rows]: [{ provider: string; model: string; updated_at: Date }[], number] = await this.dataSource.query(
+    const result: unknown = await this.dataSource.query(
       `UPDATE model_prices SET deleted_at = clock_timestamp(), updated_at = clock_timestamp()
        WHERE lower(provider) = lower($1) AND lower(model) = lower($2) AND deleted_at IS NULL
        RETURNING provider, model, updated_at`,
       [provider, model],
     );
+    const rows = queryRows<{ provider: string; model: string; updated_at: Date }>(result);
     return rows.length === 0 ? null : { provider: rows[0].provider, model: rows[0].model, updatedAt: rows[0].updated_at };
   }
 

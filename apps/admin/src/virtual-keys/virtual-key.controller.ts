@@ -1,28 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Patch, Post, Query } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiInternalServerErrorResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiInternalServerErrorResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ADMIN_BEARER_AUTH } from '../admin-swagger';
 import { ErrorBodyDto } from '../errors/error-body.dto';
-import {
-  CreatedVirtualKeyDto,
-  CreateVirtualKeyDto,
-  ListVirtualKeysQueryDto,
-  UpdateVirtualKeyDto,
-  VirtualKeyDto,
-  VirtualKeyIdParamDto,
-  VirtualKeyListDto,
-  VirtualKeyWithSpendDto,
-} from './virtual-key.dto';
+import { CreatedVirtualKeyDto, CreateVirtualKeyDto, ListVirtualKeysQueryDto, UpdateVirtualKeyDto, VirtualKeyDto, VirtualKeyIdParamDto, VirtualKeyListDto, VirtualKeyWithSpendDto } from './virtual-key.dto';
 import { VirtualKeyService } from './virtual-key.service';
 
 const INVALID = { type: ErrorBodyDto, description: 'Invalid body, query or id; `param` names the first field at fault (code `invalid_request`).' };

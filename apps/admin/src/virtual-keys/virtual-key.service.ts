@@ -2,23 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { GatewayError, periodEnd, periodStart } from '@app/common';
 import { generateVirtualKeySecret } from '@app/common/virtual-keys/virtual-key-secret';
 import type { VirtualKeyEntity } from '@app/database';
-import type {
-  CreatedVirtualKeyDto,
-  CreateVirtualKeyDto,
-  KeySpendDto,
-  UpdateVirtualKeyDto,
-  VirtualKeyDto,
-  VirtualKeyListDto,
-  VirtualKeySettingsDto,
-  VirtualKeyWithSpendDto,
-} from './virtual-key.dto';
-import {
-  UnknownFallbackPolicyError,
-  VIRTUAL_KEY_REPOSITORY,
-  type VirtualKeyChanges,
-  type VirtualKeyRepository,
-  type VirtualKeyWithSpend,
-} from './virtual-key.repository';
+import type { CreatedVirtualKeyDto, CreateVirtualKeyDto, KeySpendDto, UpdateVirtualKeyDto, VirtualKeyDto, VirtualKeyListDto, VirtualKeySettingsDto, VirtualKeyWithSpendDto } from './virtual-key.dto';
+import { UnknownFallbackPolicyError, VIRTUAL_KEY_REPOSITORY, type VirtualKeyChanges, type VirtualKeyRepository, type VirtualKeyWithSpend } from './virtual-key.repository';
 
 /** Not in ErrorCode: only the admin API can meet it. */
 export const VIRTUAL_KEY_REVOKED = 'virtual_key_revoked';

@@ -2,21 +2,7 @@ import { useState } from 'preact/hooks';
 import type { BudgetPeriod, CreatedVirtualKey, FallbackPolicy, VirtualKey } from '../api-types.js';
 import { BUDGET_PERIOD_LABELS, formatDateTime, formatInt, formatRelative, formatUsd, fromLocalInput, toLocalInput } from '../format.js';
 import { useApi } from '../session.js';
-import {
-  Async,
-  Confirm,
-  CopyButton,
-  Empty,
-  Field,
-  inputProps,
-  keyStatus,
-  Modal,
-  PageHeader,
-  SpendBar,
-  StatusBadge,
-  useResource,
-  useToast,
-} from '../ui.js';
+import { Async, Confirm, CopyButton, Empty, Field, inputProps, keyStatus, Modal, PageHeader, SpendBar, StatusBadge, useResource, useToast } from '../ui.js';
 import { useFormSubmit } from '../form-submit.js';
 import { type KeyForm, validateKeyForm } from '../validation.js';
 

@@ -1,13 +1,17 @@
-/** Money inside the limit stores: integer units of 1e-8 USD (exact enough, safe as a JS number and a Redis integer). */
-export const USD_UNITS = 100_000_000;
+import { usdUnits } from '@app/pricing';
 
+/** Money inside the limit stores: integer units of 1e-8 USD (exact enough, safe as a JS number and a Redis integer). */
+const USD_SCALE = 8;
+export const USD_UNITS = 10 ** USD_SCALE;
+
+/** Converted from the amount's decimal digits (see usdUnits), never through a float product. */
 export function usdToUnits(usd: number | string): number {
-  return Math.round(Number(usd) * USD_UNITS);
+  return Number(usdUnits(usd, USD_SCALE));
 }
 
 /** A worst case in units, rounded up: a reservation must never be smaller than what it covers. */
 export function usdToUnitsCeil(usd: number): number {
-  return Math.ceil(usd * USD_UNITS);
+  return Number(usdUnits(usd, USD_SCALE, 'up'));
 }
 
 export interface BudgetWindow {

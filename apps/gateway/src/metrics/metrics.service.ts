@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { APP_CONFIG, type AppConfig } from '@app/common';
+import { APP_CONFIG, type AppConfig, splitModelId } from '@app/common';
 import type { Usage } from '@app/providers';
 import { PricingService } from '../cost/pricing.service';
 import { RequestLogWriter } from '../request-log/request-log.writer';
@@ -26,8 +26,8 @@ function labelledModels(config: AppConfig, pricing: PricingService): Map<string,
   }
   for (const { provider, model } of pricing.pricedModels()) add(provider, model);
   for (const id of Object.keys(config.governance.outputTokenLimits)) {
-    const slash = id.indexOf('/');
-    add(id.slice(0, slash), id.slice(slash + 1));
+    const split = splitModelId(id);
+    if (split !== null) add(split.provider, split.model);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '@app/common';
+import { APP_CONFIG, type AppConfig, splitModelId } from '@app/common';
 import { ChangeFeed } from '../sync/change-feed.service';
 import { TablePoller } from '../sync/table-poller';
 
@@ -69,7 +69,8 @@ export class FallbackPolicyCache implements OnModuleInit, OnApplicationShutdown 
       if (own !== undefined) return own;
     }
     if (this.byModel.size === 0) return null;
-    return this.byModel.get(model) ?? this.byModel.get(`${model.slice(0, model.indexOf('/'))}/*`) ?? null;
+    const provider = splitModelId(model)?.provider;
+    return this.byModel.get(model) ?? (provider === undefined ? undefined : this.byModel.get(`${provider}/*`)) ?? null;
   }
 
   private apply(rows: PolicyRow[]): void {

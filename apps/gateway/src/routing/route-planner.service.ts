@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, type ProviderConfig, type UpstreamKey } from '@app/common';
+import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, type ProviderConfig, type UpstreamKey, splitModelId } from '@app/common';
 import { adapterFor, type ProviderAdapter } from '@app/providers';
 import type { CachedKey } from '../auth/virtual-key-cache.service';
 import { keyAllowsModel, matchesPattern } from '../governance/key-policy';
@@ -84,9 +84,8 @@ export class RoutePlanner {
   }
 
   private build(label: string, param: string): Candidate | GatewayError {
-    const slash = label.indexOf('/');
-    const providerName = label.slice(0, slash);
-    const model = label.slice(slash + 1);
+    // Labels are checked for `provider/model` at ingress; anything else names no provider.
+    const { provider: providerName, model } = splitModelId(label) ?? { provider: '', model: label };
     const provider = Object.hasOwn(this.config.providers, providerName) ? this.config.providers[providerName] : undefined;
     if (provider === undefined) {
       const known = Object.keys(this.config.providers).join(', ') || 'none';

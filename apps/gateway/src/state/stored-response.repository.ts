@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { queryRows } from '@app/database';
 import { DataSource } from 'typeorm';
 import { type Json, type StoredResponse, type StoredResponseRow, type StoredStatus, toJsonb, toPgText } from './stored-response';
 
@@ -119,13 +120,11 @@ export class StoredResponseRepository {
   }
 
   async delete(keyId: string, id: string): Promise<boolean> {
-    const rows: unknown[] = await this.db.query(`DELETE FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now() RETURNING id`, [
+    const result: unknown = await this.db.query(`DELETE FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now() RETURNING id`, [
       id,
       keyId,
     ]);
-    // node-postgres through TypeORM returns [rows, count] for DELETE ... RETURNING.
-    const returned = Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows;
-    return returned.length > 0;
+    return queryRows(result).length > 0;
   }
 
   async markInProgress(id: string): Promise<void> {
@@ -142,12 +141,12 @@ export class StoredResponseRepository {
    */
   async finish(id: string, keyId: string, status: StoredStatus, responseJson: string, error: Json | null, outputIds: string[]): Promise<boolean> {
     return this.db.transaction(async (m) => {
-      const updated: unknown[] = await m.query(
+      const updated: unknown = await m.query(
         `UPDATE stored_responses SET status = $2, response = $3::json, error = $4::json, updated_at = now(), heartbeat_at = NULL
          WHERE id = $1 AND status IN ('queued','in_progress') RETURNING created_at`,
         [id, status, toJsonb(responseJson), error === null ? null : toJsonb(JSON.stringify(error))],
       );
-      const rows = Array.isArray(updated[0]) ? (updated[0] as { created_at: Date }[]) : (updated as { created_at: Date }[]);
+      const rows = queryRows<{ created_at: Date }>(updated);
       if (rows.length === 0) return false;
       if (outputIds.length > 0) {
         await m.query(
@@ -163,14 +162,14 @@ export class StoredResponseRepository {
 
   /** Sets an unfinished response's terminal status with its error; null when it was not unfinished. */
   async endUnfinished(id: string, keyId: string | null, status: 'cancelled' | 'failed', error: Json | null): Promise<Json | null> {
-    const rows: unknown[] = await this.db.query(
+    const rows: unknown = await this.db.query(
       `UPDATE stored_responses
        SET status = $2, error = $3::json, response = (response::jsonb || jsonb_build_object('status', $2::text, 'error', $3::jsonb))::json,
            updated_at = now(), heartbeat_at = NULL
        WHERE id = $1 AND ($4::uuid IS NULL OR virtual_key_id = $4) AND status IN ('queued','in_progress') RETURNING response`,
       [id, status, error === null ? null : toJsonb(JSON.stringify(error)), keyId],
     );
-    const returned = (Array.isArray(rows[0]) ? rows[0] : rows) as { response: Json }[];
+    const returned = queryRows<{ response: Json }>(rows);
     return returned.length === 0 ? null : returned[0].response;
   }
 
@@ -181,7 +180,7 @@ export class StoredResponseRepository {
 
   /** Unfinished responses whose process stopped beating: failed with the given error. */
   async failStale(staleMs: number, error: Json): Promise<number> {
-    const rows: unknown[] = await this.db.query(
+    const rows: unknown = await this.db.query(
       `UPDATE stored_responses
        SET status = 'failed', error = $2::json, response = (response::jsonb || jsonb_build_object('status', 'failed', 'error', $2::jsonb))::json,
            updated_at = now(), heartbeat_at = NULL
@@ -189,17 +188,17 @@ export class StoredResponseRepository {
        RETURNING id`,
       [staleMs, JSON.stringify(error)],
     );
-    return (Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows).length;
+    return queryRows(rows).length;
   }
 
   /** Deletes up to `limit` expired responses (their items go with them); returns how many. */
   async purgeExpired(limit: number): Promise<number> {
-    const rows: unknown[] = await this.db.query(
+    const rows: unknown = await this.db.query(
       `DELETE FROM stored_responses WHERE id IN (
          SELECT id FROM stored_responses WHERE expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
        ) RETURNING id`,
       [limit],
     );
-    return (Array.isArray(rows[0]) ? (rows[0] as unknown[]) : rows).length;
+    return queryRows(rows).length;
   }
 }

@@ -1,6 +1,9 @@
 import { randomHex } from '@app/common';
 
-export type Json = Record<string, unknown>;
+import { isJson, type Json } from '@app/common';
+
+// Re-exported for the state files that import them from here.
+export { isJson, type Json };
 
 export type StoredStatus = 'queued' | 'in_progress' | 'completed' | 'incomplete' | 'failed' | 'cancelled';
 
@@ -21,7 +24,7 @@ export interface StoredResponse {
   expiresAt: number;
 }
 
-/** A new row for the group-commit writer: the jsonb columns already serialised. */
+/** A new row for the group-commit writer: the JSON columns already serialised. */
 export interface StoredResponseRow {
   id: string;
   keyId: string;
@@ -39,9 +42,6 @@ export interface StoredResponseRow {
   items: { source: 'input' | 'output'; position: number; itemId: string }[];
 }
 
-export function isJson(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Milliseconds since the epoch as 12 hex digits (good until the year 10889). */
 function timeHex(now: number): string {

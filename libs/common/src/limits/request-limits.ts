@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors/gateway-error';
+import { JSON_BYTE } from '../json/json';
 
 /**
  * The one place where the bounds of every client input live. The gateway checks them before a
@@ -87,12 +88,7 @@ export function checkMetadata(value: unknown, param = 'metadata'): void {
   }
 }
 
-const OPEN_BRACE = 0x7b;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
+const { OPEN_BRACE, OPEN_BRACKET, CLOSE_BRACE, CLOSE_BRACKET, QUOTE, BACKSLASH } = JSON_BYTE;
 
 /**
  * Whether JSON text nests objects and arrays deeper than `max`, found by one pass over the bytes

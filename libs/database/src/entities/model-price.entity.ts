@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { PriceSpec } from '@app/pricing';
+import type { PriceSpec } from '@app/common';
 
 /**
  * A price set through the admin API for `provider/model` (unique case-insensitively). `price` is

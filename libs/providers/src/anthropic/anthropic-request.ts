@@ -1,16 +1,6 @@
 import { GatewayError } from '@app/common';
 import type { BuildRequestInput } from '../types';
-import {
-  type ContentPart,
-  type InputItem,
-  argsObject,
-  parseDataUrl,
-  partsText,
-  readInput,
-  readOutputFormat,
-  readReasoningEffort,
-  rejectUnsupportedFeatures,
-} from '../responses/request-input';
+import { type ContentPart, type InputItem, argsObject, parseDataUrl, partsText, readInput, readOutputFormat, readReasoningEffort, rejectUnsupportedFeatures } from '../responses/request-input';
 import { type HostedToolSupport, type RequestTools, readSingleToolChoice, readTools } from '../responses/request-tools';
 import { uncarryThinking } from '../responses/reasoning-carrier';
 import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody, AnthropicTool, AnthropicToolChoice } from './anthropic-wire';

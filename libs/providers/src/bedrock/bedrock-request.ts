@@ -1,18 +1,6 @@
 import { GatewayError } from '@app/common';
 import type { ResponsesRequest } from '../types';
-import {
-  type ContentPart,
-  type InputTurn,
-  argsObject,
-  numberField,
-  outputObject,
-  readInput,
-  readOutputFormat,
-  reasoningEffort,
-  rejectUnsupportedFeatures,
-  splitSystem,
-  toolChoiceMode,
-} from '../responses/request-input';
+import { type ContentPart, type InputTurn, argsObject, numberField, outputObject, readInput, readOutputFormat, reasoningEffort, rejectUnsupportedFeatures, splitSystem, toolChoiceMode } from '../responses/request-input';
 import { type RequestTools, readToolChoice, readTools } from '../responses/request-tools';
 import { uncarryThinking } from '../responses/reasoning-carrier';
 

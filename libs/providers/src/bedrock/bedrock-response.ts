@@ -1,6 +1,7 @@
+import { isJson } from '@app/common';
 import { type OutputPiece, type Outcome, parsedResponse, tokenCount } from '../responses/response-builder';
 import type { CallContext, ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
-import { isObj } from '../responses/request-input';
+
 import { summaryRequested } from '../responses/builder-stream-translator';
 import { carryThinking } from '../responses/reasoning-carrier';
 import { JSON_TOOL_NAME } from './bedrock-request';
@@ -56,7 +57,7 @@ export function outcomeOfStop(stopReason: string | undefined): Outcome {
 
 export function parseConverseResponse(text: string, ctx?: CallContext): ParsedResponse {
   const r = JSON.parse(text) as ConverseResponse;
-  if (!isObj(r as unknown) || typeof r.output !== 'object' || r.output === null) throw new Error('not a Converse response');
+  if (!isJson(r as unknown) || typeof r.output !== 'object' || r.output === null) throw new Error('not a Converse response');
   const usage = usageFromBedrock(r.usage);
   const output: OutputPiece[] = [];
   const summary = summaryRequested(ctx);
@@ -91,7 +92,7 @@ export function parseBedrockError(status: number, text: string): UpstreamErrorIn
   let type: string | null = null;
   try {
     const e: unknown = JSON.parse(text);
-    if (isObj(e)) {
+    if (isJson(e)) {
       message = typeof e.message === 'string' ? e.message : typeof e.Message === 'string' ? e.Message : null;
       if (typeof e.__type === 'string') type = e.__type.split('#').pop() ?? null;
     }

@@ -1,13 +1,13 @@
+import { type Json, isJson } from '@app/common';
 import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
 import type { Outcome } from '../responses/response-builder';
 import type { ResponsesStreamEvent, SseEvent } from '../types';
-import { isObj } from '../responses/request-input';
+
 import { carryThinking } from '../responses/reasoning-carrier';
 import { JSON_TOOL_NAME } from './bedrock-request';
 import { outcomeOfStop, usageFromBedrock } from './bedrock-response';
 import { EXCEPTION_PREFIX } from './event-stream';
 
-type Json = Record<string, unknown>;
 
 /**
  * ConverseStream events (decoded by BedrockStreamDecoder) -> the Responses sequence:
@@ -28,7 +28,7 @@ export class BedrockStreamTranslator extends BuilderStreamTranslator {
     let data: Json = {};
     try {
       const parsed: unknown = JSON.parse(ev.data === '' ? '{}' : ev.data);
-      if (isObj(parsed)) data = parsed;
+      if (isJson(parsed)) data = parsed;
     } catch {
       // keep {}
     }
@@ -44,7 +44,7 @@ export class BedrockStreamTranslator extends BuilderStreamTranslator {
     const index = typeof data.contentBlockIndex === 'number' ? data.contentBlockIndex : 0;
     switch (type) {
       case 'contentBlockStart': {
-        const toolUse = isObj(data.start) && isObj(data.start.toolUse) ? data.start.toolUse : null;
+        const toolUse = isJson(data.start) && isJson(data.start.toolUse) ? data.start.toolUse : null;
         if (toolUse !== null) {
           const name = String(toolUse.name ?? '');
           const callId = String(toolUse.toolUseId ?? '');
@@ -56,13 +56,13 @@ export class BedrockStreamTranslator extends BuilderStreamTranslator {
         break;
       }
       case 'contentBlockDelta': {
-        const delta = isObj(data.delta) ? data.delta : {};
+        const delta = isJson(data.delta) ? data.delta : {};
         if (typeof delta.text === 'string') out.push(...this.b.textDelta(delta.text));
-        else if (isObj(delta.toolUse) && typeof delta.toolUse.input === 'string') {
+        else if (isJson(delta.toolUse) && typeof delta.toolUse.input === 'string') {
           const call = this.calls.get(index);
           if (call?.json) out.push(...this.b.textDelta(delta.toolUse.input));
           else if (call !== undefined) out.push(...this.b.functionCallArgsDelta(delta.toolUse.input, call.callId));
-        } else if (isObj(delta.reasoningContent)) {
+        } else if (isJson(delta.reasoningContent)) {
           const rc = delta.reasoningContent;
           let r = this.reasoning.get(index);
           if (r === undefined) {
@@ -97,7 +97,7 @@ export class BedrockStreamTranslator extends BuilderStreamTranslator {
         this.outcome = outcomeOfStop(typeof data.stopReason === 'string' ? data.stopReason : undefined);
         break;
       case 'metadata': {
-        const usage = usageFromBedrock(isObj(data.usage) ? data.usage : undefined);
+        const usage = usageFromBedrock(isJson(data.usage) ? data.usage : undefined);
         out.push(...this.b.end(this.outcome ?? { status: 'completed' }, usage));
         break;
       }

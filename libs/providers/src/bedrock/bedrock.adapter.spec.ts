@@ -1,8 +1,7 @@
-import { crc32 } from 'node:zlib';
 import type { ProviderConfig, UpstreamKey } from '@app/common';
 import { GatewayError } from '@app/common';
 import { BEDROCK_DEFAULT_BASE_URL } from './bedrock-endpoint';
-import { converseEvent, converseException, encodeEventStreamMessage } from '../../../../apps/fake-upstream/src/bedrock-eventstream';
+import { converseEvent, converseException, encodeEventStreamMessage, frameEventStreamMessage } from '../../../../apps/fake-upstream/src/bedrock-eventstream';
 import { FAKE_AWS_CREDENTIALS, sigV4Signature } from '../../../../apps/fake-upstream/src/bedrock-format';
 import { UpstreamFailure } from '../http/upstream-failure';
 import type { ResponsesStreamEvent, SseEvent } from '../types';
@@ -313,14 +312,7 @@ describe('Bedrock event-stream decoding', () => {
       name('str'), Buffer.from([7]), u16(3), Buffer.from('abc'), name('ts'), Buffer.from([8]), ts, name('u'), Buffer.from([9]), Buffer.alloc(16, 7),
     ]);
     const payload = Buffer.from('{}');
-    const total = 12 + headers.length + payload.length + 4;
-    const msg = Buffer.alloc(total);
-    msg.writeUInt32BE(total, 0);
-    msg.writeUInt32BE(headers.length, 4);
-    msg.writeUInt32BE(crc32(msg.subarray(0, 8)), 8);
-    headers.copy(msg, 12);
-    payload.copy(msg, 12 + headers.length);
-    msg.writeUInt32BE(crc32(msg.subarray(0, total - 4)), total - 4);
+    const msg = frameEventStreamMessage(headers, payload);
     expect(new EventStreamReader().push(msg)[0]).toEqual({
       headers: { t: true, f: false, b: -1, s: -2, i: 70000, l: 1234567890123n, y: Buffer.from([1, 2]), str: 'abc', ts: new Date(1700000000000), u: Buffer.alloc(16, 7) },
       payload,

@@ -1,14 +1,5 @@
 import { GatewayError, type ProviderConfig } from '@app/common';
-import type {
-  BuildRequestInput,
-  CallContext,
-  ParsedResponse,
-  ProviderAdapter,
-  StreamDecoder,
-  StreamTranslator,
-  UpstreamErrorInfo,
-  UpstreamRequest,
-} from '../types';
+import type { BuildRequestInput, CallContext, ParsedResponse, ProviderAdapter, StreamDecoder, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
 import { readTools } from '../responses/request-tools';
 import { toConverseRequest } from './bedrock-request';
 import { parseBedrockError, parseConverseResponse } from './bedrock-response';

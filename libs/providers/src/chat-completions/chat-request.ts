@@ -1,13 +1,5 @@
 import type { BuildRequestInput } from '../types';
-import {
-  type ContentPart,
-  type InputItem,
-  partsText,
-  readInput,
-  readOutputFormat,
-  readReasoningEffort,
-  rejectUnsupportedFeatures,
-} from '../responses/request-input';
+import { type ContentPart, type InputItem, partsText, readInput, readOutputFormat, readReasoningEffort, rejectUnsupportedFeatures } from '../responses/request-input';
 import { type RequestTools, readSingleToolChoice, readTools } from '../responses/request-tools';
 import { dialectFor, refusedFields } from '../dialects/dialects';
 import type { ChatContentPart, ChatMessage, ChatRequestBody, ChatToolCall } from './chat-wire';

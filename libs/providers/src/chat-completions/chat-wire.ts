@@ -53,20 +53,23 @@ export interface ChatToolCallDelta {
 /** Mistral's magistral models return content as chunks, thinking included. */
 export type ChatContentChunk = { type: 'text'; text: string } | { type: 'thinking'; thinking: { type: string; text?: string }[] } | { type: string };
 
+/** An answer's message, or a stream chunk's delta of one: the same fields. */
+export interface ChatMessageWire {
+  content?: string | ChatContentChunk[] | null;
+  refusal?: string | null;
+  /** DeepSeek. */
+  reasoning_content?: string | null;
+  /** Groq, OpenRouter, vLLM. */
+  reasoning?: string | null;
+  tool_calls?: ChatToolCallDelta[] | null;
+}
+
 export interface ChatCompletionWire {
   id?: string;
   model?: string;
   choices?: {
     index?: number;
-    message?: {
-      content?: string | ChatContentChunk[] | null;
-      refusal?: string | null;
-      /** DeepSeek. */
-      reasoning_content?: string | null;
-      /** Groq, OpenRouter, vLLM. */
-      reasoning?: string | null;
-      tool_calls?: ChatToolCallDelta[] | null;
-    };
+    message?: ChatMessageWire;
     finish_reason?: string | null;
   }[];
   usage?: ChatUsageWire | null;
@@ -77,13 +80,7 @@ export interface ChatChunkWire {
   model?: string;
   choices?: {
     index?: number;
-    delta?: {
-      content?: string | ChatContentChunk[] | null;
-      refusal?: string | null;
-      reasoning_content?: string | null;
-      reasoning?: string | null;
-      tool_calls?: ChatToolCallDelta[] | null;
-    };
+    delta?: ChatMessageWire;
     finish_reason?: string | null;
   }[];
   usage?: ChatUsageWire | null;

@@ -1,16 +1,6 @@
 import { GatewayError } from '@app/common';
 import type { ResponsesRequest } from '../types';
-import {
-  type ContentPart,
-  type InputTurn,
-  numberField,
-  readInput,
-  readOutputFormat,
-  reasoningEffort,
-  rejectUnsupportedFeatures,
-  splitSystem,
-  toolChoiceMode,
-} from '../responses/request-input';
+import { type ContentPart, type InputTurn, numberField, readInput, readOutputFormat, reasoningEffort, rejectUnsupportedFeatures, splitSystem, toolChoiceMode } from '../responses/request-input';
 import { type RequestTools, readToolChoice, readTools } from '../responses/request-tools';
 
 /** Cohere v2 chat wire types, the parts the gateway writes. */

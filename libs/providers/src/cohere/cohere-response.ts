@@ -1,6 +1,7 @@
+import { isJson } from '@app/common';
 import { type OutputPiece, type Outcome, parsedResponse, tokenCount } from '../responses/response-builder';
 import type { CallContext, ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
-import { isObj } from '../responses/request-input';
+
 import { summaryRequested } from '../responses/builder-stream-translator';
 
 export interface CohereUsage {
@@ -43,7 +44,7 @@ export function outcomeOfFinish(reason: string | undefined): Outcome {
 
 export function parseCohereResponse(text: string, ctx?: CallContext): ParsedResponse {
   const r = JSON.parse(text) as CohereChatResponse;
-  if (!isObj(r as unknown) || typeof r.message !== 'object' || r.message === null) throw new Error('not a Cohere chat response');
+  if (!isJson(r as unknown) || typeof r.message !== 'object' || r.message === null) throw new Error('not a Cohere chat response');
   const usage = usageFromCohere(r.usage);
   const output: OutputPiece[] = [];
   // Cohere's reasoning does not go back: shown as a summary when one was asked for, else left out.
@@ -71,7 +72,7 @@ export function parseCohereError(status: number, text: string): UpstreamErrorInf
   const code = CODE_BY_STATUS[status] ?? null;
   try {
     const e: unknown = JSON.parse(text);
-    if (isObj(e) && typeof e.message === 'string') return { message: e.message, type: code, code, param: null };
+    if (isJson(e) && typeof e.message === 'string') return { message: e.message, type: code, code, param: null };
   } catch {
     // not JSON
   }

@@ -1,9 +1,9 @@
+import { type Json, isJson } from '@app/common';
 import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
 import type { ResponsesStreamEvent, SseEvent } from '../types';
-import { isObj } from '../responses/request-input';
+
 import { outcomeOfFinish, usageFromCohere } from './cohere-response';
 
-type Json = Record<string, unknown>;
 
 /**
  * Cohere v2 chat SSE (`event: <type>` + JSON with the same `type`): message-start,
@@ -19,14 +19,14 @@ export class CohereStreamTranslator extends BuilderStreamTranslator {
     let data: Json;
     try {
       const parsed: unknown = JSON.parse(ev.data);
-      if (!isObj(parsed)) return [];
+      if (!isJson(parsed)) return [];
       data = parsed;
     } catch {
       return [];
     }
     const type = ev.event ?? (typeof data.type === 'string' ? data.type : '');
-    const delta = isObj(data.delta) ? data.delta : {};
-    const message = isObj(delta.message) ? delta.message : {};
+    const delta = isJson(data.delta) ? data.delta : {};
+    const message = isJson(delta.message) ? delta.message : {};
     const index = typeof data.index === 'number' ? data.index : 0;
     if (type === 'error' || (type === '' && typeof data.message === 'string')) {
       const err = { message: typeof data.message === 'string' ? data.message : 'Cohere stream error', code: 'server_error' };
@@ -37,7 +37,7 @@ export class CohereStreamTranslator extends BuilderStreamTranslator {
     const out: ResponsesStreamEvent[] = [];
     switch (type) {
       case 'content-delta': {
-        const content = isObj(message.content) ? message.content : {};
+        const content = isJson(message.content) ? message.content : {};
         // Cohere's reasoning does not go back: shown as a summary when one was asked for, else left out.
         if (typeof content.thinking === 'string') {
           if (this.summary) out.push(...this.b.reasoningDelta(content.thinking));
@@ -52,8 +52,8 @@ export class CohereStreamTranslator extends BuilderStreamTranslator {
         if (this.summary && typeof message.tool_plan === 'string') out.push(...this.b.reasoningDelta(message.tool_plan));
         break;
       case 'tool-call-start': {
-        const call = isObj(message.tool_calls) ? message.tool_calls : {};
-        const fn = isObj(call.function) ? call.function : {};
+        const call = isJson(message.tool_calls) ? message.tool_calls : {};
+        const fn = isJson(call.function) ? call.function : {};
         const callId = String(call.id ?? `call_${index}`);
         this.calls.set(index, callId);
         out.push(...this.b.functionCallStart(callId, String(fn.name ?? '')));
@@ -61,8 +61,8 @@ export class CohereStreamTranslator extends BuilderStreamTranslator {
         break;
       }
       case 'tool-call-delta': {
-        const call = isObj(message.tool_calls) ? message.tool_calls : {};
-        const fn = isObj(call.function) ? call.function : {};
+        const call = isJson(message.tool_calls) ? message.tool_calls : {};
+        const fn = isJson(call.function) ? call.function : {};
         const callId = this.calls.get(index);
         if (callId !== undefined && typeof fn.arguments === 'string') out.push(...this.b.functionCallArgsDelta(fn.arguments, callId));
         break;
@@ -73,7 +73,7 @@ export class CohereStreamTranslator extends BuilderStreamTranslator {
         break;
       }
       case 'message-end': {
-        const usage = usageFromCohere(isObj(delta.usage) ? delta.usage : undefined);
+        const usage = usageFromCohere(isJson(delta.usage) ? delta.usage : undefined);
         const outcome = outcomeOfFinish(typeof delta.finish_reason === 'string' ? delta.finish_reason : undefined);
         // A failed stream may say why in `error`.
         const error = typeof delta.error === 'string' && delta.error !== '' ? delta.error : null;

@@ -1,19 +1,6 @@
+import { isJson } from '@app/common';
 import type { ResponsesRequest } from '../types';
-import {
-  type ContentPart,
-  type InputTurn,
-  argsObject,
-  isObj,
-  numberField,
-  outputObject,
-  readInput,
-  readOutputFormat,
-  reasoningEffort,
-  reasoningSummary,
-  rejectUnsupportedFeatures,
-  splitSystem,
-  toolChoiceMode,
-} from '../responses/request-input';
+import { type ContentPart, type InputTurn, argsObject, numberField, outputObject, readInput, readOutputFormat, reasoningEffort, reasoningSummary, rejectUnsupportedFeatures, splitSystem, toolChoiceMode } from '../responses/request-input';
 import { type HostedToolSupport, type RequestTools, readToolChoice, readTools } from '../responses/request-tools';
 import { carryReasoning, uncarryReasoning } from '../responses/reasoning-carrier';
 
@@ -72,7 +59,7 @@ export function toGeminiRequest(body: ResponsesRequest, model: string, requestTo
         if (t.description !== null) decl.description = t.description;
         const params = toGeminiSchema(t.parameters);
         // Gemini rejects an object schema without properties; a function without parameters has none.
-        if (isObj(params) && !(params.type === 'object' && (!isObj(params.properties) || Object.keys(params.properties).length === 0))) decl.parameters = params;
+        if (isJson(params) && !(params.type === 'object' && (!isJson(params.properties) || Object.keys(params.properties).length === 0))) decl.parameters = params;
         return decl;
       }),
     }];
@@ -174,7 +161,7 @@ const SCHEMA_KEYS = new Set([
  * enum of one, and keywords Gemini rejects (additionalProperties, $schema, strict...) go.
  */
 export function toGeminiSchema(schema: unknown): unknown {
-  if (!isObj(schema)) return schema;
+  if (!isJson(schema)) return schema;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(schema)) {
     if (k === 'const') out.enum = [v];
@@ -183,7 +170,7 @@ export function toGeminiSchema(schema: unknown): unknown {
       if (types.length < v.length) out.nullable = true;
       if (types.length === 1) out.type = types[0];
       else if (types.length > 1) out.anyOf = types.map((t) => ({ type: t }));
-    } else if (k === 'properties' && isObj(v)) {
+    } else if (k === 'properties' && isJson(v)) {
       out.properties = Object.fromEntries(Object.entries(v).map(([name, s]) => [name, toGeminiSchema(s)]));
     } else if (k === 'items') out.items = toGeminiSchema(v);
     else if (k === 'anyOf' && Array.isArray(v)) out.anyOf = v.map(toGeminiSchema);

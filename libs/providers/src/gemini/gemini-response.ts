@@ -1,6 +1,7 @@
+import { type Json, isJson } from '@app/common';
 import { type OutputPiece, type Outcome, contextModel, parsedResponse, tokenCount } from '../responses/response-builder';
 import type { CallContext, ParsedResponse, Usage, UpstreamErrorInfo } from '../types';
-import { isObj, newCallId } from '../responses/request-input';
+import { newCallId } from '../responses/request-input';
 import { carryThoughtSignature } from './gemini-request';
 
 /** Gemini `GenerateContentResponse`, the fields the gateway reads. */
@@ -92,7 +93,7 @@ export function promptBlock(r: GeminiResponse): Outcome | null {
 
 export function parseGeminiResponse(text: string, ctx?: CallContext): ParsedResponse {
   const r = JSON.parse(text) as GeminiResponse;
-  if (!isObj(r as unknown)) throw new Error('not a Gemini response');
+  if (!isJson(r as unknown)) throw new Error('not a Gemini response');
   const usage = usageFromGemini(r.usageMetadata);
   const candidate = r.candidates?.[0];
   const output: OutputPiece[] = [];
@@ -128,8 +129,8 @@ export function parseGeminiError(status: number, text: string): UpstreamErrorInf
   try {
     let parsed: unknown = JSON.parse(text);
     if (Array.isArray(parsed)) parsed = parsed[0];
-    const e = isObj(parsed) ? parsed.error : undefined;
-    if (isObj(e)) {
+    const e = isJson(parsed) ? parsed.error : undefined;
+    if (isJson(e)) {
       const code = typeof e.status === 'string' ? e.status : typeof e.code === 'number' ? String(e.code) : null;
       return { message: typeof e.message === 'string' ? e.message : `HTTP ${status}`, type: code, code, param: null };
     }

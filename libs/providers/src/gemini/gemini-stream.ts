@@ -1,7 +1,8 @@
+import { isJson } from '@app/common';
 import { BuilderStreamTranslator } from '../responses/builder-stream-translator';
 import type { ResponsesStreamEvent, SseEvent, Usage } from '../types';
 import { type GeminiResponse, groundingOutput, outcomeOf, parseGeminiError, promptBlock, usageFromGemini } from './gemini-response';
-import { isObj, newCallId } from '../responses/request-input';
+import { newCallId } from '../responses/request-input';
 import { carryThoughtSignature } from './gemini-request';
 
 /**
@@ -32,7 +33,7 @@ export class GeminiStreamTranslator extends BuilderStreamTranslator {
       return [];
     }
     if (Array.isArray(chunk)) chunk = chunk[0] as GeminiResponse;
-    if (!isObj(chunk as unknown)) return [];
+    if (!isJson(chunk as unknown)) return [];
     if (chunk.error !== undefined) {
       const info = parseGeminiError(500, ev.data);
       const err = { message: info.message, code: info.code, type: info.type };

@@ -1,4 +1,4 @@
-import type { ProviderConfig, UpstreamKey } from '@app/common';
+import { type ProviderConfig, type UpstreamKey, type Json, isJson } from '@app/common';
 import { BEDROCK_DEFAULT_BASE_URL } from '../bedrock/bedrock-endpoint';
 import { signV4 } from '../bedrock/sigv4';
 import type { UpstreamRequest } from '../types';
@@ -58,9 +58,7 @@ export function modelListRequest(provider: ProviderConfig, key: UpstreamKey, cur
   }
 }
 
-type Json = Record<string, unknown>;
-const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isObj) : []);
+const list = (v: unknown): Json[] => (Array.isArray(v) ? v.filter(isJson) : []);
 const cursorOf = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const seconds = (v: unknown): number | null => {
   if (typeof v === 'number' && Number.isFinite(v)) return v;
@@ -74,7 +72,7 @@ const named = (items: Json[], field: string, created?: string): ListedModel[] =>
 /** One page of the provider's answer; throws on a body that is not its list. */
 export function parseModelList(kind: ProviderConfig['kind'], text: string): ModelListPage {
   const body = JSON.parse(text) as unknown;
-  if (!isObj(body)) throw new Error('not a model list');
+  if (!isJson(body)) throw new Error('not a model list');
   switch (kind) {
     case 'anthropic':
       return { models: named(list(body.data), 'id', 'created_at'), next: body.has_more === true ? cursorOf(body.last_id) : null };

@@ -1,3 +1,4 @@
+import { JSON_BYTE } from '@app/common';
 /**
  * Reading and splicing JSON text without parsing it, for the hot path's largest events (a
  * stream's terminal event carries the whole Response: parsing and re-serialising it cost more
@@ -5,12 +6,7 @@
  * text is always the key `key` with an object value; these helpers check its depth too.
  */
 
-const QUOTE = 34;
-const BACKSLASH = 92;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
+const { QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET } = JSON_BYTE;
 
 /** Index of the quote closing the string that opens at `open` (text.length if it never closes). */
 function stringEnd(text: string, open: number): number {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { GatewayError } from '@app/common';
+import { GatewayError, type Json, isJson } from '@app/common';
 import type { ResponsesRequest } from '../types';
 import { ToolNames } from './tool-names';
 
@@ -59,11 +59,7 @@ export type OutputFormat =
   | { type: 'json_object' }
   | { type: 'json_schema'; name: string; schema: Record<string, unknown>; strict: boolean | null; description: string | null };
 
-type Json = Record<string, unknown>;
 
-export function isObj(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 export function unsupported(provider: string, feature: string, param: string | null): GatewayError {
   return GatewayError.invalidRequest(`${provider} does not support ${feature} through /v1/responses.`, param);
@@ -93,11 +89,11 @@ export function toolChoiceMode(choice: ToolChoice | null): { mode: 'auto' | 'non
 
 export function readOutputFormat(body: ResponsesRequest): OutputFormat {
   const text = body.text;
-  const format = isObj(text) ? text.format : undefined;
-  if (!isObj(format) || format.type === 'text') return { type: 'text' };
+  const format = isJson(text) ? text.format : undefined;
+  if (!isJson(format) || format.type === 'text') return { type: 'text' };
   if (format.type === 'json_object') return { type: 'json_object' };
   if (format.type === 'json_schema') {
-    if (!isObj(format.schema)) throw GatewayError.invalidRequest("'text.format.schema' must be an object.", 'text.format.schema');
+    if (!isJson(format.schema)) throw GatewayError.invalidRequest("'text.format.schema' must be an object.", 'text.format.schema');
     return {
       type: 'json_schema',
       name: typeof format.name === 'string' ? format.name : 'response',
@@ -111,7 +107,7 @@ export function readOutputFormat(body: ResponsesRequest): OutputFormat {
 
 /** `reasoning.effort` as sent ('none', 'minimal', 'low', ...), for providers that map every level. */
 export function reasoningEffort(body: ResponsesRequest): string | null {
-  return isObj(body.reasoning) && typeof body.reasoning.effort === 'string' ? body.reasoning.effort : null;
+  return isJson(body.reasoning) && typeof body.reasoning.effort === 'string' ? body.reasoning.effort : null;
 }
 
 /** `reasoning.effort` when the client asked for reasoning ('none'/'minimal' count as no). */
@@ -124,7 +120,7 @@ export function readReasoningEffort(body: ResponsesRequest): 'low' | 'medium' | 
 
 /** Whether the client asked for reasoning summaries. */
 export function reasoningSummary(body: ResponsesRequest): boolean {
-  return isObj(body.reasoning) && typeof body.reasoning.summary === 'string' && body.reasoning.summary !== 'none';
+  return isJson(body.reasoning) && typeof body.reasoning.summary === 'string' && body.reasoning.summary !== 'none';
 }
 
 export function numberField(body: ResponsesRequest, field: string): number | undefined {
@@ -174,7 +170,7 @@ function readParts(content: unknown, param: string, provider: string): ContentPa
   if (!Array.isArray(content)) return [];
   const parts: ContentPart[] = [];
   content.forEach((p, j) => {
-    if (!isObj(p)) throw GatewayError.invalidRequest(`'${param}[${j}]' must be an object.`, `${param}[${j}]`);
+    if (!isJson(p)) throw GatewayError.invalidRequest(`'${param}[${j}]' must be an object.`, `${param}[${j}]`);
     const part = readPart(p, `${param}[${j}]`, provider);
     if (part !== null) parts.push(part);
   });
@@ -206,7 +202,7 @@ export function readInput(body: ResponsesRequest, provider: string): InputItem[]
   const toolNames = ToolNames.of(body);
   input.forEach((raw, i) => {
     const param = `input[${i}]`;
-    if (!isObj(raw)) throw GatewayError.invalidRequest(`'${param}' must be an object.`, param);
+    if (!isJson(raw)) throw GatewayError.invalidRequest(`'${param}' must be an object.`, param);
     const type = raw.type ?? 'message';
     switch (type) {
       case 'message': {
@@ -234,7 +230,7 @@ export function readInput(body: ResponsesRequest, provider: string): InputItem[]
       }
       case 'reasoning': {
         const summary = Array.isArray(raw.summary) ? raw.summary : [];
-        const text = summary.map((s) => (isObj(s) && typeof s.text === 'string' ? s.text : '')).join('\n\n');
+        const text = summary.map((s) => (isJson(s) && typeof s.text === 'string' ? s.text : '')).join('\n\n');
         items.push({ kind: 'reasoning', text, encryptedContent: typeof raw.encrypted_content === 'string' ? raw.encrypted_content : null });
         return;
       }
@@ -302,7 +298,7 @@ export function mimeFromUrl(url: string, fallback: string): string {
 export function argsObject(args: string): Json {
   try {
     const v: unknown = JSON.parse(args === '' ? '{}' : args);
-    return isObj(v) ? v : {};
+    return isJson(v) ? v : {};
   } catch {
     return {};
   }
@@ -312,7 +308,7 @@ export function argsObject(args: string): Json {
 export function outputObject(output: string): Json {
   try {
     const v: unknown = JSON.parse(output);
-    if (isObj(v)) return v;
+    if (isJson(v)) return v;
   } catch {
     // plain text
   }

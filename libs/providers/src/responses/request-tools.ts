@@ -1,6 +1,6 @@
-import { GatewayError } from '@app/common';
+import { GatewayError, type Json, isJson } from '@app/common';
 import type { ResponsesRequest } from '../types';
-import { type FunctionTool, type ToolChoice, isObj, unsupported } from './request-input';
+import { type FunctionTool, type ToolChoice, unsupported } from './request-input';
 import { ToolNames } from './tool-names';
 
 /**
@@ -13,7 +13,6 @@ import { ToolNames } from './tool-names';
  * `<namespace>__<name>`; calls come back under their namespace, as OpenAI returns them.
  */
 
-type Json = Record<string, unknown>;
 
 /** OpenAI's hosted web search, under every name it has had. */
 const WEB_SEARCH_TYPES = new Set(['web_search', 'web_search_preview', 'web_search_2025_08_26', 'web_search_preview_2025_03_11']);
@@ -55,7 +54,7 @@ export function readTools(body: ResponsesRequest, support: HostedToolSupport = {
   const hosted: Json[] = [];
   tools.forEach((t, i) => {
     const param = `tools[${i}]`;
-    if (!isObj(t)) throw GatewayError.invalidRequest(`'${param}' must be an object.`, param);
+    if (!isJson(t)) throw GatewayError.invalidRequest(`'${param}' must be an object.`, param);
     if (t.type === 'function') functions.push(readFunction(t, param, null, null, names));
     else if (t.type === 'namespace') {
       if (typeof t.name !== 'string' || t.name === '') throw GatewayError.invalidRequest(`'${param}.name' must be a non-empty string.`, `${param}.name`);
@@ -63,7 +62,7 @@ export function readTools(body: ResponsesRequest, support: HostedToolSupport = {
       const description = typeof t.description === 'string' && t.description !== '' ? t.description : null;
       t.tools.forEach((inner, j) => {
         const innerParam = `${param}.tools[${j}]`;
-        if (!isObj(inner)) throw GatewayError.invalidRequest(`'${innerParam}' must be an object.`, innerParam);
+        if (!isJson(inner)) throw GatewayError.invalidRequest(`'${innerParam}' must be an object.`, innerParam);
         if (inner.type === 'function') functions.push(readFunction(inner, innerParam, t.name as string, description, names));
         else hosted.push(inner);
       });
@@ -86,7 +85,7 @@ function readFunction(t: Json, param: string, namespace: string | null, namespac
   return {
     name: names.upstream(t.name, namespace),
     description,
-    parameters: isObj(t.parameters) ? t.parameters : { type: 'object', properties: {} },
+    parameters: isJson(t.parameters) ? t.parameters : { type: 'object', properties: {} },
     strict: typeof t.strict === 'boolean' ? t.strict : null,
   };
 }
@@ -101,9 +100,9 @@ function hostedLabel(t: Json): string {
 }
 
 function readWebSearch(t: Json): WebSearchOptions {
-  const filters = isObj(t.filters) ? t.filters : null;
+  const filters = isJson(t.filters) ? t.filters : null;
   const domains = filters !== null && Array.isArray(filters.allowed_domains) ? filters.allowed_domains.filter((d): d is string => typeof d === 'string') : null;
-  const loc = isObj(t.user_location) ? t.user_location : null;
+  const loc = isJson(t.user_location) ? t.user_location : null;
   let userLocation: WebSearchOptions['userLocation'] = null;
   if (loc !== null) {
     userLocation = {};
@@ -125,7 +124,7 @@ export function readToolChoice(body: ResponsesRequest, provider: string, tools: 
     if (tools.functions.length === 0 && tools.webSearch === null && tools.dropped.length > 0) throw forcedDropped(provider, tools.dropped);
     return { type: 'required' };
   }
-  if (!isObj(tc)) throw unsupported(provider, `tool_choice ${JSON.stringify(tc).slice(0, 100)}`, 'tool_choice');
+  if (!isJson(tc)) throw unsupported(provider, `tool_choice ${JSON.stringify(tc).slice(0, 100)}`, 'tool_choice');
   if (tc.type === 'function') {
     if (typeof tc.name !== 'string' || tc.name === '') throw GatewayError.invalidRequest("'tool_choice.name' must be a non-empty string.", 'tool_choice.name');
     return { type: 'function', name: tools.names.upstream(tc.name, typeof tc.namespace === 'string' ? tc.namespace : null) };
@@ -135,7 +134,7 @@ export function readToolChoice(body: ResponsesRequest, provider: string, tools: 
     const names: string[] = [];
     const hosted: string[] = [];
     for (const t of tc.tools) {
-      if (!isObj(t)) continue;
+      if (!isJson(t)) continue;
       if (t.type === 'function' && typeof t.name === 'string') names.push(tools.names.upstream(t.name, typeof t.namespace === 'string' ? t.namespace : null));
       else if (!(isWebSearchType(t.type) && tools.webSearch !== null)) hosted.push(hostedLabel(t));
     }

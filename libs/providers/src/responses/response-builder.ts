@@ -1,3 +1,4 @@
+import { type Json, isJson, splitModelId } from '@app/common';
 import { randomBytes } from 'node:crypto';
 import type { CallContext, ParsedResponse, ResponsesRequest, ResponsesStreamEvent, TerminalStatus, UpstreamErrorInfo, Usage } from '../types';
 import { ZERO_USAGE } from '../types';
@@ -35,8 +36,7 @@ export function contextModel(ctx: TranslationContext | undefined): string {
   if (ctx?.upstreamModel) return ctx.upstreamModel;
   const m = ctx?.requestBody?.model;
   if (typeof m !== 'string' || m === '') return 'unknown';
-  const slash = m.indexOf('/');
-  return slash === -1 ? m : m.slice(slash + 1);
+  return splitModelId(m)?.model ?? m;
 }
 
 export type ResponseStatus = 'completed' | 'incomplete';
@@ -109,7 +109,6 @@ interface WebSearchState {
 
 type ItemState = MessageState | ReasoningState | FunctionCallState | WebSearchState;
 
-type Json = Record<string, unknown>;
 
 /** One random stem per response; items add a counter. Cheaper than a UUID per item. */
 function idStem(): string {
@@ -438,7 +437,7 @@ export class ResponsesStreamBuilder {
       service_tier: typeof req.service_tier === 'string' ? req.service_tier : 'default',
       store: typeof req.store === 'boolean' ? req.store : true,
       temperature: typeof req.temperature === 'number' ? req.temperature : 1,
-      text: isObj(req.text) ? { format: { type: 'text' }, ...req.text } : { format: { type: 'text' } },
+      text: isJson(req.text) ? { format: { type: 'text' }, ...req.text } : { format: { type: 'text' } },
       tool_choice: req.tool_choice ?? 'auto',
       tools: echoTools(req.tools),
       top_logprobs: typeof req.top_logprobs === 'number' ? req.top_logprobs : 0,
@@ -446,7 +445,7 @@ export class ResponsesStreamBuilder {
       truncation: typeof req.truncation === 'string' ? req.truncation : 'disabled',
       usage: u,
       user: typeof req.user === 'string' ? req.user : null,
-      metadata: isObj(req.metadata) ? req.metadata : {},
+      metadata: isJson(req.metadata) ? req.metadata : {},
     };
   }
 
@@ -578,7 +577,7 @@ export class ResponsesStreamBuilder {
 export function echoTools(tools: unknown): unknown[] {
   if (!Array.isArray(tools)) return [];
   return tools.map((t: unknown) => {
-    if (!isObj(t) || t.type !== 'function') return t;
+    if (!isJson(t) || t.type !== 'function') return t;
     return { ...t, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? null };
   });
 }
@@ -597,9 +596,6 @@ function textPart(text: string, annotations: Json[] = []): Json {
   return { type: 'output_text', annotations, logprobs: [], text };
 }
 
-function isObj(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** A neutral output piece for non-streaming answers; consecutive texts join one message. */
 export type OutputPiece =

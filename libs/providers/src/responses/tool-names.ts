@@ -1,7 +1,7 @@
+import { type Json } from '@app/common';
 import { createHash } from 'node:crypto';
 import type { ResponsesRequest } from '../types';
 
-type Json = Record<string, unknown>;
 
 function isJson(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -288,11 +288,11 @@ export class ResponsesHandler {
     } else {
       // The key's limits learn the cost now, not after the store's commit.
       ctx.settle();
-      // Serialised once, for the store and the client; handed to the store before the client has it.
+      // Serialised once, for the store and the client; stored before the client has it.
       this.state.finalize(turn, response);
       const text = responseWithExtraFields(response, undefined, extra, cost && toUsageCost(cost));
       if (turn.background) await this.state.completeBackground(turn, response, text);
-      else this.state.commit(turn, response, text);
+      else await this.state.commit(turn, response, text);
       if (ctx.res !== null) sendJson(ctx.res, 200, text, headers);
     }
     this.logSuccess(ctx, c, fallbackIndex, false, usage, latency, null);
@@ -330,12 +330,12 @@ export class ResponsesHandler {
     if (turn !== null) {
       const ids = this.state.streamRewriter(turn);
       hooks.rewrite = (type, data) => ids.rewrite(type, data);
-      hooks.beforeTerminal = (response, responseJson) => {
+      hooks.beforeTerminal = (response) => {
         // The key's limits learn the cost now, not after the store's commit.
         const cost = this.pricing.cost(c, translator.usage);
         ctx.spent = { tokens: translator.usage.totalTokens, costUsd: cost?.total_cost_usd ?? null };
         ctx.settle();
-        this.state.commit(turn, response, responseJson);
+        return this.state.commit(turn, response, JSON.stringify(response));
       };
     }
     const outcome = await relayStream(ctx, primed, extraFields(c, ctx.modelRequested, fallbackIndex, dropped), headers, decoration, hooks);

@@ -71,11 +71,8 @@ export interface TerminalDecoration {
 export interface RelayHooks {
   /** Rewrites a non-terminal event's JSON (the gateway's ids for stored responses). */
   rewrite?(type: string, data: string): string;
-  /**
-   * Called with the final Response and its JSON text (the text the terminal event carries) just
-   * before the terminal event is written: a stored turn is handed to the store here.
-   */
-  beforeTerminal?(response: Record<string, unknown>, responseJson: string): void;
+  /** Awaited before the terminal event is written (stored responses are committed first). */
+  beforeTerminal?(response: Record<string, unknown>): Promise<void>;
   /** Clears upstream error text of credentials before the client sees it. */
   redact?(text: string): string;
 }
@@ -104,12 +101,17 @@ export async function relayStream(
   let ttftMs: number | null = null;
 
   /** Writes the events' frames; false when the socket wants a drain first. */
-  const writeEvents = (events: ResponsesStreamEvent[]): boolean => {
+  const writeEvents = async (events: ResponsesStreamEvent[]): Promise<boolean> => {
     let out = '';
     for (const ev of events) {
       if (TERMINAL_TYPES.has(ev.type)) {
         const terminal = terminalEvent(ev, extra, injector, chunkIndex, ctx.t0, decoration, beforeTerminal !== undefined);
-        if (beforeTerminal !== undefined && terminal.response !== null) beforeTerminal(terminal.response, terminal.responseJson!);
+        if (beforeTerminal !== undefined && terminal.response !== null) {
+          // What came before reaches the client now; the end only once the state is durable.
+          if (out !== '') write(out);
+          out = '';
+          await beforeTerminal(terminal.response);
+        }
         out += sseFrame(ev.type, terminal.data);
       } else {
         out += sseFrame(ev.type, injector.inject(rewrite === undefined ? ev.data : rewrite(ev.type, ev.data), chunkIndex));
@@ -125,7 +127,7 @@ export async function relayStream(
   };
 
   res.writeHead(200, headers);
-  writeEvents(primed.first);
+  await writeEvents(primed.first);
 
   let failure: UpstreamFailure | null = null;
   let cutOff = false;
@@ -136,7 +138,7 @@ export async function relayStream(
       const events: ResponsesStreamEvent[] = [];
       for (const ev of parser.push(chunk)) events.push(...translator.push(ev));
       if (events.length === 0) continue;
-      if (!writeEvents(events)) await waitForDrain(res);
+      if (!(await writeEvents(events))) await waitForDrain(res);
       if (cancel.aborted) throw new UpstreamFailure('aborted', 0, 'client closed the connection');
     }
     if (translator.terminal === null) {
@@ -183,7 +185,7 @@ function terminalEvent(
   t0: number,
   decoration: TerminalDecoration,
   needsObject: boolean,
-): { data: string; response: Record<string, unknown> | null; responseJson?: string } {
+): { data: string; response: Record<string, unknown> | null } {
   const latency = Math.round(performance.now() - t0);
   if (!needsObject && decoration.decorate === undefined) {
     const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), decoration.cost(), ev.usageAt);
@@ -206,10 +208,5 @@ function terminalEvent(
   const cost = decoration.cost();
   if (cost !== null && typeof r.usage === 'object' && r.usage !== null) (r.usage as Record<string, unknown>).cost = cost;
   decoration.decorate?.(r);
-  if (!needsObject) return { data: JSON.stringify(event), response: r };
-  // The Response serialised once: the stored turn's text, and the event's (its other fields first).
-  const responseJson = JSON.stringify(r);
-  const { response: _response, ...rest } = event;
-  const head = JSON.stringify(rest);
-  return { data: `${head.length > 2 ? `${head.slice(0, -1)},` : '{'}"response":${responseJson}}`, response: r, responseJson };
+  return { data: JSON.stringify(event), response: r };
 }

@@ -203,7 +203,7 @@ export class ResponseStateService implements BeforeApplicationShutdown {
    * Stores a finished turn behind the answer (batched with other turns); follow-ups resolve from
    * the cache here and wait for the write at another replica (recent-writes.ts).
    */
-  commit(turn: Turn, response: Json, responseJson: string): void {
+  async commit(turn: Turn, response: Json, responseJson: string): Promise<void> {
     if (!turn.store) return;
     const status = statusOf(response);
     const row = this.row(turn, status, response, responseJson);

@@ -14,9 +14,9 @@ const MESSAGE_ROLES = new Set(['user', 'assistant', 'system', 'developer']);
 const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
 type Json = Record<string, unknown>;
-type FieldType = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'integer';
+export type FieldType = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'integer';
 
-function isObject(v: unknown): v is Json {
+export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
@@ -35,7 +35,7 @@ function isType(v: unknown, type: FieldType): boolean {
   }
 }
 
-function checkType(body: Json, field: string, type: FieldType, param = field): void {
+export function checkType(body: Json, field: string, type: FieldType, param = field): void {
   const v = body[field];
   if (v === undefined || v === null) return;
   if (!isType(v, type)) {
@@ -43,7 +43,7 @@ function checkType(body: Json, field: string, type: FieldType, param = field): v
   }
 }
 
-function checkRange(body: Json, field: string, min: number, max: number): void {
+export function checkRange(body: Json, field: string, min: number, max: number): void {
   const v = body[field];
   if (typeof v === 'number' && (v < min || v > max)) {
     throw GatewayError.invalidRequest(`'${field}' must be between ${min} and ${max} (got ${v}).`, field);
@@ -108,12 +108,8 @@ function checkNested(body: Json): void {
   }
 }
 
-/**
- * Envelope validation of a Responses request, every bound from `limits` first: what the
- * gateway and the translators rely on is checked, every other field passes through untouched
- * (SDKs add parameters every month).
- */
-export function parseResponsesRequest(raw: Buffer, limits: RequestLimits): ParsedResponsesRequest {
+/** The body as a JSON object, its nesting bounded before it is parsed. */
+export function parseJsonBody(raw: Buffer, limits: RequestLimits): Json {
   if (jsonDepthExceeds(raw, limits.maxJsonDepth)) {
     throw GatewayError.invalidRequest(`Request body nests objects and arrays deeper than the limit of ${limits.maxJsonDepth} levels.`);
   }
@@ -124,7 +120,34 @@ export function parseResponsesRequest(raw: Buffer, limits: RequestLimits): Parse
     throw GatewayError.invalidRequest(`Request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
   }
   if (!isObject(parsed)) throw GatewayError.invalidRequest('Request body must be a JSON object.');
-  const body = parsed as ResponsesRequest;
+  return parsed;
+}
+
+/**
+ * Appends the request's own `fallbacks` (bounded, each a checked model name) to `models` and
+ * removes the field, which is the gateway's only and never sent upstream. True when it was given.
+ */
+export function takeFallbacks(body: Json, limits: RequestLimits, models: string[]): boolean {
+  const fallbacks = body.fallbacks;
+  const given = fallbacks !== undefined && fallbacks !== null;
+  if (given) {
+    if (!Array.isArray(fallbacks)) throw GatewayError.invalidRequest("'fallbacks' must be an array of \"provider/model\" strings.", 'fallbacks');
+    if (fallbacks.length > limits.maxFallbacks) {
+      throw GatewayError.invalidRequest(`'fallbacks' may name at most ${limits.maxFallbacks} models (got ${fallbacks.length}).`, 'fallbacks');
+    }
+    fallbacks.forEach((f, i) => models.push(checkModelName(f, `fallbacks[${i}]`, limits.maxModelNameLength)));
+  }
+  delete body.fallbacks;
+  return given;
+}
+
+/**
+ * Envelope validation of a Responses request, every bound from `limits` first: what the
+ * gateway and the translators rely on is checked, every other field passes through untouched
+ * (SDKs add parameters every month).
+ */
+export function parseResponsesRequest(raw: Buffer, limits: RequestLimits): ParsedResponsesRequest {
+  const body = parseJsonBody(raw, limits) as ResponsesRequest;
   const models = [checkModelName(body.model, 'model', limits.maxModelNameLength)];
 
   const input = body.input;
@@ -159,16 +182,6 @@ export function parseResponsesRequest(raw: Buffer, limits: RequestLimits): Parse
   checkMetadata(body.metadata);
   checkNested(body);
 
-  const fallbacks = body.fallbacks;
-  const hasRequestFallbacks = fallbacks !== undefined && fallbacks !== null;
-  if (hasRequestFallbacks) {
-    if (!Array.isArray(fallbacks)) throw GatewayError.invalidRequest("'fallbacks' must be an array of \"provider/model\" strings.", 'fallbacks');
-    if (fallbacks.length > limits.maxFallbacks) {
-      throw GatewayError.invalidRequest(`'fallbacks' may name at most ${limits.maxFallbacks} models (got ${fallbacks.length}).`, 'fallbacks');
-    }
-    fallbacks.forEach((f, i) => models.push(checkModelName(f, `fallbacks[${i}]`, limits.maxModelNameLength)));
-  }
-  // Gateway-only: never sent upstream.
-  delete body.fallbacks;
+  const hasRequestFallbacks = takeFallbacks(body, limits, models);
   return { body, stream: body.stream === true, models, hasRequestFallbacks };
 }

@@ -43,12 +43,12 @@ describe('cost on the wire, in the logs and in the metrics', () => {
     expect(row.cost_usd).toBeNull();
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
     // A model the configuration does not name is counted under one bounded label.
-    expect(metrics).toMatch(/gateway_unpriced_requests_total\{provider="backup",model="other"\} 1/);
+    expect(metrics).toMatch(/gateway_unpriced_requests_total\{provider="backup",model="other",request_type="responses"\} 1/);
   });
 
   it('exposes Prometheus metrics for requests, tokens, cost, latency and the log writer', async () => {
     // Counted from here: the other tests of this file may have run before (random order).
-    const costCounter = /gateway_cost_usd_total\{provider="openai",model="gpt-4o-mini"\} ([\d.e-]+)/;
+    const costCounter = /gateway_cost_usd_total\{provider="openai",model="gpt-4o-mini",request_type="responses"\} ([\d.e-]+)/;
     const costBefore = Number(costCounter.exec(await (await fetch(`${h.url}/metrics`)).text())?.[1] ?? 0);
     const billed = { model: 'openai/gpt-4o-mini', input: 'bill me [[usage:1234567,7654]] [[cached:1000]]' };
     await client.responses.create(billed);
@@ -57,8 +57,8 @@ describe('cost on the wire, in the logs and in the metrics', () => {
     const res = await fetch(`${h.url}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    expect(text).toMatch(/gateway_requests_total\{provider="openai",model="gpt-4o-mini",status="success"\} \d+/);
-    expect(text).toMatch(/gateway_tokens_total\{provider="openai",model="gpt-4o-mini",type="input"\} \d+/);
+    expect(text).toMatch(/gateway_requests_total\{provider="openai",model="gpt-4o-mini",status="success",request_type="responses"\} \d+/);
+    expect(text).toMatch(/gateway_tokens_total\{provider="openai",model="gpt-4o-mini",type="input",request_type="responses"\} \d+/);
     expect(Number(costCounter.exec(text)?.[1]) - costBefore).toBeCloseTo(2 * 0.18970245, 9);
     for (const name of ['gateway_upstream_latency_seconds_bucket', 'gateway_overhead_seconds_bucket', 'gateway_time_to_first_token_seconds_bucket', 'gateway_log_rows_buffered', 'gateway_log_rows_written', 'gateway_log_rows_dropped', 'gateway_fallbacks_total', 'process_cpu_user_seconds_total']) {
       expect(text).toContain(name);

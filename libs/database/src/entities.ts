@@ -7,6 +7,8 @@ import { UnpricedRequestLogIndex1764918000001 } from '../../../migrations/176491
 import { HostileInput1764920000000 } from '../../../migrations/1764920000000-hostile-input';
 import { ClientRequestIdIndex1764920100000 } from '../../../migrations/1764920100000-client-request-id-index';
 import { ChangeNotifications1764930000000 } from '../../../migrations/1764930000000-change-notifications';
+import { RequestType1765200000000 } from '../../../migrations/1765200000000-request-type';
+import { RequestTypeIndex1765200000001 } from '../../../migrations/1765200000001-request-type-index';
 import { FallbackPolicyEntity } from './entities/fallback-policy.entity';
 import { ModelPriceEntity } from './entities/model-price.entity';
 import { RequestLogEntity } from './entities/request-log.entity';
@@ -16,4 +18,4 @@ import { VirtualKeyEntity } from './entities/virtual-key.entity';
 export const ENTITIES = [VirtualKeyEntity, RequestLogEntity, FallbackPolicyEntity, ModelPriceEntity];
 export const MIGRATIONS = [InitialSchema1764100000000, FallbackPolicies1764200000000, RequestLogIndexes1764300000000, StoredResponses1764400000000,
   ModelPrices1764918000000, UnpricedRequestLogIndex1764918000001, HostileInput1764920000000, ClientRequestIdIndex1764920100000,
-  ChangeNotifications1764930000000];
+  ChangeNotifications1764930000000, RequestType1765200000000, RequestTypeIndex1765200000001];

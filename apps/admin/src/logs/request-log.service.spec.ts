@@ -15,6 +15,7 @@ function row(n: number, overrides: Partial<StoredRequestLog> = {}): StoredReques
     createdAt: new Date('2026-03-01T12:00:00.123Z'),
     createdAtExact: '2026-03-01T12:00:00.123456Z',
     virtualKeyId: KEY,
+    requestType: 'responses',
     provider: 'openai',
     model: 'gpt-4o-mini',
     modelRequested: 'openai/gpt-4o-mini',
@@ -132,7 +133,7 @@ describe('toRequestLogDto', () => {
     const dto = toRequestLogDto(row(1));
     expect(Object.keys(dto).sort()).toEqual(
       [
-        'id', 'request_id', 'client_request_id', 'created_at', 'virtual_key_id', 'provider', 'model', 'model_requested', 'fallback_index', 'status',
+        'id', 'request_id', 'client_request_id', 'created_at', 'virtual_key_id', 'request_type', 'provider', 'model', 'model_requested', 'fallback_index', 'status',
         'http_status', 'error_code', 'error_message', 'stream', 'input_tokens', 'cached_tokens', 'output_tokens',
         'reasoning_tokens', 'total_tokens', 'cost_usd', 'latency_ms', 'ttft_ms',
       ].sort(),

@@ -169,5 +169,6 @@ function reviveRow(line: string): RequestLogRow | null {
     return null;
   }
   if (typeof row !== 'object' || row === null || typeof row.id !== 'string' || typeof row.createdAt !== 'string') return null;
-  return { ...row, clientRequestId: row.clientRequestId ?? null, createdAt: new Date(row.createdAt) };
+  // Rows spilled before the request_type column existed came through /v1/responses.
+  return { ...row, clientRequestId: row.clientRequestId ?? null, requestType: row.requestType ?? 'responses', createdAt: new Date(row.createdAt) };
 }

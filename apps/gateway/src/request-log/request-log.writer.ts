@@ -5,7 +5,7 @@ import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig, SerialTask } from '@app/common';
-import type { RequestLogStatus } from '@app/database';
+import type { RequestLogStatus, RequestType } from '@app/database';
 import { LogSpill } from './log-spill';
 
 /** A request_logs row as the hot path produces it. */
@@ -16,6 +16,7 @@ export interface RequestLogRow {
   clientRequestId: string | null;
   createdAt: Date;
   virtualKeyId: string | null;
+  requestType: RequestType;
   provider: string;
   model: string;
   modelRequested: string;
@@ -44,6 +45,7 @@ const COLUMNS: readonly [name: string, type: string, get: (r: RequestLogRow) => 
   ['client_request_id', 'text', (r) => r.clientRequestId],
   ['created_at', 'timestamptz', (r) => r.createdAt],
   ['virtual_key_id', 'uuid', (r) => r.virtualKeyId],
+  ['request_type', 'text', (r) => r.requestType],
   ['provider', 'text', (r) => r.provider],
   ['model', 'text', (r) => r.model],
   ['model_requested', 'text', (r) => r.modelRequested],

@@ -296,7 +296,7 @@ export class ResponsesHandler {
       if (ctx.res !== null) sendJson(ctx.res, 200, text, headers);
     }
     this.logSuccess(ctx, c, fallbackIndex, false, usage, latency, null);
-    this.metrics.answered(c.provider.name, c.model, usage, cost?.total_cost ?? null, (upstreamDone - ctx.t0) / 1000, (performance.now() - ctx.t0) / 1000, false, null);
+    this.metrics.answered(c.provider.name, c.model, usage, cost?.total_cost ?? null, (upstreamDone - ctx.t0) / 1000, (performance.now() - ctx.t0) / 1000, false, null, 'responses');
   }
 
   private async serveStream(ctx: RequestContext, c: Candidate, fallbackIndex: number): Promise<void> {
@@ -346,7 +346,7 @@ export class ResponsesHandler {
     if (outcome.failure) this.logAttempt(ctx, c, fallbackIndex, true, ctx.t0, outcome.failure, usage, outcome.ttftMs, cost);
     else {
       this.logSuccess(ctx, c, fallbackIndex, true, usage, latency, outcome.ttftMs, translator, cost?.total_cost_usd ?? null);
-      this.metrics.answered(c.provider.name, c.model, usage, cost?.total_cost ?? null, latency / 1000, latency / 1000, true, outcome.ttftMs === null ? null : outcome.ttftMs / 1000);
+      this.metrics.answered(c.provider.name, c.model, usage, cost?.total_cost ?? null, latency / 1000, latency / 1000, true, outcome.ttftMs === null ? null : outcome.ttftMs / 1000, 'responses');
     }
   }
 
@@ -370,7 +370,7 @@ export class ResponsesHandler {
     ctx: RequestContext, c: Candidate, fallbackIndex: number, stream: boolean, usage: Usage, latencyMs: number,
     ttftMs: number | null, translator?: StreamTranslator, costUsd: string | null = ctx.spent.costUsd,
   ): void {
-    this.metrics.attempt(c.provider.name, c.model, true);
+    this.metrics.attempt(c.provider.name, c.model, true, 'responses');
     const incomplete = translator?.terminal === 'incomplete';
     this.logs.enqueue({
       id: uuidv7(),
@@ -378,6 +378,7 @@ export class ResponsesHandler {
       clientRequestId: ctx.clientRequestId,
       createdAt: new Date(ctx.startedAt),
       virtualKeyId: ctx.key.id,
+      requestType: 'responses',
       provider: c.provider.name,
       model: c.model,
       modelRequested: ctx.modelRequested,
@@ -402,13 +403,14 @@ export class ResponsesHandler {
     ctx: RequestContext, c: Candidate, fallbackIndex: number, stream: boolean, attemptT0: number, failure: UpstreamFailure,
     usage: Usage = ZERO_USAGE, ttftMs: number | null = null, cost: CostResult | null = null,
   ): void {
-    this.metrics.attempt(c.provider.name, c.model, false);
+    this.metrics.attempt(c.provider.name, c.model, false, 'responses');
     this.logs.enqueue({
       id: uuidv7(),
       requestId: ctx.requestId,
       clientRequestId: ctx.clientRequestId,
       createdAt: new Date(ctx.startedAt),
       virtualKeyId: ctx.key.id,
+      requestType: 'responses',
       provider: c.provider.name,
       model: c.model,
       modelRequested: ctx.modelRequested,

@@ -8,7 +8,8 @@ import { Client } from 'pg';
 import { loadConfig } from '@app/common';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
 import { startGateway } from '../../apps/gateway/src/gateway.bootstrap';
-import { ResponseStateService } from '../../apps/gateway/src/state/response-state.service';
+import { BackgroundResponses } from '../../apps/gateway/src/background/background-responses.service';
+import { ResponseCache } from '../../apps/gateway/src/state/response-cache';
 import { StateMaintenance } from '../../apps/gateway/src/state/state-maintenance.service';
 import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
@@ -94,7 +95,7 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
     const r1 = await client.responses.create({ model: MODEL, input: 'Alpha' });
     const r2 = await client.responses.create({ model: MODEL, input: 'Beta', previous_response_id: r1.id });
     const r3 = await client.responses.stream({ model: MODEL, input: 'Gamma', previous_response_id: r2.id }).finalResponse();
-    const cache = h.gateway.app.get(ResponseStateService).cache;
+    const cache = h.gateway.app.get(ResponseCache);
     // r3 stays in memory, its ancestors must come from Postgres (one recursive query).
     cache.delete(r1.id);
     cache.delete(r2.id);
@@ -342,7 +343,7 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
     // Cancelling again answers the same final object.
     expect((await client.responses.cancel(queued.id)).status).toBe('cancelled');
     // The aborted run has finished (the upstream saw the abort) and did not overwrite the state.
-    await eventually(() => !h.gateway.app.get(ResponseStateService).runningIds().includes(queued.id));
+    await eventually(() => !h.gateway.app.get(BackgroundResponses).runningIds().includes(queued.id));
     expect((await client.responses.retrieve(queued.id)).status).toBe('cancelled');
   });
 

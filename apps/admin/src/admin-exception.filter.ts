@@ -1,11 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ErrorCode, GatewayError, internalErrorBody } from '@app/common';
-
-const REQUEST_ID_HEADER = 'x-request-id';
-// A caller's id is echoed only when it cannot smuggle anything into headers or log lines.
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+import { ErrorCode, GatewayError, idHeaders, internalErrorBody, requestIds } from '@app/common';
 
 const CODE_BY_STATUS: Record<number, string> = {
   [HttpStatus.BAD_REQUEST]: ErrorCode.InvalidRequest,
@@ -45,7 +40,9 @@ export class AdminExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
-    const requestId = this.requestIdOf(request);
+    // The app's own id, as the gateway does it; a valid client id is echoed beside it.
+    const ids = requestIds(request.headers);
+    const { requestId } = ids;
 
     const error =
       exception instanceof GatewayError ? exception : exception instanceof HttpException ? fromHttpException(exception) : null;
@@ -60,17 +57,12 @@ export class AdminExceptionFilter implements ExceptionFilter {
       response.destroy();
       return;
     }
-    response.setHeader(REQUEST_ID_HEADER, requestId);
+    for (const [name, value] of Object.entries(idHeaders(ids))) response.setHeader(name, value);
     if (error === null || error.status >= 500) {
       response.status(HttpStatus.INTERNAL_SERVER_ERROR).json(internalErrorBody(requestId));
       return;
     }
     for (const [name, value] of Object.entries(error.headers)) response.setHeader(name, value);
     response.status(error.status).json(error.toBody());
-  }
-
-  private requestIdOf(request: Request): string {
-    const given = request.headers[REQUEST_ID_HEADER];
-    return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
   }
 }

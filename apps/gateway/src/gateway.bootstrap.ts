@@ -3,8 +3,10 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { answerClientErrorsAsJson, type AppConfig, closeServer, listen, trackInFlight } from '@app/common';
+import { responsesFormat } from './formats/responses/responses.format';
 import { GatewayModule } from './gateway.module';
-import { ResponsesHandler } from './responses/responses.handler';
+import { HotPath } from './pipeline/hot-path';
+import { RequestPipeline } from './pipeline/request-pipeline';
 
 export interface RunningGateway {
   app: INestApplication;
@@ -14,15 +16,10 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-function isResponsesCreate(method: string | undefined, url: string | undefined): boolean {
-  return method === 'POST' && (url === '/v1/responses' || (url !== undefined && url.startsWith('/v1/responses?')));
-}
-
 /**
  * Nest gives the gateway its structure (modules, DI, lifecycle) and serves the cold routes;
- * the hot route, POST /v1/responses, goes straight from node:http to its handler, skipping
- * Express's router, body parser and Nest's guards/interceptors/pipes, which it does not use.
- * Tests and production both start the gateway through this function.
+ * the hot routes, one per wire format, go straight from node:http to the request pipeline
+ * (see HotPath for why). Tests and production both start the gateway through this function.
  */
 export async function startGateway(config: AppConfig): Promise<RunningGateway> {
   const app = await NestFactory.create(GatewayModule.forRoot(config), new ExpressAdapter(), {
@@ -31,15 +28,16 @@ export async function startGateway(config: AppConfig): Promise<RunningGateway> {
   });
   app.getHttpAdapter().getInstance().disable('x-powered-by');
   await app.init();
-  const responses = app.get(ResponsesHandler);
+  const hot = new HotPath(app.get(RequestPipeline));
+  // One line per wire format.
+  hot.registerFormatRoute('/v1/responses', responsesFormat);
   const express = app.getHttpAdapter().getInstance() as (req: unknown, res: unknown) => void;
 
   const { http } = config;
   // Node enforces the header and request timeouts on this tick (30 s by default): a fraction of them.
   const connectionsCheckingInterval = Math.max(50, Math.min(1_000, Math.floor(http.headersTimeoutMs / 4)));
   const server = createServer({ connectionsCheckingInterval }, (req, res) => {
-    if (isResponsesCreate(req.method, req.url)) responses.handle(req, res);
-    else express(req, res);
+    if (!hot.handle(req, res)) express(req, res);
   });
   // Idle keep-alive longer than common load balancers' (65 s), so they close first. A request
   // must bring its headers, then its whole body, in bounded time (readBody also cuts a body that

@@ -6,7 +6,7 @@ import { HttpExecutor } from '@app/providers';
 import { VirtualKeyCache } from './auth/virtual-key-cache.service';
 import { AdminPriceCache } from './cost/admin-price-cache.service';
 import { PricingService } from './cost/pricing.service';
-import { GatewayExceptionFilter } from './gateway-exception.filter';
+import { GatewayExceptionFilter } from './edge/gateway-exception.filter';
 import { GovernanceService } from './governance/governance.service';
 import { LIMIT_STORE } from './governance/limit-store';
 import { MemoryLimitStore } from './governance/memory-limit-store';
@@ -20,10 +20,20 @@ import { ModelsController } from './models/models.controller';
 import { ModelCatalog } from './models/model-catalog.service';
 import { ModelsService } from './models/models.service';
 import { RequestLogWriter } from './request-log/request-log.writer';
-import { ResponsesHandler } from './responses/responses.handler';
 import { RoutePlanner } from './routing/route-planner.service';
 import { UpstreamCaller } from './routing/upstream-caller.service';
-import { ResponseStateService } from './state/response-state.service';
+import { BackgroundResponses } from './background/background-responses.service';
+import { ConversationStage } from './conversation/conversation.service';
+import { KeyGuard } from './edge/key.guard';
+import { ExecuteStage } from './execute/execute.service';
+import { IngressStage } from './ingress/ingress.service';
+import { RequestPipeline } from './pipeline/request-pipeline';
+import { AdmissionStage } from './plan/admission.service';
+import { PlanStage } from './plan/plan.service';
+import { ResponseStore } from './settle/response-store.service';
+import { SettleStage } from './settle/settle.service';
+import { ResponseCache } from './state/response-cache';
+import { CACHE_MAX_BYTES, CACHE_MAX_ENTRIES } from './state/stored-turn';
 import { StateMaintenance } from './state/state-maintenance.service';
 import { StoredResponseRepository } from './state/stored-response.repository';
 import { StoredResponsesController } from './state/stored-responses.controller';
@@ -51,11 +61,20 @@ export class GatewayModule {
         RoutePlanner,
         UpstreamCaller,
         RequestLogWriter,
-        ResponsesHandler,
+        IngressStage,
+        PlanStage,
+        ConversationStage,
+        AdmissionStage,
+        ExecuteStage,
+        SettleStage,
+        RequestPipeline,
+        KeyGuard,
         ModelsService,
         ModelCatalog,
         StoredResponseRepository,
-        ResponseStateService,
+        { provide: ResponseCache, useFactory: () => new ResponseCache(CACHE_MAX_ENTRIES, CACHE_MAX_BYTES) },
+        ResponseStore,
+        BackgroundResponses,
         StateMaintenance,
         StoredResponsesService,
       ],

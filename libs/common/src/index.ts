@@ -9,5 +9,6 @@ export * from './lifecycle/serial-task';
 export * from './lifecycle/startup-watchdog';
 export * from './governance/budget-period';
 export * from './ids/uuidv7';
+export * from './ids/request-id';
 export * from './limits/request-limits';
 export * from './http/client-errors';

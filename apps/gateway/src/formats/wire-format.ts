@@ -2,7 +2,9 @@ import type { GatewayError, RequestLimits } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
 
 /** What a request-log row records as `request_type`, and the `request_type` metric label. */
-export type RequestType = 'responses' | 'chat_completions' | 'messages' | 'embeddings';
+import type { RequestType } from '@app/database';
+
+export type { RequestType };
 
 /**
  * A client's request decoded into the canonical form the pipeline runs on: the Responses API.
@@ -10,6 +12,7 @@ export type RequestType = 'responses' | 'chat_completions' | 'messages' | 'embed
  * name the client used...), handed back to it unchanged when the answer is encoded.
  */
 export interface DecodedRequest<E = unknown> {
+  // A format whose API has no stored responses sets `body.store = false` (Responses stores by default).
   body: ResponsesRequest;
   stream: boolean;
   /** `provider/model` strings: the primary, then the request's own fallbacks. */
@@ -33,9 +36,15 @@ export interface StreamEncoder {
  */
 export interface WireFormat<E = unknown> {
   readonly requestType: RequestType;
+  /**
+   * The canonical format itself (Responses): the pipeline relays the upstream's own text, with
+   * the gateway's fields spliced in (JSON bodies are not re-serialised, the terminal event is
+   * not parsed), and never calls `encodeResponse` or `createStreamEncoder`.
+   */
+  readonly canonical?: boolean;
   /** Bounded and validated first; throws a 400 `GatewayError` naming the `param` on bad input. */
   decode(raw: Buffer, limits: RequestLimits): DecodedRequest<E>;
-  /** A canonical Responses response object -> the client's JSON body. */
+  /** A canonical Responses response object (`extra_fields` and `usage.cost` set) -> the client's JSON body. */
   encodeResponse(response: Record<string, unknown>, egress: E): string;
   createStreamEncoder(egress: E): StreamEncoder;
   /** An error in this format's shape (OpenAI's `{error: {...}}`, Anthropic's `{type: 'error', ...}`). */

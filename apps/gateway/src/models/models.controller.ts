@@ -1,12 +1,16 @@
-import { Controller, Get, Headers } from '@nestjs/common';
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import type { CachedKey } from '../auth/virtual-key-cache.service';
+import { CurrentKey } from '../edge/current-key.decorator';
+import { KeyGuard } from '../edge/key.guard';
 import { ModelsService, type ModelList } from './models.service';
 
 @Controller('v1/models')
+@UseGuards(KeyGuard)
 export class ModelsController {
   constructor(private readonly models: ModelsService) {}
 
   @Get()
-  list(@Headers('authorization') authorization: string | undefined, @Headers('x-bf-vk') xBfVk: string | undefined): ModelList {
-    return this.models.listFor(authorization, xBfVk);
+  list(@CurrentKey() key: CachedKey): ModelList {
+    return this.models.listFor(key);
   }
 }

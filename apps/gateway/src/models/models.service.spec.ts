@@ -1,5 +1,5 @@
 import type { ProviderConfig } from '@app/common';
-import type { CachedKey, VirtualKeyCache } from '../auth/virtual-key-cache.service';
+import type { CachedKey } from '../auth/virtual-key-cache.service';
 import type { RoutePlanner } from '../routing/route-planner.service';
 import type { ModelCatalog } from './model-catalog.service';
 import { ModelsService } from './models.service';
@@ -12,11 +12,10 @@ const key = (allowedModels: string[]): CachedKey => ({
   id: 'k', name: 'k', isActive: true, expiresAt: null, allowedModels, fallbackPolicyId: null, rateLimitRpm: null, rateLimitTpm: null, budget: null, allowSendRaw: false, concurrencyLimit: null,
 });
 
-function service(providers: ProviderConfig[], listed: Record<string, { id: string; created: number | null }[]>, allowed: string[] = []): ModelsService {
-  const keys = { authenticate: () => key(allowed) } as unknown as VirtualKeyCache;
+function service(providers: ProviderConfig[], listed: Record<string, { id: string; created: number | null }[]>): ModelsService {
   const planner = { providers: () => providers } as unknown as RoutePlanner;
   const catalog = { listed: (name: string) => listed[name] ?? [] } as unknown as ModelCatalog;
-  return new ModelsService(keys, planner, catalog);
+  return new ModelsService(planner, catalog);
 }
 
 describe('ModelsService', () => {
@@ -27,7 +26,7 @@ describe('ModelsService', () => {
   const azure = provider({ name: 'azure', kind: 'azure', baseUrl: 'http://x', deployments: { 'gpt-4o': 'prod' }, keys: [{ id: 'b', value: 'v', weight: 1, models: [] }] });
 
   it('lists configured models, aliases and deployments first, then what the provider listed, once each', () => {
-    const list = service([openai, azure], { openai: [{ id: 'gpt-4o-mini', created: 5 }, { id: 'gpt-4o', created: 7 }], azure: [{ id: 'prod', created: null }] }).listFor('Bearer x', undefined);
+    const list = service([openai, azure], { openai: [{ id: 'gpt-4o-mini', created: 5 }, { id: 'gpt-4o', created: 7 }], azure: [{ id: 'prod', created: null }] }).listFor(key([]));
     expect(list).toEqual({
       object: 'list',
       data: [
@@ -41,7 +40,7 @@ describe('ModelsService', () => {
   });
 
   it("leaves out listed models no upstream key may serve, and what the caller's key may not use", () => {
-    const ids = (allowed: string[]) => service([openai, azure], { openai: [{ id: 'o3', created: 1 }, { id: 'gpt-4o', created: 1 }] }, allowed).listFor('Bearer x', undefined).data.map((m) => m.id);
+    const ids = (allowed: string[]) => service([openai, azure], { openai: [{ id: 'o3', created: 1 }, { id: 'gpt-4o', created: 1 }] }).listFor(key(allowed)).data.map((m) => m.id);
     expect(ids([])).not.toContain('openai/o3');
     expect(ids(['openai/gpt-4o*'])).toEqual(['openai/gpt-4o-mini', 'openai/gpt-4o']);
   });

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { VirtualKeyCache } from '../auth/virtual-key-cache.service';
-import { assertKeyUsable, keyAllowsModel, matchesPattern } from '../governance/key-policy';
+import type { CachedKey } from '../auth/virtual-key-cache.service';
+import { keyAllowsModel, matchesPattern } from '../governance/key-policy';
 import { RoutePlanner } from '../routing/route-planner.service';
 import { ModelCatalog } from './model-catalog.service';
 
@@ -18,14 +18,11 @@ export interface ModelList {
 @Injectable()
 export class ModelsService {
   constructor(
-    private readonly keys: VirtualKeyCache,
     private readonly planner: RoutePlanner,
     private readonly catalog: ModelCatalog,
   ) {}
 
-  listFor(authorization: string | undefined, xBfVk: string | undefined): ModelList {
-    const key = this.keys.authenticate(authorization, xBfVk);
-    assertKeyUsable(key, Date.now());
+  listFor(key: CachedKey): ModelList {
     const data: ModelList['data'] = [];
     for (const provider of this.planner.providers()) {
       const created = new Map<string, number>();

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { ResponseStateService } from './response-state.service';
+import { BackgroundResponses } from '../background/background-responses.service';
 import { StoredResponseRepository } from './stored-response.repository';
 
 /** A process running background responses says so this often... */
@@ -29,7 +29,7 @@ export class StateMaintenance implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly repo: StoredResponseRepository,
-    private readonly state: ResponseStateService,
+    private readonly background: BackgroundResponses,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -51,7 +51,7 @@ export class StateMaintenance implements OnModuleInit, OnApplicationShutdown {
 
   async heartbeat(): Promise<void> {
     try {
-      await this.repo.heartbeat(this.state.runningIds());
+      await this.repo.heartbeat(this.background.runningIds());
     } catch (err) {
       this.logger.warn(`heartbeat of background responses failed: ${(err as Error).message}`);
     }

@@ -1,15 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { GatewayError } from '@app/common';
-import { VirtualKeyCache } from '../auth/virtual-key-cache.service';
-import { assertKeyUsable } from '../governance/key-policy';
+import { BackgroundResponses } from '../background/background-responses.service';
+import { ResponseCache } from './response-cache';
 import { type ReplayEvent, streamReplayEvents } from './response-replay';
-import { ResponseStateService } from './response-state.service';
-import type { Json } from './stored-response';
-
-export interface Credentials {
-  authorization: string | undefined;
-  xBfVk: string | undefined;
-}
+import { type Json, type StoredResponse, UNFINISHED } from './stored-response';
+import { StoredResponseRepository } from './stored-response.repository';
+import { isStorableId, notFound } from './stored-turn';
 
 export interface InputItemList {
   object: 'list';
@@ -32,39 +28,49 @@ export interface InputItemQuery {
 @Injectable()
 export class StoredResponsesService {
   constructor(
-    private readonly keys: VirtualKeyCache,
-    private readonly state: ResponseStateService,
+    private readonly repo: StoredResponseRepository,
+    private readonly cache: ResponseCache,
+    private readonly background: BackgroundResponses,
   ) {}
 
-  async retrieve(creds: Credentials, id: string): Promise<Json> {
-    return (await this.state.get(this.keyId(creds), id)).response;
+  async retrieve(keyId: string, id: string): Promise<Json> {
+    return (await this.get(keyId, id)).response;
   }
 
   /** The stored response as the events of its stream (`?stream=true`), after `starting_after` if given. */
-  async replay(creds: Credentials, id: string, startingAfter: string | undefined): Promise<Iterable<ReplayEvent>> {
+  async replay(keyId: string, id: string, startingAfter: string | undefined): Promise<Iterable<ReplayEvent>> {
     let after: number | null = null;
     if (startingAfter !== undefined && startingAfter !== '') {
       after = Number(startingAfter);
       if (!Number.isInteger(after) || after < 0) throw GatewayError.invalidRequest("'starting_after' must be a non-negative integer.", 'starting_after');
     }
-    return streamReplayEvents((await this.state.get(this.keyId(creds), id)).response, after);
+    return streamReplayEvents((await this.get(keyId, id)).response, after);
   }
 
-  delete(creds: Credentials, id: string): Promise<{ id: string; object: 'response'; deleted: true }> {
-    return this.state.delete(this.keyId(creds), id);
+  async delete(keyId: string, id: string): Promise<{ id: string; object: 'response'; deleted: true }> {
+    if (!isStorableId(id) || !(await this.repo.delete(keyId, id))) throw notFound(id);
+    this.cache.delete(id);
+    this.background.abort(id, 'delete');
+    return { id, object: 'response', deleted: true };
   }
 
-  cancel(creds: Credentials, id: string): Promise<Json> {
-    return this.state.cancel(this.keyId(creds), id);
+  async cancel(keyId: string, id: string): Promise<Json> {
+    const r = await this.get(keyId, id);
+    if (!r.background) throw GatewayError.invalidRequest('Only background responses can be cancelled.', 'response_id');
+    if (!UNFINISHED.has(r.status)) return r.response;
+    const cancelled = await this.repo.endUnfinished(id, keyId, 'cancelled', null);
+    this.background.abort(id, 'cancel');
+    // Null: it finished meanwhile; report how.
+    return cancelled ?? (await this.get(keyId, id)).response;
   }
 
   /** This turn's input items (references resolved), newest first unless `order=asc`. */
-  async inputItems(creds: Credentials, id: string, query: InputItemQuery): Promise<InputItemList> {
+  async inputItems(keyId: string, id: string, query: InputItemQuery): Promise<InputItemList> {
     const limit = query.limit === undefined || query.limit === '' ? 20 : Number(query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw GatewayError.invalidRequest("'limit' must be an integer between 1 and 100.", 'limit');
     const order = query.order === undefined || query.order === '' ? 'desc' : query.order;
     if (order !== 'asc' && order !== 'desc') throw GatewayError.invalidRequest("'order' must be 'asc' or 'desc'.", 'order');
-    const stored = await this.state.get(this.keyId(creds), id);
+    const stored = await this.get(keyId, id);
     let items = order === 'asc' ? stored.inputItems : [...stored.inputItems].reverse();
     if (query.after !== undefined && query.after !== '') {
       const at = items.findIndex((i) => i.id === query.after);
@@ -81,9 +87,10 @@ export class StoredResponsesService {
     };
   }
 
-  private keyId(creds: Credentials): string {
-    const key = this.keys.authenticate(creds.authorization, creds.xBfVk);
-    assertKeyUsable(key, Date.now());
-    return key.id;
+  private async get(keyId: string, id: string): Promise<StoredResponse> {
+    if (!isStorableId(id)) throw notFound(id);
+    const r = await this.repo.findOne(keyId, id);
+    if (r === null) throw notFound(id);
+    return r;
   }
 }

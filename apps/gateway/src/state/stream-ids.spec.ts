@@ -1,4 +1,4 @@
-import type { Turn } from './response-state.service';
+import type { Turn } from '../conversation/turn';
 import { StreamIdRewriter } from './stream-ids';
 
 function turn(): Turn {

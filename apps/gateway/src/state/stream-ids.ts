@@ -1,5 +1,5 @@
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
-import type { Turn } from './response-state.service';
+import type { Turn } from '../conversation/turn';
 
 const START_EVENTS = new Set(['response.created', 'response.in_progress', 'response.queued']);
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, GatewayError, internalErrorBody, type ErrorBody } from '@app/common';
+import { ErrorCode, GatewayError } from '@app/common';
+import type { RenderedError } from './error-render';
 
 // A client that keeps uploading past the limit is cut off after this much more.
 const MAX_DRAIN_BYTES = 256 * 1024 * 1024;
@@ -67,31 +68,20 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
 }
 
 /**
- * Errors on the hot path in the contract's shape; anything unexpected is a 500 that hides
- * internals. A refusal sent before the body was read (no key, a bad header, a stalled upload)
- * leaves the rest of the body to be discarded as it arrives, so the client can finish sending
- * and read the answer instead of a reset; but only for a moment: a client that is still
- * sending after LINGER_MS loses the connection, and cannot hold it by dribbling.
+ * An error answered on the hot path. A refusal sent before the body was read (no key, a bad
+ * header, a stalled upload) leaves the rest of the body to be discarded as it arrives, so the
+ * client can finish sending and read the answer instead of a reset; but only for a moment: a
+ * client that is still sending after LINGER_MS loses the connection, and cannot hold it by
+ * dribbling.
  */
-export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, requestId: string, headers: Record<string, string> = {}): void {
-  let status: number;
-  let body: ErrorBody;
-  let all: Record<string, string> = { ...headers, 'x-request-id': requestId };
-  if (err instanceof GatewayError) {
-    status = err.status;
-    body = err.toBody();
-    all = { ...all, ...err.headers };
-  } else {
-    status = 500;
-    body = internalErrorBody(requestId);
-  }
+export function sendError(req: IncomingMessage, res: ServerResponse, error: RenderedError, headers: Record<string, string> = {}): void {
   if (!req.complete) {
     const timer = setTimeout(() => req.socket.destroy(), LINGER_MS);
     timer.unref();
     req.once('end', () => clearTimeout(timer));
     req.once('close', () => clearTimeout(timer));
   }
-  sendJson(res, status, JSON.stringify(body), all);
+  sendJson(res, error.status, error.body, { ...headers, ...error.headers });
 }
 
 /** A header value any client accepts: printable ASCII as it is, anything else percent-encoded. */

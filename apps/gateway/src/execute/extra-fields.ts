@@ -1,10 +1,11 @@
 import type { CostBreakdown } from '@app/pricing';
 import { closingBrace, isEmptyObjectAt, objectEnd, uniqueObjectAt } from '@app/providers';
+import type { RequestType } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
 
 /** The gateway's additions to every Response object and stream event (`extra_fields`). */
 export interface ExtraFields {
-  request_type: 'responses';
+  request_type: RequestType;
   provider: string;
   model_requested: string;
   model_deployment: string;
@@ -19,9 +20,9 @@ export interface ExtraFields {
   raw_response?: unknown;
 }
 
-export function extraFields(c: Candidate, modelRequested: string, fallbackIndex: number, droppedTools?: string[]): ExtraFields {
+export function extraFields(requestType: RequestType, c: Candidate, modelRequested: string, fallbackIndex: number, droppedTools?: string[]): ExtraFields {
   const extra: ExtraFields = {
-    request_type: 'responses',
+    request_type: requestType,
     provider: c.provider.name,
     model_requested: modelRequested,
     model_deployment: c.upstreamModel,
@@ -74,11 +75,10 @@ export function responseWithExtraFields(
   extra: ExtraFields,
   cost: CostBreakdown | null = null,
 ): string {
-  if (cost !== null) {
+  if (cost !== null && upstreamJson !== undefined) {
     const usage = response.usage;
     if (typeof usage !== 'object' || usage === null) cost = null;
-    else if (upstreamJson !== undefined) upstreamJson = withUsageCost(upstreamJson, cost);
-    if (upstreamJson === undefined && cost !== null) (usage as Record<string, unknown>).cost = cost;
+    else upstreamJson = withUsageCost(upstreamJson, cost);
   }
   if (upstreamJson !== undefined && !Object.hasOwn(response, 'extra_fields')) {
     let end = upstreamJson.length - 1;
@@ -90,8 +90,15 @@ export function responseWithExtraFields(
       return `${upstreamJson.slice(0, end)}${separator}"extra_fields":${JSON.stringify(extra)}}`;
     }
   }
+  return JSON.stringify(withExtraFields(response, extra, cost));
+}
+
+/** The Response object with `extra_fields` and `usage.cost` set (for serialising, or for another format's encoder). */
+export function withExtraFields(response: Record<string, unknown>, extra: ExtraFields, cost: CostBreakdown | null): Record<string, unknown> {
+  const usage = response.usage;
+  if (cost !== null && typeof usage === 'object' && usage !== null) (usage as Record<string, unknown>).cost = cost;
   response.extra_fields = extra;
-  return JSON.stringify(response);
+  return response;
 }
 
 const USAGE_KEY = '"usage":{';

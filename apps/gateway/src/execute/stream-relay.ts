@@ -13,10 +13,11 @@ import {
   type UpstreamResponse,
 } from '@app/providers';
 import type { CostBreakdown } from '@app/pricing';
-import { waitForDrain } from '../http/http-io';
+import type { Cancellation } from '@app/providers';
+import { waitForDrain } from '../edge/http-io';
+import type { StreamEncoder } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
 import { EventFieldInjector, type ExtraFields, spliceTerminalEvent } from './extra-fields';
-import type { RequestContext } from './responses.handler';
 
 /** A stream whose first events have arrived: from here on it belongs to the client. */
 export interface PrimedStream {
@@ -60,61 +61,75 @@ export async function primeStream(up: UpstreamResponse, candidate: Candidate, bo
   }
 }
 
-/** What only the gateway knows, added to the terminal event's response. */
-export interface TerminalDecoration {
-  /** `usage.cost`, priced from the usage the stream reported (null: not priced). */
+/**
+ * The end of a relayed stream, in one place: what the terminal event needs from the stages
+ * after the relay (its priced usage; the stored turn settled before the client sees it).
+ */
+export interface StreamEnd {
+  /** The terminal Response must be parsed (a stored turn's ids, the raw request); else it is spliced as text. */
+  readonly needsResponse: boolean;
+  /** `usage.cost` of the terminal event: the usage the stream reported, priced (null: not priced). */
   cost(): CostBreakdown | null;
-  /** Changes that need the parsed Response (a stored turn's ids, the raw request); without them the event is spliced as text. */
-  decorate?(response: Record<string, unknown>): void;
-}
-
-export interface RelayHooks {
+  /**
+   * The parsed terminal Response, the gateway's fields and cost already on it: finished (ids, raw
+   * request) and, unless `failed` (the closing `response.failed` of a cut stream), settled
+   * (budget, stored turn) before the event is written.
+   */
+  settle(response: Record<string, unknown>, failed: boolean): Promise<void>;
   /** Rewrites a non-terminal event's JSON (the gateway's ids for stored responses). */
   rewrite?(type: string, data: string): string;
-  /** Awaited before the terminal event is written (stored responses are committed first). */
-  beforeTerminal?(response: Record<string, unknown>): Promise<void>;
   /** Clears upstream error text of credentials before the client sees it. */
-  redact?(text: string): string;
+  redact(text: string): string;
+}
+
+/** Where a stream goes: the client's connection, and when it left. */
+export interface RelayTarget {
+  res: ServerResponse;
+  cancel: Cancellation;
+  /** When the request arrived (latency and time to first token count from here). */
+  t0: number;
 }
 
 /**
- * Relays a primed stream to the client as events arrive: each event keeps its upstream JSON
- * and gains `extra_fields` by string splicing; only the terminal event is re-serialised, to
- * carry latency. A stream that breaks off ends with an `error` event, then `response.failed`
- * once the response had started (Open Responses).
+ * Relays a primed stream to the client as events arrive. In the canonical format each event
+ * keeps its upstream JSON and gains `extra_fields` by string splicing, and only a terminal event
+ * that must change is re-serialised; another format's encoder gets each event parsed. A stream
+ * that breaks off ends with an `error` event, then `response.failed` once the response had
+ * started (Open Responses).
  */
 export async function relayStream(
-  ctx: RequestContext,
+  target: RelayTarget,
   primed: PrimedStream,
   extra: ExtraFields,
   headers: Record<string, string>,
-  decoration: TerminalDecoration,
-  hooks: RelayHooks = {},
+  end: StreamEnd,
+  /** Null: the canonical format, relayed as text. */
+  encoder: StreamEncoder | null,
 ): Promise<RelayOutcome> {
-  const { cancel } = ctx;
-  const res = ctx.res;
-  if (res === null) throw new Error('relayStream needs a client connection');
+  const { res, cancel, t0 } = target;
   const { body, parser, translator, candidate } = primed;
   const injector = new EventFieldInjector(extra);
-  const { rewrite, beforeTerminal } = hooks;
+  const { rewrite } = end;
   let chunkIndex = 0;
   let ttftMs: number | null = null;
 
+  const frame = (type: string, data: string): string =>
+    encoder === null ? sseFrame(type, injector.inject(data, chunkIndex)) : encoder.event(type, JSON.parse(data) as Record<string, unknown>);
   /** Writes the events' frames; false when the socket wants a drain first. */
   const writeEvents = async (events: ResponsesStreamEvent[]): Promise<boolean> => {
     let out = '';
     for (const ev of events) {
       if (TERMINAL_TYPES.has(ev.type)) {
-        const terminal = terminalEvent(ev, extra, injector, chunkIndex, ctx.t0, decoration, beforeTerminal !== undefined);
-        if (beforeTerminal !== undefined && terminal.response !== null) {
-          // What came before reaches the client now; the end only once the state is durable.
+        const terminal = terminalEvent(ev, extra, injector, chunkIndex, t0, end, encoder === null);
+        if (terminal.response !== null) {
+          // What came before reaches the client now; the end only once it is settled (a stored turn durable).
           if (out !== '') write(out);
           out = '';
-          await beforeTerminal(terminal.response);
+          await end.settle(terminal.response, false);
         }
-        out += sseFrame(ev.type, terminal.data);
+        out += terminalText(ev.type, terminal, encoder);
       } else {
-        out += sseFrame(ev.type, injector.inject(rewrite === undefined ? ev.data : rewrite(ev.type, ev.data), chunkIndex));
+        out += frame(ev.type, rewrite === undefined ? ev.data : rewrite(ev.type, ev.data));
       }
       chunkIndex++;
     }
@@ -122,7 +137,7 @@ export async function relayStream(
   };
   const write = (text: string): boolean => {
     const ok = res.write(text);
-    ttftMs ??= Math.round(performance.now() - ctx.t0);
+    ttftMs ??= Math.round(performance.now() - t0);
     return ok;
   };
 
@@ -152,30 +167,53 @@ export async function relayStream(
     cutOff = translator.terminal === null;
     body.destroy();
     if (failure.kind !== 'aborted' && !res.destroyed) {
-      const error = { code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error', message: `${candidate.provider.name}: ${hooks.redact ? hooks.redact(failure.message) : failure.message}` };
+      const error = { code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error', message: `${candidate.provider.name}: ${end.redact(failure.message)}` };
       const closing = translator.abort?.(error) ?? [];
       let out = '';
       if (closing.length === 0) {
         const event = { type: 'error', ...errorEventFields(error), sequence_number: chunkIndex };
-        out = sseFrame('error', injector.inject(JSON.stringify(event), chunkIndex));
+        out = frame('error', JSON.stringify(event));
       }
       for (const ev of closing) {
-        // The closing response.failed is not committed as the turn's answer: the attempt failed.
-        const data = ev.type === 'response.failed' ? terminalEvent(ev, extra, injector, chunkIndex, ctx.t0, decoration, false).data : injector.inject(ev.data, chunkIndex);
-        out += sseFrame(ev.type, data);
+        if (ev.type === 'response.failed') {
+          // The closing response.failed is not the turn's answer: the attempt failed.
+          const terminal = terminalEvent(ev, extra, injector, chunkIndex, t0, end, encoder === null);
+          if (terminal.response !== null) await end.settle(terminal.response, true);
+          out += terminalText(ev.type, terminal, encoder);
+        } else {
+          out += frame(ev.type, ev.data);
+        }
         chunkIndex++;
       }
       res.write(out);
     }
   }
-  if (!res.destroyed) res.end();
+  if (!res.destroyed) {
+    const tail = encoder?.end() ?? '';
+    if (tail !== '') res.write(tail);
+    res.end();
+  }
   return { failure, ttftMs, cutOff };
+}
+
+interface TerminalEvent {
+  /** The event's JSON text (spliced), or null when `event` holds it parsed. */
+  data: string | null;
+  event: Record<string, unknown> | null;
+  /** The event's Response object, once parsed and given the gateway's fields. */
+  response: Record<string, unknown> | null;
+}
+
+function terminalText(type: string, terminal: TerminalEvent, encoder: StreamEncoder | null): string {
+  if (encoder === null) return sseFrame(type, terminal.data ?? JSON.stringify(terminal.event));
+  return encoder.event(type, terminal.event ?? (JSON.parse(terminal.data as string) as Record<string, unknown>));
 }
 
 /**
  * The terminal event with `extra_fields` (latency and chunk index included) on the event and its
  * response, and the cost in its usage: spliced into the upstream text when nothing needs the
- * object, else parsed, changed and re-serialised (`response` is then the changed object).
+ * object, else parsed and changed (`response` is then the changed object, serialised only once
+ * `StreamEnd.settle` is done with it).
  */
 function terminalEvent(
   ev: ResponsesStreamEvent,
@@ -183,13 +221,13 @@ function terminalEvent(
   injector: EventFieldInjector,
   chunkIndex: number,
   t0: number,
-  decoration: TerminalDecoration,
-  needsObject: boolean,
-): { data: string; response: Record<string, unknown> | null } {
+  end: StreamEnd,
+  asText: boolean,
+): TerminalEvent {
   const latency = Math.round(performance.now() - t0);
-  if (!needsObject && decoration.decorate === undefined) {
-    const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), decoration.cost(), ev.usageAt);
-    if (spliced !== undefined) return { data: spliced, response: null };
+  if (asText && !end.needsResponse) {
+    const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.usageAt);
+    if (spliced !== undefined) return { data: spliced, event: null, response: null };
   }
   const fields = { ...extra, latency, chunk_index: chunkIndex };
   let event = ev.parsed;
@@ -197,16 +235,15 @@ function terminalEvent(
     try {
       event = JSON.parse(ev.data) as Record<string, unknown>;
     } catch {
-      return { data: ev.data, response: null };
+      return { data: ev.data, event: null, response: null };
     }
   }
   event.extra_fields = fields;
   const response = event.response;
-  if (typeof response !== 'object' || response === null) return { data: JSON.stringify(event), response: null };
+  if (typeof response !== 'object' || response === null) return { data: null, event, response: null };
   const r = response as Record<string, unknown>;
   r.extra_fields = fields;
-  const cost = decoration.cost();
+  const cost = end.cost();
   if (cost !== null && typeof r.usage === 'object' && r.usage !== null) (r.usage as Record<string, unknown>).cost = cost;
-  decoration.decorate?.(r);
-  return { data: JSON.stringify(event), response: r };
+  return { data: null, event, response: r };
 }

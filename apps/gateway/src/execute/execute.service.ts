@@ -1,0 +1,272 @@
+import type { ServerResponse } from 'node:http';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, idHeaders } from '@app/common';
+import { type Cancellation, type ParsedResponse, type StreamTranslator, toFailure, type Usage, UpstreamFailure, ZERO_USAGE } from '@app/providers';
+import { toUsageCost } from '@app/pricing';
+import { asGatewayError } from '../edge/error-render';
+import { headerValue, sendJson } from '../edge/http-io';
+import type { Admitted } from '../plan/admission.service';
+import type { Candidate } from '../routing/route-planner.service';
+import { type CallContext, UpstreamCaller } from '../routing/upstream-caller.service';
+import { type Attempt, newAttempt, type Outcome } from '../settle/outcome';
+import { SettleStage } from '../settle/settle.service';
+import { finalizeTurn, streamRewriter } from '../state/stored-turn';
+import { extraFields, responseWithExtraFields, withExtraFields } from './extra-fields';
+import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
+
+/** What the execute stage works with for one request. */
+interface Exchange {
+  request: Admitted;
+  outcome: Outcome;
+  /** The client's connection; null for a background response, which answered already. */
+  res: ServerResponse | null;
+  /** Fires when the client leaves (or a background response is cancelled). */
+  cancel: Cancellation;
+  /** The upstream side of the request, shared by its attempts. */
+  call: CallContext;
+}
+
+interface FailedAttempt {
+  candidate: Candidate;
+  failure: UpstreamFailure;
+}
+
+/**
+ * Stage 4: each candidate in order until one answers, through the provider's adapter (the
+ * shared executor does the network), the answer relayed to the client in its wire format.
+ * Every attempt is recorded in the outcome for the settle stage.
+ */
+@Injectable()
+export class ExecuteStage {
+  private readonly logger = new Logger(ExecuteStage.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly caller: UpstreamCaller,
+    private readonly settle: SettleStage,
+  ) {}
+
+  async run(request: Admitted, outcome: Outcome, res: ServerResponse | null, cancel: Cancellation): Promise<void> {
+    const { body, stream } = request.request;
+    const x: Exchange = { request, outcome, res, cancel, call: { keyId: request.key.id, body, stream, cancel, sentAt: null } };
+    const { candidates, onStatus } = request;
+    const failures: FailedAttempt[] = [];
+    for (let i = 0; i < candidates.length; i++) {
+      const c = candidates[i];
+      const attemptT0 = performance.now();
+      try {
+        if (stream) await this.serveStream(x, c, i);
+        else await this.serveJson(x, c, i);
+        return;
+      } catch (err) {
+        if (err instanceof GatewayError) throw err;
+        const failure = err instanceof UpstreamFailure ? err : toFailure(err, cancel);
+        const attempt = newAttempt(c, i, stream);
+        attempt.failure = failure;
+        if (failure.kind === 'aborted') {
+          // The client left before an answer: the provider bills what it was sent and made.
+          this.settle.price(attempt, abortedUsage(x, stream, this.config.governance.abortedOutputTokensPerSecond));
+        }
+        attempt.latencyMs = Math.round(performance.now() - attemptT0);
+        outcome.attempts.push(attempt);
+        if (failure.kind === 'aborted') return;
+        if (!failure.fallbackable) {
+          // The caller's own mistake, as the provider worded it: trying elsewhere would not help.
+          throw new GatewayError(failure.status, failure.info?.code ?? ErrorCode.InvalidRequest, failure.message, failure.info?.param ?? null, {
+            'x-bf-provider': c.provider.name,
+            'x-bf-fallback-index': String(i),
+          });
+        }
+        failures.push({ candidate: c, failure });
+        // A policy's on_status narrows which upstream statuses move on; network failures always do.
+        if (onStatus !== null && failure.kind === 'http' && !onStatus.includes(failure.status)) break;
+      }
+    }
+    throw allFailed(failures, (text) => this.caller.redact(text));
+  }
+
+  /**
+   * Our own code after the upstream answered: a fault here is the gateway's (a 500 naming the
+   * request id), never an upstream failure that would be retried elsewhere and billed twice.
+   */
+  private ownFault(x: Exchange, err: unknown): never {
+    if (err instanceof GatewayError || err instanceof UpstreamFailure) throw err;
+    this.logger.error(`request ${x.request.ids.requestId} failed after the upstream answered: ${(err as Error).stack ?? String(err)}`);
+    throw asGatewayError(err, x.request.ids.requestId);
+  }
+
+  private async serveJson(x: Exchange, c: Candidate, fallbackIndex: number): Promise<void> {
+    const body = x.request.request.body;
+    let raw: { request: string; response: string } | null = null;
+    let dropped: string[] | undefined;
+    const { response, usage, json } = await this.caller.call<ParsedResponse>(c, x.call, async (up, _key, request) => {
+      dropped = request.droppedTools;
+      let text: string;
+      try {
+        text = await up.body.text();
+      } catch (err) {
+        throw toFailure(err, x.cancel);
+      }
+      if (x.request.sendRaw) raw = { request: request.body, response: text };
+      try {
+        return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel });
+      } catch {
+        throw new UpstreamFailure('truncated', up.status, `${c.provider.name} returned a body that is not a valid response`);
+      }
+    });
+    try {
+      await this.answerJson(x, c, fallbackIndex, response, usage, json, raw, dropped);
+    } catch (err) {
+      this.ownFault(x, err);
+    }
+  }
+
+  private async answerJson(
+    x: Exchange, c: Candidate, fallbackIndex: number, response: Record<string, unknown>, usage: Usage, json: string | undefined,
+    raw: { request: string; response: string } | null, dropped: string[] | undefined,
+  ): Promise<void> {
+    const { request, outcome } = x;
+    const { format, turn, t0 } = request;
+    const upstreamDone = performance.now();
+    const latency = Math.round(upstreamDone - t0);
+    const extra = { ...extraFields(format.requestType, c, request.modelRequested, fallbackIndex, dropped), latency, ...rawFields(raw) };
+    const attempt = newAttempt(c, fallbackIndex, false);
+    const cost = this.settle.price(attempt, usage);
+    outcome.answer = attempt;
+    const usageCost = cost && toUsageCost(cost);
+    const headers = answerHeaders(request, c, fallbackIndex, dropped);
+    if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
+    let text: string;
+    if (turn === null) {
+      // The canonical format keeps the upstream's own JSON (the gateway's fields spliced in).
+      text = format.canonical ? responseWithExtraFields(response, json, extra, usageCost) : format.encodeResponse(withExtraFields(response, extra, usageCost), request.request.egress);
+    } else {
+      // Serialised once, for the store and the client; stored before the client has it.
+      finalizeTurn(turn, response);
+      const stored = responseWithExtraFields(response, undefined, extra, usageCost);
+      await this.settle.settleStored(outcome, { turn, response, json: stored });
+      text = format.canonical ? stored : format.encodeResponse(response, request.request.egress);
+    }
+    if (x.res !== null) sendJson(x.res, 200, text, headers);
+    attempt.latencyMs = latency;
+    attempt.upstreamSeconds = (upstreamDone - t0) / 1000;
+    attempt.totalSeconds = (performance.now() - t0) / 1000;
+    outcome.attempts.push(attempt);
+  }
+
+  private async serveStream(x: Exchange, c: Candidate, fallbackIndex: number): Promise<void> {
+    const { request, outcome } = x;
+    const { format, turn, t0 } = request;
+    const res = x.res;
+    if (res === null) throw new Error('a stream needs a client connection');
+    let rawRequest: string | null = null;
+    let dropped: string[] | undefined;
+    const primed = await this.caller.call<PrimedStream>(c, x.call, (up, _key, upstreamRequest) => {
+      if (request.sendRaw) rawRequest = upstreamRequest.body;
+      dropped = upstreamRequest.droppedTools;
+      return primeStream(up, c, request.request.body);
+    });
+    const headers = answerHeaders(request, c, fallbackIndex, dropped);
+    headers['content-type'] = 'text/event-stream; charset=utf-8';
+    headers['cache-control'] = 'no-cache';
+    headers['x-accel-buffering'] = 'no';
+    const translator = primed.translator;
+    const attempt = newAttempt(c, fallbackIndex, true);
+    const ids = turn === null ? null : streamRewriter(turn);
+    const end: StreamEnd = {
+      needsResponse: rawRequest !== null || turn !== null,
+      cost: () => {
+        const cost = this.settle.price(attempt, translator.usage);
+        return cost && toUsageCost(cost);
+      },
+      settle: async (response, failed) => {
+        if (rawRequest !== null) Object.assign(response.extra_fields as object, rawFields({ request: rawRequest, response: null }));
+        if (turn === null) return;
+        finalizeTurn(turn, response);
+        if (failed) return;
+        outcome.answer = attempt;
+        await this.settle.settleStored(outcome, { turn, response, json: JSON.stringify(response) });
+      },
+      redact: (text) => this.caller.redact(text),
+    };
+    if (ids !== null) end.rewrite = (type, data) => ids.rewrite(type, data);
+    const extra = extraFields(format.requestType, c, request.modelRequested, fallbackIndex, dropped);
+    const encoder = format.canonical ? null : format.createStreamEncoder(request.request.egress);
+    const relayed = await relayStream({ res, cancel: x.cancel, t0 }, primed, extra, headers, end, encoder);
+    const latency = Math.round(performance.now() - t0);
+    const usage = relayed.cutOff || translator.terminal === null ? estimatedUsage(x, translator) : translator.usage;
+    this.settle.price(attempt, usage);
+    attempt.failure = relayed.failure;
+    attempt.incomplete = translator.terminal === 'incomplete';
+    attempt.latencyMs = latency;
+    attempt.ttftMs = relayed.ttftMs;
+    attempt.upstreamSeconds = latency / 1000;
+    attempt.totalSeconds = latency / 1000;
+    outcome.attempts.push(attempt);
+  }
+}
+
+function answerHeaders(request: Admitted, c: Candidate, fallbackIndex: number, droppedTools?: string[]): Record<string, string> {
+  const headers = idHeaders(request.ids);
+  headers['x-bf-provider'] = c.provider.name;
+  headers['x-bf-model'] = headerValue(c.model);
+  headers['x-bf-fallback-index'] = String(fallbackIndex);
+  // Known before the first byte, so streams report it too.
+  if (droppedTools !== undefined && droppedTools.length > 0) headers['x-bf-dropped-tools'] = headerValue(droppedTools.join(','));
+  return headers;
+}
+
+/** Upstream bodies for `extra_fields` (a stream's raw response is its events, already relayed). */
+function rawFields(raw: { request: string; response: string | null } | null): { raw_request?: unknown; raw_response?: unknown } {
+  if (raw === null) return {};
+  const parse = (text: string) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  };
+  return raw.response === null ? { raw_request: parse(raw.request) } : { raw_request: parse(raw.request), raw_response: parse(raw.response) };
+}
+
+// About four bytes of JSON per token (OpenAI's rule of thumb for English text, which the JSON
+// around it only pads): the estimate for input the provider bills but never reported.
+const BYTES_PER_TOKEN = 4;
+
+/**
+ * A stream that ended before the provider reported usage (the client left, the upstream broke
+ * off) still consumed tokens and is billed upstream: estimate them from the conversation sent
+ * (its stored turns included) and the text streamed, so that the cost log and the key's budget
+ * see them. Usage reported mid-stream wins if larger.
+ */
+function estimatedUsage(x: Exchange, translator: StreamTranslator): Usage {
+  const reported = translator.usage;
+  const inputTokens = Math.max(reported.inputTokens, Math.ceil(x.request.inputBytes / BYTES_PER_TOKEN));
+  const outputTokens = Math.max(reported.outputTokens, Math.ceil((translator.streamedChars ?? 0) / BYTES_PER_TOKEN));
+  return { ...reported, inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
+}
+
+/**
+ * The client left before any answer reached it. Nothing was sent upstream yet: nothing to pay.
+ * Otherwise the provider bills the input, and whatever output it made in the time it ran: for a
+ * non-streaming request that is unseen, so it is estimated at `tokensPerSecond` up to the output
+ * cap (a stream aborted while starting has made next to nothing).
+ */
+function abortedUsage(x: Exchange, stream: boolean, tokensPerSecond: number): Usage {
+  const sentAt = x.call.sentAt;
+  if (sentAt === null) return ZERO_USAGE;
+  const inputTokens = Math.ceil(x.request.inputBytes / BYTES_PER_TOKEN);
+  const ranSeconds = Math.max(0, Date.now() - sentAt) / 1000;
+  const outputTokens = stream ? 0 : Math.min(x.request.outputCap, Math.ceil(ranSeconds * tokensPerSecond));
+  return { inputTokens, cachedTokens: 0, outputTokens, reasoningTokens: 0, totalTokens: inputTokens + outputTokens };
+}
+
+/** 504 when every candidate timed out, else 502; the message names each provider and what it said. */
+function allFailed(failures: FailedAttempt[], redact: (text: string) => string): GatewayError {
+  const allTimeouts = failures.length > 0 && failures.every((f) => f.failure.kind === 'timeout');
+  const tried = failures.map((f) => `${f.candidate.label} (${f.failure.label}: ${redact(f.failure.message).slice(0, 200)})`).join('; ');
+  const message = failures.length === 0 ? 'No provider could serve the request.' : `All providers failed: ${tried}`;
+  return allTimeouts
+    ? new GatewayError(504, ErrorCode.UpstreamTimeout, message)
+    : new GatewayError(502, ErrorCode.UpstreamError, message);
+}

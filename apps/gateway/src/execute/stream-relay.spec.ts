@@ -1,0 +1,123 @@
+import type { ServerResponse } from 'node:http';
+import type { CostBreakdown } from '@app/pricing';
+import { Cancellation, SseParser, type UpstreamBody } from '@app/providers';
+import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-stream';
+import type { StreamEncoder } from '../formats/wire-format';
+import type { Candidate } from '../routing/route-planner.service';
+import type { ExtraFields } from './extra-fields';
+import { type PrimedStream, relayStream, type StreamEnd } from './stream-relay';
+
+const extra: ExtraFields = { request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0, cache_debug: null };
+const COST: CostBreakdown = { input_tokens_cost: 0.1, output_tokens_cost: 0.2, total_cost: 0.3 } as CostBreakdown;
+
+const sse = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+const UPSTREAM = [
+  sse('response.created', { response: { id: 'resp_up', status: 'in_progress', output: [] } }),
+  sse('response.output_text.delta', { item_id: 'msg_1', output_index: 0, delta: 'Hi' }),
+  sse('response.completed', { response: { id: 'resp_up', status: 'completed', output: [], usage: { input_tokens: 3, output_tokens: 1, total_tokens: 4 } } }),
+];
+
+/** The upstream stream, chunk by chunk, primed as execute primes it (first event read). */
+function primed(chunks: string[]): PrimedStream {
+  const queue = chunks.map((c) => Buffer.from(c));
+  const body = { next: async () => queue.shift() ?? null, destroy: () => undefined, text: async () => '' } as unknown as UpstreamBody;
+  const parser = new SseParser();
+  const translator = new ResponsesPassthroughTranslator();
+  const first = parser.push(queue.shift() as Buffer).flatMap((ev) => translator.push(ev));
+  return { candidate: { provider: { name: 'openai' } } as Candidate, body, parser, translator, first };
+}
+
+function client(): { res: ServerResponse; written: () => string; ended: () => boolean } {
+  let out = '';
+  let ended = false;
+  const res = {
+    destroyed: false,
+    writeHead: () => res,
+    write: (text: string) => ((out += text), true),
+    end: () => {
+      ended = true;
+    },
+  };
+  return { res: res as unknown as ServerResponse, written: () => out, ended: () => ended };
+}
+
+function streamEnd(needsResponse: boolean, settled: { response: Record<string, unknown>; failed: boolean }[]): StreamEnd & { priced: number } {
+  const end = {
+    priced: 0,
+    needsResponse,
+    cost: () => {
+      end.priced++;
+      return COST;
+    },
+    settle: async (response: Record<string, unknown>, failed: boolean) => {
+      settled.push({ response, failed });
+    },
+    redact: (text: string) => text,
+  };
+  return end;
+}
+
+describe('relayStream', () => {
+  it('relays the canonical format as text: every event with extra_fields, the terminal spliced with its cost', async () => {
+    const c = client();
+    const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
+    const end = streamEnd(false, settled);
+    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), extra, {}, end, null);
+    expect(outcome.failure).toBeNull();
+    const frames = c.written().split('\n\n').filter((f) => f !== '');
+    expect(frames.map((f) => f.split('\n')[0])).toEqual(['event: response.created', 'event: response.output_text.delta', 'event: response.completed']);
+    const terminal = JSON.parse(frames[2].split('\ndata: ')[1]) as { response: { usage: { cost: unknown }; extra_fields: { chunk_index: number } } };
+    expect(terminal.response.usage.cost).toEqual(COST);
+    expect(terminal.response.extra_fields.chunk_index).toBe(2);
+    // Nothing needed the object: the stream end was priced once and nothing was settled through it.
+    expect(end.priced).toBe(1);
+    expect(settled).toEqual([]);
+    expect(c.ended()).toBe(true);
+  });
+
+  it("hands another format's encoder each event parsed, the terminal with the gateway's fields, then its end", async () => {
+    const c = client();
+    const seen: { type: string; data: Record<string, unknown> }[] = [];
+    const encoder: StreamEncoder = {
+      event: (type, data) => (seen.push({ type, data }), `<${type}>`),
+      end: () => '<end>',
+    };
+    const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
+    const end = streamEnd(false, settled);
+    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), extra, {}, end, encoder);
+    expect(c.written()).toBe('<response.created><response.output_text.delta><response.completed><end>');
+    expect(seen[1].data).toMatchObject({ type: 'response.output_text.delta', delta: 'Hi' });
+    const response = seen[2].data.response as { usage: { cost: unknown }; extra_fields: unknown };
+    expect(response.usage.cost).toEqual(COST);
+    expect(response.extra_fields).toMatchObject({ provider: 'openai', chunk_index: 2 });
+    // The terminal Response was parsed, so it went through the stream end once, as the answer.
+    expect(settled.map((s) => s.failed)).toEqual([false]);
+    expect(end.priced).toBe(1);
+  });
+
+  it('settles a stored turn before its terminal event is written, once', async () => {
+    const c = client();
+    const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
+    const end = streamEnd(true, settled);
+    let writtenAtSettle = '';
+    end.settle = async (response, failed) => {
+      writtenAtSettle = c.written();
+      settled.push({ response, failed });
+    };
+    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), extra, {}, end, null);
+    expect(settled).toHaveLength(1);
+    expect(writtenAtSettle).not.toContain('response.completed');
+    expect(c.written()).toContain('event: response.completed');
+  });
+
+  it('ends a stream cut before its terminal event with error and response.failed, which is not settled as the answer', async () => {
+    const c = client();
+    const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
+    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM.slice(0, 2)), extra, {}, streamEnd(true, settled), null);
+    expect(outcome.failure?.kind).toBe('truncated');
+    expect(outcome.cutOff).toBe(true);
+    expect(c.written()).toContain('event: error');
+    expect(c.written()).toContain('event: response.failed');
+    expect(settled.map((s) => s.failed)).toEqual([true]);
+  });
+});

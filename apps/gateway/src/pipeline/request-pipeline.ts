@@ -1,0 +1,89 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Injectable, Logger } from '@nestjs/common';
+import { GatewayError, idHeaders, type RequestIds, requestIds } from '@app/common';
+import { Cancellation } from '@app/providers';
+import { BackgroundResponses } from '../background/background-responses.service';
+import { ConversationStage } from '../conversation/conversation.service';
+import type { Turn } from '../conversation/turn';
+import { asGatewayError } from '../edge/error-render';
+import { sendError, sendJson } from '../edge/http-io';
+import { ExecuteStage } from '../execute/execute.service';
+import type { WireFormat } from '../formats/wire-format';
+import { IngressStage } from '../ingress/ingress.service';
+import { type Admitted, AdmissionStage } from '../plan/admission.service';
+import { PlanStage } from '../plan/plan.service';
+import { Outcome } from '../settle/outcome';
+import { SettleStage } from '../settle/settle.service';
+
+/**
+ * One request through the stages, in order, each handed what the one before produced:
+ * ingress -> plan -> conversation -> admission -> execute -> settle. Settle runs once, here,
+ * whatever happened in between.
+ */
+@Injectable()
+export class RequestPipeline {
+  private readonly logger = new Logger(RequestPipeline.name);
+
+  constructor(
+    private readonly ingress: IngressStage,
+    private readonly planStage: PlanStage,
+    private readonly conversation: ConversationStage,
+    private readonly admission: AdmissionStage,
+    private readonly execute: ExecuteStage,
+    private readonly settle: SettleStage,
+    private readonly background: BackgroundResponses,
+  ) {}
+
+  handle<E>(format: WireFormat<E>, req: IncomingMessage, res: ServerResponse): void {
+    const ids = requestIds(req.headers);
+    this.run(format, req, res, ids).catch((err: unknown) => {
+      if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${(err as Error).stack ?? String(err)}`);
+      if (res.headersSent) res.destroy();
+      else sendError(req, res, format.renderError(asGatewayError(err, ids.requestId), ids.requestId), idHeaders(ids));
+    });
+  }
+
+  private async run<E>(format: WireFormat<E>, req: IncomingMessage, res: ServerResponse, ids: RequestIds): Promise<void> {
+    const ingress = await this.ingress.accept(format, req, ids);
+    const plan = this.planStage.plan(ingress);
+    // Stored conversation resolved (memory first) before the body is translated for any provider.
+    const conversation = await this.conversation.resolve(plan);
+    const admitted = await this.admission.admit(conversation);
+    const outcome = new Outcome(admitted);
+    if (admitted.turn?.background) return this.startBackground(admitted, admitted.turn, outcome, res);
+
+    // The client leaving aborts whatever upstream call is in flight.
+    const cancel = new Cancellation();
+    res.once('close', () => {
+      if (!res.writableFinished) cancel.cancel();
+    });
+    try {
+      await this.execute.run(admitted, outcome, res, cancel);
+    } finally {
+      this.settle.finish(outcome);
+    }
+  }
+
+  /**
+   * `background: true`: stored as queued and answered at once; the same stages then run with no
+   * client connection. Cancel aborts the upstream call.
+   */
+  private async startBackground<E>(admitted: Admitted<E>, turn: Turn, outcome: Outcome, res: ServerResponse): Promise<void> {
+    let queued: Record<string, unknown>;
+    try {
+      queued = await this.background.create(turn, admitted.modelRequested);
+    } catch (err) {
+      this.settle.finish(outcome);
+      throw err;
+    }
+    const { format } = admitted;
+    sendJson(res, 200, format.canonical ? JSON.stringify(queued) : format.encodeResponse(queued, admitted.request.egress), idHeaders(admitted.ids));
+    this.background.run(turn, async (signal) => {
+      try {
+        await this.execute.run(admitted, outcome, null, Cancellation.fromSignal(signal));
+      } finally {
+        this.settle.finish(outcome);
+      }
+    });
+  }
+}

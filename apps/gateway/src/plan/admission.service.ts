@@ -1,0 +1,34 @@
+import { Injectable } from '@nestjs/common';
+import type { Conversation } from '../conversation/conversation.service';
+import { PricingService } from '../cost/pricing.service';
+import { type Admission, GovernanceService, type WorstCase } from '../governance/governance.service';
+import { worstCase } from '../governance/reservation';
+
+const NO_RESERVATION: WorstCase = { usd: 0, tokens: 0, outputTokens: 0 };
+
+/** A request the key's limits let through, holding its reservation until settle releases it. */
+export interface Admitted<E = unknown> extends Conversation<E> {
+  /** Null: the key has no limits to admit against. */
+  admission: Admission | null;
+}
+
+/**
+ * The last step of planning, run once the conversation is resolved: the reservation covers the
+ * whole conversation sent upstream (stored turns included), which only the conversation stage knows.
+ */
+@Injectable()
+export class AdmissionStage {
+  constructor(
+    private readonly governance: GovernanceService,
+    private readonly pricing: PricingService,
+  ) {}
+
+  async admit<E>(conversation: Conversation<E>): Promise<Admitted<E>> {
+    const { key } = conversation;
+    if (!this.governance.needsAdmission(key)) return { ...conversation, admission: null };
+    const worst = this.governance.reservesWorstCase(key)
+      ? worstCase(this.pricing, conversation.candidates, conversation.request.body, conversation.inputBytes)
+      : NO_RESERVATION;
+    return { ...conversation, admission: await this.governance.admit(key, conversation.startedAt, worst) };
+  }
+}

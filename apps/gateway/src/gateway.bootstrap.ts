@@ -3,6 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { answerClientErrorsAsJson, type AppConfig, closeServer, listen, trackInFlight } from '@app/common';
+import { chatCompletionsFormat } from './formats/chat-completions/chat-completions.format';
 import { responsesFormat } from './formats/responses/responses.format';
 import { GatewayModule } from './gateway.module';
 import { HotPath } from './pipeline/hot-path';
@@ -31,6 +32,7 @@ export async function startGateway(config: AppConfig): Promise<RunningGateway> {
   const hot = new HotPath(app.get(RequestPipeline));
   // One line per wire format.
   hot.registerFormatRoute('/v1/responses', responsesFormat);
+  hot.registerFormatRoute('/v1/chat/completions', chatCompletionsFormat);
   const express = app.getHttpAdapter().getInstance() as (req: unknown, res: unknown) => void;
 
   const { http } = config;

@@ -1,7 +1,5 @@
 import { DEFAULT_REQUEST_LIMITS, ErrorCode, GatewayError } from '@app/common';
-import { ChatCompletionsFormat } from './chat-completions.format';
-
-const format = new ChatCompletionsFormat();
+import { chatCompletionsFormat as format } from './chat-completions.format';
 const limits = { ...DEFAULT_REQUEST_LIMITS };
 
 function decode(body: unknown) {
@@ -143,7 +141,7 @@ const TOOL_RESPONSE = {
 
 describe('ChatCompletionsFormat.encodeResponse', () => {
   it('turns a Response with text and a function call into a chat.completion', () => {
-    const out = JSON.parse(format.encodeResponse(TOOL_RESPONSE)) as Record<string, unknown>;
+    const out = JSON.parse(format.encodeResponse(TOOL_RESPONSE, { stream: false, includeUsage: false })) as Record<string, unknown>;
     expect(out).toEqual({
       id: 'chatcmpl-0193abc',
       object: 'chat.completion',
@@ -176,7 +174,7 @@ describe('ChatCompletionsFormat.encodeResponse', () => {
     [{ status: 'completed' }, 'stop'],
   ])('maps %j to finish_reason %s', (fields, reason) => {
     const response = { ...TOOL_RESPONSE, ...fields, output: [TOOL_RESPONSE.output[1]] };
-    const out = JSON.parse(format.encodeResponse(response)) as { choices: { finish_reason: string }[] };
+    const out = JSON.parse(format.encodeResponse(response, { stream: false, includeUsage: false })) as { choices: { finish_reason: string }[] };
     expect(out.choices[0].finish_reason).toBe(reason);
   });
 });
@@ -274,7 +272,7 @@ describe('ChatCompletionStreamEncoder', () => {
 
 describe('ChatCompletionsFormat.renderError', () => {
   it('renders OpenAI error bodies with the refusal headers', () => {
-    const out = format.renderError(GatewayError.refusal(402, ErrorCode.BudgetExceeded, 'Budget exceeded.'));
+    const out = format.renderError(GatewayError.refusal(402, ErrorCode.BudgetExceeded, 'Budget exceeded.'), 'req-1');
     expect(out.status).toBe(402);
     expect(JSON.parse(out.body)).toEqual({ error: { message: 'Budget exceeded.', type: 'insufficient_quota', param: null, code: 'budget_exceeded' } });
     expect(out.headers['x-should-retry']).toBe('false');

@@ -166,13 +166,16 @@ export interface ParsedEmbeddings {
 
 /**
  * Embeddings through one provider: pure transforms like ProviderAdapter. A batch may need
- * several upstream calls (Titan embeds one text per call, Gemini and Cohere cap a batch); the
- * gateway makes them in order and joins their vectors.
+ * several upstream calls (Titan embeds one text per call, Gemini and Cohere cap a batch): the
+ * gateway splits the input by batchSize, makes the calls in order and joins their vectors.
  */
 export interface EmbeddingAdapter {
   /** Whether this provider can take token arrays as input (OpenAI's format can). */
   readonly acceptsTokens: boolean;
-  buildEmbeddingRequests(input: BuildEmbeddingInput): UpstreamRequest[];
+  /** How many inputs one call may carry for this model (Titan: 1). */
+  batchSize(upstreamModel: string): number;
+  /** One call for `input.request.input`, which holds at most batchSize inputs. */
+  buildEmbeddingRequest(input: BuildEmbeddingInput): UpstreamRequest;
   /** `headers`: Bedrock reports Cohere models' token counts in a header only. */
   parseEmbeddings(text: string, headers: Record<string, string | string[] | undefined>): ParsedEmbeddings;
   parseError(status: number, text: string): UpstreamErrorInfo;

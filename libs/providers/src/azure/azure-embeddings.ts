@@ -11,12 +11,12 @@ export class AzureEmbeddingAdapter extends OpenAIEmbeddingAdapter {
     super(true);
   }
 
-  override buildEmbeddingRequests(input: BuildEmbeddingInput): UpstreamRequest[] {
+  override buildEmbeddingRequest(input: BuildEmbeddingInput): UpstreamRequest {
     const { provider } = input;
     const url = provider.baseUrl.endsWith('/openai/v1')
       ? `${provider.baseUrl}/embeddings`
       : `${provider.baseUrl}/openai/deployments/${encodeURIComponent(input.upstreamModel)}/embeddings?api-version=${encodeURIComponent(provider.apiVersion ?? '')}`;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...provider.headers, 'api-key': input.key.value };
-    return [{ url, headers, body: openAIEmbeddingBody(input) }];
+    return { url, headers, body: openAIEmbeddingBody(input) };
   }
 }

@@ -1,6 +1,6 @@
 import { GatewayError } from '@app/common';
 import type { BuildEmbeddingInput, EmbeddingAdapter, ParsedEmbeddings, UpstreamErrorInfo, UpstreamRequest } from '../types';
-import { batches, floatVectors, texts } from '../embeddings/embedding-batches';
+import { floatVectors, texts } from '../embeddings/embedding-vectors';
 import { signedBedrockRequest } from './bedrock-endpoint';
 import { parseBedrockError } from './bedrock-response';
 
@@ -30,7 +30,12 @@ export class BedrockEmbeddingAdapter implements EmbeddingAdapter {
   /** Fixed in tests; the signing time otherwise. */
   constructor(private readonly clock: () => Date = () => new Date()) {}
 
-  buildEmbeddingRequests(input: BuildEmbeddingInput): UpstreamRequest[] {
+  /** Titan embeds one text per call; Cohere's models a batch. */
+  batchSize(upstreamModel: string): number {
+    return family(upstreamModel) === 'titan' ? 1 : COHERE_MAX_BATCH;
+  }
+
+  buildEmbeddingRequest(input: BuildEmbeddingInput): UpstreamRequest {
     const { request, upstreamModel } = input;
     const kind = family(upstreamModel);
     const call = (body: Record<string, unknown>) =>
@@ -39,12 +44,13 @@ export class BedrockEmbeddingAdapter implements EmbeddingAdapter {
       if (request.dimensions !== null && !TITAN_DIMENSIONS.has(request.dimensions)) {
         throw GatewayError.invalidRequest(`'dimensions' must be 256, 512 or 1024 for ${upstreamModel}.`, 'dimensions');
       }
-      return texts(request.input).map((inputText) => call(request.dimensions === null ? { inputText } : { inputText, dimensions: request.dimensions }));
+      const [inputText] = texts(request.input);
+      return call(request.dimensions === null ? { inputText } : { inputText, dimensions: request.dimensions });
     }
     if (kind === 'cohere') {
       if (request.dimensions !== null) throw GatewayError.invalidRequest(`'dimensions' is not supported by ${upstreamModel} on bedrock.`, 'dimensions');
       const inputType = request.inputType ?? 'search_document';
-      return batches(texts(request.input), COHERE_MAX_BATCH).map((slice) => call({ texts: slice, input_type: inputType }));
+      return call({ texts: texts(request.input), input_type: inputType });
     }
     throw GatewayError.invalidRequest(`bedrock model '${upstreamModel}' is not an embedding model the gateway knows (amazon.titan-embed-*, cohere.embed-*).`, 'model');
   }

@@ -1,5 +1,5 @@
 import type { BuildEmbeddingInput, EmbeddingAdapter, ParsedEmbeddings, UpstreamErrorInfo, UpstreamRequest } from '../types';
-import { batches, floatVectors, texts } from '../embeddings/embedding-batches';
+import { floatVectors, texts } from '../embeddings/embedding-vectors';
 import { parseCohereError } from './cohere-response';
 
 // Cohere's embed endpoint takes at most 96 texts per call.
@@ -13,17 +13,19 @@ const MAX_BATCH = 96;
 export class CohereEmbeddingAdapter implements EmbeddingAdapter {
   readonly acceptsTokens = false;
 
-  buildEmbeddingRequests(input: BuildEmbeddingInput): UpstreamRequest[] {
+  batchSize(): number {
+    return MAX_BATCH;
+  }
+
+  buildEmbeddingRequest(input: BuildEmbeddingInput): UpstreamRequest {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...input.provider.headers };
     if (input.key.value) headers.authorization = `Bearer ${input.key.value}`;
     const { request } = input;
-    return batches(texts(request.input), MAX_BATCH).map((slice) => {
-      const body: Record<string, unknown> = {
-        model: input.upstreamModel, texts: slice, input_type: request.inputType ?? 'search_document', embedding_types: ['float'],
-      };
-      if (request.dimensions !== null) body.output_dimension = request.dimensions;
-      return { url: `${input.provider.baseUrl}/v2/embed`, headers, body: JSON.stringify(body) };
-    });
+    const body: Record<string, unknown> = {
+      model: input.upstreamModel, texts: texts(request.input), input_type: request.inputType ?? 'search_document', embedding_types: ['float'],
+    };
+    if (request.dimensions !== null) body.output_dimension = request.dimensions;
+    return { url: `${input.provider.baseUrl}/v2/embed`, headers, body: JSON.stringify(body) };
   }
 
   /** `{embeddings: {float: [[...]]}, meta: {billed_units: {input_tokens}}}`. */

@@ -18,7 +18,8 @@ describe('OpenAI embeddings', () => {
   const provider = testProvider({ name: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1' });
 
   it('asks /embeddings for floats, with dimensions and user when given, token arrays as they are', () => {
-    const [req] = adapter.buildEmbeddingRequests({ request: request({ input: [[1, 2, 3]], dimensions: 256, user: 'u' }), upstreamModel: 'text-embedding-3-small', provider, key });
+    const req = adapter.buildEmbeddingRequest({ request: request({ input: [[1, 2, 3]], dimensions: 256, user: 'u' }), upstreamModel: 'text-embedding-3-small', provider, key });
+    expect(adapter.batchSize()).toBe(2048);
     expect(req.url).toBe('https://api.openai.com/v1/embeddings');
     expect(req.headers.authorization).toBe('Bearer sk-up');
     expect(json(req.body)).toEqual({ model: 'text-embedding-3-small', input: [[1, 2, 3]], encoding_format: 'float', dimensions: 256, user: 'u' });
@@ -40,7 +41,7 @@ describe('OpenAI embeddings', () => {
 describe('Azure embeddings', () => {
   it('posts to the deployment with api-version and api-key', () => {
     const provider = testProvider({ name: 'azure', kind: 'azure', baseUrl: 'https://r.openai.azure.com', apiVersion: '2024-10-21' });
-    const [req] = new AzureEmbeddingAdapter().buildEmbeddingRequests({ request: request(), upstreamModel: 'emb-deploy', provider, key });
+    const req = new AzureEmbeddingAdapter().buildEmbeddingRequest({ request: request(), upstreamModel: 'emb-deploy', provider, key });
     expect(req.url).toBe('https://r.openai.azure.com/openai/deployments/emb-deploy/embeddings?api-version=2024-10-21');
     expect(req.headers['api-key']).toBe('sk-up');
     expect(req.headers.authorization).toBeUndefined();
@@ -51,13 +52,17 @@ describe('Gemini embeddings', () => {
   const adapter = new GeminiEmbeddingAdapter();
   const provider = testProvider({ name: 'gemini', kind: 'gemini', baseUrl: 'https://generativelanguage.googleapis.com' });
 
-  it('batches requests to batchEmbedContents, 100 per call, each naming the model', () => {
-    const input = Array.from({ length: 150 }, (_, i) => `text ${i}`);
-    const reqs = adapter.buildEmbeddingRequests({ request: request({ input, dimensions: 768 }), upstreamModel: 'gemini-embedding-001', provider, key });
-    expect(reqs.map((r) => (json(r.body) as { requests: unknown[] }).requests.length)).toEqual([100, 50]);
-    expect(reqs[0].url).toBe('https://generativelanguage.googleapis.com/v1beta/models/gemini-embedding-001:batchEmbedContents');
-    expect(reqs[0].headers['x-goog-api-key']).toBe('sk-up');
-    expect((json(reqs[1].body) as { requests: unknown[] }).requests[0]).toEqual({ model: 'models/gemini-embedding-001', content: { parts: [{ text: 'text 100' }] }, outputDimensionality: 768 });
+  it('one batchEmbedContents request per text, each naming the model, 100 per call', () => {
+    expect(adapter.batchSize()).toBe(100);
+    const req = adapter.buildEmbeddingRequest({ request: request({ dimensions: 768 }), upstreamModel: 'gemini-embedding-001', provider, key });
+    expect(req.url).toBe('https://generativelanguage.googleapis.com/v1beta/models/gemini-embedding-001:batchEmbedContents');
+    expect(req.headers['x-goog-api-key']).toBe('sk-up');
+    expect(json(req.body)).toEqual({
+      requests: [
+        { model: 'models/gemini-embedding-001', content: { parts: [{ text: 'first text' }] }, outputDimensionality: 768 },
+        { model: 'models/gemini-embedding-001', content: { parts: [{ text: 'second text' }] }, outputDimensionality: 768 },
+      ],
+    });
   });
 
   it('reads values in order and reports no token count', () => {
@@ -70,25 +75,26 @@ describe('Bedrock embeddings', () => {
   const provider = testProvider({ name: 'bedrock', kind: 'bedrock', baseUrl: 'http://127.0.0.1:4010' });
 
   it('Titan: one signed invoke call per input', () => {
-    const reqs = adapter.buildEmbeddingRequests({ request: request({ dimensions: 512 }), upstreamModel: 'amazon.titan-embed-text-v2:0', provider, key: awsKey });
-    expect(reqs.map((r) => r.url)).toEqual(Array(2).fill('http://127.0.0.1:4010/model/amazon.titan-embed-text-v2%3A0/invoke'));
-    expect(reqs.map((r) => json(r.body))).toEqual([{ inputText: 'first text', dimensions: 512 }, { inputText: 'second text', dimensions: 512 }]);
-    expect(reqs[0].headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20260101\/eu-west-3\/bedrock\/aws4_request/);
+    expect(adapter.batchSize('amazon.titan-embed-text-v2:0')).toBe(1);
+    const req = adapter.buildEmbeddingRequest({ request: request({ input: ['first text'], dimensions: 512 }), upstreamModel: 'amazon.titan-embed-text-v2:0', provider, key: awsKey });
+    expect(req.url).toBe('http://127.0.0.1:4010/model/amazon.titan-embed-text-v2%3A0/invoke');
+    expect(json(req.body)).toEqual({ inputText: 'first text', dimensions: 512 });
+    expect(req.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20260101\/eu-west-3\/bedrock\/aws4_request/);
     expect(adapter.parseEmbeddings('{"embedding":[0.5,0.25],"embeddingsByType":{"float":[0.5,0.25]},"inputTextTokenCount":3}', {})).toEqual({ vectors: [[0.5, 0.25]], inputTokens: 3 });
-    expect(rejection(() => adapter.buildEmbeddingRequests({ request: request({ dimensions: 100 }), upstreamModel: 'amazon.titan-embed-text-v2:0', provider, key: awsKey })).param).toBe('dimensions');
+    expect(rejection(() => adapter.buildEmbeddingRequest({ request: request({ dimensions: 100 }), upstreamModel: 'amazon.titan-embed-text-v2:0', provider, key: awsKey })).param).toBe('dimensions');
   });
 
   it('Cohere: texts batched with input_type, tokens from the header', () => {
-    const reqs = adapter.buildEmbeddingRequests({ request: request({ inputType: 'search_query' }), upstreamModel: 'cohere.embed-english-v3', provider, key: awsKey });
-    expect(reqs).toHaveLength(1);
-    expect(json(reqs[0].body)).toEqual({ texts: ['first text', 'second text'], input_type: 'search_query' });
+    expect(adapter.batchSize('cohere.embed-english-v3')).toBe(96);
+    const req = adapter.buildEmbeddingRequest({ request: request({ inputType: 'search_query' }), upstreamModel: 'cohere.embed-english-v3', provider, key: awsKey });
+    expect(json(req.body)).toEqual({ texts: ['first text', 'second text'], input_type: 'search_query' });
     const answer = '{"embeddings":[[0.1],[0.2]],"id":"e1","response_type":"embeddings_floats","texts":["first text","second text"]}';
     expect(adapter.parseEmbeddings(answer, { 'x-amzn-bedrock-input-token-count': '4' })).toEqual({ vectors: [[0.1], [0.2]], inputTokens: 4 });
     expect(adapter.parseEmbeddings(answer, {}).inputTokens).toBeNull();
   });
 
   it('refuses a model that is no known embedding model', () => {
-    expect(rejection(() => adapter.buildEmbeddingRequests({ request: request(), upstreamModel: 'anthropic.claude-3-haiku', provider, key: awsKey })).param).toBe('model');
+    expect(rejection(() => adapter.buildEmbeddingRequest({ request: request(), upstreamModel: 'anthropic.claude-3-haiku', provider, key: awsKey })).param).toBe('model');
   });
 });
 
@@ -97,11 +103,10 @@ describe('Cohere embeddings', () => {
   const provider = testProvider({ name: 'cohere', kind: 'cohere', baseUrl: 'https://api.cohere.com' });
 
   it('posts /v2/embed with input_type and float types, 96 texts per call', () => {
-    const input = Array.from({ length: 97 }, (_, i) => `t${i}`);
-    const reqs = adapter.buildEmbeddingRequests({ request: request({ input }), upstreamModel: 'embed-v4.0', provider, key });
-    expect(reqs).toHaveLength(2);
-    expect(reqs[0].url).toBe('https://api.cohere.com/v2/embed');
-    expect(json(reqs[1].body)).toEqual({ model: 'embed-v4.0', texts: ['t96'], input_type: 'search_document', embedding_types: ['float'] });
+    expect(adapter.batchSize()).toBe(96);
+    const req = adapter.buildEmbeddingRequest({ request: request({ dimensions: 512 }), upstreamModel: 'embed-v4.0', provider, key });
+    expect(req.url).toBe('https://api.cohere.com/v2/embed');
+    expect(json(req.body)).toEqual({ model: 'embed-v4.0', texts: ['first text', 'second text'], input_type: 'search_document', embedding_types: ['float'], output_dimension: 512 });
   });
 
   it('reads float vectors and billed input tokens', () => {

@@ -1,5 +1,5 @@
 import type { BuildEmbeddingInput, EmbeddingAdapter, ParsedEmbeddings, UpstreamErrorInfo, UpstreamRequest } from '../types';
-import { batches, floatVectors, texts } from '../embeddings/embedding-batches';
+import { floatVectors, texts } from '../embeddings/embedding-vectors';
 import { parseGeminiError } from './gemini-response';
 
 // batchEmbedContents takes at most 100 requests per call.
@@ -12,23 +12,22 @@ const MAX_BATCH = 100;
 export class GeminiEmbeddingAdapter implements EmbeddingAdapter {
   readonly acceptsTokens = false;
 
-  buildEmbeddingRequests(input: BuildEmbeddingInput): UpstreamRequest[] {
+  batchSize(): number {
+    return MAX_BATCH;
+  }
+
+  buildEmbeddingRequest(input: BuildEmbeddingInput): UpstreamRequest {
     const model = input.upstreamModel;
     const url = `${input.provider.baseUrl}/v1beta/models/${encodeURIComponent(model)}:batchEmbedContents`;
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...input.provider.headers };
     if (input.key.value) headers['x-goog-api-key'] = input.key.value;
     const { dimensions } = input.request;
-    return batches(texts(input.request.input), MAX_BATCH).map((slice) => ({
-      url,
-      headers,
-      body: JSON.stringify({
-        requests: slice.map((text) => {
-          const one: Record<string, unknown> = { model: `models/${model}`, content: { parts: [{ text }] } };
-          if (dimensions !== null) one.outputDimensionality = dimensions;
-          return one;
-        }),
-      }),
-    }));
+    const requests = texts(input.request.input).map((text) => {
+      const one: Record<string, unknown> = { model: `models/${model}`, content: { parts: [{ text }] } };
+      if (dimensions !== null) one.outputDimensionality = dimensions;
+      return one;
+    });
+    return { url, headers, body: JSON.stringify({ requests }) };
   }
 
   /** `{embeddings: [{values: [...]}]}` in request order. */

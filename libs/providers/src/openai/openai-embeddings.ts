@@ -1,5 +1,5 @@
 import type { BuildEmbeddingInput, EmbeddingAdapter, ParsedEmbeddings, UpstreamRequest } from '../types';
-import { floatVectors } from '../embeddings/embedding-batches';
+import { floatVectors } from '../embeddings/embedding-vectors';
 import { parseOpenAIError } from './openai-usage';
 
 /** OpenAI's `/embeddings` body: the gateway always asks for floats (it base64-encodes itself). */
@@ -29,10 +29,15 @@ export class OpenAIEmbeddingAdapter implements EmbeddingAdapter {
     this.acceptsTokens = acceptsTokens;
   }
 
-  buildEmbeddingRequests(input: BuildEmbeddingInput): UpstreamRequest[] {
+  /** OpenAI's limit of inputs per request. */
+  batchSize(): number {
+    return 2048;
+  }
+
+  buildEmbeddingRequest(input: BuildEmbeddingInput): UpstreamRequest {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...input.provider.headers };
     if (input.key.value) headers.authorization = `Bearer ${input.key.value}`;
-    return [{ url: `${input.provider.baseUrl}/embeddings`, headers, body: openAIEmbeddingBody(input) }];
+    return { url: `${input.provider.baseUrl}/embeddings`, headers, body: openAIEmbeddingBody(input) };
   }
 
   parseEmbeddings(text: string): ParsedEmbeddings {

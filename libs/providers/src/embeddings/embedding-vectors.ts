@@ -1,10 +1,3 @@
-/** `items` in consecutive slices of at most `size`, for providers that cap a batch. */
-export function batches<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
 /** Vectors as a provider sent them, checked to be arrays of finite numbers. */
 export function floatVectors(value: unknown): number[][] {
   if (!Array.isArray(value)) throw new Error('expected an array of embeddings');

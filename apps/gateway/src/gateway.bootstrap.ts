@@ -5,6 +5,7 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { answerClientErrorsAsJson, type AppConfig, closeServer, listen, trackInFlight } from '@app/common';
 import { chatCompletionsFormat } from './formats/chat-completions/chat-completions.format';
 import { responsesFormat } from './formats/responses/responses.format';
+import { EmbeddingsPipeline } from './embeddings/embeddings.pipeline';
 import { GatewayModule } from './gateway.module';
 import { HotPath } from './pipeline/hot-path';
 import { RequestPipeline } from './pipeline/request-pipeline';
@@ -33,6 +34,7 @@ export async function startGateway(config: AppConfig): Promise<RunningGateway> {
   // One line per wire format.
   hot.registerFormatRoute('/v1/responses', responsesFormat);
   hot.registerFormatRoute('/v1/chat/completions', chatCompletionsFormat);
+  hot.registerRoute('/v1/embeddings', app.get(EmbeddingsPipeline));
   const express = app.getHttpAdapter().getInstance() as (req: unknown, res: unknown) => void;
 
   const { http } = config;

@@ -28,6 +28,7 @@ import { KeyGuard } from './edge/key.guard';
 import { ExecuteStage } from './execute/execute.service';
 import { IngressStage } from './ingress/ingress.service';
 import { RequestPipeline } from './pipeline/request-pipeline';
+import { EmbeddingsPipeline } from './embeddings/embeddings.pipeline';
 import { AdmissionStage } from './plan/admission.service';
 import { PlanStage } from './plan/plan.service';
 import { ResponseStore } from './settle/response-store.service';
@@ -68,6 +69,7 @@ export class GatewayModule {
         ExecuteStage,
         SettleStage,
         RequestPipeline,
+        EmbeddingsPipeline,
         KeyGuard,
         ModelsService,
         ModelCatalog,

@@ -9,22 +9,27 @@ import type { RequestPipeline } from './request-pipeline';
  * only add work to the route that carries nearly all the traffic.
  */
 export class HotPath {
-  private readonly routes = new Map<string, WireFormat>();
+  private readonly routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
 
   constructor(private readonly pipeline: RequestPipeline) {}
 
   /** Serves POST `path` (query string ignored) in `format`. */
   registerFormatRoute<E>(path: string, format: WireFormat<E>): void {
-    this.routes.set(path, format as WireFormat);
+    this.routes.set(path, (req, res) => this.pipeline.handle(format, req, res));
+  }
+
+  /** Serves POST `path` with a handler of its own (embeddings: the same stages, another answer). */
+  registerRoute(path: string, handler: { handle(req: IncomingMessage, res: ServerResponse): void }): void {
+    this.routes.set(path, (req, res) => handler.handle(req, res));
   }
 
   /** Whether the request is one of the hot routes (then it is handled); false: Nest serves it. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.method !== 'POST' || req.url === undefined) return false;
     const query = req.url.indexOf('?');
-    const format = this.routes.get(query === -1 ? req.url : req.url.slice(0, query));
-    if (format === undefined) return false;
-    this.pipeline.handle(format, req, res);
+    const route = this.routes.get(query === -1 ? req.url : req.url.slice(0, query));
+    if (route === undefined) return false;
+    route(req, res);
     return true;
   }
 }

@@ -1,4 +1,4 @@
-import { checkModelName, GatewayError, type RequestLimits } from '@app/common';
+import { checkModelName, GatewayError, MAX_EMBEDDING_INPUTS, type RequestLimits } from '@app/common';
 import type { EmbeddingInput } from '@app/providers';
 import { checkType, parseJsonBody, takeFallbacks } from '../formats/responses/responses-request';
 import type { DecodedRequest } from '../formats/wire-format';
@@ -11,8 +11,6 @@ export interface EmbeddingsEgress {
   tokens: boolean;
 }
 
-/** OpenAI's limit of inputs in one embeddings request. */
-export const MAX_EMBEDDING_INPUTS = 2048;
 const MAX_DIMENSIONS = 65_536;
 const INPUT_TYPES = new Set(['search_document', 'search_query', 'classification', 'clustering']);
 

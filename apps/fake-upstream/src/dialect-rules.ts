@@ -12,6 +12,8 @@ export type FakeDialect =
   | 'groq' | 'xai' | 'openrouter' | 'ollama' | 'vllm';
 
 export interface DialectRules {
+  /** OpenAI's own Chat Completions checks (unknown arguments, roles, tool call pairing). */
+  openAIChatChecks?: boolean;
   /** Chat fields a strictly validating API takes; any other is refused. */
   chatAllowed?: ReadonlySet<string>;
   /** Chat fields refused although OpenAI takes them. */
@@ -44,7 +46,7 @@ const MISTRAL_CHAT_FIELDS = new Set([
 ]);
 
 const RULES: Record<FakeDialect, DialectRules> = {
-  openai: { usageOnFinishChunk: false, refusal: openaiRefusal(400) },
+  openai: { openAIChatChecks: true, usageOnFinishChunk: false, refusal: openaiRefusal(400) },
   mistral: {
     chatAllowed: MISTRAL_CHAT_FIELDS,
     usageOnFinishChunk: true,

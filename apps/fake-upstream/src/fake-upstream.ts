@@ -1,7 +1,7 @@
 import { type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type AnswerPlan, type StreamOptions, isRecord, planAnswer } from './answer';
-import { type ChatRequest, buildChatCompletionJson, buildChatFrames, readChatRequest } from './chat-format';
+import { type ChatRequest, buildChatCompletionJson, buildChatFrames, checkOpenAIChatRequest, readChatRequest } from './chat-format';
 import { type Directives, parseDirectives } from './directives';
 import { newId } from './ids';
 import { FakeHttpError, injectedErrorBody } from './openai-errors';
@@ -251,6 +251,7 @@ class FakeUpstreamServer implements FakeUpstream {
           return;
         }
         if (malformed || !isRecord(body)) throw new FakeHttpError(400, MALFORMED_JSON_MESSAGE);
+        if (route.kind === 'chat' && this.dialect.openAIChatChecks) checkOpenAIChatRequest(body);
         checkDialect(this.dialect, route.kind, body);
         this.answerModelCall(route, body, res, exchange);
       } catch (error) {

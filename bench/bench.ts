@@ -34,6 +34,9 @@ const SCENARIOS: Scenario[] = [
   // The same gateway with `store` left on (the API's default): each turn is durably stored before its answer ends.
   { id: 'json c1 store', stream: false, connections: 1, targets: ['bare', 'gateway-store'] },
   { id: 'json c32 store', stream: false, connections: 32, targets: ['bare', 'gateway-store'] },
+  // Chat Completions in front of the same upstream's Chat Completions: the format's decode and encode on top of the proxy path.
+  { id: 'chat json c32', stream: false, connections: 32, targets: ['direct-chat', 'gateway-chat'] },
+  { id: 'chat sse c32', stream: true, connections: 32, targets: ['direct-chat', 'gateway-chat'] },
 ];
 
 /**
@@ -46,6 +49,22 @@ function requestBody(model: string, stream: boolean, store: boolean): string {
   const body: Record<string, unknown> = stream ? { model, input, stream: true } : { model, input };
   if (!store) body.store = false;
   return JSON.stringify(body);
+}
+
+/** A Chat Completions body; the gateway's answers it through the upstream's Responses API. */
+function chatTarget(id: string, url: string, secret: string, model: string): Target {
+  const body = (stream: boolean) => {
+    const content = stream ? `Say hello to the benchmark [[chunks:${STREAM_CHUNKS}]]` : 'Say hello to the benchmark';
+    return JSON.stringify(stream ? { model, messages: [{ role: 'user', content }], stream: true } : { model, messages: [{ role: 'user', content }] });
+  };
+  const bodies = { json: body(false), sse: body(true) };
+  return {
+    id,
+    url,
+    path: '/v1/chat/completions',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+    body: (stream) => (stream ? bodies.sse : bodies.json),
+  };
 }
 
 function target(id: string, url: string, secret: string, model: string, store = false): Target {
@@ -146,7 +165,7 @@ async function main(options: BenchOptions): Promise<void> {
       spawn('gateway', 'gateway.process', { env, requestLog: true } satisfies GatewayProcessOptions, ['--expose-gc', ...profileArgs]),
       spawn('gateway-nolog', 'gateway.process', { env, requestLog: false } satisfies GatewayProcessOptions),
     ]);
-    const processes: Record<string, BenchChild> = { direct: upstream, bare, gateway, 'gateway-nolog': gatewayNoLog, 'gateway-store': gateway };
+    const processes: Record<string, BenchChild> = { direct: upstream, bare, gateway, 'gateway-nolog': gatewayNoLog, 'gateway-store': gateway, 'direct-chat': upstream, 'gateway-chat': gateway };
     if (options.baseline) {
       const entry = path.join(options.baseline, 'bench', 'gateway.process.js');
       processes['gateway-before'] = await spawn('gateway-before', entry, { env, requestLog: true } satisfies GatewayProcessOptions);
@@ -160,11 +179,13 @@ async function main(options: BenchOptions): Promise<void> {
       gateway: target('gateway', gateway.url, virtualKey, `openai/${MODEL}`),
       'gateway-nolog': target('gateway-nolog', gatewayNoLog.url, virtualKey, `openai/${MODEL}`),
       'gateway-store': target('gateway-store', gateway.url, virtualKey, `openai/${MODEL}`, true),
+      'direct-chat': chatTarget('direct-chat', upstream.url, UPSTREAM_KEY, MODEL),
+      'gateway-chat': chatTarget('gateway-chat', gateway.url, virtualKey, `openai/${MODEL}`),
     };
     const startupPeakRss: Record<string, number> = {};
     for (const [id, proc] of Object.entries(processes)) startupPeakRss[id] = (await proc.stats()).peakRssBytes;
-    // `gateway-store` is the `gateway` process asked to store: one process, listed once below.
-    const measuredProcesses = Object.fromEntries(Object.entries(processes).filter(([id]) => id !== 'gateway-store'));
+    // `gateway-store` and `gateway-chat` are the `gateway` process (`direct-chat` the upstream) on another path: each process listed once below.
+    const measuredProcesses = Object.fromEntries(Object.entries(processes).filter(([id]) => !['gateway-store', 'gateway-chat', 'direct-chat'].includes(id)));
     log(`started in ${Math.round(performance.now() - startedAt)} ms; warming up`);
     const loadStart = new Date();
     if (processes['gateway-before']) targets['gateway-before'] = target('gateway-before', processes['gateway-before'].url, virtualKey, `openai/${MODEL}`);

@@ -1,6 +1,6 @@
 import { checkMetadata, checkModelName, GatewayError, MAX_OUTPUT_TOKENS_LIMIT, type RequestLimits } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
-import { checkRange, checkType, isObject, parseJsonBody, takeFallbacks } from '../responses/responses-request';
+import { checkRange, checkType, isObject, parseJsonBody, REASONING_EFFORTS, takeFallbacks } from '../responses/responses-request';
 import type { DecodedRequest } from '../wire-format';
 
 /** What the encoders need to remember of a Chat Completions request. */
@@ -11,8 +11,6 @@ export interface ChatEgress {
 }
 
 type Json = Record<string, unknown>;
-
-const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
 /**
  * Chat Completions parameters the canonical Responses form has no place for: refused when set to

@@ -25,8 +25,8 @@ module.exports = {
   },
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
   moduleNameMapper: {
-    '^@app/(common|database|providers|pricing)$': '<rootDir>/libs/$1/src/index.ts',
-    '^@app/(common|database|providers|pricing)/(.*)$': '<rootDir>/libs/$1/src/$2',
+    '^@app/(common|config|database|providers|pricing)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@app/(common|config|database|providers|pricing)/(.*)$': '<rootDir>/libs/$1/src/$2',
   },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

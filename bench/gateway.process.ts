@@ -1,4 +1,4 @@
-import { loadConfig } from '@app/common';
+import { loadConfig } from '@app/config';
 import { startGateway } from '../apps/gateway/src/gateway.bootstrap';
 import { RequestLogWriter } from '../apps/gateway/src/request-log/request-log.writer';
 import { childArgument, failChild, serveParent } from './process-stats';

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import { loadConfig } from '@app/common';
+import { loadConfig } from '@app/config';
 import { runMigrations, startEmbeddedPostgres } from '@app/database';
 import { startAdmin } from '../apps/admin/src/admin.bootstrap';
 import { benchEnv } from './bench-env.config';

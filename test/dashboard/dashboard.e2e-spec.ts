@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import OpenAI from 'openai';
 import type { Page } from 'playwright-core';
-import { loadConfig } from '@app/common';
+import { loadConfig } from '@app/config';
 import { formatUsd } from '../../apps/dashboard/src/format';
 import { type RunningAdmin, startAdmin } from '../../apps/admin/src/admin.bootstrap';
 import { RequestLogWriter } from '../../apps/gateway/src/request-log/request-log.writer';

@@ -5,6 +5,7 @@ import { Client } from 'pg';
 import { ADMIN_MAIN, type AppProcess, GATEWAY_MAIN, startAppProcess, stopProcesses } from '../support/gateway-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
+import { describeWhen, NEEDS_BUILD, NEEDS_DATABASE_URL } from '../support/describe-when';
 
 const ROUNDS = Array.from({ length: 10 }, (_, i) => i + 1);
 
@@ -13,7 +14,7 @@ const ROUNDS = Array.from({ length: 10 }, (_, i) => i + 1);
  * three gateways and one admin app, started in the same moment on an empty database, all
  * come up, with each migration applied once. Separate processes share only Postgres.
  */
-(testEnv.databaseUrl && existsSync(GATEWAY_MAIN) ? describe : describe.skip)('a cold start of three gateways and one admin at once', () => {
+describeWhen(testEnv.databaseUrl && existsSync(GATEWAY_MAIN), `${NEEDS_DATABASE_URL}, or ${NEEDS_BUILD}`)('a cold start of three gateways and one admin at once', () => {
   let db: TestDatabase | undefined;
   let running: AppProcess[] = [];
 

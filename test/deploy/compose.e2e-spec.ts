@@ -3,10 +3,11 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, symlinkSync } from
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { load } from 'js-yaml';
-import { PROVIDER_CATALOG } from '@app/common';
+import { PROVIDERS } from '@app/providers';
 import { type AppProcess, GATEWAY_MAIN, startAppProcess, stopProcesses } from '../support/gateway-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
+import { describeWhen, NEEDS_BUILD, NEEDS_DATABASE_URL } from '../support/describe-when';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -58,7 +59,7 @@ function resolvedStack(): { services: Record<string, Service>; projectDir: strin
   });
 
   it('passes every provider variable through, mounts the config and gives the spill file a volume', () => {
-    const variables = Object.values(PROVIDER_CATALOG).flatMap((p) => (p.kind === 'bedrock' ? ['BEDROCK_BASE_URL'] : [`${p.envPrefix}_API_KEY`]));
+    const variables = PROVIDERS.flatMap((p) => (p.kind.credentials ? [`${p.envPrefix}_BASE_URL`] : [`${p.envPrefix}_API_KEY`]));
     variables.push('AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'OPENAI_BASE_URL', 'ANTHROPIC_BASE_URL', 'GEMINI_BASE_URL');
     for (const name of ['gateway', 'admin']) {
       const env = services[name].environment ?? {};
@@ -72,7 +73,7 @@ function resolvedStack(): { services: Record<string, Service>; projectDir: strin
   });
 
   // The processes share only Postgres, so this part needs a server (CI: PostgreSQL 15).
-  (testEnv.databaseUrl && existsSync(GATEWAY_MAIN) ? describe : describe.skip)('the image start commands, run the way compose runs them', () => {
+  describeWhen(testEnv.databaseUrl && existsSync(GATEWAY_MAIN), `${NEEDS_DATABASE_URL}, or ${NEEDS_BUILD}`)('the image start commands, run the way compose runs them', () => {
     let db: TestDatabase;
     let running: AppProcess[] = [];
     beforeAll(async () => {

@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { ADMIN_MAIN, GATEWAY_MAIN } from '../support/gateway-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
+import { describeWhen, NEEDS_BUILD, NEEDS_DATABASE_URL } from '../support/describe-when';
 
 // The lock runMigrations takes (libs/database/src/migrate.ts).
 const MIGRATION_LOCK_ID = 7_420_001;
@@ -21,7 +22,7 @@ function runToExit(main: string, env: Record<string, string>): Promise<{ code: n
 }
 
 /** A start-up that cannot finish says why and exits non-zero within STARTUP_TIMEOUT_MS. */
-(existsSync(GATEWAY_MAIN) ? describe : describe.skip)('a start-up that cannot finish', () => {
+describeWhen(existsSync(GATEWAY_MAIN), NEEDS_BUILD)('a start-up that cannot finish', () => {
   const base = () => ({ GATEWAY_PORT: '0', ADMIN_PORT: '0', HOST: '127.0.0.1', ADMIN_TOKEN: 'start-up-bounds-token', DATA_DIR: mkdtempSync(path.join(tmpdir(), 'gw-bounds-')), STARTUP_TIMEOUT_MS: '2000' });
 
   it('exits 1 naming the database it waited for when nothing answers', async () => {
@@ -32,7 +33,7 @@ function runToExit(main: string, env: Record<string, string>): Promise<{ code: n
     expect(run.ms).toBeLessThan(60_000);
   }, 90_000);
 
-  (testEnv.databaseUrl ? describe : describe.skip)('behind another process holding the migration lock', () => {
+  describeWhen(testEnv.databaseUrl, NEEDS_DATABASE_URL)('behind another process holding the migration lock', () => {
     let db: TestDatabase;
     let holder: Client;
     beforeAll(async () => {

@@ -2,13 +2,14 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import OpenAI from 'openai';
-import { loadConfig } from '@app/common';
+import { loadConfig } from '@app/config';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
 import { type RunningAdmin, startAdmin } from '../../apps/admin/src/admin.bootstrap';
 import { ADMIN_TOKEN, awayFromMinuteBoundary, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 import { GATEWAY_MAIN, type GatewayProcess, startGatewayProcess, stopProcesses } from '../support/gateway-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
+import { describeWhen, NEEDS_BUILD, NEEDS_DATABASE_URL } from '../support/describe-when';
 
 /**
  * The contract's "an admin change is in force when the admin API returns": every request here
@@ -136,7 +137,7 @@ describe('admin changes, gateway and admin app in one process', () => {
 });
 
 // Separate processes share only Postgres: the embedded database serves one process.
-(testEnv.databaseUrl && existsSync(GATEWAY_MAIN) ? describe : describe.skip)('admin changes across two gateway processes sharing Postgres', () => {
+describeWhen(testEnv.databaseUrl && existsSync(GATEWAY_MAIN), `${NEEDS_DATABASE_URL}, or ${NEEDS_BUILD}`)('admin changes across two gateway processes sharing Postgres', () => {
   let db: TestDatabase;
   let upstream: FakeUpstream;
   let backup: FakeUpstream;

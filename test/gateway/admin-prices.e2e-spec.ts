@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import OpenAI from 'openai';
 import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 import { GATEWAY_MAIN, startGatewayProcess } from '../support/gateway-process';
+import { describeWhen, NEEDS_BUILD } from '../support/describe-when';
 
 // A model the catalog cannot know, served by the fake behind provider `backup` (openai-compatible).
 const MODEL = `house-${randomUUID().slice(0, 8)}`;
@@ -85,7 +86,7 @@ describe('admin prices at the gateway', () => {
   });
 });
 
-(existsSync(GATEWAY_MAIN) ? describe : describe.skip)('admin prices at a gateway in another process', () => {
+describeWhen(existsSync(GATEWAY_MAIN), NEEDS_BUILD)('admin prices at a gateway in another process', () => {
   let h: GatewayHarness;
   let gateway: Awaited<ReturnType<typeof startGatewayProcess>> | undefined;
   let client: OpenAI;

@@ -90,7 +90,9 @@ describe('lossless cost logs under load', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(writer.stats.failedFlushes).toBeGreaterThan(0);
-    expect(writer.stats.dropped).toBe(0);
+    // A 3 s outage fits in the buffer: the rows were retried from memory, none needed the spill
+    // file (its path has its own tests: log-spill.e2e-spec.ts), and none is still waiting.
+    expect({ spilled: writer.stats.spilled, buffered: writer.buffered }).toEqual({ spilled: 0, buffered: 0 });
     checkLedger(results, await rowsOf(h.db.url, id));
   }, 120_000);
 });

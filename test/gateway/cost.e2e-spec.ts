@@ -47,9 +47,17 @@ describe('cost on the wire, in the logs and in the metrics', () => {
   });
 
   it('exposes Prometheus metrics for requests, tokens, cost, latency and the log writer', async () => {
-    // Counted from here: the other tests of this file may have run before (random order).
-    const costCounter = /gateway_cost_usd_total\{provider="openai",model="gpt-4o-mini",request_type="responses"\} ([\d.e-]+)/;
-    const costBefore = Number(costCounter.exec(await (await fetch(`${h.url}/metrics`)).text())?.[1] ?? 0);
+    // Counted from here: the other tests of this file may have run before (random order), so
+    // each counter is read before and after this test's own two requests.
+    const counter = (text: string, name: string, labels: string) => Number(new RegExp(`${name}\\{${labels}\\} ([\\d.e+-]+)`).exec(text)?.[1] ?? 0);
+    const series = {
+      requests: ['gateway_requests_total', 'provider="openai",model="gpt-4o-mini",status="success",request_type="responses"'],
+      input: ['gateway_tokens_total', 'provider="openai",model="gpt-4o-mini",type="input",request_type="responses"'],
+      output: ['gateway_tokens_total', 'provider="openai",model="gpt-4o-mini",type="output",request_type="responses"'],
+      cost: ['gateway_cost_usd_total', 'provider="openai",model="gpt-4o-mini",request_type="responses"'],
+    } as const;
+    const read = (text: string) => Object.fromEntries(Object.entries(series).map(([k, [name, labels]]) => [k, counter(text, name, labels)]));
+    const before = read(await (await fetch(`${h.url}/metrics`)).text());
     const billed = { model: 'openai/gpt-4o-mini', input: 'bill me [[usage:1234567,7654]] [[cached:1000]]' };
     await client.responses.create(billed);
     // A stream too, for time to first token.
@@ -57,9 +65,9 @@ describe('cost on the wire, in the logs and in the metrics', () => {
     const res = await fetch(`${h.url}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    expect(text).toMatch(/gateway_requests_total\{provider="openai",model="gpt-4o-mini",status="success",request_type="responses"\} \d+/);
-    expect(text).toMatch(/gateway_tokens_total\{provider="openai",model="gpt-4o-mini",type="input",request_type="responses"\} \d+/);
-    expect(Number(costCounter.exec(text)?.[1]) - costBefore).toBeCloseTo(2 * 0.18970245, 9);
+    const after = read(text);
+    expect({ requests: after.requests - before.requests, input: after.input - before.input, output: after.output - before.output }).toEqual({ requests: 2, input: 2 * 1234567, output: 2 * 7654 });
+    expect(after.cost - before.cost).toBeCloseTo(2 * 0.18970245, 9);
     for (const name of ['gateway_upstream_latency_seconds_bucket', 'gateway_overhead_seconds_bucket', 'gateway_time_to_first_token_seconds_bucket', 'gateway_log_rows_buffered', 'gateway_log_rows_written', 'gateway_log_rows_dropped', 'gateway_fallbacks_total', 'process_cpu_user_seconds_total']) {
       expect(text).toContain(name);
     }

@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { awayFromMinuteBoundary, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 import { testEnv } from '../support/test-env.config';
+import { describeWhen, NEEDS_REDIS } from '../support/describe-when';
 
 // Prices that make costs easy to check: $1 per 1M input tokens, $2 per 1M output tokens.
 const PRICING = { 'openai/gpt-4o-mini': { input_per_mtok: 1, output_per_mtok: 2 }, 'backup/m': { input_per_mtok: 1, output_per_mtok: 2 } };
@@ -114,7 +115,7 @@ describe('governance on the gateway', () => {
   });
 });
 
-(testEnv.redisUrl ? describe : describe.skip)('two gateway replicas sharing limits through Redis', () => {
+describeWhen(testEnv.redisUrl, NEEDS_REDIS)('two gateway replicas sharing limits through Redis', () => {
   let h: GatewayHarness;
 
   beforeAll(async () => {

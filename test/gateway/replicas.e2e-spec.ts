@@ -8,11 +8,12 @@ import { awayFromMinuteBoundary, eventually } from '../support/gateway-harness';
 import { GATEWAY_MAIN, startGatewayProcess, stopProcesses } from '../support/gateway-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
+import { describeWhen, NEEDS_BUILD, NEEDS_REDIS, NEEDS_DATABASE_URL } from '../support/describe-when';
 
 const redisUrl = testEnv.redisUrl;
 
 // Separate processes share only Postgres and Redis: the embedded database serves one process.
-(redisUrl && testEnv.databaseUrl && existsSync(GATEWAY_MAIN) ? describe : describe.skip)('two gateway processes on one database and one Redis', () => {
+describeWhen(redisUrl && testEnv.databaseUrl && existsSync(GATEWAY_MAIN), `needs REDIS_URL, DATABASE_URL and the build: ${[!redisUrl && NEEDS_REDIS, !testEnv.databaseUrl && NEEDS_DATABASE_URL, !existsSync(GATEWAY_MAIN) && NEEDS_BUILD].filter(Boolean).join('; ')}`)('two gateway processes on one database and one Redis', () => {
   let db: TestDatabase;
   let upstream: FakeUpstream;
   const gateways: Awaited<ReturnType<typeof startGatewayProcess>>[] = [];

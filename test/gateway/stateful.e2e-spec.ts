@@ -5,10 +5,11 @@ import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, type ModelMessage, streamText } from 'ai';
 import OpenAI from 'openai';
 import { Client } from 'pg';
-import { loadConfig } from '@app/common';
+import { loadConfig } from '@app/config';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
 import { startGateway } from '../../apps/gateway/src/gateway.bootstrap';
 import { BackgroundResponses } from '../../apps/gateway/src/background/background-responses.service';
+import { ResponseStore } from '../../apps/gateway/src/settle/response-store.service';
 import { ResponseCache } from '../../apps/gateway/src/state/response-cache';
 import { StateMaintenance } from '../../apps/gateway/src/state/state-maintenance.service';
 import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
@@ -342,8 +343,12 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
     await eventually(() => h.upstream.stats.aborted === 1);
     // Cancelling again answers the same final object.
     expect((await client.responses.cancel(queued.id)).status).toBe('cancelled');
-    // The aborted run has finished (the upstream saw the abort) and did not overwrite the state.
+    // The aborted run has finished (the upstream saw the abort) and did not overwrite the state:
+    // every write it queued has been committed, and the stored row still says cancelled.
     await eventually(() => !h.gateway.app.get(BackgroundResponses).runningIds().includes(queued.id));
+    await h.gateway.app.get(ResponseStore).idle();
+    const stored = await pg.query(`SELECT status, response->>'status' AS response_status FROM stored_responses WHERE id = $1`, [queued.id]);
+    expect(stored.rows).toEqual([{ status: 'cancelled', response_status: 'cancelled' }]);
     expect((await client.responses.retrieve(queued.id)).status).toBe('cancelled');
   });
 
@@ -358,7 +363,6 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
   it('expired responses read as 404 and the purge deletes them with their items', async () => {
     const r = await client.responses.create({ model: MODEL, input: 'short-lived' });
     await pg.query(`UPDATE stored_responses SET expires_at = now() - interval '1 second' WHERE id = $1`, [r.id]);
-    h.gateway.app.get(StateMaintenance);
     // The cache of this process may still hold it for resolution; GET reads the database.
     await expect(client.responses.retrieve(r.id)).rejects.toMatchObject({ status: 404 });
     expect(await h.gateway.app.get(StateMaintenance).purgeExpired()).toBeGreaterThanOrEqual(1);

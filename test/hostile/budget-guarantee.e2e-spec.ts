@@ -8,6 +8,7 @@ import { awayFromMinuteBoundary, eventually, startGatewayHarness, type GatewayHa
 import { GATEWAY_MAIN, startGatewayProcess } from '../support/gateway-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
+import { describeWhen, NEEDS_BUILD, NEEDS_REDIS } from '../support/describe-when';
 
 /**
  * The budget guarantee (README, Governance): admission reserves each request's worst case, so
@@ -113,7 +114,7 @@ describe('the budget guarantee in one gateway (in-process counters)', () => {
   }));
 });
 
-(testEnv.redisUrl && existsSync(GATEWAY_MAIN) ? describe : describe.skip)('the budget guarantee across two gateway processes sharing Redis', () => {
+describeWhen(testEnv.redisUrl && existsSync(GATEWAY_MAIN), `${NEEDS_REDIS}, or ${NEEDS_BUILD}`)('the budget guarantee across two gateway processes sharing Redis', () => {
   let db: TestDatabase;
   let upstream: FakeUpstream;
   let pg: Client;

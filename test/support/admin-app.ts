@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { loadConfig } from '@app/common';
+import { loadConfig } from '@app/config';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { type RunningAdmin, startAdmin } from '../../apps/admin/src/admin.bootstrap';
 

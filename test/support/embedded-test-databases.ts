@@ -4,6 +4,10 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { runMigrations } from '@app/database';
 
+const MIGRATION_CONNECT_TIMEOUT_MS = 30_000;
+const MIGRATION_TIMEOUT_MS = 120_000;
+const MIGRATION_ATTEMPTS = 3;
+
 interface Instance {
   id: number;
   db: PGlite;
@@ -105,14 +109,24 @@ export class EmbeddedTestDatabases {
     await this.migrate(instance);
   }
 
-  /** Through a socket of its own, as the apps will connect: the same migrations as production. */
+  /**
+   * Through a socket of its own, as the apps will connect: the same migrations as production.
+   * On a loaded machine the embedded backend can be slow to answer a new connection, so each
+   * attempt may take long, and a failed one is tried again on a new socket server; stopping the
+   * server closes whatever connection the failed attempt left, so nothing of it outlives here.
+   */
   private async migrate(instance: Instance): Promise<void> {
-    const url = await this.serve(instance);
-    try {
-      await runMigrations(url);
-    } finally {
-      await instance.server?.stop();
-      instance.server = null;
+    for (let attempt = 1; ; attempt++) {
+      const url = await this.serve(instance);
+      try {
+        await runMigrations(url, { connectTimeoutMs: MIGRATION_CONNECT_TIMEOUT_MS, timeoutMs: MIGRATION_TIMEOUT_MS });
+        return;
+      } catch (err) {
+        if (attempt >= MIGRATION_ATTEMPTS) throw err;
+      } finally {
+        await instance.server?.stop().catch(() => undefined);
+        instance.server = null;
+      }
     }
   }
 

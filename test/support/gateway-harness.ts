@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { loadConfig } from '@app/common';
+import { loadConfig } from '@app/config';
 import { generateVirtualKeySecret } from '@app/common/virtual-keys/virtual-key-secret';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
 import { VirtualKeyCache } from '../../apps/gateway/src/auth/virtual-key-cache.service';

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ErrorCode, GatewayError, idHeaders, internalErrorBody, requestIds } from '@app/common';
+import { ErrorCode, GatewayError, internalErrorBody, requestIds } from '@app/common';
 
 const CODE_BY_STATUS: Record<number, string> = {
   [HttpStatus.BAD_REQUEST]: ErrorCode.InvalidRequest,
@@ -40,9 +40,9 @@ export class AdminExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
-    // The app's own id, as the gateway does it; a valid client id is echoed beside it.
+    // A valid client id serves as the request id here: the admin app keeps no request log that needs its own.
     const ids = requestIds(request.headers);
-    const { requestId } = ids;
+    const requestId = ids.clientRequestId ?? ids.requestId;
 
     const error =
       exception instanceof GatewayError ? exception : exception instanceof HttpException ? fromHttpException(exception) : null;
@@ -57,7 +57,7 @@ export class AdminExceptionFilter implements ExceptionFilter {
       response.destroy();
       return;
     }
-    for (const [name, value] of Object.entries(idHeaders(ids))) response.setHeader(name, value);
+    response.setHeader('x-request-id', requestId);
     if (error === null || error.status >= 500) {
       response.status(HttpStatus.INTERNAL_SERVER_ERROR).json(internalErrorBody(requestId));
       return;

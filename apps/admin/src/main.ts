@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, onShutdownSignal, StartupWatchdog } from '@app/common';
+import { ConfigError, onShutdownSignal, StartupWatchdog } from '@app/common';
+import { loadConfig } from '@app/config';
 import { migrateAtStart, MigrationTimeoutError } from '@app/database';
 import { startAdmin } from './admin.bootstrap';
 

@@ -1,4 +1,5 @@
-import type { ProviderKind, UpstreamKey } from '@app/common';
+import type { UpstreamKey } from '@app/common';
+import type { ProviderKind } from '@app/providers';
 import { adapterFor } from '../../../libs/providers/src/provider-registry';
 import { signV4 } from '../../../libs/providers/src/bedrock/sigv4';
 import { SseParser } from '../../../libs/providers/src/sse/sse-parser';

@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
-import { type AppConfig, ConfigError, loadConfig, onShutdownSignal, StartupWatchdog } from '@app/common';
+import { type AppConfig, ConfigError, onShutdownSignal, StartupWatchdog } from '@app/common';
+import { loadConfig } from '@app/config';
 import { migrateAtStart, MigrationTimeoutError } from '@app/database';
 import { startGateway } from './gateway.bootstrap';
 

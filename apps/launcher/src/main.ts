@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { ConfigError, loadConfig, onShutdownSignal, StartupWatchdog } from '@app/common';
+import { ConfigError, onShutdownSignal, StartupWatchdog } from '@app/common';
+import { loadConfig } from '@app/config';
 import { type EmbeddedPostgres, migrateAtStart, MigrationTimeoutError, startEmbeddedPostgres } from '@app/database';
 import { startAdmin } from '../../admin/src/admin.bootstrap';
 import { startGateway } from '../../gateway/src/gateway.bootstrap';

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, StartupWatchdog } from '@app/common';
+import { ConfigError, StartupWatchdog } from '@app/common';
+import { loadConfig } from '@app/config';
 import { migrateAtStart, MigrationTimeoutError } from '@app/database';
 
 /**

@@ -1,7 +1,7 @@
 // The public surface of @app/common for other libs and apps; inside this lib import by relative path.
 export * from './config/app-config';
-export * from './config/provider-catalog';
-export * from './config/load-config';
+export * from './config/config-error';
+export * from './pricing/price-spec';
 export * from './errors/gateway-error';
 export * from './config/config.module';
 export * from './lifecycle/shutdown';

@@ -1,8 +1,11 @@
 import type { DataSourceOptions } from 'typeorm';
 import { ENTITIES, MIGRATIONS } from './entities';
 
-/** @param applicationName shown in pg_stat_activity: who holds a lock, which replicas listen for changes. */
-export function dataSourceOptions(url: string, poolSize = 10, applicationName?: string): DataSourceOptions {
+/**
+ * @param applicationName shown in pg_stat_activity: who holds a lock, which replicas listen for changes.
+ * @param connectTimeoutMs how long a new connection may take before it counts as failed.
+ */
+export function dataSourceOptions(url: string, poolSize = 10, applicationName?: string, connectTimeoutMs = 5_000): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -15,6 +18,6 @@ export function dataSourceOptions(url: string, poolSize = 10, applicationName?: 
     // Failures surface as exceptions that callers log concisely; TypeORM's own log would print every parameter.
     logging: false,
     ...(applicationName ? { applicationName } : {}),
-    extra: { max: poolSize, connectionTimeoutMillis: 5_000 },
+    extra: { max: poolSize, connectionTimeoutMillis: connectTimeoutMs },
   };
 }

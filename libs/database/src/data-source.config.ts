@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { loadConfig } from '@app/common';
+import { loadConfig } from '@app/config';
 import { dataSourceOptions } from './data-source-options';
 
 // Used by the TypeORM CLI (`npm run migration:run`); the apps run migrations themselves at start.

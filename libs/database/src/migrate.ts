@@ -15,6 +15,8 @@ export interface MigrateOptions {
   log?: (message: string) => void;
   /** application_name of the connections, so another waiting process can name the holder. */
   applicationName?: string;
+  /** How long one connection attempt may take (a loaded machine, an embedded database); 5 s by default. */
+  connectTimeoutMs?: number;
 }
 
 /** Start-up could not apply (or see applied) the migrations in time; the message says what it waited for. */
@@ -38,7 +40,7 @@ export class MigrationTimeoutError extends Error {
 export async function runMigrations(url: string, options: MigrateOptions = {}): Promise<string[]> {
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const log = options.log ?? (() => undefined);
-  const ds = await connect(url, options.applicationName ?? 'bf-migrate', deadline, log);
+  const ds = await connect(url, options.applicationName ?? 'bf-migrate', deadline, log, options.connectTimeoutMs);
   try {
     if (!(await hasPending(ds))) return [];
     const runner = ds.createQueryRunner();
@@ -68,13 +70,15 @@ function isTransient(err: unknown): boolean {
   );
 }
 
-async function connect(url: string, applicationName: string, deadline: number, log: (m: string) => void): Promise<DataSource> {
+async function connect(url: string, applicationName: string, deadline: number, log: (m: string) => void, connectTimeoutMs?: number): Promise<DataSource> {
   let told = false;
   for (;;) {
-    const ds = new DataSource({ ...dataSourceOptions(url, 2, applicationName) });
+    const ds = new DataSource({ ...dataSourceOptions(url, 2, applicationName, connectTimeoutMs) });
     try {
       return await ds.initialize();
     } catch (err) {
+      // A failed initialize can leave its pool and a client open, erroring later into whatever runs next.
+      await ds.driver.disconnect().catch(() => undefined);
       if (!isTransient(err)) throw err;
       const where = safeHost(url);
       if (Date.now() + CONNECT_RETRY_MS > deadline) {

@@ -1,7 +1,7 @@
 // The public surface of @app/pricing; inside this lib import by relative path.
 export * from './price-spec';
 export * from './pricing';
-export { parsePriceOverrides, parsePriceSpec } from './price-input';
+export { parsePriceOverrides, parsePriceSpec, priceOverridesSchema, priceSpecSchema } from './price-input';
 export type { PriceOverrideJson } from './price-input';
 export { PRICE_SHEET, PRICES_CHECKED_AT } from './price-sheet';
 export { CATALOG_PACKAGE, CATALOG_PROVIDER_IDS, PriceCatalog } from './catalog';

@@ -1,3 +1,5 @@
+import { fieldPath, firstIssue } from '@app/common';
+import { z } from 'zod';
 import { PRICE_SCALE, expandExponent, normalizeDecimal, parseDecimal } from './decimal';
 import type { LongContextSpec, PriceSpec } from './price-spec';
 
@@ -21,93 +23,82 @@ export interface PriceOverrideJson {
   };
 }
 
+const AMOUNT_ERROR = `must be a non-negative number (at most ${PRICE_SCALE} decimal places)`;
+
+/** A JSON number or decimal string, as canonical decimal text. */
+const amount = z.union([z.number(), z.string()], { error: AMOUNT_ERROR }).transform((value, ctx) => {
+  const text = decimalText(value);
+  if (text === null) {
+    ctx.addIssue({ code: 'custom', message: AMOUNT_ERROR, input: value });
+    return z.NEVER;
+  }
+  return normalizeDecimal(text);
+});
+
+const longContextSchema: z.ZodType<LongContextSpec, unknown> = z.strictObject(
+  {
+    threshold_tokens: z.int({ error: 'must be a positive integer' }).positive({ error: 'must be a positive integer' }),
+    input_per_mtok: amount,
+    output_per_mtok: amount,
+    cached_input_per_mtok: amount.optional(),
+    cache_write_per_mtok: amount.optional(),
+  },
+  { error: (iss) => (iss.code === 'invalid_type' ? 'must be an object' : undefined) },
+);
+
+/** One price: a GATEWAY_CONFIG override, or a stored admin price. Output is canonical. */
+export const priceSpecSchema: z.ZodType<PriceSpec, unknown> = z.strictObject(
+  {
+    input_per_mtok: amount,
+    output_per_mtok: amount,
+    cached_input_per_mtok: amount.optional(),
+    cache_write_per_mtok: amount.optional(),
+    reasoning_per_mtok: amount.optional(),
+    request_cost: amount.optional(),
+    long_context: longContextSchema.optional(),
+  },
+  { error: (iss) => (iss.code === 'invalid_type' ? 'must be an object' : undefined) },
+);
+
+/** GATEWAY_CONFIG `pricing`: `provider/model` -> price. */
+export const priceOverridesSchema: z.ZodType<Record<string, PriceSpec>, unknown> = z.record(
+  z.string().regex(/^[^/]+\/.+$/, { error: 'must be keyed by "provider/model"' }),
+  priceSpecSchema,
+  { error: (iss) => (iss.code === 'invalid_type' ? 'must be an object of "provider/model" -> price' : undefined) },
+);
+
 export const DEFAULT_CONFIG_PATH = 'GATEWAY_CONFIG pricing';
 
-
-const PRICE_FIELDS = ['input_per_mtok', 'output_per_mtok', 'cached_input_per_mtok', 'cache_write_per_mtok', 'reasoning_per_mtok', 'request_cost'] as const;
-const REQUIRED_PRICE_FIELDS = new Set<string>(['input_per_mtok', 'output_per_mtok']);
-const TIER_PRICE_FIELDS = ['input_per_mtok', 'output_per_mtok', 'cached_input_per_mtok', 'cache_write_per_mtok'] as const;
+/** Parses with `schema`, or throws an Error whose message starts with the offending field under `at`. */
+function parseOrThrow<T>(schema: z.ZodType<T, unknown>, value: unknown, at: string): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const { path, problem } = firstIssue(result.error, value);
+  throw new Error(`${fieldPath(at, path)} ${problem}`);
+}
 
 /**
- * Validates GATEWAY_CONFIG's `pricing` object and returns it as canonical price specs.
- * Throws an Error whose message starts with the offending field's path, e.g.
- * `GATEWAY_CONFIG pricing["openai/x"].input_per_mtok must be a non-negative number`.
+ * Validates a `pricing` object (`provider/model` -> price) and returns canonical price specs;
+ * errors start with the field, e.g. `GATEWAY_CONFIG pricing["openai/x"].input_per_mtok must be ...`.
  */
 export function parsePriceOverrides(raw: unknown, path: string = DEFAULT_CONFIG_PATH): Record<string, PriceSpec> {
-  if (!isPlainObject(raw)) throw new Error(`${path} must be an object of "provider/model" -> price`);
-  const result: Record<string, PriceSpec> = {};
-  for (const [id, value] of Object.entries(raw)) {
-    const at = `${path}[${JSON.stringify(id)}]`;
-    const slash = id.indexOf('/');
-    if (slash <= 0 || slash === id.length - 1) throw new Error(`${at} must be keyed by "provider/model"`);
-    result[id] = parsePriceSpec(value, at);
-  }
-  return result;
+  return parseOrThrow(priceOverridesSchema, raw, path);
 }
 
-/**
- * Validates one price (an override, or a stored admin price) and returns it canonical. Throws an
- * Error whose message starts with `at` and the offending field.
- */
+/** Validates one price (an override, or a stored admin price) and returns it canonical. */
 export function parsePriceSpec(value: unknown, at: string): PriceSpec {
-  if (!isPlainObject(value)) throw new Error(`${at} must be an object`);
-  rejectUnknown(value, [...PRICE_FIELDS, 'long_context'], at);
-  const spec: Partial<PriceSpec> = {};
-  for (const field of PRICE_FIELDS) {
-    const price = priceField(value, field, at, REQUIRED_PRICE_FIELDS.has(field));
-    if (price !== undefined) spec[field] = price;
-  }
-  if (value.long_context !== undefined) {
-    const tierAt = `${at}.long_context`;
-    const tier = value.long_context;
-    if (!isPlainObject(tier)) throw new Error(`${tierAt} must be an object`);
-    rejectUnknown(tier, ['threshold_tokens', ...TIER_PRICE_FIELDS], tierAt);
-    const threshold = tier.threshold_tokens;
-    if (typeof threshold !== 'number' || !Number.isSafeInteger(threshold) || threshold <= 0) {
-      throw new Error(`${tierAt}.threshold_tokens must be a positive integer`);
-    }
-    const long: Partial<LongContextSpec> = { threshold_tokens: threshold };
-    for (const field of TIER_PRICE_FIELDS) {
-      const price = priceField(tier, field, tierAt, REQUIRED_PRICE_FIELDS.has(field));
-      if (price !== undefined) long[field] = price;
-    }
-    spec.long_context = long as LongContextSpec;
-  }
-  return spec as PriceSpec;
-}
-
-function priceField(obj: Record<string, unknown>, field: string, at: string, required: boolean): string | undefined {
-  const value = obj[field];
-  if (value === undefined) {
-    if (required) throw new Error(`${at}.${field} is required`);
-    return undefined;
-  }
-  const text = decimalText(value);
-  if (text === null) throw new Error(`${at}.${field} must be a non-negative number (at most ${PRICE_SCALE} decimal places)`);
-  return normalizeDecimal(text);
+  return parseOrThrow(priceSpecSchema, value, at);
 }
 
 /** A JSON number or decimal string as decimal text, or null if it is not a non-negative amount. */
-function decimalText(value: unknown): string | null {
+function decimalText(value: number | string): string | null {
   let text: string;
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) return null;
     // The shortest text that round-trips is what the operator wrote in the JSON file.
     text = expandExponent(String(value));
-  } else if (typeof value === 'string') {
-    text = value.trim();
   } else {
-    return null;
+    text = value.trim();
   }
   return parseDecimal(text) === null ? null : text;
-}
-
-function rejectUnknown(obj: Record<string, unknown>, allowed: readonly string[], at: string): void {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) throw new Error(`${at}.${key} is not a known field (expected one of ${allowed.join(', ')})`);
-  }
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

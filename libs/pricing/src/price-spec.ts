@@ -1,3 +1,7 @@
+import type { LongContextSpec, PriceSpec } from '@app/common';
+
+export type { LongContextSpec, PriceSpec };
+
 // The shapes of a price, shared by the catalog, the built-in supplement, admin prices and the
 // operator's overrides. Amounts are decimal strings in USD per 1M tokens (exact; see decimal.ts).
 //
@@ -8,25 +12,6 @@
 // - reasoning_per_mtok only where a provider prices reasoning separately; otherwise reasoning
 //   tokens are billed as output (they are counted inside output tokens).
 // - long_context applies to the whole request when its input tokens exceed threshold_tokens.
-
-export interface LongContextSpec {
-  threshold_tokens: number;
-  input_per_mtok: string;
-  output_per_mtok: string;
-  cached_input_per_mtok?: string;
-  cache_write_per_mtok?: string;
-}
-
-export interface PriceSpec {
-  input_per_mtok: string;
-  output_per_mtok: string;
-  cached_input_per_mtok?: string;
-  cache_write_per_mtok?: string;
-  reasoning_per_mtok?: string;
-  /** USD per request, on top of token costs. */
-  request_cost?: string;
-  long_context?: LongContextSpec;
-}
 
 /** Built-in prices by provider, then model; `reference` names where the figures come from. */
 export type PriceSheet = Readonly<Record<string, Readonly<Record<string, PriceSpec & { reference?: string }>>>>;

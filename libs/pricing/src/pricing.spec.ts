@@ -27,7 +27,9 @@ describe('PriceBook', () => {
     it('does not accumulate floating-point error across components', () => {
       // 3 x 0.15/1M + 7 x 0.6/1M: summing the two doubles gives 4.6500000000000005e-6.
       const cost = book.cost('openai', 'gpt-4o-mini', usage({ inputTokens: 3, outputTokens: 7 }))!;
-      expect(cost.input_tokens_cost + cost.output_tokens_cost).not.toBe(4.65e-6);
+      // Each amount is the double nearest its exact decimal, the total included: it is summed on
+      // the exact amounts and converted once, not added up from the rounded components.
+      expect([cost.input_tokens_cost, cost.output_tokens_cost]).toEqual([4.5e-7, 4.2e-6]);
       expect(cost.total_cost).toBe(4.65e-6);
       expect(cost.total_cost_usd).toBe('0.0000046500');
     });
@@ -110,7 +112,7 @@ describe('PriceBook', () => {
 
     it('splits reasoning out of output when the model has a reasoning rate', () => {
       const withReasoning = new PriceBook({
-        overrides: { 'test/thinker': { input_per_mtok: 0.3, output_per_mtok: 2.5, reasoning_per_mtok: '3.5' } },
+        overrides: parsePriceOverrides({ 'test/thinker': { input_per_mtok: 0.3, output_per_mtok: 2.5, reasoning_per_mtok: '3.5' } }),
       });
       const cost = withReasoning.cost('test', 'thinker', usage({ outputTokens: 1_000, reasoningTokens: 800 }))!;
       expect(cost.output_tokens_cost).toBe(0.0005); // 200 x 2.5
@@ -120,7 +122,7 @@ describe('PriceBook', () => {
 
     it('adds the per-request fee', () => {
       const withFee = new PriceBook({
-        overrides: { 'test/fee': { input_per_mtok: 1, output_per_mtok: 1, request_cost: 0.005 } },
+        overrides: parsePriceOverrides({ 'test/fee': { input_per_mtok: 1, output_per_mtok: 1, request_cost: 0.005 } }),
       });
       const cost = withFee.cost('test', 'fee', usage({ inputTokens: 1_000 }))!;
       expect(cost.request_cost).toBe(0.005);
@@ -214,11 +216,15 @@ describe('PriceBook', () => {
       expect(book.priceFor(provider, model)?.id).toBe(expected);
     });
 
-    it('returns null, never a zero cost, for unknown models', () => {
-      expect(book.priceFor('openai', 'gpt-unknown')).toBeNull();
-      expect(book.cost('openai', 'gpt-unknown', usage({ inputTokens: 10 }))).toBeNull();
-      expect(book.cost('fake', 'echo', usage({ inputTokens: 10 }))).toBeNull();
-      expect(book.priceFor('openrouter', 'unknown-vendor/gpt-4o')).toBeNull();
+    it('returns null, never a zero cost, for unknown models, and 0 only for a model priced at 0', () => {
+      const withFree = new PriceBook({ overrides: parsePriceOverrides({ 'local/free': { input_per_mtok: 0, output_per_mtok: 0 } }) });
+      const free = withFree.cost('local', 'free', usage({ inputTokens: 10, outputTokens: 10 }));
+      expect(free).toMatchObject({ total_cost: 0, total_cost_usd: '0.0000000000' });
+      // Names next to known ones: a known model's dated or prefixed spelling is priced, these are not.
+      expect(withFree.cost('openai', 'gpt-4o-2024-08-06', usage({ inputTokens: 10 }))).not.toBeNull();
+      for (const [provider, model] of [['openai', 'gpt-unknown'], ['openai', 'gpt-unknown-2024-08-06'], ['local', 'free-2'], ['fake', 'echo'], ['openrouter', 'unknown-vendor/gpt-4o']]) {
+        expect({ id: `${provider}/${model}`, price: withFree.priceFor(provider, model), cost: withFree.cost(provider, model, usage({ inputTokens: 10 })) }).toEqual({ id: `${provider}/${model}`, price: null, cost: null });
+      }
     });
 
     it('prices every model the old hand-kept sheet priced', () => {
@@ -250,11 +256,11 @@ describe('PriceBook', () => {
 
   describe('overrides', () => {
     const overridden = new PriceBook({
-      overrides: {
+      overrides: parsePriceOverrides({
         'openai/gpt-4o': { input_per_mtok: 1, output_per_mtok: '2.000', cached_input_per_mtok: 0.5 },
         'azure/gpt-4o-mini': { input_per_mtok: 0.2, output_per_mtok: 0.8 },
         'fake/echo': { input_per_mtok: 1.5e-7, output_per_mtok: 0 },
-      },
+      }),
     });
 
     it('replaces the built-in entry', () => {
@@ -307,7 +313,7 @@ describe('PriceBook', () => {
     });
 
     it('lets an override win over an admin price, and an admin price over the catalog', () => {
-      const base = new PriceBook({ overrides: { 'openai/gpt-4o': { input_per_mtok: 1, output_per_mtok: 1 } } });
+      const base = new PriceBook({ overrides: parsePriceOverrides({ 'openai/gpt-4o': { input_per_mtok: 1, output_per_mtok: 1 } }) });
       const withAdmin = base.withAdminPrices([admin('openai', 'gpt-4o', '7'), admin('openai', 'gpt-4o-mini', '8'), admin('local', 'my-model', '0.5')]);
       expect(withAdmin.priceFor('openai', 'gpt-4o')).toMatchObject({ source: 'override', input_per_mtok: '1' });
       expect(withAdmin.priceFor('openai', 'gpt-4o-mini')).toMatchObject({ source: 'admin', input_per_mtok: '8', updated_at: '2026-12-01T00:00:00.000Z' });
@@ -377,7 +383,7 @@ describe('PriceBook', () => {
   });
 
   describe('override validation', () => {
-    const build = (overrides: Record<string, unknown>) => () => new PriceBook({ overrides });
+    const build = (overrides: Record<string, unknown>) => () => new PriceBook({ overrides: parsePriceOverrides(overrides) });
 
     it.each<[string, Record<string, unknown>, string]>([
       ['negative price', { 'openai/x': { input_per_mtok: -1, output_per_mtok: 1 } }, 'GATEWAY_CONFIG pricing["openai/x"].input_per_mtok must be a non-negative number'],
@@ -406,13 +412,13 @@ describe('PriceBook', () => {
 
     it('accepts a long-context tier from JSON and applies it', () => {
       const tiered = new PriceBook({
-        overrides: {
+        overrides: parsePriceOverrides({
           'test/long': {
             input_per_mtok: 1,
             output_per_mtok: 2,
             long_context: { threshold_tokens: 1_000, input_per_mtok: 10, output_per_mtok: 20 },
           },
-        },
+        }),
       });
       expect(tiered.cost('test', 'long', usage({ inputTokens: 1_000, outputTokens: 1 }))!.total_cost_usd).toBe('0.0010020000');
       expect(tiered.cost('test', 'long', usage({ inputTokens: 1_001, outputTokens: 1 }))!.total_cost_usd).toBe('0.0100300000');

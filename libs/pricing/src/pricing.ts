@@ -1,6 +1,5 @@
 import { type CatalogInfo, type CatalogModel, PriceCatalog, variantAt } from './catalog';
 import { type CompiledPrice, compilePrice, computeCost } from './compiled-price';
-import { DEFAULT_CONFIG_PATH, parsePriceOverrides } from './price-input';
 import { PRICE_SHEET } from './price-sheet';
 import type { CostBreakdown, CostResult, ModelLimits, ModelPrice, PriceSheet, PriceSpec, TokenUsage } from './price-spec';
 
@@ -13,10 +12,8 @@ export interface AdminPrice {
 }
 
 export interface PriceBookOptions {
-  /** `provider/model` -> override, typically GATEWAY_CONFIG's `pricing`. Validated on construction. */
-  overrides?: Readonly<Record<string, unknown>>;
-  /** Prefix for validation messages, naming where the overrides came from. */
-  configPath?: string;
+  /** `provider/model` -> override, typically GATEWAY_CONFIG's `pricing` (parsed once, by the config loader). */
+  overrides?: Readonly<Record<string, PriceSpec>>;
   /** Replaces the built-in entries (tests). */
   sheet?: PriceSheet;
   /** The catalog; null for none (tests of the other layers). Default: the installed one, shared. */
@@ -133,8 +130,7 @@ export class PriceBook {
         }
       }
       this.overrides = new PriceTable();
-      const overrides = parsePriceOverrides(options.overrides ?? {}, options.configPath ?? DEFAULT_CONFIG_PATH);
-      for (const [id, spec] of Object.entries(overrides)) {
+      for (const [id, spec] of Object.entries(options.overrides ?? {})) {
         const [provider, model] = splitModelId(id);
         this.overrides.add(compilePrice(provider, model, spec, { source: 'override' }));
       }

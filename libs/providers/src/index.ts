@@ -9,3 +9,5 @@ export * from './responses/response-builder';
 export * from './responses/json-text';
 export * from './dialects/dialects';
 export * from './models/model-list';
+export * from './provider-definition';
+export { BEDROCK_DEFAULT_BASE_URL } from './bedrock/bedrock-endpoint';

@@ -1,50 +1,66 @@
-import type { ProviderKind } from '@app/common';
-import { AnthropicAdapter } from './anthropic/anthropic.adapter';
-import { AzureOpenAIAdapter } from './azure/azure.adapter';
-import { BedrockAdapter } from './bedrock/bedrock.adapter';
-import { ChatCompletionsAdapter } from './chat-completions/chat-completions.adapter';
-import { CohereAdapter } from './cohere/cohere.adapter';
-import { GeminiAdapter } from './gemini/gemini.adapter';
-import { OpenAIAdapter } from './openai/openai.adapter';
+import { anthropic } from './anthropic/anthropic.provider';
+import { azure } from './azure/azure.provider';
+import { bedrock } from './bedrock/bedrock.provider';
+import { cerebras } from './cerebras/cerebras.provider';
+import { cohere } from './cohere/cohere.provider';
+import { deepseek } from './deepseek/deepseek.provider';
+import { fireworks } from './fireworks/fireworks.provider';
+import { gemini } from './gemini/gemini.provider';
+import { groq } from './groq/groq.provider';
+import { mistral } from './mistral/mistral.provider';
+import { ollama } from './ollama/ollama.provider';
+import { openai } from './openai/openai.provider';
+import { openrouter } from './openrouter/openrouter.provider';
+import { perplexity } from './perplexity/perplexity.provider';
+import { together } from './together/together.provider';
 import type { EmbeddingAdapter, ProviderAdapter } from './types';
-import { AzureEmbeddingAdapter } from './azure/azure-embeddings';
-import { BedrockEmbeddingAdapter } from './bedrock/bedrock-embeddings';
-import { CohereEmbeddingAdapter } from './cohere/cohere-embeddings';
-import { GeminiEmbeddingAdapter } from './gemini/gemini-embeddings';
-import { OpenAIEmbeddingAdapter } from './openai/openai-embeddings';
-
-const openai = new OpenAIAdapter();
-
-/** Adapters are stateless: one instance per kind serves every request. */
-const ADAPTERS: Record<ProviderKind, ProviderAdapter> = {
-  openai,
-  'openai-compatible': openai,
-  azure: new AzureOpenAIAdapter(),
-  gemini: new GeminiAdapter(),
-  bedrock: new BedrockAdapter(),
-  cohere: new CohereAdapter(),
-  'chat-completions': new ChatCompletionsAdapter(),
-  anthropic: new AnthropicAdapter(),
-};
-
-export function adapterFor(kind: ProviderKind): ProviderAdapter {
-  return ADAPTERS[kind];
-}
+import type { ProviderDefinition, ProviderKindDefinition } from './provider-definition';
+import { vllm } from './vllm/vllm.provider';
+import { xai } from './xai/xai.provider';
 
 /**
- * Embeddings per kind; Anthropic serves none. `chat-completions` and `openai-compatible` servers
- * (Mistral, Together, vLLM, Ollama...) speak OpenAI's embeddings API but take only strings.
+ * Every provider the gateway knows by name, one line each. A new one: its folder exporting a
+ * definition, a line here, its fake (apps/fake-upstream) and its prices (libs/pricing).
  */
-const EMBEDDING_ADAPTERS: ReadonlyMap<ProviderKind, EmbeddingAdapter> = new Map<ProviderKind, EmbeddingAdapter>([
-  ['openai', new OpenAIEmbeddingAdapter(true)],
-  ['openai-compatible', new OpenAIEmbeddingAdapter(false)],
-  ['chat-completions', new OpenAIEmbeddingAdapter(false)],
-  ['azure', new AzureEmbeddingAdapter()],
-  ['gemini', new GeminiEmbeddingAdapter()],
-  ['bedrock', new BedrockEmbeddingAdapter()],
-  ['cohere', new CohereEmbeddingAdapter()],
-]);
+export const PROVIDERS = [
+  openai,
+  azure,
+  groq,
+  xai,
+  openrouter,
+  ollama,
+  vllm,
+  gemini,
+  cohere,
+  bedrock,
+  mistral,
+  deepseek,
+  together,
+  fireworks,
+  cerebras,
+  perplexity,
+  anthropic,
+] as const;
 
-export function embeddingAdapterFor(kind: ProviderKind): EmbeddingAdapter | null {
-  return EMBEDDING_ADAPTERS.get(kind) ?? null;
+/** The wire protocols the registered providers speak (GATEWAY_CONFIG `kind`). */
+export type ProviderKind = (typeof PROVIDERS)[number]['kind']['kind'];
+
+/** Looked up by names from configuration and requests: Maps, never plain objects. */
+export const PROVIDER_DEFINITIONS: ReadonlyMap<string, ProviderDefinition> = new Map(PROVIDERS.map((p) => [p.name, p]));
+
+export const PROVIDER_KIND_DEFINITIONS: ReadonlyMap<string, ProviderKindDefinition> = new Map(PROVIDERS.map((p) => [p.kind.kind, p.kind]));
+
+export const PROVIDER_KINDS: readonly ProviderKind[] = [...new Set(PROVIDERS.map((p) => p.kind.kind))];
+
+/** Adapters are stateless: one instance per kind serves every request. */
+export function adapterFor(kind: string): ProviderAdapter {
+  const definition = PROVIDER_KIND_DEFINITIONS.get(kind);
+  // The config loader accepts only registered kinds; reaching here with another is a bug.
+  if (definition === undefined) throw new Error(`no adapter for provider kind ${JSON.stringify(kind)}`);
+  return definition.adapter;
+}
+
+/** The kind's embeddings API; null when it has none (Anthropic) or the kind is unknown. */
+export function embeddingAdapterFor(kind: string): EmbeddingAdapter | null {
+  return PROVIDER_KIND_DEFINITIONS.get(kind)?.embeddings ?? null;
 }

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { loadConfig } from '@app/common';
+import { loadConfig } from '@app/config';
 import { buildDashboard } from '../../../../test/dashboard/build-dashboard';
 import { createTestDatabase, type TestDatabase } from '../../../../test/support/test-database';
 import { type RunningAdmin, startAdmin } from '../admin.bootstrap';

@@ -15,7 +15,7 @@ import { PRICE_BOOK, PricingService } from './pricing.service';
       provide: PRICE_BOOK,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) =>
-        new PriceBook({ overrides: config.pricing, configPath: 'GATEWAY_CONFIG pricing', providerKinds: new Map(Object.values(config.providers).map((p) => [p.name, p.kind])) }),
+        new PriceBook({ overrides: config.pricing, providerKinds: new Map(Object.values(config.providers).map((p) => [p.name, p.kind])) }),
     },
   ],
 })

@@ -1,5 +1,5 @@
 import type { AppConfig } from '@app/common';
-import { type AdminPrice, type AdminPriceChange, PriceBook, adminPriceFeed } from '@app/pricing';
+import { type AdminPrice, type AdminPriceChange, PriceBook, adminPriceFeed, parsePriceOverrides } from '@app/pricing';
 import type { PricingRepository, UnpricedSeen } from './pricing.repository';
 import { PricingService } from './pricing.service';
 
@@ -33,7 +33,7 @@ class MemoryRepository implements PricingRepository {
 describe('PricingService', () => {
   const book = new PriceBook({
     sheet: { openai: { 'gpt-4o': { input_per_mtok: '2.5', output_per_mtok: '10', reference: 'test' } } },
-    overrides: { 'openai/gpt-4o': { input_per_mtok: 2, output_per_mtok: 8 }, 'acme/m1': { input_per_mtok: '1', output_per_mtok: '2' } },
+    overrides: parsePriceOverrides({ 'openai/gpt-4o': { input_per_mtok: 2, output_per_mtok: 8 }, 'acme/m1': { input_per_mtok: '1', output_per_mtok: '2' } }),
     catalog: null,
   });
   let repo: MemoryRepository;

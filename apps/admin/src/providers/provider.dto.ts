@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { PROVIDER_KINDS, type ProviderKind } from '@app/common';
+import { PROVIDER_KINDS } from '@app/providers';
 
 /** Both listing routes take no parameters; declaring none makes the validation pipe refuse unknown ones. */
 export class NoQueryDto {}
@@ -20,7 +20,7 @@ export class ProviderDto {
   name: string;
 
   @ApiProperty({ enum: PROVIDER_KINDS, description: 'Which wire format the gateway speaks to it.' })
-  kind: ProviderKind;
+  kind: string;
 
   @ApiProperty({ description: 'Upstream base URL; credentials in it (user info, query values) are masked.', example: 'https://api.openai.com/v1' })
   base_url: string;

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { loadConfig, periodStart } from '@app/common';
+import { periodStart } from '@app/common';
+import { loadConfig } from '@app/config';
 import { createAdminApp } from '../admin.bootstrap';
 import { type AdminReply as Reply, useAdminApp } from '../../../../test/support/admin-app';
 

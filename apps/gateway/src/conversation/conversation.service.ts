@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, quoteForMessage } from '@app/common';
+import type { ResponsesRequest } from '@app/providers';
 import type { Plan } from '../plan/plan.service';
 import { ResponseCache } from '../state/response-cache';
 import { isJson, type Json, newIdStem, newResponseId, type StoredResponse, toInputItems, toUpstreamItem, UNFINISHED } from '../state/stored-response';
@@ -38,7 +39,7 @@ export class ConversationStage {
    * (the upstream keeps nothing; any provider and any fallback see the same context). Null
    * for a request with nothing to store or resolve, whose body stays untouched.
    */
-  private async prepare(keyId: string, body: Plan['request']['body'], stream: boolean): Promise<Turn | null> {
+  private async prepare(keyId: string, body: ResponsesRequest, stream: boolean): Promise<Turn | null> {
     const { limits } = this.config;
     const store = body.store !== false;
     const background = body.background === true;

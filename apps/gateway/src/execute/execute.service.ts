@@ -8,7 +8,7 @@ import { headerValue, sendJson } from '../edge/http-io';
 import type { Admitted } from '../plan/admission.service';
 import type { Candidate } from '../routing/route-planner.service';
 import { type CallContext, UpstreamCaller } from '../routing/upstream-caller.service';
-import { type Attempt, newAttempt, type Outcome } from '../settle/outcome';
+import { newAttempt, type Outcome } from '../settle/outcome';
 import { SettleStage } from '../settle/settle.service';
 import { finalizeTurn, streamRewriter } from '../state/stored-turn';
 import { extraFields, responseWithExtraFields, withExtraFields } from './extra-fields';

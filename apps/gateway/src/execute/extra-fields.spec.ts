@@ -1,3 +1,4 @@
+import type { CostBreakdown } from '@app/pricing';
 import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-stream';
 import { EventFieldInjector, type ExtraFields, responseWithExtraFields, spliceTerminalEvent } from './extra-fields';
 
@@ -24,7 +25,7 @@ describe('responseWithExtraFields', () => {
 
 describe('spliceTerminalEvent', () => {
   const fields = { ...extra, chunk_index: 9 };
-  const cost = { input_cost: 0.001, output_cost: 0.002, total_cost: 0.003 } as unknown as Parameters<typeof spliceTerminalEvent>[2];
+  const cost: CostBreakdown = { input_tokens_cost: 0.001, output_tokens_cost: 0.002, reasoning_tokens_cost: 0, request_cost: 0, total_cost: 0.003 };
   const completed = (response: string, tail = ',"sequence_number":9') => `{"type":"response.completed","response":${response}${tail}}`;
   /** What parsing, setting the fields and re-serialising gives (the slow path). */
   const reference = (data: string, withCost: boolean) => {

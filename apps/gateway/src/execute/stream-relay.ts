@@ -113,8 +113,12 @@ export async function relayStream(
   let chunkIndex = 0;
   let ttftMs: number | null = null;
 
-  const frame = (type: string, data: string): string =>
-    encoder === null ? sseFrame(type, injector.inject(data, chunkIndex)) : encoder.event(type, JSON.parse(data) as Record<string, unknown>);
+  const frame = (type: string, data: string): string => {
+    if (encoder === null) return sseFrame(type, injector.inject(data, chunkIndex));
+    const parsed = parseEvent(data);
+    // An event that is not a JSON object has nothing another format could carry over.
+    return parsed === null ? '' : encoder.event(type, parsed);
+  };
   /** Writes the events' frames; false when the socket wants a drain first. */
   const writeEvents = async (events: ResponsesStreamEvent[]): Promise<boolean> => {
     let out = '';
@@ -206,7 +210,17 @@ interface TerminalEvent {
 
 function terminalText(type: string, terminal: TerminalEvent, encoder: StreamEncoder | null): string {
   if (encoder === null) return sseFrame(type, terminal.data ?? JSON.stringify(terminal.event));
-  return encoder.event(type, terminal.event ?? (JSON.parse(terminal.data as string) as Record<string, unknown>));
+  const event = terminal.event ?? parseEvent(terminal.data ?? '');
+  return event === null ? '' : encoder.event(type, event);
+}
+
+function parseEvent(data: string): Record<string, unknown> | null {
+  try {
+    const parsed: unknown = JSON.parse(data);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 /**

@@ -57,6 +57,11 @@ export class RequestPipeline {
     res.once('close', () => {
       if (!res.writableFinished) cancel.cancel();
     });
+    await this.executeAndSettle(admitted, outcome, res, cancel);
+  }
+
+  /** Execute, then settle whatever came of it (an error included). */
+  private async executeAndSettle(admitted: Admitted, outcome: Outcome, res: ServerResponse | null, cancel: Cancellation): Promise<void> {
     try {
       await this.execute.run(admitted, outcome, res, cancel);
     } finally {
@@ -73,17 +78,12 @@ export class RequestPipeline {
     try {
       queued = await this.background.create(turn, admitted.modelRequested);
     } catch (err) {
+      // Nothing ran upstream: settling only releases the reservation.
       this.settle.finish(outcome);
       throw err;
     }
     const { format } = admitted;
     sendJson(res, 200, format.canonical ? JSON.stringify(queued) : format.encodeResponse(queued, admitted.request.egress), idHeaders(admitted.ids));
-    this.background.run(turn, async (signal) => {
-      try {
-        await this.execute.run(admitted, outcome, null, Cancellation.fromSignal(signal));
-      } finally {
-        this.settle.finish(outcome);
-      }
-    });
+    this.background.run(turn, (signal) => this.executeAndSettle(admitted, outcome, null, Cancellation.fromSignal(signal)));
   }
 }

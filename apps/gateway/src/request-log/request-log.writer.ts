@@ -68,7 +68,7 @@ const COLUMNS: readonly [name: string, type: string, get: (r: RequestLogRow) => 
 const COLUMN_LIST = COLUMNS.map(([name]) => name).join(',');
 
 // Spilled rows replayed per flush, in batches.
-const REPLAY_BATCHES_PER_FLUSH = 10;
+export const REPLAY_BATCHES_PER_FLUSH = 10;
 // A row refused even within TEXT_LIMITS is tried once more with every text this short.
 const HARD_TEXT_LIMIT = 64;
 

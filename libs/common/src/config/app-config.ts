@@ -1,6 +1,5 @@
-import type { PriceSpec } from '@app/pricing';
+import type { PriceSpec } from '../pricing/price-spec';
 import type { RequestLimits } from '../limits/request-limits';
-import type { ProviderKind } from './provider-catalog';
 
 /** One upstream credential of a provider; weights pick among the keys that allow a model. */
 export interface UpstreamKey {
@@ -22,7 +21,8 @@ export interface AwsCredentials {
 
 export interface ProviderConfig {
   name: string;
-  kind: ProviderKind;
+  /** A kind of the provider registry (libs/providers), checked when the configuration is loaded. */
+  kind: string;
   baseUrl: string;
   keys: UpstreamKey[];
   /** Time to the upstream's response headers, and for non-streaming calls to the whole body. */

@@ -4,7 +4,7 @@ import { GatewayError } from '../errors/gateway-error';
  * The one place where the bounds of every client input live. The gateway checks them before a
  * request costs anything (no upstream call, no database work, no reservation); the README and the
  * admin's Swagger document print them from here. The configurable ones come from GATEWAY_CONFIG
- * `server` (load-config.ts) with these defaults.
+ * `server` (libs/config/src/load-config.ts) with these defaults.
  */
 export interface RequestLimits {
   /** The client's body (413 past it; the rest of the upload is not read). */

@@ -1,6 +1,9 @@
-import { BEDROCK_DEFAULT_BASE_URL, GatewayError, type ProviderConfig, type UpstreamKey } from '@app/common';
+import { GatewayError, type ProviderConfig, type UpstreamKey } from '@app/common';
 import type { UpstreamRequest } from '../types';
 import { signV4 } from './sigv4';
+
+/** Bedrock's public endpoint; `{region}` is filled per upstream key, whose region it is. */
+export const BEDROCK_DEFAULT_BASE_URL = 'https://bedrock-runtime.{region}.amazonaws.com';
 
 /**
  * A SigV4-signed (service `bedrock`) POST to `<base>/model/{modelId}/{action}` with the key's AWS

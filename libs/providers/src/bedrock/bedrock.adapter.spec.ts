@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
 import type { ProviderConfig, UpstreamKey } from '@app/common';
-import { BEDROCK_DEFAULT_BASE_URL, GatewayError } from '@app/common';
+import { GatewayError } from '@app/common';
+import { BEDROCK_DEFAULT_BASE_URL } from './bedrock-endpoint';
 import { converseEvent, converseException, encodeEventStreamMessage } from '../../../../apps/fake-upstream/src/bedrock-eventstream';
 import { FAKE_AWS_CREDENTIALS, sigV4Signature } from '../../../../apps/fake-upstream/src/bedrock-format';
 import { UpstreamFailure } from '../http/upstream-failure';

@@ -1,5 +1,4 @@
-import { PROVIDER_CATALOG } from '@app/common';
-import { adapterFor } from '../provider-registry';
+import { PROVIDER_DEFINITIONS } from '../provider-registry';
 import { testProvider, translateSse } from '../testing/adapter-fixtures';
 import type { ResponsesRequest, Usage } from '../types';
 import { DIALECTS, durationMs, retryAfterMs } from './dialects';
@@ -145,16 +144,16 @@ describe('provider dialects', () => {
   it('has a fixture for every dialect entry, and every entry names a catalog provider', () => {
     expect(Object.keys(FIXTURES).sort()).toEqual([...DIALECTS.keys()].sort());
     for (const [name, d] of DIALECTS) {
-      expect({ name, kind: PROVIDER_CATALOG[name]?.kind }).toEqual({ name, kind: d.api === 'chat' ? 'chat-completions' : 'openai-compatible' });
+      expect({ name, kind: PROVIDER_DEFINITIONS.get(name)?.kind.kind }).toEqual({ name, kind: d.api === 'chat' ? 'chat-completions' : 'openai-compatible' });
     }
   });
 
   describe.each([...DIALECTS.keys()])('%s', (name) => {
     const dialect = DIALECTS.get(name)!;
     const fixture = FIXTURES[name];
-    const entry = PROVIDER_CATALOG[name];
-    const provider = testProvider({ name, kind: entry.kind, baseUrl: entry.defaultBaseUrl ?? 'http://127.0.0.1:8000/v1' });
-    const adapter = adapterFor(entry.kind);
+    const entry = PROVIDER_DEFINITIONS.get(name)!;
+    const provider = testProvider({ name, kind: entry.kind.kind, baseUrl: entry.defaultBaseUrl ?? 'http://127.0.0.1:8000/v1' });
+    const adapter = entry.kind.adapter;
     // Perplexity takes no function tools: its request leaves them out rather than fail.
     const body = { model: `${name}/m`, ...CLIENT_BODY };
 

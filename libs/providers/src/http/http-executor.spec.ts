@@ -79,12 +79,14 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
   });
 
   it('a stream read slowly pauses the upstream socket and loses nothing', async () => {
-    const total = 4 * 1024 * 1024;
+    const total = 16 * 1024 * 1024;
+    let sent = 0;
     let pushedBack!: () => void;
     const upstreamPaused = new Promise<void>((resolve) => (pushedBack = resolve));
-    route = (_req, res) => {
+    route = (req, res) => {
+      // Round trips on a second connection: traffic the test waits on instead of a timer.
+      if (req.url === '/ping') return void res.end('pong');
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      let sent = 0;
       const pump = () => {
         while (sent < total) {
           const chunk = Buffer.alloc(16 * 1024, sent / (16 * 1024));
@@ -99,8 +101,19 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
       pump();
     };
     const res = await send();
-    // Nothing read yet: the upstream fills the socket until it is pushed back.
+    // Nothing read yet: the upstream fills the socket until it is pushed back, and then stays
+    // held there. Without the pause the executor would take all 16 MiB into memory and the
+    // upstream would finish; with it, what the upstream sent stops growing well short of that.
     await upstreamPaused;
+    let previous = -1;
+    const deadline = Date.now() + 10_000;
+    while (sent !== previous && Date.now() < deadline) {
+      previous = sent;
+      for (let i = 0; i < 3; i++) await (await fetch(`${base}/ping`)).text();
+    }
+    expect(sent).toBe(previous);
+    expect(sent).toBeLessThan(total / 2);
+
     const received: Buffer[] = [];
     for (let chunk = await res.body.next(); chunk !== null; chunk = await res.body.next()) received.push(chunk);
     const all = Buffer.concat(received);

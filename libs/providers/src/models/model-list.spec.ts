@@ -1,4 +1,5 @@
-import { BEDROCK_DEFAULT_BASE_URL, type ProviderKind } from '@app/common';
+import { BEDROCK_DEFAULT_BASE_URL } from '../bedrock/bedrock-endpoint';
+import type { ProviderKind } from '../provider-registry';
 import { testProvider } from '../testing/adapter-fixtures';
 import { modelListRequest, parseModelList } from './model-list';
 

@@ -1,4 +1,5 @@
-import { BEDROCK_DEFAULT_BASE_URL, type ProviderConfig, type UpstreamKey } from '@app/common';
+import type { ProviderConfig, UpstreamKey } from '@app/common';
+import { BEDROCK_DEFAULT_BASE_URL } from '../bedrock/bedrock-endpoint';
 import { signV4 } from '../bedrock/sigv4';
 import type { UpstreamRequest } from '../types';
 

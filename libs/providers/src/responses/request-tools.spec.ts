@@ -1,4 +1,5 @@
-import type { ProviderConfig, ProviderKind, UpstreamKey } from '@app/common';
+import type { ProviderConfig, UpstreamKey } from '@app/common';
+import type { ProviderKind } from '../provider-registry';
 import { adapterFor } from '../provider-registry';
 import { rejection, testProvider } from '../testing/adapter-fixtures';
 import type { ResponsesRequest } from '../types';

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { ConfigError, loadConfig } from './load-config';
+import { ConfigError } from '@app/common';
+import { loadConfig } from './load-config';
 
 function withFile(json: unknown): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-')), 'gateway.json');
@@ -78,7 +79,7 @@ describe('loadConfig', () => {
     [{ providers: { x: { kind: 'anthropic-ish', keys: [{ value: 'k' }] } } }, 'GATEWAY_CONFIG providers.x.kind'],
     [{ providers: { openai: { keys: [{ value: 'env.NOPE' }] } } }, 'GATEWAY_CONFIG providers.openai.keys[0].value'],
     [{ providers: { openai: { keys: [{ value: 'k' }], max_retries: 1.5 } } }, 'GATEWAY_CONFIG providers.openai.max_retries'],
-    [{ nonsense: true }, 'GATEWAY_CONFIG.nonsense'],
+    [{ nonsense: true }, 'GATEWAY_CONFIG nonsense'],
     [{ pricing: { 'openai/x': { input_per_mtok: -1, output_per_mtok: 1 } } }, 'GATEWAY_CONFIG pricing["openai/x"].input_per_mtok'],
   ])('names the bad field in GATEWAY_CONFIG: %j', (json, field) => {
     const err = errorOf(() => loadConfig({ GATEWAY_CONFIG: withFile(json) }));
@@ -145,6 +146,21 @@ describe('loadConfig', () => {
       const err = errorOf(() => loadConfig({ GATEWAY_CONFIG: withFile({ server: { response_retention_days: bad } }) }));
       expect(err.field).toBe('GATEWAY_CONFIG server.response_retention_days');
     }
+  });
+
+  it('words each problem after the exact field, from the schema', () => {
+    const message = (json: unknown) => errorOf(() => loadConfig({ GATEWAY_CONFIG: withFile(json), GEMINI_API_KEY: 'g' })).message;
+    expect(message({ providers: { gemini: { keys: [{ value: 'k', weight: 0 }] } } })).toBe('Invalid configuration: GATEWAY_CONFIG providers.gemini.keys[0].weight must be a positive number');
+    expect(message({ server: { output_token_limits: { 'gpt-4o': 5 } } })).toBe('Invalid configuration: GATEWAY_CONFIG server.output_token_limits["gpt-4o"] must be keyed by "provider/model"');
+    expect(message({ server: { metrics_token: 'short' } })).toBe('Invalid configuration: GATEWAY_CONFIG server.metrics_token must be at least 16 characters long (got 5)');
+    expect(message({ providers: { openai: { keys: [{ value: 'k' }], max_retries: 11 } } })).toBe('Invalid configuration: GATEWAY_CONFIG providers.openai.max_retries must be an integer between 0 and 10 (got 11)');
+    expect(message({ pricing: { 'openai/x': { input_per_mtok: 1 } } })).toBe('Invalid configuration: GATEWAY_CONFIG pricing["openai/x"].output_per_mtok is required');
+    expect(errorOf(() => loadConfig({ AZURE_OPENAI_API_KEY: 'k', AZURE_OPENAI_BASE_URL: 'https://r.openai.azure.com', AZURE_OPENAI_API_VERSION: ' ' })).field).toBe('AZURE_OPENAI_API_VERSION');
+  });
+
+  it('parses prices once, into the canonical decimal strings the price book takes', () => {
+    const c = loadConfig({ GATEWAY_CONFIG: withFile({ pricing: { 'openai/x': { input_per_mtok: 1.5e-7, output_per_mtok: '2.50' } } }) });
+    expect(c.pricing['openai/x']).toEqual({ input_per_mtok: '0.00000015', output_per_mtok: '2.5' });
   });
 
   it('reports an unreadable or invalid file', () => {

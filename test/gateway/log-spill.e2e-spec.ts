@@ -1,0 +1,132 @@
+import { readdir, readFile } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Client } from 'pg';
+import { APP_CONFIG, type AppConfig } from '@app/common';
+import { REPLAY_BATCHES_PER_FLUSH, RequestLogWriter, type RequestLogRow } from '../../apps/gateway/src/request-log/request-log.writer';
+import { requestLogRow } from '../support/request-log-rows';
+import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
+
+// The spill path of the request log writer: rows that do not fit in memory while the database is
+// away go to a file, and come back from it once the database answers, each exactly once.
+
+const BATCH = 20;
+const MAX_BUFFERED = 100;
+
+describe('request log spill and replay', () => {
+  let h: GatewayHarness;
+  let writer: RequestLogWriter;
+  let spillDir: string;
+  let pg: Client;
+
+  beforeAll(async () => {
+    // Flushes only when the test asks (the interval is a minute), in small batches, with a small buffer.
+    h = await startGatewayHarness({ dbProxy: true, server: { log_flush_interval_ms: 60_000, log_batch_size: BATCH, log_max_buffered_rows: MAX_BUFFERED } });
+    writer = h.gateway.app.get(RequestLogWriter);
+    spillDir = path.join(h.gateway.app.get<AppConfig>(APP_CONFIG).dataDir, 'spill');
+    pg = new Client({ connectionString: h.db.url });
+    await pg.connect();
+  });
+  afterAll(async () => {
+    await pg?.end();
+    await h?.close();
+  });
+  afterEach(() => h.dbProxy!.up());
+
+  let n = 0;
+  const rowsFor = (tag: string, count: number): RequestLogRow[] =>
+    Array.from({ length: count }, () => requestLogRow({ requestId: `${tag}-${process.pid}-${++n}` }));
+
+  /** Stored rows per request id, for the given ones. */
+  async function countsOf(rows: RequestLogRow[]): Promise<Map<string, number>> {
+    const result = await pg.query(`SELECT request_id, count(*)::int AS n FROM request_logs WHERE request_id = ANY($1) GROUP BY request_id`, [rows.map((r) => r.requestId)]);
+    return new Map(result.rows.map((r: { request_id: string; n: number }) => [r.request_id, r.n]));
+  }
+
+  async function spillFiles(): Promise<string[]> {
+    return (await readdir(spillDir).catch(() => [] as string[])).filter((f) => f.includes('.jsonl'));
+  }
+
+  async function until(what: string, done: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** Cuts the database and enqueues `rows`: past MAX_BUFFERED the oldest go to the spill file. */
+  async function spillDuringOutage(rows: RequestLogRow[]): Promise<void> {
+    const before = { spilled: writer.stats.spilled, failed: writer.stats.failedFlushes };
+    h.dbProxy!.down();
+    for (const r of rows) writer.enqueue(r);
+    await writer.flush();
+    expect(writer.stats.failedFlushes).toBeGreaterThan(before.failed);
+    // Spills are written in the background: wait until every row is either spilled or buffered.
+    await until('the spill writes', () => writer.stats.spilled - before.spilled + writer.buffered >= rows.length);
+    expect(writer.stats.spilled - before.spilled).toBeGreaterThan(0);
+    expect(writer.buffered).toBeLessThanOrEqual(MAX_BUFFERED);
+  }
+
+  it('spills past the buffer while the database is away, replays once it is back, every row stored exactly once', async () => {
+    const rows = rowsFor('outage', 350);
+    const dropped = writer.stats.dropped;
+    const replayedBefore = writer.stats.replayed;
+    const spilledBefore = writer.stats.spilled;
+    await spillDuringOutage(rows);
+    // The spilled rows are on disk, as JSON lines with their ids.
+    const files = await spillFiles();
+    expect(files.length).toBeGreaterThan(0);
+    const onDisk = (await Promise.all(files.map((f) => readFile(path.join(spillDir, f), 'utf8')))).join('').split('\n').filter(Boolean);
+    expect(onDisk.length).toBe(writer.stats.spilled - spilledBefore);
+    expect(await countsOf(rows)).toEqual(new Map());
+
+    h.dbProxy!.up();
+    await until('every row stored', async () => {
+      await writer.flush();
+      return (await countsOf(rows)).size === rows.length;
+    });
+    const counts = await countsOf(rows);
+    expect([...counts.values()].every((c) => c === 1)).toBe(true);
+    expect(writer.stats.replayed - replayedBefore).toBe(writer.stats.spilled - spilledBefore);
+    expect(writer.stats.dropped).toBe(dropped);
+    expect(await spillFiles()).toEqual([]);
+  });
+
+  it('replays a bounded number of rows per flush, and a replay cut short and retried stores nothing twice', async () => {
+    const bound = BATCH * REPLAY_BATCHES_PER_FLUSH;
+    // More spilled rows than one flush replays.
+    const rows = rowsFor('bounded', MAX_BUFFERED + bound * 2);
+    const spilledBefore = writer.stats.spilled;
+    await spillDuringOutage(rows);
+    const spilled = writer.stats.spilled - spilledBefore;
+    expect(spilled).toBeGreaterThan(bound);
+
+    h.dbProxy!.up();
+    let replayed = writer.stats.replayed;
+    await writer.flush();
+    const first = writer.stats.replayed - replayed;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(bound);
+    const afterFirst = await countsOf(rows);
+    expect(afterFirst.size).toBeLessThan(rows.length);
+
+    // The database goes away in the middle of the replay: the claimed file keeps its place.
+    h.dbProxy!.down();
+    await writer.flush();
+    h.dbProxy!.up();
+    replayed = writer.stats.replayed;
+    await until('every row stored', async () => {
+      await writer.flush();
+      return (await countsOf(rows)).size === rows.length;
+    });
+    const counts = await countsOf(rows);
+    expect([...counts.values()].filter((c) => c !== 1)).toEqual([]);
+    expect(await spillFiles()).toEqual([]);
+
+    // Replaying rows that are already stored (a commit whose answer was lost) adds nothing.
+    const again = rows.slice(0, 50).map((r) => ({ ...r }));
+    for (const r of again) writer.enqueue(r);
+    await writer.flush();
+    expect([...(await countsOf(rows)).values()].filter((c) => c !== 1)).toEqual([]);
+  });
+});

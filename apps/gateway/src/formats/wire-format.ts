@@ -1,9 +1,8 @@
 import type { GatewayError, RequestLimits } from '@app/common';
+import type { RequestType } from '@app/database';
 import type { ResponsesRequest } from '@app/providers';
 
-/** What a request-log row records as `request_type`, and the `request_type` metric label. */
-import type { RequestType } from '@app/database';
-
+/** What a request-log row records as `request_type`, and the `request_type` metric label (defined with the log entity). */
 export type { RequestType };
 
 /**

@@ -15,8 +15,10 @@ function decodeBase64(text: string): number[] {
  */
 describe('Embeddings through /v1/embeddings', () => {
   const g = useProviderGateway({
-    fakes: ['gemini', 'bedrock', 'cohere', 'anthropic', 'azure'],
-    providers: ({ gemini, bedrock, cohere, anthropic, azure }) => ({
+    fakes: ['gemini', 'bedrock', 'cohere', 'anthropic', 'azure', 'mistral'],
+    dialects: { mistral: 'mistral' },
+    providers: ({ gemini, bedrock, cohere, anthropic, azure, mistral }) => ({
+      mistral: { base_url: `${mistral.url}/v1`, keys: [{ value: 'mistral-key' }], ...FAST },
       gemini: { base_url: gemini.url, keys: [{ value: 'gemini-test-key' }], ...FAST },
       bedrock: {
         base_url: bedrock.url,
@@ -90,6 +92,15 @@ describe('Embeddings through /v1/embeddings', () => {
     const tokens = await g.client.embeddings.create({ model: 'openai/text-embedding-3-small', input: [[1, 2, 3], [4, 5]], encoding_format: 'float' });
     expect(tokens.usage.prompt_tokens).toBe(5);
     expect(g.h.upstream.requests.at(-1)?.body).toMatchObject({ input: [[1, 2, 3], [4, 5]], encoding_format: 'float' });
+  });
+
+  it('Mistral: only the fields its strict API takes (no user), its error shape read back', async () => {
+    const res = await g.client.embeddings.create({ model: 'mistral/mistral-embed', input: ['a b c'], user: 'u-1', encoding_format: 'float' }).withResponse();
+    expect(res.data.data[0].embedding).toEqual(fakeEmbedding('a b c'));
+    expect(res.data.usage.prompt_tokens).toBe(3);
+    expect(Number(res.response.headers.get('x-bf-cost-usd'))).toBeCloseTo(3 * 0.1e-6, 12);
+    expect(g.fakes.mistral.requests.at(-1)).toMatchObject({ path: '/v1/embeddings', body: { model: 'mistral-embed', input: ['a b c'], encoding_format: 'float' } });
+    expect(g.fakes.mistral.requests.at(-1)?.body).not.toHaveProperty('user');
   });
 
   it('splits a batch past a provider\'s limit: 150 texts to Gemini are two calls, vectors in order', async () => {

@@ -14,6 +14,8 @@ export type FakeDialect =
 export interface DialectRules {
   /** OpenAI's own Chat Completions checks (unknown arguments, roles, tool call pairing). */
   openAIChatChecks?: boolean;
+  /** Embeddings fields a strictly validating API takes (Mistral's); any other is refused. */
+  embeddingsAllowed?: ReadonlySet<string>;
   /** Chat fields a strictly validating API takes; any other is refused. */
   chatAllowed?: ReadonlySet<string>;
   /** Chat fields refused although OpenAI takes them. */
@@ -49,6 +51,7 @@ const RULES: Record<FakeDialect, DialectRules> = {
   openai: { openAIChatChecks: true, usageOnFinishChunk: false, refusal: openaiRefusal(400) },
   mistral: {
     chatAllowed: MISTRAL_CHAT_FIELDS,
+    embeddingsAllowed: new Set(['model', 'input', 'output_dimension', 'output_dtype', 'encoding_format', 'metadata']),
     usageOnFinishChunk: true,
     refusal: (field, value) => ({
       status: 422,
@@ -83,7 +86,13 @@ export function dialectRules(name: FakeDialect): DialectRules {
 }
 
 /** Throws a DialectRejection when the dialect's API would refuse this body. */
-export function checkDialect(rules: DialectRules, api: 'chat' | 'responses', body: Record<string, unknown>): void {
+export function checkDialect(rules: DialectRules, api: 'chat' | 'responses' | 'embeddings', body: Record<string, unknown>): void {
+  if (api === 'embeddings') {
+    for (const [field, value] of Object.entries(body)) {
+      if (rules.embeddingsAllowed && !rules.embeddingsAllowed.has(field)) refuse(rules, field, value, `Extra inputs are not permitted: ${field}`);
+    }
+    return;
+  }
   if (api === 'chat') {
     if (rules.chatAllowed) {
       for (const [field, value] of Object.entries(body)) {

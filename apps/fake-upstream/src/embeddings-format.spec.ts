@@ -33,6 +33,19 @@ describe('fake upstream embeddings', () => {
     expect((await post('/v1/embeddings', { model: 'text-embedding-ada-002', input: 'x', dimensions: 8 }, auth)).status).toBe(400);
   });
 
+  it('Mistral dialect: extra fields are a 422 extra_forbidden; output_dimension is its own', async () => {
+    const mistral = await createFakeUpstream({ dialect: 'mistral' });
+    try {
+      const send = (body: unknown) => fetch(`${mistral.url}/v1/embeddings`, { method: 'POST', headers: { authorization: 'Bearer m', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const refused = await send({ model: 'mistral-embed', input: ['x'], user: 'u' });
+      expect(refused.status).toBe(422);
+      expect(await refused.json()).toMatchObject({ object: 'error', message: { detail: [{ type: 'extra_forbidden', loc: ['body', 'user'] }] } });
+      expect((await send({ model: 'mistral-embed', input: ['x'], encoding_format: 'float' })).status).toBe(200);
+    } finally {
+      await mistral.close();
+    }
+  });
+
   it('Gemini batchEmbedContents: values per request; a request naming another model is refused', async () => {
     const key = { 'x-goog-api-key': 'g' };
     const ok = await post('/v1beta/models/gemini-embedding-001:batchEmbedContents', { requests: [{ model: 'models/gemini-embedding-001', content: { parts: [{ text: 'hi' }] } }] }, key);

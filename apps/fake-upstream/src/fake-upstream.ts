@@ -331,6 +331,12 @@ class FakeUpstreamServer implements FakeUpstream {
 
   /** Deterministic vectors in the provider's format; failure directives apply as for chat. */
   private answerEmbeddings(format: EmbeddingFormat, pathModel: string, body: Record<string, unknown>, res: ServerResponse, exchange: Exchange): void {
+    if (format.name === 'openai' && this.dialect.embeddingsAllowed) {
+      checkDialect(this.dialect, 'embeddings', body);
+      // Mistral's names for what OpenAI's reader knows; its other fields change nothing here.
+      const { output_dimension: dimensions, output_dtype: _dtype, metadata: _metadata, ...rest } = body;
+      body = dimensions === undefined ? rest : { ...rest, dimensions };
+    }
     const call = format.read(body, pathModel);
     const text = call.inputs.filter((v): v is string => typeof v === 'string').join('\n');
     const d = parseDirectives(text);

@@ -58,6 +58,8 @@ export interface ProviderDefinition<K extends string = string> {
   readonly keyOptional?: boolean;
   /** Config fields read from variables of their own when configured from the environment. */
   readonly envSettings?: Readonly<Record<string, string>>;
+  /** Its own embeddings API where it differs from its kind's (Mistral's strict fields). */
+  readonly embeddings?: EmbeddingAdapter;
 }
 
 /** Keeps the kind's literal type, so the registry can derive the union of kinds. */

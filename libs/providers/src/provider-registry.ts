@@ -60,7 +60,10 @@ export function adapterFor(kind: string): ProviderAdapter {
   return definition.adapter;
 }
 
-/** The kind's embeddings API; null when it has none (Anthropic) or the kind is unknown. */
-export function embeddingAdapterFor(kind: string): EmbeddingAdapter | null {
+/** A provider's embeddings API: its own where it differs, else its kind's; null when it has none (Anthropic). */
+export function embeddingAdapterFor(kind: string, providerName?: string): EmbeddingAdapter | null {
+  const own = providerName === undefined ? undefined : PROVIDER_DEFINITIONS.get(providerName);
+  // A configured provider of another kind under a registered name speaks its configured kind.
+  if (own?.embeddings !== undefined && own.kind.kind === kind) return own.embeddings;
   return PROVIDER_KIND_DEFINITIONS.get(kind)?.embeddings ?? null;
 }

@@ -69,7 +69,7 @@ export class EmbeddingsPipeline {
 
   /** One candidate: the input in the provider's batches, in order; their vectors joined. */
   private async serve(request: Admitted<EmbeddingsEgress>, outcome: Outcome, res: ServerResponse, cancel: Cancellation, c: Candidate, fallbackIndex: number): Promise<void> {
-    const adapter = embeddingAdapterFor(c.provider.kind) as EmbeddingAdapter;
+    const adapter = embeddingAdapterFor(c.provider.kind, c.provider.name) as EmbeddingAdapter;
     const { input } = request.request.egress;
     const size = Math.max(1, adapter.batchSize(c.upstreamModel));
     const vectors: number[][] = [];
@@ -131,7 +131,7 @@ export class EmbeddingsPipeline {
 function servable(plan: Plan<EmbeddingsEgress>): Plan<EmbeddingsEgress> {
   const { tokens } = plan.request.egress;
   const candidates = plan.candidates.filter((c) => {
-    const adapter = embeddingAdapterFor(c.provider.kind);
+    const adapter = embeddingAdapterFor(c.provider.kind, c.provider.name);
     return adapter !== null && (!tokens || adapter.acceptsTokens);
   });
   if (candidates.length === 0) {

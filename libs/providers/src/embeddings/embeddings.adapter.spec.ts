@@ -4,6 +4,7 @@ import { AzureEmbeddingAdapter } from '../azure/azure-embeddings';
 import { BedrockEmbeddingAdapter } from '../bedrock/bedrock-embeddings';
 import { CohereEmbeddingAdapter } from '../cohere/cohere-embeddings';
 import { GeminiEmbeddingAdapter } from '../gemini/gemini-embeddings';
+import { MistralEmbeddingAdapter } from '../mistral/mistral-embeddings';
 import { OpenAIEmbeddingAdapter } from '../openai/openai-embeddings';
 import { rejection, testProvider } from '../testing/adapter-fixtures';
 import type { EmbeddingInput } from '../types';
@@ -35,6 +36,20 @@ describe('OpenAI embeddings', () => {
     expect(adapter.parseEmbeddings(text)).toEqual({ vectors: [[0.1, -0.2], [0.3, 0.4]], inputTokens: 8 });
     expect(() => adapter.parseEmbeddings('{"object":"list"}')).toThrow();
     expect(adapter.parseError(400, '{"error":{"message":"bad input","type":"invalid_request_error","param":"input","code":null}}')).toMatchObject({ message: 'bad input', param: 'input' });
+  });
+});
+
+describe('Mistral embeddings', () => {
+  it('sends only the fields Mistral defines, output_dimension for dimensions, and reads its 422 body', () => {
+    const adapter = new MistralEmbeddingAdapter();
+    const provider = testProvider({ name: 'mistral', kind: 'chat-completions', baseUrl: 'https://api.mistral.ai/v1' });
+    const req = adapter.buildEmbeddingRequest({ request: request({ dimensions: 256, user: 'u' }), upstreamModel: 'codestral-embed', provider, key });
+    expect(req.url).toBe('https://api.mistral.ai/v1/embeddings');
+    expect(json(req.body)).toEqual({ model: 'codestral-embed', input: ['first text', 'second text'], encoding_format: 'float', output_dimension: 256 });
+    const refused = '{"object":"error","message":{"detail":[{"type":"extra_forbidden","loc":["body","user"],"msg":"Extra inputs are not permitted","input":"u"}]},"type":"invalid_request_error","param":null,"code":null}';
+    expect(adapter.parseError(422, refused)).toMatchObject({ param: 'user', message: expect.stringContaining('Extra inputs are not permitted') });
+    expect(embeddingAdapterFor('chat-completions', 'mistral')).toBeInstanceOf(MistralEmbeddingAdapter);
+    expect(embeddingAdapterFor('chat-completions', 'deepseek')).not.toBeInstanceOf(MistralEmbeddingAdapter);
   });
 });
 

@@ -1,6 +1,6 @@
-import type { BuildEmbeddingInput, EmbeddingAdapter, ParsedEmbeddings, UpstreamRequest } from '../types';
+import type { BuildEmbeddingInput, EmbeddingAdapter, ParsedEmbeddings, UpstreamErrorInfo, UpstreamRequest } from '../types';
 import { floatVectors } from '../embeddings/embedding-vectors';
-import { parseOpenAIError } from './openai-usage';
+import { parseChatError } from '../chat-completions/chat-response';
 
 /** OpenAI's `/embeddings` body: the gateway always asks for floats (it base64-encodes itself). */
 export function openAIEmbeddingBody(input: BuildEmbeddingInput): string {
@@ -44,7 +44,8 @@ export class OpenAIEmbeddingAdapter implements EmbeddingAdapter {
     return parseOpenAIEmbeddings(text);
   }
 
-  parseError(status: number, text: string) {
-    return parseOpenAIError(status, text);
+  /** OpenAI's error body, or what compatible servers send instead (Mistral's, FastAPI's). */
+  parseError(status: number, text: string): UpstreamErrorInfo {
+    return parseChatError(status, text);
   }
 }

@@ -37,6 +37,9 @@ const SCENARIOS: Scenario[] = [
   { id: 'json c32', stream: false, connections: 32, targets: ['direct', 'bare', 'gw-default', 'gw-store-off', 'gw-nolog'] },
   { id: 'sse c1', stream: true, connections: 1, targets: ['direct', 'bare', 'gw-default', 'gw-store-off'] },
   { id: 'sse c32', stream: true, connections: 32, targets: ['direct', 'bare', 'gw-default', 'gw-store-off', 'gw-nolog'] },
+  // Chat Completions in front of the same upstream's Chat Completions: the format's decode and encode on top of the proxy path.
+  { id: 'chat json c32', stream: false, connections: 32, targets: ['direct-chat', 'gw-chat'] },
+  { id: 'chat sse c32', stream: true, connections: 32, targets: ['direct-chat', 'gw-chat'] },
 ];
 
 /** `store` left out unless false: what the SDKs send when the caller does not set it. */
@@ -45,6 +48,22 @@ function requestBody(model: string, stream: boolean, store: boolean): string {
   const body: Record<string, unknown> = stream ? { model, input, stream: true } : { model, input };
   if (!store) body.store = false;
   return JSON.stringify(body);
+}
+
+/** A Chat Completions body; the gateway's answers it through the upstream's Responses API. */
+function chatTarget(id: string, url: string, secret: string, model: string): Target {
+  const body = (stream: boolean) => {
+    const content = stream ? `Say hello to the benchmark [[chunks:${STREAM_CHUNKS}]]` : 'Say hello to the benchmark';
+    return JSON.stringify(stream ? { model, messages: [{ role: 'user', content }], stream: true } : { model, messages: [{ role: 'user', content }] });
+  };
+  const bodies = { json: body(false), sse: body(true) };
+  return {
+    id,
+    url,
+    path: '/v1/chat/completions',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
+    body: (stream) => (stream ? bodies.sse : bodies.json),
+  };
 }
 
 function target(id: string, url: string, secret: string, model: string, store = false): Target {
@@ -147,7 +166,7 @@ async function main(options: BenchOptions): Promise<void> {
     ]);
     // Processes by name (for memory), and which process serves each target.
     const measuredProcesses: Record<string, BenchChild> = { upstream, bare, gateway, 'gateway-nolog': gatewayNoLog };
-    const processes: Record<string, BenchChild> = { direct: upstream, bare, 'gw-default': gateway, 'gw-store-off': gateway, 'gw-nolog': gatewayNoLog };
+    const processes: Record<string, BenchChild> = { direct: upstream, bare, 'gw-default': gateway, 'gw-store-off': gateway, 'gw-nolog': gatewayNoLog, 'direct-chat': upstream, 'gw-chat': gateway };
     const gw = `openai/${MODEL}`;
     const targets: Record<string, Target> = {
       direct: target('direct', upstream.url, UPSTREAM_KEY, MODEL),
@@ -155,6 +174,8 @@ async function main(options: BenchOptions): Promise<void> {
       'gw-default': target('gw-default', gateway.url, virtualKey, gw, true),
       'gw-store-off': target('gw-store-off', gateway.url, virtualKey, gw),
       'gw-nolog': target('gw-nolog', gatewayNoLog.url, virtualKey, gw),
+      'direct-chat': chatTarget('direct-chat', upstream.url, UPSTREAM_KEY, MODEL),
+      'gw-chat': chatTarget('gw-chat', gateway.url, virtualKey, gw),
     };
     if (options.baseline) {
       const entry = path.join(options.baseline, 'bench', 'gateway.process.js');

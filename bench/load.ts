@@ -6,6 +6,8 @@ import { Pool } from 'undici';
 export interface Target {
   id: string;
   url: string;
+  /** The endpoint (default /v1/responses). */
+  path?: string;
   headers: Record<string, string>;
   body(stream: boolean): string;
 }
@@ -24,7 +26,7 @@ export async function runLoad(target: Target, stream: boolean, connections: numb
   let failed = 0;
   const started = performance.now();
   const instance = autocannon({
-    url: `${target.url}/v1/responses`,
+    url: `${target.url}${target.path ?? '/v1/responses'}`,
     method: 'POST',
     headers: target.headers,
     body: target.body(stream),
@@ -59,7 +61,7 @@ export async function measureTtfb(targets: Target[], samples: number): Promise<R
         const k = (i + j) % targets.length;
         const t = targets[k];
         const t0 = performance.now();
-        const res = await pools[k].request({ path: '/v1/responses', method: 'POST', headers: t.headers, body: t.body(true) });
+        const res = await pools[k].request({ path: t.path ?? '/v1/responses', method: 'POST', headers: t.headers, body: t.body(true) });
         const chunks = res.body[Symbol.asyncIterator]();
         const first = await chunks.next();
         const ttfb = performance.now() - t0;

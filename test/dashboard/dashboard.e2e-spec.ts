@@ -183,6 +183,24 @@ describe('admin dashboard in a browser (e2e)', () => {
     await screenshots(page, 'overview');
   });
 
+  step('shows the endpoint each request came through, and filters the logs by it', async () => {
+    await gateway(secret).chat.completions.create({ model: 'openai/gpt-4o-mini', messages: [{ role: 'user', content: 'hello chat' }] });
+    await flushLogs();
+    await nav('Logs');
+    const filters = page.getByTestId('log-filters');
+    await filters.getByLabel('Key').selectOption({ label: KEY_NAME });
+    await filters.getByLabel('Endpoint').selectOption({ label: '/v1/chat/completions' });
+    await filters.getByRole('button', { name: 'Apply' }).click();
+    const rows = page.getByTestId('logs-table').locator('tbody tr');
+    await eventually(async () => (await rows.count()) === 1 && (await rows.first().locator('[data-request-type]').getAttribute('data-request-type')) === 'chat_completions', 5_000);
+    await rows.first().getByText('/v1/chat/completions').waitFor();
+    expect(new URL(page.url()).hash).toContain('request_type=chat_completions');
+    await filters.getByLabel('Endpoint').selectOption({ label: '/v1/responses' });
+    await filters.getByRole('button', { name: 'Apply' }).click();
+    // The four Responses requests, the fallback's two attempts as two rows.
+    await eventually(async () => (await rows.count()) === 5, 5_000);
+  });
+
   step('creates a fallback policy with an ordered chain, reorders it and deletes it', async () => {
     await nav('Fallback policies');
     await page.getByRole('heading', { name: 'Fallback policies' }).waitFor();

@@ -43,7 +43,7 @@ describe('cost on the wire, in the logs and in the metrics', () => {
     expect(row.cost_usd).toBeNull();
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
     // A model the configuration does not name is counted under one bounded label.
-    expect(metrics).toMatch(/gateway_unpriced_requests_total\{provider="backup",model="other"\} 1/);
+    expect(metrics).toMatch(/gateway_unpriced_requests_total\{provider="backup",model="other",request_type="responses"\} 1/);
   });
 
   it('exposes Prometheus metrics for requests, tokens, cost, latency and the log writer', async () => {
@@ -51,10 +51,10 @@ describe('cost on the wire, in the logs and in the metrics', () => {
     // each counter is read before and after this test's own two requests.
     const counter = (text: string, name: string, labels: string) => Number(new RegExp(`${name}\\{${labels}\\} ([\\d.e+-]+)`).exec(text)?.[1] ?? 0);
     const series = {
-      requests: ['gateway_requests_total', 'provider="openai",model="gpt-4o-mini",status="success"'],
-      input: ['gateway_tokens_total', 'provider="openai",model="gpt-4o-mini",type="input"'],
-      output: ['gateway_tokens_total', 'provider="openai",model="gpt-4o-mini",type="output"'],
-      cost: ['gateway_cost_usd_total', 'provider="openai",model="gpt-4o-mini"'],
+      requests: ['gateway_requests_total', 'provider="openai",model="gpt-4o-mini",status="success",request_type="responses"'],
+      input: ['gateway_tokens_total', 'provider="openai",model="gpt-4o-mini",type="input",request_type="responses"'],
+      output: ['gateway_tokens_total', 'provider="openai",model="gpt-4o-mini",type="output",request_type="responses"'],
+      cost: ['gateway_cost_usd_total', 'provider="openai",model="gpt-4o-mini",request_type="responses"'],
     } as const;
     const read = (text: string) => Object.fromEntries(Object.entries(series).map(([k, [name, labels]]) => [k, counter(text, name, labels)]));
     const before = read(await (await fetch(`${h.url}/metrics`)).text());

@@ -170,6 +170,76 @@ export class Fuzzer {
     }
   }
 
+  /** A body that is not a JSON object at all, or null (most of the time). */
+  private junk(): string | Buffer | null {
+    const roll = this.int(100);
+    if (roll < 3) return this.pick(['', '{', 'null', '[]', '"text"', '12', '{"model":"openai/gpt-4o-mini","messages":[', '\u0000', 'undefined']);
+    if (roll < 5) return Buffer.from(Array.from({ length: 1 + this.int(200) }, () => this.int(256)));
+    return null;
+  }
+
+  /** A Chat Completions message, well or badly formed. */
+  private chatMessage(): unknown {
+    const content = () => this.pick([this.text(), null, [{ type: 'text', text: this.text() }], [{ type: 'image_url', image_url: { url: this.pick(['https://example.com/a.png', this.text()]) } }], [this.part()], this.value(2)]);
+    switch (this.int(6)) {
+      case 0:
+        return { role: 'assistant', content: content(), tool_calls: this.pick([[{ id: 'c1', type: 'function', function: { name: 'f', arguments: '{}' } }], this.value(2)]) };
+      case 1:
+        return { role: 'tool', tool_call_id: this.pick(['c1', this.text(), 7]), content: content() };
+      case 2:
+        return this.value(2);
+      default:
+        return { role: this.pick(['user', 'user', 'system', 'developer', 'assistant', 'function', this.text()]), content: content() };
+    }
+  }
+
+  /** A `/v1/chat/completions` body. */
+  chatBody(): string | Buffer {
+    const junk = this.junk();
+    if (junk !== null) return junk;
+    const body: Record<string, unknown> = {};
+    if (this.chance(0.97)) body.model = this.model();
+    // Most start with a plain user turn, so that a good share reaches a provider.
+    const first = this.chance(0.6) ? [{ role: 'user', content: this.pick(['hello', 'hi [[usage:3,2]]', this.text()]) }] : [];
+    if (this.chance(0.95)) body.messages = this.chance(0.9) ? [...first, ...Array.from({ length: this.int(3) }, () => this.chatMessage())] : this.value(2);
+    const fields: [string, () => unknown][] = [
+      ['tools', () => this.pick([[{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }], [{ type: 'function', function: this.value(2) }], this.value(2)])],
+      ['tool_choice', () => this.pick(['auto', 'none', 'required', { type: 'function', function: { name: 'f' } }, { type: 'allowed_tools', allowed_tools: this.value(2) }, this.text()])],
+      ['response_format', () => this.pick([{ type: 'json_object' }, { type: 'json_schema', json_schema: { name: 'x', schema: this.value(2) } }, { type: this.text() }, this.value(1)])],
+      ['max_tokens', () => this.pick([-1, 0, 1, 16, 1.5, 2 ** 40, '100'])],
+      ['max_completion_tokens', () => this.pick([0, 1, 16, 1.5, null])],
+      ['n', () => this.pick([1, 2, 0, '1'])],
+      ['stop', () => this.pick([null, [], ['\n'], 'x'])],
+      ['stream_options', () => this.pick([{ include_usage: true }, { include_usage: 'yes' }, this.value(1)])],
+      ['reasoning_effort', () => this.pick(['low', 'high', 'constructor', this.text()])],
+      ['temperature', () => this.pick([0, 1, 2, -1, 100])],
+      ['metadata', () => this.value(2)],
+      ['fallbacks', () => this.pick([[this.model()], this.value(1)])],
+      ['logprobs', () => this.pick([false, true])],
+    ];
+    for (const [field, value] of fields) if (this.chance(0.12)) body[field] = this.chance(0.3) ? this.value(2) : value();
+    if (this.chance(0.1)) body[this.text()] = this.value(2);
+    if (this.chance(0.15)) body.stream = true;
+    return JSON.stringify(body);
+  }
+
+  /** A `/v1/embeddings` body. */
+  embeddingsBody(models: readonly string[]): string | Buffer {
+    const junk = this.junk();
+    if (junk !== null) return junk;
+    const body: Record<string, unknown> = {};
+    if (this.chance(0.97)) body.model = this.chance(0.8) ? this.pick(models) : this.model();
+    if (this.chance(0.95)) {
+      body.input = this.pick([this.text(), [this.text(), this.text()], [1, 2, 3], [[1, 2], [3]], [[1, -2]], [], [''], Array.from({ length: 2_049 }, () => 'a'), this.value(2)]);
+    }
+    if (this.chance(0.2)) body.encoding_format = this.pick(['float', 'base64', this.text()]);
+    if (this.chance(0.15)) body.dimensions = this.pick([256, 0, -1, 1.5, 1_000_000, '8']);
+    if (this.chance(0.1)) body.input_type = this.pick(['search_query', this.text()]);
+    if (this.chance(0.1)) body.fallbacks = this.pick([[this.pick(models)], this.value(1)]);
+    if (this.chance(0.1)) body[this.text()] = this.value(2);
+    return JSON.stringify(body);
+  }
+
   /** One request body: usually a JSON object built from the known fields, sometimes not JSON at all. */
   body(): string | Buffer {
     const roll = this.int(100);

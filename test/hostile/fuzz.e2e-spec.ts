@@ -14,6 +14,8 @@ import { Fuzzer, prng } from './fuzz-bodies';
 const SEED = testEnv.fuzzSeed ?? 20_261_201;
 const GATEWAY_BODIES = 5_000;
 const ADMIN_BODIES = 500;
+/** Per other front door (Chat Completions, Embeddings). */
+const OTHER_DOOR_BODIES = 1_000;
 const CONCURRENCY = 16;
 
 const MODELS = [
@@ -122,6 +124,32 @@ describe(`fuzz (seed ${SEED})`, () => {
     const ok = await fetch(`${h.url}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${keys[0]}` }, body: '{"model":"openai/gpt-4o-mini","input":"still fine?"}' });
     expect(ok.status).toBe(200);
     expect((await fetch(`${h.url}/metrics`)).status).toBe(200);
+  }, 120_000);
+
+  const EMBEDDING_MODELS = [
+    'openai/text-embedding-3-small', 'gemini/gemini-embedding-001', 'cohere/embed-v4.0', 'bedrock/amazon.titan-embed-text-v2:0',
+    'bedrock/cohere.embed-english-v3', 'mistral/mistral-embed', 'anthropic/claude-sonnet-4-5',
+  ];
+
+  it.each([
+    ['/v1/chat/completions', (f: Fuzzer) => f.chatBody()],
+    ['/v1/embeddings', (f: Fuzzer) => f.embeddingsBody(EMBEDDING_MODELS)],
+  ])(`${OTHER_DOOR_BODIES} bodies to POST %s: no 5xx, a JSON error on every 4xx`, async (path, body) => {
+    const fuzz = new Fuzzer(prng(SEED + path.length), MODELS);
+    const cases = Array.from({ length: OTHER_DOOR_BODIES }, () => ({ body: body(fuzz), key: fuzz.pick(keys) }));
+    const statuses = new Map<number, number>();
+    const broken = await run(OTHER_DOOR_BODIES, async (index) => {
+      const c = cases[index];
+      const res = await request(`${h.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${c.key}`, 'content-type': 'application/json' }, body: c.body, dispatcher });
+      const text = await res.body.text();
+      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+      const problem = problemOf(res.statusCode, header(res.headers['content-type']), text);
+      return problem === null ? null : { index, status: res.statusCode, problem: `${problem}: ${text.slice(0, 300)}`, body: show(c.body) };
+    });
+    expect({ seed: SEED, broken: broken.slice(0, 5) }).toEqual({ seed: SEED, broken: [] });
+    // The run reached the providers, not only the validation.
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(OTHER_DOOR_BODIES / 20);
+    expect(statuses.get(400) ?? 0).toBeGreaterThan(OTHER_DOOR_BODIES / 10);
   }, 120_000);
 
   it(`${ADMIN_BODIES} bodies and queries to the admin API: no 5xx, a JSON error on every 4xx`, async () => {

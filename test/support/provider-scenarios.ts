@@ -35,11 +35,13 @@ export function useProviderGateway<N extends string>(setup: {
   dialects?: Partial<Record<N, FakeDialect>>;
   providers: (fakes: Record<N, FakeUpstream>, origins: { upstream: string; backup: string }) => Record<string, unknown>;
   keyName: string;
+  /** Start the admin app too (its URL in `h.adminUrl`). */
+  admin?: boolean;
 }): ProviderGateway<N> {
   const g = { fakes: {} } as ProviderGateway<N>;
   beforeAll(async () => {
     for (const name of setup.fakes) g.fakes[name] = await createFakeUpstream({ dialect: setup.dialects?.[name] });
-    g.h = await startGatewayHarness((origins) => setup.providers(g.fakes, origins));
+    g.h = await startGatewayHarness({ providers: (origins) => setup.providers(g.fakes, origins), admin: setup.admin });
     const { key } = await g.h.createKey({ name: setup.keyName });
     g.client = new OpenAI({ apiKey: key, baseURL: `${g.h.url}/v1`, maxRetries: 0 });
     g.aiSdk = createOpenAI({ apiKey: key, baseURL: `${g.h.url}/v1` });

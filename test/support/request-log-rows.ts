@@ -9,6 +9,7 @@ export function requestLogRow(fields: Partial<RequestLogRow> = {}): RequestLogRo
     clientRequestId: null,
     createdAt: new Date(),
     virtualKeyId: null,
+    requestType: 'responses',
     provider: 'openai',
     model: 'gpt-4o-mini',
     modelRequested: 'openai/gpt-4o-mini',

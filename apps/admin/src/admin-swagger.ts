@@ -37,7 +37,7 @@ function securityHeaders(req: Request, res: Response, next: NextFunction): void 
 /** The gateway's input limits as a Markdown table for the API description (one source: libs/common/src/limits). */
 function limitsMarkdown(limits: RequestLimits): string {
   const rows = describeRequestLimits(limits).map((r) => `| ${r.input} | ${r.limit} | ${r.error} |`);
-  return ['', '### Gateway input limits (`POST /v1/responses`)', '', '| input | limit | error |', '| --- | --- | --- |', ...rows].join('\n');
+  return ['', '### Gateway input limits (`POST /v1/responses`, `/v1/chat/completions`, `/v1/embeddings`)', '', '| input | limit | error |', '| --- | --- | --- |', ...rows].join('\n');
 }
 
 /** The gateway's Anthropic Messages front door, for the API description (details: README). */

@@ -71,12 +71,14 @@ export interface FallbackPolicyInput {
 }
 
 export type LogStatus = 'success' | 'error';
+export type RequestType = 'responses' | 'chat_completions' | 'messages' | 'embeddings';
 
 export interface RequestLog {
   id: string;
   request_id: string;
   created_at: string;
   virtual_key_id: string | null;
+  request_type: RequestType;
   provider: string;
   model: string;
   model_requested: string;
@@ -110,13 +112,14 @@ export interface LogFilters {
   provider?: string;
   model?: string;
   status?: LogStatus;
+  request_type?: RequestType;
   from?: string;
   to?: string;
   limit?: number;
   cursor?: string;
 }
 
-export type UsageGroup = 'hour' | 'day' | 'model' | 'provider' | 'virtual_key';
+export type UsageGroup = 'hour' | 'day' | 'model' | 'provider' | 'virtual_key' | 'request_type';
 
 export interface UsageTotals {
   requests: number;

@@ -162,3 +162,121 @@ function withStreamError(frames: string[]): string[] {
   frames.push(`data: ${STREAM_ERROR_BODY}\n\n`);
   return frames;
 }
+
+/** The request fields OpenAI's Chat Completions API takes; it refuses any other. */
+const OPENAI_CHAT_FIELDS = new Set([
+  'model', 'messages', 'audio', 'frequency_penalty', 'function_call', 'functions', 'logit_bias', 'logprobs', 'max_completion_tokens', 'max_tokens',
+  'metadata', 'modalities', 'n', 'parallel_tool_calls', 'prediction', 'presence_penalty', 'prompt_cache_key', 'reasoning_effort', 'response_format',
+  'safety_identifier', 'seed', 'service_tier', 'stop', 'store', 'stream', 'stream_options', 'temperature', 'tool_choice', 'tools', 'top_logprobs',
+  'top_p', 'user', 'verbosity', 'web_search_options',
+]);
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
+const USER_PART_TYPES = new Set(['text', 'image_url', 'input_audio', 'file']);
+const FUNCTION_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
+
+function invalidValue(value: unknown, supported: string, param: string): FakeHttpError {
+  return new FakeHttpError(400, `Invalid value: '${String(value)}'. Supported values are: ${supported}.`, 'invalid_value', param);
+}
+
+/** A content that must be text: a string or text parts. */
+function checkTextContent(content: unknown, param: string, allowRefusal = false): void {
+  if (typeof content === 'string') return;
+  if (!Array.isArray(content)) throw new FakeHttpError(400, `Invalid type for '${param}': expected one of a string or an array of objects.`, 'invalid_type', param);
+  content.forEach((part, j) => {
+    const type = isJson(part) ? part.type : undefined;
+    if (type !== 'text' && !(allowRefusal && type === 'refusal')) throw invalidValue(type, allowRefusal ? "'text' and 'refusal'" : "'text'", `${param}[${j}].type`);
+  });
+}
+
+/**
+ * OpenAI's own checks of a Chat Completions body, with its error messages: unknown arguments,
+ * message roles and content types, tool calls answered by tool messages (and tool messages only
+ * after a call), function names. Run for the OpenAI dialect (Azure too).
+ */
+export function checkOpenAIChatRequest(body: Record<string, unknown>): void {
+  for (const key of Object.keys(body)) {
+    if (!OPENAI_CHAT_FIELDS.has(key)) throw new FakeHttpError(400, `Unrecognized request argument supplied: ${key}`);
+  }
+  const messages = body.messages;
+  if (!Array.isArray(messages)) return;
+  if (messages.length === 0) {
+    throw new FakeHttpError(400, "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'empty_array', 'messages');
+  }
+  let pending: Set<string> | null = null;
+  let pendingAt = -1;
+  messages.forEach((m, i) => {
+    const at = `messages.[${i}]`;
+    if (!isJson(m)) throw new FakeHttpError(400, `Invalid type for '${at}': expected an object, but got ${typeof m} instead.`, 'invalid_type', at);
+    if (!ROLES.has(m.role as string)) throw invalidValue(m.role, "'system', 'assistant', 'user', 'function', 'tool', and 'developer'", `${at}.role`);
+    if (pending !== null && pending.size > 0 && m.role !== 'tool') {
+      throw new FakeHttpError(
+        400,
+        `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${[...pending].join(', ')}`,
+        null,
+        `messages.[${pendingAt}].role`,
+      );
+    }
+    switch (m.role) {
+      case 'system':
+      case 'developer':
+        checkTextContent(m.content, `${at}.content`);
+        break;
+      case 'user':
+        if (typeof m.content === 'string') break;
+        if (!Array.isArray(m.content)) throw new FakeHttpError(400, `Invalid type for '${at}.content': expected one of a string or an array of objects.`, 'invalid_type', `${at}.content`);
+        m.content.forEach((part, j) => {
+          const type = isJson(part) ? part.type : undefined;
+          if (!USER_PART_TYPES.has(type as string)) throw invalidValue(type, "'text', 'image_url', 'input_audio', 'refusal', 'audio', and 'file'", `${at}.content[${j}].type`);
+        });
+        break;
+      case 'assistant': {
+        const calls = m.tool_calls;
+        if (calls !== undefined && calls !== null) {
+          if (!Array.isArray(calls) || calls.length === 0) throw new FakeHttpError(400, `Invalid 'messages[${i}].tool_calls': empty array.`, 'empty_array', `${at}.tool_calls`);
+          pending = new Set();
+          pendingAt = i;
+          calls.forEach((c, k) => {
+            const fn = isJson(c) ? c.function : undefined;
+            if (!isJson(c) || typeof c.id !== 'string' || c.type !== 'function' || !isJson(fn) || typeof fn.name !== 'string' || typeof fn.arguments !== 'string') {
+              throw new FakeHttpError(400, `Missing required parameter: 'messages[${i}].tool_calls[${k}]' must have an id, type 'function' and a function with name and arguments.`, 'missing_required_parameter', `${at}.tool_calls.[${k}]`);
+            }
+            pending?.add(c.id);
+          });
+        } else if (m.content === undefined || m.content === null) {
+          throw new FakeHttpError(400, `Invalid value for 'content': expected a string, got null.`, null, `${at}.content`);
+        }
+        if (m.content !== undefined && m.content !== null) checkTextContent(m.content, `${at}.content`, true);
+        return;
+      }
+      case 'tool': {
+        if (typeof m.tool_call_id !== 'string') {
+          throw new FakeHttpError(400, "Missing parameter 'tool_call_id': messages with role 'tool' must have a 'tool_call_id'.", null, `${at}.tool_call_id`);
+        }
+        if (pending === null || !pending.delete(m.tool_call_id)) {
+          throw new FakeHttpError(400, "Invalid parameter: messages with role 'tool' must be a response to a preceeding message with 'tool_calls'.", null, `${at}.role`);
+        }
+        checkTextContent(m.content, `${at}.content`);
+        return;
+      }
+    }
+    pending = null;
+  });
+  if (pending !== null && (pending as Set<string>).size > 0) {
+    throw new FakeHttpError(
+      400,
+      `An assistant message with 'tool_calls' must be followed by tool messages responding to each 'tool_call_id'. The following tool_call_ids did not have response messages: ${[...(pending as Set<string>)].join(', ')}`,
+      null,
+      `messages.[${pendingAt}].role`,
+    );
+  }
+  const tools = body.tools;
+  if (Array.isArray(tools)) {
+    tools.forEach((t, i) => {
+      const fn = isJson(t) ? t.function : undefined;
+      if (!isJson(t) || t.type !== 'function' || !isJson(fn)) throw invalidValue(isJson(t) ? t.type : t, "'function' and 'custom'", `tools[${i}].type`);
+      if (typeof fn.name !== 'string' || !FUNCTION_NAME.test(fn.name)) {
+        throw new FakeHttpError(400, `Invalid 'tools[${i}].function.name': string does not match pattern. Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.`, 'invalid_value', `tools[${i}].function.name`);
+      }
+    });
+  }
+}

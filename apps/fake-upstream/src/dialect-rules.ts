@@ -12,6 +12,10 @@ export type FakeDialect =
   | 'groq' | 'xai' | 'openrouter' | 'ollama' | 'vllm';
 
 export interface DialectRules {
+  /** OpenAI's own Chat Completions checks (unknown arguments, roles, tool call pairing). */
+  openAIChatChecks?: boolean;
+  /** Embeddings fields a strictly validating API takes (Mistral's); any other is refused. */
+  embeddingsAllowed?: ReadonlySet<string>;
   /** Chat fields a strictly validating API takes; any other is refused. */
   chatAllowed?: ReadonlySet<string>;
   /** Chat fields refused although OpenAI takes them. */
@@ -44,9 +48,10 @@ const MISTRAL_CHAT_FIELDS = new Set([
 ]);
 
 const RULES: Record<FakeDialect, DialectRules> = {
-  openai: { usageOnFinishChunk: false, refusal: openaiRefusal(400) },
+  openai: { openAIChatChecks: true, usageOnFinishChunk: false, refusal: openaiRefusal(400) },
   mistral: {
     chatAllowed: MISTRAL_CHAT_FIELDS,
+    embeddingsAllowed: new Set(['model', 'input', 'output_dimension', 'output_dtype', 'encoding_format', 'metadata']),
     usageOnFinishChunk: true,
     refusal: (field, value) => ({
       status: 422,
@@ -81,7 +86,13 @@ export function dialectRules(name: FakeDialect): DialectRules {
 }
 
 /** Throws a DialectRejection when the dialect's API would refuse this body. */
-export function checkDialect(rules: DialectRules, api: 'chat' | 'responses', body: Record<string, unknown>): void {
+export function checkDialect(rules: DialectRules, api: 'chat' | 'responses' | 'embeddings', body: Record<string, unknown>): void {
+  if (api === 'embeddings') {
+    for (const [field, value] of Object.entries(body)) {
+      if (rules.embeddingsAllowed && !rules.embeddingsAllowed.has(field)) refuse(rules, field, value, `Extra inputs are not permitted: ${field}`);
+    }
+    return;
+  }
   if (api === 'chat') {
     if (rules.chatAllowed) {
       for (const [field, value] of Object.entries(body)) {

@@ -403,6 +403,31 @@ describe('fake upstream', () => {
     });
   });
 
+  describe('POST /v1/chat/completions is as strict as OpenAI', () => {
+    const call = { id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{}' } };
+    it.each([
+      [{ model: 'm', messages: [{ role: 'user', content: 'x' }], input: 'x' }, null, 'Unrecognized request argument supplied: input'],
+      [{ model: 'm', messages: [] }, 'messages', "Invalid 'messages': empty array."],
+      [{ model: 'm', messages: [{ role: 'robot', content: 'x' }] }, 'messages.[0].role', "Invalid value: 'robot'."],
+      [{ model: 'm', messages: [{ role: 'user', content: [{ type: 'input_text', text: 'x' }] }] }, 'messages.[0].content[0].type', "Invalid value: 'input_text'."],
+      [{ model: 'm', messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'call_1', content: 'r' }] }, 'messages.[1].role', "must be a response to a preceeding message with 'tool_calls'"],
+      [{ model: 'm', messages: [{ role: 'user', content: 'x' }, { role: 'assistant', tool_calls: [call] }, { role: 'user', content: 'y' }] }, 'messages.[1].role', 'did not have response messages: call_1'],
+      [{ model: 'm', messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: null }] }, 'messages.[1].content', "Invalid value for 'content'"],
+      [{ model: 'm', messages: [{ role: 'user', content: 'x' }], tools: [{ type: 'function', function: { name: 'bad name' } }] }, 'tools[0].function.name', 'does not match pattern'],
+    ])('refuses %j (param %s)', async (body, param, message) => {
+      const res = await post('/v1/chat/completions', body);
+      expect(res.status).toBe(400);
+      const { error } = await bodyOf(res);
+      expect(error.param).toBe(param);
+      expect(error.message).toContain(message);
+    });
+
+    it('takes a complete tool exchange', async () => {
+      const messages = [{ role: 'user', content: 'x' }, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: 'call_1', content: 'sunny' }];
+      expect((await post('/v1/chat/completions', { model: 'm', messages })).status).toBe(200);
+    });
+  });
+
   describe('Azure OpenAI paths', () => {
     const azureKey = { 'api-key': 'azure-key' };
 
@@ -504,10 +529,11 @@ describe('fake upstream', () => {
       expect(fake.stats.byPath['/v1/responses']).toBe(3);
 
       fake.failNext(1, 418, { body: { error: { message: 'teapot', type: 'x', param: null, code: null } } });
-      const res = await post('/v1/chat/completions', { model: 'm', messages: [] });
+      const hi = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
+      const res = await post('/v1/chat/completions', hi);
       expect(res.status).toBe(418);
       expect((await bodyOf(res)).error.message).toBe('teapot');
-      expect((await post('/v1/chat/completions', { model: 'm', messages: [] })).status).toBe(200);
+      expect((await post('/v1/chat/completions', hi)).status).toBe(200);
     });
 
     it('[[delay:MS]] waits before the headers', async () => {

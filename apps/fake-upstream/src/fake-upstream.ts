@@ -2,7 +2,7 @@ import { type IncomingHttpHeaders, type IncomingMessage, type Server, type Serve
 import type { AddressInfo } from 'node:net';
 import { type AnswerPlan, type StreamOptions, planAnswer } from './answer';
 import { isJson } from '@app/common';
-import { type ChatRequest, buildChatCompletionJson, buildChatFrames, readChatRequest } from './chat-format';
+import { type ChatRequest, buildChatCompletionJson, buildChatFrames, checkOpenAIChatRequest, readChatRequest } from './chat-format';
 import { type Directives, parseDirectives } from './directives';
 import { newId } from './ids';
 import { FakeHttpError, injectedErrorBody } from './openai-errors';
@@ -11,11 +11,14 @@ import { ANTHROPIC_FORMAT } from './anthropic-format';
 import { BEDROCK_FORMAT } from './bedrock-format';
 import { COHERE_FORMAT } from './cohere-format';
 import { GEMINI_FORMAT } from './gemini-format';
+import { type EmbeddingFormat, fakeEmbedding, fakeEmbeddingTokens, matchEmbeddings } from './embeddings-format';
 import { modelListFor } from './model-lists';
 import { type NativeFormat, type Route, authenticate, matchRoute } from './routing';
 import { type DialectRules, type FakeDialect, DialectRejection, checkDialect, dialectRules } from './dialect-rules';
 
 type ModelRoute = Exclude<Route, { kind: 'models' }>;
+/** What renders an error in a provider's own shape. */
+type ErrorShape = Pick<NativeFormat, 'errorBody'>;
 
 /**
  * A fake OpenAI / Azure OpenAI upstream on plain node:http, for e2e tests and benchmarks.
@@ -221,10 +224,18 @@ class FakeUpstreamServer implements FakeUpstream {
       this.record({ method: req.method ?? '', path: url, headers: req.headers, body, at: Date.now() });
       const query = queryStart === -1 ? '' : url.slice(queryStart + 1);
       let native: NativeCall | undefined;
+      let embeddings: { format: EmbeddingFormat; model: string } | undefined;
       try {
         const list = modelListFor(req.method, pathname, query, req.headers);
         if (list !== null) {
           sendJson(res, list.status, list.json);
+          return;
+        }
+        embeddings = matchEmbeddings(req.method, pathname, query);
+        if (embeddings !== undefined) {
+          embeddings.format.authenticate(req.headers, raw, query, pathname);
+          if (malformed || !isJson(body)) throw new FakeHttpError(400, malformed ? MALFORMED_JSON_MESSAGE : 'The request body must be a JSON object.');
+          this.answerEmbeddings(embeddings.format, embeddings.model, body, res, exchange);
           return;
         }
         native = matchNative(req.method, pathname, query);
@@ -241,6 +252,7 @@ class FakeUpstreamServer implements FakeUpstream {
           return;
         }
         if (malformed || !isJson(body)) throw new FakeHttpError(400, MALFORMED_JSON_MESSAGE);
+        if (route.kind === 'chat' && this.dialect.openAIChatChecks) checkOpenAIChatRequest(body);
         checkDialect(this.dialect, route.kind, body);
         this.answerModelCall(route, body, res, exchange);
       } catch (error) {
@@ -250,8 +262,9 @@ class FakeUpstreamServer implements FakeUpstream {
         }
         const failure =
           error instanceof FakeHttpError ? error : new FakeHttpError(500, 'The fake upstream failed unexpectedly.');
-        if (native !== undefined) {
-          const shaped = native.format.errorBody(failure.status, failure.message, failure.code);
+        const shapedBy = native?.format ?? embeddings?.format;
+        if (shapedBy !== undefined) {
+          const shaped = shapedBy.errorBody(failure.status, failure.message, failure.code);
           sendJson(res, failure.status, JSON.stringify(shaped.body), shaped.headers);
         } else sendJson(res, failure.status, JSON.stringify(failure.toBody()));
       }
@@ -301,6 +314,29 @@ class FakeUpstreamServer implements FakeUpstream {
     this.later(exchange, d.delayMs, () => answerJson(res, exchange, json, d));
   }
 
+  /** Deterministic vectors in the provider's format; failure directives apply as for chat. */
+  private answerEmbeddings(format: EmbeddingFormat, pathModel: string, body: Record<string, unknown>, res: ServerResponse, exchange: Exchange): void {
+    if (format.name === 'openai' && this.dialect.embeddingsAllowed) {
+      checkDialect(this.dialect, 'embeddings', body);
+      // Mistral's names for what OpenAI's reader knows; its other fields change nothing here.
+      const { output_dimension: dimensions, output_dtype: _dtype, metadata: _metadata, ...rest } = body;
+      body = dimensions === undefined ? rest : { ...rest, dimensions };
+    }
+    const call = format.read(body, pathModel);
+    const text = call.inputs.filter((v): v is string => typeof v === 'string').join('\n');
+    const d = parseDirectives(text);
+    if (d.hang) return;
+    const failure = this.takeQueuedFailure(call.model, format) ?? this.directiveFailure(text, call.model, d, format);
+    if (failure) {
+      this.later(exchange, d.delayMs, () => sendJson(res, failure.status, JSON.stringify(failure.body), failure.headers));
+      return;
+    }
+    const vectors = call.inputs.map((v) => fakeEmbedding(v, call.dimensions ?? undefined));
+    const tokens = call.inputs.reduce((n, v) => n + fakeEmbeddingTokens(v), 0);
+    const { json, headers } = format.answer(call, vectors, tokens);
+    this.later(exchange, d.delayMs, () => sendJson(res, 200, json, headers));
+  }
+
   /** Without a chunk delay the whole stream goes out in one write: the benchmark path. */
   private writeStream(
     res: ServerResponse, exchange: Exchange, frames: (string | Buffer)[], d: Readonly<Directives>, contentType = 'text/event-stream; charset=utf-8',
@@ -343,7 +379,7 @@ class FakeUpstreamServer implements FakeUpstream {
     else exchange.timer = setTimeout(send, delayMs);
   }
 
-  private takeQueuedFailure(model: string, format?: NativeFormat): Failure | undefined {
+  private takeQueuedFailure(model: string, format?: ErrorShape): Failure | undefined {
     const queued = this.failureQueue[0];
     if (queued === undefined) return undefined;
     if (--queued.remaining === 0) this.failureQueue.shift();
@@ -355,7 +391,7 @@ class FakeUpstreamServer implements FakeUpstream {
     };
   }
 
-  private directiveFailure(text: string, model: string, d: Readonly<Directives>, format?: NativeFormat): Failure | undefined {
+  private directiveFailure(text: string, model: string, d: Readonly<Directives>, format?: ErrorShape): Failure | undefined {
     let status = d.fail ?? d.failModels?.get(model);
     if (status === undefined && d.failOnce !== undefined && !this.failOnceSeen.has(text)) {
       this.failOnceSeen.add(text);
@@ -411,7 +447,7 @@ function matchNative(method: string | undefined, pathname: string, query: string
 }
 
 /** An injected failure's body: OpenAI's, or the same message in the native format's shape. */
-function injectedFailure(status: number, model: string, format?: NativeFormat): { body: unknown; headers: Record<string, string> } {
+function injectedFailure(status: number, model: string, format?: ErrorShape): { body: unknown; headers: Record<string, string> } {
   const openai = injectedErrorBody(status, model);
   if (format === undefined) return { body: openai, headers: {} };
   const shaped = format.errorBody(status, openai.error.message, null);

@@ -5,7 +5,9 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { answerClientErrorsAsJson, type AppConfig, closeServer, listen, trackInFlight } from '@app/common';
 import { MessagesCountTokensHandler } from './formats/messages/messages-count-tokens.handler';
 import { messagesFormat } from './formats/messages/messages.format';
+import { chatCompletionsFormat } from './formats/chat-completions/chat-completions.format';
 import { responsesFormat } from './formats/responses/responses.format';
+import { EmbeddingsPipeline } from './embeddings/embeddings.pipeline';
 import { GatewayModule } from './gateway.module';
 import { HotPath } from './pipeline/hot-path';
 import { RequestPipeline } from './pipeline/request-pipeline';
@@ -36,6 +38,9 @@ export async function startGateway(config: AppConfig): Promise<RunningGateway> {
   hot.registerFormatRoute('/v1/messages', messagesFormat);
   const countTokens = app.get(MessagesCountTokensHandler);
   hot.registerRoute('/v1/messages/count_tokens', (req, res) => countTokens.handle(req, res));
+  hot.registerFormatRoute('/v1/chat/completions', chatCompletionsFormat);
+  const embeddings = app.get(EmbeddingsPipeline);
+  hot.registerRoute('/v1/embeddings', (req, res) => embeddings.handle(req, res));
   const express = app.getHttpAdapter().getInstance() as (req: unknown, res: unknown) => void;
 
   const { http } = config;

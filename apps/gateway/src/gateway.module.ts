@@ -29,6 +29,7 @@ import { ExecuteStage } from './execute/execute.service';
 import { MessagesCountTokensHandler } from './formats/messages/messages-count-tokens.handler';
 import { IngressStage } from './ingress/ingress.service';
 import { RequestPipeline } from './pipeline/request-pipeline';
+import { EmbeddingsPipeline } from './embeddings/embeddings.pipeline';
 import { AdmissionStage } from './plan/admission.service';
 import { PlanStage } from './plan/plan.service';
 import { ResponseStore } from './settle/response-store.service';
@@ -72,6 +73,7 @@ export class GatewayModule {
         SettleStage,
         RequestPipeline,
         MessagesCountTokensHandler,
+        EmbeddingsPipeline,
         KeyGuard,
         ModelsService,
         ModelCatalog,

@@ -31,10 +31,30 @@ const SONNET_4: PriceSpec & { reference: string } = {
   reference: 'Anthropic pricing page, anthropic.com/pricing (long context pricing for Claude Sonnet 4 above 200k input tokens)',
 };
 
+// Embedding models: input tokens only. The catalog matches amazon.titan-embed-text-v2:0 to the v1
+// model's price (0.1 $/Mtok; v2 is 0.02) and lacks Cohere's v3 embed models and codestral-embed.
+const BEDROCK_PRICING = 'Amazon Bedrock pricing page, aws.amazon.com/bedrock/pricing (on-demand, embeddings)';
+const embedding = (inputPerMtok: string, reference: string): PriceSpec & { reference: string } => ({ input_per_mtok: inputPerMtok, output_per_mtok: '0', reference });
+
 export const PRICE_SHEET: PriceSheet = {
   anthropic: {
     'claude-sonnet-4': SONNET_4,
     'claude-sonnet-4-0': SONNET_4,
+  },
+  bedrock: {
+    'amazon.titan-embed-text-v2:0': embedding('0.02', BEDROCK_PRICING),
+    'cohere.embed-english-v3': embedding('0.1', BEDROCK_PRICING),
+    'cohere.embed-multilingual-v3': embedding('0.1', BEDROCK_PRICING),
+    'cohere.embed-v4:0': embedding('0.12', BEDROCK_PRICING),
+  },
+  cohere: {
+    'embed-english-v3.0': embedding('0.1', 'Cohere pricing page, cohere.com/pricing (Embed 3)'),
+    'embed-multilingual-v3.0': embedding('0.1', 'Cohere pricing page, cohere.com/pricing (Embed 3)'),
+    'embed-english-light-v3.0': embedding('0.1', 'Cohere pricing page, cohere.com/pricing (Embed 3)'),
+    'embed-multilingual-light-v3.0': embedding('0.1', 'Cohere pricing page, cohere.com/pricing (Embed 3)'),
+  },
+  mistral: {
+    'codestral-embed': embedding('0.15', 'Mistral pricing page, mistral.ai/pricing (Codestral Embed)'),
   },
   xai: {
     'grok-4': GROK_4,

@@ -1,7 +1,7 @@
 import type { AwsCredentials } from '@app/common';
 import type { ZodType } from 'zod';
 import type { HostedToolSupport } from './responses/request-tools';
-import type { ProviderAdapter } from './types';
+import type { EmbeddingAdapter, ProviderAdapter } from './types';
 
 /**
  * A wire protocol that a family of providers speaks: one stateless adapter serves every
@@ -19,6 +19,8 @@ export interface ProviderKindDefinition<K extends string = string> {
   readonly defaultApiVersion?: string;
   /** The hosted tools (web search) the provider runs itself; none when absent. */
   readonly hostedTools?: HostedToolSupport;
+  /** Its embeddings API (`POST /v1/embeddings`); absent: the kind serves none (Anthropic). */
+  readonly embeddings?: EmbeddingAdapter;
 }
 
 /**
@@ -56,6 +58,8 @@ export interface ProviderDefinition<K extends string = string> {
   readonly keyOptional?: boolean;
   /** Config fields read from variables of their own when configured from the environment. */
   readonly envSettings?: Readonly<Record<string, string>>;
+  /** Its own embeddings API where it differs from its kind's (Mistral's strict fields). */
+  readonly embeddings?: EmbeddingAdapter;
 }
 
 /** Keeps the kind's literal type, so the registry can derive the union of kinds. */

@@ -13,7 +13,7 @@ import { openai } from './openai/openai.provider';
 import { openrouter } from './openrouter/openrouter.provider';
 import { perplexity } from './perplexity/perplexity.provider';
 import { together } from './together/together.provider';
-import type { ProviderAdapter } from './types';
+import type { EmbeddingAdapter, ProviderAdapter } from './types';
 import type { ProviderDefinition, ProviderKindDefinition } from './provider-definition';
 import { vllm } from './vllm/vllm.provider';
 import { xai } from './xai/xai.provider';
@@ -58,4 +58,12 @@ export function adapterFor(kind: string): ProviderAdapter {
   // The config loader accepts only registered kinds; reaching here with another is a bug.
   if (definition === undefined) throw new Error(`no adapter for provider kind ${JSON.stringify(kind)}`);
   return definition.adapter;
+}
+
+/** A provider's embeddings API: its own where it differs, else its kind's; null when it has none (Anthropic). */
+export function embeddingAdapterFor(kind: string, providerName?: string): EmbeddingAdapter | null {
+  const own = providerName === undefined ? undefined : PROVIDER_DEFINITIONS.get(providerName);
+  // A configured provider of another kind under a registered name speaks its configured kind.
+  if (own?.embeddings !== undefined && own.kind.kind === kind) return own.embeddings;
+  return PROVIDER_KIND_DEFINITIONS.get(kind)?.embeddings ?? null;
 }

@@ -133,3 +133,50 @@ export interface ProviderAdapter {
   /** Framing of the upstream stream when it is not SSE; absent = `new SseParser()`. */
   createStreamDecoder?(): StreamDecoder;
 }
+
+/**
+ * An embeddings request, provider-neutral: OpenAI's `/v1/embeddings` body as the gateway read it.
+ * `input` is never empty; token arrays only reach providers that take them.
+ */
+export interface EmbeddingInput {
+  input: string[] | number[][];
+  /** Output size, where the model can shorten its vectors. */
+  dimensions: number | null;
+  user: string | null;
+  /**
+   * Cohere's `input_type` (search_document, search_query, classification, clustering), a field
+   * OpenAI's format lacks: the gateway takes it as an extension, default search_document.
+   */
+  inputType: string | null;
+}
+
+export interface BuildEmbeddingInput {
+  request: EmbeddingInput;
+  upstreamModel: string;
+  provider: ProviderConfig;
+  key: UpstreamKey;
+}
+
+/** One upstream call's vectors (floats, in input order) and the input tokens it used. */
+export interface ParsedEmbeddings {
+  vectors: number[][];
+  /** Null when the provider reports none (Gemini): the gateway then estimates. */
+  inputTokens: number | null;
+}
+
+/**
+ * Embeddings through one provider: pure transforms like ProviderAdapter. A batch may need
+ * several upstream calls (Titan embeds one text per call, Gemini and Cohere cap a batch): the
+ * gateway splits the input by batchSize, makes the calls in order and joins their vectors.
+ */
+export interface EmbeddingAdapter {
+  /** Whether this provider can take token arrays as input (OpenAI's format can). */
+  readonly acceptsTokens: boolean;
+  /** How many inputs one call may carry for this model (Titan: 1). */
+  batchSize(upstreamModel: string): number;
+  /** One call for `input.request.input`, which holds at most batchSize inputs. */
+  buildEmbeddingRequest(input: BuildEmbeddingInput): UpstreamRequest;
+  /** `headers`: Bedrock reports Cohere models' token counts in a header only. */
+  parseEmbeddings(text: string, headers: Record<string, string | string[] | undefined>): ParsedEmbeddings;
+  parseError(status: number, text: string): UpstreamErrorInfo;
+}

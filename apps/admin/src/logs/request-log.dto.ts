@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
 import { CLIENT_REQUEST_ID_PATTERN } from '@app/common';
-import type { RequestLogStatus } from '@app/database';
+import { REQUEST_TYPES, type RequestLogStatus, type RequestType } from '@app/database';
 import { IsDateTimeWithZone, QueryInt } from './date-time-query';
 
 export const REQUEST_LOG_STATUSES: readonly RequestLogStatus[] = ['success', 'error'];
@@ -64,6 +64,11 @@ export class ListRequestLogsQueryDto extends LogPageQueryDto {
   @MaxLength(300, MODEL)
   model?: string;
 
+  @ApiPropertyOptional({ description: 'Only requests that came through this endpoint (`/v1/responses`, `/v1/chat/completions`, `/v1/messages`, `/v1/embeddings`).', enum: REQUEST_TYPES })
+  @IsOptional()
+  @IsIn(REQUEST_TYPES, { message: `$property must be one of ${REQUEST_TYPES.join(', ')}` })
+  request_type?: RequestType;
+
   @ApiPropertyOptional({ description: 'Only successful or only failed attempts.', enum: REQUEST_LOG_STATUSES })
   @IsOptional()
   @IsIn(REQUEST_LOG_STATUSES, { message: `$property must be one of ${REQUEST_LOG_STATUSES.join(', ')}` })
@@ -103,6 +108,9 @@ export class RequestLogDto {
 
   @ApiProperty({ type: String, format: 'uuid', nullable: true })
   virtual_key_id: string | null;
+
+  @ApiProperty({ enum: REQUEST_TYPES, description: 'The endpoint the request came through.', example: 'responses' })
+  request_type: RequestType;
 
   @ApiProperty({ example: 'openai' })
   provider: string;

@@ -16,6 +16,7 @@ interface Row {
   virtual_key_id: string | null;
   provider: string;
   model: string;
+  request_type?: 'responses' | 'chat_completions' | 'messages' | 'embeddings';
   model_requested?: string;
   fallback_index?: number;
   status?: 'success' | 'error';
@@ -34,13 +35,14 @@ interface Row {
 }
 
 const COLUMNS = [
-  'id', 'request_id', 'created_at', 'virtual_key_id', 'provider', 'model', 'model_requested', 'fallback_index', 'status',
+  'id', 'request_id', 'created_at', 'virtual_key_id', 'request_type', 'provider', 'model', 'model_requested', 'fallback_index', 'status',
   'http_status', 'error_code', 'error_message', 'stream', 'input_tokens', 'cached_tokens', 'output_tokens',
   'reasoning_tokens', 'total_tokens', 'cost_usd', 'latency_ms', 'ttft_ms',
 ] as const;
 
 function complete(row: Row): Required<Row> {
   return {
+    request_type: 'responses',
     model_requested: `${row.provider}/${row.model}`,
     fallback_index: 0,
     status: 'success',
@@ -80,7 +82,7 @@ const PRIMARY: Row = {
 };
 const FALLBACK: Row = {
   id: randomUUID(), request_id: req('fallback'), created_at: T.fallback, virtual_key_id: KEY_A, provider: ANTHROPIC, model: 'claude-sonnet-4-5',
-  model_requested: `${OPENAI}/gpt-4o`, fallback_index: 1, cost_usd: '0.0020000000', stream: true, ttft_ms: 120,
+  model_requested: `${OPENAI}/gpt-4o`, fallback_index: 1, cost_usd: '0.0020000000', stream: true, ttft_ms: 120, request_type: 'chat_completions',
 };
 const FAILED: Row = {
   id: randomUUID(), request_id: req('failed'), created_at: T.failed, virtual_key_id: KEY_A, provider: OPENAI, model: 'gpt-4o',
@@ -92,7 +94,9 @@ const TIES: Row[] = Array.from({ length: 7 }, (_, i) => ({
 }));
 // A microsecond apart: equal as JavaScript Dates.
 const MICRO_A: Row = { id: randomUUID(), request_id: req('micro-a'), created_at: T.microA, virtual_key_id: KEY_A, provider: ANTHROPIC, model: 'claude-haiku-4-5' };
-const MICRO_B: Row = { id: randomUUID(), request_id: req('micro-b'), created_at: T.microB, virtual_key_id: KEY_A, provider: ANTHROPIC, model: 'claude-haiku-4-5' };
+const MICRO_B: Row = {
+  id: randomUUID(), request_id: req('micro-b'), created_at: T.microB, virtual_key_id: KEY_A, provider: ANTHROPIC, model: 'claude-haiku-4-5', request_type: 'embeddings',
+};
 const OTHER_KEY: Row = { id: randomUUID(), request_id: req('other'), created_at: T.otherKey, virtual_key_id: KEY_B, provider: ANTHROPIC, model: 'claude-sonnet-4-5', cost_usd: null };
 
 const KEY_A_ROWS = [FIRST, PRIMARY, FALLBACK, FAILED, ...TIES, MICRO_A, MICRO_B];
@@ -159,6 +163,7 @@ describe('admin request logs (e2e)', () => {
         client_request_id: null,
         created_at: '2021-06-01T10:05:00.000Z',
         virtual_key_id: KEY_A,
+        request_type: 'chat_completions',
         provider: ANTHROPIC,
         model: 'claude-sonnet-4-5',
         model_requested: `${OPENAI}/gpt-4o`,
@@ -202,6 +207,19 @@ describe('admin request logs (e2e)', () => {
 
       const successes = await call(`/api/logs?virtual_key_id=${KEY_A}&status=success&provider=${OPENAI}`);
       expect(ids(successes)).toEqual(newestFirst([FIRST, ...TIES]).map((r) => r.id));
+    });
+
+    it('filters by request_type, and refuses an unknown one naming it', async () => {
+      const chat = await call(`/api/logs?virtual_key_id=${KEY_A}&request_type=chat_completions`);
+      expect(ids(chat)).toEqual([FALLBACK.id]);
+      expect(chat.body.data[0].request_type).toBe('chat_completions');
+      const embeddings = await call(`/api/logs?provider=${ANTHROPIC}&request_type=embeddings`);
+      expect(ids(embeddings)).toEqual([MICRO_B.id]);
+      const responses = await call(`/api/logs?virtual_key_id=${KEY_A}&request_type=responses&provider=${ANTHROPIC}`);
+      expect(ids(responses)).toEqual([MICRO_A.id]);
+      const bad = await call('/api/logs?request_type=completions');
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(bad.body)).toContain('request_type');
     });
 
     it('from is inclusive and to exclusive, to the microsecond', async () => {

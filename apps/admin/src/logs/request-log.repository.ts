@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { RequestLogEntity, RequestLogStatus } from '@app/database';
+import type { RequestLogEntity, RequestLogStatus, RequestType } from '@app/database';
 import type { LogPosition } from './log-cursor';
 
 export interface RequestLogFilter {
   virtualKeyId?: string;
   clientRequestId?: string;
+  requestType?: RequestType;
   provider?: string;
   model?: string;
   status?: RequestLogStatus;
@@ -44,7 +45,7 @@ export interface RequestLogRepository {
 const SELECT_COLUMNS = `
   id, request_id AS "requestId", client_request_id AS "clientRequestId", created_at AS "createdAt",
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "createdAtExact",
-  virtual_key_id AS "virtualKeyId", provider, model, model_requested AS "modelRequested",
+  virtual_key_id AS "virtualKeyId", request_type AS "requestType", provider, model, model_requested AS "modelRequested",
   fallback_index AS "fallbackIndex", status, http_status AS "httpStatus", error_code AS "errorCode",
   error_message AS "errorMessage", stream, input_tokens AS "inputTokens", cached_tokens AS "cachedTokens",
   output_tokens AS "outputTokens", reasoning_tokens AS "reasoningTokens", total_tokens AS "totalTokens",
@@ -72,6 +73,7 @@ export class TypeOrmRequestLogRepository implements RequestLogRepository {
     if (filter.virtualKeyId !== undefined) conditions.push(`virtual_key_id = ${bind(filter.virtualKeyId)}`);
     // With IS NOT NULL, the planner can use the partial index on client_request_id.
     if (filter.clientRequestId !== undefined) conditions.push(`client_request_id = ${bind(filter.clientRequestId)} AND client_request_id IS NOT NULL`);
+    if (filter.requestType !== undefined) conditions.push(`request_type = ${bind(filter.requestType)}`);
     if (filter.provider !== undefined) conditions.push(`provider = ${bind(filter.provider)}`);
     if (filter.model !== undefined) conditions.push(`model = ${bind(filter.model)}`);
     if (filter.status !== undefined) conditions.push(STATUS_CONDITION[filter.status]);

@@ -122,7 +122,7 @@ describe('toRequestLogDto', () => {
     const dto = toRequestLogDto(row(1));
     expect(Object.keys(dto).sort()).toEqual(
       [
-        'id', 'request_id', 'client_request_id', 'created_at', 'virtual_key_id', 'provider', 'model', 'model_requested', 'fallback_index', 'status',
+        'id', 'request_id', 'client_request_id', 'created_at', 'virtual_key_id', 'request_type', 'provider', 'model', 'model_requested', 'fallback_index', 'status',
         'http_status', 'error_code', 'error_message', 'stream', 'input_tokens', 'cached_tokens', 'output_tokens',
         'reasoning_tokens', 'total_tokens', 'cost_usd', 'latency_ms', 'ttft_ms',
       ].sort(),

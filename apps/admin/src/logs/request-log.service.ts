@@ -12,6 +12,7 @@ export function toRequestLogDto(row: StoredRequestLog): RequestLogDto {
     client_request_id: row.clientRequestId,
     created_at: row.createdAt.toISOString(),
     virtual_key_id: row.virtualKeyId,
+    request_type: row.requestType,
     provider: row.provider,
     model: row.model,
     model_requested: row.modelRequested,
@@ -43,6 +44,7 @@ export function toLogFilter(query: ListRequestLogsQueryDto): RequestLogFilter | 
   const filter: RequestLogFilter = {
     virtualKeyId: query.virtual_key_id,
     clientRequestId: query.client_request_id,
+    requestType: query.request_type,
     provider: query.provider,
     model: query.model,
     status: query.status,

@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
+import { REQUEST_TYPES, type RequestType } from '@app/database';
 import { IsDateTimeWithZone } from '../logs/date-time-query';
 
-export const USAGE_GROUPS = ['hour', 'day', 'model', 'provider', 'virtual_key'] as const;
+export const USAGE_GROUPS = ['hour', 'day', 'model', 'provider', 'virtual_key', 'request_type'] as const;
 export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
 export class UsageQueryDto {
-  @ApiProperty({ description: 'What a bucket is: a UTC hour or day, a `provider/model`, a provider or a virtual key.', enum: USAGE_GROUPS })
+  @ApiProperty({ description: 'What a bucket is: a UTC hour or day, a `provider/model`, a provider, a virtual key or a request type (the endpoint: responses, chat_completions, messages, embeddings).', enum: USAGE_GROUPS })
   @IsIn(USAGE_GROUPS, { message: `$property must be one of ${USAGE_GROUPS.join(', ')}` })
   group_by: UsageGroup;
 
@@ -24,6 +25,11 @@ export class UsageQueryDto {
   @IsOptional()
   @IsUUID('all', { message: '$property must be a UUID' })
   virtual_key_id?: string;
+
+  @ApiPropertyOptional({ description: 'Only requests that came through this endpoint.', enum: REQUEST_TYPES })
+  @IsOptional()
+  @IsIn(REQUEST_TYPES, { message: `$property must be one of ${REQUEST_TYPES.join(', ')}` })
+  request_type?: RequestType;
 }
 
 export class UsageTotalsDto {
@@ -48,7 +54,7 @@ export class UsageBucketDto extends UsageTotalsDto {
     type: String,
     nullable: true,
     description:
-      'hour/day: ISO start of the UTC hour or day; model: `provider/model` as called; provider: its name; virtual_key: the key id (null: requests without a key). ' +
+      'hour/day: ISO start of the UTC hour or day; model: `provider/model` as called; provider: its name; virtual_key: the key id (null: requests without a key); request_type: the endpoint. ' +
       'For model and provider, `requests` and `errors` count the attempts of a request made in that bucket, so a request that fell back across providers appears in both.',
     example: '2026-01-01T13:00:00.000Z',
   })

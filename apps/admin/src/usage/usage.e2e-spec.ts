@@ -21,17 +21,18 @@ interface Attempt {
   input?: number;
   output?: number;
   cost?: string | null;
+  type?: 'chat_completions' | 'embeddings';
 }
 
 async function insert(pg: Client, attempts: Attempt[]): Promise<void> {
   for (const a of attempts) {
     await pg.query(
       `INSERT INTO request_logs (id, request_id, created_at, virtual_key_id, provider, model, model_requested, fallback_index,
-         status, http_status, stream, input_tokens, output_tokens, total_tokens, cost_usd, latency_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false, $11::int, $12::int, $11::int + $12::int, $13, 100)`,
+         status, http_status, stream, input_tokens, output_tokens, total_tokens, cost_usd, latency_ms, request_type)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, false, $11::int, $12::int, $11::int + $12::int, $13, 100, $14)`,
       [
         randomUUID(), `req-${TAG}-${a.request}`, a.at, a.key, a.provider, a.model, `${a.provider}/${a.model}`, a.fallbackIndex ?? 0,
-        a.ok ? 'success' : 'error', a.ok ? 200 : 503, a.input ?? 0, a.output ?? 0, a.cost ?? null,
+        a.ok ? 'success' : 'error', a.ok ? 200 : 503, a.input ?? 0, a.output ?? 0, a.cost ?? null, a.type ?? 'responses',
       ],
     );
   }
@@ -42,7 +43,7 @@ const DAY2 = '2021-07-02T00:00:00Z';
 const DAY3 = '2021-07-03T00:00:00Z';
 
 const ATTEMPTS: Attempt[] = [
-  { request: 'a1', at: '2021-07-01T10:15:00Z', key: KEY_A, provider: OPENAI, model: 'gpt-4o-mini', ok: true, input: 100, output: 50, cost: '0.001' },
+  { request: 'a1', at: '2021-07-01T10:15:00Z', key: KEY_A, provider: OPENAI, model: 'gpt-4o-mini', ok: true, input: 100, output: 50, cost: '0.001', type: 'chat_completions' },
   // The primary failed, the fallback answered: one request, not an error.
   { request: 'a2', at: '2021-07-01T10:45:00.000001Z', key: KEY_A, provider: OPENAI, model: 'gpt-4o', ok: false },
   { request: 'a2', at: '2021-07-01T10:45:00.000001Z', key: KEY_A, provider: ANTHROPIC, model: 'claude-sonnet-4-5', ok: true, fallbackIndex: 1, input: 200, output: 80, cost: '0.003' },
@@ -117,6 +118,20 @@ describe('admin usage (e2e)', () => {
       { bucket: ANTHROPIC, requests: 2, errors: 1, input_tokens: 200, output_tokens: 80, cost_usd: 0.003 },
     ]);
     expect(res.body.totals).toEqual(KEY_A_DAY1_TOTALS);
+  });
+
+  it('by request type, and filtered to one', async () => {
+    const res = await usage(day1OfKeyA('request_type'));
+    expect(res.body.data).toEqual([
+      { bucket: 'responses', requests: 3, errors: 2, input_tokens: 207, output_tokens: 80, cost_usd: 0.003 },
+      { bucket: 'chat_completions', requests: 1, errors: 0, input_tokens: 100, output_tokens: 50, cost_usd: 0.001 },
+    ]);
+    expect(res.body.totals).toEqual(KEY_A_DAY1_TOTALS);
+    const chat = await usage(`${day1OfKeyA('day')}&request_type=chat_completions`);
+    expect(chat.body.data).toEqual([{ bucket: '2021-07-01T00:00:00.000Z', requests: 1, errors: 0, input_tokens: 100, output_tokens: 50, cost_usd: 0.001 }]);
+    const bad = await usage(`${day1OfKeyA('day')}&request_type=completion`);
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain('request_type');
   });
 
   it('by virtual key, with requests made without a key under null; unpriced usage costs null, not 0', async () => {

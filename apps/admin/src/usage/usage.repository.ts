@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import type { RequestType } from '@app/database';
 import type { UsageGroup } from './usage.dto';
 
 export interface UsageFilter {
@@ -9,6 +10,7 @@ export interface UsageFilter {
   /** Exclusive. */
   to: string;
   virtualKeyId?: string;
+  requestType?: RequestType;
 }
 
 /** Sums as Postgres returns them: bigint and numeric arrive as text. */
@@ -43,6 +45,7 @@ const BUCKET_SQL: Record<UsageGroup, { key: string; label: string }> = {
   model: { key: `provider || '/' || model`, label: 'bucket_key' },
   provider: { key: 'provider', label: 'bucket_key' },
   virtual_key: { key: 'virtual_key_id::text', label: 'bucket_key' },
+  request_type: { key: 'request_type', label: 'bucket_key' },
 };
 
 @Injectable()
@@ -61,6 +64,10 @@ export class TypeOrmUsageRepository implements UsageRepository {
     if (filter.virtualKeyId !== undefined) {
       params.push(filter.virtualKeyId);
       keyCondition = `AND virtual_key_id = $${params.length}`;
+    }
+    if (filter.requestType !== undefined) {
+      params.push(filter.requestType);
+      keyCondition += ` AND request_type = $${params.length}`;
     }
     return this.db.query(
       `WITH per_request AS (

@@ -46,7 +46,7 @@ export class UsageService {
 
   async get(query: UsageQueryDto, now = new Date()): Promise<UsageDto> {
     const range = resolveUsageRange(query, now);
-    const filter: UsageFilter = { ...range, virtualKeyId: query.virtual_key_id };
+    const filter: UsageFilter = { ...range, virtualKeyId: query.virtual_key_id, requestType: query.request_type };
     const rows = await this.usage.aggregate(query.group_by, filter);
     const buckets = rows.filter((r) => !r.isTotal).map((r): UsageBucketDto => ({ bucket: r.bucket, ...toTotals(r) }));
     return {

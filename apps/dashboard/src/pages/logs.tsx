@@ -1,13 +1,22 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import type { LogFilters, LogStatus, ModelPrice, RequestLog, RequestLogDetail } from '../api-types.js';
+import type { LogFilters, LogStatus, ModelPrice, RequestLog, RequestLogDetail, RequestType } from '../api-types.js';
 import { costBreakdown } from '../cost.js';
 import { formatDateTimeSeconds, formatInt, formatMs, formatUsd, fromLocalInput, toLocalInput } from '../format.js';
 import { useApi } from '../session.js';
 import { Async, Empty, PageHeader, StatusBadge, useResource } from '../ui.js';
 
 const PAGE_SIZE = 50;
-const FILTER_NAMES = ['virtual_key_id', 'provider', 'model', 'status', 'from', 'to'] as const;
+const FILTER_NAMES = ['virtual_key_id', 'provider', 'model', 'request_type', 'status', 'from', 'to'] as const;
+
+/** Each request type with the endpoint it names, as the filter and the rows show it. */
+const REQUEST_TYPES: readonly [RequestType, string][] = [
+  ['responses', '/v1/responses'],
+  ['chat_completions', '/v1/chat/completions'],
+  ['messages', '/v1/messages'],
+  ['embeddings', '/v1/embeddings'],
+];
+const ENDPOINT = new Map(REQUEST_TYPES);
 type FilterName = (typeof FILTER_NAMES)[number];
 
 // The list's URL (with its filters) that the detail page's back link returns to.
@@ -72,6 +81,17 @@ function FilterBar({ filters, onApply }: { filters: LogFilters; onApply: (f: Log
       <label>
         <span>Model</span>
         <input name="model" value={draft.model ?? ''} placeholder="openai/gpt-4o-mini" onInput={(e) => set('model', e.currentTarget.value)} />
+      </label>
+      <label>
+        <span>Endpoint</span>
+        <select name="request_type" value={draft.request_type ?? ''} onChange={(e) => set('request_type', e.currentTarget.value)}>
+          <option value="">All endpoints</option>
+          {REQUEST_TYPES.map(([type, endpoint]) => (
+            <option key={type} value={type}>
+              {endpoint}
+            </option>
+          ))}
+        </select>
       </label>
       <label>
         <span>Status</span>
@@ -157,6 +177,7 @@ export function LogsPage({ query }: { query: URLSearchParams }) {
                   <tr>
                     <th>Time</th>
                     <th>Key</th>
+                    <th>Endpoint</th>
                     <th>Model</th>
                     <th>Status</th>
                     <th class="num">Tokens in / out</th>
@@ -173,6 +194,9 @@ export function LogsPage({ query }: { query: URLSearchParams }) {
                         </a>
                       </td>
                       <td data-label="Key">{log.virtual_key_id ? (keyNames.get(log.virtual_key_id) ?? `${log.virtual_key_id.slice(0, 8)}…`) : <span class="muted">none</span>}</td>
+                      <td data-label="Endpoint" data-request-type={log.request_type}>
+                        <code class="small">{ENDPOINT.get(log.request_type) ?? log.request_type}</code>
+                      </td>
                       <td data-label="Model">
                         <ModelCell log={log} />
                       </td>
@@ -258,6 +282,9 @@ function LogDetail({ log, price, pricingFailed, keyName }: { log: RequestLogDeta
             <Row label="Key">{keyName ?? log.virtual_key_id ?? '—'}</Row>
             <Row label="Model">
               {log.provider}/{log.model}
+            </Row>
+            <Row label="Endpoint">
+              <code>{ENDPOINT.get(log.request_type) ?? log.request_type}</code>
             </Row>
             <Row label="Requested">{log.model_requested}</Row>
             <Row label="Attempt">{log.fallback_index === 0 ? 'primary' : `fallback #${log.fallback_index}`}</Row>

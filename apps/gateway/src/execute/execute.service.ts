@@ -49,14 +49,26 @@ export class ExecuteStage {
   async run(request: Admitted, outcome: Outcome, res: ServerResponse | null, cancel: Cancellation): Promise<void> {
     const { body, stream } = request.request;
     const x: Exchange = { request, outcome, res, cancel, call: { keyId: request.key.id, body, stream, cancel, sentAt: null } };
+    const aborted = () => abortedUsage(x, stream, this.config.governance.abortedOutputTokensPerSecond);
+    await this.tryCandidates(request, outcome, cancel, stream, (c, i) => (stream ? this.serveStream(x, c, i) : this.serveJson(x, c, i)), aborted);
+  }
+
+  /**
+   * Each candidate in order until `serve` answers with it (also the embeddings path's loop): a
+   * failed attempt is recorded and, when retryable, the next candidate tried; the caller's own
+   * mistake is its 4xx at once; a client that left ends the request with `abortedUsage` billed.
+   */
+  async tryCandidates(
+    request: Admitted, outcome: Outcome, cancel: Cancellation, stream: boolean,
+    serve: (c: Candidate, fallbackIndex: number) => Promise<void>, abortedUsage: () => Usage,
+  ): Promise<void> {
     const { candidates, onStatus } = request;
     const failures: FailedAttempt[] = [];
     for (let i = 0; i < candidates.length; i++) {
       const c = candidates[i];
       const attemptT0 = performance.now();
       try {
-        if (stream) await this.serveStream(x, c, i);
-        else await this.serveJson(x, c, i);
+        await serve(c, i);
         return;
       } catch (err) {
         if (err instanceof GatewayError) throw err;
@@ -65,7 +77,7 @@ export class ExecuteStage {
         attempt.failure = failure;
         if (failure.kind === 'aborted') {
           // The client left before an answer: the provider bills what it was sent and made.
-          this.settle.price(attempt, abortedUsage(x, stream, this.config.governance.abortedOutputTokensPerSecond));
+          this.settle.price(attempt, abortedUsage());
         }
         attempt.latencyMs = Math.round(performance.now() - attemptT0);
         outcome.attempts.push(attempt);
@@ -206,7 +218,7 @@ export class ExecuteStage {
   }
 }
 
-function answerHeaders(request: Admitted, c: Candidate, fallbackIndex: number, droppedTools?: string[]): Record<string, string> {
+export function answerHeaders(request: Admitted, c: Candidate, fallbackIndex: number, droppedTools?: string[]): Record<string, string> {
   const headers = idHeaders(request.ids);
   headers['x-bf-provider'] = c.provider.name;
   headers['x-bf-model'] = headerValue(c.model);

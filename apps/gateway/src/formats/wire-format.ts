@@ -1,8 +1,9 @@
 import type { GatewayError, RequestLimits } from '@app/common';
+import type { RequestType } from '@app/database';
 import type { ResponsesRequest } from '@app/providers';
 
-/** What a request-log row records as `request_type`, and the `request_type` metric label. */
-export type RequestType = 'responses' | 'chat_completions' | 'messages' | 'embeddings';
+/** What a request-log row records as `request_type`, and the `request_type` metric label (defined with the log entity). */
+export type { RequestType };
 
 /**
  * A client's request decoded into the canonical form the pipeline runs on: the Responses API.

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig, splitModelId } from '@app/common';
+import type { RequestType } from '@app/database';
 import type { Usage } from '@app/providers';
 import { PricingService } from '../cost/pricing.service';
 import { RequestLogWriter } from '../request-log/request-log.writer';
@@ -39,13 +40,13 @@ const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  private readonly requests = new Counter({ name: 'gateway_requests_total', help: 'Upstream attempts by provider, model and outcome', labelNames: ['provider', 'model', 'status'], registers: [this.registry] });
+  private readonly requests = new Counter({ name: 'gateway_requests_total', help: 'Upstream attempts by provider, model, outcome and endpoint (request_type)', labelNames: ['provider', 'model', 'status', 'request_type'], registers: [this.registry] });
   private readonly upstreamLatency = new Histogram({ name: 'gateway_upstream_latency_seconds', help: 'Time spent waiting on the provider (to the full body, or to the end of the stream)', labelNames: ['provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
   private readonly overhead = new Histogram({ name: 'gateway_overhead_seconds', help: 'Time the gateway added to a non-streaming request on top of the upstream call', buckets: OVERHEAD_BUCKETS, registers: [this.registry] });
   private readonly ttft = new Histogram({ name: 'gateway_time_to_first_token_seconds', help: 'Time to the first streamed event written to the client', labelNames: ['provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  private readonly tokens = new Counter({ name: 'gateway_tokens_total', help: 'Tokens by provider, model and kind', labelNames: ['provider', 'model', 'type'], registers: [this.registry] });
-  private readonly cost = new Counter({ name: 'gateway_cost_usd_total', help: 'Cost in USD by provider and model', labelNames: ['provider', 'model'], registers: [this.registry] });
-  private readonly unpriced = new Counter({ name: 'gateway_unpriced_requests_total', help: 'Answered requests whose model has no price (cost logged as null)', labelNames: ['provider', 'model'], registers: [this.registry] });
+  private readonly tokens = new Counter({ name: 'gateway_tokens_total', help: 'Tokens by provider, model, kind and endpoint (request_type)', labelNames: ['provider', 'model', 'type', 'request_type'], registers: [this.registry] });
+  private readonly cost = new Counter({ name: 'gateway_cost_usd_total', help: 'Cost in USD by provider, model and endpoint (request_type)', labelNames: ['provider', 'model', 'request_type'], registers: [this.registry] });
+  private readonly unpriced = new Counter({ name: 'gateway_unpriced_requests_total', help: 'Answered requests whose model has no price (cost logged as null)', labelNames: ['provider', 'model', 'request_type'], registers: [this.registry] });
   private readonly fallbacks = new Counter({ name: 'gateway_fallbacks_total', help: 'Candidates given up on in favour of the next one', labelNames: ['provider'], registers: [this.registry] });
 
   private readonly models: Map<string, Set<string>>;
@@ -77,21 +78,21 @@ export class MetricsService {
     return this.models.get(provider)?.has(model) ? model : OTHER_MODEL;
   }
 
-  attempt(provider: string, rawModel: string, ok: boolean): void {
-    this.requests.inc({ provider, model: this.modelLabel(provider, rawModel), status: ok ? 'success' : 'error' });
+  attempt(provider: string, rawModel: string, ok: boolean, requestType: RequestType): void {
+    this.requests.inc({ provider, model: this.modelLabel(provider, rawModel), status: ok ? 'success' : 'error', request_type: requestType });
   }
 
-  answered(provider: string, rawModel: string, usage: Usage, costUsd: number | null, upstreamSeconds: number, totalSeconds: number, stream: boolean, ttftSeconds: number | null): void {
+  answered(provider: string, rawModel: string, usage: Usage, costUsd: number | null, upstreamSeconds: number, totalSeconds: number, stream: boolean, ttftSeconds: number | null, requestType: RequestType): void {
     const model = this.modelLabel(provider, rawModel);
     this.upstreamLatency.observe({ provider }, upstreamSeconds);
     if (!stream) this.overhead.observe(Math.max(0, totalSeconds - upstreamSeconds));
     if (ttftSeconds !== null) this.ttft.observe({ provider }, ttftSeconds);
-    if (usage.inputTokens) this.tokens.inc({ provider, model, type: 'input' }, usage.inputTokens);
-    if (usage.outputTokens) this.tokens.inc({ provider, model, type: 'output' }, usage.outputTokens);
-    if (usage.cachedTokens) this.tokens.inc({ provider, model, type: 'cached' }, usage.cachedTokens);
-    if (usage.reasoningTokens) this.tokens.inc({ provider, model, type: 'reasoning' }, usage.reasoningTokens);
-    if (costUsd === null) this.unpriced.inc({ provider, model });
-    else if (costUsd > 0) this.cost.inc({ provider, model }, costUsd);
+    if (usage.inputTokens) this.tokens.inc({ provider, model, type: 'input', request_type: requestType }, usage.inputTokens);
+    if (usage.outputTokens) this.tokens.inc({ provider, model, type: 'output', request_type: requestType }, usage.outputTokens);
+    if (usage.cachedTokens) this.tokens.inc({ provider, model, type: 'cached', request_type: requestType }, usage.cachedTokens);
+    if (usage.reasoningTokens) this.tokens.inc({ provider, model, type: 'reasoning', request_type: requestType }, usage.reasoningTokens);
+    if (costUsd === null) this.unpriced.inc({ provider, model, request_type: requestType });
+    else if (costUsd > 0) this.cost.inc({ provider, model, request_type: requestType }, costUsd);
   }
 
   fellBack(provider: string): void {

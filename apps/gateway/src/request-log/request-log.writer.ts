@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
-import type { RequestLogStatus } from '@app/database';
+import type { RequestLogStatus, RequestType } from '@app/database';
 import { BatchWriter, BatchWriterHost, copyLine, copyRows } from '../storage/batch-writer';
 
 /** A request_logs row as the hot path produces it. */
@@ -12,6 +12,7 @@ export interface RequestLogRow {
   clientRequestId: string | null;
   createdAt: Date;
   virtualKeyId: string | null;
+  requestType: RequestType;
   provider: string;
   model: string;
   modelRequested: string;
@@ -40,6 +41,7 @@ const COLUMNS: readonly [name: string, type: string, get: (r: RequestLogRow) => 
   ['client_request_id', 'text', (r) => r.clientRequestId],
   ['created_at', 'timestamptz', (r) => r.createdAt],
   ['virtual_key_id', 'uuid', (r) => r.virtualKeyId],
+  ['request_type', 'text', (r) => r.requestType],
   ['provider', 'text', (r) => r.provider],
   ['model', 'text', (r) => r.model],
   ['model_requested', 'text', (r) => r.modelRequested],
@@ -163,7 +165,8 @@ function reviveRow(line: string): RequestLogRow | null {
     return null;
   }
   if (typeof row !== 'object' || row === null || typeof row.id !== 'string' || typeof row.createdAt !== 'string') return null;
-  return { ...row, clientRequestId: row.clientRequestId ?? null, createdAt: new Date(row.createdAt) };
+  // Rows spilled before the request_type column existed came through /v1/responses.
+  return { ...row, clientRequestId: row.clientRequestId ?? null, requestType: row.requestType ?? 'responses', createdAt: new Date(row.createdAt) };
 }
 
 /**

@@ -1,6 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, GatewayError, type UpstreamKey } from '@app/common';
-import { type Cancellation, HttpExecutor, retryAfterMs, UpstreamFailure, type ResponsesRequest, type UpstreamRequest, type UpstreamResponse } from '@app/providers';
+import {
+  type Cancellation, HttpExecutor, retryAfterMs, UpstreamFailure, type ResponsesRequest, type UpstreamErrorInfo, type UpstreamRequest, type UpstreamResponse,
+} from '@app/providers';
 import { FairShare } from './fair-share';
 import { SecretRedactor } from './redact';
 import type { Candidate } from './route-planner.service';
@@ -20,6 +22,11 @@ export interface CallContext {
   cancel: Cancellation;
   /** Set when a request was first handed to the upstream (an abort before then cost nothing). */
   sentAt: number | null;
+  /**
+   * A call that is not a Responses request (embeddings): its own request per upstream key and its
+   * own error reading, in place of the candidate's adapter.
+   */
+  custom?: { build(key: UpstreamKey): UpstreamRequest; parseError(status: number, text: string): UpstreamErrorInfo };
 }
 
 /**
@@ -76,7 +83,7 @@ export class UpstreamCaller implements OnApplicationShutdown {
             throw err;
           }
         }
-        throw await this.httpFailure(c, res);
+        throw await this.httpFailure(c, res, ctx);
       } catch (err) {
         if (err instanceof GatewayError) throw err;
         const failure = err instanceof UpstreamFailure ? err : new UpstreamFailure('network', 0, (err as Error).message);
@@ -104,6 +111,7 @@ export class UpstreamCaller implements OnApplicationShutdown {
    */
   private build(c: Candidate, ctx: CallContext, key: UpstreamKey): UpstreamRequest {
     try {
+      if (ctx.custom !== undefined) return ctx.custom.build(key);
       return c.adapter.buildRequest({ body: ctx.body, upstreamModel: c.upstreamModel, stream: ctx.stream, provider: c.provider, key });
     } catch (err) {
       if (err instanceof GatewayError) throw err;
@@ -112,14 +120,14 @@ export class UpstreamCaller implements OnApplicationShutdown {
     }
   }
 
-  private async httpFailure(c: Candidate, res: UpstreamResponse): Promise<UpstreamFailure> {
+  private async httpFailure(c: Candidate, res: UpstreamResponse, ctx: CallContext): Promise<UpstreamFailure> {
     let text = '';
     try {
       text = await res.body.text(MAX_ERROR_BODY);
     } catch {
       // the error body itself broke off: the status still says what happened
     }
-    const info = c.adapter.parseError(res.status, text);
+    const info = (ctx.custom ?? c.adapter).parseError(res.status, text);
     const clean = { ...info, message: this.redact(info.message) };
     return new UpstreamFailure('http', res.status, clean.message, clean, retryAfterMs(c.provider.name, res.status, res.headers));
   }

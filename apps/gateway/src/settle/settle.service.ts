@@ -78,10 +78,10 @@ export class SettleStage {
     for (let i = 0; i < attempts.length; i++) {
       const a = attempts[i];
       const c = a.candidate;
-      this.metrics.attempt(c.provider.name, c.model, a.failure === null);
+      this.metrics.attempt(c.provider.name, c.model, a.failure === null, outcome.requestType);
       this.logs.enqueue(this.logRow(outcome, a));
       if (a.failure === null) {
-        this.metrics.answered(c.provider.name, c.model, a.usage, a.cost?.total_cost ?? null, a.upstreamSeconds, a.totalSeconds, a.stream, a.ttftMs === null ? null : a.ttftMs / 1000);
+        this.metrics.answered(c.provider.name, c.model, a.usage, a.cost?.total_cost ?? null, a.upstreamSeconds, a.totalSeconds, a.stream, a.ttftMs === null ? null : a.ttftMs / 1000, outcome.requestType);
       } else if (i + 1 < attempts.length) {
         this.metrics.fellBack(c.provider.name);
       }
@@ -107,6 +107,7 @@ export class SettleStage {
       clientRequestId: request.ids.clientRequestId,
       createdAt: new Date(request.startedAt),
       virtualKeyId: request.key.id,
+      requestType: outcome.requestType,
       provider: a.candidate.provider.name,
       model: a.candidate.model,
       modelRequested: request.modelRequested,

@@ -37,6 +37,9 @@ export const CLIENT_REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 /** `max_output_tokens`: a positive integer up to this. */
 export const MAX_OUTPUT_TOKENS_LIMIT = 10_000_000;
 
+/** OpenAI's limit of inputs in one embeddings request, the gateway's too. */
+export const MAX_EMBEDDING_INPUTS = 2048;
+
 /**
  * Provider names follow the configuration's rule; model ids are printable ASCII from the set real
  * ids use (`anthropic.claude-sonnet-4-5-20250929-v1:0`, `ft:gpt-4o-mini:org::id`, `meta-llama/Llama-3.3-70B`,
@@ -144,7 +147,8 @@ export function describeRequestLimits(limits: RequestLimits = DEFAULT_REQUEST_LI
     { input: '`model`, each of `fallbacks`', limit: `${limits.maxModelNameLength} characters (\`server.max_model_name_length\`); ${MODEL_NAME_CHARACTERS}`, error: '400, `param` `model` / `fallbacks[i]`' },
     { input: '`fallbacks`', limit: `${limits.maxFallbacks} entries (\`server.max_fallbacks\`)`, error: '400, `param` `fallbacks`' },
     { input: '`metadata`', limit: `${m.maxPairs} pairs; keys up to ${m.maxKeyLength} characters; string values up to ${m.maxValueLength} characters`, error: '400, `param` `metadata` / `metadata.<key>`' },
-    { input: '`max_output_tokens`', limit: `integer from 1 to ${MAX_OUTPUT_TOKENS_LIMIT}`, error: '400, `param` `max_output_tokens`' },
+    { input: '`max_output_tokens` (chat: `max_completion_tokens`, `max_tokens`)', limit: `integer from 1 to ${MAX_OUTPUT_TOKENS_LIMIT}`, error: '400, `param` `max_output_tokens`' },
+    { input: 'embeddings `input`', limit: `${MAX_EMBEDDING_INPUTS} items, none empty`, error: '400, `param` `input` / `input[i]`' },
     { input: 'a stored turn (`store` on): its input items and request fields', limit: `${limits.maxStoredBytes} characters of JSON (\`server.max_stored_response_bytes\`)`, error: '400, `param` `input`' },
     { input: 'a conversation sent upstream (`previous_response_id` and `item_reference` resolved)', limit: `${limits.maxBodyBytes} characters of JSON, as a body`, error: '400, `param` `previous_response_id` / `input`' },
     { input: '`x-request-id` header (kept as `client_request_id`)', limit: '1 to 128 printable ASCII characters', error: '400, `param` `x-request-id`' },

@@ -2,6 +2,10 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 export type RequestLogStatus = 'success' | 'error';
 
+/** The front door a request came through: the `request_type` column, API filter and metric label. */
+export const REQUEST_TYPES = ['responses', 'chat_completions', 'messages', 'embeddings'] as const;
+export type RequestType = (typeof REQUEST_TYPES)[number];
+
 /**
  * One row per upstream attempt: the attempt that answered and every failed fallback
  * attempt before it, linked by request_id. Written in batches by the gateway's log writer.
@@ -23,6 +27,9 @@ export class RequestLogEntity {
 
   @Column({ name: 'virtual_key_id', type: 'uuid', nullable: true })
   virtualKeyId: string | null;
+
+  @Column({ name: 'request_type', type: 'text', default: 'responses' })
+  requestType: RequestType;
 
   @Column({ type: 'text' })
   provider: string;

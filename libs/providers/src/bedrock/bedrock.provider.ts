@@ -2,6 +2,7 @@ import { ConfigError } from '@app/common';
 import { z } from 'zod';
 import { defineKind, defineProvider, type KeyCredentials } from '../provider-definition';
 import { BedrockAdapter } from './bedrock.adapter';
+import { BedrockEmbeddingAdapter } from './bedrock-embeddings';
 import { BEDROCK_DEFAULT_BASE_URL } from './bedrock-endpoint';
 
 const DEFAULT_AWS_REGION = 'us-east-1';
@@ -54,6 +55,6 @@ const AWS_CREDENTIALS: KeyCredentials = {
   },
 };
 
-export const BEDROCK_KIND = defineKind({ kind: 'bedrock', adapter: new BedrockAdapter(), credentials: AWS_CREDENTIALS });
+export const BEDROCK_KIND = defineKind({ kind: 'bedrock', adapter: new BedrockAdapter(), credentials: AWS_CREDENTIALS, embeddings: new BedrockEmbeddingAdapter() });
 
 export const bedrock = defineProvider({ name: 'bedrock', kind: BEDROCK_KIND, envPrefix: 'BEDROCK', defaultBaseUrl: BEDROCK_DEFAULT_BASE_URL });

@@ -11,7 +11,7 @@ export interface ParsedResponsesRequest {
 }
 
 const MESSAGE_ROLES = new Set(['user', 'assistant', 'system', 'developer']);
-const REASONING_EFFORTS = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
+export const REASONING_EFFORTS: ReadonlySet<string> = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
 type Json = Record<string, unknown>;
 export type FieldType = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'integer';

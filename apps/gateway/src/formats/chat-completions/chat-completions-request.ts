@@ -1,6 +1,6 @@
-import { checkMetadata, checkModelName, GatewayError, MAX_OUTPUT_TOKENS_LIMIT, type RequestLimits } from '@app/common';
+import { checkMetadata, checkModelName, GatewayError, MAX_OUTPUT_TOKENS_LIMIT, type RequestLimits, isJson, type Json } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
-import { checkRange, checkType, isObject, parseJsonBody, REASONING_EFFORTS, takeFallbacks } from '../responses/responses-request';
+import { checkFields, checkType, type FieldSpec, parseJsonBody, REASONING_EFFORTS, takeFallbacks } from '../responses/responses-request';
 import type { DecodedRequest } from '../wire-format';
 
 /** What the encoders need to remember of a Chat Completions request. */
@@ -9,8 +9,6 @@ export interface ChatEgress {
   /** `stream_options.include_usage`: a final chunk with `usage` and empty `choices`. */
   includeUsage: boolean;
 }
-
-type Json = Record<string, unknown>;
 
 /**
  * Chat Completions parameters the canonical Responses form has no place for: refused when set to
@@ -21,7 +19,7 @@ const UNSUPPORTED: ReadonlyMap<string, (v: unknown) => boolean> = new Map<string
   ['stop', (v) => !(Array.isArray(v) && v.length === 0)],
   ['logprobs', (v) => v !== false],
   ['top_logprobs', (v) => v !== 0],
-  ['logit_bias', (v) => !(isObject(v) && Object.keys(v).length === 0)],
+  ['logit_bias', (v) => !(isJson(v) && Object.keys(v).length === 0)],
   ['frequency_penalty', (v) => v !== 0],
   ['presence_penalty', (v) => v !== 0],
   ['seed', () => true],
@@ -38,6 +36,20 @@ const CONSUMED = [
   'messages', 'n', 'stream_options', 'max_tokens', 'max_completion_tokens', 'response_format', 'reasoning_effort', 'verbosity', 'store', 'tools', 'tool_choice',
 ];
 
+// What the decoder reads of a Chat Completions request besides messages, tools and formats.
+const CHAT_FIELDS: Readonly<Record<string, FieldSpec>> = {
+  stream: 'boolean',
+  stream_options: 'object',
+  max_tokens: ['integer', 1, MAX_OUTPUT_TOKENS_LIMIT],
+  max_completion_tokens: ['integer', 1, MAX_OUTPUT_TOKENS_LIMIT],
+  temperature: ['number', 0, 2],
+  top_p: ['number', 0, 1],
+  parallel_tool_calls: 'boolean',
+  user: 'string',
+  store: 'boolean',
+  verbosity: 'string',
+};
+
 function bad(message: string, param: string): GatewayError {
   return GatewayError.invalidRequest(message, param);
 }
@@ -48,8 +60,8 @@ function textContent(content: unknown, param: string, allowRefusal = false): str
   if (!Array.isArray(content)) throw bad(`'${param}' must be a string or an array of text parts.`, param);
   let text = '';
   content.forEach((part, j) => {
-    if (isObject(part) && part.type === 'text' && typeof part.text === 'string') text += part.text;
-    else if (allowRefusal && isObject(part) && part.type === 'refusal' && typeof part.refusal === 'string') text += part.refusal;
+    if (isJson(part) && part.type === 'text' && typeof part.text === 'string') text += part.text;
+    else if (allowRefusal && isJson(part) && part.type === 'refusal' && typeof part.refusal === 'string') text += part.refusal;
     else throw bad(`'${param}[${j}]' must be a text part ({"type": "text", "text": "..."}).`, `${param}[${j}]`);
   });
   return text;
@@ -61,20 +73,20 @@ function userContent(content: unknown, param: string): string | Json[] {
   if (!Array.isArray(content)) throw bad(`'${param}' must be a string or an array of content parts.`, param);
   return content.map((part, j): Json => {
     const at = `${param}[${j}]`;
-    if (!isObject(part) || typeof part.type !== 'string') throw bad(`'${at}' must be an object with a string 'type'.`, at);
+    if (!isJson(part) || typeof part.type !== 'string') throw bad(`'${at}' must be an object with a string 'type'.`, at);
     switch (part.type) {
       case 'text':
         if (typeof part.text !== 'string') throw bad(`'${at}.text' must be a string.`, `${at}.text`);
         return { type: 'input_text', text: part.text };
       case 'image_url': {
         const image = part.image_url;
-        if (!isObject(image) || typeof image.url !== 'string' || image.url === '') throw bad(`'${at}.image_url.url' must be a non-empty string.`, `${at}.image_url.url`);
+        if (!isJson(image) || typeof image.url !== 'string' || image.url === '') throw bad(`'${at}.image_url.url' must be a non-empty string.`, `${at}.image_url.url`);
         const detail = typeof image.detail === 'string' ? image.detail : 'auto';
         return { type: 'input_image', image_url: image.url, detail };
       }
       case 'file': {
         const file = part.file;
-        if (!isObject(file)) throw bad(`'${at}.file' must be an object.`, `${at}.file`);
+        if (!isJson(file)) throw bad(`'${at}.file' must be an object.`, `${at}.file`);
         const out: Json = { type: 'input_file' };
         for (const field of ['file_data', 'file_id', 'filename']) {
           if (file[field] === undefined || file[field] === null) continue;
@@ -93,10 +105,10 @@ function toolCalls(calls: unknown, param: string): Json[] {
   if (!Array.isArray(calls)) throw bad(`'${param}' must be an array.`, param);
   return calls.map((call, k): Json => {
     const at = `${param}[${k}]`;
-    if (!isObject(call) || typeof call.id !== 'string') throw bad(`'${at}.id' must be a string.`, `${at}.id`);
+    if (!isJson(call) || typeof call.id !== 'string') throw bad(`'${at}.id' must be a string.`, `${at}.id`);
     if (call.type !== undefined && call.type !== 'function') throw bad(`'${at}.type' must be "function".`, `${at}.type`);
     const fn = call.function;
-    if (!isObject(fn) || typeof fn.name !== 'string') throw bad(`'${at}.function.name' must be a string.`, `${at}.function.name`);
+    if (!isJson(fn) || typeof fn.name !== 'string') throw bad(`'${at}.function.name' must be a string.`, `${at}.function.name`);
     if (typeof fn.arguments !== 'string') throw bad(`'${at}.function.arguments' must be a string.`, `${at}.function.arguments`);
     return { type: 'function_call', call_id: call.id, name: fn.name, arguments: fn.arguments };
   });
@@ -113,7 +125,7 @@ function readMessages(messages: unknown): { instructions: string | null; input: 
   const input: Json[] = [];
   messages.forEach((m, i) => {
     const at = `messages[${i}]`;
-    if (!isObject(m)) throw bad(`'${at}' must be an object.`, at);
+    if (!isJson(m)) throw bad(`'${at}' must be an object.`, at);
     switch (m.role) {
       case 'system':
       case 'developer': {
@@ -153,9 +165,9 @@ function readTools(tools: unknown): Json[] {
   if (!Array.isArray(tools)) throw bad("'tools' must be an array.", 'tools');
   return tools.map((t, i): Json => {
     const at = `tools[${i}]`;
-    if (!isObject(t) || t.type !== 'function') throw bad(`'${at}.type' must be "function".`, `${at}.type`);
+    if (!isJson(t) || t.type !== 'function') throw bad(`'${at}.type' must be "function".`, `${at}.type`);
     const fn = t.function;
-    if (!isObject(fn) || typeof fn.name !== 'string' || fn.name === '') throw bad(`'${at}.function.name' must be a non-empty string.`, `${at}.function.name`);
+    if (!isJson(fn) || typeof fn.name !== 'string' || fn.name === '') throw bad(`'${at}.function.name' must be a non-empty string.`, `${at}.function.name`);
     checkType(fn, 'description', 'string', `${at}.function.description`);
     checkType(fn, 'parameters', 'object', `${at}.function.parameters`);
     checkType(fn, 'strict', 'boolean', `${at}.function.strict`);
@@ -169,19 +181,19 @@ function readTools(tools: unknown): Json[] {
 
 function readToolChoice(choice: unknown): unknown {
   if (choice === 'auto' || choice === 'none' || choice === 'required') return choice;
-  if (isObject(choice) && choice.type === 'function') {
+  if (isJson(choice) && choice.type === 'function') {
     const fn = choice.function;
-    if (!isObject(fn) || typeof fn.name !== 'string') throw bad("'tool_choice.function.name' must be a string.", 'tool_choice.function.name');
+    if (!isJson(fn) || typeof fn.name !== 'string') throw bad("'tool_choice.function.name' must be a string.", 'tool_choice.function.name');
     return { type: 'function', name: fn.name };
   }
-  if (isObject(choice) && choice.type === 'allowed_tools') {
+  if (isJson(choice) && choice.type === 'allowed_tools') {
     const allowed = choice.allowed_tools;
-    if (!isObject(allowed) || (allowed.mode !== 'auto' && allowed.mode !== 'required') || !Array.isArray(allowed.tools)) {
+    if (!isJson(allowed) || (allowed.mode !== 'auto' && allowed.mode !== 'required') || !Array.isArray(allowed.tools)) {
       throw bad("'tool_choice.allowed_tools' must be {mode: \"auto\"|\"required\", tools: [...]}.", 'tool_choice.allowed_tools');
     }
     const tools = allowed.tools.map((t, i) => {
-      const fn = isObject(t) ? t.function : undefined;
-      if (!isObject(fn) || typeof fn.name !== 'string') throw bad(`'tool_choice.allowed_tools.tools[${i}].function.name' must be a string.`, `tool_choice.allowed_tools.tools[${i}]`);
+      const fn = isJson(t) ? t.function : undefined;
+      if (!isJson(fn) || typeof fn.name !== 'string') throw bad(`'tool_choice.allowed_tools.tools[${i}].function.name' must be a string.`, `tool_choice.allowed_tools.tools[${i}]`);
       return { type: 'function', name: fn.name };
     });
     return { type: 'allowed_tools', mode: allowed.mode, tools };
@@ -190,14 +202,14 @@ function readToolChoice(choice: unknown): unknown {
 }
 
 function readResponseFormat(format: unknown): Json {
-  if (!isObject(format) || typeof format.type !== 'string') throw bad("'response_format' must be an object with a string 'type'.", 'response_format');
+  if (!isJson(format) || typeof format.type !== 'string') throw bad("'response_format' must be an object with a string 'type'.", 'response_format');
   switch (format.type) {
     case 'text':
     case 'json_object':
       return { type: format.type };
     case 'json_schema': {
       const spec = format.json_schema;
-      if (!isObject(spec) || typeof spec.name !== 'string') throw bad("'response_format.json_schema.name' must be a string.", 'response_format.json_schema.name');
+      if (!isJson(spec) || typeof spec.name !== 'string') throw bad("'response_format.json_schema.name' must be a string.", 'response_format.json_schema.name');
       checkType(spec, 'schema', 'object', 'response_format.json_schema.schema');
       checkType(spec, 'strict', 'boolean', 'response_format.json_schema.strict');
       checkType(spec, 'description', 'string', 'response_format.json_schema.description');
@@ -230,26 +242,13 @@ export function decodeChatRequest(raw: Buffer, limits: RequestLimits): DecodedRe
   const n = chat.n;
   if (n !== undefined && n !== null && n !== 1) throw bad("'n' must be 1: the gateway returns one choice per request.", 'n');
 
-  checkType(chat, 'stream', 'boolean');
-  checkType(chat, 'stream_options', 'object');
-  checkType(chat, 'max_tokens', 'integer');
-  checkRange(chat, 'max_tokens', 1, MAX_OUTPUT_TOKENS_LIMIT);
-  checkType(chat, 'max_completion_tokens', 'integer');
-  checkRange(chat, 'max_completion_tokens', 1, MAX_OUTPUT_TOKENS_LIMIT);
-  checkType(chat, 'temperature', 'number');
-  checkRange(chat, 'temperature', 0, 2);
-  checkType(chat, 'top_p', 'number');
-  checkRange(chat, 'top_p', 0, 1);
-  checkType(chat, 'parallel_tool_calls', 'boolean');
-  checkType(chat, 'user', 'string');
-  checkType(chat, 'store', 'boolean');
-  checkType(chat, 'verbosity', 'string');
+  checkFields(chat, CHAT_FIELDS);
   checkMetadata(chat.metadata);
   const effort = chat.reasoning_effort;
   if (effort !== undefined && effort !== null && (typeof effort !== 'string' || !REASONING_EFFORTS.has(effort))) {
     throw bad(`'reasoning_effort' must be one of ${[...REASONING_EFFORTS].join(', ')}.`, 'reasoning_effort');
   }
-  const streamOptions = isObject(chat.stream_options) ? chat.stream_options : null;
+  const streamOptions = isJson(chat.stream_options) ? chat.stream_options : null;
   if (streamOptions !== null) checkType(streamOptions, 'include_usage', 'boolean', 'stream_options.include_usage');
 
   const { instructions, input } = readMessages(chat.messages);

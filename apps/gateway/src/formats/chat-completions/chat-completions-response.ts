@@ -1,8 +1,4 @@
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+import { isJson, type Json } from '@app/common';
 
 function num(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
@@ -19,9 +15,9 @@ export function completionId(responseId: unknown): string {
  * the gateway added) beside the renamed counts.
  */
 export function chatUsage(usage: unknown): Json | null {
-  if (!isObject(usage)) return null;
-  const input = isObject(usage.input_tokens_details) ? usage.input_tokens_details : {};
-  const output = isObject(usage.output_tokens_details) ? usage.output_tokens_details : {};
+  if (!isJson(usage)) return null;
+  const input = isJson(usage.input_tokens_details) ? usage.input_tokens_details : {};
+  const output = isJson(usage.output_tokens_details) ? usage.output_tokens_details : {};
   const prompt = num(usage.input_tokens);
   const completion = num(usage.output_tokens);
   const out: Json = {
@@ -41,7 +37,7 @@ export function chatUsage(usage: unknown): Json | null {
  */
 export function finishReason(response: Json, calledTools: boolean): string {
   if (response.status === 'incomplete') {
-    const reason = isObject(response.incomplete_details) ? response.incomplete_details.reason : null;
+    const reason = isJson(response.incomplete_details) ? response.incomplete_details.reason : null;
     if (reason === 'content_filter') return 'content_filter';
     return 'length';
   }
@@ -50,7 +46,7 @@ export function finishReason(response: Json, calledTools: boolean): string {
 
 /** `extra_fields` as the Response carried it, with this format's request type. */
 export function chatExtraFields(response: Json): Json | undefined {
-  return isObject(response.extra_fields) ? { ...response.extra_fields, request_type: 'chat_completions' } : undefined;
+  return isJson(response.extra_fields) ? { ...response.extra_fields, request_type: 'chat_completions' } : undefined;
 }
 
 /** A canonical Response object -> a `chat.completion` object (one choice). */
@@ -60,10 +56,10 @@ export function encodeChatCompletion(response: Json): Json {
   const toolCalls: Json[] = [];
   const output = Array.isArray(response.output) ? response.output : [];
   for (const item of output) {
-    if (!isObject(item)) continue;
+    if (!isJson(item)) continue;
     if (item.type === 'message' && Array.isArray(item.content)) {
       for (const part of item.content) {
-        if (!isObject(part)) continue;
+        if (!isJson(part)) continue;
         if (part.type === 'output_text' && typeof part.text === 'string') content = (content ?? '') + part.text;
         else if (part.type === 'refusal' && typeof part.refusal === 'string') refusal = (refusal ?? '') + part.refusal;
       }

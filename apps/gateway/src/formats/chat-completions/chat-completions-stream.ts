@@ -1,12 +1,7 @@
+import { isJson, type Json } from '@app/common';
 import type { StreamEncoder } from '../wire-format';
 import type { ChatEgress } from './chat-completions-request';
 import { chatExtraFields, chatUsage, completionId, finishReason } from './chat-completions-response';
-
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function frame(chunk: Json): string {
   return `data: ${JSON.stringify(chunk)}\n\n`;
@@ -43,7 +38,7 @@ export class ChatCompletionStreamEncoder implements StreamEncoder {
         return typeof data.delta === 'string' && data.delta !== '' ? this.start() + this.delta({ refusal: data.delta }) : '';
       case 'response.output_item.added': {
         const item = data.item;
-        if (!isObject(item) || item.type !== 'function_call') return '';
+        if (!isJson(item) || item.type !== 'function_call') return '';
         const index = this.toolIndex.size;
         this.toolIndex.set(Number(data.output_index), index);
         const call = {
@@ -63,8 +58,8 @@ export class ChatCompletionStreamEncoder implements StreamEncoder {
       case 'response.incomplete':
         return this.finish(data);
       case 'response.failed': {
-        const response = isObject(data.response) ? data.response : {};
-        const error = isObject(response.error) ? response.error : {};
+        const response = isJson(data.response) ? data.response : {};
+        const error = isJson(response.error) ? response.error : {};
         return this.error(error.message, error.code, data);
       }
       case 'error':
@@ -80,7 +75,7 @@ export class ChatCompletionStreamEncoder implements StreamEncoder {
   }
 
   private adopt(response: unknown): void {
-    if (!isObject(response)) return;
+    if (!isJson(response)) return;
     this.id = completionId(response.id);
     if (typeof response.created_at === 'number') this.created = response.created_at;
     if (typeof response.model === 'string') this.model = response.model;
@@ -105,7 +100,7 @@ export class ChatCompletionStreamEncoder implements StreamEncoder {
   }
 
   private finish(data: Json): string {
-    const response = isObject(data.response) ? data.response : {};
+    const response = isJson(data.response) ? data.response : {};
     this.adopt(response);
     const extra = chatExtraFields(response);
     const fields = extra === undefined ? undefined : { extra_fields: extra };
@@ -124,7 +119,7 @@ export class ChatCompletionStreamEncoder implements StreamEncoder {
       param: null,
       code: typeof code === 'string' ? code : 'upstream_error',
     };
-    const extra = isObject(data.extra_fields) ? { ...data.extra_fields, request_type: 'chat_completions' } : undefined;
+    const extra = isJson(data.extra_fields) ? { ...data.extra_fields, request_type: 'chat_completions' } : undefined;
     return frame(extra === undefined ? { error } : { error, extra_fields: extra });
   }
 }

@@ -1,3 +1,4 @@
+import { isJson } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
 
 /**
@@ -15,12 +16,6 @@ import type { ResponsesRequest } from '@app/providers';
 export const BYTES_PER_TOKEN = 4;
 export const IMAGE_TOKENS = 1_600;
 
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 interface Tally {
   bytes: number;
   tokens: number;
@@ -37,7 +32,7 @@ function parts(t: Tally, content: unknown): void {
   }
   if (!Array.isArray(content)) return;
   for (const p of content) {
-    if (!isObject(p)) continue;
+    if (!isJson(p)) continue;
     if (p.type === 'input_image') t.tokens += IMAGE_TOKENS;
     else if (p.type === 'input_file') {
       const data = typeof p.file_data === 'string' ? p.file_data : null;
@@ -52,7 +47,7 @@ export function estimateInputTokens(body: ResponsesRequest): number {
   const t: Tally = { bytes: 0, tokens: 0 };
   const input = Array.isArray(body.input) ? body.input : [];
   for (const item of input) {
-    if (!isObject(item)) continue;
+    if (!isJson(item)) continue;
     switch (item.type) {
       case 'message':
         parts(t, item.content);
@@ -65,7 +60,7 @@ export function estimateInputTokens(body: ResponsesRequest): number {
         parts(t, item.output);
         break;
       case 'reasoning':
-        if (Array.isArray(item.summary)) for (const s of item.summary) if (isObject(s)) text(t, s.text);
+        if (Array.isArray(item.summary)) for (const s of item.summary) if (isJson(s)) text(t, s.text);
         break;
     }
   }

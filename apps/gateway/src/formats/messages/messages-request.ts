@@ -1,4 +1,4 @@
-import { checkModelName, GatewayError, MAX_OUTPUT_TOKENS_LIMIT, quoteForMessage, type RequestLimits } from '@app/common';
+import { checkModelName, GatewayError, MAX_OUTPUT_TOKENS_LIMIT, quoteForMessage, type RequestLimits, isJson, type Json } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
 import { parseJsonBody, takeFallbacks } from '../responses/responses-request';
 import type { DecodedRequest } from '../wire-format';
@@ -21,8 +21,6 @@ import { reasoningFromRedacted, reasoningFromThinking } from './thinking-signatu
  * - The conversation is not stored (`store: false`): the Messages API is stateless.
  */
 
-type Json = Record<string, unknown>;
-
 /** What the Messages encoders need to remember about the request. */
 export interface MessagesEgress {
   /** The model as the client named it (reported when the upstream names none). */
@@ -37,10 +35,6 @@ const MAX_USER_ID_LENGTH = 256;
 const MIN_THINKING_BUDGET = 1024;
 /** Web search server tool versions (`web_search_20250305`, ...): Responses' hosted `web_search`. */
 const WEB_SEARCH_TOOL = /^web_search_\d{8}$/;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function invalid(message: string, param: string): GatewayError {
   return GatewayError.invalidRequest(message, param);
@@ -68,7 +62,7 @@ function modelName(value: unknown, param: string, maxLength: number): string {
 }
 
 function mediaUrl(source: unknown, param: string, kinds: string): { url: string; mediaType: string | null } {
-  if (!isObject(source)) throw invalid(`'${param}' must be an object.`, param);
+  if (!isJson(source)) throw invalid(`'${param}' must be an object.`, param);
   if (source.type === 'base64') {
     const mediaType = str(source.media_type, `${param}.media_type`, false);
     const data = str(source.data, `${param}.data`, false);
@@ -90,7 +84,7 @@ function mediaPart(block: Json, param: string): Json {
   // document
   const source = block.source;
   const title = typeof block.title === 'string' && block.title !== '' ? block.title : null;
-  if (isObject(source) && source.type === 'text') {
+  if (isJson(source) && source.type === 'text') {
     // A plain-text document is its text.
     const data = str(source.data, `${param}.source.data`);
     return { type: 'input_text', text: title === null ? data : `${title}\n\n${data}` };
@@ -114,7 +108,7 @@ function toolOutput(content: unknown, isError: boolean, param: string): string |
   let media = false;
   content.forEach((b, k) => {
     const p = `${param}[${k}]`;
-    if (!isObject(b)) throw invalid(`'${p}' must be an object.`, p);
+    if (!isJson(b)) throw invalid(`'${p}' must be an object.`, p);
     if (b.type === 'text') parts.push({ type: 'input_text', text: textOf(b, p) });
     else if (b.type === 'image' || b.type === 'document') {
       media = true;
@@ -132,7 +126,7 @@ const SERVER_RESULT_BLOCKS = new Set(['server_tool_use', 'web_search_tool_result
 /** One Messages message -> Responses input items, in order. */
 function messageItems(m: unknown, i: number, out: Json[]): void {
   const param = `messages[${i}]`;
-  if (!isObject(m)) throw invalid(`'${param}' must be an object.`, param);
+  if (!isJson(m)) throw invalid(`'${param}' must be an object.`, param);
   const role = m.role;
   if (role === 'system') {
     // A system message mid-conversation (Claude Code sends them): text only, kept in place.
@@ -156,7 +150,7 @@ function messageItems(m: unknown, i: number, out: Json[]): void {
   };
   content.forEach((b, j) => {
     const p = `${param}.content[${j}]`;
-    if (!isObject(b) || typeof b.type !== 'string') throw invalid(`'${p}' must be an object with a string 'type'.`, p);
+    if (!isJson(b) || typeof b.type !== 'string') throw invalid(`'${p}' must be an object with a string 'type'.`, p);
     switch (b.type) {
       case 'text':
         parts.push({ type: role === 'user' ? 'input_text' : 'output_text', text: textOf(b, p) });
@@ -169,7 +163,7 @@ function messageItems(m: unknown, i: number, out: Json[]): void {
       case 'tool_use':
         if (role !== 'assistant') throw invalid(`'${p}': tool_use blocks are only allowed in assistant messages.`, `${p}.type`);
         flush();
-        if (!isObject(b.input)) throw invalid(`'${p}.input' must be an object.`, `${p}.input`);
+        if (!isJson(b.input)) throw invalid(`'${p}.input' must be an object.`, `${p}.input`);
         out.push({ type: 'function_call', call_id: str(b.id, `${p}.id`, false), name: str(b.name, `${p}.name`, false), arguments: JSON.stringify(b.input) });
         return;
       case 'tool_result':
@@ -209,7 +203,7 @@ function systemItems(system: unknown, out: Json[], param = 'system'): void {
   // One system item per block: a provider with system blocks (Anthropic) gets them as sent.
   system.forEach((b, i) => {
     const p = `${param}[${i}]`;
-    if (!isObject(b) || b.type !== 'text') throw invalid(`'${p}' must be a text block.`, p);
+    if (!isJson(b) || b.type !== 'text') throw invalid(`'${p}' must be a text block.`, p);
     const text = textOf(b, p);
     if (text !== '') out.push({ type: 'message', role: 'system', content: text });
   });
@@ -220,10 +214,10 @@ function readTools(tools: unknown): Json[] | undefined {
   if (!Array.isArray(tools)) throw invalid("'tools' must be an array.", 'tools');
   return tools.map((t, i) => {
     const p = `tools[${i}]`;
-    if (!isObject(t)) throw invalid(`'${p}' must be an object.`, p);
+    if (!isJson(t)) throw invalid(`'${p}' must be an object.`, p);
     const type = t.type;
     if (type === undefined || type === null || type === 'custom') {
-      if (!isObject(t.input_schema)) throw invalid(`'${p}.input_schema' must be a JSON schema object.`, `${p}.input_schema`);
+      if (!isJson(t.input_schema)) throw invalid(`'${p}.input_schema' must be a JSON schema object.`, `${p}.input_schema`);
       const fn: Json = { type: 'function', name: str(t.name, `${p}.name`, false), parameters: t.input_schema, strict: false };
       if (typeof t.description === 'string') fn.description = t.description;
       return fn;
@@ -233,7 +227,7 @@ function readTools(tools: unknown): Json[] | undefined {
       if (Array.isArray(t.allowed_domains) && t.allowed_domains.length > 0) {
         ws.filters = { allowed_domains: t.allowed_domains.filter((d): d is string => typeof d === 'string') };
       }
-      if (isObject(t.user_location)) {
+      if (isJson(t.user_location)) {
         const loc: Json = { type: 'approximate' };
         for (const k of ['city', 'region', 'country', 'timezone']) if (typeof t.user_location[k] === 'string') loc[k] = t.user_location[k];
         ws.user_location = loc;
@@ -249,7 +243,7 @@ function readTools(tools: unknown): Json[] | undefined {
 
 function readToolChoice(choice: unknown, body: ResponsesRequest): void {
   if (choice === undefined || choice === null) return;
-  if (!isObject(choice)) throw invalid("'tool_choice' must be an object.", 'tool_choice');
+  if (!isJson(choice)) throw invalid("'tool_choice' must be an object.", 'tool_choice');
   switch (choice.type) {
     case 'auto':
       body.tool_choice = 'auto';
@@ -280,7 +274,7 @@ function readToolChoice(choice: unknown, body: ResponsesRequest): void {
  */
 function readThinking(thinking: unknown, maxTokens: number | undefined, body: ResponsesRequest): void {
   if (thinking === undefined || thinking === null) return;
-  if (!isObject(thinking)) throw invalid("'thinking' must be an object.", 'thinking');
+  if (!isJson(thinking)) throw invalid("'thinking' must be an object.", 'thinking');
   if (thinking.display !== undefined && thinking.display !== null && typeof thinking.display !== 'string') {
     throw invalid("'thinking.display' must be a string.", 'thinking.display');
   }
@@ -298,7 +292,7 @@ function readThinking(thinking: unknown, maxTokens: number | undefined, body: Re
 
 function readMetadata(metadata: unknown, body: ResponsesRequest): void {
   if (metadata === undefined || metadata === null) return;
-  if (!isObject(metadata)) throw invalid("'metadata' must be an object.", 'metadata');
+  if (!isJson(metadata)) throw invalid("'metadata' must be an object.", 'metadata');
   const userId = metadata.user_id;
   if (userId === undefined || userId === null) return;
   const id = str(userId, 'metadata.user_id');

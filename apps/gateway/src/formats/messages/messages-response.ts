@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isJson, type Json } from '@app/common';
 import type { MessagesEgress } from './messages-request';
 import { isRedactedSignature, signatureOf } from './thinking-signature';
 
@@ -8,8 +9,6 @@ import { isRedactedSignature, signatureOf } from './thinking-signature';
  * and usage (input without the cache reads, which are counted apart), plus the gateway's own
  * fields (`usage.cost`, `extra_fields`), which Anthropic's SDKs pass over.
  */
-
-type Json = Record<string, unknown>;
 
 export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'tool_use' | 'pause_turn' | 'refusal';
 
@@ -58,10 +57,6 @@ export interface AnthropicMessage {
   extra_fields?: unknown;
 }
 
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 function count(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0;
 }
@@ -74,8 +69,8 @@ export function messageId(responseId: unknown): string {
 
 /** Canonical Responses usage -> Anthropic's (whose `input_tokens` leaves out cache reads). */
 export function messagesUsage(usage: unknown): MessagesUsage {
-  const u = isObject(usage) ? usage : {};
-  const cached = count(isObject(u.input_tokens_details) ? u.input_tokens_details.cached_tokens : 0);
+  const u = isJson(usage) ? usage : {};
+  const cached = count(isJson(u.input_tokens_details) ? u.input_tokens_details.cached_tokens : 0);
   const out: MessagesUsage = {
     input_tokens: Math.max(0, count(u.input_tokens) - cached),
     cache_creation_input_tokens: 0,
@@ -89,7 +84,7 @@ export function messagesUsage(usage: unknown): MessagesUsage {
 /** How the answer ended, in Anthropic's words. */
 export function stopReason(response: Json, calledTools: boolean): StopReason {
   if (response.status === 'incomplete') {
-    const reason = isObject(response.incomplete_details) ? response.incomplete_details.reason : null;
+    const reason = isJson(response.incomplete_details) ? response.incomplete_details.reason : null;
     return reason === 'content_filter' ? 'refusal' : 'max_tokens';
   }
   return calledTools ? 'tool_use' : 'end_turn';
@@ -97,7 +92,7 @@ export function stopReason(response: Json, calledTools: boolean): StopReason {
 
 /** A reasoning item's text: its summary, else its reasoning content (OpenAI's open-weight models). */
 export function reasoningText(item: Json): string {
-  const pieces = (list: unknown): string[] => (Array.isArray(list) ? list.map((s) => (isObject(s) && typeof s.text === 'string' ? s.text : '')).filter((t) => t !== '') : []);
+  const pieces = (list: unknown): string[] => (Array.isArray(list) ? list.map((s) => (isJson(s) && typeof s.text === 'string' ? s.text : '')).filter((t) => t !== '') : []);
   const summary = pieces(item.summary);
   return (summary.length > 0 ? summary : pieces(item.content)).join('\n\n');
 }
@@ -107,7 +102,7 @@ export function toolInput(args: unknown): Json {
   if (typeof args !== 'string' || args === '') return {};
   try {
     const v: unknown = JSON.parse(args);
-    return isObject(v) ? v : {};
+    return isJson(v) ? v : {};
   } catch {
     return {};
   }
@@ -124,7 +119,7 @@ export function thinkingBlock(item: Json): MessageBlock | null {
 
 /** A `url_citation` annotation on `text` -> Anthropic's web search citation (null for other annotations). */
 export function webSearchCitation(annotation: unknown, text: string): WebSearchCitation | null {
-  if (!isObject(annotation) || annotation.type !== 'url_citation' || typeof annotation.url !== 'string') return null;
+  if (!isJson(annotation) || annotation.type !== 'url_citation' || typeof annotation.url !== 'string') return null;
   const start = typeof annotation.start_index === 'number' ? annotation.start_index : 0;
   const end = typeof annotation.end_index === 'number' ? annotation.end_index : text.length;
   return {
@@ -144,11 +139,11 @@ export function webSearchCitation(annotation: unknown, text: string): WebSearchC
  */
 export function webSearchBlocks(item: Json): MessageBlock[] {
   const id = `srvtoolu_${String(item.id ?? '').replace(/^ws_/, '')}`;
-  const action = isObject(item.action) ? item.action : {};
+  const action = isJson(item.action) ? item.action : {};
   const input = typeof action.query === 'string' ? { query: action.query } : {};
   const sources = Array.isArray(action.sources) ? action.sources : [];
   const results: WebSearchResult[] = sources
-    .filter((r): r is Json => isObject(r) && typeof r.url === 'string')
+    .filter((r): r is Json => isJson(r) && typeof r.url === 'string')
     .map((r) => ({ type: 'web_search_result', url: r.url as string, title: typeof r.title === 'string' ? r.title : (r.url as string), encrypted_content: '', page_age: null }));
   const content = item.status === 'failed' ? { type: 'web_search_tool_result_error' as const, error_code: 'unavailable' } : results;
   return [{ type: 'server_tool_use', id, name: 'web_search', input }, { type: 'web_search_tool_result', tool_use_id: id, content }];
@@ -159,10 +154,10 @@ function contentBlocks(output: unknown): { content: MessageBlock[]; calledTools:
   let calledTools = false;
   if (!Array.isArray(output)) return { content, calledTools };
   for (const item of output) {
-    if (!isObject(item)) continue;
+    if (!isJson(item)) continue;
     if (item.type === 'message' && Array.isArray(item.content)) {
       for (const part of item.content) {
-        if (!isObject(part)) continue;
+        if (!isJson(part)) continue;
         if (part.type === 'output_text' && typeof part.text === 'string') {
           const text = part.text;
           const citations = Array.isArray(part.annotations) ? part.annotations.map((a) => webSearchCitation(a, text)).filter((c) => c !== null) : [];

@@ -1,3 +1,4 @@
+import { isJson, type Json } from '@app/common';
 import type { StreamEncoder } from '../wire-format';
 import { anthropicErrorType } from './messages-error';
 import type { MessagesEgress } from './messages-request';
@@ -15,8 +16,6 @@ import { type MessageBlock, messageId, messagesUsage, stopReason, thinkingBlock,
  * item whose block was already closed opens a new block.
  */
 
-type Json = Record<string, unknown>;
-
 type BlockKind = 'text' | 'tool_use' | 'thinking' | 'server_tool';
 
 interface OpenBlock {
@@ -32,10 +31,6 @@ interface OpenBlock {
 
 function frame(type: string, data: Json): string {
   return `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function str(v: unknown): string {
@@ -85,8 +80,8 @@ export class MessagesStreamEncoder implements StreamEncoder {
       case 'error':
         return this.fail(str(data.code), str(data.message));
       case 'response.failed': {
-        const response = isObject(data.response) ? data.response : {};
-        const error = isObject(response.error) ? response.error : {};
+        const response = isJson(data.response) ? data.response : {};
+        const error = isJson(response.error) ? response.error : {};
         return this.fail(str(error.code), str(error.message) || 'The upstream response failed.');
       }
       default:
@@ -102,7 +97,7 @@ export class MessagesStreamEncoder implements StreamEncoder {
   private start(response: unknown): string {
     if (this.started) return '';
     this.started = true;
-    const r = isObject(response) ? response : {};
+    const r = isJson(response) ? response : {};
     const { cost: _cost, ...usage } = messagesUsage(r.usage);
     return frame('message_start', {
       type: 'message_start',
@@ -148,7 +143,7 @@ export class MessagesStreamEncoder implements StreamEncoder {
   }
 
   private itemAdded(data: Json): string {
-    const item = isObject(data.item) ? data.item : {};
+    const item = isJson(data.item) ? data.item : {};
     if (item.type !== 'function_call') return '';
     // Messages and reasoning open their blocks with their first content.
     this.calledTools = true;
@@ -159,7 +154,7 @@ export class MessagesStreamEncoder implements StreamEncoder {
   }
 
   private partAdded(data: Json): string {
-    const part = isObject(data.part) ? data.part : {};
+    const part = isJson(data.part) ? data.part : {};
     if (part.type !== 'output_text' && part.type !== 'refusal') return '';
     return this.openBlock(`${str(data.item_id)}:${String(data.content_index ?? 0)}`, 'text', { type: 'text', text: '' }).out;
   }
@@ -216,7 +211,7 @@ export class MessagesStreamEncoder implements StreamEncoder {
   }
 
   private itemDone(data: Json): string {
-    const item = isObject(data.item) ? data.item : {};
+    const item = isJson(data.item) ? data.item : {};
     const key = str(item.id);
     if (item.type === 'function_call') {
       const block = this.toolBlocks.get(key) ?? this.toolBlocks.get(str(item.call_id));
@@ -271,7 +266,7 @@ export class MessagesStreamEncoder implements StreamEncoder {
   }
 
   private finish(data: Json): string {
-    const response = isObject(data.response) ? data.response : {};
+    const response = isJson(data.response) ? data.response : {};
     this.finished = true;
     let out = this.started ? '' : this.start(response);
     out += this.close();

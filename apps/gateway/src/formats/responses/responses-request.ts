@@ -1,4 +1,4 @@
-import { checkMetadata, checkModelName, GatewayError, jsonDepthExceeds, MAX_OUTPUT_TOKENS_LIMIT, type RequestLimits } from '@app/common';
+import { checkMetadata, checkModelName, GatewayError, jsonDepthExceeds, MAX_OUTPUT_TOKENS_LIMIT, type RequestLimits, isJson, type Json } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
 
 export interface ParsedResponsesRequest {
@@ -13,19 +13,14 @@ export interface ParsedResponsesRequest {
 const MESSAGE_ROLES = new Set(['user', 'assistant', 'system', 'developer']);
 export const REASONING_EFFORTS: ReadonlySet<string> = new Set(['none', 'minimal', 'low', 'medium', 'high', 'xhigh']);
 
-type Json = Record<string, unknown>;
 export type FieldType = 'string' | 'number' | 'boolean' | 'object' | 'array' | 'integer';
-
-export function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function isType(v: unknown, type: FieldType): boolean {
   switch (type) {
     case 'array':
       return Array.isArray(v);
     case 'object':
-      return isObject(v);
+      return isJson(v);
     case 'integer':
       return Number.isSafeInteger(v);
     case 'number':
@@ -43,16 +38,51 @@ export function checkType(body: Json, field: string, type: FieldType, param = fi
   }
 }
 
-export function checkRange(body: Json, field: string, min: number, max: number): void {
+function checkRange(body: Json, field: string, min: number, max: number): void {
   const v = body[field];
   if (typeof v === 'number' && (v < min || v > max)) {
     throw GatewayError.invalidRequest(`'${field}' must be between ${min} and ${max} (got ${v}).`, field);
   }
 }
 
+/** A field's type, or its type and inclusive range. */
+export type FieldSpec = FieldType | readonly [type: FieldType, min: number, max: number];
+
+/** Checks each field of `fields` that the body has, in order: its type, then its range. */
+export function checkFields(body: Json, fields: Readonly<Record<string, FieldSpec>>): void {
+  for (const field in fields) {
+    const spec = fields[field];
+    if (typeof spec === 'string') {
+      checkType(body, field, spec);
+    } else {
+      checkType(body, field, spec[0]);
+      checkRange(body, field, spec[1], spec[2]);
+    }
+  }
+}
+
+// What the gateway and its translators read of a Responses request, beyond `input`.
+const RESPONSES_FIELDS: Readonly<Record<string, FieldSpec>> = {
+  stream: 'boolean',
+  instructions: 'string',
+  tools: 'array',
+  max_output_tokens: ['integer', 1, MAX_OUTPUT_TOKENS_LIMIT],
+  temperature: ['number', 0, 2],
+  top_p: ['number', 0, 1],
+  store: 'boolean',
+  background: 'boolean',
+  parallel_tool_calls: 'boolean',
+  previous_response_id: 'string',
+  reasoning: 'object',
+  text: 'object',
+  user: 'string',
+  truncation: 'string',
+  max_tool_calls: 'integer',
+};
+
 function checkInputItem(item: unknown, i: number): void {
   const param = `input[${i}]`;
-  if (!isObject(item)) throw GatewayError.invalidRequest(`'${param}' must be an object.`, param);
+  if (!isJson(item)) throw GatewayError.invalidRequest(`'${param}' must be an object.`, param);
   const type = item.type;
   if (type !== undefined && typeof type !== 'string') throw GatewayError.invalidRequest(`'${param}.type' must be a string.`, `${param}.type`);
   if (type === undefined || type === 'message') {
@@ -63,7 +93,7 @@ function checkInputItem(item: unknown, i: number): void {
     if (typeof content === 'string') return;
     if (!Array.isArray(content)) throw GatewayError.invalidRequest(`'${param}.content' must be a string or an array of content parts.`, `${param}.content`);
     content.forEach((part, j) => {
-      if (!isObject(part) || typeof part.type !== 'string') {
+      if (!isJson(part) || typeof part.type !== 'string') {
         throw GatewayError.invalidRequest(`'${param}.content[${j}]' must be an object with a string 'type'.`, `${param}.content[${j}]`);
       }
     });
@@ -80,7 +110,7 @@ function checkInputItem(item: unknown, i: number): void {
 /** The known object-valued fields that translators read into: shapes they rely on. */
 function checkNested(body: Json): void {
   const reasoning = body.reasoning;
-  if (isObject(reasoning)) {
+  if (isJson(reasoning)) {
     checkType(reasoning, 'summary', 'string', 'reasoning.summary');
     const effort = reasoning.effort;
     if (effort !== undefined && effort !== null && (typeof effort !== 'string' || !REASONING_EFFORTS.has(effort))) {
@@ -88,18 +118,18 @@ function checkNested(body: Json): void {
     }
   }
   const text = body.text;
-  if (isObject(text)) {
+  if (isJson(text)) {
     checkType(text, 'format', 'object', 'text.format');
-    if (isObject(text.format)) checkType(text.format, 'type', 'string', 'text.format.type');
+    if (isJson(text.format)) checkType(text.format, 'type', 'string', 'text.format.type');
   }
   const tools = body.tools;
   if (Array.isArray(tools)) {
     tools.forEach((t, i) => {
-      if (!isObject(t) || typeof t.type !== 'string') throw GatewayError.invalidRequest(`'tools[${i}]' must be an object with a string 'type'.`, `tools[${i}]`);
+      if (!isJson(t) || typeof t.type !== 'string') throw GatewayError.invalidRequest(`'tools[${i}]' must be an object with a string 'type'.`, `tools[${i}]`);
     });
   }
   const choice = body.tool_choice;
-  if (choice !== undefined && choice !== null && typeof choice !== 'string' && !isObject(choice)) {
+  if (choice !== undefined && choice !== null && typeof choice !== 'string' && !isJson(choice)) {
     throw GatewayError.invalidRequest("'tool_choice' must be a string or an object.", 'tool_choice');
   }
   const include = body.include;
@@ -119,7 +149,7 @@ export function parseJsonBody(raw: Buffer, limits: RequestLimits): Json {
   } catch (err) {
     throw GatewayError.invalidRequest(`Request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
   }
-  if (!isObject(parsed)) throw GatewayError.invalidRequest('Request body must be a JSON object.');
+  if (!isJson(parsed)) throw GatewayError.invalidRequest('Request body must be a JSON object.');
   return parsed;
 }
 
@@ -161,24 +191,7 @@ export function parseResponsesRequest(raw: Buffer, limits: RequestLimits): Parse
     throw GatewayError.invalidRequest("'input' must be a string or an array of input items.", 'input');
   }
 
-  checkType(body, 'stream', 'boolean');
-  checkType(body, 'instructions', 'string');
-  checkType(body, 'tools', 'array');
-  checkType(body, 'max_output_tokens', 'integer');
-  checkRange(body, 'max_output_tokens', 1, MAX_OUTPUT_TOKENS_LIMIT);
-  checkType(body, 'temperature', 'number');
-  checkRange(body, 'temperature', 0, 2);
-  checkType(body, 'top_p', 'number');
-  checkRange(body, 'top_p', 0, 1);
-  checkType(body, 'store', 'boolean');
-  checkType(body, 'background', 'boolean');
-  checkType(body, 'parallel_tool_calls', 'boolean');
-  checkType(body, 'previous_response_id', 'string');
-  checkType(body, 'reasoning', 'object');
-  checkType(body, 'text', 'object');
-  checkType(body, 'user', 'string');
-  checkType(body, 'truncation', 'string');
-  checkType(body, 'max_tool_calls', 'integer');
+  checkFields(body, RESPONSES_FIELDS);
   checkMetadata(body.metadata);
   checkNested(body);
 

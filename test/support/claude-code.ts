@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { testEnv } from './test-env.config';
+import { runAgentCli } from './agent-cli';
 
 /**
  * Anthropic's Claude Code (the `@anthropic-ai/claude-code` devDependency, its native binary) run
@@ -15,8 +14,6 @@ import { testEnv } from './test-env.config';
  */
 
 const CLAUDE_BIN = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'claude');
-/** Nothing listens there: a request that would leave the machine fails at once, locally. */
-const NOWHERE = 'http://127.0.0.1:9';
 
 /** `claude -p --output-format json`'s result line. */
 export interface ClaudeResult {
@@ -49,50 +46,26 @@ export class ClaudeCodeHome {
    * `claude -p <prompt> --model <model>`. Its side tasks (titles, summaries) use the "haiku"
    * model, pointed at `model` too (ANTHROPIC_DEFAULT_HAIKU_MODEL), so one provider answers all.
    */
-  run(virtualKey: string, model: string, prompt: string, opts: { timeoutMs?: number; args?: string[] } = {}): Promise<ClaudeRun> {
+  async run(virtualKey: string, model: string, prompt: string, opts: { timeoutMs?: number; args?: string[] } = {}): Promise<ClaudeRun> {
     const args = ['-p', prompt, '--model', model, '--output-format', 'json', ...(opts.args ?? [])];
-    return new Promise((resolve) => {
-      const child = execFile(
-        CLAUDE_BIN,
-        args,
-        {
-          cwd: this.workdir,
-          timeout: opts.timeoutMs ?? 40_000,
-          maxBuffer: 16 * 1024 * 1024,
-          env: {
-            PATH: testEnv.path,
-            HOME: this.home,
-            CLAUDE_CONFIG_DIR: path.join(this.home, '.claude'),
-            ANTHROPIC_BASE_URL: this.gatewayUrl,
-            ANTHROPIC_API_KEY: virtualKey,
-            ANTHROPIC_DEFAULT_HAIKU_MODEL: model,
-            ANTHROPIC_SMALL_FAST_MODEL: model,
-            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-            DISABLE_AUTOUPDATER: '1',
-            DISABLE_TELEMETRY: '1',
-            DISABLE_ERROR_REPORTING: '1',
-            HTTP_PROXY: NOWHERE,
-            HTTPS_PROXY: NOWHERE,
-            NO_PROXY: '127.0.0.1,localhost',
-            NO_COLOR: '1',
-          },
-        },
-        (err, stdout, stderr) => {
-          let result: ClaudeResult | null = null;
-          for (const line of stdout.split('\n')) {
-            if (!line.startsWith('{')) continue;
-            try {
-              const parsed = JSON.parse(line) as ClaudeResult;
-              if (parsed.type === 'result') result = parsed;
-            } catch {
-              // not the result line
-            }
-          }
-          resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, result, stdout, stderr });
-        },
-      );
-      child.stdin?.end();
+    const run = await runAgentCli(CLAUDE_BIN, args, {
+      cwd: this.workdir,
+      timeoutMs: opts.timeoutMs ?? 40_000,
+      env: {
+        HOME: this.home,
+        CLAUDE_CONFIG_DIR: path.join(this.home, '.claude'),
+        ANTHROPIC_BASE_URL: this.gatewayUrl,
+        ANTHROPIC_API_KEY: virtualKey,
+        ANTHROPIC_DEFAULT_HAIKU_MODEL: model,
+        ANTHROPIC_SMALL_FAST_MODEL: model,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        DISABLE_AUTOUPDATER: '1',
+        DISABLE_TELEMETRY: '1',
+        DISABLE_ERROR_REPORTING: '1',
+      },
     });
+    const result = (run.jsonLines as ClaudeResult[]).findLast((line) => line.type === 'result') ?? null;
+    return { code: run.code, result, stdout: run.stdout, stderr: run.stderr };
   }
 
   remove(): void {

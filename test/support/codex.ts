@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { testEnv } from './test-env.config';
+import { runAgentCli } from './agent-cli';
 
 /**
  * OpenAI's Codex CLI (the `@openai/codex` devDependency, its own binary) run non-interactively
@@ -19,8 +18,6 @@ import { testEnv } from './test-env.config';
  */
 
 const CODEX_BIN = path.join(__dirname, '..', '..', 'node_modules', '.bin', 'codex');
-/** Nothing listens there: a request that would leave the machine fails at once, locally. */
-const NOWHERE = 'http://127.0.0.1:9';
 
 export interface CodexEvent {
   type: string;
@@ -80,55 +77,27 @@ export class CodexHome {
    * `codex exec` with `prompt` (or `exec resume <thread>` to continue a thread); stdin closed.
    * `keep`: write the session, so that the thread can be resumed.
    */
-  run(virtualKey: string, model: string, prompt: string, opts: { resume?: string; keep?: boolean; timeoutMs?: number } = {}): Promise<CodexRun> {
+  async run(virtualKey: string, model: string, prompt: string, opts: { resume?: string; keep?: boolean; timeoutMs?: number } = {}): Promise<CodexRun> {
     const args = ['exec'];
     if (opts.resume !== undefined) args.push('resume', opts.resume);
     args.push('--json', '--skip-git-repo-check', '-m', model);
     if (opts.resume === undefined && opts.keep !== true) args.push('--ephemeral');
     if (opts.resume === undefined) args.push('-C', this.workdir);
     args.push(prompt);
-    return new Promise((resolve) => {
-      const child = execFile(
-        CODEX_BIN,
-        args,
-        {
-          cwd: this.workdir,
-          timeout: opts.timeoutMs ?? 80_000,
-          maxBuffer: 16 * 1024 * 1024,
-          env: {
-            PATH: testEnv.path,
-            HOME: this.home,
-            CODEX_HOME: this.home,
-            GW_KEY: virtualKey,
-            HTTP_PROXY: NOWHERE,
-            HTTPS_PROXY: NOWHERE,
-            ALL_PROXY: NOWHERE,
-            NO_PROXY: '127.0.0.1,localhost',
-            NO_COLOR: '1',
-          },
-        },
-        (err, stdout, stderr) => {
-          const events: CodexEvent[] = [];
-          for (const line of stdout.split('\n')) {
-            if (!line.startsWith('{')) continue;
-            try {
-              events.push(JSON.parse(line) as CodexEvent);
-            } catch {
-              // not an event line
-            }
-          }
-          const messages = events.filter((e) => e.type === 'item.completed' && e.item?.type === 'agent_message');
-          resolve({
-            code: err === null ? 0 : typeof err.code === 'number' ? err.code : null,
-            events,
-            stderr,
-            threadId: events.find((e) => e.type === 'thread.started')?.thread_id ?? null,
-            answer: messages.at(-1)?.item?.text ?? null,
-          });
-        },
-      );
-      child.stdin?.end();
+    const run = await runAgentCli(CODEX_BIN, args, {
+      cwd: this.workdir,
+      timeoutMs: opts.timeoutMs ?? 80_000,
+      env: { HOME: this.home, CODEX_HOME: this.home, GW_KEY: virtualKey },
     });
+    const events = run.jsonLines as CodexEvent[];
+    const messages = events.filter((e) => e.type === 'item.completed' && e.item?.type === 'agent_message');
+    return {
+      code: run.code,
+      events,
+      stderr: run.stderr,
+      threadId: events.find((e) => e.type === 'thread.started')?.thread_id ?? null,
+      answer: messages.at(-1)?.item?.text ?? null,
+    };
   }
 
   /** The items of one type that `codex exec --json` reported completed. */

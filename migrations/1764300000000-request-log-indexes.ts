@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createIndexConcurrently, dropIndexConcurrently } from './support/concurrent-index';
 
 /**
  * Indexes for GET /api/logs filters: each leads with the filtered column and ends with the page
@@ -60,21 +61,10 @@ export class RequestLogIndexes1764300000000 implements MigrationInterface {
   transaction = false;
 
   async up(q: QueryRunner): Promise<void> {
-    const concurrently = q.isTransactionActive ? '' : 'CONCURRENTLY ';
-    for (const [name, definition] of INDEXES) {
-      const invalid: unknown[] = await q.query(
-        `SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1 AND NOT i.indisvalid`,
-        [name],
-      );
-      if (invalid.length > 0) await q.query(`DROP INDEX ${concurrently}IF EXISTS ${name}`);
-      await q.query(`CREATE INDEX ${concurrently}IF NOT EXISTS ${name} ${definition}`);
-    }
+    for (const [name, definition] of INDEXES) await createIndexConcurrently(q, name, definition);
   }
 
   async down(q: QueryRunner): Promise<void> {
-    // TypeORM's revert ignores `transaction = false` and wraps this in a transaction, where
-    // CONCURRENTLY is refused; a plain DROP INDEX is quick anyway.
-    const concurrently = q.isTransactionActive ? '' : 'CONCURRENTLY ';
-    for (const [name] of [...INDEXES].reverse()) await q.query(`DROP INDEX ${concurrently}IF EXISTS ${name}`);
+    for (const [name] of [...INDEXES].reverse()) await dropIndexConcurrently(q, name);
   }
 }

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createIndexConcurrently, dropIndexConcurrently } from './support/concurrent-index';
 
 const NAME = 'request_logs_client_request_id_idx';
 
@@ -12,19 +13,10 @@ export class ClientRequestIdIndex1764920100000 implements MigrationInterface {
   transaction = false;
 
   async up(q: QueryRunner): Promise<void> {
-    const concurrently = q.isTransactionActive ? '' : 'CONCURRENTLY ';
-    const invalid: unknown[] = await q.query(
-      `SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1 AND NOT i.indisvalid`,
-      [NAME],
-    );
-    if (invalid.length > 0) await q.query(`DROP INDEX ${concurrently}IF EXISTS ${NAME}`);
-    await q.query(
-      `CREATE INDEX ${concurrently}IF NOT EXISTS ${NAME} ON request_logs (client_request_id, created_at DESC, id DESC) WHERE client_request_id IS NOT NULL`,
-    );
+    await createIndexConcurrently(q, NAME, 'ON request_logs (client_request_id, created_at DESC, id DESC) WHERE client_request_id IS NOT NULL');
   }
 
   async down(q: QueryRunner): Promise<void> {
-    const concurrently = q.isTransactionActive ? '' : 'CONCURRENTLY ';
-    await q.query(`DROP INDEX ${concurrently}IF EXISTS ${NAME}`);
+    await dropIndexConcurrently(q, NAME);
   }
 }

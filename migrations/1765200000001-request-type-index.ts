@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { createIndexConcurrently, dropIndexConcurrently } from './support/concurrent-index';
 
 const NAME = 'request_logs_request_type_created_at_idx';
 
@@ -16,17 +17,10 @@ export class RequestTypeIndex1765200000001 implements MigrationInterface {
   transaction = false;
 
   async up(q: QueryRunner): Promise<void> {
-    const concurrently = q.isTransactionActive ? '' : 'CONCURRENTLY ';
-    const invalid: unknown[] = await q.query(
-      `SELECT 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = $1 AND NOT i.indisvalid`,
-      [NAME],
-    );
-    if (invalid.length > 0) await q.query(`DROP INDEX ${concurrently}IF EXISTS ${NAME}`);
-    await q.query(`CREATE INDEX ${concurrently}IF NOT EXISTS ${NAME} ON request_logs (request_type, created_at DESC, id DESC)`);
+    await createIndexConcurrently(q, NAME, 'ON request_logs (request_type, created_at DESC, id DESC)');
   }
 
   async down(q: QueryRunner): Promise<void> {
-    const concurrently = q.isTransactionActive ? '' : 'CONCURRENTLY ';
-    await q.query(`DROP INDEX ${concurrently}IF EXISTS ${NAME}`);
+    await dropIndexConcurrently(q, NAME);
   }
 }

@@ -1,6 +1,6 @@
 import { checkMetadata, checkModelName, GatewayError, MAX_OUTPUT_TOKENS_LIMIT, type RequestLimits, isJson, type Json } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
-import { checkFields, checkType, type FieldSpec, parseJsonBody, REASONING_EFFORTS, takeFallbacks } from '../responses/responses-request';
+import { checkFields, checkType, type FieldSpec, parseJsonBody, REASONING_EFFORTS, SHARED_FIELDS, takeFallbacks } from '../responses/responses-request';
 import type { DecodedRequest } from '../wire-format';
 
 /** What the encoders need to remember of a Chat Completions request. */
@@ -38,15 +38,10 @@ const CONSUMED = [
 
 // What the decoder reads of a Chat Completions request besides messages, tools and formats.
 const CHAT_FIELDS: Readonly<Record<string, FieldSpec>> = {
-  stream: 'boolean',
+  ...SHARED_FIELDS,
   stream_options: 'object',
   max_tokens: ['integer', 1, MAX_OUTPUT_TOKENS_LIMIT],
   max_completion_tokens: ['integer', 1, MAX_OUTPUT_TOKENS_LIMIT],
-  temperature: ['number', 0, 2],
-  top_p: ['number', 0, 1],
-  parallel_tool_calls: 'boolean',
-  user: 'string',
-  store: 'boolean',
   verbosity: 'string',
 };
 

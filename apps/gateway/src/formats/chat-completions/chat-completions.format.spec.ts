@@ -1,20 +1,13 @@
 import { DEFAULT_REQUEST_LIMITS, ErrorCode, GatewayError } from '@app/common';
 import { chatCompletionsFormat as format } from './chat-completions.format';
+import { thrownError } from '../../../../../test/support/error-of';
 const limits = { ...DEFAULT_REQUEST_LIMITS };
 
 function decode(body: unknown) {
   return format.decode(Buffer.from(JSON.stringify(body)), limits);
 }
 
-function refusal(body: unknown): GatewayError {
-  try {
-    decode(body);
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a 400');
-}
+const refusal = (body: unknown): GatewayError => thrownError(() => decode(body));
 
 /** What the openai SDK sends for a tool loop's second turn (recorded from `chat.completions.create`). */
 const TOOL_LOOP_REQUEST = {

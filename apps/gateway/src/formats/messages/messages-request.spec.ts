@@ -6,18 +6,11 @@ import type { ResponsesRequest } from '@app/providers';
 import { estimateInputTokens, IMAGE_TOKENS } from './messages-count-tokens';
 import { decodeMessagesRequest } from './messages-request';
 import { signatureOf } from './thinking-signature';
+import { thrownError } from '../../../../../test/support/error-of';
 
 const decode = (body: unknown, countTokens = false) => decodeMessagesRequest(Buffer.from(JSON.stringify(body)), DEFAULT_REQUEST_LIMITS, { countTokens });
 
-function rejection(body: unknown): GatewayError {
-  try {
-    decode(body);
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error('expected a 400');
-}
+const rejection = (body: unknown): GatewayError => thrownError(() => decode(body));
 
 /** What the gateway's Anthropic translator sends upstream for a canonical body. */
 function toAnthropic(body: ResponsesRequest, stream = false): Record<string, unknown> {

@@ -61,21 +61,26 @@ export function checkFields(body: Json, fields: Readonly<Record<string, FieldSpe
   }
 }
 
+/** Fields the Responses and Chat Completions envelopes share, with the same types and ranges. */
+export const SHARED_FIELDS: Readonly<Record<string, FieldSpec>> = {
+  stream: 'boolean',
+  temperature: ['number', 0, 2],
+  top_p: ['number', 0, 1],
+  parallel_tool_calls: 'boolean',
+  store: 'boolean',
+  user: 'string',
+};
+
 // What the gateway and its translators read of a Responses request, beyond `input`.
 const RESPONSES_FIELDS: Readonly<Record<string, FieldSpec>> = {
-  stream: 'boolean',
+  ...SHARED_FIELDS,
   instructions: 'string',
   tools: 'array',
   max_output_tokens: ['integer', 1, MAX_OUTPUT_TOKENS_LIMIT],
-  temperature: ['number', 0, 2],
-  top_p: ['number', 0, 1],
-  store: 'boolean',
   background: 'boolean',
-  parallel_tool_calls: 'boolean',
   previous_response_id: 'string',
   reasoning: 'object',
   text: 'object',
-  user: 'string',
   truncation: 'string',
   max_tool_calls: 'integer',
 };

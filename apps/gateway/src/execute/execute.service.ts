@@ -144,7 +144,8 @@ export class ExecuteStage {
       // Serialised once, for the store and the client; stored before the client has it.
       finalizeTurn(turn, response);
       const stored = responseWithExtraFields(response, undefined, extra, usageCost);
-      await this.settle.settleStored(outcome, { turn, response, json: stored });
+      const written = this.settle.settleStored(outcome, { turn, response, json: stored });
+      if (written !== null) await written;
       text = format.canonical ? stored : format.encodeResponse(response, request.request.egress);
     }
     if (x.res !== null) sendJson(x.res, 200, text, headers);
@@ -179,13 +180,17 @@ export class ExecuteStage {
         const cost = this.settle.price(attempt, translator.usage);
         return cost && toUsageCost(cost);
       },
-      settle: async (response, failed) => {
+      settle: (response, failed) => {
         if (rawRequest !== null) Object.assign(response.extra_fields as object, rawFields({ request: rawRequest, response: null }));
-        if (turn === null) return;
+        if (turn === null) return null;
         finalizeTurn(turn, response);
-        if (failed) return;
+        if (failed) return null;
         outcome.answer = attempt;
-        await this.settle.settleStored(outcome, { turn, response, json: JSON.stringify(response) });
+        // Serialised once: the stored row's text, the cache's, and the terminal event's.
+        const json = JSON.stringify(response);
+        // A stream is never a background response (conversation refuses both): nothing to wait for.
+        void this.settle.settleStored(outcome, { turn, response, json });
+        return json;
       },
       redact: (text) => this.caller.redact(text),
     };

@@ -30,7 +30,11 @@ export class ConversationStage {
 
   async resolve<E>(plan: Plan<E>): Promise<Conversation<E>> {
     const turn = await this.prepare(plan.key.id, plan.request.body, plan.request.stream);
-    return { ...plan, turn, inputBytes: plan.bodyBytes + (turn?.historyBytes ?? 0) };
+    // The plan object itself, extended (one object per request, not a copy per stage).
+    const conversation = plan as Conversation<E>;
+    conversation.turn = turn;
+    conversation.inputBytes = plan.bodyBytes + (turn?.historyBytes ?? 0);
+    return conversation;
   }
 
   /**

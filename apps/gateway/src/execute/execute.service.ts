@@ -129,7 +129,9 @@ export class ExecuteStage {
     const { format, turn, t0 } = request;
     const upstreamDone = performance.now();
     const latency = Math.round(upstreamDone - t0);
-    const extra = { ...extraFields(format.requestType, c, request.modelRequested, fallbackIndex, dropped), latency, ...rawFields(raw) };
+    const extra = extraFields(format.requestType, c, request.modelRequested, fallbackIndex, dropped);
+    extra.latency = latency;
+    if (raw !== null) Object.assign(extra, rawFields(raw));
     const attempt = newAttempt(c, fallbackIndex, false);
     const cost = this.settle.price(attempt, usage);
     outcome.answer = attempt;

@@ -86,8 +86,8 @@ export class ConversationStage {
     }
     const own = refs === null ? input : (input as unknown[]).map((item) => referenced(item) ?? item);
     const inputItems = toInputItems(own, stem);
-    const { input: _input, ...rest } = body;
-    const request = knownRequestFields(rest);
+    // `input` is not one of the stored request fields (it is stored as items).
+    const request = knownRequestFields(body);
     const inputItemsJson = store ? JSON.stringify(inputItems) : '';
     const requestJson = store ? JSON.stringify(request) : '';
     if (store && inputItemsJson.length + requestJson.length > limits.maxStoredBytes) {

@@ -18,6 +18,8 @@ const UPSTREAM_KEY = 'sk-upstream-openai';
 const MODEL = 'gpt-4o-mini';
 const STREAM_CHUNKS = 8;
 const GATEWAY_SETTLE_MS = 300;
+/** The gateway's heap flags, as `npm start`, the Dockerfile and compose start it (README, Performance). */
+const GATEWAY_NODE_FLAGS = ['--initial-old-space-size=64', '--heap-growing-percent=50'];
 
 interface Scenario {
   id: string;
@@ -161,8 +163,8 @@ async function main(options: BenchOptions): Promise<void> {
     const [bare, gateway, gatewayNoLog] = await Promise.all([
       spawn('bare', 'bare-proxy.process', { upstreamUrl: upstream.url }),
       // --expose-gc only lets the soak ask for a full collection before reading the heap.
-      spawn('gateway', 'gateway.process', { env, requestLog: true } satisfies GatewayProcessOptions, ['--expose-gc', ...profileArgs]),
-      spawn('gateway-nolog', 'gateway.process', { env, requestLog: false } satisfies GatewayProcessOptions),
+      spawn('gateway', 'gateway.process', { env, requestLog: true } satisfies GatewayProcessOptions, [...GATEWAY_NODE_FLAGS, '--expose-gc', ...profileArgs]),
+      spawn('gateway-nolog', 'gateway.process', { env, requestLog: false } satisfies GatewayProcessOptions, GATEWAY_NODE_FLAGS),
     ]);
     // Processes by name (for memory), and which process serves each target.
     const measuredProcesses: Record<string, BenchChild> = { upstream, bare, gateway, 'gateway-nolog': gatewayNoLog };
@@ -179,7 +181,7 @@ async function main(options: BenchOptions): Promise<void> {
     };
     if (options.baseline) {
       const entry = path.join(options.baseline, 'bench', 'gateway.process.js');
-      const before = await spawn('gateway-before', entry, { env, requestLog: true } satisfies GatewayProcessOptions);
+      const before = await spawn('gateway-before', entry, { env, requestLog: true } satisfies GatewayProcessOptions, GATEWAY_NODE_FLAGS);
       measuredProcesses['gateway-before'] = before;
       processes['before-default'] = before;
       processes['before-store-off'] = before;

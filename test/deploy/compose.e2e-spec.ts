@@ -116,7 +116,9 @@ function resolvedStack(): { services: Record<string, Service>; projectDir: strin
 
       const start = (name: string) => {
         const [, ...args] = services[name].command ?? [];
-        return startAppProcess(path.join(ROOT, args[0]), envOf(services[name], dataDir), args.map((a) => path.join(ROOT, a)));
+        // Node's own flags pass as they are; the script is resolved from the project root.
+        const script = args.find((a) => !a.startsWith('-'))!;
+        return startAppProcess(path.join(ROOT, script), envOf(services[name], dataDir), args.map((a) => (a === script ? path.join(ROOT, a) : a)));
       };
       const settled = await Promise.allSettled([start('gateway'), start('gateway'), start('admin')]);
       running = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));

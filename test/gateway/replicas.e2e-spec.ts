@@ -12,7 +12,7 @@ import { testEnv } from '../support/test-env.config';
 import { describeWhen, NEEDS_BUILD, NEEDS_REDIS, NEEDS_DATABASE_URL } from '../support/describe-when';
 
 const redisUrl = testEnv.redisUrl;
-// Long enough that a follow-up sent the moment an answer arrives reaches the other replica before the stored row does.
+// The stored-response writer's interval too: a replica waits for a recent id up to two of them (recent-writes.ts).
 const FLUSH_MS = 1_000;
 
 // Separate processes share only Postgres and Redis: the embedded database serves one process.
@@ -67,11 +67,30 @@ describeWhen(redisUrl && testEnv.databaseUrl && existsSync(GATEWAY_MAIN), `needs
     for (const g of gateways) await eventually(async () => (await fetch(`${g.url}/v1/models`, { headers: { authorization: `Bearer ${secret}` } })).status === 200);
     const [a, b] = gateways.map((g) => new OpenAI({ apiKey: secret, baseURL: `${g.url}/v1`, maxRetries: 0 }));
     const stored = async (id: string) => (await pg.query('SELECT 1 FROM stored_responses WHERE id = $1', [id])).rowCount;
+    // Replica a's writes wait behind this lock (a SHARE lock refuses COPY's ROW EXCLUSIVE, lets reads through):
+    // the row cannot be in the table until the test lets it, whenever a's writer ticks.
+    const holder = new Client({ connectionString: db.url });
+    await holder.connect();
+    const writeBlocked = async () => (await pg.query(
+      "SELECT 1 FROM pg_locks WHERE relation = 'stored_responses'::regclass AND NOT granted",
+    )).rowCount! > 0;
     try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE stored_responses IN SHARE MODE');
       const r1 = await a.responses.create({ model: 'openai/gpt-4o-mini', input: 'My name is Ada.' });
-      // Written behind the answer: not in the table yet, so replica b has to wait for it.
+      // Written behind the answer: not in the table, so replica b has to wait for it.
       expect(await stored(r1.id)).toBe(0);
-      const r2 = await b.responses.create({ model: 'openai/gpt-4o-mini', input: 'What is my name?', previous_response_id: r1.id });
+      let settled = false;
+      const followUp = b.responses.create({ model: 'openai/gpt-4o-mini', input: 'What is my name?', previous_response_id: r1.id }).finally(() => {
+        settled = true;
+      });
+      followUp.catch(() => undefined);
+      // a's writer has tried to write it (and waits for the lock) while b is still waiting for the row.
+      await eventually(writeBlocked);
+      expect(await stored(r1.id)).toBe(0);
+      expect(settled).toBe(false);
+      await holder.query('COMMIT');
+      const r2 = await followUp;
       expect(r2.previous_response_id).toBe(r1.id);
       expect((upstream.requests.at(-1)!.body as { input: unknown[] }).input).toHaveLength(3);
 
@@ -85,6 +104,7 @@ describeWhen(redisUrl && testEnv.databaseUrl && existsSync(GATEWAY_MAIN), `needs
       expect(await b.responses.delete(r6.id)).toEqual({ id: r6.id, object: 'response', deleted: true });
       await expect(a.responses.retrieve(r6.id)).rejects.toMatchObject({ status: 404 });
     } finally {
+      await holder.end();
       await pg.end();
     }
   });

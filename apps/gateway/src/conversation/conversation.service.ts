@@ -30,7 +30,11 @@ export class ConversationStage {
 
   async resolve<E>(plan: Plan<E>): Promise<Conversation<E>> {
     const turn = await this.prepare(plan.key.id, plan.request.body, plan.request.stream);
-    return { ...plan, turn, inputBytes: plan.bodyBytes + (turn?.historyBytes ?? 0) };
+    // The plan object itself, extended (one object per request, not a copy per stage).
+    const conversation = plan as Conversation<E>;
+    conversation.turn = turn;
+    conversation.inputBytes = plan.bodyBytes + (turn?.historyBytes ?? 0);
+    return conversation;
   }
 
   /**
@@ -82,8 +86,8 @@ export class ConversationStage {
     }
     const own = refs === null ? input : (input as unknown[]).map((item) => referenced(item) ?? item);
     const inputItems = toInputItems(own, stem);
-    const { input: _input, ...rest } = body;
-    const request = knownRequestFields(rest);
+    // `input` is not one of the stored request fields (it is stored as items).
+    const request = knownRequestFields(body);
     const inputItemsJson = store ? JSON.stringify(inputItems) : '';
     const requestJson = store ? JSON.stringify(request) : '';
     if (store && inputItemsJson.length + requestJson.length > limits.maxStoredBytes) {

@@ -61,9 +61,12 @@ export function readBody(req: IncomingMessage, limit: number, idleMs: number): P
   });
 }
 
-export function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+/** `headers`: the answer's own, a fresh object this adds the content type and length to. */
+export function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string | number> = {}): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+  headers['content-type'] ??= 'application/json';
+  headers['content-length'] ??= Buffer.byteLength(body);
+  res.writeHead(status, headers);
   res.end(body);
 }
 

@@ -141,7 +141,9 @@ export class ExecuteStage {
     const { format, turn, t0 } = request;
     const upstreamDone = performance.now();
     const latency = Math.round(upstreamDone - t0);
-    const extra = { ...extraFields(format.requestType, c, request.modelRequested, fallbackIndex, dropped), latency, ...rawFields(raw) };
+    const extra = extraFields(format.requestType, c, request.modelRequested, fallbackIndex, dropped);
+    extra.latency = latency;
+    if (raw !== null) Object.assign(extra, rawFields(raw));
     const attempt = newAttempt(c, fallbackIndex, false);
     const cost = this.settle.price(attempt, usage);
     outcome.answer = attempt;
@@ -156,7 +158,8 @@ export class ExecuteStage {
       // Serialised once, for the store and the client; stored before the client has it.
       finalizeTurn(turn, response);
       const stored = responseWithExtraFields(response, undefined, extra, usageCost);
-      await this.settle.settleStored(outcome, { turn, response, json: stored });
+      const written = this.settle.settleStored(outcome, { turn, response, json: stored });
+      if (written !== null) await written;
       text = format.canonical ? stored : format.encodeResponse(response, request.request.egress);
     }
     if (x.res !== null) sendJson(x.res, 200, text, headers);
@@ -191,13 +194,17 @@ export class ExecuteStage {
         const cost = this.settle.price(attempt, translator.usage);
         return cost && toUsageCost(cost);
       },
-      settle: async (response, failed) => {
+      settle: (response, failed) => {
         if (rawRequest !== null) Object.assign(response.extra_fields as object, rawFields({ request: rawRequest, response: null }));
-        if (turn === null) return;
+        if (turn === null) return null;
         finalizeTurn(turn, response);
-        if (failed) return;
+        if (failed) return null;
         outcome.answer = attempt;
-        await this.settle.settleStored(outcome, { turn, response, json: JSON.stringify(response) });
+        // Serialised once: the stored row's text, the cache's, and the terminal event's.
+        const json = JSON.stringify(response);
+        // A stream is never a background response (conversation refuses both): nothing to wait for.
+        void this.settle.settleStored(outcome, { turn, response, json });
+        return json;
       },
       redact: (text) => this.caller.redact(text),
     };

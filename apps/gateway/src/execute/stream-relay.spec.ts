@@ -49,8 +49,9 @@ function streamEnd(needsResponse: boolean, settled: { response: Record<string, u
       end.priced++;
       return COST;
     },
-    settle: async (response: Record<string, unknown>, failed: boolean) => {
+    settle: (response: Record<string, unknown>, failed: boolean): string | null => {
       settled.push({ response, failed });
+      return null;
     },
     redact: (text: string) => text,
   };
@@ -95,19 +96,39 @@ describe('relayStream', () => {
     expect(end.priced).toBe(1);
   });
 
-  it('settles a stored turn before its terminal event is written, once', async () => {
+  it('settles a stored turn before its terminal event is written, once, and the event carries the JSON settle made', async () => {
     const c = client();
+    const writes: string[] = [];
+    const write = c.res.write.bind(c.res);
+    c.res.write = ((text: string) => (writes.push(text), write(text))) as typeof c.res.write;
     const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
     const end = streamEnd(true, settled);
     let writtenAtSettle = '';
-    end.settle = async (response, failed) => {
+    let stored = '';
+    end.settle = (response, failed) => {
       writtenAtSettle = c.written();
       settled.push({ response, failed });
+      response.id = 'resp_gateway';
+      stored = JSON.stringify(response);
+      return stored;
     };
-    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), extra, {}, end, null);
+    // The delta and the terminal event arrive in one upstream chunk.
+    const chunks = [UPSTREAM[0], UPSTREAM[1] + UPSTREAM[2]];
+    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(chunks), extra, {}, end, null);
     expect(settled).toHaveLength(1);
     expect(writtenAtSettle).not.toContain('response.completed');
-    expect(c.written()).toContain('event: response.completed');
+    // One write for the chunk: nothing waits between the delta and the end.
+    expect(writes).toHaveLength(2);
+    expect(writes[1]).toContain('event: response.output_text.delta');
+    const terminalFrame = writes[1].split('\n\n').find((f) => f.startsWith('event: response.completed'))!;
+    const data = terminalFrame.split('\ndata: ')[1];
+    // The stored text, verbatim, and the event's own fields around it.
+    expect(data).toContain(`"response":${stored}}`);
+    const event = JSON.parse(data) as { type: string; extra_fields: { chunk_index: number }; response: { id: string; extra_fields: { chunk_index: number } } };
+    expect(event.type).toBe('response.completed');
+    expect(event.extra_fields.chunk_index).toBe(2);
+    expect(event.response.id).toBe('resp_gateway');
+    expect(event.response.extra_fields.chunk_index).toBe(2);
   });
 
   it('ends a stream cut before its terminal event with error and response.failed, which is not settled as the answer', async () => {

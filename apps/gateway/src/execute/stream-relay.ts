@@ -73,9 +73,10 @@ export interface StreamEnd {
   /**
    * The parsed terminal Response, the gateway's fields and cost already on it: finished (ids, raw
    * request) and, unless `failed` (the closing `response.failed` of a cut stream), settled
-   * (budget, stored turn) before the event is written.
+   * (budget, stored turn) before the event is written. Returns the Response's JSON when it had to
+   * serialise it (a stored turn's text), which the terminal event then carries as it is.
    */
-  settle(response: Record<string, unknown>, failed: boolean): Promise<void>;
+  settle(response: Record<string, unknown>, failed: boolean): string | null;
   /** Rewrites a non-terminal event's JSON (the gateway's ids for stored responses). */
   rewrite?(type: string, data: string): string;
   /** Clears upstream error text of credentials before the client sees it. */
@@ -120,18 +121,14 @@ export async function relayStream(
     return parsed === null ? '' : encoder.event(type, parsed);
   };
   /** Writes the events' frames; false when the socket wants a drain first. */
-  const writeEvents = async (events: ResponsesStreamEvent[]): Promise<boolean> => {
+  const writeEvents = (events: ResponsesStreamEvent[]): boolean => {
     let out = '';
     for (const ev of events) {
       if (TERMINAL_TYPES.has(ev.type)) {
         const terminal = terminalEvent(ev, extra, injector, chunkIndex, t0, end, encoder === null);
-        if (terminal.response !== null) {
-          // What came before reaches the client now; the end only once it is settled (a stored turn durable).
-          if (out !== '') write(out);
-          out = '';
-          await end.settle(terminal.response, false);
-        }
-        out += terminalText(ev.type, terminal, encoder);
+        // Settled (a stored turn handed to the store) before the client has the end; one write with what came before.
+        const responseJson = terminal.response === null ? null : end.settle(terminal.response, false);
+        out += terminalText(ev.type, terminal, encoder, responseJson);
       } else {
         out += frame(ev.type, rewrite === undefined ? ev.data : rewrite(ev.type, ev.data));
       }
@@ -146,7 +143,7 @@ export async function relayStream(
   };
 
   res.writeHead(200, headers);
-  await writeEvents(primed.first);
+  writeEvents(primed.first);
 
   let failure: UpstreamFailure | null = null;
   let cutOff = false;
@@ -157,7 +154,7 @@ export async function relayStream(
       const events: ResponsesStreamEvent[] = [];
       for (const ev of parser.push(chunk)) events.push(...translator.push(ev));
       if (events.length === 0) continue;
-      if (!(await writeEvents(events))) await waitForDrain(res);
+      if (!writeEvents(events)) await waitForDrain(res);
       if (cancel.aborted) throw new UpstreamFailure('aborted', 0, 'client closed the connection');
     }
     if (translator.terminal === null) {
@@ -182,8 +179,8 @@ export async function relayStream(
         if (ev.type === 'response.failed') {
           // The closing response.failed is not the turn's answer: the attempt failed.
           const terminal = terminalEvent(ev, extra, injector, chunkIndex, t0, end, encoder === null);
-          if (terminal.response !== null) await end.settle(terminal.response, true);
-          out += terminalText(ev.type, terminal, encoder);
+          const responseJson = terminal.response === null ? null : end.settle(terminal.response, true);
+          out += terminalText(ev.type, terminal, encoder, responseJson);
         } else {
           out += frame(ev.type, ev.data);
         }
@@ -208,10 +205,24 @@ interface TerminalEvent {
   response: Record<string, unknown> | null;
 }
 
-function terminalText(type: string, terminal: TerminalEvent, encoder: StreamEncoder | null): string {
-  if (encoder === null) return sseFrame(type, terminal.data ?? JSON.stringify(terminal.event));
+/** The terminal event's frame; `responseJson` (the Response already serialised by settle) is reused, not redone. */
+function terminalText(type: string, terminal: TerminalEvent, encoder: StreamEncoder | null, responseJson: string | null): string {
+  if (encoder === null) {
+    if (terminal.data !== null) return sseFrame(type, terminal.data);
+    return sseFrame(type, responseJson === null ? JSON.stringify(terminal.event) : withResponseJson(terminal.event!, responseJson));
+  }
   const event = terminal.event ?? parseEvent(terminal.data ?? '');
   return event === null ? '' : encoder.event(type, event);
+}
+
+/** The event's JSON with its `response` given as text (last, after the event's own fields). */
+function withResponseJson(event: Record<string, unknown>, responseJson: string): string {
+  const response = event.response;
+  // JSON.stringify leaves an undefined property out.
+  event.response = undefined;
+  const head = JSON.stringify(event);
+  event.response = response;
+  return head === '{}' ? `{"response":${responseJson}}` : `${head.slice(0, -1)},"response":${responseJson}}`;
 }
 
 function parseEvent(data: string): Record<string, unknown> | null {
@@ -243,7 +254,10 @@ function terminalEvent(
     const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.usageAt);
     if (spliced !== undefined) return { data: spliced, event: null, response: null };
   }
-  const fields = { ...extra, latency, chunk_index: chunkIndex };
+  // A copy with two more fields (not a spread with added fields, which is slow in V8: bench/PROFILE.md).
+  const fields: ExtraFields = Object.assign({}, extra);
+  fields.latency = latency;
+  fields.chunk_index = chunkIndex;
   let event = ev.parsed;
   if (event === undefined) {
     try {

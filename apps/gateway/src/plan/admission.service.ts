@@ -25,10 +25,16 @@ export class AdmissionStage {
 
   async admit<E>(conversation: Conversation<E>): Promise<Admitted<E>> {
     const { key } = conversation;
-    if (!this.governance.needsAdmission(key)) return { ...conversation, admission: null };
+    // The conversation object itself, extended (one object per request, not a copy per stage).
+    const admitted = conversation as Admitted<E>;
+    if (!this.governance.needsAdmission(key)) {
+      admitted.admission = null;
+      return admitted;
+    }
     const worst = this.governance.reservesWorstCase(key)
       ? worstCase(this.pricing, conversation.candidates, conversation.request.body, conversation.inputBytes)
       : NO_RESERVATION;
-    return { ...conversation, admission: await this.governance.admit(key, conversation.startedAt, worst) };
+    admitted.admission = await this.governance.admit(key, conversation.startedAt, worst);
+    return admitted;
   }
 }

@@ -39,7 +39,12 @@ export class PlanStage {
     const candidates = this.planner.plan(models, key, request.hasRequestFallbacks, priced);
     const cap = request.body.max_output_tokens;
     const outputCap = typeof cap === 'number' ? cap : this.pricing.maxOutputTokens(candidates[0]);
-    return { ...ingress, candidates, onStatus, outputCap };
+    // The ingress object itself, extended: the stages hand on one object per request, not copies.
+    const plan = ingress as Plan<E>;
+    plan.candidates = candidates;
+    plan.onStatus = onStatus;
+    plan.outputCap = outputCap;
+    return plan;
   }
 
   private readonly isPriced = (c: Candidate): boolean => this.pricing.isPriced(c);

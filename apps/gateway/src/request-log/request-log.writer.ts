@@ -141,10 +141,8 @@ export function repairRow(row: RequestLogRow, textLimit = Infinity): boolean {
 const NUL = /\0/g;
 
 /** The rows as COPY text: one line each, columns separated by tabs, NULL as \N. */
-function copyText(rows: RequestLogRow[]): string {
-  let text = '';
-  for (const r of rows) text += copyLine(COLUMNS.map(([, , get]) => get(r)));
-  return text;
+function copyText(r: RequestLogRow): string {
+  return copyLine(COLUMNS.map(([, , get]) => get(r)));
 }
 
 function insertParams(rows: RequestLogRow[]): ColumnValue[][] {
@@ -187,7 +185,7 @@ export class RequestLogWriter extends BatchWriterHost<RequestLogRow> {
         fileStem: 'request-logs',
         idOf: (r) => r.id,
         repair: repairRow,
-        copy: (client, rows) => copyRows(client, COPY_SQL, copyText(rows)),
+        copy: (client, rows) => copyRows(client, COPY_SQL, rows, copyText),
         insert: async (client, rows) => {
           await client.query(INSERT_SQL, insertParams(rows));
         },

@@ -63,12 +63,14 @@ export class SettleStage {
 
   /**
    * A stored turn's answer, before the client has it: the key's limits learn its cost first (not
-   * after the store's commit), then the turn is stored (a background response's row finished).
+   * after the store's commit), then the turn is stored: handed to the store's batch at once (null),
+   * or a background response's row finished (the promise of that write).
    */
-  async settleStored(outcome: Outcome, answer: StoredAnswer): Promise<void> {
+  settleStored(outcome: Outcome, answer: StoredAnswer): Promise<void> | null {
     this.settleBudget(outcome);
-    if (answer.turn.background) await this.background.complete(answer.turn, answer.response, answer.json);
-    else this.store.commit(answer.turn, answer.response, answer.json);
+    if (answer.turn.background) return this.background.complete(answer.turn, answer.response, answer.json);
+    this.store.commit(answer.turn, answer.response, answer.json);
+    return null;
   }
 
   /** The request is over, however it ended: limits settled, a log row per attempt, metrics. */

@@ -15,18 +15,18 @@ const MAX_MODEL = 1_000;
 // Buffered JSON past this (characters) spills the oldest rows: responses can be large, unlike log rows.
 const MAX_BUFFERED_CHARS = 64 * 1024 * 1024;
 
-function copyText(rows: readonly StoredResponseRow[]): { responses: string; items: string } {
-  let responses = '';
+function responseCopyText(r: StoredResponseRow): string {
+  return copyLine([
+    r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, r.model, r.previousResponseId,
+    toJsonb(r.requestJson), toJsonb(r.inputItemsJson), toJsonb(r.responseJson), toJsonb(r.errorJson),
+    r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null,
+  ]);
+}
+
+function itemsCopyText(r: StoredResponseRow): string {
   let items = '';
-  for (const r of rows) {
-    responses += copyLine([
-      r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, r.model, r.previousResponseId,
-      toJsonb(r.requestJson), toJsonb(r.inputItemsJson), toJsonb(r.responseJson), toJsonb(r.errorJson),
-      r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null,
-    ]);
-    for (const it of r.items) items += copyLine([r.id, it.position, it.source, r.keyId, it.itemId, r.createdAt]);
-  }
-  return { responses, items };
+  for (const it of r.items) items += copyLine([r.id, it.position, it.source, r.keyId, it.itemId, r.createdAt]);
+  return items;
 }
 
 /** Cuts what would make the row refused: a model name or item id too long for its column or index. */
@@ -77,10 +77,9 @@ export class StoredResponseWriter extends BatchWriterHost<StoredResponseRow> {
       idOf: (r) => r.id,
       repair: repairStoredRow,
       copy: async (client: PoolClient, rows) => {
-        const text = copyText(rows);
         // Responses first: their items refer to them.
-        await copyRows(client, COPY_RESPONSES_SQL, text.responses);
-        if (text.items !== '') await copyRows(client, COPY_ITEMS_SQL, text.items);
+        await copyRows(client, COPY_RESPONSES_SQL, rows, responseCopyText);
+        if (rows.some((r) => r.items.length > 0)) await copyRows(client, COPY_ITEMS_SQL, rows, itemsCopyText);
       },
       insert: (client, rows) => repo.insert(rows, (sql, params) => client.query(sql, params)),
       revive: reviveStoredRow,

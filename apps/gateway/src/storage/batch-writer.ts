@@ -64,14 +64,37 @@ export function isRowError(err: unknown): boolean {
   return typeof code === 'string' && /^(22|23|54)/.test(code);
 }
 
-/** Resolves once the server has taken the rows (pg-copy-streams finishes on CommandComplete). */
-export function copyRows(client: PoolClient, sql: string, text: string): Promise<void> {
+// COPY text is sent in pieces of about this many characters: a batch's whole text as one string
+// would be a large object, which V8 keeps until a full collection (tens of MB of RSS under load).
+const COPY_CHUNK_CHARS = 32 * 1024;
+
+/**
+ * Writes each row's COPY text (`text(row)`: its lines) in pieces, waiting for the connection when
+ * it is full. Resolves once the server has taken the rows (pg-copy-streams finishes on CommandComplete).
+ */
+export async function copyRows<T>(client: PoolClient, sql: string, rows: readonly T[], text: (row: T) => string): Promise<void> {
   const copy = client.query(copyFrom(sql));
-  return new Promise((resolve, reject) => {
-    copy.on('error', reject);
+  let failed: Error | null = null;
+  const done = new Promise<void>((resolve, reject) => {
+    copy.on('error', (err: Error) => {
+      failed = err;
+      reject(err);
+    });
     copy.on('finish', resolve);
-    copy.end(text);
   });
+  // Observed here; the caller's await below still sees the failure.
+  done.catch(() => undefined);
+  let chunk = '';
+  for (const row of rows) {
+    chunk += text(row);
+    if (chunk.length < COPY_CHUNK_CHARS) continue;
+    const more = copy.write(chunk);
+    chunk = '';
+    if (failed !== null) break;
+    if (!more) await Promise.race([new Promise((resolve) => copy.once('drain', resolve)), done]);
+  }
+  copy.end(chunk);
+  return done;
 }
 
 type CopyValue = string | number | boolean | Date | null;

@@ -25,7 +25,10 @@ export function responsesBody(input: BuildRequestInput): string {
   if (input.stream) body.stream = true;
   else delete body.stream;
   const items = withoutCarriedReasoning(body.input);
-  return JSON.stringify(items === body.input ? body : { ...body, input: items });
+  if (items === body.input) return JSON.stringify(body);
+  const sent = Object.assign({}, body);
+  sent.input = items;
+  return JSON.stringify(sent);
 }
 
 /**

@@ -4,6 +4,7 @@ import { isJson } from '@app/common';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
 import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
+import { fieldPath } from './prompt-cache';
 
 /**
  * Google Gemini API wire format (v1beta): `POST /v1beta/models/{model}:generateContent` and
@@ -76,6 +77,8 @@ export const GEMINI_FORMAT: NativeFormat = {
   },
 
   read(body, model): NativeRequest {
+    const leaked = fieldPath(body, 'cache_control');
+    if (leaked !== null) throw new FakeHttpError(400, `Invalid JSON payload received. Unknown name "cache_control" at '${leaked.replace(/\.cache_control$/, '')}': Cannot find field.`);
     const conv: Conversation = { model, inputWords: 0, lastUserText: '', directiveText: '', tools: [], toolsDisabled: false, jsonMode: false };
     if (!Array.isArray(body.contents)) throw new FakeHttpError(400, '* GenerateContentRequest.contents: contents is not specified');
     checkThoughtSignatures(body.contents, model);

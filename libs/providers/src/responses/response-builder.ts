@@ -118,10 +118,14 @@ function idStem(): string {
 const q = JSON.stringify;
 const TERMINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
 
+/**
+ * `input_tokens_details.cache_write_tokens` is the gateway's: the Responses API has no field for
+ * prompt-cache writes (Anthropic, Bedrock), which the Messages answer reports and pricing charges.
+ */
 export function usageToResponses(u: Usage): Json {
   return {
     input_tokens: u.inputTokens,
-    input_tokens_details: { cached_tokens: u.cachedTokens },
+    input_tokens_details: u.cacheWriteTokens ? { cached_tokens: u.cachedTokens, cache_write_tokens: u.cacheWriteTokens } : { cached_tokens: u.cachedTokens },
     output_tokens: u.outputTokens,
     output_tokens_details: { reasoning_tokens: u.reasoningTokens },
     total_tokens: u.totalTokens,

@@ -72,13 +72,15 @@ export function messageId(responseId: unknown): string {
   return `msg_${randomBytes(12).toString('hex')}`;
 }
 
-/** Canonical Responses usage -> Anthropic's (whose `input_tokens` leaves out cache reads). */
+/** Canonical Responses usage -> Anthropic's (whose `input_tokens` leaves out cache reads and writes). */
 export function messagesUsage(usage: unknown): MessagesUsage {
   const u = isObject(usage) ? usage : {};
-  const cached = count(isObject(u.input_tokens_details) ? u.input_tokens_details.cached_tokens : 0);
+  const details = isObject(u.input_tokens_details) ? u.input_tokens_details : {};
+  const cached = count(details.cached_tokens);
+  const written = count(details.cache_write_tokens);
   const out: MessagesUsage = {
-    input_tokens: Math.max(0, count(u.input_tokens) - cached),
-    cache_creation_input_tokens: 0,
+    input_tokens: Math.max(0, count(u.input_tokens) - cached - written),
+    cache_creation_input_tokens: written,
     cache_read_input_tokens: cached,
     output_tokens: count(u.output_tokens),
   };

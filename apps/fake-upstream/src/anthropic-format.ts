@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FakeSearch, type FunctionToolSpec, type StreamOptions, countWords, splitEvenly, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FakeSearch, type FunctionToolSpec, type StreamOptions, countWords, readStopSequences, splitEvenly, splitText } from './answer';
 import { isJson } from '@app/common';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
@@ -187,6 +187,8 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
       }
     });
 
+    if (body.stop_sequences !== undefined && !Array.isArray(body.stop_sequences)) throw invalid('stop_sequences: Input should be a valid list');
+    conv.stopSequences = readStopSequences(body.stop_sequences, 8191, (m) => invalid(`stop_sequences: ${m}`));
     const tools: FunctionToolSpec[] = [];
     for (const t of Array.isArray(body.tools) ? body.tools : []) {
       if (!isJson(t) || typeof t.name !== 'string') continue;
@@ -235,7 +237,7 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
     if (search !== undefined) usage.server_tool_use = { web_search_requests: 1 };
     return JSON.stringify({
       id: newId('msg_'), type: 'message', role: 'assistant', model: req.conversation.model, content,
-      stop_reason: stopReason(plan), stop_sequence: null, usage,
+      stop_reason: stopReason(plan), stop_sequence: plan.stopSequence ?? null, usage,
     });
   },
 
@@ -287,7 +289,7 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
       if (opts.streamError) return withError(frames);
     }
     ev({ type: 'content_block_stop', index });
-    ev({ type: 'message_delta', delta: { stop_reason: stopReason(plan), stop_sequence: null }, usage: { output_tokens: plan.usage.output } });
+    ev({ type: 'message_delta', delta: { stop_reason: stopReason(plan), stop_sequence: plan.stopSequence ?? null }, usage: { output_tokens: plan.usage.output } });
     ev({ type: 'message_stop' });
     return frames;
   },
@@ -319,6 +321,7 @@ function withError(frames: string[]): string[] {
 
 function stopReason(plan: AnswerPlan): string {
   if (plan.incomplete) return 'max_tokens';
+  if (plan.stopSequence !== undefined) return 'stop_sequence';
   return plan.answer.kind === 'function_call' ? 'tool_use' : 'end_turn';
 }
 

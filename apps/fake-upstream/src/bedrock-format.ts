@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, splitEvenly, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, readStopSequences, splitEvenly, splitText } from './answer';
 import { isJson } from '@app/common';
 import { converseEvent, converseException } from './bedrock-eventstream';
 import { newId } from './ids';
@@ -32,6 +32,13 @@ export const BEDROCK_THINKING_SIGNATURE = 'ErcBCkgIBhABGAIiQGZha2UtYmVkcm9jaw=='
 interface BedrockExtra {
   thinking: boolean;
   cache?: CacheUse;
+  /** additionalModelResponseFieldPaths asked for `/stop_sequence` (Claude names the sequence hit). */
+  namesStop?: boolean;
+}
+
+function stopFields(req: NativeRequest, plan: AnswerPlan): Record<string, unknown> {
+  const ask = (req.extra as BedrockExtra | undefined)?.namesStop === true;
+  return ask && plan.stopSequence !== undefined ? { additionalModelResponseFields: { stop_sequence: plan.stopSequence } } : {};
 }
 
 const MAX_CACHE_POINTS = 4;
@@ -151,6 +158,8 @@ export const BEDROCK_FORMAT: NativeFormat = {
         conv.directiveText = conv.directiveText === '' ? text : `${conv.directiveText}\n${text}`;
       }
     });
+    const inference = isJson(body.inferenceConfig) ? body.inferenceConfig : {};
+    conv.stopSequences = readStopSequences(inference.stopSequences, 4, (m) => new FakeHttpError(400, `1 validation error detected: Value at 'inferenceConfig.stopSequences' failed to satisfy constraint: ${m}`));
     const amrf = isJson(body.additionalModelRequestFields) ? body.additionalModelRequestFields : {};
     const thinking = isJson(amrf.thinking) && amrf.thinking.type === 'enabled';
     if (thinking && lastFirstIsToolResult && !lastAssistantReasoningFirst) {
@@ -168,6 +177,7 @@ export const BEDROCK_FORMAT: NativeFormat = {
     if (points > MAX_CACHE_POINTS) throw new FakeHttpError(400, `The number of cache points (${points}) exceeds the maximum of ${MAX_CACHE_POINTS}.`);
     const extra: BedrockExtra = { thinking };
     if (prefix !== null) extra.cache = useCache(prefix, prefixWords);
+    if (Array.isArray(body.additionalModelResponseFieldPaths) && body.additionalModelResponseFieldPaths.includes('/stop_sequence')) extra.namesStop = true;
     return { conversation: conv, extra };
   },
 
@@ -177,7 +187,7 @@ export const BEDROCK_FORMAT: NativeFormat = {
       ? [{ toolUse: { toolUseId: newId('tooluse_'), name: a.name, input: JSON.parse(a.arguments) as unknown } }]
       : [{ text: a.text }];
     if ((req.extra as BedrockExtra | undefined)?.thinking) content.unshift({ reasoningContent: { reasoningText: { text: BEDROCK_THINKING_TEXT, signature: BEDROCK_THINKING_SIGNATURE } } });
-    return JSON.stringify({ output: { message: { role: 'assistant', content } }, stopReason: stopReason(plan), usage: usage(plan, req.extra), metrics: { latencyMs: 1 } });
+    return JSON.stringify({ output: { message: { role: 'assistant', content } }, stopReason: stopReason(plan), ...stopFields(req, plan), usage: usage(plan, req.extra), metrics: { latencyMs: 1 } });
   },
 
   frames(req, plan, opts: StreamOptions) {
@@ -203,7 +213,7 @@ export const BEDROCK_FORMAT: NativeFormat = {
       }
     }
     frames.push(converseEvent('contentBlockStop', { contentBlockIndex: index }));
-    frames.push(converseEvent('messageStop', { stopReason: stopReason(plan) }));
+    frames.push(converseEvent('messageStop', { stopReason: stopReason(plan), ...stopFields(req, plan) }));
     frames.push(converseEvent('metadata', { usage: usage(plan, req.extra), metrics: { latencyMs: 1 } }));
     return frames;
   },
@@ -223,6 +233,7 @@ function withException(frames: Buffer[]): Buffer[] {
 
 function stopReason(plan: AnswerPlan): string {
   if (plan.incomplete) return 'max_tokens';
+  if (plan.stopSequence !== undefined) return 'stop_sequence';
   return plan.answer.kind === 'function_call' ? 'tool_use' : 'end_turn';
 }
 

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, readStopSequences, splitText } from './answer';
 import { isJson } from '@app/common';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
@@ -122,6 +122,7 @@ export const GEMINI_FORMAT: NativeFormat = {
       conv.jsonMode = true;
       conv.jsonSchema = gen.responseSchema ?? gen.responseJsonSchema;
     }
+    conv.stopSequences = readStopSequences(gen.stopSequences, 5, (m) => new FakeHttpError(400, `Invalid value at 'generation_config.stop_sequences': ${m}`));
     const thinking = isJson(gen.thinkingConfig) ? gen.thinkingConfig : {};
     const extra: GeminiExtra = { includeThoughts: thinking.includeThoughts === true, signs: isJson(gen.thinkingConfig) || /gemini-3/.test(model) };
     return { conversation: conv, extra };

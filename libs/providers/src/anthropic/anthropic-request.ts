@@ -1,5 +1,5 @@
 import { GatewayError } from '@app/common';
-import type { BuildRequestInput, CacheControl } from '../types';
+import { type BuildRequestInput, type CacheControl, STOP_SEQUENCES } from '../types';
 import { type ContentPart, type InputItem, argsObject, parseDataUrl, partsCache, partsText, readInput, readOutputFormat, readReasoningEffort, rejectUnsupportedFeatures } from '../responses/request-input';
 import { type HostedToolSupport, type RequestTools, readSingleToolChoice, readTools } from '../responses/request-tools';
 import { uncarryThinking } from '../responses/reasoning-carrier';
@@ -225,6 +225,8 @@ export function buildAnthropicBody(input: BuildRequestInput, tools: RequestTools
 
   if (typeof body.temperature === 'number') out.temperature = body.temperature;
   if (typeof body.top_p === 'number') out.top_p = body.top_p;
+  const stops = body[STOP_SEQUENCES];
+  if (stops !== undefined && stops.length > 0) out.stop_sequences = stops;
   const user = typeof body.user === 'string' ? body.user : typeof body.safety_identifier === 'string' ? body.safety_identifier : metadataUserId(body);
   if (user !== null) out.metadata = { user_id: user };
   if (input.stream) out.stream = true;

@@ -90,6 +90,7 @@ export interface AnthropicMessageWire {
   model?: string;
   content?: AnthropicResponseBlock[];
   stop_reason?: string | null;
+  stop_sequence?: string | null;
   usage?: AnthropicUsageWire;
 }
 

@@ -1,5 +1,5 @@
 import { GatewayError } from '@app/common';
-import type { ResponsesRequest } from '../types';
+import { type ResponsesRequest, STOP_SEQUENCES } from '../types';
 import { type ContentPart, type InputTurn, argsObject, numberField, outputObject, readInput, readOutputFormat, reasoningEffort, rejectUnsupportedFeatures, splitSystem, toolChoiceMode } from '../responses/request-input';
 import { type RequestTools, readToolChoice, readTools } from '../responses/request-tools';
 import { uncarryThinking } from '../responses/reasoning-carrier';
@@ -30,12 +30,13 @@ export interface BedrockMessage {
 export interface ConverseRequest {
   messages: BedrockMessage[];
   system?: ({ text: string } | CachePoint)[];
-  inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number };
+  inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
   toolConfig?: {
     tools: ToolEntry[];
     toolChoice?: { auto: Record<string, never> } | { any: Record<string, never> } | { tool: { name: string } };
   };
   additionalModelRequestFields?: Record<string, unknown>;
+  additionalModelResponseFieldPaths?: string[];
 }
 
 const PROVIDER = 'bedrock';
@@ -58,8 +59,8 @@ const DOC_FORMATS = new Map(Object.entries({
 const MAX_CACHE_POINTS = 4;
 const CACHE_POINT: CachePoint = Object.freeze({ cachePoint: Object.freeze({ type: 'default' as const }) });
 
-/** Prompt caching on Converse, as the Messages API's cache_control means it, is Claude's. */
-function cachesPrompts(modelId: string): boolean {
+/** Prompt caching (as the Messages API means it) and naming the stop sequence hit are Claude's on Converse. */
+function isClaude(modelId: string): boolean {
   return /anthropic\.claude/.test(modelId);
 }
 
@@ -69,7 +70,7 @@ const THINKING_BUDGETS: Record<string, number> = { minimal: 1024, low: 2048, med
 export function toConverseRequest(body: ResponsesRequest, modelId: string, requestTools: RequestTools = readTools(body)): ConverseRequest {
   rejectUnsupportedFeatures(body, PROVIDER);
   const { system, systemCache, turns } = splitSystem(readInput(body, PROVIDER));
-  const caching = cachesPrompts(modelId);
+  const caching = isClaude(modelId);
   const out: ConverseRequest = { messages: toMessages(turns, caching) };
   if (system.length > 0) out.system = system.flatMap((text, i) => (caching && systemCache[i] !== null ? [{ text }, CACHE_POINT] : [{ text }]));
 
@@ -80,6 +81,12 @@ export function toConverseRequest(body: ResponsesRequest, modelId: string, reque
   if (temperature !== undefined) inference.temperature = temperature;
   const topP = numberField(body, 'top_p');
   if (topP !== undefined) inference.topP = topP;
+  const stops = body[STOP_SEQUENCES];
+  if (stops !== undefined && stops.length > 0) {
+    inference.stopSequences = stops;
+    // Claude names the sequence it stopped at only when asked.
+    if (isClaude(modelId)) out.additionalModelResponseFieldPaths = ['/stop_sequence'];
+  }
   if (Object.keys(inference).length > 0) out.inferenceConfig = inference;
 
   const tools: ToolEntry[] = requestTools.functions.flatMap((t) => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GatewayError, type Json, isJson } from '@app/common';
-import { type CacheControl, type ResponsesRequest, cacheControlOf } from '../types';
+import { type CacheControl, type ResponsesRequest, STOP_SEQUENCES, cacheControlOf } from '../types';
 import { ToolNames } from './tool-names';
 
 /**
@@ -68,6 +68,19 @@ export type OutputFormat =
 
 export function unsupported(provider: string, feature: string, param: string | null): GatewayError {
   return GatewayError.invalidRequest(`${provider} does not support ${feature} through /v1/responses.`, param);
+}
+
+/**
+ * The request's stop sequences (Chat `stop`, Messages `stop_sequences`), null when none; more
+ * than the provider takes is a 400 naming it.
+ */
+export function stopSequences(body: ResponsesRequest, provider: string, max = Number.POSITIVE_INFINITY): string[] | null {
+  const stops = body[STOP_SEQUENCES];
+  if (stops === undefined || stops.length === 0) return null;
+  if (stops.length > max) {
+    throw GatewayError.invalidRequest(`${provider} takes at most ${max} stop sequences ('stop' / 'stop_sequences'); this request has ${stops.length}.`, 'stop');
+  }
+  return stops;
 }
 
 /**

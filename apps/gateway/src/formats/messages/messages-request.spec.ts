@@ -4,7 +4,11 @@ import { carryThinking } from '@app/providers/responses/reasoning-carrier';
 import { testProvider } from '@app/providers/testing/adapter-fixtures';
 import { BedrockAdapter } from '@app/providers/bedrock/bedrock.adapter';
 import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
-import { CACHE_CONTROL, type ResponsesRequest } from '@app/providers';
+import { CACHE_CONTROL, type ResponsesRequest, STOP_SEQUENCES } from '@app/providers';
+import { ChatCompletionsAdapter } from '@app/providers/chat-completions/chat-completions.adapter';
+import { CohereAdapter } from '@app/providers/cohere/cohere.adapter';
+import { GeminiAdapter } from '@app/providers/gemini/gemini.adapter';
+import { toAnthropicMessage } from './messages-response';
 import { estimateInputTokens, IMAGE_TOKENS } from './messages-count-tokens';
 import { decodeMessagesRequest } from './messages-request';
 import { signatureOf } from './thinking-signature';
@@ -184,6 +188,31 @@ describe('decodeMessagesRequest', () => {
     expect(openai.body).not.toContain('cache_control');
   });
 
+  it('carries stop_sequences to every provider that takes them; OpenAI Responses refuses them naming itself', () => {
+    const { body } = decode({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 100, stop_sequences: ['END', '\n\nHuman:'], messages: [{ role: 'user', content: 'Hi' }] });
+    expect(body[STOP_SEQUENCES]).toEqual(['END', '\n\nHuman:']);
+    expect(JSON.stringify(body)).not.toContain('END');
+    expect(toAnthropic(body).stop_sequences).toEqual(['END', '\n\nHuman:']);
+    const key = { id: 'k', value: 'v', weight: 1, models: [], aws: { accessKeyId: 'AKID', secretAccessKey: 's', region: 'us-east-1' } };
+    const wire = (adapter: { buildRequest: ChatCompletionsAdapter['buildRequest'] }, name: string, kind: string, upstreamModel: string) =>
+      JSON.parse(adapter.buildRequest({ body, upstreamModel, stream: false, provider: testProvider({ name, kind, baseUrl: 'https://example.com/v1' } as never), key }).body) as Record<string, any>;
+    const claude = wire(new BedrockAdapter(), 'bedrock', 'bedrock', 'anthropic.claude-sonnet-4-5-20250929-v1:0');
+    expect(claude.inferenceConfig).toEqual({ maxTokens: 100, stopSequences: ['END', '\n\nHuman:'] });
+    expect(claude.additionalModelResponseFieldPaths).toEqual(['/stop_sequence']);
+    expect(wire(new GeminiAdapter(), 'gemini', 'gemini', 'gemini-2.5-flash').generationConfig.stopSequences).toEqual(['END', '\n\nHuman:']);
+    expect(wire(new CohereAdapter(), 'cohere', 'cohere', 'command-a-03-2025').stop_sequences).toEqual(['END', '\n\nHuman:']);
+    expect(wire(new ChatCompletionsAdapter(), 'groq', 'openai-compatible', 'llama-3.3-70b').stop).toEqual(['END', '\n\nHuman:']);
+    expect(() => wire(new OpenAIAdapter(), 'openai', 'openai', 'gpt-4o')).toThrow(/openai does not support stop sequences \('stop' \/ 'stop_sequences'\)/);
+    const tooMany = decode({ model: 'gemini/gemini-2.5-flash', max_tokens: 10, stop_sequences: ['a', 'b', 'c', 'd', 'e', 'f'], messages: [{ role: 'user', content: 'Hi' }] }).body;
+    expect(() => new GeminiAdapter().buildRequest({ body: tooMany, upstreamModel: 'gemini-2.5-flash', stream: false, provider: testProvider({ name: 'gemini', kind: 'gemini', baseUrl: 'https://example.com' }), key })).toThrow(/gemini takes at most 5 stop sequences/);
+  });
+
+  it("answers a stop at a sequence with stop_reason 'stop_sequence' and the sequence", () => {
+    const response = { id: 'resp_1', status: 'completed', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hi ' }] }], stop_sequence: 'END' };
+    expect(toAnthropicMessage(response, { model: 'claude-sonnet-4-5' })).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'END' });
+    expect(toAnthropicMessage({ ...response, stop_sequence: undefined }, { model: 'claude-sonnet-4-5' })).toMatchObject({ stop_reason: 'end_turn', stop_sequence: null });
+  });
+
   it('sends back the signatures it handed out: carried thinking, redacted thinking, OpenAI encrypted reasoning', () => {
     const carried = carryThinking('anthropic', { text: 'Plan.', signature: 'sig-A' });
     const redacted = carryThinking('anthropic', { redacted: 'EmwKAhgB' });
@@ -317,7 +346,8 @@ describe('decodeMessagesRequest', () => {
     [{ tool_choice: { type: 'required' } }, 'tool_choice.type', /auto, any, tool, none/],
     [{ thinking: { type: 'enabled', budget_tokens: 512 } }, 'thinking.budget_tokens', /at least 1024/],
     [{ thinking: { type: 'enabled', budget_tokens: 4096 }, max_tokens: 4096 }, 'thinking.budget_tokens', /greater than/],
-    [{ stop_sequences: ['\n\nHuman:'] }, 'stop_sequences', /not supported/],
+    [{ stop_sequences: [''] }, 'stop_sequences', /empty/],
+    [{ stop_sequences: 'END' }, 'stop_sequences', /array of strings/],
     [{ temperature: 1.5 }, 'temperature', /between 0 and 1/],
     [{ top_k: -1 }, 'top_k', /between/],
     [{ metadata: { user_id: 'x'.repeat(257) } }, 'metadata.user_id', /256/],

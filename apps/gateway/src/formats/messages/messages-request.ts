@@ -1,5 +1,5 @@
 import { checkModelName, GatewayError, MAX_OUTPUT_TOKENS_LIMIT, quoteForMessage, type RequestLimits } from '@app/common';
-import { CACHE_CONTROL, type CacheControl, type CacheMarkable, type ResponsesRequest } from '@app/providers';
+import { CACHE_CONTROL, type CacheControl, type CacheMarkable, type ResponsesRequest, STOP_SEQUENCES } from '@app/providers';
 import { parseJsonBody, takeFallbacks } from '../responses/responses-request';
 import type { DecodedRequest } from '../wire-format';
 import { reasoningFromRedacted, reasoningFromThinking } from './thinking-signature';
@@ -12,7 +12,9 @@ import { reasoningFromRedacted, reasoningFromThinking } from './thinking-signatu
  *
  * Decisions, documented in the README:
  * - `top_k` is checked and ignored: the Responses API has no equivalent and it only narrows
- *   sampling. `stop_sequences` (non-empty) is a 400: ignoring it would change the answer.
+ *   sampling. `stop_sequences` is carried as the canonical request's gateway-only
+ *   STOP_SEQUENCES (the Responses API has none): providers that take stop sequences get them,
+ *   OpenAI's Responses API answers a 400 naming it.
  * - `thinking.budget_tokens` picks `reasoning.effort` (under 4096 low, under 16384 medium,
  *   else high); the provider's own budget for that effort applies, within `max_tokens`.
  *   `output_config`, `context_management` and other fields without a Responses equivalent are ignored.
@@ -128,6 +130,9 @@ function toolOutput(content: unknown, isError: boolean, param: string): string |
   if (prefix !== '') parts.unshift({ type: 'input_text', text: 'Error:' });
   return parts;
 }
+
+/** A bound on `stop_sequences` (Anthropic names none; no provider takes more). */
+const MAX_STOP_SEQUENCES = 64;
 
 /** Anthropic's limit on blocks marked with `cache_control`. */
 const MAX_CACHE_BREAKPOINTS = 4;
@@ -363,7 +368,9 @@ export function decodeMessagesRequest(raw: Buffer, limits: RequestLimits, option
   const stops = req.stop_sequences;
   if (stops !== undefined && stops !== null) {
     if (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string')) throw invalid("'stop_sequences' must be an array of strings.", 'stop_sequences');
-    if (stops.length > 0) throw invalid("'stop_sequences' is not supported through the gateway (not every provider can honour it).", 'stop_sequences');
+    if (stops.length > MAX_STOP_SEQUENCES) throw invalid(`'stop_sequences' may hold at most ${MAX_STOP_SEQUENCES} sequences.`, 'stop_sequences');
+    if (stops.some((s) => s === '')) throw invalid("'stop_sequences' must not contain empty strings.", 'stop_sequences');
+    if (stops.length > 0) body[STOP_SEQUENCES] = stops as string[];
   }
   if (tools !== undefined && tools.length > 0) body.tools = tools;
   readToolChoice(req.tool_choice, body);

@@ -53,7 +53,7 @@ export interface AnthropicMessage {
   model: string;
   content: MessageBlock[];
   stop_reason: StopReason | null;
-  stop_sequence: null;
+  stop_sequence: string | null;
   usage: MessagesUsage;
   extra_fields?: unknown;
 }
@@ -94,7 +94,13 @@ export function stopReason(response: Json, calledTools: boolean): StopReason {
     const reason = isObject(response.incomplete_details) ? response.incomplete_details.reason : null;
     return reason === 'content_filter' ? 'refusal' : 'max_tokens';
   }
+  if (response.stop_sequence !== undefined && !calledTools) return 'stop_sequence';
   return calledTools ? 'tool_use' : 'end_turn';
+}
+
+/** The stop sequence that ended the answer (the gateway's `stop_sequence` on the Response), else null. */
+export function stopSequence(response: Json): string | null {
+  return typeof response.stop_sequence === 'string' ? response.stop_sequence : null;
 }
 
 /** A reasoning item's text: its summary, else its reasoning content (OpenAI's open-weight models). */
@@ -194,7 +200,7 @@ export function toAnthropicMessage(response: Json, egress: MessagesEgress): Anth
     model: typeof response.model === 'string' && response.model !== '' ? response.model : egress.model,
     content,
     stop_reason: stopReason(response, calledTools),
-    stop_sequence: null,
+    stop_sequence: stopSequence(response),
     usage: messagesUsage(response.usage),
   };
   if (response.extra_fields !== undefined) message.extra_fields = response.extra_fields;

@@ -49,7 +49,7 @@ function messagesMarkdown(): string {
     "Anthropic's Messages API for every provider (`provider/model`; a bare `claude-*` name is `anthropic/claude-*`), so the Anthropic SDKs and " +
       'Claude Code work through the gateway. The virtual key comes as `x-api-key`, `Authorization: Bearer` or `x-bf-vk`; `anthropic-version` ' +
       'and `anthropic-beta` are accepted. Answers are Anthropic `message` objects (streams: its exact event sequence) with `usage.cost`, ' +
-      '`extra_fields` and the `x-bf-*` headers; errors are `{"type": "error", "error": {"type", "message"}}` with a `request-id` header. ' +
+      '`extra_fields` and the `x-bf-*` headers; errors are `{"type": "error", "error": {"type", "message"}}`; answers and errors carry a `request-id` header (the SDKs\' `_request_id`). ' +
       'Bounds as above, plus `max_tokens` (required) from 1 to 10000000 and `metadata.user_id` up to 256 characters. ' +
       '`cache_control` (at most 4) reaches Anthropic on the same blocks and Claude on Bedrock as `cachePoint` blocks, and no other provider; ' +
       'cache writes and reads are reported and priced. `stop_sequences` reach every provider that takes them (a stop there is ' +

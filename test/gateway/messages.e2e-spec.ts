@@ -1,7 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { FAKE_AWS_CREDENTIALS } from '../../apps/fake-upstream/src/bedrock-format';
 import { ANTHROPIC_THINKING_SIGNATURE, ANTHROPIC_THINKING_TEXT } from '../../apps/fake-upstream/src/anthropic-format';
-import { FAST } from '../support/provider-scenarios';
+import { translatedProviders } from '../support/provider-scenarios';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
 /**
@@ -32,15 +31,7 @@ describe('Anthropic Messages API (/v1/messages)', () => {
   beforeAll(async () => {
     h = await startGatewayHarness({
       admin: true,
-      providers: ({ upstream }) => ({
-        anthropic: { base_url: upstream, keys: [{ value: 'sk-ant-test' }], ...FAST },
-        gemini: { base_url: upstream, keys: [{ value: 'gemini-test-key' }], ...FAST },
-        bedrock: {
-          base_url: upstream,
-          keys: [{ access_key_id: FAKE_AWS_CREDENTIALS.accessKeyId, secret_access_key: FAKE_AWS_CREDENTIALS.secretAccessKey, region: 'us-west-2' }],
-          ...FAST,
-        },
-      }),
+      providers: translatedProviders,
     });
     key = (await h.createKey({ name: 'messages' })).key;
     client = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0 });

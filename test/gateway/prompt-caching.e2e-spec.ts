@@ -1,8 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { randomUUID } from 'node:crypto';
-import { FAKE_AWS_CREDENTIALS } from '../../apps/fake-upstream/src/bedrock-format';
 import { countWords } from '../../apps/fake-upstream/src/answer';
-import { FAST } from '../support/provider-scenarios';
+import { translatedProviders } from '../support/provider-scenarios';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
 /**
@@ -31,15 +30,7 @@ describe('prompt caching through /v1/messages', () => {
   beforeAll(async () => {
     h = await startGatewayHarness({
       pricing: PRICING,
-      providers: ({ upstream }) => ({
-        anthropic: { base_url: upstream, keys: [{ value: 'sk-ant-test' }], ...FAST },
-        gemini: { base_url: upstream, keys: [{ value: 'gemini-test-key' }], ...FAST },
-        bedrock: {
-          base_url: upstream,
-          keys: [{ access_key_id: FAKE_AWS_CREDENTIALS.accessKeyId, secret_access_key: FAKE_AWS_CREDENTIALS.secretAccessKey, region: 'us-west-2' }],
-          ...FAST,
-        },
-      }),
+      providers: translatedProviders,
     });
     const { key } = await h.createKey({ name: 'caching' });
     client = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0 });

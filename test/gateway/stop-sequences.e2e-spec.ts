@@ -1,7 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { FAKE_AWS_CREDENTIALS } from '../../apps/fake-upstream/src/bedrock-format';
-import { FAST } from '../support/provider-scenarios';
+import { translatedProviders } from '../support/provider-scenarios';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
 /**
@@ -21,15 +20,7 @@ describe('stop sequences through /v1/messages and /v1/chat/completions', () => {
 
   beforeAll(async () => {
     h = await startGatewayHarness({
-      providers: ({ upstream }) => ({
-        anthropic: { base_url: upstream, keys: [{ value: 'sk-ant-test' }], ...FAST },
-        gemini: { base_url: upstream, keys: [{ value: 'gemini-test-key' }], ...FAST },
-        bedrock: {
-          base_url: upstream,
-          keys: [{ access_key_id: FAKE_AWS_CREDENTIALS.accessKeyId, secret_access_key: FAKE_AWS_CREDENTIALS.secretAccessKey, region: 'us-west-2' }],
-          ...FAST,
-        },
-      }),
+      providers: translatedProviders,
     });
     const { key } = await h.createKey({ name: 'stops' });
     anthropic = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0 });

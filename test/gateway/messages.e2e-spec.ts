@@ -1,7 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { FAKE_AWS_CREDENTIALS } from '../../apps/fake-upstream/src/bedrock-format';
 import { ANTHROPIC_THINKING_SIGNATURE, ANTHROPIC_THINKING_TEXT } from '../../apps/fake-upstream/src/anthropic-format';
-import { FAST } from '../support/provider-scenarios';
+import { translatedProviders } from '../support/provider-scenarios';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
 /**
@@ -32,15 +31,7 @@ describe('Anthropic Messages API (/v1/messages)', () => {
   beforeAll(async () => {
     h = await startGatewayHarness({
       admin: true,
-      providers: ({ upstream }) => ({
-        anthropic: { base_url: upstream, keys: [{ value: 'sk-ant-test' }], ...FAST },
-        gemini: { base_url: upstream, keys: [{ value: 'gemini-test-key' }], ...FAST },
-        bedrock: {
-          base_url: upstream,
-          keys: [{ access_key_id: FAKE_AWS_CREDENTIALS.accessKeyId, secret_access_key: FAKE_AWS_CREDENTIALS.secretAccessKey, region: 'us-west-2' }],
-          ...FAST,
-        },
-      }),
+      providers: translatedProviders,
     });
     key = (await h.createKey({ name: 'messages' })).key;
     client = new Anthropic({ apiKey: key, baseURL: h.url, maxRetries: 0 });
@@ -53,9 +44,14 @@ describe('Anthropic Messages API (/v1/messages)', () => {
   describe.each(PROVIDERS)('through $provider', ({ provider, model, answeredBy }) => {
     it('messages.create: an Anthropic message, usage, cost, the gateway headers and one log row', async () => {
       const input = 'Hi there [[usage:40,3]]';
-      const { data, response } = await client.messages.create({ model, max_tokens: 300, system: 'Be brief.', messages: [{ role: 'user', content: input }] }).withResponse();
+      const { data, response, request_id } = await client.messages.create({ model, max_tokens: 300, system: 'Be brief.', messages: [{ role: 'user', content: input }] }).withResponse();
       expect(data).toMatchObject({ type: 'message', role: 'assistant', stop_reason: 'end_turn', stop_sequence: null, content: [{ type: 'text', text: `Hello from ${answeredBy}! You said: ${input}` }] });
       expect(data.id).toMatch(/^msg_/);
+      // Anthropic's request-id header, which the SDK exposes as _request_id: the gateway's id
+      expect(request_id).toBe(response.headers.get('x-request-id'));
+      expect(request_id).toMatch(/^[0-9a-f-]{36}$/);
+      const plain = await client.messages.create({ model, max_tokens: 300, messages: [{ role: 'user', content: 'Again' }] });
+      expect(plain._request_id).toMatch(/^[0-9a-f-]{36}$/);
       expect(data.usage).toMatchObject({ input_tokens: 40, output_tokens: 3, cache_read_input_tokens: 0 });
       expect(response.headers.get('x-bf-provider')).toBe(provider);
       expect(response.headers.get('x-bf-fallback-index')).toBe('0');
@@ -80,7 +76,9 @@ describe('Anthropic Messages API (/v1/messages)', () => {
       expect(final).toMatchObject({ stop_reason: 'end_turn', usage: { input_tokens: 9, output_tokens: 4 } });
       expect(deltas.length).toBe(4);
       expect(types).toEqual(['message_start', 'content_block_start', ...deltas.map(() => 'content_block_delta'), 'content_block_stop', 'message_delta', 'message_stop']);
-      const rows = await h.logRows((await stream.withResponse()).response.headers.get('x-request-id')!);
+      const requestId = (await stream.withResponse()).response.headers.get('x-request-id')!;
+      expect(stream.request_id).toBe(requestId);
+      const rows = await h.logRows(requestId);
       expect(rows[0]).toMatchObject({ provider, status: 'success', stream: true, input_tokens: 9, output_tokens: 4 });
       // On the wire (the SDK hides pings): Anthropic's frames, `event:` naming each, a ping after the first block opened.
       const raw = await fetch(`${h.url}/v1/messages`, {
@@ -118,6 +116,7 @@ describe('Anthropic Messages API (/v1/messages)', () => {
       const counted = await client.messages.countTokens({ model, system: 'x'.repeat(40), tools: [weatherTool], messages: [{ role: 'user', content: 'y'.repeat(400) }] });
       const toolBytes = Buffer.byteLength(JSON.stringify([{ type: 'function', name: weatherTool.name, parameters: weatherTool.input_schema, strict: false, description: weatherTool.description }]));
       expect(counted).toEqual({ input_tokens: Math.ceil((440 + toolBytes) / 4) });
+      expect(counted._request_id).toMatch(/^[0-9a-f-]{36}$/);
       expect(h.upstream.stats.requests).toBe(before);
     });
   });

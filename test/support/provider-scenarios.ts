@@ -4,6 +4,7 @@ import OpenAI from 'openai';
 import type { Response as OpenAIResponse, ResponseFunctionToolCall } from 'openai/resources/responses/responses';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
 import type { FakeDialect } from '../../apps/fake-upstream/src/dialect-rules';
+import { FAKE_AWS_CREDENTIALS } from '../../apps/fake-upstream/src/bedrock-format';
 import { startGatewayHarness, type GatewayHarness } from './gateway-harness';
 
 /**
@@ -15,6 +16,19 @@ import { startGatewayHarness, type GatewayHarness } from './gateway-harness';
 
 /** Quick retries and short timeouts, so that failure and fallback tests stay fast. */
 export const FAST = { max_retries: 2, retry_backoff_ms: 1, retry_backoff_max_ms: 20, timeout_ms: 5_000, stream_idle_timeout_ms: 2_000 };
+
+/** Anthropic, Gemini and Bedrock (signed with the fake's credentials) on one fake upstream, beside the harness's OpenAI. */
+export function translatedProviders({ upstream }: { upstream: string }): Record<string, unknown> {
+  return {
+    anthropic: { base_url: upstream, keys: [{ value: 'sk-ant-test' }], ...FAST },
+    gemini: { base_url: upstream, keys: [{ value: 'gemini-test-key' }], ...FAST },
+    bedrock: {
+      base_url: upstream,
+      keys: [{ access_key_id: FAKE_AWS_CREDENTIALS.accessKeyId, secret_access_key: FAKE_AWS_CREDENTIALS.secretAccessKey, region: 'us-west-2' }],
+      ...FAST,
+    },
+  };
+}
 
 export interface ProviderGateway<N extends string> {
   h: GatewayHarness;

@@ -49,9 +49,12 @@ function messagesMarkdown(): string {
     "Anthropic's Messages API for every provider (`provider/model`; a bare `claude-*` name is `anthropic/claude-*`), so the Anthropic SDKs and " +
       'Claude Code work through the gateway. The virtual key comes as `x-api-key`, `Authorization: Bearer` or `x-bf-vk`; `anthropic-version` ' +
       'and `anthropic-beta` are accepted. Answers are Anthropic `message` objects (streams: its exact event sequence) with `usage.cost`, ' +
-      '`extra_fields` and the `x-bf-*` headers; errors are `{"type": "error", "error": {"type", "message"}}` with a `request-id` header. ' +
+      '`extra_fields` and the `x-bf-*` headers; errors are `{"type": "error", "error": {"type", "message"}}`; answers and errors carry a `request-id` header (the SDKs\' `_request_id`). ' +
       'Bounds as above, plus `max_tokens` (required) from 1 to 10000000 and `metadata.user_id` up to 256 characters. ' +
-      '`stop_sequences`, `mcp_servers` and server tools other than web search are refused with 400; `top_k`, `cache_control`, ' +
+      '`cache_control` (at most 4) reaches Anthropic on the same blocks and Claude on Bedrock as `cachePoint` blocks, and no other provider; ' +
+      'cache writes and reads are reported and priced. `stop_sequences` reach every provider that takes them (a stop there is ' +
+      '`stop_reason: "stop_sequence"`); OpenAI\'s Responses API has none: 400 naming them. Chat Completions `stop` is carried the same way. ' +
+      '`mcp_servers` and server tools other than web search are refused with 400; `top_k`, ' +
       '`output_config` and `context_management` are accepted and not forwarded. `count_tokens` estimates `input_tokens` ' +
       '(four UTF-8 bytes of text per token, 1600 per image) without calling the provider.',
   ].join('\n');

@@ -42,6 +42,8 @@ export interface Conversation {
   toolsDisabled: boolean;
   /** Output of the last tool result in the input. */
   toolOutput?: string;
+  /** The request's stop sequences: a text answer ends before the first one it contains. */
+  stopSequences?: string[];
   jsonMode: boolean;
   jsonSchema?: unknown;
   /** The request offers the provider's own web search. */
@@ -70,6 +72,35 @@ export interface AnswerPlan {
   incomplete: boolean;
   /** [[web-search]] with the provider's search offered: one search, its result cited by the whole answer. */
   search?: FakeSearch;
+  /** The stop sequence that ended the answer (the text stops right before it). */
+  stopSequence?: string;
+}
+
+/**
+ * Reads a request's stop sequences (a list of strings, at most `max`), refusing what the
+ * provider refuses with its own message.
+ */
+export function readStopSequences(value: unknown, max: number, refuse: (message: string) => Error): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s === '')) throw refuse('stop sequences must be non-empty strings');
+  if (list.length > max) throw refuse(`at most ${max} stop sequences are allowed (got ${list.length})`);
+  return list.length > 0 ? (list as string[]) : undefined;
+}
+
+/** The answer cut before the first stop sequence it contains, as a model stops generating there. */
+function applyStop(answer: Answer, stops: string[] | undefined): { answer: Answer; stopSequence?: string } {
+  if (answer.kind !== 'text' || stops === undefined) return { answer };
+  let at = -1;
+  let hit: string | undefined;
+  for (const s of stops) {
+    const i = answer.text.indexOf(s);
+    if (i >= 0 && (at < 0 || i < at)) {
+      at = i;
+      hit = s;
+    }
+  }
+  return hit === undefined ? { answer } : { answer: { kind: 'text', text: answer.text.slice(0, at) }, stopSequence: hit };
 }
 
 export interface FakeSearch {
@@ -91,7 +122,7 @@ const FUNCTION_CALL_OUTPUT_TOKENS = 5;
 const ECHO_CHARS = 40;
 
 export function planAnswer(conv: Conversation, d: Readonly<Directives>): AnswerPlan {
-  const answer = chooseAnswer(conv, d);
+  const { answer, stopSequence } = applyStop(chooseAnswer(conv, d), conv.stopSequences);
   const reasoning = d.reasoningTokens ?? 0;
   const answerTokens = answer.kind === 'text' ? countWords(answer.text) : FUNCTION_CALL_OUTPUT_TOKENS;
   const search = d.webSearch && conv.webSearch === true && answer.kind === 'text'
@@ -99,6 +130,7 @@ export function planAnswer(conv: Conversation, d: Readonly<Directives>): AnswerP
     : undefined;
   return {
     ...(search !== undefined && { search }),
+    ...(stopSequence !== undefined && { stopSequence }),
     answer,
     usage: {
       input: d.usage ? d.usage.input : conv.inputWords + INPUT_OVERHEAD_TOKENS,

@@ -1,9 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FakeSearch, type FunctionToolSpec, type StreamOptions, countWords, splitEvenly, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FakeSearch, type FunctionToolSpec, type StreamOptions, countWords, readStopSequences, splitEvenly, splitText } from './answer';
 import { isJson } from '@app/common';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
 import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
+import { type CacheUse, cacheUsage, useCache } from './prompt-cache';
 
 /**
  * Anthropic Messages API wire format (2023-06-01): `POST /v1/messages`, key in `x-api-key`,
@@ -20,6 +21,9 @@ import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
  * [[web-search]] answers with a search (server_tool_use, web_search_tool_result) and text that
  * cites its result.
  * Usage: `input_tokens` excludes the cache reads ([[cached:N]] -> cache_read_input_tokens).
+ * Prompt caching: `cache_control` on tools, system and content blocks is checked (type
+ * `ephemeral`, ttl `5m`/`1h`, at most 4); the prefix up to the last breakpoint is written to the
+ * fake's cache the first time (cache_creation_input_tokens) and read after (cache_read_input_tokens).
  */
 
 const ERROR_TYPES: Record<number, string> = {
@@ -32,6 +36,19 @@ export const ANTHROPIC_THINKING_SIGNATURE = 'EqQBCkYIBhgCIkB0ZXN0LXNpZ25hdHVyZQ=
 
 interface AnthropicExtra {
   thinking: boolean;
+  cache?: CacheUse;
+}
+
+const MAX_CACHE_BREAKPOINTS = 4;
+
+/** Whether the block (tool, system or content block) is a cache breakpoint; its cache_control checked as Anthropic does. */
+function isBreakpoint(block: Record<string, unknown>, where: string): boolean {
+  const cc = block.cache_control;
+  if (cc === undefined || cc === null) return false;
+  if (!isJson(cc) || cc.type !== 'ephemeral') throw invalid(`${where}.cache_control.type: Input should be 'ephemeral'`);
+  if (cc.ttl !== undefined && cc.ttl !== '5m' && cc.ttl !== '1h') throw invalid(`${where}.cache_control.ttl: Input should be '5m' or '1h'`);
+  for (const k of Object.keys(cc)) if (k !== 'type' && k !== 'ttl') throw invalid(`${where}.cache_control.${k}: Extra inputs are not permitted`);
+  return true;
 }
 
 function invalid(message: string): FakeHttpError {
@@ -70,10 +87,28 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
     if (!Array.isArray(body.messages)) throw invalid('messages: Field required');
     const conv: Conversation = { model: body.model, inputWords: 0, lastUserText: '', directiveText: '', tools: [], toolsDisabled: false, jsonMode: false };
 
+    // Cache breakpoints: how many, and the prefix (and its words) up to the last one.
+    let breakpoints = 0;
+    let prefix: unknown[] | null = null;
+    let prefixWords = 0;
+    const tools0 = Array.isArray(body.tools) ? body.tools : [];
+    tools0.forEach((t, i) => {
+      if (isJson(t) && isBreakpoint(t, `tools.${i}`)) {
+        breakpoints++;
+        prefix = [body.model, tools0.slice(0, i + 1)];
+      }
+    });
     if (typeof body.system === 'string') conv.inputWords += countWords(body.system);
     else if (Array.isArray(body.system)) {
-      body.system.forEach((b, i) => {
-        if (isJson(b)) conv.inputWords += countWords(blockText(b, `system.${i}`));
+      const system = body.system;
+      system.forEach((b, i) => {
+        if (!isJson(b)) return;
+        conv.inputWords += countWords(blockText(b, `system.${i}`));
+        if (isBreakpoint(b, `system.${i}`)) {
+          breakpoints++;
+          prefix = [body.model, tools0, system.slice(0, i + 1)];
+          prefixWords = conv.inputWords;
+        }
       });
     }
 
@@ -139,12 +174,21 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
       });
       const text = texts.join(' ');
       conv.inputWords += countWords(text);
+      const marked = blocks.filter((b, j) => isBreakpoint(b, `messages.${i}.content.${j}`)).length;
+      if (marked > 0) {
+        // The fake caches whole messages: the prefix ends with the marked one.
+        breakpoints += marked;
+        prefix = [body.model, tools0, body.system ?? null, (body.messages as unknown[]).slice(0, i + 1)];
+        prefixWords = conv.inputWords;
+      }
       if (m.role === 'user' && texts.length > 0) {
         conv.lastUserText = text;
         conv.directiveText = conv.directiveText === '' ? text : `${conv.directiveText}\n${text}`;
       }
     });
 
+    if (body.stop_sequences !== undefined && !Array.isArray(body.stop_sequences)) throw invalid('stop_sequences: Input should be a valid list');
+    conv.stopSequences = readStopSequences(body.stop_sequences, 8191, (m) => invalid(`stop_sequences: ${m}`));
     const tools: FunctionToolSpec[] = [];
     for (const t of Array.isArray(body.tools) ? body.tools : []) {
       if (!isJson(t) || typeof t.name !== 'string') continue;
@@ -171,7 +215,9 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
         );
       }
     }
+    if (breakpoints > MAX_CACHE_BREAKPOINTS) throw invalid(`A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided. Found ${breakpoints}.`);
     const extra: AnthropicExtra = { thinking };
+    if (prefix !== null) extra.cache = useCache(prefix, prefixWords);
     return { conversation: conv, stream: body.stream === true, extra };
   },
 
@@ -187,11 +233,11 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
     }
     if (a.kind === 'function_call') content.push({ type: 'tool_use', id: newId('toolu_'), name: a.name, input: JSON.parse(a.arguments) as unknown });
     else content.push(search === undefined ? { type: 'text', text: a.text } : { type: 'text', text: a.text, citations: [citation(search)] });
-    const usage: Record<string, unknown> = { ...startUsage(plan), output_tokens: plan.usage.output };
+    const usage: Record<string, unknown> = { ...startUsage(plan, req.extra), output_tokens: plan.usage.output };
     if (search !== undefined) usage.server_tool_use = { web_search_requests: 1 };
     return JSON.stringify({
       id: newId('msg_'), type: 'message', role: 'assistant', model: req.conversation.model, content,
-      stop_reason: stopReason(plan), stop_sequence: null, usage,
+      stop_reason: stopReason(plan), stop_sequence: plan.stopSequence ?? null, usage,
     });
   },
 
@@ -204,7 +250,7 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
       type: 'message_start',
       message: {
         id: newId('msg_'), type: 'message', role: 'assistant', model: req.conversation.model, content: [],
-        stop_reason: null, stop_sequence: null, usage: { ...startUsage(plan), output_tokens: 1 },
+        stop_reason: null, stop_sequence: null, usage: { ...startUsage(plan, req.extra), output_tokens: 1 },
       },
     });
     let index = 0;
@@ -243,7 +289,7 @@ export const ANTHROPIC_FORMAT: NativeFormat = {
       if (opts.streamError) return withError(frames);
     }
     ev({ type: 'content_block_stop', index });
-    ev({ type: 'message_delta', delta: { stop_reason: stopReason(plan), stop_sequence: null }, usage: { output_tokens: plan.usage.output } });
+    ev({ type: 'message_delta', delta: { stop_reason: stopReason(plan), stop_sequence: plan.stopSequence ?? null }, usage: { output_tokens: plan.usage.output } });
     ev({ type: 'message_stop' });
     return frames;
   },
@@ -275,11 +321,12 @@ function withError(frames: string[]): string[] {
 
 function stopReason(plan: AnswerPlan): string {
   if (plan.incomplete) return 'max_tokens';
+  if (plan.stopSequence !== undefined) return 'stop_sequence';
   return plan.answer.kind === 'function_call' ? 'tool_use' : 'end_turn';
 }
 
-/** Anthropic's input_tokens leave out cache reads: the fake's input minus [[cached:N]]. */
-function startUsage(plan: AnswerPlan): Record<string, number> {
-  const u = plan.usage;
-  return { input_tokens: u.input - u.cached, cache_creation_input_tokens: 0, cache_read_input_tokens: u.cached };
+/** Anthropic's input_tokens leave out cache reads and writes. */
+function startUsage(plan: AnswerPlan, extra: unknown): Record<string, number> {
+  const c = cacheUsage(plan, (extra as AnthropicExtra | undefined)?.cache);
+  return { input_tokens: c.uncached, cache_creation_input_tokens: c.write, cache_read_input_tokens: c.read };
 }

@@ -1,11 +1,12 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, splitEvenly, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, readStopSequences, splitEvenly, splitText } from './answer';
 import { isJson } from '@app/common';
 import { converseEvent, converseException } from './bedrock-eventstream';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
 import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
+import { type CacheUse, cacheUsage, useCache } from './prompt-cache';
 
 /**
  * Amazon Bedrock Converse wire format: `POST /model/{modelId}/converse` (JSON) and
@@ -20,12 +21,35 @@ import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
  * With Claude's thinking on (`additionalModelRequestFields.thinking`) the answer starts with
  * a signed reasoningContent block; reasoning sent back must be that block unchanged, and the
  * assistant turn of a tool loop must start with it, as Bedrock requires.
+ *
+ * Prompt caching: `cachePoint` blocks (type `default`, at most 4) in `toolConfig.tools`,
+ * `system` and message content; the prefix before the last one is written to the fake's cache
+ * the first time (cacheWriteInputTokens) and read after (cacheReadInputTokens).
  */
 export const BEDROCK_THINKING_TEXT = 'Thinking it over.';
 export const BEDROCK_THINKING_SIGNATURE = 'ErcBCkgIBhABGAIiQGZha2UtYmVkcm9jaw==';
 
 interface BedrockExtra {
   thinking: boolean;
+  cache?: CacheUse;
+  /** additionalModelResponseFieldPaths asked for `/stop_sequence` (Claude names the sequence hit). */
+  namesStop?: boolean;
+}
+
+function stopFields(req: NativeRequest, plan: AnswerPlan): Record<string, unknown> {
+  const ask = (req.extra as BedrockExtra | undefined)?.namesStop === true;
+  return ask && plan.stopSequence !== undefined ? { additionalModelResponseFields: { stop_sequence: plan.stopSequence } } : {};
+}
+
+const MAX_CACHE_POINTS = 4;
+
+/** Whether the entry is a cache checkpoint, checked as Converse does. */
+function isCachePoint(entry: unknown, where: string): boolean {
+  if (!isJson(entry) || entry.cachePoint === undefined) return false;
+  if (!isJson(entry.cachePoint) || entry.cachePoint.type !== 'default') {
+    throw new FakeHttpError(400, `1 validation error detected: Value at '${where}.cachePoint.type' failed to satisfy constraint: Member must satisfy enum value set: [default]`);
+  }
+  return true;
 }
 
 export const FAKE_AWS_CREDENTIALS = { accessKeyId: 'AKIDFAKEUPSTREAM', secretAccessKey: 'fake-upstream-secret' };
@@ -70,7 +94,27 @@ export const BEDROCK_FORMAT: NativeFormat = {
   read(body, model): NativeRequest {
     const conv: Conversation = { model, inputWords: 0, lastUserText: '', directiveText: '', tools: [], toolsDisabled: false, jsonMode: false };
     if (!Array.isArray(body.messages)) throw new FakeHttpError(400, '1 validation error detected: Value null at \'messages\' failed to satisfy constraint: Member must not be null');
-    for (const s of Array.isArray(body.system) ? body.system : []) if (isJson(s) && typeof s.text === 'string') conv.inputWords += countWords(s.text);
+    // Cache checkpoints: how many, and the prefix (and its words) before the last one.
+    let points = 0;
+    let prefix: unknown[] | null = null;
+    let prefixWords = 0;
+    const tc0 = isJson(body.toolConfig) ? body.toolConfig : {};
+    const toolList = Array.isArray(tc0.tools) ? tc0.tools : [];
+    toolList.forEach((t, i) => {
+      if (isCachePoint(t, `toolConfig.tools.${i}`)) {
+        points++;
+        prefix = [model, toolList.slice(0, i)];
+      }
+    });
+    const systemList = Array.isArray(body.system) ? body.system : [];
+    systemList.forEach((s, i) => {
+      if (isJson(s) && typeof s.text === 'string') conv.inputWords += countWords(s.text);
+      if (isCachePoint(s, `system.${i}`)) {
+        points++;
+        prefix = [model, toolList, systemList.slice(0, i)];
+        prefixWords = conv.inputWords;
+      }
+    });
     let expect: 'user' | 'assistant' = 'user';
     let lastAssistantReasoningFirst = false;
     let lastFirstIsToolResult = false;
@@ -102,11 +146,20 @@ export const BEDROCK_FORMAT: NativeFormat = {
       }
       const text = texts.join(' ');
       conv.inputWords += countWords(text);
+      const marked = (msg.content as unknown[]).filter((b, j) => isCachePoint(b, `messages.${i}.content.${j}`)).length;
+      if (marked > 0) {
+        // The fake caches whole messages: the prefix ends with the marked one.
+        points += marked;
+        prefix = [model, toolList, systemList, (body.messages as unknown[]).slice(0, i + 1)];
+        prefixWords = conv.inputWords;
+      }
       if (msg.role === 'user' && texts.length > 0) {
         conv.lastUserText = text;
         conv.directiveText = conv.directiveText === '' ? text : `${conv.directiveText}\n${text}`;
       }
     });
+    const inference = isJson(body.inferenceConfig) ? body.inferenceConfig : {};
+    conv.stopSequences = readStopSequences(inference.stopSequences, 4, (m) => new FakeHttpError(400, `1 validation error detected: Value at 'inferenceConfig.stopSequences' failed to satisfy constraint: ${m}`));
     const amrf = isJson(body.additionalModelRequestFields) ? body.additionalModelRequestFields : {};
     const thinking = isJson(amrf.thinking) && amrf.thinking.type === 'enabled';
     if (thinking && lastFirstIsToolResult && !lastAssistantReasoningFirst) {
@@ -121,7 +174,10 @@ export const BEDROCK_FORMAT: NativeFormat = {
     }
     conv.tools = tools;
     if (isJson(tc.toolChoice) && isJson(tc.toolChoice.tool) && typeof tc.toolChoice.tool.name === 'string') conv.forcedTool = tc.toolChoice.tool.name;
+    if (points > MAX_CACHE_POINTS) throw new FakeHttpError(400, `The number of cache points (${points}) exceeds the maximum of ${MAX_CACHE_POINTS}.`);
     const extra: BedrockExtra = { thinking };
+    if (prefix !== null) extra.cache = useCache(prefix, prefixWords);
+    if (Array.isArray(body.additionalModelResponseFieldPaths) && body.additionalModelResponseFieldPaths.includes('/stop_sequence')) extra.namesStop = true;
     return { conversation: conv, extra };
   },
 
@@ -131,7 +187,7 @@ export const BEDROCK_FORMAT: NativeFormat = {
       ? [{ toolUse: { toolUseId: newId('tooluse_'), name: a.name, input: JSON.parse(a.arguments) as unknown } }]
       : [{ text: a.text }];
     if ((req.extra as BedrockExtra | undefined)?.thinking) content.unshift({ reasoningContent: { reasoningText: { text: BEDROCK_THINKING_TEXT, signature: BEDROCK_THINKING_SIGNATURE } } });
-    return JSON.stringify({ output: { message: { role: 'assistant', content } }, stopReason: stopReason(plan), usage: usage(plan), metrics: { latencyMs: 1 } });
+    return JSON.stringify({ output: { message: { role: 'assistant', content } }, stopReason: stopReason(plan), ...stopFields(req, plan), usage: usage(plan, req.extra), metrics: { latencyMs: 1 } });
   },
 
   frames(req, plan, opts: StreamOptions) {
@@ -157,8 +213,8 @@ export const BEDROCK_FORMAT: NativeFormat = {
       }
     }
     frames.push(converseEvent('contentBlockStop', { contentBlockIndex: index }));
-    frames.push(converseEvent('messageStop', { stopReason: stopReason(plan) }));
-    frames.push(converseEvent('metadata', { usage: usage(plan), metrics: { latencyMs: 1 } }));
+    frames.push(converseEvent('messageStop', { stopReason: stopReason(plan), ...stopFields(req, plan) }));
+    frames.push(converseEvent('metadata', { usage: usage(plan, req.extra), metrics: { latencyMs: 1 } }));
     return frames;
   },
 
@@ -177,14 +233,17 @@ function withException(frames: Buffer[]): Buffer[] {
 
 function stopReason(plan: AnswerPlan): string {
   if (plan.incomplete) return 'max_tokens';
+  if (plan.stopSequence !== undefined) return 'stop_sequence';
   return plan.answer.kind === 'function_call' ? 'tool_use' : 'end_turn';
 }
 
-/** Bedrock counts cache reads apart from inputTokens. */
-function usage(plan: AnswerPlan): Record<string, number> {
+/** Bedrock counts cache reads and writes apart from inputTokens. */
+function usage(plan: AnswerPlan, extra: unknown): Record<string, number> {
   const u = plan.usage;
-  const out: Record<string, number> = { inputTokens: u.input - u.cached, outputTokens: u.output, totalTokens: u.input + u.output };
-  if (u.cached > 0) out.cacheReadInputTokens = u.cached;
+  const c = cacheUsage(plan, (extra as BedrockExtra | undefined)?.cache);
+  const out: Record<string, number> = { inputTokens: c.uncached, outputTokens: u.output, totalTokens: u.input + u.output };
+  if (c.read > 0) out.cacheReadInputTokens = c.read;
+  if (c.write > 0) out.cacheWriteInputTokens = c.write;
   return out;
 }
 

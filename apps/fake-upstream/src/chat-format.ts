@@ -1,4 +1,4 @@
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, type TokenUsage, contentText, countWords, newConversation, splitEvenly, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, type TokenUsage, contentText, countWords, readStopSequences, newConversation, splitEvenly, splitText } from './answer';
 import { isJson } from '@app/common';
 import { newId, unixSeconds } from './ids';
 import { FakeHttpError } from './openai-errors';
@@ -42,6 +42,7 @@ export function readChatRequest(body: Record<string, unknown>, fallbackModel?: s
     conv.jsonMode = true;
     conv.jsonSchema = isJson(format.json_schema) ? format.json_schema.schema : undefined;
   }
+  conv.stopSequences = readStopSequences(body.stop, 4, (m) => new FakeHttpError(400, `Invalid 'stop': ${m}.`, 'invalid_value', 'stop'));
   const streamOptions = isJson(body.stream_options) ? body.stream_options : {};
   return { conversation: conv, stream: body.stream === true, includeUsage: streamOptions.include_usage === true };
 }

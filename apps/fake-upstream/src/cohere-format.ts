@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, contentText, countWords, splitEvenly, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, contentText, countWords, readStopSequences, splitEvenly, splitText } from './answer';
 import { isJson } from '@app/common';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
@@ -50,6 +50,7 @@ export const COHERE_FORMAT: NativeFormat = {
       conv.jsonMode = true;
       conv.jsonSchema = rf.json_schema;
     }
+    conv.stopSequences = readStopSequences(body.stop_sequences, 5, (m) => new FakeHttpError(400, `invalid request: stop_sequences: ${m}`));
     return { conversation: conv, stream: body.stream === true };
   },
 

@@ -1,9 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, splitText } from './answer';
+import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamOptions, countWords, readStopSequences, splitText } from './answer';
 import { isJson } from '@app/common';
 import { newId } from './ids';
 import { FakeHttpError } from './openai-errors';
 import { BAD_API_KEY, type NativeFormat, type NativeRequest } from './routing';
+import { fieldPath } from './prompt-cache';
 
 /**
  * Google Gemini API wire format (v1beta): `POST /v1beta/models/{model}:generateContent` and
@@ -76,6 +77,8 @@ export const GEMINI_FORMAT: NativeFormat = {
   },
 
   read(body, model): NativeRequest {
+    const leaked = fieldPath(body, 'cache_control');
+    if (leaked !== null) throw new FakeHttpError(400, `Invalid JSON payload received. Unknown name "cache_control" at '${leaked.replace(/\.cache_control$/, '')}': Cannot find field.`);
     const conv: Conversation = { model, inputWords: 0, lastUserText: '', directiveText: '', tools: [], toolsDisabled: false, jsonMode: false };
     if (!Array.isArray(body.contents)) throw new FakeHttpError(400, '* GenerateContentRequest.contents: contents is not specified');
     checkThoughtSignatures(body.contents, model);
@@ -119,6 +122,7 @@ export const GEMINI_FORMAT: NativeFormat = {
       conv.jsonMode = true;
       conv.jsonSchema = gen.responseSchema ?? gen.responseJsonSchema;
     }
+    conv.stopSequences = readStopSequences(gen.stopSequences, 5, (m) => new FakeHttpError(400, `Invalid value at 'generation_config.stop_sequences': ${m}`));
     const thinking = isJson(gen.thinkingConfig) ? gen.thinkingConfig : {};
     const extra: GeminiExtra = { includeThoughts: thinking.includeThoughts === true, signs: isJson(gen.thinkingConfig) || /gemini-3/.test(model) };
     return { conversation: conv, extra };

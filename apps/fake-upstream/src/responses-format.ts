@@ -2,6 +2,7 @@ import { type AnswerPlan, type Conversation, type FunctionToolSpec, type StreamO
 import { isJson } from '@app/common';
 import { newId, unixSeconds } from './ids';
 import { FakeHttpError } from './openai-errors';
+import { fieldPath } from './prompt-cache';
 
 /**
  * OpenAI Responses API wire format (`POST /v1/responses`): reading the request, and the
@@ -20,6 +21,11 @@ export function readResponsesRequest(body: Record<string, unknown>, fallbackMode
   if (model === undefined) {
     throw new FakeHttpError(400, "Missing required parameter: 'model'.", 'missing_required_parameter', 'model');
   }
+  // OpenAI refuses parameters it does not know; prompt-cache markers are Anthropic's.
+  const leaked = fieldPath({ input: body.input, tools: body.tools, instructions: body.instructions }, 'cache_control');
+  if (leaked !== null) throw new FakeHttpError(400, `Unknown parameter: '${leaked}'.`, 'unknown_parameter', leaked);
+  // The Responses API has no stop sequences.
+  for (const p of ['stop', 'stop_sequences']) if (body[p] !== undefined) throw new FakeHttpError(400, `Unknown parameter: '${p}'.`, 'unknown_parameter', p);
   const forced = isJson(body.tool_choice) && typeof body.tool_choice.name === 'string' ? body.tool_choice.name : undefined;
   const conv = newConversation(model, functionTools(body.tools), body.tool_choice, forced);
   if (typeof body.instructions === 'string') conv.inputWords += countWords(body.instructions);

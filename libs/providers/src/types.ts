@@ -1,11 +1,38 @@
 import type { ProviderConfig, UpstreamKey } from '@app/common';
 
+/** An Anthropic prompt-cache breakpoint, as a Messages client marked a block. */
+export interface CacheControl {
+  type: 'ephemeral';
+  ttl?: '5m' | '1h';
+}
+
+/*
+ * Gateway-only parts of the canonical request, which the Responses API has no field for. They
+ * sit under symbol keys: JSON.stringify (every pass-through body) leaves them out, so they can
+ * never reach a provider that does not understand them, and no client JSON can set them.
+ */
+/** On an input content part, a message item, a function_call(_output) item or a function tool: a cache breakpoint after it. */
+export const CACHE_CONTROL: unique symbol = Symbol('gateway.cache_control');
+/** On the request: sequences that end the answer (Chat `stop`, Messages `stop_sequences`). */
+export const STOP_SEQUENCES: unique symbol = Symbol('gateway.stop_sequences');
+
+/** A canonical object that may carry a cache breakpoint. */
+export interface CacheMarkable {
+  [CACHE_CONTROL]?: CacheControl;
+}
+
 /** The Responses API request as the gateway sees it: a few known fields, the rest passed through. */
 export interface ResponsesRequest {
   model: string;
   input?: unknown;
   stream?: boolean;
+  [STOP_SEQUENCES]?: string[];
   [field: string]: unknown;
+}
+
+/** The cache breakpoint on a canonical object, if any. */
+export function cacheControlOf(value: unknown): CacheControl | null {
+  return typeof value === 'object' && value !== null ? ((value as CacheMarkable)[CACHE_CONTROL] ?? null) : null;
 }
 
 /** Token counts normalised across providers so that cost works the same for all. */

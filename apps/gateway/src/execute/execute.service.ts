@@ -227,6 +227,7 @@ export class ExecuteStage {
 
 export function answerHeaders(request: Admitted, c: Candidate, fallbackIndex: number, droppedTools?: string[]): Record<string, string> {
   const headers = idHeaders(request.ids);
+  if (request.format.requestIdHeader !== undefined) headers[request.format.requestIdHeader] = request.ids.requestId;
   headers['x-bf-provider'] = c.provider.name;
   headers['x-bf-model'] = headerValue(c.model);
   headers['x-bf-fallback-index'] = String(fallbackIndex);

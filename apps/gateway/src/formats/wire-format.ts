@@ -46,6 +46,11 @@ export interface WireFormat<E = unknown> {
    * and before `Authorization: Bearer`.
    */
   readonly apiKeyHeader?: string;
+  /**
+   * A header this API's clients read the request id from, set on every answer beside
+   * `x-request-id` (Anthropic's `request-id`, the SDKs' `_request_id`).
+   */
+  readonly requestIdHeader?: string;
   /** Bounded and validated first; throws a 400 `GatewayError` naming the `param` on bad input. */
   decode(raw: Buffer, limits: RequestLimits): DecodedRequest<E>;
   /** A canonical Responses response object (`extra_fields` and `usage.cost` set) -> the client's JSON body. */

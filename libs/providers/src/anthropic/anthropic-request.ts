@@ -1,9 +1,9 @@
 import { GatewayError } from '@app/common';
-import type { BuildRequestInput } from '../types';
-import { type ContentPart, type InputItem, argsObject, parseDataUrl, partsText, readInput, readOutputFormat, readReasoningEffort, rejectUnsupportedFeatures } from '../responses/request-input';
+import { type BuildRequestInput, type CacheControl, STOP_SEQUENCES } from '../types';
+import { type ContentPart, type InputItem, argsObject, parseDataUrl, partsCache, partsText, readInput, readOutputFormat, readReasoningEffort, rejectUnsupportedFeatures } from '../responses/request-input';
 import { type HostedToolSupport, type RequestTools, readSingleToolChoice, readTools } from '../responses/request-tools';
 import { uncarryThinking } from '../responses/reasoning-carrier';
-import type { AnthropicContentBlock, AnthropicMessage, AnthropicRequestBody, AnthropicTool, AnthropicToolChoice } from './anthropic-wire';
+import type { AnthropicCacheable, AnthropicContentBlock, AnthropicFunctionTool, AnthropicMessage, AnthropicRequestBody, AnthropicTool, AnthropicToolChoice } from './anthropic-wire';
 
 /**
  * Structured output goes through a forced tool whose input is the JSON answer (works on every
@@ -35,23 +35,45 @@ function mediaSource(url: string, provider: string, param: string): { type: 'bas
   throw GatewayError.invalidRequest(`${provider} takes images and files as https URLs or base64 data URLs.`, param);
 }
 
+/** Anthropic's limit on cache breakpoints per request. */
+export const MAX_CACHE_BREAKPOINTS = 4;
+
+/** The block with its breakpoint, as Anthropic spells it. */
+function cached<T extends AnthropicCacheable>(block: T, cache: CacheControl | null | undefined): T {
+  if (cache === null || cache === undefined) return block;
+  block.cache_control = cache.ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl: cache.ttl };
+  return block;
+}
+
 function contentBlocks(parts: ContentPart[], provider: string, param: string): AnthropicContentBlock[] {
   const blocks: AnthropicContentBlock[] = [];
   for (const p of parts) {
     if (p.type === 'text') {
       // Anthropic rejects empty text blocks.
-      if (p.text !== '') blocks.push({ type: 'text', text: p.text });
+      if (p.text !== '') blocks.push(cached<AnthropicContentBlock>({ type: 'text', text: p.text }, p.cache));
     } else if (p.type === 'image') {
-      blocks.push({ type: 'image', source: mediaSource(p.url, provider, param) });
+      blocks.push(cached<AnthropicContentBlock>({ type: 'image', source: mediaSource(p.url, provider, param) }, p.cache));
     } else {
       const source = mediaSource(p.fileData ?? p.fileUrl ?? '', provider, param);
       if (source.type === 'base64' && source.media_type !== 'application/pdf') {
         throw GatewayError.invalidRequest(`${provider} does not support input files of type ${source.media_type} (PDF only).`, param);
       }
-      blocks.push(p.filename === null ? { type: 'document', source } : { type: 'document', source, title: p.filename });
+      blocks.push(cached<AnthropicContentBlock>(p.filename === null ? { type: 'document', source } : { type: 'document', source, title: p.filename }, p.cache));
     }
   }
   return blocks;
+}
+
+/**
+ * Anthropic refuses more than four breakpoints. The Messages front door already holds clients
+ * to that; a canonical request over it keeps its last four, which cover the longest prefixes.
+ */
+function limitBreakpoints(out: AnthropicRequestBody): void {
+  const marked: AnthropicCacheable[] = [];
+  for (const t of out.tools ?? []) if ('cache_control' in t) marked.push(t);
+  for (const b of out.system ?? []) if (b.cache_control !== undefined) marked.push(b);
+  for (const m of out.messages) for (const b of m.content) if (b.cache_control !== undefined) marked.push(b);
+  for (const b of marked.slice(0, Math.max(0, marked.length - MAX_CACHE_BREAKPOINTS))) delete b.cache_control;
 }
 
 /**
@@ -74,8 +96,14 @@ function append(messages: AnthropicMessage[], role: 'user' | 'assistant', blocks
   last.content.push(...blocks);
 }
 
-export function anthropicMessages(items: InputItem[], provider: string): { system: string[]; messages: AnthropicMessage[] } {
-  const system: string[] = [];
+/** A system text and the breakpoint after it. */
+export interface SystemText {
+  text: string;
+  cache: CacheControl | null;
+}
+
+export function anthropicMessages(items: InputItem[], provider: string): { system: SystemText[]; messages: AnthropicMessage[] } {
+  const system: SystemText[] = [];
   const messages: AnthropicMessage[] = [];
   items.forEach((item, i) => {
     const param = `input[${i}]`;
@@ -83,17 +111,17 @@ export function anthropicMessages(items: InputItem[], provider: string): { syste
       case 'message':
         if (item.role === 'system' || item.role === 'developer') {
           const text = partsText(item.parts);
-          if (text !== '') system.push(text);
+          if (text !== '') system.push({ text, cache: partsCache(item.parts) });
         } else {
           append(messages, item.role, contentBlocks(item.parts, provider, param));
         }
         break;
       case 'function_call':
-        append(messages, 'assistant', [{ type: 'tool_use', id: item.callId, name: item.name, input: argsObject(item.arguments) }]);
+        append(messages, 'assistant', [cached<AnthropicContentBlock>({ type: 'tool_use', id: item.callId, name: item.name, input: argsObject(item.arguments) }, item.cache)]);
         break;
       case 'function_call_output': {
         const content = item.parts === null ? item.output : contentBlocks(item.parts, provider, param);
-        append(messages, 'user', [{ type: 'tool_result', tool_use_id: item.callId, content }]);
+        append(messages, 'user', [cached<AnthropicContentBlock>({ type: 'tool_result', tool_use_id: item.callId, content }, item.cache)]);
         break;
       }
       case 'reasoning': {
@@ -137,7 +165,7 @@ export function buildAnthropicBody(input: BuildRequestInput, tools: RequestTools
   const effort = thinkingFitsToolLoop(messages) ? readReasoningEffort(body) : null;
   let maxTokens = typeof body.max_output_tokens === 'number' ? body.max_output_tokens : defaultMaxTokens(input.upstreamModel);
   const out: AnthropicRequestBody = { model: input.upstreamModel, max_tokens: maxTokens, messages };
-  if (system.length > 0) out.system = system.map((text) => ({ type: 'text', text }));
+  if (system.length > 0) out.system = system.map((s) => cached<{ type: 'text'; text: string } & AnthropicCacheable>({ type: 'text', text: s.text }, s.cache));
 
   if (effort !== null) {
     let budget: number = THINKING_BUDGET[effort];
@@ -160,7 +188,7 @@ export function buildAnthropicBody(input: BuildRequestInput, tools: RequestTools
   if (functions.some((t) => t.name === JSON_RESPONSE_TOOL) && format.type !== 'text') {
     throw GatewayError.invalidRequest(`The tool name '${JSON_RESPONSE_TOOL}' is reserved for structured output on ${name}.`, 'tools');
   }
-  const wireTools: AnthropicTool[] = functions.map((t) => ({ name: t.name, ...(t.description !== null && { description: t.description }), input_schema: t.parameters }));
+  const wireTools: AnthropicTool[] = functions.map((t) => cached<AnthropicFunctionTool>({ name: t.name, ...(t.description !== null && { description: t.description }), input_schema: t.parameters }, t.cache));
   if (tools.webSearch !== null) {
     const ws = tools.webSearch;
     wireTools.push({
@@ -197,8 +225,11 @@ export function buildAnthropicBody(input: BuildRequestInput, tools: RequestTools
 
   if (typeof body.temperature === 'number') out.temperature = body.temperature;
   if (typeof body.top_p === 'number') out.top_p = body.top_p;
+  const stops = body[STOP_SEQUENCES];
+  if (stops !== undefined && stops.length > 0) out.stop_sequences = stops;
   const user = typeof body.user === 'string' ? body.user : typeof body.safety_identifier === 'string' ? body.safety_identifier : metadataUserId(body);
   if (user !== null) out.metadata = { user_id: user };
   if (input.stream) out.stream = true;
+  limitBreakpoints(out);
   return out;
 }

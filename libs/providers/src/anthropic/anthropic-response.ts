@@ -25,15 +25,17 @@ export function usageFromAnthropic(u: AnthropicUsageWire | null | undefined): Us
 }
 
 /** stop_reason -> Response status. `refusal` (streaming classifiers) is reported like OpenAI's content filter. */
-export function finishFromAnthropic(stopReason: string | null | undefined): Pick<FinishOptions, 'status' | 'incompleteReason'> {
+export function finishFromAnthropic(stopReason: string | null | undefined, stopSequence?: string | null): Pick<FinishOptions, 'status' | 'incompleteReason' | 'stopSequence'> {
   switch (stopReason) {
+    case 'stop_sequence':
+      return { status: 'completed', stopSequence: typeof stopSequence === 'string' ? stopSequence : null };
     case 'max_tokens':
     case 'model_context_window_exceeded':
       return { status: 'incomplete', incompleteReason: 'max_output_tokens' };
     case 'refusal':
       return { status: 'incomplete', incompleteReason: 'content_filter' };
     default:
-      // end_turn, tool_use, stop_sequence, pause_turn
+      // end_turn, tool_use, pause_turn
       return { status: 'completed' };
   }
 }
@@ -98,7 +100,7 @@ export function parseAnthropicMessage(text: string, ctx?: TranslationContext): P
     requestBody: ctx?.requestBody,
     output,
     usage,
-    ...finishFromAnthropic(wire.stop_reason),
+    ...finishFromAnthropic(wire.stop_reason, wire.stop_sequence),
   });
   return { response, usage };
 }

@@ -20,7 +20,7 @@ interface StreamEventWire {
   message?: { model?: string; usage?: AnthropicUsageWire };
   content_block?: { type?: string; id?: string; name?: string; text?: string; thinking?: string; data?: string; tool_use_id?: string; content?: unknown; citations?: AnthropicCitationWire[] };
   delta?: {
-    type?: string; text?: string; partial_json?: string; thinking?: string; signature?: string; stop_reason?: string | null; citation?: AnthropicCitationWire;
+    type?: string; text?: string; partial_json?: string; thinking?: string; signature?: string; stop_reason?: string | null; stop_sequence?: string | null; citation?: AnthropicCitationWire;
   };
   usage?: AnthropicUsageWire;
   error?: { type?: string; message?: string };
@@ -42,6 +42,7 @@ export class AnthropicStreamTranslator extends BuilderStreamTranslator {
   private readonly queries = new Map<string, string | null>();
   private rawUsage: AnthropicUsageWire = {};
   private stopReason: string | null = null;
+  private stopSequence: string | null = null;
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
     if (this.b.terminal !== null) return [];
@@ -65,10 +66,11 @@ export class AnthropicStreamTranslator extends BuilderStreamTranslator {
         return this.blockStop(e.index ?? -1);
       case 'message_delta':
         if (e.delta?.stop_reason) this.stopReason = e.delta.stop_reason;
+        if (typeof e.delta?.stop_sequence === 'string') this.stopSequence = e.delta.stop_sequence;
         this.mergeUsage(e.usage);
         return [];
       case 'message_stop':
-        return this.b.finish({ ...finishFromAnthropic(this.stopReason), usage: usageFromAnthropic(this.rawUsage) });
+        return this.b.finish({ ...finishFromAnthropic(this.stopReason, this.stopSequence), usage: usageFromAnthropic(this.rawUsage) });
       case 'error': {
         const err = {
           message: e.error?.message ?? 'upstream stream error',

@@ -4,7 +4,14 @@ export type AnthropicImageSource =
   | { type: 'base64'; media_type: string; data: string }
   | { type: 'url'; url: string };
 
-export type AnthropicContentBlock =
+/** A prompt-cache breakpoint after the block, tool or system text that carries it. */
+export interface AnthropicCacheable {
+  cache_control?: { type: 'ephemeral'; ttl?: '5m' | '1h' };
+}
+
+export type AnthropicContentBlock = AnthropicContentBlockKind & AnthropicCacheable;
+
+type AnthropicContentBlockKind =
   | { type: 'text'; text: string }
   | { type: 'image'; source: AnthropicImageSource }
   | { type: 'document'; source: AnthropicImageSource; title?: string }
@@ -18,8 +25,10 @@ export interface AnthropicMessage {
   content: AnthropicContentBlock[];
 }
 
+export type AnthropicFunctionTool = { name: string; description?: string; input_schema: Record<string, unknown> } & AnthropicCacheable;
+
 export type AnthropicTool =
-  | { name: string; description?: string; input_schema: Record<string, unknown> }
+  | AnthropicFunctionTool
   /** The web search server tool. */
   | {
     type: 'web_search_20250305';
@@ -36,7 +45,8 @@ export interface AnthropicRequestBody {
   model: string;
   max_tokens: number;
   messages: AnthropicMessage[];
-  system?: { type: 'text'; text: string }[];
+  system?: ({ type: 'text'; text: string } & AnthropicCacheable)[];
+  stop_sequences?: string[];
   tools?: AnthropicTool[];
   tool_choice?: AnthropicToolChoice;
   temperature?: number;
@@ -80,6 +90,7 @@ export interface AnthropicMessageWire {
   model?: string;
   content?: AnthropicResponseBlock[];
   stop_reason?: string | null;
+  stop_sequence?: string | null;
   usage?: AnthropicUsageWire;
 }
 

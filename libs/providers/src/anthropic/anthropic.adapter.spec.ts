@@ -1,5 +1,5 @@
 import type { ProviderConfig } from '@app/common';
-import type { ResponsesRequest, ResponsesStreamEvent, StreamTranslator } from '../types';
+import { CACHE_CONTROL, type ResponsesRequest, type ResponsesStreamEvent, type StreamTranslator } from '../types';
 import { AnthropicAdapter } from './anthropic.adapter';
 import { defaultMaxTokens } from './anthropic-request';
 import { rejection, testProvider, translateSse } from '../testing/adapter-fixtures';
@@ -129,6 +129,28 @@ describe('AnthropicAdapter: request', () => {
       temperature: 0.5,
       metadata: { user_id: 'u-1' },
     });
+  });
+
+  it('puts cache breakpoints (the gateway-only marker) on the same blocks, keeping the last 4', () => {
+    const mark = <T extends object>(o: T): T => Object.assign(o, { [CACHE_CONTROL]: { type: 'ephemeral' as const } });
+    const body = build({
+      instructions: 'Be brief.',
+      input: [
+        mark({ type: 'message', role: 'system', content: 'Rules.' }),
+        { type: 'message', role: 'user', content: [mark({ type: 'input_text', text: 'One' }), { type: 'input_text', text: 'Two' }] },
+        mark({ type: 'function_call', call_id: 'c1', name: 'f', arguments: '{}' }),
+        mark({ type: 'function_call_output', call_id: 'c1', output: 'ok' }),
+      ],
+      tools: [mark({ type: 'function', name: 'f', parameters: { type: 'object' } })],
+    });
+    // five marked: the first (the tool) loses its breakpoint
+    expect(body.tools).toEqual([{ name: 'f', input_schema: { type: 'object' } }]);
+    expect(body.system).toEqual([{ type: 'text', text: 'Be brief.' }, { type: 'text', text: 'Rules.', cache_control: { type: 'ephemeral' } }]);
+    expect(body.messages).toEqual([
+      { role: 'user', content: [{ type: 'text', text: 'One', cache_control: { type: 'ephemeral' } }, { type: 'text', text: 'Two' }] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'c1', name: 'f', input: {}, cache_control: { type: 'ephemeral' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'c1', content: 'ok', cache_control: { type: 'ephemeral' } }] },
+    ]);
   });
 
   it('maps every tool_choice', () => {

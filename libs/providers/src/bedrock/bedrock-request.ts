@@ -1,5 +1,5 @@
 import { GatewayError } from '@app/common';
-import type { ResponsesRequest } from '../types';
+import { type ResponsesRequest, STOP_SEQUENCES } from '../types';
 import { type ContentPart, type InputTurn, argsObject, numberField, outputObject, readInput, readOutputFormat, reasoningEffort, rejectUnsupportedFeatures, splitSystem, toolChoiceMode } from '../responses/request-input';
 import { type RequestTools, readToolChoice, readTools } from '../responses/request-tools';
 import { uncarryThinking } from '../responses/reasoning-carrier';
@@ -12,7 +12,15 @@ export type BedrockContentBlock =
   | { toolUse: { toolUseId: string; name: string; input: Record<string, unknown> } }
   | { toolResult: { toolUseId: string; content: ({ text: string } | { json: Record<string, unknown> })[] } }
   /** Claude's thinking, sent back as it came (signature), or its redacted form (base64 bytes). */
-  | { reasoningContent: { reasoningText: { text: string; signature: string } } | { redactedContent: string } };
+  | { reasoningContent: { reasoningText: { text: string; signature: string } } | { redactedContent: string } }
+  | CachePoint;
+
+/** A prompt-cache checkpoint: what comes before it (tools, system, messages, in that order) is cached. */
+export interface CachePoint {
+  cachePoint: { type: 'default' };
+}
+
+type ToolEntry = { toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> } } } | CachePoint;
 
 export interface BedrockMessage {
   role: 'user' | 'assistant';
@@ -21,13 +29,14 @@ export interface BedrockMessage {
 
 export interface ConverseRequest {
   messages: BedrockMessage[];
-  system?: { text: string }[];
-  inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number };
+  system?: ({ text: string } | CachePoint)[];
+  inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
   toolConfig?: {
-    tools: { toolSpec: { name: string; description?: string; inputSchema: { json: Record<string, unknown> } } }[];
+    tools: ToolEntry[];
     toolChoice?: { auto: Record<string, never> } | { any: Record<string, never> } | { tool: { name: string } };
   };
   additionalModelRequestFields?: Record<string, unknown>;
+  additionalModelResponseFieldPaths?: string[];
 }
 
 const PROVIDER = 'bedrock';
@@ -46,14 +55,24 @@ const DOC_FORMATS = new Map(Object.entries({
   'application/vnd.ms-excel': 'xls', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': 'xlsx',
 }));
 
+/** Bedrock's limit on cache checkpoints per request. */
+const MAX_CACHE_POINTS = 4;
+const CACHE_POINT: CachePoint = Object.freeze({ cachePoint: Object.freeze({ type: 'default' as const }) });
+
+/** Prompt caching (as the Messages API means it) and naming the stop sequence hit are Claude's on Converse. */
+function isClaude(modelId: string): boolean {
+  return /anthropic\.claude/.test(modelId);
+}
+
 /** Anthropic models on Bedrock think with a token budget, per effort. */
 const THINKING_BUDGETS: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 24576 };
 
 export function toConverseRequest(body: ResponsesRequest, modelId: string, requestTools: RequestTools = readTools(body)): ConverseRequest {
   rejectUnsupportedFeatures(body, PROVIDER);
-  const { system, turns } = splitSystem(readInput(body, PROVIDER));
-  const out: ConverseRequest = { messages: toMessages(turns) };
-  if (system.length > 0) out.system = system.map((text) => ({ text }));
+  const { system, systemCache, turns } = splitSystem(readInput(body, PROVIDER));
+  const caching = isClaude(modelId);
+  const out: ConverseRequest = { messages: toMessages(turns, caching) };
+  if (system.length > 0) out.system = system.flatMap((text, i) => (caching && systemCache[i] !== null ? [{ text }, CACHE_POINT] : [{ text }]));
 
   const inference: NonNullable<ConverseRequest['inferenceConfig']> = {};
   const maxTokens = numberField(body, 'max_output_tokens');
@@ -62,15 +81,24 @@ export function toConverseRequest(body: ResponsesRequest, modelId: string, reque
   if (temperature !== undefined) inference.temperature = temperature;
   const topP = numberField(body, 'top_p');
   if (topP !== undefined) inference.topP = topP;
+  const stops = body[STOP_SEQUENCES];
+  if (stops !== undefined && stops.length > 0) {
+    inference.stopSequences = stops;
+    // Claude names the sequence it stopped at only when asked.
+    if (isClaude(modelId)) out.additionalModelResponseFieldPaths = ['/stop_sequence'];
+  }
   if (Object.keys(inference).length > 0) out.inferenceConfig = inference;
 
-  const tools = requestTools.functions.map((t) => ({
-    toolSpec: {
-      name: t.name,
-      ...(t.description !== null ? { description: t.description } : {}),
-      inputSchema: { json: t.parameters },
-    },
-  }));
+  const tools: ToolEntry[] = requestTools.functions.flatMap((t) => {
+    const spec: ToolEntry = {
+      toolSpec: {
+        name: t.name,
+        ...(t.description !== null ? { description: t.description } : {}),
+        inputSchema: { json: t.parameters },
+      },
+    };
+    return caching && t.cache !== undefined ? [spec, CACHE_POINT] : [spec];
+  });
   const format = readOutputFormat(body);
   if (format.type === 'json_object') {
     throw GatewayError.invalidRequest(`${PROVIDER} does not support text.format json_object (use json_schema)`, 'text.format');
@@ -100,14 +128,29 @@ export function toConverseRequest(body: ResponsesRequest, modelId: string, reque
   if (effort !== null && effort !== 'none' && /anthropic\.claude/.test(modelId) && thinkingFitsToolLoop(out.messages)) {
     out.additionalModelRequestFields = { thinking: { type: 'enabled', budget_tokens: THINKING_BUDGETS[effort] ?? THINKING_BUDGETS.medium } };
   }
+  if (caching) limitCachePoints(out);
   return out;
+}
+
+/** Over Bedrock's limit, the last checkpoints stay: they cover the longest prefixes. */
+function limitCachePoints(out: ConverseRequest): void {
+  const lists: unknown[][] = [out.toolConfig?.tools ?? [], out.system ?? [], ...out.messages.map((m) => m.content)];
+  let excess = lists.reduce((n, l) => n + l.filter((b) => b === CACHE_POINT).length, 0) - MAX_CACHE_POINTS;
+  for (const list of lists) {
+    for (let i = 0; i < list.length && excess > 0; i++) {
+      if (list[i] === CACHE_POINT) {
+        list.splice(i--, 1);
+        excess--;
+      }
+    }
+  }
 }
 
 /**
  * Converse wants user/assistant alternation starting with a user turn; tool results are
  * user content right after the assistant's toolUse. Consecutive turns of one role join.
  */
-function toMessages(turns: InputTurn[]): BedrockMessage[] {
+function toMessages(turns: InputTurn[], caching: boolean): BedrockMessage[] {
   const messages: BedrockMessage[] = [];
   const add = (role: 'user' | 'assistant', content: BedrockContentBlock[]): void => {
     if (content.length === 0) return;
@@ -122,15 +165,22 @@ function toMessages(turns: InputTurn[]): BedrockMessage[] {
       if (block !== null) {
         add('assistant', [{ reasoningContent: 'redacted' in block ? { redactedContent: block.redacted } : { reasoningText: { text: block.text, signature: block.signature } } }]);
       }
-    } else if (t.kind === 'message') add(t.role, t.parts.filter((p) => p.type !== 'text' || p.text !== '').map((p, j) => toBlock(p, `input[${i}].content[${j}]`)));
-    else if (t.kind === 'function_call') add('assistant', [{ toolUse: { toolUseId: t.callId, name: t.name, input: argsObject(t.arguments) } }]);
-    else {
+    } else if (t.kind === 'message') {
+      add(t.role, t.parts.filter((p) => p.type !== 'text' || p.text !== '').flatMap((p, j) => point(toBlock(p, `input[${i}].content[${j}]`), caching && p.cache !== undefined)));
+    } else if (t.kind === 'function_call') {
+      add('assistant', point({ toolUse: { toolUseId: t.callId, name: t.name, input: argsObject(t.arguments) } }, caching && t.cache !== undefined));
+    } else {
       const obj = outputObject(t.output);
       const content = 'output' in obj && Object.keys(obj).length === 1 ? [{ text: t.output === '' ? '(empty)' : t.output }] : [{ json: obj }];
-      add('user', [{ toolResult: { toolUseId: t.callId, content } }]);
+      add('user', point({ toolResult: { toolUseId: t.callId, content } }, caching && t.cache !== undefined));
     }
   });
   return messages;
+}
+
+/** The block, then a cache checkpoint when it closes a cached prefix. */
+function point(block: BedrockContentBlock, cache: boolean): BedrockContentBlock[] {
+  return cache ? [block, CACHE_POINT] : [block];
 }
 
 /**

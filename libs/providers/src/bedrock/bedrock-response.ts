@@ -17,6 +17,7 @@ export interface BedrockUsage {
 interface ConverseResponse {
   output?: { message?: { role?: string; content?: ConverseBlock[] } };
   stopReason?: string;
+  additionalModelResponseFields?: unknown;
   usage?: BedrockUsage;
 }
 
@@ -40,8 +41,16 @@ export function usageFromBedrock(u: BedrockUsage | undefined): Usage {
   return usage;
 }
 
-export function outcomeOfStop(stopReason: string | undefined): Outcome {
+/**
+ * `fields`: the additionalModelResponseFields, where Claude names the stop sequence it hit
+ * (the request asks for `/stop_sequence`); other models do not say which.
+ */
+export function outcomeOfStop(stopReason: string | undefined, fields?: unknown): Outcome {
   switch (stopReason) {
+    case 'stop_sequence': {
+      const hit = isJson(fields) && typeof fields.stop_sequence === 'string' ? fields.stop_sequence : null;
+      return { status: 'completed', stopSequence: hit };
+    }
     case 'max_tokens':
       return { status: 'incomplete', reason: 'max_output_tokens' };
     case 'guardrail_intervened':
@@ -50,7 +59,7 @@ export function outcomeOfStop(stopReason: string | undefined): Outcome {
     case 'model_context_window_exceeded':
       return { status: 'failed', code: 'context_length_exceeded', message: 'The input exceeds the model context window' };
     default:
-      // end_turn, tool_use, stop_sequence
+      // end_turn, tool_use
       return { status: 'completed' };
   }
 }
@@ -78,7 +87,7 @@ export function parseConverseResponse(text: string, ctx?: CallContext): ParsedRe
       output.push(piece);
     }
   }
-  return parsedResponse(output, usage, outcomeOfStop(r.stopReason), ctx);
+  return parsedResponse(output, usage, outcomeOfStop(r.stopReason, r.additionalModelResponseFields), ctx);
 }
 
 const CODE_BY_STATUS: Record<number, string> = {

@@ -94,7 +94,7 @@ export class BedrockStreamTranslator extends BuilderStreamTranslator {
         break;
       }
       case 'messageStop':
-        this.outcome = outcomeOfStop(typeof data.stopReason === 'string' ? data.stopReason : undefined);
+        this.outcome = outcomeOfStop(typeof data.stopReason === 'string' ? data.stopReason : undefined, data.additionalModelResponseFields);
         break;
       case 'metadata': {
         const usage = usageFromBedrock(isJson(data.usage) ? data.usage : undefined);

@@ -1,5 +1,5 @@
 import type { BuildRequestInput } from '../types';
-import { type ContentPart, type InputItem, partsText, readInput, readOutputFormat, readReasoningEffort, rejectUnsupportedFeatures } from '../responses/request-input';
+import { type ContentPart, type InputItem, partsText, readInput, readOutputFormat, readReasoningEffort, rejectUnsupportedFeatures, stopSequences } from '../responses/request-input';
 import { type RequestTools, readSingleToolChoice, readTools } from '../responses/request-tools';
 import { dialectFor, refusedFields } from '../dialects/dialects';
 import type { ChatContentPart, ChatMessage, ChatRequestBody, ChatToolCall } from './chat-wire';
@@ -97,6 +97,9 @@ export function buildChatBody(input: BuildRequestInput, requestTools: RequestToo
   if (typeof body.max_output_tokens === 'number') out.max_tokens = body.max_output_tokens;
   if (typeof body.temperature === 'number') out.temperature = body.temperature;
   if (typeof body.top_p === 'number') out.top_p = body.top_p;
+  // OpenAI's Chat Completions takes up to 4; so do the servers that copy it.
+  const stops = stopSequences(body, input.provider.name, 4);
+  if (stops !== null) out.stop = stops;
   if (typeof body.user === 'string') out.user = body.user;
   const effort = readReasoningEffort(body);
   if (effort !== null) out.reasoning_effort = effort;

@@ -26,6 +26,7 @@ export interface ChatRequestBody {
   response_format?: { type: 'json_object' } | { type: 'json_schema'; json_schema: Record<string, unknown> };
   max_tokens?: number;
   temperature?: number;
+  stop?: string[];
   top_p?: number;
   user?: string;
   reasoning_effort?: string;

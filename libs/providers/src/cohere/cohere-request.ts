@@ -1,6 +1,6 @@
 import { GatewayError } from '@app/common';
 import type { ResponsesRequest } from '../types';
-import { type ContentPart, type InputTurn, numberField, readInput, readOutputFormat, reasoningEffort, rejectUnsupportedFeatures, splitSystem, toolChoiceMode } from '../responses/request-input';
+import { type ContentPart, type InputTurn, numberField, readInput, readOutputFormat, reasoningEffort, rejectUnsupportedFeatures, splitSystem, stopSequences, toolChoiceMode } from '../responses/request-input';
 import { type RequestTools, readToolChoice, readTools } from '../responses/request-tools';
 
 /** Cohere v2 chat wire types, the parts the gateway writes. */
@@ -27,6 +27,7 @@ export interface CohereChatRequest {
   response_format?: { type: 'json_object'; json_schema?: Record<string, unknown> };
   max_tokens?: number;
   temperature?: number;
+  stop_sequences?: string[];
   p?: number;
   thinking?: { type: 'enabled' | 'disabled'; token_budget?: number };
 }
@@ -64,6 +65,9 @@ export function toCohereRequest(body: ResponsesRequest, model: string, stream: b
   if (temperature !== undefined) out.temperature = temperature;
   const topP = numberField(body, 'top_p');
   if (topP !== undefined) out.p = topP;
+  // Cohere takes up to 5.
+  const stops = stopSequences(body, PROVIDER, 5);
+  if (stops !== null) out.stop_sequences = stops;
   const effort = reasoningEffort(body);
   if (effort === 'none') out.thinking = { type: 'disabled' };
   else if (effort !== null) out.thinking = { type: 'enabled', token_budget: THINKING_BUDGETS[effort] ?? THINKING_BUDGETS.medium };

@@ -1,6 +1,6 @@
 import { isJson } from '@app/common';
 import type { ResponsesRequest } from '../types';
-import { type ContentPart, type InputTurn, argsObject, numberField, outputObject, readInput, readOutputFormat, reasoningEffort, reasoningSummary, rejectUnsupportedFeatures, splitSystem, toolChoiceMode } from '../responses/request-input';
+import { type ContentPart, type InputTurn, argsObject, numberField, outputObject, readInput, readOutputFormat, reasoningEffort, reasoningSummary, rejectUnsupportedFeatures, splitSystem, stopSequences, toolChoiceMode } from '../responses/request-input';
 import { type HostedToolSupport, type RequestTools, readToolChoice, readTools } from '../responses/request-tools';
 import { carryReasoning, uncarryReasoning } from '../responses/reasoning-carrier';
 
@@ -81,6 +81,9 @@ export function toGeminiRequest(body: ResponsesRequest, model: string, requestTo
   if (temperature !== undefined) gen.temperature = temperature;
   const topP = numberField(body, 'top_p');
   if (topP !== undefined) gen.topP = topP;
+  // Gemini takes up to 5.
+  const stops = stopSequences(body, PROVIDER, 5);
+  if (stops !== null) gen.stopSequences = stops;
   const format = readOutputFormat(body);
   if (format.type === 'json_object') gen.responseMimeType = 'application/json';
   else if (format.type === 'json_schema') {

@@ -1,5 +1,6 @@
 import type { ProviderConfig } from '@app/common';
-import type { BuildRequestInput, ParsedResponse, ProviderAdapter, StreamTranslator, UpstreamErrorInfo, UpstreamRequest } from '../types';
+import { GatewayError } from '@app/common';
+import { type BuildRequestInput, type ParsedResponse, type ProviderAdapter, STOP_SEQUENCES, type StreamTranslator, type UpstreamErrorInfo, type UpstreamRequest } from '../types';
 import { withoutCarriedReasoning } from '../responses/reasoning-carrier';
 import { DIALECTS, refusedFields } from '../dialects/dialects';
 import { ResponsesPassthroughTranslator } from './openai-stream';
@@ -12,6 +13,12 @@ import { parseOpenAIError, usageFromResponses } from './openai-usage';
  */
 export function responsesBody(input: BuildRequestInput): string {
   let body = input.body;
+  if ((body[STOP_SEQUENCES]?.length ?? 0) > 0) {
+    throw GatewayError.invalidRequest(
+      `${input.provider.name} does not support stop sequences ('stop' / 'stop_sequences'): its Responses API has no such parameter. Use a provider that takes them (Anthropic, Bedrock, Gemini, Cohere, Chat Completions providers).`,
+      'stop',
+    );
+  }
   const dialect = DIALECTS.get(input.provider.name);
   if (dialect?.api === 'responses') {
     const refused = refusedFields(body, dialect);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { GatewayError, type Json, isJson } from '@app/common';
-import type { ResponsesRequest } from '../types';
+import { type CacheControl, type ResponsesRequest, STOP_SEQUENCES, cacheControlOf } from '../types';
 import { ToolNames } from './tool-names';
 
 /**
@@ -10,7 +10,10 @@ import { ToolNames } from './tool-names';
  * never dropped silently.
  */
 
-export type ContentPart =
+/** `cache`: a prompt-cache breakpoint after this part (the gateway-only CACHE_CONTROL marker). */
+export type ContentPart = ContentPartKind & { cache?: CacheControl };
+
+type ContentPartKind =
   | { type: 'text'; text: string }
   /**
    * `url` as given: an https URL or a `data:<mime>;base64,...` URL. `data` is the base64 of a
@@ -22,12 +25,12 @@ export type ContentPart =
 
 export type InputItem =
   | { kind: 'message'; role: 'system' | 'developer' | 'user' | 'assistant'; parts: ContentPart[] }
-  | { kind: 'function_call'; callId: string; name: string; arguments: string }
+  | { kind: 'function_call'; callId: string; name: string; arguments: string; cache?: CacheControl }
   /**
    * `parts` when the output was a list of content parts (`output` is then their text); `name`
    * is the function's, from the earlier function_call (Gemini needs it, the item lacks it).
    */
-  | { kind: 'function_call_output'; callId: string; name: string | null; output: string; parts: ContentPart[] | null }
+  | { kind: 'function_call_output'; callId: string; name: string | null; output: string; parts: ContentPart[] | null; cache?: CacheControl }
   | { kind: 'reasoning'; text: string; encryptedContent: string | null };
 
 /**
@@ -43,6 +46,8 @@ export interface FunctionTool {
   description: string | null;
   parameters: Record<string, unknown>;
   strict: boolean | null;
+  /** A prompt-cache breakpoint after this tool (the gateway-only CACHE_CONTROL marker). */
+  cache?: CacheControl;
 }
 
 export type ToolChoice =
@@ -63,6 +68,19 @@ export type OutputFormat =
 
 export function unsupported(provider: string, feature: string, param: string | null): GatewayError {
   return GatewayError.invalidRequest(`${provider} does not support ${feature} through /v1/responses.`, param);
+}
+
+/**
+ * The request's stop sequences (Chat `stop`, Messages `stop_sequences`), null when none; more
+ * than the provider takes is a 400 naming it.
+ */
+export function stopSequences(body: ResponsesRequest, provider: string, max = Number.POSITIVE_INFINITY): string[] | null {
+  const stops = body[STOP_SEQUENCES];
+  if (stops === undefined || stops.length === 0) return null;
+  if (stops.length > max) {
+    throw GatewayError.invalidRequest(`${provider} takes at most ${max} stop sequences ('stop' / 'stop_sequences'); this request has ${stops.length}.`, 'stop');
+  }
+  return stops;
 }
 
 /**
@@ -172,7 +190,9 @@ function readParts(content: unknown, param: string, provider: string): ContentPa
   content.forEach((p, j) => {
     if (!isJson(p)) throw GatewayError.invalidRequest(`'${param}[${j}]' must be an object.`, `${param}[${j}]`);
     const part = readPart(p, `${param}[${j}]`, provider);
-    if (part !== null) parts.push(part);
+    if (part === null) return;
+    const cache = cacheControlOf(p);
+    parts.push(cache === null ? part : { ...part, cache });
   });
   return parts;
 }
@@ -181,6 +201,17 @@ function stringifyOutput(output: unknown): string {
   if (typeof output === 'string') return output;
   if (output === undefined || output === null) return '';
   return JSON.stringify(output);
+}
+
+function withCache<T extends InputItem>(item: T, raw: Json): T {
+  const cache = cacheControlOf(raw);
+  return cache === null || item.kind === 'message' || item.kind === 'reasoning' ? item : { ...item, cache };
+}
+
+/** The breakpoint closing a run of parts (joined into one block by providers that take text only). */
+export function partsCache(parts: ContentPart[]): CacheControl | null {
+  for (let i = parts.length - 1; i >= 0; i--) if (parts[i].cache !== undefined) return parts[i].cache ?? null;
+  return null;
 }
 
 /**
@@ -210,7 +241,11 @@ export function readInput(body: ResponsesRequest, provider: string): InputItem[]
         if (role !== 'system' && role !== 'developer' && role !== 'user' && role !== 'assistant') {
           throw GatewayError.invalidRequest(`'${param}.role' must be one of user, assistant, system, developer.`, `${param}.role`);
         }
-        items.push({ kind: 'message', role, parts: readParts(raw.content, `${param}.content`, provider) });
+        const parts = readParts(raw.content, `${param}.content`, provider);
+        // A marked message (string content) marks its last part.
+        const cache = cacheControlOf(raw);
+        if (cache !== null && parts.length > 0) parts[parts.length - 1] = { ...parts[parts.length - 1], cache };
+        items.push({ kind: 'message', role, parts });
         return;
       }
       case 'function_call':
@@ -219,13 +254,13 @@ export function readInput(body: ResponsesRequest, provider: string): InputItem[]
         }
         const name = toolNames.upstream(raw.name, typeof raw.namespace === 'string' ? raw.namespace : null);
         names.set(raw.call_id, name);
-        items.push({ kind: 'function_call', callId: raw.call_id, name, arguments: typeof raw.arguments === 'string' ? raw.arguments : stringifyOutput(raw.arguments) || '{}' });
+        items.push(withCache<InputItem>({ kind: 'function_call', callId: raw.call_id, name, arguments: typeof raw.arguments === 'string' ? raw.arguments : stringifyOutput(raw.arguments) || '{}' }, raw));
         return;
       case 'function_call_output': {
         if (typeof raw.call_id !== 'string') throw GatewayError.invalidRequest(`'${param}.call_id' must be a string.`, `${param}.call_id`);
         const parts = Array.isArray(raw.output) ? readParts(raw.output, `${param}.output`, provider) : null;
         const output = parts === null ? stringifyOutput(raw.output) : partsText(parts.filter((p) => p.type !== 'text' || p.text !== ''));
-        items.push({ kind: 'function_call_output', callId: raw.call_id, name: names.get(raw.call_id) ?? null, output, parts });
+        items.push(withCache<InputItem>({ kind: 'function_call_output', callId: raw.call_id, name: names.get(raw.call_id) ?? null, output, parts }, raw));
         return;
       }
       case 'reasoning': {
@@ -250,18 +285,23 @@ export function readInput(body: ResponsesRequest, provider: string): InputItem[]
 }
 
 /** System and developer messages (with `instructions`) become the system texts. */
-export function splitSystem(items: InputItem[]): { system: string[]; turns: InputTurn[] } {
+export function splitSystem(items: InputItem[]): { system: string[]; systemCache: (CacheControl | null)[]; turns: InputTurn[] } {
   const system: string[] = [];
+  /** The breakpoint after each system text, for providers with prompt caching. */
+  const systemCache: (CacheControl | null)[] = [];
   const turns: InputTurn[] = [];
   for (const item of items) {
     if (item.kind !== 'message') turns.push(item);
     else if (item.role === 'user' || item.role === 'assistant') turns.push({ kind: 'message', role: item.role, parts: item.parts });
     else {
       const text = partsText(item.parts);
-      if (text !== '') system.push(text);
+      if (text !== '') {
+        system.push(text);
+        systemCache.push(partsCache(item.parts));
+      }
     }
   }
-  return { system, turns };
+  return { system, systemCache, turns };
 }
 
 /** Joins the text parts of a message (for providers whose system prompt or assistant turn is a string). */

@@ -1,5 +1,5 @@
 import { GatewayError, type Json, isJson } from '@app/common';
-import type { ResponsesRequest } from '../types';
+import { type ResponsesRequest, cacheControlOf } from '../types';
 import { type FunctionTool, type ToolChoice, unsupported } from './request-input';
 import { ToolNames } from './tool-names';
 
@@ -82,12 +82,15 @@ function readFunction(t: Json, param: string, namespace: string | null, namespac
   let description = typeof t.description === 'string' ? t.description : null;
   // The flattened name alone loses what the group is for.
   if (namespaceDescription !== null) description = description === null ? namespaceDescription : `${namespaceDescription}\n\n${description}`;
-  return {
+  const fn: FunctionTool = {
     name: names.upstream(t.name, namespace),
     description,
     parameters: isJson(t.parameters) ? t.parameters : { type: 'object', properties: {} },
     strict: typeof t.strict === 'boolean' ? t.strict : null,
   };
+  const cache = cacheControlOf(t);
+  if (cache !== null) fn.cache = cache;
+  return fn;
 }
 
 /** How a dropped tool is reported; client text, so kept to characters safe in a header. */

@@ -44,7 +44,8 @@ export type IncompleteReason = 'max_output_tokens' | 'content_filter';
 
 /** How an upstream answer ended, for providers whose stop reasons include failures. */
 export type Outcome =
-  | { status: 'completed' }
+  /** `stopSequence`: the answer ended at one of the request's stop sequences (null: the provider does not say which). */
+  | { status: 'completed'; stopSequence?: string | null }
   | { status: 'incomplete'; reason: IncompleteReason }
   | { status: 'failed'; code: string; message: string };
 
@@ -53,6 +54,8 @@ export interface FinishOptions {
   /** Required with status 'incomplete'; defaults to 'max_output_tokens'. */
   incompleteReason?: IncompleteReason;
   usage?: Usage;
+  /** See Outcome: reported as the gateway's `stop_sequence` field of the Response. */
+  stopSequence?: string | null;
 }
 
 /** What `fail()` and `error()` carry; `code` becomes `response.error.code`. */
@@ -118,10 +121,14 @@ function idStem(): string {
 const q = JSON.stringify;
 const TERMINAL_EVENTS = new Set(['response.completed', 'response.incomplete', 'response.failed', 'error']);
 
+/**
+ * `input_tokens_details.cache_write_tokens` is the gateway's: the Responses API has no field for
+ * prompt-cache writes (Anthropic, Bedrock), which the Messages answer reports and pricing charges.
+ */
 export function usageToResponses(u: Usage): Json {
   return {
     input_tokens: u.inputTokens,
-    input_tokens_details: { cached_tokens: u.cachedTokens },
+    input_tokens_details: u.cacheWriteTokens ? { cached_tokens: u.cachedTokens, cache_write_tokens: u.cacheWriteTokens } : { cached_tokens: u.cachedTokens },
     output_tokens: u.outputTokens,
     output_tokens_details: { reasoning_tokens: u.reasoningTokens },
     total_tokens: u.totalTokens,
@@ -164,6 +171,7 @@ export class ResponsesStreamBuilder {
   private incompleteReason: IncompleteReason | null = null;
   private errorObj: { code: string; message: string } | null = null;
   private completedAt: number | null = null;
+  private stopSequence: string | null | undefined;
 
   constructor(opts: BuilderOptions) {
     this.stem = idStem();
@@ -350,6 +358,7 @@ export class ResponsesStreamBuilder {
     this.status = opts.status;
     if (opts.status === 'completed') this.completedAt = Math.floor(Date.now() / 1000);
     this.incompleteReason = opts.status === 'incomplete' ? (opts.incompleteReason ?? 'max_output_tokens') : null;
+    if (opts.status === 'completed') this.stopSequence = opts.stopSequence;
     this.terminal = opts.status;
     if (this.emit) this.push(out, opts.status === 'completed' ? 'response.completed' : 'response.incomplete', { response: this.response() });
     return out;
@@ -358,7 +367,7 @@ export class ResponsesStreamBuilder {
   /** finish(), or fail() for a failed outcome. */
   end(outcome: Outcome, usage: Usage): ResponsesStreamEvent[] {
     if (outcome.status === 'failed') return this.fail({ code: outcome.code, message: outcome.message }, usage);
-    return this.finish({ status: outcome.status, incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined, usage });
+    return this.finish(outcome.status === 'completed' ? { status: 'completed', stopSequence: outcome.stopSequence, usage } : { status: outcome.status, incompleteReason: outcome.reason, usage });
   }
 
   /**
@@ -446,6 +455,9 @@ export class ResponsesStreamBuilder {
       usage: u,
       user: typeof req.user === 'string' ? req.user : null,
       metadata: isJson(req.metadata) ? req.metadata : {},
+      // The gateway's: only when the request's stop sequences (Chat `stop`, Messages
+      // `stop_sequences`, which the Responses API lacks) ended the answer.
+      ...(this.stopSequence !== undefined && { stop_sequence: this.stopSequence }),
     };
   }
 
@@ -623,6 +635,7 @@ export interface BuildResponseOptions extends BuilderOptions {
   incompleteReason?: IncompleteReason;
   error?: BuilderError;
   usage: Usage;
+  stopSequence?: string | null;
 }
 
 /**
@@ -637,6 +650,7 @@ export function parsedResponse(output: OutputPiece[], usage: Usage, outcome: Out
     usage,
     status: outcome.status,
     incompleteReason: outcome.status === 'incomplete' ? outcome.reason : undefined,
+    stopSequence: outcome.status === 'completed' ? outcome.stopSequence : undefined,
     error: outcome.status === 'failed' ? { code: outcome.code, message: outcome.message } : undefined,
   });
   return { response, usage };
@@ -673,6 +687,6 @@ export function buildResponse(opts: BuildResponseOptions): Json {
     previous = p.type;
   }
   if (opts.status === 'failed') b.fail(opts.error ?? { message: 'upstream response failed' }, opts.usage);
-  else b.finish({ status: opts.status, incompleteReason: opts.incompleteReason, usage: opts.usage });
+  else b.finish({ status: opts.status, incompleteReason: opts.incompleteReason, usage: opts.usage, stopSequence: opts.stopSequence });
   return b.response();
 }

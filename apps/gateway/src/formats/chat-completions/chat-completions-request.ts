@@ -1,5 +1,5 @@
 import { checkMetadata, checkModelName, GatewayError, MAX_OUTPUT_TOKENS_LIMIT, type RequestLimits, isJson, type Json } from '@app/common';
-import type { ResponsesRequest } from '@app/providers';
+import { type ResponsesRequest, STOP_SEQUENCES } from '@app/providers';
 import { checkFields, checkType, type FieldSpec, parseJsonBody, REASONING_EFFORTS, SHARED_FIELDS, takeFallbacks } from '../responses/responses-request';
 import type { DecodedRequest } from '../wire-format';
 
@@ -16,7 +16,6 @@ export interface ChatEgress {
  * believe them honoured).
  */
 const UNSUPPORTED: ReadonlyMap<string, (v: unknown) => boolean> = new Map<string, (v: unknown) => boolean>([
-  ['stop', (v) => !(Array.isArray(v) && v.length === 0)],
   ['logprobs', (v) => v !== false],
   ['top_logprobs', (v) => v !== 0],
   ['logit_bias', (v) => !(isJson(v) && Object.keys(v).length === 0)],
@@ -33,7 +32,7 @@ const UNSUPPORTED: ReadonlyMap<string, (v: unknown) => boolean> = new Map<string
 
 /** Chat-only fields that are read into the canonical form and never passed on as they are. */
 const CONSUMED = [
-  'messages', 'n', 'stream_options', 'max_tokens', 'max_completion_tokens', 'response_format', 'reasoning_effort', 'verbosity', 'store', 'tools', 'tool_choice',
+  'messages', 'n', 'stop', 'stream_options', 'max_tokens', 'max_completion_tokens', 'response_format', 'reasoning_effort', 'verbosity', 'store', 'tools', 'tool_choice',
 ];
 
 // What the decoder reads of a Chat Completions request besides messages, tools and formats.
@@ -47,6 +46,18 @@ const CHAT_FIELDS: Readonly<Record<string, FieldSpec>> = {
 
 function bad(message: string, param: string): GatewayError {
   return GatewayError.invalidRequest(message, param);
+}
+
+/** OpenAI's limit on `stop`. */
+const MAX_STOP = 4;
+
+/** `stop`: a string or up to 4 strings, as OpenAI takes it. */
+function readStop(stop: unknown): string[] {
+  if (stop === undefined || stop === null) return [];
+  const list = typeof stop === 'string' ? [stop] : stop;
+  if (!Array.isArray(list) || list.some((s) => typeof s !== 'string' || s === '')) throw bad("'stop' must be a non-empty string or an array of non-empty strings.", 'stop');
+  if (list.length > MAX_STOP) throw bad(`'stop' may hold at most ${MAX_STOP} sequences (got ${list.length}).`, 'stop');
+  return list as string[];
 }
 
 /** A message's `content` as text: a string, or an array of text parts. */
@@ -246,6 +257,7 @@ export function decodeChatRequest(raw: Buffer, limits: RequestLimits): DecodedRe
   const streamOptions = isJson(chat.stream_options) ? chat.stream_options : null;
   if (streamOptions !== null) checkType(streamOptions, 'include_usage', 'boolean', 'stream_options.include_usage');
 
+  const stops = readStop(chat.stop);
   const { instructions, input } = readMessages(chat.messages);
   const hasRequestFallbacks = takeFallbacks(chat, limits, models);
   const stream = chat.stream === true;
@@ -272,6 +284,8 @@ export function decodeChatRequest(raw: Buffer, limits: RequestLimits): DecodedRe
     if (typeof verbosity === 'string') text.verbosity = verbosity;
     body.text = text;
   }
+  // Gateway-only (the Responses API has no stop sequences): providers that take them get them.
+  if (stops.length > 0) body[STOP_SEQUENCES] = stops;
   // Chat Completions keeps no conversation state: nothing is stored, whatever `store` says.
   body.store = false;
   body.stream = stream;

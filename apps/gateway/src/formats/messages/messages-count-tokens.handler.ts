@@ -33,6 +33,6 @@ export class MessagesCountTokensHandler {
   private async run(req: IncomingMessage, res: ServerResponse, ids: RequestIds): Promise<void> {
     const ingress = await this.ingress.accept(messagesCountTokensFormat, req, ids);
     this.planStage.plan(ingress);
-    sendJson(res, 200, JSON.stringify({ input_tokens: estimateInputTokens(ingress.request.body) }), idHeaders(ids));
+    sendJson(res, 200, JSON.stringify({ input_tokens: estimateInputTokens(ingress.request.body) }), { ...idHeaders(ids), 'request-id': ids.requestId });
   }
 }

@@ -2,7 +2,13 @@ import { DEFAULT_REQUEST_LIMITS, GatewayError } from '@app/common';
 import { AnthropicAdapter } from '@app/providers/anthropic/anthropic.adapter';
 import { carryThinking } from '@app/providers/responses/reasoning-carrier';
 import { testProvider } from '@app/providers/testing/adapter-fixtures';
-import type { ResponsesRequest } from '@app/providers';
+import { BedrockAdapter } from '@app/providers/bedrock/bedrock.adapter';
+import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
+import { CACHE_CONTROL, type ResponsesRequest, STOP_SEQUENCES } from '@app/providers';
+import { ChatCompletionsAdapter } from '@app/providers/chat-completions/chat-completions.adapter';
+import { CohereAdapter } from '@app/providers/cohere/cohere.adapter';
+import { GeminiAdapter } from '@app/providers/gemini/gemini.adapter';
+import { toAnthropicMessage } from './messages-response';
 import { estimateInputTokens, IMAGE_TOKENS } from './messages-count-tokens';
 import { decodeMessagesRequest } from './messages-request';
 import { signatureOf } from './thinking-signature';
@@ -21,6 +27,10 @@ function toAnthropic(body: ResponsesRequest, stream = false): Record<string, unk
 }
 
 const SIGNATURE = 'EqQBCkYIBhgCIkB0ZXN0LXNpZ25hdHVyZQ==';
+
+/** A canonical object with the gateway-only cache breakpoint the decoder puts on it. */
+const cached = <T extends object>(o: T, ttl?: '5m' | '1h'): T => Object.assign(o, { [CACHE_CONTROL]: ttl === undefined ? { type: 'ephemeral' } : { type: 'ephemeral', ttl } });
+const EPHEMERAL = { type: 'ephemeral' };
 
 // The shape Claude Code sends (system and tools with cache_control, a tool loop with thinking,
 // metadata.user_id), as recorded from its requests; texts and schemas abridged.
@@ -79,16 +89,16 @@ describe('decodeMessagesRequest', () => {
       max_output_tokens: 32000,
       temperature: 1,
       input: [
-        { type: 'message', role: 'system', content: "You are Claude Code, Anthropic's official CLI for Claude." },
-        { type: 'message', role: 'system', content: 'Working directory: /tmp/project' },
-        { type: 'message', role: 'user', content: [{ type: 'input_text', text: '<system-reminder>Context.</system-reminder>' }, { type: 'input_text', text: 'List the files.' }] },
+        cached({ type: 'message', role: 'system', content: "You are Claude Code, Anthropic's official CLI for Claude." }),
+        cached({ type: 'message', role: 'system', content: 'Working directory: /tmp/project' }),
+        { type: 'message', role: 'user', content: [{ type: 'input_text', text: '<system-reminder>Context.</system-reminder>' }, cached({ type: 'input_text', text: 'List the files.' })] },
         { type: 'reasoning', summary: [{ type: 'summary_text', text: 'I should run ls.' }], encrypted_content: carryThinking('anthropic', { text: 'I should run ls.', signature: SIGNATURE }) },
         { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: "I'll list them." }] },
         { type: 'function_call', call_id: 'toolu_01D7FLrfh4GYq7yT1ULFeyMV', name: 'Bash', arguments: '{"command":"ls","description":"List files"}' },
         { type: 'function_call_output', call_id: 'toolu_01D7FLrfh4GYq7yT1ULFeyMV', output: 'a.txt\nb.txt' },
         { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Thanks.' }] },
       ],
-      tools: [{ type: 'function', name: 'Bash', description: 'Executes a given bash command.', parameters: CLAUDE_CODE_REQUEST.tools[0].input_schema, strict: false }],
+      tools: [cached({ type: 'function', name: 'Bash', description: 'Executes a given bash command.', parameters: CLAUDE_CODE_REQUEST.tools[0].input_schema, strict: false })],
       tool_choice: 'auto',
       // display "omitted": no thinking text asked for; the signed thinking still travels back
       reasoning: { effort: 'high' },
@@ -103,9 +113,10 @@ describe('decodeMessagesRequest', () => {
       model: 'claude-sonnet-4-5-20250929',
       max_tokens: 32000,
       stream: true,
-      system: [{ type: 'text', text: "You are Claude Code, Anthropic's official CLI for Claude." }, { type: 'text', text: 'Working directory: /tmp/project' }],
+      // the breakpoints where the client put them
+      system: [{ type: 'text', text: "You are Claude Code, Anthropic's official CLI for Claude.", cache_control: EPHEMERAL }, { type: 'text', text: 'Working directory: /tmp/project', cache_control: EPHEMERAL }],
       messages: [
-        { role: 'user', content: [{ type: 'text', text: '<system-reminder>Context.</system-reminder>' }, { type: 'text', text: 'List the files.' }] },
+        { role: 'user', content: [{ type: 'text', text: '<system-reminder>Context.</system-reminder>' }, { type: 'text', text: 'List the files.', cache_control: EPHEMERAL }] },
         {
           role: 'assistant',
           content: [
@@ -116,13 +127,83 @@ describe('decodeMessagesRequest', () => {
         },
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_01D7FLrfh4GYq7yT1ULFeyMV', content: 'a.txt\nb.txt' }, { type: 'text', text: 'Thanks.' }] },
       ],
-      tools: [{ name: 'Bash', description: 'Executes a given bash command.', input_schema: CLAUDE_CODE_REQUEST.tools[0].input_schema }],
+      tools: [{ name: 'Bash', description: 'Executes a given bash command.', input_schema: CLAUDE_CODE_REQUEST.tools[0].input_schema, cache_control: EPHEMERAL }],
       tool_choice: { type: 'auto' },
       // budget 31999 -> effort high -> Anthropic's high budget, inside max_tokens
       thinking: { type: 'enabled', budget_tokens: 16384 },
       temperature: 1,
       metadata: { user_id: CLAUDE_CODE_REQUEST.metadata.user_id },
     });
+  });
+
+  it('carries cache_control on tool_use, tool_result, images and ttl; at most 4 breakpoints, each checked', () => {
+    const { body } = decode({
+      model: 'anthropic/claude-sonnet-4-5',
+      max_tokens: 100,
+      messages: [
+        { role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://example.com/a.png' }, cache_control: { type: 'ephemeral', ttl: '1h' } }] },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'f', input: {}, cache_control: { type: 'ephemeral' } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'ok', cache_control: { type: 'ephemeral' } }] },
+      ],
+    });
+    expect(body.input).toEqual([
+      { type: 'message', role: 'user', content: [cached({ type: 'input_image', image_url: 'https://example.com/a.png', detail: 'auto' }, '1h')] },
+      cached({ type: 'function_call', call_id: 'toolu_1', name: 'f', arguments: '{}' }),
+      cached({ type: 'function_call_output', call_id: 'toolu_1', output: 'ok' }),
+    ]);
+    // gateway-only: never in the JSON a pass-through provider receives
+    expect(JSON.stringify(body)).not.toContain('cache_control');
+    expect(toAnthropic(body).messages).toEqual([
+      { role: 'user', content: [{ type: 'image', source: { type: 'url', url: 'https://example.com/a.png' }, cache_control: { type: 'ephemeral', ttl: '1h' } }] },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'f', input: {}, cache_control: EPHEMERAL }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: 'ok', cache_control: EPHEMERAL }] },
+    ]);
+
+    const five = { ...CLAUDE_CODE_REQUEST, messages: [...CLAUDE_CODE_REQUEST.messages, { role: 'assistant', content: [{ type: 'text', text: 'x', cache_control: { type: 'ephemeral' } }] }] };
+    expect(rejection(five)).toMatchObject({ status: 400, param: 'messages[3].content[0].cache_control', message: expect.stringMatching(/maximum of 4 blocks with cache_control/) });
+    const bad = (cc: unknown) => rejection({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 10, system: [{ type: 'text', text: 's', cache_control: cc }], messages: [{ role: 'user', content: 'Hi' }] });
+    expect(bad({ type: 'persistent' }).param).toBe('system[0].cache_control.type');
+    expect(bad({ type: 'ephemeral', ttl: '2h' }).param).toBe('system[0].cache_control.ttl');
+  });
+
+  it('sends breakpoints to Claude on Bedrock as cachePoint blocks; OpenAI and non-Claude Bedrock models get none', () => {
+    const { body } = decode(CLAUDE_CODE_REQUEST);
+    const key = { id: 'k', value: '', weight: 1, models: [], aws: { accessKeyId: 'AKID', secretAccessKey: 's', region: 'us-east-1' } };
+    const bedrock = (model: string) => JSON.parse(new BedrockAdapter().buildRequest({ body, upstreamModel: model, stream: false, provider: testProvider({ name: 'bedrock', kind: 'bedrock', baseUrl: 'https://bedrock-runtime.us-east-1.amazonaws.com' }), key }).body) as Record<string, any>;
+    const point = { cachePoint: { type: 'default' } };
+    const claude = bedrock('anthropic.claude-sonnet-4-5-20250929-v1:0');
+    expect(claude.system).toEqual([{ text: "You are Claude Code, Anthropic's official CLI for Claude." }, point, { text: 'Working directory: /tmp/project' }, point]);
+    expect(claude.toolConfig.tools).toEqual([{ toolSpec: expect.objectContaining({ name: 'Bash' }) }, point]);
+    expect(claude.messages[0].content).toEqual([{ text: '<system-reminder>Context.</system-reminder>' }, { text: 'List the files.' }, point]);
+    expect(JSON.stringify(bedrock('amazon.nova-pro-v1:0'))).not.toContain('cachePoint');
+
+    const openai = new OpenAIAdapter().buildRequest({ body, upstreamModel: 'gpt-4o', stream: false, provider: testProvider({ name: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1' }), key });
+    expect(openai.body).not.toContain('cache_control');
+  });
+
+  it('carries stop_sequences to every provider that takes them; OpenAI Responses refuses them naming itself', () => {
+    const { body } = decode({ model: 'anthropic/claude-sonnet-4-5', max_tokens: 100, stop_sequences: ['END', '\n\nHuman:'], messages: [{ role: 'user', content: 'Hi' }] });
+    expect(body[STOP_SEQUENCES]).toEqual(['END', '\n\nHuman:']);
+    expect(JSON.stringify(body)).not.toContain('END');
+    expect(toAnthropic(body).stop_sequences).toEqual(['END', '\n\nHuman:']);
+    const key = { id: 'k', value: 'v', weight: 1, models: [], aws: { accessKeyId: 'AKID', secretAccessKey: 's', region: 'us-east-1' } };
+    const wire = (adapter: { buildRequest: ChatCompletionsAdapter['buildRequest'] }, name: string, kind: string, upstreamModel: string) =>
+      JSON.parse(adapter.buildRequest({ body, upstreamModel, stream: false, provider: testProvider({ name, kind, baseUrl: 'https://example.com/v1' } as never), key }).body) as Record<string, any>;
+    const claude = wire(new BedrockAdapter(), 'bedrock', 'bedrock', 'anthropic.claude-sonnet-4-5-20250929-v1:0');
+    expect(claude.inferenceConfig).toEqual({ maxTokens: 100, stopSequences: ['END', '\n\nHuman:'] });
+    expect(claude.additionalModelResponseFieldPaths).toEqual(['/stop_sequence']);
+    expect(wire(new GeminiAdapter(), 'gemini', 'gemini', 'gemini-2.5-flash').generationConfig.stopSequences).toEqual(['END', '\n\nHuman:']);
+    expect(wire(new CohereAdapter(), 'cohere', 'cohere', 'command-a-03-2025').stop_sequences).toEqual(['END', '\n\nHuman:']);
+    expect(wire(new ChatCompletionsAdapter(), 'groq', 'openai-compatible', 'llama-3.3-70b').stop).toEqual(['END', '\n\nHuman:']);
+    expect(() => wire(new OpenAIAdapter(), 'openai', 'openai', 'gpt-4o')).toThrow(/openai does not support stop sequences \('stop' \/ 'stop_sequences'\)/);
+    const tooMany = decode({ model: 'gemini/gemini-2.5-flash', max_tokens: 10, stop_sequences: ['a', 'b', 'c', 'd', 'e', 'f'], messages: [{ role: 'user', content: 'Hi' }] }).body;
+    expect(() => new GeminiAdapter().buildRequest({ body: tooMany, upstreamModel: 'gemini-2.5-flash', stream: false, provider: testProvider({ name: 'gemini', kind: 'gemini', baseUrl: 'https://example.com' }), key })).toThrow(/gemini takes at most 5 stop sequences/);
+  });
+
+  it("answers a stop at a sequence with stop_reason 'stop_sequence' and the sequence", () => {
+    const response = { id: 'resp_1', status: 'completed', output: [{ type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Hi ' }] }], stop_sequence: 'END' };
+    expect(toAnthropicMessage(response, { model: 'claude-sonnet-4-5' })).toMatchObject({ stop_reason: 'stop_sequence', stop_sequence: 'END' });
+    expect(toAnthropicMessage({ ...response, stop_sequence: undefined }, { model: 'claude-sonnet-4-5' })).toMatchObject({ stop_reason: 'end_turn', stop_sequence: null });
   });
 
   it('sends back the signatures it handed out: carried thinking, redacted thinking, OpenAI encrypted reasoning', () => {
@@ -258,7 +339,8 @@ describe('decodeMessagesRequest', () => {
     [{ tool_choice: { type: 'required' } }, 'tool_choice.type', /auto, any, tool, none/],
     [{ thinking: { type: 'enabled', budget_tokens: 512 } }, 'thinking.budget_tokens', /at least 1024/],
     [{ thinking: { type: 'enabled', budget_tokens: 4096 }, max_tokens: 4096 }, 'thinking.budget_tokens', /greater than/],
-    [{ stop_sequences: ['\n\nHuman:'] }, 'stop_sequences', /not supported/],
+    [{ stop_sequences: [''] }, 'stop_sequences', /empty/],
+    [{ stop_sequences: 'END' }, 'stop_sequences', /array of strings/],
     [{ temperature: 1.5 }, 'temperature', /between 0 and 1/],
     [{ top_k: -1 }, 'top_k', /between/],
     [{ metadata: { user_id: 'x'.repeat(257) } }, 'metadata.user_id', /256/],

@@ -1,5 +1,5 @@
 import { checkModelName, GatewayError, MAX_OUTPUT_TOKENS_LIMIT, quoteForMessage, type RequestLimits, isJson, type Json } from '@app/common';
-import type { ResponsesRequest } from '@app/providers';
+import { CACHE_CONTROL, type CacheControl, type CacheMarkable, type ResponsesRequest, STOP_SEQUENCES } from '@app/providers';
 import { parseJsonBody, takeFallbacks } from '../responses/responses-request';
 import type { DecodedRequest } from '../wire-format';
 import { reasoningFromRedacted, reasoningFromThinking } from './thinking-signature';
@@ -12,11 +12,16 @@ import { reasoningFromRedacted, reasoningFromThinking } from './thinking-signatu
  *
  * Decisions, documented in the README:
  * - `top_k` is checked and ignored: the Responses API has no equivalent and it only narrows
- *   sampling. `stop_sequences` (non-empty) is a 400: ignoring it would change the answer.
+ *   sampling. `stop_sequences` is carried as the canonical request's gateway-only
+ *   STOP_SEQUENCES (the Responses API has none): providers that take stop sequences get them,
+ *   OpenAI's Responses API answers a 400 naming it.
  * - `thinking.budget_tokens` picks `reasoning.effort` (under 4096 low, under 16384 medium,
  *   else high); the provider's own budget for that effort applies, within `max_tokens`.
  *   `output_config`, `context_management` and other fields without a Responses equivalent are ignored.
- * - `cache_control` is accepted anywhere and not forwarded; cache reads are reported in usage.
+ * - `cache_control` on system blocks, message content blocks and tools is carried as the
+ *   canonical request's gateway-only CACHE_CONTROL marker (at most 4, as Anthropic allows):
+ *   Anthropic and Claude on Bedrock cache there, other providers never see it. Cache reads
+ *   and writes are reported in usage. On thinking blocks and inside tool results it is ignored.
  * - A bare `claude-*` model (what Claude Code sends for its side tasks) means `anthropic/<model>`.
  * - The conversation is not stored (`store: false`): the Messages API is stateless.
  */
@@ -120,18 +125,44 @@ function toolOutput(content: unknown, isError: boolean, param: string): string |
   return parts;
 }
 
+/** A bound on `stop_sequences` (Anthropic names none; no provider takes more). */
+const MAX_STOP_SEQUENCES = 64;
+
+/** Anthropic's limit on blocks marked with `cache_control`. */
+const MAX_CACHE_BREAKPOINTS = 4;
+
+/** The request's cache breakpoints, counted against Anthropic's limit as they are read. */
+class Breakpoints {
+  private count = 0;
+
+  /** Marks `target` with the block's `cache_control`, if it has one. Returns `target`. */
+  mark<T extends object>(target: T, block: Json, param: string): T {
+    const cc = block.cache_control;
+    if (cc === undefined || cc === null) return target;
+    const p = `${param}.cache_control`;
+    if (!isJson(cc) || cc.type !== 'ephemeral') throw invalid(`'${p}.type' must be 'ephemeral'.`, `${p}.type`);
+    if (cc.ttl !== undefined && cc.ttl !== null && cc.ttl !== '5m' && cc.ttl !== '1h') throw invalid(`'${p}.ttl' must be '5m' or '1h'.`, `${p}.ttl`);
+    if (++this.count > MAX_CACHE_BREAKPOINTS) {
+      throw invalid(`A maximum of ${MAX_CACHE_BREAKPOINTS} blocks with cache_control may be provided.`, p);
+    }
+    const marker: CacheControl = typeof cc.ttl === 'string' ? { type: 'ephemeral', ttl: cc.ttl as '5m' | '1h' } : { type: 'ephemeral' };
+    (target as CacheMarkable)[CACHE_CONTROL] = marker;
+    return target;
+  }
+}
+
 /** Blocks an assistant turn may hold that the provider ran itself: the answer that follows already used them. */
 const SERVER_RESULT_BLOCKS = new Set(['server_tool_use', 'web_search_tool_result', 'web_fetch_tool_result']);
 
 /** One Messages message -> Responses input items, in order. */
-function messageItems(m: unknown, i: number, out: Json[]): void {
+function messageItems(m: unknown, i: number, out: Json[], bp: Breakpoints): void {
   const param = `messages[${i}]`;
   if (!isJson(m)) throw invalid(`'${param}' must be an object.`, param);
   const role = m.role;
   if (role === 'system') {
     // A system message mid-conversation (Claude Code sends them): text only, kept in place.
     const before = out.length;
-    systemItems(m.content, out, `${param}.content`);
+    systemItems(m.content, out, bp, `${param}.content`);
     if (out.length === before) throw invalid(`'${param}.content' must hold text.`, `${param}.content`);
     return;
   }
@@ -153,23 +184,23 @@ function messageItems(m: unknown, i: number, out: Json[]): void {
     if (!isJson(b) || typeof b.type !== 'string') throw invalid(`'${p}' must be an object with a string 'type'.`, p);
     switch (b.type) {
       case 'text':
-        parts.push({ type: role === 'user' ? 'input_text' : 'output_text', text: textOf(b, p) });
+        parts.push(bp.mark({ type: role === 'user' ? 'input_text' : 'output_text', text: textOf(b, p) }, b, p));
         return;
       case 'image':
       case 'document':
         if (role !== 'user') throw invalid(`'${p}': ${b.type} blocks are only allowed in user messages.`, `${p}.type`);
-        parts.push(mediaPart(b, p));
+        parts.push(bp.mark(mediaPart(b, p), b, p));
         return;
       case 'tool_use':
         if (role !== 'assistant') throw invalid(`'${p}': tool_use blocks are only allowed in assistant messages.`, `${p}.type`);
         flush();
         if (!isJson(b.input)) throw invalid(`'${p}.input' must be an object.`, `${p}.input`);
-        out.push({ type: 'function_call', call_id: str(b.id, `${p}.id`, false), name: str(b.name, `${p}.name`, false), arguments: JSON.stringify(b.input) });
+        out.push(bp.mark({ type: 'function_call', call_id: str(b.id, `${p}.id`, false), name: str(b.name, `${p}.name`, false), arguments: JSON.stringify(b.input) }, b, p));
         return;
       case 'tool_result':
         if (role !== 'user') throw invalid(`'${p}': tool_result blocks are only allowed in user messages.`, `${p}.type`);
         flush();
-        out.push({ type: 'function_call_output', call_id: str(b.tool_use_id, `${p}.tool_use_id`, false), output: toolOutput(b.content, b.is_error === true, `${p}.content`) });
+        out.push(bp.mark({ type: 'function_call_output', call_id: str(b.tool_use_id, `${p}.tool_use_id`, false), output: toolOutput(b.content, b.is_error === true, `${p}.content`) }, b, p));
         return;
       case 'thinking': {
         if (role !== 'assistant') throw invalid(`'${p}': thinking blocks are only allowed in assistant messages.`, `${p}.type`);
@@ -193,7 +224,7 @@ function messageItems(m: unknown, i: number, out: Json[]): void {
   flush();
 }
 
-function systemItems(system: unknown, out: Json[], param = 'system'): void {
+function systemItems(system: unknown, out: Json[], bp: Breakpoints, param = 'system'): void {
   if (system === undefined || system === null) return;
   if (typeof system === 'string') {
     if (system !== '') out.push({ type: 'message', role: 'system', content: system });
@@ -205,11 +236,11 @@ function systemItems(system: unknown, out: Json[], param = 'system'): void {
     const p = `${param}[${i}]`;
     if (!isJson(b) || b.type !== 'text') throw invalid(`'${p}' must be a text block.`, p);
     const text = textOf(b, p);
-    if (text !== '') out.push({ type: 'message', role: 'system', content: text });
+    if (text !== '') out.push(bp.mark({ type: 'message', role: 'system', content: text }, b, p));
   });
 }
 
-function readTools(tools: unknown): Json[] | undefined {
+function readTools(tools: unknown, bp: Breakpoints): Json[] | undefined {
   if (tools === undefined || tools === null) return undefined;
   if (!Array.isArray(tools)) throw invalid("'tools' must be an array.", 'tools');
   return tools.map((t, i) => {
@@ -220,7 +251,7 @@ function readTools(tools: unknown): Json[] | undefined {
       if (!isJson(t.input_schema)) throw invalid(`'${p}.input_schema' must be a JSON schema object.`, `${p}.input_schema`);
       const fn: Json = { type: 'function', name: str(t.name, `${p}.name`, false), parameters: t.input_schema, strict: false };
       if (typeof t.description === 'string') fn.description = t.description;
-      return fn;
+      return bp.mark(fn, t, p);
     }
     if (typeof type === 'string' && WEB_SEARCH_TOOL.test(type)) {
       const ws: Json = { type: 'web_search' };
@@ -313,9 +344,12 @@ export function decodeMessagesRequest(raw: Buffer, limits: RequestLimits, option
   if (maxTokens === undefined && options.countTokens !== true) throw invalid("'max_tokens' is required.", 'max_tokens');
 
   const input: Json[] = [];
-  systemItems(req.system, input);
+  // Anthropic's order of the cached prefix: tools, system, messages.
+  const bp = new Breakpoints();
+  const tools = readTools(req.tools, bp);
+  systemItems(req.system, input, bp);
   if (!Array.isArray(req.messages)) throw invalid("'messages' is required and must be an array.", 'messages');
-  req.messages.forEach((m, i) => messageItems(m, i, input));
+  req.messages.forEach((m, i) => messageItems(m, i, input, bp));
 
   const body: ResponsesRequest = { model: models[0], input, store: false };
   if (maxTokens !== undefined) body.max_output_tokens = maxTokens;
@@ -328,9 +362,10 @@ export function decodeMessagesRequest(raw: Buffer, limits: RequestLimits, option
   const stops = req.stop_sequences;
   if (stops !== undefined && stops !== null) {
     if (!Array.isArray(stops) || stops.some((s) => typeof s !== 'string')) throw invalid("'stop_sequences' must be an array of strings.", 'stop_sequences');
-    if (stops.length > 0) throw invalid("'stop_sequences' is not supported through the gateway (not every provider can honour it).", 'stop_sequences');
+    if (stops.length > MAX_STOP_SEQUENCES) throw invalid(`'stop_sequences' may hold at most ${MAX_STOP_SEQUENCES} sequences.`, 'stop_sequences');
+    if (stops.some((s) => s === '')) throw invalid("'stop_sequences' must not contain empty strings.", 'stop_sequences');
+    if (stops.length > 0) body[STOP_SEQUENCES] = stops as string[];
   }
-  const tools = readTools(req.tools);
   if (tools !== undefined && tools.length > 0) body.tools = tools;
   readToolChoice(req.tool_choice, body);
   readThinking(req.thinking, maxTokens, body);

@@ -52,7 +52,7 @@ export interface AnthropicMessage {
   model: string;
   content: MessageBlock[];
   stop_reason: StopReason | null;
-  stop_sequence: null;
+  stop_sequence: string | null;
   usage: MessagesUsage;
   extra_fields?: unknown;
 }
@@ -67,13 +67,15 @@ export function messageId(responseId: unknown): string {
   return `msg_${randomBytes(12).toString('hex')}`;
 }
 
-/** Canonical Responses usage -> Anthropic's (whose `input_tokens` leaves out cache reads). */
+/** Canonical Responses usage -> Anthropic's (whose `input_tokens` leaves out cache reads and writes). */
 export function messagesUsage(usage: unknown): MessagesUsage {
   const u = isJson(usage) ? usage : {};
-  const cached = count(isJson(u.input_tokens_details) ? u.input_tokens_details.cached_tokens : 0);
+  const details = isJson(u.input_tokens_details) ? u.input_tokens_details : {};
+  const cached = count(details.cached_tokens);
+  const written = count(details.cache_write_tokens);
   const out: MessagesUsage = {
-    input_tokens: Math.max(0, count(u.input_tokens) - cached),
-    cache_creation_input_tokens: 0,
+    input_tokens: Math.max(0, count(u.input_tokens) - cached - written),
+    cache_creation_input_tokens: written,
     cache_read_input_tokens: cached,
     output_tokens: count(u.output_tokens),
   };
@@ -87,7 +89,13 @@ export function stopReason(response: Json, calledTools: boolean): StopReason {
     const reason = isJson(response.incomplete_details) ? response.incomplete_details.reason : null;
     return reason === 'content_filter' ? 'refusal' : 'max_tokens';
   }
+  if (response.stop_sequence !== undefined && !calledTools) return 'stop_sequence';
   return calledTools ? 'tool_use' : 'end_turn';
+}
+
+/** The stop sequence that ended the answer (the gateway's `stop_sequence` on the Response), else null. */
+export function stopSequence(response: Json): string | null {
+  return typeof response.stop_sequence === 'string' ? response.stop_sequence : null;
 }
 
 /** A reasoning item's text: its summary, else its reasoning content (OpenAI's open-weight models). */
@@ -187,7 +195,7 @@ export function toAnthropicMessage(response: Json, egress: MessagesEgress): Anth
     model: typeof response.model === 'string' && response.model !== '' ? response.model : egress.model,
     content,
     stop_reason: stopReason(response, calledTools),
-    stop_sequence: null,
+    stop_sequence: stopSequence(response),
     usage: messagesUsage(response.usage),
   };
   if (response.extra_fields !== undefined) message.extra_fields = response.extra_fields;

@@ -2,7 +2,7 @@ import { isJson, type Json } from '@app/common';
 import type { StreamEncoder } from '../wire-format';
 import { anthropicErrorType } from './messages-error';
 import type { MessagesEgress } from './messages-request';
-import { type MessageBlock, messageId, messagesUsage, stopReason, thinkingBlock, toolInput, webSearchBlocks, webSearchCitation } from './messages-response';
+import { type MessageBlock, messageId, messagesUsage, stopReason, stopSequence, thinkingBlock, toolInput, webSearchBlocks, webSearchCitation } from './messages-response';
 
 /**
  * Canonical Responses stream events -> Anthropic's Messages stream, event for event as Anthropic
@@ -276,7 +276,7 @@ export class MessagesStreamEncoder implements StreamEncoder {
     }
     const delta: Json = {
       type: 'message_delta',
-      delta: { stop_reason: stopReason(response, this.calledTools), stop_sequence: null },
+      delta: { stop_reason: stopReason(response, this.calledTools), stop_sequence: stopSequence(response) },
       usage: messagesUsage(response.usage),
     };
     const extra = response.extra_fields ?? data.extra_fields;

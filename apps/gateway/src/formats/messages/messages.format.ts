@@ -10,6 +10,8 @@ export class MessagesFormat implements WireFormat<MessagesEgress> {
   readonly requestType = 'messages' as const;
   /** What ANTHROPIC_API_KEY is sent as (ANTHROPIC_AUTH_TOKEN goes as `Authorization: Bearer`). */
   readonly apiKeyHeader = 'x-api-key';
+  /** Anthropic's SDKs expose it as `_request_id` (errors carry it too, see messages-error.ts). */
+  readonly requestIdHeader = 'request-id';
 
   decode(raw: Buffer, limits: RequestLimits): DecodedMessagesRequest {
     return decodeMessagesRequest(raw, limits);

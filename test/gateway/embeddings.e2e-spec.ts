@@ -48,6 +48,8 @@ describe('Embeddings through /v1/embeddings', () => {
 
   describe.each(PROVIDERS)('%s', (_label, model, provider, upstreamModel, path, calls, usdPerToken) => {
     it('embeddings.create (float): vectors in order, usage, cost, x-bf headers, an embeddings log row', async () => {
+      // Other tests (in any order) call the same fakes: count from here.
+      const since = Date.now();
       const { data, response } = await g.client.embeddings.create({ model, input: TEXTS, encoding_format: 'float' }).withResponse();
       expect(response.headers.get('x-bf-provider')).toBe(provider);
       expect(response.headers.get('x-bf-fallback-index')).toBe('0');
@@ -59,7 +61,7 @@ describe('Embeddings through /v1/embeddings', () => {
       expect(Number(response.headers.get('x-bf-cost-usd'))).toBeCloseTo(tokens * usdPerToken, 12);
       expect((data as unknown as { extra_fields: Record<string, unknown> }).extra_fields).toMatchObject({ request_type: 'embeddings', provider, model_requested: model });
       const fake = fakeOf(provider);
-      const sent = fake.requests.filter((r) => r.path.split('?')[0] === path);
+      const sent = fake.requests.filter((r) => r.at >= since && r.path.split('?')[0] === path);
       expect(sent).toHaveLength(calls);
       const rows = await g.h.logRows(response.headers.get('x-request-id')!);
       expect(rows.map((r) => [r.request_type, r.provider, r.model, r.status, r.input_tokens, r.output_tokens])).toEqual([

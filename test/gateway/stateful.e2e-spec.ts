@@ -289,9 +289,13 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
   });
 
   it('store: false stores nothing (the cost log still has the request)', async () => {
+    // Turns are stored behind their answers: earlier tests' rows land first, and would count here.
+    const store = h.gateway.app.get(ResponseStore);
+    await store.idle();
     const before = await pg.query(`SELECT count(*)::int AS n FROM stored_responses WHERE virtual_key_id = $1`, [keyId]);
     const { data, response } = await client.responses.create({ model: MODEL, input: 'forget me', store: false }).withResponse();
     const streamed = await client.responses.stream({ model: MODEL, input: 'forget me too', store: false }).finalResponse();
+    await store.idle();
     const after = await pg.query(`SELECT count(*)::int AS n FROM stored_responses WHERE virtual_key_id = $1`, [keyId]);
     expect(after.rows[0].n).toBe(before.rows[0].n);
     await expect(client.responses.retrieve(data.id)).rejects.toMatchObject({ status: 404 });

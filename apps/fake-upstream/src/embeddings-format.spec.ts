@@ -1,26 +1,20 @@
-import OpenAI from 'openai';
 import { fakeEmbedding } from './embeddings-format';
-import { type FakeUpstream, createFakeUpstream } from './fake-upstream';
+import { createFakeUpstream } from './fake-upstream';
+import { useFakeUpstream } from './testing/use-fake-upstream';
 
 /** The fake's embeddings endpoints: the official SDK for OpenAI's, fetch for the strictness of each. */
 describe('fake upstream embeddings', () => {
-  let fake: FakeUpstream;
-  let client: OpenAI;
-  beforeAll(async () => {
-    fake = await createFakeUpstream();
-    client = new OpenAI({ apiKey: 'x', baseURL: `${fake.url}/v1`, maxRetries: 0 });
-  });
-  afterAll(() => fake.close());
+  const up = useFakeUpstream();
 
   const post = (path: string, body: unknown, headers: Record<string, string>) =>
-    fetch(fake.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(up.fake.url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
   it('OpenAI: deterministic vectors, word-count usage, base64 as little-endian float32', async () => {
-    const floats = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['one two', 'three'], encoding_format: 'float' });
+    const floats = await up.client.embeddings.create({ model: 'text-embedding-3-small', input: ['one two', 'three'], encoding_format: 'float' });
     expect(floats.data.map((d) => d.embedding)).toEqual([fakeEmbedding('one two'), fakeEmbedding('three')]);
     expect(floats.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
     // The SDK asks for base64 by default and decodes it to floats itself.
-    const decoded = await client.embeddings.create({ model: 'text-embedding-3-small', input: 'one two', dimensions: 4 });
+    const decoded = await up.client.embeddings.create({ model: 'text-embedding-3-small', input: 'one two', dimensions: 4 });
     expect(decoded.data[0].embedding).toEqual(fakeEmbedding('one two', 4));
   });
 

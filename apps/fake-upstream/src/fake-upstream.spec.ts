@@ -1,5 +1,5 @@
 import OpenAI, { APIError, AzureOpenAI, AuthenticationError } from 'openai';
-import { type FakeUpstream, createFakeUpstream } from './fake-upstream';
+import { useFakeUpstream } from './testing/use-fake-upstream';
 
 /**
  * Drives the fake upstream with plain fetch and with the official `openai` SDK. The SDK's
@@ -7,20 +7,13 @@ import { type FakeUpstream, createFakeUpstream } from './fake-upstream';
  * proof that the wire format is right.
  */
 describe('fake upstream', () => {
-  let fake: FakeUpstream;
-  let client: OpenAI;
-
-  beforeAll(async () => {
-    fake = await createFakeUpstream();
-    client = new OpenAI({ apiKey: 'x', baseURL: `${fake.url}/v1`, maxRetries: 0 });
-  });
-  afterAll(() => fake.close());
-  beforeEach(() => fake.reset());
+  const up = useFakeUpstream();
+  beforeEach(() => up.fake.reset());
 
   const auth = { authorization: 'Bearer test-key' };
 
   function post(path: string, body: unknown, headers: Record<string, string> = auth, signal?: AbortSignal) {
-    return fetch(fake.url + path, {
+    return fetch(up.fake.url + path, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -199,13 +192,13 @@ describe('fake upstream', () => {
 
   describe('Responses API through the official SDK', () => {
     it('responses.create returns output_text', async () => {
-      const response = await client.responses.create({ model: 'gpt-4o-mini', input: 'ping' });
+      const response = await up.client.responses.create({ model: 'gpt-4o-mini', input: 'ping' });
       expect(response.output_text).toBe('Hello from gpt-4o-mini! You said: ping');
       expect(response.usage?.total_tokens).toBe(11 + 6);
     });
 
     it('responses.create with stream: true yields every event', async () => {
-      const stream = await client.responses.create({ model: 'gpt-4o', input: 'ping', stream: true });
+      const stream = await up.client.responses.create({ model: 'gpt-4o', input: 'ping', stream: true });
       const types: string[] = [];
       let text = '';
       for await (const event of stream) {
@@ -218,16 +211,16 @@ describe('fake upstream', () => {
     });
 
     it('responses.stream().finalResponse() accepts text, chunked text and incomplete streams', async () => {
-      const final = await client.responses.stream({ model: 'gpt-4o', input: 'hello [[chunks:3]]' }).finalResponse();
+      const final = await up.client.responses.stream({ model: 'gpt-4o', input: 'hello [[chunks:3]]' }).finalResponse();
       expect(final.output_text).toBe('Hello from gpt-4o! You said: hello [[chunks:3]]');
 
-      const incomplete = await client.responses.stream({ model: 'gpt-4o', input: 'x [[incomplete]]' }).finalResponse();
+      const incomplete = await up.client.responses.stream({ model: 'gpt-4o', input: 'x [[incomplete]]' }).finalResponse();
       expect(incomplete.status).toBe('incomplete');
       expect(incomplete.incomplete_details).toEqual({ reason: 'max_output_tokens' });
     });
 
     it('answers a function call, then uses the tool output', async () => {
-      const first = await client.responses.stream({ model: 'gpt-4o', input: 'weather?', tools: [weatherTool] }).finalResponse();
+      const first = await up.client.responses.stream({ model: 'gpt-4o', input: 'weather?', tools: [weatherTool] }).finalResponse();
       const call = first.output[0];
       expect(call).toMatchObject({ type: 'function_call', name: 'get_weather', status: 'completed' });
       if (call.type !== 'function_call') throw new Error('expected a function call');
@@ -236,7 +229,7 @@ describe('fake upstream', () => {
       expect(JSON.parse(call.arguments)).toEqual({ city: 'test', days: 1, metric: true });
       expect(first.usage?.output_tokens).toBe(5);
 
-      const second = await client.responses.create({
+      const second = await up.client.responses.create({
         model: 'gpt-4o',
         tools: [weatherTool],
         input: [
@@ -251,14 +244,14 @@ describe('fake upstream', () => {
     });
 
     it('[[no-tool]] and tool_choice "none" answer with text', async () => {
-      const a = await client.responses.create({ model: 'm', input: 'hi [[no-tool]]', tools: [weatherTool] });
-      const b = await client.responses.create({ model: 'm', input: 'hi', tools: [weatherTool], tool_choice: 'none' });
+      const a = await up.client.responses.create({ model: 'm', input: 'hi [[no-tool]]', tools: [weatherTool] });
+      const b = await up.client.responses.create({ model: 'm', input: 'hi', tools: [weatherTool], tool_choice: 'none' });
       expect(a.output[0].type).toBe('message');
       expect(b.output[0].type).toBe('message');
     });
 
     it('builds JSON from text.format json_schema, and {"ok":true} for [[json]]', async () => {
-      const structured = await client.responses
+      const structured = await up.client.responses
         .stream({
           model: 'm',
           input: 'give me json',
@@ -278,12 +271,12 @@ describe('fake upstream', () => {
         })
         .finalResponse();
       expect(JSON.parse(structured.output_text)).toEqual({ name: 'test', size: 1, tags: [] });
-      const plain = await client.responses.create({ model: 'm', input: '[[json]]' });
+      const plain = await up.client.responses.create({ model: 'm', input: '[[json]]' });
       expect(plain.output_text).toBe('{"ok":true}');
     });
 
     it('applies usage directives', async () => {
-      const exact = await client.responses.create({ model: 'm', input: 'a [[usage:100,50]] [[cached:40]] [[reasoning:20]]' });
+      const exact = await up.client.responses.create({ model: 'm', input: 'a [[usage:100,50]] [[cached:40]] [[reasoning:20]]' });
       expect(exact.usage).toEqual({
         input_tokens: 100,
         input_tokens_details: { cached_tokens: 40 },
@@ -291,14 +284,14 @@ describe('fake upstream', () => {
         output_tokens_details: { reasoning_tokens: 20 },
         total_tokens: 150,
       });
-      const counted = await client.responses.create({ model: 'm', input: '[[reasoning:7]] [[reply:just three words]]' });
+      const counted = await up.client.responses.create({ model: 'm', input: '[[reasoning:7]] [[reply:just three words]]' });
       expect(counted.output_text).toBe('just three words');
       // Directives are words of the input too: 4 + 10 in; 3 words + 7 reasoning out.
       expect(counted.usage).toMatchObject({ input_tokens: 14, output_tokens: 10, output_tokens_details: { reasoning_tokens: 7 } });
     });
 
     it('surfaces [[stream-error]] as an APIError after the first delta', async () => {
-      const stream = await client.responses.create({ model: 'm', input: 'boom [[stream-error]]', stream: true });
+      const stream = await up.client.responses.create({ model: 'm', input: 'boom [[stream-error]]', stream: true });
       const seen: string[] = [];
       await expect(
         (async () => {
@@ -311,7 +304,7 @@ describe('fake upstream', () => {
 
   describe('POST /v1/chat/completions', () => {
     it('returns a chat.completion through the SDK', async () => {
-      const completion = await client.chat.completions.create({
+      const completion = await up.client.chat.completions.create({
         model: 'gpt-4o',
         messages: [
           { role: 'system', content: 'be nice' },
@@ -350,7 +343,7 @@ describe('fake upstream', () => {
       const text = chunks.map((c) => c.choices[0]?.delta.content ?? '').join('');
       expect(text).toBe('Hello from gpt-4o! You said: hi');
 
-      const sdkStream = await client.chat.completions.create({
+      const sdkStream = await up.client.chat.completions.create({
         model: 'gpt-4o',
         messages: [{ role: 'user', content: 'hi' }],
         stream: true,
@@ -363,17 +356,17 @@ describe('fake upstream', () => {
     it('calls tools (non-stream and through the stream helper) and reads tool results', async () => {
       const tools = [{ type: 'function' as const, function: { name: 'get_weather', parameters: weatherTool.parameters } }];
       const messages = [{ role: 'user' as const, content: 'weather?' }];
-      const plain = await client.chat.completions.create({ model: 'm', messages, tools });
+      const plain = await up.client.chat.completions.create({ model: 'm', messages, tools });
       expect(plain.choices[0].finish_reason).toBe('tool_calls');
       const call = plain.choices[0].message.tool_calls?.[0];
       expect(call).toMatchObject({ type: 'function', function: { name: 'get_weather', arguments: '{"city":"test","days":1,"metric":true}' } });
 
-      const streamed = await client.chat.completions.stream({ model: 'm', messages, tools }).finalChatCompletion();
+      const streamed = await up.client.chat.completions.stream({ model: 'm', messages, tools }).finalChatCompletion();
       expect(streamed.choices[0].message.tool_calls?.[0]).toMatchObject({
         function: { name: 'get_weather', arguments: '{"city":"test","days":1,"metric":true}' },
       });
 
-      const answered = await client.chat.completions.create({
+      const answered = await up.client.chat.completions.create({
         model: 'm',
         tools,
         messages: [
@@ -386,9 +379,9 @@ describe('fake upstream', () => {
     });
 
     it('maps [[incomplete]] to finish_reason length and [[stream-error]] to an APIError', async () => {
-      const cut = await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[incomplete]]' }] });
+      const cut = await up.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: '[[incomplete]]' }] });
       expect(cut.choices[0].finish_reason).toBe('length');
-      const stream = await client.chat.completions.create({
+      const stream = await up.client.chat.completions.create({
         model: 'm',
         messages: [{ role: 'user', content: '[[stream-error]]' }],
         stream: true,
@@ -444,21 +437,21 @@ describe('fake upstream', () => {
     it('serves deployment chat completions to the AzureOpenAI client, model = deployment', async () => {
       const azure = new AzureOpenAI({
         apiKey: 'azure-key',
-        endpoint: fake.url,
+        endpoint: up.fake.url,
         apiVersion: '2024-10-21',
         deployment: 'gpt4o-prod',
         maxRetries: 0,
       });
       const completion = await azure.chat.completions.create({ model: '', messages: [{ role: 'user', content: 'yo' }] });
       expect(completion.model).toBe('gpt4o-prod');
-      expect(fake.requests[0].path).toBe('/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21');
-      expect(fake.requests[0].headers['api-key']).toBe('azure-key');
+      expect(up.fake.requests[0].path).toBe('/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21');
+      expect(up.fake.requests[0].headers['api-key']).toBe('azure-key');
     });
   });
 
   describe('models, auth and protocol errors', () => {
     it('lists models', async () => {
-      const page = await client.models.list();
+      const page = await up.client.models.list();
       expect(page.data.length).toBeGreaterThan(0);
       expect(page.data[0]).toMatchObject({ object: 'model', owned_by: expect.any(String) });
     });
@@ -471,7 +464,7 @@ describe('fake upstream', () => {
       });
       const empty = await post('/v1/responses', { model: 'm', input: 'x' }, { authorization: 'Bearer ' });
       expect(empty.status).toBe(401);
-      const bad = new OpenAI({ apiKey: 'bad-key', baseURL: `${fake.url}/v1`, maxRetries: 0 });
+      const bad = new OpenAI({ apiKey: 'bad-key', baseURL: `${up.fake.url}/v1`, maxRetries: 0 });
       await expect(bad.responses.create({ model: 'm', input: 'x' })).rejects.toBeInstanceOf(AuthenticationError);
     });
 
@@ -522,13 +515,13 @@ describe('fake upstream', () => {
     });
 
     it('failNext(n) fails the next n model calls on any endpoint, with optional body and headers', async () => {
-      fake.failNext(2, 500, { headers: { 'retry-after-ms': '1' } });
-      const retrying = new OpenAI({ apiKey: 'x', baseURL: `${fake.url}/v1`, maxRetries: 2 });
+      up.fake.failNext(2, 500, { headers: { 'retry-after-ms': '1' } });
+      const retrying = new OpenAI({ apiKey: 'x', baseURL: `${up.fake.url}/v1`, maxRetries: 2 });
       const response = await retrying.responses.create({ model: 'm', input: 'hi' });
       expect(response.output_text).toBe('Hello from m! You said: hi');
-      expect(fake.stats.byPath['/v1/responses']).toBe(3);
+      expect(up.fake.stats.byPath['/v1/responses']).toBe(3);
 
-      fake.failNext(1, 418, { body: { error: { message: 'teapot', type: 'x', param: null, code: null } } });
+      up.fake.failNext(1, 418, { body: { error: { message: 'teapot', type: 'x', param: null, code: null } } });
       const hi = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
       const res = await post('/v1/chat/completions', hi);
       expect(res.status).toBe(418);
@@ -547,11 +540,11 @@ describe('fake upstream', () => {
       const controller = new AbortController();
       const aborted = post('/v1/responses', { model: 'm', input: '[[hang]]' }, auth, controller.signal);
       // Given up once the fake has it (a fixed timer may fire before a loaded machine sends it).
-      await waitFor(() => fake.stats.requests === 1);
+      await waitFor(() => up.fake.stats.requests === 1);
       controller.abort();
       await expect(aborted).rejects.toThrow();
-      await waitFor(() => fake.stats.aborted === 1);
-      expect(fake.stats.completed).toBe(0);
+      await waitFor(() => up.fake.stats.aborted === 1);
+      expect(up.fake.stats.completed).toBe(0);
     });
 
     it('[[chunk-delay:MS]] paces frames; a client abort mid-stream is counted', async () => {
@@ -564,8 +557,8 @@ describe('fake upstream', () => {
       await reader.read();
       expect(Date.now() - started).toBeGreaterThanOrEqual(28);
       controller.abort();
-      await waitFor(() => fake.stats.aborted === 1);
-      expect(fake.stats.completed).toBe(0);
+      await waitFor(() => up.fake.stats.aborted === 1);
+      expect(up.fake.stats.completed).toBe(0);
     });
 
     it('[[cut:N]] sends N frames then drops the connection without a terminal event', async () => {
@@ -596,38 +589,38 @@ describe('fake upstream', () => {
       const json = await post('/v1/responses', { model: 'm', input: '[[cut:0]]' });
       expect(json.status).toBe(200);
       await expect(json.json()).rejects.toThrow();
-      await waitFor(() => fake.stats.cut === 3);
-      expect(fake.stats.aborted).toBe(0);
+      await waitFor(() => up.fake.stats.cut === 3);
+      expect(up.fake.stats.aborted).toBe(0);
     });
 
     it('the SDK stream helper rejects a cut stream', async () => {
-      await expect(client.responses.stream({ model: 'm', input: '[[cut:5]]' }).finalResponse()).rejects.toThrow();
+      await expect(up.client.responses.stream({ model: 'm', input: '[[cut:5]]' }).finalResponse()).rejects.toThrow();
     });
   });
 
   describe('bookkeeping', () => {
     it('records requests and counts per path; reset() clears everything', async () => {
       await post('/v1/responses?trace=1', { model: 'm', input: 'hi' });
-      await fetch(`${fake.url}/v1/models`, { headers: auth });
-      expect(fake.stats).toMatchObject({ requests: 2, completed: 2, aborted: 0, byPath: { '/v1/responses': 1, '/v1/models': 1 } });
-      expect(fake.requests[0]).toMatchObject({
+      await fetch(`${up.fake.url}/v1/models`, { headers: auth });
+      expect(up.fake.stats).toMatchObject({ requests: 2, completed: 2, aborted: 0, byPath: { '/v1/responses': 1, '/v1/models': 1 } });
+      expect(up.fake.requests[0]).toMatchObject({
         method: 'POST',
         path: '/v1/responses?trace=1',
         body: { model: 'm', input: 'hi' },
         headers: { authorization: 'Bearer test-key' },
       });
-      expect(fake.requests[1].body).toBeUndefined();
-      fake.failNext(5, 500);
-      fake.reset();
-      expect(fake.stats).toEqual({ requests: 0, completed: 0, aborted: 0, cut: 0, byPath: {} });
-      expect(fake.requests).toEqual([]);
+      expect(up.fake.requests[1].body).toBeUndefined();
+      up.fake.failNext(5, 500);
+      up.fake.reset();
+      expect(up.fake.stats).toEqual({ requests: 0, completed: 0, aborted: 0, cut: 0, byPath: {} });
+      expect(up.fake.requests).toEqual([]);
       expect((await post('/v1/responses', { model: 'm', input: 'hi' })).status).toBe(200);
     });
 
     it('keeps only the last 200 requests', async () => {
       await Promise.all(Array.from({ length: 210 }, (_, i) => post('/v1/responses', { model: 'm', input: `n${i}` })));
-      expect(fake.requests).toHaveLength(200);
-      expect(fake.stats.requests).toBe(210);
+      expect(up.fake.requests).toHaveLength(200);
+      expect(up.fake.stats.requests).toBe(210);
     });
   });
 });

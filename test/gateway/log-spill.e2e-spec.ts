@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig } from '@app/common';
 import { RequestLogWriter, type RequestLogRow } from '../../apps/gateway/src/request-log/request-log.writer';
 import { REPLAY_BATCHES_PER_FLUSH } from '../../apps/gateway/src/storage/batch-writer';
 import { requestLogRow } from '../support/request-log-rows';
-import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
+import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
 // The spill path of the request log writer: rows that do not fit in memory while the database is
 // away go to a file, and come back from it once the database answers, each exactly once.
@@ -47,13 +47,7 @@ describe('request log spill and replay', () => {
     return (await readdir(spillDir).catch(() => [] as string[])).filter((f) => f.includes('.jsonl'));
   }
 
-  async function until(what: string, done: () => Promise<boolean> | boolean, ms = 20_000): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (!(await done())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+  const until = (what: string, done: () => Promise<boolean> | boolean) => eventually(done, 20_000, what);
 
   /** Cuts the database and enqueues `rows`: past MAX_BUFFERED the oldest go to the spill file. */
   async function spillDuringOutage(rows: RequestLogRow[]): Promise<void> {

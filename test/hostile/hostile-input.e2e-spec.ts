@@ -238,8 +238,13 @@ describe('hostile input: the gateway', () => {
         body: JSON.stringify({ model: 'openai/gpt-4o-mini', input: `${'long question '.repeat(400)} [[delay:2000]]`, max_output_tokens: 500 }),
         signal: abort.signal,
       }).catch(() => null);
-      await eventually(() => h.upstream.requests.some((r) => (JSON.stringify(r.body) ?? '').includes('[[delay:2000]]')));
-      await new Promise((r) => setTimeout(r, 300)); // the upstream has been generating for a while
+      let receivedAt = 0;
+      await eventually(() => {
+        receivedAt = h.upstream.requests.find((r) => (JSON.stringify(r.body) ?? '').includes('[[delay:2000]]'))?.at ?? 0;
+        return receivedAt > 0;
+      });
+      // The charge for the output estimates from how long the upstream ran: let it run 300 ms first.
+      await eventually(() => Date.now() - receivedAt >= 300);
       abort.abort();
       await pending;
       let row: Record<string, unknown> | undefined;

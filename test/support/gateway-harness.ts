@@ -205,10 +205,10 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
 }
 
 /** Polls until `check` holds (for effects that happen after a response, like upstream aborts). */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 3_000, what = 'condition'): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
+    if (Date.now() > until) throw new Error(`${what} not met in time`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { isJson } from '@app/common';
 import {
   errorEventFields,
   type ResponsesRequest,
@@ -228,7 +229,7 @@ function withResponseJson(event: Record<string, unknown>, responseJson: string):
 function parseEvent(data: string): Record<string, unknown> | null {
   try {
     const parsed: unknown = JSON.parse(data);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+    return isJson(parsed) ? parsed : null;
   } catch {
     return null;
   }

@@ -1,11 +1,6 @@
-import { type Json } from '@app/common';
 import { createHash } from 'node:crypto';
+import { isJson } from '@app/common';
 import type { ResponsesRequest } from '../types';
-
-
-function isJson(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Longest tool name every translated provider accepts (Anthropic, Bedrock, Gemini, chat APIs). */
 const MAX_TOOL_NAME = 64;

@@ -46,11 +46,12 @@ export class ExecuteStage {
     private readonly settle: SettleStage,
   ) {}
 
-  async run(request: Admitted, outcome: Outcome, res: ServerResponse | null, cancel: Cancellation): Promise<void> {
+  run(request: Admitted, outcome: Outcome, res: ServerResponse | null, cancel: Cancellation): Promise<void> {
     const { body, stream } = request.request;
     const x: Exchange = { request, outcome, res, cancel, call: { keyId: request.key.id, body, stream, cancel, sentAt: null } };
     const aborted = () => abortedUsage(x, stream, this.config.governance.abortedOutputTokensPerSecond);
-    await this.tryCandidates(request, outcome, cancel, stream, (c, i) => (stream ? this.serveStream(x, c, i) : this.serveJson(x, c, i)), aborted);
+    // Not async: the attempts' own promise, without a further turn of the microtask queue.
+    return this.tryCandidates(request, outcome, cancel, stream, (c, i) => (stream ? this.serveStream(x, c, i) : this.serveJson(x, c, i)), aborted);
   }
 
   /**

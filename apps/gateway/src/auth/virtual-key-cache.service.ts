@@ -22,6 +22,9 @@ export interface CachedKey {
   allowSendRaw: boolean;
 }
 
+// More keys than one process serves at once: past it the map starts over rather than grow.
+const MAX_REMEMBERED_SECRETS = 4096;
+
 interface KeyRow {
   id: string;
   name: string;
@@ -46,12 +49,20 @@ interface KeyRow {
  * polled every `keyRefreshMs` as a safety net), so new, changed and revoked keys are in force
  * before the admin API answers. Looking a secret up by its hash leaks nothing about
  * the secret through timing: the map compares digests, never the secret itself.
+ *
+ * Hashing every request's secret costs about 1 µs, so secrets that did authenticate are
+ * remembered (`bySecret`). Only a secret already found by its digest enters it, so guesses
+ * never do and cannot grow it; a guess's characters are compared with an entry's only when
+ * their string hashes are equal, which a caller cannot aim for (V8 seeds them at random per
+ * process). It is bounded, and emptied whenever key rows are applied, before the change counts
+ * as applied: a changed, rotated or revoked key is looked up by its digest again at once.
  */
 @Injectable()
 export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(VirtualKeyCache.name);
   private readonly byHash = new Map<string, CachedKey>();
   private readonly hashById = new Map<string, string>();
+  private readonly bySecret = new Map<string, CachedKey>();
   private readonly poller: TablePoller<KeyRow>;
 
   constructor(
@@ -65,7 +76,10 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
       table: 'virtual_keys',
       select: `SELECT id, name, key_hash, is_active, expires_at, allowed_models, fallback_policy_id, rate_limit_rpm, rate_limit_tpm,
                       max_concurrent_requests, budget_max_usd, budget_period, metadata, revoked_at, updated_at FROM virtual_keys`,
-      apply: (rows) => rows.forEach((row) => this.apply(row)),
+      apply: (rows) => {
+        this.bySecret.clear();
+        rows.forEach((row) => this.apply(row));
+      },
       logger: this.logger,
     });
   }
@@ -88,8 +102,12 @@ export class VirtualKeyCache implements OnModuleInit, OnApplicationShutdown {
     if (secret === undefined) {
       throw GatewayError.refusal(401, ErrorCode.InvalidApiKey, 'Missing virtual key: send "Authorization: Bearer sk-bf-..." or "x-bf-vk: sk-bf-...".');
     }
+    const known = this.bySecret.get(secret);
+    if (known !== undefined) return known;
     const key = secret.startsWith(VIRTUAL_KEY_SECRET_PREFIX) ? this.byHash.get(hashVirtualKeySecret(secret)) : undefined;
     if (key === undefined) throw GatewayError.refusal(401, ErrorCode.InvalidApiKey, 'Invalid, unknown or revoked virtual key.');
+    if (this.bySecret.size >= MAX_REMEMBERED_SECRETS) this.bySecret.clear();
+    this.bySecret.set(secret, key);
     return key;
   }
 

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, idHeaders } from '@app/common';
+import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
+import { idHeaders } from '@app/common/ids/request-id';
 import { type Cancellation, type ParsedResponse, type StreamTranslator, toFailure, type Usage, UpstreamFailure, ZERO_USAGE } from '@app/providers';
 import { toUsageCost } from '@app/pricing';
 import { asGatewayError } from '../edge/error-render';
@@ -46,11 +47,12 @@ export class ExecuteStage {
     private readonly settle: SettleStage,
   ) {}
 
-  async run(request: Admitted, outcome: Outcome, res: ServerResponse | null, cancel: Cancellation): Promise<void> {
+  run(request: Admitted, outcome: Outcome, res: ServerResponse | null, cancel: Cancellation): Promise<void> {
     const { body, stream } = request.request;
     const x: Exchange = { request, outcome, res, cancel, call: { keyId: request.key.id, body, stream, cancel, sentAt: null } };
     const aborted = () => abortedUsage(x, stream, this.config.governance.abortedOutputTokensPerSecond);
-    await this.tryCandidates(request, outcome, cancel, stream, (c, i) => (stream ? this.serveStream(x, c, i) : this.serveJson(x, c, i)), aborted);
+    // Not async: the attempts' own promise, without a further turn of the microtask queue.
+    return this.tryCandidates(request, outcome, cancel, stream, (c, i) => (stream ? this.serveStream(x, c, i) : this.serveJson(x, c, i)), aborted);
   }
 
   /**
@@ -226,11 +228,20 @@ export class ExecuteStage {
 }
 
 export function answerHeaders(request: Admitted, c: Candidate, fallbackIndex: number, droppedTools?: string[]): Record<string, string> {
-  const headers = idHeaders(request.ids);
-  if (request.format.requestIdHeader !== undefined) headers[request.format.requestIdHeader] = request.ids.requestId;
-  headers['x-bf-provider'] = c.provider.name;
-  headers['x-bf-model'] = headerValue(c.model);
-  headers['x-bf-fallback-index'] = String(fallbackIndex);
+  const { ids, format } = request;
+  const model = headerValue(c.model);
+  const index = String(fallbackIndex);
+  let headers: Record<string, string>;
+  if (ids.clientRequestId === null && format.requestIdHeader === undefined) {
+    // The usual answer's headers in one literal: one shape, not an object grown key by key.
+    headers = { 'x-request-id': ids.requestId, 'x-bf-provider': c.provider.name, 'x-bf-model': model, 'x-bf-fallback-index': index };
+  } else {
+    headers = idHeaders(ids);
+    if (format.requestIdHeader !== undefined) headers[format.requestIdHeader] = ids.requestId;
+    headers['x-bf-provider'] = c.provider.name;
+    headers['x-bf-model'] = model;
+    headers['x-bf-fallback-index'] = index;
+  }
   // Known before the first byte, so streams report it too.
   if (droppedTools !== undefined && droppedTools.length > 0) headers['x-bf-dropped-tools'] = headerValue(droppedTools.join(','));
   return headers;

@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Logger } from '@nestjs/common';
-import { GatewayError, idHeaders, type RequestIds, requestIds } from '@app/common';
-import { Cancellation } from '@app/providers';
+// Per-request imports from their own modules: a barrel's re-export is a getter, megamorphic across its names.
+import { GatewayError } from '@app/common/errors/gateway-error';
+import { idHeaders, type RequestIds, requestIds } from '@app/common/ids/request-id';
+import { Cancellation } from '@app/providers/http/cancellation';
 import { BackgroundResponses } from '../background/background-responses.service';
 import { ConversationStage } from '../conversation/conversation.service';
 import type { Turn } from '../conversation/turn';
@@ -35,35 +37,49 @@ export class RequestPipeline {
   ) {}
 
   handle<E>(format: WireFormat<E>, req: IncomingMessage, res: ServerResponse): void {
-    const ids = requestIds(req.headers);
-    this.run(format, req, res, ids).catch((err: unknown) => {
-      if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${(err as Error).stack ?? String(err)}`);
-      if (res.headersSent) res.destroy();
-      else sendError(req, res, format.renderError(asGatewayError(err, ids.requestId), ids.requestId), idHeaders(ids));
-    });
+    void this.run(format, req, res, requestIds(req.headers));
   }
 
+  /**
+   * Awaits only what is pending for the request at hand: the body, then the stored
+   * conversation, the key's limits when it has any, the upstream. Every further await would
+   * cost each request a turn of the microtask queue.
+   */
   private async run<E>(format: WireFormat<E>, req: IncomingMessage, res: ServerResponse, ids: RequestIds): Promise<void> {
-    const ingress = await this.ingress.accept(format, req, ids);
-    const plan = this.planStage.plan(ingress);
-    // Stored conversation resolved (memory first) before the body is translated for any provider.
-    const conversation = await this.conversation.resolve(plan);
-    const admitted = await this.admission.admit(conversation);
-    const outcome = new Outcome(admitted);
-    if (admitted.turn?.background) return this.startBackground(admitted, admitted.turn, outcome, res);
+    try {
+      const ingress = await this.ingress.accept(format, req, ids);
+      // Stored conversation resolved (memory first) before the body is translated for any provider.
+      const conversation = await this.conversation.resolve(this.planStage.plan(ingress));
+      const admission = this.admission.admit(conversation);
+      const admitted = admission instanceof Promise ? await admission : admission;
+      const outcome = new Outcome(admitted);
+      if (admitted.turn?.background) return await this.startBackground(admitted, admitted.turn, outcome, res);
 
-    // The client leaving aborts whatever upstream call is in flight.
-    const cancel = new Cancellation();
-    res.once('close', () => {
-      if (!res.writableFinished) cancel.cancel();
-    });
-    await this.executeAndSettle(admitted, outcome, res, cancel);
+      // The client leaving aborts whatever upstream call is in flight.
+      const cancel = new Cancellation();
+      res.on('close', () => {
+        if (!res.writableFinished) cancel.cancel();
+      });
+      try {
+        await this.execute.run(admitted, outcome, res, cancel);
+      } finally {
+        this.settle.finish(outcome);
+      }
+    } catch (err) {
+      this.fail(format, req, res, ids, err);
+    }
   }
 
-  /** Execute, then settle whatever came of it (an error included). */
-  private async executeAndSettle(admitted: Admitted, outcome: Outcome, res: ServerResponse | null, cancel: Cancellation): Promise<void> {
+  private fail<E>(format: WireFormat<E>, req: IncomingMessage, res: ServerResponse, ids: RequestIds, err: unknown): void {
+    if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${(err as Error).stack ?? String(err)}`);
+    if (res.headersSent) res.destroy();
+    else sendError(req, res, format.renderError(asGatewayError(err, ids.requestId), ids.requestId), idHeaders(ids));
+  }
+
+  /** Execute, then settle whatever came of it (an error included): a background response's work. */
+  private async executeAndSettle(admitted: Admitted, outcome: Outcome, cancel: Cancellation): Promise<void> {
     try {
-      await this.execute.run(admitted, outcome, res, cancel);
+      await this.execute.run(admitted, outcome, null, cancel);
     } finally {
       this.settle.finish(outcome);
     }
@@ -84,6 +100,6 @@ export class RequestPipeline {
     }
     const { format } = admitted;
     sendJson(res, 200, format.canonical ? JSON.stringify(queued) : format.encodeResponse(queued, admitted.request.egress), idHeaders(admitted.ids));
-    this.background.run(turn, (signal) => this.executeAndSettle(admitted, outcome, null, Cancellation.fromSignal(signal)));
+    this.background.run(turn, (signal) => this.executeAndSettle(admitted, outcome, Cancellation.fromSignal(signal)));
   }
 }

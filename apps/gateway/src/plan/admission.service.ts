@@ -23,7 +23,8 @@ export class AdmissionStage {
     private readonly pricing: PricingService,
   ) {}
 
-  async admit<E>(conversation: Conversation<E>): Promise<Admitted<E>> {
+  /** At once (no promise) for a key without limits, which most requests carry: nothing to wait for. */
+  admit<E>(conversation: Conversation<E>): Admitted<E> | Promise<Admitted<E>> {
     const { key } = conversation;
     // The conversation object itself, extended (one object per request, not a copy per stage).
     const admitted = conversation as Admitted<E>;
@@ -34,7 +35,9 @@ export class AdmissionStage {
     const worst = this.governance.reservesWorstCase(key)
       ? worstCase(this.pricing, conversation.candidates, conversation.request.body, conversation.inputBytes)
       : NO_RESERVATION;
-    admitted.admission = await this.governance.admit(key, conversation.startedAt, worst);
-    return admitted;
+    return this.governance.admit(key, conversation.startedAt, worst).then((admission) => {
+      admitted.admission = admission;
+      return admitted;
+    });
   }
 }

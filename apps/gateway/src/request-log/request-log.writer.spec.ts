@@ -1,5 +1,5 @@
 import { requestLogRow } from '../../../../test/support/request-log-rows';
-import { repairRow } from './request-log.writer';
+import { COLUMNS, columnValues, repairRow, type RequestLogRow } from './request-log.writer';
 
 describe('repairRow', () => {
   it('leaves an ordinary row alone', () => {
@@ -33,5 +33,28 @@ describe('repairRow', () => {
     repairRow(row, 64);
     expect(row.requestId).toHaveLength(64);
     expect(row.modelRequested).toHaveLength(64);
+  });
+});
+
+describe('columnValues', () => {
+  it('lists a row\'s fields in the order of the columns', () => {
+    const camel = (column: string) => column.replace(/_(.)/g, (_, c: string) => c.toUpperCase());
+    const row = Object.fromEntries(COLUMNS.map(([name]) => [camel(name), name])) as unknown as RequestLogRow;
+    expect(columnValues(row)).toEqual(COLUMNS.map(([name]) => name));
+  });
+});
+
+describe('repairRow on one field out of its limits', () => {
+  const bad: [keyof RequestLogRow, unknown][] = [
+    ['requestId', 'r'.repeat(129)], ['clientRequestId', 'c'.repeat(129)], ['provider', 'p'.repeat(129)], ['model', 'm'.repeat(513)],
+    ['modelRequested', 'q'.repeat(513)], ['errorCode', 'e'.repeat(201)], ['errorMessage', 'x'.repeat(1001)],
+    ['fallbackIndex', -1], ['httpStatus', 1.5], ['inputTokens', 2 ** 31], ['cachedTokens', Number.NaN], ['outputTokens', -1],
+    ['reasoningTokens', undefined], ['totalTokens', '3'], ['latencyMs', Infinity], ['ttftMs', -2],
+    ['createdAt', new Date(Number.NaN)], ['createdAt', '2024-01-01'], ['costUsd', '-1'], ['costUsd', 'abc'], ['costUsd', undefined],
+  ];
+  it.each(bad)('repairs %s', (field, value) => {
+    const row = requestLogRow({ [field]: value } as Partial<RequestLogRow>);
+    expect(repairRow(row)).toBe(true);
+    expect(repairRow(row)).toBe(false);
   });
 });

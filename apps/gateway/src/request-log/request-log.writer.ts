@@ -34,32 +34,41 @@ export interface RequestLogRow {
 
 type ColumnValue = string | number | boolean | Date | null;
 
-/** Each column with its Postgres type and how to read it off a row. */
-const COLUMNS: readonly [name: string, type: string, get: (r: RequestLogRow) => ColumnValue][] = [
-  ['id', 'uuid', (r) => r.id],
-  ['request_id', 'text', (r) => r.requestId],
-  ['client_request_id', 'text', (r) => r.clientRequestId],
-  ['created_at', 'timestamptz', (r) => r.createdAt],
-  ['virtual_key_id', 'uuid', (r) => r.virtualKeyId],
-  ['request_type', 'text', (r) => r.requestType],
-  ['provider', 'text', (r) => r.provider],
-  ['model', 'text', (r) => r.model],
-  ['model_requested', 'text', (r) => r.modelRequested],
-  ['fallback_index', 'int', (r) => r.fallbackIndex],
-  ['status', 'text', (r) => r.status],
-  ['http_status', 'int', (r) => r.httpStatus],
-  ['error_code', 'text', (r) => r.errorCode],
-  ['error_message', 'text', (r) => r.errorMessage],
-  ['stream', 'bool', (r) => r.stream],
-  ['input_tokens', 'int', (r) => r.inputTokens],
-  ['cached_tokens', 'int', (r) => r.cachedTokens],
-  ['output_tokens', 'int', (r) => r.outputTokens],
-  ['reasoning_tokens', 'int', (r) => r.reasoningTokens],
-  ['total_tokens', 'int', (r) => r.totalTokens],
-  ['cost_usd', 'numeric', (r) => r.costUsd],
-  ['latency_ms', 'int', (r) => r.latencyMs],
-  ['ttft_ms', 'int', (r) => r.ttftMs],
+/** The columns with their Postgres types, in the order of `columnValues`. */
+export const COLUMNS: readonly [name: string, type: string][] = [
+  ['id', 'uuid'],
+  ['request_id', 'text'],
+  ['client_request_id', 'text'],
+  ['created_at', 'timestamptz'],
+  ['virtual_key_id', 'uuid'],
+  ['request_type', 'text'],
+  ['provider', 'text'],
+  ['model', 'text'],
+  ['model_requested', 'text'],
+  ['fallback_index', 'int'],
+  ['status', 'text'],
+  ['http_status', 'int'],
+  ['error_code', 'text'],
+  ['error_message', 'text'],
+  ['stream', 'bool'],
+  ['input_tokens', 'int'],
+  ['cached_tokens', 'int'],
+  ['output_tokens', 'int'],
+  ['reasoning_tokens', 'int'],
+  ['total_tokens', 'int'],
+  ['cost_usd', 'numeric'],
+  ['latency_ms', 'int'],
+  ['ttft_ms', 'int'],
 ];
+
+/** A row's values in the order of COLUMNS: one array literal per row, where a getter per column cost a call each. */
+export function columnValues(r: RequestLogRow): ColumnValue[] {
+  return [
+    r.id, r.requestId, r.clientRequestId, r.createdAt, r.virtualKeyId, r.requestType, r.provider, r.model, r.modelRequested,
+    r.fallbackIndex, r.status, r.httpStatus, r.errorCode, r.errorMessage, r.stream, r.inputTokens, r.cachedTokens,
+    r.outputTokens, r.reasoningTokens, r.totalTokens, r.costUsd, r.latencyMs, r.ttftMs,
+  ];
+}
 
 const COLUMN_LIST = COLUMNS.map(([name]) => name).join(',');
 
@@ -87,23 +96,42 @@ const INSERT_SQL =
  * entry stays far below the B-tree limit (2704 bytes) and every number fits its column. Longer
  * text is cut and marked; the row is kept.
  */
-const TEXT_LIMITS: readonly [keyof RequestLogRow, number][] = [
-  ['requestId', 128],
-  ['clientRequestId', 128],
-  ['provider', 128],
-  ['model', 512],
-  ['modelRequested', 512],
-  ['errorCode', 200],
-  ['errorMessage', 1000],
-];
+const TEXT_MAX = {
+  requestId: 128,
+  clientRequestId: 128,
+  provider: 128,
+  model: 512,
+  modelRequested: 512,
+  errorCode: 200,
+  errorMessage: 1000,
+} as const satisfies Partial<Record<keyof RequestLogRow, number>>;
+const TEXT_LIMITS = Object.entries(TEXT_MAX) as [keyof RequestLogRow, number][];
 const INT_FIELDS: readonly (keyof RequestLogRow)[] = ['fallbackIndex', 'httpStatus', 'inputTokens', 'cachedTokens', 'outputTokens', 'reasoningTokens', 'totalTokens', 'latencyMs', 'ttftMs'];
 const MAX_INT4 = 2_147_483_647;
 // numeric(20,10): at most 10 digits before the point.
 const MAX_COST = 9_999_999_999;
 const TRUNCATED = '…';
 
-/** The row within TEXT_LIMITS and its columns' ranges; true when something had to change. */
+const fits = (v: string | null, max: number): boolean => typeof v !== 'string' || v.length <= max;
+const isInt4 = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= MAX_INT4;
+
+/**
+ * Nothing for repairRow to change: every field checked by name, for the ordinary row, where the
+ * loops below look each field up by a varying key.
+ */
+function withinLimits(r: RequestLogRow): boolean {
+  return fits(r.requestId, TEXT_MAX.requestId) && fits(r.clientRequestId, TEXT_MAX.clientRequestId) && fits(r.provider, TEXT_MAX.provider)
+    && fits(r.model, TEXT_MAX.model) && fits(r.modelRequested, TEXT_MAX.modelRequested) && fits(r.errorCode, TEXT_MAX.errorCode)
+    && fits(r.errorMessage, TEXT_MAX.errorMessage)
+    && isInt4(r.fallbackIndex) && isInt4(r.httpStatus) && isInt4(r.inputTokens) && isInt4(r.cachedTokens) && isInt4(r.outputTokens)
+    && isInt4(r.reasoningTokens) && isInt4(r.totalTokens) && isInt4(r.latencyMs) && (r.ttftMs === null || isInt4(r.ttftMs))
+    && r.createdAt instanceof Date && !Number.isNaN(r.createdAt.getTime())
+    && (r.costUsd === null || (Number(r.costUsd) >= 0 && Number(r.costUsd) <= MAX_COST));
+}
+
+/** The row within TEXT_MAX and its columns' ranges; true when something had to change. */
 export function repairRow(row: RequestLogRow, textLimit = Infinity): boolean {
+  if (textLimit === Infinity && withinLimits(row)) return false;
   let changed = false;
   const r = row as unknown as Record<string, unknown>;
   for (const [field, max] of TEXT_LIMITS) {
@@ -142,13 +170,14 @@ const NUL = /\0/g;
 
 /** The rows as COPY text: one line each, columns separated by tabs, NULL as \N. */
 function copyText(r: RequestLogRow): string {
-  return copyLine(COLUMNS.map(([, , get]) => get(r)));
+  return copyLine(columnValues(r));
 }
 
 function insertParams(rows: RequestLogRow[]): ColumnValue[][] {
-  return COLUMNS.map(([, , get]) =>
-    rows.map((r) => {
-      const v = get(r);
+  const values = rows.map(columnValues);
+  return COLUMNS.map((_, i) =>
+    values.map((row) => {
+      const v = row[i];
       return typeof v === 'string' ? v.replace(NUL, '\uFFFD') : v;
     }),
   );

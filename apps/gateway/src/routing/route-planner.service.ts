@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, type ProviderConfig, type UpstreamKey, splitModelId } from '@app/common';
+import { APP_CONFIG, type AppConfig, ErrorCode, type ProviderConfig, type UpstreamKey, splitModelId } from '@app/common';
+import { GatewayError } from '@app/common/errors/gateway-error';
 import { adapterFor, type ProviderAdapter } from '@app/providers';
 import type { CachedKey } from '../auth/virtual-key-cache.service';
 import { keyAllowsModel, matchesPattern } from '../governance/key-policy';

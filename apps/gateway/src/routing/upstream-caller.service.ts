@@ -60,7 +60,8 @@ export class UpstreamCaller implements OnApplicationShutdown {
   async call<T>(c: Candidate, ctx: CallContext, accept: Accept<T>): Promise<T> {
     const { provider } = c;
     const { cancel } = ctx;
-    const limited = new Set<UpstreamKey>();
+    // Keys that answered 429, made only when one does.
+    let limited: Set<UpstreamKey> | null = null;
     for (let attempt = 0; ; attempt++) {
       const key = pickKey(c.keys, limited);
       const req = this.build(c, ctx, key);
@@ -88,8 +89,12 @@ export class UpstreamCaller implements OnApplicationShutdown {
         if (err instanceof GatewayError) throw err;
         const failure = err instanceof UpstreamFailure ? err : new UpstreamFailure('network', 0, (err as Error).message);
         if (cancel.aborted || !failure.retryable || attempt >= provider.maxRetries) throw failure;
-        if (failure.status === 429) limited.add(key);
-        const otherKey = failure.status === 429 && limited.size < c.keys.length;
+        let otherKey = false;
+        if (failure.status === 429) {
+          limited ??= new Set();
+          limited.add(key);
+          otherKey = limited.size < c.keys.length;
+        }
         if (!otherKey) {
           const wait = backoff(attempt, provider.retryBackoffMs, provider.retryBackoffMaxMs, failure.retryAfterMs);
           // The provider asks for a longer pause than our budget: let the next candidate serve.
@@ -133,9 +138,9 @@ export class UpstreamCaller implements OnApplicationShutdown {
   }
 }
 
-function pickKey(keys: UpstreamKey[], excluded: Set<UpstreamKey>): UpstreamKey {
+function pickKey(keys: UpstreamKey[], excluded: Set<UpstreamKey> | null): UpstreamKey {
   if (keys.length === 1) return keys[0];
-  const usable = excluded.size === 0 || excluded.size >= keys.length ? keys : keys.filter((k) => !excluded.has(k));
+  const usable = excluded === null || excluded.size >= keys.length ? keys : keys.filter((k) => !excluded.has(k));
   let total = 0;
   for (const k of usable) total += k.weight;
   let r = Math.random() * total;

@@ -1,5 +1,6 @@
 import type { CostResult } from '@app/pricing';
-import { type UpstreamFailure, type Usage, ZERO_USAGE } from '@app/providers';
+import type { UpstreamFailure, Usage } from '@app/providers';
+import { ZERO_USAGE } from '@app/providers/types';
 import type { RequestType } from '../formats/wire-format';
 import type { Admitted } from '../plan/admission.service';
 import type { Candidate } from '../routing/route-planner.service';

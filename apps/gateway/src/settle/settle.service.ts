@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { uuidv7 } from '@app/common';
+import { uuidv7 } from '@app/common/ids/uuidv7';
 import { type CostResult, costToDecimalString } from '@app/pricing';
 import type { Usage } from '@app/providers';
 import type { Turn } from '../conversation/turn';

@@ -29,12 +29,14 @@ export function onShutdownSignal(
 export function trackInFlight(server: Server): { active(): number; idle(timeoutMs: number): Promise<boolean> } {
   let active = 0;
   const waiters: (() => void)[] = [];
+  // One listener function for every response ('close' comes once each): no closure per request.
+  const closed = () => {
+    active--;
+    if (active === 0) waiters.splice(0).forEach((w) => w());
+  };
   server.on('request', (_req, res) => {
     active++;
-    res.once('close', () => {
-      active--;
-      if (active === 0) waiters.splice(0).forEach((w) => w());
-    });
+    res.on('close', closed);
   });
   return {
     active: () => active,

@@ -1,5 +1,5 @@
 import { PriceCatalog } from './catalog';
-import { type CompiledPrice, compilePrice, computeCost } from './compiled-price';
+import { type CompiledPrice, compilePrice, computeCost, scaledOf } from './compiled-price';
 import { COST_SCALE, costToDecimalString, scaledCostToDecimalString } from './decimal';
 import { PRICE_SHEET } from './price-sheet';
 import type { PriceSpec, TokenUsage } from './price-spec';
@@ -81,13 +81,13 @@ describe('computeCost', () => {
   });
 
   it('keeps almost every price on doubles; rates with too many digits go to BigInt', () => {
-    const scaled = prices.filter((p) => p.scaled !== null);
+    const scaled = prices.filter((p) => scaledOf(p) !== null);
     expect(scaled.length).toBeGreaterThan(prices.length * 0.95);
     const byModel = new Map(prices.map((p) => [p.price.id, p]));
-    expect(byModel.get('test/dear')?.scaled).toBeNull();
+    expect(scaledOf(byModel.get('test/dear')!)).toBeNull();
     // 0.000000000001 USD a request is 10^6 cost units: still a small integer once scaled.
-    expect(byModel.get('test/tiny-fee')?.scaled).toMatchObject({ shift: 6, request: 1 });
-    expect(byModel.get('test/free')?.scaled).toMatchObject({ shift: COST_SCALE, divisor: 1 });
+    expect(scaledOf(byModel.get('test/tiny-fee')!)).toMatchObject({ shift: 6, request: 1 });
+    expect(scaledOf(byModel.get('test/free')!)).toMatchObject({ shift: COST_SCALE, divisor: 1 });
   });
 
   it('gives the exact decimal of a fractional rate, where a product of doubles would not', () => {

@@ -19,7 +19,8 @@ export interface CompiledPrice {
   reasoning: bigint | null;
   request: bigint;
   longContext: CompiledTier | null;
-  scaled: ScaledPrice | null;
+  /** Worked out on first use (see scaledOf); undefined until then. */
+  scaled: ScaledPrice | null | undefined;
 }
 
 interface ScaledRates {
@@ -36,6 +37,7 @@ interface ScaledRates {
  * needs no BigInt. Null when some amount does not fit.
  */
 interface ScaledPrice {
+  /** The trailing zeros all the amounts (in cost units) share, at most COST_SCALE. */
   shift: number;
   /** 10^(COST_SCALE - shift): an amount in these units divided by it is the nearest double to the USD amount. */
   divisor: number;
@@ -47,13 +49,28 @@ interface ScaledPrice {
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
-function scaledPrice(price: Omit<CompiledPrice, 'price' | 'scaled'>): ScaledPrice | null {
+/**
+ * The entry's scaled amounts, worked out when first asked for: the whole catalog is compiled at
+ * start (to list it), but only the few models requests go to are ever priced.
+ */
+export function scaledOf(entry: CompiledPrice): ScaledPrice | null {
+  if (entry.scaled === undefined) entry.scaled = scaledPrice(entry);
+  return entry.scaled;
+}
+
+function scaledPrice(price: CompiledPrice): ScaledPrice | null {
   const long = price.longContext;
   const reasoning = price.reasoning ?? 0n;
   const amounts = [price.input, price.output, price.cachedInput, price.cacheWrite, reasoning, price.request];
   if (long !== null) amounts.push(long.input, long.output, long.cachedInput, long.cacheWrite);
   let shift = COST_SCALE;
-  for (const amount of amounts) while (shift > 0 && amount % 10n ** BigInt(shift) !== 0n) shift--;
+  for (const amount of amounts) {
+    if (amount === 0n) continue;
+    const digits = amount.toString();
+    let zeros = 0;
+    while (zeros < shift && digits.charCodeAt(digits.length - 1 - zeros) === 48 /* 0 */) zeros++;
+    shift = zeros;
+  }
   const unit = 10n ** BigInt(shift);
   if (amounts.some((amount) => amount / unit > MAX_SAFE)) return null;
   const scaled = (amount: bigint): number => Number(amount / unit);
@@ -81,7 +98,8 @@ export function compile(price: ModelPrice): CompiledPrice {
   const cacheWrite = price.cache_write_per_mtok !== undefined ? units(price.cache_write_per_mtok) : input;
   const long = price.long_context;
   const longInput = long ? units(long.input_per_mtok) : 0n;
-  const compiled = {
+  return {
+    price,
     input,
     output: units(price.output_per_mtok),
     cachedInput,
@@ -100,8 +118,8 @@ export function compile(price: ModelPrice): CompiledPrice {
           cacheWrite: long.cache_write_per_mtok !== undefined ? units(long.cache_write_per_mtok) : price.cache_write_per_mtok !== undefined ? cacheWrite : longInput,
         }
       : null,
+    scaled: undefined,
   };
-  return { price, ...compiled, scaled: scaledPrice(compiled) };
 }
 
 export function computeCost(entry: CompiledPrice, usage: TokenUsage): CostResult {
@@ -118,7 +136,7 @@ export function computeCost(entry: CompiledPrice, usage: TokenUsage): CostResult
   const billedReasoning = entry.reasoning !== null ? Math.min(reasoningTokens, outputTokens) : 0;
   const plainOutputTokens = outputTokens - billedReasoning;
 
-  const scaled = entry.scaled;
+  const scaled = scaledOf(entry);
   if (scaled !== null) {
     const rates = longContext ? scaled.long! : scaled.base;
     const input = uncachedTokens * rates.input + cachedTokens * rates.cachedInput + cacheWriteTokens * rates.cacheWrite;

@@ -147,12 +147,18 @@ export class PriceCatalog {
   }
 }
 
-/** The variant in force at `at`: the catalog's own rule (the last whose constraint holds, else the first). */
-export function variantAt(model: CatalogModel, at: Date): CompiledPrice | null {
+/**
+ * The variant in force at `at` (now when not given): the catalog's own rule (the last whose
+ * constraint holds, else the first). Most models have one variant, in force at all times: no clock read.
+ */
+export function variantAt(model: CatalogModel, at?: Date): CompiledPrice | null {
   const variants = model.variants;
+  let time = at?.getTime();
   for (let i = variants.length - 1; i >= 0; i--) {
     const constraint = variants[i].constraint;
-    if (constraint === null || holds(constraint, at)) return variants[i].price;
+    if (constraint === null) return variants[i].price;
+    time ??= Date.now();
+    if (holds(constraint, time)) return variants[i].price;
   }
   return variants.length > 0 ? variants[0].price : null;
 }
@@ -161,9 +167,9 @@ export function isTimeVarying(model: CatalogModel): boolean {
   return model.variants.length > 1;
 }
 
-function holds(constraint: Constraint, at: Date): boolean {
-  if (constraint.type === 'start_date') return at.getTime() >= constraint.at;
-  const seconds = (at.getTime() / 1000) % 86_400;
+function holds(constraint: Constraint, time: number): boolean {
+  if (constraint.type === 'start_date') return time >= constraint.at;
+  const seconds = (time / 1000) % 86_400;
   const { start, end } = constraint;
   // A window across midnight (22:00 to 06:00) wraps.
   return end < start ? seconds >= start || seconds < end : seconds >= start && seconds < end;

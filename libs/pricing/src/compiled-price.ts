@@ -1,4 +1,4 @@
-import { COST_SCALE, PRICE_SCALE, costToDecimalString, normalizeDecimal, parseDecimal, tokenCost, unitsToNumber } from './decimal';
+import { COST_SCALE, PRICE_SCALE, costToDecimalString, normalizeDecimal, parseDecimal, powerOfTen, scaledCostToDecimalString, tokenCost, unitsToNumber } from './decimal';
 import type { CostResult, LongContextSpec, ModelPrice, PriceSpec, TokenUsage } from './price-spec';
 
 interface CompiledTier {
@@ -19,6 +19,75 @@ export interface CompiledPrice {
   reasoning: bigint | null;
   request: bigint;
   longContext: CompiledTier | null;
+  /** Worked out on first use (see scaledOf); undefined until then. */
+  scaled: ScaledPrice | null | undefined;
+}
+
+interface ScaledRates {
+  input: number;
+  output: number;
+  cachedInput: number;
+  cacheWrite: number;
+}
+
+/**
+ * The same amounts as safe integers of units of 10^(shift - COST_SCALE) USD (per token for the
+ * rates). A rate has few significant digits (0.15 per 1M tokens is 15 x 10^10 price units), so
+ * in these units a request's cost is a small integer that a double holds exactly, and pricing it
+ * needs no BigInt. Null when some amount does not fit.
+ */
+interface ScaledPrice {
+  /** The trailing zeros all the amounts (in cost units) share, at most COST_SCALE. */
+  shift: number;
+  /** 10^(COST_SCALE - shift): an amount in these units divided by it is the nearest double to the USD amount. */
+  divisor: number;
+  base: ScaledRates;
+  long: ScaledRates | null;
+  reasoning: number;
+  request: number;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * The entry's scaled amounts, worked out when first asked for: the whole catalog is compiled at
+ * start (to list it), but only the few models requests go to are ever priced.
+ */
+export function scaledOf(entry: CompiledPrice): ScaledPrice | null {
+  if (entry.scaled === undefined) entry.scaled = scaledPrice(entry);
+  return entry.scaled;
+}
+
+function scaledPrice(price: CompiledPrice): ScaledPrice | null {
+  const long = price.longContext;
+  const reasoning = price.reasoning ?? 0n;
+  const amounts = [price.input, price.output, price.cachedInput, price.cacheWrite, reasoning, price.request];
+  if (long !== null) amounts.push(long.input, long.output, long.cachedInput, long.cacheWrite);
+  let shift = COST_SCALE;
+  for (const amount of amounts) {
+    if (amount === 0n) continue;
+    const digits = amount.toString();
+    let zeros = 0;
+    while (zeros < shift && digits.charCodeAt(digits.length - 1 - zeros) === 48 /* 0 */) zeros++;
+    shift = zeros;
+  }
+  const unit = 10n ** BigInt(shift);
+  if (amounts.some((amount) => amount / unit > MAX_SAFE)) return null;
+  const scaled = (amount: bigint): number => Number(amount / unit);
+  const rates = (r: Pick<CompiledTier, keyof ScaledRates>): ScaledRates => ({
+    input: scaled(r.input),
+    output: scaled(r.output),
+    cachedInput: scaled(r.cachedInput),
+    cacheWrite: scaled(r.cacheWrite),
+  });
+  return {
+    shift,
+    divisor: powerOfTen(COST_SCALE - shift),
+    base: rates(price),
+    long: long === null ? null : rates(long),
+    reasoning: scaled(reasoning),
+    request: scaled(price.request),
+  };
 }
 
 /** `price` must hold canonical decimals (see canonicalSpec). */
@@ -49,6 +118,7 @@ export function compile(price: ModelPrice): CompiledPrice {
           cacheWrite: long.cache_write_per_mtok !== undefined ? units(long.cache_write_per_mtok) : price.cache_write_per_mtok !== undefined ? cacheWrite : longInput,
         }
       : null,
+    scaled: undefined,
   };
 }
 
@@ -59,22 +129,40 @@ export function computeCost(entry: CompiledPrice, usage: TokenUsage): CostResult
   const outputTokens = count(usage.outputTokens, 'outputTokens');
   const reasoningTokens = count(usage.reasoningTokens, 'reasoningTokens');
 
-  const tier = entry.longContext && inputTokens > entry.longContext.thresholdTokens ? entry.longContext : entry;
+  const longContext = entry.longContext !== null && inputTokens > entry.longContext.thresholdTokens;
   // Providers occasionally report cache counts that exceed the input total; never bill negative tokens.
   const uncachedTokens = Math.max(0, inputTokens - cachedTokens - cacheWriteTokens);
+  // Reasoning tokens are output tokens; where reasoning has a price of its own, they are billed at it instead.
+  const billedReasoning = entry.reasoning !== null ? Math.min(reasoningTokens, outputTokens) : 0;
+  const plainOutputTokens = outputTokens - billedReasoning;
 
+  const scaled = scaledOf(entry);
+  if (scaled !== null) {
+    const rates = longContext ? scaled.long! : scaled.base;
+    const input = uncachedTokens * rates.input + cachedTokens * rates.cachedInput + cacheWriteTokens * rates.cacheWrite;
+    const output = plainOutputTokens * rates.output;
+    const reasoning = billedReasoning * scaled.reasoning;
+    const total = input + output + reasoning + scaled.request;
+    // All terms are non-negative integers, so a total below 2^53 means every product and sum
+    // on the way was exact; a larger one is priced on BigInt below.
+    if (total <= Number.MAX_SAFE_INTEGER) {
+      const divisor = scaled.divisor;
+      return {
+        input_tokens_cost: input / divisor,
+        output_tokens_cost: output / divisor,
+        reasoning_tokens_cost: reasoning / divisor,
+        request_cost: scaled.request / divisor,
+        total_cost: total / divisor,
+        total_cost_usd: scaledCostToDecimalString(total, scaled.shift),
+      };
+    }
+  }
+
+  const tier = longContext ? entry.longContext! : entry;
   const input =
     tokenCost(uncachedTokens, tier.input) + tokenCost(cachedTokens, tier.cachedInput) + tokenCost(cacheWriteTokens, tier.cacheWrite);
-
-  let output: bigint;
-  let reasoning = 0n;
-  if (entry.reasoning !== null) {
-    const billedReasoning = Math.min(reasoningTokens, outputTokens);
-    output = tokenCost(outputTokens - billedReasoning, tier.output);
-    reasoning = tokenCost(billedReasoning, entry.reasoning);
-  } else {
-    output = tokenCost(outputTokens, tier.output);
-  }
+  const output = tokenCost(plainOutputTokens, tier.output);
+  const reasoning = entry.reasoning !== null ? tokenCost(billedReasoning, entry.reasoning) : 0n;
   const request = entry.request;
   const total = input + output + reasoning + request;
 

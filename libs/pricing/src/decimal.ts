@@ -93,6 +93,35 @@ export function costToDecimalString(amount: number | bigint): string {
   return formatUnits(roundUnits(amount < 0 ? -units : units, PRICE_SCALE, STORED_COST_SCALE), STORED_COST_SCALE);
 }
 
+// Powers of ten to 10^22 are exact doubles; read from their decimal text, never computed.
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, n) => Number(`1e${n}`));
+const ZEROS = Array.from({ length: STORED_COST_SCALE + 1 }, (_, n) => '0'.repeat(n));
+
+/** 10^n as a double, exact for 0 <= n <= 22. */
+export function powerOfTen(n: number): number {
+  return POWERS_OF_TEN[n];
+}
+
+/**
+ * costToDecimalString(BigInt(mantissa) * 10n ** BigInt(shift)), without BigInt work: a
+ * non-negative cost of `mantissa` (a safe integer) units of 10^(shift - COST_SCALE) USD,
+ * 0 <= shift <= COST_SCALE.
+ */
+export function scaledCostToDecimalString(mantissa: number, shift: number): string {
+  const places = shift - (COST_SCALE - STORED_COST_SCALE);
+  let digits: string;
+  if (places >= 0) digits = String(mantissa) + ZEROS[places];
+  else {
+    // Half away from zero, as roundUnits; every step is on integers below 2^53, so exact.
+    const divisor = POWERS_OF_TEN[-places];
+    const rest = mantissa % divisor;
+    digits = String((mantissa - rest) / divisor + (rest * 2 >= divisor ? 1 : 0));
+  }
+  return digits.length > STORED_COST_SCALE
+    ? `${digits.slice(0, digits.length - STORED_COST_SCALE)}.${digits.slice(digits.length - STORED_COST_SCALE)}`
+    : `0.${digits.padStart(STORED_COST_SCALE, '0')}`;
+}
+
 /** Exact cost in units of 10^-COST_SCALE for `tokens` at `pricePerMtok` (units of 10^-PRICE_SCALE USD per 1M tokens). */
 export function tokenCost(tokens: number, pricePerMtok: bigint): bigint {
   return BigInt(tokens) * pricePerMtok;

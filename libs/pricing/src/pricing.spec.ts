@@ -371,6 +371,23 @@ describe('PriceBook', () => {
       expect(peak.total_cost_usd).toBe('0.2700000000');
       expect(offPeak.total_cost_usd).toBe('0.1350000000');
     });
+
+    it('prices at the present time when none is given, reading the clock only for a price that changes', () => {
+      const now = jest.spyOn(Date, 'now');
+      try {
+        now.mockReturnValue(Date.parse('2026-06-01T20:00:00Z'));
+        expect(book.cost('deepseek', 'deepseek-chat', usage({ inputTokens: 1_000_000 }))?.total_cost_usd).toBe('0.1350000000');
+        now.mockReturnValue(Date.parse('2025-12-01T12:00:00Z'));
+        expect(book.priceFor('mistral', 'ministral-8b-latest')).toMatchObject({ input_per_mtok: '0.1' });
+        now.mockReturnValue(Date.parse('2025-12-02T00:00:00Z'));
+        expect(book.priceFor('mistral', 'ministral-8b-latest')).toMatchObject({ input_per_mtok: '0.15' });
+        now.mockClear();
+        expect(book.cost('openai', 'gpt-4o-mini', usage({ inputTokens: 1 }))).not.toBeNull();
+        expect(now).not.toHaveBeenCalled();
+      } finally {
+        now.mockRestore();
+      }
+    });
   });
 
   describe('model limits', () => {

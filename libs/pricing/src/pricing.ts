@@ -109,7 +109,9 @@ export class PriceBook {
   private readonly catalog: PriceCatalog | null;
   /** Lower-cased provider name -> the catalog provider to price it as, when that differs from its name. */
   private readonly catalogNames: ReadonlyMap<string, string>;
-  private readonly resolved = new Map<string, Resolution | null>();
+  /** Provider, then model, as asked for -> what they resolved to. */
+  private readonly resolved = new Map<string, Map<string, Resolution | null>>();
+  private remembered = 0;
 
   constructor(options: PriceBookOptions = {}, shared?: { overrides: PriceTable; builtIn: PriceTable; catalog: PriceCatalog | null; catalogNames: ReadonlyMap<string, string> }) {
     if (shared) {
@@ -153,13 +155,13 @@ export class PriceBook {
     return this.catalog?.info ?? null;
   }
 
-  /** The price a request to `provider/model` at `at` pays, or null when none is known. */
-  priceFor(provider: string, model: string, at: Date = new Date()): ModelPrice | null {
+  /** The price a request to `provider/model` at `at` (default now) pays, or null when none is known. */
+  priceFor(provider: string, model: string, at?: Date): ModelPrice | null {
     return this.compiledAt(provider, model, at)?.price ?? null;
   }
 
-  /** Cost of one request, or null when the model has no price. */
-  cost(provider: string, model: string, usage: TokenUsage, at: Date = new Date()): CostResult | null {
+  /** Cost of one request at `at` (default now), or null when the model has no price. */
+  cost(provider: string, model: string, usage: TokenUsage, at?: Date): CostResult | null {
     const entry = this.compiledAt(provider, model, at);
     return entry === null ? null : computeCost(entry, usage);
   }
@@ -195,16 +197,17 @@ export class PriceBook {
     return [...byId.values()].sort((a, b) => a.id.localeCompare(b.id));
   }
 
-  private compiledAt(provider: string, model: string, at: Date): CompiledPrice | null {
+  private compiledAt(provider: string, model: string, at: Date | undefined): CompiledPrice | null {
     const found = this.resolve(provider, model);
     if (found === null) return null;
     return 'fixed' in found ? found.fixed : variantAt(found.catalog, at);
   }
 
   private resolve(provider: string, model: string): Resolution | null {
-    const requested = `${provider}/${model}`.toLowerCase();
-    // Lookups run per request; the answer for an id never changes within a book, so remember it (nulls too).
-    const cached = this.resolved.get(requested);
+    // Lookups run per request; the answer for an id never changes within a book, so remember it
+    // (nulls too), by the names as given: no id to build or lower-case on the way to the answer.
+    let byModel = this.resolved.get(provider);
+    const cached = byModel?.get(model);
     if (cached !== undefined) return cached;
     const p = provider.toLowerCase();
     const m = model.toLowerCase();
@@ -212,7 +215,11 @@ export class PriceBook {
       this.inSource(p, m, (q, n) => this.overrides.find(q, n)) ??
       this.inSource(p, m, (q, n) => this.admin.find(q, n)) ??
       this.inSource(p, m, (q, n) => this.builtIn.find(q, n) ?? this.matchCatalog(q, n));
-    if (this.resolved.size < MAX_REMEMBERED_IDS) this.resolved.set(requested, found);
+    if (this.remembered < MAX_REMEMBERED_IDS) {
+      if (byModel === undefined) this.resolved.set(provider, (byModel = new Map()));
+      byModel.set(model, found);
+      this.remembered++;
+    }
     return found;
   }
 

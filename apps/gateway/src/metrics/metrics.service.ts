@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { APP_CONFIG, type AppConfig, splitModelId } from '@app/common';
 import type { RequestType } from '@app/database';
 import type { Usage } from '@app/providers';
 import { PricingService } from '../cost/pricing.service';
 import { RequestLogWriter } from '../request-log/request-log.writer';
 import { StoredResponseWriter } from '../state/stored-response.writer';
+import { CounterFamily, type CounterSeries, HistogramFamily, type HistogramSeries } from './metric-series';
 
 /** The label of every model the configuration does not name: one series, however many names clients invent. */
 export const OTHER_MODEL = 'other';
@@ -36,20 +37,80 @@ function labelledModels(config: AppConfig, pricing: PricingService): Map<string,
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
 
+/** The counters one (provider, model label, request type) adds to, found once and kept. */
+class ModelSeries {
+  readonly success: CounterSeries;
+  readonly error: CounterSeries;
+  readonly input: CounterSeries;
+  readonly output: CounterSeries;
+  readonly cached: CounterSeries;
+  readonly reasoning: CounterSeries;
+  readonly cost: CounterSeries;
+  readonly unpriced: CounterSeries;
+
+  constructor(m: MetricsFamilies, provider: string, model: string, requestType: RequestType) {
+    this.success = m.requests.series({ provider, model, status: 'success', request_type: requestType });
+    this.error = m.requests.series({ provider, model, status: 'error', request_type: requestType });
+    this.input = m.tokens.series({ provider, model, type: 'input', request_type: requestType });
+    this.output = m.tokens.series({ provider, model, type: 'output', request_type: requestType });
+    this.cached = m.tokens.series({ provider, model, type: 'cached', request_type: requestType });
+    this.reasoning = m.tokens.series({ provider, model, type: 'reasoning', request_type: requestType });
+    this.cost = m.cost.series({ provider, model, request_type: requestType });
+    this.unpriced = m.unpriced.series({ provider, model, request_type: requestType });
+  }
+}
+
+/** One provider's series, and its models' by request type, then model label. */
+class ProviderSeries {
+  readonly upstreamLatency: HistogramSeries;
+  readonly ttft: HistogramSeries;
+  readonly fallbacks: CounterSeries;
+  readonly byType = new Map<RequestType, Map<string, ModelSeries>>();
+
+  constructor(
+    m: MetricsFamilies,
+    readonly provider: string,
+    /** The models with a label of their own. */
+    readonly labelled: ReadonlySet<string> | undefined,
+  ) {
+    this.upstreamLatency = m.upstreamLatency.series({ provider });
+    this.ttft = m.ttft.series({ provider });
+    this.fallbacks = m.fallbacks.series({ provider });
+  }
+}
+
+/** The families in the order they are listed, as they were when each was a prom-client metric. */
+class MetricsFamilies {
+  readonly requests: CounterFamily;
+  readonly upstreamLatency: HistogramFamily;
+  readonly overhead: HistogramFamily;
+  readonly ttft: HistogramFamily;
+  readonly tokens: CounterFamily;
+  readonly cost: CounterFamily;
+  readonly unpriced: CounterFamily;
+  readonly fallbacks: CounterFamily;
+
+  constructor(registry: Registry) {
+    this.requests = new CounterFamily(registry, 'gateway_requests_total', 'Upstream attempts by provider, model, outcome and endpoint (request_type)');
+    this.upstreamLatency = new HistogramFamily(registry, 'gateway_upstream_latency_seconds', 'Time spent waiting on the provider (to the full body, or to the end of the stream)', LATENCY_BUCKETS, true);
+    this.overhead = new HistogramFamily(registry, 'gateway_overhead_seconds', 'Time the gateway added to a non-streaming request on top of the upstream call', OVERHEAD_BUCKETS, false);
+    this.ttft = new HistogramFamily(registry, 'gateway_time_to_first_token_seconds', 'Time to the first streamed event written to the client', LATENCY_BUCKETS, true);
+    this.tokens = new CounterFamily(registry, 'gateway_tokens_total', 'Tokens by provider, model, kind and endpoint (request_type)');
+    this.cost = new CounterFamily(registry, 'gateway_cost_usd_total', 'Cost in USD by provider, model and endpoint (request_type)');
+    this.unpriced = new CounterFamily(registry, 'gateway_unpriced_requests_total', 'Answered requests whose model has no price (cost logged as null)');
+    this.fallbacks = new CounterFamily(registry, 'gateway_fallbacks_total', 'Candidates given up on in favour of the next one');
+  }
+}
+
 /** Prometheus metrics of one gateway instance (its own registry, so several can share a process). */
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  private readonly requests = new Counter({ name: 'gateway_requests_total', help: 'Upstream attempts by provider, model, outcome and endpoint (request_type)', labelNames: ['provider', 'model', 'status', 'request_type'], registers: [this.registry] });
-  private readonly upstreamLatency = new Histogram({ name: 'gateway_upstream_latency_seconds', help: 'Time spent waiting on the provider (to the full body, or to the end of the stream)', labelNames: ['provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  private readonly overhead = new Histogram({ name: 'gateway_overhead_seconds', help: 'Time the gateway added to a non-streaming request on top of the upstream call', buckets: OVERHEAD_BUCKETS, registers: [this.registry] });
-  private readonly ttft = new Histogram({ name: 'gateway_time_to_first_token_seconds', help: 'Time to the first streamed event written to the client', labelNames: ['provider'], buckets: LATENCY_BUCKETS, registers: [this.registry] });
-  private readonly tokens = new Counter({ name: 'gateway_tokens_total', help: 'Tokens by provider, model, kind and endpoint (request_type)', labelNames: ['provider', 'model', 'type', 'request_type'], registers: [this.registry] });
-  private readonly cost = new Counter({ name: 'gateway_cost_usd_total', help: 'Cost in USD by provider, model and endpoint (request_type)', labelNames: ['provider', 'model', 'request_type'], registers: [this.registry] });
-  private readonly unpriced = new Counter({ name: 'gateway_unpriced_requests_total', help: 'Answered requests whose model has no price (cost logged as null)', labelNames: ['provider', 'model', 'request_type'], registers: [this.registry] });
-  private readonly fallbacks = new Counter({ name: 'gateway_fallbacks_total', help: 'Candidates given up on in favour of the next one', labelNames: ['provider'], registers: [this.registry] });
-
+  private readonly families = new MetricsFamilies(this.registry);
+  private readonly overhead = this.families.overhead.unlabelled!;
   private readonly models: Map<string, Set<string>>;
+  /** Bounded as the labels are: providers come from the configuration, models are labelled or `other`. */
+  private readonly providers = new Map<string, ProviderSeries>();
 
   constructor(logs: RequestLogWriter, stored: StoredResponseWriter, pricing: PricingService, @Inject(APP_CONFIG) config: AppConfig) {
     this.models = labelledModels(config, pricing);
@@ -79,23 +140,40 @@ export class MetricsService {
   }
 
   attempt(provider: string, rawModel: string, ok: boolean, requestType: RequestType): void {
-    this.requests.inc({ provider, model: this.modelLabel(provider, rawModel), status: ok ? 'success' : 'error', request_type: requestType });
+    const s = this.modelSeries(this.provider(provider), rawModel, requestType);
+    (ok ? s.success : s.error).inc();
   }
 
   answered(provider: string, rawModel: string, usage: Usage, costUsd: number | null, upstreamSeconds: number, totalSeconds: number, stream: boolean, ttftSeconds: number | null, requestType: RequestType): void {
-    const model = this.modelLabel(provider, rawModel);
-    this.upstreamLatency.observe({ provider }, upstreamSeconds);
+    const p = this.provider(provider);
+    const s = this.modelSeries(p, rawModel, requestType);
+    p.upstreamLatency.observe(upstreamSeconds);
     if (!stream) this.overhead.observe(Math.max(0, totalSeconds - upstreamSeconds));
-    if (ttftSeconds !== null) this.ttft.observe({ provider }, ttftSeconds);
-    if (usage.inputTokens) this.tokens.inc({ provider, model, type: 'input', request_type: requestType }, usage.inputTokens);
-    if (usage.outputTokens) this.tokens.inc({ provider, model, type: 'output', request_type: requestType }, usage.outputTokens);
-    if (usage.cachedTokens) this.tokens.inc({ provider, model, type: 'cached', request_type: requestType }, usage.cachedTokens);
-    if (usage.reasoningTokens) this.tokens.inc({ provider, model, type: 'reasoning', request_type: requestType }, usage.reasoningTokens);
-    if (costUsd === null) this.unpriced.inc({ provider, model, request_type: requestType });
-    else if (costUsd > 0) this.cost.inc({ provider, model, request_type: requestType }, costUsd);
+    if (ttftSeconds !== null) p.ttft.observe(ttftSeconds);
+    if (usage.inputTokens) s.input.inc(usage.inputTokens);
+    if (usage.outputTokens) s.output.inc(usage.outputTokens);
+    if (usage.cachedTokens) s.cached.inc(usage.cachedTokens);
+    if (usage.reasoningTokens) s.reasoning.inc(usage.reasoningTokens);
+    if (costUsd === null) s.unpriced.inc();
+    else if (costUsd > 0) s.cost.inc(costUsd);
   }
 
   fellBack(provider: string): void {
-    this.fallbacks.inc({ provider });
+    this.provider(provider).fallbacks.inc();
+  }
+
+  private provider(name: string): ProviderSeries {
+    let p = this.providers.get(name);
+    if (p === undefined) this.providers.set(name, (p = new ProviderSeries(this.families, name, this.models.get(name))));
+    return p;
+  }
+
+  private modelSeries(p: ProviderSeries, rawModel: string, requestType: RequestType): ModelSeries {
+    const model = p.labelled?.has(rawModel) ? rawModel : OTHER_MODEL;
+    let byModel = p.byType.get(requestType);
+    if (byModel === undefined) p.byType.set(requestType, (byModel = new Map()));
+    let s = byModel.get(model);
+    if (s === undefined) byModel.set(model, (s = new ModelSeries(this.families, p.provider, model, requestType)));
+    return s;
   }
 }

@@ -144,6 +144,11 @@ export interface CallContext {
   requestBody?: ResponsesRequest | null;
   /** The model name sent upstream (BuildRequestInput.upstreamModel). */
   upstreamModel?: string;
+  /**
+   * The caller reads the Response object itself (a stored turn, another wire format's encoder),
+   * not only the upstream's text: a pass-through adapter parses the body at once.
+   */
+  needsResponse?: boolean;
 }
 
 /**

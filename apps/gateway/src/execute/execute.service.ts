@@ -110,6 +110,8 @@ export class ExecuteStage {
   private async serveJson(x: Exchange, c: Candidate, fallbackIndex: number): Promise<void> {
     const { turn, format } = x.request;
     const body = x.request.request.body;
+    // Only a pass-through answer in the canonical format can do with the upstream's text alone.
+    const needsResponse = turn !== null || !format.canonical;
     let raw: { request: string; response: string } | null = null;
     let dropped: string[] | undefined;
     const parsed = await this.caller.call<ParsedResponse>(c, x.call, async (up, _key, request) => {
@@ -122,10 +124,7 @@ export class ExecuteStage {
       }
       if (x.request.sendRaw) raw = { request: request.body, response: text };
       try {
-        const answer = c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel });
-        // Whatever needs the object has it parsed here, where a body that is not one fails the attempt.
-        if (turn !== null || !format.canonical) void answer.response;
-        return answer;
+        return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse });
       } catch {
         throw new UpstreamFailure('truncated', up.status, `${c.provider.name} returned a body that is not a valid response`);
       }

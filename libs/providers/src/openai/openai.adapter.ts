@@ -1,6 +1,6 @@
 import type { ProviderConfig } from '@app/common';
 import { GatewayError } from '@app/common';
-import { type BuildRequestInput, type ParsedResponse, type ProviderAdapter, STOP_SEQUENCES, type StreamTranslator, type UpstreamErrorInfo, type UpstreamRequest, type Usage } from '../types';
+import { type BuildRequestInput, type CallContext, type ParsedResponse, type ProviderAdapter, STOP_SEQUENCES, type StreamTranslator, type UpstreamErrorInfo, type UpstreamRequest, type Usage } from '../types';
 import { withoutCarriedReasoning } from '../responses/reasoning-carrier';
 import { scanObject } from '../responses/json-text';
 import { DIALECTS, refusedFields } from '../dialects/dialects';
@@ -63,12 +63,12 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   /**
-   * A body that a walk finds to be a plain JSON object has its usage read off its text, and is
-   * parsed only if something asks for the object; anything else is parsed at once, so that a
-   * body which is not JSON still fails here, as a truncated response.
+   * Unless the caller needs the object anyway, a body that a walk finds to be a plain JSON
+   * object has its usage read off its text, and is parsed only if something asks for the
+   * object; anything else is parsed at once, so that a body which is not JSON still fails here.
    */
-  parseResponse(text: string): ParsedResponse {
-    const spans = scanObject(text, SPLICED_KEYS);
+  parseResponse(text: string, context?: CallContext): ParsedResponse {
+    const spans = context?.needsResponse === true ? null : scanObject(text, SPLICED_KEYS);
     if (spans !== null && spans[2] === -1) return new PassThroughResponse(text, spans[0], spans[1]);
     const response = JSON.parse(text) as Record<string, unknown>;
     return { response, usage: usageFromResponses(response.usage), json: text };

@@ -153,16 +153,20 @@ export class ExecuteStage {
     const headers = answerHeaders(request, c, fallbackIndex, dropped);
     if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
     let text: string | undefined;
-    if (turn === null && format.canonical) {
+    let extra: ExtraFields | null = null;
+    if (turn === null && format.canonical && parsed.json !== undefined) {
       // The canonical format keeps the upstream's own JSON (the gateway's fields spliced in).
-      const plain = raw === null && (dropped === undefined || dropped.length === 0);
-      const fieldsJson = plain
-        ? extraFieldsJson(format.requestType, c, request.modelRequested, fallbackIndex, latency)
-        : JSON.stringify(answerFields(request, c, fallbackIndex, dropped, latency, raw));
+      let fieldsJson: string;
+      if (raw === null && (dropped === undefined || dropped.length === 0)) {
+        fieldsJson = extraFieldsJson(format.requestType, c, request.modelRequested, fallbackIndex, latency);
+      } else {
+        extra = answerFields(request, c, fallbackIndex, dropped, latency, raw);
+        fieldsJson = JSON.stringify(extra);
+      }
       text = splicedResponse(parsed, fieldsJson, usageCost);
     }
     if (text === undefined) {
-      const extra = answerFields(request, c, fallbackIndex, dropped, latency, raw);
+      extra ??= answerFields(request, c, fallbackIndex, dropped, latency, raw);
       const response = parsed.response;
       if (turn === null) {
         const answer = withExtraFields(response, extra, usageCost);

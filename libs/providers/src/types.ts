@@ -73,14 +73,20 @@ export interface UpstreamRequest {
 }
 
 export interface ParsedResponse {
-  /** The OpenAI Response object to return to the client. */
-  response: Record<string, unknown>;
+  /** The OpenAI Response object to return to the client (a pass-through may parse it on first read). */
+  readonly response: Record<string, unknown>;
   usage: Usage;
   /**
    * The upstream body when `response` is exactly its parse (pass-through providers): the
    * gateway then splices its own fields into this text instead of re-serialising the object.
    */
   json?: string;
+  /**
+   * With `json`, when the adapter walked its text: where the Response's own `usage` object opens
+   * in it (-1: it has none), and the text is one JSON object without `extra_fields` at its top.
+   * Absent: the gateway learns these from `response`.
+   */
+  usageAt?: number;
 }
 
 export interface UpstreamErrorInfo {
@@ -138,6 +144,11 @@ export interface CallContext {
   requestBody?: ResponsesRequest | null;
   /** The model name sent upstream (BuildRequestInput.upstreamModel). */
   upstreamModel?: string;
+  /**
+   * The caller reads the Response object itself (a stored turn, another wire format's encoder),
+   * not only the upstream's text: a pass-through adapter parses the body at once.
+   */
+  needsResponse?: boolean;
 }
 
 /**

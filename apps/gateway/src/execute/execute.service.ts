@@ -9,10 +9,10 @@ import { headerValue, sendJson } from '../edge/http-io';
 import type { Admitted } from '../plan/admission.service';
 import type { Candidate } from '../routing/route-planner.service';
 import { type CallContext, UpstreamCaller } from '../routing/upstream-caller.service';
-import { newAttempt, type Outcome } from '../settle/outcome';
+import { type Attempt, newAttempt, type Outcome } from '../settle/outcome';
 import { SettleStage } from '../settle/settle.service';
 import { finalizeTurn, streamRewriter } from '../state/stored-turn';
-import { extraFields, responseWithExtraFields, withExtraFields } from './extra-fields';
+import { type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
 import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
 
 /** What the execute stage works with for one request. */
@@ -110,10 +110,13 @@ export class ExecuteStage {
   }
 
   private async serveJson(x: Exchange, c: Candidate, fallbackIndex: number): Promise<void> {
+    const { turn, format } = x.request;
     const body = x.request.request.body;
+    // Only a pass-through answer in the canonical format can do with the upstream's text alone.
+    const needsResponse = turn !== null || !format.canonical;
     let raw: { request: string; response: string } | null = null;
     let dropped: string[] | undefined;
-    const { response, usage, json } = await this.caller.call<ParsedResponse>(c, x.call, async (up, _key, request) => {
+    const parsed = await this.caller.call<ParsedResponse>(c, x.call, async (up, _key, request) => {
       dropped = request.droppedTools;
       let text: string;
       try {
@@ -123,52 +126,74 @@ export class ExecuteStage {
       }
       if (x.request.sendRaw) raw = { request: request.body, response: text };
       try {
-        return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel });
+        return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse });
       } catch {
         throw new UpstreamFailure('truncated', up.status, `${c.provider.name} returned a body that is not a valid response`);
       }
     });
     try {
-      await this.answerJson(x, c, fallbackIndex, response, usage, json, raw, dropped);
+      const written = this.answerJson(x, c, fallbackIndex, parsed, raw, dropped);
+      if (written !== undefined) await written;
     } catch (err) {
       this.ownFault(x, err);
     }
   }
 
-  private async answerJson(
-    x: Exchange, c: Candidate, fallbackIndex: number, response: Record<string, unknown>, usage: Usage, json: string | undefined,
+  /** Answers the client; the promise of a stored turn's write when the answer waits for it. */
+  private answerJson(
+    x: Exchange, c: Candidate, fallbackIndex: number, parsed: ParsedResponse,
     raw: { request: string; response: string } | null, dropped: string[] | undefined,
-  ): Promise<void> {
+  ): Promise<void> | undefined {
     const { request, outcome } = x;
     const { format, turn, t0 } = request;
     const upstreamDone = performance.now();
     const latency = Math.round(upstreamDone - t0);
-    const extra = extraFields(format.requestType, c, request.modelRequested, fallbackIndex, dropped);
-    extra.latency = latency;
-    if (raw !== null) Object.assign(extra, rawFields(raw));
     const attempt = newAttempt(c, fallbackIndex, false);
-    const cost = this.settle.price(attempt, usage);
+    const cost = this.settle.price(attempt, parsed.usage);
     outcome.answer = attempt;
     const usageCost = cost && toUsageCost(cost);
     const headers = answerHeaders(request, c, fallbackIndex, dropped);
     if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
-    let text: string;
-    if (turn === null) {
+    let text: string | undefined;
+    let extra: ExtraFields | null = null;
+    if (turn === null && format.canonical && parsed.json !== undefined) {
       // The canonical format keeps the upstream's own JSON (the gateway's fields spliced in).
-      text = format.canonical ? responseWithExtraFields(response, json, extra, usageCost) : format.encodeResponse(withExtraFields(response, extra, usageCost), request.request.egress);
-    } else {
-      // Serialised once, for the store and the client; stored before the client has it.
-      finalizeTurn(turn, response);
-      const stored = responseWithExtraFields(response, undefined, extra, usageCost);
-      const written = this.settle.settleStored(outcome, { turn, response, json: stored });
-      if (written !== null) await written;
-      text = format.canonical ? stored : format.encodeResponse(response, request.request.egress);
+      let fieldsJson: string;
+      if (raw === null && (dropped === undefined || dropped.length === 0)) {
+        fieldsJson = extraFieldsJson(format.requestType, c, request.modelRequested, fallbackIndex, latency);
+      } else {
+        extra = answerFields(request, c, fallbackIndex, dropped, latency, raw);
+        fieldsJson = JSON.stringify(extra);
+      }
+      text = splicedResponse(parsed, fieldsJson, usageCost);
     }
+    if (text === undefined) {
+      extra ??= answerFields(request, c, fallbackIndex, dropped, latency, raw);
+      const response = parsed.response;
+      if (turn === null) {
+        const answer = withExtraFields(response, extra, usageCost);
+        text = format.canonical ? JSON.stringify(answer) : format.encodeResponse(answer, request.request.egress);
+      } else {
+        // Serialised once, for the store and the client; stored before the client has it.
+        finalizeTurn(turn, response);
+        const stored = JSON.stringify(withExtraFields(response, extra, usageCost));
+        const written = this.settle.settleStored(outcome, { turn, response, json: stored });
+        const answer = format.canonical ? stored : format.encodeResponse(response, request.request.egress);
+        if (written !== null) return written.then(() => this.sendAnswer(x, attempt, answer, headers, upstreamDone));
+        text = answer;
+      }
+    }
+    this.sendAnswer(x, attempt, text, headers, upstreamDone);
+    return undefined;
+  }
+
+  private sendAnswer(x: Exchange, attempt: Attempt, text: string, headers: Record<string, string>, upstreamDone: number): void {
+    const t0 = x.request.t0;
     if (x.res !== null) sendJson(x.res, 200, text, headers);
-    attempt.latencyMs = latency;
+    attempt.latencyMs = Math.round(upstreamDone - t0);
     attempt.upstreamSeconds = (upstreamDone - t0) / 1000;
     attempt.totalSeconds = (performance.now() - t0) / 1000;
-    outcome.attempts.push(attempt);
+    x.outcome.attempts.push(attempt);
   }
 
   private async serveStream(x: Exchange, c: Candidate, fallbackIndex: number): Promise<void> {
@@ -245,6 +270,17 @@ export function answerHeaders(request: Admitted, c: Candidate, fallbackIndex: nu
   // Known before the first byte, so streams report it too.
   if (droppedTools !== undefined && droppedTools.length > 0) headers['x-bf-dropped-tools'] = headerValue(droppedTools.join(','));
   return headers;
+}
+
+/** `extra_fields` of a JSON answer. */
+function answerFields(
+  request: Admitted, c: Candidate, fallbackIndex: number, dropped: string[] | undefined, latency: number,
+  raw: { request: string; response: string } | null,
+): ExtraFields {
+  const extra = extraFields(request.format.requestType, c, request.modelRequested, fallbackIndex, dropped);
+  extra.latency = latency;
+  if (raw !== null) Object.assign(extra, rawFields(raw));
+  return extra;
 }
 
 /** Upstream bodies for `extra_fields` (a stream's raw response is its events, already relayed). */

@@ -1,25 +1,70 @@
 import type { CostBreakdown } from '@app/pricing';
 import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-stream';
-import { EventFieldInjector, type ExtraFields, responseWithExtraFields, spliceTerminalEvent } from './extra-fields';
+import { type ParsedResponse, ZERO_USAGE } from '@app/providers';
+import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
+import type { Candidate } from '../routing/route-planner.service';
+import { EventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, spliceTerminalEvent, withExtraFields } from './extra-fields';
 
 const extra: ExtraFields = {
   request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0,
   latency: 12, cache_debug: null,
 };
 
-describe('responseWithExtraFields', () => {
-  it('splices extra_fields into a pass-through body, equal to re-serialising it', () => {
-    for (const body of ['{"id":"resp_1","output":[],"usage":null}', '{\n  "id": "resp_1"\n}\n', '{}', '{ }']) {
-      const out = responseWithExtraFields(JSON.parse(body), body, extra);
-      expect(JSON.parse(out)).toEqual({ ...JSON.parse(body), extra_fields: extra });
+describe('splicedResponse', () => {
+  const cost: CostBreakdown = { input_tokens_cost: 0.001, output_tokens_cost: 0.002, reasoning_tokens_cost: 0, request_cost: 0, total_cost: 0.003 };
+  const fieldsJson = JSON.stringify(extra);
+  const adapter = new OpenAIAdapter();
+  /** The body parsed whole, as a translating adapter hands it (no walk of the text). */
+  const unwalked = (json: string): ParsedResponse => ({ response: JSON.parse(json), usage: ZERO_USAGE, json });
+  /** What setting the fields on the parsed body and re-serialising gives (the slow path). */
+  const reference = (json: string, withCost: boolean) => JSON.parse(JSON.stringify(withExtraFields(JSON.parse(json), extra, withCost ? cost : null)));
+
+  it('splices extra_fields and usage.cost into a pass-through body, equal to re-serialising it', () => {
+    const tricky = JSON.stringify('a "usage":{"input_tokens":9} look-alike \\ {');
+    const bodies = [
+      '{"id":"resp_1","output":[],"usage":null}', '{\n  "id": "resp_1"\n}\n', '{}', '{ }',
+      '{"id":"resp_1","usage":{"input_tokens":3,"output_tokens":4}}', '{"usage":{ },"id":"r"}',
+      `{"output":[{"type":"message","content":[{"type":"output_text","text":${tricky}}]}],"usage":{"input_tokens":1}}`,
+      '{"output":[{"usage":{"a":1}}],"usage":{"b":2}}',
+    ];
+    for (const body of bodies) {
+      for (const withCost of [false, true]) {
+        for (const parsed of [adapter.parseResponse(body), unwalked(body)]) {
+          const out = splicedResponse(parsed, fieldsJson, withCost ? cost : null);
+          if (out === undefined) {
+            // only a body parsed whole whose usage the text cannot place is left to serialising
+            expect([parsed.usageAt, withCost, body.includes('"output":[{')]).toEqual([undefined, true, true]);
+            continue;
+          }
+          expect(JSON.parse(out)).toEqual(reference(body, withCost));
+        }
+      }
     }
   });
 
-  it('serialises when there is no upstream text, or the upstream already sent extra_fields', () => {
-    const translated = { id: 'resp_1' };
-    expect(responseWithExtraFields(translated, undefined, extra)).toBe(JSON.stringify({ id: 'resp_1', extra_fields: extra }));
+  it("puts the cost into the Response's own usage, which the walk tells from look-alikes", () => {
+    const body = '{"output":[{"type":"x","usage":{"a":1}}],"usage":{"input_tokens":2}}';
+    const out = splicedResponse(adapter.parseResponse(body), fieldsJson, cost)!;
+    expect(JSON.parse(out).usage).toEqual({ cost, input_tokens: 2 });
+    expect(out.startsWith('{"output":[{"type":"x","usage":{"a":1}}],"usage":{"cost":')).toBe(true);
+  });
+
+  it('leaves to serialising a translated response, and a body that has extra_fields already', () => {
+    expect(splicedResponse({ response: { id: 'resp_1' }, usage: ZERO_USAGE }, fieldsJson, null)).toBeUndefined();
     const body = '{"id":"resp_1","extra_fields":{"x":1}}';
-    expect(JSON.parse(responseWithExtraFields(JSON.parse(body), body, extra))).toEqual({ id: 'resp_1', extra_fields: extra });
+    expect(splicedResponse(adapter.parseResponse(body), fieldsJson, null)).toBeUndefined();
+    expect(splicedResponse(unwalked(body), fieldsJson, null)).toBeUndefined();
+  });
+});
+
+describe('extraFieldsJson', () => {
+  const candidate = { label: 'openai/gpt-4o', provider: { name: 'openai' }, model: 'gpt-4o', upstreamModel: 'gpt-4o-2024' } as unknown as Candidate;
+
+  it('equals serialising the fields, for each request a candidate serves', () => {
+    for (const [type, requested, index, latency] of [['responses', 'openai/gpt-4o', 0, 12], ['responses', 'openai/gpt-4o', 0, 7], ['chat_completions', 'x/y', 2, 0], ['responses', 'openai/gpt-4o', 1, 3]] as const) {
+      const expected = { ...extraFields(type, candidate, requested, index), latency };
+      expect(extraFieldsJson(type, candidate, requested, index, latency)).toBe(JSON.stringify(expected));
+    }
   });
 });
 

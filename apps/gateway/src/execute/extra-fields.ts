@@ -1,5 +1,5 @@
 import type { CostBreakdown } from '@app/pricing';
-import { closingBrace, isEmptyObjectAt, objectEnd, uniqueObjectAt } from '@app/providers';
+import { closingBrace, isEmptyObjectAt, objectEnd, type ParsedResponse, uniqueObjectAt } from '@app/providers';
 import type { RequestType } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
 
@@ -60,37 +60,75 @@ export class EventFieldInjector {
   }
 }
 
+// The text up to a candidate's latency in `extra_fields`, for the last request it answered.
+interface FieldsPrefix {
+  requestType: RequestType;
+  modelRequested: string;
+  fallbackIndex: number;
+  text: string;
+}
+
+const prefixes = new WeakMap<Candidate, FieldsPrefix>();
+
+/**
+ * `JSON.stringify` of extraFields(...) (no dropped tools) with `latency` set: all but the
+ * latency is the same for every answer of a candidate, so its text is kept with the candidate.
+ */
+export function extraFieldsJson(requestType: RequestType, c: Candidate, modelRequested: string, fallbackIndex: number, latency: number): string {
+  let prefix = prefixes.get(c);
+  if (prefix === undefined || prefix.requestType !== requestType || prefix.modelRequested !== modelRequested || prefix.fallbackIndex !== fallbackIndex) {
+    const json = JSON.stringify(extraFields(requestType, c, modelRequested, fallbackIndex));
+    prefix = { requestType, modelRequested, fallbackIndex, text: `${json.slice(0, -1)},"latency":` };
+    prefixes.set(c, prefix);
+  }
+  return `${prefix.text}${latency}}`;
+}
+
+// usageAt of a body whose usage object is not where the text can say (it is spelled twice, or spaced).
+const USAGE_UNPLACED = -2;
+
+/**
+ * The Response object's JSON as the upstream sent it, with `extra_fields` (`fieldsJson`) and
+ * `usage.cost` spliced in, sparing a parse and a re-serialisation of the whole response.
+ * Undefined when there is no such text (a translated response) or it cannot take them (it
+ * already has `extra_fields`, or a cost has no place): the caller serialises the object.
+ */
+export function splicedResponse(parsed: ParsedResponse, fieldsJson: string, cost: CostBreakdown | null): string | undefined {
+  const json = parsed.json;
+  if (json === undefined) return undefined;
+  const usageAt = parsed.usageAt ?? usageAtOf(parsed.response, json);
+  if (usageAt === undefined || (cost !== null && usageAt === USAGE_UNPLACED)) return undefined;
+  const end = closingBrace(json);
+  if (end === -1) return undefined;
+  let last = end - 1;
+  while (last > 0 && isJsonSpace(json.charCodeAt(last))) last--;
+  const separator = json.charCodeAt(last) === 123 /* { */ ? '' : ',';
+  const tail = `${separator}"extra_fields":${fieldsJson}}`;
+  if (cost === null || usageAt < 0) return json.slice(0, end) + tail;
+  // `cost` goes first inside `usage`.
+  const inside = usageAt + 1;
+  const costJson = `"cost":${JSON.stringify(cost)}${isEmptyObjectAt(json, usageAt) ? '' : ','}`;
+  return json.slice(0, inside) + costJson + json.slice(inside, end) + tail;
+}
+
 function isJsonSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
+const USAGE_KEY = '"usage":{';
+
 /**
- * The Response object's JSON with `extra_fields` set. A pass-through upstream body gets the
- * field spliced in before its closing brace, sparing a re-serialisation of the whole response;
- * anything else (a translated response, or a body that already has the field) is serialised.
+ * usageAt of a parsed body whose adapter did not walk its text: -1 without a usage object,
+ * undefined when the body has `extra_fields` already. The usage object is placed by its key
+ * occurring exactly once in the text.
  */
-export function responseWithExtraFields(
-  response: Record<string, unknown>,
-  upstreamJson: string | undefined,
-  extra: ExtraFields,
-  cost: CostBreakdown | null = null,
-): string {
-  if (cost !== null && upstreamJson !== undefined) {
-    const usage = response.usage;
-    if (typeof usage !== 'object' || usage === null) cost = null;
-    else upstreamJson = withUsageCost(upstreamJson, cost);
-  }
-  if (upstreamJson !== undefined && !Object.hasOwn(response, 'extra_fields')) {
-    let end = upstreamJson.length - 1;
-    while (end > 0 && isJsonSpace(upstreamJson.charCodeAt(end))) end--;
-    if (upstreamJson.charCodeAt(end) === 125 /* } */) {
-      let last = end - 1;
-      while (last > 0 && isJsonSpace(upstreamJson.charCodeAt(last))) last--;
-      const separator = upstreamJson.charCodeAt(last) === 123 /* { */ ? '' : ',';
-      return `${upstreamJson.slice(0, end)}${separator}"extra_fields":${JSON.stringify(extra)}}`;
-    }
-  }
-  return JSON.stringify(withExtraFields(response, extra, cost));
+function usageAtOf(response: Record<string, unknown>, json: string): number | undefined {
+  if (Object.hasOwn(response, 'extra_fields')) return undefined;
+  const usage = response.usage;
+  if (typeof usage !== 'object' || usage === null) return -1;
+  const at = json.indexOf(USAGE_KEY);
+  if (at === -1 || json.indexOf(USAGE_KEY, at + 1) !== -1) return USAGE_UNPLACED;
+  return at + USAGE_KEY.length - 1;
 }
 
 /** The Response object with `extra_fields` and `usage.cost` set (for serialising, or for another format's encoder). */
@@ -99,23 +137,6 @@ export function withExtraFields(response: Record<string, unknown>, extra: ExtraF
   if (cost !== null && typeof usage === 'object' && usage !== null) (usage as Record<string, unknown>).cost = cost;
   response.extra_fields = extra;
   return response;
-}
-
-const USAGE_KEY = '"usage":{';
-
-/**
- * Puts `"cost":{...}` first inside the response's `usage` object, by splicing, when the key
- * occurs exactly once in the text (as the Response object's own field); else undefined, and
- * the caller serialises the object instead.
- */
-function withUsageCost(json: string, cost: CostBreakdown): string | undefined {
-  const at = json.indexOf(USAGE_KEY);
-  if (at === -1 || json.indexOf(USAGE_KEY, at + 1) !== -1) return undefined;
-  let next = at + USAGE_KEY.length;
-  while (isJsonSpace(json.charCodeAt(next))) next++;
-  const separator = json.charCodeAt(next) === 125 /* } */ ? '' : ',';
-  const insertAt = at + USAGE_KEY.length;
-  return `${json.slice(0, insertAt)}"cost":${JSON.stringify(cost)}${separator}${json.slice(insertAt)}`;
 }
 
 /**

@@ -54,6 +54,44 @@ describe('OpenAIAdapter', () => {
     expect(adapter.parseError(500, '').message).toBe('HTTP 500');
   });
 
+  it('reads usage off a plain body without parsing it, and parses the Response when asked', () => {
+    const body = '{"id":"resp_1","output":[{"type":"x","usage":{"input_tokens":99}}],"usage":{"input_tokens":5,"input_tokens_details":{"cached_tokens":1},"output_tokens":2},"user":null}';
+    const parsed = adapter.parseResponse(body);
+    expect(parsed.usage).toEqual({ inputTokens: 5, cachedTokens: 1, outputTokens: 2, reasoningTokens: 0, totalTokens: 7 });
+    expect(parsed.json).toBe(body);
+    expect(parsed.usageAt).toBe(body.lastIndexOf('"usage":{') + '"usage":'.length);
+    expect(parsed.response).toEqual(JSON.parse(body));
+    expect(parsed.response).toBe(parsed.response); // parsed once
+    // a caller that reads the object anyway has it parsed at once, the text not walked
+    const eager = adapter.parseResponse(body, { needsResponse: true });
+    expect([eager.usage, eager.usageAt, eager.json, eager.response]).toEqual([parsed.usage, undefined, body, JSON.parse(body)]);
+    for (const plain of ['{"id":"r","usage":null}', '{"id":"r"}', '{"usage":[1]}']) {
+      const p = adapter.parseResponse(plain);
+      expect([p.usage, p.usageAt]).toEqual([{ inputTokens: 0, cachedTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 }, -1]);
+    }
+    // what the walk cannot tell is parsed whole, as before: the gateway then reads the object
+    for (const other of ['{\n  "usage": {"input_tokens": 4}\n}', '{"usage":{"input_tokens":4},"extra_fields":{}}', '{"usage":{"input_tokens":1},"usage":{"input_tokens":4}}']) {
+      const p = adapter.parseResponse(other);
+      expect([p.usage.inputTokens, p.usageAt, p.json]).toEqual([4, undefined, other]);
+    }
+  });
+
+  it('fails on a body that is not a whole JSON response: truncated anywhere, or garbled', () => {
+    const body = JSON.stringify({ id: 'resp_1', output: [{ type: 'message', content: [{ type: 'output_text', text: 'a "quoted" {word}\n' }] }], usage: { input_tokens: 5, output_tokens: 2 } });
+    for (let cut = 1; cut < body.length; cut++) {
+      expect(() => adapter.parseResponse(body.slice(0, cut))).toThrow();
+      expect(() => adapter.parseResponse(body.slice(0, cut), { needsResponse: true })).toThrow();
+    }
+    const garbled = [
+      body.replace('"output":', '"output"'), body.replace('\\n', '\\q'), body.replace(':5,', ':05,'), body.replace('{word}', '{word}\u0001'),
+      body.replace('[{"type":"message"', '[{"type":"message",'), body.slice(0, -1) + ']', `${body}}`, `${body} x`, '<html>502 Bad Gateway</html>', '',
+    ];
+    for (const text of garbled) {
+      expect(() => adapter.parseResponse(text)).toThrow();
+      expect(() => adapter.parseResponse(text, { needsResponse: true })).toThrow();
+    }
+  });
+
   it('relays a recorded stream untouched, split at any byte, and reads usage from the terminal event', () => {
     const bytes = Buffer.from(RECORDED_STREAM);
     for (const step of [1, 3, 17, bytes.length]) {

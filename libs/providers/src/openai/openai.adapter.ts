@@ -1,7 +1,8 @@
 import type { ProviderConfig } from '@app/common';
 import { GatewayError } from '@app/common';
-import { type BuildRequestInput, type ParsedResponse, type ProviderAdapter, STOP_SEQUENCES, type StreamTranslator, type UpstreamErrorInfo, type UpstreamRequest } from '../types';
+import { type BuildRequestInput, type CallContext, type ParsedResponse, type ProviderAdapter, STOP_SEQUENCES, type StreamTranslator, type UpstreamErrorInfo, type UpstreamRequest, type Usage } from '../types';
 import { withoutCarriedReasoning } from '../responses/reasoning-carrier';
+import { scanObject } from '../responses/json-text';
 import { DIALECTS, refusedFields } from '../dialects/dialects';
 import { ResponsesPassthroughTranslator } from './openai-stream';
 import { parseOpenAIError, usageFromResponses } from './openai-usage';
@@ -48,16 +49,27 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   buildRequest(input: BuildRequestInput): UpstreamRequest {
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      accept: input.stream ? 'text/event-stream' : 'application/json',
-      ...input.provider.headers,
-    };
-    if (input.key.value) headers.authorization = `Bearer ${input.key.value}`;
+    const accept = input.stream ? 'text/event-stream' : 'application/json';
+    const key = input.key.value;
+    let headers: Record<string, string>;
+    if (key && isEmpty(input.provider.headers)) {
+      // The usual case as one literal: a spread of no headers still costs a copy.
+      headers = { 'content-type': 'application/json', accept, authorization: `Bearer ${key}` };
+    } else {
+      headers = { 'content-type': 'application/json', accept, ...input.provider.headers };
+      if (key) headers.authorization = `Bearer ${key}`;
+    }
     return { url: `${input.provider.baseUrl}/responses`, headers, body: responsesBody(input) };
   }
 
-  parseResponse(text: string): ParsedResponse {
+  /**
+   * Unless the caller needs the object anyway, a body that a walk finds to be a plain JSON
+   * object has its usage read off its text, and is parsed only if something asks for the
+   * object; anything else is parsed at once, so that a body which is not JSON still fails here.
+   */
+  parseResponse(text: string, context?: CallContext): ParsedResponse {
+    const spans = context?.needsResponse === true ? null : scanObject(text, SPLICED_KEYS);
+    if (spans !== null && spans[2] === -1) return new PassThroughResponse(text, spans[0], spans[1]);
     const response = JSON.parse(text) as Record<string, unknown>;
     return { response, usage: usageFromResponses(response.usage), json: text };
   }
@@ -68,5 +80,31 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   createStreamTranslator(): StreamTranslator {
     return new ResponsesPassthroughTranslator();
+  }
+}
+
+function isEmpty(headers: Record<string, string>): boolean {
+  for (const _ in headers) return false;
+  return true;
+}
+
+// The top-level keys the gateway splices around: `usage` gets the cost, `extra_fields` is its own.
+const SPLICED_KEYS = ['usage', 'extra_fields'];
+
+/** A Response body known to be a plain JSON object (scanObject): the object is parsed on first read. */
+class PassThroughResponse implements ParsedResponse {
+  usage: Usage;
+  readonly usageAt: number;
+  private parsed: Record<string, unknown> | null = null;
+
+  constructor(readonly json: string, usageStart: number, usageEnd: number) {
+    const usageObject = usageStart !== -1 && json.charCodeAt(usageStart) === 0x7b /* { */;
+    this.usageAt = usageObject ? usageStart : -1;
+    // Any other value reads as no usage, as usageFromResponses reads it.
+    this.usage = usageFromResponses(usageObject ? JSON.parse(json.slice(usageStart, usageEnd)) : null);
+  }
+
+  get response(): Record<string, unknown> {
+    return (this.parsed ??= JSON.parse(this.json) as Record<string, unknown>);
   }
 }

@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, isEmptyObjectAt, objectEnd, uniqueObjectAt } from './json-text';
+import { closingBrace, depthAt, isEmptyObjectAt, objectEnd, scanObject, uniqueObjectAt } from './json-text';
 
 describe('json-text', () => {
   const text = JSON.stringify({ a: { usage: { n: 1, s: '"usage":{ \\' } }, b: ['}', { c: '{' }], usage: { m: [1, { x: 2 }] } });
@@ -25,5 +25,79 @@ describe('json-text', () => {
     expect(isEmptyObjectAt('{"a":1}', 0)).toBe(false);
     expect(closingBrace('{"a":1} \n')).toBe(6);
     expect(closingBrace('[1]')).toBe(-1);
+  });
+
+  describe('scanObject', () => {
+    const keys = ['usage', 'extra_fields'];
+    const tricky = 'she wrote \\"usage\\":{ \\\\ \\u00e9\\n\\t\\/ {[';
+    const seeds = [
+      '{"id":"r","output":[{"type":"message","content":[{"type":"output_text","text":"' + tricky + '"}]}],"usage":{"input_tokens":3,"output_tokens":4},"n":[-0.5e+3,1E2,0,true,false,null,{}]}',
+      '{"usage":null,"extra_fields":{"a":[[]]},"x":"\\\\"}',
+      '{ "a" : [ 1 , 2 ] , "usage" : { } } ',
+      '{}',
+    ];
+
+    /** What the scan must agree with: JSON.parse, and the values it reads. */
+    const check = (text: string) => {
+      const spans = scanObject(text, keys);
+      if (spans === null) return false;
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      expect(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)).toBe(true);
+      keys.forEach((key, k) => {
+        if (spans[2 * k] === -1) expect(Object.hasOwn(parsed, key)).toBe(false);
+        else expect(JSON.parse(text.slice(spans[2 * k], spans[2 * k + 1]))).toEqual(parsed[key]);
+      });
+      return true;
+    };
+
+    it('reads the top-level values of plain JSON objects, whatever their strings hold', () => {
+      for (const seed of seeds) expect(check(seed)).toBe(true);
+      const text = seeds[0];
+      const [start, end] = scanObject(text, keys)!;
+      expect(text.slice(start, end)).toBe('{"input_tokens":3,"output_tokens":4}');
+    });
+
+    it('never passes text JSON.parse refuses: every truncation, and garbled bytes', () => {
+      let seed = 15;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return seed % n;
+      };
+      const alphabet = ['"', '{', '}', '[', ']', ',', ':', '\\', ' ', '0', '1', '-', '.', 'e', '+', 't', 'n', 'u', 'x', '\n', '\u0001', '\u00e9'];
+      let passed = 0;
+      const wronglyPassed: string[] = [];
+      for (const text of seeds) {
+        for (let cut = 0; cut < text.trimEnd().length; cut++) if (scanObject(text.slice(0, cut), keys) !== null) wronglyPassed.push(text.slice(0, cut));
+        for (let t = 0; t < 3000; t++) {
+          const at = random(text.length);
+          const ch = alphabet[random(alphabet.length)];
+          const op = random(3);
+          const garbled = op === 0 ? text.slice(0, at) + ch + text.slice(at + 1) : op === 1 ? text.slice(0, at) + ch + text.slice(at) : text.slice(0, at) + text.slice(at + 1);
+          let valid = true;
+          try {
+            JSON.parse(garbled);
+          } catch {
+            valid = false;
+          }
+          if (scanObject(garbled, keys) === null) continue;
+          if (!valid) wronglyPassed.push(garbled);
+          else if (passed++ % 20 === 0) check(garbled);
+        }
+      }
+      expect(wronglyPassed).toEqual([]);
+      expect(passed).toBeGreaterThan(100); // the fuzz reaches valid variants too
+    });
+
+    it('leaves to a full parse what it cannot tell', () => {
+      expect(scanObject('{\n  "usage": {}\n}', keys)).toBeNull(); // pretty-printed
+      expect(scanObject(' {}', keys)).toBeNull();
+      expect(scanObject('[1]', keys)).toBeNull();
+      expect(scanObject('{"usage":1,"usage":2}', keys)).toBeNull();
+      expect(scanObject('{"us\\u0061ge":1}', keys)).toBeNull();
+      expect(scanObject(`{"a":${'['.repeat(40)}${']'.repeat(40)}}`, keys)).toBeNull();
+      expect(scanObject(`{"a":${'['.repeat(30)}${']'.repeat(30)}}`, keys)).toEqual([-1, -1, -1, -1]);
+      expect(scanObject('{"a":"\\x"}', keys)).toBeNull();
+      expect(scanObject('{"a":01}', keys)).toBeNull();
+    });
   });
 });

@@ -71,3 +71,186 @@ export function closingBrace(text: string): number {
   while (end > 0 && isSpace(text.charCodeAt(end))) end--;
   return end > 0 && text.charCodeAt(end) === CLOSE_BRACE ? end : -1;
 }
+
+// Any of these makes JSON text either invalid or spaced out (pretty-printed): see scanObject.
+const CONTROL_CHAR = /[\u0000-\u001f]/;
+// Containers open at each depth are kept as bits of one integer.
+const MAX_SCAN_DEPTH = 31;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
+}
+
+/** End (exclusive) of the escape sequence whose backslash is at `at`; -1 when JSON has no such escape. */
+function escapeEnd(text: string, at: number): number {
+  const c = text.charCodeAt(at + 1);
+  if (c === 0x75 /* u */) {
+    const ok = isHexDigit(text.charCodeAt(at + 2)) && isHexDigit(text.charCodeAt(at + 3)) && isHexDigit(text.charCodeAt(at + 4)) && isHexDigit(text.charCodeAt(at + 5));
+    return ok ? at + 6 : -1;
+  }
+  // " \ / b f n r t
+  return c === QUOTE || c === BACKSLASH || c === 0x2f || c === 0x62 || c === 0x66 || c === 0x6e || c === 0x72 || c === 0x74 ? at + 2 : -1;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** End (exclusive) of the JSON number at `start`; -1 when there is none. */
+function numberEnd(text: string, start: number): number {
+  let i = start;
+  if (text.charCodeAt(i) === 0x2d /* - */) i++;
+  let c = text.charCodeAt(i);
+  if (c === 0x30) {
+    c = text.charCodeAt(++i);
+  } else if (isDigit(c)) {
+    do c = text.charCodeAt(++i);
+    while (isDigit(c));
+  } else {
+    return -1;
+  }
+  if (c === 0x2e /* . */) {
+    if (!isDigit(text.charCodeAt(i + 1))) return -1;
+    do c = text.charCodeAt(++i);
+    while (isDigit(c));
+  }
+  if ((c | 0x20) === 0x65 /* e E */) {
+    c = text.charCodeAt(++i);
+    if (c === 0x2b || c === 0x2d) c = text.charCodeAt(++i);
+    if (!isDigit(c)) return -1;
+    do c = text.charCodeAt(++i);
+    while (isDigit(c));
+  }
+  return i;
+}
+
+/**
+ * Checks, in one walk that builds nothing, that `text` is a JSON object JSON.parse accepts, and
+ * finds the values of some of its top-level keys: for `keys[k]`, its value spans
+ * `[spans[2k], spans[2k + 1])`, both -1 when the key is absent. Null when the walk cannot tell,
+ * and the caller should parse the text whole: not JSON, not an object, a control character
+ * anywhere (pretty-printed text has them between its tokens: strings are skipped by searching
+ * for their closing quote, which only text without them allows), nesting deeper than 31, one of
+ * `keys` twice, or a top-level key spelled with escapes (it could be one of `keys`).
+ *
+ * For the hot path's bodies: JSON.parse is as fast a validator as any JavaScript walk, but
+ * builds the whole object, which a pass-through answer never needs.
+ */
+export function scanObject(text: string, keys: readonly string[]): number[] | null {
+  if (CONTROL_CHAR.test(text) || text.charCodeAt(0) !== OPEN_BRACE) return null;
+  const spans: number[] = [];
+  for (let k = 0; k < keys.length; k++) spans.push(-1, -1);
+  const n = text.length;
+  // The next backslash at or after the walk: found once per escape, not once per string.
+  let backslash = text.indexOf('\\');
+  let depth = 0;
+  let arrays = 0; // bit d set: the container at depth d + 1 is an array
+  let pending = -1; // index in `spans` of the top-level value being walked
+  let i = 0;
+  for (;;) {
+    // A value starts at i.
+    let c = text.charCodeAt(i);
+    let expectKey = false;
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (depth === MAX_SCAN_DEPTH) return null;
+      if (c === OPEN_BRACKET) arrays |= 1 << depth;
+      else arrays &= ~(1 << depth);
+      depth++;
+      c = text.charCodeAt(++i);
+      while (isSpace(c)) c = text.charCodeAt(++i);
+      if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (c !== (((arrays >>> (depth - 1)) & 1) === 1 ? CLOSE_BRACKET : CLOSE_BRACE)) return null;
+        i++;
+        depth--;
+      } else if (((arrays >>> (depth - 1)) & 1) === 1) {
+        continue;
+      } else {
+        expectKey = true;
+      }
+    } else if (c === QUOTE) {
+      const end = quotedEnd(text, i, backslash);
+      if (end === -1) return null;
+      if (backslash !== -1 && backslash < end) backslash = text.indexOf('\\', end);
+      i = end;
+    } else if (c === 0x74 /* t */) {
+      if (!text.startsWith('true', i)) return null;
+      i += 4;
+    } else if (c === 0x66 /* f */) {
+      if (!text.startsWith('false', i)) return null;
+      i += 5;
+    } else if (c === 0x6e /* n */) {
+      if (!text.startsWith('null', i)) return null;
+      i += 4;
+    } else {
+      i = numberEnd(text, i);
+      if (i === -1) return null;
+    }
+    // A value ended before i (or an object opened, and a key comes next).
+    while (!expectKey) {
+      if (pending !== -1 && depth === 1) {
+        spans[pending + 1] = i;
+        pending = -1;
+      }
+      c = text.charCodeAt(i);
+      while (isSpace(c)) c = text.charCodeAt(++i);
+      if (depth === 0) return i === n ? spans : null;
+      const inArray = ((arrays >>> (depth - 1)) & 1) === 1;
+      if (c === COMMA) {
+        c = text.charCodeAt(++i);
+        while (isSpace(c)) c = text.charCodeAt(++i);
+        if (inArray) break;
+        expectKey = true;
+      } else if (c === (inArray ? CLOSE_BRACKET : CLOSE_BRACE)) {
+        i++;
+        depth--;
+      } else {
+        return null;
+      }
+    }
+    if (!expectKey) continue;
+    // A key starts at i.
+    if (c !== QUOTE) return null;
+    const keyStart = i;
+    const keyEnd = quotedEnd(text, i, backslash);
+    if (keyEnd === -1) return null;
+    if (backslash !== -1 && backslash < keyEnd) {
+      if (depth === 1) return null;
+      backslash = text.indexOf('\\', keyEnd);
+    }
+    i = keyEnd;
+    c = text.charCodeAt(i);
+    while (isSpace(c)) c = text.charCodeAt(++i);
+    if (c !== COLON) return null;
+    c = text.charCodeAt(++i);
+    while (isSpace(c)) c = text.charCodeAt(++i);
+    if (depth === 1) {
+      for (let k = 0; k < keys.length; k++) {
+        const key = keys[k];
+        if (keyEnd - keyStart === key.length + 2 && text.startsWith(key, keyStart + 1)) {
+          if (spans[2 * k] !== -1) return null;
+          spans[2 * k] = i;
+          pending = 2 * k;
+          break;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * End (exclusive) of the string whose opening quote is at `open`, its escapes checked; -1 when
+ * it never closes or has an escape JSON lacks. `backslash`: the first backslash after `open`
+ * (-1: none).
+ */
+function quotedEnd(text: string, open: number, backslash: number): number {
+  let close = text.indexOf('"', open + 1);
+  while (close !== -1 && backslash !== -1 && backslash < close) {
+    const end = escapeEnd(text, backslash);
+    if (end === -1) return -1;
+    if (end > close) close = text.indexOf('"', end);
+    backslash = text.indexOf('\\', end);
+  }
+  return close === -1 ? -1 : close + 1;
+}

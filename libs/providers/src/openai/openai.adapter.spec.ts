@@ -70,7 +70,10 @@ describe('OpenAIAdapter', () => {
       expect([p.usage, p.usageAt]).toEqual([{ inputTokens: 0, cachedTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 }, -1]);
     }
     // what the walk cannot tell is parsed whole, as before: the gateway then reads the object
-    for (const other of ['{\n  "usage": {"input_tokens": 4}\n}', '{"usage":{"input_tokens":4},"extra_fields":{}}', '{"usage":{"input_tokens":1},"usage":{"input_tokens":4}}']) {
+    // Pretty-printed, as OpenAI answers: walked too.
+    const pretty = adapter.parseResponse('{\n  "usage": {"input_tokens": 4}\n}');
+    expect([pretty.usage.inputTokens, pretty.usageAt]).toEqual([4, 13]);
+    for (const other of ['{"usage":{"input_tokens":4},"extra_fields":{}}', '{"usage":{"input_tokens":1},"usage":{"input_tokens":4}}']) {
       const p = adapter.parseResponse(other);
       expect([p.usage.inputTokens, p.usageAt, p.json]).toEqual([4, undefined, other]);
     }

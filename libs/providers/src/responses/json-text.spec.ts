@@ -36,6 +36,8 @@ describe('json-text', () => {
       '{ "a" : [ 1 , 2 ] , "usage" : { } } ',
       '{}',
     ];
+    // Pretty-printed, as OpenAI's own API answers: newlines and indentation between the tokens.
+    seeds.push(JSON.stringify(JSON.parse(seeds[0]), null, 2), JSON.stringify(JSON.parse(seeds[1]), null, 2));
 
     /** What the scan must agree with: JSON.parse, and the values it reads. */
     const check = (text: string) => {
@@ -89,7 +91,10 @@ describe('json-text', () => {
     });
 
     it('leaves to a full parse what it cannot tell', () => {
-      expect(scanObject('{\n  "usage": {}\n}', keys)).toBeNull(); // pretty-printed
+      expect(scanObject('{\n  "usage": {}\n}', keys)).toEqual([13, 15, -1, -1]); // pretty-printed: read
+      expect(scanObject('{\t"usage": {}\r\n}', keys)).toBeNull(); // tabs and carriage returns: parsed whole
+      expect(scanObject('{\n  "a": "x\ny",\n  "usage": {}\n}', keys)).toBeNull(); // a raw newline in a string is not JSON
+      expect(scanObject('{\n  "a\nb": 1\n}', keys)).toBeNull(); // nor in a key
       expect(scanObject(' {}', keys)).toBeNull();
       expect(scanObject('[1]', keys)).toBeNull();
       expect(scanObject('{"usage":1,"usage":2}', keys)).toBeNull();

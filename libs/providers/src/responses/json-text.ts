@@ -72,8 +72,10 @@ export function closingBrace(text: string): number {
   return end > 0 && text.charCodeAt(end) === CLOSE_BRACE ? end : -1;
 }
 
-// Any of these makes JSON text either invalid or spaced out (pretty-printed): see scanObject.
-const CONTROL_CHAR = /[\u0000-\u001f]/;
+// Control characters other than the newline: each makes JSON text invalid, or spaces it out with
+// tabs or carriage returns (scanObject leaves those to JSON.parse). Newlines are looked at apart:
+// pretty-printed bodies, OpenAI's own among them, put one between every two members.
+const CONTROL_CHAR = /[\u0000-\u0009\u000b-\u001f]/;
 // Containers open at each depth are kept as bits of one integer.
 const MAX_SCAN_DEPTH = 31;
 const COLON = 0x3a;
@@ -131,9 +133,10 @@ function numberEnd(text: string, start: number): number {
  * finds the values of some of its top-level keys: for `keys[k]`, its value spans
  * `[spans[2k], spans[2k + 1])`, both -1 when the key is absent. Null when the walk cannot tell,
  * and the caller should parse the text whole: not JSON, not an object, a control character
- * anywhere (pretty-printed text has them between its tokens: strings are skipped by searching
- * for their closing quote, which only text without them allows), nesting deeper than 31, one of
- * `keys` twice, or a top-level key spelled with escapes (it could be one of `keys`).
+ * other than a newline anywhere or a newline inside a string (strings are skipped by searching
+ * for their closing quote, so a raw control character in one is found by these checks instead),
+ * nesting deeper than 31, one of `keys` twice, or a top-level key spelled with escapes (it could
+ * be one of `keys`).
  *
  * For the hot path's bodies: JSON.parse is as fast a validator as any JavaScript walk, but
  * builds the whole object, which a pass-through answer never needs.
@@ -145,6 +148,8 @@ export function scanObject(text: string, keys: readonly string[]): number[] | nu
   const n = text.length;
   // The next backslash at or after the walk: found once per escape, not once per string.
   let backslash = text.indexOf('\\');
+  // The next newline not yet known to lie between tokens (-1: none left).
+  let newline = text.indexOf('\n');
   let depth = 0;
   let arrays = 0; // bit d set: the container at depth d + 1 is an array
   let pending = -1; // index in `spans` of the top-level value being walked
@@ -173,6 +178,7 @@ export function scanObject(text: string, keys: readonly string[]): number[] | nu
       const end = quotedEnd(text, i, backslash);
       if (end === -1) return null;
       if (backslash !== -1 && backslash < end) backslash = text.indexOf('\\', end);
+      if (newline !== -1 && newline < end && (newline = newlineOutside(text, newline, i, end)) === NEWLINE_INSIDE) return null;
       i = end;
     } else if (c === 0x74 /* t */) {
       if (!text.startsWith('true', i)) return null;
@@ -215,6 +221,7 @@ export function scanObject(text: string, keys: readonly string[]): number[] | nu
     const keyStart = i;
     const keyEnd = quotedEnd(text, i, backslash);
     if (keyEnd === -1) return null;
+    if (newline !== -1 && newline < keyEnd && (newline = newlineOutside(text, newline, keyStart, keyEnd)) === NEWLINE_INSIDE) return null;
     if (backslash !== -1 && backslash < keyEnd) {
       if (depth === 1) return null;
       backslash = text.indexOf('\\', keyEnd);
@@ -237,6 +244,18 @@ export function scanObject(text: string, keys: readonly string[]): number[] | nu
       }
     }
   }
+}
+
+const NEWLINE_INSIDE = -2;
+
+/**
+ * The first newline at or past `end` of the string `[open, end)`, skipping those before `open`
+ * (between tokens, where JSON allows them); NEWLINE_INSIDE when one lies in the string, where
+ * JSON does not. `newline`: a newline at or after the previous token.
+ */
+function newlineOutside(text: string, newline: number, open: number, end: number): number {
+  while (newline !== -1 && newline < open) newline = text.indexOf('\n', newline + 1);
+  return newline !== -1 && newline < end ? NEWLINE_INSIDE : newline;
 }
 
 /**

@@ -29,8 +29,10 @@ export class ConversationStage {
   ) {}
 
   /**
-   * Synchronous for a turn that names nothing stored (the common case, stored or not): no
-   * promise and no await unless there is something to look up.
+   * Reads the request's state fields and resolves them (see `turn`); the turn is null for a
+   * request with nothing to store or resolve, whose body stays untouched. Synchronous for a turn
+   * that names nothing stored (the common case, stored or not): no promise and no await unless
+   * there is something to look up.
    */
   resolve<E>(plan: Plan<E>): Conversation<E> | Promise<Conversation<E>> {
     const { body, stream } = plan.request;

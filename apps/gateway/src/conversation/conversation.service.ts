@@ -28,23 +28,14 @@ export class ConversationStage {
     private readonly cache: ResponseCache,
   ) {}
 
-  async resolve<E>(plan: Plan<E>): Promise<Conversation<E>> {
-    const turn = await this.prepare(plan.key.id, plan.request.body, plan.request.stream);
-    // The plan object itself, extended (one object per request, not a copy per stage).
-    const conversation = plan as Conversation<E>;
-    conversation.turn = turn;
-    conversation.inputBytes = plan.bodyBytes + (turn?.historyBytes ?? 0);
-    return conversation;
-  }
-
   /**
-   * Reads the request's state fields and rewrites `body` for the upstream: the conversation
-   * in full (stored items first), no `previous_response_id`/`background`, and `store: false`
-   * (the upstream keeps nothing; any provider and any fallback see the same context). Null
-   * for a request with nothing to store or resolve, whose body stays untouched.
+   * Reads the request's state fields and resolves them (see `turn`); the turn is null for a
+   * request with nothing to store or resolve, whose body stays untouched. Synchronous for a turn
+   * that names nothing stored (the common case, stored or not): no promise and no await unless
+   * there is something to look up.
    */
-  private async prepare(keyId: string, body: ResponsesRequest, stream: boolean): Promise<Turn | null> {
-    const { limits } = this.config;
+  resolve<E>(plan: Plan<E>): Conversation<E> | Promise<Conversation<E>> {
+    const { body, stream } = plan.request;
     const store = body.store !== false;
     const background = body.background === true;
     const prev = body.previous_response_id;
@@ -53,13 +44,25 @@ export class ConversationStage {
     }
     const previousResponseId = typeof prev === 'string' ? prev : null;
     const input = body.input;
-    const hasRefs = Array.isArray(input) && input.some((i) => isJson(i) && i.type === 'item_reference');
+    const hasRefs = Array.isArray(input) && hasItemReference(input);
     if (background) {
       if (!store) throw GatewayError.invalidRequest("'background' mode needs 'store' (it cannot be false).", 'background');
       if (stream) throw GatewayError.invalidRequest("'background' with 'stream' is not supported: create the response, then poll GET /v1/responses/{id} (or GET with ?stream=true once it finished).", 'stream');
     }
-    if (!store && previousResponseId === null && !hasRefs) return null;
+    if (previousResponseId === null && !hasRefs) {
+      return withTurn(plan, store ? this.turn(plan.key.id, body, newIdStem(), input, 0, background, null) : null);
+    }
+    return this.resolveStored(plan.key.id, body, input, previousResponseId, hasRefs, store, background).then((turn) => withTurn(plan, turn));
+  }
 
+  /**
+   * A turn that continues a stored conversation or references stored items: rewrites `body.input`
+   * for the upstream to the conversation in full (stored items first).
+   */
+  private async resolveStored(
+    keyId: string, body: ResponsesRequest, input: unknown, previousResponseId: string | null, hasRefs: boolean, store: boolean, background: boolean,
+  ): Promise<Turn> {
+    const { limits } = this.config;
     const stem = newIdStem();
     const chain = previousResponseId === null ? [] : await this.resolveChain(keyId, previousResponseId);
     const refs = hasRefs ? await this.resolveReferences(keyId, input as unknown[]) : null;
@@ -85,6 +88,16 @@ export class ConversationStage {
       body.input = upstream;
     }
     const own = refs === null ? input : (input as unknown[]).map((item) => referenced(item) ?? item);
+    return this.turn(keyId, body, stem, own, history.bytes, background, previousResponseId, store);
+  }
+
+  /**
+   * The turn of a request whose stored state is resolved (`own`: its input as stored, references
+   * resolved), and `body` made stateless for the upstream: no `previous_response_id`/`background`,
+   * and `store: false` (the upstream keeps nothing; any provider and any fallback see the same context).
+   */
+  private turn(keyId: string, body: ResponsesRequest, stem: string, own: unknown, historyBytes: number, background: boolean, previousResponseId: string | null, store = true): Turn {
+    const { limits } = this.config;
     const inputItems = toInputItems(own, stem);
     // `input` is not one of the stored request fields (it is stored as items).
     const request = knownRequestFields(body);
@@ -110,12 +123,11 @@ export class ConversationStage {
       request,
       inputItemsJson,
       requestJson,
-      historyBytes: history.bytes,
+      historyBytes,
       createdAt: Date.now(),
       streamedIds: [],
     };
   }
-
 
   /** The chain ending at `id`, oldest first: memory while it has the links, then one query for the rest. */
   private async resolveChain(keyId: string, id: string): Promise<StoredResponse[]> {
@@ -177,6 +189,22 @@ export class ConversationStage {
     }
     return found;
   }
+}
+
+/** The plan itself, extended (one object per request, not a copy per stage). */
+function withTurn<E>(plan: Plan<E>, turn: Turn | null): Conversation<E> {
+  const conversation = plan as Conversation<E>;
+  conversation.turn = turn;
+  conversation.inputBytes = plan.bodyBytes + (turn === null ? 0 : turn.historyBytes);
+  return conversation;
+}
+
+function hasItemReference(input: unknown[]): boolean {
+  for (let i = 0; i < input.length; i++) {
+    const item = input[i];
+    if (isJson(item) && item.type === 'item_reference') return true;
+  }
+  return false;
 }
 
 interface ResolvedReference {

@@ -3,10 +3,10 @@ import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { Turn } from '../conversation/turn';
 import { GroupCommit } from '../state/group-commit';
 import { ResponseCache } from '../state/response-cache';
-import { isJson, type Json, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
+import { isJson, type Json, type StoredItem, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
 import { StoredResponseRepository } from '../state/stored-response.repository';
 import { StoredResponseWriter } from '../state/stored-response.writer';
-import { DAY_MS, outputOf, statusOf, toStoredResponse } from '../state/stored-turn';
+import { DAY_MS, statusOf } from '../state/stored-turn';
 
 // One statement holds at most this many rows (13 parameters each, under Postgres's 65,535).
 const MAX_BATCH = 1_000;
@@ -34,8 +34,12 @@ export class ResponseStore {
   commit(turn: Turn, response: Json, responseJson: string): void {
     if (!turn.store) return;
     const status = statusOf(response);
-    const row = this.row(turn, status, response, responseJson);
-    this.cache.set(toStoredResponse(turn, status, response, row.expiresAt.getTime()), responseJson, row.inputItemsJson);
+    const expiresAt = this.expiresAt(turn);
+    const row = this.row(turn, status, response, responseJson, expiresAt);
+    const { items } = row;
+    const itemIds = items.length === 1 ? items[0].itemId : items.map((i) => i.itemId);
+    this.cache.add(turn.id, turn.keyId, status, turn.background, typeof response.model === 'string' ? response.model : '', turn.previousResponseId, expiresAt,
+      responseJson, row.inputItemsJson, itemIds);
     this.rows.save(row);
   }
 
@@ -54,14 +58,24 @@ export class ResponseStore {
     return turn.createdAt + this.config.responseRetentionDays * DAY_MS;
   }
 
-  private row(turn: Turn, status: StoredStatus, response: Json, responseJson: string): StoredResponseRow {
-    const items: StoredResponseRow['items'] = [];
-    turn.inputItems.forEach((item, position) => {
-      if (typeof item.id === 'string') items.push({ source: 'input', position, itemId: item.id });
-    });
-    outputOf(response).forEach((item, position) => {
-      if (typeof item.id === 'string') items.push({ source: 'output', position, itemId: item.id });
-    });
+  private row(turn: Turn, status: StoredStatus, response: Json, responseJson: string, expiresAt = this.expiresAt(turn)): StoredResponseRow {
+    const items: StoredItem[] = [];
+    const input = turn.inputItems;
+    for (let i = 0; i < input.length; i++) {
+      const id = input[i].id;
+      if (typeof id === 'string') items.push({ source: 'input', position: i, itemId: id });
+    }
+    const output = response.output;
+    if (Array.isArray(output)) {
+      // Positions count the output's objects only, as outputOf lists them.
+      let position = 0;
+      for (let i = 0; i < output.length; i++) {
+        const item: unknown = output[i];
+        if (!isJson(item)) continue;
+        if (typeof item.id === 'string') items.push({ source: 'output', position, itemId: item.id });
+        position++;
+      }
+    }
     const extra = response.extra_fields;
     // Upstream bodies shown to a privileged caller are not kept.
     if (isJson(extra) && ('raw_request' in extra || 'raw_response' in extra)) {
@@ -72,7 +86,7 @@ export class ResponseStore {
       id: turn.id,
       keyId: turn.keyId,
       createdAt: new Date(turn.createdAt),
-      expiresAt: new Date(this.expiresAt(turn)),
+      expiresAt: new Date(expiresAt),
       status,
       background: turn.background,
       model: typeof response.model === 'string' ? response.model : String(turn.request.model ?? ''),

@@ -57,4 +57,44 @@ describe('ResponseCache', () => {
     expect(cache.get('a')!.inputItems).toHaveLength(1);
     expect(cache.getItem('k1', 'out_a')?.item).toEqual({ type: 'message', id: 'out_a', role: 'assistant', content: [] });
   });
+
+  it('keeps exactly the most recently used entries through many inserts, reads and deletions', () => {
+    const cache = new ResponseCache(5, 1_000_000);
+    // The reference: ids oldest first.
+    let model: string[] = [];
+    let seed = 7;
+    // Park-Miller: exact in doubles.
+    const next = (n: number) => (seed = (seed * 48_271) % 2_147_483_647) % n;
+    for (let step = 0; step < 2_000; step++) {
+      const id = `r${next(12)}`;
+      const op = next(3);
+      if (op === 0) {
+        put(cache, stored(id), 200);
+        model = [...model.filter((m) => m !== id), id].slice(-5);
+      } else if (op === 1) {
+        expect(cache.get(id)?.id).toBe(model.includes(id) ? id : undefined);
+        if (model.includes(id)) model = [...model.filter((m) => m !== id), id];
+      } else {
+        cache.delete(id);
+        model = model.filter((m) => m !== id);
+      }
+      expect(cache.size).toBe(model.length);
+      expect(cache.totalBytes).toBe(model.length * 200);
+    }
+    for (const id of model) expect(cache.getItem('k1', `out_${id}`)?.response.id).toBe(id);
+  });
+
+  it('caches from the fields and item ids a caller lists (add), one id as a string', () => {
+    const cache = new ResponseCache(10, 10_000);
+    const r = stored('a');
+    cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), ['in_a', 'out_a']);
+    expect(cache.get('a')).toEqual(r);
+    expect(cache.getItem('k1', 'out_a')?.item).toMatchObject({ role: 'assistant' });
+    const b = stored('b');
+    cache.add(b.id, b.keyId, b.status, b.background, b.model, b.previousResponseId, b.expiresAt, JSON.stringify(b.response), JSON.stringify(b.inputItems), 'in_b');
+    expect(cache.getItem('k1', 'in_b')?.response.id).toBe('b');
+    cache.delete('b');
+    expect(cache.getItem('k1', 'in_b')).toBeUndefined();
+    expect(cache.size).toBe(1);
+  });
 });

@@ -1,4 +1,4 @@
-import type { Json, StoredResponse } from './stored-response';
+import type { Json, StoredResponse, StoredStatus } from './stored-response';
 
 export interface CachedItem {
   response: StoredResponse;
@@ -8,13 +8,19 @@ export interface CachedItem {
 /**
  * A cached response keeps its JSON text, not its parsed objects: a string is one compact
  * allocation where the object graph takes several times the memory, and every stored turn
- * passes through here, so what it holds is most of what `store` adds to the heap.
+ * passes through here, so what it holds is most of what `store` adds to the heap. One fixed
+ * shape (a class, not a rest-spread copy: those are dictionary objects), its metadata inline
+ * rather than in an object of its own.
  */
 class Entry {
+  /** Its neighbours in recency order (null at either end). */
+  older: Entry | null = null;
+  newer: Entry | null = null;
+
   constructor(
     readonly id: string,
     readonly keyId: string,
-    readonly status: StoredResponse['status'],
+    readonly status: StoredStatus,
     readonly background: boolean,
     readonly model: string,
     readonly previousResponseId: string | null,
@@ -28,32 +34,25 @@ class Entry {
 }
 
 /**
- * One fixed shape (a class, not a rest-spread copy: those are dictionary objects), its metadata
- * inline rather than in an object of its own: every stored turn passes through here.
- */
-function entryOf(r: StoredResponse, responseJson: string, inputItemsJson: string): Entry {
-  const ids = itemIdsOf(r);
-  return new Entry(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, ids.length === 1 ? ids[0] : ids,
-    responseJson.length + inputItemsJson.length);
-}
-
-function idsOf(e: Entry): readonly string[] {
-  return typeof e.itemIds === 'string' ? [e.itemIds] : e.itemIds;
-}
-
-/**
  * The most recent stored responses of this process, bounded by entries and by bytes (the
  * size of their serialised JSON), least recently used out first: follow-ups, which nearly
  * always name a response that just finished, resolve with no database round trip. Only
  * finished responses are cached, as they no longer change (deletion removes them here; a
  * deletion made through another replica is seen there only after eviction). Each read parses
  * its own copy, so callers may change what they get.
+ *
+ * Recency is a linked list through the entries, not the Map's insertion order: a Map keeps a
+ * deleted key's slot until it is rehashed, and finding its first live key walks over every
+ * such slot, so evicting the oldest through `keys().next()` cost a walk over up to a table's
+ * worth of holes on every insert.
  */
 export class ResponseCache {
   private readonly entries = new Map<string, Entry>();
   /** item id -> the id of the cached response holding it, or the ids of all that do (newest last). */
   private readonly items = new Map<string, string | string[]>();
   private bytes = 0;
+  private oldest: Entry | null = null;
+  private newest: Entry | null = null;
 
   constructor(
     private readonly maxEntries: number,
@@ -72,12 +71,11 @@ export class ResponseCache {
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
     if (entry.expiresAt <= now) {
-      this.delete(id);
+      this.remove(entry);
       return undefined;
     }
-    // Re-insert: Map order is the recency order.
-    this.entries.delete(id);
-    this.entries.set(id, entry);
+    this.unlink(entry);
+    this.link(entry);
     return {
       id: entry.id,
       keyId: entry.keyId,
@@ -108,54 +106,97 @@ export class ResponseCache {
   }
 
   /** Caches a finished response with the JSON text of its Response object and of its input items. */
-  set(response: StoredResponse, responseJson: string, inputItemsJson: string): void {
+  set(r: StoredResponse, responseJson: string, inputItemsJson: string): void {
+    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, itemIdsOf(r.inputItems, r.response));
+  }
+
+  /**
+   * `set` from the fields themselves, for a caller that has listed the item ids already (one
+   * id as a string): no StoredResponse made only to be taken apart here.
+   */
+  add(
+    id: string, keyId: string, status: StoredStatus, background: boolean, model: string, previousResponseId: string | null, expiresAt: number,
+    responseJson: string, inputItemsJson: string, itemIds: string | string[],
+  ): void {
     const bytes = responseJson.length + inputItemsJson.length;
     if (bytes > this.maxBytes) return;
-    this.delete(response.id);
-    const entry = entryOf(response, responseJson, inputItemsJson);
-    this.entries.set(response.id, entry);
+    const old = this.entries.get(id);
+    if (old !== undefined) this.remove(old);
+    const entry = new Entry(id, keyId, status, background, model, previousResponseId, expiresAt, responseJson, inputItemsJson, itemIds, bytes);
+    this.entries.set(id, entry);
+    this.link(entry);
     this.bytes += bytes;
-    for (const id of idsOf(entry)) {
-      const held = this.items.get(id);
-      // Nearly every item is held by one response: no array for it.
-      if (held === undefined) this.items.set(id, response.id);
-      else if (typeof held === 'string') this.items.set(id, [held, response.id]);
-      else held.push(response.id);
-    }
-    while (this.entries.size > this.maxEntries || this.bytes > this.maxBytes) {
-      const oldest = this.entries.keys().next().value as string;
-      this.delete(oldest);
-    }
+    if (typeof itemIds === 'string') this.hold(itemIds, id);
+    else for (let i = 0; i < itemIds.length; i++) this.hold(itemIds[i], id);
+    while (this.oldest !== null && (this.entries.size > this.maxEntries || this.bytes > this.maxBytes)) this.remove(this.oldest);
   }
 
   delete(id: string): void {
     const entry = this.entries.get(id);
-    if (entry === undefined) return;
-    this.entries.delete(id);
+    if (entry !== undefined) this.remove(entry);
+  }
+
+  private remove(entry: Entry): void {
+    this.entries.delete(entry.id);
+    this.unlink(entry);
     this.bytes -= entry.bytes;
-    for (const itemId of idsOf(entry)) {
-      const held = this.items.get(itemId);
-      if (held === undefined) continue;
-      const rest = typeof held === 'string' ? (held === id ? [] : [held]) : held.filter((h) => h !== id);
-      if (rest.length === 0) this.items.delete(itemId);
-      else this.items.set(itemId, rest.length === 1 ? rest[0] : rest);
+    const ids = entry.itemIds;
+    if (typeof ids === 'string') this.release(ids, entry.id);
+    else for (let i = 0; i < ids.length; i++) this.release(ids[i], entry.id);
+  }
+
+  /** Nearly every item is held by one response: no array for it. */
+  private hold(itemId: string, id: string): void {
+    const held = this.items.get(itemId);
+    if (held === undefined) this.items.set(itemId, id);
+    else if (typeof held === 'string') this.items.set(itemId, [held, id]);
+    else held.push(id);
+  }
+
+  private release(itemId: string, id: string): void {
+    const held = this.items.get(itemId);
+    if (held === undefined) return;
+    if (typeof held === 'string') {
+      if (held === id) this.items.delete(itemId);
+      return;
     }
+    const rest = held.filter((h) => h !== id);
+    if (rest.length === 0) this.items.delete(itemId);
+    else this.items.set(itemId, rest.length === 1 ? rest[0] : rest);
+  }
+
+  /** Makes the entry the newest. */
+  private link(entry: Entry): void {
+    entry.older = this.newest;
+    entry.newer = null;
+    if (this.newest !== null) this.newest.newer = entry;
+    else this.oldest = entry;
+    this.newest = entry;
+  }
+
+  private unlink(entry: Entry): void {
+    if (entry.older !== null) entry.older.newer = entry.newer;
+    else this.oldest = entry.newer;
+    if (entry.newer !== null) entry.newer.older = entry.older;
+    else this.newest = entry.older;
+    entry.older = null;
+    entry.newer = null;
   }
 }
 
-function outputOf(r: StoredResponse): Json[] {
-  const output = r.response.output;
+function outputOf(response: Json): Json[] {
+  const output = response.output;
   return Array.isArray(output) ? (output as Json[]) : [];
 }
 
-function itemIdsOf(r: StoredResponse): string[] {
+function itemIdsOf(inputItems: readonly Json[], response: Json): string | string[] {
   const ids: string[] = [];
-  for (const item of r.inputItems) if (typeof item.id === 'string') ids.push(item.id);
-  for (const item of outputOf(r)) if (typeof item.id === 'string') ids.push(item.id);
-  return ids;
+  for (const item of inputItems) if (typeof item.id === 'string') ids.push(item.id);
+  for (const item of outputOf(response)) if (typeof item.id === 'string') ids.push(item.id);
+  return ids.length === 1 ? ids[0] : ids;
 }
 
 function findItem(r: StoredResponse, itemId: string): Json | undefined {
   // Output first: a referenced item is usually an earlier answer.
-  return outputOf(r).find((i) => i.id === itemId) ?? r.inputItems.find((i) => i.id === itemId);
+  return outputOf(r.response).find((i) => i.id === itemId) ?? r.inputItems.find((i) => i.id === itemId);
 }

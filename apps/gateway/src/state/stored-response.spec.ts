@@ -1,4 +1,4 @@
-import { ensureUniqueOutputIds, toInputItems, toJsonb, toUpstreamItem } from './stored-response';
+import { createdAtOfId, ensureUniqueOutputIds, newIdStem, newResponseId, toInputItems, toJsonb, toUpstreamItem } from './stored-response';
 
 describe('stored item ids', () => {
   const LONG = 'msg_0123456789abcdef0123456789';
@@ -53,5 +53,15 @@ describe('item ids of client-named types', () => {
   it('are plain ids for types that are Object.prototype names', () => {
     const [item] = toInputItems([{ type: 'constructor' }], 'stem');
     expect(item.id).toMatch(/^item_stemin0$/);
+  });
+});
+
+describe('time-stamped ids', () => {
+  it('carry the time they were made, asked for in any order', () => {
+    for (const t of [1_700_000_000_000, 1_700_000_000_000, 1_700_000_000_001, 0, 1_700_000_000_000]) {
+      expect(createdAtOfId(newResponseId(t))).toBe(t);
+      expect(createdAtOfId(`msg_${newIdStem(t)}in0`)).toBe(t);
+    }
+    expect(newResponseId(1)).toMatch(/^resp_0{11}1[0-9a-f]{36}$/);
   });
 });

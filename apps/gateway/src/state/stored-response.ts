@@ -39,13 +39,31 @@ export interface StoredResponseRow {
   responseJson: string;
   errorJson: string | null;
   /** Where each item lives, for item_reference lookups. */
-  items: { source: 'input' | 'output'; position: number; itemId: string }[];
+  items: StoredItem[];
+}
+
+/** Where one item of a stored response lives (a `stored_items` row). */
+export interface StoredItem {
+  source: 'input' | 'output';
+  position: number;
+  itemId: string;
 }
 
 
-/** Milliseconds since the epoch as 12 hex digits (good until the year 10889). */
+let lastTime = -1;
+let lastTimeHex = '';
+
+/**
+ * Milliseconds since the epoch as 12 hex digits (good until the year 10889). The last one is
+ * kept: every stored turn asks twice within the same millisecond, and a number past 2^31 in
+ * base 16 takes V8's slow path.
+ */
 function timeHex(now: number): string {
-  return now.toString(16).padStart(12, '0');
+  if (now !== lastTime) {
+    lastTimeHex = now.toString(16).padStart(12, '0');
+    lastTime = now;
+  }
+  return lastTimeHex;
 }
 
 /**

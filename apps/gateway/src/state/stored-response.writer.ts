@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
-import { BatchWriter, type BatchTable, BatchWriterHost, copyLine, copyRows } from '../storage/batch-writer';
+import { BatchWriter, type BatchTable, BatchWriterHost, copyField, copyLine, copyRows } from '../storage/batch-writer';
 import { type StoredResponseRow, toJsonb } from './stored-response';
 import { INSERT_COLUMNS, StoredResponseRepository } from './stored-response.repository';
 
@@ -24,9 +24,18 @@ function responseCopyText(r: StoredResponseRow): string {
 }
 
 function itemsCopyText(r: StoredResponseRow): string {
-  let items = '';
-  for (const it of r.items) items += copyLine([r.id, it.position, it.source, r.keyId, it.itemId, r.createdAt]);
-  return items;
+  const { items } = r;
+  if (items.length === 0) return '';
+  // What every item line of the row repeats, escaped once.
+  const id = copyField(r.id);
+  const keyId = copyField(r.keyId);
+  const createdAt = r.createdAt.toISOString();
+  let lines = '';
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i];
+    lines += `${id}\t${it.position}\t${it.source}\t${keyId}\t${copyField(it.itemId)}\t${createdAt}\n`;
+  }
+  return lines;
 }
 
 /** Cuts what would make the row refused: a model name or item id too long for its column or index. */

@@ -105,10 +105,20 @@ const COPY_ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\n': '\\
 
 export function copyField(v: CopyValue): string {
   if (v === null) return '\\N';
-  if (typeof v === 'string') return v.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c]);
+  if (typeof v === 'string') return copyText(v);
   if (typeof v === 'boolean') return v ? 't' : 'f';
   if (v instanceof Date) return v.toISOString();
   return String(v);
+}
+
+/**
+ * A string as a COPY field. Most text (JSON above all, whose strings hold no raw control
+ * characters) has nothing to escape but backslashes: a native search per character is several
+ * times faster than a regular expression with a replacer over the whole text.
+ */
+function copyText(v: string): string {
+  if (v.includes('\n') || v.includes('\r') || v.includes('\t') || v.includes('\0')) return v.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c]);
+  return v.includes('\\') ? v.replaceAll('\\', '\\\\') : v;
 }
 
 /** One COPY text line (tab-separated, newline-terminated) of the given values. */

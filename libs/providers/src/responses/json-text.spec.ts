@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, isEmptyObjectAt, objectEnd, uniqueObjectAt } from './json-text';
+import { closingBrace, depthAt, findMembers, firstNonSpace, isEmptyObjectAt, objectEnd, setMembers, uniqueObjectAt } from './json-text';
 
 describe('json-text', () => {
   const text = JSON.stringify({ a: { usage: { n: 1, s: '"usage":{ \\' } }, b: ['}', { c: '{' }], usage: { m: [1, { x: 2 }] } });
@@ -25,5 +25,46 @@ describe('json-text', () => {
     expect(isEmptyObjectAt('{"a":1}', 0)).toBe(false);
     expect(closingBrace('{"a":1} \n')).toBe(6);
     expect(closingBrace('[1]')).toBe(-1);
+  });
+
+  it('finds members of one object only, skipping nested values whole', () => {
+    const t = ' {"a":{"id":1,"b":"}"},"id":"x\\"y","n":-1.5e3,"l":[{"id":2}],"z":null}';
+    const at: number[] = [];
+    const close = findMembers(t, firstNonSpace(t), ['id', 'n', 'missing', 'z'], at);
+    expect(close).toBe(t.length - 1);
+    expect(t.slice(at[0], at[1])).toBe('"x\\"y"');
+    expect(t.slice(at[2], at[3])).toBe('-1.5e3');
+    expect([at[4], at[5]]).toEqual([-1, -1]);
+    expect(t.slice(at[6], at[7])).toBe('null');
+    expect(findMembers('{ }', 0, ['id'], at)).toBe(2);
+  });
+
+  it('refuses what it cannot edit as text: a repeated or escaped key, no object, text cut short', () => {
+    const at: number[] = [];
+    expect(findMembers('{"id":1,"id":2}', 0, ['id'], at)).toBe(-1);
+    expect(findMembers('{"\\u0069d":1}', 0, ['id'], at)).toBe(-1);
+    expect(findMembers('[1]', 0, ['id'], at)).toBe(-1);
+    expect(findMembers('{"id":1', 0, ['id'], at)).toBe(-1);
+    expect(findMembers('{"id":"1}', 0, ['id'], at)).toBe(-1);
+    expect(findMembers('{"id" 1}', 0, ['id'], at)).toBe(-1);
+    expect(setMembers('{"id":1,"id":2}', 0, ['id'], ['3'])).toBeUndefined();
+  });
+
+  it('sets members as JSON.stringify writes them after assigning them to the parsed object', () => {
+    const keys = ['id', 'previous_response_id', 'store', 'background'];
+    const values = ['resp_gw', null, true, false];
+    const texts = [
+      '{"type":"response.created","response":{"id":"resp_up","status":"in_progress","background":false,"output":[],"previous_response_id":null,"store":true,"metadata":{"id":"m"}},"sequence_number":0}',
+      '{"type":"response.created","response":{"store":false,"id":"resp_up","text":{"format":{"type":"text"}}}}',
+      '{"type":"response.created","response":{"status":"in_progress"}}',
+      '{"type":"response.created","response":{}}',
+    ];
+    for (const text of texts) {
+      const event = JSON.parse(text) as { response: Record<string, unknown> };
+      keys.forEach((k, i) => (event.response[k] = values[i]));
+      const at: number[] = [];
+      findMembers(text, 0, ['response'], at);
+      expect(setMembers(text, at[0], keys, values.map((v) => JSON.stringify(v)))).toBe(JSON.stringify(event));
+    }
   });
 });

@@ -20,6 +20,25 @@ describe('json-text', () => {
     expect(objectEnd('{"a":"}', 0)).toBe(-1);
   });
 
+  it('counts the same depth from either end of the text, across strings with brackets, quotes and backslashes', () => {
+    const t = JSON.stringify({ a: ['x"}]\\', { b: { c: '{[' } }], d: { e: '\\"' }, f: [[{}]], g: 'z' });
+    // The depth at every index outside a string, read char by char from the start.
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i];
+      if (inString) {
+        if (c === '\\') i++;
+        else if (c === '"') inString = false;
+        continue;
+      }
+      expect(depthAt(t, i)).toBe(depth);
+      if (c === '"') inString = true;
+      else if (c === '{' || c === '[') depth++;
+      else if (c === '}' || c === ']') depth--;
+    }
+  });
+
   it('tells empty objects and the closing brace of a top-level object', () => {
     expect(isEmptyObjectAt('{ \n}', 0)).toBe(true);
     expect(isEmptyObjectAt('{"a":1}', 0)).toBe(false);

@@ -19,14 +19,38 @@ function stringEnd(text: string, open: number): number {
   return text.length;
 }
 
-/** Nesting depth (objects and arrays) at `index`, which must lie outside any string: 1 = inside the top-level value. */
+/** Index of the quote opening the string that closes at `close` (-1 if none does). */
+function stringStart(text: string, close: number): number {
+  for (let q = text.lastIndexOf('"', close - 1); q !== -1; q = text.lastIndexOf('"', q - 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(q - 1 - backslashes) === BACKSLASH) backslashes++;
+    if ((backslashes & 1) === 0) return q;
+  }
+  return -1;
+}
+
+/**
+ * Nesting depth (objects and arrays) at `index`, which must lie outside any string: 1 = inside
+ * the top-level value. Counted from the nearer end of the text (in JSON text every bracket
+ * opened before `index` closes after it), so a key near the end (a Response's `usage`) costs
+ * a scan of the few characters after it.
+ */
 export function depthAt(text: string, index: number): number {
   let depth = 0;
-  for (let i = 0; i < index; i++) {
+  if (index <= text.length >> 1) {
+    for (let i = 0; i < index; i++) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) i = stringEnd(text, i);
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+    }
+    return depth;
+  }
+  for (let i = text.length - 1; i >= index; i--) {
     const c = text.charCodeAt(i);
-    if (c === QUOTE) i = stringEnd(text, i);
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+    if (c === QUOTE) i = stringStart(text, i);
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth++;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth--;
   }
   return depth;
 }

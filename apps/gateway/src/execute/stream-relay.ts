@@ -125,9 +125,7 @@ export async function relayStream(
     for (;;) {
       const chunk = await body.next();
       if (chunk === null) break;
-      const text = relay.framesOfChunk(chunk);
-      if (text === '') continue;
-      if (!relay.write(text)) await waitForDrain(res);
+      if (!relay.write(relay.framesOfChunk(chunk))) await waitForDrain(res);
       if (cancel.aborted) throw new UpstreamFailure('aborted', 0, 'client closed the connection');
     }
     if (translator.terminal === null) {

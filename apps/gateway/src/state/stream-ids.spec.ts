@@ -46,8 +46,16 @@ describe('StreamIdRewriter', () => {
     };
     const ids = new StreamIdRewriter(t, state);
     const response = { id: 'resp_up', object: 'response', status: 'in_progress', background: false, error: null, output: [], previous_response_id: null, reasoning: { effort: null }, store: true, text: { format: { type: 'text' } }, usage: null, metadata: { id: 'keep' } };
-    for (const type of ['response.created', 'response.in_progress', 'response.queued']) {
-      const event = { type, response: { ...response }, sequence_number: 0 };
+    // The same Response in each start event, then one that changed (spliced again, not reused).
+    const starts: [string, Record<string, unknown>][] = [
+      ['response.created', response],
+      ['response.in_progress', response],
+      ['response.queued', response],
+      ['response.in_progress', { ...response, status: 'queued' }],
+      ['response.in_progress', { ...response, metadata: { id: 'keep', more: 1 } }],
+    ];
+    for (const [type, r] of starts) {
+      const event = { type, response: { ...r }, sequence_number: 0 };
       const expected = structuredClone(event);
       state(expected.response);
       expect(ids.rewrite(type, JSON.stringify(event))).toBe(JSON.stringify(expected));

@@ -1,4 +1,4 @@
-import { findMembers, firstNonSpace, setMembers, uniqueObjectAt } from '@app/providers';
+import { findMembers, firstNonSpace, uniqueObjectAt, withMembers } from '@app/providers';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
@@ -23,6 +23,8 @@ export class StreamIdRewriter {
   private readonly at: number[] = [];
   /** The state fields as JSON text, made on the first start event (null: one cannot be written as text). */
   private stateFields: { keys: string[]; values: string[] } | null | undefined;
+  /** The last start event's Response object as the upstream wrote it, and with the state fields. */
+  private lastStart: { upstream: string; spliced: string } | null = null;
 
   constructor(
     private readonly turn: Turn,
@@ -52,9 +54,20 @@ export class StreamIdRewriter {
 
   private onStart(data: string): string {
     const response = uniqueObjectAt(data, 'response', 1);
-    const fields = response === -1 ? null : this.stateFieldsText();
-    const spliced = fields === null ? undefined : setMembers(data, response, fields.keys, fields.values);
-    return spliced ?? this.edit(data, (ev) => isJson(ev.response) && (this.applyStateFields(ev.response), true));
+    if (response !== -1) {
+      // The start events of a stream mostly carry the same Response: spliced once.
+      const last = this.lastStart;
+      if (last !== null && data.startsWith(last.upstream, response)) {
+        return data.slice(0, response) + last.spliced + data.slice(response + last.upstream.length);
+      }
+      const fields = this.stateFieldsText();
+      const edited = fields === null ? undefined : withMembers(data, response, fields.keys, fields.values);
+      if (edited !== undefined) {
+        this.lastStart = { upstream: data.slice(response, edited.end), spliced: edited.json };
+        return data.slice(0, response) + edited.json + data.slice(edited.end);
+      }
+    }
+    return this.edit(data, (ev) => isJson(ev.response) && (this.applyStateFields(ev.response), true));
   }
 
   private stateFieldsText(): { keys: string[]; values: string[] } | null {

@@ -157,33 +157,40 @@ export function findMembers(text: string, start: number, keys: readonly string[]
 }
 
 /**
- * `text` with members of the object that opens at `start` set to the JSON texts `values`: a member
- * already there keeps its place and takes its new value, the others go last in the order given,
- * which is where JSON.stringify writes fields assigned to a parsed object. Undefined when
- * `findMembers` cannot read the object (the caller then parses it).
+ * The object that opens at `start` with members set to the JSON texts `values`: a member already
+ * there keeps its place and takes its new value, the others go last in the order given, which is
+ * where JSON.stringify writes fields assigned to a parsed object. Returns the object's new text
+ * and where the old one ended; undefined when `findMembers` cannot read it (the caller then
+ * parses it).
  */
-export function setMembers(text: string, start: number, keys: readonly string[], values: readonly string[]): string | undefined {
+export function withMembers(text: string, start: number, keys: readonly string[], values: readonly string[]): { json: string; end: number } | undefined {
   const at: number[] = [];
   const close = findMembers(text, start, keys, at);
   if (close === -1) return undefined;
-  let out = '';
-  let from = 0;
+  let json = '';
+  let from = start;
   // The members present, in the order they appear (a few: a selection each time is enough).
   for (;;) {
     let next = -1;
     for (let k = 0; k < keys.length; k++) if (at[2 * k] >= from && (next === -1 || at[2 * k] < at[2 * next])) next = k;
     if (next === -1) break;
-    out += text.slice(from, at[2 * next]) + values[next];
+    json += text.slice(from, at[2 * next]) + values[next];
     from = at[2 * next + 1];
   }
-  out += text.slice(from, close);
+  json += text.slice(from, close);
   let empty = isEmptyObjectAt(text, start);
   for (let k = 0; k < keys.length; k++) {
     if (at[2 * k] !== -1) continue;
-    out += `${empty ? '' : ','}${JSON.stringify(keys[k])}:${values[k]}`;
+    json += `${empty ? '' : ','}${JSON.stringify(keys[k])}:${values[k]}`;
     empty = false;
   }
-  return out + text.slice(close);
+  return { json: json + '}', end: close + 1 };
+}
+
+/** `text` with the object that opens at `start` given members as `withMembers` does; undefined when it cannot. */
+export function setMembers(text: string, start: number, keys: readonly string[], values: readonly string[]): string | undefined {
+  const edited = withMembers(text, start, keys, values);
+  return edited === undefined ? undefined : text.slice(0, start) + edited.json + text.slice(edited.end);
 }
 
 /** Index of the first character that is not whitespace. */

@@ -1,3 +1,4 @@
+import { JSON_BYTE } from '@app/common';
 import { findMembers, firstNonSpace, uniqueObjectAt, withMembers } from '@app/providers';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
@@ -5,8 +6,7 @@ import type { Turn } from '../conversation/turn';
 const START_EVENTS = new Set(['response.created', 'response.in_progress', 'response.queued']);
 const ITEM = ['output_index', 'item'];
 const ID = ['id'];
-const OPEN_BRACE = 0x7b;
-const QUOTE = 0x22;
+const { OPEN_BRACE, QUOTE } = JSON_BYTE;
 
 /**
  * Gives a relayed stream the gateway's ids as the events pass: the Response id in the

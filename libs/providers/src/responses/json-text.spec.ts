@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, findMembers, firstNonSpace, isEmptyObjectAt, objectEnd, setMembers, uniqueObjectAt } from './json-text';
+import { closingBrace, depthAt, findMembers, firstNonSpace, isEmptyObjectAt, objectEnd, uniqueObjectAt, withMembers } from './json-text';
 
 describe('json-text', () => {
   const text = JSON.stringify({ a: { usage: { n: 1, s: '"usage":{ \\' } }, b: ['}', { c: '{' }], usage: { m: [1, { x: 2 }] } });
@@ -66,7 +66,7 @@ describe('json-text', () => {
     expect(findMembers('{"id":1', 0, ['id'], at)).toBe(-1);
     expect(findMembers('{"id":"1}', 0, ['id'], at)).toBe(-1);
     expect(findMembers('{"id" 1}', 0, ['id'], at)).toBe(-1);
-    expect(setMembers('{"id":1,"id":2}', 0, ['id'], ['3'])).toBeUndefined();
+    expect(withMembers('{"id":1,"id":2}', 0, ['id'], ['3'])).toBeUndefined();
   });
 
   it('sets members as JSON.stringify writes them after assigning them to the parsed object', () => {
@@ -83,7 +83,8 @@ describe('json-text', () => {
       keys.forEach((k, i) => (event.response[k] = values[i]));
       const at: number[] = [];
       findMembers(text, 0, ['response'], at);
-      expect(setMembers(text, at[0], keys, values.map((v) => JSON.stringify(v)))).toBe(JSON.stringify(event));
+      const edited = withMembers(text, at[0], keys, values.map((v) => JSON.stringify(v)));
+      expect(text.slice(0, at[0]) + edited?.json + text.slice(edited?.end)).toBe(JSON.stringify(event));
     }
   });
 });

@@ -187,12 +187,6 @@ export function withMembers(text: string, start: number, keys: readonly string[]
   return { json: json + '}', end: close + 1 };
 }
 
-/** `text` with the object that opens at `start` given members as `withMembers` does; undefined when it cannot. */
-export function setMembers(text: string, start: number, keys: readonly string[], values: readonly string[]): string | undefined {
-  const edited = withMembers(text, start, keys, values);
-  return edited === undefined ? undefined : text.slice(0, start) + edited.json + text.slice(edited.end);
-}
-
 /** Index of the first character that is not whitespace. */
 export function firstNonSpace(text: string): number {
   return skipSpace(text, 0);

@@ -81,6 +81,9 @@ describe('StreamIdRewriter', () => {
     // An escape in the id: parsed, and trusted once read.
     const escaped = added(2, 'msg_0123456789abcdefA').replace('defA"', 'def\\u0041"');
     expect(ids.rewrite('response.output_item.added', escaped)).toBe(escaped);
+    // Not JSON (a bad escape): left as it came, nothing recorded.
+    const bad = added(3, 'msg_0123456789abcdefB').replace('defB"', 'def\\x"');
+    expect(ids.rewrite('response.output_item.added', bad)).toBe(bad);
     expect(t.streamedIds).toEqual(['msg_stout0', 'msg_0123456789abcdef0123', 'msg_0123456789abcdefA']);
   });
 });

@@ -96,8 +96,10 @@ export class StreamIdRewriter {
     const idAt = at[0];
     const idEnd = at[1];
     if (idAt === -1 || data.charCodeAt(idAt) !== QUOTE) return false;
-    const id = data.slice(idAt + 1, idEnd - 1);
-    if (id.includes('\\') || !isTrustedItemId(id, this.seen)) return false;
+    // Parsed, not sliced: the id outlives the stream (the stored Response and the cache keep it),
+    // and a slice would keep the whole upstream chunk it came from alive with it.
+    const id = parseString(data.slice(idAt, idEnd));
+    if (!isTrustedItemId(id, this.seen)) return false;
     // A number's text reads as JSON.parse reads it; anything else is not an index.
     const c = indexAt === -1 ? 0 : data.charCodeAt(indexAt);
     const index = c === 0x2d || (c >= 0x30 && c <= 0x39) ? Number(data.slice(indexAt, indexEnd)) : this.turn.streamedIds.length;
@@ -133,5 +135,14 @@ export class StreamIdRewriter {
       return data;
     }
     return isJson(ev) && change(ev) ? JSON.stringify(ev) : data;
+  }
+}
+
+/** A JSON string's value (null when the text is not one: a bad escape). */
+function parseString(text: string): string | null {
+  try {
+    return JSON.parse(text) as string;
+  } catch {
+    return null;
   }
 }

@@ -141,4 +141,46 @@ describe('relayStream', () => {
     expect(c.written()).toContain('event: response.failed');
     expect(settled.map((s) => s.failed)).toEqual([true]);
   });
+
+  it('writes once per upstream chunk, numbering events across chunks, and waits for a drain when the socket is full', async () => {
+    const writes: string[] = [];
+    const log: string[] = [];
+    const res = {
+      destroyed: false,
+      writeHead: () => res,
+      // Full after every write: the relay waits for 'drain' (fired soon after it listens) before reading on.
+      write: (text: string) => (writes.push(text), log.push('write'), false),
+      end: () => undefined,
+      on: (name: string, fn: () => void) => name === 'drain' && setImmediate(() => (log.push('drain'), fn())),
+      off: () => undefined,
+    };
+    const deltas = [1, 2, 3].map((n) => sse('response.output_text.delta', { item_id: 'msg_1', output_index: 0, delta: `d${n}` }));
+    // A chunk ending inside an event, one with none complete, then the rest.
+    const rest = deltas[2] + UPSTREAM[2];
+    const chunks = [UPSTREAM[0] + deltas[0], deltas[1].slice(0, 10), deltas[1].slice(10), rest.slice(0, 7), rest.slice(7)];
+    const outcome = await relayStream({ res: res as unknown as ServerResponse, cancel: Cancellation.never, t0: performance.now() }, primed(chunks), extra, {}, streamEnd(false, []), null);
+    expect(outcome.failure).toBeNull();
+    const indexes = writes.map((w) => [...w.matchAll(/"chunk_index":(\d+)/g)].map((m) => Number(m[1])));
+    // The terminal frame carries chunk_index twice (the event's and its response's).
+    expect(indexes).toEqual([[0, 1], [2], [3, 4, 4]]);
+    // The primed events' write goes out with the headers; each later write waits for its drain.
+    expect(log).toEqual(['write', 'write', 'drain', 'write', 'drain']);
+  });
+
+  it('stops at a client that left: the upstream body destroyed, nothing more written', async () => {
+    const c = client();
+    const cancel = new Cancellation();
+    const writes: string[] = [];
+    const write = c.res.write.bind(c.res);
+    c.res.write = ((text: string) => (writes.push(text), cancel.cancel(), write(text))) as typeof c.res.write;
+    const p = primed([UPSTREAM[0], UPSTREAM[1], UPSTREAM[2]]);
+    let destroyed = 0;
+    p.body.destroy = () => void destroyed++;
+    const outcome = await relayStream({ res: c.res, cancel, t0: performance.now() }, p, extra, {}, streamEnd(false, []), null);
+    expect(outcome.failure?.kind).toBe('aborted');
+    expect(outcome.cutOff).toBe(true);
+    expect(destroyed).toBe(1);
+    expect(writes).toHaveLength(2);
+    expect(c.written()).not.toContain('event: error');
+  });
 });

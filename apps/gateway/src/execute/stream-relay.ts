@@ -51,7 +51,11 @@ export async function primeStream(up: UpstreamResponse, candidate: Candidate, bo
     const chunk = await up.body.next();
     if (chunk === null) throw new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its first event`);
     const first: ResponsesStreamEvent[] = [];
-    for (const ev of parser.push(chunk)) first.push(...translator.push(ev));
+    const events = parser.push(chunk);
+    for (let i = 0; i < events.length; i++) {
+      const translated = translator.push(events[i]);
+      for (let j = 0; j < translated.length; j++) first.push(translated[j]);
+    }
     if (first.length === 0) continue;
     if (translator.streamError !== null && first.length === 1) {
       // The upstream failed before producing anything: nothing is lost by trying elsewhere.
@@ -108,43 +112,12 @@ export async function relayStream(
   /** Null: the canonical format, relayed as text. */
   encoder: StreamEncoder | null,
 ): Promise<RelayOutcome> {
-  const { res, cancel, t0 } = target;
-  const { body, parser, translator, candidate } = primed;
-  const injector = new EventFieldInjector(extra);
-  const { rewrite } = end;
-  let chunkIndex = 0;
-  let ttftMs: number | null = null;
-
-  const frame = (type: string, data: string): string => {
-    if (encoder === null) return sseFrame(type, injector.inject(data, chunkIndex));
-    const parsed = parseEvent(data);
-    // An event that is not a JSON object has nothing another format could carry over.
-    return parsed === null ? '' : encoder.event(type, parsed);
-  };
-  /** Writes the events' frames; false when the socket wants a drain first. */
-  const writeEvents = (events: ResponsesStreamEvent[]): boolean => {
-    let out = '';
-    for (const ev of events) {
-      if (TERMINAL_TYPES.has(ev.type)) {
-        const terminal = terminalEvent(ev, extra, injector, chunkIndex, t0, end, encoder === null);
-        // Settled (a stored turn handed to the store) before the client has the end; one write with what came before.
-        const responseJson = terminal.response === null ? null : end.settle(terminal.response, false);
-        out += terminalText(ev.type, terminal, encoder, responseJson);
-      } else {
-        out += frame(ev.type, rewrite === undefined ? ev.data : rewrite(ev.type, ev.data));
-      }
-      chunkIndex++;
-    }
-    return out === '' ? true : write(out);
-  };
-  const write = (text: string): boolean => {
-    const ok = res.write(text);
-    ttftMs ??= Math.round(performance.now() - t0);
-    return ok;
-  };
+  const { res, cancel } = target;
+  const { body, translator, candidate } = primed;
+  const relay = new EventWriter(target, primed, extra, end, encoder);
 
   res.writeHead(200, headers);
-  writeEvents(primed.first);
+  relay.write(relay.framesOf(primed.first));
 
   let failure: UpstreamFailure | null = null;
   let cutOff = false;
@@ -152,10 +125,7 @@ export async function relayStream(
     for (;;) {
       const chunk = await body.next();
       if (chunk === null) break;
-      const events: ResponsesStreamEvent[] = [];
-      for (const ev of parser.push(chunk)) events.push(...translator.push(ev));
-      if (events.length === 0) continue;
-      if (!writeEvents(events)) await waitForDrain(res);
+      if (!relay.write(relay.framesOfChunk(chunk))) await waitForDrain(res);
       if (cancel.aborted) throw new UpstreamFailure('aborted', 0, 'client closed the connection');
     }
     if (translator.terminal === null) {
@@ -170,24 +140,7 @@ export async function relayStream(
     body.destroy();
     if (failure.kind !== 'aborted' && !res.destroyed) {
       const error = { code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error', message: `${candidate.provider.name}: ${end.redact(failure.message)}` };
-      const closing = translator.abort?.(error) ?? [];
-      let out = '';
-      if (closing.length === 0) {
-        const event = { type: 'error', ...errorEventFields(error), sequence_number: chunkIndex };
-        out = frame('error', JSON.stringify(event));
-      }
-      for (const ev of closing) {
-        if (ev.type === 'response.failed') {
-          // The closing response.failed is not the turn's answer: the attempt failed.
-          const terminal = terminalEvent(ev, extra, injector, chunkIndex, t0, end, encoder === null);
-          const responseJson = terminal.response === null ? null : end.settle(terminal.response, true);
-          out += terminalText(ev.type, terminal, encoder, responseJson);
-        } else {
-          out += frame(ev.type, ev.data);
-        }
-        chunkIndex++;
-      }
-      res.write(out);
+      res.write(relay.closingFrames(translator.abort?.(error) ?? [], error));
     }
   }
   if (!res.destroyed) {
@@ -195,7 +148,105 @@ export async function relayStream(
     if (tail !== '') res.write(tail);
     res.end();
   }
-  return { failure, ttftMs, cutOff };
+  return { failure, ttftMs: relay.ttftMs, cutOff };
+}
+
+/**
+ * Turns a stream's events into the client's frames, numbering them (`chunk_index`), and writes
+ * them: one object per stream, one string and one socket write per upstream chunk.
+ */
+class EventWriter {
+  private readonly res: ServerResponse;
+  private readonly t0: number;
+  private readonly parser: StreamDecoder;
+  private readonly translator: StreamTranslator;
+  private readonly injector: EventFieldInjector;
+  chunkIndex = 0;
+  ttftMs: number | null = null;
+
+  constructor(
+    target: RelayTarget,
+    primed: PrimedStream,
+    private readonly extra: ExtraFields,
+    private readonly end: StreamEnd,
+    private readonly encoder: StreamEncoder | null,
+  ) {
+    this.res = target.res;
+    this.t0 = target.t0;
+    this.parser = primed.parser;
+    this.translator = primed.translator;
+    this.injector = new EventFieldInjector(extra);
+  }
+
+  /** Writes the frames; false when the socket wants a drain first. */
+  write(text: string): boolean {
+    if (text === '') return true;
+    const ok = this.res.write(text);
+    this.ttftMs ??= Math.round(performance.now() - this.t0);
+    return ok;
+  }
+
+  framesOf(events: ResponsesStreamEvent[]): string {
+    let out = '';
+    for (let i = 0; i < events.length; i++) out += this.eventFrame(events[i]);
+    return out;
+  }
+
+  /** The frames of the events an upstream chunk completes ('' when it completes none). */
+  framesOfChunk(chunk: Buffer): string {
+    const events = this.parser.push(chunk);
+    let out = '';
+    for (let i = 0; i < events.length; i++) {
+      const translated = this.translator.push(events[i]);
+      for (let j = 0; j < translated.length; j++) out += this.eventFrame(translated[j]);
+    }
+    return out;
+  }
+
+  /**
+   * The frames that end a stream the gateway cut off: the translator's closing events (its
+   * `response.failed` is not the turn's answer: the attempt failed), else an `error` event.
+   */
+  closingFrames(closing: ResponsesStreamEvent[], error: { code: string; message: string }): string {
+    let out = '';
+    if (closing.length === 0) {
+      const event = { type: 'error', ...errorEventFields(error), sequence_number: this.chunkIndex };
+      out = this.frame('error', JSON.stringify(event));
+    }
+    for (let i = 0; i < closing.length; i++) {
+      const ev = closing[i];
+      out += ev.type === 'response.failed' ? this.terminalFrame(ev, true) : this.frame(ev.type, ev.data);
+      this.chunkIndex++;
+    }
+    return out;
+  }
+
+  private eventFrame(ev: ResponsesStreamEvent): string {
+    let text: string;
+    if (TERMINAL_TYPES.has(ev.type)) {
+      // Settled (a stored turn handed to the store) before the client has the end; one write with what came before.
+      text = this.terminalFrame(ev, false);
+    } else {
+      const rewrite = this.end.rewrite;
+      text = this.frame(ev.type, rewrite === undefined ? ev.data : rewrite(ev.type, ev.data));
+    }
+    this.chunkIndex++;
+    return text;
+  }
+
+  private frame(type: string, data: string): string {
+    const encoder = this.encoder;
+    if (encoder === null) return sseFrame(type, this.injector.inject(data, this.chunkIndex));
+    const parsed = parseEvent(data);
+    // An event that is not a JSON object has nothing another format could carry over.
+    return parsed === null ? '' : encoder.event(type, parsed);
+  }
+
+  private terminalFrame(ev: ResponsesStreamEvent, failed: boolean): string {
+    const terminal = terminalEvent(ev, this.extra, this.injector, this.chunkIndex, this.t0, this.end, this.encoder === null);
+    const responseJson = terminal.response === null ? null : this.end.settle(terminal.response, failed);
+    return terminalText(ev.type, terminal, this.encoder, responseJson);
+  }
 }
 
 interface TerminalEvent {

@@ -35,4 +35,55 @@ describe('StreamIdRewriter', () => {
     expect(JSON.parse(ids.rewrite('response.output_item.done', '{"output_index":0,"item":{"type":"message","id":"msg_1"}}')).item.id).toBe('msg_stout0');
     expect(t.streamedIds).toEqual(['msg_stout0']);
   });
+
+  it('splices the state fields into the start events: the text JSON.stringify makes of the parsed event', () => {
+    const t = turn();
+    const state = (r: Record<string, unknown>) => {
+      r.id = t.id;
+      r.previous_response_id = t.previousResponseId;
+      r.store = true;
+      r.background = false;
+    };
+    const ids = new StreamIdRewriter(t, state);
+    const response = { id: 'resp_up', object: 'response', status: 'in_progress', background: false, error: null, output: [], previous_response_id: null, reasoning: { effort: null }, store: true, text: { format: { type: 'text' } }, usage: null, metadata: { id: 'keep' } };
+    // The same Response in each start event, then one that changed (spliced again, not reused).
+    const starts: [string, Record<string, unknown>][] = [
+      ['response.created', response],
+      ['response.in_progress', response],
+      ['response.queued', response],
+      ['response.in_progress', { ...response, status: 'queued' }],
+      ['response.in_progress', { ...response, metadata: { id: 'keep', more: 1 } }],
+    ];
+    for (const [type, r] of starts) {
+      const event = { type, response: { ...r }, sequence_number: 0 };
+      const expected = structuredClone(event);
+      state(expected.response);
+      expect(ids.rewrite(type, JSON.stringify(event))).toBe(JSON.stringify(expected));
+    }
+    // Text it cannot edit as text is parsed: an escaped key, a key given twice.
+    const escaped = '{"type":"response.created","response":{"\\u0069d":"resp_up"}}';
+    expect(JSON.parse(ids.rewrite('response.created', escaped)).response).toEqual({ id: 'resp_ours', previous_response_id: 'resp_prev', store: true, background: false });
+    const twice = '{"type":"response.created","response":{"id":"resp_up","id":"resp_up2"}}';
+    expect(JSON.parse(ids.rewrite('response.created', twice)).response.id).toBe('resp_ours');
+    // No Response object: nothing to set.
+    const bare = '{"type":"response.created","response":null}';
+    expect(ids.rewrite('response.created', bare)).toBe(bare);
+  });
+
+  it('reads trusted item ids off the text, and parses an event whose item id it cannot read plainly', () => {
+    const t = turn();
+    const ids = new StreamIdRewriter(t, apply(t));
+    const added = (index: number, id: string) => `{"type":"response.output_item.added","item":{"type":"message","id":${JSON.stringify(id)},"content":[{"id":"x"}]},"output_index":${index}}`;
+    const first = added(1, 'msg_0123456789abcdef0123');
+    expect(ids.rewrite('response.output_item.added', first)).toBe(first);
+    // The same id again cannot be trusted to be unique: renamed.
+    expect(JSON.parse(ids.rewrite('response.output_item.added', added(0, 'msg_0123456789abcdef0123'))).item.id).toBe('msg_stout0');
+    // An escape in the id: parsed, and trusted once read.
+    const escaped = added(2, 'msg_0123456789abcdefA').replace('defA"', 'def\\u0041"');
+    expect(ids.rewrite('response.output_item.added', escaped)).toBe(escaped);
+    // Not JSON (a bad escape): left as it came, nothing recorded.
+    const bad = added(3, 'msg_0123456789abcdefB').replace('defB"', 'def\\x"');
+    expect(ids.rewrite('response.output_item.added', bad)).toBe(bad);
+    expect(t.streamedIds).toEqual(['msg_stout0', 'msg_0123456789abcdef0123', 'msg_0123456789abcdefA']);
+  });
 });

@@ -1,29 +1,42 @@
+import { JSON_BYTE } from '@app/common';
+import { findMembers, firstNonSpace, uniqueObjectAt, withMembers } from '@app/providers';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
 const START_EVENTS = new Set(['response.created', 'response.in_progress', 'response.queued']);
+const ITEM = ['output_index', 'item'];
+const ID = ['id'];
+const { OPEN_BRACE, QUOTE } = JSON_BYTE;
 
 /**
  * Gives a relayed stream the gateway's ids as the events pass: the Response id in the
  * start events, and the gateway's item id for any item whose upstream id cannot be trusted
- * to be unique (then every later event naming that item). Upstreams with trustworthy ids
- * (OpenAI, the gateway's translators) cost one parse of each `output_item.added` event.
+ * to be unique (then every later event naming that item). The start events get the state
+ * fields spliced into their text, and a trusted item id is read off the text: an upstream
+ * with trustworthy ids (OpenAI, the gateway's translators) has no event parsed. Text that is
+ * not plain enough to edit so is parsed and re-serialised.
  */
 export class StreamIdRewriter {
   private readonly seen = new Set<string>();
   private readonly renames = new Map<string, string>();
+  /** Where `findMembers` puts what it found (one event at a time). */
+  private readonly at: number[] = [];
+  /** The state fields as JSON text, made on the first start event (null: one cannot be written as text). */
+  private stateFields: { keys: string[]; values: string[] } | null | undefined;
+  /** The last start event's Response object as the upstream wrote it, and with the state fields. */
+  private lastStart: { upstream: string; spliced: string } | null = null;
 
   constructor(
     private readonly turn: Turn,
-    /** The state fields of the Response object (id, previous_response_id, store, background). */
+    /** The state fields of the Response object (id, previous_response_id, store, background), set from the turn alone. */
     private readonly applyStateFields: (response: Json) => void,
   ) {
     turn.streamedIds = [];
   }
 
   rewrite(type: string, data: string): string {
-    if (START_EVENTS.has(type)) return this.edit(data, (ev) => isJson(ev.response) && (this.applyStateFields(ev.response), true));
-    if (type === 'response.output_item.added') return this.edit(data, (ev) => this.onItemAdded(ev));
+    if (START_EVENTS.has(type)) return this.onStart(data);
+    if (type === 'response.output_item.added') return this.trustedItemAdded(data) ? data : this.edit(data, (ev) => this.onItemAdded(ev));
     if (this.renames.size === 0) return data;
     return this.edit(data, (ev) => {
       let changed = false;
@@ -37,6 +50,63 @@ export class StreamIdRewriter {
       }
       return changed;
     });
+  }
+
+  private onStart(data: string): string {
+    const response = uniqueObjectAt(data, 'response', 1);
+    if (response !== -1) {
+      // The start events of a stream mostly carry the same Response: spliced once.
+      const last = this.lastStart;
+      if (last !== null && data.startsWith(last.upstream, response)) {
+        return data.slice(0, response) + last.spliced + data.slice(response + last.upstream.length);
+      }
+      const fields = this.stateFieldsText();
+      const edited = fields === null ? undefined : withMembers(data, response, fields.keys, fields.values);
+      if (edited !== undefined) {
+        this.lastStart = { upstream: data.slice(response, edited.end), spliced: edited.json };
+        return data.slice(0, response) + edited.json + data.slice(edited.end);
+      }
+    }
+    return this.edit(data, (ev) => isJson(ev.response) && (this.applyStateFields(ev.response), true));
+  }
+
+  private stateFieldsText(): { keys: string[]; values: string[] } | null {
+    if (this.stateFields === undefined) {
+      const fields: Json = {};
+      this.applyStateFields(fields);
+      const keys = Object.keys(fields);
+      // JSON.stringify leaves out an undefined field: only the parsed event can say where it was.
+      const values = keys.map((k) => JSON.stringify(fields[k]) as string | undefined);
+      this.stateFields = values.includes(undefined) ? null : { keys, values: values as string[] };
+    }
+    return this.stateFields;
+  }
+
+  /**
+   * Whether an `output_item.added` event's text plainly names an item whose id can be trusted
+   * (then recorded, the event left as it is); false sends the event through `onItemAdded`.
+   */
+  private trustedItemAdded(data: string): boolean {
+    const at = this.at;
+    if (findMembers(data, firstNonSpace(data), ITEM, at) === -1) return false;
+    const indexAt = at[0];
+    const indexEnd = at[1];
+    const item = at[2];
+    if (item === -1 || data.charCodeAt(item) !== OPEN_BRACE || findMembers(data, item, ID, at) === -1) return false;
+    const idAt = at[0];
+    const idEnd = at[1];
+    if (idAt === -1 || data.charCodeAt(idAt) !== QUOTE) return false;
+    // Parsed, not sliced: the id outlives the stream (the stored Response and the cache keep it),
+    // and a slice would keep the whole upstream chunk it came from alive with it.
+    const id = parseString(data.slice(idAt, idEnd));
+    if (!isTrustedItemId(id, this.seen)) return false;
+    // A number's text reads as JSON.parse reads it; anything else is not an index.
+    const c = indexAt === -1 ? 0 : data.charCodeAt(indexAt);
+    const index = c === 0x2d || (c >= 0x30 && c <= 0x39) ? Number(data.slice(indexAt, indexEnd)) : this.turn.streamedIds.length;
+    if (Number.isNaN(index)) return false;
+    this.seen.add(id);
+    this.turn.streamedIds[index] = id;
+    return true;
   }
 
   private onItemAdded(ev: Json): boolean {
@@ -65,5 +135,14 @@ export class StreamIdRewriter {
       return data;
     }
     return isJson(ev) && change(ev) ? JSON.stringify(ev) : data;
+  }
+}
+
+/** A JSON string's value (null when the text is not one: a bad escape). */
+function parseString(text: string): string | null {
+  try {
+    return JSON.parse(text) as string;
+  } catch {
+    return null;
   }
 }

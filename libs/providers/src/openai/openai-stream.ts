@@ -4,12 +4,12 @@ import { errorEventFields } from '../responses/response-builder';
 import { objectEnd, uniqueObjectAt } from '../responses/json-text';
 import { usageFromResponses } from './openai-usage';
 
-const TERMINAL: Record<string, TerminalStatus> = {
-  'response.completed': 'completed',
-  'response.incomplete': 'incomplete',
-  'response.failed': 'failed',
-  error: 'error',
-};
+const TERMINAL = new Map<string, TerminalStatus>([
+  ['response.completed', 'completed'],
+  ['response.incomplete', 'incomplete'],
+  ['response.failed', 'failed'],
+  ['error', 'error'],
+]);
 
 /**
  * Providers that speak the Responses API already send the exact event sequence, so events
@@ -29,22 +29,27 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
   private events = 0;
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
-    if (ev.data === '[DONE]') return [];
+    const data = ev.data;
+    if (data === '[DONE]') return [];
     // OpenAI names every event; some compatible servers only put the type inside the JSON.
-    const type = ev.event ?? typeFromData(ev.data);
+    const type = ev.event ?? typeFromData(data);
     if (type === null) return [];
     this.events++;
-    const terminal = TERMINAL[type];
-    if (terminal === undefined) {
-      if (type.endsWith('.delta')) this.streamedChars += deltaLength(ev.data);
-      else if (type === 'response.output_item.done') this.doneItems.push(ev.data);
-      else if (type === 'response.created') this.created = ev.data;
-      return [{ type, data: ev.data }];
+    // The deltas first: most events are deltas, and no terminal type ends so.
+    if (type.endsWith('.delta')) {
+      this.streamedChars += deltaLength(data);
+      return [{ type, data }];
     }
-    if (terminal === 'error') return this.onError(ev.data);
-    const usageAt = terminal === 'completed' || terminal === 'incomplete' ? this.readUsage(terminal, ev.data) : -1;
-    if (usageAt !== -1) return [{ type, data: ev.data, usageAt }];
-    return [{ type, data: ev.data, parsed: this.onTerminal(terminal, ev.data) }];
+    const terminal = TERMINAL.get(type);
+    if (terminal === undefined) {
+      if (type === 'response.output_item.done') this.doneItems.push(data);
+      else if (type === 'response.created') this.created = data;
+      return [{ type, data }];
+    }
+    if (terminal === 'error') return this.onError(data);
+    const usageAt = terminal === 'completed' || terminal === 'incomplete' ? this.readUsage(terminal, data) : -1;
+    if (usageAt !== -1) return [{ type, data, usageAt }];
+    return [{ type, data, parsed: this.onTerminal(terminal, data) }];
   }
 
   abort(err: { message: string; code: string }): ResponsesStreamEvent[] {

@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, isEmptyObjectAt, objectEnd, scanObject, uniqueObjectAt } from './json-text';
+import { closingBrace, depthAt, findMembers, firstNonSpace, isEmptyObjectAt, objectEnd, scanObject, uniqueObjectAt, withMembers } from './json-text';
 
 describe('json-text', () => {
   const text = JSON.stringify({ a: { usage: { n: 1, s: '"usage":{ \\' } }, b: ['}', { c: '{' }], usage: { m: [1, { x: 2 }] } });
@@ -18,6 +18,25 @@ describe('json-text', () => {
     const start = m + '"usage":'.length;
     expect(JSON.parse(text.slice(start, objectEnd(text, start)))).toEqual({ m: [1, { x: 2 }] });
     expect(objectEnd('{"a":"}', 0)).toBe(-1);
+  });
+
+  it('counts the same depth from either end of the text, across strings with brackets, quotes and backslashes', () => {
+    const t = JSON.stringify({ a: ['x"}]\\', { b: { c: '{[' } }], d: { e: '\\"' }, f: [[{}]], g: 'z' });
+    // The depth at every index outside a string, read char by char from the start.
+    let depth = 0;
+    let inString = false;
+    for (let i = 0; i < t.length; i++) {
+      const c = t[i];
+      if (inString) {
+        if (c === '\\') i++;
+        else if (c === '"') inString = false;
+        continue;
+      }
+      expect(depthAt(t, i)).toBe(depth);
+      if (c === '"') inString = true;
+      else if (c === '{' || c === '[') depth++;
+      else if (c === '}' || c === ']') depth--;
+    }
   });
 
   it('tells empty objects and the closing brace of a top-level object', () => {
@@ -104,5 +123,47 @@ describe('json-text', () => {
       expect(scanObject('{"a":"\\x"}', keys)).toBeNull();
       expect(scanObject('{"a":01}', keys)).toBeNull();
     });
+  });
+
+  it('finds members of one object only, skipping nested values whole', () => {
+    const t = ' {"a":{"id":1,"b":"}"},"id":"x\\"y","n":-1.5e3,"l":[{"id":2}],"z":null}';
+    const at: number[] = [];
+    const close = findMembers(t, firstNonSpace(t), ['id', 'n', 'missing', 'z'], at);
+    expect(close).toBe(t.length - 1);
+    expect(t.slice(at[0], at[1])).toBe('"x\\"y"');
+    expect(t.slice(at[2], at[3])).toBe('-1.5e3');
+    expect([at[4], at[5]]).toEqual([-1, -1]);
+    expect(t.slice(at[6], at[7])).toBe('null');
+    expect(findMembers('{ }', 0, ['id'], at)).toBe(2);
+  });
+
+  it('refuses what it cannot edit as text: a repeated or escaped key, no object, text cut short', () => {
+    const at: number[] = [];
+    expect(findMembers('{"id":1,"id":2}', 0, ['id'], at)).toBe(-1);
+    expect(findMembers('{"\\u0069d":1}', 0, ['id'], at)).toBe(-1);
+    expect(findMembers('[1]', 0, ['id'], at)).toBe(-1);
+    expect(findMembers('{"id":1', 0, ['id'], at)).toBe(-1);
+    expect(findMembers('{"id":"1}', 0, ['id'], at)).toBe(-1);
+    expect(findMembers('{"id" 1}', 0, ['id'], at)).toBe(-1);
+    expect(withMembers('{"id":1,"id":2}', 0, ['id'], ['3'])).toBeUndefined();
+  });
+
+  it('sets members as JSON.stringify writes them after assigning them to the parsed object', () => {
+    const keys = ['id', 'previous_response_id', 'store', 'background'];
+    const values = ['resp_gw', null, true, false];
+    const texts = [
+      '{"type":"response.created","response":{"id":"resp_up","status":"in_progress","background":false,"output":[],"previous_response_id":null,"store":true,"metadata":{"id":"m"}},"sequence_number":0}',
+      '{"type":"response.created","response":{"store":false,"id":"resp_up","text":{"format":{"type":"text"}}}}',
+      '{"type":"response.created","response":{"status":"in_progress"}}',
+      '{"type":"response.created","response":{}}',
+    ];
+    for (const text of texts) {
+      const event = JSON.parse(text) as { response: Record<string, unknown> };
+      keys.forEach((k, i) => (event.response[k] = values[i]));
+      const at: number[] = [];
+      findMembers(text, 0, ['response'], at);
+      const edited = withMembers(text, at[0], keys, values.map((v) => JSON.stringify(v)));
+      expect(text.slice(0, at[0]) + edited?.json + text.slice(edited?.end)).toBe(JSON.stringify(event));
+    }
   });
 });

@@ -19,14 +19,38 @@ function stringEnd(text: string, open: number): number {
   return text.length;
 }
 
-/** Nesting depth (objects and arrays) at `index`, which must lie outside any string: 1 = inside the top-level value. */
+/** Index of the quote opening the string that closes at `close` (-1 if none does). */
+function stringStart(text: string, close: number): number {
+  for (let q = text.lastIndexOf('"', close - 1); q !== -1; q = text.lastIndexOf('"', q - 1)) {
+    let backslashes = 0;
+    while (text.charCodeAt(q - 1 - backslashes) === BACKSLASH) backslashes++;
+    if ((backslashes & 1) === 0) return q;
+  }
+  return -1;
+}
+
+/**
+ * Nesting depth (objects and arrays) at `index`, which must lie outside any string: 1 = inside
+ * the top-level value. Counted from the nearer end of the text (in JSON text every bracket
+ * opened before `index` closes after it), so a key near the end (a Response's `usage`) costs
+ * a scan of the few characters after it.
+ */
 export function depthAt(text: string, index: number): number {
   let depth = 0;
-  for (let i = 0; i < index; i++) {
+  if (index <= text.length >> 1) {
+    for (let i = 0; i < index; i++) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) i = stringEnd(text, i);
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+      else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+    }
+    return depth;
+  }
+  for (let i = text.length - 1; i >= index; i--) {
     const c = text.charCodeAt(i);
-    if (c === QUOTE) i = stringEnd(text, i);
-    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+    if (c === QUOTE) i = stringStart(text, i);
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth++;
+    else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth--;
   }
   return depth;
 }
@@ -58,6 +82,116 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
+function skipSpace(text: string, i: number): number {
+  while (isSpace(text.charCodeAt(i))) i++;
+  return i;
+}
+
+const COMMA = 0x2c;
+const COLON = 0x3a;
+
+/** End (exclusive) of the JSON value that starts at `i`; -1 when the text ends first or nothing starts there. */
+function valueEnd(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c === QUOTE) {
+    const close = stringEnd(text, i);
+    return close === text.length ? -1 : close + 1;
+  }
+  if (c === OPEN_BRACE || c === OPEN_BRACKET) return objectEnd(text, i);
+  // A number or a literal: up to the next delimiter.
+  let j = i;
+  for (; j < text.length; j++) {
+    const d = text.charCodeAt(j);
+    if (d === COMMA || d === CLOSE_BRACE || d === CLOSE_BRACKET || isSpace(d)) break;
+  }
+  return j === i ? -1 : j;
+}
+
+/**
+ * Finds the members named `keys` of the object that opens at `start`, in one pass over its own
+ * members (nested values are skipped whole): `at[2k]` and `at[2k + 1]` become where the value of
+ * `keys[k]` starts and ends, -1 when absent. Returns the index of the object's closing brace, or
+ * -1 when the text is not plain enough to edit as text: no object there, a key written with an
+ * escape or given twice (JSON.parse would keep the last), or the text cut short.
+ */
+export function findMembers(text: string, start: number, keys: readonly string[], at: number[]): number {
+  for (let k = 0; k < 2 * keys.length; k++) at[k] = -1;
+  if (text.charCodeAt(start) !== OPEN_BRACE) return -1;
+  const n = text.length;
+  let i = skipSpace(text, start + 1);
+  if (text.charCodeAt(i) === CLOSE_BRACE) return i;
+  for (;;) {
+    if (text.charCodeAt(i) !== QUOTE) return -1;
+    // Keys are short: read char by char, refusing escapes (an escaped key could spell one of `keys`).
+    let keyEnd = i + 1;
+    for (; keyEnd < n; keyEnd++) {
+      const c = text.charCodeAt(keyEnd);
+      if (c === QUOTE) break;
+      if (c === BACKSLASH) return -1;
+    }
+    if (keyEnd === n) return -1;
+    const length = keyEnd - i - 1;
+    let k = -1;
+    for (let m = 0; m < keys.length; m++) {
+      if (keys[m].length === length && text.startsWith(keys[m], i + 1)) {
+        k = m;
+        break;
+      }
+    }
+    i = skipSpace(text, keyEnd + 1);
+    if (text.charCodeAt(i) !== COLON) return -1;
+    i = skipSpace(text, i + 1);
+    const end = valueEnd(text, i);
+    if (end === -1) return -1;
+    if (k !== -1) {
+      if (at[2 * k] !== -1) return -1;
+      at[2 * k] = i;
+      at[2 * k + 1] = end;
+    }
+    i = skipSpace(text, end);
+    const c = text.charCodeAt(i);
+    if (c === CLOSE_BRACE) return i;
+    if (c !== COMMA) return -1;
+    i = skipSpace(text, i + 1);
+  }
+}
+
+/**
+ * The object that opens at `start` with members set to the JSON texts `values`: a member already
+ * there keeps its place and takes its new value, the others go last in the order given, which is
+ * where JSON.stringify writes fields assigned to a parsed object. Returns the object's new text
+ * and where the old one ended; undefined when `findMembers` cannot read it (the caller then
+ * parses it).
+ */
+export function withMembers(text: string, start: number, keys: readonly string[], values: readonly string[]): { json: string; end: number } | undefined {
+  const at: number[] = [];
+  const close = findMembers(text, start, keys, at);
+  if (close === -1) return undefined;
+  let json = '';
+  let from = start;
+  // The members present, in the order they appear (a few: a selection each time is enough).
+  for (;;) {
+    let next = -1;
+    for (let k = 0; k < keys.length; k++) if (at[2 * k] >= from && (next === -1 || at[2 * k] < at[2 * next])) next = k;
+    if (next === -1) break;
+    json += text.slice(from, at[2 * next]) + values[next];
+    from = at[2 * next + 1];
+  }
+  json += text.slice(from, close);
+  let empty = isEmptyObjectAt(text, start);
+  for (let k = 0; k < keys.length; k++) {
+    if (at[2 * k] !== -1) continue;
+    json += `${empty ? '' : ','}${JSON.stringify(keys[k])}:${values[k]}`;
+    empty = false;
+  }
+  return { json: json + '}', end: close + 1 };
+}
+
+/** Index of the first character that is not whitespace. */
+export function firstNonSpace(text: string): number {
+  return skipSpace(text, 0);
+}
+
 /** Whether the object opening at `brace` is empty (`{}` up to whitespace). */
 export function isEmptyObjectAt(text: string, brace: number): boolean {
   let i = brace + 1;
@@ -78,8 +212,6 @@ export function closingBrace(text: string): number {
 const CONTROL_CHAR = /[\u0000-\u0009\u000b-\u001f]/;
 // Containers open at each depth are kept as bits of one integer.
 const MAX_SCAN_DEPTH = 31;
-const COLON = 0x3a;
-const COMMA = 0x2c;
 
 function isHexDigit(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);

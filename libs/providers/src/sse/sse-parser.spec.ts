@@ -42,4 +42,19 @@ describe('SseParser', () => {
     expect(p.push('event: a\ndata: {"x":1}\n\nevent: b\ndata: {"y"')).toEqual([{ event: 'a', data: '{"x":1}' }]);
     expect(p.end().incomplete).toBe(true);
   });
+
+  it('reads fields as WHATWG does: one space dropped, a line without a colon is a field with an empty value, other fields ignored', () => {
+    const p = new SseParser();
+    const text =
+      'data:no-space\ndata:  two spaces\nevent\ndataX: ignored\nid: 7\nretry: 10\nd\n\n' +
+      'event:named\ndata\n\n' +
+      'eventual: ignored\ndata: {"z":0}\n\n' +
+      'event: only-a-name\n\n';
+    expect(p.push(text)).toEqual([
+      { event: '', data: 'no-space\n two spaces' },
+      { event: 'named', data: '' },
+      { event: null, data: '{"z":0}' },
+    ]);
+    expect(p.end().incomplete).toBe(false);
+  });
 });

@@ -10,7 +10,8 @@ export class SseParser {
   private readonly decoder = new StringDecoder('utf8');
   private buffer = '';
   private eventName: string | null = null;
-  private dataLines: string[] = [];
+  /** The event's `data:` lines so far, joined with `\n` (null: none yet). */
+  private data: string | null = null;
   /** A `\r` ended the previous chunk: a `\n` starting the next one belongs to it. */
   private pendingCr = false;
 
@@ -44,7 +45,7 @@ export class SseParser {
       } else {
         break;
       }
-      this.line(buf.slice(start, end), events);
+      this.line(buf, start, end, events);
       start = next;
     }
     this.buffer = start === 0 ? buf : buf.slice(start);
@@ -55,26 +56,40 @@ export class SseParser {
   end(): { incomplete: boolean } {
     const rest = this.buffer + this.decoder.end();
     this.buffer = '';
-    return { incomplete: rest.trim().length > 0 || this.dataLines.length > 0 };
+    return { incomplete: rest.trim().length > 0 || this.data !== null };
   }
 
-  private line(line: string, events: SseEvent[]): void {
-    if (line.length === 0) {
-      if (this.dataLines.length > 0) {
-        events.push({ event: this.eventName, data: this.dataLines.length === 1 ? this.dataLines[0] : this.dataLines.join('\n') });
-      }
+  /** The line `buf[start, end)`: `data:` and `event:` lines are read in place, others cut out first. */
+  private line(buf: string, start: number, end: number, events: SseEvent[]): void {
+    if (start === end) {
+      if (this.data !== null) events.push({ event: this.eventName, data: this.data });
       this.eventName = null;
-      this.dataLines = [];
+      this.data = null;
       return;
     }
-    if (line.charCodeAt(0) === 58 /* : */) return;
+    const first = buf.charCodeAt(start);
+    if (first === 58 /* : */) return;
+    if (first === 100 /* d */ && end - start >= 5 && buf.startsWith('data:', start)) this.addData(fieldValue(buf, start + 5, end));
+    else if (first === 101 /* e */ && end - start >= 6 && buf.startsWith('event:', start)) this.eventName = fieldValue(buf, start + 6, end);
+    else this.otherLine(buf.slice(start, end));
+  }
+
+  private otherLine(line: string): void {
     const colon = line.indexOf(':');
     const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.charCodeAt(0) === 32) value = value.slice(1);
-    if (field === 'data') this.dataLines.push(value);
+    const value = colon === -1 ? '' : fieldValue(line, colon + 1, line.length);
+    if (field === 'data') this.addData(value);
     else if (field === 'event') this.eventName = value;
   }
+
+  private addData(value: string): void {
+    this.data = this.data === null ? value : `${this.data}\n${value}`;
+  }
+}
+
+/** A field's value: after its colon, one leading space dropped. */
+function fieldValue(line: string, from: number, end: number): string {
+  return line.slice(line.charCodeAt(from) === 32 && from < end ? from + 1 : from, end);
 }
 
 /** One SSE frame as OpenAI writes it. */

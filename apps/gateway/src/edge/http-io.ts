@@ -14,51 +14,97 @@ const LINGER_MS = 1_000;
  * dribbling (the server's request timeout bounds the whole upload too).
  */
 export function readBody(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length']);
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = Number.isFinite(declared) && declared > limit;
-    let timer: NodeJS.Timeout | undefined;
-    const idle = () => {
-      cleanup();
-      reject(new GatewayError(408, ErrorCode.RequestTimeout, `The request body stalled for ${idleMs} ms.`));
-    };
-    const arm = () => {
-      if (timer) timer.refresh();
-      else timer = setTimeout(idle, idleMs);
-    };
-    const onData = (chunk: Buffer) => {
-      arm();
-      size += chunk.length;
-      if (tooLarge || size > limit) {
-        tooLarge = true;
-        chunks.length = 0;
-        if (size > limit + MAX_DRAIN_BYTES) req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      if (tooLarge) reject(new GatewayError(413, ErrorCode.PayloadTooLarge, `Request body is larger than the limit of ${limit} bytes.`));
-      else resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    arm();
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
+    new BodyReader(req as Reading, limit, idleMs, resolve, reject).start();
   });
+}
+
+const BODY_READER = Symbol('bodyReader');
+
+type Reading = IncomingMessage & { [BODY_READER]: BodyReader };
+
+// The listeners are shared: each finds its reader on the request, where every request made a closure per listener.
+function onBodyData(this: Reading, chunk: Buffer): void {
+  this[BODY_READER].data(chunk);
+}
+
+function onBodyEnd(this: Reading): void {
+  this[BODY_READER].end();
+}
+
+function onBodyError(this: Reading, err: Error): void {
+  this[BODY_READER].error(err);
+}
+
+function onBodyIdle(reader: BodyReader): void {
+  reader.idle();
+}
+
+/** One request body being read (see readBody). */
+class BodyReader {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private tooLarge: boolean;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly req: Reading,
+    private readonly limit: number,
+    private readonly idleMs: number,
+    private readonly resolve: (body: Buffer) => void,
+    private readonly reject: (err: Error) => void,
+  ) {
+    const declared = Number(req.headers['content-length']);
+    this.tooLarge = Number.isFinite(declared) && declared > limit;
+  }
+
+  start(): void {
+    const req = this.req;
+    req[BODY_READER] = this;
+    this.timer = setTimeout(onBodyIdle, this.idleMs, this);
+    req.on('data', onBodyData);
+    req.on('end', onBodyEnd);
+    req.on('error', onBodyError);
+  }
+
+  data(chunk: Buffer): void {
+    this.timer?.refresh();
+    this.size += chunk.length;
+    if (this.tooLarge || this.size > this.limit) {
+      this.tooLarge = true;
+      this.chunks.length = 0;
+      if (this.size > this.limit + MAX_DRAIN_BYTES) this.req.destroy();
+      return;
+    }
+    this.chunks.push(chunk);
+  }
+
+  end(): void {
+    this.cleanup();
+    const chunks = this.chunks;
+    if (this.tooLarge) this.reject(new GatewayError(413, ErrorCode.PayloadTooLarge, `Request body is larger than the limit of ${this.limit} bytes.`));
+    else this.resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.size));
+    // The request outlives its body's reading: its chunks are not kept with it.
+    chunks.length = 0;
+  }
+
+  error(err: Error): void {
+    this.cleanup();
+    this.reject(err);
+  }
+
+  idle(): void {
+    this.cleanup();
+    this.reject(new GatewayError(408, ErrorCode.RequestTimeout, `The request body stalled for ${this.idleMs} ms.`));
+  }
+
+  private cleanup(): void {
+    clearTimeout(this.timer);
+    const req = this.req;
+    req.off('data', onBodyData);
+    req.off('end', onBodyEnd);
+    req.off('error', onBodyError);
+  }
 }
 
 /** `headers`: the answer's own, a fresh object this adds the content type and length to. */

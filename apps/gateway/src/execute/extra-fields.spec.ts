@@ -133,5 +133,17 @@ describe('spliceTerminalEvent', () => {
     const event = JSON.parse(data);
     const f = { ...perStream, latency: 12, chunk_index: 9 };
     expect(JSON.parse(out!)).toEqual({ ...event, extra_fields: f, response: { ...event.response, extra_fields: f, usage: { input_tokens: 3, cost } } });
+    // The same text as when the usage object is searched for.
+    expect(out).toBe(spliceTerminalEvent(data, injector.terminalFields(12, 9), cost));
+  });
+
+  it('refuses a usage the translator found that has a cost already, but not a cost outside it', () => {
+    const f = JSON.stringify(fields);
+    const costly = completed('{"usage":{"input_tokens":3,"cost":{"total_cost":1}}}');
+    expect(spliceTerminalEvent(costly, f, cost, costly.indexOf('"usage":{') + 8)).toBeUndefined();
+    const after = completed('{"usage":{"input_tokens":3},"metadata":{"cost":"x"}}');
+    const out = spliceTerminalEvent(after, f, cost, after.indexOf('"usage":{') + 8);
+    expect(out).toBe(spliceTerminalEvent(after, f, cost));
+    expect(JSON.parse(out!).response.usage).toEqual({ cost, input_tokens: 3 });
   });
 });

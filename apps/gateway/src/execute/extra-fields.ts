@@ -151,12 +151,14 @@ export function spliceTerminalEvent(data: string, fieldsJson: string, cost: Cost
   const response = uniqueObjectAt(data, 'response', 1);
   if (response === -1) return undefined;
   let usage = -1;
-  if (cost !== null && data.includes('"usage":{')) {
-    // The translator may have found it already (`usageAt`), with the same checks.
+  // The translator may have found the usage object already (`usageAt`), with the same checks: the text need not be searched again.
+  if (cost !== null && ((usageAt !== undefined && usageAt !== -1) || data.includes('"usage":{'))) {
     usage = usageAt ?? uniqueObjectAt(data, 'usage', 2);
     if (usage === -1) return undefined;
     const usageEnd = objectEnd(data, usage);
-    if (usageEnd === -1 || data.slice(usage, usageEnd).includes('"cost":')) return undefined;
+    if (usageEnd === -1) return undefined;
+    const costKey = data.indexOf('"cost":', usage);
+    if (costKey !== -1 && costKey < usageEnd) return undefined;
   }
   let out = data.slice(0, response + 1) + '"extra_fields":' + fieldsJson + (isEmptyObjectAt(data, response) ? '' : ',');
   let from = response + 1;

@@ -49,7 +49,8 @@ export class RequestPipeline {
     try {
       const ingress = await this.ingress.accept(format, req, ids);
       // Stored conversation resolved (memory first) before the body is translated for any provider.
-      const conversation = await this.conversation.resolve(this.planStage.plan(ingress));
+      const resolved = this.conversation.resolve(this.planStage.plan(ingress));
+      const conversation = resolved instanceof Promise ? await resolved : resolved;
       const admission = this.admission.admit(conversation);
       const admitted = admission instanceof Promise ? await admission : admission;
       const outcome = new Outcome(admitted);

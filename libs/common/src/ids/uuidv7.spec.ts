@@ -50,6 +50,19 @@ describe('uuidv7', () => {
     expect(later > earlier).toBe(true);
   });
 
+  it('spells every timestamp digit and keeps the random digits apart from one id to the next', () => {
+    const nextId = freshUuidv7();
+    jest.spyOn(Date, 'now').mockReturnValue(0xfedc_ba98_7654);
+    const a = nextId();
+    const b = nextId();
+    expect(a.slice(0, 14)).toBe('fedcba98-7654-');
+    expect(b.slice(0, 14)).toBe('fedcba98-7654-');
+    // The counter went up by one; the 62 random bits were drawn anew.
+    expect(parseInt(b.slice(15, 18), 16)).toBe(parseInt(a.slice(15, 18), 16) + 1);
+    expect(b.slice(19)).not.toBe(a.slice(19));
+    expect([a, b].filter((id) => !V7.test(id))).toEqual([]);
+  });
+
   it('stays ordered when the clock steps back, and when one millisecond needs more ids than the counter holds', () => {
     const nextId = freshUuidv7();
     const now = jest.spyOn(Date, 'now');

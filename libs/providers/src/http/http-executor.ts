@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { UpstreamRequest } from '../types';
-import { Cancellation } from './cancellation';
+import type { CancelListener, Cancellation } from './cancellation';
 import { UpstreamFailure } from './upstream-failure';
 
 export interface SendOptions {
@@ -95,10 +95,9 @@ export class HttpExecutor {
 type Settle<T> = { resolve: (value: T) => void; reject: (err: UpstreamFailure) => void };
 
 /** One request's undici handler, and its response body for the gateway to pull. */
-class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody {
+class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, CancelListener {
   private controller: Dispatcher.DispatchController | null = null;
   private started: Settle<UpstreamResponse> | null;
-  private readonly unsubscribe: () => void;
   private chunks: Buffer[] = [];
   private queuedBytes = 0;
   private ended = false;
@@ -116,7 +115,12 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody {
     private onDone?: () => void,
   ) {
     this.started = { resolve, reject };
-    this.unsubscribe = cancel.onCancel(() => this.abort());
+    cancel.listen(this);
+  }
+
+  /** The client left: the upstream request is aborted. */
+  cancelled(): void {
+    this.abort();
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -155,7 +159,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody {
 
   onResponseEnd(): void {
     this.ended = true;
-    this.unsubscribe();
+    this.cancel.unlisten(this);
     this.done();
     const collector = this.collector;
     if (collector !== null) {
@@ -172,7 +176,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody {
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     const failure = toFailure(err, this.cancel);
     this.failure = failure;
-    this.unsubscribe();
+    this.cancel.unlisten(this);
     this.done();
     const pending = [this.started, this.reader, this.collector];
     this.started = this.reader = this.collector = null;

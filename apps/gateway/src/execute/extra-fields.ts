@@ -1,5 +1,5 @@
 import type { CostBreakdown } from '@app/pricing';
-import { closingBrace, isEmptyObjectAt, objectEnd, type ParsedResponse, uniqueObjectAt } from '@app/providers';
+import { closingBrace, firstNonSpace, isEmptyObjectAt, objectEnd, type ParsedResponse, uniqueObjectAt } from '@app/providers';
 import type { RequestType } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
 
@@ -100,19 +100,13 @@ export function splicedResponse(parsed: ParsedResponse, fieldsJson: string, cost
   if (usageAt === undefined || (cost !== null && usageAt === USAGE_UNPLACED)) return undefined;
   const end = closingBrace(json);
   if (end === -1) return undefined;
-  let last = end - 1;
-  while (last > 0 && isJsonSpace(json.charCodeAt(last))) last--;
-  const separator = json.charCodeAt(last) === 123 /* { */ ? '' : ',';
+  const separator = isEmptyObjectAt(json, firstNonSpace(json)) ? '' : ',';
   const tail = `${separator}"extra_fields":${fieldsJson}}`;
   if (cost === null || usageAt < 0) return json.slice(0, end) + tail;
   // `cost` goes first inside `usage`.
   const inside = usageAt + 1;
   const costJson = `"cost":${JSON.stringify(cost)}${isEmptyObjectAt(json, usageAt) ? '' : ','}`;
   return json.slice(0, inside) + costJson + json.slice(inside, end) + tail;
-}
-
-function isJsonSpace(c: number): boolean {
-  return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
 const USAGE_KEY = '"usage":{';

@@ -49,7 +49,6 @@ export interface StoredItem {
   itemId: string;
 }
 
-
 let lastTime = -1;
 let lastTimeHex = '';
 

@@ -117,7 +117,7 @@ type Accumulated = TargetResult & { latencies: number[] };
 
 function emptyResult(scenario: string, target: string): Accumulated {
   return {
-    scenario, target, ok: 0, failed: 0, seconds: 0, rps: 0, p50: 0, p99: 0, cpuUs: 0, cpuUsPerRequest: 0, dbCpuUs: 0, dbCpuUsPerRequest: null, machineCpuUs: 0, machineCpuUsPerRequest: 0, roundRps: [],
+    scenario, target, ok: 0, failed: 0, seconds: 0, rps: 0, p50: 0, p99: 0, cpuUs: 0, cpuUsPerRequest: 0, roundCpuUsPerRequest: [], dbCpuUs: 0, dbCpuUsPerRequest: null, machineCpuUs: 0, machineCpuUsPerRequest: 0, roundRps: [],
     latencies: [],
   };
 }
@@ -226,6 +226,7 @@ async function main(options: BenchOptions): Promise<void> {
           a.seconds += run.seconds;
           a.roundRps.push(run.ok / run.seconds);
           a.cpuUs += after.cpuUs - before.cpuUs;
+          a.roundCpuUsPerRequest.push((after.cpuUs - before.cpuUs) / run.ok);
           if (dbUs !== null) a.dbCpuUs += dbUs;
           a.machineCpuUs += after.cpuUs - before.cpuUs + upstreamUs + self.user + self.system + (dbUs ?? 0);
           for (const l of run.latencies) a.latencies.push(l);

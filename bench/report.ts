@@ -16,6 +16,8 @@ export interface TargetResult {
   /** CPU time of the target's own process over its runs (the upstream's for `direct`). */
   cpuUs: number;
   cpuUsPerRequest: number;
+  /** CPU per request of each round's run, in round order (for the spread of the ratios). */
+  roundCpuUsPerRequest: number[];
   /** CPU of the database during these runs: the embedded one, or a server on this machine (null: not measurable). */
   dbCpuUs: number;
   dbCpuUsPerRequest: number | null;
@@ -75,9 +77,20 @@ function find(r: BenchResults, scenario: string, target: string): TargetResult {
  * other work on the machine during one run moves one round's ratio, not the result.
  */
 export function rpsRatio(a: TargetResult, b: TargetResult): number {
-  const ratios = a.roundRps.map((rps, i) => rps / b.roundRps[i]).sort((x, y) => x - y);
+  const ratios = roundRatios(a.roundRps, b.roundRps);
   const mid = ratios.length >> 1;
   return ratios.length % 2 === 1 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+}
+
+/** a's value over b's in each round (both ran back to back in it), smallest first. */
+function roundRatios(a: number[], b: number[]): number[] {
+  return a.map((v, i) => v / b[i]).sort((x, y) => x - y);
+}
+
+/** The smallest and largest of the per-round ratios, as `(lo-hi)`: how far one round can stray from the result. */
+function spread(a: number[], b: number[], fmt: (v: number) => string): string {
+  const ratios = roundRatios(a, b);
+  return ratios.length < 2 ? '' : ` (${fmt(ratios[0])}-${fmt(ratios[ratios.length - 1])})`;
 }
 
 const ms = (v: number) => v.toFixed(3);
@@ -108,11 +121,14 @@ export interface PathRow {
  */
 export function pathRows(r: BenchResults): PathRow[] {
   const rows: PathRow[] = [];
-  const each = (measure: string, value: (t: string) => number, fmt: (v: number) => string, limits: [number | null, number | null], dir: 'max' | 'min', unit: (v: number) => string) => {
+  const each = (
+    measure: string, value: (t: string) => number, fmt: (v: number) => string, limits: [number | null, number | null], dir: 'max' | 'min', unit: (v: number) => string,
+    roundSpread?: (t: string) => string,
+  ) => {
     const values = PATHS.map((p) => value(p.target)) as [number, number];
     rows.push({
       measure,
-      values: values.map(fmt) as [string, string],
+      values: values.map((v, i) => fmt(v) + (roundSpread?.(PATHS[i].target) ?? '')) as [string, string],
       limits: limits.map((l) => (l === null ? '' : `${dir === 'max' ? '<=' : '>='} ${unit(l)}`)) as [string, string],
       pass: limits.map((l, i) => (l === null ? null : dir === 'max' ? values[i] <= l : values[i] >= l)) as [boolean | null, boolean | null],
     });
@@ -121,11 +137,12 @@ export function pathRows(r: BenchResults): PathRow[] {
   each('json c1: p50 added over bare', (t) => find(r, 'json c1', t).p50 - find(r, 'json c1', 'bare').p50, msFmt, [0.25, null], 'max', msFmt);
   each('sse c1: p50 added over bare', (t) => find(r, 'sse c1', t).p50 - find(r, 'sse c1', 'bare').p50, msFmt, [0.5, null], 'max', msFmt);
   for (const s of ['json c32', 'sse c32']) {
-    each(`${s}: req/s vs bare`, (t) => rpsRatio(find(r, s, t), find(r, s, 'bare')), pct, [0.6, 0.7], 'min', pct);
+    each(`${s}: req/s vs bare`, (t) => rpsRatio(find(r, s, t), find(r, s, 'bare')), pct, [0.6, 0.7], 'min', pct, (t) => spread(find(r, s, t).roundRps, find(r, s, 'bare').roundRps, pct));
   }
   const x = (v: number) => `${v.toFixed(2)}x`;
   for (const s of ['json c32', 'sse c32']) {
-    each(`${s}: CPU/request vs bare`, (t) => cpuRatio(find(r, s, t), find(r, s, 'bare')), x, [2, 1.5], 'max', x);
+    each(`${s}: CPU/request vs bare`, (t) => cpuRatio(find(r, s, t), find(r, s, 'bare')), x, [2, 1.5], 'max', x,
+      (t) => spread(find(r, s, t).roundCpuUsPerRequest, find(r, s, 'bare').roundCpuUsPerRequest, x));
   }
   const us = (v: number) => `${v.toFixed(0)} us`;
   for (const s of ['json c32', 'sse c32']) {

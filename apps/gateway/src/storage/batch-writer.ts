@@ -35,8 +35,6 @@ export interface BatchWriterOptions<T> extends LogWriterConfig {
   dataDir: string;
   /** Buffered characters (BatchTable.sizeOf) past which the oldest rows go to the spill file. */
   maxBufferedChars?: number;
-  /** Rows that left the buffer: written, spilled or set aside. */
-  onSettled?: (rows: readonly T[]) => void;
 }
 
 // Spilled rows replayed per flush, in batches.
@@ -153,6 +151,8 @@ export class BatchWriter<T> {
   private readonly logger: Logger;
   private buffer: T[] = [];
   private bufferedChars = 0;
+  /** Rows taken from the buffer for the spill file and not in it yet. */
+  private readonly spilling = new Set<readonly T[]>();
   private timer: NodeJS.Timeout | null = null;
   private readonly flusher = new SerialTask(() => this.drain());
   private closed = false;
@@ -185,6 +185,18 @@ export class BatchWriter<T> {
 
   get buffered(): number {
     return this.buffer.length;
+  }
+
+  /**
+   * Whether a row `match` takes (any row, without one) is still on its way: buffered (a batch
+   * being written stays in the buffer until it is) or being spilled. A scan, not an index kept
+   * per row: it is asked only after a read missed.
+   */
+  holds(match?: (row: T) => boolean): boolean {
+    if (match === undefined) return this.buffer.length > 0 || this.spilling.size > 0;
+    if (this.buffer.some(match)) return true;
+    for (const rows of this.spilling) if (rows.some(match)) return true;
+    return false;
   }
 
   enqueue(row: T): void {
@@ -235,16 +247,17 @@ export class BatchWriter<T> {
 
   private spillOldest(count: number): Promise<void> {
     const rows = this.take(count);
+    this.spilling.add(rows);
     return this.spill.write(rows).then(
       () => {
+        this.spilling.delete(rows);
         this.stats.spilled += rows.length;
         this.replayNeeded = true;
-        this.options.onSettled?.(rows);
       },
       (err: unknown) => {
+        this.spilling.delete(rows);
         this.stats.dropped += rows.length;
         this.logger.error(`could not spill ${rows.length} ${this.table.label} rows, they are lost: ${(err as Error).message}`);
-        this.options.onSettled?.(rows);
       },
     );
   }
@@ -277,7 +290,6 @@ export class BatchWriter<T> {
         this.buffer = kept;
       }
       this.stats.written += batch.length;
-      this.options.onSettled?.(batch);
     }
     if (this.replayNeeded) {
       this.replayNeeded = false;

@@ -49,6 +49,29 @@ export interface StoredItem {
   itemId: string;
 }
 
+/**
+ * Where each item of a stored turn lives: its input items, then the objects of its output
+ * (positions count those only, as `outputOf` lists them). Items without an id cannot be referenced.
+ */
+export function storedItemsOf(inputItems: readonly Json[], response: Json): StoredItem[] {
+  const items: StoredItem[] = [];
+  for (let i = 0; i < inputItems.length; i++) {
+    const id = inputItems[i].id;
+    if (typeof id === 'string') items.push({ source: 'input', position: i, itemId: id });
+  }
+  const output = response.output;
+  if (Array.isArray(output)) {
+    let position = 0;
+    for (let i = 0; i < output.length; i++) {
+      const item: unknown = output[i];
+      if (!isJson(item)) continue;
+      if (typeof item.id === 'string') items.push({ source: 'output', position, itemId: item.id });
+      position++;
+    }
+  }
+  return items;
+}
+
 let lastTime = -1;
 let lastTimeHex = '';
 

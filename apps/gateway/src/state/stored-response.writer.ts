@@ -29,7 +29,7 @@ function itemsCopyText(r: StoredResponseRow): string {
   // What every item line of the row repeats, escaped once.
   const id = copyField(r.id);
   const keyId = copyField(r.keyId);
-  const createdAt = r.createdAt.toISOString();
+  const createdAt = copyField(r.createdAt);
   let lines = '';
   for (let i = 0; i < items.length; i++) {
     const it = items[i];

@@ -65,8 +65,9 @@ export function isRowError(err: unknown): boolean {
 // COPY data is sent in pieces of about this many bytes: a batch's whole text as one string would
 // be a large object, which V8 keeps until a full collection (tens of MB of RSS under load).
 const COPY_CHUNK_BYTES = 32 * 1024;
-// A piece has room for a row of up to a third of the difference after COPY_CHUNK_BYTES (UTF-8
-// takes at most three bytes per UTF-16 code unit); longer rows are sent as pieces of their own.
+// The Buffer a piece is encoded into. A row whose text might not fit in what is left (UTF-8 takes
+// at most three bytes per UTF-16 code unit) sends the piece first; one that might not fit in a
+// whole piece is sent by itself.
 const COPY_PIECE_BYTES = 2 * COPY_CHUNK_BYTES;
 
 /**

@@ -127,4 +127,36 @@ describe('ResponseCache', () => {
     expect(cache.getItem('k1', 'shared')?.response.id).toBe('h');
     expect(cache.getItem('k2', 'shared')).toBeUndefined();
   });
+
+  it('finds the same items as a plain list of what it holds, its item index built, kept and dropped as lookups come and go', () => {
+    // An index built from at most 8 ids, dropped at 4: this cache crosses both bounds.
+    const cache = new ResponseCache(4, 1_000_000, 8);
+    // The reference: [id, key, item ids] of what is cached, least recently used first; when each was added.
+    let model: { id: string; keyId: string; items: string[] }[] = [];
+    const added = new Map<string, number>();
+    let seed = 11;
+    const next = (n: number) => (seed = (seed * 48_271) % 2_147_483_647) % n;
+    for (let step = 0; step < 4_000; step++) {
+      const id = `r${next(7)}`;
+      const keyId = `k${next(2)}`;
+      // Lookups come in bursts: long runs of turns without one let the index be dropped.
+      const op = next(step % 500 < 250 ? 3 : 30);
+      if (op === 0) {
+        const itemId = `i${next(5)}`;
+        const holders = model.filter((m) => m.keyId === keyId && m.items.includes(itemId));
+        const newest = holders.sort((a, b) => added.get(b.id)! - added.get(a.id)!)[0];
+        expect(cache.getItem(keyId, itemId)?.response.id).toBe(newest?.id);
+        if (newest !== undefined) model = [...model.filter((m) => m !== newest), newest];
+      } else if (op === 1) {
+        cache.delete(id);
+        model = model.filter((m) => m.id !== id);
+      } else {
+        const items = Array.from({ length: step % 1_000 < 500 ? 1 : 1 + next(3) }, () => `i${next(5)}`);
+        const r: StoredResponse = { ...stored(id, keyId), inputItems: items.map((i) => ({ type: 'message', id: i, role: 'user', content: 'hi' })), response: { id, output: [] } };
+        put(cache, r, 200);
+        added.set(id, step);
+        model = [...model.filter((m) => m.id !== id), { id, keyId, items }].slice(-4);
+      }
+    }
+  });
 });

@@ -1,5 +1,8 @@
 import { type Json, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
 
+// Ids the item index is built from at once, at most (a few milliseconds' work).
+const MAX_UNINDEXED_ITEMS = 10_000;
+
 export interface CachedItem {
   response: StoredResponse;
   item: Json;
@@ -50,13 +53,18 @@ export class ResponseCache {
   /** In the order they were added (a Map iterates in insertion order). */
   private readonly entries = new Map<string, Entry>();
   /**
-   * item id -> the entry holding it, or all that do (newest last). Built at the first item lookup
-   * and kept up to date from then on, dropped again after `maxEntries` additions without one: most
-   * clients never reference an item by its id, and for them a turn costs one Map entry, not one
-   * more per item added and another lookup per item evicted.
+   * item id -> the entry holding it, or all that do (newest last). Most clients never reference an
+   * item by its id, and for them a turn should cost one Map entry, not one more per item added and
+   * another lookup per item evicted: the index is built at the first item lookup, kept up to date
+   * from then on, and dropped again after `maxEntries` additions without one. Building it must
+   * never stall the process for long: it is also built once the entries hold more than
+   * `maxUnindexedItems` ids, and dropped only when they hold at most half as many (not at every
+   * crossing of one bound).
    */
   private items: Map<string, Entry | Entry[]> | null = null;
   private addedSinceItemLookup = 0;
+  /** Item ids of all entries (repeats counted). */
+  private itemCount = 0;
   private bytes = 0;
   private oldest: Entry | null = null;
   private newest: Entry | null = null;
@@ -64,6 +72,7 @@ export class ResponseCache {
   constructor(
     private readonly maxEntries: number,
     private readonly maxBytes: number,
+    private readonly maxUnindexedItems = MAX_UNINDEXED_ITEMS,
   ) {}
 
   get size(): number {
@@ -116,10 +125,11 @@ export class ResponseCache {
     this.entries.set(id, entry);
     this.link(entry);
     this.bytes += bytes;
-    if (this.items !== null) {
-      if (++this.addedSinceItemLookup > this.maxEntries) this.items = null;
-      else this.hold(this.items, entry);
-    }
+    this.itemCount += items.length;
+    if (this.items === null) {
+      if (this.itemCount > this.maxUnindexedItems) this.itemIndex();
+    } else if (++this.addedSinceItemLookup > this.maxEntries && this.itemCount <= this.maxUnindexedItems / 2) this.items = null;
+    else this.hold(this.items, entry);
     while (this.oldest !== null && (this.entries.size > this.maxEntries || this.bytes > this.maxBytes)) this.remove(this.oldest);
   }
 
@@ -153,6 +163,7 @@ export class ResponseCache {
     this.entries.delete(entry.id);
     this.unlink(entry);
     this.bytes -= entry.bytes;
+    this.itemCount -= entry.items.length;
     if (this.items !== null) this.release(this.items, entry);
   }
 

@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, quoteForMessage } 
 import type { ResponsesRequest } from '@app/providers';
 import type { Plan } from '../plan/plan.service';
 import { ResponseCache } from '../state/response-cache';
-import { isJson, type Json, newIdStem, newResponseId, type StoredResponse, toInputItems, toUpstreamItem, UNFINISHED } from '../state/stored-response';
+import { isJson, type Json, newIdStem, newResponseId, type StoredResponse, toInputItems, toInputItemsJson, toUpstreamItem, UNFINISHED } from '../state/stored-response';
 import { RecentWrites } from '../state/recent-writes';
 import { isStorableId, notFound, outputOf } from '../state/stored-turn';
 import type { Turn } from './turn';
@@ -101,7 +101,7 @@ export class ConversationStage {
     const inputItems = toInputItems(own, stem);
     // `input` is not one of the stored request fields (it is stored as items).
     const request = knownRequestFields(body);
-    const inputItemsJson = store ? JSON.stringify(inputItems) : '';
+    const inputItemsJson = store ? toInputItemsJson(own, inputItems) : '';
     const requestJson = store ? JSON.stringify(request) : '';
     if (store && inputItemsJson.length + requestJson.length > limits.maxStoredBytes) {
       throw GatewayError.invalidRequest(

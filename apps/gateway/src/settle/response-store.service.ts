@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { Turn } from '../conversation/turn';
 import { GroupCommit } from '../state/group-commit';
 import { ResponseCache } from '../state/response-cache';
-import { isJson, type Json, type StoredItem, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
+import { isJson, type Json, storedItemsOf, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
 import { StoredResponseRepository } from '../state/stored-response.repository';
 import { StoredResponseWriter } from '../state/stored-response.writer';
 import { DAY_MS, statusOf } from '../state/stored-turn';
@@ -36,10 +36,8 @@ export class ResponseStore {
     const status = statusOf(response);
     const expiresAt = this.expiresAt(turn);
     const row = this.row(turn, status, response, responseJson, expiresAt);
-    const { items } = row;
-    const itemIds = items.length === 1 ? items[0].itemId : items.map((i) => i.itemId);
     this.cache.add(turn.id, turn.keyId, status, turn.background, typeof response.model === 'string' ? response.model : '', turn.previousResponseId, expiresAt,
-      responseJson, row.inputItemsJson, itemIds);
+      responseJson, row.inputItemsJson, row.items);
     this.rows.save(row);
   }
 
@@ -59,23 +57,6 @@ export class ResponseStore {
   }
 
   private row(turn: Turn, status: StoredStatus, response: Json, responseJson: string, expiresAt = this.expiresAt(turn)): StoredResponseRow {
-    const items: StoredItem[] = [];
-    const input = turn.inputItems;
-    for (let i = 0; i < input.length; i++) {
-      const id = input[i].id;
-      if (typeof id === 'string') items.push({ source: 'input', position: i, itemId: id });
-    }
-    const output = response.output;
-    if (Array.isArray(output)) {
-      // Positions count the output's objects only, as outputOf lists them.
-      let position = 0;
-      for (let i = 0; i < output.length; i++) {
-        const item: unknown = output[i];
-        if (!isJson(item)) continue;
-        if (typeof item.id === 'string') items.push({ source: 'output', position, itemId: item.id });
-        position++;
-      }
-    }
     const extra = response.extra_fields;
     // Upstream bodies shown to a privileged caller are not kept.
     if (isJson(extra) && ('raw_request' in extra || 'raw_response' in extra)) {
@@ -95,7 +76,7 @@ export class ResponseStore {
       inputItemsJson: turn.inputItemsJson,
       responseJson,
       errorJson: isJson(response.error) ? JSON.stringify(response.error) : null,
-      items,
+      items: storedItemsOf(turn.inputItems, response),
     };
   }
 }

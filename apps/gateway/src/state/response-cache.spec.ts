@@ -1,5 +1,5 @@
 import { ResponseCache } from './response-cache';
-import type { StoredResponse } from './stored-response';
+import { storedItemsOf, type StoredResponse } from './stored-response';
 
 function stored(id: string, keyId = 'k1', expiresAt = Date.now() + 60_000): StoredResponse {
   return {
@@ -84,17 +84,79 @@ describe('ResponseCache', () => {
     for (const id of model) expect(cache.getItem('k1', `out_${id}`)?.response.id).toBe(id);
   });
 
-  it('caches from the fields and item ids a caller lists (add), one id as a string', () => {
+  it('caches from the fields and the items a caller lists (add)', () => {
     const cache = new ResponseCache(10, 10_000);
     const r = stored('a');
-    cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), ['in_a', 'out_a']);
+    cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), storedItemsOf(r.inputItems, r.response));
     expect(cache.get('a')).toEqual(r);
     expect(cache.getItem('k1', 'out_a')?.item).toMatchObject({ role: 'assistant' });
     const b = stored('b');
-    cache.add(b.id, b.keyId, b.status, b.background, b.model, b.previousResponseId, b.expiresAt, JSON.stringify(b.response), JSON.stringify(b.inputItems), 'in_b');
+    cache.add(b.id, b.keyId, b.status, b.background, b.model, b.previousResponseId, b.expiresAt, JSON.stringify(b.response), JSON.stringify(b.inputItems), [
+      { source: 'input', position: 0, itemId: 'in_b' },
+    ]);
     expect(cache.getItem('k1', 'in_b')?.response.id).toBe('b');
+    expect(cache.getItem('k1', 'out_b')).toBeUndefined();
     cache.delete('b');
     expect(cache.getItem('k1', 'in_b')).toBeUndefined();
     expect(cache.size).toBe(1);
+  });
+
+  it('finds the newest holder of an item of the key, whether its item index was kept up to date, built anew or dropped and rebuilt', () => {
+    const cache = new ResponseCache(4, 1_000_000);
+    // One item id in several responses (a client echoing an earlier output item), of two keys.
+    const echo = (id: string, keyId: string): StoredResponse => {
+      const r = stored(id, keyId);
+      r.inputItems.push({ type: 'message', id: 'shared', role: 'assistant', content: [] });
+      return r;
+    };
+    put(cache, echo('a', 'k1'), 200);
+    put(cache, echo('b', 'k1'), 200);
+    // No item lookup yet: the index is built by this one.
+    expect(cache.getItem('k1', 'shared')?.response.id).toBe('b');
+    put(cache, echo('c', 'k2'), 200);
+    put(cache, echo('d', 'k1'), 200);
+    // Kept up to date since: the newest of the key, not of another key.
+    expect(cache.getItem('k1', 'shared')?.response.id).toBe('d');
+    expect(cache.getItem('k2', 'shared')?.response.id).toBe('c');
+    cache.delete('d');
+    expect(cache.getItem('k1', 'shared')?.response.id).toBe('b');
+    // More additions than the cache holds with no item lookup: the index is dropped, and rebuilt from what is left.
+    for (const id of ['e', 'f', 'g', 'h', 'i']) put(cache, id === 'h' ? echo(id, 'k1') : stored(id), 200);
+    expect(cache.getItem('k1', 'in_e')).toBeUndefined();
+    expect(cache.getItem('k1', 'in_f')?.response.id).toBe('f');
+    expect(cache.getItem('k1', 'shared')?.response.id).toBe('h');
+    expect(cache.getItem('k2', 'shared')).toBeUndefined();
+  });
+
+  it('finds the same items as a plain list of what it holds, its item index built, kept and dropped as lookups come and go', () => {
+    // An index built from at most 8 ids, dropped at 4: this cache crosses both bounds.
+    const cache = new ResponseCache(4, 1_000_000, 8);
+    // The reference: [id, key, item ids] of what is cached, least recently used first; when each was added.
+    let model: { id: string; keyId: string; items: string[] }[] = [];
+    const added = new Map<string, number>();
+    let seed = 11;
+    const next = (n: number) => (seed = (seed * 48_271) % 2_147_483_647) % n;
+    for (let step = 0; step < 4_000; step++) {
+      const id = `r${next(7)}`;
+      const keyId = `k${next(2)}`;
+      // Lookups come in bursts: long runs of turns without one let the index be dropped.
+      const op = next(step % 500 < 250 ? 3 : 30);
+      if (op === 0) {
+        const itemId = `i${next(5)}`;
+        const holders = model.filter((m) => m.keyId === keyId && m.items.includes(itemId));
+        const newest = holders.sort((a, b) => added.get(b.id)! - added.get(a.id)!)[0];
+        expect(cache.getItem(keyId, itemId)?.response.id).toBe(newest?.id);
+        if (newest !== undefined) model = [...model.filter((m) => m !== newest), newest];
+      } else if (op === 1) {
+        cache.delete(id);
+        model = model.filter((m) => m.id !== id);
+      } else {
+        const items = Array.from({ length: step % 1_000 < 500 ? 1 : 1 + next(3) }, () => `i${next(5)}`);
+        const r: StoredResponse = { ...stored(id, keyId), inputItems: items.map((i) => ({ type: 'message', id: i, role: 'user', content: 'hi' })), response: { id, output: [] } };
+        put(cache, r, 200);
+        added.set(id, step);
+        model = [...model.filter((m) => m.id !== id), { id, keyId, items }].slice(-4);
+      }
+    }
   });
 });

@@ -1,4 +1,7 @@
-import type { Json, StoredResponse, StoredStatus } from './stored-response';
+import { type Json, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
+
+// Ids the item index is built from at once, at most (a few milliseconds' work).
+const MAX_UNINDEXED_ITEMS = 10_000;
 
 export interface CachedItem {
   response: StoredResponse;
@@ -27,8 +30,8 @@ class Entry {
     readonly expiresAt: number,
     readonly responseJson: string,
     readonly inputItemsJson: string,
-    /** Ids of its items; one id is kept as itself, not as an array of one. */
-    readonly itemIds: string | string[],
+    /** Its items' ids (the stored row's list, not a copy). */
+    readonly items: readonly StoredItem[],
     readonly bytes: number,
   ) {}
 }
@@ -47,9 +50,21 @@ class Entry {
  * worth of holes on every insert.
  */
 export class ResponseCache {
+  /** In the order they were added (a Map iterates in insertion order). */
   private readonly entries = new Map<string, Entry>();
-  /** item id -> the id of the cached response holding it, or the ids of all that do (newest last). */
-  private readonly items = new Map<string, string | string[]>();
+  /**
+   * item id -> the entry holding it, or all that do (newest last). Most clients never reference an
+   * item by its id, and for them a turn should cost one Map entry, not one more per item added and
+   * another lookup per item evicted: the index is built at the first item lookup, kept up to date
+   * from then on, and dropped again after `maxEntries` additions without one. Building it must
+   * never stall the process for long: it is also built once the entries hold more than
+   * `maxUnindexedItems` ids, and dropped only when they hold at most half as many (not at every
+   * crossing of one bound).
+   */
+  private items: Map<string, Entry | Entry[]> | null = null;
+  private addedSinceItemLookup = 0;
+  /** Item ids of all entries (repeats counted). */
+  private itemCount = 0;
   private bytes = 0;
   private oldest: Entry | null = null;
   private newest: Entry | null = null;
@@ -57,6 +72,7 @@ export class ResponseCache {
   constructor(
     private readonly maxEntries: number,
     private readonly maxBytes: number,
+    private readonly maxUnindexedItems = MAX_UNINDEXED_ITEMS,
   ) {}
 
   get size(): number {
@@ -69,7 +85,61 @@ export class ResponseCache {
 
   get(id: string, now = Date.now()): StoredResponse | undefined {
     const entry = this.entries.get(id);
-    if (entry === undefined) return undefined;
+    return entry === undefined ? undefined : this.read(entry, now);
+  }
+
+  /** The newest cached item with this id stored by this key. */
+  getItem(keyId: string, itemId: string, now = Date.now()): CachedItem | undefined {
+    this.addedSinceItemLookup = 0;
+    const held = this.itemIndex().get(itemId);
+    if (held === undefined) return undefined;
+    const holders = Array.isArray(held) ? held : [held];
+    for (let i = holders.length - 1; i >= 0; i--) {
+      if (holders[i].keyId !== keyId) continue;
+      const r = this.read(holders[i], now);
+      if (r === undefined) continue;
+      const item = findItem(r, itemId);
+      if (item !== undefined) return { response: r, item };
+    }
+    return undefined;
+  }
+
+  /** Caches a finished response with the JSON text of its Response object and of its input items. */
+  set(r: StoredResponse, responseJson: string, inputItemsJson: string): void {
+    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, storedItemsOf(r.inputItems, r.response));
+  }
+
+  /**
+   * `set` from the fields themselves, for a caller that has listed the items already (the stored
+   * row's list): no StoredResponse made only to be taken apart here.
+   */
+  add(
+    id: string, keyId: string, status: StoredStatus, background: boolean, model: string, previousResponseId: string | null, expiresAt: number,
+    responseJson: string, inputItemsJson: string, items: readonly StoredItem[],
+  ): void {
+    const bytes = responseJson.length + inputItemsJson.length;
+    if (bytes > this.maxBytes) return;
+    const old = this.entries.get(id);
+    if (old !== undefined) this.remove(old);
+    const entry = new Entry(id, keyId, status, background, model, previousResponseId, expiresAt, responseJson, inputItemsJson, items, bytes);
+    this.entries.set(id, entry);
+    this.link(entry);
+    this.bytes += bytes;
+    this.itemCount += items.length;
+    if (this.items === null) {
+      if (this.itemCount > this.maxUnindexedItems) this.itemIndex();
+    } else if (++this.addedSinceItemLookup > this.maxEntries && this.itemCount <= this.maxUnindexedItems / 2) this.items = null;
+    else this.hold(this.items, entry);
+    while (this.oldest !== null && (this.entries.size > this.maxEntries || this.bytes > this.maxBytes)) this.remove(this.oldest);
+  }
+
+  delete(id: string): void {
+    const entry = this.entries.get(id);
+    if (entry !== undefined) this.remove(entry);
+  }
+
+  /** The entry as a StoredResponse (unless it expired: then it is removed), now the most recently used. */
+  private read(entry: Entry, now: number): StoredResponse | undefined {
     if (entry.expiresAt <= now) {
       this.remove(entry);
       return undefined;
@@ -89,80 +159,43 @@ export class ResponseCache {
     };
   }
 
-  /** The newest cached item with this id stored by this key. */
-  getItem(keyId: string, itemId: string, now = Date.now()): CachedItem | undefined {
-    const held = this.items.get(itemId);
-    if (held === undefined) return undefined;
-    const holders = typeof held === 'string' ? [held] : held;
-    for (let i = holders.length - 1; i >= 0; i--) {
-      const entry = this.entries.get(holders[i]);
-      if (entry === undefined || entry.keyId !== keyId) continue;
-      const r = this.get(holders[i], now);
-      if (r === undefined) continue;
-      const item = findItem(r, itemId);
-      if (item !== undefined) return { response: r, item };
-    }
-    return undefined;
-  }
-
-  /** Caches a finished response with the JSON text of its Response object and of its input items. */
-  set(r: StoredResponse, responseJson: string, inputItemsJson: string): void {
-    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, itemIdsOf(r.inputItems, r.response));
-  }
-
-  /**
-   * `set` from the fields themselves, for a caller that has listed the item ids already (one
-   * id as a string): no StoredResponse made only to be taken apart here.
-   */
-  add(
-    id: string, keyId: string, status: StoredStatus, background: boolean, model: string, previousResponseId: string | null, expiresAt: number,
-    responseJson: string, inputItemsJson: string, itemIds: string | string[],
-  ): void {
-    const bytes = responseJson.length + inputItemsJson.length;
-    if (bytes > this.maxBytes) return;
-    const old = this.entries.get(id);
-    if (old !== undefined) this.remove(old);
-    const entry = new Entry(id, keyId, status, background, model, previousResponseId, expiresAt, responseJson, inputItemsJson, itemIds, bytes);
-    this.entries.set(id, entry);
-    this.link(entry);
-    this.bytes += bytes;
-    if (typeof itemIds === 'string') this.hold(itemIds, id);
-    else for (let i = 0; i < itemIds.length; i++) this.hold(itemIds[i], id);
-    while (this.oldest !== null && (this.entries.size > this.maxEntries || this.bytes > this.maxBytes)) this.remove(this.oldest);
-  }
-
-  delete(id: string): void {
-    const entry = this.entries.get(id);
-    if (entry !== undefined) this.remove(entry);
-  }
-
   private remove(entry: Entry): void {
     this.entries.delete(entry.id);
     this.unlink(entry);
     this.bytes -= entry.bytes;
-    const ids = entry.itemIds;
-    if (typeof ids === 'string') this.release(ids, entry.id);
-    else for (let i = 0; i < ids.length; i++) this.release(ids[i], entry.id);
+    this.itemCount -= entry.items.length;
+    if (this.items !== null) this.release(this.items, entry);
+  }
+
+  /** The item index, built from the entries (oldest first, as `hold` would have) when there is none. */
+  private itemIndex(): Map<string, Entry | Entry[]> {
+    if (this.items === null) {
+      this.items = new Map();
+      for (const entry of this.entries.values()) this.hold(this.items, entry);
+    }
+    return this.items;
   }
 
   /** Nearly every item is held by one response: no array for it. */
-  private hold(itemId: string, id: string): void {
-    const held = this.items.get(itemId);
-    if (held === undefined) this.items.set(itemId, id);
-    else if (typeof held === 'string') this.items.set(itemId, [held, id]);
-    else held.push(id);
+  private hold(index: Map<string, Entry | Entry[]>, entry: Entry): void {
+    for (const { itemId } of entry.items) {
+      const held = index.get(itemId);
+      if (held === undefined) index.set(itemId, entry);
+      else if (Array.isArray(held)) held.push(entry);
+      else index.set(itemId, [held, entry]);
+    }
   }
 
-  private release(itemId: string, id: string): void {
-    const held = this.items.get(itemId);
-    if (held === undefined) return;
-    if (typeof held === 'string') {
-      if (held === id) this.items.delete(itemId);
-      return;
+  private release(index: Map<string, Entry | Entry[]>, entry: Entry): void {
+    for (const { itemId } of entry.items) {
+      const held = index.get(itemId);
+      if (held === entry) index.delete(itemId);
+      else if (Array.isArray(held)) {
+        const rest = held.filter((h) => h !== entry);
+        if (rest.length === 0) index.delete(itemId);
+        else index.set(itemId, rest.length === 1 ? rest[0] : rest);
+      }
     }
-    const rest = held.filter((h) => h !== id);
-    if (rest.length === 0) this.items.delete(itemId);
-    else this.items.set(itemId, rest.length === 1 ? rest[0] : rest);
   }
 
   /** Makes the entry the newest. */
@@ -187,13 +220,6 @@ export class ResponseCache {
 function outputOf(response: Json): Json[] {
   const output = response.output;
   return Array.isArray(output) ? (output as Json[]) : [];
-}
-
-function itemIdsOf(inputItems: readonly Json[], response: Json): string | string[] {
-  const ids: string[] = [];
-  for (const item of inputItems) if (typeof item.id === 'string') ids.push(item.id);
-  for (const item of outputOf(response)) if (typeof item.id === 'string') ids.push(item.id);
-  return ids.length === 1 ? ids[0] : ids;
 }
 
 function findItem(r: StoredResponse, itemId: string): Json | undefined {

@@ -1,4 +1,4 @@
-import { createdAtOfId, ensureUniqueOutputIds, newIdStem, newResponseId, toInputItems, toJsonb, toUpstreamItem } from './stored-response';
+import { createdAtOfId, ensureUniqueOutputIds, newIdStem, newResponseId, toInputItems, toInputItemsJson, toJsonb, toUpstreamItem } from './stored-response';
 
 describe('stored item ids', () => {
   const LONG = 'msg_0123456789abcdef0123456789';
@@ -27,6 +27,13 @@ describe('stored item ids', () => {
       { type: 'function_call_output', id: 'fco_sin1', call_id: 'c', output: 'x' },
       { type: 'message', id: LONG, role: 'assistant', content: [] },
     ]);
+  });
+
+  it('writes the JSON of the stored input items as JSON.stringify does, a string input included', () => {
+    for (const input of ['hi', '', 'a "quoted"\nline\t\\ </script>', '\u0000 \ud800 é 😀 \u2028', [{ role: 'user', content: 'a' }], undefined]) {
+      const items = toInputItems(input, newIdStem());
+      expect(toInputItemsJson(input, items)).toBe(JSON.stringify(items));
+    }
   });
 
   it('sends items upstream with ids only where the Responses input schema has them', () => {
@@ -58,10 +65,11 @@ describe('item ids of client-named types', () => {
 
 describe('time-stamped ids', () => {
   it('carry the time they were made, asked for in any order', () => {
-    for (const t of [1_700_000_000_000, 1_700_000_000_000, 1_700_000_000_001, 0, 1_700_000_000_000]) {
+    for (const t of [1_700_000_000_000, 1_700_000_000_000, 1_700_000_000_001, 0, 1_700_000_000_000, 0xffffff, 0x1000000, 2 ** 31 + 5, 2 ** 48 - 1]) {
       expect(createdAtOfId(newResponseId(t))).toBe(t);
       expect(createdAtOfId(`msg_${newIdStem(t)}in0`)).toBe(t);
     }
     expect(newResponseId(1)).toMatch(/^resp_0{11}1[0-9a-f]{36}$/);
+    expect(newIdStem(0xabcdef012345)).toMatch(/^abcdef012345[0-9a-f]{12}$/);
   });
 });

@@ -49,17 +49,41 @@ export interface StoredItem {
   itemId: string;
 }
 
+/**
+ * Where each item of a stored turn lives: its input items, then the objects of its output
+ * (positions count those only, as `outputOf` lists them). Items without an id cannot be referenced.
+ */
+export function storedItemsOf(inputItems: readonly Json[], response: Json): StoredItem[] {
+  const items: StoredItem[] = [];
+  for (let i = 0; i < inputItems.length; i++) {
+    const id = inputItems[i].id;
+    if (typeof id === 'string') items.push({ source: 'input', position: i, itemId: id });
+  }
+  const output = response.output;
+  if (Array.isArray(output)) {
+    let position = 0;
+    for (let i = 0; i < output.length; i++) {
+      const item: unknown = output[i];
+      if (!isJson(item)) continue;
+      if (typeof item.id === 'string') items.push({ source: 'output', position, itemId: item.id });
+      position++;
+    }
+  }
+  return items;
+}
+
 let lastTime = -1;
 let lastTimeHex = '';
 
 /**
  * Milliseconds since the epoch as 12 hex digits (good until the year 10889). The last one is
- * kept: every stored turn asks twice within the same millisecond, and a number past 2^31 in
- * base 16 takes V8's slow path.
+ * kept: every stored turn asks twice within the same millisecond. Written as two halves of 24
+ * bits: a number past 2^31 in base 16 takes V8's slow path, four times as long as both halves.
  */
 function timeHex(now: number): string {
   if (now !== lastTime) {
-    lastTimeHex = now.toString(16).padStart(12, '0');
+    const high = Math.floor(now / 0x1000000);
+    lastTimeHex = high.toString(16).padStart(6, '0') + (now - high * 0x1000000).toString(16).padStart(6, '0');
     lastTime = now;
   }
   return lastTimeHex;
@@ -148,6 +172,16 @@ export function toInputItems(input: unknown, stem: string): Json[] {
     if (typeof item.id === 'string' && item.id !== '') return item.type === undefined ? { type, ...item } : item;
     return { type, ...item, id: gatewayItemId(type, stem, i, 'in') };
   });
+}
+
+/**
+ * JSON.stringify(items), where `items` are `toInputItems(input, stem)`. A string input's one
+ * message is written out around its text's JSON: the serialiser takes several times as long
+ * over that small object graph, and a string is the commonest input of a stored turn.
+ */
+export function toInputItemsJson(input: unknown, items: readonly Json[]): string {
+  if (typeof input !== 'string') return JSON.stringify(items);
+  return `[{"type":"message","id":"${items[0].id as string}","role":"user","content":[{"type":"input_text","text":${JSON.stringify(input)}}]}]`;
 }
 
 // Ids the upstream must see only where its own input schema has them and relies on them.

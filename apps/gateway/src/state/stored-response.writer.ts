@@ -29,7 +29,7 @@ function itemsCopyText(r: StoredResponseRow): string {
   // What every item line of the row repeats, escaped once.
   const id = copyField(r.id);
   const keyId = copyField(r.keyId);
-  const createdAt = r.createdAt.toISOString();
+  const createdAt = copyField(r.createdAt);
   let lines = '';
   for (let i = 0; i < items.length; i++) {
     const it = items[i];
@@ -75,8 +75,6 @@ function reviveStoredRow(line: string): StoredResponseRow | null {
 @Injectable()
 export class StoredResponseWriter extends BatchWriterHost<StoredResponseRow> {
   protected readonly writer: BatchWriter<StoredResponseRow>;
-  /** Ids enqueued and not yet written or spilled: a read of one here waits for the flush instead of missing. */
-  private readonly unwritten = new Set<string>();
 
   constructor(dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig, repo: StoredResponseRepository) {
     super();
@@ -98,19 +96,18 @@ export class StoredResponseWriter extends BatchWriterHost<StoredResponseRow> {
       ...config.logWriter,
       dataDir: config.dataDir,
       maxBufferedChars: MAX_BUFFERED_CHARS,
-      onSettled: (rows) => {
-        for (const r of rows) this.unwritten.delete(r.id);
-      },
     });
   }
 
   save(row: StoredResponseRow): void {
-    this.unwritten.add(row.id);
     this.writer.enqueue(row);
   }
 
-  /** Whether this process holds rows not yet written: with `id`, that row. */
+  /**
+   * Whether this process holds rows not yet written or spilled (with `id`, that row): a read of
+   * one waits for the flush instead of missing.
+   */
   holdsUnwritten(id?: string): boolean {
-    return id === undefined ? this.unwritten.size > 0 : this.unwritten.has(id);
+    return id === undefined ? this.writer.holds() : this.writer.holds((r) => r.id === id);
   }
 }

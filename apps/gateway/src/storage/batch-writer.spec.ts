@@ -1,4 +1,12 @@
-import { copyField, copyLine } from './batch-writer';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import type { PoolClient } from 'pg';
+import type { CopyStreamQuery } from 'pg-copy-streams';
+import type { DataSource } from 'typeorm';
+import { eventually } from '../../../../test/support/gateway-harness';
+import { BatchWriter, type BatchTable, copyField, copyLine, copyRows, isoTimestamp } from './batch-writer';
 
 describe('COPY text', () => {
   it('escapes backslashes, newlines, carriage returns and tabs, and replaces U+0000', () => {
@@ -11,5 +19,109 @@ describe('COPY text', () => {
 
   it('writes null, booleans, numbers and dates in the text format', () => {
     expect(copyLine([null, true, false, 3, new Date(0), 'x'])).toBe('\\N\tt\tf\t3\t1970-01-01T00:00:00.000Z\tx\n');
+  });
+});
+
+describe('BatchWriter.holds', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'batch-writer-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('holds a row while it is buffered and while it is being spilled, not once it is in the spill file', async () => {
+    const table: BatchTable<{ id: string }> = {
+      label: 'test row',
+      fileStem: 'test-rows',
+      idOf: (r) => r.id,
+      repair: () => false,
+      copy: () => Promise.reject(new Error('no database here')),
+      insert: () => Promise.reject(new Error('no database here')),
+      revive: (line) => JSON.parse(line) as { id: string },
+    };
+    // Never started, nothing flushes: only the bound on buffered rows moves them (to the spill file).
+    const writer = new BatchWriter({} as DataSource, table, { flushIntervalMs: 1_000, batchSize: 100, maxBufferedRows: 2, dataDir });
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => ({ id }));
+    expect(writer.holds()).toBe(false);
+    writer.enqueue(a);
+    writer.enqueue(b);
+    expect(writer.holds((r) => r.id === 'b')).toBe(true);
+    expect(writer.holds((r) => r.id === 'c')).toBe(false);
+    // Past the bound: the oldest row leaves the buffer for the spill file.
+    writer.enqueue(c);
+    expect(writer.buffered).toBe(2);
+    expect(writer.holds((r) => r === a)).toBe(true);
+    await eventually(() => writer.stats.spilled === 1);
+    expect(writer.holds((r) => r === a)).toBe(false);
+    expect(writer.holds((r) => r === c)).toBe(true);
+    expect(writer.holds()).toBe(true);
+  });
+});
+
+describe('copyRows', () => {
+  /** What pg calls on a COPY query as the server answers (not in pg-copy-streams' type definitions). */
+  interface CopyProtocol {
+    handleCopyInResponse(): void;
+    handleReadyForQuery(): void;
+  }
+
+  /** A connection that takes the COPY at once and hands back what the server would have read: the CopyData payloads in order, and their sizes. */
+  function fakeClient(): { client: PoolClient; received: () => { text: string; pieces: number[] } } {
+    const sent: Buffer[] = [];
+    const client = {
+      query: (copy: CopyStreamQuery) => {
+        const server = copy as unknown as CopyProtocol;
+        const socket = new Writable({
+          write(chunk: Buffer, _enc, cb) {
+            sent.push(chunk);
+            // CopyDone: the server answers CommandComplete and ReadyForQuery.
+            if (chunk.length === 5 && chunk[0] === 0x63) setImmediate(() => server.handleReadyForQuery());
+            cb();
+          },
+        });
+        copy.submit({ stream: socket, query: () => setImmediate(() => server.handleCopyInResponse()) } as never);
+        return copy;
+      },
+    } as unknown as PoolClient;
+    const received = () => {
+      const all = Buffer.concat(sent);
+      const payloads: Buffer[] = [];
+      for (let at = 0; at < all.length; ) {
+        const length = all.readUInt32BE(at + 1);
+        if (all[at] === 0x64) payloads.push(all.subarray(at + 5, at + 1 + length));
+        at += 1 + length;
+      }
+      return { text: Buffer.concat(payloads).toString('utf8'), pieces: payloads.map((p) => p.length) };
+    };
+    return { client, received };
+  }
+
+  it('sends every row text in order, in pieces of about 32 KB, multi-byte characters and rows longer than a piece included', async () => {
+    const rows = [
+      ...Array.from({ length: 300 }, (_, i) => `${i}\tplain ascii row ${'x'.repeat(i)}\n`),
+      `big\t${'é😀'.repeat(40_000)}\n`,
+      ...Array.from({ length: 300 }, (_, i) => `${i}\té 😀 \ud800 ${'y'.repeat(i)}\n`),
+    ];
+    const { client, received } = fakeClient();
+    await copyRows(client, 'COPY t FROM STDIN', rows, (r) => r);
+    const { text, pieces } = received();
+    expect(text).toBe(Buffer.from(rows.join('')).toString('utf8'));
+    // The long row (over 200 KB) is a piece of its own; the rest stay under twice the 32 KB aim.
+    expect(pieces.filter((n) => n > 64 * 1024)).toEqual([Buffer.byteLength(rows[300])]);
+    expect(pieces.length).toBeLessThan(20);
+  });
+
+  it('ends the COPY with no data for no rows', async () => {
+    const { client, received } = fakeClient();
+    await copyRows(client, 'COPY t FROM STDIN', [], (r: string) => r);
+    expect(received()).toEqual({ text: '', pieces: [] });
+  });
+});
+
+describe('isoTimestamp', () => {
+  it('is Date#toISOString', () => {
+    const times = [0, -1, 1, 999, 1_000, 86_399_999, 951_782_400_000, 1_765_000_000_123, 253_402_300_799_999, 253_402_300_800_000, -62_198_755_200_001, 8.64e15, -8.64e15];
+    for (let i = 0; i < 2_000; i++) times.push(Math.floor((Math.random() - 0.5) * 1.6e14));
+    for (const t of times) expect(isoTimestamp(t)).toBe(new Date(t).toISOString());
   });
 });

@@ -11,6 +11,7 @@ import type { Candidate } from '../routing/route-planner.service';
 import { type CallContext, UpstreamCaller } from '../routing/upstream-caller.service';
 import { type Attempt, newAttempt, type Outcome } from '../settle/outcome';
 import { SettleStage } from '../settle/settle.service';
+import { storedText, storesAsText } from '../state/stored-text';
 import { finalizeTurn, streamRewriter } from '../state/stored-turn';
 import { type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
 import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
@@ -112,8 +113,9 @@ export class ExecuteStage {
   private async serveJson(x: Exchange, c: Candidate, fallbackIndex: number): Promise<void> {
     const { turn, format } = x.request;
     const body = x.request.request.body;
-    // Only a pass-through answer in the canonical format can do with the upstream's text alone.
-    const needsResponse = turn !== null || !format.canonical;
+    // Only a pass-through answer in the canonical format can do with the upstream's text alone
+    // (a stored turn's too, unless its Response must be rewritten as an object).
+    const asText = format.canonical && (turn === null || (!x.request.sendRaw && storesAsText(turn)));
     let raw: { request: string; response: string } | null = null;
     let dropped: string[] | undefined;
     const parsed = await this.caller.call<ParsedResponse>(c, x.call, async (up, _key, request) => {
@@ -126,7 +128,7 @@ export class ExecuteStage {
       }
       if (x.request.sendRaw) raw = { request: request.body, response: text };
       try {
-        return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse });
+        return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse: !asText, memberSpans: turn !== null });
       } catch {
         throw new UpstreamFailure('truncated', up.status, `${c.provider.name} returned a body that is not a valid response`);
       }
@@ -156,7 +158,7 @@ export class ExecuteStage {
     if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
     let text: string | undefined;
     let extra: ExtraFields | null = null;
-    if (turn === null && format.canonical && parsed.json !== undefined) {
+    if (format.canonical && parsed.json !== undefined) {
       // The canonical format keeps the upstream's own JSON (the gateway's fields spliced in).
       let fieldsJson: string;
       if (raw === null && (dropped === undefined || dropped.length === 0)) {
@@ -165,7 +167,16 @@ export class ExecuteStage {
         extra = answerFields(request, c, fallbackIndex, dropped, latency, raw);
         fieldsJson = JSON.stringify(extra);
       }
-      text = splicedResponse(parsed, fieldsJson, usageCost);
+      if (turn === null) {
+        text = splicedResponse(parsed, fieldsJson, usageCost);
+      } else {
+        // Stored before the client has it, as below.
+        const stored = storedText(turn, parsed, fieldsJson, usageCost);
+        if (stored !== undefined) {
+          this.settle.settleStoredText(outcome, turn, stored);
+          text = stored.json;
+        }
+      }
     }
     if (text === undefined) {
       extra ??= answerFields(request, c, fallbackIndex, dropped, latency, raw);

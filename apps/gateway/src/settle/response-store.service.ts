@@ -6,6 +6,7 @@ import { ResponseCache } from '../state/response-cache';
 import { isJson, type Json, type StoredItem, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
 import { StoredResponseRepository } from '../state/stored-response.repository';
 import { StoredResponseWriter } from '../state/stored-response.writer';
+import type { StoredText } from '../state/stored-text';
 import { DAY_MS, statusOf } from '../state/stored-turn';
 
 // One statement holds at most this many rows (13 parameters each, under Postgres's 65,535).
@@ -33,13 +34,22 @@ export class ResponseStore {
   /** Stores a finished turn behind the answer: cached here at once, written with the next batch. */
   commit(turn: Turn, response: Json, responseJson: string): void {
     if (!turn.store) return;
-    const status = statusOf(response);
-    const expiresAt = this.expiresAt(turn);
-    const row = this.row(turn, status, response, responseJson, expiresAt);
+    this.add(this.row(turn, statusOf(response), response, responseJson), typeof response.model === 'string' ? response.model : '');
+  }
+
+  /** commit for a turn stored as text: its row read off the text (storedText), not the object. */
+  commitText(turn: Turn, stored: StoredText): void {
+    const items = inputItemsOf(turn);
+    const { outputIds } = stored;
+    for (let i = 0; i < outputIds.length; i++) items.push({ source: 'output', position: i, itemId: outputIds[i] });
+    const row = this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items, this.expiresAt(turn));
+    this.add(row, stored.model ?? '');
+  }
+
+  private add(row: StoredResponseRow, model: string): void {
     const { items } = row;
     const itemIds = items.length === 1 ? items[0].itemId : items.map((i) => i.itemId);
-    this.cache.add(turn.id, turn.keyId, status, turn.background, typeof response.model === 'string' ? response.model : '', turn.previousResponseId, expiresAt,
-      responseJson, row.inputItemsJson, itemIds);
+    this.cache.add(row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt.getTime(), row.responseJson, row.inputItemsJson, itemIds);
     this.rows.save(row);
   }
 
@@ -58,13 +68,8 @@ export class ResponseStore {
     return turn.createdAt + this.config.responseRetentionDays * DAY_MS;
   }
 
-  private row(turn: Turn, status: StoredStatus, response: Json, responseJson: string, expiresAt = this.expiresAt(turn)): StoredResponseRow {
-    const items: StoredItem[] = [];
-    const input = turn.inputItems;
-    for (let i = 0; i < input.length; i++) {
-      const id = input[i].id;
-      if (typeof id === 'string') items.push({ source: 'input', position: i, itemId: id });
-    }
+  private row(turn: Turn, status: StoredStatus, response: Json, responseJson: string): StoredResponseRow {
+    const items = inputItemsOf(turn);
     const output = response.output;
     if (Array.isArray(output)) {
       // Positions count the output's objects only, as outputOf lists them.
@@ -82,6 +87,14 @@ export class ResponseStore {
       const { raw_request: _rq, raw_response: _rs, ...kept } = extra;
       responseJson = JSON.stringify({ ...response, extra_fields: kept });
     }
+    const model = typeof response.model === 'string' ? response.model : null;
+    const errorJson = isJson(response.error) ? JSON.stringify(response.error) : null;
+    return this.newRow(turn, status, model, responseJson, errorJson, items, this.expiresAt(turn));
+  }
+
+  private newRow(
+    turn: Turn, status: StoredStatus, model: string | null, responseJson: string, errorJson: string | null, items: StoredItem[], expiresAt: number,
+  ): StoredResponseRow {
     return {
       id: turn.id,
       keyId: turn.keyId,
@@ -89,13 +102,24 @@ export class ResponseStore {
       expiresAt: new Date(expiresAt),
       status,
       background: turn.background,
-      model: typeof response.model === 'string' ? response.model : String(turn.request.model ?? ''),
+      model: model ?? String(turn.request.model ?? ''),
       previousResponseId: turn.previousResponseId,
       requestJson: turn.requestJson,
       inputItemsJson: turn.inputItemsJson,
       responseJson,
-      errorJson: isJson(response.error) ? JSON.stringify(response.error) : null,
+      errorJson,
       items,
     };
   }
+}
+
+/** The stored items of a turn's input, every one with its id. */
+function inputItemsOf(turn: Turn): StoredItem[] {
+  const items: StoredItem[] = [];
+  const input = turn.inputItems;
+  for (let i = 0; i < input.length; i++) {
+    const id = input[i].id;
+    if (typeof id === 'string') items.push({ source: 'input', position: i, itemId: id });
+  }
+  return items;
 }

@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, findMembers, firstNonSpace, isEmptyObjectAt, objectEnd, scanObject, uniqueObjectAt, withMembers } from './json-text';
+import { closingBrace, depthAt, findElementMembers, findMembers, firstNonSpace, isEmptyObjectAt, objectEnd, scanObject, stringAt, uniqueObjectAt, withMembers } from './json-text';
 
 describe('json-text', () => {
   const text = JSON.stringify({ a: { usage: { n: 1, s: '"usage":{ \\' } }, b: ['}', { c: '{' }], usage: { m: [1, { x: 2 }] } });
@@ -146,6 +146,20 @@ describe('json-text', () => {
     expect(findMembers('{"id":"1}', 0, ['id'], at)).toBe(-1);
     expect(findMembers('{"id" 1}', 0, ['id'], at)).toBe(-1);
     expect(withMembers('{"id":1,"id":2}', 0, ['id'], ['3'])).toBeUndefined();
+  });
+
+  it("finds the members of each object of an array, and refuses an element that is not one", () => {
+    const t = '[ {"id":"a","x":{"id":"n"}} ,\n {"y":[{"id":"m"}]},{"id":"b\\u0021"} ]';
+    const at: number[] = [];
+    expect(findElementMembers(t, 0, ['id'], at)).toBe(3);
+    expect([0, 1, 2].map((e) => stringAt(t, at[2 * e], at[2 * e + 1]))).toEqual(['a', undefined, 'b!']);
+    expect(findElementMembers('[]', 0, ['id'], [])).toBe(0);
+    expect(findElementMembers('[ ]', 0, ['id'], [])).toBe(0);
+    expect(findElementMembers('[{"id":1},null]', 0, ['id'], [])).toBe(-1);
+    expect(findElementMembers('[{"id":1,"id":2}]', 0, ['id'], [])).toBe(-1);
+    expect(findElementMembers('{"id":1}', 0, ['id'], [])).toBe(-1);
+    expect(stringAt('{"a":1}', 5, 6)).toBeUndefined();
+    expect(stringAt('{"a":1}', -1, -1)).toBeUndefined();
   });
 
   it('sets members as JSON.stringify writes them after assigning them to the parsed object', () => {

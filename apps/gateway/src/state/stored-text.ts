@@ -1,0 +1,96 @@
+import { JSON_BYTE } from '@app/common';
+import type { CostBreakdown } from '@app/pricing';
+import { closingBrace, findElementMembers, findMembers, membersSet, type ParsedResponse, RESPONSE_MEMBERS, stringAt } from '@app/providers';
+import type { Turn } from '../conversation/turn';
+import { isTrustedItemId, type StoredStatus } from './stored-response';
+import { storedStatus } from './stored-turn';
+
+/**
+ * A stored turn's Response as text: the upstream's own, the gateway's fields spliced in (what
+ * finalizeTurn and withExtraFields set, the upstream's spacing kept), with what its row needs.
+ */
+export interface StoredText {
+  json: string;
+  status: StoredStatus;
+  /** The Response's `model`, null when it is not a string. */
+  model: string | null;
+  /** The Response's `error` as JSON text when it is an object, else null. */
+  errorJson: string | null;
+  /** The output items' ids in order (every item is an object, its position its index). */
+  outputIds: string[];
+}
+
+const member = (key: string) => 2 * RESPONSE_MEMBERS.indexOf(key);
+const USAGE = member('usage');
+const STATUS = member('status');
+const MODEL = member('model');
+const ERROR = member('error');
+const OUTPUT = member('output');
+// Set in this order, as finalizeTurn then withExtraFields assign them (absent ones go last in it).
+const SET = ['id', 'previous_response_id', 'store', 'background', 'extra_fields'];
+const SET_AT = SET.map(member);
+const SET_WITH_USAGE = [...SET, 'usage'];
+const ID = ['id'];
+const COST = ['cost'];
+
+/**
+ * Whether a turn's JSON answer may be stored as text, decided before the upstream answers (its
+ * body is then walked, not parsed): a background response's row is finished from the object,
+ * and ids relayed by a stream are not the upstream's.
+ */
+export function storesAsText(turn: Turn): boolean {
+  return turn.store && !turn.background && turn.streamedIds.length === 0;
+}
+
+/**
+ * finalizeTurn, withExtraFields (`fieldsJson`, `cost`) and JSON.stringify of a stored turn's
+ * Response, done on the upstream's text: the members the turn sets and `usage.cost` take their
+ * new values in place or go last, as when assigned to the parsed object. Undefined when the
+ * adapter did not walk the text for its members, or an output item is not an object or has an
+ * id the gateway would replace (missing, short, repeated, not a string): the caller then
+ * parses it.
+ */
+export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: string, cost: CostBreakdown | null): StoredText | undefined {
+  const { json, members } = parsed;
+  if (json === undefined || members === undefined || !storesAsText(turn)) return undefined;
+  const outputIds = trustedOutputIds(json, members[OUTPUT]);
+  if (outputIds === undefined) return undefined;
+  let keys = SET;
+  const at: number[] = [];
+  for (let k = 0; k < SET_AT.length; k++) at.push(members[SET_AT[k]], members[SET_AT[k] + 1]);
+  const values = [JSON.stringify(turn.id), JSON.stringify(turn.previousResponseId), String(turn.store), String(turn.background), fieldsJson];
+  const usage = members[USAGE];
+  if (cost !== null && usage !== -1 && json.charCodeAt(usage) === JSON_BYTE.OPEN_BRACE) {
+    const costAt: number[] = [];
+    const usageClose = findMembers(json, usage, COST, costAt);
+    if (usageClose === -1) return undefined;
+    keys = SET_WITH_USAGE;
+    at.push(usage, members[USAGE + 1]);
+    values.push(membersSet(json, usage, usageClose, COST, costAt, [JSON.stringify(cost)]));
+  }
+  const error = members[ERROR];
+  return {
+    json: membersSet(json, 0, closingBrace(json), keys, at, values),
+    status: storedStatus(stringAt(json, members[STATUS], members[STATUS + 1])),
+    model: stringAt(json, members[MODEL], members[MODEL + 1]) ?? null,
+    errorJson: error !== -1 && json.charCodeAt(error) === JSON_BYTE.OPEN_BRACE ? json.slice(error, members[ERROR + 1]) : null,
+    outputIds,
+  };
+}
+
+/** The ids of the output array at `start`, when every item is an object whose id ensureUniqueOutputIds keeps. */
+function trustedOutputIds(json: string, start: number): string[] | undefined {
+  if (start === -1) return undefined;
+  const at: number[] = [];
+  const count = findElementMembers(json, start, ID, at);
+  if (count === -1) return undefined;
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const id = stringAt(json, at[2 * i], at[2 * i + 1]);
+    if (!isTrustedItemId(id, seen)) return undefined;
+    seen.add(id);
+    ids.push(id);
+  }
+  return ids;
+}

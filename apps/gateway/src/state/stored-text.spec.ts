@@ -97,6 +97,11 @@ describe('storedText', () => {
     const withOld = JSON.stringify(body({ usage: { cost: { total_cost: 9 }, input_tokens: 1 } }));
     expect(JSON.parse(expectSame(withOld, true).stored.json).usage).toEqual({ cost, input_tokens: 1 });
     expect(expectSame(JSON.stringify(body({ usage: {} })), true).stored.json).toContain(`"usage":{"cost":${JSON.stringify(cost)}}`);
+    // "cost" as a value in usage, as a key after it
+    for (const over of [{ usage: { note: 'cost', n: 1 } }, { usage: { n: 1 }, metadata: { cost: 1 } }]) {
+      const { stored, old } = expectSame(JSON.stringify(body(over)), true);
+      expect(stored.json).toBe(old.json);
+    }
     for (const usage of [null, undefined, [1], 3]) {
       const { stored, old } = expectSame(JSON.stringify(body({ usage })), true);
       expect(stored.json).toBe(old.json);

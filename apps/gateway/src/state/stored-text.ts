@@ -32,6 +32,7 @@ const SET_AT = SET.map(member);
 const SET_WITH_USAGE = [...SET, 'usage'];
 const ID = ['id'];
 const COST = ['cost'];
+const NO_COST: readonly number[] = [-1, -1];
 
 /**
  * Whether a turn's JSON answer may be stored as text, decided before the upstream answers (its
@@ -61,11 +62,19 @@ export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: strin
   const values = [JSON.stringify(turn.id), JSON.stringify(turn.previousResponseId), String(turn.store), String(turn.background), fieldsJson];
   const usage = members[USAGE];
   if (cost !== null && usage !== -1 && json.charCodeAt(usage) === JSON_BYTE.OPEN_BRACE) {
-    const costAt: number[] = [];
-    const usageClose = findMembers(json, usage, COST, costAt);
-    if (usageClose === -1) return undefined;
+    const usageEnd = members[USAGE + 1];
+    let costAt = NO_COST;
+    let usageClose = usageEnd - 1;
+    // Walked only when it may have a cost already: a search of the text usually says it has none.
+    const costKey = json.indexOf('"cost"', usage);
+    if (costKey !== -1 && costKey < usageEnd) {
+      const found: number[] = [];
+      usageClose = findMembers(json, usage, COST, found);
+      costAt = found;
+      if (usageClose === -1) return undefined;
+    }
     keys = SET_WITH_USAGE;
-    at.push(usage, members[USAGE + 1]);
+    at.push(usage, usageEnd);
     values.push(membersSet(json, usage, usageClose, COST, costAt, [JSON.stringify(cost)]));
   }
   const error = members[ERROR];

@@ -11,7 +11,7 @@ import type { Candidate } from '../routing/route-planner.service';
 import { type CallContext, UpstreamCaller } from '../routing/upstream-caller.service';
 import { type Attempt, newAttempt, type Outcome } from '../settle/outcome';
 import { SettleStage } from '../settle/settle.service';
-import { storedText, storesAsText } from '../state/stored-text';
+import { storedEvent, storedText, storesAsText } from '../state/stored-text';
 import { finalizeTurn, streamRewriter } from '../state/stored-turn';
 import { type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
 import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
@@ -247,6 +247,15 @@ export class ExecuteStage {
       redact: (text) => this.caller.redact(text),
     };
     if (ids !== null) end.rewrite = (type, data) => ids.rewrite(type, data);
+    if (turn !== null && rawRequest === null) {
+      end.settleText = (data, fieldsJson) => {
+        const done = storedEvent(turn, data, fieldsJson, end.cost());
+        if (done === undefined) return undefined;
+        outcome.answer = attempt;
+        this.settle.settleStoredText(outcome, turn, done.stored);
+        return done.data;
+      };
+    }
     const extra = extraFields(format.requestType, c, request.modelRequested, fallbackIndex, dropped);
     const encoder = format.canonical ? null : format.createStreamEncoder(request.request.egress);
     const relayed = await relayStream({ res, cancel: x.cancel, t0 }, primed, extra, headers, end, encoder);

@@ -3,7 +3,7 @@ import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
 import type { Turn } from '../conversation/turn';
 import { type ExtraFields, withExtraFields } from '../execute/extra-fields';
 import { isJson, type Json } from './stored-response';
-import { storedText } from './stored-text';
+import { storedEvent, storedText } from './stored-text';
 import { finalizeTurn, outputOf, statusOf } from './stored-turn';
 
 function turn(over: Partial<Turn> = {}): Turn {
@@ -64,6 +64,29 @@ function expectSame(text: string, withCost: boolean, t = turn()) {
     .toEqual({ ...old, json: undefined, errorJson: old.errorJson && JSON.parse(old.errorJson) });
   return { stored: stored!, old };
 }
+
+/** The relay's parse path: the event parsed, the fields set on it and its Response, finalizeTurn. */
+const eventParsePath = (t: Turn, data: string, withCost: boolean) => {
+  const event = JSON.parse(data) as Json;
+  const fields = JSON.parse(fieldsJson) as Json;
+  event.extra_fields = fields;
+  const r = event.response as Json;
+  r.extra_fields = fields;
+  if (withCost && isJson(r.usage)) r.usage.cost = cost;
+  finalizeTurn(t, r);
+  return { event, json: JSON.stringify(r), status: statusOf(r), outputIds: outputOf(r).map((i) => i.id) };
+};
+const event = (response: unknown) => JSON.stringify({ type: 'response.completed', response, sequence_number: 9 });
+const expectSameEvent = (data: string, withCost: boolean, t = turn()) => {
+  const done = storedEvent(t, data, fieldsJson, withCost ? cost : null);
+  expect(done).toBeDefined();
+  const old = eventParsePath(t, data, withCost);
+  expect(JSON.parse(done!.data)).toEqual(old.event);
+  // (the relay sets extra_fields before the state fields: the same members, another order)
+  expect(JSON.parse(done!.stored.json)).toEqual(JSON.parse(old.json));
+  expect([done!.stored.status, done!.stored.outputIds]).toEqual([old.status, old.outputIds]);
+  return done!;
+};
 
 describe('storedText', () => {
   it("writes a compact body's Response as the parse path does, byte for byte", () => {
@@ -146,10 +169,42 @@ describe('storedText', () => {
 
   it('leaves to the parse path turns it does not store as text, and bodies the adapter did not walk for them', () => {
     const text = JSON.stringify(body());
-    for (const t of [turn({ store: false }), turn({ background: true }), turn({ streamedIds: [MSG_ID] })]) expect(textPath(t, text, true)).toBeUndefined();
+    for (const t of [turn({ store: false }), turn({ background: true })]) expect(textPath(t, text, true)).toBeUndefined();
     expect(storedText(turn(), adapter.parseResponse(text), fieldsJson, cost)).toBeUndefined();
     expect(storedText(turn(), adapter.parseResponse(text, { memberSpans: true, needsResponse: true }), fieldsJson, cost)).toBeUndefined();
     expect(textPath(turn(), JSON.stringify(body({ extra_fields: { a: 1 } })), true)).toBeUndefined();
+  });
+
+  describe('storedEvent', () => {
+    it("stores the terminal event's Response as the relay's parse path does, and puts extra_fields on the event", () => {
+      for (const withCost of [false, true]) {
+        const done = expectSameEvent(event(body()), withCost);
+        expect(done.data.startsWith(`{"type":"response.completed","response":{"id":"${turn().id}","object":"response"`)).toBe(true);
+        expect(done.data.endsWith(`},"sequence_number":9,"extra_fields":${fieldsJson}}`)).toBe(true);
+      }
+      expectSameEvent(event(body({ status: 'incomplete', usage: null })), true);
+    });
+
+    it('keeps the ids output items were streamed under, and leaves any other to the parse path', () => {
+      const fc = { id: FC_ID, type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' };
+      const two = event(body({ output: [fc, { id: 'msg_1', type: 'message', content: [] }] }));
+      // the short id was streamed under the gateway's own: the parse path rewrites it
+      expect(storedEvent(turn({ streamedIds: [FC_ID, 'msg_stout1'] }), two, fieldsJson, cost)).toBeUndefined();
+      expect(expectSameEvent(event(body({ output: [fc] })), true, turn({ streamedIds: [FC_ID] })).stored.outputIds).toEqual([FC_ID]);
+      expect(expectSameEvent(event(body({ output: [fc] })), true, turn({ streamedIds: [] })).stored.outputIds).toEqual([FC_ID]);
+      expect(storedEvent(turn({ streamedIds: [MSG_ID] }), event(body({ output: [fc] })), fieldsJson, cost)).toBeUndefined();
+    });
+
+    it('leaves to the parse path an event without a Response object, one with extra_fields, and text that is not JSON', () => {
+      const data = event(body());
+      for (const other of [
+        event(null), JSON.stringify({ type: 'response.completed' }), JSON.stringify({ type: 'response.completed', response: body(), extra_fields: {} }),
+        data.slice(0, -1), `${data}}`, data.replace('"response":{', '"response":{"id":1,'),
+      ]) {
+        expect(storedEvent(turn(), other, fieldsJson, cost)).toBeUndefined();
+      }
+      expect(storedEvent(turn({ store: false }), data, fieldsJson, cost)).toBeUndefined();
+    });
   });
 
   describe('against the parse path', () => {
@@ -219,6 +274,10 @@ describe('storedText', () => {
         taken++;
         const { old } = expectSame(text, withCost, t);
         if (!pretty) expect(stored.json).toBe(old.json);
+        // the same Response as a stream's terminal event
+        const fromEvent = expectSameEvent(event(r), withCost, t).stored;
+        const errorOf = (e: string | null) => e && JSON.parse(e);
+        expect({ ...fromEvent, json: '', errorJson: errorOf(fromEvent.errorJson) }).toEqual({ ...stored, json: '', errorJson: errorOf(stored.errorJson) });
       }
       expect(taken).toBeGreaterThan(total / 2);
     });

@@ -1,6 +1,6 @@
 import { JSON_BYTE } from '@app/common';
 import type { CostBreakdown } from '@app/pricing';
-import { closingBrace, findElementMembers, findMembers, membersSet, type ParsedResponse, RESPONSE_MEMBERS, stringAt } from '@app/providers';
+import { closingBrace, findElementMembers, findMembers, membersSet, type ParsedResponse, RESPONSE_MEMBERS, scanObject, stringAt } from '@app/providers';
 import type { Turn } from '../conversation/turn';
 import { isTrustedItemId, type StoredStatus } from './stored-response';
 import { storedStatus } from './stored-turn';
@@ -35,12 +35,11 @@ const COST = ['cost'];
 const NO_COST: readonly number[] = [-1, -1];
 
 /**
- * Whether a turn's JSON answer may be stored as text, decided before the upstream answers (its
- * body is then walked, not parsed): a background response's row is finished from the object,
- * and ids relayed by a stream are not the upstream's.
+ * Whether a turn's answer may be stored as text, decided before the upstream answers (its body
+ * is then walked, not parsed): a background response's row is finished from the object.
  */
 export function storesAsText(turn: Turn): boolean {
-  return turn.store && !turn.background && turn.streamedIds.length === 0;
+  return turn.store && !turn.background;
 }
 
 /**
@@ -48,13 +47,41 @@ export function storesAsText(turn: Turn): boolean {
  * Response, done on the upstream's text: the members the turn sets and `usage.cost` take their
  * new values in place or go last, as when assigned to the parsed object. Undefined when the
  * adapter did not walk the text for its members, or an output item is not an object or has an
- * id the gateway would replace (missing, short, repeated, not a string): the caller then
- * parses it.
+ * id the gateway would replace (missing, short, repeated, not a string, not the one streamed):
+ * the caller then parses it.
  */
 export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: string, cost: CostBreakdown | null): StoredText | undefined {
   const { json, members } = parsed;
   if (json === undefined || members === undefined || !storesAsText(turn)) return undefined;
-  const outputIds = trustedOutputIds(json, members[OUTPUT]);
+  return storedObject(turn, json, 0, closingBrace(json), members, fieldsJson, cost);
+}
+
+const EVENT_MEMBERS = ['response', 'extra_fields'];
+
+/**
+ * storedText for a stream's terminal event (`response.completed` and the like), and the event
+ * with `extra_fields` (`fieldsJson`) on it too and its Response stored: what the relay's parse
+ * path makes of it. Undefined when the text is not plainly one JSON event with a Response
+ * object and no `extra_fields` of its own, or storedText would refuse the Response.
+ */
+export function storedEvent(turn: Turn, data: string, fieldsJson: string, cost: CostBreakdown | null): { data: string; stored: StoredText } | undefined {
+  if (!storesAsText(turn)) return undefined;
+  const spans = scanObject(data, EVENT_MEMBERS);
+  if (spans === null || spans[2] !== -1) return undefined;
+  const [start, end] = spans;
+  if (start === -1 || data.charCodeAt(start) !== JSON_BYTE.OPEN_BRACE) return undefined;
+  const members: number[] = [];
+  if (findMembers(data, start, RESPONSE_MEMBERS, members) === -1) return undefined;
+  const stored = storedObject(turn, data, start, end - 1, members, fieldsJson, cost);
+  if (stored === undefined) return undefined;
+  return { data: `${data.slice(0, start)}${stored.json}${data.slice(end, closingBrace(data))},"extra_fields":${fieldsJson}}`, stored };
+}
+
+/** storedText of the Response object from `start` to its closing brace `close`, its members where `members` says (RESPONSE_MEMBERS). */
+function storedObject(
+  turn: Turn, json: string, start: number, close: number, members: readonly number[], fieldsJson: string, cost: CostBreakdown | null,
+): StoredText | undefined {
+  const outputIds = trustedOutputIds(json, members[OUTPUT], turn.streamedIds);
   if (outputIds === undefined) return undefined;
   let keys = SET;
   const at: number[] = [];
@@ -79,7 +106,7 @@ export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: strin
   }
   const error = members[ERROR];
   return {
-    json: membersSet(json, 0, closingBrace(json), keys, at, values),
+    json: membersSet(json, start, close, keys, at, values),
     status: storedStatus(stringAt(json, members[STATUS], members[STATUS + 1])),
     model: stringAt(json, members[MODEL], members[MODEL + 1]) ?? null,
     errorJson: error !== -1 && json.charCodeAt(error) === JSON_BYTE.OPEN_BRACE ? json.slice(error, members[ERROR + 1]) : null,
@@ -87,8 +114,11 @@ export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: strin
   };
 }
 
-/** The ids of the output array at `start`, when every item is an object whose id ensureUniqueOutputIds keeps. */
-function trustedOutputIds(json: string, start: number): string[] | undefined {
+/**
+ * The ids of the output array at `start`, when every item is an object whose id
+ * ensureUniqueOutputIds keeps: the one it was streamed under (`streamed[i]`), else a trusted one.
+ */
+function trustedOutputIds(json: string, start: number, streamed: readonly (string | undefined)[]): string[] | undefined {
   if (start === -1) return undefined;
   const at: number[] = [];
   const count = findElementMembers(json, start, ID, at);
@@ -97,7 +127,8 @@ function trustedOutputIds(json: string, start: number): string[] | undefined {
   const seen = new Set<string>();
   for (let i = 0; i < count; i++) {
     const id = stringAt(json, at[2 * i], at[2 * i + 1]);
-    if (!isTrustedItemId(id, seen)) return undefined;
+    const fixed = streamed[i];
+    if (id === undefined || (fixed === undefined ? !isTrustedItemId(id, seen) : id !== fixed)) return undefined;
     seen.add(id);
     ids.push(id);
   }

@@ -157,8 +157,9 @@ export interface CallContext {
   /** The model name sent upstream (BuildRequestInput.upstreamModel). */
   upstreamModel?: string;
   /**
-   * The caller reads the Response object itself (a stored turn, another wire format's encoder),
-   * not only the upstream's text: a pass-through adapter parses the body at once.
+   * The caller reads the Response object itself (another wire format's encoder, a stored turn
+   * it cannot edit as text), not only the upstream's text: a pass-through adapter parses the
+   * body at once.
    */
   needsResponse?: boolean;
   /**

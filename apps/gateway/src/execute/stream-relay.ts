@@ -71,7 +71,7 @@ export async function primeStream(up: UpstreamResponse, candidate: Candidate, bo
  * after the relay (its priced usage; the stored turn settled before the client sees it).
  */
 export interface StreamEnd {
-  /** The terminal Response must be parsed (a stored turn's ids, the raw request); else it is spliced as text. */
+  /** The terminal Response must be parsed (a stored turn's ids unless `settleText` takes it, the raw request); else it is spliced as text. */
   readonly needsResponse: boolean;
   /** `usage.cost` of the terminal event: the usage the stream reported, priced (null: not priced). */
   cost(): CostBreakdown | null;

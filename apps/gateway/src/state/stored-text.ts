@@ -105,11 +105,17 @@ function storedObject(
     values.push(membersSet(json, usage, usageClose, COST, costAt, [JSON.stringify(cost)]));
   }
   const error = members[ERROR];
+  const stored = membersSet(json, start, close, keys, at, values);
+  // One string, as JSON.stringify's: the pieces joined are slices of the upstream's text, which
+  // the cache would otherwise keep alive with them. V8 flattens a joined string when it first
+  // reads a character of it (a stream's frame only reads a copy).
+  stored.charCodeAt(0);
   return {
-    json: membersSet(json, start, close, keys, at, values),
+    json: stored,
     status: storedStatus(stringAt(json, members[STATUS], members[STATUS + 1])),
     model: stringAt(json, members[MODEL], members[MODEL + 1]) ?? null,
-    errorJson: error !== -1 && json.charCodeAt(error) === JSON_BYTE.OPEN_BRACE ? json.slice(error, members[ERROR + 1]) : null,
+    // Rare (a failed response): serialised as the parse path does, not a slice of the text.
+    errorJson: error !== -1 && json.charCodeAt(error) === JSON_BYTE.OPEN_BRACE ? JSON.stringify(JSON.parse(json.slice(error, members[ERROR + 1]))) : null,
     outputIds,
   };
 }

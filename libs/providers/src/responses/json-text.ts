@@ -220,12 +220,13 @@ export function findElementMembers(text: string, start: number, keys: readonly s
 
 /**
  * The string whose JSON text spans `[start, end)` (escapes decoded); undefined when the value
- * there is not a string. The text must be valid JSON (scanObject).
+ * there is not a string. The text must be valid JSON (scanObject). The string is a copy: V8's
+ * slice of a long string points into it, and would keep the whole text alive as long as the
+ * string lives (an id kept by a cache).
  */
 export function stringAt(text: string, start: number, end: number): string | undefined {
   if (start === -1 || text.charCodeAt(start) !== QUOTE) return undefined;
-  const inner = text.slice(start + 1, end - 1);
-  return inner.includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : inner;
+  return JSON.parse(text.slice(start, end)) as string;
 }
 
 /** Index of the first character that is not whitespace. */

@@ -42,8 +42,7 @@ export class ResponseStore {
     const items = inputItemsOf(turn);
     const { outputIds } = stored;
     for (let i = 0; i < outputIds.length; i++) items.push({ source: 'output', position: i, itemId: outputIds[i] });
-    const row = this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items, this.expiresAt(turn));
-    this.add(row, stored.model ?? '');
+    this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '');
   }
 
   private add(row: StoredResponseRow, model: string): void {
@@ -89,17 +88,15 @@ export class ResponseStore {
     }
     const model = typeof response.model === 'string' ? response.model : null;
     const errorJson = isJson(response.error) ? JSON.stringify(response.error) : null;
-    return this.newRow(turn, status, model, responseJson, errorJson, items, this.expiresAt(turn));
+    return this.newRow(turn, status, model, responseJson, errorJson, items);
   }
 
-  private newRow(
-    turn: Turn, status: StoredStatus, model: string | null, responseJson: string, errorJson: string | null, items: StoredItem[], expiresAt: number,
-  ): StoredResponseRow {
+  private newRow(turn: Turn, status: StoredStatus, model: string | null, responseJson: string, errorJson: string | null, items: StoredItem[]): StoredResponseRow {
     return {
       id: turn.id,
       keyId: turn.keyId,
       createdAt: new Date(turn.createdAt),
-      expiresAt: new Date(expiresAt),
+      expiresAt: new Date(this.expiresAt(turn)),
       status,
       background: turn.background,
       model: model ?? String(turn.request.model ?? ''),

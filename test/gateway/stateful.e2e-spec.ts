@@ -118,7 +118,7 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
     expect(texts(sentInput())).toEqual(['user: Beta']);
   });
 
-  it("stores an indented upstream answer as it came (OpenAI's own spacing): retrieval, follow-ups and item references read it", async () => {
+  it("stores an indented upstream answer (OpenAI's own spacing) through the parse path: retrieval, follow-ups and item references read it", async () => {
     const res = await fetch(`${h.url}/v1/responses`, {
       method: 'POST',
       headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
@@ -126,7 +126,8 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
     });
     const text = await res.text();
     const r1 = JSON.parse(text) as Json;
-    expect(text.startsWith(`{\n  "id": "${String(r1.id)}",\n  "object": "response",`)).toBe(true);
+    // serialised again, not walked as text (execute.service.ts: isIndented)
+    expect(text.startsWith(`{"id":"${String(r1.id)}","object":"response",`)).toBe(true);
     expect(r1).toMatchObject({ store: true, previous_response_id: null, status: 'completed', extra_fields: { provider: 'openai' } });
     expect((r1.usage as Json).cost).toMatchObject({ total_cost: expect.any(Number) });
     const output = r1.output as Json[];

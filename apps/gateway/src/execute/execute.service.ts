@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
 import { idHeaders } from '@app/common/ids/request-id';
 import { type Cancellation, type ParsedResponse, type StreamTranslator, toFailure, type Usage, UpstreamFailure, ZERO_USAGE } from '@app/providers';
+import { isIndented } from '@app/providers/responses/json-text';
 import { toUsageCost } from '@app/pricing';
 import { asGatewayError } from '../edge/error-render';
 import { headerValue, sendJson } from '../edge/http-io';
@@ -128,7 +129,10 @@ export class ExecuteStage {
       }
       if (x.request.sendRaw) raw = { request: request.body, response: text };
       try {
-        return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse: !asText, memberSpans: turn !== null });
+        // An indented stored turn (OpenAI's own spacing) is parsed and serialised instead: walking
+        // its whitespace in JS then splicing cost more than both (bench/PROFILE.md, fourth part).
+        const needsResponse = !asText || (turn !== null && isIndented(text));
+        return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse, memberSpans: turn !== null });
       } catch {
         throw new UpstreamFailure('truncated', up.status, `${c.provider.name} returned a body that is not a valid response`);
       }

@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, findElementMembers, findMembers, firstNonSpace, isEmptyObjectAt, objectEnd, scanObject, stringAt, uniqueObjectAt, withMembers } from './json-text';
+import { closingBrace, depthAt, findElementMembers, findMembers, firstNonSpace, isEmptyObjectAt, isIndented, objectEnd, scanObject, stringAt, uniqueObjectAt, withMembers } from './json-text';
 
 describe('json-text', () => {
   const text = JSON.stringify({ a: { usage: { n: 1, s: '"usage":{ \\' } }, b: ['}', { c: '{' }], usage: { m: [1, { x: 2 }] } });
@@ -37,6 +37,15 @@ describe('json-text', () => {
       else if (c === '{' || c === '[') depth++;
       else if (c === '}' || c === ']') depth--;
     }
+  });
+
+  it('tells an indented object from a compact one', () => {
+    expect(isIndented(JSON.stringify({ a: 1 }, null, 2))).toBe(true);
+    expect(isIndented(' {\r\n"a":1}')).toBe(true);
+    expect(isIndented('{"a":{\n"b":1}}')).toBe(false);
+    expect(isIndented(JSON.stringify({ a: 1 }))).toBe(false);
+    expect(isIndented('[ 1]')).toBe(false);
+    expect(isIndented('')).toBe(false);
   });
 
   it('tells empty objects and the closing brace of a top-level object', () => {

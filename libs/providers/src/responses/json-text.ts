@@ -234,6 +234,12 @@ export function firstNonSpace(text: string): number {
   return skipSpace(text, 0);
 }
 
+/** Whether the text is a pretty-printed object: whitespace right after its opening brace (OpenAI's API indents its JSON). */
+export function isIndented(text: string): boolean {
+  const brace = skipSpace(text, 0);
+  return text.charCodeAt(brace) === OPEN_BRACE && isSpace(text.charCodeAt(brace + 1));
+}
+
 /** Whether the object opening at `brace` is empty (`{}` up to whitespace). */
 export function isEmptyObjectAt(text: string, brace: number): boolean {
   let i = brace + 1;

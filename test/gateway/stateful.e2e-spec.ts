@@ -118,6 +118,30 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
     expect(texts(sentInput())).toEqual(['user: Beta']);
   });
 
+  it("stores an indented upstream answer (OpenAI's own spacing) through the parse path: retrieval, follow-ups and item references read it", async () => {
+    const res = await fetch(`${h.url}/v1/responses`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: MODEL, input: 'Indented, please [[pretty]]' }),
+    });
+    const text = await res.text();
+    const r1 = JSON.parse(text) as Json;
+    // serialised again, not walked as text (execute.service.ts: isIndented)
+    expect(text.startsWith(`{"id":"${String(r1.id)}","object":"response",`)).toBe(true);
+    expect(r1).toMatchObject({ store: true, previous_response_id: null, status: 'completed', extra_fields: { provider: 'openai' } });
+    expect((r1.usage as Json).cost).toMatchObject({ total_cost: expect.any(Number) });
+    const output = r1.output as Json[];
+    expect(output[0].id).toBe((await client.responses.retrieve(String(r1.id))).output[0].id);
+
+    const r2 = await client.responses.create({ model: MODEL, input: 'And again', previous_response_id: String(r1.id) });
+    expect(texts(sentInput())).toEqual(['user: Indented, please [[pretty]]', `assistant: ${String(((output[0].content as Json[])[0]).text)}`, 'user: And again']);
+    h.gateway.app.get(ResponseCache).delete(String(r1.id));
+    await client.responses.create({ model: MODEL, input: [{ type: 'item_reference', id: String(output[0].id) }] as never, previous_response_id: r2.id });
+    // r1 from the database now: its row's items name the output item
+    expect(texts(sentInput())[0]).toBe('user: Indented, please [[pretty]]');
+    expect(sentInput().at(-1)).toMatchObject({ role: 'assistant', id: output[0].id });
+  });
+
   it('chains streamed turns: the stream carries the gateway id and a follow-up works the moment it ended', async () => {
     const stream = client.responses.stream({ model: MODEL, input: 'Remember: blue [[chunks:3]]' });
     const ids = new Set<string>();

@@ -34,6 +34,7 @@ import { FakeHttpError } from './openai-errors';
  *   json                answer with a JSON object (from the requested schema, if any)
  *   reply:TEXT          answer exactly TEXT
  *   words:N             answer with N words ("lorem lorem ..."), for large bodies
+ *   pretty              non-stream: the body indented by two spaces, as OpenAI's own API sends it
  */
 export interface Directives {
   fail?: number;
@@ -58,6 +59,7 @@ export interface Directives {
   json: boolean;
   reply?: string;
   words?: number;
+  pretty: boolean;
 }
 
 /** Shared result for the common case (no `[[` in the text): no allocation, no regex. */
@@ -68,6 +70,7 @@ export const NO_DIRECTIVES: Readonly<Directives> = Object.freeze({
   noTool: false,
   webSearch: false,
   json: false,
+  pretty: false,
 });
 
 const DIRECTIVE_PATTERN = /\[\[([a-z][a-z-]*)(?::([^\]]*))?\]\]/g;
@@ -134,6 +137,9 @@ function applyDirective(d: Directives, name: string, arg: string | undefined): v
       return;
     case 'no-tool':
       d.noTool = true;
+      return;
+    case 'pretty':
+      d.pretty = true;
       return;
     case 'tool':
       if (arg === undefined || arg === '') throw invalid(name, arg);

@@ -289,7 +289,8 @@ class FakeUpstreamServer implements FakeUpstream {
       this.later(exchange, d.delayMs, () => this.writeStream(res, exchange, frames, d));
       return;
     }
-    const json = renderJson(call, plan);
+    const compact = renderJson(call, plan);
+    const json = d.pretty ? JSON.stringify(JSON.parse(compact), null, 2) : compact;
     this.later(exchange, d.delayMs, () => answerJson(res, exchange, json, d));
   }
 

@@ -72,6 +72,12 @@ export interface UpstreamRequest {
   method?: 'GET' | 'POST';
 }
 
+/**
+ * The top-level members of a Response the gateway splices around (`usage` gets the cost,
+ * `extra_fields` is its own), then those a stored turn reads or sets (ParsedResponse.members).
+ */
+export const RESPONSE_MEMBERS: readonly string[] = ['usage', 'extra_fields', 'id', 'previous_response_id', 'store', 'background', 'status', 'model', 'error', 'output'];
+
 export interface ParsedResponse {
   /** The OpenAI Response object to return to the client (a pass-through may parse it on first read). */
   readonly response: Record<string, unknown>;
@@ -87,6 +93,12 @@ export interface ParsedResponse {
    * Absent: the gateway learns these from `response`.
    */
   usageAt?: number;
+  /**
+   * With `usageAt`, when the call asked for them (CallContext.memberSpans): where the value of
+   * each of RESPONSE_MEMBERS starts and ends in `json`, `members[2k]` and `members[2k + 1]` for
+   * the k-th (-1: absent), each a key the text has at most once.
+   */
+  members?: readonly number[];
 }
 
 export interface UpstreamErrorInfo {
@@ -145,10 +157,16 @@ export interface CallContext {
   /** The model name sent upstream (BuildRequestInput.upstreamModel). */
   upstreamModel?: string;
   /**
-   * The caller reads the Response object itself (a stored turn, another wire format's encoder),
-   * not only the upstream's text: a pass-through adapter parses the body at once.
+   * The caller reads the Response object itself (another wire format's encoder, a stored turn
+   * it cannot edit as text), not only the upstream's text: a pass-through adapter parses the
+   * body at once.
    */
   needsResponse?: boolean;
+  /**
+   * The caller edits a stored turn's Response as text: a pass-through adapter that walked the
+   * body reports where its top-level members lie (ParsedResponse.members).
+   */
+  memberSpans?: boolean;
 }
 
 /**

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
 import { idHeaders } from '@app/common/ids/request-id';
 import { type Cancellation, type ParsedResponse, type StreamTranslator, toFailure, type Usage, UpstreamFailure, ZERO_USAGE } from '@app/providers';
+import { isIndented } from '@app/providers/responses/json-text';
 import { toUsageCost } from '@app/pricing';
 import { asGatewayError } from '../edge/error-render';
 import { headerValue, sendJson } from '../edge/http-io';
@@ -11,6 +12,7 @@ import type { Candidate } from '../routing/route-planner.service';
 import { type CallContext, UpstreamCaller } from '../routing/upstream-caller.service';
 import { type Attempt, newAttempt, type Outcome } from '../settle/outcome';
 import { SettleStage } from '../settle/settle.service';
+import { storedEvent, storedText, storesAsText } from '../state/stored-text';
 import { finalizeTurn, streamRewriter } from '../state/stored-turn';
 import { type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
 import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
@@ -112,8 +114,9 @@ export class ExecuteStage {
   private async serveJson(x: Exchange, c: Candidate, fallbackIndex: number): Promise<void> {
     const { turn, format } = x.request;
     const body = x.request.request.body;
-    // Only a pass-through answer in the canonical format can do with the upstream's text alone.
-    const needsResponse = turn !== null || !format.canonical;
+    // Only a pass-through answer in the canonical format can do with the upstream's text alone
+    // (a stored turn's too, unless its Response must be rewritten as an object).
+    const asText = format.canonical && (turn === null || (!x.request.sendRaw && storesAsText(turn)));
     let raw: { request: string; response: string } | null = null;
     let dropped: string[] | undefined;
     const parsed = await this.caller.call<ParsedResponse>(c, x.call, async (up, _key, request) => {
@@ -126,7 +129,10 @@ export class ExecuteStage {
       }
       if (x.request.sendRaw) raw = { request: request.body, response: text };
       try {
-        return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse });
+        // An indented stored turn (OpenAI's own spacing) is parsed and serialised instead: walking
+        // its whitespace in JS then splicing cost more than both (bench/PROFILE.md, fourth part).
+        const needsResponse = !asText || (turn !== null && isIndented(text));
+        return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse, memberSpans: turn !== null });
       } catch {
         throw new UpstreamFailure('truncated', up.status, `${c.provider.name} returned a body that is not a valid response`);
       }
@@ -156,7 +162,7 @@ export class ExecuteStage {
     if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
     let text: string | undefined;
     let extra: ExtraFields | null = null;
-    if (turn === null && format.canonical && parsed.json !== undefined) {
+    if (format.canonical && parsed.json !== undefined) {
       // The canonical format keeps the upstream's own JSON (the gateway's fields spliced in).
       let fieldsJson: string;
       if (raw === null && (dropped === undefined || dropped.length === 0)) {
@@ -165,7 +171,16 @@ export class ExecuteStage {
         extra = answerFields(request, c, fallbackIndex, dropped, latency, raw);
         fieldsJson = JSON.stringify(extra);
       }
-      text = splicedResponse(parsed, fieldsJson, usageCost);
+      if (turn === null) {
+        text = splicedResponse(parsed, fieldsJson, usageCost);
+      } else {
+        // Stored before the client has it, as below.
+        const stored = storedText(turn, parsed, fieldsJson, usageCost);
+        if (stored !== undefined) {
+          this.settle.settleStoredText(outcome, turn, stored);
+          text = stored.json;
+        }
+      }
     }
     if (text === undefined) {
       extra ??= answerFields(request, c, fallbackIndex, dropped, latency, raw);
@@ -236,6 +251,15 @@ export class ExecuteStage {
       redact: (text) => this.caller.redact(text),
     };
     if (ids !== null) end.rewrite = (type, data) => ids.rewrite(type, data);
+    if (turn !== null && rawRequest === null) {
+      end.settleText = (data, fieldsJson) => {
+        const done = storedEvent(turn, data, fieldsJson, end.cost());
+        if (done === undefined) return undefined;
+        outcome.answer = attempt;
+        this.settle.settleStoredText(outcome, turn, done.stored);
+        return done.data;
+      };
+    }
     const extra = extraFields(format.requestType, c, request.modelRequested, fallbackIndex, dropped);
     const encoder = format.canonical ? null : format.createStreamEncoder(request.request.egress);
     const relayed = await relayStream({ res, cancel: x.cancel, t0 }, primed, extra, headers, end, encoder);

@@ -71,7 +71,7 @@ export async function primeStream(up: UpstreamResponse, candidate: Candidate, bo
  * after the relay (its priced usage; the stored turn settled before the client sees it).
  */
 export interface StreamEnd {
-  /** The terminal Response must be parsed (a stored turn's ids, the raw request); else it is spliced as text. */
+  /** The terminal Response must be parsed (a stored turn's ids unless `settleText` takes it, the raw request); else it is spliced as text. */
   readonly needsResponse: boolean;
   /** `usage.cost` of the terminal event: the usage the stream reported, priced (null: not priced). */
   cost(): CostBreakdown | null;
@@ -82,6 +82,12 @@ export interface StreamEnd {
    * serialise it (a stored turn's text), which the terminal event then carries as it is.
    */
   settle(response: Record<string, unknown>, failed: boolean): string | null;
+  /**
+   * `settle` for a stored turn's terminal event as text (storedEvent), which the relay tries
+   * first when it has the gateway's fields (`fieldsJson`) as text: the event's text, its turn
+   * settled; undefined when the Response must be parsed (the relay then calls `settle`).
+   */
+  settleText?(data: string, fieldsJson: string): string | undefined;
   /** Rewrites a non-terminal event's JSON (the gateway's ids for stored responses). */
   rewrite?(type: string, data: string): string;
   /** Clears upstream error text of credentials before the client sees it. */
@@ -243,7 +249,7 @@ class EventWriter {
   }
 
   private terminalFrame(ev: ResponsesStreamEvent, failed: boolean): string {
-    const terminal = terminalEvent(ev, this.extra, this.injector, this.chunkIndex, this.t0, this.end, this.encoder === null);
+    const terminal = terminalEvent(ev, this.extra, this.injector, this.chunkIndex, this.t0, this.end, this.encoder === null, failed);
     const responseJson = terminal.response === null ? null : this.end.settle(terminal.response, failed);
     return terminalText(ev.type, terminal, this.encoder, responseJson);
   }
@@ -300,11 +306,15 @@ function terminalEvent(
   t0: number,
   end: StreamEnd,
   asText: boolean,
+  failed: boolean,
 ): TerminalEvent {
   const latency = Math.round(performance.now() - t0);
   if (asText && !end.needsResponse) {
     const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.usageAt);
     if (spliced !== undefined) return { data: spliced, event: null, response: null };
+  } else if (asText && !failed && end.settleText !== undefined) {
+    const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex));
+    if (settled !== undefined) return { data: settled, event: null, response: null };
   }
   // A copy with two more fields (not a spread with added fields, which is slow in V8: bench/PROFILE.md).
   const fields: ExtraFields = Object.assign({}, extra);

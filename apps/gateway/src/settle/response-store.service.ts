@@ -3,9 +3,10 @@ import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { Turn } from '../conversation/turn';
 import { GroupCommit } from '../state/group-commit';
 import { ResponseCache } from '../state/response-cache';
-import { isJson, type Json, storedItemsOf, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
+import { inputStoredItems, isJson, type Json, type StoredItem, storedItemsOf, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
 import { StoredResponseRepository } from '../state/stored-response.repository';
 import { StoredResponseWriter } from '../state/stored-response.writer';
+import type { StoredText } from '../state/stored-text';
 import { DAY_MS, statusOf } from '../state/stored-turn';
 
 // One statement holds at most this many rows (13 parameters each, under Postgres's 65,535).
@@ -33,11 +34,19 @@ export class ResponseStore {
   /** Stores a finished turn behind the answer: cached here at once, written with the next batch. */
   commit(turn: Turn, response: Json, responseJson: string): void {
     if (!turn.store) return;
-    const status = statusOf(response);
-    const expiresAt = this.expiresAt(turn);
-    const row = this.row(turn, status, response, responseJson, expiresAt);
-    this.cache.add(turn.id, turn.keyId, status, turn.background, typeof response.model === 'string' ? response.model : '', turn.previousResponseId, expiresAt,
-      responseJson, row.inputItemsJson, row.items);
+    this.add(this.row(turn, statusOf(response), response, responseJson), typeof response.model === 'string' ? response.model : '');
+  }
+
+  /** commit for a turn stored as text: its row read off the text (storedText), not the object. */
+  commitText(turn: Turn, stored: StoredText): void {
+    const items = inputStoredItems(turn.inputItems);
+    const { outputIds } = stored;
+    for (let i = 0; i < outputIds.length; i++) items.push({ source: 'output', position: i, itemId: outputIds[i] });
+    this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '');
+  }
+
+  private add(row: StoredResponseRow, model: string): void {
+    this.cache.add(row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt.getTime(), row.responseJson, row.inputItemsJson, row.items);
     this.rows.save(row);
   }
 
@@ -56,27 +65,34 @@ export class ResponseStore {
     return turn.createdAt + this.config.responseRetentionDays * DAY_MS;
   }
 
-  private row(turn: Turn, status: StoredStatus, response: Json, responseJson: string, expiresAt = this.expiresAt(turn)): StoredResponseRow {
+  private row(turn: Turn, status: StoredStatus, response: Json, responseJson: string): StoredResponseRow {
+    const items = storedItemsOf(turn.inputItems, response);
     const extra = response.extra_fields;
     // Upstream bodies shown to a privileged caller are not kept.
     if (isJson(extra) && ('raw_request' in extra || 'raw_response' in extra)) {
       const { raw_request: _rq, raw_response: _rs, ...kept } = extra;
       responseJson = JSON.stringify({ ...response, extra_fields: kept });
     }
+    const model = typeof response.model === 'string' ? response.model : null;
+    const errorJson = isJson(response.error) ? JSON.stringify(response.error) : null;
+    return this.newRow(turn, status, model, responseJson, errorJson, items);
+  }
+
+  private newRow(turn: Turn, status: StoredStatus, model: string | null, responseJson: string, errorJson: string | null, items: StoredItem[]): StoredResponseRow {
     return {
       id: turn.id,
       keyId: turn.keyId,
       createdAt: new Date(turn.createdAt),
-      expiresAt: new Date(expiresAt),
+      expiresAt: new Date(this.expiresAt(turn)),
       status,
       background: turn.background,
-      model: typeof response.model === 'string' ? response.model : String(turn.request.model ?? ''),
+      model: model ?? String(turn.request.model ?? ''),
       previousResponseId: turn.previousResponseId,
       requestJson: turn.requestJson,
       inputItemsJson: turn.inputItemsJson,
       responseJson,
-      errorJson: isJson(response.error) ? JSON.stringify(response.error) : null,
-      items: storedItemsOf(turn.inputItems, response),
+      errorJson,
+      items,
     };
   }
 }

@@ -9,6 +9,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { type RequestLogRow, RequestLogWriter } from '../request-log/request-log.writer';
 import { UpstreamCaller } from '../routing/upstream-caller.service';
 import type { Json } from '../state/stored-response';
+import type { StoredText } from '../state/stored-text';
 import { BackgroundResponses } from '../background/background-responses.service';
 import type { Attempt, Outcome } from './outcome';
 import { ResponseStore } from './response-store.service';
@@ -71,6 +72,12 @@ export class SettleStage {
     if (answer.turn.background) return this.background.complete(answer.turn, answer.response, answer.json);
     this.store.commit(answer.turn, answer.response, answer.json);
     return null;
+  }
+
+  /** settleStored for a turn stored as text (storedText: never a background response). */
+  settleStoredText(outcome: Outcome, turn: Turn, stored: StoredText): void {
+    this.settleBudget(outcome);
+    this.store.commitText(turn, stored);
   }
 
   /** The request is over, however it ended: limits settled, a log row per attempt, metrics. */

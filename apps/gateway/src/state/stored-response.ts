@@ -54,11 +54,7 @@ export interface StoredItem {
  * (positions count those only, as `outputOf` lists them). Items without an id cannot be referenced.
  */
 export function storedItemsOf(inputItems: readonly Json[], response: Json): StoredItem[] {
-  const items: StoredItem[] = [];
-  for (let i = 0; i < inputItems.length; i++) {
-    const id = inputItems[i].id;
-    if (typeof id === 'string') items.push({ source: 'input', position: i, itemId: id });
-  }
+  const items = inputStoredItems(inputItems);
   const output = response.output;
   if (Array.isArray(output)) {
     let position = 0;
@@ -68,6 +64,16 @@ export function storedItemsOf(inputItems: readonly Json[], response: Json): Stor
       if (typeof item.id === 'string') items.push({ source: 'output', position, itemId: item.id });
       position++;
     }
+  }
+  return items;
+}
+
+/** The stored items of a turn's input (storedItemsOf without the output). */
+export function inputStoredItems(inputItems: readonly Json[]): StoredItem[] {
+  const items: StoredItem[] = [];
+  for (let i = 0; i < inputItems.length; i++) {
+    const id = inputItems[i].id;
+    if (typeof id === 'string') items.push({ source: 'input', position: i, itemId: id });
   }
   return items;
 }

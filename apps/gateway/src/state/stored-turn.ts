@@ -29,7 +29,11 @@ export function outputOf(response: Json): Json[] {
 const STATUSES = new Set<string>(['queued', 'in_progress', 'completed', 'incomplete', 'failed', 'cancelled']);
 
 export function statusOf(response: Json): StoredStatus {
-  const s = response.status;
+  return storedStatus(response.status);
+}
+
+/** A Response's `status` as stored: anything unknown reads as completed. */
+export function storedStatus(s: unknown): StoredStatus {
   return typeof s === 'string' && STATUSES.has(s) ? (s as StoredStatus) : 'completed';
 }
 

@@ -4,6 +4,7 @@ import { AzureOpenAIAdapter } from '../azure/azure.adapter';
 import { OpenAIAdapter } from './openai.adapter';
 import { ResponsesPassthroughTranslator } from './openai-stream';
 import { carryThinking } from '../responses/reasoning-carrier';
+import { RESPONSE_MEMBERS } from '../types';
 
 const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
   name: 'openai', kind: 'openai', baseUrl: 'https://api.openai.com/v1', keys: [], timeoutMs: 1, streamIdleTimeoutMs: 1, maxRetries: 0,
@@ -77,6 +78,23 @@ describe('OpenAIAdapter', () => {
       const p = adapter.parseResponse(other);
       expect([p.usage.inputTokens, p.usageAt, p.json]).toEqual([4, undefined, other]);
     }
+  });
+
+  it("reports where the Response's top-level members lie when asked, in the same walk", () => {
+    const body = '{\n  "id": "resp_1",\n  "output": [{"id": "x"}],\n  "status": "completed",\n  "usage": null\n}';
+    const parsed = adapter.parseResponse(body, { memberSpans: true });
+    const span = (key: string) => {
+      const k = 2 * RESPONSE_MEMBERS.indexOf(key);
+      return parsed.members![k] === -1 ? undefined : body.slice(parsed.members![k], parsed.members![k + 1]);
+    };
+    expect(RESPONSE_MEMBERS.map(span)).toEqual([
+      'null', undefined, '"resp_1"', undefined, undefined, undefined, '"completed"', undefined, undefined, '[{"id": "x"}]',
+    ]);
+    expect(parsed.usageAt).toBe(-1);
+    expect(adapter.parseResponse(body).members).toBeUndefined();
+    expect(adapter.parseResponse(body, { memberSpans: true, needsResponse: true }).members).toBeUndefined();
+    // a key the walk finds twice is left to the parse, as `usage` is
+    expect(adapter.parseResponse('{"status":"a","status":"b"}', { memberSpans: true }).members).toBeUndefined();
   });
 
   it('fails on a body that is not a whole JSON response: truncated anywhere, or garbled', () => {

@@ -1,6 +1,6 @@
 import type { ProviderConfig } from '@app/common';
 import { GatewayError } from '@app/common';
-import { type BuildRequestInput, type CallContext, type ParsedResponse, type ProviderAdapter, STOP_SEQUENCES, type StreamTranslator, type UpstreamErrorInfo, type UpstreamRequest, type Usage } from '../types';
+import { type BuildRequestInput, type CallContext, type ParsedResponse, type ProviderAdapter, RESPONSE_MEMBERS, STOP_SEQUENCES, type StreamTranslator, type UpstreamErrorInfo, type UpstreamRequest, type Usage } from '../types';
 import { withoutCarriedReasoning } from '../responses/reasoning-carrier';
 import { scanObject } from '../responses/json-text';
 import { DIALECTS, refusedFields } from '../dialects/dialects';
@@ -68,8 +68,9 @@ export class OpenAIAdapter implements ProviderAdapter {
    * object; anything else is parsed at once, so that a body which is not JSON still fails here.
    */
   parseResponse(text: string, context?: CallContext): ParsedResponse {
-    const spans = context?.needsResponse === true ? null : scanObject(text, SPLICED_KEYS);
-    if (spans !== null && spans[2] === -1) return new PassThroughResponse(text, spans[0], spans[1]);
+    const members = context?.memberSpans === true;
+    const spans = context?.needsResponse === true ? null : scanObject(text, members ? RESPONSE_MEMBERS : SPLICED_KEYS);
+    if (spans !== null && spans[2] === -1) return new PassThroughResponse(text, spans[0], spans[1], members ? spans : undefined);
     const response = JSON.parse(text) as Record<string, unknown>;
     return { response, usage: usageFromResponses(response.usage), json: text };
   }
@@ -89,7 +90,7 @@ function isEmpty(headers: Record<string, string>): boolean {
 }
 
 // The top-level keys the gateway splices around: `usage` gets the cost, `extra_fields` is its own.
-const SPLICED_KEYS = ['usage', 'extra_fields'];
+const SPLICED_KEYS = RESPONSE_MEMBERS.slice(0, 2);
 
 /** A Response body known to be a plain JSON object (scanObject): the object is parsed on first read. */
 class PassThroughResponse implements ParsedResponse {
@@ -97,7 +98,7 @@ class PassThroughResponse implements ParsedResponse {
   readonly usageAt: number;
   private parsed: Record<string, unknown> | null = null;
 
-  constructor(readonly json: string, usageStart: number, usageEnd: number) {
+  constructor(readonly json: string, usageStart: number, usageEnd: number, readonly members?: readonly number[]) {
     const usageObject = usageStart !== -1 && json.charCodeAt(usageStart) === 0x7b /* { */;
     this.usageAt = usageObject ? usageStart : -1;
     // Any other value reads as no usage, as usageFromResponses reads it.

@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, findMembers, firstNonSpace, isEmptyObjectAt, objectEnd, scanObject, uniqueObjectAt, withMembers } from './json-text';
+import { closingBrace, depthAt, findElementMembers, findMembers, firstNonSpace, isEmptyObjectAt, isIndented, objectEnd, scanObject, stringAt, uniqueObjectAt, withMembers } from './json-text';
 
 describe('json-text', () => {
   const text = JSON.stringify({ a: { usage: { n: 1, s: '"usage":{ \\' } }, b: ['}', { c: '{' }], usage: { m: [1, { x: 2 }] } });
@@ -37,6 +37,15 @@ describe('json-text', () => {
       else if (c === '{' || c === '[') depth++;
       else if (c === '}' || c === ']') depth--;
     }
+  });
+
+  it('tells an indented object from a compact one', () => {
+    expect(isIndented(JSON.stringify({ a: 1 }, null, 2))).toBe(true);
+    expect(isIndented(' {\r\n"a":1}')).toBe(true);
+    expect(isIndented('{"a":{\n"b":1}}')).toBe(false);
+    expect(isIndented(JSON.stringify({ a: 1 }))).toBe(false);
+    expect(isIndented('[ 1]')).toBe(false);
+    expect(isIndented('')).toBe(false);
   });
 
   it('tells empty objects and the closing brace of a top-level object', () => {
@@ -146,6 +155,20 @@ describe('json-text', () => {
     expect(findMembers('{"id":"1}', 0, ['id'], at)).toBe(-1);
     expect(findMembers('{"id" 1}', 0, ['id'], at)).toBe(-1);
     expect(withMembers('{"id":1,"id":2}', 0, ['id'], ['3'])).toBeUndefined();
+  });
+
+  it("finds the members of each object of an array, and refuses an element that is not one", () => {
+    const t = '[ {"id":"a","x":{"id":"n"}} ,\n {"y":[{"id":"m"}]},{"id":"b\\u0021"} ]';
+    const at: number[] = [];
+    expect(findElementMembers(t, 0, ['id'], at)).toBe(3);
+    expect([0, 1, 2].map((e) => stringAt(t, at[2 * e], at[2 * e + 1]))).toEqual(['a', undefined, 'b!']);
+    expect(findElementMembers('[]', 0, ['id'], [])).toBe(0);
+    expect(findElementMembers('[ ]', 0, ['id'], [])).toBe(0);
+    expect(findElementMembers('[{"id":1},null]', 0, ['id'], [])).toBe(-1);
+    expect(findElementMembers('[{"id":1,"id":2}]', 0, ['id'], [])).toBe(-1);
+    expect(findElementMembers('{"id":1}', 0, ['id'], [])).toBe(-1);
+    expect(stringAt('{"a":1}', 5, 6)).toBeUndefined();
+    expect(stringAt('{"a":1}', -1, -1)).toBeUndefined();
   });
 
   it('sets members as JSON.stringify writes them after assigning them to the parsed object', () => {

@@ -167,6 +167,15 @@ export function withMembers(text: string, start: number, keys: readonly string[]
   const at: number[] = [];
   const close = findMembers(text, start, keys, at);
   if (close === -1) return undefined;
+  return { json: membersSet(text, start, close, keys, at, values), end: close + 1 };
+}
+
+/**
+ * withMembers for an object whose members were found already: the object from `start` to its
+ * closing brace `close`, where `keys[k]` spans `[at[2k], at[2k + 1])` (-1: absent), with
+ * members set to `values`.
+ */
+export function membersSet(text: string, start: number, close: number, keys: readonly string[], at: readonly number[], values: readonly string[]): string {
   let json = '';
   let from = start;
   // The members present, in the order they appear (a few: a selection each time is enough).
@@ -184,12 +193,51 @@ export function withMembers(text: string, start: number, keys: readonly string[]
     json += `${empty ? '' : ','}${JSON.stringify(keys[k])}:${values[k]}`;
     empty = false;
   }
-  return { json: json + '}', end: close + 1 };
+  return json + '}';
+}
+
+/**
+ * findMembers for each element of the array that opens at `start`, the spans of each element's
+ * members appended to `at` in its layout (element e's key k at `2 * (e * keys.length + k)`).
+ * Returns the number of elements, or -1 when one is not an object or findMembers cannot read it.
+ */
+export function findElementMembers(text: string, start: number, keys: readonly string[], at: number[]): number {
+  if (text.charCodeAt(start) !== OPEN_BRACKET) return -1;
+  let i = skipSpace(text, start + 1);
+  if (text.charCodeAt(i) === CLOSE_BRACKET) return 0;
+  const found: number[] = [];
+  for (let count = 1; ; count++) {
+    const close = findMembers(text, i, keys, found);
+    if (close === -1) return -1;
+    for (let k = 0; k < found.length; k++) at.push(found[k]);
+    i = skipSpace(text, close + 1);
+    const c = text.charCodeAt(i);
+    if (c === CLOSE_BRACKET) return count;
+    if (c !== COMMA) return -1;
+    i = skipSpace(text, i + 1);
+  }
+}
+
+/**
+ * The string whose JSON text spans `[start, end)` (escapes decoded); undefined when the value
+ * there is not a string. The text must be valid JSON (scanObject). The string is a copy: V8's
+ * slice of a long string points into it, and would keep the whole text alive as long as the
+ * string lives (an id kept by a cache).
+ */
+export function stringAt(text: string, start: number, end: number): string | undefined {
+  if (start === -1 || text.charCodeAt(start) !== QUOTE) return undefined;
+  return JSON.parse(text.slice(start, end)) as string;
 }
 
 /** Index of the first character that is not whitespace. */
 export function firstNonSpace(text: string): number {
   return skipSpace(text, 0);
+}
+
+/** Whether the text is a pretty-printed object: whitespace right after its opening brace (OpenAI's API indents its JSON). */
+export function isIndented(text: string): boolean {
+  const brace = skipSpace(text, 0);
+  return text.charCodeAt(brace) === OPEN_BRACE && isSpace(text.charCodeAt(brace + 1));
 }
 
 /** Whether the object opening at `brace` is empty (`{}` up to whitespace). */

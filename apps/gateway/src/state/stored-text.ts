@@ -1,0 +1,142 @@
+import { JSON_BYTE } from '@app/common';
+import type { CostBreakdown } from '@app/pricing';
+import { closingBrace, findElementMembers, findMembers, membersSet, type ParsedResponse, RESPONSE_MEMBERS, scanObject, stringAt } from '@app/providers';
+import type { Turn } from '../conversation/turn';
+import { isTrustedItemId, type StoredStatus } from './stored-response';
+import { storedStatus } from './stored-turn';
+
+/**
+ * A stored turn's Response as text: the upstream's own, the gateway's fields spliced in (what
+ * finalizeTurn and withExtraFields set, the upstream's spacing kept), with what its row needs.
+ */
+export interface StoredText {
+  json: string;
+  status: StoredStatus;
+  /** The Response's `model`, null when it is not a string. */
+  model: string | null;
+  /** The Response's `error` as JSON text when it is an object, else null. */
+  errorJson: string | null;
+  /** The output items' ids in order (every item is an object, its position its index). */
+  outputIds: string[];
+}
+
+const member = (key: string) => 2 * RESPONSE_MEMBERS.indexOf(key);
+const USAGE = member('usage');
+const STATUS = member('status');
+const MODEL = member('model');
+const ERROR = member('error');
+const OUTPUT = member('output');
+// Set in this order, as finalizeTurn then withExtraFields assign them (absent ones go last in it).
+const SET = ['id', 'previous_response_id', 'store', 'background', 'extra_fields'];
+const SET_AT = SET.map(member);
+const SET_WITH_USAGE = [...SET, 'usage'];
+const ID = ['id'];
+const COST = ['cost'];
+const NO_COST: readonly number[] = [-1, -1];
+
+/**
+ * Whether a turn's answer may be stored as text, decided before the upstream answers (its body
+ * is then walked, not parsed): a background response's row is finished from the object.
+ */
+export function storesAsText(turn: Turn): boolean {
+  return turn.store && !turn.background;
+}
+
+/**
+ * finalizeTurn, withExtraFields (`fieldsJson`, `cost`) and JSON.stringify of a stored turn's
+ * Response, done on the upstream's text: the members the turn sets and `usage.cost` take their
+ * new values in place or go last, as when assigned to the parsed object. Undefined when the
+ * adapter did not walk the text for its members, or an output item is not an object or has an
+ * id the gateway would replace (missing, short, repeated, not a string, not the one streamed):
+ * the caller then parses it.
+ */
+export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: string, cost: CostBreakdown | null): StoredText | undefined {
+  const { json, members } = parsed;
+  if (json === undefined || members === undefined || !storesAsText(turn)) return undefined;
+  return storedObject(turn, json, 0, closingBrace(json), members, fieldsJson, cost);
+}
+
+const EVENT_MEMBERS = ['response', 'extra_fields'];
+
+/**
+ * storedText for a stream's terminal event (`response.completed` and the like), and the event
+ * with `extra_fields` (`fieldsJson`) on it too and its Response stored: what the relay's parse
+ * path makes of it. Undefined when the text is not plainly one JSON event with a Response
+ * object and no `extra_fields` of its own, or storedText would refuse the Response.
+ */
+export function storedEvent(turn: Turn, data: string, fieldsJson: string, cost: CostBreakdown | null): { data: string; stored: StoredText } | undefined {
+  if (!storesAsText(turn)) return undefined;
+  const spans = scanObject(data, EVENT_MEMBERS);
+  if (spans === null || spans[2] !== -1) return undefined;
+  const [start, end] = spans;
+  if (start === -1 || data.charCodeAt(start) !== JSON_BYTE.OPEN_BRACE) return undefined;
+  const members: number[] = [];
+  if (findMembers(data, start, RESPONSE_MEMBERS, members) === -1) return undefined;
+  const stored = storedObject(turn, data, start, end - 1, members, fieldsJson, cost);
+  if (stored === undefined) return undefined;
+  return { data: `${data.slice(0, start)}${stored.json}${data.slice(end, closingBrace(data))},"extra_fields":${fieldsJson}}`, stored };
+}
+
+/** storedText of the Response object from `start` to its closing brace `close`, its members where `members` says (RESPONSE_MEMBERS). */
+function storedObject(
+  turn: Turn, json: string, start: number, close: number, members: readonly number[], fieldsJson: string, cost: CostBreakdown | null,
+): StoredText | undefined {
+  const outputIds = trustedOutputIds(json, members[OUTPUT], turn.streamedIds);
+  if (outputIds === undefined) return undefined;
+  let keys = SET;
+  const at: number[] = [];
+  for (let k = 0; k < SET_AT.length; k++) at.push(members[SET_AT[k]], members[SET_AT[k] + 1]);
+  const values = [JSON.stringify(turn.id), JSON.stringify(turn.previousResponseId), String(turn.store), String(turn.background), fieldsJson];
+  const usage = members[USAGE];
+  if (cost !== null && usage !== -1 && json.charCodeAt(usage) === JSON_BYTE.OPEN_BRACE) {
+    const usageEnd = members[USAGE + 1];
+    let costAt = NO_COST;
+    let usageClose = usageEnd - 1;
+    // Walked only when it may have a cost already: a search of the text usually says it has none.
+    const costKey = json.indexOf('"cost"', usage);
+    if (costKey !== -1 && costKey < usageEnd) {
+      const found: number[] = [];
+      usageClose = findMembers(json, usage, COST, found);
+      costAt = found;
+      if (usageClose === -1) return undefined;
+    }
+    keys = SET_WITH_USAGE;
+    at.push(usage, usageEnd);
+    values.push(membersSet(json, usage, usageClose, COST, costAt, [JSON.stringify(cost)]));
+  }
+  const error = members[ERROR];
+  const stored = membersSet(json, start, close, keys, at, values);
+  // One string, as JSON.stringify's: the pieces joined are slices of the upstream's text, which
+  // the cache would otherwise keep alive with them. V8 flattens a joined string when it first
+  // reads a character of it (a stream's frame only reads a copy).
+  stored.charCodeAt(0);
+  return {
+    json: stored,
+    status: storedStatus(stringAt(json, members[STATUS], members[STATUS + 1])),
+    model: stringAt(json, members[MODEL], members[MODEL + 1]) ?? null,
+    // Rare (a failed response): serialised as the parse path does, not a slice of the text.
+    errorJson: error !== -1 && json.charCodeAt(error) === JSON_BYTE.OPEN_BRACE ? JSON.stringify(JSON.parse(json.slice(error, members[ERROR + 1]))) : null,
+    outputIds,
+  };
+}
+
+/**
+ * The ids of the output array at `start`, when every item is an object whose id
+ * ensureUniqueOutputIds keeps: the one it was streamed under (`streamed[i]`), else a trusted one.
+ */
+function trustedOutputIds(json: string, start: number, streamed: readonly (string | undefined)[]): string[] | undefined {
+  if (start === -1) return undefined;
+  const at: number[] = [];
+  const count = findElementMembers(json, start, ID, at);
+  if (count === -1) return undefined;
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < count; i++) {
+    const id = stringAt(json, at[2 * i], at[2 * i + 1]);
+    const fixed = streamed[i];
+    if (id === undefined || (fixed === undefined ? !isTrustedItemId(id, seen) : id !== fixed)) return undefined;
+    seen.add(id);
+    ids.push(id);
+  }
+  return ids;
+}

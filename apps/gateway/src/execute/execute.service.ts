@@ -12,7 +12,7 @@ import { type CallContext, UpstreamCaller } from '../routing/upstream-caller.ser
 import { type Attempt, newAttempt, type Outcome } from '../settle/outcome';
 import { SettleStage } from '../settle/settle.service';
 import { finalizeTurn, streamRewriter } from '../state/stored-turn';
-import { type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
+import { eventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
 import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
 
 /** What the execute stage works with for one request. */
@@ -236,9 +236,9 @@ export class ExecuteStage {
       redact: (text) => this.caller.redact(text),
     };
     if (ids !== null) end.rewrite = (type, data) => ids.rewrite(type, data);
-    const extra = extraFields(format.requestType, c, request.modelRequested, fallbackIndex, dropped);
+    const fields = eventFieldInjector(format.requestType, c, request.modelRequested, fallbackIndex, dropped);
     const encoder = format.canonical ? null : format.createStreamEncoder(request.request.egress);
-    const relayed = await relayStream({ res, cancel: x.cancel, t0 }, primed, extra, headers, end, encoder);
+    const relayed = await relayStream({ res, cancel: x.cancel, t0 }, primed, fields, headers, end, encoder);
     const latency = Math.round(performance.now() - t0);
     const usage = relayed.cutOff || translator.terminal === null ? estimatedUsage(x, translator) : translator.usage;
     this.settle.price(attempt, usage);

@@ -3,7 +3,7 @@ import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-str
 import { type ParsedResponse, ZERO_USAGE } from '@app/providers';
 import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
 import type { Candidate } from '../routing/route-planner.service';
-import { EventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, spliceTerminalEvent, withExtraFields } from './extra-fields';
+import { EventFieldInjector, eventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, spliceTerminalEvent, withExtraFields } from './extra-fields';
 
 const extra: ExtraFields = {
   request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0,
@@ -64,6 +64,30 @@ describe('extraFieldsJson', () => {
     for (const [type, requested, index, latency] of [['responses', 'openai/gpt-4o', 0, 12], ['responses', 'openai/gpt-4o', 0, 7], ['chat_completions', 'x/y', 2, 0], ['responses', 'openai/gpt-4o', 1, 3]] as const) {
       const expected = { ...extraFields(type, candidate, requested, index), latency };
       expect(extraFieldsJson(type, candidate, requested, index, latency)).toBe(JSON.stringify(expected));
+    }
+  });
+});
+
+describe('EventFieldInjector', () => {
+  const candidate = { label: 'openai/gpt-4o', provider: { name: 'openai' }, model: 'gpt-4o', upstreamModel: 'gpt-4o-2024' } as unknown as Candidate;
+
+  it("frames an event with the stream's fields and its chunk index, and anything but an object as it came", () => {
+    const injector = new EventFieldInjector(extra);
+    const data = '{"type":"response.output_text.delta","delta":"é \\"}"}';
+    const frame = injector.frame('response.output_text.delta', data, 7);
+    expect(frame.startsWith('event: response.output_text.delta\ndata: ')).toBe(true);
+    expect(frame.endsWith('\n\n')).toBe(true);
+    expect(JSON.parse(frame.slice('event: response.output_text.delta\ndata: '.length, -2))).toEqual({ ...JSON.parse(data), extra_fields: { ...extra, chunk_index: 7 } });
+    for (const text of ['[DONE]', '[1]', '{}x', '"}"', '{}']) expect(injector.frame('x', text, 1)).toBe(`event: x\ndata: ${text}\n\n`);
+  });
+
+  it("takes the candidate's text, equal to serialising the fields, dropped tools included", () => {
+    for (const [type, requested, index, dropped] of [['responses', 'openai/gpt-4o', 0, undefined], ['responses', 'openai/gpt-4o', 0, []], ['chat_completions', 'x/y', 2, undefined], ['responses', 'openai/gpt-4o', 1, ['web_search']], ['responses', 'openai/gpt-4o', 1, undefined]] as const) {
+      const made = extraFields(type, candidate, requested, index, dropped === undefined ? undefined : [...dropped]);
+      const injector = eventFieldInjector(type, candidate, requested, index, dropped === undefined ? undefined : [...dropped]);
+      expect(injector.extra).toEqual(made);
+      expect(injector.frame('x', '{"a":1}', 3)).toBe(new EventFieldInjector(made).frame('x', '{"a":1}', 3));
+      expect(JSON.parse(injector.terminalFields(5, 3))).toEqual({ ...made, chunk_index: 3, latency: 5 });
     }
   });
 });

@@ -4,10 +4,11 @@ import { Cancellation, SseParser, type UpstreamBody } from '@app/providers';
 import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-stream';
 import type { StreamEncoder } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
-import type { ExtraFields } from './extra-fields';
+import { EventFieldInjector, type ExtraFields } from './extra-fields';
 import { type PrimedStream, relayStream, type StreamEnd } from './stream-relay';
 
 const extra: ExtraFields = { request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0, cache_debug: null };
+const fields = new EventFieldInjector(extra);
 const COST: CostBreakdown = { input_tokens_cost: 0.1, output_tokens_cost: 0.2, total_cost: 0.3 } as CostBreakdown;
 
 const sse = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -63,7 +64,7 @@ describe('relayStream', () => {
     const c = client();
     const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
     const end = streamEnd(false, settled);
-    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), extra, {}, end, null);
+    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), fields, {}, end, null);
     expect(outcome.failure).toBeNull();
     const frames = c.written().split('\n\n').filter((f) => f !== '');
     expect(frames.map((f) => f.split('\n')[0])).toEqual(['event: response.created', 'event: response.output_text.delta', 'event: response.completed']);
@@ -85,7 +86,7 @@ describe('relayStream', () => {
     };
     const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
     const end = streamEnd(false, settled);
-    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), extra, {}, end, encoder);
+    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), fields, {}, end, encoder);
     expect(c.written()).toBe('<response.created><response.output_text.delta><response.completed><end>');
     expect(seen[1].data).toMatchObject({ type: 'response.output_text.delta', delta: 'Hi' });
     const response = seen[2].data.response as { usage: { cost: unknown }; extra_fields: unknown };
@@ -114,7 +115,7 @@ describe('relayStream', () => {
     };
     // The delta and the terminal event arrive in one upstream chunk.
     const chunks = [UPSTREAM[0], UPSTREAM[1] + UPSTREAM[2]];
-    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(chunks), extra, {}, end, null);
+    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(chunks), fields, {}, end, null);
     expect(settled).toHaveLength(1);
     expect(writtenAtSettle).not.toContain('response.completed');
     // One write for the chunk: nothing waits between the delta and the end.
@@ -134,7 +135,7 @@ describe('relayStream', () => {
   it('ends a stream cut before its terminal event with error and response.failed, which is not settled as the answer', async () => {
     const c = client();
     const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
-    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM.slice(0, 2)), extra, {}, streamEnd(true, settled), null);
+    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM.slice(0, 2)), fields, {}, streamEnd(true, settled), null);
     expect(outcome.failure?.kind).toBe('truncated');
     expect(outcome.cutOff).toBe(true);
     expect(c.written()).toContain('event: error');
@@ -158,7 +159,7 @@ describe('relayStream', () => {
     // A chunk ending inside an event, one with none complete, then the rest.
     const rest = deltas[2] + UPSTREAM[2];
     const chunks = [UPSTREAM[0] + deltas[0], deltas[1].slice(0, 10), deltas[1].slice(10), rest.slice(0, 7), rest.slice(7)];
-    const outcome = await relayStream({ res: res as unknown as ServerResponse, cancel: Cancellation.never, t0: performance.now() }, primed(chunks), extra, {}, streamEnd(false, []), null);
+    const outcome = await relayStream({ res: res as unknown as ServerResponse, cancel: Cancellation.never, t0: performance.now() }, primed(chunks), fields, {}, streamEnd(false, []), null);
     expect(outcome.failure).toBeNull();
     const indexes = writes.map((w) => [...w.matchAll(/"chunk_index":(\d+)/g)].map((m) => Number(m[1])));
     // The terminal frame carries chunk_index twice (the event's and its response's).
@@ -176,7 +177,7 @@ describe('relayStream', () => {
     const p = primed([UPSTREAM[0], UPSTREAM[1], UPSTREAM[2]]);
     let destroyed = 0;
     p.body.destroy = () => void destroyed++;
-    const outcome = await relayStream({ res: c.res, cancel, t0: performance.now() }, p, extra, {}, streamEnd(false, []), null);
+    const outcome = await relayStream({ res: c.res, cancel, t0: performance.now() }, p, fields, {}, streamEnd(false, []), null);
     expect(outcome.failure?.kind).toBe('aborted');
     expect(outcome.cutOff).toBe(true);
     expect(destroyed).toBe(1);

@@ -18,7 +18,7 @@ import type { Cancellation } from '@app/providers';
 import { waitForDrain } from '../edge/http-io';
 import type { StreamEncoder } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
-import { EventFieldInjector, type ExtraFields, spliceTerminalEvent } from './extra-fields';
+import { type EventFieldInjector, type ExtraFields, spliceTerminalEvent } from './extra-fields';
 
 /** A stream whose first events have arrived: from here on it belongs to the client. */
 export interface PrimedStream {
@@ -106,7 +106,7 @@ export interface RelayTarget {
 export async function relayStream(
   target: RelayTarget,
   primed: PrimedStream,
-  extra: ExtraFields,
+  fields: EventFieldInjector,
   headers: Record<string, string>,
   end: StreamEnd,
   /** Null: the canonical format, relayed as text. */
@@ -114,7 +114,7 @@ export async function relayStream(
 ): Promise<RelayOutcome> {
   const { res, cancel } = target;
   const { body, translator, candidate } = primed;
-  const relay = new EventWriter(target, primed, extra, end, encoder);
+  const relay = new EventWriter(target, primed, fields, end, encoder);
 
   res.writeHead(200, headers);
   relay.write(relay.framesOf(primed.first));
@@ -160,14 +160,13 @@ class EventWriter {
   private readonly t0: number;
   private readonly parser: StreamDecoder;
   private readonly translator: StreamTranslator;
-  private readonly injector: EventFieldInjector;
   chunkIndex = 0;
   ttftMs: number | null = null;
 
   constructor(
     target: RelayTarget,
     primed: PrimedStream,
-    private readonly extra: ExtraFields,
+    private readonly injector: EventFieldInjector,
     private readonly end: StreamEnd,
     private readonly encoder: StreamEncoder | null,
   ) {
@@ -175,7 +174,6 @@ class EventWriter {
     this.t0 = target.t0;
     this.parser = primed.parser;
     this.translator = primed.translator;
-    this.injector = new EventFieldInjector(extra);
   }
 
   /** Writes the frames; false when the socket wants a drain first. */
@@ -236,14 +234,14 @@ class EventWriter {
 
   private frame(type: string, data: string): string {
     const encoder = this.encoder;
-    if (encoder === null) return sseFrame(type, this.injector.inject(data, this.chunkIndex));
+    if (encoder === null) return this.injector.frame(type, data, this.chunkIndex);
     const parsed = parseEvent(data);
     // An event that is not a JSON object has nothing another format could carry over.
     return parsed === null ? '' : encoder.event(type, parsed);
   }
 
   private terminalFrame(ev: ResponsesStreamEvent, failed: boolean): string {
-    const terminal = terminalEvent(ev, this.extra, this.injector, this.chunkIndex, this.t0, this.end, this.encoder === null);
+    const terminal = terminalEvent(ev, this.injector, this.chunkIndex, this.t0, this.end, this.encoder === null);
     const responseJson = terminal.response === null ? null : this.end.settle(terminal.response, failed);
     return terminalText(ev.type, terminal, this.encoder, responseJson);
   }
@@ -294,7 +292,6 @@ function parseEvent(data: string): Record<string, unknown> | null {
  */
 function terminalEvent(
   ev: ResponsesStreamEvent,
-  extra: ExtraFields,
   injector: EventFieldInjector,
   chunkIndex: number,
   t0: number,
@@ -307,7 +304,7 @@ function terminalEvent(
     if (spliced !== undefined) return { data: spliced, event: null, response: null };
   }
   // A copy with two more fields (not a spread with added fields, which is slow in V8: bench/PROFILE.md).
-  const fields: ExtraFields = Object.assign({}, extra);
+  const fields: ExtraFields = Object.assign({}, injector.extra);
   fields.latency = latency;
   fields.chunk_index = chunkIndex;
   let event = ev.parsed;

@@ -151,9 +151,10 @@ describe('spliceTerminalEvent', () => {
     expect(JSON.parse(injector.terminalFields(12, 9))).toEqual({ ...perStream, latency: 12, chunk_index: 9 });
     const data = completed('{"id":"r","output":[{"type":"message","content":[]}],"usage":{"input_tokens":3}}');
     const [ev] = new ResponsesPassthroughTranslator().push({ event: 'response.completed', data });
-    expect(ev.usageAt).toBe(data.indexOf('"usage":{') + '"usage":'.length);
+    const usage = data.indexOf('"usage":{') + '"usage":'.length;
+    expect(ev.at).toEqual({ response: data.indexOf('"response":{') + '"response":'.length, usage, usageEnd: data.indexOf('}', usage) + 1 });
     expect(ev.parsed).toBeUndefined();
-    const out = spliceTerminalEvent(data, injector.terminalFields(12, 9), cost, ev.usageAt);
+    const out = spliceTerminalEvent(data, injector.terminalFields(12, 9), cost, ev.at);
     const event = JSON.parse(data);
     const f = { ...perStream, latency: 12, chunk_index: 9 };
     expect(JSON.parse(out!)).toEqual({ ...event, extra_fields: f, response: { ...event.response, extra_fields: f, usage: { input_tokens: 3, cost } } });
@@ -164,9 +165,12 @@ describe('spliceTerminalEvent', () => {
   it('refuses a usage the translator found that has a cost already, but not a cost outside it', () => {
     const f = JSON.stringify(fields);
     const costly = completed('{"usage":{"input_tokens":3,"cost":{"total_cost":1}}}');
-    expect(spliceTerminalEvent(costly, f, cost, costly.indexOf('"usage":{') + 8)).toBeUndefined();
+    const [ev] = new ResponsesPassthroughTranslator().push({ event: 'response.completed', data: costly });
+    expect(ev.at).toBeDefined();
+    expect(spliceTerminalEvent(costly, f, cost, ev.at)).toBeUndefined();
     const after = completed('{"usage":{"input_tokens":3},"metadata":{"cost":"x"}}');
-    const out = spliceTerminalEvent(after, f, cost, after.indexOf('"usage":{') + 8);
+    const [afterEv] = new ResponsesPassthroughTranslator().push({ event: 'response.completed', data: after });
+    const out = spliceTerminalEvent(after, f, cost, afterEv.at);
     expect(out).toBe(spliceTerminalEvent(after, f, cost));
     expect(JSON.parse(out!).response.usage).toEqual({ cost, input_tokens: 3 });
   });

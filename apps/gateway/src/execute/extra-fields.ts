@@ -1,5 +1,5 @@
 import type { CostBreakdown } from '@app/pricing';
-import { closingBrace, firstNonSpace, isEmptyObjectAt, objectEnd, type ParsedResponse, sseFrame, uniqueObjectAt } from '@app/providers';
+import { closingBrace, firstNonSpace, isEmptyObjectAt, objectEnd, type ParsedResponse, sseFrame, type TerminalEventAt, uniqueObjectAt } from '@app/providers';
 import type { RequestType } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
 
@@ -158,19 +158,19 @@ export function withExtraFields(response: Record<string, unknown>, extra: ExtraF
  * A stream's terminal event with the gateway's fields spliced into its text: `extra_fields` on
  * the event and on its `response`, and `usage.cost`. Undefined when the text is not plainly
  * shaped for it (no single `response` object at the top, `extra_fields` or a cost already
- * there, more than one `usage`): the caller then parses and re-serialises the event.
+ * there, more than one `usage`): the caller then parses and re-serialises the event. `at`: what
+ * the translator found in the text already, with the same checks (it is not searched again).
  */
-export function spliceTerminalEvent(data: string, fieldsJson: string, cost: CostBreakdown | null, usageAt?: number): string | undefined {
+export function spliceTerminalEvent(data: string, fieldsJson: string, cost: CostBreakdown | null, at?: TerminalEventAt): string | undefined {
   const end = closingBrace(data);
   if (end === -1 || data.includes('"extra_fields":')) return undefined;
-  const response = uniqueObjectAt(data, 'response', 1);
+  const response = at === undefined ? uniqueObjectAt(data, 'response', 1) : at.response;
   if (response === -1) return undefined;
   let usage = -1;
-  // The translator may have found the usage object already (`usageAt`), with the same checks: the text need not be searched again.
-  if (cost !== null && ((usageAt !== undefined && usageAt !== -1) || data.includes('"usage":{'))) {
-    usage = usageAt ?? uniqueObjectAt(data, 'usage', 2);
+  if (cost !== null && (at !== undefined || data.includes('"usage":{'))) {
+    usage = at === undefined ? uniqueObjectAt(data, 'usage', 2) : at.usage;
     if (usage === -1) return undefined;
-    const usageEnd = objectEnd(data, usage);
+    const usageEnd = at === undefined ? objectEnd(data, usage) : at.usageEnd;
     if (usageEnd === -1) return undefined;
     const costKey = data.indexOf('"cost":', usage);
     if (costKey !== -1 && costKey < usageEnd) return undefined;

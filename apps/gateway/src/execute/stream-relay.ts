@@ -300,7 +300,7 @@ function terminalEvent(
 ): TerminalEvent {
   const latency = Math.round(performance.now() - t0);
   if (asText && !end.needsResponse) {
-    const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.usageAt);
+    const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.at);
     if (spliced !== undefined) return { data: spliced, event: null, response: null };
   }
   // A copy with two more fields (not a spread with added fields, which is slow in V8: bench/PROFILE.md).

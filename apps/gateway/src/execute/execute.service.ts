@@ -203,10 +203,12 @@ export class ExecuteStage {
     if (res === null) throw new Error('a stream needs a client connection');
     let rawRequest: string | null = null;
     let dropped: string[] | undefined;
+    // The terminal event is parsed whole for a stored turn, the raw request, or another format's encoder.
+    const needsResponse = turn !== null || request.sendRaw || !format.canonical;
     const primed = await this.caller.call<PrimedStream>(c, x.call, (up, _key, upstreamRequest) => {
       if (request.sendRaw) rawRequest = upstreamRequest.body;
       dropped = upstreamRequest.droppedTools;
-      return primeStream(up, c, request.request.body);
+      return primeStream(up, c, request.request.body, needsResponse);
     });
     const headers = answerHeaders(request, c, fallbackIndex, dropped);
     headers['content-type'] = 'text/event-stream; charset=utf-8';

@@ -41,12 +41,13 @@ const TERMINAL_TYPES = new Set(['response.completed', 'response.incomplete', 're
 
 /**
  * Reads until the upstream produced its first event, so that a stream which fails before
- * anything reached the client can still be retried or fall back.
+ * anything reached the client can still be retried or fall back. `needsResponse`: the relay
+ * will parse the terminal event (CallContext.needsResponse).
  */
-export async function primeStream(up: UpstreamResponse, candidate: Candidate, body: ResponsesRequest): Promise<PrimedStream> {
+export async function primeStream(up: UpstreamResponse, candidate: Candidate, body: ResponsesRequest, needsResponse = false): Promise<PrimedStream> {
   // SSE unless the provider frames its stream otherwise (Bedrock's binary event-stream).
   const parser = candidate.adapter.createStreamDecoder?.() ?? new SseParser();
-  const translator = candidate.adapter.createStreamTranslator({ requestBody: body, upstreamModel: candidate.upstreamModel });
+  const translator = candidate.adapter.createStreamTranslator({ requestBody: body, upstreamModel: candidate.upstreamModel, needsResponse });
   for (;;) {
     const chunk = await up.body.next();
     if (chunk === null) throw new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its first event`);

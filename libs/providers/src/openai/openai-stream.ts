@@ -34,6 +34,11 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
   /** Where uniqueObjectsAt puts what it found. */
   private readonly at: number[] = [];
 
+  constructor(
+    /** The caller parses the terminal event whole anyway (CallContext.needsResponse): it is parsed here, once, and handed over. */
+    private readonly needsResponse = false,
+  ) {}
+
   push(ev: SseEvent): ResponsesStreamEvent[] {
     const data = ev.data;
     if (data === '[DONE]') return [];
@@ -53,9 +58,13 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
       return [{ type, data }];
     }
     if (terminal === 'error') return this.onError(data);
-    const at = terminal === 'completed' || terminal === 'incomplete' ? this.readUsage(terminal, data) : null;
+    const finished = terminal === 'completed' || terminal === 'incomplete';
+    const at = finished && !this.needsResponse ? this.readUsage(terminal, data) : null;
     if (at !== null) return [{ type, data, at }];
-    return [{ type, data, parsed: this.onTerminal(terminal, data) }];
+    const parsed = this.onTerminal(terminal, data);
+    // Text that is not JSON still reports the usage it shows plainly.
+    if (parsed === undefined && finished && this.needsResponse) this.readUsage(terminal, data);
+    return [{ type, data, parsed }];
   }
 
   abort(err: { message: string; code: string }): ResponsesStreamEvent[] {

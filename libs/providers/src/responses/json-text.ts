@@ -69,7 +69,7 @@ export function uniqueObjectAt(text: string, key: string, depth: number): number
 /**
  * uniqueObjectAt for several keys in one pass over the text: `at[k]` becomes the index of the `{`
  * opening the value of `keys[k]` when `"keys[k]":{` occurs exactly once and at `depths[k]`, else
- * -1. Every object-valued key is found by its `":{` (a rarer start for a search than a quote).
+ * -1. Every object-valued key ends in `":{`: one search over the text finds them all.
  */
 export function uniqueObjectsAt(text: string, keys: readonly string[], depths: readonly number[], at: number[]): void {
   for (let k = 0; k < keys.length; k++) at[k] = -1;

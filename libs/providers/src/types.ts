@@ -120,8 +120,17 @@ export interface ResponsesStreamEvent {
   data: string;
   /** `data` parsed, when the translator parsed it anyway (terminal events): spares the relay a second parse. */
   parsed?: Record<string, unknown>;
-  /** Where `response.usage`'s object opens in `data`, when the translator found it in the text (and so left `parsed` unset). */
-  usageAt?: number;
+  /** Where a terminal event's objects lie in `data`, when the translator found its usage in the text (and so left `parsed` unset). */
+  at?: TerminalEventAt;
+}
+
+/** Positions in a terminal event's text, as uniqueObjectAt and objectEnd give them. */
+export interface TerminalEventAt {
+  /** The `{` of the event's `response` (-1: not plainly there). */
+  response: number;
+  /** The `{` of `response.usage`, and the end (exclusive) of that object. */
+  usage: number;
+  usageEnd: number;
 }
 
 export type TerminalStatus = 'completed' | 'incomplete' | 'failed' | 'error';

@@ -14,7 +14,7 @@ import { type Attempt, newAttempt, type Outcome } from '../settle/outcome';
 import { SettleStage } from '../settle/settle.service';
 import { storedEvent, storedText, storesAsText } from '../state/stored-text';
 import { finalizeTurn, streamRewriter } from '../state/stored-turn';
-import { type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
+import { eventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
 import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
 
 /** What the execute stage works with for one request. */
@@ -218,10 +218,13 @@ export class ExecuteStage {
     if (res === null) throw new Error('a stream needs a client connection');
     let rawRequest: string | null = null;
     let dropped: string[] | undefined;
+    // The terminal event is parsed whole for the raw request or another format's encoder; a stored
+    // turn's is edited as text (settleText) and parsed only if that cannot be done.
+    const needsResponse = request.sendRaw || !format.canonical;
     const primed = await this.caller.call<PrimedStream>(c, x.call, (up, _key, upstreamRequest) => {
       if (request.sendRaw) rawRequest = upstreamRequest.body;
       dropped = upstreamRequest.droppedTools;
-      return primeStream(up, c, request.request.body);
+      return primeStream(up, c, request.request.body, needsResponse);
     });
     const headers = answerHeaders(request, c, fallbackIndex, dropped);
     headers['content-type'] = 'text/event-stream; charset=utf-8';
@@ -260,9 +263,9 @@ export class ExecuteStage {
         return done.data;
       };
     }
-    const extra = extraFields(format.requestType, c, request.modelRequested, fallbackIndex, dropped);
+    const fields = eventFieldInjector(format.requestType, c, request.modelRequested, fallbackIndex, dropped);
     const encoder = format.canonical ? null : format.createStreamEncoder(request.request.egress);
-    const relayed = await relayStream({ res, cancel: x.cancel, t0 }, primed, extra, headers, end, encoder);
+    const relayed = await relayStream({ res, cancel: x.cancel, t0 }, primed, fields, headers, end, encoder);
     const latency = Math.round(performance.now() - t0);
     const usage = relayed.cutOff || translator.terminal === null ? estimatedUsage(x, translator) : translator.usage;
     this.settle.price(attempt, usage);

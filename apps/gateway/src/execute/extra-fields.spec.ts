@@ -3,7 +3,7 @@ import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-str
 import { type ParsedResponse, ZERO_USAGE } from '@app/providers';
 import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
 import type { Candidate } from '../routing/route-planner.service';
-import { EventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, spliceTerminalEvent, withExtraFields } from './extra-fields';
+import { EventFieldInjector, eventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, spliceTerminalEvent, withExtraFields } from './extra-fields';
 
 const extra: ExtraFields = {
   request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0,
@@ -68,6 +68,30 @@ describe('extraFieldsJson', () => {
   });
 });
 
+describe('EventFieldInjector', () => {
+  const candidate = { label: 'openai/gpt-4o', provider: { name: 'openai' }, model: 'gpt-4o', upstreamModel: 'gpt-4o-2024' } as unknown as Candidate;
+
+  it("frames an event with the stream's fields and its chunk index, and anything but an object as it came", () => {
+    const injector = new EventFieldInjector(extra);
+    const data = '{"type":"response.output_text.delta","delta":"é \\"}"}';
+    const frame = injector.frame('response.output_text.delta', data, 7);
+    expect(frame.startsWith('event: response.output_text.delta\ndata: ')).toBe(true);
+    expect(frame.endsWith('\n\n')).toBe(true);
+    expect(JSON.parse(frame.slice('event: response.output_text.delta\ndata: '.length, -2))).toEqual({ ...JSON.parse(data), extra_fields: { ...extra, chunk_index: 7 } });
+    for (const text of ['[DONE]', '[1]', '{}x', '"}"', '{}']) expect(injector.frame('x', text, 1)).toBe(`event: x\ndata: ${text}\n\n`);
+  });
+
+  it("takes the candidate's text, equal to serialising the fields, dropped tools included", () => {
+    for (const [type, requested, index, dropped] of [['responses', 'openai/gpt-4o', 0, undefined], ['responses', 'openai/gpt-4o', 0, []], ['chat_completions', 'x/y', 2, undefined], ['responses', 'openai/gpt-4o', 1, ['web_search']], ['responses', 'openai/gpt-4o', 1, undefined]] as const) {
+      const made = extraFields(type, candidate, requested, index, dropped === undefined ? undefined : [...dropped]);
+      const injector = eventFieldInjector(type, candidate, requested, index, dropped === undefined ? undefined : [...dropped]);
+      expect(injector.extra).toEqual(made);
+      expect(injector.frame('x', '{"a":1}', 3)).toBe(new EventFieldInjector(made).frame('x', '{"a":1}', 3));
+      expect(JSON.parse(injector.terminalFields(5, 3))).toEqual({ ...made, chunk_index: 3, latency: 5 });
+    }
+  });
+});
+
 describe('spliceTerminalEvent', () => {
   const fields = { ...extra, chunk_index: 9 };
   const cost: CostBreakdown = { input_tokens_cost: 0.001, output_tokens_cost: 0.002, reasoning_tokens_cost: 0, request_cost: 0, total_cost: 0.003 };
@@ -127,9 +151,10 @@ describe('spliceTerminalEvent', () => {
     expect(JSON.parse(injector.terminalFields(12, 9))).toEqual({ ...perStream, latency: 12, chunk_index: 9 });
     const data = completed('{"id":"r","output":[{"type":"message","content":[]}],"usage":{"input_tokens":3}}');
     const [ev] = new ResponsesPassthroughTranslator().push({ event: 'response.completed', data });
-    expect(ev.usageAt).toBe(data.indexOf('"usage":{') + '"usage":'.length);
+    const usage = data.indexOf('"usage":{') + '"usage":'.length;
+    expect(ev.at).toEqual({ response: data.indexOf('"response":{') + '"response":'.length, usage, usageEnd: data.indexOf('}', usage) + 1 });
     expect(ev.parsed).toBeUndefined();
-    const out = spliceTerminalEvent(data, injector.terminalFields(12, 9), cost, ev.usageAt);
+    const out = spliceTerminalEvent(data, injector.terminalFields(12, 9), cost, ev.at);
     const event = JSON.parse(data);
     const f = { ...perStream, latency: 12, chunk_index: 9 };
     expect(JSON.parse(out!)).toEqual({ ...event, extra_fields: f, response: { ...event.response, extra_fields: f, usage: { input_tokens: 3, cost } } });
@@ -140,9 +165,12 @@ describe('spliceTerminalEvent', () => {
   it('refuses a usage the translator found that has a cost already, but not a cost outside it', () => {
     const f = JSON.stringify(fields);
     const costly = completed('{"usage":{"input_tokens":3,"cost":{"total_cost":1}}}');
-    expect(spliceTerminalEvent(costly, f, cost, costly.indexOf('"usage":{') + 8)).toBeUndefined();
+    const [ev] = new ResponsesPassthroughTranslator().push({ event: 'response.completed', data: costly });
+    expect(ev.at).toBeDefined();
+    expect(spliceTerminalEvent(costly, f, cost, ev.at)).toBeUndefined();
     const after = completed('{"usage":{"input_tokens":3},"metadata":{"cost":"x"}}');
-    const out = spliceTerminalEvent(after, f, cost, after.indexOf('"usage":{') + 8);
+    const [afterEv] = new ResponsesPassthroughTranslator().push({ event: 'response.completed', data: after });
+    const out = spliceTerminalEvent(after, f, cost, afterEv.at);
     expect(out).toBe(spliceTerminalEvent(after, f, cost));
     expect(JSON.parse(out!).response.usage).toEqual({ cost, input_tokens: 3 });
   });

@@ -1,5 +1,5 @@
 import type { CostBreakdown } from '@app/pricing';
-import { closingBrace, firstNonSpace, isEmptyObjectAt, objectEnd, type ParsedResponse, uniqueObjectAt } from '@app/providers';
+import { closingBrace, firstNonSpace, isEmptyObjectAt, objectEnd, type ParsedResponse, sseFrame, type TerminalEventAt, uniqueObjectAt } from '@app/providers';
 import type { RequestType } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
 
@@ -37,13 +37,18 @@ const PREFIX_KEY = ',"extra_fields":';
 
 /**
  * Appends `"extra_fields":{..., "chunk_index": N}` to an event's JSON text without
- * re-parsing it: the constant part is serialised once per stream.
+ * re-parsing it: the constant part is serialised once per stream, or kept with the candidate.
  */
 export class EventFieldInjector {
+  /** `,"extra_fields":` and the fields' JSON up to the chunk index. */
   private readonly prefix: string;
 
-  constructor(extra: ExtraFields) {
-    const json = JSON.stringify(extra);
+  constructor(
+    /** The fields as an object, for events that are parsed (another format's, a terminal event that must change). */
+    readonly extra: ExtraFields,
+    /** `JSON.stringify(extra)`, when already known. */
+    json = JSON.stringify(extra),
+  ) {
     this.prefix = `${PREFIX_KEY}${json.slice(0, -1)},"chunk_index":`;
   }
 
@@ -52,36 +57,52 @@ export class EventFieldInjector {
     return `${this.prefix.slice(PREFIX_KEY.length)}${chunkIndex},"latency":${latency}}`;
   }
 
-  inject(data: string, chunkIndex: number): string {
+  /** The event's SSE frame, its JSON given `extra_fields`, built in one concatenation. */
+  frame(type: string, data: string, chunkIndex: number): string {
     const end = data.length - 1;
     // Only a JSON object can take another field; anything else passes as it came.
-    if (end < 2 || data.charCodeAt(end) !== 125 /* } */) return data;
-    return data.slice(0, end) + this.prefix + chunkIndex + '}}';
+    if (end < 2 || data.charCodeAt(end) !== 125 /* } */) return sseFrame(type, data);
+    return 'event: ' + type + '\ndata: ' + data.slice(0, end) + this.prefix + chunkIndex + '}}\n\n';
   }
 }
 
-// The text up to a candidate's latency in `extra_fields`, for the last request it answered.
-interface FieldsPrefix {
+// The JSON of a candidate's `extra_fields`, for the last request it answered.
+interface FieldsText {
   requestType: RequestType;
   modelRequested: string;
   fallbackIndex: number;
-  text: string;
+  /** `JSON.stringify(extraFields(...))` without dropped tools. */
+  json: string;
+  /** The text up to the latency of a JSON answer's `extra_fields`. */
+  answer: string;
 }
 
-const prefixes = new WeakMap<Candidate, FieldsPrefix>();
+const texts = new WeakMap<Candidate, FieldsText>();
 
 /**
- * `JSON.stringify` of extraFields(...) (no dropped tools) with `latency` set: all but the
- * latency is the same for every answer of a candidate, so its text is kept with the candidate.
+ * The JSON of extraFields(...) without dropped tools: all but the request's own latency and
+ * chunk index is the same for every answer of a candidate, so its text is kept with the candidate.
  */
-export function extraFieldsJson(requestType: RequestType, c: Candidate, modelRequested: string, fallbackIndex: number, latency: number): string {
-  let prefix = prefixes.get(c);
-  if (prefix === undefined || prefix.requestType !== requestType || prefix.modelRequested !== modelRequested || prefix.fallbackIndex !== fallbackIndex) {
+function fieldsText(requestType: RequestType, c: Candidate, modelRequested: string, fallbackIndex: number): FieldsText {
+  let text = texts.get(c);
+  if (text === undefined || text.requestType !== requestType || text.modelRequested !== modelRequested || text.fallbackIndex !== fallbackIndex) {
     const json = JSON.stringify(extraFields(requestType, c, modelRequested, fallbackIndex));
-    prefix = { requestType, modelRequested, fallbackIndex, text: `${json.slice(0, -1)},"latency":` };
-    prefixes.set(c, prefix);
+    text = { requestType, modelRequested, fallbackIndex, json, answer: `${json.slice(0, -1)},"latency":` };
+    texts.set(c, text);
   }
-  return `${prefix.text}${latency}}`;
+  return text;
+}
+
+/** `JSON.stringify` of extraFields(...) (no dropped tools) with `latency` set. */
+export function extraFieldsJson(requestType: RequestType, c: Candidate, modelRequested: string, fallbackIndex: number, latency: number): string {
+  return `${fieldsText(requestType, c, modelRequested, fallbackIndex).answer}${latency}}`;
+}
+
+/** A stream's injector of extraFields(...), its text taken from the candidate's when no tools were dropped. */
+export function eventFieldInjector(requestType: RequestType, c: Candidate, modelRequested: string, fallbackIndex: number, droppedTools?: string[]): EventFieldInjector {
+  const extra = extraFields(requestType, c, modelRequested, fallbackIndex, droppedTools);
+  if (extra.dropped_tools !== undefined) return new EventFieldInjector(extra);
+  return new EventFieldInjector(extra, fieldsText(requestType, c, modelRequested, fallbackIndex).json);
 }
 
 // usageAt of a body whose usage object is not where the text can say (it is spelled twice, or spaced).
@@ -137,19 +158,19 @@ export function withExtraFields(response: Record<string, unknown>, extra: ExtraF
  * A stream's terminal event with the gateway's fields spliced into its text: `extra_fields` on
  * the event and on its `response`, and `usage.cost`. Undefined when the text is not plainly
  * shaped for it (no single `response` object at the top, `extra_fields` or a cost already
- * there, more than one `usage`): the caller then parses and re-serialises the event.
+ * there, more than one `usage`): the caller then parses and re-serialises the event. `at`: what
+ * the translator found in the text already, with the same checks (it is not searched again).
  */
-export function spliceTerminalEvent(data: string, fieldsJson: string, cost: CostBreakdown | null, usageAt?: number): string | undefined {
+export function spliceTerminalEvent(data: string, fieldsJson: string, cost: CostBreakdown | null, at?: TerminalEventAt): string | undefined {
   const end = closingBrace(data);
   if (end === -1 || data.includes('"extra_fields":')) return undefined;
-  const response = uniqueObjectAt(data, 'response', 1);
+  const response = at === undefined ? uniqueObjectAt(data, 'response', 1) : at.response;
   if (response === -1) return undefined;
   let usage = -1;
-  // The translator may have found the usage object already (`usageAt`), with the same checks: the text need not be searched again.
-  if (cost !== null && ((usageAt !== undefined && usageAt !== -1) || data.includes('"usage":{'))) {
-    usage = usageAt ?? uniqueObjectAt(data, 'usage', 2);
+  if (cost !== null && (at !== undefined || data.includes('"usage":{'))) {
+    usage = at === undefined ? uniqueObjectAt(data, 'usage', 2) : at.usage;
     if (usage === -1) return undefined;
-    const usageEnd = objectEnd(data, usage);
+    const usageEnd = at === undefined ? objectEnd(data, usage) : at.usageEnd;
     if (usageEnd === -1) return undefined;
     const costKey = data.indexOf('"cost":', usage);
     if (costKey !== -1 && costKey < usageEnd) return undefined;

@@ -1,13 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import type { CostBreakdown } from '@app/pricing';
-import { Cancellation, SseParser, type UpstreamBody } from '@app/providers';
+import { Cancellation, type ResponsesRequest, SseParser, type UpstreamBody } from '@app/providers';
 import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-stream';
 import type { StreamEncoder } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
-import type { ExtraFields } from './extra-fields';
-import { type PrimedStream, relayStream, type StreamEnd } from './stream-relay';
+import { EventFieldInjector, type ExtraFields, spliceTerminalEvent } from './extra-fields';
+import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
 
 const extra: ExtraFields = { request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0, cache_debug: null };
+const fields = new EventFieldInjector(extra);
 const COST: CostBreakdown = { input_tokens_cost: 0.1, output_tokens_cost: 0.2, total_cost: 0.3 } as CostBreakdown;
 
 const sse = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -63,7 +64,7 @@ describe('relayStream', () => {
     const c = client();
     const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
     const end = streamEnd(false, settled);
-    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), extra, {}, end, null);
+    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), fields, {}, end, null);
     expect(outcome.failure).toBeNull();
     const frames = c.written().split('\n\n').filter((f) => f !== '');
     expect(frames.map((f) => f.split('\n')[0])).toEqual(['event: response.created', 'event: response.output_text.delta', 'event: response.completed']);
@@ -85,7 +86,7 @@ describe('relayStream', () => {
     };
     const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
     const end = streamEnd(false, settled);
-    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), extra, {}, end, encoder);
+    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), fields, {}, end, encoder);
     expect(c.written()).toBe('<response.created><response.output_text.delta><response.completed><end>');
     expect(seen[1].data).toMatchObject({ type: 'response.output_text.delta', delta: 'Hi' });
     const response = seen[2].data.response as { usage: { cost: unknown }; extra_fields: unknown };
@@ -114,7 +115,7 @@ describe('relayStream', () => {
     };
     // The delta and the terminal event arrive in one upstream chunk.
     const chunks = [UPSTREAM[0], UPSTREAM[1] + UPSTREAM[2]];
-    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(chunks), extra, {}, end, null);
+    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(chunks), fields, {}, end, null);
     expect(settled).toHaveLength(1);
     expect(writtenAtSettle).not.toContain('response.completed');
     // One write for the chunk: nothing waits between the delta and the end.
@@ -134,7 +135,7 @@ describe('relayStream', () => {
   it('ends a stream cut before its terminal event with error and response.failed, which is not settled as the answer', async () => {
     const c = client();
     const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
-    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM.slice(0, 2)), extra, {}, streamEnd(true, settled), null);
+    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM.slice(0, 2)), fields, {}, streamEnd(true, settled), null);
     expect(outcome.failure?.kind).toBe('truncated');
     expect(outcome.cutOff).toBe(true);
     expect(c.written()).toContain('event: error');
@@ -158,7 +159,7 @@ describe('relayStream', () => {
     // A chunk ending inside an event, one with none complete, then the rest.
     const rest = deltas[2] + UPSTREAM[2];
     const chunks = [UPSTREAM[0] + deltas[0], deltas[1].slice(0, 10), deltas[1].slice(10), rest.slice(0, 7), rest.slice(7)];
-    const outcome = await relayStream({ res: res as unknown as ServerResponse, cancel: Cancellation.never, t0: performance.now() }, primed(chunks), extra, {}, streamEnd(false, []), null);
+    const outcome = await relayStream({ res: res as unknown as ServerResponse, cancel: Cancellation.never, t0: performance.now() }, primed(chunks), fields, {}, streamEnd(false, []), null);
     expect(outcome.failure).toBeNull();
     const indexes = writes.map((w) => [...w.matchAll(/"chunk_index":(\d+)/g)].map((m) => Number(m[1])));
     // The terminal frame carries chunk_index twice (the event's and its response's).
@@ -176,11 +177,83 @@ describe('relayStream', () => {
     const p = primed([UPSTREAM[0], UPSTREAM[1], UPSTREAM[2]]);
     let destroyed = 0;
     p.body.destroy = () => void destroyed++;
-    const outcome = await relayStream({ res: c.res, cancel, t0: performance.now() }, p, extra, {}, streamEnd(false, []), null);
+    const outcome = await relayStream({ res: c.res, cancel, t0: performance.now() }, p, fields, {}, streamEnd(false, []), null);
     expect(outcome.failure?.kind).toBe('aborted');
     expect(outcome.cutOff).toBe(true);
     expect(destroyed).toBe(1);
     expect(writes).toHaveLength(2);
     expect(c.written()).not.toContain('event: error');
   });
+
+  describe('the canonical relay, byte for byte, however the upstream chunks its stream', () => {
+    const event = (type: string, fields: Record<string, unknown>) => JSON.stringify({ type, ...fields });
+    const response = (status: string, usage: unknown) => ({ id: 'resp_up', object: 'response', status, output: [], text: { format: { type: 'text' } }, usage, metadata: {} });
+    const EVENTS: [string, string][] = [
+      ['response.created', event('response.created', { response: response('in_progress', null), sequence_number: 0 })],
+      ['response.output_item.added', event('response.output_item.added', { output_index: 0, item: { id: 'msg_1', type: 'message', content: [] }, sequence_number: 1 })],
+      ['response.output_text.delta', event('response.output_text.delta', { item_id: 'msg_1', delta: 'Grüße 🙂 "q" \\ {}', sequence_number: 2 })],
+      ['response.output_text.delta', event('response.output_text.delta', { item_id: 'msg_1', delta: 'é'.repeat(40), sequence_number: 3 })],
+      ['response.completed', event('response.completed', { response: response('completed', { input_tokens: 3, output_tokens: 7, total_tokens: 10 }), sequence_number: 4 })],
+    ];
+    /** The stream as upstreams frame it: LF or CRLF lines, comments, ids, `data:` without its space, JSON over several `data:` lines. */
+    const multiLine = (extras: boolean, i: number) => extras && i % 2 === 1;
+    const upstream = (eol: string, extras: boolean) =>
+      EVENTS.map(([type, data], i) => {
+        let frame = extras ? `: keep-alive ${i}${eol}id: ${i}${eol}` : '';
+        frame += `event: ${type}${eol}`;
+        if (multiLine(extras, i)) {
+          const cut = data.indexOf(',') + 1;
+          frame += `data:${data.slice(0, cut)}${eol}data: ${data.slice(cut)}${eol}`;
+        } else {
+          frame += `data: ${data}${eol}`;
+        }
+        return frame + eol;
+      }).join('');
+    /** What the relay writes, built the plain way: each event's JSON given `extra_fields`, the terminal one spliced. */
+    const expected = (extras: boolean, latency: number) =>
+      EVENTS.map(([type, data], i) => {
+        const fieldsAt = { ...extra, chunk_index: i };
+        if (type === 'response.completed') return `event: ${type}\ndata: ${spliceTerminalEvent(data, JSON.stringify({ ...fieldsAt, latency }), COST)}\n\n`;
+        // Data lines arrive joined by a newline, which the relay passes on as it is.
+        const joined = multiLine(extras, i) ? data.replace(',', ',\n') : data;
+        return `event: ${type}\ndata: ${joined.slice(0, -1)},"extra_fields":${JSON.stringify(fieldsAt)}}\n\n`;
+      });
+    /** Byte offsets to cut the stream at: none, every few bytes, one cut anywhere, and pseudo-random ones. */
+    function cuttings(length: number): number[][] {
+      const out: number[][] = [[]];
+      for (const size of [1, 2, 3, 7, 64]) out.push(Array.from({ length: Math.ceil(length / size) - 1 }, (_, k) => (k + 1) * size));
+      for (let cut = 1; cut < length; cut += 5) out.push([cut]);
+      let seed = 7;
+      for (let n = 0; n < 20; n++) {
+        const cuts = new Set<number>();
+        for (let k = 0; k < 6; k++) cuts.add(1 + ((seed = (seed * 48271) % 2147483647) % (length - 1)));
+        out.push([...cuts].sort((a, b) => a - b));
+      }
+      return out;
+    }
+
+    it('writes the same bytes as the plain build, for LF and CRLF streams, with comments and multi-line data, cut anywhere', async () => {
+      const now = jest.spyOn(performance, 'now').mockReturnValue(1000);
+      try {
+        for (const [eol, extras] of [['\n', false], ['\r\n', true], ['\n', true], ['\r', true]] as const) {
+          const bytes = Buffer.from(upstream(eol, extras));
+          const frames = expected(extras, 5);
+          for (const cuts of cuttings(bytes.length)) {
+            const chunks = [...cuts, bytes.length].map((end, k) => bytes.subarray(k === 0 ? 0 : cuts[k - 1], end));
+            const queue = chunks.slice();
+            const body = { next: async () => queue.shift() ?? null, destroy: () => undefined, text: async () => '' } as unknown as UpstreamBody;
+            const candidate = { provider: { name: 'openai' }, adapter: { createStreamTranslator: () => new ResponsesPassthroughTranslator() } } as unknown as Candidate;
+            const p = await primeStream({ status: 200, headers: {}, body }, candidate, { model: 'gpt-4o' } as ResponsesRequest);
+            const c = client();
+            const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: 995 }, p, fields, {}, streamEnd(false, []), null);
+            expect(outcome.failure).toBeNull();
+            expect(c.written()).toBe(frames.join(''));
+          }
+        }
+      } finally {
+        now.mockRestore();
+      }
+    });
+  });
 });
+

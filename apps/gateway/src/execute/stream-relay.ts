@@ -18,7 +18,7 @@ import type { Cancellation } from '@app/providers';
 import { waitForDrain } from '../edge/http-io';
 import type { StreamEncoder } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
-import { EventFieldInjector, type ExtraFields, spliceTerminalEvent } from './extra-fields';
+import { type EventFieldInjector, type ExtraFields, spliceTerminalEvent } from './extra-fields';
 
 /** A stream whose first events have arrived: from here on it belongs to the client. */
 export interface PrimedStream {
@@ -41,12 +41,13 @@ const TERMINAL_TYPES = new Set(['response.completed', 'response.incomplete', 're
 
 /**
  * Reads until the upstream produced its first event, so that a stream which fails before
- * anything reached the client can still be retried or fall back.
+ * anything reached the client can still be retried or fall back. `needsResponse`: the relay
+ * will parse the terminal event (CallContext.needsResponse).
  */
-export async function primeStream(up: UpstreamResponse, candidate: Candidate, body: ResponsesRequest): Promise<PrimedStream> {
+export async function primeStream(up: UpstreamResponse, candidate: Candidate, body: ResponsesRequest, needsResponse = false): Promise<PrimedStream> {
   // SSE unless the provider frames its stream otherwise (Bedrock's binary event-stream).
   const parser = candidate.adapter.createStreamDecoder?.() ?? new SseParser();
-  const translator = candidate.adapter.createStreamTranslator({ requestBody: body, upstreamModel: candidate.upstreamModel });
+  const translator = candidate.adapter.createStreamTranslator({ requestBody: body, upstreamModel: candidate.upstreamModel, needsResponse });
   for (;;) {
     const chunk = await up.body.next();
     if (chunk === null) throw new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its first event`);
@@ -112,7 +113,7 @@ export interface RelayTarget {
 export async function relayStream(
   target: RelayTarget,
   primed: PrimedStream,
-  extra: ExtraFields,
+  fields: EventFieldInjector,
   headers: Record<string, string>,
   end: StreamEnd,
   /** Null: the canonical format, relayed as text. */
@@ -120,7 +121,7 @@ export async function relayStream(
 ): Promise<RelayOutcome> {
   const { res, cancel } = target;
   const { body, translator, candidate } = primed;
-  const relay = new EventWriter(target, primed, extra, end, encoder);
+  const relay = new EventWriter(target, primed, fields, end, encoder);
 
   res.writeHead(200, headers);
   relay.write(relay.framesOf(primed.first));
@@ -166,14 +167,13 @@ class EventWriter {
   private readonly t0: number;
   private readonly parser: StreamDecoder;
   private readonly translator: StreamTranslator;
-  private readonly injector: EventFieldInjector;
   chunkIndex = 0;
   ttftMs: number | null = null;
 
   constructor(
     target: RelayTarget,
     primed: PrimedStream,
-    private readonly extra: ExtraFields,
+    private readonly injector: EventFieldInjector,
     private readonly end: StreamEnd,
     private readonly encoder: StreamEncoder | null,
   ) {
@@ -181,7 +181,6 @@ class EventWriter {
     this.t0 = target.t0;
     this.parser = primed.parser;
     this.translator = primed.translator;
-    this.injector = new EventFieldInjector(extra);
   }
 
   /** Writes the frames; false when the socket wants a drain first. */
@@ -242,14 +241,14 @@ class EventWriter {
 
   private frame(type: string, data: string): string {
     const encoder = this.encoder;
-    if (encoder === null) return sseFrame(type, this.injector.inject(data, this.chunkIndex));
+    if (encoder === null) return this.injector.frame(type, data, this.chunkIndex);
     const parsed = parseEvent(data);
     // An event that is not a JSON object has nothing another format could carry over.
     return parsed === null ? '' : encoder.event(type, parsed);
   }
 
   private terminalFrame(ev: ResponsesStreamEvent, failed: boolean): string {
-    const terminal = terminalEvent(ev, this.extra, this.injector, this.chunkIndex, this.t0, this.end, this.encoder === null, failed);
+    const terminal = terminalEvent(ev, this.injector, this.chunkIndex, this.t0, this.end, this.encoder === null, failed);
     const responseJson = terminal.response === null ? null : this.end.settle(terminal.response, failed);
     return terminalText(ev.type, terminal, this.encoder, responseJson);
   }
@@ -300,7 +299,6 @@ function parseEvent(data: string): Record<string, unknown> | null {
  */
 function terminalEvent(
   ev: ResponsesStreamEvent,
-  extra: ExtraFields,
   injector: EventFieldInjector,
   chunkIndex: number,
   t0: number,
@@ -310,14 +308,14 @@ function terminalEvent(
 ): TerminalEvent {
   const latency = Math.round(performance.now() - t0);
   if (asText && !end.needsResponse) {
-    const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.usageAt);
+    const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.at);
     if (spliced !== undefined) return { data: spliced, event: null, response: null };
   } else if (asText && !failed && end.settleText !== undefined) {
     const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex));
     if (settled !== undefined) return { data: settled, event: null, response: null };
   }
   // A copy with two more fields (not a spread with added fields, which is slow in V8: bench/PROFILE.md).
-  const fields: ExtraFields = Object.assign({}, extra);
+  const fields: ExtraFields = Object.assign({}, injector.extra);
   fields.latency = latency;
   fields.chunk_index = chunkIndex;
   let event = ev.parsed;

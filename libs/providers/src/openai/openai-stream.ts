@@ -1,7 +1,7 @@
-import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
+import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalEventAt, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
 import { ZERO_USAGE } from '../types';
 import { errorEventFields } from '../responses/response-builder';
-import { objectEnd, uniqueObjectAt } from '../responses/json-text';
+import { objectEnd, uniqueObjectsAt } from '../responses/json-text';
 import { usageFromResponses } from './openai-usage';
 
 const TERMINAL = new Map<string, TerminalStatus>([
@@ -10,6 +10,10 @@ const TERMINAL = new Map<string, TerminalStatus>([
   ['response.failed', 'failed'],
   ['error', 'error'],
 ]);
+
+// The terminal event's Response, and that Response's own usage.
+const RESPONSE_AND_USAGE = ['response', 'usage'];
+const RESPONSE_AND_USAGE_DEPTHS = [1, 2];
 
 /**
  * Providers that speak the Responses API already send the exact event sequence, so events
@@ -27,6 +31,13 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
   private created: string | null = null;
   private readonly doneItems: string[] = [];
   private events = 0;
+  /** Where uniqueObjectsAt puts what it found. */
+  private readonly at: number[] = [];
+
+  constructor(
+    /** The caller parses the terminal event whole anyway (CallContext.needsResponse): it is parsed here, once, and handed over. */
+    private readonly needsResponse = false,
+  ) {}
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
     const data = ev.data;
@@ -47,9 +58,13 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
       return [{ type, data }];
     }
     if (terminal === 'error') return this.onError(data);
-    const usageAt = terminal === 'completed' || terminal === 'incomplete' ? this.readUsage(terminal, data) : -1;
-    if (usageAt !== -1) return [{ type, data, usageAt }];
-    return [{ type, data, parsed: this.onTerminal(terminal, data) }];
+    const finished = terminal === 'completed' || terminal === 'incomplete';
+    const at = finished && !this.needsResponse ? this.readUsage(terminal, data) : null;
+    if (at !== null) return [{ type, data, at }];
+    const parsed = this.onTerminal(terminal, data);
+    // Text that is not JSON still reports the usage it shows plainly.
+    if (parsed === undefined && finished && this.needsResponse) this.readUsage(terminal, data);
+    return [{ type, data, parsed }];
   }
 
   abort(err: { message: string; code: string }): ResponsesStreamEvent[] {
@@ -110,20 +125,23 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
   /**
    * A finished response needs only its usage: that object alone is cut out of the text and
    * parsed, which spares parsing the whole Response (output included) on every stream. Returns
-   * where it opens, or -1 when the text does not show it plainly (then the event is parsed).
+   * where it and the response lie (the relay splices the event there), or null when the text does
+   * not show the usage plainly (then the event is parsed).
    */
-  private readUsage(status: TerminalStatus, data: string): number {
-    const start = uniqueObjectAt(data, 'usage', 2);
-    if (start === -1) return -1;
-    const end = objectEnd(data, start);
-    if (end === -1) return -1;
+  private readUsage(status: TerminalStatus, data: string): TerminalEventAt | null {
+    const at = this.at;
+    uniqueObjectsAt(data, RESPONSE_AND_USAGE, RESPONSE_AND_USAGE_DEPTHS, at);
+    const usage = at[1];
+    if (usage === -1) return null;
+    const usageEnd = objectEnd(data, usage);
+    if (usageEnd === -1) return null;
     try {
-      this.usage = usageFromResponses(JSON.parse(data.slice(start, end)));
+      this.usage = usageFromResponses(JSON.parse(data.slice(usage, usageEnd)));
     } catch {
-      return -1;
+      return null;
     }
     this.terminal = status;
-    return start;
+    return { response: at[0], usage, usageEnd };
   }
 
   /** Reads usage and errors off the terminal event, parsed whole; returns it parsed, if it is JSON. */

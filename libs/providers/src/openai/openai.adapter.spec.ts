@@ -144,6 +144,25 @@ describe('OpenAIAdapter', () => {
     }
   });
 
+  it('parses the terminal event whole, once, for a caller that needs the Response, with the same usage', () => {
+    const usage = { input_tokens: 5, output_tokens: 7, total_tokens: 12 };
+    const data = JSON.stringify({ type: 'response.completed', response: { id: 'r', output: [], usage }, sequence_number: 3 });
+    const plain = new ResponsesPassthroughTranslator().push({ event: 'response.completed', data })[0];
+    expect(plain.parsed).toBeUndefined();
+    expect(plain.at).toBeDefined();
+    const t = new ResponsesPassthroughTranslator(true);
+    const [ev] = t.push({ event: 'response.completed', data });
+    expect(ev.at).toBeUndefined();
+    expect(ev.parsed).toEqual(JSON.parse(data));
+    expect([t.terminal, t.usage]).toEqual(['completed', { inputTokens: 5, cachedTokens: 0, outputTokens: 7, reasoningTokens: 0, totalTokens: 12 }]);
+    expect(new OpenAIAdapter().createStreamTranslator({ needsResponse: true }).push({ event: 'response.completed', data })[0].parsed).toEqual(JSON.parse(data));
+    // Text that is not JSON: its plain usage is still read, as without the request to parse.
+    const broken = `${data.slice(0, -1)},}`;
+    const b = new ResponsesPassthroughTranslator(true);
+    expect(b.push({ event: 'response.completed', data: broken })[0]).toEqual({ type: 'response.completed', data: broken, parsed: undefined });
+    expect([b.terminal, b.usage]).toEqual(['completed', t.usage]);
+  });
+
   it('takes the type from the JSON when a compatible server omits event lines, and reads stream errors', () => {
     const t = new ResponsesPassthroughTranslator();
     expect(t.push({ event: null, data: '{"type":"response.created","response":{}}' })).toEqual([{ type: 'response.created', data: '{"type":"response.created","response":{}}' }]);

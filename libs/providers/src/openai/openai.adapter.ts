@@ -79,8 +79,8 @@ export class OpenAIAdapter implements ProviderAdapter {
     return parseOpenAIError(status, text);
   }
 
-  createStreamTranslator(): StreamTranslator {
-    return new ResponsesPassthroughTranslator();
+  createStreamTranslator(context?: CallContext): StreamTranslator {
+    return new ResponsesPassthroughTranslator(context?.needsResponse === true);
   }
 }
 

@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, findElementMembers, findMembers, firstNonSpace, isEmptyObjectAt, isIndented, objectEnd, scanObject, stringAt, uniqueObjectAt, withMembers } from './json-text';
+import { closingBrace, depthAt, findElementMembers, findMembers, firstNonSpace, isEmptyObjectAt, isIndented, objectEnd, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
 
 describe('json-text', () => {
   const text = JSON.stringify({ a: { usage: { n: 1, s: '"usage":{ \\' } }, b: ['}', { c: '{' }], usage: { m: [1, { x: 2 }] } });
@@ -10,6 +10,28 @@ describe('json-text', () => {
     expect(single.slice(at, objectEnd(single, at))).toBe('{"n":1}');
     expect(uniqueObjectAt(single, 'usage', 1)).toBe(-1);
     expect(uniqueObjectAt(single, 'missing', 1)).toBe(-1);
+  });
+
+  it('finds several object-valued keys in one pass, as uniqueObjectAt finds each', () => {
+    const texts = [
+      text,
+      JSON.stringify({ t: 'x "usage":{ y', r: { usage: { n: 1 } } }),
+      '{"type":"response.completed","response":{"id":"r","output":[{"usage":{"a":1}}],"usage":{"b":2}},"sequence_number":3}',
+      '{"type":"response.completed","response":{"id":"r","usage":{"input_tokens":1}},"x":{"response":{}}}',
+      '{"response":{"usage":{}},"a\\"usage":{},"b":"\\"response\\":{"}',
+      '{"response":{"xusage":{},"usage":{"n":"\\\\"},"usage_":{}}}',
+      '{"response" :{"usage": {}}}',
+      '{"response":{":{":{"usage":{":{":1}}}}',
+      '":{', '', '{}', '{"usage":{',
+    ];
+    const keys = ['response', 'usage', 'missing'];
+    const at: number[] = [];
+    for (const t of texts) {
+      for (const depths of [[1, 2, 1], [2, 1, 1], [1, 3, 2]]) {
+        uniqueObjectsAt(t, keys, depths, at);
+        expect(at).toEqual(keys.map((k, i) => uniqueObjectAt(t, k, depths[i])));
+      }
+    }
   });
 
   it('measures depth and object ends across strings with braces, brackets and escapes', () => {

@@ -66,6 +66,30 @@ export function uniqueObjectAt(text: string, key: string, depth: number): number
   return depthAt(text, at) === depth ? at + token.length - 1 : -1;
 }
 
+/**
+ * uniqueObjectAt for several keys in one pass over the text: `at[k]` becomes the index of the `{`
+ * opening the value of `keys[k]` when `"keys[k]":{` occurs exactly once and at `depths[k]`, else
+ * -1. Every object-valued key ends in `":{`: one search over the text finds them all.
+ */
+export function uniqueObjectsAt(text: string, keys: readonly string[], depths: readonly number[], at: number[]): void {
+  for (let k = 0; k < keys.length; k++) at[k] = -1;
+  const seen: number[] = [];
+  // `":{` cannot overlap itself: stepping past each occurrence finds them all.
+  for (let colon = text.indexOf('":{'); colon !== -1; colon = text.indexOf('":{', colon + 3)) {
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k];
+      const open = colon - key.length - 1;
+      if (open >= 0 && text.charCodeAt(open) === QUOTE && text.startsWith(key, open + 1)) {
+        seen[k] = (seen[k] ?? 0) + 1;
+        at[k] = colon + 2;
+      }
+    }
+  }
+  for (let k = 0; k < keys.length; k++) {
+    if (at[k] !== -1 && (seen[k] !== 1 || depthAt(text, at[k] - keys[k].length - 3) !== depths[k])) at[k] = -1;
+  }
+}
+
 /** End (exclusive) of the object that opens at `start`; -1 when the text ends first. */
 export function objectEnd(text: string, start: number): number {
   let depth = 0;

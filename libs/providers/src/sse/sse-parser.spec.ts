@@ -37,6 +37,22 @@ describe('SseParser', () => {
     }
   });
 
+  it('reads ASCII chunks before and after UTF-8 ones, a character cut between chunks included', () => {
+    const bytes = Buffer.from('data: {"a":"x"}\n\ndata: {"b":"é🙂"}\n\ndata: {"c":"y"}\n\n');
+    const start = bytes.indexOf('é');
+    for (let cut = start; cut <= start + 6; cut++) {
+      const p = new SseParser();
+      const events = [bytes.subarray(0, start), bytes.subarray(start, cut), bytes.subarray(cut)].flatMap((chunk) => p.push(chunk));
+      expect(events.map((e) => e.data)).toEqual(['{"a":"x"}', '{"b":"é🙂"}', '{"c":"y"}']);
+      expect(p.end().incomplete).toBe(false);
+    }
+    // A character left unfinished at the end is an incomplete stream.
+    const p = new SseParser();
+    p.push(Buffer.from('data: {"a":1}\n\n'));
+    p.push(Buffer.from('é').subarray(0, 1));
+    expect(p.end().incomplete).toBe(true);
+  });
+
   it('reports a stream cut inside an event as incomplete', () => {
     const p = new SseParser();
     expect(p.push('event: a\ndata: {"x":1}\n\nevent: b\ndata: {"y"')).toEqual([{ event: 'a', data: '{"x":1}' }]);

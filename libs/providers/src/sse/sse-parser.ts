@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import type { SseEvent } from '../types';
 
@@ -7,7 +8,12 @@ import type { SseEvent } from '../types';
  * fields are ignored; several `data:` lines join with `\n`.
  */
 export class SseParser {
-  private readonly decoder = new StringDecoder('utf8');
+  /**
+   * Made at the first chunk that is not ASCII: until then no bytes of a character can be pending,
+   * and ASCII reads the same as Latin-1, which needs no decoder (a decoder costs more than the
+   * decoding of a whole stream that arrives in one chunk).
+   */
+  private decoder: StringDecoder | null = null;
   private buffer = '';
   private eventName: string | null = null;
   /** The event's `data:` lines so far, joined with `\n` (null: none yet). */
@@ -16,7 +22,7 @@ export class SseParser {
   private pendingCr = false;
 
   push(chunk: Buffer | string): SseEvent[] {
-    let text = typeof chunk === 'string' ? chunk : this.decoder.write(chunk);
+    let text = typeof chunk === 'string' ? chunk : this.decode(chunk);
     if (this.pendingCr && text.startsWith('\n')) text = text.slice(1);
     this.pendingCr = false;
     this.buffer = this.buffer.length === 0 ? text : this.buffer + text;
@@ -54,9 +60,17 @@ export class SseParser {
 
   /** Call at end of input: an event without its blank line is incomplete and is dropped. */
   end(): { incomplete: boolean } {
-    const rest = this.buffer + this.decoder.end();
+    const rest = this.decoder === null ? this.buffer : this.buffer + this.decoder.end();
     this.buffer = '';
     return { incomplete: rest.trim().length > 0 || this.data !== null };
+  }
+
+  private decode(chunk: Buffer): string {
+    if (this.decoder === null) {
+      if (isAscii(chunk)) return chunk.toString('latin1');
+      this.decoder = new StringDecoder('utf8');
+    }
+    return this.decoder.write(chunk);
   }
 
   /** The line `buf[start, end)`: `data:` and `event:` lines are read in place, others cut out first. */

@@ -1,5 +1,6 @@
 import type { CostBreakdown } from '@app/pricing';
 import { closingBrace, firstNonSpace, isEmptyObjectAt, objectEnd, type ParsedResponse, sseFrame, type TerminalEventAt, uniqueObjectAt } from '@app/providers';
+import { dataLines } from '@app/providers/sse/sse-parser';
 import type { RequestType } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
 
@@ -62,7 +63,7 @@ export class EventFieldInjector {
     const end = data.length - 1;
     // Only a JSON object can take another field; anything else passes as it came.
     if (end < 2 || data.charCodeAt(end) !== 125 /* } */) return sseFrame(type, data);
-    return 'event: ' + type + '\ndata: ' + data.slice(0, end) + this.prefix + chunkIndex + '}}\n\n';
+    return 'event: ' + type + '\ndata: ' + dataLines(data.slice(0, end)) + this.prefix + chunkIndex + '}}\n\n';
   }
 }
 

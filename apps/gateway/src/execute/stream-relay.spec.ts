@@ -214,8 +214,8 @@ describe('relayStream', () => {
       EVENTS.map(([type, data], i) => {
         const fieldsAt = { ...extra, chunk_index: i };
         if (type === 'response.completed') return `event: ${type}\ndata: ${spliceTerminalEvent(data, JSON.stringify({ ...fieldsAt, latency }), COST)}\n\n`;
-        // Data lines arrive joined by a newline, which the relay passes on as it is.
-        const joined = multiLine(extras, i) ? data.replace(',', ',\n') : data;
+        // Data lines arrive joined by a newline, and go out as as many `data:` lines.
+        const joined = multiLine(extras, i) ? data.replace(',', ',\ndata: ') : data;
         return `event: ${type}\ndata: ${joined.slice(0, -1)},"extra_fields":${JSON.stringify(fieldsAt)}}\n\n`;
       });
     /** Byte offsets to cut the stream at: none, every few bytes, one cut anywhere, and pseudo-random ones. */

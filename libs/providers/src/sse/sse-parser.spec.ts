@@ -1,4 +1,4 @@
-import { SseParser } from './sse-parser';
+import { SseParser, sseFrame } from './sse-parser';
 
 const STREAM =
   'event: response.created\ndata: {"type":"response.created","n":"é"}\n\n' +
@@ -72,5 +72,13 @@ describe('SseParser', () => {
       { event: null, data: '{"z":0}' },
     ]);
     expect(p.end().incomplete).toBe(false);
+  });
+
+  it('frames data that spans lines as as many data lines, which parse back to the same data', () => {
+    const data = '{\n  "type": "x",\n  "n": 1\n}';
+    const frame = sseFrame('x', data);
+    expect(frame).toBe('event: x\ndata: {\ndata:   "type": "x",\ndata:   "n": 1\ndata: }\n\n');
+    expect(new SseParser().push(Buffer.from(frame))).toEqual([{ event: 'x', data }]);
+    expect(sseFrame('y', '{"a":1}')).toBe('event: y\ndata: {"a":1}\n\n');
   });
 });

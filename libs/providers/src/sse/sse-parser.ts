@@ -108,5 +108,14 @@ function fieldValue(line: string, from: number, end: number): string {
 
 /** One SSE frame as OpenAI writes it. */
 export function sseFrame(type: string, data: string): string {
-  return `event: ${type}\ndata: ${data}\n\n`;
+  return `event: ${type}\ndata: ${dataLines(data)}\n\n`;
+}
+
+/**
+ * Data as the value of `data:` lines: an event an upstream sent over several `data:` lines
+ * arrives joined by newlines (SseParser), and goes out as as many lines, each a `data:` line of
+ * its own. A newline left inside one line would end it, and the client would lose the rest.
+ */
+export function dataLines(data: string): string {
+  return data.includes('\n') ? data.replaceAll('\n', '\ndata: ') : data;
 }

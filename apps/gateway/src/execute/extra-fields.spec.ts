@@ -49,6 +49,18 @@ describe('splicedResponse', () => {
     expect(out.startsWith('{"output":[{"type":"x","usage":{"a":1}}],"usage":{"cost":')).toBe(true);
   });
 
+  it('leaves a usage that has a cost of its own to the object path, which replaces it', () => {
+    for (const body of ['{"usage":{"input_tokens":2,"cost":0.5}}', '{\n  "usage": {\n    "cost" : {"total": 1}\n  }\n}']) {
+      const parsed = adapter.parseResponse(body);
+      expect(splicedResponse(parsed, fieldsJson, cost)).toBeUndefined();
+      expect(splicedResponse(parsed, fieldsJson, null)).toBe(`${body.slice(0, body.lastIndexOf('}'))},"extra_fields":${fieldsJson}}`);
+      expect(JSON.parse(JSON.stringify(withExtraFields(parsed.response, extra, cost))).usage.cost).toEqual(cost);
+    }
+    // a cost after the usage object is not its own
+    const after = '{"usage":{"input_tokens":2},"metadata":{"cost":"x"}}';
+    expect(JSON.parse(splicedResponse(adapter.parseResponse(after), fieldsJson, cost)!).usage).toEqual({ cost, input_tokens: 2 });
+  });
+
   it('leaves to serialising a translated response, and a body that has extra_fields already', () => {
     expect(splicedResponse({ response: { id: 'resp_1' }, usage: ZERO_USAGE }, fieldsJson, null)).toBeUndefined();
     const body = '{"id":"resp_1","extra_fields":{"x":1}}';

@@ -125,8 +125,11 @@ export function splicedResponse(parsed: ParsedResponse, fieldsJson: string, cost
   const separator = isEmptyObjectAt(json, firstNonSpace(json)) ? '' : ',';
   const tail = `${separator}"extra_fields":${fieldsJson}}`;
   if (cost === null || usageAt < 0) return json.slice(0, end) + tail;
-  // `cost` goes first inside `usage`.
+  // `cost` goes first inside `usage`; a usage with a cost of its own is left to the object path,
+  // which replaces it (two `cost` keys would leave clients the upstream's).
   const inside = usageAt + 1;
+  const costKey = json.indexOf('"cost"', inside);
+  if (costKey !== -1 && costKey < objectEnd(json, usageAt)) return undefined;
   const costJson = `"cost":${JSON.stringify(cost)}${isEmptyObjectAt(json, usageAt) ? '' : ','}`;
   return json.slice(0, inside) + costJson + json.slice(inside, end) + tail;
 }

@@ -26,6 +26,8 @@ interface Scenario {
   stream: boolean;
   connections: number;
   targets: string[];
+  /** The upstream answers with its JSON indented, as OpenAI's own API does (the fake upstream's `[[pretty]]`). */
+  indented?: boolean;
 }
 
 /**
@@ -37,6 +39,8 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   { id: 'json c1', stream: false, connections: 1, targets: ['direct', 'bare', 'gw-default', 'gw-store-off'] },
   { id: 'json c32', stream: false, connections: 32, targets: ['direct', 'bare', 'gw-default', 'gw-store-off', 'gw-nolog'] },
+  // The same with the upstream's answer indented as OpenAI's API sends it (the others are compact): reported, not a target.
+  { id: 'json c32 indented', stream: false, connections: 32, targets: ['bare', 'gw-default', 'gw-store-off'], indented: true },
   { id: 'sse c1', stream: true, connections: 1, targets: ['direct', 'bare', 'gw-default', 'gw-store-off'] },
   { id: 'sse c32', stream: true, connections: 32, targets: ['direct', 'bare', 'gw-default', 'gw-store-off', 'gw-nolog'] },
   // Chat Completions in front of the same upstream's Chat Completions: the format's decode and encode on top of the proxy path.
@@ -45,8 +49,8 @@ const SCENARIOS: Scenario[] = [
 ];
 
 /** `store` left out unless false: what the SDKs send when the caller does not set it. */
-function requestBody(model: string, stream: boolean, store: boolean): string {
-  const input = stream ? `Say hello to the benchmark [[chunks:${STREAM_CHUNKS}]]` : 'Say hello to the benchmark';
+function requestBody(model: string, stream: boolean, store: boolean, indented = false): string {
+  const input = stream ? `Say hello to the benchmark [[chunks:${STREAM_CHUNKS}]]` : `Say hello to the benchmark${indented ? ' [[pretty]]' : ''}`;
   const body: Record<string, unknown> = stream ? { model, input, stream: true } : { model, input };
   if (!store) body.store = false;
   return JSON.stringify(body);
@@ -76,6 +80,12 @@ function target(id: string, url: string, secret: string, model: string, store = 
     headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` },
     body: (stream) => (stream ? bodies.sse : bodies.json),
   };
+}
+
+/** The same target asking the upstream for an indented JSON answer. */
+function indentedTarget(t: Target, store: boolean, model: string): Target {
+  const json = requestBody(model, false, store, true);
+  return { ...t, body: (stream) => (stream ? t.body(stream) : json) };
 }
 
 /** A virtual key as the admin API stores it: only the SHA-256 of the secret. */
@@ -188,6 +198,11 @@ async function main(options: BenchOptions): Promise<void> {
       targets['before-default'] = target('before-default', before.url, virtualKey, gw, true);
       targets['before-store-off'] = target('before-store-off', before.url, virtualKey, gw);
     }
+    // Targets of the indented scenario: the same processes, bodies asking for an indented answer.
+    const indented: Record<string, Target> = {};
+    for (const [id, t] of Object.entries(targets)) {
+      if (id === 'bare' || id.endsWith('-default') || id.endsWith('-store-off')) indented[id] = indentedTarget(t, id.endsWith('-default'), id === 'bare' ? MODEL : gw);
+    }
     const BEFORE: Record<string, string> = { 'gw-default': 'before-default', 'gw-store-off': 'before-store-off' };
     const scenarios = options.baseline
       ? SCENARIOS.map((s) => ({ ...s, targets: s.targets.flatMap((t) => (BEFORE[t] ? [t, BEFORE[t]] : [t])) }))
@@ -200,6 +215,7 @@ async function main(options: BenchOptions): Promise<void> {
       await runLoad(t, false, 32, 1);
       await runLoad(t, true, 8, 0.5);
     }
+    for (const t of Object.values(indented)) await runLoad(t, false, 32, 0.5);
 
     const acc = new Map<string, Accumulated>();
     for (let round = 0; round < options.rounds; round++) {
@@ -212,7 +228,7 @@ async function main(options: BenchOptions): Promise<void> {
           const upstreamBefore = proc === upstream ? null : await upstream.stats();
           const selfBefore = process.cpuUsage();
           const dbCpu = await measureDbCpu();
-          const run = await runLoad(targets[id], s.stream, s.connections, options.seconds);
+          const run = await runLoad((s.indented ? indented : targets)[id], s.stream, s.connections, options.seconds);
           // Let the log writer's flush of this run land inside this run's CPU account.
           if (id.startsWith('gw-') || id.startsWith('before-')) await new Promise((r) => setTimeout(r, GATEWAY_SETTLE_MS));
           const after = await proc.stats();

@@ -55,9 +55,10 @@ export class StreamIdRewriter {
   private onStart(data: string): string {
     const response = uniqueObjectAt(data, 'response', 1);
     if (response !== -1) {
-      // The start events of a stream mostly carry the same Response: spliced once.
+      // The start events of a stream mostly carry the same Response: spliced once. (Compared as
+      // a slice: startsWith reads a sliced string, as events are, several times slower.)
       const last = this.lastStart;
-      if (last !== null && data.startsWith(last.upstream, response)) {
+      if (last !== null && data.slice(response, response + last.upstream.length) === last.upstream) {
         return data.slice(0, response) + last.spliced + data.slice(response + last.upstream.length);
       }
       const fields = this.stateFieldsText();

@@ -57,7 +57,8 @@ export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: strin
 }
 
 const EVENT_MEMBERS = ['response', 'extra_fields'];
-// The first one is the event's own, ahead of its Response (its `type` is a longer string).
+// Its first match is the event's own key in the events upstreams send (their `type`, "response.completed",
+// is another string); responseIn checks that it is.
 const RESPONSE_KEY = /"response"\s*:\s*\{/;
 
 /**

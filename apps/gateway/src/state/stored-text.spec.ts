@@ -195,11 +195,27 @@ describe('storedText', () => {
       expect(storedEvent(turn({ streamedIds: [MSG_ID] }), event(body({ output: [fc] })), fieldsJson, cost)).toBeUndefined();
     });
 
+    it('finds the Response whatever follows it in the event, and keeps the spacing around it', () => {
+      const response = JSON.stringify(body());
+      const stored = expectSameEvent(event(body()), true).stored.json;
+      for (const [data, tail] of [
+        [`{"type":"response.completed","response":${response},"sequence_number":9}`, ',"sequence_number":9'],
+        [`{"type": "response.completed", "response" : ${response} }  `, ' '],
+        [`{"type":"response.completed","response":${response},"after":{"a":[1]},"s":"}"}`, ',"after":{"a":[1]},"s":"}"'],
+        [`{"type":"response.completed","after":{"response":{}},"response":${response}}`, ''],
+      ]) {
+        const done = expectSameEvent(data, true);
+        expect(done.stored.json).toBe(stored);
+        expect(done.data).toBe(`${data.slice(0, data.lastIndexOf(response))}${stored}${tail},"extra_fields":${fieldsJson}}`);
+      }
+    });
+
     it('leaves to the parse path an event without a Response object, one with extra_fields, and text that is not JSON', () => {
       const data = event(body());
       for (const other of [
         event(null), JSON.stringify({ type: 'response.completed' }), JSON.stringify({ type: 'response.completed', response: body(), extra_fields: {} }),
-        data.slice(0, -1), `${data}}`, data.replace('"response":{', '"response":{"id":1,'),
+        data.slice(0, -1), `${data}}`, data.replace('"response":{', '"response":{"id":1,'), `${data}\t`, data.replace('"sequence_number"', '"extra_fields":{},"sequence_number"'),
+        data.replace('"sequence_number":9', '"sequence_number":9,"s":"}'),
       ]) {
         expect(storedEvent(turn(), other, fieldsJson, cost)).toBeUndefined();
       }

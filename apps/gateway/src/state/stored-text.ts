@@ -57,6 +57,9 @@ export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: strin
 }
 
 const EVENT_MEMBERS = ['response', 'extra_fields'];
+// Its first match is the event's own key in the events upstreams send (their `type`, "response.completed",
+// is another string); responseIn checks that it is.
+const RESPONSE_KEY = /"response"\s*:\s*\{/;
 
 /**
  * storedText for a stream's terminal event (`response.completed` and the like), and the event
@@ -66,15 +69,39 @@ const EVENT_MEMBERS = ['response', 'extra_fields'];
  */
 export function storedEvent(turn: Turn, data: string, fieldsJson: string, cost: CostBreakdown | null): { data: string; stored: StoredText } | undefined {
   if (!storesAsText(turn)) return undefined;
-  const spans = scanObject(data, EVENT_MEMBERS);
-  if (spans === null || spans[2] !== -1) return undefined;
-  const [start, end] = spans;
-  if (start === -1 || data.charCodeAt(start) !== JSON_BYTE.OPEN_BRACE) return undefined;
-  const members: number[] = [];
-  if (findMembers(data, start, RESPONSE_MEMBERS, members) === -1) return undefined;
-  const stored = storedObject(turn, data, start, end - 1, members, fieldsJson, cost);
+  const found = responseIn(data);
+  if (found === null) return undefined;
+  const { start, end } = found;
+  const response = data.slice(start, end);
+  const stored = storedObject(turn, response, 0, response.length - 1, found.members, fieldsJson, cost);
   if (stored === undefined) return undefined;
   return { data: `${data.slice(0, start)}${stored.json}${data.slice(end, closingBrace(data))},"extra_fields":${fieldsJson}}`, stored };
+}
+
+/**
+ * Where a terminal event's Response object lies, `[start, end)`, and its members
+ * (RESPONSE_MEMBERS, as scanObject finds them in it), the event checked as JSON whole: null
+ * when it is not one object with a Response object and no `extra_fields`.
+ */
+function responseIn(data: string): { start: number; end: number; members: number[] } | null {
+  const key = RESPONSE_KEY.exec(data);
+  const close = closingBrace(data);
+  if (key !== null && close !== -1) {
+    // The Response usually ends at the last brace before the event's own (the members after it,
+    // OpenAI's `sequence_number`, hold none): then it is walked once, alone, and the rest of the
+    // event checked with `{}` in its place.
+    const start = key.index + key[0].length - 1;
+    const end = data.lastIndexOf('}', close - 1) + 1;
+    if (end > start) {
+      const rest = scanObject(`${data.slice(0, start)}{}${data.slice(end)}`, EVENT_MEMBERS);
+      const members = rest !== null && rest[0] === start && rest[2] === -1 ? scanObject(data.slice(start, end), RESPONSE_MEMBERS) : null;
+      if (members !== null) return { start, end, members };
+    }
+  }
+  const spans = scanObject(data, EVENT_MEMBERS);
+  if (spans === null || spans[2] !== -1 || spans[0] === -1 || data.charCodeAt(spans[0]) !== JSON_BYTE.OPEN_BRACE) return null;
+  const members = scanObject(data.slice(spans[0], spans[1]), RESPONSE_MEMBERS);
+  return members === null ? null : { start: spans[0], end: spans[1], members };
 }
 
 /** storedText of the Response object from `start` to its closing brace `close`, its members where `members` says (RESPONSE_MEMBERS). */

@@ -37,7 +37,10 @@ export interface RelayOutcome {
   cutOff: boolean;
 }
 
-const TERMINAL_TYPES = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+/** Compared, not looked up in a Set: most events are deltas, whose type (a new string each time) a Set would hash. */
+function isTerminalType(type: string): boolean {
+  return type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed';
+}
 
 /**
  * Reads until the upstream produced its first event, so that a stream which fails before
@@ -228,7 +231,7 @@ class EventWriter {
 
   private eventFrame(ev: ResponsesStreamEvent): string {
     let text: string;
-    if (TERMINAL_TYPES.has(ev.type)) {
+    if (isTerminalType(ev.type)) {
       // Settled (a stored turn handed to the store) before the client has the end; one write with what came before.
       text = this.terminalFrame(ev, false);
     } else {

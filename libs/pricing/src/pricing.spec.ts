@@ -2,7 +2,7 @@ import { costToDecimalString, decimalFromNumber, shiftDecimal } from './decimal'
 import { parsePriceOverrides } from './price-input';
 import { PRICE_SHEET } from './price-sheet';
 import type { TokenUsage } from './price-spec';
-import { PriceBook, modelLimits, toUsageCost } from './pricing';
+import { PriceBook, modelLimits, toUsageCost, usageCostJson } from './pricing';
 
 const usage = (partial: Partial<TokenUsage>): TokenUsage => ({
   inputTokens: 0,
@@ -56,6 +56,15 @@ describe('PriceBook', () => {
         request_cost: 0,
         total_cost: 0.75,
       });
+    });
+
+    it('writes usage.cost as JSON.stringify does, whatever the numbers', () => {
+      const cost = book.cost('openai', 'gpt-4o-mini', usage({ inputTokens: 1_234, outputTokens: 56_789, reasoningTokens: 7 }))!;
+      expect(usageCostJson(cost)).toBe(JSON.stringify(toUsageCost(cost)));
+      for (const n of [1e-7, 2.5e-21, 1e21, 123.456, -0, NaN, Infinity, -Infinity]) {
+        const odd = { input_tokens_cost: n, output_tokens_cost: 0, reasoning_tokens_cost: n, request_cost: 1, total_cost: n };
+        expect(usageCostJson(odd)).toBe(JSON.stringify(odd));
+      }
     });
 
     it('reads catalog numbers as the decimals they were written as', () => {

@@ -268,6 +268,19 @@ export function toUsageCost(result: CostBreakdown): CostBreakdown {
   };
 }
 
+/**
+ * `JSON.stringify(toUsageCost(result))`, written out: a template costs less than serialising an
+ * object built for it, when the spliced answer wants only the text.
+ */
+export function usageCostJson(result: CostBreakdown): string {
+  return `{"input_tokens_cost":${jsonNumber(result.input_tokens_cost)},"output_tokens_cost":${jsonNumber(result.output_tokens_cost)},"reasoning_tokens_cost":${jsonNumber(result.reasoning_tokens_cost)},"request_cost":${jsonNumber(result.request_cost)},"total_cost":${jsonNumber(result.total_cost)}}`;
+}
+
+/** A number as JSON.stringify writes it: as String() does, and null when not finite. */
+function jsonNumber(n: number): string | number {
+  return Number.isFinite(n) ? n : 'null';
+}
+
 let limitsBook: PriceBook | undefined;
 
 /**

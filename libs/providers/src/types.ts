@@ -93,6 +93,8 @@ export interface ParsedResponse {
    * Absent: the gateway learns these from `response`.
    */
   usageAt?: number;
+  /** With a `usageAt` other than -1: where that usage object ends (exclusive), as the walk found it. */
+  usageEnd?: number;
   /**
    * With `usageAt`, when the call asked for them (CallContext.memberSpans): where the value of
    * each of RESPONSE_MEMBERS starts and ends in `json`, `members[2k]` and `members[2k + 1]` for

@@ -34,6 +34,32 @@ describe('readBody', () => {
     await expect(body).rejects.toMatchObject({ status: 413 });
   });
 
+  it('arms the idle timer only for a body still coming once the parser has had the bytes at hand', async () => {
+    const timers = jest.spyOn(global, 'setTimeout');
+    try {
+      const read = request();
+      const done = readBody(read, 100, 1_000);
+      read.end('{}');
+      await expect(done).resolves.toEqual(Buffer.from('{}'));
+      // complete (the parser has seen its end), not yet handed over
+      const arrived = request();
+      const whole = readBody(arrived, 100, 1_000);
+      arrived.complete = true;
+      await new Promise((resolve) => setImmediate(resolve));
+      arrived.end('{}');
+      await expect(whole).resolves.toEqual(Buffer.from('{}'));
+      expect(timers.mock.calls.filter(([, ms]) => ms === 1_000)).toHaveLength(0);
+      const coming = request();
+      const later = readBody(coming, 100, 1_000);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(timers.mock.calls.filter(([, ms]) => ms === 1_000)).toHaveLength(1);
+      coming.end('{}');
+      await expect(later).resolves.toEqual(Buffer.from('{}'));
+    } finally {
+      timers.mockRestore();
+    }
+  });
+
   it('answers 408 when the body stalls, and an upload error as it came', async () => {
     const stalled = request();
     const slow = readBody(stalled, 100, 20);

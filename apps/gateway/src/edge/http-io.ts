@@ -40,12 +40,17 @@ function onBodyIdle(reader: BodyReader): void {
   reader.idle();
 }
 
+function armBodyIdle(reader: BodyReader): void {
+  reader.armIdle();
+}
+
 /** One request body being read (see readBody). */
 class BodyReader {
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private tooLarge: boolean;
   private timer: NodeJS.Timeout | undefined;
+  private settled = false;
 
   constructor(
     private readonly req: Reading,
@@ -61,10 +66,16 @@ class BodyReader {
   start(): void {
     const req = this.req;
     req[BODY_READER] = this;
-    this.timer = setTimeout(onBodyIdle, this.idleMs, this);
     req.on('data', onBodyData);
     req.on('end', onBodyEnd);
     req.on('error', onBodyError);
+    // Once the parser has had the bytes at hand: a body that came with its headers (most do) is
+    // complete by then, and needs no timer.
+    setImmediate(armBodyIdle, this);
+  }
+
+  armIdle(): void {
+    if (!this.settled && !this.req.complete) this.timer = setTimeout(onBodyIdle, this.idleMs, this);
   }
 
   data(chunk: Buffer): void {
@@ -99,6 +110,7 @@ class BodyReader {
   }
 
   private cleanup(): void {
+    this.settled = true;
     clearTimeout(this.timer);
     const req = this.req;
     req.off('data', onBodyData);

@@ -1,4 +1,4 @@
-import type { CostBreakdown } from '@app/pricing';
+import { type CostBreakdown, usageCostJson } from '@app/pricing';
 import { closingBrace, firstNonSpace, isEmptyObjectAt, objectEnd, type ParsedResponse, sseFrame, type TerminalEventAt, uniqueObjectAt } from '@app/providers';
 import { dataLines } from '@app/providers/sse/sse-parser';
 import type { RequestType } from '../formats/wire-format';
@@ -129,8 +129,8 @@ export function splicedResponse(parsed: ParsedResponse, fieldsJson: string, cost
   // which replaces it (two `cost` keys would leave clients the upstream's).
   const inside = usageAt + 1;
   const costKey = json.indexOf('"cost"', inside);
-  if (costKey !== -1 && costKey < objectEnd(json, usageAt)) return undefined;
-  const costJson = `"cost":${JSON.stringify(cost)}${isEmptyObjectAt(json, usageAt) ? '' : ','}`;
+  if (costKey !== -1 && costKey < (parsed.usageEnd ?? objectEnd(json, usageAt))) return undefined;
+  const costJson = `"cost":${usageCostJson(cost)}${isEmptyObjectAt(json, usageAt) ? '' : ','}`;
   return json.slice(0, inside) + costJson + json.slice(inside, end) + tail;
 }
 

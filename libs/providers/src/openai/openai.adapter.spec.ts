@@ -61,6 +61,7 @@ describe('OpenAIAdapter', () => {
     expect(parsed.usage).toEqual({ inputTokens: 5, cachedTokens: 1, outputTokens: 2, reasoningTokens: 0, totalTokens: 7 });
     expect(parsed.json).toBe(body);
     expect(parsed.usageAt).toBe(body.lastIndexOf('"usage":{') + '"usage":'.length);
+    expect(body.slice(parsed.usageAt, parsed.usageEnd)).toBe('{"input_tokens":5,"input_tokens_details":{"cached_tokens":1},"output_tokens":2}');
     expect(parsed.response).toEqual(JSON.parse(body));
     expect(parsed.response).toBe(parsed.response); // parsed once
     // a caller that reads the object anyway has it parsed at once, the text not walked
@@ -68,7 +69,7 @@ describe('OpenAIAdapter', () => {
     expect([eager.usage, eager.usageAt, eager.json, eager.response]).toEqual([parsed.usage, undefined, body, JSON.parse(body)]);
     for (const plain of ['{"id":"r","usage":null}', '{"id":"r"}', '{"usage":[1]}']) {
       const p = adapter.parseResponse(plain);
-      expect([p.usage, p.usageAt]).toEqual([{ inputTokens: 0, cachedTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 }, -1]);
+      expect([p.usage, p.usageAt, p.usageEnd]).toEqual([{ inputTokens: 0, cachedTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 }, -1, -1]);
     }
     // what the walk cannot tell is parsed whole, as before: the gateway then reads the object
     // Pretty-printed, as OpenAI answers: walked too.

@@ -96,11 +96,13 @@ const SPLICED_KEYS = RESPONSE_MEMBERS.slice(0, 2);
 class PassThroughResponse implements ParsedResponse {
   usage: Usage;
   readonly usageAt: number;
+  readonly usageEnd: number;
   private parsed: Record<string, unknown> | null = null;
 
   constructor(readonly json: string, usageStart: number, usageEnd: number, readonly members?: readonly number[]) {
     const usageObject = usageStart !== -1 && json.charCodeAt(usageStart) === 0x7b /* { */;
     this.usageAt = usageObject ? usageStart : -1;
+    this.usageEnd = usageObject ? usageEnd : -1;
     // Any other value reads as no usage, as usageFromResponses reads it.
     this.usage = usageFromResponses(usageObject ? JSON.parse(json.slice(usageStart, usageEnd)) : null);
   }

@@ -1,5 +1,6 @@
 import { DEFAULT_REQUEST_LIMITS } from '@app/common';
-import { fewOpeners, parseJsonBody } from './responses-request';
+import { GatewayError } from '@app/common';
+import { checkFields, fewOpeners, parseJsonBody, SHARED_FIELDS } from './responses-request';
 
 describe('parseJsonBody', () => {
   const limits = { ...DEFAULT_REQUEST_LIMITS, maxJsonDepth: 8 };
@@ -18,5 +19,29 @@ describe('parseJsonBody', () => {
     const wide = Buffer.from(JSON.stringify({ input: [{ a: {} }, { b: {} }, { c: {} }, { d: {} }, { e: '{{{{[[[[' }] }));
     expect(fewOpeners(wide, limits.maxJsonDepth)).toBe(false);
     expect(parseJsonBody(wide, limits)).toEqual(JSON.parse(wide.toString()));
+  });
+});
+
+describe('checkFields', () => {
+  const param = (body: Record<string, unknown>): string | null => {
+    try {
+      checkFields(body, SHARED_FIELDS);
+      return null;
+    } catch (err) {
+      return (err as GatewayError).param ?? '';
+    }
+  };
+
+  it('passes what fits, absent and null fields included', () => {
+    for (const body of [{}, { stream: true, temperature: 2, top_p: 0, user: 'u', store: null, other: 'x' }, { __proto__: 1, constructor: 2 }]) {
+      expect(param(JSON.parse(JSON.stringify(body)))).toBeNull();
+    }
+  });
+
+  it("names the first wrong field in the fields' order, whatever the body's", () => {
+    expect(param({ temperature: 3 })).toBe('temperature');
+    expect(param({ user: 1, temperature: 3, stream: 'yes' })).toBe('stream');
+    expect(param({ top_p: 1.5, temperature: '1' })).toBe('temperature');
+    expect(param(JSON.parse('{"__proto__":{"stream":1},"store":"no"}'))).toBe('store');
   });
 });

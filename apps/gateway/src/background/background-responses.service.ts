@@ -3,9 +3,9 @@ import { APP_CONFIG, type AppConfig, GatewayError } from '@app/common';
 import type { Turn } from '../conversation/turn';
 import { ResponseStore } from '../settle/response-store.service';
 import { ResponseCache } from '../state/response-cache';
-import { isJson, type Json, UNFINISHED } from '../state/stored-response';
+import { isJson, type Json, outputOf, UNFINISHED } from '../state/stored-response';
 import { StoredResponseRepository } from '../state/stored-response.repository';
-import { outputOf, statusOf, toStoredResponse } from '../state/stored-turn';
+import { statusOf, toStoredResponse } from '../state/stored-turn';
 
 interface BackgroundTask {
   abort: AbortController;

@@ -3,9 +3,9 @@ import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, quoteForMessage } 
 import type { ResponsesRequest } from '@app/providers';
 import type { Plan } from '../plan/plan.service';
 import { ResponseCache } from '../state/response-cache';
-import { isJson, type Json, newIdStem, newResponseId, type StoredResponse, toInputItems, toInputItemsJson, toUpstreamItem, UNFINISHED } from '../state/stored-response';
+import { isJson, type Json, newIdStem, newResponseId, outputOf, type StoredResponse, toInputItems, toInputItemsJson, toUpstreamItem, UNFINISHED } from '../state/stored-response';
 import { RecentWrites } from '../state/recent-writes';
-import { isStorableId, notFound, outputOf } from '../state/stored-turn';
+import { isStorableId, notFound } from '../state/stored-turn';
 import type { Turn } from './turn';
 
 /** A planned request with its stored state resolved into the body the upstream is sent. */

@@ -134,11 +134,6 @@ export class MetricsService {
     }
   }
 
-  /** The model's own label when configured or priced, else `other`. */
-  modelLabel(provider: string, model: string): string {
-    return this.models.get(provider)?.has(model) ? model : OTHER_MODEL;
-  }
-
   attempt(provider: string, rawModel: string, ok: boolean, requestType: RequestType): void {
     const s = this.modelSeries(this.provider(provider), rawModel, requestType);
     (ok ? s.success : s.error).inc();

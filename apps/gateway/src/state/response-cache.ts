@@ -1,4 +1,4 @@
-import { type Json, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
+import { type Json, outputOf, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
 
 // Ids the item index is built from at once, at most (a few milliseconds' work).
 const MAX_UNINDEXED_ITEMS = 10_000;
@@ -215,11 +215,6 @@ export class ResponseCache {
     entry.older = null;
     entry.newer = null;
   }
-}
-
-function outputOf(response: Json): Json[] {
-  const output = response.output;
-  return Array.isArray(output) ? (output as Json[]) : [];
 }
 
 function findItem(r: StoredResponse, itemId: string): Json | undefined {

@@ -49,21 +49,22 @@ export interface StoredItem {
   itemId: string;
 }
 
+/** The objects of a Response's `output`, in order (anything else there is not an item). */
+export function outputOf(response: Json): Json[] {
+  const output = response.output;
+  return Array.isArray(output) ? (output as unknown[]).filter(isJson) : [];
+}
+
 /**
  * Where each item of a stored turn lives: its input items, then the objects of its output
  * (positions count those only, as `outputOf` lists them). Items without an id cannot be referenced.
  */
 export function storedItemsOf(inputItems: readonly Json[], response: Json): StoredItem[] {
   const items = inputStoredItems(inputItems);
-  const output = response.output;
-  if (Array.isArray(output)) {
-    let position = 0;
-    for (let i = 0; i < output.length; i++) {
-      const item: unknown = output[i];
-      if (!isJson(item)) continue;
-      if (typeof item.id === 'string') items.push({ source: 'output', position, itemId: item.id });
-      position++;
-    }
+  const output = outputOf(response);
+  for (let i = 0; i < output.length; i++) {
+    const id = output[i].id;
+    if (typeof id === 'string') items.push({ source: 'output', position: i, itemId: id });
   }
   return items;
 }

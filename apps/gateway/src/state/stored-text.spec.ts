@@ -2,9 +2,9 @@ import type { CostBreakdown } from '@app/pricing';
 import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
 import type { Turn } from '../conversation/turn';
 import { type ExtraFields, withExtraFields } from '../execute/extra-fields';
-import { isJson, type Json } from './stored-response';
+import { isJson, type Json, outputOf } from './stored-response';
 import { storedEvent, storedText } from './stored-text';
-import { finalizeTurn, outputOf, statusOf } from './stored-turn';
+import { finalizeTurn, statusOf } from './stored-turn';
 
 function turn(over: Partial<Turn> = {}): Turn {
   return {

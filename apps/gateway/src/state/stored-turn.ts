@@ -1,6 +1,6 @@
 import { GatewayError, quoteForMessage } from '@app/common';
 import type { Turn } from '../conversation/turn';
-import { ensureUniqueOutputIds, isJson, type Json, type StoredResponse, type StoredStatus } from './stored-response';
+import { ensureUniqueOutputIds, type Json, type StoredResponse, type StoredStatus } from './stored-response';
 import { StreamIdRewriter } from './stream-ids';
 
 export const DAY_MS = 86_400_000;
@@ -19,11 +19,6 @@ export function notFound(id: string): GatewayError {
  */
 export function isStorableId(id: string): boolean {
   return id.length > 0 && id.length <= 256 && !id.includes('\0');
-}
-
-export function outputOf(response: Json): Json[] {
-  const output = response.output;
-  return Array.isArray(output) ? (output as unknown[]).filter(isJson) : [];
 }
 
 const STATUSES = new Set<string>(['queued', 'in_progress', 'completed', 'incomplete', 'failed', 'cancelled']);

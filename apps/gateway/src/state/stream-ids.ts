@@ -1,11 +1,11 @@
 import { JSON_BYTE } from '@app/common';
-import { findMembers, firstNonSpace, uniqueObjectAt, withMembers } from '@app/providers';
+import { findMembers, firstNonSpace, stringAt, uniqueObjectAt, withMembers } from '@app/providers';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
 const ITEM = ['output_index', 'item'];
 const ID = ['id'];
-const { OPEN_BRACE, QUOTE } = JSON_BYTE;
+const { OPEN_BRACE } = JSON_BYTE;
 
 /**
  * Gives a relayed stream the gateway's ids as the events pass: the Response id in the
@@ -93,12 +93,9 @@ export class StreamIdRewriter {
     const indexEnd = at[1];
     const item = at[2];
     if (item === -1 || data.charCodeAt(item) !== OPEN_BRACE || findMembers(data, item, ID, at) === -1) return false;
-    const idAt = at[0];
-    const idEnd = at[1];
-    if (idAt === -1 || data.charCodeAt(idAt) !== QUOTE) return false;
-    // Parsed, not sliced: the id outlives the stream (the stored Response and the cache keep it),
-    // and a slice would keep the whole upstream chunk it came from alive with it.
-    const id = parseString(data.slice(idAt, idEnd));
+    // Parsed, not sliced (stringAt): the id outlives the stream (the stored Response and the cache
+    // keep it), and a slice would keep the whole upstream chunk it came from alive with it.
+    const id = stringAt(data, at[0], at[1]);
     if (!isTrustedItemId(id, this.seen)) return false;
     // A number's text reads as JSON.parse reads it; anything else is not an index.
     const c = indexAt === -1 ? 0 : data.charCodeAt(indexAt);
@@ -144,13 +141,4 @@ export class StreamIdRewriter {
  */
 function isStartEvent(type: string): boolean {
   return type === 'response.created' || type === 'response.in_progress' || type === 'response.queued';
-}
-
-/** A JSON string's value (null when the text is not one: a bad escape). */
-function parseString(text: string): string | null {
-  try {
-    return JSON.parse(text) as string;
-  } catch {
-    return null;
-  }
 }

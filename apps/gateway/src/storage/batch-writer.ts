@@ -93,14 +93,17 @@ export async function copyRows<T>(client: PoolClient, sql: string, rows: readonl
   };
   let piece = Buffer.allocUnsafe(COPY_PIECE_BYTES);
   let used = 0;
+  // The piece so far goes out, and the next rows fill a new one (the stream may still hold this one).
+  const sendPiece = async (): Promise<void> => {
+    const full = piece.subarray(0, used);
+    piece = Buffer.allocUnsafe(COPY_PIECE_BYTES);
+    used = 0;
+    await send(full);
+  };
   for (const row of rows) {
     const lines = text(row);
     if (used + 3 * lines.length > COPY_PIECE_BYTES) {
-      if (used > 0) {
-        await send(piece.subarray(0, used));
-        piece = Buffer.allocUnsafe(COPY_PIECE_BYTES);
-        used = 0;
-      }
+      if (used > 0) await sendPiece();
       if (3 * lines.length > COPY_PIECE_BYTES) {
         await send(lines);
         if (failed !== null) break;
@@ -109,9 +112,7 @@ export async function copyRows<T>(client: PoolClient, sql: string, rows: readonl
     }
     used += piece.write(lines, used);
     if (used < COPY_CHUNK_BYTES) continue;
-    await send(piece.subarray(0, used));
-    piece = Buffer.allocUnsafe(COPY_PIECE_BYTES);
-    used = 0;
+    await sendPiece();
     if (failed !== null) break;
   }
   copy.end(used > 0 ? piece.subarray(0, used) : undefined);

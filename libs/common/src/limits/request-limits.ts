@@ -100,6 +100,7 @@ const { OPEN_BRACE, OPEN_BRACKET, CLOSE_BRACE, CLOSE_BRACKET, QUOTE, BACKSLASH }
  * translators), as a 500 or a "network error".
  */
 export function jsonDepthExceeds(text: Uint8Array, max: number): boolean {
+  if (fewOpeners(text, max)) return false;
   let depth = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -117,6 +118,18 @@ export function jsonDepthExceeds(text: Uint8Array, max: number): boolean {
     }
   }
   return false;
+}
+
+/**
+ * Whether `raw` holds at most `max` bytes that open an object or an array (inside strings too):
+ * then it cannot nest deeper than `max`. Counted by native searches, where jsonDepthExceeds
+ * walks every byte: a conversation's long texts cost it more than parsing them.
+ */
+export function fewOpeners(raw: Uint8Array, max: number): boolean {
+  let openers = 0;
+  for (let i = raw.indexOf(OPEN_BRACE); i !== -1; i = raw.indexOf(OPEN_BRACE, i + 1)) if (++openers > max) return false;
+  for (let i = raw.indexOf(OPEN_BRACKET); i !== -1; i = raw.indexOf(OPEN_BRACKET, i + 1)) if (++openers > max) return false;
+  return true;
 }
 
 /** The path of the first string holding U+0000 (Postgres text cannot store it), or null. Iterative: any depth. */

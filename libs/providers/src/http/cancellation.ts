@@ -56,11 +56,6 @@ export class Cancellation {
 
   /** Calls `hook` on cancel (at once if already cancelled); returns its unsubscribe. */
   onCancel(hook: () => void): () => void {
-    if (this.cancelled) {
-      hook();
-      return noop;
-    }
-    if (this === Cancellation.never) return noop;
     const listener: CancelListener = { cancelled: hook };
     this.listen(listener);
     return () => this.unlisten(listener);
@@ -73,8 +68,4 @@ export class Cancellation {
     else signal.addEventListener('abort', () => c.cancel(), { once: true });
     return c;
   }
-}
-
-function noop(): void {
-  // nothing to unsubscribe
 }

@@ -244,13 +244,17 @@ export function findElementMembers(text: string, start: number, keys: readonly s
 
 /**
  * The string whose JSON text spans `[start, end)` (escapes decoded); undefined when the value
- * there is not a string. The text must be valid JSON (scanObject). The string is a copy: V8's
+ * there is not a string, or not a valid one (a bad escape). The string is a copy: V8's
  * slice of a long string points into it, and would keep the whole text alive as long as the
  * string lives (an id kept by a cache).
  */
 export function stringAt(text: string, start: number, end: number): string | undefined {
   if (start === -1 || text.charCodeAt(start) !== QUOTE) return undefined;
-  return JSON.parse(text.slice(start, end)) as string;
+  try {
+    return JSON.parse(text.slice(start, end)) as string;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Index of the first character that is not whitespace. */
@@ -266,9 +270,7 @@ export function isIndented(text: string): boolean {
 
 /** Whether the object opening at `brace` is empty (`{}` up to whitespace). */
 export function isEmptyObjectAt(text: string, brace: number): boolean {
-  let i = brace + 1;
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
-  return text.charCodeAt(i) === CLOSE_BRACE;
+  return text.charCodeAt(skipSpace(text, brace + 1)) === CLOSE_BRACE;
 }
 
 /** Index of the closing `}` of a top-level object (trailing whitespace allowed); -1 if the text is not one. */

@@ -1,6 +1,6 @@
-import { DEFAULT_REQUEST_LIMITS } from '@app/common';
+import { DEFAULT_REQUEST_LIMITS, fewOpeners } from '@app/common';
 import { GatewayError } from '@app/common';
-import { checkFields, fewOpeners, parseJsonBody, SHARED_FIELDS } from './responses-request';
+import { checkFields, parseJsonBody, SHARED_FIELDS } from './responses-request';
 
 describe('parseJsonBody', () => {
   const limits = { ...DEFAULT_REQUEST_LIMITS, maxJsonDepth: 8 };

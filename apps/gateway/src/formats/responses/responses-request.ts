@@ -1,4 +1,4 @@
-import { checkMetadata, checkModelName, GatewayError, JSON_BYTE, jsonDepthExceeds, MAX_OUTPUT_TOKENS_LIMIT, type RequestLimits, isJson, type Json } from '@app/common';
+import { checkMetadata, checkModelName, GatewayError, jsonDepthExceeds, MAX_OUTPUT_TOKENS_LIMIT, type RequestLimits, isJson, type Json } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
 
 export interface ParsedResponsesRequest {
@@ -163,23 +163,9 @@ function checkNested(body: Json): void {
   }
 }
 
-const { OPEN_BRACE, OPEN_BRACKET } = JSON_BYTE;
-
-/**
- * Whether `raw` holds at most `max` bytes that open an object or an array (inside strings too):
- * then it cannot nest deeper than `max`. Counted by native searches, where jsonDepthExceeds
- * walks every byte: a conversation's long texts cost it more than parsing them.
- */
-export function fewOpeners(raw: Buffer, max: number): boolean {
-  let openers = 0;
-  for (let i = raw.indexOf(OPEN_BRACE); i !== -1; i = raw.indexOf(OPEN_BRACE, i + 1)) if (++openers > max) return false;
-  for (let i = raw.indexOf(OPEN_BRACKET); i !== -1; i = raw.indexOf(OPEN_BRACKET, i + 1)) if (++openers > max) return false;
-  return true;
-}
-
 /** The body as a JSON object, its nesting bounded before it is parsed. */
 export function parseJsonBody(raw: Buffer, limits: RequestLimits): Json {
-  if (!fewOpeners(raw, limits.maxJsonDepth) && jsonDepthExceeds(raw, limits.maxJsonDepth)) {
+  if (jsonDepthExceeds(raw, limits.maxJsonDepth)) {
     throw GatewayError.invalidRequest(`Request body nests objects and arrays deeper than the limit of ${limits.maxJsonDepth} levels.`);
   }
   let parsed: unknown;

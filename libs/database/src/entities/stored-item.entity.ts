@@ -2,8 +2,9 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * Where an input or output item of a stored Response lives, for `item_reference` lookups by id
- * within a key; the item itself stays in its response's JSON. Rows go with their response
- * (ON DELETE CASCADE in the migration). The lookup index is (virtual_key_id, item_id,
+ * within a key; the item itself stays in its response's JSON. Rows go with their response: the
+ * statements that delete responses delete their items (no foreign key: it cost a parent lookup
+ * and lock per item row written). The lookup index is (virtual_key_id, item_id,
  * created_at DESC): TypeORM cannot state the direction, the migration does.
  */
 @Entity('stored_items')

@@ -119,14 +119,8 @@ export class ExecuteStage {
     const asText = format.canonical && (turn === null || (!x.request.sendRaw && storesAsText(turn)));
     let raw: { request: string; response: string } | null = null;
     let dropped: string[] | undefined;
-    const parsed = await this.caller.call<ParsedResponse>(c, x.call, async (up, _key, request) => {
+    const parsed = await this.caller.callWhole<ParsedResponse>(c, x.call, ({ status, text }, request) => {
       dropped = request.droppedTools;
-      let text: string;
-      try {
-        text = await up.body.text();
-      } catch (err) {
-        throw toFailure(err, x.cancel);
-      }
       if (x.request.sendRaw) raw = { request: request.body, response: text };
       try {
         // An indented stored turn (OpenAI's own spacing) is parsed and serialised instead: walking
@@ -134,7 +128,7 @@ export class ExecuteStage {
         const needsResponse = !asText || (turn !== null && isIndented(text));
         return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse, memberSpans: turn !== null });
       } catch {
-        throw new UpstreamFailure('truncated', up.status, `${c.provider.name} returned a body that is not a valid response`);
+        throw new UpstreamFailure('truncated', status, `${c.provider.name} returned a body that is not a valid response`);
       }
     });
     try {

@@ -111,32 +111,35 @@ export class ExecuteStage {
     throw asGatewayError(err, x.request.ids.requestId);
   }
 
-  private async serveJson(x: Exchange, c: Candidate, fallbackIndex: number): Promise<void> {
+  /**
+   * The answer is parsed and sent to the client as the upstream's last byte arrives, in the
+   * executor's read (as a bare proxy writes in its handler): no microtask turns in between. A
+   * fault of our own after the parse leaves as a GatewayError, which no retry or fallback takes.
+   */
+  private serveJson(x: Exchange, c: Candidate, fallbackIndex: number): Promise<void> {
     const { turn, format } = x.request;
     const body = x.request.request.body;
     // Only a pass-through answer in the canonical format can do with the upstream's text alone
     // (a stored turn's too, unless its Response must be rewritten as an object).
     const asText = format.canonical && (turn === null || (!x.request.sendRaw && storesAsText(turn)));
-    let raw: { request: string; response: string } | null = null;
-    let dropped: string[] | undefined;
-    const parsed = await this.caller.callWhole<ParsedResponse>(c, x.call, ({ status, text }, request) => {
-      dropped = request.droppedTools;
-      if (x.request.sendRaw) raw = { request: request.body, response: text };
+    return this.caller.callWhole<Promise<void> | undefined>(c, x.call, ({ status, text }, request) => {
+      let parsed: ParsedResponse;
       try {
         // An indented stored turn (OpenAI's own spacing) is parsed and serialised instead: walking
         // its whitespace in JS then splicing cost more than both (bench/PROFILE.md, fourth part).
         const needsResponse = !asText || (turn !== null && isIndented(text));
-        return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse, memberSpans: turn !== null });
+        parsed = c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse, memberSpans: turn !== null });
       } catch {
         throw new UpstreamFailure('truncated', status, `${c.provider.name} returned a body that is not a valid response`);
       }
-    });
-    try {
-      const written = this.answerJson(x, c, fallbackIndex, parsed, raw, dropped);
-      if (written !== undefined) await written;
-    } catch (err) {
-      this.ownFault(x, err);
-    }
+      const raw = x.request.sendRaw ? { request: request.body, response: text } : null;
+      try {
+        const written = this.answerJson(x, c, fallbackIndex, parsed, raw, request.droppedTools);
+        return written === undefined ? undefined : written.catch((err: unknown) => this.ownFault(x, err));
+      } catch (err) {
+        this.ownFault(x, err);
+      }
+    }) as Promise<void>;
   }
 
   /** Answers the client; the promise of a stored turn's write when the answer waits for it. */

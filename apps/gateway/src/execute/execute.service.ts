@@ -1,10 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
+import { APP_CONFIG, type AppConfig } from '@app/common';
+// Per-request imports from their own modules: a barrel's re-export is a getter, megamorphic across its names.
+import { ErrorCode, GatewayError } from '@app/common/errors/gateway-error';
 import { idHeaders } from '@app/common/ids/request-id';
-import { type Cancellation, type ParsedResponse, type StreamTranslator, toFailure, type Usage, UpstreamFailure, ZERO_USAGE } from '@app/providers';
+import type { Cancellation } from '@app/providers/http/cancellation';
+import { toFailure } from '@app/providers/http/http-executor';
+import { UpstreamFailure } from '@app/providers/http/upstream-failure';
+import { type ParsedResponse, type StreamTranslator, type Usage, ZERO_USAGE } from '@app/providers/types';
 import { isIndented } from '@app/providers/responses/json-text';
-import { toUsageCost } from '@app/pricing';
+import { toUsageCost } from '@app/pricing/pricing';
 import { asGatewayError } from '../edge/error-render';
 import { headerValue, sendJson } from '../edge/http-io';
 import type { Admitted } from '../plan/admission.service';

@@ -127,7 +127,7 @@ export class ExecuteStage {
     // Only a pass-through answer in the canonical format can do with the upstream's text alone
     // (a stored turn's too, unless its Response must be rewritten as an object).
     const asText = format.canonical && (turn === null || (!x.request.sendRaw && storesAsText(turn)));
-    return this.caller.callWhole<Promise<void> | undefined>(c, x.call, ({ status, text }, request) => {
+    return this.caller.callWhole<void>(c, x.call, ({ status, text }, request) => {
       let parsed: ParsedResponse;
       try {
         // An indented stored turn (OpenAI's own spacing) is parsed and serialised instead: walking
@@ -144,7 +144,7 @@ export class ExecuteStage {
       } catch (err) {
         this.ownFault(x, err);
       }
-    }) as Promise<void>;
+    });
   }
 
   /** Answers the client; the promise of a stored turn's write when the answer waits for it. */

@@ -14,8 +14,11 @@ const MAX_ERROR_BODY = 64 * 1024;
 /** Consumes an upstream 2xx: reads what it needs, or throws an UpstreamFailure to retry. */
 export type Accept<T> = (res: UpstreamResponse, key: UpstreamKey, request: UpstreamRequest) => Promise<T>;
 
-/** Reads an upstream 2xx answer whole (its body as text), or throws an UpstreamFailure to retry. */
-export type Read<T> = (reply: UpstreamReply, request: UpstreamRequest) => T;
+/**
+ * Reads an upstream 2xx answer whole (its body as text), or throws an UpstreamFailure to retry. A
+ * promise it returns is waited for; a rejection is a failed attempt too, unless a GatewayError.
+ */
+export type Read<T> = (reply: UpstreamReply, request: UpstreamRequest) => T | Promise<T>;
 
 /** One request's side of a candidate's attempts. */
 export interface CallContext {

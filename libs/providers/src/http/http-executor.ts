@@ -77,7 +77,7 @@ export class HttpExecutor {
    * (or throws) settles the call: one promise per call where `send` then `text()` take two, and
    * the async reader between them.
    */
-  fetch<T>(req: UpstreamRequest, opts: SendOptions, errorBodyBytes: number, read: (reply: UpstreamReply) => T): Promise<T> {
+  fetch<T>(req: UpstreamRequest, opts: SendOptions, errorBodyBytes: number, read: (reply: UpstreamReply) => T | Promise<T>): Promise<T> {
     return new Promise((resolve, reject) => {
       this.dispatch(req, opts, new UpstreamExchange(opts.cancel, resolve as (value: unknown) => void, reject, opts.onDone, read, errorBodyBytes));
     });

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Logger } from '@nestjs/common';
 import { GatewayError, idHeaders, type RequestIds, requestIds, type UpstreamKey } from '@app/common';
-import { Cancellation, type EmbeddingAdapter, embeddingAdapterFor, toFailure, type Usage, UpstreamFailure } from '@app/providers';
+import { Cancellation, type EmbeddingAdapter, embeddingAdapterFor, type Usage, UpstreamFailure } from '@app/providers';
 import { toUsageCost } from '@app/pricing';
 import { asGatewayError } from '../edge/error-render';
 import { sendError, sendJson } from '../edge/http-io';
@@ -81,17 +81,11 @@ export class EmbeddingsPipeline {
         build: (key: UpstreamKey) => adapter.buildEmbeddingRequest({ request: batch, upstreamModel: c.upstreamModel, provider: c.provider, key }),
         parseError: (status: number, text: string) => adapter.parseError(status, text),
       };
-      const parsed = await this.caller.call(c, { ...call, custom }, async (up) => {
-        let text: string;
+      const parsed = await this.caller.callWhole(c, { ...call, custom }, ({ status, headers, text }) => {
         try {
-          text = await up.body.text();
-        } catch (err) {
-          throw toFailure(err, cancel);
-        }
-        try {
-          return adapter.parseEmbeddings(text, up.headers);
+          return adapter.parseEmbeddings(text, headers);
         } catch {
-          throw new UpstreamFailure('truncated', up.status, `${c.provider.name} returned a body that is not a valid embeddings answer`);
+          throw new UpstreamFailure('truncated', status, `${c.provider.name} returned a body that is not a valid embeddings answer`);
         }
       });
       if (parsed.vectors.length !== batch.input.length) {

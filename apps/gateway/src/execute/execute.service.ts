@@ -1,10 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
+import { APP_CONFIG, type AppConfig } from '@app/common';
+// Per-request imports from their own modules: a barrel's re-export is a getter, megamorphic across its names.
+import { ErrorCode, GatewayError } from '@app/common/errors/gateway-error';
 import { idHeaders } from '@app/common/ids/request-id';
-import { type Cancellation, type ParsedResponse, type StreamTranslator, toFailure, type Usage, UpstreamFailure, ZERO_USAGE } from '@app/providers';
+import type { Cancellation } from '@app/providers/http/cancellation';
+import { toFailure } from '@app/providers/http/http-executor';
+import { UpstreamFailure } from '@app/providers/http/upstream-failure';
+import { type ParsedResponse, type StreamTranslator, type Usage, ZERO_USAGE } from '@app/providers/types';
 import { isIndented } from '@app/providers/responses/json-text';
-import { toUsageCost } from '@app/pricing';
+import { toUsageCost } from '@app/pricing/pricing';
 import { asGatewayError } from '../edge/error-render';
 import { headerValue, sendJson } from '../edge/http-io';
 import type { Admitted } from '../plan/admission.service';
@@ -111,38 +116,35 @@ export class ExecuteStage {
     throw asGatewayError(err, x.request.ids.requestId);
   }
 
-  private async serveJson(x: Exchange, c: Candidate, fallbackIndex: number): Promise<void> {
+  /**
+   * The answer is parsed and sent to the client as the upstream's last byte arrives, in the
+   * executor's read (as a bare proxy writes in its handler): no microtask turns in between. A
+   * fault of our own after the parse leaves as a GatewayError, which no retry or fallback takes.
+   */
+  private serveJson(x: Exchange, c: Candidate, fallbackIndex: number): Promise<void> {
     const { turn, format } = x.request;
     const body = x.request.request.body;
     // Only a pass-through answer in the canonical format can do with the upstream's text alone
     // (a stored turn's too, unless its Response must be rewritten as an object).
     const asText = format.canonical && (turn === null || (!x.request.sendRaw && storesAsText(turn)));
-    let raw: { request: string; response: string } | null = null;
-    let dropped: string[] | undefined;
-    const parsed = await this.caller.call<ParsedResponse>(c, x.call, async (up, _key, request) => {
-      dropped = request.droppedTools;
-      let text: string;
-      try {
-        text = await up.body.text();
-      } catch (err) {
-        throw toFailure(err, x.cancel);
-      }
-      if (x.request.sendRaw) raw = { request: request.body, response: text };
+    return this.caller.callWhole<void>(c, x.call, ({ status, text }, request) => {
+      let parsed: ParsedResponse;
       try {
         // An indented stored turn (OpenAI's own spacing) is parsed and serialised instead: walking
         // its whitespace in JS then splicing cost more than both (bench/PROFILE.md, fourth part).
         const needsResponse = !asText || (turn !== null && isIndented(text));
-        return c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse, memberSpans: turn !== null });
+        parsed = c.adapter.parseResponse(text, { requestBody: body, upstreamModel: c.upstreamModel, needsResponse, memberSpans: turn !== null });
       } catch {
-        throw new UpstreamFailure('truncated', up.status, `${c.provider.name} returned a body that is not a valid response`);
+        throw new UpstreamFailure('truncated', status, `${c.provider.name} returned a body that is not a valid response`);
+      }
+      const raw = x.request.sendRaw ? { request: request.body, response: text } : null;
+      try {
+        const written = this.answerJson(x, c, fallbackIndex, parsed, raw, request.droppedTools);
+        return written === undefined ? undefined : written.catch((err: unknown) => this.ownFault(x, err));
+      } catch (err) {
+        this.ownFault(x, err);
       }
     });
-    try {
-      const written = this.answerJson(x, c, fallbackIndex, parsed, raw, dropped);
-      if (written !== undefined) await written;
-    } catch (err) {
-      this.ownFault(x, err);
-    }
   }
 
   /** Answers the client; the promise of a stored turn's write when the answer waits for it. */

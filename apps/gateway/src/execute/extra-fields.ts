@@ -1,6 +1,9 @@
-import { type CostBreakdown, usageCostJson } from '@app/pricing';
-import { closingBrace, firstNonSpace, isEmptyObjectAt, objectEnd, type ParsedResponse, sseFrame, type TerminalEventAt, uniqueObjectAt } from '@app/providers';
-import { dataLines } from '@app/providers/sse/sse-parser';
+// Per-request imports from their own modules: a barrel's re-export is a getter, megamorphic across its names.
+import type { CostBreakdown } from '@app/pricing/price-spec';
+import { usageCostJson } from '@app/pricing/pricing';
+import { closingBrace, firstNonSpace, isEmptyObjectAt, objectEnd, uniqueObjectAt } from '@app/providers/responses/json-text';
+import { dataLines, sseFrame } from '@app/providers/sse/sse-parser';
+import type { ParsedResponse, TerminalEventAt } from '@app/providers/types';
 import type { RequestType } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
 

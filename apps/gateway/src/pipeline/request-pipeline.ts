@@ -47,7 +47,8 @@ export class RequestPipeline {
    */
   private async run<E>(format: WireFormat<E>, req: IncomingMessage, res: ServerResponse, ids: RequestIds): Promise<void> {
     try {
-      const ingress = await this.ingress.accept(format, req, ids);
+      const arrival = this.ingress.arrive(format, req, ids);
+      const ingress = this.ingress.decode(arrival, await arrival.body);
       // Stored conversation resolved (memory first) before the body is translated for any provider.
       const resolved = this.conversation.resolve(this.planStage.plan(ingress));
       const conversation = resolved instanceof Promise ? await resolved : resolved;

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, GatewayError, type UpstreamKey } from '@app/common';
 import {
-  type Cancellation, HttpExecutor, retryAfterMs, UpstreamFailure, type ResponsesRequest, type UpstreamErrorInfo, type UpstreamRequest, type UpstreamResponse,
+  type Cancellation, HttpExecutor, retryAfterMs, UpstreamFailure, type ResponsesRequest, type UpstreamErrorInfo, type UpstreamReply, type UpstreamRequest,
+  type UpstreamResponse,
 } from '@app/providers';
 import { FairShare } from './fair-share';
 import { SecretRedactor } from './redact';
@@ -12,6 +13,12 @@ const MAX_ERROR_BODY = 64 * 1024;
 
 /** Consumes an upstream 2xx: reads what it needs, or throws an UpstreamFailure to retry. */
 export type Accept<T> = (res: UpstreamResponse, key: UpstreamKey, request: UpstreamRequest) => Promise<T>;
+
+/**
+ * Reads an upstream 2xx answer whole (its body as text), or throws an UpstreamFailure to retry. A
+ * promise it returns is waited for; a rejection is a failed attempt too, unless a GatewayError.
+ */
+export type Read<T> = (reply: UpstreamReply, request: UpstreamRequest) => T | Promise<T>;
 
 /** One request's side of a candidate's attempts. */
 export interface CallContext {
@@ -57,7 +64,18 @@ export class UpstreamCaller implements OnApplicationShutdown {
     return this.redactor.redact(text);
   }
 
-  async call<T>(c: Candidate, ctx: CallContext, accept: Accept<T>): Promise<T> {
+  /** Calls the candidate until an answer's headers are accepted (a stream, read on by `accept`). */
+  call<T>(c: Candidate, ctx: CallContext, accept: Accept<T>): Promise<T> {
+    return this.attempts(c, ctx, accept, null);
+  }
+
+  /** Calls the candidate until `read` accepts a whole answer (not a stream). */
+  callWhole<T>(c: Candidate, ctx: CallContext, read: Read<T>): Promise<T> {
+    return this.attempts(c, ctx, null, read);
+  }
+
+  /** One of `accept` (the answer at its headers) and `read` (the answer whole, in one promise). */
+  private async attempts<T>(c: Candidate, ctx: CallContext, accept: Accept<T> | null, read: Read<T> | null): Promise<T> {
     const { provider } = c;
     const { cancel } = ctx;
     // Keys that answered 429, made only when one does.
@@ -69,13 +87,15 @@ export class UpstreamCaller implements OnApplicationShutdown {
         const slot = this.fair.acquire(provider.name, ctx.keyId, cancel);
         const release = typeof slot === 'function' ? slot : await slot;
         ctx.sentAt ??= Date.now();
-        const res = await this.executor.send(req, {
-          cancel,
-          headersTimeoutMs: provider.timeoutMs,
-          bodyTimeoutMs: ctx.stream ? provider.streamIdleTimeoutMs : provider.timeoutMs,
-          onDone: release,
-        });
-        if (res.status >= 200 && res.status < 300) {
+        const opts = { cancel, headersTimeoutMs: provider.timeoutMs, bodyTimeoutMs: ctx.stream ? provider.streamIdleTimeoutMs : provider.timeoutMs, onDone: release };
+        if (read !== null) {
+          return await this.executor.fetch(req, opts, MAX_ERROR_BODY, (reply) => {
+            if (reply.status >= 200 && reply.status < 300) return read(reply, req);
+            throw this.replyFailure(c, ctx, reply);
+          });
+        }
+        const res = await this.executor.send(req, opts);
+        if (res.status >= 200 && res.status < 300 && accept !== null) {
           try {
             return await accept(res, key, req);
           } catch (err) {
@@ -132,9 +152,14 @@ export class UpstreamCaller implements OnApplicationShutdown {
     } catch {
       // the error body itself broke off: the status still says what happened
     }
-    const info = (ctx.custom ?? c.adapter).parseError(res.status, text);
+    return this.replyFailure(c, ctx, { status: res.status, headers: res.headers, text });
+  }
+
+  /** An upstream's error answer as a failure, its message cleared of credentials. */
+  private replyFailure(c: Candidate, ctx: CallContext, reply: UpstreamReply): UpstreamFailure {
+    const info = (ctx.custom ?? c.adapter).parseError(reply.status, reply.text);
     const clean = { ...info, message: this.redact(info.message) };
-    return new UpstreamFailure('http', res.status, clean.message, clean, retryAfterMs(c.provider.name, res.status, res.headers));
+    return new UpstreamFailure('http', reply.status, clean.message, clean, retryAfterMs(c.provider.name, reply.status, reply.headers));
   }
 }
 

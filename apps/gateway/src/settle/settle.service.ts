@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { uuidv7 } from '@app/common/ids/uuidv7';
-import { type CostResult, costToDecimalString } from '@app/pricing';
+import { costToDecimalString } from '@app/pricing/decimal';
+import type { CostResult } from '@app/pricing/price-spec';
 import type { Usage } from '@app/providers';
 import type { Turn } from '../conversation/turn';
 import { PricingService } from '../cost/pricing.service';

@@ -200,6 +200,83 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
     expect({ kind: idle.kind, message: idle.message }).toEqual({ kind: 'timeout', message: 'upstream went silent (stream idle timeout)' });
   });
 
+  describe('fetch: the answer read whole, in one promise', () => {
+    const fetch = (over: Partial<SendOptions> = {}, errorBodyBytes = 25_000) =>
+      executor.fetch({ url: `${base}/v1/responses`, headers: {}, body: '{}' }, options(over), errorBodyBytes, (reply) => reply);
+
+    it('hands a 2xx answer, a multi-byte character split across chunks included, to read whole', async () => {
+      const bytes = Buffer.from('{"t":"€€€"}');
+      route = (_req, res) => {
+        res.writeHead(200, { 'x-upstream': 'yes' });
+        res.write(bytes.subarray(0, 7));
+        setTimeout(() => res.end(bytes.subarray(7)), 20);
+      };
+      const reply = await fetch();
+      expect({ status: reply.status, header: reply.headers['x-upstream'], text: reply.text }).toEqual({ status: 200, header: 'yes', text: '{"t":"€€€"}' });
+    });
+
+    it("keeps an error answer's first errorBodyBytes and still completes", async () => {
+      route = (_req, res) => {
+        res.writeHead(500);
+        for (let i = 0; i < 20; i++) res.write('x'.repeat(10_000));
+        res.end();
+      };
+      expect(await fetch()).toMatchObject({ status: 500, text: 'x'.repeat(25_000) });
+    });
+
+    it('an error answer whose body breaks off still reports its status, with no text', async () => {
+      route = (_req, res) => {
+        res.writeHead(503, { 'content-length': '100' });
+        res.write('{"error":');
+        setTimeout(() => res.destroy(), 20);
+      };
+      expect(await fetch()).toMatchObject({ status: 503, text: '' });
+    });
+
+    it("settles with what read returns or throws, and a 2xx body that breaks off is the network's failure", async () => {
+      route = (_req, res) => res.end('{}');
+      const req = { url: `${base}/x`, headers: {}, body: '' };
+      expect(await executor.fetch(req, options(), 10, (r) => r.text.length)).toBe(2);
+      const thrown = new Error('not a response');
+      await expect(executor.fetch(req, options(), 10, () => { throw thrown; })).rejects.toBe(thrown);
+
+      route = (_req, res) => {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('{"id":');
+        setTimeout(() => res.destroy(), 20);
+      };
+      expect((await failureOf(fetch())).kind).toBe('network');
+    });
+
+    it('cancelling before the answer ends rejects as aborted and closes the upstream request', async () => {
+      let answering!: () => void;
+      const started = new Promise<void>((resolve) => (answering = resolve));
+      route = (_req, res) => {
+        res.writeHead(200);
+        res.write('{"id":', () => answering());
+      };
+      const cancel = new Cancellation();
+      const pending = fetch({ cancel });
+      await started;
+      cancel.cancel();
+      expect((await failureOf(pending)).kind).toBe('aborted');
+      await clientGone;
+    });
+
+    it('a body that goes silent is a timeout, and each exchange frees its connection once', async () => {
+      route = (_req, res) => {
+        res.writeHead(200);
+        res.write('{');
+      };
+      const onDone = jest.fn();
+      const idle = await failureOf(fetch({ bodyTimeoutMs: 100, onDone }));
+      expect(idle.kind).toBe('timeout');
+      route = (_req, res) => res.end('{}');
+      await fetch({ onDone });
+      expect(onDone).toHaveBeenCalledTimes(2);
+    });
+  });
+
   it('a refused connection is a network failure naming the code', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

@@ -30,6 +30,14 @@ export interface UpstreamResponse {
   body: UpstreamBody;
 }
 
+/** An answer read whole (HttpExecutor.fetch): a 2xx body entire, any other status's up to its limit. */
+export interface UpstreamReply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** UTF-8; empty when a body other than a 2xx's broke off (its status still says what happened). */
+  text: string;
+}
+
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 // Chunks the gateway has not pulled yet, past which the upstream socket is paused.
 const HIGH_WATER_BYTES = 64 * 1024;
@@ -59,24 +67,39 @@ export class HttpExecutor {
 
   send(req: UpstreamRequest, opts: SendOptions): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
-      const exchange = new UpstreamExchange(opts.cancel, resolve, reject, opts.onDone);
-      try {
-        const { origin, path } = this.target(req.url);
-        this.agent.dispatch(
-          {
-            origin, path, method: req.method ?? 'POST', headers: req.headers, body: req.method === 'GET' ? null : req.body,
-            headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs,
-          },
-          exchange,
-        );
-      } catch (err) {
-        exchange.onResponseError(null, err as Error);
-      }
+      this.dispatch(req, opts, new UpstreamExchange(opts.cancel, resolve as (value: unknown) => void, reject, opts.onDone, null, 0));
+    });
+  }
+
+  /**
+   * Sends `req` and reads its answer whole: a 2xx body entire, any other status's first
+   * `errorBodyBytes` (the rest read and dropped). `read` runs as the body ends and what it returns
+   * (or throws) settles the call: one promise per call where `send` then `text()` take two, and
+   * the async reader between them.
+   */
+  fetch<T>(req: UpstreamRequest, opts: SendOptions, errorBodyBytes: number, read: (reply: UpstreamReply) => T | Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      this.dispatch(req, opts, new UpstreamExchange(opts.cancel, resolve as (value: unknown) => void, reject, opts.onDone, read, errorBodyBytes));
     });
   }
 
   close(): Promise<void> {
     return this.agent.close();
+  }
+
+  private dispatch(req: UpstreamRequest, opts: SendOptions, exchange: UpstreamExchange): void {
+    try {
+      const { origin, path } = this.target(req.url);
+      this.agent.dispatch(
+        {
+          origin, path, method: req.method ?? 'POST', headers: req.headers, body: req.method === 'GET' ? null : req.body,
+          headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs,
+        },
+        exchange,
+      );
+    } catch (err) {
+      exchange.onResponseError(null, err as Error);
+    }
   }
 
   /** Origin and path of an upstream URL, parsed once per distinct URL (the set is small: one per provider endpoint and model). */
@@ -92,12 +115,16 @@ export class HttpExecutor {
   }
 }
 
-type Settle<T> = { resolve: (value: T) => void; reject: (err: UpstreamFailure) => void };
+type Settle<T> = { resolve: (value: T) => void; reject: (err: unknown) => void };
 
-/** One request's undici handler, and its response body for the gateway to pull. */
+/**
+ * One request's undici handler, and its response body for the gateway to pull; or, with `read`
+ * (HttpExecutor.fetch), the whole answer collected and handed to `read` as it ends.
+ */
 class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, CancelListener {
   private controller: Dispatcher.DispatchController | null = null;
-  private started: Settle<UpstreamResponse> | null;
+  /** `send`'s promise (the response at its headers), or `fetch`'s (what `read` made of the whole answer). */
+  private started: Settle<unknown> | null;
   private chunks: Buffer[] = [];
   private queuedBytes = 0;
   private ended = false;
@@ -107,12 +134,19 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
   private reader: Settle<Buffer | null> | null = null;
   /** A pending `text()`: bytes kept so far and the limit. */
   private collector: (Settle<string> & { bytes: number; max: number }) | null = null;
+  /** With `read`: the answer's status and headers, and the body's bytes kept so far and their limit. */
+  private status = 0;
+  private headers: Record<string, string | string[] | undefined> | null = null;
+  private wholeBytes = 0;
+  private wholeMax = Infinity;
 
   constructor(
     private readonly cancel: Cancellation,
-    resolve: (res: UpstreamResponse) => void,
-    reject: (err: UpstreamFailure) => void,
-    private onDone?: () => void,
+    resolve: (value: unknown) => void,
+    reject: (err: unknown) => void,
+    private onDone: (() => void) | undefined,
+    private readonly read: ((reply: UpstreamReply) => unknown) | null,
+    private readonly errorBodyBytes: number,
   ) {
     this.started = { resolve, reject };
     cancel.listen(this);
@@ -130,13 +164,28 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
 
   onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     if (status < 200) return; // 1xx: the real answer follows
+    if (this.read !== null) {
+      this.status = status;
+      this.headers = headers;
+      if (status >= 300) this.wholeMax = this.errorBodyBytes;
+      return;
+    }
     const started = this.started;
     this.started = null;
-    started?.resolve({ status, headers, body: this });
+    const res: UpstreamResponse = { status, headers, body: this };
+    started?.resolve(res);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.destroyed) return;
+    if (this.read !== null) {
+      if (this.wholeBytes < this.wholeMax) {
+        const room = this.wholeMax - this.wholeBytes;
+        this.chunks.push(chunk.length > room ? chunk.subarray(0, room) : chunk);
+      }
+      this.wholeBytes += chunk.length;
+      return;
+    }
     const collector = this.collector;
     if (collector !== null) {
       if (collector.bytes < collector.max) {
@@ -161,6 +210,10 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     this.ended = true;
     this.cancel.unlisten(this);
     this.done();
+    if (this.read !== null) {
+      this.settleWhole(this.takeText());
+      return;
+    }
     const collector = this.collector;
     if (collector !== null) {
       this.collector = null;
@@ -178,6 +231,12 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     this.failure = failure;
     this.cancel.unlisten(this);
     this.done();
+    // An error answer whose body broke off: its status still says what happened.
+    if (this.read !== null && this.status >= 300) {
+      this.chunks = [];
+      this.settleWhole('');
+      return;
+    }
     const pending = [this.started, this.reader, this.collector];
     this.started = this.reader = this.collector = null;
     for (const p of pending) p?.reject(failure);
@@ -230,6 +289,21 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) yield chunk;
+  }
+
+  /** `fetch`'s promise, with what `read` makes of the answer (or the error it throws). */
+  private settleWhole(text: string): void {
+    const started = this.started;
+    this.started = null;
+    if (started === null) return;
+    let value: unknown;
+    try {
+      value = this.read?.({ status: this.status, headers: this.headers ?? {}, text });
+    } catch (err) {
+      started.reject(err);
+      return;
+    }
+    started.resolve(value);
   }
 
   private done(): void {

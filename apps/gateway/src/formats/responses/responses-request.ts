@@ -1,4 +1,7 @@
-import { checkMetadata, checkModelName, GatewayError, jsonDepthExceeds, MAX_OUTPUT_TOKENS_LIMIT, type RequestLimits, isJson, type Json } from '@app/common';
+// Per-request imports from their own modules: a barrel's re-export is a getter, megamorphic across its names.
+import { GatewayError } from '@app/common/errors/gateway-error';
+import { isJson, type Json } from '@app/common/json/json';
+import { checkMetadata, checkModelName, jsonDepthExceeds, MAX_OUTPUT_TOKENS_LIMIT, type RequestLimits } from '@app/common/limits/request-limits';
 import type { ResponsesRequest } from '@app/providers';
 
 export interface ParsedResponsesRequest {

@@ -182,7 +182,7 @@ export function spliceTerminalEvent(data: string, fieldsJson: string, cost: Cost
   let out = data.slice(0, response + 1) + '"extra_fields":' + fieldsJson + (isEmptyObjectAt(data, response) ? '' : ',');
   let from = response + 1;
   if (usage !== -1) {
-    out += data.slice(from, usage + 1) + '"cost":' + JSON.stringify(cost) + (isEmptyObjectAt(data, usage) ? '' : ',');
+    out += data.slice(from, usage + 1) + '"cost":' + usageCostJson(cost!) + (isEmptyObjectAt(data, usage) ? '' : ',');
     from = usage + 1;
   }
   return out + data.slice(from, end) + ',"extra_fields":' + fieldsJson + data.slice(end);

@@ -9,7 +9,7 @@ import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './s
 
 const extra: ExtraFields = { request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0, cache_debug: null };
 const fields = new EventFieldInjector(extra);
-const COST: CostBreakdown = { input_tokens_cost: 0.1, output_tokens_cost: 0.2, total_cost: 0.3 } as CostBreakdown;
+const COST: CostBreakdown = { input_tokens_cost: 0.1, output_tokens_cost: 0.2, reasoning_tokens_cost: 0, request_cost: 0, total_cost: 0.3 };
 
 const sse = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
 const UPSTREAM = [

@@ -189,7 +189,7 @@ class EventWriter {
   /** Writes the frames; false when the socket wants a drain first. */
   write(text: string): boolean {
     if (text === '') return true;
-    const ok = this.res.write(text, textEncoding(text));
+    const ok = this.res.write(text);
     this.ttftMs ??= Math.round(performance.now() - this.t0);
     return ok;
   }
@@ -255,15 +255,6 @@ class EventWriter {
     const responseJson = terminal.response === null ? null : this.end.settle(terminal.response, failed);
     return terminalText(ev.type, terminal, this.encoder, responseJson);
   }
-}
-
-/**
- * How to write frames: ASCII text (most streams) is written as Latin-1, its bytes copied, where
- * UTF-8 would have it encoded character by character; counting its UTF-8 bytes first costs less
- * than that encoding (and the socket's writer counts them anyway, for the chunk's length).
- */
-function textEncoding(text: string): BufferEncoding {
-  return Buffer.byteLength(text) === text.length ? 'latin1' : 'utf8';
 }
 
 interface TerminalEvent {

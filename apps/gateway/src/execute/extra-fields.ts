@@ -43,6 +43,8 @@ const PREFIX_KEY = ',"extra_fields":';
 export class EventFieldInjector {
   /** `,"extra_fields":` and the fields' JSON up to the chunk index. */
   private readonly prefix: string;
+  /** The fields' JSON is ASCII. */
+  readonly ascii: boolean;
 
   constructor(
     /** The fields as an object, for events that are parsed (another format's, a terminal event that must change). */
@@ -51,6 +53,7 @@ export class EventFieldInjector {
     json = JSON.stringify(extra),
   ) {
     this.prefix = `${PREFIX_KEY}${json.slice(0, -1)},"chunk_index":`;
+    this.ascii = Buffer.byteLength(json) === json.length;
   }
 
   /** `extra_fields` as JSON with the latency and chunk index of the terminal event. */

@@ -37,6 +37,7 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
   usage: Usage = ZERO_USAGE;
   streamError: UpstreamErrorInfo | null = null;
   streamedChars = 0;
+  readonly passesText = true;
   /**
    * What a `response.failed` of our own needs, kept as the upstream's text and parsed only
    * if the stream fails: the `response.created` event and each finished item.

@@ -152,6 +152,11 @@ export interface StreamTranslator {
   /** Characters of output streamed so far: the usage estimate of a stream cut before its usage. */
   readonly streamedChars?: number;
   /**
+   * An event it returns without `parsed` carries the upstream event's own text as its `data`
+   * (the relay may then take it to be as ASCII as the upstream's bytes; its type is checked).
+   */
+  readonly passesText?: boolean;
+  /**
    * The events that end a stream the gateway cuts off before its terminal event: `error`,
    * then `response.failed` when the response had started. Absent: a bare `error` event.
    */
@@ -186,6 +191,8 @@ export interface CallContext {
  */
 export interface StreamDecoder {
   push(chunk: Buffer): SseEvent[];
+  /** Every byte read so far was ASCII, and so is every event's text (absent: not known). */
+  readonly ascii?: boolean;
   /** At end of input: whether a partial frame was left over (the stream was cut). */
   end(): { incomplete: boolean };
 }

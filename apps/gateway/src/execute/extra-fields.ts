@@ -46,6 +46,8 @@ const PREFIX_KEY = ',"extra_fields":';
 export class EventFieldInjector {
   /** `,"extra_fields":` and the fields' JSON up to the chunk index. */
   private readonly prefix: string;
+  /** The fields' JSON is ASCII. */
+  readonly ascii: boolean;
 
   constructor(
     /** The fields as an object, for events that are parsed (another format's, a terminal event that must change). */
@@ -54,6 +56,7 @@ export class EventFieldInjector {
     json = JSON.stringify(extra),
   ) {
     this.prefix = `${PREFIX_KEY}${json.slice(0, -1)},"chunk_index":`;
+    this.ascii = Buffer.byteLength(json) === json.length;
   }
 
   /** `extra_fields` as JSON with the latency and chunk index of the terminal event. */
@@ -185,7 +188,7 @@ export function spliceTerminalEvent(data: string, fieldsJson: string, cost: Cost
   let out = data.slice(0, response + 1) + '"extra_fields":' + fieldsJson + (isEmptyObjectAt(data, response) ? '' : ',');
   let from = response + 1;
   if (usage !== -1) {
-    out += data.slice(from, usage + 1) + '"cost":' + JSON.stringify(cost) + (isEmptyObjectAt(data, usage) ? '' : ',');
+    out += data.slice(from, usage + 1) + '"cost":' + usageCostJson(cost!) + (isEmptyObjectAt(data, usage) ? '' : ',');
     from = usage + 1;
   }
   return out + data.slice(from, end) + ',"extra_fields":' + fieldsJson + data.slice(end);

@@ -9,7 +9,7 @@ import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './s
 
 const extra: ExtraFields = { request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0, cache_debug: null };
 const fields = new EventFieldInjector(extra);
-const COST: CostBreakdown = { input_tokens_cost: 0.1, output_tokens_cost: 0.2, total_cost: 0.3 } as CostBreakdown;
+const COST: CostBreakdown = { input_tokens_cost: 0.1, output_tokens_cost: 0.2, reasoning_tokens_cost: 0, request_cost: 0, total_cost: 0.3 };
 
 const sse = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
 const UPSTREAM = [
@@ -28,18 +28,20 @@ function primed(chunks: string[]): PrimedStream {
   return { candidate: { provider: { name: 'openai' } } as Candidate, body, parser, translator, first };
 }
 
-function client(): { res: ServerResponse; written: () => string; ended: () => boolean } {
-  let out = '';
+/** A client's connection: what reached it as bytes, each write encoded as the relay asked. */
+function client(): { res: ServerResponse; written: () => string; bytes: () => Buffer; ended: () => boolean } {
+  const chunks: Buffer[] = [];
   let ended = false;
   const res = {
     destroyed: false,
     writeHead: () => res,
-    write: (text: string) => ((out += text), true),
+    write: (text: string, encoding?: BufferEncoding) => (chunks.push(Buffer.from(text, encoding ?? 'utf8')), true),
     end: () => {
       ended = true;
     },
   };
-  return { res: res as unknown as ServerResponse, written: () => out, ended: () => ended };
+  const bytes = () => Buffer.concat(chunks);
+  return { res: res as unknown as ServerResponse, written: () => bytes().toString('utf8'), bytes, ended: () => ended };
 }
 
 function streamEnd(needsResponse: boolean, settled: { response: Record<string, unknown>; failed: boolean }[]): StreamEnd & { priced: number } {
@@ -247,12 +249,70 @@ describe('relayStream', () => {
             const c = client();
             const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: 995 }, p, fields, {}, streamEnd(false, []), null);
             expect(outcome.failure).toBeNull();
-            expect(c.written()).toBe(frames.join(''));
+            expect(c.bytes().equals(Buffer.from(frames.join('')))).toBe(true);
           }
         }
       } finally {
         now.mockRestore();
       }
+    });
+
+    it("writes each frame's text as its UTF-8 bytes, whichever encoding it picks: ASCII streams, escapes the gateway unescapes, errors, rewrites, aborts", async () => {
+      // An upstream that escapes every character past ASCII, as Python's json.dumps does: ASCII bytes.
+      const escaped = (json: string) => json.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+      const frame = ([type, data]: [string, string]) => `event: ${type}\ndata: ${data}\n\n`;
+      const ascii = EVENTS.map(([type, data]): [string, string] => [type, escaped(data)]);
+      // Its error's message the gateway writes again, unescaped.
+      const error: [string, string] = ['error', escaped(JSON.stringify({ type: 'error', message: 'déjà vu 🙂' }))];
+      const streams = [
+        ascii.map(frame).join(''),
+        [...ascii.slice(0, 3), error].map(frame).join(''),
+        // ASCII chunks first, then UTF-8.
+        ascii.slice(0, 2).map(frame).join('') + EVENTS.slice(2).map(frame).join(''),
+        `: keep-alive\n\n${ascii.map(frame).join(': ping\n\n')}`,
+        // A terminal event the gateway cannot splice (it has `extra_fields`), serialised again, unescaped.
+        [
+          ...ascii.slice(0, 4),
+          ['response.completed', escaped(event('response.completed', { response: { ...response('completed', { input_tokens: 3, output_tokens: 7, total_tokens: 10 }), metadata: { note: 'é' } }, extra_fields: {}, sequence_number: 4 }))] as [string, string],
+        ].map(frame).join(''),
+        // Events named only inside their JSON, by a type spelled with an escape.
+        ascii.map(([, data]) => `data: ${data.replace('"type":"response.output_text.delta"', '"type":"response.output_text.delt\\u00e1"')}\n\n`).join(''),
+      ];
+      // A stored turn's rewrite that gives an ASCII event a character that is not.
+      const rewrite = (type: string, data: string) => (type === 'response.output_item.added' ? data.replace('msg_1', 'msg_é') : data);
+      const candidate = { provider: { name: 'openai' }, adapter: { createStreamTranslator: () => new ResponsesPassthroughTranslator() } } as unknown as Candidate;
+      const encodings = new Set<string>();
+      for (const text of streams) {
+        const bytes = Buffer.from(text);
+        for (const cuts of cuttings(bytes.length).slice(0, 40)) {
+          for (const variant of ['plain', 'rewrite', 'abort'] as const) {
+            const queue = [...cuts, bytes.length].map((end, k) => bytes.subarray(k === 0 ? 0 : cuts[k - 1], end));
+            const body = { next: async () => queue.shift() ?? null, destroy: () => undefined, text: async () => '' } as unknown as UpstreamBody;
+            const cancel = new Cancellation();
+            const writes: { text: string; encoding: BufferEncoding }[] = [];
+            const res = {
+              destroyed: false,
+              writeHead: () => res,
+              write: (text: string, encoding: BufferEncoding = 'utf8') => {
+                writes.push({ text, encoding });
+                if (variant === 'abort') cancel.cancel();
+                return true;
+              },
+              end: () => undefined,
+            };
+            const end = streamEnd(false, []);
+            if (variant === 'rewrite') Object.assign(end, { rewrite });
+            const p = await primeStream({ status: 200, headers: {}, body }, candidate, { model: 'gpt-4o' } as ResponsesRequest);
+            await relayStream({ res: res as unknown as ServerResponse, cancel, t0: performance.now() }, p, fields, {}, end, null);
+            expect(writes.length).toBeGreaterThan(0);
+            for (const w of writes) {
+              encodings.add(w.encoding);
+              expect(Buffer.from(w.text, w.encoding).equals(Buffer.from(w.text, 'utf8'))).toBe(true);
+            }
+          }
+        }
+      }
+      expect([...encodings].sort()).toEqual(['latin1', 'utf8']);
     });
   });
 });

@@ -164,12 +164,20 @@ export async function relayStream(
 /**
  * Turns a stream's events into the client's frames, numbering them (`chunk_index`), and writes
  * them: one object per stream, one string and one socket write per upstream chunk.
+ *
+ * Frames known to be ASCII without reading them (the upstream's ASCII text, the gateway's ASCII
+ * fields) are written as Latin-1: node:http then takes their length as their byte count, where
+ * for UTF-8 it flattens the frames' string and counts its bytes first.
  */
 class EventWriter {
   private readonly res: ServerResponse;
   private readonly t0: number;
   private readonly parser: StreamDecoder;
   private readonly translator: StreamTranslator;
+  /** The frames built since the last write are all known to be ASCII. */
+  private ascii = false;
+  /** The last event type found to be ASCII. */
+  private asciiType = '';
   chunkIndex = 0;
   ttftMs: number | null = null;
 
@@ -189,12 +197,13 @@ class EventWriter {
   /** Writes the frames; false when the socket wants a drain first. */
   write(text: string): boolean {
     if (text === '') return true;
-    const ok = this.res.write(text);
+    const ok = this.res.write(text, this.ascii ? 'latin1' : 'utf8');
     this.ttftMs ??= Math.round(performance.now() - this.t0);
     return ok;
   }
 
   framesOf(events: ResponsesStreamEvent[]): string {
+    this.ascii = this.asciiStream();
     let out = '';
     for (let i = 0; i < events.length; i++) out += this.eventFrame(events[i]);
     return out;
@@ -203,6 +212,7 @@ class EventWriter {
   /** The frames of the events an upstream chunk completes ('' when it completes none). */
   framesOfChunk(chunk: Buffer): string {
     const events = this.parser.push(chunk);
+    this.ascii = this.asciiStream();
     let out = '';
     for (let i = 0; i < events.length; i++) {
       const translated = this.translator.push(events[i]);
@@ -236,10 +246,27 @@ class EventWriter {
       text = this.terminalFrame(ev, false);
     } else {
       const rewrite = this.end.rewrite;
-      text = this.frame(ev.type, rewrite === undefined ? ev.data : rewrite(ev.type, ev.data));
+      const data = rewrite === undefined ? ev.data : rewrite(ev.type, ev.data);
+      if (this.ascii && (data !== ev.data || !this.upstreamAscii(ev))) this.ascii = false;
+      text = this.frame(ev.type, data);
     }
     this.chunkIndex++;
     return text;
+  }
+
+  /** Whether frames from here on may be known to be ASCII: the upstream's text so far and the gateway's fields are, and go out as text. */
+  private asciiStream(): boolean {
+    return this.encoder === null && this.parser.ascii === true && this.translator.passesText === true && this.injector.ascii;
+  }
+
+  /** Whether the event is the upstream's own ASCII text (in an ASCII stream): its data as it came, and a type with no other character. */
+  private upstreamAscii(ev: ResponsesStreamEvent): boolean {
+    if (ev.parsed !== undefined) return false;
+    const type = ev.type;
+    if (type === this.asciiType) return true;
+    for (let i = 0; i < type.length; i++) if (type.charCodeAt(i) > 0x7f) return false;
+    this.asciiType = type;
+    return true;
   }
 
   private frame(type: string, data: string): string {
@@ -252,6 +279,7 @@ class EventWriter {
 
   private terminalFrame(ev: ResponsesStreamEvent, failed: boolean): string {
     const terminal = terminalEvent(ev, this.injector, this.chunkIndex, this.t0, this.end, this.encoder === null, failed);
+    if (this.ascii && (!terminal.spliced || !this.upstreamAscii(ev))) this.ascii = false;
     const responseJson = terminal.response === null ? null : this.end.settle(terminal.response, failed);
     return terminalText(ev.type, terminal, this.encoder, responseJson);
   }
@@ -260,6 +288,8 @@ class EventWriter {
 interface TerminalEvent {
   /** The event's JSON text (spliced), or null when `event` holds it parsed. */
   data: string | null;
+  /** `data` is the upstream's with `extra_fields` and `usage.cost` only (spliceTerminalEvent). */
+  spliced?: boolean;
   event: Record<string, unknown> | null;
   /** The event's Response object, once parsed and given the gateway's fields. */
   response: Record<string, unknown> | null;
@@ -312,7 +342,7 @@ function terminalEvent(
   const latency = Math.round(performance.now() - t0);
   if (asText && !end.needsResponse) {
     const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.at);
-    if (spliced !== undefined) return { data: spliced, event: null, response: null };
+    if (spliced !== undefined) return { data: spliced, event: null, response: null, spliced: true };
   } else if (asText && !failed && end.settleText !== undefined) {
     const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex));
     if (settled !== undefined) return { data: settled, event: null, response: null };

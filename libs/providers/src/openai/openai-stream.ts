@@ -4,12 +4,25 @@ import { errorEventFields } from '../responses/response-builder';
 import { objectEnd, uniqueObjectsAt } from '../responses/json-text';
 import { usageFromResponses } from './openai-usage';
 
-const TERMINAL = new Map<string, TerminalStatus>([
-  ['response.completed', 'completed'],
-  ['response.incomplete', 'incomplete'],
-  ['response.failed', 'failed'],
-  ['error', 'error'],
-]);
+/**
+ * The status a terminal event's type ends the stream with. Compared, not looked up in a Map:
+ * each event's type is a fresh string, which a Map would hash, where a comparison mostly stops
+ * at the length.
+ */
+function terminalStatus(type: string): TerminalStatus | undefined {
+  switch (type) {
+    case 'response.completed':
+      return 'completed';
+    case 'response.incomplete':
+      return 'incomplete';
+    case 'response.failed':
+      return 'failed';
+    case 'error':
+      return 'error';
+    default:
+      return undefined;
+  }
+}
 
 // The terminal event's Response, and that Response's own usage.
 const RESPONSE_AND_USAGE = ['response', 'usage'];
@@ -24,6 +37,7 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
   usage: Usage = ZERO_USAGE;
   streamError: UpstreamErrorInfo | null = null;
   streamedChars = 0;
+  readonly passesText = true;
   /**
    * What a `response.failed` of our own needs, kept as the upstream's text and parsed only
    * if the stream fails: the `response.created` event and each finished item.
@@ -51,7 +65,7 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
       this.streamedChars += deltaLength(data);
       return [{ type, data }];
     }
-    const terminal = TERMINAL.get(type);
+    const terminal = terminalStatus(type);
     if (terminal === undefined) {
       if (type === 'response.output_item.done') this.doneItems.push(data);
       else if (type === 'response.created') this.created = data;

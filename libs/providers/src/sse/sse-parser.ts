@@ -20,9 +20,22 @@ export class SseParser {
   private data: string | null = null;
   /** A `\r` ended the previous chunk: a `\n` starting the next one belongs to it. */
   private pendingCr = false;
+  /** A chunk came as text (not read as ASCII bytes). */
+  private readText = false;
+
+  /** Every chunk so far was bytes, all ASCII. */
+  get ascii(): boolean {
+    return this.decoder === null && !this.readText;
+  }
 
   push(chunk: Buffer | string): SseEvent[] {
-    let text = typeof chunk === 'string' ? chunk : this.decode(chunk);
+    let text: string;
+    if (typeof chunk === 'string') {
+      text = chunk;
+      this.readText = true;
+    } else {
+      text = this.decode(chunk);
+    }
     if (this.pendingCr && text.startsWith('\n')) text = text.slice(1);
     this.pendingCr = false;
     this.buffer = this.buffer.length === 0 ? text : this.buffer + text;

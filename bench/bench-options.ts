@@ -27,7 +27,7 @@ function positive(flag: string, raw: string | undefined): number {
 
 // The bench is a developer CLI, not part of the app: it reads its own flags and DATABASE_URL here.
 export function readBenchOptions(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BenchOptions {
-  // 8 rounds of 1 s: with 4 of 0.8 s, two runs of one build read JSON `store: false` at 1.53x and 2.11x of bare.
+  // 8 rounds of 1 s: with 4 of 0.8 s, two runs of one build differed by more than a target's margin (bench/PROFILE.md).
   const options: BenchOptions = { rounds: 8, seconds: 1, ttfbSamples: 300, profile: false, baseline: undefined, databaseUrl: env.DATABASE_URL || undefined, soak: 200_000 };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];

@@ -3,12 +3,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * stored_items rows no longer reference stored_responses through a foreign key: the deletes
  * that went through ON DELETE CASCADE (DELETE /v1/responses/{id} and the retention purge) now
- * delete a response's items in the same statement. Every stored turn writes its items in the
+ * delete a response's items themselves, in the same transaction. Every stored turn writes its items in the
  * same COPY transaction as its response, and the check cost a lookup and a row lock of the
- * parent per item row. Measured with COPY of 10,000 turns (a response row and two item rows)
- * in batches of 500 (PostgreSQL 15, 2-core VM, six interleaved rounds): backend CPU per turn
- * 34-38 µs with the key against 22-30 µs without. Item lookups join the response, so an item
- * whose response is gone is never answered.
+ * parent per item row (bench/PROFILE.md, fifth part). Item lookups join the response, so an
+ * item whose response is gone is never answered.
  */
 export class StoredItemsNoForeignKey1765300000000 implements MigrationInterface {
   name = 'StoredItemsNoForeignKey1765300000000';

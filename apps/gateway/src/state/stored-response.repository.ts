@@ -21,12 +21,6 @@ export const INSERT_COLUMNS = [
   'request', 'input_items', 'response', 'error', 'heartbeat_at',
 ] as const;
 const JSON_COLUMNS = new Set(['request', 'input_items', 'response', 'error']);
-/**
- * After `WITH gone AS (DELETE FROM stored_responses ... RETURNING id)`: their items go in the
- * same statement (no foreign key cascades them), and the ids deleted are returned.
- */
-const DELETE_ITEMS_OF_GONE = `, items AS (DELETE FROM stored_items WHERE response_id IN (SELECT id FROM gone))
-       SELECT id FROM gone`;
 
 function toStored(r: ResponseRecord): StoredResponse {
   return {
@@ -125,13 +119,18 @@ export class StoredResponseRepository {
     return out;
   }
 
+  /**
+   * Two statements in one transaction, not one: a background response finishing meanwhile holds
+   * the row and inserts its output items; the DELETE waits for it, and only a statement begun
+   * after that (a new snapshot under READ COMMITTED) sees those items.
+   */
   async delete(keyId: string, id: string): Promise<boolean> {
-    const result: unknown = await this.db.query(
-      `WITH gone AS (DELETE FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now() RETURNING id)
-       ${DELETE_ITEMS_OF_GONE}`,
-      [id, keyId],
-    );
-    return queryRows(result).length > 0;
+    return this.db.transaction(async (m) => {
+      const result: unknown = await m.query(`DELETE FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now() RETURNING id`, [id, keyId]);
+      if (queryRows(result).length === 0) return false;
+      await m.query(`DELETE FROM stored_items WHERE response_id = $1`, [id]);
+      return true;
+    });
   }
 
   async markInProgress(id: string): Promise<void> {
@@ -201,12 +200,13 @@ export class StoredResponseRepository {
   /** Deletes up to `limit` expired responses (their items go with them); returns how many. */
   async purgeExpired(limit: number): Promise<number> {
     const rows: unknown = await this.db.query(
+      // One statement is enough here: a row a finishing response holds is skipped, not waited for.
       `WITH gone AS (
          DELETE FROM stored_responses WHERE id IN (
            SELECT id FROM stored_responses WHERE expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
          ) RETURNING id
-       )
-       ${DELETE_ITEMS_OF_GONE}`,
+       ), items AS (DELETE FROM stored_items WHERE response_id IN (SELECT id FROM gone))
+       SELECT id FROM gone`,
       [limit],
     );
     return queryRows(rows).length;

@@ -208,8 +208,8 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
       const bytes = Buffer.from('{"t":"€€€"}');
       route = (_req, res) => {
         res.writeHead(200, { 'x-upstream': 'yes' });
-        res.write(bytes.subarray(0, 7));
-        setTimeout(() => res.end(bytes.subarray(7)), 20);
+        // The rest once the first part is on the wire: two chunks for the client.
+        res.write(bytes.subarray(0, 7), () => res.end(bytes.subarray(7)));
       };
       const reply = await fetch();
       expect({ status: reply.status, header: reply.headers['x-upstream'], text: reply.text }).toEqual({ status: 200, header: 'yes', text: '{"t":"€€€"}' });
@@ -227,8 +227,7 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
     it('an error answer whose body breaks off still reports its status, with no text', async () => {
       route = (_req, res) => {
         res.writeHead(503, { 'content-length': '100' });
-        res.write('{"error":');
-        setTimeout(() => res.destroy(), 20);
+        res.write('{"error":', () => res.destroy());
       };
       expect(await fetch()).toMatchObject({ status: 503, text: '' });
     });
@@ -242,8 +241,7 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
 
       route = (_req, res) => {
         res.writeHead(200, { 'content-length': '100' });
-        res.write('{"id":');
-        setTimeout(() => res.destroy(), 20);
+        res.write('{"id":', () => res.destroy());
       };
       expect((await failureOf(fetch())).kind).toBe('network');
     });

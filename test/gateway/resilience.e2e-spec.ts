@@ -1,4 +1,6 @@
 import OpenAI from 'openai';
+import { Client } from 'pg';
+import { RequestLogWriter } from '../../apps/gateway/src/request-log/request-log.writer';
 import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
 describe('gateway resilience: keys, timeouts, Azure, aborted streams', () => {
@@ -81,5 +83,28 @@ describe('gateway resilience: keys, timeouts, Azure, aborted streams', () => {
     // The tokens produced before the client left are estimated and kept, not lost.
     expect(row.output_tokens).toBeGreaterThan(0);
     expect(row.input_tokens).toBeGreaterThan(0);
+  });
+
+  it('aborts the upstream call of a JSON request whose client leaves while it waits, and logs it as 499', async () => {
+    const controller = new AbortController();
+    const pending = client.responses.create(
+      { model: 'openai/gpt-4o-mini', input: 'wait [[delay:5000]]' },
+      { signal: controller.signal, headers: { 'x-request-id': 'json-client-left' } },
+    );
+    await eventually(() => h.upstream.stats.requests === 1);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    // Well before the upstream's 5 s answer.
+    await eventually(() => h.upstream.stats.aborted === 1, 2_000);
+    await h.gateway.app.get(RequestLogWriter).flush();
+    const pg = new Client({ connectionString: h.db.url });
+    await pg.connect();
+    try {
+      const { rows } = await pg.query(`SELECT * FROM request_logs WHERE client_request_id = 'json-client-left'`);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ status: 'error', http_status: 499, error_code: 'aborted', stream: false });
+    } finally {
+      await pg.end();
+    }
   });
 });

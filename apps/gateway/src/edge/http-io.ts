@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, GatewayError } from '@app/common';
+import type { Cancellation } from '@app/providers/http/cancellation';
 import type { RenderedError } from './error-render';
 
 // A client that keeps uploading past the limit is cut off after this much more.
@@ -148,6 +149,25 @@ export function sendError(req: IncomingMessage, res: ServerResponse, error: Rend
 /** A header value any client accepts: printable ASCII as it is, anything else percent-encoded. */
 export function headerValue(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
+}
+
+const CLIENT_CANCEL = Symbol('clientCancel');
+
+type Watched = ServerResponse & { [CLIENT_CANCEL]?: Cancellation };
+
+/**
+ * `cancel` fires if the client leaves before its answer is complete. Nothing is added to the
+ * response: the server's one 'close' listener per response (its in-flight count) calls
+ * clientClosed, where a listener of our own would be a closure and a second listener per request.
+ */
+export function cancelOnClientClose(res: ServerResponse, cancel: Cancellation): void {
+  (res as Watched)[CLIENT_CANCEL] = cancel;
+}
+
+/** Call as the response closes (see cancelOnClientClose). */
+export function clientClosed(res: ServerResponse): void {
+  const cancel = (res as Watched)[CLIENT_CANCEL];
+  if (cancel !== undefined && !res.writableFinished) cancel.cancel();
 }
 
 /** Resolves when a full socket buffer has drained, or the connection closed. */

@@ -146,7 +146,7 @@ class BodyReader {
 
   idle(): void {
     this.stop();
-    this.reject(new GatewayError(408, ErrorCode.RequestTimeout, `The request body stalled for ${this.sweep.idleMs} ms.`));
+    this.reject(new GatewayError(408, ErrorCode.RequestTimeout, `No part of the request body came for at least ${this.sweep.idleMs} ms.`));
   }
 
   /** Settled before the body ended: what still comes of it is not read here. */
@@ -201,7 +201,10 @@ type Watched = ServerResponse & { [CLIENT_CANCEL]?: Cancellation };
  * clientClosed, where a listener of our own would be a closure and a second listener per request.
  */
 export function cancelOnClientClose(res: ServerResponse, cancel: Cancellation): void {
-  (res as Watched)[CLIENT_CANCEL] = cancel;
+  // A client that left during the awaits before this (stored conversation, admission) has had
+  // its one 'close' already: cancelled now, the upstream call is aborted as it starts.
+  if (res.destroyed && !res.writableFinished) cancel.cancel();
+  else (res as Watched)[CLIENT_CANCEL] = cancel;
 }
 
 /** Call as the response closes (see cancelOnClientClose). */
@@ -212,6 +215,8 @@ export function clientClosed(res: ServerResponse): void {
 
 /** Resolves when a full socket buffer has drained, or the connection closed. */
 export function waitForDrain(res: ServerResponse): Promise<void> {
+  // Closed already: neither 'drain' nor 'close' comes again.
+  if (res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);

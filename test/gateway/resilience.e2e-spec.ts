@@ -85,31 +85,19 @@ describe('gateway resilience: keys, timeouts, Azure, aborted streams', () => {
     expect(row.input_tokens).toBeGreaterThan(0);
   });
 
-  it('aborts the upstream call of a JSON request whose client leaves while it waits, and logs it as 499', async () => {
+  it.each([
+    ['a JSON request', '/v1/responses', (options: OpenAI.RequestOptions) => client.responses.create({ model: 'openai/gpt-4o-mini', input: 'wait [[delay:5000]]' }, options)],
+    ['an embeddings call', '/v1/embeddings', (options: OpenAI.RequestOptions) => client.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'wait [[delay:5000]]' }, options)],
+  ])('aborts the upstream call of %s whose client leaves while it waits, and logs it as 499', async (_what, path, send) => {
     const controller = new AbortController();
-    const pending = client.responses.create(
-      { model: 'openai/gpt-4o-mini', input: 'wait [[delay:5000]]' },
-      { signal: controller.signal, headers: { 'x-request-id': 'json-client-left' } },
-    );
-    await eventually(() => h.upstream.stats.byPath['/v1/responses'] === 1);
+    const clientRequestId = `left-waiting-${path.slice(4)}`;
+    const pending = send({ signal: controller.signal, headers: { 'x-request-id': clientRequestId } });
+    await eventually(() => h.upstream.stats.byPath[path] === 1);
     controller.abort();
     await expect(pending).rejects.toThrow();
     // Well before the upstream's 5 s answer.
     await eventually(() => h.upstream.stats.aborted === 1, 2_000);
-    await expectLeft({ clientRequestId: 'json-client-left' }, false);
-  });
-
-  it('aborts an embeddings call whose client leaves while it waits, and logs it as 499', async () => {
-    const controller = new AbortController();
-    const pending = client.embeddings.create(
-      { model: 'openai/text-embedding-3-small', input: 'wait [[delay:5000]]' },
-      { signal: controller.signal, headers: { 'x-request-id': 'embeddings-client-left' } },
-    );
-    await eventually(() => h.upstream.stats.byPath['/v1/embeddings'] === 1);
-    controller.abort();
-    await expect(pending).rejects.toThrow();
-    await eventually(() => h.upstream.stats.aborted === 1, 2_000);
-    await expectLeft({ clientRequestId: 'embeddings-client-left' }, false);
+    await expectLeft({ clientRequestId }, false);
   });
 
   describe('a client that leaves while its request waits for admission', () => {

@@ -1,5 +1,7 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import OpenAI from 'openai';
-import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
+import { AdmissionStage } from '../../apps/gateway/src/plan/admission.service';
+import { eventually, startGatewayHarness, type GatewayHarness, type LoggedRequest } from '../support/gateway-harness';
 
 describe('gateway resilience: keys, timeouts, Azure, aborted streams', () => {
   let h: GatewayHarness;
@@ -82,4 +84,72 @@ describe('gateway resilience: keys, timeouts, Azure, aborted streams', () => {
     expect(row.output_tokens).toBeGreaterThan(0);
     expect(row.input_tokens).toBeGreaterThan(0);
   });
+
+  it.each([
+    ['a JSON request', '/v1/responses', (options: OpenAI.RequestOptions) => client.responses.create({ model: 'openai/gpt-4o-mini', input: 'wait [[delay:5000]]' }, options)],
+    ['an embeddings call', '/v1/embeddings', (options: OpenAI.RequestOptions) => client.embeddings.create({ model: 'openai/text-embedding-3-small', input: 'wait [[delay:5000]]' }, options)],
+  ])('aborts the upstream call of %s whose client leaves while it waits, and logs it as 499', async (_what, path, send) => {
+    const controller = new AbortController();
+    const clientRequestId = `left-waiting-${path.slice(4)}`;
+    const pending = send({ signal: controller.signal, headers: { 'x-request-id': clientRequestId } });
+    await eventually(() => h.upstream.stats.byPath[path] === 1);
+    controller.abort();
+    await expect(pending).rejects.toThrow();
+    // Well before the upstream's 5 s answer.
+    await eventually(() => h.upstream.stats.aborted === 1, 2_000);
+    await expectLeft({ clientRequestId }, false);
+  });
+
+  describe('a client that leaves while its request waits for admission', () => {
+    let release: () => void;
+    let closed: number;
+    const countClosed = (_req: IncomingMessage, res: ServerResponse) => res.once('close', () => closed++);
+
+    beforeEach(() => {
+      closed = 0;
+      h.gateway.server.on('request', countClosed);
+      // Admission held, as a slow Redis would hold it: the limits are taken, the answer waits.
+      const admission = h.gateway.app.get(AdmissionStage);
+      const admit = admission.admit.bind(admission);
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      jest.spyOn(admission, 'admit').mockImplementation((conversation) => {
+        const admitted = admit(conversation);
+        return gate.then(() => admitted);
+      });
+    });
+    afterEach(() => {
+      release();
+      jest.restoreAllMocks();
+      h.gateway.server.off('request', countClosed);
+    });
+
+    it.each([false, true])('stream %s: nothing goes upstream, the log says 499 and the key\'s slot is free again', async (stream) => {
+      const { key } = await h.createKey({ name: `left-early-${stream}`, max_concurrent_requests: 1 });
+      const limited = new OpenAI({ apiKey: key, baseURL: `${h.url}/v1`, maxRetries: 0 });
+      const clientRequestId = `left-before-admission-${stream}`;
+      const controller = new AbortController();
+      const pending = limited.responses.create(
+        // A stream in parts: the relay writes each to the closed response.
+        { model: 'openai/gpt-4o-mini', input: 'hello [[chunks:5]] [[chunk-delay:20]]', stream },
+        { signal: controller.signal, headers: { 'x-request-id': clientRequestId } },
+      );
+      await eventually(() => (h.gateway.app.get(AdmissionStage).admit as jest.Mock).mock.calls.length === 1);
+      controller.abort();
+      await expect(pending).rejects.toThrow();
+      // The response's one 'close' has come and gone before the pipeline gets on.
+      await eventually(() => closed === 1);
+      release();
+      await expectLeft({ clientRequestId }, stream);
+      expect(h.upstream.stats.completed).toBe(0);
+      jest.restoreAllMocks();
+      await expect(limited.responses.create({ model: 'openai/gpt-4o-mini', input: 'after' })).resolves.toMatchObject({ status: 'completed' });
+    });
+  });
+
+  /** The request's one log row, once written: the client left. */
+  async function expectLeft(request: LoggedRequest, stream: boolean): Promise<void> {
+    await eventually(async () => (await h.logRows(request)).length === 1, 3_000, 'the log row');
+    const [row] = await h.logRowsDirect(request);
+    expect(row).toMatchObject({ status: 'error', http_status: 499, error_code: 'aborted', stream });
+  }
 });

@@ -73,12 +73,18 @@ export interface GatewayHarness {
   /** Admin API call with the harness's admin token. */
   admin(method: string, path: string, body?: unknown): Promise<Response>;
   revokeKey(id: string): Promise<void>;
-  /** Rows of the request log for one request id, after the buffered writer flushed. */
-  logRows(requestId: string): Promise<Record<string, unknown>[]>;
+  /**
+   * Rows of the request log for one request id (the gateway's, or the client's own x-request-id
+   * as `{ clientRequestId }` when no answer carried the gateway's), after the buffered writer flushed.
+   */
+  logRows(requestId: LoggedRequest): Promise<Record<string, unknown>[]>;
   /** The same rows as the database holds them now, without flushing first. */
-  logRowsDirect(requestId: string): Promise<Record<string, unknown>[]>;
+  logRowsDirect(requestId: LoggedRequest): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
+
+/** A request in the log: the gateway's request id, or the client's own. */
+export type LoggedRequest = string | { clientRequestId: string };
 
 /** A port nobody listens on: connections are refused. */
 export const CLOSED_PORT_URL = 'http://127.0.0.1:9/v1';
@@ -188,7 +194,9 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
       return harness.logRowsDirect(requestId);
     },
     async logRowsDirect(requestId) {
-      const r = await pg.query(`SELECT * FROM request_logs WHERE request_id = $1 ORDER BY fallback_index`, [requestId]);
+      const r = typeof requestId === 'string'
+        ? await pg.query(`SELECT * FROM request_logs WHERE request_id = $1 ORDER BY fallback_index`, [requestId])
+        : await pg.query(`SELECT * FROM request_logs WHERE client_request_id = $1 ORDER BY fallback_index`, [requestId.clientRequestId]);
       return r.rows;
     },
     async close() {

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import { answerClientErrorsAsJson, type AppConfig, closeServer, listen, trackInFlight } from '@app/common';
+import { answerClientErrorsAsJson, type AppConfig, closeServer, InFlightRequests, listen } from '@app/common';
+import { clientClosed } from './edge/http-io';
 import { MessagesCountTokensHandler } from './formats/messages/messages-count-tokens.handler';
 import { messagesFormat } from './formats/messages/messages.format';
 import { chatCompletionsFormat } from './formats/chat-completions/chat-completions.format';
@@ -46,7 +47,10 @@ export async function startGateway(config: AppConfig): Promise<RunningGateway> {
   const { http } = config;
   // Node enforces the header and request timeouts on this tick (30 s by default): a fraction of them.
   const connectionsCheckingInterval = Math.max(50, Math.min(1_000, Math.floor(http.headersTimeoutMs / 4)));
+  // Counted in flight for shutdown; the same 'close' listener tells a request's upstream call that its client left.
+  const inFlight = new InFlightRequests(clientClosed);
   const server = createServer({ connectionsCheckingInterval }, (req, res) => {
+    inFlight.track(res);
     if (!hot.handle(req, res)) express(req, res);
   });
   // Idle keep-alive longer than common load balancers' (65 s), so they close first. A request
@@ -58,7 +62,6 @@ export async function startGateway(config: AppConfig): Promise<RunningGateway> {
   // Past this, new connections are dropped at once: an open socket costs memory even idle.
   server.maxConnections = http.maxConnections;
   answerClientErrorsAsJson(server);
-  const inFlight = trackInFlight(server);
   const url = await listen(server, config.gatewayPort, config.host);
 
   return {

@@ -1,6 +1,8 @@
-import type { IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
-import { readBody } from './http-io';
+import { Cancellation } from '@app/providers/http/cancellation';
+import { cancelOnClientClose, clientClosed, readBody, waitForDrain } from './http-io';
 
 function request(contentLength?: number): PassThrough & IncomingMessage {
   const req = new PassThrough() as unknown as PassThrough & IncomingMessage;
@@ -9,13 +11,21 @@ function request(contentLength?: number): PassThrough & IncomingMessage {
 }
 
 describe('readBody', () => {
-  it('joins the chunks and leaves no listener on the request', async () => {
+  it('joins the chunks; the ended body\'s listeners never act again', async () => {
     const req = request();
     const body = readBody(req, 100, 1_000);
     req.write('{"a":');
     req.end('1}');
+    const settled = jest.fn();
+    body.then(settled, settled);
     await expect(body).resolves.toEqual(Buffer.from('{"a":1}'));
-    expect(req.listenerCount('data') + req.listenerCount('error')).toBe(0);
+    const listeners = req.listenerCount('data') + req.listenerCount('end') + req.listenerCount('error');
+    // A later error (the client leaving mid-answer) finds the reader settled: not thrown, and
+    // nothing comes of it.
+    req.emit('error', new Error('reset'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(settled.mock.calls).toEqual([[Buffer.from('{"a":1}')]]);
+    expect(req.listenerCount('data') + req.listenerCount('end') + req.listenerCount('error')).toBe(listeners);
   });
 
   it('refuses a body past the limit with a 413, after reading the rest', async () => {
@@ -34,30 +44,69 @@ describe('readBody', () => {
     await expect(body).rejects.toMatchObject({ status: 413 });
   });
 
-  it('arms the idle timer only for a body still coming once the parser has had the bytes at hand', async () => {
-    const timers = jest.spyOn(global, 'setTimeout');
+  it('sets no timer per body: one interval per idle limit checks every body still coming', async () => {
+    const timers = [jest.spyOn(global, 'setTimeout'), jest.spyOn(global, 'setImmediate'), jest.spyOn(global, 'setInterval')];
     try {
-      const read = request();
-      const done = readBody(read, 100, 1_000);
-      read.end('{}');
-      await expect(done).resolves.toEqual(Buffer.from('{}'));
-      // complete (the parser has seen its end), not yet handed over
-      const arrived = request();
-      const whole = readBody(arrived, 100, 1_000);
-      arrived.complete = true;
-      await new Promise((resolve) => setImmediate(resolve));
-      arrived.end('{}');
-      await expect(whole).resolves.toEqual(Buffer.from('{}'));
-      expect(timers.mock.calls.filter(([, ms]) => ms === 1_000)).toHaveLength(0);
-      const coming = request();
-      const later = readBody(coming, 100, 1_000);
-      await new Promise((resolve) => setImmediate(resolve));
-      expect(timers.mock.calls.filter(([, ms]) => ms === 1_000)).toHaveLength(1);
-      coming.end('{}');
-      await expect(later).resolves.toEqual(Buffer.from('{}'));
+      for (let i = 0; i < 3; i++) {
+        const whole = request();
+        const done = readBody(whole, 100, 1_000);
+        whole.end('{}');
+        await expect(done).resolves.toEqual(Buffer.from('{}'));
+      }
+      const [timeouts, immediates, intervals] = timers.map((t) => t.mock.calls.length);
+      expect([timeouts, immediates]).toEqual([0, 0]);
+      expect(intervals).toBeLessThanOrEqual(1);
     } finally {
-      timers.mockRestore();
+      timers.forEach((t) => t.mockRestore());
     }
+  });
+
+  it('clears the interval once no body is pending', async () => {
+    jest.useFakeTimers();
+    try {
+      // A limit of its own: a new sweep, whose interval no other test started.
+      const whole = request();
+      const done = readBody(whole, 100, 1_200);
+      expect(jest.getTimerCount()).toBe(1);
+      whole.end('{}');
+      await expect(done).resolves.toEqual(Buffer.from('{}'));
+      await jest.advanceTimersByTimeAsync(300);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('refuses a silent body after between 1 and 1.25 times the idle limit', async () => {
+    jest.useFakeTimers();
+    try {
+      // Sweeps every 100 ms: the first chunk comes right after one, the second right before one.
+      for (const [firstAt, limit] of [[0, 500], [99, 498]]) {
+        const stalled = request();
+        const outcome = jest.fn();
+        readBody(stalled, 100, 400).then(outcome, outcome);
+        await jest.advanceTimersByTimeAsync(firstAt);
+        stalled.write('a');
+        await jest.advanceTimersByTimeAsync(399);
+        expect(outcome).not.toHaveBeenCalled();
+        await jest.advanceTimersByTimeAsync(limit - 399);
+        expect(outcome).toHaveBeenCalledWith(expect.objectContaining({ status: 408 }));
+        await jest.advanceTimersByTimeAsync(1_000);
+      }
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('keeps reading a body whose chunks come more often than the idle limit', async () => {
+    const trickle = request();
+    const body = readBody(trickle, 100, 400);
+    for (let i = 0; i < 6; i++) {
+      trickle.write('a');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    trickle.end('b');
+    await expect(body).resolves.toEqual(Buffer.from('aaaaaab'));
   });
 
   it('answers 408 when the body stalls, and an upload error as it came', async () => {
@@ -70,5 +119,64 @@ describe('readBody', () => {
     const failed = readBody(broken, 100, 1_000);
     broken.destroy(new Error('reset'));
     await expect(failed).rejects.toThrow('reset');
+  });
+});
+
+describe('a client that leaves', () => {
+  let server: Server;
+  let responses: ServerResponse[];
+  let url: string;
+
+  beforeEach(async () => {
+    responses = [];
+    server = createServer((_req, res) => {
+      responses.push(res);
+      res.once('close', () => clientClosed(res));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterEach(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** A request whose client leaves once the server has it; resolves with the closed response. */
+  async function left(): Promise<ServerResponse> {
+    const req = httpRequest(url, { method: 'POST' });
+    req.on('error', () => undefined);
+    req.end('{}');
+    while (responses.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const res = responses[0];
+    const closed = new Promise((resolve) => res.once('close', resolve));
+    req.destroy();
+    await closed;
+    return res;
+  }
+
+  it('is cancelled at once when it left before the cancel was wired', async () => {
+    const res = await left();
+    const cancel = new Cancellation();
+    cancelOnClientClose(res, cancel);
+    expect(cancel.aborted).toBe(true);
+  });
+
+  it('is cancelled as it leaves when the cancel was wired before', async () => {
+    const req = httpRequest(url, { method: 'POST' });
+    req.on('error', () => undefined);
+    req.end('{}');
+    while (responses.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const cancel = new Cancellation();
+    cancelOnClientClose(responses[0], cancel);
+    expect(cancel.aborted).toBe(false);
+    const closed = new Promise((resolve) => responses[0].once('close', resolve));
+    req.destroy();
+    await closed;
+    expect(cancel.aborted).toBe(true);
+  });
+
+  it('leaves nothing to wait for: waitForDrain returns on a closed response', async () => {
+    const res = await left();
+    res.write('data: x\n\n');
+    await expect(waitForDrain(res)).resolves.toBeUndefined();
   });
 });

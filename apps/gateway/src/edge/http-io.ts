@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, GatewayError } from '@app/common';
+import type { Cancellation } from '@app/providers/http/cancellation';
 import type { RenderedError } from './error-render';
 
 // A client that keeps uploading past the limit is cut off after this much more.
@@ -10,12 +11,12 @@ const LINGER_MS = 1_000;
 /**
  * Reads a request body up to `limit` bytes. Past the limit the rest is drained (so the client
  * can read the 413 instead of a reset connection) and a 413 is thrown. A client that goes silent
- * for `idleMs` mid-body gets a 408 and loses the connection: it cannot hold a socket by
- * dribbling (the server's request timeout bounds the whole upload too).
+ * for `idleMs` mid-body (IdleSweep: at most a quarter more) gets a 408 and loses the connection:
+ * it cannot hold a socket by dribbling (the server's request timeout bounds the whole upload too).
  */
 export function readBody(req: IncomingMessage, limit: number, idleMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    new BodyReader(req as Reading, limit, idleMs, resolve, reject).start();
+    new BodyReader(req as Reading, limit, idleSweep(idleMs), resolve, reject).start();
   });
 }
 
@@ -36,26 +37,68 @@ function onBodyError(this: Reading, err: Error): void {
   this[BODY_READER].error(err);
 }
 
-function onBodyIdle(reader: BodyReader): void {
-  reader.idle();
+// Sweeps per idle limit: a body is refused after this many sweeps without a chunk.
+const SWEEPS_PER_IDLE = 4;
+
+/**
+ * The bodies still being read with one idle limit, checked together every quarter of it: one
+ * interval for them all rather than a timer per request (most bodies come whole with their
+ * headers and never need one). A body is refused after 4 sweeps without a chunk: silent for
+ * between idleMs and 1.25 × idleMs.
+ */
+class IdleSweep {
+  private readonly readers = new Set<BodyReader>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(readonly idleMs: number) {}
+
+  add(reader: BodyReader): void {
+    this.readers.add(reader);
+    if (this.timer === null) {
+      this.timer = setInterval(sweepIdle, Math.ceil(this.idleMs / SWEEPS_PER_IDLE), this);
+      this.timer.unref();
+    }
+  }
+
+  delete(reader: BodyReader): void {
+    this.readers.delete(reader);
+  }
+
+  sweep(): void {
+    if (this.readers.size === 0) {
+      clearInterval(this.timer ?? undefined);
+      this.timer = null;
+      return;
+    }
+    for (const reader of this.readers) if (reader.quietSweeps++ >= SWEEPS_PER_IDLE) reader.idle();
+  }
 }
 
-function armBodyIdle(reader: BodyReader): void {
-  reader.armIdle();
+function sweepIdle(sweep: IdleSweep): void {
+  sweep.sweep();
+}
+
+const sweeps = new Map<number, IdleSweep>();
+
+function idleSweep(idleMs: number): IdleSweep {
+  let sweep = sweeps.get(idleMs);
+  if (sweep === undefined) sweeps.set(idleMs, (sweep = new IdleSweep(idleMs)));
+  return sweep;
 }
 
 /** One request body being read (see readBody). */
 class BodyReader {
+  /** Sweeps since the last chunk (IdleSweep). */
+  quietSweeps = 0;
   private readonly chunks: Buffer[] = [];
   private size = 0;
   private tooLarge: boolean;
-  private timer: NodeJS.Timeout | undefined;
   private settled = false;
 
   constructor(
     private readonly req: Reading,
     private readonly limit: number,
-    private readonly idleMs: number,
+    private readonly sweep: IdleSweep,
     private readonly resolve: (body: Buffer) => void,
     private readonly reject: (err: Error) => void,
   ) {
@@ -69,17 +112,11 @@ class BodyReader {
     req.on('data', onBodyData);
     req.on('end', onBodyEnd);
     req.on('error', onBodyError);
-    // Once the parser has had the bytes at hand: a body that came with its headers (most do) is
-    // complete by then, and needs no timer.
-    setImmediate(armBodyIdle, this);
-  }
-
-  armIdle(): void {
-    if (!this.settled && !this.req.complete) this.timer = setTimeout(onBodyIdle, this.idleMs, this);
+    this.sweep.add(this);
   }
 
   data(chunk: Buffer): void {
-    this.timer?.refresh();
+    this.quietSweeps = 0;
     this.size += chunk.length;
     if (this.tooLarge || this.size > this.limit) {
       this.tooLarge = true;
@@ -91,7 +128,9 @@ class BodyReader {
   }
 
   end(): void {
-    this.cleanup();
+    // The listeners stay: after 'end' no chunk comes, and a later error finds the reader settled.
+    this.settled = true;
+    this.sweep.delete(this);
     const chunks = this.chunks;
     if (this.tooLarge) this.reject(new GatewayError(413, ErrorCode.PayloadTooLarge, `Request body is larger than the limit of ${this.limit} bytes.`));
     else this.resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.size));
@@ -100,18 +139,20 @@ class BodyReader {
   }
 
   error(err: Error): void {
-    this.cleanup();
+    if (this.settled) return;
+    this.stop();
     this.reject(err);
   }
 
   idle(): void {
-    this.cleanup();
-    this.reject(new GatewayError(408, ErrorCode.RequestTimeout, `The request body stalled for ${this.idleMs} ms.`));
+    this.stop();
+    this.reject(new GatewayError(408, ErrorCode.RequestTimeout, `No part of the request body came for at least ${this.sweep.idleMs} ms.`));
   }
 
-  private cleanup(): void {
+  /** Settled before the body ended: what still comes of it is not read here. */
+  private stop(): void {
     this.settled = true;
-    clearTimeout(this.timer);
+    this.sweep.delete(this);
     const req = this.req;
     req.off('data', onBodyData);
     req.off('end', onBodyEnd);
@@ -150,8 +191,32 @@ export function headerValue(value: string): string {
   return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
 }
 
+const CLIENT_CANCEL = Symbol('clientCancel');
+
+type Watched = ServerResponse & { [CLIENT_CANCEL]?: Cancellation };
+
+/**
+ * `cancel` fires if the client leaves before its answer is complete. Nothing is added to the
+ * response: the server's one 'close' listener per response (its in-flight count) calls
+ * clientClosed, where a listener of our own would be a closure and a second listener per request.
+ */
+export function cancelOnClientClose(res: ServerResponse, cancel: Cancellation): void {
+  // A client that left during the awaits before this (stored conversation, admission) has had
+  // its one 'close' already: cancelled now, the upstream call is aborted as it starts.
+  if (res.destroyed && !res.writableFinished) cancel.cancel();
+  else (res as Watched)[CLIENT_CANCEL] = cancel;
+}
+
+/** Call as the response closes (see cancelOnClientClose). */
+export function clientClosed(res: ServerResponse): void {
+  const cancel = (res as Watched)[CLIENT_CANCEL];
+  if (cancel !== undefined && !res.writableFinished) cancel.cancel();
+}
+
 /** Resolves when a full socket buffer has drained, or the connection closed. */
 export function waitForDrain(res: ServerResponse): Promise<void> {
+  // Closed already: neither 'drain' nor 'close' comes again.
+  if (res.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);

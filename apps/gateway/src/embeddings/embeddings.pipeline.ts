@@ -4,7 +4,7 @@ import { GatewayError, idHeaders, type RequestIds, requestIds, type UpstreamKey 
 import { Cancellation, type EmbeddingAdapter, embeddingAdapterFor, type Usage, UpstreamFailure } from '@app/providers';
 import { toUsageCost } from '@app/pricing';
 import { asGatewayError } from '../edge/error-render';
-import { sendError, sendJson } from '../edge/http-io';
+import { cancelOnClientClose, sendError, sendJson } from '../edge/http-io';
 import { answerHeaders, ExecuteStage } from '../execute/execute.service';
 import { extraFields } from '../execute/extra-fields';
 import { IngressStage } from '../ingress/ingress.service';
@@ -55,9 +55,7 @@ export class EmbeddingsPipeline {
     const admitted = await this.admission.admit({ ...plan, turn: null, inputBytes: plan.bodyBytes });
     const outcome = new Outcome(admitted);
     const cancel = new Cancellation();
-    res.once('close', () => {
-      if (!res.writableFinished) cancel.cancel();
-    });
+    cancelOnClientClose(res, cancel);
     // A client that leaves is billed the input the provider was sent.
     const estimate = (): Usage => estimatedUsage(admitted.request.egress);
     try {

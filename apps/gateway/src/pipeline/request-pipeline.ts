@@ -8,7 +8,7 @@ import { BackgroundResponses } from '../background/background-responses.service'
 import { ConversationStage } from '../conversation/conversation.service';
 import type { Turn } from '../conversation/turn';
 import { asGatewayError } from '../edge/error-render';
-import { sendError, sendJson } from '../edge/http-io';
+import { cancelOnClientClose, sendError, sendJson } from '../edge/http-io';
 import { ExecuteStage } from '../execute/execute.service';
 import type { WireFormat } from '../formats/wire-format';
 import { IngressStage } from '../ingress/ingress.service';
@@ -59,9 +59,7 @@ export class RequestPipeline {
 
       // The client leaving aborts whatever upstream call is in flight.
       const cancel = new Cancellation();
-      res.on('close', () => {
-        if (!res.writableFinished) cancel.cancel();
-      });
+      cancelOnClientClose(res, cancel);
       try {
         await this.execute.run(admitted, outcome, res, cancel);
       } finally {

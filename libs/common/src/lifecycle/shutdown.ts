@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 
 /** Runs `stop` once on the first SIGINT/SIGTERM and exits; a second signal exits at once. */
 export function onShutdownSignal(
@@ -25,32 +25,54 @@ export function onShutdownSignal(
   for (const signal of signals) process.on(signal, handler);
 }
 
-/** Counts requests in flight so that shutdown can wait for them. */
-export function trackInFlight(server: Server): { active(): number; idle(timeoutMs: number): Promise<boolean> } {
-  let active = 0;
-  const waiters: (() => void)[] = [];
+/**
+ * Counts requests in flight so that shutdown can wait for them. `track` each response from the
+ * server's own request handler (a second 'request' listener would make Node copy the listener
+ * array on every request); `onClose`, if given, runs from the same 'close' listener, so that a
+ * response carries one listener, not one per concern.
+ */
+export class InFlightRequests {
+  private count = 0;
+  private readonly waiters: (() => void)[] = [];
   // One listener function for every response ('close' comes once each): no closure per request.
-  const closed = () => {
-    active--;
-    if (active === 0) waiters.splice(0).forEach((w) => w());
-  };
-  server.on('request', (_req, res) => {
-    active++;
-    res.on('close', closed);
-  });
-  return {
-    active: () => active,
-    idle(timeoutMs) {
-      if (active === 0) return Promise.resolve(true);
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => resolve(false), timeoutMs);
-        waiters.push(() => {
-          clearTimeout(timer);
-          resolve(true);
-        });
+  private readonly closed: (this: ServerResponse) => void;
+
+  constructor(onClose?: (res: ServerResponse) => void) {
+    const tracker = this;
+    this.closed = function (this: ServerResponse) {
+      tracker.count--;
+      if (tracker.count === 0) tracker.waiters.splice(0).forEach((w) => w());
+      onClose?.(this);
+    };
+  }
+
+  track(res: ServerResponse): void {
+    this.count++;
+    res.on('close', this.closed);
+  }
+
+  active(): number {
+    return this.count;
+  }
+
+  /** Resolves true once no request is in flight, false if `timeoutMs` passes first. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.count === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
       });
-    },
-  };
+    });
+  }
+}
+
+/** Counts a server's requests in flight (a server whose request handler is not our own: Nest's). */
+export function trackInFlight(server: Server): InFlightRequests {
+  const inFlight = new InFlightRequests();
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => inFlight.track(res));
+  return inFlight;
 }
 
 export function listen(server: Server, port: number, host: string): Promise<string> {

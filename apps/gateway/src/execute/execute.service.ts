@@ -253,18 +253,20 @@ export class ExecuteStage {
         void this.settle.settleStored(outcome, { turn, response, json });
         return json;
       },
-      redact: (text) => this.caller.redact(text),
-    };
-    if (ids !== null) end.rewrite = (type, data) => ids.rewrite(type, data);
-    if (turn !== null && rawRequest === null) {
-      end.settleText = (data, fieldsJson) => {
+      // Its closures are made in the literal, never assigned to it afterwards: V8 allocates a
+      // function literal assigned to a property (`end.x = () => ...`) in the old generation, as it
+      // would a method, and from there the closure holds this call's context, and all the stream
+      // it reaches, through every scavenge until the next full GC.
+      settleText: turn === null || rawRequest !== null ? undefined : (data, fieldsJson) => {
         const done = storedEvent(turn, data, fieldsJson, end.cost());
         if (done === undefined) return undefined;
         outcome.answer = attempt;
         this.settle.settleStoredText(outcome, turn, done.stored);
         return done.data;
-      };
-    }
+      },
+      rewrite: ids === null ? undefined : (type, data) => ids.rewrite(type, data),
+      redact: (text) => this.caller.redact(text),
+    };
     const fields = eventFieldInjector(format.requestType, c, request.modelRequested, fallbackIndex, dropped);
     const encoder = format.canonical ? null : format.createStreamEncoder(request.request.egress);
     const relayed = await relayStream({ res, cancel: x.cancel, t0 }, primed, fields, headers, end, encoder);

@@ -79,6 +79,20 @@ describe('relayStream', () => {
     expect(c.ended()).toBe(true);
   });
 
+  it('takes a stream end whose optional members are there but undefined for one without them', async () => {
+    // ExecuteStage makes every stream end with all its members (its closures in the literal).
+    const relayed = async (optional: Partial<StreamEnd>) => {
+      const c = client();
+      const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
+      const end = Object.assign(streamEnd(false, settled), optional);
+      const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), fields, {}, end, null);
+      return { outcome, settled, priced: end.priced, text: c.written().replace(/"latency":\d+/g, '"latency":0') };
+    };
+    const without = await relayed({});
+    expect(await relayed({ rewrite: undefined, settleText: undefined })).toEqual(without);
+    expect(without.outcome.failure).toBeNull();
+  });
+
   it("hands another format's encoder each event parsed, the terminal with the gateway's fields, then its end", async () => {
     const c = client();
     const seen: { type: string; data: Record<string, unknown> }[] = [];

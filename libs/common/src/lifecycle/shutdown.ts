@@ -39,11 +39,13 @@ export class InFlightRequests {
 
   constructor(onClose?: (res: ServerResponse) => void) {
     const tracker = this;
-    this.closed = function (this: ServerResponse) {
+    // Kept in a variable first, as closures.spec asks of every function literal stored on an object.
+    const closed = function (this: ServerResponse) {
       tracker.count--;
       if (tracker.count === 0) tracker.waiters.splice(0).forEach((w) => w());
       onClose?.(this);
     };
+    this.closed = closed;
   }
 
   track(res: ServerResponse): void {

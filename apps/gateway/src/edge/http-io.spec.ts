@@ -80,16 +80,20 @@ describe('readBody', () => {
   it('refuses a silent body after between 1 and 1.25 times the idle limit', async () => {
     jest.useFakeTimers();
     try {
-      // Sweeps every 100 ms: the first chunk comes right after one, the second right before one.
-      for (const [firstAt, limit] of [[0, 500], [99, 498]]) {
+      // A limit of its own (another test's real interval for its limit may still run): sweeps every
+      // 110 ms; the chunk comes right after one, then right before one.
+      const idle = 440;
+      const every = idle / 4;
+      for (const firstAt of [0, every - 1]) {
         const stalled = request();
         const outcome = jest.fn();
-        readBody(stalled, 100, 400).then(outcome, outcome);
+        readBody(stalled, 100, idle).then(outcome, outcome);
         await jest.advanceTimersByTimeAsync(firstAt);
         stalled.write('a');
-        await jest.advanceTimersByTimeAsync(399);
+        await jest.advanceTimersByTimeAsync(idle - 1);
         expect(outcome).not.toHaveBeenCalled();
-        await jest.advanceTimersByTimeAsync(limit - 399);
+        // The fifth sweep after the chunk refuses it: 1.25x the limit after it, or just over 1x.
+        await jest.advanceTimersByTimeAsync(5 * every - firstAt - (idle - 1));
         expect(outcome).toHaveBeenCalledWith(expect.objectContaining({ status: 408 }));
         await jest.advanceTimersByTimeAsync(1_000);
       }

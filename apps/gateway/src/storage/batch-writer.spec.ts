@@ -34,7 +34,7 @@ describe('BatchWriter.holds', () => {
       label: 'test row',
       fileStem: 'test-rows',
       idOf: (r) => r.id,
-      repair: () => false,
+      cutShort: (r) => r,
       copy: () => Promise.reject(new Error('no database here')),
       insert: () => Promise.reject(new Error('no database here')),
       revive: (line) => JSON.parse(line) as { id: string },

@@ -9,11 +9,12 @@ function stored(id: string, keyId = 'k1', expiresAt = Date.now() + 60_000): Stor
   };
 }
 
-/** Caches `r` as `bytes` characters of JSON (the input items' text padded with spaces). */
+/** Caches `r` as `bytes` bytes (its JSON and its items' ids, the input items' text padded with spaces). */
 function put(cache: ResponseCache, r: StoredResponse, bytes: number): void {
   const responseJson = JSON.stringify(r.response);
   const items = JSON.stringify(r.inputItems);
-  cache.set(r, responseJson, items.padEnd(Math.max(items.length, bytes - responseJson.length)));
+  const ids = JSON.stringify(storedItemsOf(r.inputItems, r.response).map((i) => i.itemId));
+  cache.set(r, responseJson, items.padEnd(Math.max(items.length, bytes - responseJson.length - ids.length)));
 }
 
 describe('ResponseCache', () => {
@@ -82,6 +83,25 @@ describe('ResponseCache', () => {
       expect(cache.totalBytes).toBe(model.length * 200);
     }
     for (const id of model) expect(cache.getItem('k1', `out_${id}`)?.response.id).toBe(id);
+  });
+
+  it('keeps each entry in a buffer of exactly its UTF-8 bytes, counted by the byte bound, multi-byte text and item ids read back unchanged', () => {
+    const cache = new ResponseCache(100, 1_000_000);
+    const texts: Buffer[] = [];
+    for (let i = 0; i < 50; i++) {
+      const r = stored(`r${i}`);
+      r.inputItems = [{ type: 'message', id: `in_é漢😀\t\n"${i}`, role: 'user', content: `é 漢 😀 \u2028 "quoted" \\ ${'x'.repeat(i * 37)}` }];
+      const items = storedItemsOf(r.inputItems, r.response);
+      cache.set(r, JSON.stringify(r.response), JSON.stringify(r.inputItems));
+      const bytes = Buffer.byteLength(JSON.stringify(r.response)) + Buffer.byteLength(JSON.stringify(r.inputItems)) + Buffer.byteLength(JSON.stringify(items.map((it) => it.itemId)));
+      texts.push(...[...(cache as unknown as { entries: Map<string, { text: Buffer }> }).entries.values()].slice(-1).map((e) => e.text));
+      expect(texts[i].length).toBe(bytes);
+      expect(cache.get(`r${i}`)).toEqual({ ...r, expiresAt: r.expiresAt });
+      expect(cache.getItem('k1', `in_é漢😀\t\n"${i}`)?.item).toEqual(r.inputItems[0]);
+    }
+    // Nothing shared: what an entry keeps alive is its own bytes and nothing more.
+    for (const text of texts) expect(text.buffer.byteLength).toBe(text.length);
+    expect(cache.totalBytes).toBe(texts.reduce((sum, t) => sum + t.length, 0));
   });
 
   it('caches from the fields and the items a caller lists (add)', () => {

@@ -9,9 +9,14 @@ export interface CachedItem {
 }
 
 /**
- * A cached response keeps its JSON text, not its parsed objects: a string is one compact
- * allocation where the object graph takes several times the memory, and every stored turn
- * passes through here, so what it holds is most of what `store` adds to the heap. One fixed
+ * A cached response keeps its JSON text, not its parsed objects, and that text as UTF-8 bytes in
+ * a Buffer of its own: every stored turn passes through here and stays long enough to reach the
+ * old space, where strings cost every full collection their marking and moving; the bytes are
+ * outside the V8 heap and decoded only on a read. The Buffer is exactly the text's size and
+ * shared with nothing (a slice of a shared slab would keep the whole slab), so the cache's byte
+ * bound is the memory it holds, besides these small objects. Its items' ids are kept there too:
+ * only the item index reads them. JSON text holds no lone surrogate (JSON.stringify escapes
+ * them; text decoded from UTF-8 has none), so it comes back from UTF-8 unchanged. One fixed
  * shape (a class, not a rest-spread copy: those are dictionary objects), its metadata inline
  * rather than in an object of its own.
  */
@@ -28,17 +33,29 @@ class Entry {
     readonly model: string,
     readonly previousResponseId: string | null,
     readonly expiresAt: number,
-    readonly responseJson: string,
-    readonly inputItemsJson: string,
-    /** Its items' ids (the stored row's list, not a copy). */
-    readonly items: readonly StoredItem[],
-    readonly bytes: number,
+    /**
+     * The Response's JSON, then its input items' JSON from `inputItemsStart` on, then its items'
+     * ids as a JSON array from `itemIdsStart` on (nothing for no items).
+     */
+    readonly text: Buffer,
+    readonly inputItemsStart: number,
+    readonly itemIdsStart: number,
+    readonly itemCount: number,
   ) {}
+
+  get bytes(): number {
+    return this.text.length;
+  }
+
+  /** Read only for the item index, which most clients never need. */
+  itemIds(): string[] {
+    return this.itemCount === 0 ? [] : (JSON.parse(this.text.toString('utf8', this.itemIdsStart)) as string[]);
+  }
 }
 
 /**
- * The most recent stored responses of this process, bounded by entries and by bytes (the
- * size of their serialised JSON), least recently used out first: follow-ups, which nearly
+ * The most recent stored responses of this process, bounded by entries and by bytes (their
+ * serialised JSON in UTF-8), least recently used out first: follow-ups, which nearly
  * always name a response that just finished, resolve with no database round trip. Only
  * finished responses are cached, as they no longer change (deletion removes them here; a
  * deletion made through another replica is seen there only after eviction). Each read parses
@@ -117,15 +134,22 @@ export class ResponseCache {
     id: string, keyId: string, status: StoredStatus, background: boolean, model: string, previousResponseId: string | null, expiresAt: number,
     responseJson: string, inputItemsJson: string, items: readonly StoredItem[],
   ): void {
-    const bytes = responseJson.length + inputItemsJson.length;
+    const itemIdsJson = items.length === 0 ? '' : JSON.stringify(items.map((i) => i.itemId));
+    const inputItemsStart = Buffer.byteLength(responseJson);
+    const itemIdsStart = inputItemsStart + Buffer.byteLength(inputItemsJson);
+    const bytes = itemIdsStart + Buffer.byteLength(itemIdsJson);
     if (bytes > this.maxBytes) return;
     const old = this.entries.get(id);
     if (old !== undefined) this.remove(old);
-    const entry = new Entry(id, keyId, status, background, model, previousResponseId, expiresAt, responseJson, inputItemsJson, items, bytes);
+    const text = Buffer.allocUnsafeSlow(bytes);
+    text.write(responseJson, 0);
+    text.write(inputItemsJson, inputItemsStart);
+    text.write(itemIdsJson, itemIdsStart);
+    const entry = new Entry(id, keyId, status, background, model, previousResponseId, expiresAt, text, inputItemsStart, itemIdsStart, items.length);
     this.entries.set(id, entry);
     this.link(entry);
     this.bytes += bytes;
-    this.itemCount += items.length;
+    this.itemCount += entry.itemCount;
     if (this.items === null) {
       if (this.itemCount > this.maxUnindexedItems) this.itemIndex();
     } else if (++this.addedSinceItemLookup > this.maxEntries && this.itemCount <= this.maxUnindexedItems / 2) this.items = null;
@@ -154,8 +178,8 @@ export class ResponseCache {
       model: entry.model,
       previousResponseId: entry.previousResponseId,
       expiresAt: entry.expiresAt,
-      inputItems: JSON.parse(entry.inputItemsJson) as Json[],
-      response: JSON.parse(entry.responseJson) as Json,
+      inputItems: JSON.parse(entry.text.toString('utf8', entry.inputItemsStart, entry.itemIdsStart)) as Json[],
+      response: JSON.parse(entry.text.toString('utf8', 0, entry.inputItemsStart)) as Json,
     };
   }
 
@@ -163,7 +187,7 @@ export class ResponseCache {
     this.entries.delete(entry.id);
     this.unlink(entry);
     this.bytes -= entry.bytes;
-    this.itemCount -= entry.items.length;
+    this.itemCount -= entry.itemCount;
     if (this.items !== null) this.release(this.items, entry);
   }
 
@@ -178,7 +202,7 @@ export class ResponseCache {
 
   /** Nearly every item is held by one response: no array for it. */
   private hold(index: Map<string, Entry | Entry[]>, entry: Entry): void {
-    for (const { itemId } of entry.items) {
+    for (const itemId of entry.itemIds()) {
       const held = index.get(itemId);
       if (held === undefined) index.set(itemId, entry);
       else if (Array.isArray(held)) held.push(entry);
@@ -187,7 +211,7 @@ export class ResponseCache {
   }
 
   private release(index: Map<string, Entry | Entry[]>, entry: Entry): void {
-    for (const { itemId } of entry.items) {
+    for (const itemId of entry.itemIds()) {
       const held = index.get(itemId);
       if (held === entry) index.delete(itemId);
       else if (Array.isArray(held)) {

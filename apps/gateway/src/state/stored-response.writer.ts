@@ -77,6 +77,7 @@ export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {
         return row === null ? null : this.encoder.encode(row);
       },
       sizeOf: (r) => r.bytes,
+      release: (rows) => this.encoder.release(rows),
     };
     this.writer = new BatchWriter(dataSource, table, {
       ...config.logWriter,

@@ -1,6 +1,6 @@
 import { copyField, copyLine } from '../storage/batch-writer';
 import { type StoredResponseRow, toJsonb } from './stored-response';
-import { CHUNK_BYTES, StoredRowEncoder, type StoredRowText } from './stored-row-text';
+import { CHUNK_BYTES, MAX_SPARE_CHUNKS, StoredRowEncoder, type StoredRowText } from './stored-row-text';
 
 let n = 0;
 
@@ -81,5 +81,41 @@ describe('StoredRowEncoder', () => {
   it('escapes item ids as COPY fields', () => {
     const r = row(1, { items: [{ source: 'output', position: 0, itemId: 'a\tb' }] });
     expect(new StoredRowEncoder().encode(r).itemLines().toString()).toContain(`\t${copyField('a\tb')}\t`);
+  });
+
+  it('fills chunks again once all their rows are released, never one with a row still held', () => {
+    const encoder = new StoredRowEncoder();
+    const padded = (i: number) => row(i % 3, { responseJson: JSON.stringify({ text: 'é'.repeat(100 + ((i * 131) % 2000)) }) });
+    const firstRows = Array.from({ length: 300 }, (_, i) => padded(i));
+    const first = firstRows.map((r) => encoder.encode(r));
+    const chunks = [...new Set(first.map((t) => t.responseLine().buffer))];
+    expect(chunks.length).toBeGreaterThan(3);
+    // One row of the second chunk stays held (spilled, say): that chunk is never filled again.
+    const heldIndex = first.findIndex((t) => t.responseLine().buffer === chunks[1]);
+    encoder.release(first.filter((_, i) => i !== heldIndex));
+    const secondRows = Array.from({ length: 300 }, (_, i) => padded(i + 7));
+    const second = secondRows.map((r) => encoder.encode(r));
+    const reused = new Set(second.map((t) => t.responseLine().buffer));
+    expect(reused.has(chunks[0])).toBe(true);
+    expect(reused.has(chunks[1])).toBe(false);
+    expectRows([first[heldIndex]], [firstRows[heldIndex]]);
+    expectRows(second, secondRows);
+    // Released once more, and a third round: no chunk is handed out while another row still uses it.
+    encoder.release(second);
+    const thirdRows = Array.from({ length: 50 }, (_, i) => padded(i + 11));
+    const third = thirdRows.map((r) => encoder.encode(r));
+    expectRows(third, thirdRows);
+    expectRows([first[heldIndex]], [firstRows[heldIndex]]);
+  });
+
+  it('keeps at most MAX_SPARE_CHUNKS spare chunks', () => {
+    const encoder = new StoredRowEncoder();
+    const big = JSON.stringify({ text: 'x'.repeat(CHUNK_BYTES / 5) });
+    // One row of a fifth of a chunk each: four to a chunk.
+    const texts = Array.from({ length: 4 * (MAX_SPARE_CHUNKS + 10) }, () => encoder.encode(row(0, { responseJson: big })));
+    const chunks = new Set(texts.map((t) => t.responseLine().buffer));
+    encoder.release(texts);
+    const again = new Set(Array.from({ length: 4 * (MAX_SPARE_CHUNKS + 10) }, () => encoder.encode(row(0, { responseJson: big })).responseLine().buffer));
+    expect([...again].filter((c) => chunks.has(c)).length).toBeLessThanOrEqual(MAX_SPARE_CHUNKS + 1);
   });
 });

@@ -3,8 +3,10 @@ import { type StoredItem, type StoredResponseRow, type StoredStatus, toJsonb } f
 
 // Rows are encoded into chunks of this many bytes; a row of more than a quarter of one gets a
 // Buffer of its own, of its exact size.
-export const CHUNK_BYTES = 256 * 1024;
+export const CHUNK_BYTES = 64 * 1024;
 const OWN_BUFFER_BYTES = CHUNK_BYTES / 4;
+// Chunks whose rows are all written wait for reuse, this many at most (4 MB).
+export const MAX_SPARE_CHUNKS = 64;
 
 function responseCopyText(r: StoredResponseRow): string {
   return copyLine([
@@ -40,6 +42,8 @@ function itemsCopyText(r: StoredResponseRow): string {
 export class StoredRowText {
   constructor(
     readonly id: string,
+    /** The chunk it was encoded into (null: a buffer of its own). */
+    readonly chunk: Chunk | null,
     private readonly buffer: Buffer,
     private readonly start: number,
     private readonly itemsStart: number,
@@ -73,39 +77,74 @@ export class StoredRowText {
   }
 }
 
+/** A chunk rows are encoded into, and how many of them may still be read. */
+class Chunk {
+  used = 0;
+  live = 0;
+
+  constructor(readonly buffer: Buffer) {}
+}
+
 /**
- * Encodes rows one after another into shared chunks. A chunk is freed by the collector once no
- * row in it is held any more; rows leave the writer in about the order they came, so the chunks
- * held are about the rows' own bytes, plus the unused end of each (less than the row that did
- * not fit there, at most a quarter of a chunk) and the chunk being filled.
+ * Encodes rows one after another into shared chunks. A chunk whose rows were all written
+ * (`release`) is filled again: memory taken from outside the heap for every row would grow V8's
+ * count of external memory, which starts full collections as the old space's growth does. A row
+ * never released (spilled, cut short, given up) keeps its chunk from reuse, and the collector
+ * frees the chunk once no row in it is held. Rows leave the writer in about the order they came,
+ * so the chunks held are about the rows' own bytes, plus the unused end of each (less than the row
+ * that did not fit there, at most a quarter of a chunk), the chunk being filled and the spares.
  */
 export class StoredRowEncoder {
-  private chunk: Buffer | null = null;
-  private used = 0;
+  private chunk: Chunk | null = null;
+  private readonly spare: Chunk[] = [];
 
   encode(row: StoredResponseRow): StoredRowText {
     const response = responseCopyText(row);
     const items = itemsCopyText(row);
+    let chunk = this.chunk;
     // UTF-8 takes at most three bytes per UTF-16 code unit: the exact length is counted only
-    // when the chunk might not have room.
-    if (this.chunk === null || this.used + 3 * (response.length + items.length) > this.chunk.length) {
+    // when the row might be a large one or the chunk might not have room.
+    const most = 3 * (response.length + items.length);
+    if (chunk === null || most > OWN_BUFFER_BYTES || chunk.used + most > CHUNK_BYTES) {
       const bytes = Buffer.byteLength(response) + Buffer.byteLength(items);
-      if (bytes > OWN_BUFFER_BYTES) return this.encodeInto(row.id, Buffer.allocUnsafeSlow(bytes), 0, response, items);
-      if (this.chunk === null || this.used + bytes > this.chunk.length) {
-        this.chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
-        this.used = 0;
-      }
+      if (bytes > OWN_BUFFER_BYTES) return encodeInto(row.id, null, Buffer.allocUnsafeSlow(bytes), 0, response, items);
+      if (chunk === null || chunk.used + bytes > CHUNK_BYTES) chunk = this.nextChunk();
     }
-    const text = this.encodeInto(row.id, this.chunk, this.used, response, items);
-    this.used += text.bytes;
+    const text = encodeInto(row.id, chunk, chunk.buffer, chunk.used, response, items);
+    chunk.used += text.bytes;
+    chunk.live++;
     return text;
   }
 
-  private encodeInto(id: string, buffer: Buffer, start: number, response: string, items: string): StoredRowText {
-    const itemsStart = start + buffer.write(response, start);
-    const end = itemsStart + (items === '' ? 0 : buffer.write(items, itemsStart));
-    return new StoredRowText(id, buffer, start, itemsStart, end);
+  /** Rows written and no longer read: their chunks may be filled again. Once per row, at most. */
+  release(texts: readonly StoredRowText[]): void {
+    for (const { chunk } of texts) {
+      if (chunk === null || --chunk.live > 0) continue;
+      if (chunk === this.chunk) chunk.used = 0;
+      else if (this.spare.length < MAX_SPARE_CHUNKS) {
+        chunk.used = 0;
+        this.spare.push(chunk);
+      }
+    }
   }
+
+  private nextChunk(): Chunk {
+    const old = this.chunk;
+    // The chunk left behind waits for its rows; one with none is a spare at once.
+    if (old !== null && old.live === 0 && this.spare.length < MAX_SPARE_CHUNKS) {
+      old.used = 0;
+      this.spare.push(old);
+    }
+    const next = this.spare.pop() ?? new Chunk(Buffer.allocUnsafeSlow(CHUNK_BYTES));
+    this.chunk = next;
+    return next;
+  }
+}
+
+function encodeInto(id: string, chunk: Chunk | null, buffer: Buffer, start: number, response: string, items: string): StoredRowText {
+  const itemsStart = start + buffer.write(response, start);
+  const end = itemsStart + (items === '' ? 0 : buffer.write(items, itemsStart));
+  return new StoredRowText(id, chunk, buffer, start, itemsStart, end);
 }
 
 const COPY_ESCAPE = /\\(.)/g;

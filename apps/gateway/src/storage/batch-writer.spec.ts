@@ -58,6 +58,78 @@ describe('BatchWriter.holds', () => {
   });
 });
 
+describe('BatchWriter.release', () => {
+  let dataDir: string;
+  beforeEach(() => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'batch-writer-'));
+  });
+  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('releases each row once, after it is written from the buffer or the spill file, never one spilled while its batch is being written', async () => {
+    let open: () => void = () => undefined;
+    const copied: string[][] = [];
+    const released: { id: string }[] = [];
+    const table: BatchTable<{ id: string }> = {
+      label: 'test row',
+      fileStem: 'test-rows',
+      idOf: (r) => r.id,
+      cutShort: (r) => r,
+      copy: async (_client, rows) => {
+        copied.push(rows.map((r) => r.id));
+        if (copied.length === 1) await new Promise<void>((resolve) => (open = resolve));
+      },
+      insert: () => Promise.reject(new Error('not used')),
+      revive: (line) => JSON.parse(line) as { id: string },
+      release: (rows) => released.push(...rows),
+    };
+    const client = { query: async (sql: string) => (sql === 'SELECT version()' ? { rows: [{ version: 'PostgreSQL 16' }] } : {}) };
+    const dataSource = { createQueryRunner: () => ({ connect: async () => client, release: async () => undefined }) } as unknown as DataSource;
+    const writer = new BatchWriter(dataSource, table, { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 4, dataDir });
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id }));
+    for (const r of [a, b, c]) writer.enqueue(r);
+    const first = writer.flush();
+    await eventually(() => copied.length === 1);
+    // While a, b and c are being written, the bound sends the oldest (a) to the spill file.
+    for (const r of [d, e]) writer.enqueue(r);
+    await eventually(() => writer.stats.spilled === 1);
+    open();
+    await first;
+    // b and c written from the buffer; a, spilled meanwhile, only as the row read back from the spill file.
+    expect(copied).toEqual([['a', 'b', 'c'], ['a']]);
+    expect(released[0]).toBe(b);
+    expect(released[1]).toBe(c);
+    expect(released[2]).not.toBe(a);
+    expect(released[2]).toEqual(a);
+    await writer.flush();
+    expect(copied.slice(2)).toEqual([['d', 'e']]);
+    expect(released.slice(3)).toEqual([d, e]);
+    expect(released[3]).toBe(d);
+    expect(released).toHaveLength(5);
+  });
+
+  it('takes written rows out of the buffer for a table that does not release them', async () => {
+    const copied: string[] = [];
+    const table: BatchTable<{ id: string }> = {
+      label: 'test row',
+      fileStem: 'test-rows',
+      idOf: (r) => r.id,
+      cutShort: (r) => r,
+      copy: async (_client, rows) => {
+        copied.push(...rows.map((r) => r.id));
+      },
+      insert: () => Promise.reject(new Error('not used')),
+      revive: (line) => JSON.parse(line) as { id: string },
+    };
+    const client = { query: async (sql: string) => (sql === 'SELECT version()' ? { rows: [{ version: 'PostgreSQL 16' }] } : {}) };
+    const dataSource = { createQueryRunner: () => ({ connect: async () => client, release: async () => undefined }) } as unknown as DataSource;
+    const writer = new BatchWriter(dataSource, table, { flushIntervalMs: 60_000, batchSize: 2, maxBufferedRows: 100, dataDir });
+    for (const id of ['a', 'b', 'c']) writer.enqueue({ id });
+    await writer.flush();
+    expect(copied).toEqual(['a', 'b', 'c']);
+    expect(writer.buffered).toBe(0);
+  });
+});
+
 describe('copyRows', () => {
   /** What pg calls on a COPY query as the server answers (not in pg-copy-streams' type definitions). */
   interface CopyProtocol {

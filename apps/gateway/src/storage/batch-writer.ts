@@ -29,6 +29,12 @@ export interface BatchTable<T> {
   revive(line: string): T | null;
   /** Memory the row holds (characters or bytes), for the buffer's bound (absent: rows are small). */
   sizeOf?(row: T): number;
+  /**
+   * Rows written, which nothing reads any more: their memory may be reused. Called once for each
+   * row written from the buffer or a spill file; never for a row spilled from the buffer (a batch
+   * being written may still hold it).
+   */
+  release?(rows: readonly T[]): void;
   /** Keeps a row the database refuses for a person to look at; absent: a dead-letter file. Throws to retry later. */
   deadLetter?(row: T, json: string, error: string): Promise<void>;
 }
@@ -330,11 +336,16 @@ export class BatchWriter<T> {
         return;
       }
       // Rows enqueued meanwhile were appended behind the batch; only a spill can have moved it.
-      if (this.buffer[0] === batch[0]) this.take(batch.length);
-      else {
+      if (this.buffer[0] === batch[0]) {
+        // Taken whether or not the table releases rows (`release?.(take())` would not take).
+        const written = this.take(batch.length);
+        this.table.release?.(written);
+      } else {
         const written = new Set(batch);
         const kept = this.buffer.filter((r) => !written.has(r));
-        this.unaccount(this.buffer.filter((r) => written.has(r)));
+        const left = this.buffer.filter((r) => written.has(r));
+        this.unaccount(left);
+        this.table.release?.(left);
         this.buffer = kept;
       }
       this.stats.written += batch.length;
@@ -343,7 +354,11 @@ export class BatchWriter<T> {
       this.replayNeeded = false;
       try {
         // A few batches per flush: the rows of live requests are never held up for long.
-        const { replayed, more } = await this.spill.replay((rows) => this.write(rows), size, size * REPLAY_BATCHES_PER_FLUSH);
+        const replay = async (rows: T[]) => {
+          await this.write(rows);
+          this.table.release?.(rows);
+        };
+        const { replayed, more } = await this.spill.replay(replay, size, size * REPLAY_BATCHES_PER_FLUSH);
         this.stats.replayed += replayed;
         this.stats.written += replayed;
         this.replayNeeded = more;

@@ -22,7 +22,29 @@ describe('COPY text', () => {
   });
 });
 
-describe('BatchWriter.holds', () => {
+type IdRow = { id: string };
+
+/** A table of rows that are an id only; `fields` replaces what a test needs. */
+function idTable(fields: Partial<BatchTable<IdRow>> = {}): BatchTable<IdRow> {
+  return {
+    label: 'test row',
+    fileStem: 'test-rows',
+    idOf: (r) => r.id,
+    cutShort: (r) => r,
+    copy: () => Promise.reject(new Error('no database here')),
+    insert: () => Promise.reject(new Error('no database here')),
+    revive: (line) => JSON.parse(line) as IdRow,
+    ...fields,
+  };
+}
+
+/** A database that takes every statement: rows go to the table's copy. */
+function acceptingDataSource(): DataSource {
+  const client = { query: async (sql: string) => (sql === 'SELECT version()' ? { rows: [{ version: 'PostgreSQL 16' }] } : {}) };
+  return { createQueryRunner: () => ({ connect: async () => client, release: async () => undefined }) } as unknown as DataSource;
+}
+
+describe('BatchWriter', () => {
   let dataDir: string;
   beforeEach(() => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'batch-writer-'));
@@ -30,17 +52,8 @@ describe('BatchWriter.holds', () => {
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('holds a row while it is buffered and while it is being spilled, not once it is in the spill file', async () => {
-    const table: BatchTable<{ id: string }> = {
-      label: 'test row',
-      fileStem: 'test-rows',
-      idOf: (r) => r.id,
-      cutShort: (r) => r,
-      copy: () => Promise.reject(new Error('no database here')),
-      insert: () => Promise.reject(new Error('no database here')),
-      revive: (line) => JSON.parse(line) as { id: string },
-    };
     // Never started, nothing flushes: only the bound on buffered rows moves them (to the spill file).
-    const writer = new BatchWriter({} as DataSource, table, { flushIntervalMs: 1_000, batchSize: 100, maxBufferedRows: 2, dataDir });
+    const writer = new BatchWriter({} as DataSource, idTable(), { flushIntervalMs: 1_000, batchSize: 100, maxBufferedRows: 2, dataDir });
     const [a, b, c] = ['a', 'b', 'c'].map((id) => ({ id }));
     expect(writer.holds()).toBe(false);
     writer.enqueue(a);
@@ -56,35 +69,19 @@ describe('BatchWriter.holds', () => {
     expect(writer.holds((r) => r === c)).toBe(true);
     expect(writer.holds()).toBe(true);
   });
-});
-
-describe('BatchWriter.release', () => {
-  let dataDir: string;
-  beforeEach(() => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'batch-writer-'));
-  });
-  afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('releases each row once, after it is written from the buffer or the spill file, never one spilled while its batch is being written', async () => {
     let open: () => void = () => undefined;
     const copied: string[][] = [];
-    const released: { id: string }[] = [];
-    const table: BatchTable<{ id: string }> = {
-      label: 'test row',
-      fileStem: 'test-rows',
-      idOf: (r) => r.id,
-      cutShort: (r) => r,
+    const released: IdRow[] = [];
+    const table = idTable({
       copy: async (_client, rows) => {
         copied.push(rows.map((r) => r.id));
         if (copied.length === 1) await new Promise<void>((resolve) => (open = resolve));
       },
-      insert: () => Promise.reject(new Error('not used')),
-      revive: (line) => JSON.parse(line) as { id: string },
       release: (rows) => released.push(...rows),
-    };
-    const client = { query: async (sql: string) => (sql === 'SELECT version()' ? { rows: [{ version: 'PostgreSQL 16' }] } : {}) };
-    const dataSource = { createQueryRunner: () => ({ connect: async () => client, release: async () => undefined }) } as unknown as DataSource;
-    const writer = new BatchWriter(dataSource, table, { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 4, dataDir });
+    });
+    const writer = new BatchWriter(acceptingDataSource(), table, { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 4, dataDir });
     const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id }));
     for (const r of [a, b, c]) writer.enqueue(r);
     const first = writer.flush();
@@ -109,20 +106,12 @@ describe('BatchWriter.release', () => {
 
   it('takes written rows out of the buffer for a table that does not release them', async () => {
     const copied: string[] = [];
-    const table: BatchTable<{ id: string }> = {
-      label: 'test row',
-      fileStem: 'test-rows',
-      idOf: (r) => r.id,
-      cutShort: (r) => r,
+    const table = idTable({
       copy: async (_client, rows) => {
         copied.push(...rows.map((r) => r.id));
       },
-      insert: () => Promise.reject(new Error('not used')),
-      revive: (line) => JSON.parse(line) as { id: string },
-    };
-    const client = { query: async (sql: string) => (sql === 'SELECT version()' ? { rows: [{ version: 'PostgreSQL 16' }] } : {}) };
-    const dataSource = { createQueryRunner: () => ({ connect: async () => client, release: async () => undefined }) } as unknown as DataSource;
-    const writer = new BatchWriter(dataSource, table, { flushIntervalMs: 60_000, batchSize: 2, maxBufferedRows: 100, dataDir });
+    });
+    const writer = new BatchWriter(acceptingDataSource(), table, { flushIntervalMs: 60_000, batchSize: 2, maxBufferedRows: 100, dataDir });
     for (const id of ['a', 'b', 'c']) writer.enqueue({ id });
     await writer.flush();
     expect(copied).toEqual(['a', 'b', 'c']);

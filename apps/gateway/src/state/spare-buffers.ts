@@ -5,8 +5,9 @@
  */
 export function capacityFor(bytes: number): number {
   if (bytes <= 64) return 64;
-  const step = 2 ** (Math.floor(Math.log2(bytes)) - 2);
-  return Math.ceil(bytes / step) * step;
+  // Texts are far below 2^31 bytes (the cache's bound): 32-bit integer arithmetic.
+  const shift = 29 - Math.clz32(bytes);
+  return ((bytes + (1 << shift) - 1) >>> shift) << shift;
 }
 
 /**
@@ -47,6 +48,7 @@ export class SpareBuffers {
 
   /** Drops spares (the collector frees them) until they hold at most `maxBytes`, and at most `maxCount` of them. */
   trim(maxBytes: number): void {
+    if (this.held <= maxBytes && this.count <= this.maxCount) return;
     for (const [size, list] of this.bySize) {
       while (list.length > 0 && (this.held > maxBytes || this.count > this.maxCount)) {
         list.pop();

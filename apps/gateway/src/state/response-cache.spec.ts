@@ -143,6 +143,25 @@ describe('ResponseCache', () => {
     }
   });
 
+  it('removes an expired entry holding one item id twice only once', () => {
+    const cache = new ResponseCache(10, 100_000);
+    const twice = stored('twice', 'k1', Date.now() - 1);
+    twice.inputItems = [
+      { type: 'message', id: 'same', role: 'user', content: 'a' },
+      { type: 'message', id: 'same', role: 'user', content: 'b' },
+    ];
+    put(cache, stored('a'), 1_024);
+    put(cache, twice, 1_024);
+    expect(cache.getItem('k1', 'same')).toBeUndefined();
+    expect(cache.size).toBe(1);
+    expect(cache.totalBytes).toBe(1_024);
+    // Its buffer is handed out once: two new entries do not share it.
+    put(cache, stored('b'), 1_024);
+    put(cache, stored('c'), 1_024);
+    for (const id of ['a', 'b', 'c']) expect(cache.get(id)?.response).toEqual(stored(id).response);
+    expect(cache.get('a')?.id).toBe('a');
+  });
+
   it('caches from the fields and the items a caller lists (add)', () => {
     const cache = new ResponseCache(10, 10_000);
     const r = stored('a');

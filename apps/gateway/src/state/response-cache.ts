@@ -201,7 +201,12 @@ export class ResponseCache {
     };
   }
 
+  /**
+   * Once per entry: an entry holding one item id twice is listed twice among its holders, and
+   * getItem may meet it expired twice; its buffer must go to the spares only once.
+   */
   private remove(entry: Entry): void {
+    if (this.entries.get(entry.id) !== entry) return;
     this.entries.delete(entry.id);
     this.unlink(entry);
     this.bytes -= entry.bytes;

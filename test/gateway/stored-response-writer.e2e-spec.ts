@@ -1,9 +1,11 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import OpenAI from 'openai';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { StoredResponseWriter } from '../../apps/gateway/src/state/stored-response.writer';
+import { StoredResponseRepository } from '../../apps/gateway/src/state/stored-response.repository';
 import { newResponseId, type StoredResponseRow } from '../../apps/gateway/src/state/stored-response';
 import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
@@ -87,5 +89,93 @@ describe('stored responses written in batches behind the answer', () => {
     await writer.flush();
     expect(writer.stats.failedFlushes).toBe(failed);
     expect(await storedCount(keyId)).toBe(31);
+  });
+
+  /** Rows with 0 to 3 items in an uneven order: rows without items sit between rows with them. */
+  function mixedRows(keyId: string, count: number, offset = 0): StoredResponseRow[] {
+    return Array.from({ length: count }, (_, i) => {
+      const r = row(keyId, { requestJson: JSON.stringify({ input: `turn ${i} \t\\ é 😀`.repeat(1 + (i % 4)) }) });
+      const n = [2, 0, 0, 3, 0, 1, 1, 0][(i + offset) % 8];
+      r.items = Array.from({ length: n }, (_, p) => ({ source: p % 2 === 0 ? ('input' as const) : ('output' as const), position: p, itemId: `it_${r.id}_${p}` }));
+      return r;
+    });
+  }
+
+  /** Each response's stored row and items as the database holds them, against the rows saved. */
+  async function expectStored(rows: readonly StoredResponseRow[]): Promise<void> {
+    const ids = rows.map((r) => r.id);
+    const responses = await pg.query(`SELECT id, request::text AS request FROM stored_responses WHERE id = ANY($1)`, [ids]);
+    expect(new Map(responses.rows.map((r) => [r.id as string, JSON.parse(r.request as string) as unknown]))).toEqual(
+      new Map(rows.map((r) => [r.id, JSON.parse(r.requestJson) as unknown])),
+    );
+    const items = await pg.query(`SELECT response_id, position, source, item_id FROM stored_items WHERE response_id = ANY($1) ORDER BY response_id, position`, [ids]);
+    const held = new Map<string, unknown[]>();
+    for (const it of items.rows) held.set(it.response_id, [...(held.get(it.response_id) ?? []), { position: it.position, source: it.source, itemId: it.item_id }]);
+    expect(held).toEqual(new Map(rows.filter((r) => r.items.length > 0).map((r) => [r.id, r.items])));
+  }
+
+  it('stores every row with its own items, rows without items between them, through COPY, a split around a refused row and the INSERT fallback', async () => {
+    const { id: keyId } = await h.createKey({ name: 'items' });
+    const first = mixedRows(keyId, 19);
+    for (const r of first) writer.save(r);
+    await writer.flush();
+    await expectStored(first);
+
+    // A refused row in the middle: the batch is split down to it.
+    const around = mixedRows(keyId, 17, 3);
+    const bad = row('not-a-uuid');
+    bad.items = [];
+    for (const r of [...around.slice(0, 7), bad, ...around.slice(7)]) writer.save(r);
+    await writer.flush();
+    await expectStored(around);
+    const deadLetters = path.join(h.gateway.app.get<AppConfig>(APP_CONFIG).dataDir, 'dead-letter');
+    const kept = readdirSync(deadLetters).flatMap((f) => readFileSync(path.join(deadLetters, f), 'utf8').trim().split('\n'));
+    expect(kept.map((l) => JSON.parse(JSON.parse(l).row as string) as { id: string }).some((r) => r.id === bad.id)).toBe(true);
+
+    // Rows already written in the batch: COPY is refused and the INSERT writes the new ones.
+    const after = mixedRows(keyId, 13, 5);
+    for (const r of [...first.slice(0, 4), ...after.slice(0, 6), around[3], ...after.slice(6)]) writer.save({ ...r });
+    await writer.flush();
+    await expectStored([...first, ...around, ...after]);
+  });
+
+  it('spills rows with and without items while the database is away and replays each with its own items', async () => {
+    const { id: keyId } = await h.createKey({ name: 'items-spill' });
+    const spilledBefore = writer.stats.spilled;
+    h.dbProxy!.down();
+    // Past the bound of 100 buffered rows: the oldest go to the spill file.
+    const rows = mixedRows(keyId, 140, 1);
+    for (const r of rows) writer.save(r);
+    await eventually(() => writer.stats.spilled > spilledBefore);
+    expect(writer.holdsUnwritten(rows[139].id)).toBe(true);
+    h.dbProxy!.up();
+    await eventually(async () => (await storedCount(keyId)) === 140, 20_000);
+    await expectStored(rows);
+    expect(writer.holdsUnwritten(rows[139].id)).toBe(false);
+  });
+
+  it('spills what it holds at shutdown with the database away; the next writer replays each row with its own items', async () => {
+    const { id: keyId } = await h.createKey({ name: 'items-shutdown' });
+    const app = h.gateway.app;
+    const newWriter = () => new StoredResponseWriter(app.get(DataSource), app.get<AppConfig>(APP_CONFIG), app.get(StoredResponseRepository));
+    const closing = newWriter();
+    const rows = mixedRows(keyId, 23, 2);
+    for (const r of rows) closing.save(r);
+    h.dbProxy!.down();
+    await closing.onApplicationShutdown();
+    expect(closing.stats.spilled).toBe(23);
+    expect(readdirSync(spillDir).some((f) => f.startsWith('stored-responses-'))).toBe(true);
+    h.dbProxy!.up();
+    const next = newWriter();
+    await next.onModuleInit();
+    try {
+      await eventually(async () => {
+        await next.flush();
+        return (await storedCount(keyId)) === 23;
+      }, 20_000);
+    } finally {
+      await next.onApplicationShutdown();
+    }
+    await expectStored(rows);
   });
 });

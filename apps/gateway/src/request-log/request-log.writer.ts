@@ -213,7 +213,12 @@ export class RequestLogWriter extends BatchWriterHost<RequestLogRow> {
         label: 'request log',
         fileStem: 'request-logs',
         idOf: (r) => r.id,
-        repair: repairRow,
+        repair: (r) => repairRow(r),
+        cutShort: (r, limit) => {
+          const row = { ...r };
+          repairRow(row, limit);
+          return row;
+        },
         copy: (client, rows) => copyRows(client, COPY_SQL, rows, copyText),
         insert: async (client, rows) => {
           await client.query(INSERT_SQL, insertParams(rows));

@@ -9,27 +9,30 @@ function stored(id: string, keyId = 'k1', expiresAt = Date.now() + 60_000): Stor
   };
 }
 
-/** Caches `r` as `bytes` characters of JSON (the input items' text padded with spaces). */
+/** Caches `r` as `bytes` bytes (its JSON and its items' ids, the input items' text padded with spaces). */
 function put(cache: ResponseCache, r: StoredResponse, bytes: number): void {
   const responseJson = JSON.stringify(r.response);
   const items = JSON.stringify(r.inputItems);
-  cache.set(r, responseJson, items.padEnd(Math.max(items.length, bytes - responseJson.length)));
+  const ids = JSON.stringify(storedItemsOf(r.inputItems, r.response).map((i) => i.itemId));
+  cache.set(r, responseJson, items.padEnd(Math.max(items.length, bytes - responseJson.length - ids.length)));
 }
 
 describe('ResponseCache', () => {
   it('evicts the least recently used entry past its entry or byte bound, items with it', () => {
-    const cache = new ResponseCache(2, 2_000);
-    expect(JSON.stringify(stored('a').response).length + JSON.stringify(stored('a').inputItems).length).toBeLessThan(200);
-    put(cache, stored('a'), 200);
-    put(cache, stored('b'), 200);
+    // Sizes a buffer is made of exactly (capacityFor).
+    const cache = new ResponseCache(2, 1_900);
+    expect(JSON.stringify(stored('a').response).length + JSON.stringify(stored('a').inputItems).length).toBeLessThan(192);
+    put(cache, stored('a'), 192);
+    put(cache, stored('b'), 192);
     expect(cache.get('a')?.id).toBe('a'); // a is now the most recent
-    put(cache, stored('c'), 200);
+    put(cache, stored('c'), 192);
     expect(cache.get('b')).toBeUndefined();
     expect(cache.getItem('k1', 'out_b')).toBeUndefined();
     expect(cache.getItem('k1', 'out_a')?.item).toMatchObject({ role: 'assistant' });
-    put(cache, stored('d'), 1_900);
+    put(cache, stored('d'), 1_792);
     expect(cache.size).toBe(1);
-    expect(cache.totalBytes).toBe(1_900);
+    expect(cache.totalBytes).toBe(1_792);
+    expect(cache.totalBytes + cache.spareBytes).toBeLessThanOrEqual(1_900);
     put(cache, stored('huge'), 5_000);
     expect(cache.get('huge')).toBeUndefined();
   });
@@ -69,19 +72,94 @@ describe('ResponseCache', () => {
       const id = `r${next(12)}`;
       const op = next(3);
       if (op === 0) {
-        put(cache, stored(id), 200);
+        put(cache, stored(id), 192);
         model = [...model.filter((m) => m !== id), id].slice(-5);
       } else if (op === 1) {
-        expect(cache.get(id)?.id).toBe(model.includes(id) ? id : undefined);
+        const got = cache.get(id);
+        expect(got && { response: got.response, inputItems: got.inputItems }).toEqual(
+          model.includes(id) ? { response: stored(id).response, inputItems: stored(id).inputItems } : undefined,
+        );
         if (model.includes(id)) model = [...model.filter((m) => m !== id), id];
       } else {
         cache.delete(id);
         model = model.filter((m) => m !== id);
       }
       expect(cache.size).toBe(model.length);
-      expect(cache.totalBytes).toBe(model.length * 200);
+      expect(cache.totalBytes).toBe(model.length * 192);
     }
     for (const id of model) expect(cache.getItem('k1', `out_${id}`)?.response.id).toBe(id);
+  });
+
+  it('keeps each entry in a buffer of its own at most a quarter larger than its UTF-8 bytes, counted by the byte bound, multi-byte text and item ids read back unchanged', () => {
+    const cache = new ResponseCache(100, 1_000_000);
+    const texts: Buffer[] = [];
+    for (let i = 0; i < 50; i++) {
+      const r = stored(`r${i}`);
+      r.inputItems = [{ type: 'message', id: `in_é漢😀\t\n"${i}`, role: 'user', content: `é 漢 😀 \u2028 "quoted" \\ ${'x'.repeat(i * 37)}` }];
+      const items = storedItemsOf(r.inputItems, r.response);
+      cache.set(r, JSON.stringify(r.response), JSON.stringify(r.inputItems));
+      const bytes = Buffer.byteLength(JSON.stringify(r.response)) + Buffer.byteLength(JSON.stringify(r.inputItems)) + Buffer.byteLength(JSON.stringify(items.map((it) => it.itemId)));
+      texts.push(...[...(cache as unknown as { entries: Map<string, { text: Buffer }> }).entries.values()].slice(-1).map((e) => e.text));
+      expect(texts[i].length).toBeGreaterThanOrEqual(bytes);
+      expect(texts[i].length).toBeLessThanOrEqual(Math.max(64, 1.25 * bytes));
+      expect(cache.get(`r${i}`)).toEqual({ ...r, expiresAt: r.expiresAt });
+      expect(cache.getItem('k1', `in_é漢😀\t\n"${i}`)?.item).toEqual(r.inputItems[0]);
+    }
+    // Nothing shared: what an entry keeps alive is its own bytes and nothing more.
+    for (const text of texts) expect(text.buffer.byteLength).toBe(text.length);
+    expect(cache.totalBytes).toBe(texts.reduce((sum, t) => sum + t.length, 0));
+  });
+
+  it('fills the buffer an evicted entry leaves, and keeps entries and spare buffers within the byte bound, whatever their sizes', () => {
+    const entriesOf = (c: ResponseCache) => (c as unknown as { entries: Map<string, { text: Buffer }> }).entries;
+    const full = new ResponseCache(3, 1_000_000);
+    for (const id of ['a', 'b', 'c']) put(full, stored(id), 1_024);
+    const evicted = entriesOf(full).get('a')!.text;
+    put(full, stored('d'), 1_000);
+    expect(entriesOf(full).get('d')!.text).toBe(evicted);
+    expect(full.get('d')).toEqual({ ...stored('d'), expiresAt: full.get('d')!.expiresAt });
+    expect(full.get('b')?.id).toBe('b');
+
+    const cache = new ResponseCache(20, 20_000);
+    let seed = 11;
+    const next = (n: number) => (seed = (seed * 48_271) % 2_147_483_647) % n;
+    const held = new Set<string>();
+    for (let step = 0; step < 3_000; step++) {
+      const id = `r${next(40)}`;
+      if (next(4) === 0) {
+        cache.delete(id);
+        held.delete(id);
+      } else {
+        put(cache, stored(id), 150 + next(3_000));
+        held.add(id);
+      }
+      expect(cache.totalBytes + cache.spareBytes).toBeLessThanOrEqual(20_000);
+      const got = cache.get(id);
+      if (got !== undefined) expect(got.response).toEqual(stored(id).response);
+    }
+    for (const id of held) {
+      const got = cache.get(id);
+      if (got !== undefined) expect({ response: got.response, inputItems: got.inputItems }).toEqual({ response: stored(id).response, inputItems: stored(id).inputItems });
+    }
+  });
+
+  it('removes an expired entry holding one item id twice only once', () => {
+    const cache = new ResponseCache(10, 100_000);
+    const twice = stored('twice', 'k1', Date.now() - 1);
+    twice.inputItems = [
+      { type: 'message', id: 'same', role: 'user', content: 'a' },
+      { type: 'message', id: 'same', role: 'user', content: 'b' },
+    ];
+    put(cache, stored('a'), 1_024);
+    put(cache, twice, 1_024);
+    expect(cache.getItem('k1', 'same')).toBeUndefined();
+    expect(cache.size).toBe(1);
+    expect(cache.totalBytes).toBe(1_024);
+    // Its buffer is handed out once: two new entries do not share it.
+    put(cache, stored('b'), 1_024);
+    put(cache, stored('c'), 1_024);
+    for (const id of ['a', 'b', 'c']) expect(cache.get(id)?.response).toEqual(stored(id).response);
+    expect(cache.get('a')?.id).toBe('a');
   });
 
   it('caches from the fields and the items a caller lists (add)', () => {

@@ -1,7 +1,10 @@
+import { capacityFor, SpareBuffers } from './spare-buffers';
 import { type Json, outputOf, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
 
 // Ids the item index is built from at once, at most (a few milliseconds' work).
 const MAX_UNINDEXED_ITEMS = 10_000;
+// Buffers of evicted entries kept for the next ones, at most.
+const MAX_SPARE_BUFFERS = 64;
 
 export interface CachedItem {
   response: StoredResponse;
@@ -9,9 +12,16 @@ export interface CachedItem {
 }
 
 /**
- * A cached response keeps its JSON text, not its parsed objects: a string is one compact
- * allocation where the object graph takes several times the memory, and every stored turn
- * passes through here, so what it holds is most of what `store` adds to the heap. One fixed
+ * A cached response keeps its JSON text, not its parsed objects, and that text as UTF-8 bytes in
+ * a Buffer of its own: every stored turn passes through here and stays long enough to reach the
+ * old space, where strings cost every full collection their marking and moving; the bytes are
+ * outside the V8 heap and decoded only on a read. The Buffer is the text's size rounded up by at
+ * most a quarter (capacityFor) and shared with nothing (a slice of a shared slab would keep the
+ * whole slab); a removed entry's Buffer is kept for the next entries (SpareBuffers). The byte
+ * bound counts the entries' whole Buffers and the spare ones: it bounds the memory the cache
+ * holds, besides these small objects. Its items' ids are kept there too:
+ * only the item index reads them. JSON text holds no lone surrogate (JSON.stringify escapes
+ * them; text decoded from UTF-8 has none), so it comes back from UTF-8 unchanged. One fixed
  * shape (a class, not a rest-spread copy: those are dictionary objects), its metadata inline
  * rather than in an object of its own.
  */
@@ -28,17 +38,30 @@ class Entry {
     readonly model: string,
     readonly previousResponseId: string | null,
     readonly expiresAt: number,
-    readonly responseJson: string,
-    readonly inputItemsJson: string,
-    /** Its items' ids (the stored row's list, not a copy). */
-    readonly items: readonly StoredItem[],
-    readonly bytes: number,
+    /**
+     * The Response's JSON, then its input items' JSON from `inputItemsStart` on, then its items'
+     * ids as a JSON array from `itemIdsStart` to `end` (nothing for no items); then unused room.
+     */
+    readonly text: Buffer,
+    readonly inputItemsStart: number,
+    readonly itemIdsStart: number,
+    readonly end: number,
+    readonly itemCount: number,
   ) {}
+
+  get bytes(): number {
+    return this.text.length;
+  }
+
+  /** Read only for the item index, which most clients never need. */
+  itemIds(): string[] {
+    return this.itemCount === 0 ? [] : (JSON.parse(this.text.toString('utf8', this.itemIdsStart, this.end)) as string[]);
+  }
 }
 
 /**
- * The most recent stored responses of this process, bounded by entries and by bytes (the
- * size of their serialised JSON), least recently used out first: follow-ups, which nearly
+ * The most recent stored responses of this process, bounded by entries and by bytes (their
+ * serialised JSON in UTF-8), least recently used out first: follow-ups, which nearly
  * always name a response that just finished, resolve with no database round trip. Only
  * finished responses are cached, as they no longer change (deletion removes them here; a
  * deletion made through another replica is seen there only after eviction). Each read parses
@@ -65,7 +88,10 @@ export class ResponseCache {
   private addedSinceItemLookup = 0;
   /** Item ids of all entries (repeats counted). */
   private itemCount = 0;
+  /** The entries' buffers (their whole capacity). */
   private bytes = 0;
+  /** Buffers of entries removed, for new ones: counted in the byte bound with the entries'. */
+  private readonly spares = new SpareBuffers(MAX_SPARE_BUFFERS);
   private oldest: Entry | null = null;
   private newest: Entry | null = null;
 
@@ -79,8 +105,14 @@ export class ResponseCache {
     return this.entries.size;
   }
 
+  /** Bytes of the entries' buffers. */
   get totalBytes(): number {
     return this.bytes;
+  }
+
+  /** Bytes of the buffers kept for new entries (within the byte bound with totalBytes). */
+  get spareBytes(): number {
+    return this.spares.bytes;
   }
 
   get(id: string, now = Date.now()): StoredResponse | undefined {
@@ -117,20 +149,30 @@ export class ResponseCache {
     id: string, keyId: string, status: StoredStatus, background: boolean, model: string, previousResponseId: string | null, expiresAt: number,
     responseJson: string, inputItemsJson: string, items: readonly StoredItem[],
   ): void {
-    const bytes = responseJson.length + inputItemsJson.length;
-    if (bytes > this.maxBytes) return;
+    const itemIdsJson = items.length === 0 ? '' : JSON.stringify(items.map((i) => i.itemId));
+    const inputItemsStart = Buffer.byteLength(responseJson);
+    const itemIdsStart = inputItemsStart + Buffer.byteLength(inputItemsJson);
+    const end = itemIdsStart + Buffer.byteLength(itemIdsJson);
+    const capacity = capacityFor(end);
+    if (capacity > this.maxBytes) return;
     const old = this.entries.get(id);
     if (old !== undefined) this.remove(old);
-    const entry = new Entry(id, keyId, status, background, model, previousResponseId, expiresAt, responseJson, inputItemsJson, items, bytes);
+    // Room first: a buffer an evicted entry leaves is what this one can reuse.
+    while (this.oldest !== null && (this.entries.size >= this.maxEntries || this.bytes + capacity > this.maxBytes)) this.remove(this.oldest);
+    const text = this.spares.take(capacity);
+    text.write(responseJson, 0);
+    text.write(inputItemsJson, inputItemsStart);
+    text.write(itemIdsJson, itemIdsStart);
+    const entry = new Entry(id, keyId, status, background, model, previousResponseId, expiresAt, text, inputItemsStart, itemIdsStart, end, items.length);
     this.entries.set(id, entry);
     this.link(entry);
-    this.bytes += bytes;
-    this.itemCount += items.length;
+    this.bytes += capacity;
+    this.spares.trim(this.maxBytes - this.bytes);
+    this.itemCount += entry.itemCount;
     if (this.items === null) {
       if (this.itemCount > this.maxUnindexedItems) this.itemIndex();
     } else if (++this.addedSinceItemLookup > this.maxEntries && this.itemCount <= this.maxUnindexedItems / 2) this.items = null;
     else this.hold(this.items, entry);
-    while (this.oldest !== null && (this.entries.size > this.maxEntries || this.bytes > this.maxBytes)) this.remove(this.oldest);
   }
 
   delete(id: string): void {
@@ -154,17 +196,24 @@ export class ResponseCache {
       model: entry.model,
       previousResponseId: entry.previousResponseId,
       expiresAt: entry.expiresAt,
-      inputItems: JSON.parse(entry.inputItemsJson) as Json[],
-      response: JSON.parse(entry.responseJson) as Json,
+      inputItems: JSON.parse(entry.text.toString('utf8', entry.inputItemsStart, entry.itemIdsStart)) as Json[],
+      response: JSON.parse(entry.text.toString('utf8', 0, entry.inputItemsStart)) as Json,
     };
   }
 
+  /**
+   * Once per entry: an entry holding one item id twice is listed twice among its holders, and
+   * getItem may meet it expired twice; its buffer must go to the spares only once.
+   */
   private remove(entry: Entry): void {
+    if (this.entries.get(entry.id) !== entry) return;
     this.entries.delete(entry.id);
     this.unlink(entry);
     this.bytes -= entry.bytes;
-    this.itemCount -= entry.items.length;
+    this.itemCount -= entry.itemCount;
     if (this.items !== null) this.release(this.items, entry);
+    // Nothing reads a removed entry: its buffer may hold the next one's text.
+    this.spares.put(entry.text);
   }
 
   /** The item index, built from the entries (oldest first, as `hold` would have) when there is none. */
@@ -178,7 +227,7 @@ export class ResponseCache {
 
   /** Nearly every item is held by one response: no array for it. */
   private hold(index: Map<string, Entry | Entry[]>, entry: Entry): void {
-    for (const { itemId } of entry.items) {
+    for (const itemId of entry.itemIds()) {
       const held = index.get(itemId);
       if (held === undefined) index.set(itemId, entry);
       else if (Array.isArray(held)) held.push(entry);
@@ -187,7 +236,7 @@ export class ResponseCache {
   }
 
   private release(index: Map<string, Entry | Entry[]>, entry: Entry): void {
-    for (const { itemId } of entry.items) {
+    for (const itemId of entry.itemIds()) {
       const held = index.get(itemId);
       if (held === entry) index.delete(itemId);
       else if (Array.isArray(held)) {

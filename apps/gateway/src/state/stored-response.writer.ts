@@ -2,8 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
-import { BatchWriter, type BatchTable, BatchWriterHost, copyField, copyLine, copyRows } from '../storage/batch-writer';
-import { type StoredResponseRow, toJsonb } from './stored-response';
+import { BatchWriter, type BatchTable, BatchWriterHost, copyRows } from '../storage/batch-writer';
+import type { StoredResponseRow } from './stored-response';
+import { StoredRowEncoder, type StoredRowText } from './stored-row-text';
 import { INSERT_COLUMNS, StoredResponseRepository } from './stored-response.repository';
 
 const COPY_RESPONSES_SQL = `COPY stored_responses (${INSERT_COLUMNS.join(',')}) FROM STDIN`;
@@ -12,31 +13,8 @@ const COPY_ITEMS_SQL = 'COPY stored_items (response_id, position, source, virtua
 // Item ids longer than this are not indexed (a B-tree entry holds at most 2704 bytes): such an item cannot be referenced.
 const MAX_ITEM_ID = 1_000;
 const MAX_MODEL = 1_000;
-// Buffered JSON past this (characters) spills the oldest rows: responses can be large, unlike log rows.
-const MAX_BUFFERED_CHARS = 64 * 1024 * 1024;
-
-function responseCopyText(r: StoredResponseRow): string {
-  return copyLine([
-    r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, r.model, r.previousResponseId,
-    toJsonb(r.requestJson), toJsonb(r.inputItemsJson), toJsonb(r.responseJson), toJsonb(r.errorJson),
-    r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null,
-  ]);
-}
-
-function itemsCopyText(r: StoredResponseRow): string {
-  const { items } = r;
-  if (items.length === 0) return '';
-  // What every item line of the row repeats, escaped once.
-  const id = copyField(r.id);
-  const keyId = copyField(r.keyId);
-  const createdAt = copyField(r.createdAt);
-  let lines = '';
-  for (let i = 0; i < items.length; i++) {
-    const it = items[i];
-    lines += `${id}\t${it.position}\t${it.source}\t${keyId}\t${copyField(it.itemId)}\t${createdAt}\n`;
-  }
-  return lines;
-}
+// Buffered COPY text past this (bytes) spills the oldest rows: responses can be large, unlike log rows.
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
 /** Cuts what would make the row refused: a model name or item id too long for its column or index. */
 export function repairStoredRow(row: StoredResponseRow, hardTextLimit?: number): boolean {
@@ -73,34 +51,45 @@ function reviveStoredRow(line: string): StoredResponseRow | null {
  * buffered; only a process killed without warning loses the last batch window.
  */
 @Injectable()
-export class StoredResponseWriter extends BatchWriterHost<StoredResponseRow> {
-  protected readonly writer: BatchWriter<StoredResponseRow>;
+export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {
+  protected readonly writer: BatchWriter<StoredRowText>;
+  private readonly encoder = new StoredRowEncoder();
 
   constructor(dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig, repo: StoredResponseRepository) {
     super();
-    const table: BatchTable<StoredResponseRow> = {
+    const table: BatchTable<StoredRowText> = {
       label: 'stored response',
       fileStem: 'stored-responses',
       idOf: (r) => r.id,
-      repair: repairStoredRow,
+      cutShort: (r, limit) => {
+        const row = r.row();
+        repairStoredRow(row, limit);
+        return this.encoder.encode(row);
+      },
       copy: async (client: PoolClient, rows) => {
         // Responses first: their items refer to them.
-        await copyRows(client, COPY_RESPONSES_SQL, rows, responseCopyText);
-        if (rows.some((r) => r.items.length > 0)) await copyRows(client, COPY_ITEMS_SQL, rows, itemsCopyText);
+        await copyRows(client, COPY_RESPONSES_SQL, rows, (r) => r.responseLine());
+        if (rows.some((r) => r.hasItems)) await copyRows(client, COPY_ITEMS_SQL, rows, (r) => r.itemLines());
       },
-      insert: (client, rows) => repo.insert(rows, (sql, params) => client.query(sql, params)),
-      revive: reviveStoredRow,
-      sizeOf: (r) => r.responseJson.length + r.inputItemsJson.length + r.requestJson.length,
+      insert: (client, rows) => repo.insert(rows.map((r) => r.row()), (sql, params) => client.query(sql, params)),
+      revive: (line) => {
+        const row = reviveStoredRow(line);
+        return row === null ? null : this.encoder.encode(row);
+      },
+      sizeOf: (r) => r.bytes,
+      release: (rows) => this.encoder.release(rows),
     };
     this.writer = new BatchWriter(dataSource, table, {
       ...config.logWriter,
       dataDir: config.dataDir,
-      maxBufferedChars: MAX_BUFFERED_CHARS,
+      maxBufferedSize: MAX_BUFFERED_BYTES,
     });
   }
 
+  /** Made to fit its columns, then kept as its COPY text until written (stored-row-text.ts). */
   save(row: StoredResponseRow): void {
-    this.writer.enqueue(row);
+    const repaired = repairStoredRow(row);
+    this.writer.enqueue(this.encoder.encode(row), repaired);
   }
 
   /**

@@ -22,7 +22,29 @@ describe('COPY text', () => {
   });
 });
 
-describe('BatchWriter.holds', () => {
+type IdRow = { id: string };
+
+/** A table of rows that are an id only; `fields` replaces what a test needs. */
+function idTable(fields: Partial<BatchTable<IdRow>> = {}): BatchTable<IdRow> {
+  return {
+    label: 'test row',
+    fileStem: 'test-rows',
+    idOf: (r) => r.id,
+    cutShort: (r) => r,
+    copy: () => Promise.reject(new Error('no database here')),
+    insert: () => Promise.reject(new Error('no database here')),
+    revive: (line) => JSON.parse(line) as IdRow,
+    ...fields,
+  };
+}
+
+/** A database that takes every statement: rows go to the table's copy. */
+function acceptingDataSource(): DataSource {
+  const client = { query: async (sql: string) => (sql === 'SELECT version()' ? { rows: [{ version: 'PostgreSQL 16' }] } : {}) };
+  return { createQueryRunner: () => ({ connect: async () => client, release: async () => undefined }) } as unknown as DataSource;
+}
+
+describe('BatchWriter', () => {
   let dataDir: string;
   beforeEach(() => {
     dataDir = mkdtempSync(path.join(tmpdir(), 'batch-writer-'));
@@ -30,17 +52,8 @@ describe('BatchWriter.holds', () => {
   afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('holds a row while it is buffered and while it is being spilled, not once it is in the spill file', async () => {
-    const table: BatchTable<{ id: string }> = {
-      label: 'test row',
-      fileStem: 'test-rows',
-      idOf: (r) => r.id,
-      repair: () => false,
-      copy: () => Promise.reject(new Error('no database here')),
-      insert: () => Promise.reject(new Error('no database here')),
-      revive: (line) => JSON.parse(line) as { id: string },
-    };
     // Never started, nothing flushes: only the bound on buffered rows moves them (to the spill file).
-    const writer = new BatchWriter({} as DataSource, table, { flushIntervalMs: 1_000, batchSize: 100, maxBufferedRows: 2, dataDir });
+    const writer = new BatchWriter({} as DataSource, idTable(), { flushIntervalMs: 1_000, batchSize: 100, maxBufferedRows: 2, dataDir });
     const [a, b, c] = ['a', 'b', 'c'].map((id) => ({ id }));
     expect(writer.holds()).toBe(false);
     writer.enqueue(a);
@@ -55,6 +68,54 @@ describe('BatchWriter.holds', () => {
     expect(writer.holds((r) => r === a)).toBe(false);
     expect(writer.holds((r) => r === c)).toBe(true);
     expect(writer.holds()).toBe(true);
+  });
+
+  it('releases each row once, after it is written from the buffer or the spill file, never one spilled while its batch is being written', async () => {
+    let open: () => void = () => undefined;
+    const copied: string[][] = [];
+    const released: IdRow[] = [];
+    const table = idTable({
+      copy: async (_client, rows) => {
+        copied.push(rows.map((r) => r.id));
+        if (copied.length === 1) await new Promise<void>((resolve) => (open = resolve));
+      },
+      release: (rows) => released.push(...rows),
+    });
+    const writer = new BatchWriter(acceptingDataSource(), table, { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 4, dataDir });
+    const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id }));
+    for (const r of [a, b, c]) writer.enqueue(r);
+    const first = writer.flush();
+    await eventually(() => copied.length === 1);
+    // While a, b and c are being written, the bound sends the oldest (a) to the spill file.
+    for (const r of [d, e]) writer.enqueue(r);
+    await eventually(() => writer.stats.spilled === 1);
+    open();
+    await first;
+    // b and c written from the buffer; a, spilled meanwhile, only as the row read back from the spill file.
+    expect(copied).toEqual([['a', 'b', 'c'], ['a']]);
+    expect(released[0]).toBe(b);
+    expect(released[1]).toBe(c);
+    expect(released[2]).not.toBe(a);
+    expect(released[2]).toEqual(a);
+    await writer.flush();
+    expect(copied.slice(2)).toEqual([['d', 'e']]);
+    expect(released.slice(3)).toEqual([d, e]);
+    expect(released[3]).toBe(d);
+    expect(released).toHaveLength(5);
+  });
+
+  it('takes written rows out of the buffer for a table that does not release them', async () => {
+    const copied: string[] = [];
+    const table = idTable({
+      copy: async (_client, rows) => {
+        copied.push(...rows.map((r) => r.id));
+      },
+    });
+    const writer = new BatchWriter(acceptingDataSource(), table, { flushIntervalMs: 60_000, batchSize: 2, maxBufferedRows: 100, dataDir });
+    for (const id of ['a', 'b', 'c']) writer.enqueue({ id });
+    await writer.flush();
+    expect(copied).toEqual(['a', 'b', 'c']);
+    expect(writer.buffered).toBe(0);
   });
 });
 

@@ -15,26 +15,34 @@ export interface BatchTable<T> {
   readonly fileStem: string;
   idOf(row: T): string;
   /**
-   * Makes the row fit its columns; with `hardTextLimit`, every text cut that short (a row the
-   * database refused). True when something changed.
+   * Makes a row being enqueued fit its columns; true when something changed. Absent: rows are
+   * made to fit before they are enqueued (`enqueue(row, repaired)`).
    */
-  repair(row: T, hardTextLimit?: number): boolean;
+  repair?(row: T): boolean;
+  /** A row the database refused, as a new row with every text cut to `limit` characters. */
+  cutShort(row: T, limit: number): T;
   /** The rows with COPY, inside the writer's transaction. */
   copy(client: PoolClient, rows: T[]): Promise<void>;
   /** The rows with an INSERT that skips rows already written (a retried batch), inside the writer's transaction. */
   insert(client: PoolClient, rows: T[]): Promise<void>;
   /** A spilled line as a row, or null when it is not one. */
   revive(line: string): T | null;
-  /** Characters the row holds in memory, for the buffer's bound (absent: rows are small). */
+  /** Memory the row holds (characters or bytes), for the buffer's bound (absent: rows are small). */
   sizeOf?(row: T): number;
+  /**
+   * Rows written, which nothing reads any more: their memory may be reused. Called once for each
+   * row written from the buffer or a spill file; never for a row spilled from the buffer (a batch
+   * being written may still hold it).
+   */
+  release?(rows: readonly T[]): void;
   /** Keeps a row the database refuses for a person to look at; absent: a dead-letter file. Throws to retry later. */
   deadLetter?(row: T, json: string, error: string): Promise<void>;
 }
 
 export interface BatchWriterOptions<T> extends LogWriterConfig {
   dataDir: string;
-  /** Buffered characters (BatchTable.sizeOf) past which the oldest rows go to the spill file. */
-  maxBufferedChars?: number;
+  /** Buffered size (BatchTable.sizeOf) past which the oldest rows go to the spill file. */
+  maxBufferedSize?: number;
 }
 
 // Spilled rows replayed per flush, in batches.
@@ -66,17 +74,17 @@ export function isRowError(err: unknown): boolean {
 // be a large object, which V8 keeps until a full collection (tens of MB of RSS under load).
 const COPY_CHUNK_BYTES = 32 * 1024;
 // The Buffer a piece is encoded into. A row whose text might not fit in what is left (UTF-8 takes
-// at most three bytes per UTF-16 code unit) sends the piece first; one that might not fit in a
+// at most three bytes per UTF-16 code unit of a string) sends the piece first; one that might not fit in a
 // whole piece is sent by itself.
 const COPY_PIECE_BYTES = 2 * COPY_CHUNK_BYTES;
 
 /**
- * Writes each row's COPY text (`text(row)`: its lines) in pieces, waiting for the connection when
- * it is full. Each row is encoded straight into the piece being filled: no rope of a piece's rows
+ * Writes each row's COPY text (`text(row)`: its lines, or their UTF-8 bytes) in pieces, waiting
+ * for the connection when it is full. Each row is encoded straight into the piece being filled: no rope of a piece's rows
  * to flatten and then encode again. Resolves once the server has taken the rows (pg-copy-streams
  * finishes on CommandComplete).
  */
-export async function copyRows<T>(client: PoolClient, sql: string, rows: readonly T[], text: (row: T) => string): Promise<void> {
+export async function copyRows<T>(client: PoolClient, sql: string, rows: readonly T[], text: (row: T) => string | Buffer): Promise<void> {
   const copy = client.query(copyFrom(sql));
   let failed: Error | null = null;
   const done = new Promise<void>((resolve, reject) => {
@@ -102,15 +110,16 @@ export async function copyRows<T>(client: PoolClient, sql: string, rows: readonl
   };
   for (const row of rows) {
     const lines = text(row);
-    if (used + 3 * lines.length > COPY_PIECE_BYTES) {
+    const most = typeof lines === 'string' ? 3 * lines.length : lines.length;
+    if (used + most > COPY_PIECE_BYTES) {
       if (used > 0) await sendPiece();
-      if (3 * lines.length > COPY_PIECE_BYTES) {
+      if (most > COPY_PIECE_BYTES) {
         await send(lines);
         if (failed !== null) break;
         continue;
       }
     }
-    used += piece.write(lines, used);
+    used += typeof lines === 'string' ? piece.write(lines, used) : lines.copy(piece, used);
     if (used < COPY_CHUNK_BYTES) continue;
     await sendPiece();
     if (failed !== null) break;
@@ -194,7 +203,7 @@ async function acceptsCopyFromStdin(client: PoolClient): Promise<boolean> {
 export class BatchWriter<T> {
   private readonly logger: Logger;
   private buffer: T[] = [];
-  private bufferedChars = 0;
+  private bufferedSize = 0;
   /** Rows taken from the buffer for the spill file and not in it yet. */
   private readonly spilling = new Set<readonly T[]>();
   private timer: NodeJS.Timeout | null = null;
@@ -243,13 +252,14 @@ export class BatchWriter<T> {
     return false;
   }
 
-  enqueue(row: T): void {
-    if (this.table.repair(row)) this.stats.repaired++;
+  /** `repaired`: the caller made the row fit (BatchTable.repair), and something changed. */
+  enqueue(row: T, repaired = this.table.repair?.(row) ?? false): void {
+    if (repaired) this.stats.repaired++;
     this.buffer.push(row);
-    if (this.table.sizeOf !== undefined) this.bufferedChars += this.table.sizeOf(row);
+    if (this.table.sizeOf !== undefined) this.bufferedSize += this.table.sizeOf(row);
     const max = this.options.maxBufferedRows;
     if (this.buffer.length > max) void this.spillOldest(this.buffer.length - max + Math.floor(max / 10));
-    else if (this.options.maxBufferedChars !== undefined && this.bufferedChars > this.options.maxBufferedChars) void this.spillOldest(Math.ceil(this.buffer.length / 10));
+    else if (this.options.maxBufferedSize !== undefined && this.bufferedSize > this.options.maxBufferedSize) void this.spillOldest(Math.ceil(this.buffer.length / 10));
     if (this.buffer.length >= this.options.batchSize && !this.flusher.running && !this.closed) void this.flush();
   }
 
@@ -286,7 +296,7 @@ export class BatchWriter<T> {
 
   private unaccount(rows: readonly T[]): void {
     const sizeOf = this.table.sizeOf;
-    if (sizeOf !== undefined) for (const r of rows) this.bufferedChars -= sizeOf(r);
+    if (sizeOf !== undefined) for (const r of rows) this.bufferedSize -= sizeOf(r);
   }
 
   private spillOldest(count: number): Promise<void> {
@@ -326,11 +336,16 @@ export class BatchWriter<T> {
         return;
       }
       // Rows enqueued meanwhile were appended behind the batch; only a spill can have moved it.
-      if (this.buffer[0] === batch[0]) this.take(batch.length);
-      else {
+      if (this.buffer[0] === batch[0]) {
+        // Taken whether or not the table releases rows (`release?.(take())` would not take).
+        const written = this.take(batch.length);
+        this.table.release?.(written);
+      } else {
         const written = new Set(batch);
         const kept = this.buffer.filter((r) => !written.has(r));
-        this.unaccount(this.buffer.filter((r) => written.has(r)));
+        const left = this.buffer.filter((r) => written.has(r));
+        this.unaccount(left);
+        this.table.release?.(left);
         this.buffer = kept;
       }
       this.stats.written += batch.length;
@@ -339,7 +354,11 @@ export class BatchWriter<T> {
       this.replayNeeded = false;
       try {
         // A few batches per flush: the rows of live requests are never held up for long.
-        const { replayed, more } = await this.spill.replay((rows) => this.write(rows), size, size * REPLAY_BATCHES_PER_FLUSH);
+        const replay = async (rows: T[]) => {
+          await this.write(rows);
+          this.table.release?.(rows);
+        };
+        const { replayed, more } = await this.spill.replay(replay, size, size * REPLAY_BATCHES_PER_FLUSH);
         this.stats.replayed += replayed;
         this.stats.written += replayed;
         this.replayNeeded = more;
@@ -369,8 +388,7 @@ export class BatchWriter<T> {
   private async isolate(rows: T[], cause: unknown): Promise<void> {
     if (rows.length === 1) {
       const row = rows[0];
-      const repaired = { ...row };
-      this.table.repair(repaired, HARD_TEXT_LIMIT);
+      const repaired = this.table.cutShort(row, HARD_TEXT_LIMIT);
       try {
         await this.insert([repaired]);
         this.stats.repaired++;

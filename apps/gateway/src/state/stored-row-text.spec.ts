@@ -1,0 +1,121 @@
+import { copyField, copyLine } from '../storage/batch-writer';
+import { type StoredResponseRow, toJsonb } from './stored-response';
+import { CHUNK_BYTES, MAX_SPARE_CHUNKS, StoredRowEncoder, type StoredRowText } from './stored-row-text';
+
+let n = 0;
+
+function row(items: number, fields: Partial<StoredResponseRow> = {}): StoredResponseRow {
+  const id = `resp_${n++}`;
+  return {
+    id, keyId: '00000000-0000-4000-8000-000000000001', createdAt: new Date(1_700_000_000_123 + n), expiresAt: new Date(1_800_000_000_000 + n),
+    status: 'completed', background: false, model: 'gpt', previousResponseId: n % 2 === 0 ? null : `resp_${n - 1}`,
+    requestJson: `{"input":"turn ${n}"}`, inputItemsJson: '[]', responseJson: JSON.stringify({ id, output: [] }), errorJson: null,
+    items: Array.from({ length: items }, (_, i) => ({ source: i === 0 ? ('input' as const) : ('output' as const), position: i, itemId: `msg_${id}_${i}` })),
+    ...fields,
+  };
+}
+
+/** What the text of a row must be: the database's view of it (jsonb-safe JSON). */
+function asStored(r: StoredResponseRow): StoredResponseRow {
+  return { ...r, requestJson: toJsonb(r.requestJson), inputItemsJson: toJsonb(r.inputItemsJson), responseJson: toJsonb(r.responseJson), errorJson: toJsonb(r.errorJson) };
+}
+
+function expectRows(texts: readonly StoredRowText[], rows: readonly StoredResponseRow[]): void {
+  expect(texts.map((t) => t.row())).toEqual(rows.map(asStored));
+  expect(texts.map((t) => t.id)).toEqual(rows.map((r) => r.id));
+}
+
+describe('StoredRowEncoder', () => {
+  it('keeps each row its own response line and item lines, rows without items between rows with items included', () => {
+    const encoder = new StoredRowEncoder();
+    const rows = [row(2), row(0), row(0), row(3), row(0), row(1)];
+    const texts = rows.map((r) => encoder.encode(r));
+    expectRows(texts, rows);
+    expect(texts.map((t) => t.hasItems)).toEqual([true, false, false, true, false, true]);
+    for (const [i, t] of texts.entries()) {
+      const r = rows[i];
+      expect(t.responseLine().toString()).toBe(copyLine([
+        r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, r.model, r.previousResponseId, r.requestJson, r.inputItemsJson, r.responseJson, r.errorJson, null,
+      ]));
+      expect(t.itemLines().toString()).toBe(r.items.map((it) => copyLine([r.id, it.position, it.source, r.keyId, it.itemId, r.createdAt])).join(''));
+      expect(t.bytes).toBe(t.responseLine().length + t.itemLines().length);
+    }
+  });
+
+  it('gives back text needing escapes, multi-byte characters, nulls and a queued row unchanged (U+0000 and lone surrogates as the database keeps them)', () => {
+    const encoder = new StoredRowEncoder();
+    const rows = [
+      row(1, { requestJson: JSON.stringify({ input: 'tab\there\nnew\\line\r, é 漢 😀, \ud800 lone, \u0000 nul' }), errorJson: '{"code":"x\\\\y"}' }),
+      row(0, { model: 'model\twith\\odd\ncharacters', status: 'queued', background: true }),
+      row(2, { items: [{ source: 'input', position: 7, itemId: 'id\twith\ntabs\\ and 漢' }, { source: 'output', position: 0, itemId: 'plain' }] }),
+    ];
+    expectRows(rows.map((r) => encoder.encode(r)), rows);
+    expect(encoder.encode(rows[0]).row().requestJson).toContain('\\ufffd lone, \\ufffd nul');
+  });
+
+  it('fills shared chunks and gives a row of more than a quarter of a chunk a buffer of exactly its size', () => {
+    const encoder = new StoredRowEncoder();
+    const rows = Array.from({ length: 400 }, (_, i) =>
+      row(i % 3, { responseJson: JSON.stringify({ text: (i % 5 === 0 ? '漢' : 'a').repeat(1 + ((i * 997) % 3000)) }) }),
+    );
+    const big = row(1, { responseJson: JSON.stringify({ text: '漢'.repeat(CHUNK_BYTES / 6) }) });
+    const texts = [...rows.slice(0, 200), big, ...rows.slice(200)].map((r) => encoder.encode(r));
+    expectRows(texts, [...rows.slice(0, 200), big, ...rows.slice(200)]);
+    const own = texts[200].responseLine().buffer;
+    expect(own.byteLength).toBe(texts[200].bytes);
+    expect(own.byteLength).toBeGreaterThan(CHUNK_BYTES / 4);
+    const chunks = new Set(texts.filter((_, i) => i !== 200).map((t) => t.responseLine().buffer));
+    for (const chunk of chunks) expect(chunk.byteLength).toBe(CHUNK_BYTES);
+    // Filled, not one per row: the chunks hold the rows' bytes with at most a quarter of each left over.
+    const bytes = texts.reduce((sum, t, i) => sum + (i === 200 ? 0 : t.bytes), 0);
+    expect(chunks.size).toBeLessThanOrEqual(Math.ceil(bytes / (0.75 * CHUNK_BYTES)));
+  });
+
+  it('is written to a spill file as the row itself', () => {
+    const encoder = new StoredRowEncoder();
+    const r = row(2, { errorJson: '{"message":"x"}' });
+    const json = JSON.stringify(encoder.encode(r));
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(r)));
+  });
+
+  it('escapes item ids as COPY fields', () => {
+    const r = row(1, { items: [{ source: 'output', position: 0, itemId: 'a\tb' }] });
+    expect(new StoredRowEncoder().encode(r).itemLines().toString()).toContain(`\t${copyField('a\tb')}\t`);
+  });
+
+  it('fills chunks again once all their rows are released, never one with a row still held', () => {
+    const encoder = new StoredRowEncoder();
+    const padded = (i: number) => row(i % 3, { responseJson: JSON.stringify({ text: 'é'.repeat(100 + ((i * 131) % 2000)) }) });
+    const firstRows = Array.from({ length: 300 }, (_, i) => padded(i));
+    const first = firstRows.map((r) => encoder.encode(r));
+    const chunks = [...new Set(first.map((t) => t.responseLine().buffer))];
+    expect(chunks.length).toBeGreaterThan(3);
+    // One row of the second chunk stays held (spilled, say): that chunk is never filled again.
+    const heldIndex = first.findIndex((t) => t.responseLine().buffer === chunks[1]);
+    encoder.release(first.filter((_, i) => i !== heldIndex));
+    const secondRows = Array.from({ length: 300 }, (_, i) => padded(i + 7));
+    const second = secondRows.map((r) => encoder.encode(r));
+    const reused = new Set(second.map((t) => t.responseLine().buffer));
+    expect(reused.has(chunks[0])).toBe(true);
+    expect(reused.has(chunks[1])).toBe(false);
+    expectRows([first[heldIndex]], [firstRows[heldIndex]]);
+    expectRows(second, secondRows);
+    // Released once more, and a third round: no chunk is handed out while another row still uses it.
+    encoder.release(second);
+    const thirdRows = Array.from({ length: 50 }, (_, i) => padded(i + 11));
+    const third = thirdRows.map((r) => encoder.encode(r));
+    expectRows(third, thirdRows);
+    expectRows([first[heldIndex]], [firstRows[heldIndex]]);
+  });
+
+  it('keeps at most MAX_SPARE_CHUNKS spare chunks', () => {
+    const encoder = new StoredRowEncoder();
+    const big = JSON.stringify({ text: 'x'.repeat(CHUNK_BYTES / 5) });
+    // One row of a fifth of a chunk each: four to a chunk.
+    const texts = Array.from({ length: 4 * (MAX_SPARE_CHUNKS + 10) }, () => encoder.encode(row(0, { responseJson: big })));
+    const chunks = new Set(texts.map((t) => t.responseLine().buffer));
+    encoder.release(texts);
+    const again = new Set(Array.from({ length: 4 * (MAX_SPARE_CHUNKS + 10) }, () => encoder.encode(row(0, { responseJson: big })).responseLine().buffer));
+    expect([...again].filter((c) => chunks.has(c)).length).toBeLessThanOrEqual(MAX_SPARE_CHUNKS + 1);
+  });
+});

@@ -108,6 +108,21 @@ describe('StoredRowEncoder', () => {
     expectRows([first[heldIndex]], [firstRows[heldIndex]]);
   });
 
+  it('counts a row released twice once: the rows still held in its chunk are not written over', () => {
+    const encoder = new StoredRowEncoder();
+    const [aRow, bRow] = [row(0), row(2)];
+    const [a, b] = [encoder.encode(aRow), encoder.encode(bRow)];
+    encoder.release([a]);
+    encoder.release([a, a]);
+    // Longer than a: written where a was, it would run into b.
+    const cRow = row(1, { responseJson: JSON.stringify({ text: 'c'.repeat(500) }) });
+    const c = encoder.encode(cRow);
+    expectRows([b, c], [bRow, cRow]);
+    // Its last rows released, the chunk is filled again from its start.
+    encoder.release([b, c]);
+    expect(encoder.encode(row(0)).responseLine().byteOffset).toBe(a.responseLine().byteOffset);
+  });
+
   it('keeps at most MAX_SPARE_CHUNKS spare chunks', () => {
     const encoder = new StoredRowEncoder();
     const big = JSON.stringify({ text: 'x'.repeat(CHUNK_BYTES / 5) });

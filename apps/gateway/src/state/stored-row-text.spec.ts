@@ -76,6 +76,20 @@ describe('StoredRowEncoder', () => {
     const r = row(2, { errorJson: '{"message":"x"}' });
     const json = JSON.stringify(encoder.encode(r));
     expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(r)));
+    // Text every COPY escape and UTF-8 length touches; U+0000 and a lone surrogate as the database keeps them.
+    const odd = 'back\\slash \\n not a newline, tab\there\nnew line\r\n, é 漢 😀, \u0000 nul, \ud800 lone';
+    const hard = row(2, {
+      model: 'model\twith\\odd\r\n漢\u0000',
+      requestJson: JSON.stringify({ input: odd, escaped: '\\t \\u0000' }),
+      inputItemsJson: JSON.stringify([{ content: odd }]),
+      responseJson: JSON.stringify({ output: [{ text: `😀${odd}` }] }),
+      errorJson: JSON.stringify({ message: '"quoted"\\' }),
+      items: [{ source: 'input', position: 0, itemId: 'id\twith\\ 漢\u0000' }, { source: 'output', position: 1, itemId: 'plain' }],
+    });
+    const stored = asStored(hard);
+    const expected = { ...stored, model: stored.model.replace('\u0000', '\ufffd'), items: stored.items.map((it) => ({ ...it, itemId: it.itemId.replace('\u0000', '\ufffd') })) };
+    expect(JSON.parse(JSON.stringify(encoder.encode(hard)))).toEqual(JSON.parse(JSON.stringify(expected)));
+    expect(JSON.parse(JSON.parse(JSON.stringify(encoder.encode(hard))).requestJson)).toEqual({ input: odd.replace('\u0000', '\ufffd').replace('\ud800', '\ufffd'), escaped: '\\t \\u0000' });
   });
 
   it('escapes item ids as COPY fields', () => {

@@ -154,6 +154,26 @@ describe('stored responses written in batches behind the answer', () => {
     expect(writer.holdsUnwritten(rows[139].id)).toBe(false);
   });
 
+  /** A writer of its own, as a process other than the gateway's would have. */
+  function newWriter(): StoredResponseWriter {
+    const app = h.gateway.app;
+    return new StoredResponseWriter(app.get(DataSource), app.get<AppConfig>(APP_CONFIG), app.get(StoredResponseRepository));
+  }
+
+  /** A new writer started, as the next process: it replays the spill files until the key has `count` rows. */
+  async function replaySpilled(keyId: string, count: number): Promise<void> {
+    const next = newWriter();
+    await next.onModuleInit();
+    try {
+      await eventually(async () => {
+        await next.flush();
+        return (await storedCount(keyId)) === count;
+      }, 20_000);
+    } finally {
+      await next.onApplicationShutdown();
+    }
+  }
+
   it('replays a spill file of the previous version (each line the row as JSON) as the row the database keeps, U+0000 and lone surrogates included', async () => {
     const { id: keyId } = await h.createKey({ name: 'old-spill' });
     const text = 'tab\there\nline\r\n back\\slash, é 漢 😀, \u0000 nul, \ud800 lone';
@@ -171,17 +191,7 @@ describe('stored responses written in batches behind the answer', () => {
     expect(line).toContain('\\\\ud800');
     mkdirSync(spillDir, { recursive: true });
     writeFileSync(path.join(spillDir, `stored-responses-previous-1-${Date.now()}-0.jsonl`), `${line}\n`);
-    const app = h.gateway.app;
-    const next = new StoredResponseWriter(app.get(DataSource), app.get<AppConfig>(APP_CONFIG), app.get(StoredResponseRepository));
-    await next.onModuleInit();
-    try {
-      await eventually(async () => {
-        await next.flush();
-        return (await storedCount(keyId)) === 1;
-      }, 20_000);
-    } finally {
-      await next.onApplicationShutdown();
-    }
+    await replaySpilled(keyId, 1);
     const { rows: [stored] } = await pg.query(
       `SELECT model, request::text AS request, input_items::text AS input_items, response::text AS response, error::text AS error FROM stored_responses WHERE id = $1`,
       [old.id],
@@ -196,8 +206,6 @@ describe('stored responses written in batches behind the answer', () => {
 
   it('spills what it holds at shutdown with the database away; the next writer replays each row with its own items', async () => {
     const { id: keyId } = await h.createKey({ name: 'items-shutdown' });
-    const app = h.gateway.app;
-    const newWriter = () => new StoredResponseWriter(app.get(DataSource), app.get<AppConfig>(APP_CONFIG), app.get(StoredResponseRepository));
     const closing = newWriter();
     const rows = mixedRows(keyId, 23, 2);
     for (const r of rows) closing.save(r);
@@ -206,16 +214,7 @@ describe('stored responses written in batches behind the answer', () => {
     expect(closing.stats.spilled).toBe(23);
     expect(readdirSync(spillDir).some((f) => f.startsWith('stored-responses-'))).toBe(true);
     h.dbProxy!.up();
-    const next = newWriter();
-    await next.onModuleInit();
-    try {
-      await eventually(async () => {
-        await next.flush();
-        return (await storedCount(keyId)) === 23;
-      }, 20_000);
-    } finally {
-      await next.onApplicationShutdown();
-    }
+    await replaySpilled(keyId, 23);
     await expectStored(rows);
   });
 });

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import OpenAI from 'openai';
 import { Client } from 'pg';
@@ -6,7 +6,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { StoredResponseWriter } from '../../apps/gateway/src/state/stored-response.writer';
 import { StoredResponseRepository } from '../../apps/gateway/src/state/stored-response.repository';
-import { newResponseId, type StoredResponseRow } from '../../apps/gateway/src/state/stored-response';
+import { newResponseId, type StoredResponseRow, toJsonb } from '../../apps/gateway/src/state/stored-response';
 import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
 const MODEL = 'openai/gpt-4o-mini';
@@ -154,10 +154,58 @@ describe('stored responses written in batches behind the answer', () => {
     expect(writer.holdsUnwritten(rows[139].id)).toBe(false);
   });
 
+  /** A writer of its own, as a process other than the gateway's would have. */
+  function newWriter(): StoredResponseWriter {
+    const app = h.gateway.app;
+    return new StoredResponseWriter(app.get(DataSource), app.get<AppConfig>(APP_CONFIG), app.get(StoredResponseRepository));
+  }
+
+  /** A new writer started, as the next process: it replays the spill files until the key has `count` rows. */
+  async function replaySpilled(keyId: string, count: number): Promise<void> {
+    const next = newWriter();
+    await next.onModuleInit();
+    try {
+      await eventually(async () => {
+        await next.flush();
+        return (await storedCount(keyId)) === count;
+      }, 20_000);
+    } finally {
+      await next.onApplicationShutdown();
+    }
+  }
+
+  it('replays a spill file of the previous version (each line the row as JSON) as the row the database keeps, U+0000 and lone surrogates included', async () => {
+    const { id: keyId } = await h.createKey({ name: 'old-spill' });
+    const text = 'tab\there\nline\r\n back\\slash, é 漢 😀, \u0000 nul, \ud800 lone';
+    const old = row(keyId, {
+      model: 'model \u0000 漢\t😀',
+      requestJson: JSON.stringify({ input: text }),
+      inputItemsJson: JSON.stringify([{ type: 'message', content: text }]),
+      responseJson: JSON.stringify({ object: 'response', output: [{ text }] }),
+      errorJson: JSON.stringify({ message: text }),
+      items: [{ source: 'input', position: 0, itemId: 'in 漢' }, { source: 'output', position: 1, itemId: 'out\t😀' }],
+    });
+    // Written as 7ec7f16 wrote it: JSON.stringify of the row, its JSON fields holding \u0000 and \ud800 escapes.
+    const line = JSON.stringify(old);
+    expect(line).toContain('\\\\u0000');
+    expect(line).toContain('\\\\ud800');
+    mkdirSync(spillDir, { recursive: true });
+    writeFileSync(path.join(spillDir, `stored-responses-previous-1-${Date.now()}-0.jsonl`), `${line}\n`);
+    await replaySpilled(keyId, 1);
+    const { rows: [stored] } = await pg.query(
+      `SELECT model, request::text AS request, input_items::text AS input_items, response::text AS response, error::text AS error FROM stored_responses WHERE id = $1`,
+      [old.id],
+    );
+    expect(stored.model).toBe('model \ufffd 漢\t😀');
+    for (const [column, json] of [['request', old.requestJson], ['input_items', old.inputItemsJson], ['response', old.responseJson], ['error', old.errorJson!]] as const) {
+      expect(JSON.parse(stored[column] as string)).toEqual(JSON.parse(toJsonb(json)));
+    }
+    expect(JSON.parse(stored.request as string)).toEqual({ input: text.replace('\u0000', '\ufffd').replace('\ud800', '\ufffd') });
+    await expectStored([{ ...old, requestJson: toJsonb(old.requestJson) }]);
+  });
+
   it('spills what it holds at shutdown with the database away; the next writer replays each row with its own items', async () => {
     const { id: keyId } = await h.createKey({ name: 'items-shutdown' });
-    const app = h.gateway.app;
-    const newWriter = () => new StoredResponseWriter(app.get(DataSource), app.get<AppConfig>(APP_CONFIG), app.get(StoredResponseRepository));
     const closing = newWriter();
     const rows = mixedRows(keyId, 23, 2);
     for (const r of rows) closing.save(r);
@@ -166,16 +214,7 @@ describe('stored responses written in batches behind the answer', () => {
     expect(closing.stats.spilled).toBe(23);
     expect(readdirSync(spillDir).some((f) => f.startsWith('stored-responses-'))).toBe(true);
     h.dbProxy!.up();
-    const next = newWriter();
-    await next.onModuleInit();
-    try {
-      await eventually(async () => {
-        await next.flush();
-        return (await storedCount(keyId)) === 23;
-      }, 20_000);
-    } finally {
-      await next.onApplicationShutdown();
-    }
+    await replaySpilled(keyId, 23);
     await expectStored(rows);
   });
 });

@@ -76,6 +76,20 @@ describe('StoredRowEncoder', () => {
     const r = row(2, { errorJson: '{"message":"x"}' });
     const json = JSON.stringify(encoder.encode(r));
     expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(r)));
+    // Text every COPY escape and UTF-8 length touches; U+0000 and a lone surrogate as the database keeps them.
+    const odd = 'back\\slash \\n not a newline, tab\there\nnew line\r\n, é 漢 😀, \u0000 nul, \ud800 lone';
+    const hard = row(2, {
+      model: 'model\twith\\odd\r\n漢\u0000',
+      requestJson: JSON.stringify({ input: odd, escaped: '\\t \\u0000' }),
+      inputItemsJson: JSON.stringify([{ content: odd }]),
+      responseJson: JSON.stringify({ output: [{ text: `😀${odd}` }] }),
+      errorJson: JSON.stringify({ message: '"quoted"\\' }),
+      items: [{ source: 'input', position: 0, itemId: 'id\twith\\ 漢\u0000' }, { source: 'output', position: 1, itemId: 'plain' }],
+    });
+    const stored = asStored(hard);
+    const expected = { ...stored, model: stored.model.replace('\u0000', '\ufffd'), items: stored.items.map((it) => ({ ...it, itemId: it.itemId.replace('\u0000', '\ufffd') })) };
+    expect(JSON.parse(JSON.stringify(encoder.encode(hard)))).toEqual(JSON.parse(JSON.stringify(expected)));
+    expect(JSON.parse(JSON.parse(JSON.stringify(encoder.encode(hard))).requestJson)).toEqual({ input: odd.replace('\u0000', '\ufffd').replace('\ud800', '\ufffd'), escaped: '\\t \\u0000' });
   });
 
   it('escapes item ids as COPY fields', () => {
@@ -106,6 +120,21 @@ describe('StoredRowEncoder', () => {
     const third = thirdRows.map((r) => encoder.encode(r));
     expectRows(third, thirdRows);
     expectRows([first[heldIndex]], [firstRows[heldIndex]]);
+  });
+
+  it('counts a row released twice once: the rows still held in its chunk are not written over', () => {
+    const encoder = new StoredRowEncoder();
+    const [aRow, bRow] = [row(0), row(2)];
+    const [a, b] = [encoder.encode(aRow), encoder.encode(bRow)];
+    encoder.release([a]);
+    encoder.release([a, a]);
+    // Longer than a: written where a was, it would run into b.
+    const cRow = row(1, { responseJson: JSON.stringify({ text: 'c'.repeat(500) }) });
+    const c = encoder.encode(cRow);
+    expectRows([b, c], [bRow, cRow]);
+    // Its last rows released, the chunk is filled again from its start.
+    encoder.release([b, c]);
+    expect(encoder.encode(row(0)).responseLine().byteOffset).toBe(a.responseLine().byteOffset);
   });
 
   it('keeps at most MAX_SPARE_CHUNKS spare chunks', () => {

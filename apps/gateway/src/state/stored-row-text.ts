@@ -42,8 +42,8 @@ function itemsCopyText(r: StoredResponseRow): string {
 export class StoredRowText {
   constructor(
     readonly id: string,
-    /** The chunk it was encoded into (null: a buffer of its own). */
-    readonly chunk: Chunk | null,
+    /** The chunk it was encoded into, until released (null: a buffer of its own). */
+    private chunk: Chunk | null,
     private readonly buffer: Buffer,
     private readonly start: number,
     private readonly itemsStart: number,
@@ -75,10 +75,17 @@ export class StoredRowText {
   toJSON(): StoredResponseRow {
     return this.row();
   }
+
+  /** Its chunk, the first time only: a row released twice must not count twice against it. */
+  takeChunk(): Chunk | null {
+    const { chunk } = this;
+    this.chunk = null;
+    return chunk;
+  }
 }
 
 /** A chunk rows are encoded into, and how many of them may still be read. */
-class Chunk {
+export class Chunk {
   used = 0;
   live = 0;
 
@@ -116,9 +123,10 @@ export class StoredRowEncoder {
     return text;
   }
 
-  /** Rows written and no longer read: their chunks may be filled again. Once per row, at most. */
+  /** Rows written and no longer read: their chunks may be filled again. A row released again changes nothing. */
   release(texts: readonly StoredRowText[]): void {
-    for (const { chunk } of texts) {
+    for (const text of texts) {
+      const chunk = text.takeChunk();
       if (chunk === null || --chunk.live > 0) continue;
       if (chunk === this.chunk) chunk.used = 0;
       else if (this.spare.length < MAX_SPARE_CHUNKS) {

@@ -140,6 +140,7 @@ describe('gateway resilience: keys, timeouts, Azure, aborted streams', () => {
       await eventually(() => closed === 1);
       release();
       await expectLeft({ clientRequestId }, stream);
+      expect(h.upstream.stats.byPath['/v1/responses'] ?? 0).toBe(0);
       expect(h.upstream.stats.completed).toBe(0);
       jest.restoreAllMocks();
       await expect(limited.responses.create({ model: 'openai/gpt-4o-mini', input: 'after' })).resolves.toMatchObject({ status: 'completed' });

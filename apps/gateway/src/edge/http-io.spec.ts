@@ -144,12 +144,19 @@ describe('a client that leaves', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
+  /** Until the server has the request (2 s at most). */
+  async function served(): Promise<void> {
+    for (const deadline = Date.now() + 2_000; responses.length === 0; await new Promise((resolve) => setTimeout(resolve, 5))) {
+      if (Date.now() > deadline) throw new Error('the server never had the request');
+    }
+  }
+
   /** A request whose client leaves once the server has it; resolves with the closed response. */
   async function left(): Promise<ServerResponse> {
     const req = httpRequest(url, { method: 'POST' });
     req.on('error', () => undefined);
     req.end('{}');
-    while (responses.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await served();
     const res = responses[0];
     const closed = new Promise((resolve) => res.once('close', resolve));
     req.destroy();
@@ -168,7 +175,7 @@ describe('a client that leaves', () => {
     const req = httpRequest(url, { method: 'POST' });
     req.on('error', () => undefined);
     req.end('{}');
-    while (responses.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await served();
     const cancel = new Cancellation();
     cancelOnClientClose(responses[0], cancel);
     expect(cancel.aborted).toBe(false);

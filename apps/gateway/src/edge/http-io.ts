@@ -37,14 +37,14 @@ function onBodyError(this: Reading, err: Error): void {
   this[BODY_READER].error(err);
 }
 
-// Sweeps per idle limit: a body is refused after this many sweeps without a chunk.
+// Sweeps per idle limit: a body is refused at the first sweep after this many without a chunk.
 const SWEEPS_PER_IDLE = 4;
 
 /**
  * The bodies still being read with one idle limit, checked together every quarter of it: one
  * interval for them all rather than a timer per request (most bodies come whole with their
- * headers and never need one). A body is refused after 4 sweeps without a chunk: silent for
- * between idleMs and 1.25 × idleMs.
+ * headers and never need one). A body is refused at the fifth sweep after its last chunk, once
+ * four whole quiet intervals have passed: silent for between idleMs and 1.25 × idleMs.
  */
 class IdleSweep {
   private readonly readers = new Set<BodyReader>();

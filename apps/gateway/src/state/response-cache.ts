@@ -60,8 +60,9 @@ class Entry {
 }
 
 /**
- * The most recent stored responses of this process, bounded by entries and by bytes (their
- * serialised JSON in UTF-8), least recently used out first: follow-ups, which nearly
+ * The most recent stored responses of this process, bounded by entries and by bytes (every
+ * entry's whole buffer, its JSON and item ids in UTF-8 rounded up by at most a quarter, and the
+ * spare buffers), least recently used out first: follow-ups, which nearly
  * always name a response that just finished, resolve with no database round trip. Only
  * finished responses are cached, as they no longer change (deletion removes them here; a
  * deletion made through another replica is seen there only after eviction). Each read parses

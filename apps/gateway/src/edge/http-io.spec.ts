@@ -103,14 +103,23 @@ describe('readBody', () => {
   });
 
   it('keeps reading a body whose chunks come more often than the idle limit', async () => {
-    const trickle = request();
-    const body = readBody(trickle, 100, 400);
-    for (let i = 0; i < 6; i++) {
-      trickle.write('a');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    jest.useFakeTimers();
+    try {
+      // A limit of its own (sweeps every 100 ms), chunks 100 ms apart: never four quiet sweeps.
+      const trickle = request();
+      const body = readBody(trickle, 100, 400);
+      for (let i = 0; i < 6; i++) {
+        trickle.write('a');
+        await jest.advanceTimersByTimeAsync(100);
+      }
+      trickle.end('b');
+      await expect(body).resolves.toEqual(Buffer.from('aaaaaab'));
+      // The next sweep finds no body and clears the (fake) interval.
+      await jest.advanceTimersByTimeAsync(100);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
     }
-    trickle.end('b');
-    await expect(body).resolves.toEqual(Buffer.from('aaaaaab'));
   });
 
   it('answers 408 when the body stalls, and an upload error as it came', async () => {

@@ -19,9 +19,9 @@ export interface CachedItem {
  * most a quarter (capacityFor) and shared with nothing (a slice of a shared slab would keep the
  * whole slab); a removed entry's Buffer is kept for the next entries (SpareBuffers). The byte
  * bound counts the entries' whole Buffers and the spare ones: it bounds the memory the cache
- * holds, besides these small objects. Its items' ids are kept there too:
- * only the item index reads them. JSON text holds no lone surrogate (JSON.stringify escapes
- * them; text decoded from UTF-8 has none), so it comes back from UTF-8 unchanged. One fixed
+ * holds, besides these small objects. Its items' ids are kept there too: only the item index
+ * reads them. JSON text holds no lone surrogate (JSON.stringify escapes them; text decoded from
+ * UTF-8 has none), so it comes back from UTF-8 unchanged. One fixed
  * shape (a class, not a rest-spread copy: those are dictionary objects), its metadata inline
  * rather than in an object of its own.
  */
@@ -62,8 +62,8 @@ class Entry {
 /**
  * The most recent stored responses of this process, bounded by entries and by bytes (every
  * entry's whole buffer, its JSON and item ids in UTF-8 rounded up by at most a quarter, and the
- * spare buffers), least recently used out first: follow-ups, which nearly
- * always name a response that just finished, resolve with no database round trip. Only
+ * spare buffers), least recently used out first: follow-ups, which nearly always name a
+ * response that just finished, resolve with no database round trip. Only
  * finished responses are cached, as they no longer change (deletion removes them here; a
  * deletion made through another replica is seen there only after eviction). Each read parses
  * its own copy, so callers may change what they get.

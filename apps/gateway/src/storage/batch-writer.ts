@@ -74,15 +74,15 @@ export function isRowError(err: unknown): boolean {
 // be a large object, which V8 keeps until a full collection (tens of MB of RSS under load).
 const COPY_CHUNK_BYTES = 32 * 1024;
 // The Buffer a piece is encoded into. A row whose text might not fit in what is left (UTF-8 takes
-// at most three bytes per UTF-16 code unit of a string) sends the piece first; one that might not fit in a
-// whole piece is sent by itself.
+// at most three bytes per UTF-16 code unit of a string) sends the piece first; one that might not
+// fit in a whole piece is sent by itself.
 const COPY_PIECE_BYTES = 2 * COPY_CHUNK_BYTES;
 
 /**
  * Writes each row's COPY text (`text(row)`: its lines, or their UTF-8 bytes) in pieces, waiting
- * for the connection when it is full. Each row is encoded straight into the piece being filled: no rope of a piece's rows
- * to flatten and then encode again. Resolves once the server has taken the rows (pg-copy-streams
- * finishes on CommandComplete).
+ * for the connection when it is full. Each row is encoded straight into the piece being filled:
+ * no rope of a piece's rows to flatten and then encode again. Resolves once the server has taken
+ * the rows (pg-copy-streams finishes on CommandComplete).
  */
 export async function copyRows<T>(client: PoolClient, sql: string, rows: readonly T[], text: (row: T) => string | Buffer): Promise<void> {
   const copy = client.query(copyFrom(sql));

@@ -180,13 +180,14 @@ describe('ExecuteStage, attempts on the JSON path', () => {
   });
 
   it('a client leaving during the backoff ends the request: the attempt billed as aborted, nothing more sent', async () => {
-    script = [{ status: 503 }];
+    // Retry-After makes the backoff exactly 60 s, a delay no other timer has (undici's own are a few seconds).
+    script = [{ status: 503, headers: { 'retry-after': '60' } }];
     const timers = jest.spyOn(global, 'setTimeout');
     const cancel = new Cancellation();
     const { done, attempts, price } = run([candidate('a', { retryBackoffMs: 600_000, retryBackoffMaxMs: 600_000 }), candidate('b')], { cancel });
     const deadline = Date.now() + 5_000;
-    // The backoff's timer is the only one this long.
-    while (!timers.mock.calls.some((call) => (call[1] ?? 0) >= 1_000) && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    while (!timers.mock.calls.some((call) => call[1] === 60_000) && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    expect(timers.mock.calls.some((call) => call[1] === 60_000)).toBe(true);
     timers.mockRestore();
     cancel.cancel();
     await done;

@@ -2,7 +2,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { Cancellation } from '@app/providers/http/cancellation';
-import { cancelOnClientClose, clientClosed, readBody, waitForDrain } from './http-io';
+import { cancelOnClientClose, clientClosed, readBody, receiveBody, waitForDrain } from './http-io';
 
 function request(contentLength?: number): PassThrough & IncomingMessage {
   const req = new PassThrough() as unknown as PassThrough & IncomingMessage;
@@ -132,6 +132,27 @@ describe('readBody', () => {
     const failed = readBody(broken, 100, 1_000);
     broken.destroy(new Error('reset'));
     await expect(failed).rejects.toThrow('reset');
+  });
+});
+
+describe('receiveBody', () => {
+  it("hands the body, or its refusal, to a callback in the request's own 'end' event", () => {
+    const req = request();
+    const onBody = jest.fn();
+    const onError = jest.fn();
+    receiveBody(req, 100, 1_000, onBody, onError);
+    req.emit('data', Buffer.from('{"a":'));
+    req.emit('data', Buffer.from('1}'));
+    req.emit('end');
+    expect(onBody.mock.calls).toEqual([[Buffer.from('{"a":1}')]]);
+
+    const big = request();
+    receiveBody(big, 4, 1_000, onBody, onError);
+    big.emit('data', Buffer.from('abcdef'));
+    big.emit('end');
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(onError.mock.calls[0][0]).toMatchObject({ status: 413 });
+    expect(onBody).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, GatewayError, type RequestIds } from '@app/common';
 import { type CachedKey, VirtualKeyCache } from '../auth/virtual-key-cache.service';
-import { readBody } from '../edge/http-io';
+import { readBody, receiveBody } from '../edge/http-io';
 import type { DecodedRequest, WireFormat } from '../formats/wire-format';
 import { assertKeyUsable } from '../governance/key-policy';
 
@@ -22,7 +22,7 @@ export interface Ingress<E = unknown> {
   t0: number;
 }
 
-/** A request whose sender is known, its body still arriving (IngressStage.arrive). */
+/** A request whose sender is known, its body still to come (IngressStage.arrive). */
 export interface Arrival<E = unknown> {
   ids: RequestIds;
   format: WireFormat<E>;
@@ -30,8 +30,6 @@ export interface Arrival<E = unknown> {
   sendRaw: boolean;
   startedAt: number;
   t0: number;
-  /** The body, bounded (a 413 past the limit, a 408 when it stalls). */
-  body: Promise<Buffer>;
 }
 
 /** Stage 1: authentication from memory, the request id, the bounded body, decoded by its format. */
@@ -44,12 +42,12 @@ export class IngressStage {
 
   async accept<E>(format: WireFormat<E>, req: IncomingMessage, ids: RequestIds): Promise<Ingress<E>> {
     const arrival = this.arrive(format, req, ids);
-    return this.decode(arrival, await arrival.body);
+    return this.decode(arrival, await readBody(req, this.config.limits.maxBodyBytes, this.config.http.bodyIdleTimeoutMs));
   }
 
   /**
    * Who is asking, before a byte of the body is read: a refusal costs no upload. Split from
-   * `decode` so that the hot path waits for the body with one await of its own.
+   * `receive` and `decode` so that the hot path takes the body in a callback, not a promise.
    */
   arrive<E>(format: WireFormat<E>, req: IncomingMessage, ids: RequestIds): Arrival<E> {
     const startedAt = Date.now();
@@ -60,7 +58,12 @@ export class IngressStage {
       throw GatewayError.invalidRequest("The 'x-request-id' header must be 1 to 128 printable ASCII characters without spaces.", 'x-request-id');
     }
     const sendRaw = key.allowSendRaw && req.headers['x-bf-send-raw'] === 'true';
-    return { ids, format, key, sendRaw, startedAt, t0, body: readBody(req, this.config.limits.maxBodyBytes, this.config.http.bodyIdleTimeoutMs) };
+    return { ids, format, key, sendRaw, startedAt, t0 };
+  }
+
+  /** The body, bounded (a 413 past the limit, a 408 when it stalls), to `onBody` as it ends (receiveBody). */
+  receive(req: IncomingMessage, onBody: (raw: Buffer) => void, onError: (err: Error) => void): void {
+    receiveBody(req, this.config.limits.maxBodyBytes, this.config.http.bodyIdleTimeoutMs, onBody, onError);
   }
 
   decode<E>(arrival: Arrival<E>, raw: Buffer): Ingress<E> {

@@ -11,7 +11,7 @@ import { asGatewayError } from '../edge/error-render';
 import { cancelOnClientClose, sendError, sendJson } from '../edge/http-io';
 import { ExecuteStage } from '../execute/execute.service';
 import type { WireFormat } from '../formats/wire-format';
-import { IngressStage } from '../ingress/ingress.service';
+import { type Arrival, IngressStage } from '../ingress/ingress.service';
 import { type Admitted, AdmissionStage } from '../plan/admission.service';
 import { PlanStage } from '../plan/plan.service';
 import { Outcome } from '../settle/outcome';
@@ -37,18 +37,26 @@ export class RequestPipeline {
   ) {}
 
   handle<E>(format: WireFormat<E>, req: IncomingMessage, res: ServerResponse): void {
-    void this.run(format, req, res, requestIds(req.headers));
+    const ids = requestIds(req.headers);
+    let arrival: Arrival<E>;
+    try {
+      arrival = this.ingress.arrive(format, req, ids);
+    } catch (err) {
+      this.fail(format, req, res, ids, err);
+      return;
+    }
+    this.ingress.receive(req, (raw) => void this.run(arrival, raw, req, res), (err) => this.fail(format, req, res, ids, err));
   }
 
   /**
-   * Awaits only what is pending for the request at hand: the body, then the stored
+   * From the body on. Awaits only what is pending for the request at hand: the stored
    * conversation, the key's limits when it has any, the upstream. Every further await would
    * cost each request a turn of the microtask queue.
    */
-  private async run<E>(format: WireFormat<E>, req: IncomingMessage, res: ServerResponse, ids: RequestIds): Promise<void> {
+  private async run<E>(arrival: Arrival<E>, raw: Buffer, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { format, ids } = arrival;
     try {
-      const arrival = this.ingress.arrive(format, req, ids);
-      const ingress = this.ingress.decode(arrival, await arrival.body);
+      const ingress = this.ingress.decode(arrival, raw);
       // Stored conversation resolved (memory first) before the body is translated for any provider.
       const resolved = this.conversation.resolve(this.planStage.plan(ingress));
       const conversation = resolved instanceof Promise ? await resolved : resolved;

@@ -96,32 +96,39 @@ export async function copyRows<T>(client: PoolClient, sql: string, rows: readonl
   });
   // Observed here; the caller's await below still sees the failure.
   done.catch(() => undefined);
-  const send = async (data: Buffer | string): Promise<void> => {
-    if (!copy.write(data) && failed === null) await Promise.race([new Promise((resolve) => copy.once('drain', resolve)), done]);
+  // A promise only while the connection is full: most pieces go out with nothing to wait for.
+  const send = (data: Buffer | string): Promise<unknown> | undefined => {
+    if (!copy.write(data) && failed === null) return Promise.race([new Promise((resolve) => copy.once('drain', resolve)), done]);
+    return undefined;
   };
   let piece = Buffer.allocUnsafe(COPY_PIECE_BYTES);
   let used = 0;
   // The piece so far goes out, and the next rows fill a new one (the stream may still hold this one).
-  const sendPiece = async (): Promise<void> => {
+  const sendPiece = (): Promise<unknown> | undefined => {
     const full = piece.subarray(0, used);
     piece = Buffer.allocUnsafe(COPY_PIECE_BYTES);
     used = 0;
-    await send(full);
+    return send(full);
   };
   for (const row of rows) {
     const lines = text(row);
     const most = typeof lines === 'string' ? 3 * lines.length : lines.length;
     if (used + most > COPY_PIECE_BYTES) {
-      if (used > 0) await sendPiece();
+      if (used > 0) {
+        const full = sendPiece();
+        if (full !== undefined) await full;
+      }
       if (most > COPY_PIECE_BYTES) {
-        await send(lines);
+        const full = send(lines);
+        if (full !== undefined) await full;
         if (failed !== null) break;
         continue;
       }
     }
     used += typeof lines === 'string' ? piece.write(lines, used) : lines.copy(piece, used);
     if (used < COPY_CHUNK_BYTES) continue;
-    await sendPiece();
+    const full = sendPiece();
+    if (full !== undefined) await full;
     if (failed !== null) break;
   }
   copy.end(used > 0 ? piece.subarray(0, used) : undefined);

@@ -8,6 +8,7 @@ import {
   SseParser,
   sseFrame,
   type StreamTranslator,
+  type TerminalEventAt,
   toFailure,
   UpstreamFailure,
   type UpstreamBody,
@@ -45,12 +46,13 @@ function isTerminalType(type: string): boolean {
 /**
  * Reads until the upstream produced its first event, so that a stream which fails before
  * anything reached the client can still be retried or fall back. `needsResponse`: the relay
- * will parse the terminal event (CallContext.needsResponse).
+ * will parse the terminal event (CallContext.needsResponse); `memberSpans`: it will store the
+ * terminal Response as text (CallContext.memberSpans).
  */
-export async function primeStream(up: UpstreamResponse, candidate: Candidate, body: ResponsesRequest, needsResponse = false): Promise<PrimedStream> {
+export async function primeStream(up: UpstreamResponse, candidate: Candidate, body: ResponsesRequest, needsResponse = false, memberSpans = false): Promise<PrimedStream> {
   // SSE unless the provider frames its stream otherwise (Bedrock's binary event-stream).
   const parser = candidate.adapter.createStreamDecoder?.() ?? new SseParser();
-  const translator = candidate.adapter.createStreamTranslator({ requestBody: body, upstreamModel: candidate.upstreamModel, needsResponse });
+  const translator = candidate.adapter.createStreamTranslator({ requestBody: body, upstreamModel: candidate.upstreamModel, needsResponse, memberSpans });
   for (;;) {
     const chunk = await up.body.next();
     if (chunk === null) throw new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its first event`);
@@ -89,9 +91,10 @@ export interface StreamEnd {
   /**
    * `settle` for a stored turn's terminal event as text (storedEvent), which the relay tries
    * first when it has the gateway's fields (`fieldsJson`) as text: the event's text, its turn
-   * settled; undefined when the Response must be parsed (the relay then calls `settle`).
+   * settled; undefined when the Response must be parsed (the relay then calls `settle`). `at`:
+   * what the translator found in the text.
    */
-  settleText?(data: string, fieldsJson: string): string | undefined;
+  settleText?(data: string, fieldsJson: string, at: TerminalEventAt | undefined): string | undefined;
   /** Rewrites a non-terminal event's JSON (the gateway's ids for stored responses). */
   rewrite?(type: string, data: string): string;
   /** Clears upstream error text of credentials before the client sees it. */
@@ -344,7 +347,7 @@ function terminalEvent(
     const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.at);
     if (spliced !== undefined) return { data: spliced, event: null, response: null, spliced: true };
   } else if (asText && !failed && end.settleText !== undefined) {
-    const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex));
+    const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex), ev.at);
     if (settled !== undefined) return { data: settled, event: null, response: null };
   }
   // A copy with two more fields (not a spread with added fields, which is slow in V8: bench/PROFILE.md).

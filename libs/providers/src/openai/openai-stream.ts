@@ -1,7 +1,9 @@
+import { JSON_BYTE } from '@app/common';
 import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalEventAt, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
-import { ZERO_USAGE } from '../types';
+import { RESPONSE_MEMBERS, ZERO_USAGE } from '../types';
 import { errorEventFields } from '../responses/response-builder';
 import { objectEnd, uniqueObjectsAt } from '../responses/json-text';
+import { scanTerminalEvent } from '../responses/response-scan';
 import { usageFromResponses } from './openai-usage';
 
 /**
@@ -23,6 +25,9 @@ function terminalStatus(type: string): TerminalStatus | undefined {
       return undefined;
   }
 }
+
+const USAGE = 2 * RESPONSE_MEMBERS.indexOf('usage');
+const { OPEN_BRACE } = JSON_BYTE;
 
 // The terminal event's Response, and that Response's own usage.
 const RESPONSE_AND_USAGE = ['response', 'usage'];
@@ -51,6 +56,8 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
   constructor(
     /** The caller parses the terminal event whole anyway (CallContext.needsResponse): it is parsed here, once, and handed over. */
     private readonly needsResponse = false,
+    /** The caller stores the Response as text (CallContext.memberSpans): the terminal event is walked for it here, once, and the walk handed over. */
+    private readonly memberSpans = false,
   ) {}
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
@@ -73,7 +80,7 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     }
     if (terminal === 'error') return this.onError(data);
     const finished = terminal === 'completed' || terminal === 'incomplete';
-    const at = finished && !this.needsResponse ? this.readUsage(terminal, data) : null;
+    const at = finished && !this.needsResponse ? ((this.memberSpans ? this.readStored(terminal, data) : null) ?? this.readUsage(terminal, data)) : null;
     if (at !== null) return [{ type, data, at }];
     const parsed = this.onTerminal(terminal, data);
     // Text that is not JSON still reports the usage it shows plainly.
@@ -156,6 +163,23 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     }
     this.terminal = status;
     return { response: at[0], usage, usageEnd };
+  }
+
+  /**
+   * readUsage for a Response stored as text: the event walked whole as storing needs it
+   * (scanTerminalEvent), the usage read at the span the walk found, and the walk handed on
+   * (`stored`). Null when the walk cannot read the event (then readUsage tries).
+   */
+  private readStored(status: TerminalStatus, data: string): TerminalEventAt | null {
+    const stored = scanTerminalEvent(data);
+    if (stored === null) return null;
+    const { start, members } = stored;
+    const usage = members[USAGE];
+    // The walk checked the text: any value's slice parses. Anything but an object reads as no usage, as usageFromResponses reads it.
+    const object = usage !== -1 && data.charCodeAt(start + usage) === OPEN_BRACE;
+    this.usage = usageFromResponses(object ? JSON.parse(data.slice(start + usage, start + members[USAGE + 1])) : null);
+    this.terminal = status;
+    return object ? { response: start, usage: start + usage, usageEnd: start + members[USAGE + 1], stored } : { response: start, usage: -1, usageEnd: -1, stored };
   }
 
   /** Reads usage and errors off the terminal event, parsed whole; returns it parsed, if it is JSON. */

@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, findElementMembers, findMembers, firstNonSpace, isEmptyObjectAt, isIndented, objectEnd, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
+import { closingBrace, depthAt, findElementMembers, findMembers, firstNonSpace, isEmptyObjectAt, isIndented, objectEnd, type ObjectScan, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
 
 describe('json-text', () => {
   const text = JSON.stringify({ a: { usage: { n: 1, s: '"usage":{ \\' } }, b: ['}', { c: '{' }], usage: { m: [1, { x: 2 }] } });
@@ -138,6 +138,41 @@ describe('json-text', () => {
       }
       expect(wronglyPassed).toEqual([]);
       expect(passed).toBeGreaterThan(100); // the fuzz reaches valid variants too
+    });
+
+    it("reads an array member's elements' ids in the same walk, as findElementMembers finds them, and whether the text is plain", () => {
+      const withOutput = ['output', ...keys];
+      const items = [
+        '{"output":[{"id":"a","type":"m","content":[{"id":"inner"}]},{"type":"f","id":"b\\u0062"}],"usage":{}}',
+        '{"output":[{"type":"m"},{"id":7,"x":{"id":"y"}}]}',
+        '{"output":[]}', '{"a":1}', '{"output":{"id":"x"}}', '{"output":[{"id":"a"},1]}', '{"output":[[{"id":"a"}]]}',
+        '{"output":[{"id":"a","id":"b"}]}', '{"output":[{"\\u0069d":"a"}]}', '{"output":[{"x":{"\\u0069d":"a"},"id":"b"}]}',
+      ];
+      const texts = [...items, ...items.map((t) => JSON.stringify(JSON.parse(t), null, 2)), ...seeds];
+      let seed = 3;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return (seed >>> 16) % n;
+      };
+      const alphabet = ['"', '{', '}', '[', ']', ',', ':', '\\', ' ', 'i', 'd', '\n'];
+      for (const text of [...texts]) {
+        for (let t = 0; t < 300; t++) {
+          const at = random(text.length);
+          texts.push(text.slice(0, at) + alphabet[random(alphabet.length)] + text.slice(at + random(2)));
+        }
+      }
+      let read = 0;
+      for (const text of texts) {
+        const found: ObjectScan = { elementsOf: 0, ids: null, plain: false };
+        const spans = scanObject(text, withOutput, found);
+        if (spans === null) continue;
+        expect(found.plain).toBe(!/[\\\n]/.test(text));
+        const at: number[] = [];
+        const count = spans[0] === -1 ? 0 : findElementMembers(text, spans[0], ['id'], at);
+        expect(found.ids).toEqual(count === -1 ? null : at);
+        if (count > 0) read++;
+      }
+      expect(read).toBeGreaterThan(50);
     });
 
     it('leaves to a full parse what it cannot tell', () => {

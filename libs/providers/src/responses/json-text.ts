@@ -346,8 +346,11 @@ function numberEnd(text: string, start: number): number {
  *
  * For the hot path's bodies: JSON.parse is as fast a validator as any JavaScript walk, but
  * builds the whole object, which a pass-through answer never needs.
+ *
+ * With `found`, the same walk also reads what a stored turn needs besides (ObjectScan): the
+ * stages after it take these instead of walking the text again.
  */
-export function scanObject(text: string, keys: readonly string[]): number[] | null {
+export function scanObject(text: string, keys: readonly string[], found?: ObjectScan): number[] | null {
   if (CONTROL_CHAR.test(text) || text.charCodeAt(0) !== OPEN_BRACE) return null;
   const spans: number[] = [];
   for (let k = 0; k < keys.length; k++) spans.push(-1, -1);
@@ -356,6 +359,15 @@ export function scanObject(text: string, keys: readonly string[]): number[] | nu
   let backslash = text.indexOf('\\');
   // The next newline not yet known to lie between tokens (-1: none left).
   let newline = text.indexOf('\n');
+  // The elements' ids: `elements` is the index in `spans` of the array they are in (-1: none asked).
+  let ids: number[] | null = null;
+  let elements = -1;
+  let idPending = -1; // index in `ids` of the element's id being walked
+  if (found !== undefined) {
+    found.plain = backslash === -1 && newline === -1;
+    ids = found.ids = [];
+    elements = 2 * found.elementsOf;
+  }
   let depth = 0;
   let arrays = 0; // bit d set: the container at depth d + 1 is an array
   let pending = -1; // index in `spans` of the top-level value being walked
@@ -364,6 +376,11 @@ export function scanObject(text: string, keys: readonly string[]): number[] | nu
     // A value starts at i.
     let c = text.charCodeAt(i);
     let expectKey = false;
+    if (pending === elements && ids !== null && depth < 3) {
+      // The member itself (an array, else no elements), or one of its elements (an object).
+      if (depth === 1 ? c !== OPEN_BRACKET : c !== OPEN_BRACE) ids = found!.ids = null;
+      else if (depth === 2) ids.push(-1, -1);
+    }
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (depth === MAX_SCAN_DEPTH) return null;
       if (c === OPEN_BRACKET) arrays |= 1 << depth;
@@ -405,6 +422,10 @@ export function scanObject(text: string, keys: readonly string[]): number[] | nu
         spans[pending + 1] = i;
         pending = -1;
       }
+      if (idPending !== -1 && depth === 3) {
+        if (ids !== null) ids[idPending + 1] = i;
+        idPending = -1;
+      }
       c = text.charCodeAt(i);
       while (isSpace(c)) c = text.charCodeAt(++i);
       if (depth === 0) return i === n ? spans : null;
@@ -428,8 +449,11 @@ export function scanObject(text: string, keys: readonly string[]): number[] | nu
     const keyEnd = quotedEnd(text, i, backslash);
     if (keyEnd === -1) return null;
     if (newline !== -1 && newline < keyEnd && (newline = newlineOutside(text, newline, keyStart, keyEnd)) === NEWLINE_INSIDE) return null;
+    // An element's key spelled with escapes could be `id`: its ids are not read off the text.
+    const inElement = depth === 3 && pending === elements && ids !== null;
     if (backslash !== -1 && backslash < keyEnd) {
       if (depth === 1) return null;
+      if (inElement) ids = found!.ids = null;
       backslash = text.indexOf('\\', keyEnd);
     }
     i = keyEnd;
@@ -448,8 +472,32 @@ export function scanObject(text: string, keys: readonly string[]): number[] | nu
           break;
         }
       }
+    } else if (inElement && ids !== null && keyEnd - keyStart === 4 && text.startsWith('id', keyStart + 1)) {
+      const e = ids.length - 2;
+      // Given twice, JSON.parse keeps the last: not read off the text.
+      if (ids[e] !== -1) {
+        ids = found!.ids = null;
+      } else {
+        ids[e] = i;
+        idPending = e;
+      }
     }
   }
+}
+
+/** What scanObject reads in its walk besides the top-level members, when asked. */
+export interface ObjectScan {
+  /** The index in `keys` of an array member whose elements' `id` members are found. */
+  elementsOf: number;
+  /**
+   * Where element e's `id` value starts and ends, `ids[2e]` and `ids[2e + 1]` (-1: absent), as
+   * findElementMembers would find them; null when the member is not an array, an element is not
+   * an object, or a key of one is spelled with escapes or `id` given twice. Empty when the
+   * member is absent.
+   */
+  ids: number[] | null;
+  /** The text holds no backslash and no control character (so no escape, nor a newline between tokens). */
+  plain: boolean;
 }
 
 const NEWLINE_INSIDE = -2;

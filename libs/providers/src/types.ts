@@ -115,7 +115,7 @@ export interface ResponseScan {
   readonly plain: boolean;
 }
 
-/** scanResponse of a terminal event's Response, which spans `[start, end)` of the event (the scan's positions are the Response's own). */
+/** scanResponse of a terminal event's Response, which spans `[start, end)` of the event (the scan's positions are the event's). */
 export interface TerminalResponseScan extends ResponseScan {
   readonly start: number;
   readonly end: number;

@@ -74,8 +74,7 @@ export function storedEvent(turn: Turn, data: string, fieldsJson: string, cost: 
   const found = at?.stored ?? scanTerminalEvent(data);
   if (found === null) return undefined;
   const { start, end } = found;
-  const response = data.slice(start, end);
-  const stored = storedObject(turn, response, 0, response.length - 1, found, fieldsJson, cost);
+  const stored = storedObject(turn, data, start, end - 1, found, fieldsJson, cost);
   if (stored === undefined) return undefined;
   return { data: `${data.slice(0, start)}${stored.json}${data.slice(end, closingBrace(data))},"extra_fields":${fieldsJson}}`, stored };
 }

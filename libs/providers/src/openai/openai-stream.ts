@@ -176,10 +176,11 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     const { start, members } = stored;
     const usage = members[USAGE];
     // The walk checked the text: any value's slice parses. Anything but an object reads as no usage, as usageFromResponses reads it.
-    const object = usage !== -1 && data.charCodeAt(start + usage) === OPEN_BRACE;
-    this.usage = usageFromResponses(object ? JSON.parse(data.slice(start + usage, start + members[USAGE + 1])) : null);
+    const object = usage !== -1 && data.charCodeAt(usage) === OPEN_BRACE;
+    const usageEnd = object ? members[USAGE + 1] : -1;
+    this.usage = usageFromResponses(object ? JSON.parse(data.slice(usage, usageEnd)) : null);
     this.terminal = status;
-    return object ? { response: start, usage: start + usage, usageEnd: start + members[USAGE + 1], stored } : { response: start, usage: -1, usageEnd: -1, stored };
+    return { response: start, usage: object ? usage : -1, usageEnd, stored };
   }
 
   /** Reads usage and errors off the terminal event, parsed whole; returns it parsed, if it is JSON. */

@@ -175,6 +175,41 @@ describe('json-text', () => {
       expect(read).toBeGreaterThan(50);
     });
 
+    it('walks an object inside a larger text in place as it walks the object alone, up to where it must end', () => {
+      const [before, after] = ['{"type":"response.completed","response":', ',"sequence_number":9}'];
+      const withOutput = ['output', ...keys];
+      const objects = [...seeds.map((t) => t.trimEnd()), '{"output":[{"id":"a"},{"x":1,"id":"b"}]}'];
+      let seed = 5;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return (seed >>> 16) % n;
+      };
+      for (const object of [...objects]) {
+        for (let t = 0; t < 500; t++) {
+          const at = random(object.length);
+          objects.push(object.slice(0, at) + ['"', '{', '}', ']', '\\', ' ', '\n'][random(7)] + object.slice(at + random(2)));
+        }
+      }
+      let read = 0;
+      for (const object of objects) {
+        const found: ObjectScan = { elementsOf: 0, ids: null, plain: false };
+        const alone = scanObject(object, withOutput, found);
+        const inPlace: ObjectScan = { elementsOf: 0, ids: null, plain: false };
+        const text = before + object + after;
+        const spans = scanObject(text, withOutput, inPlace, before.length, before.length + object.length);
+        const shift = (at: number[] | null) => at && at.map((p) => (p === -1 ? -1 : p + before.length));
+        // (a raw control character in the object fails both; whitespace before `to` is the object's)
+        expect(spans).toEqual(shift(alone));
+        if (spans === null) continue;
+        read++;
+        expect([inPlace.ids, inPlace.plain]).toEqual([shift(found.ids), found.plain]);
+        // It must end at `to`: one short, or past it, is not that object.
+        expect(scanObject(text, withOutput, undefined, before.length, before.length + object.length - 1)).toBeNull();
+        expect(scanObject(text, withOutput, undefined, before.length, before.length + object.length + 1)).toBeNull();
+      }
+      expect(read).toBeGreaterThan(100);
+    });
+
     it('leaves to a full parse what it cannot tell', () => {
       expect(scanObject('{\n  "usage": {}\n}', keys)).toEqual([13, 15, -1, -1]); // pretty-printed: read
       expect(scanObject('{\t"usage": {}\r\n}', keys)).toBeNull(); // tabs and carriage returns: parsed whole

@@ -348,30 +348,32 @@ function numberEnd(text: string, start: number): number {
  * builds the whole object, which a pass-through answer never needs.
  *
  * With `found`, the same walk also reads what a stored turn needs besides (ObjectScan): the
- * stages after it take these instead of walking the text again.
+ * stages after it take these instead of walking the text again. With `from` and `to`, the object
+ * is the part of the text from `from` up to `to` (whitespace may end it): an object inside a
+ * larger text, walked in place (a slice is slower to read), the whole text still free of the
+ * control characters above; positions are the text's.
  */
-export function scanObject(text: string, keys: readonly string[], found?: ObjectScan): number[] | null {
-  if (CONTROL_CHAR.test(text) || text.charCodeAt(0) !== OPEN_BRACE) return null;
+export function scanObject(text: string, keys: readonly string[], found?: ObjectScan, from = 0, to = text.length): number[] | null {
+  if (CONTROL_CHAR.test(text) || text.charCodeAt(from) !== OPEN_BRACE) return null;
   const spans: number[] = [];
   for (let k = 0; k < keys.length; k++) spans.push(-1, -1);
-  const n = text.length;
   // The next backslash at or after the walk: found once per escape, not once per string.
-  let backslash = text.indexOf('\\');
+  let backslash = text.indexOf('\\', from);
   // The next newline not yet known to lie between tokens (-1: none left).
-  let newline = text.indexOf('\n');
+  let newline = text.indexOf('\n', from);
   // The elements' ids: `elements` is the index in `spans` of the array they are in (-1: none asked).
   let ids: number[] | null = null;
   let elements = -1;
   let idPending = -1; // index in `ids` of the element's id being walked
   if (found !== undefined) {
-    found.plain = backslash === -1 && newline === -1;
+    found.plain = (backslash === -1 || backslash >= to) && (newline === -1 || newline >= to);
     ids = found.ids = [];
     elements = 2 * found.elementsOf;
   }
   let depth = 0;
   let arrays = 0; // bit d set: the container at depth d + 1 is an array
   let pending = -1; // index in `spans` of the top-level value being walked
-  let i = 0;
+  let i = from;
   for (;;) {
     // A value starts at i.
     let c = text.charCodeAt(i);
@@ -426,9 +428,9 @@ export function scanObject(text: string, keys: readonly string[], found?: Object
         if (ids !== null) ids[idPending + 1] = i;
         idPending = -1;
       }
+      if (depth === 0) return i === to || skipSpace(text, i) === to ? spans : null;
       c = text.charCodeAt(i);
       while (isSpace(c)) c = text.charCodeAt(++i);
-      if (depth === 0) return i === n ? spans : null;
       const inArray = ((arrays >>> (depth - 1)) & 1) === 1;
       if (c === COMMA) {
         c = text.charCodeAt(++i);
@@ -496,7 +498,7 @@ export interface ObjectScan {
    * member is absent.
    */
   ids: number[] | null;
-  /** The text holds no backslash and no control character (so no escape, nor a newline between tokens). */
+  /** The object's text holds no backslash and no control character (so no escape, nor a newline between tokens). */
   plain: boolean;
 }
 

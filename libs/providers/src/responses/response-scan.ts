@@ -5,12 +5,13 @@ import { closingBrace, type ObjectScan, scanObject } from './json-text';
 const OUTPUT = RESPONSE_MEMBERS.indexOf('output');
 
 /**
- * scanObject of a Response's text for a stored turn: its RESPONSE_MEMBERS, and in the same walk
- * its output items' ids and whether the text is plain (ObjectScan). Null when scanObject is.
+ * scanObject of a Response's text for a stored turn (from `from` to `to`, as scanObject takes
+ * them): its RESPONSE_MEMBERS, and in the same walk its output items' ids and whether the text is
+ * plain (ObjectScan). Null when scanObject is.
  */
-export function scanResponse(text: string): ResponseScan | null {
+export function scanResponse(text: string, from?: number, to?: number): ResponseScan | null {
   const found: ObjectScan = { elementsOf: OUTPUT, ids: null, plain: false };
-  const members = scanObject(text, RESPONSE_MEMBERS, found);
+  const members = scanObject(text, RESPONSE_MEMBERS, found, from, to);
   return members === null ? null : { members, itemIds: found.ids, plain: found.plain };
 }
 
@@ -20,9 +21,9 @@ const EVENT_MEMBERS = ['response', 'extra_fields'];
 const RESPONSE_KEY = /"response"\s*:\s*\{/;
 
 /**
- * Where a terminal event's Response object lies, `[start, end)`, and scanResponse of it, the
- * event checked as JSON whole: null when it is not one object with a Response object and no
- * `extra_fields`.
+ * Where a terminal event's Response object lies, `[start, end)`, and scanResponse of it in place
+ * (positions in the event), the event checked as JSON whole: null when it is not one object with
+ * a Response object and no `extra_fields`.
  */
 export function scanTerminalEvent(data: string): TerminalResponseScan | null {
   const key = RESPONSE_KEY.exec(data);
@@ -35,12 +36,12 @@ export function scanTerminalEvent(data: string): TerminalResponseScan | null {
     const end = data.lastIndexOf('}', close - 1) + 1;
     if (end > start) {
       const rest = scanObject(`${data.slice(0, start)}{}${data.slice(end)}`, EVENT_MEMBERS);
-      const scan = rest !== null && rest[0] === start && rest[2] === -1 ? scanResponse(data.slice(start, end)) : null;
+      const scan = rest !== null && rest[0] === start && rest[2] === -1 ? scanResponse(data, start, end) : null;
       if (scan !== null) return { start, end, members: scan.members, itemIds: scan.itemIds, plain: scan.plain };
     }
   }
   const spans = scanObject(data, EVENT_MEMBERS);
   if (spans === null || spans[2] !== -1 || spans[0] === -1 || data.charCodeAt(spans[0]) !== JSON_BYTE.OPEN_BRACE) return null;
-  const scan = scanResponse(data.slice(spans[0], spans[1]));
+  const scan = scanResponse(data, spans[0], spans[1]);
   return scan === null ? null : { start: spans[0], end: spans[1], members: scan.members, itemIds: scan.itemIds, plain: scan.plain };
 }

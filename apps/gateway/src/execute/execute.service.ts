@@ -22,6 +22,8 @@ import { finalizeTurn, streamRewriter } from '../state/stored-turn';
 import { eventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
 import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** What the execute stage works with for one request. */
 interface Exchange {
   request: Admitted;
@@ -266,6 +268,7 @@ export class ExecuteStage {
         this.settle.settleStoredText(outcome, turn, done.stored);
         return done.data;
       },
+      settledAscii: turn !== null && ASCII.test(turn.id) && (turn.previousResponseId === null || ASCII.test(turn.previousResponseId)),
       rewrite: ids === null ? undefined : (type, data) => ids.rewrite(type, data),
       redact: (text) => this.caller.redact(text),
     };

@@ -95,6 +95,8 @@ export interface StreamEnd {
    * what the translator found in the text.
    */
   settleText?(data: string, fieldsJson: string, at: TerminalEventAt | undefined): string | undefined;
+  /** What settleText adds to the upstream's text besides `fieldsJson` (the turn's ids) is ASCII: the event stays as ASCII as the upstream's. */
+  readonly settledAscii?: boolean;
   /** Rewrites a non-terminal event's JSON (the gateway's ids for stored responses). */
   rewrite?(type: string, data: string): string;
   /** Clears upstream error text of credentials before the client sees it. */
@@ -291,7 +293,10 @@ class EventWriter {
 interface TerminalEvent {
   /** The event's JSON text (spliced), or null when `event` holds it parsed. */
   data: string | null;
-  /** `data` is the upstream's with `extra_fields` and `usage.cost` only (spliceTerminalEvent). */
+  /**
+   * `data` is the upstream's with `extra_fields` and `usage.cost` only (spliceTerminalEvent), or
+   * with a stored turn's ASCII ids too (settleText, StreamEnd.settledAscii).
+   */
   spliced?: boolean;
   event: Record<string, unknown> | null;
   /** The event's Response object, once parsed and given the gateway's fields. */
@@ -348,7 +353,7 @@ function terminalEvent(
     if (spliced !== undefined) return { data: spliced, event: null, response: null, spliced: true };
   } else if (asText && !failed && end.settleText !== undefined) {
     const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex), ev.at);
-    if (settled !== undefined) return { data: settled, event: null, response: null };
+    if (settled !== undefined) return { data: settled, event: null, response: null, spliced: end.settledAscii === true };
   }
   // A copy with two more fields (not a spread with added fields, which is slow in V8: bench/PROFILE.md).
   const fields: ExtraFields = Object.assign({}, injector.extra);

@@ -154,9 +154,11 @@ export interface TerminalEventAt {
   /**
    * With CallContext.memberSpans: the event walked whole (one JSON object, its Response an
    * object, no `extra_fields`) and its Response as a stored turn reads it; the walk found the
-   * usage (`usage` is -1 when the Response's is not an object). Absent: not walked so.
+   * usage (`usage` is -1 when the Response's is not an object). Null: walked so and unreadable,
+   * the usage found as without memberSpans (storedEvent leaves it to the parse, not walking it
+   * again). Absent: not walked so.
    */
-  stored?: TerminalResponseScan;
+  stored?: TerminalResponseScan | null;
 }
 
 export type TerminalStatus = 'completed' | 'incomplete' | 'failed' | 'error';

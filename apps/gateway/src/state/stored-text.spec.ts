@@ -8,6 +8,13 @@ import { isJson, type Json, outputOf } from './stored-response';
 import { storedEvent, storedText } from './stored-text';
 import { finalizeTurn, statusOf } from './stored-turn';
 
+// Counted, and itself otherwise: a walk the translator found unreadable is not made again.
+jest.mock('@app/providers/responses/response-scan', () => {
+  const actual = jest.requireActual<typeof import('@app/providers/responses/response-scan')>('@app/providers/responses/response-scan');
+  return { ...actual, scanTerminalEvent: jest.fn(actual.scanTerminalEvent) };
+});
+const scans = jest.mocked(scanTerminalEvent);
+
 function turn(over: Partial<Turn> = {}): Turn {
   return {
     id: 'resp_0123456789ab0123456789abcdef0123456789abcdef', stem: 'st', keyId: 'k', store: true, background: false, previousResponseId: 'resp_prev',
@@ -247,6 +254,24 @@ describe('storedText', () => {
         expect(storedEvent(turn(), other, fieldsJson, cost)).toBeUndefined();
       }
       expect(storedEvent(turn({ store: false }), data, fieldsJson, cost)).toBeUndefined();
+    });
+
+    it("leaves to the parse path, without walking it again, an event the translator's walk found unreadable", () => {
+      const data = event(body());
+      // a member storing reads given twice, and extra_fields on the event: the usage still shows plainly
+      for (const other of [data.replace('"status":"completed"', '"status":"completed","status":"failed"'), data.replace('"sequence_number"', '"extra_fields":{},"sequence_number"')]) {
+        scans.mockClear();
+        const { event: ev, usage } = translated(other);
+        expect([ev.at?.stored, ev.parsed, scans.mock.calls.length]).toEqual([null, undefined, 1]);
+        const parsing = new ResponsesPassthroughTranslator(true);
+        parsing.push({ event: 'response.completed', data: other });
+        expect(usage).toEqual(parsing.usage);
+        expect(storedEvent(turn(), other, fieldsJson, cost, ev.at)).toBeUndefined();
+        expect(scans).toHaveBeenCalledTimes(1);
+        // what a walk made afresh finds
+        expect(storedEvent(turn(), other, fieldsJson, cost)).toBeUndefined();
+        expect(scans).toHaveBeenCalledTimes(2);
+      }
     });
   });
 

@@ -67,11 +67,12 @@ export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: strin
  * with `extra_fields` (`fieldsJson`) on it too and its Response stored: what the relay's parse
  * path makes of it. Undefined when the text is not plainly one JSON event with a Response
  * object and no `extra_fields` of its own, or storedText would refuse the Response. `at`: what
- * the translator found in the text, its walk (`at.stored`) taken instead of walking it again.
+ * the translator found in the text, its walk (`at.stored`) taken instead of walking it again,
+ * and a walk it found unreadable (null) not made again.
  */
 export function storedEvent(turn: Turn, data: string, fieldsJson: string, cost: CostBreakdown | null, at?: TerminalEventAt): { data: string; stored: StoredText } | undefined {
   if (!storesAsText(turn)) return undefined;
-  const found = at?.stored ?? scanTerminalEvent(data);
+  const found = at?.stored === undefined ? scanTerminalEvent(data) : at.stored;
   if (found === null) return undefined;
   const { start, end } = found;
   const stored = storedObject(turn, data, start, end - 1, found, fieldsJson, cost);

@@ -1,4 +1,30 @@
-import { closingBrace, depthAt, findElementMembers, findMembers, firstNonSpace, isEmptyObjectAt, isIndented, objectEnd, type ObjectScan, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
+import { closingBrace, depthAt, findMembers, firstNonSpace, isEmptyObjectAt, isIndented, objectEnd, type ObjectScan, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
+
+/**
+ * The oracle of scanObject's element ids (ObjectScan.ids): findMembers for each element of the
+ * array that opens at `start`, the spans of each element's members appended to `at` in its layout
+ * (element e's key k at `2 * (e * keys.length + k)`). Returns the number of elements, or -1 when
+ * one is not an object or findMembers cannot read it.
+ */
+function findElementMembers(text: string, start: number, keys: readonly string[], at: number[]): number {
+  const skipSpace = (i: number) => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+    return i;
+  };
+  if (text[start] !== '[') return -1;
+  let i = skipSpace(start + 1);
+  if (text[i] === ']') return 0;
+  const found: number[] = [];
+  for (let count = 1; ; count++) {
+    const close = findMembers(text, i, keys, found);
+    if (close === -1) return -1;
+    at.push(...found);
+    i = skipSpace(close + 1);
+    if (text[i] === ']') return count;
+    if (text[i] !== ',') return -1;
+    i = skipSpace(i + 1);
+  }
+}
 
 describe('json-text', () => {
   const text = JSON.stringify({ a: { usage: { n: 1, s: '"usage":{ \\' } }, b: ['}', { c: '{' }], usage: { m: [1, { x: 2 }] } });
@@ -249,7 +275,7 @@ describe('json-text', () => {
     expect(withMembers('{"id":1,"id":2}', 0, ['id'], ['3'])).toBeUndefined();
   });
 
-  it("finds the members of each object of an array, and refuses an element that is not one", () => {
+  it("finds the members of each object of an array (the spec's oracle), and refuses an element that is not one", () => {
     const t = '[ {"id":"a","x":{"id":"n"}} ,\n {"y":[{"id":"m"}]},{"id":"b\\u0021"} ]';
     const at: number[] = [];
     expect(findElementMembers(t, 0, ['id'], at)).toBe(3);

@@ -221,28 +221,6 @@ export function membersSet(text: string, start: number, close: number, keys: rea
 }
 
 /**
- * findMembers for each element of the array that opens at `start`, the spans of each element's
- * members appended to `at` in its layout (element e's key k at `2 * (e * keys.length + k)`).
- * Returns the number of elements, or -1 when one is not an object or findMembers cannot read it.
- */
-export function findElementMembers(text: string, start: number, keys: readonly string[], at: number[]): number {
-  if (text.charCodeAt(start) !== OPEN_BRACKET) return -1;
-  let i = skipSpace(text, start + 1);
-  if (text.charCodeAt(i) === CLOSE_BRACKET) return 0;
-  const found: number[] = [];
-  for (let count = 1; ; count++) {
-    const close = findMembers(text, i, keys, found);
-    if (close === -1) return -1;
-    for (let k = 0; k < found.length; k++) at.push(found[k]);
-    i = skipSpace(text, close + 1);
-    const c = text.charCodeAt(i);
-    if (c === CLOSE_BRACKET) return count;
-    if (c !== COMMA) return -1;
-    i = skipSpace(text, i + 1);
-  }
-}
-
-/**
  * The string whose JSON text spans `[start, end)` (escapes decoded); undefined when the value
  * there is not a string, or not a valid one (a bad escape). The string is a copy: V8's
  * slice of a long string points into it, and would keep the whole text alive as long as the
@@ -493,7 +471,7 @@ export interface ObjectScan {
   elementsOf: number;
   /**
    * Where element e's `id` value starts and ends, `ids[2e]` and `ids[2e + 1]` (-1: absent), as
-   * findElementMembers would find them; null when the member is not an array, an element is not
+   * findMembers would find them in each; null when the member is not an array, an element is not
    * an object, or a key of one is spelled with escapes or `id` given twice. Empty when the
    * member is absent.
    */

@@ -36,12 +36,17 @@ export function scanTerminalEvent(data: string): TerminalResponseScan | null {
     const end = data.lastIndexOf('}', close - 1) + 1;
     if (end > start) {
       const rest = scanObject(`${data.slice(0, start)}{}${data.slice(end)}`, EVENT_MEMBERS);
-      const scan = rest !== null && rest[0] === start && rest[2] === -1 ? scanResponse(data, start, end) : null;
-      if (scan !== null) return { start, end, members: scan.members, itemIds: scan.itemIds, plain: scan.plain };
+      const scan = rest !== null && rest[0] === start && rest[2] === -1 ? scanResponseAt(data, start, end) : null;
+      if (scan !== null) return scan;
     }
   }
   const spans = scanObject(data, EVENT_MEMBERS);
   if (spans === null || spans[2] !== -1 || spans[0] === -1 || data.charCodeAt(spans[0]) !== JSON_BYTE.OPEN_BRACE) return null;
-  const scan = scanResponse(data, spans[0], spans[1]);
-  return scan === null ? null : { start: spans[0], end: spans[1], members: scan.members, itemIds: scan.itemIds, plain: scan.plain };
+  return scanResponseAt(data, spans[0], spans[1]);
+}
+
+/** scanResponse of the Response at `[start, end)` of an event, with where it lies. */
+function scanResponseAt(data: string, start: number, end: number): TerminalResponseScan | null {
+  const scan = scanResponse(data, start, end);
+  return scan === null ? null : { start, end, members: scan.members, itemIds: scan.itemIds, plain: scan.plain };
 }

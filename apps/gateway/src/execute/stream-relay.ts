@@ -284,7 +284,7 @@ class EventWriter {
 
   private terminalFrame(ev: ResponsesStreamEvent, failed: boolean): string {
     const terminal = terminalEvent(ev, this.injector, this.chunkIndex, this.t0, this.end, this.encoder === null, failed);
-    if (this.ascii && (!terminal.spliced || !this.upstreamAscii(ev))) this.ascii = false;
+    if (this.ascii && (!terminal.asciiKept || !this.upstreamAscii(ev))) this.ascii = false;
     const responseJson = terminal.response === null ? null : this.end.settle(terminal.response, failed);
     return terminalText(ev.type, terminal, this.encoder, responseJson);
   }
@@ -294,10 +294,11 @@ interface TerminalEvent {
   /** The event's JSON text (spliced), or null when `event` holds it parsed. */
   data: string | null;
   /**
-   * `data` is the upstream's with `extra_fields` and `usage.cost` only (spliceTerminalEvent), or
-   * with a stored turn's ASCII ids too (settleText, StreamEnd.settledAscii).
+   * `data` is as ASCII as the upstream's text: that text with `extra_fields` and `usage.cost`
+   * only (spliceTerminalEvent), or with a stored turn's ASCII ids too (settleText,
+   * StreamEnd.settledAscii).
    */
-  spliced?: boolean;
+  asciiKept?: boolean;
   event: Record<string, unknown> | null;
   /** The event's Response object, once parsed and given the gateway's fields. */
   response: Record<string, unknown> | null;
@@ -350,10 +351,10 @@ function terminalEvent(
   const latency = Math.round(performance.now() - t0);
   if (asText && !end.needsResponse) {
     const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.at);
-    if (spliced !== undefined) return { data: spliced, event: null, response: null, spliced: true };
+    if (spliced !== undefined) return { data: spliced, event: null, response: null, asciiKept: true };
   } else if (asText && !failed && end.settleText !== undefined) {
     const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex), ev.at);
-    if (settled !== undefined) return { data: settled, event: null, response: null, spliced: end.settledAscii === true };
+    if (settled !== undefined) return { data: settled, event: null, response: null, asciiKept: end.settledAscii === true };
   }
   // A copy with two more fields (not a spread with added fields, which is slow in V8: bench/PROFILE.md).
   const fields: ExtraFields = Object.assign({}, injector.extra);

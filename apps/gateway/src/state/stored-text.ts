@@ -108,7 +108,8 @@ function storedObject(
     at.push(usage, usageEnd);
     values.push(membersSet(json, usage, usageClose, COST, costAt, [usageCostJson(cost)]));
   }
-  // Of the values set, the booleans and the cost's numbers are plain: only the strings may not be.
+  // Of the values set, the booleans are plain and the usage is as plain as scan.plain says (the
+  // upstream's text, with the cost's numbers): only the strings may not be.
   const plain = scan.plain && !NOT_PLAIN.test(values[0]) && !NOT_PLAIN.test(values[1]) && !NOT_PLAIN.test(fieldsJson);
   const error = members[ERROR];
   const stored = membersSet(json, start, close, keys, at, values);

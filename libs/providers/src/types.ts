@@ -74,7 +74,7 @@ export interface UpstreamRequest {
 
 /**
  * The top-level members of a Response the gateway splices around (`usage` gets the cost,
- * `extra_fields` is its own), then those a stored turn reads or sets (ParsedResponse.members).
+ * `extra_fields` is its own), then those a stored turn reads or sets (ResponseScan.members).
  */
 export const RESPONSE_MEMBERS: readonly string[] = ['usage', 'extra_fields', 'id', 'previous_response_id', 'store', 'background', 'status', 'model', 'error', 'output'];
 
@@ -95,12 +95,30 @@ export interface ParsedResponse {
   usageAt?: number;
   /** With a `usageAt` other than -1: where that usage object ends (exclusive), as the walk found it. */
   usageEnd?: number;
+  /** With `usageAt`, when the call asked for it (CallContext.memberSpans): what the walk read of `json` for a stored turn. */
+  scan?: ResponseScan;
+}
+
+/** A Response's text as the walk for a stored turn reads it (scanResponse). */
+export interface ResponseScan {
   /**
-   * With `usageAt`, when the call asked for them (CallContext.memberSpans): where the value of
-   * each of RESPONSE_MEMBERS starts and ends in `json`, `members[2k]` and `members[2k + 1]` for
-   * the k-th (-1: absent), each a key the text has at most once.
+   * Where the value of each of RESPONSE_MEMBERS starts and ends, `members[2k]` and
+   * `members[2k + 1]` for the k-th (-1: absent), each a key the text has at most once.
    */
-  members?: readonly number[];
+  readonly members: readonly number[];
+  /**
+   * Where output item i's `id` value starts and ends, `itemIds[2i]` and `itemIds[2i + 1]` (-1:
+   * absent); null when the output is not an array of objects whose keys read plainly (ObjectScan).
+   */
+  readonly itemIds: readonly number[] | null;
+  /** The text holds no backslash and no control character. */
+  readonly plain: boolean;
+}
+
+/** scanResponse of a terminal event's Response, which spans `[start, end)` of the event (the scan's positions are the event's). */
+export interface TerminalResponseScan extends ResponseScan {
+  readonly start: number;
+  readonly end: number;
 }
 
 export interface UpstreamErrorInfo {
@@ -126,13 +144,21 @@ export interface ResponsesStreamEvent {
   at?: TerminalEventAt;
 }
 
-/** Positions in a terminal event's text, as uniqueObjectAt and objectEnd give them. */
+/** Positions in a terminal event's text, as uniqueObjectsAt and objectEnd find them, or scanTerminalEvent. */
 export interface TerminalEventAt {
   /** The `{` of the event's `response` (-1: not plainly there). */
   response: number;
   /** The `{` of `response.usage`, and the end (exclusive) of that object. */
   usage: number;
   usageEnd: number;
+  /**
+   * With CallContext.memberSpans: the event walked whole (one JSON object, its Response an
+   * object, no `extra_fields`) and its Response as a stored turn reads it; the walk found the
+   * usage (`usage` is -1 when the Response's is not an object). Null: walked so and unreadable,
+   * the usage found as without memberSpans (storedEvent leaves it to the parse, not walking it
+   * again). Absent: not walked so.
+   */
+  stored?: TerminalResponseScan | null;
 }
 
 export type TerminalStatus = 'completed' | 'incomplete' | 'failed' | 'error';
@@ -180,7 +206,8 @@ export interface CallContext {
   needsResponse?: boolean;
   /**
    * The caller edits a stored turn's Response as text: a pass-through adapter that walked the
-   * body reports where its top-level members lie (ParsedResponse.members).
+   * body reports what the walk read (ParsedResponse.scan), and its stream translator walks a
+   * finished terminal event so (TerminalEventAt.stored).
    */
   memberSpans?: boolean;
 }

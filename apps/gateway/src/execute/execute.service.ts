@@ -22,6 +22,8 @@ import { finalizeTurn, streamRewriter } from '../state/stored-turn';
 import { eventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
 import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** What the execute stage works with for one request. */
 interface Exchange {
   request: Admitted;
@@ -223,10 +225,12 @@ export class ExecuteStage {
     // The terminal event is parsed whole for the raw request or another format's encoder; a stored
     // turn's is edited as text (settleText) and parsed only if that cannot be done.
     const needsResponse = request.sendRaw || !format.canonical;
+    // The translator walks such a turn's terminal event once, for its usage and for settleText.
+    const memberSpans = !needsResponse && turn !== null && storesAsText(turn);
     const primed = await this.caller.call<PrimedStream>(c, x.call, (up, _key, upstreamRequest) => {
       if (request.sendRaw) rawRequest = upstreamRequest.body;
       dropped = upstreamRequest.droppedTools;
-      return primeStream(up, c, request.request.body, needsResponse);
+      return primeStream(up, c, request.request.body, needsResponse, memberSpans);
     });
     const headers = answerHeaders(request, c, fallbackIndex, dropped);
     headers['content-type'] = 'text/event-stream; charset=utf-8';
@@ -257,13 +261,14 @@ export class ExecuteStage {
       // function literal assigned to a property (`end.x = () => ...`) in the old generation, as it
       // would a method, and from there the closure holds this call's context, and all the stream
       // it reaches, through every scavenge until the next full GC.
-      settleText: turn === null || rawRequest !== null ? undefined : (data, fieldsJson) => {
-        const done = storedEvent(turn, data, fieldsJson, end.cost());
+      settleText: turn === null || rawRequest !== null ? undefined : (data, fieldsJson, at) => {
+        const done = storedEvent(turn, data, fieldsJson, end.cost(), at);
         if (done === undefined) return undefined;
         outcome.answer = attempt;
         this.settle.settleStoredText(outcome, turn, done.stored);
         return done.data;
       },
+      settledAscii: turn !== null && ASCII.test(turn.id) && (turn.previousResponseId === null || ASCII.test(turn.previousResponseId)),
       rewrite: ids === null ? undefined : (type, data) => ids.rewrite(type, data),
       redact: (text) => this.caller.redact(text),
     };

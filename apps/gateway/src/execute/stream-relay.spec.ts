@@ -296,12 +296,15 @@ describe('relayStream', () => {
       ];
       // A stored turn's rewrite that gives an ASCII event a character that is not.
       const rewrite = (type: string, data: string) => (type === 'response.output_item.added' ? data.replace('msg_1', 'msg_é') : data);
+      // A stored turn's terminal event settled as text, its ids ASCII (as settledAscii says) or not.
+      const settleText = (id: string) => (data: string, fieldsJson: string) => `${data.slice(0, -1)},"extra_fields":${fieldsJson},"stored_id":"${id}"}`;
       const candidate = { provider: { name: 'openai' }, adapter: { createStreamTranslator: () => new ResponsesPassthroughTranslator() } } as unknown as Candidate;
       const encodings = new Set<string>();
+      const settledEncodings = new Set<string>();
       for (const text of streams) {
         const bytes = Buffer.from(text);
         for (const cuts of cuttings(bytes.length).slice(0, 40)) {
-          for (const variant of ['plain', 'rewrite', 'abort'] as const) {
+          for (const variant of ['plain', 'rewrite', 'abort', 'stored', 'stored-utf8'] as const) {
             const queue = [...cuts, bytes.length].map((end, k) => bytes.subarray(k === 0 ? 0 : cuts[k - 1], end));
             const body = { next: async () => queue.shift() ?? null, destroy: () => undefined, text: async () => '' } as unknown as UpstreamBody;
             const cancel = new Cancellation();
@@ -316,19 +319,24 @@ describe('relayStream', () => {
               },
               end: () => undefined,
             };
-            const end = streamEnd(false, []);
+            const end = streamEnd(variant.startsWith('stored'), []);
             if (variant === 'rewrite') Object.assign(end, { rewrite });
+            if (variant === 'stored') Object.assign(end, { settleText: settleText('resp_1'), settledAscii: true });
+            if (variant === 'stored-utf8') Object.assign(end, { settleText: settleText('resp_é'), settledAscii: false });
             const p = await primeStream({ status: 200, headers: {}, body }, candidate, { model: 'gpt-4o' } as ResponsesRequest);
             await relayStream({ res: res as unknown as ServerResponse, cancel, t0: performance.now() }, p, fields, {}, end, null);
             expect(writes.length).toBeGreaterThan(0);
             for (const w of writes) {
               encodings.add(w.encoding);
+              if (w.text.includes('"stored_id":"resp_1"')) settledEncodings.add(w.encoding);
               expect(Buffer.from(w.text, w.encoding).equals(Buffer.from(w.text, 'utf8'))).toBe(true);
             }
           }
         }
       }
       expect([...encodings].sort()).toEqual(['latin1', 'utf8']);
+      // An ASCII stream's terminal event settled as text goes as Latin-1 too.
+      expect([...settledEncodings].sort()).toEqual(['latin1', 'utf8']);
     });
   });
 });

@@ -8,6 +8,7 @@ import {
   SseParser,
   sseFrame,
   type StreamTranslator,
+  type TerminalEventAt,
   toFailure,
   UpstreamFailure,
   type UpstreamBody,
@@ -45,12 +46,13 @@ function isTerminalType(type: string): boolean {
 /**
  * Reads until the upstream produced its first event, so that a stream which fails before
  * anything reached the client can still be retried or fall back. `needsResponse`: the relay
- * will parse the terminal event (CallContext.needsResponse).
+ * will parse the terminal event (CallContext.needsResponse); `memberSpans`: it will store the
+ * terminal Response as text (CallContext.memberSpans).
  */
-export async function primeStream(up: UpstreamResponse, candidate: Candidate, body: ResponsesRequest, needsResponse = false): Promise<PrimedStream> {
+export async function primeStream(up: UpstreamResponse, candidate: Candidate, body: ResponsesRequest, needsResponse = false, memberSpans = false): Promise<PrimedStream> {
   // SSE unless the provider frames its stream otherwise (Bedrock's binary event-stream).
   const parser = candidate.adapter.createStreamDecoder?.() ?? new SseParser();
-  const translator = candidate.adapter.createStreamTranslator({ requestBody: body, upstreamModel: candidate.upstreamModel, needsResponse });
+  const translator = candidate.adapter.createStreamTranslator({ requestBody: body, upstreamModel: candidate.upstreamModel, needsResponse, memberSpans });
   for (;;) {
     const chunk = await up.body.next();
     if (chunk === null) throw new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its first event`);
@@ -89,9 +91,12 @@ export interface StreamEnd {
   /**
    * `settle` for a stored turn's terminal event as text (storedEvent), which the relay tries
    * first when it has the gateway's fields (`fieldsJson`) as text: the event's text, its turn
-   * settled; undefined when the Response must be parsed (the relay then calls `settle`).
+   * settled; undefined when the Response must be parsed (the relay then calls `settle`). `at`:
+   * what the translator found in the text.
    */
-  settleText?(data: string, fieldsJson: string): string | undefined;
+  settleText?(data: string, fieldsJson: string, at: TerminalEventAt | undefined): string | undefined;
+  /** What settleText adds to the upstream's text besides `fieldsJson` (the turn's ids) is ASCII: the event stays as ASCII as the upstream's. */
+  readonly settledAscii?: boolean;
   /** Rewrites a non-terminal event's JSON (the gateway's ids for stored responses). */
   rewrite?(type: string, data: string): string;
   /** Clears upstream error text of credentials before the client sees it. */
@@ -279,7 +284,7 @@ class EventWriter {
 
   private terminalFrame(ev: ResponsesStreamEvent, failed: boolean): string {
     const terminal = terminalEvent(ev, this.injector, this.chunkIndex, this.t0, this.end, this.encoder === null, failed);
-    if (this.ascii && (!terminal.spliced || !this.upstreamAscii(ev))) this.ascii = false;
+    if (this.ascii && (!terminal.asciiKept || !this.upstreamAscii(ev))) this.ascii = false;
     const responseJson = terminal.response === null ? null : this.end.settle(terminal.response, failed);
     return terminalText(ev.type, terminal, this.encoder, responseJson);
   }
@@ -288,8 +293,12 @@ class EventWriter {
 interface TerminalEvent {
   /** The event's JSON text (spliced), or null when `event` holds it parsed. */
   data: string | null;
-  /** `data` is the upstream's with `extra_fields` and `usage.cost` only (spliceTerminalEvent). */
-  spliced?: boolean;
+  /**
+   * `data` is as ASCII as the upstream's text: that text with `extra_fields` and `usage.cost`
+   * only (spliceTerminalEvent), or with a stored turn's ASCII ids too (settleText,
+   * StreamEnd.settledAscii).
+   */
+  asciiKept?: boolean;
   event: Record<string, unknown> | null;
   /** The event's Response object, once parsed and given the gateway's fields. */
   response: Record<string, unknown> | null;
@@ -342,10 +351,10 @@ function terminalEvent(
   const latency = Math.round(performance.now() - t0);
   if (asText && !end.needsResponse) {
     const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.at);
-    if (spliced !== undefined) return { data: spliced, event: null, response: null, spliced: true };
+    if (spliced !== undefined) return { data: spliced, event: null, response: null, asciiKept: true };
   } else if (asText && !failed && end.settleText !== undefined) {
-    const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex));
-    if (settled !== undefined) return { data: settled, event: null, response: null };
+    const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex), ev.at);
+    if (settled !== undefined) return { data: settled, event: null, response: null, asciiKept: end.settledAscii === true };
   }
   // A copy with two more fields (not a spread with added fields, which is slow in V8: bench/PROFILE.md).
   const fields: ExtraFields = Object.assign({}, injector.extra);

@@ -1,10 +1,11 @@
 import type { AppConfig } from '@app/common';
 import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
 import type { Turn } from '../conversation/turn';
-import type { ResponseCache } from '../state/response-cache';
+import { ResponseCache } from '../state/response-cache';
 import type { Json, StoredResponseRow } from '../state/stored-response';
 import type { StoredResponseRepository } from '../state/stored-response.repository';
 import type { StoredResponseWriter } from '../state/stored-response.writer';
+import { StoredRowEncoder, type StoredRowText } from '../state/stored-row-text';
 import { storedText } from '../state/stored-text';
 import { finalizeTurn } from '../state/stored-turn';
 import { ResponseStore } from './response-store.service';
@@ -42,6 +43,35 @@ describe('ResponseStore', () => {
       const jsonless = (row: StoredResponseRow) => ({ ...row, responseJson: undefined, errorJson: row.errorJson && JSON.parse(row.errorJson) });
       expect(walked.saved.map(jsonless)).toEqual(parsed.saved.map(jsonless));
       expect(walked.cached.map((args) => args.filter((_, i) => i !== 7))).toEqual(parsed.cached.map((args) => args.filter((_, i) => i !== 7)));
+    }
+  });
+
+  it("hands the writer the cache's UTF-8 of a plain Response, which it copies before the cache reuses it: the row's text as encoded alone", () => {
+    const encoder = new StoredRowEncoder();
+    const given: (Buffer | undefined)[] = [];
+    const texts: StoredRowText[] = [];
+    const rows = {
+      save: (row: StoredResponseRow, bytes?: Buffer) => {
+        given.push(bytes);
+        texts.push(encoder.encode(row, bytes));
+      },
+    } as unknown as StoredResponseWriter;
+    // One entry at a time: each turn's entry takes the buffer of the one before.
+    const s = new ResponseStore({ responseRetentionDays: 30 } as AppConfig, {} as StoredResponseRepository, new ResponseCache(1, 1 << 20), rows);
+    const bodies = [
+      { id: 'resp_up', status: 'completed', model: 'gpt-4o', output: [{ id: ids[0], type: 'message', content: [{ text: 'é 漢 😀' }] }] },
+      { id: 'resp_up', status: 'completed', model: 'gpt-4o', output: [{ id: ids[1], type: 'message', content: [{ text: 'a "quote"' }] }] },
+      { id: 'resp_up', status: 'completed', model: 'gpt-4o', output: [{ id: ids[0], type: 'message', content: [{ text: 'same size' }] }] },
+    ];
+    const stored = bodies.map((body) => storedText(turn, new OpenAIAdapter().parseResponse(JSON.stringify(body), { memberSpans: true }), '{}', null)!);
+    for (const text of stored) s.commitText(turn, text);
+    // Only the plain ones (an escaped quote is not its own COPY text).
+    expect(given.map((bytes) => bytes !== undefined)).toEqual([true, false, true]);
+    const alone = new StoredRowEncoder();
+    for (const [i, text] of texts.entries()) {
+      const row = text.row();
+      expect(row.responseJson).toBe(stored[i].json);
+      expect(text.responseLine().equals(alone.encode(row).responseLine())).toBe(true);
     }
   });
 });

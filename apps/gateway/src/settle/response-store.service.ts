@@ -42,12 +42,13 @@ export class ResponseStore {
     const items = inputStoredItems(turn.inputItems);
     const { outputIds } = stored;
     for (let i = 0; i < outputIds.length; i++) items.push({ source: 'output', position: i, itemId: outputIds[i] });
-    this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '');
+    this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '', stored.plain);
   }
 
-  private add(row: StoredResponseRow, model: string): void {
-    this.cache.add(row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt.getTime(), row.responseJson, row.inputItemsJson, row.items);
-    this.rows.save(row);
+  /** `plain`: the Response's JSON is its own COPY text, so the row copies the cache's UTF-8 of it instead of encoding it again. */
+  private add(row: StoredResponseRow, model: string, plain = false): void {
+    const bytes = this.cache.add(row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt.getTime(), row.responseJson, row.inputItemsJson, row.items);
+    this.rows.save(row, plain ? bytes : undefined);
   }
 
   /** A row stored as it is (a background response's `queued` state); throws if the write fails. */

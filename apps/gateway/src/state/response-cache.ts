@@ -144,18 +144,20 @@ export class ResponseCache {
 
   /**
    * `set` from the fields themselves, for a caller that has listed the items already (the stored
-   * row's list): no StoredResponse made only to be taken apart here.
+   * row's list): no StoredResponse made only to be taken apart here. Returns `responseJson` in
+   * UTF-8 as the entry holds it, for the caller to copy at once (a view of the entry's buffer,
+   * which holds another entry's text once this one is removed); undefined when not cached.
    */
   add(
     id: string, keyId: string, status: StoredStatus, background: boolean, model: string, previousResponseId: string | null, expiresAt: number,
     responseJson: string, inputItemsJson: string, items: readonly StoredItem[],
-  ): void {
+  ): Buffer | undefined {
     const itemIdsJson = items.length === 0 ? '' : JSON.stringify(items.map((i) => i.itemId));
     const inputItemsStart = Buffer.byteLength(responseJson);
     const itemIdsStart = inputItemsStart + Buffer.byteLength(inputItemsJson);
     const end = itemIdsStart + Buffer.byteLength(itemIdsJson);
     const capacity = capacityFor(end);
-    if (capacity > this.maxBytes) return;
+    if (capacity > this.maxBytes) return undefined;
     const old = this.entries.get(id);
     if (old !== undefined) this.remove(old);
     // Room first: a buffer an evicted entry leaves is what this one can reuse.
@@ -174,6 +176,7 @@ export class ResponseCache {
       if (this.itemCount > this.maxUnindexedItems) this.itemIndex();
     } else if (++this.addedSinceItemLookup > this.maxEntries && this.itemCount <= this.maxUnindexedItems / 2) this.items = null;
     else this.hold(this.items, entry);
+    return text.subarray(0, inputItemsStart);
   }
 
   delete(id: string): void {

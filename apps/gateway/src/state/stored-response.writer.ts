@@ -86,10 +86,13 @@ export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {
     });
   }
 
-  /** Made to fit its columns, then kept as its COPY text until written (stored-row-text.ts). */
-  save(row: StoredResponseRow): void {
+  /**
+   * Made to fit its columns, then kept as its COPY text until written (stored-row-text.ts).
+   * `responseBytes`: its responseJson in UTF-8, when that is its own COPY text (StoredRowEncoder.encode).
+   */
+  save(row: StoredResponseRow, responseBytes?: Buffer): void {
     const repaired = repairStoredRow(row);
-    this.writer.enqueue(this.encoder.encode(row), repaired);
+    this.writer.enqueue(this.encoder.encode(row, responseBytes), repaired);
   }
 
   /**

@@ -92,6 +92,25 @@ describe('StoredRowEncoder', () => {
     expect(JSON.parse(JSON.parse(JSON.stringify(encoder.encode(hard))).requestJson)).toEqual({ input: odd.replace('\u0000', '\ufffd').replace('\ud800', '\ufffd'), escaped: '\\t \\u0000' });
   });
 
+  it("copies a plain Response's UTF-8 given with its row into the same text as encoding it, and keeps none of the given buffer", () => {
+    const rows = [
+      row(2, { responseJson: JSON.stringify({ text: 'é 漢 😀 plain' }) }),
+      row(0),
+      // Larger than a quarter of a chunk: a buffer of its own.
+      row(1, { responseJson: JSON.stringify({ text: '漢'.repeat(CHUNK_BYTES / 4) }), model: 'model\twith\\odd' }),
+    ];
+    const [encoded, copied] = [new StoredRowEncoder(), new StoredRowEncoder()];
+    for (const r of rows) {
+      const given = Buffer.from(`${r.responseJson}trailing room`);
+      const bytes = given.subarray(0, Buffer.byteLength(r.responseJson));
+      const [a, b] = [encoded.encode(r), copied.encode(r, bytes)];
+      // The cache gives the buffer to its next entry.
+      given.fill(0x78);
+      expect([b.responseLine().equals(a.responseLine()), b.itemLines().equals(a.itemLines()), b.bytes]).toEqual([true, true, a.bytes]);
+      expectRows([b], [r]);
+    }
+  });
+
   it('escapes item ids as COPY fields', () => {
     const r = row(1, { items: [{ source: 'output', position: 0, itemId: 'a\tb' }] });
     expect(new StoredRowEncoder().encode(r).itemLines().toString()).toContain(`\t${copyField('a\tb')}\t`);

@@ -1,4 +1,4 @@
-import { copyField, copyLine } from '../storage/batch-writer';
+import { copyField, copyFields } from '../storage/batch-writer';
 import { type StoredItem, type StoredResponseRow, type StoredStatus, toJsonb } from './stored-response';
 
 // Rows are encoded into chunks of this many bytes; a row of more than a quarter of one gets a
@@ -8,12 +8,13 @@ const OWN_BUFFER_BYTES = CHUNK_BYTES / 4;
 // Chunks whose rows are all written wait for reuse, this many at most (4 MB).
 export const MAX_SPARE_CHUNKS = 64;
 
-function responseCopyText(r: StoredResponseRow): string {
-  return copyLine([
-    r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, r.model, r.previousResponseId,
-    toJsonb(r.requestJson), toJsonb(r.inputItemsJson), toJsonb(r.responseJson), toJsonb(r.errorJson),
-    r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null,
+/** The row's stored_responses line before its Response's field (its tab included), and after it. */
+function responseLineAround(r: StoredResponseRow): { head: string; tail: string } {
+  const head = copyFields([
+    r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, r.model, r.previousResponseId, toJsonb(r.requestJson), toJsonb(r.inputItemsJson),
   ]);
+  const tail = copyFields([toJsonb(r.errorJson), r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null]);
+  return { head: `${head}\t`, tail: `\t${tail}\n` };
 }
 
 function itemsCopyText(r: StoredResponseRow): string {
@@ -105,19 +106,26 @@ export class StoredRowEncoder {
   private chunk: Chunk | null = null;
   private readonly spare: Chunk[] = [];
 
-  encode(row: StoredResponseRow): StoredRowText {
-    const response = responseCopyText(row);
+  /**
+   * `responseBytes`: the row's responseJson in UTF-8 when that is its own COPY text (no
+   * backslash, no control character: StoredText.plain), as the response cache encoded it. It is
+   * copied here, during the call, and not kept: the cache may give its buffer to another entry.
+   */
+  encode(row: StoredResponseRow, responseBytes?: Buffer): StoredRowText {
+    const { head, tail } = responseLineAround(row);
+    // Without the field's bytes, the whole line as one string: one write.
+    const line: Line = responseBytes === undefined ? `${head}${copyField(toJsonb(row.responseJson))}${tail}` : { head, field: responseBytes, tail };
     const items = itemsCopyText(row);
     let chunk = this.chunk;
     // UTF-8 takes at most three bytes per UTF-16 code unit: the exact length is counted only
     // when the row might be a large one or the chunk might not have room.
-    const most = 3 * (response.length + items.length);
+    const most = mostBytes(line) + 3 * items.length;
     if (chunk === null || most > OWN_BUFFER_BYTES || chunk.used + most > CHUNK_BYTES) {
-      const bytes = Buffer.byteLength(response) + Buffer.byteLength(items);
-      if (bytes > OWN_BUFFER_BYTES) return encodeInto(row.id, null, Buffer.allocUnsafeSlow(bytes), 0, response, items);
+      const bytes = lineBytes(line) + Buffer.byteLength(items);
+      if (bytes > OWN_BUFFER_BYTES) return encodeInto(row.id, null, Buffer.allocUnsafeSlow(bytes), 0, line, items);
       if (chunk === null || chunk.used + bytes > CHUNK_BYTES) chunk = this.nextChunk();
     }
-    const text = encodeInto(row.id, chunk, chunk.buffer, chunk.used, response, items);
+    const text = encodeInto(row.id, chunk, chunk.buffer, chunk.used, line, items);
     chunk.used += text.bytes;
     chunk.live++;
     return text;
@@ -149,8 +157,28 @@ export class StoredRowEncoder {
   }
 }
 
-function encodeInto(id: string, chunk: Chunk | null, buffer: Buffer, start: number, response: string, items: string): StoredRowText {
-  const itemsStart = start + buffer.write(response, start);
+/** A stored_responses line: one string, or its text around its response field's bytes. */
+type Line = string | { head: string; field: Buffer; tail: string };
+
+/** At most the line's bytes in UTF-8. */
+function mostBytes(line: Line): number {
+  return typeof line === 'string' ? 3 * line.length : 3 * (line.head.length + line.tail.length) + line.field.length;
+}
+
+function lineBytes(line: Line): number {
+  return typeof line === 'string' ? Buffer.byteLength(line) : Buffer.byteLength(line.head) + line.field.length + Buffer.byteLength(line.tail);
+}
+
+/** The row's text into `buffer` at `start`: its stored_responses line, then its items' lines. */
+function encodeInto(id: string, chunk: Chunk | null, buffer: Buffer, start: number, line: Line, items: string): StoredRowText {
+  let itemsStart = start;
+  if (typeof line === 'string') {
+    itemsStart += buffer.write(line, start);
+  } else {
+    itemsStart += buffer.write(line.head, itemsStart);
+    itemsStart += line.field.copy(buffer, itemsStart);
+    itemsStart += buffer.write(line.tail, itemsStart);
+  }
   const end = itemsStart + (items === '' ? 0 : buffer.write(items, itemsStart));
   return new StoredRowText(id, chunk, buffer, start, itemsStart, end);
 }

@@ -1,10 +1,19 @@
 import type { CostBreakdown } from '@app/pricing';
 import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
+import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-stream';
+import { scanTerminalEvent } from '@app/providers/responses/response-scan';
 import type { Turn } from '../conversation/turn';
 import { type ExtraFields, withExtraFields } from '../execute/extra-fields';
 import { isJson, type Json, outputOf } from './stored-response';
 import { storedEvent, storedText } from './stored-text';
 import { finalizeTurn, statusOf } from './stored-turn';
+
+// Counted, and itself otherwise: a walk the translator found unreadable is not made again.
+jest.mock('@app/providers/responses/response-scan', () => {
+  const actual = jest.requireActual<typeof import('@app/providers/responses/response-scan')>('@app/providers/responses/response-scan');
+  return { ...actual, scanTerminalEvent: jest.fn(actual.scanTerminalEvent) };
+});
+const scans = jest.mocked(scanTerminalEvent);
 
 function turn(over: Partial<Turn> = {}): Turn {
   return {
@@ -60,10 +69,21 @@ function expectSame(text: string, withCost: boolean, t = turn()) {
   expect(stored).toBeDefined();
   const old = parsePath(t, text, withCost);
   expect(JSON.parse(stored!.json)).toEqual(JSON.parse(old.json));
-  expect({ ...stored, json: undefined, errorJson: stored!.errorJson && JSON.parse(stored!.errorJson) })
+  const { plain, ...rest } = stored!;
+  expect({ ...rest, json: undefined, errorJson: rest.errorJson && JSON.parse(rest.errorJson) })
     .toEqual({ ...old, json: undefined, errorJson: old.errorJson && JSON.parse(old.errorJson) });
+  // Plain only when it is (its COPY text is then itself); the upstream's escapes and newlines, even where replaced, make it not.
+  expect(plain).toBe(!NOT_PLAIN.test(text) && !NOT_PLAIN.test(stored!.json));
   return { stored: stored!, old };
 }
+
+const NOT_PLAIN = /[\\\u0000-\u001f]/;
+
+/** A terminal event as the translator hands it to the relay when the turn is stored as text: its walk in `at.stored`. */
+const translated = (data: string) => {
+  const translator = new ResponsesPassthroughTranslator(false, true);
+  return { event: translator.push({ event: 'response.completed', data })[0], usage: translator.usage };
+};
 
 /** The relay's parse path: the event parsed, the fields set on it and its Response, finalizeTurn. */
 const eventParsePath = (t: Turn, data: string, withCost: boolean) => {
@@ -80,6 +100,17 @@ const event = (response: unknown) => JSON.stringify({ type: 'response.completed'
 const expectSameEvent = (data: string, withCost: boolean, t = turn()) => {
   const done = storedEvent(t, data, fieldsJson, withCost ? cost : null);
   expect(done).toBeDefined();
+  // The translator's walk, handed over, is the one storedEvent would make, and gives the same event and row.
+  const { event: ev, usage } = translated(data);
+  expect(ev.at?.stored).toEqual(scanTerminalEvent(data) ?? undefined);
+  expect(storedEvent(t, data, fieldsJson, withCost ? cost : null, ev.at)).toEqual(done);
+  // Plain only when it is, and then when its Response in the event is (the rest of the event is not stored).
+  const { start, end } = ev.at!.stored!;
+  expect(done!.stored.plain).toBe(!NOT_PLAIN.test(data.slice(start, end)) && !NOT_PLAIN.test(done!.stored.json));
+  // Its usage is the parsed event's.
+  const parsing = new ResponsesPassthroughTranslator(true);
+  parsing.push({ event: 'response.completed', data });
+  expect(usage).toEqual(parsing.usage);
   const old = eventParsePath(t, data, withCost);
   expect(JSON.parse(done!.data)).toEqual(old.event);
   // (the relay sets extra_fields before the state fields: the same members, another order)
@@ -165,6 +196,9 @@ describe('storedText', () => {
     expect(textPath(turn(), twice, true)).toBeUndefined();
     const escapedKey = JSON.stringify(body()).replace(`"id":"${MSG_ID}"`, `"\\u0069d":"${MSG_ID}"`);
     expect(textPath(turn(), escapedKey, true)).toBeUndefined();
+    // an escaped `id` after a plain one: JSON.parse keeps the escaped one's value
+    const escapedLast = JSON.stringify(body()).replace(`"id":"${MSG_ID}"`, `"id":"${FC_ID}","\\u0069d":"${MSG_ID}"`);
+    expect(textPath(turn(), escapedLast, true)).toBeUndefined();
   });
 
   it('leaves to the parse path turns it does not store as text, and bodies the adapter did not walk for them', () => {
@@ -220,6 +254,24 @@ describe('storedText', () => {
         expect(storedEvent(turn(), other, fieldsJson, cost)).toBeUndefined();
       }
       expect(storedEvent(turn({ store: false }), data, fieldsJson, cost)).toBeUndefined();
+    });
+
+    it("leaves to the parse path, without walking it again, an event the translator's walk found unreadable", () => {
+      const data = event(body());
+      // a member storing reads given twice, and extra_fields on the event: the usage still shows plainly
+      for (const other of [data.replace('"status":"completed"', '"status":"completed","status":"failed"'), data.replace('"sequence_number"', '"extra_fields":{},"sequence_number"')]) {
+        scans.mockClear();
+        const { event: ev, usage } = translated(other);
+        expect([ev.at?.stored, ev.parsed, scans.mock.calls.length]).toEqual([null, undefined, 1]);
+        const parsing = new ResponsesPassthroughTranslator(true);
+        parsing.push({ event: 'response.completed', data: other });
+        expect(usage).toEqual(parsing.usage);
+        expect(storedEvent(turn(), other, fieldsJson, cost, ev.at)).toBeUndefined();
+        expect(scans).toHaveBeenCalledTimes(1);
+        // what a walk made afresh finds
+        expect(storedEvent(turn(), other, fieldsJson, cost)).toBeUndefined();
+        expect(scans).toHaveBeenCalledTimes(2);
+      }
     });
   });
 
@@ -293,7 +345,9 @@ describe('storedText', () => {
         // the same Response as a stream's terminal event
         const fromEvent = expectSameEvent(event(r), withCost, t).stored;
         const errorOf = (e: string | null) => e && JSON.parse(e);
-        expect({ ...fromEvent, json: '', errorJson: errorOf(fromEvent.errorJson) }).toEqual({ ...stored, json: '', errorJson: errorOf(stored.errorJson) });
+        // (plain or not as each text is: the pretty-printed one has newlines)
+        expect({ ...fromEvent, json: '', plain: pretty || fromEvent.plain, errorJson: errorOf(fromEvent.errorJson) })
+          .toEqual({ ...stored, json: '', plain: pretty || stored.plain, errorJson: errorOf(stored.errorJson) });
       }
       expect(taken).toBeGreaterThan(total / 2);
     });
@@ -318,6 +372,11 @@ describe('storedText', () => {
           } catch {
             valid = false;
           }
+          // As a stream's terminal event: the translator's walk handed over stores what a fresh one would, and never what JSON.parse refuses.
+          const data = `{"type":"response.completed","response":${garbled},"sequence_number":9}`;
+          const fresh = storedEvent(turn(), data, fieldsJson, cost);
+          expect(storedEvent(turn(), data, fieldsJson, cost, translated(data).event.at)).toEqual(fresh);
+          if (fresh !== undefined) expect(valid).toBe(true);
           let result;
           try {
             result = textPath(turn(), garbled, true);

@@ -1,6 +1,9 @@
 import { JSON_BYTE } from '@app/common';
-import type { CostBreakdown } from '@app/pricing';
-import { closingBrace, findElementMembers, findMembers, membersSet, type ParsedResponse, RESPONSE_MEMBERS, scanObject, stringAt } from '@app/providers';
+import type { CostBreakdown } from '@app/pricing/price-spec';
+import { usageCostJson } from '@app/pricing/pricing';
+import { closingBrace, findMembers, membersSet, stringAt } from '@app/providers/responses/json-text';
+import { scanTerminalEvent } from '@app/providers/responses/response-scan';
+import { type ParsedResponse, RESPONSE_MEMBERS, type ResponseScan, type TerminalEventAt } from '@app/providers/types';
 import type { Turn } from '../conversation/turn';
 import { isTrustedItemId, type StoredStatus } from './stored-response';
 import { storedStatus } from './stored-turn';
@@ -18,6 +21,8 @@ export interface StoredText {
   errorJson: string | null;
   /** The output items' ids in order (every item is an object, its position its index). */
   outputIds: string[];
+  /** `json` holds no backslash and no control character: its COPY text is itself (StoredRowEncoder). */
+  plain: boolean;
 }
 
 const member = (key: string) => 2 * RESPONSE_MEMBERS.indexOf(key);
@@ -30,8 +35,9 @@ const OUTPUT = member('output');
 const SET = ['id', 'previous_response_id', 'store', 'background', 'extra_fields'];
 const SET_AT = SET.map(member);
 const SET_WITH_USAGE = [...SET, 'usage'];
-const ID = ['id'];
 const COST = ['cost'];
+// What keeps JSON text from being its own COPY text.
+const NOT_PLAIN = /[\\\u0000-\u001f]/;
 const NO_COST: readonly number[] = [-1, -1];
 
 /**
@@ -51,64 +57,35 @@ export function storesAsText(turn: Turn): boolean {
  * the caller then parses it.
  */
 export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: string, cost: CostBreakdown | null): StoredText | undefined {
-  const { json, members } = parsed;
-  if (json === undefined || members === undefined || !storesAsText(turn)) return undefined;
-  return storedObject(turn, json, 0, closingBrace(json), members, fieldsJson, cost);
+  const { json, scan } = parsed;
+  if (json === undefined || scan === undefined || !storesAsText(turn)) return undefined;
+  return storedObject(turn, json, 0, closingBrace(json), scan, fieldsJson, cost);
 }
-
-const EVENT_MEMBERS = ['response', 'extra_fields'];
-// Its first match is the event's own key in the events upstreams send (their `type`, "response.completed",
-// is another string); responseIn checks that it is.
-const RESPONSE_KEY = /"response"\s*:\s*\{/;
 
 /**
  * storedText for a stream's terminal event (`response.completed` and the like), and the event
  * with `extra_fields` (`fieldsJson`) on it too and its Response stored: what the relay's parse
  * path makes of it. Undefined when the text is not plainly one JSON event with a Response
- * object and no `extra_fields` of its own, or storedText would refuse the Response.
+ * object and no `extra_fields` of its own, or storedText would refuse the Response. `at`: what
+ * the translator found in the text, its walk (`at.stored`) taken instead of walking it again,
+ * and a walk it found unreadable (null) not made again.
  */
-export function storedEvent(turn: Turn, data: string, fieldsJson: string, cost: CostBreakdown | null): { data: string; stored: StoredText } | undefined {
+export function storedEvent(turn: Turn, data: string, fieldsJson: string, cost: CostBreakdown | null, at?: TerminalEventAt): { data: string; stored: StoredText } | undefined {
   if (!storesAsText(turn)) return undefined;
-  const found = responseIn(data);
+  const found = at?.stored === undefined ? scanTerminalEvent(data) : at.stored;
   if (found === null) return undefined;
   const { start, end } = found;
-  const response = data.slice(start, end);
-  const stored = storedObject(turn, response, 0, response.length - 1, found.members, fieldsJson, cost);
+  const stored = storedObject(turn, data, start, end - 1, found, fieldsJson, cost);
   if (stored === undefined) return undefined;
   return { data: `${data.slice(0, start)}${stored.json}${data.slice(end, closingBrace(data))},"extra_fields":${fieldsJson}}`, stored };
 }
 
-/**
- * Where a terminal event's Response object lies, `[start, end)`, and its members
- * (RESPONSE_MEMBERS, as scanObject finds them in it), the event checked as JSON whole: null
- * when it is not one object with a Response object and no `extra_fields`.
- */
-function responseIn(data: string): { start: number; end: number; members: number[] } | null {
-  const key = RESPONSE_KEY.exec(data);
-  const close = closingBrace(data);
-  if (key !== null && close !== -1) {
-    // The Response usually ends at the last brace before the event's own (the members after it,
-    // OpenAI's `sequence_number`, hold none): then it is walked once, alone, and the rest of the
-    // event checked with `{}` in its place.
-    const start = key.index + key[0].length - 1;
-    const end = data.lastIndexOf('}', close - 1) + 1;
-    if (end > start) {
-      const rest = scanObject(`${data.slice(0, start)}{}${data.slice(end)}`, EVENT_MEMBERS);
-      const members = rest !== null && rest[0] === start && rest[2] === -1 ? scanObject(data.slice(start, end), RESPONSE_MEMBERS) : null;
-      if (members !== null) return { start, end, members };
-    }
-  }
-  const spans = scanObject(data, EVENT_MEMBERS);
-  if (spans === null || spans[2] !== -1 || spans[0] === -1 || data.charCodeAt(spans[0]) !== JSON_BYTE.OPEN_BRACE) return null;
-  const members = scanObject(data.slice(spans[0], spans[1]), RESPONSE_MEMBERS);
-  return members === null ? null : { start: spans[0], end: spans[1], members };
-}
-
-/** storedText of the Response object from `start` to its closing brace `close`, its members where `members` says (RESPONSE_MEMBERS). */
+/** storedText of the Response object from `start` to its closing brace `close`, read as `scan` says. */
 function storedObject(
-  turn: Turn, json: string, start: number, close: number, members: readonly number[], fieldsJson: string, cost: CostBreakdown | null,
+  turn: Turn, json: string, start: number, close: number, scan: ResponseScan, fieldsJson: string, cost: CostBreakdown | null,
 ): StoredText | undefined {
-  const outputIds = trustedOutputIds(json, members[OUTPUT], turn.streamedIds);
+  const { members } = scan;
+  const outputIds = trustedOutputIds(json, members[OUTPUT], scan.itemIds, turn.streamedIds);
   if (outputIds === undefined) return undefined;
   let keys = SET;
   const at: number[] = [];
@@ -129,8 +106,11 @@ function storedObject(
     }
     keys = SET_WITH_USAGE;
     at.push(usage, usageEnd);
-    values.push(membersSet(json, usage, usageClose, COST, costAt, [JSON.stringify(cost)]));
+    values.push(membersSet(json, usage, usageClose, COST, costAt, [usageCostJson(cost)]));
   }
+  // Of the values set, the booleans are plain and the usage is as plain as scan.plain says (the
+  // upstream's text, with the cost's numbers): only the strings may not be.
+  const plain = scan.plain && !NOT_PLAIN.test(values[0]) && !NOT_PLAIN.test(values[1]) && !NOT_PLAIN.test(fieldsJson);
   const error = members[ERROR];
   const stored = membersSet(json, start, close, keys, at, values);
   // One string, as JSON.stringify's: the pieces joined are slices of the upstream's text, which
@@ -144,22 +124,21 @@ function storedObject(
     // Rare (a failed response): serialised as the parse path does, not a slice of the text.
     errorJson: error !== -1 && json.charCodeAt(error) === JSON_BYTE.OPEN_BRACE ? JSON.stringify(JSON.parse(json.slice(error, members[ERROR + 1]))) : null,
     outputIds,
+    plain,
   };
 }
 
 /**
- * The ids of the output array at `start`, when every item is an object whose id
- * ensureUniqueOutputIds keeps: the one it was streamed under (`streamed[i]`), else a trusted one.
+ * The ids of the output array at `start` (`spans`: where each item's id lies, ResponseScan.itemIds),
+ * when every item is an object whose id ensureUniqueOutputIds keeps: the one it was streamed under
+ * (`streamed[i]`), else a trusted one.
  */
-function trustedOutputIds(json: string, start: number, streamed: readonly (string | undefined)[]): string[] | undefined {
-  if (start === -1) return undefined;
-  const at: number[] = [];
-  const count = findElementMembers(json, start, ID, at);
-  if (count === -1) return undefined;
+function trustedOutputIds(json: string, start: number, spans: readonly number[] | null, streamed: readonly (string | undefined)[]): string[] | undefined {
+  if (start === -1 || spans === null) return undefined;
   const ids: string[] = [];
   const seen = new Set<string>();
-  for (let i = 0; i < count; i++) {
-    const id = stringAt(json, at[2 * i], at[2 * i + 1]);
+  for (let i = 0; 2 * i < spans.length; i++) {
+    const id = stringAt(json, spans[2 * i], spans[2 * i + 1]);
     const fixed = streamed[i];
     if (id === undefined || (fixed === undefined ? !isTrustedItemId(id, seen) : id !== fixed)) return undefined;
     seen.add(id);

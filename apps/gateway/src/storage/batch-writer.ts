@@ -181,9 +181,14 @@ function copyText(v: string): string {
 
 /** One COPY text line (tab-separated, newline-terminated) of the given values. */
 export function copyLine(values: readonly CopyValue[]): string {
-  let line = copyField(values[0]);
-  for (let i = 1; i < values.length; i++) line += '\t' + copyField(values[i]);
-  return line + '\n';
+  return copyFields(values) + '\n';
+}
+
+/** The given values as COPY text fields, tab-separated: part of a line. */
+export function copyFields(values: readonly CopyValue[]): string {
+  let fields = copyField(values[0]);
+  for (let i = 1; i < values.length; i++) fields += '\t' + copyField(values[i]);
+  return fields;
 }
 
 /**

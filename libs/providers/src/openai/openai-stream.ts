@@ -1,7 +1,9 @@
+import { JSON_BYTE } from '@app/common';
 import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalEventAt, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
-import { ZERO_USAGE } from '../types';
+import { RESPONSE_MEMBERS, ZERO_USAGE } from '../types';
 import { errorEventFields } from '../responses/response-builder';
 import { objectEnd, uniqueObjectsAt } from '../responses/json-text';
+import { scanTerminalEvent } from '../responses/response-scan';
 import { usageFromResponses } from './openai-usage';
 
 /**
@@ -23,6 +25,9 @@ function terminalStatus(type: string): TerminalStatus | undefined {
       return undefined;
   }
 }
+
+const USAGE = 2 * RESPONSE_MEMBERS.indexOf('usage');
+const { OPEN_BRACE } = JSON_BYTE;
 
 // The terminal event's Response, and that Response's own usage.
 const RESPONSE_AND_USAGE = ['response', 'usage'];
@@ -51,6 +56,8 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
   constructor(
     /** The caller parses the terminal event whole anyway (CallContext.needsResponse): it is parsed here, once, and handed over. */
     private readonly needsResponse = false,
+    /** The caller stores the Response as text (CallContext.memberSpans): the terminal event is walked for it here, once, and the walk handed over. */
+    private readonly memberSpans = false,
   ) {}
 
   push(ev: SseEvent): ResponsesStreamEvent[] {
@@ -73,7 +80,7 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     }
     if (terminal === 'error') return this.onError(data);
     const finished = terminal === 'completed' || terminal === 'incomplete';
-    const at = finished && !this.needsResponse ? this.readUsage(terminal, data) : null;
+    const at = finished && !this.needsResponse ? (this.memberSpans ? this.readStored(terminal, data) : this.readUsage(terminal, data)) : null;
     if (at !== null) return [{ type, data, at }];
     const parsed = this.onTerminal(terminal, data);
     // Text that is not JSON still reports the usage it shows plainly.
@@ -140,9 +147,9 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
    * A finished response needs only its usage: that object alone is cut out of the text and
    * parsed, which spares parsing the whole Response (output included) on every stream. Returns
    * where it and the response lie (the relay splices the event there), or null when the text does
-   * not show the usage plainly (then the event is parsed).
+   * not show the usage plainly (then the event is parsed). `stored`: TerminalEventAt.stored.
    */
-  private readUsage(status: TerminalStatus, data: string): TerminalEventAt | null {
+  private readUsage(status: TerminalStatus, data: string, stored?: null): TerminalEventAt | null {
     const at = this.at;
     uniqueObjectsAt(data, RESPONSE_AND_USAGE, RESPONSE_AND_USAGE_DEPTHS, at);
     const usage = at[1];
@@ -155,7 +162,25 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
       return null;
     }
     this.terminal = status;
-    return { response: at[0], usage, usageEnd };
+    return { response: at[0], usage, usageEnd, stored };
+  }
+
+  /**
+   * readUsage for a Response stored as text: the event walked whole as storing needs it
+   * (scanTerminalEvent), the usage read at the span the walk found, and the walk handed on
+   * (`stored`). When the walk cannot read the event, readUsage, which says so (`stored` null).
+   */
+  private readStored(status: TerminalStatus, data: string): TerminalEventAt | null {
+    const stored = scanTerminalEvent(data);
+    if (stored === null) return this.readUsage(status, data, null);
+    const { start, members } = stored;
+    const usage = members[USAGE];
+    // The walk checked the text: any value's slice parses. Anything but an object reads as no usage, as usageFromResponses reads it.
+    const object = usage !== -1 && data.charCodeAt(usage) === OPEN_BRACE;
+    const usageEnd = object ? members[USAGE + 1] : -1;
+    this.usage = usageFromResponses(object ? JSON.parse(data.slice(usage, usageEnd)) : null);
+    this.terminal = status;
+    return { response: start, usage: object ? usage : -1, usageEnd, stored };
   }
 
   /** Reads usage and errors off the terminal event, parsed whole; returns it parsed, if it is JSON. */

@@ -86,16 +86,20 @@ describe('OpenAIAdapter', () => {
     const parsed = adapter.parseResponse(body, { memberSpans: true });
     const span = (key: string) => {
       const k = 2 * RESPONSE_MEMBERS.indexOf(key);
-      return parsed.members![k] === -1 ? undefined : body.slice(parsed.members![k], parsed.members![k + 1]);
+      const members = parsed.scan!.members;
+      return members[k] === -1 ? undefined : body.slice(members[k], members[k + 1]);
     };
     expect(RESPONSE_MEMBERS.map(span)).toEqual([
       'null', undefined, '"resp_1"', undefined, undefined, undefined, '"completed"', undefined, undefined, '[{"id": "x"}]',
     ]);
+    // the output items' ids, and whether the text is plain (its newlines are not), in the same walk
+    const ids = parsed.scan!.itemIds!;
+    expect([body.slice(ids[0], ids[1]), ids.length, parsed.scan!.plain]).toEqual(['"x"', 2, false]);
     expect(parsed.usageAt).toBe(-1);
-    expect(adapter.parseResponse(body).members).toBeUndefined();
-    expect(adapter.parseResponse(body, { memberSpans: true, needsResponse: true }).members).toBeUndefined();
+    expect(adapter.parseResponse(body).scan).toBeUndefined();
+    expect(adapter.parseResponse(body, { memberSpans: true, needsResponse: true }).scan).toBeUndefined();
     // a key the walk finds twice is left to the parse, as `usage` is
-    expect(adapter.parseResponse('{"status":"a","status":"b"}', { memberSpans: true }).members).toBeUndefined();
+    expect(adapter.parseResponse('{"status":"a","status":"b"}', { memberSpans: true }).scan).toBeUndefined();
   });
 
   it('fails on a body that is not a whole JSON response: truncated anywhere, or garbled', () => {

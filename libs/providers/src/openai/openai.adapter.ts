@@ -1,8 +1,9 @@
 import type { ProviderConfig } from '@app/common';
 import { GatewayError } from '@app/common';
-import { type BuildRequestInput, type CallContext, type ParsedResponse, type ProviderAdapter, RESPONSE_MEMBERS, STOP_SEQUENCES, type StreamTranslator, type UpstreamErrorInfo, type UpstreamRequest, type Usage } from '../types';
+import { type BuildRequestInput, type CallContext, type ParsedResponse, type ProviderAdapter, RESPONSE_MEMBERS, type ResponseScan, STOP_SEQUENCES, type StreamTranslator, type UpstreamErrorInfo, type UpstreamRequest, type Usage } from '../types';
 import { withoutCarriedReasoning } from '../responses/reasoning-carrier';
 import { scanObject } from '../responses/json-text';
+import { scanResponse } from '../responses/response-scan';
 import { DIALECTS, refusedFields } from '../dialects/dialects';
 import { ResponsesPassthroughTranslator } from './openai-stream';
 import { parseOpenAIError, usageFromResponses } from './openai-usage';
@@ -68,9 +69,13 @@ export class OpenAIAdapter implements ProviderAdapter {
    * object; anything else is parsed at once, so that a body which is not JSON still fails here.
    */
   parseResponse(text: string, context?: CallContext): ParsedResponse {
-    const members = context?.memberSpans === true;
-    const spans = context?.needsResponse === true ? null : scanObject(text, members ? RESPONSE_MEMBERS : SPLICED_KEYS);
-    if (spans !== null && spans[2] === -1) return new PassThroughResponse(text, spans[0], spans[1], members ? spans : undefined);
+    if (context?.needsResponse !== true) {
+      // A stored turn's walk reads what storing it as text needs besides (scanResponse).
+      const memberSpans = context?.memberSpans === true;
+      const scan = memberSpans ? scanResponse(text) : null;
+      const spans = memberSpans ? (scan?.members ?? null) : scanObject(text, SPLICED_KEYS);
+      if (spans !== null && spans[2] === -1) return new PassThroughResponse(text, spans[0], spans[1], scan ?? undefined);
+    }
     const response = JSON.parse(text) as Record<string, unknown>;
     return { response, usage: usageFromResponses(response.usage), json: text };
   }
@@ -80,7 +85,7 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   createStreamTranslator(context?: CallContext): StreamTranslator {
-    return new ResponsesPassthroughTranslator(context?.needsResponse === true);
+    return new ResponsesPassthroughTranslator(context?.needsResponse === true, context?.memberSpans === true);
   }
 }
 
@@ -99,7 +104,7 @@ class PassThroughResponse implements ParsedResponse {
   readonly usageEnd: number;
   private parsed: Record<string, unknown> | null = null;
 
-  constructor(readonly json: string, usageStart: number, usageEnd: number, readonly members?: readonly number[]) {
+  constructor(readonly json: string, usageStart: number, usageEnd: number, readonly scan?: ResponseScan) {
     const usageObject = usageStart !== -1 && json.charCodeAt(usageStart) === 0x7b /* { */;
     this.usageAt = usageObject ? usageStart : -1;
     this.usageEnd = usageObject ? usageEnd : -1;

@@ -1,4 +1,30 @@
-import { closingBrace, depthAt, findElementMembers, findMembers, firstNonSpace, isEmptyObjectAt, isIndented, objectEnd, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
+import { closingBrace, depthAt, findMembers, firstNonSpace, isEmptyObjectAt, isIndented, objectEnd, type ObjectScan, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
+
+/**
+ * The oracle of scanObject's element ids (ObjectScan.ids): findMembers for each element of the
+ * array that opens at `start`, the spans of each element's members appended to `at` in its layout
+ * (element e's key k at `2 * (e * keys.length + k)`). Returns the number of elements, or -1 when
+ * one is not an object or findMembers cannot read it.
+ */
+function findElementMembers(text: string, start: number, keys: readonly string[], at: number[]): number {
+  const skipSpace = (i: number) => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+    return i;
+  };
+  if (text[start] !== '[') return -1;
+  let i = skipSpace(start + 1);
+  if (text[i] === ']') return 0;
+  const found: number[] = [];
+  for (let count = 1; ; count++) {
+    const close = findMembers(text, i, keys, found);
+    if (close === -1) return -1;
+    at.push(...found);
+    i = skipSpace(close + 1);
+    if (text[i] === ']') return count;
+    if (text[i] !== ',') return -1;
+    i = skipSpace(i + 1);
+  }
+}
 
 describe('json-text', () => {
   const text = JSON.stringify({ a: { usage: { n: 1, s: '"usage":{ \\' } }, b: ['}', { c: '{' }], usage: { m: [1, { x: 2 }] } });
@@ -140,6 +166,76 @@ describe('json-text', () => {
       expect(passed).toBeGreaterThan(100); // the fuzz reaches valid variants too
     });
 
+    it("reads an array member's elements' ids in the same walk, as findElementMembers finds them, and whether the text is plain", () => {
+      const withOutput = ['output', ...keys];
+      const items = [
+        '{"output":[{"id":"a","type":"m","content":[{"id":"inner"}]},{"type":"f","id":"b\\u0062"}],"usage":{}}',
+        '{"output":[{"type":"m"},{"id":7,"x":{"id":"y"}}]}',
+        '{"output":[]}', '{"a":1}', '{"output":{"id":"x"}}', '{"output":[{"id":"a"},1]}', '{"output":[[{"id":"a"}]]}',
+        '{"output":[{"id":"a","id":"b"}]}', '{"output":[{"\\u0069d":"a"}]}', '{"output":[{"x":{"\\u0069d":"a"},"id":"b"}]}',
+      ];
+      const texts = [...items, ...items.map((t) => JSON.stringify(JSON.parse(t), null, 2)), ...seeds];
+      let seed = 3;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return (seed >>> 16) % n;
+      };
+      const alphabet = ['"', '{', '}', '[', ']', ',', ':', '\\', ' ', 'i', 'd', '\n'];
+      for (const text of [...texts]) {
+        for (let t = 0; t < 300; t++) {
+          const at = random(text.length);
+          texts.push(text.slice(0, at) + alphabet[random(alphabet.length)] + text.slice(at + random(2)));
+        }
+      }
+      let read = 0;
+      for (const text of texts) {
+        const found: ObjectScan = { elementsOf: 0, ids: null, plain: false };
+        const spans = scanObject(text, withOutput, found);
+        if (spans === null) continue;
+        expect(found.plain).toBe(!/[\\\n]/.test(text));
+        const at: number[] = [];
+        const count = spans[0] === -1 ? 0 : findElementMembers(text, spans[0], ['id'], at);
+        expect(found.ids).toEqual(count === -1 ? null : at);
+        if (count > 0) read++;
+      }
+      expect(read).toBeGreaterThan(50);
+    });
+
+    it('walks an object inside a larger text in place as it walks the object alone, up to where it must end', () => {
+      const [before, after] = ['{"type":"response.completed","response":', ',"sequence_number":9}'];
+      const withOutput = ['output', ...keys];
+      const objects = [...seeds.map((t) => t.trimEnd()), '{"output":[{"id":"a"},{"x":1,"id":"b"}]}'];
+      let seed = 5;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return (seed >>> 16) % n;
+      };
+      for (const object of [...objects]) {
+        for (let t = 0; t < 500; t++) {
+          const at = random(object.length);
+          objects.push(object.slice(0, at) + ['"', '{', '}', ']', '\\', ' ', '\n'][random(7)] + object.slice(at + random(2)));
+        }
+      }
+      let read = 0;
+      for (const object of objects) {
+        const found: ObjectScan = { elementsOf: 0, ids: null, plain: false };
+        const alone = scanObject(object, withOutput, found);
+        const inPlace: ObjectScan = { elementsOf: 0, ids: null, plain: false };
+        const text = before + object + after;
+        const spans = scanObject(text, withOutput, inPlace, before.length, before.length + object.length);
+        const shift = (at: number[] | null) => at && at.map((p) => (p === -1 ? -1 : p + before.length));
+        // (a raw control character in the object fails both; whitespace before `to` is the object's)
+        expect(spans).toEqual(shift(alone));
+        if (spans === null) continue;
+        read++;
+        expect([inPlace.ids, inPlace.plain]).toEqual([shift(found.ids), found.plain]);
+        // It must end at `to`: one short, or past it, is not that object.
+        expect(scanObject(text, withOutput, undefined, before.length, before.length + object.length - 1)).toBeNull();
+        expect(scanObject(text, withOutput, undefined, before.length, before.length + object.length + 1)).toBeNull();
+      }
+      expect(read).toBeGreaterThan(100);
+    });
+
     it('leaves to a full parse what it cannot tell', () => {
       expect(scanObject('{\n  "usage": {}\n}', keys)).toEqual([13, 15, -1, -1]); // pretty-printed: read
       expect(scanObject('{\t"usage": {}\r\n}', keys)).toBeNull(); // tabs and carriage returns: parsed whole
@@ -179,7 +275,7 @@ describe('json-text', () => {
     expect(withMembers('{"id":1,"id":2}', 0, ['id'], ['3'])).toBeUndefined();
   });
 
-  it("finds the members of each object of an array, and refuses an element that is not one", () => {
+  it("finds the members of each object of an array (the spec's oracle), and refuses an element that is not one", () => {
     const t = '[ {"id":"a","x":{"id":"n"}} ,\n {"y":[{"id":"m"}]},{"id":"b\\u0021"} ]';
     const at: number[] = [];
     expect(findElementMembers(t, 0, ['id'], at)).toBe(3);

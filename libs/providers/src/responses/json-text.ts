@@ -221,28 +221,6 @@ export function membersSet(text: string, start: number, close: number, keys: rea
 }
 
 /**
- * findMembers for each element of the array that opens at `start`, the spans of each element's
- * members appended to `at` in its layout (element e's key k at `2 * (e * keys.length + k)`).
- * Returns the number of elements, or -1 when one is not an object or findMembers cannot read it.
- */
-export function findElementMembers(text: string, start: number, keys: readonly string[], at: number[]): number {
-  if (text.charCodeAt(start) !== OPEN_BRACKET) return -1;
-  let i = skipSpace(text, start + 1);
-  if (text.charCodeAt(i) === CLOSE_BRACKET) return 0;
-  const found: number[] = [];
-  for (let count = 1; ; count++) {
-    const close = findMembers(text, i, keys, found);
-    if (close === -1) return -1;
-    for (let k = 0; k < found.length; k++) at.push(found[k]);
-    i = skipSpace(text, close + 1);
-    const c = text.charCodeAt(i);
-    if (c === CLOSE_BRACKET) return count;
-    if (c !== COMMA) return -1;
-    i = skipSpace(text, i + 1);
-  }
-}
-
-/**
  * The string whose JSON text spans `[start, end)` (escapes decoded); undefined when the value
  * there is not a string, or not a valid one (a bad escape). The string is a copy: V8's
  * slice of a long string points into it, and would keep the whole text alive as long as the
@@ -346,24 +324,43 @@ function numberEnd(text: string, start: number): number {
  *
  * For the hot path's bodies: JSON.parse is as fast a validator as any JavaScript walk, but
  * builds the whole object, which a pass-through answer never needs.
+ *
+ * With `found`, the same walk also reads what a stored turn needs besides (ObjectScan): the
+ * stages after it take these instead of walking the text again. With `from` and `to`, the object
+ * is the part of the text from `from` up to `to` (whitespace may end it): an object inside a
+ * larger text, walked in place (a slice is slower to read), the whole text still free of the
+ * control characters above; positions are the text's.
  */
-export function scanObject(text: string, keys: readonly string[]): number[] | null {
-  if (CONTROL_CHAR.test(text) || text.charCodeAt(0) !== OPEN_BRACE) return null;
+export function scanObject(text: string, keys: readonly string[], found?: ObjectScan, from = 0, to = text.length): number[] | null {
+  if (CONTROL_CHAR.test(text) || text.charCodeAt(from) !== OPEN_BRACE) return null;
   const spans: number[] = [];
   for (let k = 0; k < keys.length; k++) spans.push(-1, -1);
-  const n = text.length;
   // The next backslash at or after the walk: found once per escape, not once per string.
-  let backslash = text.indexOf('\\');
+  let backslash = text.indexOf('\\', from);
   // The next newline not yet known to lie between tokens (-1: none left).
-  let newline = text.indexOf('\n');
+  let newline = text.indexOf('\n', from);
+  // The elements' ids: `elements` is the index in `spans` of the array they are in (-1: none asked).
+  let ids: number[] | null = null;
+  let elements = -1;
+  let idPending = -1; // index in `ids` of the element's id being walked
+  if (found !== undefined) {
+    found.plain = (backslash === -1 || backslash >= to) && (newline === -1 || newline >= to);
+    ids = found.ids = [];
+    elements = 2 * found.elementsOf;
+  }
   let depth = 0;
   let arrays = 0; // bit d set: the container at depth d + 1 is an array
   let pending = -1; // index in `spans` of the top-level value being walked
-  let i = 0;
+  let i = from;
   for (;;) {
     // A value starts at i.
     let c = text.charCodeAt(i);
     let expectKey = false;
+    if (pending === elements && ids !== null && depth < 3) {
+      // The member itself (an array, else no elements), or one of its elements (an object).
+      if (depth === 1 ? c !== OPEN_BRACKET : c !== OPEN_BRACE) ids = found!.ids = null;
+      else if (depth === 2) ids.push(-1, -1);
+    }
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       if (depth === MAX_SCAN_DEPTH) return null;
       if (c === OPEN_BRACKET) arrays |= 1 << depth;
@@ -405,9 +402,13 @@ export function scanObject(text: string, keys: readonly string[]): number[] | nu
         spans[pending + 1] = i;
         pending = -1;
       }
+      if (idPending !== -1 && depth === 3) {
+        if (ids !== null) ids[idPending + 1] = i;
+        idPending = -1;
+      }
+      if (depth === 0) return i === to || skipSpace(text, i) === to ? spans : null;
       c = text.charCodeAt(i);
       while (isSpace(c)) c = text.charCodeAt(++i);
-      if (depth === 0) return i === n ? spans : null;
       const inArray = ((arrays >>> (depth - 1)) & 1) === 1;
       if (c === COMMA) {
         c = text.charCodeAt(++i);
@@ -428,8 +429,11 @@ export function scanObject(text: string, keys: readonly string[]): number[] | nu
     const keyEnd = quotedEnd(text, i, backslash);
     if (keyEnd === -1) return null;
     if (newline !== -1 && newline < keyEnd && (newline = newlineOutside(text, newline, keyStart, keyEnd)) === NEWLINE_INSIDE) return null;
+    // An element's key spelled with escapes could be `id`: its ids are not read off the text.
+    const inElement = depth === 3 && pending === elements && ids !== null;
     if (backslash !== -1 && backslash < keyEnd) {
       if (depth === 1) return null;
+      if (inElement) ids = found!.ids = null;
       backslash = text.indexOf('\\', keyEnd);
     }
     i = keyEnd;
@@ -448,8 +452,32 @@ export function scanObject(text: string, keys: readonly string[]): number[] | nu
           break;
         }
       }
+    } else if (inElement && ids !== null && keyEnd - keyStart === 4 && text.startsWith('id', keyStart + 1)) {
+      const e = ids.length - 2;
+      // Given twice, JSON.parse keeps the last: not read off the text.
+      if (ids[e] !== -1) {
+        ids = found!.ids = null;
+      } else {
+        ids[e] = i;
+        idPending = e;
+      }
     }
   }
+}
+
+/** What scanObject reads in its walk besides the top-level members, when asked. */
+export interface ObjectScan {
+  /** The index in `keys` of an array member whose elements' `id` members are found. */
+  elementsOf: number;
+  /**
+   * Where element e's `id` value starts and ends, `ids[2e]` and `ids[2e + 1]` (-1: absent), as
+   * findMembers would find them in each; null when the member is not an array, an element is not
+   * an object, or a key of one is spelled with escapes or `id` given twice. Empty when the
+   * member is absent.
+   */
+  ids: number[] | null;
+  /** The object's text holds no backslash and no control character (so no escape, nor a newline between tokens). */
+  plain: boolean;
 }
 
 const NEWLINE_INSIDE = -2;

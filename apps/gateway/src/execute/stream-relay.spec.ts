@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { CostBreakdown } from '@app/pricing';
-import { Cancellation, type ResponsesRequest, SseParser, type UpstreamBody } from '@app/providers';
+import { type BodyConsumer, Cancellation, type ResponsesRequest, SseParser, type UpstreamBody } from '@app/providers';
 import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-stream';
 import type { StreamEncoder } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
@@ -18,10 +18,46 @@ const UPSTREAM = [
   sse('response.completed', { response: { id: 'resp_up', status: 'completed', output: [], usage: { input_tokens: 3, output_tokens: 1, total_tokens: 4 } } }),
 ];
 
+/**
+ * An upstream body over chunks already read, pulled (`next`) or pushed (`pipe`) as the executor's
+ * is: in order, held while its consumer asks, then its end.
+ */
+function queuedBody(queue: Buffer[]): UpstreamBody {
+  let consumer: BodyConsumer | null = null;
+  let held = false;
+  const flush = () => {
+    while (consumer !== null && !held) {
+      const chunk = queue.shift();
+      if (chunk === undefined) {
+        const done = consumer;
+        consumer = null;
+        return done.bodyEnd(null);
+      }
+      held = !consumer.bodyChunk(chunk);
+    }
+  };
+  const body = {
+    next: async () => queue.shift() ?? null,
+    pipe: (c: BodyConsumer) => {
+      consumer = c;
+      flush();
+    },
+    resume: () => {
+      held = false;
+      flush();
+    },
+    destroy: () => {
+      consumer = null;
+    },
+    text: async () => '',
+  };
+  return body as unknown as UpstreamBody;
+}
+
 /** The upstream stream, chunk by chunk, primed as execute primes it (first event read). */
 function primed(chunks: string[]): PrimedStream {
   const queue = chunks.map((c) => Buffer.from(c));
-  const body = { next: async () => queue.shift() ?? null, destroy: () => undefined, text: async () => '' } as unknown as UpstreamBody;
+  const body = queuedBody(queue);
   const parser = new SseParser();
   const translator = new ResponsesPassthroughTranslator();
   const first = parser.push(queue.shift() as Buffer).flatMap((ev) => translator.push(ev));
@@ -59,6 +95,44 @@ function streamEnd(needsResponse: boolean, settled: { response: Record<string, u
     redact: (text: string) => text,
   };
   return end;
+}
+
+/**
+ * A client's socket that is full after every write, as node:http's response: each write returns
+ * false, and 'drain' follows on a later turn (once for the writes made before it).
+ */
+function fullSocket(writes: string[], log: string[]) {
+  const listeners: (() => void)[] = [];
+  let draining = false;
+  const res = {
+    destroyed: false,
+    added: 0,
+    drainListeners: () => listeners.length,
+    writeHead: () => res,
+    write: (text: string) => {
+      writes.push(text);
+      log.push('write');
+      if (!draining) {
+        draining = true;
+        setImmediate(() => {
+          draining = false;
+          log.push('drain');
+          for (const fn of listeners.slice()) fn();
+        });
+      }
+      return false;
+    },
+    end: () => undefined,
+    on: (name: string, fn: () => void) => {
+      if (name === 'drain') listeners.push(fn), res.added++;
+      return res;
+    },
+    off: (name: string, fn: () => void) => {
+      if (name === 'drain' && listeners.includes(fn)) listeners.splice(listeners.indexOf(fn), 1);
+      return res;
+    },
+  };
+  return res;
 }
 
 describe('relayStream', () => {
@@ -164,15 +238,7 @@ describe('relayStream', () => {
   it('writes once per upstream chunk, numbering events across chunks, and waits for a drain when the socket is full', async () => {
     const writes: string[] = [];
     const log: string[] = [];
-    const res = {
-      destroyed: false,
-      writeHead: () => res,
-      // Full after every write: the relay waits for 'drain' (fired soon after it listens) before reading on.
-      write: (text: string) => (writes.push(text), log.push('write'), false),
-      end: () => undefined,
-      on: (name: string, fn: () => void) => name === 'drain' && setImmediate(() => (log.push('drain'), fn())),
-      off: () => undefined,
-    };
+    const res = fullSocket(writes, log);
     const deltas = [1, 2, 3].map((n) => sse('response.output_text.delta', { item_id: 'msg_1', output_index: 0, delta: `d${n}` }));
     // A chunk ending inside an event, one with none complete, then the rest.
     const rest = deltas[2] + UPSTREAM[2];
@@ -184,6 +250,9 @@ describe('relayStream', () => {
     expect(indexes).toEqual([[0, 1], [2], [3, 4, 4]]);
     // The primed events' write goes out with the headers; each later write waits for its drain.
     expect(log).toEqual(['write', 'write', 'drain', 'write', 'drain']);
+    // One listener for the stream, not one per wait, and gone at its end.
+    expect(res.added).toBe(1);
+    expect(res.drainListeners()).toBe(0);
   });
 
   it('stops at a client that left: the upstream body destroyed, nothing more written', async () => {
@@ -258,8 +327,7 @@ describe('relayStream', () => {
           const frames = expected(extras, 5);
           for (const cuts of cuttings(bytes.length)) {
             const chunks = [...cuts, bytes.length].map((end, k) => bytes.subarray(k === 0 ? 0 : cuts[k - 1], end));
-            const queue = chunks.slice();
-            const body = { next: async () => queue.shift() ?? null, destroy: () => undefined, text: async () => '' } as unknown as UpstreamBody;
+            const body = queuedBody(chunks.slice());
             const candidate = { provider: { name: 'openai' }, adapter: { createStreamTranslator: () => new ResponsesPassthroughTranslator() } } as unknown as Candidate;
             const p = await primeStream({ status: 200, headers: {}, body }, candidate, { model: 'gpt-4o' } as ResponsesRequest);
             const c = client();
@@ -302,8 +370,7 @@ describe('relayStream', () => {
         const bytes = Buffer.from(text);
         for (const cuts of cuttings(bytes.length).slice(0, 40)) {
           for (const variant of ['plain', 'rewrite', 'abort'] as const) {
-            const queue = [...cuts, bytes.length].map((end, k) => bytes.subarray(k === 0 ? 0 : cuts[k - 1], end));
-            const body = { next: async () => queue.shift() ?? null, destroy: () => undefined, text: async () => '' } as unknown as UpstreamBody;
+            const body = queuedBody([...cuts, bytes.length].map((end, k) => bytes.subarray(k === 0 ? 0 : cuts[k - 1], end)));
             const cancel = new Cancellation();
             const writes: { text: string; encoding: BufferEncoding }[] = [];
             const res = {

@@ -1,11 +1,13 @@
-import type { ServerResponse } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { CostBreakdown } from '@app/pricing';
-import { type BodyConsumer, Cancellation, type ResponsesRequest, SseParser, type UpstreamBody } from '@app/providers';
+import { type BodyConsumer, Cancellation, HttpExecutor, type ResponsesRequest, SseParser, type UpstreamBody, UpstreamFailure } from '@app/providers';
 import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-stream';
+import { untilStalled } from '@app/providers/testing/stalled';
 import type { StreamEncoder } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
 import { EventFieldInjector, type ExtraFields, spliceTerminalEvent } from './extra-fields';
-import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
+import { type PrimedStream, primeStream, type RelayOutcome, relayStream, type StreamEnd } from './stream-relay';
 
 const extra: ExtraFields = { request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0, cache_debug: null };
 const fields = new EventFieldInjector(extra);
@@ -20,9 +22,9 @@ const UPSTREAM = [
 
 /**
  * An upstream body over chunks already read, pulled (`next`) or pushed (`pipe`) as the executor's
- * is: in order, held while its consumer asks, then its end.
+ * is: in order, held while its consumer asks, then its end (`failure`: broken off).
  */
-function queuedBody(queue: Buffer[]): UpstreamBody {
+function queuedBody(queue: Buffer[], failure: UpstreamFailure | null = null): UpstreamBody & { destroyed: number } {
   let consumer: BodyConsumer | null = null;
   let held = false;
   const flush = () => {
@@ -31,12 +33,13 @@ function queuedBody(queue: Buffer[]): UpstreamBody {
       if (chunk === undefined) {
         const done = consumer;
         consumer = null;
-        return done.bodyEnd(null);
+        return done.bodyEnd(failure);
       }
       held = !consumer.bodyChunk(chunk);
     }
   };
   const body = {
+    destroyed: 0,
     next: async () => queue.shift() ?? null,
     pipe: (c: BodyConsumer) => {
       consumer = c;
@@ -48,16 +51,17 @@ function queuedBody(queue: Buffer[]): UpstreamBody {
     },
     destroy: () => {
       consumer = null;
+      body.destroyed++;
     },
     text: async () => '',
   };
-  return body as unknown as UpstreamBody;
+  return body as unknown as UpstreamBody & { destroyed: number };
 }
 
 /** The upstream stream, chunk by chunk, primed as execute primes it (first event read). */
-function primed(chunks: string[]): PrimedStream {
+function primed(chunks: string[], failure: UpstreamFailure | null = null): PrimedStream {
   const queue = chunks.map((c) => Buffer.from(c));
-  const body = queuedBody(queue);
+  const body = queuedBody(queue, failure);
   const parser = new SseParser();
   const translator = new ResponsesPassthroughTranslator();
   const first = parser.push(queue.shift() as Buffer).flatMap((ev) => translator.push(ev));
@@ -255,6 +259,26 @@ describe('relayStream', () => {
     expect(res.drainListeners()).toBe(0);
   });
 
+  it('ends a stream whose body breaks off with error and response.failed, the upstream destroyed, its end settled once', async () => {
+    for (const [failure, code] of [
+      [new UpstreamFailure('network', 0, 'network error: ECONNRESET'), 'upstream_error'],
+      [new UpstreamFailure('timeout', 0, 'upstream went silent (stream idle timeout)'), 'upstream_timeout'],
+    ] as const) {
+      const c = client();
+      const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
+      const p = primed(UPSTREAM.slice(0, 2), failure);
+      const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, p, fields, {}, streamEnd(true, settled), null);
+      expect(outcome).toMatchObject({ failure, cutOff: true });
+      const frames = c.written().split('\n\n').filter((f) => f !== '');
+      expect(frames.map((f) => f.split('\n')[0])).toEqual(['event: response.created', 'event: response.output_text.delta', 'event: error', 'event: response.failed']);
+      expect(frames[2]).toContain(`"code":"${code}"`);
+      expect(frames[2]).toContain(`openai: ${failure.message}`);
+      expect(settled.map((s) => s.failed)).toEqual([true]);
+      expect((p.body as UpstreamBody & { destroyed: number }).destroyed).toBe(1);
+      expect(c.ended()).toBe(true);
+    }
+  });
+
   it('stops at a client that left: the upstream body destroyed, nothing more written', async () => {
     const c = client();
     const cancel = new Cancellation();
@@ -400,3 +424,103 @@ describe('relayStream', () => {
   });
 });
 
+describe('relayStream over sockets: the executor pushing, a slow client', () => {
+  const EVENTS = 8000;
+  const delta = (i: number) => `${i}:${'x'.repeat(4000)}`;
+  const candidate = { provider: { name: 'openai' }, adapter: { createStreamTranslator: () => new ResponsesPassthroughTranslator() } } as unknown as Candidate;
+  const executor = new HttpExecutor();
+  let upstream: Server;
+  let gateway: Server;
+  let upstreamUrl: string;
+  let gatewayPort: number;
+  /** What the upstream has written, and resolves once its socket first pushed back. */
+  let sent = 0;
+  let pushedBack: Promise<void>;
+  let upstreamClosed: Promise<boolean>;
+  let outcome: Promise<RelayOutcome>;
+
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      if (req.url === '/ping') return void res.end('pong');
+      let pushed!: () => void;
+      pushedBack = new Promise((resolve) => (pushed = resolve));
+      upstreamClosed = new Promise((resolve) => res.on('close', () => resolve(res.writableFinished)));
+      sent = 0;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let i = -1;
+      const pump = () => {
+        for (; i <= EVENTS; i++) {
+          const frame = i < 0 ? UPSTREAM[0] : i === EVENTS ? UPSTREAM[2] : sse('response.output_text.delta', { item_id: 'msg_1', output_index: 0, delta: delta(i) });
+          sent += frame.length;
+          if (!res.write(frame)) {
+            pushed();
+            i++;
+            return void res.once('drain', pump);
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    gateway = createServer((_req, res) => {
+      // As the gateway's in-flight tracking does: a client that leaves cancels its request.
+      const cancel = new Cancellation();
+      res.on('close', () => cancel.cancel());
+      outcome = (async () => {
+        const up = await executor.send({ url: `${upstreamUrl}/v1/responses`, headers: {}, body: '{}' }, { cancel, headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000 });
+        const p = await primeStream(up, candidate, { model: 'gpt-4o' } as ResponsesRequest);
+        return relayStream({ res, cancel, t0: performance.now() }, p, fields, {}, streamEnd(false, []), null);
+      })();
+    });
+    for (const server of [upstream, gateway]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    gatewayPort = (gateway.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    await executor.close();
+    for (const server of [upstream, gateway]) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  /** A client that reads nothing until the upstream is held (what it sent stops growing), then hands the response over. */
+  async function slowClient(): Promise<IncomingMessage> {
+    const answer = await new Promise<IncomingMessage>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: gatewayPort, method: 'POST', path: '/' }, resolve).on('error', reject).end();
+    });
+    answer.pause();
+    await pushedBack;
+    expect(await untilStalled(() => sent, async () => (await fetch(`${upstreamUrl}/ping`)).text())).toBe(sent);
+    return answer;
+  }
+
+  it('holds the upstream while the client is full, then relays every event in order once it reads', async () => {
+    const answer = await slowClient();
+    const total = UPSTREAM[0].length + UPSTREAM[2].length + EVENTS * sse('response.output_text.delta', { item_id: 'msg_1', output_index: 0, delta: delta(0) }).length;
+    expect(sent).toBeLessThan(total / 2);
+    const chunks: Buffer[] = [];
+    answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const ended = new Promise((resolve) => answer.on('end', resolve));
+    answer.resume();
+    await ended;
+    expect((await outcome).failure).toBeNull();
+    expect(await upstreamClosed).toBe(true);
+    const frames = Buffer.concat(chunks).toString().split('\n\n').filter((f) => f !== '');
+    expect(frames).toHaveLength(EVENTS + 2);
+    const events = frames.map((f) => JSON.parse(f.split('\ndata: ')[1]) as { type: string; delta?: string; extra_fields: { chunk_index: number } });
+    expect(events.map((e) => e.extra_fields.chunk_index)).toEqual(Array.from({ length: EVENTS + 2 }, (_, k) => k));
+    const deltas = events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta);
+    expect(deltas).toEqual(Array.from({ length: EVENTS }, (_, k) => delta(k)));
+    expect(events.at(-1)?.type).toBe('response.completed');
+  });
+
+  it('a client that leaves while the upstream is held: the upstream request closed, the outcome aborted', async () => {
+    const answer = await slowClient();
+    answer.destroy();
+    const relayed = await outcome;
+    expect(relayed).toMatchObject({ failure: { kind: 'aborted' }, cutOff: true });
+    expect(await upstreamClosed).toBe(false);
+  });
+});

@@ -190,7 +190,8 @@ class StreamRelay implements BodyConsumer {
   private hold(): void {
     this.waiting = true;
     if (this.onDrain !== null) return;
-    // Kept in a variable first: a closure assigned to a property as it is made is allocated in the old generation.
+    // Made in a variable first: a function literal assigned to a property is allocated in the old
+    // generation (closures.spec).
     const onDrain = () => this.drained();
     this.onDrain = onDrain;
     this.target.res.on('drain', onDrain);

@@ -30,13 +30,13 @@ export interface UpstreamBody extends AsyncIterable<Buffer> {
   pipe(consumer: BodyConsumer): void;
   /** Delivers again after the consumer's `bodyChunk` returned false. */
   resume(): void;
-  /** Stops reading (a consumer is told nothing more): the upstream request is aborted if it is still running. */
+  /** Stops reading, a consumer told nothing more: the upstream request is aborted if still running. */
   destroy(): void;
 }
 
 /** Where `UpstreamBody.pipe` delivers: called from the executor's callbacks, never re-entered. */
 export interface BodyConsumer {
-  /** The next chunk; false holds the rest, the upstream socket paused, until `UpstreamBody.resume`. */
+  /** The next chunk; false holds the rest (the upstream socket paused) until `UpstreamBody.resume`. */
   bodyChunk(chunk: Buffer): boolean;
   /**
    * Once, after the last chunk: null at the body's end, else why it broke off. A client that
@@ -183,7 +183,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
   /** The client left: the upstream request is aborted. */
   cancelled(): void {
     this.abort();
-    // A body over (ended or broken off) while a consumer holds its rest: the consumer hears of it now.
+    // A body over (ended or broken off) while a consumer holds its rest: the consumer hears it now.
     if (this.consumer !== null && (this.failure === null || this.failure.kind !== 'aborted')) {
       this.failure = toFailure(abortError(), this.cancel);
       this.flush();
@@ -317,7 +317,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
 
   pipe(consumer: BodyConsumer): void {
     this.consumer = consumer;
-    // Over already (no longer listening): a client that leaves while the rest is held must still be heard.
+    // Over already, so no longer listening: a client that leaves while the rest is held is heard.
     if (this.ended || this.failure !== null) this.cancel.listen(this);
     this.flush();
   }
@@ -368,7 +368,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     this.delivering = false;
     const controller = this.controller;
     if (controller === null || this.consumer === null || this.ended || this.failure !== null) return;
-    // Paused here it stops after the chunk undici is delivering; resumed, undici may deliver at once.
+    // Paused here, undici stops after the chunk it delivers; resumed, it may deliver at once.
     if (this.held) {
       if (!controller.paused) controller.pause();
     } else if (controller.paused) {

@@ -264,6 +264,60 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
       expect(held.ends.map((f) => f?.kind)).toEqual(['aborted']);
     });
 
+    it('a body that broke off before pipe: its chunks, then its failure, within pipe', async () => {
+      route = (_req, res) => {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('one', () => res.destroy());
+      };
+      let done!: () => void;
+      const over = new Promise<void>((resolve) => (done = resolve));
+      const res = await send({ onDone: () => done() });
+      await over;
+      const to = consumer();
+      res.body.pipe(to.c);
+      expect(to.text()).toBe('one');
+      expect(to.ends.map((f) => f?.kind)).toEqual(['network']);
+    });
+
+    it('a client that leaves while the body flows ends it at once as aborted, the upstream request closed', async () => {
+      route = (_req, res) => {
+        res.writeHead(200);
+        res.write('one');
+      };
+      const cancel = new Cancellation();
+      const to = consumer();
+      (await send({ cancel })).body.pipe(to.c);
+      await to.first;
+      cancel.cancel();
+      expect(to.ends.map((f) => f?.kind)).toEqual(['aborted']);
+      await clientGone;
+      expect(to.text()).toBe('one');
+    });
+
+    it('a consumer that throws is ended once with what it threw, the upstream request closed and the exchange over', async () => {
+      let more!: () => void;
+      route = (_req, res) => {
+        res.writeHead(200);
+        res.write('one');
+        more = () => res.write('two');
+      };
+      let done!: () => void;
+      const over = new Promise<void>((resolve) => (done = resolve));
+      const res = await send({ onDone: () => done() });
+      // Its second chunk (sent once the first was taken) throws.
+      const to = consumer(() => {
+        if (to.chunks.length === 1) more();
+        else throw new Error('relay bug');
+        return true;
+      });
+      res.body.pipe(to.c);
+      const failure = await to.end;
+      expect({ kind: failure?.kind, message: failure?.message }).toEqual({ kind: 'network', message: 'network error: relay bug' });
+      await Promise.all([clientGone, over]);
+      expect(to.ends).toHaveLength(1);
+      expect(to.text()).toBe('onetwo');
+    });
+
     it('a consumer that destroys the body from its chunk is given nothing more, and the upstream request is closed', async () => {
       route = (_req, res) => {
         res.writeHead(200);

@@ -24,8 +24,8 @@ export interface UpstreamBody extends AsyncIterable<Buffer> {
   /** The next chunk, or null at the end. Rejects with an UpstreamFailure. */
   next(): Promise<Buffer | null>;
   /**
-   * From here on the body goes to `consumer`: the chunks read but not pulled yet first, in order
-   * and before `pipe` returns, then each as it arrives, then its end. Nothing is pulled after.
+   * From here on the body goes to `consumer`, in order: the chunks read but not pulled yet (within
+   * `pipe`, until the consumer holds), then each as it arrives, then its end. Nothing is pulled after.
    */
   pipe(consumer: BodyConsumer): void;
   /** Delivers again after the consumer's `bodyChunk` returned false. */
@@ -34,13 +34,18 @@ export interface UpstreamBody extends AsyncIterable<Buffer> {
   destroy(): void;
 }
 
-/** Where `UpstreamBody.pipe` delivers: called from the executor's callbacks, never re-entered. */
+/**
+ * Where `UpstreamBody.pipe` delivers: called from the executor's callbacks, never re-entered. Its
+ * methods must not throw (they run inside undici's and the socket's callbacks): one that throws
+ * from `bodyChunk` is ended with what it threw as the failure, the upstream request aborted.
+ */
 export interface BodyConsumer {
   /** The next chunk; false holds the rest (the upstream socket paused) until `UpstreamBody.resume`. */
   bodyChunk(chunk: Buffer): boolean;
   /**
    * Once, after the last chunk: null at the body's end, else why it broke off. A client that
-   * leaves (the exchange's Cancellation) is told at once, even while the body is held.
+   * leaves (the exchange's Cancellation) ends the body at once as aborted: while it is held,
+   * before the chunks held back; while it flows, after the chunks already read.
    */
   bodyEnd(failure: UpstreamFailure | null): void;
 }
@@ -351,21 +356,27 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
   private flush(): void {
     if (this.delivering) return;
     this.delivering = true;
-    for (let consumer = this.consumer; consumer !== null; consumer = this.consumer) {
-      const failure = this.failure;
-      if (this.held) {
-        if (failure !== null && failure.kind === 'aborted') this.endConsumer(consumer, failure);
-        break;
+    try {
+      for (let consumer = this.consumer; consumer !== null; consumer = this.consumer) {
+        const failure = this.failure;
+        if (this.held) {
+          if (failure !== null && failure.kind === 'aborted') this.endConsumer(consumer, failure);
+          break;
+        }
+        const chunk = this.chunks.shift();
+        if (chunk === undefined) {
+          if (this.ended || this.destroyed || failure !== null) this.endConsumer(consumer, failure);
+          break;
+        }
+        this.queuedBytes -= chunk.length;
+        if (!consumer.bodyChunk(chunk)) this.held = true;
       }
-      const chunk = this.chunks.shift();
-      if (chunk === undefined) {
-        if (this.ended || this.destroyed || failure !== null) this.endConsumer(consumer, failure);
-        break;
-      }
-      this.queuedBytes -= chunk.length;
-      if (!consumer.bodyChunk(chunk)) this.held = true;
+    } catch (err) {
+      this.consumerThrew(err);
+    } finally {
+      // Else every later delivery, its end included, would be left to a loop that is gone.
+      this.delivering = false;
     }
-    this.delivering = false;
     const controller = this.controller;
     if (controller === null || this.consumer === null || this.ended || this.failure !== null) return;
     // Paused here, undici stops after the chunk it delivers; resumed, it may deliver at once.
@@ -380,6 +391,18 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     this.consumer = null;
     this.cancel.unlisten(this);
     consumer.bodyEnd(failure);
+  }
+
+  /**
+   * A consumer threw, which it must not: the body is destroyed and the consumer ended with what
+   * it threw. One with nothing more to be told (it threw from its end, or after destroying the
+   * body) has it thrown back to whoever delivered (undici then aborts the request).
+   */
+  private consumerThrew(err: unknown): void {
+    const consumer = this.consumer;
+    this.destroy();
+    if (consumer === null) throw err;
+    consumer.bodyEnd(toFailure(err, this.cancel));
   }
 
   /** `fetch`'s promise, with what `read` makes of the answer (or the error it throws). */
@@ -426,7 +449,8 @@ function abortError(): Error {
 export function toFailure(err: unknown, cancel?: Cancellation): UpstreamFailure {
   if (err instanceof UpstreamFailure) return err;
   if (cancel?.aborted) return new UpstreamFailure('aborted', 0, 'client closed the connection');
-  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+  // Anything may be thrown, `undefined` and `null` included.
+  const e = (err ?? {}) as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code;
   if (code && TIMEOUT_CODES.has(code)) {
     return new UpstreamFailure('timeout', 0, code === 'UND_ERR_BODY_TIMEOUT' ? 'upstream went silent (stream idle timeout)' : 'upstream request timed out');

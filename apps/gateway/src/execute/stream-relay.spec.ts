@@ -279,6 +279,19 @@ describe('relayStream', () => {
     }
   });
 
+  it("a throw from the body's resume at a drain rejects the relay (no uncaught exception), the upstream destroyed", async () => {
+    const p = primed(UPSTREAM);
+    const thrown = new Error('resume failed');
+    p.body.resume = () => {
+      throw thrown;
+    };
+    const res = fullSocket([], []);
+    const relayed = relayStream({ res: res as unknown as ServerResponse, cancel: Cancellation.never, t0: performance.now() }, p, fields, {}, streamEnd(false, []), null);
+    await expect(relayed).rejects.toBe(thrown);
+    expect((p.body as UpstreamBody & { destroyed: number }).destroyed).toBe(1);
+    expect(res.drainListeners()).toBe(0);
+  });
+
   it('stops at a client that left: the upstream body destroyed, nothing more written', async () => {
     const c = client();
     const cancel = new Cancellation();
@@ -438,13 +451,22 @@ describe('relayStream over sockets: the executor pushing, a slow client', () => 
   let pushedBack: Promise<void>;
   let upstreamClosed: Promise<boolean>;
   let outcome: Promise<RelayOutcome>;
+  /** The upstream the gateway calls (`/short`: UPSTREAM, one write per event), and the stream's end. */
+  let upstreamPath = '/v1/responses';
+  let makeEnd: () => StreamEnd = () => streamEnd(false, []);
+  /** The gateway's answer. */
+  let answerRes: ServerResponse;
 
   beforeAll(async () => {
     upstream = createServer((req, res) => {
       if (req.url === '/ping') return void res.end('pong');
+      upstreamClosed = new Promise((resolve) => res.on('close', () => resolve(res.writableFinished)));
+      if (req.url === '/short') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        return void res.write(UPSTREAM[0], () => res.write(UPSTREAM[1], () => res.end(UPSTREAM[2])));
+      }
       let pushed!: () => void;
       pushedBack = new Promise((resolve) => (pushed = resolve));
-      upstreamClosed = new Promise((resolve) => res.on('close', () => resolve(res.writableFinished)));
       sent = 0;
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       let i = -1;
@@ -466,11 +488,14 @@ describe('relayStream over sockets: the executor pushing, a slow client', () => 
       // As the gateway's in-flight tracking does: a client that leaves cancels its request.
       const cancel = new Cancellation();
       res.on('close', () => cancel.cancel());
+      answerRes = res;
       outcome = (async () => {
-        const up = await executor.send({ url: `${upstreamUrl}/v1/responses`, headers: {}, body: '{}' }, { cancel, headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000 });
+        const up = await executor.send({ url: `${upstreamUrl}${upstreamPath}`, headers: {}, body: '{}' }, { cancel, headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000 });
         const p = await primeStream(up, candidate, { model: 'gpt-4o' } as ResponsesRequest);
-        return relayStream({ res, cancel, t0: performance.now() }, p, fields, {}, streamEnd(false, []), null);
+        return relayStream({ res, cancel, t0: performance.now() }, p, fields, {}, makeEnd(), null);
       })();
+      // As the request pipeline does with a relay that rejects: its answer, begun, is destroyed.
+      outcome.catch(() => res.destroy());
     });
     for (const server of [upstream, gateway]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
@@ -522,5 +547,31 @@ describe('relayStream over sockets: the executor pushing, a slow client', () => 
     const relayed = await outcome;
     expect(relayed).toMatchObject({ failure: { kind: 'aborted' }, cutOff: true });
     expect(await upstreamClosed).toBe(false);
+  });
+
+  it('a settle that throws (an Error, or undefined) ends the relay: rejected, the answer destroyed, the upstream done', async () => {
+    upstreamPath = '/short';
+    try {
+      for (const thrown of [new Error('store down'), undefined]) {
+        makeEnd = () => Object.assign(streamEnd(true, []), {
+          settle: () => {
+            throw thrown;
+          },
+        });
+        // The client sees its answer cut short, or (destroyed before its headers were read) a hang-up.
+        let answer: IncomingMessage | null = null;
+        const req = request({ host: '127.0.0.1', port: gatewayPort, method: 'POST', path: '/' }, (r) => (answer = r).on('error', () => undefined).resume());
+        const closed = new Promise((resolve) => req.on('error', () => undefined).on('close', resolve));
+        req.end();
+        await closed;
+        await expect(outcome).rejects.toBe(thrown);
+        expect(answerRes.destroyed).toBe(true);
+        expect((answer as IncomingMessage | null)?.complete ?? false).toBe(false);
+        await upstreamClosed;
+      }
+    } finally {
+      upstreamPath = '/v1/responses';
+      makeEnd = () => streamEnd(false, []);
+    }
   });
 });

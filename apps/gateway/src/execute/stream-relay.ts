@@ -111,7 +111,9 @@ export interface RelayTarget {
  * keeps its upstream JSON and gains `extra_fields` by string splicing, and only a terminal event
  * that must change is re-serialised; another format's encoder gets each event parsed. A stream
  * that breaks off ends with an `error` event, then `response.failed` once the response had
- * started (Open Responses). Settles once, when the client's answer has ended.
+ * started (Open Responses). Resolves once the client's answer has ended; a fault of the
+ * gateway's own that leaves the answer unfinished (a settle throwing while the stream is closed)
+ * rejects instead, the answer left as it is for the caller to destroy.
  */
 export function relayStream(
   target: RelayTarget,
@@ -160,12 +162,39 @@ class StreamRelay implements BodyConsumer {
     this.primed.body.pipe(this);
   }
 
+  // BodyConsumer's methods and `drained` (a 'drain' listener) must not throw: each ends the relay
+  // through `fault` on anything its own handling of errors let through.
+
   bodyChunk(chunk: Buffer): boolean {
     if (this.over) return true;
+    try {
+      return this.relayChunk(chunk);
+    } catch (err) {
+      this.fault(err);
+      return true;
+    }
+  }
+
+  bodyEnd(failure: UpstreamFailure | null): void {
+    if (this.over) return;
+    try {
+      if (failure !== null) return this.cut(failure);
+      const { translator, candidate } = this.primed;
+      if (translator.terminal === null) return this.cut(new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its terminal event`));
+      const error = translator.streamError;
+      this.finish(error === null ? null : new UpstreamFailure('stream_error', 0, error.message, error), false);
+    } catch (err) {
+      this.fault(err);
+    }
+  }
+
+  /** Writes the chunk's frames; false (the body held) when the client's socket is full. */
+  private relayChunk(chunk: Buffer): boolean {
     let written: boolean;
     try {
       written = this.writer.write(this.writer.framesOfChunk(chunk));
     } catch (err) {
+      // The gateway's own code threw (a settle, an encoder): the stream is cut off with it.
       this.cut(err);
       return true;
     }
@@ -176,15 +205,6 @@ class StreamRelay implements BodyConsumer {
     }
     this.checkClient();
     return true;
-  }
-
-  bodyEnd(failure: UpstreamFailure | null): void {
-    if (this.over) return;
-    if (failure !== null) return this.cut(failure);
-    const { translator, candidate } = this.primed;
-    if (translator.terminal === null) return this.cut(new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its terminal event`));
-    const error = translator.streamError;
-    this.finish(error === null ? null : new UpstreamFailure('stream_error', 0, error.message, error), false);
   }
 
   private hold(): void {
@@ -200,7 +220,11 @@ class StreamRelay implements BodyConsumer {
   private drained(): void {
     if (!this.waiting || this.over) return;
     this.waiting = false;
-    if (this.checkClient()) this.primed.body.resume();
+    try {
+      if (this.checkClient()) this.primed.body.resume();
+    } catch (err) {
+      this.fault(err);
+    }
   }
 
   /** False (the stream cut off) once the client has left. */
@@ -215,9 +239,10 @@ class StreamRelay implements BodyConsumer {
     this.over = true;
     const { res, cancel } = this.target;
     const { body, translator, candidate } = this.primed;
-    const failure = err instanceof UpstreamFailure ? err : toFailure(err, cancel);
     const cutOff = translator.terminal === null;
+    let failure: UpstreamFailure;
     try {
+      failure = err instanceof UpstreamFailure ? err : toFailure(err, cancel);
       body.destroy();
       if (failure.kind !== 'aborted' && !res.destroyed) {
         const error = { code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error', message: `${candidate.provider.name}: ${this.end.redact(failure.message)}` };
@@ -248,9 +273,14 @@ class StreamRelay implements BodyConsumer {
     this.resolve({ failure, ttftMs: this.writer.ttftMs, cutOff });
   }
 
-  /** A fault of the gateway's own while ending the stream: the relay's promise rejects with it. */
+  /**
+   * A fault of the gateway's own while ending the stream: the upstream body destroyed, and the
+   * relay's promise rejects with it, the client's answer not ended (its caller destroys it).
+   */
   private fault(err: unknown): void {
+    this.over = true;
     if (this.onDrain !== null) this.target.res.off('drain', this.onDrain);
+    this.primed.body.destroy();
     this.reject(err);
   }
 }

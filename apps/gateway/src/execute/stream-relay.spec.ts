@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { CostBreakdown } from '@app/pricing';
 import { type BodyConsumer, Cancellation, HttpExecutor, type ResponsesRequest, SseParser, type UpstreamBody, UpstreamFailure } from '@app/providers';
 import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-stream';
+import { type Holds, watchHolds } from '@app/providers/testing/held';
 import { untilStalled } from '@app/providers/testing/stalled';
 import type { StreamEncoder } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
@@ -454,8 +455,11 @@ describe('relayStream over sockets: the executor pushing, a slow client', () => 
   /** The upstream the gateway calls (`/short`: UPSTREAM, one write per event), and the stream's end. */
   let upstreamPath = '/v1/responses';
   let makeEnd: () => StreamEnd = () => streamEnd(false, []);
-  /** The gateway's answer. */
+  /** The gateway's answer, its upstream body watched, and the most it ever held unsent (after a write). */
   let answerRes: ServerResponse;
+  let holds: Holds;
+  let mostBuffered = 0;
+  let largestWrite = 0;
 
   beforeAll(async () => {
     upstream = createServer((req, res) => {
@@ -489,8 +493,17 @@ describe('relayStream over sockets: the executor pushing, a slow client', () => 
       const cancel = new Cancellation();
       res.on('close', () => cancel.cancel());
       answerRes = res;
+      mostBuffered = largestWrite = 0;
+      const write = res.write.bind(res) as (text: string, encoding: BufferEncoding) => boolean;
+      res.write = ((text: string, encoding: BufferEncoding) => {
+        const ok = write(text, encoding);
+        largestWrite = Math.max(largestWrite, Buffer.byteLength(text, encoding));
+        mostBuffered = Math.max(mostBuffered, res.writableLength);
+        return ok;
+      }) as ServerResponse['write'];
       outcome = (async () => {
         const up = await executor.send({ url: `${upstreamUrl}${upstreamPath}`, headers: {}, body: '{}' }, { cancel, headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000 });
+        holds = watchHolds(up.body, upstreamPath);
         const p = await primeStream(up, candidate, { model: 'gpt-4o' } as ResponsesRequest);
         return relayStream({ res, cancel, t0: performance.now() }, p, fields, {}, makeEnd(), null);
       })();
@@ -501,6 +514,8 @@ describe('relayStream over sockets: the executor pushing, a slow client', () => 
     upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
     gatewayPort = (gateway.address() as AddressInfo).port;
   });
+
+  afterEach(() => holds?.stop());
 
   afterAll(async () => {
     await executor.close();
@@ -521,10 +536,20 @@ describe('relayStream over sockets: the executor pushing, a slow client', () => 
     return answer;
   }
 
+  /**
+   * The relay holds the body from the write that fills the client's socket to its drain, and the
+   * exchange then pauses undici: whatever the kernel's buffers take, the answer keeps at most its
+   * high-water mark and one write unsent, and undici reads at most one chunk while held.
+   */
+  function expectHeld(): void {
+    expect(holds.count).toBeGreaterThan(0);
+    expect(holds.mostTakenWhileHeld).toBeLessThanOrEqual(1);
+    expect(mostBuffered).toBeLessThanOrEqual(answerRes.writableHighWaterMark + largestWrite);
+  }
+
   it('holds the upstream while the client is full, then relays every event in order once it reads', async () => {
     const answer = await slowClient();
-    const total = UPSTREAM[0].length + UPSTREAM[2].length + EVENTS * sse('response.output_text.delta', { item_id: 'msg_1', output_index: 0, delta: delta(0) }).length;
-    expect(sent).toBeLessThan(total / 2);
+    expectHeld();
     const chunks: Buffer[] = [];
     answer.on('data', (chunk: Buffer) => chunks.push(chunk));
     const ended = new Promise((resolve) => answer.on('end', resolve));
@@ -532,6 +557,7 @@ describe('relayStream over sockets: the executor pushing, a slow client', () => 
     await ended;
     expect((await outcome).failure).toBeNull();
     expect(await upstreamClosed).toBe(true);
+    expectHeld();
     const frames = Buffer.concat(chunks).toString().split('\n\n').filter((f) => f !== '');
     expect(frames).toHaveLength(EVENTS + 2);
     const events = frames.map((f) => JSON.parse(f.split('\ndata: ')[1]) as { type: string; delta?: string; extra_fields: { chunk_index: number } });

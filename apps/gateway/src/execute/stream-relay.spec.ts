@@ -1,11 +1,14 @@
-import type { ServerResponse } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { CostBreakdown } from '@app/pricing';
-import { Cancellation, type ResponsesRequest, SseParser, type UpstreamBody } from '@app/providers';
+import { type BodyConsumer, Cancellation, HttpExecutor, type ResponsesRequest, SseParser, type UpstreamBody, UpstreamFailure } from '@app/providers';
 import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-stream';
+import { type Holds, watchHolds } from '@app/providers/testing/held';
+import { untilStalled } from '@app/providers/testing/stalled';
 import type { StreamEncoder } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
 import { EventFieldInjector, type ExtraFields, spliceTerminalEvent } from './extra-fields';
-import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
+import { type PrimedStream, primeStream, type RelayOutcome, relayStream, type StreamEnd } from './stream-relay';
 
 const extra: ExtraFields = { request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0, cache_debug: null };
 const fields = new EventFieldInjector(extra);
@@ -18,10 +21,48 @@ const UPSTREAM = [
   sse('response.completed', { response: { id: 'resp_up', status: 'completed', output: [], usage: { input_tokens: 3, output_tokens: 1, total_tokens: 4 } } }),
 ];
 
+/**
+ * An upstream body over chunks already read, pulled (`next`) or pushed (`pipe`) as the executor's
+ * is: in order, held while its consumer asks, then its end (`failure`: broken off).
+ */
+function queuedBody(queue: Buffer[], failure: UpstreamFailure | null = null): UpstreamBody & { destroyed: number } {
+  let consumer: BodyConsumer | null = null;
+  let held = false;
+  const flush = () => {
+    while (consumer !== null && !held) {
+      const chunk = queue.shift();
+      if (chunk === undefined) {
+        const done = consumer;
+        consumer = null;
+        return done.bodyEnd(failure);
+      }
+      held = !consumer.bodyChunk(chunk);
+    }
+  };
+  const body = {
+    destroyed: 0,
+    next: async () => queue.shift() ?? null,
+    pipe: (c: BodyConsumer) => {
+      consumer = c;
+      flush();
+    },
+    resume: () => {
+      held = false;
+      flush();
+    },
+    destroy: () => {
+      consumer = null;
+      body.destroyed++;
+    },
+    text: async () => '',
+  };
+  return body as unknown as UpstreamBody & { destroyed: number };
+}
+
 /** The upstream stream, chunk by chunk, primed as execute primes it (first event read). */
-function primed(chunks: string[]): PrimedStream {
+function primed(chunks: string[], failure: UpstreamFailure | null = null): PrimedStream {
   const queue = chunks.map((c) => Buffer.from(c));
-  const body = { next: async () => queue.shift() ?? null, destroy: () => undefined, text: async () => '' } as unknown as UpstreamBody;
+  const body = queuedBody(queue, failure);
   const parser = new SseParser();
   const translator = new ResponsesPassthroughTranslator();
   const first = parser.push(queue.shift() as Buffer).flatMap((ev) => translator.push(ev));
@@ -59,6 +100,44 @@ function streamEnd(needsResponse: boolean, settled: { response: Record<string, u
     redact: (text: string) => text,
   };
   return end;
+}
+
+/**
+ * A client's socket that is full after every write, as node:http's response: each write returns
+ * false, and 'drain' follows on a later turn (once for the writes made before it).
+ */
+function fullSocket(writes: string[], log: string[]) {
+  const listeners: (() => void)[] = [];
+  let draining = false;
+  const res = {
+    destroyed: false,
+    added: 0,
+    drainListeners: () => listeners.length,
+    writeHead: () => res,
+    write: (text: string) => {
+      writes.push(text);
+      log.push('write');
+      if (!draining) {
+        draining = true;
+        setImmediate(() => {
+          draining = false;
+          log.push('drain');
+          for (const fn of listeners.slice()) fn();
+        });
+      }
+      return false;
+    },
+    end: () => undefined,
+    on: (name: string, fn: () => void) => {
+      if (name === 'drain') listeners.push(fn), res.added++;
+      return res;
+    },
+    off: (name: string, fn: () => void) => {
+      if (name === 'drain' && listeners.includes(fn)) listeners.splice(listeners.indexOf(fn), 1);
+      return res;
+    },
+  };
+  return res;
 }
 
 describe('relayStream', () => {
@@ -164,15 +243,7 @@ describe('relayStream', () => {
   it('writes once per upstream chunk, numbering events across chunks, and waits for a drain when the socket is full', async () => {
     const writes: string[] = [];
     const log: string[] = [];
-    const res = {
-      destroyed: false,
-      writeHead: () => res,
-      // Full after every write: the relay waits for 'drain' (fired soon after it listens) before reading on.
-      write: (text: string) => (writes.push(text), log.push('write'), false),
-      end: () => undefined,
-      on: (name: string, fn: () => void) => name === 'drain' && setImmediate(() => (log.push('drain'), fn())),
-      off: () => undefined,
-    };
+    const res = fullSocket(writes, log);
     const deltas = [1, 2, 3].map((n) => sse('response.output_text.delta', { item_id: 'msg_1', output_index: 0, delta: `d${n}` }));
     // A chunk ending inside an event, one with none complete, then the rest.
     const rest = deltas[2] + UPSTREAM[2];
@@ -184,6 +255,42 @@ describe('relayStream', () => {
     expect(indexes).toEqual([[0, 1], [2], [3, 4, 4]]);
     // The primed events' write goes out with the headers; each later write waits for its drain.
     expect(log).toEqual(['write', 'write', 'drain', 'write', 'drain']);
+    // One listener for the stream, not one per wait, and gone at its end.
+    expect(res.added).toBe(1);
+    expect(res.drainListeners()).toBe(0);
+  });
+
+  it('ends a stream whose body breaks off with error and response.failed, the upstream destroyed, its end settled once', async () => {
+    for (const [failure, code] of [
+      [new UpstreamFailure('network', 0, 'network error: ECONNRESET'), 'upstream_error'],
+      [new UpstreamFailure('timeout', 0, 'upstream went silent (stream idle timeout)'), 'upstream_timeout'],
+    ] as const) {
+      const c = client();
+      const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
+      const p = primed(UPSTREAM.slice(0, 2), failure);
+      const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, p, fields, {}, streamEnd(true, settled), null);
+      expect(outcome).toMatchObject({ failure, cutOff: true });
+      const frames = c.written().split('\n\n').filter((f) => f !== '');
+      expect(frames.map((f) => f.split('\n')[0])).toEqual(['event: response.created', 'event: response.output_text.delta', 'event: error', 'event: response.failed']);
+      expect(frames[2]).toContain(`"code":"${code}"`);
+      expect(frames[2]).toContain(`openai: ${failure.message}`);
+      expect(settled.map((s) => s.failed)).toEqual([true]);
+      expect((p.body as UpstreamBody & { destroyed: number }).destroyed).toBe(1);
+      expect(c.ended()).toBe(true);
+    }
+  });
+
+  it("a throw from the body's resume at a drain rejects the relay (no uncaught exception), the upstream destroyed", async () => {
+    const p = primed(UPSTREAM);
+    const thrown = new Error('resume failed');
+    p.body.resume = () => {
+      throw thrown;
+    };
+    const res = fullSocket([], []);
+    const relayed = relayStream({ res: res as unknown as ServerResponse, cancel: Cancellation.never, t0: performance.now() }, p, fields, {}, streamEnd(false, []), null);
+    await expect(relayed).rejects.toBe(thrown);
+    expect((p.body as UpstreamBody & { destroyed: number }).destroyed).toBe(1);
+    expect(res.drainListeners()).toBe(0);
   });
 
   it('stops at a client that left: the upstream body destroyed, nothing more written', async () => {
@@ -258,8 +365,7 @@ describe('relayStream', () => {
           const frames = expected(extras, 5);
           for (const cuts of cuttings(bytes.length)) {
             const chunks = [...cuts, bytes.length].map((end, k) => bytes.subarray(k === 0 ? 0 : cuts[k - 1], end));
-            const queue = chunks.slice();
-            const body = { next: async () => queue.shift() ?? null, destroy: () => undefined, text: async () => '' } as unknown as UpstreamBody;
+            const body = queuedBody(chunks.slice());
             const candidate = { provider: { name: 'openai' }, adapter: { createStreamTranslator: () => new ResponsesPassthroughTranslator() } } as unknown as Candidate;
             const p = await primeStream({ status: 200, headers: {}, body }, candidate, { model: 'gpt-4o' } as ResponsesRequest);
             const c = client();
@@ -305,8 +411,7 @@ describe('relayStream', () => {
         const bytes = Buffer.from(text);
         for (const cuts of cuttings(bytes.length).slice(0, 40)) {
           for (const variant of ['plain', 'rewrite', 'abort', 'stored', 'stored-utf8'] as const) {
-            const queue = [...cuts, bytes.length].map((end, k) => bytes.subarray(k === 0 ? 0 : cuts[k - 1], end));
-            const body = { next: async () => queue.shift() ?? null, destroy: () => undefined, text: async () => '' } as unknown as UpstreamBody;
+            const body = queuedBody([...cuts, bytes.length].map((end, k) => bytes.subarray(k === 0 ? 0 : cuts[k - 1], end)));
             const cancel = new Cancellation();
             const writes: { text: string; encoding: BufferEncoding }[] = [];
             const res = {
@@ -341,3 +446,166 @@ describe('relayStream', () => {
   });
 });
 
+describe('relayStream over sockets: the executor pushing, a slow client', () => {
+  const EVENTS = 8000;
+  const delta = (i: number) => `${i}:${'x'.repeat(4000)}`;
+  const candidate = { provider: { name: 'openai' }, adapter: { createStreamTranslator: () => new ResponsesPassthroughTranslator() } } as unknown as Candidate;
+  const executor = new HttpExecutor();
+  let upstream: Server;
+  let gateway: Server;
+  let upstreamUrl: string;
+  let gatewayPort: number;
+  /** What the upstream has written, and resolves once its socket first pushed back. */
+  let sent = 0;
+  let pushedBack: Promise<void>;
+  let upstreamClosed: Promise<boolean>;
+  let outcome: Promise<RelayOutcome>;
+  /** The upstream the gateway calls (`/short`: UPSTREAM, one write per event), and the stream's end. */
+  let upstreamPath = '/v1/responses';
+  let makeEnd: () => StreamEnd = () => streamEnd(false, []);
+  /** The gateway's answer, its upstream body watched, and the most it ever held unsent (after a write). */
+  let answerRes: ServerResponse;
+  let holds: Holds;
+  let mostBuffered = 0;
+  let largestWrite = 0;
+
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      if (req.url === '/ping') return void res.end('pong');
+      upstreamClosed = new Promise((resolve) => res.on('close', () => resolve(res.writableFinished)));
+      if (req.url === '/short') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        return void res.write(UPSTREAM[0], () => res.write(UPSTREAM[1], () => res.end(UPSTREAM[2])));
+      }
+      let pushed!: () => void;
+      pushedBack = new Promise((resolve) => (pushed = resolve));
+      sent = 0;
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let i = -1;
+      const pump = () => {
+        for (; i <= EVENTS; i++) {
+          const frame = i < 0 ? UPSTREAM[0] : i === EVENTS ? UPSTREAM[2] : sse('response.output_text.delta', { item_id: 'msg_1', output_index: 0, delta: delta(i) });
+          sent += frame.length;
+          if (!res.write(frame)) {
+            pushed();
+            i++;
+            return void res.once('drain', pump);
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    gateway = createServer((_req, res) => {
+      // As the gateway's in-flight tracking does: a client that leaves cancels its request.
+      const cancel = new Cancellation();
+      res.on('close', () => cancel.cancel());
+      answerRes = res;
+      mostBuffered = largestWrite = 0;
+      const write = res.write.bind(res) as (text: string, encoding: BufferEncoding) => boolean;
+      res.write = ((text: string, encoding: BufferEncoding) => {
+        const ok = write(text, encoding);
+        largestWrite = Math.max(largestWrite, Buffer.byteLength(text, encoding));
+        mostBuffered = Math.max(mostBuffered, res.writableLength);
+        return ok;
+      }) as ServerResponse['write'];
+      outcome = (async () => {
+        const up = await executor.send({ url: `${upstreamUrl}${upstreamPath}`, headers: {}, body: '{}' }, { cancel, headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000 });
+        holds = watchHolds(up.body, upstreamPath);
+        const p = await primeStream(up, candidate, { model: 'gpt-4o' } as ResponsesRequest);
+        return relayStream({ res, cancel, t0: performance.now() }, p, fields, {}, makeEnd(), null);
+      })();
+      // As the request pipeline does with a relay that rejects: its answer, begun, is destroyed.
+      outcome.catch(() => res.destroy());
+    });
+    for (const server of [upstream, gateway]) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    gatewayPort = (gateway.address() as AddressInfo).port;
+  });
+
+  afterEach(() => holds?.stop());
+
+  afterAll(async () => {
+    await executor.close();
+    for (const server of [upstream, gateway]) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  /** A client that reads nothing until the upstream is held (what it sent stops growing), then hands the response over. */
+  async function slowClient(): Promise<IncomingMessage> {
+    const answer = await new Promise<IncomingMessage>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: gatewayPort, method: 'POST', path: '/' }, resolve).on('error', reject).end();
+    });
+    answer.pause();
+    await pushedBack;
+    expect(await untilStalled(() => sent, async () => (await fetch(`${upstreamUrl}/ping`)).text())).toBe(sent);
+    return answer;
+  }
+
+  /**
+   * The relay holds the body from the write that fills the client's socket to its drain, and the
+   * exchange then pauses undici: whatever the kernel's buffers take, the answer keeps at most its
+   * high-water mark and one write unsent, and undici reads at most one chunk while held.
+   */
+  function expectHeld(): void {
+    expect(holds.count).toBeGreaterThan(0);
+    expect(holds.mostTakenWhileHeld).toBeLessThanOrEqual(1);
+    expect(mostBuffered).toBeLessThanOrEqual(answerRes.writableHighWaterMark + largestWrite);
+  }
+
+  it('holds the upstream while the client is full, then relays every event in order once it reads', async () => {
+    const answer = await slowClient();
+    expectHeld();
+    const chunks: Buffer[] = [];
+    answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const ended = new Promise((resolve) => answer.on('end', resolve));
+    answer.resume();
+    await ended;
+    expect((await outcome).failure).toBeNull();
+    expect(await upstreamClosed).toBe(true);
+    expectHeld();
+    const frames = Buffer.concat(chunks).toString().split('\n\n').filter((f) => f !== '');
+    expect(frames).toHaveLength(EVENTS + 2);
+    const events = frames.map((f) => JSON.parse(f.split('\ndata: ')[1]) as { type: string; delta?: string; extra_fields: { chunk_index: number } });
+    expect(events.map((e) => e.extra_fields.chunk_index)).toEqual(Array.from({ length: EVENTS + 2 }, (_, k) => k));
+    const deltas = events.filter((e) => e.type === 'response.output_text.delta').map((e) => e.delta);
+    expect(deltas).toEqual(Array.from({ length: EVENTS }, (_, k) => delta(k)));
+    expect(events.at(-1)?.type).toBe('response.completed');
+  });
+
+  it('a client that leaves while the upstream is held: the upstream request closed, the outcome aborted', async () => {
+    const answer = await slowClient();
+    answer.destroy();
+    const relayed = await outcome;
+    expect(relayed).toMatchObject({ failure: { kind: 'aborted' }, cutOff: true });
+    expect(await upstreamClosed).toBe(false);
+  });
+
+  it('a settle that throws (an Error, or undefined) ends the relay: rejected, the answer destroyed, the upstream done', async () => {
+    upstreamPath = '/short';
+    try {
+      for (const thrown of [new Error('store down'), undefined]) {
+        makeEnd = () => Object.assign(streamEnd(true, []), {
+          settle: () => {
+            throw thrown;
+          },
+        });
+        // The client sees its answer cut short, or (destroyed before its headers were read) a hang-up.
+        let answer: IncomingMessage | null = null;
+        const req = request({ host: '127.0.0.1', port: gatewayPort, method: 'POST', path: '/' }, (r) => (answer = r).on('error', () => undefined).resume());
+        const closed = new Promise((resolve) => req.on('error', () => undefined).on('close', resolve));
+        req.end();
+        await closed;
+        await expect(outcome).rejects.toBe(thrown);
+        expect(answerRes.destroyed).toBe(true);
+        expect((answer as IncomingMessage | null)?.complete ?? false).toBe(false);
+        await upstreamClosed;
+      }
+    } finally {
+      upstreamPath = '/v1/responses';
+      makeEnd = () => streamEnd(false, []);
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { isJson } from '@app/common';
 import {
+  type BodyConsumer,
   errorEventFields,
   type ResponsesRequest,
   type ResponsesStreamEvent,
@@ -16,7 +17,6 @@ import {
 } from '@app/providers';
 import type { CostBreakdown } from '@app/pricing';
 import type { Cancellation } from '@app/providers';
-import { waitForDrain } from '../edge/http-io';
 import type { StreamEncoder } from '../formats/wire-format';
 import type { Candidate } from '../routing/route-planner.service';
 import { type EventFieldInjector, type ExtraFields, spliceTerminalEvent } from './extra-fields';
@@ -116,9 +116,11 @@ export interface RelayTarget {
  * keeps its upstream JSON and gains `extra_fields` by string splicing, and only a terminal event
  * that must change is re-serialised; another format's encoder gets each event parsed. A stream
  * that breaks off ends with an `error` event, then `response.failed` once the response had
- * started (Open Responses).
+ * started (Open Responses). Resolves once the client's answer has ended; a fault of the
+ * gateway's own that leaves the answer unfinished (a settle throwing while the stream is closed)
+ * rejects instead, the answer left as it is for the caller to destroy.
  */
-export async function relayStream(
+export function relayStream(
   target: RelayTarget,
   primed: PrimedStream,
   fields: EventFieldInjector,
@@ -127,43 +129,165 @@ export async function relayStream(
   /** Null: the canonical format, relayed as text. */
   encoder: StreamEncoder | null,
 ): Promise<RelayOutcome> {
-  const { res, cancel } = target;
-  const { body, translator, candidate } = primed;
-  const relay = new EventWriter(target, primed, fields, end, encoder);
+  return new Promise((resolve, reject) => {
+    const relay = new StreamRelay(target, primed, fields, end, encoder, resolve, reject);
+    target.res.writeHead(200, headers);
+    relay.start();
+  });
+}
 
-  res.writeHead(200, headers);
-  relay.write(relay.framesOf(primed.first));
+/**
+ * One stream's relay, driven by its upstream body (`UpstreamBody.pipe`): each chunk's frames are
+ * written from the executor's socket callback, as a bare proxy writes them, with no promise per
+ * chunk. While the client's socket is full the upstream is held, until the socket drains. A
+ * client that leaves meanwhile is heard through the body (its Cancellation aborts the upstream).
+ */
+class StreamRelay implements BodyConsumer {
+  private readonly writer: EventWriter;
+  /** The 'drain' listener, made at the stream's first full write and kept to its end. */
+  private onDrain: (() => void) | null = null;
+  /** The body is held until the client's socket drains. */
+  private waiting = false;
+  private over = false;
 
-  let failure: UpstreamFailure | null = null;
-  let cutOff = false;
-  try {
-    for (;;) {
-      const chunk = await body.next();
-      if (chunk === null) break;
-      if (!relay.write(relay.framesOfChunk(chunk))) await waitForDrain(res);
-      if (cancel.aborted) throw new UpstreamFailure('aborted', 0, 'client closed the connection');
-    }
-    if (translator.terminal === null) {
-      throw new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its terminal event`);
-    }
-    if (translator.streamError !== null) {
-      failure = new UpstreamFailure('stream_error', 0, translator.streamError.message, translator.streamError);
-    }
-  } catch (err) {
-    failure = err instanceof UpstreamFailure ? err : toFailure(err, cancel);
-    cutOff = translator.terminal === null;
-    body.destroy();
-    if (failure.kind !== 'aborted' && !res.destroyed) {
-      const error = { code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error', message: `${candidate.provider.name}: ${end.redact(failure.message)}` };
-      res.write(relay.closingFrames(translator.abort?.(error) ?? [], error));
+  constructor(
+    private readonly target: RelayTarget,
+    private readonly primed: PrimedStream,
+    fields: EventFieldInjector,
+    private readonly end: StreamEnd,
+    private readonly encoder: StreamEncoder | null,
+    private readonly resolve: (outcome: RelayOutcome) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    this.writer = new EventWriter(target, primed, fields, end, encoder);
+  }
+
+  start(): void {
+    this.writer.write(this.writer.framesOf(this.primed.first));
+    this.primed.body.pipe(this);
+  }
+
+  // BodyConsumer's methods and `drained` (a 'drain' listener) must not throw: each ends the relay
+  // through `fault` on anything its own handling of errors let through.
+
+  bodyChunk(chunk: Buffer): boolean {
+    if (this.over) return true;
+    try {
+      return this.relayChunk(chunk);
+    } catch (err) {
+      this.fault(err);
+      return true;
     }
   }
-  if (!res.destroyed) {
-    const tail = encoder?.end() ?? '';
-    if (tail !== '') res.write(tail);
-    res.end();
+
+  bodyEnd(failure: UpstreamFailure | null): void {
+    if (this.over) return;
+    try {
+      if (failure !== null) return this.cut(failure);
+      const { translator, candidate } = this.primed;
+      if (translator.terminal === null) return this.cut(new UpstreamFailure('truncated', 0, `${candidate.provider.name} ended the stream before its terminal event`));
+      const error = translator.streamError;
+      this.finish(error === null ? null : new UpstreamFailure('stream_error', 0, error.message, error), false);
+    } catch (err) {
+      this.fault(err);
+    }
   }
-  return { failure, ttftMs: relay.ttftMs, cutOff };
+
+  /** Writes the chunk's frames; false (the body held) when the client's socket is full. */
+  private relayChunk(chunk: Buffer): boolean {
+    let written: boolean;
+    try {
+      written = this.writer.write(this.writer.framesOfChunk(chunk));
+    } catch (err) {
+      // The gateway's own code threw (a settle, an encoder): the stream is cut off with it.
+      this.cut(err);
+      return true;
+    }
+    // A closed socket has no drain to wait for.
+    if (!written && !this.target.res.destroyed) {
+      this.hold();
+      return false;
+    }
+    this.checkClient();
+    return true;
+  }
+
+  private hold(): void {
+    this.waiting = true;
+    if (this.onDrain !== null) return;
+    // Made in a variable first: a function literal assigned to a property is allocated in the old
+    // generation (closures.spec).
+    const onDrain = () => this.drained();
+    this.onDrain = onDrain;
+    this.target.res.on('drain', onDrain);
+  }
+
+  private drained(): void {
+    if (!this.waiting || this.over) return;
+    this.waiting = false;
+    try {
+      if (this.checkClient()) this.primed.body.resume();
+    } catch (err) {
+      this.fault(err);
+    }
+  }
+
+  /** False (the stream cut off) once the client has left. */
+  private checkClient(): boolean {
+    if (!this.target.cancel.aborted) return true;
+    this.cut(new UpstreamFailure('aborted', 0, 'client closed the connection'));
+    return false;
+  }
+
+  /** The stream broke off: the upstream body destroyed, and the client told why unless it left. */
+  private cut(err: unknown): void {
+    this.over = true;
+    const { res, cancel } = this.target;
+    const { body, translator, candidate } = this.primed;
+    const cutOff = translator.terminal === null;
+    let failure: UpstreamFailure;
+    try {
+      failure = err instanceof UpstreamFailure ? err : toFailure(err, cancel);
+      body.destroy();
+      if (failure.kind !== 'aborted' && !res.destroyed) {
+        const error = { code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error', message: `${candidate.provider.name}: ${this.end.redact(failure.message)}` };
+        res.write(this.writer.closingFrames(translator.abort?.(error) ?? [], error));
+      }
+    } catch (fault) {
+      this.fault(fault);
+      return;
+    }
+    this.finish(failure, cutOff);
+  }
+
+  /** The client's answer ended, and the relay's outcome settled. */
+  private finish(failure: UpstreamFailure | null, cutOff: boolean): void {
+    this.over = true;
+    const res = this.target.res;
+    if (this.onDrain !== null) res.off('drain', this.onDrain);
+    if (!res.destroyed) {
+      try {
+        const tail = this.encoder?.end() ?? '';
+        if (tail !== '') res.write(tail);
+        res.end();
+      } catch (fault) {
+        this.fault(fault);
+        return;
+      }
+    }
+    this.resolve({ failure, ttftMs: this.writer.ttftMs, cutOff });
+  }
+
+  /**
+   * A fault of the gateway's own while ending the stream: the upstream body destroyed, and the
+   * relay's promise rejects with it, the client's answer not ended (its caller destroys it).
+   */
+  private fault(err: unknown): void {
+    this.over = true;
+    if (this.onDrain !== null) this.target.res.off('drain', this.onDrain);
+    this.primed.body.destroy();
+    this.reject(err);
+  }
 }
 
 /**

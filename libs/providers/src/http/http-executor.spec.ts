@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { watchHolds } from '../testing/held';
+import { untilStalled } from '../testing/stalled';
 import { Cancellation } from './cancellation';
-import { HttpExecutor, type SendOptions } from './http-executor';
+import { type BodyConsumer, HttpExecutor, type SendOptions } from './http-executor';
 import type { UpstreamFailure } from './upstream-failure';
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
@@ -35,7 +37,8 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
   });
 
   const options = (over: Partial<SendOptions> = {}): SendOptions => ({ cancel: new Cancellation(), headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000, ...over });
-  const send = (over: Partial<SendOptions> = {}) => executor.send({ url: `${base}/v1/responses?x=1`, headers: { 'content-type': 'application/json' }, body: '{"a":1}' }, options(over));
+  const PATH = '/v1/responses?x=1';
+  const send = (over: Partial<SendOptions> = {}) => executor.send({ url: `${base}${PATH}`, headers: { 'content-type': 'application/json' }, body: '{"a":1}' }, options(over));
   const failureOf = async (p: Promise<unknown>): Promise<UpstreamFailure> => {
     try {
       await p;
@@ -78,17 +81,22 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
     expect(await res.body.text(25_000)).toBe('x'.repeat(25_000));
   });
 
-  it('a stream read slowly pauses the upstream socket and loses nothing', async () => {
-    const total = 16 * 1024 * 1024;
+  const PUMPED = 16 * 1024 * 1024;
+  /**
+   * An upstream that sends 16 MiB as fast as its socket takes them, each 16 KiB block filled with
+   * its number, and answers `/ping` on the side. `held()` resolves once it is pushed back and what
+   * it sent stops growing (or it is done): a wait, the tests' assertions being the gateway's side
+   * (watchHolds), not what the kernel's socket buffers let through.
+   */
+  function pumping(): { sent: () => number; held: () => Promise<void> } {
     let sent = 0;
     let pushedBack!: () => void;
     const upstreamPaused = new Promise<void>((resolve) => (pushedBack = resolve));
     route = (req, res) => {
-      // Round trips on a second connection: traffic the test waits on instead of a timer.
       if (req.url === '/ping') return void res.end('pong');
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       const pump = () => {
-        while (sent < total) {
+        while (sent < PUMPED) {
           const chunk = Buffer.alloc(16 * 1024, sent / (16 * 1024));
           sent += chunk.length;
           if (!res.write(chunk)) {
@@ -100,25 +108,238 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
       };
       pump();
     };
-    const res = await send();
-    // Nothing read yet: the upstream fills the socket until it is pushed back, and then stays
-    // held there. Without the pause the executor would take all 16 MiB into memory and the
-    // upstream would finish; with it, what the upstream sent stops growing well short of that.
-    await upstreamPaused;
-    let previous = -1;
-    const deadline = Date.now() + 10_000;
-    while (sent !== previous && Date.now() < deadline) {
-      previous = sent;
-      for (let i = 0; i < 3; i++) await (await fetch(`${base}/ping`)).text();
-    }
-    expect(sent).toBe(previous);
-    expect(sent).toBeLessThan(total / 2);
+    const held = async () => {
+      await upstreamPaused;
+      await untilStalled(() => sent, async () => (await fetch(`${base}/ping`)).text());
+    };
+    return { sent: () => sent, held };
+  }
 
+  /** Every byte `pumping` sent, in order. */
+  function expectPumped(received: Buffer[]): void {
+    const all = Buffer.concat(received);
+    expect(all.length).toBe(PUMPED);
+    for (let i = 0; i < PUMPED; i += 16 * 1024) expect(all[i]).toBe((i / (16 * 1024)) & 0xff);
+  }
+
+  it('a stream read slowly pauses the upstream socket and loses nothing', async () => {
+    const upstream = pumping();
+    const res = await send();
+    const watch = watchHolds(res.body, PATH);
+    // Nothing read yet: the exchange queues up to its high-water mark (64 KiB), then pauses undici.
+    await upstream.held();
+    expect(watch.received).toBeLessThanOrEqual(64 * 1024 + watch.largest);
+    watch.stop();
     const received: Buffer[] = [];
     for (let chunk = await res.body.next(); chunk !== null; chunk = await res.body.next()) received.push(chunk);
-    const all = Buffer.concat(received);
-    expect(all.length).toBe(total);
-    for (let i = 0; i < total; i += 16 * 1024) expect(all[i]).toBe((i / (16 * 1024)) & 0xff);
+    expectPumped(received);
+  });
+
+  describe('pipe: the body pushed to a consumer', () => {
+    /** A consumer that keeps what it is given; `take` answers each chunk (false: hold the rest). */
+    function consumer(take: (chunk: Buffer) => boolean = () => true) {
+      const chunks: Buffer[] = [];
+      const ends: (UpstreamFailure | null)[] = [];
+      let ended!: (failure: UpstreamFailure | null) => void;
+      const end = new Promise<UpstreamFailure | null>((resolve) => (ended = resolve));
+      let given!: () => void;
+      const first = new Promise<void>((resolve) => (given = resolve));
+      const c: BodyConsumer = {
+        bodyChunk: (chunk) => (chunks.push(chunk), given(), take(chunk)),
+        bodyEnd: (failure) => (ends.push(failure), ended(failure)),
+      };
+      return { c, chunks, ends, end, first, text: () => Buffer.concat(chunks).toString() };
+    }
+
+    it('a consumer that holds the body pauses the upstream socket; resumed, it gets every byte in order', async () => {
+      const upstream = pumping();
+      const res = await send();
+      let holding = true;
+      let holds = 0;
+      const to = consumer(() => {
+        if (holding) return false;
+        // Held every few chunks and resumed on a later turn, as the relay is by its client's drain.
+        if (to.chunks.length % 8 !== 0) return true;
+        holds++;
+        setImmediate(() => res.body.resume());
+        return false;
+      });
+      const watch = watchHolds(res.body, PATH);
+      res.body.pipe(to.c);
+      // Held from its first chunk: nothing more is delivered, and undici reads at most the chunk
+      // it was inside of (one queued before pipe was delivered) until the resume.
+      await upstream.held();
+      expect(to.chunks).toHaveLength(1);
+      expect(watch.count).toBe(1);
+      expect(watch.mostTakenWhileHeld).toBeLessThanOrEqual(1);
+      holding = false;
+      res.body.resume();
+      expect(await to.end).toBeNull();
+      watch.stop();
+      expect(holds).toBeGreaterThan(10);
+      expect(watch.count).toBe(holds + 1);
+      expect(watch.mostTakenWhileHeld).toBeLessThanOrEqual(1);
+      expect(to.ends).toHaveLength(1);
+      expectPumped(to.chunks);
+    });
+
+    it('hands over the chunks read but not pulled first, in order and before pipe returns, then resumes the upstream', async () => {
+      const upstream = pumping();
+      const res = await send();
+      const first = await res.body.next();
+      // Nothing more pulled: the exchange keeps what comes until its high-water mark pauses the upstream.
+      await upstream.held();
+      const to = consumer();
+      res.body.pipe(to.c);
+      const handedInPipe = to.chunks.length;
+      expect(handedInPipe).toBeGreaterThan(1);
+      expect(await to.end).toBeNull();
+      expect(to.chunks.length).toBeGreaterThan(handedInPipe);
+      expectPumped([first!, ...to.chunks]);
+    });
+
+    it('a body read to its end before pipe: its chunks, then its end, within pipe', async () => {
+      let more!: () => void;
+      route = (_req, res) => {
+        res.writeHead(200);
+        res.write('one');
+        // The rest once the first chunk was pulled, in several writes.
+        more = () => res.write('two', () => res.write('three', () => res.end('four')));
+      };
+      let done!: () => void;
+      const upstreamDone = new Promise<void>((resolve) => (done = resolve));
+      const res = await send({ onDone: () => done() });
+      expect((await res.body.next())?.toString()).toBe('one');
+      more();
+      await upstreamDone;
+      const to = consumer();
+      res.body.pipe(to.c);
+      expect(to.text()).toBe('twothreefour');
+      expect(to.ends).toEqual([null]);
+    });
+
+    it('a body that breaks off mid-stream, or goes silent, ends the consumer with the failure after its chunks', async () => {
+      route = (_req, res) => {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('data: {}\n\n', () => res.destroy());
+      };
+      const broken = consumer();
+      (await send()).body.pipe(broken.c);
+      const failure = await broken.end;
+      expect(broken.text()).toBe('data: {}\n\n');
+      expect(failure?.kind).toBe('network');
+
+      route = (_req, res) => {
+        res.writeHead(200);
+        res.write('data: {}\n\n');
+      };
+      const silent = consumer();
+      (await send({ bodyTimeoutMs: 100 })).body.pipe(silent.c);
+      const idle = await silent.end;
+      expect(silent.text()).toBe('data: {}\n\n');
+      expect({ kind: idle?.kind, message: idle?.message }).toEqual({ kind: 'timeout', message: 'upstream went silent (stream idle timeout)' });
+      expect([broken.ends, silent.ends].map((e) => e.length)).toEqual([1, 1]);
+    });
+
+    it('a client that leaves while the consumer holds the body ends it at once as aborted, the upstream request closed', async () => {
+      route = (_req, res) => {
+        res.writeHead(200);
+        res.write('one');
+      };
+      const cancel = new Cancellation();
+      const held = consumer(() => false);
+      (await send({ cancel })).body.pipe(held.c);
+      await held.first;
+      cancel.cancel();
+      expect((await held.end)?.kind).toBe('aborted');
+      await clientGone;
+    });
+
+    it('a client that leaves while a body read to its end is held ends it at once as aborted', async () => {
+      route = (_req, res) => {
+        res.writeHead(200);
+        res.write('one', () => res.write('two', () => res.end('three')));
+      };
+      let done!: () => void;
+      const upstreamDone = new Promise<void>((resolve) => (done = resolve));
+      const cancel = new Cancellation();
+      const res = await send({ cancel, onDone: () => done() });
+      await upstreamDone;
+      // Its first chunk taken and held: the rest waits for a resume that never comes.
+      const held = consumer(() => false);
+      res.body.pipe(held.c);
+      expect(held.chunks).toHaveLength(1);
+      expect(held.ends).toEqual([]);
+      cancel.cancel();
+      expect(held.ends.map((f) => f?.kind)).toEqual(['aborted']);
+    });
+
+    it('a body that broke off before pipe: its chunks, then its failure, within pipe', async () => {
+      route = (_req, res) => {
+        res.writeHead(200, { 'content-length': '100' });
+        res.write('one', () => res.destroy());
+      };
+      let done!: () => void;
+      const over = new Promise<void>((resolve) => (done = resolve));
+      const res = await send({ onDone: () => done() });
+      await over;
+      const to = consumer();
+      res.body.pipe(to.c);
+      expect(to.text()).toBe('one');
+      expect(to.ends.map((f) => f?.kind)).toEqual(['network']);
+    });
+
+    it('a client that leaves while the body flows ends it at once as aborted, the upstream request closed', async () => {
+      route = (_req, res) => {
+        res.writeHead(200);
+        res.write('one');
+      };
+      const cancel = new Cancellation();
+      const to = consumer();
+      (await send({ cancel })).body.pipe(to.c);
+      await to.first;
+      cancel.cancel();
+      expect(to.ends.map((f) => f?.kind)).toEqual(['aborted']);
+      await clientGone;
+      expect(to.text()).toBe('one');
+    });
+
+    it('a consumer that throws is ended once with what it threw, the upstream request closed and the exchange over', async () => {
+      let more!: () => void;
+      route = (_req, res) => {
+        res.writeHead(200);
+        res.write('one');
+        more = () => res.write('two');
+      };
+      let done!: () => void;
+      const over = new Promise<void>((resolve) => (done = resolve));
+      const res = await send({ onDone: () => done() });
+      // Its second chunk (sent once the first was taken) throws.
+      const to = consumer(() => {
+        if (to.chunks.length === 1) more();
+        else throw new Error('relay bug');
+        return true;
+      });
+      res.body.pipe(to.c);
+      const failure = await to.end;
+      expect({ kind: failure?.kind, message: failure?.message }).toEqual({ kind: 'network', message: 'network error: relay bug' });
+      await Promise.all([clientGone, over]);
+      expect(to.ends).toHaveLength(1);
+      expect(to.text()).toBe('onetwo');
+    });
+
+    it('a consumer that destroys the body from its chunk is given nothing more, and the upstream request is closed', async () => {
+      route = (_req, res) => {
+        res.writeHead(200);
+        res.write('one');
+      };
+      const res = await send();
+      const to = consumer(() => (res.body.destroy(), true));
+      res.body.pipe(to.c);
+      await clientGone;
+      expect(to.text()).toBe('one');
+      expect(to.ends).toEqual([]);
+    });
   });
 
   it('iterates with for await', async () => {

@@ -14,14 +14,40 @@ export interface SendOptions {
   onDone?: () => void;
 }
 
-/** An upstream body, pulled by the gateway whole (`text`) or chunk by chunk (`next`). */
+/**
+ * An upstream body, pulled by the gateway whole (`text`) or chunk by chunk (`next`), or pushed
+ * to a consumer from the executor's own socket callbacks (`pipe`): no promise per chunk.
+ */
 export interface UpstreamBody extends AsyncIterable<Buffer> {
   /** The whole body as UTF-8; past `maxBytes` the rest is read and dropped. */
   text(maxBytes?: number): Promise<string>;
   /** The next chunk, or null at the end. Rejects with an UpstreamFailure. */
   next(): Promise<Buffer | null>;
-  /** Stops reading: the upstream request is aborted if it is still running. */
+  /**
+   * From here on the body goes to `consumer`, in order: the chunks read but not pulled yet (within
+   * `pipe`, until the consumer holds), then each as it arrives, then its end. Nothing is pulled after.
+   */
+  pipe(consumer: BodyConsumer): void;
+  /** Delivers again after the consumer's `bodyChunk` returned false. */
+  resume(): void;
+  /** Stops reading, a consumer told nothing more: the upstream request is aborted if still running. */
   destroy(): void;
+}
+
+/**
+ * Where `UpstreamBody.pipe` delivers: called from the executor's callbacks, never re-entered. Its
+ * methods must not throw (they run inside undici's and the socket's callbacks): one that throws
+ * from `bodyChunk` is ended with what it threw as the failure, the upstream request aborted.
+ */
+export interface BodyConsumer {
+  /** The next chunk; false holds the rest (the upstream socket paused) until `UpstreamBody.resume`. */
+  bodyChunk(chunk: Buffer): boolean;
+  /**
+   * Once, after the last chunk: null at the body's end, else why it broke off. A client that
+   * leaves (the exchange's Cancellation) ends the body at once as aborted: while it is held,
+   * before the chunks held back; while it flows, after the chunks already read.
+   */
+  bodyEnd(failure: UpstreamFailure | null): void;
 }
 
 export interface UpstreamResponse {
@@ -118,8 +144,9 @@ export class HttpExecutor {
 type Settle<T> = { resolve: (value: T) => void; reject: (err: unknown) => void };
 
 /**
- * One request's undici handler, and its response body for the gateway to pull; or, with `read`
- * (HttpExecutor.fetch), the whole answer collected and handed to `read` as it ends.
+ * One request's undici handler, and its response body for the gateway to pull or to have pushed
+ * to it; or, with `read` (HttpExecutor.fetch), the whole answer collected and handed to `read` as
+ * it ends.
  */
 class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, CancelListener {
   private controller: Dispatcher.DispatchController | null = null;
@@ -134,6 +161,12 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
   private reader: Settle<Buffer | null> | null = null;
   /** A pending `text()`: bytes kept so far and the limit. */
   private collector: (Settle<string> & { bytes: number; max: number }) | null = null;
+  /** Where the body is pushed (`pipe`), until its end is delivered or the body destroyed. */
+  private consumer: BodyConsumer | null = null;
+  /** The consumer asked for nothing more until `resume`. */
+  private held = false;
+  /** Inside `flush`: what happens during a delivery is left to its loop. */
+  private delivering = false;
   /** With `read`: the answer's status and headers, and the body's bytes kept so far and their limit. */
   private status = 0;
   private headers: Record<string, string | string[] | undefined> | null = null;
@@ -155,6 +188,11 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
   /** The client left: the upstream request is aborted. */
   cancelled(): void {
     this.abort();
+    // A body over (ended or broken off) while a consumer holds its rest: the consumer hears it now.
+    if (this.consumer !== null && (this.failure === null || this.failure.kind !== 'aborted')) {
+      this.failure = toFailure(abortError(), this.cancel);
+      this.flush();
+    }
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -203,12 +241,14 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     }
     this.chunks.push(chunk);
     this.queuedBytes += chunk.length;
-    if (this.queuedBytes >= HIGH_WATER_BYTES && !controller.paused) controller.pause();
+    if (this.consumer !== null) this.flush();
+    else if (this.queuedBytes >= HIGH_WATER_BYTES && !controller.paused) controller.pause();
   }
 
   onResponseEnd(): void {
     this.ended = true;
-    this.cancel.unlisten(this);
+    // A consumer still to be given the rest hears of a client that leaves until then.
+    if (this.consumer === null) this.cancel.unlisten(this);
     this.done();
     if (this.read !== null) {
       this.settleWhole(this.takeText());
@@ -224,12 +264,13 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
       this.reader = null;
       reader.resolve(null);
     }
+    if (this.consumer !== null) this.flush();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     const failure = toFailure(err, this.cancel);
     this.failure = failure;
-    this.cancel.unlisten(this);
+    if (this.consumer === null) this.cancel.unlisten(this);
     this.done();
     // An error answer whose body broke off: its status still says what happened.
     if (this.read !== null && this.status >= 300) {
@@ -240,6 +281,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     const pending = [this.started, this.reader, this.collector];
     this.started = this.reader = this.collector = null;
     for (const p of pending) p?.reject(failure);
+    if (this.consumer !== null) this.flush();
   }
 
   next(): Promise<Buffer | null> {
@@ -278,9 +320,24 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     });
   }
 
+  pipe(consumer: BodyConsumer): void {
+    this.consumer = consumer;
+    // Over already, so no longer listening: a client that leaves while the rest is held is heard.
+    if (this.ended || this.failure !== null) this.cancel.listen(this);
+    this.flush();
+  }
+
+  resume(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.flush();
+  }
+
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
+    this.consumer = null;
+    this.cancel.unlisten(this);
     this.chunks = [];
     this.queuedBytes = 0;
     if (!this.ended && this.failure === null) this.abort();
@@ -289,6 +346,63 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     for (let chunk = await this.next(); chunk !== null; chunk = await this.next()) yield chunk;
+  }
+
+  /**
+   * Pushes what the consumer may have now: the queued chunks in order while it takes them, then
+   * the end; the upstream socket paused while it holds. A client that left ends a held body at
+   * once. Not re-entered (a consumer's write can end the exchange): its loop sees what changed.
+   */
+  private flush(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let consumer = this.consumer; consumer !== null; consumer = this.consumer) {
+        const failure = this.failure;
+        if (this.held) {
+          if (failure !== null && failure.kind === 'aborted') this.endConsumer(consumer, failure);
+          break;
+        }
+        const chunk = this.chunks.shift();
+        if (chunk === undefined) {
+          if (this.ended || this.destroyed || failure !== null) this.endConsumer(consumer, failure);
+          break;
+        }
+        this.queuedBytes -= chunk.length;
+        if (!consumer.bodyChunk(chunk)) this.held = true;
+      }
+    } catch (err) {
+      this.consumerThrew(err);
+    } finally {
+      // Else every later delivery, its end included, would be left to a loop that is gone.
+      this.delivering = false;
+    }
+    const controller = this.controller;
+    if (controller === null || this.consumer === null || this.ended || this.failure !== null) return;
+    // Paused here, undici stops after the chunk it delivers; resumed, it may deliver at once.
+    if (this.held) {
+      if (!controller.paused) controller.pause();
+    } else if (controller.paused) {
+      controller.resume();
+    }
+  }
+
+  private endConsumer(consumer: BodyConsumer, failure: UpstreamFailure | null): void {
+    this.consumer = null;
+    this.cancel.unlisten(this);
+    consumer.bodyEnd(failure);
+  }
+
+  /**
+   * A consumer threw, which it must not: the body is destroyed and the consumer ended with what
+   * it threw. One with nothing more to be told (it threw from its end, or after destroying the
+   * body) has it thrown back to whoever delivered (undici then aborts the request).
+   */
+  private consumerThrew(err: unknown): void {
+    const consumer = this.consumer;
+    this.destroy();
+    if (consumer === null) throw err;
+    consumer.bodyEnd(toFailure(err, this.cancel));
   }
 
   /** `fetch`'s promise, with what `read` makes of the answer (or the error it throws). */
@@ -335,7 +449,8 @@ function abortError(): Error {
 export function toFailure(err: unknown, cancel?: Cancellation): UpstreamFailure {
   if (err instanceof UpstreamFailure) return err;
   if (cancel?.aborted) return new UpstreamFailure('aborted', 0, 'client closed the connection');
-  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+  // Anything may be thrown, `undefined` and `null` included.
+  const e = (err ?? {}) as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code;
   if (code && TIMEOUT_CODES.has(code)) {
     return new UpstreamFailure('timeout', 0, code === 'UND_ERR_BODY_TIMEOUT' ? 'upstream went silent (stream idle timeout)' : 'upstream request timed out');

@@ -100,6 +100,22 @@ describe('gateway resilience: keys, timeouts, Azure, aborted streams', () => {
     await expectLeft({ clientRequestId }, false);
   });
 
+  it('a fault of its own that throws no Error (undefined) still answers 500 internal_error', async () => {
+    // A stage that throws something without a stack: the failure path must not trip over it.
+    const admission = h.gateway.app.get(AdmissionStage);
+    jest.spyOn(admission, 'admit').mockImplementation(() => {
+      throw undefined;
+    });
+    try {
+      const err = await client.responses.create({ model: 'openai/gpt-4o-mini', input: 'no stack' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(500);
+      expect(((err as InstanceType<typeof OpenAI.APIError>).error as { code: string }).code).toBe('internal_error');
+    } finally {
+      jest.restoreAllMocks();
+    }
+  });
+
   describe('a client that leaves while its request waits for admission', () => {
     let release: () => void;
     let closed: number;

@@ -43,7 +43,7 @@ export class EmbeddingsPipeline {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const ids = requestIds(req.headers);
     this.run(req, res, ids).catch((err: unknown) => {
-      if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${(err as Error).stack ?? String(err)}`);
+      if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${(err as Error | undefined)?.stack ?? String(err)}`);
       if (res.headersSent) res.destroy();
       else sendError(req, res, embeddingsFormat.renderError(asGatewayError(err, ids.requestId), ids.requestId), idHeaders(ids));
     });

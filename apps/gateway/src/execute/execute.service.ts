@@ -114,7 +114,7 @@ export class ExecuteStage {
    */
   private ownFault(x: Exchange, err: unknown): never {
     if (err instanceof GatewayError || err instanceof UpstreamFailure) throw err;
-    this.logger.error(`request ${x.request.ids.requestId} failed after the upstream answered: ${(err as Error).stack ?? String(err)}`);
+    this.logger.error(`request ${x.request.ids.requestId} failed after the upstream answered: ${(err as Error | undefined)?.stack ?? String(err)}`);
     throw asGatewayError(err, x.request.ids.requestId);
   }
 

@@ -79,7 +79,7 @@ export class RequestPipeline {
   }
 
   private fail<E>(format: WireFormat<E>, req: IncomingMessage, res: ServerResponse, ids: RequestIds, err: unknown): void {
-    if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${(err as Error).stack ?? String(err)}`);
+    if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${(err as Error | undefined)?.stack ?? String(err)}`);
     if (res.headersSent) res.destroy();
     else sendError(req, res, format.renderError(asGatewayError(err, ids.requestId), ids.requestId), idHeaders(ids));
   }

@@ -140,7 +140,7 @@ export class UpstreamCaller implements OnApplicationShutdown {
       return c.adapter.buildRequest({ body: ctx.body, upstreamModel: c.upstreamModel, stream: ctx.stream, provider: c.provider, key });
     } catch (err) {
       if (err instanceof GatewayError) throw err;
-      this.logger.warn(`${c.provider.name} could not translate a request: ${(err as Error).stack ?? String(err)}`);
+      this.logger.warn(`${c.provider.name} could not translate a request: ${(err as Error | undefined)?.stack ?? String(err)}`);
       throw GatewayError.invalidRequest(`The request cannot be translated for provider '${c.provider.name}': ${(err as Error).message}`);
     }
   }

@@ -17,7 +17,7 @@ export function onShutdownSignal(
     stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        log(`shutdown failed: ${(err as Error).stack ?? String(err)}`);
+        log(`shutdown failed: ${(err as Error | undefined)?.stack ?? String(err)}`);
         process.exit(1);
       },
     );

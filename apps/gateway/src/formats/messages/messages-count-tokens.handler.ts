@@ -25,7 +25,7 @@ export class MessagesCountTokensHandler {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const ids = requestIds(req.headers);
     this.run(req, res, ids).catch((err: unknown) => {
-      if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${(err as Error).stack ?? String(err)}`);
+      if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${(err as Error | undefined)?.stack ?? String(err)}`);
       sendError(req, res, messagesCountTokensFormat.renderError(asGatewayError(err, ids.requestId), ids.requestId), idHeaders(ids));
     });
   }

@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ErrorCode, GatewayError, internalErrorBody, requestIds } from '@app/common';
+import { ErrorCode, errorText, GatewayError, internalErrorBody, requestIds } from '@app/common';
 
 const CODE_BY_STATUS: Record<number, string> = {
   [HttpStatus.BAD_REQUEST]: ErrorCode.InvalidRequest,
@@ -50,7 +50,7 @@ export class AdminExceptionFilter implements ExceptionFilter {
       // Logged here, with the id the client sees, because the body says nothing else.
       this.logger.error(
         `request ${requestId} ${request.method} ${request.originalUrl ?? request.url} failed`,
-        exception instanceof Error ? exception.stack : String(exception),
+        errorText(exception),
       );
     }
     if (response.headersSent) {

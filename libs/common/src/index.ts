@@ -3,6 +3,7 @@ export * from './config/app-config';
 export * from './config/config-error';
 export * from './pricing/price-spec';
 export * from './errors/gateway-error';
+export * from './errors/error-text';
 export * from './config/config.module';
 export * from './lifecycle/shutdown';
 export * from './lifecycle/serial-task';

@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, GatewayError } from '@app/common';
+import { APP_CONFIG, type AppConfig, errorMessage, GatewayError } from '@app/common';
 import type { Turn } from '../conversation/turn';
 import { ResponseStore } from '../settle/response-store.service';
 import { ResponseCache } from '../state/response-cache';
@@ -62,7 +62,7 @@ export class BackgroundResponses implements BeforeApplicationShutdown {
       } finally {
         this.running.delete(turn.id);
       }
-    })().catch((err: unknown) => this.logger.error(`background response ${turn.id}: ${(err as Error).message}`));
+    })().catch((err: unknown) => this.logger.error(`background response ${turn.id}: ${errorMessage(err)}`));
   }
 
   /** A background response's outcome (unless it was cancelled meanwhile). */

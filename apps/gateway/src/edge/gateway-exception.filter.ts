@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { ErrorCode, GatewayError, idHeaders, requestIds } from '@app/common';
+import { ErrorCode, errorText, GatewayError, idHeaders, requestIds } from '@app/common';
 import { asGatewayError, renderOpenAiError } from './error-render';
 
 /** The one error shape of the gateway (OpenAI's) for the routes Nest serves, rendered as the hot path renders it. */
@@ -18,7 +18,7 @@ export class GatewayExceptionFilter implements ExceptionFilter {
       const status = exception.getStatus();
       error = new GatewayError(status, status === 404 ? ErrorCode.NotFound : ErrorCode.InvalidRequest, status === 404 ? `Unknown route ${req.method} ${req.path}` : exception.message);
     } else if (!(exception instanceof GatewayError)) {
-      this.logger.error(`request ${ids.requestId} failed: ${(exception as Error)?.stack ?? String(exception)}`);
+      this.logger.error(`request ${ids.requestId} failed: ${errorText(exception)}`);
     }
     const rendered = renderOpenAiError(asGatewayError(error, ids.requestId), ids.requestId);
     if (res.headersSent) {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Logger } from '@nestjs/common';
-import { GatewayError, idHeaders, type RequestIds, requestIds, type UpstreamKey } from '@app/common';
+import { errorText, GatewayError, idHeaders, type RequestIds, requestIds, type UpstreamKey } from '@app/common';
 import { Cancellation, type EmbeddingAdapter, embeddingAdapterFor, type Usage, UpstreamFailure } from '@app/providers';
 import { toUsageCost } from '@app/pricing';
 import { asGatewayError } from '../edge/error-render';
@@ -43,7 +43,7 @@ export class EmbeddingsPipeline {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const ids = requestIds(req.headers);
     this.run(req, res, ids).catch((err: unknown) => {
-      if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${(err as Error | undefined)?.stack ?? String(err)}`);
+      if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${errorText(err)}`);
       if (res.headersSent) res.destroy();
       else sendError(req, res, embeddingsFormat.renderError(asGatewayError(err, ids.requestId), ids.requestId), idHeaders(ids));
     });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ErrorCode, GatewayError, periodEnd, periodStart, uuidv7 } from '@app/common';
+import { ErrorCode, errorMessage, GatewayError, periodEnd, periodStart, uuidv7 } from '@app/common';
 import type { CachedKey } from '../auth/virtual-key-cache.service';
 import { type AdmitRequest, LEASE_MS, LIMIT_STORE, type LimitStore, USD_UNITS, usdToUnits, usdToUnitsCeil } from './limit-store';
 
@@ -147,7 +147,7 @@ export class GovernanceService implements OnModuleInit, OnApplicationShutdown {
       if (ids === undefined) byKey.set(keyId, [holdId]);
       else ids.push(holdId);
     }
-    await this.store.renew(byKey).catch((err: unknown) => this.logger.warn(`renewing reservations failed: ${(err as Error).message}`));
+    await this.store.renew(byKey).catch((err: unknown) => this.logger.warn(`renewing reservations failed: ${errorMessage(err)}`));
   }
 
   private async spentSince(keyId: string, since: number): Promise<number> {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Logger } from '@nestjs/common';
 // Per-request imports from their own modules: a barrel's re-export is a getter, megamorphic across its names.
+import { errorText } from '@app/common/errors/error-text';
 import { GatewayError } from '@app/common/errors/gateway-error';
 import { idHeaders, type RequestIds, requestIds } from '@app/common/ids/request-id';
 import { Cancellation } from '@app/providers/http/cancellation';
@@ -79,7 +80,7 @@ export class RequestPipeline {
   }
 
   private fail<E>(format: WireFormat<E>, req: IncomingMessage, res: ServerResponse, ids: RequestIds, err: unknown): void {
-    if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${(err as Error | undefined)?.stack ?? String(err)}`);
+    if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${errorText(err)}`);
     if (res.headersSent) res.destroy();
     else sendError(req, res, format.renderError(asGatewayError(err, ids.requestId), ids.requestId), idHeaders(ids));
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, GatewayError, type UpstreamKey } from '@app/common';
+import { APP_CONFIG, type AppConfig, errorMessage, errorText, GatewayError, type UpstreamKey } from '@app/common';
 import {
   type Cancellation, HttpExecutor, retryAfterMs, UpstreamFailure, type ResponsesRequest, type UpstreamErrorInfo, type UpstreamReply, type UpstreamRequest,
   type UpstreamResponse,
@@ -107,7 +107,7 @@ export class UpstreamCaller implements OnApplicationShutdown {
         throw await this.httpFailure(c, res, ctx);
       } catch (err) {
         if (err instanceof GatewayError) throw err;
-        const failure = err instanceof UpstreamFailure ? err : new UpstreamFailure('network', 0, (err as Error).message);
+        const failure = err instanceof UpstreamFailure ? err : new UpstreamFailure('network', 0, errorMessage(err));
         if (cancel.aborted || !failure.retryable || attempt >= provider.maxRetries) throw failure;
         let otherKey = false;
         if (failure.status === 429) {
@@ -140,8 +140,8 @@ export class UpstreamCaller implements OnApplicationShutdown {
       return c.adapter.buildRequest({ body: ctx.body, upstreamModel: c.upstreamModel, stream: ctx.stream, provider: c.provider, key });
     } catch (err) {
       if (err instanceof GatewayError) throw err;
-      this.logger.warn(`${c.provider.name} could not translate a request: ${(err as Error | undefined)?.stack ?? String(err)}`);
-      throw GatewayError.invalidRequest(`The request cannot be translated for provider '${c.provider.name}': ${(err as Error).message}`);
+      this.logger.warn(`${c.provider.name} could not translate a request: ${errorText(err)}`);
+      throw GatewayError.invalidRequest(`The request cannot be translated for provider '${c.provider.name}': ${errorMessage(err)}`);
     }
   }
 

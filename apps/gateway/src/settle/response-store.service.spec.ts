@@ -42,7 +42,10 @@ describe('ResponseStore', () => {
       walked.s.commitText(turn, storedText(turn, new OpenAIAdapter().parseResponse(text, { memberSpans: true }), '{}', null)!);
       const jsonless = (row: StoredResponseRow) => ({ ...row, responseJson: undefined, errorJson: row.errorJson && JSON.parse(row.errorJson) });
       expect(walked.saved.map(jsonless)).toEqual(parsed.saved.map(jsonless));
-      expect(walked.cached.map((args) => args.filter((_, i) => i !== 7))).toEqual(parsed.cached.map((args) => args.filter((_, i) => i !== 7)));
+      // All but the JSON (7) and whether its UTF-8 is wanted (10: only for plain text, never when parsed).
+      const entry = (args: unknown[]) => args.filter((_, i) => i !== 7 && i !== 10);
+      expect(walked.cached.map(entry)).toEqual(parsed.cached.map(entry));
+      expect(parsed.cached.map((args) => args[10])).toEqual([false]);
     }
   });
 

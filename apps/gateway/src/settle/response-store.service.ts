@@ -47,8 +47,8 @@ export class ResponseStore {
 
   /** `plain`: the Response's JSON is its own COPY text, so the row copies the cache's UTF-8 of it instead of encoding it again. */
   private add(row: StoredResponseRow, model: string, plain = false): void {
-    const bytes = this.cache.add(row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt.getTime(), row.responseJson, row.inputItemsJson, row.items);
-    this.rows.save(row, plain ? bytes : undefined);
+    const bytes = this.cache.add(row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt.getTime(), row.responseJson, row.inputItemsJson, row.items, plain);
+    this.rows.save(row, bytes);
   }
 
   /** A row stored as it is (a background response's `queued` state); throws if the write fails. */

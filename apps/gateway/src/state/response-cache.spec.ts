@@ -165,18 +165,29 @@ describe('ResponseCache', () => {
   it('caches from the fields and the items a caller lists (add)', () => {
     const cache = new ResponseCache(10, 10_000);
     const r = stored('a');
-    cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), storedItemsOf(r.inputItems, r.response));
+    cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), storedItemsOf(r.inputItems, r.response), false);
     expect(cache.get('a')).toEqual(r);
     expect(cache.getItem('k1', 'out_a')?.item).toMatchObject({ role: 'assistant' });
     const b = stored('b');
     cache.add(b.id, b.keyId, b.status, b.background, b.model, b.previousResponseId, b.expiresAt, JSON.stringify(b.response), JSON.stringify(b.inputItems), [
       { source: 'input', position: 0, itemId: 'in_b' },
-    ]);
+    ], false);
     expect(cache.getItem('k1', 'in_b')?.response.id).toBe('b');
     expect(cache.getItem('k1', 'out_b')).toBeUndefined();
     cache.delete('b');
     expect(cache.getItem('k1', 'in_b')).toBeUndefined();
     expect(cache.size).toBe(1);
+  });
+
+  it("returns the Response's UTF-8 as the entry holds it only when asked for", () => {
+    const cache = new ResponseCache(10, 10_000);
+    const add = (id: string, wantBytes: boolean) => {
+      const r = stored(id);
+      return cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), '[]', [], wantBytes);
+    };
+    expect(add('a', false)).toBeUndefined();
+    expect(add('b', true)?.toString()).toBe(JSON.stringify(stored('b').response));
+    expect(cache.size).toBe(2);
   });
 
   it('finds the newest holder of an item of the key, whether its item index was kept up to date, built anew or dropped and rebuilt', () => {

@@ -139,18 +139,19 @@ export class ResponseCache {
 
   /** Caches a finished response with the JSON text of its Response object and of its input items. */
   set(r: StoredResponse, responseJson: string, inputItemsJson: string): void {
-    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, storedItemsOf(r.inputItems, r.response));
+    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, storedItemsOf(r.inputItems, r.response), false);
   }
 
   /**
    * `set` from the fields themselves, for a caller that has listed the items already (the stored
-   * row's list): no StoredResponse made only to be taken apart here. Returns `responseJson` in
-   * UTF-8 as the entry holds it, for the caller to copy at once (a view of the entry's buffer,
-   * which holds another entry's text once this one is removed); undefined when not cached.
+   * row's list): no StoredResponse made only to be taken apart here. With `wantBytes`, returns
+   * `responseJson` in UTF-8 as the entry holds it, for the caller to copy at once (a view of the
+   * entry's buffer, which holds another entry's text once this one is removed); undefined when not
+   * wanted (no view made for nothing) or not cached.
    */
   add(
     id: string, keyId: string, status: StoredStatus, background: boolean, model: string, previousResponseId: string | null, expiresAt: number,
-    responseJson: string, inputItemsJson: string, items: readonly StoredItem[],
+    responseJson: string, inputItemsJson: string, items: readonly StoredItem[], wantBytes: boolean,
   ): Buffer | undefined {
     const itemIdsJson = items.length === 0 ? '' : JSON.stringify(items.map((i) => i.itemId));
     const inputItemsStart = Buffer.byteLength(responseJson);
@@ -176,7 +177,7 @@ export class ResponseCache {
       if (this.itemCount > this.maxUnindexedItems) this.itemIndex();
     } else if (++this.addedSinceItemLookup > this.maxEntries && this.itemCount <= this.maxUnindexedItems / 2) this.items = null;
     else this.hold(this.items, entry);
-    return text.subarray(0, inputItemsStart);
+    return wantBytes ? text.subarray(0, inputItemsStart) : undefined;
   }
 
   delete(id: string): void {

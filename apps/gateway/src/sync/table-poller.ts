@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import { SerialTask } from '@app/common';
+import { errorMessage, SerialTask } from '@app/common';
 import type { ChangeFeed } from './change-feed.service';
 
 // Rows committed slightly out of updated_at order are caught by re-reading a short window.
@@ -40,7 +40,7 @@ export class TablePoller<Row extends { updated_at: Date }> {
 
   private start(intervalMs: number): void {
     this.timer = setInterval(() => {
-      this.refresh().catch((err: unknown) => this.options.logger.warn(`refresh of ${this.options.table} failed: ${(err as Error).message}`));
+      this.refresh().catch((err: unknown) => this.options.logger.warn(`refresh of ${this.options.table} failed: ${errorMessage(err)}`));
     }, intervalMs);
     this.timer.unref();
   }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { errorText } from '../errors/error-text';
 
 /** Runs `stop` once on the first SIGINT/SIGTERM and exits; a second signal exits at once. */
 export function onShutdownSignal(
@@ -17,7 +18,7 @@ export function onShutdownSignal(
     stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        log(`shutdown failed: ${(err as Error | undefined)?.stack ?? String(err)}`);
+        log(`shutdown failed: ${errorText(err)}`);
         process.exit(1);
       },
     );

@@ -147,9 +147,9 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
    * A finished response needs only its usage: that object alone is cut out of the text and
    * parsed, which spares parsing the whole Response (output included) on every stream. Returns
    * where it and the response lie (the relay splices the event there), or null when the text does
-   * not show the usage plainly (then the event is parsed). `stored`: TerminalEventAt.stored.
+   * not show the usage plainly (then the event is parsed).
    */
-  private readUsage(status: TerminalStatus, data: string, stored?: null): TerminalEventAt | null {
+  private readUsage(status: TerminalStatus, data: string): TerminalEventAt | null {
     const at = this.at;
     uniqueObjectsAt(data, RESPONSE_AND_USAGE, RESPONSE_AND_USAGE_DEPTHS, at);
     const usage = at[1];
@@ -162,17 +162,21 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
       return null;
     }
     this.terminal = status;
-    return { response: at[0], usage, usageEnd, stored };
+    return { response: at[0], usage, usageEnd };
   }
 
   /**
    * readUsage for a Response stored as text: the event walked whole as storing needs it
    * (scanTerminalEvent), the usage read at the span the walk found, and the walk handed on
-   * (`stored`). When the walk cannot read the event, readUsage, which says so (`stored` null).
+   * (`stored`). When the walk cannot read the event, readUsage, marked so (`stored` null).
    */
   private readStored(status: TerminalStatus, data: string): TerminalEventAt | null {
     const stored = scanTerminalEvent(data);
-    if (stored === null) return this.readUsage(status, data, null);
+    if (stored === null) {
+      const at = this.readUsage(status, data);
+      if (at !== null) at.stored = null;
+      return at;
+    }
     const { start, members } = stored;
     const usage = members[USAGE];
     // The walk checked the text: any value's slice parses. Anything but an object reads as no usage, as usageFromResponses reads it.

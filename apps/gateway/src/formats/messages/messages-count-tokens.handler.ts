@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable, Logger } from '@nestjs/common';
-import { GatewayError, idHeaders, type RequestIds, requestIds } from '@app/common';
+import { errorText, GatewayError, idHeaders, type RequestIds, requestIds } from '@app/common';
 import { asGatewayError } from '../../edge/error-render';
 import { sendError, sendJson } from '../../edge/http-io';
 import { IngressStage } from '../../ingress/ingress.service';
@@ -25,7 +25,7 @@ export class MessagesCountTokensHandler {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const ids = requestIds(req.headers);
     this.run(req, res, ids).catch((err: unknown) => {
-      if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${(err as Error | undefined)?.stack ?? String(err)}`);
+      if (!(err instanceof GatewayError)) this.logger.error(`request ${ids.requestId} failed: ${errorText(err)}`);
       sendError(req, res, messagesCountTokensFormat.renderError(asGatewayError(err, ids.requestId), ids.requestId), idHeaders(ids));
     });
   }

@@ -304,7 +304,7 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
       expect(to.text()).toBe('one');
     });
 
-    it('a consumer that throws is ended once with what it threw, the upstream request closed and the exchange over', async () => {
+    it('a consumer that throws is ended once with what it threw as an internal failure (never retried), the upstream request closed and the exchange over', async () => {
       let more!: () => void;
       route = (_req, res) => {
         res.writeHead(200);
@@ -322,7 +322,7 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
       });
       res.body.pipe(to.c);
       const failure = await to.end;
-      expect({ kind: failure?.kind, message: failure?.message }).toEqual({ kind: 'network', message: 'network error: relay bug' });
+      expect({ kind: failure?.kind, message: failure?.message, retryable: failure?.retryable }).toEqual({ kind: 'internal', message: 'internal error: relay bug', retryable: false });
       await Promise.all([clientGone, over]);
       expect(to.ends).toHaveLength(1);
       expect(to.text()).toBe('onetwo');

@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { UpstreamRequest } from '../types';
 import type { CancelListener, Cancellation } from './cancellation';
-import { UpstreamFailure } from './upstream-failure';
+import { internalFailure, UpstreamFailure } from './upstream-failure';
 
 export interface SendOptions {
   /** Fires when the client goes away: the upstream request is aborted. */
@@ -395,14 +395,15 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
 
   /**
    * A consumer threw, which it must not: the body is destroyed and the consumer ended with what
-   * it threw. One with nothing more to be told (it threw from its end, or after destroying the
-   * body) has it thrown back to whoever delivered (undici then aborts the request).
+   * it threw, as the gateway's own failure (not the upstream's). One with nothing more to be told
+   * (it threw from its end, or after destroying the body) has it thrown back to whoever delivered
+   * (undici then aborts the request).
    */
   private consumerThrew(err: unknown): void {
     const consumer = this.consumer;
     this.destroy();
     if (consumer === null) throw err;
-    consumer.bodyEnd(toFailure(err, this.cancel));
+    consumer.bodyEnd(internalFailure(err));
   }
 
   /** `fetch`'s promise, with what `read` makes of the answer (or the error it throws). */

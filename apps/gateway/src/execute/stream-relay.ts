@@ -306,7 +306,7 @@ class StreamRelay implements BodyConsumer {
  * them: one object per stream, one string and one socket write per upstream chunk.
  *
  * Frames known to be ASCII without reading them (the upstream's ASCII text, the gateway's ASCII
- * fields) are written as Latin-1: node:http then takes their length as their byte count, where
+ * fields, a stored turn's ids when `settledAscii`) are written as Latin-1: node:http then takes their length as their byte count, where
  * for UTF-8 it flattens the frames' string and counts its bytes first.
  */
 class EventWriter {

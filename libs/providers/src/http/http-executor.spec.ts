@@ -124,8 +124,9 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
 
   it('a stream read slowly pauses the upstream socket and loses nothing', async () => {
     const upstream = pumping();
+    // Watched before sending: every byte undici reads is counted, those read before the headers came back too.
+    const watch = watchHolds(null, PATH);
     const res = await send();
-    const watch = watchHolds(res.body, PATH);
     // Nothing read yet: the exchange queues up to its high-water mark (64 KiB), then pauses undici.
     await upstream.held();
     expect(watch.received).toBeLessThanOrEqual(64 * 1024 + watch.largest);

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import OpenAI from 'openai';
 import { AdmissionStage } from '../../apps/gateway/src/plan/admission.service';
+import { SettleStage } from '../../apps/gateway/src/settle/settle.service';
 import { eventually, startGatewayHarness, type GatewayHarness, type LoggedRequest } from '../support/gateway-harness';
 
 describe('gateway resilience: keys, timeouts, Azure, aborted streams', () => {
@@ -114,6 +115,55 @@ describe('gateway resilience: keys, timeouts, Azure, aborted streams', () => {
     } finally {
       jest.restoreAllMocks();
     }
+  });
+
+  describe("a fault of the gateway's own mid-stream (the stored turn's settle throwing)", () => {
+    beforeEach(() => {
+      jest.spyOn(h.gateway.app.get(SettleStage), 'settleStoredText').mockImplementation(() => {
+        throw new Error('store down');
+      });
+    });
+    afterEach(() => jest.restoreAllMocks());
+
+    /** The request's one log row: the gateway's 500, with the tokens the stream used. */
+    async function expectInternal(request: LoggedRequest): Promise<void> {
+      await eventually(async () => (await h.logRows(request)).length === 1, 3_000, 'the log row');
+      const rows = await h.logRowsDirect(request);
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ status: 'error', http_status: 500, error_code: 'internal_error', stream: true });
+      expect(rows[0].output_tokens).toBeGreaterThan(0);
+      expect(rows[0].input_tokens).toBeGreaterThan(0);
+    }
+
+    it('ends the stream with the generic internal error, not an upstream one, and logs it once with its usage', async () => {
+      const clientRequestId = 'own-fault-mid-stream';
+      const stream = await client.responses.create(
+        // The terminal event in a chunk of its own: the relay is under way when the settle throws.
+        { model: 'openai/gpt-4o-mini', input: 'hello [[chunks:3]] [[chunk-delay:5]]', stream: true },
+        { headers: { 'x-request-id': clientRequestId } },
+      );
+      let error: unknown;
+      try {
+        for await (const _event of stream);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(OpenAI.APIError);
+      expect((error as Error).message).toMatch(/Internal server error \(request id /);
+      expect((error as Error).message).not.toMatch(/store down|openai|network/);
+      await expectInternal({ clientRequestId });
+    });
+
+    it('one that leaves the answer unfinished (the whole stream in its first chunk) still logs the attempt once with its usage', async () => {
+      const clientRequestId = 'own-fault-first-chunk';
+      const pending = (async () => {
+        const stream = await client.responses.create({ model: 'openai/gpt-4o-mini', input: 'hello', stream: true }, { headers: { 'x-request-id': clientRequestId } });
+        for await (const _event of stream);
+      })();
+      await expect(pending).rejects.toThrow();
+      await expectInternal({ clientRequestId });
+      expect(h.upstream.stats.byPath['/v1/responses']).toBe(1);
+    });
   });
 
   describe('a client that leaves while its request waits for admission', () => {

@@ -6,7 +6,7 @@ import { ErrorCode, GatewayError } from '@app/common/errors/gateway-error';
 import { idHeaders } from '@app/common/ids/request-id';
 import type { Cancellation } from '@app/providers/http/cancellation';
 import { toFailure } from '@app/providers/http/http-executor';
-import { UpstreamFailure } from '@app/providers/http/upstream-failure';
+import { internalFailure, UpstreamFailure } from '@app/providers/http/upstream-failure';
 import { type ParsedResponse, type StreamTranslator, type Usage, ZERO_USAGE } from '@app/providers/types';
 import { isIndented } from '@app/providers/responses/json-text';
 import { toUsageCost } from '@app/pricing/pricing';
@@ -20,7 +20,7 @@ import { SettleStage } from '../settle/settle.service';
 import { storedEvent, storedText, storesAsText } from '../state/stored-text';
 import { finalizeTurn, streamRewriter } from '../state/stored-turn';
 import { eventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
-import { type PrimedStream, primeStream, relayStream, type StreamEnd } from './stream-relay';
+import { type PrimedStream, primeStream, type RelayOutcome, relayStream, type StreamEnd } from './stream-relay';
 
 const ASCII = /^[\x00-\x7f]*$/;
 
@@ -274,8 +274,26 @@ export class ExecuteStage {
     };
     const fields = eventFieldInjector(format.requestType, c, request.modelRequested, fallbackIndex, dropped);
     const encoder = format.canonical ? null : format.createStreamEncoder(request.request.egress);
-    const relayed = await relayStream({ res, cancel: x.cancel, t0 }, primed, fields, headers, end, encoder);
-    const latency = Math.round(performance.now() - t0);
+    let relayed: RelayOutcome;
+    try {
+      relayed = await relayStream({ res, cancel: x.cancel, t0, requestId: request.ids.requestId }, primed, fields, headers, end, encoder);
+    } catch (err) {
+      // The answer was left unfinished by a fault of the gateway's own: the attempt is still the
+      // one that streamed (its usage estimated and billed, as a cut stream's), then a 500 that no
+      // retry or fallback takes (the pipeline destroys the begun answer).
+      this.streamed(x, attempt, translator, { failure: internalFailure(err), ttftMs: null, cutOff: true });
+      this.logger.error(`request ${request.ids.requestId} failed while streaming: ${(err as Error | undefined)?.stack ?? String(err)}`);
+      throw asGatewayError(err, request.ids.requestId);
+    }
+    if (relayed.failure?.kind === 'internal') {
+      this.logger.error(`request ${request.ids.requestId} stream cut off by the gateway's own fault: ${relayed.failure.message}`);
+    }
+    this.streamed(x, attempt, translator, relayed);
+  }
+
+  /** A relayed stream's attempt, priced with what it used (an estimate when it was cut off) and recorded. */
+  private streamed(x: Exchange, attempt: Attempt, translator: StreamTranslator, relayed: RelayOutcome): void {
+    const latency = Math.round(performance.now() - x.request.t0);
     const usage = relayed.cutOff || translator.terminal === null ? estimatedUsage(x, translator) : translator.usage;
     this.settle.price(attempt, usage);
     attempt.failure = relayed.failure;
@@ -284,7 +302,7 @@ export class ExecuteStage {
     attempt.ttftMs = relayed.ttftMs;
     attempt.upstreamSeconds = latency / 1000;
     attempt.totalSeconds = latency / 1000;
-    outcome.attempts.push(attempt);
+    x.outcome.attempts.push(attempt);
   }
 }
 

@@ -12,6 +12,7 @@ import { type PrimedStream, primeStream, type RelayOutcome, relayStream, type St
 
 const extra: ExtraFields = { request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0, cache_debug: null };
 const fields = new EventFieldInjector(extra);
+const REQUEST_ID = 'req_test';
 const COST: CostBreakdown = { input_tokens_cost: 0.1, output_tokens_cost: 0.2, reasoning_tokens_cost: 0, request_cost: 0, total_cost: 0.3 };
 
 const sse = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -145,7 +146,7 @@ describe('relayStream', () => {
     const c = client();
     const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
     const end = streamEnd(false, settled);
-    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), fields, {}, end, null);
+    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now(), requestId: REQUEST_ID }, primed(UPSTREAM), fields, {}, end, null);
     expect(outcome.failure).toBeNull();
     const frames = c.written().split('\n\n').filter((f) => f !== '');
     expect(frames.map((f) => f.split('\n')[0])).toEqual(['event: response.created', 'event: response.output_text.delta', 'event: response.completed']);
@@ -164,7 +165,7 @@ describe('relayStream', () => {
       const c = client();
       const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
       const end = Object.assign(streamEnd(false, settled), optional);
-      const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), fields, {}, end, null);
+      const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now(), requestId: REQUEST_ID }, primed(UPSTREAM), fields, {}, end, null);
       // Times are the clock's: only whether there is one is compared.
       const ttft = outcome.ttftMs === null ? null : 'measured';
       return { outcome: { ...outcome, ttftMs: ttft }, settled, priced: end.priced, text: c.written().replace(/"latency":\d+/g, '"latency":0') };
@@ -183,7 +184,7 @@ describe('relayStream', () => {
     };
     const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
     const end = streamEnd(false, settled);
-    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM), fields, {}, end, encoder);
+    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now(), requestId: REQUEST_ID }, primed(UPSTREAM), fields, {}, end, encoder);
     expect(c.written()).toBe('<response.created><response.output_text.delta><response.completed><end>');
     expect(seen[1].data).toMatchObject({ type: 'response.output_text.delta', delta: 'Hi' });
     const response = seen[2].data.response as { usage: { cost: unknown }; extra_fields: unknown };
@@ -212,7 +213,7 @@ describe('relayStream', () => {
     };
     // The delta and the terminal event arrive in one upstream chunk.
     const chunks = [UPSTREAM[0], UPSTREAM[1] + UPSTREAM[2]];
-    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(chunks), fields, {}, end, null);
+    await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now(), requestId: REQUEST_ID }, primed(chunks), fields, {}, end, null);
     expect(settled).toHaveLength(1);
     expect(writtenAtSettle).not.toContain('response.completed');
     // One write for the chunk: nothing waits between the delta and the end.
@@ -232,7 +233,7 @@ describe('relayStream', () => {
   it('ends a stream cut before its terminal event with error and response.failed, which is not settled as the answer', async () => {
     const c = client();
     const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
-    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, primed(UPSTREAM.slice(0, 2)), fields, {}, streamEnd(true, settled), null);
+    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now(), requestId: REQUEST_ID }, primed(UPSTREAM.slice(0, 2)), fields, {}, streamEnd(true, settled), null);
     expect(outcome.failure?.kind).toBe('truncated');
     expect(outcome.cutOff).toBe(true);
     expect(c.written()).toContain('event: error');
@@ -248,7 +249,7 @@ describe('relayStream', () => {
     // A chunk ending inside an event, one with none complete, then the rest.
     const rest = deltas[2] + UPSTREAM[2];
     const chunks = [UPSTREAM[0] + deltas[0], deltas[1].slice(0, 10), deltas[1].slice(10), rest.slice(0, 7), rest.slice(7)];
-    const outcome = await relayStream({ res: res as unknown as ServerResponse, cancel: Cancellation.never, t0: performance.now() }, primed(chunks), fields, {}, streamEnd(false, []), null);
+    const outcome = await relayStream({ res: res as unknown as ServerResponse, cancel: Cancellation.never, t0: performance.now(), requestId: REQUEST_ID }, primed(chunks), fields, {}, streamEnd(false, []), null);
     expect(outcome.failure).toBeNull();
     const indexes = writes.map((w) => [...w.matchAll(/"chunk_index":(\d+)/g)].map((m) => Number(m[1])));
     // The terminal frame carries chunk_index twice (the event's and its response's).
@@ -268,7 +269,7 @@ describe('relayStream', () => {
       const c = client();
       const settled: { response: Record<string, unknown>; failed: boolean }[] = [];
       const p = primed(UPSTREAM.slice(0, 2), failure);
-      const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now() }, p, fields, {}, streamEnd(true, settled), null);
+      const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now(), requestId: REQUEST_ID }, p, fields, {}, streamEnd(true, settled), null);
       expect(outcome).toMatchObject({ failure, cutOff: true });
       const frames = c.written().split('\n\n').filter((f) => f !== '');
       expect(frames.map((f) => f.split('\n')[0])).toEqual(['event: response.created', 'event: response.output_text.delta', 'event: error', 'event: response.failed']);
@@ -287,10 +288,59 @@ describe('relayStream', () => {
       throw thrown;
     };
     const res = fullSocket([], []);
-    const relayed = relayStream({ res: res as unknown as ServerResponse, cancel: Cancellation.never, t0: performance.now() }, p, fields, {}, streamEnd(false, []), null);
+    const relayed = relayStream({ res: res as unknown as ServerResponse, cancel: Cancellation.never, t0: performance.now(), requestId: REQUEST_ID }, p, fields, {}, streamEnd(false, []), null);
     await expect(relayed).rejects.toBe(thrown);
     expect((p.body as UpstreamBody & { destroyed: number }).destroyed).toBe(1);
     expect(res.drainListeners()).toBe(0);
+  });
+
+  it("cuts a stream off at a throw of the gateway's own with the generic internal error, blaming no provider and showing no internal text", async () => {
+    const c = client();
+    let thrown = false;
+    const encoder: StreamEncoder = {
+      event: (type, data) => {
+        if (type === 'response.output_text.delta' && !thrown) {
+          thrown = true;
+          throw new Error('encoder bug');
+        }
+        return type === 'error' ? `<error ${JSON.stringify(data)}>` : `<${type}>`;
+      },
+      end: () => '<end>',
+    };
+    const p = primed(UPSTREAM);
+    const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now(), requestId: REQUEST_ID }, p, fields, {}, streamEnd(false, []), encoder);
+    expect(outcome).toMatchObject({ failure: { kind: 'internal', message: 'internal error: encoder bug', retryable: false, fallbackable: false }, cutOff: true });
+    expect(c.written()).toContain('"code":"internal_error"');
+    expect(c.written()).toContain(`request id ${REQUEST_ID}`);
+    expect(c.written()).not.toContain('encoder bug');
+    expect(c.written()).not.toContain('openai');
+    expect((p.body as UpstreamBody & { destroyed: number }).destroyed).toBe(1);
+    expect(c.ended()).toBe(true);
+  });
+
+  it('a throw from writeHead or the first events rejects the relay, the upstream body destroyed and never piped', async () => {
+    for (const where of ['head', 'first'] as const) {
+      const c = client();
+      const thrown = new Error(`${where} failed`);
+      if (where === 'head') {
+        c.res.writeHead = () => {
+          throw thrown;
+        };
+      }
+      const encoder: StreamEncoder = {
+        event: () => {
+          throw thrown;
+        },
+        end: () => '',
+      };
+      const p = primed(UPSTREAM);
+      let piped = 0;
+      p.body.pipe = () => void piped++;
+      const relayed = relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now(), requestId: REQUEST_ID }, p, fields, {}, streamEnd(false, []), where === 'first' ? encoder : null);
+      await expect(relayed).rejects.toBe(thrown);
+      expect((p.body as UpstreamBody & { destroyed: number }).destroyed).toBe(1);
+      expect(piped).toBe(0);
+    }
   });
 
   it('stops at a client that left: the upstream body destroyed, nothing more written', async () => {
@@ -302,7 +352,7 @@ describe('relayStream', () => {
     const p = primed([UPSTREAM[0], UPSTREAM[1], UPSTREAM[2]]);
     let destroyed = 0;
     p.body.destroy = () => void destroyed++;
-    const outcome = await relayStream({ res: c.res, cancel, t0: performance.now() }, p, fields, {}, streamEnd(false, []), null);
+    const outcome = await relayStream({ res: c.res, cancel, t0: performance.now(), requestId: REQUEST_ID }, p, fields, {}, streamEnd(false, []), null);
     expect(outcome.failure?.kind).toBe('aborted');
     expect(outcome.cutOff).toBe(true);
     expect(destroyed).toBe(1);
@@ -369,7 +419,7 @@ describe('relayStream', () => {
             const candidate = { provider: { name: 'openai' }, adapter: { createStreamTranslator: () => new ResponsesPassthroughTranslator() } } as unknown as Candidate;
             const p = await primeStream({ status: 200, headers: {}, body }, candidate, { model: 'gpt-4o' } as ResponsesRequest);
             const c = client();
-            const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: 995 }, p, fields, {}, streamEnd(false, []), null);
+            const outcome = await relayStream({ res: c.res, cancel: Cancellation.never, t0: 995, requestId: REQUEST_ID }, p, fields, {}, streamEnd(false, []), null);
             expect(outcome.failure).toBeNull();
             expect(c.bytes().equals(Buffer.from(frames.join('')))).toBe(true);
           }
@@ -429,7 +479,7 @@ describe('relayStream', () => {
             if (variant === 'stored') Object.assign(end, { settleText: settleText('resp_1'), settledAscii: true });
             if (variant === 'stored-utf8') Object.assign(end, { settleText: settleText('resp_é'), settledAscii: false });
             const p = await primeStream({ status: 200, headers: {}, body }, candidate, { model: 'gpt-4o' } as ResponsesRequest);
-            await relayStream({ res: res as unknown as ServerResponse, cancel, t0: performance.now() }, p, fields, {}, end, null);
+            await relayStream({ res: res as unknown as ServerResponse, cancel, t0: performance.now(), requestId: REQUEST_ID }, p, fields, {}, end, null);
             expect(writes.length).toBeGreaterThan(0);
             for (const w of writes) {
               encodings.add(w.encoding);
@@ -513,7 +563,7 @@ describe('relayStream over sockets: the executor pushing, a slow client', () => 
         const up = await executor.send({ url: `${upstreamUrl}${upstreamPath}`, headers: {}, body: '{}' }, { cancel, headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000 });
         holds = watchHolds(up.body, upstreamPath);
         const p = await primeStream(up, candidate, { model: 'gpt-4o' } as ResponsesRequest);
-        return relayStream({ res, cancel, t0: performance.now() }, p, fields, {}, makeEnd(), null);
+        return relayStream({ res, cancel, t0: performance.now(), requestId: REQUEST_ID }, p, fields, {}, makeEnd(), null);
       })();
       // As the request pipeline does with a relay that rejects: its answer, begun, is destroyed.
       outcome.catch(() => res.destroy());

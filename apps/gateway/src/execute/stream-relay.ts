@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { isJson } from '@app/common';
+import { ErrorCode, internalErrorBody, isJson } from '@app/common';
 import {
   type BodyConsumer,
   errorEventFields,
@@ -10,7 +10,7 @@ import {
   sseFrame,
   type StreamTranslator,
   type TerminalEventAt,
-  toFailure,
+  internalFailure,
   UpstreamFailure,
   type UpstreamBody,
   type UpstreamResponse,
@@ -109,6 +109,8 @@ export interface RelayTarget {
   cancel: Cancellation;
   /** When the request arrived (latency and time to first token count from here). */
   t0: number;
+  /** Named by the generic internal error a stream that the gateway's own fault cut off ends with. */
+  requestId: string;
 }
 
 /**
@@ -116,9 +118,11 @@ export interface RelayTarget {
  * keeps its upstream JSON and gains `extra_fields` by string splicing, and only a terminal event
  * that must change is re-serialised; another format's encoder gets each event parsed. A stream
  * that breaks off ends with an `error` event, then `response.failed` once the response had
- * started (Open Responses). Resolves once the client's answer has ended; a fault of the
- * gateway's own that leaves the answer unfinished (a settle throwing while the stream is closed)
- * rejects instead, the answer left as it is for the caller to destroy.
+ * started (Open Responses); one cut off by the gateway's own fault (a settle or an encoder
+ * throwing) ends with the generic internal error, its outcome's failure `internal`. Resolves once
+ * the client's answer has ended; a fault of the gateway's own that leaves the answer unfinished (a
+ * settle throwing while the stream is closed) rejects instead, the answer left as it is for the
+ * caller to destroy.
  */
 export function relayStream(
   target: RelayTarget,
@@ -130,9 +134,7 @@ export function relayStream(
   encoder: StreamEncoder | null,
 ): Promise<RelayOutcome> {
   return new Promise((resolve, reject) => {
-    const relay = new StreamRelay(target, primed, fields, end, encoder, resolve, reject);
-    target.res.writeHead(200, headers);
-    relay.start();
+    new StreamRelay(target, primed, fields, end, encoder, resolve, reject).start(headers);
   });
 }
 
@@ -162,13 +164,19 @@ class StreamRelay implements BodyConsumer {
     this.writer = new EventWriter(target, primed, fields, end, encoder);
   }
 
-  start(): void {
-    this.writer.write(this.writer.framesOf(this.primed.first));
-    this.primed.body.pipe(this);
-  }
+  // `start`, BodyConsumer's methods and `drained` (a 'drain' listener) must not throw: each ends
+  // the relay through `fault` on anything its own handling of errors let through.
 
-  // BodyConsumer's methods and `drained` (a 'drain' listener) must not throw: each ends the relay
-  // through `fault` on anything its own handling of errors let through.
+  /** The answer's head and the first events (whose settle runs here when they end the stream), then the rest as it comes. */
+  start(headers: Record<string, string>): void {
+    try {
+      this.target.res.writeHead(200, headers);
+      this.writer.write(this.writer.framesOf(this.primed.first));
+      this.primed.body.pipe(this);
+    } catch (err) {
+      this.fault(err);
+    }
+  }
 
   bodyChunk(chunk: Buffer): boolean {
     if (this.over) return true;
@@ -200,7 +208,7 @@ class StreamRelay implements BodyConsumer {
       written = this.writer.write(this.writer.framesOfChunk(chunk));
     } catch (err) {
       // The gateway's own code threw (a settle, an encoder): the stream is cut off with it.
-      this.cut(err);
+      this.cut(internalFailure(err));
       return true;
     }
     // A closed socket has no drain to wait for.
@@ -239,18 +247,21 @@ class StreamRelay implements BodyConsumer {
     return false;
   }
 
-  /** The stream broke off: the upstream body destroyed, and the client told why unless it left. */
-  private cut(err: unknown): void {
+  /**
+   * The stream broke off: the upstream body destroyed, and the client told why unless it left (a
+   * fault of the gateway's own only as the generic internal error, its text kept for the log).
+   */
+  private cut(failure: UpstreamFailure): void {
     this.over = true;
-    const { res, cancel } = this.target;
+    const { res, requestId } = this.target;
     const { body, translator, candidate } = this.primed;
     const cutOff = translator.terminal === null;
-    let failure: UpstreamFailure;
     try {
-      failure = err instanceof UpstreamFailure ? err : toFailure(err, cancel);
       body.destroy();
       if (failure.kind !== 'aborted' && !res.destroyed) {
-        const error = { code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error', message: `${candidate.provider.name}: ${this.end.redact(failure.message)}` };
+        const error = failure.kind === 'internal'
+          ? { code: ErrorCode.InternalError as string, message: internalErrorBody(requestId).error.message }
+          : { code: failure.kind === 'timeout' ? 'upstream_timeout' : 'upstream_error', message: `${candidate.provider.name}: ${this.end.redact(failure.message)}` };
         res.write(this.writer.closingFrames(translator.abort?.(error) ?? [], error));
       }
     } catch (fault) {
@@ -295,7 +306,7 @@ class StreamRelay implements BodyConsumer {
  * them: one object per stream, one string and one socket write per upstream chunk.
  *
  * Frames known to be ASCII without reading them (the upstream's ASCII text, the gateway's ASCII
- * fields) are written as Latin-1: node:http then takes their length as their byte count, where
+ * fields, a stored turn's ids when `settledAscii`) are written as Latin-1: node:http then takes their length as their byte count, where
  * for UTF-8 it flattens the frames' string and counts its bytes first.
  */
 class EventWriter {

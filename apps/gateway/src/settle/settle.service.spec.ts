@@ -1,5 +1,5 @@
 import type { CostResult } from '@app/pricing';
-import { UpstreamFailure, type Usage } from '@app/providers';
+import { internalFailure, UpstreamFailure, type Usage } from '@app/providers';
 import type { Turn } from '../conversation/turn';
 import type { BackgroundResponses } from '../background/background-responses.service';
 import type { PricingService } from '../cost/pricing.service';
@@ -24,7 +24,8 @@ function setup() {
   const pricing = { cost: (_c: Candidate, u: Usage) => (priced.push(u), { total_cost_usd: (u.totalTokens / 1000).toFixed(3), total_cost: u.totalTokens / 1000 } as CostResult) };
   const governance = { settle: (_a: Admission, tokens: number, costUsd: string | null) => settled.push({ tokens, costUsd }) };
   const logs = { enqueue: (row: RequestLogRow) => rows.push(row) };
-  const metrics = { attempt: () => undefined, answered: () => undefined, fellBack: (p: string) => fellBack.push(p) };
+  const attempts: string[] = [];
+  const metrics = { attempt: (p: string, _m: string, ok: boolean) => attempts.push(`${p} ${ok}`), answered: () => undefined, fellBack: (p: string) => fellBack.push(p) };
   const caller = { redact: (t: string) => t.replace('secret', '***') };
   const committed: string[] = [];
   const store = { commit: async (_t: unknown, _r: unknown, json: string) => (committed.push(`${settled.length} settled, then ${json}`), undefined) };
@@ -36,7 +37,7 @@ function setup() {
     ids: { requestId: 'r1', clientRequestId: null, invalid: false }, key: { id: 'k' }, startedAt: 0, modelRequested: 'a/m',
     format: { requestType: 'responses' }, admission: { keyId: 'k', holdId: 'h', held: true, budget: null },
   } as unknown as Admitted;
-  return { settle, outcome: new Outcome(request), priced, settled, rows, fellBack, committed };
+  return { settle, outcome: new Outcome(request), priced, settled, rows, fellBack, committed, attempts };
 }
 
 describe('SettleStage', () => {
@@ -68,6 +69,18 @@ describe('SettleStage', () => {
       ['b', 'success', 200, '0.120', null],
     ]);
     expect(fellBack).toEqual(['a']);
+  });
+
+  it("logs a fault of the gateway's own as its 500 internal_error with the usage streamed, held against no provider", () => {
+    const { settle, outcome, settled, rows, attempts } = setup();
+    const attempt = newAttempt(candidate('a'), 0, true);
+    settle.price(attempt, usage(10, 5));
+    attempt.failure = internalFailure(new Error('store down'));
+    outcome.attempts.push(attempt);
+    settle.finish(outcome);
+    expect(rows.map((r) => [r.status, r.httpStatus, r.errorCode, r.errorMessage, r.totalTokens])).toEqual([['error', 500, 'internal_error', 'internal error: store down', 15]]);
+    expect(settled).toEqual([{ tokens: 15, costUsd: '0.015' }]);
+    expect(attempts).toEqual([]);
   });
 
   it('settles a request that never reached an upstream with nothing spent', () => {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { ErrorCode } from '@app/common/errors/gateway-error';
 import { uuidv7 } from '@app/common/ids/uuidv7';
 import { costToDecimalString } from '@app/pricing/decimal';
 import type { CostResult } from '@app/pricing/price-spec';
@@ -88,7 +89,8 @@ export class SettleStage {
     for (let i = 0; i < attempts.length; i++) {
       const a = attempts[i];
       const c = a.candidate;
-      this.metrics.attempt(c.provider.name, c.model, a.failure === null, outcome.requestType);
+      // A fault of the gateway's own is not held against the provider.
+      if (a.failure?.kind !== 'internal') this.metrics.attempt(c.provider.name, c.model, a.failure === null, outcome.requestType);
       this.logs.enqueue(this.logRow(outcome, a));
       if (a.failure === null) {
         this.metrics.answered(c.provider.name, c.model, a.usage, a.cost?.total_cost ?? null, a.upstreamSeconds, a.totalSeconds, a.stream, a.ttftMs === null ? null : a.ttftMs / 1000, outcome.requestType);
@@ -124,7 +126,7 @@ export class SettleStage {
       fallbackIndex: a.fallbackIndex,
       status: failure === null ? 'success' : 'error',
       httpStatus: failure === null ? 200 : failure.kind === 'aborted' ? 499 : failure.status || (failure.kind === 'timeout' ? 504 : 502),
-      errorCode: failure === null ? (a.incomplete ? 'incomplete' : null) : failure.kind === 'http' ? (failure.info?.code ?? `http_${failure.status}`) : failure.kind,
+      errorCode: failure === null ? (a.incomplete ? 'incomplete' : null) : failure.kind === 'http' ? (failure.info?.code ?? `http_${failure.status}`) : failure.kind === 'internal' ? ErrorCode.InternalError : failure.kind,
       errorMessage: failure === null ? null : this.caller.redact(failure.message).slice(0, 1000),
       stream: a.stream,
       inputTokens: usage.inputTokens,

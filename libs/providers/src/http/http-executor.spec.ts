@@ -124,8 +124,9 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
 
   it('a stream read slowly pauses the upstream socket and loses nothing', async () => {
     const upstream = pumping();
+    // Watched before sending: every byte undici reads is counted, those read before the headers came back too.
+    const watch = watchHolds(null, PATH);
     const res = await send();
-    const watch = watchHolds(res.body, PATH);
     // Nothing read yet: the exchange queues up to its high-water mark (64 KiB), then pauses undici.
     await upstream.held();
     expect(watch.received).toBeLessThanOrEqual(64 * 1024 + watch.largest);
@@ -304,7 +305,7 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
       expect(to.text()).toBe('one');
     });
 
-    it('a consumer that throws is ended once with what it threw, the upstream request closed and the exchange over', async () => {
+    it('a consumer that throws is ended once with what it threw as an internal failure (never retried), the upstream request closed and the exchange over', async () => {
       let more!: () => void;
       route = (_req, res) => {
         res.writeHead(200);
@@ -322,7 +323,7 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
       });
       res.body.pipe(to.c);
       const failure = await to.end;
-      expect({ kind: failure?.kind, message: failure?.message }).toEqual({ kind: 'network', message: 'network error: relay bug' });
+      expect({ kind: failure?.kind, message: failure?.message, retryable: failure?.retryable }).toEqual({ kind: 'internal', message: 'internal error: relay bug', retryable: false });
       await Promise.all([clientGone, over]);
       expect(to.ends).toHaveLength(1);
       expect(to.text()).toBe('onetwo');

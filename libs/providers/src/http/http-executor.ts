@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from 'undici';
 import type { UpstreamRequest } from '../types';
 import type { CancelListener, Cancellation } from './cancellation';
-import { UpstreamFailure } from './upstream-failure';
+import { internalFailure, UpstreamFailure } from './upstream-failure';
 
 export interface SendOptions {
   /** Fires when the client goes away: the upstream request is aborted. */
@@ -188,7 +188,8 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
   /** The client left: the upstream request is aborted. */
   cancelled(): void {
     this.abort();
-    // A body over (ended or broken off) while a consumer holds its rest: the consumer hears it now.
+    // A consumer still there hears it now: one holding the rest of a body already over (ended or
+    // broken off), or one the body still flows to.
     if (this.consumer !== null && (this.failure === null || this.failure.kind !== 'aborted')) {
       this.failure = toFailure(abortError(), this.cancel);
       this.flush();
@@ -239,9 +240,12 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
       reader.resolve(chunk);
       return;
     }
+    const consumer = this.consumer;
+    // The usual push: a flowing consumer with nothing queued before this chunk has it at once.
+    if (consumer !== null && !this.held && !this.delivering && this.chunks.length === 0) return this.deliver(consumer, chunk);
     this.chunks.push(chunk);
     this.queuedBytes += chunk.length;
-    if (this.consumer !== null) this.flush();
+    if (consumer !== null) this.flush();
     else if (this.queuedBytes >= HIGH_WATER_BYTES && !controller.paused) controller.pause();
   }
 
@@ -387,6 +391,22 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     }
   }
 
+  /**
+   * One chunk to a flowing consumer, not queued: as `flush` would deliver it. What the delivery
+   * changed (the consumer holding, the client leaving meanwhile) is then left to `flush`.
+   */
+  private deliver(consumer: BodyConsumer, chunk: Buffer): void {
+    this.delivering = true;
+    try {
+      if (!consumer.bodyChunk(chunk)) this.held = true;
+    } catch (err) {
+      this.consumerThrew(err);
+    } finally {
+      this.delivering = false;
+    }
+    if (this.held || this.failure !== null || this.chunks.length !== 0) this.flush();
+  }
+
   private endConsumer(consumer: BodyConsumer, failure: UpstreamFailure | null): void {
     this.consumer = null;
     this.cancel.unlisten(this);
@@ -395,14 +415,15 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
 
   /**
    * A consumer threw, which it must not: the body is destroyed and the consumer ended with what
-   * it threw. One with nothing more to be told (it threw from its end, or after destroying the
-   * body) has it thrown back to whoever delivered (undici then aborts the request).
+   * it threw, as the gateway's own failure (not the upstream's). One with nothing more to be told
+   * (it threw from its end, or after destroying the body) has it thrown back to whoever delivered
+   * (undici then aborts the request).
    */
   private consumerThrew(err: unknown): void {
     const consumer = this.consumer;
     this.destroy();
     if (consumer === null) throw err;
-    consumer.bodyEnd(toFailure(err, this.cancel));
+    consumer.bodyEnd(internalFailure(err));
   }
 
   /** `fetch`'s promise, with what `read` makes of the answer (or the error it throws). */

@@ -1,6 +1,7 @@
 import type { UpstreamErrorInfo } from '../types';
 
-export type FailureKind = 'http' | 'network' | 'timeout' | 'truncated' | 'stream_error' | 'aborted';
+/** `internal`: the gateway's own code failed during the attempt (never the provider's fault). */
+export type FailureKind = 'http' | 'network' | 'timeout' | 'truncated' | 'stream_error' | 'aborted' | 'internal';
 
 /** Statuses worth another try: the upstream's trouble, not the caller's. */
 function retryableStatus(status: number): boolean {
@@ -25,7 +26,7 @@ export class UpstreamFailure extends Error {
   ) {
     super(message);
     this.name = 'UpstreamFailure';
-    this.retryable = kind === 'http' ? retryableStatus(status) : kind !== 'aborted';
+    this.retryable = kind === 'http' ? retryableStatus(status) : kind !== 'aborted' && kind !== 'internal';
     this.fallbackable = this.retryable || (kind === 'http' && (status === 401 || status === 403));
   }
 
@@ -33,6 +34,16 @@ export class UpstreamFailure extends Error {
   get label(): string {
     return this.kind === 'http' ? String(this.status) : this.kind;
   }
+}
+
+/**
+ * A throw from the gateway's own code during an attempt (a consumer of the body, a settle, an
+ * encoder): a 500 of the gateway's, neither retried nor fallen back, nor held against the
+ * provider. Its message is for the log row; the client is told only the generic internal error.
+ */
+export function internalFailure(err: unknown): UpstreamFailure {
+  if (err instanceof UpstreamFailure && err.kind === 'internal') return err;
+  return new UpstreamFailure('internal', 500, `internal error: ${(err as Error | undefined)?.message ?? String(err)}`);
 }
 
 /** `retry-after-ms` (OpenAI) or `retry-after` in seconds or as an HTTP date. */

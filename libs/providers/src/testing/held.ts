@@ -18,9 +18,10 @@ export interface Holds {
  * Watches a body's holds from the gateway's side, whatever the kernel's socket buffers hold: its
  * `pipe` and `resume` wrapped, and each chunk undici reads for a request to `path` counted
  * (undici's `bodyChunkReceived` diagnostics channel). Held, the exchange pauses undici, which then
- * reads at most the chunk it is inside of; without the pause it keeps reading.
+ * reads at most the chunk it is inside of; without the pause it keeps reading. Without a body
+ * (null), only the bytes read are counted: watched before the request is sent, none go uncounted.
  */
-export function watchHolds(body: UpstreamBody, path: string): Holds {
+export function watchHolds(body: UpstreamBody | null, path: string): Holds {
   let held = false;
   let taken = 0;
   const holds: Holds = {
@@ -38,6 +39,7 @@ export function watchHolds(body: UpstreamBody, path: string): Holds {
     if (held) holds.mostTakenWhileHeld = Math.max(holds.mostTakenWhileHeld, ++taken);
   };
   subscribe('undici:request:bodyChunkReceived', onChunk);
+  if (body === null) return holds;
   const pipe = body.pipe.bind(body);
   const resume = body.resume.bind(body);
   // Made in variables first, as the gateway's closures are (closures.spec).

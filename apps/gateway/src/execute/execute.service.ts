@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@app/common';
+import { APP_CONFIG, type AppConfig, errorText } from '@app/common';
 // Per-request imports from their own modules: a barrel's re-export is a getter, megamorphic across its names.
 import { ErrorCode, GatewayError } from '@app/common/errors/gateway-error';
 import { idHeaders } from '@app/common/ids/request-id';
@@ -114,7 +114,7 @@ export class ExecuteStage {
    */
   private ownFault(x: Exchange, err: unknown): never {
     if (err instanceof GatewayError || err instanceof UpstreamFailure) throw err;
-    this.logger.error(`request ${x.request.ids.requestId} failed after the upstream answered: ${(err as Error | undefined)?.stack ?? String(err)}`);
+    this.logger.error(`request ${x.request.ids.requestId} failed after the upstream answered: ${errorText(err)}`);
     throw asGatewayError(err, x.request.ids.requestId);
   }
 
@@ -282,7 +282,7 @@ export class ExecuteStage {
       // one that streamed (its usage estimated and billed, as a cut stream's), then a 500 that no
       // retry or fallback takes (the pipeline destroys the begun answer).
       this.streamed(x, attempt, translator, { failure: internalFailure(err), ttftMs: null, cutOff: true });
-      this.logger.error(`request ${request.ids.requestId} failed while streaming: ${(err as Error | undefined)?.stack ?? String(err)}`);
+      this.logger.error(`request ${request.ids.requestId} failed while streaming: ${errorText(err)}`);
       throw asGatewayError(err, request.ids.requestId);
     }
     if (relayed.failure?.kind === 'internal') {

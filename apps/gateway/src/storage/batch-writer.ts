@@ -115,20 +115,20 @@ export async function copyRows<T>(client: PoolClient, sql: string, rows: readonl
     const most = typeof lines === 'string' ? 3 * lines.length : lines.length;
     if (used + most > COPY_PIECE_BYTES) {
       if (used > 0) {
-        const full = sendPiece();
-        if (full !== undefined) await full;
+        const drained = sendPiece();
+        if (drained !== undefined) await drained;
       }
       if (most > COPY_PIECE_BYTES) {
-        const full = send(lines);
-        if (full !== undefined) await full;
+        const drained = send(lines);
+        if (drained !== undefined) await drained;
         if (failed !== null) break;
         continue;
       }
     }
     used += typeof lines === 'string' ? piece.write(lines, used) : lines.copy(piece, used);
     if (used < COPY_CHUNK_BYTES) continue;
-    const full = sendPiece();
-    if (full !== undefined) await full;
+    const drained = sendPiece();
+    if (drained !== undefined) await drained;
     if (failed !== null) break;
   }
   copy.end(used > 0 ? piece.subarray(0, used) : undefined);

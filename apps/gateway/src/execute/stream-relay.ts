@@ -306,8 +306,9 @@ class StreamRelay implements BodyConsumer {
  * them: one object per stream, one string and one socket write per upstream chunk.
  *
  * Frames known to be ASCII without reading them (the upstream's ASCII text, the gateway's ASCII
- * fields, a stored turn's ids when `settledAscii`) are written as Latin-1: node:http then takes their length as their byte count, where
- * for UTF-8 it flattens the frames' string and counts its bytes first.
+ * fields, a stored turn's ids when `settledAscii`) are written as Latin-1: node:http then takes
+ * their length as their byte count, where for UTF-8 it flattens the frames' string and counts its
+ * bytes first.
  */
 class EventWriter {
   private readonly res: ServerResponse;

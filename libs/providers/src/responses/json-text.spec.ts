@@ -38,7 +38,14 @@ describe('json-text', () => {
     expect(uniqueObjectAt(single, 'missing', 1)).toBe(-1);
   });
 
-  it('finds several object-valued keys in one pass, as uniqueObjectAt finds each', () => {
+  it('finds object-valued keys in one pass, as a search for each key\'s `"key":{` finds them', () => {
+    // The token searched for whole: found once, at the depth asked.
+    const tokenAt = (t: string, key: string, depth: number): number => {
+      const token = `"${key}":{`;
+      const at = t.indexOf(token);
+      if (at === -1 || t.indexOf(token, at + token.length) !== -1) return -1;
+      return depthAt(t, at) === depth ? at + token.length - 1 : -1;
+    };
     const texts = [
       text,
       JSON.stringify({ t: 'x "usage":{ y', r: { usage: { n: 1 } } }),
@@ -48,14 +55,18 @@ describe('json-text', () => {
       '{"response":{"xusage":{},"usage":{"n":"\\\\"},"usage_":{}}}',
       '{"response" :{"usage": {}}}',
       '{"response":{":{":{"usage":{":{":1}}}}',
-      '":{', '', '{}', '{"usage":{',
+      '":{', '', '{}', '{"usage":{', '{{', ':{', '"response":{}', '{"a":{"response":{"usage":{}}},"response":{"usage":{}}}',
+      // A key's name followed by some other `:{` or `"{`: not the key.
+      '{"a":"usageX:{","response":{"usage":{}}}', '{"a":["usage",{}],"response":{"usage":{}}}',
     ];
     const keys = ['response', 'usage', 'missing'];
     const at: number[] = [];
     for (const t of texts) {
       for (const depths of [[1, 2, 1], [2, 1, 1], [1, 3, 2]]) {
         uniqueObjectsAt(t, keys, depths, at);
-        expect(at).toEqual(keys.map((k, i) => uniqueObjectAt(t, k, depths[i])));
+        const expected = keys.map((k, i) => tokenAt(t, k, depths[i]));
+        expect(at).toEqual(expected);
+        expect(keys.map((k, i) => uniqueObjectAt(t, k, depths[i]))).toEqual(expected);
       }
     }
   });

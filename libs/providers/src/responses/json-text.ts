@@ -7,6 +7,8 @@ import { JSON_BYTE } from '@app/common';
  */
 
 const { QUOTE, BACKSLASH, OPEN_BRACE, CLOSE_BRACE, OPEN_BRACKET, CLOSE_BRACKET } = JSON_BYTE;
+const COMMA = 0x2c;
+const COLON = 0x3a;
 
 /** Index of the quote closing the string that opens at `open` (text.length if it never closes). */
 function stringEnd(text: string, open: number): number {
@@ -60,10 +62,9 @@ export function depthAt(text: string, index: number): number {
  * object-valued key exactly once in the text; -1 otherwise (absent, repeated, or elsewhere).
  */
 export function uniqueObjectAt(text: string, key: string, depth: number): number {
-  const token = `"${key}":{`;
-  const at = text.indexOf(token);
-  if (at === -1 || text.indexOf(token, at + token.length) !== -1) return -1;
-  return depthAt(text, at) === depth ? at + token.length - 1 : -1;
+  const at = [-1];
+  uniqueObjectsAt(text, [key], [depth], at);
+  return at[0];
 }
 
 /**
@@ -74,8 +75,11 @@ export function uniqueObjectAt(text: string, key: string, depth: number): number
 export function uniqueObjectsAt(text: string, keys: readonly string[], depths: readonly number[], at: number[]): void {
   for (let k = 0; k < keys.length; k++) at[k] = -1;
   const seen: number[] = [];
-  // `":{` cannot overlap itself: stepping past each occurrence finds them all.
-  for (let colon = text.indexOf('":{'); colon !== -1; colon = text.indexOf('":{', colon + 3)) {
+  // Each `":{` found at its `{`: a one-character search runs natively at memchr's pace, where a
+  // pattern that starts with `"` stops at every quote of the text (about twice as slow in all).
+  for (let brace = text.indexOf('{'); brace !== -1; brace = text.indexOf('{', brace + 1)) {
+    if (text.charCodeAt(brace - 1) !== COLON || text.charCodeAt(brace - 2) !== QUOTE) continue;
+    const colon = brace - 2;
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k];
       const open = colon - key.length - 1;
@@ -110,9 +114,6 @@ function skipSpace(text: string, i: number): number {
   while (isSpace(text.charCodeAt(i))) i++;
   return i;
 }
-
-const COMMA = 0x2c;
-const COLON = 0x3a;
 
 /** End (exclusive) of the JSON value that starts at `i`; -1 when the text ends first or nothing starts there. */
 function valueEnd(text: string, i: number): number {

@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, findMembers, firstNonSpace, isEmptyObjectAt, isIndented, objectEnd, type ObjectScan, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
+import { closingBrace, depthAt, findMembers, firstNonSpace, indexOfAfter, isEmptyObjectAt, isIndented, objectEnd, type ObjectScan, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
 
 /**
  * The oracle of scanObject's element ids (ObjectScan.ids): findMembers for each element of the
@@ -67,6 +67,23 @@ describe('json-text', () => {
         const expected = keys.map((k, i) => tokenAt(t, k, depths[i]));
         expect(at).toEqual(expected);
         expect(keys.map((k, i) => uniqueObjectAt(t, k, depths[i]))).toEqual(expected);
+      }
+    }
+  });
+
+  it('finds a pattern by its rest where indexOf finds it whole, from every position', () => {
+    const texts = [
+      '{"usage":{"input_cost":1,"cost":{"total":2}},"x":"cost\\":","cost":3}',
+      'cost":{"cost":1}',
+      '"cost":',
+      '{"type":"response.output_text.delta","xdelta":"a","delta":"b\\"delta\\":\\"c"}',
+      '{"a":"xtra_fields\\":","b_extra_fields":1,"extra_fields":{}}',
+      '{"axtra_fields":1,"e":"\\"extra_fields\\":"}', '"extra_fields":', 'extra_fields":', '', '"', 'cost"',
+    ];
+    const patterns = [['"', 'cost":'], ['"', 'cost"'], ['"', 'delta":"'], ['"e', 'xtra_fields":']];
+    for (const t of texts) {
+      for (const [head, rest] of patterns) {
+        for (let from = 0; from <= t.length + 1; from++) expect(indexOfAfter(t, head, rest, from)).toBe(t.indexOf(head + rest, from));
       }
     }
   });

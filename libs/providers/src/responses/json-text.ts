@@ -21,6 +21,20 @@ function stringEnd(text: string, open: number): number {
   return text.length;
 }
 
+/**
+ * `text.indexOf(head + rest, from)`, searched for by `rest` alone with `head` checked in place:
+ * V8 looks for a pattern's first character first, and in JSON text one that starts with `"`
+ * stops at every quote. `rest` should start with a character that is rare in the text.
+ */
+export function indexOfAfter(text: string, head: string, rest: string, from: number): number {
+  const h = head.length;
+  search: for (let at = text.indexOf(rest, from + h); at !== -1; at = text.indexOf(rest, at + 1)) {
+    for (let j = 0; j < h; j++) if (text.charCodeAt(at - h + j) !== head.charCodeAt(j)) continue search;
+    return at - h;
+  }
+  return -1;
+}
+
 /** Index of the quote opening the string that closes at `close` (-1 if none does). */
 function stringStart(text: string, close: number): number {
   for (let q = text.lastIndexOf('"', close - 1); q !== -1; q = text.lastIndexOf('"', q - 1)) {

@@ -76,9 +76,10 @@ export function depthAt(text: string, index: number): number {
  * object-valued key exactly once in the text; -1 otherwise (absent, repeated, or elsewhere).
  */
 export function uniqueObjectAt(text: string, key: string, depth: number): number {
-  const at = [-1];
-  uniqueObjectsAt(text, [key], [depth], at);
-  return at[0];
+  const token = `"${key}":{`;
+  const at = text.indexOf(token);
+  if (at === -1 || text.indexOf(token, at + token.length) !== -1) return -1;
+  return depthAt(text, at) === depth ? at + token.length - 1 : -1;
 }
 
 /**

@@ -49,7 +49,7 @@ describe('json-text', () => {
       '{"response" :{"usage": {}}}',
       '{"response":{":{":{"usage":{":{":1}}}}',
       '":{', '', '{}', '{"usage":{', '{{', ':{', '"response":{}', '{"a":{"response":{"usage":{}}},"response":{"usage":{}}}',
-      // A key's name followed by some other `:{` or `"{`: not the key.
+      // A key's name followed by a `{` not preceded by `":`: not the key.
       '{"a":"usageX:{","response":{"usage":{}}}', '{"a":["usage",{}],"response":{"usage":{}}}',
     ];
     const keys = ['response', 'usage', 'missing'];
@@ -69,12 +69,13 @@ describe('json-text', () => {
       '"cost":',
       '{"type":"response.output_text.delta","xdelta":"a","delta":"b\\"delta\\":\\"c"}',
       '{"a":"xtra_fields\\":","b_extra_fields":1,"extra_fields":{}}',
-      '{"axtra_fields":1,"e":"\\"extra_fields\\":"}', '"extra_fields":', 'extra_fields":', '', '"', 'cost"',
+      '{"axtra_fields":1,"e":"\\"extra_fields\\":"}', '"extra_fields":', 'extra_fields":', '', '"', 'cost"', 'aaaa', 'abc',
     ];
-    const patterns = [['"', 'cost":'], ['"', 'cost"'], ['"', 'delta":"'], ['"e', 'xtra_fields":']];
+    // The callers' patterns, then the edges: an empty head or rest, and patterns that overlap themselves.
+    const patterns = [['"', 'cost":'], ['"', 'cost"'], ['"', 'delta":"'], ['"e', 'xtra_fields":'], ['', 'cost'], ['"', ''], ['x', ''], ['aa', 'a'], ['a', 'aa'], ['c', '']];
     for (const t of texts) {
       for (const [head, rest] of patterns) {
-        for (let from = 0; from <= t.length + 1; from++) expect(indexOfAfter(t, head, rest, from)).toBe(t.indexOf(head + rest, from));
+        for (let from = -2; from <= t.length + 2; from++) expect(indexOfAfter(t, head, rest, from)).toBe(t.indexOf(head + rest, from));
       }
     }
   });

@@ -1,7 +1,7 @@
 // Per-request imports from their own modules: a barrel's re-export is a getter, megamorphic across its names.
 import type { CostBreakdown } from '@app/pricing/price-spec';
 import { usageCostJson } from '@app/pricing/pricing';
-import { closingBrace, firstNonSpace, isEmptyObjectAt, objectEnd, uniqueObjectAt } from '@app/providers/responses/json-text';
+import { closingBrace, firstNonSpace, indexOfAfter, isEmptyObjectAt, objectEnd, uniqueObjectAt } from '@app/providers/responses/json-text';
 import { dataLines, sseFrame } from '@app/providers/sse/sse-parser';
 import type { ParsedResponse, TerminalEventAt } from '@app/providers/types';
 import type { RequestType } from '../formats/wire-format';
@@ -134,7 +134,7 @@ export function splicedResponse(parsed: ParsedResponse, fieldsJson: string, cost
   // `cost` goes first inside `usage`; a usage with a cost of its own is left to the object path,
   // which replaces it (two `cost` keys would leave clients the upstream's).
   const inside = usageAt + 1;
-  const costKey = json.indexOf('"cost"', inside);
+  const costKey = indexOfAfter(json, '"', 'cost"', inside);
   if (costKey !== -1 && costKey < (parsed.usageEnd ?? objectEnd(json, usageAt))) return undefined;
   const costJson = `"cost":${usageCostJson(cost)}${isEmptyObjectAt(json, usageAt) ? '' : ','}`;
   return json.slice(0, inside) + costJson + json.slice(inside, end) + tail;
@@ -173,7 +173,7 @@ export function withExtraFields(response: Record<string, unknown>, extra: ExtraF
  */
 export function spliceTerminalEvent(data: string, fieldsJson: string, cost: CostBreakdown | null, at?: TerminalEventAt): string | undefined {
   const end = closingBrace(data);
-  if (end === -1 || data.includes('"extra_fields":')) return undefined;
+  if (end === -1 || indexOfAfter(data, '"e', 'xtra_fields":', 0) !== -1) return undefined;
   const response = at === undefined ? uniqueObjectAt(data, 'response', 1) : at.response;
   if (response === -1) return undefined;
   let usage = -1;
@@ -182,7 +182,7 @@ export function spliceTerminalEvent(data: string, fieldsJson: string, cost: Cost
     if (usage === -1) return undefined;
     const usageEnd = at === undefined ? objectEnd(data, usage) : at.usageEnd;
     if (usageEnd === -1) return undefined;
-    const costKey = data.indexOf('"cost":', usage);
+    const costKey = indexOfAfter(data, '"', 'cost":', usage);
     if (costKey !== -1 && costKey < usageEnd) return undefined;
   }
   let out = data.slice(0, response + 1) + '"extra_fields":' + fieldsJson + (isEmptyObjectAt(data, response) ? '' : ',');

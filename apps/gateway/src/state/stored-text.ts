@@ -1,7 +1,7 @@
 import { JSON_BYTE } from '@app/common';
 import type { CostBreakdown } from '@app/pricing/price-spec';
 import { usageCostJson } from '@app/pricing/pricing';
-import { closingBrace, findMembers, membersSet, stringAt } from '@app/providers/responses/json-text';
+import { closingBrace, findMembers, indexOfAfter, membersSet, stringAt } from '@app/providers/responses/json-text';
 import { scanTerminalEvent } from '@app/providers/responses/response-scan';
 import { type ParsedResponse, RESPONSE_MEMBERS, type ResponseScan, type TerminalEventAt } from '@app/providers/types';
 import type { Turn } from '../conversation/turn';
@@ -97,7 +97,7 @@ function storedObject(
     let costAt = NO_COST;
     let usageClose = usageEnd - 1;
     // Walked only when it may have a cost already: a search of the text usually says it has none.
-    const costKey = json.indexOf('"cost"', usage);
+    const costKey = indexOfAfter(json, '"', 'cost"', usage);
     if (costKey !== -1 && costKey < usageEnd) {
       const found: number[] = [];
       usageClose = findMembers(json, usage, COST, found);

@@ -2,7 +2,7 @@ import { JSON_BYTE } from '@app/common';
 import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalEventAt, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
 import { RESPONSE_MEMBERS, ZERO_USAGE } from '../types';
 import { errorEventFields } from '../responses/response-builder';
-import { objectEnd, uniqueObjectsAt } from '../responses/json-text';
+import { indexOfAfter, objectEnd, uniqueObjectsAt } from '../responses/json-text';
 import { scanTerminalEvent } from '../responses/response-scan';
 import { usageFromResponses } from './openai-usage';
 
@@ -222,7 +222,7 @@ function typeFromData(data: string): string | null {
 
 /** Length of the `delta` string in an event's JSON, found without parsing it (escapes count as written). */
 function deltaLength(data: string): number {
-  const key = data.indexOf('"delta":"');
+  const key = indexOfAfter(data, '"', 'delta":"', 0);
   if (key === -1) return 0;
   const start = key + 9;
   let i = start;

@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, findMembers, firstNonSpace, isEmptyObjectAt, isIndented, objectEnd, type ObjectScan, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
+import { closingBrace, depthAt, findMembers, firstNonSpace, indexOfAfter, isEmptyObjectAt, isIndented, objectEnd, type ObjectScan, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
 
 /**
  * The oracle of scanObject's element ids (ObjectScan.ids): findMembers for each element of the
@@ -48,7 +48,9 @@ describe('json-text', () => {
       '{"response":{"xusage":{},"usage":{"n":"\\\\"},"usage_":{}}}',
       '{"response" :{"usage": {}}}',
       '{"response":{":{":{"usage":{":{":1}}}}',
-      '":{', '', '{}', '{"usage":{',
+      '":{', '', '{}', '{"usage":{', '{{', ':{', '"response":{}', '{"a":{"response":{"usage":{}}},"response":{"usage":{}}}',
+      // A key's name followed by a `{` not preceded by `":`: not the key.
+      '{"a":"usageX:{","response":{"usage":{}}}', '{"a":["usage",{}],"response":{"usage":{}}}',
     ];
     const keys = ['response', 'usage', 'missing'];
     const at: number[] = [];
@@ -56,6 +58,24 @@ describe('json-text', () => {
       for (const depths of [[1, 2, 1], [2, 1, 1], [1, 3, 2]]) {
         uniqueObjectsAt(t, keys, depths, at);
         expect(at).toEqual(keys.map((k, i) => uniqueObjectAt(t, k, depths[i])));
+      }
+    }
+  });
+
+  it('finds a pattern by its rest where indexOf finds it whole, from every position', () => {
+    const texts = [
+      '{"usage":{"input_cost":1,"cost":{"total":2}},"x":"cost\\":","cost":3}',
+      'cost":{"cost":1}',
+      '"cost":',
+      '{"type":"response.output_text.delta","xdelta":"a","delta":"b\\"delta\\":\\"c"}',
+      '{"a":"xtra_fields\\":","b_extra_fields":1,"extra_fields":{}}',
+      '{"axtra_fields":1,"e":"\\"extra_fields\\":"}', '"extra_fields":', 'extra_fields":', '', '"', 'cost"', 'aaaa', 'abc',
+    ];
+    // The callers' patterns, then the edges: an empty head or rest, and patterns that overlap themselves.
+    const patterns = [['"', 'cost":'], ['"', 'cost"'], ['"', 'delta":"'], ['"e', 'xtra_fields":'], ['', 'cost'], ['"', ''], ['x', ''], ['aa', 'a'], ['a', 'aa'], ['c', '']];
+    for (const t of texts) {
+      for (const [head, rest] of patterns) {
+        for (let from = -2; from <= t.length + 2; from++) expect(indexOfAfter(t, head, rest, from)).toBe(t.indexOf(head + rest, from));
       }
     }
   });

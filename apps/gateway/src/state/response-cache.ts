@@ -1,5 +1,5 @@
 import { capacityFor, SpareBuffers } from './spare-buffers';
-import { type Json, outputOf, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
+import { type Json, mintedPlace, outputOf, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
 
 // Ids the item index is built from at once, at most (a few milliseconds' work).
 const MAX_UNINDEXED_ITEMS = 10_000;
@@ -121,25 +121,35 @@ export class ResponseCache {
     return entry === undefined ? undefined : this.read(entry, now);
   }
 
-  /** The newest cached item with this id stored by this key. */
+  /**
+   * The newest cached item with this id stored by this key: copies in later turns' input (the
+   * index holds them) before the item at the place its minted id names (mintedPlace), in the
+   * response that minted it.
+   */
   getItem(keyId: string, itemId: string, now = Date.now()): CachedItem | undefined {
     this.addedSinceItemLookup = 0;
     const held = this.itemIndex().get(itemId);
-    if (held === undefined) return undefined;
-    const holders = Array.isArray(held) ? held : [held];
+    const holders = held === undefined ? [] : Array.isArray(held) ? held : [held];
     for (let i = holders.length - 1; i >= 0; i--) {
-      if (holders[i].keyId !== keyId) continue;
-      const r = this.read(holders[i], now);
-      if (r === undefined) continue;
-      const item = findItem(r, itemId);
-      if (item !== undefined) return { response: r, item };
+      const found = this.itemOf(holders[i], keyId, itemId, now);
+      if (found !== undefined) return found;
     }
-    return undefined;
+    const place = mintedPlace(itemId);
+    const minter = place === null ? undefined : this.entries.get(place.responseId);
+    return minter === undefined ? undefined : this.itemOf(minter, keyId, itemId, now);
+  }
+
+  private itemOf(entry: Entry, keyId: string, itemId: string, now: number): CachedItem | undefined {
+    if (entry.keyId !== keyId) return undefined;
+    const r = this.read(entry, now);
+    if (r === undefined) return undefined;
+    const item = findItem(r, itemId);
+    return item === undefined ? undefined : { response: r, item };
   }
 
   /** Caches a finished response with the JSON text of its Response object and of its input items. */
   set(r: StoredResponse, responseJson: string, inputItemsJson: string): void {
-    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, storedItemsOf(r.inputItems, r.response), false);
+    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, storedItemsOf(r.id, r.inputItems, r.response), false);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { queryRows } from '@app/database';
 import { DataSource } from 'typeorm';
-import { type Json, type StoredResponse, type StoredResponseRow, type StoredStatus, toJsonb, toPgText } from './stored-response';
+import { type Json, mintedPlace, type StoredItem, type StoredResponse, type StoredResponseRow, type StoredStatus, toJsonb, toPgText } from './stored-response';
 
 interface ResponseRecord {
   id: string;
@@ -13,6 +13,11 @@ interface ResponseRecord {
   input_items: Json[];
   response: Json;
   expires_at: Date;
+}
+
+/** The item of the stored response `r` at the place (source, position) of the row `place`. */
+function itemAt(place: string): string {
+  return `CASE WHEN ${place}.source = 'input' THEN r.input_items -> ${place}.position ELSE r.response -> 'output' -> ${place}.position END`;
 }
 
 const RESPONSE_COLUMNS = 'id, virtual_key_id, status, background, model, previous_response_id, input_items, response, expires_at';
@@ -104,15 +109,35 @@ export class StoredResponseRepository {
     return rows.map(toStored);
   }
 
-  /** item id -> the newest stored item with that id among the key's unexpired responses. */
+  /**
+   * item id -> the newest stored item with that id among the key's unexpired responses: the
+   * items with rows, and those at the place their minted id names (mintedPlace), which have none.
+   */
   async findItems(keyId: string, itemIds: string[]): Promise<Map<string, Json>> {
+    const minted: [string[], string[], string[], number[]] = [[], [], [], []];
+    for (const itemId of itemIds) {
+      const place = mintedPlace(itemId);
+      if (place === null) continue;
+      minted[0].push(itemId);
+      minted[1].push(place.responseId);
+      minted[2].push(place.source);
+      minted[3].push(place.position);
+    }
     const rows: { item_id: string; item: Json | null }[] = await this.db.query(
-      `SELECT DISTINCT ON (i.item_id) i.item_id,
-              CASE WHEN i.source = 'input' THEN r.input_items -> i.position ELSE r.response -> 'output' -> i.position END AS item
-       FROM stored_items i JOIN stored_responses r ON r.id = i.response_id
-       WHERE i.virtual_key_id = $1 AND i.item_id = ANY($2) AND r.expires_at > now()
-       ORDER BY i.item_id, i.created_at DESC`,
-      [keyId, itemIds],
+      `SELECT DISTINCT ON (item_id) item_id, item FROM (
+         SELECT i.item_id, i.created_at, ${itemAt('i')} AS item
+         FROM stored_items i JOIN stored_responses r ON r.id = i.response_id
+         WHERE i.virtual_key_id = $1 AND i.item_id = ANY($2) AND r.expires_at > now()
+         UNION ALL
+         SELECT * FROM (
+           SELECT place.item_id, r.created_at, ${itemAt('place')} AS item
+           FROM unnest($3::text[], $4::text[], $5::text[], $6::int[]) AS place(item_id, response_id, source, position)
+           JOIN stored_responses r ON r.id = place.response_id
+           WHERE r.virtual_key_id = $1 AND r.expires_at > now()
+         ) at_place WHERE item ->> 'id' = item_id
+       ) found
+       ORDER BY item_id, created_at DESC`,
+      [keyId, itemIds, ...minted],
     );
     const out = new Map<string, Json>();
     for (const r of rows) if (r.item !== null) out.set(r.item_id, r.item);
@@ -143,9 +168,10 @@ export class StoredResponseRepository {
 
   /**
    * A background response's outcome, unless it was cancelled (or swept) meanwhile; its output
-   * items become referenceable. Returns whether the row took it.
+   * items become referenceable (`outputItems`: those needing a row, outputStoredItems). Returns
+   * whether the row took it.
    */
-  async finish(id: string, keyId: string, status: StoredStatus, responseJson: string, error: Json | null, outputIds: string[]): Promise<boolean> {
+  async finish(id: string, keyId: string, status: StoredStatus, responseJson: string, error: Json | null, outputItems: StoredItem[]): Promise<boolean> {
     return this.db.transaction(async (m) => {
       const updated: unknown = await m.query(
         `UPDATE stored_responses SET status = $2, response = $3::json, error = $4::json, updated_at = now(), heartbeat_at = NULL
@@ -154,12 +180,12 @@ export class StoredResponseRepository {
       );
       const rows = queryRows<{ created_at: Date }>(updated);
       if (rows.length === 0) return false;
-      if (outputIds.length > 0) {
+      if (outputItems.length > 0) {
         await m.query(
           `INSERT INTO stored_items (response_id, position, source, virtual_key_id, item_id, created_at)
-           SELECT $1, p - 1, 'output', $2, item_id, $4 FROM unnest($3::text[]) WITH ORDINALITY AS t(item_id, p)
+           SELECT $1, position, 'output', $2, item_id, $5 FROM unnest($3::int[], $4::text[]) AS t(position, item_id)
            ON CONFLICT DO NOTHING`,
-          [id, keyId, outputIds.map(toPgText), rows[0].created_at],
+          [id, keyId, outputItems.map((i) => i.position), outputItems.map((i) => toPgText(i.itemId)), rows[0].created_at],
         );
       }
       return true;

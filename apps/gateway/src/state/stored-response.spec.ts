@@ -1,4 +1,4 @@
-import { createdAtOfId, ensureUniqueOutputIds, newIdStem, newResponseId, toInputItems, toInputItemsJson, toJsonb, toUpstreamItem } from './stored-response';
+import { createdAtOfId, ensureUniqueOutputIds, gatewayItemId, idStemOf, mintedPlace, newResponseId, storedItemsOf, toInputItems, toInputItemsJson, toJsonb, toUpstreamItem } from './stored-response';
 
 describe('stored item ids', () => {
   const LONG = 'msg_0123456789abcdef0123456789';
@@ -31,7 +31,7 @@ describe('stored item ids', () => {
 
   it('writes the JSON of the stored input items as JSON.stringify does, a string input included', () => {
     for (const input of ['hi', '', 'a "quoted"\nline\t\\ </script>', '\u0000 \ud800 é 😀 \u2028', [{ role: 'user', content: 'a' }], undefined]) {
-      const items = toInputItems(input, newIdStem());
+      const items = toInputItems(input, idStemOf(newResponseId()));
       expect(toInputItemsJson(input, items)).toBe(JSON.stringify(items));
     }
   });
@@ -67,9 +67,42 @@ describe('time-stamped ids', () => {
   it('carry the time they were made, asked for in any order', () => {
     for (const t of [1_700_000_000_000, 1_700_000_000_000, 1_700_000_000_001, 0, 1_700_000_000_000, 0xffffff, 0x1000000, 2 ** 31 + 5, 2 ** 48 - 1]) {
       expect(createdAtOfId(newResponseId(t))).toBe(t);
-      expect(createdAtOfId(`msg_${newIdStem(t)}in0`)).toBe(t);
+      expect(createdAtOfId(`msg_${idStemOf(newResponseId(t))}in0`)).toBe(t);
     }
     expect(newResponseId(1)).toMatch(/^resp_0{11}1[0-9a-f]{36}$/);
-    expect(newIdStem(0xabcdef012345)).toMatch(/^abcdef012345[0-9a-f]{12}$/);
+  });
+
+  it('of items minted before stems were response ids (the time, then 48 random bits) keep their time', () => {
+    expect(createdAtOfId('msg_abcdef0123450123456789abin0')).toBe(0xabcdef012345);
+    expect(createdAtOfId('fc_abcdef0123450123456789about12')).toBe(0xabcdef012345);
+    expect(mintedPlace('msg_abcdef0123450123456789abin0')).toBeNull();
+  });
+});
+
+describe('minted item ids', () => {
+  it('name the response, source and position of their item', () => {
+    const id = newResponseId();
+    expect(idStemOf(id)).toMatch(/^[0-9a-f]{48}$/);
+    expect(mintedPlace(gatewayItemId('message', idStemOf(id), 0, 'in'))).toEqual({ responseId: id, source: 'input', position: 0 });
+    expect(mintedPlace(gatewayItemId('function_call', idStemOf(id), 12, 'out'))).toEqual({ responseId: id, source: 'output', position: 12 });
+    // An upstream's id of OpenAI's shape, and ids only resembling minted ones.
+    for (const other of [`msg_${idStemOf(id)}`, `msg_${idStemOf(id)}in01`, `msg_${idStemOf(id)}in`, `msg_${idStemOf(id)}x0`, `${idStemOf(id)}in0`]) expect(mintedPlace(other)).toBeNull();
+  });
+
+  it("need no stored_items row in their own turn; everyone else's ids do", () => {
+    const id = newResponseId();
+    const earlier = newResponseId();
+    const input = toInputItems([{ role: 'user', content: 'hi' }, { type: 'message', id: `msg_${idStemOf(earlier)}out0`, role: 'assistant', content: [] }, { role: 'user', content: 'x', id: 'client_id' }], idStemOf(id));
+    expect(input[0].id).toBe(`msg_${idStemOf(id)}in0`);
+    const output = [{ type: 'message', id: 'msg_trusted_upstream_0123456789', role: 'assistant', content: [] }, { type: 'function_call', call_id: 'c', name: 'n', arguments: '{}' }];
+    ensureUniqueOutputIds(output, idStemOf(id), []);
+    expect(output[1].id).toBe(`fc_${idStemOf(id)}out1`);
+    expect(storedItemsOf(id, input, { output })).toEqual([
+      { source: 'input', position: 1, itemId: `msg_${idStemOf(earlier)}out0` },
+      { source: 'input', position: 2, itemId: 'client_id' },
+      { source: 'output', position: 0, itemId: 'msg_trusted_upstream_0123456789' },
+    ]);
+    // The same ids stored under another response (a copy) all need rows.
+    expect(storedItemsOf(earlier, input, { output })).toHaveLength(5);
   });
 });

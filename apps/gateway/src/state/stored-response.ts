@@ -38,7 +38,7 @@ export interface StoredResponseRow {
   inputItemsJson: string;
   responseJson: string;
   errorJson: string | null;
-  /** Where each item lives, for item_reference lookups. */
+  /** Where each item lives that its id does not locate, for item_reference lookups (storedItemsOf). */
   items: StoredItem[];
 }
 
@@ -56,28 +56,38 @@ export function outputOf(response: Json): Json[] {
 }
 
 /**
- * Where each item of a stored turn lives: its input items, then the objects of its output
- * (positions count those only, as `outputOf` lists them). Items without an id cannot be referenced.
+ * The items of a stored turn that need a `stored_items` row: its input items, then the objects
+ * of its output (positions count those only, as `outputOf` lists them). Items without an id
+ * cannot be referenced; an id the turn minted itself names its place (mintedPlace) and needs none.
  */
-export function storedItemsOf(inputItems: readonly Json[], response: Json): StoredItem[] {
-  const items = inputStoredItems(inputItems);
+export function storedItemsOf(responseId: string, inputItems: readonly Json[], response: Json): StoredItem[] {
+  const items = inputStoredItems(responseId, inputItems);
   const output = outputOf(response);
-  for (let i = 0; i < output.length; i++) {
-    const id = output[i].id;
-    if (typeof id === 'string') items.push({ source: 'output', position: i, itemId: id });
-  }
+  for (let i = 0; i < output.length; i++) addStoredItem(items, responseId, 'output', i, output[i].id);
   return items;
 }
 
 /** The stored items of a turn's input (storedItemsOf without the output). */
-export function inputStoredItems(inputItems: readonly Json[]): StoredItem[] {
+export function inputStoredItems(responseId: string, inputItems: readonly Json[]): StoredItem[] {
   const items: StoredItem[] = [];
-  for (let i = 0; i < inputItems.length; i++) {
-    const id = inputItems[i].id;
-    if (typeof id === 'string') items.push({ source: 'input', position: i, itemId: id });
-  }
+  for (let i = 0; i < inputItems.length; i++) addStoredItem(items, responseId, 'input', i, inputItems[i].id);
   return items;
 }
+
+/** The stored items of a turn's output item ids, in output order (storedItemsOf without the input). */
+export function outputStoredItems(responseId: string, outputIds: readonly unknown[]): StoredItem[] {
+  const items: StoredItem[] = [];
+  for (let i = 0; i < outputIds.length; i++) addStoredItem(items, responseId, 'output', i, outputIds[i]);
+  return items;
+}
+
+function addStoredItem(items: StoredItem[], responseId: string, source: StoredItem['source'], position: number, itemId: unknown): void {
+  if (typeof itemId !== 'string') return;
+  const minted = mintedPlace(itemId);
+  if (minted === null || minted.responseId !== responseId || minted.source !== source) items.push({ source, position, itemId });
+}
+
+const RESPONSE_PREFIX = 'resp_';
 
 let lastTime = -1;
 let lastTimeHex = '';
@@ -102,24 +112,47 @@ function timeHex(now: number): string {
  * still be on its way (recent-writes.ts).
  */
 export function newResponseId(now = Date.now()): string {
-  return `resp_${timeHex(now)}${randomHex(18)}`;
+  return `${RESPONSE_PREFIX}${timeHex(now)}${randomHex(18)}`;
 }
 
-/** One stem per turn, the creation time then 48 random bits; items append their position. */
-export function newIdStem(now = Date.now()): string {
-  return `${timeHex(now)}${randomHex(6)}`;
+/**
+ * The stem of the item ids a turn mints: its response id's 48 hex digits, so that such an id
+ * names the response holding it (mintedPlace). Items append their source and position.
+ */
+export function idStemOf(responseId: string): string {
+  return responseId.slice(RESPONSE_PREFIX.length);
 }
 
 const RESPONSE_ID = /^resp_([0-9a-f]{12})[0-9a-f]{36}$/;
-const ITEM_ID = /^[a-z]+_([0-9a-f]{12})[0-9a-f]{12}(?:in|out)\d+$/;
+// A minted item id: its stem is its response's (idStemOf) or, in ids minted before that, the
+// creation time and 48 random bits.
+const ITEM_ID = /^[a-z]+_([0-9a-f]{12})(?:[0-9a-f]{36}|[0-9a-f]{12})(?:in|out)\d+$/;
+const MINTED_ITEM_ID = /^[a-z]+_([0-9a-f]{48})(in|out)(0|[1-9]\d{0,8})$/;
 
 /**
  * When the gateway made this response or item id (ms since the epoch), or null for an id it did
- * not make the way newResponseId/newIdStem do (an upstream's item id, an older random id).
+ * not make the way newResponseId/idStemOf do (an upstream's item id, an older random id).
  */
 export function createdAtOfId(id: string): number | null {
   const m = RESPONSE_ID.exec(id) ?? ITEM_ID.exec(id);
   return m === null ? null : parseInt(m[1], 16);
+}
+
+/** Where a minted item id says its item is: its turn's response, source and position. */
+export interface MintedPlace {
+  responseId: string;
+  source: StoredItem['source'];
+  position: number;
+}
+
+/**
+ * The place an item id minted with idStemOf names, or null for any other id (an upstream's, a
+ * client's, one minted before stems were response ids). An id can look minted without being
+ * so: the item at the place must still carry the id.
+ */
+export function mintedPlace(itemId: string): MintedPlace | null {
+  const m = MINTED_ITEM_ID.exec(itemId);
+  return m === null ? null : { responseId: `${RESPONSE_PREFIX}${m[1]}`, source: m[2] === 'in' ? 'input' : 'output', position: Number(m[3]) };
 }
 
 const ID_PREFIX: Record<string, string> = {

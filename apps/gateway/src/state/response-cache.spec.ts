@@ -1,5 +1,5 @@
 import { ResponseCache } from './response-cache';
-import { storedItemsOf, type StoredResponse } from './stored-response';
+import { idStemOf, newResponseId, storedItemsOf, type StoredResponse } from './stored-response';
 
 function stored(id: string, keyId = 'k1', expiresAt = Date.now() + 60_000): StoredResponse {
   return {
@@ -215,6 +215,25 @@ describe('ResponseCache', () => {
     expect(cache.getItem('k1', 'in_f')?.response.id).toBe('f');
     expect(cache.getItem('k1', 'shared')?.response.id).toBe('h');
     expect(cache.getItem('k2', 'shared')).toBeUndefined();
+  });
+
+  it('finds an item its minted id locates in the response that minted it, with no index entry, after any copy in a later turn', () => {
+    const cache = new ResponseCache(10, 1_000_000);
+    const id = newResponseId();
+    const minted = `msg_${idStemOf(id)}in0`;
+    const r: StoredResponse = { ...stored(id), inputItems: [{ type: 'message', id: minted, role: 'user', content: 'original' }] };
+    cache.set(r, JSON.stringify(r.response), JSON.stringify(r.inputItems));
+    // Only the upstream's output id is indexed.
+    expect((cache as unknown as { itemCount: number }).itemCount).toBe(1);
+    expect(cache.getItem('k1', minted)?.item).toMatchObject({ content: 'original' });
+    expect(cache.getItem('k2', minted)).toBeUndefined();
+    const later: StoredResponse = { ...stored('later'), inputItems: [{ type: 'message', id: minted, role: 'user', content: 'copy' }] };
+    put(cache, later, 200);
+    expect(cache.getItem('k1', minted)?.item).toMatchObject({ content: 'copy' });
+    cache.delete('later');
+    expect(cache.getItem('k1', minted)?.item).toMatchObject({ content: 'original' });
+    cache.delete(id);
+    expect(cache.getItem('k1', minted)).toBeUndefined();
   });
 
   it('finds the same items as a plain list of what it holds, its item index built, kept and dropped as lookups come and go', () => {

@@ -81,10 +81,11 @@ export function outputStoredItems(responseId: string, outputIds: readonly unknow
   return items;
 }
 
+/** A row for the item unless its id names exactly this place: its turn's response, its source and position. */
 function addStoredItem(items: StoredItem[], responseId: string, source: StoredItem['source'], position: number, itemId: unknown): void {
   if (typeof itemId !== 'string') return;
   const minted = mintedPlace(itemId);
-  if (minted === null || minted.responseId !== responseId || minted.source !== source) items.push({ source, position, itemId });
+  if (minted === null || minted.responseId !== responseId || minted.source !== source || minted.position !== position) items.push({ source, position, itemId });
 }
 
 const RESPONSE_PREFIX = 'resp_';

@@ -1,0 +1,116 @@
+import OpenAI from 'openai';
+import { Client } from 'pg';
+import { ResponseStore } from '../../apps/gateway/src/settle/response-store.service';
+import { ResponseCache } from '../../apps/gateway/src/state/response-cache';
+import { idStemOf, newResponseId } from '../../apps/gateway/src/state/stored-response';
+import { StoredResponseRepository } from '../../apps/gateway/src/state/stored-response.repository';
+import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
+
+const MODEL = 'openai/gpt-4o-mini';
+
+/**
+ * An item id the gateway mints for a turn names its response, source and position, and has no
+ * stored_items row: item references read it from its response's row. Ids a turn did not mint
+ * (an upstream's, a client's, an earlier turn's item copied into this turn's input) have rows.
+ */
+describe('stored item ids: minted ones located by their id, the rest by their rows', () => {
+  let h: GatewayHarness;
+  let pg: Client;
+  let repo: StoredResponseRepository;
+  let client: OpenAI;
+  let keyId: string;
+
+  beforeAll(async () => {
+    h = await startGatewayHarness();
+    const key = await h.createKey({ name: 'stored-items' });
+    keyId = key.id;
+    client = new OpenAI({ apiKey: key.key, baseURL: `${h.url}/v1`, maxRetries: 0 });
+    repo = h.gateway.app.get(StoredResponseRepository);
+    pg = new Client({ connectionString: h.db.url });
+    await pg.connect();
+  });
+  afterAll(async () => {
+    await pg?.end();
+    await h?.close();
+  });
+
+  /** A stored turn, written: the item ids of its input and output. */
+  async function turn(input: OpenAI.Responses.ResponseCreateParams['input']): Promise<{ id: string; inputIds: string[]; outputIds: string[] }> {
+    const r = await client.responses.create({ model: MODEL, input });
+    await h.gateway.app.get(ResponseStore).idle();
+    const inputIds = (await client.responses.inputItems.list(r.id, { order: 'asc' })).data.map((i) => i.id!);
+    return { id: r.id, inputIds, outputIds: r.output.map((o) => o.id!) };
+  }
+
+  const rowsOf = async (itemId: string) => (await pg.query(`SELECT response_id FROM stored_items WHERE item_id = $1`, [itemId])).rows.map((r) => r.response_id as string);
+
+  it('a string input is one minted item with no stored_items row, found by its id alone; only the trusted upstream output id has a row', async () => {
+    const t = await turn('Minted');
+    expect(t.inputIds).toEqual([`msg_${idStemOf(t.id)}in0`]);
+    expect(await rowsOf(t.inputIds[0])).toEqual([]);
+    expect(await rowsOf(t.outputIds[0])).toEqual([t.id]);
+    const found = await repo.findItems(keyId, [t.inputIds[0], t.outputIds[0]]);
+    expect(found.get(t.inputIds[0])).toMatchObject({ type: 'message', role: 'user', id: t.inputIds[0] });
+    expect(found.get(t.outputIds[0])).toMatchObject({ role: 'assistant', id: t.outputIds[0] });
+    // Only for its own key.
+    const other = await h.createKey({ name: 'stored-items-other' });
+    expect((await repo.findItems(other.id, [t.inputIds[0]])).size).toBe(0);
+    // Through the API, with nothing in this process's memory.
+    h.gateway.app.get(ResponseCache).delete(t.id);
+    const follow = await turn([{ type: 'item_reference', id: t.inputIds[0] } as never]);
+    expect(follow.inputIds).toEqual([t.inputIds[0]]);
+  });
+
+  it('an id that looks minted but is not at the place it names is not found', async () => {
+    const t = await turn('Misplaced');
+    const stem = idStemOf(t.id);
+    const found = await repo.findItems(keyId, [`msg_${stem}in1`, `msg_${stem}out0`, `fc_${stem}in0x`, `msg_${idStemOf(newResponseId())}in0`]);
+    expect(found.size).toBe(0);
+  });
+
+  it('deleting a response makes its minted ids unresolvable, while a copy in a later turn keeps the item', async () => {
+    const original = await turn('Copied later');
+    const minted = original.inputIds[0];
+    const copy = await turn([{ type: 'item_reference', id: minted } as never, { role: 'user', content: 'and more' }]);
+    // The copy keeps the earlier turn's id, and has a row under the later turn.
+    expect(copy.inputIds[0]).toBe(minted);
+    expect(await rowsOf(minted)).toEqual([copy.id]);
+    const alone = await turn('Never copied');
+
+    await client.responses.delete(original.id);
+    await client.responses.delete(alone.id);
+    const found = await repo.findItems(keyId, [minted, alone.inputIds[0]]);
+    expect(found.get(minted)).toMatchObject({ role: 'user', id: minted });
+    expect(found.has(alone.inputIds[0])).toBe(false);
+    await expect(client.responses.create({ model: MODEL, input: [{ type: 'item_reference', id: alone.inputIds[0] } as never] })).rejects.toMatchObject({ status: 404 });
+
+    await client.responses.delete(copy.id);
+    expect((await repo.findItems(keyId, [minted])).size).toBe(0);
+  });
+
+  it('the newest copy of an item answers, as with rows alone', async () => {
+    const original = await turn('Edited copy');
+    const minted = original.inputIds[0];
+    // A client echoing the item under its id, changed.
+    await turn([{ type: 'message', id: minted, role: 'user', content: 'changed' } as never]);
+    expect((await repo.findItems(keyId, [minted])).get(minted)).toMatchObject({ content: 'changed' });
+  });
+
+  it('ids minted before stems were response ids resolve through their rows', async () => {
+    const id = newResponseId();
+    const oldInput = `msg_${id.slice(5, 17)}0123456789abin0`;
+    const oldOutput = `msg_${id.slice(5, 17)}0123456789about0`;
+    const now = new Date();
+    await repo.insert([{
+      id, keyId, createdAt: now, expiresAt: new Date(now.getTime() + 86_400_000), status: 'completed', background: false, model: 'm', previousResponseId: null,
+      requestJson: '{}',
+      inputItemsJson: JSON.stringify([{ type: 'message', id: oldInput, role: 'user', content: 'old' }]),
+      responseJson: JSON.stringify({ id, object: 'response', output: [{ type: 'message', id: oldOutput, role: 'assistant', content: [] }] }),
+      errorJson: null,
+      items: [{ source: 'input', position: 0, itemId: oldInput }, { source: 'output', position: 0, itemId: oldOutput }],
+    }]);
+    const found = await repo.findItems(keyId, [oldInput, oldOutput]);
+    expect(found.get(oldInput)).toMatchObject({ content: 'old' });
+    expect(found.get(oldOutput)).toMatchObject({ role: 'assistant' });
+  });
+});

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { Client } from 'pg';
 import { ResponseStore } from '../../apps/gateway/src/settle/response-store.service';
 import { ResponseCache } from '../../apps/gateway/src/state/response-cache';
-import { idStemOf, newResponseId } from '../../apps/gateway/src/state/stored-response';
+import { idStemOf, newResponseId, outputStoredItems, type StoredResponseRow } from '../../apps/gateway/src/state/stored-response';
 import { StoredResponseRepository } from '../../apps/gateway/src/state/stored-response.repository';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
@@ -96,19 +96,38 @@ describe('stored item ids: minted ones located by their id, the rest by their ro
     expect((await repo.findItems(keyId, [minted])).get(minted)).toMatchObject({ content: 'changed' });
   });
 
+  /** A row as the gateway writes it, with the given input items and output. */
+  function row(id: string, inputItems: object[], output: object[], fields: Partial<StoredResponseRow> = {}): StoredResponseRow {
+    const now = new Date();
+    return {
+      id, keyId, createdAt: now, expiresAt: new Date(now.getTime() + 86_400_000), status: 'completed', background: false, model: 'm', previousResponseId: null,
+      requestJson: '{}', inputItemsJson: JSON.stringify(inputItems), responseJson: JSON.stringify({ id, object: 'response', output }), errorJson: null, items: [], ...fields,
+    };
+  }
+
+  it('a background response finishing writes rows only for the output ids it did not mint', async () => {
+    const id = newResponseId();
+    await repo.insert([row(id, [], [], { status: 'queued', background: true })]);
+    const output = [
+      { type: 'message', id: 'msg_trusted_upstream_0123456789', role: 'assistant', content: [] },
+      { type: 'function_call', id: `fc_${idStemOf(id)}out1`, call_id: 'c', name: 'n', arguments: '{}' },
+    ];
+    const response = JSON.stringify({ id, object: 'response', status: 'completed', output });
+    expect(await repo.finish(id, keyId, 'completed', response, null, outputStoredItems(id, output.map((o) => o.id)))).toBe(true);
+    expect(await rowsOf(output[0].id)).toEqual([id]);
+    expect(await rowsOf(output[1].id)).toEqual([]);
+    const found = await repo.findItems(keyId, output.map((o) => o.id));
+    expect(found.get(output[0].id)).toMatchObject({ role: 'assistant' });
+    expect(found.get(output[1].id)).toMatchObject({ type: 'function_call', call_id: 'c' });
+  });
+
   it('ids minted before stems were response ids resolve through their rows', async () => {
     const id = newResponseId();
     const oldInput = `msg_${id.slice(5, 17)}0123456789abin0`;
     const oldOutput = `msg_${id.slice(5, 17)}0123456789about0`;
-    const now = new Date();
-    await repo.insert([{
-      id, keyId, createdAt: now, expiresAt: new Date(now.getTime() + 86_400_000), status: 'completed', background: false, model: 'm', previousResponseId: null,
-      requestJson: '{}',
-      inputItemsJson: JSON.stringify([{ type: 'message', id: oldInput, role: 'user', content: 'old' }]),
-      responseJson: JSON.stringify({ id, object: 'response', output: [{ type: 'message', id: oldOutput, role: 'assistant', content: [] }] }),
-      errorJson: null,
+    await repo.insert([row(id, [{ type: 'message', id: oldInput, role: 'user', content: 'old' }], [{ type: 'message', id: oldOutput, role: 'assistant', content: [] }], {
       items: [{ source: 'input', position: 0, itemId: oldInput }, { source: 'output', position: 0, itemId: oldOutput }],
-    }]);
+    })]);
     const found = await repo.findItems(keyId, [oldInput, oldOutput]);
     expect(found.get(oldInput)).toMatchObject({ content: 'old' });
     expect(found.get(oldOutput)).toMatchObject({ role: 'assistant' });

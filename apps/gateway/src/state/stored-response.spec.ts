@@ -104,5 +104,9 @@ describe('minted item ids', () => {
     ]);
     // The same ids stored under another response (a copy) all need rows.
     expect(storedItemsOf(earlier, input, { output })).toHaveLength(5);
+    // So do ids at another place than they name, and under a response id the gateway did not make.
+    expect(storedItemsOf(id, [input[1], input[0]], { output: [] })).toHaveLength(2);
+    expect(storedItemsOf(id, [{ type: 'message', id: `MSG_${idStemOf(id)}in0` }], { output: [] })).toHaveLength(1);
+    expect(storedItemsOf('resp_ours', [{ type: 'message', id: 'msg_oursin0' }], { output: [] })).toHaveLength(1);
   });
 });

@@ -63,32 +63,60 @@ export function outputOf(response: Json): Json[] {
 export function storedItemsOf(responseId: string, inputItems: readonly Json[], response: Json): StoredItem[] {
   const items = inputStoredItems(responseId, inputItems);
   const output = outputOf(response);
-  for (let i = 0; i < output.length; i++) addStoredItem(items, responseId, 'output', i, output[i].id);
+  const stem = mintingStem(responseId);
+  for (let i = 0; i < output.length; i++) addStoredItem(items, stem, 'output', i, output[i].id);
   return items;
 }
 
 /** The stored items of a turn's input (storedItemsOf without the output). */
 export function inputStoredItems(responseId: string, inputItems: readonly Json[]): StoredItem[] {
   const items: StoredItem[] = [];
-  for (let i = 0; i < inputItems.length; i++) addStoredItem(items, responseId, 'input', i, inputItems[i].id);
+  const stem = mintingStem(responseId);
+  for (let i = 0; i < inputItems.length; i++) addStoredItem(items, stem, 'input', i, inputItems[i].id);
   return items;
 }
 
 /** The stored items of a turn's output item ids, in output order (storedItemsOf without the input). */
 export function outputStoredItems(responseId: string, outputIds: readonly unknown[]): StoredItem[] {
   const items: StoredItem[] = [];
-  for (let i = 0; i < outputIds.length; i++) addStoredItem(items, responseId, 'output', i, outputIds[i]);
+  const stem = mintingStem(responseId);
+  for (let i = 0; i < outputIds.length; i++) addStoredItem(items, stem, 'output', i, outputIds[i]);
   return items;
 }
 
-/** A row for the item unless its id names exactly this place: its turn's response, its source and position. */
-function addStoredItem(items: StoredItem[], responseId: string, source: StoredItem['source'], position: number, itemId: unknown): void {
-  if (typeof itemId !== 'string') return;
-  const minted = mintedPlace(itemId);
-  if (minted === null || minted.responseId !== responseId || minted.source !== source || minted.position !== position) items.push({ source, position, itemId });
+/**
+ * The stem of the ids the response minted (idStemOf), or null for an id not of newResponseId's
+ * length (the gateway makes no other): its items all need rows. The length, not RESPONSE_ID:
+ * this runs for every stored turn, and a regex test cost more than listing its items.
+ */
+function mintingStem(responseId: string): string | null {
+  return responseId.length === RESPONSE_ID_LENGTH && responseId.startsWith(RESPONSE_PREFIX) ? idStemOf(responseId) : null;
+}
+
+/** A row for the item unless its id names exactly this place (mintedAt). */
+function addStoredItem(items: StoredItem[], stem: string | null, source: StoredItem['source'], position: number, itemId: unknown): void {
+  if (typeof itemId === 'string' && (stem === null || !mintedAt(itemId, stem, source, position))) items.push({ source, position, itemId });
+}
+
+/**
+ * Whether `itemId` is what gatewayItemId mints for this place (`<prefix>_<stem><in|out><position>`),
+ * so that mintedPlace names it; compared in place, as most ids differ at the stem.
+ */
+function mintedAt(itemId: string, stem: string, source: StoredItem['source'], position: number): boolean {
+  const at = itemId.indexOf('_') + 1;
+  if (at < 2 || !itemId.startsWith(stem, at)) return false;
+  const place = `${source === 'input' ? 'in' : 'out'}${position}`;
+  if (itemId.length !== at + stem.length + place.length || !itemId.endsWith(place)) return false;
+  for (let i = 0; i < at - 1; i++) {
+    const c = itemId.charCodeAt(i);
+    if (c < 0x61 || c > 0x7a) return false;
+  }
+  return true;
 }
 
 const RESPONSE_PREFIX = 'resp_';
+// `resp_` and 48 hex digits (newResponseId).
+const RESPONSE_ID_LENGTH = 53;
 
 let lastTime = -1;
 let lastTimeHex = '';

@@ -113,7 +113,7 @@ describe('stored item ids: minted ones located by their id, the rest by their ro
       { type: 'function_call', id: `fc_${idStemOf(id)}out1`, call_id: 'c', name: 'n', arguments: '{}' },
     ];
     const response = JSON.stringify({ id, object: 'response', status: 'completed', output });
-    expect(await repo.finish(id, keyId, 'completed', response, null, outputStoredItems(id, output.map((o) => o.id)))).toBe(true);
+    expect(await repo.finish(id, keyId, 'completed', response, null, outputStoredItems(idStemOf(id), output.map((o) => o.id)))).toBe(true);
     expect(await rowsOf(output[0].id)).toEqual([id]);
     expect(await rowsOf(output[1].id)).toEqual([]);
     const found = await repo.findItems(keyId, output.map((o) => o.id));

@@ -69,7 +69,7 @@ export class BackgroundResponses implements BeforeApplicationShutdown {
   async complete(turn: Turn, response: Json, responseJson: string): Promise<void> {
     const status = statusOf(response);
     const output = outputOf(response);
-    const took = await this.repo.finish(turn.id, turn.keyId, status, responseJson, isJson(response.error) ? response.error : null, outputStoredItems(turn.id, output.map((i) => i.id)));
+    const took = await this.repo.finish(turn.id, turn.keyId, status, responseJson, isJson(response.error) ? response.error : null, outputStoredItems(turn.stem, output.map((i) => i.id)));
     if (took && !UNFINISHED.has(status)) {
       this.cache.set(toStoredResponse(turn, status, response, this.store.expiresAt(turn)), responseJson, turn.inputItemsJson);
     }

@@ -39,8 +39,8 @@ export class ResponseStore {
 
   /** commit for a turn stored as text: its row read off the text (storedText), not the object. */
   commitText(turn: Turn, stored: StoredText): void {
-    const items = inputStoredItems(turn.id, turn.inputItems);
-    items.push(...outputStoredItems(turn.id, stored.outputIds));
+    const items = inputStoredItems(turn.stem, turn.inputItems);
+    items.push(...outputStoredItems(turn.stem, stored.outputIds));
     this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '', stored.plain);
   }
 
@@ -66,7 +66,7 @@ export class ResponseStore {
   }
 
   private row(turn: Turn, status: StoredStatus, response: Json, responseJson: string): StoredResponseRow {
-    const items = storedItemsOf(turn.id, turn.inputItems, response);
+    const items = storedItemsOf(turn.stem, turn.inputItems, response);
     const extra = response.extra_fields;
     // Upstream bodies shown to a privileged caller are not kept.
     if (isJson(extra) && ('raw_request' in extra || 'raw_response' in extra)) {

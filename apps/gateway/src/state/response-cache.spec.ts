@@ -1,5 +1,5 @@
 import { ResponseCache } from './response-cache';
-import { idStemOf, newResponseId, storedItemsOf, type StoredResponse } from './stored-response';
+import { idStemOf, mintingStemOf, newResponseId, storedItemsOf, type StoredResponse } from './stored-response';
 
 function stored(id: string, keyId = 'k1', expiresAt = Date.now() + 60_000): StoredResponse {
   return {
@@ -13,7 +13,7 @@ function stored(id: string, keyId = 'k1', expiresAt = Date.now() + 60_000): Stor
 function put(cache: ResponseCache, r: StoredResponse, bytes: number): void {
   const responseJson = JSON.stringify(r.response);
   const items = JSON.stringify(r.inputItems);
-  const ids = JSON.stringify(storedItemsOf(r.id, r.inputItems, r.response).map((i) => i.itemId));
+  const ids = JSON.stringify(storedItemsOf(mintingStemOf(r.id), r.inputItems, r.response).map((i) => i.itemId));
   cache.set(r, responseJson, items.padEnd(Math.max(items.length, bytes - responseJson.length - ids.length)));
 }
 
@@ -96,7 +96,7 @@ describe('ResponseCache', () => {
     for (let i = 0; i < 50; i++) {
       const r = stored(`r${i}`);
       r.inputItems = [{ type: 'message', id: `in_é漢😀\t\n"${i}`, role: 'user', content: `é 漢 😀 \u2028 "quoted" \\ ${'x'.repeat(i * 37)}` }];
-      const items = storedItemsOf(r.id, r.inputItems, r.response);
+      const items = storedItemsOf(mintingStemOf(r.id), r.inputItems, r.response);
       cache.set(r, JSON.stringify(r.response), JSON.stringify(r.inputItems));
       const bytes = Buffer.byteLength(JSON.stringify(r.response)) + Buffer.byteLength(JSON.stringify(r.inputItems)) + Buffer.byteLength(JSON.stringify(items.map((it) => it.itemId)));
       texts.push(...[...(cache as unknown as { entries: Map<string, { text: Buffer }> }).entries.values()].slice(-1).map((e) => e.text));
@@ -165,7 +165,7 @@ describe('ResponseCache', () => {
   it('caches from the fields and the items a caller lists (add)', () => {
     const cache = new ResponseCache(10, 10_000);
     const r = stored('a');
-    cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), storedItemsOf(r.id, r.inputItems, r.response), false);
+    cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), storedItemsOf(mintingStemOf(r.id), r.inputItems, r.response), false);
     expect(cache.get('a')).toEqual(r);
     expect(cache.getItem('k1', 'out_a')?.item).toMatchObject({ role: 'assistant' });
     const b = stored('b');

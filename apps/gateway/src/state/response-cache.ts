@@ -1,5 +1,5 @@
 import { capacityFor, SpareBuffers } from './spare-buffers';
-import { type Json, mintedPlace, outputOf, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
+import { type Json, mintedPlace, mintingStemOf, outputOf, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
 
 // Ids the item index is built from at once, at most (a few milliseconds' work).
 const MAX_UNINDEXED_ITEMS = 10_000;
@@ -149,7 +149,7 @@ export class ResponseCache {
 
   /** Caches a finished response with the JSON text of its Response object and of its input items. */
   set(r: StoredResponse, responseJson: string, inputItemsJson: string): void {
-    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, storedItemsOf(r.id, r.inputItems, r.response), false);
+    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, storedItemsOf(mintingStemOf(r.id), r.inputItems, r.response), false);
   }
 
   /**

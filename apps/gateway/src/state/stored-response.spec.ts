@@ -1,4 +1,4 @@
-import { createdAtOfId, ensureUniqueOutputIds, gatewayItemId, idStemOf, mintedPlace, newResponseId, storedItemsOf, toInputItems, toInputItemsJson, toJsonb, toUpstreamItem } from './stored-response';
+import { createdAtOfId, ensureUniqueOutputIds, gatewayItemId, idStemOf, mintedAt, mintedPlace, mintingStemOf, newResponseId, storedItemsOf, toInputItems, toInputItemsJson, toJsonb, toUpstreamItem } from './stored-response';
 
 describe('stored item ids', () => {
   const LONG = 'msg_0123456789abcdef0123456789';
@@ -97,16 +97,64 @@ describe('minted item ids', () => {
     const output = [{ type: 'message', id: 'msg_trusted_upstream_0123456789', role: 'assistant', content: [] }, { type: 'function_call', call_id: 'c', name: 'n', arguments: '{}' }];
     ensureUniqueOutputIds(output, idStemOf(id), []);
     expect(output[1].id).toBe(`fc_${idStemOf(id)}out1`);
-    expect(storedItemsOf(id, input, { output })).toEqual([
+    expect(storedItemsOf(mintingStemOf(id), input, { output })).toEqual([
       { source: 'input', position: 1, itemId: `msg_${idStemOf(earlier)}out0` },
       { source: 'input', position: 2, itemId: 'client_id' },
       { source: 'output', position: 0, itemId: 'msg_trusted_upstream_0123456789' },
     ]);
     // The same ids stored under another response (a copy) all need rows.
-    expect(storedItemsOf(earlier, input, { output })).toHaveLength(5);
+    expect(storedItemsOf(mintingStemOf(earlier), input, { output })).toHaveLength(5);
     // So do ids at another place than they name, and under a response id the gateway did not make.
-    expect(storedItemsOf(id, [input[1], input[0]], { output: [] })).toHaveLength(2);
-    expect(storedItemsOf(id, [{ type: 'message', id: `MSG_${idStemOf(id)}in0` }], { output: [] })).toHaveLength(1);
-    expect(storedItemsOf('resp_ours', [{ type: 'message', id: 'msg_oursin0' }], { output: [] })).toHaveLength(1);
+    expect(storedItemsOf(mintingStemOf(id), [input[1], input[0]], { output: [] })).toHaveLength(2);
+    expect(storedItemsOf(mintingStemOf(id), [{ type: 'message', id: `MSG_${idStemOf(id)}in0` }], { output: [] })).toHaveLength(1);
+    expect(storedItemsOf(mintingStemOf('resp_ours'), [{ type: 'message', id: 'msg_oursin0' }], { output: [] })).toHaveLength(1);
+    expect(mintingStemOf(`resp_${'g'.repeat(48)}`)).toBeNull();
+  });
+
+  it('are read alike where a turn skips their row (mintedAt) and where a lookup finds their place (mintedPlace)', () => {
+    // A fixed pseudo-random sequence: the same cases on every run.
+    let seed = 1;
+    const next = (n: number): number => {
+      seed = (seed * 48271) % 0x7fffffff;
+      return seed % n;
+    };
+    const chars = '0123456789abcdefgxyzAF_-in out';
+    const stems = [idStemOf(newResponseId()), idStemOf(newResponseId(0)), 'f'.repeat(48)];
+    const positions = [0, 1, 9, 10, 99, 123_456_789, 999_999_999, 1_000_000_000, 2 ** 31, 2 ** 53 + 2];
+    const mutants = (id: string): string[] => {
+      const out = [id, `${id}0`, `0${id}`, id.toUpperCase(), id.replace(/(in|out)(\d)/, '$10$2')];
+      for (let k = 0; k < 12; k++) {
+        const at = next(id.length + 1);
+        const c = chars[next(chars.length)];
+        out.push(id.slice(0, at) + c + id.slice(at + 1), id.slice(0, at) + c + id.slice(at), id.slice(0, at) + id.slice(at + 1));
+      }
+      return out;
+    };
+    const disagreeing: unknown[] = [];
+    let minted = 0;
+    let checked = 0;
+    for (const stem of stems) {
+      for (const position of positions) {
+        for (const [type, source, tag] of [['message', 'input', 'in'], ['function_call', 'output', 'out'], ['weird', 'input', 'in']] as const) {
+          for (const id of mutants(gatewayItemId(type, stem, position, tag))) {
+            const place = mintedPlace(id);
+            for (const [s, p] of [[source, position], [source, position + 1], [source, Math.max(0, position - 1)], [source === 'input' ? 'output' : 'input', position]] as const) {
+              const same = place !== null && place.responseId === `resp_${stem}` && place.source === s && place.position === p;
+              if (mintedAt(id, stem, s, p) !== same) disagreeing.push([id, s, p]);
+              checked++;
+              if (same) minted++;
+            }
+          }
+        }
+      }
+    }
+    expect(disagreeing).toEqual([]);
+    // Both answers occur: ids at their place, and ids that are not.
+    expect(minted).toBeGreaterThan(stems.length * 3 * 7);
+    expect(checked - minted).toBeGreaterThan(minted);
+    // The longest position a minted id names; one digit more is not read as minted at all.
+    expect(mintedPlace(gatewayItemId('message', stems[0], 999_999_999, 'in'))).toMatchObject({ position: 999_999_999 });
+    expect(mintedPlace(gatewayItemId('message', stems[0], 1_000_000_000, 'in'))).toBeNull();
+    expect(mintedAt(gatewayItemId('message', stems[0], 1_000_000_000, 'in'), stems[0], 'input', 1_000_000_000)).toBe(false);
   });
 });

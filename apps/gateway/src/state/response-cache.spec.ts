@@ -236,6 +236,26 @@ describe('ResponseCache', () => {
     expect(cache.getItem('k1', minted)).toBeUndefined();
   });
 
+  it('finds a minted id with no index entry only at the place it names, as the database does', () => {
+    const cache = new ResponseCache(10, 1_000_000);
+    const id = newResponseId();
+    const stem = idStemOf(id);
+    const r: StoredResponse = {
+      ...stored(id),
+      inputItems: [{ type: 'message', id: `msg_${stem}in0`, role: 'user', content: 'at its place' }, { type: 'message', id: `msg_${stem}in0x`, role: 'user', content: 'x' }, { type: 'message', id: `msg_${stem}in3`, role: 'user', content: 'elsewhere' }],
+      response: { id, output: [null, { type: 'message', id: `msg_${stem}out0`, role: 'assistant', content: [] }, { type: 'function_call', id: `fc_${stem}out2`, call_id: 'c' }] },
+    };
+    // Listed with no items, as a row whose ids have none (the database cannot find the misplaced ones either).
+    cache.add(id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), [], false);
+    expect(cache.getItem('k1', `msg_${stem}in0`)?.item).toMatchObject({ content: 'at its place' });
+    expect(cache.getItem('k1', `fc_${stem}out2`)?.item).toMatchObject({ call_id: 'c' });
+    // Elsewhere in the response that minted it: at input 2, at output 1 (output 0 is not an object).
+    expect(cache.getItem('k1', `msg_${stem}in3`)).toBeUndefined();
+    expect(cache.getItem('k1', `msg_${stem}out0`)).toBeUndefined();
+    // The right place, another type's prefix.
+    expect(cache.getItem('k1', `fc_${stem}in0`)).toBeUndefined();
+  });
+
   it('finds the same items as a plain list of what it holds, its item index built, kept and dropped as lookups come and go', () => {
     // An index built from at most 8 ids, dropped at 4: this cache crosses both bounds.
     const cache = new ResponseCache(4, 1_000_000, 8);

@@ -15,10 +15,35 @@ interface ResponseRecord {
   expires_at: Date;
 }
 
-/** The item of the stored response `r` at the place (source, position) of the row `place`. */
-function itemAt(place: string): string {
+/** The item of the stored response `r` at the place (source, position) of `place`: a stored_items row, or a minted id's place. */
+function itemAt(place: 'i' | 'place'): string {
   return `CASE WHEN ${place}.source = 'input' THEN r.input_items -> ${place}.position ELSE r.response -> 'output' -> ${place}.position END`;
 }
+
+/** The items of the ids with stored_items rows, newest copy first. */
+const ITEMS_WITH_ROWS = `SELECT i.item_id, i.created_at, ${itemAt('i')} AS item
+  FROM stored_items i JOIN stored_responses r ON r.id = i.response_id
+  WHERE i.virtual_key_id = $1 AND i.item_id = ANY($2) AND r.expires_at > now()`;
+
+const FIND_ITEMS_SQL = `SELECT DISTINCT ON (item_id) item_id, item FROM (${ITEMS_WITH_ROWS}) found ORDER BY item_id, created_at DESC`;
+
+/**
+ * FIND_ITEMS_SQL, and the items at the places minted ids name. OFFSET 0 keeps `at_place` a
+ * subquery of its own: merged into the outer query, its item (a `json` column, its whole text
+ * parsed on every read) would be read once for the WHERE and again for the SELECT.
+ */
+const FIND_ITEMS_OR_MINTED_SQL = `SELECT DISTINCT ON (item_id) item_id, item FROM (
+    ${ITEMS_WITH_ROWS}
+    UNION ALL
+    SELECT item_id, created_at, item FROM (
+      SELECT place.item_id, r.created_at, ${itemAt('place')} AS item
+      FROM unnest($3::text[], $4::text[], $5::text[], $6::int[]) AS place(item_id, response_id, source, position)
+      JOIN stored_responses r ON r.id = place.response_id
+      WHERE r.virtual_key_id = $1 AND r.expires_at > now()
+      OFFSET 0
+    ) at_place WHERE item ->> 'id' = item_id
+  ) found
+  ORDER BY item_id, created_at DESC`;
 
 const RESPONSE_COLUMNS = 'id, virtual_key_id, status, background, model, previous_response_id, input_items, response, expires_at';
 export const INSERT_COLUMNS = [
@@ -114,31 +139,21 @@ export class StoredResponseRepository {
    * items with rows, and those at the place their minted id names (mintedPlace), which have none.
    */
   async findItems(keyId: string, itemIds: string[]): Promise<Map<string, Json>> {
-    const minted: [string[], string[], string[], number[]] = [[], [], [], []];
+    const mintedIds: string[] = [];
+    const responseIds: string[] = [];
+    const sources: string[] = [];
+    const positions: number[] = [];
     for (const itemId of itemIds) {
       const place = mintedPlace(itemId);
       if (place === null) continue;
-      minted[0].push(itemId);
-      minted[1].push(place.responseId);
-      minted[2].push(place.source);
-      minted[3].push(place.position);
+      mintedIds.push(itemId);
+      responseIds.push(place.responseId);
+      sources.push(place.source);
+      positions.push(place.position);
     }
-    const rows: { item_id: string; item: Json | null }[] = await this.db.query(
-      `SELECT DISTINCT ON (item_id) item_id, item FROM (
-         SELECT i.item_id, i.created_at, ${itemAt('i')} AS item
-         FROM stored_items i JOIN stored_responses r ON r.id = i.response_id
-         WHERE i.virtual_key_id = $1 AND i.item_id = ANY($2) AND r.expires_at > now()
-         UNION ALL
-         SELECT * FROM (
-           SELECT place.item_id, r.created_at, ${itemAt('place')} AS item
-           FROM unnest($3::text[], $4::text[], $5::text[], $6::int[]) AS place(item_id, response_id, source, position)
-           JOIN stored_responses r ON r.id = place.response_id
-           WHERE r.virtual_key_id = $1 AND r.expires_at > now()
-         ) at_place WHERE item ->> 'id' = item_id
-       ) found
-       ORDER BY item_id, created_at DESC`,
-      [keyId, itemIds, ...minted],
-    );
+    const rows: { item_id: string; item: Json | null }[] = mintedIds.length === 0
+      ? await this.db.query(FIND_ITEMS_SQL, [keyId, itemIds])
+      : await this.db.query(FIND_ITEMS_OR_MINTED_SQL, [keyId, itemIds, mintedIds, responseIds, sources, positions]);
     const out = new Map<string, Json>();
     for (const r of rows) if (r.item !== null) out.set(r.item_id, r.item);
     return out;

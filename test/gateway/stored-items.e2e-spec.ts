@@ -1,10 +1,11 @@
 import OpenAI from 'openai';
 import { Client } from 'pg';
+import { BackgroundResponses } from '../../apps/gateway/src/background/background-responses.service';
 import { ResponseStore } from '../../apps/gateway/src/settle/response-store.service';
 import { ResponseCache } from '../../apps/gateway/src/state/response-cache';
 import { idStemOf, newResponseId, outputStoredItems, type StoredResponseRow } from '../../apps/gateway/src/state/stored-response';
 import { StoredResponseRepository } from '../../apps/gateway/src/state/stored-response.repository';
-import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
+import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
 const MODEL = 'openai/gpt-4o-mini';
 
@@ -68,6 +69,49 @@ describe('stored item ids: minted ones located by their id, the rest by their ro
     expect(found.size).toBe(0);
   });
 
+  it('a minted id with the right place but another type prefix is found neither in the cache nor in the database', async () => {
+    const t = await turn('Prefixed');
+    const wrong = `fc_${idStemOf(t.id)}in0`;
+    expect(t.inputIds[0]).toBe(`msg_${idStemOf(t.id)}in0`);
+    expect(h.gateway.app.get(ResponseCache).getItem(keyId, wrong)).toBeUndefined();
+    expect((await repo.findItems(keyId, [wrong])).size).toBe(0);
+    await expect(client.responses.create({ model: MODEL, input: [{ type: 'item_reference', id: wrong } as never] })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('one request referencing many minted ids of one response gets each item, in its order', async () => {
+    const t = await turn([{ role: 'user', content: 'first' }, { role: 'user', content: 'second' }, { role: 'user', content: 'third' }]);
+    const stem = idStemOf(t.id);
+    expect(t.inputIds).toEqual([`msg_${stem}in0`, `msg_${stem}in1`, `msg_${stem}in2`]);
+    const found = await repo.findItems(keyId, [...t.inputIds].reverse());
+    expect(t.inputIds.map((i) => (found.get(i)?.content as string | undefined))).toEqual(['first', 'second', 'third']);
+    // Through the API with the response in the cache, then from the database alone.
+    for (const cached of [true, false]) {
+      if (!cached) h.gateway.app.get(ResponseCache).delete(t.id);
+      const refs = [t.inputIds[2], t.inputIds[0], t.outputIds[0], t.inputIds[1]].map((id) => ({ type: 'item_reference', id }) as never);
+      await client.responses.create({ model: MODEL, input: refs });
+      const sent = JSON.stringify(h.upstream.requests.at(-1)!.body);
+      const at = ['third', 'first', 'assistant', 'second'].map((text) => sent.indexOf(text));
+      expect(at.every((p, k) => p !== -1 && (k === 0 || p > at[k - 1]))).toBe(true);
+    }
+  });
+
+  it('a minted id found elsewhere in the response that minted it, not at its place, is found neither in the cache nor in the database', async () => {
+    const id = newResponseId();
+    const stem = idStemOf(id);
+    const inputItems = [{ type: 'message', id: 'client_a', role: 'user', content: 'a' }, { type: 'message', id: `msg_${stem}in0`, role: 'user', content: 'misplaced' }];
+    const output = [{ type: 'message', id: `msg_${stem}out1`, role: 'assistant', content: [] }];
+    // Rows for neither (as if a writer had not listed them), in the cache as in the table.
+    const written = row(id, inputItems, output);
+    await repo.insert([written]);
+    const cache = h.gateway.app.get(ResponseCache);
+    cache.add(id, keyId, 'completed', false, 'm', null, written.expiresAt.getTime(), written.responseJson, written.inputItemsJson, [], false);
+    for (const misplaced of [`msg_${stem}in0`, `msg_${stem}out1`]) {
+      expect(cache.getItem(keyId, misplaced)).toBeUndefined();
+      expect((await repo.findItems(keyId, [misplaced])).size).toBe(0);
+    }
+    cache.delete(id);
+  });
+
   it('deleting a response makes its minted ids unresolvable, while a copy in a later turn keeps the item', async () => {
     const original = await turn('Copied later');
     const minted = original.inputIds[0];
@@ -119,6 +163,32 @@ describe('stored item ids: minted ones located by their id, the rest by their ro
     const found = await repo.findItems(keyId, output.map((o) => o.id));
     expect(found.get(output[0].id)).toMatchObject({ role: 'assistant' });
     expect(found.get(output[1].id)).toMatchObject({ type: 'function_call', call_id: 'c' });
+  });
+
+  it('a queued background response: its minted input id is found before it finishes; cancelled, its minted output id is not', async () => {
+    const queued = await client.responses.create({ model: MODEL, input: 'Background [[delay:3000]]', background: true });
+    const stem = idStemOf(queued.id);
+    expect((await repo.findItems(keyId, [`msg_${stem}in0`])).get(`msg_${stem}in0`)).toMatchObject({ role: 'user' });
+    expect((await client.responses.cancel(queued.id)).status).toBe('cancelled');
+    await eventually(() => !h.gateway.app.get(BackgroundResponses).runningIds().includes(queued.id), 10_000);
+    await h.gateway.app.get(ResponseStore).idle();
+    expect((await repo.findItems(keyId, [`msg_${stem}out0`])).size).toBe(0);
+    expect((await repo.findItems(keyId, [`msg_${stem}in0`])).size).toBe(1);
+  });
+
+  it('a background response cancelled or failed before its outcome arrives: its minted output ids are not found, and the late outcome writes none', async () => {
+    for (const end of ['cancelled', 'failed'] as const) {
+      const id = newResponseId();
+      const stem = idStemOf(id);
+      await repo.insert([row(id, [{ type: 'message', id: `msg_${stem}in0`, role: 'user', content: 'go' }], [], { status: 'queued', background: true })]);
+      if (end === 'cancelled') expect(await repo.endUnfinished(id, keyId, 'cancelled', null)).not.toBeNull();
+      else expect(await repo.failStale(0, { code: 'server_restarted', message: 'x' })).toBeGreaterThanOrEqual(1);
+      const output = [{ type: 'message', id: `msg_${stem}out0`, role: 'assistant', content: [] }, { type: 'message', id: `msg_late_upstream_${stem}`, role: 'assistant', content: [] }];
+      const response = JSON.stringify({ id, object: 'response', status: 'completed', output });
+      expect(await repo.finish(id, keyId, 'completed', response, null, outputStoredItems(stem, output.map((o) => o.id)))).toBe(false);
+      expect((await repo.findItems(keyId, output.map((o) => o.id))).size).toBe(0);
+      expect((await pg.query(`SELECT status FROM stored_responses WHERE id = $1`, [id])).rows).toEqual([{ status: end }]);
+    }
   });
 
   it('ids minted before stems were response ids resolve through their rows', async () => {

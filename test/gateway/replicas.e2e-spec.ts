@@ -98,7 +98,7 @@ describeWhen(redisUrl && testEnv.databaseUrl && existsSync(GATEWAY_MAIN), `needs
       const r3 = await a.responses.create({ model: 'openai/gpt-4o-mini', input: 'Again' });
       const r4 = await b.responses.create({ model: 'openai/gpt-4o-mini', input: [{ type: 'item_reference', id: r3.output[0].id! }, { role: 'user', content: 'Go on' }] as never });
       expect(r4.status).toBe('completed');
-      // A user item the gateway minted has no stored_items row (its id names r7): found as soon.
+      // A user item the gateway minted has no stored_items row: its id names r7, whose row b waits for.
       const r7 = await a.responses.create({ model: 'openai/gpt-4o-mini', input: 'Mine' });
       await b.responses.create({ model: 'openai/gpt-4o-mini', input: [{ type: 'item_reference', id: `msg_${idStemOf(r7.id)}in0` }] as never });
       expect(JSON.stringify(upstream.requests.at(-1)!.body)).toContain('"Mine"');

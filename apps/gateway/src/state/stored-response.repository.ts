@@ -15,12 +15,12 @@ interface ResponseRecord {
   expires_at: Date;
 }
 
-/** The item of the stored response `r` at the place (source, position) of `place`: a stored_items row, or a minted id's place. */
+/** The item of the stored response `r` at the place (source, position) of a stored_items row or of a minted id. */
 function itemAt(place: 'i' | 'place'): string {
   return `CASE WHEN ${place}.source = 'input' THEN r.input_items -> ${place}.position ELSE r.response -> 'output' -> ${place}.position END`;
 }
 
-/** The items of the ids with stored_items rows, newest copy first. */
+/** Every item that has a stored_items row under one of the ids (each copy: the outer query keeps the newest). */
 const ITEMS_WITH_ROWS = `SELECT i.item_id, i.created_at, ${itemAt('i')} AS item
   FROM stored_items i JOIN stored_responses r ON r.id = i.response_id
   WHERE i.virtual_key_id = $1 AND i.item_id = ANY($2) AND r.expires_at > now()`;

@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { Client } from 'pg';
 import { generateVirtualKeySecret } from '@app/common/virtual-keys/virtual-key-secret';
 import { createFakeUpstream, type FakeUpstream } from '../../apps/fake-upstream/src/fake-upstream';
+import { idStemOf } from '../../apps/gateway/src/state/stored-response';
 import { awayFromMinuteBoundary, eventually } from '../support/gateway-harness';
 import { GATEWAY_MAIN, startGatewayProcess, stopProcesses } from '../support/gateway-process';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -97,6 +98,10 @@ describeWhen(redisUrl && testEnv.databaseUrl && existsSync(GATEWAY_MAIN), `needs
       const r3 = await a.responses.create({ model: 'openai/gpt-4o-mini', input: 'Again' });
       const r4 = await b.responses.create({ model: 'openai/gpt-4o-mini', input: [{ type: 'item_reference', id: r3.output[0].id! }, { role: 'user', content: 'Go on' }] as never });
       expect(r4.status).toBe('completed');
+      // A user item the gateway minted has no stored_items row: its id names r7, whose row b waits for.
+      const r7 = await a.responses.create({ model: 'openai/gpt-4o-mini', input: 'Mine' });
+      await b.responses.create({ model: 'openai/gpt-4o-mini', input: [{ type: 'item_reference', id: `msg_${idStemOf(r7.id)}in0` }] as never });
+      expect(JSON.stringify(upstream.requests.at(-1)!.body)).toContain('"Mine"');
 
       const r5 = await a.responses.create({ model: 'openai/gpt-4o-mini', input: 'Read me back' });
       expect((await b.responses.retrieve(r5.id)).output_text).toBe(r5.output_text);

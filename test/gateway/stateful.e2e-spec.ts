@@ -286,11 +286,12 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
     expect(bad.status).toBe(400);
 
     await h.gateway.app.get(StoredResponseWriter).flush();
-    expect((await pg.query(`SELECT 1 FROM stored_items WHERE response_id = $1`, [r2.id])).rowCount).toBe(4);
+    // Rows for the ids the turn did not mint: the referenced item's and the upstream's output id.
+    expect((await pg.query(`SELECT 1 FROM stored_items WHERE response_id = $1`, [r2.id])).rowCount).toBe(2);
     expect(await client.responses.delete(r2.id)).toEqual({ id: r2.id, object: 'response', deleted: true });
     // Its items go with it (the same statement deletes them) and the other turn's stay.
     expect((await pg.query(`SELECT 1 FROM stored_items WHERE response_id = $1`, [r2.id])).rowCount).toBe(0);
-    expect((await pg.query(`SELECT 1 FROM stored_items WHERE response_id = $1`, [r1.id])).rowCount).toBe(2);
+    expect((await pg.query(`SELECT 1 FROM stored_items WHERE response_id = $1`, [r1.id])).rowCount).toBe(1);
     await expect(client.responses.retrieve(r2.id)).rejects.toMatchObject({ status: 404, error: { code: 'not_found' } });
     await expect(client.responses.create({ model: MODEL, input: 'x', previous_response_id: r2.id })).rejects.toMatchObject({ status: 404 });
     // Deleting a turn makes later turns built on it unresolvable, never silently shorter.

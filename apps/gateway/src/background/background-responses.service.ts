@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig, errorMessage, GatewayError } from '@app/com
 import type { Turn } from '../conversation/turn';
 import { ResponseStore } from '../settle/response-store.service';
 import { ResponseCache } from '../state/response-cache';
-import { isJson, type Json, outputOf, UNFINISHED } from '../state/stored-response';
+import { isJson, type Json, outputOf, outputStoredItems, UNFINISHED } from '../state/stored-response';
 import { StoredResponseRepository } from '../state/stored-response.repository';
 import { statusOf, toStoredResponse } from '../state/stored-turn';
 
@@ -69,7 +69,7 @@ export class BackgroundResponses implements BeforeApplicationShutdown {
   async complete(turn: Turn, response: Json, responseJson: string): Promise<void> {
     const status = statusOf(response);
     const output = outputOf(response);
-    const took = await this.repo.finish(turn.id, turn.keyId, status, responseJson, isJson(response.error) ? response.error : null, output.map((i) => String(i.id)));
+    const took = await this.repo.finish(turn.id, turn.keyId, status, responseJson, isJson(response.error) ? response.error : null, outputStoredItems(turn.stem, output.map((i) => i.id)));
     if (took && !UNFINISHED.has(status)) {
       this.cache.set(toStoredResponse(turn, status, response, this.store.expiresAt(turn)), responseJson, turn.inputItemsJson);
     }

@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, quoteForMessage } 
 import type { ResponsesRequest } from '@app/providers';
 import type { Plan } from '../plan/plan.service';
 import { ResponseCache } from '../state/response-cache';
-import { isJson, type Json, newIdStem, newResponseId, outputOf, type StoredResponse, toInputItems, toInputItemsJson, toUpstreamItem, UNFINISHED } from '../state/stored-response';
+import { idStemOf, isJson, type Json, newResponseId, outputOf, type StoredResponse, toInputItems, toInputItemsJson, toUpstreamItem, UNFINISHED } from '../state/stored-response';
 import { RecentWrites } from '../state/recent-writes';
 import { isStorableId, notFound } from '../state/stored-turn';
 import type { Turn } from './turn';
@@ -50,7 +50,7 @@ export class ConversationStage {
       if (stream) throw GatewayError.invalidRequest("'background' with 'stream' is not supported: create the response, then poll GET /v1/responses/{id} (or GET with ?stream=true once it finished).", 'stream');
     }
     if (previousResponseId === null && !hasRefs) {
-      return withTurn(plan, store ? this.turn(plan.key.id, body, newIdStem(), input, 0, background, null) : null);
+      return withTurn(plan, store ? this.turn(plan.key.id, body, input, 0, background, null) : null);
     }
     return this.resolveStored(plan.key.id, body, input, previousResponseId, hasRefs, store, background).then((turn) => withTurn(plan, turn));
   }
@@ -63,7 +63,6 @@ export class ConversationStage {
     keyId: string, body: ResponsesRequest, input: unknown, previousResponseId: string | null, hasRefs: boolean, store: boolean, background: boolean,
   ): Promise<Turn> {
     const { limits } = this.config;
-    const stem = newIdStem();
     const chain = previousResponseId === null ? [] : await this.resolveChain(keyId, previousResponseId);
     const refs = hasRefs ? await this.resolveReferences(keyId, input as unknown[]) : null;
     const referenced = (item: unknown): Json | undefined => (refs !== null && isJson(item) && item.type === 'item_reference' ? refs.get(item.id as string)?.item : undefined);
@@ -88,7 +87,7 @@ export class ConversationStage {
       body.input = upstream;
     }
     const own = refs === null ? input : (input as unknown[]).map((item) => referenced(item) ?? item);
-    return this.turn(keyId, body, stem, own, history.bytes, background, previousResponseId, store);
+    return this.turn(keyId, body, own, history.bytes, background, previousResponseId, store);
   }
 
   /**
@@ -96,8 +95,10 @@ export class ConversationStage {
    * resolved), and `body` made stateless for the upstream: no `previous_response_id`/`background`,
    * and `store: false` (the upstream keeps nothing; any provider and any fallback see the same context).
    */
-  private turn(keyId: string, body: ResponsesRequest, stem: string, own: unknown, historyBytes: number, background: boolean, previousResponseId: string | null, store = true): Turn {
+  private turn(keyId: string, body: ResponsesRequest, own: unknown, historyBytes: number, background: boolean, previousResponseId: string | null, store = true): Turn {
     const { limits } = this.config;
+    const id = newResponseId();
+    const stem = idStemOf(id);
     const inputItems = toInputItems(own, stem);
     // `input` is not one of the stored request fields (it is stored as items).
     const request = knownRequestFields(body);
@@ -113,7 +114,7 @@ export class ConversationStage {
     delete body.background;
     body.store = false;
     return {
-      id: newResponseId(),
+      id,
       stem,
       keyId,
       store,

@@ -4,7 +4,7 @@ import type { Json } from '../state/stored-response';
 export interface Turn {
   /** The gateway's `resp_` id (used when stored). */
   id: string;
-  /** Random stem of the gateway's item ids for this turn. */
+  /** Stem of the item ids the gateway mints for this turn: `id`'s hex digits (idStemOf). */
   stem: string;
   keyId: string;
   store: boolean;

@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { Turn } from '../conversation/turn';
 import { GroupCommit } from '../state/group-commit';
 import { ResponseCache } from '../state/response-cache';
-import { inputStoredItems, isJson, type Json, type StoredItem, storedItemsOf, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
+import { inputStoredItems, isJson, type Json, outputStoredItems, type StoredItem, storedItemsOf, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
 import { StoredResponseRepository } from '../state/stored-response.repository';
 import { StoredResponseWriter } from '../state/stored-response.writer';
 import type { StoredText } from '../state/stored-text';
@@ -39,9 +39,8 @@ export class ResponseStore {
 
   /** commit for a turn stored as text: its row read off the text (storedText), not the object. */
   commitText(turn: Turn, stored: StoredText): void {
-    const items = inputStoredItems(turn.inputItems);
-    const { outputIds } = stored;
-    for (let i = 0; i < outputIds.length; i++) items.push({ source: 'output', position: i, itemId: outputIds[i] });
+    const items = inputStoredItems(turn.stem, turn.inputItems);
+    items.push(...outputStoredItems(turn.stem, stored.outputIds));
     this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '', stored.plain);
   }
 
@@ -67,7 +66,7 @@ export class ResponseStore {
   }
 
   private row(turn: Turn, status: StoredStatus, response: Json, responseJson: string): StoredResponseRow {
-    const items = storedItemsOf(turn.inputItems, response);
+    const items = storedItemsOf(turn.stem, turn.inputItems, response);
     const extra = response.extra_fields;
     // Upstream bodies shown to a privileged caller are not kept.
     if (isJson(extra) && ('raw_request' in extra || 'raw_response' in extra)) {

@@ -1,6 +1,6 @@
 import type { AppConfig } from '@app/common';
 import { RecentWrites } from './recent-writes';
-import { newIdStem, newResponseId, type StoredResponse } from './stored-response';
+import { idStemOf, newResponseId, type StoredResponse } from './stored-response';
 import type { StoredResponseRepository } from './stored-response.repository';
 import type { StoredResponseWriter } from './stored-response.writer';
 
@@ -65,7 +65,8 @@ describe('RecentWrites', () => {
     const now = Date.now();
     expect(recent.deadlineOf(['resp_unknown'], now, false)).toBe(0);
     expect(recent.deadlineOf(['msg_from_upstream_0123456789abcdef'], now, true)).toBe(now + recent.windowMs);
-    expect(recent.deadlineOf([`msg_${newIdStem(now - 100)}out0`], now, true)).toBe(now - 100 + recent.windowMs);
+    expect(recent.deadlineOf([`msg_${idStemOf(newResponseId(now - 100))}out0`], now, true)).toBe(now - 100 + recent.windowMs);
+    expect(recent.deadlineOf(['msg_' + (now - 100).toString(16).padStart(12, '0') + '0123456789about0'], now, true)).toBe(now - 100 + recent.windowMs);
     expect(recent.deadlineOf([newResponseId(now + 60_000)], now, false)).toBe(0);
   });
 });

@@ -52,7 +52,7 @@ export class RecentWrites {
 
   /**
    * The query's answer once `found` holds, or its last answer when the rows cannot be on their way
-   * (any more). `items`: item ids do not say which row holds them, so any unwritten row of this
+   * (any more). `items`: an item id need not say which row holds it, so any unwritten row of this
    * process is flushed first, and an item id without a time may be an upstream's, just written.
    */
   private async untilFound<R>(ids: string[], query: () => Promise<R>, found: (r: R) => boolean, items = false): Promise<R> {

@@ -1,5 +1,5 @@
 import { ResponseCache } from './response-cache';
-import { storedItemsOf, type StoredResponse } from './stored-response';
+import { idStemOf, mintingStemOf, newResponseId, storedItemsOf, type StoredResponse } from './stored-response';
 
 function stored(id: string, keyId = 'k1', expiresAt = Date.now() + 60_000): StoredResponse {
   return {
@@ -13,7 +13,7 @@ function stored(id: string, keyId = 'k1', expiresAt = Date.now() + 60_000): Stor
 function put(cache: ResponseCache, r: StoredResponse, bytes: number): void {
   const responseJson = JSON.stringify(r.response);
   const items = JSON.stringify(r.inputItems);
-  const ids = JSON.stringify(storedItemsOf(r.inputItems, r.response).map((i) => i.itemId));
+  const ids = JSON.stringify(storedItemsOf(mintingStemOf(r.id), r.inputItems, r.response).map((i) => i.itemId));
   cache.set(r, responseJson, items.padEnd(Math.max(items.length, bytes - responseJson.length - ids.length)));
 }
 
@@ -96,7 +96,7 @@ describe('ResponseCache', () => {
     for (let i = 0; i < 50; i++) {
       const r = stored(`r${i}`);
       r.inputItems = [{ type: 'message', id: `in_é漢😀\t\n"${i}`, role: 'user', content: `é 漢 😀 \u2028 "quoted" \\ ${'x'.repeat(i * 37)}` }];
-      const items = storedItemsOf(r.inputItems, r.response);
+      const items = storedItemsOf(mintingStemOf(r.id), r.inputItems, r.response);
       cache.set(r, JSON.stringify(r.response), JSON.stringify(r.inputItems));
       const bytes = Buffer.byteLength(JSON.stringify(r.response)) + Buffer.byteLength(JSON.stringify(r.inputItems)) + Buffer.byteLength(JSON.stringify(items.map((it) => it.itemId)));
       texts.push(...[...(cache as unknown as { entries: Map<string, { text: Buffer }> }).entries.values()].slice(-1).map((e) => e.text));
@@ -165,7 +165,7 @@ describe('ResponseCache', () => {
   it('caches from the fields and the items a caller lists (add)', () => {
     const cache = new ResponseCache(10, 10_000);
     const r = stored('a');
-    cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), storedItemsOf(r.inputItems, r.response), false);
+    cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), storedItemsOf(mintingStemOf(r.id), r.inputItems, r.response), false);
     expect(cache.get('a')).toEqual(r);
     expect(cache.getItem('k1', 'out_a')?.item).toMatchObject({ role: 'assistant' });
     const b = stored('b');
@@ -215,6 +215,45 @@ describe('ResponseCache', () => {
     expect(cache.getItem('k1', 'in_f')?.response.id).toBe('f');
     expect(cache.getItem('k1', 'shared')?.response.id).toBe('h');
     expect(cache.getItem('k2', 'shared')).toBeUndefined();
+  });
+
+  it('finds an item its minted id locates in the response that minted it, with no index entry, after any copy in a later turn', () => {
+    const cache = new ResponseCache(10, 1_000_000);
+    const id = newResponseId();
+    const minted = `msg_${idStemOf(id)}in0`;
+    const r: StoredResponse = { ...stored(id), inputItems: [{ type: 'message', id: minted, role: 'user', content: 'original' }] };
+    cache.set(r, JSON.stringify(r.response), JSON.stringify(r.inputItems));
+    // Only the upstream's output id is indexed.
+    expect((cache as unknown as { itemCount: number }).itemCount).toBe(1);
+    expect(cache.getItem('k1', minted)?.item).toMatchObject({ content: 'original' });
+    expect(cache.getItem('k2', minted)).toBeUndefined();
+    const later: StoredResponse = { ...stored('later'), inputItems: [{ type: 'message', id: minted, role: 'user', content: 'copy' }] };
+    put(cache, later, 200);
+    expect(cache.getItem('k1', minted)?.item).toMatchObject({ content: 'copy' });
+    cache.delete('later');
+    expect(cache.getItem('k1', minted)?.item).toMatchObject({ content: 'original' });
+    cache.delete(id);
+    expect(cache.getItem('k1', minted)).toBeUndefined();
+  });
+
+  it('finds a minted id with no index entry only at the place it names, as the database does', () => {
+    const cache = new ResponseCache(10, 1_000_000);
+    const id = newResponseId();
+    const stem = idStemOf(id);
+    const r: StoredResponse = {
+      ...stored(id),
+      inputItems: [{ type: 'message', id: `msg_${stem}in0`, role: 'user', content: 'at its place' }, { type: 'message', id: `msg_${stem}in0x`, role: 'user', content: 'x' }, { type: 'message', id: `msg_${stem}in3`, role: 'user', content: 'elsewhere' }],
+      response: { id, output: [null, { type: 'message', id: `msg_${stem}out0`, role: 'assistant', content: [] }, { type: 'function_call', id: `fc_${stem}out2`, call_id: 'c' }] },
+    };
+    // Listed with no items, as a row whose ids have none (the database cannot find the misplaced ones either).
+    cache.add(id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), [], false);
+    expect(cache.getItem('k1', `msg_${stem}in0`)?.item).toMatchObject({ content: 'at its place' });
+    expect(cache.getItem('k1', `fc_${stem}out2`)?.item).toMatchObject({ call_id: 'c' });
+    // Elsewhere in the response that minted it: at input 2, at output 1 (output 0 is not an object).
+    expect(cache.getItem('k1', `msg_${stem}in3`)).toBeUndefined();
+    expect(cache.getItem('k1', `msg_${stem}out0`)).toBeUndefined();
+    // The right place, another type's prefix.
+    expect(cache.getItem('k1', `fc_${stem}in0`)).toBeUndefined();
   });
 
   it('finds the same items as a plain list of what it holds, its item index built, kept and dropped as lookups come and go', () => {

@@ -1,5 +1,5 @@
 import { capacityFor, SpareBuffers } from './spare-buffers';
-import { type Json, outputOf, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
+import { isJson, type Json, mintedPlace, mintingStemOf, outputOf, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
 
 // Ids the item index is built from at once, at most (a few milliseconds' work).
 const MAX_UNINDEXED_ITEMS = 10_000;
@@ -121,25 +121,50 @@ export class ResponseCache {
     return entry === undefined ? undefined : this.read(entry, now);
   }
 
-  /** The newest cached item with this id stored by this key. */
+  /**
+   * The newest cached item with this id stored by this key: copies in later turns' input (the
+   * index holds them) before the item at the place its minted id names (mintedPlace), in the
+   * response that minted it; only there, as the database reads it (findItems).
+   */
   getItem(keyId: string, itemId: string, now = Date.now()): CachedItem | undefined {
     this.addedSinceItemLookup = 0;
     const held = this.itemIndex().get(itemId);
-    if (held === undefined) return undefined;
-    const holders = Array.isArray(held) ? held : [held];
-    for (let i = holders.length - 1; i >= 0; i--) {
-      if (holders[i].keyId !== keyId) continue;
-      const r = this.read(holders[i], now);
-      if (r === undefined) continue;
-      const item = findItem(r, itemId);
-      if (item !== undefined) return { response: r, item };
+    if (Array.isArray(held)) {
+      for (let i = held.length - 1; i >= 0; i--) {
+        const found = this.itemOf(held[i], keyId, itemId, now);
+        if (found !== undefined) return found;
+      }
+    } else if (held !== undefined) {
+      const found = this.itemOf(held, keyId, itemId, now);
+      if (found !== undefined) return found;
     }
-    return undefined;
+    return this.mintedItem(keyId, itemId, now);
+  }
+
+  private itemOf(entry: Entry, keyId: string, itemId: string, now: number): CachedItem | undefined {
+    if (entry.keyId !== keyId) return undefined;
+    const r = this.read(entry, now);
+    if (r === undefined) return undefined;
+    const item = findItem(r, itemId);
+    return item === undefined ? undefined : { response: r, item };
+  }
+
+  /** The item at the place its minted id names, if it still carries the id (mintedPlace). */
+  private mintedItem(keyId: string, itemId: string, now: number): CachedItem | undefined {
+    const place = mintedPlace(itemId);
+    const entry = place === null ? undefined : this.entries.get(place.responseId);
+    if (place === null || entry === undefined || entry.keyId !== keyId) return undefined;
+    const r = this.read(entry, now);
+    if (r === undefined) return undefined;
+    // The output array itself, not outputOf: its position, like `response -> 'output' -> n` in SQL.
+    const output = r.response.output;
+    const item: unknown = place.source === 'input' ? r.inputItems[place.position] : Array.isArray(output) ? output[place.position] : undefined;
+    return isJson(item) && item.id === itemId ? { response: r, item } : undefined;
   }
 
   /** Caches a finished response with the JSON text of its Response object and of its input items. */
   set(r: StoredResponse, responseJson: string, inputItemsJson: string): void {
-    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, storedItemsOf(r.inputItems, r.response), false);
+    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, storedItemsOf(mintingStemOf(r.id), r.inputItems, r.response), false);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { queryRows } from '@app/database';
 import { DataSource } from 'typeorm';
-import { type Json, type StoredResponse, type StoredResponseRow, type StoredStatus, toJsonb, toPgText } from './stored-response';
+import { type Json, mintedPlace, type StoredItem, type StoredResponse, type StoredResponseRow, type StoredStatus, toJsonb, toPgText } from './stored-response';
 
 interface ResponseRecord {
   id: string;
@@ -14,6 +14,36 @@ interface ResponseRecord {
   response: Json;
   expires_at: Date;
 }
+
+/** The item of the stored response `r` at the place (source, position) of a stored_items row or of a minted id. */
+function itemAt(place: 'i' | 'place'): string {
+  return `CASE WHEN ${place}.source = 'input' THEN r.input_items -> ${place}.position ELSE r.response -> 'output' -> ${place}.position END`;
+}
+
+/** Every item that has a stored_items row under one of the ids (each copy: the outer query keeps the newest). */
+const ITEMS_WITH_ROWS = `SELECT i.item_id, i.created_at, ${itemAt('i')} AS item
+  FROM stored_items i JOIN stored_responses r ON r.id = i.response_id
+  WHERE i.virtual_key_id = $1 AND i.item_id = ANY($2) AND r.expires_at > now()`;
+
+const FIND_ITEMS_SQL = `SELECT DISTINCT ON (item_id) item_id, item FROM (${ITEMS_WITH_ROWS}) found ORDER BY item_id, created_at DESC`;
+
+/**
+ * FIND_ITEMS_SQL, and the items at the places minted ids name. OFFSET 0 keeps `at_place` a
+ * subquery of its own: merged into the outer query, its item (a `json` column, its whole text
+ * parsed on every read) would be read once for the WHERE and again for the SELECT.
+ */
+const FIND_ITEMS_OR_MINTED_SQL = `SELECT DISTINCT ON (item_id) item_id, item FROM (
+    ${ITEMS_WITH_ROWS}
+    UNION ALL
+    SELECT item_id, created_at, item FROM (
+      SELECT place.item_id, r.created_at, ${itemAt('place')} AS item
+      FROM unnest($3::text[], $4::text[], $5::text[], $6::int[]) AS place(item_id, response_id, source, position)
+      JOIN stored_responses r ON r.id = place.response_id
+      WHERE r.virtual_key_id = $1 AND r.expires_at > now()
+      OFFSET 0
+    ) at_place WHERE item ->> 'id' = item_id
+  ) found
+  ORDER BY item_id, created_at DESC`;
 
 const RESPONSE_COLUMNS = 'id, virtual_key_id, status, background, model, previous_response_id, input_items, response, expires_at';
 export const INSERT_COLUMNS = [
@@ -104,16 +134,26 @@ export class StoredResponseRepository {
     return rows.map(toStored);
   }
 
-  /** item id -> the newest stored item with that id among the key's unexpired responses. */
+  /**
+   * item id -> the newest stored item with that id among the key's unexpired responses: the
+   * items with rows, and those at the place their minted id names (mintedPlace), which have none.
+   */
   async findItems(keyId: string, itemIds: string[]): Promise<Map<string, Json>> {
-    const rows: { item_id: string; item: Json | null }[] = await this.db.query(
-      `SELECT DISTINCT ON (i.item_id) i.item_id,
-              CASE WHEN i.source = 'input' THEN r.input_items -> i.position ELSE r.response -> 'output' -> i.position END AS item
-       FROM stored_items i JOIN stored_responses r ON r.id = i.response_id
-       WHERE i.virtual_key_id = $1 AND i.item_id = ANY($2) AND r.expires_at > now()
-       ORDER BY i.item_id, i.created_at DESC`,
-      [keyId, itemIds],
-    );
+    const mintedIds: string[] = [];
+    const responseIds: string[] = [];
+    const sources: string[] = [];
+    const positions: number[] = [];
+    for (const itemId of itemIds) {
+      const place = mintedPlace(itemId);
+      if (place === null) continue;
+      mintedIds.push(itemId);
+      responseIds.push(place.responseId);
+      sources.push(place.source);
+      positions.push(place.position);
+    }
+    const rows: { item_id: string; item: Json | null }[] = mintedIds.length === 0
+      ? await this.db.query(FIND_ITEMS_SQL, [keyId, itemIds])
+      : await this.db.query(FIND_ITEMS_OR_MINTED_SQL, [keyId, itemIds, mintedIds, responseIds, sources, positions]);
     const out = new Map<string, Json>();
     for (const r of rows) if (r.item !== null) out.set(r.item_id, r.item);
     return out;
@@ -143,9 +183,10 @@ export class StoredResponseRepository {
 
   /**
    * A background response's outcome, unless it was cancelled (or swept) meanwhile; its output
-   * items become referenceable. Returns whether the row took it.
+   * items become referenceable (`outputItems`: those needing a row, outputStoredItems). Returns
+   * whether the row took it.
    */
-  async finish(id: string, keyId: string, status: StoredStatus, responseJson: string, error: Json | null, outputIds: string[]): Promise<boolean> {
+  async finish(id: string, keyId: string, status: StoredStatus, responseJson: string, error: Json | null, outputItems: StoredItem[]): Promise<boolean> {
     return this.db.transaction(async (m) => {
       const updated: unknown = await m.query(
         `UPDATE stored_responses SET status = $2, response = $3::json, error = $4::json, updated_at = now(), heartbeat_at = NULL
@@ -154,12 +195,12 @@ export class StoredResponseRepository {
       );
       const rows = queryRows<{ created_at: Date }>(updated);
       if (rows.length === 0) return false;
-      if (outputIds.length > 0) {
+      if (outputItems.length > 0) {
         await m.query(
           `INSERT INTO stored_items (response_id, position, source, virtual_key_id, item_id, created_at)
-           SELECT $1, p - 1, 'output', $2, item_id, $4 FROM unnest($3::text[]) WITH ORDINALITY AS t(item_id, p)
+           SELECT $1, position, 'output', $2, item_id, $5 FROM unnest($3::int[], $4::text[]) AS t(position, item_id)
            ON CONFLICT DO NOTHING`,
-          [id, keyId, outputIds.map(toPgText), rows[0].created_at],
+          [id, keyId, outputItems.map((i) => i.position), outputItems.map((i) => toPgText(i.itemId)), rows[0].created_at],
         );
       }
       return true;

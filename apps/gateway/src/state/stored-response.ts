@@ -38,7 +38,7 @@ export interface StoredResponseRow {
   inputItemsJson: string;
   responseJson: string;
   errorJson: string | null;
-  /** Where each item lives, for item_reference lookups. */
+  /** Where each item lives that its id does not locate, for item_reference lookups (storedItemsOf). */
   items: StoredItem[];
 }
 
@@ -56,27 +56,117 @@ export function outputOf(response: Json): Json[] {
 }
 
 /**
- * Where each item of a stored turn lives: its input items, then the objects of its output
- * (positions count those only, as `outputOf` lists them). Items without an id cannot be referenced.
+ * The items of a stored turn that need a `stored_items` row: its input items, then the objects
+ * of its output (positions count those only, as `outputOf` lists them). Items without an id
+ * cannot be referenced; an id the turn minted itself names its place (mintedPlace) and needs none.
+ * `stem`: the turn's (Turn.stem, or mintingStemOf its response id); null when it minted none.
  */
-export function storedItemsOf(inputItems: readonly Json[], response: Json): StoredItem[] {
-  const items = inputStoredItems(inputItems);
+export function storedItemsOf(stem: string | null, inputItems: readonly Json[], response: Json): StoredItem[] {
+  const items = inputStoredItems(stem, inputItems);
   const output = outputOf(response);
-  for (let i = 0; i < output.length; i++) {
-    const id = output[i].id;
-    if (typeof id === 'string') items.push({ source: 'output', position: i, itemId: id });
-  }
+  for (let i = 0; i < output.length; i++) addStoredItem(items, stem, 'output', i, output[i].id);
   return items;
 }
 
 /** The stored items of a turn's input (storedItemsOf without the output). */
-export function inputStoredItems(inputItems: readonly Json[]): StoredItem[] {
+export function inputStoredItems(stem: string | null, inputItems: readonly Json[]): StoredItem[] {
   const items: StoredItem[] = [];
-  for (let i = 0; i < inputItems.length; i++) {
-    const id = inputItems[i].id;
-    if (typeof id === 'string') items.push({ source: 'input', position: i, itemId: id });
-  }
+  for (let i = 0; i < inputItems.length; i++) addStoredItem(items, stem, 'input', i, inputItems[i].id);
   return items;
+}
+
+/** The stored items of a turn's output item ids, in output order (storedItemsOf without the input). */
+export function outputStoredItems(stem: string | null, outputIds: readonly unknown[]): StoredItem[] {
+  const items: StoredItem[] = [];
+  for (let i = 0; i < outputIds.length; i++) addStoredItem(items, stem, 'output', i, outputIds[i]);
+  return items;
+}
+
+/**
+ * The stem of the ids a stored response minted (idStemOf), or null for an id not of
+ * newResponseId's shape (the gateway makes no other): its items all need rows.
+ */
+export function mintingStemOf(responseId: string): string | null {
+  return responseId.length === RESPONSE_PREFIX.length + STEM_LENGTH && responseId.startsWith(RESPONSE_PREFIX) && isHexAt(responseId, RESPONSE_PREFIX.length, STEM_LENGTH)
+    ? idStemOf(responseId)
+    : null;
+}
+
+/** A row for the item unless its id names exactly this place (mintedAt). */
+function addStoredItem(items: StoredItem[], stem: string | null, source: StoredItem['source'], position: number, itemId: unknown): void {
+  if (typeof itemId === 'string' && (stem === null || !mintedAt(itemId, stem, source, position))) items.push({ source, position, itemId });
+}
+
+/**
+ * Whether mintedPlace(itemId) is this place of the response with this stem (48 hex digits, as
+ * mintingStemOf gives): the same reading of the id, compared in place (most ids differ at the
+ * stem), with no regex and nothing allocated for the many items of every stored turn.
+ */
+export function mintedAt(itemId: string, stem: string, source: StoredItem['source'], position: number): boolean {
+  const at = stemStart(itemId);
+  if (at === -1 || !itemId.startsWith(stem, at)) return false;
+  const tag = source === 'input' ? 'in' : 'out';
+  const tagAt = at + stem.length;
+  return itemId.startsWith(tag, tagAt) && positionAt(itemId, tagAt + tag.length) === position;
+}
+
+/**
+ * The place an item id minted with idStemOf names (`<a-z>+_<stem><in|out><position>`), or null
+ * for any other id (an upstream's, a client's, one minted before stems were response ids). An id
+ * can look minted without being so: the item at the place must still carry the id.
+ */
+export function mintedPlace(itemId: string): MintedPlace | null {
+  const at = stemStart(itemId);
+  if (at === -1 || !isHexAt(itemId, at, STEM_LENGTH)) return null;
+  const tagAt = at + STEM_LENGTH;
+  const source = itemId.startsWith('in', tagAt) ? 'input' : itemId.startsWith('out', tagAt) ? 'output' : null;
+  if (source === null) return null;
+  const position = positionAt(itemId, tagAt + (source === 'input' ? 2 : 3));
+  return position === -1 ? null : { responseId: RESPONSE_PREFIX + itemId.slice(at, tagAt), source, position };
+}
+
+/** Where a minted item id says its item is: its turn's response, source and position. */
+export interface MintedPlace {
+  responseId: string;
+  source: StoredItem['source'];
+  position: number;
+}
+
+const RESPONSE_PREFIX = 'resp_';
+// Hex digits of a response id (newResponseId), the stem of the item ids its turn mints.
+const STEM_LENGTH = 48;
+// Digits of a position a minted id can name: exact as a number here, an int in SQL. A longer
+// one (no turn has that many items) is not read as minted, and its item has a row.
+const MAX_POSITION_DIGITS = 9;
+
+/** Where the stem of an id of a minted id's shape starts: past its `<a-z>+_` type prefix (-1: none). */
+function stemStart(itemId: string): number {
+  let i = 0;
+  while (i < itemId.length && itemId.charCodeAt(i) >= 0x61 && itemId.charCodeAt(i) <= 0x7a) i++;
+  return i > 0 && itemId.charCodeAt(i) === 0x5f ? i + 1 : -1;
+}
+
+/** Whether `length` characters from `at` are lower-case hex digits. */
+function isHexAt(s: string, at: number, length: number): boolean {
+  if (s.length < at + length) return false;
+  for (let i = at; i < at + length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
+
+/** The position that the rest of the id from `at` writes in decimal as gatewayItemId does (-1: none). */
+function positionAt(itemId: string, at: number): number {
+  const digits = itemId.length - at;
+  if (digits < 1 || digits > MAX_POSITION_DIGITS || (digits > 1 && itemId.charCodeAt(at) === 0x30)) return -1;
+  let position = 0;
+  for (let i = at; i < itemId.length; i++) {
+    const d = itemId.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    position = position * 10 + d;
+  }
+  return position;
 }
 
 let lastTime = -1;
@@ -84,8 +174,9 @@ let lastTimeHex = '';
 
 /**
  * Milliseconds since the epoch as 12 hex digits (good until the year 10889). The last one is
- * kept: every stored turn asks twice within the same millisecond. Written as two halves of 24
- * bits: a number past 2^31 in base 16 takes V8's slow path, four times as long as both halves.
+ * kept: a busy process starts several stored turns within the same millisecond. Written as two
+ * halves of 24 bits: a number past 2^31 in base 16 takes V8's slow path, four times as long as
+ * both halves.
  */
 function timeHex(now: number): string {
   if (now !== lastTime) {
@@ -102,20 +193,25 @@ function timeHex(now: number): string {
  * still be on its way (recent-writes.ts).
  */
 export function newResponseId(now = Date.now()): string {
-  return `resp_${timeHex(now)}${randomHex(18)}`;
+  return `${RESPONSE_PREFIX}${timeHex(now)}${randomHex(18)}`;
 }
 
-/** One stem per turn, the creation time then 48 random bits; items append their position. */
-export function newIdStem(now = Date.now()): string {
-  return `${timeHex(now)}${randomHex(6)}`;
+/**
+ * The stem of the item ids a turn mints: its response id's 48 hex digits, so that such an id
+ * names the response holding it (mintedPlace). Items append their source and position.
+ */
+export function idStemOf(responseId: string): string {
+  return responseId.slice(RESPONSE_PREFIX.length);
 }
 
 const RESPONSE_ID = /^resp_([0-9a-f]{12})[0-9a-f]{36}$/;
-const ITEM_ID = /^[a-z]+_([0-9a-f]{12})[0-9a-f]{12}(?:in|out)\d+$/;
+// A minted item id: its stem is its response's (idStemOf) or, in ids minted before that, the
+// creation time and 48 random bits.
+const ITEM_ID = /^[a-z]+_([0-9a-f]{12})(?:[0-9a-f]{36}|[0-9a-f]{12})(?:in|out)\d+$/;
 
 /**
  * When the gateway made this response or item id (ms since the epoch), or null for an id it did
- * not make the way newResponseId/newIdStem do (an upstream's item id, an older random id).
+ * not make the way newResponseId/idStemOf do (an upstream's item id, an older random id).
  */
 export function createdAtOfId(id: string): number | null {
   const m = RESPONSE_ID.exec(id) ?? ITEM_ID.exec(id);

@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig, errorMessage, GatewayError } from '@app/com
 import type { Turn } from '../conversation/turn';
 import { ResponseStore } from '../settle/response-store.service';
 import { ResponseCache } from '../state/response-cache';
-import { isJson, type Json, outputOf, outputStoredItems, UNFINISHED } from '../state/stored-response';
+import { isJson, type Json, storedItemsOf, UNFINISHED } from '../state/stored-response';
 import { StoredResponseRepository } from '../state/stored-response.repository';
 import { statusOf, toStoredResponse } from '../state/stored-turn';
 
@@ -68,8 +68,9 @@ export class BackgroundResponses implements BeforeApplicationShutdown {
   /** A background response's outcome (unless it was cancelled meanwhile). */
   async complete(turn: Turn, response: Json, responseJson: string): Promise<void> {
     const status = statusOf(response);
-    const output = outputOf(response);
-    const took = await this.repo.finish(turn.id, turn.keyId, status, responseJson, isJson(response.error) ? response.error : null, outputStoredItems(turn.stem, output.map((i) => i.id)));
+    // Its input items got their rows when it was queued: the output's alone.
+    const outputItems = storedItemsOf(turn.stem, [], response);
+    const took = await this.repo.finish(turn.id, turn.keyId, status, responseJson, isJson(response.error) ? response.error : null, outputItems);
     if (took && !UNFINISHED.has(status)) {
       this.cache.set(toStoredResponse(turn, status, response, this.store.expiresAt(turn)), responseJson, turn.inputItemsJson);
     }

@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { Turn } from '../conversation/turn';
 import { GroupCommit } from '../state/group-commit';
 import { ResponseCache } from '../state/response-cache';
-import { inputStoredItems, isJson, type Json, outputStoredItems, type StoredItem, storedItemsOf, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
+import { addOutputStoredItems, inputStoredItems, isJson, type Json, type StoredItem, storedItemsOf, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
 import { StoredResponseRepository } from '../state/stored-response.repository';
 import { StoredResponseWriter } from '../state/stored-response.writer';
 import type { StoredText } from '../state/stored-text';
@@ -40,7 +40,7 @@ export class ResponseStore {
   /** commit for a turn stored as text: its row read off the text (storedText), not the object. */
   commitText(turn: Turn, stored: StoredText): void {
     const items = inputStoredItems(turn.stem, turn.inputItems);
-    items.push(...outputStoredItems(turn.stem, stored.outputIds));
+    addOutputStoredItems(items, turn.stem, stored.outputIds);
     this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '', stored.plain);
   }
 

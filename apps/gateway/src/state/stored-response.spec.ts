@@ -111,6 +111,12 @@ describe('minted item ids', () => {
     expect(mintingStemOf(`resp_${'g'.repeat(48)}`)).toBeNull();
   });
 
+  it('sit at their index in the output array, as a minted id and `response -> \'output\' -> n` count it, whatever else the array holds', () => {
+    const id = newResponseId();
+    const output = [null, 'text', { type: 'message', id: 'msg_trusted_upstream_0123456789' }, { type: 'message', id: `msg_${idStemOf(id)}out3` }];
+    expect(storedItemsOf(mintingStemOf(id), [], { output })).toEqual([{ source: 'output', position: 2, itemId: 'msg_trusted_upstream_0123456789' }]);
+  });
+
   it('are read alike where a turn skips their row (mintedAt) and where a lookup finds their place (mintedPlace)', () => {
     // A fixed pseudo-random sequence: the same cases on every run.
     let seed = 1;

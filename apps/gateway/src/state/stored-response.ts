@@ -57,14 +57,20 @@ export function outputOf(response: Json): Json[] {
 
 /**
  * The items of a stored turn that need a `stored_items` row: its input items, then the objects
- * of its output (positions count those only, as `outputOf` lists them). Items without an id
- * cannot be referenced; an id the turn minted itself names its place (mintedPlace) and needs none.
- * `stem`: the turn's (Turn.stem, or mintingStemOf its response id); null when it minted none.
+ * of its output, each at its index in the output array (where `response -> 'output' -> n` reads
+ * it; anything else there is not an item). Items without an id cannot be referenced; an id the
+ * turn minted itself names its place (mintedPlace) and needs none. `stem`: the turn's (Turn.stem,
+ * or mintingStemOf its response id); null when it minted none.
  */
 export function storedItemsOf(stem: string | null, inputItems: readonly Json[], response: Json): StoredItem[] {
   const items = inputStoredItems(stem, inputItems);
-  const output = outputOf(response);
-  for (let i = 0; i < output.length; i++) addStoredItem(items, stem, 'output', i, output[i].id);
+  const output = response.output;
+  if (Array.isArray(output)) {
+    for (let i = 0; i < output.length; i++) {
+      const item: unknown = output[i];
+      if (isJson(item)) addStoredItem(items, stem, 'output', i, item.id);
+    }
+  }
   return items;
 }
 
@@ -75,11 +81,9 @@ export function inputStoredItems(stem: string | null, inputItems: readonly Json[
   return items;
 }
 
-/** The stored items of a turn's output item ids, in output order (storedItemsOf without the input). */
-export function outputStoredItems(stem: string | null, outputIds: readonly unknown[]): StoredItem[] {
-  const items: StoredItem[] = [];
+/** Adds to `items` the stored items of a turn's output item ids, given in output order (storedItemsOf's output part). */
+export function addOutputStoredItems(items: StoredItem[], stem: string | null, outputIds: readonly unknown[]): void {
   for (let i = 0; i < outputIds.length; i++) addStoredItem(items, stem, 'output', i, outputIds[i]);
-  return items;
 }
 
 /**
@@ -113,7 +117,10 @@ export function mintedAt(itemId: string, stem: string, source: StoredItem['sourc
 /**
  * The place an item id minted with idStemOf names (`<a-z>+_<stem><in|out><position>`), or null
  * for any other id (an upstream's, a client's, one minted before stems were response ids). An id
- * can look minted without being so: the item at the place must still carry the id.
+ * can look minted without being so: the item at the place must still carry the id. Minted ids
+ * can be worked out from the response id, so a key can plant a newer copy of one its own
+ * background response will mint before the outcome is written (the newest copy answers): only
+ * that key's own items are affected, as when it echoes any item it has under its id.
  */
 export function mintedPlace(itemId: string): MintedPlace | null {
   const at = stemStart(itemId);
@@ -175,8 +182,7 @@ let lastTimeHex = '';
 /**
  * Milliseconds since the epoch as 12 hex digits (good until the year 10889). The last one is
  * kept: a busy process starts several stored turns within the same millisecond. Written as two
- * halves of 24 bits: a number past 2^31 in base 16 takes V8's slow path, four times as long as
- * both halves.
+ * halves of 24 bits: a number past 2^31 in base 16 takes V8's slow path.
  */
 function timeHex(now: number): string {
   if (now !== lastTime) {

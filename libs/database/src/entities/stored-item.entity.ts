@@ -2,15 +2,12 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * Where an input or output item of a stored Response lives, for `item_reference` lookups by id
- * within a key; the item itself stays in its response's JSON. An id the gateway minted for the
- * turn that stores it names its response and place itself and has no row (mintedPlace in the
- * gateway's stored-response.ts); a copy of it in a later turn's input has one, and the newest
- * copy answers. So a key can work out the output ids its own background response will mint
- * (from the response id) and plant a newer copy of one before the outcome is written: only that
- * key's own items are affected, as when it echoes any item it has under its id. Rows go with
- * their response: the statements that delete responses delete their items (no foreign key: it
- * cost a parent lookup and lock per item row written). The lookup index is (virtual_key_id,
- * item_id, created_at DESC): TypeORM cannot state the direction, the migration does.
+ * within a key; the item itself stays in its response's JSON. Only items whose id does not name
+ * its own response and place have a row (the gateway mints ids that do); the newest copy of an
+ * id answers. Rows go with their response: the statements that delete responses delete their
+ * items (no foreign key: it cost a parent lookup and lock per item row written). The lookup
+ * index is (virtual_key_id, item_id, created_at DESC): TypeORM cannot state the direction, the
+ * migration does.
  */
 @Entity('stored_items')
 @Index('stored_items_key_item_idx', ['virtualKeyId', 'itemId', 'createdAt'])

@@ -147,10 +147,19 @@ function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+// Migrations stop waiting up to this long before the start-up watchdog's limit: time for their own
+// message (who holds the lock, which database did not answer) to be said before the watchdog's.
+const WATCHDOG_MARGIN_MS = 500;
+
+/** How long start-up's migrations may wait for the database or the lock: what is left of the budget, less the margin. */
+export function migrationBudgetMs(remainingMs: number): number {
+  return Math.max(0, remainingMs - Math.min(WATCHDOG_MARGIN_MS, remainingMs / 2));
+}
+
 /** The apps' start-up step: migrations within what is left of the start-up budget, progress on the console. */
 export async function migrateAtStart(url: string, app: string, watchdog: StartupWatchdog, log: (m: string) => void = console.log): Promise<void> {
   watchdog.stage('applying database migrations');
-  const applied = await runMigrations(url, { timeoutMs: watchdog.remainingMs(), log: (m) => log(`${app}: ${m}`), applicationName: `bf-${app}` });
+  const applied = await runMigrations(url, { timeoutMs: migrationBudgetMs(watchdog.remainingMs()), log: (m) => log(`${app}: ${m}`), applicationName: `bf-${app}` });
   if (applied.length > 0) log(`${app}: migrations applied: ${applied.join(', ')}`);
   watchdog.stage('starting');
 }

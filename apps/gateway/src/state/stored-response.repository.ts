@@ -183,8 +183,8 @@ export class StoredResponseRepository {
 
   /**
    * A background response's outcome, unless it was cancelled (or swept) meanwhile; its output
-   * items become referenceable (`outputItems`: those needing a row, storedItemsOf its output). Returns
-   * whether the row took it.
+   * items become referenceable (`outputItems`: those needing a row, storedItemsOf its output).
+   * Returns whether the row took it.
    */
   async finish(id: string, keyId: string, status: StoredStatus, responseJson: string, error: Json | null, outputItems: StoredItem[]): Promise<boolean> {
     return this.db.transaction(async (m) => {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '@app/common';
+import { APP_CONFIG, type AppConfig, errorMessage } from '@app/common';
 import { type AdminPrice, type AdminPriceChange, adminPriceFeed, parsePriceSpec } from '@app/pricing';
 import { ChangeFeed } from '../sync/change-feed.service';
 import { TablePoller } from '../sync/table-poller';
@@ -82,7 +82,7 @@ export class AdminPriceCache implements OnModuleInit, OnApplicationShutdown {
       return [{ provider: row.provider, model: row.model, price: parsePriceSpec(row.price, `model_prices ${row.provider}/${row.model}`), updatedAt: row.updated_at }];
     } catch (err) {
       // Written by hand around the admin API: keep serving without it rather than fail.
-      this.logger.warn(`ignoring an invalid admin price: ${(err as Error).message}`);
+      this.logger.warn(`ignoring an invalid admin price: ${errorMessage(err)}`);
       return [];
     }
   }

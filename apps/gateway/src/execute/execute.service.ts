@@ -268,7 +268,8 @@ export class ExecuteStage {
         this.settle.settleStoredText(outcome, turn, done.stored);
         return done.data;
       },
-      settledAscii: turn !== null && ASCII.test(turn.id) && (turn.previousResponseId === null || ASCII.test(turn.previousResponseId)),
+      // The turn's own id is `resp_` and hex (newResponseId); an earlier one it names may be any stored id.
+      settledAscii: turn !== null && (turn.previousResponseId === null || ASCII.test(turn.previousResponseId)),
       rewrite: ids === null ? undefined : (type, data) => ids.rewrite(type, data),
       redact: (text) => this.caller.redact(text),
     };

@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { type ProviderConfig, SerialTask } from '@app/common';
+import { errorMessage, type ProviderConfig, SerialTask } from '@app/common';
 import { Cancellation, HttpExecutor, type ListedModel, modelListRequest, parseModelList } from '@app/providers';
 import { RoutePlanner } from '../routing/route-planner.service';
 
@@ -76,7 +76,7 @@ export class ModelCatalog implements OnApplicationBootstrap, OnApplicationShutdo
       }
       this.lists.set(provider.name, models);
     } catch (err) {
-      if (!this.stop.signal.aborted) this.logger.warn(`${provider.name}: the model list could not be read (${(err as Error).message})`);
+      if (!this.stop.signal.aborted) this.logger.warn(`${provider.name}: the model list could not be read (${errorMessage(err)})`);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { errorMessage } from '@app/common';
 import { BackgroundResponses } from '../background/background-responses.service';
 import { StoredResponseRepository } from './stored-response.repository';
 
@@ -53,7 +54,7 @@ export class StateMaintenance implements OnModuleInit, OnApplicationShutdown {
     try {
       await this.repo.heartbeat(this.background.runningIds());
     } catch (err) {
-      this.logger.warn(`heartbeat of background responses failed: ${(err as Error).message}`);
+      this.logger.warn(`heartbeat of background responses failed: ${errorMessage(err)}`);
     }
   }
 
@@ -64,7 +65,7 @@ export class StateMaintenance implements OnModuleInit, OnApplicationShutdown {
       if (n > 0) this.logger.warn(`${n} background responses of a stopped gateway process marked failed (server_restarted)`);
       return n;
     } catch (err) {
-      this.logger.warn(`sweep of unfinished background responses failed: ${(err as Error).message}`);
+      this.logger.warn(`sweep of unfinished background responses failed: ${errorMessage(err)}`);
       return 0;
     }
   }
@@ -86,7 +87,7 @@ export class StateMaintenance implements OnModuleInit, OnApplicationShutdown {
         if (n < PURGE_BATCH) break;
       }
     } catch (err) {
-      this.logger.warn(`purge of expired stored responses failed (next run retries): ${(err as Error).message}`);
+      this.logger.warn(`purge of expired stored responses failed (next run retries): ${errorMessage(err)}`);
     }
     return total;
   }

@@ -4,7 +4,7 @@ import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/c
 import type { PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DataSource } from 'typeorm';
-import { type LogWriterConfig, SerialTask } from '@app/common';
+import { errorMessage, type LogWriterConfig, SerialTask } from '@app/common';
 import { BatchSpill } from './batch-spill';
 
 /** One kind of row the batch writer keeps: how to write it, repair it and read it back from a spill. */
@@ -323,7 +323,7 @@ export class BatchWriter<T> {
       (err: unknown) => {
         this.spilling.delete(rows);
         this.stats.dropped += rows.length;
-        this.logger.error(`could not spill ${rows.length} ${this.table.label} rows, they are lost: ${(err as Error).message}`);
+        this.logger.error(`could not spill ${rows.length} ${this.table.label} rows, they are lost: ${errorMessage(err)}`);
       },
     );
   }
@@ -344,7 +344,7 @@ export class BatchWriter<T> {
         await this.write(batch);
       } catch (err) {
         this.stats.failedFlushes++;
-        this.logger.warn(`${this.table.label} flush failed, ${this.buffer.length} rows kept for retry: ${(err as Error).message}`);
+        this.logger.warn(`${this.table.label} flush failed, ${this.buffer.length} rows kept for retry: ${errorMessage(err)}`);
         return;
       }
       // Rows enqueued meanwhile were appended behind the batch; only a spill can have moved it.
@@ -376,7 +376,7 @@ export class BatchWriter<T> {
         this.replayNeeded = more;
       } catch (err) {
         this.replayNeeded = true;
-        this.logger.warn(`replaying spilled ${this.table.label} rows failed, will retry: ${(err as Error).message}`);
+        this.logger.warn(`replaying spilled ${this.table.label} rows failed, will retry: ${errorMessage(err)}`);
       }
     }
   }
@@ -404,7 +404,7 @@ export class BatchWriter<T> {
       try {
         await this.insert([repaired]);
         this.stats.repaired++;
-        this.logger.warn(`${this.table.label} row ${this.table.idOf(row)} was refused (${(cause as Error).message}); stored with its text cut short`);
+        this.logger.warn(`${this.table.label} row ${this.table.idOf(row)} was refused (${errorMessage(cause)}); stored with its text cut short`);
         return;
       } catch (err) {
         if (!isRowError(err)) throw err;
@@ -417,7 +417,7 @@ export class BatchWriter<T> {
   }
 
   private async deadLetter(row: T, cause: unknown): Promise<void> {
-    const error = String((cause as Error).message ?? cause).slice(0, 1000);
+    const error = errorMessage(cause).slice(0, 1000);
     const json = JSON.stringify(row);
     this.logger.error(`${this.table.label} row ${this.table.idOf(row)} refused by the database and kept as a dead letter: ${error}`);
     if (this.table.deadLetter === undefined) return this.deadLetterToFile(json, error);
@@ -437,7 +437,7 @@ export class BatchWriter<T> {
       this.stats.deadLettered++;
     } catch (err) {
       this.stats.dropped++;
-      this.logger.error(`could not keep a dead-letter ${this.table.label} row, it is lost: ${(err as Error).message}`);
+      this.logger.error(`could not keep a dead-letter ${this.table.label} row, it is lost: ${errorMessage(err)}`);
     }
   }
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@app/common';
+import { APP_CONFIG, type AppConfig, errorMessage } from '@app/common';
 import { ACKS_CHANNEL, CHANGES_CHANNEL, LISTENER_APP_PREFIX, localChanges, newInstanceId, PgListener, SYNC_MARKER_PREFIX } from '@app/database';
 
 type Refresh = () => Promise<void>;
@@ -85,7 +85,7 @@ export class ChangeFeed implements OnModuleInit, OnApplicationShutdown {
       await Promise.all(pending);
       await this.listener?.query('SELECT pg_notify($1, $2)', [ACKS_CHANNEL, `${marker} ${this.instanceId}`]);
     } catch (err) {
-      this.logger.warn(`not acknowledging change sync ${marker}: ${(err as Error).message}`);
+      this.logger.warn(`not acknowledging change sync ${marker}: ${errorMessage(err)}`);
     }
   }
 

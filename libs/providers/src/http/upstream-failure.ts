@@ -1,3 +1,4 @@
+import { errorMessage } from '@app/common/errors/error-text';
 import type { UpstreamErrorInfo } from '../types';
 
 /** `internal`: the gateway's own code failed during the attempt (never the provider's fault). */
@@ -43,7 +44,7 @@ export class UpstreamFailure extends Error {
  */
 export function internalFailure(err: unknown): UpstreamFailure {
   if (err instanceof UpstreamFailure && err.kind === 'internal') return err;
-  return new UpstreamFailure('internal', 500, `internal error: ${(err as Error | undefined)?.message ?? String(err)}`);
+  return new UpstreamFailure('internal', 500, `internal error: ${errorMessage(err)}`);
 }
 
 /** `retry-after-ms` (OpenAI) or `retry-after` in seconds or as an HTTP date. */

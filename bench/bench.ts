@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { runMigrations } from '@app/database';
 import { generateVirtualKeySecret } from '@app/common/virtual-keys/virtual-key-secret';
+import { fakeProse } from '../apps/fake-upstream/src/prose';
 import { type BenchOptions, readBenchOptions } from './bench-options';
 import { BenchChild } from './child-process';
 import { localPostgresCpu } from './postgres-cpu';
@@ -21,13 +22,19 @@ const GATEWAY_SETTLE_MS = 300;
 /** The gateway's heap flags, as `npm start`, the Dockerfile and compose start it (README, Performance). */
 const GATEWAY_NODE_FLAGS = ['--initial-old-space-size=64', '--heap-growing-percent=50'];
 
+/** Bodies other than the tiny default turn, each sent to the same processes. */
+type Variant = 'indented' | 'agent';
+
 interface Scenario {
   id: string;
   stream: boolean;
   connections: number;
   targets: string[];
-  /** The upstream answers with its JSON indented, as OpenAI's own API does (the fake upstream's `[[pretty]]`). */
-  indented?: boolean;
+  /**
+   * `indented`: the upstream answers with its JSON indented, as OpenAI's own API does (the fake
+   * upstream's `[[pretty]]`). `agent`: an agent-sized turn (agentBody).
+   */
+  variant?: Variant;
 }
 
 /**
@@ -40,7 +47,9 @@ const SCENARIOS: Scenario[] = [
   { id: 'json c1', stream: false, connections: 1, targets: ['direct', 'bare', 'gw-default', 'gw-store-off'] },
   { id: 'json c32', stream: false, connections: 32, targets: ['direct', 'bare', 'gw-default', 'gw-store-off', 'gw-nolog'] },
   // The same with the upstream's answer indented as OpenAI's API sends it (the others are compact): reported, not a target.
-  { id: 'json c32 indented', stream: false, connections: 32, targets: ['bare', 'gw-default', 'gw-store-off'], indented: true },
+  { id: 'json c32 indented', stream: false, connections: 32, targets: ['bare', 'gw-default', 'gw-store-off'], variant: 'indented' },
+  // A turn the size of a coding agent's, whose stored row Postgres compresses (TOAST): reported, not a target.
+  { id: 'json c32 agent', stream: false, connections: 32, targets: ['bare', 'gw-default', 'gw-store-off'], variant: 'agent' },
   { id: 'sse c1', stream: true, connections: 1, targets: ['direct', 'bare', 'gw-default', 'gw-store-off'] },
   { id: 'sse c32', stream: true, connections: 32, targets: ['direct', 'bare', 'gw-default', 'gw-store-off', 'gw-nolog'] },
   // Chat Completions in front of the same upstream's Chat Completions: the format's decode and encode on top of the proxy path.
@@ -82,9 +91,27 @@ function target(id: string, url: string, secret: string, model: string, store = 
   };
 }
 
-/** The same target asking the upstream for an indented JSON answer. */
-function indentedTarget(t: Target, store: boolean, model: string): Target {
-  const json = requestBody(model, false, store, true);
+/**
+ * A coding agent's turn as Codex CLI or an SDK sends it: instructions of ~2 KB and a history of
+ * ~21 KB (a 24 KB body), answered with ~6 KB of text. Prose, not a repeated word, so that the
+ * stored row (~34 KB of JSON: request, input items, the response with its instructions echoed)
+ * compresses as a real one does. The same for every target, so the upstream's answer (seeded by
+ * the user texts) is the same too.
+ */
+const AGENT_INSTRUCTIONS = fakeProse(450, 'bench: agent instructions');
+const AGENT_INPUT = Array.from({ length: 5 }, (_, turn) => [
+  { role: 'user', content: fakeProse(120, `bench: agent user ${turn}`) },
+  { role: 'assistant', content: fakeProse(730, `bench: agent assistant ${turn}`) },
+]).flat().concat({ role: 'user', content: 'Sum up what changed and what is left to do. [[prose:1200]]' });
+
+function agentBody(model: string, store: boolean): string {
+  const body: Record<string, unknown> = { model, instructions: AGENT_INSTRUCTIONS, input: AGENT_INPUT };
+  if (!store) body.store = false;
+  return JSON.stringify(body);
+}
+
+/** The same target with another JSON body (a Variant); streams as before. */
+function variantTarget(t: Target, json: string): Target {
   return { ...t, body: (stream) => (stream ? t.body(stream) : json) };
 }
 
@@ -198,10 +225,14 @@ async function main(options: BenchOptions): Promise<void> {
       targets['before-default'] = target('before-default', before.url, virtualKey, gw, true);
       targets['before-store-off'] = target('before-store-off', before.url, virtualKey, gw);
     }
-    // Targets of the indented scenario: the same processes, bodies asking for an indented answer.
-    const indented: Record<string, Target> = {};
+    // Targets of the variant scenarios: the same processes, other bodies.
+    const variants: Record<Variant, Record<string, Target>> = { indented: {}, agent: {} };
     for (const [id, t] of Object.entries(targets)) {
-      if (id === 'bare' || id.endsWith('-default') || id.endsWith('-store-off')) indented[id] = indentedTarget(t, id.endsWith('-default'), id === 'bare' ? MODEL : gw);
+      if (id !== 'bare' && !id.endsWith('-default') && !id.endsWith('-store-off')) continue;
+      const store = id.endsWith('-default');
+      const model = id === 'bare' ? MODEL : gw;
+      variants.indented[id] = variantTarget(t, requestBody(model, false, store, true));
+      variants.agent[id] = variantTarget(t, agentBody(model, store));
     }
     const BEFORE: Record<string, string> = { 'gw-default': 'before-default', 'gw-store-off': 'before-store-off' };
     const scenarios = options.baseline
@@ -215,7 +246,7 @@ async function main(options: BenchOptions): Promise<void> {
       await runLoad(t, false, 32, 1);
       await runLoad(t, true, 8, 0.5);
     }
-    for (const t of Object.values(indented)) await runLoad(t, false, 32, 0.5);
+    for (const v of Object.values(variants)) for (const t of Object.values(v)) await runLoad(t, false, 32, 0.5);
 
     const acc = new Map<string, Accumulated>();
     for (let round = 0; round < options.rounds; round++) {
@@ -228,7 +259,7 @@ async function main(options: BenchOptions): Promise<void> {
           const upstreamBefore = proc === upstream ? null : await upstream.stats();
           const selfBefore = process.cpuUsage();
           const dbCpu = await measureDbCpu();
-          const run = await runLoad((s.indented ? indented : targets)[id], s.stream, s.connections, options.seconds);
+          const run = await runLoad((s.variant ? variants[s.variant] : targets)[id], s.stream, s.connections, options.seconds);
           // Let the log writer's flush of this run land inside this run's CPU account.
           if (id.startsWith('gw-') || id.startsWith('before-')) await new Promise((r) => setTimeout(r, GATEWAY_SETTLE_MS));
           const after = await proc.stats();

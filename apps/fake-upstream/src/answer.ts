@@ -1,6 +1,7 @@
 import { isJson } from '@app/common';
 import type { Directives } from './directives';
 import { FakeHttpError } from './openai-errors';
+import { fakeProse } from './prose';
 
 /**
  * The format-neutral "model": both wire formats read their request into a Conversation,
@@ -21,7 +22,8 @@ import { FakeHttpError } from './openai-errors';
  *      arguments from [[tool-args:JSON]] or sampled from its JSON schema (see sampleFromSchema).
  *   2. [[reply:TEXT]] -> TEXT.  3. JSON mode ([[json]], json_schema, json_object) -> JSON
  *      sampled from the schema, or {"ok":true}.  4. tool output present -> "Tool said: <output>".
- *   5. [[words:N]] -> N words.  6. "Hello from <model>! You said: <first 40 chars of last user text>"
+ *   5. [[words:N]] -> N words; [[prose:N]] -> N words of prose seeded by the user texts (prose.ts).
+ *   6. "Hello from <model>! You said: <first 40 chars of last user text>"
  *      (the last user message's text parts joined by a space; directives are not stripped).
  */
 export interface FunctionToolSpec {
@@ -160,6 +162,7 @@ function chooseAnswer(conv: Conversation, d: Readonly<Directives>): Answer {
   }
   if (conv.toolOutput !== undefined) return { kind: 'text', text: `Tool said: ${conv.toolOutput}` };
   if (d.words !== undefined) return { kind: 'text', text: 'lorem '.repeat(d.words).trimEnd() };
+  if (d.prose !== undefined) return { kind: 'text', text: fakeProse(d.prose, conv.directiveText) };
   return { kind: 'text', text: `Hello from ${conv.model}! You said: ${firstChars(conv.lastUserText, ECHO_CHARS)}` };
 }
 

@@ -34,6 +34,8 @@ import { FakeHttpError } from './openai-errors';
  *   json                answer with a JSON object (from the requested schema, if any)
  *   reply:TEXT          answer exactly TEXT
  *   words:N             answer with N words ("lorem lorem ..."), for large bodies
+ *   prose:N             answer with N words of varied prose, the same for the same user text,
+ *                       compressing like real text (prose.ts), for realistic large bodies
  *   pretty              non-stream: the body indented by two spaces, as OpenAI's own API sends it
  */
 export interface Directives {
@@ -59,6 +61,7 @@ export interface Directives {
   json: boolean;
   reply?: string;
   words?: number;
+  prose?: number;
   pretty: boolean;
 }
 
@@ -160,6 +163,9 @@ function applyDirective(d: Directives, name: string, arg: string | undefined): v
       return;
     case 'words':
       d.words = count(name, arg);
+      return;
+    case 'prose':
+      d.prose = count(name, arg);
       return;
     default:
       throw new FakeHttpError(400, `Unknown fake-upstream directive [[${name}]].`);

@@ -1,5 +1,6 @@
 import OpenAI, { APIError, AzureOpenAI, AuthenticationError } from 'openai';
 import { useFakeUpstream } from './testing/use-fake-upstream';
+import { fakeProse } from './prose';
 
 /**
  * Drives the fake upstream with plain fetch and with the official `openai` SDK. The SDK's
@@ -288,6 +289,28 @@ describe('fake upstream', () => {
       expect(counted.output_text).toBe('just three words');
       // Directives are words of the input too: 4 + 10 in; 3 words + 7 reasoning out.
       expect(counted.usage).toMatchObject({ input_tokens: 14, output_tokens: 10, output_tokens_details: { reasoning_tokens: 7 } });
+    });
+
+    it('[[prose:N]] answers N words of prose, the same for the same user text in every format and stream; a bad N is a 400', async () => {
+      const input = 'write it up [[prose:300]]';
+      const json = await up.client.responses.create({ model: 'm', input });
+      expect(json.output_text).toBe(fakeProse(300, input));
+      // 4 words + 10 in; 300 out.
+      expect(json.usage).toMatchObject({ input_tokens: 14, output_tokens: 300 });
+      const streamed = await up.client.responses.stream({ model: 'm', input }).finalResponse();
+      expect(streamed.output_text).toBe(json.output_text);
+      const chat = await up.client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: input }] });
+      expect(chat.choices[0].message.content).toBe(json.output_text);
+      expect(chat.usage).toMatchObject({ completion_tokens: 300 });
+      const messages = await post('/v1/messages', { model: 'claude-sonnet-4-5', max_tokens: 1000, messages: [{ role: 'user', content: input }] }, { 'x-api-key': 'sk-ant', 'anthropic-version': '2023-06-01' });
+      expect((await bodyOf(messages)).content[0].text).toBe(json.output_text);
+      const other = await up.client.responses.create({ model: 'm', input: 'write another [[prose:300]]' });
+      expect(other.output_text).not.toBe(json.output_text);
+      for (const bad of ['[[prose]]', '[[prose:-1]]', '[[prose:many]]']) {
+        const res = await post('/v1/responses', { model: 'm', input: bad });
+        expect(res.status).toBe(400);
+        expect((await bodyOf(res)).error.message).toContain('[[prose');
+      }
     });
 
     it('surfaces [[stream-error]] as an APIError after the first delta', async () => {

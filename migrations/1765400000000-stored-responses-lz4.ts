@@ -13,7 +13,7 @@ function setCompression(method: 'lz4' | 'DEFAULT'): string {
  * (its input items, its response) is often tens of kilobytes, past the ~2 kB at which Postgres
  * compresses a value before storing it out of line, so every such turn is compressed once when
  * written and decompressed on every read (GET /v1/responses/{id}, previous_response_id): lz4
- * does both for a fraction of pglz's CPU, at about the same size.
+ * does both for a fraction of pglz's CPU, its output up to about a tenth larger.
  *
  * A catalog change: the table is not rewritten. Rows already stored keep pglz (both are read
  * alike); values written from now on, and values updated, get lz4. ALTER TABLE takes an ACCESS

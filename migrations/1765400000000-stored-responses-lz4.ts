@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { alterWithLockTimeout } from './support/lock-timeout';
 import { lz4Available } from './support/toast-compression';
 
 /** Every column of stored_responses that holds a turn's JSON. */
@@ -18,7 +19,9 @@ function setCompression(method: 'lz4' | 'DEFAULT'): string {
  * A catalog change: the table is not rewritten. Rows already stored keep pglz (both are read
  * alike); values written from now on, and values updated, get lz4. ALTER TABLE takes an ACCESS
  * EXCLUSIVE lock for the moment of the change, but must wait for it behind any statement still
- * reading the table, holding up the statements that queue behind it meanwhile.
+ * reading the table, holding up the statements that queue behind it meanwhile: each wait is
+ * bounded (alterWithLockTimeout), and a table held through every try fails the start-up with
+ * its name rather than hanging it.
  *
  * A server without lz4 (built without it, before PostgreSQL 14, the embedded database) keeps
  * pglz: nothing is changed there, up or down.
@@ -27,10 +30,10 @@ export class StoredResponsesLz41765400000000 implements MigrationInterface {
   name = 'StoredResponsesLz41765400000000';
 
   async up(q: QueryRunner): Promise<void> {
-    if (await lz4Available(q)) await q.query(setCompression('lz4'));
+    if (await lz4Available(q)) await alterWithLockTimeout(q, 'stored_responses', setCompression('lz4'));
   }
 
   async down(q: QueryRunner): Promise<void> {
-    if (await lz4Available(q)) await q.query(setCompression('DEFAULT'));
+    if (await lz4Available(q)) await alterWithLockTimeout(q, 'stored_responses', setCompression('DEFAULT'));
   }
 }

@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import OpenAI from 'openai';
 import { Client } from 'pg';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { dataSourceOptions } from '@app/database';
+import { fakeProse } from '../../apps/fake-upstream/src/prose';
 import { StoredResponsesLz41765400000000 } from '../../migrations/1765400000000-stored-responses-lz4';
 import { lz4Available } from '../../migrations/support/toast-compression';
 import { StoredResponseRepository } from '../../apps/gateway/src/state/stored-response.repository';
@@ -13,13 +12,9 @@ import { testEnv } from '../support/test-env.config';
 
 const JSON_COLUMNS = ['error', 'input_items', 'request', 'response'];
 
-// A tool's output an agent would send back: prose and code, well past the ~2 kB at which
-// Postgres compresses a value, as real as the repository's own files make it.
-const ROOT = path.join(__dirname, '..', '..');
-const TOOL_OUTPUT = [
-  readFileSync(path.join(ROOT, 'ARCHITECTURE.md'), 'utf8'),
-  readFileSync(path.join(ROOT, 'apps/gateway/src/state/stored-row-text.ts'), 'utf8'),
-].join('\n');
+// A tool's output an agent would send back: prose that compresses as real text does, well past
+// the ~2 kB at which Postgres compresses a value.
+const TOOL_OUTPUT = fakeProse(3_000, 'stored-response-compression');
 
 /**
  * Stored turns' JSON columns are compressed with lz4 where the server has it (migration

@@ -34,7 +34,7 @@ import { FakeHttpError } from './openai-errors';
  *   json                answer with a JSON object (from the requested schema, if any)
  *   reply:TEXT          answer exactly TEXT
  *   words:N             answer with N words ("lorem lorem ..."), for large bodies
- *   prose:N             answer with N words of varied prose, the same for the same user text,
+ *   prose:N             answer with N (at most 100,000) words of varied prose, the same for the same user text,
  *                       compressing like real text (prose.ts), for realistic large bodies
  *   pretty              non-stream: the body indented by two spaces, as OpenAI's own API sends it
  */
@@ -165,7 +165,9 @@ function applyDirective(d: Directives, name: string, arg: string | undefined): v
       d.words = count(name, arg);
       return;
     case 'prose':
+      // Bounded: prose is built word by word, and a huge N would hold the fake's event loop for seconds.
       d.prose = count(name, arg);
+      if (d.prose > MAX_PROSE_WORDS) throw invalid(name, arg);
       return;
     default:
       throw new FakeHttpError(400, `Unknown fake-upstream directive [[${name}]].`);
@@ -180,6 +182,8 @@ function isJsonObject(text: string | undefined): text is string {
     return false;
   }
 }
+
+const MAX_PROSE_WORDS = 100_000;
 
 function count(name: string, arg: string | undefined): number {
   const trimmed = arg?.trim() ?? '';

@@ -306,7 +306,7 @@ describe('fake upstream', () => {
       expect((await bodyOf(messages)).content[0].text).toBe(json.output_text);
       const other = await up.client.responses.create({ model: 'm', input: 'write another [[prose:300]]' });
       expect(other.output_text).not.toBe(json.output_text);
-      for (const bad of ['[[prose]]', '[[prose:-1]]', '[[prose:many]]']) {
+      for (const bad of ['[[prose]]', '[[prose:-1]]', '[[prose:many]]', '[[prose:100001]]']) {
         const res = await post('/v1/responses', { model: 'm', input: bad });
         expect(res.status).toBe(400);
         expect((await bodyOf(res)).error.message).toContain('[[prose');

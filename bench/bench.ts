@@ -93,8 +93,9 @@ function target(id: string, url: string, secret: string, model: string, store = 
 }
 
 /**
- * A coding agent's turn as Codex CLI or an SDK sends it: instructions of ~2 KB and a history of
- * ~21 KB (a 24 KB body), answered with ~6 KB of text. Prose, not a repeated word, so that the
+ * A turn the size of a coding agent's (Codex CLI, an SDK with tools): instructions of ~2 KB and a
+ * history of ~21 KB (a 24 KB body; plain messages, where an agent's would also hold function
+ * calls and their outputs), answered with ~6 KB of text. Prose, not a repeated word, so that the
  * stored row (~34 KB of JSON: request, input items, the response with its instructions echoed)
  * compresses as a real one does. The same for every target, so the upstream's answer (seeded by
  * the user texts) is the same too.

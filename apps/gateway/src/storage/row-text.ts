@@ -1,3 +1,6 @@
+import type { PoolClient } from 'pg';
+import { CopyIn } from './batch-writer';
+
 // Rows are encoded into chunks of this many bytes; a row of more than a quarter of one gets a
 // Buffer of its own, of its exact size.
 export const CHUNK_BYTES = 64 * 1024;
@@ -24,9 +27,10 @@ export class RowText {
   constructor(
     /** The chunk it was encoded into, until released (null: a buffer of its own). */
     private chunk: Chunk | null,
-    protected readonly buffer: Buffer,
-    protected readonly start: number,
-    protected readonly end: number,
+    /** The text is `buffer` from `start` to `end`. */
+    readonly buffer: Buffer,
+    readonly start: number,
+    readonly end: number,
   ) {}
 
   /** Bytes of text. */
@@ -105,6 +109,32 @@ export abstract class RowTextEncoder<S, R extends RowText> {
     this.chunk = next;
     return next;
   }
+}
+
+/**
+ * Rows whose text is all they send (one COPY line each) with COPY, their bytes sent where they
+ * lie: rows back to back in one chunk (rows are encoded in the order they are buffered) go out as
+ * one piece, without being copied again. The chunks are not filled again before the rows are
+ * released, after their transaction commits.
+ */
+export async function copyRowTexts(client: PoolClient, sql: string, rows: readonly RowText[]): Promise<void> {
+  const copy = new CopyIn(client, sql);
+  let buffer: Buffer | null = null;
+  let start = 0;
+  let end = 0;
+  for (const row of rows) {
+    if (row.buffer === buffer && row.start === end) {
+      end = row.end;
+      continue;
+    }
+    if (buffer !== null) {
+      const drained = copy.send(buffer.subarray(start, end));
+      if (drained !== undefined) await drained;
+      if (copy.failed) break;
+    }
+    ({ buffer, start, end } = row);
+  }
+  return copy.end(buffer === null ? undefined : buffer.subarray(start, end));
 }
 
 const COPY_ESCAPE = /\\(.)/g;

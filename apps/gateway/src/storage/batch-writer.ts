@@ -7,18 +7,14 @@ import type { DataSource } from 'typeorm';
 import { errorMessage, type LogWriterConfig, SerialTask } from '@app/common';
 import { BatchSpill } from './batch-spill';
 
-/** One kind of row the batch writer keeps: how to write it, repair it and read it back from a spill. */
+/** One kind of row the batch writer keeps: how to write it, cut it short and read it back from a spill. */
 export interface BatchTable<T> {
   /** What the rows are, in log messages ('request log'). */
   readonly label: string;
   /** Spill and dead-letter files of this kind start with it ('request-logs'). */
   readonly fileStem: string;
+  /** For log messages about a refused row. */
   idOf(row: T): string;
-  /**
-   * Makes a row being enqueued fit its columns; true when something changed. Absent: rows are
-   * made to fit before they are enqueued (`enqueue(row, repaired)`).
-   */
-  repair?(row: T): boolean;
   /** A row the database refused, as a new row with every text cut to `limit` characters. */
   cutShort(row: T, limit: number): T;
   /** The rows with COPY, inside the writer's transaction. */
@@ -288,8 +284,8 @@ export class BatchWriter<T> {
     return false;
   }
 
-  /** `repaired`: the caller made the row fit (BatchTable.repair), and something changed. */
-  enqueue(row: T, repaired = this.table.repair?.(row) ?? false): void {
+  /** `repaired`: the caller had to change the row to make it fit its columns (counted). */
+  enqueue(row: T, repaired = false): void {
     if (repaired) this.stats.repaired++;
     this.buffer.push(row);
     if (this.table.sizeOf !== undefined) this.bufferedSize += this.table.sizeOf(row);

@@ -1,22 +1,14 @@
-import { type Chunk, CHUNK_BYTES, copyRowTexts, RowText, RowTextEncoder } from './row-text';
+import { type Chunk, CHUNK_BYTES, copyRowTexts, LineEncoder, RowText } from './row-text';
 import { fakeCopyClient } from './testing/copy-client';
 
-/** Rows whose text is a line given as it is. */
-class LineEncoder extends RowTextEncoder<string, RowText> {
+/** Rows that are a COPY line given as it is. */
+class PlainLines extends LineEncoder<RowText> {
   encode(line: string): RowText {
     return this.place(line);
   }
 
-  protected mostBytes(line: string): number {
-    return 3 * line.length;
-  }
-
-  protected byteLength(line: string): number {
-    return Buffer.byteLength(line);
-  }
-
-  protected write(line: string, chunk: Chunk | null, buffer: Buffer, start: number): RowText {
-    return new RowText(chunk, buffer, start, start + buffer.write(line, start));
+  protected text(chunk: Chunk | null, buffer: Buffer, start: number, end: number): RowText {
+    return new RowText(chunk, buffer, start, end);
   }
 }
 
@@ -24,7 +16,7 @@ describe('copyRowTexts', () => {
   const lines = Array.from({ length: 2_000 }, (_, i) => `${i}\té 😀 ${'x'.repeat(i % 197)}\n`);
 
   it('sends the rows in their order, rows back to back in one chunk as one piece', async () => {
-    const encoder = new LineEncoder();
+    const encoder = new PlainLines();
     const rows = lines.map((l) => encoder.encode(l));
     const chunks = new Set(rows.map((r) => r.buffer));
     expect(chunks.size).toBeGreaterThan(2);
@@ -37,7 +29,7 @@ describe('copyRowTexts', () => {
   });
 
   it('sends a row out of its place, or in a buffer of its own, as a piece of its own', async () => {
-    const encoder = new LineEncoder();
+    const encoder = new PlainLines();
     const rows = lines.slice(0, 30).map((l) => encoder.encode(l));
     const big = encoder.encode(`big\t${'漢'.repeat(CHUNK_BYTES / 3)}\n`);
     const order = [...rows.slice(0, 10), rows[20], ...rows.slice(10, 20), big, ...rows.slice(21)];

@@ -111,6 +111,24 @@ export abstract class RowTextEncoder<S, R extends RowText> {
   }
 }
 
+/** Rows whose text is one string (a COPY line), written as it is. */
+export abstract class LineEncoder<R extends RowText> extends RowTextEncoder<string, R> {
+  /** The row's text object, for its line written into `buffer` from `start` to `end`. */
+  protected abstract text(chunk: Chunk | null, buffer: Buffer, start: number, end: number): R;
+
+  protected mostBytes(line: string): number {
+    return 3 * line.length;
+  }
+
+  protected byteLength(line: string): number {
+    return Buffer.byteLength(line);
+  }
+
+  protected write(line: string, chunk: Chunk | null, buffer: Buffer, start: number): R {
+    return this.text(chunk, buffer, start, start + buffer.write(line, start));
+  }
+}
+
 /**
  * Rows whose text is all they send (one COPY line each) with COPY, their bytes sent where they
  * lie: rows back to back in one chunk (rows are encoded in the order they are buffered) go out as

@@ -1,10 +1,11 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { RequestLogWriter, type RequestLogRow } from '../../apps/gateway/src/request-log/request-log.writer';
 import { REPLAY_BATCHES_PER_FLUSH } from '../../apps/gateway/src/storage/batch-writer';
-import { requestLogRow } from '../support/request-log-rows';
+import { requestLogColumns, requestLogRow } from '../support/request-log-rows';
 import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
 // The spill path of the request log writer: rows that do not fit in memory while the database is
@@ -73,6 +74,9 @@ describe('request log spill and replay', () => {
     expect(files.length).toBeGreaterThan(0);
     const onDisk = (await Promise.all(files.map((f) => readFile(path.join(spillDir, f), 'utf8')))).join('').split('\n').filter(Boolean);
     expect(onDisk.length).toBe(writer.stats.spilled - spilledBefore);
+    // Each line is the row itself, as spill files were written before rows waited as COPY text.
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    for (const line of onDisk) expect(line).toBe(JSON.stringify(byId.get((JSON.parse(line) as { id: string }).id)));
     expect(await countsOf(rows)).toEqual(new Map());
 
     h.dbProxy!.up();
@@ -84,6 +88,27 @@ describe('request log spill and replay', () => {
     expect([...counts.values()].every((c) => c === 1)).toBe(true);
     expect(writer.stats.replayed - replayedBefore).toBe(writer.stats.spilled - spilledBefore);
     expect(writer.stats.dropped).toBe(dropped);
+    expect(await spillFiles()).toEqual([]);
+  });
+
+  it('replays the lines of spill files from earlier versions, rows from before request_type and client_request_id included', async () => {
+    const rows = rowsFor('old-spill', 3);
+    rows[1] = { ...rows[1], clientRequestId: 'client \t 漢', errorMessage: 'tab\tline\n\\N', status: 'error', httpStatus: 502, costUsd: null, ttftMs: 12 };
+    // As spilled before the request_type and client_request_id columns existed.
+    const { requestType, clientRequestId, ...older } = rows[2];
+    expect([requestType, clientRequestId]).toEqual(['responses', null]);
+    mkdirSync(spillDir, { recursive: true });
+    writeFileSync(path.join(spillDir, 'request-logs-earlier-1-1.jsonl'), [...rows.slice(0, 2), older].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    // A spill of this process gets the writer to replay (it looks for files at start and after spilling).
+    const spilled = rowsFor('old-spill-trigger', MAX_BUFFERED + BATCH);
+    await spillDuringOutage(spilled);
+    h.dbProxy!.up();
+    await until('every row stored', async () => {
+      await writer.flush();
+      return (await countsOf([...rows, ...spilled])).size === rows.length + spilled.length;
+    });
+    const stored = await pg.query(`SELECT * FROM request_logs WHERE id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
+    expect(new Map(stored.rows.map((r: { id: string }) => [r.id, r]))).toEqual(new Map(rows.map((r) => [r.id, requestLogColumns(r)])));
     expect(await spillFiles()).toEqual([]);
   });
 

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { uuidv7 } from '@app/common';
 import { RequestLogWriter, type RequestLogRow } from '../../apps/gateway/src/request-log/request-log.writer';
-import { requestLogRow } from '../support/request-log-rows';
+import { requestLogColumns, requestLogRow } from '../support/request-log-rows';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 import { testEnv } from '../support/test-env.config';
 // The module object itself (not an import namespace copy), so that a spy sees the writer's calls.
@@ -85,31 +85,7 @@ describe('request log writer (COPY, with INSERT ... ON CONFLICT for retried batc
     const got = new Map((await stored(rows.map((r) => r.id))).map((r) => [r.id as string, r]));
     expect(got.size).toBe(rows.length);
     for (const r of rows) {
-      expect(got.get(r.id)).toEqual({
-        id: r.id,
-        request_id: r.requestId,
-        client_request_id: null,
-        created_at: r.createdAt,
-        virtual_key_id: r.virtualKeyId,
-        request_type: r.requestType,
-        provider: r.provider,
-        model: r.model,
-        model_requested: r.modelRequested,
-        fallback_index: r.fallbackIndex,
-        status: r.status,
-        http_status: r.httpStatus,
-        error_code: r.errorCode,
-        error_message: r.errorMessage,
-        stream: r.stream,
-        input_tokens: r.inputTokens,
-        cached_tokens: r.cachedTokens,
-        output_tokens: r.outputTokens,
-        reasoning_tokens: r.reasoningTokens,
-        total_tokens: r.totalTokens,
-        cost_usd: r.costUsd,
-        latency_ms: r.latencyMs,
-        ttft_ms: r.ttftMs,
-      });
+      expect(got.get(r.id)).toEqual(requestLogColumns(r));
     }
     // A Postgres server takes COPY; the embedded database cannot, and gets the INSERT.
     expect(copies.mock.calls.length > 0).toBe(testEnv.databaseUrl !== undefined);

@@ -79,6 +79,8 @@ describe('hostile rows cannot stop the request log', () => {
     const page = (await res.json()) as { data: { id: string; error: string; row: { requestId: string } }[] };
     const letter = page.data.find((d) => d.id === bad.id);
     expect(letter?.row.requestId).toBe(bad.requestId);
+    // Every field of the row, as it was enqueued.
+    expect(letter?.row).toEqual(JSON.parse(JSON.stringify(bad)));
     expect(letter?.error).toMatch(/uuid/i);
     const metrics = await (await fetch(`${h.url}/metrics`)).text();
     expect(metrics).toMatch(/gateway_log_rows_dead_lettered \d+/);

@@ -30,3 +30,14 @@ export function requestLogRow(fields: Partial<RequestLogRow> = {}): RequestLogRo
     ...fields,
   };
 }
+
+/** A row as `SELECT * FROM request_logs` gives it back (node-postgres: numeric as text, timestamptz as Date). */
+export function requestLogColumns(r: RequestLogRow): Record<string, unknown> {
+  return {
+    id: r.id, request_id: r.requestId, client_request_id: r.clientRequestId, created_at: r.createdAt, virtual_key_id: r.virtualKeyId,
+    request_type: r.requestType, provider: r.provider, model: r.model, model_requested: r.modelRequested, fallback_index: r.fallbackIndex,
+    status: r.status, http_status: r.httpStatus, error_code: r.errorCode, error_message: r.errorMessage, stream: r.stream,
+    input_tokens: r.inputTokens, cached_tokens: r.cachedTokens, output_tokens: r.outputTokens, reasoning_tokens: r.reasoningTokens,
+    total_tokens: r.totalTokens, cost_usd: r.costUsd, latency_ms: r.latencyMs, ttft_ms: r.ttftMs,
+  };
+}

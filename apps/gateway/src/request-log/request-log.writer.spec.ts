@@ -1,5 +1,5 @@
 import { requestLogRow } from '../../../../test/support/request-log-rows';
-import { COLUMNS, columnValues, repairRow, type RequestLogRow } from './request-log.writer';
+import { repairRow, type RequestLogRow } from './request-log.writer';
 
 describe('repairRow', () => {
   it('leaves an ordinary row alone', () => {
@@ -33,14 +33,6 @@ describe('repairRow', () => {
     repairRow(row, 64);
     expect(row.requestId).toHaveLength(64);
     expect(row.modelRequested).toHaveLength(64);
-  });
-});
-
-describe('columnValues', () => {
-  it('lists a row\'s fields in the order of the columns', () => {
-    const camel = (column: string) => column.replace(/_(.)/g, (_, c: string) => c.toUpperCase());
-    const row = Object.fromEntries(COLUMNS.map(([name]) => [camel(name), name])) as unknown as RequestLogRow;
-    expect(columnValues(row)).toEqual(COLUMNS.map(([name]) => name));
   });
 });
 

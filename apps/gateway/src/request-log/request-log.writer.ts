@@ -2,7 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { RequestLogStatus, RequestType } from '@app/database';
-import { BatchWriter, BatchWriterHost, copyLine, copyRows } from '../storage/batch-writer';
+import { BatchWriter, BatchWriterHost } from '../storage/batch-writer';
+import { copyRowTexts } from '../storage/row-text';
+import { type ColumnValue, COLUMNS, columnValues, RequestLogEncoder, type RequestLogText } from './request-log-text';
 
 /** A request_logs row as the hot path produces it. */
 export interface RequestLogRow {
@@ -30,44 +32,6 @@ export interface RequestLogRow {
   costUsd: string | null;
   latencyMs: number;
   ttftMs: number | null;
-}
-
-type ColumnValue = string | number | boolean | Date | null;
-
-/** The columns with their Postgres types, in the order of `columnValues`. */
-export const COLUMNS: readonly [name: string, type: string][] = [
-  ['id', 'uuid'],
-  ['request_id', 'text'],
-  ['client_request_id', 'text'],
-  ['created_at', 'timestamptz'],
-  ['virtual_key_id', 'uuid'],
-  ['request_type', 'text'],
-  ['provider', 'text'],
-  ['model', 'text'],
-  ['model_requested', 'text'],
-  ['fallback_index', 'int'],
-  ['status', 'text'],
-  ['http_status', 'int'],
-  ['error_code', 'text'],
-  ['error_message', 'text'],
-  ['stream', 'bool'],
-  ['input_tokens', 'int'],
-  ['cached_tokens', 'int'],
-  ['output_tokens', 'int'],
-  ['reasoning_tokens', 'int'],
-  ['total_tokens', 'int'],
-  ['cost_usd', 'numeric'],
-  ['latency_ms', 'int'],
-  ['ttft_ms', 'int'],
-];
-
-/** A row's values in the order of COLUMNS: one array literal per row, where a getter per column cost a call each. */
-export function columnValues(r: RequestLogRow): ColumnValue[] {
-  return [
-    r.id, r.requestId, r.clientRequestId, r.createdAt, r.virtualKeyId, r.requestType, r.provider, r.model, r.modelRequested,
-    r.fallbackIndex, r.status, r.httpStatus, r.errorCode, r.errorMessage, r.stream, r.inputTokens, r.cachedTokens,
-    r.outputTokens, r.reasoningTokens, r.totalTokens, r.costUsd, r.latencyMs, r.ttftMs,
-  ];
 }
 
 const COLUMN_LIST = COLUMNS.map(([name]) => name).join(',');
@@ -162,26 +126,19 @@ export function repairRow(row: RequestLogRow, textLimit = Infinity): boolean {
 }
 
 /**
- * Postgres text cannot hold U+0000 (error 22021), and one such character in a caller's model
- * name or an upstream's error message would fail its batch on every retry, holding up every
- * row behind it. It becomes U+FFFD; everything else is stored as given.
+ * One array per column. The rows' text has no U+0000, which Postgres text cannot hold: copyField
+ * wrote it as U+FFFD.
+ */
+function insertParams(rows: readonly RequestLogText[]): ColumnValue[][] {
+  const values = rows.map((r) => columnValues(r.row()));
+  return COLUMNS.map((_, i) => values.map((row) => row[i]));
+}
+
+/**
+ * Postgres text cannot hold U+0000 (error 22021): a dead letter's text must not, or it would be
+ * refused too. (A row's text has none: copyField writes it as U+FFFD.)
  */
 const NUL = /\0/g;
-
-/** The rows as COPY text: one line each, columns separated by tabs, NULL as \N. */
-function copyText(r: RequestLogRow): string {
-  return copyLine(columnValues(r));
-}
-
-function insertParams(rows: RequestLogRow[]): ColumnValue[][] {
-  const values = rows.map(columnValues);
-  return COLUMNS.map((_, i) =>
-    values.map((row) => {
-      const v = row[i];
-      return typeof v === 'string' ? v.replace(NUL, '\uFFFD') : v;
-    }),
-  );
-}
 
 /** A spilled line as a row, or null when it is not one (a torn write, a foreign line). */
 function reviveRow(line: string): RequestLogRow | null {
@@ -202,8 +159,9 @@ function reviveRow(line: string): RequestLogRow | null {
  * the admin API, or in a file if even that is refused.
  */
 @Injectable()
-export class RequestLogWriter extends BatchWriterHost<RequestLogRow> {
-  protected readonly writer: BatchWriter<RequestLogRow>;
+export class RequestLogWriter extends BatchWriterHost<RequestLogText> {
+  protected readonly writer: BatchWriter<RequestLogText>;
+  private readonly encoder = new RequestLogEncoder();
 
   constructor(dataSource: DataSource, @Inject(APP_CONFIG) config: AppConfig) {
     super();
@@ -212,21 +170,27 @@ export class RequestLogWriter extends BatchWriterHost<RequestLogRow> {
       {
         label: 'request log',
         fileStem: 'request-logs',
-        idOf: (r) => r.id,
-        repair: (r) => repairRow(r),
+        idOf: (r) => r.row().id,
         cutShort: (r, limit) => {
-          const row = { ...r };
+          const row = r.row();
           repairRow(row, limit);
-          return row;
+          return this.encoder.encode(row);
         },
-        copy: (client, rows) => copyRows(client, COPY_SQL, rows, copyText),
+        copy: (client, rows) => copyRowTexts(client, COPY_SQL, rows),
         insert: async (client, rows) => {
           await client.query(INSERT_SQL, insertParams(rows));
         },
-        revive: reviveRow,
+        revive: (line) => {
+          const row = reviveRow(line);
+          if (row === null) return null;
+          // Made to fit as at enqueue: a date that is not one could not even be encoded.
+          repairRow(row);
+          return this.encoder.encode(row);
+        },
+        release: (rows) => this.encoder.release(rows),
         deadLetter: async (row, json, error) => {
           await dataSource.query('INSERT INTO request_log_dead_letters (id, row_json, error) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING', [
-            row.id,
+            row.row().id,
             json.replace(NUL, '\uFFFD'),
             error.replace(NUL, '\uFFFD'),
           ]);
@@ -236,7 +200,12 @@ export class RequestLogWriter extends BatchWriterHost<RequestLogRow> {
     );
   }
 
+  /**
+   * Made to fit its columns, then kept as its COPY text until written (request-log-text.ts):
+   * the row object itself is not kept.
+   */
   enqueue(row: RequestLogRow): void {
-    this.writer.enqueue(row);
+    const repaired = repairRow(row);
+    this.writer.enqueue(this.encoder.encode(row), repaired);
   }
 }

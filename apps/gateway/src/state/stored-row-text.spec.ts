@@ -1,6 +1,7 @@
 import { copyField, copyLine } from '../storage/batch-writer';
+import { CHUNK_BYTES, MAX_SPARE_CHUNKS } from '../storage/row-text';
 import { type StoredResponseRow, toJsonb } from './stored-response';
-import { CHUNK_BYTES, MAX_SPARE_CHUNKS, StoredRowEncoder, type StoredRowText } from './stored-row-text';
+import { StoredRowEncoder, type StoredRowText } from './stored-row-text';
 
 let n = 0;
 

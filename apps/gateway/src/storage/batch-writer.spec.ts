@@ -1,12 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
-import type { PoolClient } from 'pg';
-import type { CopyStreamQuery } from 'pg-copy-streams';
 import type { DataSource } from 'typeorm';
 import { eventually } from '../../../../test/support/gateway-harness';
 import { BatchWriter, type BatchTable, copyField, copyLine, copyRows, isoTimestamp } from './batch-writer';
+import { fakeCopyClient } from './testing/copy-client';
 
 describe('COPY text', () => {
   it('escapes backslashes, newlines, carriage returns and tabs, and replaces U+0000', () => {
@@ -120,50 +118,13 @@ describe('BatchWriter', () => {
 });
 
 describe('copyRows', () => {
-  /** What pg calls on a COPY query as the server answers (not in pg-copy-streams' type definitions). */
-  interface CopyProtocol {
-    handleCopyInResponse(): void;
-    handleReadyForQuery(): void;
-  }
-
-  /** A connection that takes the COPY at once and hands back what the server would have read: the CopyData payloads in order, and their sizes. */
-  function fakeClient(): { client: PoolClient; received: () => { text: string; pieces: number[] } } {
-    const sent: Buffer[] = [];
-    const client = {
-      query: (copy: CopyStreamQuery) => {
-        const server = copy as unknown as CopyProtocol;
-        const socket = new Writable({
-          write(chunk: Buffer, _enc, cb) {
-            sent.push(chunk);
-            // CopyDone: the server answers CommandComplete and ReadyForQuery.
-            if (chunk.length === 5 && chunk[0] === 0x63) setImmediate(() => server.handleReadyForQuery());
-            cb();
-          },
-        });
-        copy.submit({ stream: socket, query: () => setImmediate(() => server.handleCopyInResponse()) } as never);
-        return copy;
-      },
-    } as unknown as PoolClient;
-    const received = () => {
-      const all = Buffer.concat(sent);
-      const payloads: Buffer[] = [];
-      for (let at = 0; at < all.length; ) {
-        const length = all.readUInt32BE(at + 1);
-        if (all[at] === 0x64) payloads.push(all.subarray(at + 5, at + 1 + length));
-        at += 1 + length;
-      }
-      return { text: Buffer.concat(payloads).toString('utf8'), pieces: payloads.map((p) => p.length) };
-    };
-    return { client, received };
-  }
-
   it('sends every row text in order, in pieces of about 32 KB, multi-byte characters and rows longer than a piece included', async () => {
     const rows = [
       ...Array.from({ length: 300 }, (_, i) => `${i}\tplain ascii row ${'x'.repeat(i)}\n`),
       `big\t${'é😀'.repeat(40_000)}\n`,
       ...Array.from({ length: 300 }, (_, i) => `${i}\té 😀 \ud800 ${'y'.repeat(i)}\n`),
     ];
-    const { client, received } = fakeClient();
+    const { client, received } = fakeCopyClient();
     await copyRows(client, 'COPY t FROM STDIN', rows, (r) => r);
     const { text, pieces } = received();
     expect(text).toBe(Buffer.from(rows.join('')).toString('utf8'));
@@ -173,7 +134,7 @@ describe('copyRows', () => {
   });
 
   it('ends the COPY with no data for no rows', async () => {
-    const { client, received } = fakeClient();
+    const { client, received } = fakeCopyClient();
     await copyRows(client, 'COPY t FROM STDIN', [], (r: string) => r);
     expect(received()).toEqual({ text: '', pieces: [] });
   });

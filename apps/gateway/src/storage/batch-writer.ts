@@ -2,23 +2,19 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { PoolClient } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { type CopyStreamQuery, from as copyFrom } from 'pg-copy-streams';
 import type { DataSource } from 'typeorm';
 import { errorMessage, type LogWriterConfig, SerialTask } from '@app/common';
 import { BatchSpill } from './batch-spill';
 
-/** One kind of row the batch writer keeps: how to write it, repair it and read it back from a spill. */
+/** One kind of row the batch writer keeps: how to write it, cut it short and read it back from a spill. */
 export interface BatchTable<T> {
   /** What the rows are, in log messages ('request log'). */
   readonly label: string;
   /** Spill and dead-letter files of this kind start with it ('request-logs'). */
   readonly fileStem: string;
+  /** For log messages about a refused row. */
   idOf(row: T): string;
-  /**
-   * Makes a row being enqueued fit its columns; true when something changed. Absent: rows are
-   * made to fit before they are enqueued (`enqueue(row, repaired)`).
-   */
-  repair?(row: T): boolean;
   /** A row the database refused, as a new row with every text cut to `limit` characters. */
   cutShort(row: T, limit: number): T;
   /** The rows with COPY, inside the writer's transaction. */
@@ -79,28 +75,53 @@ const COPY_CHUNK_BYTES = 32 * 1024;
 const COPY_PIECE_BYTES = 2 * COPY_CHUNK_BYTES;
 
 /**
+ * A COPY FROM STDIN being sent: data goes out in order, waiting for the connection only when it
+ * is full. `end` resolves once the server has taken the rows (pg-copy-streams finishes on
+ * CommandComplete).
+ */
+export class CopyIn {
+  private readonly copy: CopyStreamQuery;
+  private error: Error | null = null;
+  private readonly done: Promise<void>;
+
+  constructor(client: PoolClient, sql: string) {
+    this.copy = client.query(copyFrom(sql));
+    this.done = new Promise<void>((resolve, reject) => {
+      this.copy.on('error', (err: Error) => {
+        this.error = err;
+        reject(err);
+      });
+      this.copy.on('finish', resolve);
+    });
+    // Observed here; the caller's await of `end` still sees the failure.
+    this.done.catch(() => undefined);
+  }
+
+  /** Whether the COPY failed: nothing more is worth sending. */
+  get failed(): boolean {
+    return this.error !== null;
+  }
+
+  /** A promise only while the connection is full: most data goes out with nothing to wait for. */
+  send(data: Buffer | string): Promise<unknown> | undefined {
+    if (!this.copy.write(data) && this.error === null) return Promise.race([new Promise((resolve) => this.copy.once('drain', resolve)), this.done]);
+    return undefined;
+  }
+
+  end(data?: Buffer): Promise<void> {
+    this.copy.end(data);
+    return this.done;
+  }
+}
+
+/**
  * Writes each row's COPY text (`text(row)`: its lines, or their UTF-8 bytes) in pieces, waiting
  * for the connection when it is full. Each row is encoded straight into the piece being filled:
  * no rope of a piece's rows to flatten and then encode again. Resolves once the server has taken
- * the rows (pg-copy-streams finishes on CommandComplete).
+ * the rows.
  */
 export async function copyRows<T>(client: PoolClient, sql: string, rows: readonly T[], text: (row: T) => string | Buffer): Promise<void> {
-  const copy = client.query(copyFrom(sql));
-  let failed: Error | null = null;
-  const done = new Promise<void>((resolve, reject) => {
-    copy.on('error', (err: Error) => {
-      failed = err;
-      reject(err);
-    });
-    copy.on('finish', resolve);
-  });
-  // Observed here; the caller's await below still sees the failure.
-  done.catch(() => undefined);
-  // A promise only while the connection is full: most pieces go out with nothing to wait for.
-  const send = (data: Buffer | string): Promise<unknown> | undefined => {
-    if (!copy.write(data) && failed === null) return Promise.race([new Promise((resolve) => copy.once('drain', resolve)), done]);
-    return undefined;
-  };
+  const copy = new CopyIn(client, sql);
   let piece = Buffer.allocUnsafe(COPY_PIECE_BYTES);
   let used = 0;
   // The piece so far goes out, and the next rows fill a new one (the stream may still hold this one).
@@ -108,7 +129,7 @@ export async function copyRows<T>(client: PoolClient, sql: string, rows: readonl
     const full = piece.subarray(0, used);
     piece = Buffer.allocUnsafe(COPY_PIECE_BYTES);
     used = 0;
-    return send(full);
+    return copy.send(full);
   };
   for (const row of rows) {
     const lines = text(row);
@@ -119,9 +140,9 @@ export async function copyRows<T>(client: PoolClient, sql: string, rows: readonl
         if (drained !== undefined) await drained;
       }
       if (most > COPY_PIECE_BYTES) {
-        const drained = send(lines);
+        const drained = copy.send(lines);
         if (drained !== undefined) await drained;
-        if (failed !== null) break;
+        if (copy.failed) break;
         continue;
       }
     }
@@ -129,10 +150,9 @@ export async function copyRows<T>(client: PoolClient, sql: string, rows: readonl
     if (used < COPY_CHUNK_BYTES) continue;
     const drained = sendPiece();
     if (drained !== undefined) await drained;
-    if (failed !== null) break;
+    if (copy.failed) break;
   }
-  copy.end(used > 0 ? piece.subarray(0, used) : undefined);
-  return done;
+  return copy.end(used > 0 ? piece.subarray(0, used) : undefined);
 }
 
 type CopyValue = string | number | boolean | Date | null;
@@ -264,8 +284,8 @@ export class BatchWriter<T> {
     return false;
   }
 
-  /** `repaired`: the caller made the row fit (BatchTable.repair), and something changed. */
-  enqueue(row: T, repaired = this.table.repair?.(row) ?? false): void {
+  /** `repaired`: the caller had to change the row to make it fit its columns (counted). */
+  enqueue(row: T, repaired = false): void {
     if (repaired) this.stats.repaired++;
     this.buffer.push(row);
     if (this.table.sizeOf !== undefined) this.bufferedSize += this.table.sizeOf(row);

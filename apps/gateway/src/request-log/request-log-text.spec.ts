@@ -1,0 +1,102 @@
+import { requestLogRow } from '../../../../test/support/request-log-rows';
+import { copyLine } from '../storage/batch-writer';
+import { CHUNK_BYTES } from '../storage/row-text';
+import { COLUMNS, columnValues, RequestLogEncoder, type RequestLogText } from './request-log-text';
+import { repairRow, type RequestLogRow } from './request-log.writer';
+
+/** Text that COPY's text format escapes, that looks like its markers, or that UTF-8 takes several bytes for. */
+const ODD = [
+  'tab\there', 'new\nline', 'crlf\r\n and a lone \r', 'back\\slash', 'ends in a backslash\\', '\\N', '\\.', '\\t written out', '', ' ',
+  'Grüße, 日本語, emoji 🚀 👩‍💻', '\t\n\\\r\\N\t',
+];
+
+/** Every field set, nullable ones included, and none at its default. */
+function fullRow(fields: Partial<RequestLogRow> = {}): RequestLogRow {
+  return requestLogRow({
+    clientRequestId: 'client-1', createdAt: new Date('2026-03-04T05:06:07.089Z'), virtualKeyId: '00000000-0000-4000-8000-000000000001',
+    requestType: 'chat_completions', provider: 'anthropic', model: 'claude', modelRequested: 'anthropic/claude', fallbackIndex: 2, status: 'error',
+    httpStatus: 502, errorCode: 'http_502', errorMessage: 'upstream failed', stream: true, inputTokens: 1, cachedTokens: 2, outputTokens: 3,
+    reasoningTokens: 4, totalTokens: 10, costUsd: '1234567890.0123456789', latencyMs: 2_147_483_647, ttftMs: 0, ...fields,
+  });
+}
+
+const lineOf = (t: RequestLogText): Buffer => t.buffer.subarray(t.start, t.end);
+
+/** A row and its text's row must be the same row, and the text its COPY line. */
+function expectRoundTrip(texts: readonly RequestLogText[], rows: readonly RequestLogRow[]): void {
+  expect(texts.map((t) => t.row())).toEqual(rows);
+  expect(texts.map((t) => lineOf(t).toString())).toEqual(rows.map((r) => copyLine(columnValues(r))));
+}
+
+describe('columnValues', () => {
+  it("lists a row's fields in the order of the columns", () => {
+    const camel = (column: string) => column.replace(/_(.)/g, (_, c: string) => c.toUpperCase());
+    const row = Object.fromEntries(COLUMNS.map(([name]) => [camel(name), name])) as unknown as RequestLogRow;
+    expect(columnValues(row)).toEqual(COLUMNS.map(([name]) => name));
+  });
+});
+
+describe('RequestLogEncoder', () => {
+  it('gives back every field of a row, as given and as null, from its COPY line', () => {
+    const encoder = new RequestLogEncoder();
+    const rows = [
+      requestLogRow(),
+      fullRow(),
+      fullRow({ clientRequestId: null, virtualKeyId: null, errorCode: null, errorMessage: null, costUsd: null, ttftMs: null, stream: false }),
+      // Empty text is not null.
+      fullRow({ clientRequestId: '', errorCode: '', errorMessage: '', costUsd: '0' }),
+      // Dates far from now, to the millisecond.
+      fullRow({ createdAt: new Date(0) }), fullRow({ createdAt: new Date('1999-12-31T23:59:59.999Z') }), fullRow({ createdAt: new Date(253_402_300_799_999) }),
+    ];
+    expectRoundTrip(rows.map((r) => encoder.encode(r)), rows);
+  });
+
+  it('gives back text needing escapes and multi-byte text unchanged, U+0000 and lone surrogates as the database keeps them', () => {
+    const encoder = new RequestLogEncoder();
+    const rows = ODD.map((text, i) =>
+      fullRow({ requestId: `r${text}`, clientRequestId: text, provider: text, model: `m ${text}`, modelRequested: text, errorCode: text, errorMessage: `${i} ${text}` }),
+    );
+    expectRoundTrip(rows.map((r) => encoder.encode(r)), rows);
+
+    const odd = fullRow({ errorMessage: 'a\u0000b \ud800 lone', model: 'gpt\u0000', clientRequestId: '\udc00' });
+    expect(encoder.encode(odd).row()).toEqual({ ...odd, errorMessage: 'a\ufffdb \ufffd lone', model: 'gpt\ufffd', clientRequestId: '\ufffd' });
+  });
+
+  it('gives back the text repairRow cut short, its mark included', () => {
+    const row = fullRow({ model: '漢'.repeat(4096), errorMessage: 'e\t'.repeat(3000), requestId: 'é'.repeat(200) });
+    expect(repairRow(row)).toBe(true);
+    expect([row.model.length, row.errorMessage!.length, row.requestId.length]).toEqual([512, 1000, 128]);
+    const text = new RequestLogEncoder().encode(row);
+    expectRoundTrip([text], [row]);
+    expect(text.row().model.endsWith('…')).toBe(true);
+  });
+
+  it('is written to a spill file or a dead letter as the row itself', () => {
+    const row = fullRow({ errorMessage: 'quoted "x", tab\t, 漢' });
+    expect(JSON.stringify(new RequestLogEncoder().encode(row))).toBe(JSON.stringify(row));
+  });
+
+  it('fills shared chunks one row after another, and fills them again once every row in them is released, never while one is held', () => {
+    const encoder = new RequestLogEncoder();
+    const rows = Array.from({ length: 600 }, (_, i) => fullRow({ errorMessage: 'é'.repeat(i % 900) }));
+    const first = rows.map((r) => encoder.encode(r));
+    const chunks = [...new Set(first.map((t) => lineOf(t).buffer))];
+    expect(chunks.length).toBeGreaterThan(3);
+    for (const chunk of chunks) expect(chunk.byteLength).toBe(CHUNK_BYTES);
+    // Within a chunk, each row right behind the one before.
+    for (let i = 1; i < first.length; i++) {
+      const [before, line] = [lineOf(first[i - 1]), lineOf(first[i])];
+      if (line.buffer === before.buffer) expect(line.byteOffset).toBe(before.byteOffset + before.length);
+    }
+    // A row of the second chunk stays held (spilled, say): that chunk is never filled again.
+    const held = first.findIndex((t) => lineOf(t).buffer === chunks[1]);
+    encoder.release(first.filter((_, i) => i !== held));
+    // Released twice, a row counts once.
+    encoder.release(first.slice(0, 10));
+    const second = rows.map((r) => encoder.encode(r));
+    const reused = new Set(second.map((t) => lineOf(t).buffer));
+    expect(reused.has(chunks[0])).toBe(true);
+    expect(reused.has(chunks[1])).toBe(false);
+    expectRoundTrip([first[held], ...second], [rows[held], ...rows]);
+  });
+});

@@ -1,0 +1,170 @@
+import type { PoolClient } from 'pg';
+import { CopyIn } from './batch-writer';
+
+// Rows are encoded into chunks of this many bytes; a row of more than a quarter of one gets a
+// Buffer of its own, of its exact size.
+export const CHUNK_BYTES = 64 * 1024;
+const OWN_BUFFER_BYTES = CHUNK_BYTES / 4;
+// Chunks whose rows are all written wait for reuse, this many at most (4 MB).
+export const MAX_SPARE_CHUNKS = 64;
+
+/** A chunk rows are encoded into, and how many of them may still be read. */
+export class Chunk {
+  used = 0;
+  live = 0;
+
+  constructor(readonly buffer: Buffer) {}
+}
+
+/**
+ * A row waiting for its batch, as its COPY text in UTF-8 bytes outside the V8 heap. Every row
+ * waits about one flush interval, long enough to be promoted to the old space as an object and
+ * strings; here it holds only this small object, whose offsets are its own: no other row's text
+ * can move them. A table's row text reads its fields back on the rare paths that need them (a
+ * spill, the INSERT fallback, a refused row).
+ */
+export class RowText {
+  constructor(
+    /** The chunk it was encoded into, until released (null: a buffer of its own). */
+    private chunk: Chunk | null,
+    /** The text is `buffer` from `start` to `end`. */
+    readonly buffer: Buffer,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  /** Bytes of text. */
+  get bytes(): number {
+    return this.end - this.start;
+  }
+
+  /** Its chunk, the first time only: a row released twice must not count twice against it. */
+  takeChunk(): Chunk | null {
+    const { chunk } = this;
+    this.chunk = null;
+    return chunk;
+  }
+}
+
+/**
+ * Encodes rows one after another into shared chunks. A chunk whose rows were all written
+ * (`release`) is filled again: memory taken from outside the heap for every row would grow V8's
+ * count of external memory, which starts full collections as the old space's growth does. A row
+ * never released (spilled, cut short, given up) keeps its chunk from reuse, and the collector
+ * frees the chunk once no row in it is held. Rows leave the writer in about the order they came,
+ * so the chunks held are about the rows' own bytes, plus the unused end of each (less than the row
+ * that did not fit there, at most a quarter of a chunk), the chunk being filled and the spares.
+ *
+ * A table says what its row's text is (`S`: its strings, before they are encoded), how long it
+ * may be and how it is written.
+ */
+export abstract class RowTextEncoder<S, R extends RowText> {
+  private chunk: Chunk | null = null;
+  private readonly spare: Chunk[] = [];
+
+  /** At most the text's bytes in UTF-8: three per UTF-16 code unit of a string, counted without reading it. */
+  protected abstract mostBytes(text: S): number;
+  /** The text's bytes in UTF-8, exactly. */
+  protected abstract byteLength(text: S): number;
+  /** Writes the text into `buffer` at `start`, as the row's text. */
+  protected abstract write(text: S, chunk: Chunk | null, buffer: Buffer, start: number): R;
+
+  /** The text written where it fits: in the chunk being filled, a new one, or a buffer of its own. */
+  protected place(text: S): R {
+    let chunk = this.chunk;
+    // The exact length is counted only when the row might be a large one or the chunk might not have room.
+    const most = this.mostBytes(text);
+    if (chunk === null || most > OWN_BUFFER_BYTES || chunk.used + most > CHUNK_BYTES) {
+      const bytes = this.byteLength(text);
+      if (bytes > OWN_BUFFER_BYTES) return this.write(text, null, Buffer.allocUnsafeSlow(bytes), 0);
+      if (chunk === null || chunk.used + bytes > CHUNK_BYTES) chunk = this.nextChunk();
+    }
+    const row = this.write(text, chunk, chunk.buffer, chunk.used);
+    chunk.used += row.bytes;
+    chunk.live++;
+    return row;
+  }
+
+  /** Rows written and no longer read: their chunks may be filled again. A row released again changes nothing. */
+  release(texts: readonly RowText[]): void {
+    for (const text of texts) {
+      const chunk = text.takeChunk();
+      if (chunk === null || --chunk.live > 0) continue;
+      if (chunk === this.chunk) chunk.used = 0;
+      else if (this.spare.length < MAX_SPARE_CHUNKS) {
+        chunk.used = 0;
+        this.spare.push(chunk);
+      }
+    }
+  }
+
+  private nextChunk(): Chunk {
+    const old = this.chunk;
+    // The chunk left behind waits for its rows; one with none is a spare at once.
+    if (old !== null && old.live === 0 && this.spare.length < MAX_SPARE_CHUNKS) {
+      old.used = 0;
+      this.spare.push(old);
+    }
+    const next = this.spare.pop() ?? new Chunk(Buffer.allocUnsafeSlow(CHUNK_BYTES));
+    this.chunk = next;
+    return next;
+  }
+}
+
+/** Rows whose text is one string (a COPY line), written as it is. */
+export abstract class LineEncoder<R extends RowText> extends RowTextEncoder<string, R> {
+  /** The row's text object, for its line written into `buffer` from `start` to `end`. */
+  protected abstract text(chunk: Chunk | null, buffer: Buffer, start: number, end: number): R;
+
+  protected mostBytes(line: string): number {
+    return 3 * line.length;
+  }
+
+  protected byteLength(line: string): number {
+    return Buffer.byteLength(line);
+  }
+
+  protected write(line: string, chunk: Chunk | null, buffer: Buffer, start: number): R {
+    return this.text(chunk, buffer, start, start + buffer.write(line, start));
+  }
+}
+
+/**
+ * Rows whose text is all they send (one COPY line each) with COPY, their bytes sent where they
+ * lie: rows back to back in one chunk (rows are encoded in the order they are buffered) go out as
+ * one piece, without being copied again. The chunks are not filled again before the rows are
+ * released, after their transaction commits.
+ */
+export async function copyRowTexts(client: PoolClient, sql: string, rows: readonly RowText[]): Promise<void> {
+  const copy = new CopyIn(client, sql);
+  let buffer: Buffer | null = null;
+  let start = 0;
+  let end = 0;
+  for (const row of rows) {
+    if (row.buffer === buffer && row.start === end) {
+      end = row.end;
+      continue;
+    }
+    if (buffer !== null) {
+      const drained = copy.send(buffer.subarray(start, end));
+      if (drained !== undefined) await drained;
+      if (copy.failed) break;
+    }
+    ({ buffer, start, end } = row);
+  }
+  return copy.end(buffer === null ? undefined : buffer.subarray(start, end));
+}
+
+const COPY_ESCAPE = /\\(.)/g;
+const COPY_UNESCAPES: Readonly<Record<string, string>> = { n: '\n', r: '\r', t: '\t' };
+
+/** A COPY text field back as its value: copyField reversed (U+0000, written as U+FFFD, stays so). */
+function parseField(field: string): string | null {
+  if (field === '\\N') return null;
+  return field.includes('\\') ? field.replace(COPY_ESCAPE, (_, c: string) => COPY_UNESCAPES[c] ?? c) : field;
+}
+
+/** The fields of a COPY text line (without its newline); escaped tabs are `\t`, so every tab is a delimiter. */
+export function copyFieldsOf(line: string): (string | null)[] {
+  return line.split('\t').map(parseField);
+}

@@ -74,7 +74,7 @@ describe('request log spill and replay', () => {
     expect(files.length).toBeGreaterThan(0);
     const onDisk = (await Promise.all(files.map((f) => readFile(path.join(spillDir, f), 'utf8')))).join('').split('\n').filter(Boolean);
     expect(onDisk.length).toBe(writer.stats.spilled - spilledBefore);
-    // Each line is the row itself, as spill files were written before rows waited as COPY text.
+    // Each line is the row itself, as JSON: what a replay, this build's or an older one's, reads.
     const byId = new Map(rows.map((r) => [r.id, r]));
     for (const line of onDisk) expect(line).toBe(JSON.stringify(byId.get((JSON.parse(line) as { id: string }).id)));
     expect(await countsOf(rows)).toEqual(new Map());

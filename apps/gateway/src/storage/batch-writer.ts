@@ -108,8 +108,9 @@ export class CopyIn {
     return undefined;
   }
 
+  /** Ends the COPY with its last data, none once it failed (pg-copy-streams has let go of the connection then). */
   end(data?: Buffer): Promise<void> {
-    this.copy.end(data);
+    this.copy.end(this.error === null ? data : undefined);
     return this.done;
   }
 }

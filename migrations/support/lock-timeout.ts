@@ -19,7 +19,8 @@ const DEFAULT_TRIES: LockTries = { lockTimeoutMs: 2_000, pauseMs: 500, tries: 5 
  * that gave up would leave its backend queued still. Each try waits `lockTimeoutMs` in a
  * savepoint of the migration's transaction; a try that times out is rolled back to the savepoint
  * and tried again after a pause; after the last, the migration fails, naming the table. Any other
- * error is thrown as it is, the transaction left usable.
+ * error is thrown as it is, the transaction left usable. The tries (12.5 s by default) count
+ * against the start-up's budget like any other wait of the migrations.
  */
 export async function alterWithLockTimeout(q: QueryRunner, table: string, sql: string, options: LockTries = DEFAULT_TRIES): Promise<void> {
   const { lockTimeoutMs, pauseMs, tries } = options;
@@ -28,6 +29,8 @@ export async function alterWithLockTimeout(q: QueryRunner, table: string, sql: s
     try {
       await q.query(`SET LOCAL lock_timeout = ${Math.round(lockTimeoutMs)}`);
       await q.query(sql);
+      // RELEASE keeps a SET LOCAL: the rest of the transaction waits for locks as it would have.
+      await q.query('SET LOCAL lock_timeout = DEFAULT');
       await q.query('RELEASE SAVEPOINT lock_timeout_try');
       return;
     } catch (err) {

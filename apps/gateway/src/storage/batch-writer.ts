@@ -102,15 +102,19 @@ export class CopyIn {
     return this.error !== null;
   }
 
-  /** A promise only while the connection is full: most data goes out with nothing to wait for. */
+  /**
+   * A promise only while the connection is full: most data goes out with nothing to wait for.
+   * Nothing is written once the COPY failed: pg-copy-streams has let go of the connection then.
+   */
   send(data: Buffer | string): Promise<unknown> | undefined {
+    if (this.error !== null) return undefined;
     if (!this.copy.write(data) && this.error === null) return Promise.race([new Promise((resolve) => this.copy.once('drain', resolve)), this.done]);
     return undefined;
   }
 
-  /** Ends the COPY with its last data, none once it failed (pg-copy-streams has let go of the connection then). */
+  /** Ends the COPY with its last data; once it failed, only its failure is left to wait for. */
   end(data?: Buffer): Promise<void> {
-    this.copy.end(this.error === null ? data : undefined);
+    if (this.error === null) this.copy.end(data);
     return this.done;
   }
 }

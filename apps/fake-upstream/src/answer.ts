@@ -162,8 +162,25 @@ function chooseAnswer(conv: Conversation, d: Readonly<Directives>): Answer {
   }
   if (conv.toolOutput !== undefined) return { kind: 'text', text: `Tool said: ${conv.toolOutput}` };
   if (d.words !== undefined) return { kind: 'text', text: 'lorem '.repeat(d.words).trimEnd() };
-  if (d.prose !== undefined) return { kind: 'text', text: fakeProse(d.prose, conv.directiveText) };
+  if (d.prose !== undefined) return { kind: 'text', text: recentProse(d.prose, conv.directiveText) };
   return { kind: 'text', text: `Hello from ${conv.model}! You said: ${firstChars(conv.lastUserText, ECHO_CHARS)}` };
+}
+
+// Answers of [[prose:N]] kept for the same request sent again (the bench's agent-sized turn, about
+// 60 µs of the fake's CPU each), at most this many: each may be up to 100,000 words.
+const MAX_RECENT_PROSE = 8;
+const recentProseTexts = new Map<string, string>();
+
+/** fakeProse, remembered for the last few texts and lengths asked for. */
+function recentProse(words: number, seedText: string): string {
+  const key = `${words}\n${seedText}`;
+  let text = recentProseTexts.get(key);
+  if (text === undefined) {
+    text = fakeProse(words, seedText);
+    if (recentProseTexts.size >= MAX_RECENT_PROSE) recentProseTexts.delete(recentProseTexts.keys().next().value!);
+    recentProseTexts.set(key, text);
+  }
+  return text;
 }
 
 /**

@@ -188,7 +188,9 @@ export class CopyIn implements Submittable {
 
   /**
    * One CopyData message; false when the socket is full. Its header and data go out in one
-   * writev: written apart, with Nagle off, the 5-byte header would be a packet of its own.
+   * writev: written apart, with Nagle off, the 5-byte header would be a packet of its own. While
+   * corked, `write` reports any piece over the high-water mark as not fitting; whether the
+   * kernel took it is known only once uncorked.
    */
   private write(socket: Duplex, piece: Buffer): boolean {
     const header = Buffer.allocUnsafe(5);
@@ -196,9 +198,9 @@ export class CopyIn implements Submittable {
     header.writeUInt32BE(piece.length + 4, 1);
     socket.cork();
     socket.write(header);
-    const room = socket.write(piece);
+    socket.write(piece);
     socket.uncork();
-    return room;
+    return socket.writableLength < socket.writableHighWaterMark;
   }
 
   private room(): Promise<void> {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { eventually } from '../../../../test/support/gateway-harness';
-import { BatchWriter, type BatchTable, copyField, copyLine, copyRows, isoTimestamp } from './batch-writer';
+import { BatchWriter, type BatchTable, copyField, copyLine, CopyIn, copyRows, isoTimestamp } from './batch-writer';
 import { fakeCopyClient } from './testing/copy-client';
 
 describe('COPY text', () => {
@@ -137,6 +137,19 @@ describe('copyRows', () => {
     const { client, received } = fakeCopyClient();
     await copyRows(client, 'COPY t FROM STDIN', [], (r: string) => r);
     expect(received()).toEqual({ text: '', pieces: [] });
+  });
+});
+
+describe('CopyIn', () => {
+  it('waits only for a socket that did not take the piece: one over its high-water mark taken at once needs no wait', async () => {
+    const { client, received } = fakeCopyClient();
+    const copy = new CopyIn(client, 'COPY t FROM STDIN');
+    // Held until the server takes the COPY.
+    await copy.send('a\n');
+    const big = Buffer.alloc(64 * 1024, 'b');
+    expect(copy.send(big)).toBeUndefined();
+    await copy.end();
+    expect(received().pieces).toEqual([2, big.length]);
   });
 });
 

@@ -1,8 +1,8 @@
 import { appendFile, mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import type { PoolClient } from 'pg';
-import { type CopyStreamQuery, from as copyFrom } from 'pg-copy-streams';
+import type { Connection, PoolClient, Submittable } from 'pg';
 import type { DataSource } from 'typeorm';
 import { errorMessage, type LogWriterConfig, SerialTask } from '@app/common';
 import { BatchSpill } from './batch-spill';
@@ -74,27 +74,46 @@ const COPY_CHUNK_BYTES = 32 * 1024;
 // fit in a whole piece is sent by itself.
 const COPY_PIECE_BYTES = 2 * COPY_CHUNK_BYTES;
 
-/**
- * A COPY FROM STDIN being sent: data goes out in order, waiting for the connection only when it
- * is full. `end` resolves once the server has taken the rows (pg-copy-streams finishes on
- * CommandComplete).
- */
-export class CopyIn {
-  private readonly copy: CopyStreamQuery;
-  private error: Error | null = null;
-  private readonly done: Promise<void>;
+// CopyData's type byte; its length counts itself (4 bytes) and the data.
+const COPY_DATA = 0x64;
+// CopyDone: the whole message.
+const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]);
 
-  constructor(client: PoolClient, sql: string) {
-    this.copy = client.query(copyFrom(sql));
-    this.done = new Promise<void>((resolve, reject) => {
-      this.copy.on('error', (err: Error) => {
-        this.error = err;
-        reject(err);
-      });
-      this.copy.on('finish', resolve);
-    });
+/**
+ * A COPY FROM STDIN being sent, as the query pg's client runs: pg calls `submit` with its
+ * connection and the `handle*` methods as the server answers. Data goes out in order as CopyData
+ * messages written straight to the connection's socket, waiting only when the socket is full;
+ * `end` sends CopyDone and resolves once the server has taken the rows (ReadyForQuery).
+ *
+ * The socket is written to only between the server's CopyInResponse and the end of the COPY.
+ * Once the server refuses it (a row, or the connection lost), pg hands the connection to the next
+ * query, so nothing is written any more and nothing waits to be written: the only thing waiting
+ * for the socket to drain is the caller, woken by the failure as by 'drain'.
+ */
+export class CopyIn implements Submittable {
+  /** The connection's socket, from CopyInResponse until the COPY ends or fails. */
+  private socket: Duplex | null = null;
+  /** Data sent before the server's CopyInResponse. */
+  private held: Buffer[] = [];
+  /** Whether `end` came before CopyInResponse: CopyDone follows the held data. */
+  private ending = false;
+  private error: Error | null = null;
+  /** The caller waiting for room on the socket. */
+  private wake: (() => void) | null = null;
+  private resolveDone!: () => void;
+  private rejectDone!: (err: Error) => void;
+  private readonly done = new Promise<void>((resolve, reject) => {
+    this.resolveDone = resolve;
+    this.rejectDone = reject;
+  });
+
+  constructor(
+    client: PoolClient,
+    private readonly sql: string,
+  ) {
     // Observed here; the caller's await of `end` still sees the failure.
     this.done.catch(() => undefined);
+    client.query(this);
   }
 
   /** Whether the COPY failed: nothing more is worth sending. */
@@ -103,20 +122,99 @@ export class CopyIn {
   }
 
   /**
-   * A promise only while the connection is full: most data goes out with nothing to wait for.
-   * Nothing is written once the COPY failed: pg-copy-streams has let go of the connection then.
+   * A promise only while the socket is full (or the server has not taken the COPY yet): it
+   * resolves once there is room, or once the COPY failed. Nothing is written once it failed.
    */
-  send(data: Buffer | string): Promise<unknown> | undefined {
+  send(data: Buffer | string): Promise<void> | undefined {
     if (this.error !== null) return undefined;
-    if (!this.copy.write(data) && this.error === null) return Promise.race([new Promise((resolve) => this.copy.once('drain', resolve)), this.done]);
-    return undefined;
+    const piece = typeof data === 'string' ? Buffer.from(data) : data;
+    if (this.socket === null) {
+      this.held.push(piece);
+      return this.room();
+    }
+    return this.write(this.socket, piece) ? undefined : this.room();
   }
 
   /** Ends the COPY with its last data; once it failed, only its failure is left to wait for. */
   end(data?: Buffer): Promise<void> {
-    if (this.error === null) this.copy.end(data);
+    if (this.error !== null) return this.done;
+    if (this.socket === null) {
+      if (data !== undefined) this.held.push(data);
+      this.ending = true;
+    } else {
+      if (data !== undefined) this.write(this.socket, data);
+      this.socket.write(COPY_DONE);
+    }
     return this.done;
   }
+
+  submit(connection: Connection): void {
+    connection.query(this.sql);
+  }
+
+  handleCopyInResponse(connection: Connection): void {
+    const socket = connection.stream;
+    this.socket = socket;
+    let room = true;
+    for (const piece of this.held) room = this.write(socket, piece);
+    this.held = [];
+    if (this.ending) socket.write(COPY_DONE);
+    if (room) this.wakeUp();
+    else if (this.wake !== null) socket.once('drain', this.wakeUp);
+  }
+
+  /** The row count it carries is not needed: `end` resolves on ReadyForQuery, which follows. */
+  handleCommandComplete(): void {}
+
+  handleReadyForQuery(): void {
+    this.letGo();
+    this.resolveDone();
+  }
+
+  /** An ErrorResponse, or the connection lost: pg has already let go of the COPY. */
+  handleError(err: Error): void {
+    this.error = err;
+    this.held = [];
+    this.letGo();
+    this.rejectDone(err);
+  }
+
+  /** The connection is pg's again: no listener of ours is left on its socket, and no caller waits for it. */
+  private letGo(): void {
+    this.socket?.removeListener('drain', this.wakeUp);
+    this.socket = null;
+    this.wakeUp();
+  }
+
+  /**
+   * One CopyData message; false when the socket is full. Its header and data go out in one
+   * writev: written apart, with Nagle off, the 5-byte header would be a packet of its own. While
+   * corked, `write` reports any piece over the high-water mark as not fitting; whether the
+   * kernel took it is known only once uncorked.
+   */
+  private write(socket: Duplex, piece: Buffer): boolean {
+    const header = Buffer.allocUnsafe(5);
+    header[0] = COPY_DATA;
+    header.writeUInt32BE(piece.length + 4, 1);
+    socket.cork();
+    socket.write(header);
+    socket.write(piece);
+    socket.uncork();
+    return socket.writableLength < socket.writableHighWaterMark;
+  }
+
+  private room(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.socket?.once('drain', this.wakeUp);
+    });
+  }
+
+  private readonly wakeUp = (): void => {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  };
 }
 
 /**

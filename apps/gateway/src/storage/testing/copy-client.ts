@@ -1,12 +1,6 @@
 import { Writable } from 'node:stream';
-import type { PoolClient } from 'pg';
-import type { CopyStreamQuery } from 'pg-copy-streams';
-
-/** What pg calls on a COPY query as the server answers (not in pg-copy-streams' type definitions). */
-interface CopyProtocol {
-  handleCopyInResponse(): void;
-  handleReadyForQuery(): void;
-}
+import type { Connection, PoolClient } from 'pg';
+import type { CopyIn } from '../batch-writer';
 
 /**
  * A connection that takes a COPY at once and hands back what the server would have read: the
@@ -14,31 +8,32 @@ interface CopyProtocol {
  * the sender does with its buffers afterwards does not change them.
  */
 export function fakeCopyClient(): { client: PoolClient; received: () => { text: string; pieces: number[] } } {
-  const sent: Buffer[] = [];
+  const payloads: Buffer[] = [];
+  let unread = Buffer.alloc(0);
   const client = {
-    query: (copy: CopyStreamQuery) => {
-      const server = copy as unknown as CopyProtocol;
+    query: (copy: CopyIn) => {
       const socket = new Writable({
         write(chunk: Buffer, _enc, cb) {
-          sent.push(Buffer.from(chunk));
-          // CopyDone: the server answers CommandComplete and ReadyForQuery.
-          if (chunk.length === 5 && chunk[0] === 0x63) setImmediate(() => server.handleReadyForQuery());
+          unread = Buffer.concat([unread, chunk]);
+          // Whole messages only: a header may come in one write and its data in the next.
+          while (unread.length >= 5 && unread.length >= 1 + unread.readUInt32BE(1)) {
+            const end = 1 + unread.readUInt32BE(1);
+            if (unread[0] === 0x64) payloads.push(unread.subarray(5, end));
+            // CopyDone: the server answers CommandComplete and ReadyForQuery.
+            if (unread[0] === 0x63) setImmediate(() => copy.handleReadyForQuery());
+            unread = unread.subarray(end);
+          }
           cb();
         },
       });
-      copy.submit({ stream: socket, query: () => setImmediate(() => server.handleCopyInResponse()) } as never);
+      const connection = { stream: socket, query: () => setImmediate(() => copy.handleCopyInResponse(connection)) } as unknown as Connection;
+      copy.submit(connection);
       return copy;
     },
   } as unknown as PoolClient;
   const received = () => {
-    const all = Buffer.concat(sent);
-    const payloads: Buffer[] = [];
-    for (let at = 0; at < all.length; ) {
-      const length = all.readUInt32BE(at + 1);
-      if (all[at] === 0x64) payloads.push(all.subarray(at + 5, at + 1 + length));
-      at += 1 + length;
-    }
-    return { text: Buffer.concat(payloads).toString('utf8'), pieces: payloads.map((p) => p.length) };
+    const text = Buffer.concat(payloads).toString('utf8');
+    return { text, pieces: payloads.map((p) => p.length) };
   };
   return { client, received };
 }

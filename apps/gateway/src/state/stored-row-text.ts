@@ -37,7 +37,8 @@ export class StoredRowText extends RowText {
     chunk: Chunk | null,
     buffer: Buffer,
     start: number,
-    private readonly itemsStart: number,
+    /** Where its item lines start (its response line's end). */
+    readonly itemsStart: number,
     end: number,
   ) {
     super(chunk, buffer, start, end);

@@ -46,6 +46,9 @@ export class RowText {
   }
 }
 
+const textStart = (row: RowText): number => row.start;
+const textEnd = (row: RowText): number => row.end;
+
 /**
  * Encodes rows one after another into shared chunks. A chunk whose rows were all written
  * (`release`) is filled again: memory taken from outside the heap for every row would grow V8's
@@ -91,20 +94,71 @@ export abstract class RowTextEncoder<S, R extends RowText> {
       const chunk = text.takeChunk();
       if (chunk === null || --chunk.live > 0) continue;
       if (chunk === this.chunk) chunk.used = 0;
-      else if (this.spare.length < MAX_SPARE_CHUNKS) {
-        chunk.used = 0;
-        this.spare.push(chunk);
-      }
+      else this.keepSpare(chunk);
     }
+  }
+
+  /**
+   * Sends the rows' text with COPY from where it lies (`startOf` to `endOf` of each: the part of
+   * it the table takes; all of it by default), in any order (COPY rows have none): a run of text
+   * back to back in one buffer (rows are encoded in the order they are buffered) larger than a
+   * quarter of a chunk goes as one piece, not copied; smaller runs are copied together into spare
+   * chunks, one piece each (one CopyData per small row would be a socket write or two for each).
+   * The rows' chunks are not filled again before the rows are released, after their transaction
+   * commits; the pieces are spares again once the COPY is over.
+   */
+  async copy(client: PoolClient, sql: string, rows: readonly R[], startOf: (row: R) => number = textStart, endOf: (row: R) => number = textEnd): Promise<void> {
+    const copy = new CopyIn(client, sql);
+    const pieces: Chunk[] = [];
+    let piece: Chunk | null = null;
+    // The run so far: `buffer` from `start` to `end`.
+    let buffer: Buffer | null = null;
+    let start = 0;
+    let end = 0;
+    // One step past the rows, for the last run.
+    for (let i = 0; i <= rows.length; i++) {
+      const row = i < rows.length ? rows[i] : null;
+      const from = row === null ? 0 : startOf(row);
+      const to = row === null ? 0 : endOf(row);
+      if (row !== null && (from === to || (row.buffer === buffer && from === end))) {
+        if (from !== to) end = to;
+        continue;
+      }
+      let data: Buffer | null = null;
+      if (buffer !== null && end - start > OWN_BUFFER_BYTES) data = buffer.subarray(start, end);
+      else if (buffer !== null) {
+        // The piece being filled goes once the run does not fit.
+        if (piece === null || piece.used + end - start > CHUNK_BYTES) {
+          if (piece !== null) data = piece.buffer.subarray(0, piece.used);
+          piece = this.spare.pop() ?? new Chunk(Buffer.allocUnsafeSlow(CHUNK_BYTES));
+          pieces.push(piece);
+        }
+        piece.used += buffer.copy(piece.buffer, piece.used, start, end);
+      }
+      if (data !== null) {
+        const drained = copy.send(data);
+        if (drained !== undefined) await drained;
+        if (copy.failed) break;
+      }
+      buffer = row === null ? null : row.buffer;
+      start = from;
+      end = to;
+    }
+    await copy.end(piece === null || copy.failed ? undefined : piece.buffer.subarray(0, piece.used));
+    // Taken by the server, so sent: after a failure they are left to the collector, as the connection may still be sending them.
+    for (const p of pieces) this.keepSpare(p);
+  }
+
+  private keepSpare(chunk: Chunk): void {
+    if (this.spare.length >= MAX_SPARE_CHUNKS) return;
+    chunk.used = 0;
+    this.spare.push(chunk);
   }
 
   private nextChunk(): Chunk {
     const old = this.chunk;
     // The chunk left behind waits for its rows; one with none is a spare at once.
-    if (old !== null && old.live === 0 && this.spare.length < MAX_SPARE_CHUNKS) {
-      old.used = 0;
-      this.spare.push(old);
-    }
+    if (old !== null && old.live === 0) this.keepSpare(old);
     const next = this.spare.pop() ?? new Chunk(Buffer.allocUnsafeSlow(CHUNK_BYTES));
     this.chunk = next;
     return next;
@@ -127,32 +181,6 @@ export abstract class LineEncoder<R extends RowText> extends RowTextEncoder<stri
   protected write(line: string, chunk: Chunk | null, buffer: Buffer, start: number): R {
     return this.text(chunk, buffer, start, start + buffer.write(line, start));
   }
-}
-
-/**
- * Rows whose text is all they send (one COPY line each) with COPY, their bytes sent where they
- * lie: rows back to back in one chunk (rows are encoded in the order they are buffered) go out as
- * one piece, without being copied again. The chunks are not filled again before the rows are
- * released, after their transaction commits.
- */
-export async function copyRowTexts(client: PoolClient, sql: string, rows: readonly RowText[]): Promise<void> {
-  const copy = new CopyIn(client, sql);
-  let buffer: Buffer | null = null;
-  let start = 0;
-  let end = 0;
-  for (const row of rows) {
-    if (row.buffer === buffer && row.start === end) {
-      end = row.end;
-      continue;
-    }
-    if (buffer !== null) {
-      const drained = copy.send(buffer.subarray(start, end));
-      if (drained !== undefined) await drained;
-      if (copy.failed) break;
-    }
-    ({ buffer, start, end } = row);
-  }
-  return copy.end(buffer === null ? undefined : buffer.subarray(start, end));
 }
 
 const COPY_ESCAPE = /\\(.)/g;

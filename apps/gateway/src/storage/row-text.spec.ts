@@ -1,4 +1,5 @@
-import { type Chunk, CHUNK_BYTES, LineEncoder, RowText } from './row-text';
+import { type Chunk, CHUNK_BYTES, LineEncoder, MAX_SPARE_OWN_BYTES, RowText } from './row-text';
+import { capacityFor } from './spare-buffers';
 import { fakeCopyClient } from './testing/copy-client';
 
 /** Rows that are a COPY line given as it is. */
@@ -88,5 +89,31 @@ describe('RowTextEncoder.copy', () => {
     const { client, received } = fakeCopyClient();
     await new PlainLines().copy(client, SQL, []);
     expect(received()).toEqual({ text: '', pieces: [], buffers: [] });
+  });
+});
+
+describe('RowTextEncoder', () => {
+  const big = (n: number) => `${n}\t${'x'.repeat(CHUNK_BYTES / 2)}\n`;
+
+  it('gives a large row a buffer of its own, filled again once the row is released, once however often it is released', () => {
+    const encoder = new PlainLines();
+    const a = encoder.encode(big(1));
+    expect(a.buffer.length).toBe(capacityFor(a.bytes));
+    encoder.release([a]);
+    encoder.release([a, a]);
+    const [b, c] = [encoder.encode(big(2)), encoder.encode(big(3))];
+    expect(b.buffer).toBe(a.buffer);
+    expect(c.buffer).not.toBe(a.buffer);
+    expect([b, c].map((r) => r.buffer.toString('utf8', r.start, r.end))).toEqual([big(2), big(3)]);
+  });
+
+  it("keeps at most MAX_SPARE_OWN_BYTES of large rows' buffers for reuse", () => {
+    const encoder = new PlainLines();
+    const capacity = capacityFor(Buffer.byteLength(big(0)));
+    const encode = (count: number) => Array.from({ length: count }, (_, i) => encoder.encode(big(i)));
+    const rows = encode(Math.ceil(MAX_SPARE_OWN_BYTES / capacity) + 10);
+    encoder.release(rows);
+    const before = new Set(rows.map((r) => r.buffer));
+    expect(encode(rows.length).filter((r) => before.has(r.buffer)).length).toBe(Math.floor(MAX_SPARE_OWN_BYTES / capacity));
   });
 });

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { BatchWriter, type BatchTable, BatchWriterHost } from '../storage/batch-writer';
 import type { StoredResponseRow } from './stored-response';
-import { StoredRowEncoder, type StoredRowText } from './stored-row-text';
+import { itemLinesEnd, itemLinesStart, responseLineStart, StoredRowEncoder, type StoredRowText } from './stored-row-text';
 import { INSERT_COLUMNS, StoredResponseRepository } from './stored-response.repository';
 
 const COPY_RESPONSES_SQL = `COPY stored_responses (${INSERT_COLUMNS.join(',')}) FROM STDIN`;
@@ -15,11 +15,6 @@ const MAX_ITEM_ID = 1_000;
 const MAX_MODEL = 1_000;
 // Buffered COPY text past this (bytes) spills the oldest rows: responses can be large, unlike log rows.
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-
-// What of a row's text each COPY takes: its stored_responses line, then its stored_items lines.
-const responseStart = (r: StoredRowText): number => r.start;
-const itemsStart = (r: StoredRowText): number => r.itemsStart;
-const itemsEnd = (r: StoredRowText): number => r.end;
 
 /** Cuts what would make the row refused: a model name or item id too long for its column or index. */
 export function repairStoredRow(row: StoredResponseRow, hardTextLimit?: number): boolean {
@@ -73,8 +68,8 @@ export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {
       },
       copy: async (client: PoolClient, rows) => {
         // Responses first: their items refer to them.
-        await this.encoder.copy(client, COPY_RESPONSES_SQL, rows, responseStart, itemsStart);
-        if (rows.some((r) => r.hasItems)) await this.encoder.copy(client, COPY_ITEMS_SQL, rows, itemsStart, itemsEnd);
+        await this.encoder.copy(client, COPY_RESPONSES_SQL, rows, responseLineStart, itemLinesStart);
+        if (rows.some((r) => r.hasItems)) await this.encoder.copy(client, COPY_ITEMS_SQL, rows, itemLinesStart, itemLinesEnd);
       },
       insert: (client, rows) => repo.insert(rows.map((r) => r.row()), (sql, params) => client.query(sql, params)),
       revive: (line) => {

@@ -2,7 +2,8 @@ import { copyField, copyLine } from '../storage/batch-writer';
 import { CHUNK_BYTES, MAX_SPARE_CHUNKS } from '../storage/row-text';
 import { capacityFor } from '../storage/spare-buffers';
 import { type StoredResponseRow, toJsonb } from './stored-response';
-import { StoredRowEncoder, type StoredRowText } from './stored-row-text';
+import { fakeCopyClient } from '../storage/testing/copy-client';
+import { itemLinesEnd, itemLinesStart, responseLineStart, StoredRowEncoder, type StoredRowText } from './stored-row-text';
 
 let n = 0;
 
@@ -111,6 +112,20 @@ describe('StoredRowEncoder', () => {
       expect([b.responseLine().equals(a.responseLine()), b.itemLines().equals(a.itemLines()), b.bytes]).toEqual([true, true, a.bytes]);
       expectRows([b], [r]);
     }
+  });
+
+  it("sends its stored_responses line with one COPY and its stored_items lines with the other, a large row's line as it lies", async () => {
+    const encoder = new StoredRowEncoder();
+    const rows = [row(2), row(0), row(1, { responseJson: JSON.stringify({ text: 'x'.repeat(CHUNK_BYTES / 2) }) }), row(3), row(0)];
+    const texts = rows.map((r) => encoder.encode(r));
+    const [responses, items] = [fakeCopyClient(), fakeCopyClient()];
+    await encoder.copy(responses.client, 'COPY stored_responses FROM STDIN', texts, responseLineStart, itemLinesStart);
+    await encoder.copy(items.client, 'COPY stored_items FROM STDIN', texts, itemLinesStart, itemLinesEnd);
+    const lines = (text: string) => text.split(/(?<=\n)/).filter((l) => l !== '').sort();
+    expect(lines(responses.received().text)).toEqual(lines(texts.map((t) => t.responseLine().toString()).join('')));
+    expect(lines(items.received().text)).toEqual(lines(texts.map((t) => t.itemLines().toString()).join('')));
+    expect(lines(items.received().text)).toHaveLength(6);
+    expect(responses.received().buffers.some((b) => b.buffer === texts[2].buffer.buffer)).toBe(true);
   });
 
   it('escapes item ids as COPY fields', () => {

@@ -66,6 +66,11 @@ export class StoredRowText extends RowText {
   }
 }
 
+// What of a row's text each COPY takes (RowTextEncoder.copy): its stored_responses line, then its stored_items lines.
+export const responseLineStart = (r: StoredRowText): number => r.start;
+export const itemLinesStart = (r: StoredRowText): number => r.itemsStart;
+export const itemLinesEnd = (r: StoredRowText): number => r.end;
+
 /** A stored_responses line: one string, or its text around its response field's bytes. */
 type Line = string | { head: string; field: Buffer; tail: string };
 

@@ -12,7 +12,7 @@ import { asGatewayError } from '../edge/error-render';
 import { cancelOnClientClose, sendError, sendJson } from '../edge/http-io';
 import { ExecuteStage } from '../execute/execute.service';
 import type { WireFormat } from '../formats/wire-format';
-import { type Arrival, IngressStage } from '../ingress/ingress.service';
+import { type Arrival, type Ingress, IngressStage } from '../ingress/ingress.service';
 import { type Admitted, AdmissionStage } from '../plan/admission.service';
 import { PlanStage } from '../plan/plan.service';
 import { Outcome } from '../settle/outcome';
@@ -46,18 +46,33 @@ export class RequestPipeline {
       this.fail(format, req, res, ids, err);
       return;
     }
-    this.ingress.receive(req, (raw) => void this.run(arrival, raw, req, res), (err) => this.fail(format, req, res, ids, err));
+    this.ingress.receive(req, (raw) => this.received(arrival, raw, req, res), (err) => this.fail(format, req, res, ids, err));
   }
 
   /**
-   * From the body on. Awaits only what is pending for the request at hand: the stored
+   * The body decoded here, outside `run`: a suspended async function keeps its parameters to its
+   * end, and the raw body (up to the body limit, outside the heap) would be held as long as the
+   * request, long enough to be promoted and then kept until a full collection.
+   */
+  private received<E>(arrival: Arrival<E>, raw: Buffer, req: IncomingMessage, res: ServerResponse): void {
+    let ingress: Ingress<E>;
+    try {
+      ingress = this.ingress.decode(arrival, raw);
+    } catch (err) {
+      this.fail(arrival.format, req, res, arrival.ids, err);
+      return;
+    }
+    void this.run(ingress, req, res);
+  }
+
+  /**
+   * From the decoded body on. Awaits only what is pending for the request at hand: the stored
    * conversation, the key's limits when it has any, the upstream. Every further await would
    * cost each request a turn of the microtask queue.
    */
-  private async run<E>(arrival: Arrival<E>, raw: Buffer, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { format, ids } = arrival;
+  private async run<E>(ingress: Ingress<E>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { format, ids } = ingress;
     try {
-      const ingress = this.ingress.decode(arrival, raw);
       // Stored conversation resolved (memory first) before the body is translated for any provider.
       const resolved = this.conversation.resolve(this.planStage.plan(ingress));
       const conversation = resolved instanceof Promise ? await resolved : resolved;

@@ -3,7 +3,6 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { RequestLogStatus, RequestType } from '@app/database';
 import { BatchWriter, BatchWriterHost } from '../storage/batch-writer';
-import { copyRowTexts } from '../storage/row-text';
 import { type ColumnValue, COLUMNS, columnValues, RequestLogEncoder, type RequestLogText } from './request-log-text';
 
 /** A request_logs row as the hot path produces it. */
@@ -176,7 +175,7 @@ export class RequestLogWriter extends BatchWriterHost<RequestLogText> {
           repairRow(row, limit);
           return this.encoder.encode(row);
         },
-        copy: (client, rows) => copyRowTexts(client, COPY_SQL, rows),
+        copy: (client, rows) => this.encoder.copy(client, COPY_SQL, rows),
         insert: async (client, rows) => {
           await client.query(INSERT_SQL, insertParams(rows));
         },

@@ -1,4 +1,4 @@
-import { capacityFor, SpareBuffers } from './spare-buffers';
+import { capacityFor, SpareBuffers } from '../storage/spare-buffers';
 import { isJson, type Json, mintedPlace, mintingStemOf, outputOf, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
 
 // Ids the item index is built from at once, at most (a few milliseconds' work).

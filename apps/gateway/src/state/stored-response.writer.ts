@@ -2,9 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
-import { BatchWriter, type BatchTable, BatchWriterHost, copyRows } from '../storage/batch-writer';
+import { BatchWriter, type BatchTable, BatchWriterHost } from '../storage/batch-writer';
 import type { StoredResponseRow } from './stored-response';
-import { StoredRowEncoder, type StoredRowText } from './stored-row-text';
+import { itemLinesEnd, itemLinesStart, responseLineStart, StoredRowEncoder, type StoredRowText } from './stored-row-text';
 import { INSERT_COLUMNS, StoredResponseRepository } from './stored-response.repository';
 
 const COPY_RESPONSES_SQL = `COPY stored_responses (${INSERT_COLUMNS.join(',')}) FROM STDIN`;
@@ -68,8 +68,8 @@ export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {
       },
       copy: async (client: PoolClient, rows) => {
         // Responses first: their items refer to them.
-        await copyRows(client, COPY_RESPONSES_SQL, rows, (r) => r.responseLine());
-        if (rows.some((r) => r.hasItems)) await copyRows(client, COPY_ITEMS_SQL, rows, (r) => r.itemLines());
+        await this.encoder.copy(client, COPY_RESPONSES_SQL, rows, responseLineStart, itemLinesStart);
+        if (rows.some((r) => r.hasItems)) await this.encoder.copy(client, COPY_ITEMS_SQL, rows, itemLinesStart, itemLinesEnd);
       },
       insert: (client, rows) => repo.insert(rows.map((r) => r.row()), (sql, params) => client.query(sql, params)),
       revive: (line) => {

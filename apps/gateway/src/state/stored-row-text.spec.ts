@@ -1,7 +1,9 @@
 import { copyField, copyLine } from '../storage/batch-writer';
 import { CHUNK_BYTES, MAX_SPARE_CHUNKS } from '../storage/row-text';
+import { capacityFor } from '../storage/spare-buffers';
 import { type StoredResponseRow, toJsonb } from './stored-response';
-import { StoredRowEncoder, type StoredRowText } from './stored-row-text';
+import { fakeCopyClient } from '../storage/testing/copy-client';
+import { itemLinesEnd, itemLinesStart, responseLineStart, StoredRowEncoder, type StoredRowText } from './stored-row-text';
 
 let n = 0;
 
@@ -54,7 +56,7 @@ describe('StoredRowEncoder', () => {
     expect(encoder.encode(rows[0]).row().requestJson).toContain('\\ufffd lone, \\ufffd nul');
   });
 
-  it('fills shared chunks and gives a row of more than a quarter of a chunk a buffer of exactly its size', () => {
+  it('fills shared chunks and gives a row of more than a quarter of a chunk a buffer of its own, of its size rounded up', () => {
     const encoder = new StoredRowEncoder();
     const rows = Array.from({ length: 400 }, (_, i) =>
       row(i % 3, { responseJson: JSON.stringify({ text: (i % 5 === 0 ? '漢' : 'a').repeat(1 + ((i * 997) % 3000)) }) }),
@@ -63,7 +65,7 @@ describe('StoredRowEncoder', () => {
     const texts = [...rows.slice(0, 200), big, ...rows.slice(200)].map((r) => encoder.encode(r));
     expectRows(texts, [...rows.slice(0, 200), big, ...rows.slice(200)]);
     const own = texts[200].responseLine().buffer;
-    expect(own.byteLength).toBe(texts[200].bytes);
+    expect(own.byteLength).toBe(capacityFor(texts[200].bytes));
     expect(own.byteLength).toBeGreaterThan(CHUNK_BYTES / 4);
     const chunks = new Set(texts.filter((_, i) => i !== 200).map((t) => t.responseLine().buffer));
     for (const chunk of chunks) expect(chunk.byteLength).toBe(CHUNK_BYTES);
@@ -110,6 +112,20 @@ describe('StoredRowEncoder', () => {
       expect([b.responseLine().equals(a.responseLine()), b.itemLines().equals(a.itemLines()), b.bytes]).toEqual([true, true, a.bytes]);
       expectRows([b], [r]);
     }
+  });
+
+  it("sends its stored_responses line with one COPY and its stored_items lines with the other, a large row's line as it lies", async () => {
+    const encoder = new StoredRowEncoder();
+    const rows = [row(2), row(0), row(1, { responseJson: JSON.stringify({ text: 'x'.repeat(CHUNK_BYTES / 2) }) }), row(3), row(0)];
+    const texts = rows.map((r) => encoder.encode(r));
+    const [responses, items] = [fakeCopyClient(), fakeCopyClient()];
+    await encoder.copy(responses.client, 'COPY stored_responses FROM STDIN', texts, responseLineStart, itemLinesStart);
+    await encoder.copy(items.client, 'COPY stored_items FROM STDIN', texts, itemLinesStart, itemLinesEnd);
+    const lines = (text: string) => text.split(/(?<=\n)/).filter((l) => l !== '').sort();
+    expect(lines(responses.received().text)).toEqual(lines(texts.map((t) => t.responseLine().toString()).join('')));
+    expect(lines(items.received().text)).toEqual(lines(texts.map((t) => t.itemLines().toString()).join('')));
+    expect(lines(items.received().text)).toHaveLength(6);
+    expect(responses.received().buffers.some((b) => b.buffer === texts[2].buffer.buffer)).toBe(true);
   });
 
   it('escapes item ids as COPY fields', () => {

@@ -37,7 +37,8 @@ export class StoredRowText extends RowText {
     chunk: Chunk | null,
     buffer: Buffer,
     start: number,
-    private readonly itemsStart: number,
+    /** Where its item lines start (its response line's end). */
+    readonly itemsStart: number,
     end: number,
   ) {
     super(chunk, buffer, start, end);
@@ -64,6 +65,11 @@ export class StoredRowText extends RowText {
     return this.row();
   }
 }
+
+// What of a row's text each COPY takes (RowTextEncoder.copy): its stored_responses line, then its stored_items lines.
+export const responseLineStart = (r: StoredRowText): number => r.start;
+export const itemLinesStart = (r: StoredRowText): number => r.itemsStart;
+export const itemLinesEnd = (r: StoredRowText): number => r.end;
 
 /** A stored_responses line: one string, or its text around its response field's bytes. */
 type Line = string | { head: string; field: Buffer; tail: string };

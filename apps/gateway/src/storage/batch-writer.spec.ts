@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { eventually } from '../../../../test/support/gateway-harness';
-import { BatchWriter, type BatchTable, copyField, copyLine, CopyIn, copyRows, isoTimestamp } from './batch-writer';
+import { BatchWriter, type BatchTable, copyField, copyLine, CopyIn, isoTimestamp } from './batch-writer';
 import { fakeCopyClient } from './testing/copy-client';
 
 describe('COPY text', () => {
@@ -114,29 +114,6 @@ describe('BatchWriter', () => {
     await writer.flush();
     expect(copied).toEqual(['a', 'b', 'c']);
     expect(writer.buffered).toBe(0);
-  });
-});
-
-describe('copyRows', () => {
-  it('sends every row text in order, in pieces of about 32 KB, multi-byte characters and rows longer than a piece included', async () => {
-    const rows = [
-      ...Array.from({ length: 300 }, (_, i) => `${i}\tplain ascii row ${'x'.repeat(i)}\n`),
-      `big\t${'é😀'.repeat(40_000)}\n`,
-      ...Array.from({ length: 300 }, (_, i) => `${i}\té 😀 \ud800 ${'y'.repeat(i)}\n`),
-    ];
-    const { client, received } = fakeCopyClient();
-    await copyRows(client, 'COPY t FROM STDIN', rows, (r) => r);
-    const { text, pieces } = received();
-    expect(text).toBe(Buffer.from(rows.join('')).toString('utf8'));
-    // The long row (over 200 KB) is a piece of its own; the rest stay under twice the 32 KB aim.
-    expect(pieces.filter((n) => n > 64 * 1024)).toEqual([Buffer.byteLength(rows[300])]);
-    expect(pieces.length).toBeLessThan(20);
-  });
-
-  it('ends the COPY with no data for no rows', async () => {
-    const { client, received } = fakeCopyClient();
-    await copyRows(client, 'COPY t FROM STDIN', [], (r: string) => r);
-    expect(received()).toEqual({ text: '', pieces: [] });
   });
 });
 

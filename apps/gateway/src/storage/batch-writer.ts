@@ -66,14 +66,6 @@ export function isRowError(err: unknown): boolean {
   return typeof code === 'string' && /^(22|23|54)/.test(code);
 }
 
-// COPY data is sent in pieces of about this many bytes: a batch's whole text as one string would
-// be a large object, which V8 keeps until a full collection (tens of MB of RSS under load).
-const COPY_CHUNK_BYTES = 32 * 1024;
-// The Buffer a piece is encoded into. A row whose text might not fit in what is left (UTF-8 takes
-// at most three bytes per UTF-16 code unit of a string) sends the piece first; one that might not
-// fit in a whole piece is sent by itself.
-const COPY_PIECE_BYTES = 2 * COPY_CHUNK_BYTES;
-
 // CopyData's type byte; its length counts itself (4 bytes) and the data.
 const COPY_DATA = 0x64;
 // CopyDone: the whole message.
@@ -215,47 +207,6 @@ export class CopyIn implements Submittable {
     this.wake = null;
     wake?.();
   };
-}
-
-/**
- * Writes each row's COPY text (`text(row)`: its lines, or their UTF-8 bytes) in pieces, waiting
- * for the connection when it is full. Each row is encoded straight into the piece being filled:
- * no rope of a piece's rows to flatten and then encode again. Resolves once the server has taken
- * the rows.
- */
-export async function copyRows<T>(client: PoolClient, sql: string, rows: readonly T[], text: (row: T) => string | Buffer): Promise<void> {
-  const copy = new CopyIn(client, sql);
-  let piece = Buffer.allocUnsafe(COPY_PIECE_BYTES);
-  let used = 0;
-  // The piece so far goes out, and the next rows fill a new one (the stream may still hold this one).
-  const sendPiece = (): Promise<unknown> | undefined => {
-    const full = piece.subarray(0, used);
-    piece = Buffer.allocUnsafe(COPY_PIECE_BYTES);
-    used = 0;
-    return copy.send(full);
-  };
-  for (const row of rows) {
-    const lines = text(row);
-    const most = typeof lines === 'string' ? 3 * lines.length : lines.length;
-    if (used + most > COPY_PIECE_BYTES) {
-      if (used > 0) {
-        const drained = sendPiece();
-        if (drained !== undefined) await drained;
-      }
-      if (most > COPY_PIECE_BYTES) {
-        const drained = copy.send(lines);
-        if (drained !== undefined) await drained;
-        if (copy.failed) break;
-        continue;
-      }
-    }
-    used += typeof lines === 'string' ? piece.write(lines, used) : lines.copy(piece, used);
-    if (used < COPY_CHUNK_BYTES) continue;
-    const drained = sendPiece();
-    if (drained !== undefined) await drained;
-    if (copy.failed) break;
-  }
-  return copy.end(used > 0 ? piece.subarray(0, used) : undefined);
 }
 
 type CopyValue = string | number | boolean | Date | null;

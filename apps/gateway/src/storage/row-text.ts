@@ -1,12 +1,17 @@
 import type { PoolClient } from 'pg';
 import { CopyIn } from './batch-writer';
+import { capacityFor, SpareBuffers } from './spare-buffers';
 
 // Rows are encoded into chunks of this many bytes; a row of more than a quarter of one gets a
-// Buffer of its own, of its exact size.
+// buffer of its own (its size rounded up: capacityFor).
 export const CHUNK_BYTES = 64 * 1024;
 const OWN_BUFFER_BYTES = CHUNK_BYTES / 4;
 // Chunks whose rows are all written wait for reuse, this many at most (4 MB).
 export const MAX_SPARE_CHUNKS = 64;
+// Buffers of their own whose rows are written wait for reuse, this many bytes of them at most:
+// the rows of a few batches of large turns (one batch waits for its commit while the next comes).
+// Past it, a burst's buffers are left to the collector.
+export const MAX_SPARE_OWN_BYTES = 16 * 1024 * 1024;
 
 /** A chunk rows are encoded into, and how many of them may still be read. */
 export class Chunk {
@@ -24,36 +29,46 @@ export class Chunk {
  * spill, the INSERT fallback, a refused row).
  */
 export class RowText {
+  /** The chunk it was encoded into, or its buffer of its own, until released. */
+  private home: Chunk | Buffer | null;
+
   constructor(
-    /** The chunk it was encoded into, until released (null: a buffer of its own). */
-    private chunk: Chunk | null,
+    /** null: `buffer` is the row's own. */
+    chunk: Chunk | null,
     /** The text is `buffer` from `start` to `end`. */
     readonly buffer: Buffer,
     readonly start: number,
     readonly end: number,
-  ) {}
+  ) {
+    this.home = chunk ?? buffer;
+  }
 
   /** Bytes of text. */
   get bytes(): number {
     return this.end - this.start;
   }
 
-  /** Its chunk, the first time only: a row released twice must not count twice against it. */
-  takeChunk(): Chunk | null {
-    const { chunk } = this;
-    this.chunk = null;
-    return chunk;
+  /** Its chunk or own buffer, the first time only: a row released twice must not count twice against it. */
+  takeHome(): Chunk | Buffer | null {
+    const { home } = this;
+    this.home = null;
+    return home;
   }
 }
 
+const textStart = (row: RowText): number => row.start;
+const textEnd = (row: RowText): number => row.end;
+
 /**
  * Encodes rows one after another into shared chunks. A chunk whose rows were all written
- * (`release`) is filled again: memory taken from outside the heap for every row would grow V8's
- * count of external memory, which starts full collections as the old space's growth does. A row
- * never released (spilled, cut short, given up) keeps its chunk from reuse, and the collector
- * frees the chunk once no row in it is held. Rows leave the writer in about the order they came,
- * so the chunks held are about the rows' own bytes, plus the unused end of each (less than the row
- * that did not fit there, at most a quarter of a chunk), the chunk being filled and the spares.
+ * (`release`) is filled again, and so is a large row's buffer of its own: memory taken from
+ * outside the heap for every row would grow V8's count of external memory, which starts full
+ * collections as the old space's growth does, and until one comes the rows' buffers, promoted
+ * while they waited, are held as garbage. A row never released (spilled, cut short, given up)
+ * keeps its chunk from reuse, and the collector frees the chunk once no row in it is held. Rows
+ * leave the writer in about the order they came, so the chunks held are about the rows' own
+ * bytes, plus the unused end of each (less than the row that did not fit there, at most a quarter
+ * of a chunk), the chunk being filled and the spares.
  *
  * A table says what its row's text is (`S`: its strings, before they are encoded), how long it
  * may be and how it is written.
@@ -61,6 +76,7 @@ export class RowText {
 export abstract class RowTextEncoder<S, R extends RowText> {
   private chunk: Chunk | null = null;
   private readonly spare: Chunk[] = [];
+  private readonly spareOwn = new SpareBuffers(MAX_SPARE_OWN_BYTES / OWN_BUFFER_BYTES);
 
   /** At most the text's bytes in UTF-8: three per UTF-16 code unit of a string, counted without reading it. */
   protected abstract mostBytes(text: S): number;
@@ -76,7 +92,7 @@ export abstract class RowTextEncoder<S, R extends RowText> {
     const most = this.mostBytes(text);
     if (chunk === null || most > OWN_BUFFER_BYTES || chunk.used + most > CHUNK_BYTES) {
       const bytes = this.byteLength(text);
-      if (bytes > OWN_BUFFER_BYTES) return this.write(text, null, Buffer.allocUnsafeSlow(bytes), 0);
+      if (bytes > OWN_BUFFER_BYTES) return this.write(text, null, this.spareOwn.take(capacityFor(bytes)), 0);
       if (chunk === null || chunk.used + bytes > CHUNK_BYTES) chunk = this.nextChunk();
     }
     const row = this.write(text, chunk, chunk.buffer, chunk.used);
@@ -85,26 +101,82 @@ export abstract class RowTextEncoder<S, R extends RowText> {
     return row;
   }
 
-  /** Rows written and no longer read: their chunks may be filled again. A row released again changes nothing. */
+  /** Rows written and no longer read: their chunks and buffers may be filled again. A row released again changes nothing. */
   release(texts: readonly RowText[]): void {
     for (const text of texts) {
-      const chunk = text.takeChunk();
-      if (chunk === null || --chunk.live > 0) continue;
-      if (chunk === this.chunk) chunk.used = 0;
-      else if (this.spare.length < MAX_SPARE_CHUNKS) {
-        chunk.used = 0;
-        this.spare.push(chunk);
+      const home = text.takeHome();
+      if (home === null) continue;
+      if (!(home instanceof Chunk)) {
+        this.spareOwn.put(home);
+        this.spareOwn.trim(MAX_SPARE_OWN_BYTES);
+      } else if (--home.live === 0) {
+        if (home === this.chunk) home.used = 0;
+        else this.keepSpare(home);
       }
     }
+  }
+
+  /**
+   * Sends the rows' text with COPY from where it lies (`startOf` to `endOf` of each: the part of
+   * it the table takes; all of it by default), in any order (COPY rows have none): a run of text
+   * back to back in one buffer (rows are encoded in the order they are buffered) larger than a
+   * quarter of a chunk goes as one piece, not copied; smaller runs are copied together into spare
+   * chunks, one piece each (one CopyData per small row would be a socket write or two for each).
+   * The rows' chunks and buffers are not filled again before the rows are released, after their
+   * transaction commits; the pieces are spares again once the COPY is over.
+   */
+  async copy(client: PoolClient, sql: string, rows: readonly R[], startOf: (row: R) => number = textStart, endOf: (row: R) => number = textEnd): Promise<void> {
+    const copy = new CopyIn(client, sql);
+    const pieces: Chunk[] = [];
+    let piece: Chunk | null = null;
+    // The run so far: `buffer` from `start` to `end`.
+    let buffer: Buffer | null = null;
+    let start = 0;
+    let end = 0;
+    // One step past the rows, for the last run.
+    for (let i = 0; i <= rows.length; i++) {
+      const row = i < rows.length ? rows[i] : null;
+      const from = row === null ? 0 : startOf(row);
+      const to = row === null ? 0 : endOf(row);
+      if (row !== null && (from === to || (row.buffer === buffer && from === end))) {
+        if (from !== to) end = to;
+        continue;
+      }
+      let data: Buffer | null = null;
+      if (buffer !== null && end - start > OWN_BUFFER_BYTES) data = buffer.subarray(start, end);
+      else if (buffer !== null) {
+        // The piece being filled goes once the run does not fit.
+        if (piece === null || piece.used + end - start > CHUNK_BYTES) {
+          if (piece !== null) data = piece.buffer.subarray(0, piece.used);
+          piece = this.spare.pop() ?? new Chunk(Buffer.allocUnsafeSlow(CHUNK_BYTES));
+          pieces.push(piece);
+        }
+        piece.used += buffer.copy(piece.buffer, piece.used, start, end);
+      }
+      if (data !== null) {
+        const drained = copy.send(data);
+        if (drained !== undefined) await drained;
+        if (copy.failed) break;
+      }
+      buffer = row === null ? null : row.buffer;
+      start = from;
+      end = to;
+    }
+    await copy.end(piece === null || copy.failed ? undefined : piece.buffer.subarray(0, piece.used));
+    // Taken by the server, so sent: after a failure they are left to the collector, as the connection may still be sending them.
+    for (const p of pieces) this.keepSpare(p);
+  }
+
+  private keepSpare(chunk: Chunk): void {
+    if (this.spare.length >= MAX_SPARE_CHUNKS) return;
+    chunk.used = 0;
+    this.spare.push(chunk);
   }
 
   private nextChunk(): Chunk {
     const old = this.chunk;
     // The chunk left behind waits for its rows; one with none is a spare at once.
-    if (old !== null && old.live === 0 && this.spare.length < MAX_SPARE_CHUNKS) {
-      old.used = 0;
-      this.spare.push(old);
-    }
+    if (old !== null && old.live === 0) this.keepSpare(old);
     const next = this.spare.pop() ?? new Chunk(Buffer.allocUnsafeSlow(CHUNK_BYTES));
     this.chunk = next;
     return next;
@@ -127,32 +199,6 @@ export abstract class LineEncoder<R extends RowText> extends RowTextEncoder<stri
   protected write(line: string, chunk: Chunk | null, buffer: Buffer, start: number): R {
     return this.text(chunk, buffer, start, start + buffer.write(line, start));
   }
-}
-
-/**
- * Rows whose text is all they send (one COPY line each) with COPY, their bytes sent where they
- * lie: rows back to back in one chunk (rows are encoded in the order they are buffered) go out as
- * one piece, without being copied again. The chunks are not filled again before the rows are
- * released, after their transaction commits.
- */
-export async function copyRowTexts(client: PoolClient, sql: string, rows: readonly RowText[]): Promise<void> {
-  const copy = new CopyIn(client, sql);
-  let buffer: Buffer | null = null;
-  let start = 0;
-  let end = 0;
-  for (const row of rows) {
-    if (row.buffer === buffer && row.start === end) {
-      end = row.end;
-      continue;
-    }
-    if (buffer !== null) {
-      const drained = copy.send(buffer.subarray(start, end));
-      if (drained !== undefined) await drained;
-      if (copy.failed) break;
-    }
-    ({ buffer, start, end } = row);
-  }
-  return copy.end(buffer === null ? undefined : buffer.subarray(start, end));
 }
 
 const COPY_ESCAPE = /\\(.)/g;

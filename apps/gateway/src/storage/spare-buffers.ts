@@ -5,7 +5,7 @@
  */
 export function capacityFor(bytes: number): number {
   if (bytes <= 64) return 64;
-  // Texts are far below 2^31 bytes (the cache's bound): 32-bit integer arithmetic.
+  // Texts are far below 2^31 bytes (the cache's and the row writers' bounds): 32-bit integer arithmetic.
   const shift = 29 - Math.clz32(bytes);
   return ((bytes + (1 << shift) - 1) >>> shift) << shift;
 }

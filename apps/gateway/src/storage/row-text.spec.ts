@@ -116,4 +116,14 @@ describe('RowTextEncoder', () => {
     const before = new Set(rows.map((r) => r.buffer));
     expect(encode(rows.length).filter((r) => before.has(r.buffer)).length).toBe(Math.floor(MAX_SPARE_OWN_BYTES / capacity));
   });
+
+  it('leaves a very large row\'s buffer to the collector, and keeps the spares it would have pushed out', () => {
+    const encoder = new PlainLines();
+    const common = encoder.encode(big(1));
+    encoder.release([common]);
+    const huge = encoder.encode(`h\t${'x'.repeat(MAX_SPARE_OWN_BYTES / 8)}\n`);
+    encoder.release([huge]);
+    expect(encoder.encode(`h\t${'y'.repeat(MAX_SPARE_OWN_BYTES / 8)}\n`).buffer).not.toBe(huge.buffer);
+    expect(encoder.encode(big(2)).buffer).toBe(common.buffer);
+  });
 });

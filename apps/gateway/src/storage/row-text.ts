@@ -12,6 +12,9 @@ export const MAX_SPARE_CHUNKS = 64;
 // the rows of a few batches of large turns (one batch waits for its commit while the next comes).
 // Past it, a burst's buffers are left to the collector.
 export const MAX_SPARE_OWN_BYTES = 16 * 1024 * 1024;
+// A buffer of its own larger than this is left to the collector, not kept: one such would take
+// the room of many of the common sizes, and wait for a row of its exact size class.
+const MAX_KEPT_OWN_BYTES = MAX_SPARE_OWN_BYTES / 16;
 
 /** A chunk rows are encoded into, and how many of them may still be read. */
 export class Chunk {
@@ -56,6 +59,11 @@ export class RowText {
   }
 }
 
+/** Whether a buffer is all of its memory (as SpareBuffers.take gives): a slice of a shared one must never be handed to another row. */
+function isWholeAllocation(buffer: Buffer): boolean {
+  return buffer.byteOffset === 0 && buffer.length === buffer.buffer.byteLength;
+}
+
 const textStart = (row: RowText): number => row.start;
 const textEnd = (row: RowText): number => row.end;
 
@@ -64,11 +72,13 @@ const textEnd = (row: RowText): number => row.end;
  * (`release`) is filled again, and so is a large row's buffer of its own: memory taken from
  * outside the heap for every row would grow V8's count of external memory, which starts full
  * collections as the old space's growth does, and until one comes the rows' buffers, promoted
- * while they waited, are held as garbage. A row never released (spilled, cut short, given up)
- * keeps its chunk from reuse, and the collector frees the chunk once no row in it is held. Rows
+ * while they waited, are held as garbage. A row never released (spilled, cut short) keeps its
+ * chunk from reuse, and the collector frees the chunk once no row in it is held. Rows
  * leave the writer in about the order they came, so the chunks held are about the rows' own
  * bytes, plus the unused end of each (less than the row that did not fit there, at most a quarter
- * of a chunk), the chunk being filled and the spares.
+ * of a chunk), the chunk being filled and the spares (up to 4 MB of chunks and 16 MB of large
+ * rows' buffers per encoder, kept after a burst; a large row's buffer is its size rounded up by
+ * at most a quarter, which the writer's count of buffered bytes leaves out).
  *
  * A table says what its row's text is (`S`: its strings, before they are encoded), how long it
  * may be and how it is written.
@@ -107,8 +117,10 @@ export abstract class RowTextEncoder<S, R extends RowText> {
       const home = text.takeHome();
       if (home === null) continue;
       if (!(home instanceof Chunk)) {
-        this.spareOwn.put(home);
-        this.spareOwn.trim(MAX_SPARE_OWN_BYTES);
+        if (isWholeAllocation(home) && home.length <= MAX_KEPT_OWN_BYTES) {
+          this.spareOwn.put(home);
+          this.spareOwn.trim(MAX_SPARE_OWN_BYTES);
+        }
       } else if (--home.live === 0) {
         if (home === this.chunk) home.used = 0;
         else this.keepSpare(home);

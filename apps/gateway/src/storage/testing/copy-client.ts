@@ -50,6 +50,8 @@ export function fakeCopyClient(failAfter = Infinity): { client: PoolClient; rece
       if (all[at] === 0x64) payloads.push(all.subarray(at + 5, at + 1 + length));
       at += 1 + length;
     }
+    // Every payload seen as the sender's own buffer too: a sender writing header and data as one write would leave `buffers` checking nothing.
+    if (buffers.length !== payloads.length) throw new Error(`the fake saw ${buffers.length} payloads as writes of their own, of ${payloads.length}`);
     return { text: Buffer.concat(payloads).toString('utf8'), pieces: payloads.map((p) => p.length), buffers: [...buffers] };
   };
   return { client, received };

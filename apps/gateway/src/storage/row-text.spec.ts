@@ -1,17 +1,7 @@
-import { type Chunk, CHUNK_BYTES, LineEncoder, MAX_SPARE_OWN_BYTES, RowText } from './row-text';
+import { CHUNK_BYTES, MAX_SPARE_OWN_BYTES, type RowText } from './row-text';
 import { capacityFor } from './spare-buffers';
 import { fakeCopyClient } from './testing/copy-client';
-
-/** Rows that are a COPY line given as it is. */
-class PlainLines extends LineEncoder<RowText> {
-  encode(line: string): RowText {
-    return this.place(line);
-  }
-
-  protected text(chunk: Chunk | null, buffer: Buffer, start: number, end: number): RowText {
-    return new RowText(chunk, buffer, start, end);
-  }
-}
+import { PlainLines } from './testing/plain-lines';
 
 /** The lines of a COPY text, in an order of their own: the COPY sends rows in any order. */
 function sorted(text: string | readonly string[]): string[] {

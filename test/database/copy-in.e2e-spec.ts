@@ -1,7 +1,10 @@
+import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { Client, type PoolClient } from 'pg';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { CopyIn } from '../../apps/gateway/src/storage/batch-writer';
+import { CHUNK_BYTES, type RowText } from '../../apps/gateway/src/storage/row-text';
+import { PlainLines } from '../../apps/gateway/src/storage/testing/plain-lines';
 import { describeWhen, NEEDS_DATABASE_URL } from '../support/describe-when';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
@@ -11,8 +14,8 @@ const FILLER = 'x'.repeat(1000);
 const GREETING = 'Grüße 🚀';
 // About 8 kB: copyRowTexts sends rows that do not follow each other in a chunk as pieces this small.
 const ROWS_PER_PIECE = 8;
-// Far more than the socket buffers on both ends hold: a socket still not full by then never will be.
-const MAX_BYTES = 256 * 1024 * 1024;
+// More than the socket buffers on both ends hold (loopback's grow to about 36 MB): a socket still not full by then never will be.
+const MAX_BYTES = 64 * 1024 * 1024;
 
 /** Rows `from` .. `from + count - 1` as COPY text. */
 function piece(from: number, count = ROWS_PER_PIECE): Buffer {
@@ -60,6 +63,12 @@ describeWhen(testEnv.databaseUrl, NEEDS_DATABASE_URL)('CopyIn (COPY FROM STDIN w
   });
   afterEach(async () => {
     await holder.query(`SELECT pg_advisory_unlock_all()`);
+    // A COPY a failed test left unsettled holds the pool's one connection, and every later test would wait for it: ended, not released.
+    if ((client as unknown as { _activeQuery: unknown })._activeQuery instanceof CopyIn) {
+      const ended = once(client, 'end');
+      socketOf(client).destroy();
+      await ended;
+    }
     await runner.release();
   });
 
@@ -89,17 +98,22 @@ describeWhen(testEnv.databaseUrl, NEEDS_DATABASE_URL)('CopyIn (COPY FROM STDIN w
   }
 
   /**
-   * Sends pieces from row `next` on, waiting whenever the socket is full, until `stop` says so;
-   * the next row to send. A socket the kernel first reported full may take more as its buffers
-   * grow: only the waits yield to the event loop, so whatever the server says is read during one.
+   * Sends pieces from row `next` on, waiting whenever the socket is full, until `stop` says so:
+   * the next row to send, and the bytes the socket still held when the last wait (or the
+   * caller's own, just before) ended. A socket the kernel first reported full may take more as
+   * its buffers grow: only the waits yield to the event loop, so whatever the server says is
+   * read during one.
    */
-  async function keepSending(copy: CopyIn, next: number, stop: (next: number) => boolean): Promise<number> {
+  async function keepSending(copy: CopyIn, next: number, stop: (next: number) => boolean): Promise<{ next: number; held: number }> {
+    let held = socketOf(client).writableLength;
     for (; !stop(next); next += ROWS_PER_PIECE) {
       if (next * FILLER.length > MAX_BYTES) throw new Error(`sent ${MAX_BYTES} bytes and still going`);
       const room = copy.send(piece(next));
-      if (room !== undefined) await room;
+      if (room === undefined) continue;
+      await room;
+      held = socketOf(client).writableLength;
     }
-    return next;
+    return { next, held };
   }
 
   it('writes every row, waiting for the socket when it is full, and resolves once the server has them', async () => {
@@ -108,7 +122,7 @@ describeWhen(testEnv.databaseUrl, NEEDS_DATABASE_URL)('CopyIn (COPY FROM STDIN w
     const { copy, full, next } = await copyUntilFull(piece(0, 1));
     const opened = holder.query(`SELECT pg_advisory_unlock(${GATE})`);
     await full;
-    const last = await keepSending(copy, next, (n) => n >= 2 * next);
+    const { next: last } = await keepSending(copy, next, (n) => n >= 2 * next);
     await opened;
     // A string is sent as its UTF-8 bytes: CopyData's length counts bytes, not characters.
     const room = copy.send(`${last}\t${GREETING}\n`);
@@ -130,7 +144,10 @@ describeWhen(testEnv.databaseUrl, NEEDS_DATABASE_URL)('CopyIn (COPY FROM STDIN w
     // The gate opens: the server goes on to the second row and refuses it.
     const opened = holder.query(`SELECT pg_advisory_unlock(${GATE})`);
     await full;
-    const last = await keepSending(copy, next, () => copy.failed);
+    const { next: last, held } = await keepSending(copy, next, () => copy.failed);
+    // Woken by the refusal itself, not by room: the server reads nothing after the refused row
+    // before it says so, so the socket was still full (a wake by 'drain' finds it empty).
+    expect(held).toBeGreaterThan(0);
     await opened;
 
     const written = socketOf(client).bytesWritten;
@@ -154,6 +171,41 @@ describeWhen(testEnv.databaseUrl, NEEDS_DATABASE_URL)('CopyIn (COPY FROM STDIN w
     runner = ds.createQueryRunner();
     client = (await runner.connect()) as PoolClient;
     expect(await backendPid()).toBe(pid);
+  });
+
+  it('gives up a COPY with CopyFail, before the server took it or under way: the server discards the rows and the connection takes the next query', async () => {
+    const written = socketOf(client).bytesWritten;
+    const early = new CopyIn(client, 'COPY copied FROM STDIN');
+    expect(early.send(piece(1))).toBeInstanceOf(Promise);
+    await expect(early.fail('given up early')).rejects.toMatchObject({ code: '57014', message: 'COPY from stdin failed: given up early' });
+    // The Query and CopyFail messages only: the data held for the server was dropped.
+    expect(socketOf(client).bytesWritten - written).toBe(1 + 4 + 'COPY copied FROM STDIN'.length + 1 + (1 + 4 + 'given up early'.length + 1));
+
+    await client.query('BEGIN');
+    const copy = new CopyIn(client, 'COPY copied FROM STDIN');
+    await copy.send(piece(1));
+    await expect(copy.fail('given up')).rejects.toMatchObject({ code: '57014', message: 'COPY from stdin failed: given up' });
+    await client.query('ROLLBACK');
+    expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    expect(await stored()).toEqual({ rows: 0, sum: 0, bytes: 0 });
+  });
+
+  it('gives up a COPY its sender throws in once rows are on their way (RowTextEncoder.copy): the ROLLBACK and the next query are answered, nothing is stored', async () => {
+    const encoder = new PlainLines();
+    const rows = Array.from({ length: 300 }, (_, i) => encoder.encode(`${i + 1}\t${FILLER}\n`));
+    const broken = new Error('a row without an end');
+    const endOf = (row: RowText): number => {
+      if (row === rows[250]) throw broken;
+      return row.end;
+    };
+    await client.query('BEGIN');
+    const written = socketOf(client).bytesWritten;
+    await expect(encoder.copy(client, 'COPY copied FROM STDIN', rows, undefined, endOf)).rejects.toBe(broken);
+    // Whole chunks of rows went before the throw.
+    expect(socketOf(client).bytesWritten - written).toBeGreaterThan(2 * CHUNK_BYTES);
+    await client.query('ROLLBACK');
+    expect((await client.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    expect(await stored()).toEqual({ rows: 0, sum: 0, bytes: 0 });
   });
 
   it('rejects with a row refused at the end', async () => {

@@ -70,25 +70,47 @@ export function isRowError(err: unknown): boolean {
 const COPY_DATA = 0x64;
 // CopyDone: the whole message.
 const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]);
+// CopyFail's type byte; its data is the reason, a C string.
+const COPY_FAIL = 0x66;
+
+/** CopyFail with the reason, which the server's error repeats ("COPY from stdin failed: ..."). */
+function copyFail(reason: string): Buffer {
+  const text = Buffer.from(reason.replaceAll('\0', '\uFFFD'));
+  const message = Buffer.allocUnsafe(1 + 4 + text.length + 1);
+  message[0] = COPY_FAIL;
+  message.writeUInt32BE(4 + text.length + 1, 1);
+  text.copy(message, 5);
+  message[message.length - 1] = 0;
+  return message;
+}
 
 /**
  * A COPY FROM STDIN being sent, as the query pg's client runs: pg calls `submit` with its
  * connection and the `handle*` methods as the server answers. Data goes out in order as CopyData
  * messages written straight to the connection's socket, waiting only when the socket is full;
- * `end` sends CopyDone and resolves once the server has taken the rows (ReadyForQuery).
+ * `end` sends CopyDone and resolves once the server has taken the rows (ReadyForQuery); `fail`
+ * sends CopyFail, which the server answers with an error, ending the COPY. Every COPY begun must
+ * be ended by one of the two: the server waits for its data until then, and every later query
+ * on the connection (a ROLLBACK too) waits behind it.
  *
  * The socket is written to only between the server's CopyInResponse and the end of the COPY.
- * Once the server refuses it (a row, or the connection lost), pg hands the connection to the next
- * query, so nothing is written any more and nothing waits to be written: the only thing waiting
- * for the socket to drain is the caller, woken by the failure as by 'drain'.
+ * Once the server refuses it (a row, or the connection lost), pg lets go of the COPY: nothing is
+ * written any more and nothing waits to be written, so the only thing waiting for the socket to
+ * drain is the caller, woken by the failure as by 'drain'. The connection goes to the next query
+ * only at the ReadyForQuery that follows a refusal, never when the connection is lost.
+ *
+ * After a failed COPY, the caller must await another query on the client (a ROLLBACK) before
+ * releasing it: a FATAL error (the server shutting down, the backend terminated) rejects `end`
+ * before pg has seen the socket close, and a client released at once would go back to the pool
+ * as if healthy. The query fails with the lost connection, and pg knows the client is dead.
  */
 export class CopyIn implements Submittable {
   /** The connection's socket, from CopyInResponse until the COPY ends or fails. */
   private socket: Duplex | null = null;
   /** Data sent before the server's CopyInResponse. */
   private held: Buffer[] = [];
-  /** Whether `end` came before CopyInResponse: CopyDone follows the held data. */
-  private ending = false;
+  /** What ends the COPY (CopyDone or CopyFail) once the caller ended it; sent after the held data if it came before CopyInResponse. */
+  private ending: Buffer | null = null;
   private error: Error | null = null;
   /** The caller waiting for room on the socket. */
   private wake: (() => void) | null = null;
@@ -118,7 +140,7 @@ export class CopyIn implements Submittable {
    * resolves once there is room, or once the COPY failed. Nothing is written once it failed.
    */
   send(data: Buffer | string): Promise<void> | undefined {
-    if (this.error !== null) return undefined;
+    if (this.error !== null || this.ending !== null) return undefined;
     const piece = typeof data === 'string' ? Buffer.from(data) : data;
     if (this.socket === null) {
       this.held.push(piece);
@@ -129,14 +151,31 @@ export class CopyIn implements Submittable {
 
   /** Ends the COPY with its last data; once it failed, only its failure is left to wait for. */
   end(data?: Buffer): Promise<void> {
-    if (this.error !== null) return this.done;
+    if (this.error !== null || this.ending !== null) return this.done;
+    this.ending = COPY_DONE;
     if (this.socket === null) {
       if (data !== undefined) this.held.push(data);
-      this.ending = true;
     } else {
+      // The last data and CopyDone in one packet.
+      this.socket.cork();
       if (data !== undefined) this.write(this.socket, data);
       this.socket.write(COPY_DONE);
+      this.socket.uncork();
     }
+    return this.done;
+  }
+
+  /**
+   * Gives the COPY up: the server discards its rows and answers with an error (57014, with the
+   * reason), after which the connection takes queries again. Rejects with that error, or with
+   * whatever ended the COPY before; once the COPY ended, it changes nothing.
+   */
+  fail(reason: string): Promise<void> {
+    if (this.error !== null || this.ending !== null) return this.done;
+    this.ending = copyFail(reason);
+    // Data held for the server is not worth sending any more.
+    this.held = [];
+    this.socket?.write(this.ending);
     return this.done;
   }
 
@@ -147,10 +186,18 @@ export class CopyIn implements Submittable {
   handleCopyInResponse(connection: Connection): void {
     const socket = connection.stream;
     this.socket = socket;
-    let room = true;
-    for (const piece of this.held) room = this.write(socket, piece);
+    const held = this.held;
     this.held = [];
-    if (this.ending) socket.write(COPY_DONE);
+    if (this.ending !== null) {
+      // Ended already (the caller waits for that, not for room): the rest and its end in one go.
+      socket.cork();
+      for (const piece of held) this.write(socket, piece);
+      socket.write(this.ending);
+      socket.uncork();
+      return;
+    }
+    let room = true;
+    for (const piece of held) room = this.write(socket, piece);
     if (room) this.wakeUp();
     else if (this.wake !== null) socket.once('drain', this.wakeUp);
   }

@@ -1,17 +1,7 @@
-import { type Chunk, CHUNK_BYTES, LineEncoder, MAX_SPARE_OWN_BYTES, RowText } from './row-text';
+import { CHUNK_BYTES, MAX_SPARE_OWN_BYTES, type RowText } from './row-text';
 import { capacityFor } from './spare-buffers';
 import { fakeCopyClient } from './testing/copy-client';
-
-/** Rows that are a COPY line given as it is. */
-class PlainLines extends LineEncoder<RowText> {
-  encode(line: string): RowText {
-    return this.place(line);
-  }
-
-  protected text(chunk: Chunk | null, buffer: Buffer, start: number, end: number): RowText {
-    return new RowText(chunk, buffer, start, end);
-  }
-}
+import { PlainLines } from './testing/plain-lines';
 
 /** The lines of a COPY text, in an order of their own: the COPY sends rows in any order. */
 function sorted(text: string | readonly string[]): string[] {
@@ -85,10 +75,29 @@ describe('RowTextEncoder.copy', () => {
     expect(third.received().buffers.some((b) => failedPieces.includes(b.buffer))).toBe(false);
   });
 
+  it('gives the COPY up when sending its rows throws, before the server took it or under way, and rethrows', async () => {
+    const encoder = new PlainLines();
+    // Every other row: runs of one row each, copied into pieces, the first sent after about 600 rows.
+    const rows = lines.map((l) => encoder.encode(l)).filter((_, i) => i % 2 === 0);
+    for (const at of [0, 900]) {
+      const broken = new Error(`row ${at} has no end`);
+      const { client, received } = fakeCopyClient();
+      const endOf = (row: RowText): number => {
+        if (row === rows[at]) throw broken;
+        return row.end;
+      };
+      await expect(encoder.copy(client, SQL, rows, undefined, endOf)).rejects.toBe(broken);
+      const { pieces, writes, failure } = received();
+      expect(pieces.length).toBe(at === 0 ? 0 : 1);
+      expect(writes.at(-1)).toBe('f');
+      expect(failure).toBe(broken.message);
+    }
+  });
+
   it('ends the COPY with no data for no rows', async () => {
     const { client, received } = fakeCopyClient();
     await new PlainLines().copy(client, SQL, []);
-    expect(received()).toEqual({ text: '', pieces: [], buffers: [] });
+    expect(received()).toEqual({ text: '', pieces: [], buffers: [], writes: ['c'] });
   });
 });
 

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import { errorMessage } from '@app/common';
 import { CopyIn } from './batch-writer';
 import { capacityFor, SpareBuffers } from './spare-buffers';
 
@@ -140,41 +141,47 @@ export abstract class RowTextEncoder<S, R extends RowText> {
   async copy(client: PoolClient, sql: string, rows: readonly R[], startOf: (row: R) => number = textStart, endOf: (row: R) => number = textEnd): Promise<void> {
     const copy = new CopyIn(client, sql);
     const pieces: Chunk[] = [];
-    let piece: Chunk | null = null;
-    // The run so far: `buffer` from `start` to `end`.
-    let buffer: Buffer | null = null;
-    let start = 0;
-    let end = 0;
-    // One step past the rows, for the last run.
-    for (let i = 0; i <= rows.length; i++) {
-      const row = i < rows.length ? rows[i] : null;
-      const from = row === null ? 0 : startOf(row);
-      const to = row === null ? 0 : endOf(row);
-      if (row !== null && (from === to || (row.buffer === buffer && from === end))) {
-        if (from !== to) end = to;
-        continue;
-      }
-      let data: Buffer | null = null;
-      if (buffer !== null && end - start > OWN_BUFFER_BYTES) data = buffer.subarray(start, end);
-      else if (buffer !== null) {
-        // The piece being filled goes once the run does not fit.
-        if (piece === null || piece.used + end - start > CHUNK_BYTES) {
-          if (piece !== null) data = piece.buffer.subarray(0, piece.used);
-          piece = this.spare.pop() ?? new Chunk(Buffer.allocUnsafeSlow(CHUNK_BYTES));
-          pieces.push(piece);
+    try {
+      let piece: Chunk | null = null;
+      // The run so far: `buffer` from `start` to `end`.
+      let buffer: Buffer | null = null;
+      let start = 0;
+      let end = 0;
+      // One step past the rows, for the last run.
+      for (let i = 0; i <= rows.length; i++) {
+        const row = i < rows.length ? rows[i] : null;
+        const from = row === null ? 0 : startOf(row);
+        const to = row === null ? 0 : endOf(row);
+        if (row !== null && (from === to || (row.buffer === buffer && from === end))) {
+          if (from !== to) end = to;
+          continue;
         }
-        piece.used += buffer.copy(piece.buffer, piece.used, start, end);
+        let data: Buffer | null = null;
+        if (buffer !== null && end - start > OWN_BUFFER_BYTES) data = buffer.subarray(start, end);
+        else if (buffer !== null) {
+          // The piece being filled goes once the run does not fit.
+          if (piece === null || piece.used + end - start > CHUNK_BYTES) {
+            if (piece !== null) data = piece.buffer.subarray(0, piece.used);
+            piece = this.spare.pop() ?? new Chunk(Buffer.allocUnsafeSlow(CHUNK_BYTES));
+            pieces.push(piece);
+          }
+          piece.used += buffer.copy(piece.buffer, piece.used, start, end);
+        }
+        if (data !== null) {
+          const drained = copy.send(data);
+          if (drained !== undefined) await drained;
+          if (copy.failed) break;
+        }
+        buffer = row === null ? null : row.buffer;
+        start = from;
+        end = to;
       }
-      if (data !== null) {
-        const drained = copy.send(data);
-        if (drained !== undefined) await drained;
-        if (copy.failed) break;
-      }
-      buffer = row === null ? null : row.buffer;
-      start = from;
-      end = to;
+      await copy.end(piece === null || copy.failed ? undefined : piece.buffer.subarray(0, piece.used));
+    } catch (err) {
+      // Ended however it failed: a COPY left open would hold the connection, and the ROLLBACK queued behind it, forever.
+      await copy.fail(errorMessage(err)).catch(() => undefined);
+      throw err;
     }
-    await copy.end(piece === null || copy.failed ? undefined : piece.buffer.subarray(0, piece.used));
     // Taken by the server, so sent: after a failure they are left to the collector, as the connection may still be sending them.
     for (const p of pieces) this.keepSpare(p);
   }

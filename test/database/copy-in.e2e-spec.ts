@@ -12,7 +12,7 @@ import { testEnv } from '../support/test-env.config';
 const GATE = 4242;
 const FILLER = 'x'.repeat(1000);
 const GREETING = 'Grüße 🚀';
-// About 8 kB: copyRowTexts sends rows that do not follow each other in a chunk as pieces this small.
+// About 8 kB a piece: many pieces go out before the socket is full.
 const ROWS_PER_PIECE = 8;
 // More than the socket buffers on both ends hold (loopback's grow to about 36 MB): a socket still not full by then never will be.
 const MAX_BYTES = 64 * 1024 * 1024;

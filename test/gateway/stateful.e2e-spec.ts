@@ -155,12 +155,18 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
       '  ]',
       '}',
     ].join('\n');
-    const res = await fetch(`${h.url}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body });
-    expect(res.status).toBe(200);
-    const { id } = (await res.json()) as { id: string };
-    await h.gateway.app.get(StoredResponseWriter).flush();
-    const { rows } = await pg.query<{ text: string }>('SELECT input_items::text AS text FROM stored_responses WHERE id = $1', [id]);
-    expect(rows[0].text).toContain('"caf\\u00e9');
+    const post = async (json: string) => {
+      const res = await fetch(`${h.url}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: json });
+      expect(res.status).toBe(200);
+      const { id } = (await res.json()) as { id: string };
+      await h.gateway.app.get(StoredResponseWriter).flush();
+      const { rows } = await pg.query<{ text: string }>('SELECT input_items::text AS text FROM stored_responses WHERE id = $1', [id]);
+      return { id, text: rows[0].text };
+    };
+    const { id, text } = await post(body);
+    expect(text).toContain('"caf\\u00e9');
+    // A follow-up's own input too: previous_response_id does not change it.
+    expect((await post(`{"model":"${MODEL}","previous_response_id":"${id}","input":[{"role":"user","content":"caf\\u00e9 again"}]}`)).text).toContain('"caf\\u00e9 again"');
     // What the items JSON.stringify wrote would be, as the database keeps them.
     const items = JSON.parse(toJsonb(JSON.stringify(toInputItems((JSON.parse(body) as Json).input, idStemOf(id))))) as Json[];
     const listed = await fetch(`${h.url}/v1/responses/${id}/input_items?order=asc`, { headers: { authorization: `Bearer ${apiKey}` } });

@@ -109,9 +109,11 @@ export class ConversationStage {
     const inputItems = toInputItems(own, stem);
     // `input` is not one of the stored request fields (it is stored as items).
     const request = knownRequestFields(body);
-    const inputItemsJson = store ? toInputItemsJson(own, inputItems, ownText) : '';
+    let inputItemsJson = store ? toInputItemsJson(own, inputItems, ownText) : '';
     const requestJson = store ? JSON.stringify(request) : '';
-    // The text as stored is counted: items written from the client's text count its spacing and escapes.
+    // The limit is on the items as JSON.stringify writes them: a client's spacing and escapes
+    // (`\uXXXX` for every non-ASCII character, as Python's json.dumps writes by default) do not count.
+    if (store && ownText !== undefined && inputItemsJson.length + requestJson.length > limits.maxStoredBytes) inputItemsJson = toInputItemsJson(own, inputItems);
     if (store && inputItemsJson.length + requestJson.length > limits.maxStoredBytes) {
       throw GatewayError.invalidRequest(
         `A stored turn may hold at most ${limits.maxStoredBytes} characters of JSON in its input and request fields (this one has ${inputItemsJson.length + requestJson.length}); send it with store: false.`,

@@ -14,7 +14,7 @@ export interface DecodedRequest<E = unknown> {
   // A format whose API has no stored responses sets `body.store = false` (Responses stores by default).
   body: ResponsesRequest;
   /**
-   * The JSON text `body` was parsed from, when the client sent the canonical format: a stored
+   * The JSON text `body` was parsed from (set by the Responses format only): a stored
    * turn's input items are copied from it (toInputItemsJson). The conversation stage drops it.
    */
   bodyText?: string;

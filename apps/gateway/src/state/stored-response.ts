@@ -310,8 +310,7 @@ const { OPEN_BRACE } = JSON_BYTE;
  * key given twice keeps the first one's place and the last one's value in JSON.parse, as the
  * spread in toInputItems does, and the last value in Postgres's json functions. Undefined when
  * the text is not plainly read (the caller serialises the items): `input` given twice or under
- * an escaped key, an item that is not an object or is empty, or a number that JSON.stringify
- * would write otherwise.
+ * an escaped key, an item that is not an object or is empty, or an item holding a number (hasNumber).
  */
 function inputItemsOfText(text: string, input: readonly unknown[], items: readonly Json[]): string | undefined {
   const at: number[] = [];
@@ -323,7 +322,7 @@ function inputItemsOfText(text: string, input: readonly unknown[], items: readon
     const item = input[i];
     const start = spans[2 * i];
     const end = spans[2 * i + 1];
-    if (!isJson(item) || text.charCodeAt(start) !== OPEN_BRACE || isEmptyObjectAt(text, start) || hasRewrittenNumber(item)) return undefined;
+    if (!isJson(item) || text.charCodeAt(start) !== OPEN_BRACE || isEmptyObjectAt(text, start) || hasNumber(item)) return undefined;
     if (i > 0) json += ',';
     const ownId = typeof item.id === 'string' && item.id !== '';
     if (item.type !== undefined && ownId) {
@@ -334,21 +333,28 @@ function inputItemsOfText(text: string, input: readonly unknown[], items: readon
       json += `${text.slice(start + 1, end - 1)}${ownId ? '' : `,"id":"${items[i].id as string}"`}}`;
     }
   }
-  return json + ']';
+  json += ']';
+  // One string, as JSON.stringify's: the pieces joined are slices of the body's text, which the
+  // turn would otherwise keep alive whole (its tools and instructions too) until the answer is
+  // stored. V8 flattens a joined string when it first reads a character of it.
+  json.charCodeAt(0);
+  return json;
 }
 
 /**
- * Whether JSON.stringify writes a number of `value` as text that parses to another number:
- * -0 as 0, and one past a double's range (JSON.parse made it Infinity) as null.
+ * Whether an item holds a number. JSON.stringify writes one in its shortest form; a client's
+ * spelling of it is read otherwise by Postgres's jsonb, which keeps numbers exact as written:
+ * `1e-20000` (0 to JavaScript) is refused as out of range, `1e-16383` is printed back as 16,387
+ * characters, digits past a double's stay. Agent histories hold texts, not numbers.
  */
-function hasRewrittenNumber(value: unknown): boolean {
-  if (typeof value === 'number') return !Number.isFinite(value) || (value === 0 && 1 / value < 0);
+function hasNumber(value: unknown): boolean {
+  if (typeof value === 'number') return true;
   if (typeof value !== 'object' || value === null) return false;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (hasRewrittenNumber(value[i])) return true;
+    for (let i = 0; i < value.length; i++) if (hasNumber(value[i])) return true;
     return false;
   }
-  for (const key in value) if (hasRewrittenNumber((value as Json)[key])) return true;
+  for (const key in value) if (hasNumber((value as Json)[key])) return true;
   return false;
 }
 

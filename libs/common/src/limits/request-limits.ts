@@ -162,7 +162,7 @@ export function describeRequestLimits(limits: RequestLimits = DEFAULT_REQUEST_LI
     { input: '`metadata`', limit: `${m.maxPairs} pairs; keys up to ${m.maxKeyLength} characters; string values up to ${m.maxValueLength} characters`, error: '400, `param` `metadata` / `metadata.<key>`' },
     { input: '`max_output_tokens` (chat: `max_completion_tokens`, `max_tokens`)', limit: `integer from 1 to ${MAX_OUTPUT_TOKENS_LIMIT}`, error: '400, `param` `max_output_tokens`' },
     { input: 'embeddings `input`', limit: `${MAX_EMBEDDING_INPUTS} items, none empty`, error: '400, `param` `input` / `input[i]`' },
-    { input: 'a stored turn (`store` on): its input items and request fields', limit: `${limits.maxStoredBytes} characters of JSON as stored (\`server.max_stored_response_bytes\`): an input array counts as the client wrote it, spacing and escapes included`, error: '400, `param` `input`' },
+    { input: 'a stored turn (`store` on): its input items and request fields', limit: `${limits.maxStoredBytes} characters of JSON (\`server.max_stored_response_bytes\`)`, error: '400, `param` `input`' },
     { input: 'a conversation sent upstream (`previous_response_id` and `item_reference` resolved)', limit: `${limits.maxBodyBytes} characters of JSON, as a body`, error: '400, `param` `previous_response_id` / `input`' },
     { input: '`x-request-id` header (kept as `client_request_id`)', limit: '1 to 128 printable ASCII characters', error: '400, `param` `x-request-id`' },
   ];

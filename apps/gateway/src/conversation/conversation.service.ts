@@ -36,7 +36,7 @@ export class ConversationStage {
    */
   resolve<E>(plan: Plan<E>): Conversation<E> | Promise<Conversation<E>> {
     const { body, stream, bodyText } = plan.request;
-    // Not kept for as long as the answer takes (a stored turn's input items may hold slices of it).
+    // Not kept for as long as the answer takes: the turn keeps its own copy of what it stores.
     if (bodyText !== undefined) plan.request.bodyText = undefined;
     const store = body.store !== false;
     const background = body.background === true;

@@ -13,6 +13,7 @@ import { BackgroundResponses } from '../../apps/gateway/src/background/backgroun
 import { ResponseStore } from '../../apps/gateway/src/settle/response-store.service';
 import { ResponseCache } from '../../apps/gateway/src/state/response-cache';
 import { StateMaintenance } from '../../apps/gateway/src/state/state-maintenance.service';
+import { idStemOf, toInputItems, toJsonb } from '../../apps/gateway/src/state/stored-response';
 import { StoredResponseWriter } from '../../apps/gateway/src/state/stored-response.writer';
 import { eventually, startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 
@@ -140,6 +141,42 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
     // r1 from the database now: its row's items name the output item
     expect(texts(sentInput())[0]).toBe('user: Indented, please [[pretty]]');
     expect(sentInput().at(-1)).toMatchObject({ role: 'assistant', id: output[0].id });
+  });
+
+  it("stores input items from the client's own text (spacing and escapes kept, types and ids added), listed and referenced from memory and the database as before", async () => {
+    const body = [
+      '{',
+      `  "model": "${MODEL}",`,
+      '  "input": [',
+      '    {"role": "user", "content": "caf\\u00e9 \\ud83d\\ude00 \\u0000 \\udc00 a\\/b\\t"},',
+      '    {"id": "", "type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "ok"}]},',
+      '    {"type": "function_call_output", "call_id": "c1", "output": "{\\"n\\":1}"},',
+      '    {"type": "message", "id": "msg_client_0123456789abcdef", "role": "user", "content": "mine"}',
+      '  ]',
+      '}',
+    ].join('\n');
+    const post = async (json: string) => {
+      const res = await fetch(`${h.url}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: json });
+      expect(res.status).toBe(200);
+      const { id } = (await res.json()) as { id: string };
+      await h.gateway.app.get(StoredResponseWriter).flush();
+      const { rows } = await pg.query<{ text: string }>('SELECT input_items::text AS text FROM stored_responses WHERE id = $1', [id]);
+      return { id, text: rows[0].text };
+    };
+    const { id, text } = await post(body);
+    expect(text).toContain('"caf\\u00e9');
+    // A follow-up's own input too: previous_response_id does not change it.
+    expect((await post(`{"model":"${MODEL}","previous_response_id":"${id}","input":[{"role":"user","content":"caf\\u00e9 again"}]}`)).text).toContain('"caf\\u00e9 again"');
+    // What the items JSON.stringify wrote would be, as the database keeps them.
+    const items = JSON.parse(toJsonb(JSON.stringify(toInputItems((JSON.parse(body) as Json).input, idStemOf(id))))) as Json[];
+    const listed = await fetch(`${h.url}/v1/responses/${id}/input_items?order=asc`, { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(((await listed.json()) as { data: Json[] }).data).toEqual(items);
+    // The item whose empty id the gateway's follows in the text, by that id: from memory, then from the database.
+    for (const cached of [true, false]) {
+      if (!cached) h.gateway.app.get(ResponseCache).delete(id);
+      await client.responses.create({ model: MODEL, input: [{ type: 'item_reference', id: String(items[1].id) }, { role: 'user', content: 'next' }] as never });
+      expect(texts(sentInput())).toEqual(['assistant: ok', 'user: next']);
+    }
   });
 
   it('chains streamed turns: the stream carries the gateway id and a follow-up works the moment it ended', async () => {

@@ -164,6 +164,19 @@ describe('hostile input: the gateway', () => {
       expect((await post(JSON.stringify({ model: 'openai/gpt-4o-mini', input: big, store: false }))).status).toBe(200);
     });
 
+    it("counts an input array as JSON.stringify writes it, not the client's escapes: 30,000 CJK characters sent as \\uXXXX are stored", async () => {
+      const text = '\u6f22'.repeat(30_000);
+      // As Python's json.dumps writes it by default: 180,000 characters of text, 30,000 as JSON.stringify writes it.
+      const body = JSON.stringify({ model: 'openai/gpt-4o-mini', input: [{ role: 'user', content: text }] }).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+      expect(body.length).toBeGreaterThan(2 * 80 * 1024);
+      const res = await post(body);
+      expect(res.status).toBe(200);
+      const { id } = (await res.json()) as { id: string };
+      await h.gateway.app.get(StoredResponseWriter).flush();
+      const row = await pg.query(`SELECT input_items::text AS items FROM stored_responses WHERE id = $1`, [id]);
+      expect(JSON.parse(row.rows[0].items as string)[0].content).toBe(text);
+    });
+
     it('unknown request fields pass through to the provider but are not stored', async () => {
       const res = await post(JSON.stringify({ model: 'openai/gpt-4o-mini', input: 'hi', x_padding: 'p'.repeat(10_000), instructions: 'be brief' }));
       expect(res.status).toBe(200);

@@ -35,7 +35,9 @@ export class ConversationStage {
    * there is something to look up.
    */
   resolve<E>(plan: Plan<E>): Conversation<E> | Promise<Conversation<E>> {
-    const { body, stream } = plan.request;
+    const { body, stream, bodyText } = plan.request;
+    // Not kept for as long as the answer takes: the turn keeps its own copy of what it stores.
+    if (bodyText !== undefined) plan.request.bodyText = undefined;
     const store = body.store !== false;
     const background = body.background === true;
     const prev = body.previous_response_id;
@@ -50,9 +52,9 @@ export class ConversationStage {
       if (stream) throw GatewayError.invalidRequest("'background' with 'stream' is not supported: create the response, then poll GET /v1/responses/{id} (or GET with ?stream=true once it finished).", 'stream');
     }
     if (previousResponseId === null && !hasRefs) {
-      return withTurn(plan, store ? this.turn(plan.key.id, body, input, 0, background, null) : null);
+      return withTurn(plan, store ? this.turn(plan.key.id, body, input, bodyText, 0, background, null) : null);
     }
-    return this.resolveStored(plan.key.id, body, input, previousResponseId, hasRefs, store, background).then((turn) => withTurn(plan, turn));
+    return this.resolveStored(plan.key.id, body, input, bodyText, previousResponseId, hasRefs, store, background).then((turn) => withTurn(plan, turn));
   }
 
   /**
@@ -60,7 +62,7 @@ export class ConversationStage {
    * for the upstream to the conversation in full (stored items first).
    */
   private async resolveStored(
-    keyId: string, body: ResponsesRequest, input: unknown, previousResponseId: string | null, hasRefs: boolean, store: boolean, background: boolean,
+    keyId: string, body: ResponsesRequest, input: unknown, bodyText: string | undefined, previousResponseId: string | null, hasRefs: boolean, store: boolean, background: boolean,
   ): Promise<Turn> {
     const { limits } = this.config;
     const chain = previousResponseId === null ? [] : await this.resolveChain(keyId, previousResponseId);
@@ -86,24 +88,32 @@ export class ConversationStage {
       }
       body.input = upstream;
     }
-    const own = refs === null ? input : (input as unknown[]).map((item) => referenced(item) ?? item);
-    return this.turn(keyId, body, own, history.bytes, background, previousResponseId, store);
+    // With references resolved, the turn's own input is no longer the client's text.
+    if (refs === null) return this.turn(keyId, body, input, bodyText, history.bytes, background, previousResponseId, store);
+    const own = (input as unknown[]).map((item) => referenced(item) ?? item);
+    return this.turn(keyId, body, own, undefined, history.bytes, background, previousResponseId, store);
   }
 
   /**
    * The turn of a request whose stored state is resolved (`own`: its input as stored, references
-   * resolved), and `body` made stateless for the upstream: no `previous_response_id`/`background`,
-   * and `store: false` (the upstream keeps nothing; any provider and any fallback see the same context).
+   * resolved; `ownText`: the body's JSON text when `own` is its `input` as parsed), and `body` made
+   * stateless for the upstream: no `previous_response_id`/`background`, and `store: false` (the
+   * upstream keeps nothing; any provider and any fallback see the same context).
    */
-  private turn(keyId: string, body: ResponsesRequest, own: unknown, historyBytes: number, background: boolean, previousResponseId: string | null, store = true): Turn {
+  private turn(
+    keyId: string, body: ResponsesRequest, own: unknown, ownText: string | undefined, historyBytes: number, background: boolean, previousResponseId: string | null, store = true,
+  ): Turn {
     const { limits } = this.config;
     const id = newResponseId();
     const stem = idStemOf(id);
     const inputItems = toInputItems(own, stem);
     // `input` is not one of the stored request fields (it is stored as items).
     const request = knownRequestFields(body);
-    const inputItemsJson = store ? toInputItemsJson(own, inputItems) : '';
+    let inputItemsJson = store ? toInputItemsJson(own, inputItems, ownText) : '';
     const requestJson = store ? JSON.stringify(request) : '';
+    // The limit is on the items as JSON.stringify writes them: a client's spacing and escapes
+    // (`\uXXXX` for every non-ASCII character, as Python's json.dumps writes by default) do not count.
+    if (store && ownText !== undefined && inputItemsJson.length + requestJson.length > limits.maxStoredBytes) inputItemsJson = toInputItemsJson(own, inputItems);
     if (store && inputItemsJson.length + requestJson.length > limits.maxStoredBytes) {
       throw GatewayError.invalidRequest(
         `A stored turn may hold at most ${limits.maxStoredBytes} characters of JSON in its input and request fields (this one has ${inputItemsJson.length + requestJson.length}); send it with store: false.`,

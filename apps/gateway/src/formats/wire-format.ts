@@ -13,6 +13,11 @@ export type { RequestType };
 export interface DecodedRequest<E = unknown> {
   // A format whose API has no stored responses sets `body.store = false` (Responses stores by default).
   body: ResponsesRequest;
+  /**
+   * The JSON text `body` was parsed from (set by the Responses format only): a stored
+   * turn's input items are copied from it (toInputItemsJson). The conversation stage drops it.
+   */
+  bodyText?: string;
   stream: boolean;
   /** `provider/model` strings: the primary, then the request's own fallbacks. */
   models: string[];

@@ -164,3 +164,136 @@ describe('minted item ids', () => {
     expect(mintedAt(gatewayItemId('message', stems[0], 1_000_000_000, 'in'), stems[0], 'input', 1_000_000_000)).toBe(false);
   });
 });
+
+describe('stored input items written from the body text', () => {
+  /** mulberry32: every run tries the same cases. */
+  function seeded(seed: number): () => number {
+    return () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  const CHARS = ['a', 'Z', ' ', '"', '\\', '/', '\u0000', '\n', '\t', '\u001f', 'é', '€', '\u2028', '😀', '\ud800', '\udc00', '\ufeff', '{', '}', '[', ']', ',', ':'];
+  // An item holding any number is serialised (hasNumber): these only check that it is.
+  const NUMBERS = ['0', '7', '-12', '3.25', '2.50', '1e3', '1E-2', '0.1e1', '1e-400', '1e-20000', '123456789012345678901234567890', '-0', '-0.0', '1e400', '-1e400'];
+  const SPACES = ['', '', '', ' ', '\n', '\n    ', '\t', '\r\n  '];
+  const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+  /** A client's JSON text, written at random: spacing, escapes, keys given twice, odd items. */
+  function writer(r: () => number) {
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    const space = () => pick(SPACES);
+    const unicode = (c: number) => {
+      const hex = c.toString(16).padStart(4, '0');
+      return `\\u${r() < 0.5 ? hex : hex.toUpperCase()}`;
+    };
+    // Keys are spelled with escapes less often: an escaped `input` is not read off the text.
+    const quote = (s: string, escapes = 0.15) => {
+      let out = '"';
+      for (let i = 0; i < s.length; i++) {
+        const ch = s[i];
+        const c = s.charCodeAt(i);
+        if (ch in SHORT_ESCAPES || c < 0x20) out += r() < 0.5 && ch in SHORT_ESCAPES ? SHORT_ESCAPES[ch] : unicode(c);
+        else if (ch === '/' && r() < 0.5) out += '\\/';
+        else out += r() < escapes ? unicode(c) : ch;
+      }
+      return `${out}"`;
+    };
+    const text = () => Array.from({ length: Math.floor(r() * 8) }, () => pick(CHARS)).join('');
+    const members = (pairs: [string, string][]) => `{${space()}${pairs.map(([k, v]) => `${quote(k, 0.01)}${space()}:${space()}${v}`).join(`${space()},${space()}`)}${space()}}`;
+    const value = (depth: number): string => {
+      const kind = depth > 2 ? Math.floor(r() * 3) : Math.floor(r() * 5);
+      if (kind === 0) return quote(text());
+      if (kind === 1) return r() < 0.3 ? pick(NUMBERS) : pick(['true', 'false', 'null']);
+      if (kind === 2) return pick(['true', 'false', 'null']);
+      if (kind === 3) return `[${space()}${Array.from({ length: Math.floor(r() * 3) }, () => value(depth + 1)).join(`${space()},${space()}`)}${space()}]`;
+      return members(Array.from({ length: Math.floor(r() * 3) }, () => [pick(['text', 'x', '__proto__', 'id', 'type', text()]), value(depth + 1)] as [string, string]));
+    };
+    const item = (): string => {
+      const odd = r();
+      if (odd < 0.02) return pick(['null', '1', '"x"', '[]', '{}', '{ }']);
+      const pairs: [string, string][] = [];
+      const t = r();
+      if (t < 0.5) pairs.push(['type', t < 0.05 ? pick(['null', '5', '{}']) : quote(pick(['message', 'function_call', 'function_call_output', 'reasoning', 'web_search_call', 'constructor', text()]))]);
+      const id = r();
+      if (id < 0.5) pairs.push(['id', id < 0.2 ? pick(['""', 'null', '7', '{}', '[]', 'false']) : quote(pick(['msg_0123456789abcdef0123456789', 'x', text() + '_client_id']))]);
+      pairs.push(['role', quote(pick(['user', 'assistant', 'system']))]);
+      pairs.push(['content', r() < 0.5 ? quote(text()) : `[${space()}${Array.from({ length: Math.floor(r() * 3) }, () => members([['type', '"input_text"'], ['text', quote(text())]])).join(',')}]`]);
+      for (let n = Math.floor(r() * 3); n > 0; n--) pairs.push([pick(['call_id', 'arguments', '__proto__', 'constructor', 'encrypted_content', text()]), value(1)]);
+      // A key given twice: JSON.parse keeps the first one's place and the last one's value.
+      if (r() < 0.2) pairs.push([pick(['id', 'type', 'role', 'x']), pick(['""', '"msg_repeated_0123456789abcdef"', '"message"', '3'])]);
+      for (let i = pairs.length - 1; i > 0; i--) {
+        const j = Math.floor(r() * (i + 1));
+        [pairs[i], pairs[j]] = [pairs[j], pairs[i]];
+      }
+      return members(pairs);
+    };
+    return (): string => {
+      const items = Array.from({ length: Math.floor(r() * 6) }, item);
+      const input = `[${space()}${items.join(`${space()},${space()}`)}${space()}]`;
+      const pairs: [string, string][] = [['model', '"m"'], ['instructions', quote(text())], ['input', input]];
+      // `input` given twice, or under an escaped key: not read off the text.
+      if (r() < 0.05) pairs.unshift(['input', '[{"role":"user","content":"first"}]']);
+      if (r() < 0.05) pairs.push([pick(['tools', 'metadata']), value(1)]);
+      const body = members(pairs);
+      return r() < 0.03 ? body.replace('"input"', '"\\u0069nput"') : body;
+    };
+  }
+
+  const holdsNumber = (v: unknown): boolean => typeof v === 'number' || (typeof v === 'object' && v !== null && Object.values(v).some(holdsNumber));
+
+  /** Equal JSON values: numbers by Object.is (-0 is not 0), objects' keys in the same order. */
+  function sameJson(a: unknown, b: unknown): boolean {
+    if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) return Object.is(a, b);
+    if (Array.isArray(a) !== Array.isArray(b)) return false;
+    const keys = Object.keys(a);
+    const bKeys = Object.keys(b);
+    return keys.length === bKeys.length && keys.every((k, i) => k === bKeys[i] && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+
+  it('parse to what the items JSON.stringify writes do, in value, key order and in jsonb, over many client texts', () => {
+    const r = seeded(15);
+    const body = writer(r);
+    let fromText = 0;
+    const cases = 3000;
+    for (let n = 0; n < cases; n++) {
+      // As the gateway decodes a body: lone surrogates sent raw arrive as U+FFFD.
+      const text = Buffer.from(body(), 'utf8').toString('utf8');
+      const input = (JSON.parse(text) as { input: unknown }).input;
+      const items = toInputItems(input, idStemOf(newResponseId()));
+      const expected = JSON.stringify(items);
+      const json = toInputItemsJson(input, items, text);
+      const same = sameJson(JSON.parse(json), JSON.parse(expected)) && sameJson(JSON.parse(toJsonb(json)), JSON.parse(toJsonb(expected)));
+      // With the text: a failure shows it.
+      if (!same) expect({ text, json }).toEqual({ text, json: expected });
+      if (json !== expected) fromText++;
+      // An item holding a number is left to JSON.stringify, whose spelling of it Postgres reads as JavaScript does.
+      if (holdsNumber(items)) expect(json).toBe(expected);
+    }
+    // Many texts are written from the text (spacing or escapes make them differ from JSON.stringify's); those with numbers are not.
+    expect(fromText).toBeGreaterThan(cases / 3);
+  });
+
+  it("keep the client's text, with the type and id added where missing, and serialise what they cannot read", () => {
+    const stem = idStemOf(newResponseId());
+    const json = (text: string) => {
+      const input = (JSON.parse(text) as { input: unknown }).input;
+      return toInputItemsJson(input, toInputItems(input, stem), text);
+    };
+    expect(json('{"input":[ {"role":"user", "content":"\\u00e9"}, {"type":"function_call_output","id":"","output":"x"}, {"id":"","type":"reasoning"} ]}')).toBe(
+      `[{"type":"message","role":"user", "content":"\\u00e9","id":"msg_${stem}in0"},{"type":"function_call_output","id":"","output":"x","id":"fco_${stem}in1"},` +
+        `{"type":"message","id":"","type":"reasoning","id":"rs_${stem}in2"}]`,
+    );
+    expect(json('{"input":[{"type":"message","id":"msg_0123456789abcdef0123456789",\n "role":"user","content":"a"}]}')).toBe('[{"type":"message","id":"msg_0123456789abcdef0123456789",\n "role":"user","content":"a"}]');
+    expect(json('{"input":[]}')).toBe('[]');
+    const items = [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'n', n: 0 }], id: `msg_${stem}in0` }];
+    expect(json('{"input":[{"role":"user","content":[{"type":"input_text","text":"n","n":-0}]}]}')).toBe(JSON.stringify(items));
+    const out = (x: number) => [{ type: 'message', role: 'user', content: 'a', x, id: `msg_${stem}in0` }];
+    expect(json('{"input":[{"role":"user", "content":"a", "x":1e-20000}]}')).toBe(JSON.stringify(out(0)));
+    expect(json('{"input":[{"role":"user", "content":"a", "x":1.50}]}')).toBe(JSON.stringify(out(1.5)));
+    expect(json('{"input":[{"role":"user", "content":"a"}],"input":[{"role":"user","content":"b"}]}')).toBe(`[{"type":"message","role":"user","content":"b","id":"msg_${stem}in0"}]`);
+  });
+});

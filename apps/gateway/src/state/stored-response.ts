@@ -1,4 +1,5 @@
-import { randomHex } from '@app/common';
+import { JSON_BYTE, randomHex } from '@app/common';
+import { elementSpans, findMembers, firstNonSpace, isEmptyObjectAt } from '@app/providers/responses/json-text';
 
 import { isJson, type Json } from '@app/common';
 
@@ -284,13 +285,77 @@ export function toInputItems(input: unknown, stem: string): Json[] {
 }
 
 /**
- * JSON.stringify(items), where `items` are `toInputItems(input, stem)`. A string input's one
- * message is written out around its text's JSON: the serialiser takes several times as long
- * over that small object graph, and a string is the commonest input of a stored turn.
+ * JSON text that parses to what JSON.stringify(items) does, where `items` are `toInputItems(input,
+ * stem)`. A string input's one message is written out around its text's JSON: the serialiser
+ * takes several times as long over that small object graph, and a string is the commonest input
+ * of a stored turn. `text`: the body's JSON text, when `input` is its `input` as parsed: an
+ * array is then written from it (inputItemsOfText), the client's spacing and escapes kept.
  */
-export function toInputItemsJson(input: unknown, items: readonly Json[]): string {
-  if (typeof input !== 'string') return JSON.stringify(items);
-  return `[{"type":"message","id":"${items[0].id as string}","role":"user","content":[{"type":"input_text","text":${JSON.stringify(input)}}]}]`;
+export function toInputItemsJson(input: unknown, items: readonly Json[], text?: string): string {
+  if (typeof input === 'string') {
+    return `[{"type":"message","id":"${items[0].id as string}","role":"user","content":[{"type":"input_text","text":${JSON.stringify(input)}}]}]`;
+  }
+  return (text !== undefined && Array.isArray(input) ? inputItemsOfText(text, input, items) : undefined) ?? JSON.stringify(items);
+}
+
+const INPUT = ['input'];
+const { OPEN_BRACE } = JSON_BYTE;
+
+/**
+ * The stored items of the array `input` as the body's text `text` has them, which JSON.parse
+ * made `input` of: each item's own text, and where toInputItems makes a new object of it (no
+ * type, or no usable id), `"type":"message"` first (unless its own type is) and the minted id
+ * last. Serialising an agent's history of long texts again cost more than the rest of storing
+ * its turn. Either key may repeat one of the item's own (its type, an empty or non-string id): a
+ * key given twice keeps the first one's place and the last one's value in JSON.parse, as the
+ * spread in toInputItems does, and the last value in Postgres's json functions. Undefined when
+ * the text is not plainly read (the caller serialises the items): `input` given twice or under
+ * an escaped key, an item that is not an object or is empty, or an item holding a number (hasNumber).
+ */
+function inputItemsOfText(text: string, input: readonly unknown[], items: readonly Json[]): string | undefined {
+  const at: number[] = [];
+  if (findMembers(text, firstNonSpace(text), INPUT, at) === -1) return undefined;
+  const spans = elementSpans(text, at[0]);
+  if (spans === null || spans.length !== 2 * input.length) return undefined;
+  let json = '[';
+  for (let i = 0; i < input.length; i++) {
+    const item = input[i];
+    const start = spans[2 * i];
+    const end = spans[2 * i + 1];
+    if (!isJson(item) || text.charCodeAt(start) !== OPEN_BRACE || isEmptyObjectAt(text, start) || hasNumber(item)) return undefined;
+    if (i > 0) json += ',';
+    const ownId = typeof item.id === 'string' && item.id !== '';
+    if (item.type !== undefined && ownId) {
+      json += text.slice(start, end);
+    } else {
+      // `"type"` right after the brace is the item's first key: its type is first already.
+      json += text.startsWith('"type"', start + 1) ? '{' : '{"type":"message",';
+      json += `${text.slice(start + 1, end - 1)}${ownId ? '' : `,"id":"${items[i].id as string}"`}}`;
+    }
+  }
+  json += ']';
+  // One string, as JSON.stringify's: the pieces joined are slices of the body's text, which the
+  // turn would otherwise keep alive whole (its tools and instructions too) until the answer is
+  // stored. V8 flattens a joined string when it first reads a character of it.
+  json.charCodeAt(0);
+  return json;
+}
+
+/**
+ * Whether an item holds a number. JSON.stringify writes one in its shortest form; a client's
+ * spelling of it is read otherwise by Postgres's jsonb, which keeps numbers exact as written:
+ * `1e-20000` (0 to JavaScript) is refused as out of range, `1e-16383` is printed back as 16,387
+ * characters, digits past a double's stay. Agent histories hold texts, not numbers.
+ */
+function hasNumber(value: unknown): boolean {
+  if (typeof value === 'number') return true;
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasNumber(value[i])) return true;
+    return false;
+  }
+  for (const key in value) if (hasNumber((value as Json)[key])) return true;
+  return false;
 }
 
 // Ids the upstream must see only where its own input schema has them and relies on them.

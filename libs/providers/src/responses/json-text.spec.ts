@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, findMembers, firstNonSpace, indexOfAfter, isEmptyObjectAt, isIndented, objectEnd, type ObjectScan, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
+import { closingBrace, depthAt, elementSpans, findMembers, firstNonSpace, indexOfAfter, isEmptyObjectAt, isIndented, objectEnd, type ObjectScan, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
 
 /**
  * The oracle of scanObject's element ids (ObjectScan.ids): findMembers for each element of the
@@ -307,6 +307,20 @@ describe('json-text', () => {
     expect(findElementMembers('{"id":1}', 0, ['id'], [])).toBe(-1);
     expect(stringAt('{"a":1}', 5, 6)).toBeUndefined();
     expect(stringAt('{"a":1}', -1, -1)).toBeUndefined();
+  });
+
+  it('finds where each element of an array starts and ends, whatever it is, and refuses what is not an array or is cut short', () => {
+    const t = '{"a": [ {"b":"]"} ,\n"x\\"",-1.5e3,[1,[]],null ,{} ]}';
+    const spans = elementSpans(t, t.indexOf('['));
+    expect(spans).not.toBeNull();
+    const elements = [];
+    for (let e = 0; 2 * e < spans!.length; e++) elements.push(t.slice(spans![2 * e], spans![2 * e + 1]));
+    expect(elements).toEqual(['{"b":"]"}', '"x\\""', '-1.5e3', '[1,[]]', 'null', '{}']);
+    expect(elementSpans('[ ]', 0)).toEqual([]);
+    expect(elementSpans('{"a":1}', 0)).toBeNull();
+    expect(elementSpans('[1,{"a":2}', 0)).toBeNull();
+    expect(elementSpans('[1 2]', 0)).toBeNull();
+    expect(elementSpans('[1,', 0)).toBeNull();
   });
 
   it('sets members as JSON.stringify writes them after assigning them to the parsed object', () => {

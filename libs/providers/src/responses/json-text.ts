@@ -152,6 +152,28 @@ function valueEnd(text: string, i: number): number {
 }
 
 /**
+ * Where each element of the array that opens at `open` starts and ends, each walked over whole:
+ * element e spans `[spans[2e], spans[2e + 1])`. Null when no array opens there or the text is
+ * cut short.
+ */
+export function elementSpans(text: string, open: number): number[] | null {
+  if (text.charCodeAt(open) !== OPEN_BRACKET) return null;
+  const spans: number[] = [];
+  let i = skipSpace(text, open + 1);
+  if (text.charCodeAt(i) === CLOSE_BRACKET) return spans;
+  for (;;) {
+    const end = valueEnd(text, i);
+    if (end === -1) return null;
+    spans.push(i, end);
+    i = skipSpace(text, end);
+    const c = text.charCodeAt(i);
+    if (c === CLOSE_BRACKET) return spans;
+    if (c !== COMMA) return null;
+    i = skipSpace(text, i + 1);
+  }
+}
+
+/**
  * Finds the members named `keys` of the object that opens at `start`, in one pass over its own
  * members (nested values are skipped whole): `at[2k]` and `at[2k + 1]` become where the value of
  * `keys[k]` starts and ends, -1 when absent. Returns the index of the object's closing brace, or

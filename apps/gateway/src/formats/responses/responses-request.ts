@@ -6,6 +6,8 @@ import type { ResponsesRequest } from '@app/providers';
 
 export interface ParsedResponsesRequest {
   body: ResponsesRequest;
+  /** The JSON text `body` was parsed from. */
+  text: string;
   stream: boolean;
   /** `provider/model` strings: the primary, then the request's own fallbacks. */
   models: string[];
@@ -166,14 +168,14 @@ function checkNested(body: Json): void {
   }
 }
 
-/** The body as a JSON object, its nesting bounded before it is parsed. */
-export function parseJsonBody(raw: Buffer, limits: RequestLimits): Json {
+/** The body as a JSON object, its nesting bounded before it is parsed; `text`: the body decoded, when the caller keeps it too. */
+export function parseJsonBody(raw: Buffer, limits: RequestLimits, text = raw.toString('utf8')): Json {
   if (jsonDepthExceeds(raw, limits.maxJsonDepth)) {
     throw GatewayError.invalidRequest(`Request body nests objects and arrays deeper than the limit of ${limits.maxJsonDepth} levels.`);
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
     throw GatewayError.invalidRequest(`Request body is not valid JSON: ${(err as Error).message.slice(0, 200)}`);
   }
@@ -205,7 +207,8 @@ export function takeFallbacks(body: Json, limits: RequestLimits, models: string[
  * (SDKs add parameters every month).
  */
 export function parseResponsesRequest(raw: Buffer, limits: RequestLimits): ParsedResponsesRequest {
-  const body = parseJsonBody(raw, limits) as ResponsesRequest;
+  const text = raw.toString('utf8');
+  const body = parseJsonBody(raw, limits, text) as ResponsesRequest;
   const models = [checkModelName(body.model, 'model', limits.maxModelNameLength)];
 
   const input = body.input;
@@ -224,5 +227,5 @@ export function parseResponsesRequest(raw: Buffer, limits: RequestLimits): Parse
   checkNested(body);
 
   const hasRequestFallbacks = takeFallbacks(body, limits, models);
-  return { body, stream: body.stream === true, models, hasRequestFallbacks };
+  return { body, text, stream: body.stream === true, models, hasRequestFallbacks };
 }

@@ -10,7 +10,7 @@ export const responsesFormat: WireFormat<null> = {
   decode(raw, limits) {
     const d = parseResponsesRequest(raw, limits);
     // Built field by field: a spread with added fields is slow in V8 (bench/PROFILE.md).
-    return { body: d.body, stream: d.stream, models: d.models, hasRequestFallbacks: d.hasRequestFallbacks, egress: null };
+    return { body: d.body, bodyText: d.text, stream: d.stream, models: d.models, hasRequestFallbacks: d.hasRequestFallbacks, egress: null };
   },
   encodeResponse(response) {
     return JSON.stringify(response);

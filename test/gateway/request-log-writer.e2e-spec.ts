@@ -37,6 +37,8 @@ describe('request log writer (COPY, with INSERT ... ON CONFLICT for retried batc
     pg = new Client({ connectionString: h.db.url });
     await pg.connect();
   });
+  // A spy left by a failed test must not watch the next one.
+  afterEach(() => jest.restoreAllMocks());
   afterAll(async () => {
     await pg?.end();
     await h?.close();
@@ -88,7 +90,6 @@ describe('request log writer (COPY, with INSERT ... ON CONFLICT for retried batc
     }
     // A Postgres server takes COPY; the embedded database cannot, and gets the INSERT.
     expect(copies.mock.calls.length > 0).toBe(testEnv.databaseUrl !== undefined);
-    copies.mockRestore();
   });
 
   it('writes a retried batch whose rows are already stored once each, together with the new rows behind them', async () => {

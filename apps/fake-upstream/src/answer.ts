@@ -166,12 +166,13 @@ function chooseAnswer(conv: Conversation, d: Readonly<Directives>): Answer {
   return { kind: 'text', text: `Hello from ${conv.model}! You said: ${firstChars(conv.lastUserText, ECHO_CHARS)}` };
 }
 
-// Answers of [[prose:N]] kept for the same request sent again (the bench's agent-sized turn, about
-// 60 µs of the fake's CPU each), at most this many: each may be up to 100,000 words.
+// Answers of [[prose:N]] kept for the same request sent again (the bench's agent-sized turn: the
+// fake shares the machine with what is measured), the last this many added: each may be up to
+// 100,000 words.
 const MAX_RECENT_PROSE = 8;
 const recentProseTexts = new Map<string, string>();
 
-/** fakeProse, remembered for the last few texts and lengths asked for. */
+/** fakeProse, remembered for the last few texts and lengths first asked for. */
 function recentProse(words: number, seedText: string): string {
   const key = `${words}\n${seedText}`;
   let text = recentProseTexts.get(key);

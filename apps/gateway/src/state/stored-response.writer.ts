@@ -67,7 +67,7 @@ export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {
         return this.encoder.encode(row);
       },
       copy: async (client: PoolClient, rows) => {
-        // Responses, then their items, in the same transaction (their order no longer matters: no foreign key since migration 1765300000000).
+        // Responses, then their items, in the same transaction (in no required order: stored_items has no foreign key).
         await this.encoder.copy(client, COPY_RESPONSES_SQL, rows, responseLineStart, itemLinesStart);
         if (rows.some((r) => r.hasItems)) await this.encoder.copy(client, COPY_ITEMS_SQL, rows, itemLinesStart, itemLinesEnd);
       },

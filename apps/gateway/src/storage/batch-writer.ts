@@ -74,8 +74,12 @@ const COPY_DONE = Buffer.from([0x63, 0, 0, 0, 4]);
 const COPY_FAIL = 0x66;
 
 /** CopyFail with the reason, which the server's error repeats ("COPY from stdin failed: ..."). */
+// A CopyFail's reason, at most (characters): the server refuses a longer message than 10,000
+// bytes as a protocol violation and drops the connection the message was meant to keep.
+const MAX_FAIL_REASON = 1_000;
+
 function copyFail(reason: string): Buffer {
-  const text = Buffer.from(reason.replaceAll('\0', '\uFFFD'));
+  const text = Buffer.from(reason.slice(0, MAX_FAIL_REASON).replaceAll('\0', '\uFFFD'));
   const message = Buffer.allocUnsafe(1 + 4 + text.length + 1);
   message[0] = COPY_FAIL;
   message.writeUInt32BE(4 + text.length + 1, 1);
@@ -138,6 +142,7 @@ export class CopyIn implements Submittable {
   /**
    * A promise only while the socket is full (or the server has not taken the COPY yet): it
    * resolves once there is room, or once the COPY failed. Nothing is written once it failed.
+   * One caller waits at a time: await the promise before sending again.
    */
   send(data: Buffer | string): Promise<void> | undefined {
     if (this.error !== null || this.ending !== null) return undefined;
@@ -168,7 +173,7 @@ export class CopyIn implements Submittable {
   /**
    * Gives the COPY up: the server discards its rows and answers with an error (57014, with the
    * reason), after which the connection takes queries again. Rejects with that error, or with
-   * whatever ended the COPY before; once the COPY ended, it changes nothing.
+   * whatever ended the COPY before; after `end`, it changes nothing and settles as `end` does.
    */
   fail(reason: string): Promise<void> {
     if (this.error !== null || this.ending !== null) return this.done;

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import { Client, type PoolClient } from 'pg';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { CopyIn } from '../../apps/gateway/src/storage/batch-writer';
+import { CopyIn } from '../../apps/gateway/src/storage/copy-in';
 import { CHUNK_BYTES, type RowText } from '../../apps/gateway/src/storage/row-text';
 import { PlainLines } from '../../apps/gateway/src/storage/testing/plain-lines';
 import { describeWhen, NEEDS_DATABASE_URL } from '../support/describe-when';

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { uuidv7 } from '@app/common';
 import { RequestLogWriter, type RequestLogRow } from '../../apps/gateway/src/request-log/request-log.writer';
-import { CopyIn } from '../../apps/gateway/src/storage/batch-writer';
+import { CopyIn } from '../../apps/gateway/src/storage/copy-in';
 import { requestLogColumns, requestLogRow } from '../support/request-log-rows';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 import { testEnv } from '../support/test-env.config';

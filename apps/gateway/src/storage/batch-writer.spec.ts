@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { eventually } from '../../../../test/support/gateway-harness';
-import { BatchWriter, type BatchTable, copyField, copyLine, CopyIn, isoTimestamp } from './batch-writer';
-import { fakeCopyClient } from './testing/copy-client';
+import { BatchWriter, type BatchTable, copyField, copyLine, isoTimestamp } from './batch-writer';
 
 describe('COPY text', () => {
   it('escapes backslashes, newlines, carriage returns and tabs, and replaces U+0000', () => {
@@ -114,48 +113,6 @@ describe('BatchWriter', () => {
     await writer.flush();
     expect(copied).toEqual(['a', 'b', 'c']);
     expect(writer.buffered).toBe(0);
-  });
-});
-
-describe('CopyIn', () => {
-  it('waits only for a socket that did not take the piece: one over its high-water mark taken at once needs no wait', async () => {
-    const { client, received } = fakeCopyClient();
-    const copy = new CopyIn(client, 'COPY t FROM STDIN');
-    // Held until the server takes the COPY.
-    await copy.send('a\n');
-    const big = Buffer.alloc(64 * 1024, 'b');
-    expect(copy.send(big)).toBeUndefined();
-    await copy.end();
-    expect(received().pieces).toEqual([2, big.length]);
-  });
-
-  it('sends its last data and CopyDone in one write', async () => {
-    const { client, received } = fakeCopyClient();
-    const copy = new CopyIn(client, 'COPY t FROM STDIN');
-    await copy.send('a\n');
-    await copy.end(Buffer.from('b\n'));
-    expect(received()).toMatchObject({ text: 'a\nb\n', writes: ['d', 'dc'] });
-  });
-
-  it('gives up a COPY under way with CopyFail, rejects with the error the server answers, and sends nothing after it', async () => {
-    const { client, received } = fakeCopyClient();
-    const copy = new CopyIn(client, 'COPY t FROM STDIN');
-    await copy.send('a\n');
-    await expect(copy.fail('no more rows')).rejects.toMatchObject({ code: '57014', message: 'COPY from stdin failed: no more rows' });
-    expect(copy.failed).toBe(true);
-    expect(copy.send('b\n')).toBeUndefined();
-    await expect(copy.end(Buffer.from('c\n'))).rejects.toMatchObject({ code: '57014' });
-    expect(received()).toMatchObject({ text: 'a\n', writes: ['d', 'f'], failure: 'no more rows' });
-  });
-
-  it('given up before the server takes the COPY, sends CopyFail alone once it does: none of the data held for it', async () => {
-    const { client, received } = fakeCopyClient();
-    const copy = new CopyIn(client, 'COPY t FROM STDIN');
-    expect(copy.send('a\n')).toBeInstanceOf(Promise);
-    // A C string: a zero would end the reason early.
-    await expect(copy.fail('no\0more')).rejects.toMatchObject({ code: '57014' });
-    await expect(copy.end()).rejects.toMatchObject({ code: '57014' });
-    expect(received()).toMatchObject({ text: '', writes: ['f'], failure: 'no\uFFFDmore' });
   });
 });
 

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { errorMessage } from '@app/common';
-import { CopyIn } from './batch-writer';
+import { CopyIn } from './copy-in';
 import { capacityFor, SpareBuffers } from './spare-buffers';
 
 // Rows are encoded into chunks of this many bytes; a row of more than a quarter of one gets a

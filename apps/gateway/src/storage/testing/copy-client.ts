@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import type { Connection, PoolClient } from 'pg';
-import type { CopyIn } from '../batch-writer';
+import type { CopyIn } from '../copy-in';
 
 /**
  * What a fake server received: the CopyData payloads' text, their sizes, the payloads as the

@@ -105,9 +105,9 @@ describe('stored responses written in batches behind the answer', () => {
   /** Each response's stored row and items as the database holds them, against the rows saved. */
   async function expectStored(rows: readonly StoredResponseRow[]): Promise<void> {
     const ids = rows.map((r) => r.id);
-    const responses = await pg.query(`SELECT id, request::text AS request FROM stored_responses WHERE id = ANY($1)`, [ids]);
-    expect(new Map(responses.rows.map((r) => [r.id as string, JSON.parse(r.request as string) as unknown]))).toEqual(
-      new Map(rows.map((r) => [r.id, JSON.parse(r.requestJson) as unknown])),
+    const responses = await pg.query(`SELECT id, request::text AS request, response::text AS response FROM stored_responses WHERE id = ANY($1)`, [ids]);
+    expect(new Map(responses.rows.map((r) => [r.id as string, [JSON.parse(r.request as string), JSON.parse(r.response as string)] as unknown]))).toEqual(
+      new Map(rows.map((r) => [r.id, [JSON.parse(r.requestJson), JSON.parse(r.responseJson)] as unknown])),
     );
     const items = await pg.query(`SELECT response_id, position, source, item_id FROM stored_items WHERE response_id = ANY($1) ORDER BY response_id, position`, [ids]);
     const held = new Map<string, unknown[]>();
@@ -138,6 +138,23 @@ describe('stored responses written in batches behind the answer', () => {
     for (const r of [...first.slice(0, 4), ...after.slice(0, 6), around[3], ...after.slice(6)]) writer.save({ ...r });
     await writer.flush();
     await expectStored([...first, ...around, ...after]);
+  });
+
+  it("stores large rows (their own buffers, used again for the next flushes' rows) and small ones between them, every byte as saved", async () => {
+    const { id: keyId } = await h.createKey({ name: 'large rows' });
+    const saved: StoredResponseRow[] = [];
+    for (let flush = 0; flush < 4; flush++) {
+      const rows = mixedRows(keyId, 12, flush).map((r, i) => {
+        if (i % 3 !== 0) return r;
+        // 20 or 40 KB (two rows of each size per flush) of text with tabs, backslashes and multi-byte characters: over a quarter of a chunk.
+        const text = `flush ${flush} row ${i} \t\\ é 😀 `.repeat(800 * (1 + (i % 2)));
+        return { ...r, responseJson: JSON.stringify({ id: r.id, object: 'response', output: [], output_text: text }) };
+      });
+      for (const r of rows) writer.save(r);
+      await writer.flush();
+      saved.push(...rows);
+    }
+    await expectStored(saved);
   });
 
   it('spills rows with and without items while the database is away and replays each with its own items', async () => {
@@ -202,7 +219,7 @@ describe('stored responses written in batches behind the answer', () => {
       expect(JSON.parse(stored[column] as string)).toEqual(JSON.parse(toJsonb(json)));
     }
     expect(JSON.parse(stored.request as string)).toEqual({ input: text.replace('\u0000', '\ufffd').replace('\ud800', '\ufffd') });
-    await expectStored([{ ...old, requestJson: toJsonb(old.requestJson) }]);
+    await expectStored([{ ...old, requestJson: toJsonb(old.requestJson), responseJson: toJsonb(old.responseJson) }]);
   });
 
   it('spills what it holds at shutdown with the database away; the next writer replays each row with its own items', async () => {

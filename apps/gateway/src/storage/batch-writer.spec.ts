@@ -114,6 +114,34 @@ describe('BatchWriter', () => {
     expect(copied).toEqual(['a', 'b', 'c']);
     expect(writer.buffered).toBe(0);
   });
+  it('writes as soon as batchBytes wait, in batches of at most batchBytes (a larger row alone), and only what waited then', async () => {
+    const copied: string[][] = [];
+    const table = idTable({
+      copy: async (_client, rows) => {
+        copied.push(rows.map((r) => r.id));
+      },
+      sizeOf: (r) => Number(r.id.split(':')[1]),
+    });
+    // The interval never comes within the test: only the size of what waits starts a write.
+    const writer = new BatchWriter(acceptingDataSource(), table, { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10 });
+    writer.enqueue({ id: 'a:4' });
+    writer.enqueue({ id: 'b:4' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(copied).toEqual([]);
+    // 12 wait: every row buffered is written, in batches within 10.
+    writer.enqueue({ id: 'c:4' });
+    await eventually(() => writer.buffered === 0);
+    expect(copied).toEqual([['a:4', 'b:4'], ['c:4']]);
+    // A row larger than a batch is a batch of its own; one that comes while it is written, under the bound, waits for the next flush.
+    writer.enqueue({ id: 'd:25' });
+    writer.enqueue({ id: 'e:1' });
+    await eventually(() => copied.length === 3);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(copied[2]).toEqual(['d:25']);
+    expect(writer.buffered).toBe(1);
+    await writer.flush();
+    expect(copied.slice(3)).toEqual([['e:1']]);
+  });
 });
 
 describe('isoTimestamp', () => {

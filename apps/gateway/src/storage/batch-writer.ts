@@ -38,6 +38,12 @@ export interface BatchWriterOptions<T> extends LogWriterConfig {
   dataDir: string;
   /** Buffered size (BatchTable.sizeOf) past which the oldest rows go to the spill file. */
   maxBufferedSize?: number;
+  /**
+   * Size (BatchTable.sizeOf) a batch holds at most, as `batchSize` bounds its rows: once this much
+   * waits it is written at once, not at the next interval. Large rows then wait for their batch
+   * about as long as the time it takes to write one, which bounds the memory they hold.
+   */
+  batchBytes?: number;
 }
 
 // Spilled rows replayed per flush, in batches.
@@ -202,7 +208,30 @@ export class BatchWriter<T> {
     const max = this.options.maxBufferedRows;
     if (this.buffer.length > max) void this.spillOldest(this.buffer.length - max + Math.floor(max / 10));
     else if (this.options.maxBufferedSize !== undefined && this.bufferedSize > this.options.maxBufferedSize) void this.spillOldest(Math.ceil(this.buffer.length / 10));
-    if (this.buffer.length >= this.options.batchSize && !this.flusher.running && !this.closed) void this.flush();
+    if (this.fullBatchWaits() && !this.flusher.running && !this.closed) void this.flush();
+  }
+
+  /** Whether a whole batch waits, by rows or by size. */
+  private fullBatchWaits(): boolean {
+    const bytes = this.options.batchBytes;
+    return this.buffer.length >= this.options.batchSize || (bytes !== undefined && this.bufferedSize >= bytes);
+  }
+
+  /** The rows of the next batch: the oldest, up to `batchSize` of them and `batchBytes` of their size (at least one). */
+  private nextBatch(): T[] {
+    const size = this.options.batchSize;
+    const bytes = this.options.batchBytes;
+    const sizeOf = this.table.sizeOf;
+    if (bytes === undefined || sizeOf === undefined) return this.buffer.slice(0, size);
+    let n = 0;
+    let sum = 0;
+    const limit = Math.min(size, this.buffer.length);
+    while (n < limit) {
+      sum += sizeOf(this.buffer[n]);
+      if (n > 0 && sum > bytes) break;
+      n++;
+    }
+    return this.buffer.slice(0, n);
   }
 
   /**
@@ -267,8 +296,8 @@ export class BatchWriter<T> {
   private async drain(): Promise<void> {
     const size = this.options.batchSize;
     let owed = this.buffer.length;
-    while (this.buffer.length > 0 && (owed > 0 || this.buffer.length >= size)) {
-      const batch = this.buffer.slice(0, size);
+    while (this.buffer.length > 0 && (owed > 0 || this.fullBatchWaits())) {
+      const batch = this.nextBatch();
       owed -= batch.length;
       try {
         await this.write(batch);

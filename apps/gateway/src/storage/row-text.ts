@@ -10,12 +10,13 @@ const OWN_BUFFER_BYTES = CHUNK_BYTES / 4;
 // Chunks whose rows are all written wait for reuse, this many at most (4 MB).
 export const MAX_SPARE_CHUNKS = 64;
 // Buffers of their own whose rows are written wait for reuse, this many bytes of them at most:
-// about two batches of large turns (one waits for its commit while the next fills; the stored
-// responses' writer bounds a batch's size). Past it, a burst's buffers are left to the collector.
+// about one and a half batches of large turns (the stored responses' writer bounds a batch's
+// size; each buffer is its row rounded up by at most a quarter). Past it, a burst's buffers are
+// left to the collector.
 export const MAX_SPARE_OWN_BYTES = 4 * 1024 * 1024;
 // A buffer of its own larger than this is left to the collector, not kept: one such would take
 // the room of many of the common sizes, and wait for a row of its exact size class.
-export const MAX_KEPT_OWN_BYTES = 1024 * 1024;
+export const MAX_KEPT_OWN_BYTES = MAX_SPARE_OWN_BYTES / 8;
 
 /** A chunk rows are encoded into, and how many of them may still be read. */
 export class Chunk {

@@ -157,6 +157,19 @@ describe('stored responses written in batches behind the answer', () => {
     await expectStored(saved);
   });
 
+  it("stores a burst of large rows over a batch's size (written as several batches, their buffers used again), every byte as saved", async () => {
+    const { id: keyId } = await h.createKey({ name: 'large burst' });
+    const written = writer.stats.written;
+    // About 3 MB of 40 KB rows, saved at once: more than one batch's 2 MB.
+    const rows = mixedRows(keyId, 75, 9).map((r, i) => {
+      const text = `burst row ${i} \t\\ é 😀 `.repeat(1_600);
+      return { ...r, responseJson: JSON.stringify({ id: r.id, object: 'response', output: [], output_text: text }) };
+    });
+    for (const r of rows) writer.save(r);
+    await eventually(() => writer.stats.written === written + rows.length, 20_000);
+    await expectStored(rows);
+  });
+
   it('spills rows with and without items while the database is away and replays each with its own items', async () => {
     const { id: keyId } = await h.createKey({ name: 'items-spill' });
     const spilledBefore = writer.stats.spilled;

@@ -15,6 +15,9 @@ const MAX_ITEM_ID = 1_000;
 const MAX_MODEL = 1_000;
 // Buffered COPY text past this (bytes) spills the oldest rows: responses can be large, unlike log rows.
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+// A batch of this much COPY text is written at once rather than at the interval: an agent's turns
+// (tens of kB each) would otherwise pile up several MB per interval, held until their commit.
+const BATCH_BYTES = 2 * 1024 * 1024;
 
 /** Cuts what would make the row refused: a model name or item id too long for its column or index. */
 export function repairStoredRow(row: StoredResponseRow, hardTextLimit?: number): boolean {
@@ -83,6 +86,7 @@ export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {
       ...config.logWriter,
       dataDir: config.dataDir,
       maxBufferedSize: MAX_BUFFERED_BYTES,
+      batchBytes: BATCH_BYTES,
     });
   }
 

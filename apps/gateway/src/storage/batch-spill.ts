@@ -49,19 +49,20 @@ export class BatchSpill<T> {
   }
 
   /**
-   * Hands up to `maxRows` spilled rows to `insert`, in batches, and reports whether any are
+   * Hands up to `maxRows` spilled rows to `insert`, in batches of `batchSize` rows, or fewer once
+   * their lines reach `maxBatchBytes`, and reports whether any are
    * left. Each file is claimed first (renamed, so that two replicas never replay one file) and
    * deleted once written; a failed insert leaves it claimed at the batch that failed, to go on
    * from there next time. Claims of a process that died are taken back.
    */
-  async replay(insert: (rows: T[]) => Promise<void>, batchSize: number, maxRows: number): Promise<{ replayed: number; more: boolean }> {
+  async replay(insert: (rows: T[]) => Promise<void>, batchSize: number, maxRows: number, maxBatchBytes = Infinity): Promise<{ replayed: number; more: boolean }> {
     await this.pending;
     let replayed = 0;
     while (replayed < maxRows) {
       const progress = this.progress ?? (await this.claimNext());
       if (progress === null) return { replayed, more: false };
       this.progress = progress;
-      const { rows, done } = await this.replayFrom(progress, insert, batchSize, maxRows - replayed);
+      const { rows, done } = await this.replayFrom(progress, insert, batchSize, maxRows - replayed, maxBatchBytes);
       replayed += rows;
       if (!done) return { replayed, more: true };
       await unlink(progress.claimed).catch(() => undefined);
@@ -75,7 +76,7 @@ export class BatchSpill<T> {
     return this.listSpills().then((names) => names.length > 0);
   }
 
-  private async replayFrom(progress: Progress, insert: (rows: T[]) => Promise<void>, batchSize: number, maxRows: number): Promise<{ rows: number; done: boolean }> {
+  private async replayFrom(progress: Progress, insert: (rows: T[]) => Promise<void>, batchSize: number, maxRows: number, maxBatchBytes: number): Promise<{ rows: number; done: boolean }> {
     const stream = createReadStream(progress.claimed, { start: progress.offset, encoding: 'utf8' });
     const lines = createInterface({ input: stream, crlfDelay: Infinity });
     let batch: T[] = [];
@@ -100,7 +101,7 @@ export class BatchSpill<T> {
         }
         batch.push(row);
         batchBytes += bytes;
-        if (batch.length >= batchSize) {
+        if (batch.length >= batchSize || batchBytes >= maxBatchBytes) {
           await flush();
           if (written >= maxRows) return { rows: written, done: false };
         }

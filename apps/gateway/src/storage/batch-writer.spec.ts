@@ -114,6 +114,97 @@ describe('BatchWriter', () => {
     expect(copied).toEqual(['a', 'b', 'c']);
     expect(writer.buffered).toBe(0);
   });
+  /** A table of rows `<id>:<size>` whose copy is recorded, and held while `gate` says so. */
+  function sizedTable(copied: string[][], gate?: { held: boolean; open?: () => void }): BatchTable<IdRow> {
+    return idTable({
+      copy: async (_client, rows) => {
+        copied.push(rows.map((r) => r.id));
+        if (gate?.held) await new Promise<void>((resolve) => (gate.open = resolve));
+      },
+      sizeOf: (r) => Number(r.id.split(':')[1]),
+    });
+  }
+
+  it('writes as soon as batchBytes wait, in batches of at most batchBytes (a larger row alone), and only what waited then', async () => {
+    const copied: string[][] = [];
+    const dataSource = acceptingDataSource();
+    const connect = jest.spyOn(dataSource, 'createQueryRunner');
+    // The interval never comes within the test: only the size of what waits starts a write.
+    const writer = new BatchWriter(dataSource, sizedTable(copied), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10 });
+    const flush = jest.spyOn(writer, 'flush');
+    writer.enqueue({ id: 'a:4' });
+    writer.enqueue({ id: 'b:4' });
+    expect(flush).not.toHaveBeenCalled();
+    // 12 wait: every row buffered is written, in batches within 10.
+    writer.enqueue({ id: 'c:4' });
+    expect(flush).toHaveBeenCalledTimes(1);
+    await eventually(() => writer.stats.written === 3);
+    expect(copied).toEqual([['a:4', 'b:4'], ['c:4']]);
+    // A row larger than a batch is a batch of its own; one that comes while it is written, under the bound, waits for the next flush.
+    writer.enqueue({ id: 'd:25' });
+    writer.enqueue({ id: 'e:1' });
+    await eventually(() => writer.stats.written === 4);
+    expect(copied[2]).toEqual(['d:25']);
+    expect(connect).toHaveBeenCalledTimes(3);
+    expect(writer.buffered).toBe(1);
+    await writer.flush();
+    expect(copied.slice(3)).toEqual([['e:1']]);
+  });
+
+  it('writes the full batches that came during a write with flushes of their own, and a caller of flush waits only for what was buffered', async () => {
+    const copied: string[][] = [];
+    const gate: { held: boolean; open?: () => void } = { held: true };
+    const writer = new BatchWriter(acceptingDataSource(), sizedTable(copied, gate), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10 });
+    writer.enqueue({ id: 'a:10' });
+    await eventually(() => copied.length === 1);
+    // While a is written, two full batches come: written with no enqueue or flush after.
+    for (const id of ['b:6', 'c:6', 'd:10']) writer.enqueue({ id });
+    gate.held = false;
+    gate.open!();
+    await eventually(() => writer.stats.written === 4);
+    expect(copied).toEqual([['a:10'], ['b:6'], ['c:6'], ['d:10']]);
+    // Every write brings another full batch, 20 in all: a flush asked for meanwhile ends long before they do.
+    let more = 0;
+    const stream = new BatchWriter(acceptingDataSource(), idTable({
+      copy: async (_client, rows) => {
+        copied.push(rows.map((r) => r.id));
+        if (more < 20) stream.enqueue({ id: `s${more++}:10` });
+      },
+      sizeOf: (r) => Number(r.id.split(':')[1]),
+    }), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10 });
+    copied.length = 0;
+    stream.enqueue({ id: 'first:10' });
+    await stream.flush();
+    expect(copied.length).toBeLessThanOrEqual(3);
+    await eventually(() => stream.stats.written === 21);
+    expect(copied.flat()).toEqual(['first:10', ...Array.from({ length: 20 }, (_, i) => `s${i}:10`)]);
+  });
+
+  it('leaves retries to the interval while the database is away, however much waits', async () => {
+    const dataSource = { createQueryRunner: jest.fn(() => ({ connect: () => Promise.reject(new Error('connection refused')), release: async () => undefined })) } as unknown as DataSource;
+    const writer = new BatchWriter(dataSource, sizedTable([]), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10 });
+    writer.enqueue({ id: 'a:10' });
+    await eventually(() => writer.stats.failedFlushes === 1);
+    for (const id of ['b:10', 'c:10', 'd:10']) writer.enqueue({ id });
+    await writer.flush();
+    // The enqueue after the failure started nothing: one attempt, then the explicit flush's.
+    expect(writer.stats.failedFlushes).toBe(2);
+    expect(writer.buffered).toBe(4);
+  });
+
+  it('replays spilled rows in batches that stop once their lines reach batchBytes', async () => {
+    // Spilled by a writer that never flushes: every row past the first goes to the spill file.
+    const spiller = new BatchWriter({} as DataSource, sizedTable([]), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 1, dataDir, batchBytes: 1_000 });
+    for (const id of ['a:1', 'b:1', 'c:1', 'd:1', 'e:1', 'f:1']) spiller.enqueue({ id });
+    await eventually(() => spiller.stats.spilled === 5);
+    const copied: string[][] = [];
+    // Each line is 13 bytes ({"id":"a:1"} and its newline): a batch stops at the third.
+    const writer = new BatchWriter(acceptingDataSource(), sizedTable(copied), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 39 });
+    await writer.start();
+    await writer.flush();
+    expect(copied).toEqual([['a:1', 'b:1', 'c:1'], ['d:1', 'e:1']]);
+    await writer.close();
+  });
 });
 
 describe('isoTimestamp', () => {

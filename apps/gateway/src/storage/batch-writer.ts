@@ -38,6 +38,13 @@ export interface BatchWriterOptions<T> extends LogWriterConfig {
   dataDir: string;
   /** Buffered size (BatchTable.sizeOf) past which the oldest rows go to the spill file. */
   maxBufferedSize?: number;
+  /**
+   * Size (BatchTable.sizeOf; ignored for a table without it) a batch holds at most, as
+   * `batchSize` bounds its rows, replays included: once this much waits it is written at once,
+   * not at the next interval. While the database keeps up, large rows then wait about as long as
+   * one batch takes to write, which bounds the memory they hold.
+   */
+  batchBytes?: number;
 }
 
 // Spilled rows replayed per flush, in batches.
@@ -152,6 +159,8 @@ export class BatchWriter<T> {
   private readonly flusher = new SerialTask(() => this.drain());
   private closed = false;
   private replayNeeded = false;
+  /** The last write failed (the database away): enqueue leaves the retry to the interval. */
+  private failing = false;
   /** Whether the database takes COPY FROM STDIN; learnt with the first batch. */
   private copySupported: boolean | undefined;
   private readonly spill: BatchSpill<T>;
@@ -202,7 +211,30 @@ export class BatchWriter<T> {
     const max = this.options.maxBufferedRows;
     if (this.buffer.length > max) void this.spillOldest(this.buffer.length - max + Math.floor(max / 10));
     else if (this.options.maxBufferedSize !== undefined && this.bufferedSize > this.options.maxBufferedSize) void this.spillOldest(Math.ceil(this.buffer.length / 10));
-    if (this.buffer.length >= this.options.batchSize && !this.flusher.running && !this.closed) void this.flush();
+    if (this.fullBatchWaits() && !this.flusher.running && !this.closed && !this.failing) void this.flush();
+  }
+
+  /** Whether a whole batch waits, by rows or by size. */
+  private fullBatchWaits(): boolean {
+    const bytes = this.options.batchBytes;
+    return this.buffer.length >= this.options.batchSize || (bytes !== undefined && this.bufferedSize >= bytes);
+  }
+
+  /** The rows of the next batch: the oldest, up to `batchSize` of them and `batchBytes` of their size (at least one). */
+  private nextBatch(): T[] {
+    const size = this.options.batchSize;
+    const bytes = this.options.batchBytes;
+    const sizeOf = this.table.sizeOf;
+    if (bytes === undefined || sizeOf === undefined) return this.buffer.slice(0, size);
+    let n = 0;
+    let sum = 0;
+    const limit = Math.min(size, this.buffer.length);
+    while (n < limit) {
+      sum += sizeOf(this.buffer[n]);
+      if (n > 0 && sum > bytes) break;
+      n++;
+    }
+    return this.buffer.slice(0, n);
   }
 
   /**
@@ -259,20 +291,22 @@ export class BatchWriter<T> {
   }
 
   /**
-   * Writes the rows buffered when it starts, then keeps going only while full batches wait:
-   * rows that arrive during a write wait for the next tick. Looping until the buffer was empty
-   * kept the writer busy with batches of a few dozen rows under load, each a round trip and a
-   * commit (about 30 rows a batch at 1,000 req/s, where the interval allows 200).
+   * Writes the rows buffered when it starts; a full batch (rows or size) that came meanwhile is
+   * written by a flush of its own, queued as this one ends. Few large commits: rows that come
+   * during a write wait for the interval unless they fill a batch. And a caller of `flush` waits
+   * for the rows buffered when its flush started, not for every full batch that comes after.
    */
   private async drain(): Promise<void> {
     const size = this.options.batchSize;
     let owed = this.buffer.length;
-    while (this.buffer.length > 0 && (owed > 0 || this.buffer.length >= size)) {
-      const batch = this.buffer.slice(0, size);
+    while (this.buffer.length > 0 && owed > 0) {
+      const batch = this.nextBatch();
       owed -= batch.length;
       try {
         await this.write(batch);
+        this.failing = false;
       } catch (err) {
+        this.failing = true;
         this.stats.failedFlushes++;
         this.logger.warn(`${this.table.label} flush failed, ${this.buffer.length} rows kept for retry: ${errorMessage(err)}`);
         return;
@@ -300,7 +334,7 @@ export class BatchWriter<T> {
           await this.write(rows);
           this.table.release?.(rows);
         };
-        const { replayed, more } = await this.spill.replay(replay, size, size * REPLAY_BATCHES_PER_FLUSH);
+        const { replayed, more } = await this.spill.replay(replay, size, size * REPLAY_BATCHES_PER_FLUSH, this.options.batchBytes);
         this.stats.replayed += replayed;
         this.stats.written += replayed;
         this.replayNeeded = more;
@@ -309,6 +343,8 @@ export class BatchWriter<T> {
         this.logger.warn(`replaying spilled ${this.table.label} rows failed, will retry: ${errorMessage(err)}`);
       }
     }
+    // Queued behind this run (SerialTask): it starts once this one is over.
+    if (this.fullBatchWaits() && !this.closed) void this.flush();
   }
 
   /**

@@ -1,4 +1,4 @@
-import { CHUNK_BYTES, MAX_SPARE_OWN_BYTES, type RowText } from './row-text';
+import { CHUNK_BYTES, MAX_KEPT_OWN_BYTES, MAX_SPARE_OWN_BYTES, type RowText } from './row-text';
 import { capacityFor } from './spare-buffers';
 import { fakeCopyClient } from './testing/copy-client';
 import { PlainLines } from './testing/plain-lines';
@@ -130,9 +130,9 @@ describe('RowTextEncoder', () => {
     const encoder = new PlainLines();
     const common = encoder.encode(big(1));
     encoder.release([common]);
-    const huge = encoder.encode(`h\t${'x'.repeat(MAX_SPARE_OWN_BYTES / 8)}\n`);
+    const huge = encoder.encode(`h\t${'x'.repeat(MAX_KEPT_OWN_BYTES + 1)}\n`);
     encoder.release([huge]);
-    expect(encoder.encode(`h\t${'y'.repeat(MAX_SPARE_OWN_BYTES / 8)}\n`).buffer).not.toBe(huge.buffer);
+    expect(encoder.encode(`h\t${'y'.repeat(MAX_KEPT_OWN_BYTES + 1)}\n`).buffer).not.toBe(huge.buffer);
     expect(encoder.encode(big(2)).buffer).toBe(common.buffer);
   });
 });

@@ -10,12 +10,13 @@ const OWN_BUFFER_BYTES = CHUNK_BYTES / 4;
 // Chunks whose rows are all written wait for reuse, this many at most (4 MB).
 export const MAX_SPARE_CHUNKS = 64;
 // Buffers of their own whose rows are written wait for reuse, this many bytes of them at most:
-// the rows of a few batches of large turns (one batch waits for its commit while the next comes).
-// Past it, a burst's buffers are left to the collector.
-export const MAX_SPARE_OWN_BYTES = 16 * 1024 * 1024;
+// about one and a half batches of large turns (the stored responses' writer bounds a batch's
+// size; each buffer is its row rounded up by at most a quarter). Past it, a burst's buffers are
+// left to the collector.
+export const MAX_SPARE_OWN_BYTES = 4 * 1024 * 1024;
 // A buffer of its own larger than this is left to the collector, not kept: one such would take
 // the room of many of the common sizes, and wait for a row of its exact size class.
-const MAX_KEPT_OWN_BYTES = MAX_SPARE_OWN_BYTES / 16;
+export const MAX_KEPT_OWN_BYTES = MAX_SPARE_OWN_BYTES / 8;
 
 /** A chunk rows are encoded into, and how many of them may still be read. */
 export class Chunk {
@@ -77,7 +78,7 @@ const textEnd = (row: RowText): number => row.end;
  * chunk from reuse, and the collector frees the chunk once no row in it is held. Rows
  * leave the writer in about the order they came, so the chunks held are about the rows' own
  * bytes, plus the unused end of each (less than the row that did not fit there, at most a quarter
- * of a chunk), the chunk being filled and the spares (up to 4 MB of chunks and 16 MB of large
+ * of a chunk), the chunk being filled and the spares (up to 4 MB of chunks and 4 MB of large
  * rows' buffers per encoder, kept after a burst; a large row's buffer is its size rounded up by
  * at most a quarter, which the writer's count of buffered bytes leaves out).
  *

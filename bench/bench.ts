@@ -19,8 +19,9 @@ const UPSTREAM_KEY = 'sk-upstream-openai';
 const MODEL = 'gpt-4o-mini';
 const STREAM_CHUNKS = 8;
 const GATEWAY_SETTLE_MS = 300;
-/** The gateway's heap flags, as `npm start`, the Dockerfile and compose start it (README, Performance). */
+/** The gateway's heap flags and malloc arenas, as `npm start`, the Dockerfile and compose start it (README, Performance). */
 const GATEWAY_NODE_FLAGS = ['--initial-old-space-size=64', '--heap-growing-percent=50'];
+const GATEWAY_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' };
 
 /** Bodies other than the tiny default turn, each sent to the same processes. */
 type Variant = 'indented' | 'agent';
@@ -202,8 +203,8 @@ async function main(options: BenchOptions): Promise<void> {
     const [bare, gateway, gatewayNoLog] = await Promise.all([
       spawn('bare', 'bare-proxy.process', { upstreamUrl: upstream.url }),
       // --expose-gc only lets the soak ask for a full collection before reading the heap.
-      spawn('gateway', 'gateway.process', { env, requestLog: true } satisfies GatewayProcessOptions, [...GATEWAY_NODE_FLAGS, '--expose-gc', ...profileArgs]),
-      spawn('gateway-nolog', 'gateway.process', { env, requestLog: false } satisfies GatewayProcessOptions, GATEWAY_NODE_FLAGS),
+      spawn('gateway', 'gateway.process', { env, requestLog: true } satisfies GatewayProcessOptions, [...GATEWAY_NODE_FLAGS, '--expose-gc', ...profileArgs], GATEWAY_PROCESS_ENV),
+      spawn('gateway-nolog', 'gateway.process', { env, requestLog: false } satisfies GatewayProcessOptions, GATEWAY_NODE_FLAGS, GATEWAY_PROCESS_ENV),
     ]);
     // Processes by name (for memory), and which process serves each target.
     const measuredProcesses: Record<string, BenchChild> = { upstream, bare, gateway, 'gateway-nolog': gatewayNoLog };
@@ -220,7 +221,7 @@ async function main(options: BenchOptions): Promise<void> {
     };
     if (options.baseline) {
       const entry = path.join(options.baseline, 'bench', 'gateway.process.js');
-      const before = await spawn('gateway-before', entry, { env, requestLog: true } satisfies GatewayProcessOptions, GATEWAY_NODE_FLAGS);
+      const before = await spawn('gateway-before', entry, { env, requestLog: true } satisfies GatewayProcessOptions, GATEWAY_NODE_FLAGS, GATEWAY_PROCESS_ENV);
       measuredProcesses['gateway-before'] = before;
       processes['before-default'] = before;
       processes['before-store-off'] = before;

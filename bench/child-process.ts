@@ -18,10 +18,12 @@ export class BenchChild {
     });
   }
 
-  static start(name: string, script: string, argument: unknown = {}, execArgv: string[] = []): Promise<BenchChild> {
+  /** `env`: variables set for the child on top of this process's own. */
+  static start(name: string, script: string, argument: unknown = {}, execArgv: string[] = [], env: Record<string, string> = {}): Promise<BenchChild> {
     const file = path.isAbsolute(script) ? script : path.join(__dirname, `${script}.js`);
     const proc = fork(file, [JSON.stringify(argument)], {
       execArgv,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     return new Promise((resolve, reject) => {

@@ -540,7 +540,7 @@ function newlineOutside(text: string, newline: number, open: number, end: number
  * (-1: none).
  */
 function quotedEnd(text: string, open: number, backslash: number): number {
-  let close = nextQuote(text, open + 1);
+  let close = text.indexOf('"', open + 1);
   while (close !== -1 && backslash !== -1 && backslash < close) {
     const end = escapeEnd(text, backslash);
     if (end === -1) return -1;
@@ -548,17 +548,4 @@ function quotedEnd(text: string, open: number, backslash: number): number {
     backslash = text.indexOf('\\', end);
   }
   return close === -1 ? -1 : close + 1;
-}
-
-// Most keys and values of an answer are this short or shorter.
-const SHORT_STRING = 16;
-
-/**
- * The first `"` at or after `from` (-1: none): looked for in a loop over the first SHORT_STRING
- * characters, which costs less than a call of the native search, and by that search beyond.
- */
-function nextQuote(text: string, from: number): number {
-  const end = Math.min(from + SHORT_STRING, text.length);
-  for (let i = from; i < end; i++) if (text.charCodeAt(i) === QUOTE) return i;
-  return end === text.length ? -1 : text.indexOf('"', end);
 }

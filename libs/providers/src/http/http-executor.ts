@@ -76,13 +76,16 @@ const HIGH_WATER_BYTES = 64 * 1024;
  * `request()`: that skips a Readable stream per response, its async iterator, and an
  * AbortSignal listener per request, which together cost more CPU than the rest of the
  * upstream call (measured in bench/PROFILE.md). Each origin's pool is dispatched to directly,
- * found with the request's path in one lookup by URL: an Agent in front would look the origin up
- * again and wrap every request's handler once more.
+ * found with the request's path in one lookup by URL, where an Agent in front would look the
+ * origin up again on every request. Origins must come from the configuration (a bounded set):
+ * their pools are kept until `close`.
  */
 export class HttpExecutor {
   private readonly pools = new Map<string, Pool>();
   private readonly targets = new Map<string, { pool: Pool; path: string }>();
   private readonly poolOptions: Pool.Options;
+  /** After `close`, every request fails as the network's: no pool is made that nothing would close. */
+  private closed = false;
 
   constructor(options: { connectionsPerOrigin?: number } = {}) {
     this.poolOptions = {
@@ -113,10 +116,8 @@ export class HttpExecutor {
   }
 
   async close(): Promise<void> {
-    const pools = [...this.pools.values()];
-    this.pools.clear();
-    this.targets.clear();
-    await Promise.all(pools.map((pool) => pool.close()));
+    this.closed = true;
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
   }
 
   private dispatch(req: UpstreamRequest, opts: SendOptions, exchange: UpstreamExchange): void {
@@ -136,9 +137,10 @@ export class HttpExecutor {
 
   /**
    * The pool and path of an upstream URL, parsed once per distinct URL (the set is small: one per
-   * provider endpoint and model). Origins come from the configuration: their pools are kept.
+   * provider endpoint and model).
    */
   private target(url: string): { pool: Pool; path: string } {
+    if (this.closed) throw new Error('the upstream connection pools are closed');
     let t = this.targets.get(url);
     if (t === undefined) {
       const u = new URL(url);

@@ -166,11 +166,15 @@ class BodyReader {
   }
 }
 
-/** `headers`: the answer's own, a fresh object this adds the content type and length to. */
+/**
+ * `headers`: the answer's own, a fresh object this adds the content type and length to. The
+ * length goes in as a string: node:http checks every header value with a regular expression,
+ * which takes its slow path (a runtime call) for a number.
+ */
 export function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string | number> = {}): void {
   if (res.headersSent || res.destroyed) return;
   headers['content-type'] ??= 'application/json';
-  headers['content-length'] ??= Buffer.byteLength(body);
+  headers['content-length'] ??= String(Buffer.byteLength(body));
   res.writeHead(status, headers);
   res.end(body);
 }

@@ -14,6 +14,18 @@ describe('COPY text', () => {
     expect(copyField('')).toBe('');
   });
 
+  it('escapes each special character alone, in short strings and long ones alike', () => {
+    const long = 'x'.repeat(100);
+    const escaped: [string, string][] = [['\\', '\\\\'], ['\n', '\\n'], ['\r', '\\r'], ['\t', '\\t'], ['\0', '\uFFFD']];
+    for (const [c, out] of escaped) {
+      expect(copyField(`a${c}b`)).toBe(`a${out}b`);
+      expect(copyField(`${long}${c}`)).toBe(`${long}${out}`);
+      expect(copyField(`${c}${long}`)).toBe(`${out}${long}`);
+    }
+    expect(copyField(`${long}\u000b\u001f\u00e9`)).toBe(`${long}\u000b\u001f\u00e9`);
+    expect(copyField('\u000b\u001f\u00e9\u{1f600}')).toBe('\u000b\u001f\u00e9\u{1f600}');
+  });
+
   it('writes null, booleans, numbers and dates in the text format', () => {
     expect(copyLine([null, true, false, 3, new Date(0), 'x'])).toBe('\\N\tt\tf\t3\t1970-01-01T00:00:00.000Z\tx\n');
   });

@@ -106,14 +106,29 @@ export function isoTimestamp(ms: number): string {
   return prefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z';
 }
 
+// Strings up to this long are looked over in one loop: five native searches cost more than it.
+const SHORT_TEXT = 64;
+
 /**
  * A string as a COPY field. Most text (JSON above all, whose strings hold no raw control
  * characters) has nothing to escape but backslashes: a native search per character is several
- * times faster than a regular expression with a replacer over the whole text.
+ * times faster than a regular expression with a replacer over the whole text. Short strings (a
+ * log row's ids, names and codes) are checked in one loop instead.
  */
 function copyText(v: string): string {
+  if (v.length <= SHORT_TEXT) return isPlainCopyText(v) ? v : v.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c]);
   if (v.includes('\n') || v.includes('\r') || v.includes('\t') || v.includes('\0')) return v.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c]);
   return v.includes('\\') ? v.replaceAll('\\', '\\\\') : v;
+}
+
+/** Nothing in `v` for COPY_SPECIAL to escape. */
+function isPlainCopyText(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    // Backslash, or one of U+0000, tab, newline, carriage return (all at or below 13).
+    if (c === 0x5c || (c <= 0x0d && (c === 0x0a || c === 0x0d || c === 0x09 || c === 0x00))) return false;
+  }
+  return true;
 }
 
 /** One COPY text line (tab-separated, newline-terminated) of the given values. */

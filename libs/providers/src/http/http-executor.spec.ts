@@ -507,6 +507,35 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
   });
 });
 
+describe('HttpExecutor.close', () => {
+  it('closes the pool of every origin, shares one pool per origin whatever the path, and fails every request after it as a network failure', async () => {
+    const servers = await Promise.all([0, 1].map(async () => {
+      const s = createServer((_req, res) => res.end('{}'));
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+      return s;
+    }));
+    const [a, b] = servers.map((s) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`);
+    const executor = new HttpExecutor();
+    const options = (): SendOptions => ({ cancel: new Cancellation(), headersTimeoutMs: 5_000, bodyTimeoutMs: 5_000 });
+    const ask = (url: string) => executor.fetch({ url, method: 'POST', headers: {}, body: '{}' }, options(), 1_000, (r) => r.status);
+    // More distinct URLs than the executor keeps parsed, over one origin: still one pool.
+    for (let i = 0; i < 1_030; i++) expect(await ask(`${a}/v1/models/${i}?page=${i}`)).toBe(200);
+    expect(await ask(`${b}/v1/responses`)).toBe(200);
+    const pools = (executor as unknown as { pools: Map<string, { closed: boolean }> }).pools;
+    expect(pools.size).toBe(2);
+    await executor.close();
+    expect([...pools.values()].every((p) => p.closed)).toBe(true);
+    for (const url of [`${a}/v1/responses`, 'http://127.0.0.1:9/v1/responses']) {
+      await expect(ask(url)).rejects.toMatchObject({ kind: 'network' });
+    }
+    expect(pools.size).toBe(2);
+    for (const s of servers) {
+      s.closeAllConnections();
+      await new Promise((resolve) => s.close(resolve));
+    }
+  });
+});
+
 describe('Cancellation', () => {
   it('runs each hook once, unsubscribed hooks never, and late hooks at once', () => {
     const c = new Cancellation();

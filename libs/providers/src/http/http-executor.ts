@@ -1,4 +1,4 @@
-import { Agent, type Dispatcher } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { UpstreamRequest } from '../types';
 import type { CancelListener, Cancellation } from './cancellation';
 import { internalFailure, UpstreamFailure } from './upstream-failure';
@@ -75,20 +75,26 @@ const HIGH_WATER_BYTES = 64 * 1024;
  * Requests go through undici's `dispatch` with a handler of our own rather than its
  * `request()`: that skips a Readable stream per response, its async iterator, and an
  * AbortSignal listener per request, which together cost more CPU than the rest of the
- * upstream call (measured in bench/PROFILE.md).
+ * upstream call (measured in bench/PROFILE.md). Each origin's pool is dispatched to directly,
+ * found with the request's path in one lookup by URL, where an Agent in front would look the
+ * origin up again on every request. Origins must come from the configuration (a bounded set):
+ * their pools are kept until `close`.
  */
 export class HttpExecutor {
-  private readonly agent: Agent;
-  private readonly targets = new Map<string, { origin: string; path: string }>();
+  private readonly pools = new Map<string, Pool>();
+  private readonly targets = new Map<string, { pool: Pool; path: string }>();
+  private readonly poolOptions: Pool.Options;
+  /** After `close`, every request fails as the network's: no pool is made that nothing would close. */
+  private closed = false;
 
   constructor(options: { connectionsPerOrigin?: number } = {}) {
-    this.agent = new Agent({
+    this.poolOptions = {
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
       connections: options.connectionsPerOrigin ?? 256,
       pipelining: 1,
       connect: { timeout: 10_000 },
-    });
+    };
   }
 
   send(req: UpstreamRequest, opts: SendOptions): Promise<UpstreamResponse> {
@@ -109,16 +115,17 @@ export class HttpExecutor {
     });
   }
 
-  close(): Promise<void> {
-    return this.agent.close();
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.pools.values()].map((pool) => pool.close()));
   }
 
   private dispatch(req: UpstreamRequest, opts: SendOptions, exchange: UpstreamExchange): void {
     try {
-      const { origin, path } = this.target(req.url);
-      this.agent.dispatch(
+      const { pool, path } = this.target(req.url);
+      pool.dispatch(
         {
-          origin, path, method: req.method ?? 'POST', headers: req.headers, body: req.method === 'GET' ? null : req.body,
+          path, method: req.method ?? 'POST', headers: req.headers, body: req.method === 'GET' ? null : req.body,
           headersTimeout: opts.headersTimeoutMs, bodyTimeout: opts.bodyTimeoutMs,
         },
         exchange,
@@ -128,12 +135,18 @@ export class HttpExecutor {
     }
   }
 
-  /** Origin and path of an upstream URL, parsed once per distinct URL (the set is small: one per provider endpoint and model). */
-  private target(url: string): { origin: string; path: string } {
+  /**
+   * The pool and path of an upstream URL, parsed once per distinct URL (the set is small: one per
+   * provider endpoint and model).
+   */
+  private target(url: string): { pool: Pool; path: string } {
+    if (this.closed) throw new Error('the upstream connection pools are closed');
     let t = this.targets.get(url);
     if (t === undefined) {
       const u = new URL(url);
-      t = { origin: u.origin, path: `${u.pathname}${u.search}` };
+      let pool = this.pools.get(u.origin);
+      if (pool === undefined) this.pools.set(u.origin, (pool = new Pool(u.origin, this.poolOptions)));
+      t = { pool, path: `${u.pathname}${u.search}` };
       if (this.targets.size >= 1024) this.targets.clear();
       this.targets.set(url, t);
     }

@@ -21,6 +21,8 @@ describe('COPY text', () => {
       expect(copyField(`a${c}b`)).toBe(`a${out}b`);
       expect(copyField(`${long}${c}`)).toBe(`${long}${out}`);
       expect(copyField(`${c}${long}`)).toBe(`${out}${long}`);
+      // Either side of the length where the one-loop check gives way to native searches.
+      for (const n of [62, 63, 64, 65]) expect(copyField(`${'y'.repeat(n)}${c}`)).toBe(`${'y'.repeat(n)}${out}`);
     }
     expect(copyField(`${long}\u000b\u001f\u00e9`)).toBe(`${long}\u000b\u001f\u00e9`);
     expect(copyField('\u000b\u001f\u00e9\u{1f600}')).toBe('\u000b\u001f\u00e9\u{1f600}');

@@ -183,14 +183,15 @@ export function elementSpans(text: string, open: number): number[] | null {
 export function findMembers(text: string, start: number, keys: readonly string[], at: number[]): number {
   for (let k = 0; k < 2 * keys.length; k++) at[k] = -1;
   if (text.charCodeAt(start) !== OPEN_BRACE) return -1;
-  // A backslash at or after the last key read (-1: none left); searched again only once passed.
+  // The first backslash at or after where it was last looked for (-1: none); looked for again
+  // only when a key starts past it.
   let backslash = text.indexOf('\\', start);
   let i = skipSpace(text, start + 1);
   if (text.charCodeAt(i) === CLOSE_BRACE) return i;
   for (;;) {
     if (text.charCodeAt(i) !== QUOTE) return -1;
     // Escapes refused (an escaped key could spell one of `keys`): the key's closing quote is the
-    // first one after it, found natively, as the next backslash is (once per backslash passed).
+    // first quote after it (found natively), and the key is refused if a backslash lies before it.
     const keyEnd = text.indexOf('"', i + 1);
     if (keyEnd === -1) return -1;
     if (backslash !== -1 && backslash < keyEnd) {

@@ -93,6 +93,7 @@ describe('SseParser', () => {
       events.map((d) => `data:${d}\r\n\r\n`).join(''),
       events.map((d) => `: ping\revent: t\rdata:  ${d}\r\r`).join(''),
       events.map((d) => `data: ${d}\ndata: ${d.slice(0, 300)}\n\n`).join(''),
+      events.map((d) => `data: ${d}\nid: 7\nretry: 10\n\n`).join(''),
       // Not ASCII part of the way: read through the decoder from there on.
       events.map((d, i) => `data: ${i === 6 ? d.replace('abc', 'ébc') : d}\n\n`).join(''),
     ];
@@ -108,6 +109,7 @@ describe('SseParser', () => {
         const p = new SseParser();
         const got = [...cuts, bytes.length].flatMap((end, k) => p.push(bytes.subarray(k === 0 ? 0 : cuts[k - 1], end)));
         expect(got).toEqual(expected);
+        expect(p.ascii).toBe(!text.includes('é'));
       }
     }
   });

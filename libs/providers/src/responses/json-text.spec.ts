@@ -295,6 +295,46 @@ describe('json-text', () => {
     expect(withMembers('{"id":1,"id":2}', 0, ['id'], ['3'])).toBeUndefined();
   });
 
+  it('finds members or refuses the object exactly as its parts say: escaped keys (after backslashes in values or not), repeats, spacing, cuts', () => {
+    // Keys as written (escaped ones are refused wherever they are), values with and without backslashes.
+    const rawKeys = ['id', 'n', 'z', 'other', 'i\\u0064', 'a\\"b', 'x\\\\', '\\n'];
+    const values = ['1', '"v"', '"b\\\\s"', '"q\\"t"', '{"id":"\\u0021","k\\"":[1]}', '[{"a\\\\":2},"\\\\"]', 'null', '-2.5e1', '{}'];
+    const wanted = ['id', 'n', 'z', 'missing'];
+    const spaces = ['', ' ', '\n  '];
+    let seed = 11;
+    const pick = <T>(list: readonly T[]): T => list[(seed = (seed * 48271) % 2147483647) % list.length];
+    const at: number[] = [];
+    for (let round = 0; round < 400; round++) {
+      const sp = pick(spaces);
+      const members: { key: string; value: string; at: number }[] = [];
+      let text = `${sp}{${sp}`;
+      const count = round % 6;
+      for (let m = 0; m < count; m++) {
+        const key = pick(rawKeys);
+        const value = pick(values);
+        text += `${m === 0 ? '' : `,${sp}`}"${key}"${sp}:${sp}`;
+        members.push({ key, value, at: text.length });
+        text += value;
+      }
+      text += `${sp}}`;
+      const start = firstNonSpace(text);
+      const close = findMembers(text, start, wanted, at);
+      const escaped = members.some((m) => m.key.includes('\\'));
+      const repeated = wanted.some((k) => members.filter((m) => m.key === k).length > 1);
+      if (escaped || repeated) {
+        expect(close).toBe(-1);
+        continue;
+      }
+      expect(close).toBe(text.length - 1);
+      wanted.forEach((key, k) => {
+        const member = members.find((m) => m.key === key);
+        expect([at[2 * k], at[2 * k + 1]]).toEqual(member === undefined ? [-1, -1] : [member.at, member.at + member.value.length]);
+      });
+      // Cut short anywhere, it is refused.
+      for (let cut = start + 1; cut < text.length - 1; cut++) expect(findMembers(text.slice(0, cut), start, wanted, at)).toBe(-1);
+    }
+  });
+
   it("finds the members of each object of an array (the spec's oracle), and refuses an element that is not one", () => {
     const t = '[ {"id":"a","x":{"id":"n"}} ,\n {"y":[{"id":"m"}]},{"id":"b\\u0021"} ]';
     const at: number[] = [];

@@ -183,19 +183,22 @@ export function elementSpans(text: string, open: number): number[] | null {
 export function findMembers(text: string, start: number, keys: readonly string[], at: number[]): number {
   for (let k = 0; k < 2 * keys.length; k++) at[k] = -1;
   if (text.charCodeAt(start) !== OPEN_BRACE) return -1;
-  const n = text.length;
+  // The first backslash at or after where it was last looked for (-1: none); looked for again
+  // only when a key starts past it.
+  let backslash = text.indexOf('\\', start);
   let i = skipSpace(text, start + 1);
   if (text.charCodeAt(i) === CLOSE_BRACE) return i;
   for (;;) {
     if (text.charCodeAt(i) !== QUOTE) return -1;
-    // Keys are short: read char by char, refusing escapes (an escaped key could spell one of `keys`).
-    let keyEnd = i + 1;
-    for (; keyEnd < n; keyEnd++) {
-      const c = text.charCodeAt(keyEnd);
-      if (c === QUOTE) break;
-      if (c === BACKSLASH) return -1;
+    // Escapes refused (an escaped key could spell one of `keys`): the key's closing quote is the
+    // first quote after it (found natively), and the key is refused if a backslash lies before it.
+    const keyEnd = text.indexOf('"', i + 1);
+    if (keyEnd === -1) return -1;
+    if (backslash !== -1 && backslash < keyEnd) {
+      // One passed in a value before this key is looked for again from the key.
+      if (backslash < i) backslash = text.indexOf('\\', i + 1);
+      if (backslash !== -1 && backslash < keyEnd) return -1;
     }
-    if (keyEnd === n) return -1;
     const length = keyEnd - i - 1;
     let k = -1;
     for (let m = 0; m < keys.length; m++) {

@@ -81,4 +81,36 @@ describe('SseParser', () => {
     expect(new SseParser().push(Buffer.from(frame))).toEqual([{ event: 'x', data }]);
     expect(sseFrame('y', '{"a":1}')).toBe('event: y\ndata: {"a":1}\n\n');
   });
+
+  it('reads long data values copied out of the bytes exactly as sliced from the text, however the stream is framed and cut', () => {
+    // Lengths on both sides of the one from which values are copied, whatever it is.
+    const events = [10, 200, 255, 256, 257, 600, 1023, 1024, 1025, 3000].map((n, i) => {
+      const head = `{"type":"t${i}","text":"`;
+      return `${head}${'abc \\"def '.repeat(n).slice(0, Math.max(0, n - head.length - 2))}"}`;
+    });
+    const streams = [
+      events.map((d) => `event: t\ndata: ${d}\n\n`).join(''),
+      events.map((d) => `data:${d}\r\n\r\n`).join(''),
+      events.map((d) => `: ping\revent: t\rdata:  ${d}\r\r`).join(''),
+      events.map((d) => `data: ${d}\ndata: ${d.slice(0, 300)}\n\n`).join(''),
+      events.map((d) => `data: ${d}\nid: 7\nretry: 10\n\n`).join(''),
+      // Not ASCII part of the way: read through the decoder from there on.
+      events.map((d, i) => `data: ${i === 6 ? d.replace('abc', 'ébc') : d}\n\n`).join(''),
+    ];
+    for (const text of streams) {
+      // As text, every value is sliced from it.
+      const expected = new SseParser().push(text);
+      expect(expected.length).toBeGreaterThanOrEqual(events.length);
+      const bytes = Buffer.from(text);
+      const splits: number[][] = [[]];
+      for (let cut = 1; cut < bytes.length; cut += 7) splits.push([cut]);
+      for (const size of [64, 300, 1000]) splits.push(Array.from({ length: Math.ceil(bytes.length / size) - 1 }, (_, k) => (k + 1) * size));
+      for (const cuts of splits) {
+        const p = new SseParser();
+        const got = [...cuts, bytes.length].flatMap((end, k) => p.push(bytes.subarray(k === 0 ? 0 : cuts[k - 1], end)));
+        expect(got).toEqual(expected);
+        expect(p.ascii).toBe(!text.includes('é'));
+      }
+    }
+  });
 });

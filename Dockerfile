@@ -7,7 +7,8 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-# Two malloc arenas, not eight per core: memory freed by one thread's burst is not kept apart from the rest (README, Performance).
+# Two malloc arenas, not eight per core: what a burst of large turns freed is not kept in arenas
+# of their own (README, Performance). It applies to every app of the image.
 ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data MALLOC_ARENA_MAX=2
 WORKDIR /app
 # The code is root's and read-only to the apps; the only place they write (DATA_DIR: request

@@ -19,7 +19,7 @@ const UPSTREAM_KEY = 'sk-upstream-openai';
 const MODEL = 'gpt-4o-mini';
 const STREAM_CHUNKS = 8;
 const GATEWAY_SETTLE_MS = 300;
-/** The gateway's heap flags and malloc arenas, as `npm start`, the Dockerfile and compose start it (README, Performance). */
+/** The gateway's heap flags, as `npm start`, the Dockerfile and compose start it, and the image's malloc arenas (README, Performance). */
 const GATEWAY_NODE_FLAGS = ['--initial-old-space-size=64', '--heap-growing-percent=50'];
 const GATEWAY_PROCESS_ENV = { MALLOC_ARENA_MAX: '2' };
 

@@ -157,7 +157,7 @@ describe('stored responses written in batches behind the answer', () => {
     await expectStored(saved);
   });
 
-  it("stores a burst of large rows over a batch's size (written as several batches, their buffers used again), every byte as saved", async () => {
+  it("stores a burst of large rows over a batch's size (written as several batches), every byte as saved", async () => {
     const { id: keyId } = await h.createKey({ name: 'large burst' });
     const written = writer.stats.written;
     // About 3 MB of 40 KB rows, saved at once: more than one batch's 2 MB.

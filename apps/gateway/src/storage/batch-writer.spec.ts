@@ -194,16 +194,28 @@ describe('BatchWriter', () => {
     expect(copied.flat()).toEqual(['first:10', ...Array.from({ length: 20 }, (_, i) => `s${i}:10`)]);
   });
 
-  it('leaves retries to the interval while the database is away, however much waits', async () => {
-    const dataSource = { createQueryRunner: jest.fn(() => ({ connect: () => Promise.reject(new Error('connection refused')), release: async () => undefined })) } as unknown as DataSource;
-    const writer = new BatchWriter(dataSource, sizedTable([]), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10 });
+  it('leaves retries to the interval while the database is away, however much waits, and starts at once again after a write that succeeds', async () => {
+    let away = true;
+    const client = { query: async (sql: string) => (sql === 'SELECT version()' ? { rows: [{ version: 'PostgreSQL 16' }] } : {}) };
+    const connect = jest.fn(() => (away ? Promise.reject(new Error('connection refused')) : Promise.resolve(client)));
+    const dataSource = { createQueryRunner: () => ({ connect, release: async () => undefined }) } as unknown as DataSource;
+    const copied: string[][] = [];
+    const writer = new BatchWriter(dataSource, sizedTable(copied), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10 });
     writer.enqueue({ id: 'a:10' });
     await eventually(() => writer.stats.failedFlushes === 1);
     for (const id of ['b:10', 'c:10', 'd:10']) writer.enqueue({ id });
     await writer.flush();
-    // The enqueue after the failure started nothing: one attempt, then the explicit flush's.
+    // The enqueues after the failure started nothing: one attempt, then the explicit flush's.
     expect(writer.stats.failedFlushes).toBe(2);
     expect(writer.buffered).toBe(4);
+    away = false;
+    await writer.flush();
+    expect(writer.buffered).toBe(0);
+    // Written again: a full batch starts its flush from the enqueue.
+    const flush = jest.spyOn(writer, 'flush');
+    writer.enqueue({ id: 'e:10' });
+    expect(flush).toHaveBeenCalledTimes(1);
+    await eventually(() => writer.stats.written === 5);
   });
 
   it('replays spilled rows in batches that stop once their lines reach batchBytes', async () => {

@@ -39,10 +39,11 @@ export interface BatchWriterOptions<T> extends LogWriterConfig {
   /** Buffered size (BatchTable.sizeOf) past which the oldest rows go to the spill file. */
   maxBufferedSize?: number;
   /**
-   * Size (BatchTable.sizeOf; ignored for a table without it) a batch holds at most, as
-   * `batchSize` bounds its rows, replays included: once this much waits it is written at once,
-   * not at the next interval. While the database keeps up, large rows then wait about as long as
-   * one batch takes to write, which bounds the memory they hold.
+   * Size (BatchTable.sizeOf) a batch from the buffer holds at most, as `batchSize` bounds its
+   * rows (a larger row alone): once this much waits it is written at once, not at the next
+   * interval. While the database keeps up, large rows then wait about as long as one batch takes
+   * to write, which bounds the memory they hold. Replays count their spill lines' bytes instead,
+   * a batch ending with the line that reaches it.
    */
   batchBytes?: number;
 }
@@ -359,7 +360,7 @@ export class BatchWriter<T> {
       }
     }
     // Queued behind this run (SerialTask): it starts once this one is over.
-    if (this.fullBatchWaits() && !this.closed) void this.flush();
+    if (this.buffer.length > 0 && this.fullBatchWaits() && !this.closed) void this.flush();
   }
 
   /**

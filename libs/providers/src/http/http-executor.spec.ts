@@ -508,7 +508,7 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
 });
 
 describe('HttpExecutor.close', () => {
-  it('closes the pool of every origin, shares one pool per origin whatever the path, and fails every request after it as a network failure', async () => {
+  it('closes the pool of every origin, shares one pool per origin whatever the path, and fails every request after it as an internal failure (never retried)', async () => {
     const servers = await Promise.all([0, 1].map(async () => {
       const s = createServer((_req, res) => res.end('{}'));
       await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
@@ -526,7 +526,7 @@ describe('HttpExecutor.close', () => {
     await executor.close();
     expect([...pools.values()].every((p) => p.closed)).toBe(true);
     for (const url of [`${a}/v1/responses`, 'http://127.0.0.1:9/v1/responses']) {
-      await expect(ask(url)).rejects.toMatchObject({ kind: 'network' });
+      await expect(ask(url)).rejects.toMatchObject({ kind: 'internal' });
     }
     expect(pools.size).toBe(2);
     for (const s of servers) {

@@ -84,7 +84,7 @@ export class HttpExecutor {
   private readonly pools = new Map<string, Pool>();
   private readonly targets = new Map<string, { pool: Pool; path: string }>();
   private readonly poolOptions: Pool.Options;
-  /** After `close`, every request fails as the network's: no pool is made that nothing would close. */
+  /** After `close`, every request fails as an internal failure: no pool is made that nothing would close. */
   private closed = false;
 
   constructor(options: { connectionsPerOrigin?: number } = {}) {
@@ -140,7 +140,8 @@ export class HttpExecutor {
    * provider endpoint and model).
    */
   private target(url: string): { pool: Pool; path: string } {
-    if (this.closed) throw new Error('the upstream connection pools are closed');
+    // The gateway's own state, not the upstream's: never retried or fallen back from.
+    if (this.closed) throw internalFailure(new Error('the upstream connection pools are closed'));
     let t = this.targets.get(url);
     if (t === undefined) {
       const u = new URL(url);

@@ -155,6 +155,20 @@ describe('json-text', () => {
       expect(text.slice(start, end)).toBe('{"input_tokens":3,"output_tokens":4}');
     });
 
+    it('finds the end of keys and values of every length, short and long, escapes at any place', () => {
+      for (let n = 0; n <= 40; n++) {
+        const plain = 'x'.repeat(n);
+        const escaped = n === 0 ? '\\"' : `${'y'.repeat(n - 1)}\\"`;
+        for (const s of [plain, escaped]) {
+          // A top-level key spelled with escapes is left to a full parse: only plain ones there.
+          expect(check(`{"${plain}":"${s}","usage":{"${s}":[1]},"z":1}`)).toBe(true);
+          // Never closed: from the quote of the key or of the value.
+          expect(scanObject(`{"${s}`, keys)).toBeNull();
+          expect(scanObject(`{"a":"${s}`, keys)).toBeNull();
+        }
+      }
+    });
+
     it('never passes text JSON.parse refuses: every truncation, and garbled bytes', () => {
       let seed = 15;
       const random = (n: number) => {

@@ -170,6 +170,40 @@ describe('stored responses written in batches behind the answer', () => {
     await expectStored(rows);
   });
 
+  it('holds new stored turns while the database is behind with them, never store: false ones, and writes everything once it catches up', async () => {
+    const { key, id: keyId } = await h.createKey({ name: 'behind' });
+    const spilledBefore = writer.stats.spilled;
+    const client = new OpenAI({ apiKey: key, baseURL: `${h.url}/v1`, maxRetries: 0 });
+    const locker = new Client({ connectionString: h.db.url });
+    await locker.connect();
+    try {
+      // The database up but behind: every COPY into stored_responses waits for this lock.
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE stored_responses IN EXCLUSIVE MODE');
+      // About 6 MB of 100 KB rows (fewer than the 100 rows this writer keeps before spilling): past the 4 MB that may wait.
+      const rows = mixedRows(keyId, 60, 3).map((r, i) => {
+        const text = `behind row ${i} \t\\ é 😀 `.repeat(4_000);
+        return { ...r, responseJson: JSON.stringify({ id: r.id, object: 'response', output: [], output_text: text }) };
+      });
+      for (const r of rows) writer.save(r);
+      expect(writer.room()).toBeDefined();
+      let stored: OpenAI.Responses.Response | undefined;
+      const held = client.responses.create({ model: MODEL, input: 'held' }).then((r) => (stored = r));
+      const unstored = await client.responses.create({ model: MODEL, input: 'not held', store: false });
+      expect(unstored.status).toBe('completed');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(stored).toBeUndefined();
+      await locker.query('COMMIT');
+      await held;
+      expect(stored!.status).toBe('completed');
+      await eventually(async () => (await storedCount(keyId)) === rows.length + 1, 20_000);
+      await expectStored(rows);
+      expect(writer.stats.spilled).toBe(spilledBefore);
+    } finally {
+      await locker.end();
+    }
+  });
+
   it('spills rows with and without items while the database is away and replays each with its own items', async () => {
     const { id: keyId } = await h.createKey({ name: 'items-spill' });
     const spilledBefore = writer.stats.spilled;

@@ -3,6 +3,7 @@ import type { Conversation } from '../conversation/conversation.service';
 import { PricingService } from '../cost/pricing.service';
 import { type Admission, GovernanceService, type WorstCase } from '../governance/governance.service';
 import { worstCase } from '../governance/reservation';
+import { StoredResponseWriter } from '../state/stored-response.writer';
 
 const NO_RESERVATION: WorstCase = { usd: 0, tokens: 0, outputTokens: 0 };
 
@@ -21,10 +22,20 @@ export class AdmissionStage {
   constructor(
     private readonly governance: GovernanceService,
     private readonly pricing: PricingService,
+    private readonly storedWriter: StoredResponseWriter,
   ) {}
 
-  /** At once (no promise) for a key without limits, which most requests carry: nothing to wait for. */
+  /**
+   * At once (no promise) for a key without limits, which most requests carry, while stored turns
+   * are written as fast as they come. A turn to be stored first waits while the database is
+   * behind with them (BatchWriter.room), before its reservation is taken.
+   */
   admit<E>(conversation: Conversation<E>): Admitted<E> | Promise<Admitted<E>> {
+    const room = conversation.turn?.store === true ? this.storedWriter.room() : undefined;
+    return room === undefined ? this.admitNow(conversation) : room.then(() => this.admitNow(conversation));
+  }
+
+  private admitNow<E>(conversation: Conversation<E>): Admitted<E> | Promise<Admitted<E>> {
     const { key } = conversation;
     // The conversation object itself, extended (one object per request, not a copy per stage).
     const admitted = conversation as Admitted<E>;

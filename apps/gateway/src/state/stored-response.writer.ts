@@ -18,6 +18,11 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 // A batch of this much COPY text is written at once rather than at the interval: an agent's turns
 // (tens of kB each) would otherwise pile up several MB per interval, held until their commit.
 const BATCH_BYTES = 2 * 1024 * 1024;
+// Past this much waiting COPY text (a batch being written and a whole one behind it, so the
+// database never waits for rows), new stored turns wait for room at admission: an agent's turns
+// at full speed outrun a database on the same two cores, and their rows would otherwise pile up
+// to MAX_BUFFERED_BYTES (bench/PROFILE.md, twelfth part).
+const HOLD_BYTES = 4 * 1024 * 1024;
 
 /** Cuts what would make the row refused: a model name or item id too long for its column or index. */
 export function repairStoredRow(row: StoredResponseRow, hardTextLimit?: number): boolean {
@@ -87,6 +92,7 @@ export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {
       dataDir: config.dataDir,
       maxBufferedSize: MAX_BUFFERED_BYTES,
       batchBytes: BATCH_BYTES,
+      holdSize: HOLD_BYTES,
     });
   }
 

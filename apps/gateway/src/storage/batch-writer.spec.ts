@@ -218,6 +218,53 @@ describe('BatchWriter', () => {
     await eventually(() => writer.stats.written === 5);
   });
 
+  it('asks producers to wait while more than holdSize waits, and lets them on once a write brings it back', async () => {
+    const copied: string[][] = [];
+    const gate: { held: boolean; open?: () => void } = { held: true };
+    const writer = new BatchWriter(acceptingDataSource(), sizedTable(copied, gate), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10, holdSize: 15 });
+    expect(writer.room()).toBeUndefined();
+    writer.enqueue({ id: 'a:10' });
+    await eventually(() => copied.length === 1);
+    // a (being written) and b: 16 wait, past the hold.
+    writer.enqueue({ id: 'b:6' });
+    const waits = [writer.room(), writer.room()];
+    let woken = 0;
+    for (const w of waits) void w!.then(() => woken++);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(woken).toBe(0);
+    // a written: 6 wait, both producers go on.
+    gate.held = false;
+    gate.open!();
+    await eventually(() => woken === 2);
+    expect(writer.room()).toBeUndefined();
+  });
+
+  it('never holds producers while the database is away, at close, or past maxRoomWaitMs', async () => {
+    const away = { createQueryRunner: () => ({ connect: () => Promise.reject(new Error('connection refused')), release: async () => undefined }) } as unknown as DataSource;
+    const failing = new BatchWriter(away, sizedTable([]), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 100, holdSize: 5 });
+    failing.enqueue({ id: 'a:10' });
+    const waiting = failing.room();
+    expect(waiting).toBeDefined();
+    // The failed write wakes the producer that waited, and lets the next ones on at once: an outage is the spill file's.
+    await failing.flush();
+    await waiting;
+    expect(failing.room()).toBeUndefined();
+
+    const gate: { held: boolean; open?: () => void } = { held: true };
+    const stalled = new BatchWriter(acceptingDataSource(), sizedTable([], gate), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10, holdSize: 5, maxRoomWaitMs: 30 });
+    stalled.enqueue({ id: 'a:10' });
+    const started = Date.now();
+    await stalled.room();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    const atClose = stalled.room();
+    const closing = stalled.close();
+    await atClose;
+    expect(stalled.room()).toBeUndefined();
+    gate.held = false;
+    gate.open!();
+    await closing;
+  });
+
   it('replays spilled rows in batches that stop once their lines reach batchBytes', async () => {
     // Spilled by a writer that never flushes: every row past the first goes to the spill file.
     const spiller = new BatchWriter({} as DataSource, sizedTable([]), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 1, dataDir, batchBytes: 1_000 });

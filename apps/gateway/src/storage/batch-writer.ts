@@ -46,10 +46,19 @@ export interface BatchWriterOptions<T> extends LogWriterConfig {
    * a batch ending with the line that reaches it.
    */
   batchBytes?: number;
+  /**
+   * Buffered size (BatchTable.sizeOf) past which producers are asked to wait (`room`) while the
+   * database is up but behind: without it, a database slower than the traffic would let the rows
+   * pile up in memory to `maxBufferedSize`, and a process killed then would lose all of them.
+   */
+  holdSize?: number;
+  /** The longest a producer waits for room (ms): a database that stalls without failing slows requests, never stops them. */
+  maxRoomWaitMs?: number;
 }
 
 // Spilled rows replayed per flush, in batches.
 export const REPLAY_BATCHES_PER_FLUSH = 10;
+const DEFAULT_MAX_ROOM_WAIT_MS = 1_000;
 // A row refused even after its first repair is tried once more with every text this short.
 const HARD_TEXT_LIMIT = 64;
 const UNIQUE_VIOLATION = '23505';
@@ -177,6 +186,8 @@ export class BatchWriter<T> {
   private replayNeeded = false;
   /** The last write failed (the database away): enqueue leaves the retry to the interval. */
   private failing = false;
+  /** Producers waiting for room (`room`), each woken once. */
+  private readonly roomWaiters = new Set<() => void>();
   /** Whether the database takes COPY FROM STDIN; learnt with the first batch. */
   private copySupported: boolean | undefined;
   private readonly spill: BatchSpill<T>;
@@ -217,6 +228,29 @@ export class BatchWriter<T> {
     if (this.buffer.some(match)) return true;
     for (const rows of this.spilling) if (rows.some(match)) return true;
     return false;
+  }
+
+  /**
+   * Undefined when a new row may come at once (nearly always: nothing to await); otherwise a
+   * promise that resolves once the buffer is back to `holdSize`, when a write fails (an outage
+   * is for the spill file, not for the requests), at close, or after `maxRoomWaitMs`.
+   */
+  room(): Promise<void> | undefined {
+    const hold = this.options.holdSize;
+    if (hold === undefined || this.bufferedSize <= hold || this.failing || this.closed) return undefined;
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.roomWaiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, this.options.maxRoomWaitMs ?? DEFAULT_MAX_ROOM_WAIT_MS);
+      this.roomWaiters.add(wake);
+    });
+  }
+
+  private wakeRoomWaiters(): void {
+    for (const wake of this.roomWaiters) wake();
   }
 
   /** `repaired`: the caller had to change the row to make it fit its columns (counted). */
@@ -266,6 +300,7 @@ export class BatchWriter<T> {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.wakeRoomWaiters();
     // A few tries: the database may be briefly away at shutdown too.
     for (let i = 0; i < 4 && this.buffer.length > 0; i++) {
       await this.flush();
@@ -286,7 +321,9 @@ export class BatchWriter<T> {
 
   private unaccount(rows: readonly T[]): void {
     const sizeOf = this.table.sizeOf;
-    if (sizeOf !== undefined) for (const r of rows) this.bufferedSize -= sizeOf(r);
+    if (sizeOf === undefined) return;
+    for (const r of rows) this.bufferedSize -= sizeOf(r);
+    if (this.roomWaiters.size > 0 && this.bufferedSize <= (this.options.holdSize ?? Infinity)) this.wakeRoomWaiters();
   }
 
   private spillOldest(count: number): Promise<void> {
@@ -323,6 +360,7 @@ export class BatchWriter<T> {
         this.failing = false;
       } catch (err) {
         this.failing = true;
+        this.wakeRoomWaiters();
         this.stats.failedFlushes++;
         this.logger.warn(`${this.table.label} flush failed, ${this.buffer.length} rows kept for retry: ${errorMessage(err)}`);
         return;
@@ -473,6 +511,11 @@ export abstract class BatchWriterHost<T> implements OnModuleInit, OnApplicationS
 
   get buffered(): number {
     return this.writer.buffered;
+  }
+
+  /** BatchWriter.room: undefined when a new row may come at once. */
+  room(): Promise<void> | undefined {
+    return this.writer.room();
   }
 
   onModuleInit(): Promise<void> {

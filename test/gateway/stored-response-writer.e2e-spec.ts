@@ -186,12 +186,12 @@ describe('stored responses written in batches behind the answer', () => {
         return { ...r, responseJson: JSON.stringify({ id: r.id, object: 'response', output: [], output_text: text }) };
       });
       for (const r of rows) writer.save(r);
-      expect(writer.room()).toBeDefined();
       let stored: OpenAI.Responses.Response | undefined;
       const held = client.responses.create({ model: MODEL, input: 'held' }).then((r) => (stored = r));
+      await eventually(() => writer.waiting === 1);
       const unstored = await client.responses.create({ model: MODEL, input: 'not held', store: false });
       expect(unstored.status).toBe('completed');
-      await new Promise((r) => setTimeout(r, 300));
+      expect(writer.waiting).toBe(1);
       expect(stored).toBeUndefined();
       await locker.query('COMMIT');
       await held;

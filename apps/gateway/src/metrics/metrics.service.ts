@@ -124,6 +124,7 @@ export class MetricsService {
     // Stored responses (`store` on) go through a writer of the same kind.
     const storedGauges: [string, string, () => number][] = [
       ['buffered', 'Stored responses waiting to be written', () => stored.buffered],
+      ['held', 'Turns to be stored waiting to start while the database is behind with the stored responses', () => stored.waiting],
       ['written', 'Stored responses written since start', () => stored.stats.written],
       ['spilled', 'Stored responses parked in the spill file while the database was away', () => stored.stats.spilled],
       ['dropped', 'Stored responses lost (spill file unwritable and memory full); should stay 0', () => stored.stats.dropped],

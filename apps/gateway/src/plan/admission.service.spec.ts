@@ -22,15 +22,16 @@ describe('AdmissionStage', () => {
     const room = new Promise<void>((resolve) => (open = resolve));
     const writer = { room: jest.fn(() => room) } as unknown as StoredResponseWriter;
     const stage = new AdmissionStage(governance, {} as PricingService, writer);
-    // Not stored, or no turn at all (embeddings): never held, the writer not even asked.
+    // Not stored, stored apart (background), or no turn at all (embeddings): never held, the writer not even asked.
     expect(stage.admit(conversation({ store: false }))).not.toBeInstanceOf(Promise);
+    expect(stage.admit(conversation({ store: true, background: true }))).not.toBeInstanceOf(Promise);
     expect(stage.admit(conversation(null))).not.toBeInstanceOf(Promise);
     expect(writer.room).not.toHaveBeenCalled();
     const held = stage.admit(conversation({ store: true }));
     expect(held).toBeInstanceOf(Promise);
     let admitted = false;
     void (held as Promise<unknown>).then(() => (admitted = true));
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise(setImmediate);
     expect(admitted).toBe(false);
     open();
     await held;

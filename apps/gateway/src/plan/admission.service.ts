@@ -16,6 +16,7 @@ export interface Admitted<E = unknown> extends Conversation<E> {
 /**
  * The last step of planning, run once the conversation is resolved: the reservation covers the
  * whole conversation sent upstream (stored turns included), which only the conversation stage knows.
+ * A turn the stored responses writer will store waits first while that writer is behind.
  */
 @Injectable()
 export class AdmissionStage {
@@ -28,10 +29,12 @@ export class AdmissionStage {
   /**
    * At once (no promise) for a key without limits, which most requests carry, while stored turns
    * are written as fast as they come. A turn to be stored first waits while the database is
-   * behind with them (BatchWriter.room), before its reservation is taken.
+   * behind with them (BatchWriter.room), before its reservation is taken. Not a background turn:
+   * its rows are written apart (ResponseStore.save, the repository's finish), not by that writer.
    */
   admit<E>(conversation: Conversation<E>): Admitted<E> | Promise<Admitted<E>> {
-    const room = conversation.turn?.store === true ? this.storedWriter.room() : undefined;
+    const { turn } = conversation;
+    const room = turn?.store === true && !turn.background ? this.storedWriter.room() : undefined;
     return room === undefined ? this.admitNow(conversation) : room.then(() => this.admitNow(conversation));
   }
 

@@ -21,7 +21,7 @@ const BATCH_BYTES = 2 * 1024 * 1024;
 // Past this much waiting COPY text (a batch being written and a whole one behind it, so the
 // database never waits for rows), new stored turns wait for room at admission: an agent's turns
 // at full speed outrun a database on the same two cores, and their rows would otherwise pile up
-// to MAX_BUFFERED_BYTES (bench/PROFILE.md, twelfth part).
+// to MAX_BUFFERED_BYTES, all of it held in memory and lost to a kill.
 const HOLD_BYTES = 4 * 1024 * 1024;
 
 /** Cuts what would make the row refused: a model name or item id too long for its column or index. */
@@ -53,10 +53,12 @@ function reviveStoredRow(line: string): StoredResponseRow | null {
 
 /**
  * Finished turns are stored behind the answer, in batches, by the same writer as request logs
- * (COPY, spill file and replay, row isolation): the client does not wait for the database.
+ * (COPY, spill file and replay, row isolation): the client does not wait for the database,
+ * unless it is behind by HOLD_BYTES (new stored turns then wait for room at admission).
  * Follow-ups at this process resolve from the cache of recent responses; at another replica,
  * a very recent id is waited for (recent-writes.ts). A graceful shutdown writes or spills what is
- * buffered; only a process killed without warning loses the last batch window.
+ * buffered; only a process killed without warning loses what it holds: usually the last batch
+ * window, more while the database is behind or away.
  */
 @Injectable()
 export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {

@@ -6,8 +6,8 @@ import { StreamIdRewriter } from './stream-ids';
 export const DAY_MS = 86_400_000;
 // Bounds of the in-memory cache of recent responses (follow-ups resolve from it).
 // Follow-ups nearly always name a response that just finished; older ones cost one query.
-// 8 MB holds the last 2,000 small turns, or the last ~250 of an agent's (34 kB rows): the
-// bytes are the process's RSS under large turns, where 16 MB kept the bench over 200 MB.
+// 8 MB holds the last 2,000 small turns, or the last few hundred of an agent's: every byte of
+// it is resident under large turns.
 export const CACHE_MAX_ENTRIES = 2_000;
 export const CACHE_MAX_BYTES = 8 * 1024 * 1024;
 

@@ -221,7 +221,8 @@ describe('BatchWriter', () => {
   it('asks producers to wait while more than holdSize waits, and lets them on once a write brings it back', async () => {
     const copied: string[][] = [];
     const gate: { held: boolean; open?: () => void } = { held: true };
-    const writer = new BatchWriter(acceptingDataSource(), sizedTable(copied, gate), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10, holdSize: 15 });
+    // Waits end only by a write here: none by timeout within the test.
+    const writer = new BatchWriter(acceptingDataSource(), sizedTable(copied, gate), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10, holdSize: 15, maxRoomWaitMs: 60_000 });
     expect(writer.room()).toBeUndefined();
     writer.enqueue({ id: 'a:10' });
     await eventually(() => copied.length === 1);
@@ -230,39 +231,83 @@ describe('BatchWriter', () => {
     const waits = [writer.room(), writer.room()];
     let woken = 0;
     for (const w of waits) void w!.then(() => woken++);
-    await new Promise((r) => setTimeout(r, 20));
+    expect(writer.waiting).toBe(2);
+    await new Promise(setImmediate);
     expect(woken).toBe(0);
     // a written: 6 wait, both producers go on.
     gate.held = false;
     gate.open!();
     await eventually(() => woken === 2);
+    expect(writer.waiting).toBe(0);
     expect(writer.room()).toBeUndefined();
   });
 
   it('never holds producers while the database is away, at close, or past maxRoomWaitMs', async () => {
     const away = { createQueryRunner: () => ({ connect: () => Promise.reject(new Error('connection refused')), release: async () => undefined }) } as unknown as DataSource;
-    const failing = new BatchWriter(away, sizedTable([]), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 100, holdSize: 5 });
+    const failing = new BatchWriter(away, sizedTable([]), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10, holdSize: 15, maxRoomWaitMs: 60_000 });
+    // a starts a write, which fails once the connection is refused; b past the hold meanwhile.
     failing.enqueue({ id: 'a:10' });
+    failing.enqueue({ id: 'b:10' });
     const waiting = failing.room();
-    expect(waiting).toBeDefined();
+    expect(failing.waiting).toBe(1);
     // The failed write wakes the producer that waited, and lets the next ones on at once: an outage is the spill file's.
-    await failing.flush();
     await waiting;
+    expect(failing.stats.failedFlushes).toBe(1);
     expect(failing.room()).toBeUndefined();
 
     const gate: { held: boolean; open?: () => void } = { held: true };
-    const stalled = new BatchWriter(acceptingDataSource(), sizedTable([], gate), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10, holdSize: 5, maxRoomWaitMs: 30 });
-    stalled.enqueue({ id: 'a:10' });
-    const started = Date.now();
-    await stalled.room();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
-    const atClose = stalled.room();
-    const closing = stalled.close();
-    await atClose;
-    expect(stalled.room()).toBeUndefined();
+    const atClose = new BatchWriter(acceptingDataSource(), sizedTable([], gate), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10, holdSize: 10, maxRoomWaitMs: 60_000 });
+    atClose.enqueue({ id: 'a:10' });
+    atClose.enqueue({ id: 'b:10' });
+    const held = atClose.room();
+    expect(atClose.waiting).toBe(1);
+    const closing = atClose.close();
+    await held;
+    expect(atClose.room()).toBeUndefined();
+    await eventually(() => gate.open !== undefined);
     gate.held = false;
     gate.open!();
     await closing;
+
+    const stalledGate: { held: boolean; open?: () => void } = { held: true };
+    const stalled = new BatchWriter(acceptingDataSource(), sizedTable([], stalledGate), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10, holdSize: 10, maxRoomWaitMs: 30 });
+    stalled.enqueue({ id: 'a:10' });
+    stalled.enqueue({ id: 'b:10' });
+    const started = Date.now();
+    await stalled.room();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    expect(stalled.waiting).toBe(0);
+    await eventually(() => stalledGate.open !== undefined);
+    stalledGate.held = false;
+    stalledGate.open!();
+    await stalled.close();
+  });
+
+  it('refuses a hold below a batch, which no write would ever start', () => {
+    expect(() => new BatchWriter({} as DataSource, idTable(), { flushIntervalMs: 1_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10, holdSize: 5 })).toThrow('holdSize');
+  });
+
+  it('replays no spilled rows while producers wait for room: live rows go first', async () => {
+    // Spilled by a writer that never flushes: every row past the first goes to the spill file.
+    const spiller = new BatchWriter({} as DataSource, sizedTable([]), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 1, dataDir, batchBytes: 1_000 });
+    for (const id of ['s1:1', 's2:1', 's3:1']) spiller.enqueue({ id });
+    await eventually(() => spiller.stats.spilled === 2);
+    const copied: string[][] = [];
+    const gate: { held: boolean; open?: () => void } = { held: true };
+    const writer = new BatchWriter(acceptingDataSource(), sizedTable(copied, gate), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10, holdSize: 10, maxRoomWaitMs: 60_000 });
+    await writer.start();
+    // a is written first; b and c are past the hold while it is, and their producer waits.
+    for (const id of ['a:10', 'b:10', 'c:10']) writer.enqueue({ id });
+    const held = writer.room();
+    expect(writer.waiting).toBe(1);
+    await eventually(() => gate.open !== undefined);
+    gate.held = false;
+    gate.open!();
+    await held;
+    await eventually(() => writer.stats.written === 5);
+    // Without the rule, the drain that wrote a would have replayed the spilled rows before b and c.
+    expect(copied.flat()).toEqual(['a:10', 'b:10', 'c:10', 's1:1', 's2:1']);
+    await writer.close();
   });
 
   it('replays spilled rows in batches that stop once their lines reach batchBytes', async () => {

@@ -200,6 +200,8 @@ export class BatchWriter<T> {
     private readonly table: BatchTable<T>,
     private readonly options: BatchWriterOptions<T>,
   ) {
+    // Below a batch, what waits would start no write of its own: producers would wait for the interval.
+    if (options.holdSize !== undefined && options.batchBytes !== undefined && options.holdSize < options.batchBytes) throw new Error('holdSize must be at least batchBytes');
     this.logger = new Logger(`BatchWriter(${table.label})`);
     this.deadLetterFile = path.join(options.dataDir, 'dead-letter', `${table.fileStem}-${process.pid}.jsonl`);
     this.spill = new BatchSpill<T>(path.join(options.dataDir, 'spill'), table.fileStem, (line) => table.revive(line), (line) =>
@@ -216,6 +218,11 @@ export class BatchWriter<T> {
 
   get buffered(): number {
     return this.buffer.length;
+  }
+
+  /** Producers waiting for room (`room`). */
+  get waiting(): number {
+    return this.roomWaiters.size;
   }
 
   /**
@@ -380,7 +387,8 @@ export class BatchWriter<T> {
       }
       this.stats.written += batch.length;
     }
-    if (this.replayNeeded) {
+    // Live rows first: while producers wait for room, spilled rows wait for a drain without them.
+    if (this.replayNeeded && this.roomWaiters.size === 0) {
       this.replayNeeded = false;
       try {
         // A few batches per flush: the rows of live requests are never held up for long.
@@ -516,6 +524,11 @@ export abstract class BatchWriterHost<T> implements OnModuleInit, OnApplicationS
   /** BatchWriter.room: undefined when a new row may come at once. */
   room(): Promise<void> | undefined {
     return this.writer.room();
+  }
+
+  /** Producers waiting for room. */
+  get waiting(): number {
+    return this.writer.waiting;
   }
 
   onModuleInit(): Promise<void> {

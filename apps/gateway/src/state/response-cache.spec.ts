@@ -29,12 +29,16 @@ describe('ResponseCache', () => {
     expect(cache.get('b')).toBeUndefined();
     expect(cache.getItem('k1', 'out_b')).toBeUndefined();
     expect(cache.getItem('k1', 'out_a')?.item).toMatchObject({ role: 'assistant' });
-    put(cache, stored('d'), 1_792);
-    expect(cache.size).toBe(1);
-    expect(cache.totalBytes).toBe(1_792);
     expect(cache.totalBytes + cache.spareBytes).toBeLessThanOrEqual(1_900);
-    put(cache, stored('huge'), 5_000);
-    expect(cache.get('huge')).toBeUndefined();
+    // Over a quarter of the bound: not cached, and nothing evicted for it.
+    put(cache, stored('large'), 512);
+    expect(cache.get('large')).toBeUndefined();
+    expect(cache.size).toBe(2);
+    // A new version too large to cache takes the old one out: never a stale read.
+    put(cache, stored('a'), 5_000);
+    expect(cache.get('a')).toBeUndefined();
+    expect(cache.getItem('k1', 'out_a')).toBeUndefined();
+    expect(cache.get('c')?.id).toBe('c');
   });
 
   it('finds items only for their own key and forgets expired responses', () => {

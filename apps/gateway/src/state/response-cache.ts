@@ -183,9 +183,11 @@ export class ResponseCache {
     const itemIdsStart = inputItemsStart + Buffer.byteLength(inputItemsJson);
     const end = itemIdsStart + Buffer.byteLength(itemIdsJson);
     const capacity = capacityFor(end);
-    if (capacity > this.maxBytes) return undefined;
+    // Never a stale version left behind, even when this one is not cached.
     const old = this.entries.get(id);
     if (old !== undefined) this.remove(old);
+    // Over a quarter of the bound, an entry would evict most others: its follow-up reads the database.
+    if (capacity > this.maxBytes / 4) return undefined;
     // Room first: a buffer an evicted entry leaves is what this one can reuse.
     while (this.oldest !== null && (this.entries.size >= this.maxEntries || this.bytes + capacity > this.maxBytes)) this.remove(this.oldest);
     const text = this.spares.take(capacity);

@@ -10,7 +10,6 @@ import { GatewayExceptionFilter } from './edge/gateway-exception.filter';
 import { GovernanceService } from './governance/governance.service';
 import { LIMIT_STORE } from './governance/limit-store';
 import { MemoryLimitStore } from './governance/memory-limit-store';
-import { RedisLimitStore } from './governance/redis-limit-store';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService } from './metrics/metrics.service';
 import { FallbackPolicyCache } from './routing/fallback-policy-cache.service';
@@ -53,8 +52,16 @@ export class GatewayModule {
       providers: [
         { provide: APP_FILTER, useClass: GatewayExceptionFilter },
         { provide: HttpExecutor, useFactory: () => new HttpExecutor({ connectionsPerOrigin: config.http.upstreamConnectionsPerOrigin }) },
-        // Limits shared by every replica when REDIS_URL is set; per process otherwise.
-        { provide: LIMIT_STORE, useFactory: () => (config.redisUrl ? new RedisLimitStore(config.redisUrl) : new MemoryLimitStore()) },
+        // Limits shared by every replica when REDIS_URL is set; per process otherwise, without
+        // the Redis client's code in the heap.
+        {
+          provide: LIMIT_STORE,
+          useFactory: () => {
+            if (!config.redisUrl) return new MemoryLimitStore();
+            const { RedisLimitStore } = require('./governance/redis-limit-store') as typeof import('./governance/redis-limit-store');
+            return new RedisLimitStore(config.redisUrl);
+          },
+        },
         ChangeFeed,
         VirtualKeyCache,
         FallbackPolicyCache,

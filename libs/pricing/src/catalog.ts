@@ -47,6 +47,10 @@ export const CATALOG_PROVIDER_IDS: ReadonlyMap<string, string> = new Map([
 
 const GATEWAY_NAMES = new Map([...CATALOG_PROVIDER_IDS].map(([name, id]) => [id, name]));
 
+function gatewayName(providerId: string): string {
+  return GATEWAY_NAMES.get(providerId) ?? providerId;
+}
+
 type Constraint = { type: 'start_date'; at: number } | { type: 'time_of_date'; start: number; end: number };
 
 interface Variant {
@@ -105,13 +109,19 @@ export class PriceCatalog {
     return this.compiledModel(info, this.ownerOf(info) ?? providerId);
   }
 
-  /** Every model of a gateway provider's list in the catalog, compiled (for the listing and the tests). */
+  /**
+   * Every model of a gateway provider's list in the catalog, compiled (for the listing and the
+   * tests). Those not matched yet are compiled for this call and not kept: a listing is rare (the
+   * admin's, the gateway's metric labels at start), and keeping all of the catalog's models would
+   * hold them in the heap for good, where requests name a few.
+   */
   models(provider: string): CatalogModel[] {
     const providerId = this.providerId(provider);
     if (providerId === null) return [];
     const source = findProvider({ providerId });
     if (source === undefined) return [];
-    return source.models.map((info) => this.compiledModel(info, source.id));
+    const name = gatewayName(source.id);
+    return source.models.map((info) => this.compiled.get(info) ?? compileModel(info, name, this.info.version));
   }
 
   /** Gateway provider names whose models the catalog lists. */
@@ -122,7 +132,7 @@ export class PriceCatalog {
   private compiledModel(info: ModelInfo, providerId: string): CatalogModel {
     let entry = this.compiled.get(info);
     if (entry === undefined) {
-      entry = compileModel(info, GATEWAY_NAMES.get(providerId) ?? providerId, this.info.version);
+      entry = compileModel(info, gatewayName(providerId), this.info.version);
       this.compiled.set(info, entry);
     }
     return entry;

@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { Response } from 'express';
+// Not `Response`: decorator metadata would read that global, which loads Node's fetch.
+import type { Response as ExpressResponse } from 'express';
 import { GatewayError } from '@app/common';
 import { PublicRoute } from '../auth/public-route.decorator';
 import { contentSecurityPolicy, DashboardAssets } from './dashboard-assets.service';
@@ -20,7 +21,7 @@ export class DashboardController {
   constructor(private readonly assets: DashboardAssets) {}
 
   @Get()
-  index(@Res() res: Response): void {
+  index(@Res() res: ExpressResponse): void {
     setSecurityHeaders(res);
     res.setHeader('cache-control', 'no-cache');
     const page = this.assets.indexPage();
@@ -34,7 +35,7 @@ export class DashboardController {
   }
 
   @Get('assets/*path')
-  asset(@Param('path') segments: string[] | string, @Res() res: Response): void {
+  asset(@Param('path') segments: string[] | string, @Res() res: ExpressResponse): void {
     // Express 5 hands a wildcard over as its segments.
     const relative = Array.isArray(segments) ? segments.join('/') : segments;
     const file = this.assets.assetPath(relative);
@@ -45,7 +46,7 @@ export class DashboardController {
   }
 }
 
-function setSecurityHeaders(res: Response): void {
+function setSecurityHeaders(res: ExpressResponse): void {
   res.setHeader('x-content-type-options', 'nosniff');
   res.setHeader('referrer-policy', 'no-referrer');
   res.setHeader('x-frame-options', 'DENY');

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Controller, Get, Headers, Inject, Res } from '@nestjs/common';
-import type { Response } from 'express';
+// Not `Response`: decorator metadata would read that global, which loads Node's fetch.
+import type { Response as ExpressResponse } from 'express';
 import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError } from '@app/common';
 import { MetricsService } from './metrics.service';
 
@@ -19,7 +20,7 @@ export class MetricsController {
   }
 
   @Get()
-  scrape(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: Response): Promise<string> {
+  scrape(@Headers('authorization') authorization: string | undefined, @Res({ passthrough: true }) res: ExpressResponse): Promise<string> {
     if (this.tokenDigest !== null) {
       const m = /^Bearer[ ]+(\S+)\s*$/i.exec(authorization ?? '');
       // Digests compare in constant time whatever the lengths.

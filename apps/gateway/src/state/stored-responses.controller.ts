@@ -1,5 +1,6 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import type { Response } from 'express';
+// Not `Response`: decorator metadata would read that global, which loads Node's fetch.
+import type { Response as ExpressResponse } from 'express';
 import { sseFrame } from '@app/providers';
 import type { CachedKey } from '../auth/virtual-key-cache.service';
 import { CurrentKey } from '../edge/current-key.decorator';
@@ -20,7 +21,7 @@ export class StoredResponsesController {
     @Query('stream') stream: string | undefined,
     @Query('starting_after') startingAfter: string | undefined,
     @CurrentKey() key: CachedKey,
-    @Res() res: Response,
+    @Res() res: ExpressResponse,
   ): Promise<void> {
     if (stream !== 'true') {
       res.json(await this.responses.retrieve(key.id, id));

@@ -1,4 +1,5 @@
-import { Client } from 'pg';
+import type { Client } from 'pg';
+import { pg } from '../pg-driver';
 
 export interface PgListenerEvents {
   notification(channel: string, payload: string): void;
@@ -72,7 +73,7 @@ export class PgListener {
   }
 
   private newClient(): Client {
-    return new Client({ connectionString: this.url, application_name: this.applicationName, keepAlive: true, connectionTimeoutMillis: 5_000 });
+    return new pg.Client({ connectionString: this.url, application_name: this.applicationName, keepAlive: true, connectionTimeoutMillis: 5_000 });
   }
 
   private async listenOn(client: Client): Promise<void> {

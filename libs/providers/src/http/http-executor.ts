@@ -1,4 +1,7 @@
-import { type Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+// The Pool alone: undici's entry point also loads fetch, WebSocket, EventSource, the cache
+// stores and the mocks, which the gateway never uses and whose code would stay in the heap.
+import Pool from 'undici/lib/dispatcher/pool';
 import type { UpstreamRequest } from '../types';
 import type { CancelListener, Cancellation } from './cancellation';
 import { internalFailure, UpstreamFailure } from './upstream-failure';

@@ -23,6 +23,7 @@ describeWhen(BOOTSTRAPS.every((f) => existsSync(f)), NEEDS_BUILD)('modules the a
         ioredis: files.some((f) => f.includes('/node_modules/ioredis/')),
         undiciEntry: files.some((f) => f.endsWith('/node_modules/undici/index.js')),
         undiciPool: files.some((f) => f.endsWith('/node_modules/undici/lib/dispatcher/pool.js')),
+        // moduleLoadList is Node's own (undocumented) list of the internal modules it loaded.
         nodeFetch: process.moduleLoadList.some((m) => m.includes('internal/deps/undici')),
         navigatorLeftBehind: 'navigator' in globalThis && process.versions.node.split('.')[0] === '20',
       }));`;

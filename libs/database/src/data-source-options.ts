@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { ENTITIES, MIGRATIONS } from './entities';
+import { pg } from './pg-driver';
 
 /**
  * @param applicationName shown in pg_stat_activity: who holds a lock, which replicas listen for changes.
@@ -8,6 +9,8 @@ import { ENTITIES, MIGRATIONS } from './entities';
 export function dataSourceOptions(url: string, poolSize = 10, applicationName?: string, connectTimeoutMs = 5_000): DataSourceOptions {
   return {
     type: 'postgres',
+    // pg as pg-driver loads it, whatever was imported first.
+    driver: pg,
     url,
     entities: ENTITIES,
     migrations: MIGRATIONS,

@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 // The Pool alone: undici's entry point also loads fetch, WebSocket, EventSource, the cache
 // stores and the mocks, which the gateway never uses and whose code would stay in the heap.
+// Not a public path: the executor's specs and test/deploy/loaded-modules fail if it moves.
 import Pool from 'undici/lib/dispatcher/pool';
 import type { UpstreamRequest } from '../types';
 import type { CancelListener, Cancellation } from './cancellation';

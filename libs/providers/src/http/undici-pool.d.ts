@@ -1,7 +1,14 @@
-// undici's Pool on its own (see http-executor.ts for why not the package's entry point); its
-// types are the package's own.
+// undici's Pool on its own (see http-executor.ts for why not the package's entry point). Loaded
+// alone it has no request/stream/pipeline/connect/upgrade: the entry point adds those to
+// Dispatcher.prototype, so they are left out of its type (present only where something else
+// loaded the entry point, as some specs do).
 declare module 'undici/lib/dispatcher/pool' {
   import Pool from 'undici/types/pool';
 
-  export = Pool;
+  type LonePool = Omit<Pool, 'request' | 'stream' | 'pipeline' | 'connect' | 'upgrade'>;
+  const LonePool: new (url: string | URL, options?: Pool.Options) => LonePool;
+  namespace LonePool {
+    type Options = Pool.Options;
+  }
+  export = LonePool;
 }

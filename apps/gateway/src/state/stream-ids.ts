@@ -3,6 +3,12 @@ import { findMembers, firstNonSpace, stringAt, uniqueObjectAt, withMembers } fro
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
+/** Members of a Response object as JSON text: `values[k]` is the value of `keys[k]`. */
+export interface StateFieldsText {
+  keys: readonly string[];
+  values: readonly string[];
+}
+
 const ITEM = ['output_index', 'item'];
 const ID = ['id'];
 const { OPEN_BRACE } = JSON_BYTE;
@@ -20,20 +26,26 @@ export class StreamIdRewriter {
   private readonly renames = new Map<string, string>();
   /** Where `findMembers` puts what it found (one event at a time). */
   private readonly at: number[] = [];
-  /** The state fields as JSON text, made on the first start event (null: one cannot be written as text). */
-  private stateFields: { keys: string[]; values: string[] } | null | undefined;
   /** The last start event's Response object as the upstream wrote it, and with the state fields. */
   private lastStart: { upstream: string; spliced: string } | null = null;
+  /**
+   * The last event rewritten was parsed and serialised again, not edited as text: JSON.stringify
+   * writes the characters an upstream's escapes stand for, so what was ASCII may be no longer.
+   */
+  serialised = false;
 
   constructor(
     private readonly turn: Turn,
     /** The state fields of the Response object (id, previous_response_id, store, background), set from the turn alone. */
     private readonly applyStateFields: (response: Json) => void,
+    /** The same fields as JSON text, spliced into the start events' text. */
+    private readonly stateFields: StateFieldsText,
   ) {
     turn.streamedIds = [];
   }
 
   rewrite(type: string, data: string): string {
+    this.serialised = false;
     if (isStartEvent(type)) return this.onStart(data);
     if (type === 'response.output_item.added') return this.trustedItemAdded(data) ? data : this.edit(data, (ev) => this.onItemAdded(ev));
     if (this.renames.size === 0) return data;
@@ -60,26 +72,14 @@ export class StreamIdRewriter {
       if (last !== null && data.slice(response, response + last.upstream.length) === last.upstream) {
         return data.slice(0, response) + last.spliced + data.slice(response + last.upstream.length);
       }
-      const fields = this.stateFieldsText();
-      const edited = fields === null ? undefined : withMembers(data, response, fields.keys, fields.values);
+      const fields = this.stateFields;
+      const edited = withMembers(data, response, fields.keys, fields.values);
       if (edited !== undefined) {
         this.lastStart = { upstream: data.slice(response, edited.end), spliced: edited.json };
         return data.slice(0, response) + edited.json + data.slice(edited.end);
       }
     }
     return this.edit(data, (ev) => isJson(ev.response) && (this.applyStateFields(ev.response), true));
-  }
-
-  private stateFieldsText(): { keys: string[]; values: string[] } | null {
-    if (this.stateFields === undefined) {
-      const fields: Json = {};
-      this.applyStateFields(fields);
-      const keys = Object.keys(fields);
-      // JSON.stringify leaves out an undefined field: only the parsed event can say where it was.
-      const values = keys.map((k) => JSON.stringify(fields[k]) as string | undefined);
-      this.stateFields = values.includes(undefined) ? null : { keys, values: values as string[] };
-    }
-    return this.stateFields;
   }
 
   /**
@@ -131,7 +131,9 @@ export class StreamIdRewriter {
     } catch {
       return data;
     }
-    return isJson(ev) && change(ev) ? JSON.stringify(ev) : data;
+    if (!isJson(ev) || !change(ev)) return data;
+    this.serialised = true;
+    return JSON.stringify(ev);
   }
 }
 

@@ -73,6 +73,33 @@ describe('StreamIdRewriter', () => {
     }
   });
 
+  it("finds an item's id by searching the text only where that finds what JSON.parse reads", () => {
+    const ID = 'msg_0123456789abcdef0123';
+    const OTHER = 'msg_fedcba9876543210fedc';
+    const cases: [string, string, number][] = [
+      // The id first, its text and the item's content naming other ids as text.
+      [`{"type":"response.output_item.added","output_index":1,"item":{"id":"${ID}","type":"message","content":[{"text":"\\"id\\":\\"${OTHER}\\" ${OTHER}"}]},"sequence_number":2}`, ID, 1],
+      // The id given twice: JSON.parse keeps the last.
+      [`{"type":"response.output_item.added","output_index":0,"item":{"id":"${OTHER}","type":"message","id":"${ID}"}}`, ID, 0],
+      // The last one spelled with an escape.
+      [`{"type":"response.output_item.added","output_index":0,"item":{"id":"${OTHER}","\\u0069d":"${ID}"}}`, ID, 0],
+      // An output_index only inside the item: not the event's (the next index is taken).
+      [`{"type":"response.output_item.added","item":{"id":"${ID}","output_index":7}}`, ID, 0],
+      // An output_index after the item, spaced.
+      [`{"type":"response.output_item.added","item":{"id":"${ID}"},"output_index": 3 }`, ID, 3],
+      // An item nested in another member too.
+      [`{"type":"response.output_item.added","extra":{"item":{"id":"${OTHER}"}},"output_index":2,"item":{"id":"${ID}"}}`, ID, 2],
+    ];
+    for (const [data, id, index] of cases) {
+      const t = turn();
+      expect(JSON.parse(data).item.id).toBe(id);
+      expect(streamRewriter(t).rewrite('response.output_item.added', data)).toBe(data);
+      const expected: (string | undefined)[] = [];
+      expected[index] = id;
+      expect(t.streamedIds).toEqual(expected);
+    }
+  });
+
   it('reads trusted item ids off the text, and parses an event whose item id it cannot read plainly', () => {
     const t = turn();
     const ids = streamRewriter(t);

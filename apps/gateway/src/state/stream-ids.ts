@@ -1,5 +1,5 @@
 import { JSON_BYTE } from '@app/common';
-import { findMembers, firstNonSpace, stringAt, uniqueObjectAt, withMembers } from '@app/providers';
+import { depthAt, findMembers, firstNonSpace, stringAt, uniqueObjectAt, withMembers } from '@app/providers';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
@@ -11,7 +11,8 @@ export interface StateFieldsText {
 
 const ITEM = ['output_index', 'item'];
 const ID = ['id'];
-const { OPEN_BRACE } = JSON_BYTE;
+const { OPEN_BRACE, CLOSE_BRACE, QUOTE } = JSON_BYTE;
+const COMMA = 0x2c;
 
 /**
  * Gives a relayed stream the gateway's ids as the events pass: the Response id in the
@@ -88,14 +89,22 @@ export class StreamIdRewriter {
    */
   private trustedItemAdded(data: string): boolean {
     const at = this.at;
-    if (findMembers(data, firstNonSpace(data), ITEM, at) === -1) return false;
-    const indexAt = at[0];
-    const indexEnd = at[1];
-    const item = at[2];
-    if (item === -1 || data.charCodeAt(item) !== OPEN_BRACE || findMembers(data, item, ID, at) === -1) return false;
-    // Parsed, not sliced (stringAt): the id outlives the stream (the stored Response and the cache
-    // keep it), and a slice would keep the whole upstream chunk it came from alive with it.
-    const id = stringAt(data, at[0], at[1]);
+    let indexAt: number;
+    let indexEnd: number;
+    let id: string | undefined;
+    const first = firstItemId(data, at);
+    if (first !== null) {
+      indexAt = at[0];
+      indexEnd = at[1];
+      id = first;
+    } else {
+      if (findMembers(data, firstNonSpace(data), ITEM, at) === -1) return false;
+      indexAt = at[0];
+      indexEnd = at[1];
+      const item = at[2];
+      if (item === -1 || data.charCodeAt(item) !== OPEN_BRACE || findMembers(data, item, ID, at) === -1) return false;
+      id = stringAt(data, at[0], at[1]);
+    }
     if (!isTrustedItemId(id, this.seen)) return false;
     // A number's text reads as JSON.parse reads it; anything else is not an index.
     const c = indexAt === -1 ? 0 : data.charCodeAt(indexAt);
@@ -135,6 +144,53 @@ export class StreamIdRewriter {
     this.serialised = true;
     return JSON.stringify(ev);
   }
+}
+
+const ID_KEY = '"id":';
+const OUTPUT_INDEX_KEY = '"output_index":';
+
+/**
+ * The id of an `output_item.added` event's item found by searching the text, not walking it,
+ * where the event plainly allows it (else null: the caller walks it): no backslash anywhere (no
+ * escaped key could spell `id`, no escaped quote ends a string early), `"item":{` once and at the
+ * top level, the id the item's first member and `"id":` nowhere after it in the event (JSON.parse
+ * keeps a key's last value), and `"output_index":` at most once and at the top level. `at[0]` and
+ * `at[1]` become where the output index's value starts and ends (-1: absent). Parsed, not sliced
+ * (stringAt): the id outlives the stream (the stored Response and the cache keep it), and a slice
+ * would keep the whole upstream chunk it came from alive with it.
+ */
+function firstItemId(data: string, at: number[]): string | null {
+  if (data.indexOf('\\') !== -1) return null;
+  const item = uniqueObjectAt(data, 'item', 1);
+  if (item === -1 || !data.startsWith(ID_KEY, item + 1)) return null;
+  const open = item + 1 + ID_KEY.length;
+  if (data.charCodeAt(open) !== QUOTE) return null;
+  const close = data.indexOf('"', open + 1);
+  if (close === -1 || data.indexOf(ID_KEY, close) !== -1) return null;
+  const key = data.indexOf(OUTPUT_INDEX_KEY);
+  at[0] = at[1] = -1;
+  if (key !== -1) {
+    if (data.indexOf(OUTPUT_INDEX_KEY, key + OUTPUT_INDEX_KEY.length) !== -1 || depthAt(data, key) !== 1) return null;
+    let start = key + OUTPUT_INDEX_KEY.length;
+    while (isSpace(data.charCodeAt(start))) start++;
+    let end = start;
+    while (isNumberChar(data.charCodeAt(end))) end++;
+    // A number must end where JSON's values do; anything else is left to the walk.
+    const next = data.charCodeAt(end);
+    if (end > start && next !== COMMA && next !== CLOSE_BRACE && !isSpace(next)) return null;
+    at[0] = start;
+    at[1] = end;
+  }
+  return stringAt(data, open, close + 1) ?? null;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** A character of a JSON number (what JSON.parse reads as one is checked by Number). */
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
 }
 
 /**

@@ -239,6 +239,8 @@ export class ExecuteStage {
     const translator = primed.translator;
     const attempt = newAttempt(c, fallbackIndex, true);
     const ids = turn === null ? null : streamRewriter(turn);
+    // The turn's own id is `resp_` and hex (newResponseId); an earlier one it names may be any stored id.
+    const idsAscii = turn !== null && (turn.previousResponseId === null || ASCII.test(turn.previousResponseId));
     const end: StreamEnd = {
       needsResponse: rawRequest !== null || turn !== null,
       cost: () => {
@@ -261,16 +263,16 @@ export class ExecuteStage {
       // function literal assigned to a property (`end.x = () => ...`) in the old generation, as it
       // would a method, and from there the closure holds this call's context, and all the stream
       // it reaches, through every scavenge until the next full GC.
-      settleText: turn === null || rawRequest !== null ? undefined : (data, fieldsJson, at) => {
-        const done = storedEvent(turn, data, fieldsJson, end.cost(), at);
+      settleText: turn === null || rawRequest !== null ? undefined : (data, fieldsJson, at, ascii) => {
+        const done = storedEvent(turn, data, fieldsJson, end.cost(), at, ascii && idsAscii);
         if (done === undefined) return undefined;
         outcome.answer = attempt;
         this.settle.settleStoredText(outcome, turn, done.stored);
         return done.data;
       },
-      // The turn's own id is `resp_` and hex (newResponseId); an earlier one it names may be any stored id.
-      settledAscii: turn !== null && (turn.previousResponseId === null || ASCII.test(turn.previousResponseId)),
+      settledAscii: idsAscii,
       rewrite: ids === null ? undefined : (type, data) => ids.rewrite(type, data),
+      rewroteAscii: ids === null ? undefined : () => idsAscii && !ids.serialised,
       redact: (text) => this.caller.redact(text),
     };
     const fields = eventFieldInjector(format.requestType, c, request.modelRequested, fallbackIndex, dropped);

@@ -159,6 +159,17 @@ describe('relayStream', () => {
     expect(c.ended()).toBe(true);
   });
 
+  it('writes an ASCII stream as Latin-1 through a rewrite only while the rewrite says it added only ASCII', async () => {
+    for (const kept of [true, false]) {
+      const encodings: (BufferEncoding | undefined)[] = [];
+      const res = { destroyed: false, writeHead: () => res, write: (_text: string, encoding?: BufferEncoding) => (encodings.push(encoding), true), end: () => undefined };
+      const rewrite = (_type: string, data: string) => data.replace('"resp_up"', '"resp_ours"');
+      const end = Object.assign(streamEnd(false, []), { rewrite, rewroteAscii: () => kept });
+      await relayStream({ res: res as unknown as ServerResponse, cancel: Cancellation.never, t0: performance.now(), requestId: REQUEST_ID }, primed([UPSTREAM.join('')]), fields, {}, end, null);
+      expect(encodings).toEqual([kept ? 'latin1' : 'utf8']);
+    }
+  });
+
   it('takes a stream end whose optional members are there but undefined for one without them', async () => {
     // ExecuteStage makes every stream end with all its members (its closures in the literal).
     const relayed = async (optional: Partial<StreamEnd>) => {
@@ -453,7 +464,13 @@ describe('relayStream', () => {
       // A stored turn's rewrite that gives an ASCII event a character that is not.
       const rewrite = (type: string, data: string) => (type === 'response.output_item.added' ? data.replace('msg_1', 'msg_é') : data);
       // A stored turn's terminal event settled as text, its ids ASCII (as settledAscii says) or not.
-      const settleText = (id: string) => (data: string, fieldsJson: string) => `${data.slice(0, -1)},"extra_fields":${fieldsJson},"stored_id":"${id}"}`;
+      // Whether the text it was given was said to be ASCII: only ever when it is.
+      const saidAscii = new Set<boolean>();
+      const settleText = (id: string) => (data: string, fieldsJson: string, _at: unknown, ascii: boolean) => {
+        if (ascii) expect(/^[\x00-\x7f]*$/.test(data + fieldsJson)).toBe(true);
+        saidAscii.add(ascii);
+        return `${data.slice(0, -1)},"extra_fields":${fieldsJson},"stored_id":"${id}"}`;
+      };
       const candidate = { provider: { name: 'openai' }, adapter: { createStreamTranslator: () => new ResponsesPassthroughTranslator() } } as unknown as Candidate;
       const encodings = new Set<string>();
       const settledEncodings = new Set<string>();
@@ -492,6 +509,7 @@ describe('relayStream', () => {
       expect([...encodings].sort()).toEqual(['latin1', 'utf8']);
       // An ASCII stream's terminal event settled as text goes as Latin-1 too.
       expect([...settledEncodings].sort()).toEqual(['latin1', 'utf8']);
+      expect([...saidAscii].sort()).toEqual([false, true]);
     });
   });
 });

@@ -38,6 +38,8 @@ export interface RelayOutcome {
   cutOff: boolean;
 }
 
+const NOT_ASCII = /[^\x00-\x7f]/;
+
 /** Compared, not looked up in a Set: most events are deltas, whose type (a new string each time) a Set would hash. */
 function isTerminalType(type: string): boolean {
   return type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed';
@@ -92,13 +94,15 @@ export interface StreamEnd {
    * `settle` for a stored turn's terminal event as text (storedEvent), which the relay tries
    * first when it has the gateway's fields (`fieldsJson`) as text: the event's text, its turn
    * settled; undefined when the Response must be parsed (the relay then calls `settle`). `at`:
-   * what the translator found in the text.
+   * what the translator found in the text; `ascii`: `data` and `fieldsJson` are known to be ASCII.
    */
-  settleText?(data: string, fieldsJson: string, at: TerminalEventAt | undefined): string | undefined;
+  settleText?(data: string, fieldsJson: string, at: TerminalEventAt | undefined, ascii: boolean): string | undefined;
   /** What settleText adds to the upstream's text besides `fieldsJson` (the turn's ids) is ASCII: the event stays as ASCII as the upstream's. */
   readonly settledAscii?: boolean;
   /** Rewrites a non-terminal event's JSON (the gateway's ids for stored responses). */
   rewrite?(type: string, data: string): string;
+  /** The last `rewrite` added only ASCII to the upstream's text (ASCII ids spliced in): an ASCII event stays ASCII. */
+  rewroteAscii?(): boolean;
   /** Clears upstream error text of credentials before the client sees it. */
   redact(text: string): string;
 }
@@ -388,7 +392,7 @@ class EventWriter {
     } else {
       const rewrite = this.end.rewrite;
       const data = rewrite === undefined ? ev.data : rewrite(ev.type, ev.data);
-      if (this.ascii && (data !== ev.data || !this.upstreamAscii(ev))) this.ascii = false;
+      if (this.ascii && (!this.upstreamAscii(ev) || (data !== ev.data && this.end.rewroteAscii?.() !== true))) this.ascii = false;
       text = this.frame(ev.type, data);
     }
     this.chunkIndex++;
@@ -405,7 +409,8 @@ class EventWriter {
     if (ev.parsed !== undefined) return false;
     const type = ev.type;
     if (type === this.asciiType) return true;
-    for (let i = 0; i < type.length; i++) if (type.charCodeAt(i) > 0x7f) return false;
+    // A regular expression reads the characters natively, where a loop of charCodeAt costs tens of instructions each.
+    if (NOT_ASCII.test(type)) return false;
     this.asciiType = type;
     return true;
   }
@@ -419,8 +424,9 @@ class EventWriter {
   }
 
   private terminalFrame(ev: ResponsesStreamEvent, failed: boolean): string {
-    const terminal = terminalEvent(ev, this.injector, this.chunkIndex, this.t0, this.end, this.encoder === null, failed);
-    if (this.ascii && (!terminal.asciiKept || !this.upstreamAscii(ev))) this.ascii = false;
+    const ascii = this.ascii && this.upstreamAscii(ev);
+    const terminal = terminalEvent(ev, this.injector, this.chunkIndex, this.t0, this.end, this.encoder === null, failed, ascii);
+    if (!ascii || !terminal.asciiKept) this.ascii = false;
     const responseJson = terminal.response === null ? null : this.end.settle(terminal.response, failed);
     return terminalText(ev.type, terminal, this.encoder, responseJson);
   }
@@ -483,13 +489,15 @@ function terminalEvent(
   end: StreamEnd,
   asText: boolean,
   failed: boolean,
+  /** The event's text and the gateway's fields are known to be ASCII. */
+  ascii: boolean,
 ): TerminalEvent {
   const latency = Math.round(performance.now() - t0);
   if (asText && !end.needsResponse) {
     const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.at);
     if (spliced !== undefined) return { data: spliced, event: null, response: null, asciiKept: true };
   } else if (asText && !failed && end.settleText !== undefined) {
-    const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex), ev.at);
+    const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex), ev.at, ascii);
     if (settled !== undefined) return { data: settled, event: null, response: null, asciiKept: end.settledAscii === true };
   }
   // A copy with two more fields (not a spread with added fields, which is slow in V8: bench/PROFILE.md).

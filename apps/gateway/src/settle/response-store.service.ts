@@ -41,12 +41,15 @@ export class ResponseStore {
   commitText(turn: Turn, stored: StoredText): void {
     const items = inputStoredItems(turn.stem, turn.inputItems);
     addOutputStoredItems(items, turn.stem, stored.outputIds);
-    this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '', stored.plain);
+    this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '', stored.plain, stored.ascii);
   }
 
-  /** `plain`: the Response's JSON is its own COPY text, so the row copies the cache's UTF-8 of it instead of encoding it again. */
-  private add(row: StoredResponseRow, model: string, plain = false): void {
-    const bytes = this.cache.add(row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt.getTime(), row.responseJson, row.inputItemsJson, row.items, plain);
+  /**
+   * `plain`: the Response's JSON is its own COPY text, so the row copies the cache's UTF-8 of it
+   * instead of encoding it again; `ascii`: that JSON is known to be ASCII.
+   */
+  private add(row: StoredResponseRow, model: string, plain = false, ascii = false): void {
+    const bytes = this.cache.add(row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt.getTime(), row.responseJson, row.inputItemsJson, row.items, plain, ascii);
     this.rows.save(row, bytes);
   }
 

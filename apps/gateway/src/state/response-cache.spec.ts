@@ -194,6 +194,16 @@ describe('ResponseCache', () => {
     expect(cache.size).toBe(2);
   });
 
+  it('holds a Response known to be ASCII as it holds one whose UTF-8 it counts', () => {
+    const counted = new ResponseCache(10, 10_000);
+    const known = new ResponseCache(10, 10_000);
+    const r = stored('a');
+    const json = JSON.stringify(r.response);
+    const add = (cache: ResponseCache, ascii: boolean) => cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, json, '[{"x":"é"}]', [], true, ascii);
+    expect(add(known, true)).toEqual(add(counted, false));
+    expect(known.get(r.id)).toEqual(counted.get(r.id));
+  });
+
   it('finds the newest holder of an item of the key, whether its item index was kept up to date, built anew or dropped and rebuilt', () => {
     const cache = new ResponseCache(4, 1_000_000);
     // One item id in several responses (a client echoing an earlier output item), of two keys.

@@ -172,14 +172,15 @@ export class ResponseCache {
    * row's list): no StoredResponse made only to be taken apart here. With `wantBytes`, returns
    * `responseJson` in UTF-8 as the entry holds it, for the caller to copy at once (a view of the
    * entry's buffer, which holds another entry's text once this one is removed); undefined when not
-   * wanted (no view made for nothing) or not cached.
+   * wanted (no view made for nothing) or not cached. `ascii`: `responseJson` is known to be ASCII,
+   * its UTF-8 as long as it (not counted again, character by character).
    */
   add(
     id: string, keyId: string, status: StoredStatus, background: boolean, model: string, previousResponseId: string | null, expiresAt: number,
-    responseJson: string, inputItemsJson: string, items: readonly StoredItem[], wantBytes: boolean,
+    responseJson: string, inputItemsJson: string, items: readonly StoredItem[], wantBytes: boolean, ascii = false,
   ): Buffer | undefined {
     const itemIdsJson = items.length === 0 ? '' : JSON.stringify(items.map((i) => i.itemId));
-    const inputItemsStart = Buffer.byteLength(responseJson);
+    const inputItemsStart = ascii ? responseJson.length : Buffer.byteLength(responseJson);
     const itemIdsStart = inputItemsStart + Buffer.byteLength(inputItemsJson);
     const end = itemIdsStart + Buffer.byteLength(itemIdsJson);
     const capacity = capacityFor(end);
@@ -191,7 +192,8 @@ export class ResponseCache {
     // Room first: a buffer an evicted entry leaves is what this one can reuse.
     while (this.oldest !== null && (this.entries.size >= this.maxEntries || this.bytes + capacity > this.maxBytes)) this.remove(this.oldest);
     const text = this.spares.take(capacity);
-    text.write(responseJson, 0);
+    // Latin-1 writes an ASCII string's bytes as they are, with no UTF-8 encoding to do.
+    text.write(responseJson, 0, ascii ? 'latin1' : 'utf8');
     text.write(inputItemsJson, inputItemsStart);
     text.write(itemIdsJson, itemIdsStart);
     const entry = new Entry(id, keyId, status, background, model, previousResponseId, expiresAt, text, inputItemsStart, itemIdsStart, end, items.length);

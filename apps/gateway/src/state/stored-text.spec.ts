@@ -69,7 +69,9 @@ function expectSame(text: string, withCost: boolean, t = turn()) {
   expect(stored).toBeDefined();
   const old = parsePath(t, text, withCost);
   expect(JSON.parse(stored!.json)).toEqual(JSON.parse(old.json));
-  const { plain, ...rest } = stored!;
+  const { plain, ascii, ...rest } = stored!;
+  // A JSON answer's text is not known to be ASCII without reading it.
+  expect(ascii).toBe(false);
   expect({ ...rest, json: undefined, errorJson: rest.errorJson && JSON.parse(rest.errorJson) })
     .toEqual({ ...old, json: undefined, errorJson: old.errorJson && JSON.parse(old.errorJson) });
   // Plain only when it is (its COPY text is then itself); the upstream's escapes and newlines, even where replaced, make it not.

@@ -23,6 +23,8 @@ export interface StoredText {
   outputIds: string[];
   /** `json` holds no backslash and no control character: its COPY text is itself (StoredRowEncoder). */
   plain: boolean;
+  /** `json` is known to be ASCII (made of the upstream's ASCII text and the gateway's): its UTF-8 is as long as it. */
+  ascii: boolean;
 }
 
 const member = (key: string) => 2 * RESPONSE_MEMBERS.indexOf(key);
@@ -59,7 +61,7 @@ export function storesAsText(turn: Turn): boolean {
 export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: string, cost: CostBreakdown | null): StoredText | undefined {
   const { json, scan } = parsed;
   if (json === undefined || scan === undefined || !storesAsText(turn)) return undefined;
-  return storedObject(turn, json, 0, closingBrace(json), scan, fieldsJson, cost);
+  return storedObject(turn, json, 0, closingBrace(json), scan, fieldsJson, cost, false);
 }
 
 /**
@@ -68,21 +70,24 @@ export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: strin
  * path makes of it. Undefined when the text is not plainly one JSON event with a Response
  * object and no `extra_fields` of its own, or storedText would refuse the Response. `at`: what
  * the translator found in the text, its walk (`at.stored`) taken instead of walking it again,
- * and a walk it found unreadable (null) not made again.
+ * and a walk it found unreadable (null) not made again. `ascii`: the event's text, `fieldsJson`
+ * and the turn's ids are known to be ASCII (StoredText.ascii).
  */
-export function storedEvent(turn: Turn, data: string, fieldsJson: string, cost: CostBreakdown | null, at?: TerminalEventAt): { data: string; stored: StoredText } | undefined {
+export function storedEvent(
+  turn: Turn, data: string, fieldsJson: string, cost: CostBreakdown | null, at?: TerminalEventAt, ascii = false,
+): { data: string; stored: StoredText } | undefined {
   if (!storesAsText(turn)) return undefined;
   const found = at?.stored === undefined ? scanTerminalEvent(data) : at.stored;
   if (found === null) return undefined;
   const { start, end } = found;
-  const stored = storedObject(turn, data, start, end - 1, found, fieldsJson, cost);
+  const stored = storedObject(turn, data, start, end - 1, found, fieldsJson, cost, ascii);
   if (stored === undefined) return undefined;
   return { data: `${data.slice(0, start)}${stored.json}${data.slice(end, closingBrace(data))},"extra_fields":${fieldsJson}}`, stored };
 }
 
 /** storedText of the Response object from `start` to its closing brace `close`, read as `scan` says. */
 function storedObject(
-  turn: Turn, json: string, start: number, close: number, scan: ResponseScan, fieldsJson: string, cost: CostBreakdown | null,
+  turn: Turn, json: string, start: number, close: number, scan: ResponseScan, fieldsJson: string, cost: CostBreakdown | null, ascii: boolean,
 ): StoredText | undefined {
   const { members } = scan;
   const outputIds = trustedOutputIds(json, members[OUTPUT], scan.itemIds, turn.streamedIds);
@@ -125,6 +130,7 @@ function storedObject(
     errorJson: error !== -1 && json.charCodeAt(error) === JSON_BYTE.OPEN_BRACE ? JSON.stringify(JSON.parse(json.slice(error, members[ERROR + 1]))) : null,
     outputIds,
     plain,
+    ascii,
   };
 }
 

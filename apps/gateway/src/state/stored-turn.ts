@@ -1,7 +1,7 @@
 import { GatewayError, quoteForMessage } from '@app/common';
 import type { Turn } from '../conversation/turn';
 import { ensureUniqueOutputIds, type Json, type StoredResponse, type StoredStatus } from './stored-response';
-import { StreamIdRewriter } from './stream-ids';
+import { type StateFieldsText, StreamIdRewriter } from './stream-ids';
 
 export const DAY_MS = 86_400_000;
 // Bounds of the in-memory cache of recent responses (follow-ups resolve from it).
@@ -56,6 +56,18 @@ export function applyStateFields(turn: Turn, response: Json): void {
   response.background = turn.background;
 }
 
+const STATE_KEYS = ['id', 'previous_response_id', 'store', 'background'];
+const UNSTORED_STATE_KEYS = STATE_KEYS.slice(1);
+
+/** applyStateFields as JSON text: the keys it sets, in its order, and their values' JSON. */
+export function stateFieldsText(turn: Turn): StateFieldsText {
+  const previous = JSON.stringify(turn.previousResponseId);
+  const background = String(turn.background);
+  return turn.store
+    ? { keys: STATE_KEYS, values: [JSON.stringify(turn.id), previous, 'true', background] }
+    : { keys: UNSTORED_STATE_KEYS, values: [previous, 'false', background] };
+}
+
 /** The gateway's fields on the upstream's Response: the state fields, unique item ids. */
 export function finalizeTurn(turn: Turn, response: Json): void {
   applyStateFields(turn, response);
@@ -64,5 +76,5 @@ export function finalizeTurn(turn: Turn, response: Json): void {
 
 /** Rewrites a relayed stream's events to the gateway's ids (one per attempt that reaches the client). */
 export function streamRewriter(turn: Turn): StreamIdRewriter {
-  return new StreamIdRewriter(turn, (response) => applyStateFields(turn, response));
+  return new StreamIdRewriter(turn, (response) => applyStateFields(turn, response), stateFieldsText(turn));
 }

@@ -1,5 +1,5 @@
 import type { Turn } from '../conversation/turn';
-import { StreamIdRewriter } from './stream-ids';
+import { applyStateFields, streamRewriter } from './stored-turn';
 
 function turn(): Turn {
   return {
@@ -9,14 +9,9 @@ function turn(): Turn {
 }
 
 describe('StreamIdRewriter', () => {
-  const apply = (t: Turn) => (r: Record<string, unknown>) => {
-    r.id = t.id;
-    r.previous_response_id = t.previousResponseId;
-  };
-
   it('puts the gateway id in the start events and leaves trusted item ids alone (same string)', () => {
     const t = turn();
-    const ids = new StreamIdRewriter(t, apply(t));
+    const ids = streamRewriter(t);
     const created = JSON.parse(ids.rewrite('response.created', '{"type":"response.created","response":{"id":"resp_up","output":[]}}'));
     expect(created.response).toMatchObject({ id: 'resp_ours', previous_response_id: 'resp_prev' });
     const added = '{"type":"response.output_item.added","output_index":0,"item":{"type":"message","id":"msg_0123456789abcdef0123"}}';
@@ -28,7 +23,7 @@ describe('StreamIdRewriter', () => {
 
   it('renames an untrusted item id in every event that names it', () => {
     const t = turn();
-    const ids = new StreamIdRewriter(t, apply(t));
+    const ids = streamRewriter(t);
     const added = JSON.parse(ids.rewrite('response.output_item.added', '{"type":"response.output_item.added","output_index":0,"item":{"type":"message","id":"msg_1"}}'));
     expect(added.item.id).toBe('msg_stout0');
     expect(JSON.parse(ids.rewrite('response.output_text.delta', '{"item_id":"msg_1","delta":"x"}')).item_id).toBe('msg_stout0');
@@ -38,13 +33,8 @@ describe('StreamIdRewriter', () => {
 
   it('splices the state fields into the start events: the text JSON.stringify makes of the parsed event', () => {
     const t = turn();
-    const state = (r: Record<string, unknown>) => {
-      r.id = t.id;
-      r.previous_response_id = t.previousResponseId;
-      r.store = true;
-      r.background = false;
-    };
-    const ids = new StreamIdRewriter(t, state);
+    const state = (r: Record<string, unknown>) => applyStateFields(t, r);
+    const ids = streamRewriter(t);
     const response = { id: 'resp_up', object: 'response', status: 'in_progress', background: false, error: null, output: [], previous_response_id: null, reasoning: { effort: null }, store: true, text: { format: { type: 'text' } }, usage: null, metadata: { id: 'keep' } };
     // The same Response in each start event, then one that changed (spliced again, not reused).
     const starts: [string, Record<string, unknown>][] = [
@@ -59,20 +49,60 @@ describe('StreamIdRewriter', () => {
       const expected = structuredClone(event);
       state(expected.response);
       expect(ids.rewrite(type, JSON.stringify(event))).toBe(JSON.stringify(expected));
+      expect(ids.serialised).toBe(false);
     }
     // Text it cannot edit as text is parsed: an escaped key, a key given twice.
     const escaped = '{"type":"response.created","response":{"\\u0069d":"resp_up"}}';
     expect(JSON.parse(ids.rewrite('response.created', escaped)).response).toEqual({ id: 'resp_ours', previous_response_id: 'resp_prev', store: true, background: false });
+    expect(ids.serialised).toBe(true);
     const twice = '{"type":"response.created","response":{"id":"resp_up","id":"resp_up2"}}';
     expect(JSON.parse(ids.rewrite('response.created', twice)).response.id).toBe('resp_ours');
     // No Response object: nothing to set.
     const bare = '{"type":"response.created","response":null}';
     expect(ids.rewrite('response.created', bare)).toBe(bare);
+    expect(ids.serialised).toBe(false);
+  });
+
+  it('splices what applyStateFields sets, the upstream id kept when the turn is not stored', () => {
+    for (const [store, previousResponseId] of [[false, 'resp_prev'], [false, null], [true, null]] as const) {
+      const t = { ...turn(), store, previousResponseId };
+      const event = { type: 'response.created', response: { id: 'resp_up', status: 'in_progress', store: false, metadata: {} }, sequence_number: 0 };
+      const expected = structuredClone(event);
+      applyStateFields(t, expected.response);
+      expect(streamRewriter(t).rewrite('response.created', JSON.stringify(event))).toBe(JSON.stringify(expected));
+    }
+  });
+
+  it("finds an item's id by searching the text only where that finds what JSON.parse reads", () => {
+    const ID = 'msg_0123456789abcdef0123';
+    const OTHER = 'msg_fedcba9876543210fedc';
+    const cases: [string, string, number][] = [
+      // The id first, its text and the item's content naming other ids as text.
+      [`{"type":"response.output_item.added","output_index":1,"item":{"id":"${ID}","type":"message","content":[{"text":"\\"id\\":\\"${OTHER}\\" ${OTHER}"}]},"sequence_number":2}`, ID, 1],
+      // The id given twice: JSON.parse keeps the last.
+      [`{"type":"response.output_item.added","output_index":0,"item":{"id":"${OTHER}","type":"message","id":"${ID}"}}`, ID, 0],
+      // The last one spelled with an escape.
+      [`{"type":"response.output_item.added","output_index":0,"item":{"id":"${OTHER}","\\u0069d":"${ID}"}}`, ID, 0],
+      // An output_index only inside the item: not the event's (the next index is taken).
+      [`{"type":"response.output_item.added","item":{"id":"${ID}","output_index":7}}`, ID, 0],
+      // An output_index after the item, spaced.
+      [`{"type":"response.output_item.added","item":{"id":"${ID}"},"output_index": 3 }`, ID, 3],
+      // An item nested in another member too.
+      [`{"type":"response.output_item.added","extra":{"item":{"id":"${OTHER}"}},"output_index":2,"item":{"id":"${ID}"}}`, ID, 2],
+    ];
+    for (const [data, id, index] of cases) {
+      const t = turn();
+      expect(JSON.parse(data).item.id).toBe(id);
+      expect(streamRewriter(t).rewrite('response.output_item.added', data)).toBe(data);
+      const expected: (string | undefined)[] = [];
+      expected[index] = id;
+      expect(t.streamedIds).toEqual(expected);
+    }
   });
 
   it('reads trusted item ids off the text, and parses an event whose item id it cannot read plainly', () => {
     const t = turn();
-    const ids = new StreamIdRewriter(t, apply(t));
+    const ids = streamRewriter(t);
     const added = (index: number, id: string) => `{"type":"response.output_item.added","item":{"type":"message","id":${JSON.stringify(id)},"content":[{"id":"x"}]},"output_index":${index}}`;
     const first = added(1, 'msg_0123456789abcdef0123');
     expect(ids.rewrite('response.output_item.added', first)).toBe(first);

@@ -1,11 +1,18 @@
 import { JSON_BYTE } from '@app/common';
-import { findMembers, firstNonSpace, stringAt, uniqueObjectAt, withMembers } from '@app/providers';
+import { depthAt, findMembers, firstNonSpace, stringAt, uniqueObjectAt, withMembers } from '@app/providers';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
+/** Members of a Response object as JSON text: `values[k]` is the value of `keys[k]`. */
+export interface StateFieldsText {
+  keys: readonly string[];
+  values: readonly string[];
+}
+
 const ITEM = ['output_index', 'item'];
 const ID = ['id'];
-const { OPEN_BRACE } = JSON_BYTE;
+const { OPEN_BRACE, CLOSE_BRACE, QUOTE } = JSON_BYTE;
+const COMMA = 0x2c;
 
 /**
  * Gives a relayed stream the gateway's ids as the events pass: the Response id in the
@@ -20,20 +27,26 @@ export class StreamIdRewriter {
   private readonly renames = new Map<string, string>();
   /** Where `findMembers` puts what it found (one event at a time). */
   private readonly at: number[] = [];
-  /** The state fields as JSON text, made on the first start event (null: one cannot be written as text). */
-  private stateFields: { keys: string[]; values: string[] } | null | undefined;
   /** The last start event's Response object as the upstream wrote it, and with the state fields. */
   private lastStart: { upstream: string; spliced: string } | null = null;
+  /**
+   * The last event rewritten was parsed and serialised again, not edited as text: JSON.stringify
+   * writes the characters an upstream's escapes stand for, so what was ASCII may be no longer.
+   */
+  serialised = false;
 
   constructor(
     private readonly turn: Turn,
     /** The state fields of the Response object (id, previous_response_id, store, background), set from the turn alone. */
     private readonly applyStateFields: (response: Json) => void,
+    /** The same fields as JSON text, spliced into the start events' text. */
+    private readonly stateFields: StateFieldsText,
   ) {
     turn.streamedIds = [];
   }
 
   rewrite(type: string, data: string): string {
+    this.serialised = false;
     if (isStartEvent(type)) return this.onStart(data);
     if (type === 'response.output_item.added') return this.trustedItemAdded(data) ? data : this.edit(data, (ev) => this.onItemAdded(ev));
     if (this.renames.size === 0) return data;
@@ -60,8 +73,8 @@ export class StreamIdRewriter {
       if (last !== null && data.slice(response, response + last.upstream.length) === last.upstream) {
         return data.slice(0, response) + last.spliced + data.slice(response + last.upstream.length);
       }
-      const fields = this.stateFieldsText();
-      const edited = fields === null ? undefined : withMembers(data, response, fields.keys, fields.values);
+      const fields = this.stateFields;
+      const edited = withMembers(data, response, fields.keys, fields.values);
       if (edited !== undefined) {
         this.lastStart = { upstream: data.slice(response, edited.end), spliced: edited.json };
         return data.slice(0, response) + edited.json + data.slice(edited.end);
@@ -70,32 +83,28 @@ export class StreamIdRewriter {
     return this.edit(data, (ev) => isJson(ev.response) && (this.applyStateFields(ev.response), true));
   }
 
-  private stateFieldsText(): { keys: string[]; values: string[] } | null {
-    if (this.stateFields === undefined) {
-      const fields: Json = {};
-      this.applyStateFields(fields);
-      const keys = Object.keys(fields);
-      // JSON.stringify leaves out an undefined field: only the parsed event can say where it was.
-      const values = keys.map((k) => JSON.stringify(fields[k]) as string | undefined);
-      this.stateFields = values.includes(undefined) ? null : { keys, values: values as string[] };
-    }
-    return this.stateFields;
-  }
-
   /**
    * Whether an `output_item.added` event's text plainly names an item whose id can be trusted
    * (then recorded, the event left as it is); false sends the event through `onItemAdded`.
    */
   private trustedItemAdded(data: string): boolean {
     const at = this.at;
-    if (findMembers(data, firstNonSpace(data), ITEM, at) === -1) return false;
-    const indexAt = at[0];
-    const indexEnd = at[1];
-    const item = at[2];
-    if (item === -1 || data.charCodeAt(item) !== OPEN_BRACE || findMembers(data, item, ID, at) === -1) return false;
-    // Parsed, not sliced (stringAt): the id outlives the stream (the stored Response and the cache
-    // keep it), and a slice would keep the whole upstream chunk it came from alive with it.
-    const id = stringAt(data, at[0], at[1]);
+    let indexAt: number;
+    let indexEnd: number;
+    let id: string | undefined;
+    const first = firstItemId(data, at);
+    if (first !== null) {
+      indexAt = at[0];
+      indexEnd = at[1];
+      id = first;
+    } else {
+      if (findMembers(data, firstNonSpace(data), ITEM, at) === -1) return false;
+      indexAt = at[0];
+      indexEnd = at[1];
+      const item = at[2];
+      if (item === -1 || data.charCodeAt(item) !== OPEN_BRACE || findMembers(data, item, ID, at) === -1) return false;
+      id = stringAt(data, at[0], at[1]);
+    }
     if (!isTrustedItemId(id, this.seen)) return false;
     // A number's text reads as JSON.parse reads it; anything else is not an index.
     const c = indexAt === -1 ? 0 : data.charCodeAt(indexAt);
@@ -131,8 +140,57 @@ export class StreamIdRewriter {
     } catch {
       return data;
     }
-    return isJson(ev) && change(ev) ? JSON.stringify(ev) : data;
+    if (!isJson(ev) || !change(ev)) return data;
+    this.serialised = true;
+    return JSON.stringify(ev);
   }
+}
+
+const ID_KEY = '"id":';
+const OUTPUT_INDEX_KEY = '"output_index":';
+
+/**
+ * The id of an `output_item.added` event's item found by searching the text, not walking it,
+ * where the event plainly allows it (else null: the caller walks it): no backslash anywhere (no
+ * escaped key could spell `id`, no escaped quote ends a string early), `"item":{` once and at the
+ * top level, the id the item's first member and `"id":` nowhere after it in the event (JSON.parse
+ * keeps a key's last value), and `"output_index":` at most once and at the top level. `at[0]` and
+ * `at[1]` become where the output index's value starts and ends (-1: absent). Parsed, not sliced
+ * (stringAt): the id outlives the stream (the stored Response and the cache keep it), and a slice
+ * would keep the whole upstream chunk it came from alive with it.
+ */
+function firstItemId(data: string, at: number[]): string | null {
+  if (data.indexOf('\\') !== -1) return null;
+  const item = uniqueObjectAt(data, 'item', 1);
+  if (item === -1 || !data.startsWith(ID_KEY, item + 1)) return null;
+  const open = item + 1 + ID_KEY.length;
+  if (data.charCodeAt(open) !== QUOTE) return null;
+  const close = data.indexOf('"', open + 1);
+  if (close === -1 || data.indexOf(ID_KEY, close) !== -1) return null;
+  const key = data.indexOf(OUTPUT_INDEX_KEY);
+  at[0] = at[1] = -1;
+  if (key !== -1) {
+    if (data.indexOf(OUTPUT_INDEX_KEY, key + OUTPUT_INDEX_KEY.length) !== -1 || depthAt(data, key) !== 1) return null;
+    let start = key + OUTPUT_INDEX_KEY.length;
+    while (isSpace(data.charCodeAt(start))) start++;
+    let end = start;
+    while (isNumberChar(data.charCodeAt(end))) end++;
+    // A number must end where JSON's values do; anything else is left to the walk.
+    const next = data.charCodeAt(end);
+    if (end > start && next !== COMMA && next !== CLOSE_BRACE && !isSpace(next)) return null;
+    at[0] = start;
+    at[1] = end;
+  }
+  return stringAt(data, open, close + 1) ?? null;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** A character of a JSON number (what JSON.parse reads as one is checked by Number). */
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
 }
 
 /**

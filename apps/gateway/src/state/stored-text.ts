@@ -109,8 +109,9 @@ function storedObject(
     values.push(membersSet(json, usage, usageClose, COST, costAt, [usageCostJson(cost)]));
   }
   // Of the values set, the booleans are plain and the usage is as plain as scan.plain says (the
-  // upstream's text, with the cost's numbers): only the strings may not be.
-  const plain = scan.plain && !NOT_PLAIN.test(values[0]) && !NOT_PLAIN.test(values[1]) && !NOT_PLAIN.test(fieldsJson);
+  // upstream's text, with the cost's numbers): only the strings may not be. The ids' JSON is
+  // JSON.stringify's, which writes a control character only as an escape: a backslash tells.
+  const plain = scan.plain && !values[0].includes('\\') && !values[1].includes('\\') && !NOT_PLAIN.test(fieldsJson);
   const error = members[ERROR];
   const stored = membersSet(json, start, close, keys, at, values);
   // One string, as JSON.stringify's: the pieces joined are slices of the upstream's text, which

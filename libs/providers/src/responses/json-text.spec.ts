@@ -363,6 +363,23 @@ describe('json-text', () => {
     expect(stringAt('{"a":1}', -1, -1)).toBeUndefined();
   });
 
+  it('reads a string as JSON.parse does, short ones (its own slice) as long ones', () => {
+    const parse = (json: string): string | undefined => {
+      try {
+        const v: unknown = JSON.parse(json);
+        return typeof v === 'string' ? v : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const cases = ['""', '"a"', '"completed"', '"gpt-4o-mini"', '"twelve chars"', '"thirteen char"', '"a\\u0041"', '"a\\"', '"\\n"', '"a\tb"', '"a\u0000"',
+      '"a\u001f"', '"\ud800"', '"é"', '"a"b"', '"ab', 'ab"', '"'];
+    for (const json of cases) {
+      const text = `{"k":${json}}`;
+      expect([json, stringAt(text, 5, 5 + json.length)]).toEqual([json, parse(json)]);
+    }
+  });
+
   it('finds where each element of an array starts and ends, whatever it is, and refuses what is not an array or is cut short', () => {
     const t = '{"a": [ {"b":"]"} ,\n"x\\"",-1.5e3,[1,[]],null ,{} ]}';
     const spans = elementSpans(t, t.indexOf('['));

@@ -265,6 +265,18 @@ export function membersSet(text: string, start: number, close: number, keys: rea
   return json + '}';
 }
 
+// V8 copies a slice shorter than 13 characters (longer ones point into the sliced string).
+const MAX_COPIED_SLICE = 12;
+
+/** Whether `[from, to)` holds no quote, backslash or control character: JSON string content that decodes to itself. */
+function isPlainStringText(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === QUOTE || c === BACKSLASH) return false;
+  }
+  return true;
+}
+
 /**
  * The string whose JSON text spans `[start, end)` (escapes decoded); undefined when the value
  * there is not a string, or not a valid one (a bad escape). The string is a copy: V8's
@@ -273,6 +285,11 @@ export function membersSet(text: string, start: number, close: number, keys: rea
  */
 export function stringAt(text: string, start: number, end: number): string | undefined {
   if (start === -1 || text.charCodeAt(start) !== QUOTE) return undefined;
+  // A short string with nothing to decode is its own slice, which V8 copies when it is this
+  // short: JSON.parse costs a call into the runtime (a stored turn's status and model each).
+  if (end - start - 2 <= MAX_COPIED_SLICE && end - start >= 2 && text.charCodeAt(end - 1) === QUOTE && isPlainStringText(text, start + 1, end - 1)) {
+    return text.slice(start + 1, end - 1);
+  }
   try {
     return JSON.parse(text.slice(start, end)) as string;
   } catch {

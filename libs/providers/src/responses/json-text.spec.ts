@@ -155,6 +155,13 @@ describe('json-text', () => {
       expect(text.slice(start, end)).toBe('{"input_tokens":3,"output_tokens":4}');
     });
 
+    it('finds keys of every length among keys of other lengths, 31 characters and longer too', () => {
+      const long = ['k'.repeat(30), 'k'.repeat(31), 'k'.repeat(40), 'm'.repeat(40)];
+      const text = `{${long.map((key, i) => `"${key}":${i}`).join(',')},"k":9,"${'k'.repeat(32)}":8}`;
+      expect(scanObject(text, long)).toEqual(long.flatMap((key) => [text.indexOf(`"${key}":`) + key.length + 3, text.indexOf(`"${key}":`) + key.length + 4]));
+      expect(scanObject(text, ['k', 'kk'])).toEqual([text.indexOf('"k":9') + 4, text.indexOf('"k":9') + 5, -1, -1]);
+    });
+
     it('finds the end of keys and values of every length, short and long, escapes at any place', () => {
       for (let n = 0; n <= 40; n++) {
         const plain = 'x'.repeat(n);

@@ -396,7 +396,13 @@ function numberEnd(text: string, start: number): number {
 export function scanObject(text: string, keys: readonly string[], found?: ObjectScan, from = 0, to = text.length): number[] | null {
   if (CONTROL_CHAR.test(text) || text.charCodeAt(from) !== OPEN_BRACE) return null;
   const spans: number[] = [];
-  for (let k = 0; k < keys.length; k++) spans.push(-1, -1);
+  // Bit n set: one of `keys` is n characters long (31: 31 or more). Most of a Response's keys are
+  // none of its lengths, and are not compared with each.
+  let keyLengths = 0;
+  for (let k = 0; k < keys.length; k++) {
+    spans.push(-1, -1);
+    keyLengths |= 1 << Math.min(keys[k].length, 31);
+  }
   // The next backslash at or after the walk: found once per escape, not once per string.
   let backslash = text.indexOf('\\', from);
   // The next newline not yet known to lie between tokens (-1: none left).
@@ -504,7 +510,7 @@ export function scanObject(text: string, keys: readonly string[], found?: Object
     if (c !== COLON) return null;
     c = text.charCodeAt(++i);
     while (isSpace(c)) c = text.charCodeAt(++i);
-    if (depth === 1) {
+    if (depth === 1 && ((keyLengths >>> Math.min(keyEnd - keyStart - 2, 31)) & 1) === 1) {
       for (let k = 0; k < keys.length; k++) {
         const key = keys[k];
         if (keyEnd - keyStart === key.length + 2 && text.startsWith(key, keyStart + 1)) {

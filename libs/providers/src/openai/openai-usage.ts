@@ -18,9 +18,9 @@ const REASONING_KEYS = ['reasoning_tokens'];
 
 /**
  * usageFromResponses of the usage object that opens at `start` of JSON text that scanObject
- * found valid, read off the text: parsing it took longer than the rest of reading a
- * pass-through answer. Undefined when findMembers cannot read it (an escaped or repeated key):
- * the caller then parses it.
+ * found valid, read off the text: a parse would build its objects and internalise its keys for
+ * five numbers. Undefined when findMembers cannot read it (an escaped or repeated key): the
+ * caller then parses it.
  */
 export function usageFromText(json: string, start: number): Usage | undefined {
   const at: number[] = [];

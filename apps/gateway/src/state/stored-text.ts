@@ -90,7 +90,9 @@ function storedObject(
   let keys = SET;
   const at: number[] = [];
   for (let k = 0; k < SET_AT.length; k++) at.push(members[SET_AT[k]], members[SET_AT[k] + 1]);
-  const values = [JSON.stringify(turn.id), JSON.stringify(turn.previousResponseId), String(turn.store), String(turn.background), fieldsJson];
+  // A first turn's null written out: JSON.stringify costs a call into the runtime, even for null.
+  const previous = turn.previousResponseId === null ? 'null' : JSON.stringify(turn.previousResponseId);
+  const values = [JSON.stringify(turn.id), previous, String(turn.store), String(turn.background), fieldsJson];
   const usage = members[USAGE];
   if (cost !== null && usage !== -1 && json.charCodeAt(usage) === JSON_BYTE.OPEN_BRACE) {
     const usageEnd = members[USAGE + 1];

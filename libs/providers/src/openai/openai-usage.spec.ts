@@ -7,6 +7,8 @@ describe('usageFromText', () => {
     '{}',
     '{"input_tokens":-0,"output_tokens":1e400,"total_tokens":2.5e1}',
     '{"input_tokens":12345678901234567890,"output_tokens":0.1}',
+    '{"input_tokens":999999999999999,"output_tokens":9999999999999999,"total_tokens":0}',
+    '{"input_tokens":-7,"output_tokens":1E2,"total_tokens":12.0}',
     '{"input_tokens":"15","output_tokens":null,"total_tokens":true,"input_tokens_details":[{"cached_tokens":1}],"output_tokens_details":"x"}',
     '{"input_tokens_details":null,"output_tokens_details":{"reasoning_tokens":{"n":1},"other":[1,{"reasoning_tokens":9}]}}',
     '{"input_tokens_details":{"cached_tokens":"2","cached":5},"output_tokens_details":{}}',

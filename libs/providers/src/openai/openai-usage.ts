@@ -33,11 +33,25 @@ export function usageFromText(json: string, start: number): Usage | undefined {
   return { inputTokens, cachedTokens, outputTokens, reasoningTokens, totalTokens: at[4] === -1 ? inputTokens + outputTokens : numberAt(json, at[4], at[5]) };
 }
 
+// Digits of an integer that a double holds exactly, whatever they are.
+const EXACT_DIGITS = 15;
+
 /** num of the value at `[start, end)` (-1: absent): a JSON number is read as JSON.parse reads it, anything else is 0. */
 function numberAt(json: string, start: number, end: number): number {
   if (start === -1) return 0;
   const c = json.charCodeAt(start);
-  return c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39) ? num(Number(json.slice(start, end))) : 0;
+  if (c !== 0x2d /* - */ && (c < 0x30 || c > 0x39)) return 0;
+  // A token count: its digits summed here, where a slice and Number() cost a few calls.
+  if (end - start <= EXACT_DIGITS) {
+    let n = 0;
+    for (let i = start; i < end; i++) {
+      const d = json.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) return num(Number(json.slice(start, end)));
+      n = n * 10 + d;
+    }
+    return n;
+  }
+  return num(Number(json.slice(start, end)));
 }
 
 /** num of a details object's one member (`keys`), 0 when the value at `start` is no object; undefined when findMembers cannot read it. */

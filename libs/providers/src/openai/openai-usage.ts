@@ -1,5 +1,3 @@
-import { JSON_BYTE } from '@app/common';
-import { findMembers } from '../responses/json-text';
 import type { Usage, UpstreamErrorInfo } from '../types';
 
 interface OpenAIUsageWire {
@@ -11,55 +9,6 @@ interface OpenAIUsageWire {
 }
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
-const USAGE_KEYS = ['input_tokens', 'output_tokens', 'total_tokens', 'input_tokens_details', 'output_tokens_details'];
-const CACHED_KEYS = ['cached_tokens'];
-const REASONING_KEYS = ['reasoning_tokens'];
-
-/**
- * usageFromResponses of the usage object that opens at `start` of JSON text that scanObject
- * found valid, read off the text: a parse would build its objects and internalise its keys for
- * five numbers. Undefined when findMembers cannot read it (an escaped or repeated key): the
- * caller then parses it.
- */
-export function usageFromText(json: string, start: number): Usage | undefined {
-  const at: number[] = [];
-  if (findMembers(json, start, USAGE_KEYS, at) === -1) return undefined;
-  const cachedTokens = detailAt(json, at[6], CACHED_KEYS);
-  const reasoningTokens = detailAt(json, at[8], REASONING_KEYS);
-  if (cachedTokens === undefined || reasoningTokens === undefined) return undefined;
-  const inputTokens = numberAt(json, at[0], at[1]);
-  const outputTokens = numberAt(json, at[2], at[3]);
-  return { inputTokens, cachedTokens, outputTokens, reasoningTokens, totalTokens: at[4] === -1 ? inputTokens + outputTokens : numberAt(json, at[4], at[5]) };
-}
-
-// Digits of an integer that a double holds exactly, whatever they are.
-const EXACT_DIGITS = 15;
-
-/** num of the value at `[start, end)` (-1: absent): a JSON number is read as JSON.parse reads it, anything else is 0. */
-function numberAt(json: string, start: number, end: number): number {
-  if (start === -1) return 0;
-  const c = json.charCodeAt(start);
-  if (c !== 0x2d /* - */ && (c < 0x30 || c > 0x39)) return 0;
-  // A token count: its digits summed here, where a slice and Number() cost a few calls.
-  if (end - start <= EXACT_DIGITS) {
-    let n = 0;
-    for (let i = start; i < end; i++) {
-      const d = json.charCodeAt(i) - 0x30;
-      if (d < 0 || d > 9) return num(Number(json.slice(start, end)));
-      n = n * 10 + d;
-    }
-    return n;
-  }
-  return num(Number(json.slice(start, end)));
-}
-
-/** num of a details object's one member (`keys`), 0 when the value at `start` is no object; undefined when findMembers cannot read it. */
-function detailAt(json: string, start: number, keys: readonly string[]): number | undefined {
-  if (start === -1 || json.charCodeAt(start) !== JSON_BYTE.OPEN_BRACE) return 0;
-  const at: number[] = [];
-  return findMembers(json, start, keys, at) === -1 ? undefined : numberAt(json, at[0], at[1]);
-}
 
 /** Responses API usage -> normalised usage (reasoning is counted inside output, as OpenAI does). */
 export function usageFromResponses(raw: unknown): Usage {

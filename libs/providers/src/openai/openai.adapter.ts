@@ -6,7 +6,7 @@ import { scanObject } from '../responses/json-text';
 import { scanResponse } from '../responses/response-scan';
 import { DIALECTS, refusedFields } from '../dialects/dialects';
 import { ResponsesPassthroughTranslator } from './openai-stream';
-import { parseOpenAIError, usageFromResponses, usageFromText } from './openai-usage';
+import { parseOpenAIError, usageFromResponses } from './openai-usage';
 
 /**
  * JSON body for a native Responses upstream: the client's fields pass through, except those
@@ -109,7 +109,7 @@ class PassThroughResponse implements ParsedResponse {
     this.usageAt = usageObject ? usageStart : -1;
     this.usageEnd = usageObject ? usageEnd : -1;
     // Any other value reads as no usage, as usageFromResponses reads it.
-    this.usage = usageObject ? (usageFromText(json, usageStart) ?? usageFromResponses(JSON.parse(json.slice(usageStart, usageEnd)))) : usageFromResponses(null);
+    this.usage = usageFromResponses(usageObject ? JSON.parse(json.slice(usageStart, usageEnd)) : null);
   }
 
   get response(): Record<string, unknown> {

@@ -2,22 +2,24 @@ import { copyField, copyFields } from '../storage/batch-writer';
 import { type Chunk, copyFieldsOf, RowText, RowTextEncoder } from '../storage/row-text';
 import { type StoredItem, type StoredResponseRow, type StoredStatus, toJsonb } from './stored-response';
 
+/** The row's fields that its item lines repeat, as COPY fields: escaped once for all its lines. */
+interface SharedFields {
+  id: string;
+  keyId: string;
+  createdAt: string;
+}
+
 /** The row's stored_responses line before its Response's field (its tab included), and after it. */
-function responseLineAround(r: StoredResponseRow): { head: string; tail: string } {
-  const head = copyFields([
-    r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, r.model, r.previousResponseId, toJsonb(r.requestJson), toJsonb(r.inputItemsJson),
-  ]);
-  const tail = copyFields([toJsonb(r.errorJson), r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null]);
+function responseLineAround(r: StoredResponseRow, shared: SharedFields): { head: string; tail: string } {
+  const head = `${shared.id}\t${shared.keyId}\t${shared.createdAt}\t${copyFields([
+    r.expiresAt, r.status, r.background, r.model, r.previousResponseId, toJsonb(r.requestJson), toJsonb(r.inputItemsJson),
+  ])}`;
+  const tail = `${copyField(toJsonb(r.errorJson))}\t${r.status === 'queued' || r.status === 'in_progress' ? shared.createdAt : copyField(null)}`;
   return { head: `${head}\t`, tail: `\t${tail}\n` };
 }
 
-function itemsCopyText(r: StoredResponseRow): string {
+function itemsCopyText(r: StoredResponseRow, { id, keyId, createdAt }: SharedFields): string {
   const { items } = r;
-  if (items.length === 0) return '';
-  // What every item line of the row repeats, escaped once.
-  const id = copyField(r.id);
-  const keyId = copyField(r.keyId);
-  const createdAt = copyField(r.createdAt);
   let lines = '';
   for (let i = 0; i < items.length; i++) {
     const it = items[i];
@@ -89,10 +91,11 @@ export class StoredRowEncoder extends RowTextEncoder<StoredRowParts, StoredRowTe
    * copied here, during the call, and not kept: the cache may give its buffer to another entry.
    */
   encode(row: StoredResponseRow, responseBytes?: Buffer): StoredRowText {
-    const { head, tail } = responseLineAround(row);
+    const shared: SharedFields = { id: copyField(row.id), keyId: copyField(row.keyId), createdAt: copyField(row.createdAt) };
+    const { head, tail } = responseLineAround(row, shared);
     // Without the field's bytes, the whole line as one string: one write.
     const line: Line = responseBytes === undefined ? `${head}${copyField(toJsonb(row.responseJson))}${tail}` : { head, field: responseBytes, tail };
-    return this.place({ id: row.id, line, items: itemsCopyText(row) });
+    return this.place({ id: row.id, line, items: itemsCopyText(row, shared) });
   }
 
   protected mostBytes({ line, items }: StoredRowParts): number {

@@ -95,7 +95,9 @@ function storedObject(
   let keys = SET;
   const at: number[] = [];
   for (let k = 0; k < SET_AT.length; k++) at.push(members[SET_AT[k]], members[SET_AT[k] + 1]);
-  const values = [JSON.stringify(turn.id), JSON.stringify(turn.previousResponseId), String(turn.store), String(turn.background), fieldsJson];
+  // A first turn's null written out: JSON.stringify costs a call into the runtime, even for null.
+  const previous = turn.previousResponseId === null ? 'null' : JSON.stringify(turn.previousResponseId);
+  const values = [JSON.stringify(turn.id), previous, String(turn.store), String(turn.background), fieldsJson];
   const usage = members[USAGE];
   if (cost !== null && usage !== -1 && json.charCodeAt(usage) === JSON_BYTE.OPEN_BRACE) {
     const usageEnd = members[USAGE + 1];
@@ -114,8 +116,9 @@ function storedObject(
     values.push(membersSet(json, usage, usageClose, COST, costAt, [usageCostJson(cost)]));
   }
   // Of the values set, the booleans are plain and the usage is as plain as scan.plain says (the
-  // upstream's text, with the cost's numbers): only the strings may not be.
-  const plain = scan.plain && !NOT_PLAIN.test(values[0]) && !NOT_PLAIN.test(values[1]) && !NOT_PLAIN.test(fieldsJson);
+  // upstream's text, with the cost's numbers): only the strings may not be. The ids' JSON is
+  // JSON.stringify's, which writes a control character only as an escape: a backslash tells.
+  const plain = scan.plain && !values[0].includes('\\') && !values[1].includes('\\') && !NOT_PLAIN.test(fieldsJson);
   const error = members[ERROR];
   const stored = membersSet(json, start, close, keys, at, values);
   // One string, as JSON.stringify's: the pieces joined are slices of the upstream's text, which

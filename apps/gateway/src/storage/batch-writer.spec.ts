@@ -21,11 +21,15 @@ describe('COPY text', () => {
       expect(copyField(`a${c}b`)).toBe(`a${out}b`);
       expect(copyField(`${long}${c}`)).toBe(`${long}${out}`);
       expect(copyField(`${c}${long}`)).toBe(`${out}${long}`);
-      // Either side of the length where the one-loop check gives way to native searches.
-      for (const n of [62, 63, 64, 65]) expect(copyField(`${'y'.repeat(n)}${c}`)).toBe(`${'y'.repeat(n)}${out}`);
+      // Either side of the lengths where the loop gives way to one regular expression, and that to native searches.
+      for (const n of [14, 15, 16, 17, 62, 63, 64, 65]) {
+        expect(copyField(`${'y'.repeat(n)}${c}`)).toBe(`${'y'.repeat(n)}${out}`);
+        expect(copyField(`${c}${'y'.repeat(n)}`)).toBe(`${out}${'y'.repeat(n)}`);
+      }
     }
     expect(copyField(`${long}\u000b\u001f\u00e9`)).toBe(`${long}\u000b\u001f\u00e9`);
     expect(copyField('\u000b\u001f\u00e9\u{1f600}')).toBe('\u000b\u001f\u00e9\u{1f600}');
+    expect(copyField('\u000b\u001f\u00e9\u{1f600}'.repeat(5))).toBe('\u000b\u001f\u00e9\u{1f600}'.repeat(5));
   });
 
   it('writes null, booleans, numbers and dates in the text format', () => {

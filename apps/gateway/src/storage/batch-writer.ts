@@ -116,17 +116,24 @@ export function isoTimestamp(ms: number): string {
   return prefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z';
 }
 
-// Strings up to this long are looked over in one loop: five native searches cost more than it.
+// Strings up to this long are looked over in one check: five native searches cost more than it.
 const SHORT_TEXT = 64;
+// Up to this long, that check is a loop; past it, a regular expression's test (its call costs
+// about as much as a loop over this many characters, each further character a fraction of one).
+const TINY_TEXT = 16;
+const COPY_SPECIAL_ONE = /[\\\n\r\t\0]/;
 
 /**
  * A string as a COPY field. Most text (JSON above all, whose strings hold no raw control
  * characters) has nothing to escape but backslashes: a native search per character is several
  * times faster than a regular expression with a replacer over the whole text. Short strings (a
- * log row's ids, names and codes) are checked in one loop instead.
+ * log row's ids, names and codes) are checked in one pass instead.
  */
 function copyText(v: string): string {
-  if (v.length <= SHORT_TEXT) return isPlainCopyText(v) ? v : v.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c]);
+  if (v.length <= SHORT_TEXT) {
+    const plain = v.length <= TINY_TEXT ? isPlainCopyText(v) : !COPY_SPECIAL_ONE.test(v);
+    return plain ? v : v.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c]);
+  }
   if (v.includes('\n') || v.includes('\r') || v.includes('\t') || v.includes('\0')) return v.replace(COPY_SPECIAL, (c) => COPY_ESCAPES[c]);
   return v.includes('\\') ? v.replaceAll('\\', '\\\\') : v;
 }

@@ -155,6 +155,13 @@ describe('json-text', () => {
       expect(text.slice(start, end)).toBe('{"input_tokens":3,"output_tokens":4}');
     });
 
+    it('finds keys of every length among keys of other lengths, 31 characters and longer too', () => {
+      const long = ['k'.repeat(30), 'k'.repeat(31), 'k'.repeat(40), 'm'.repeat(40)];
+      const text = `{${long.map((key, i) => `"${key}":${i}`).join(',')},"k":9,"${'k'.repeat(32)}":8}`;
+      expect(scanObject(text, long)).toEqual(long.flatMap((key) => [text.indexOf(`"${key}":`) + key.length + 3, text.indexOf(`"${key}":`) + key.length + 4]));
+      expect(scanObject(text, ['k', 'kk'])).toEqual([text.indexOf('"k":9') + 4, text.indexOf('"k":9') + 5, -1, -1]);
+    });
+
     it('finds the end of keys and values of every length, short and long, escapes at any place', () => {
       for (let n = 0; n <= 40; n++) {
         const plain = 'x'.repeat(n);
@@ -361,6 +368,23 @@ describe('json-text', () => {
     expect(findElementMembers('{"id":1}', 0, ['id'], [])).toBe(-1);
     expect(stringAt('{"a":1}', 5, 6)).toBeUndefined();
     expect(stringAt('{"a":1}', -1, -1)).toBeUndefined();
+  });
+
+  it('reads a string as JSON.parse does, short ones (its own slice) as long ones', () => {
+    const parse = (json: string): string | undefined => {
+      try {
+        const v: unknown = JSON.parse(json);
+        return typeof v === 'string' ? v : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const cases = ['""', '"a"', '"completed"', '"gpt-4o-mini"', '"twelve chars"', '"thirteen char"', '"a\\u0041"', '"a\\"', '"\\n"', '"a\tb"', '"a\u0000"',
+      '"a\u001f"', '"\ud800"', '"é"', '"a"b"', '"ab', 'ab"', '"'];
+    for (const json of cases) {
+      const text = `{"k":${json}}`;
+      expect([json, stringAt(text, 5, 5 + json.length)]).toEqual([json, parse(json)]);
+    }
   });
 
   it('finds where each element of an array starts and ends, whatever it is, and refuses what is not an array or is cut short', () => {

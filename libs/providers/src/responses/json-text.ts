@@ -265,6 +265,18 @@ export function membersSet(text: string, start: number, close: number, keys: rea
   return json + '}';
 }
 
+// V8 copies a slice shorter than 13 characters (longer ones point into the sliced string).
+const MAX_COPIED_SLICE = 12;
+
+/** Whether `[from, to)` holds no quote, backslash or control character: JSON string content that decodes to itself. */
+function isPlainStringText(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === QUOTE || c === BACKSLASH) return false;
+  }
+  return true;
+}
+
 /**
  * The string whose JSON text spans `[start, end)` (escapes decoded); undefined when the value
  * there is not a string, or not a valid one (a bad escape). The string is a copy: V8's
@@ -273,6 +285,11 @@ export function membersSet(text: string, start: number, close: number, keys: rea
  */
 export function stringAt(text: string, start: number, end: number): string | undefined {
   if (start === -1 || text.charCodeAt(start) !== QUOTE) return undefined;
+  // A short string with nothing to decode is its own slice, which V8 copies when it is this
+  // short: JSON.parse costs a call into the runtime (a stored turn's status and model each).
+  if (end - start - 2 <= MAX_COPIED_SLICE && end - start >= 2 && text.charCodeAt(end - 1) === QUOTE && isPlainStringText(text, start + 1, end - 1)) {
+    return text.slice(start + 1, end - 1);
+  }
   try {
     return JSON.parse(text.slice(start, end)) as string;
   } catch {
@@ -379,7 +396,13 @@ function numberEnd(text: string, start: number): number {
 export function scanObject(text: string, keys: readonly string[], found?: ObjectScan, from = 0, to = text.length): number[] | null {
   if (CONTROL_CHAR.test(text) || text.charCodeAt(from) !== OPEN_BRACE) return null;
   const spans: number[] = [];
-  for (let k = 0; k < keys.length; k++) spans.push(-1, -1);
+  // Bit n set: one of `keys` is n characters long (31: 31 or more). Most of a Response's keys are
+  // none of its lengths, and are not compared with each.
+  let keyLengths = 0;
+  for (let k = 0; k < keys.length; k++) {
+    spans.push(-1, -1);
+    keyLengths |= 1 << Math.min(keys[k].length, 31);
+  }
   // The next backslash at or after the walk: found once per escape, not once per string.
   let backslash = text.indexOf('\\', from);
   // The next newline not yet known to lie between tokens (-1: none left).
@@ -487,7 +510,7 @@ export function scanObject(text: string, keys: readonly string[], found?: Object
     if (c !== COLON) return null;
     c = text.charCodeAt(++i);
     while (isSpace(c)) c = text.charCodeAt(++i);
-    if (depth === 1) {
+    if (depth === 1 && ((keyLengths >>> Math.min(keyEnd - keyStart - 2, 31)) & 1) === 1) {
       for (let k = 0; k < keys.length; k++) {
         const key = keys[k];
         if (keyEnd - keyStart === key.length + 2 && text.startsWith(key, keyStart + 1)) {

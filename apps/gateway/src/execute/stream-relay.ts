@@ -409,7 +409,7 @@ class EventWriter {
     if (ev.parsed !== undefined) return false;
     const type = ev.type;
     if (type === this.asciiType) return true;
-    // A regular expression reads the characters natively, where a loop of charCodeAt costs tens of instructions each.
+    // A regular expression reads the characters natively, not one charCodeAt call at a time.
     if (NOT_ASCII.test(type)) return false;
     this.asciiType = type;
     return true;

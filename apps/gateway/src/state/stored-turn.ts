@@ -48,7 +48,7 @@ export function toStoredResponse(turn: Turn, status: StoredStatus, response: Jso
   };
 }
 
-/** The state fields of a Response object: our id, previous_response_id, store, background. */
+/** The state fields of a Response object: our id, previous_response_id, store, background (stateFieldsText writes the same as text: keep the two in step). */
 export function applyStateFields(turn: Turn, response: Json): void {
   if (turn.store) response.id = turn.id;
   response.previous_response_id = turn.previousResponseId;

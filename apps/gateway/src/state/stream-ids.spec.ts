@@ -89,6 +89,10 @@ describe('StreamIdRewriter', () => {
       [`{"type":"response.output_item.added","item":{"id":"${ID}"},"output_index": 3 }`, ID, 3],
       // An item nested in another member too.
       [`{"type":"response.output_item.added","extra":{"item":{"id":"${OTHER}"}},"output_index":2,"item":{"id":"${ID}"}}`, ID, 2],
+      // Keys spaced before their colon: an output_index, a second one, a second id.
+      [`{"type":"response.output_item.added","output_index" : 2,"item":{"id":"${ID}","type":"message"}}`, ID, 2],
+      [`{"type":"response.output_item.added","output_index":0,"item":{"id":"${ID}"},"output_index" :2}`, ID, 2],
+      [`{"type":"response.output_item.added","output_index":0,"item":{"id":"${OTHER}","type":"message","id" : "${ID}"}}`, ID, 0],
     ];
     for (const [data, id, index] of cases) {
       const t = turn();
@@ -98,6 +102,14 @@ describe('StreamIdRewriter', () => {
       expected[index] = id;
       expect(t.streamedIds).toEqual(expected);
     }
+    // A second item, spaced: JSON.parse keeps it, without an id (one is made) or null (nothing to name).
+    const noId = turn();
+    const again = `{"type":"response.output_item.added","output_index":0,"item":{"id":"${ID}"},"item": {"type":"message"}}`;
+    expect(JSON.parse(streamRewriter(noId).rewrite('response.output_item.added', again)).item.id).toBe('msg_stout0');
+    const none = turn();
+    const nullItem = `{"type":"response.output_item.added","output_index":0,"item":{"id":"${ID}"},"item":null}`;
+    expect(streamRewriter(none).rewrite('response.output_item.added', nullItem)).toBe(nullItem);
+    expect(none.streamedIds).toEqual([]);
   });
 
   it('reads trusted item ids off the text, and parses an event whose item id it cannot read plainly', () => {

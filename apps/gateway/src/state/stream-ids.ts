@@ -11,8 +11,7 @@ export interface StateFieldsText {
 
 const ITEM = ['output_index', 'item'];
 const ID = ['id'];
-const { OPEN_BRACE, CLOSE_BRACE, QUOTE } = JSON_BYTE;
-const COMMA = 0x2c;
+const { OPEN_BRACE, CLOSE_BRACE, QUOTE, COLON, COMMA } = JSON_BYTE;
 
 /**
  * Gives a relayed stream the gateway's ids as the events pass: the Response id in the
@@ -32,6 +31,7 @@ export class StreamIdRewriter {
   /**
    * The last event rewritten was parsed and serialised again, not edited as text: JSON.stringify
    * writes the characters an upstream's escapes stand for, so what was ASCII may be no longer.
+   * About the last call only: read it right after `rewrite`.
    */
   serialised = false;
 
@@ -146,15 +146,18 @@ export class StreamIdRewriter {
   }
 }
 
-const ID_KEY = '"id":';
-const OUTPUT_INDEX_KEY = '"output_index":';
+const ITEM_KEY = '"item"';
+const ID_KEY = '"id"';
+const OUTPUT_INDEX_KEY = '"output_index"';
 
 /**
  * The id of an `output_item.added` event's item found by searching the text, not walking it,
  * where the event plainly allows it (else null: the caller walks it): no backslash anywhere (no
- * escaped key could spell `id`, no escaped quote ends a string early), `"item":{` once and at the
- * top level, the id the item's first member and `"id":` nowhere after it in the event (JSON.parse
- * keeps a key's last value), and `"output_index":` at most once and at the top level. `at[0]` and
+ * escaped key could spell one of these keys, no escaped quote ends a string early), `"item"` once
+ * in the event and as `"item":{` at the top level, the id the item's first member and `"id"`
+ * nowhere after it (JSON.parse keeps a key's last value), and `"output_index"` at most once, at the
+ * top level. Keys are searched without their colon, so that one spaced before it (`"id" :`) is
+ * still seen; a string value that spells a key only sends the event to the walk. `at[0]` and
  * `at[1]` become where the output index's value starts and ends (-1: absent). Parsed, not sliced
  * (stringAt): the id outlives the stream (the stored Response and the cache keep it), and a slice
  * would keep the whole upstream chunk it came from alive with it.
@@ -162,8 +165,9 @@ const OUTPUT_INDEX_KEY = '"output_index":';
 function firstItemId(data: string, at: number[]): string | null {
   if (data.indexOf('\\') !== -1) return null;
   const item = uniqueObjectAt(data, 'item', 1);
-  if (item === -1 || !data.startsWith(ID_KEY, item + 1)) return null;
-  const open = item + 1 + ID_KEY.length;
+  if (item === -1 || data.indexOf(ITEM_KEY, data.indexOf(ITEM_KEY) + ITEM_KEY.length) !== -1) return null;
+  if (!data.startsWith(ID_KEY, item + 1) || data.charCodeAt(item + 1 + ID_KEY.length) !== COLON) return null;
+  const open = item + 2 + ID_KEY.length;
   if (data.charCodeAt(open) !== QUOTE) return null;
   const close = data.indexOf('"', open + 1);
   if (close === -1 || data.indexOf(ID_KEY, close) !== -1) return null;
@@ -172,6 +176,9 @@ function firstItemId(data: string, at: number[]): string | null {
   if (key !== -1) {
     if (data.indexOf(OUTPUT_INDEX_KEY, key + OUTPUT_INDEX_KEY.length) !== -1 || depthAt(data, key) !== 1) return null;
     let start = key + OUTPUT_INDEX_KEY.length;
+    while (isSpace(data.charCodeAt(start))) start++;
+    if (data.charCodeAt(start) !== COLON) return null;
+    start++;
     while (isSpace(data.charCodeAt(start))) start++;
     let end = start;
     while (isNumberChar(data.charCodeAt(end))) end++;

@@ -329,7 +329,7 @@ describe('storedText', () => {
       for (let n = 0; n < total; n++) {
         const r = response();
         const withCost = random(2) === 0;
-        const t = turn({ previousResponseId: pick([null, 'resp_prev']) });
+        const t = turn({ previousResponseId: pick([null, 'resp_prev', 'resp_"\u0001\\x']) });
         const pretty = random(2) === 0;
         const text = JSON.stringify(r, null, pretty ? 2 : undefined);
         const stored = textPath(t, text, withCost);

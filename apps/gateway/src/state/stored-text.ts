@@ -95,7 +95,7 @@ function storedObject(
   let keys = SET;
   const at: number[] = [];
   for (let k = 0; k < SET_AT.length; k++) at.push(members[SET_AT[k]], members[SET_AT[k] + 1]);
-  // A first turn's null written out: JSON.stringify costs a call into the runtime, even for null.
+  // A first turn's null written out: JSON.stringify costs a call into C++, even for null.
   const previous = turn.previousResponseId === null ? 'null' : JSON.stringify(turn.previousResponseId);
   const values = [JSON.stringify(turn.id), previous, String(turn.store), String(turn.background), fieldsJson];
   const usage = members[USAGE];

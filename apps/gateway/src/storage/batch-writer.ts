@@ -118,8 +118,8 @@ export function isoTimestamp(ms: number): string {
 
 // Strings up to this long are looked over in one check: five native searches cost more than it.
 const SHORT_TEXT = 64;
-// Up to this long, that check is a loop; past it, a regular expression's test (its call costs
-// about as much as a loop over this many characters, each further character a fraction of one).
+// Up to this long, that check is a loop; past it, one regular expression test (its fixed cost
+// outweighs the loop's only for short strings).
 const TINY_TEXT = 16;
 const COPY_SPECIAL_ONE = /[\\\n\r\t\0]/;
 

@@ -63,7 +63,7 @@ function setup() {
   } as unknown as AppConfig;
   const pricing = { pricedModels: () => [{ provider: 'openai', model: 'gpt-4o' }] } as unknown as PricingService;
   const stats = { written: 1, spilled: 2, dropped: 3, repaired: 4, deadLettered: 5 };
-  const service = new MetricsService({ buffered: 0, stats } as unknown as RequestLogWriter, { buffered: 0, waiting: 0, stats } as unknown as StoredResponseWriter, pricing, config);
+  const service = new MetricsService({ buffered: 0, stats } as unknown as RequestLogWriter, { buffered: 0, waiting: 3, stats } as unknown as StoredResponseWriter, pricing, config);
   const labelled = new Set(['openai/gpt-4o-mini', 'openai/fast', 'openai/gpt-4o', 'backup/prod', 'anthropic/claude-limited']);
   return { service, expected: reference((provider, model) => labelled.has(`${provider}/${model}`)) };
 }
@@ -74,6 +74,7 @@ describe('MetricsService', () => {
   it('prints the request metrics as prom-client printed them, before any request', async () => {
     const { service, expected } = setup();
     const text = await service.registry.metrics();
+    expect(text).toContain('gateway_stored_responses_held 3');
     expect(requestFamilies(text)).toHaveLength(FAMILIES.length);
     expect(requestFamilies(text)).toEqual(requestFamilies(await expected.registry.metrics()));
   });

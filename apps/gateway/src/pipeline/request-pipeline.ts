@@ -67,7 +67,8 @@ export class RequestPipeline {
 
   /**
    * From the decoded body on. Awaits only what is pending for the request at hand: the stored
-   * conversation, the key's limits when it has any, the upstream. Every further await would
+   * conversation, room for a turn to be stored while the database is behind, the key's limits
+   * when it has any, the upstream. Every further await would
    * cost each request a turn of the microtask queue.
    */
   private async run<E>(ingress: Ingress<E>, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -14,8 +14,8 @@ const MAX_BATCH = 1_000;
 
 /**
  * Stores each finished turn behind its answer (batched with other turns and the request logs'
- * way: stored-response.writer.ts), and keeps it in memory for the follow-ups that nearly always
- * come next; another replica waits for a very recent id's write (recent-writes.ts). Only a
+ * way: stored-response.writer.ts), and keeps it in memory (unless it is over a quarter of the
+ * cache) for the follow-ups that nearly always come next; another replica waits for a very recent id's write (recent-writes.ts). Only a
  * background response's `queued` row is written before the client hears of it.
  */
 @Injectable()
@@ -31,7 +31,7 @@ export class ResponseStore {
     this.writer = new GroupCommit((rows) => repo.insert(rows), MAX_BATCH);
   }
 
-  /** Stores a finished turn behind the answer: cached here at once, written with the next batch. */
+  /** Stores a finished turn behind the answer: cached here at once (ResponseCache.add's bounds), written with the next batch. */
   commit(turn: Turn, response: Json, responseJson: string): void {
     if (!turn.store) return;
     this.add(this.row(turn, statusOf(response), response, responseJson), typeof response.model === 'string' ? response.model : '');

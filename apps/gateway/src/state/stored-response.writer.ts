@@ -58,7 +58,8 @@ function reviveStoredRow(line: string): StoredResponseRow | null {
  * Follow-ups at this process resolve from the cache of recent responses; at another replica,
  * a very recent id is waited for (recent-writes.ts). A graceful shutdown writes or spills what is
  * buffered; only a process killed without warning loses what it holds: usually the last batch
- * window, more while the database is behind or away.
+ * window, HOLD_BYTES or more while the database is behind, up to MAX_BUFFERED_BYTES if it
+ * stalls (a turn waits for room at most a second) or is away.
  */
 @Injectable()
 export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {

@@ -158,8 +158,8 @@ const OUTPUT_INDEX_KEY = '"output_index"';
  * nowhere after it (JSON.parse keeps a key's last value), and `"output_index"` at most once, at the
  * top level. Keys are searched without their colon, so that one spaced before it (`"id" :`) is
  * still seen; a string value that spells a key only sends the event to the walk. `at[0]` and
- * `at[1]` become where the output index's value starts and ends (-1: absent). Parsed, not sliced
- * (stringAt): the id outlives the stream (the stored Response and the cache keep it), and a slice
+ * `at[1]` become where the output index's value starts and ends (-1: absent). stringAt, which
+ * copies (ids are longer than the strings it slices): the id outlives the stream (the stored Response and the cache keep it), and a slice
  * would keep the whole upstream chunk it came from alive with it.
  */
 function firstItemId(data: string, at: number[]): string | null {

@@ -15,8 +15,9 @@ const MAX_BATCH = 1_000;
 /**
  * Stores each finished turn behind its answer (batched with other turns and the request logs'
  * way: stored-response.writer.ts), and keeps it in memory (unless it is over a quarter of the
- * cache) for the follow-ups that nearly always come next; another replica waits for a very recent id's write (recent-writes.ts). Only a
- * background response's `queued` row is written before the client hears of it.
+ * cache) for the follow-ups that nearly always come next; another replica waits for a very
+ * recent id's write (recent-writes.ts). Only a background response's `queued` row is written
+ * before the client hears of it.
  */
 @Injectable()
 export class ResponseStore {

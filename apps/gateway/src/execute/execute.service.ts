@@ -20,9 +20,7 @@ import { SettleStage } from '../settle/settle.service';
 import { storedEvent, storedText, storesAsText } from '../state/stored-text';
 import { finalizeTurn, streamRewriter } from '../state/stored-turn';
 import { eventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
-import { type PrimedStream, primeStream, type RelayOutcome, relayStream, type StreamEnd } from './stream-relay';
-
-const ASCII = /^[\x00-\x7f]*$/;
+import { NOT_ASCII, type PrimedStream, primeStream, type RelayOutcome, relayStream, type StreamEnd } from './stream-relay';
 
 /** What the execute stage works with for one request. */
 interface Exchange {
@@ -240,7 +238,7 @@ export class ExecuteStage {
     const attempt = newAttempt(c, fallbackIndex, true);
     const ids = turn === null ? null : streamRewriter(turn);
     // The turn's own id is `resp_` and hex (newResponseId); an earlier one it names may be any stored id.
-    const idsAscii = turn !== null && (turn.previousResponseId === null || ASCII.test(turn.previousResponseId));
+    const idsAscii = turn !== null && (turn.previousResponseId === null || !NOT_ASCII.test(turn.previousResponseId));
     const end: StreamEnd = {
       needsResponse: rawRequest !== null || turn !== null,
       cost: () => {

@@ -38,7 +38,8 @@ export interface RelayOutcome {
   cutOff: boolean;
 }
 
-const NOT_ASCII = /[^\x00-\x7f]/;
+/** Any character past ASCII: a stream's text is written as Latin-1 only without one. */
+export const NOT_ASCII = /[^\x00-\x7f]/;
 
 /** Compared, not looked up in a Set: most events are deltas, whose type (a new string each time) a Set would hash. */
 function isTerminalType(type: string): boolean {

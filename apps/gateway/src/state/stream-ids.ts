@@ -1,5 +1,5 @@
 import { JSON_BYTE } from '@app/common';
-import { depthAt, findMembers, firstNonSpace, stringAt, uniqueObjectAt, withMembers } from '@app/providers';
+import { depthAt, findMembers, firstNonSpace, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
@@ -11,7 +11,7 @@ export interface StateFieldsText {
 
 const ITEM = ['output_index', 'item'];
 const ID = ['id'];
-const { OPEN_BRACE, CLOSE_BRACE, QUOTE, COLON, COMMA } = JSON_BYTE;
+const { OPEN_BRACE, QUOTE, COLON } = JSON_BYTE;
 
 /**
  * Gives a relayed stream the gateway's ids as the events pass: the Response id in the
@@ -159,8 +159,8 @@ const OUTPUT_INDEX_KEY = '"output_index"';
  * top level. Keys are searched without their colon, so that one spaced before it (`"id" :`) is
  * still seen; a string value that spells a key only sends the event to the walk. `at[0]` and
  * `at[1]` become where the output index's value starts and ends (-1: absent). stringAt, which
- * copies (ids are longer than the strings it slices): the id outlives the stream (the stored Response and the cache keep it), and a slice
- * would keep the whole upstream chunk it came from alive with it.
+ * copies (ids are longer than the strings it slices): the id outlives the stream (the stored
+ * Response and the cache keep it), and a slice would keep the whole upstream chunk alive.
  */
 function firstItemId(data: string, at: number[]): string | null {
   if (data.indexOf('\\') !== -1) return null;
@@ -175,29 +175,16 @@ function firstItemId(data: string, at: number[]): string | null {
   at[0] = at[1] = -1;
   if (key !== -1) {
     if (data.indexOf(OUTPUT_INDEX_KEY, key + OUTPUT_INDEX_KEY.length) !== -1 || depthAt(data, key) !== 1) return null;
-    let start = key + OUTPUT_INDEX_KEY.length;
-    while (isSpace(data.charCodeAt(start))) start++;
-    if (data.charCodeAt(start) !== COLON) return null;
-    start++;
-    while (isSpace(data.charCodeAt(start))) start++;
-    let end = start;
-    while (isNumberChar(data.charCodeAt(end))) end++;
-    // A number must end where JSON's values do; anything else is left to the walk.
-    const next = data.charCodeAt(end);
-    if (end > start && next !== COMMA && next !== CLOSE_BRACE && !isSpace(next)) return null;
+    const colon = skipSpace(data, key + OUTPUT_INDEX_KEY.length);
+    if (data.charCodeAt(colon) !== COLON) return null;
+    // The value's span as the walk (findMembers) gives it: the caller reads a number from it.
+    const start = skipSpace(data, colon + 1);
+    const end = valueEnd(data, start);
+    if (end === -1) return null;
     at[0] = start;
     at[1] = end;
   }
   return stringAt(data, open, close + 1) ?? null;
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-/** A character of a JSON number (what JSON.parse reads as one is checked by Number). */
-function isNumberChar(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45;
 }
 
 /**

@@ -7,4 +7,4 @@ export function isJson(value: unknown): value is Json {
 }
 
 /** Bytes of JSON's structure, for code that walks JSON text without parsing it. */
-export const JSON_BYTE = { QUOTE: 0x22, BACKSLASH: 0x5c, OPEN_BRACE: 0x7b, CLOSE_BRACE: 0x7d, OPEN_BRACKET: 0x5b, CLOSE_BRACKET: 0x5d, COLON: 0x3a, COMMA: 0x2c } as const;
+export const JSON_BYTE = { QUOTE: 0x22, BACKSLASH: 0x5c, OPEN_BRACE: 0x7b, CLOSE_BRACE: 0x7d, OPEN_BRACKET: 0x5b, CLOSE_BRACKET: 0x5d, COLON: 0x3a } as const;

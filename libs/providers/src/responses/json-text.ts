@@ -129,13 +129,14 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
 
-function skipSpace(text: string, i: number): number {
+/** The first index from `i` on that is not JSON whitespace. */
+export function skipSpace(text: string, i: number): number {
   while (isSpace(text.charCodeAt(i))) i++;
   return i;
 }
 
 /** End (exclusive) of the JSON value that starts at `i`; -1 when the text ends first or nothing starts there. */
-function valueEnd(text: string, i: number): number {
+export function valueEnd(text: string, i: number): number {
   const c = text.charCodeAt(i);
   if (c === QUOTE) {
     const close = stringEnd(text, i);

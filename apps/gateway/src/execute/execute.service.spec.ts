@@ -41,7 +41,7 @@ describe('ExecuteStage, a JSON answer', () => {
   it('a fault of its own after the upstream answered is a 500: no retry, no fallback', async () => {
     const body = '{"id":"resp_1","object":"response","status":"completed","output":[],"usage":{"input_tokens":1,"output_tokens":1,"total_tokens":2}}';
     const fetch = jest.fn((_req: unknown, _opts: unknown, _max: number, read: (reply: UpstreamReply) => unknown) =>
-      new Promise((resolve) => resolve(read({ status: 200, headers: {}, text: body }))));
+      new Promise((resolve) => resolve(read({ status: 200, headers: {}, text: body, ascii: true }))));
     const config = { providers: {}, http: { upstreamConnectionsPerOrigin: 4 }, governance: { abortedOutputTokensPerSecond: 50 } } as unknown as AppConfig;
     const caller = new UpstreamCaller({ fetch, close: async () => undefined } as unknown as HttpExecutor, config);
     const settle = { price: () => { throw new TypeError('a bug'); } } as unknown as SettleStage;

@@ -19,7 +19,7 @@ import { type Attempt, newAttempt, type Outcome } from '../settle/outcome';
 import { SettleStage } from '../settle/settle.service';
 import { storedEvent, storedText, storesAsText } from '../state/stored-text';
 import { finalizeTurn, streamRewriter } from '../state/stored-turn';
-import { eventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
+import { eventFieldInjector, type ExtraFields, extraFields, extraFieldsAscii, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
 import { NOT_ASCII, type PrimedStream, primeStream, type RelayOutcome, relayStream, type StreamEnd } from './stream-relay';
 
 /** What the execute stage works with for one request. */
@@ -127,7 +127,7 @@ export class ExecuteStage {
     // Only a pass-through answer in the canonical format can do with the upstream's text alone
     // (a stored turn's too, unless its Response must be rewritten as an object).
     const asText = format.canonical && (turn === null || (!x.request.sendRaw && storesAsText(turn)));
-    return this.caller.callWhole<void>(c, x.call, ({ status, text }, request) => {
+    return this.caller.callWhole<void>(c, x.call, ({ status, text, ascii }, request) => {
       let parsed: ParsedResponse;
       try {
         // An indented stored turn (OpenAI's own spacing) is parsed and serialised instead: walking
@@ -139,7 +139,7 @@ export class ExecuteStage {
       }
       const raw = x.request.sendRaw ? { request: request.body, response: text } : null;
       try {
-        const written = this.answerJson(x, c, fallbackIndex, parsed, raw, request.droppedTools);
+        const written = this.answerJson(x, c, fallbackIndex, parsed, ascii, raw, request.droppedTools);
         return written === undefined ? undefined : written.catch((err: unknown) => this.ownFault(x, err));
       } catch (err) {
         this.ownFault(x, err);
@@ -147,9 +147,12 @@ export class ExecuteStage {
     });
   }
 
-  /** Answers the client; the promise of a stored turn's write when the answer waits for it. */
+  /**
+   * Answers the client; the promise of a stored turn's write when the answer waits for it.
+   * `upstreamAscii`: the upstream's text is ASCII (UpstreamReply.ascii).
+   */
   private answerJson(
-    x: Exchange, c: Candidate, fallbackIndex: number, parsed: ParsedResponse,
+    x: Exchange, c: Candidate, fallbackIndex: number, parsed: ParsedResponse, upstreamAscii: boolean,
     raw: { request: string; response: string } | null, dropped: string[] | undefined,
   ): Promise<void> | undefined {
     const { request, outcome } = x;
@@ -163,12 +166,15 @@ export class ExecuteStage {
     const headers = answerHeaders(request, c, fallbackIndex, dropped);
     if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
     let text: string | undefined;
+    // The answer's text is known to be ASCII: the upstream's, with the gateway's ASCII fields spliced in (a cost is numbers).
+    let ascii = false;
     let extra: ExtraFields | null = null;
     if (format.canonical && parsed.json !== undefined) {
       // The canonical format keeps the upstream's own JSON (the gateway's fields spliced in).
       let fieldsJson: string;
       if (raw === null && (dropped === undefined || dropped.length === 0)) {
         fieldsJson = extraFieldsJson(format.requestType, c, request.modelRequested, fallbackIndex, latency);
+        ascii = upstreamAscii && extraFieldsAscii(format.requestType, c, request.modelRequested, fallbackIndex);
       } else {
         extra = answerFields(request, c, fallbackIndex, dropped, latency, raw);
         fieldsJson = JSON.stringify(extra);
@@ -176,15 +182,18 @@ export class ExecuteStage {
       if (turn === null) {
         text = splicedResponse(parsed, fieldsJson, usageCost);
       } else {
-        // Stored before the client has it, as below.
-        const stored = storedText(turn, parsed, fieldsJson, usageCost);
+        // Stored before the client has it, as below. The turn's own id is `resp_` and hex
+        // (newResponseId); an earlier one it names may be any stored id.
+        const stored = storedText(turn, parsed, fieldsJson, usageCost, ascii && (turn.previousResponseId === null || !NOT_ASCII.test(turn.previousResponseId)));
         if (stored !== undefined) {
           this.settle.settleStoredText(outcome, turn, stored);
           text = stored.json;
+          ascii = stored.ascii;
         }
       }
     }
     if (text === undefined) {
+      ascii = false;
       extra ??= answerFields(request, c, fallbackIndex, dropped, latency, raw);
       const response = parsed.response;
       if (turn === null) {
@@ -196,17 +205,17 @@ export class ExecuteStage {
         const stored = JSON.stringify(withExtraFields(response, extra, usageCost));
         const written = this.settle.settleStored(outcome, { turn, response, json: stored });
         const answer = format.canonical ? stored : format.encodeResponse(response, request.request.egress);
-        if (written !== null) return written.then(() => this.sendAnswer(x, attempt, answer, headers, upstreamDone));
+        if (written !== null) return written.then(() => this.sendAnswer(x, attempt, answer, false, headers, upstreamDone));
         text = answer;
       }
     }
-    this.sendAnswer(x, attempt, text, headers, upstreamDone);
+    this.sendAnswer(x, attempt, text, ascii, headers, upstreamDone);
     return undefined;
   }
 
-  private sendAnswer(x: Exchange, attempt: Attempt, text: string, headers: Record<string, string>, upstreamDone: number): void {
+  private sendAnswer(x: Exchange, attempt: Attempt, text: string, ascii: boolean, headers: Record<string, string>, upstreamDone: number): void {
     const t0 = x.request.t0;
-    if (x.res !== null) sendJson(x.res, 200, text, headers);
+    if (x.res !== null) sendJson(x.res, 200, text, headers, ascii);
     attempt.latencyMs = Math.round(upstreamDone - t0);
     attempt.upstreamSeconds = (upstreamDone - t0) / 1000;
     attempt.totalSeconds = (performance.now() - t0) / 1000;

@@ -162,7 +162,6 @@ export class ExecuteStage {
     const attempt = newAttempt(c, fallbackIndex, false);
     const cost = this.settle.price(attempt, parsed.usage);
     outcome.answer = attempt;
-    const usageCost = cost && toUsageCost(cost);
     const headers = answerHeaders(request, c, fallbackIndex, dropped);
     if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
     let text: string | undefined;
@@ -180,11 +179,12 @@ export class ExecuteStage {
         fieldsJson = JSON.stringify(extra);
       }
       if (turn === null) {
-        text = splicedResponse(parsed, fieldsJson, usageCost);
+        // The text path writes the cost's JSON from the priced result: no object made to be serialised.
+        text = splicedResponse(parsed, fieldsJson, cost);
       } else {
         // Stored before the client has it, as below. The turn's own id is `resp_` and hex
         // (newResponseId); an earlier one it names may be any stored id.
-        const stored = storedText(turn, parsed, fieldsJson, usageCost, ascii && (turn.previousResponseId === null || !NOT_ASCII.test(turn.previousResponseId)));
+        const stored = storedText(turn, parsed, fieldsJson, cost, ascii && (turn.previousResponseId === null || !NOT_ASCII.test(turn.previousResponseId)));
         if (stored !== undefined) {
           this.settle.settleStoredText(outcome, turn, stored);
           text = stored.json;
@@ -195,6 +195,7 @@ export class ExecuteStage {
     if (text === undefined) {
       ascii = false;
       extra ??= answerFields(request, c, fallbackIndex, dropped, latency, raw);
+      const usageCost = cost && toUsageCost(cost);
       const response = parsed.response;
       if (turn === null) {
         const answer = withExtraFields(response, extra, usageCost);

@@ -10,6 +10,7 @@ import { internalFailure, UpstreamFailure } from '@app/providers/http/upstream-f
 import { type ParsedResponse, type StreamTranslator, type Usage, ZERO_USAGE } from '@app/providers/types';
 import { isIndented } from '@app/providers/responses/json-text';
 import { toUsageCost } from '@app/pricing/pricing';
+import type { Turn } from '../conversation/turn';
 import { asGatewayError } from '../edge/error-render';
 import { headerValue, sendJson } from '../edge/http-io';
 import type { Admitted } from '../plan/admission.service';
@@ -21,6 +22,11 @@ import { storedEvent, storedText, storesAsText } from '../state/stored-text';
 import { finalizeTurn, streamRewriter } from '../state/stored-turn';
 import { eventFieldInjector, type ExtraFields, extraFields, extraFieldsAscii, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
 import { NOT_ASCII, type PrimedStream, primeStream, type RelayOutcome, relayStream, type StreamEnd } from './stream-relay';
+
+/** Whether the ids a stored turn's text gets are ASCII: its own is `resp_` and hex (newResponseId); an earlier one it names may be any stored id. */
+function turnIdsAscii(turn: Turn): boolean {
+  return turn.previousResponseId === null || !NOT_ASCII.test(turn.previousResponseId);
+}
 
 /** What the execute stage works with for one request. */
 interface Exchange {
@@ -182,9 +188,8 @@ export class ExecuteStage {
         // The text path writes the cost's JSON from the priced result: no object made to be serialised.
         text = splicedResponse(parsed, fieldsJson, cost);
       } else {
-        // Stored before the client has it, as below. The turn's own id is `resp_` and hex
-        // (newResponseId); an earlier one it names may be any stored id.
-        const stored = storedText(turn, parsed, fieldsJson, cost, ascii && (turn.previousResponseId === null || !NOT_ASCII.test(turn.previousResponseId)));
+        // Stored before the client has it, as below.
+        const stored = storedText(turn, parsed, fieldsJson, cost, ascii && turnIdsAscii(turn));
         if (stored !== undefined) {
           this.settle.settleStoredText(outcome, turn, stored);
           text = stored.json;
@@ -247,8 +252,7 @@ export class ExecuteStage {
     const translator = primed.translator;
     const attempt = newAttempt(c, fallbackIndex, true);
     const ids = turn === null ? null : streamRewriter(turn);
-    // The turn's own id is `resp_` and hex (newResponseId); an earlier one it names may be any stored id.
-    const idsAscii = turn !== null && (turn.previousResponseId === null || !NOT_ASCII.test(turn.previousResponseId));
+    const idsAscii = turn !== null && turnIdsAscii(turn);
     const end: StreamEnd = {
       needsResponse: rawRequest !== null || turn !== null,
       cost: () => {
@@ -317,6 +321,10 @@ export class ExecuteStage {
   }
 }
 
+/**
+ * Every value is ASCII (ids are checked printable ASCII, provider names `[a-z0-9_-]`, the model and
+ * dropped tools go through headerValue): sendJson may write a head as Latin-1 with its body.
+ */
 export function answerHeaders(request: Admitted, c: Candidate, fallbackIndex: number, droppedTools?: string[]): Record<string, string> {
   const { ids, format } = request;
   const model = headerValue(c.model);

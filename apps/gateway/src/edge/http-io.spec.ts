@@ -1,8 +1,8 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { Cancellation } from '@app/providers/http/cancellation';
-import { cancelOnClientClose, clientClosed, readBody, receiveBody, waitForDrain } from './http-io';
+import { cancelOnClientClose, clientClosed, readBody, receiveBody, sendJson, waitForDrain } from './http-io';
 
 function request(contentLength?: number): PassThrough & IncomingMessage {
   const req = new PassThrough() as unknown as PassThrough & IncomingMessage;
@@ -219,5 +219,47 @@ describe('a client that leaves', () => {
     const res = await left();
     res.write('data: x\n\n');
     await expect(waitForDrain(res)).resolves.toBeUndefined();
+  });
+});
+
+describe('sendJson', () => {
+  let server: Server;
+  let answer: (res: ServerResponse) => void;
+  let url: string;
+
+  beforeAll(async () => {
+    server = createServer((_req, res) => answer(res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  /** The answer's raw bytes as the client reads them, its head's Date line left out. */
+  async function wire(): Promise<string> {
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    socket.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    const chunks: Buffer[] = [];
+    for await (const chunk of socket) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('latin1').replace(/\r\nDate: [^\r]*/, '');
+  }
+
+  it('writes a body known to be ASCII as the same bytes, with the same length, as any other', async () => {
+    const body = '{"a":"b","n":1}';
+    answer = (res) => sendJson(res, 200, body, { 'x-id': 'r1' });
+    const utf8 = await wire();
+    answer = (res) => sendJson(res, 200, body, { 'x-id': 'r1' }, true);
+    expect(await wire()).toBe(utf8);
+    expect(utf8).toContain(`content-length: ${body.length}\r\n`);
+    expect(utf8.endsWith(`\r\n\r\n${body}`)).toBe(true);
+  });
+
+  it('sizes and encodes anything else as UTF-8', async () => {
+    answer = (res) => sendJson(res, 200, '{"a":"€"}');
+    const raw = await wire();
+    expect(raw).toContain('content-length: 11\r\n');
+    expect(raw.endsWith(Buffer.from('{"a":"€"}').toString('latin1'))).toBe(true);
   });
 });

@@ -1,9 +1,10 @@
 import { type AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { Logger } from '@nestjs/common';
 import { type AppConfig, GatewayError } from '@app/common';
 import { Cancellation, HttpExecutor, type UpstreamReply } from '@app/providers';
 import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
+import type { Turn } from '../conversation/turn';
 import type { Admitted } from '../plan/admission.service';
 import type { Candidate } from '../routing/route-planner.service';
 import { UpstreamCaller } from '../routing/upstream-caller.service';
@@ -41,7 +42,7 @@ describe('ExecuteStage, a JSON answer', () => {
   it('a fault of its own after the upstream answered is a 500: no retry, no fallback', async () => {
     const body = '{"id":"resp_1","object":"response","status":"completed","output":[],"usage":{"input_tokens":1,"output_tokens":1,"total_tokens":2}}';
     const fetch = jest.fn((_req: unknown, _opts: unknown, _max: number, read: (reply: UpstreamReply) => unknown) =>
-      new Promise((resolve) => resolve(read({ status: 200, headers: {}, text: body }))));
+      new Promise((resolve) => resolve(read({ status: 200, headers: {}, text: body, ascii: true }))));
     const config = { providers: {}, http: { upstreamConnectionsPerOrigin: 4 }, governance: { abortedOutputTokensPerSecond: 50 } } as unknown as AppConfig;
     const caller = new UpstreamCaller({ fetch, close: async () => undefined } as unknown as HttpExecutor, config);
     const settle = { price: () => { throw new TypeError('a bug'); } } as unknown as SettleStage;
@@ -194,5 +195,77 @@ describe('ExecuteStage, attempts on the JSON path', () => {
     expect(seen).toHaveLength(1);
     expect(attempts()).toEqual([{ provider: 'a', index: 0, failure: 'aborted' }]);
     expect(price).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('ExecuteStage, the encoding of a JSON answer', () => {
+  const upstreamBody = (text: string) => JSON.stringify({
+    id: 'resp_upstream0123456789', object: 'response', created_at: 1700000000, status: 'completed', error: null, model: 'm',
+    output: [{ id: 'msg_0123456789abcdef0123456789', type: 'message', status: 'completed', role: 'assistant', content: [{ type: 'output_text', annotations: [], text }] }],
+    previous_response_id: null, store: true, usage: { input_tokens: 1, output_tokens: 1, total_tokens: 2 }, metadata: {},
+  });
+  const turn = (previousResponseId: string | null): Turn => ({
+    id: 'resp_0123456789ab0123456789abcdef0123456789abcdef', stem: 'st', keyId: 'vk', store: true, background: false, previousResponseId,
+    inputItems: [], request: {}, inputItemsJson: '[]', requestJson: '{}', historyBytes: 0, createdAt: 0, streamedIds: [],
+  });
+
+  /** One answer through the stage: what went to the client, and the stored text's own flag. */
+  async function answer(o: { text: string; modelRequested?: string; turn?: Turn | null }) {
+    const body = upstreamBody(o.text);
+    const fetch = jest.fn((_req: unknown, _opts: unknown, _max: number, read: (reply: UpstreamReply) => unknown) =>
+      new Promise((resolve) => resolve(read({ status: 200, headers: {}, text: body, ascii: !/[^\x00-\x7f]/.test(body) }))));
+    const config = { providers: {}, http: { upstreamConnectionsPerOrigin: 4 }, governance: { abortedOutputTokensPerSecond: 50 } } as unknown as AppConfig;
+    const caller = new UpstreamCaller({ fetch, close: async () => undefined } as unknown as HttpExecutor, config);
+    const storedAscii: boolean[] = [];
+    const settle = {
+      price: () => null,
+      settleStoredText: (_o: unknown, _t: unknown, stored: { ascii: boolean }) => storedAscii.push(stored.ascii),
+    } as unknown as SettleStage;
+    const stage = new ExecuteStage(config, caller, settle);
+    const candidate = {
+      label: 'a/m', model: 'm', upstreamModel: 'm', adapter: new OpenAIAdapter(), keys: [{ id: 'k', value: 'v', weight: 1, models: [] }],
+      provider: { name: 'a', baseUrl: 'http://upstream.invalid/v1', headers: {}, maxRetries: 0, timeoutMs: 1_000, streamIdleTimeoutMs: 1_000, retryBackoffMs: 0, retryBackoffMaxMs: 0 },
+    } as unknown as Candidate;
+    const admitted = {
+      request: { body: { model: 'm', input: 'hi' }, stream: false }, key: { id: 'vk' }, candidates: [candidate], onStatus: null, turn: o.turn ?? null,
+      format: { canonical: true, requestType: 'responses' }, ids: { requestId: 'rid', clientRequestId: null }, sendRaw: false, t0: 0, modelRequested: o.modelRequested ?? 'a/m',
+    } as unknown as Admitted;
+    const sent: { headers: Record<string, string>; body: string; encoding: BufferEncoding }[] = [];
+    let head: Record<string, string> = {};
+    const res = {
+      headersSent: false,
+      destroyed: false,
+      writeHead: (_status: number, headers: Record<string, string>) => {
+        head = headers;
+        return res;
+      },
+      end: (text: string, encoding: BufferEncoding) => sent.push({ headers: head, body: text, encoding }),
+    };
+    await stage.run(admitted, new Outcome(admitted), res as unknown as ServerResponse, new Cancellation());
+    expect(sent).toHaveLength(1);
+    const [{ headers, body: text, encoding }] = sent;
+    // Whatever the encoding, the bytes are the text's UTF-8 and the length is theirs.
+    expect(Buffer.from(text, encoding).equals(Buffer.from(text, 'utf8'))).toBe(true);
+    expect(headers['content-length']).toBe(String(Buffer.byteLength(text)));
+    return { encoding, text, storedAscii };
+  }
+
+  it('an ASCII upstream answer with ASCII fields goes out as Latin-1', async () => {
+    expect((await answer({ text: 'hello' })).encoding).toBe('latin1');
+  });
+
+  it('goes out as UTF-8 when the upstream text, the extra fields or an earlier id it names is not ASCII', async () => {
+    expect((await answer({ text: 'héllo' })).encoding).toBe('utf8');
+    const fields = await answer({ text: 'hello', modelRequested: 'a/modèle' });
+    expect(fields.encoding).toBe('utf8');
+    expect(fields.text).toContain('"model_requested":"a/modèle"');
+  });
+
+  it("a stored turn's text is ASCII only when the earlier response it names is", async () => {
+    const plain = await answer({ text: 'hello', turn: turn('resp_prev') });
+    expect(plain).toMatchObject({ encoding: 'latin1', storedAscii: [true] });
+    const named = await answer({ text: 'hello', turn: turn('resp_é') });
+    expect(named).toMatchObject({ encoding: 'utf8', storedAscii: [false] });
+    expect(named.text).toContain('"previous_response_id":"resp_é"');
   });
 });

@@ -10,6 +10,7 @@ import { internalFailure, UpstreamFailure } from '@app/providers/http/upstream-f
 import { type ParsedResponse, type StreamTranslator, type Usage, ZERO_USAGE } from '@app/providers/types';
 import { isIndented } from '@app/providers/responses/json-text';
 import { toUsageCost } from '@app/pricing/pricing';
+import type { Turn } from '../conversation/turn';
 import { asGatewayError } from '../edge/error-render';
 import { headerValue, sendJson } from '../edge/http-io';
 import type { Admitted } from '../plan/admission.service';
@@ -19,8 +20,13 @@ import { type Attempt, newAttempt, type Outcome } from '../settle/outcome';
 import { SettleStage } from '../settle/settle.service';
 import { storedEvent, storedText, storesAsText } from '../state/stored-text';
 import { finalizeTurn, streamRewriter } from '../state/stored-turn';
-import { eventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
+import { eventFieldInjector, type ExtraFields, extraFields, extraFieldsAscii, extraFieldsJson, splicedResponse, withExtraFields } from './extra-fields';
 import { NOT_ASCII, type PrimedStream, primeStream, type RelayOutcome, relayStream, type StreamEnd } from './stream-relay';
+
+/** Whether the ids a stored turn's text gets are ASCII: its own is `resp_` and hex (newResponseId); an earlier one it names may be any stored id. */
+function turnIdsAscii(turn: Turn): boolean {
+  return turn.previousResponseId === null || !NOT_ASCII.test(turn.previousResponseId);
+}
 
 /** What the execute stage works with for one request. */
 interface Exchange {
@@ -127,7 +133,7 @@ export class ExecuteStage {
     // Only a pass-through answer in the canonical format can do with the upstream's text alone
     // (a stored turn's too, unless its Response must be rewritten as an object).
     const asText = format.canonical && (turn === null || (!x.request.sendRaw && storesAsText(turn)));
-    return this.caller.callWhole<void>(c, x.call, ({ status, text }, request) => {
+    return this.caller.callWhole<void>(c, x.call, ({ status, text, ascii }, request) => {
       let parsed: ParsedResponse;
       try {
         // An indented stored turn (OpenAI's own spacing) is parsed and serialised instead: walking
@@ -139,7 +145,7 @@ export class ExecuteStage {
       }
       const raw = x.request.sendRaw ? { request: request.body, response: text } : null;
       try {
-        const written = this.answerJson(x, c, fallbackIndex, parsed, raw, request.droppedTools);
+        const written = this.answerJson(x, c, fallbackIndex, parsed, ascii, raw, request.droppedTools);
         return written === undefined ? undefined : written.catch((err: unknown) => this.ownFault(x, err));
       } catch (err) {
         this.ownFault(x, err);
@@ -147,9 +153,12 @@ export class ExecuteStage {
     });
   }
 
-  /** Answers the client; the promise of a stored turn's write when the answer waits for it. */
+  /**
+   * Answers the client; the promise of a stored turn's write when the answer waits for it.
+   * `upstreamAscii`: the upstream's text is ASCII (UpstreamReply.ascii).
+   */
   private answerJson(
-    x: Exchange, c: Candidate, fallbackIndex: number, parsed: ParsedResponse,
+    x: Exchange, c: Candidate, fallbackIndex: number, parsed: ParsedResponse, upstreamAscii: boolean,
     raw: { request: string; response: string } | null, dropped: string[] | undefined,
   ): Promise<void> | undefined {
     const { request, outcome } = x;
@@ -159,33 +168,39 @@ export class ExecuteStage {
     const attempt = newAttempt(c, fallbackIndex, false);
     const cost = this.settle.price(attempt, parsed.usage);
     outcome.answer = attempt;
-    const usageCost = cost && toUsageCost(cost);
     const headers = answerHeaders(request, c, fallbackIndex, dropped);
     if (cost !== null) headers['x-bf-cost-usd'] = cost.total_cost_usd;
     let text: string | undefined;
+    // The answer's text is known to be ASCII: the upstream's, with the gateway's ASCII fields spliced in (a cost is numbers).
+    let ascii = false;
     let extra: ExtraFields | null = null;
     if (format.canonical && parsed.json !== undefined) {
       // The canonical format keeps the upstream's own JSON (the gateway's fields spliced in).
       let fieldsJson: string;
       if (raw === null && (dropped === undefined || dropped.length === 0)) {
         fieldsJson = extraFieldsJson(format.requestType, c, request.modelRequested, fallbackIndex, latency);
+        ascii = upstreamAscii && extraFieldsAscii(format.requestType, c, request.modelRequested, fallbackIndex);
       } else {
         extra = answerFields(request, c, fallbackIndex, dropped, latency, raw);
         fieldsJson = JSON.stringify(extra);
       }
       if (turn === null) {
-        text = splicedResponse(parsed, fieldsJson, usageCost);
+        // The text path writes the cost's JSON from the priced result: no object made to be serialised.
+        text = splicedResponse(parsed, fieldsJson, cost);
       } else {
         // Stored before the client has it, as below.
-        const stored = storedText(turn, parsed, fieldsJson, usageCost);
+        const stored = storedText(turn, parsed, fieldsJson, cost, ascii && turnIdsAscii(turn));
         if (stored !== undefined) {
           this.settle.settleStoredText(outcome, turn, stored);
           text = stored.json;
+          ascii = stored.ascii;
         }
       }
     }
     if (text === undefined) {
+      ascii = false;
       extra ??= answerFields(request, c, fallbackIndex, dropped, latency, raw);
+      const usageCost = cost && toUsageCost(cost);
       const response = parsed.response;
       if (turn === null) {
         const answer = withExtraFields(response, extra, usageCost);
@@ -196,17 +211,17 @@ export class ExecuteStage {
         const stored = JSON.stringify(withExtraFields(response, extra, usageCost));
         const written = this.settle.settleStored(outcome, { turn, response, json: stored });
         const answer = format.canonical ? stored : format.encodeResponse(response, request.request.egress);
-        if (written !== null) return written.then(() => this.sendAnswer(x, attempt, answer, headers, upstreamDone));
+        if (written !== null) return written.then(() => this.sendAnswer(x, attempt, answer, false, headers, upstreamDone));
         text = answer;
       }
     }
-    this.sendAnswer(x, attempt, text, headers, upstreamDone);
+    this.sendAnswer(x, attempt, text, ascii, headers, upstreamDone);
     return undefined;
   }
 
-  private sendAnswer(x: Exchange, attempt: Attempt, text: string, headers: Record<string, string>, upstreamDone: number): void {
+  private sendAnswer(x: Exchange, attempt: Attempt, text: string, ascii: boolean, headers: Record<string, string>, upstreamDone: number): void {
     const t0 = x.request.t0;
-    if (x.res !== null) sendJson(x.res, 200, text, headers);
+    if (x.res !== null) sendJson(x.res, 200, text, headers, ascii);
     attempt.latencyMs = Math.round(upstreamDone - t0);
     attempt.upstreamSeconds = (upstreamDone - t0) / 1000;
     attempt.totalSeconds = (performance.now() - t0) / 1000;
@@ -237,8 +252,7 @@ export class ExecuteStage {
     const translator = primed.translator;
     const attempt = newAttempt(c, fallbackIndex, true);
     const ids = turn === null ? null : streamRewriter(turn);
-    // The turn's own id is `resp_` and hex (newResponseId); an earlier one it names may be any stored id.
-    const idsAscii = turn !== null && (turn.previousResponseId === null || !NOT_ASCII.test(turn.previousResponseId));
+    const idsAscii = turn !== null && turnIdsAscii(turn);
     const end: StreamEnd = {
       needsResponse: rawRequest !== null || turn !== null,
       cost: () => {
@@ -307,6 +321,10 @@ export class ExecuteStage {
   }
 }
 
+/**
+ * Every value is ASCII (ids are checked printable ASCII, provider names `[a-z0-9_-]`, the model and
+ * dropped tools go through headerValue): sendJson may write a head as Latin-1 with its body.
+ */
 export function answerHeaders(request: Admitted, c: Candidate, fallbackIndex: number, droppedTools?: string[]): Record<string, string> {
   const { ids, format } = request;
   const model = headerValue(c.model);

@@ -82,6 +82,8 @@ interface FieldsText {
   json: string;
   /** The text up to the latency of a JSON answer's `extra_fields`. */
   answer: string;
+  /** `json` is ASCII. */
+  ascii: boolean;
 }
 
 const texts = new WeakMap<Candidate, FieldsText>();
@@ -94,7 +96,7 @@ function fieldsText(requestType: RequestType, c: Candidate, modelRequested: stri
   let text = texts.get(c);
   if (text === undefined || text.requestType !== requestType || text.modelRequested !== modelRequested || text.fallbackIndex !== fallbackIndex) {
     const json = JSON.stringify(extraFields(requestType, c, modelRequested, fallbackIndex));
-    text = { requestType, modelRequested, fallbackIndex, json, answer: `${json.slice(0, -1)},"latency":` };
+    text = { requestType, modelRequested, fallbackIndex, json, answer: `${json.slice(0, -1)},"latency":`, ascii: Buffer.byteLength(json) === json.length };
     texts.set(c, text);
   }
   return text;
@@ -103,6 +105,11 @@ function fieldsText(requestType: RequestType, c: Candidate, modelRequested: stri
 /** `JSON.stringify` of extraFields(...) (no dropped tools) with `latency` set. */
 export function extraFieldsJson(requestType: RequestType, c: Candidate, modelRequested: string, fallbackIndex: number, latency: number): string {
   return `${fieldsText(requestType, c, modelRequested, fallbackIndex).answer}${latency}}`;
+}
+
+/** Whether extraFieldsJson(...) is ASCII (whatever the latency). */
+export function extraFieldsAscii(requestType: RequestType, c: Candidate, modelRequested: string, fallbackIndex: number): boolean {
+  return fieldsText(requestType, c, modelRequested, fallbackIndex).ascii;
 }
 
 /** A stream's injector of extraFields(...), its text taken from the candidate's when no tools were dropped. */

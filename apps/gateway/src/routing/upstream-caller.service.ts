@@ -152,7 +152,7 @@ export class UpstreamCaller implements OnApplicationShutdown {
     } catch {
       // the error body itself broke off: the status still says what happened
     }
-    return this.replyFailure(c, ctx, { status: res.status, headers: res.headers, text });
+    return this.replyFailure(c, ctx, { status: res.status, headers: res.headers, text, ascii: false });
   }
 
   /** An upstream's error answer as a failure, its message cleared of credentials. */

@@ -131,6 +131,13 @@ describe('storedText', () => {
     }
   });
 
+  it('says the text is ASCII only when the caller knows its parts are', () => {
+    const text = JSON.stringify(body());
+    const parsed = () => adapter.parseResponse(text, { memberSpans: true });
+    expect(storedText(turn(), parsed(), fieldsJson, cost)?.ascii).toBe(false);
+    expect(storedText(turn(), parsed(), fieldsJson, cost, true)?.ascii).toBe(true);
+  });
+
   it("keeps a pretty-printed body's spacing, as OpenAI's API sends it", () => {
     const text = JSON.stringify(body(), null, 2);
     const { stored } = expectSame(text, true);

@@ -56,12 +56,13 @@ export function storesAsText(turn: Turn): boolean {
  * new values in place or go last, as when assigned to the parsed object. Undefined when the
  * adapter did not walk the text for its members, or an output item is not an object or has an
  * id the gateway would replace (missing, short, repeated, not a string, not the one streamed):
- * the caller then parses it.
+ * the caller then parses it. `ascii`: the upstream's text, `fieldsJson` and the turn's ids are
+ * known to be ASCII (StoredText.ascii).
  */
-export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: string, cost: CostBreakdown | null): StoredText | undefined {
+export function storedText(turn: Turn, parsed: ParsedResponse, fieldsJson: string, cost: CostBreakdown | null, ascii = false): StoredText | undefined {
   const { json, scan } = parsed;
   if (json === undefined || scan === undefined || !storesAsText(turn)) return undefined;
-  return storedObject(turn, json, 0, closingBrace(json), scan, fieldsJson, cost, false);
+  return storedObject(turn, json, 0, closingBrace(json), scan, fieldsJson, cost, ascii);
 }
 
 /**

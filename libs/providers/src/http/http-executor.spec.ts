@@ -434,7 +434,15 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
         res.write(bytes.subarray(0, 7), () => res.end(bytes.subarray(7)));
       };
       const reply = await fetch();
-      expect({ status: reply.status, header: reply.headers['x-upstream'], text: reply.text }).toEqual({ status: 200, header: 'yes', text: '{"t":"€€€"}' });
+      expect({ status: reply.status, header: reply.headers['x-upstream'], text: reply.text, ascii: reply.ascii }).toEqual({ status: 200, header: 'yes', text: '{"t":"€€€"}', ascii: false });
+    });
+
+    it('says whether the body is ASCII, which it then reads as its bytes', async () => {
+      // 0x80 alone is not UTF-8: decoded, it reads as U+FFFD, one character for one byte as ASCII's.
+      for (const [bytes, text, ascii] of [[Buffer.from('{"t":"hi"}'), '{"t":"hi"}', true], [Buffer.from([0x22, 0x80, 0x22]), '"\ufffd"', false]] as const) {
+        route = (_req, res) => res.end(bytes);
+        expect(await fetch()).toMatchObject({ status: 200, text, ascii });
+      }
     });
 
     it("keeps an error answer's first errorBodyBytes and still completes", async () => {

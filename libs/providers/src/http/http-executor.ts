@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { Dispatcher } from 'undici';
 // The Pool alone: undici's entry point also loads fetch, WebSocket, EventSource, the cache
 // stores and the mocks, which the gateway never uses and whose code would stay in the heap.
@@ -66,6 +67,8 @@ export interface UpstreamReply {
   headers: Record<string, string | string[] | undefined>;
   /** UTF-8; empty when a body other than a 2xx's broke off (its status still says what happened). */
   text: string;
+  /** The body is known to be ASCII: `text` is exactly its bytes, one character per byte. */
+  ascii: boolean;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
@@ -273,7 +276,12 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     if (this.consumer === null) this.cancel.unlisten(this);
     this.done();
     if (this.read !== null) {
-      this.settleWhole(this.takeText());
+      // An ASCII body is read as Latin-1 (a copy of its bytes, where UTF-8 decoding looks at
+      // each), and said to be ASCII: its answer can then be written as Latin-1 too (the same
+      // bytes, not encoded) and its length taken as its size.
+      const body = this.takeBytes();
+      const ascii = isAscii(body);
+      this.settleWhole(body.toString(ascii ? 'latin1' : 'utf8'), ascii);
       return;
     }
     const collector = this.collector;
@@ -297,7 +305,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     // An error answer whose body broke off: its status still says what happened.
     if (this.read !== null && this.status >= 300) {
       this.chunks = [];
-      this.settleWhole('');
+      this.settleWhole('', true);
       return;
     }
     const pending = [this.started, this.reader, this.collector];
@@ -445,13 +453,13 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
   }
 
   /** `fetch`'s promise, with what `read` makes of the answer (or the error it throws). */
-  private settleWhole(text: string): void {
+  private settleWhole(text: string, ascii: boolean): void {
     const started = this.started;
     this.started = null;
     if (started === null) return;
     let value: unknown;
     try {
-      value = this.read?.({ status: this.status, headers: this.headers ?? {}, text });
+      value = this.read?.({ status: this.status, headers: this.headers ?? {}, text, ascii });
     } catch (err) {
       started.reject(err);
       return;
@@ -471,10 +479,13 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
   }
 
   private takeText(): string {
+    return this.takeBytes().toString('utf8');
+  }
+
+  private takeBytes(): Buffer {
     const chunks = this.chunks;
     this.chunks = [];
-    if (chunks.length === 1) return chunks[0].toString('utf8');
-    return Buffer.concat(chunks).toString('utf8');
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   }
 }
 

@@ -63,6 +63,40 @@ describe('StreamIdRewriter', () => {
     expect(ids.serialised).toBe(false);
   });
 
+  it("splices a later stream's start events where an earlier one's members were found, whatever its id and creation time", () => {
+    // Members of the state fields before, between and after the id and created_at, and a
+    // Response that differs elsewhere, or whose id or time cannot stand in for the template's.
+    const head = { background: false, id: 'resp_up', previous_response_id: null, object: 'response', created_at: 1700000000, store: true, status: 'in_progress', metadata: {} };
+    const responses: Record<string, unknown>[] = [
+      head,
+      { ...head, id: 'resp_a_much_longer_upstream_id', created_at: 99 },
+      { ...head, id: 'r', created_at: 17000000001234 },
+      { ...head, id: 'r\\"x', created_at: 5 },
+      { ...head, created_at: 1.5 },
+      { ...head, created_at: null },
+      { ...head, id: 7 },
+      { ...head, status: 'queued', id: 'resp_other' },
+      { id: 'resp_up', created_at: 1, store: true, created_at_too: 2 },
+      { created_at: 1, id: 'resp_up' },
+    ];
+    for (const store of [true, false]) {
+      for (const r of responses) {
+        const t = { ...turn(), store };
+        const event = { type: 'response.created', response: { ...r }, sequence_number: 0 };
+        const expected = structuredClone(event);
+        applyStateFields(t, expected.response);
+        expect(streamRewriter(t).rewrite('response.created', JSON.stringify(event))).toBe(JSON.stringify(expected));
+      }
+    }
+    // Spacing that differs from the template's is read by walking it, and a key given twice still refused.
+    const t = turn();
+    const spaced = '{"type":"response.created","response":{"id":"resp_up", "created_at":1700000000,"store":true}}';
+    expect(JSON.parse(streamRewriter(t).rewrite('response.created', spaced)).response).toEqual({ id: 'resp_ours', created_at: 1700000000, store: true, previous_response_id: 'resp_prev', background: false });
+    const twice = '{"type":"response.created","response":{"id":"resp_up","created_at":1,"created_at":2,"store":true}}';
+    const ids = streamRewriter(t);
+    expect(JSON.parse(ids.rewrite('response.created', twice)).response).toEqual({ id: 'resp_ours', created_at: 2, store: true, previous_response_id: 'resp_prev', background: false });
+  });
+
   it('splices what applyStateFields sets, the upstream id kept when the turn is not stored', () => {
     for (const [store, previousResponseId] of [[false, 'resp_prev'], [false, null], [true, null]] as const) {
       const t = { ...turn(), store, previousResponseId };

@@ -1,5 +1,5 @@
 import { JSON_BYTE } from '@app/common';
-import { depthAt, findMembers, firstNonSpace, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
+import { depthAt, findMembers, firstNonSpace, membersSet, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
@@ -74,7 +74,7 @@ export class StreamIdRewriter {
         return data.slice(0, response) + last.spliced + data.slice(response + last.upstream.length);
       }
       const fields = this.stateFields;
-      const edited = withMembers(data, response, fields.keys, fields.values);
+      const edited = fromTemplate(data, response, fields) ?? withMembers(data, response, fields.keys, fields.values);
       if (edited !== undefined) {
         this.lastStart = { upstream: data.slice(response, edited.end), spliced: edited.json };
         return data.slice(0, response) + edited.json + data.slice(edited.end);
@@ -193,4 +193,104 @@ function firstItemId(data: string, at: number[]): string | null {
  */
 function isStartEvent(type: string): boolean {
   return type === 'response.created' || type === 'response.in_progress' || type === 'response.queued';
+}
+
+/**
+ * A start event's Response as an earlier stream's upstream wrote it, its members found
+ * (findMembers): an upstream answering the same kind of request writes the same text again but
+ * for the Response's id and creation time, and the state fields then go where they went in it,
+ * found without walking the text again. Positions are from the Response's opening brace.
+ */
+interface StartTemplate {
+  /** The text before the id's value, between it and `created_at`'s, and after that up to the closing brace (inclusive). */
+  pieces: [string, string, string];
+  /** Where the id's value (a string) and `created_at`'s (digits) start and end. */
+  slots: [number, number, number, number];
+  /** findMembers' spans of TEMPLATE_KEYS. */
+  at: number[];
+  close: number;
+}
+
+// The members whose values may differ from one stream's start events to another's, then the state fields.
+const TEMPLATE_KEYS = ['id', 'created_at', 'previous_response_id', 'store', 'background'];
+// Templates kept, the most recently made first: enough for a few kinds of request in turn.
+const MAX_TEMPLATES = 4;
+const templates: StartTemplate[] = [];
+
+/**
+ * withMembers of the Response at `start` with the state fields, from a template whose text the
+ * Response's text is but for its id (a string without escapes) and `created_at` (digits): the
+ * same members found at the same places, moved by the difference in those two values' lengths.
+ * On a miss the text is walked once, and becomes a template if it can; undefined when it cannot.
+ */
+function fromTemplate(data: string, start: number, fields: StateFieldsText): { json: string; end: number } | undefined {
+  for (let k = 0; k < templates.length; k++) {
+    const edited = fromThisTemplate(data, start, fields, templates[k]);
+    if (edited !== undefined) return edited;
+  }
+  const template = newTemplate(data, start);
+  if (template === null) return undefined;
+  templates.unshift(template);
+  if (templates.length > MAX_TEMPLATES) templates.pop();
+  return fromThisTemplate(data, start, fields, template);
+}
+
+function fromThisTemplate(data: string, start: number, fields: StateFieldsText, t: StartTemplate): { json: string; end: number } | undefined {
+  const [before, between, after] = t.pieces;
+  // Compared as slices (see onStart).
+  const idAt = start + before.length;
+  if (data.slice(start, idAt) !== before || data.charCodeAt(idAt) !== QUOTE) return undefined;
+  const idClose = data.indexOf('"', idAt + 1);
+  if (idClose === -1 || data.lastIndexOf('\\', idClose) > idAt) return undefined;
+  const createdAt = idClose + 1 + between.length;
+  if (data.slice(idClose + 1, createdAt) !== between) return undefined;
+  let createdEnd = createdAt;
+  while (isDigit(data.charCodeAt(createdEnd))) createdEnd++;
+  if (createdEnd === createdAt || data.slice(createdEnd, createdEnd + after.length) !== after) return undefined;
+  const [idStart, idEnd, createdStart, oldCreatedEnd] = t.slots;
+  // Where a position of the template lies in this text: the slots' own ends move with their values.
+  const idShift = idClose + 1 - start - idEnd;
+  const shift = createdEnd - start - oldCreatedEnd;
+  const moved = (p: number): number => {
+    if (p === -1 || p <= idStart) return p === -1 ? -1 : start + p;
+    if (p <= createdStart) return start + p + idShift;
+    return start + p + shift;
+  };
+  const keys = fields.keys;
+  const at: number[] = [];
+  for (let k = 0; k < keys.length; k++) {
+    const m = 2 * TEMPLATE_KEYS.indexOf(keys[k]);
+    at.push(moved(t.at[m]), moved(t.at[m + 1]));
+  }
+  const close = moved(t.close);
+  return { json: membersSet(data, start, close, keys, at, fields.values), end: close + 1 };
+}
+
+/** The Response at `start` as a template, when findMembers reads it and its id and `created_at` are plain enough to stand for others. */
+function newTemplate(data: string, start: number): StartTemplate | null {
+  const at: number[] = [];
+  const close = findMembers(data, start, TEMPLATE_KEYS, at);
+  if (close === -1) return null;
+  const [idStart, idEnd, createdStart, createdEnd] = at;
+  if (idStart === -1 || createdStart < idEnd || data.charCodeAt(idStart) !== QUOTE || data.lastIndexOf('\\', idEnd) > idStart) return null;
+  for (let i = createdStart; i < createdEnd; i++) if (!isDigit(data.charCodeAt(i))) return null;
+  const rel = (p: number) => (p === -1 ? -1 : p - start);
+  return {
+    // Copies: a slice would keep the upstream's chunk alive with the template.
+    pieces: [copy(data.slice(start, idStart)), copy(data.slice(idEnd, createdStart)), copy(data.slice(createdEnd, close + 1))],
+    slots: [idStart - start, idEnd - start, createdStart - start, createdEnd - start],
+    at: at.map(rel),
+    close: close - start,
+  };
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** A string of its own, not a slice of a larger one (its flattened concatenation). */
+function copy(text: string): string {
+  const joined = ` ${text}`;
+  joined.charCodeAt(0);
+  return joined.slice(1);
 }

@@ -1,6 +1,7 @@
 import { JSON_BYTE } from '@app/common';
 import { RESPONSE_MEMBERS, type ResponseScan, type TerminalResponseScan } from '../types';
-import { closingBrace, type ObjectScan, scanObject } from './json-text';
+import { closingBrace, findMembers, type ObjectScan, scanObject } from './json-text';
+
 
 const OUTPUT = RESPONSE_MEMBERS.indexOf('output');
 
@@ -36,7 +37,7 @@ export function scanTerminalEvent(data: string): TerminalResponseScan | null {
     const end = data.lastIndexOf('}', close - 1) + 1;
     if (end > start) {
       const rest = scanObject(`${data.slice(0, start)}{}${data.slice(end)}`, EVENT_MEMBERS);
-      const scan = rest !== null && rest[0] === start && rest[2] === -1 ? scanResponseAt(data, start, end) : null;
+      const scan = rest !== null && rest[0] === start && rest[2] === -1 ? fromTemplates(data, start, end) : null;
       if (scan !== null) return scan;
     }
   }
@@ -49,4 +50,202 @@ export function scanTerminalEvent(data: string): TerminalResponseScan | null {
 function scanResponseAt(data: string, start: number, end: number): TerminalResponseScan | null {
   const scan = scanResponse(data, start, end);
   return scan === null ? null : { start, end, members: scan.members, itemIds: scan.itemIds, plain: scan.plain };
+}
+
+/**
+ * A terminal Response as an earlier stream's was walked: an upstream answering the same kind of
+ * request writes the same text again but for a few members (SLOTS), so a Response that is that
+ * text with other such values in them is read from the template, only those values walked.
+ * Positions are from the Response's opening brace.
+ */
+interface ResponseTemplate {
+  /** The text before each slot's value, and after the last one's up to the Response's end. */
+  pieces: string[];
+  /** The slots' kinds, in the order of their values in the text. */
+  kinds: SlotKind[];
+  /** The slots' keys, in the same order. */
+  keys: string[];
+  /** Where each slot's value starts and ends in the template. */
+  spans: number[];
+  /** scanResponse's members. */
+  members: number[];
+}
+
+const enum SlotKind {
+  /** A string without escapes or control characters. */
+  String,
+  /** Digits. */
+  Digits,
+  /** Any JSON value: walked. */
+  Value,
+}
+
+// The members that differ from one stream's terminal Response to the next's, for an upstream answering alike.
+const SLOTS: readonly [string, SlotKind][] = [
+  ['id', SlotKind.String],
+  ['created_at', SlotKind.Digits],
+  ['completed_at', SlotKind.Digits],
+  ['output', SlotKind.Value],
+  ['usage', SlotKind.Value],
+];
+const SLOT_KEYS = SLOTS.map((s) => s[0]);
+// Templates kept, the most recently made first: enough for a few kinds of request in turn.
+const MAX_TEMPLATES = 4;
+const templates: ResponseTemplate[] = [];
+
+/**
+ * scanResponseAt of the Response at `[start, end)`, from a template the text matches, else walked
+ * (and kept as a template when it can be one).
+ */
+function fromTemplates(data: string, start: number, end: number): TerminalResponseScan | null {
+  for (let k = 0; k < templates.length; k++) {
+    const scan = fromTemplate(data, start, end, templates[k]);
+    if (scan !== null) return scan;
+  }
+  const scan = scanResponseAt(data, start, end);
+  if (scan !== null) {
+    const template = newTemplate(data, scan);
+    if (template !== null) {
+      templates.unshift(template);
+      if (templates.length > MAX_TEMPLATES) templates.pop();
+    }
+  }
+  return scan;
+}
+
+/**
+ * The text matches the template when it is the template's pieces with values of the slots'
+ * kinds between them; the values of kind Value are then walked together, as the members of one
+ * object made of them: JSON text so made is the template's with other values in the same
+ * places, and reads as the template read, the members moved by the values' lengths.
+ */
+function fromTemplate(data: string, start: number, end: number, t: ResponseTemplate): TerminalResponseScan | null {
+  const { pieces, kinds } = t;
+  const spans: number[] = [];
+  let at = start;
+  for (let k = 0; k < kinds.length; k++) {
+    const piece = pieces[k];
+    // Compared as slices: startsWith reads a sliced string several times slower.
+    if (data.slice(at, at + piece.length) !== piece) return null;
+    at += piece.length;
+    let valueEnd: number;
+    if (kinds[k] === SlotKind.String) {
+      if (data.charCodeAt(at) !== QUOTE) return null;
+      valueEnd = data.indexOf('"', at + 1) + 1;
+      if (valueEnd === 0 || valueEnd > end || !isPlainText(data, at + 1, valueEnd - 1)) return null;
+    } else if (kinds[k] === SlotKind.Digits) {
+      valueEnd = at;
+      while (isDigit(data.charCodeAt(valueEnd))) valueEnd++;
+      if (valueEnd === at) return null;
+    } else {
+      // Up to where the next piece starts; a value that holds that text is not read so, and is walked.
+      valueEnd = k + 1 < kinds.length ? data.indexOf(pieces[k + 1], at) : end - pieces[k + 1].length;
+      if (valueEnd < at) return null;
+    }
+    spans.push(at, valueEnd);
+    at = valueEnd;
+  }
+  const last = pieces[kinds.length];
+  if (at + last.length !== end || data.slice(at, end) !== last) return null;
+  // The walked values as one object's members.
+  let walked = '{';
+  const walkedAt: number[] = [];
+  const walkedKeys: string[] = [];
+  let elementsOf = -1;
+  for (let k = 0; k < kinds.length; k++) {
+    if (kinds[k] !== SlotKind.Value) continue;
+    if (t.keys[k] === 'output') elementsOf = walkedKeys.length;
+    walked += `${walkedKeys.length === 0 ? '' : ','}"${t.keys[k]}":`;
+    walkedAt.push(walked.length, k);
+    walked += data.slice(spans[2 * k], spans[2 * k + 1]);
+    walkedKeys.push(t.keys[k]);
+  }
+  walked += '}';
+  const found: ObjectScan = { elementsOf, ids: null, plain: false };
+  const values = scanObject(walked, walkedKeys, found);
+  if (values === null) return null;
+  for (let v = 0; 2 * v < walkedAt.length; v++) {
+    const k = walkedAt[2 * v + 1];
+    if (values[2 * v] !== walkedAt[2 * v] || values[2 * v + 1] !== walkedAt[2 * v] + spans[2 * k + 1] - spans[2 * k]) return null;
+  }
+  let itemIds: number[] | null = null;
+  if (found.ids !== null) {
+    // Positions in the walked text, moved to the event's.
+    const outputAt = walkedAt[2 * elementsOf];
+    const shift = spans[2 * walkedAt[2 * elementsOf + 1]] - outputAt;
+    itemIds = found.ids.map((p) => (p === -1 ? -1 : p + shift));
+  }
+  const members = t.members.map((p) => moved(p, start, t.spans, spans));
+  return { start, end, members, itemIds, plain: found.plain };
+}
+
+/** Where a position of the template lies in the text: a slot's value's start and end are its new ones, the rest moved by the slots before it. */
+function moved(p: number, start: number, templateSpans: readonly number[], spans: readonly number[]): number {
+  if (p === -1) return -1;
+  let shift = start;
+  for (let k = 0; k < templateSpans.length; k += 2) {
+    if (p < templateSpans[k]) break;
+    if (p === templateSpans[k]) return spans[k];
+    if (p === templateSpans[k + 1]) return spans[k + 1];
+    shift = spans[k + 1] - templateSpans[k + 1];
+  }
+  return p + shift;
+}
+
+/** The walked Response as a template: when it is plain, and has every slot's member with a value of its kind. */
+function newTemplate(data: string, scan: TerminalResponseScan): ResponseTemplate | null {
+  if (!scan.plain) return null;
+  const { start, members } = scan;
+  // The slots' members, found again (a template is made once for many Responses).
+  const found: number[] = [];
+  if (findMembers(data, start, SLOT_KEYS, found) === -1) return null;
+  const slots: [number, number, string, SlotKind][] = [];
+  for (let k = 0; k < SLOTS.length; k++) {
+    const [key, kind] = SLOTS[k];
+    const from = found[2 * k];
+    const to = found[2 * k + 1];
+    if (from === -1) return null;
+    const c = data.charCodeAt(from);
+    if (kind === SlotKind.String && c !== QUOTE) return null;
+    if (kind === SlotKind.Digits) for (let i = from; i < to; i++) if (!isDigit(data.charCodeAt(i))) return null;
+    slots.push([from - start, to - start, key, kind]);
+  }
+  slots.sort((a, b) => a[0] - b[0]);
+  const text = data.slice(start, scan.end);
+  const pieces: string[] = [];
+  let from = 0;
+  for (const [at, to] of slots) {
+    pieces.push(copy(text.slice(from, at)));
+    from = to;
+  }
+  pieces.push(copy(text.slice(from)));
+  return {
+    pieces,
+    kinds: slots.map((s) => s[3]),
+    keys: slots.map((s) => s[2]),
+    spans: slots.flatMap((s) => [s[0], s[1]]),
+    members: members.map((p) => (p === -1 ? -1 : p - start)),
+  };
+}
+
+const { QUOTE, BACKSLASH } = JSON_BYTE;
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** No backslash and no control character in `[from, to)`. */
+function isPlainText(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === BACKSLASH) return false;
+  }
+  return true;
+}
+
+/** A string of its own, not a slice of a larger one (its flattened concatenation, sliced). */
+function copy(text: string): string {
+  const joined = ` ${text}`;
+  joined.charCodeAt(0);
+  return joined.slice(1);
 }

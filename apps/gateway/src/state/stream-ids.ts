@@ -1,5 +1,5 @@
 import { JSON_BYTE } from '@app/common';
-import { depthAt, findMembers, firstNonSpace, membersSet, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
+import { depthAt, findMembers, firstNonSpace, isDigit, membersSet, ownCopy, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
@@ -276,21 +276,9 @@ function newTemplate(data: string, start: number): StartTemplate | null {
   for (let i = createdStart; i < createdEnd; i++) if (!isDigit(data.charCodeAt(i))) return null;
   const rel = (p: number) => (p === -1 ? -1 : p - start);
   return {
-    // Copies: a slice would keep the upstream's chunk alive with the template.
-    pieces: [copy(data.slice(start, idStart)), copy(data.slice(idEnd, createdStart)), copy(data.slice(createdEnd, close + 1))],
+    pieces: [ownCopy(data.slice(start, idStart)), ownCopy(data.slice(idEnd, createdStart)), ownCopy(data.slice(createdEnd, close + 1))],
     slots: [idStart - start, idEnd - start, createdStart - start, createdEnd - start],
     at: at.map(rel),
     close: close - start,
   };
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-/** A string of its own, not a slice of a larger one (its flattened concatenation). */
-function copy(text: string): string {
-  const joined = ` ${text}`;
-  joined.charCodeAt(0);
-  return joined.slice(1);
 }

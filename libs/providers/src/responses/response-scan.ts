@@ -1,6 +1,6 @@
 import { JSON_BYTE } from '@app/common';
 import { RESPONSE_MEMBERS, type ResponseScan, type TerminalResponseScan } from '../types';
-import { closingBrace, findMembers, type ObjectScan, scanObject } from './json-text';
+import { closingBrace, findMembers, isDigit, type ObjectScan, ownCopy, scanObject } from './json-text';
 
 
 const OUTPUT = RESPONSE_MEMBERS.indexOf('output');
@@ -215,10 +215,10 @@ function newTemplate(data: string, scan: TerminalResponseScan): ResponseTemplate
   const pieces: string[] = [];
   let from = 0;
   for (const [at, to] of slots) {
-    pieces.push(copy(text.slice(from, at)));
+    pieces.push(ownCopy(text.slice(from, at)));
     from = to;
   }
-  pieces.push(copy(text.slice(from)));
+  pieces.push(ownCopy(text.slice(from)));
   return {
     pieces,
     kinds: slots.map((s) => s[3]),
@@ -230,10 +230,6 @@ function newTemplate(data: string, scan: TerminalResponseScan): ResponseTemplate
 
 const { QUOTE, BACKSLASH } = JSON_BYTE;
 
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
 /** No backslash and no control character in `[from, to)`. */
 function isPlainText(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
@@ -241,11 +237,4 @@ function isPlainText(text: string, from: number, to: number): boolean {
     if (c < 0x20 || c === BACKSLASH) return false;
   }
   return true;
-}
-
-/** A string of its own, not a slice of a larger one (its flattened concatenation, sliced). */
-function copy(text: string): string {
-  const joined = ` ${text}`;
-  joined.charCodeAt(0);
-  return joined.slice(1);
 }

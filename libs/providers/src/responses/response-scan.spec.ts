@@ -24,7 +24,7 @@ describe('scanTerminalEvent', () => {
   it('reads a Response that differs from an earlier one only in its id, times, output and usage as the walk reads it', () => {
     const first = event(response());
     expect(scanTerminalEvent(first)).toEqual(walked(first));
-    const variants = [
+    const variants: (Record<string, unknown> | string)[] = [
       response({ id: 'resp_a_much_longer_id_than_the_first_one', created_at: 99, completed_at: 17000000001234 }),
       response({ output: [message('msg_1', 'a longer answer, "quoted", with ] and } in it'), message('msg_2', 'two')] }),
       response({ output: [] }),
@@ -40,8 +40,9 @@ describe('scanTerminalEvent', () => {
       response({ status: 'incomplete' }),
       response({ model: 'other' }),
     ];
+    variants.push(event(response()).replace('"sequence_number":9', '"sequence_number":-1'));
     for (const r of variants) {
-      const data = event(r, 3);
+      const data = typeof r === 'string' ? r : event(r, 3);
       expect(scanTerminalEvent(data)).toEqual(walked(data));
     }
     // Members added after a walked value, before the template's text goes on: one of them given twice.
@@ -65,8 +66,11 @@ describe('scanTerminalEvent', () => {
       text.replace('"created_at":1700000000', '"created_at":17e'),
       text.replace('"id":"resp_0123456789abcdef"', '"id":"resp_0123456789abcdef'),
     ];
-    for (const t of broken) {
-      const data = event(t);
+    const events = broken.map((t) => event(t));
+    // The event's own members: `extra_fields` already there, or given twice.
+    events.push(event(text).replace('"sequence_number":9', '"sequence_number":9,"extra_fields":{}'));
+    events.push(event(text).replace('"sequence_number":9', '"response":{},"sequence_number":9'));
+    for (const data of events) {
       expect(walked(data)).toBeNull();
       expect(scanTerminalEvent(data)).toBeNull();
     }

@@ -1,7 +1,6 @@
 import { JSON_BYTE } from '@app/common';
 import { RESPONSE_MEMBERS, type ResponseScan, type TerminalResponseScan } from '../types';
-import { closingBrace, findMembers, isDigit, type ObjectScan, ownCopy, scanObject } from './json-text';
-
+import { closingBrace, findMembers, firstNonSpace, isDigit, type ObjectScan, ownCopy, scanObject } from './json-text';
 
 const OUTPUT = RESPONSE_MEMBERS.indexOf('output');
 
@@ -24,9 +23,27 @@ const RESPONSE_KEY = /"response"\s*:\s*\{/;
 /**
  * Where a terminal event's Response object lies, `[start, end)`, and scanResponse of it in place
  * (positions in the event), the event checked as JSON whole: null when it is not one object with
- * a Response object and no `extra_fields`.
+ * a Response object and no `extra_fields`. Read from a template (an earlier event) when the event
+ * matches one, else walked, and kept as a template when it can be one.
  */
 export function scanTerminalEvent(data: string): TerminalResponseScan | null {
+  for (let k = 0; k < templates.length; k++) {
+    const scan = fromTemplate(data, templates[k]);
+    if (scan !== null) return scan;
+  }
+  const scan = walkTerminalEvent(data);
+  if (scan !== null) {
+    const template = newTemplate(data, scan);
+    if (template !== null) {
+      templates.unshift(template);
+      if (templates.length > MAX_TEMPLATES) templates.pop();
+    }
+  }
+  return scan;
+}
+
+/** scanTerminalEvent by walking the event. */
+function walkTerminalEvent(data: string): TerminalResponseScan | null {
   const key = RESPONSE_KEY.exec(data);
   const close = closingBrace(data);
   if (key !== null && close !== -1) {
@@ -37,7 +54,7 @@ export function scanTerminalEvent(data: string): TerminalResponseScan | null {
     const end = data.lastIndexOf('}', close - 1) + 1;
     if (end > start) {
       const rest = scanObject(`${data.slice(0, start)}{}${data.slice(end)}`, EVENT_MEMBERS);
-      const scan = rest !== null && rest[0] === start && rest[2] === -1 ? fromTemplates(data, start, end) : null;
+      const scan = rest !== null && rest[0] === start && rest[2] === -1 ? scanResponseAt(data, start, end) : null;
       if (scan !== null) return scan;
     }
   }
@@ -53,13 +70,12 @@ function scanResponseAt(data: string, start: number, end: number): TerminalRespo
 }
 
 /**
- * A terminal Response as an earlier stream's was walked: an upstream answering the same kind of
- * request writes the same text again but for a few members (SLOTS), so a Response that is that
- * text with other such values in them is read from the template, only those values walked.
- * Positions are from the Response's opening brace.
+ * A terminal event as an earlier stream's was walked: an upstream answering the same kind of
+ * request writes the same text again but for a few values (SLOTS), so an event that is that text
+ * with other such values in them is read from the template, only those values walked.
  */
-interface ResponseTemplate {
-  /** The text before each slot's value, and after the last one's up to the Response's end. */
+interface EventTemplate {
+  /** The text before each slot's value, and after the last one's to the event's end. */
   pieces: string[];
   /** The slots' kinds, in the order of their values in the text. */
   kinds: SlotKind[];
@@ -67,8 +83,10 @@ interface ResponseTemplate {
   keys: string[];
   /** Where each slot's value starts and ends in the template. */
   spans: number[];
-  /** scanResponse's members. */
+  /** scanResponse's members, and where the Response starts and ends. */
   members: number[];
+  start: number;
+  end: number;
 }
 
 const enum SlotKind {
@@ -80,7 +98,8 @@ const enum SlotKind {
   Value,
 }
 
-// The members that differ from one stream's terminal Response to the next's, for an upstream answering alike.
+// The Response's members that differ from one stream's terminal event to the next's, for an
+// upstream answering alike, and the event's own.
 const SLOTS: readonly [string, SlotKind][] = [
   ['id', SlotKind.String],
   ['created_at', SlotKind.Digits],
@@ -89,40 +108,21 @@ const SLOTS: readonly [string, SlotKind][] = [
   ['usage', SlotKind.Value],
 ];
 const SLOT_KEYS = SLOTS.map((s) => s[0]);
+const EVENT_SLOT_KEYS = ['sequence_number'];
 // Templates kept, the most recently made first: enough for a few kinds of request in turn.
 const MAX_TEMPLATES = 4;
-const templates: ResponseTemplate[] = [];
+const templates: EventTemplate[] = [];
 
 /**
- * scanResponseAt of the Response at `[start, end)`, from a template the text matches, else walked
- * (and kept as a template when it can be one).
- */
-function fromTemplates(data: string, start: number, end: number): TerminalResponseScan | null {
-  for (let k = 0; k < templates.length; k++) {
-    const scan = fromTemplate(data, start, end, templates[k]);
-    if (scan !== null) return scan;
-  }
-  const scan = scanResponseAt(data, start, end);
-  if (scan !== null) {
-    const template = newTemplate(data, scan);
-    if (template !== null) {
-      templates.unshift(template);
-      if (templates.length > MAX_TEMPLATES) templates.pop();
-    }
-  }
-  return scan;
-}
-
-/**
- * The text matches the template when it is the template's pieces with values of the slots'
+ * The event matches the template when it is the template's pieces with values of the slots'
  * kinds between them; the values of kind Value are then walked together, as the members of one
- * object made of them: JSON text so made is the template's with other values in the same
- * places, and reads as the template read, the members moved by the values' lengths.
+ * object made of them: JSON text so made is the template's with other values in the same places,
+ * and reads as the template read, its positions moved by the values' lengths.
  */
-function fromTemplate(data: string, start: number, end: number, t: ResponseTemplate): TerminalResponseScan | null {
+function fromTemplate(data: string, t: EventTemplate): TerminalResponseScan | null {
   const { pieces, kinds } = t;
   const spans: number[] = [];
-  let at = start;
+  let at = 0;
   for (let k = 0; k < kinds.length; k++) {
     const piece = pieces[k];
     // Compared as slices: startsWith reads a sliced string several times slower.
@@ -132,21 +132,21 @@ function fromTemplate(data: string, start: number, end: number, t: ResponseTempl
     if (kinds[k] === SlotKind.String) {
       if (data.charCodeAt(at) !== QUOTE) return null;
       valueEnd = data.indexOf('"', at + 1) + 1;
-      if (valueEnd === 0 || valueEnd > end || !isPlainText(data, at + 1, valueEnd - 1)) return null;
+      if (valueEnd === 0 || !isPlainText(data, at + 1, valueEnd - 1)) return null;
     } else if (kinds[k] === SlotKind.Digits) {
       valueEnd = at;
       while (isDigit(data.charCodeAt(valueEnd))) valueEnd++;
       if (valueEnd === at) return null;
     } else {
       // Up to where the next piece starts; a value that holds that text is not read so, and is walked.
-      valueEnd = k + 1 < kinds.length ? data.indexOf(pieces[k + 1], at) : end - pieces[k + 1].length;
-      if (valueEnd < at) return null;
+      valueEnd = data.indexOf(pieces[k + 1], at);
+      if (valueEnd === -1) return null;
     }
     spans.push(at, valueEnd);
     at = valueEnd;
   }
   const last = pieces[kinds.length];
-  if (at + last.length !== end || data.slice(at, end) !== last) return null;
+  if (at + last.length !== data.length || data.slice(at) !== last) return null;
   // The walked values as one object's members.
   let walked = '{';
   const walkedAt: number[] = [];
@@ -171,18 +171,17 @@ function fromTemplate(data: string, start: number, end: number, t: ResponseTempl
   let itemIds: number[] | null = null;
   if (found.ids !== null) {
     // Positions in the walked text, moved to the event's.
-    const outputAt = walkedAt[2 * elementsOf];
-    const shift = spans[2 * walkedAt[2 * elementsOf + 1]] - outputAt;
+    const shift = spans[2 * walkedAt[2 * elementsOf + 1]] - walkedAt[2 * elementsOf];
     itemIds = found.ids.map((p) => (p === -1 ? -1 : p + shift));
   }
-  const members = t.members.map((p) => moved(p, start, t.spans, spans));
-  return { start, end, members, itemIds, plain: found.plain };
+  const members = t.members.map((p) => moved(p, t.spans, spans));
+  return { start: moved(t.start, t.spans, spans), end: moved(t.end, t.spans, spans), members, itemIds, plain: found.plain };
 }
 
-/** Where a position of the template lies in the text: a slot's value's start and end are its new ones, the rest moved by the slots before it. */
-function moved(p: number, start: number, templateSpans: readonly number[], spans: readonly number[]): number {
+/** Where a position of the template lies in the event: a slot's value's start and end are its new ones, the rest moved by the slots before it. */
+function moved(p: number, templateSpans: readonly number[], spans: readonly number[]): number {
   if (p === -1) return -1;
-  let shift = start;
+  let shift = 0;
   for (let k = 0; k < templateSpans.length; k += 2) {
     if (p < templateSpans[k]) break;
     if (p === templateSpans[k]) return spans[k];
@@ -192,39 +191,41 @@ function moved(p: number, start: number, templateSpans: readonly number[], spans
   return p + shift;
 }
 
-/** The walked Response as a template: when it is plain, and has every slot's member with a value of its kind. */
-function newTemplate(data: string, scan: TerminalResponseScan): ResponseTemplate | null {
+/** The walked event as a template: when its Response is plain, and the event has every slot's member with a value of its kind. */
+function newTemplate(data: string, scan: TerminalResponseScan): EventTemplate | null {
   if (!scan.plain) return null;
-  const { start, members } = scan;
-  // The slots' members, found again (a template is made once for many Responses).
+  // The slots' members, found again (a template is made once for many events).
   const found: number[] = [];
-  if (findMembers(data, start, SLOT_KEYS, found) === -1) return null;
+  const event: number[] = [];
+  if (findMembers(data, scan.start, SLOT_KEYS, found) === -1 || findMembers(data, firstNonSpace(data), EVENT_SLOT_KEYS, event) === -1) return null;
+  found.push(...event);
   const slots: [number, number, string, SlotKind][] = [];
-  for (let k = 0; k < SLOTS.length; k++) {
-    const [key, kind] = SLOTS[k];
+  const all: readonly [string, SlotKind][] = [...SLOTS, ['sequence_number', SlotKind.Digits]];
+  for (let k = 0; k < all.length; k++) {
+    const [key, kind] = all[k];
     const from = found[2 * k];
     const to = found[2 * k + 1];
     if (from === -1) return null;
-    const c = data.charCodeAt(from);
-    if (kind === SlotKind.String && c !== QUOTE) return null;
+    if (kind === SlotKind.String && data.charCodeAt(from) !== QUOTE) return null;
     if (kind === SlotKind.Digits) for (let i = from; i < to; i++) if (!isDigit(data.charCodeAt(i))) return null;
-    slots.push([from - start, to - start, key, kind]);
+    slots.push([from, to, key, kind]);
   }
   slots.sort((a, b) => a[0] - b[0]);
-  const text = data.slice(start, scan.end);
   const pieces: string[] = [];
   let from = 0;
   for (const [at, to] of slots) {
-    pieces.push(ownCopy(text.slice(from, at)));
+    pieces.push(ownCopy(data.slice(from, at)));
     from = to;
   }
-  pieces.push(ownCopy(text.slice(from)));
+  pieces.push(ownCopy(data.slice(from)));
   return {
     pieces,
     kinds: slots.map((s) => s[3]),
     keys: slots.map((s) => s[2]),
     spans: slots.flatMap((s) => [s[0], s[1]]),
-    members: members.map((p) => (p === -1 ? -1 : p - start)),
+    members: [...scan.members],
+    start: scan.start,
+    end: scan.end,
   };
 }
 

@@ -1,0 +1,129 @@
+import { JSON_BYTE } from '@app/common';
+import { isDigit, ownCopy } from './json-text';
+
+/**
+ * JSON text as an earlier text was, but for the values in some places (slots): an upstream
+ * answering the same kind of request writes the same events again but for a few values (ids,
+ * times, the answer itself). What was found by walking the earlier text holds for a text that
+ * matches it, at positions moved by the values' lengths (`moved`), without walking it again.
+ */
+export interface TextTemplate {
+  /** The text before each slot's value, and after the last one's to the text's end. */
+  readonly pieces: readonly string[];
+  readonly kinds: readonly SlotKind[];
+  /** Where each slot's value starts and ends in the earlier text. */
+  readonly spans: readonly number[];
+}
+
+export const enum SlotKind {
+  /** A string without escapes or control characters. */
+  String,
+  /** Digits. */
+  Digits,
+  /** Any text up to the next piece: the caller checks that it is one JSON value. */
+  Value,
+}
+
+/**
+ * The template of `text` with the slots at `spans` (sorted, each as `kinds` says, which the
+ * caller has checked: its walk found these values); null when a value is not of its kind.
+ */
+export function textTemplate(text: string, spans: readonly number[], kinds: readonly SlotKind[]): TextTemplate | null {
+  const pieces: string[] = [];
+  let from = 0;
+  for (let k = 0; k < kinds.length; k++) {
+    const at = spans[2 * k];
+    const end = spans[2 * k + 1];
+    if (at < from || !isSlotValue(text, at, end, kinds[k])) return null;
+    // Own copies: a slice would keep the upstream's chunk alive with the template.
+    pieces.push(ownCopy(text.slice(from, at)));
+    from = end;
+  }
+  pieces.push(ownCopy(text.slice(from)));
+  return { pieces, kinds, spans };
+}
+
+function isSlotValue(text: string, at: number, end: number, kind: SlotKind): boolean {
+  if (kind === SlotKind.String) return end - at >= 2 && text.charCodeAt(at) === QUOTE && text.charCodeAt(end - 1) === QUOTE && isPlainText(text, at + 1, end - 1);
+  if (kind === SlotKind.Digits) {
+    for (let i = at; i < end; i++) if (!isDigit(text.charCodeAt(i))) return false;
+    return end > at;
+  }
+  return true;
+}
+
+/**
+ * Whether `text` is the template's pieces with values of the slots' kinds between
+ * them (each the first such value: a string up to its first quote, digits as many as follow, a
+ * Value up to the next piece's first occurrence), to the text's end; `spans` then holds where the
+ * values start and end.
+ */
+export function matchTemplate(text: string, t: TextTemplate, spans: number[]): boolean {
+  const { pieces, kinds } = t;
+  spans.length = 0;
+  let at = 0;
+  for (let k = 0; k < kinds.length; k++) {
+    const piece = pieces[k];
+    // Compared as slices: startsWith reads a sliced string several times slower.
+    if (text.slice(at, at + piece.length) !== piece) return false;
+    at += piece.length;
+    let end: number;
+    if (kinds[k] === SlotKind.String) {
+      if (text.charCodeAt(at) !== QUOTE) return false;
+      end = text.indexOf('"', at + 1) + 1;
+      if (end === 0 || !isPlainText(text, at + 1, end - 1)) return false;
+    } else if (kinds[k] === SlotKind.Digits) {
+      end = at;
+      while (isDigit(text.charCodeAt(end))) end++;
+      if (end === at) return false;
+    } else {
+      end = text.indexOf(pieces[k + 1], at);
+      if (end === -1) return false;
+    }
+    spans.push(at, end);
+    at = end;
+  }
+  const last = pieces[kinds.length];
+  return at + last.length === text.length && text.slice(at) === last;
+}
+
+/**
+ * Where a position of the template's text lies in a text that matched it (`spans`, from
+ * matchTemplate): a slot's value's start and end are its new ones, any other position moved by
+ * the slots before it (-1 stays -1).
+ */
+export function moved(p: number, t: TextTemplate, spans: readonly number[]): number {
+  if (p === -1) return -1;
+  const old = t.spans;
+  let shift = 0;
+  for (let k = 0; k < old.length; k += 2) {
+    if (p < old[k]) break;
+    if (p === old[k]) return spans[k];
+    if (p === old[k + 1]) return spans[k + 1];
+    shift = spans[k + 1] - old[k + 1];
+  }
+  return p + shift;
+}
+
+/** The templates of one kind of text, the most recently made first: enough for a few kinds of request in turn. */
+export class TemplateList<T extends { template: TextTemplate }> {
+  readonly items: T[] = [];
+
+  constructor(private readonly max = 4) {}
+
+  add(item: T): void {
+    this.items.unshift(item);
+    if (this.items.length > this.max) this.items.pop();
+  }
+}
+
+const { QUOTE, BACKSLASH } = JSON_BYTE;
+
+/** No backslash and no control character in `[from, to)`. */
+function isPlainText(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === BACKSLASH) return false;
+  }
+  return true;
+}

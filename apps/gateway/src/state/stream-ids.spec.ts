@@ -146,6 +146,35 @@ describe('StreamIdRewriter', () => {
     expect(none.streamedIds).toEqual([]);
   });
 
+  it("reads a later stream's item ids where an earlier stream's event had them, as from the text of each", () => {
+    /** The rewriter of a fresh module: no template made by an earlier event. */
+    const fresh = (t: Turn) => {
+      let rewriter = streamRewriter;
+      jest.isolateModules(() => {
+        rewriter = (jest.requireActual('./stored-turn') as { streamRewriter: typeof streamRewriter }).streamRewriter;
+      });
+      return rewriter(t);
+    };
+    const added = (id: string, index: string, sequence: number, item = '"type":"message","content":[]') =>
+      `{"type":"response.output_item.added","output_index":${index},"item":{"id":${JSON.stringify(id)},${item}},"sequence_number":${sequence}}`;
+    const streams = [
+      [added('msg_0123456789abcdef0123', '0', 2)],
+      [added('msg_a_longer_one_0123456789abcdef', '12', 1234), added('msg_fedcba9876543210fedc', '13', 1240)],
+      [added('msg_0123456789abcdef0123', '0', 2), added('msg_0123456789abcdef0123', '1', 3)],
+      [added('msg_1', '0', 2), added('msg_0123456789abcdef\u0030123', '1', 3), added('msg_0123456789abcdef0123', '-1', 3)],
+      [added('msg_0123456789abcdef0123', '1.5', 2), added('msg_0123456789abcdef01\n3', '0', 2)],
+      [added('msg_0123456789abcdef0123', '0', 2, '"type":"message","id":"msg_fedcba9876543210fedc"')],
+    ];
+    for (const events of streams) {
+      const t = turn();
+      const reference = turn();
+      const ids = streamRewriter(t);
+      const walked = fresh(reference);
+      for (const data of events) expect(ids.rewrite('response.output_item.added', data)).toBe(walked.rewrite('response.output_item.added', data));
+      expect(t.streamedIds).toEqual(reference.streamedIds);
+    }
+  });
+
   it('reads trusted item ids off the text, and parses an event whose item id it cannot read plainly', () => {
     const t = turn();
     const ids = streamRewriter(t);

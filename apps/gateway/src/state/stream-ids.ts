@@ -1,5 +1,6 @@
 import { JSON_BYTE } from '@app/common';
-import { depthAt, findMembers, firstNonSpace, isDigit, membersSet, ownCopy, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
+import { depthAt, findMembers, firstNonSpace, membersSet, ownCopy, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
+import { matchTemplate, moved, SlotKind, TemplateList, type TextTemplate, textTemplate } from '@app/providers/responses/text-template';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
@@ -65,6 +66,9 @@ export class StreamIdRewriter {
   }
 
   private onStart(data: string): string {
+    const fields = this.stateFields;
+    const templated = fromStartTemplates(data, fields);
+    if (templated !== undefined) return templated;
     const response = uniqueObjectAt(data, 'response', 1);
     if (response !== -1) {
       // The start events of a stream mostly carry the same Response: spliced once. (Compared as
@@ -73,9 +77,9 @@ export class StreamIdRewriter {
       if (last !== null && data.slice(response, response + last.upstream.length) === last.upstream) {
         return data.slice(0, response) + last.spliced + data.slice(response + last.upstream.length);
       }
-      const fields = this.stateFields;
-      const edited = fromTemplate(data, response, fields) ?? withMembers(data, response, fields.keys, fields.values);
+      const edited = withMembers(data, response, fields.keys, fields.values);
       if (edited !== undefined) {
+        keepStartTemplate(data, response);
         this.lastStart = { upstream: data.slice(response, edited.end), spliced: edited.json };
         return data.slice(0, response) + edited.json + data.slice(edited.end);
       }
@@ -92,7 +96,7 @@ export class StreamIdRewriter {
     let indexAt: number;
     let indexEnd: number;
     let id: string | undefined;
-    const first = firstItemId(data, at);
+    const first = itemIdFromTemplates(data, at) ?? firstItemId(data, at);
     if (first !== null) {
       indexAt = at[0];
       indexEnd = at[1];
@@ -184,7 +188,9 @@ function firstItemId(data: string, at: number[]): string | null {
     at[0] = start;
     at[1] = end;
   }
-  return stringAt(data, open, close + 1) ?? null;
+  const id = stringAt(data, open, close + 1) ?? null;
+  if (id !== null) keepItemTemplate(data, open, close + 1, at);
+  return id;
 }
 
 /**
@@ -195,90 +201,97 @@ function isStartEvent(type: string): boolean {
   return type === 'response.created' || type === 'response.in_progress' || type === 'response.queued';
 }
 
-/**
- * A start event's Response as an earlier stream's upstream wrote it, its members found
- * (findMembers): an upstream answering the same kind of request writes the same text again but
- * for the Response's id and creation time, and the state fields then go where they went in it,
- * found without walking the text again. Positions are from the Response's opening brace.
- */
+
+// Templates (TextTemplate) of the events whose text is edited or read here, the values that may
+// differ from one stream's events to another's as slots: the Response's id and creation time in the
+// start events, the item's id and index in `output_item.added`, and each event's sequence number.
+
+/** A start event as an earlier one was, with what findMembers found in its Response. */
 interface StartTemplate {
-  /** The text before the id's value, between it and `created_at`'s, and after that up to the closing brace (inclusive). */
-  pieces: [string, string, string];
-  /** Where the id's value (a string) and `created_at`'s (digits) start and end. */
-  slots: [number, number, number, number];
-  /** findMembers' spans of TEMPLATE_KEYS. */
-  at: number[];
+  template: TextTemplate;
+  /** Where the Response starts, its closing brace, and the spans of START_KEYS (in the template's text). */
+  response: number;
   close: number;
+  at: number[];
 }
 
-// The members whose values may differ from one stream's start events to another's, then the state fields.
-const TEMPLATE_KEYS = ['id', 'created_at', 'previous_response_id', 'store', 'background'];
-// Templates kept, the most recently made first: enough for a few kinds of request in turn.
-const MAX_TEMPLATES = 4;
-const templates: StartTemplate[] = [];
+const START_KEYS = ['id', 'previous_response_id', 'store', 'background', 'created_at'];
+const SEQUENCE = ['sequence_number'];
+// Each kind of request has two or three start events.
+const startTemplates = new TemplateList<StartTemplate>(8);
 
-/**
- * withMembers of the Response at `start` with the state fields, from a template whose text the
- * Response's text is but for its id (a string without escapes) and `created_at` (digits): the
- * same members found at the same places, moved by the difference in those two values' lengths.
- * On a miss the text is walked once, and becomes a template if it can; undefined when it cannot.
- */
-function fromTemplate(data: string, start: number, fields: StateFieldsText): { json: string; end: number } | undefined {
-  for (let k = 0; k < templates.length; k++) {
-    const edited = fromThisTemplate(data, start, fields, templates[k]);
-    if (edited !== undefined) return edited;
+/** onStart of an event that matches a template: the state fields spliced where the template says. */
+function fromStartTemplates(data: string, fields: StateFieldsText): string | undefined {
+  const kept = startTemplates.items;
+  const spans: number[] = [];
+  for (let k = 0; k < kept.length; k++) {
+    const t = kept[k];
+    if (!matchTemplate(data, t.template, spans)) continue;
+    const keys = fields.keys;
+    const at: number[] = [];
+    for (let m = 0; m < keys.length; m++) {
+      const i = 2 * START_KEYS.indexOf(keys[m]);
+      at.push(moved(t.at[i], t.template, spans), moved(t.at[i + 1], t.template, spans));
+    }
+    const response = moved(t.response, t.template, spans);
+    const close = moved(t.close, t.template, spans);
+    return data.slice(0, response) + membersSet(data, response, close, keys, at, fields.values) + data.slice(close + 1);
   }
-  const template = newTemplate(data, start);
-  if (template === null) return undefined;
-  templates.unshift(template);
-  if (templates.length > MAX_TEMPLATES) templates.pop();
-  return fromThisTemplate(data, start, fields, template);
+  return undefined;
 }
 
-function fromThisTemplate(data: string, start: number, fields: StateFieldsText, t: StartTemplate): { json: string; end: number } | undefined {
-  const [before, between, after] = t.pieces;
-  // Compared as slices (see onStart).
-  const idAt = start + before.length;
-  if (data.slice(start, idAt) !== before || data.charCodeAt(idAt) !== QUOTE) return undefined;
-  const idClose = data.indexOf('"', idAt + 1);
-  if (idClose === -1 || data.lastIndexOf('\\', idClose) > idAt) return undefined;
-  const createdAt = idClose + 1 + between.length;
-  if (data.slice(idClose + 1, createdAt) !== between) return undefined;
-  let createdEnd = createdAt;
-  while (isDigit(data.charCodeAt(createdEnd))) createdEnd++;
-  if (createdEnd === createdAt || data.slice(createdEnd, createdEnd + after.length) !== after) return undefined;
-  const [idStart, idEnd, createdStart, oldCreatedEnd] = t.slots;
-  // Where a position of the template lies in this text: the slots' own ends move with their values.
-  const idShift = idClose + 1 - start - idEnd;
-  const shift = createdEnd - start - oldCreatedEnd;
-  const moved = (p: number): number => {
-    if (p === -1 || p <= idStart) return p === -1 ? -1 : start + p;
-    if (p <= createdStart) return start + p + idShift;
-    return start + p + shift;
-  };
-  const keys = fields.keys;
+/** Keeps a start event that withMembers read (its Response at `response`) as a template, when its id and times can be slots. */
+function keepStartTemplate(data: string, response: number): void {
   const at: number[] = [];
-  for (let k = 0; k < keys.length; k++) {
-    const m = 2 * TEMPLATE_KEYS.indexOf(keys[k]);
-    at.push(moved(t.at[m]), moved(t.at[m + 1]));
+  const event: number[] = [];
+  const close = findMembers(data, response, START_KEYS, at);
+  if (close === -1 || at[0] === -1 || findMembers(data, firstNonSpace(data), SEQUENCE, event) === -1) return;
+  const slots: [number, number, SlotKind][] = [[at[0], at[1], SlotKind.String]];
+  if (at[8] !== -1) slots.push([at[8], at[9], SlotKind.Digits]);
+  if (event[0] !== -1) slots.push([event[0], event[1], SlotKind.Digits]);
+  const template = slotTemplate(data, slots);
+  if (template !== null) startTemplates.add({ template, response, close, at });
+}
+
+/** An `output_item.added` event as an earlier one was, read plainly (firstItemId): its item id is slot `id`, its output index slot `index` (-1: none). */
+interface ItemTemplate {
+  template: TextTemplate;
+  id: number;
+  index: number;
+}
+
+const itemTemplates = new TemplateList<ItemTemplate>();
+
+/** firstItemId of an event that matches a template: the id's text is the string (it has no escapes), the index the digits there. */
+function itemIdFromTemplates(data: string, at: number[]): string | null {
+  const kept = itemTemplates.items;
+  const spans: number[] = [];
+  for (let k = 0; k < kept.length; k++) {
+    const t = kept[k];
+    if (!matchTemplate(data, t.template, spans)) continue;
+    at[0] = t.index === -1 ? -1 : spans[2 * t.index];
+    at[1] = t.index === -1 ? -1 : spans[2 * t.index + 1];
+    // A copy, as stringAt's (the id outlives the stream).
+    return ownCopy(data.slice(spans[2 * t.id] + 1, spans[2 * t.id + 1] - 1));
   }
-  const close = moved(t.close);
-  return { json: membersSet(data, start, close, keys, at, fields.values), end: close + 1 };
+  return null;
 }
 
-/** The Response at `start` as a template, when findMembers reads it and its id and `created_at` are plain enough to stand for others. */
-function newTemplate(data: string, start: number): StartTemplate | null {
-  const at: number[] = [];
-  const close = findMembers(data, start, TEMPLATE_KEYS, at);
-  if (close === -1) return null;
-  const [idStart, idEnd, createdStart, createdEnd] = at;
-  if (idStart === -1 || createdStart < idEnd || data.charCodeAt(idStart) !== QUOTE || data.lastIndexOf('\\', idEnd) > idStart) return null;
-  for (let i = createdStart; i < createdEnd; i++) if (!isDigit(data.charCodeAt(i))) return null;
-  const rel = (p: number) => (p === -1 ? -1 : p - start);
-  return {
-    pieces: [ownCopy(data.slice(start, idStart)), ownCopy(data.slice(idEnd, createdStart)), ownCopy(data.slice(createdEnd, close + 1))],
-    slots: [idStart - start, idEnd - start, createdStart - start, createdEnd - start],
-    at: at.map(rel),
-    close: close - start,
-  };
+/** Keeps an event firstItemId read (the id's string at `[open, end)`, the index at `at`) as a template, when its values can be slots. */
+function keepItemTemplate(data: string, open: number, end: number, at: readonly number[]): void {
+  const event: number[] = [];
+  if (findMembers(data, firstNonSpace(data), SEQUENCE, event) === -1) return;
+  const slots: [number, number, SlotKind][] = [[open, end, SlotKind.String]];
+  if (at[0] !== -1) slots.push([at[0], at[1], SlotKind.Digits]);
+  if (event[0] !== -1) slots.push([event[0], event[1], SlotKind.Digits]);
+  const template = slotTemplate(data, slots);
+  if (template === null) return;
+  const order = template.spans;
+  itemTemplates.add({ template, id: order.indexOf(open) / 2, index: at[0] === -1 ? -1 : order.indexOf(at[0]) / 2 });
+}
+
+/** textTemplate with the slots given in any order. */
+function slotTemplate(data: string, slots: [number, number, SlotKind][]): TextTemplate | null {
+  slots.sort((a, b) => a[0] - b[0]);
+  return textTemplate(data, slots.flatMap((s) => [s[0], s[1]]), slots.map((s) => s[2]));
 }

@@ -1,0 +1,48 @@
+import { matchTemplate, moved, SlotKind, TemplateList, textTemplate } from './text-template';
+
+describe('text templates', () => {
+  const text = '{"id":"resp_1","n":12,"out":[1,2],"end":true}';
+  // The spans of "resp_1", 12 and [1,2].
+  const slots = [6, 14, 19, 21, 28, 33];
+  const kinds = [SlotKind.String, SlotKind.Digits, SlotKind.Value];
+  const template = textTemplate(text, slots, kinds)!;
+
+  it('matches a text that is the same but for its slots, and moves positions by their lengths', () => {
+    expect(template.pieces).toEqual(['{"id":', ',"n":', ',"out":', ',"end":true}']);
+    const spans: number[] = [];
+    const other = '{"id":"resp_longer","n":7,"out":{"a":"b"},"end":true}';
+    expect(matchTemplate(other, template, spans)).toBe(true);
+    expect(spans).toEqual([6, 19, 24, 25, 32, 41]);
+    // A slot's ends become its new ones; a position after a slot moves with it; -1 stays.
+    const end = text.indexOf('true');
+    expect([moved(19, template, spans), moved(21, template, spans), moved(end, template, spans), moved(1, template, spans), moved(-1, template, spans)]).toEqual([24, 25, other.indexOf('true'), 1, -1]);
+  });
+
+  it('refuses a text whose pieces differ, or whose values are not of their slot\'s kind', () => {
+    const spans: number[] = [];
+    for (const other of [
+      '{"id":"resp_1","n":12,"out":[1,2],"end":false}',
+      '{"id":"resp_1","n":12,"out":[1,2],"end":true} ',
+      '{"id":"re\\"sp","n":12,"out":[1,2],"end":true}',
+      '{"id":"re\u0001sp","n":12,"out":[1,2],"end":true}',
+      '{"id":7,"n":12,"out":[1,2],"end":true}',
+      '{"id":"resp_1","n":-12,"out":[1,2],"end":true}',
+      '{"id":"resp_1","n":,"out":[1,2],"end":true}',
+      '{"id":"resp_1","n":12,"out":[1,2]}',
+    ]) {
+      expect(matchTemplate(other, template, spans)).toBe(false);
+    }
+  });
+
+  it('makes no template of values that are not of their kind', () => {
+    expect(textTemplate(text, [6, 14, 18, 21], [SlotKind.String, SlotKind.Digits])).toBeNull();
+    expect(textTemplate(text, [5, 14], [SlotKind.String])).toBeNull();
+    expect(textTemplate('{"id":"a\\"b"}', [6, 12], [SlotKind.String])).toBeNull();
+  });
+
+  it('keeps the most recent templates, up to its bound', () => {
+    const list = new TemplateList<{ template: typeof template; n: number }>(2);
+    for (let n = 0; n < 3; n++) list.add({ template, n });
+    expect(list.items.map((t) => t.n)).toEqual([2, 1]);
+  });
+});

@@ -163,6 +163,7 @@ describe('StreamIdRewriter', () => {
       [added('msg_0123456789abcdef0123', '0', 2), added('msg_0123456789abcdef0123', '1', 3)],
       [added('msg_1', '0', 2), added('msg_0123456789abcdef\u0030123', '1', 3), added('msg_0123456789abcdef0123', '-1', 3)],
       [added('msg_0123456789abcdef0123', '1.5', 2), added('msg_0123456789abcdef01\n3', '0', 2)],
+      [added('msg_0123456789abcdef0123', '01', 2), added('msg_fedcba9876543210fedc', '1', 3)],
       [added('msg_0123456789abcdef0123', '0', 2, '"type":"message","id":"msg_fedcba9876543210fedc"')],
     ];
     for (const events of streams) {

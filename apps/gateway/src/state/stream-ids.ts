@@ -1,6 +1,6 @@
 import { JSON_BYTE } from '@app/common';
 import { depthAt, findMembers, firstNonSpace, membersSet, ownCopy, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
-import { matchTemplate, moved, SlotKind, TemplateList, type TextTemplate, textTemplate } from '@app/providers/responses/text-template';
+import { matchTemplate, moved, sequenceSlot, SlotKind, TemplateList, type TextTemplate, textTemplate } from '@app/providers/responses/text-template';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
@@ -77,9 +77,8 @@ export class StreamIdRewriter {
       if (last !== null && data.slice(response, response + last.upstream.length) === last.upstream) {
         return data.slice(0, response) + last.spliced + data.slice(response + last.upstream.length);
       }
-      const edited = withMembers(data, response, fields.keys, fields.values);
+      const edited = startTemplateEdit(data, response, fields) ?? withMembers(data, response, fields.keys, fields.values);
       if (edited !== undefined) {
-        keepStartTemplate(data, response);
         this.lastStart = { upstream: data.slice(response, edited.end), spliced: edited.json };
         return data.slice(0, response) + edited.json + data.slice(edited.end);
       }
@@ -216,7 +215,6 @@ interface StartTemplate {
 }
 
 const START_KEYS = ['id', 'previous_response_id', 'store', 'background', 'created_at'];
-const SEQUENCE = ['sequence_number'];
 // Each kind of request has two or three start events.
 const startTemplates = new TemplateList<StartTemplate>(8);
 
@@ -240,17 +238,29 @@ function fromStartTemplates(data: string, fields: StateFieldsText): string | und
   return undefined;
 }
 
-/** Keeps a start event that withMembers read (its Response at `response`) as a template, when its id and times can be slots. */
-function keepStartTemplate(data: string, response: number): void {
+/**
+ * withMembers of a start event's Response, walked for the template's members too, and kept as a
+ * template when its id and times can be slots; undefined when that walk cannot read it.
+ */
+function startTemplateEdit(data: string, response: number, fields: StateFieldsText): { json: string; end: number } | undefined {
   const at: number[] = [];
-  const event: number[] = [];
   const close = findMembers(data, response, START_KEYS, at);
-  if (close === -1 || at[0] === -1 || findMembers(data, firstNonSpace(data), SEQUENCE, event) === -1) return;
-  const slots: [number, number, SlotKind][] = [[at[0], at[1], SlotKind.String]];
-  if (at[8] !== -1) slots.push([at[8], at[9], SlotKind.Digits]);
-  if (event[0] !== -1) slots.push([event[0], event[1], SlotKind.Digits]);
-  const template = slotTemplate(data, slots);
-  if (template !== null) startTemplates.add({ template, response, close, at });
+  if (close === -1) return undefined;
+  if (at[0] !== -1) {
+    const slots: [number, number, SlotKind][] = [[at[0], at[1], SlotKind.String]];
+    if (at[8] !== -1) slots.push([at[8], at[9], SlotKind.Digits]);
+    const sequence = sequenceSlot(data);
+    if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits]);
+    const template = slotTemplate(data, slots);
+    if (template !== null) startTemplates.add({ template, response, close, at });
+  }
+  const keys = fields.keys;
+  const spans: number[] = [];
+  for (let m = 0; m < keys.length; m++) {
+    const i = 2 * START_KEYS.indexOf(keys[m]);
+    spans.push(at[i], at[i + 1]);
+  }
+  return { json: membersSet(data, response, close, keys, spans, fields.values), end: close + 1 };
 }
 
 /** An `output_item.added` event as an earlier one was, read plainly (firstItemId): its item id is slot `id`, its output index slot `index` (-1: none). */
@@ -279,11 +289,10 @@ function itemIdFromTemplates(data: string, at: number[]): string | null {
 
 /** Keeps an event firstItemId read (the id's string at `[open, end)`, the index at `at`) as a template, when its values can be slots. */
 function keepItemTemplate(data: string, open: number, end: number, at: readonly number[]): void {
-  const event: number[] = [];
-  if (findMembers(data, firstNonSpace(data), SEQUENCE, event) === -1) return;
   const slots: [number, number, SlotKind][] = [[open, end, SlotKind.String]];
   if (at[0] !== -1) slots.push([at[0], at[1], SlotKind.Digits]);
-  if (event[0] !== -1) slots.push([event[0], event[1], SlotKind.Digits]);
+  const sequence = sequenceSlot(data);
+  if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits]);
   const template = slotTemplate(data, slots);
   if (template === null) return;
   const order = template.spans;

@@ -65,11 +65,15 @@ describe('scanTerminalEvent', () => {
       text.replace('"output":[', '"output":[01,'),
       text.replace('"created_at":1700000000', '"created_at":17e'),
       text.replace('"id":"resp_0123456789abcdef"', '"id":"resp_0123456789abcdef'),
+      // Digits JSON does not read as a number where the template has a number's digits.
+      text.replace('"created_at":1700000000', '"created_at":0123'),
+      text.replace('"completed_at":1700000001', '"completed_at":00'),
     ];
     const events = broken.map((t) => event(t));
     // The event's own members: `extra_fields` already there, or given twice.
     events.push(event(text).replace('"sequence_number":9', '"sequence_number":9,"extra_fields":{}'));
     events.push(event(text).replace('"sequence_number":9', '"response":{},"sequence_number":9'));
+    events.push(event(text).replace('"sequence_number":9', '"sequence_number":09'));
     for (const data of events) {
       expect(walked(data)).toBeNull();
       expect(scanTerminalEvent(data)).toBeNull();

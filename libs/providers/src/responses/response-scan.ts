@@ -1,7 +1,7 @@
 import { JSON_BYTE } from '@app/common';
 import { RESPONSE_MEMBERS, type ResponseScan, type TerminalResponseScan } from '../types';
-import { closingBrace, findMembers, firstNonSpace, type ObjectScan, scanObject } from './json-text';
-import { matchTemplate, moved, SlotKind, TemplateList, type TextTemplate, textTemplate } from './text-template';
+import { closingBrace, isDigit, type ObjectScan, scanObject } from './json-text';
+import { matchTemplate, moved, sequenceSlot, SlotKind, TemplateList, type TextTemplate, textTemplate } from './text-template';
 
 const OUTPUT = RESPONSE_MEMBERS.indexOf('output');
 
@@ -76,16 +76,14 @@ interface EventTemplate {
 }
 
 // The Response's members that differ from one stream's terminal event to the next's, for an
-// upstream answering alike, and the event's own: the output and usage are walked, the rest read.
-const SLOTS: readonly [string, SlotKind][] = [
+// upstream answering alike: the output and usage are walked, the id read; and the digits of its
+// times and of the event's sequence number.
+const VALUE_SLOTS: readonly [string, SlotKind][] = [
   ['id', SlotKind.String],
-  ['created_at', SlotKind.Digits],
-  ['completed_at', SlotKind.Digits],
   ['output', SlotKind.Value],
   ['usage', SlotKind.Value],
 ];
-const SLOT_KEYS = SLOTS.map((s) => s[0]);
-const EVENT_SLOT_KEYS = ['sequence_number'];
+const TIME_KEYS = ['"created_at":', '"completed_at":'];
 const templates = new TemplateList<EventTemplate>();
 
 /**
@@ -128,22 +126,32 @@ function fromTemplate(data: string, t: EventTemplate): TerminalResponseScan | nu
   return { start: moved(t.start, template, spans), end: moved(t.end, template, spans), members, itemIds, plain: found.plain };
 }
 
-/** The walked event as a template: when its Response is plain, and the event has every slot's member with a value of its kind. */
+/**
+ * The walked event as a template: when its Response is plain and its id a string, found without
+ * walking it again (the walk's members, a search for the times, the event's last member): any
+ * digits in valid JSON can stand for others, wherever they are.
+ */
 function newTemplate(data: string, scan: TerminalResponseScan): EventTemplate | null {
+  const { members, start, end } = scan;
   if (!scan.plain) return null;
-  // The slots' members, found again (a template is made once for many events).
-  const found: number[] = [];
-  const event: number[] = [];
-  if (findMembers(data, scan.start, SLOT_KEYS, found) === -1 || findMembers(data, firstNonSpace(data), EVENT_SLOT_KEYS, event) === -1) return null;
-  found.push(...event);
   const slots: [number, number, string, SlotKind][] = [];
-  const all: readonly [string, SlotKind][] = [...SLOTS, ['sequence_number', SlotKind.Digits]];
-  for (let k = 0; k < all.length; k++) {
-    if (found[2 * k] === -1) return null;
-    slots.push([found[2 * k], found[2 * k + 1], all[k][0], all[k][1]]);
+  for (const [key, kind] of VALUE_SLOTS) {
+    const m = 2 * RESPONSE_MEMBERS.indexOf(key);
+    if (members[m] === -1) return null;
+    slots.push([members[m], members[m + 1], key, kind]);
   }
+  for (const key of TIME_KEYS) {
+    const at = data.indexOf(key, start);
+    if (at !== -1 && at < end && isDigit(data.charCodeAt(at + key.length))) {
+      let to = at + key.length;
+      while (isDigit(data.charCodeAt(to))) to++;
+      slots.push([at + key.length, to, key, SlotKind.Digits]);
+    }
+  }
+  const sequence = sequenceSlot(data);
+  if (sequence !== null) slots.push([sequence[0], sequence[1], 'sequence_number', SlotKind.Digits]);
   slots.sort((a, b) => a[0] - b[0]);
   const template = textTemplate(data, slots.flatMap((s) => [s[0], s[1]]), slots.map((s) => s[3]));
   if (template === null) return null;
-  return { template, keys: slots.map((s) => s[2]), members: [...scan.members], start: scan.start, end: scan.end };
+  return { template, keys: slots.map((s) => s[2]), members: [...members], start, end };
 }

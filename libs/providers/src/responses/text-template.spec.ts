@@ -1,4 +1,4 @@
-import { matchTemplate, moved, SlotKind, TemplateList, textTemplate } from './text-template';
+import { matchTemplate, moved, sequenceSlot, SlotKind, TemplateList, textTemplate } from './text-template';
 
 describe('text templates', () => {
   const text = '{"id":"resp_1","n":12,"out":[1,2],"end":true}';
@@ -28,6 +28,7 @@ describe('text templates', () => {
       '{"id":7,"n":12,"out":[1,2],"end":true}',
       '{"id":"resp_1","n":-12,"out":[1,2],"end":true}',
       '{"id":"resp_1","n":,"out":[1,2],"end":true}',
+      '{"id":"resp_1","n":012,"out":[1,2],"end":true}',
       '{"id":"resp_1","n":12,"out":[1,2]}',
     ]) {
       expect(matchTemplate(other, template, spans)).toBe(false);
@@ -38,6 +39,14 @@ describe('text templates', () => {
     expect(textTemplate(text, [6, 14, 18, 21], [SlotKind.String, SlotKind.Digits])).toBeNull();
     expect(textTemplate(text, [5, 14], [SlotKind.String])).toBeNull();
     expect(textTemplate('{"id":"a\\"b"}', [6, 12], [SlotKind.String])).toBeNull();
+  });
+
+  it("finds an event's sequence number as its last member without walking it", () => {
+    expect(sequenceSlot('{"a":1,"sequence_number":12}')).toEqual([25, 27]);
+    expect(sequenceSlot('{"a":1,"sequence_number":0}')).toEqual([25, 26]);
+    for (const other of ['{"a":1,"sequence_number":012}', '{"a":1,"sequence_number":-1}', '{"a":1,"sequence_number":1} ', '{"a":1,"sequence_number":}', '{"a":1,"number":1}']) {
+      expect(sequenceSlot(other)).toBeNull();
+    }
   });
 
   it('keeps the most recent templates, up to its bound', () => {

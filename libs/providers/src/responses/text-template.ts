@@ -18,7 +18,7 @@ export interface TextTemplate {
 export const enum SlotKind {
   /** A string without escapes or control characters. */
   String,
-  /** Digits. */
+  /** Digits, as JSON writes a number: no leading zero. */
   Digits,
   /** Any text up to the next piece: the caller checks that it is one JSON value. */
   Value,
@@ -45,11 +45,15 @@ export function textTemplate(text: string, spans: readonly number[], kinds: read
 
 function isSlotValue(text: string, at: number, end: number, kind: SlotKind): boolean {
   if (kind === SlotKind.String) return end - at >= 2 && text.charCodeAt(at) === QUOTE && text.charCodeAt(end - 1) === QUOTE && isPlainText(text, at + 1, end - 1);
-  if (kind === SlotKind.Digits) {
-    for (let i = at; i < end; i++) if (!isDigit(text.charCodeAt(i))) return false;
-    return end > at;
-  }
+  if (kind === SlotKind.Digits) return digitsEnd(text, at) === end;
   return true;
+}
+
+/** End of the digits at `at` that JSON reads as a number (no leading zero); -1 when there are none such. */
+function digitsEnd(text: string, at: number): number {
+  let end = at;
+  while (isDigit(text.charCodeAt(end))) end++;
+  return end === at || (end > at + 1 && text.charCodeAt(at) === ZERO) ? -1 : end;
 }
 
 /**
@@ -73,9 +77,8 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
       end = text.indexOf('"', at + 1) + 1;
       if (end === 0 || !isPlainText(text, at + 1, end - 1)) return false;
     } else if (kinds[k] === SlotKind.Digits) {
-      end = at;
-      while (isDigit(text.charCodeAt(end))) end++;
-      if (end === at) return false;
+      end = digitsEnd(text, at);
+      if (end === -1) return false;
     } else {
       end = text.indexOf(pieces[k + 1], at);
       if (end === -1) return false;
@@ -118,6 +121,7 @@ export class TemplateList<T extends { template: TextTemplate }> {
 }
 
 const { QUOTE, BACKSLASH } = JSON_BYTE;
+const ZERO = 0x30;
 
 /** No backslash and no control character in `[from, to)`. */
 function isPlainText(text: string, from: number, to: number): boolean {
@@ -127,3 +131,17 @@ function isPlainText(text: string, from: number, to: number): boolean {
   }
   return true;
 }
+
+/**
+ * The digits slot that ends an event (`,"sequence_number":N}` as its last member, N as JSON
+ * writes it), found without walking the event: `[start, end)` of N, or null.
+ */
+export function sequenceSlot(data: string): [number, number] | null {
+  const close = data.length - 1;
+  if (data.charCodeAt(close) !== 0x7d /* } */) return null;
+  let start = close;
+  while (isDigit(data.charCodeAt(start - 1))) start--;
+  return start < close && data.endsWith(SEQUENCE_KEY, start) && digitsEnd(data, start) === close ? [start, close] : null;
+}
+
+const SEQUENCE_KEY = ',"sequence_number":';

@@ -77,7 +77,7 @@ export class StreamIdRewriter {
       if (last !== null && data.slice(response, response + last.upstream.length) === last.upstream) {
         return data.slice(0, response) + last.spliced + data.slice(response + last.upstream.length);
       }
-      const edited = startTemplateEdit(data, response, fields) ?? withMembers(data, response, fields.keys, fields.values);
+      const edited = (startTemplates.missed() ? startTemplateEdit(data, response, fields) : undefined) ?? withMembers(data, response, fields.keys, fields.values);
       if (edited !== undefined) {
         this.lastStart = { upstream: data.slice(response, edited.end), spliced: edited.json };
         return data.slice(0, response) + edited.json + data.slice(edited.end);
@@ -188,7 +188,7 @@ function firstItemId(data: string, at: number[]): string | null {
     at[1] = end;
   }
   const id = stringAt(data, open, close + 1) ?? null;
-  if (id !== null) keepItemTemplate(data, open, close + 1, at);
+  if (id !== null && itemTemplates.missed()) keepItemTemplate(data, open, close + 1, at);
   return id;
 }
 
@@ -220,7 +220,7 @@ const startTemplates = new TemplateList<StartTemplate>(8);
 
 /** onStart of an event that matches a template: the state fields spliced where the template says. */
 function fromStartTemplates(data: string, fields: StateFieldsText): string | undefined {
-  const kept = startTemplates.items;
+  const kept = startTemplates.toTry();
   const spans: number[] = [];
   for (let k = 0; k < kept.length; k++) {
     const t = kept[k];
@@ -233,6 +233,7 @@ function fromStartTemplates(data: string, fields: StateFieldsText): string | und
     }
     const response = moved(t.response, t.template, spans);
     const close = moved(t.close, t.template, spans);
+    startTemplates.hit();
     return data.slice(0, response) + membersSet(data, response, close, keys, at, fields.values) + data.slice(close + 1);
   }
   return undefined;
@@ -274,11 +275,12 @@ const itemTemplates = new TemplateList<ItemTemplate>();
 
 /** firstItemId of an event that matches a template: the id's text is the string (it has no escapes), the index the digits there. */
 function itemIdFromTemplates(data: string, at: number[]): string | null {
-  const kept = itemTemplates.items;
+  const kept = itemTemplates.toTry();
   const spans: number[] = [];
   for (let k = 0; k < kept.length; k++) {
     const t = kept[k];
     if (!matchTemplate(data, t.template, spans)) continue;
+    itemTemplates.hit();
     at[0] = t.index === -1 ? -1 : spans[2 * t.index];
     at[1] = t.index === -1 ? -1 : spans[2 * t.index + 1];
     // A copy, as stringAt's (the id outlives the stream).

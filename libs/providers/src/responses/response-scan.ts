@@ -28,13 +28,16 @@ const RESPONSE_KEY = /"response"\s*:\s*\{/;
  * matches one, else walked, and kept as a template when it can be one.
  */
 export function scanTerminalEvent(data: string): TerminalResponseScan | null {
-  const kept = templates.items;
+  const kept = templates.toTry();
   for (let k = 0; k < kept.length; k++) {
     const scan = fromTemplate(data, kept[k]);
-    if (scan !== null) return scan;
+    if (scan !== null) {
+      templates.hit();
+      return scan;
+    }
   }
   const scan = walkTerminalEvent(data);
-  const template = scan === null ? null : newTemplate(data, scan);
+  const template = scan === null || !templates.missed() ? null : newTemplate(data, scan);
   if (template !== null) templates.add(template);
   return scan;
 }

@@ -52,6 +52,19 @@ describe('text templates', () => {
   it('keeps the most recent templates, up to its bound', () => {
     const list = new TemplateList<{ template: typeof template; n: number }>(2);
     for (let n = 0; n < 3; n++) list.add({ template, n });
-    expect(list.items.map((t) => t.n)).toEqual([2, 1]);
+    expect(list.toTry().map((t) => t.n)).toEqual([2, 1]);
+  });
+
+  it('rests after a run of texts that matched none, then tries its templates again', () => {
+    const list = new TemplateList<{ template: typeof template }>(4, 3, 2);
+    list.add({ template });
+    // A hit ends a run of misses.
+    expect([list.missed(), list.missed()]).toEqual([true, true]);
+    list.hit();
+    expect([list.missed(), list.missed(), list.missed()]).toEqual([true, true, false]);
+    // Resting: nothing to try, nothing to make, for two texts.
+    expect([list.toTry().length, list.missed(), list.toTry().length, list.missed()]).toEqual([0, false, 0, false]);
+    expect(list.toTry().length).toBe(1);
+    expect(list.missed()).toBe(true);
   });
 });

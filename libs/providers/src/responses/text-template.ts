@@ -108,17 +108,56 @@ export function moved(p: number, t: TextTemplate, spans: readonly number[]): num
   return p + shift;
 }
 
-/** The templates of one kind of text, the most recently made first: enough for a few kinds of request in turn. */
+/**
+ * The templates of one kind of text, the most recently made first: enough for a few kinds of
+ * request in turn. Templates pay only while texts repeat: after a run of texts that matched none
+ * (each tried against every template, then walked, then made a template of), the list rests for
+ * a while, and texts are only walked.
+ */
 export class TemplateList<T extends { template: TextTemplate }> {
-  readonly items: T[] = [];
+  private readonly items: T[] = [];
+  /** Texts in a row that matched no template. */
+  private misses = 0;
+  /** Texts left before templates are tried again. */
+  private resting = 0;
+  /** The last text was not tried (the list rested). */
+  private rested = false;
 
-  constructor(private readonly max = 4) {}
+  constructor(
+    private readonly max = 4,
+    private readonly maxMisses = 8,
+    private readonly rest = 248,
+  ) {}
+
+  /** The templates to try on a text: none while the list rests. */
+  toTry(): readonly T[] {
+    this.rested = this.resting > 0;
+    if (!this.rested) return this.items;
+    this.resting--;
+    return NONE;
+  }
+
+  /** A template matched. */
+  hit(): void {
+    this.misses = 0;
+  }
+
+  /** No template matched the text last tried (or none was tried): whether to make one of it. */
+  missed(): boolean {
+    if (this.rested || this.resting > 0) return false;
+    if (++this.misses < this.maxMisses) return true;
+    this.misses = 0;
+    this.resting = this.rest;
+    return false;
+  }
 
   add(item: T): void {
     this.items.unshift(item);
     if (this.items.length > this.max) this.items.pop();
   }
 }
+
+const NONE: readonly never[] = [];
 
 const { QUOTE, BACKSLASH } = JSON_BYTE;
 const ZERO = 0x30;

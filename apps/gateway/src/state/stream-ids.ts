@@ -1,10 +1,13 @@
 import { JSON_BYTE } from '@app/common';
 import { depthAt, findMembers, firstNonSpace, membersSet, ownCopy, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
-import { matchTemplate, moved, sequenceSlot, SlotKind, TemplateList, type TextTemplate, textTemplate } from '@app/providers/responses/text-template';
+import { matchTemplate, moved, sequenceSlot, type Slot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from '@app/providers/responses/text-template';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
-/** Members of a Response object as JSON text: `values[k]` is the value of `keys[k]`. */
+/** The state fields' keys, in the order stateFieldsText writes them. */
+export const STATE_KEYS = ['id', 'previous_response_id', 'store', 'background'];
+
+/** Members of a Response object as JSON text: `values[k]` is the value of `keys[k]` (some of STATE_KEYS). */
 export interface StateFieldsText {
   keys: readonly string[];
   values: readonly string[];
@@ -200,7 +203,6 @@ function isStartEvent(type: string): boolean {
   return type === 'response.created' || type === 'response.in_progress' || type === 'response.queued';
 }
 
-
 // Templates (TextTemplate) of the events whose text is edited or read here, the values that may
 // differ from one stream's events to another's as slots: the Response's id and creation time in the
 // start events, the item's id and index in `output_item.added`, and each event's sequence number.
@@ -214,7 +216,8 @@ interface StartTemplate {
   at: number[];
 }
 
-const START_KEYS = ['id', 'previous_response_id', 'store', 'background', 'created_at'];
+const START_KEYS = [...STATE_KEYS, 'created_at'];
+const CREATED_AT = 2 * STATE_KEYS.length;
 // Each kind of request has two or three start events.
 const startTemplates = new TemplateList<StartTemplate>(8);
 
@@ -233,7 +236,7 @@ function fromStartTemplates(data: string, fields: StateFieldsText): string | und
     }
     const response = moved(t.response, t.template, spans);
     const close = moved(t.close, t.template, spans);
-    startTemplates.hit();
+    startTemplates.hit(k);
     return data.slice(0, response) + membersSet(data, response, close, keys, at, fields.values) + data.slice(close + 1);
   }
   return undefined;
@@ -248,9 +251,9 @@ function startTemplateEdit(data: string, response: number, fields: StateFieldsTe
   const close = findMembers(data, response, START_KEYS, at);
   if (close === -1) return undefined;
   if (at[0] !== -1) {
-    const slots: [number, number, SlotKind][] = [[at[0], at[1], SlotKind.String]];
-    if (at[8] !== -1) slots.push([at[8], at[9], SlotKind.Digits]);
-    const sequence = sequenceSlot(data);
+    const slots: Slot[] = [[at[0], at[1], SlotKind.String]];
+    if (at[CREATED_AT] !== -1) slots.push([at[CREATED_AT], at[CREATED_AT + 1], SlotKind.Digits]);
+    const sequence = sequenceSlot(data, response, close + 1);
     if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits]);
     const template = slotTemplate(data, slots);
     if (template !== null) startTemplates.add({ template, response, close, at });
@@ -280,7 +283,7 @@ function itemIdFromTemplates(data: string, at: number[]): string | null {
   for (let k = 0; k < kept.length; k++) {
     const t = kept[k];
     if (!matchTemplate(data, t.template, spans)) continue;
-    itemTemplates.hit();
+    itemTemplates.hit(k);
     at[0] = t.index === -1 ? -1 : spans[2 * t.index];
     at[1] = t.index === -1 ? -1 : spans[2 * t.index + 1];
     // A copy, as stringAt's (the id outlives the stream).
@@ -291,7 +294,7 @@ function itemIdFromTemplates(data: string, at: number[]): string | null {
 
 /** Keeps an event firstItemId read (the id's string at `[open, end)`, the index at `at`) as a template, when its values can be slots. */
 function keepItemTemplate(data: string, open: number, end: number, at: readonly number[]): void {
-  const slots: [number, number, SlotKind][] = [[open, end, SlotKind.String]];
+  const slots: Slot[] = [[open, end, SlotKind.String]];
   if (at[0] !== -1) slots.push([at[0], at[1], SlotKind.Digits]);
   const sequence = sequenceSlot(data);
   if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits]);
@@ -301,8 +304,3 @@ function keepItemTemplate(data: string, open: number, end: number, at: readonly 
   itemTemplates.add({ template, id: order.indexOf(open) / 2, index: at[0] === -1 ? -1 : order.indexOf(at[0]) / 2 });
 }
 
-/** textTemplate with the slots given in any order. */
-function slotTemplate(data: string, slots: [number, number, SlotKind][]): TextTemplate | null {
-  slots.sort((a, b) => a[0] - b[0]);
-  return textTemplate(data, slots.flatMap((s) => [s[0], s[1]]), slots.map((s) => s[2]));
-}

@@ -270,7 +270,7 @@ export function membersSet(text: string, start: number, close: number, keys: rea
 const MAX_COPIED_SLICE = 12;
 
 /** Whether `[from, to)` holds no quote, backslash or control character: JSON string content that decodes to itself. */
-function isPlainStringText(text: string, from: number, to: number): boolean {
+export function isPlainStringText(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x20 || c === QUOTE || c === BACKSLASH) return false;

@@ -1,7 +1,7 @@
 import { JSON_BYTE } from '@app/common';
 import { RESPONSE_MEMBERS, type ResponseScan, type TerminalResponseScan } from '../types';
 import { closingBrace, isDigit, type ObjectScan, scanObject } from './json-text';
-import { matchTemplate, moved, sequenceSlot, SlotKind, TemplateList, type TextTemplate, textTemplate } from './text-template';
+import { matchTemplate, moved, sequenceSlot, type Slot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from './text-template';
 
 const OUTPUT = RESPONSE_MEMBERS.indexOf('output');
 
@@ -28,17 +28,17 @@ const RESPONSE_KEY = /"response"\s*:\s*\{/;
  * matches one, else walked, and kept as a template when it can be one.
  */
 export function scanTerminalEvent(data: string): TerminalResponseScan | null {
-  const kept = templates.toTry();
+  const kept = terminalTemplates.toTry();
   for (let k = 0; k < kept.length; k++) {
     const scan = fromTemplate(data, kept[k]);
     if (scan !== null) {
-      templates.hit();
+      terminalTemplates.hit(k);
       return scan;
     }
   }
   const scan = walkTerminalEvent(data);
-  const template = scan === null || !templates.missed() ? null : newTemplate(data, scan);
-  if (template !== null) templates.add(template);
+  const template = scan === null || !terminalTemplates.missed() ? null : newTemplate(data, scan);
+  if (template !== null) terminalTemplates.add(template);
   return scan;
 }
 
@@ -80,14 +80,15 @@ interface EventTemplate {
 
 // The Response's members that differ from one stream's terminal event to the next's, for an
 // upstream answering alike: the output and usage are walked, the id read; and the digits of its
-// times and of the event's sequence number.
+// times and of the event's sequence number (wherever it is outside the Response).
 const VALUE_SLOTS: readonly [string, SlotKind][] = [
   ['id', SlotKind.String],
   ['output', SlotKind.Value],
   ['usage', SlotKind.Value],
 ];
 const TIME_KEYS = ['"created_at":', '"completed_at":'];
-const templates = new TemplateList<EventTemplate>();
+/** The terminal events' templates; exported for specs (TemplateList's `reset` and `matched`). */
+export const terminalTemplates = new TemplateList<EventTemplate>();
 
 /**
  * scanTerminalEvent of an event that matches the template: the values of kind Value walked
@@ -131,30 +132,29 @@ function fromTemplate(data: string, t: EventTemplate): TerminalResponseScan | nu
 
 /**
  * The walked event as a template: when its Response is plain and its id a string, found without
- * walking it again (the walk's members, a search for the times, the event's last member): any
+ * walking it again (the walk's members, a search for the times and the sequence number): any
  * digits in valid JSON can stand for others, wherever they are.
  */
 function newTemplate(data: string, scan: TerminalResponseScan): EventTemplate | null {
   const { members, start, end } = scan;
   if (!scan.plain) return null;
-  const slots: [number, number, string, SlotKind][] = [];
+  const slots: Slot[] = [];
   for (const [key, kind] of VALUE_SLOTS) {
     const m = 2 * RESPONSE_MEMBERS.indexOf(key);
     if (members[m] === -1) return null;
-    slots.push([members[m], members[m + 1], key, kind]);
+    slots.push([members[m], members[m + 1], kind, key]);
   }
   for (const key of TIME_KEYS) {
     const at = data.indexOf(key, start);
     if (at !== -1 && at < end && isDigit(data.charCodeAt(at + key.length))) {
       let to = at + key.length;
       while (isDigit(data.charCodeAt(to))) to++;
-      slots.push([at + key.length, to, key, SlotKind.Digits]);
+      slots.push([at + key.length, to, SlotKind.Digits, key]);
     }
   }
-  const sequence = sequenceSlot(data);
-  if (sequence !== null) slots.push([sequence[0], sequence[1], 'sequence_number', SlotKind.Digits]);
-  slots.sort((a, b) => a[0] - b[0]);
-  const template = textTemplate(data, slots.flatMap((s) => [s[0], s[1]]), slots.map((s) => s[3]));
+  const sequence = sequenceSlot(data, start, end);
+  if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits, 'sequence_number']);
+  const template = slotTemplate(data, slots);
   if (template === null) return null;
-  return { template, keys: slots.map((s) => s[2]), members: [...members], start, end };
+  return { template, keys: slots.map((s) => s[3] as string), members: [...members], start, end };
 }

@@ -1,4 +1,4 @@
-import { matchTemplate, moved, sequenceSlot, SlotKind, TemplateList, textTemplate } from './text-template';
+import { matchTemplate, MAX_TEMPLATE_TEXT, moved, sequenceSlot, SlotKind, TemplateList, textTemplate } from './text-template';
 
 describe('text templates', () => {
   const text = '{"id":"resp_1","n":12,"out":[1,2],"end":true}';
@@ -41,30 +41,72 @@ describe('text templates', () => {
     expect(textTemplate('{"id":"a\\"b"}', [6, 12], [SlotKind.String])).toBeNull();
   });
 
-  it("finds an event's sequence number as its last member without walking it", () => {
+  it("finds an event's sequence number wherever it is, passing over a skipped part, without walking it", () => {
     expect(sequenceSlot('{"a":1,"sequence_number":12}')).toEqual([25, 27]);
-    expect(sequenceSlot('{"a":1,"sequence_number":0}')).toEqual([25, 26]);
-    for (const other of ['{"a":1,"sequence_number":012}', '{"a":1,"sequence_number":-1}', '{"a":1,"sequence_number":1} ', '{"a":1,"sequence_number":}', '{"a":1,"number":1}']) {
+    expect(sequenceSlot('{"a":1,"sequence_number":0} ')).toEqual([25, 26]);
+    // OpenAI's order: right after the type, before the Response.
+    expect(sequenceSlot('{"type":"t","sequence_number" : 7,"response":{}}')).toEqual([32, 33]);
+    // One inside the skipped part (here 12..33, the Response) is not the event's, before or after it.
+    const inside = '{"response":{"sequence_number":1},"sequence_number":23}';
+    expect(sequenceSlot(inside, 12, 33)).toEqual([52, 54]);
+    expect(sequenceSlot('{"sequence_number":4,"response":{"sequence_number":1}}', 32, 53)).toEqual([19, 20]);
+    expect(sequenceSlot('{"response":{"sequence_number":1}}', 12, 33)).toBeNull();
+    for (const other of ['{"a":1,"sequence_number":012}', '{"a":1,"sequence_number":-1}', '{"a":1,"sequence_number":}', '{"a":1,"number":1}']) {
       expect(sequenceSlot(other)).toBeNull();
     }
   });
 
-  it('keeps the most recent templates, up to its bound', () => {
-    const list = new TemplateList<{ template: typeof template; n: number }>(2);
-    for (let n = 0; n < 3; n++) list.add({ template, n });
-    expect(list.toTry().map((t) => t.n)).toEqual([2, 1]);
+  it('makes no template of a text longer than its bound', () => {
+    const long = `{"id":"resp_1","pad":"${'x'.repeat(MAX_TEMPLATE_TEXT)}"}`;
+    expect(textTemplate(long, [6, 14], [SlotKind.String])).toBeNull();
   });
 
-  it('rests after a run of texts that matched none, then tries its templates again', () => {
-    const list = new TemplateList<{ template: typeof template }>(4, 3, 2);
+  it('orders templates by their last match, a new one after those that matched, up to its bound', () => {
+    const list = new TemplateList<{ template: typeof template; n: number }>(3);
+    for (let n = 0; n < 3; n++) list.add({ template, n });
+    expect(list.toTry().map((t) => t.n)).toEqual([2, 1, 0]);
+    // The oldest matches: it goes first, and newer ones that never matched are replaced before it.
+    list.hit(2);
+    expect(list.toTry().map((t) => t.n)).toEqual([0, 2, 1]);
+    list.add({ template, n: 3 });
+    list.add({ template, n: 4 });
+    expect(list.toTry().map((t) => t.n)).toEqual([0, 4, 3]);
+    expect(list.matched).toBe(1);
+  });
+
+  it('copies a template when it first matches, so that it keeps no slice of the upstream text', () => {
+    const list = new TemplateList<{ template: typeof template }>();
+    const kept = { template };
+    list.add(kept);
+    list.hit(0);
+    expect(kept.template).not.toBe(template);
+    expect(kept.template.pieces).toEqual(template.pieces);
+    const copied = kept.template;
+    list.hit(0);
+    expect(kept.template).toBe(copied);
+  });
+
+  it('rests after a window of texts of which too few matched, then tries its templates again', () => {
+    // Windows of 4 texts, at least 2 matched, else a rest of 3 texts.
+    const list = new TemplateList<{ template: typeof template }>(4, 4, 2, 3);
     list.add({ template });
-    // A hit ends a run of misses.
+    list.hit(0);
+    list.hit(0);
     expect([list.missed(), list.missed()]).toEqual([true, true]);
-    list.hit();
+    // Next window: one match in four.
+    list.hit(0);
     expect([list.missed(), list.missed(), list.missed()]).toEqual([true, true, false]);
-    // Resting: nothing to try, nothing to make, for two texts.
-    expect([list.toTry().length, list.missed(), list.toTry().length, list.missed()]).toEqual([0, false, 0, false]);
+    // Resting: nothing to try, nothing to make, for three texts.
+    for (let k = 0; k < 3; k++) expect([list.toTry().length, list.missed()]).toEqual([0, false]);
     expect(list.toTry().length).toBe(1);
     expect(list.missed()).toBe(true);
+  });
+
+  it('reset, for specs: no templates, no count', () => {
+    const list = new TemplateList<{ template: typeof template }>();
+    list.add({ template });
+    list.hit(0);
+    list.reset();
+    expect([list.toTry().length, list.matched]).toEqual([0, 0]);
   });
 });

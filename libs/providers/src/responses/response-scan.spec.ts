@@ -1,4 +1,4 @@
-import { scanTerminalEvent } from './response-scan';
+import { scanTerminalEvent, terminalTemplates } from './response-scan';
 
 /** scanTerminalEvent of a fresh module: no template made by an earlier event, the Response walked whole. */
 function walked(data: string): ReturnType<typeof scanTerminalEvent> {
@@ -21,6 +21,8 @@ const response = (over: Record<string, unknown> = {}) => ({
 });
 
 describe('scanTerminalEvent', () => {
+  beforeEach(() => terminalTemplates.reset());
+
   it('reads a Response that differs from an earlier one only in its id, times, output and usage as the walk reads it', () => {
     const first = event(response());
     expect(scanTerminalEvent(first)).toEqual(walked(first));
@@ -45,6 +47,10 @@ describe('scanTerminalEvent', () => {
       const data = typeof r === 'string' ? r : event(r, 3);
       expect(scanTerminalEvent(data)).toEqual(walked(data));
     }
+    // The first eight (other ids, times, outputs, usage) read from the template; the rest (an
+    // escaped or control character in the id, times that are not plain digits, another status or
+    // model, a negative sequence number) are walked.
+    expect(terminalTemplates.matched).toBe(8);
     // Members added after a walked value, before the template's text goes on: one of them given twice.
     const text = JSON.stringify(response());
     for (const added of ['"extra":1', '"store":false', '"id":"resp_x"']) {
@@ -74,9 +80,26 @@ describe('scanTerminalEvent', () => {
     events.push(event(text).replace('"sequence_number":9', '"sequence_number":9,"extra_fields":{}'));
     events.push(event(text).replace('"sequence_number":9', '"response":{},"sequence_number":9'));
     events.push(event(text).replace('"sequence_number":9', '"sequence_number":09'));
+    // Each broken event comes after one that matched the template, which is still there to try.
+    const valid = event(text, 5);
     for (const data of events) {
+      expect(scanTerminalEvent(valid)).not.toBeNull();
       expect(walked(data)).toBeNull();
       expect(scanTerminalEvent(data)).toBeNull();
     }
+    expect(terminalTemplates.matched).toBe(events.length);
+  });
+
+  it("reads from a template events with the sequence number anywhere outside the Response (OpenAI's: right after the type)", () => {
+    const openAi = (r: Record<string, unknown>, sequence: number) => `{"type":"response.completed","sequence_number":${sequence},"response":${JSON.stringify(r)}}`;
+    const first = openAi(response(), 41);
+    expect(scanTerminalEvent(first)).toEqual(walked(first));
+    const variants = [
+      openAi(response({ id: 'resp_other', created_at: 1700000123 }), 7),
+      openAi(response({ output: [message('msg_1', 'another answer')] }), 1234),
+      openAi(response({ usage: { ...usage, output_tokens: 50 } }), 9),
+    ];
+    for (const data of variants) expect(scanTerminalEvent(data)).toEqual(walked(data));
+    expect(terminalTemplates.matched).toBe(variants.length);
   });
 });

@@ -1,5 +1,6 @@
 import type { Turn } from '../conversation/turn';
 import { applyStateFields, streamRewriter } from './stored-turn';
+import { startTemplates } from './stream-ids';
 
 function turn(): Turn {
   return {
@@ -95,6 +96,23 @@ describe('StreamIdRewriter', () => {
     const twice = '{"type":"response.created","response":{"id":"resp_up","created_at":1,"created_at":2,"store":true}}';
     const ids = streamRewriter(t);
     expect(JSON.parse(ids.rewrite('response.created', twice)).response).toEqual({ id: 'resp_ours', created_at: 2, store: true, previous_response_id: 'resp_prev', background: false });
+  });
+
+  it("makes templates of a stream's start events on their first sighting: a later stream's match them all", () => {
+    startTemplates.reset();
+    const response = (id: string, created: number) => ({ id, object: 'response', created_at: created, status: 'in_progress', store: true, metadata: {} });
+    const stream = (id: string, created: number) =>
+      ['response.created', 'response.in_progress'].map((type, n) => ({ type, response: response(id, created), sequence_number: n }));
+    for (const events of [stream('resp_up', 1700000000), stream('resp_other', 1700000042)]) {
+      const t = turn();
+      const ids = streamRewriter(t);
+      for (const event of events) {
+        const expected = structuredClone(event);
+        applyStateFields(t, expected.response);
+        expect(ids.rewrite(event.type, JSON.stringify(event))).toBe(JSON.stringify(expected));
+      }
+    }
+    expect(startTemplates.matched).toBe(2);
   });
 
   it('splices what applyStateFields sets, the upstream id kept when the turn is not stored', () => {

@@ -76,11 +76,14 @@ export class StreamIdRewriter {
     if (response !== -1) {
       // The start events of a stream mostly carry the same Response: spliced once. (Compared as
       // a slice: startsWith reads a sliced string, as events are, several times slower.)
+      // Not while templates are made: then each start event (in_progress too, on a stream's first
+      // sighting) is walked for its template, which later streams' match.
+      const makeTemplate = startTemplates.missed();
       const last = this.lastStart;
-      if (last !== null && data.slice(response, response + last.upstream.length) === last.upstream) {
+      if (!makeTemplate && last !== null && data.slice(response, response + last.upstream.length) === last.upstream) {
         return data.slice(0, response) + last.spliced + data.slice(response + last.upstream.length);
       }
-      const edited = (startTemplates.missed() ? startTemplateEdit(data, response, fields) : undefined) ?? withMembers(data, response, fields.keys, fields.values);
+      const edited = (makeTemplate ? startTemplateEdit(data, response, fields) : undefined) ?? withMembers(data, response, fields.keys, fields.values);
       if (edited !== undefined) {
         this.lastStart = { upstream: data.slice(response, edited.end), spliced: edited.json };
         return data.slice(0, response) + edited.json + data.slice(edited.end);
@@ -218,8 +221,8 @@ interface StartTemplate {
 
 const START_KEYS = [...STATE_KEYS, 'created_at'];
 const CREATED_AT = 2 * STATE_KEYS.length;
-// Each kind of request has two or three start events.
-const startTemplates = new TemplateList<StartTemplate>(8);
+// Each kind of request has two or three start events. Exported for specs (TemplateList's `reset` and `matched`).
+export const startTemplates = new TemplateList<StartTemplate>(8);
 
 /** onStart of an event that matches a template: the state fields spliced where the template says. */
 function fromStartTemplates(data: string, fields: StateFieldsText): string | undefined {

@@ -61,17 +61,22 @@ describe('text templates', () => {
     expect(textTemplate(long, [6, 14], [SlotKind.String])).toBeNull();
   });
 
-  it('orders templates by their last match, a new one after those that matched, up to its bound', () => {
+  it('tries templates that matched first, a new one after them, up to its bound', () => {
     const list = new TemplateList<{ template: typeof template; n: number }>(3);
     for (let n = 0; n < 3; n++) list.add({ template, n });
     expect(list.toTry().map((t) => t.n)).toEqual([2, 1, 0]);
-    // The oldest matches: it goes first, and newer ones that never matched are replaced before it.
+    // The oldest matches: it goes before those that never matched, which are replaced before it.
     list.hit(2);
-    expect(list.toTry().map((t) => t.n)).toEqual([0, 2, 1]);
+    expect(list.toTry().map((t) => t.n)).toEqual([0, 1, 2]);
     list.add({ template, n: 3 });
     list.add({ template, n: 4 });
     expect(list.toTry().map((t) => t.n)).toEqual([0, 4, 3]);
-    expect(list.matched).toBe(1);
+    // Matched once, it stays second; matched again, it changes places with the one before it.
+    list.hit(1);
+    expect(list.toTry().map((t) => t.n)).toEqual([0, 4, 3]);
+    list.hit(1);
+    expect(list.toTry().map((t) => t.n)).toEqual([4, 0, 3]);
+    expect(list.matched).toBe(3);
   });
 
   it('copies a template when it first matches, so that it keeps no slice of the upstream text', () => {

@@ -117,22 +117,29 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
 }
 
 /**
- * Whether the text ends as the template does, back to its last slot that is not digits: a text
- * that differs from the template only late (another client's `user` or metadata, after the output)
- * is refused without comparing all the text before. Only a quick refusal: matchTemplate's
- * forward pass checks the digits and all else.
+ * Whether the text ends as the template does, back to its last slot that is not digits or over
+ * TAIL_CHECKED characters, whichever comes first: a text that differs from the template only late
+ * (another client's `user` or metadata, after the output) is refused without comparing all the
+ * text before. Only a quick refusal: matchTemplate's forward pass checks the digits and all else.
  */
 function tailMatches(text: string, pieces: readonly string[], kinds: readonly SlotKind[]): boolean {
   let end = text.length;
+  let budget = TAIL_CHECKED;
   for (let k = kinds.length; ; k--) {
     const piece = pieces[k];
-    const at = end - piece.length;
-    if (at < 0 || text.slice(at, end) !== piece) return false;
-    if (k === 0 || kinds[k - 1] !== SlotKind.Digits) return true;
+    const n = Math.min(piece.length, budget);
+    const at = end - n;
+    if (at < 0 || text.slice(at, end) !== (n === piece.length ? piece : piece.slice(piece.length - n))) return false;
+    budget -= n;
+    if (budget === 0 || k === 0 || kinds[k - 1] !== SlotKind.Digits) return true;
     end = at;
     while (isDigit(text.charCodeAt(end - 1))) end--;
   }
 }
+
+// Enough for the members that follow an event's last long value (a Response's user and metadata);
+// a text that matches compares these again in the forward pass.
+const TAIL_CHECKED = 64;
 
 /**
  * Where a position of the template's text lies in a text that matched it (`spans`, from
@@ -153,10 +160,10 @@ export function moved(p: number, t: TextTemplate, spans: readonly number[]): num
 }
 
 /**
- * The templates of one kind of text, those that matched most recently first: enough for a few
- * kinds of request in turn. A new template goes after those that have matched (the others are
- * replaced first), so that one client's repeats keep theirs among other clients' one-off texts;
- * its pieces are copied when it first matches.
+ * The templates of one kind of text, those that matched first, those that match more often
+ * before the others: enough for a few kinds of request in turn. A new template goes after those
+ * that have matched (the others are replaced first), so that one client's repeats keep theirs
+ * among other clients' one-off texts; its pieces are copied when it first matches.
  * Templates pay only while texts repeat: a text that matches none was tried against each, walked,
  * and copied into a template. So the texts are counted in windows, and after a window where too few
  * matched the list rests for a while (texts are only walked), then tries again.
@@ -190,15 +197,21 @@ export class TemplateList<T extends { template: TextTemplate }> {
     return NONE;
   }
 
-  /** The template at `k` of those toTry gave matched: it goes first. */
+  /**
+   * The template at `k` of those toTry gave matched: it changes places with the one before it, or
+   * on its first match with the first that never matched, so that it is tried before those. (A
+   * swap, not a move to the front: cheaper, and as good for a few kinds of text in turn.)
+   */
   hit(k = 0): void {
-    const item = this.items[k];
-    this.items.copyWithin(1, 0, k);
-    this.items[0] = item;
+    const items = this.items;
+    const item = items[k];
+    let to = Math.max(k - 1, 0);
     if (k >= this.proven) {
       item.template = owned(item.template);
-      this.proven++;
+      to = this.proven++;
     }
+    items[k] = items[to];
+    items[to] = item;
     this.matched++;
     this.matchedInWindow++;
     this.count();

@@ -90,12 +90,13 @@ function digitsEnd(text: string, at: number): number {
 export function matchTemplate(text: string, t: TextTemplate, spans: number[]): boolean {
   const { pieces, kinds } = t;
   spans.length = 0;
-  if (!tailMatches(text, pieces, kinds)) return false;
   let at = 0;
   for (let k = 0; k < kinds.length; k++) {
     const piece = pieces[k];
     // Compared as slices: startsWith reads a sliced string several times slower.
     if (text.slice(at, at + piece.length) !== piece) return false;
+    // Its end next: after the first piece, which refuses another type of event at once.
+    if (k === 0 && !tailMatches(text, pieces, kinds)) return false;
     at += piece.length;
     let end: number;
     if (kinds[k] === SlotKind.String) {

@@ -87,8 +87,12 @@ const VALUE_SLOTS: readonly [string, SlotKind][] = [
   ['usage', SlotKind.Value],
 ];
 const TIME_KEYS = ['"created_at":', '"completed_at":'];
-/** The terminal events' templates; exported for specs (TemplateList's `reset` and `matched`). */
-export const terminalTemplates = new TemplateList<EventTemplate>();
+/**
+ * The terminal events' templates; exported for specs (TemplateList's `reset` and `matched`).
+ * Eight: a few clients in turn each keep theirs, and trying one that differs costs its first piece
+ * and the event's last few members (matchTemplate), not the event's length.
+ */
+export const terminalTemplates = new TemplateList<EventTemplate>(8);
 
 /**
  * scanTerminalEvent of an event that matches the template: the values of kind Value walked

@@ -1,7 +1,7 @@
 import { GatewayError, quoteForMessage } from '@app/common';
 import type { Turn } from '../conversation/turn';
 import { ensureUniqueOutputIds, type Json, type StoredResponse, type StoredStatus } from './stored-response';
-import { type StateFieldsText, StreamIdRewriter } from './stream-ids';
+import { STATE_KEYS, type StateFieldsText, StreamIdRewriter } from './stream-ids';
 
 export const DAY_MS = 86_400_000;
 // Bounds of the in-memory cache of recent responses (follow-ups resolve from it).
@@ -56,7 +56,6 @@ export function applyStateFields(turn: Turn, response: Json): void {
   response.background = turn.background;
 }
 
-const STATE_KEYS = ['id', 'previous_response_id', 'store', 'background'];
 const UNSTORED_STATE_KEYS = STATE_KEYS.slice(1);
 
 /** applyStateFields as JSON text: the keys it sets, in its order, and their values' JSON. */

@@ -1,5 +1,6 @@
 import type { Turn } from '../conversation/turn';
 import { applyStateFields, streamRewriter } from './stored-turn';
+import { startTemplates } from './stream-ids';
 
 function turn(): Turn {
   return {
@@ -63,6 +64,57 @@ describe('StreamIdRewriter', () => {
     expect(ids.serialised).toBe(false);
   });
 
+  it("splices a later stream's start events where an earlier one's members were found, whatever its id and creation time", () => {
+    // Members of the state fields before, between and after the id and created_at, and a
+    // Response that differs elsewhere, or whose id or time cannot stand in for the template's.
+    const head = { background: false, id: 'resp_up', previous_response_id: null, object: 'response', created_at: 1700000000, store: true, status: 'in_progress', metadata: {} };
+    const responses: Record<string, unknown>[] = [
+      head,
+      { ...head, id: 'resp_a_much_longer_upstream_id', created_at: 99 },
+      { ...head, id: 'r', created_at: 17000000001234 },
+      { ...head, id: 'r\\"x', created_at: 5 },
+      { ...head, created_at: 1.5 },
+      { ...head, created_at: null },
+      { ...head, id: 7 },
+      { ...head, status: 'queued', id: 'resp_other' },
+      { id: 'resp_up', created_at: 1, store: true, created_at_too: 2 },
+      { created_at: 1, id: 'resp_up' },
+    ];
+    for (const store of [true, false]) {
+      for (const r of responses) {
+        const t = { ...turn(), store };
+        const event = { type: 'response.created', response: { ...r }, sequence_number: 0 };
+        const expected = structuredClone(event);
+        applyStateFields(t, expected.response);
+        expect(streamRewriter(t).rewrite('response.created', JSON.stringify(event))).toBe(JSON.stringify(expected));
+      }
+    }
+    // Spacing that differs from the template's is read by walking it, and a key given twice still refused.
+    const t = turn();
+    const spaced = '{"type":"response.created","response":{"id":"resp_up", "created_at":1700000000,"store":true}}';
+    expect(JSON.parse(streamRewriter(t).rewrite('response.created', spaced)).response).toEqual({ id: 'resp_ours', created_at: 1700000000, store: true, previous_response_id: 'resp_prev', background: false });
+    const twice = '{"type":"response.created","response":{"id":"resp_up","created_at":1,"created_at":2,"store":true}}';
+    const ids = streamRewriter(t);
+    expect(JSON.parse(ids.rewrite('response.created', twice)).response).toEqual({ id: 'resp_ours', created_at: 2, store: true, previous_response_id: 'resp_prev', background: false });
+  });
+
+  it("makes templates of a stream's start events on their first sighting: a later stream's match them all", () => {
+    startTemplates.reset();
+    const response = (id: string, created: number) => ({ id, object: 'response', created_at: created, status: 'in_progress', store: true, metadata: {} });
+    const stream = (id: string, created: number) =>
+      ['response.created', 'response.in_progress'].map((type, n) => ({ type, response: response(id, created), sequence_number: n }));
+    for (const events of [stream('resp_up', 1700000000), stream('resp_other', 1700000042)]) {
+      const t = turn();
+      const ids = streamRewriter(t);
+      for (const event of events) {
+        const expected = structuredClone(event);
+        applyStateFields(t, expected.response);
+        expect(ids.rewrite(event.type, JSON.stringify(event))).toBe(JSON.stringify(expected));
+      }
+    }
+    expect(startTemplates.matched).toBe(2);
+  });
+
   it('splices what applyStateFields sets, the upstream id kept when the turn is not stored', () => {
     for (const [store, previousResponseId] of [[false, 'resp_prev'], [false, null], [true, null]] as const) {
       const t = { ...turn(), store, previousResponseId };
@@ -110,6 +162,36 @@ describe('StreamIdRewriter', () => {
     const nullItem = `{"type":"response.output_item.added","output_index":0,"item":{"id":"${ID}"},"item":null}`;
     expect(streamRewriter(none).rewrite('response.output_item.added', nullItem)).toBe(nullItem);
     expect(none.streamedIds).toEqual([]);
+  });
+
+  it("reads a later stream's item ids where an earlier stream's event had them, as from the text of each", () => {
+    /** The rewriter of a fresh module: no template made by an earlier event. */
+    const fresh = (t: Turn) => {
+      let rewriter = streamRewriter;
+      jest.isolateModules(() => {
+        rewriter = (jest.requireActual('./stored-turn') as { streamRewriter: typeof streamRewriter }).streamRewriter;
+      });
+      return rewriter(t);
+    };
+    const added = (id: string, index: string, sequence: number, item = '"type":"message","content":[]') =>
+      `{"type":"response.output_item.added","output_index":${index},"item":{"id":${JSON.stringify(id)},${item}},"sequence_number":${sequence}}`;
+    const streams = [
+      [added('msg_0123456789abcdef0123', '0', 2)],
+      [added('msg_a_longer_one_0123456789abcdef', '12', 1234), added('msg_fedcba9876543210fedc', '13', 1240)],
+      [added('msg_0123456789abcdef0123', '0', 2), added('msg_0123456789abcdef0123', '1', 3)],
+      [added('msg_1', '0', 2), added('msg_0123456789abcdef\u0030123', '1', 3), added('msg_0123456789abcdef0123', '-1', 3)],
+      [added('msg_0123456789abcdef0123', '1.5', 2), added('msg_0123456789abcdef01\n3', '0', 2)],
+      [added('msg_0123456789abcdef0123', '01', 2), added('msg_fedcba9876543210fedc', '1', 3)],
+      [added('msg_0123456789abcdef0123', '0', 2, '"type":"message","id":"msg_fedcba9876543210fedc"')],
+    ];
+    for (const events of streams) {
+      const t = turn();
+      const reference = turn();
+      const ids = streamRewriter(t);
+      const walked = fresh(reference);
+      for (const data of events) expect(ids.rewrite('response.output_item.added', data)).toBe(walked.rewrite('response.output_item.added', data));
+      expect(t.streamedIds).toEqual(reference.streamedIds);
+    }
   });
 
   it('reads trusted item ids off the text, and parses an event whose item id it cannot read plainly', () => {

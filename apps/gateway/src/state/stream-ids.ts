@@ -1,9 +1,13 @@
 import { JSON_BYTE } from '@app/common';
-import { depthAt, findMembers, firstNonSpace, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
+import { depthAt, findMembers, firstNonSpace, membersSet, ownCopy, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
+import { matchTemplate, moved, sequenceSlot, type Slot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from '@app/providers/responses/text-template';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
-/** Members of a Response object as JSON text: `values[k]` is the value of `keys[k]`. */
+/** The state fields' keys, in the order stateFieldsText writes them. */
+export const STATE_KEYS = ['id', 'previous_response_id', 'store', 'background'];
+
+/** Members of a Response object as JSON text: `values[k]` is the value of `keys[k]` (some of STATE_KEYS). */
 export interface StateFieldsText {
   keys: readonly string[];
   values: readonly string[];
@@ -65,16 +69,21 @@ export class StreamIdRewriter {
   }
 
   private onStart(data: string): string {
+    const fields = this.stateFields;
+    const templated = fromStartTemplates(data, fields);
+    if (templated !== undefined) return templated;
     const response = uniqueObjectAt(data, 'response', 1);
     if (response !== -1) {
       // The start events of a stream mostly carry the same Response: spliced once. (Compared as
       // a slice: startsWith reads a sliced string, as events are, several times slower.)
+      // Not while templates are made: then each start event (in_progress too, on a stream's first
+      // sighting) is walked for its template, which later streams' match.
+      const makeTemplate = startTemplates.missed();
       const last = this.lastStart;
-      if (last !== null && data.slice(response, response + last.upstream.length) === last.upstream) {
+      if (!makeTemplate && last !== null && data.slice(response, response + last.upstream.length) === last.upstream) {
         return data.slice(0, response) + last.spliced + data.slice(response + last.upstream.length);
       }
-      const fields = this.stateFields;
-      const edited = withMembers(data, response, fields.keys, fields.values);
+      const edited = (makeTemplate ? startTemplateEdit(data, response, fields) : undefined) ?? withMembers(data, response, fields.keys, fields.values);
       if (edited !== undefined) {
         this.lastStart = { upstream: data.slice(response, edited.end), spliced: edited.json };
         return data.slice(0, response) + edited.json + data.slice(edited.end);
@@ -92,7 +101,7 @@ export class StreamIdRewriter {
     let indexAt: number;
     let indexEnd: number;
     let id: string | undefined;
-    const first = firstItemId(data, at);
+    const first = itemIdFromTemplates(data, at) ?? firstItemId(data, at);
     if (first !== null) {
       indexAt = at[0];
       indexEnd = at[1];
@@ -184,7 +193,9 @@ function firstItemId(data: string, at: number[]): string | null {
     at[0] = start;
     at[1] = end;
   }
-  return stringAt(data, open, close + 1) ?? null;
+  const id = stringAt(data, open, close + 1) ?? null;
+  if (id !== null && itemTemplates.missed()) keepItemTemplate(data, open, close + 1, at);
+  return id;
 }
 
 /**
@@ -194,3 +205,105 @@ function firstItemId(data: string, at: number[]): string | null {
 function isStartEvent(type: string): boolean {
   return type === 'response.created' || type === 'response.in_progress' || type === 'response.queued';
 }
+
+// Templates (TextTemplate) of the events whose text is edited or read here, the values that may
+// differ from one stream's events to another's as slots: the Response's id and creation time in the
+// start events, the item's id and index in `output_item.added`, and each event's sequence number.
+
+/** A start event as an earlier one was, with what findMembers found in its Response. */
+interface StartTemplate {
+  template: TextTemplate;
+  /** Where the Response starts, its closing brace, and the spans of START_KEYS (in the template's text). */
+  response: number;
+  close: number;
+  at: number[];
+}
+
+const START_KEYS = [...STATE_KEYS, 'created_at'];
+const CREATED_AT = 2 * STATE_KEYS.length;
+// Each kind of request has two or three start events. Exported for specs (TemplateList's `reset` and `matched`).
+export const startTemplates = new TemplateList<StartTemplate>(8);
+
+/** onStart of an event that matches a template: the state fields spliced where the template says. */
+function fromStartTemplates(data: string, fields: StateFieldsText): string | undefined {
+  const kept = startTemplates.toTry();
+  const spans: number[] = [];
+  for (let k = 0; k < kept.length; k++) {
+    const t = kept[k];
+    if (!matchTemplate(data, t.template, spans)) continue;
+    const keys = fields.keys;
+    const at: number[] = [];
+    for (let m = 0; m < keys.length; m++) {
+      const i = 2 * START_KEYS.indexOf(keys[m]);
+      at.push(moved(t.at[i], t.template, spans), moved(t.at[i + 1], t.template, spans));
+    }
+    const response = moved(t.response, t.template, spans);
+    const close = moved(t.close, t.template, spans);
+    startTemplates.hit(k);
+    return data.slice(0, response) + membersSet(data, response, close, keys, at, fields.values) + data.slice(close + 1);
+  }
+  return undefined;
+}
+
+/**
+ * withMembers of a start event's Response, walked for the template's members too, and kept as a
+ * template when its id and times can be slots; undefined when that walk cannot read it.
+ */
+function startTemplateEdit(data: string, response: number, fields: StateFieldsText): { json: string; end: number } | undefined {
+  const at: number[] = [];
+  const close = findMembers(data, response, START_KEYS, at);
+  if (close === -1) return undefined;
+  if (at[0] !== -1) {
+    const slots: Slot[] = [[at[0], at[1], SlotKind.String]];
+    if (at[CREATED_AT] !== -1) slots.push([at[CREATED_AT], at[CREATED_AT + 1], SlotKind.Digits]);
+    const sequence = sequenceSlot(data, response, close + 1);
+    if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits]);
+    const template = slotTemplate(data, slots);
+    if (template !== null) startTemplates.add({ template, response, close, at });
+  }
+  const keys = fields.keys;
+  const spans: number[] = [];
+  for (let m = 0; m < keys.length; m++) {
+    const i = 2 * START_KEYS.indexOf(keys[m]);
+    spans.push(at[i], at[i + 1]);
+  }
+  return { json: membersSet(data, response, close, keys, spans, fields.values), end: close + 1 };
+}
+
+/** An `output_item.added` event as an earlier one was, read plainly (firstItemId): its item id is slot `id`, its output index slot `index` (-1: none). */
+interface ItemTemplate {
+  template: TextTemplate;
+  id: number;
+  index: number;
+}
+
+const itemTemplates = new TemplateList<ItemTemplate>();
+
+/** firstItemId of an event that matches a template: the id's text is the string (it has no escapes), the index the digits there. */
+function itemIdFromTemplates(data: string, at: number[]): string | null {
+  const kept = itemTemplates.toTry();
+  const spans: number[] = [];
+  for (let k = 0; k < kept.length; k++) {
+    const t = kept[k];
+    if (!matchTemplate(data, t.template, spans)) continue;
+    itemTemplates.hit(k);
+    at[0] = t.index === -1 ? -1 : spans[2 * t.index];
+    at[1] = t.index === -1 ? -1 : spans[2 * t.index + 1];
+    // A copy, as stringAt's (the id outlives the stream).
+    return ownCopy(data.slice(spans[2 * t.id] + 1, spans[2 * t.id + 1] - 1));
+  }
+  return null;
+}
+
+/** Keeps an event firstItemId read (the id's string at `[open, end)`, the index at `at`) as a template, when its values can be slots. */
+function keepItemTemplate(data: string, open: number, end: number, at: readonly number[]): void {
+  const slots: Slot[] = [[open, end, SlotKind.String]];
+  if (at[0] !== -1) slots.push([at[0], at[1], SlotKind.Digits]);
+  const sequence = sequenceSlot(data);
+  if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits]);
+  const template = slotTemplate(data, slots);
+  if (template === null) return;
+  const order = template.spans;
+  itemTemplates.add({ template, id: order.indexOf(open) / 2, index: at[0] === -1 ? -1 : order.indexOf(at[0]) / 2 });
+}
+

@@ -270,7 +270,7 @@ export function membersSet(text: string, start: number, close: number, keys: rea
 const MAX_COPIED_SLICE = 12;
 
 /** Whether `[from, to)` holds no quote, backslash or control character: JSON string content that decodes to itself. */
-function isPlainStringText(text: string, from: number, to: number): boolean {
+export function isPlainStringText(text: string, from: number, to: number): boolean {
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x20 || c === QUOTE || c === BACKSLASH) return false;
@@ -343,8 +343,19 @@ function escapeEnd(text: string, at: number): number {
   return c === QUOTE || c === BACKSLASH || c === 0x2f || c === 0x62 || c === 0x66 || c === 0x6e || c === 0x72 || c === 0x74 ? at + 2 : -1;
 }
 
-function isDigit(c: number): boolean {
+export function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
+}
+
+/**
+ * The text as a string of its own: V8's slice of a long string points into it, and a slice kept
+ * long (a template kept across requests) would keep the whole upstream chunk alive. A joined
+ * string is flattened into a new one when a character of it is first read; its slice points there.
+ */
+export function ownCopy(text: string): string {
+  const joined = ` ${text}`;
+  joined.charCodeAt(0);
+  return joined.slice(1);
 }
 
 /** End (exclusive) of the JSON number at `start`; -1 when there is none. */

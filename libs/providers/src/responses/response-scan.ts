@@ -1,6 +1,7 @@
 import { JSON_BYTE } from '@app/common';
 import { RESPONSE_MEMBERS, type ResponseScan, type TerminalResponseScan } from '../types';
-import { closingBrace, type ObjectScan, scanObject } from './json-text';
+import { closingBrace, isDigit, type ObjectScan, scanObject } from './json-text';
+import { matchTemplate, moved, sequenceSlot, type Slot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from './text-template';
 
 const OUTPUT = RESPONSE_MEMBERS.indexOf('output');
 
@@ -23,9 +24,26 @@ const RESPONSE_KEY = /"response"\s*:\s*\{/;
 /**
  * Where a terminal event's Response object lies, `[start, end)`, and scanResponse of it in place
  * (positions in the event), the event checked as JSON whole: null when it is not one object with
- * a Response object and no `extra_fields`.
+ * a Response object and no `extra_fields`. Read from a template (an earlier event) when the event
+ * matches one, else walked, and kept as a template when it can be one.
  */
 export function scanTerminalEvent(data: string): TerminalResponseScan | null {
+  const kept = terminalTemplates.toTry();
+  for (let k = 0; k < kept.length; k++) {
+    const scan = fromTemplate(data, kept[k]);
+    if (scan !== null) {
+      terminalTemplates.hit(k);
+      return scan;
+    }
+  }
+  const scan = walkTerminalEvent(data);
+  const template = scan === null || !terminalTemplates.missed() ? null : newTemplate(data, scan);
+  if (template !== null) terminalTemplates.add(template);
+  return scan;
+}
+
+/** scanTerminalEvent by walking the event. */
+function walkTerminalEvent(data: string): TerminalResponseScan | null {
   const key = RESPONSE_KEY.exec(data);
   const close = closingBrace(data);
   if (key !== null && close !== -1) {
@@ -49,4 +67,98 @@ export function scanTerminalEvent(data: string): TerminalResponseScan | null {
 function scanResponseAt(data: string, start: number, end: number): TerminalResponseScan | null {
   const scan = scanResponse(data, start, end);
   return scan === null ? null : { start, end, members: scan.members, itemIds: scan.itemIds, plain: scan.plain };
+}
+
+/** A terminal event as an earlier stream's was walked (TextTemplate): what the walk found, and the slots' keys. */
+interface EventTemplate {
+  template: TextTemplate;
+  keys: readonly string[];
+  members: readonly number[];
+  start: number;
+  end: number;
+}
+
+// The Response's members that differ from one stream's terminal event to the next's, for an
+// upstream answering alike: the output and usage are walked, the id read; and the digits of its
+// times and of the event's sequence number (wherever it is outside the Response).
+const VALUE_SLOTS: readonly [string, SlotKind][] = [
+  ['id', SlotKind.String],
+  ['output', SlotKind.Value],
+  ['usage', SlotKind.Value],
+];
+const TIME_KEYS = ['"created_at":', '"completed_at":'];
+/**
+ * The terminal events' templates; exported for specs (TemplateList's `reset` and `matched`).
+ * Eight: a few clients in turn each keep theirs, and trying one that differs costs its first piece
+ * and the event's last few members (matchTemplate), not the event's length.
+ */
+export const terminalTemplates = new TemplateList<EventTemplate>(8);
+
+/**
+ * scanTerminalEvent of an event that matches the template: the values of kind Value walked
+ * together, as the members of one object made of them. JSON text so made is the template's with
+ * other values in the same places, and reads as the template read.
+ */
+function fromTemplate(data: string, t: EventTemplate): TerminalResponseScan | null {
+  const spans: number[] = [];
+  const { template, keys } = t;
+  if (!matchTemplate(data, template, spans)) return null;
+  const kinds = template.kinds;
+  let walked = '{';
+  const walkedAt: number[] = [];
+  const walkedKeys: string[] = [];
+  let elementsOf = -1;
+  for (let k = 0; k < kinds.length; k++) {
+    if (kinds[k] !== SlotKind.Value) continue;
+    if (keys[k] === 'output') elementsOf = walkedKeys.length;
+    walked += `${walkedKeys.length === 0 ? '' : ','}"${keys[k]}":`;
+    walkedAt.push(walked.length, k);
+    walked += data.slice(spans[2 * k], spans[2 * k + 1]);
+    walkedKeys.push(keys[k]);
+  }
+  walked += '}';
+  const found: ObjectScan = { elementsOf, ids: null, plain: false };
+  const values = scanObject(walked, walkedKeys, found);
+  if (values === null) return null;
+  for (let v = 0; 2 * v < walkedAt.length; v++) {
+    const k = walkedAt[2 * v + 1];
+    if (values[2 * v] !== walkedAt[2 * v] || values[2 * v + 1] !== walkedAt[2 * v] + spans[2 * k + 1] - spans[2 * k]) return null;
+  }
+  let itemIds: number[] | null = null;
+  if (found.ids !== null) {
+    // Positions in the walked text, moved to the event's.
+    const shift = spans[2 * walkedAt[2 * elementsOf + 1]] - walkedAt[2 * elementsOf];
+    itemIds = found.ids.map((p) => (p === -1 ? -1 : p + shift));
+  }
+  const members = t.members.map((p) => moved(p, template, spans));
+  return { start: moved(t.start, template, spans), end: moved(t.end, template, spans), members, itemIds, plain: found.plain };
+}
+
+/**
+ * The walked event as a template: when its Response is plain and its id a string, found without
+ * walking it again (the walk's members, a search for the times and the sequence number): any
+ * digits in valid JSON can stand for others, wherever they are.
+ */
+function newTemplate(data: string, scan: TerminalResponseScan): EventTemplate | null {
+  const { members, start, end } = scan;
+  if (!scan.plain) return null;
+  const slots: Slot[] = [];
+  for (const [key, kind] of VALUE_SLOTS) {
+    const m = 2 * RESPONSE_MEMBERS.indexOf(key);
+    if (members[m] === -1) return null;
+    slots.push([members[m], members[m + 1], kind, key]);
+  }
+  for (const key of TIME_KEYS) {
+    const at = data.indexOf(key, start);
+    if (at !== -1 && at < end && isDigit(data.charCodeAt(at + key.length))) {
+      let to = at + key.length;
+      while (isDigit(data.charCodeAt(to))) to++;
+      slots.push([at + key.length, to, SlotKind.Digits, key]);
+    }
+  }
+  const sequence = sequenceSlot(data, start, end);
+  if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits, 'sequence_number']);
+  const template = slotTemplate(data, slots);
+  if (template === null) return null;
+  return { template, keys: slots.map((s) => s[3] as string), members: [...members], start, end };
 }

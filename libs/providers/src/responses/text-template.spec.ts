@@ -1,0 +1,117 @@
+import { matchTemplate, MAX_TEMPLATE_TEXT, moved, sequenceSlot, SlotKind, TemplateList, textTemplate } from './text-template';
+
+describe('text templates', () => {
+  const text = '{"id":"resp_1","n":12,"out":[1,2],"end":true}';
+  // The spans of "resp_1", 12 and [1,2].
+  const slots = [6, 14, 19, 21, 28, 33];
+  const kinds = [SlotKind.String, SlotKind.Digits, SlotKind.Value];
+  const template = textTemplate(text, slots, kinds)!;
+
+  it('matches a text that is the same but for its slots, and moves positions by their lengths', () => {
+    expect(template.pieces).toEqual(['{"id":', ',"n":', ',"out":', ',"end":true}']);
+    const spans: number[] = [];
+    const other = '{"id":"resp_longer","n":7,"out":{"a":"b"},"end":true}';
+    expect(matchTemplate(other, template, spans)).toBe(true);
+    expect(spans).toEqual([6, 19, 24, 25, 32, 41]);
+    // A slot's ends become its new ones; a position after a slot moves with it; -1 stays.
+    const end = text.indexOf('true');
+    expect([moved(19, template, spans), moved(21, template, spans), moved(end, template, spans), moved(1, template, spans), moved(-1, template, spans)]).toEqual([24, 25, other.indexOf('true'), 1, -1]);
+  });
+
+  it('refuses a text whose pieces differ, or whose values are not of their slot\'s kind', () => {
+    const spans: number[] = [];
+    for (const other of [
+      '{"id":"resp_1","n":12,"out":[1,2],"end":false}',
+      '{"id":"resp_1","n":12,"out":[1,2],"end":true} ',
+      '{"id":"re\\"sp","n":12,"out":[1,2],"end":true}',
+      '{"id":"re\u0001sp","n":12,"out":[1,2],"end":true}',
+      '{"id":7,"n":12,"out":[1,2],"end":true}',
+      '{"id":"resp_1","n":-12,"out":[1,2],"end":true}',
+      '{"id":"resp_1","n":,"out":[1,2],"end":true}',
+      '{"id":"resp_1","n":012,"out":[1,2],"end":true}',
+      '{"id":"resp_1","n":12,"out":[1,2]}',
+    ]) {
+      expect(matchTemplate(other, template, spans)).toBe(false);
+    }
+  });
+
+  it('makes no template of values that are not of their kind', () => {
+    expect(textTemplate(text, [6, 14, 18, 21], [SlotKind.String, SlotKind.Digits])).toBeNull();
+    expect(textTemplate(text, [5, 14], [SlotKind.String])).toBeNull();
+    expect(textTemplate('{"id":"a\\"b"}', [6, 12], [SlotKind.String])).toBeNull();
+  });
+
+  it("finds an event's sequence number wherever it is, passing over a skipped part, without walking it", () => {
+    expect(sequenceSlot('{"a":1,"sequence_number":12}')).toEqual([25, 27]);
+    expect(sequenceSlot('{"a":1,"sequence_number":0} ')).toEqual([25, 26]);
+    // OpenAI's order: right after the type, before the Response.
+    expect(sequenceSlot('{"type":"t","sequence_number" : 7,"response":{}}')).toEqual([32, 33]);
+    // One inside the skipped part (here 12..33, the Response) is not the event's, before or after it.
+    const inside = '{"response":{"sequence_number":1},"sequence_number":23}';
+    expect(sequenceSlot(inside, 12, 33)).toEqual([52, 54]);
+    expect(sequenceSlot('{"sequence_number":4,"response":{"sequence_number":1}}', 32, 53)).toEqual([19, 20]);
+    expect(sequenceSlot('{"response":{"sequence_number":1}}', 12, 33)).toBeNull();
+    for (const other of ['{"a":1,"sequence_number":012}', '{"a":1,"sequence_number":-1}', '{"a":1,"sequence_number":}', '{"a":1,"number":1}']) {
+      expect(sequenceSlot(other)).toBeNull();
+    }
+  });
+
+  it('makes no template of a text longer than its bound', () => {
+    const long = `{"id":"resp_1","pad":"${'x'.repeat(MAX_TEMPLATE_TEXT)}"}`;
+    expect(textTemplate(long, [6, 14], [SlotKind.String])).toBeNull();
+  });
+
+  it('tries templates that matched first, a new one after them, up to its bound', () => {
+    const list = new TemplateList<{ template: typeof template; n: number }>(3);
+    for (let n = 0; n < 3; n++) list.add({ template, n });
+    expect(list.toTry().map((t) => t.n)).toEqual([2, 1, 0]);
+    // The oldest matches: it goes before those that never matched, which are replaced before it.
+    list.hit(2);
+    expect(list.toTry().map((t) => t.n)).toEqual([0, 1, 2]);
+    list.add({ template, n: 3 });
+    list.add({ template, n: 4 });
+    expect(list.toTry().map((t) => t.n)).toEqual([0, 4, 3]);
+    // Matched once, it stays second; matched again, it changes places with the one before it.
+    list.hit(1);
+    expect(list.toTry().map((t) => t.n)).toEqual([0, 4, 3]);
+    list.hit(1);
+    expect(list.toTry().map((t) => t.n)).toEqual([4, 0, 3]);
+    expect(list.matched).toBe(3);
+  });
+
+  it('copies a template when it first matches, so that it keeps no slice of the upstream text', () => {
+    const list = new TemplateList<{ template: typeof template }>();
+    const kept = { template };
+    list.add(kept);
+    list.hit(0);
+    expect(kept.template).not.toBe(template);
+    expect(kept.template.pieces).toEqual(template.pieces);
+    const copied = kept.template;
+    list.hit(0);
+    expect(kept.template).toBe(copied);
+  });
+
+  it('rests after a window of texts of which too few matched, then tries its templates again', () => {
+    // Windows of 4 texts, at least 2 matched, else a rest of 3 texts.
+    const list = new TemplateList<{ template: typeof template }>(4, 4, 2, 3);
+    list.add({ template });
+    list.hit(0);
+    list.hit(0);
+    expect([list.missed(), list.missed()]).toEqual([true, true]);
+    // Next window: one match in four.
+    list.hit(0);
+    expect([list.missed(), list.missed(), list.missed()]).toEqual([true, true, false]);
+    // Resting: nothing to try, nothing to make, for three texts.
+    for (let k = 0; k < 3; k++) expect([list.toTry().length, list.missed()]).toEqual([0, false]);
+    expect(list.toTry().length).toBe(1);
+    expect(list.missed()).toBe(true);
+  });
+
+  it('reset, for specs: no templates, no count', () => {
+    const list = new TemplateList<{ template: typeof template }>();
+    list.add({ template });
+    list.hit(0);
+    list.reset();
+    expect([list.toTry().length, list.matched]).toEqual([0, 0]);
+  });
+});

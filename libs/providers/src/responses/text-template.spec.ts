@@ -107,6 +107,23 @@ describe('text templates', () => {
     expect(list.missed()).toBe(true);
   });
 
+  it('after a window of too few matches, replaces the templates that had matched before', () => {
+    // Windows of 2 texts, at least 1 matched, else a rest of 1 text.
+    const list = new TemplateList<{ template: typeof template; n: number }>(2, 2, 1, 1);
+    for (let n = 0; n < 2; n++) {
+      list.add({ template, n });
+      list.hit(n);
+    }
+    expect(list.toTry().map((t) => t.n)).toEqual([0, 1]);
+    // Traffic changed: two new texts in turn match neither template.
+    expect([list.missed(), list.missed()]).toEqual([true, false]);
+    list.toTry();
+    list.missed();
+    list.add({ template, n: 2 });
+    list.add({ template, n: 3 });
+    expect(list.toTry().map((t) => t.n)).toEqual([3, 2]);
+  });
+
   it('reset, for specs: no templates, no count', () => {
     const list = new TemplateList<{ template: typeof template }>();
     list.add({ template });

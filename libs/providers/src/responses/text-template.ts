@@ -167,7 +167,9 @@ export function moved(p: number, t: TextTemplate, spans: readonly number[]): num
  * among other clients' one-off texts; its pieces are copied when it first matches.
  * Templates pay only while texts repeat: a text that matches none was tried against each, walked,
  * and copied into a template. So the texts are counted in windows, and after a window where too few
- * matched the list rests for a while (texts are only walked), then tries again.
+ * matched the list rests for a while (texts are only walked), then tries again. Such a window also
+ * takes their rank from the templates that matched before: else, the list full of those, the texts
+ * that traffic changed to would replace each other in its last place and never match.
  */
 export class TemplateList<T extends { template: TextTemplate }> {
   private readonly items: T[] = [];
@@ -241,7 +243,10 @@ export class TemplateList<T extends { template: TextTemplate }> {
   /** One more text tried; at a window's end, whether enough matched to go on. */
   private count(): void {
     if (++this.tried < this.window) return;
-    if (this.matchedInWindow < this.minMatched) this.resting = this.rest;
+    if (this.matchedInWindow < this.minMatched) {
+      this.resting = this.rest;
+      this.proven = 0;
+    }
     this.tried = this.matchedInWindow = 0;
   }
 }

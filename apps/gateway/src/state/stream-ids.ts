@@ -221,8 +221,9 @@ interface StartTemplate {
 
 const START_KEYS = [...STATE_KEYS, 'created_at'];
 const CREATED_AT = 2 * STATE_KEYS.length;
-// Each kind of request has two or three start events. Exported for specs (TemplateList's `reset` and `matched`).
-export const startTemplates = new TemplateList<StartTemplate>(8);
+// Each kind of request has two or three start events. Copied when added: a start event is short,
+// and read once per stream. Exported for specs (TemplateList's `reset` and `matched`).
+export const startTemplates = new TemplateList<StartTemplate>(8, true);
 
 /** onStart of an event that matches a template: the state fields spliced where the template says. */
 function fromStartTemplates(data: string, fields: StateFieldsText): string | undefined {
@@ -277,7 +278,8 @@ interface ItemTemplate {
   index: number;
 }
 
-const itemTemplates = new TemplateList<ItemTemplate>();
+// Copied when added: the event is short, the item after a long one in the same read.
+const itemTemplates = new TemplateList<ItemTemplate>(4, true);
 
 /** firstItemId of an event that matches a template: the id's text is the string (it has no escapes), the index the digits there. */
 function itemIdFromTemplates(data: string, at: number[]): string | null {

@@ -164,7 +164,10 @@ export function moved(p: number, t: TextTemplate, spans: readonly number[]): num
  * The templates of one kind of text, those that matched first, those that match more often
  * before the others: enough for a few kinds of request in turn. A new template goes after those
  * that have matched (the others are replaced first), so that one client's repeats keep theirs
- * among other clients' one-off texts; its pieces are copied when it first matches.
+ * among other clients' one-off texts. Its pieces are copied when it first matches, or when added
+ * (`copyOnAdd`) for short texts: SseParser hands those out as slices of its read, which may be
+ * megabytes (a long event before them) that the template's slices would keep alive. Long texts,
+ * which SseParser copies out of the read, are not copied per text that matches none.
  * Templates pay only while texts repeat: a text that matches none was tried against each, walked,
  * and copied into a template. So the texts are counted in windows, and after a window where too few
  * matched the list rests for a while (texts are only walked), then tries again. Such a window also
@@ -187,6 +190,7 @@ export class TemplateList<T extends { template: TextTemplate }> {
 
   constructor(
     private readonly max = 4,
+    private readonly copyOnAdd = false,
     private readonly window = WINDOW,
     private readonly minMatched = MIN_MATCHED,
     private readonly rest = REST,
@@ -210,7 +214,7 @@ export class TemplateList<T extends { template: TextTemplate }> {
     const item = items[k];
     let to = Math.max(k - 1, 0);
     if (k >= this.proven) {
-      item.template = owned(item.template);
+      if (!this.copyOnAdd) item.template = owned(item.template);
       to = this.proven++;
     }
     items[k] = items[to];
@@ -228,6 +232,7 @@ export class TemplateList<T extends { template: TextTemplate }> {
   }
 
   add(item: T): void {
+    if (this.copyOnAdd) item.template = owned(item.template);
     if (this.items.length === this.max) this.items.pop();
     this.proven = Math.min(this.proven, this.items.length);
     this.items.splice(Math.min(this.proven, this.max - 1), 0, item);

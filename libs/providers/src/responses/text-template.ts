@@ -55,7 +55,7 @@ export function textTemplate(text: string, spans: readonly number[], kinds: read
 }
 
 /** The template with its pieces copied: slices would keep the upstream's chunk alive with it. */
-export function owned(t: TextTemplate): TextTemplate {
+function owned(t: TextTemplate): TextTemplate {
   return { pieces: t.pieces.map(ownCopy), kinds: t.kinds, spans: t.spans };
 }
 
@@ -196,7 +196,24 @@ export class TemplateList<T extends { template: TextTemplate }> {
     private readonly rest = REST,
   ) {}
 
-  /** The templates to try on a text: none while the list rests. */
+  /**
+   * What `read` reads the text with from the first template it can (not null), that template
+   * counted as matched (hit); null when none matched or the list rests. Then `missed` tells
+   * whether to add one of the text.
+   */
+  find<R>(read: (item: T) => R | null): R | null {
+    const items = this.toTry();
+    for (let k = 0; k < items.length; k++) {
+      const found = read(items[k]);
+      if (found !== null) {
+        this.hit(k);
+        return found;
+      }
+    }
+    return null;
+  }
+
+  /** The templates to try on a text: none while the list rests. Public for specs, as `hit`: callers use `find`. */
   toTry(): readonly T[] {
     this.rested = this.resting > 0;
     if (!this.rested) return this.items;
@@ -258,7 +275,7 @@ export class TemplateList<T extends { template: TextTemplate }> {
 
 // A window of 32 texts, of which at least a third must match: a match saves the walk of the
 // text's unchanged parts, a text that matches none costs its tries and a copy, which pays for
-// repeats from about one text in three on (terminal events of a few KB, review bench mix2..mix4).
+// repeats from about one text in three on (terminal events of a few KB).
 // Resting for 31 windows keeps what traffic that never repeats pays to under 1/32 of a window's
 // costs.
 const WINDOW = 32;

@@ -275,8 +275,9 @@ interface ItemTemplate {
   index: number;
 }
 
-// Copied when added: the event is short, the item after a long one in the same read.
-const itemTemplates = new TemplateList<ItemTemplate>(4, true);
+// Copied when added: the event is short, the item after a long one in the same read. Exported for
+// specs (TemplateList's `reset` and `matched`).
+export const itemTemplates = new TemplateList<ItemTemplate>(4, true);
 
 /** firstItemId of an event that matches a template: the id's text is the string (it has no escapes), the index the digits there. */
 function itemIdFromTemplates(data: string, at: number[]): string | null {

@@ -1,6 +1,6 @@
 import type { Turn } from '../conversation/turn';
 import { applyStateFields, streamRewriter } from './stored-turn';
-import { startTemplates } from './stream-ids';
+import { itemTemplates, startTemplates } from './stream-ids';
 
 function turn(): Turn {
   return {
@@ -113,6 +113,17 @@ describe('StreamIdRewriter', () => {
       }
     }
     expect(startTemplates.matched).toBe(2);
+  });
+
+  it("makes a template of an output_item.added event: a later stream's item is read from it", () => {
+    itemTemplates.reset();
+    for (const id of ['msg_0123456789abcdef0123', 'msg_fedcba9876543210fedc']) {
+      const t = turn();
+      const added = `{"type":"response.output_item.added","output_index":0,"item":{"id":"${id}","type":"message","content":[]},"sequence_number":2}`;
+      expect(streamRewriter(t).rewrite('response.output_item.added', added)).toBe(added);
+      expect(t.streamedIds).toEqual([id]);
+    }
+    expect(itemTemplates.matched).toBe(1);
   });
 
   it('splices what applyStateFields sets, the upstream id kept when the turn is not stored', () => {

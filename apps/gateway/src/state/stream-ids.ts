@@ -221,16 +221,15 @@ interface StartTemplate {
 
 const START_KEYS = [...STATE_KEYS, 'created_at'];
 const CREATED_AT = 2 * STATE_KEYS.length;
-// Each kind of request has two or three start events. Exported for specs (TemplateList's `reset` and `matched`).
-export const startTemplates = new TemplateList<StartTemplate>(8);
+// Each kind of request has two or three start events. Copied when added: a start event is short,
+// and read once per stream. Exported for specs (TemplateList's `reset` and `matched`).
+export const startTemplates = new TemplateList<StartTemplate>(8, true);
 
 /** onStart of an event that matches a template: the state fields spliced where the template says. */
 function fromStartTemplates(data: string, fields: StateFieldsText): string | undefined {
-  const kept = startTemplates.toTry();
   const spans: number[] = [];
-  for (let k = 0; k < kept.length; k++) {
-    const t = kept[k];
-    if (!matchTemplate(data, t.template, spans)) continue;
+  const edited = startTemplates.find((t) => {
+    if (!matchTemplate(data, t.template, spans)) return null;
     const keys = fields.keys;
     const at: number[] = [];
     for (let m = 0; m < keys.length; m++) {
@@ -239,10 +238,9 @@ function fromStartTemplates(data: string, fields: StateFieldsText): string | und
     }
     const response = moved(t.response, t.template, spans);
     const close = moved(t.close, t.template, spans);
-    startTemplates.hit(k);
     return data.slice(0, response) + membersSet(data, response, close, keys, at, fields.values) + data.slice(close + 1);
-  }
-  return undefined;
+  });
+  return edited ?? undefined;
 }
 
 /**
@@ -277,22 +275,20 @@ interface ItemTemplate {
   index: number;
 }
 
-const itemTemplates = new TemplateList<ItemTemplate>();
+// Copied when added: the event is short, the item after a long one in the same read. Exported for
+// specs (TemplateList's `reset` and `matched`).
+export const itemTemplates = new TemplateList<ItemTemplate>(4, true);
 
 /** firstItemId of an event that matches a template: the id's text is the string (it has no escapes), the index the digits there. */
 function itemIdFromTemplates(data: string, at: number[]): string | null {
-  const kept = itemTemplates.toTry();
   const spans: number[] = [];
-  for (let k = 0; k < kept.length; k++) {
-    const t = kept[k];
-    if (!matchTemplate(data, t.template, spans)) continue;
-    itemTemplates.hit(k);
+  return itemTemplates.find((t) => {
+    if (!matchTemplate(data, t.template, spans)) return null;
     at[0] = t.index === -1 ? -1 : spans[2 * t.index];
     at[1] = t.index === -1 ? -1 : spans[2 * t.index + 1];
     // A copy, as stringAt's (the id outlives the stream).
     return ownCopy(data.slice(spans[2 * t.id] + 1, spans[2 * t.id + 1] - 1));
-  }
-  return null;
+  });
 }
 
 /** Keeps an event firstItemId read (the id's string at `[open, end)`, the index at `at`) as a template, when its values can be slots. */

@@ -1,7 +1,7 @@
 import { JSON_BYTE } from '@app/common';
 import { RESPONSE_MEMBERS, type ResponseScan, type TerminalResponseScan } from '../types';
 import { closingBrace, isDigit, type ObjectScan, scanObject } from './json-text';
-import { matchTemplate, moved, sequenceSlot, type Slot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from './text-template';
+import { matchTemplate, moved, sequenceSlot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from './text-template';
 
 const OUTPUT = RESPONSE_MEMBERS.indexOf('output');
 
@@ -28,14 +28,8 @@ const RESPONSE_KEY = /"response"\s*:\s*\{/;
  * matches one, else walked, and kept as a template when it can be one.
  */
 export function scanTerminalEvent(data: string): TerminalResponseScan | null {
-  const kept = terminalTemplates.toTry();
-  for (let k = 0; k < kept.length; k++) {
-    const scan = fromTemplate(data, kept[k]);
-    if (scan !== null) {
-      terminalTemplates.hit(k);
-      return scan;
-    }
-  }
+  const templated = terminalTemplates.find((t) => fromTemplate(data, t));
+  if (templated !== null) return templated;
   const scan = walkTerminalEvent(data);
   const template = scan === null || !terminalTemplates.missed() ? null : newTemplate(data, scan);
   if (template !== null) terminalTemplates.add(template);
@@ -142,7 +136,8 @@ function fromTemplate(data: string, t: EventTemplate): TerminalResponseScan | nu
 function newTemplate(data: string, scan: TerminalResponseScan): EventTemplate | null {
   const { members, start, end } = scan;
   if (!scan.plain) return null;
-  const slots: Slot[] = [];
+  // Each slot with its member's key.
+  const slots: [number, number, SlotKind, string][] = [];
   for (const [key, kind] of VALUE_SLOTS) {
     const m = 2 * RESPONSE_MEMBERS.indexOf(key);
     if (members[m] === -1) return null;
@@ -160,5 +155,5 @@ function newTemplate(data: string, scan: TerminalResponseScan): EventTemplate | 
   if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits, 'sequence_number']);
   const template = slotTemplate(data, slots);
   if (template === null) return null;
-  return { template, keys: slots.map((s) => s[3] as string), members: [...members], start, end };
+  return { template, keys: slots.map((s) => s[3]), members: [...members], start, end };
 }

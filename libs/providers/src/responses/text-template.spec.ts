@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'v8';
+import { runInNewContext } from 'vm';
 import { matchTemplate, MAX_TEMPLATE_TEXT, moved, sequenceSlot, SlotKind, TemplateList, textTemplate } from './text-template';
 
 describe('text templates', () => {
@@ -91,9 +93,27 @@ describe('text templates', () => {
     expect(kept.template).toBe(copied);
   });
 
+  it('copies a template when added, with copyOnAdd, so that it keeps no more than its text of the read it was sliced from', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const list = new TemplateList<{ template: typeof template }>(4, true);
+    // A piece long enough that V8 slices it rather than copy it.
+    const event = '{"type":"response.output_item.added","id":"msg_1"}';
+    const at = event.indexOf('"msg_1"');
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    (() => {
+      const read = `${'x'.repeat(8e6)}${event}`;
+      list.add({ template: textTemplate(read.slice(8e6), [at, at + 7], [SlotKind.String])! });
+    })();
+    gc();
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(1e6);
+    expect(list.toTry()[0].template.pieces).toEqual([event.slice(0, at), '}']);
+  });
+
   it('rests after a window of texts of which too few matched, then tries its templates again', () => {
     // Windows of 4 texts, at least 2 matched, else a rest of 3 texts.
-    const list = new TemplateList<{ template: typeof template }>(4, 4, 2, 3);
+    const list = new TemplateList<{ template: typeof template }>(4, false, 4, 2, 3);
     list.add({ template });
     list.hit(0);
     list.hit(0);
@@ -105,6 +125,23 @@ describe('text templates', () => {
     for (let k = 0; k < 3; k++) expect([list.toTry().length, list.missed()]).toEqual([0, false]);
     expect(list.toTry().length).toBe(1);
     expect(list.missed()).toBe(true);
+  });
+
+  it('after a window of too few matches, replaces the templates that had matched before', () => {
+    // Windows of 2 texts, at least 1 matched, else a rest of 1 text.
+    const list = new TemplateList<{ template: typeof template; n: number }>(2, false, 2, 1, 1);
+    for (let n = 0; n < 2; n++) {
+      list.add({ template, n });
+      list.hit(n);
+    }
+    expect(list.toTry().map((t) => t.n)).toEqual([0, 1]);
+    // Traffic changed: two new texts in turn match neither template.
+    expect([list.missed(), list.missed()]).toEqual([true, false]);
+    list.toTry();
+    list.missed();
+    list.add({ template, n: 2 });
+    list.add({ template, n: 3 });
+    expect(list.toTry().map((t) => t.n)).toEqual([3, 2]);
   });
 
   it('reset, for specs: no templates, no count', () => {

@@ -55,7 +55,7 @@ export function textTemplate(text: string, spans: readonly number[], kinds: read
 }
 
 /** The template with its pieces copied: slices would keep the upstream's chunk alive with it. */
-export function owned(t: TextTemplate): TextTemplate {
+function owned(t: TextTemplate): TextTemplate {
   return { pieces: t.pieces.map(ownCopy), kinds: t.kinds, spans: t.spans };
 }
 
@@ -164,10 +164,15 @@ export function moved(p: number, t: TextTemplate, spans: readonly number[]): num
  * The templates of one kind of text, those that matched first, those that match more often
  * before the others: enough for a few kinds of request in turn. A new template goes after those
  * that have matched (the others are replaced first), so that one client's repeats keep theirs
- * among other clients' one-off texts; its pieces are copied when it first matches.
+ * among other clients' one-off texts. Its pieces are copied when it first matches, or when added
+ * (`copyOnAdd`) for short texts: SseParser hands those out as slices of its read, which may be
+ * megabytes (a long event before them) that the template's slices would keep alive. Long texts,
+ * which SseParser copies out of the read, are not copied per text that matches none.
  * Templates pay only while texts repeat: a text that matches none was tried against each, walked,
  * and copied into a template. So the texts are counted in windows, and after a window where too few
- * matched the list rests for a while (texts are only walked), then tries again.
+ * matched the list rests for a while (texts are only walked), then tries again. Such a window also
+ * takes their rank from the templates that matched before: else, the list full of those, the texts
+ * that traffic changed to would replace each other in its last place and never match.
  */
 export class TemplateList<T extends { template: TextTemplate }> {
   private readonly items: T[] = [];
@@ -185,12 +190,30 @@ export class TemplateList<T extends { template: TextTemplate }> {
 
   constructor(
     private readonly max = 4,
+    private readonly copyOnAdd = false,
     private readonly window = WINDOW,
     private readonly minMatched = MIN_MATCHED,
     private readonly rest = REST,
   ) {}
 
-  /** The templates to try on a text: none while the list rests. */
+  /**
+   * What `read` reads the text with from the first template it can (not null), that template
+   * counted as matched (hit); null when none matched or the list rests. Then `missed` tells
+   * whether to add one of the text.
+   */
+  find<R>(read: (item: T) => R | null): R | null {
+    const items = this.toTry();
+    for (let k = 0; k < items.length; k++) {
+      const found = read(items[k]);
+      if (found !== null) {
+        this.hit(k);
+        return found;
+      }
+    }
+    return null;
+  }
+
+  /** The templates to try on a text: none while the list rests. Public for specs, as `hit`: callers use `find`. */
   toTry(): readonly T[] {
     this.rested = this.resting > 0;
     if (!this.rested) return this.items;
@@ -208,7 +231,7 @@ export class TemplateList<T extends { template: TextTemplate }> {
     const item = items[k];
     let to = Math.max(k - 1, 0);
     if (k >= this.proven) {
-      item.template = owned(item.template);
+      if (!this.copyOnAdd) item.template = owned(item.template);
       to = this.proven++;
     }
     items[k] = items[to];
@@ -226,6 +249,7 @@ export class TemplateList<T extends { template: TextTemplate }> {
   }
 
   add(item: T): void {
+    if (this.copyOnAdd) item.template = owned(item.template);
     if (this.items.length === this.max) this.items.pop();
     this.proven = Math.min(this.proven, this.items.length);
     this.items.splice(Math.min(this.proven, this.max - 1), 0, item);
@@ -241,14 +265,17 @@ export class TemplateList<T extends { template: TextTemplate }> {
   /** One more text tried; at a window's end, whether enough matched to go on. */
   private count(): void {
     if (++this.tried < this.window) return;
-    if (this.matchedInWindow < this.minMatched) this.resting = this.rest;
+    if (this.matchedInWindow < this.minMatched) {
+      this.resting = this.rest;
+      this.proven = 0;
+    }
     this.tried = this.matchedInWindow = 0;
   }
 }
 
 // A window of 32 texts, of which at least a third must match: a match saves the walk of the
 // text's unchanged parts, a text that matches none costs its tries and a copy, which pays for
-// repeats from about one text in three on (terminal events of a few KB, review bench mix2..mix4).
+// repeats from about one text in three on (terminal events of a few KB).
 // Resting for 31 windows keeps what traffic that never repeats pays to under 1/32 of a window's
 // costs.
 const WINDOW = 32;

@@ -287,7 +287,6 @@ const NONE: readonly never[] = [];
 const { QUOTE, COLON } = JSON_BYTE;
 const ZERO = 0x30;
 
-
 /**
  * The digits slot of an event's `"sequence_number"` (N in `"sequence_number":N`, as JSON writes
  * it), found without walking the event: `[start, end)` of N, or null. An occurrence in

@@ -230,15 +230,10 @@ function fromStartTemplates(data: string, fields: StateFieldsText): string | und
   const spans: number[] = [];
   const edited = startTemplates.find((t) => {
     if (!matchTemplate(data, t.template, spans)) return null;
-    const keys = fields.keys;
-    const at: number[] = [];
-    for (let m = 0; m < keys.length; m++) {
-      const i = 2 * START_KEYS.indexOf(keys[m]);
-      at.push(moved(t.at[i], t.template, spans), moved(t.at[i + 1], t.template, spans));
-    }
+    const at = keySpans(fields.keys, t.at).map((p) => moved(p, t.template, spans));
     const response = moved(t.response, t.template, spans);
     const close = moved(t.close, t.template, spans);
-    return data.slice(0, response) + membersSet(data, response, close, keys, at, fields.values) + data.slice(close + 1);
+    return data.slice(0, response) + membersSet(data, response, close, fields.keys, at, fields.values) + data.slice(close + 1);
   });
   return edited ?? undefined;
 }
@@ -259,13 +254,17 @@ function startTemplateEdit(data: string, response: number, fields: StateFieldsTe
     const template = slotTemplate(data, slots);
     if (template !== null) startTemplates.add({ template, response, close, at });
   }
-  const keys = fields.keys;
+  return { json: membersSet(data, response, close, fields.keys, keySpans(fields.keys, at), fields.values), end: close + 1 };
+}
+
+/** The spans of `keys` (some of START_KEYS) out of `at`, the spans of all START_KEYS. */
+function keySpans(keys: readonly string[], at: readonly number[]): number[] {
   const spans: number[] = [];
   for (let m = 0; m < keys.length; m++) {
     const i = 2 * START_KEYS.indexOf(keys[m]);
     spans.push(at[i], at[i + 1]);
   }
-  return { json: membersSet(data, response, close, keys, spans, fields.values), end: close + 1 };
+  return spans;
 }
 
 /** An `output_item.added` event as an earlier one was, read plainly (firstItemId): its item id is slot `id`, its output index slot `index` (-1: none). */

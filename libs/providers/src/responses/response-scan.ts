@@ -1,7 +1,7 @@
 import { JSON_BYTE } from '@app/common';
 import { RESPONSE_MEMBERS, type ResponseScan, type TerminalResponseScan } from '../types';
-import { closingBrace, isDigit, type ObjectScan, scanObject } from './json-text';
-import { matchTemplate, moved, sequenceSlot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from './text-template';
+import { closingBrace, type ObjectScan, scanObject } from './json-text';
+import { digitsEnd, matchTemplate, moved, sequenceSlot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from './text-template';
 
 const OUTPUT = RESPONSE_MEMBERS.indexOf('output');
 
@@ -145,11 +145,8 @@ function newTemplate(data: string, scan: TerminalResponseScan): EventTemplate | 
   }
   for (const key of TIME_KEYS) {
     const at = data.indexOf(key, start);
-    if (at !== -1 && at < end && isDigit(data.charCodeAt(at + key.length))) {
-      let to = at + key.length;
-      while (isDigit(data.charCodeAt(to))) to++;
-      slots.push([at + key.length, to, SlotKind.Digits, key]);
-    }
+    const to = at === -1 || at >= end ? -1 : digitsEnd(data, at + key.length);
+    if (to !== -1) slots.push([at + key.length, to, SlotKind.Digits, key]);
   }
   const sequence = sequenceSlot(data, start, end);
   if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits, 'sequence_number']);

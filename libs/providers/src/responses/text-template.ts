@@ -75,7 +75,7 @@ function isSlotValue(text: string, at: number, end: number, kind: SlotKind): boo
 }
 
 /** End of the digits at `at` that JSON reads as a number (no leading zero); -1 when there are none such. */
-function digitsEnd(text: string, at: number): number {
+export function digitsEnd(text: string, at: number): number {
   let end = at;
   while (isDigit(text.charCodeAt(end))) end++;
   return end === at || (end > at + 1 && text.charCodeAt(at) === ZERO) ? -1 : end;

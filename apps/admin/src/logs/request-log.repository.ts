@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import type { RequestLogEntity, RequestLogStatus, RequestType } from '@app/database';
+import { REQUEST_TYPES, type RequestLogEntity, type RequestLogStatus, type RequestType } from '@app/database';
 import type { LogPosition } from './log-cursor';
 
 export interface RequestLogFilter {
@@ -73,7 +73,10 @@ export class TypeOrmRequestLogRepository implements RequestLogRepository {
     if (filter.virtualKeyId !== undefined) conditions.push(`virtual_key_id = ${bind(filter.virtualKeyId)}`);
     // With IS NOT NULL, the planner can use the partial index on client_request_id.
     if (filter.clientRequestId !== undefined) conditions.push(`client_request_id = ${bind(filter.clientRequestId)} AND client_request_id IS NOT NULL`);
-    if (filter.requestType !== undefined) conditions.push(`request_type = ${bind(filter.requestType)}`);
+    // A literal from the closed list, like the status: the request_type index is partial (not `responses`).
+    if (filter.requestType !== undefined) {
+      conditions.push(`request_type = ${REQUEST_TYPES.includes(filter.requestType) ? `'${filter.requestType}'` : bind(filter.requestType)}`);
+    }
     if (filter.provider !== undefined) conditions.push(`provider = ${bind(filter.provider)}`);
     if (filter.model !== undefined) conditions.push(`model = ${bind(filter.model)}`);
     if (filter.status !== undefined) conditions.push(STATUS_CONDITION[filter.status]);
@@ -108,8 +111,11 @@ export class TypeOrmRequestLogRepository implements RequestLogRepository {
 
   async findAttempts(id: string): Promise<StoredRequestLog[]> {
     const rows: StoredRequestLog[] = await this.db.query(
+      // Every attempt of a request has the request's start as its created_at: the (created_at, id)
+      // index finds them (request_id has no index of its own).
       `SELECT ${SELECT_COLUMNS} FROM request_logs
-        WHERE request_id = (SELECT request_id FROM request_logs WHERE id = $1)
+        WHERE created_at = (SELECT created_at FROM request_logs WHERE id = $1)
+          AND request_id = (SELECT request_id FROM request_logs WHERE id = $1)
         ORDER BY fallback_index, created_at, id`,
       [id],
     );

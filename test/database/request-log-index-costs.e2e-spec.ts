@@ -1,0 +1,152 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '@app/database';
+import { RequestLogIndexCosts1765500000000 } from '../../migrations/1765500000000-request-log-index-costs';
+import { RequestTypeRareIndex1765500000001 } from '../../migrations/1765500000001-request-type-rare-index';
+import { TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+/** A bound value as an SQL literal, for EXPLAIN of a statement the repository would bind. */
+function literal(v: unknown): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'number') return String(v);
+  return `'${String(v instanceof Date ? v.toISOString() : v).replace(/'/g, "''")}'`;
+}
+
+/**
+ * Request log rows carry fewer index entries (migrations 1765500000000, 1765500000001): no
+ * index on request_id, a request_type index of the rarer types only, no deduplication on the
+ * indexes whose keys end with the row's id. The admin API's queries still reach rows through an
+ * index: the attempts of a request by their shared created_at, a page of a rarer type through
+ * the partial index, even under a generic plan (the type is written as a literal).
+ */
+describe('request log indexes and the admin queries that use them', () => {
+  let db: TestDatabase;
+  let pg: Client;
+  /** The plans of the statements the repository sends, in order. */
+  let plans: PlanNode[];
+  let generic = false;
+  let repo: TypeOrmRequestLogRepository;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    // Pairs of attempts sharing created_at and request_id, one in ten through chat completions.
+    await pg.query(`
+      INSERT INTO request_logs (id, request_id, created_at, provider, model, model_requested, fallback_index, status, http_status, stream, latency_ms, request_type)
+      SELECT gen_random_uuid(), 'req-' || (g / 2), now() - (g / 2) * interval '1 second', 'openai', 'gpt-4o-mini', 'openai/gpt-4o-mini', g % 2,
+        CASE WHEN g % 2 = 0 THEN 'error' ELSE 'success' END, CASE WHEN g % 2 = 0 THEN 502 ELSE 200 END, false, 100,
+        CASE WHEN (g / 2) % 10 = 0 THEN 'chat_completions' ELSE 'responses' END
+      FROM generate_series(0, 19999) AS g`);
+    await pg.query('ANALYZE request_logs');
+    const explaining = {
+      query: async (sql: string, params: unknown[] = []): Promise<unknown[]> => {
+        let text = sql;
+        if (generic) {
+          await pg.query('DEALLOCATE ALL');
+          await pg.query('SET plan_cache_mode = force_generic_plan');
+          await pg.query(`PREPARE probe AS ${sql}`);
+          text = `EXECUTE probe(${params.map(literal).join(', ')})`;
+        } else {
+          text = sql.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
+        }
+        const { rows } = await pg.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${text}`);
+        await pg.query('RESET plan_cache_mode');
+        plans.push(rows[0]['QUERY PLAN'][0].Plan);
+        return [];
+      },
+    };
+    repo = new TypeOrmRequestLogRepository(explaining as unknown as DataSource);
+  });
+  beforeEach(() => {
+    plans = [];
+    generic = false;
+  });
+  afterAll(async () => {
+    await pg?.query('RESET plan_cache_mode').catch(() => undefined);
+    await pg?.end();
+    await db?.drop();
+  });
+
+  it('keeps no index on request_id, and the request_type index only for the rarer types', async () => {
+    const { rows } = await pg.query<{ name: string; def: string }>(
+      `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = 'request_logs'::regclass`,
+    );
+    expect(rows.filter((r) => /\(request_id\)/.test(r.def))).toEqual([]);
+    const byType = rows.filter((r) => /\(request_type,/.test(r.def));
+    expect(byType).toHaveLength(1);
+    expect(byType[0].def).toContain(`WHERE (request_type <> 'responses'::text)`);
+  });
+
+  it('turns deduplication off on every index whose key ends with the row id, and only there', async () => {
+    const { rows } = await pg.query<{ name: string; def: string; options: string[] | null }>(
+      `SELECT c.relname AS name, pg_get_indexdef(c.oid) AS def, c.reloptions AS options
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'request_logs'::regclass AND NOT i.indisunique`,
+    );
+    expect(rows.length).toBeGreaterThan(5);
+    for (const r of rows) {
+      const endsWithId = /, id DESC\)/.test(r.def);
+      expect({ name: r.name, off: (r.options ?? []).includes('deduplicate_items=off') }).toEqual({ name: r.name, off: endsWithId });
+    }
+  });
+
+  it('finds the attempts of a request through an index, not a scan of the table', async () => {
+    const { rows } = await pg.query<{ id: string }>(`SELECT id FROM request_logs WHERE request_id = 'req-77' ORDER BY fallback_index`);
+    expect(rows).toHaveLength(2);
+    await repo.findAttempts(rows[1].id);
+    const scans = nodes(plans[0]).filter((n) => n['Relation Name'] === 'request_logs');
+    expect(scans.length).toBeGreaterThan(0);
+    expect(scans.map((n) => n['Node Type'])).not.toContain('Seq Scan');
+    expect(await realAttempts(rows[1].id)).toEqual(rows.map((r) => r.id));
+  });
+
+  it('pages through a rarer request type with the partial index, even under a generic plan', async () => {
+    for (const g of [false, true]) {
+      plans = [];
+      generic = g;
+      await repo.list({ requestType: 'chat_completions' }, null, 51);
+      expect(nodes(plans[0]).map((n) => n['Index Name'])).toContain('request_logs_request_type_rare_idx');
+    }
+  });
+
+  it('reverts to the indexes as they were, and migrates up again (outside a transaction, as run)', async () => {
+    const indexes = async (): Promise<string[]> =>
+      (await pg.query<{ d: string }>(`SELECT pg_get_indexdef(c.oid) || coalesce(' ' || array_to_string(c.reloptions, ','), '') AS d
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'request_logs'::regclass ORDER BY 1`)).rows.map((r) => r.d);
+    const migrated = await indexes();
+    const ds = await new DataSource(dataSourceOptions(db.url, 1)).initialize();
+    const q = ds.createQueryRunner();
+    try {
+      await new RequestTypeRareIndex1765500000001().down(q);
+      await new RequestLogIndexCosts1765500000000().down(q);
+      const reverted = await indexes();
+      expect(reverted.some((d) => d.endsWith('USING btree (request_id)'))).toBe(true);
+      expect(reverted.some((d) => d.endsWith('USING btree (request_type, created_at DESC, id DESC)'))).toBe(true);
+      expect(reverted.filter((d) => d.includes('deduplicate_items') || d.includes('request_type <>'))).toEqual([]);
+      await new RequestLogIndexCosts1765500000000().up(q);
+      await new RequestTypeRareIndex1765500000001().up(q);
+      expect(await indexes()).toEqual(migrated);
+    } finally {
+      await q.release();
+      await ds.destroy();
+    }
+  });
+
+  /** findAttempts against the real database. */
+  async function realAttempts(id: string): Promise<string[]> {
+    const real = new TypeOrmRequestLogRepository({ query: async (sql: string, params: unknown[]) => (await pg.query(sql, params)).rows } as unknown as DataSource);
+    return (await real.findAttempts(id)).map((r) => r.id);
+  }
+});

@@ -2,7 +2,6 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database';
 import { RequestLogIndexCosts1765500000000 } from '../../migrations/1765500000000-request-log-index-costs';
-import { RequestTypeRareIndex1765500000001 } from '../../migrations/1765500000001-request-type-rare-index';
 import { TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
@@ -25,45 +24,32 @@ function literal(v: unknown): string {
 }
 
 /**
- * Request log rows carry fewer index entries (migrations 1765500000000, 1765500000001): no
- * index on request_id, a request_type index of the rarer types only, no deduplication on the
- * indexes whose keys end with the row's id. The admin API's queries still reach rows through an
- * index: the attempts of a request by their shared created_at, a page of a rarer type through
- * the partial index, even under a generic plan (the type is written as a literal).
+ * Request log rows carry fewer index entries (migration 1765500000000): no index on request_id,
+ * no deduplication on the indexes whose keys end with the row's id. The attempts of a request are
+ * still reached through an index, by their shared created_at.
  */
 describe('request log indexes and the admin queries that use them', () => {
   let db: TestDatabase;
   let pg: Client;
   /** The plans of the statements the repository sends, in order. */
   let plans: PlanNode[];
-  let generic = false;
   let repo: TypeOrmRequestLogRepository;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     pg = new Client({ connectionString: db.url });
     await pg.connect();
-    // Pairs of attempts sharing created_at and request_id, one in ten through chat completions.
+    // Pairs of attempts sharing created_at and request_id.
     await pg.query(`
       INSERT INTO request_logs (id, request_id, created_at, provider, model, model_requested, fallback_index, status, http_status, stream, latency_ms, request_type)
       SELECT gen_random_uuid(), 'req-' || (g / 2), now() - (g / 2) * interval '1 second', 'openai', 'gpt-4o-mini', 'openai/gpt-4o-mini', g % 2,
-        CASE WHEN g % 2 = 0 THEN 'error' ELSE 'success' END, CASE WHEN g % 2 = 0 THEN 502 ELSE 200 END, false, 100,
-        CASE WHEN (g / 2) % 10 = 0 THEN 'chat_completions' ELSE 'responses' END
+        CASE WHEN g % 2 = 0 THEN 'error' ELSE 'success' END, CASE WHEN g % 2 = 0 THEN 502 ELSE 200 END, false, 100, 'responses'
       FROM generate_series(0, 19999) AS g`);
     await pg.query('ANALYZE request_logs');
     const explaining = {
       query: async (sql: string, params: unknown[] = []): Promise<unknown[]> => {
-        let text = sql;
-        if (generic) {
-          await pg.query('DEALLOCATE ALL');
-          await pg.query('SET plan_cache_mode = force_generic_plan');
-          await pg.query(`PREPARE probe AS ${sql}`);
-          text = `EXECUTE probe(${params.map(literal).join(', ')})`;
-        } else {
-          text = sql.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
-        }
+        const text = sql.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
         const { rows } = await pg.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${text}`);
-        await pg.query('RESET plan_cache_mode');
         plans.push(rows[0]['QUERY PLAN'][0].Plan);
         return [];
       },
@@ -72,22 +58,20 @@ describe('request log indexes and the admin queries that use them', () => {
   });
   beforeEach(() => {
     plans = [];
-    generic = false;
   });
   afterAll(async () => {
-    await pg?.query('RESET plan_cache_mode').catch(() => undefined);
     await pg?.end();
     await db?.drop();
   });
 
-  it('keeps no index on request_id, and the request_type index only for the rarer types', async () => {
+  it('keeps no index on request_id, and the full request_type index', async () => {
     const { rows } = await pg.query<{ name: string; def: string }>(
       `SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = 'request_logs'::regclass`,
     );
     expect(rows.filter((r) => /\(request_id\)/.test(r.def))).toEqual([]);
-    const byType = rows.filter((r) => /\(request_type,/.test(r.def));
-    expect(byType).toHaveLength(1);
-    expect(byType[0].def).toContain(`WHERE (request_type <> 'responses'::text)`);
+    expect(rows.filter((r) => /\(request_type,/.test(r.def)).map((r) => [r.name, r.def.includes(' WHERE ')])).toEqual([
+      ['request_logs_request_type_created_at_idx', false],
+    ]);
   });
 
   it('turns deduplication off on every index whose key ends with the row id, and only there', async () => {
@@ -112,15 +96,6 @@ describe('request log indexes and the admin queries that use them', () => {
     expect(await realAttempts(rows[1].id)).toEqual(rows.map((r) => r.id));
   });
 
-  it('pages through a rarer request type with the partial index, even under a generic plan', async () => {
-    for (const g of [false, true]) {
-      plans = [];
-      generic = g;
-      await repo.list({ requestType: 'chat_completions' }, null, 51);
-      expect(nodes(plans[0]).map((n) => n['Index Name'])).toContain('request_logs_request_type_rare_idx');
-    }
-  });
-
   it('reverts to the indexes as they were, and migrates up again (outside a transaction, as run)', async () => {
     const indexes = async (): Promise<string[]> =>
       (await pg.query<{ d: string }>(`SELECT pg_get_indexdef(c.oid) || coalesce(' ' || array_to_string(c.reloptions, ','), '') AS d
@@ -129,14 +104,12 @@ describe('request log indexes and the admin queries that use them', () => {
     const ds = await new DataSource(dataSourceOptions(db.url, 1)).initialize();
     const q = ds.createQueryRunner();
     try {
-      await new RequestTypeRareIndex1765500000001().down(q);
       await new RequestLogIndexCosts1765500000000().down(q);
       const reverted = await indexes();
       expect(reverted.some((d) => d.endsWith('USING btree (request_id)'))).toBe(true);
       expect(reverted.some((d) => d.endsWith('USING btree (request_type, created_at DESC, id DESC)'))).toBe(true);
-      expect(reverted.filter((d) => d.includes('deduplicate_items') || d.includes('request_type <>'))).toEqual([]);
+      expect(reverted.filter((d) => d.includes('deduplicate_items'))).toEqual([]);
       await new RequestLogIndexCosts1765500000000().up(q);
-      await new RequestTypeRareIndex1765500000001().up(q);
       expect(await indexes()).toEqual(migrated);
     } finally {
       await q.release();

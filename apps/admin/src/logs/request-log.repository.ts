@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { REQUEST_TYPES, type RequestLogEntity, type RequestLogStatus, type RequestType } from '@app/database';
+import type { RequestLogEntity, RequestLogStatus, RequestType } from '@app/database';
 import type { LogPosition } from './log-cursor';
 
 export interface RequestLogFilter {
@@ -73,10 +73,7 @@ export class TypeOrmRequestLogRepository implements RequestLogRepository {
     if (filter.virtualKeyId !== undefined) conditions.push(`virtual_key_id = ${bind(filter.virtualKeyId)}`);
     // With IS NOT NULL, the planner can use the partial index on client_request_id.
     if (filter.clientRequestId !== undefined) conditions.push(`client_request_id = ${bind(filter.clientRequestId)} AND client_request_id IS NOT NULL`);
-    // A literal from the closed list, like the status: the request_type index is partial (not `responses`).
-    if (filter.requestType !== undefined) {
-      conditions.push(`request_type = ${REQUEST_TYPES.includes(filter.requestType) ? `'${filter.requestType}'` : bind(filter.requestType)}`);
-    }
+    if (filter.requestType !== undefined) conditions.push(`request_type = ${bind(filter.requestType)}`);
     if (filter.provider !== undefined) conditions.push(`provider = ${bind(filter.provider)}`);
     if (filter.model !== undefined) conditions.push(`model = ${bind(filter.model)}`);
     if (filter.status !== undefined) conditions.push(STATUS_CONDITION[filter.status]);

@@ -197,6 +197,13 @@ export async function startGatewayHarness(optionsOrProviders: HarnessOptions | H
       const r = typeof requestId === 'string'
         ? await pg.query(`SELECT * FROM request_logs WHERE request_id = $1 ORDER BY fallback_index`, [requestId])
         : await pg.query(`SELECT * FROM request_logs WHERE client_request_id = $1 ORDER BY fallback_index`, [requestId.clientRequestId]);
+      // The admin API finds a request's attempts by their shared created_at: every spec that logs one checks it.
+      const requests = new Map<string, string>();
+      for (const row of r.rows as { request_id: string; created_at: Date }[]) {
+        const at = row.created_at.toISOString();
+        if ((requests.get(row.request_id) ?? at) !== at) throw new Error(`request ${row.request_id}: attempts logged with different created_at`);
+        requests.set(row.request_id, at);
+      }
       return r.rows;
     },
     async close() {

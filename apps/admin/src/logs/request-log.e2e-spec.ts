@@ -301,6 +301,9 @@ describe('admin request logs (e2e)', () => {
       }
       const single = await call(`/api/logs/${FIRST.id}`);
       expect(single.body).toMatchObject({ id: FIRST.id, cost_usd: 0.00125, attempts: [expect.objectContaining({ id: FIRST.id })] });
+      // Logged in the same microsecond as six other requests: only its own attempt.
+      const tied = await call(`/api/logs/${TIES[3].id}`);
+      expect(tied.body.attempts.map((a: { id: string }) => a.id)).toEqual([TIES[3].id]);
     });
 
     it('404 not_found for an unknown id, 400 naming id for a malformed one', async () => {

@@ -108,8 +108,11 @@ export class TypeOrmRequestLogRepository implements RequestLogRepository {
 
   async findAttempts(id: string): Promise<StoredRequestLog[]> {
     const rows: StoredRequestLog[] = await this.db.query(
+      // Every attempt of a request has the request's start as its created_at: the (created_at, id)
+      // index finds them (request_id has no index of its own).
       `SELECT ${SELECT_COLUMNS} FROM request_logs
-        WHERE request_id = (SELECT request_id FROM request_logs WHERE id = $1)
+        WHERE created_at = (SELECT created_at FROM request_logs WHERE id = $1)
+          AND request_id = (SELECT request_id FROM request_logs WHERE id = $1)
         ORDER BY fallback_index, created_at, id`,
       [id],
     );

@@ -14,6 +14,7 @@ import type { ResponseStore } from './response-store.service';
 import { SettleStage } from './settle.service';
 
 const usage = (input: number, output: number): Usage => ({ inputTokens: input, cachedTokens: 0, outputTokens: output, reasoningTokens: 0, totalTokens: input + output });
+const STARTED_AT = 1_765_000_000_123;
 const candidate = (name: string) => ({ provider: { name }, model: 'm', label: `${name}/m` }) as Candidate;
 
 function setup() {
@@ -34,7 +35,7 @@ function setup() {
     metrics as unknown as MetricsService, caller as unknown as UpstreamCaller, store as unknown as ResponseStore, {} as BackgroundResponses,
   );
   const request = {
-    ids: { requestId: 'r1', clientRequestId: null, invalid: false }, key: { id: 'k' }, startedAt: 0, modelRequested: 'a/m',
+    ids: { requestId: 'r1', clientRequestId: null, invalid: false }, key: { id: 'k' }, startedAt: STARTED_AT, modelRequested: 'a/m',
     format: { requestType: 'responses' }, admission: { keyId: 'k', holdId: 'h', held: true, budget: null },
   } as unknown as Admitted;
   return { settle, outcome: new Outcome(request), priced, settled, rows, fellBack, committed, attempts };
@@ -69,6 +70,8 @@ describe('SettleStage', () => {
       ['b', 'success', 200, '0.120', null],
     ]);
     expect(fellBack).toEqual(['a']);
+    // The admin API finds a request's attempts by this shared created_at (there is no request_id index).
+    expect(rows.map((r) => r.createdAt.getTime())).toEqual([STARTED_AT, STARTED_AT]);
   });
 
   it("logs a fault of the gateway's own as its 500 internal_error with the usage streamed, held against no provider", () => {

@@ -8,7 +8,8 @@ export type RequestType = (typeof REQUEST_TYPES)[number];
 
 /**
  * One row per upstream attempt: the attempt that answered and every failed fallback
- * attempt before it, linked by request_id. Written in batches by the gateway's log writer.
+ * attempt before it, linked by request_id and logged with the same created_at (the request's
+ * start), by which they are found. Written in batches by the gateway's log writer.
  */
 @Entity('request_logs')
 export class RequestLogEntity {

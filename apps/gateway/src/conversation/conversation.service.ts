@@ -120,8 +120,9 @@ export class ConversationStage {
         'input',
       );
     }
-    delete body.previous_response_id;
-    delete body.background;
+    // Each deleted only when given: deleting a key the body lacks still calls into V8's runtime.
+    if (body.previous_response_id !== undefined) delete body.previous_response_id;
+    if (body.background !== undefined) delete body.background;
     body.store = false;
     return {
       id,

@@ -77,6 +77,8 @@ const TRUNCATED = '…';
 
 const fits = (v: string | null, max: number): boolean => typeof v !== 'string' || v.length <= max;
 const isInt4 = (v: number): boolean => Number.isInteger(v) && v >= 0 && v <= MAX_INT4;
+// The cost's text read once: converting a decimal string is a call into V8's runtime each time.
+const costInRange = (usd: number): boolean => usd >= 0 && usd <= MAX_COST;
 
 /**
  * Nothing for repairRow to change: every field checked by name, for the ordinary row, where the
@@ -89,7 +91,7 @@ function withinLimits(r: RequestLogRow): boolean {
     && isInt4(r.fallbackIndex) && isInt4(r.httpStatus) && isInt4(r.inputTokens) && isInt4(r.cachedTokens) && isInt4(r.outputTokens)
     && isInt4(r.reasoningTokens) && isInt4(r.totalTokens) && isInt4(r.latencyMs) && (r.ttftMs === null || isInt4(r.ttftMs))
     && r.createdAt instanceof Date && !Number.isNaN(r.createdAt.getTime())
-    && (r.costUsd === null || (Number(r.costUsd) >= 0 && Number(r.costUsd) <= MAX_COST));
+    && (r.costUsd === null || costInRange(Number(r.costUsd)));
 }
 
 /** The row within TEXT_MAX and its columns' ranges; true when something had to change. */
@@ -117,8 +119,9 @@ export function repairRow(row: RequestLogRow, textLimit = Infinity): boolean {
     row.createdAt = new Date();
     changed = true;
   }
-  if (row.costUsd !== null && !(Number(row.costUsd) >= 0 && Number(row.costUsd) <= MAX_COST)) {
-    row.costUsd = Number(row.costUsd) > MAX_COST ? String(MAX_COST) : null;
+  const usd = row.costUsd === null ? null : Number(row.costUsd);
+  if (usd !== null && !costInRange(usd)) {
+    row.costUsd = usd > MAX_COST ? String(MAX_COST) : null;
     changed = true;
   }
   return changed;

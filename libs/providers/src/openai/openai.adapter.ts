@@ -32,7 +32,8 @@ export function responsesBody(input: BuildRequestInput): string {
   }
   body.model = input.upstreamModel;
   if (input.stream) body.stream = true;
-  else delete body.stream;
+  // Only when given (most bodies lack it): a `delete` of an absent key is a call into V8's runtime too.
+  else if (body.stream !== undefined) delete body.stream;
   const items = withoutCarriedReasoning(body.input);
   if (items === body.input) return JSON.stringify(body);
   const sent = Object.assign({}, body);

@@ -70,13 +70,13 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     // The deltas first: most events are deltas, and no terminal type ends so.
     if (type.endsWith('.delta')) {
       this.streamedChars += deltaLength(data);
-      return [{ type, data }];
+      return [{ type, data, head: ev.head }];
     }
     const terminal = terminalStatus(type);
     if (terminal === undefined) {
       if (type === 'response.output_item.done') this.doneItems.push(data);
       else if (type === 'response.created') this.created = data;
-      return [{ type, data }];
+      return [{ type, data, head: ev.head }];
     }
     if (terminal === 'error') return this.onError(data);
     const finished = terminal === 'completed' || terminal === 'incomplete';

@@ -1,3 +1,4 @@
+import type { SseEvent } from '../types';
 import { SseParser, sseFrame } from './sse-parser';
 
 const STREAM =
@@ -8,11 +9,15 @@ const STREAM =
   'event: x\rdata: cr-only\r\r';
 
 const EXPECTED = [
-  { event: 'response.created', data: '{"type":"response.created","n":"é"}' },
+  { event: 'response.created', data: '{"type":"response.created","n":"é"}', head: 'event: response.created\ndata: {"type":"response.created","n":"é"' },
   { event: 'response.output_text.delta', data: '{"a":1}' },
   { event: null, data: 'line one\nline two' },
   { event: 'x', data: 'cr-only' },
 ];
+
+/** The events' fields, without SseEvent.head (which depends on where the bytes were split). */
+const fieldsOf = (events: SseEvent[]) => events.map(({ event, data }) => ({ event, data }));
+const FIELDS = fieldsOf(EXPECTED);
 
 describe('SseParser', () => {
   it('parses a whole stream', () => {
@@ -27,13 +32,13 @@ describe('SseParser', () => {
       const p = new SseParser();
       const events = [];
       for (let i = 0; i < bytes.length; i += size) events.push(...p.push(bytes.subarray(i, i + size)));
-      expect(events).toEqual(EXPECTED);
+      expect(fieldsOf(events)).toEqual(FIELDS);
     }
     // Every single split point, which also cuts the two-byte "é" in half.
     for (let cut = 1; cut < bytes.length; cut++) {
       const p = new SseParser();
       const events = [...p.push(bytes.subarray(0, cut)), ...p.push(bytes.subarray(cut))];
-      expect(events).toEqual(EXPECTED);
+      expect(fieldsOf(events)).toEqual(FIELDS);
     }
   });
 
@@ -55,7 +60,7 @@ describe('SseParser', () => {
 
   it('reports a stream cut inside an event as incomplete', () => {
     const p = new SseParser();
-    expect(p.push('event: a\ndata: {"x":1}\n\nevent: b\ndata: {"y"')).toEqual([{ event: 'a', data: '{"x":1}' }]);
+    expect(fieldsOf(p.push('event: a\ndata: {"x":1}\n\nevent: b\ndata: {"y"'))).toEqual([{ event: 'a', data: '{"x":1}' }]);
     expect(p.end().incomplete).toBe(true);
   });
 
@@ -108,9 +113,54 @@ describe('SseParser', () => {
       for (const cuts of splits) {
         const p = new SseParser();
         const got = [...cuts, bytes.length].flatMap((end, k) => p.push(bytes.subarray(k === 0 ? 0 : cuts[k - 1], end)));
-        expect(got).toEqual(expected);
+        expect(fieldsOf(got)).toEqual(fieldsOf(expected));
         expect(p.ascii).toBe(!text.includes('é'));
       }
+    }
+  });
+
+  it("keeps an event's own text (head) only when it came as an `event: ` line and the `data: ` line right after it", () => {
+    const plain = 'event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"é"}\n\n';
+    const [event] = new SseParser().push(Buffer.from(plain));
+    expect(event.head).toBe('event: response.output_text.delta\ndata: {"type":"response.output_text.delta","delta":"é"');
+    // A comment after the data line is not written out: the head stands; any other field line drops it.
+    expect(new SseParser().push('event: a\ndata: {"x":1}\n: ping\nid: 3\n\n')[0].head).toBeUndefined();
+    expect(new SseParser().push('event: a\ndata: {"x":1}\n: ping\n\n')[0].head).toBe('event: a\ndata: {"x":1');
+    const framedOtherwise = [
+      'event:a\ndata: {"x":1}\n\n',
+      'event: a\ndata:{"x":1}\n\n',
+      'event: a\r\ndata: {"x":1}\r\n\r\n',
+      'event: a\rdata: {"x":1}\r\r',
+      'event: a\n: ping\ndata: {"x":1}\n\n',
+      'event: a\nid: 1\ndata: {"x":1}\n\n',
+      'data: {"x":1}\nevent: a\n\n',
+      'event: a\ndata: {"x":1}\nevent: b\n\n',
+      'event: a\ndata: {"x":1}\ndata: {"y":2}\n\n',
+      'event: a\nevent: a\ndata: {"x":1}\n\n',
+      'data: {"x":1}\n\n',
+      'event: a\ndata: \n\n',
+    ];
+    for (const text of framedOtherwise) {
+      const events = new SseParser().push(Buffer.from(text));
+      expect(events.length).toBe(1);
+      expect(events[0].head).toBeUndefined();
+    }
+  });
+
+  it('gives a head only to an event read whole in one chunk, and every head is exactly the event as it came', () => {
+    const bytes = Buffer.from(STREAM + 'event: b\ndata: {"y":2}\n\nevent: c\ndata: {"z":"🙂"}\n\n');
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const p = new SseParser();
+      const first = p.push(bytes.subarray(0, cut));
+      const events = [...first, ...p.push(bytes.subarray(cut))];
+      expect(events.length).toBe(6);
+      for (const e of events) {
+        if (e.head !== undefined) expect(`${e.head}${e.data.at(-1)}`).toBe(`event: ${e.event}\ndata: ${e.data}`);
+      }
+      // `event: b` starts where STREAM ends: whole in the second read when cut before it.
+      const b = Buffer.byteLength(STREAM);
+      if (cut <= b) expect(events[4].head).toBe('event: b\ndata: {"y":2');
+      if (cut === 0 || cut === bytes.length) expect(events[5].head).toBe('event: c\ndata: {"z":"🙂"');
     }
   });
 });

@@ -163,4 +163,23 @@ describe('SseParser', () => {
       if (cut === 0 || cut === bytes.length) expect(events[5].head).toBe('event: c\ndata: {"z":"🙂"');
     }
   });
+
+  it('reads an event the same whether it comes whole in one read (one step) or line by line', () => {
+    const texts = [
+      'event: a\ndata: {"x":1}\n\nevent: \ndata: {}\n\nevent: b\ndata: {"y":2}\n\r\nevent: c\ndata: {"z":3}\r\n\n',
+      'event: a\ndata: \n\nevent: a\ndata: x\n\n: ping\nevent: b\ndata: [DONE]\n\n',
+      'event: a\ndata: {"x":1}\n\rdata: {"y":2}\n\n',
+      'event\nevent: a\ndata: {"x":1}\n\nevent: a\ndata: {"x":1}\nevent: a\n\n',
+    ];
+    for (const text of texts) {
+      const whole = new SseParser().push(Buffer.from(text));
+      const p = new SseParser();
+      const bytes = Buffer.from(text);
+      const byByte = Array.from(bytes, (_, i) => p.push(bytes.subarray(i, i + 1))).flat();
+      expect(fieldsOf(whole)).toEqual(fieldsOf(byByte));
+      expect(fieldsOf(whole)).toEqual(fieldsOf(new SseParser().push(text)));
+      for (const e of whole) if (e.head !== undefined) expect(`${e.head}${e.data.at(-1)}`).toBe(`event: ${e.event}\ndata: ${e.data}`);
+    }
+    expect(new SseParser().push(texts[0]).map((e) => e.head)).toEqual(['event: a\ndata: {"x":1', 'event: \ndata: {', 'event: b\ndata: {"y":2', 'event: c\ndata: {"z":3']);
+  });
 });

@@ -82,6 +82,13 @@ export class SseParser {
       } else {
         break;
       }
+      if (end === lf && this.shape === Shape.None && this.data === null) {
+        const after = this.plainEvent(buf, start, lf, cr, events);
+        if (after !== -1) {
+          start = after;
+          continue;
+        }
+      }
       this.line(buf, start, end, events);
       start = next;
     }
@@ -104,6 +111,23 @@ export class SseParser {
       this.decoder = new StringDecoder('utf8');
     }
     return this.decoder.write(chunk);
+  }
+
+  /**
+   * An event as OpenAI frames each one, `event: T\ndata: D\n\n` without `\r`, read whole from its
+   * `event: ` line at `start` (ended by the `\n` at `lf`; `cr`: the first `\r` from `start`, or
+   * -1): what `line` makes of its three lines, in one step. Returns where the next line starts,
+   * or -1 (nothing read) when the event is framed otherwise or not all in `buf`.
+   */
+  private plainEvent(buf: string, start: number, lf: number, cr: number, events: SseEvent[]): number {
+    if (lf - start < 7 || !buf.startsWith('event: ', start)) return -1;
+    const data = lf + 1;
+    if (!buf.startsWith('data: ', data)) return -1;
+    const dataEnd = buf.indexOf('\n', data + 6);
+    if (dataEnd === -1 || dataEnd === data + 6 || buf.charCodeAt(dataEnd + 1) !== 10 || (cr !== -1 && cr <= dataEnd + 1)) return -1;
+    events.push({ event: buf.slice(start + 7, lf), data: this.dataValue(buf, data + 5, dataEnd), head: buf.slice(start, dataEnd - 1) });
+    this.eventName = null;
+    return dataEnd + 2;
   }
 
   /** The line `buf[start, end)`: `data:` and `event:` lines are read in place, others cut out first. */

@@ -457,6 +457,8 @@ interface TerminalEvent {
    * StreamEnd.settledAscii).
    */
   asciiKept?: boolean;
+  /** `data` is known to hold no newline: its frame needs no search for one (dataLines). */
+  oneLine?: boolean;
   event: Record<string, unknown> | null;
   /** The event's Response object, once parsed and given the gateway's fields. */
   response: Record<string, unknown> | null;
@@ -465,7 +467,7 @@ interface TerminalEvent {
 /** The terminal event's frame; `responseJson` (the Response already serialised by settle) is reused, not redone. */
 function terminalText(type: string, terminal: TerminalEvent, encoder: StreamEncoder | null, responseJson: string | null): string {
   if (encoder === null) {
-    if (terminal.data !== null) return sseFrame(type, terminal.data);
+    if (terminal.data !== null) return terminal.oneLine === true ? 'event: ' + type + '\ndata: ' + terminal.data + '\n\n' : sseFrame(type, terminal.data);
     return sseFrame(type, responseJson === null ? JSON.stringify(terminal.event) : withResponseJson(terminal.event!, responseJson));
   }
   const event = terminal.event ?? parseEvent(terminal.data ?? '');
@@ -511,7 +513,8 @@ function terminalEvent(
   const latency = Math.round(performance.now() - t0);
   if (asText && !end.needsResponse) {
     const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.at);
-    if (spliced !== undefined) return { data: spliced, event: null, response: null, asciiKept: true };
+    // The upstream's one line (it has a head) with JSON of the gateway's own spliced in stays one line.
+    if (spliced !== undefined) return { data: spliced, event: null, response: null, asciiKept: true, oneLine: ev.head !== undefined };
   } else if (asText && !failed && end.settleText !== undefined) {
     const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex), ev.at, ascii);
     if (settled !== undefined) return { data: settled, event: null, response: null, asciiKept: end.settledAscii === true };

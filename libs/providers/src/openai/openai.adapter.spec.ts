@@ -149,6 +149,37 @@ describe('OpenAIAdapter', () => {
     }
   });
 
+  it("reads the usage off the text only when it is the Response's own, wherever it lies in the Response", () => {
+    const usage = { input_tokens: 5, output_tokens: 7, total_tokens: 12 };
+    const expected = { inputTokens: 5, cachedTokens: 0, outputTokens: 7, reasoningTokens: 0, totalTokens: 12 };
+    // Its own usage first, last, and among nested objects and strings with brackets.
+    const own = [
+      { type: 'response.completed', response: { usage, id: 'r', output: [{ content: [{ text: '}}]]"{' }] }] } },
+      { type: 'response.completed', response: { id: 'r', output: [{ content: [{ text: '[[{{' }] }], usage }, sequence_number: 3 },
+      { type: 'response.completed', sequence_number: 3, response: { metadata: { a: { b: {} } }, usage, user: null } },
+    ];
+    for (const event of own) {
+      const t = new ResponsesPassthroughTranslator();
+      const [out] = t.push({ event: event.type, data: JSON.stringify(event) });
+      expect(out.at).toBeDefined();
+      expect(out.parsed).toBeUndefined();
+      expect(t.usage).toEqual(expected);
+    }
+    // The one usage object of the text at another depth is not the Response's: the event is parsed, and has none.
+    const elsewhere = [
+      { type: 'response.completed', response: { id: 'r', metadata: { usage } } },
+      { type: 'response.completed', response: { id: 'r' }, usage },
+      { type: 'response.completed', response: { id: 'r', output: [{ usage }] }, sequence_number: 3 },
+    ];
+    for (const event of elsewhere) {
+      const t = new ResponsesPassthroughTranslator();
+      const [out] = t.push({ event: event.type, data: JSON.stringify(event) });
+      expect(out.at).toBeUndefined();
+      expect(out.parsed).toEqual(event);
+      expect(t.usage.totalTokens).toBe(0);
+    }
+  });
+
   it('parses the terminal event whole, once, for a caller that needs the Response, with the same usage', () => {
     const usage = { input_tokens: 5, output_tokens: 7, total_tokens: 12 };
     const data = JSON.stringify({ type: 'response.completed', response: { id: 'r', output: [], usage }, sequence_number: 3 });

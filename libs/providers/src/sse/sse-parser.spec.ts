@@ -15,6 +15,27 @@ const EXPECTED = [
   { event: 'x', data: 'cr-only' },
 ];
 
+/** One event each, framed otherwise than `event: T\ndata: D\n\n` (SseEvent.head). */
+const FRAMED_OTHERWISE = [
+  'event:a\ndata: {"x":1}\n\n',
+  'event: a\ndata:{"x":1}\n\n',
+  'event: a\r\ndata: {"x":1}\r\n\r\n',
+  'event: a\rdata: {"x":1}\r\r',
+  'event: a\n: ping\ndata: {"x":1}\n\n',
+  'event: a\nid: 1\ndata: {"x":1}\n\n',
+  'data: {"x":1}\nevent: a\n\n',
+  'event: a\ndata: {"x":1}\nevent: b\n\n',
+  'event: a\ndata: {"x":1}\ndata: {"y":2}\n\n',
+  'event: a\nevent: a\ndata: {"x":1}\n\n',
+  'data: {"x":1}\n\n',
+  'event: a\ndata: \n\n',
+];
+
+/** Every head is exactly the event's text as it came. */
+function expectHeadsAsCame(events: SseEvent[]): void {
+  for (const e of events) if (e.head !== undefined) expect(`${e.head}${e.data.at(-1)}`).toBe(`event: ${e.event}\ndata: ${e.data}`);
+}
+
 /** The events' fields, without SseEvent.head (which depends on where the bytes were split). */
 const fieldsOf = (events: SseEvent[]) => events.map(({ event, data }) => ({ event, data }));
 const FIELDS = fieldsOf(EXPECTED);
@@ -126,21 +147,7 @@ describe('SseParser', () => {
     // A comment after the data line is not written out: the head stands; any other field line drops it.
     expect(new SseParser().push('event: a\ndata: {"x":1}\n: ping\nid: 3\n\n')[0].head).toBeUndefined();
     expect(new SseParser().push('event: a\ndata: {"x":1}\n: ping\n\n')[0].head).toBe('event: a\ndata: {"x":1');
-    const framedOtherwise = [
-      'event:a\ndata: {"x":1}\n\n',
-      'event: a\ndata:{"x":1}\n\n',
-      'event: a\r\ndata: {"x":1}\r\n\r\n',
-      'event: a\rdata: {"x":1}\r\r',
-      'event: a\n: ping\ndata: {"x":1}\n\n',
-      'event: a\nid: 1\ndata: {"x":1}\n\n',
-      'data: {"x":1}\nevent: a\n\n',
-      'event: a\ndata: {"x":1}\nevent: b\n\n',
-      'event: a\ndata: {"x":1}\ndata: {"y":2}\n\n',
-      'event: a\nevent: a\ndata: {"x":1}\n\n',
-      'data: {"x":1}\n\n',
-      'event: a\ndata: \n\n',
-    ];
-    for (const text of framedOtherwise) {
+    for (const text of FRAMED_OTHERWISE) {
       const events = new SseParser().push(Buffer.from(text));
       expect(events.length).toBe(1);
       expect(events[0].head).toBeUndefined();
@@ -154,9 +161,7 @@ describe('SseParser', () => {
       const first = p.push(bytes.subarray(0, cut));
       const events = [...first, ...p.push(bytes.subarray(cut))];
       expect(events.length).toBe(6);
-      for (const e of events) {
-        if (e.head !== undefined) expect(`${e.head}${e.data.at(-1)}`).toBe(`event: ${e.event}\ndata: ${e.data}`);
-      }
+      expectHeadsAsCame(events);
       // `event: b` starts where STREAM ends: whole in the second read when cut before it.
       const b = Buffer.byteLength(STREAM);
       if (cut <= b) expect(events[4].head).toBe('event: b\ndata: {"y":2');
@@ -165,12 +170,10 @@ describe('SseParser', () => {
   });
 
   it('reads an event the same whether it comes whole in one read (one step) or line by line', () => {
-    const texts = [
-      'event: a\ndata: {"x":1}\n\nevent: \ndata: {}\n\nevent: b\ndata: {"y":2}\n\r\nevent: c\ndata: {"z":3}\r\n\n',
-      'event: a\ndata: \n\nevent: a\ndata: x\n\n: ping\nevent: b\ndata: [DONE]\n\n',
-      'event: a\ndata: {"x":1}\n\rdata: {"y":2}\n\n',
-      'event\nevent: a\ndata: {"x":1}\n\nevent: a\ndata: {"x":1}\nevent: a\n\n',
-    ];
+    const mixed =
+      'event: a\ndata: {"x":1}\n\nevent: \ndata: {}\n\nevent: b\ndata: {"y":2}\n\r\nevent: c\ndata: {"z":3}\r\n\n' +
+      'event: a\ndata: \n\nevent: a\ndata: x\n\n: ping\nevent: b\ndata: [DONE]\n\nevent\nevent: a\ndata: {"x":1}\n\n';
+    const texts = [mixed, ...FRAMED_OTHERWISE, 'event: a\ndata: {"x":1}\n\rdata: {"y":2}\n\n'];
     for (const text of texts) {
       const whole = new SseParser().push(Buffer.from(text));
       const p = new SseParser();
@@ -178,8 +181,10 @@ describe('SseParser', () => {
       const byByte = Array.from(bytes, (_, i) => p.push(bytes.subarray(i, i + 1))).flat();
       expect(fieldsOf(whole)).toEqual(fieldsOf(byByte));
       expect(fieldsOf(whole)).toEqual(fieldsOf(new SseParser().push(text)));
-      for (const e of whole) if (e.head !== undefined) expect(`${e.head}${e.data.at(-1)}`).toBe(`event: ${e.event}\ndata: ${e.data}`);
+      expectHeadsAsCame(whole);
     }
-    expect(new SseParser().push(texts[0]).map((e) => e.head)).toEqual(['event: a\ndata: {"x":1', 'event: \ndata: {', 'event: b\ndata: {"y":2', 'event: c\ndata: {"z":3']);
+    expect(new SseParser().push(mixed).map((e) => e.head)).toEqual([
+      'event: a\ndata: {"x":1', 'event: \ndata: {', 'event: b\ndata: {"y":2', 'event: c\ndata: {"z":3', undefined, 'event: a\ndata: ', 'event: b\ndata: [DONE', 'event: a\ndata: {"x":1',
+    ]);
   });
 });

@@ -50,7 +50,10 @@ class FrameText {
   /** `tail(i)` for the first indices, each a flat string (a rope's pieces are walked at every write). */
   private readonly tails: string[] = [];
 
-  constructor(json: string) {
+  constructor(
+    /** The fields' JSON. */
+    readonly json: string,
+  ) {
     this.prefix = `${PREFIX_KEY}${json.slice(0, -1)},"chunk_index":`;
     this.ascii = Buffer.byteLength(json) === json.length;
   }
@@ -114,11 +117,11 @@ interface FieldsText {
   answer: string;
   /** `json` is ASCII. */
   ascii: boolean;
-  /** A stream's frame text of `json`, made at its first stream. */
-  frames: FrameText | null;
 }
 
 const texts = new WeakMap<Candidate, FieldsText>();
+/** The frame text of a candidate's streams, for the fields' JSON of its last stream. */
+const frameTexts = new WeakMap<Candidate, FrameText>();
 
 /**
  * The JSON of extraFields(...) without dropped tools: all but the request's own latency and
@@ -128,7 +131,7 @@ function fieldsText(requestType: RequestType, c: Candidate, modelRequested: stri
   let text = texts.get(c);
   if (text === undefined || text.requestType !== requestType || text.modelRequested !== modelRequested || text.fallbackIndex !== fallbackIndex) {
     const json = JSON.stringify(extraFields(requestType, c, modelRequested, fallbackIndex));
-    text = { requestType, modelRequested, fallbackIndex, json, answer: `${json.slice(0, -1)},"latency":`, ascii: Buffer.byteLength(json) === json.length, frames: null };
+    text = { requestType, modelRequested, fallbackIndex, json, answer: `${json.slice(0, -1)},"latency":`, ascii: Buffer.byteLength(json) === json.length };
     texts.set(c, text);
   }
   return text;
@@ -148,9 +151,11 @@ export function extraFieldsAscii(requestType: RequestType, c: Candidate, modelRe
 export function eventFieldInjector(requestType: RequestType, c: Candidate, modelRequested: string, fallbackIndex: number, droppedTools?: string[]): EventFieldInjector {
   const extra = extraFields(requestType, c, modelRequested, fallbackIndex, droppedTools);
   if (extra.dropped_tools !== undefined) return new EventFieldInjector(extra);
-  const text = fieldsText(requestType, c, modelRequested, fallbackIndex);
-  text.frames ??= new FrameText(text.json);
-  return new EventFieldInjector(extra, text.frames);
+  const json = fieldsText(requestType, c, modelRequested, fallbackIndex).json;
+  // Apart from the candidate's fields text, which its JSON answers of other request types replace.
+  let text = frameTexts.get(c);
+  if (text === undefined || text.json !== json) frameTexts.set(c, (text = new FrameText(json)));
+  return new EventFieldInjector(extra, text);
 }
 
 // usageAt of a body whose usage object is not where the text can say (it is spelled twice, or spaced).

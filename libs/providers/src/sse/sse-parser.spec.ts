@@ -187,4 +187,42 @@ describe('SseParser', () => {
       'event: a\ndata: {"x":1', 'event: \ndata: {', 'event: b\ndata: {"y":2', 'event: c\ndata: {"z":3', undefined, 'event: a\ndata: ', 'event: b\ndata: [DONE', 'event: a\ndata: {"x":1',
     ]);
   });
+
+  it('reads generated framings as line by line, whole or split anywhere, and every head is the event as it came', () => {
+    // Read a byte at a time, no event is whole in one read: the line-by-line reading, the reference.
+    const byByte = (bytes: Buffer) => {
+      const p = new SseParser();
+      return Array.from(bytes, (_, i) => p.push(bytes.subarray(i, i + 1))).flat();
+    };
+    let seed = 11;
+    const next = (n: number) => ((seed = (seed * 48271) % 2147483647) >>> 4) % n;
+    const pick = <T>(items: T[]) => items[next(items.length)];
+    const eol = () => pick(['\n', '\n', '\n', '\r\n', '\r']);
+    const values = ['{"x":1}', '{"t":"é🙂"}', '[DONE]', '', ' {"x":1}', '{}', '}', 'plain', 'x'.repeat(1100) + '}'];
+    const event = () => {
+      const lines: string[] = [];
+      if (next(4) === 0) lines.push(pick([': ping', 'id: 5', 'retry: 10', 'data']));
+      if (next(5) !== 0) lines.push(pick(['event: response.output_text.delta', 'event:x', 'event: ', 'event', 'event:  y']));
+      for (let n = 0; n === 0 || next(2) === 0; n++) {
+        lines.push(pick(['data: ', 'data: ', 'data:', 'data:  ']) + pick(values));
+        if (next(6) === 0) lines.push(pick([': ping', 'id: 1', 'event: z', 'data']));
+      }
+      return lines.map((line) => line + eol()).join('') + eol();
+    };
+    let heads = 0;
+    for (let n = 0; n < 2000; n++) {
+      const bytes = Buffer.from(Array.from({ length: 1 + next(4) }, event).join(''));
+      const reference = fieldsOf(byByte(bytes));
+      const cut = 1 + next(bytes.length - 1);
+      for (const chunks of [[bytes], [bytes.subarray(0, cut), bytes.subarray(cut)]]) {
+        const p = new SseParser();
+        const events = chunks.flatMap((chunk) => p.push(chunk));
+        expect(fieldsOf(events)).toEqual(reference);
+        expectHeadsAsCame(events);
+        heads += events.filter((e) => e.head !== undefined).length;
+      }
+    }
+    // The generator reaches the one-step reading.
+    expect(heads).toBeGreaterThan(300);
+  });
 });

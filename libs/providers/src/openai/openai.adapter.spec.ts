@@ -3,6 +3,7 @@ import { SseParser } from '../sse/sse-parser';
 import { AzureOpenAIAdapter } from '../azure/azure.adapter';
 import { OpenAIAdapter } from './openai.adapter';
 import { ResponsesPassthroughTranslator } from './openai-stream';
+import { usageFromResponses } from './openai-usage';
 import { carryThinking } from '../responses/reasoning-carrier';
 import { RESPONSE_MEMBERS } from '../types';
 
@@ -178,6 +179,38 @@ describe('OpenAIAdapter', () => {
       expect(out.parsed).toEqual(event);
       expect(t.usage.totalTokens).toBe(0);
     }
+  });
+
+  it("reads off the text the usage parsing gives, for generated Responses: usage objects and their text elsewhere, compact or spaced", () => {
+    let seed = 5;
+    const next = (n: number) => ((seed = (seed * 48271) % 2147483647) >>> 4) % n;
+    const pick = <T>(items: T[]) => items[next(items.length)];
+    const usage = () => ({ input_tokens: next(100), output_tokens: next(100), total_tokens: next(1000) });
+    // Strings a client's instructions could hold, spelling a usage object or brackets.
+    const strings = ['"usage":{}', '"usage":{"input_tokens":9}', '}}]]', '{{[[', '\\', '"'];
+    const value = (depth: number): unknown => {
+      const kind = next(depth > 3 ? 3 : 5);
+      if (kind === 0) return pick(strings);
+      if (kind === 1) return next(10);
+      if (kind === 2) return null;
+      if (kind === 3) return Array.from({ length: next(3) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: next(3) }, () => [pick(['a', 'usage', 'text']), next(3) === 0 ? usage() : value(depth + 1)]));
+    };
+    let read = 0;
+    for (let n = 0; n < 3000; n++) {
+      const response: Record<string, unknown> = { id: 'r' };
+      for (const member of ['instructions', 'output', 'usage', 'metadata', 'user']) {
+        if (next(2) === 1) continue;
+        response[member] = member === 'usage' ? (next(4) === 0 ? null : usage()) : member === 'output' || member === 'metadata' ? value(2) : pick(strings);
+      }
+      let data = JSON.stringify({ type: 'response.completed', response, sequence_number: 1 }, null, pick([undefined, undefined, 2]));
+      if (next(3) === 0) data = data.replaceAll('":', '": ');
+      const t = new ResponsesPassthroughTranslator();
+      const [out] = t.push({ event: 'response.completed', data });
+      if (out.at !== undefined) read++;
+      expect(t.usage).toEqual(usageFromResponses((JSON.parse(data) as { response: { usage?: unknown } }).response.usage));
+    }
+    expect(read).toBeGreaterThan(300);
   });
 
   it('parses the terminal event whole, once, for a caller that needs the Response, with the same usage', () => {

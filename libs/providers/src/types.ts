@@ -132,6 +132,13 @@ export interface UpstreamErrorInfo {
 export interface SseEvent {
   event: string | null;
   data: string;
+  /**
+   * The event's text as it came, `event: ${event}\ndata: ${data}` less the data's last character,
+   * when it came exactly so (its two lines adjacent, each field with one space after its colon,
+   * the first ended by `\n`) within one read; else undefined. A relay that passes the event on
+   * unchanged writes it from here (SseParser.push).
+   */
+  head?: string;
 }
 
 /** A Responses stream event ready to be framed; `data` is its JSON text. */
@@ -142,6 +149,8 @@ export interface ResponsesStreamEvent {
   parsed?: Record<string, unknown>;
   /** Where a terminal event's objects lie in `data`, when the translator found its usage in the text (and so left `parsed` unset). */
   at?: TerminalEventAt;
+  /** SseEvent.head of the upstream event whose type and data these are, unchanged (a pass-through translator's). */
+  head?: string;
 }
 
 /** Positions in a terminal event's text, as uniqueObjectsAt and objectEnd find them, or scanTerminalEvent. */

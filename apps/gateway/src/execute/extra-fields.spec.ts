@@ -93,6 +93,23 @@ describe('EventFieldInjector', () => {
     for (const text of ['[DONE]', '[1]', '{}x', '"}"', '{}']) expect(injector.frame('x', text, 1)).toBe(`event: x\ndata: ${text}\n\n`);
   });
 
+  it("frames an event from the upstream's own text (its head) as it frames it from its type and data, past the kept indices too", () => {
+    const type = 'response.output_text.delta';
+    const data = '{"type":"response.output_text.delta","delta":"é"}';
+    const head = `event: ${type}\ndata: ${data.slice(0, -1)}`;
+    // Twice from the candidate's text (kept between streams), and once on its own.
+    const injectors = [eventFieldInjector('responses', candidate, 'openai/gpt-4o', 0), eventFieldInjector('responses', candidate, 'openai/gpt-4o', 0), new EventFieldInjector(extra)];
+    for (const injector of injectors) {
+      for (let i = 0; i < 200; i += i < 70 ? 1 : 37) {
+        const frame = injector.frame(type, data, i);
+        expect(injector.frame(type, data, i, head)).toBe(frame);
+        expect(JSON.parse(frame.slice(`event: ${type}\ndata: `.length, -2)).extra_fields.chunk_index).toBe(i);
+      }
+      // Data that takes no fields goes out as it came, the head unused.
+      expect(injector.frame('x', '[DONE]', 3, 'event: x\ndata: [DONE')).toBe('event: x\ndata: [DONE]\n\n');
+    }
+  });
+
   it("takes the candidate's text, equal to serialising the fields, dropped tools included", () => {
     for (const [type, requested, index, dropped] of [['responses', 'openai/gpt-4o', 0, undefined], ['responses', 'openai/gpt-4o', 0, []], ['chat_completions', 'x/y', 2, undefined], ['responses', 'openai/gpt-4o', 1, ['web_search']], ['responses', 'openai/gpt-4o', 1, undefined]] as const) {
       const made = extraFields(type, candidate, requested, index, dropped === undefined ? undefined : [...dropped]);

@@ -38,38 +38,71 @@ export function extraFields(requestType: RequestType, c: Candidate, modelRequest
 }
 
 const PREFIX_KEY = ',"extra_fields":';
+// Chunk indices whose frame tails are kept (FrameText.tails): a stream's first events.
+const KEPT_TAILS = 64;
+
+/** What EventFieldInjector writes into every frame, made once per fields' JSON (kept with the candidate). */
+class FrameText {
+  /** `,"extra_fields":` and the fields' JSON up to the chunk index. */
+  readonly prefix: string;
+  /** The fields' JSON is ASCII. */
+  readonly ascii: boolean;
+  /** `tail(i)` for the first indices, each a flat string (a rope's pieces are walked at every write). */
+  private readonly tails: string[] = [];
+
+  constructor(
+    /** The fields' JSON. */
+    readonly json: string,
+  ) {
+    this.prefix = `${PREFIX_KEY}${json.slice(0, -1)},"chunk_index":`;
+    this.ascii = Buffer.byteLength(json) === json.length;
+  }
+
+  /** What follows an event's JSON less its closing brace: the fields with `chunk_index`, both braces, the frame's blank line. */
+  tail(chunkIndex: number): string {
+    const tails = this.tails;
+    if (chunkIndex < tails.length) return tails[chunkIndex];
+    const text = this.prefix + chunkIndex + '}}\n\n';
+    if (chunkIndex === tails.length && chunkIndex < KEPT_TAILS) tails.push(Buffer.from(text).toString());
+    return text;
+  }
+}
 
 /**
  * Appends `"extra_fields":{..., "chunk_index": N}` to an event's JSON text without
  * re-parsing it: the constant part is serialised once per stream, or kept with the candidate.
  */
 export class EventFieldInjector {
-  /** `,"extra_fields":` and the fields' JSON up to the chunk index. */
-  private readonly prefix: string;
+  private readonly text: FrameText;
   /** The fields' JSON is ASCII. */
   readonly ascii: boolean;
 
   constructor(
     /** The fields as an object, for events that are parsed (another format's, a terminal event that must change). */
     readonly extra: ExtraFields,
-    /** `JSON.stringify(extra)`, when already known. */
-    json = JSON.stringify(extra),
+    /** What `JSON.stringify(extra)` writes, when already made. */
+    text: FrameText | string = JSON.stringify(extra),
   ) {
-    this.prefix = `${PREFIX_KEY}${json.slice(0, -1)},"chunk_index":`;
-    this.ascii = Buffer.byteLength(json) === json.length;
+    this.text = typeof text === 'string' ? new FrameText(text) : text;
+    this.ascii = this.text.ascii;
   }
 
   /** `extra_fields` as JSON with the latency and chunk index of the terminal event. */
   terminalFields(latency: number, chunkIndex: number): string {
-    return `${this.prefix.slice(PREFIX_KEY.length)}${chunkIndex},"latency":${latency}}`;
+    return `${this.text.prefix.slice(PREFIX_KEY.length)}${chunkIndex},"latency":${latency}}`;
   }
 
-  /** The event's SSE frame, its JSON given `extra_fields`, built in one concatenation. */
-  frame(type: string, data: string, chunkIndex: number): string {
+  /**
+   * The event's SSE frame, its JSON given `extra_fields`, built in one concatenation; from the
+   * upstream's own text (`head`, SseEvent.head of this type and data) when it has it.
+   */
+  frame(type: string, data: string, chunkIndex: number, head?: string): string {
     const end = data.length - 1;
     // Only a JSON object can take another field; anything else passes as it came.
     if (end < 2 || data.charCodeAt(end) !== 125 /* } */) return sseFrame(type, data);
-    return 'event: ' + type + '\ndata: ' + dataLines(data.slice(0, end)) + this.prefix + chunkIndex + '}}\n\n';
+    // One line of data has no newline for dataLines to split.
+    if (head !== undefined) return head + this.text.tail(chunkIndex);
+    return 'event: ' + type + '\ndata: ' + dataLines(data.slice(0, end)) + this.text.tail(chunkIndex);
   }
 }
 
@@ -87,6 +120,8 @@ interface FieldsText {
 }
 
 const texts = new WeakMap<Candidate, FieldsText>();
+/** The frame text of a candidate's streams, for the fields' JSON of its last stream. */
+const frameTexts = new WeakMap<Candidate, FrameText>();
 
 /**
  * The JSON of extraFields(...) without dropped tools: all but the request's own latency and
@@ -116,7 +151,11 @@ export function extraFieldsAscii(requestType: RequestType, c: Candidate, modelRe
 export function eventFieldInjector(requestType: RequestType, c: Candidate, modelRequested: string, fallbackIndex: number, droppedTools?: string[]): EventFieldInjector {
   const extra = extraFields(requestType, c, modelRequested, fallbackIndex, droppedTools);
   if (extra.dropped_tools !== undefined) return new EventFieldInjector(extra);
-  return new EventFieldInjector(extra, fieldsText(requestType, c, modelRequested, fallbackIndex).json);
+  const json = fieldsText(requestType, c, modelRequested, fallbackIndex).json;
+  // Apart from the candidate's fields text, which its JSON answers of other request types replace.
+  let text = frameTexts.get(c);
+  if (text === undefined || text.json !== json) frameTexts.set(c, (text = new FrameText(json)));
+  return new EventFieldInjector(extra, text);
 }
 
 // usageAt of a body whose usage object is not where the text can say (it is spelled twice, or spaced).

@@ -41,9 +41,21 @@ export interface RelayOutcome {
 /** Any character past ASCII: a stream's text is written as Latin-1 only without one. */
 export const NOT_ASCII = /[^\x00-\x7f]/;
 
-/** Compared, not looked up in a Set: most events are deltas, whose type (a new string each time) a Set would hash. */
+/**
+ * Compared, not looked up in a Set: most events are deltas, whose type (a new string each time) a
+ * Set would hash. By length first: V8 calls out to compare a type that is a slice of the stream.
+ */
 function isTerminalType(type: string): boolean {
-  return type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed';
+  switch (type.length) {
+    case 18:
+      return type === 'response.completed';
+    case 19:
+      return type === 'response.incomplete';
+    case 15:
+      return type === 'response.failed';
+    default:
+      return false;
+  }
 }
 
 /**
@@ -394,7 +406,7 @@ class EventWriter {
       const rewrite = this.end.rewrite;
       const data = rewrite === undefined ? ev.data : rewrite(ev.type, ev.data);
       if (this.ascii && (!this.upstreamAscii(ev) || (data !== ev.data && this.end.rewroteAscii?.() !== true))) this.ascii = false;
-      text = this.frame(ev.type, data);
+      text = this.frame(ev.type, data, data === ev.data ? ev.head : undefined);
     }
     this.chunkIndex++;
     return text;
@@ -408,6 +420,8 @@ class EventWriter {
   /** Whether the event is the upstream's own ASCII text (in an ASCII stream): its data as it came, and a type with no other character. */
   private upstreamAscii(ev: ResponsesStreamEvent): boolean {
     if (ev.parsed !== undefined) return false;
+    // The upstream's text holds the type (SseEvent.head): in an ASCII stream, it is ASCII.
+    if (ev.head !== undefined) return true;
     const type = ev.type;
     if (type === this.asciiType) return true;
     // A regular expression reads the characters natively, not one charCodeAt call at a time.
@@ -416,9 +430,10 @@ class EventWriter {
     return true;
   }
 
-  private frame(type: string, data: string): string {
+  /** `head`: the upstream's text of this type and data (SseEvent.head). */
+  private frame(type: string, data: string, head?: string): string {
     const encoder = this.encoder;
-    if (encoder === null) return this.injector.frame(type, data, this.chunkIndex);
+    if (encoder === null) return this.injector.frame(type, data, this.chunkIndex, head);
     const parsed = parseEvent(data);
     // An event that is not a JSON object has nothing another format could carry over.
     return parsed === null ? '' : encoder.event(type, parsed);
@@ -442,6 +457,8 @@ interface TerminalEvent {
    * StreamEnd.settledAscii).
    */
   asciiKept?: boolean;
+  /** `data` is known to hold no newline: its frame needs no search for one (dataLines). */
+  oneLine?: boolean;
   event: Record<string, unknown> | null;
   /** The event's Response object, once parsed and given the gateway's fields. */
   response: Record<string, unknown> | null;
@@ -450,7 +467,7 @@ interface TerminalEvent {
 /** The terminal event's frame; `responseJson` (the Response already serialised by settle) is reused, not redone. */
 function terminalText(type: string, terminal: TerminalEvent, encoder: StreamEncoder | null, responseJson: string | null): string {
   if (encoder === null) {
-    if (terminal.data !== null) return sseFrame(type, terminal.data);
+    if (terminal.data !== null) return terminal.oneLine === true ? 'event: ' + type + '\ndata: ' + terminal.data + '\n\n' : sseFrame(type, terminal.data);
     return sseFrame(type, responseJson === null ? JSON.stringify(terminal.event) : withResponseJson(terminal.event!, responseJson));
   }
   const event = terminal.event ?? parseEvent(terminal.data ?? '');
@@ -496,7 +513,8 @@ function terminalEvent(
   const latency = Math.round(performance.now() - t0);
   if (asText && !end.needsResponse) {
     const spliced = spliceTerminalEvent(ev.data, injector.terminalFields(latency, chunkIndex), end.cost(), ev.at);
-    if (spliced !== undefined) return { data: spliced, event: null, response: null, asciiKept: true };
+    // The upstream's one line (it has a head) with JSON of the gateway's own spliced in stays one line.
+    if (spliced !== undefined) return { data: spliced, event: null, response: null, asciiKept: true, oneLine: ev.head !== undefined };
   } else if (asText && !failed && end.settleText !== undefined) {
     const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex), ev.at, ascii);
     if (settled !== undefined) return { data: settled, event: null, response: null, asciiKept: end.settledAscii === true };

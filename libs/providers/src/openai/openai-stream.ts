@@ -2,7 +2,7 @@ import { JSON_BYTE } from '@app/common';
 import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalEventAt, TerminalStatus, Usage, UpstreamErrorInfo } from '../types';
 import { RESPONSE_MEMBERS, ZERO_USAGE } from '../types';
 import { errorEventFields } from '../responses/response-builder';
-import { indexOfAfter, objectEnd, uniqueObjectsAt } from '../responses/json-text';
+import { ANY_DEPTH, depthAt, indexOfAfter, objectEnd, uniqueObjectsAt } from '../responses/json-text';
 import { scanTerminalEvent } from '../responses/response-scan';
 import { usageFromResponses } from './openai-usage';
 
@@ -29,9 +29,9 @@ function terminalStatus(type: string): TerminalStatus | undefined {
 const USAGE = 2 * RESPONSE_MEMBERS.indexOf('usage');
 const { OPEN_BRACE } = JSON_BYTE;
 
-// The terminal event's Response, and that Response's own usage.
+// The terminal event's Response, and that Response's own usage (its depth checked from its end by readUsage).
 const RESPONSE_AND_USAGE = ['response', 'usage'];
-const RESPONSE_AND_USAGE_DEPTHS = [1, 2];
+const RESPONSE_AND_USAGE_DEPTHS = [1, ANY_DEPTH];
 
 /**
  * Providers that speak the Responses API already send the exact event sequence, so events
@@ -67,21 +67,22 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     const type = ev.event ?? typeFromData(data);
     if (type === null) return [];
     this.events++;
-    // The deltas first: most events are deltas, and no terminal type ends so.
-    if (type.endsWith('.delta')) {
+    // The deltas first: most events are deltas, and no terminal type ends so. The last letter
+    // first: endsWith is a call, and half the events are not deltas.
+    if (type.charCodeAt(type.length - 1) === 97 /* a */ && type.endsWith('.delta')) {
       this.streamedChars += deltaLength(data);
-      return [{ type, data }];
+      return [{ type, data, head: ev.head }];
     }
     const terminal = terminalStatus(type);
     if (terminal === undefined) {
       if (type === 'response.output_item.done') this.doneItems.push(data);
       else if (type === 'response.created') this.created = data;
-      return [{ type, data }];
+      return [{ type, data, head: ev.head }];
     }
     if (terminal === 'error') return this.onError(data);
     const finished = terminal === 'completed' || terminal === 'incomplete';
     const at = finished && !this.needsResponse ? (this.memberSpans ? this.readStored(terminal, data) : this.readUsage(terminal, data)) : null;
-    if (at !== null) return [{ type, data, at }];
+    if (at !== null) return [{ type, data, at, head: ev.head }];
     const parsed = this.onTerminal(terminal, data);
     // Text that is not JSON still reports the usage it shows plainly.
     if (parsed === undefined && finished && this.needsResponse) this.readUsage(terminal, data);
@@ -155,7 +156,9 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     const usage = at[1];
     if (usage === -1) return null;
     const usageEnd = objectEnd(data, usage);
-    if (usageEnd === -1) return null;
+    // The Response's own usage, at depth 2. Counted at the object's end, the same depth as at its
+    // key: from the end of the event, where OpenAI writes the usage, that scan skips the object.
+    if (usageEnd === -1 || depthAt(data, usageEnd) !== 2) return null;
     try {
       this.usage = usageFromResponses(JSON.parse(data.slice(usage, usageEnd)));
     } catch {

@@ -3,6 +3,7 @@ import { SseParser } from '../sse/sse-parser';
 import { AzureOpenAIAdapter } from '../azure/azure.adapter';
 import { OpenAIAdapter } from './openai.adapter';
 import { ResponsesPassthroughTranslator } from './openai-stream';
+import { usageFromResponses } from './openai-usage';
 import { carryThinking } from '../responses/reasoning-carrier';
 import { RESPONSE_MEMBERS } from '../types';
 
@@ -147,6 +148,69 @@ describe('OpenAIAdapter', () => {
       expect(t.usage).toEqual(expected);
       expect(t.terminal).toBe(event.type === 'response.completed' ? 'completed' : 'incomplete');
     }
+  });
+
+  it("reads the usage off the text only when it is the Response's own, wherever it lies in the Response", () => {
+    const usage = { input_tokens: 5, output_tokens: 7, total_tokens: 12 };
+    const expected = { inputTokens: 5, cachedTokens: 0, outputTokens: 7, reasoningTokens: 0, totalTokens: 12 };
+    // Its own usage first, last, and among nested objects and strings with brackets.
+    const own = [
+      { type: 'response.completed', response: { usage, id: 'r', output: [{ content: [{ text: '}}]]"{' }] }] } },
+      { type: 'response.completed', response: { id: 'r', output: [{ content: [{ text: '[[{{' }] }], usage }, sequence_number: 3 },
+      { type: 'response.completed', sequence_number: 3, response: { metadata: { a: { b: {} } }, usage, user: null } },
+    ];
+    for (const event of own) {
+      const t = new ResponsesPassthroughTranslator();
+      const [out] = t.push({ event: event.type, data: JSON.stringify(event) });
+      expect(out.at).toBeDefined();
+      expect(out.parsed).toBeUndefined();
+      expect(t.usage).toEqual(expected);
+    }
+    // The one usage object of the text at another depth is not the Response's: the event is parsed, and has none.
+    const elsewhere = [
+      { type: 'response.completed', response: { id: 'r', metadata: { usage } } },
+      { type: 'response.completed', response: { id: 'r' }, usage },
+      { type: 'response.completed', response: { id: 'r', output: [{ usage }] }, sequence_number: 3 },
+    ];
+    for (const event of elsewhere) {
+      const t = new ResponsesPassthroughTranslator();
+      const [out] = t.push({ event: event.type, data: JSON.stringify(event) });
+      expect(out.at).toBeUndefined();
+      expect(out.parsed).toEqual(event);
+      expect(t.usage.totalTokens).toBe(0);
+    }
+  });
+
+  it("reads off the text the usage parsing gives, for generated Responses: usage objects and their text elsewhere, compact or spaced", () => {
+    let seed = 5;
+    const next = (n: number) => ((seed = (seed * 48271) % 2147483647) >>> 4) % n;
+    const pick = <T>(items: T[]) => items[next(items.length)];
+    const usage = () => ({ input_tokens: next(100), output_tokens: next(100), total_tokens: next(1000) });
+    // Strings a client's instructions could hold, spelling a usage object or brackets.
+    const strings = ['"usage":{}', '"usage":{"input_tokens":9}', '}}]]', '{{[[', '\\', '"'];
+    const value = (depth: number): unknown => {
+      const kind = next(depth > 3 ? 3 : 5);
+      if (kind === 0) return pick(strings);
+      if (kind === 1) return next(10);
+      if (kind === 2) return null;
+      if (kind === 3) return Array.from({ length: next(3) }, () => value(depth + 1));
+      return Object.fromEntries(Array.from({ length: next(3) }, () => [pick(['a', 'usage', 'text']), next(3) === 0 ? usage() : value(depth + 1)]));
+    };
+    let read = 0;
+    for (let n = 0; n < 3000; n++) {
+      const response: Record<string, unknown> = { id: 'r' };
+      for (const member of ['instructions', 'output', 'usage', 'metadata', 'user']) {
+        if (next(2) === 1) continue;
+        response[member] = member === 'usage' ? (next(4) === 0 ? null : usage()) : member === 'output' || member === 'metadata' ? value(2) : pick(strings);
+      }
+      let data = JSON.stringify({ type: 'response.completed', response, sequence_number: 1 }, null, pick([undefined, undefined, 2]));
+      if (next(3) === 0) data = data.replaceAll('":', '": ');
+      const t = new ResponsesPassthroughTranslator();
+      const [out] = t.push({ event: 'response.completed', data });
+      if (out.at !== undefined) read++;
+      expect(t.usage).toEqual(usageFromResponses((JSON.parse(data) as { response: { usage?: unknown } }).response.usage));
+    }
+    expect(read).toBeGreaterThan(300);
   });
 
   it('parses the terminal event whole, once, for a caller that needs the Response, with the same usage', () => {

@@ -86,10 +86,14 @@ export function uniqueObjectAt(text: string, key: string, depth: number): number
   return depthAt(text, at) === depth ? at + token.length - 1 : -1;
 }
 
+/** A depth uniqueObjectsAt does not check: its caller does, from a better place (depthAt of the object's end). */
+export const ANY_DEPTH = -1;
+
 /**
  * uniqueObjectAt for several keys in one pass over the text: `at[k]` becomes the index of the `{`
- * opening the value of `keys[k]` when `"keys[k]":{` occurs exactly once and at `depths[k]`, else
- * -1. Every object-valued key ends in `":{`: one search over the text finds them all.
+ * opening the value of `keys[k]` when `"keys[k]":{` occurs exactly once and at `depths[k]` (any
+ * depth for ANY_DEPTH), else -1. Every object-valued key ends in `":{`: one search over the text
+ * finds them all.
  */
 export function uniqueObjectsAt(text: string, keys: readonly string[], depths: readonly number[], at: number[]): void {
   for (let k = 0; k < keys.length; k++) at[k] = -1;
@@ -109,7 +113,7 @@ export function uniqueObjectsAt(text: string, keys: readonly string[], depths: r
     }
   }
   for (let k = 0; k < keys.length; k++) {
-    if (at[k] !== -1 && (seen[k] !== 1 || depthAt(text, at[k] - keys[k].length - 3) !== depths[k])) at[k] = -1;
+    if (at[k] !== -1 && (seen[k] !== 1 || (depths[k] !== ANY_DEPTH && depthAt(text, at[k] - keys[k].length - 3) !== depths[k]))) at[k] = -1;
   }
 }
 

@@ -28,6 +28,11 @@ export class SseParser {
    * then cut out of it (FLAT_MIN).
    */
   private bytes: Buffer | null = null;
+  /** How far the event being read is plainly framed (SseEvent.head), within the current read. */
+  private shape = Shape.None;
+  /** With Shape.Event or Shape.Data: where the `event: ` line starts, and where it (then the `data: ` line) ends. */
+  private headStart = 0;
+  private headEnd = 0;
 
   /** Every chunk so far was bytes, all ASCII. */
   get ascii(): boolean {
@@ -49,6 +54,8 @@ export class SseParser {
     }
     this.pendingCr = false;
     this.bytes = bytes;
+    // An event begun in an earlier read has no head: its first lines are not in this read's text.
+    if (this.shape !== Shape.None) this.shape = Shape.Broken;
     this.buffer = this.buffer.length === 0 ? text : this.buffer + text;
     const events: SseEvent[] = [];
     let start = 0;
@@ -75,6 +82,13 @@ export class SseParser {
       } else {
         break;
       }
+      if (end === lf && this.shape === Shape.None && this.data === null) {
+        const after = this.plainEvent(buf, start, lf, cr, events);
+        if (after !== -1) {
+          start = after;
+          continue;
+        }
+      }
       this.line(buf, start, end, events);
       start = next;
     }
@@ -87,6 +101,7 @@ export class SseParser {
   end(): { incomplete: boolean } {
     const rest = this.decoder === null ? this.buffer : this.buffer + this.decoder.end();
     this.buffer = '';
+    this.shape = Shape.None;
     return { incomplete: rest.trim().length > 0 || this.data !== null };
   }
 
@@ -98,19 +113,54 @@ export class SseParser {
     return this.decoder.write(chunk);
   }
 
+  /**
+   * An event as OpenAI frames each one, `event: T\ndata: D\n\n` without `\r`, read whole from its
+   * `event: ` line at `start` (ended by the `\n` at `lf`; `cr`: the first `\r` from `start`, or
+   * -1): what `line` makes of its three lines, in one step. Returns where the next line starts,
+   * or -1 (nothing read) when the event is framed otherwise or not all in `buf`.
+   */
+  private plainEvent(buf: string, start: number, lf: number, cr: number, events: SseEvent[]): number {
+    if (lf - start < 7 || !buf.startsWith('event: ', start)) return -1;
+    const data = lf + 1;
+    if (!buf.startsWith('data: ', data)) return -1;
+    const dataEnd = buf.indexOf('\n', data + 6);
+    if (dataEnd === -1 || dataEnd === data + 6 || buf.charCodeAt(dataEnd + 1) !== 10 || (cr !== -1 && cr <= dataEnd + 1)) return -1;
+    events.push({ event: buf.slice(start + 7, lf), data: this.dataValue(buf, data + 5, dataEnd), head: buf.slice(start, dataEnd - 1) });
+    this.eventName = null;
+    return dataEnd + 2;
+  }
+
   /** The line `buf[start, end)`: `data:` and `event:` lines are read in place, others cut out first. */
   private line(buf: string, start: number, end: number, events: SseEvent[]): void {
     if (start === end) {
-      if (this.data !== null) events.push({ event: this.eventName, data: this.data });
+      if (this.data !== null) {
+        const head = this.shape === Shape.Data ? buf.slice(this.headStart, this.headEnd - 1) : undefined;
+        events.push({ event: this.eventName, data: this.data, head });
+      }
       this.eventName = null;
       this.data = null;
+      this.shape = Shape.None;
       return;
     }
     const first = buf.charCodeAt(start);
     if (first === 58 /* : */) return;
-    if (first === 100 /* d */ && end - start >= 5 && buf.startsWith('data:', start)) this.addData(this.dataValue(buf, start + 5, end));
-    else if (first === 101 /* e */ && end - start >= 6 && buf.startsWith('event:', start)) this.eventName = fieldValue(buf, start + 6, end);
-    else this.otherLine(buf.slice(start, end));
+    if (first === 100 /* d */ && end - start >= 5 && buf.startsWith('data:', start)) {
+      // `data: ` with a value, right after the event's `event: ` line and its `\n`.
+      const plain = this.shape === Shape.Event && start === this.headEnd + 1 && buf.charCodeAt(this.headEnd) === 10 && end - start > 6 && buf.charCodeAt(start + 5) === 32;
+      this.shape = plain ? Shape.Data : Shape.Broken;
+      this.headEnd = end;
+      this.addData(this.dataValue(buf, start + 5, end));
+    } else if (first === 101 /* e */ && end - start >= 6 && buf.startsWith('event:', start)) {
+      // The event's first field, with its space.
+      const plain = this.shape === Shape.None && this.data === null && end - start > 6 && buf.charCodeAt(start + 6) === 32;
+      this.shape = plain ? Shape.Event : Shape.Broken;
+      this.headStart = start;
+      this.headEnd = end;
+      this.eventName = fieldValue(buf, start + 6, end);
+    } else {
+      if (this.shape !== Shape.None) this.shape = Shape.Broken;
+      this.otherLine(buf.slice(start, end));
+    }
   }
 
   private otherLine(line: string): void {
@@ -136,6 +186,18 @@ export class SseParser {
   private addData(value: string): void {
     this.data = this.data === null ? value : `${this.data}\n${value}`;
   }
+}
+
+/** SseParser's reading of an event's lines, for SseEvent.head. */
+const enum Shape {
+  /** No field line yet (comments and ignored fields aside). */
+  None,
+  /** An `event: ` line first. */
+  Event,
+  /** Then the adjacent `data: ` line, and nothing else so far. */
+  Data,
+  /** Anything else: no head. */
+  Broken,
 }
 
 // The length from which a `data:` value is copied out of the chunk's bytes (SseParser.dataValue):

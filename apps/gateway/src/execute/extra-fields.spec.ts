@@ -3,7 +3,7 @@ import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-str
 import { type ParsedResponse, ZERO_USAGE } from '@app/providers';
 import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
 import type { Candidate } from '../routing/route-planner.service';
-import { EventFieldInjector, eventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, splicedResponse, spliceTerminalEvent, withExtraFields } from './extra-fields';
+import { EventFieldInjector, eventFieldInjector, type ExtraFields, extraFields, extraFieldsJson, keptFrameTexts, splicedResponse, spliceTerminalEvent, withExtraFields } from './extra-fields';
 
 const extra: ExtraFields = {
   request_type: 'responses', provider: 'openai', model_requested: 'openai/gpt-4o', model_deployment: 'gpt-4o', fallback_index: 0,
@@ -107,6 +107,15 @@ describe('EventFieldInjector', () => {
       }
       // Data that takes no fields goes out as it came, the head unused.
       expect(injector.frame('x', '[DONE]', 3, 'event: x\ndata: [DONE')).toBe('event: x\ndata: [DONE]\n\n');
+    }
+  });
+
+  it('keeps a bounded number of frame texts, whatever model names clients stream for', () => {
+    for (let i = 0; i < 300; i++) {
+      const requested = `openai/${'m'.repeat(200)}-${i}`;
+      const injector = eventFieldInjector('responses', candidate, requested, i % 2);
+      expect(injector.frame('x', '{"a":1}', 5)).toBe(new EventFieldInjector(extraFields('responses', candidate, requested, i % 2)).frame('x', '{"a":1}', 5));
+      expect(keptFrameTexts()).toBeLessThanOrEqual(64);
     }
   });
 

@@ -41,7 +41,7 @@ const PREFIX_KEY = ',"extra_fields":';
 // Chunk indices whose frame tails are kept (FrameText.tails): a stream's first events.
 const KEPT_TAILS = 64;
 
-/** What EventFieldInjector writes into every frame, made once per fields' JSON (kept with the candidate). */
+/** What EventFieldInjector writes into every frame, made once per fields' JSON (kept in frameTexts). */
 class FrameText {
   /** `,"extra_fields":` and the fields' JSON up to the chunk index. */
   readonly prefix: string;
@@ -70,7 +70,7 @@ class FrameText {
 
 /**
  * Appends `"extra_fields":{..., "chunk_index": N}` to an event's JSON text without
- * re-parsing it: the constant part is serialised once per stream, or kept with the candidate.
+ * re-parsing it: the constant part is serialised once per stream, or kept by its JSON (frameText).
  */
 export class EventFieldInjector {
   private readonly text: FrameText;
@@ -120,8 +120,26 @@ interface FieldsText {
 }
 
 const texts = new WeakMap<Candidate, FieldsText>();
-/** The frame text of a candidate's streams, for the fields' JSON of its last stream. */
-const frameTexts = new WeakMap<Candidate, FrameText>();
+// Frame texts kept at once: a few per candidate that streams (its primary and fallback fields,
+// aliases of its model). A candidate holds one of its own only by this bound: the planner keeps
+// thousands of candidates, for model names a client chooses.
+const MAX_FRAME_TEXTS = 64;
+/** Frame texts by their fields' JSON, cleared when full. */
+const frameTexts = new Map<string, FrameText>();
+
+function frameText(json: string): FrameText {
+  let text = frameTexts.get(json);
+  if (text === undefined) {
+    if (frameTexts.size >= MAX_FRAME_TEXTS) frameTexts.clear();
+    frameTexts.set(json, (text = new FrameText(json)));
+  }
+  return text;
+}
+
+/** How many frame texts are kept (for specs: MAX_FRAME_TEXTS at most). */
+export function keptFrameTexts(): number {
+  return frameTexts.size;
+}
 
 /**
  * The JSON of extraFields(...) without dropped tools: all but the request's own latency and
@@ -151,11 +169,7 @@ export function extraFieldsAscii(requestType: RequestType, c: Candidate, modelRe
 export function eventFieldInjector(requestType: RequestType, c: Candidate, modelRequested: string, fallbackIndex: number, droppedTools?: string[]): EventFieldInjector {
   const extra = extraFields(requestType, c, modelRequested, fallbackIndex, droppedTools);
   if (extra.dropped_tools !== undefined) return new EventFieldInjector(extra);
-  const json = fieldsText(requestType, c, modelRequested, fallbackIndex).json;
-  // Apart from the candidate's fields text, which its JSON answers of other request types replace.
-  let text = frameTexts.get(c);
-  if (text === undefined || text.json !== json) frameTexts.set(c, (text = new FrameText(json)));
-  return new EventFieldInjector(extra, text);
+  return new EventFieldInjector(extra, frameText(fieldsText(requestType, c, modelRequested, fallbackIndex).json));
 }
 
 // usageAt of a body whose usage object is not where the text can say (it is spelled twice, or spaced).

@@ -68,7 +68,7 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     if (type === null) return [];
     this.events++;
     // The deltas first: most events are deltas, and no terminal type ends so. The last letter
-    // first: endsWith is a call, and half the events are not deltas.
+    // first: endsWith is a call, which the other events need not make.
     if (type.charCodeAt(type.length - 1) === 97 /* a */ && type.endsWith('.delta')) {
       this.streamedChars += deltaLength(data);
       return [{ type, data, head: ev.head }];

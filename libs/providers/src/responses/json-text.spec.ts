@@ -291,6 +291,118 @@ describe('json-text', () => {
       expect(scanObject('{"a":"\\x"}', keys)).toBeNull();
       expect(scanObject('{"a":01}', keys)).toBeNull();
     });
+
+    describe('whitespace between tokens', () => {
+      let seed = 7;
+      const random = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        return (seed >>> 16) % n;
+      };
+      const pick = <T>(options: readonly T[]): T => options[random(options.length)];
+      const NUMBERS = ['0', '-0', '7', '-12', '0.5', '-3.25', '1e5', '1E+2', '2e-3', '-0.0E-0', '123456789.000001e10'];
+      const STRINGS = ['', 'x', 'usage', 'a b', 'tab\\tnew\\nline', '\\"q\\" \\\\ \\/', '\\u00e9\\uD83D\\uDE00', 'é ✓ 😀', '\\b\\f\\r'];
+      const KEYS = ['usage', 'extra_fields', 'id', 'a', 'é', 'k\\u0031'];
+
+      /**
+       * Random JSON text with `space()` wherever JSON allows whitespace; `gaps` collects the index
+       * of every such place (after the space), `spans` the top-level values of `keys`.
+       */
+      const generate = (space: () => string) => {
+        let out = '';
+        const gaps: number[] = [];
+        const gap = () => {
+          out += space();
+          gaps.push(out.length);
+        };
+        const value = (depth: number): void => {
+          const kind = depth > 4 ? random(3) : random(6);
+          if (kind === 0) out += pick(NUMBERS);
+          else if (kind === 1) out += `"${pick(STRINGS)}"`;
+          else if (kind === 2) out += pick(['true', 'false', 'null']);
+          else if (kind === 3) {
+            out += '[';
+            gap();
+            for (let n = random(4), e = 0; e < n; e++) {
+              if (e > 0) {
+                out += ',';
+                gap();
+              }
+              value(depth + 1);
+              gap();
+            }
+            out += ']';
+          } else object(depth + 1);
+        };
+        const spans = [-1, -1, -1, -1];
+        const object = (depth: number) => {
+          out += '{';
+          gap();
+          const used = new Set<string>();
+          for (let n = random(5), m = 0; m < n; m++) {
+            const key = pick(KEYS);
+            // A key given twice, or spelled with escapes at the top level, is left to a full parse.
+            if (used.has(key) || (depth === 1 && key.includes('\\'))) continue;
+            used.add(key);
+            if (m > 0 && out.trimEnd().at(-1) !== '{') {
+              out += ',';
+              gap();
+            }
+            out += `"${key}"`;
+            gap();
+            out += ':';
+            gap();
+            const start = out.length;
+            value(depth);
+            if (depth === 1 && keys.includes(key)) spans.splice(2 * keys.indexOf(key), 2, start, out.length);
+            gap();
+          }
+          out += '}';
+        };
+        object(1);
+        return { text: out, gaps, spans };
+      };
+      const indent = () => pick(['', ' ', '\n', '\n  ', '\n      ', '  \n\n ', ' \n']);
+
+      it('reads text spaced with spaces and newlines anywhere JSON allows them, compact or indented, as JSON.parse does', () => {
+        for (let t = 0; t < 3000; t++) {
+          const { text, spans } = generate(t % 3 === 0 ? () => '' : indent);
+          expect(scanObject(text, keys)).toEqual(spans);
+          expect(check(text)).toBe(true);
+          const pretty = JSON.stringify(JSON.parse(text), null, t % 2 === 0 ? 2 : 4);
+          if (!/\\u0031|"é"/.test(pretty)) expect(check(pretty)).toBe(true);
+        }
+      });
+
+      it('refuses tabs and carriage returns, which it leaves to a full parse, and every character JSON does not allow as whitespace', () => {
+        const notSpace = ['\u000b', '\u000c', '\u0000', '\u001f', '\u00a0', '\u2028', '\u2029', '\ufeff', '\u0085', '\u3000', 'x', '/'];
+        for (let t = 0; t < 2000; t++) {
+          const { text, gaps } = generate(indent);
+          const at = pick(gaps);
+          for (const ch of ['\t', '\r', pick(notSpace)]) {
+            const spaced = text.slice(0, at) + pick(['', ' ', '\n ']) + ch + pick(['', ' ', '\n']) + text.slice(at);
+            expect([ch, scanObject(spaced, keys)]).toEqual([ch, null]);
+          }
+        }
+      });
+
+      it('refuses whitespace inside numbers, literals and strings', () => {
+        for (const token of [...NUMBERS, 'true', 'false', 'null']) {
+          for (let cut = 1; cut < token.length; cut++) {
+            for (const space of [' ', '\n', '\n  ', '\t', '\r']) {
+              const broken = token.slice(0, cut) + space + token.slice(cut);
+              expect(scanObject(`{"a":${broken}}`, keys)).toBeNull();
+              expect(scanObject(`{\n  "a": [\n    ${broken}\n  ]\n}`, keys)).toBeNull();
+            }
+          }
+        }
+        for (const space of ['\n', '\n  ', '\t', '\r']) {
+          expect(scanObject(`{\n  "a": "x${space}y",\n  "usage": 1\n}`, keys)).toBeNull();
+          expect(scanObject(`{\n  "a${space}": 1\n}`, keys)).toBeNull();
+          expect(scanObject(`{\n  "usage": {\n    "k${space}": 1\n  }\n}`, keys)).toBeNull();
+          expect(scanObject(`{\n  "a": [\n    "${space}"\n  ]\n}`, keys)).toBeNull();
+        }
+      });
+    });
   });
 
   it('finds members of one object only, skipping nested values whole', () => {

@@ -38,6 +38,8 @@ export function extraFields(requestType: RequestType, c: Candidate, modelRequest
 }
 
 const PREFIX_KEY = ',"extra_fields":';
+/** Whether a text is ASCII: its UTF-8 is as long as it. */
+const isAsciiText = (text: string): boolean => Buffer.byteLength(text) === text.length;
 // Chunk indices whose frame tails are kept (FrameText.tails): a stream's first events.
 const KEPT_TAILS = 64;
 
@@ -55,7 +57,7 @@ class FrameText {
     readonly json: string,
   ) {
     this.prefix = `${PREFIX_KEY}${json.slice(0, -1)},"chunk_index":`;
-    this.ascii = Buffer.byteLength(json) === json.length;
+    this.ascii = isAsciiText(json);
   }
 
   /** What follows an event's JSON less its closing brace: the fields with `chunk_index`, both braces, the frame's blank line. */
@@ -149,7 +151,7 @@ function fieldsText(requestType: RequestType, c: Candidate, modelRequested: stri
   let text = texts.get(c);
   if (text === undefined || text.requestType !== requestType || text.modelRequested !== modelRequested || text.fallbackIndex !== fallbackIndex) {
     const json = JSON.stringify(extraFields(requestType, c, modelRequested, fallbackIndex));
-    text = { requestType, modelRequested, fallbackIndex, json, answer: `${json.slice(0, -1)},"latency":`, ascii: Buffer.byteLength(json) === json.length };
+    text = { requestType, modelRequested, fallbackIndex, json, answer: `${json.slice(0, -1)},"latency":`, ascii: isAsciiText(json) };
     texts.set(c, text);
   }
   return text;

@@ -67,9 +67,8 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     const type = ev.event ?? typeFromData(data);
     if (type === null) return [];
     this.events++;
-    // The deltas first: most events are deltas, and no terminal type ends so. The last letter
-    // first: endsWith is a call, which the other events need not make.
-    if (type.charCodeAt(type.length - 1) === 97 /* a */ && type.endsWith('.delta')) {
+    // The deltas first: most events are deltas, and no terminal type ends so.
+    if (isDeltaType(type)) {
       this.streamedChars += deltaLength(data);
       return [{ type, data, head: ev.head }];
     }
@@ -215,6 +214,23 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     }
     return parsed;
   }
+}
+
+/**
+ * `type.endsWith('.delta')`, compared in place from the last letter: endsWith is a call into a
+ * builtin, which most of a stream's events (its deltas) would make.
+ */
+export function isDeltaType(type: string): boolean {
+  const n = type.length;
+  return (
+    n >= 6 &&
+    type.charCodeAt(n - 1) === 97 /* a */ &&
+    type.charCodeAt(n - 2) === 116 /* t */ &&
+    type.charCodeAt(n - 3) === 108 /* l */ &&
+    type.charCodeAt(n - 4) === 101 /* e */ &&
+    type.charCodeAt(n - 5) === 100 /* d */ &&
+    type.charCodeAt(n - 6) === 46 /* . */
+  );
 }
 
 function typeFromData(data: string): string | null {

@@ -4,7 +4,7 @@ import { RESPONSE_MEMBERS, ZERO_USAGE } from '../types';
 import { errorEventFields } from '../responses/response-builder';
 import { ANY_DEPTH, depthAt, indexOfAfter, objectEnd, uniqueObjectsAt } from '../responses/json-text';
 import { scanTerminalEvent } from '../responses/response-scan';
-import { usageFromResponses } from './openai-usage';
+import { usageFromResponses, usageFromText } from './openai-usage';
 
 /**
  * The status a terminal event's type ends the stream with. Compared, not looked up in a Map:
@@ -67,9 +67,8 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     const type = ev.event ?? typeFromData(data);
     if (type === null) return [];
     this.events++;
-    // The deltas first: most events are deltas, and no terminal type ends so. The last letter
-    // first: endsWith is a call, which the other events need not make.
-    if (type.charCodeAt(type.length - 1) === 97 /* a */ && type.endsWith('.delta')) {
+    // The deltas first: most events are deltas, and no terminal type ends so.
+    if (isDeltaType(type)) {
       this.streamedChars += deltaLength(data);
       return [{ type, data, head: ev.head }];
     }
@@ -155,12 +154,14 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     uniqueObjectsAt(data, RESPONSE_AND_USAGE, RESPONSE_AND_USAGE_DEPTHS, at);
     const usage = at[1];
     if (usage === -1) return null;
-    const usageEnd = objectEnd(data, usage);
+    // Written as OpenAI writes it, the usage is read, and its end found, in one walk.
+    const read = usageFromText(data, usage);
+    const usageEnd = read === undefined ? objectEnd(data, usage) : read.end;
     // The Response's own usage, at depth 2. Counted at the object's end, the same depth as at its
     // key: from the end of the event, where OpenAI writes the usage, that scan skips the object.
     if (usageEnd === -1 || depthAt(data, usageEnd) !== 2) return null;
     try {
-      this.usage = usageFromResponses(JSON.parse(data.slice(usage, usageEnd)));
+      this.usage = read === undefined ? usageFromResponses(JSON.parse(data.slice(usage, usageEnd))) : read.usage;
     } catch {
       return null;
     }
@@ -185,7 +186,8 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     // The walk checked the text: any value's slice parses. Anything but an object reads as no usage, as usageFromResponses reads it.
     const object = usage !== -1 && data.charCodeAt(usage) === OPEN_BRACE;
     const usageEnd = object ? members[USAGE + 1] : -1;
-    this.usage = usageFromResponses(object ? JSON.parse(data.slice(usage, usageEnd)) : null);
+    const read = object ? usageFromText(data, usage) : undefined;
+    this.usage = read !== undefined ? read.usage : usageFromResponses(object ? JSON.parse(data.slice(usage, usageEnd)) : null);
     this.terminal = status;
     return { response: start, usage: object ? usage : -1, usageEnd, stored };
   }
@@ -212,6 +214,23 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     }
     return parsed;
   }
+}
+
+/**
+ * `type.endsWith('.delta')`, compared in place from the last letter: endsWith is a call into a
+ * builtin, which most of a stream's events (its deltas) would make.
+ */
+export function isDeltaType(type: string): boolean {
+  const n = type.length;
+  return (
+    n >= 6 &&
+    type.charCodeAt(n - 1) === 97 /* a */ &&
+    type.charCodeAt(n - 2) === 116 /* t */ &&
+    type.charCodeAt(n - 3) === 108 /* l */ &&
+    type.charCodeAt(n - 4) === 101 /* e */ &&
+    type.charCodeAt(n - 5) === 100 /* d */ &&
+    type.charCodeAt(n - 6) === 46 /* . */
+  );
 }
 
 function typeFromData(data: string): string | null {

@@ -2,7 +2,7 @@ import type { ProviderConfig } from '@app/common';
 import { SseParser } from '../sse/sse-parser';
 import { AzureOpenAIAdapter } from '../azure/azure.adapter';
 import { OpenAIAdapter } from './openai.adapter';
-import { ResponsesPassthroughTranslator } from './openai-stream';
+import { isDeltaType, ResponsesPassthroughTranslator } from './openai-stream';
 import { usageFromResponses } from './openai-usage';
 import { carryThinking } from '../responses/reasoning-carrier';
 import { RESPONSE_MEMBERS } from '../types';
@@ -266,6 +266,29 @@ describe('OpenAIAdapter', () => {
     t.push({ event: 'response.created', data: '{"type":"response.created","sequence_number":0,"response":{"id":"resp_1","status":"in_progress","output":[]}}' });
     const out = t.abort({ message: 'gone', code: 'upstream_error' });
     expect(out.map((e) => [e.type, (JSON.parse(e.data) as { sequence_number: number }).sequence_number])).toEqual([['error', 1], ['response.failed', 2]]);
+  });
+
+  it("tells delta events by their type's end as endsWith does, one letter changed, dropped or added anywhere in it", () => {
+    const types = ['response.output_text.delta', 'response.function_call_arguments.delta', 'response.reasoning_summary_text.delta', '.delta', 'delta', 'response.output_text.done', 'response.completed', ''];
+    const variants = new Set(types);
+    for (const type of types) {
+      for (let i = 0; i <= type.length; i++) {
+        variants.add(type.slice(0, i) + type.slice(i + 1));
+        variants.add(type.slice(0, i) + 'a' + type.slice(i));
+        if (i < type.length) variants.add(type.slice(0, i) + String.fromCharCode(type.charCodeAt(i) ^ 0x20) + type.slice(i + 1));
+      }
+    }
+    let deltas = 0;
+    for (const type of variants) {
+      expect(isDeltaType(type)).toBe(type.endsWith('.delta'));
+      if (isDeltaType(type)) deltas++;
+    }
+    expect(deltas).toBeGreaterThan(types.length);
+    // A delta's text is counted toward the estimate of a stream cut short; any other event's is not.
+    const t = new ResponsesPassthroughTranslator();
+    t.push({ event: 'response.output_text.delta', data: '{"type":"response.output_text.delta","delta":"abc"}' });
+    t.push({ event: 'response.output_text.deltas', data: '{"type":"response.output_text.deltas","delta":"abcd"}' });
+    expect(t.streamedChars).toBe(3);
   });
 });
 

@@ -42,10 +42,10 @@ describe('ResponseStore', () => {
       walked.s.commitText(turn, storedText(turn, new OpenAIAdapter().parseResponse(text, { memberSpans: true }), '{}', null)!);
       const jsonless = (row: StoredResponseRow) => ({ ...row, responseJson: undefined, errorJson: row.errorJson && JSON.parse(row.errorJson) });
       expect(walked.saved.map(jsonless)).toEqual(parsed.saved.map(jsonless));
-      // All but the JSON (7) and whether its UTF-8 is wanted (10: only for plain text, never when parsed).
+      // All but the JSON (7) and whether its UTF-8 is wanted (10: only for plain text, its own COPY text).
       const entry = (args: unknown[]) => args.filter((_, i) => i !== 7 && i !== 10);
       expect(walked.cached.map(entry)).toEqual(parsed.cached.map(entry));
-      expect(parsed.cached.map((args) => args[10])).toEqual([false]);
+      for (const { cached } of [parsed, walked]) expect(cached.map((args) => args[10])).toEqual([!/[\\\u0000-\u001f]/.test(cached[0][7] as string)]);
     }
   });
 
@@ -70,10 +70,15 @@ describe('ResponseStore', () => {
     for (const text of stored) s.commitText(turn, text);
     // Only the plain ones (an escaped quote is not its own COPY text).
     expect(given.map((bytes) => bytes !== undefined)).toEqual([true, false, true]);
+    // Stored from the object (JSON.stringify's text): a control character or a quote is escaped, so not plain.
+    const objects = [...bodies, { ...bodies[0], output: [{ id: ids[1], type: 'message', content: [{ text: 'two\nlines\ttab' }] }] }];
+    const json = objects.map((body) => JSON.stringify(body));
+    for (const [i, body] of objects.entries()) s.commit(turn, body, json[i]);
+    expect(given.slice(3).map((bytes) => bytes !== undefined)).toEqual([true, false, true, false]);
     const alone = new StoredRowEncoder();
     for (const [i, text] of texts.entries()) {
       const row = text.row();
-      expect(row.responseJson).toBe(stored[i].json);
+      expect(row.responseJson).toBe(i < 3 ? stored[i].json : json[i - 3]);
       expect(text.responseLine().equals(alone.encode(row).responseLine())).toBe(true);
     }
   });

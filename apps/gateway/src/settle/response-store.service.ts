@@ -32,10 +32,15 @@ export class ResponseStore {
     this.writer = new GroupCommit((rows) => repo.insert(rows), MAX_BATCH);
   }
 
-  /** Stores a finished turn behind the answer: cached here at once (ResponseCache.add's bounds), written with the next batch. */
+  /**
+   * Stores a finished turn behind the answer: cached here at once (ResponseCache.add's bounds),
+   * written with the next batch. `responseJson`: JSON.stringify's text of `response`.
+   */
   commit(turn: Turn, response: Json, responseJson: string): void {
     if (!turn.store) return;
-    this.add(this.row(turn, statusOf(response), response, responseJson), typeof response.model === 'string' ? response.model : '');
+    const row = this.row(turn, statusOf(response), response, responseJson);
+    // JSON.stringify writes every control character as an escape: a text without a backslash is plain.
+    this.add(row, typeof response.model === 'string' ? response.model : '', !row.responseJson.includes('\\'));
   }
 
   /** commit for a turn stored as text: its row read off the text (storedText), not the object. */

@@ -20,6 +20,7 @@ import { ResponseStore } from './response-store.service';
 export interface StoredAnswer {
   turn: Turn;
   response: Json;
+  /** JSON.stringify's text of `response` (ResponseStore.commit reads its plainness off it). */
   json: string;
 }
 

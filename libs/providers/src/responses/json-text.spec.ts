@@ -282,6 +282,10 @@ describe('json-text', () => {
       expect(scanObject('{\t"usage": {}\r\n}', keys)).toBeNull(); // tabs and carriage returns: parsed whole
       expect(scanObject('{\n  "a": "x\ny",\n  "usage": {}\n}', keys)).toBeNull(); // a raw newline in a string is not JSON
       expect(scanObject('{\n  "a\nb": 1\n}', keys)).toBeNull(); // nor in a key
+      // nor after lines that hold no string (brackets, numbers), whose newlines the search passes at once
+      expect(scanObject('{\n  "a": [\n    [\n      1\n    ]\n  ],\n  "b": "x\ny"\n}', keys)).toBeNull();
+      expect(scanObject('{\n  "a": [\n    [\n      1\n    ]\n  ],\n  "b\n": 1\n}', keys)).toBeNull();
+      expect(scanObject('{\n  "a": [\n    [\n      1\n    ]\n  ],\n  "usage": "x y"\n}', keys)).toEqual([47, 52, -1, -1]);
       expect(scanObject(' {}', keys)).toBeNull();
       expect(scanObject('[1]', keys)).toBeNull();
       expect(scanObject('{"usage":1,"usage":2}', keys)).toBeNull();

@@ -567,12 +567,13 @@ export interface ObjectScan {
 const NEWLINE_INSIDE = -2;
 
 /**
- * The first newline at or past `end` of the string `[open, end)`, skipping those before `open`
- * (between tokens, where JSON allows them); NEWLINE_INSIDE when one lies in the string, where
- * JSON does not. `newline`: a newline at or after the previous token.
+ * The first newline at or past `end` of the string `[open, end)`; NEWLINE_INSIDE when one lies in
+ * the string, where JSON does not. `newline`: a newline at or after the previous token. Those
+ * before `open` lie between tokens, where JSON allows them: one search from `open` passes them
+ * all (an indented text's lines that hold no string, its brackets', cost none).
  */
 function newlineOutside(text: string, newline: number, open: number, end: number): number {
-  while (newline !== -1 && newline < open) newline = text.indexOf('\n', newline + 1);
+  if (newline < open) newline = text.indexOf('\n', open);
   return newline !== -1 && newline < end ? NEWLINE_INSIDE : newline;
 }
 

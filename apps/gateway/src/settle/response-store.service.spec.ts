@@ -31,6 +31,8 @@ describe('ResponseStore', () => {
       { id: 'resp_up', status: 'completed', model: 'gpt-4o-2024', error: null, output: ids.map((id) => ({ id, type: 'message', content: [] })), usage: null },
       { status: 'failed', error: { code: 'server_error', message: 'x' }, output: [{ id: ids[0], type: 'function_call' }] },
       { status: 'odd', model: 3, output: [] },
+      // Escapes in its text: not plain, so no UTF-8 is wanted of the cache.
+      { status: 'completed', output: [{ id: ids[0], type: 'message', content: [{ type: 'output_text', text: 'a\n"b"\\' }] }] },
     ];
     for (const body of bodies) {
       const text = JSON.stringify(body, null, 2);

@@ -193,8 +193,8 @@ export class ResponseCache {
     while (this.oldest !== null && (this.entries.size >= this.maxEntries || this.bytes + capacity > this.maxBytes)) this.remove(this.oldest);
     const text = this.spares.take(capacity);
     // Latin-1 writes an ASCII string's bytes as they are, with no UTF-8 encoding to do; a text as
-    // long as its UTF-8 is ASCII (every other character takes two bytes or more).
-    text.write(responseJson, 0, ascii || inputItemsStart === responseJson.length ? 'latin1' : 'utf8');
+    // long as its UTF-8 is ASCII (every other character takes two bytes or more), `ascii` or not.
+    text.write(responseJson, 0, inputItemsStart === responseJson.length ? 'latin1' : 'utf8');
     text.write(inputItemsJson, inputItemsStart);
     text.write(itemIdsJson, itemIdsStart);
     const entry = new Entry(id, keyId, status, background, model, previousResponseId, expiresAt, text, inputItemsStart, itemIdsStart, end, items.length);

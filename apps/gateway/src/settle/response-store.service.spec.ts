@@ -68,13 +68,13 @@ describe('ResponseStore', () => {
     ];
     const stored = bodies.map((body) => storedText(turn, new OpenAIAdapter().parseResponse(JSON.stringify(body), { memberSpans: true }), '{}', null)!);
     for (const text of stored) s.commitText(turn, text);
-    // Only the plain ones (an escaped quote is not its own COPY text).
+    // Only the plain ones (StoredText.plain: no backslash, as an escaped quote has).
     expect(given.map((bytes) => bytes !== undefined)).toEqual([true, false, true]);
     const alone = new StoredRowEncoder();
     for (const [i, text] of texts.entries()) {
       const row = text.row();
       expect(row.responseJson).toBe(stored[i].json);
-      expect(text.responseLine().equals(alone.encode(row).responseLine())).toBe(true);
+      expect(text.responseTuple().equals(alone.encode(row).responseTuple())).toBe(true);
     }
   });
 });

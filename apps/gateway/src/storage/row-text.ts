@@ -89,6 +89,8 @@ export abstract class RowTextEncoder<S, R extends RowText> {
   private chunk: Chunk | null = null;
   private readonly spare: Chunk[] = [];
   private readonly spareOwn = new SpareBuffers(MAX_SPARE_OWN_BYTES / OWN_BUFFER_BYTES);
+  /** What the COPY sends before and after the rows: binary rows need the format's header and trailer; text rows nothing. */
+  protected readonly frame: { head: Buffer; tail: Buffer } | undefined = undefined;
 
   /** At most the text's bytes in UTF-8: three per UTF-16 code unit of a string, counted without reading it. */
   protected abstract mostBytes(text: S): number;
@@ -140,7 +142,7 @@ export abstract class RowTextEncoder<S, R extends RowText> {
    * transaction commits; the pieces are spares again once the COPY is over.
    */
   async copy(client: PoolClient, sql: string, rows: readonly R[], startOf: (row: R) => number = textStart, endOf: (row: R) => number = textEnd): Promise<void> {
-    const copy = new CopyIn(client, sql);
+    const copy = new CopyIn(client, sql, this.frame);
     const pieces: Chunk[] = [];
     try {
       let piece: Chunk | null = null;

@@ -82,39 +82,32 @@ function putRefused(buf: Buffer, at: number, size: number, text: string): number
   return at + FIELD_HEAD_BYTES + size + n;
 }
 
-/** Bytes putUuid writes: exactly, and at most. */
-export const uuidBytes = (text: string): number => (parseUuid(text) === null ? FIELD_HEAD_BYTES + 17 + Buffer.byteLength(text) : UUID_BYTES);
+/** Bytes putUuid writes: exactly. */
+export const uuidBytes = (text: string): number => (readUuid(text, UUID_SCRATCH, 0) ? UUID_BYTES : FIELD_HEAD_BYTES + 17 + Buffer.byteLength(text));
 
+const UUID_SCRATCH = Buffer.alloc(16);
 const HEX = new Int8Array(128).fill(-1);
 for (let c = 0; c < 10; c++) HEX[0x30 + c] = c;
 for (let c = 0; c < 6; c++) HEX[0x41 + c] = HEX[0x61 + c] = 10 + c;
 
-// The last uuids met and their bytes: a row's key repeats from row to row.
-const uuids = new Map<string, Buffer>();
-
 /**
- * A uuid's 16 bytes, read as the server's uuid_in reads it (optional braces, a hyphen allowed
- * after any group of four digits), or null when it is not one.
+ * A uuid's 16 bytes written at `at`, read as the server's uuid_in reads it (optional braces, a
+ * hyphen allowed after any group of four digits); false when it is not one (the bytes written
+ * then mean nothing).
  */
-function parseUuid(text: string): Buffer | null {
-  const known = uuids.get(text);
-  if (known !== undefined) return known;
-  const bytes = Buffer.allocUnsafe(16);
+function readUuid(text: string, buf: Buffer, at: number): boolean {
   const braces = text.charCodeAt(0) === 0x7b;
   let p = braces ? 1 : 0;
   for (let i = 0; i < 16; i++) {
     const hi = p < text.length ? hexDigit(text.charCodeAt(p)) : -1;
     const lo = p + 1 < text.length ? hexDigit(text.charCodeAt(p + 1)) : -1;
-    if (hi < 0 || lo < 0) return null;
-    bytes[i] = (hi << 4) | lo;
+    if (hi < 0 || lo < 0) return false;
+    buf[at + i] = (hi << 4) | lo;
     p += 2;
     if (text.charCodeAt(p) === 0x2d && i % 2 === 1 && i < 15) p++;
   }
-  if (braces && text.charCodeAt(p++) !== 0x7d) return null;
-  if (p !== text.length) return null;
-  if (uuids.size >= 8) uuids.clear();
-  uuids.set(text, bytes);
-  return bytes;
+  if (braces && text.charCodeAt(p++) !== 0x7d) return false;
+  return p === text.length;
 }
 
 function hexDigit(c: number): number {
@@ -122,10 +115,8 @@ function hexDigit(c: number): number {
 }
 
 export function putUuid(buf: Buffer, at: number, text: string): number {
-  const bytes = parseUuid(text);
-  if (bytes === null) return putRefused(buf, at, 17, text);
+  if (!readUuid(text, buf, at + FIELD_HEAD_BYTES)) return putRefused(buf, at, 17, text);
   buf.writeInt32BE(16, at);
-  bytes.copy(buf, at + FIELD_HEAD_BYTES);
   return at + UUID_BYTES;
 }
 

@@ -5,6 +5,7 @@ import type { StoredResponseRow, StoredStatus } from '../../apps/gateway/src/sta
 import { toJsonb } from '../../apps/gateway/src/state/stored-response';
 import { itemTuplesEnd, itemTuplesStart, responseTupleStart, StoredRowEncoder } from '../../apps/gateway/src/state/stored-row-text';
 import { describeWhen, NEEDS_DATABASE_URL } from '../support/describe-when';
+import { seededRandom } from '../support/seeded-random';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
 
@@ -13,16 +14,6 @@ const ITEM_COLUMNS = 'response_id,position,source,virtual_key_id,item_id,created
 // Every column as the server prints it: what it stored, compared byte for byte.
 const STORED_RESPONSES = `SELECT ${RESPONSE_COLUMNS.split(',').map((c) => `${c}::text`).join(',')} FROM stored_responses ORDER BY id COLLATE "C"`;
 const STORED_ITEMS = `SELECT ${ITEM_COLUMNS.split(',').map((c) => `${c}::text`).join(',')} FROM stored_items ORDER BY response_id COLLATE "C", source, position`;
-
-/** mulberry32: every run tries the same cases. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // What COPY text escapes or looks like its markers, U+0000, control characters, multi-byte and astral characters, lone surrogates.
 const PIECES = ['a', 'Z', ' ', '\t', '\n', '\r', '\\', '\\N', '\\.', '\0', '\u0001', '\u001f', '\u007f', 'é', '漢', '😀', '\u2028', '\ud800', '\udfff', 'N', '"', '{}'];
@@ -73,7 +64,7 @@ function uuid(rnd: () => number): string {
 }
 
 function generatedRows(count: number): StoredResponseRow[] {
-  const rnd = random(42);
+  const rnd = seededRandom(42);
   return Array.from({ length: count }, (_, i) => {
     const status = STATUSES[i % STATUSES.length];
     const createdAt = time(rnd, i);

@@ -287,6 +287,18 @@ describe('BatchWriter', () => {
     await stalled.close();
   });
 
+  it('keeps a refused row as a dead letter with the error and where the database met it', async () => {
+    const refused = Object.assign(new Error('incorrect binary data format'), { code: '22P03', where: 'COPY stored_responses, line 1, column virtual_key_id' });
+    const letters: string[] = [];
+    const writer = new BatchWriter(acceptingDataSource(), idTable({
+      copy: () => Promise.reject(refused),
+      deadLetter: async (_row, _json, error) => void letters.push(error),
+    }), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir });
+    writer.enqueue({ id: 'a' });
+    await writer.flush();
+    expect(letters).toEqual(['incorrect binary data format (COPY stored_responses, line 1, column virtual_key_id)']);
+  });
+
   it('refuses a hold below a batch, which no write would ever start', () => {
     expect(() => new BatchWriter({} as DataSource, idTable(), { flushIntervalMs: 1_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10, holdSize: 5 })).toThrow('holdSize');
   });

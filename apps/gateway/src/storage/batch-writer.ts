@@ -82,6 +82,16 @@ export function isRowError(err: unknown): boolean {
   return typeof code === 'string' && /^(22|23|54)/.test(code);
 }
 
+/**
+ * Why the database refused a row, with where it did: a binary field's refusal ("incorrect binary
+ * data format") names neither the column nor the value, only the context does
+ * ("COPY stored_responses, line 1, column virtual_key_id").
+ */
+export function refusal(err: unknown): string {
+  const where = (err as { where?: unknown } | null)?.where;
+  return typeof where === 'string' && where !== '' ? `${errorMessage(err)} (${where})` : errorMessage(err);
+}
+
 type CopyValue = string | number | boolean | Date | null;
 
 /** COPY text format: backslash, newline, carriage return and tab (the delimiter) are escaped; U+0000 cannot be stored. */
@@ -439,7 +449,7 @@ export class BatchWriter<T> {
       try {
         await this.insert([repaired]);
         this.stats.repaired++;
-        this.logger.warn(`${this.table.label} row ${this.table.idOf(row)} was refused (${errorMessage(cause)}); stored with its text cut short`);
+        this.logger.warn(`${this.table.label} row ${this.table.idOf(row)} was refused (${refusal(cause)}); stored with its text cut short`);
         return;
       } catch (err) {
         if (!isRowError(err)) throw err;
@@ -452,7 +462,7 @@ export class BatchWriter<T> {
   }
 
   private async deadLetter(row: T, cause: unknown): Promise<void> {
-    const error = errorMessage(cause).slice(0, 1000);
+    const error = refusal(cause).slice(0, 1000);
     const json = JSON.stringify(row);
     this.logger.error(`${this.table.label} row ${this.table.idOf(row)} refused by the database and kept as a dead letter: ${error}`);
     if (this.table.deadLetter === undefined) return this.deadLetterToFile(json, error);

@@ -67,6 +67,22 @@ describe('StoredRowEncoder', () => {
     expect(encoder.encode(rows[0]).row().requestJson).toContain('\\ufffd lone, \\ufffd nul');
   });
 
+  it('counts exactly the bytes it writes, for finished rows (heartbeat_at NULL) and unfinished ones', () => {
+    class Counting extends StoredRowEncoder {
+      counted = 0;
+      protected override byteLength(parts: never): number {
+        return (this.counted = super.byteLength(parts));
+      }
+    }
+    for (const status of ['completed', 'failed', 'queued', 'in_progress'] as const) {
+      for (const r of [row(0, { status }), row(2, { status, keyId: 'not a uuid', errorJson: '{"e":"漢"}' })]) {
+        // A new encoder has no chunk yet, so it counts the row's exact length.
+        const encoder = new Counting();
+        expect(encoder.encode(r).bytes).toBe(encoder.counted);
+      }
+    }
+  });
+
   it('fills shared chunks and gives a row of more than a quarter of a chunk a buffer of its own, of its size rounded up', () => {
     const encoder = new StoredRowEncoder();
     const rows = Array.from({ length: 400 }, (_, i) =>

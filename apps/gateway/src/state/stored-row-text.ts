@@ -74,13 +74,16 @@ interface StoredRowParts {
 const jsonField = (json: string): string => pgText(toJsonb(json));
 const nullable = (v: string | null, bytes: (text: string) => number): number => (v === null ? FIELD_HEAD_BYTES : bytes(v));
 
+/** Whether the row's heartbeat_at is set (to its start), not NULL. */
+const unfinished = (row: StoredResponseRow): boolean => row.status === 'queued' || row.status === 'in_progress';
+
 /** A row's bytes, its strings counted by `text` and its uuids by `uuid` (exactly, or at most). */
 function rowBytes(p: StoredRowParts, text: (s: string) => number, uuid: (s: string) => number): number {
   const { row } = p;
   const key = uuid(row.keyId);
   let bytes = COUNT_BYTES + text(p.id) + key + 2 * TIMESTAMPTZ_BYTES + text(p.status) + BOOL_BYTES + text(p.model) + nullable(p.previousResponseId, text)
     + text(p.request) + text(p.inputItems) + (typeof p.response === 'string' ? text(p.response) : FIELD_HEAD_BYTES + p.response.length)
-    + nullable(p.error, text) + TIMESTAMPTZ_BYTES;
+    + nullable(p.error, text) + (unfinished(row) ? TIMESTAMPTZ_BYTES : FIELD_HEAD_BYTES);
   const items = row.items;
   for (let i = 0; i < items.length; i++) {
     bytes += COUNT_BYTES + text(p.id) + int4Bytes(items[i].position) + text(items[i].source) + key + text(p.itemIds[i]) + TIMESTAMPTZ_BYTES;
@@ -133,8 +136,7 @@ export class StoredRowEncoder extends RowTextEncoder<StoredRowParts, StoredRowTe
     at = putText(buffer, at, p.inputItems);
     at = typeof p.response === 'string' ? putText(buffer, at, p.response) : putUtf8(buffer, at, p.response);
     at = p.error === null ? putNull(buffer, at) : putText(buffer, at, p.error);
-    // heartbeat_at: an unfinished turn's is its start.
-    at = row.status === 'queued' || row.status === 'in_progress' ? putTimestamptz(buffer, at, row.createdAt) : putNull(buffer, at);
+    at = unfinished(row) ? putTimestamptz(buffer, at, row.createdAt) : putNull(buffer, at);
     const itemsStart = at;
     const { items } = row;
     for (let i = 0; i < items.length; i++) {

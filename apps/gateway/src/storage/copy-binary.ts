@@ -9,7 +9,8 @@
  * exception (22P03), as it refuses the same value in the text format (22P02, 22003): the batch
  * writer then isolates the row as before. Such a field holds the value's text after a prefix
  * longer than the type's binary form, so the row reads back unchanged. A field shorter than its
- * type's form would be a protocol violation (08P01) instead, which ends the connection.
+ * type's form would be a protocol violation (08P01) instead, which isRowError does not count as
+ * the row's fault: the batch would be retried whole, again and again, instead of the row isolated.
  */
 
 /** The header: signature, flags (no OIDs), no extension. */

@@ -82,6 +82,7 @@ export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {
         await this.encoder.copy(client, COPY_RESPONSES_SQL, rows, responseTupleStart, itemTuplesStart);
         if (rows.some((r) => r.hasItems)) await this.encoder.copy(client, COPY_ITEMS_SQL, rows, itemTuplesStart, itemTuplesEnd);
       },
+      binaryCopy: true,
       insert: (client, rows) => repo.insert(rows.map((r) => r.row()), (sql, params) => client.query(sql, params)),
       revive: (line) => {
         const row = reviveStoredRow(line);

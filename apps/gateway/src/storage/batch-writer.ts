@@ -18,6 +18,8 @@ export interface BatchTable<T> {
   cutShort(row: T, limit: number): T;
   /** The rows with COPY, inside the writer's transaction. */
   copy(client: PoolClient, rows: T[]): Promise<void>;
+  /** Its COPY is binary (FORMAT binary): see isRowError. */
+  readonly binaryCopy?: boolean;
   /** The rows with an INSERT that skips rows already written (a retried batch), inside the writer's transaction. */
   insert(client: PoolClient, rows: T[]): Promise<void>;
   /** A spilled line as a row, or null when it is not one. */
@@ -62,6 +64,7 @@ const DEFAULT_MAX_ROOM_WAIT_MS = 1_000;
 // A row refused even after its first repair is tried once more with every text this short.
 const HARD_TEXT_LIMIT = 64;
 const UNIQUE_VIOLATION = '23505';
+const BAD_COPY_FILE_FORMAT = '22P04';
 
 /**
  * These writes may be lost in a database crash (not a gateway crash) for a fraction of a second
@@ -75,11 +78,13 @@ const BEGIN_SQL = 'BEGIN; SET LOCAL synchronous_commit = off';
  * Errors about the rows themselves, not the connection or the schema: a data exception (22: a
  * value out of range, an encoding), an integrity violation (23) or a program limit (54: an
  * index entry too large). Retrying the same batch could never succeed; the writer isolates the
- * rows at fault instead.
+ * rows at fault instead. A bad COPY file format (22P04) is a row's in COPY text (a field count
+ * it gets wrong), but not in binary COPY, whose field counts the encoder fixes: there it can only
+ * be a framing bug in every batch, which isolating would turn into every row a dead letter.
  */
-export function isRowError(err: unknown): boolean {
+export function isRowError(err: unknown, binaryCopy = false): boolean {
   const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^(22|23|54)/.test(code);
+  return typeof code === 'string' && /^(22|23|54)/.test(code) && !(binaryCopy && code === BAD_COPY_FILE_FORMAT);
 }
 
 /**
@@ -437,7 +442,7 @@ export class BatchWriter<T> {
     try {
       await this.insert(rows);
     } catch (err) {
-      if (!isRowError(err)) throw err;
+      if (!isRowError(err, this.table.binaryCopy)) throw err;
       await this.isolate(rows, err);
     }
   }
@@ -452,7 +457,7 @@ export class BatchWriter<T> {
         this.logger.warn(`${this.table.label} row ${this.table.idOf(row)} was refused (${refusal(cause)}); stored with its text cut short`);
         return;
       } catch (err) {
-        if (!isRowError(err)) throw err;
+        if (!isRowError(err, this.table.binaryCopy)) throw err;
         await this.deadLetter(row, err);
         return;
       }

@@ -52,6 +52,21 @@ function reviveStoredRow(line: string): StoredResponseRow | null {
 }
 
 /**
+ * A spilled line as its COPY rows, or null when it is not a row these can be made of (a field
+ * missing or of the wrong type, a time that is not one): such a line is set aside, where one that
+ * threw would fail every replay and hold back the spill behind it.
+ */
+export function reviveStoredText(encoder: StoredRowEncoder, line: string): StoredRowText | null {
+  const row = reviveStoredRow(line);
+  if (row === null) return null;
+  try {
+    return encoder.encode(row);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Finished turns are stored behind the answer, in batches, by the same writer as request logs
  * (COPY, spill file and replay, row isolation): the client does not wait for the database,
  * unless it is behind by HOLD_BYTES (new stored turns then wait for room at admission).
@@ -84,10 +99,7 @@ export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {
       },
       binaryCopy: true,
       insert: (client, rows) => repo.insert(rows.map((r) => r.row()), (sql, params) => client.query(sql, params)),
-      revive: (line) => {
-        const row = reviveStoredRow(line);
-        return row === null ? null : this.encoder.encode(row);
-      },
+      revive: (line) => reviveStoredText(this.encoder, line),
       sizeOf: (r) => r.bytes,
       release: (rows) => this.encoder.release(rows),
     };

@@ -42,7 +42,7 @@ function tuples(data: Buffer): Buffer[] {
 }
 
 describe('StoredRowEncoder', () => {
-  it('keeps each row its own response line and item lines, rows without items between rows with items included', () => {
+  it('keeps each row its own response row and item rows, rows without items between rows with items included', () => {
     const encoder = new StoredRowEncoder();
     const rows = [row(2), row(0), row(0), row(3), row(0), row(1)];
     const texts = rows.map((r) => encoder.encode(r));

@@ -27,10 +27,10 @@ export class Chunk {
 }
 
 /**
- * A row waiting for its batch, as its COPY text in UTF-8 bytes outside the V8 heap. Every row
- * waits about one flush interval, long enough to be promoted to the old space as an object and
- * strings; here it holds only this small object, whose offsets are its own: no other row's text
- * can move them. A table's row text reads its fields back on the rare paths that need them (a
+ * A row waiting for its batch, as its COPY data (text lines or binary rows) outside the V8 heap.
+ * Every row waits about one flush interval, long enough to be promoted to the old space as an
+ * object and strings; here it holds only this small object, whose offsets are its own: no other
+ * row's data can move them. A table's row text reads its fields back on the rare paths that need them (a
  * spill, the INSERT fallback, a refused row).
  */
 export class RowText {

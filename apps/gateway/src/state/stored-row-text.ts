@@ -1,9 +1,9 @@
 import {
-  BINARY_FRAME, BOOL_BYTES, FIELD_HEAD_BYTES, int4Bytes, mostRefusedBytes, mostTextBytes, pgText, putBool, putCount, putInt4, putNull, putText,
+  BINARY_FRAME, BOOL_BYTES, FIELD_HEAD_BYTES, int4Bytes, mostRefusedBytes, mostTextBytes, putBool, putCount, putInt4, putNull, putText,
   putTimestamptz, putUtf8, putUuid, TIMESTAMPTZ_BYTES, textBytes, TupleReader, uuidBytes,
 } from '../storage/copy-binary';
 import { type Chunk, RowText, RowTextEncoder } from '../storage/row-text';
-import { type StoredItem, type StoredResponseRow, type StoredStatus, toJsonb } from './stored-response';
+import { type StoredItem, type StoredResponseRow, type StoredStatus, toJsonb, toPgText } from './stored-response';
 
 // Fields of a stored_responses row (INSERT_COLUMNS) and of a stored_items row (COPY_ITEMS_SQL).
 const RESPONSE_FIELDS = 13;
@@ -71,7 +71,7 @@ interface StoredRowParts {
   itemIds: string[];
 }
 
-const jsonField = (json: string): string => pgText(toJsonb(json));
+const jsonField = (json: string): string => toPgText(toJsonb(json));
 const nullable = (v: string | null, bytes: (text: string) => number): number => (v === null ? FIELD_HEAD_BYTES : bytes(v));
 
 /** Whether the row's heartbeat_at is set (to its start), not NULL. */
@@ -103,10 +103,10 @@ export class StoredRowEncoder extends RowTextEncoder<StoredRowParts, StoredRowTe
   encode(row: StoredResponseRow, responseBytes?: Buffer): StoredRowText {
     const { items } = row;
     const itemIds = new Array<string>(items.length);
-    for (let i = 0; i < items.length; i++) itemIds[i] = pgText(items[i].itemId);
+    for (let i = 0; i < items.length; i++) itemIds[i] = toPgText(items[i].itemId);
     return this.place({
-      row, id: pgText(row.id), status: pgText(row.status), model: pgText(row.model),
-      previousResponseId: row.previousResponseId === null ? null : pgText(row.previousResponseId),
+      row, id: toPgText(row.id), status: toPgText(row.status), model: toPgText(row.model),
+      previousResponseId: row.previousResponseId === null ? null : toPgText(row.previousResponseId),
       request: jsonField(row.requestJson), inputItems: jsonField(row.inputItemsJson), response: responseBytes ?? jsonField(row.responseJson),
       error: row.errorJson === null ? null : jsonField(row.errorJson), itemIds,
     });

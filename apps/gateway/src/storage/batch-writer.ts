@@ -169,7 +169,7 @@ export function copyLine(values: readonly CopyValue[]): string {
 }
 
 /** The given values as COPY text fields, tab-separated: part of a line. */
-export function copyFields(values: readonly CopyValue[]): string {
+function copyFields(values: readonly CopyValue[]): string {
   let fields = copyField(values[0]);
   for (let i = 1; i < values.length; i++) fields += '\t' + copyField(values[i]);
   return fields;

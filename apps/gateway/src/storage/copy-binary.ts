@@ -27,7 +27,7 @@ export const UUID_BYTES = FIELD_HEAD_BYTES + 16;
 export const INT4_BYTES = FIELD_HEAD_BYTES + 4;
 export const BOOL_BYTES = FIELD_HEAD_BYTES + 1;
 export const TIMESTAMPTZ_BYTES = FIELD_HEAD_BYTES + 8;
-/** Bytes a uuid or int4 field takes at most, refused or not, for `text` of the value (UTF-16 units). */
+/** Bytes a uuid field takes at most, refused or not, for `text` of the value (UTF-16 units). */
 export const mostRefusedBytes = (text: string): number => FIELD_HEAD_BYTES + 17 + 3 * text.length;
 
 const MS_2000 = Date.UTC(2000, 0, 1);
@@ -50,7 +50,7 @@ export function putNull(buf: Buffer, at: number): number {
 
 /**
  * Text (and json, whose binary form is its text) as UTF-8: the caller has made it a value of the
- * column (`pgText`); a lone surrogate is written as U+FFFD, as the text format's encoding does.
+ * column (`toPgText`); a lone surrogate is written as U+FFFD, as the text format's encoding does.
  */
 export function putText(buf: Buffer, at: number, text: string): number {
   const n = buf.write(text, at + FIELD_HEAD_BYTES);
@@ -67,11 +67,6 @@ export function putUtf8(buf: Buffer, at: number, bytes: Buffer): number {
 /** Bytes a text field takes: exactly, or at most (`mostTextBytes`, without reading it). */
 export const textBytes = (text: string): number => FIELD_HEAD_BYTES + Buffer.byteLength(text);
 export const mostTextBytes = (text: string): number => FIELD_HEAD_BYTES + 3 * text.length;
-
-/** A string as a text field's value: U+0000, which Postgres text cannot hold, becomes U+FFFD (as the text format's rows always had it). */
-export function pgText(text: string): string {
-  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
-}
 
 /**
  * A value the column refuses: `size` bytes (one more than the type's form) of 0xff, then its text.
@@ -161,16 +156,13 @@ export function putTimestamptz(buf: Buffer, at: number, date: Date): number {
 
 /** Reads a row's fields back in order (a spill, the INSERT fallback, a refused row): `put*` reversed. */
 export class TupleReader {
-  /** Where the next field starts. */
+  /** Where the next field starts: past the row's field count. */
   private at: number;
-  /** The field count. */
-  readonly count: number;
 
   constructor(
     private readonly buf: Buffer,
     start: number,
   ) {
-    this.count = buf.readInt16BE(start);
     this.at = start + 2;
   }
 

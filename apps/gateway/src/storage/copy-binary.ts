@@ -6,8 +6,8 @@
  * `put*` returns the offset after it.
  *
  * A value its column cannot take is written so that the server refuses the row with a data
- * exception (22P03), as it refuses the same value in the text format (22P02, 22003): the batch
- * writer then isolates the row as before. Such a field holds the value's text after a prefix
+ * exception (22P03), as COPY text would have it refuse the value (22P02, 22003): the batch writer
+ * then isolates the row (isRowError). Such a field holds the value's text after a prefix
  * longer than the type's binary form, so the row reads back unchanged. A field shorter than its
  * type's form would be a protocol violation (08P01) instead, which isRowError does not count as
  * the row's fault: the batch would be retried whole, again and again, instead of the row isolated.
@@ -50,7 +50,7 @@ export function putNull(buf: Buffer, at: number): number {
 
 /**
  * Text (and json, whose binary form is its text) as UTF-8: the caller has made it a value of the
- * column (`toPgText`); a lone surrogate is written as U+FFFD, as the text format's encoding does.
+ * column (`toPgText`); a lone surrogate, which UTF-8 cannot hold, is written as U+FFFD.
  */
 export function putText(buf: Buffer, at: number, text: string): number {
   const n = buf.write(text, at + FIELD_HEAD_BYTES);
@@ -135,8 +135,8 @@ export function putBool(buf: Buffer, at: number, v: boolean): number {
 }
 
 /**
- * A time as microseconds since 2000-01-01 UTC. An invalid Date throws as the text format's
- * `toISOString` did; one outside the server's range is refused by it (22008).
+ * A time as microseconds since 2000-01-01 UTC. An invalid Date throws, having no time to send;
+ * one outside the server's range is refused by the server (22008), a row error.
  */
 export function putTimestamptz(buf: Buffer, at: number, date: Date): number {
   const ms = date.getTime();

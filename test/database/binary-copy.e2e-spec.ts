@@ -106,8 +106,8 @@ function textLines(rows: readonly StoredResponseRow[]): { responses: string; ite
   return { responses, items };
 }
 
-async function copyText(client: Client, sql: string, text: string): Promise<void> {
-  await new CopyIn(client as unknown as PoolClient, sql).end(Buffer.from(text));
+async function copyText(client: Client, sql: string, data: string): Promise<void> {
+  await new CopyIn(client as unknown as PoolClient, sql).end(Buffer.from(data));
 }
 
 async function copyBinary(client: Client, rows: readonly StoredResponseRow[]): Promise<void> {
@@ -121,33 +121,33 @@ async function copyBinary(client: Client, rows: readonly StoredResponseRow[]): P
 describeWhen(testEnv.databaseUrl, NEEDS_DATABASE_URL)('stored rows in COPY binary format (StoredRowEncoder) against the text format', () => {
   let textDb: TestDatabase;
   let binaryDb: TestDatabase;
-  let text: Client;
+  let textClient: Client;
   let binary: Client;
 
   beforeAll(async () => {
     [textDb, binaryDb] = await Promise.all([createTestDatabase(), createTestDatabase()]);
-    text = new Client({ connectionString: textDb.url });
+    textClient = new Client({ connectionString: textDb.url });
     binary = new Client({ connectionString: binaryDb.url });
-    await Promise.all([text.connect(), binary.connect()]);
+    await Promise.all([textClient.connect(), binary.connect()]);
   });
   afterAll(async () => {
-    await Promise.all([text?.end(), binary?.end()]);
+    await Promise.all([textClient?.end(), binary?.end()]);
     await Promise.all([textDb?.drop(), binaryDb?.drop()]);
   });
   beforeEach(async () => {
-    await Promise.all([text.query('TRUNCATE stored_responses, stored_items'), binary.query('TRUNCATE stored_responses, stored_items')]);
+    await Promise.all([textClient.query('TRUNCATE stored_responses, stored_items'), binary.query('TRUNCATE stored_responses, stored_items')]);
   });
 
   it('stores what the text format stored, column for column, for generated rows', async () => {
     const rows = generatedRows(600);
     const lines = textLines(rows);
-    await copyText(text, `COPY stored_responses (${RESPONSE_COLUMNS}) FROM STDIN`, lines.responses);
-    await copyText(text, `COPY stored_items (${ITEM_COLUMNS}) FROM STDIN`, lines.items);
+    await copyText(textClient, `COPY stored_responses (${RESPONSE_COLUMNS}) FROM STDIN`, lines.responses);
+    await copyText(textClient, `COPY stored_items (${ITEM_COLUMNS}) FROM STDIN`, lines.items);
     await copyBinary(binary, rows);
-    const [t, b] = await Promise.all([text.query(STORED_RESPONSES), binary.query(STORED_RESPONSES)]);
+    const [t, b] = await Promise.all([textClient.query(STORED_RESPONSES), binary.query(STORED_RESPONSES)]);
     expect(b.rows).toHaveLength(rows.length);
     expect(b.rows).toEqual(t.rows);
-    const [ti, bi] = await Promise.all([text.query(STORED_ITEMS), binary.query(STORED_ITEMS)]);
+    const [ti, bi] = await Promise.all([textClient.query(STORED_ITEMS), binary.query(STORED_ITEMS)]);
     expect(bi.rows.length).toBe(rows.reduce((n, r) => n + r.items.length, 0));
     expect(bi.rows).toEqual(ti.rows);
   });
@@ -190,12 +190,12 @@ describeWhen(testEnv.databaseUrl, NEEDS_DATABASE_URL)('stored rows in COPY binar
   ])('has the database refuse %s as the text format did (a row error: the batch writer isolates it), and reads it back unchanged', async (_, fields) => {
     const [base] = generatedRows(1);
     const row: StoredResponseRow = { ...base, id: 'refused', ...fields };
-    await text.query('BEGIN');
+    await textClient.query('BEGIN');
     const lines = textLines([row]);
-    const textErr = await copyText(text, `COPY stored_responses (${RESPONSE_COLUMNS}) FROM STDIN`, lines.responses)
-      .then(() => copyText(text, `COPY stored_items (${ITEM_COLUMNS}) FROM STDIN`, lines.items))
+    const textErr = await copyText(textClient, `COPY stored_responses (${RESPONSE_COLUMNS}) FROM STDIN`, lines.responses)
+      .then(() => copyText(textClient, `COPY stored_items (${ITEM_COLUMNS}) FROM STDIN`, lines.items))
       .catch((err: unknown) => err);
-    await text.query('ROLLBACK');
+    await textClient.query('ROLLBACK');
     await binary.query('BEGIN');
     const binaryErr = await copyBinary(binary, [row]).catch((err: unknown) => err);
     await binary.query('ROLLBACK');

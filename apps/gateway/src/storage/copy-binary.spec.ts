@@ -10,6 +10,17 @@ function written(put: (buf: Buffer, at: number) => number): Buffer {
 
 const hex = (b: Buffer): string => b.toString('hex');
 
+/** A one-field row of `bytes` written by `put`, then its field read by `read`. */
+function readBack<V>(bytes: number, put: (buf: Buffer, at: number) => number, read: (t: TupleReader) => V): V {
+  const buf = Buffer.alloc(2 + bytes);
+  buf.writeInt16BE(1, 0);
+  put(buf, 2);
+  return read(new TupleReader(buf, 0));
+}
+
+/** A refused field's bytes: its length, `size` bytes of 0xff, then `text`. */
+const refused = (size: number, text: string): string => (size + Buffer.byteLength(text)).toString(16).padStart(8, '0') + 'ff'.repeat(size) + hex(Buffer.from(text));
+
 describe('COPY binary framing', () => {
   it('writes the header Postgres expects: signature, zero flags, no extension', () => {
     expect(hex(BINARY_HEADER)).toBe('5047434f50590aff0d0a00' + '00000000' + '00000000');
@@ -41,10 +52,7 @@ describe('putTimestamptz', () => {
 
   it('reads back what it writes', () => {
     for (const iso of ['1970-01-01T00:00:00.000Z', '1999-12-31T23:59:59.999Z', '2026-12-07T17:47:10.123Z', '2400-06-01T00:00:00.000Z']) {
-      const buf = Buffer.alloc(2 + 12);
-      buf.writeInt16BE(1, 0);
-      putTimestamptz(buf, 2, new Date(iso));
-      expect(new TupleReader(buf, 0).timestamptz()!.toISOString()).toBe(iso);
+      expect(readBack(12, (b, at) => putTimestamptz(b, at, new Date(iso)), (t) => t.timestamptz())!.toISOString()).toBe(iso);
     }
   });
 
@@ -73,20 +81,13 @@ describe('putUuid', () => {
     '', 'not-a-uuid', '01234567-89ab-cdef-fedc-ba987654321', '01234567-89ab-cdef-fedc-ba98765432100', '0-1234567-89ab-cdef-fedc-ba9876543210',
     '01234567--89ab-cdef-fedc-ba9876543210', '{01234567-89ab-cdef-fedc-ba9876543210', '01234567-89ab-cdef-fedc-ba9876543210-', 'é1234567-89ab-cdef-fedc-ba9876543210',
   ])('refuses %j: 17 bytes of 0xff, then its text, read back unchanged', (text) => {
-    const utf8 = Buffer.from(text);
-    expect(uuid(text)).toBe((17 + utf8.length).toString(16).padStart(8, '0') + 'ff'.repeat(17) + hex(utf8));
-    expect(uuidBytes(text)).toBe(4 + 17 + utf8.length);
-    const buf = Buffer.alloc(2 + uuidBytes(text));
-    buf.writeInt16BE(1, 0);
-    putUuid(buf, 2, text);
-    expect(new TupleReader(buf, 0).uuid()).toBe(text);
+    expect(uuid(text)).toBe(refused(17, text));
+    expect(uuidBytes(text)).toBe(4 + 17 + Buffer.byteLength(text));
+    expect(readBack(uuidBytes(text), (b, at) => putUuid(b, at, text), (t) => t.uuid())).toBe(text);
   });
 
   it('reads back the canonical spelling', () => {
-    const buf = Buffer.alloc(22);
-    buf.writeInt16BE(1, 0);
-    putUuid(buf, 2, '{0123456789ABCDEFFEDCBA9876543210}');
-    expect(new TupleReader(buf, 0).uuid()).toBe('01234567-89ab-cdef-fedc-ba9876543210');
+    expect(readBack(20, (b, at) => putUuid(b, at, '{0123456789ABCDEFFEDCBA9876543210}'), (t) => t.uuid())).toBe('01234567-89ab-cdef-fedc-ba9876543210');
   });
 });
 
@@ -102,12 +103,8 @@ describe('putInt4', () => {
   });
 
   it.each([2 ** 31, -(2 ** 31) - 1, 1.5, Number.NaN])('refuses %p: 5 bytes of 0xff, then its text, read back unchanged', (v) => {
-    const text = Buffer.from(String(v));
-    expect(int4(v)).toBe((5 + text.length).toString(16).padStart(8, '0') + 'ff'.repeat(5) + hex(text));
-    expect(int4Bytes(v)).toBe(4 + 5 + text.length);
-    const buf = Buffer.alloc(2 + int4Bytes(v));
-    buf.writeInt16BE(1, 0);
-    putInt4(buf, 2, v);
-    expect(new TupleReader(buf, 0).int4()).toBe(v);
+    expect(int4(v)).toBe(refused(5, String(v)));
+    expect(int4Bytes(v)).toBe(4 + 5 + String(v).length);
+    expect(readBack(int4Bytes(v), (b, at) => putInt4(b, at, v), (t) => t.int4())).toBe(v);
   });
 });

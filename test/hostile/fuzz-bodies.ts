@@ -5,18 +5,6 @@
  * always yields the same bodies, so a failure names the seed and index that reproduce it.
  */
 
-/** mulberry32: small, fast, good enough to spread cases. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class Fuzzer {
   constructor(private readonly rand: () => number, private readonly models: readonly string[]) {}
 

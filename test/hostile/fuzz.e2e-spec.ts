@@ -1,8 +1,9 @@
 import { Agent, request } from 'undici';
 import { FAKE_AWS_CREDENTIALS } from '../../apps/fake-upstream/src/bedrock-format';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
+import { seededRandom } from '../support/seeded-random';
 import { testEnv } from '../support/test-env.config';
-import { Fuzzer, prng } from './fuzz-bodies';
+import { Fuzzer } from './fuzz-bodies';
 
 /**
  * A seeded fuzz run against the gateway and the admin app: thousands of bodies varying
@@ -99,7 +100,7 @@ describe(`fuzz (seed ${SEED})`, () => {
   });
 
   it(`${GATEWAY_BODIES} bodies to POST /v1/responses: no 5xx, a JSON error on every 4xx, and a healthy gateway after`, async () => {
-    const fuzz = new Fuzzer(prng(SEED), MODELS);
+    const fuzz = new Fuzzer(seededRandom(SEED), MODELS);
     const cases = Array.from({ length: GATEWAY_BODIES }, () => ({ body: fuzz.body(), key: fuzz.pick(keys), clientId: fuzz.chance(0.05) ? fuzz.text() : null }));
     const statuses = new Map<number, number>();
     const broken = await run(GATEWAY_BODIES, async (index) => {
@@ -135,7 +136,7 @@ describe(`fuzz (seed ${SEED})`, () => {
     ['/v1/chat/completions', (f: Fuzzer) => f.chatBody()],
     ['/v1/embeddings', (f: Fuzzer) => f.embeddingsBody(EMBEDDING_MODELS)],
   ])(`${OTHER_DOOR_BODIES} bodies to POST %s: no 5xx, a JSON error on every 4xx`, async (path, body) => {
-    const fuzz = new Fuzzer(prng(SEED + path.length), MODELS);
+    const fuzz = new Fuzzer(seededRandom(SEED + path.length), MODELS);
     const cases = Array.from({ length: OTHER_DOOR_BODIES }, () => ({ body: body(fuzz), key: fuzz.pick(keys) }));
     const statuses = new Map<number, number>();
     const broken = await run(OTHER_DOOR_BODIES, async (index) => {
@@ -153,7 +154,7 @@ describe(`fuzz (seed ${SEED})`, () => {
   }, 120_000);
 
   it(`${ADMIN_BODIES} bodies and queries to the admin API: no 5xx, a JSON error on every 4xx`, async () => {
-    const fuzz = new Fuzzer(prng(SEED + 1), MODELS);
+    const fuzz = new Fuzzer(seededRandom(SEED + 1), MODELS);
     const broken = await run(ADMIN_BODIES, async (index) => {
       const route = fuzz.pick(['POST /api/virtual-keys', 'POST /api/fallback-policies', 'GET /api/logs', 'GET /api/usage', 'PATCH /api/virtual-keys']);
       const [method, path] = route.split(' ');

@@ -1,8 +1,9 @@
 import { Agent, request } from 'undici';
 import { FAKE_AWS_CREDENTIALS } from '../../apps/fake-upstream/src/bedrock-format';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
+import { seededRandom } from '../support/seeded-random';
 import { testEnv } from '../support/test-env.config';
-import { Fuzzer, prng } from './fuzz-bodies';
+import { Fuzzer } from './fuzz-bodies';
 
 /**
  * A seeded fuzz run against POST /v1/messages and /v1/messages/count_tokens: Anthropic-shaped
@@ -126,7 +127,7 @@ describe(`Messages fuzz (seed ${SEED})`, () => {
   });
 
   it(`${BODIES} bodies to /v1/messages and count_tokens: no 5xx, Anthropic's error shape on every 4xx, a healthy gateway after`, async () => {
-    const fuzz = new MessagesFuzzer(new Fuzzer(prng(SEED), MODELS));
+    const fuzz = new MessagesFuzzer(new Fuzzer(seededRandom(SEED), MODELS));
     const cases = Array.from({ length: BODIES }, (_, i) => ({ body: fuzz.body(), path: i % 5 === 0 ? '/v1/messages/count_tokens' : '/v1/messages' }));
     const statuses = new Map<number, number>();
     const broken: { index: number; problem: string; body: string }[] = [];

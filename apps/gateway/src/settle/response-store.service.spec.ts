@@ -44,7 +44,7 @@ describe('ResponseStore', () => {
       walked.s.commitText(turn, storedText(turn, new OpenAIAdapter().parseResponse(text, { memberSpans: true }), '{}', null)!);
       const jsonless = (row: StoredResponseRow) => ({ ...row, responseJson: undefined, errorJson: row.errorJson && JSON.parse(row.errorJson) });
       expect(walked.saved.map(jsonless)).toEqual(parsed.saved.map(jsonless));
-      // All but the JSON (7) and whether its UTF-8 is wanted (10: only for plain text, its own COPY text).
+      // All but the JSON (7) and whether its UTF-8 is wanted (10: only for plain text, its own column value).
       const entry = (args: unknown[]) => args.filter((_, i) => i !== 7 && i !== 10);
       expect(walked.cached.map(entry)).toEqual(parsed.cached.map(entry));
       for (const { cached } of [parsed, walked]) expect(cached.map((args) => args[10])).toEqual([!/[\\\u0000-\u001f]/.test(cached[0][7] as string)]);
@@ -70,7 +70,7 @@ describe('ResponseStore', () => {
     ];
     const stored = bodies.map((body) => storedText(turn, new OpenAIAdapter().parseResponse(JSON.stringify(body), { memberSpans: true }), '{}', null)!);
     for (const text of stored) s.commitText(turn, text);
-    // Only the plain ones (an escaped quote is not its own COPY text).
+    // Only the plain ones (StoredText.plain: no backslash, as an escaped quote has).
     expect(given.map((bytes) => bytes !== undefined)).toEqual([true, false, true]);
     // Stored from the object (JSON.stringify's text): a control character or a quote is escaped, so not plain.
     const objects = [...bodies, { ...bodies[0], output: [{ id: ids[1], type: 'message', content: [{ text: 'two\nlines\ttab' }] }] }];
@@ -81,7 +81,7 @@ describe('ResponseStore', () => {
     for (const [i, text] of texts.entries()) {
       const row = text.row();
       expect(row.responseJson).toBe(i < 3 ? stored[i].json : json[i - 3]);
-      expect(text.responseLine().equals(alone.encode(row).responseLine())).toBe(true);
+      expect(text.responseTuple().equals(alone.encode(row).responseTuple())).toBe(true);
     }
   });
 });

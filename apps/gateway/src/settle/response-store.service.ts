@@ -51,7 +51,7 @@ export class ResponseStore {
   }
 
   /**
-   * `plain`: the Response's JSON is its own COPY text, so the row copies the cache's UTF-8 of it
+   * `plain`: the Response's JSON is its own column value, so the row copies the cache's UTF-8 of it
    * instead of encoding it again; `ascii`: that JSON is known to be ASCII.
    */
   private add(row: StoredResponseRow, model: string, plain = false, ascii = false): void {

@@ -1,4 +1,5 @@
 import { createdAtOfId, ensureUniqueOutputIds, gatewayItemId, idStemOf, mintedAt, mintedPlace, mintingStemOf, newResponseId, storedItemsOf, toInputItems, toInputItemsJson, toJsonb, toUpstreamItem } from './stored-response';
+import { seededRandom } from '../../../../test/support/seeded-random';
 
 describe('stored item ids', () => {
   const LONG = 'msg_0123456789abcdef0123456789';
@@ -166,16 +167,6 @@ describe('minted item ids', () => {
 });
 
 describe('stored input items written from the body text', () => {
-  /** mulberry32: every run tries the same cases. */
-  function seeded(seed: number): () => number {
-    return () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   const CHARS = ['a', 'Z', ' ', '"', '\\', '/', '\u0000', '\n', '\t', '\u001f', 'é', '€', '\u2028', '😀', '\ud800', '\udc00', '\ufeff', '{', '}', '[', ']', ',', ':'];
   // An item holding any number is serialised (hasNumber): these only check that it is.
   const NUMBERS = ['0', '7', '-12', '3.25', '2.50', '1e3', '1E-2', '0.1e1', '1e-400', '1e-20000', '123456789012345678901234567890', '-0', '-0.0', '1e400', '-1e400'];
@@ -255,7 +246,7 @@ describe('stored input items written from the body text', () => {
   }
 
   it('parse to what the items JSON.stringify writes do, in value, key order and in jsonb, over many client texts', () => {
-    const r = seeded(15);
+    const r = seededRandom(15);
     const body = writer(r);
     let fromText = 0;
     const cases = 3000;

@@ -4,21 +4,21 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { BatchWriter, type BatchTable, BatchWriterHost } from '../storage/batch-writer';
 import type { StoredResponseRow } from './stored-response';
-import { itemLinesEnd, itemLinesStart, responseLineStart, StoredRowEncoder, type StoredRowText } from './stored-row-text';
+import { itemTuplesEnd, itemTuplesStart, responseTupleStart, StoredRowEncoder, type StoredRowText } from './stored-row-text';
 import { INSERT_COLUMNS, StoredResponseRepository } from './stored-response.repository';
 
-const COPY_RESPONSES_SQL = `COPY stored_responses (${INSERT_COLUMNS.join(',')}) FROM STDIN`;
-const COPY_ITEMS_SQL = 'COPY stored_items (response_id, position, source, virtual_key_id, item_id, created_at) FROM STDIN';
+const COPY_RESPONSES_SQL = `COPY stored_responses (${INSERT_COLUMNS.join(',')}) FROM STDIN WITH (FORMAT binary)`;
+const COPY_ITEMS_SQL = 'COPY stored_items (response_id, position, source, virtual_key_id, item_id, created_at) FROM STDIN WITH (FORMAT binary)';
 
 // Item ids longer than this are not indexed (a B-tree entry holds at most 2704 bytes): such an item cannot be referenced.
 const MAX_ITEM_ID = 1_000;
 const MAX_MODEL = 1_000;
-// Buffered COPY text past this (bytes) spills the oldest rows: responses can be large, unlike log rows.
+// Buffered COPY data past this (bytes) spills the oldest rows: responses can be large, unlike log rows.
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-// A batch of this much COPY text is written at once rather than at the interval: an agent's turns
+// A batch of this much COPY data is written at once rather than at the interval: an agent's turns
 // (tens of kB each) would otherwise pile up several MB per interval, held until their commit.
 const BATCH_BYTES = 2 * 1024 * 1024;
-// Past this much waiting COPY text (a batch being written and a whole one behind it, so the
+// Past this much waiting COPY data (a batch being written and a whole one behind it, so the
 // database never waits for rows), new stored turns wait for room at admission: an agent's turns
 // at full speed outrun a database on the same two cores, and their rows would otherwise pile up
 // to MAX_BUFFERED_BYTES, all of it held in memory and lost to a kill.
@@ -52,6 +52,21 @@ function reviveStoredRow(line: string): StoredResponseRow | null {
 }
 
 /**
+ * A spilled line as its COPY rows, or null when it is not a row these can be made of (a field
+ * missing or of the wrong type, a time that is not one): such a line is set aside, where one that
+ * threw would fail every replay and hold back the spill behind it.
+ */
+export function reviveStoredText(encoder: StoredRowEncoder, line: string): StoredRowText | null {
+  const row = reviveStoredRow(line);
+  if (row === null) return null;
+  try {
+    return encoder.encode(row);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Finished turns are stored behind the answer, in batches, by the same writer as request logs
  * (COPY, spill file and replay, row isolation): the client does not wait for the database,
  * unless it is behind by HOLD_BYTES (new stored turns then wait for room at admission).
@@ -79,14 +94,12 @@ export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {
       },
       copy: async (client: PoolClient, rows) => {
         // Responses, then their items, in the same transaction (in no required order: stored_items has no foreign key).
-        await this.encoder.copy(client, COPY_RESPONSES_SQL, rows, responseLineStart, itemLinesStart);
-        if (rows.some((r) => r.hasItems)) await this.encoder.copy(client, COPY_ITEMS_SQL, rows, itemLinesStart, itemLinesEnd);
+        await this.encoder.copy(client, COPY_RESPONSES_SQL, rows, responseTupleStart, itemTuplesStart);
+        if (rows.some((r) => r.hasItems)) await this.encoder.copy(client, COPY_ITEMS_SQL, rows, itemTuplesStart, itemTuplesEnd);
       },
+      binaryCopy: true,
       insert: (client, rows) => repo.insert(rows.map((r) => r.row()), (sql, params) => client.query(sql, params)),
-      revive: (line) => {
-        const row = reviveStoredRow(line);
-        return row === null ? null : this.encoder.encode(row);
-      },
+      revive: (line) => reviveStoredText(this.encoder, line),
       sizeOf: (r) => r.bytes,
       release: (rows) => this.encoder.release(rows),
     };
@@ -100,8 +113,8 @@ export class StoredResponseWriter extends BatchWriterHost<StoredRowText> {
   }
 
   /**
-   * Made to fit its columns, then kept as its COPY text until written (stored-row-text.ts).
-   * `responseBytes`: its responseJson in UTF-8, when that is its own COPY text (StoredRowEncoder.encode).
+   * Made to fit its columns, then kept as its binary COPY rows until written (stored-row-text.ts).
+   * `responseBytes`: its responseJson in UTF-8, when that is its own column value (StoredRowEncoder.encode).
    */
   save(row: StoredResponseRow, responseBytes?: Buffer): void {
     const repaired = repairStoredRow(row);

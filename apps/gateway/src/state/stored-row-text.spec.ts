@@ -1,9 +1,9 @@
-import { copyField, copyLine } from '../storage/batch-writer';
+import { BINARY_HEADER, BINARY_TRAILER } from '../storage/copy-binary';
 import { CHUNK_BYTES, MAX_SPARE_CHUNKS } from '../storage/row-text';
 import { capacityFor } from '../storage/spare-buffers';
 import { type StoredResponseRow, toJsonb } from './stored-response';
 import { fakeCopyClient } from '../storage/testing/copy-client';
-import { itemLinesEnd, itemLinesStart, responseLineStart, StoredRowEncoder, type StoredRowText } from './stored-row-text';
+import { itemTuplesEnd, itemTuplesStart, responseTupleStart, StoredRowEncoder, type StoredRowText } from './stored-row-text';
 
 let n = 0;
 
@@ -28,24 +28,35 @@ function expectRows(texts: readonly StoredRowText[], rows: readonly StoredRespon
   expect(texts.map((t) => t.id)).toEqual(rows.map((r) => r.id));
 }
 
+/** Binary COPY rows back to back, one Buffer each, read by their field lengths alone. */
+function tuples(data: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < data.length; ) {
+    const start = at;
+    const count = data.readInt16BE(at);
+    at += 2;
+    for (let f = 0; f < count; f++) at += 4 + Math.max(0, data.readInt32BE(at));
+    out.push(data.subarray(start, at));
+  }
+  return out;
+}
+
 describe('StoredRowEncoder', () => {
-  it('keeps each row its own response line and item lines, rows without items between rows with items included', () => {
+  it('keeps each row its own response row and item rows, rows without items between rows with items included', () => {
     const encoder = new StoredRowEncoder();
     const rows = [row(2), row(0), row(0), row(3), row(0), row(1)];
     const texts = rows.map((r) => encoder.encode(r));
     expectRows(texts, rows);
     expect(texts.map((t) => t.hasItems)).toEqual([true, false, false, true, false, true]);
     for (const [i, t] of texts.entries()) {
-      const r = rows[i];
-      expect(t.responseLine().toString()).toBe(copyLine([
-        r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, r.model, r.previousResponseId, r.requestJson, r.inputItemsJson, r.responseJson, r.errorJson, null,
-      ]));
-      expect(t.itemLines().toString()).toBe(r.items.map((it) => copyLine([r.id, it.position, it.source, r.keyId, it.itemId, r.createdAt])).join(''));
-      expect(t.bytes).toBe(t.responseLine().length + t.itemLines().length);
+      // One stored_responses row of 13 fields, then one stored_items row of 6 per item.
+      expect(tuples(t.responseTuple()).map((b) => b.readInt16BE(0))).toEqual([13]);
+      expect(tuples(t.itemTuples()).map((b) => b.readInt16BE(0))).toEqual(rows[i].items.map(() => 6));
+      expect(t.bytes).toBe(t.responseTuple().length + t.itemTuples().length);
     }
   });
 
-  it('gives back text needing escapes, multi-byte characters, nulls and a queued row unchanged (U+0000 and lone surrogates as the database keeps them)', () => {
+  it('gives back text that COPY text escaped, multi-byte characters, nulls and a queued row unchanged (U+0000 and lone surrogates as the database keeps them)', () => {
     const encoder = new StoredRowEncoder();
     const rows = [
       row(1, { requestJson: JSON.stringify({ input: 'tab\there\nnew\\line\r, é 漢 😀, \ud800 lone, \u0000 nul' }), errorJson: '{"code":"x\\\\y"}' }),
@@ -56,6 +67,22 @@ describe('StoredRowEncoder', () => {
     expect(encoder.encode(rows[0]).row().requestJson).toContain('\\ufffd lone, \\ufffd nul');
   });
 
+  it('counts exactly the bytes it writes, for finished rows (heartbeat_at NULL) and unfinished ones', () => {
+    class Counting extends StoredRowEncoder {
+      counted = 0;
+      protected override byteLength(parts: never): number {
+        return (this.counted = super.byteLength(parts));
+      }
+    }
+    for (const status of ['completed', 'failed', 'queued', 'in_progress'] as const) {
+      for (const r of [row(0, { status }), row(2, { status, keyId: 'not a uuid', errorJson: '{"e":"漢"}' })]) {
+        // A new encoder has no chunk yet, so it counts the row's exact length.
+        const encoder = new Counting();
+        expect(encoder.encode(r).bytes).toBe(encoder.counted);
+      }
+    }
+  });
+
   it('fills shared chunks and gives a row of more than a quarter of a chunk a buffer of its own, of its size rounded up', () => {
     const encoder = new StoredRowEncoder();
     const rows = Array.from({ length: 400 }, (_, i) =>
@@ -64,10 +91,10 @@ describe('StoredRowEncoder', () => {
     const big = row(1, { responseJson: JSON.stringify({ text: '漢'.repeat(CHUNK_BYTES / 6) }) });
     const texts = [...rows.slice(0, 200), big, ...rows.slice(200)].map((r) => encoder.encode(r));
     expectRows(texts, [...rows.slice(0, 200), big, ...rows.slice(200)]);
-    const own = texts[200].responseLine().buffer;
+    const own = texts[200].responseTuple().buffer;
     expect(own.byteLength).toBe(capacityFor(texts[200].bytes));
     expect(own.byteLength).toBeGreaterThan(CHUNK_BYTES / 4);
-    const chunks = new Set(texts.filter((_, i) => i !== 200).map((t) => t.responseLine().buffer));
+    const chunks = new Set(texts.filter((_, i) => i !== 200).map((t) => t.responseTuple().buffer));
     for (const chunk of chunks) expect(chunk.byteLength).toBe(CHUNK_BYTES);
     // Filled, not one per row: the chunks hold the rows' bytes with at most a quarter of each left over.
     const bytes = texts.reduce((sum, t, i) => sum + (i === 200 ? 0 : t.bytes), 0);
@@ -79,7 +106,7 @@ describe('StoredRowEncoder', () => {
     const r = row(2, { errorJson: '{"message":"x"}' });
     const json = JSON.stringify(encoder.encode(r));
     expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(r)));
-    // Text every COPY escape and UTF-8 length touches; U+0000 and a lone surrogate as the database keeps them.
+    // Text every COPY text escape and UTF-8 length touches; U+0000 and a lone surrogate as the database keeps them.
     const odd = 'back\\slash \\n not a newline, tab\there\nnew line\r\n, é 漢 😀, \u0000 nul, \ud800 lone';
     const hard = row(2, {
       model: 'model\twith\\odd\r\n漢\u0000',
@@ -109,28 +136,29 @@ describe('StoredRowEncoder', () => {
       const [a, b] = [encoded.encode(r), copied.encode(r, bytes)];
       // The cache gives the buffer to its next entry.
       given.fill(0x78);
-      expect([b.responseLine().equals(a.responseLine()), b.itemLines().equals(a.itemLines()), b.bytes]).toEqual([true, true, a.bytes]);
+      expect([b.responseTuple().equals(a.responseTuple()), b.itemTuples().equals(a.itemTuples()), b.bytes]).toEqual([true, true, a.bytes]);
       expectRows([b], [r]);
     }
   });
 
-  it("sends its stored_responses line with one COPY and its stored_items lines with the other, a large row's line as it lies", async () => {
+  it("sends its stored_responses rows with one binary COPY and its stored_items rows with the other, a large row's as it lies", async () => {
     const encoder = new StoredRowEncoder();
     const rows = [row(2), row(0), row(1, { responseJson: JSON.stringify({ text: 'x'.repeat(CHUNK_BYTES / 2) }) }), row(3), row(0)];
     const texts = rows.map((r) => encoder.encode(r));
     const [responses, items] = [fakeCopyClient(), fakeCopyClient()];
-    await encoder.copy(responses.client, 'COPY stored_responses FROM STDIN', texts, responseLineStart, itemLinesStart);
-    await encoder.copy(items.client, 'COPY stored_items FROM STDIN', texts, itemLinesStart, itemLinesEnd);
-    const lines = (text: string) => text.split(/(?<=\n)/).filter((l) => l !== '').sort();
-    expect(lines(responses.received().text)).toEqual(lines(texts.map((t) => t.responseLine().toString()).join('')));
-    expect(lines(items.received().text)).toEqual(lines(texts.map((t) => t.itemLines().toString()).join('')));
-    expect(lines(items.received().text)).toHaveLength(6);
+    await encoder.copy(responses.client, 'COPY stored_responses FROM STDIN WITH (FORMAT binary)', texts, responseTupleStart, itemTuplesStart);
+    await encoder.copy(items.client, 'COPY stored_items FROM STDIN WITH (FORMAT binary)', texts, itemTuplesStart, itemTuplesEnd);
+    // The header first, the trailer last, and the rows between in any order.
+    const sent = (data: Buffer): Buffer[] => {
+      expect(data.subarray(0, BINARY_HEADER.length).equals(BINARY_HEADER)).toBe(true);
+      expect(data.subarray(data.length - 2).equals(BINARY_TRAILER)).toBe(true);
+      return tuples(data.subarray(BINARY_HEADER.length, data.length - 2));
+    };
+    const sorted = (bufs: Buffer[]) => bufs.map((b) => b.toString('hex')).sort();
+    expect(sorted(sent(responses.received().data))).toEqual(sorted(texts.map((t) => t.responseTuple())));
+    expect(sorted(sent(items.received().data))).toEqual(sorted(texts.flatMap((t) => tuples(t.itemTuples()))));
+    expect(sent(items.received().data)).toHaveLength(6);
     expect(responses.received().buffers.some((b) => b.buffer === texts[2].buffer.buffer)).toBe(true);
-  });
-
-  it('escapes item ids as COPY fields', () => {
-    const r = row(1, { items: [{ source: 'output', position: 0, itemId: 'a\tb' }] });
-    expect(new StoredRowEncoder().encode(r).itemLines().toString()).toContain(`\t${copyField('a\tb')}\t`);
   });
 
   it('fills chunks again once all their rows are released, never one with a row still held', () => {
@@ -138,14 +166,14 @@ describe('StoredRowEncoder', () => {
     const padded = (i: number) => row(i % 3, { responseJson: JSON.stringify({ text: 'é'.repeat(100 + ((i * 131) % 2000)) }) });
     const firstRows = Array.from({ length: 300 }, (_, i) => padded(i));
     const first = firstRows.map((r) => encoder.encode(r));
-    const chunks = [...new Set(first.map((t) => t.responseLine().buffer))];
+    const chunks = [...new Set(first.map((t) => t.responseTuple().buffer))];
     expect(chunks.length).toBeGreaterThan(3);
     // One row of the second chunk stays held (spilled, say): that chunk is never filled again.
-    const heldIndex = first.findIndex((t) => t.responseLine().buffer === chunks[1]);
+    const heldIndex = first.findIndex((t) => t.responseTuple().buffer === chunks[1]);
     encoder.release(first.filter((_, i) => i !== heldIndex));
     const secondRows = Array.from({ length: 300 }, (_, i) => padded(i + 7));
     const second = secondRows.map((r) => encoder.encode(r));
-    const reused = new Set(second.map((t) => t.responseLine().buffer));
+    const reused = new Set(second.map((t) => t.responseTuple().buffer));
     expect(reused.has(chunks[0])).toBe(true);
     expect(reused.has(chunks[1])).toBe(false);
     expectRows([first[heldIndex]], [firstRows[heldIndex]]);
@@ -170,7 +198,7 @@ describe('StoredRowEncoder', () => {
     expectRows([b, c], [bRow, cRow]);
     // Its last rows released, the chunk is filled again from its start.
     encoder.release([b, c]);
-    expect(encoder.encode(row(0)).responseLine().byteOffset).toBe(a.responseLine().byteOffset);
+    expect(encoder.encode(row(0)).responseTuple().byteOffset).toBe(a.responseTuple().byteOffset);
   });
 
   it('keeps at most MAX_SPARE_CHUNKS spare chunks', () => {
@@ -178,9 +206,9 @@ describe('StoredRowEncoder', () => {
     const big = JSON.stringify({ text: 'x'.repeat(CHUNK_BYTES / 5) });
     // One row of a fifth of a chunk each: four to a chunk.
     const texts = Array.from({ length: 4 * (MAX_SPARE_CHUNKS + 10) }, () => encoder.encode(row(0, { responseJson: big })));
-    const chunks = new Set(texts.map((t) => t.responseLine().buffer));
+    const chunks = new Set(texts.map((t) => t.responseTuple().buffer));
     encoder.release(texts);
-    const again = new Set(Array.from({ length: 4 * (MAX_SPARE_CHUNKS + 10) }, () => encoder.encode(row(0, { responseJson: big })).responseLine().buffer));
+    const again = new Set(Array.from({ length: 4 * (MAX_SPARE_CHUNKS + 10) }, () => encoder.encode(row(0, { responseJson: big })).responseTuple().buffer));
     expect([...again].filter((c) => chunks.has(c)).length).toBeLessThanOrEqual(MAX_SPARE_CHUNKS + 1);
   });
 });

@@ -1,37 +1,20 @@
-import { copyField, copyFields } from '../storage/batch-writer';
-import { type Chunk, copyFieldsOf, RowText, RowTextEncoder } from '../storage/row-text';
-import { type StoredItem, type StoredResponseRow, type StoredStatus, toJsonb } from './stored-response';
+import {
+  BINARY_FRAME, BOOL_BYTES, FIELD_HEAD_BYTES, int4Bytes, mostRefusedBytes, mostTextBytes, putBool, putCount, putInt4, putNull, putText,
+  putTimestamptz, putUtf8, putUuid, TIMESTAMPTZ_BYTES, textBytes, TupleReader, uuidBytes,
+} from '../storage/copy-binary';
+import { type Chunk, RowText, RowTextEncoder } from '../storage/row-text';
+import { type StoredItem, type StoredResponseRow, type StoredStatus, toJsonb, toPgText } from './stored-response';
 
-/** The row's fields that its item lines repeat, as COPY fields: escaped once for all its lines. */
-interface SharedFields {
-  id: string;
-  keyId: string;
-  createdAt: string;
-}
-
-/** The row's stored_responses line before its Response's field (its tab included), and after it. */
-function responseLineAround(r: StoredResponseRow, shared: SharedFields): { head: string; tail: string } {
-  const head = `${shared.id}\t${shared.keyId}\t${shared.createdAt}\t${copyFields([
-    r.expiresAt, r.status, r.background, r.model, r.previousResponseId, toJsonb(r.requestJson), toJsonb(r.inputItemsJson),
-  ])}`;
-  const tail = `${copyField(toJsonb(r.errorJson))}\t${r.status === 'queued' || r.status === 'in_progress' ? shared.createdAt : copyField(null)}`;
-  return { head: `${head}\t`, tail: `\t${tail}\n` };
-}
-
-function itemsCopyText(r: StoredResponseRow, { id, keyId, createdAt }: SharedFields): string {
-  const { items } = r;
-  let lines = '';
-  for (let i = 0; i < items.length; i++) {
-    const it = items[i];
-    lines += `${id}\t${it.position}\t${it.source}\t${keyId}\t${copyField(it.itemId)}\t${createdAt}\n`;
-  }
-  return lines;
-}
+// Fields of a stored_responses row (INSERT_COLUMNS) and of a stored_items row (COPY_ITEMS_SQL).
+const RESPONSE_FIELDS = 13;
+const ITEM_FIELDS = 6;
+// A field count.
+const COUNT_BYTES = 2;
 
 /**
- * A stored row waiting for its batch (RowText): its stored_responses line, then its stored_items
- * lines, none for a row without items. The item lines' offset is the row's own, so no other row's
- * text (or lack of items) can move it.
+ * A stored row waiting for its batch (RowText): its stored_responses row, then its stored_items
+ * rows, none for a row without items, in COPY's binary format. The item rows' offset is the
+ * row's own, so no other row's data (or lack of items) can move it.
  */
 export class StoredRowText extends RowText {
   constructor(
@@ -39,7 +22,7 @@ export class StoredRowText extends RowText {
     chunk: Chunk | null,
     buffer: Buffer,
     start: number,
-    /** Where its item lines start (its response line's end). */
+    /** Where its item rows start (its response row's end). */
     readonly itemsStart: number,
     end: number,
   ) {
@@ -50,16 +33,16 @@ export class StoredRowText extends RowText {
     return this.end > this.itemsStart;
   }
 
-  responseLine(): Buffer {
+  responseTuple(): Buffer {
     return this.buffer.subarray(this.start, this.itemsStart);
   }
 
-  itemLines(): Buffer {
+  itemTuples(): Buffer {
     return this.buffer.subarray(this.itemsStart, this.end);
   }
 
   row(): StoredResponseRow {
-    return parseRow(this.responseLine().toString(), this.itemLines().toString());
+    return readRow(this.buffer, this.start, this.itemsStart, this.end);
   }
 
   /** A spilled or dead-letter row is written as the row itself. */
@@ -68,69 +51,129 @@ export class StoredRowText extends RowText {
   }
 }
 
-// What of a row's text each COPY takes (RowTextEncoder.copy): its stored_responses line, then its stored_items lines.
-export const responseLineStart = (r: StoredRowText): number => r.start;
-export const itemLinesStart = (r: StoredRowText): number => r.itemsStart;
-export const itemLinesEnd = (r: StoredRowText): number => r.end;
+// What of a row's data each COPY takes (RowTextEncoder.copy): its stored_responses row, then its stored_items rows.
+export const responseTupleStart = (r: StoredRowText): number => r.start;
+export const itemTuplesStart = (r: StoredRowText): number => r.itemsStart;
+export const itemTuplesEnd = (r: StoredRowText): number => r.end;
 
-/** A stored_responses line: one string, or its text around its response field's bytes. */
-type Line = string | { head: string; field: Buffer; tail: string };
-
-/** A stored row's text before it is encoded. */
+/** A stored row's values as its columns take them (U+0000 as U+FFFD, JSON as `toJsonb` makes it), before they are written. */
 interface StoredRowParts {
+  row: StoredResponseRow;
   id: string;
-  line: Line;
-  items: string;
+  status: string;
+  model: string;
+  previousResponseId: string | null;
+  request: string;
+  inputItems: string;
+  /** As a string, or its UTF-8 as given. */
+  response: string | Buffer;
+  error: string | null;
+  itemIds: string[];
 }
 
-/** Stored rows into shared chunks (RowTextEncoder). */
+const jsonField = (json: string): string => toPgText(toJsonb(json));
+const nullable = (v: string | null, bytes: (text: string) => number): number => (v === null ? FIELD_HEAD_BYTES : bytes(v));
+
+/** Whether the row's heartbeat_at is set (to its start), not NULL. */
+const unfinished = (row: StoredResponseRow): boolean => row.status === 'queued' || row.status === 'in_progress';
+
+/** A row's bytes, its strings counted by `text` and its uuids by `uuid` (exactly, or at most). */
+function rowBytes(p: StoredRowParts, text: (s: string) => number, uuid: (s: string) => number): number {
+  const { row } = p;
+  const key = uuid(row.keyId);
+  let bytes = COUNT_BYTES + text(p.id) + key + 2 * TIMESTAMPTZ_BYTES + text(p.status) + BOOL_BYTES + text(p.model) + nullable(p.previousResponseId, text)
+    + text(p.request) + text(p.inputItems) + (typeof p.response === 'string' ? text(p.response) : FIELD_HEAD_BYTES + p.response.length)
+    + nullable(p.error, text) + (unfinished(row) ? TIMESTAMPTZ_BYTES : FIELD_HEAD_BYTES);
+  const items = row.items;
+  for (let i = 0; i < items.length; i++) {
+    bytes += COUNT_BYTES + text(p.id) + int4Bytes(items[i].position) + text(items[i].source) + key + text(p.itemIds[i]) + TIMESTAMPTZ_BYTES;
+  }
+  return bytes;
+}
+
+/** Stored rows into shared chunks (RowTextEncoder), as COPY's binary rows. */
 export class StoredRowEncoder extends RowTextEncoder<StoredRowParts, StoredRowText> {
+  protected override readonly frame = BINARY_FRAME;
+
   /**
-   * `responseBytes`: the row's responseJson in UTF-8 when that is its own COPY text (no
+   * `responseBytes`: the row's responseJson in UTF-8 when that is its own column value (no
    * backslash, no control character: StoredText.plain), as the response cache encoded it. It is
    * copied here, during the call, and not kept: the cache may give its buffer to another entry.
    */
   encode(row: StoredResponseRow, responseBytes?: Buffer): StoredRowText {
-    const shared: SharedFields = { id: copyField(row.id), keyId: copyField(row.keyId), createdAt: copyField(row.createdAt) };
-    const { head, tail } = responseLineAround(row, shared);
-    // Without the field's bytes, the whole line as one string: one write.
-    const line: Line = responseBytes === undefined ? `${head}${copyField(toJsonb(row.responseJson))}${tail}` : { head, field: responseBytes, tail };
-    return this.place({ id: row.id, line, items: itemsCopyText(row, shared) });
+    const { items } = row;
+    const itemIds = new Array<string>(items.length);
+    for (let i = 0; i < items.length; i++) itemIds[i] = toPgText(items[i].itemId);
+    return this.place({
+      row, id: toPgText(row.id), status: toPgText(row.status), model: toPgText(row.model),
+      previousResponseId: row.previousResponseId === null ? null : toPgText(row.previousResponseId),
+      request: jsonField(row.requestJson), inputItems: jsonField(row.inputItemsJson), response: responseBytes ?? jsonField(row.responseJson),
+      error: row.errorJson === null ? null : jsonField(row.errorJson), itemIds,
+    });
   }
 
-  protected mostBytes({ line, items }: StoredRowParts): number {
-    return (typeof line === 'string' ? 3 * line.length : 3 * (line.head.length + line.tail.length) + line.field.length) + 3 * items.length;
+  protected mostBytes(p: StoredRowParts): number {
+    return rowBytes(p, mostTextBytes, mostRefusedBytes);
   }
 
-  protected byteLength({ line, items }: StoredRowParts): number {
-    return (typeof line === 'string' ? Buffer.byteLength(line) : Buffer.byteLength(line.head) + line.field.length + Buffer.byteLength(line.tail)) + Buffer.byteLength(items);
+  protected byteLength(p: StoredRowParts): number {
+    return rowBytes(p, textBytes, uuidBytes);
   }
 
-  /** Its stored_responses line, then its items' lines. */
-  protected write({ id, line, items }: StoredRowParts, chunk: Chunk | null, buffer: Buffer, start: number): StoredRowText {
-    let itemsStart = start;
-    if (typeof line === 'string') {
-      itemsStart += buffer.write(line, start);
-    } else {
-      itemsStart += buffer.write(line.head, itemsStart);
-      itemsStart += line.field.copy(buffer, itemsStart);
-      itemsStart += buffer.write(line.tail, itemsStart);
+  /** Its stored_responses row, then its items' rows. */
+  protected write(p: StoredRowParts, chunk: Chunk | null, buffer: Buffer, start: number): StoredRowText {
+    const { row } = p;
+    let at = putCount(buffer, start, RESPONSE_FIELDS);
+    at = putText(buffer, at, p.id);
+    // The key field as written, copied into each item row rather than parsed again.
+    const keyStart = at;
+    at = putUuid(buffer, at, row.keyId);
+    const keyEnd = at;
+    at = putTimestamptz(buffer, at, row.createdAt);
+    at = putTimestamptz(buffer, at, row.expiresAt);
+    at = putText(buffer, at, p.status);
+    at = putBool(buffer, at, row.background);
+    at = putText(buffer, at, p.model);
+    at = p.previousResponseId === null ? putNull(buffer, at) : putText(buffer, at, p.previousResponseId);
+    at = putText(buffer, at, p.request);
+    at = putText(buffer, at, p.inputItems);
+    at = typeof p.response === 'string' ? putText(buffer, at, p.response) : putUtf8(buffer, at, p.response);
+    at = p.error === null ? putNull(buffer, at) : putText(buffer, at, p.error);
+    at = unfinished(row) ? putTimestamptz(buffer, at, row.createdAt) : putNull(buffer, at);
+    const itemsStart = at;
+    const { items } = row;
+    for (let i = 0; i < items.length; i++) {
+      at = putCount(buffer, at, ITEM_FIELDS);
+      at = putText(buffer, at, p.id);
+      at = putInt4(buffer, at, items[i].position);
+      at = putText(buffer, at, items[i].source);
+      at += buffer.copy(buffer, at, keyStart, keyEnd);
+      at = putText(buffer, at, p.itemIds[i]);
+      at = putTimestamptz(buffer, at, row.createdAt);
     }
-    const end = itemsStart + (items === '' ? 0 : buffer.write(items, itemsStart));
-    return new StoredRowText(id, chunk, buffer, start, itemsStart, end);
+    return new StoredRowText(row.id, chunk, buffer, start, itemsStart, at);
   }
 }
 
-function parseRow(responseLine: string, itemLines: string): StoredResponseRow {
-  const [id, keyId, createdAt, expiresAt, status, background, model, previousResponseId, requestJson, inputItemsJson, responseJson, errorJson] =
-    copyFieldsOf(responseLine.slice(0, -1));
+/** A row's binary data back as the row: StoredRowEncoder.write reversed. */
+function readRow(buffer: Buffer, start: number, itemsStart: number, end: number): StoredResponseRow {
+  const t = new TupleReader(buffer, start);
+  const [id, keyId, createdAt, expiresAt, status, background, model] = [t.text(), t.uuid(), t.timestamptz(), t.timestamptz(), t.text(), t.bool(), t.text()];
+  const [previousResponseId, requestJson, inputItemsJson, responseJson, errorJson] = [t.text(), t.text(), t.text(), t.text(), t.text()];
   const items: StoredItem[] = [];
-  for (const line of itemLines === '' ? [] : itemLines.slice(0, -1).split('\n')) {
-    const [, position, source, , itemId] = copyFieldsOf(line);
-    items.push({ source: source as StoredItem['source'], position: Number(position), itemId: itemId! });
+  for (let at = itemsStart; at < end; ) {
+    const it = new TupleReader(buffer, at);
+    it.skip();
+    const position = it.int4();
+    const source = it.text();
+    it.skip();
+    const itemId = it.text();
+    it.skip();
+    items.push({ source: source as StoredItem['source'], position: position!, itemId: itemId! });
+    at = it.end;
   }
   return {
-    id: id!, keyId: keyId!, createdAt: new Date(createdAt!), expiresAt: new Date(expiresAt!), status: status as StoredStatus, background: background === 't',
+    id: id!, keyId: keyId!, createdAt: createdAt!, expiresAt: expiresAt!, status: status as StoredStatus, background: background!,
     model: model!, previousResponseId, requestJson: requestJson!, inputItemsJson: inputItemsJson!, responseJson: responseJson!, errorJson, items,
   };
 }

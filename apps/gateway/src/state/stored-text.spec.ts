@@ -74,7 +74,7 @@ function expectSame(text: string, withCost: boolean, t = turn()) {
   expect(ascii).toBe(false);
   expect({ ...rest, json: undefined, errorJson: rest.errorJson && JSON.parse(rest.errorJson) })
     .toEqual({ ...old, json: undefined, errorJson: old.errorJson && JSON.parse(old.errorJson) });
-  // Plain only when it is (its COPY text is then itself); the upstream's escapes and newlines, even where replaced, make it not.
+  // Plain only when it is (it is then its own column value); the upstream's escapes and newlines, even where replaced, make it not.
   expect(plain).toBe(!NOT_PLAIN.test(text) && !NOT_PLAIN.test(stored!.json));
   return { stored: stored!, old };
 }

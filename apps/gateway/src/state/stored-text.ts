@@ -21,7 +21,7 @@ export interface StoredText {
   errorJson: string | null;
   /** The output items' ids in order (every item is an object, its position its index). */
   outputIds: string[];
-  /** `json` holds no backslash and no control character: its COPY text is itself (StoredRowEncoder). */
+  /** `json` holds no backslash and no control character: it is its own column value, which StoredRowEncoder copies as it is. */
   plain: boolean;
   /** `json` is known to be ASCII (made of the upstream's ASCII text and the gateway's): its UTF-8 is as long as it. */
   ascii: boolean;
@@ -38,7 +38,7 @@ const SET = ['id', 'previous_response_id', 'store', 'background', 'extra_fields'
 const SET_AT = SET.map(member);
 const SET_WITH_USAGE = [...SET, 'usage'];
 const COST = ['cost'];
-// What keeps JSON text from being its own COPY text.
+// What may keep JSON text from being its own column value (toJsonb's escapes start with a backslash).
 const NOT_PLAIN = /[\\\u0000-\u001f]/;
 const NO_COST: readonly number[] = [-1, -1];
 

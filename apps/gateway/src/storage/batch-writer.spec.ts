@@ -287,6 +287,36 @@ describe('BatchWriter', () => {
     await stalled.close();
   });
 
+  it('keeps a refused row as a dead letter with the error and where the database met it', async () => {
+    const refused = Object.assign(new Error('incorrect binary data format'), { code: '22P03', where: 'COPY stored_responses, line 1, column virtual_key_id' });
+    const letters: string[] = [];
+    const writer = new BatchWriter(acceptingDataSource(), idTable({
+      copy: () => Promise.reject(refused),
+      deadLetter: async (_row, _json, error) => void letters.push(error),
+    }), { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir });
+    writer.enqueue({ id: 'a' });
+    await writer.flush();
+    expect(letters).toEqual(['incorrect binary data format (COPY stored_responses, line 1, column virtual_key_id)']);
+  });
+
+  it('isolates rows on a bad COPY file format (22P04) in COPY text, but keeps the batch for retry in binary COPY, where it is a framing bug', async () => {
+    const badFormat = Object.assign(new Error('row field count is 12, expected 13'), { code: '22P04' });
+    const letters: string[] = [];
+    const tables = [false, true].map((binaryCopy) => idTable({
+      binaryCopy, copy: () => Promise.reject(badFormat), deadLetter: async (row) => void letters.push(row.id),
+    }));
+    const text = new BatchWriter(acceptingDataSource(), tables[0], { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir });
+    for (const id of ['a', 'b']) text.enqueue({ id });
+    await text.flush();
+    expect(letters).toEqual(['a', 'b']);
+    const binary = new BatchWriter(acceptingDataSource(), tables[1], { flushIntervalMs: 60_000, batchSize: 100, maxBufferedRows: 100, dataDir });
+    for (const id of ['c', 'd']) binary.enqueue({ id });
+    await binary.flush();
+    expect(letters).toEqual(['a', 'b']);
+    expect(binary.stats.failedFlushes).toBe(1);
+    expect(binary.buffered).toBe(2);
+  });
+
   it('refuses a hold below a batch, which no write would ever start', () => {
     expect(() => new BatchWriter({} as DataSource, idTable(), { flushIntervalMs: 1_000, batchSize: 100, maxBufferedRows: 100, dataDir, batchBytes: 10, holdSize: 5 })).toThrow('holdSize');
   });

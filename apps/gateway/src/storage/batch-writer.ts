@@ -18,6 +18,8 @@ export interface BatchTable<T> {
   cutShort(row: T, limit: number): T;
   /** The rows with COPY, inside the writer's transaction. */
   copy(client: PoolClient, rows: T[]): Promise<void>;
+  /** Its COPY is binary (FORMAT binary): see isRowError. */
+  readonly binaryCopy?: boolean;
   /** The rows with an INSERT that skips rows already written (a retried batch), inside the writer's transaction. */
   insert(client: PoolClient, rows: T[]): Promise<void>;
   /** A spilled line as a row, or null when it is not one. */
@@ -62,6 +64,7 @@ const DEFAULT_MAX_ROOM_WAIT_MS = 1_000;
 // A row refused even after its first repair is tried once more with every text this short.
 const HARD_TEXT_LIMIT = 64;
 const UNIQUE_VIOLATION = '23505';
+const BAD_COPY_FILE_FORMAT = '22P04';
 
 /**
  * These writes may be lost in a database crash (not a gateway crash) for a fraction of a second
@@ -75,11 +78,23 @@ const BEGIN_SQL = 'BEGIN; SET LOCAL synchronous_commit = off';
  * Errors about the rows themselves, not the connection or the schema: a data exception (22: a
  * value out of range, an encoding), an integrity violation (23) or a program limit (54: an
  * index entry too large). Retrying the same batch could never succeed; the writer isolates the
- * rows at fault instead.
+ * rows at fault instead. A bad COPY file format (22P04) is a row's in COPY text (a field count
+ * it gets wrong), but not in binary COPY, whose field counts the encoder fixes: there it can only
+ * be a framing bug in every batch, which isolating would turn into every row a dead letter.
  */
-export function isRowError(err: unknown): boolean {
+export function isRowError(err: unknown, binaryCopy = false): boolean {
   const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && /^(22|23|54)/.test(code);
+  return typeof code === 'string' && /^(22|23|54)/.test(code) && !(binaryCopy && code === BAD_COPY_FILE_FORMAT);
+}
+
+/**
+ * Why the database refused a row, with where it did: a binary field's refusal ("incorrect binary
+ * data format") names neither the column nor the value, only the context does
+ * ("COPY stored_responses, line 1, column virtual_key_id").
+ */
+export function refusal(err: unknown): string {
+  const where = (err as { where?: unknown } | null)?.where;
+  return typeof where === 'string' && where !== '' ? `${errorMessage(err)} (${where})` : errorMessage(err);
 }
 
 type CopyValue = string | number | boolean | Date | null;
@@ -154,7 +169,7 @@ export function copyLine(values: readonly CopyValue[]): string {
 }
 
 /** The given values as COPY text fields, tab-separated: part of a line. */
-export function copyFields(values: readonly CopyValue[]): string {
+function copyFields(values: readonly CopyValue[]): string {
   let fields = copyField(values[0]);
   for (let i = 1; i < values.length; i++) fields += '\t' + copyField(values[i]);
   return fields;
@@ -427,7 +442,7 @@ export class BatchWriter<T> {
     try {
       await this.insert(rows);
     } catch (err) {
-      if (!isRowError(err)) throw err;
+      if (!isRowError(err, this.table.binaryCopy)) throw err;
       await this.isolate(rows, err);
     }
   }
@@ -439,10 +454,10 @@ export class BatchWriter<T> {
       try {
         await this.insert([repaired]);
         this.stats.repaired++;
-        this.logger.warn(`${this.table.label} row ${this.table.idOf(row)} was refused (${errorMessage(cause)}); stored with its text cut short`);
+        this.logger.warn(`${this.table.label} row ${this.table.idOf(row)} was refused (${refusal(cause)}); stored with its text cut short`);
         return;
       } catch (err) {
-        if (!isRowError(err)) throw err;
+        if (!isRowError(err, this.table.binaryCopy)) throw err;
         await this.deadLetter(row, err);
         return;
       }
@@ -452,7 +467,7 @@ export class BatchWriter<T> {
   }
 
   private async deadLetter(row: T, cause: unknown): Promise<void> {
-    const error = errorMessage(cause).slice(0, 1000);
+    const error = refusal(cause).slice(0, 1000);
     const json = JSON.stringify(row);
     this.logger.error(`${this.table.label} row ${this.table.idOf(row)} refused by the database and kept as a dead letter: ${error}`);
     if (this.table.deadLetter === undefined) return this.deadLetterToFile(json, error);

@@ -42,3 +42,30 @@ describe('CopyIn', () => {
     expect(received()).toMatchObject({ text: '', writes: ['f'], failure: 'no\uFFFDmore' });
   });
 });
+
+describe('CopyIn with a frame (binary COPY)', () => {
+  const frame = { head: Buffer.from('HEAD'), tail: Buffer.from('TAIL') };
+
+  it('sends the header in the same write as the data held for the server, and the trailer with CopyDone', async () => {
+    const { client, received } = fakeCopyClient();
+    const copy = new CopyIn(client, 'COPY t FROM STDIN WITH (FORMAT binary)', frame);
+    await copy.send('a');
+    await copy.send('b');
+    await copy.end(Buffer.from('c'));
+    expect(received()).toMatchObject({ text: 'HEADabcTAIL', writes: ['dd', 'd', 'ddc'] });
+  });
+
+  it('sends header, data and trailer once the server takes a COPY ended before it did', async () => {
+    const { client, received } = fakeCopyClient();
+    await new CopyIn(client, 'COPY t FROM STDIN WITH (FORMAT binary)', frame).end(Buffer.from('a'));
+    expect(received()).toMatchObject({ text: 'HEADaTAIL', writes: ['dddc'] });
+  });
+
+  it('given up before the server takes the COPY, sends CopyFail alone', async () => {
+    const { client, received } = fakeCopyClient();
+    const copy = new CopyIn(client, 'COPY t FROM STDIN WITH (FORMAT binary)', frame);
+    expect(copy.send('a')).toBeInstanceOf(Promise);
+    await expect(copy.fail('no more rows')).rejects.toMatchObject({ code: '57014' });
+    expect(received()).toMatchObject({ text: '', writes: ['f'] });
+  });
+});

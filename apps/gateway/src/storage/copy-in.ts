@@ -63,6 +63,8 @@ export class CopyIn implements Submittable {
   constructor(
     client: PoolClient,
     private readonly sql: string,
+    /** The format's header and trailer (binary COPY's), sent before the data and after it. */
+    private readonly frame?: { head: Buffer; tail: Buffer },
   ) {
     // Observed here; the caller's await of `end` still sees the failure.
     this.done.catch(() => undefined);
@@ -95,10 +97,12 @@ export class CopyIn implements Submittable {
     this.ending = COPY_DONE;
     if (this.socket === null) {
       if (data !== undefined) this.held.push(data);
+      if (this.frame !== undefined) this.held.push(this.frame.tail);
     } else {
       // The last data and CopyDone in one packet.
       this.socket.cork();
       if (data !== undefined) this.write(this.socket, data);
+      if (this.frame !== undefined) this.write(this.socket, this.frame.tail);
       this.socket.write(COPY_DONE);
       this.socket.uncork();
     }
@@ -126,7 +130,8 @@ export class CopyIn implements Submittable {
   handleCopyInResponse(connection: Connection): void {
     const socket = connection.stream;
     this.socket = socket;
-    const held = this.held;
+    // A COPY given up already (CopyFail) sends nothing before it.
+    const held = this.frame === undefined || (this.ending !== null && this.ending !== COPY_DONE) ? this.held : [this.frame.head, ...this.held];
     this.held = [];
     if (this.ending !== null) {
       // Ended already (the caller waits for that, not for room): the rest and its end in one go.
@@ -136,9 +141,11 @@ export class CopyIn implements Submittable {
       socket.uncork();
       return;
     }
-    let room = true;
-    for (const piece of held) room = this.write(socket, piece);
-    if (room) this.wakeUp();
+    // The held pieces (the header and the first data, as a rule) in one packet.
+    socket.cork();
+    for (const piece of held) this.write(socket, piece);
+    socket.uncork();
+    if (socket.writableLength < socket.writableHighWaterMark) this.wakeUp();
     else if (this.wake !== null) socket.once('drain', this.wakeUp);
   }
 

@@ -97,7 +97,7 @@ describe('RowTextEncoder.copy', () => {
   it('ends the COPY with no data for no rows', async () => {
     const { client, received } = fakeCopyClient();
     await new PlainLines().copy(client, SQL, []);
-    expect(received()).toEqual({ text: '', pieces: [], buffers: [], writes: ['c'] });
+    expect(received()).toEqual({ text: '', data: Buffer.alloc(0), pieces: [], buffers: [], writes: ['c'] });
   });
 });
 

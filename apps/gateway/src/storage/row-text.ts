@@ -27,10 +27,10 @@ export class Chunk {
 }
 
 /**
- * A row waiting for its batch, as its COPY text in UTF-8 bytes outside the V8 heap. Every row
- * waits about one flush interval, long enough to be promoted to the old space as an object and
- * strings; here it holds only this small object, whose offsets are its own: no other row's text
- * can move them. A table's row text reads its fields back on the rare paths that need them (a
+ * A row waiting for its batch, as its COPY data (text lines or binary rows) outside the V8 heap.
+ * Every row waits about one flush interval, long enough to be promoted to the old space as an
+ * object and strings; here it holds only this small object, whose offsets are its own: no other
+ * row's data can move them. A table's row text reads its fields back on the rare paths that need them (a
  * spill, the INSERT fallback, a refused row).
  */
 export class RowText {
@@ -89,6 +89,8 @@ export abstract class RowTextEncoder<S, R extends RowText> {
   private chunk: Chunk | null = null;
   private readonly spare: Chunk[] = [];
   private readonly spareOwn = new SpareBuffers(MAX_SPARE_OWN_BYTES / OWN_BUFFER_BYTES);
+  /** What the COPY sends before and after the rows: binary rows need the format's header and trailer; text rows nothing. */
+  protected readonly frame: { head: Buffer; tail: Buffer } | undefined = undefined;
 
   /** At most the text's bytes in UTF-8: three per UTF-16 code unit of a string, counted without reading it. */
   protected abstract mostBytes(text: S): number;
@@ -140,7 +142,7 @@ export abstract class RowTextEncoder<S, R extends RowText> {
    * transaction commits; the pieces are spares again once the COPY is over.
    */
   async copy(client: PoolClient, sql: string, rows: readonly R[], startOf: (row: R) => number = textStart, endOf: (row: R) => number = textEnd): Promise<void> {
-    const copy = new CopyIn(client, sql);
+    const copy = new CopyIn(client, sql, this.frame);
     const pieces: Chunk[] = [];
     try {
       let piece: Chunk | null = null;

@@ -3,12 +3,14 @@ import type { Connection, PoolClient } from 'pg';
 import type { CopyIn } from '../copy-in';
 
 /**
- * What a fake server received: the CopyData payloads' text, their sizes, the payloads as the
+ * What a fake server received: the CopyData payloads' text and bytes, their sizes, the payloads as the
  * sender's own buffers, the type bytes of the messages each socket write carried (a corked group
  * is one write), and the reason of the CopyFail, if one came.
  */
 export interface CopyReceived {
   text: string;
+  /** The payloads' bytes, as they were when sent. */
+  data: Buffer;
   pieces: number[];
   buffers: Buffer[];
   writes: string[];
@@ -76,7 +78,8 @@ export function fakeCopyClient(failAfter = Infinity): { client: PoolClient; rece
     }
     // Every payload seen as the sender's own buffer too: a sender writing header and data as one chunk would leave `buffers` checking nothing.
     if (buffers.length !== payloads.length) throw new Error(`the fake saw ${buffers.length} payloads as chunks of their own, of ${payloads.length}`);
-    return { text: Buffer.concat(payloads).toString('utf8'), pieces: payloads.map((p) => p.length), buffers: [...buffers], writes: [...writes], failure };
+    const data = Buffer.concat(payloads);
+    return { text: data.toString('utf8'), data, pieces: payloads.map((p) => p.length), buffers: [...buffers], writes: [...writes], failure };
   };
   return { client, received };
 }

@@ -1,0 +1,221 @@
+/**
+ * COPY's binary format (COPY ... WITH (FORMAT binary)): each row a 16-bit field count, each field
+ * a 32-bit length (-1: NULL) and its type's binary form. The server reads a field's bytes as they
+ * are, where the text format makes it scan every byte for escapes and parse every number and
+ * time. Fields are written at an offset into a buffer the caller has sized (`*Bytes`); each
+ * `put*` returns the offset after it.
+ *
+ * A value its column cannot take is written so that the server refuses the row with a data
+ * exception (22P03), as COPY text would have it refuse the value (22P02, 22003): the batch writer
+ * then isolates the row (isRowError). Such a field holds the value's text after a prefix
+ * longer than the type's binary form, so the row reads back unchanged. A field shorter than its
+ * type's form would be a protocol violation (08P01) instead, which isRowError does not count as
+ * the row's fault: the batch would be retried whole, again and again, instead of the row isolated.
+ */
+
+/** The header: signature, flags (no OIDs), no extension. */
+export const BINARY_HEADER = Buffer.from([0x50, 0x47, 0x43, 0x4f, 0x50, 0x59, 0x0a, 0xff, 0x0d, 0x0a, 0x00, 0, 0, 0, 0, 0, 0, 0, 0]);
+/** The trailer: a field count of -1. */
+export const BINARY_TRAILER = Buffer.from([0xff, 0xff]);
+
+/** What CopyIn sends around binary rows. */
+export const BINARY_FRAME = { head: BINARY_HEADER, tail: BINARY_TRAILER };
+
+/** A field's length word. */
+export const FIELD_HEAD_BYTES = 4;
+export const UUID_BYTES = FIELD_HEAD_BYTES + 16;
+export const INT4_BYTES = FIELD_HEAD_BYTES + 4;
+export const BOOL_BYTES = FIELD_HEAD_BYTES + 1;
+export const TIMESTAMPTZ_BYTES = FIELD_HEAD_BYTES + 8;
+/** Bytes a uuid field takes at most, refused or not, for `text` of the value (UTF-16 units). */
+export const mostRefusedBytes = (text: string): number => FIELD_HEAD_BYTES + 17 + 3 * text.length;
+
+const MS_2000 = Date.UTC(2000, 0, 1);
+// Below this many ms from 2000 (either way), the µs are exact in a double.
+const EXACT_MS = 9e12;
+const TWO_32 = 2 ** 32;
+const INT4_MIN = -(2 ** 31);
+const INT4_MAX = 2 ** 31 - 1;
+
+export function putCount(buf: Buffer, at: number, count: number): number {
+  buf[at] = count >> 8;
+  buf[at + 1] = count & 0xff;
+  return at + 2;
+}
+
+export function putNull(buf: Buffer, at: number): number {
+  buf.writeInt32BE(-1, at);
+  return at + FIELD_HEAD_BYTES;
+}
+
+/**
+ * Text (and json, whose binary form is its text) as UTF-8: the caller has made it a value of the
+ * column (`toPgText`); a lone surrogate, which UTF-8 cannot hold, is written as U+FFFD.
+ */
+export function putText(buf: Buffer, at: number, text: string): number {
+  const n = buf.write(text, at + FIELD_HEAD_BYTES);
+  buf.writeInt32BE(n, at);
+  return at + FIELD_HEAD_BYTES + n;
+}
+
+/** Text already in UTF-8 (and a value of its column). */
+export function putUtf8(buf: Buffer, at: number, bytes: Buffer): number {
+  buf.writeInt32BE(bytes.length, at);
+  return at + FIELD_HEAD_BYTES + bytes.copy(buf, at + FIELD_HEAD_BYTES);
+}
+
+/** Bytes a text field takes: exactly, or at most (`mostTextBytes`, without reading it). */
+export const textBytes = (text: string): number => FIELD_HEAD_BYTES + Buffer.byteLength(text);
+export const mostTextBytes = (text: string): number => FIELD_HEAD_BYTES + 3 * text.length;
+
+/**
+ * A value the column refuses: `size` bytes (one more than the type's form) of 0xff, then its text.
+ */
+function putRefused(buf: Buffer, at: number, size: number, text: string): number {
+  buf.fill(0xff, at + FIELD_HEAD_BYTES, at + FIELD_HEAD_BYTES + size);
+  const n = buf.write(text, at + FIELD_HEAD_BYTES + size);
+  buf.writeInt32BE(size + n, at);
+  return at + FIELD_HEAD_BYTES + size + n;
+}
+
+/** Bytes putUuid writes: exactly. */
+export const uuidBytes = (text: string): number => (readUuid(text, UUID_SCRATCH, 0) ? UUID_BYTES : FIELD_HEAD_BYTES + 17 + Buffer.byteLength(text));
+
+const UUID_SCRATCH = Buffer.alloc(16);
+const HEX = new Int8Array(128).fill(-1);
+for (let c = 0; c < 10; c++) HEX[0x30 + c] = c;
+for (let c = 0; c < 6; c++) HEX[0x41 + c] = HEX[0x61 + c] = 10 + c;
+
+/**
+ * A uuid's 16 bytes written at `at`, read as the server's uuid_in reads it (optional braces, a
+ * hyphen allowed after any group of four digits); false when it is not one (the bytes written
+ * then mean nothing).
+ */
+function readUuid(text: string, buf: Buffer, at: number): boolean {
+  const braces = text.charCodeAt(0) === 0x7b;
+  let p = braces ? 1 : 0;
+  for (let i = 0; i < 16; i++) {
+    const hi = p < text.length ? hexDigit(text.charCodeAt(p)) : -1;
+    const lo = p + 1 < text.length ? hexDigit(text.charCodeAt(p + 1)) : -1;
+    if (hi < 0 || lo < 0) return false;
+    buf[at + i] = (hi << 4) | lo;
+    p += 2;
+    if (text.charCodeAt(p) === 0x2d && i % 2 === 1 && i < 15) p++;
+  }
+  if (braces && text.charCodeAt(p++) !== 0x7d) return false;
+  return p === text.length;
+}
+
+function hexDigit(c: number): number {
+  return c < 128 ? HEX[c] : -1;
+}
+
+export function putUuid(buf: Buffer, at: number, text: string): number {
+  if (!readUuid(text, buf, at + FIELD_HEAD_BYTES)) return putRefused(buf, at, 17, text);
+  buf.writeInt32BE(16, at);
+  return at + UUID_BYTES;
+}
+
+/** Bytes putInt4 writes. */
+export const int4Bytes = (v: number): number => (isInt4(v) ? INT4_BYTES : FIELD_HEAD_BYTES + 5 + Buffer.byteLength(String(v)));
+
+const isInt4 = (v: number): boolean => Number.isInteger(v) && v >= INT4_MIN && v <= INT4_MAX;
+
+export function putInt4(buf: Buffer, at: number, v: number): number {
+  if (!isInt4(v)) return putRefused(buf, at, 5, String(v));
+  buf.writeInt32BE(4, at);
+  buf.writeInt32BE(v, at + FIELD_HEAD_BYTES);
+  return at + INT4_BYTES;
+}
+
+export function putBool(buf: Buffer, at: number, v: boolean): number {
+  buf.writeInt32BE(1, at);
+  buf[at + FIELD_HEAD_BYTES] = v ? 1 : 0;
+  return at + BOOL_BYTES;
+}
+
+/**
+ * A time as microseconds since 2000-01-01 UTC. An invalid Date throws, having no time to send;
+ * one outside the server's range is refused by the server (22008), a row error.
+ */
+export function putTimestamptz(buf: Buffer, at: number, date: Date): number {
+  const ms = date.getTime();
+  if (Number.isNaN(ms)) throw new RangeError('Invalid time value');
+  buf.writeInt32BE(8, at);
+  const since = ms - MS_2000;
+  if (since > -EXACT_MS && since < EXACT_MS) {
+    const us = since * 1000;
+    const hi = Math.floor(us / TWO_32);
+    buf.writeInt32BE(hi, at + FIELD_HEAD_BYTES);
+    buf.writeUInt32BE(us - hi * TWO_32, at + FIELD_HEAD_BYTES + 4);
+  } else {
+    buf.writeBigInt64BE(BigInt(since) * 1000n, at + FIELD_HEAD_BYTES);
+  }
+  return at + TIMESTAMPTZ_BYTES;
+}
+
+/** Reads a row's fields back in order (a spill, the INSERT fallback, a refused row): `put*` reversed. */
+export class TupleReader {
+  /** Where the next field starts: past the row's field count. */
+  private at: number;
+
+  constructor(
+    private readonly buf: Buffer,
+    start: number,
+  ) {
+    this.at = start + 2;
+  }
+
+  /** Where the row ends, once its fields are read. */
+  get end(): number {
+    return this.at;
+  }
+
+  /** The next field's bytes, or null for NULL. */
+  private next(): Buffer | null {
+    const len = this.buf.readInt32BE(this.at);
+    this.at += FIELD_HEAD_BYTES;
+    if (len < 0) return null;
+    const bytes = this.buf.subarray(this.at, this.at + len);
+    this.at += len;
+    return bytes;
+  }
+
+  /** Passes a field over unread. */
+  skip(): void {
+    const len = this.buf.readInt32BE(this.at);
+    this.at += FIELD_HEAD_BYTES + Math.max(0, len);
+  }
+
+  text(): string | null {
+    const b = this.next();
+    return b === null ? null : b.toString('utf8');
+  }
+
+  uuid(): string | null {
+    const b = this.next();
+    if (b === null) return null;
+    if (b.length !== 16) return b.toString('utf8', 17);
+    const hex = b.toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  }
+
+  int4(): number | null {
+    const b = this.next();
+    if (b === null) return null;
+    return b.length === 4 ? b.readInt32BE(0) : Number(b.toString('utf8', 5));
+  }
+
+  bool(): boolean | null {
+    const b = this.next();
+    return b === null ? null : b[0] !== 0;
+  }
+
+  timestamptz(): Date | null {
+    const b = this.next();
+    if (b === null) return null;
+    const hi = b.readInt32BE(0);
+    const us = hi * TWO_32 + b.readUInt32BE(4);
+    return new Date(MS_2000 + (Math.abs(us) < Number.MAX_SAFE_INTEGER ? us / 1000 : Number(b.readBigInt64BE(0) / 1000n)));
+  }
+}

@@ -2,7 +2,7 @@ import type { AppConfig } from '@app/common';
 import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
 import type { Turn } from '../conversation/turn';
 import { ResponseCache } from '../state/response-cache';
-import type { Json, StoredResponseRow } from '../state/stored-response';
+import { type Json, type StoredResponseRow, toJsonb } from '../state/stored-response';
 import type { StoredResponseRepository } from '../state/stored-response.repository';
 import type { StoredResponseWriter } from '../state/stored-response.writer';
 import { StoredRowEncoder, type StoredRowText } from '../state/stored-row-text';
@@ -31,8 +31,9 @@ describe('ResponseStore', () => {
       { id: 'resp_up', status: 'completed', model: 'gpt-4o-2024', error: null, output: ids.map((id) => ({ id, type: 'message', content: [] })), usage: null },
       { status: 'failed', error: { code: 'server_error', message: 'x' }, output: [{ id: ids[0], type: 'function_call' }] },
       { status: 'odd', model: 3, output: [] },
-      // Escapes in its text: not plain, so no UTF-8 is wanted of the cache.
+      // Escapes in its text: plain with a newline's or a quote's, not with U+0000's, which the column's value replaces.
       { status: 'completed', output: [{ id: ids[0], type: 'message', content: [{ type: 'output_text', text: 'a\n"b"\\' }] }] },
+      { status: 'completed', output: [{ id: ids[0], type: 'message', content: [{ type: 'output_text', text: 'a\u0000b' }] }] },
     ];
     for (const body of bodies) {
       const text = JSON.stringify(body, null, 2);
@@ -47,7 +48,7 @@ describe('ResponseStore', () => {
       // All but the JSON (7) and whether its UTF-8 is wanted (10: only for plain text, its own column value).
       const entry = (args: unknown[]) => args.filter((_, i) => i !== 7 && i !== 10);
       expect(walked.cached.map(entry)).toEqual(parsed.cached.map(entry));
-      for (const { cached } of [parsed, walked]) expect(cached.map((args) => args[10])).toEqual([!/[\\\u0000-\u001f]/.test(cached[0][7] as string)]);
+      for (const { cached } of [parsed, walked]) expect(cached.map((args) => args[10])).toEqual([!(cached[0][7] as string).includes('\\u')]);
     }
   });
 
@@ -70,17 +71,23 @@ describe('ResponseStore', () => {
     ];
     const stored = bodies.map((body) => storedText(turn, new OpenAIAdapter().parseResponse(JSON.stringify(body), { memberSpans: true }), '{}', null)!);
     for (const text of stored) s.commitText(turn, text);
-    // Only the plain ones (StoredText.plain: no backslash, as an escaped quote has).
-    expect(given.map((bytes) => bytes !== undefined)).toEqual([true, false, true]);
-    // Stored from the object (JSON.stringify's text): a control character or a quote is escaped, so not plain.
-    const objects = [...bodies, { ...bodies[0], output: [{ id: ids[1], type: 'message', content: [{ text: 'two\nlines\ttab' }] }] }];
+    // Only the plain ones (StoredText.plain: no `\u` escape, which an escaped quote is not).
+    expect(given.map((bytes) => bytes !== undefined)).toEqual([true, true, true]);
+    // Stored from the object (JSON.stringify's text): U+0000 and a lone surrogate are `\u` escapes, so not plain.
+    const objects = [
+      ...bodies,
+      { ...bodies[0], output: [{ id: ids[1], type: 'message', content: [{ text: 'two\nlines\ttab' }] }] },
+      { ...bodies[0], output: [{ id: ids[1], type: 'message', content: [{ text: 'nul \u0000' }] }] },
+      { ...bodies[0], output: [{ id: ids[1], type: 'message', content: [{ text: 'lone \ud800' }] }] },
+    ];
     const json = objects.map((body) => JSON.stringify(body));
     for (const [i, body] of objects.entries()) s.commit(turn, body, json[i]);
-    expect(given.slice(3).map((bytes) => bytes !== undefined)).toEqual([true, false, true, false]);
+    expect(given.slice(3).map((bytes) => bytes !== undefined)).toEqual([true, true, true, true, false, false]);
     const alone = new StoredRowEncoder();
     for (const [i, text] of texts.entries()) {
       const row = text.row();
-      expect(row.responseJson).toBe(i < 3 ? stored[i].json : json[i - 3]);
+      // Read back as the database keeps it (toJsonb's escapes replaced).
+      expect(row.responseJson).toBe(i < 3 ? stored[i].json : toJsonb(json[i - 3]));
       expect(text.responseTuple().equals(alone.encode(row).responseTuple())).toBe(true);
     }
   });

@@ -39,8 +39,9 @@ export class ResponseStore {
   commit(turn: Turn, response: Json, responseJson: string): void {
     if (!turn.store) return;
     const row = this.row(turn, statusOf(response), response, responseJson);
-    // JSON.stringify writes every control character as an escape: a text without a backslash is plain.
-    this.add(row, typeof response.model === 'string' ? response.model : '', !row.responseJson.includes('\\'));
+    // JSON.stringify writes U+0000 and lone surrogates only as `\u` escapes, the ones toJsonb may
+    // rewrite: a text without one is its own column value.
+    this.add(row, typeof response.model === 'string' ? response.model : '', !row.responseJson.includes('\\u'));
   }
 
   /** commit for a turn stored as text: its row read off the text (storedText), not the object. */

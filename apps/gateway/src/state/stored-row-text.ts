@@ -96,8 +96,8 @@ export class StoredRowEncoder extends RowTextEncoder<StoredRowParts, StoredRowTe
   protected override readonly frame = BINARY_FRAME;
 
   /**
-   * `responseBytes`: the row's responseJson in UTF-8 when that is its own column value (no
-   * backslash, no control character: StoredText.plain), as the response cache encoded it. It is
+   * `responseBytes`: the row's responseJson in UTF-8 when that is its own column value (no `\u`
+   * escape: StoredText.plain), as the response cache encoded it. It is
    * copied here, during the call, and not kept: the cache may give its buffer to another entry.
    */
   encode(row: StoredResponseRow, responseBytes?: Buffer): StoredRowText {

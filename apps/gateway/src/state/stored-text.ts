@@ -21,7 +21,7 @@ export interface StoredText {
   errorJson: string | null;
   /** The output items' ids in order (every item is an object, its position its index). */
   outputIds: string[];
-  /** `json` holds no backslash and no control character: it is its own column value, which StoredRowEncoder copies as it is. */
+  /** `json` holds no `\u` escape, which toJsonb may rewrite: it is its own column value, which StoredRowEncoder copies as it is. */
   plain: boolean;
   /** `json` is known to be ASCII (made of the upstream's ASCII text and the gateway's): its UTF-8 is as long as it. */
   ascii: boolean;
@@ -38,8 +38,6 @@ const SET = ['id', 'previous_response_id', 'store', 'background', 'extra_fields'
 const SET_AT = SET.map(member);
 const SET_WITH_USAGE = [...SET, 'usage'];
 const COST = ['cost'];
-// What may keep JSON text from being its own column value (toJsonb's escapes start with a backslash).
-const NOT_PLAIN = /[\\\u0000-\u001f]/;
 const NO_COST: readonly number[] = [-1, -1];
 
 /**
@@ -116,16 +114,17 @@ function storedObject(
     at.push(usage, usageEnd);
     values.push(membersSet(json, usage, usageClose, COST, costAt, [usageCostJson(cost)]));
   }
-  // Of the values set, the booleans are plain and the usage is as plain as scan.plain says (the
-  // upstream's text, with the cost's numbers): only the strings may not be. The ids' JSON is
-  // JSON.stringify's, which writes a control character only as an escape: a backslash tells.
-  const plain = scan.plain && !values[0].includes('\\') && !values[1].includes('\\') && !NOT_PLAIN.test(fieldsJson);
   const error = members[ERROR];
   const stored = membersSet(json, start, close, keys, at, values);
   // One string, as JSON.stringify's: the pieces joined are slices of the upstream's text, which
   // the cache would otherwise keep alive with them. V8 flattens a joined string when it first
   // reads a character of it (a stream's frame only reads a copy).
   stored.charCodeAt(0);
+  // Its own column value unless toJsonb rewrites an escape in it (U+0000, a lone surrogate), and
+  // every such escape starts `\u`. It holds no raw U+0000, which toPgText would rewrite: the
+  // scan refused control characters in the upstream's strings, and the values set are
+  // JSON.stringify's, which escapes them.
+  const plain = !stored.includes('\\u');
   return {
     json: stored,
     status: storedStatus(stringAt(json, members[STATUS], members[STATUS + 1])),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { eventually } from '../../../../test/support/gateway-harness';
-import { BatchWriter, type BatchTable, copyField, copyLine, isoTimestamp } from './batch-writer';
+import { BatchWriter, type BatchTable, copyField, copyLine, isoTimestamp, refusal } from './batch-writer';
 
 describe('COPY text', () => {
   it('escapes backslashes, newlines, carriage returns and tabs, and replaces U+0000', () => {
@@ -297,6 +297,12 @@ describe('BatchWriter', () => {
     writer.enqueue({ id: 'a' });
     await writer.flush();
     expect(letters).toEqual(['incorrect binary data format (COPY stored_responses, line 1, column virtual_key_id)']);
+  });
+
+  it("names where COPY text's refusal was met, without the field's value (row content)", () => {
+    const refused = Object.assign(new Error('invalid input syntax for type uuid: "secret"'), { code: '22P02', where: 'COPY request_logs, line 3, column virtual_key_id: "secret"' });
+    expect(refusal(refused)).toBe('invalid input syntax for type uuid: "secret" (COPY request_logs, line 3, column virtual_key_id)');
+    expect(refusal(new Error('no context'))).toBe('no context');
   });
 
   it('isolates rows on a bad COPY file format (22P04) in COPY text, but keeps the batch for retry in binary COPY, where it is a framing bug', async () => {

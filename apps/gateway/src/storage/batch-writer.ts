@@ -90,11 +90,14 @@ export function isRowError(err: unknown, binaryCopy = false): boolean {
 /**
  * Why the database refused a row, with where it did: a binary field's refusal ("incorrect binary
  * data format") names neither the column nor the value, only the context does
- * ("COPY stored_responses, line 1, column virtual_key_id").
+ * ("COPY stored_responses, line 1, column virtual_key_id"). COPY text's context goes on with the
+ * field's value (`: "..."`), which is row content: it is left out of logs and dead letters.
  */
 export function refusal(err: unknown): string {
   const where = (err as { where?: unknown } | null)?.where;
-  return typeof where === 'string' && where !== '' ? `${errorMessage(err)} (${where})` : errorMessage(err);
+  if (typeof where !== 'string' || where === '') return errorMessage(err);
+  const value = where.indexOf(': "');
+  return `${errorMessage(err)} (${value === -1 ? where : where.slice(0, value)})`;
 }
 
 type CopyValue = string | number | boolean | Date | null;

@@ -1,3 +1,4 @@
+import { seededRandom } from '../../../../test/support/seeded-random';
 import { objectEnd } from '../responses/json-text';
 import { usageFromResponses, usageFromText } from './openai-usage';
 
@@ -11,11 +12,8 @@ function parsedUsage(text: string): ReturnType<typeof usageFromResponses> | null
 }
 
 describe('usageFromText', () => {
-  let seed = 7;
-  const random = (n: number) => {
-    seed = (seed * 1103515245 + 12345) % 2147483648;
-    return seed % n;
-  };
+  const next = seededRandom(7);
+  const random = (n: number) => Math.floor(next() * n);
   const pick = <T>(xs: readonly T[]): T => xs[random(xs.length)];
   // Counts as OpenAI writes them, and numbers JSON writes otherwise (or not at all).
   const plainCounts = ['0', '7', '16', '1024', '987654321', '123456789012345', '999999999999999'];

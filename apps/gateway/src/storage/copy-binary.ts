@@ -27,8 +27,11 @@ export const UUID_BYTES = FIELD_HEAD_BYTES + 16;
 export const INT4_BYTES = FIELD_HEAD_BYTES + 4;
 export const BOOL_BYTES = FIELD_HEAD_BYTES + 1;
 export const TIMESTAMPTZ_BYTES = FIELD_HEAD_BYTES + 8;
+// A refused value's prefix (putRefused): one byte longer than its type's binary form.
+const REFUSED_UUID_PREFIX = 17;
+const REFUSED_INT4_PREFIX = 5;
 /** Bytes a uuid field takes at most, refused or not, for `text` of the value (UTF-16 units). */
-export const mostRefusedBytes = (text: string): number => FIELD_HEAD_BYTES + 17 + 3 * text.length;
+export const mostRefusedBytes = (text: string): number => FIELD_HEAD_BYTES + REFUSED_UUID_PREFIX + 3 * text.length;
 
 const MS_2000 = Date.UTC(2000, 0, 1);
 // Below this many ms from 2000 (either way), the µs are exact in a double.
@@ -79,7 +82,7 @@ function putRefused(buf: Buffer, at: number, size: number, text: string): number
 }
 
 /** Bytes putUuid writes: exactly. */
-export const uuidBytes = (text: string): number => (readUuid(text, UUID_SCRATCH, 0) ? UUID_BYTES : FIELD_HEAD_BYTES + 17 + Buffer.byteLength(text));
+export const uuidBytes = (text: string): number => (readUuid(text, UUID_SCRATCH, 0) ? UUID_BYTES : FIELD_HEAD_BYTES + REFUSED_UUID_PREFIX + Buffer.byteLength(text));
 
 const UUID_SCRATCH = Buffer.alloc(16);
 const HEX = new Int8Array(128).fill(-1);
@@ -111,18 +114,18 @@ function hexDigit(c: number): number {
 }
 
 export function putUuid(buf: Buffer, at: number, text: string): number {
-  if (!readUuid(text, buf, at + FIELD_HEAD_BYTES)) return putRefused(buf, at, 17, text);
+  if (!readUuid(text, buf, at + FIELD_HEAD_BYTES)) return putRefused(buf, at, REFUSED_UUID_PREFIX, text);
   buf.writeInt32BE(16, at);
   return at + UUID_BYTES;
 }
 
 /** Bytes putInt4 writes. */
-export const int4Bytes = (v: number): number => (isInt4(v) ? INT4_BYTES : FIELD_HEAD_BYTES + 5 + Buffer.byteLength(String(v)));
+export const int4Bytes = (v: number): number => (isInt4(v) ? INT4_BYTES : FIELD_HEAD_BYTES + REFUSED_INT4_PREFIX + Buffer.byteLength(String(v)));
 
 const isInt4 = (v: number): boolean => Number.isInteger(v) && v >= INT4_MIN && v <= INT4_MAX;
 
 export function putInt4(buf: Buffer, at: number, v: number): number {
-  if (!isInt4(v)) return putRefused(buf, at, 5, String(v));
+  if (!isInt4(v)) return putRefused(buf, at, REFUSED_INT4_PREFIX, String(v));
   buf.writeInt32BE(4, at);
   buf.writeInt32BE(v, at + FIELD_HEAD_BYTES);
   return at + INT4_BYTES;
@@ -195,7 +198,7 @@ export class TupleReader {
   uuid(): string | null {
     const b = this.next();
     if (b === null) return null;
-    if (b.length !== 16) return b.toString('utf8', 17);
+    if (b.length !== 16) return b.toString('utf8', REFUSED_UUID_PREFIX);
     const hex = b.toString('hex');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
@@ -203,7 +206,7 @@ export class TupleReader {
   int4(): number | null {
     const b = this.next();
     if (b === null) return null;
-    return b.length === 4 ? b.readInt32BE(0) : Number(b.toString('utf8', 5));
+    return b.length === 4 ? b.readInt32BE(0) : Number(b.toString('utf8', REFUSED_INT4_PREFIX));
   }
 
   bool(): boolean | null {

@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { Turn } from '../conversation/turn';
 import { GroupCommit } from '../state/group-commit';
 import { ResponseCache } from '../state/response-cache';
-import { addOutputStoredItems, inputStoredItems, isJson, type Json, type StoredItem, storedItemsOf, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
+import { addOutputStoredItems, inputStoredItems, isJson, isJsonbAsIs, type Json, type StoredItem, storedItemsOf, type StoredResponseRow, type StoredStatus } from '../state/stored-response';
 import { StoredResponseRepository } from '../state/stored-response.repository';
 import { StoredResponseWriter } from '../state/stored-response.writer';
 import type { StoredText } from '../state/stored-text';
@@ -39,9 +39,8 @@ export class ResponseStore {
   commit(turn: Turn, response: Json, responseJson: string): void {
     if (!turn.store) return;
     const row = this.row(turn, statusOf(response), response, responseJson);
-    // JSON.stringify writes U+0000 and lone surrogates only as `\u` escapes, the ones toJsonb may
-    // rewrite: a text without one is its own column value.
-    this.add(row, typeof response.model === 'string' ? response.model : '', !row.responseJson.includes('\\u'));
+    // JSON.stringify writes U+0000 and lone surrogates only as escapes, which toJsonb rewrites.
+    this.add(row, typeof response.model === 'string' ? response.model : '', isJsonbAsIs(row.responseJson));
   }
 
   /** commit for a turn stored as text: its row read off the text (storedText), not the object. */

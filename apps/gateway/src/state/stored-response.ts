@@ -380,6 +380,12 @@ export function toUpstreamItem(item: Json): Json | null {
 const JSON_ESCAPE = /\\(?:u(?:[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|0000|[dD][89a-fA-F][0-9a-fA-F]{2})|.)/g;
 
 /**
+ * Whether toJsonb leaves `json` as it is: every escape it rewrites starts `\u`. Text without a raw
+ * U+0000 (JSON.stringify's, or JSON the scan checked) is then its own column value, bytes and all.
+ */
+export const isJsonbAsIs = (json: string): boolean => !json.includes('\\u');
+
+/**
  * JSON text that a jsonb column accepts. JSON.stringify writes U+0000 and unpaired surrogates as
  * `\u0000` and `\udXXX` escapes, and Postgres refuses both; they become U+FFFD, everything else
  * is kept as it is. Escapes are matched left to right, so an escaped backslash is never mistaken
@@ -388,7 +394,7 @@ const JSON_ESCAPE = /\\(?:u(?:[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-
 export function toJsonb(json: string): string;
 export function toJsonb(json: string | null): string | null;
 export function toJsonb(json: string | null): string | null {
-  if (json === null || !json.includes('\\u')) return json;
+  if (json === null || isJsonbAsIs(json)) return json;
   return json.replace(JSON_ESCAPE, (escape) => (escape.length === 6 ? '\\ufffd' : escape));
 }
 

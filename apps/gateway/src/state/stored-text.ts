@@ -5,7 +5,7 @@ import { closingBrace, findMembers, indexOfAfter, membersSet, stringAt } from '@
 import { scanTerminalEvent } from '@app/providers/responses/response-scan';
 import { type ParsedResponse, RESPONSE_MEMBERS, type ResponseScan, type TerminalEventAt } from '@app/providers/types';
 import type { Turn } from '../conversation/turn';
-import { isTrustedItemId, type StoredStatus } from './stored-response';
+import { isJsonbAsIs, isTrustedItemId, type StoredStatus } from './stored-response';
 import { storedStatus } from './stored-turn';
 
 /**
@@ -120,11 +120,9 @@ function storedObject(
   // the cache would otherwise keep alive with them. V8 flattens a joined string when it first
   // reads a character of it (a stream's frame only reads a copy).
   stored.charCodeAt(0);
-  // Its own column value unless toJsonb rewrites an escape in it (U+0000, a lone surrogate), and
-  // every such escape starts `\u`. It holds no raw U+0000, which toPgText would rewrite: the
-  // scan refused control characters in the upstream's strings, and the values set are
-  // JSON.stringify's, which escapes them.
-  const plain = !stored.includes('\\u');
+  // It holds no raw U+0000, which toPgText would rewrite: the scan refused control characters in
+  // the upstream's strings, and the values set are JSON.stringify's, which escapes them.
+  const plain = isJsonbAsIs(stored);
   return {
     json: stored,
     status: storedStatus(stringAt(json, members[STATUS], members[STATUS + 1])),

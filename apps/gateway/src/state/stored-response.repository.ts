@@ -10,14 +10,30 @@ interface ResponseRecord {
   background: boolean;
   model: string;
   previous_response_id: string | null;
-  input_items: Json[];
-  response: Json;
+  /** JSON text. */
+  input_items: string;
+  response: string;
   expires_at: Date;
 }
 
+/*
+ * A turn's JSON is in its `text` column (*_json), or in its `json` column in rows written before
+ * migration 1765600000000 (and in rows a replica of an earlier version wrote or updated since:
+ * the `json` column is then the newer, as the gateway now sets it to NULL whenever it writes).
+ */
+
+/** A JSON column of the stored response `r` (or of the row, for r = '') as text. */
+const jsonText = (column: 'input_items' | 'response', r = ''): string => `coalesce(${r}${column}::text, ${r}${column}_json)`;
+
+/**
+ * A JSON column as `json` for an operator. A `text` value is cast, which parses it once more than
+ * a `json` column's read: only item lookups and background updates look inside a stored turn.
+ */
+const jsonValue = (column: 'input_items' | 'response', r = ''): string => `coalesce(${r}${column}, ${r}${column}_json::json)`;
+
 /** The item of the stored response `r` at the place (source, position) of a stored_items row or of a minted id. */
 function itemAt(place: 'i' | 'place'): string {
-  return `CASE WHEN ${place}.source = 'input' THEN r.input_items -> ${place}.position ELSE r.response -> 'output' -> ${place}.position END`;
+  return `CASE WHEN ${place}.source = 'input' THEN ${jsonValue('input_items', 'r.')} -> ${place}.position ELSE ${jsonValue('response', 'r.')} -> 'output' -> ${place}.position END`;
 }
 
 /** Every item that has a stored_items row under one of the ids (each copy: the outer query keeps the newest). */
@@ -45,12 +61,19 @@ const FIND_ITEMS_OR_MINTED_SQL = `SELECT DISTINCT ON (item_id) item_id, item FRO
   ) found
   ORDER BY item_id, created_at DESC`;
 
+/** What a read answers of a stored response `r` (or of the row, for r = ''), each turn's JSON as text. */
+const responseColumns = (r = ''): string =>
+  `${r}id, ${r}virtual_key_id, ${r}status, ${r}background, ${r}model, ${r}previous_response_id, `
+  + `coalesce(${jsonText('input_items', r)}, '[]') AS input_items, ${jsonText('response', r)} AS response, ${r}expires_at`;
 const RESPONSE_COLUMNS = 'id, virtual_key_id, status, background, model, previous_response_id, input_items, response, expires_at';
+// The `json` columns are left NULL.
 export const INSERT_COLUMNS = [
   'id', 'virtual_key_id', 'created_at', 'expires_at', 'status', 'background', 'model', 'previous_response_id',
-  'request', 'input_items', 'response', 'error', 'heartbeat_at',
+  'request_json', 'input_items_json', 'response_json', 'error_json', 'heartbeat_at',
 ] as const;
-const JSON_COLUMNS = new Set(['request', 'input_items', 'response', 'error']);
+
+/** The response merged with `patch` (a jsonb expression), into its `text` column: the `json` one is set to NULL. */
+const mergeResponse = (patch: string): string => `response_json = (coalesce(response::jsonb, response_json::jsonb) || ${patch})::text, response = NULL`;
 
 function toStored(r: ResponseRecord): StoredResponse {
   return {
@@ -60,8 +83,8 @@ function toStored(r: ResponseRecord): StoredResponse {
     background: r.background,
     model: r.model,
     previousResponseId: r.previous_response_id,
-    inputItems: r.input_items,
-    response: r.response,
+    inputItems: JSON.parse(r.input_items) as Json[],
+    response: JSON.parse(r.response) as Json,
     expiresAt: r.expires_at.getTime(),
   };
 }
@@ -87,7 +110,7 @@ export class StoredResponseRepository {
         toJsonb(r.requestJson), toJsonb(r.inputItemsJson), toJsonb(r.responseJson), toJsonb(r.errorJson),
         r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null,
       );
-      tuples.push(`(${INSERT_COLUMNS.map((c, i) => `$${base + i + 1}${JSON_COLUMNS.has(c) ? '::json' : ''}`).join(',')})`);
+      tuples.push(`(${INSERT_COLUMNS.map((_, i) => `$${base + i + 1}`).join(',')})`);
       for (const it of r.items) {
         itemCols[0].push(r.id);
         itemCols[1].push(it.position);
@@ -112,7 +135,7 @@ export class StoredResponseRepository {
 
   async findOne(keyId: string, id: string): Promise<StoredResponse | null> {
     const rows: ResponseRecord[] = await this.db.query(
-      `SELECT ${RESPONSE_COLUMNS} FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()`,
+      `SELECT ${responseColumns()} FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()`,
       [id, keyId],
     );
     return rows.length === 0 ? null : toStored(rows[0]);
@@ -122,9 +145,9 @@ export class StoredResponseRepository {
   async findChain(keyId: string, id: string): Promise<StoredResponse[]> {
     const rows: ResponseRecord[] = await this.db.query(
       `WITH RECURSIVE chain AS (
-         SELECT ${RESPONSE_COLUMNS}, 0 AS depth FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()
+         SELECT ${responseColumns()}, 0 AS depth FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()
          UNION ALL
-         SELECT ${RESPONSE_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, c.depth + 1
+         SELECT ${responseColumns('r.')}, c.depth + 1
          FROM stored_responses r JOIN chain c ON r.id = c.previous_response_id
          WHERE r.virtual_key_id = $2 AND r.expires_at > now()
        )
@@ -175,7 +198,7 @@ export class StoredResponseRepository {
 
   async markInProgress(id: string): Promise<void> {
     await this.db.query(
-      `UPDATE stored_responses SET status = 'in_progress', response = (response::jsonb || '{"status":"in_progress"}'::jsonb)::json, updated_at = now(), heartbeat_at = now()
+      `UPDATE stored_responses SET status = 'in_progress', ${mergeResponse(`'{"status":"in_progress"}'::jsonb`)}, updated_at = now(), heartbeat_at = now()
        WHERE id = $1 AND status = 'queued'`,
       [id],
     );
@@ -189,7 +212,7 @@ export class StoredResponseRepository {
   async finish(id: string, keyId: string, status: StoredStatus, responseJson: string, error: Json | null, outputItems: StoredItem[]): Promise<boolean> {
     return this.db.transaction(async (m) => {
       const updated: unknown = await m.query(
-        `UPDATE stored_responses SET status = $2, response = $3::json, error = $4::json, updated_at = now(), heartbeat_at = NULL
+        `UPDATE stored_responses SET status = $2, response_json = $3, response = NULL, error_json = $4, error = NULL, updated_at = now(), heartbeat_at = NULL
          WHERE id = $1 AND status IN ('queued','in_progress') RETURNING created_at`,
         [id, status, toJsonb(responseJson), error === null ? null : toJsonb(JSON.stringify(error))],
       );
@@ -211,13 +234,13 @@ export class StoredResponseRepository {
   async endUnfinished(id: string, keyId: string | null, status: 'cancelled' | 'failed', error: Json | null): Promise<Json | null> {
     const rows: unknown = await this.db.query(
       `UPDATE stored_responses
-       SET status = $2, error = $3::json, response = (response::jsonb || jsonb_build_object('status', $2::text, 'error', $3::jsonb))::json,
+       SET status = $2, error_json = $3::text, error = NULL, ${mergeResponse(`jsonb_build_object('status', $2::text, 'error', $3::jsonb)`)},
            updated_at = now(), heartbeat_at = NULL
-       WHERE id = $1 AND ($4::uuid IS NULL OR virtual_key_id = $4) AND status IN ('queued','in_progress') RETURNING response`,
+       WHERE id = $1 AND ($4::uuid IS NULL OR virtual_key_id = $4) AND status IN ('queued','in_progress') RETURNING response_json AS response`,
       [id, status, error === null ? null : toJsonb(JSON.stringify(error)), keyId],
     );
-    const returned = queryRows<{ response: Json }>(rows);
-    return returned.length === 0 ? null : returned[0].response;
+    const returned = queryRows<{ response: string }>(rows);
+    return returned.length === 0 ? null : (JSON.parse(returned[0].response) as Json);
   }
 
   async heartbeat(ids: string[]): Promise<void> {
@@ -229,7 +252,7 @@ export class StoredResponseRepository {
   async failStale(staleMs: number, error: Json): Promise<number> {
     const rows: unknown = await this.db.query(
       `UPDATE stored_responses
-       SET status = 'failed', error = $2::json, response = (response::jsonb || jsonb_build_object('status', 'failed', 'error', $2::jsonb))::json,
+       SET status = 'failed', error_json = $2::text, error = NULL, ${mergeResponse(`jsonb_build_object('status', 'failed', 'error', $2::jsonb)`)},
            updated_at = now(), heartbeat_at = NULL
        WHERE status IN ('queued','in_progress') AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::double precision / 1000))
        RETURNING id`,

@@ -1,12 +1,13 @@
 import OpenAI from 'openai';
 import { Client } from 'pg';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database';
 import { fakeProse } from '../../apps/fake-upstream/src/prose';
 import { StoredResponsesLz41765400000000 } from '../../migrations/1765400000000-stored-responses-lz4';
 import { lz4Available } from '../../migrations/support/toast-compression';
 import { StoredResponseRepository } from '../../apps/gateway/src/state/stored-response.repository';
 import { StoredResponseWriter } from '../../apps/gateway/src/state/stored-response.writer';
+import { inTransaction } from '../support/migration-step';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 import { testEnv } from '../support/test-env.config';
 
@@ -93,17 +94,10 @@ describe('stored turns compressed with lz4 where the server has it', () => {
   it('is reverted to the default and applied again, each in a transaction as TypeORM runs it', async () => {
     const ds = await new DataSource(dataSourceOptions(h.db.url, 1)).initialize();
     const migration = new StoredResponsesLz41765400000000();
-    const inTransaction = async (step: (q: QueryRunner) => Promise<void>) => {
-      const q = ds.createQueryRunner();
-      await q.startTransaction();
-      await step(q);
-      await q.commitTransaction();
-      await q.release();
-    };
     try {
-      await inTransaction((q) => migration.down(q));
+      await inTransaction(ds, (q) => migration.down(q));
       expect(await columnMethods()).toEqual(methods(''));
-      await inTransaction((q) => migration.up(q));
+      await inTransaction(ds, (q) => migration.up(q));
       expect(await columnMethods()).toEqual(methods(lz4 ? 'l' : ''));
     } finally {
       await ds.destroy();

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database';
 import { StoredResponsesText1765600000000 } from '../../migrations/1765600000000-stored-responses-text';
 import { gatewayItemId, idStemOf, newResponseId, type Json, type StoredResponseRow } from '../../apps/gateway/src/state/stored-response';
 import { StoredResponseRepository } from '../../apps/gateway/src/state/stored-response.repository';
+import { inTransaction } from '../support/migration-step';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const JSON_COLUMNS = ['request', 'input_items', 'response', 'error'];
@@ -178,13 +179,6 @@ describe('stored turns in text columns, and rows stored before them in json colu
     await pg.query(`INSERT INTO stored_responses (id, virtual_key_id, expires_at, status, model, response_json) VALUES ('resp_no_input', $1, now() + interval '1 day', 'completed', 'm', '{}')`, [keyId]);
     const before = [await repo.findOne(keyId, oldId), await repo.findOne(keyId, newId)];
     const migration = new StoredResponsesText1765600000000();
-    const inTransaction = async (step: (q: QueryRunner) => Promise<void>) => {
-      const q = ds.createQueryRunner();
-      await q.startTransaction();
-      await step(q);
-      await q.commitTransaction();
-      await q.release();
-    };
     const shape = async () => (await pg.query(
       `SELECT attname AS column, format_type(atttypid, atttypmod) AS type, attnotnull AS "notNull", pg_get_expr(d.adbin, d.adrelid) AS "default"
          FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
@@ -192,7 +186,7 @@ describe('stored turns in text columns, and rows stored before them in json colu
       [JSON_COLUMNS, TEXT_COLUMNS],
     )).rows;
 
-    await inTransaction((q) => migration.down(q));
+    await inTransaction(ds, (q) => migration.down(q));
     expect(await shape()).toEqual([
       { column: 'error', type: 'json', notNull: false, default: null },
       { column: 'input_items', type: 'json', notNull: true, default: "'[]'::json" },
@@ -210,7 +204,7 @@ describe('stored turns in text columns, and rows stored before them in json colu
 
     const file = async () => (await pg.query(`SELECT pg_relation_filenode('stored_responses') AS f`)).rows[0].f as string;
     const fileBefore = await file();
-    await inTransaction((q) => migration.up(q));
+    await inTransaction(ds, (q) => migration.up(q));
     expect(await file()).toBe(fileBefore);
     expect((await shape()).map((c) => [c.column, c.type, c.notNull, c.default])).toEqual([
       ['error', 'json', false, null], ['error_json', 'text', false, null], ['input_items', 'json', false, null], ['input_items_json', 'text', false, null],

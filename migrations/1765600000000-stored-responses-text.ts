@@ -23,9 +23,10 @@ const RESPONSE_CHECK = 'stored_responses_response_check';
  *
  * Catalog changes only, no table rewrite and no scan: the new columns are nullable without a
  * default (rows already stored read NULL there, and keep their JSON in the `json` columns), the
- * `json` columns lose NOT NULL and their defaults, and the one guarantee NOT NULL gave readers, a
- * response in every row, is a CHECK that is NOT VALID (checked for rows written from now on, not
- * for those already there). lz4 as for the `json` columns (1765400000000). The ALTER's
+ * `json` columns lose NOT NULL and their defaults (which would fill them in every row written
+ * without them, and readers take a `json` column first), and the one guarantee NOT NULL gave
+ * readers, a response in every row, is a CHECK that is NOT VALID (checked for rows written from
+ * now on, not for those already there). lz4 as for the `json` columns (1765400000000). The ALTER's
  * ACCESS EXCLUSIVE lock is waited for in bounded tries (alterWithLockTimeout).
  *
  * Readers take a `json` column when it is set and its `text` column otherwise; the gateway's
@@ -54,6 +55,9 @@ export class StoredResponsesText1765600000000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
+    // Writes held from the copy to the end: a row written into the text columns meanwhile would
+    // fail SET NOT NULL. Reads go on until the ALTER.
+    await alterWithLockTimeout(q, 'stored_responses', 'LOCK TABLE stored_responses IN EXCLUSIVE MODE');
     // A row has both only when a replica of the previous version updated it: its `json` is the newer.
     await q.query(`
       UPDATE stored_responses

@@ -3,13 +3,30 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database';
 import { StoredResponsesText1765600000000 } from '../../migrations/1765600000000-stored-responses-text';
-import { gatewayItemId, idStemOf, newResponseId, type Json, type StoredResponseRow } from '../../apps/gateway/src/state/stored-response';
+import { gatewayItemId, idStemOf, newResponseId, type Json, type StoredResponseRow, type StoredStatus } from '../../apps/gateway/src/state/stored-response';
 import { StoredResponseRepository } from '../../apps/gateway/src/state/stored-response.repository';
 import { inTransaction } from '../support/migration-step';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const JSON_COLUMNS = ['request', 'input_items', 'response', 'error'];
 const TEXT_COLUMNS = JSON_COLUMNS.map((c) => `${c}_json`);
+/**
+ * The previous version's statements (e8f6d49's StoredResponseRepository), as its replicas still
+ * run them during a rolling deploy: they update the `json` columns only.
+ */
+const PREVIOUS_VERSION = {
+  /** $1 id, $2 status, $3 error, $4 key. */
+  endUnfinished: `UPDATE stored_responses
+       SET status = $2, error = $3::json, response = (response::jsonb || jsonb_build_object('status', $2::text, 'error', $3::jsonb))::json,
+           updated_at = now(), heartbeat_at = NULL
+       WHERE id = $1 AND ($4::uuid IS NULL OR virtual_key_id = $4) AND status IN ('queued','in_progress') RETURNING response`,
+  /** $1 stale after (ms), $2 error. */
+  failStale: `UPDATE stored_responses
+       SET status = 'failed', error = $2::json, response = (response::jsonb || jsonb_build_object('status', 'failed', 'error', $2::jsonb))::json,
+           updated_at = now(), heartbeat_at = NULL
+       WHERE status IN ('queued','in_progress') AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::double precision / 1000))
+       RETURNING id`,
+};
 
 interface OldRow {
   id: string;
@@ -72,13 +89,19 @@ describe('stored turns in text columns, and rows stored before them in json colu
   }
 
   /** A row as this version writes it (the INSERT the batch writer falls back to; COPY fills the same columns). */
-  async function insertNew(id: string, previousResponseId: string | null, inputItems: Json[], output: Json[]): Promise<void> {
+  async function insertNew(id: string, previousResponseId: string | null, inputItems: Json[], output: Json[], status: StoredStatus = 'completed'): Promise<void> {
     const row: StoredResponseRow = {
-      id, keyId, createdAt: new Date(), expiresAt: new Date(Date.now() + 86_400_000), status: 'completed', background: false, model: 'm',
-      previousResponseId, requestJson: '{"model":"m"}', inputItemsJson: JSON.stringify(inputItems), responseJson: JSON.stringify(responseOf(id, 'completed', output)),
+      id, keyId, createdAt: new Date(), expiresAt: new Date(Date.now() + 86_400_000), status, background: status !== 'completed', model: 'm',
+      previousResponseId, requestJson: '{"model":"m"}', inputItemsJson: JSON.stringify(inputItems), responseJson: JSON.stringify(responseOf(id, status, output)),
       errorJson: null, items: [],
     };
     await repo.insert([row]);
+  }
+
+  /** A background row this version wrote, unfinished, whose heartbeat stopped an hour ago. */
+  async function insertNewStale(id: string, status: 'queued' | 'in_progress'): Promise<void> {
+    await insertNew(id, null, [{ type: 'message', id: 'q', role: 'user', content: 'question' }], [], status);
+    await pg.query(`UPDATE stored_responses SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [id]);
   }
 
   /** Which columns of the row hold its JSON, and the text column's response. */
@@ -157,6 +180,36 @@ describe('stored turns in text columns, and rows stored before them in json colu
     expect(await columnsOf(stale)).toEqual({ json: ['request', 'input_items'], text: ['response_json', 'error_json'] });
     const { rows: [row] } = await pg.query(`SELECT error_json::json AS error FROM stored_responses WHERE id = $1`, [stale]);
     expect(row.error).toEqual(restarted);
+  });
+
+  it('reads a row it wrote as ended once a replica of the previous version cancelled it or failed it as stale, though its merge into the NULL json response kept nothing', async () => {
+    const cancelled = newResponseId();
+    await insertNew(cancelled, null, [], [], 'queued');
+    expect((await pg.query(PREVIOUS_VERSION.endUnfinished, [cancelled, 'cancelled', null, keyId])).rows).toEqual([{ response: null }]);
+    expect(await repo.findOne(keyId, cancelled)).toMatchObject({ status: 'cancelled', response: { ...responseOf(cancelled, 'cancelled', []) } });
+    // Ended: neither cancelled again, with the stale body, nor finished.
+    expect(await repo.endUnfinished(cancelled, keyId, 'cancelled', null)).toBeNull();
+    expect(await repo.finish(cancelled, keyId, 'completed', JSON.stringify(responseOf(cancelled, 'completed', [])), null, [])).toBe(false);
+    expect(await repo.findOne(keyId, cancelled)).toMatchObject({ status: 'cancelled', response: { status: 'cancelled' } });
+
+    const failed = newResponseId();
+    await insertNew(failed, null, [], [], 'in_progress');
+    const shutdown = { code: 'server_shutdown', message: 'w' };
+    await pg.query(PREVIOUS_VERSION.endUnfinished, [failed, 'failed', JSON.stringify(shutdown), null]);
+    expect(await repo.findOne(keyId, failed)).toMatchObject({ status: 'failed', response: { ...responseOf(failed, 'failed', []), error: shutdown } });
+
+    const stale = newResponseId();
+    await insertNewStale(stale, 'queued');
+    const restarted = { code: 'server_restarted', message: 'y' };
+    expect((await pg.query(PREVIOUS_VERSION.failStale, [60_000, JSON.stringify(restarted)])).rows).toContainEqual({ id: stale });
+    const next = newResponseId();
+    await insertNew(next, stale, [], []);
+    const chain = await repo.findChain(keyId, next);
+    expect(chain.map((r) => [r.id, r.status, (r.response as { status: string }).status, (r.response as { error?: unknown }).error])).toEqual([
+      [next, 'completed', 'completed', undefined],
+      [stale, 'failed', 'failed', restarted],
+    ]);
+    expect(await repo.findOne(keyId, stale)).toEqual(chain[1]);
   });
 
   it('deletes an old row with its items, and purges expired ones', async () => {

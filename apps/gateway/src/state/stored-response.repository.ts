@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { queryRows } from '@app/database';
 import { DataSource } from 'typeorm';
-import { type Json, mintedPlace, type StoredItem, type StoredResponse, type StoredResponseRow, type StoredStatus, toJsonb, toPgText } from './stored-response';
+import { type Json, mintedPlace, type StoredItem, type StoredResponse, type StoredResponseRow, type StoredStatus, toJsonb, toPgText, UNFINISHED } from './stored-response';
 
 interface ResponseRecord {
   id: string;
@@ -13,6 +13,7 @@ interface ResponseRecord {
   /** JSON text. */
   input_items: string;
   response: string;
+  error: string | null;
   expires_at: Date;
 }
 
@@ -23,7 +24,7 @@ interface ResponseRecord {
  */
 
 /** A JSON column of the stored response `r` (or of the row, for r = '') as text. */
-const jsonText = (column: 'input_items' | 'response', r = ''): string => `coalesce(${r}${column}::text, ${r}${column}_json)`;
+const jsonText = (column: 'input_items' | 'response' | 'error', r = ''): string => `coalesce(${r}${column}::text, ${r}${column}_json)`;
 
 /**
  * A JSON column as `json` for an operator. A `text` value is cast, which parses it once more than
@@ -45,8 +46,9 @@ const FIND_ITEMS_SQL = `SELECT DISTINCT ON (item_id) item_id, item FROM (${ITEMS
 
 /**
  * FIND_ITEMS_SQL, and the items at the places minted ids name. OFFSET 0 keeps `at_place` a
- * subquery of its own: merged into the outer query, its item (a `json` column, its whole text
- * parsed on every read) would be read once for the WHERE and again for the SELECT.
+ * subquery of its own: merged into the outer query, its item (taken out of the whole stored JSON,
+ * parsed on every read, from a `json` column or a `text` one cast) would be read once for the
+ * WHERE and again for the SELECT.
  */
 const FIND_ITEMS_OR_MINTED_SQL = `SELECT DISTINCT ON (item_id) item_id, item FROM (
     ${ITEMS_WITH_ROWS}
@@ -64,8 +66,19 @@ const FIND_ITEMS_OR_MINTED_SQL = `SELECT DISTINCT ON (item_id) item_id, item FRO
 /** What a read answers of a stored response `r` (or of the row, for r = ''), each turn's JSON as text. */
 const responseColumns = (r = ''): string =>
   `${r}id, ${r}virtual_key_id, ${r}status, ${r}background, ${r}model, ${r}previous_response_id, `
-  + `coalesce(${jsonText('input_items', r)}, '[]') AS input_items, ${jsonText('response', r)} AS response, ${r}expires_at`;
-const RESPONSE_COLUMNS = 'id, virtual_key_id, status, background, model, previous_response_id, input_items, response, expires_at';
+  + `coalesce(${jsonText('input_items', r)}, '[]') AS input_items, ${jsonText('response', r)} AS response, ${jsonText('error', r)} AS error, ${r}expires_at`;
+
+const FIND_ONE_SQL = `SELECT ${responseColumns()} FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()`;
+
+const FIND_CHAIN_SQL = `WITH RECURSIVE chain AS (
+    SELECT ${responseColumns()}, 0 AS depth FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()
+    UNION ALL
+    SELECT ${responseColumns('r.')}, c.depth + 1
+    FROM stored_responses r JOIN chain c ON r.id = c.previous_response_id
+    WHERE r.virtual_key_id = $2 AND r.expires_at > now()
+  )
+  SELECT id, virtual_key_id, status, background, model, previous_response_id, input_items, response, error, expires_at FROM chain ORDER BY depth`;
+
 // The `json` columns are left NULL.
 export const INSERT_COLUMNS = [
   'id', 'virtual_key_id', 'created_at', 'expires_at', 'status', 'background', 'model', 'previous_response_id',
@@ -84,9 +97,20 @@ function toStored(r: ResponseRecord): StoredResponse {
     model: r.model,
     previousResponseId: r.previous_response_id,
     inputItems: JSON.parse(r.input_items) as Json[],
-    response: JSON.parse(r.response) as Json,
+    response: endedResponse(r, JSON.parse(r.response) as Json),
     expiresAt: r.expires_at.getTime(),
   };
+}
+
+/**
+ * The stored Response, with the status (and the error, if any) of a row whose status column ended
+ * it while the Response still says it is unfinished: a replica of the previous version cancelling
+ * or failing as stale a row this version wrote merges them into the `json` response, NULL there,
+ * and only the status and error columns take them.
+ */
+function endedResponse(r: ResponseRecord, response: Json): Json {
+  if (UNFINISHED.has(r.status) || !UNFINISHED.has(response.status as StoredStatus)) return response;
+  return r.error === null ? { ...response, status: r.status } : { ...response, status: r.status, error: JSON.parse(r.error) as Json };
 }
 
 /** The SQL of stored responses; every read is scoped to the owning key and to unexpired rows. */
@@ -134,26 +158,13 @@ export class StoredResponseRepository {
   }
 
   async findOne(keyId: string, id: string): Promise<StoredResponse | null> {
-    const rows: ResponseRecord[] = await this.db.query(
-      `SELECT ${responseColumns()} FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()`,
-      [id, keyId],
-    );
+    const rows: ResponseRecord[] = await this.db.query(FIND_ONE_SQL, [id, keyId]);
     return rows.length === 0 ? null : toStored(rows[0]);
   }
 
   /** The response and its ancestors through previous_response_id, newest first, in one query. */
   async findChain(keyId: string, id: string): Promise<StoredResponse[]> {
-    const rows: ResponseRecord[] = await this.db.query(
-      `WITH RECURSIVE chain AS (
-         SELECT ${responseColumns()}, 0 AS depth FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()
-         UNION ALL
-         SELECT ${responseColumns('r.')}, c.depth + 1
-         FROM stored_responses r JOIN chain c ON r.id = c.previous_response_id
-         WHERE r.virtual_key_id = $2 AND r.expires_at > now()
-       )
-       SELECT ${RESPONSE_COLUMNS} FROM chain ORDER BY depth`,
-      [id, keyId],
-    );
+    const rows: ResponseRecord[] = await this.db.query(FIND_CHAIN_SQL, [id, keyId]);
     return rows.map(toStored);
   }
 

@@ -12,9 +12,10 @@ const JSON_COLUMNS = ['request', 'input_items', 'response', 'error'];
 const TEXT_COLUMNS = JSON_COLUMNS.map((c) => `${c}_json`);
 /**
  * The previous version's statements (e8f6d49's StoredResponseRepository), as its replicas still
- * run them during a rolling deploy: they update the `json` columns only.
+ * run them during a rolling deploy: they read and update the `json` columns only.
  */
 const PREVIOUS_VERSION = {
+  findOne: `SELECT id, virtual_key_id, status, background, model, previous_response_id, input_items, response, expires_at FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()`,
   /** $1 id, $2 status, $3 error, $4 key. */
   endUnfinished: `UPDATE stored_responses
        SET status = $2, error = $3::json, response = (response::jsonb || jsonb_build_object('status', $2::text, 'error', $3::jsonb))::json,
@@ -104,6 +105,12 @@ describe('stored turns in text columns, and rows stored before them in json colu
     await pg.query(`UPDATE stored_responses SET heartbeat_at = now() - interval '1 hour' WHERE id = $1`, [id]);
   }
 
+  /** The row's response as a replica of the previous version reads it. */
+  async function previousVersionReads(id: string): Promise<{ status: string; response: Json | null } | undefined> {
+    const { rows } = await pg.query(PREVIOUS_VERSION.findOne, [id, keyId]);
+    return rows[0] === undefined ? undefined : { status: rows[0].status, response: rows[0].response };
+  }
+
   /** Which columns of the row hold its JSON, and the text column's response. */
   async function columnsOf(id: string): Promise<{ json: string[]; text: string[] }> {
     const { rows: [row] } = await pg.query(`SELECT ${[...JSON_COLUMNS, ...TEXT_COLUMNS].map((c) => `${c} IS NOT NULL AS ${c}`).join(', ')} FROM stored_responses WHERE id = $1`, [id]);
@@ -150,36 +157,72 @@ describe('stored turns in text columns, and rows stored before them in json colu
     expect(await repo.findOne(keyId, 'resp_bare')).toMatchObject({ inputItems: [], response: {} });
   });
 
-  it('updates an old background row into the text columns: in progress, finished with its output items referenceable', async () => {
+  it('updates an old background row in its json columns, which the previous version reads: in progress, finished with its output items referenceable', async () => {
     const id = newResponseId();
     await insertOld({ id, status: 'queued', heartbeatAgo: 0 });
     await repo.markInProgress(id);
-    expect(await columnsOf(id)).toEqual({ json: ['request', 'input_items'], text: ['response_json'] });
+    expect(await columnsOf(id)).toEqual({ json: ['request', 'input_items', 'response'], text: [] });
     expect(await repo.findOne(keyId, id)).toMatchObject({ status: 'in_progress', response: { id, status: 'in_progress' } });
+    expect(await previousVersionReads(id)).toEqual({ status: 'in_progress', response: responseOf(id, 'in_progress', []) });
 
     const output = [{ type: 'message', id: 'msg_output_of_background_0001', role: 'assistant', content: [] }];
     const finished = await repo.finish(id, keyId, 'completed', JSON.stringify(responseOf(id, 'completed', output)), null, [{ source: 'output', position: 0, itemId: 'msg_output_of_background_0001' }]);
     expect(finished).toBe(true);
-    expect(await columnsOf(id)).toEqual({ json: ['request', 'input_items'], text: ['response_json'] });
+    expect(await columnsOf(id)).toEqual({ json: ['request', 'input_items', 'response'], text: [] });
     expect(await repo.findOne(keyId, id)).toMatchObject({ status: 'completed', response: { status: 'completed', output } });
+    expect(await previousVersionReads(id)).toEqual({ status: 'completed', response: responseOf(id, 'completed', output) });
     expect((await repo.findItems(keyId, ['msg_output_of_background_0001'])).get('msg_output_of_background_0001')).toEqual(output[0]);
+
+    // Failed with an error: the error goes into its json column too.
+    const failed = newResponseId();
+    await insertOld({ id: failed, status: 'in_progress', heartbeatAgo: 0 });
+    const upstreamError = { code: 'upstream_error', message: 'z' };
+    expect(await repo.finish(failed, keyId, 'failed', JSON.stringify({ ...responseOf(failed, 'failed', []), error: upstreamError }), upstreamError, [])).toBe(true);
+    expect(await columnsOf(failed)).toEqual({ json: ['request', 'input_items', 'response', 'error'], text: [] });
+    expect(await previousVersionReads(failed)).toEqual({ status: 'failed', response: { ...responseOf(failed, 'failed', []), error: upstreamError } });
   });
 
-  it('cancels an old queued row and fails a stale one, merging into the response it held', async () => {
+  it('cancels an old queued row and fails a stale one in the json columns it held, which the previous version reads', async () => {
     const cancelled = newResponseId();
     await insertOld({ id: cancelled, status: 'queued', heartbeatAgo: 0 });
     const error = { code: 'cancelled_by_test', message: 'x' };
     expect(await repo.endUnfinished(cancelled, keyId, 'cancelled', error)).toEqual({ ...responseOf(cancelled, 'cancelled', []), error });
-    expect(await columnsOf(cancelled)).toEqual({ json: ['request', 'input_items'], text: ['response_json', 'error_json'] });
+    expect(await columnsOf(cancelled)).toEqual({ json: ['request', 'input_items', 'response', 'error'], text: [] });
+    expect(await previousVersionReads(cancelled)).toEqual({ status: 'cancelled', response: { ...responseOf(cancelled, 'cancelled', []), error } });
 
     const stale = newResponseId();
     await insertOld({ id: stale, status: 'in_progress', heartbeatAgo: 3_600 });
     const restarted = { code: 'server_restarted', message: 'y' };
     expect(await repo.failStale(60_000, restarted)).toBeGreaterThanOrEqual(1);
     expect(await repo.findOne(keyId, stale)).toMatchObject({ status: 'failed', response: { status: 'failed', error: restarted } });
-    expect(await columnsOf(stale)).toEqual({ json: ['request', 'input_items'], text: ['response_json', 'error_json'] });
-    const { rows: [row] } = await pg.query(`SELECT error_json::json AS error FROM stored_responses WHERE id = $1`, [stale]);
+    expect(await columnsOf(stale)).toEqual({ json: ['request', 'input_items', 'response', 'error'], text: [] });
+    expect(await previousVersionReads(stale)).toEqual({ status: 'failed', response: { ...responseOf(stale, 'failed', []), error: restarted } });
+    const { rows: [row] } = await pg.query(`SELECT error FROM stored_responses WHERE id = $1`, [stale]);
     expect(row.error).toEqual(restarted);
+  });
+
+  it('updates a row it wrote in its text columns: in progress, finished, cancelled, failed as stale', async () => {
+    const finished = newResponseId();
+    await insertNew(finished, null, [], [], 'queued');
+    await repo.markInProgress(finished);
+    expect(await columnsOf(finished)).toEqual({ json: [], text: ['request_json', 'input_items_json', 'response_json'] });
+    expect(await repo.findOne(keyId, finished)).toMatchObject({ status: 'in_progress', response: { status: 'in_progress' } });
+    const upstreamError = { code: 'upstream_error', message: 'z' };
+    expect(await repo.finish(finished, keyId, 'failed', JSON.stringify({ ...responseOf(finished, 'failed', []), error: upstreamError }), upstreamError, [])).toBe(true);
+    expect(await columnsOf(finished)).toEqual({ json: [], text: TEXT_COLUMNS });
+    expect(await repo.findOne(keyId, finished)).toMatchObject({ status: 'failed', response: { status: 'failed', error: upstreamError } });
+
+    const cancelled = newResponseId();
+    await insertNew(cancelled, null, [], [], 'queued');
+    expect(await repo.endUnfinished(cancelled, keyId, 'cancelled', null)).toEqual({ ...responseOf(cancelled, 'cancelled', []), error: null });
+    expect(await columnsOf(cancelled)).toEqual({ json: [], text: ['request_json', 'input_items_json', 'response_json'] });
+
+    const stale = newResponseId();
+    await insertNewStale(stale, 'in_progress');
+    const restarted = { code: 'server_restarted', message: 'y' };
+    expect(await repo.failStale(60_000, restarted)).toBeGreaterThanOrEqual(1);
+    expect(await columnsOf(stale)).toEqual({ json: [], text: TEXT_COLUMNS });
+    expect(await repo.findOne(keyId, stale)).toMatchObject({ status: 'failed', response: { status: 'failed', error: restarted } });
   });
 
   it('reads a row it wrote as ended once a replica of the previous version cancelled it or failed it as stale, though its merge into the NULL json response kept nothing', async () => {

@@ -19,8 +19,9 @@ interface ResponseRecord {
 
 /*
  * A turn's JSON is in its `text` column (*_json), or in its `json` column in rows written before
- * migration 1765600000000 (and in rows a replica of an earlier version wrote or updated since:
- * the `json` column is then the newer, as the gateway now sets it to NULL whenever it writes).
+ * migration 1765600000000 or by a replica of the previous version since. The gateway inserts into
+ * the `text` columns, and updates a row in the kind of column its response is in (setJson). A
+ * row with both took its `json` one from the previous version last: that one is the newer.
  */
 
 /** A JSON column of the stored response `r` (or of the row, for r = '') as text. */
@@ -85,8 +86,17 @@ export const INSERT_COLUMNS = [
   'request_json', 'input_items_json', 'response_json', 'error_json', 'heartbeat_at',
 ] as const;
 
-/** The response merged with `patch` (a jsonb expression), into its `text` column: the `json` one is set to NULL. */
-const mergeResponse = (patch: string): string => `response_json = (coalesce(response::jsonb, response_json::jsonb) || ${patch})::text, response = NULL`;
+/**
+ * An update's SET of the response or the error to `value` (an expression of the row as it was,
+ * json, jsonb or text), in the kind of column the row's response is in, the other set to NULL: a
+ * row the previous version wrote stays in the `json` columns, the only ones its replicas read
+ * while a rolling deploy runs both versions.
+ */
+const setJson = (column: 'response' | 'error', value: string): string =>
+  `${column} = CASE WHEN response IS NOT NULL THEN (${value})::json END, ${column}_json = CASE WHEN response IS NULL THEN (${value})::text END`;
+
+/** The stored response merged with `patch` (a jsonb expression). */
+const mergeResponse = (patch: string): string => setJson('response', `coalesce(response::jsonb, response_json::jsonb) || ${patch}`);
 
 function toStored(r: ResponseRecord): StoredResponse {
   return {
@@ -223,7 +233,7 @@ export class StoredResponseRepository {
   async finish(id: string, keyId: string, status: StoredStatus, responseJson: string, error: Json | null, outputItems: StoredItem[]): Promise<boolean> {
     return this.db.transaction(async (m) => {
       const updated: unknown = await m.query(
-        `UPDATE stored_responses SET status = $2, response_json = $3, response = NULL, error_json = $4, error = NULL, updated_at = now(), heartbeat_at = NULL
+        `UPDATE stored_responses SET status = $2, ${setJson('response', '$3::text')}, ${setJson('error', '$4::text')}, updated_at = now(), heartbeat_at = NULL
          WHERE id = $1 AND status IN ('queued','in_progress') RETURNING created_at`,
         [id, status, toJsonb(responseJson), error === null ? null : toJsonb(JSON.stringify(error))],
       );
@@ -245,9 +255,10 @@ export class StoredResponseRepository {
   async endUnfinished(id: string, keyId: string | null, status: 'cancelled' | 'failed', error: Json | null): Promise<Json | null> {
     const rows: unknown = await this.db.query(
       `UPDATE stored_responses
-       SET status = $2, error_json = $3::text, error = NULL, ${mergeResponse(`jsonb_build_object('status', $2::text, 'error', $3::jsonb)`)},
+       SET status = $2, ${setJson('error', '$3::text')}, ${mergeResponse(`jsonb_build_object('status', $2::text, 'error', $3::jsonb)`)},
            updated_at = now(), heartbeat_at = NULL
-       WHERE id = $1 AND ($4::uuid IS NULL OR virtual_key_id = $4) AND status IN ('queued','in_progress') RETURNING response_json AS response`,
+       WHERE id = $1 AND ($4::uuid IS NULL OR virtual_key_id = $4) AND status IN ('queued','in_progress')
+       RETURNING ${jsonText('response')} AS response`,
       [id, status, error === null ? null : toJsonb(JSON.stringify(error)), keyId],
     );
     const returned = queryRows<{ response: string }>(rows);
@@ -263,7 +274,7 @@ export class StoredResponseRepository {
   async failStale(staleMs: number, error: Json): Promise<number> {
     const rows: unknown = await this.db.query(
       `UPDATE stored_responses
-       SET status = 'failed', error_json = $2::text, error = NULL, ${mergeResponse(`jsonb_build_object('status', 'failed', 'error', $2::jsonb)`)},
+       SET status = 'failed', ${setJson('error', '$2::text')}, ${mergeResponse(`jsonb_build_object('status', 'failed', 'error', $2::jsonb)`)},
            updated_at = now(), heartbeat_at = NULL
        WHERE status IN ('queued','in_progress') AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::double precision / 1000))
        RETURNING id`,

@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../support/test-database'
 
 const JSON_COLUMNS = ['request', 'input_items', 'response', 'error'];
 const TEXT_COLUMNS = JSON_COLUMNS.map((c) => `${c}_json`);
+
 /**
  * The previous version's statements (e8f6d49's StoredResponseRepository), as its replicas still
  * run them during a rolling deploy: they read and update the `json` columns only.
@@ -109,6 +110,22 @@ describe('stored turns in text columns, and rows stored before them in json colu
   async function previousVersionReads(id: string): Promise<{ status: string; response: Json | null } | undefined> {
     const { rows } = await pg.query(PREVIOUS_VERSION.findOne, [id, keyId]);
     return rows[0] === undefined ? undefined : { status: rows[0].status, response: rows[0].response };
+  }
+
+  /**
+   * A row the previous version wrote whose text columns hold other, stale JSON (its input items,
+   * its response, an item with a row and one at a minted id's place): the newer is in `json`.
+   */
+  async function insertMixed(): Promise<{ id: string; inputItems: Json[]; response: Json; itemId: string; mintedOut: string }> {
+    const id = newResponseId();
+    const itemId = `client_item_of_${id}`;
+    const inputItem = (content: string): Json => ({ type: 'message', id: itemId, role: 'user', content });
+    const mintedOut = gatewayItemId('message', idStemOf(id), 0, 'out');
+    const output = (text: string): Json[] => [{ type: 'message', id: mintedOut, role: 'assistant', content: [{ type: 'output_text', text }] }];
+    await insertOld({ id, inputItems: [inputItem('newer')], output: output('newer'), items: [{ source: 'input', position: 0, itemId }] });
+    await pg.query(`UPDATE stored_responses SET input_items_json = $2, response_json = $3 WHERE id = $1`,
+      [id, JSON.stringify([inputItem('stale')]), JSON.stringify(responseOf(id, 'in_progress', output('stale')))]);
+    return { id, inputItems: [inputItem('newer')], response: responseOf(id, 'completed', output('newer')), itemId, mintedOut };
   }
 
   /** Which columns of the row hold its JSON, and the text column's response. */
@@ -255,6 +272,20 @@ describe('stored turns in text columns, and rows stored before them in json colu
     expect(await repo.findOne(keyId, stale)).toEqual(chain[1]);
   });
 
+  it('reads a row holding both a json and a stale text column from its json one, items included', async () => {
+    const mixed = await insertMixed();
+    const next = newResponseId();
+    await insertNew(next, mixed.id, [], []);
+
+    const newer = { inputItems: mixed.inputItems, response: mixed.response };
+    expect(await repo.findOne(keyId, mixed.id)).toMatchObject({ status: 'completed', ...newer });
+    expect((await repo.findChain(keyId, next))[1]).toMatchObject({ id: mixed.id, ...newer });
+    const found = await repo.findItems(keyId, [mixed.itemId, mixed.mintedOut]);
+    expect(new Map([...found].map(([k, v]) => [k, v.content]))).toEqual(new Map<string, unknown>([
+      [mixed.itemId, 'newer'], [mixed.mintedOut, [{ type: 'output_text', text: 'newer' }]],
+    ]));
+  });
+
   it('deletes an old row with its items, and purges expired ones', async () => {
     const kept = newResponseId();
     await insertOld({ id: kept, items: [{ source: 'input', position: 0, itemId: 'item_of_a_deleted_response' }], inputItems: [{ type: 'message', id: 'item_of_a_deleted_response', content: 'x' }] });
@@ -273,6 +304,7 @@ describe('stored turns in text columns, and rows stored before them in json colu
     const newId = newResponseId();
     await insertNew(newId, oldId, [{ type: 'message', id: 'b', content: 'new' }], [{ type: 'message', id: 'c', content: [] }]);
     await pg.query(`INSERT INTO stored_responses (id, virtual_key_id, expires_at, status, model, response_json) VALUES ('resp_no_input', $1, now() + interval '1 day', 'completed', 'm', '{}')`, [keyId]);
+    const mixed = await insertMixed();
     const before = [await repo.findOne(keyId, oldId), await repo.findOne(keyId, newId)];
     const migration = new StoredResponsesText1765600000000();
     const shape = async () => (await pg.query(
@@ -296,6 +328,9 @@ describe('stored turns in text columns, and rows stored before them in json colu
       [newId, [before[1]!.inputItems, before[1]!.response, null]],
       ['resp_no_input', [[], {}, null]],
     ]));
+    // A row holding both keeps its json columns, the newer.
+    const { rows: [mixedRow] } = await pg.query(`SELECT input_items, response FROM stored_responses WHERE id = $1`, [mixed.id]);
+    expect(mixedRow).toEqual({ input_items: mixed.inputItems, response: mixed.response });
     expect(rows.every((r) => r.request !== null)).toBe(true);
 
     const file = async () => (await pg.query(`SELECT pg_relation_filenode('stored_responses') AS f`)).rows[0].f as string;

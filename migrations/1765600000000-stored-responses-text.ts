@@ -16,30 +16,33 @@ const RESPONSE_CHECK = 'stored_responses_response_check';
  * Stored turns' JSON goes into new `text` columns (request_json, input_items_json, response_json,
  * error_json) instead of the `json` ones, which the database checks by parsing every value it is
  * given: every Responses turn is stored by default, and that parse was most of what Postgres did
- * per stored turn. Binary COPY of a stored turn, callgrind of the server: 132.0k instructions into
- * `json` columns, 79.9k into `text`; an agent-sized turn (~34 KB) 1.58M against 948k. The
- * gateway writes only JSON it serialised itself or parsed whole before storing it, with the same
- * rewrites as before (U+0000 and lone surrogates as U+FFFD).
+ * per stored turn (about 40% of its instructions). The gateway writes only JSON it serialised
+ * itself or parsed whole before storing it, with the same rewrites as before (U+0000 and lone
+ * surrogates as U+FFFD).
  *
  * Catalog changes only, no table rewrite and no scan: the new columns are nullable without a
  * default (rows already stored read NULL there, and keep their JSON in the `json` columns), the
  * `json` columns lose NOT NULL and their defaults (which would fill them in every row written
  * without them, and readers take a `json` column first), and the one guarantee NOT NULL gave
  * readers, a response in every row, is a CHECK that is NOT VALID (checked for rows written from
- * now on, not for those already there). lz4 as for the `json` columns (1765400000000). The ALTER's
- * ACCESS EXCLUSIVE lock is waited for in bounded tries (alterWithLockTimeout).
+ * now on, not for those already there). `up` runs again as it ran (the CHECK dropped and added
+ * in the same ALTER). lz4 as for the `json` columns (1765400000000). The ALTER's ACCESS
+ * EXCLUSIVE lock is waited for in bounded tries (alterWithLockTimeout).
  *
- * Readers take a `json` column when it is set and its `text` column otherwise; the gateway's
- * writes from now on fill the `text` columns and set the `json` ones to NULL.
+ * Readers take a `json` column when it is set and its `text` column otherwise. The gateway
+ * inserts into the `text` columns; it updates a row in the kind of column its response is in, so
+ * that rows the previous version wrote stay in the `json` columns.
  *
- * Rolling deploys: a replica still running the previous version cannot read a row written by
- * this one. It reads only the `json` columns, which are NULL there: such a row is unreadable to
- * it (a follow-up turn, a GET, an item reference through it fails) until every replica runs
- * this version. Rows it writes itself are read by this version. Deploy all replicas together,
- * or accept failures on turns that cross versions while both run.
+ * Rolling deploys: the previous version reads and updates the `json` columns only. At a replica
+ * of the previous version, until every replica runs this one, a GET of a row this version wrote
+ * answers 200 with a null body, and its input_items and a previous_response_id naming it answer
+ * 500. Rows the previous version wrote stay readable by both. Its cancel and stale sweep of a row
+ * this version wrote set the status and error columns only (the `json` response they merge into
+ * is NULL): this version's readers take the status and error from there.
  *
- * `down` copies the `text` columns back into the `json` ones (a full rewrite of the rows written
- * since, each value checked as JSON again), so that the previous version can read every row.
+ * `down` copies the `text` columns back into the `json` ones, so that the previous version reads
+ * every row: a rewrite of every row written since `up`, each value checked as JSON again, with
+ * the gateway's writes to the table held until it commits.
  */
 export class StoredResponsesText1765600000000 implements MigrationInterface {
   name = 'StoredResponsesText1765600000000';
@@ -49,6 +52,7 @@ export class StoredResponsesText1765600000000 implements MigrationInterface {
     const changes = [
       ...COLUMNS.map(([, text]) => `ADD COLUMN IF NOT EXISTS ${text} text${lz4 ? ' COMPRESSION lz4' : ''}`),
       ...COLUMNS.map(([json]) => `ALTER COLUMN ${json} DROP NOT NULL, ALTER COLUMN ${json} DROP DEFAULT`),
+      `DROP CONSTRAINT IF EXISTS ${RESPONSE_CHECK}`,
       `ADD CONSTRAINT ${RESPONSE_CHECK} CHECK (response IS NOT NULL OR response_json IS NOT NULL) NOT VALID`,
     ];
     await alterWithLockTimeout(q, 'stored_responses', `ALTER TABLE stored_responses ${changes.join(', ')}`);
@@ -56,7 +60,8 @@ export class StoredResponsesText1765600000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     // Writes held from the copy to the end: a row written into the text columns meanwhile would
-    // fail SET NOT NULL. Reads go on until the ALTER.
+    // fail SET NOT NULL. Reads go on until the ALTER, whose SET NOT NULL scans the table under its
+    // ACCESS EXCLUSIVE lock: a CHECK sparing that scan would take the same lock to be added.
     await alterWithLockTimeout(q, 'stored_responses', 'LOCK TABLE stored_responses IN EXCLUSIVE MODE');
     // A row has both only when a replica of the previous version updated it: its `json` is the newer.
     await q.query(`

@@ -298,6 +298,24 @@ describe('stored turns in text columns, and rows stored before them in json colu
     expect((await pg.query(`SELECT 1 FROM stored_responses WHERE id = $1 UNION ALL SELECT 1 FROM stored_items WHERE response_id = $1`, [expired])).rowCount).toBe(0);
   });
 
+  it('applies again where it was applied, neither scanning nor rewriting the table', async () => {
+    const migration = new StoredResponsesText1765600000000();
+    const file = async () => (await pg.query(`SELECT pg_relation_filenode('stored_responses') AS f`)).rows[0].f as string;
+    const fileBefore = await file();
+    // A row the CHECK refuses: a scan validating it would fail.
+    await pg.query(`ALTER TABLE stored_responses DROP CONSTRAINT stored_responses_response_check`);
+    await pg.query(`INSERT INTO stored_responses (id, virtual_key_id, expires_at, status, model) VALUES ('resp_unchecked', $1, now() + interval '1 day', 'completed', 'm')`, [keyId]);
+    try {
+      await inTransaction(ds, (q) => migration.up(q));
+      await inTransaction(ds, (q) => migration.up(q));
+    } finally {
+      await pg.query(`DELETE FROM stored_responses WHERE id = 'resp_unchecked'`);
+    }
+    expect(await file()).toBe(fileBefore);
+    const { rows } = await pg.query(`SELECT convalidated FROM pg_constraint WHERE conname = 'stored_responses_response_check'`);
+    expect(rows).toEqual([{ convalidated: false }]);
+  });
+
   it('reverts to json columns the previous version reads, rows of both kinds kept, and applies again without rewriting the table', async () => {
     const oldId = newResponseId();
     await insertOld({ id: oldId, inputItems: [{ type: 'message', id: 'a', content: 'old' }], error: { code: 'e' } });

@@ -1,16 +1,19 @@
 import OpenAI from 'openai';
 import { Client } from 'pg';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '@app/database';
 import { fakeProse } from '../../apps/fake-upstream/src/prose';
 import { StoredResponsesLz41765400000000 } from '../../migrations/1765400000000-stored-responses-lz4';
 import { lz4Available } from '../../migrations/support/toast-compression';
 import { StoredResponseRepository } from '../../apps/gateway/src/state/stored-response.repository';
 import { StoredResponseWriter } from '../../apps/gateway/src/state/stored-response.writer';
+import { inTransaction } from '../support/migration-step';
 import { startGatewayHarness, type GatewayHarness } from '../support/gateway-harness';
 import { testEnv } from '../support/test-env.config';
 
 const JSON_COLUMNS = ['error', 'input_items', 'request', 'response'];
+// Where the gateway writes stored JSON since 1765600000000.
+const TEXT_COLUMNS = ['error_json', 'input_items_json', 'request_json', 'response_json'];
 
 // A tool's output an agent would send back: prose that compresses as real text does, well past
 // the ~2 kB at which Postgres compresses a value.
@@ -39,18 +42,19 @@ describe('stored turns compressed with lz4 where the server has it', () => {
   });
 
   /** Each JSON column's own compression method: 'l' lz4, '' the server's default. */
-  async function columnMethods(): Promise<{ column: string; method: string }[]> {
+  async function columnMethods(columns = JSON_COLUMNS): Promise<{ column: string; method: string }[]> {
     const { rows } = await pg.query(
       `SELECT attname AS column, attcompression AS method FROM pg_attribute
         WHERE attrelid = 'stored_responses'::regclass AND attname = ANY ($1) ORDER BY attname`,
-      [JSON_COLUMNS],
+      [columns],
     );
     return rows;
   }
-  const methods = (method: string) => JSON_COLUMNS.map((column) => ({ column, method }));
+  const methods = (method: string, columns = JSON_COLUMNS) => columns.map((column) => ({ column, method }));
 
-  it('sets lz4 on the four JSON columns, or leaves their default on a server that refuses lz4', async () => {
+  it('sets lz4 on the four JSON columns and their text columns, or leaves their default on a server that refuses lz4', async () => {
     expect(await columnMethods()).toEqual(methods(lz4 ? 'l' : ''));
+    expect(await columnMethods(TEXT_COLUMNS)).toEqual(methods(lz4 ? 'l' : '', TEXT_COLUMNS));
     // PGlite is built without lz4: on the embedded database this suite tests the branch without it.
     if (testEnv.databaseUrl === undefined) expect(lz4).toBe(false);
     // Autocommit: the refusal leaves no transaction behind.
@@ -75,7 +79,7 @@ describe('stored turns compressed with lz4 where the server has it', () => {
     await h.gateway.app.get(StoredResponseWriter).flush();
 
     const { rows: [stored] } = await pg.query(
-      `SELECT pg_column_compression(response) AS response, pg_column_compression(input_items) AS input_items FROM stored_responses WHERE id = $1`,
+      `SELECT pg_column_compression(response_json) AS response, pg_column_compression(input_items_json) AS input_items FROM stored_responses WHERE id = $1`,
       [body.id],
     );
     const method = lz4 ? 'lz4' : 'pglz';
@@ -90,17 +94,10 @@ describe('stored turns compressed with lz4 where the server has it', () => {
   it('is reverted to the default and applied again, each in a transaction as TypeORM runs it', async () => {
     const ds = await new DataSource(dataSourceOptions(h.db.url, 1)).initialize();
     const migration = new StoredResponsesLz41765400000000();
-    const inTransaction = async (step: (q: QueryRunner) => Promise<void>) => {
-      const q = ds.createQueryRunner();
-      await q.startTransaction();
-      await step(q);
-      await q.commitTransaction();
-      await q.release();
-    };
     try {
-      await inTransaction((q) => migration.down(q));
+      await inTransaction(ds, (q) => migration.down(q));
       expect(await columnMethods()).toEqual(methods(''));
-      await inTransaction((q) => migration.up(q));
+      await inTransaction(ds, (q) => migration.up(q));
       expect(await columnMethods()).toEqual(methods(lz4 ? 'l' : ''));
     } finally {
       await ds.destroy();

@@ -160,7 +160,7 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
       expect(res.status).toBe(200);
       const { id } = (await res.json()) as { id: string };
       await h.gateway.app.get(StoredResponseWriter).flush();
-      const { rows } = await pg.query<{ text: string }>('SELECT input_items::text AS text FROM stored_responses WHERE id = $1', [id]);
+      const { rows } = await pg.query<{ text: string }>('SELECT input_items_json AS text FROM stored_responses WHERE id = $1', [id]);
       return { id, text: rows[0].text };
     };
     const { id, text } = await post(body);
@@ -419,7 +419,7 @@ describe('stateful Responses: store, previous_response_id, item_reference, retri
     // every write it queued has been committed, and the stored row still says cancelled.
     await eventually(() => !h.gateway.app.get(BackgroundResponses).runningIds().includes(queued.id));
     await h.gateway.app.get(ResponseStore).idle();
-    const stored = await pg.query(`SELECT status, response->>'status' AS response_status FROM stored_responses WHERE id = $1`, [queued.id]);
+    const stored = await pg.query(`SELECT status, response_json::json->>'status' AS response_status FROM stored_responses WHERE id = $1`, [queued.id]);
     expect(stored.rows).toEqual([{ status: 'cancelled', response_status: 'cancelled' }]);
     expect((await client.responses.retrieve(queued.id)).status).toBe('cancelled');
   });
@@ -472,7 +472,7 @@ describe('stateful Responses: shutdown with background work in flight', () => {
       await h.gateway.close();
       const pg = new Client({ connectionString: h.db.url });
       await pg.connect();
-      const row = await pg.query(`SELECT status, error, response FROM stored_responses WHERE id = $1`, [queued.id]);
+      const row = await pg.query(`SELECT status, error_json::json AS error, response_json::json AS response FROM stored_responses WHERE id = $1`, [queued.id]);
       await pg.end();
       expect(row.rows[0]).toMatchObject({ status: 'failed', error: { code: 'server_shutdown' }, response: { status: 'failed' } });
     } finally {

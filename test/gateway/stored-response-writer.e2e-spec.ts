@@ -105,7 +105,7 @@ describe('stored responses written in batches behind the answer', () => {
   /** Each response's stored row and items as the database holds them, against the rows saved. */
   async function expectStored(rows: readonly StoredResponseRow[]): Promise<void> {
     const ids = rows.map((r) => r.id);
-    const responses = await pg.query(`SELECT id, request::text AS request, response::text AS response FROM stored_responses WHERE id = ANY($1)`, [ids]);
+    const responses = await pg.query(`SELECT id, request_json AS request, response_json AS response FROM stored_responses WHERE id = ANY($1)`, [ids]);
     expect(new Map(responses.rows.map((r) => [r.id as string, [JSON.parse(r.request as string), JSON.parse(r.response as string)] as unknown]))).toEqual(
       new Map(rows.map((r) => [r.id, [JSON.parse(r.requestJson), JSON.parse(r.responseJson)] as unknown])),
     );
@@ -259,7 +259,7 @@ describe('stored responses written in batches behind the answer', () => {
     writeFileSync(path.join(spillDir, `stored-responses-previous-1-${Date.now()}-0.jsonl`), `${line}\n`);
     await replaySpilled(keyId, 1);
     const { rows: [stored] } = await pg.query(
-      `SELECT model, request::text AS request, input_items::text AS input_items, response::text AS response, error::text AS error FROM stored_responses WHERE id = $1`,
+      `SELECT model, request_json AS request, input_items_json AS input_items, response_json AS response, error_json AS error FROM stored_responses WHERE id = $1`,
       [old.id],
     );
     expect(stored.model).toBe('model \ufffd 漢\t😀');

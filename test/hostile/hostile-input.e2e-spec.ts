@@ -173,7 +173,7 @@ describe('hostile input: the gateway', () => {
       expect(res.status).toBe(200);
       const { id } = (await res.json()) as { id: string };
       await h.gateway.app.get(StoredResponseWriter).flush();
-      const row = await pg.query(`SELECT input_items::text AS items FROM stored_responses WHERE id = $1`, [id]);
+      const row = await pg.query(`SELECT input_items_json AS items FROM stored_responses WHERE id = $1`, [id]);
       expect(JSON.parse(row.rows[0].items as string)[0].content).toBe(text);
     });
 
@@ -184,7 +184,7 @@ describe('hostile input: the gateway', () => {
       expect((h.upstream.requests.at(-1)!.body as Record<string, unknown>).x_padding).toBeDefined();
       // Stored behind the answer: in the table once the writer's batch is.
       await h.gateway.app.get(StoredResponseWriter).flush();
-      const row = await pg.query(`SELECT request FROM stored_responses WHERE id = $1`, [id]);
+      const row = await pg.query(`SELECT request_json::json AS request FROM stored_responses WHERE id = $1`, [id]);
       expect(row.rows[0].request).toMatchObject({ instructions: 'be brief' });
       expect(row.rows[0].request.x_padding).toBeUndefined();
     });

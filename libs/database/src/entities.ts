@@ -13,6 +13,7 @@ import { RequestTypeIndex1765200000001 } from '../../../migrations/1765200000001
 import { StoredItemsNoForeignKey1765300000000 } from '../../../migrations/1765300000000-stored-items-no-foreign-key';
 import { StoredResponsesLz41765400000000 } from '../../../migrations/1765400000000-stored-responses-lz4';
 import { RequestLogIndexCosts1765500000000 } from '../../../migrations/1765500000000-request-log-index-costs';
+import { StoredResponsesText1765600000000 } from '../../../migrations/1765600000000-stored-responses-text';
 import { FallbackPolicyEntity } from './entities/fallback-policy.entity';
 import { ModelPriceEntity } from './entities/model-price.entity';
 import { RequestLogDeadLetterEntity } from './entities/request-log-dead-letter.entity';
@@ -27,4 +28,5 @@ export const ENTITIES = [VirtualKeyEntity, RequestLogEntity, FallbackPolicyEntit
 export const MIGRATIONS = [InitialSchema1764100000000, FallbackPolicies1764200000000, RequestLogIndexes1764300000000, StoredResponses1764400000000,
   ModelPrices1764918000000, UnpricedRequestLogIndex1764918000001, HostileInput1764920000000, ClientRequestIdIndex1764920100000,
   ChangeNotifications1764930000000, StoredResponsesJson1765000000000, RequestType1765200000000, RequestTypeIndex1765200000001,
-  StoredItemsNoForeignKey1765300000000, StoredResponsesLz41765400000000, RequestLogIndexCosts1765500000000];
+  StoredItemsNoForeignKey1765300000000, StoredResponsesLz41765400000000, RequestLogIndexCosts1765500000000,
+  StoredResponsesText1765600000000];

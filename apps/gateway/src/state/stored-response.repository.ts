@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { queryRows } from '@app/database';
 import { DataSource } from 'typeorm';
-import { type Json, mintedPlace, type StoredItem, type StoredResponse, type StoredResponseRow, type StoredStatus, toJsonb, toPgText } from './stored-response';
+import { type Json, mintedPlace, type StoredItem, type StoredResponse, type StoredResponseRow, type StoredStatus, toJsonb, toPgText, UNFINISHED } from './stored-response';
 
 interface ResponseRecord {
   id: string;
@@ -10,14 +10,32 @@ interface ResponseRecord {
   background: boolean;
   model: string;
   previous_response_id: string | null;
-  input_items: Json[];
-  response: Json;
+  /** JSON text. */
+  input_items: string;
+  response: string;
+  error: string | null;
   expires_at: Date;
 }
 
+/*
+ * A turn's JSON is in its `text` column (*_json), or in its `json` column in rows written before
+ * migration 1765600000000 or by a replica of the previous version since. The gateway inserts into
+ * the `text` columns, and updates a row in the kind of column its response is in (setJson). A
+ * row with both took its `json` one from the previous version last: that one is the newer.
+ */
+
+/** A JSON column of the stored response `r` (or of the row, for r = '') as text. */
+const jsonText = (column: 'input_items' | 'response' | 'error', r = ''): string => `coalesce(${r}${column}::text, ${r}${column}_json)`;
+
+/**
+ * A JSON column as `json` for an operator. A `text` value is cast, which parses it once more than
+ * a `json` column's read: only item lookups and background updates look inside a stored turn.
+ */
+const jsonValue = (column: 'input_items' | 'response', r = ''): string => `coalesce(${r}${column}, ${r}${column}_json::json)`;
+
 /** The item of the stored response `r` at the place (source, position) of a stored_items row or of a minted id. */
 function itemAt(place: 'i' | 'place'): string {
-  return `CASE WHEN ${place}.source = 'input' THEN r.input_items -> ${place}.position ELSE r.response -> 'output' -> ${place}.position END`;
+  return `CASE WHEN ${place}.source = 'input' THEN ${jsonValue('input_items', 'r.')} -> ${place}.position ELSE ${jsonValue('response', 'r.')} -> 'output' -> ${place}.position END`;
 }
 
 /** Every item that has a stored_items row under one of the ids (each copy: the outer query keeps the newest). */
@@ -29,8 +47,9 @@ const FIND_ITEMS_SQL = `SELECT DISTINCT ON (item_id) item_id, item FROM (${ITEMS
 
 /**
  * FIND_ITEMS_SQL, and the items at the places minted ids name. OFFSET 0 keeps `at_place` a
- * subquery of its own: merged into the outer query, its item (a `json` column, its whole text
- * parsed on every read) would be read once for the WHERE and again for the SELECT.
+ * subquery of its own: merged into the outer query, its item (taken out of the whole stored JSON,
+ * parsed on every read, from a `json` column or a `text` one cast) would be read once for the
+ * WHERE and again for the SELECT.
  */
 const FIND_ITEMS_OR_MINTED_SQL = `SELECT DISTINCT ON (item_id) item_id, item FROM (
     ${ITEMS_WITH_ROWS}
@@ -45,12 +64,39 @@ const FIND_ITEMS_OR_MINTED_SQL = `SELECT DISTINCT ON (item_id) item_id, item FRO
   ) found
   ORDER BY item_id, created_at DESC`;
 
-const RESPONSE_COLUMNS = 'id, virtual_key_id, status, background, model, previous_response_id, input_items, response, expires_at';
+/** What a read answers of a stored response `r` (or of the row, for r = ''), each turn's JSON as text. */
+const responseColumns = (r = ''): string =>
+  `${r}id, ${r}virtual_key_id, ${r}status, ${r}background, ${r}model, ${r}previous_response_id, `
+  + `coalesce(${jsonText('input_items', r)}, '[]') AS input_items, ${jsonText('response', r)} AS response, ${jsonText('error', r)} AS error, ${r}expires_at`;
+
+const FIND_ONE_SQL = `SELECT ${responseColumns()} FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()`;
+
+const FIND_CHAIN_SQL = `WITH RECURSIVE chain AS (
+    SELECT ${responseColumns()}, 0 AS depth FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()
+    UNION ALL
+    SELECT ${responseColumns('r.')}, c.depth + 1
+    FROM stored_responses r JOIN chain c ON r.id = c.previous_response_id
+    WHERE r.virtual_key_id = $2 AND r.expires_at > now()
+  )
+  SELECT id, virtual_key_id, status, background, model, previous_response_id, input_items, response, error, expires_at FROM chain ORDER BY depth`;
+
+// The `json` columns are left NULL.
 export const INSERT_COLUMNS = [
   'id', 'virtual_key_id', 'created_at', 'expires_at', 'status', 'background', 'model', 'previous_response_id',
-  'request', 'input_items', 'response', 'error', 'heartbeat_at',
+  'request_json', 'input_items_json', 'response_json', 'error_json', 'heartbeat_at',
 ] as const;
-const JSON_COLUMNS = new Set(['request', 'input_items', 'response', 'error']);
+
+/**
+ * An update's SET of the response or the error to `value` (an expression of the row as it was,
+ * json, jsonb or text), in the kind of column the row's response is in, the other set to NULL: a
+ * row the previous version wrote stays in the `json` columns, the only ones its replicas read
+ * while a rolling deploy runs both versions.
+ */
+const setJson = (column: 'response' | 'error', value: string): string =>
+  `${column} = CASE WHEN response IS NOT NULL THEN (${value})::json END, ${column}_json = CASE WHEN response IS NULL THEN (${value})::text END`;
+
+/** The stored response merged with `patch` (a jsonb expression). */
+const mergeResponse = (patch: string): string => setJson('response', `coalesce(response::jsonb, response_json::jsonb) || ${patch}`);
 
 function toStored(r: ResponseRecord): StoredResponse {
   return {
@@ -60,10 +106,21 @@ function toStored(r: ResponseRecord): StoredResponse {
     background: r.background,
     model: r.model,
     previousResponseId: r.previous_response_id,
-    inputItems: r.input_items,
-    response: r.response,
+    inputItems: JSON.parse(r.input_items) as Json[],
+    response: endedResponse(r, JSON.parse(r.response) as Json),
     expiresAt: r.expires_at.getTime(),
   };
+}
+
+/**
+ * The stored Response, with the status (and the error, if any) of a row whose status column ended
+ * it while the Response still says it is unfinished: a replica of the previous version cancelling
+ * or failing as stale a row this version wrote merges them into the `json` response, NULL there,
+ * and only the status and error columns take them.
+ */
+function endedResponse(r: ResponseRecord, response: Json): Json {
+  if (UNFINISHED.has(r.status) || !UNFINISHED.has(response.status as StoredStatus)) return response;
+  return r.error === null ? { ...response, status: r.status } : { ...response, status: r.status, error: JSON.parse(r.error) as Json };
 }
 
 /** The SQL of stored responses; every read is scoped to the owning key and to unexpired rows. */
@@ -87,7 +144,7 @@ export class StoredResponseRepository {
         toJsonb(r.requestJson), toJsonb(r.inputItemsJson), toJsonb(r.responseJson), toJsonb(r.errorJson),
         r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null,
       );
-      tuples.push(`(${INSERT_COLUMNS.map((c, i) => `$${base + i + 1}${JSON_COLUMNS.has(c) ? '::json' : ''}`).join(',')})`);
+      tuples.push(`(${INSERT_COLUMNS.map((_, i) => `$${base + i + 1}`).join(',')})`);
       for (const it of r.items) {
         itemCols[0].push(r.id);
         itemCols[1].push(it.position);
@@ -111,26 +168,13 @@ export class StoredResponseRepository {
   }
 
   async findOne(keyId: string, id: string): Promise<StoredResponse | null> {
-    const rows: ResponseRecord[] = await this.db.query(
-      `SELECT ${RESPONSE_COLUMNS} FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()`,
-      [id, keyId],
-    );
+    const rows: ResponseRecord[] = await this.db.query(FIND_ONE_SQL, [id, keyId]);
     return rows.length === 0 ? null : toStored(rows[0]);
   }
 
   /** The response and its ancestors through previous_response_id, newest first, in one query. */
   async findChain(keyId: string, id: string): Promise<StoredResponse[]> {
-    const rows: ResponseRecord[] = await this.db.query(
-      `WITH RECURSIVE chain AS (
-         SELECT ${RESPONSE_COLUMNS}, 0 AS depth FROM stored_responses WHERE id = $1 AND virtual_key_id = $2 AND expires_at > now()
-         UNION ALL
-         SELECT ${RESPONSE_COLUMNS.split(', ').map((c) => `r.${c}`).join(', ')}, c.depth + 1
-         FROM stored_responses r JOIN chain c ON r.id = c.previous_response_id
-         WHERE r.virtual_key_id = $2 AND r.expires_at > now()
-       )
-       SELECT ${RESPONSE_COLUMNS} FROM chain ORDER BY depth`,
-      [id, keyId],
-    );
+    const rows: ResponseRecord[] = await this.db.query(FIND_CHAIN_SQL, [id, keyId]);
     return rows.map(toStored);
   }
 
@@ -175,7 +219,7 @@ export class StoredResponseRepository {
 
   async markInProgress(id: string): Promise<void> {
     await this.db.query(
-      `UPDATE stored_responses SET status = 'in_progress', response = (response::jsonb || '{"status":"in_progress"}'::jsonb)::json, updated_at = now(), heartbeat_at = now()
+      `UPDATE stored_responses SET status = 'in_progress', ${mergeResponse(`'{"status":"in_progress"}'::jsonb`)}, updated_at = now(), heartbeat_at = now()
        WHERE id = $1 AND status = 'queued'`,
       [id],
     );
@@ -189,7 +233,7 @@ export class StoredResponseRepository {
   async finish(id: string, keyId: string, status: StoredStatus, responseJson: string, error: Json | null, outputItems: StoredItem[]): Promise<boolean> {
     return this.db.transaction(async (m) => {
       const updated: unknown = await m.query(
-        `UPDATE stored_responses SET status = $2, response = $3::json, error = $4::json, updated_at = now(), heartbeat_at = NULL
+        `UPDATE stored_responses SET status = $2, ${setJson('response', '$3::text')}, ${setJson('error', '$4::text')}, updated_at = now(), heartbeat_at = NULL
          WHERE id = $1 AND status IN ('queued','in_progress') RETURNING created_at`,
         [id, status, toJsonb(responseJson), error === null ? null : toJsonb(JSON.stringify(error))],
       );
@@ -211,13 +255,14 @@ export class StoredResponseRepository {
   async endUnfinished(id: string, keyId: string | null, status: 'cancelled' | 'failed', error: Json | null): Promise<Json | null> {
     const rows: unknown = await this.db.query(
       `UPDATE stored_responses
-       SET status = $2, error = $3::json, response = (response::jsonb || jsonb_build_object('status', $2::text, 'error', $3::jsonb))::json,
+       SET status = $2, ${setJson('error', '$3::text')}, ${mergeResponse(`jsonb_build_object('status', $2::text, 'error', $3::jsonb)`)},
            updated_at = now(), heartbeat_at = NULL
-       WHERE id = $1 AND ($4::uuid IS NULL OR virtual_key_id = $4) AND status IN ('queued','in_progress') RETURNING response`,
+       WHERE id = $1 AND ($4::uuid IS NULL OR virtual_key_id = $4) AND status IN ('queued','in_progress')
+       RETURNING ${jsonText('response')} AS response`,
       [id, status, error === null ? null : toJsonb(JSON.stringify(error)), keyId],
     );
-    const returned = queryRows<{ response: Json }>(rows);
-    return returned.length === 0 ? null : returned[0].response;
+    const returned = queryRows<{ response: string }>(rows);
+    return returned.length === 0 ? null : (JSON.parse(returned[0].response) as Json);
   }
 
   async heartbeat(ids: string[]): Promise<void> {
@@ -229,7 +274,7 @@ export class StoredResponseRepository {
   async failStale(staleMs: number, error: Json): Promise<number> {
     const rows: unknown = await this.db.query(
       `UPDATE stored_responses
-       SET status = 'failed', error = $2::json, response = (response::jsonb || jsonb_build_object('status', 'failed', 'error', $2::jsonb))::json,
+       SET status = 'failed', ${setJson('error', '$2::text')}, ${mergeResponse(`jsonb_build_object('status', 'failed', 'error', $2::jsonb)`)},
            updated_at = now(), heartbeat_at = NULL
        WHERE status IN ('queued','in_progress') AND (heartbeat_at IS NULL OR heartbeat_at < now() - make_interval(secs => $1::double precision / 1000))
        RETURNING id`,

@@ -22,9 +22,21 @@ describe('reviveStoredText', () => {
     ['without previousResponseId', spilled({ previousResponseId: undefined })],
     ['without a key', spilled({ keyId: undefined })],
     ['with a time that is not one', spilled({ createdAt: 'yesterday' })],
+    // Its column is `text`: what a `json` column refused is set aside here instead.
+    ['whose response is not JSON', spilled({ responseJson: '{"unterminated' })],
+    ['whose request is not JSON', spilled({ requestJson: '{"input":"hi"} trailing' })],
+    ['whose input items are not JSON', spilled({ inputItemsJson: '[' })],
+    ['whose error is not JSON', spilled({ errorJson: '{nope}' })],
+    ['whose error is not a string', spilled({ errorJson: { message: 'x' } })],
+    ['whose JSON holds a raw U+0000 between its tokens', spilled({ responseJson: '{"id":"resp_1",\0"output":[]}' })],
   ])('sets aside a line %s (null) instead of throwing, and the encoder goes on', (_, line) => {
     const encoder = new StoredRowEncoder();
     expect(reviveStoredText(encoder, line)).toBeNull();
     expect(reviveStoredText(encoder, JSON.stringify(row))!.row()).toEqual(row);
+  });
+
+  it('revives JSON holding a raw U+0000 in a string, which its column takes as U+FFFD, as a json column did', () => {
+    const line = spilled({ responseJson: '{"id":"resp_1","output":[],"note":"a\0b"}' });
+    expect(JSON.parse(reviveStoredText(new StoredRowEncoder(), line)!.row().responseJson)).toEqual({ id: 'resp_1', output: [], note: 'a\ufffdb' });
   });
 });

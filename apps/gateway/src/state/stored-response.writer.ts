@@ -3,7 +3,7 @@ import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import { BatchWriter, type BatchTable, BatchWriterHost } from '../storage/batch-writer';
-import type { StoredResponseRow } from './stored-response';
+import { type StoredResponseRow, toPgText } from './stored-response';
 import { itemTuplesEnd, itemTuplesStart, responseTupleStart, StoredRowEncoder, type StoredRowText } from './stored-row-text';
 import { INSERT_COLUMNS, StoredResponseRepository } from './stored-response.repository';
 
@@ -48,7 +48,24 @@ function reviveStoredRow(line: string): StoredResponseRow | null {
     return null;
   }
   if (typeof row !== 'object' || row === null || typeof row.id !== 'string' || typeof row.responseJson !== 'string' || !Array.isArray(row.items)) return null;
+  if (![row.requestJson, row.inputItemsJson, row.responseJson, row.errorJson].every(isJsonField)) return null;
   return { ...row, createdAt: new Date(row.createdAt), expiresAt: new Date(row.expiresAt) };
+}
+
+/**
+ * Whether a spilled row's JSON field (or its absence, for the error) is JSON as its column will
+ * hold it (toPgText). Its column is `text`, which takes any text, where a `json` column refused
+ * what is not JSON: a line from the spill file is not the gateway's own serialisation until checked.
+ */
+function isJsonField(json: unknown): boolean {
+  if (json === null) return true;
+  if (typeof json !== 'string') return false;
+  try {
+    JSON.parse(toPgText(json));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

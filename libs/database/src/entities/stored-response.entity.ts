@@ -38,17 +38,31 @@ export class StoredResponseEntity {
   @Column({ name: 'previous_response_id', type: 'text', nullable: true })
   previousResponseId: string | null;
 
-  @Column({ type: 'json', default: () => `'{}'::json` })
-  request: Json;
+  // Each turn's JSON: in the `text` column (*_json) when written since migration 1765600000000,
+  // in the `json` column before it (the migration says how readers take them).
+  @Column({ type: 'json', nullable: true })
+  request: Json | null;
 
-  @Column({ name: 'input_items', type: 'json', default: () => `'[]'::json` })
-  inputItems: Json[];
+  @Column({ name: 'input_items', type: 'json', nullable: true })
+  inputItems: Json[] | null;
 
-  @Column({ type: 'json' })
-  response: Json;
+  @Column({ type: 'json', nullable: true })
+  response: Json | null;
 
   @Column({ type: 'json', nullable: true })
   error: Json | null;
+
+  @Column({ name: 'request_json', type: 'text', nullable: true })
+  requestJson: string | null;
+
+  @Column({ name: 'input_items_json', type: 'text', nullable: true })
+  inputItemsJson: string | null;
+
+  @Column({ name: 'response_json', type: 'text', nullable: true })
+  responseJson: string | null;
+
+  @Column({ name: 'error_json', type: 'text', nullable: true })
+  errorJson: string | null;
 
   @Column({ name: 'heartbeat_at', type: 'timestamptz', nullable: true })
   heartbeatAt: Date | null;

@@ -260,7 +260,7 @@ class StartEcho {
   private constructor(
     /** The first event's text. */
     private readonly text: string,
-    /** Where its type's text (between its quotes) starts, and its sequence number's digits (-1: none), in order. */
+    /** Where its type's text (between its quotes) starts and ends, and its sequence number's digits when it has one, in the order they come. */
     private readonly slots: readonly number[],
     /** Whether slots[0] is the type (else the sequence number). */
     private readonly typeFirst: boolean,

@@ -241,6 +241,28 @@ describe('relayStream', () => {
     expect(event.response.extra_fields.chunk_index).toBe(2);
   });
 
+  it("writes a terminal event settled as text on as many data lines as the upstream's, however its stream is cut", async () => {
+    const settleText = (data: string, fieldsJson: string) => `${data.slice(0, -1)},"extra_fields":${fieldsJson},"stored":true}`;
+    const terminal = UPSTREAM[2].slice(UPSTREAM[2].indexOf('data: ') + 6, -2);
+    // The terminal event's JSON on one data line, or cut over two (joined by a newline).
+    for (const lines of [[terminal], [terminal.slice(0, 40), terminal.slice(40)]]) {
+      const text = UPSTREAM[0] + UPSTREAM[1] + `event: response.completed\n${lines.map((l) => `data: ${l}\n`).join('')}\n`;
+      const bytes = Buffer.from(text);
+      for (let cut = 1; cut < bytes.length; cut += 9) {
+        const c = client();
+        const end = Object.assign(streamEnd(true, []), { settleText });
+        const p = primed([bytes.subarray(0, cut).toString('latin1'), bytes.subarray(cut).toString('latin1')]);
+        await relayStream({ res: c.res, cancel: Cancellation.never, t0: performance.now(), requestId: REQUEST_ID }, p, fields, {}, end, null);
+        const frame = c.written().slice(c.written().indexOf('event: response.completed'));
+        const data = frame.slice('event: response.completed\ndata: '.length, -2);
+        expect(data.split('\ndata: ')).toHaveLength(lines.length);
+        const event = JSON.parse(data.replaceAll('\ndata: ', '\n')) as { stored: boolean; extra_fields: { chunk_index: number } };
+        expect(event.stored).toBe(true);
+        expect(event.extra_fields.chunk_index).toBe(2);
+      }
+    }
+  });
+
   it('ends a stream cut before its terminal event with error and response.failed, which is not settled as the answer', async () => {
     const c = client();
     const settled: { response: Record<string, unknown>; failed: boolean }[] = [];

@@ -108,6 +108,7 @@ export interface StreamEnd {
    * first when it has the gateway's fields (`fieldsJson`) as text: the event's text, its turn
    * settled; undefined when the Response must be parsed (the relay then calls `settle`). `at`:
    * what the translator found in the text; `ascii`: `data` and `fieldsJson` are known to be ASCII.
+   * It adds no newline to `data` (what it adds is JSON of the gateway's own).
    */
   settleText?(data: string, fieldsJson: string, at: TerminalEventAt | undefined, ascii: boolean): string | undefined;
   /** What settleText adds to the upstream's text besides `fieldsJson` (the turn's ids) is ASCII: the event stays as ASCII as the upstream's. */
@@ -517,7 +518,8 @@ function terminalEvent(
     if (spliced !== undefined) return { data: spliced, event: null, response: null, asciiKept: true, oneLine: ev.head !== undefined };
   } else if (asText && !failed && end.settleText !== undefined) {
     const settled = end.settleText(ev.data, injector.terminalFields(latency, chunkIndex), ev.at, ascii);
-    if (settled !== undefined) return { data: settled, event: null, response: null, asciiKept: end.settledAscii === true };
+    // As spliced: what settleText adds is JSON of the gateway's own, with no newline.
+    if (settled !== undefined) return { data: settled, event: null, response: null, asciiKept: end.settledAscii === true, oneLine: ev.head !== undefined };
   }
   // A copy with two more fields (not a spread with added fields, which is slow in V8: bench/PROFILE.md).
   const fields: ExtraFields = Object.assign({}, injector.extra);

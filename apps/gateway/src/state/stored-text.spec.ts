@@ -4,9 +4,9 @@ import { ResponsesPassthroughTranslator } from '@app/providers/openai/openai-str
 import { scanTerminalEvent } from '@app/providers/responses/response-scan';
 import type { Turn } from '../conversation/turn';
 import { type ExtraFields, withExtraFields } from '../execute/extra-fields';
-import { isJson, type Json, outputOf, toJsonb, toPgText } from './stored-response';
+import { isJson, type Json, newResponseId, outputOf, toJsonb, toPgText } from './stored-response';
 import { storedEvent, storedText } from './stored-text';
-import { finalizeTurn, statusOf } from './stored-turn';
+import { finalizeTurn, previousIdJson, statusOf, turnIdJson } from './stored-turn';
 
 // Counted, and itself otherwise: a walk the translator found unreadable is not made again.
 jest.mock('@app/providers/responses/response-scan', () => {
@@ -126,6 +126,16 @@ const expectSameEvent = (data: string, withCost: boolean, t = turn()) => {
 };
 
 describe('storedText', () => {
+  it("writes the turn's ids as JSON.stringify does: its own id (newResponseId's) and any previous one", () => {
+    for (let i = 0; i < 200; i++) {
+      const id = newResponseId(Date.now() + i * 7_919_000);
+      expect(turnIdJson(turn({ id }))).toBe(JSON.stringify(id));
+    }
+    for (const previousResponseId of [null, 'resp_prev', 'r"q\\b', 'tab\there', 'línea\u2028', '\ud800 lone', '']) {
+      expect(previousIdJson(turn({ previousResponseId }))).toBe(JSON.stringify(previousResponseId));
+    }
+  });
+
   it("writes a compact body's Response as the parse path does, byte for byte", () => {
     for (const withCost of [false, true]) {
       const text = JSON.stringify(body());

@@ -6,7 +6,7 @@ import { scanTerminalEvent } from '@app/providers/responses/response-scan';
 import { type ParsedResponse, RESPONSE_MEMBERS, type ResponseScan, type TerminalEventAt } from '@app/providers/types';
 import type { Turn } from '../conversation/turn';
 import { isJsonbAsIs, isTrustedItemId, type StoredStatus } from './stored-response';
-import { storedStatus } from './stored-turn';
+import { previousIdJson, storedStatus, turnIdJson } from './stored-turn';
 
 /**
  * A stored turn's Response as text: the upstream's own, the gateway's fields spliced in (what
@@ -94,9 +94,7 @@ function storedObject(
   let keys = SET;
   const at: number[] = [];
   for (let k = 0; k < SET_AT.length; k++) at.push(members[SET_AT[k]], members[SET_AT[k] + 1]);
-  // A first turn's null written out: JSON.stringify costs a call into C++, even for null.
-  const previous = turn.previousResponseId === null ? 'null' : JSON.stringify(turn.previousResponseId);
-  const values = [JSON.stringify(turn.id), previous, String(turn.store), String(turn.background), fieldsJson];
+  const values = [turnIdJson(turn), previousIdJson(turn), String(turn.store), String(turn.background), fieldsJson];
   const usage = members[USAGE];
   if (cost !== null && usage !== -1 && json.charCodeAt(usage) === JSON_BYTE.OPEN_BRACE) {
     const usageEnd = members[USAGE + 1];

@@ -58,12 +58,25 @@ export function applyStateFields(turn: Turn, response: Json): void {
 
 const UNSTORED_STATE_KEYS = STATE_KEYS.slice(1);
 
+/**
+ * JSON.stringify of the turn's id, written out: the id is newResponseId's (its prefix and hex
+ * digits), which JSON writes as it is between quotes, and JSON.stringify is a call into C++.
+ */
+export function turnIdJson(turn: Turn): string {
+  return `"${turn.id}"`;
+}
+
+/** JSON.stringify of the turn's previous response id, a first turn's null written out. */
+export function previousIdJson(turn: Turn): string {
+  return turn.previousResponseId === null ? 'null' : JSON.stringify(turn.previousResponseId);
+}
+
 /** applyStateFields as JSON text: the keys it sets, in its order, and their values' JSON. */
 export function stateFieldsText(turn: Turn): StateFieldsText {
-  const previous = JSON.stringify(turn.previousResponseId);
+  const previous = previousIdJson(turn);
   const background = String(turn.background);
   return turn.store
-    ? { keys: STATE_KEYS, values: [JSON.stringify(turn.id), previous, 'true', background] }
+    ? { keys: STATE_KEYS, values: [turnIdJson(turn), previous, 'true', background] }
     : { keys: UNSTORED_STATE_KEYS, values: [previous, 'false', background] };
 }
 

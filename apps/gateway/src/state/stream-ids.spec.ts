@@ -100,9 +100,10 @@ describe('StreamIdRewriter', () => {
 
   it("makes templates of a stream's start events on their first sighting: a later stream's match them all", () => {
     startTemplates.reset();
-    const response = (id: string, created: number) => ({ id, object: 'response', created_at: created, status: 'in_progress', store: true, metadata: {} });
+    // Each start event's Response its own (another status): none is an echo of the first.
+    const response = (id: string, created: number, status: string) => ({ id, object: 'response', created_at: created, status, store: true, metadata: {} });
     const stream = (id: string, created: number) =>
-      ['response.created', 'response.in_progress'].map((type, n) => ({ type, response: response(id, created), sequence_number: n }));
+      [['response.created', 'queued'], ['response.in_progress', 'in_progress']].map(([type, status], n) => ({ type, response: response(id, created, status), sequence_number: n }));
     for (const events of [stream('resp_up', 1700000000), stream('resp_other', 1700000042)]) {
       const t = turn();
       const ids = streamRewriter(t);
@@ -111,8 +112,68 @@ describe('StreamIdRewriter', () => {
         applyStateFields(t, expected.response);
         expect(ids.rewrite(event.type, JSON.stringify(event))).toBe(JSON.stringify(expected));
       }
+      expect(ids.echoed).toBe(0);
     }
     expect(startTemplates.matched).toBe(2);
+  });
+
+  it("edits a stream's later start events as its first when only their type and sequence number differ", () => {
+    const response = { id: 'resp_up', object: 'response', created_at: 1700000000, status: 'in_progress', store: true, metadata: { type: 'response.created' } };
+    // The sequence number before the Response (OpenAI's order), after it, absent; its digits
+    // growing or shrinking (the Response moves); the type named as the event is, or another.
+    const shapes = [
+      (type: string, n: number) => ({ type, sequence_number: n, response }),
+      (type: string, n: number) => ({ type, response, sequence_number: n }),
+      (type: string) => ({ type, response }),
+      (type: string, n: number) => ({ sequence_number: n, response, type }),
+    ];
+    const later: [string, number, boolean][] = [
+      ['response.in_progress', 1, true],
+      ['response.in_progress', 10, true],
+      ['response.queued', 123456, true],
+      ['response.created', 0, true],
+    ];
+    for (const store of [true, false]) {
+      for (const shape of shapes) {
+        startTemplates.reset();
+        const t = { ...turn(), store };
+        const ids = streamRewriter(t);
+        const first = shape('response.created', 99);
+        const expectedFirst = structuredClone(first);
+        applyStateFields(t, expectedFirst.response);
+        expect(ids.rewrite('response.created', JSON.stringify(first))).toBe(JSON.stringify(expectedFirst));
+        for (const [type, n] of later) {
+          const event = shape(type, n);
+          const expected = structuredClone(event);
+          applyStateFields(t, expected.response);
+          expect(ids.rewrite(type, JSON.stringify(event))).toBe(JSON.stringify(expected));
+        }
+        expect(ids.echoed).toBe(later.length);
+        expect(ids.serialised).toBe(false);
+      }
+    }
+    // Not an echo, each read as the first was: a type that is not the event's name, a sequence
+    // number that is not digits, another Response, another member, other spacing, a Response
+    // spelled twice (the last one counts).
+    const t = turn();
+    const ids = streamRewriter(t);
+    const first = { type: 'response.created', sequence_number: 1, response };
+    expect(JSON.parse(ids.rewrite('response.created', JSON.stringify(first))).response.id).toBe('resp_ours');
+    const others = [
+      JSON.stringify({ type: 'response.queued', sequence_number: 1, response }),
+      JSON.stringify({ type: 'response.in_progress', sequence_number: 1.5, response }),
+      JSON.stringify({ type: 'response.in_progress', sequence_number: -1, response }),
+      JSON.stringify({ type: 'response.in_progress', sequence_number: 1, response: { ...response, status: 'queued' } }),
+      JSON.stringify({ type: 'response.in_progress', sequence_number: 1, response, more: 1 }),
+      JSON.stringify({ type: 'response.in_progress', sequence_number: 1, response }).replace(':1,', ': 1,'),
+      `${JSON.stringify({ type: 'response.in_progress', sequence_number: 1, response }).slice(0, -1)},"response":{"id":"resp_x"}}`,
+    ];
+    for (const text of others) {
+      const expected = JSON.parse(text);
+      if (expected.response !== null) applyStateFields(t, expected.response);
+      expect(JSON.parse(ids.rewrite('response.in_progress', text))).toEqual(expected);
+    }
+    expect(ids.echoed).toBe(0);
   });
 
   it("makes a template of an output_item.added event: a later stream's item is read from it", () => {

@@ -1,6 +1,6 @@
 import { JSON_BYTE } from '@app/common';
 import { depthAt, findMembers, firstNonSpace, membersSet, ownCopy, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
-import { matchTemplate, moved, sequenceSlot, type Slot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from '@app/providers/responses/text-template';
+import { digitsEnd, matchTemplate, moved, sequenceSlot, type Slot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from '@app/providers/responses/text-template';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
@@ -30,14 +30,16 @@ export class StreamIdRewriter {
   private readonly renames = new Map<string, string>();
   /** Where `findMembers` puts what it found (one event at a time). */
   private readonly at: number[] = [];
-  /** The last start event's Response object as the upstream wrote it, and with the state fields. */
-  private lastStart: { upstream: string; spliced: string } | null = null;
+  /** The stream's first start event as edited, for the later ones (StartEcho). */
+  private firstStart: StartEcho | null = null;
   /**
    * The last event rewritten was parsed and serialised again, not edited as text: JSON.stringify
    * writes the characters an upstream's escapes stand for, so what was ASCII may be no longer.
    * About the last call only: read it right after `rewrite`.
    */
   serialised = false;
+  /** Start events edited as the stream's first was (StartEcho): for specs, which check that it is used. */
+  echoed = 0;
 
   constructor(
     private readonly turn: Turn,
@@ -51,7 +53,7 @@ export class StreamIdRewriter {
 
   rewrite(type: string, data: string): string {
     this.serialised = false;
-    if (isStartEvent(type)) return this.onStart(data);
+    if (isStartEvent(type)) return this.onStart(type, data);
     if (type === 'response.output_item.added') return this.trustedItemAdded(data) ? data : this.edit(data, (ev) => this.onItemAdded(ev));
     if (this.renames.size === 0) return data;
     return this.edit(data, (ev) => {
@@ -68,28 +70,29 @@ export class StreamIdRewriter {
     });
   }
 
-  private onStart(data: string): string {
+  private onStart(type: string, data: string): string {
+    const echoed = this.firstStart?.of(type, data);
+    if (echoed !== undefined) {
+      this.echoed++;
+      return echoed;
+    }
     const fields = this.stateFields;
     const templated = fromStartTemplates(data, fields);
-    if (templated !== undefined) return templated;
+    if (templated !== undefined) return this.started(type, data, templated);
     const response = uniqueObjectAt(data, 'response', 1);
     if (response !== -1) {
-      // The start events of a stream mostly carry the same Response: spliced once. (Compared as
-      // a slice: startsWith reads a sliced string, as events are, several times slower.)
-      // Not while templates are made: then each start event (in_progress too, on a stream's first
-      // sighting) is walked for its template, which later streams' match.
-      const makeTemplate = startTemplates.missed();
-      const last = this.lastStart;
-      if (!makeTemplate && last !== null && data.slice(response, response + last.upstream.length) === last.upstream) {
-        return data.slice(0, response) + last.spliced + data.slice(response + last.upstream.length);
-      }
-      const edited = (makeTemplate ? startTemplateEdit(data, response, fields) : undefined) ?? withMembers(data, response, fields.keys, fields.values);
-      if (edited !== undefined) {
-        this.lastStart = { upstream: data.slice(response, edited.end), spliced: edited.json };
-        return data.slice(0, response) + edited.json + data.slice(edited.end);
-      }
+      // Not while templates are made: then each start event (in_progress too, when the first
+      // could not be echoed) is walked for its template, which later streams' match.
+      const edited = (startTemplates.missed() ? startTemplateEdit(data, response, fields) : undefined) ?? withMembers(data, response, fields.keys, fields.values);
+      if (edited !== undefined) return this.started(type, data, { response, end: edited.end, json: edited.json });
     }
     return this.edit(data, (ev) => isJson(ev.response) && (this.applyStateFields(ev.response), true));
+  }
+
+  /** A start event edited as text: `edit.json`, its Response with the state fields, in place of `[edit.response, edit.end)`; the first is kept for the later ones. */
+  private started(type: string, data: string, edit: StartEdit): string {
+    if (this.firstStart === null) this.firstStart = StartEcho.of(type, data, edit);
+    return data.slice(0, edit.response) + edit.json + data.slice(edit.end);
   }
 
   /**
@@ -225,17 +228,83 @@ const CREATED_AT = 2 * STATE_KEYS.length;
 // and read once per stream. Exported for specs (TemplateList's `reset` and `matched`).
 export const startTemplates = new TemplateList<StartTemplate>(8, true);
 
+/** A start event's Response `[response, end)` and its text with the state fields (`json`). */
+interface StartEdit {
+  response: number;
+  end: number;
+  json: string;
+}
+
 /** onStart of an event that matches a template: the state fields spliced where the template says. */
-function fromStartTemplates(data: string, fields: StateFieldsText): string | undefined {
+function fromStartTemplates(data: string, fields: StateFieldsText): StartEdit | undefined {
   const spans: number[] = [];
   const edited = startTemplates.find((t) => {
     if (!matchTemplate(data, t.template, spans)) return null;
     const at = keySpans(fields.keys, t.at).map((p) => moved(p, t.template, spans));
     const response = moved(t.response, t.template, spans);
     const close = moved(t.close, t.template, spans);
-    return data.slice(0, response) + membersSet(data, response, close, fields.keys, at, fields.values) + data.slice(close + 1);
+    return { response, end: close + 1, json: membersSet(data, response, close, fields.keys, at, fields.values) };
   });
   return edited ?? undefined;
+}
+
+/**
+ * A stream's first start event as edited, for its later ones: OpenAI writes `response.created`
+ * and `response.in_progress` alike but for the event's type and sequence number, around the same
+ * Response. A later event whose text is the first's with only those values changed (its type the
+ * one it is named, digits for digits: neither can change how the text reads, as `"response"` is
+ * neither) reads as the first did, so its Response is replaced by the first's edit, with no
+ * template matched or walk made. Anything else is read as the first was.
+ */
+class StartEcho {
+  private constructor(
+    /** The first event's text. */
+    private readonly text: string,
+    /** Where its type's text (between its quotes) starts and ends, and its sequence number's digits when it has one, in the order they come. */
+    private readonly slots: readonly number[],
+    /** Whether slots[0] is the type (else the sequence number). */
+    private readonly typeFirst: boolean,
+    private readonly edit: StartEdit,
+  ) {}
+
+  /** The echo of the first start event, when its type is plainly a string outside its Response; else null. */
+  static of(type: string, data: string, edit: StartEdit): StartEcho | null {
+    let typeAt = data.indexOf(type);
+    if (typeAt + type.length > edit.response) typeAt = data.indexOf(type, edit.end);
+    if (typeAt < 1 || data.charCodeAt(typeAt - 1) !== QUOTE || data.charCodeAt(typeAt + type.length) !== QUOTE) return null;
+    const sequence = sequenceSlot(data, edit.response, edit.end);
+    if (sequence === null) return new StartEcho(data, [typeAt, typeAt + type.length], true, edit);
+    const typeFirst = typeAt < sequence[0];
+    return new StartEcho(data, typeFirst ? [typeAt, typeAt + type.length, ...sequence] : [...sequence, typeAt, typeAt + type.length], typeFirst, edit);
+  }
+
+  /** The later start event `data` (of `type`) edited as the first was, or undefined when its text is not the first's echo. */
+  of(type: string, data: string): string | undefined {
+    const { text, slots, edit } = this;
+    // Where the Response is in `data`: moved by the slots before it.
+    let shift = 0;
+    let at = 0;
+    let from = 0;
+    for (let k = 0; k < slots.length; k += 2) {
+      const piece = text.slice(from, slots[k]);
+      // Compared as slices: startsWith reads a sliced string several times slower.
+      if (data.slice(at, at + piece.length) !== piece) return undefined;
+      at += piece.length;
+      let end: number;
+      if ((k === 0) === this.typeFirst) {
+        end = at + type.length;
+        if (data.slice(at, end) !== type) return undefined;
+      } else {
+        end = digitsEnd(data, at);
+        if (end === -1) return undefined;
+      }
+      if (slots[k] < edit.response) shift += end - at - (slots[k + 1] - slots[k]);
+      at = end;
+      from = slots[k + 1];
+    }
+    if (data.length - at !== text.length - from || data.slice(at) !== text.slice(from)) return undefined;
+    return data.slice(0, edit.response + shift) + edit.json + data.slice(edit.end + shift);
+  }
 }
 
 /**

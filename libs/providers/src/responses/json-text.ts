@@ -247,7 +247,8 @@ export function withMembers(text: string, start: number, keys: readonly string[]
 /**
  * withMembers for an object whose members were found already: the object from `start` to its
  * closing brace `close`, where `keys[k]` spans `[at[2k], at[2k + 1])` (-1: absent), with
- * members set to `values`.
+ * members set to `values`. Keys are the caller's own names, with no character JSON escapes: an
+ * absent one is written between quotes as it is (JSON.stringify of a string is a call into C++).
  */
 export function membersSet(text: string, start: number, close: number, keys: readonly string[], at: readonly number[], values: readonly string[]): string {
   let json = '';
@@ -264,7 +265,7 @@ export function membersSet(text: string, start: number, close: number, keys: rea
   let empty = isEmptyObjectAt(text, start);
   for (let k = 0; k < keys.length; k++) {
     if (at[2 * k] !== -1) continue;
-    json += `${empty ? '' : ','}${JSON.stringify(keys[k])}:${values[k]}`;
+    json += `${empty ? '' : ','}"${keys[k]}":${values[k]}`;
     empty = false;
   }
   return json + '}';

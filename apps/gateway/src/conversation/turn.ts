@@ -2,7 +2,7 @@ import type { Json } from '../state/stored-response';
 
 /** What one request carries of the stored state: its id, its resolved input, how to store it. */
 export interface Turn {
-  /** The gateway's `resp_` id (used when stored). */
+  /** The gateway's `resp_` id (used when stored): newResponseId's only, written into JSON as it is (turnIdJson). */
   id: string;
   /** Stem of the item ids the gateway mints for this turn: `id`'s hex digits (idStemOf). */
   stem: string;

@@ -119,7 +119,8 @@ function storedObject(
   // reads a character of it (a stream's frame only reads a copy).
   stored.charCodeAt(0);
   // It holds no raw U+0000, which toPgText would rewrite: the scan refused control characters in
-  // the upstream's strings, and the values set are JSON.stringify's, which escapes them.
+  // the upstream's strings, and the values set are JSON.stringify's, which escapes them, or the
+  // turn's id (prefix and hex digits).
   const plain = isJsonbAsIs(stored);
   return {
     json: stored,

@@ -167,6 +167,9 @@ describe('StreamIdRewriter', () => {
       JSON.stringify({ type: 'response.in_progress', sequence_number: 1, response, more: 1 }),
       JSON.stringify({ type: 'response.in_progress', sequence_number: 1, response }).replace(':1,', ': 1,'),
       `${JSON.stringify({ type: 'response.in_progress', sequence_number: 1, response }).slice(0, -1)},"response":{"id":"resp_x"}}`,
+      // Another Response of the same length: told apart by its text, not its length.
+      JSON.stringify({ type: 'response.in_progress', sequence_number: 1, response: { ...response, created_at: response.created_at + 1 } }),
+      JSON.stringify({ type: 'response.in_progress', sequence_number: 1, response: { ...response, metadata: { type: 'response.createe' } } }),
     ];
     for (const text of others) {
       const expected = JSON.parse(text);

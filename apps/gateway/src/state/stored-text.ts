@@ -96,7 +96,8 @@ function storedObject(
   for (let k = 0; k < SET_AT.length; k++) at.push(members[SET_AT[k]], members[SET_AT[k] + 1]);
   // A first turn's null written out: JSON.stringify costs a call into C++, even for null.
   const previous = turn.previousResponseId === null ? 'null' : JSON.stringify(turn.previousResponseId);
-  const values = [JSON.stringify(turn.id), previous, String(turn.store), String(turn.background), fieldsJson];
+  // The turn's own id is `resp_` and hex (newResponseId): its JSON is itself quoted, with no call into C++.
+  const values = [`"${turn.id}"`, previous, String(turn.store), String(turn.background), fieldsJson];
   const usage = members[USAGE];
   if (cost !== null && usage !== -1 && json.charCodeAt(usage) === JSON_BYTE.OPEN_BRACE) {
     const usageEnd = members[USAGE + 1];

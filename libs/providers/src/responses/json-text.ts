@@ -264,10 +264,24 @@ export function membersSet(text: string, start: number, close: number, keys: rea
   let empty = isEmptyObjectAt(text, start);
   for (let k = 0; k < keys.length; k++) {
     if (at[2 * k] !== -1) continue;
-    json += `${empty ? '' : ','}${JSON.stringify(keys[k])}:${values[k]}`;
+    json += `${empty ? '' : ','}${keyJson(keys[k])}:${values[k]}`;
     empty = false;
   }
   return json + '}';
+}
+
+// Member names' JSON kept, at most this many: callers set members named in their code (a few dozen).
+const MAX_KEY_JSON = 256;
+const KEY_JSON = new Map<string, string>();
+
+/** JSON.stringify of a member name, which costs a call into C++ each time (a Map lookup does not). */
+function keyJson(key: string): string {
+  let json = KEY_JSON.get(key);
+  if (json === undefined) {
+    json = JSON.stringify(key);
+    if (KEY_JSON.size < MAX_KEY_JSON) KEY_JSON.set(key, json);
+  }
+  return json;
 }
 
 // V8 copies a slice shorter than 13 characters (longer ones point into the sliced string).

@@ -114,6 +114,19 @@ describe('ResponseCache', () => {
     expect(cache.totalBytes).toBe(texts.reduce((sum, t) => sum + t.length, 0));
   });
 
+  it("holds its items' ids as JSON.stringify writes them, whether each is plain ASCII or not", () => {
+    const cache = new ResponseCache(100, 1_000_000);
+    const odd = ['q"uote', 'back\\slash', 'tab\t', 'é', '😀', '\ud800', '\u007f', ''];
+    const lists = [['a', 'msg_0123'], ...odd.map((id) => ['plain_1', id, 'plain_2']), odd, []];
+    lists.forEach((ids, n) => {
+      const items = ids.map((itemId, position) => ({ source: 'input' as const, position, itemId }));
+      cache.add(`r${n}`, 'k1', 'completed', false, 'm', null, Date.now() + 60_000, '{}', '[]', items, false);
+      const entry = (cache as unknown as { entries: Map<string, { text: Buffer; itemIdsStart: number; end: number; itemIds(): string[] }> }).entries.get(`r${n}`)!;
+      expect(entry.text.toString('utf8', entry.itemIdsStart, entry.end)).toBe(ids.length === 0 ? '' : JSON.stringify(ids));
+      expect(entry.itemIds()).toEqual(ids);
+    });
+  });
+
   it('fills the buffer an evicted entry leaves, and keeps entries and spare buffers within the byte bound, whatever their sizes', () => {
     const entriesOf = (c: ResponseCache) => (c as unknown as { entries: Map<string, { text: Buffer }> }).entries;
     const full = new ResponseCache(3, 1_000_000);

@@ -86,6 +86,14 @@ describe('putUuid', () => {
     expect(readBack(uuidBytes(text), (b, at) => putUuid(b, at, text), (t) => t.uuid())).toBe(text);
   });
 
+  it('writes each text its own bytes, repeated or in turn with others, refused or not', () => {
+    const other = 'fedcba98-7654-3210-0123-456789abcdef';
+    for (const text of ['01234567-89ab-cdef-fedc-ba9876543210', '01234567-89ab-cdef-fedc-ba9876543210', other, 'not-a-uuid', 'not-a-uuid', other, other]) {
+      const expected = text === other ? '00000010fedcba98765432100123456789abcdef' : text === 'not-a-uuid' ? refused(17, text) : '00000010' + BYTES;
+      expect([uuidBytes(text), uuid(text)]).toEqual([text === 'not-a-uuid' ? 4 + 17 + text.length : 20, expected]);
+    }
+  });
+
   it('reads back the canonical spelling', () => {
     expect(readBack(20, (b, at) => putUuid(b, at, '{0123456789ABCDEFFEDCBA9876543210}'), (t) => t.uuid())).toBe('01234567-89ab-cdef-fedc-ba9876543210');
   });

@@ -535,4 +535,11 @@ describe('json-text', () => {
       expect(text.slice(0, at[0]) + edited?.json + text.slice(edited?.end)).toBe(JSON.stringify(event));
     }
   });
+
+  it('names added members as JSON.stringify does, each time it adds them', () => {
+    const keys = ['plain', 'q"uote', 'back\\slash', 'new\nline', '\u0001', 'é', '\ud800', ''];
+    for (let round = 0; round < 2; round++) {
+      for (const key of keys) expect(withMembers('{"a":1}', 0, [key], ['2'])?.json).toBe(JSON.stringify({ a: 1, [key]: 2 }));
+    }
+  });
 });

@@ -247,8 +247,7 @@ export function withMembers(text: string, start: number, keys: readonly string[]
 /**
  * withMembers for an object whose members were found already: the object from `start` to its
  * closing brace `close`, where `keys[k]` spans `[at[2k], at[2k + 1])` (-1: absent), with
- * members set to `values`. Keys are the caller's own names, with no character JSON escapes: an
- * absent one is written between quotes as it is (JSON.stringify of a string is a call into C++).
+ * members set to `values`. An absent key is written as its JSON, kept per name (keyJson).
  */
 export function membersSet(text: string, start: number, close: number, keys: readonly string[], at: readonly number[], values: readonly string[]): string {
   let json = '';
@@ -265,10 +264,24 @@ export function membersSet(text: string, start: number, close: number, keys: rea
   let empty = isEmptyObjectAt(text, start);
   for (let k = 0; k < keys.length; k++) {
     if (at[2 * k] !== -1) continue;
-    json += `${empty ? '' : ','}"${keys[k]}":${values[k]}`;
+    json += `${empty ? '' : ','}${keyJson(keys[k])}:${values[k]}`;
     empty = false;
   }
   return json + '}';
+}
+
+// Member names' JSON kept, at most this many: callers set members named in their code (a few dozen).
+const MAX_KEY_JSON = 256;
+const KEY_JSON = new Map<string, string>();
+
+/** JSON.stringify of a member name, which costs a call into C++ each time (a Map lookup does not). */
+function keyJson(key: string): string {
+  let json = KEY_JSON.get(key);
+  if (json === undefined) {
+    json = JSON.stringify(key);
+    if (KEY_JSON.size < MAX_KEY_JSON) KEY_JSON.set(key, json);
+  }
+  return json;
 }
 
 // V8 copies a slice shorter than 13 characters (longer ones point into the sliced string).

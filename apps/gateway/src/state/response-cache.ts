@@ -1,3 +1,4 @@
+import { plainJsonString } from '@app/providers/responses/json-text';
 import { capacityFor, SpareBuffers } from '../storage/spare-buffers';
 import { isJson, type Json, mintedPlace, mintingStemOf, outputOf, type StoredItem, storedItemsOf, type StoredResponse, type StoredStatus } from './stored-response';
 
@@ -302,21 +303,17 @@ export class ResponseCache {
   }
 }
 
-// Printable ASCII but the quote and the backslash: a string JSON.stringify writes as it is, quoted.
-const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
 /**
  * JSON.stringify of the items' ids, as an array ('' for none), when every id is plain ASCII (as
- * the gateway's and OpenAI's are): its UTF-8 as long as it. Undefined otherwise. Joining them
- * costs a third of the array made and serialised.
+ * the gateway's and OpenAI's are; plainJsonString): its UTF-8 as long as it. Undefined otherwise.
  */
 function plainIdsJson(items: readonly StoredItem[]): string | undefined {
   if (items.length === 0) return '';
-  let json = '[';
+  let json = '';
   for (let i = 0; i < items.length; i++) {
-    const id = items[i].itemId;
-    if (!PLAIN_ASCII.test(id)) return undefined;
-    json += (i === 0 ? '"' : ',"') + id + '"';
+    const id = plainJsonString(items[i].itemId);
+    if (id === undefined) return undefined;
+    json += (i === 0 ? '[' : ',') + id;
   }
   return json + ']';
 }

@@ -84,10 +84,8 @@ function putRefused(buf: Buffer, at: number, size: number, text: string): number
 /** Bytes putUuid writes: exactly. */
 export const uuidBytes = (text: string): number => (lastUuid(text) ? UUID_BYTES : FIELD_HEAD_BYTES + REFUSED_UUID_PREFIX + Buffer.byteLength(text));
 
-/**
- * The uuid text read last, whether it is one, and its bytes: a key's rows all carry its id, each
- * read twice (sized, then written), and reading one takes about 70 character reads.
- */
+// The uuid text read last, whether it is one, and its bytes: a key's rows all carry its id, each
+// read twice (sized, then written).
 let lastUuidText = '';
 let lastUuidValid = false;
 const LAST_UUID = Buffer.alloc(16);
@@ -100,6 +98,7 @@ function lastUuid(text: string): boolean {
   }
   return lastUuidValid;
 }
+
 const HEX = new Int8Array(128).fill(-1);
 for (let c = 0; c < 10; c++) HEX[0x30 + c] = c;
 for (let c = 0; c < 6; c++) HEX[0x41 + c] = HEX[0x61 + c] = 10 + c;

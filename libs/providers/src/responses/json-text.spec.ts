@@ -1,4 +1,4 @@
-import { closingBrace, depthAt, elementSpans, findMembers, firstNonSpace, indexOfAfter, isEmptyObjectAt, isIndented, objectEnd, type ObjectScan, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
+import { closingBrace, depthAt, elementSpans, findMembers, firstNonSpace, indexOfAfter, isEmptyObjectAt, isIndented, objectEnd, type ObjectScan, plainJsonString, scanObject, stringAt, uniqueObjectAt, uniqueObjectsAt, withMembers } from './json-text';
 
 /**
  * The oracle of scanObject's element ids (ObjectScan.ids): findMembers for each element of the
@@ -541,5 +541,15 @@ describe('json-text', () => {
     for (let round = 0; round < 2; round++) {
       for (const key of keys) expect(withMembers('{"a":1}', 0, [key], ['2'])?.json).toBe(JSON.stringify({ a: 1, [key]: 2 }));
     }
+  });
+
+  it('plainJsonString is JSON.stringify of printable ASCII without a quote or backslash, undefined for anything else', () => {
+    for (let c = 0; c < 0x300; c++) {
+      const s = `id_${String.fromCharCode(c)}x`;
+      const plain = c >= 0x20 && c <= 0x7e && c !== 0x22 && c !== 0x5c;
+      expect(plainJsonString(s)).toBe(plain ? JSON.stringify(s) : undefined);
+    }
+    expect(plainJsonString('')).toBe('""');
+    expect(plainJsonString('a\uD800')).toBeUndefined();
   });
 });

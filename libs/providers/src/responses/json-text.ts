@@ -270,18 +270,21 @@ export function membersSet(text: string, start: number, close: number, keys: rea
   return json + '}';
 }
 
-// Member names' JSON kept, at most this many: callers set members named in their code (a few dozen).
-const MAX_KEY_JSON = 256;
-const KEY_JSON = new Map<string, string>();
-
-/** JSON.stringify of a member name, which costs a call into C++ each time (a Map lookup does not). */
+/** JSON.stringify of a member name: a name of the code's own, as every caller's is, written out. */
 function keyJson(key: string): string {
-  let json = KEY_JSON.get(key);
-  if (json === undefined) {
-    json = JSON.stringify(key);
-    if (KEY_JSON.size < MAX_KEY_JSON) KEY_JSON.set(key, json);
-  }
-  return json;
+  return plainJsonString(key) ?? JSON.stringify(key);
+}
+
+// Printable ASCII but the quote and the backslash: what JSON.stringify writes as it is, quoted.
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * JSON.stringify of `s` when it is printable ASCII without a quote or a backslash (`s` between
+ * quotes, its UTF-8 as long as it), undefined otherwise: JSON.stringify of a string is a call
+ * into C++.
+ */
+export function plainJsonString(s: string): string | undefined {
+  return PLAIN_ASCII.test(s) ? `"${s}"` : undefined;
 }
 
 // V8 copies a slice shorter than 13 characters (longer ones point into the sliced string).

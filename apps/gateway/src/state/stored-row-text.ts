@@ -125,10 +125,7 @@ export class StoredRowEncoder extends RowTextEncoder<StoredRowParts, StoredRowTe
     const { row } = p;
     let at = putCount(buffer, start, RESPONSE_FIELDS);
     at = putText(buffer, at, p.id);
-    // The key field as written, copied into each item row rather than parsed again.
-    const keyStart = at;
     at = putUuid(buffer, at, row.keyId);
-    const keyEnd = at;
     at = putTimestamptz(buffer, at, row.createdAt);
     at = putTimestamptz(buffer, at, row.expiresAt);
     at = putText(buffer, at, p.status);
@@ -147,7 +144,7 @@ export class StoredRowEncoder extends RowTextEncoder<StoredRowParts, StoredRowTe
       at = putText(buffer, at, p.id);
       at = putInt4(buffer, at, items[i].position);
       at = putText(buffer, at, items[i].source);
-      at += buffer.copy(buffer, at, keyStart, keyEnd);
+      at = putUuid(buffer, at, row.keyId);
       at = putText(buffer, at, p.itemIds[i]);
       at = putTimestamptz(buffer, at, row.createdAt);
     }

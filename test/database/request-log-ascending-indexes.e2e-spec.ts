@@ -1,0 +1,177 @@
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '@app/database';
+import { RequestLogAscendingIndexes1765700000000 } from '../../migrations/1765700000000-request-log-ascending-indexes';
+import { type RequestLogFilter, TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Scan Direction'?: string;
+  Plans?: PlanNode[];
+}
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+/** A bound value as an SQL literal, for EXPLAIN of a statement the repository would bind. */
+function literal(v: unknown): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'number') return String(v);
+  return `'${String(v instanceof Date ? v.toISOString() : v).replace(/'/g, "''")}'`;
+}
+
+const FULL_INDEXES: Record<string, string> = {
+  request_logs_created_at_id_idx: '(created_at, id)',
+  request_logs_key_created_at_idx: '(virtual_key_id, created_at, id)',
+  request_logs_provider_created_at_idx: '(provider, created_at, id)',
+  request_logs_model_created_at_idx: '(model, created_at, id)',
+  request_logs_request_type_created_at_idx: '(request_type, created_at, id)',
+};
+
+const descending = (columns: string): string => columns.replace('created_at, id)', 'created_at DESC, id DESC)');
+
+/**
+ * The full request-log indexes end with (created_at, id) ascending (migration 1765700000000): a
+ * new row's entries go to the rightmost leaf of their key's range. The admin's pages, newest
+ * first, are the same index ranges read backward, with no sort.
+ */
+describe('request log indexes in ascending order', () => {
+  let db: TestDatabase;
+  let pg: Client;
+  let plans: PlanNode[];
+  let repo: TypeOrmRequestLogRepository;
+  const key = '0f6a4b52-4f44-4d4a-9a8e-3c1e2f7a9b10';
+
+  /** name -> definition (with INVALID when not valid), of every index of request_logs. */
+  async function indexes(): Promise<Record<string, string>> {
+    const { rows } = await pg.query<{ name: string; def: string }>(
+      `SELECT c.relname AS name, pg_get_indexdef(c.oid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END AS def
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'request_logs'::regclass`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.name, r.def]));
+  }
+
+  async function migrationRunner(): Promise<{ q: import('typeorm').QueryRunner; sent: string[]; close: () => Promise<void> }> {
+    const ds = await new DataSource(dataSourceOptions(db.url, 1)).initialize();
+    const q = ds.createQueryRunner();
+    const sent: string[] = [];
+    const query = q.query.bind(q);
+    q.query = ((sql: string, ...rest: unknown[]) => (sent.push(sql), query(sql, ...(rest as [])))) as typeof q.query;
+    return { q, sent, close: async () => (await q.release(), await ds.destroy()) };
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    pg = new Client({ connectionString: db.url });
+    await pg.connect();
+    await pg.query(
+      `
+      INSERT INTO request_logs (id, request_id, client_request_id, created_at, virtual_key_id, provider, model, model_requested, fallback_index, status, http_status, stream, latency_ms, request_type)
+      SELECT gen_random_uuid(), 'req-' || g, CASE WHEN g % 10 = 0 THEN 'client-' || g END, now() - g * interval '1 second',
+        CASE WHEN g % 4 = 0 THEN $1::uuid ELSE gen_random_uuid() END,
+        (ARRAY['openai','anthropic','bedrock'])[1 + g % 3], 'model-' || (g % 7), 'p/m', 0,
+        CASE WHEN g % 50 = 0 THEN 'error' ELSE 'success' END, CASE WHEN g % 50 = 0 THEN 502 ELSE 200 END, false, 100,
+        CASE WHEN g % 100 = 0 THEN 'embeddings' ELSE 'responses' END
+      FROM generate_series(0, 19999) AS g`,
+      [key],
+    );
+    await pg.query('ANALYZE request_logs');
+    const explaining = {
+      query: async (sql: string, params: unknown[] = []): Promise<unknown[]> => {
+        const text = sql.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
+        const { rows } = await pg.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${text}`);
+        plans.push(rows[0]['QUERY PLAN'][0].Plan);
+        return [];
+      },
+    };
+    repo = new TypeOrmRequestLogRepository(explaining as unknown as DataSource);
+  });
+  beforeEach(() => {
+    plans = [];
+  });
+  afterAll(async () => {
+    await pg?.end();
+    await db?.drop();
+  });
+
+  it('ends each full index with (created_at, id) ascending, without deduplication, and leaves no other', async () => {
+    const found = await indexes();
+    for (const [name, columns] of Object.entries(FULL_INDEXES)) {
+      expect(found[name]).toBe(`CREATE INDEX ${name} ON public.request_logs USING btree ${columns} WITH (deduplicate_items=off)`);
+    }
+    expect(Object.keys(found).filter((n) => n.endsWith('_next'))).toEqual([]);
+  });
+
+  it('serves every page of GET /api/logs from an index read backward, with no sort and no scan of the table', async () => {
+    const cursor = { createdAt: new Date(Date.now() - 5_000_000).toISOString(), id: 'ffffffff-ffff-4fff-bfff-ffffffffffff' };
+    const filters: RequestLogFilter[] = [
+      {},
+      { virtualKeyId: key },
+      { provider: 'bedrock' },
+      { model: 'model-3' },
+      { requestType: 'embeddings' },
+      { clientRequestId: 'client-70' },
+      { status: 'error' },
+      { provider: 'bedrock', status: 'error' },
+      { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date().toISOString() },
+    ];
+    for (const filter of filters) {
+      for (const after of [null, cursor]) {
+        await repo.list(filter, after, 51);
+        const plan = nodes(plans.pop() as PlanNode);
+        const scans = plan.filter((n) => n['Relation Name'] === 'request_logs');
+        expect({ filter, after, types: plan.map((n) => n['Node Type']).filter((t) => /Sort|Seq Scan/.test(t)) }).toEqual({ filter, after, types: [] });
+        expect(scans.length).toBe(1);
+        expect(scans[0]['Node Type']).toBe('Index Scan');
+      }
+    }
+    // The ascending indexes are read backward for newest first.
+    await repo.list({ model: 'model-3' }, null, 51);
+    await repo.list({}, cursor, 51);
+    for (const plan of plans) expect(nodes(plan).find((n) => n['Relation Name'] === 'request_logs')?.['Scan Direction']).toBe('Backward');
+  });
+
+  it('answers pages newest first, each page after its cursor', async () => {
+    const real = new TypeOrmRequestLogRepository({ query: async (sql: string, params: unknown[]) => (await pg.query(sql, params)).rows } as unknown as DataSource);
+    const { rows: expected } = await pg.query<{ id: string }>(
+      `SELECT id FROM request_logs WHERE provider = 'bedrock' ORDER BY created_at DESC, id DESC LIMIT 60`,
+    );
+    const first = await real.list({ provider: 'bedrock' }, null, 30);
+    const last = first[first.length - 1];
+    const second = await real.list({ provider: 'bedrock' }, { createdAt: last.createdAtExact, id: last.id }, 30);
+    expect([...first, ...second].map((r) => r.id)).toEqual(expected.map((r) => r.id));
+  });
+
+  it('reverts to the descending indexes, migrates up again, and finishes after a stop part-way (outside a transaction, as run)', async () => {
+    const migrated = await indexes();
+    const before = Object.fromEntries(Object.entries(migrated).map(([n, d]) => [n, n in FULL_INDEXES ? d.replace(FULL_INDEXES[n], descending(FULL_INDEXES[n])) : d]));
+    const migration = new RequestLogAscendingIndexes1765700000000();
+    expect(migration.transaction).toBe(false);
+    const { q, sent, close } = await migrationRunner();
+    try {
+      await migration.down(q);
+      expect(await indexes()).toEqual(before);
+      await migration.up(q);
+      expect(await indexes()).toEqual(migrated);
+      expect(sent.filter((sql) => /^(CREATE|DROP) INDEX/.test(sql)).every((sql) => sql.includes(' CONCURRENTLY '))).toBe(true);
+      // Again: nothing to build.
+      sent.length = 0;
+      await migration.up(q);
+      expect(sent.filter((sql) => /^(CREATE|ALTER) INDEX/.test(sql))).toEqual([]);
+
+      // Stopped part-way: one index dropped before its twin was renamed, another's twin built beside it.
+      await migration.down(q);
+      await pg.query(`CREATE INDEX request_logs_model_created_at_idx_next ON request_logs (model, created_at, id) WITH (deduplicate_items = off)`);
+      await pg.query(`DROP INDEX request_logs_model_created_at_idx`);
+      await pg.query(`CREATE INDEX request_logs_provider_created_at_idx_next ON request_logs (provider, created_at, id) WITH (deduplicate_items = off)`);
+      await migration.up(q);
+      expect(await indexes()).toEqual(migrated);
+    } finally {
+      await close();
+    }
+  });
+});

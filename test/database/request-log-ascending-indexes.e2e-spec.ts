@@ -1,28 +1,8 @@
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '@app/database';
 import { RequestLogAscendingIndexes1765700000000 } from '../../migrations/1765700000000-request-log-ascending-indexes';
-import { type RequestLogFilter, TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
+import type { RequestLogFilter, TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
+import { explainingRequestLogRepository, nodes, type PlanNode, realRequestLogRepository, recordingRunner } from '../support/request-log-plans';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Scan Direction'?: string;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
-
-/** A bound value as an SQL literal, for EXPLAIN of a statement the repository would bind. */
-function literal(v: unknown): string {
-  if (v === null) return 'NULL';
-  if (typeof v === 'number') return String(v);
-  return `'${String(v instanceof Date ? v.toISOString() : v).replace(/'/g, "''")}'`;
-}
 
 const FULL_INDEXES: Record<string, string> = {
   request_logs_created_at_id_idx: '(created_at, id)',
@@ -42,7 +22,7 @@ const descending = (columns: string): string => columns.replace('created_at, id)
 describe('request log indexes in ascending order', () => {
   let db: TestDatabase;
   let pg: Client;
-  let plans: PlanNode[];
+  const plans: PlanNode[] = [];
   let repo: TypeOrmRequestLogRepository;
   const key = '0f6a4b52-4f44-4d4a-9a8e-3c1e2f7a9b10';
 
@@ -53,15 +33,6 @@ describe('request log indexes in ascending order', () => {
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'request_logs'::regclass`,
     );
     return Object.fromEntries(rows.map((r) => [r.name, r.def]));
-  }
-
-  async function migrationRunner(): Promise<{ q: import('typeorm').QueryRunner; sent: string[]; close: () => Promise<void> }> {
-    const ds = await new DataSource(dataSourceOptions(db.url, 1)).initialize();
-    const q = ds.createQueryRunner();
-    const sent: string[] = [];
-    const query = q.query.bind(q);
-    q.query = ((sql: string, ...rest: unknown[]) => (sent.push(sql), query(sql, ...(rest as [])))) as typeof q.query;
-    return { q, sent, close: async () => (await q.release(), await ds.destroy()) };
   }
 
   beforeAll(async () => {
@@ -80,18 +51,10 @@ describe('request log indexes in ascending order', () => {
       [key],
     );
     await pg.query('ANALYZE request_logs');
-    const explaining = {
-      query: async (sql: string, params: unknown[] = []): Promise<unknown[]> => {
-        const text = sql.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
-        const { rows } = await pg.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${text}`);
-        plans.push(rows[0]['QUERY PLAN'][0].Plan);
-        return [];
-      },
-    };
-    repo = new TypeOrmRequestLogRepository(explaining as unknown as DataSource);
+    repo = explainingRequestLogRepository(pg, plans);
   });
   beforeEach(() => {
-    plans = [];
+    plans.length = 0;
   });
   afterAll(async () => {
     await pg?.end();
@@ -136,7 +99,7 @@ describe('request log indexes in ascending order', () => {
   });
 
   it('answers pages newest first, each page after its cursor', async () => {
-    const real = new TypeOrmRequestLogRepository({ query: async (sql: string, params: unknown[]) => (await pg.query(sql, params)).rows } as unknown as DataSource);
+    const real = realRequestLogRepository(pg);
     const { rows: expected } = await pg.query<{ id: string }>(
       `SELECT id FROM request_logs WHERE provider = 'bedrock' ORDER BY created_at DESC, id DESC LIMIT 60`,
     );
@@ -151,7 +114,7 @@ describe('request log indexes in ascending order', () => {
     const before = Object.fromEntries(Object.entries(migrated).map(([n, d]) => [n, n in FULL_INDEXES ? d.replace(FULL_INDEXES[n], descending(FULL_INDEXES[n])) : d]));
     const migration = new RequestLogAscendingIndexes1765700000000();
     expect(migration.transaction).toBe(false);
-    const { q, sent, close } = await migrationRunner();
+    const { q, sent, close } = await recordingRunner(db.url);
     try {
       await migration.down(q);
       expect(await indexes()).toEqual(before);

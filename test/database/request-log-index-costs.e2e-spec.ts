@@ -1,27 +1,8 @@
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '@app/database';
 import { RequestLogIndexCosts1765500000000 } from '../../migrations/1765500000000-request-log-index-costs';
-import { TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
+import type { TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
+import { explainingRequestLogRepository, nodes, type PlanNode, realRequestLogRepository, recordingRunner } from '../support/request-log-plans';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
-
-/** A bound value as an SQL literal, for EXPLAIN of a statement the repository would bind. */
-function literal(v: unknown): string {
-  if (v === null) return 'NULL';
-  if (typeof v === 'number') return String(v);
-  return `'${String(v instanceof Date ? v.toISOString() : v).replace(/'/g, "''")}'`;
-}
 
 /**
  * Request log rows carry fewer index entries (migration 1765500000000): no index on request_id,
@@ -32,7 +13,7 @@ describe('request log indexes and the admin queries that use them', () => {
   let db: TestDatabase;
   let pg: Client;
   /** The plans of the statements the repository sends, in order. */
-  let plans: PlanNode[];
+  const plans: PlanNode[] = [];
   let repo: TypeOrmRequestLogRepository;
 
   beforeAll(async () => {
@@ -46,18 +27,10 @@ describe('request log indexes and the admin queries that use them', () => {
         CASE WHEN g % 2 = 0 THEN 'error' ELSE 'success' END, CASE WHEN g % 2 = 0 THEN 502 ELSE 200 END, false, 100, 'responses'
       FROM generate_series(0, 19999) AS g`);
     await pg.query('ANALYZE request_logs');
-    const explaining = {
-      query: async (sql: string, params: unknown[] = []): Promise<unknown[]> => {
-        const text = sql.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
-        const { rows } = await pg.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${text}`);
-        plans.push(rows[0]['QUERY PLAN'][0].Plan);
-        return [];
-      },
-    };
-    repo = new TypeOrmRequestLogRepository(explaining as unknown as DataSource);
+    repo = explainingRequestLogRepository(pg, plans);
   });
   beforeEach(() => {
-    plans = [];
+    plans.length = 0;
   });
   afterAll(async () => {
     await pg?.end();
@@ -105,11 +78,7 @@ describe('request log indexes and the admin queries that use them', () => {
     const before = [...migrated.map((d) => d.replace(' WITH (deduplicate_items=off)', '')), 'CREATE INDEX request_logs_request_id_idx ON public.request_logs USING btree (request_id)'].sort();
     const migration = new RequestLogIndexCosts1765500000000();
     expect(migration.transaction).toBe(false);
-    const ds = await new DataSource(dataSourceOptions(db.url, 1)).initialize();
-    const q = ds.createQueryRunner();
-    const sent: string[] = [];
-    const query = q.query.bind(q);
-    q.query = ((sql: string, ...rest: unknown[]) => (sent.push(sql), query(sql, ...(rest as [])))) as typeof q.query;
+    const { q, sent, close } = await recordingRunner(db.url);
     try {
       await migration.down(q);
       expect(await indexes()).toEqual(before);
@@ -120,14 +89,12 @@ describe('request log indexes and the admin queries that use them', () => {
         'DROP INDEX CONCURRENTLY IF EXISTS request_logs_request_id_idx',
       ]);
     } finally {
-      await q.release();
-      await ds.destroy();
+      await close();
     }
   });
 
   /** findAttempts against the real database. */
   async function realAttempts(id: string): Promise<string[]> {
-    const real = new TypeOrmRequestLogRepository({ query: async (sql: string, params: unknown[]) => (await pg.query(sql, params)).rows } as unknown as DataSource);
-    return (await real.findAttempts(id)).map((r) => r.id);
+    return (await realRequestLogRepository(pg).findAttempts(id)).map((r) => r.id);
   }
 });

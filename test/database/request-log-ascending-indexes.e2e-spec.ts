@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { RequestLogAscendingIndexes1765700000000 } from '../../migrations/1765700000000-request-log-ascending-indexes';
 import type { RequestLogFilter, TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
-import { explainingRequestLogRepository, nodes, type PlanNode, realRequestLogRepository, recordingRunner } from '../support/request-log-plans';
+import { explainingRequestLogRepository, nodes, type PlanNode, realRequestLogRepository, recordingRunner } from '../support/request-log-indexes';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const FULL_INDEXES: Record<string, string> = {

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { RequestLogIndexCosts1765500000000 } from '../../migrations/1765500000000-request-log-index-costs';
 import type { TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
-import { explainingRequestLogRepository, nodes, type PlanNode, realRequestLogRepository, recordingRunner } from '../support/request-log-plans';
+import { explainingRequestLogRepository, nodes, type PlanNode, realRequestLogRepository, recordingRunner } from '../support/request-log-indexes';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 /**

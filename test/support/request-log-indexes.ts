@@ -52,8 +52,11 @@ export async function recordingRunner(url: string): Promise<{ q: QueryRunner; se
     q,
     sent,
     close: async () => {
-      await q.release();
-      await ds.destroy();
+      try {
+        await q.release();
+      } finally {
+        await ds.destroy();
+      }
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { DataSource, type QueryRunner } from 'typeorm';
+import { DataSource, type Logger, type QueryRunner } from 'typeorm';
 import { dataSourceOptions } from '@app/database';
 import { TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
 
@@ -41,9 +41,23 @@ export function realRequestLogRepository(pg: Client): TypeOrmRequestLogRepositor
   return new TypeOrmRequestLogRepository({ query: async (sql: string, params: unknown[]) => (await pg.query(sql, params)).rows } as unknown as DataSource);
 }
 
-/** A query runner outside a transaction, as migrations with `transaction = false` run, that records every statement it sends. */
-export async function recordingRunner(url: string): Promise<{ q: QueryRunner; sent: string[]; close: () => Promise<void> }> {
-  const ds = await new DataSource(dataSourceOptions(url, 1)).initialize();
+/**
+ * A query runner outside a transaction, as migrations with `transaction = false` run, that records
+ * every statement it sends and every progress message the migration gives its logger.
+ */
+export async function recordingRunner(url: string): Promise<{ q: QueryRunner; sent: string[]; said: string[]; close: () => Promise<void> }> {
+  const said: string[] = [];
+  const logger: Logger = {
+    log: (level, message) => {
+      if (level === 'info') said.push(String(message));
+    },
+    logQuery: () => undefined,
+    logQueryError: () => undefined,
+    logQuerySlow: () => undefined,
+    logSchemaBuild: () => undefined,
+    logMigration: () => undefined,
+  };
+  const ds = await new DataSource({ ...dataSourceOptions(url, 1), logger }).initialize();
   const q = ds.createQueryRunner();
   const sent: string[] = [];
   const query = q.query.bind(q);
@@ -51,6 +65,7 @@ export async function recordingRunner(url: string): Promise<{ q: QueryRunner; se
   return {
     q,
     sent,
+    said,
     close: async () => {
       try {
         await q.release();

@@ -1,5 +1,5 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createIndexConcurrently, dropIndexConcurrently } from './support/concurrent-index';
+import { createIndexConcurrently, dropIndexConcurrently, type SettledIndex, settledIndex } from './support/concurrent-index';
 
 /** The log's full indexes that ended with (created_at DESC, id DESC): name, the columns before that tail. */
 const INDEXES: readonly (readonly [name: string, lead: string])[] = [
@@ -12,8 +12,11 @@ const INDEXES: readonly (readonly [name: string, lead: string])[] = [
 
 type Order = 'ascending' | 'descending';
 
-const definition = (lead: string, order: Order): string =>
-  `ON request_logs (${lead}${order === 'ascending' ? 'created_at, id' : 'created_at DESC, id DESC'}) WITH (deduplicate_items = off)`;
+const columns = (lead: string, order: Order): string => `(${lead}${order === 'ascending' ? 'created_at, id' : 'created_at DESC, id DESC'})`;
+
+/** Whether `index` is valid and exactly the one wanted: pg_get_indexdef after the table's name, as Postgres prints it. */
+const isWanted = (index: SettledIndex | null, lead: string, order: Order): boolean =>
+  index !== null && index.valid && index.def.replace(/^.*? USING /, 'USING ') === `USING btree ${columns(lead, order)} WITH (deduplicate_items=off)`;
 
 /**
  * The full request-log indexes end with (created_at, id) instead of (created_at DESC, id DESC).
@@ -30,18 +33,27 @@ const definition = (lead: string, order: Order): string =>
  * batches of 250): 125.6k -> 96.4k into that table, 106.7k -> 95.3k into an empty one.
  *
  * Readers are unchanged: ORDER BY created_at DESC, id DESC and the cursor's (created_at, id) <
- * (...) are the same index range read backward (EXPLAIN: Index Scan Backward on the same index
- * for every filter of GET /api/logs), so a replica of the previous version uses these indexes as
- * it used the old ones. The partial indexes (errors, client_request_id) stay as they are: errors
- * are rare rows, and a client's own ids come in no order.
+ * (...) are the same index range read backward (EXPLAIN: Index Scan Backward on these indexes
+ * for the filters they serve), so a replica of the previous version uses them as it used the old
+ * ones. The partial indexes (errors, client_request_id) stay descending, read forward by the
+ * filters they serve (status=error, client_request_id): errors are rare rows, and a client's own
+ * ids come in no order.
  *
- * Each index is built CONCURRENTLY under a temporary name, the old one dropped CONCURRENTLY and
- * the new one renamed (a SHARE UPDATE EXCLUSIVE lock on the index alone): no write waits for
- * it. Five index builds in all: 0.12-0.27 s each for 300k cached rows on an idle server here,
- * 7 s each at 2M rows where 1764300000000 was measured; meanwhile each twin is written beside
- * the index it replaces. One index is finished before the next starts, so a start-up that stops
- * part-way (STARTUP_TIMEOUT_MS) keeps what it finished, and the next run (an invalid build
- * dropped first) goes on from there. `down` builds the descending ones back the same way.
+ * Each index is built CONCURRENTLY under a temporary name (`_next`), the old one dropped
+ * CONCURRENTLY and the new one renamed (a SHARE UPDATE EXCLUSIVE lock on the index alone): no
+ * write waits for it, but while the twin exists it takes the disk, WAL and per-row writes of one
+ * more index. Build times: 0.12-0.27 s each for 300k cached rows on an idle server (measured
+ * with this migration); about 35 s for the five at 2M rows (measured in its review, not
+ * repeated); 21 s for 1764300000000's three at 2M rows (two full, one partial; see its comment).
+ * They grow with the table, so on a large log `npm run migrate` with a generous
+ * STARTUP_TIMEOUT_MS should come before a start-up (120 s by default) meets them.
+ *
+ * A start-up stopped part-way does not simply resume: its server process goes on with the
+ * CONCURRENTLY build it was in (Postgres finishes it though the client is gone). The next run
+ * keeps each index already rebuilt, waits for such a build and uses its twin, so each restart
+ * starts at least where the previous one's server finished; a twin that is invalid and idle,
+ * or not of the wanted definition (one left by a stopped `down`), is dropped and built again.
+ * `down` builds the descending ones back the same way.
  */
 export class RequestLogAscendingIndexes1765700000000 implements MigrationInterface {
   name = 'RequestLogAscendingIndexes1765700000000';
@@ -59,16 +71,13 @@ export class RequestLogAscendingIndexes1765700000000 implements MigrationInterfa
 /** The index `name` rebuilt in this order unless it already has it; rerunnable after a stop anywhere. */
 async function rebuild(q: QueryRunner, name: string, lead: string, order: Order): Promise<void> {
   const twin = `${name}_next`;
-  const rows = (await q.query(
-    `SELECT pg_get_indexdef(c.oid) AS def FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-      WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace AND i.indisvalid`,
-    [name],
-  )) as { def: string }[];
-  if (rows.length > 0 && / DESC\b/.test(rows[0].def) === (order === 'descending')) {
+  if (isWanted(await settledIndex(q, name), lead, order)) {
     await dropIndexConcurrently(q, twin);
     return;
   }
-  await createIndexConcurrently(q, twin, definition(lead, order));
+  const next = await settledIndex(q, twin);
+  if (next !== null && !isWanted(next, lead, order)) await dropIndexConcurrently(q, twin);
+  await createIndexConcurrently(q, twin, `ON request_logs ${columns(lead, order)} WITH (deduplicate_items = off)`);
   await dropIndexConcurrently(q, name);
   await q.query(`ALTER INDEX ${twin} RENAME TO ${name}`);
 }

@@ -19,7 +19,8 @@ const descending = (columns: string): string => columns.replace('created_at, id)
 /**
  * The full request-log indexes end with (created_at, id) ascending (migration 1765700000000): a
  * new row's entries go to the rightmost leaf of their key's range. The admin's pages, newest
- * first, are the same index ranges read backward, with no sort.
+ * first, are the same index ranges read backward, with no sort; the partial indexes (errors,
+ * client_request_id) stay descending and are read forward.
  */
 describe('request log indexes in ascending order', () => {
   let db: TestDatabase;
@@ -71,7 +72,7 @@ describe('request log indexes in ascending order', () => {
     expect(Object.keys(found).filter((n) => n.endsWith('_next'))).toEqual([]);
   });
 
-  it('serves every page of GET /api/logs from an index read backward, with no sort and no scan of the table', async () => {
+  it('serves every page of GET /api/logs from an index scan, with no sort and no scan of the table', async () => {
     const cursor = { createdAt: new Date(Date.now() - 5_000_000).toISOString(), id: 'ffffffff-ffff-4fff-bfff-ffffffffffff' };
     const filters: RequestLogFilter[] = [
       {},
@@ -94,10 +95,16 @@ describe('request log indexes in ascending order', () => {
         expect(scans[0]['Node Type']).toBe('Index Scan');
       }
     }
-    // The ascending indexes are read backward for newest first.
-    await repo.list({ model: 'model-3' }, null, 51);
-    await repo.list({}, cursor, 51);
-    for (const plan of plans) expect(nodes(plan).find((n) => n['Relation Name'] === 'request_logs')?.['Scan Direction']).toBe('Backward');
+    // The ascending indexes are read backward for newest first; the partial ones, still descending, forward.
+    const direction = async (filter: RequestLogFilter, after: typeof cursor | null) => {
+      await repo.list(filter, after, 51);
+      const scan = nodes(plans.pop() as PlanNode).find((n) => n['Relation Name'] === 'request_logs');
+      return `${scan?.['Index Name']} ${scan?.['Scan Direction']}`;
+    };
+    expect(await direction({ model: 'model-3' }, null)).toBe('request_logs_model_created_at_idx Backward');
+    expect(await direction({}, cursor)).toBe('request_logs_created_at_id_idx Backward');
+    expect(await direction({ status: 'error' }, null)).toBe('request_logs_errors_created_at_idx Forward');
+    expect(await direction({ clientRequestId: 'client-70' }, null)).toBe('request_logs_client_request_id_idx Forward');
   });
 
   it('answers pages newest first, each page after its cursor', async () => {
@@ -133,6 +140,34 @@ describe('request log indexes in ascending order', () => {
       await pg.query(`CREATE INDEX request_logs_model_created_at_idx_next ON request_logs (model, created_at, id) WITH (deduplicate_items = off)`);
       await pg.query(`DROP INDEX request_logs_model_created_at_idx`);
       await pg.query(`CREATE INDEX request_logs_provider_created_at_idx_next ON request_logs (provider, created_at, id) WITH (deduplicate_items = off)`);
+      await migration.up(q);
+      expect(await indexes()).toEqual(migrated);
+    } finally {
+      await close();
+    }
+  });
+
+  it("drops a leftover twin that is invalid or of the other direction instead of renaming it into place, in both directions", async () => {
+    const migrated = await indexes();
+    const migration = new RequestLogAscendingIndexes1765700000000();
+    const { q, close } = await recordingRunner(db.url);
+    try {
+      // A stopped `down`: its descending twin built, the ascending original dropped.
+      await pg.query(`CREATE INDEX request_logs_model_created_at_idx_next ON request_logs (model, created_at DESC, id DESC) WITH (deduplicate_items = off)`);
+      await pg.query(`DROP INDEX request_logs_model_created_at_idx`);
+      // A twin whose build failed: invalid (a unique index over duplicate values).
+      await expect(pg.query(`CREATE UNIQUE INDEX CONCURRENTLY request_logs_provider_created_at_idx_next ON request_logs (provider)`)).rejects.toThrow(/could not create unique index/);
+      expect((await indexes()).request_logs_provider_created_at_idx_next).toMatch(/INVALID$/);
+      await migration.up(q);
+      expect(await indexes()).toEqual(migrated);
+
+      // A stopped `up` seen by `down`: an ascending twin left, the descending original dropped.
+      await migration.down(q);
+      const reverted = await indexes();
+      await pg.query(`CREATE INDEX request_logs_key_created_at_idx_next ON request_logs (virtual_key_id, created_at, id) WITH (deduplicate_items = off)`);
+      await pg.query(`DROP INDEX request_logs_key_created_at_idx`);
+      await migration.down(q);
+      expect(await indexes()).toEqual(reverted);
       await migration.up(q);
       expect(await indexes()).toEqual(migrated);
     } finally {

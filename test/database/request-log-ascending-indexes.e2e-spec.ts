@@ -4,7 +4,9 @@ import { RequestLogAscendingIndexes1765700000000 } from '../../migrations/176570
 import { createIndexConcurrently } from '../../migrations/support/concurrent-index';
 import type { RequestLogFilter, TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
 import { explainingRequestLogRepository, nodes, type PlanNode, realRequestLogRepository, recordingRunner } from '../support/request-log-indexes';
+import { describeWhen, NEEDS_DATABASE_URL } from '../support/describe-when';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { testEnv } from '../support/test-env.config';
 
 const FULL_INDEXES: Record<string, string> = {
   request_logs_created_at_id_idx: '(created_at, id)',
@@ -175,63 +177,67 @@ describe('request log indexes in ascending order', () => {
     }
   });
 
-  /**
-   * `run` on a recording runner while another connection's CREATE INDEX CONCURRENTLY of `name` is
-   * under way (as a start-up the watchdog stopped leaves it: its server process builds on), held in
-   * its "waiting for writers" phase by a writer's open transaction until `run` waits for it.
-   */
-  async function whileAnotherBuilds(name: string, definition: string, run: (q: QueryRunner) => Promise<void>): Promise<{ oid: number; sent: string[]; said: string[] }> {
-    const { q, sent, said, close } = await recordingRunner(db.url);
-    const writer = new Client({ connectionString: db.url });
-    const builder = new Client({ connectionString: db.url });
-    await Promise.all([writer.connect(), builder.connect()]);
-    try {
-      await writer.query('BEGIN');
-      await writer.query(`UPDATE request_logs SET latency_ms = latency_ms WHERE request_id = 'req-1'`);
-      const building = builder.query(`CREATE INDEX CONCURRENTLY ${name} ${definition}`);
-      const oid = await until(async () => (await pg.query<{ oid: number }>(`SELECT index_relid AS oid FROM pg_stat_progress_create_index WHERE index_relid = to_regclass($1)`, [name])).rows[0]?.oid);
-      const [{ pid }] = (await q.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
-      sent.length = 0;
-      const running = run(q);
-      // Waiting: polling (said so), or blocked behind the build's lock (as a DROP of the index would be).
-      const blocked = async () => (await pg.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid])).rows[0];
-      await until(async () => said.find((m) => m.includes(name)) ?? (await blocked()));
-      await writer.query('COMMIT');
-      await building;
-      await running;
-      return { oid, sent: [...sent], said: [...said] };
-    } finally {
-      await writer.query('ROLLBACK').catch(() => undefined);
-      await Promise.all([writer.end(), builder.end()]);
-      await close();
+  // Another session holding a build while this one runs: the embedded database (PGlite) serves
+  // one session at a time, holding the others while a transaction is open.
+  describeWhen(testEnv.databaseUrl, NEEDS_DATABASE_URL)('with an index build under way in another server process', () => {
+    /**
+     * `run` on a recording runner while another connection's CREATE INDEX CONCURRENTLY of `name` is
+     * under way (as a start-up the watchdog stopped leaves it: its server process builds on), held in
+     * its "waiting for writers" phase by a writer's open transaction until `run` waits for it.
+     */
+    async function whileAnotherBuilds(name: string, definition: string, run: (q: QueryRunner) => Promise<void>): Promise<{ oid: number; sent: string[]; said: string[] }> {
+      const { q, sent, said, close } = await recordingRunner(db.url);
+      const writer = new Client({ connectionString: db.url });
+      const builder = new Client({ connectionString: db.url });
+      await Promise.all([writer.connect(), builder.connect()]);
+      try {
+        await writer.query('BEGIN');
+        await writer.query(`UPDATE request_logs SET latency_ms = latency_ms WHERE request_id = 'req-1'`);
+        const building = builder.query(`CREATE INDEX CONCURRENTLY ${name} ${definition}`);
+        const oid = await until(async () => (await pg.query<{ oid: number }>(`SELECT index_relid AS oid FROM pg_stat_progress_create_index WHERE index_relid = to_regclass($1)`, [name])).rows[0]?.oid);
+        const [{ pid }] = (await q.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
+        sent.length = 0;
+        const running = run(q);
+        // Waiting: polling (said so), or blocked behind the build's lock (as a DROP of the index would be).
+        const blocked = async () => (await pg.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid])).rows[0];
+        await until(async () => said.find((m) => m.includes(name)) ?? (await blocked()));
+        await writer.query('COMMIT');
+        await building;
+        await running;
+        return { oid, sent: [...sent], said: [...said] };
+      } finally {
+        await writer.query('ROLLBACK').catch(() => undefined);
+        await Promise.all([writer.end(), builder.end()]);
+        await close();
+      }
     }
-  }
 
-  const oidOf = async (name: string): Promise<number> => (await pg.query<{ oid: number }>(`SELECT $1::regclass::oid AS oid`, [name])).rows[0].oid;
+    const oidOf = async (name: string): Promise<number> => (await pg.query<{ oid: number }>(`SELECT $1::regclass::oid AS oid`, [name])).rows[0].oid;
 
-  it('waits for a twin another server process is still building (a start-up stopped mid-build) and uses it instead of building it again', async () => {
-    const migrated = await indexes();
-    const migration = new RequestLogAscendingIndexes1765700000000();
-    const runner = await recordingRunner(db.url);
-    await migration.down(runner.q).finally(runner.close);
-    const twin = 'request_logs_created_at_id_idx_next';
-    const { oid, sent, said } = await whileAnotherBuilds(twin, 'ON request_logs (created_at, id) WITH (deduplicate_items = off)', (q) => migration.up(q));
-    expect(await indexes()).toEqual(migrated);
-    expect(await oidOf('request_logs_created_at_id_idx')).toBe(oid);
-    expect(sent.filter((sql) => sql.startsWith('DROP INDEX') && sql.includes(twin))).toEqual([]);
-    expect(said.filter((m) => m.includes(twin))).toEqual([expect.stringMatching(/still building it \(waiting for writers before build\); waiting for that build/)]);
-  });
+    it('waits for a twin another server process is still building (a start-up stopped mid-build) and uses it instead of building it again', async () => {
+      const migrated = await indexes();
+      const migration = new RequestLogAscendingIndexes1765700000000();
+      const runner = await recordingRunner(db.url);
+      await migration.down(runner.q).finally(runner.close);
+      const twin = 'request_logs_created_at_id_idx_next';
+      const { oid, sent, said } = await whileAnotherBuilds(twin, 'ON request_logs (created_at, id) WITH (deduplicate_items = off)', (q) => migration.up(q));
+      expect(await indexes()).toEqual(migrated);
+      expect(await oidOf('request_logs_created_at_id_idx')).toBe(oid);
+      expect(sent.filter((sql) => sql.startsWith('DROP INDEX') && sql.includes(twin))).toEqual([]);
+      expect(said.filter((m) => m.includes(twin))).toEqual([expect.stringMatching(/still building it \(waiting for writers before build\); waiting for that build/)]);
+    });
 
-  it('keeps, in the shared createIndexConcurrently (1764300000000, the `down` of 1765500000000), an index another server process is still building', async () => {
-    const name = 'request_logs_probe_idx';
-    const { oid, sent } = await whileAnotherBuilds(name, 'ON request_logs (model, provider)', (q) => createIndexConcurrently(q, name, 'ON request_logs (model, provider)'));
-    try {
-      expect((await indexes())[name]).toBe(`CREATE INDEX ${name} ON public.request_logs USING btree (model, provider)`);
-      expect(await oidOf(name)).toBe(oid);
-      expect(sent.filter((sql) => sql.startsWith('DROP INDEX'))).toEqual([]);
-    } finally {
-      await pg.query(`DROP INDEX IF EXISTS ${name}`);
-    }
+    it('keeps, in the shared createIndexConcurrently (1764300000000, the `down` of 1765500000000), an index another server process is still building', async () => {
+      const name = 'request_logs_probe_idx';
+      const { oid, sent } = await whileAnotherBuilds(name, 'ON request_logs (model, provider)', (q) => createIndexConcurrently(q, name, 'ON request_logs (model, provider)'));
+      try {
+        expect((await indexes())[name]).toBe(`CREATE INDEX ${name} ON public.request_logs USING btree (model, provider)`);
+        expect(await oidOf(name)).toBe(oid);
+        expect(sent.filter((sql) => sql.startsWith('DROP INDEX'))).toEqual([]);
+      } finally {
+        await pg.query(`DROP INDEX IF EXISTS ${name}`);
+      }
+    });
   });
 });
 

@@ -3,9 +3,9 @@ import type { QueryRunner } from 'typeorm';
 import { RequestLogAscendingIndexes1765700000000 } from '../../migrations/1765700000000-request-log-ascending-indexes';
 import { createIndexConcurrently } from '../../migrations/support/concurrent-index';
 import type { RequestLogFilter, TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
-import { explainingRequestLogRepository, nodes, type PlanNode, realRequestLogRepository, recordingRunner } from '../support/request-log-indexes';
+import { closeExplainedRequestLogs, explainedRequestLogs, nodes, type PlanNode, realRequestLogRepository, recordingRunner, requestLogIndexes, revertAndReapply } from '../support/request-log-indexes';
 import { describeWhen, NEEDS_DATABASE_URL } from '../support/describe-when';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import type { TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
 
 const FULL_INDEXES: Record<string, string> = {
@@ -31,20 +31,10 @@ describe('request log indexes in ascending order', () => {
   let repo: TypeOrmRequestLogRepository;
   const key = '0f6a4b52-4f44-4d4a-9a8e-3c1e2f7a9b10';
 
-  /** name -> definition (with INVALID when not valid), of every index of request_logs. */
-  async function indexes(): Promise<Record<string, string>> {
-    const { rows } = await pg.query<{ name: string; def: string }>(
-      `SELECT c.relname AS name, pg_get_indexdef(c.oid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END AS def
-         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'request_logs'::regclass`,
-    );
-    return Object.fromEntries(rows.map((r) => [r.name, r.def]));
-  }
+  const indexes = (): Promise<Record<string, string>> => requestLogIndexes(pg);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    pg = new Client({ connectionString: db.url });
-    await pg.connect();
-    await pg.query(
+    ({ db, pg, repo } = await explainedRequestLogs(
       `
       INSERT INTO request_logs (id, request_id, client_request_id, created_at, virtual_key_id, provider, model, model_requested, fallback_index, status, http_status, stream, latency_ms, request_type)
       SELECT gen_random_uuid(), 'req-' || g, CASE WHEN g % 10 = 0 THEN 'client-' || g END, now() - g * interval '1 second',
@@ -54,17 +44,13 @@ describe('request log indexes in ascending order', () => {
         CASE WHEN g % 100 = 0 THEN 'embeddings' ELSE 'responses' END
       FROM generate_series(0, 19999) AS g`,
       [key],
-    );
-    await pg.query('ANALYZE request_logs');
-    repo = explainingRequestLogRepository(pg, plans);
+      plans,
+    ));
   });
   beforeEach(() => {
     plans.length = 0;
   });
-  afterAll(async () => {
-    await pg?.end();
-    await db?.drop();
-  });
+  afterAll(() => closeExplainedRequestLogs({ db, pg }));
 
   it('ends each full index with (created_at, id) ascending, without deduplication, and leaves no other', async () => {
     const found = await indexes();
@@ -124,18 +110,10 @@ describe('request log indexes in ascending order', () => {
     const migrated = await indexes();
     const before = Object.fromEntries(Object.entries(migrated).map(([n, d]) => [n, n in FULL_INDEXES ? d.replace(FULL_INDEXES[n], descending(FULL_INDEXES[n])) : d]));
     const migration = new RequestLogAscendingIndexes1765700000000();
-    expect(migration.transaction).toBe(false);
-    const { q, sent, close } = await recordingRunner(db.url);
-    try {
-      await migration.down(q);
-      expect(await indexes()).toEqual(before);
-      await migration.up(q);
-      expect(await indexes()).toEqual(migrated);
-      expect(sent.filter((sql) => /^(CREATE|DROP) INDEX/.test(sql)).every((sql) => sql.includes(' CONCURRENTLY '))).toBe(true);
+    const sent = await revertAndReapply(db.url, migration, indexes, before, async (q, again) => {
       // Again: nothing to build.
-      sent.length = 0;
       await migration.up(q);
-      expect(sent.filter((sql) => /^(CREATE|ALTER) INDEX/.test(sql))).toEqual([]);
+      expect(again.filter((sql) => /^(CREATE|ALTER) INDEX/.test(sql))).toEqual([]);
 
       // Stopped part-way: one index dropped before its twin was renamed, another's twin built beside it.
       await migration.down(q);
@@ -144,9 +122,8 @@ describe('request log indexes in ascending order', () => {
       await pg.query(`CREATE INDEX request_logs_provider_created_at_idx_next ON request_logs (provider, created_at, id) WITH (deduplicate_items = off)`);
       await migration.up(q);
       expect(await indexes()).toEqual(migrated);
-    } finally {
-      await close();
-    }
+    });
+    expect(sent.filter((sql) => /^(CREATE|DROP) INDEX/.test(sql)).every((sql) => sql.includes(' CONCURRENTLY '))).toBe(true);
   });
 
   it("drops a leftover twin that is invalid or of the other direction instead of renaming it into place, in both directions", async () => {

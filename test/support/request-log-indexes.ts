@@ -1,7 +1,8 @@
-import type { Client } from 'pg';
-import { DataSource, type Logger, type QueryRunner } from 'typeorm';
+import { Client } from 'pg';
+import { DataSource, type Logger, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { dataSourceOptions } from '@app/database';
 import { TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
+import { createTestDatabase, type TestDatabase } from './test-database';
 
 export interface PlanNode {
   'Node Type': string;
@@ -34,6 +35,37 @@ export function explainingRequestLogRepository(pg: Client, plans: PlanNode[]): T
     },
   };
   return new TypeOrmRequestLogRepository(explaining as unknown as DataSource);
+}
+
+/** A migrated test database, a client on it, and the admin's repository EXPLAINing there into `plans`. */
+export interface ExplainedRequestLogs {
+  db: TestDatabase;
+  pg: Client;
+  repo: TypeOrmRequestLogRepository;
+}
+
+/** The rows `seed` inserts (with `params`) in a new test database, ANALYZEd for the planner. */
+export async function explainedRequestLogs(seed: string, params: unknown[], plans: PlanNode[]): Promise<ExplainedRequestLogs> {
+  const db = await createTestDatabase();
+  const pg = new Client({ connectionString: db.url });
+  await pg.connect();
+  await pg.query(seed, params);
+  await pg.query('ANALYZE request_logs');
+  return { db, pg, repo: explainingRequestLogRepository(pg, plans) };
+}
+
+export async function closeExplainedRequestLogs(target: Partial<ExplainedRequestLogs>): Promise<void> {
+  await target.pg?.end();
+  await target.db?.drop();
+}
+
+/** name -> definition (with INVALID when not valid), of every index of request_logs. */
+export async function requestLogIndexes(pg: Client): Promise<Record<string, string>> {
+  const { rows } = await pg.query<{ name: string; def: string }>(
+    `SELECT c.relname AS name, pg_get_indexdef(c.oid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END AS def
+       FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'request_logs'::regclass`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.name, r.def]));
 }
 
 /** The repository on `pg` as it is. */
@@ -74,4 +106,33 @@ export async function recordingRunner(url: string): Promise<{ q: QueryRunner; se
       }
     },
   };
+}
+
+/**
+ * `migration` reverted and applied again on a recording runner, outside a transaction as it runs,
+ * `indexes()` checked against `before` after `down` and against what it was after `up`; `more`
+ * goes on with the same runner. Returns the statements `down` and `up` sent.
+ */
+export async function revertAndReapply<T>(
+  url: string,
+  migration: MigrationInterface,
+  indexes: () => Promise<T>,
+  before: T,
+  more?: (q: QueryRunner, sent: string[]) => Promise<void>,
+): Promise<string[]> {
+  const migrated = await indexes();
+  expect(migration.transaction).toBe(false);
+  const { q, sent, close } = await recordingRunner(url);
+  try {
+    await migration.down(q);
+    expect(await indexes()).toEqual(before);
+    await migration.up(q);
+    expect(await indexes()).toEqual(migrated);
+    const roundTrip = [...sent];
+    sent.length = 0;
+    await more?.(q, sent);
+    return roundTrip;
+  } finally {
+    await close();
+  }
 }

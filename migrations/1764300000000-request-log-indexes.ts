@@ -40,8 +40,9 @@ import { createIndexConcurrently, dropIndexConcurrently } from './support/concur
  *
  * CONCURRENTLY, outside a transaction: a plain CREATE INDEX on a large log table would block the
  * gateway's log inserts for the whole build. A build that fails leaves an INVALID index behind,
- * which IF NOT EXISTS would keep forever; it is dropped first. Run inside a transaction anyway
- * (a caller that ignores `transaction = false`), it falls back to plain CREATE/DROP INDEX.
+ * which IF NOT EXISTS would keep forever; it is dropped first, unless another server process is
+ * still building it (a stopped start-up's): that build is waited for. Run inside a transaction
+ * anyway (a caller that ignores `transaction = false`), it falls back to plain CREATE/DROP INDEX.
  * TypeORM refuses a migration with its own transaction mode when the run's mode is "all" (the
  * CLI's default): the data source must say migrationsTransactionMode "each", as runMigrations does.
  */

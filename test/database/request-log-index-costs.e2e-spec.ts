@@ -1,27 +1,8 @@
 import { Client } from 'pg';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '@app/database';
 import { RequestLogIndexCosts1765500000000 } from '../../migrations/1765500000000-request-log-index-costs';
-import { TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
-
-/** A bound value as an SQL literal, for EXPLAIN of a statement the repository would bind. */
-function literal(v: unknown): string {
-  if (v === null) return 'NULL';
-  if (typeof v === 'number') return String(v);
-  return `'${String(v instanceof Date ? v.toISOString() : v).replace(/'/g, "''")}'`;
-}
+import type { TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
+import { closeExplainedRequestLogs, explainedRequestLogs, nodes, type PlanNode, realRequestLogRepository, requestLogIndexes, revertAndReapply } from '../support/request-log-indexes';
+import type { TestDatabase } from '../support/test-database';
 
 /**
  * Request log rows carry fewer index entries (migration 1765500000000): no index on request_id,
@@ -32,37 +13,25 @@ describe('request log indexes and the admin queries that use them', () => {
   let db: TestDatabase;
   let pg: Client;
   /** The plans of the statements the repository sends, in order. */
-  let plans: PlanNode[];
+  const plans: PlanNode[] = [];
   let repo: TypeOrmRequestLogRepository;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    pg = new Client({ connectionString: db.url });
-    await pg.connect();
     // Pairs of attempts sharing created_at and request_id.
-    await pg.query(`
+    ({ db, pg, repo } = await explainedRequestLogs(
+      `
       INSERT INTO request_logs (id, request_id, created_at, provider, model, model_requested, fallback_index, status, http_status, stream, latency_ms, request_type)
       SELECT gen_random_uuid(), 'req-' || (g / 2), now() - (g / 2) * interval '1 second', 'openai', 'gpt-4o-mini', 'openai/gpt-4o-mini', g % 2,
         CASE WHEN g % 2 = 0 THEN 'error' ELSE 'success' END, CASE WHEN g % 2 = 0 THEN 502 ELSE 200 END, false, 100, 'responses'
-      FROM generate_series(0, 19999) AS g`);
-    await pg.query('ANALYZE request_logs');
-    const explaining = {
-      query: async (sql: string, params: unknown[] = []): Promise<unknown[]> => {
-        const text = sql.replace(/\$(\d+)/g, (_, n: string) => literal(params[Number(n) - 1]));
-        const { rows } = await pg.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (FORMAT JSON) ${text}`);
-        plans.push(rows[0]['QUERY PLAN'][0].Plan);
-        return [];
-      },
-    };
-    repo = new TypeOrmRequestLogRepository(explaining as unknown as DataSource);
+      FROM generate_series(0, 19999) AS g`,
+      [],
+      plans,
+    ));
   });
   beforeEach(() => {
-    plans = [];
+    plans.length = 0;
   });
-  afterAll(async () => {
-    await pg?.end();
-    await db?.drop();
-  });
+  afterAll(() => closeExplainedRequestLogs({ db, pg }));
 
   it('keeps no index on request_id, and the full request_type index', async () => {
     const { rows } = await pg.query<{ name: string; def: string }>(
@@ -81,7 +50,7 @@ describe('request log indexes and the admin queries that use them', () => {
     );
     expect(rows.length).toBeGreaterThan(5);
     for (const r of rows) {
-      const endsWithId = /, id DESC\)/.test(r.def);
+      const endsWithId = /, id( DESC)?\)/.test(r.def);
       expect({ name: r.name, off: (r.options ?? []).includes('deduplicate_items=off') }).toEqual({ name: r.name, off: endsWithId });
     }
   });
@@ -97,37 +66,19 @@ describe('request log indexes and the admin queries that use them', () => {
   });
 
   it('reverts to the indexes as they were, and migrates up again (outside a transaction, as run)', async () => {
-    const indexes = async (): Promise<string[]> =>
-      (await pg.query<{ d: string }>(`SELECT pg_get_indexdef(c.oid) || CASE WHEN i.indisvalid THEN '' ELSE ' INVALID' END AS d
-         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = 'request_logs'::regclass`)).rows.map((r) => r.d).sort();
+    const indexes = async (): Promise<string[]> => Object.values(await requestLogIndexes(pg)).sort();
     const migrated = await indexes();
     // As before 1765500000000: the initial schema's request_id index, no storage options.
     const before = [...migrated.map((d) => d.replace(' WITH (deduplicate_items=off)', '')), 'CREATE INDEX request_logs_request_id_idx ON public.request_logs USING btree (request_id)'].sort();
-    const migration = new RequestLogIndexCosts1765500000000();
-    expect(migration.transaction).toBe(false);
-    const ds = await new DataSource(dataSourceOptions(db.url, 1)).initialize();
-    const q = ds.createQueryRunner();
-    const sent: string[] = [];
-    const query = q.query.bind(q);
-    q.query = ((sql: string, ...rest: unknown[]) => (sent.push(sql), query(sql, ...(rest as [])))) as typeof q.query;
-    try {
-      await migration.down(q);
-      expect(await indexes()).toEqual(before);
-      await migration.up(q);
-      expect(await indexes()).toEqual(migrated);
-      expect(sent.filter((sql) => /^(CREATE|DROP) INDEX/.test(sql))).toEqual([
-        'CREATE INDEX CONCURRENTLY IF NOT EXISTS request_logs_request_id_idx ON request_logs (request_id)',
-        'DROP INDEX CONCURRENTLY IF EXISTS request_logs_request_id_idx',
-      ]);
-    } finally {
-      await q.release();
-      await ds.destroy();
-    }
+    const sent = await revertAndReapply(db.url, new RequestLogIndexCosts1765500000000(), indexes, before);
+    expect(sent.filter((sql) => /^(CREATE|DROP) INDEX/.test(sql))).toEqual([
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS request_logs_request_id_idx ON request_logs (request_id)',
+      'DROP INDEX CONCURRENTLY IF EXISTS request_logs_request_id_idx',
+    ]);
   });
 
   /** findAttempts against the real database. */
   async function realAttempts(id: string): Promise<string[]> {
-    const real = new TypeOrmRequestLogRepository({ query: async (sql: string, params: unknown[]) => (await pg.query(sql, params)).rows } as unknown as DataSource);
-    return (await real.findAttempts(id)).map((r) => r.id);
+    return (await realRequestLogRepository(pg).findAttempts(id)).map((r) => r.id);
   }
 });

@@ -14,6 +14,7 @@ import { StoredItemsNoForeignKey1765300000000 } from '../../../migrations/176530
 import { StoredResponsesLz41765400000000 } from '../../../migrations/1765400000000-stored-responses-lz4';
 import { RequestLogIndexCosts1765500000000 } from '../../../migrations/1765500000000-request-log-index-costs';
 import { StoredResponsesText1765600000000 } from '../../../migrations/1765600000000-stored-responses-text';
+import { RequestLogAscendingIndexes1765700000000 } from '../../../migrations/1765700000000-request-log-ascending-indexes';
 import { FallbackPolicyEntity } from './entities/fallback-policy.entity';
 import { ModelPriceEntity } from './entities/model-price.entity';
 import { RequestLogDeadLetterEntity } from './entities/request-log-dead-letter.entity';
@@ -29,4 +30,4 @@ export const MIGRATIONS = [InitialSchema1764100000000, FallbackPolicies176420000
   ModelPrices1764918000000, UnpricedRequestLogIndex1764918000001, HostileInput1764920000000, ClientRequestIdIndex1764920100000,
   ChangeNotifications1764930000000, StoredResponsesJson1765000000000, RequestType1765200000000, RequestTypeIndex1765200000001,
   StoredItemsNoForeignKey1765300000000, StoredResponsesLz41765400000000, RequestLogIndexCosts1765500000000,
-  StoredResponsesText1765600000000];
+  StoredResponsesText1765600000000, RequestLogAscendingIndexes1765700000000];

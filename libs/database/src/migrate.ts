@@ -1,4 +1,4 @@
-import { DataSource } from 'typeorm';
+import { DataSource, type Logger } from 'typeorm';
 import type { StartupWatchdog } from '@app/common';
 import { dataSourceOptions } from './data-source-options';
 
@@ -73,7 +73,7 @@ function isTransient(err: unknown): boolean {
 async function connect(url: string, applicationName: string, deadline: number, log: (m: string) => void, connectTimeoutMs?: number): Promise<DataSource> {
   let told = false;
   for (;;) {
-    const ds = new DataSource({ ...dataSourceOptions(url, 2, applicationName, connectTimeoutMs) });
+    const ds = new DataSource({ ...dataSourceOptions(url, 2, applicationName, connectTimeoutMs), logger: progressLogger(log) });
     try {
       return await ds.initialize();
     } catch (err) {
@@ -89,6 +89,21 @@ async function connect(url: string, applicationName: string, deadline: number, l
       await pause(CONNECT_RETRY_MS);
     }
   }
+}
+
+/** TypeORM's logger for the migrations' own progress (`q.connection.logger.log('info', ...)`, e.g. waiting for an index build); nothing else. */
+function progressLogger(log: (m: string) => void): Logger {
+  const quiet = () => undefined;
+  return {
+    log: (level, message) => {
+      if (level === 'info') log(`migrations: ${String(message)}`);
+    },
+    logQuery: quiet,
+    logQueryError: quiet,
+    logQuerySlow: quiet,
+    logSchemaBuild: quiet,
+    logMigration: quiet,
+  };
 }
 
 function safeHost(url: string): string {

@@ -79,7 +79,7 @@ export class TypeOrmRequestLogRepository implements RequestLogRepository {
     if (filter.status !== undefined) conditions.push(STATUS_CONDITION[filter.status]);
     if (filter.from !== undefined) conditions.push(`created_at >= ${bind(filter.from)}::timestamptz`);
     if (filter.to !== undefined) conditions.push(`created_at < ${bind(filter.to)}::timestamptz`);
-    // One row comparison, so that the (…, created_at DESC, id DESC) indexes bound the scan with it.
+    // One row comparison, so that the (…, created_at, id) indexes (read backward) bound the scan with it.
     if (after) conditions.push(`(created_at, id) < (${bind(after.createdAt)}::timestamptz, ${bind(after.id)}::uuid)`);
     const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
     const rows: StoredRequestLog[] = await this.db.query(

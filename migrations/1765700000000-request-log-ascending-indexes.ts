@@ -43,8 +43,8 @@ const isWanted = (index: SettledIndex | null, lead: string, order: Order): boole
  * CONCURRENTLY and the new one renamed (a SHARE UPDATE EXCLUSIVE lock on the index alone): no
  * write waits for it, but while the twin exists it takes the disk, WAL and per-row writes of one
  * more index. Build times: 0.12-0.27 s each for 300k cached rows on an idle server (measured
- * with this migration); about 35 s for the five at 2M rows (measured in its review, not
- * repeated); 21 s for 1764300000000's three at 2M rows (two full, one partial; see its comment).
+ * with this migration); 1764300000000's three builds took 21 s at 2M rows (two full, one
+ * partial; see its comment), so about 35 s is to be expected for these five there (an estimate).
  * They grow with the table, so on a large log `npm run migrate` with a generous
  * STARTUP_TIMEOUT_MS should come before a start-up (120 s by default) meets them.
  *

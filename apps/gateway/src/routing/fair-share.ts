@@ -79,7 +79,7 @@ export class FairShare {
       const left = (pool.activeByKey.get(keyId) ?? 1) - 1;
       if (left === 0) pool.activeByKey.delete(keyId);
       else pool.activeByKey.set(keyId, left);
-      this.next(pool);
+      if (pool.waiting.size !== 0) this.next(pool);
     };
   }
 

@@ -97,10 +97,10 @@ const { OPEN_BRACE, OPEN_BRACKET, CLOSE_BRACE, CLOSE_BRACKET, QUOTE, BACKSLASH }
  * Whether JSON text nests objects and arrays deeper than `max`, found by one pass over the bytes
  * (strings skipped) before anything parses it. JSON.parse itself copes with any depth, but the
  * object it builds would overflow every recursive walk after it (JSON.stringify, validators,
- * translators), as a 500 or a "network error".
+ * translators), as a 500 or a "network error". `decoded`: the same bytes as UTF-8 text.
  */
-export function jsonDepthExceeds(text: Uint8Array, max: number): boolean {
-  if (fewOpeners(text, max)) return false;
+export function jsonDepthExceeds(text: Uint8Array, decoded: string, max: number): boolean {
+  if (fewOpeners(decoded, max)) return false;
   let depth = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -121,14 +121,17 @@ export function jsonDepthExceeds(text: Uint8Array, max: number): boolean {
 }
 
 /**
- * Whether `raw` holds at most `max` bytes that open an object or an array (inside strings too):
- * then it cannot nest deeper than `max`. Counted by native searches, where jsonDepthExceeds
- * walks every byte: a conversation's long texts cost it more than parsing them.
+ * Whether JSON text holds at most `max` characters that open an object or an array (inside
+ * strings too): then it cannot nest deeper than `max`. Counted by searches of the decoded text,
+ * where jsonDepthExceeds walks every byte: a conversation's long texts cost it more than parsing
+ * them. The text's count is the bytes' (an ASCII byte is never part of a multi-byte sequence,
+ * and a malformed one decodes to U+FFFD), and a string's search stays in V8 where a Buffer's
+ * calls into node's C++.
  */
-export function fewOpeners(raw: Uint8Array, max: number): boolean {
+export function fewOpeners(text: string, max: number): boolean {
   let openers = 0;
-  for (let i = raw.indexOf(OPEN_BRACE); i !== -1; i = raw.indexOf(OPEN_BRACE, i + 1)) if (++openers > max) return false;
-  for (let i = raw.indexOf(OPEN_BRACKET); i !== -1; i = raw.indexOf(OPEN_BRACKET, i + 1)) if (++openers > max) return false;
+  for (let i = text.indexOf('{'); i !== -1; i = text.indexOf('{', i + 1)) if (++openers > max) return false;
+  for (let i = text.indexOf('['); i !== -1; i = text.indexOf('[', i + 1)) if (++openers > max) return false;
   return true;
 }
 

@@ -6,6 +6,9 @@ import { readTools } from '../responses/request-tools';
 import { ANTHROPIC_TOOLS, buildAnthropicBody } from './anthropic-request';
 import { parseAnthropicError, parseAnthropicMessage } from './anthropic-response';
 import { AnthropicStreamTranslator } from './anthropic-stream';
+import { JoinedOnce } from '../http/joined-once';
+
+const MESSAGES_URL = new JoinedOnce('', '/v1/messages');
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 
@@ -24,7 +27,7 @@ export class AnthropicAdapter implements ProviderAdapter {
     const headers = jsonHeaders(input, { 'anthropic-version': ANTHROPIC_VERSION });
     if (input.key.value) headers['x-api-key'] = input.key.value;
     const tools = readTools(input.body, ANTHROPIC_TOOLS);
-    return { url: `${input.provider.baseUrl}/v1/messages`, headers, body: JSON.stringify(buildAnthropicBody(input, tools)), droppedTools: tools.dropped };
+    return { url: MESSAGES_URL.of(input.provider.baseUrl), headers, body: JSON.stringify(buildAnthropicBody(input, tools)), droppedTools: tools.dropped };
   }
 
   parseResponse(text: string, ctx?: TranslationContext): ParsedResponse {

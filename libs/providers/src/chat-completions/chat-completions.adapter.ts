@@ -6,6 +6,9 @@ import { readTools } from '../responses/request-tools';
 import { buildChatBody } from './chat-request';
 import { parseChatCompletion, parseChatError } from './chat-response';
 import { ChatStreamTranslator } from './chat-stream';
+import { bearer, JoinedOnce } from '../http/joined-once';
+
+const CHAT_COMPLETIONS_URL = new JoinedOnce('', '/chat/completions');
 
 /**
  * The Chat Completions bridge (`kind: 'chat-completions'`): Responses in, `/chat/completions`
@@ -20,9 +23,9 @@ export class ChatCompletionsAdapter implements ProviderAdapter {
 
   buildRequest(input: BuildRequestInput): UpstreamRequest {
     const headers = jsonHeaders(input);
-    if (input.key.value) headers.authorization = `Bearer ${input.key.value}`;
+    if (input.key.value) headers.authorization = bearer(input.key.value);
     const tools = readTools(input.body);
-    return { url: `${input.provider.baseUrl}/chat/completions`, headers, body: JSON.stringify(buildChatBody(input, tools)), droppedTools: tools.dropped };
+    return { url: CHAT_COMPLETIONS_URL.of(input.provider.baseUrl), headers, body: JSON.stringify(buildChatBody(input, tools)), droppedTools: tools.dropped };
   }
 
   parseResponse(text: string, ctx?: TranslationContext): ParsedResponse {

@@ -1,6 +1,9 @@
 import type { BuildEmbeddingInput, EmbeddingAdapter, ParsedEmbeddings, UpstreamErrorInfo, UpstreamRequest } from '../types';
 import { floatVectors } from '../embeddings/embedding-vectors';
 import { parseChatError } from '../chat-completions/chat-response';
+import { bearer, JoinedOnce } from '../http/joined-once';
+
+const EMBEDDINGS_URL = new JoinedOnce('', '/embeddings');
 
 /** OpenAI's `/embeddings` body: the gateway always asks for floats (it base64-encodes itself). */
 export function openAIEmbeddingBody(input: BuildEmbeddingInput): string {
@@ -36,8 +39,8 @@ export class OpenAIEmbeddingAdapter implements EmbeddingAdapter {
 
   buildEmbeddingRequest(input: BuildEmbeddingInput): UpstreamRequest {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...input.provider.headers };
-    if (input.key.value) headers.authorization = `Bearer ${input.key.value}`;
-    return { url: `${input.provider.baseUrl}/embeddings`, headers, body: openAIEmbeddingBody(input) };
+    if (input.key.value) headers.authorization = bearer(input.key.value);
+    return { url: EMBEDDINGS_URL.of(input.provider.baseUrl), headers, body: openAIEmbeddingBody(input) };
   }
 
   parseEmbeddings(text: string): ParsedEmbeddings {

@@ -7,6 +7,9 @@ import { scanResponse } from '../responses/response-scan';
 import { DIALECTS, refusedFields } from '../dialects/dialects';
 import { ResponsesPassthroughTranslator } from './openai-stream';
 import { parseOpenAIError, usageFromResponses } from './openai-usage';
+import { bearer, JoinedOnce } from '../http/joined-once';
+
+const RESPONSES_URL = new JoinedOnce('', '/responses');
 
 /**
  * JSON body for a native Responses upstream: the client's fields pass through, except those
@@ -56,12 +59,12 @@ export class OpenAIAdapter implements ProviderAdapter {
     let headers: Record<string, string>;
     if (key && isEmpty(input.provider.headers)) {
       // The usual case as one literal: a spread of no headers still costs a copy.
-      headers = { 'content-type': 'application/json', accept, authorization: `Bearer ${key}` };
+      headers = { 'content-type': 'application/json', accept, authorization: bearer(key) };
     } else {
       headers = { 'content-type': 'application/json', accept, ...input.provider.headers };
-      if (key) headers.authorization = `Bearer ${key}`;
+      if (key) headers.authorization = bearer(key);
     }
-    return { url: `${input.provider.baseUrl}/responses`, headers, body: responsesBody(input) };
+    return { url: RESPONSES_URL.of(input.provider.baseUrl), headers, body: responsesBody(input) };
   }
 
   /**

@@ -7,9 +7,21 @@ describe('parseJsonBody', () => {
   const nested = (depth: number) => Buffer.from(`{"a":${'['.repeat(depth - 1)}${']'.repeat(depth - 1)}}`);
 
   it('counts the bytes that open objects and arrays, inside strings too', () => {
-    expect(fewOpeners(Buffer.from('{"a":[{}],"b":"{["}'), 5)).toBe(true);
-    expect(fewOpeners(Buffer.from('{"a":[{}],"b":"{["}'), 4)).toBe(false);
-    expect(fewOpeners(Buffer.from('"x"'), 0)).toBe(true);
+    expect(fewOpeners('{"a":[{}],"b":"{["}', 5)).toBe(true);
+    expect(fewOpeners('{"a":[{}],"b":"{["}', 4)).toBe(false);
+    expect(fewOpeners('"x"', 0)).toBe(true);
+  });
+
+  it("counts in the decoded text what is in the bytes, whatever the bytes' UTF-8", () => {
+    // Multi-byte characters, truncated and stray continuation bytes next to the openers.
+    const pieces = [[0x7b], [0x5b], [0xe2, 0x82, 0xac], [0xe2], [0xe2, 0x82], [0x80], [0xf0, 0x9f], [0xc3], [0x22], [0x61], [0xff]];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let run = 0; run < 500; run++) {
+      const bytes = Buffer.from(Array.from({ length: next() % 40 }, () => pieces[next() % pieces.length]).flat());
+      const openers = bytes.filter((b) => b === 0x7b || b === 0x5b).length;
+      for (const max of openers === 0 ? [0] : [openers - 1, openers]) expect(fewOpeners(bytes.toString(), max)).toBe(openers <= max);
+    }
   });
 
   it('bounds the nesting, whether or not the count of openers settles it', () => {
@@ -17,7 +29,7 @@ describe('parseJsonBody', () => {
     expect(() => parseJsonBody(nested(9), limits)).toThrow(/deeper than the limit of 8 levels/);
     // many openers, all inside strings or side by side: the byte walk decides
     const wide = Buffer.from(JSON.stringify({ input: [{ a: {} }, { b: {} }, { c: {} }, { d: {} }, { e: '{{{{[[[[' }] }));
-    expect(fewOpeners(wide, limits.maxJsonDepth)).toBe(false);
+    expect(fewOpeners(wide.toString(), limits.maxJsonDepth)).toBe(false);
     expect(parseJsonBody(wide, limits)).toEqual(JSON.parse(wide.toString()));
   });
 });

@@ -169,8 +169,8 @@ function checkNested(body: Json): void {
 }
 
 /** The body as a JSON object, its nesting bounded before it is parsed; `text`: the body decoded, when the caller keeps it too. */
-export function parseJsonBody(raw: Buffer, limits: RequestLimits, text = raw.toString('utf8')): Json {
-  if (jsonDepthExceeds(raw, limits.maxJsonDepth)) {
+export function parseJsonBody(raw: Buffer, limits: RequestLimits, text = raw.toString()): Json {
+  if (jsonDepthExceeds(raw, text, limits.maxJsonDepth)) {
     throw GatewayError.invalidRequest(`Request body nests objects and arrays deeper than the limit of ${limits.maxJsonDepth} levels.`);
   }
   let parsed: unknown;
@@ -208,7 +208,8 @@ export function takeFallbacks(body: Json, limits: RequestLimits, models: string[
  * (SDKs add parameters every month).
  */
 export function parseResponsesRequest(raw: Buffer, limits: RequestLimits): ParsedResponsesRequest {
-  const text = raw.toString('utf8');
+  // No arguments: node's fast path straight to UTF-8, where an encoding name is looked up on each call.
+  const text = raw.toString();
   const body = parseJsonBody(raw, limits, text) as ResponsesRequest;
   const models = [checkModelName(body.model, 'model', limits.maxModelNameLength)];
 

@@ -35,21 +35,26 @@ export interface UsageText {
 // digits that do not start with one), at most 15 digits long, up to which every integer is exact
 // in a double, as JSON.parse reads it. Another digit after it fails the piece that follows.
 const COUNT = '(0|[1-9][0-9]{0,14})';
-// OpenAI's usage object, compact, its five counts in its order; sticky: it must start where asked.
+// JSON's whitespace, which may lie between any two tokens (OpenAI indents its JSON answers).
+const W = '[ \\t\\n\\r]*';
+// OpenAI's usage object, its five counts in its order; sticky: it must start where asked.
 const OPENAI_USAGE = new RegExp(
-  `\\{"input_tokens":${COUNT},"input_tokens_details":\\{"cached_tokens":${COUNT}\\},"output_tokens":${COUNT},`
-  + `"output_tokens_details":\\{"reasoning_tokens":${COUNT}\\},"total_tokens":${COUNT}\\}`,
+  [
+    '\\{', '"input_tokens"', ':', COUNT, ',', '"input_tokens_details"', ':', '\\{', '"cached_tokens"', ':', COUNT, '\\}', ',',
+    '"output_tokens"', ':', COUNT, ',', '"output_tokens_details"', ':', '\\{', '"reasoning_tokens"', ':', COUNT, '\\}', ',',
+    '"total_tokens"', ':', COUNT, '\\}',
+  ].join(W),
   'y',
 );
 
 /**
  * `usageFromResponses(JSON.parse(...))` of the usage object that opens at `start`, for one written
- * exactly as OpenAI writes it (its five counts in its order, compact, no member more), with where
- * the object ends; undefined for any other text, which the caller parses. A stream's terminal
- * event and a compact JSON answer carry one: its parse, and the walk for its end, cost more than
- * the rest of reading the event. One sticky regular expression: V8 matches it in compiled code,
- * where comparing the literal pieces in JavaScript (`startsWith`) costs about 45 instructions a
- * character.
+ * as OpenAI writes it (its five counts in its order, no member more; compact in a stream's event,
+ * indented in an answer), with where the object ends; undefined for any other text, which the
+ * caller parses. A stream's terminal event and a JSON answer carry one: its parse, and the walk
+ * for its end, cost more than the rest of reading the event. One sticky regular expression: V8
+ * matches it in compiled code, where comparing the literal pieces in JavaScript (`startsWith`)
+ * costs about 45 instructions a character.
  */
 export function usageFromText(text: string, start: number): UsageText | undefined {
   OPENAI_USAGE.lastIndex = start;

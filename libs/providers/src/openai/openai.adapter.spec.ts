@@ -82,7 +82,7 @@ describe('OpenAIAdapter', () => {
     }
   });
 
-  it("reads OpenAI's compact usage off the text as the parse reads any usage, stored turn's walk or not", () => {
+  it("reads OpenAI's usage off the text as the parse reads any usage, stored turn's walk or not", () => {
     const compact = '{"input_tokens":36,"input_tokens_details":{"cached_tokens":4},"output_tokens":87,"output_tokens_details":{"reasoning_tokens":64},"total_tokens":123}';
     const usages = [
       compact,
@@ -108,6 +108,8 @@ describe('OpenAIAdapter', () => {
         const parsed = adapter.parseResponse(body, { memberSpans });
         expect(parsed.usage).toEqual(expected);
         expect(body.slice(parsed.usageAt, parsed.usageEnd)).toBe(usage);
+        // Indented, as OpenAI answers.
+        expect(adapter.parseResponse(JSON.stringify(JSON.parse(body), null, 2), { memberSpans }).usage).toEqual(expected);
       }
     }
   });

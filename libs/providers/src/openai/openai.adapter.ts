@@ -109,8 +109,8 @@ class PassThroughResponse implements ParsedResponse {
     const usageObject = usageStart !== -1 && json.charCodeAt(usageStart) === 0x7b /* { */;
     this.usageAt = usageObject ? usageStart : -1;
     this.usageEnd = usageObject ? usageEnd : -1;
-    // Any other value reads as no usage, as usageFromResponses reads it. OpenAI's own compact
-    // shape is read off the text (its parse costs more than the rest of this object).
+    // Any other value reads as no usage, as usageFromResponses reads it. OpenAI's own shape
+    // (usageFromText) is read off the text: its parse costs more than the rest of this object.
     const read = usageObject ? usageFromText(json, usageStart) : undefined;
     this.usage = read !== undefined && read.end === usageEnd ? read.usage : usageFromResponses(usageObject ? JSON.parse(json.slice(usageStart, usageEnd)) : null);
   }

@@ -31,7 +31,7 @@ describe('stored item ids', () => {
   });
 
   it('writes the JSON of the stored input items as JSON.stringify does, a string input included', () => {
-    for (const input of ['hi', '', 'a "quoted"\nline\t\\ </script>', '\u0000 \ud800 é 😀 \u2028', [{ role: 'user', content: 'a' }], undefined]) {
+    for (const input of ['hi', '', ' !#$%&\'()*+,-./09:;<=>?@AZ[]^_`az{|}~', 'del \x7f', 'a "quoted"\nline\t\\ </script>', '\u0000 \ud800 é 😀 \u2028', [{ role: 'user', content: 'a' }], undefined]) {
       const items = toInputItems(input, idStemOf(newResponseId()));
       expect(toInputItemsJson(input, items)).toBe(JSON.stringify(items));
     }

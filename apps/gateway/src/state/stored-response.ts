@@ -1,5 +1,5 @@
 import { JSON_BYTE, randomHex } from '@app/common';
-import { elementSpans, findMembers, firstNonSpace, isEmptyObjectAt } from '@app/providers/responses/json-text';
+import { elementSpans, findMembers, firstNonSpace, isEmptyObjectAt, plainJsonString } from '@app/providers/responses/json-text';
 
 import { isJson, type Json } from '@app/common';
 
@@ -294,7 +294,7 @@ export function toInputItems(input: unknown, stem: string): Json[] {
  */
 export function toInputItemsJson(input: unknown, items: readonly Json[], text?: string): string {
   if (typeof input === 'string') {
-    return `[{"type":"message","id":"${items[0].id as string}","role":"user","content":[{"type":"input_text","text":${JSON.stringify(input)}}]}]`;
+    return `[{"type":"message","id":"${items[0].id as string}","role":"user","content":[{"type":"input_text","text":${plainJsonString(input) ?? JSON.stringify(input)}}]}]`;
   }
   return (text !== undefined && Array.isArray(input) ? inputItemsOfText(text, input, items) : undefined) ?? JSON.stringify(items);
 }

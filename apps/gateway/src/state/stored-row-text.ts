@@ -1,6 +1,6 @@
 import {
-  BINARY_FRAME, BOOL_BYTES, FIELD_HEAD_BYTES, int4Bytes, mostRefusedBytes, mostTextBytes, putBool, putCount, putInt4, putNull, putText,
-  putTimestamptz, putUtf8, putUuid, TIMESTAMPTZ_BYTES, textBytes, TupleReader, uuidBytes,
+  BINARY_FRAME, BOOL_BYTES, FIELD_HEAD_BYTES, fieldOf, int4Bytes, mostRefusedBytes, mostTextBytes, putBool, putCount, putField, putFieldAgain,
+  putInt4, putNull, putText, putTimestamptz, putUtf8, putUuid, TIMESTAMPTZ_BYTES, textBytes, TupleReader, uuidBytes,
 } from '../storage/copy-binary';
 import { type Chunk, RowText, RowTextEncoder } from '../storage/row-text';
 import { type StoredItem, type StoredResponseRow, type StoredStatus, toJsonb, toPgText } from './stored-response';
@@ -71,6 +71,10 @@ interface StoredRowParts {
   itemIds: string[];
 }
 
+// An item row's `source`, as putText writes either.
+const INPUT_FIELD = fieldOf('input');
+const OUTPUT_FIELD = fieldOf('output');
+
 const jsonField = (json: string): string => toPgText(toJsonb(json));
 const nullable = (v: string | null, bytes: (text: string) => number): number => (v === null ? FIELD_HEAD_BYTES : bytes(v));
 
@@ -124,9 +128,14 @@ export class StoredRowEncoder extends RowTextEncoder<StoredRowParts, StoredRowTe
   protected write(p: StoredRowParts, chunk: Chunk | null, buffer: Buffer, start: number): StoredRowText {
     const { row } = p;
     let at = putCount(buffer, start, RESPONSE_FIELDS);
+    // Where its id and creation time lie: each item row repeats both.
+    const idField = at;
     at = putText(buffer, at, p.id);
+    const idEnd = at;
     at = putUuid(buffer, at, row.keyId);
+    const createdField = at;
     at = putTimestamptz(buffer, at, row.createdAt);
+    const createdEnd = at;
     at = putTimestamptz(buffer, at, row.expiresAt);
     at = putText(buffer, at, p.status);
     at = putBool(buffer, at, row.background);
@@ -140,13 +149,14 @@ export class StoredRowEncoder extends RowTextEncoder<StoredRowParts, StoredRowTe
     const itemsStart = at;
     const { items } = row;
     for (let i = 0; i < items.length; i++) {
+      const { source } = items[i];
       at = putCount(buffer, at, ITEM_FIELDS);
-      at = putText(buffer, at, p.id);
+      at = putFieldAgain(buffer, at, idField, idEnd);
       at = putInt4(buffer, at, items[i].position);
-      at = putText(buffer, at, items[i].source);
+      at = source === 'output' ? putField(buffer, at, OUTPUT_FIELD) : source === 'input' ? putField(buffer, at, INPUT_FIELD) : putText(buffer, at, source);
       at = putUuid(buffer, at, row.keyId);
       at = putText(buffer, at, p.itemIds[i]);
-      at = putTimestamptz(buffer, at, row.createdAt);
+      at = putFieldAgain(buffer, at, createdField, createdEnd);
     }
     return new StoredRowText(row.id, chunk, buffer, start, itemsStart, at);
   }

@@ -67,6 +67,30 @@ export function putUtf8(buf: Buffer, at: number, bytes: Buffer): number {
   return at + FIELD_HEAD_BYTES + bytes.copy(buf, at + FIELD_HEAD_BYTES);
 }
 
+/**
+ * A field written before, `buf` from `from` to `to` (its length word included), again at `at`:
+ * a stored row's item rows repeat their response row's id and time. Copied byte by byte: for a
+ * short field that costs less than a call into C++ (`buf.write`, `buf.copy`: about 900
+ * instructions each).
+ */
+export function putFieldAgain(buf: Buffer, at: number, from: number, to: number): number {
+  for (let i = from; i < to; i++) buf[at++] = buf[i];
+  return at;
+}
+
+/** A field made once (`fieldOf`), written at `at`; byte by byte, as putFieldAgain. */
+export function putField(buf: Buffer, at: number, field: Buffer): number {
+  for (let i = 0; i < field.length; i++) buf[at++] = field[i];
+  return at;
+}
+
+/** A text value's whole field (length word and UTF-8), for putField. */
+export function fieldOf(text: string): Buffer {
+  const field = Buffer.alloc(FIELD_HEAD_BYTES + Buffer.byteLength(text));
+  putText(field, 0, text);
+  return field;
+}
+
 /** Bytes a text field takes: exactly, or at most (`mostTextBytes`, without reading it). */
 export const textBytes = (text: string): number => FIELD_HEAD_BYTES + Buffer.byteLength(text);
 export const mostTextBytes = (text: string): number => FIELD_HEAD_BYTES + 3 * text.length;

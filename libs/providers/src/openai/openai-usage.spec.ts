@@ -20,8 +20,16 @@ describe('usageFromText', () => {
   const otherCounts = ['00', '01', '-1', '-0', '1.5', '1e3', '1E3', '2.0', '1234567890123456', '99999999999999999999', '1.', '+1', ' 1', '1 ', 'null', '"1"', '', '0x1'];
   const usageText = (n: string[]) =>
     `{"input_tokens":${n[0]},"input_tokens_details":{"cached_tokens":${n[1]}},"output_tokens":${n[2]},"output_tokens_details":{"reasoning_tokens":${n[3]}},"total_tokens":${n[4]}}`;
-  // The texts read: OpenAI's shape, each count `0` or up to 15 digits without a leading zero.
-  const shape = new RegExp(`^${usageText(['N', 'N', 'N', 'N', 'N']).replace(/[{}]/g, '\\$&').replaceAll('N', '(0|[1-9][0-9]{0,14})')}`);
+  // The texts read: OpenAI's shape, each count `0` or up to 15 digits without a leading zero,
+  // JSON's whitespace allowed between any two tokens.
+  const shape = new RegExp(
+    `^${usageText(['N', 'N', 'N', 'N', 'N'])
+      .replace(/"[a-z_]+"|N|[{}:,]/g, '$&\u0001')
+      .replace(/[{}]/g, '\\$&')
+      .replaceAll('N', '(0|[1-9][0-9]{0,14})')
+      .replace(/\u0001(?!$)/g, '[ \\t\\n\\r]*')
+      .replace(/\u0001$/, '')}`,
+  );
 
   it("reads OpenAI's usage objects as JSON.parse does, and ends them where the object ends", () => {
     for (let round = 0; round < 500; round++) {
@@ -40,7 +48,7 @@ describe('usageFromText', () => {
     expect(usageFromText(text, start + 1)).toBeUndefined();
   });
 
-  it('refuses every other number, spacing, order, member and cut, and never differs from JSON.parse', () => {
+  it('refuses every other number, order, member and cut, reads any spacing, and never differs from JSON.parse', () => {
     const variants: string[] = [];
     for (let round = 0; round < 2000; round++) {
       const n = Array.from({ length: 5 }, () => pick(plainCounts));
@@ -50,7 +58,11 @@ describe('usageFromText', () => {
     const plain = usageText(['16', '0', '11', '0', '27']);
     variants.push(
       JSON.stringify(JSON.parse(plain), null, 2),
+      JSON.stringify(JSON.parse(plain), null, '\t').replaceAll('\n', '\r\n'),
       plain.replace(':16', ': 16'),
+      plain.replace(':16', ': 16 ').replace('{', '{ ').replace('27}', '27\n}'),
+      plain.replace(':16', ':\u00a016'),
+      plain.replace(':16', ':\f16'),
       plain.replace('{"input_tokens":16,', '{"input_tokens":16,"cost":1,'),
       plain.replace('}', ',"extra":1}'),
       plain.slice(0, -1) + ',"total_tokens":3}',
@@ -72,8 +84,9 @@ describe('usageFromText', () => {
       expect(objectEnd(text, 0)).toBe(found.end);
       expect(found.usage).toEqual(parsedUsage(text.slice(0, found.end)));
     }
-    // Cuts that drop or add one digit of a count leave a count: some variants are read.
+    // Cuts that drop or add one digit of a count leave a count: some variants are read, the indented ones too.
     expect(read).toBeGreaterThan(0);
+    expect(usageFromText(JSON.stringify(JSON.parse(plain), null, 2), 0)?.usage).toEqual(parsedUsage(plain));
     expect(read).toBeLessThan(variants.length / 4);
   });
 });

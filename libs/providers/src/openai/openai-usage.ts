@@ -31,67 +31,36 @@ export interface UsageText {
   end: number;
 }
 
+// A count as usageFromText reads it: a JSON integer without sign, fraction or exponent (`0`, or
+// digits that do not start with one), at most 15 digits long, up to which every integer is exact
+// in a double, as JSON.parse reads it. Another digit after it fails the piece that follows.
+const COUNT = '(0|[1-9][0-9]{0,14})';
+// JSON's whitespace, which may lie between any two tokens (OpenAI indents its JSON answers).
+const W = '[ \\t\\n\\r]*';
+// OpenAI's usage object, its five counts in its order; sticky: it must start where asked.
+const OPENAI_USAGE = new RegExp(
+  [
+    '\\{', '"input_tokens"', ':', COUNT, ',', '"input_tokens_details"', ':', '\\{', '"cached_tokens"', ':', COUNT, '\\}', ',',
+    '"output_tokens"', ':', COUNT, ',', '"output_tokens_details"', ':', '\\{', '"reasoning_tokens"', ':', COUNT, '\\}', ',',
+    '"total_tokens"', ':', COUNT, '\\}',
+  ].join(W),
+  'y',
+);
+
 /**
  * `usageFromResponses(JSON.parse(...))` of the usage object that opens at `start`, for one written
- * exactly as OpenAI writes it (its five counts in its order, compact, no member more), with where
- * the object ends; undefined for any other text, which the caller parses. A stream's terminal
- * event carries one: its parse, and the walk for its end, cost more than the rest of reading the
- * event. Each piece is a literal: V8 compares a literal's characters in place, where a piece
- * taken from an array is compared through a call.
+ * as OpenAI writes it (its five counts in its order, no member more; compact in a stream's event,
+ * indented in an answer), with where the object ends; undefined for any other text, which the
+ * caller parses. A stream's terminal event and a JSON answer carry one: its parse, and the walk
+ * for its end, cost more than the rest of reading the event. One sticky regular expression: V8
+ * matches it in compiled code, where comparing the literal pieces in JavaScript (`startsWith`)
+ * costs about 45 instructions a character.
  */
 export function usageFromText(text: string, start: number): UsageText | undefined {
-  let i = start;
-  if (!text.startsWith('{"input_tokens":', i)) return undefined;
-  i += 16;
-  let end = countEnd(text, i);
-  if (end === -1) return undefined;
-  const inputTokens = countValue(text, i, end);
-  i = end;
-  if (!text.startsWith(',"input_tokens_details":{"cached_tokens":', i)) return undefined;
-  i += 41;
-  end = countEnd(text, i);
-  if (end === -1) return undefined;
-  const cachedTokens = countValue(text, i, end);
-  i = end;
-  if (!text.startsWith('},"output_tokens":', i)) return undefined;
-  i += 18;
-  end = countEnd(text, i);
-  if (end === -1) return undefined;
-  const outputTokens = countValue(text, i, end);
-  i = end;
-  if (!text.startsWith(',"output_tokens_details":{"reasoning_tokens":', i)) return undefined;
-  i += 45;
-  end = countEnd(text, i);
-  if (end === -1) return undefined;
-  const reasoningTokens = countValue(text, i, end);
-  i = end;
-  if (!text.startsWith('},"total_tokens":', i)) return undefined;
-  i += 17;
-  end = countEnd(text, i);
-  if (end === -1 || text.charCodeAt(end) !== 0x7d /* } */) return undefined;
-  return { usage: { inputTokens, cachedTokens, outputTokens, reasoningTokens, totalTokens: countValue(text, i, end) }, end: end + 1 };
-}
-
-// The most digits read as a count: up to here every integer is exact in a double, as JSON.parse reads it.
-const MAX_DIGITS = 15;
-
-/**
- * End of the count at `i`: a JSON integer without sign, fraction or exponent (`0`, or digits that
- * do not start with one), at most MAX_DIGITS long; -1 when none starts there. What follows it is
- * the caller's to check (another digit there fails the next piece).
- */
-function countEnd(text: string, i: number): number {
-  if (text.charCodeAt(i) === 48 /* 0 */) return i + 1;
-  let j = i;
-  for (let c = text.charCodeAt(j); c >= 48 && c <= 57 && j - i < MAX_DIGITS; c = text.charCodeAt(++j));
-  return j === i ? -1 : j;
-}
-
-/** The value of the digits `text[from, to)`. */
-function countValue(text: string, from: number, to: number): number {
-  let value = 0;
-  for (let j = from; j < to; j++) value = value * 10 + (text.charCodeAt(j) - 48);
-  return value;
+  OPENAI_USAGE.lastIndex = start;
+  const m = OPENAI_USAGE.exec(text);
+  if (m === null) return undefined;
+  return { usage: { inputTokens: +m[1], cachedTokens: +m[2], outputTokens: +m[3], reasoningTokens: +m[4], totalTokens: +m[5] }, end: OPENAI_USAGE.lastIndex };
 }
 
 /** OpenAI's error body `{"error": {message, type, param, code}}`; anything else is kept as text. */

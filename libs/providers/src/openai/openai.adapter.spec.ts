@@ -82,6 +82,38 @@ describe('OpenAIAdapter', () => {
     }
   });
 
+  it("reads OpenAI's usage off the text as the parse reads any usage, stored turn's walk or not", () => {
+    const compact = '{"input_tokens":36,"input_tokens_details":{"cached_tokens":4},"output_tokens":87,"output_tokens_details":{"reasoning_tokens":64},"total_tokens":123}';
+    const usages = [
+      compact,
+      compact.replace('123', '999999999999999').replace('36', '0'),
+      compact.replace('"total_tokens":123', '"total_tokens":1230000000000000000'), // past 15 digits: parsed
+      compact.replace(':36,', ':036,'), // not JSON: the walk refuses the body, which is parsed and fails
+      compact.replace(',"total_tokens":123', ''), // no total: parsed, the total summed
+      compact.replace('{"input_tokens"', '{ "input_tokens"'),
+      compact.replace('}', ',"extra":1}'),
+      compact.replace(':87,', ':8.7e1,'),
+      '{"input_tokens":1,"input_tokens_details":null,"output_tokens":2,"output_tokens_details":null,"total_tokens":3}',
+    ];
+    for (const usage of usages) {
+      const body = `{"id":"resp_1","output":[],"usage":${usage},"user":null}`;
+      for (const memberSpans of [false, true]) {
+        let expected: unknown;
+        try {
+          expected = usageFromResponses((JSON.parse(body) as { usage: unknown }).usage);
+        } catch {
+          expect(() => adapter.parseResponse(body, { memberSpans })).toThrow(SyntaxError);
+          continue;
+        }
+        const parsed = adapter.parseResponse(body, { memberSpans });
+        expect(parsed.usage).toEqual(expected);
+        expect(body.slice(parsed.usageAt, parsed.usageEnd)).toBe(usage);
+        // Indented, as OpenAI answers.
+        expect(adapter.parseResponse(JSON.stringify(JSON.parse(body), null, 2), { memberSpans }).usage).toEqual(expected);
+      }
+    }
+  });
+
   it("reports where the Response's top-level members lie when asked, in the same walk", () => {
     const body = '{\n  "id": "resp_1",\n  "output": [{"id": "x"}],\n  "status": "completed",\n  "usage": null\n}';
     const parsed = adapter.parseResponse(body, { memberSpans: true });

@@ -6,7 +6,7 @@ import { scanObject } from '../responses/json-text';
 import { scanResponse } from '../responses/response-scan';
 import { DIALECTS, refusedFields } from '../dialects/dialects';
 import { ResponsesPassthroughTranslator } from './openai-stream';
-import { parseOpenAIError, usageFromResponses } from './openai-usage';
+import { parseOpenAIError, usageFromResponses, usageFromText } from './openai-usage';
 import { bearer, JoinedOnce } from '../http/joined-once';
 
 const RESPONSES_URL = new JoinedOnce('', '/responses');
@@ -112,8 +112,10 @@ class PassThroughResponse implements ParsedResponse {
     const usageObject = usageStart !== -1 && json.charCodeAt(usageStart) === 0x7b /* { */;
     this.usageAt = usageObject ? usageStart : -1;
     this.usageEnd = usageObject ? usageEnd : -1;
-    // Any other value reads as no usage, as usageFromResponses reads it.
-    this.usage = usageFromResponses(usageObject ? JSON.parse(json.slice(usageStart, usageEnd)) : null);
+    // Any other value reads as no usage, as usageFromResponses reads it. OpenAI's own shape
+    // (usageFromText) is read off the text: its parse costs more than the rest of this object.
+    const read = usageObject ? usageFromText(json, usageStart) : undefined;
+    this.usage = read !== undefined && read.end === usageEnd ? read.usage : usageFromResponses(usageObject ? JSON.parse(json.slice(usageStart, usageEnd)) : null);
   }
 
   get response(): Record<string, unknown> {

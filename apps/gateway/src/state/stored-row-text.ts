@@ -153,7 +153,7 @@ export class StoredRowEncoder extends RowTextEncoder<StoredRowParts, StoredRowTe
       at = putCount(buffer, at, ITEM_FIELDS);
       at = putFieldAgain(buffer, at, idField, idEnd);
       at = putInt4(buffer, at, items[i].position);
-      at = source === 'output' ? putField(buffer, at, OUTPUT_FIELD) : source === 'input' ? putField(buffer, at, INPUT_FIELD) : putText(buffer, at, source);
+      at = putField(buffer, at, source === 'output' ? OUTPUT_FIELD : INPUT_FIELD);
       at = putUuid(buffer, at, row.keyId);
       at = putText(buffer, at, p.itemIds[i]);
       at = putFieldAgain(buffer, at, createdField, createdEnd);

@@ -70,8 +70,7 @@ export function putUtf8(buf: Buffer, at: number, bytes: Buffer): number {
 /**
  * A field written before, `buf` from `from` to `to` (its length word included), again at `at`:
  * a stored row's item rows repeat their response row's id and time. Copied byte by byte: for a
- * short field that costs less than a call into C++ (`buf.write`, `buf.copy`: about 900
- * instructions each).
+ * short field that costs less than a call into C++ (`buf.write`, `buf.copy`).
  */
 export function putFieldAgain(buf: Buffer, at: number, from: number, to: number): number {
   for (let i = from; i < to; i++) buf[at++] = buf[i];

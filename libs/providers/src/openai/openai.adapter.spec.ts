@@ -95,6 +95,8 @@ describe('OpenAIAdapter', () => {
       compact.replace(':87,', ':8.7e1,'),
       '{"input_tokens":1,"input_tokens_details":null,"output_tokens":2,"output_tokens_details":null,"total_tokens":3}',
     ];
+    // Written as OpenAI writes it: its five counts in its order, at most 15 digits each.
+    const OPENAI_SHAPES = new Set([usages[0], usages[1], usages[5]]);
     for (const usage of usages) {
       const body = `{"id":"resp_1","output":[],"usage":${usage},"user":null}`;
       for (const memberSpans of [false, true]) {
@@ -105,11 +107,19 @@ describe('OpenAIAdapter', () => {
           expect(() => adapter.parseResponse(body, { memberSpans })).toThrow(SyntaxError);
           continue;
         }
-        const parsed = adapter.parseResponse(body, { memberSpans });
-        expect(parsed.usage).toEqual(expected);
-        expect(body.slice(parsed.usageAt, parsed.usageEnd)).toBe(usage);
-        // Indented, as OpenAI answers.
-        expect(adapter.parseResponse(JSON.stringify(JSON.parse(body), null, 2), { memberSpans }).usage).toEqual(expected);
+        const indented = JSON.stringify(JSON.parse(body), null, 2);
+        const parse = jest.spyOn(JSON, 'parse');
+        try {
+          const parsed = adapter.parseResponse(body, { memberSpans });
+          expect(parsed.usage).toEqual(expected);
+          expect(body.slice(parsed.usageAt, parsed.usageEnd)).toBe(usage);
+          // Indented, as OpenAI answers.
+          expect(adapter.parseResponse(indented, { memberSpans }).usage).toEqual(expected);
+          // OpenAI's own shape, compact or indented, is read off the text: no parse of the usage.
+          if (OPENAI_SHAPES.has(usage)) expect(parse.mock.calls.filter(([text]) => String(text).includes('"input_tokens"'))).toHaveLength(0);
+        } finally {
+          parse.mockRestore();
+        }
       }
     }
   });

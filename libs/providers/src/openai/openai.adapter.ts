@@ -115,7 +115,9 @@ class PassThroughResponse implements ParsedResponse {
     // Any other value reads as no usage, as usageFromResponses reads it. OpenAI's own shape
     // (usageFromText) is read off the text: its parse costs more than the rest of this object.
     const read = usageObject ? usageFromText(json, usageStart) : undefined;
-    this.usage = read !== undefined && read.end === usageEnd ? read.usage : usageFromResponses(usageObject ? JSON.parse(json.slice(usageStart, usageEnd)) : null);
+    // The match must be the whole value the walk found, or the text is parsed as any other.
+    const whole = read !== undefined && read.end === usageEnd;
+    this.usage = whole ? read.usage : usageFromResponses(usageObject ? JSON.parse(json.slice(usageStart, usageEnd)) : null);
   }
 
   get response(): Record<string, unknown> {

@@ -213,6 +213,51 @@ describe('gateway resilience: keys, timeouts, Azure, aborted streams', () => {
     });
   });
 
+  describe('a provider with one upstream slot, held, whose next client leaves during admission', () => {
+    let one: GatewayHarness;
+    beforeAll(async () => {
+      one = await startGatewayHarness({ server: { upstream_connections_per_origin: 1 } });
+    });
+    afterAll(async () => {
+      jest.restoreAllMocks();
+      await one?.close();
+    });
+
+    it('gives the slot to the caller after, not to the request that left', async () => {
+      const { key } = await one.createKey({ name: 'one-slot' });
+      const c = new OpenAI({ apiKey: key, baseURL: `${one.url}/v1`, maxRetries: 0 });
+      const holding = c.responses.create({ model: 'openai/gpt-4o-mini', input: 'hold [[delay:800]]' });
+      await eventually(() => one.upstream.stats.byPath['/v1/responses'] === 1);
+      // Admission held for the next request, as a slow Redis would hold it.
+      let closed = 0;
+      const countClosed = (_req: IncomingMessage, res: ServerResponse) => res.once('close', () => closed++);
+      one.gateway.server.on('request', countClosed);
+      const admission = one.gateway.app.get(AdmissionStage);
+      const admit = admission.admit.bind(admission);
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      const held = jest.spyOn(admission, 'admit').mockImplementation((conversation) => {
+        const admitted = admit(conversation);
+        return gate.then(() => admitted);
+      });
+      const controller = new AbortController();
+      const clientRequestId = 'left-before-a-full-provider';
+      const left = c.responses.create({ model: 'openai/gpt-4o-mini', input: 'left' }, { signal: controller.signal, headers: { 'x-request-id': clientRequestId } });
+      await eventually(() => held.mock.calls.length === 1);
+      controller.abort();
+      await expect(left).rejects.toThrow();
+      await eventually(() => closed === 1);
+      one.gateway.server.off('request', countClosed);
+      held.mockRestore();
+      // On it goes to the provider, whose one slot the first request still holds.
+      open();
+      await eventually(async () => (await one.logRows({ clientRequestId })).length === 1, 3_000, 'the log row');
+      await expect(holding).resolves.toMatchObject({ status: 'completed' });
+      await expect(c.responses.create({ model: 'openai/gpt-4o-mini', input: 'after' }, { timeout: 3_000 })).resolves.toMatchObject({ status: 'completed' });
+      expect(one.upstream.stats.byPath['/v1/responses']).toBe(2);
+    });
+  });
+
   /** The request's one log row, once written: the client left. */
   async function expectLeft(request: LoggedRequest, stream: boolean): Promise<void> {
     await eventually(async () => (await h.logRows(request)).length === 1, 3_000, 'the log row');

@@ -39,6 +39,8 @@ export class FairShare {
       this.pools.set(upstream, pool);
     }
     if (pool.active < this.capacity && pool.waiting.size === 0) return this.take(pool, keyId);
+    // A client gone already queues nothing: a waiter no one awaits would be granted a slot no one frees.
+    if (cancel.aborted) return Promise.reject(clientLeft());
     const p = pool;
     return new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = {
@@ -50,13 +52,14 @@ export class FairShare {
         },
         unsubscribe: () => undefined,
       };
-      waiter.unsubscribe = cancel.onCancel(() => {
-        remove(p, waiter);
-        reject(new UpstreamFailure('aborted', 0, 'client closed the connection'));
-      });
       const queue = p.waiting.get(keyId);
       if (queue === undefined) p.waiting.set(keyId, [waiter]);
       else queue.push(waiter);
+      // Queued first, so the hook (run at once by a cancellation already fired) finds what it removes.
+      waiter.unsubscribe = cancel.onCancel(() => {
+        remove(p, waiter);
+        reject(clientLeft());
+      });
     });
   }
 
@@ -99,6 +102,10 @@ export class FairShare {
     remove(pool, best);
     best.grant();
   }
+}
+
+function clientLeft(): UpstreamFailure {
+  return new UpstreamFailure('aborted', 0, 'client closed the connection');
 }
 
 function remove(pool: Pool, waiter: Waiter): void {

@@ -97,17 +97,17 @@ const { OPEN_BRACE, OPEN_BRACKET, CLOSE_BRACE, CLOSE_BRACKET, QUOTE, BACKSLASH }
  * Whether JSON text nests objects and arrays deeper than `max`, found by one pass over the bytes
  * (strings skipped) before anything parses it. JSON.parse itself copes with any depth, but the
  * object it builds would overflow every recursive walk after it (JSON.stringify, validators,
- * translators), as a 500 or a "network error". `decoded`: the same bytes as UTF-8 text.
+ * translators), as a 500 or a "network error". `text`: the same `bytes` decoded as UTF-8.
  */
-export function jsonDepthExceeds(text: Uint8Array, decoded: string, max: number): boolean {
-  if (fewOpeners(decoded, max)) return false;
+export function jsonDepthExceeds(bytes: Uint8Array, text: string, max: number): boolean {
+  if (fewOpeners(text, max)) return false;
   let depth = 0;
-  const n = text.length;
+  const n = bytes.length;
   for (let i = 0; i < n; i++) {
-    const c = text[i];
+    const c = bytes[i];
     if (c === QUOTE) {
       for (i++; i < n; i++) {
-        const s = text[i];
+        const s = bytes[i];
         if (s === BACKSLASH) i++;
         else if (s === QUOTE) break;
       }

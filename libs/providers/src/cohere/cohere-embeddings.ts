@@ -1,6 +1,9 @@
 import type { BuildEmbeddingInput, EmbeddingAdapter, ParsedEmbeddings, UpstreamErrorInfo, UpstreamRequest } from '../types';
 import { floatVectors, texts } from '../embeddings/embedding-vectors';
 import { parseCohereError } from './cohere-response';
+import { bearer, JoinedOnce } from '../http/joined-once';
+
+const EMBED_URL = new JoinedOnce('', '/v2/embed');
 
 // Cohere's embed endpoint takes at most 96 texts per call.
 const MAX_BATCH = 96;
@@ -19,13 +22,13 @@ export class CohereEmbeddingAdapter implements EmbeddingAdapter {
 
   buildEmbeddingRequest(input: BuildEmbeddingInput): UpstreamRequest {
     const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...input.provider.headers };
-    if (input.key.value) headers.authorization = `Bearer ${input.key.value}`;
+    if (input.key.value) headers.authorization = bearer(input.key.value);
     const { request } = input;
     const body: Record<string, unknown> = {
       model: input.upstreamModel, texts: texts(request.input), input_type: request.inputType ?? 'search_document', embedding_types: ['float'],
     };
     if (request.dimensions !== null) body.output_dimension = request.dimensions;
-    return { url: `${input.provider.baseUrl}/v2/embed`, headers, body: JSON.stringify(body) };
+    return { url: EMBED_URL.of(input.provider.baseUrl), headers, body: JSON.stringify(body) };
   }
 
   /** `{embeddings: {float: [[...]]}, meta: {billed_units: {input_tokens}}}`. */

@@ -1,9 +1,12 @@
+/** Values kept per JoinedOnce; past it the map starts afresh (the configuration's values are few). */
+export const MAX_VALUES = 1024;
+
 /**
  * `prefix + value + suffix` for values from the configuration (base URLs, upstream keys), joined
  * once per value and the same flat string on every request after. An upstream URL is the key the
  * executor finds its pool by, and a header value is checked by undici with a regular expression:
  * a string joined afresh for each request would be flattened, and a URL hashed, again each time,
- * where a kept one carries its hash. Bounded, though the configuration's values are few.
+ * where a kept one carries its hash.
  */
 export class JoinedOnce {
   private readonly joined = new Map<string, string>();
@@ -21,9 +24,12 @@ export class JoinedOnce {
     }
     return text;
   }
-}
 
-const MAX_VALUES = 1024;
+  /** Values kept (tests). */
+  get size(): number {
+    return this.joined.size;
+  }
+}
 
 const BEARER = new JoinedOnce('Bearer ', '');
 

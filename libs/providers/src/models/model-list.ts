@@ -2,6 +2,7 @@ import { type ProviderConfig, type UpstreamKey, type Json, isJson } from '@app/c
 import { BEDROCK_DEFAULT_BASE_URL } from '../bedrock/bedrock-endpoint';
 import { signV4 } from '../bedrock/sigv4';
 import type { UpstreamRequest } from '../types';
+import { bearer } from '../http/joined-once';
 
 /**
  * Each provider's own list-models API, as pure transforms (the request of one page, the parse
@@ -33,7 +34,7 @@ const AZURE_DEPLOYMENTS_API_VERSION = '2022-12-01';
 export function modelListRequest(provider: ProviderConfig, key: UpstreamKey, cursor: string | null, now?: Date): UpstreamRequest {
   const base = provider.baseUrl;
   const get = (url: string, headers: Record<string, string>): UpstreamRequest => ({ url, headers: { accept: 'application/json', ...provider.headers, ...headers }, body: '', method: 'GET' });
-  const bearer: Record<string, string> = key.value ? { authorization: `Bearer ${key.value}` } : {};
+  const auth: Record<string, string> = key.value ? { authorization: bearer(key.value) } : {};
   const page = (name: string): string => (cursor === null ? '' : `&${name}=${encodeURIComponent(cursor)}`);
   switch (provider.kind) {
     case 'anthropic':
@@ -41,7 +42,7 @@ export function modelListRequest(provider: ProviderConfig, key: UpstreamKey, cur
     case 'gemini':
       return get(`${base}/v1beta/models?pageSize=1000${page('pageToken')}`, { 'x-goog-api-key': key.value });
     case 'cohere':
-      return get(`${base}/v1/models?endpoint=chat&page_size=1000${page('page_token')}`, bearer);
+      return get(`${base}/v1/models?endpoint=chat&page_size=1000${page('page_token')}`, auth);
     case 'azure':
       return get(`${base.replace(/\/openai\/v1$/, '')}/openai/deployments?api-version=${AZURE_DEPLOYMENTS_API_VERSION}`, { 'api-key': key.value });
     case 'bedrock': {
@@ -54,7 +55,7 @@ export function modelListRequest(provider: ProviderConfig, key: UpstreamKey, cur
       return { url, headers, body: '', method: 'GET' };
     }
     default:
-      return get(`${base}/models`, bearer);
+      return get(`${base}/models`, auth);
   }
 }
 

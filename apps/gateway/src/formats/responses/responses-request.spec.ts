@@ -13,8 +13,12 @@ describe('parseJsonBody', () => {
   });
 
   it("counts in the decoded text what is in the bytes, whatever the bytes' UTF-8", () => {
-    // Multi-byte characters, truncated and stray continuation bytes next to the openers.
-    const pieces = [[0x7b], [0x5b], [0xe2, 0x82, 0xac], [0xe2], [0xe2, 0x82], [0x80], [0xf0, 0x9f], [0xc3], [0x22], [0x61], [0xff]];
+    // Multi-byte characters, truncated and stray continuation bytes next to the openers; a BOM, an
+    // encoded surrogate (ED A0 80) and a sequence past U+10FFFF (F4 90 80 80), which UTF-8 forbids.
+    const pieces = [
+      [0x7b], [0x5b], [0xe2, 0x82, 0xac], [0xe2], [0xe2, 0x82], [0x80], [0xf0, 0x9f], [0xc3], [0x22], [0x61], [0xff],
+      [0xef, 0xbb, 0xbf], [0xed, 0xa0, 0x80], [0xed, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xf4, 0x90],
+    ];
     let seed = 7;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
     for (let run = 0; run < 500; run++) {

@@ -252,6 +252,17 @@ describe('storedText', () => {
       expect(storedEvent(turn({ streamedIds: [MSG_ID] }), event(body({ output: [fc] })), fieldsJson, cost)).toBeUndefined();
     });
 
+    it('reads a streamed id spelled with escapes as its value, and tells apart ids of one length that differ', () => {
+      const fc = { id: FC_ID, type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' };
+      // `\u0066` is the id's `f`: the text holds a backslash, so the id is decoded, not compared as it is written
+      const escaped = event(body({ output: [fc] })).replace(`"${FC_ID}"`, `"\\u0066${FC_ID.slice(1)}"`);
+      expect(escaped).toContain('\\u0066c_');
+      expect(expectSameEvent(escaped, true, turn({ streamedIds: [FC_ID] })).stored.outputIds).toEqual([FC_ID]);
+      const other = `${FC_ID.slice(0, -1)}c`;
+      expect(storedEvent(turn({ streamedIds: [other] }), event(body({ output: [fc] })), fieldsJson, cost)).toBeUndefined();
+      expect(storedEvent(turn({ streamedIds: [FC_ID.slice(0, -1)] }), event(body({ output: [fc] })), fieldsJson, cost)).toBeUndefined();
+    });
+
     it('finds the Response whatever follows it in the event, and keeps the spacing around it', () => {
       const response = JSON.stringify(body());
       const stored = expectSameEvent(event(body()), true).stored.json;

@@ -89,7 +89,7 @@ function storedObject(
   turn: Turn, json: string, start: number, close: number, scan: ResponseScan, fieldsJson: string, cost: CostBreakdown | null, ascii: boolean,
 ): StoredText | undefined {
   const { members } = scan;
-  const outputIds = trustedOutputIds(json, members[OUTPUT], scan.itemIds, turn.streamedIds);
+  const outputIds = trustedOutputIds(json, members[OUTPUT], scan.itemIds, turn.streamedIds, scan.plain);
   if (outputIds === undefined) return undefined;
   let keys = SET;
   const at: number[] = [];
@@ -137,18 +137,28 @@ function storedObject(
 /**
  * The ids of the output array at `start` (`spans`: where each item's id lies, ResponseScan.itemIds),
  * when every item is an object whose id ensureUniqueOutputIds keeps: the one it was streamed under
- * (`streamed[i]`), else a trusted one.
+ * (`streamed[i]`), else a trusted one. `plain`: the text holds no backslash (ResponseScan.plain),
+ * so a string's value is the text between its quotes.
  */
-function trustedOutputIds(json: string, start: number, spans: readonly number[] | null, streamed: readonly (string | undefined)[]): string[] | undefined {
+function trustedOutputIds(
+  json: string, start: number, spans: readonly number[] | null, streamed: readonly (string | undefined)[], plain: boolean,
+): string[] | undefined {
   if (start === -1 || spans === null) return undefined;
   const ids: string[] = [];
   const seen = new Set<string>();
   for (let i = 0; 2 * i < spans.length; i++) {
-    const id = stringAt(json, spans[2 * i], spans[2 * i + 1]);
     const fixed = streamed[i];
+    // The id it was streamed under, when the text spells it plainly: compared in place, where
+    // stringAt would parse a copy of it (ids are longer than the slices it copies).
+    const id = plain && fixed !== undefined && isStringText(json, spans[2 * i], spans[2 * i + 1], fixed) ? fixed : stringAt(json, spans[2 * i], spans[2 * i + 1]);
     if (id === undefined || (fixed === undefined ? !isTrustedItemId(id, seen) : id !== fixed)) return undefined;
     seen.add(id);
     ids.push(id);
   }
   return ids;
+}
+
+/** Whether the JSON value at `[from, to)` of a text without escapes is the string `s`. */
+function isStringText(json: string, from: number, to: number, s: string): boolean {
+  return from !== -1 && to - from === s.length + 2 && json.charCodeAt(from) === JSON_BYTE.QUOTE && json.slice(from + 1, to - 1) === s;
 }

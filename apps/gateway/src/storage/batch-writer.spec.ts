@@ -35,6 +35,12 @@ describe('COPY text', () => {
   it('writes null, booleans, numbers and dates in the text format', () => {
     expect(copyLine([null, true, false, 3, new Date(0), 'x'])).toBe('\\N\tt\tf\t3\t1970-01-01T00:00:00.000Z\tx\n');
   });
+
+  it('escapes every field of a line, the last one and a line of one field included', () => {
+    expect(copyLine(['a\tb', null, 'c\nd'])).toBe('a\\tb\t\\N\tc\\nd\n');
+    expect(copyLine(['\\'])).toBe('\\\\\n');
+    expect(copyLine([null])).toBe('\\N\n');
+  });
 });
 
 type IdRow = { id: string };

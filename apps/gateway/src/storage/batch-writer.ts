@@ -166,16 +166,17 @@ function isPlainCopyText(v: string): boolean {
   return true;
 }
 
-/** One COPY text line (tab-separated, newline-terminated) of the given values. */
+/**
+ * One COPY text line (tab-separated, newline-terminated) of the given values. Joined once into a
+ * flat string: built with `+=`, a line of a log row's 25 fields was about 50 cons strings on the
+ * heap, flattened again when written out (bench/PROFILE.md, allocation per request).
+ */
 export function copyLine(values: readonly CopyValue[]): string {
-  return copyFields(values) + '\n';
-}
-
-/** The given values as COPY text fields, tab-separated: part of a line. */
-function copyFields(values: readonly CopyValue[]): string {
-  let fields = copyField(values[0]);
-  for (let i = 1; i < values.length; i++) fields += '\t' + copyField(values[i]);
-  return fields;
+  const last = values.length - 1;
+  const fields = new Array<string>(last + 1);
+  for (let i = 0; i < last; i++) fields[i] = copyField(values[i]);
+  fields[last] = copyField(values[last]) + '\n';
+  return fields.join('\t');
 }
 
 /**

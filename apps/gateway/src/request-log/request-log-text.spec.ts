@@ -51,6 +51,31 @@ describe('RequestLogEncoder', () => {
     expectRoundTrip(rows.map((r) => encoder.encode(r)), rows);
   });
 
+  it('writes integers at every digit count and timestamps of seconds met out of order as copyLine does', () => {
+    const encoder = new RequestLogEncoder();
+    const ints = [0, 1, 9, 10, 99, 100, 999, 1000, 65_535, 999_999_999, 1_000_000_000, 2_147_483_647];
+    const rows = ints.map((n, i) =>
+      fullRow({
+        fallbackIndex: n, httpStatus: n, inputTokens: n, cachedTokens: n, outputTokens: n, reasoningTokens: n, totalTokens: n, latencyMs: n, ttftMs: n,
+        // Milliseconds of one, two and three digits, the second going back and forth.
+        createdAt: new Date(Date.UTC(2026, 11, 7, 23, 59, 58 + (i % 3), [5, 40, 120, 7][i % 4])),
+      }),
+    );
+    expectRoundTrip(rows.map((r) => encoder.encode(r)), rows);
+  });
+
+  it('mints a UUIDv7 for a row without an id as it encodes it, in order, its line otherwise that of the row given', () => {
+    const encoder = new RequestLogEncoder();
+    // Enough rows to fill several chunks: the exact length is counted near each chunk's end.
+    const rows = Array.from({ length: 600 }, (_, i) => fullRow({ errorMessage: 'é'.repeat(i % 900) }));
+    const texts = rows.map((r) => encoder.encode({ ...r, id: null }));
+    const ids = texts.map((t) => t.row().id);
+    expect(ids.filter((id) => !/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id))).toEqual([]);
+    expect(new Set(ids).size).toBe(rows.length);
+    expect(ids.every((id, i) => i === 0 || id > ids[i - 1])).toBe(true);
+    expectRoundTrip(texts, rows.map((r, i) => ({ ...r, id: ids[i] })));
+  });
+
   it('gives back text needing escapes and multi-byte text unchanged, U+0000 and lone surrogates as the database keeps them', () => {
     const encoder = new RequestLogEncoder();
     const rows = ODD.map((text, i) =>

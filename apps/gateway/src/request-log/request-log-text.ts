@@ -1,43 +1,47 @@
+import { UUID_BYTES, uuidv7Into } from '@app/common/ids/uuidv7';
 import type { RequestLogStatus, RequestType } from '@app/database';
-import { copyLine } from '../storage/batch-writer';
-import { type Chunk, copyFieldsOf, LineEncoder, RowText } from '../storage/row-text';
-import type { RequestLogRow } from './request-log.writer';
+import { copyField, copyLine, isoTimestamp } from '../storage/batch-writer';
+import { type Chunk, copyFieldsOf, RowText, RowTextEncoder } from '../storage/row-text';
+import type { NewRequestLogRow, RequestLogRow } from './request-log.writer';
 
 export type ColumnValue = string | number | boolean | Date | null;
 
-/** The columns with their Postgres types, in the order of `columnValues`. */
+/**
+ * The columns with their Postgres types, in the order of `columnValues` and of each row's COPY
+ * line: the text columns first, then the ones RequestLogEncoder writes as bytes.
+ */
 export const COLUMNS: readonly [name: string, type: string][] = [
   ['id', 'uuid'],
   ['request_id', 'text'],
   ['client_request_id', 'text'],
-  ['created_at', 'timestamptz'],
   ['virtual_key_id', 'uuid'],
   ['request_type', 'text'],
   ['provider', 'text'],
   ['model', 'text'],
   ['model_requested', 'text'],
-  ['fallback_index', 'int'],
   ['status', 'text'],
-  ['http_status', 'int'],
   ['error_code', 'text'],
   ['error_message', 'text'],
+  ['cost_usd', 'numeric'],
+  ['created_at', 'timestamptz'],
+  ['fallback_index', 'int'],
+  ['http_status', 'int'],
   ['stream', 'bool'],
   ['input_tokens', 'int'],
   ['cached_tokens', 'int'],
   ['output_tokens', 'int'],
   ['reasoning_tokens', 'int'],
   ['total_tokens', 'int'],
-  ['cost_usd', 'numeric'],
   ['latency_ms', 'int'],
   ['ttft_ms', 'int'],
 ];
 
 /** A row's values in the order of COLUMNS: one array literal per row, where a getter per column cost a call each. */
-export function columnValues(r: RequestLogRow): ColumnValue[] {
+export function columnValues(r: NewRequestLogRow): ColumnValue[] {
   return [
-    r.id, r.requestId, r.clientRequestId, r.createdAt, r.virtualKeyId, r.requestType, r.provider, r.model, r.modelRequested,
-    r.fallbackIndex, r.status, r.httpStatus, r.errorCode, r.errorMessage, r.stream, r.inputTokens, r.cachedTokens,
-    r.outputTokens, r.reasoningTokens, r.totalTokens, r.costUsd, r.latencyMs, r.ttftMs,
+    r.id, r.requestId, r.clientRequestId, r.virtualKeyId, r.requestType, r.provider, r.model, r.modelRequested, r.status, r.errorCode,
+    r.errorMessage, r.costUsd, r.createdAt, r.fallbackIndex, r.httpStatus, r.stream, r.inputTokens, r.cachedTokens, r.outputTokens,
+    r.reasoningTokens, r.totalTokens, r.latencyMs, r.ttftMs,
   ];
 }
 
@@ -56,22 +60,123 @@ export class RequestLogText extends RowText {
   }
 }
 
-/** Request-log rows into shared chunks (RowTextEncoder), each as its COPY line. */
-export class RequestLogEncoder extends LineEncoder<RequestLogText> {
-  encode(row: RequestLogRow): RequestLogText {
-    return this.place(copyLine(columnValues(row)));
+// Bytes a row's line takes beyond 3 per UTF-16 code unit of its text columns (copyField's most
+// for any character: an escape is 2 bytes, U+0000 its U+FFFD 3): 22 tabs and the newline, the
+// timestamp (at most 27), nine integers of at most 10 digits, a flag, four \\N.
+const FIXED_BYTES = 23 + 27 + 9 * 10 + 1 + 4 * 2;
+const TAB = 0x09;
+const NEWLINE = 0x0a;
+
+/** Writes non-negative integer `v` (repairRow made it one) at `at` in decimal, as String(v); returns where it ends. */
+function writeInt(buffer: Buffer, at: number, v: number): number {
+  let digits = 1;
+  for (let p = 10; p <= v; p *= 10) digits++;
+  const end = at + digits;
+  for (let i = end - 1; i >= at; i--) {
+    const q = Math.floor(v / 10);
+    buffer[i] = 0x30 + v - q * 10;
+    v = q;
+  }
+  return end;
+}
+
+/** writeInt and the tab after it. */
+function intField(buffer: Buffer, at: number, v: number): number {
+  at = writeInt(buffer, at, v);
+  buffer[at] = TAB;
+  return at + 1;
+}
+
+/**
+ * 'YYYY-MM-DDTHH:MM:SS.' of the last second met, as bytes: rows come in about the order of their
+ * requests' start. (A second past 2^30 is a heap number: looked up in a Map, it cost a hash and
+ * an allocation per row.)
+ */
+let lastSecond = NaN;
+let lastPrefix = Buffer.alloc(0);
+
+/** Writes `isoTimestamp(ms)` at `at`: its second's prefix copied, its milliseconds as digits. Returns where it ends. */
+function writeTimestamp(buffer: Buffer, at: number, ms: number): number {
+  const second = Math.floor(ms / 1000);
+  if (second !== lastSecond) {
+    lastPrefix = Buffer.from(isoTimestamp(second * 1000).slice(0, -4), 'latin1');
+    lastSecond = second;
+  }
+  const prefix = lastPrefix;
+  for (let i = 0; i < prefix.length; i++) buffer[at++] = prefix[i];
+  const milli = ms - second * 1000;
+  const hundreds = Math.floor(milli / 100);
+  const tens = Math.floor(milli / 10) - hundreds * 10;
+  buffer[at] = 0x30 + hundreds;
+  buffer[at + 1] = 0x30 + tens;
+  buffer[at + 2] = 0x30 + milli - hundreds * 100 - tens * 10;
+  buffer[at + 3] = 0x5a; // Z
+  return at + 4;
+}
+
+/**
+ * Request-log rows into shared chunks (RowTextEncoder), each as its COPY line: the text columns
+ * as one string (copyField each) written by node, the rest written byte by byte from JS. Building
+ * the whole line as one string cost two concatenations per column, a number's conversion each,
+ * and a flatten of the whole before its UTF-8 write; a JS loop over a string's characters costs
+ * more than node's write (about 30 instructions a character), so text stays a string.
+ */
+export class RequestLogEncoder extends RowTextEncoder<NewRequestLogRow, RequestLogText> {
+  encode(row: NewRequestLogRow): RequestLogText {
+    return this.place(row);
   }
 
-  protected text(chunk: Chunk | null, buffer: Buffer, start: number, end: number): RequestLogText {
-    return new RequestLogText(chunk, buffer, start, end);
+  protected mostBytes(r: NewRequestLogRow): number {
+    const units = (r.id?.length ?? UUID_BYTES) + r.requestId.length + (r.clientRequestId?.length ?? 0) + (r.virtualKeyId?.length ?? 0) + r.requestType.length
+      + r.provider.length + r.model.length + r.modelRequested.length + r.status.length + (r.errorCode?.length ?? 0) + (r.errorMessage?.length ?? 0)
+      + (r.costUsd?.length ?? 0);
+    return 3 * units + FIXED_BYTES;
+  }
+
+  protected byteLength(r: NewRequestLogRow): number {
+    // An id to be minted is written as \\N there.
+    return Buffer.byteLength(copyLine(columnValues(r))) + (r.id === null ? UUID_BYTES - 2 : 0);
+  }
+
+  /**
+   * The row's line: the same bytes as copyLine(columnValues(r)) in UTF-8 (the specs compare them),
+   * with a new UUIDv7 for an id to be minted.
+   */
+  protected write(r: NewRequestLogRow, chunk: Chunk | null, buffer: Buffer, start: number): RequestLogText {
+    let at = r.id === null ? uuidv7Into(buffer, start) : start + buffer.write(copyField(r.id), start);
+    buffer[at++] = TAB;
+    const text = copyField(r.requestId) + '\t' + copyField(r.clientRequestId) + '\t' + copyField(r.virtualKeyId)
+      + '\t' + copyField(r.requestType) + '\t' + copyField(r.provider) + '\t' + copyField(r.model) + '\t' + copyField(r.modelRequested)
+      + '\t' + copyField(r.status) + '\t' + copyField(r.errorCode) + '\t' + copyField(r.errorMessage) + '\t' + copyField(r.costUsd) + '\t';
+    at += buffer.write(text, at);
+    at = writeTimestamp(buffer, at, r.createdAt.getTime());
+    buffer[at++] = TAB;
+    at = intField(buffer, at, r.fallbackIndex);
+    at = intField(buffer, at, r.httpStatus);
+    buffer[at++] = r.stream ? 0x74 : 0x66; // t, f
+    buffer[at++] = TAB;
+    at = intField(buffer, at, r.inputTokens);
+    at = intField(buffer, at, r.cachedTokens);
+    at = intField(buffer, at, r.outputTokens);
+    at = intField(buffer, at, r.reasoningTokens);
+    at = intField(buffer, at, r.totalTokens);
+    at = intField(buffer, at, r.latencyMs);
+    if (r.ttftMs === null) {
+      buffer[at++] = 0x5c; // \
+      buffer[at++] = 0x4e; // N
+    } else {
+      at = writeInt(buffer, at, r.ttftMs);
+    }
+    buffer[at++] = NEWLINE;
+    return new RequestLogText(chunk, buffer, start, at);
   }
 }
 
 /** A COPY line (without its newline) back as its row: columnValues and copyField reversed. */
 function parseRow(line: string): RequestLogRow {
   const [
-    id, requestId, clientRequestId, createdAt, virtualKeyId, requestType, provider, model, modelRequested, fallbackIndex, status, httpStatus,
-    errorCode, errorMessage, stream, inputTokens, cachedTokens, outputTokens, reasoningTokens, totalTokens, costUsd, latencyMs, ttftMs,
+    id, requestId, clientRequestId, virtualKeyId, requestType, provider, model, modelRequested, status, errorCode, errorMessage, costUsd,
+    createdAt, fallbackIndex, httpStatus, stream, inputTokens, cachedTokens, outputTokens, reasoningTokens, totalTokens, latencyMs, ttftMs,
   ] = copyFieldsOf(line);
   return {
     id: id!, requestId: requestId!, clientRequestId, createdAt: new Date(createdAt!), virtualKeyId, requestType: requestType as RequestType,

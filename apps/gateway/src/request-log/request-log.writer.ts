@@ -33,6 +33,9 @@ export interface RequestLogRow {
   ttftMs: number | null;
 }
 
+/** A row as enqueued: its id null to have a new UUIDv7 minted as it is encoded (RequestLogEncoder), never made a string. */
+export type NewRequestLogRow = Omit<RequestLogRow, 'id'> & { id: string | null };
+
 const COLUMN_LIST = COLUMNS.map(([name]) => name).join(',');
 
 /**
@@ -84,7 +87,7 @@ const costInRange = (usd: number): boolean => usd >= 0 && usd <= MAX_COST;
  * Nothing for repairRow to change: every field checked by name, for the ordinary row, where the
  * loops below look each field up by a varying key.
  */
-function withinLimits(r: RequestLogRow): boolean {
+function withinLimits(r: NewRequestLogRow): boolean {
   return fits(r.requestId, TEXT_MAX.requestId) && fits(r.clientRequestId, TEXT_MAX.clientRequestId) && fits(r.provider, TEXT_MAX.provider)
     && fits(r.model, TEXT_MAX.model) && fits(r.modelRequested, TEXT_MAX.modelRequested) && fits(r.errorCode, TEXT_MAX.errorCode)
     && fits(r.errorMessage, TEXT_MAX.errorMessage)
@@ -95,7 +98,7 @@ function withinLimits(r: RequestLogRow): boolean {
 }
 
 /** The row within TEXT_MAX and its columns' ranges; true when something had to change. */
-export function repairRow(row: RequestLogRow, textLimit = Infinity): boolean {
+export function repairRow(row: NewRequestLogRow, textLimit = Infinity): boolean {
   if (textLimit === Infinity && withinLimits(row)) return false;
   let changed = false;
   const r = row as unknown as Record<string, unknown>;
@@ -206,7 +209,7 @@ export class RequestLogWriter extends BatchWriterHost<RequestLogText> {
    * Made to fit its columns, then kept as its COPY text until written (request-log-text.ts):
    * the row object itself is not kept.
    */
-  enqueue(row: RequestLogRow): void {
+  enqueue(row: NewRequestLogRow): void {
     const repaired = repairRow(row);
     this.writer.enqueue(this.encoder.encode(row), repaired);
   }

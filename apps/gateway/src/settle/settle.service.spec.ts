@@ -6,7 +6,7 @@ import type { PricingService } from '../cost/pricing.service';
 import type { Admission, GovernanceService } from '../governance/governance.service';
 import type { MetricsService } from '../metrics/metrics.service';
 import type { Admitted } from '../plan/admission.service';
-import type { RequestLogRow, RequestLogWriter } from '../request-log/request-log.writer';
+import type { NewRequestLogRow, RequestLogWriter } from '../request-log/request-log.writer';
 import type { Candidate } from '../routing/route-planner.service';
 import type { UpstreamCaller } from '../routing/upstream-caller.service';
 import { newAttempt, Outcome } from './outcome';
@@ -20,11 +20,11 @@ const candidate = (name: string) => ({ provider: { name }, model: 'm', label: `$
 function setup() {
   const priced: Usage[] = [];
   const settled: { tokens: number; costUsd: string | null }[] = [];
-  const rows: RequestLogRow[] = [];
+  const rows: NewRequestLogRow[] = [];
   const fellBack: string[] = [];
   const pricing = { cost: (_c: Candidate, u: Usage) => (priced.push(u), { total_cost_usd: (u.totalTokens / 1000).toFixed(3), total_cost: u.totalTokens / 1000 } as CostResult) };
   const governance = { settle: (_a: Admission, tokens: number, costUsd: string | null) => settled.push({ tokens, costUsd }) };
-  const logs = { enqueue: (row: RequestLogRow) => rows.push(row) };
+  const logs = { enqueue: (row: NewRequestLogRow) => rows.push(row) };
   const attempts: string[] = [];
   const metrics = { attempt: (p: string, _m: string, ok: boolean) => attempts.push(`${p} ${ok}`), answered: () => undefined, fellBack: (p: string) => fellBack.push(p) };
   const caller = { redact: (t: string) => t.replace('secret', '***') };

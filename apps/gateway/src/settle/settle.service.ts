@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { ErrorCode } from '@app/common/errors/gateway-error';
-import { uuidv7 } from '@app/common/ids/uuidv7';
 import { costToDecimalString } from '@app/pricing/decimal';
 import type { CostResult } from '@app/pricing/price-spec';
 import type { Usage } from '@app/providers';
@@ -8,7 +7,7 @@ import type { Turn } from '../conversation/turn';
 import { PricingService } from '../cost/pricing.service';
 import { GovernanceService } from '../governance/governance.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { type RequestLogRow, RequestLogWriter } from '../request-log/request-log.writer';
+import { type NewRequestLogRow, RequestLogWriter } from '../request-log/request-log.writer';
 import { UpstreamCaller } from '../routing/upstream-caller.service';
 import type { Json } from '../state/stored-response';
 import type { StoredText } from '../state/stored-text';
@@ -111,11 +110,11 @@ export class SettleStage {
     else this.governance.settle(admission, spent.usage.totalTokens, costUsd(spent));
   }
 
-  private logRow(outcome: Outcome, a: Attempt): RequestLogRow {
+  private logRow(outcome: Outcome, a: Attempt): NewRequestLogRow {
     const { request } = outcome;
     const { failure, usage } = a;
     return {
-      id: uuidv7(),
+      id: null,
       requestId: request.ids.requestId,
       clientRequestId: request.ids.clientRequestId,
       createdAt: new Date(request.startedAt),

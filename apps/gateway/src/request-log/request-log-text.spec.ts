@@ -51,6 +51,25 @@ describe('RequestLogEncoder', () => {
     expectRoundTrip(rows.map((r) => encoder.encode(r)), rows);
   });
 
+  it('sizes a row no smaller than its line, whatever its text, nulls, integers and date', () => {
+    const encoder = new RequestLogEncoder() as unknown as { mostBytes(r: RequestLogRow): number; byteLength(r: RequestLogRow): number };
+    const wide = '日本語\u0000\\'.repeat(40); // 3 bytes a code unit at most, escapes 2
+    const latest = new Date(8.64e15); // +275760-09-13T00:00:00.000Z, the longest timestamp
+    const max = 2_147_483_647;
+    const ints = { fallbackIndex: max, httpStatus: max, inputTokens: max, cachedTokens: max, outputTokens: max, reasoningTokens: max, totalTokens: max, latencyMs: max };
+    const nulls = { clientRequestId: null, virtualKeyId: null, errorCode: null, errorMessage: null, costUsd: null };
+    const rows = [
+      fullRow({ ...ints, ...nulls, ttftMs: max, createdAt: latest }),
+      fullRow({ ...ints, ...nulls, ttftMs: null, createdAt: latest, requestId: wide, provider: wide, model: wide, modelRequested: wide }),
+      fullRow({ ...ints, ttftMs: max, createdAt: latest, clientRequestId: wide, errorMessage: wide, errorCode: wide }),
+    ];
+    for (const r of rows) {
+      expect(encoder.mostBytes(r)).toBeGreaterThanOrEqual(Buffer.byteLength(copyLine(columnValues(r))));
+      const minted = { ...r, id: null } as unknown as RequestLogRow;
+      expect(encoder.mostBytes(minted)).toBeGreaterThanOrEqual(encoder.byteLength(minted));
+    }
+  });
+
   it('writes integers at every digit count and timestamps of seconds met out of order as copyLine does', () => {
     const encoder = new RequestLogEncoder();
     const ints = [0, 1, 9, 10, 99, 100, 999, 1000, 65_535, 999_999_999, 1_000_000_000, 2_147_483_647];

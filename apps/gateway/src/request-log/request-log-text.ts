@@ -62,8 +62,10 @@ export class RequestLogText extends RowText {
 
 // Bytes a row's line takes beyond 3 per UTF-16 code unit of its text columns (copyField's most
 // for any character: an escape is 2 bytes, U+0000 its U+FFFD 3): 22 tabs and the newline, the
-// timestamp (at most 27), nine integers of at most 10 digits, a flag, four \\N.
-const FIXED_BYTES = 23 + 27 + 9 * 10 + 1 + 4 * 2;
+// timestamp (at most 27), nine integers of at most 10 digits (ttft_ms's \\N among them), a flag,
+// and the \\N of each nullable text column (client_request_id, virtual_key_id, error_code,
+// error_message, cost_usd), which count no code unit.
+const FIXED_BYTES = 23 + 27 + 9 * 10 + 1 + 5 * 2;
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 

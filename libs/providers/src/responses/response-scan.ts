@@ -1,7 +1,7 @@
 import { JSON_BYTE } from '@app/common';
 import { RESPONSE_MEMBERS, type ResponseScan, type TerminalResponseScan } from '../types';
 import { closingBrace, type ObjectScan, scanObject } from './json-text';
-import { digitsEnd, matchTemplate, moved, sequenceSlot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from './text-template';
+import { digitsEnd, matchTemplate, moved, movedAll, moves, sequenceSlot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from './text-template';
 
 const OUTPUT = RESPONSE_MEMBERS.indexOf('output');
 
@@ -67,6 +67,7 @@ function scanResponseAt(data: string, start: number, end: number): TerminalRespo
 interface EventTemplate {
   template: TextTemplate;
   keys: readonly string[];
+  /** The walk's members, as `moves` moves them. */
   members: readonly number[];
   start: number;
   end: number;
@@ -133,7 +134,7 @@ function fromTemplate(data: string, t: EventTemplate, usageChecked?: ValueChecke
     const shift = spans[2 * walkedAt[2 * elementsOf + 1]] - walkedAt[2 * elementsOf];
     itemIds = found.ids.map((p) => (p === -1 ? -1 : p + shift));
   }
-  const members = t.members.map((p) => moved(p, template, spans));
+  const members = movedAll(t.members, spans);
   return { start: moved(t.start, template, spans), end: moved(t.end, template, spans), members, itemIds, plain: found.plain };
 }
 
@@ -161,5 +162,5 @@ function newTemplate(data: string, scan: TerminalResponseScan): EventTemplate | 
   if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits, 'sequence_number']);
   const template = slotTemplate(data, slots);
   if (template === null) return null;
-  return { template, keys: slots.map((s) => s[3]), members: [...members], start, end };
+  return { template, keys: slots.map((s) => s[3]), members: moves(members, template), start, end };
 }

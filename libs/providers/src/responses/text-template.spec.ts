@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { matchTemplate, MAX_TEMPLATE_TEXT, moved, sequenceSlot, SlotKind, TemplateList, textTemplate } from './text-template';
+import { matchTemplate, MAX_TEMPLATE_TEXT, moved, movedAll, moves, sequenceSlot, SlotKind, TemplateList, textTemplate } from './text-template';
 
 describe('text templates', () => {
   const text = '{"id":"resp_1","n":12,"out":[1,2],"end":true}';
@@ -18,6 +18,16 @@ describe('text templates', () => {
     // A slot's ends become its new ones; a position after a slot moves with it; -1 stays.
     const end = text.indexOf('true');
     expect([moved(19, template, spans), moved(21, template, spans), moved(end, template, spans), moved(1, template, spans), moved(-1, template, spans)]).toEqual([24, 25, other.indexOf('true'), 1, -1]);
+  });
+
+  it('moves positions worked out once (moves, movedAll) as moved moves them, every position of the text and -1', () => {
+    const all = [-1, ...Array.from({ length: text.length + 1 }, (_, p) => p)];
+    const m = moves(all, template);
+    for (const other of ['{"id":"resp_longer","n":7,"out":{"a":"b"},"end":true}', '{"id":"r","n":123456,"out":0,"end":true}', text]) {
+      const spans: number[] = [];
+      expect(matchTemplate(other, template, spans)).toBe(true);
+      expect(movedAll(m, spans)).toEqual(all.map((p) => moved(p, template, spans)));
+    }
   });
 
   it('refuses a text whose pieces differ, or whose values are not of their slot\'s kind', () => {

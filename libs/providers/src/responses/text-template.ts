@@ -162,6 +162,39 @@ export function moved(p: number, t: TextTemplate, spans: readonly number[]): num
 }
 
 /**
+ * How `moved` moves each of `ps` (positions of the template's text), worked out once for positions
+ * read from every text that matches (movedAll): for each, a base and the index of the span it
+ * follows (-1: none), `moved` being the base plus that span's new value.
+ */
+export function moves(ps: readonly number[], t: TextTemplate): number[] {
+  const old = t.spans;
+  const out: number[] = [];
+  for (const p of ps) {
+    let base = p;
+    let ref = -1;
+    for (let k = 0; p !== -1 && k < old.length; k += 2) {
+      if (p < old[k]) break;
+      if (p === old[k] || p === old[k + 1]) {
+        base = 0;
+        ref = p === old[k] ? k : k + 1;
+        break;
+      }
+      base = p - old[k + 1];
+      ref = k + 1;
+    }
+    out.push(base, ref);
+  }
+  return out;
+}
+
+/** `moved` of each position `moves` was given, in a text that matched the template (`spans`, from matchTemplate). */
+export function movedAll(m: readonly number[], spans: readonly number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < m.length; i += 2) out.push(m[i + 1] === -1 ? m[i] : m[i] + spans[m[i + 1]]);
+  return out;
+}
+
+/**
  * The templates of one kind of text, those that matched first, those that match more often
  * before the others: enough for a few kinds of request in turn. A new template goes after those
  * that have matched (the others are replaced first), so that one client's repeats keep theirs

@@ -30,6 +30,22 @@ describe('text templates', () => {
     }
   });
 
+  it("reads the last slot's Value up to the last piece, even when the value spells that piece", () => {
+    const last = textTemplate('{"a":1,"v":[2]}', [11, 14], [SlotKind.Value])!;
+    expect(last.pieces).toEqual(['{"a":1,"v":', '}']);
+    const spans: number[] = [];
+    expect(matchTemplate('{"a":1,"v":{"b":{}}}', last, spans)).toBe(true);
+    expect(spans).toEqual([11, 19]);
+    expect(matchTemplate('{"a":1,"v":}', last, spans)).toBe(true);
+    expect(spans).toEqual([11, 11]);
+    expect(matchTemplate('{"a":1,"v":', last, spans)).toBe(false);
+    expect(matchTemplate('{"a":1,"v":[2]', last, spans)).toBe(false);
+    // The value spelling the last piece: the whole of it, where a search would stop at the first.
+    const spelling = '{"id":"r","n":1,"out":{"x":1,"end":true},"end":true}';
+    expect(matchTemplate(spelling, template, spans)).toBe(true);
+    expect(spelling.slice(spans[4], spans[5])).toBe('{"x":1,"end":true}');
+  });
+
   it('refuses a text whose pieces differ, or whose values are not of their slot\'s kind', () => {
     const spans: number[] = [];
     for (const other of [

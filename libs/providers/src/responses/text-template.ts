@@ -84,8 +84,8 @@ export function digitsEnd(text: string, at: number): number {
 /**
  * Whether `text` is the template's pieces with values of the slots' kinds between
  * them (each the first such value: a string up to its first quote, digits as many as follow, a
- * Value up to the next piece's first occurrence), to the text's end; `spans` then holds where the
- * values start and end.
+ * Value up to the next piece's first occurrence, or the last slot's up to the last piece), to the
+ * text's end; `spans` then holds where the values start and end.
  */
 export function matchTemplate(text: string, t: TextTemplate, spans: number[]): boolean {
   const { pieces, kinds } = t;
@@ -108,8 +108,10 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
       end = digitsEnd(text, at);
       if (end === -1) return false;
     } else {
-      end = text.indexOf(pieces[k + 1], at);
-      if (end === -1) return false;
+      // The last slot's value runs to the last piece, which the text must end with (checked
+      // below): where that starts, not searched for.
+      end = k === kinds.length - 1 ? text.length - pieces[k + 1].length : text.indexOf(pieces[k + 1], at);
+      if (end < at) return false;
     }
     spans.push(at, end);
     at = end;

@@ -46,6 +46,20 @@ describe('text templates', () => {
     expect(spelling.slice(spans[4], spans[5])).toBe('{"x":1,"end":true}');
   });
 
+  it('reads a Value with only digits after it up to where the end puts the next piece, and checks what follows', () => {
+    const before = textTemplate('{"v":[2],"n":12,"m":3}', [5, 8, 13, 15, 20, 21], [SlotKind.Value, SlotKind.Digits, SlotKind.Digits])!;
+    expect(before.pieces).toEqual(['{"v":', ',"n":', ',"m":', '}']);
+    const spans: number[] = [];
+    const spelling = '{"v":{"a":[1],"n":1},"n":345,"m":0}';
+    expect(matchTemplate(spelling, before, spans)).toBe(true);
+    expect(spans).toEqual([5, 20, 25, 28, 33, 34]);
+    for (const other of ['{"v":{},"n":,"m":1}', '{"v":{},"n":1,"m":01}', '{"v":{},"n":1,"m":1', '{"v":{},"n":1;"m":1}', '{"v"', '"n":1,"m":1}']) {
+      expect(matchTemplate(other, before, spans)).toBe(false);
+    }
+    // An empty value is the caller's to refuse, as before a searched piece.
+    expect(matchTemplate('{"v":,"n":1,"m":1}', before, spans)).toBe(true);
+  });
+
   it('refuses a text whose pieces differ, or whose values are not of their slot\'s kind', () => {
     const spans: number[] = [];
     for (const other of [

@@ -1,6 +1,6 @@
 import { JSON_BYTE } from '@app/common';
 import { depthAt, findMembers, firstNonSpace, membersSet, ownCopy, skipSpace, stringAt, uniqueObjectAt, valueEnd, withMembers } from '@app/providers';
-import { digitsEnd, matchTemplate, moved, sequenceSlot, type Slot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from '@app/providers/responses/text-template';
+import { digitsEnd, matchTemplate, movedAll, moves, sequenceSlot, type Slot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from '@app/providers/responses/text-template';
 import { gatewayItemId, isJson, isTrustedItemId, type Json } from './stored-response';
 import type { Turn } from '../conversation/turn';
 
@@ -225,10 +225,8 @@ function isItemAdded(type: string): boolean {
 /** A start event as an earlier one was, with what findMembers found in its Response. */
 interface StartTemplate {
   template: TextTemplate;
-  /** Where the Response starts, its closing brace, and the spans of START_KEYS (in the template's text). */
-  response: number;
-  close: number;
-  at: number[];
+  /** Where the Response starts, its closing brace, then the spans of START_KEYS (in the template's text), as `moves` moves them. */
+  moves: number[];
 }
 
 const START_KEYS = [...STATE_KEYS, 'created_at'];
@@ -249,10 +247,10 @@ function fromStartTemplates(data: string, fields: StateFieldsText): StartEdit | 
   const spans: number[] = [];
   const edited = startTemplates.find((t) => {
     if (!matchTemplate(data, t.template, spans)) return null;
-    const at = keySpans(fields.keys, t.at).map((p) => moved(p, t.template, spans));
-    const response = moved(t.response, t.template, spans);
-    const close = moved(t.close, t.template, spans);
-    return { response, end: close + 1, json: membersSet(data, response, close, fields.keys, at, fields.values) };
+    const at = movedAll(t.moves, spans);
+    const response = at[0];
+    const close = at[1];
+    return { response, end: close + 1, json: membersSet(data, response, close, fields.keys, keySpans(fields.keys, at, 2), fields.values) };
   });
   return edited ?? undefined;
 }
@@ -330,16 +328,16 @@ function startTemplateEdit(data: string, response: number, fields: StateFieldsTe
     const sequence = sequenceSlot(data, response, close + 1);
     if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits]);
     const template = slotTemplate(data, slots);
-    if (template !== null) startTemplates.add({ template, response, close, at });
+    if (template !== null) startTemplates.add({ template, moves: moves([response, close, ...at], template) });
   }
   return { json: membersSet(data, response, close, fields.keys, keySpans(fields.keys, at), fields.values), end: close + 1 };
 }
 
-/** The spans of `keys` (some of START_KEYS) out of `at`, the spans of all START_KEYS. */
-function keySpans(keys: readonly string[], at: readonly number[]): number[] {
+/** The spans of `keys` (some of START_KEYS) out of `at`, the spans of all START_KEYS from `from` on. */
+function keySpans(keys: readonly string[], at: readonly number[], from = 0): number[] {
   const spans: number[] = [];
   for (let m = 0; m < keys.length; m++) {
-    const i = 2 * START_KEYS.indexOf(keys[m]);
+    const i = from + 2 * START_KEYS.indexOf(keys[m]);
     spans.push(at[i], at[i + 1]);
   }
   return spans;

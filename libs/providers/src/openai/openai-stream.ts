@@ -3,8 +3,8 @@ import type { ResponsesStreamEvent, SseEvent, StreamTranslator, TerminalEventAt,
 import { RESPONSE_MEMBERS, ZERO_USAGE } from '../types';
 import { errorEventFields } from '../responses/response-builder';
 import { ANY_DEPTH, depthAt, indexOfAfter, objectEnd, uniqueObjectsAt } from '../responses/json-text';
-import { scanTerminalEvent } from '../responses/response-scan';
-import { usageFromResponses, usageFromText } from './openai-usage';
+import { scanTerminalEvent, type ValueChecked } from '../responses/response-scan';
+import { compactUsageFromText, type UsageText, usageFromResponses, usageFromText } from './openai-usage';
 
 /**
  * The status a terminal event's type ends the stream with. Compared, not looked up in a Map:
@@ -52,6 +52,20 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
   private events = 0;
   /** Where uniqueObjectsAt puts what it found. */
   private readonly at: number[] = [];
+  /** The usage usageChecked read in this terminal event, and where it starts. */
+  private usageRead: UsageText | undefined = undefined;
+  private usageReadAt = -1;
+  /**
+   * scanTerminalEvent's check of the usage's text (ValueChecked), the usage read there kept:
+   * read by the pattern, which checks its whole text, the usage is not walked as well.
+   */
+  private readonly usageChecked: ValueChecked = (text, start, end) => {
+    const read = compactUsageFromText(text, start);
+    if (read === undefined || read.end !== end) return false;
+    this.usageRead = read;
+    this.usageReadAt = start;
+    return true;
+  };
 
   constructor(
     /** The caller parses the terminal event whole anyway (CallContext.needsResponse): it is parsed here, once, and handed over. */
@@ -175,7 +189,8 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
    * (`stored`). When the walk cannot read the event, readUsage, marked so (`stored` null).
    */
   private readStored(status: TerminalStatus, data: string): TerminalEventAt | null {
-    const stored = scanTerminalEvent(data);
+    this.usageRead = undefined;
+    const stored = scanTerminalEvent(data, this.usageChecked);
     if (stored === null) {
       const at = this.readUsage(status, data);
       if (at !== null) at.stored = null;
@@ -186,7 +201,7 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     // The walk checked the text: any value's slice parses. Anything but an object reads as no usage, as usageFromResponses reads it.
     const object = usage !== -1 && data.charCodeAt(usage) === OPEN_BRACE;
     const usageEnd = object ? members[USAGE + 1] : -1;
-    const read = object ? usageFromText(data, usage) : undefined;
+    const read = object ? (this.usageReadAt === usage && this.usageRead !== undefined ? this.usageRead : usageFromText(data, usage)) : undefined;
     this.usage = read !== undefined ? read.usage : usageFromResponses(object ? JSON.parse(data.slice(usage, usageEnd)) : null);
     this.terminal = status;
     return { response: start, usage: object ? usage : -1, usageEnd, stored };

@@ -37,15 +37,15 @@ export interface UsageText {
 const COUNT = '(0|[1-9][0-9]{0,14})';
 // JSON's whitespace, which may lie between any two tokens (OpenAI indents its JSON answers).
 const JSON_SPACE = '[ \\t\\n\\r]*';
-// OpenAI's usage object, its five counts in its order; sticky: it must start where asked.
-const OPENAI_USAGE = new RegExp(
-  [
-    '\\{', '"input_tokens"', ':', COUNT, ',', '"input_tokens_details"', ':', '\\{', '"cached_tokens"', ':', COUNT, '\\}', ',',
-    '"output_tokens"', ':', COUNT, ',', '"output_tokens_details"', ':', '\\{', '"reasoning_tokens"', ':', COUNT, '\\}', ',',
-    '"total_tokens"', ':', COUNT, '\\}',
-  ].join(JSON_SPACE),
-  'y',
-);
+// OpenAI's usage object, its five counts in its order; the patterns are sticky: it must start where asked.
+const USAGE_TOKENS = [
+  '\\{', '"input_tokens"', ':', COUNT, ',', '"input_tokens_details"', ':', '\\{', '"cached_tokens"', ':', COUNT, '\\}', ',',
+  '"output_tokens"', ':', COUNT, ',', '"output_tokens_details"', ':', '\\{', '"reasoning_tokens"', ':', COUNT, '\\}', ',',
+  '"total_tokens"', ':', COUNT, '\\}',
+];
+const OPENAI_USAGE = new RegExp(USAGE_TOKENS.join(JSON_SPACE), 'y');
+// The same written compactly, as in a stream's events: no whitespace, so no control character.
+const COMPACT_USAGE = new RegExp(USAGE_TOKENS.join(''), 'y');
 
 /**
  * `usageFromResponses(JSON.parse(...))` of the usage object that opens at `start`, for one written
@@ -56,10 +56,24 @@ const OPENAI_USAGE = new RegExp(
  * V8 matches in compiled code, rather than the literal pieces compared in JavaScript one by one.
  */
 export function usageFromText(text: string, start: number): UsageText | undefined {
-  OPENAI_USAGE.lastIndex = start;
-  const m = OPENAI_USAGE.exec(text);
+  return readUsage(OPENAI_USAGE, text, start);
+}
+
+/** The usage `pattern` (a sticky one of USAGE_TOKENS) reads at `start`. */
+function readUsage(pattern: RegExp, text: string, start: number): UsageText | undefined {
+  pattern.lastIndex = start;
+  const m = pattern.exec(text);
   if (m === null) return undefined;
-  return { usage: { inputTokens: +m[1], cachedTokens: +m[2], outputTokens: +m[3], reasoningTokens: +m[4], totalTokens: +m[5] }, end: OPENAI_USAGE.lastIndex };
+  return { usage: { inputTokens: +m[1], cachedTokens: +m[2], outputTokens: +m[3], reasoningTokens: +m[4], totalTokens: +m[5] }, end: pattern.lastIndex };
+}
+
+/**
+ * usageFromText of a usage object written with no whitespace (a stream event's), else undefined:
+ * its text is then known to be one JSON value of digits and ASCII punctuation only (no escape,
+ * control character or newline), which a walk of it would only confirm.
+ */
+export function compactUsageFromText(text: string, start: number): UsageText | undefined {
+  return readUsage(COMPACT_USAGE, text, start);
 }
 
 /** OpenAI's error body `{"error": {message, type, param, code}}`; anything else is kept as text. */

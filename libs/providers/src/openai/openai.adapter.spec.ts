@@ -255,6 +255,33 @@ describe('OpenAIAdapter', () => {
     expect(read).toBeGreaterThan(300);
   });
 
+  it("reads a stored stream's usage as the parse does, whether the terminal event's walk left it to the usage's pattern or not", () => {
+    const usage = (input: number, output: number) => ({ input_tokens: input, input_tokens_details: { cached_tokens: 1 }, output_tokens: output, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: input + output });
+    const response = (u: unknown, text = 'Hi') => ({
+      id: 'resp_1', object: 'response', created_at: 1700000000, status: 'completed', output: [{ id: 'msg_1', type: 'message', content: [{ type: 'output_text', text }] }], usage: u, user: null, metadata: {},
+    });
+    const event = (r: unknown, sequence = 3) => JSON.stringify({ type: 'response.completed', sequence_number: sequence, response: r });
+    const events = [
+      event(response(usage(5, 7))),
+      event(response(usage(6, 8)), 4),
+      event(response(usage(123456, 7), 'escaped \\ "quotes", \u00e9'), 12),
+      event(response(usage(5, 7))).replace('"input_tokens":5,', '"input_tokens": 5,'),
+      event(response({ input_tokens: 5, output_tokens: 7, total_tokens: 12 })),
+      event(response(null)),
+      event(response(usage(9, 9), `"usage":${JSON.stringify(usage(1, 1))}`)),
+    ];
+    for (const data of [...events, ...events]) {
+      const t = new ResponsesPassthroughTranslator(false, true);
+      const [out] = t.push({ event: 'response.completed', data });
+      const parsed = JSON.parse(data) as { response: { usage: unknown } };
+      expect(t.usage).toEqual(usageFromResponses(parsed.response.usage));
+      expect(out.at?.stored).toBeTruthy();
+      const u = data.indexOf('"usage":{"input') + 8;
+      expect(out.at?.usage).toBe(parsed.response.usage === null ? -1 : u);
+      if (parsed.response.usage !== null) expect(JSON.parse(data.slice(u, out.at?.usageEnd))).toEqual(parsed.response.usage);
+    }
+  });
+
   it('parses the terminal event whole, once, for a caller that needs the Response, with the same usage', () => {
     const usage = { input_tokens: 5, output_tokens: 7, total_tokens: 12 };
     const data = JSON.stringify({ type: 'response.completed', response: { id: 'r', output: [], usage }, sequence_number: 3 });

@@ -1,4 +1,5 @@
-import { scanTerminalEvent, terminalTemplates } from './response-scan';
+import { compactUsageFromText } from '../openai/openai-usage';
+import { scanTerminalEvent, terminalTemplates, type ValueChecked } from './response-scan';
 
 /** scanTerminalEvent of a fresh module: no template made by an earlier event, the Response walked whole. */
 function walked(data: string): ReturnType<typeof scanTerminalEvent> {
@@ -101,5 +102,47 @@ describe('scanTerminalEvent', () => {
     ];
     for (const data of variants) expect(scanTerminalEvent(data)).toEqual(walked(data));
     expect(terminalTemplates.matched).toBe(variants.length);
+  });
+
+  it('leaves out of the walk a usage the caller checked (ValueChecked), with the result of walking it', () => {
+    const openAiUsage = { input_tokens: 12, input_tokens_details: { cached_tokens: 0 }, output_tokens: 5, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 17 };
+    const accepted: string[] = [];
+    const checked: ValueChecked = (text, start, end) => {
+      const read = compactUsageFromText(text, start);
+      if (read === undefined || read.end !== end) return false;
+      accepted.push(text.slice(start, end));
+      return true;
+    };
+    const first = event(response({ usage: openAiUsage }));
+    expect(scanTerminalEvent(first, checked)).toEqual(walked(first));
+    const text = JSON.stringify(response({ usage: openAiUsage }));
+    const compact = JSON.stringify(openAiUsage);
+    const cases: [string, boolean][] = [
+      // Other counts, as long and longer: read by the check.
+      [text.replace('"input_tokens":12', '"input_tokens":34'), true],
+      [text.replace('"total_tokens":17', '"total_tokens":1700000'), true],
+      // Escaped text and a newline in the output, which the walk still reads.
+      [JSON.stringify(response({ usage: openAiUsage, output: [message('msg_1', 'escaped \\ "quotes", \u00e9 and\nnewlines')] })), true],
+      // The output spelling the piece after it and a usage: the output's value ends at the first, which the walk refuses.
+      [JSON.stringify(response({ usage: openAiUsage, output: [message('msg_1', `],"previous_response_id":null,"store":true,"usage":${compact},"user":null`)] })), true],
+      // Spaced: not compact, walked.
+      [text.replace(compact, JSON.stringify(openAiUsage, null, 1)), false],
+      // Another member, or another shape: walked.
+      [text.replace('"total_tokens":17}', '"total_tokens":17,"extra":1}'), false],
+      [text.replace(compact, JSON.stringify(usage)), false],
+    ];
+    for (const [r, read] of cases) {
+      accepted.length = 0;
+      const data = event(r, 3);
+      expect(scanTerminalEvent(data, checked)).toEqual(walked(data));
+      expect(accepted.length > 0).toBe(read);
+    }
+    // A compact usage with more after it up to the next piece: refused by the check, and by the walk.
+    const broken = event(text.replace(`${compact},"user"`, `${compact}},"user"`));
+    expect(walked(broken)).toBeNull();
+    expect(scanTerminalEvent(broken, checked)).toBeNull();
+    const spaced = event(text.replace(`${compact},"user"`, `${compact} ,"user"`));
+    expect(scanTerminalEvent(spaced, checked)).toEqual(walked(spaced));
+    expect(accepted).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { JSON_BYTE } from '@app/common';
 import { RESPONSE_MEMBERS, type ResponseScan, type TerminalResponseScan } from '../types';
 import { closingBrace, type ObjectScan, scanObject } from './json-text';
-import { digitsEnd, matchTemplate, moved, sequenceSlot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from './text-template';
+import { digitsEnd, matchTemplate, moved, movedAll, moves, sequenceSlot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from './text-template';
 
 const OUTPUT = RESPONSE_MEMBERS.indexOf('output');
 
@@ -27,8 +27,8 @@ const RESPONSE_KEY = /"response"\s*:\s*\{/;
  * a Response object and no `extra_fields`. Read from a template (an earlier event) when the event
  * matches one, else walked, and kept as a template when it can be one.
  */
-export function scanTerminalEvent(data: string): TerminalResponseScan | null {
-  const templated = terminalTemplates.find((t) => fromTemplate(data, t));
+export function scanTerminalEvent(data: string, usageChecked?: ValueChecked): TerminalResponseScan | null {
+  const templated = terminalTemplates.find((t) => fromTemplate(data, t, usageChecked));
   if (templated !== null) return templated;
   const scan = walkTerminalEvent(data);
   const template = scan === null || !terminalTemplates.missed() ? null : newTemplate(data, scan);
@@ -67,6 +67,7 @@ function scanResponseAt(data: string, start: number, end: number): TerminalRespo
 interface EventTemplate {
   template: TextTemplate;
   keys: readonly string[];
+  /** The walk's members, as `moves` moves them. */
   members: readonly number[];
   start: number;
   end: number;
@@ -89,11 +90,20 @@ const TIME_KEYS = ['"created_at":', '"completed_at":'];
 export const terminalTemplates = new TemplateList<EventTemplate>(8);
 
 /**
+ * Whether the text `[start, end)` is known to be one JSON value (nothing before or after it) with
+ * no backslash and no control character, newlines included: scanObject's walk of it would find
+ * nothing more. For a value the caller reads apart anyway (the usage, by a pattern that checks
+ * its whole text), so that it is not walked twice.
+ */
+export type ValueChecked = (text: string, start: number, end: number) => boolean;
+
+/**
  * scanTerminalEvent of an event that matches the template: the values of kind Value walked
  * together, as the members of one object made of them. JSON text so made is the template's with
- * other values in the same places, and reads as the template read.
+ * other values in the same places, and reads as the template read. The usage is left out of the
+ * walk when `usageChecked` says its text is valid: it would add nothing to the walk's result.
  */
-function fromTemplate(data: string, t: EventTemplate): TerminalResponseScan | null {
+function fromTemplate(data: string, t: EventTemplate, usageChecked?: ValueChecked): TerminalResponseScan | null {
   const spans: number[] = [];
   const { template, keys } = t;
   if (!matchTemplate(data, template, spans)) return null;
@@ -103,7 +113,7 @@ function fromTemplate(data: string, t: EventTemplate): TerminalResponseScan | nu
   const walkedKeys: string[] = [];
   let elementsOf = -1;
   for (let k = 0; k < kinds.length; k++) {
-    if (kinds[k] !== SlotKind.Value) continue;
+    if (kinds[k] !== SlotKind.Value || (keys[k] === 'usage' && usageChecked !== undefined && usageChecked(data, spans[2 * k], spans[2 * k + 1]))) continue;
     if (keys[k] === 'output') elementsOf = walkedKeys.length;
     walked += `${walkedKeys.length === 0 ? '' : ','}"${keys[k]}":`;
     walkedAt.push(walked.length, k);
@@ -124,7 +134,7 @@ function fromTemplate(data: string, t: EventTemplate): TerminalResponseScan | nu
     const shift = spans[2 * walkedAt[2 * elementsOf + 1]] - walkedAt[2 * elementsOf];
     itemIds = found.ids.map((p) => (p === -1 ? -1 : p + shift));
   }
-  const members = t.members.map((p) => moved(p, template, spans));
+  const members = movedAll(t.members, spans);
   return { start: moved(t.start, template, spans), end: moved(t.end, template, spans), members, itemIds, plain: found.plain };
 }
 
@@ -152,5 +162,5 @@ function newTemplate(data: string, scan: TerminalResponseScan): EventTemplate | 
   if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits, 'sequence_number']);
   const template = slotTemplate(data, slots);
   if (template === null) return null;
-  return { template, keys: slots.map((s) => s[3]), members: [...members], start, end };
+  return { template, keys: slots.map((s) => s[3]), members: moves(members, template), start, end };
 }

@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'v8';
 import { runInNewContext } from 'vm';
-import { matchTemplate, MAX_TEMPLATE_TEXT, moved, sequenceSlot, SlotKind, TemplateList, textTemplate } from './text-template';
+import { matchTemplate, MAX_TEMPLATE_TEXT, moved, movedAll, moves, sequenceSlot, SlotKind, TemplateList, textTemplate } from './text-template';
 
 describe('text templates', () => {
   const text = '{"id":"resp_1","n":12,"out":[1,2],"end":true}';
@@ -18,6 +18,46 @@ describe('text templates', () => {
     // A slot's ends become its new ones; a position after a slot moves with it; -1 stays.
     const end = text.indexOf('true');
     expect([moved(19, template, spans), moved(21, template, spans), moved(end, template, spans), moved(1, template, spans), moved(-1, template, spans)]).toEqual([24, 25, other.indexOf('true'), 1, -1]);
+  });
+
+  it('moves positions worked out once (moves, movedAll) as moved moves them, every position of the text and -1', () => {
+    const all = [-1, ...Array.from({ length: text.length + 1 }, (_, p) => p)];
+    const m = moves(all, template);
+    for (const other of ['{"id":"resp_longer","n":7,"out":{"a":"b"},"end":true}', '{"id":"r","n":123456,"out":0,"end":true}', text]) {
+      const spans: number[] = [];
+      expect(matchTemplate(other, template, spans)).toBe(true);
+      expect(movedAll(m, spans)).toEqual(all.map((p) => moved(p, template, spans)));
+    }
+  });
+
+  it("reads the last slot's Value up to the last piece, even when the value spells that piece", () => {
+    const last = textTemplate('{"a":1,"v":[2]}', [11, 14], [SlotKind.Value])!;
+    expect(last.pieces).toEqual(['{"a":1,"v":', '}']);
+    const spans: number[] = [];
+    expect(matchTemplate('{"a":1,"v":{"b":{}}}', last, spans)).toBe(true);
+    expect(spans).toEqual([11, 19]);
+    expect(matchTemplate('{"a":1,"v":}', last, spans)).toBe(true);
+    expect(spans).toEqual([11, 11]);
+    expect(matchTemplate('{"a":1,"v":', last, spans)).toBe(false);
+    expect(matchTemplate('{"a":1,"v":[2]', last, spans)).toBe(false);
+    // The value spelling the last piece: the whole of it, where a search would stop at the first.
+    const spelling = '{"id":"r","n":1,"out":{"x":1,"end":true},"end":true}';
+    expect(matchTemplate(spelling, template, spans)).toBe(true);
+    expect(spelling.slice(spans[4], spans[5])).toBe('{"x":1,"end":true}');
+  });
+
+  it('reads a Value with only digits after it up to where the end puts the next piece, and checks what follows', () => {
+    const before = textTemplate('{"v":[2],"n":12,"m":3}', [5, 8, 13, 15, 20, 21], [SlotKind.Value, SlotKind.Digits, SlotKind.Digits])!;
+    expect(before.pieces).toEqual(['{"v":', ',"n":', ',"m":', '}']);
+    const spans: number[] = [];
+    const spelling = '{"v":{"a":[1],"n":1},"n":345,"m":0}';
+    expect(matchTemplate(spelling, before, spans)).toBe(true);
+    expect(spans).toEqual([5, 20, 25, 28, 33, 34]);
+    for (const other of ['{"v":{},"n":,"m":1}', '{"v":{},"n":1,"m":01}', '{"v":{},"n":1,"m":1', '{"v":{},"n":1;"m":1}', '{"v"', '"n":1,"m":1}']) {
+      expect(matchTemplate(other, before, spans)).toBe(false);
+    }
+    // An empty value is the caller's to refuse, as before a searched piece.
+    expect(matchTemplate('{"v":,"n":1,"m":1}', before, spans)).toBe(true);
   });
 
   it('refuses a text whose pieces differ, or whose values are not of their slot\'s kind', () => {

@@ -84,8 +84,9 @@ export function digitsEnd(text: string, at: number): number {
 /**
  * Whether `text` is the template's pieces with values of the slots' kinds between
  * them (each the first such value: a string up to its first quote, digits as many as follow, a
- * Value up to the next piece's first occurrence), to the text's end; `spans` then holds where the
- * values start and end.
+ * Value up to the next piece's first occurrence, or one with only digits after it up to where the
+ * text's end puts the next piece), to the text's end; `spans` then holds where the values start
+ * and end.
  */
 export function matchTemplate(text: string, t: TextTemplate, spans: number[]): boolean {
   const { pieces, kinds } = t;
@@ -108,14 +109,37 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
       end = digitsEnd(text, at);
       if (end === -1) return false;
     } else {
-      end = text.indexOf(pieces[k + 1], at);
-      if (end === -1) return false;
+      // Before only digits (the last slot, or one followed by a sequence number), the value runs
+      // to where the next piece starts, counted back from the text's end: not searched for. The
+      // rest of this pass checks the pieces and digits so counted.
+      end = onlyDigitsAfter(kinds, k) ? nextPieceFromEnd(text, pieces, kinds, k) : text.indexOf(pieces[k + 1], at);
+      if (end < at) return false;
     }
     spans.push(at, end);
     at = end;
   }
   const last = pieces[kinds.length];
   return at + last.length === text.length && text.slice(at) === last;
+}
+
+/** Whether every slot after slot `k` is of kind Digits (none is). */
+function onlyDigitsAfter(kinds: readonly SlotKind[], k: number): boolean {
+  for (let j = k + 1; j < kinds.length; j++) if (kinds[j] !== SlotKind.Digits) return false;
+  return true;
+}
+
+/**
+ * Where the piece after slot `k` starts when the text ends as the template does, the pieces after
+ * it and the digits between them counted back from the end (every later slot is Digits). Only a
+ * guess, maybe negative: matchTemplate's forward pass checks it.
+ */
+function nextPieceFromEnd(text: string, pieces: readonly string[], kinds: readonly SlotKind[], k: number): number {
+  let end = text.length;
+  for (let j = kinds.length - 1; j > k; j--) {
+    end -= pieces[j + 1].length;
+    while (end > 0 && isDigit(text.charCodeAt(end - 1))) end--;
+  }
+  return end - pieces[k + 1].length;
 }
 
 /**
@@ -159,6 +183,40 @@ export function moved(p: number, t: TextTemplate, spans: readonly number[]): num
     shift = spans[k + 1] - old[k + 1];
   }
   return p + shift;
+}
+
+/**
+ * How `moved` moves each of `ps` (positions of the template's text), worked out once for positions
+ * read from every text that matches (movedAll): for each, a base and the index of the span it
+ * follows (-1: none), `moved` being the base plus that span's new value.
+ */
+export function moves(ps: readonly number[], t: TextTemplate): number[] {
+  const old = t.spans;
+  const out: number[] = [];
+  for (const p of ps) {
+    let base = p;
+    let ref = -1;
+    for (let k = 0; p !== -1 && k < old.length; k += 2) {
+      if (p < old[k]) break;
+      if (p === old[k] || p === old[k + 1]) {
+        base = 0;
+        ref = p === old[k] ? k : k + 1;
+        break;
+      }
+      base = p - old[k + 1];
+      ref = k + 1;
+    }
+    out.push(base, ref);
+  }
+  return out;
+}
+
+/** `moved` of each position `moves` was given, in a text that matched the template (`spans`, from matchTemplate). */
+export function movedAll(m: readonly number[], spans: readonly number[]): number[] {
+  // Sized at once: a push is a call into a builtin.
+  const out = new Array<number>(m.length >> 1);
+  for (let i = 0; i < m.length; i += 2) out[i >> 1] = m[i + 1] === -1 ? m[i] : m[i] + spans[m[i + 1]];
+  return out;
 }
 
 /**

@@ -254,10 +254,15 @@ describe('storedText', () => {
 
     it('reads a streamed id spelled with escapes as its value, and tells apart ids of one length that differ', () => {
       const fc = { id: FC_ID, type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' };
-      // `\u0066` is the id's `f`: the text holds a backslash, so the id is decoded, not compared as it is written
+      // `\u0066` is the id's `f`: its value is what counts, as the parse reads it
       const escaped = event(body({ output: [fc] })).replace(`"${FC_ID}"`, `"\\u0066${FC_ID.slice(1)}"`);
       expect(escaped).toContain('\\u0066c_');
       expect(expectSameEvent(escaped, true, turn({ streamedIds: [FC_ID] })).stored.outputIds).toEqual([FC_ID]);
+      // Streamed as the text `\u0066c_...` itself, it is not the id the escaped text spells.
+      expect(storedEvent(turn({ streamedIds: [`\\u0066${FC_ID.slice(1)}`] }), escaped, fieldsJson, cost)).toBeUndefined();
+      // A number as long as a streamed id between quotes is no string, whatever its digits.
+      const numeric = event(body({ output: [fc] })).replace(`"${FC_ID}"`, '91234567890123456789');
+      expect(storedEvent(turn({ streamedIds: ['123456789012345678'] }), numeric, fieldsJson, cost)).toBeUndefined();
       const other = `${FC_ID.slice(0, -1)}c`;
       expect(storedEvent(turn({ streamedIds: [other] }), event(body({ output: [fc] })), fieldsJson, cost)).toBeUndefined();
       expect(storedEvent(turn({ streamedIds: [FC_ID.slice(0, -1)] }), event(body({ output: [fc] })), fieldsJson, cost)).toBeUndefined();

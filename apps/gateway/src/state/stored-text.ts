@@ -148,8 +148,9 @@ function trustedOutputIds(
   const seen = new Set<string>();
   for (let i = 0; 2 * i < spans.length; i++) {
     const fixed = streamed[i];
-    // The id it was streamed under, when the text spells it plainly: compared in place, where
-    // stringAt would parse a copy of it (ids are longer than the slices it copies).
+    // The id it was streamed under, when the text spells it plainly: compared with the text
+    // between its quotes, where stringAt would parse a copy of it (ids are longer than the
+    // slices it copies).
     const id = plain && fixed !== undefined && isStringText(json, spans[2 * i], spans[2 * i + 1], fixed) ? fixed : stringAt(json, spans[2 * i], spans[2 * i + 1]);
     if (id === undefined || (fixed === undefined ? !isTrustedItemId(id, seen) : id !== fixed)) return undefined;
     seen.add(id);

@@ -215,8 +215,11 @@ function isStartEvent(type: string): boolean {
  * through a call into its runtime, which every delta of a stored stream would make.
  */
 function isItemAdded(type: string): boolean {
-  return type.length === 26 && type.charCodeAt(25) === 100 /* d */ && type === 'response.output_item.added';
+  return type.length === ITEM_ADDED.length && type.charCodeAt(ITEM_ADDED.length - 1) === ITEM_ADDED_LAST && type === ITEM_ADDED;
 }
+
+const ITEM_ADDED = 'response.output_item.added';
+const ITEM_ADDED_LAST = ITEM_ADDED.charCodeAt(ITEM_ADDED.length - 1);
 
 // Templates (TextTemplate) of the events whose text is edited or read here, the values that may
 // differ from one stream's events to another's as slots: the Response's id and creation time in the

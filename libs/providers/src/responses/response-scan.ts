@@ -102,6 +102,10 @@ export type ValueChecked = (text: string, start: number, end: number) => boolean
  * together, as the members of one object made of them. JSON text so made is the template's with
  * other values in the same places, and reads as the template read. The usage is left out of the
  * walk when `usageChecked` says its text is valid: it would add nothing to the walk's result.
+ * `plain` holds for the whole Response though only the walked values are walked: the rest is the
+ * template's text, made only from a plain Response (newTemplate), with String slots that
+ * matchTemplate accepts only plain and Digits slots; a checked usage has no backslash either.
+ * Callers rely on it for the whole text (stored-text's trustedOutputIds).
  */
 function fromTemplate(data: string, t: EventTemplate, usageChecked?: ValueChecked): TerminalResponseScan | null {
   const spans: number[] = [];

@@ -114,10 +114,13 @@ describe('spilled rows are replayed in bounded steps, idempotently, whatever the
       expect(res.status).toBe(200);
     }
     await eventually(() => writer.stats.spilled > 0);
-    // A spill file as a crash could leave it: a torn last line, a row the database refuses, 1,000 good rows.
+    // A spill file as a crash could leave it: a torn last line, a row the database refuses, 1,000 good rows,
+    // and rows with a field missing or not of its type (set aside, not encoded: their replay must not stop there).
     const good = Array.from({ length: 1_000 }, (_, i) => row({ requestId: `replayed-${i}` }));
     const refused = row({ virtualKeyId: 'not-a-uuid' });
-    const lines = [...good.slice(0, 500), refused, ...good.slice(500)].map((r) => JSON.stringify(r));
+    const { model: _model, ...noModel } = row({ requestId: 'mistyped-model' });
+    const mistyped = [noModel, { ...row({ requestId: 'mistyped-provider' }), provider: [] }, { ...row({ requestId: 'mistyped-tokens' }), inputTokens: 'x' }, { ...row({ requestId: 'mistyped-stream' }), stream: 'yes' }];
+    const lines = [...good.slice(0, 250), ...mistyped, ...good.slice(250, 500), refused, ...good.slice(500)].map((r) => JSON.stringify(r));
     mkdirSync(spillDir, { recursive: true });
     const extra = path.join(spillDir, 'request-logs-crashed-0.jsonl');
     writeFileSync(extra, `${lines.join('\n')}\n{"id":"torn`);
@@ -128,7 +131,9 @@ describe('spilled rows are replayed in bounded steps, idempotently, whatever the
     await eventually(() => readdirSync(spillDir).length === 0, 5_000);
     expect((await pg.query(`SELECT 1 FROM request_log_dead_letters WHERE id = $1`, [refused.id])).rowCount).toBe(1);
     const deadLetterDir = path.join(path.dirname(spillDir), 'dead-letter');
-    expect(readdirSync(deadLetterDir).map((f) => readFileSync(path.join(deadLetterDir, f), 'utf8')).join('')).toContain('{\\"id\\":\\"torn');
+    const deadLetters = readdirSync(deadLetterDir).map((f) => readFileSync(path.join(deadLetterDir, f), 'utf8')).join('');
+    expect(deadLetters).toContain('{\\"id\\":\\"torn');
+    for (const m of mistyped) expect(deadLetters).toContain(m.requestId);
 
     // The same file again (a replay that a crash interrupted), replayed with the next spill: nothing is written twice.
     writeFileSync(extra, `${lines.join('\n')}\n`);

@@ -1,5 +1,6 @@
 import { requestLogRow } from '../../../../test/support/request-log-rows';
 import { copyLine } from '../storage/batch-writer';
+import { UUID_BYTES } from '@app/common/ids/uuidv7';
 import { CHUNK_BYTES } from '../storage/row-text';
 import { COLUMNS, columnValues, RequestLogEncoder, type RequestLogText } from './request-log-text';
 import { repairRow, type RequestLogRow } from './request-log.writer';
@@ -68,6 +69,53 @@ describe('RequestLogEncoder', () => {
       const minted = { ...r, id: null } as unknown as RequestLogRow;
       expect(encoder.mostBytes(minted)).toBeGreaterThanOrEqual(encoder.byteLength(minted));
     }
+  });
+
+  it("bounds a row's bytes with nothing to spare beyond the id's own: text 3 bytes a code unit, nullable text null, every number and the date at their longest", () => {
+    const encoder = new RequestLogEncoder() as unknown as { mostBytes(r: RequestLogRow): number; byteLength(r: RequestLogRow): number };
+    const max = 2_147_483_647;
+    const cjk = (n: number) => '日本語'.repeat(n);
+    const row = fullRow({
+      requestId: cjk(3), requestType: cjk(1) as RequestLogRow['requestType'], provider: cjk(2), model: cjk(5), modelRequested: cjk(7), status: cjk(1) as RequestLogRow['status'],
+      clientRequestId: null, virtualKeyId: null, errorCode: null, errorMessage: null, costUsd: null, createdAt: new Date(8.64e15),
+      fallbackIndex: max, httpStatus: max, inputTokens: max, cachedTokens: max, outputTokens: max, reasoningTokens: max, totalTokens: max, latencyMs: max, ttftMs: max,
+    });
+    // The id's 36 ASCII characters are counted at 3 bytes each: 72 bytes over; all the rest of the bound is used.
+    const line = Buffer.byteLength(copyLine(columnValues(row)));
+    expect(encoder.mostBytes(row) - 2 * UUID_BYTES).toBe(line);
+    const minted = { ...row, id: null } as unknown as RequestLogRow;
+    expect(encoder.mostBytes(minted) - 2 * UUID_BYTES).toBe(encoder.byteLength(minted));
+    expect(encoder.byteLength(minted)).toBe(line);
+  });
+
+  it('places a row whose id it mints in a new chunk when the id leaves it just too long for the one being filled', () => {
+    const encoder = new RequestLogEncoder();
+    const minted = fullRow({ id: null as unknown as string });
+    const mintedBytes = Buffer.byteLength(copyLine(columnValues({ ...minted, id: '00000000-0000-7000-8000-000000000000' })));
+    const filler = (bytes: number) => {
+      const row = fullRow({ errorMessage: '' });
+      return fullRow({ errorMessage: 'x'.repeat(bytes - Buffer.byteLength(copyLine(columnValues(row)))) });
+    };
+    // Rows filling the chunk up to 1 byte short of room for the minted row.
+    const room = CHUNK_BYTES - (mintedBytes - 1);
+    const fillers = [...Array.from({ length: Math.floor(room / 4000) - 1 }, () => filler(4000)), filler(4000 + (room % 4000))];
+    const texts = fillers.map((r) => encoder.encode(r));
+    expect(new Set(texts.map((t) => lineOf(t).buffer)).size).toBe(1);
+    expect(texts.at(-1)!.end).toBe(room);
+    const text = encoder.encode(minted);
+    expect(lineOf(text).buffer).not.toBe(lineOf(texts[0]).buffer);
+    expect(text.end).toBeLessThanOrEqual(CHUNK_BYTES);
+    expect(text.end - text.start).toBe(mintedBytes);
+    expect(lineOf(text).toString()).toBe(copyLine(columnValues({ ...minted, id: text.row().id })));
+  });
+
+  it('refuses an integer repairRow would have changed rather than write it wrong or never finish', () => {
+    const encoder = new RequestLogEncoder();
+    for (const v of [Infinity, NaN, -1, 1.5, 2_147_483_648]) expect(() => encoder.encode(fullRow({ inputTokens: v }))).toThrow(RangeError);
+    for (const v of [Infinity, -1]) expect(() => encoder.encode(fullRow({ ttftMs: v }))).toThrow(RangeError);
+    // The chunk is none the worse for it.
+    const rows = [fullRow(), fullRow({ ttftMs: null })];
+    expectRoundTrip(rows.map((r) => encoder.encode(r)), rows);
   });
 
   it('writes integers at every digit count and timestamps of seconds met out of order as copyLine does', () => {

@@ -69,8 +69,16 @@ const FIXED_BYTES = 23 + 27 + 9 * 10 + 1 + 5 * 2;
 const TAB = 0x09;
 const NEWLINE = 0x0a;
 
-/** Writes non-negative integer `v` (repairRow made it one) at `at` in decimal, as String(v); returns where it ends. */
+/** An int column's most. */
+export const MAX_INT4 = 2_147_483_647;
+
+/**
+ * Writes non-negative integer `v` (repairRow made it one) at `at` in decimal, as String(v);
+ * returns where it ends. Throws for any other number, which it would write wrong (or, for
+ * Infinity, never finish).
+ */
 function writeInt(buffer: Buffer, at: number, v: number): number {
+  if (!(v >= 0 && v <= MAX_INT4 && Number.isInteger(v))) throw new RangeError(`request log: ${v} is not an int4 count (repairRow first)`);
   let digits = 1;
   for (let p = 10; p <= v; p *= 10) digits++;
   const end = at + digits;
@@ -91,8 +99,8 @@ function intField(buffer: Buffer, at: number, v: number): number {
 
 /**
  * 'YYYY-MM-DDTHH:MM:SS.' of the last second met, as bytes: rows come in about the order of their
- * requests' start. (A second past 2^30 is a heap number: looked up in a Map, it cost a hash and
- * an allocation per row.)
+ * requests' start. Not a Map by second: a second past 2^30 is a heap number, hashed and
+ * allocated per lookup.
  */
 let lastSecond = NaN;
 let lastPrefix = Buffer.alloc(0);
@@ -118,12 +126,17 @@ function writeTimestamp(buffer: Buffer, at: number, ms: number): number {
 
 /**
  * Request-log rows into shared chunks (RowTextEncoder), each as its COPY line: the text columns
- * as one string (copyField each) written by node, the rest written byte by byte from JS. Building
- * the whole line as one string cost two concatenations per column, a number's conversion each,
- * and a flatten of the whole before its UTF-8 write; a JS loop over a string's characters costs
- * more than node's write (about 30 instructions a character), so text stays a string.
+ * as one string (copyField each) written by node, the rest written byte by byte from JS, which
+ * spares a number's conversion and concatenation per column. Text stays a string: node's UTF-8
+ * write is cheaper than a JS loop over its characters.
  */
 export class RequestLogEncoder extends RowTextEncoder<NewRequestLogRow, RequestLogText> {
+  /**
+   * Precondition: `row` of its type (strings, numbers, a boolean, a Date, null where
+   * RequestLogRow allows it) and passed through repairRow, so that every integer is an int4
+   * count and the date a valid one. A number that is not throws (writeInt); a field of another
+   * type is not checked here (reviveRow checks a spilled line's).
+   */
   encode(row: NewRequestLogRow): RequestLogText {
     return this.place(row);
   }

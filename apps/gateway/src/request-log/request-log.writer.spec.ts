@@ -1,5 +1,5 @@
 import { requestLogRow } from '../../../../test/support/request-log-rows';
-import { repairRow, type RequestLogRow } from './request-log.writer';
+import { repairRow, reviveRow, type RequestLogRow } from './request-log.writer';
 
 describe('repairRow', () => {
   it('leaves an ordinary row alone', () => {
@@ -48,5 +48,31 @@ describe('repairRow on one field out of its limits', () => {
     const row = requestLogRow({ [field]: value } as Partial<RequestLogRow>);
     expect(repairRow(row)).toBe(true);
     expect(repairRow(row)).toBe(false);
+  });
+});
+
+describe('reviveRow', () => {
+  const line = (fields: Record<string, unknown> = {}, without?: string) => {
+    const row: Record<string, unknown> = { ...JSON.parse(JSON.stringify(requestLogRow({ ttftMs: 7, errorCode: 'x' }))), ...fields };
+    if (without !== undefined) delete row[without];
+    return JSON.stringify(row);
+  };
+
+  it('gives back a spilled row, and one spilled before client_request_id and request_type with their defaults', () => {
+    const row = requestLogRow({ ttftMs: 7, errorCode: 'x' });
+    expect(reviveRow(JSON.stringify(row))).toEqual(row);
+    const old = JSON.parse(JSON.stringify(row)) as Record<string, unknown>;
+    delete old.clientRequestId;
+    delete old.requestType;
+    expect(reviveRow(JSON.stringify(old))).toMatchObject({ clientRequestId: null, requestType: 'responses' });
+  });
+
+  it('refuses a line with a field missing or not of its type, which the encoder could not size or write (a dead letter, not a replay stuck on it)', () => {
+    const bad = [
+      line({}, 'model'), line({}, 'status'), line({}, 'stream'), line({}, 'ttftMs'), line({ provider: [] }), line({ requestId: 5 }), line({ errorMessage: {} }),
+      line({ costUsd: 0.5 }), line({ inputTokens: 'x' }), line({ ttftMs: '3' }), line({ latencyMs: null }), line({ stream: 'yes' }), line({ stream: 1 }),
+    ];
+    expect(bad.map((l) => reviveRow(l))).toEqual(bad.map(() => null));
+    expect(reviveRow(line({ ttftMs: null, errorCode: null }))).not.toBeNull();
   });
 });

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '@app/common';
 import type { RequestLogStatus, RequestType } from '@app/database';
 import { BatchWriter, BatchWriterHost } from '../storage/batch-writer';
-import { type ColumnValue, COLUMNS, columnValues, RequestLogEncoder, type RequestLogText } from './request-log-text';
+import { type ColumnValue, COLUMNS, columnValues, MAX_INT4, RequestLogEncoder, type RequestLogText } from './request-log-text';
 
 /** A request_logs row as the hot path produces it. */
 export interface RequestLogRow {
@@ -73,7 +73,6 @@ const TEXT_MAX = {
 } as const satisfies Partial<Record<keyof RequestLogRow, number>>;
 const TEXT_LIMITS = Object.entries(TEXT_MAX) as [keyof RequestLogRow, number][];
 const INT_FIELDS: readonly (keyof RequestLogRow)[] = ['fallbackIndex', 'httpStatus', 'inputTokens', 'cachedTokens', 'outputTokens', 'reasoningTokens', 'totalTokens', 'latencyMs', 'ttftMs'];
-const MAX_INT4 = 2_147_483_647;
 // numeric(20,10): at most 10 digits before the point.
 const MAX_COST = 9_999_999_999;
 const TRUNCATED = '…';
@@ -145,8 +144,8 @@ function insertParams(rows: readonly RequestLogText[]): ColumnValue[][] {
  */
 const NUL = /\0/g;
 
-/** A spilled line as a row, or null when it is not one (a torn write, a foreign line). */
-function reviveRow(line: string): RequestLogRow | null {
+/** A spilled line as a row, or null when it is not one (a torn write, a foreign line, a field not of its type). */
+export function reviveRow(line: string): RequestLogRow | null {
   let row: RequestLogRow & { createdAt: string };
   try {
     row = JSON.parse(line) as RequestLogRow & { createdAt: string };
@@ -155,7 +154,23 @@ function reviveRow(line: string): RequestLogRow | null {
   }
   if (typeof row !== 'object' || row === null || typeof row.id !== 'string' || typeof row.createdAt !== 'string') return null;
   // Rows spilled before the request_type column existed came through /v1/responses.
-  return { ...row, clientRequestId: row.clientRequestId ?? null, requestType: row.requestType ?? 'responses', createdAt: new Date(row.createdAt) };
+  const revived = { ...row, clientRequestId: row.clientRequestId ?? null, requestType: row.requestType ?? 'responses', createdAt: new Date(row.createdAt) };
+  return ofItsTypes(revived as unknown as Record<string, unknown>) ? revived : null;
+}
+
+const TEXT_FIELDS = ['requestId', 'requestType', 'provider', 'model', 'modelRequested', 'status'] as const;
+const NULLABLE_TEXT_FIELDS = ['clientRequestId', 'virtualKeyId', 'errorCode', 'errorMessage', 'costUsd'] as const;
+
+/**
+ * Every field of its type (a string, a number, a boolean, null where it may be): what
+ * RequestLogEncoder needs besides repairRow's ranges. A spilled line that is not one is a dead
+ * letter, where encoding it could throw (and its replay retry it for ever) or run past its bound.
+ */
+function ofItsTypes(r: Record<string, unknown>): boolean {
+  return TEXT_FIELDS.every((f) => typeof r[f] === 'string')
+    && NULLABLE_TEXT_FIELDS.every((f) => r[f] === null || typeof r[f] === 'string')
+    && INT_FIELDS.every((f) => typeof r[f] === 'number' || (f === 'ttftMs' && r[f] === null))
+    && typeof r.stream === 'boolean';
 }
 
 /**
@@ -188,7 +203,7 @@ export class RequestLogWriter extends BatchWriterHost<RequestLogText> {
         revive: (line) => {
           const row = reviveRow(line);
           if (row === null) return null;
-          // Made to fit as at enqueue: a date that is not one could not even be encoded.
+          // Made to fit as at enqueue (encode's precondition): a date that is not one could not even be encoded.
           repairRow(row);
           return this.encoder.encode(row);
         },
@@ -207,7 +222,8 @@ export class RequestLogWriter extends BatchWriterHost<RequestLogText> {
 
   /**
    * Made to fit its columns, then kept as its COPY text until written (request-log-text.ts):
-   * the row object itself is not kept.
+   * the row object itself is not kept. `row` must be of its type (its fields strings, numbers,
+   * a boolean and a Date as RequestLogRow says); repairRow brings the values within range.
    */
   enqueue(row: NewRequestLogRow): void {
     const repaired = repairRow(row);

@@ -72,6 +72,8 @@ describe('SettleStage', () => {
     expect(fellBack).toEqual(['a']);
     // The admin API finds a request's attempts by this shared created_at (there is no request_id index).
     expect(rows.map((r) => r.createdAt.getTime())).toEqual([STARTED_AT, STARTED_AT]);
+    // Its id left for the encoder to mint as it writes the row (RequestLogEncoder), never made a string here.
+    expect(rows.map((r) => r.id)).toEqual([null, null]);
   });
 
   it("logs a fault of the gateway's own as its 500 internal_error with the usage streamed, held against no provider", () => {

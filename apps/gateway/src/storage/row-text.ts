@@ -82,7 +82,7 @@ const textEnd = (row: RowText): number => row.end;
  * rows' buffers per encoder, kept after a burst; a large row's buffer is its size rounded up by
  * at most a quarter, which the writer's count of buffered bytes leaves out).
  *
- * A table says what its row's text is (`S`: its strings, before they are encoded), how long it
+ * A table says what its row's text is (`S`: what it is encoded from, e.g. a row object), how long it
  * may be and how it is written.
  */
 export abstract class RowTextEncoder<S, R extends RowText> {

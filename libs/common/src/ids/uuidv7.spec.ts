@@ -1,4 +1,4 @@
-import { uuidv7 } from './uuidv7';
+import { UUID_BYTES, uuidv7, uuidv7Into } from './uuidv7';
 
 const V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -80,5 +80,25 @@ describe('uuidv7', () => {
     // The counter starts below 2048 and holds 4096 values: 5,000 ids borrow at least one millisecond.
     expect(timestampOf(burst[burst.length - 1])).toBeGreaterThan(t + 1);
     expect(burst.filter((id) => !V7.test(id))).toEqual([]);
+  });
+});
+
+describe('uuidv7Into', () => {
+  it('writes 36 bytes of a v7 id where asked, in order with uuidv7() made between', () => {
+    const buffer = Buffer.alloc(UUID_BYTES + 10, 0x2a);
+    const ids: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      if (i % 2 === 0) {
+        expect(uuidv7Into(buffer, 5)).toBe(5 + UUID_BYTES);
+        ids.push(buffer.toString('latin1', 5, 5 + UUID_BYTES));
+      } else {
+        ids.push(uuidv7());
+      }
+    }
+    expect(UUID_BYTES).toBe(36);
+    expect(buffer.subarray(0, 5).every((b) => b === 0x2a) && buffer.subarray(5 + UUID_BYTES).every((b) => b === 0x2a)).toBe(true);
+    expect(ids.filter((id) => !V7.test(id))).toEqual([]);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(inOrder(ids)).toBe(true);
   });
 });

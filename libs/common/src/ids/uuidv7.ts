@@ -61,7 +61,7 @@ export function uuidv7(): string {
 
 /**
  * A new uuidv7() written into `buffer` at `at` (36 bytes there) instead of made a string: a row
- * encoded into a buffer needs only its bytes, and the string cost a call into node. Returns where it ends.
+ * encoded into a buffer needs only its bytes. Returns where it ends.
  */
 export function uuidv7Into(buffer: Uint8Array, at: number): number {
   nextId();

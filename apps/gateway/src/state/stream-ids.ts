@@ -232,6 +232,9 @@ interface StartTemplate {
   moves: number[];
 }
 
+/** Where a StartTemplate's `moves` hold the spans of START_KEYS: after the Response's start and closing brace. */
+const START_KEY_SPANS = 2;
+
 const START_KEYS = [...STATE_KEYS, 'created_at'];
 const CREATED_AT = 2 * STATE_KEYS.length;
 // Each kind of request has two or three start events. Copied when added: a start event is short,
@@ -253,7 +256,7 @@ function fromStartTemplates(data: string, fields: StateFieldsText): StartEdit | 
     const at = movedAll(t.moves, spans);
     const response = at[0];
     const close = at[1];
-    return { response, end: close + 1, json: membersSet(data, response, close, fields.keys, keySpans(fields.keys, at, 2), fields.values) };
+    return { response, end: close + 1, json: membersSet(data, response, close, fields.keys, keySpans(fields.keys, at, START_KEY_SPANS), fields.values) };
   });
   return edited ?? undefined;
 }

@@ -189,6 +189,7 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
    * (`stored`). When the walk cannot read the event, readUsage, marked so (`stored` null).
    */
   private readStored(status: TerminalStatus, data: string): TerminalEventAt | null {
+    // Not an earlier terminal event's read (the same translator given another): only this one's.
     this.usageRead = undefined;
     const stored = scanTerminalEvent(data, this.usageChecked);
     if (stored === null) {
@@ -201,6 +202,9 @@ export class ResponsesPassthroughTranslator implements StreamTranslator {
     // The walk checked the text: any value's slice parses. Anything but an object reads as no usage, as usageFromResponses reads it.
     const object = usage !== -1 && data.charCodeAt(usage) === OPEN_BRACE;
     const usageEnd = object ? members[USAGE + 1] : -1;
+    // The checked read is taken only where the walk puts the usage. Defensive: the slot usageChecked
+    // was given always starts there (a template that matched reads as the walk would), so no spec
+    // can reach the other case.
     const read = object ? (this.usageReadAt === usage && this.usageRead !== undefined ? this.usageRead : usageFromText(data, usage)) : undefined;
     this.usage = read !== undefined ? read.usage : usageFromResponses(object ? JSON.parse(data.slice(usage, usageEnd)) : null);
     this.terminal = status;

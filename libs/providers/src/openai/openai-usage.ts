@@ -69,8 +69,9 @@ function readUsage(pattern: RegExp, text: string, start: number): UsageText | un
 
 /**
  * usageFromText of a usage object written with no whitespace (a stream event's), else undefined:
- * its text is then known to be one JSON value of digits and ASCII punctuation only (no escape,
- * control character or newline), which a walk of it would only confirm.
+ * its text is then known to be one JSON value of the keys' lowercase letters and underscores,
+ * digits and ASCII punctuation only (no escape, control character or newline), which a walk of it
+ * would only confirm.
  */
 export function compactUsageFromText(text: string, start: number): UsageText | undefined {
   return readUsage(COMPACT_USAGE, text, start);

@@ -5,6 +5,7 @@ import { OpenAIAdapter } from './openai.adapter';
 import { isDeltaType, ResponsesPassthroughTranslator } from './openai-stream';
 import { usageFromResponses } from './openai-usage';
 import { carryThinking } from '../responses/reasoning-carrier';
+import { terminalTemplates } from '../responses/response-scan';
 import { RESPONSE_MEMBERS } from '../types';
 
 const provider = (over: Partial<ProviderConfig> = {}): ProviderConfig => ({
@@ -280,6 +281,41 @@ describe('OpenAIAdapter', () => {
       expect(out.at?.usage).toBe(parsed.response.usage === null ? -1 : u);
       if (parsed.response.usage !== null) expect(JSON.parse(data.slice(u, out.at?.usageEnd))).toEqual(parsed.response.usage);
     }
+  });
+
+  describe("a stored stream's usage read by its pattern while matching a template", () => {
+    const usage = (input: number, output: number) => ({ input_tokens: input, input_tokens_details: { cached_tokens: 1 }, output_tokens: output, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: input + output });
+    const event = (u: unknown) => JSON.stringify({ type: 'response.completed', sequence_number: 3, response: { id: 'resp_1', status: 'completed', output: [], usage: u, user: null, metadata: {} } });
+    const stored = (data: string) => new ResponsesPassthroughTranslator(false, true).push({ event: 'response.completed', data })[0].at;
+    beforeEach(() => terminalTemplates.reset());
+
+    it('is taken only when the usage is all of its slot: not when more members follow it there', () => {
+      // The template's usage slot runs to the text after it (`,"user":null,…`): here it holds the
+      // compact usage and another member, which the pattern's read stops before.
+      const data = event(usage(5, 7)).replace(',"user":null', ',"extra":1,"user":null');
+      const fresh = stored(data);
+      terminalTemplates.reset();
+      stored(event(usage(6, 8)));
+      const t = new ResponsesPassthroughTranslator(false, true);
+      const [out] = t.push({ event: 'response.completed', data });
+      expect(out.at).toEqual(fresh);
+      expect(data.slice(out.at?.usage, out.at?.usageEnd)).toBe(JSON.stringify(usage(5, 7)));
+      expect(t.usage).toEqual(usageFromResponses(usage(5, 7)));
+    });
+
+    it('is not kept for a later terminal event of the same translator', () => {
+      // The first event matches the template and its usage is read by the pattern; the second,
+      // walked (the templates dropped), has another usage at the same place.
+      stored(event(usage(5, 7)));
+      const t = new ResponsesPassthroughTranslator(false, true);
+      const first = t.push({ event: 'response.completed', data: event(usage(6, 8)) })[0].at;
+      expect(terminalTemplates.matched).toBe(1);
+      expect(t.usage).toEqual(usageFromResponses(usage(6, 8)));
+      terminalTemplates.reset();
+      const second = t.push({ event: 'response.completed', data: event(usage(7, 9)) })[0].at;
+      expect(second?.usage).toBe(first?.usage);
+      expect(t.usage).toEqual(usageFromResponses(usage(7, 9)));
+    });
   });
 
   it('parses the terminal event whole, once, for a caller that needs the Response, with the same usage', () => {

@@ -104,7 +104,8 @@ export type ValueChecked = (text: string, start: number, end: number) => boolean
  * walk when `usageChecked` says its text is valid: it would add nothing to the walk's result.
  * `plain` holds for the whole Response though only the walked values are walked: the rest is the
  * template's text, made only from a plain Response (newTemplate), with String slots that
- * matchTemplate accepts only plain and Digits slots; a checked usage has no backslash either.
+ * matchTemplate accepts only plain and Digits slots; a checked usage has no backslash, newline or
+ * other control character either (ValueChecked).
  * Callers rely on it for the whole text (stored-text's trustedOutputIds).
  */
 function fromTemplate(data: string, t: EventTemplate, usageChecked?: ValueChecked): TerminalResponseScan | null {

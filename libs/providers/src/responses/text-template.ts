@@ -20,7 +20,10 @@ export const enum SlotKind {
   String,
   /** Digits, as JSON writes a number: no leading zero. */
   Digits,
-  /** Any text up to the next piece: the caller checks that it is one JSON value. */
+  /**
+   * Any text up to the next piece (its first occurrence; or, when only Digits slots follow, where
+   * the text's end puts it, counted back from the end): the caller checks that it is one JSON value.
+   */
   Value,
 }
 
@@ -83,10 +86,10 @@ export function digitsEnd(text: string, at: number): number {
 
 /**
  * Whether `text` is the template's pieces with values of the slots' kinds between
- * them (each the first such value: a string up to its first quote, digits as many as follow, a
- * Value up to the next piece's first occurrence, or one with only digits after it up to where the
- * text's end puts the next piece), to the text's end; `spans` then holds where the values start
- * and end.
+ * them (a string up to its first quote, digits as many as follow, a Value up to the next piece's
+ * first occurrence; but a Value followed only by Digits slots up to where the text's end puts the
+ * next piece, which makes it the last, longest such value), to the text's end; `spans` then holds
+ * where the values start and end.
  */
 export function matchTemplate(text: string, t: TextTemplate, spans: number[]): boolean {
   const { pieces, kinds } = t;
@@ -109,9 +112,9 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
       end = digitsEnd(text, at);
       if (end === -1) return false;
     } else {
-      // Before only digits (the last slot, or one followed by a sequence number), the value runs
-      // to where the next piece starts, counted back from the text's end: not searched for. The
-      // rest of this pass checks the pieces and digits so counted.
+      // Followed only by Digits slots (or by none: the last slot), the value runs to where the next
+      // piece starts, counted back from the text's end: not searched for. The rest of this pass
+      // checks the pieces and digits so counted.
       end = onlyDigitsAfter(kinds, k) ? nextPieceFromEnd(text, pieces, kinds, k) : text.indexOf(pieces[k + 1], at);
       if (end < at) return false;
     }
@@ -122,7 +125,7 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
   return at + last.length === text.length && text.slice(at) === last;
 }
 
-/** Whether every slot after slot `k` is of kind Digits (none is). */
+/** Whether every slot after slot `k` is of kind Digits; true as well when `k` is the last slot. */
 function onlyDigitsAfter(kinds: readonly SlotKind[], k: number): boolean {
   for (let j = k + 1; j < kinds.length; j++) if (kinds[j] !== SlotKind.Digits) return false;
   return true;

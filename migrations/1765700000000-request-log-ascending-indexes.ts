@@ -26,11 +26,8 @@ const isWanted = (index: SettledIndex | null, lead: string, order: Order): boole
  * splits in half when full: the pages left behind stay half empty. Ascending, it goes to the
  * rightmost leaf of the range, whose split leaves the old page full, and when that leaf is the
  * index's last (the (created_at, id) index, a request_type most rows share) Postgres inserts
- * there without descending from the root. Pages after COPYing 300k rows, descending ->
- * ascending: (created_at, id) 2,670 -> 1,485, request_type 3,833 -> 2,159, provider 3,442 ->
- * 2,995, model 3,244 -> 3,134, key 3,829 -> 3,535 (rows spread over 3 providers, 10 models, 5
- * keys). Postgres instructions per log row inside COPY (callgrind, the lab's rows COPYed in
- * batches of 250): 125.6k -> 96.4k into that table, 106.7k -> 95.3k into an empty one.
+ * there without descending from the root. Page counts and Postgres's work per row, before and
+ * after, are in bench/PROFILE.md (seventeenth part).
  *
  * Readers are unchanged: ORDER BY created_at DESC, id DESC and the cursor's (created_at, id) <
  * (...) are the same index range read backward (EXPLAIN: Index Scan Backward on these indexes
@@ -42,11 +39,9 @@ const isWanted = (index: SettledIndex | null, lead: string, order: Order): boole
  * Each index is built CONCURRENTLY under a temporary name (`_next`), the old one dropped
  * CONCURRENTLY and the new one renamed (a SHARE UPDATE EXCLUSIVE lock on the index alone): no
  * write waits for it, but while the twin exists it takes the disk, WAL and per-row writes of one
- * more index. Build times: 0.12-0.27 s each for 300k cached rows on an idle server (measured
- * with this migration); 1764300000000's three builds took 21 s at 2M rows (two full, one
- * partial; see its comment), so about 35 s is to be expected for these five there (an estimate).
- * They grow with the table, so on a large log `npm run migrate` with a generous
- * STARTUP_TIMEOUT_MS should come before a start-up (120 s by default) meets them.
+ * more index. Build times grow with the table (README, "A large request log"), so on a large log
+ * `npm run migrate` with a generous STARTUP_TIMEOUT_MS should come before a start-up (120 s by
+ * default) meets them.
  *
  * A start-up stopped part-way does not simply resume: its server process goes on with the
  * CONCURRENTLY build it was in (Postgres finishes it though the client is gone). The next run

@@ -1,6 +1,6 @@
 import { UUID_BYTES, uuidv7Into } from '@app/common/ids/uuidv7';
 import type { RequestLogStatus, RequestType } from '@app/database';
-import { copyField, copyLine, isoTimestamp } from '../storage/batch-writer';
+import { copyField, copyLine } from '../storage/batch-writer';
 import { type Chunk, copyFieldsOf, RowText, RowTextEncoder } from '../storage/row-text';
 import type { NewRequestLogRow, RequestLogRow } from './request-log.writer';
 
@@ -105,11 +105,11 @@ function intField(buffer: Buffer, at: number, v: number): number {
 let lastSecond = NaN;
 let lastPrefix = Buffer.alloc(0);
 
-/** Writes `isoTimestamp(ms)` at `at`: its second's prefix copied, its milliseconds as digits. Returns where it ends. */
+/** Writes `ms` as `Date#toISOString` does at `at`: its second's prefix copied, its milliseconds as digits. Returns where it ends. */
 function writeTimestamp(buffer: Buffer, at: number, ms: number): number {
   const second = Math.floor(ms / 1000);
   if (second !== lastSecond) {
-    lastPrefix = Buffer.from(isoTimestamp(second * 1000).slice(0, -4), 'latin1');
+    lastPrefix = Buffer.from(new Date(second * 1000).toISOString().slice(0, -4), 'latin1');
     lastSecond = second;
   }
   const prefix = lastPrefix;

@@ -46,8 +46,8 @@ const COLUMN_LIST = COLUMNS.map(([name]) => name).join(',');
 const COPY_SQL = `COPY request_logs (${COLUMN_LIST}) FROM STDIN`;
 
 /**
- * One array parameter per column, unnested into rows: 21 parameters and one constant statement
- * for any batch size, where a VALUES list needed 21 per row (10,500 for 500 rows) and a new
+ * One array parameter per column, unnested into rows: 23 parameters and one constant statement
+ * for any batch size, where a VALUES list needed 23 per row (11,500 for 500 rows) and a new
  * statement text each time. ON CONFLICT: a retried batch whose first attempt did commit must
  * not duplicate rows. COPY has no ON CONFLICT, so the batches it refuses for an existing id
  * come here, as do all batches on a database without COPY FROM STDIN.

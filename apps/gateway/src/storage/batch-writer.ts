@@ -117,11 +117,7 @@ export function copyField(v: CopyValue): string {
 /** 'YYYY-MM-DDTHH:MM:SS.' of the last few seconds met (seconds since the epoch ->). */
 const secondPrefixes = new Map<number, string>();
 
-/**
- * `Date#toISOString`, the part down to the second kept: V8 takes about 0.5 µs to format a date,
- * and each row has one to three, all of them within a few seconds of each other (or of one
- * retention period later).
- */
+/** `Date#toISOString`, the part down to the second kept for the last few seconds met: the rows written together come within seconds of each other. */
 export function isoTimestamp(ms: number): string {
   const second = Math.floor(ms / 1000);
   let prefix = secondPrefixes.get(second);
@@ -166,11 +162,7 @@ function isPlainCopyText(v: string): boolean {
   return true;
 }
 
-/**
- * One COPY text line (tab-separated, newline-terminated) of the given values. Joined once into a
- * flat string: built with `+=`, a line of a log row's 25 fields was about 50 cons strings on the
- * heap, flattened again when written out (bench/PROFILE.md, allocation per request).
- */
+/** One COPY text line (tab-separated, newline-terminated) of the given values, joined once into a flat string. */
 export function copyLine(values: readonly CopyValue[]): string {
   const last = values.length - 1;
   const fields = new Array<string>(last + 1);

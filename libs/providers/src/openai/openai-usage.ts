@@ -53,7 +53,7 @@ const COMPACT_USAGE = new RegExp(USAGE_TOKENS.join(''), 'y');
  * indented in an answer), with where the object ends; undefined for any other text, which the
  * caller parses. A stream's terminal event and a JSON answer carry one: its parse, and the walk
  * for its end, cost more than the rest of reading the event. One sticky regular expression, which
- * V8 matches in compiled code, rather than the literal pieces compared in JavaScript one by one.
+ * V8 matches in compiled code.
  */
 export function usageFromText(text: string, start: number): UsageText | undefined {
   return readUsage(OPENAI_USAGE, text, start);

@@ -1,7 +1,7 @@
 import { JSON_BYTE } from '@app/common';
 import { RESPONSE_MEMBERS, type ResponseScan, type TerminalResponseScan } from '../types';
 import { closingBrace, type ObjectScan, scanObject } from './json-text';
-import { digitsEnd, matchTemplate, moved, movedAll, moves, sequenceSlot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from './text-template';
+import { digitsEnd, matchTemplate, movedAll, moves, sequenceSlot, SlotKind, slotTemplate, TemplateList, type TextTemplate } from './text-template';
 
 const OUTPUT = RESPONSE_MEMBERS.indexOf('output');
 
@@ -69,8 +69,8 @@ interface EventTemplate {
   keys: readonly string[];
   /** The walk's members, as `moves` moves them. */
   members: readonly number[];
-  start: number;
-  end: number;
+  /** The Response's start and end, as `moves` moves them. */
+  bounds: readonly number[];
 }
 
 // The Response's members that differ from one stream's terminal event to the next's, for an
@@ -140,7 +140,8 @@ function fromTemplate(data: string, t: EventTemplate, usageChecked?: ValueChecke
     itemIds = found.ids.map((p) => (p === -1 ? -1 : p + shift));
   }
   const members = movedAll(t.members, spans);
-  return { start: moved(t.start, template, spans), end: moved(t.end, template, spans), members, itemIds, plain: found.plain };
+  const [start, end] = movedAll(t.bounds, spans);
+  return { start, end, members, itemIds, plain: found.plain };
 }
 
 /**
@@ -167,5 +168,5 @@ function newTemplate(data: string, scan: TerminalResponseScan): EventTemplate | 
   if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits, 'sequence_number']);
   const template = slotTemplate(data, slots);
   if (template === null) return null;
-  return { template, keys: slots.map((s) => s[3]), members: moves(members, template), start, end };
+  return { template, keys: slots.map((s) => s[3]), members: moves(members, template), bounds: moves([start, end], template) };
 }

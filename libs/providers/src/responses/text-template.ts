@@ -5,7 +5,7 @@ import { isDigit, isPlainStringText, ownCopy, skipSpace } from './json-text';
  * JSON text as an earlier text was, but for the values in some places (slots): an upstream
  * answering the same kind of request writes the same events again but for a few values (ids,
  * times, the answer itself). What was found by walking the earlier text holds for a text that
- * matches it, at positions moved by the values' lengths (`moved`), without walking it again.
+ * matches it, at positions moved by the values' lengths (`moves`), without walking it again.
  */
 export interface TextTemplate {
   /** The text before each slot's value, and after the last one's to the text's end. */
@@ -171,27 +171,10 @@ function tailMatches(text: string, pieces: readonly string[], kinds: readonly Sl
 const TAIL_CHECKED = 64;
 
 /**
- * Where a position of the template's text lies in a text that matched it (`spans`, from
- * matchTemplate): a slot's value's start and end are its new ones, any other position moved by
- * the slots before it (-1 stays -1).
- */
-export function moved(p: number, t: TextTemplate, spans: readonly number[]): number {
-  if (p === -1) return -1;
-  const old = t.spans;
-  let shift = 0;
-  for (let k = 0; k < old.length; k += 2) {
-    if (p < old[k]) break;
-    if (p === old[k]) return spans[k];
-    if (p === old[k + 1]) return spans[k + 1];
-    shift = spans[k + 1] - old[k + 1];
-  }
-  return p + shift;
-}
-
-/**
- * How `moved` moves each of `ps` (positions of the template's text), worked out once for positions
- * read from every text that matches (movedAll): for each, a base and the index of the span it
- * follows (-1: none), `moved` being the base plus that span's new value.
+ * Where each of `ps` (positions of the template's text) lies in a text that matched it, worked out
+ * once for every text that matches (movedAll): a slot's value's start and end are its new ones,
+ * any other position moved by the slots before it (-1 stays -1). For each, a base and the index of
+ * the span it follows (-1: none), the new position being the base plus that span's new value.
  */
 export function moves(ps: readonly number[], t: TextTemplate): number[] {
   const old = t.spans;
@@ -214,7 +197,7 @@ export function moves(ps: readonly number[], t: TextTemplate): number[] {
   return out;
 }
 
-/** `moved` of each position `moves` was given, in a text that matched the template (`spans`, from matchTemplate). */
+/** Each position `moves` was given, in a text that matched the template (`spans`, from matchTemplate). */
 export function movedAll(m: readonly number[], spans: readonly number[]): number[] {
   // Sized at once: a push is a call into a builtin.
   const out = new Array<number>(m.length >> 1);

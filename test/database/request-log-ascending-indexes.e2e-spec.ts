@@ -5,6 +5,7 @@ import { createIndexConcurrently } from '../../migrations/support/concurrent-ind
 import type { RequestLogFilter, TypeOrmRequestLogRepository } from '../../apps/admin/src/logs/request-log.repository';
 import { closeExplainedRequestLogs, explainedRequestLogs, nodes, type PlanNode, realRequestLogRepository, recordingRunner, requestLogIndexes, revertAndReapply } from '../support/request-log-indexes';
 import { describeWhen, NEEDS_DATABASE_URL } from '../support/describe-when';
+import { eventually } from '../support/gateway-harness';
 import type { TestDatabase } from '../support/test-database';
 import { testEnv } from '../support/test-env.config';
 
@@ -172,17 +173,18 @@ describe('request log indexes in ascending order', () => {
         await writer.query('BEGIN');
         await writer.query(`UPDATE request_logs SET latency_ms = latency_ms WHERE request_id = 'req-1'`);
         const building = builder.query(`CREATE INDEX CONCURRENTLY ${name} ${definition}`);
-        const oid = await until(async () => (await pg.query<{ oid: number }>(`SELECT index_relid AS oid FROM pg_stat_progress_create_index WHERE index_relid = to_regclass($1)`, [name])).rows[0]?.oid);
+        let oid: number | undefined;
+        await eventually(async () => (oid = (await pg.query<{ oid: number }>(`SELECT index_relid AS oid FROM pg_stat_progress_create_index WHERE index_relid = to_regclass($1)`, [name])).rows[0]?.oid) !== undefined, 20_000, 'the other build');
         const [{ pid }] = (await q.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
         sent.length = 0;
         const running = run(q);
         // Waiting: polling (said so), or blocked behind the build's lock (as a DROP of the index would be).
         const blocked = async () => (await pg.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [pid])).rows[0];
-        await until(async () => said.find((m) => m.includes(name)) ?? (await blocked()));
+        await eventually(async () => said.some((m) => m.includes(name)) || (await blocked()) !== undefined, 20_000, 'the run to wait');
         await writer.query('COMMIT');
         await building;
         await running;
-        return { oid, sent: [...sent], said: [...said] };
+        return { oid: oid!, sent: [...sent], said: [...said] };
       } finally {
         await writer.query('ROLLBACK').catch(() => undefined);
         await Promise.all([writer.end(), builder.end()]);
@@ -218,14 +220,3 @@ describe('request log indexes in ascending order', () => {
     });
   });
 });
-
-/** Polls `check` until it gives a value, for at most 20 s. */
-async function until<T>(check: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const found = await check();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

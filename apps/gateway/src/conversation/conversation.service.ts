@@ -3,7 +3,7 @@ import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, quoteForMessage } 
 import type { ResponsesRequest } from '@app/providers';
 import type { Plan } from '../plan/plan.service';
 import { ResponseCache } from '../state/response-cache';
-import { idStemOf, isJson, type Json, newResponseId, outputOf, type StoredResponse, toInputItems, toInputItemsJson, toUpstreamItem, UNFINISHED } from '../state/stored-response';
+import { idStemOf, isJson, type Json, newResponseId, outputOf, plainInputItemsJson, type StoredResponse, toInputItems, toInputItemsJson, toUpstreamItem, UNFINISHED } from '../state/stored-response';
 import { RecentWrites } from '../state/recent-writes';
 import { isStorableId, notFound } from '../state/stored-turn';
 import type { Turn } from './turn';
@@ -109,7 +109,8 @@ export class ConversationStage {
     const inputItems = toInputItems(own, stem);
     // `input` is not one of the stored request fields (it is stored as items).
     const request = knownRequestFields(body);
-    let inputItemsJson = store ? toInputItemsJson(own, inputItems, ownText) : '';
+    const plainInput = store ? plainInputItemsJson(own, inputItems) : undefined;
+    let inputItemsJson = plainInput ?? (store ? toInputItemsJson(own, inputItems, ownText) : '');
     const requestJson = store ? JSON.stringify(request) : '';
     // The limit is on the items as JSON.stringify writes them: a client's spacing and escapes
     // (`\uXXXX` for every non-ASCII character, as Python's json.dumps writes by default) do not count.
@@ -135,6 +136,8 @@ export class ConversationStage {
       request,
       inputItemsJson,
       requestJson,
+      // A string input's JSON is the same when it is made again for the limit (toInputItemsJson without the text).
+      inputItemsAscii: plainInput !== undefined,
       historyBytes,
       createdAt: Date.now(),
       streamedIds: [],

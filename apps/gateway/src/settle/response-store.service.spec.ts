@@ -22,7 +22,7 @@ describe('ResponseStore', () => {
   const turn: Turn = {
     id: 'resp_0123456789ab0123456789abcdef0123456789abcdef', stem: '0123456789ab0123456789abcdef0123456789abcdef', keyId: 'k', store: true, background: false, previousResponseId: null,
     inputItems: [{ type: 'message', id: 'msg_0123456789ab0123456789abcdef0123456789abcdefin0', role: 'user', content: 'hi' }, { type: 'message', role: 'user', content: 'no id' }],
-    request: { model: 'openai/gpt-4o' }, inputItemsJson: '[]', requestJson: '{}', historyBytes: 0, createdAt: 1_700_000_000_000, streamedIds: [],
+    request: { model: 'openai/gpt-4o' }, inputItemsJson: '[]', requestJson: '{}', inputItemsAscii: false, historyBytes: 0, createdAt: 1_700_000_000_000, streamedIds: [],
   };
   const ids = ['msg_0123456789abcdef0123456789', 'fc_0123456789abcdef0123456789ab'];
 

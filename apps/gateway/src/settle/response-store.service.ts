@@ -40,22 +40,25 @@ export class ResponseStore {
     if (!turn.store) return;
     const row = this.row(turn, statusOf(response), response, responseJson);
     // JSON.stringify writes U+0000 and lone surrogates only as escapes, which toJsonb rewrites.
-    this.add(row, typeof response.model === 'string' ? response.model : '', isJsonbAsIs(row.responseJson));
+    this.add(row, typeof response.model === 'string' ? response.model : '', isJsonbAsIs(row.responseJson), false, turn.inputItemsAscii);
   }
 
   /** commit for a turn stored as text: its row read off the text (storedText), not the object. */
   commitText(turn: Turn, stored: StoredText): void {
     const items = inputStoredItems(turn.stem, turn.inputItems);
     addOutputStoredItems(items, turn.stem, stored.outputIds);
-    this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '', stored.plain, stored.ascii);
+    this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '', stored.plain, stored.ascii, turn.inputItemsAscii);
   }
 
   /**
    * `plain`: the Response's JSON is its own column value, so the row copies the cache's UTF-8 of it
-   * instead of encoding it again; `ascii`: that JSON is known to be ASCII.
+   * instead of encoding it again; `ascii`: that JSON is known to be ASCII; `inputAscii`: the
+   * input items' JSON is.
    */
-  private add(row: StoredResponseRow, model: string, plain = false, ascii = false): void {
-    const bytes = this.cache.add(row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt.getTime(), row.responseJson, row.inputItemsJson, row.items, plain, ascii);
+  private add(row: StoredResponseRow, model: string, plain = false, ascii = false, inputAscii = false): void {
+    const bytes = this.cache.add(
+      row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt.getTime(), row.responseJson, row.inputItemsJson, row.items, plain, ascii, inputAscii,
+    );
     this.rows.save(row, bytes);
   }
 

@@ -217,6 +217,26 @@ describe('ResponseCache', () => {
     expect(known.get(r.id)).toEqual(counted.get(r.id));
   });
 
+  it('holds input items known to be ASCII as it holds those whose UTF-8 it counts, and multi-byte ones read back unchanged', () => {
+    const r = stored('a');
+    const json = JSON.stringify(r.response);
+    const items = [{ type: 'message', id: 'msg_x', role: 'user', content: [{ type: 'input_text', text: 'hi there' }] }];
+    const add = (cache: ResponseCache, inputItemsJson: string, inputAscii: boolean) =>
+      cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, json, inputItemsJson, [{ source: 'output', position: 0, itemId: 'out_a' }], false, false, inputAscii);
+    const counted = new ResponseCache(10, 10_000);
+    const known = new ResponseCache(10, 10_000);
+    add(counted, JSON.stringify(items), false);
+    add(known, JSON.stringify(items), true);
+    expect(known.get(r.id)).toEqual(counted.get(r.id));
+    expect(known.get(r.id)?.inputItems).toEqual(items);
+    expect(known.getItem(r.keyId, 'out_a')?.item).toEqual(r.response.output && (r.response.output as unknown[])[0]);
+    expect(known.totalBytes).toBe(counted.totalBytes);
+    // Not known to be ASCII: counted, and written as UTF-8.
+    const wide = [{ ...items[0], content: [{ type: 'input_text', text: 'é 😀' }] }];
+    add(counted, JSON.stringify(wide), false);
+    expect(counted.get(r.id)?.inputItems).toEqual(wide);
+  });
+
   it('finds the newest holder of an item of the key, whether its item index was kept up to date, built anew or dropped and rebuilt', () => {
     const cache = new ResponseCache(4, 1_000_000);
     // One item id in several responses (a client echoing an earlier output item), of two keys.

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, quoteForMessage } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
+import { plainJsonString } from '@app/providers/responses/json-text';
 import type { Plan } from '../plan/plan.service';
 import { ResponseCache } from '../state/response-cache';
 import { idStemOf, isJson, type Json, newResponseId, outputOf, plainInputItemsJson, type StoredResponse, toInputItems, toInputItemsJson, toUpstreamItem, UNFINISHED } from '../state/stored-response';
@@ -111,7 +112,7 @@ export class ConversationStage {
     const request = knownRequestFields(body);
     const plainInput = store ? plainInputItemsJson(own, inputItems) : undefined;
     let inputItemsJson = plainInput ?? (store ? toInputItemsJson(own, inputItems, ownText) : '');
-    const requestJson = store ? JSON.stringify(request) : '';
+    const requestJson = store ? requestFieldsJson(request) : '';
     // The limit is on the items as JSON.stringify writes them: a client's spacing and escapes
     // (`\uXXXX` for every non-ASCII character, as Python's json.dumps writes by default) do not count.
     if (store && ownText !== undefined && inputItemsJson.length + requestJson.length > limits.maxStoredBytes) inputItemsJson = toInputItemsJson(own, inputItems);
@@ -266,5 +267,27 @@ function knownRequestFields(body: Json): Json {
   const out: Json = {};
   for (const key of Object.keys(body)) if (STORED_REQUEST_FIELDS.has(key)) out[key] = body[key];
   return out;
+}
+
+/**
+ * JSON.stringify of knownRequestFields' object, written out when every value is a plain string
+ * (plainJsonString), a finite number, a boolean or null (a model, a temperature, `stream`):
+ * JSON.stringify is a call into C++ that costs several times more for an object this small.
+ * An object with any other value (tools, `text`, `reasoning`...) is serialised whole. Its keys
+ * are STORED_REQUEST_FIELDS', which JSON writes as they are.
+ */
+export function requestFieldsJson(request: Json): string {
+  let json = '';
+  for (const key of Object.keys(request)) {
+    const v = request[key];
+    let value: string | undefined;
+    if (typeof v === 'string') value = plainJsonString(v);
+    else if (typeof v === 'number') value = Number.isFinite(v) ? String(v) : undefined;
+    else if (typeof v === 'boolean') value = v ? 'true' : 'false';
+    else if (v === null) value = 'null';
+    if (value === undefined || !STORED_REQUEST_FIELDS.has(key)) return JSON.stringify(request);
+    json += `${json === '' ? '{' : ','}"${key}":${value}`;
+  }
+  return json === '' ? '{}' : `${json}}`;
 }
 

@@ -1,20 +1,34 @@
-import { requestFieldsJson } from './conversation.service';
+import type { AppConfig } from '@app/common';
+import type { ResponsesRequest } from '@app/providers';
+import type { RecentWrites } from '../state/recent-writes';
+import { ResponseCache } from '../state/response-cache';
+import { ConversationStage } from './conversation.service';
 
-describe('requestFieldsJson', () => {
-  it('writes the stored request fields as JSON.stringify does, whatever their values', () => {
-    const requests: Record<string, unknown>[] = [
-      {},
-      { model: 'openai/gpt-4o-mini' },
-      { model: 'openai/gpt-4o-mini', stream: true, store: false },
-      { temperature: 0.7, top_p: 1, max_output_tokens: 1e21, top_logprobs: -0, user: null, parallel_tool_calls: false },
-      { model: 'a "quoted" \\ name', stream: true },
-      { instructions: 'caf\u00e9 \u2028 \n \u0000 \ud800' },
-      { temperature: Number.NaN, model: 'm' },
-      { max_output_tokens: Number.POSITIVE_INFINITY },
-      { model: 'm', tools: [{ type: 'function', name: 'f', parameters: {} }], text: { format: { type: 'text' } } },
-      { model: 'm', metadata: { a: '1' } },
-      { model: 'm', reasoning: null, prompt: undefined },
+describe('ConversationStage, a turn\'s input items', () => {
+  const stage = (maxStoredBytes: number) =>
+    new ConversationStage({ limits: { maxStoredBytes, maxBodyBytes: 1_000_000 } } as unknown as AppConfig, {} as RecentWrites, new ResponseCache(10, 10_000));
+  /** The turn of `input` (`text`: the body's JSON text, as the ingress keeps it). */
+  const turnOf = (input: unknown, { text, store = true, maxStoredBytes = 1_000_000 }: { text?: string; store?: boolean; maxStoredBytes?: number } = {}) => {
+    const body = { model: 'm', input } as ResponsesRequest;
+    return stage(maxStoredBytes)['turn']('k', body, input, text, 0, false, null, store);
+  };
+  const asciiHolds = (t: { inputItemsAscii: boolean; inputItemsJson: string }) => !t.inputItemsAscii || Buffer.byteLength(t.inputItemsJson) === t.inputItemsJson.length;
+
+  it('are known to be ASCII only when the JSON it stores is', () => {
+    const escaped = [{ role: 'user', content: 'caf\u00e9 '.repeat(20) }];
+    const escapedText = `{"model":"m","input":[{"role":"user","content":"${'caf\\u00e9 '.repeat(20)}"}]}`;
+    const turns = [
+      turnOf('hello there'),
+      turnOf('\u00e9'),
+      turnOf('say "hi"'),
+      turnOf([{ role: 'user', content: 'hi' }]),
+      turnOf('hello there', { store: false }),
+      // The body's text (escapes kept) is over the limit, JSON.stringify's under it: made again.
+      turnOf(escaped, { text: escapedText, maxStoredBytes: JSON.stringify(escaped).length + 150 }),
+      turnOf('hello there', { text: '{"model":"m","input":"hello there"}', maxStoredBytes: 200 }),
     ];
-    for (const request of requests) expect(requestFieldsJson(request)).toBe(JSON.stringify(request));
+    for (const t of turns) expect(asciiHolds(t)).toBe(true);
+    expect(turns.map((t) => t.inputItemsAscii)).toEqual([true, false, false, false, false, false, true]);
+    expect(turns[5].inputItemsJson).toContain('caf\u00e9');
   });
 });

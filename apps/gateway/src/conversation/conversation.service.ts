@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, quoteForMessage } from '@app/common';
 import type { ResponsesRequest } from '@app/providers';
-import { plainJsonString } from '@app/providers/responses/json-text';
 import type { Plan } from '../plan/plan.service';
 import { ResponseCache } from '../state/response-cache';
 import { idStemOf, isJson, type Json, newResponseId, outputOf, plainInputItemsJson, type StoredResponse, toInputItems, toInputItemsJson, toUpstreamItem, UNFINISHED } from '../state/stored-response';
 import { RecentWrites } from '../state/recent-writes';
 import { isStorableId, notFound } from '../state/stored-turn';
+import { knownRequestFields, requestFieldsJson } from './stored-request';
 import type { Turn } from './turn';
 
 /** A planned request with its stored state resolved into the body the upstream is sent. */
@@ -137,8 +137,7 @@ export class ConversationStage {
       request,
       inputItemsJson,
       requestJson,
-      // A string input's JSON is the same when it is made again for the limit (toInputItemsJson without the text).
-      inputItemsAscii: plainInput !== undefined,
+      inputItemsAscii: inputItemsJson === plainInput,
       historyBytes,
       createdAt: Date.now(),
       streamedIds: [],
@@ -252,42 +251,3 @@ class HistoryBudget {
     out.push(item);
   }
 }
-
-/**
- * The Responses request fields kept with a stored turn. Anything else passes through to the
- * provider but is not stored: unknown fields would otherwise be kept for a provider that drops them.
- */
-const STORED_REQUEST_FIELDS = new Set([
-  'model', 'instructions', 'tools', 'tool_choice', 'text', 'reasoning', 'temperature', 'top_p', 'max_output_tokens', 'max_tool_calls',
-  'metadata', 'parallel_tool_calls', 'truncation', 'user', 'store', 'background', 'include', 'prompt_cache_key', 'safety_identifier',
-  'service_tier', 'top_logprobs', 'stream', 'previous_response_id', 'prompt', 'conversation',
-]);
-
-function knownRequestFields(body: Json): Json {
-  const out: Json = {};
-  for (const key of Object.keys(body)) if (STORED_REQUEST_FIELDS.has(key)) out[key] = body[key];
-  return out;
-}
-
-/**
- * JSON.stringify of knownRequestFields' object, written out when every value is a plain string
- * (plainJsonString), a finite number, a boolean or null (a model, a temperature, `stream`):
- * JSON.stringify is a call into C++ that costs several times more for an object this small.
- * An object with any other value (tools, `text`, `reasoning`...) is serialised whole. Its keys
- * are STORED_REQUEST_FIELDS', which JSON writes as they are.
- */
-export function requestFieldsJson(request: Json): string {
-  let json = '';
-  for (const key of Object.keys(request)) {
-    const v = request[key];
-    let value: string | undefined;
-    if (typeof v === 'string') value = plainJsonString(v);
-    else if (typeof v === 'number') value = Number.isFinite(v) ? String(v) : undefined;
-    else if (typeof v === 'boolean') value = v ? 'true' : 'false';
-    else if (v === null) value = 'null';
-    if (value === undefined || !STORED_REQUEST_FIELDS.has(key)) return JSON.stringify(request);
-    json += `${json === '' ? '{' : ','}"${key}":${value}`;
-  }
-  return json === '' ? '{}' : `${json}}`;
-}
-

@@ -1,7 +1,7 @@
 import type { AppConfig } from '@app/common';
 import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
 import type { Turn } from '../conversation/turn';
-import { ResponseCache } from '../state/response-cache';
+import { type CacheAddOptions, ResponseCache } from '../state/response-cache';
 import { type Json, type StoredResponseRow, toJsonb } from '../state/stored-response';
 import type { StoredResponseRepository } from '../state/stored-response.repository';
 import type { StoredResponseWriter } from '../state/stored-response.writer';
@@ -45,10 +45,11 @@ describe('ResponseStore', () => {
       walked.s.commitText(turn, storedText(turn, new OpenAIAdapter().parseResponse(text, { memberSpans: true }), '{}', null)!);
       const jsonless = (row: StoredResponseRow) => ({ ...row, responseJson: undefined, errorJson: row.errorJson && JSON.parse(row.errorJson) });
       expect(walked.saved.map(jsonless)).toEqual(parsed.saved.map(jsonless));
-      // All but the JSON (7) and whether its UTF-8 is wanted (10: only for plain text, its own column value).
-      const entry = (args: unknown[]) => args.filter((_, i) => i !== 7 && i !== 10);
+      // All but the JSON (7) and whether its UTF-8 is wanted (10's wantBytes: only for plain text, its own column value).
+      const options = (args: unknown[]) => args[10] as CacheAddOptions;
+      const entry = (args: unknown[]) => [...args.filter((_, i) => i !== 7 && i !== 10), options(args).ascii === true, options(args).inputAscii === true];
       expect(walked.cached.map(entry)).toEqual(parsed.cached.map(entry));
-      for (const { cached } of [parsed, walked]) expect(cached.map((args) => args[10])).toEqual([!(cached[0][7] as string).includes('\\u')]);
+      for (const { cached } of [parsed, walked]) expect(cached.map((args) => options(args).wantBytes)).toEqual([!(cached[0][7] as string).includes('\\u')]);
     }
   });
 

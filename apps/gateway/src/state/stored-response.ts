@@ -244,8 +244,13 @@ function idPrefix(type: unknown): string {
  */
 const MIN_TRUSTED_ID_LENGTH = 20;
 
+/** Whether `id` is long enough to be trusted unique (its repeats are the caller's to find). */
+export function hasTrustedIdLength(id: string): boolean {
+  return id.length >= MIN_TRUSTED_ID_LENGTH;
+}
+
 export function isTrustedItemId(id: unknown, seen: ReadonlySet<string>): id is string {
-  return typeof id === 'string' && id.length >= MIN_TRUSTED_ID_LENGTH && !seen.has(id);
+  return typeof id === 'string' && hasTrustedIdLength(id) && !seen.has(id);
 }
 
 export function gatewayItemId(type: unknown, stem: string, index: number, source: 'in' | 'out'): string {

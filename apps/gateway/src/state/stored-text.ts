@@ -5,7 +5,7 @@ import { closingBrace, findMembers, indexOfAfter, membersSet, stringAt } from '@
 import { scanTerminalEvent } from '@app/providers/responses/response-scan';
 import { type ParsedResponse, RESPONSE_MEMBERS, type ResponseScan, type TerminalEventAt } from '@app/providers/types';
 import type { Turn } from '../conversation/turn';
-import { isJsonbAsIs, isTrustedItemId, type StoredStatus } from './stored-response';
+import { hasTrustedIdLength, isJsonbAsIs, type StoredStatus } from './stored-response';
 import { previousIdJson, storedStatus, turnIdJson } from './stored-turn';
 
 /**
@@ -156,8 +156,11 @@ function trustedOutputIds(
     // slices it copies). Another id of a plain text is the text between its quotes (the scan
     // refused control characters in strings): a slice, which the row and the cache write out
     // as bytes and do not keep.
-    const id = plain && fixed !== undefined && isStringText(json, from, to, fixed) ? fixed : plain && isQuotedAt(json, from, to) ? json.slice(from + 1, to - 1) : stringAt(json, from, to);
-    if (id === undefined || (fixed === undefined ? !isTrustedItemId(id, NO_IDS) || seenBefore(ids, seen, id) : id !== fixed)) return undefined;
+    let id: string | undefined;
+    if (plain && fixed !== undefined && isStringText(json, from, to, fixed)) id = fixed;
+    else if (plain && isQuotedAt(json, from, to)) id = json.slice(from + 1, to - 1);
+    else id = stringAt(json, from, to);
+    if (id === undefined || (fixed === undefined ? !hasTrustedIdLength(id) || seenBefore(ids, seen, id) : id !== fixed)) return undefined;
     if (seen !== null) seen.add(id);
     else if (ids.length === MANY_IDS) seen = new Set([...ids, id]);
     ids.push(id);
@@ -165,7 +168,6 @@ function trustedOutputIds(
   return ids;
 }
 
-const NO_IDS: ReadonlySet<string> = new Set();
 // Past this many ids, the ones seen are looked up in a Set rather than compared one by one.
 const MANY_IDS = 16;
 

@@ -44,6 +44,8 @@ const INT4_MAX = 2 ** 31 - 1;
  * A 32-bit big-endian word (a field's length, an int4, half a timestamp), `v` any integer from
  * -2^31 to 2^32 - 1 (each byte stored modulo 256), written byte by byte: `writeInt32BE` is not
  * inlined where a row is written, and checks a range that the callers' sizes and values keep.
+ * `at + 4 <= buf.length` is the caller's to ensure (a row is measured before it is written): a
+ * byte past a Buffer's end is dropped without an error.
  */
 function putInt32(buf: Buffer, at: number, v: number): void {
   buf[at] = v >>> 24;

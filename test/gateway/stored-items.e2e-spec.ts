@@ -104,7 +104,7 @@ describe('stored item ids: minted ones located by their id, the rest by their ro
     const written = row(id, inputItems, output);
     await repo.insert([written]);
     const cache = h.gateway.app.get(ResponseCache);
-    cache.add(id, keyId, 'completed', false, 'm', null, written.expiresAt.getTime(), written.responseJson, written.inputItemsJson, [], false);
+    cache.add(id, keyId, 'completed', false, 'm', null, written.expiresAt.getTime(), written.responseJson, written.inputItemsJson, []);
     for (const misplaced of [`msg_${stem}in0`, `msg_${stem}out1`]) {
       expect(cache.getItem(keyId, misplaced)).toBeUndefined();
       expect((await repo.findItems(keyId, [misplaced])).size).toBe(0);

@@ -3,9 +3,10 @@ import { APP_CONFIG, type AppConfig, ErrorCode, GatewayError, quoteForMessage } 
 import type { ResponsesRequest } from '@app/providers';
 import type { Plan } from '../plan/plan.service';
 import { ResponseCache } from '../state/response-cache';
-import { idStemOf, isJson, type Json, newResponseId, outputOf, type StoredResponse, toInputItems, toInputItemsJson, toUpstreamItem, UNFINISHED } from '../state/stored-response';
+import { idStemOf, isJson, type Json, newResponseId, outputOf, plainInputItemsJson, type StoredResponse, toInputItems, toInputItemsJson, toUpstreamItem, UNFINISHED } from '../state/stored-response';
 import { RecentWrites } from '../state/recent-writes';
 import { isStorableId, notFound } from '../state/stored-turn';
+import { knownRequestFields, requestFieldsJson } from './stored-request';
 import type { Turn } from './turn';
 
 /** A planned request with its stored state resolved into the body the upstream is sent. */
@@ -109,8 +110,9 @@ export class ConversationStage {
     const inputItems = toInputItems(own, stem);
     // `input` is not one of the stored request fields (it is stored as items).
     const request = knownRequestFields(body);
-    let inputItemsJson = store ? toInputItemsJson(own, inputItems, ownText) : '';
-    const requestJson = store ? JSON.stringify(request) : '';
+    const plainInput = store ? plainInputItemsJson(own, inputItems) : undefined;
+    let inputItemsJson = plainInput ?? (store ? toInputItemsJson(own, inputItems, ownText) : '');
+    const requestJson = store ? requestFieldsJson(request) : '';
     // The limit is on the items as JSON.stringify writes them: a client's spacing and escapes
     // (`\uXXXX` for every non-ASCII character, as Python's json.dumps writes by default) do not count.
     if (store && ownText !== undefined && inputItemsJson.length + requestJson.length > limits.maxStoredBytes) inputItemsJson = toInputItemsJson(own, inputItems);
@@ -135,6 +137,7 @@ export class ConversationStage {
       request,
       inputItemsJson,
       requestJson,
+      inputItemsAscii: inputItemsJson === plainInput,
       historyBytes,
       createdAt: Date.now(),
       streamedIds: [],
@@ -248,20 +251,3 @@ class HistoryBudget {
     out.push(item);
   }
 }
-
-/**
- * The Responses request fields kept with a stored turn. Anything else passes through to the
- * provider but is not stored: unknown fields would otherwise be kept for a provider that drops them.
- */
-const STORED_REQUEST_FIELDS = new Set([
-  'model', 'instructions', 'tools', 'tool_choice', 'text', 'reasoning', 'temperature', 'top_p', 'max_output_tokens', 'max_tool_calls',
-  'metadata', 'parallel_tool_calls', 'truncation', 'user', 'store', 'background', 'include', 'prompt_cache_key', 'safety_identifier',
-  'service_tier', 'top_logprobs', 'stream', 'previous_response_id', 'prompt', 'conversation',
-]);
-
-function knownRequestFields(body: Json): Json {
-  const out: Json = {};
-  for (const key of Object.keys(body)) if (STORED_REQUEST_FIELDS.has(key)) out[key] = body[key];
-  return out;
-}
-

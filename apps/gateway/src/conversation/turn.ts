@@ -17,6 +17,8 @@ export interface Turn {
   /** `inputItems` and `request` as stored (serialised once, measured against the stored-turn limit). */
   inputItemsJson: string;
   requestJson: string;
+  /** `inputItemsJson` is known to be ASCII (a plain string input's, plainInputItemsJson): its UTF-8 is as long as it. */
+  inputItemsAscii: boolean;
   /** Bytes of stored items sent upstream ahead of the client's own input (its earlier turns, referenced items). */
   historyBytes: number;
   createdAt: number;

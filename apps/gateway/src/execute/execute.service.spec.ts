@@ -206,7 +206,7 @@ describe('ExecuteStage, the encoding of a JSON answer', () => {
   });
   const turn = (previousResponseId: string | null): Turn => ({
     id: 'resp_0123456789ab0123456789abcdef0123456789abcdef', stem: 'st', keyId: 'vk', store: true, background: false, previousResponseId,
-    inputItems: [], request: {}, inputItemsJson: '[]', requestJson: '{}', historyBytes: 0, createdAt: 0, streamedIds: [],
+    inputItems: [], request: {}, inputItemsJson: '[]', requestJson: '{}', inputItemsAscii: false, historyBytes: 0, createdAt: 0, streamedIds: [],
   });
 
   /** One answer through the stage: what went to the client, and the stored text's own flag. */

@@ -1,7 +1,7 @@
 import type { AppConfig } from '@app/common';
 import { OpenAIAdapter } from '@app/providers/openai/openai.adapter';
 import type { Turn } from '../conversation/turn';
-import { ResponseCache } from '../state/response-cache';
+import { type CacheAddOptions, ResponseCache } from '../state/response-cache';
 import { type Json, type StoredResponseRow, toJsonb } from '../state/stored-response';
 import type { StoredResponseRepository } from '../state/stored-response.repository';
 import type { StoredResponseWriter } from '../state/stored-response.writer';
@@ -22,7 +22,7 @@ describe('ResponseStore', () => {
   const turn: Turn = {
     id: 'resp_0123456789ab0123456789abcdef0123456789abcdef', stem: '0123456789ab0123456789abcdef0123456789abcdef', keyId: 'k', store: true, background: false, previousResponseId: null,
     inputItems: [{ type: 'message', id: 'msg_0123456789ab0123456789abcdef0123456789abcdefin0', role: 'user', content: 'hi' }, { type: 'message', role: 'user', content: 'no id' }],
-    request: { model: 'openai/gpt-4o' }, inputItemsJson: '[]', requestJson: '{}', historyBytes: 0, createdAt: 1_700_000_000_000, streamedIds: [],
+    request: { model: 'openai/gpt-4o' }, inputItemsJson: '[]', requestJson: '{}', inputItemsAscii: false, historyBytes: 0, createdAt: 1_700_000_000_000, streamedIds: [],
   };
   const ids = ['msg_0123456789abcdef0123456789', 'fc_0123456789abcdef0123456789ab'];
 
@@ -45,10 +45,11 @@ describe('ResponseStore', () => {
       walked.s.commitText(turn, storedText(turn, new OpenAIAdapter().parseResponse(text, { memberSpans: true }), '{}', null)!);
       const jsonless = (row: StoredResponseRow) => ({ ...row, responseJson: undefined, errorJson: row.errorJson && JSON.parse(row.errorJson) });
       expect(walked.saved.map(jsonless)).toEqual(parsed.saved.map(jsonless));
-      // All but the JSON (7) and whether its UTF-8 is wanted (10: only for plain text, its own column value).
-      const entry = (args: unknown[]) => args.filter((_, i) => i !== 7 && i !== 10);
+      // All but the JSON (7) and whether its UTF-8 is wanted (10's wantBytes: only for plain text, its own column value).
+      const options = (args: unknown[]) => args[10] as CacheAddOptions;
+      const entry = (args: unknown[]) => [...args.filter((_, i) => i !== 7 && i !== 10), options(args).ascii === true, options(args).inputAscii === true];
       expect(walked.cached.map(entry)).toEqual(parsed.cached.map(entry));
-      for (const { cached } of [parsed, walked]) expect(cached.map((args) => args[10])).toEqual([!(cached[0][7] as string).includes('\\u')]);
+      for (const { cached } of [parsed, walked]) expect(cached.map((args) => options(args).wantBytes)).toEqual([!(cached[0][7] as string).includes('\\u')]);
     }
   });
 

@@ -120,7 +120,7 @@ describe('ResponseCache', () => {
     const lists = [['a', 'msg_0123'], ...odd.map((id) => ['plain_1', id, 'plain_2']), odd, []];
     lists.forEach((ids, n) => {
       const items = ids.map((itemId, position) => ({ source: 'input' as const, position, itemId }));
-      cache.add(`r${n}`, 'k1', 'completed', false, 'm', null, Date.now() + 60_000, '{}', '[]', items, false);
+      cache.add(`r${n}`, 'k1', 'completed', false, 'm', null, Date.now() + 60_000, '{}', '[]', items);
       const entry = (cache as unknown as { entries: Map<string, { text: Buffer; itemIdsStart: number; end: number; itemIds(): string[] }> }).entries.get(`r${n}`)!;
       expect(entry.text.toString('utf8', entry.itemIdsStart, entry.end)).toBe(ids.length === 0 ? '' : JSON.stringify(ids));
       expect(entry.itemIds()).toEqual(ids);
@@ -182,13 +182,13 @@ describe('ResponseCache', () => {
   it('caches from the fields and the items a caller lists (add)', () => {
     const cache = new ResponseCache(10, 10_000);
     const r = stored('a');
-    cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), storedItemsOf(mintingStemOf(r.id), r.inputItems, r.response), false);
+    cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), storedItemsOf(mintingStemOf(r.id), r.inputItems, r.response));
     expect(cache.get('a')).toEqual(r);
     expect(cache.getItem('k1', 'out_a')?.item).toMatchObject({ role: 'assistant' });
     const b = stored('b');
     cache.add(b.id, b.keyId, b.status, b.background, b.model, b.previousResponseId, b.expiresAt, JSON.stringify(b.response), JSON.stringify(b.inputItems), [
       { source: 'input', position: 0, itemId: 'in_b' },
-    ], false);
+    ]);
     expect(cache.getItem('k1', 'in_b')?.response.id).toBe('b');
     expect(cache.getItem('k1', 'out_b')).toBeUndefined();
     cache.delete('b');
@@ -200,7 +200,7 @@ describe('ResponseCache', () => {
     const cache = new ResponseCache(10, 10_000);
     const add = (id: string, wantBytes: boolean) => {
       const r = stored(id);
-      return cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), '[]', [], wantBytes);
+      return cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), '[]', [], { wantBytes });
     };
     expect(add('a', false)).toBeUndefined();
     expect(add('b', true)?.toString()).toBe(JSON.stringify(stored('b').response));
@@ -212,9 +212,36 @@ describe('ResponseCache', () => {
     const known = new ResponseCache(10, 10_000);
     const r = stored('a');
     const json = JSON.stringify(r.response);
-    const add = (cache: ResponseCache, ascii: boolean) => cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, json, '[{"x":"é"}]', [], true, ascii);
+    const add = (cache: ResponseCache, ascii: boolean) => cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, json, '[{"x":"é"}]', [], { wantBytes: true, ascii });
     expect(add(known, true)).toEqual(add(counted, false));
     expect(known.get(r.id)).toEqual(counted.get(r.id));
+  });
+
+  it('holds input items known to be ASCII as it holds those whose UTF-8 it counts, and multi-byte ones read back unchanged', () => {
+    const r = stored('a');
+    const json = JSON.stringify(r.response);
+    const items = [{ type: 'message', id: 'msg_x', role: 'user', content: [{ type: 'input_text', text: 'hi there' }] }];
+    const add = (cache: ResponseCache, inputItemsJson: string, inputAscii: boolean) =>
+      cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, json, inputItemsJson, [{ source: 'output', position: 0, itemId: 'out_a' }], { inputAscii });
+    const counted = new ResponseCache(10, 10_000);
+    const known = new ResponseCache(10, 10_000);
+    add(counted, JSON.stringify(items), false);
+    const byteLength = jest.spyOn(Buffer, 'byteLength');
+    try {
+      add(known, JSON.stringify(items), true);
+      // Known to be ASCII: its UTF-8 is not counted.
+      expect(byteLength).not.toHaveBeenCalledWith(JSON.stringify(items));
+    } finally {
+      byteLength.mockRestore();
+    }
+    expect(known.get(r.id)).toEqual(counted.get(r.id));
+    expect(known.get(r.id)?.inputItems).toEqual(items);
+    expect(known.getItem(r.keyId, 'out_a')?.item).toEqual(r.response.output && (r.response.output as unknown[])[0]);
+    expect(known.totalBytes).toBe(counted.totalBytes);
+    // Not known to be ASCII: counted, and written as UTF-8.
+    const wide = [{ ...items[0], content: [{ type: 'input_text', text: 'é 😀' }] }];
+    add(counted, JSON.stringify(wide), false);
+    expect(counted.get(r.id)?.inputItems).toEqual(wide);
   });
 
   it('finds the newest holder of an item of the key, whether its item index was kept up to date, built anew or dropped and rebuilt', () => {
@@ -273,7 +300,7 @@ describe('ResponseCache', () => {
       response: { id, output: [null, { type: 'message', id: `msg_${stem}out0`, role: 'assistant', content: [] }, { type: 'function_call', id: `fc_${stem}out2`, call_id: 'c' }] },
     };
     // Listed with no items, as a row whose ids have none (the database cannot find the misplaced ones either).
-    cache.add(id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), [], false);
+    cache.add(id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, JSON.stringify(r.response), JSON.stringify(r.inputItems), []);
     expect(cache.getItem('k1', `msg_${stem}in0`)?.item).toMatchObject({ content: 'at its place' });
     expect(cache.getItem('k1', `fc_${stem}out2`)?.item).toMatchObject({ call_id: 'c' });
     // Elsewhere in the response that minted it: at input 2, at output 1 (output 0 is not an object).

@@ -60,6 +60,16 @@ class Entry {
   }
 }
 
+/** ResponseCache.add's flags, each false when not given. */
+export interface CacheAddOptions {
+  /** Return `responseJson`'s UTF-8 as the entry holds it. */
+  wantBytes?: boolean;
+  /** `responseJson` is known to be ASCII. */
+  ascii?: boolean;
+  /** `inputItemsJson` is known to be ASCII. */
+  inputAscii?: boolean;
+}
+
 /**
  * The most recent stored responses of this process, bounded by entries and by bytes (every
  * entry's whole buffer, its JSON and item ids in UTF-8 rounded up by at most a quarter, and the
@@ -165,7 +175,7 @@ export class ResponseCache {
 
   /** Caches a finished response with the JSON text of its Response object and of its input items. */
   set(r: StoredResponse, responseJson: string, inputItemsJson: string): void {
-    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, storedItemsOf(mintingStemOf(r.id), r.inputItems, r.response), false);
+    this.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, responseJson, inputItemsJson, storedItemsOf(mintingStemOf(r.id), r.inputItems, r.response));
   }
 
   /**
@@ -173,17 +183,18 @@ export class ResponseCache {
    * row's list): no StoredResponse made only to be taken apart here. With `wantBytes`, returns
    * `responseJson` in UTF-8 as the entry holds it, for the caller to copy at once (a view of the
    * entry's buffer, which holds another entry's text once this one is removed); undefined when not
-   * wanted (no view made for nothing) or not cached. `ascii`: `responseJson` is known to be ASCII,
-   * its UTF-8 as long as it (not counted again, character by character).
+   * wanted (no view made for nothing) or not cached. `ascii`: `responseJson` is known to be ASCII;
+   * `inputAscii`: `inputItemsJson` is (its UTF-8 then as long as it, not counted again character
+   * by character).
    */
   add(
     id: string, keyId: string, status: StoredStatus, background: boolean, model: string, previousResponseId: string | null, expiresAt: number,
-    responseJson: string, inputItemsJson: string, items: readonly StoredItem[], wantBytes: boolean, ascii = false,
+    responseJson: string, inputItemsJson: string, items: readonly StoredItem[], { wantBytes = false, ascii = false, inputAscii = false }: CacheAddOptions = {},
   ): Buffer | undefined {
     const plainIds = plainIdsJson(items);
     const itemIdsJson = plainIds ?? JSON.stringify(items.map((i) => i.itemId));
     const inputItemsStart = ascii ? responseJson.length : Buffer.byteLength(responseJson);
-    const itemIdsStart = inputItemsStart + Buffer.byteLength(inputItemsJson);
+    const itemIdsStart = inputItemsStart + (inputAscii ? inputItemsJson.length : Buffer.byteLength(inputItemsJson));
     const end = itemIdsStart + (plainIds !== undefined ? plainIds.length : Buffer.byteLength(itemIdsJson));
     const capacity = capacityFor(end);
     // Never a stale version left behind, even when this one is not cached.
@@ -197,7 +208,7 @@ export class ResponseCache {
     // Latin-1 writes an ASCII string's bytes as they are, with no UTF-8 encoding to do; a text as
     // long as its UTF-8 is ASCII (every other character takes two bytes or more), `ascii` or not.
     text.write(responseJson, 0, inputItemsStart === responseJson.length ? 'latin1' : 'utf8');
-    text.write(inputItemsJson, inputItemsStart);
+    text.write(inputItemsJson, inputItemsStart, itemIdsStart - inputItemsStart === inputItemsJson.length ? 'latin1' : 'utf8');
     text.write(itemIdsJson, itemIdsStart);
     const entry = new Entry(id, keyId, status, background, model, previousResponseId, expiresAt, text, inputItemsStart, itemIdsStart, end, items.length);
     this.entries.set(id, entry);

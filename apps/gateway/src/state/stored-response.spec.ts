@@ -1,4 +1,4 @@
-import { createdAtOfId, ensureUniqueOutputIds, gatewayItemId, idStemOf, mintedAt, mintedPlace, mintingStemOf, newResponseId, storedItemsOf, toInputItems, toInputItemsJson, toJsonb, toUpstreamItem } from './stored-response';
+import { createdAtOfId, ensureUniqueOutputIds, gatewayItemId, idStemOf, mintedAt, mintedPlace, mintingStemOf, newResponseId, plainInputItemsJson, storedItemsOf, toInputItems, toInputItemsJson, toJsonb, toUpstreamItem } from './stored-response';
 import { seededRandom } from '../../../../test/support/seeded-random';
 
 describe('stored item ids', () => {
@@ -34,6 +34,18 @@ describe('stored item ids', () => {
     for (const input of ['hi', '', ' !#$%&\'()*+,-./09:;<=>?@AZ[]^_`az{|}~', 'del \x7f', 'a "quoted"\nline\t\\ </script>', '\u0000 \ud800 é 😀 \u2028', [{ role: 'user', content: 'a' }], undefined]) {
       const items = toInputItems(input, idStemOf(newResponseId()));
       expect(toInputItemsJson(input, items)).toBe(JSON.stringify(items));
+    }
+  });
+
+  it('writes a plain string input\'s items as toInputItemsJson does, and no other input (its JSON then known to be ASCII)', () => {
+    for (const input of ['hi', '', ' !#$%&\'()*+,-./09:;<=>?@AZ[]^_`az{|}~']) {
+      const items = toInputItems(input, idStemOf(newResponseId()));
+      const json = plainInputItemsJson(input, items);
+      expect(json).toBe(toInputItemsJson(input, items));
+      expect(Buffer.byteLength(json!)).toBe(json!.length);
+    }
+    for (const input of ['del \x7f', 'a "quoted"', 'back\\slash', 'line\n', 'é', '\u2028', [{ role: 'user', content: 'a' }], undefined]) {
+      expect(plainInputItemsJson(input, toInputItems(input, idStemOf(newResponseId())))).toBeUndefined();
     }
   });
 

@@ -244,8 +244,13 @@ function idPrefix(type: unknown): string {
  */
 const MIN_TRUSTED_ID_LENGTH = 20;
 
+/** Whether `id` is long enough to be trusted unique (its repeats are the caller's to find). */
+export function hasTrustedIdLength(id: string): boolean {
+  return id.length >= MIN_TRUSTED_ID_LENGTH;
+}
+
 export function isTrustedItemId(id: unknown, seen: ReadonlySet<string>): id is string {
-  return typeof id === 'string' && id.length >= MIN_TRUSTED_ID_LENGTH && !seen.has(id);
+  return typeof id === 'string' && hasTrustedIdLength(id) && !seen.has(id);
 }
 
 export function gatewayItemId(type: unknown, stem: string, index: number, source: 'in' | 'out'): string {
@@ -293,10 +298,23 @@ export function toInputItems(input: unknown, stem: string): Json[] {
  * array is then written from it (inputItemsOfText), the client's spacing and escapes kept.
  */
 export function toInputItemsJson(input: unknown, items: readonly Json[], text?: string): string {
-  if (typeof input === 'string') {
-    return `[{"type":"message","id":"${items[0].id as string}","role":"user","content":[{"type":"input_text","text":${plainJsonString(input) ?? JSON.stringify(input)}}]}]`;
-  }
+  if (typeof input === 'string') return stringInputItemsJson(items, plainJsonString(input) ?? JSON.stringify(input));
   return (text !== undefined && Array.isArray(input) ? inputItemsOfText(text, input, items) : undefined) ?? JSON.stringify(items);
+}
+
+/**
+ * toInputItemsJson of a string input that is printable ASCII without a quote or a backslash
+ * (plainJsonString), undefined for any other input: its JSON is then known to be ASCII (its
+ * minted id is too).
+ */
+export function plainInputItemsJson(input: unknown, items: readonly Json[]): string | undefined {
+  const text = typeof input === 'string' ? plainJsonString(input) : undefined;
+  return text === undefined ? undefined : stringInputItemsJson(items, text);
+}
+
+/** The one item of a string input, `textJson` its text as JSON. */
+function stringInputItemsJson(items: readonly Json[], textJson: string): string {
+  return `[{"type":"message","id":"${items[0].id as string}","role":"user","content":[{"type":"input_text","text":${textJson}}]}]`;
 }
 
 const INPUT = ['input'];

@@ -18,7 +18,7 @@ const scans = jest.mocked(scanTerminalEvent);
 function turn(over: Partial<Turn> = {}): Turn {
   return {
     id: 'resp_0123456789ab0123456789abcdef0123456789abcdef', stem: 'st', keyId: 'k', store: true, background: false, previousResponseId: 'resp_prev',
-    inputItems: [], request: {}, inputItemsJson: '[]', requestJson: '{}', historyBytes: 0, createdAt: 0, streamedIds: [], ...over,
+    inputItems: [], request: {}, inputItemsJson: '[]', requestJson: '{}', inputItemsAscii: false, historyBytes: 0, createdAt: 0, streamedIds: [], ...over,
   };
 }
 
@@ -203,6 +203,21 @@ describe('storedText', () => {
     const escaped = JSON.stringify(body({ output: [fc, { id: MSG_ID, type: 'message', content: [] }] })).replace(MSG_ID, MSG_ID.replace('m', '\\u006d'));
     expect(expectSame(escaped, false).stored.outputIds).toEqual([FC_ID, MSG_ID]);
     expect(expectSame(JSON.stringify(body({ output: [] })), false).stored.outputIds).toEqual([]);
+  });
+
+  it('reads a plain text\'s output ids between their quotes, and finds a repeat among many', () => {
+    const ids = Array.from({ length: 40 }, (_, i) => `${MSG_ID}${String(i).padStart(2, '0')}`);
+    const items = (list: string[]) => list.map((id) => ({ id, type: 'message', content: [] }));
+    const { stored } = expectSame(JSON.stringify(body({ output: items(ids) })), false);
+    expect(stored.outputIds).toEqual(ids);
+    expect(stored.plain).toBe(true);
+    // a repeat of an early id at every count of ids before it, below and past the Set's threshold
+    for (const at of [1, 15, 16, 17, 39]) {
+      const repeated = [...ids.slice(0, at), ids[0], ...ids.slice(at)];
+      expect(textPath(turn(), JSON.stringify(body({ output: items(repeated) })), true)).toBeUndefined();
+    }
+    const last = [...ids, ids[39]];
+    expect(textPath(turn(), JSON.stringify(body({ output: items(last) })), true)).toBeUndefined();
   });
 
   it('leaves to the parse path output ids the gateway rewrites, and output it cannot read as text', () => {

@@ -5,7 +5,7 @@ import { closingBrace, findMembers, indexOfAfter, membersSet, stringAt } from '@
 import { scanTerminalEvent } from '@app/providers/responses/response-scan';
 import { type ParsedResponse, RESPONSE_MEMBERS, type ResponseScan, type TerminalEventAt } from '@app/providers/types';
 import type { Turn } from '../conversation/turn';
-import { isJsonbAsIs, isTrustedItemId, type StoredStatus } from './stored-response';
+import { hasTrustedIdLength, isJsonbAsIs, type StoredStatus } from './stored-response';
 import { previousIdJson, storedStatus, turnIdJson } from './stored-turn';
 
 /**
@@ -145,18 +145,40 @@ function trustedOutputIds(
 ): string[] | undefined {
   if (start === -1 || spans === null) return undefined;
   const ids: string[] = [];
-  const seen = new Set<string>();
+  // Most outputs hold an item or two: their ids are compared with the earlier ones, a Set made only for many.
+  let seen: Set<string> | null = null;
   for (let i = 0; 2 * i < spans.length; i++) {
     const fixed = streamed[i];
+    const from = spans[2 * i];
+    const to = spans[2 * i + 1];
     // The id it was streamed under, when the text spells it plainly: compared with the text
     // between its quotes, where stringAt would parse a copy of it (ids are longer than the
-    // slices it copies).
-    const id = plain && fixed !== undefined && isStringText(json, spans[2 * i], spans[2 * i + 1], fixed) ? fixed : stringAt(json, spans[2 * i], spans[2 * i + 1]);
-    if (id === undefined || (fixed === undefined ? !isTrustedItemId(id, seen) : id !== fixed)) return undefined;
-    seen.add(id);
+    // slices it copies). Another id of a plain text is the text between its quotes (the scan
+    // refused control characters in strings): a slice, which the row and the cache write out
+    // as bytes and do not keep.
+    let id: string | undefined;
+    if (plain && fixed !== undefined && isStringText(json, from, to, fixed)) id = fixed;
+    else if (plain && isQuotedAt(json, from, to)) id = json.slice(from + 1, to - 1);
+    else id = stringAt(json, from, to);
+    if (id === undefined || (fixed === undefined ? !hasTrustedIdLength(id) || seenBefore(ids, seen, id) : id !== fixed)) return undefined;
+    if (seen !== null) seen.add(id);
+    else if (ids.length === MANY_IDS) seen = new Set([...ids, id]);
     ids.push(id);
   }
   return ids;
+}
+
+// Past this many ids, the ones seen are looked up in a Set rather than compared one by one.
+const MANY_IDS = 16;
+
+/** Whether `id` is among the ids before it: `seen` holds them all once there are more than MANY_IDS (else it is null). */
+function seenBefore(ids: readonly string[], seen: ReadonlySet<string> | null, id: string): boolean {
+  return seen !== null ? seen.has(id) : ids.includes(id);
+}
+
+/** Whether `[from, to)` is a string's JSON text, quote to quote (its content, in a plain text, the string itself). */
+function isQuotedAt(json: string, from: number, to: number): boolean {
+  return from !== -1 && to - from >= 2 && json.charCodeAt(from) === JSON_BYTE.QUOTE && json.charCodeAt(to - 1) === JSON_BYTE.QUOTE;
 }
 
 /** Whether the JSON value at `[from, to)` of a text without escapes is the string `s`. */

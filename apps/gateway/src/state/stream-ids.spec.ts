@@ -5,7 +5,7 @@ import { itemTemplates, startTemplates } from './stream-ids';
 function turn(): Turn {
   return {
     id: 'resp_ours', stem: 'st', keyId: 'k', store: true, background: false, previousResponseId: 'resp_prev', inputItems: [], request: {},
-    inputItemsJson: '[]', requestJson: '{}', historyBytes: 0, createdAt: 0, streamedIds: [],
+    inputItemsJson: '[]', requestJson: '{}', inputItemsAscii: false, historyBytes: 0, createdAt: 0, streamedIds: [],
   };
 }
 

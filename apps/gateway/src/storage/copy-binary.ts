@@ -40,6 +40,20 @@ const TWO_32 = 2 ** 32;
 const INT4_MIN = -(2 ** 31);
 const INT4_MAX = 2 ** 31 - 1;
 
+/**
+ * A 32-bit big-endian word (a field's length, an int4, half a timestamp), `v` any integer from
+ * -2^31 to 2^32 - 1 (each byte stored modulo 256), written byte by byte: `writeInt32BE` is not
+ * inlined where a row is written, and checks a range that the callers' sizes and values keep.
+ * `at + 4 <= buf.length` is the caller's to ensure (a row is measured before it is written): a
+ * byte past a Buffer's end is dropped without an error.
+ */
+function putInt32(buf: Buffer, at: number, v: number): void {
+  buf[at] = v >>> 24;
+  buf[at + 1] = v >>> 16;
+  buf[at + 2] = v >>> 8;
+  buf[at + 3] = v;
+}
+
 export function putCount(buf: Buffer, at: number, count: number): number {
   buf[at] = count >> 8;
   buf[at + 1] = count & 0xff;
@@ -47,7 +61,7 @@ export function putCount(buf: Buffer, at: number, count: number): number {
 }
 
 export function putNull(buf: Buffer, at: number): number {
-  buf.writeInt32BE(-1, at);
+  putInt32(buf, at, -1);
   return at + FIELD_HEAD_BYTES;
 }
 
@@ -57,13 +71,13 @@ export function putNull(buf: Buffer, at: number): number {
  */
 export function putText(buf: Buffer, at: number, text: string): number {
   const n = buf.write(text, at + FIELD_HEAD_BYTES);
-  buf.writeInt32BE(n, at);
+  putInt32(buf, at, n);
   return at + FIELD_HEAD_BYTES + n;
 }
 
 /** Text already in UTF-8 (and a value of its column). */
 export function putUtf8(buf: Buffer, at: number, bytes: Buffer): number {
-  buf.writeInt32BE(bytes.length, at);
+  putInt32(buf, at, bytes.length);
   return at + FIELD_HEAD_BYTES + bytes.copy(buf, at + FIELD_HEAD_BYTES);
 }
 
@@ -100,7 +114,7 @@ export const mostTextBytes = (text: string): number => FIELD_HEAD_BYTES + 3 * te
 function putRefused(buf: Buffer, at: number, size: number, text: string): number {
   buf.fill(0xff, at + FIELD_HEAD_BYTES, at + FIELD_HEAD_BYTES + size);
   const n = buf.write(text, at + FIELD_HEAD_BYTES + size);
-  buf.writeInt32BE(size + n, at);
+  putInt32(buf, at, size + n);
   return at + FIELD_HEAD_BYTES + size + n;
 }
 
@@ -152,7 +166,7 @@ function hexDigit(c: number): number {
 
 export function putUuid(buf: Buffer, at: number, text: string): number {
   if (!lastUuid(text)) return putRefused(buf, at, REFUSED_UUID_PREFIX, text);
-  buf.writeInt32BE(16, at);
+  putInt32(buf, at, 16);
   const start = at + FIELD_HEAD_BYTES;
   for (let i = 0; i < 16; i++) buf[start + i] = LAST_UUID[i];
   return at + UUID_BYTES;
@@ -165,13 +179,13 @@ const isInt4 = (v: number): boolean => Number.isInteger(v) && v >= INT4_MIN && v
 
 export function putInt4(buf: Buffer, at: number, v: number): number {
   if (!isInt4(v)) return putRefused(buf, at, REFUSED_INT4_PREFIX, String(v));
-  buf.writeInt32BE(4, at);
-  buf.writeInt32BE(v, at + FIELD_HEAD_BYTES);
+  putInt32(buf, at, 4);
+  putInt32(buf, at + FIELD_HEAD_BYTES, v);
   return at + INT4_BYTES;
 }
 
 export function putBool(buf: Buffer, at: number, v: boolean): number {
-  buf.writeInt32BE(1, at);
+  putInt32(buf, at, 1);
   buf[at + FIELD_HEAD_BYTES] = v ? 1 : 0;
   return at + BOOL_BYTES;
 }
@@ -183,13 +197,13 @@ export function putBool(buf: Buffer, at: number, v: boolean): number {
 export function putTimestamptz(buf: Buffer, at: number, date: Date): number {
   const ms = date.getTime();
   if (Number.isNaN(ms)) throw new RangeError('Invalid time value');
-  buf.writeInt32BE(8, at);
+  putInt32(buf, at, 8);
   const since = ms - MS_2000;
   if (since > -EXACT_MS && since < EXACT_MS) {
     const us = since * 1000;
     const hi = Math.floor(us / TWO_32);
-    buf.writeInt32BE(hi, at + FIELD_HEAD_BYTES);
-    buf.writeUInt32BE(us - hi * TWO_32, at + FIELD_HEAD_BYTES + 4);
+    putInt32(buf, at + FIELD_HEAD_BYTES, hi);
+    putInt32(buf, at + FIELD_HEAD_BYTES + 4, us - hi * TWO_32);
   } else {
     buf.writeBigInt64BE(BigInt(since) * 1000n, at + FIELD_HEAD_BYTES);
   }

@@ -270,9 +270,19 @@ export function membersSet(text: string, start: number, close: number, keys: rea
   return json + '}';
 }
 
-/** JSON.stringify of a member name: a name of the code's own, as every caller's is, written out. */
+// Member names' JSON (keyJson), each made once: callers name a few members of their own.
+const KEY_JSON = new Map<string, string>();
+// Bound on KEY_JSON, should a caller ever pass names it did not write itself.
+const MAX_KEY_JSON = 256;
+
+/** JSON.stringify of a member name: a name of the code's own, as every caller's is, written out once. */
 function keyJson(key: string): string {
-  return plainJsonString(key) ?? JSON.stringify(key);
+  let json = KEY_JSON.get(key);
+  if (json === undefined) {
+    json = plainJsonString(key) ?? JSON.stringify(key);
+    if (KEY_JSON.size < MAX_KEY_JSON) KEY_JSON.set(key, json);
+  }
+  return json;
 }
 
 // Printable ASCII but the quote and the backslash: what JSON.stringify writes as it is, quoted.

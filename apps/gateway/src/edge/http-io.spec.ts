@@ -102,6 +102,34 @@ describe('readBody', () => {
     }
   });
 
+  it('sweeps every pending body once however the others leave: in any order, several refused in one sweep', async () => {
+    jest.useFakeTimers();
+    try {
+      // A limit of its own (sweeps every 130 ms). Bodies 0, 2 and 5 end (the last, a middle one,
+      // the first), one errs; the other two stall and are refused by the same sweep.
+      const idle = 520;
+      const reqs = Array.from({ length: 7 }, () => request());
+      const outcomes = reqs.map(() => jest.fn());
+      reqs.forEach((req, i) => readBody(req, 100, idle).then(outcomes[i], outcomes[i]));
+      reqs[6].end('g');
+      reqs[2].end('c');
+      reqs[0].end('a');
+      reqs[3].emit('error', new Error('reset'));
+      await jest.advanceTimersByTimeAsync(idle - 1);
+      expect(outcomes.map((o) => o.mock.calls.length)).toEqual([1, 0, 1, 1, 0, 0, 1]);
+      reqs[5].end('f');
+      await jest.advanceTimersByTimeAsync(idle / 4 + 1);
+      for (const i of [1, 4]) expect(outcomes[i]).toHaveBeenCalledWith(expect.objectContaining({ status: 408 }));
+      expect(outcomes[5]).toHaveBeenCalledWith(Buffer.from('f'));
+      expect(outcomes.every((o) => o.mock.calls.length === 1)).toBe(true);
+      // Nothing left to sweep: the next sweep clears the interval.
+      await jest.advanceTimersByTimeAsync(idle / 4);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('keeps reading a body whose chunks come more often than the idle limit', async () => {
     jest.useFakeTimers();
     try {

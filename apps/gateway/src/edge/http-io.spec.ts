@@ -105,8 +105,8 @@ describe('readBody', () => {
   it('sweeps every pending body once however the others leave: in any order, several refused in one sweep', async () => {
     jest.useFakeTimers();
     try {
-      // A limit of its own (sweeps every 130 ms). Bodies 0, 2 and 5 end (the last, a middle one,
-      // the first), one errs; the other two stall and are refused by the same sweep.
+      // A limit of its own (sweeps every 130 ms). Bodies 6, 2 and 0 end (the last, a middle one,
+      // the first) and 3 errs; 5 ends just before the sweep that refuses 1 and 4 together.
       const idle = 520;
       const reqs = Array.from({ length: 7 }, () => request());
       const outcomes = reqs.map(() => jest.fn());
@@ -181,6 +181,24 @@ describe('receiveBody', () => {
     expect(onError).toHaveBeenCalledTimes(1);
     expect(onError.mock.calls[0][0]).toMatchObject({ status: 413 });
     expect(onBody).toHaveBeenCalledTimes(1);
+  });
+
+  it('settles once a body that settles while the sweep refuses another', async () => {
+    jest.useFakeTimers();
+    try {
+      // A limit of its own (sweeps every 150 ms). A's refusal makes B err in the same sweep, before
+      // the sweep reaches B: B is settled by its error alone, not refused as well.
+      const idle = 600;
+      const a = request();
+      const b = request();
+      const onErrorB = jest.fn();
+      receiveBody(a, 100, idle, jest.fn(), () => b.emit('error', new Error('reset')));
+      receiveBody(b, 100, idle, jest.fn(), onErrorB);
+      await jest.advanceTimersByTimeAsync(2 * idle);
+      expect(onErrorB.mock.calls).toEqual([[new Error('reset')]]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
 

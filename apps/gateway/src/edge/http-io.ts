@@ -58,7 +58,7 @@ const NOT_SWEPT = -1;
 class IdleSweep {
   /**
    * In no order: each reader knows its place (`sweepIndex`), and leaves by the last taking it.
-   * A Set's add and delete cost several times as much, on every request.
+   * A Set's add and delete are hash-table work on every request.
    */
   private readonly readers: BodyReader[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -76,6 +76,8 @@ class IdleSweep {
 
   delete(reader: BodyReader): void {
     const at = reader.sweepIndex;
+    // A second delete is a no-op, so every way a reader settles may call it; `add` has no such
+    // guard and relies on start() running once per reader.
     if (at === NOT_SWEPT) return;
     reader.sweepIndex = NOT_SWEPT;
     const last = this.readers.pop()!;
@@ -91,7 +93,8 @@ class IdleSweep {
       this.timer = null;
       return;
     }
-    // A copy: a refused body leaves the list while it is walked.
+    // A copy: a refused body leaves the list while it is walked, and a body another's refusal
+    // settled is skipped.
     for (const reader of this.readers.slice()) {
       if (reader.sweepIndex !== NOT_SWEPT && reader.quietSweeps++ >= SWEEPS_PER_IDLE) reader.idle();
     }
@@ -146,7 +149,7 @@ class BodyReader {
     this.size += chunk.length;
     if (this.tooLarge || this.size > this.limit) {
       this.tooLarge = true;
-      this.chunks.length = 0;
+      this.chunks = [];
       if (this.size > this.limit + MAX_DRAIN_BYTES) this.req.destroy();
       return;
     }
@@ -180,6 +183,8 @@ class BodyReader {
   private stop(): void {
     this.settled = true;
     this.sweep.delete(this);
+    // As in end(): the request outlives the reading, and a refused body's chunks are not kept.
+    this.chunks = [];
     const req = this.req;
     req.off('data', onBodyData);
     req.off('end', onBodyEnd);

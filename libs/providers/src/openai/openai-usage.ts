@@ -68,8 +68,8 @@ function readUsage(pattern: RegExp, text: string, start: number): UsageText | un
 }
 
 /**
- * The value of a COUNT's digits, as `+digits` reads them: at most 15 digits, so every step is
- * exact in a double. `+` of a string V8 has not met as a number is a call into its runtime.
+ * The value of a COUNT's digits, as `+digits` reads them: few enough that every step is exact in
+ * a double. `+` of a string V8 has not met as a number is a call into its runtime.
  */
 function countOf(digits: string): number {
   let n = 0;

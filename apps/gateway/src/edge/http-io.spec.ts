@@ -102,6 +102,34 @@ describe('readBody', () => {
     }
   });
 
+  it('sweeps every pending body once however the others leave: in any order, several refused in one sweep', async () => {
+    jest.useFakeTimers();
+    try {
+      // A limit of its own (sweeps every 130 ms). Bodies 6, 2 and 0 end (the last, a middle one,
+      // the first) and 3 errs; 5 ends just before the sweep that refuses 1 and 4 together.
+      const idle = 520;
+      const reqs = Array.from({ length: 7 }, () => request());
+      const outcomes = reqs.map(() => jest.fn());
+      reqs.forEach((req, i) => readBody(req, 100, idle).then(outcomes[i], outcomes[i]));
+      reqs[6].end('g');
+      reqs[2].end('c');
+      reqs[0].end('a');
+      reqs[3].emit('error', new Error('reset'));
+      await jest.advanceTimersByTimeAsync(idle - 1);
+      expect(outcomes.map((o) => o.mock.calls.length)).toEqual([1, 0, 1, 1, 0, 0, 1]);
+      reqs[5].end('f');
+      await jest.advanceTimersByTimeAsync(idle / 4 + 1);
+      for (const i of [1, 4]) expect(outcomes[i]).toHaveBeenCalledWith(expect.objectContaining({ status: 408 }));
+      expect(outcomes[5]).toHaveBeenCalledWith(Buffer.from('f'));
+      expect(outcomes.every((o) => o.mock.calls.length === 1)).toBe(true);
+      // Nothing left to sweep: the next sweep clears the interval.
+      await jest.advanceTimersByTimeAsync(idle / 4);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('keeps reading a body whose chunks come more often than the idle limit', async () => {
     jest.useFakeTimers();
     try {
@@ -153,6 +181,24 @@ describe('receiveBody', () => {
     expect(onError).toHaveBeenCalledTimes(1);
     expect(onError.mock.calls[0][0]).toMatchObject({ status: 413 });
     expect(onBody).toHaveBeenCalledTimes(1);
+  });
+
+  it('settles once a body that settles while the sweep refuses another', async () => {
+    jest.useFakeTimers();
+    try {
+      // A limit of its own (sweeps every 150 ms). A's refusal makes B err in the same sweep, before
+      // the sweep reaches B: B is settled by its error alone, not refused as well.
+      const idle = 600;
+      const a = request();
+      const b = request();
+      const onErrorB = jest.fn();
+      receiveBody(a, 100, idle, jest.fn(), () => b.emit('error', new Error('reset')));
+      receiveBody(b, 100, idle, jest.fn(), onErrorB);
+      await jest.advanceTimersByTimeAsync(2 * idle);
+      expect(onErrorB.mock.calls).toEqual([[new Error('reset')]]);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
 

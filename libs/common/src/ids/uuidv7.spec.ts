@@ -85,7 +85,9 @@ describe('uuidv7', () => {
 
 describe('uuidv7Into', () => {
   it('writes 36 bytes of a v7 id where asked, in order with uuidv7() made between', () => {
-    const buffer = Buffer.alloc(UUID_BYTES + 10, 0x2a);
+    // A view that starts partway into its memory, as a pooled Buffer does: the write honours its offset.
+    const memory = Buffer.alloc(UUID_BYTES + 20, 0x2a);
+    const buffer = memory.subarray(7);
     const ids: string[] = [];
     for (let i = 0; i < 1000; i++) {
       if (i % 2 === 0) {
@@ -96,7 +98,7 @@ describe('uuidv7Into', () => {
       }
     }
     expect(UUID_BYTES).toBe(36);
-    expect(buffer.subarray(0, 5).every((b) => b === 0x2a) && buffer.subarray(5 + UUID_BYTES).every((b) => b === 0x2a)).toBe(true);
+    expect(memory.subarray(0, 7 + 5).every((b) => b === 0x2a) && memory.subarray(7 + 5 + UUID_BYTES).every((b) => b === 0x2a)).toBe(true);
     expect(ids.filter((id) => !V7.test(id))).toEqual([]);
     expect(new Set(ids).size).toBe(ids.length);
     expect(inOrder(ids)).toBe(true);

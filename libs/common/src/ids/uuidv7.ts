@@ -65,7 +65,8 @@ export function uuidv7(): string {
  */
 export function uuidv7Into(buffer: Uint8Array, at: number): number {
   nextId();
-  for (let i = 0; i < UUID_BYTES; i++) buffer[at + i] = TEXT[i];
+  // One native copy of the id's bytes.
+  buffer.set(TEXT, at);
   return at + UUID_BYTES;
 }
 

@@ -64,7 +64,17 @@ function readUsage(pattern: RegExp, text: string, start: number): UsageText | un
   pattern.lastIndex = start;
   const m = pattern.exec(text);
   if (m === null) return undefined;
-  return { usage: { inputTokens: +m[1], cachedTokens: +m[2], outputTokens: +m[3], reasoningTokens: +m[4], totalTokens: +m[5] }, end: pattern.lastIndex };
+  return { usage: { inputTokens: countOf(m[1]), cachedTokens: countOf(m[2]), outputTokens: countOf(m[3]), reasoningTokens: countOf(m[4]), totalTokens: countOf(m[5]) }, end: pattern.lastIndex };
+}
+
+/**
+ * The value of a COUNT's digits, as `+digits` reads them: few enough that every step is exact in
+ * a double. `+` of a string V8 has not met as a number is a call into its runtime.
+ */
+function countOf(digits: string): number {
+  let n = 0;
+  for (let i = 0; i < digits.length; i++) n = n * 10 + (digits.charCodeAt(i) - 0x30);
+  return n;
 }
 
 /**

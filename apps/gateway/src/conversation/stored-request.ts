@@ -1,4 +1,4 @@
-import { plainJsonString } from '@app/providers';
+import { plainJsonString } from '@app/providers/responses/json-text';
 import type { Json } from '../state/stored-response';
 
 /**

@@ -106,7 +106,7 @@ describe('readBody', () => {
     jest.useFakeTimers();
     try {
       // A limit of its own (sweeps every 130 ms). Bodies 6, 2 and 0 end (the last, a middle one,
-      // the first) and 3 errs; 5 ends just before the sweep that refuses 1 and 4 together.
+      // the first) and 3 errs; 5 ends a sweep before the one that refuses 1 and 4 together.
       const idle = 520;
       const reqs = Array.from({ length: 7 }, () => request());
       const outcomes = reqs.map(() => jest.fn());

@@ -148,8 +148,11 @@ class BodyReader {
     this.quietSweeps = 0;
     this.size += chunk.length;
     if (this.tooLarge || this.size > this.limit) {
-      this.tooLarge = true;
-      this.chunks = [];
+      // Let go of what was read once, when the body turns out too large; drained chunks are not kept.
+      if (!this.tooLarge) {
+        this.tooLarge = true;
+        this.chunks = [];
+      }
       if (this.size > this.limit + MAX_DRAIN_BYTES) this.req.destroy();
       return;
     }

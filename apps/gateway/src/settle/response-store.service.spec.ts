@@ -47,7 +47,7 @@ describe('ResponseStore', () => {
       expect(walked.saved.map(jsonless)).toEqual(parsed.saved.map(jsonless));
       // All but the JSON (7) and whether its UTF-8 is wanted (10's wantBytes: only for plain text, its own column value).
       const options = (args: unknown[]) => args[10] as CacheAddOptions;
-      const entry = (args: unknown[]) => [...args.filter((_, i) => i !== 7 && i !== 10), options(args).ascii === true, options(args).inputAscii === true];
+      const entry = (args: unknown[]) => [...args.filter((_, i) => i !== 7 && i !== 10), options(args).responseAscii === true, options(args).inputAscii === true];
       expect(walked.cached.map(entry)).toEqual(parsed.cached.map(entry));
       for (const { cached } of [parsed, walked]) expect(cached.map((args) => options(args).wantBytes)).toEqual([!(cached[0][7] as string).includes('\\u')]);
     }

@@ -40,19 +40,19 @@ export class ResponseStore {
     if (!turn.store) return;
     const row = this.row(turn, statusOf(response), response, responseJson);
     // JSON.stringify writes U+0000 and lone surrogates only as escapes, which toJsonb rewrites.
-    this.add(row, typeof response.model === 'string' ? response.model : '', { wantBytes: isJsonbAsIs(row.responseJson), inputAscii: turn.inputItemsAscii });
+    this.add(row, typeof response.model === 'string' ? response.model : '', { wantBytes: isJsonbAsIs(row.responseJson), responseAscii: false, inputAscii: turn.inputItemsAscii });
   }
 
   /** commit for a turn stored as text: its row read off the text (storedText), not the object. */
   commitText(turn: Turn, stored: StoredText): void {
     const items = inputStoredItems(turn.stem, turn.inputItems);
     addOutputStoredItems(items, turn.stem, stored.outputIds);
-    this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '', { wantBytes: stored.plain, ascii: stored.ascii, inputAscii: turn.inputItemsAscii });
+    this.add(this.newRow(turn, stored.status, stored.model, stored.json, stored.errorJson, items), stored.model ?? '', { wantBytes: stored.plain, responseAscii: stored.ascii, inputAscii: turn.inputItemsAscii });
   }
 
   /**
    * `wantBytes` when the Response's JSON is its own column value (plain), so the row copies the
-   * cache's UTF-8 of it instead of encoding it again; `ascii`, `inputAscii` as the cache takes them.
+   * cache's UTF-8 of it instead of encoding it again; `responseAscii`, `inputAscii` as the cache takes them.
    */
   private add(row: StoredResponseRow, model: string, options: CacheAddOptions): void {
     const bytes = this.cache.add(row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt.getTime(), row.responseJson, row.inputItemsJson, row.items, options);

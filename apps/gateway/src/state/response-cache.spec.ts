@@ -212,7 +212,7 @@ describe('ResponseCache', () => {
     const known = new ResponseCache(10, 10_000);
     const r = stored('a');
     const json = JSON.stringify(r.response);
-    const add = (cache: ResponseCache, ascii: boolean) => cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, json, '[{"x":"é"}]', [], { wantBytes: true, ascii });
+    const add = (cache: ResponseCache, ascii: boolean) => cache.add(r.id, r.keyId, r.status, r.background, r.model, r.previousResponseId, r.expiresAt, json, '[{"x":"é"}]', [], { wantBytes: true, responseAscii: ascii });
     expect(add(known, true)).toEqual(add(counted, false));
     expect(known.get(r.id)).toEqual(counted.get(r.id));
   });

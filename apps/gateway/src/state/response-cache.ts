@@ -65,7 +65,7 @@ export interface CacheAddOptions {
   /** Return `responseJson`'s UTF-8 as the entry holds it. */
   wantBytes?: boolean;
   /** `responseJson` is known to be ASCII. */
-  ascii?: boolean;
+  responseAscii?: boolean;
   /** `inputItemsJson` is known to be ASCII. */
   inputAscii?: boolean;
 }
@@ -183,17 +183,16 @@ export class ResponseCache {
    * row's list): no StoredResponse made only to be taken apart here. With `wantBytes`, returns
    * `responseJson` in UTF-8 as the entry holds it, for the caller to copy at once (a view of the
    * entry's buffer, which holds another entry's text once this one is removed); undefined when not
-   * wanted (no view made for nothing) or not cached. `ascii`: `responseJson` is known to be ASCII;
-   * `inputAscii`: `inputItemsJson` is (its UTF-8 then as long as it, not counted again character
-   * by character).
+   * wanted (no view made for nothing) or not cached. The flags: CacheAddOptions (a text known
+   * to be ASCII has a UTF-8 as long as it, not counted again character by character).
    */
   add(
     id: string, keyId: string, status: StoredStatus, background: boolean, model: string, previousResponseId: string | null, expiresAt: number,
-    responseJson: string, inputItemsJson: string, items: readonly StoredItem[], { wantBytes = false, ascii = false, inputAscii = false }: CacheAddOptions = {},
+    responseJson: string, inputItemsJson: string, items: readonly StoredItem[], { wantBytes = false, responseAscii = false, inputAscii = false }: CacheAddOptions = {},
   ): Buffer | undefined {
     const plainIds = plainIdsJson(items);
     const itemIdsJson = plainIds ?? JSON.stringify(items.map((i) => i.itemId));
-    const inputItemsStart = ascii ? responseJson.length : Buffer.byteLength(responseJson);
+    const inputItemsStart = responseAscii ? responseJson.length : Buffer.byteLength(responseJson);
     const itemIdsStart = inputItemsStart + (inputAscii ? inputItemsJson.length : Buffer.byteLength(inputItemsJson));
     const end = itemIdsStart + (plainIds !== undefined ? plainIds.length : Buffer.byteLength(itemIdsJson));
     const capacity = capacityFor(end);
@@ -206,10 +205,10 @@ export class ResponseCache {
     while (this.oldest !== null && (this.entries.size >= this.maxEntries || this.bytes + capacity > this.maxBytes)) this.remove(this.oldest);
     const text = this.spares.take(capacity);
     // Latin-1 writes an ASCII string's bytes as they are, with no UTF-8 encoding to do; a text as
-    // long as its UTF-8 is ASCII (every other character takes two bytes or more), `ascii` or not.
+    // long as its UTF-8 is ASCII (every other character takes two bytes or more), known so or not.
     text.write(responseJson, 0, inputItemsStart === responseJson.length ? 'latin1' : 'utf8');
     text.write(inputItemsJson, inputItemsStart, itemIdsStart - inputItemsStart === inputItemsJson.length ? 'latin1' : 'utf8');
-    text.write(itemIdsJson, itemIdsStart);
+    text.write(itemIdsJson, itemIdsStart, plainIds !== undefined ? 'latin1' : 'utf8');
     const entry = new Entry(id, keyId, status, background, model, previousResponseId, expiresAt, text, inputItemsStart, itemIdsStart, end, items.length);
     this.entries.set(id, entry);
     this.link(entry);

@@ -39,6 +39,8 @@ const SET_AT = SET.map(member);
 const SET_WITH_USAGE = [...SET, 'usage'];
 const COST = ['cost'];
 const NO_COST: readonly number[] = [-1, -1];
+// Past this many ids, the ones seen are looked up in a Set rather than compared one by one.
+const MANY_IDS = 16;
 
 /**
  * Whether a turn's answer may be stored as text, decided before the upstream answers (its body
@@ -168,9 +170,6 @@ function trustedOutputIds(
   return ids;
 }
 
-// Past this many ids, the ones seen are looked up in a Set rather than compared one by one.
-const MANY_IDS = 16;
-
 /** Whether `id` is among the ids before it: `seen` holds them all once there are more than MANY_IDS (else it is null). */
 function seenBefore(ids: readonly string[], seen: ReadonlySet<string> | null, id: string): boolean {
   return seen !== null ? seen.has(id) : ids.includes(id);
@@ -183,5 +182,5 @@ function isQuotedAt(json: string, from: number, to: number): boolean {
 
 /** Whether the JSON value at `[from, to)` of a text without escapes is the string `s`. */
 function isStringText(json: string, from: number, to: number, s: string): boolean {
-  return from !== -1 && to - from === s.length + 2 && json.charCodeAt(from) === JSON_BYTE.QUOTE && json.slice(from + 1, to - 1) === s;
+  return isQuotedAt(json, from, to) && to - from === s.length + 2 && json.startsWith(s, from + 1);
 }

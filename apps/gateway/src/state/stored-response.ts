@@ -29,8 +29,9 @@ export interface StoredResponse {
 export interface StoredResponseRow {
   id: string;
   keyId: string;
-  createdAt: Date;
-  expiresAt: Date;
+  /** Milliseconds since the epoch, as Date.now(): no Date object made per stored turn. */
+  createdAt: number;
+  expiresAt: number;
   status: StoredStatus;
   background: boolean;
   model: string;

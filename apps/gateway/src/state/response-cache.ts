@@ -206,15 +206,9 @@ export class ResponseCache {
     const text = this.spares.take(capacity);
     // Latin-1 writes an ASCII string's bytes as they are, with no UTF-8 encoding to do; a text as
     // long as its UTF-8 is ASCII (every other character takes two bytes or more), known so or not.
-    const responseLatin1 = inputItemsStart === responseJson.length;
-    const inputLatin1 = itemIdsStart - inputItemsStart === inputItemsJson.length;
-    // All three ASCII (as most turns are): one call into C++ writes them, not three.
-    if (responseLatin1 && inputLatin1 && plainIds !== undefined) text.write(responseJson + inputItemsJson + plainIds, 0, 'latin1');
-    else {
-      text.write(responseJson, 0, responseLatin1 ? 'latin1' : 'utf8');
-      text.write(inputItemsJson, inputItemsStart, inputLatin1 ? 'latin1' : 'utf8');
-      text.write(itemIdsJson, itemIdsStart, plainIds !== undefined ? 'latin1' : 'utf8');
-    }
+    text.write(responseJson, 0, inputItemsStart === responseJson.length ? 'latin1' : 'utf8');
+    text.write(inputItemsJson, inputItemsStart, itemIdsStart - inputItemsStart === inputItemsJson.length ? 'latin1' : 'utf8');
+    text.write(itemIdsJson, itemIdsStart, plainIds !== undefined ? 'latin1' : 'utf8');
     const entry = new Entry(id, keyId, status, background, model, previousResponseId, expiresAt, text, inputItemsStart, itemIdsStart, end, items.length);
     this.entries.set(id, entry);
     this.link(entry);

@@ -71,8 +71,8 @@ function generatedRows(count: number): StoredResponseRow[] {
     return {
       id: `resp_${i}_${text(rnd, 6)}`,
       keyId: uuid(rnd),
-      createdAt,
-      expiresAt: i % 7 === 0 ? createdAt : new Date(Math.min(YEAR_10000 - 1, createdAt.getTime() + rnd() * 40 * MS_PER_YEAR)),
+      createdAt: createdAt.getTime(),
+      expiresAt: i % 7 === 0 ? createdAt.getTime() : new Date(Math.min(YEAR_10000 - 1, createdAt.getTime() + rnd() * 40 * MS_PER_YEAR)).getTime(),
       status,
       background: rnd() < 0.5,
       model: text(rnd, 30),
@@ -98,10 +98,10 @@ function textLines(rows: readonly StoredResponseRow[]): { responses: string; ite
   for (const r of rows) {
     const unfinished = r.status === 'queued' || r.status === 'in_progress';
     responses += copyLine([
-      r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, r.model, r.previousResponseId,
-      toJsonb(r.requestJson), toJsonb(r.inputItemsJson), toJsonb(r.responseJson), toJsonb(r.errorJson), unfinished ? r.createdAt : null,
+      r.id, r.keyId, new Date(r.createdAt), new Date(r.expiresAt), r.status, r.background, r.model, r.previousResponseId,
+      toJsonb(r.requestJson), toJsonb(r.inputItemsJson), toJsonb(r.responseJson), toJsonb(r.errorJson), unfinished ? new Date(r.createdAt) : null,
     ]);
-    for (const it of r.items) items += copyLine([r.id, it.position, it.source, r.keyId, it.itemId, r.createdAt]);
+    for (const it of r.items) items += copyLine([r.id, it.position, it.source, r.keyId, it.itemId, new Date(r.createdAt)]);
   }
   return { responses, items };
 }
@@ -170,13 +170,13 @@ describeWhen(testEnv.databaseUrl, NEEDS_DATABASE_URL)('stored rows in COPY binar
     const [base] = generatedRows(1);
     const early = new Date(0).setUTCFullYear(-4000, 0, 1);
     const late = new Date(0).setUTCFullYear(200_000, 5, 1) + 43_200_007;
-    await copyBinary(binary, [{ ...base, id: 'early', createdAt: new Date(early), items: [] }, { ...base, id: 'late', createdAt: new Date(late), items: [] }]);
+    await copyBinary(binary, [{ ...base, id: 'early', createdAt: early, items: [] }, { ...base, id: 'late', createdAt: late, items: [] }]);
     const { rows } = await binary.query(`SELECT id, (extract(epoch FROM created_at) * 1000)::bigint::text AS ms FROM stored_responses ORDER BY id`);
     expect(rows).toEqual([{ id: 'early', ms: String(early) }, { id: 'late', ms: String(late) }]);
     // Before 4713 BC: out of the column's range.
     const tooEarly = new Date(0).setUTCFullYear(-5000, 0, 1);
     await binary.query('BEGIN');
-    const refused = await copyBinary(binary, [{ ...base, id: 'too early', createdAt: new Date(tooEarly), items: [] }]).catch((err: unknown) => err);
+    const refused = await copyBinary(binary, [{ ...base, id: 'too early', createdAt: tooEarly, items: [] }]).catch((err: unknown) => err);
     await binary.query('ROLLBACK');
     expect(isRowError(refused)).toBe(true);
   });

@@ -93,7 +93,7 @@ describe('stored turns in text columns, and rows stored before them in json colu
   /** A row as this version writes it (the INSERT the batch writer falls back to; COPY fills the same columns). */
   async function insertNew(id: string, previousResponseId: string | null, inputItems: Json[], output: Json[], status: StoredStatus = 'completed'): Promise<void> {
     const row: StoredResponseRow = {
-      id, keyId, createdAt: new Date(), expiresAt: new Date(Date.now() + 86_400_000), status, background: status !== 'completed', model: 'm',
+      id, keyId, createdAt: Date.now(), expiresAt: Date.now() + 86_400_000, status, background: status !== 'completed', model: 'm',
       previousResponseId, requestJson: '{"model":"m"}', inputItemsJson: JSON.stringify(inputItems), responseJson: JSON.stringify(responseOf(id, status, output)),
       errorJson: null, items: [],
     };

@@ -104,7 +104,7 @@ describe('stored item ids: minted ones located by their id, the rest by their ro
     const written = row(id, inputItems, output);
     await repo.insert([written]);
     const cache = h.gateway.app.get(ResponseCache);
-    cache.add(id, keyId, 'completed', false, 'm', null, written.expiresAt.getTime(), written.responseJson, written.inputItemsJson, []);
+    cache.add(id, keyId, 'completed', false, 'm', null, written.expiresAt, written.responseJson, written.inputItemsJson, []);
     for (const misplaced of [`msg_${stem}in0`, `msg_${stem}out1`]) {
       expect(cache.getItem(keyId, misplaced)).toBeUndefined();
       expect((await repo.findItems(keyId, [misplaced])).size).toBe(0);
@@ -142,9 +142,9 @@ describe('stored item ids: minted ones located by their id, the rest by their ro
 
   /** A row as the gateway writes it, with the given input items and output. */
   function row(id: string, inputItems: object[], output: object[], fields: Partial<StoredResponseRow> = {}): StoredResponseRow {
-    const now = new Date();
+    const now = Date.now();
     return {
-      id, keyId, createdAt: now, expiresAt: new Date(now.getTime() + 86_400_000), status: 'completed', background: false, model: 'm', previousResponseId: null,
+      id, keyId, createdAt: now, expiresAt: now + 86_400_000, status: 'completed', background: false, model: 'm', previousResponseId: null,
       requestJson: '{}', inputItemsJson: JSON.stringify(inputItems), responseJson: JSON.stringify({ id, object: 'response', output }), errorJson: null, items: [], ...fields,
     };
   }

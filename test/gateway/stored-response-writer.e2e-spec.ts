@@ -66,7 +66,7 @@ describe('stored responses written in batches behind the answer', () => {
   function row(keyId: string, fields: Partial<StoredResponseRow> = {}): StoredResponseRow {
     const id = newResponseId();
     return {
-      id, keyId, createdAt: new Date(), expiresAt: new Date(Date.now() + 86_400_000), status: 'completed', background: false, model: 'm', previousResponseId: null,
+      id, keyId, createdAt: Date.now(), expiresAt: Date.now() + 86_400_000, status: 'completed', background: false, model: 'm', previousResponseId: null,
       requestJson: '{}', inputItemsJson: '[]', responseJson: JSON.stringify({ id, object: 'response', output: [] }), errorJson: null,
       items: [{ source: 'output', position: 0, itemId: `msg_${id}` }], ...fields,
     };

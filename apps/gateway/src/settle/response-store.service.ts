@@ -55,7 +55,7 @@ export class ResponseStore {
    * cache's UTF-8 of it instead of encoding it again; `responseAscii`, `inputAscii` as the cache takes them.
    */
   private add(row: StoredResponseRow, model: string, options: CacheAddOptions): void {
-    const bytes = this.cache.add(row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt.getTime(), row.responseJson, row.inputItemsJson, row.items, options);
+    const bytes = this.cache.add(row.id, row.keyId, row.status, row.background, model, row.previousResponseId, row.expiresAt, row.responseJson, row.inputItemsJson, row.items, options);
     this.rows.save(row, bytes);
   }
 
@@ -91,8 +91,8 @@ export class ResponseStore {
     return {
       id: turn.id,
       keyId: turn.keyId,
-      createdAt: new Date(turn.createdAt),
-      expiresAt: new Date(this.expiresAt(turn)),
+      createdAt: turn.createdAt,
+      expiresAt: this.expiresAt(turn),
       status,
       background: turn.background,
       model: model ?? String(turn.request.model ?? ''),

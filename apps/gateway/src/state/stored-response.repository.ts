@@ -139,10 +139,11 @@ export class StoredResponseRepository {
     const itemCols: [string[], number[], string[], string[], string[], Date[]] = [[], [], [], [], [], []];
     for (const r of rows) {
       const base = params.length;
+      const createdAt = new Date(r.createdAt);
       params.push(
-        r.id, r.keyId, r.createdAt, r.expiresAt, r.status, r.background, toPgText(r.model), r.previousResponseId,
+        r.id, r.keyId, createdAt, new Date(r.expiresAt), r.status, r.background, toPgText(r.model), r.previousResponseId,
         toJsonb(r.requestJson), toJsonb(r.inputItemsJson), toJsonb(r.responseJson), toJsonb(r.errorJson),
-        r.status === 'queued' || r.status === 'in_progress' ? r.createdAt : null,
+        r.status === 'queued' || r.status === 'in_progress' ? createdAt : null,
       );
       tuples.push(`(${INSERT_COLUMNS.map((_, i) => `$${base + i + 1}`).join(',')})`);
       for (const it of r.items) {
@@ -151,7 +152,7 @@ export class StoredResponseRepository {
         itemCols[2].push(it.source);
         itemCols[3].push(r.keyId);
         itemCols[4].push(toPgText(it.itemId));
-        itemCols[5].push(r.createdAt);
+        itemCols[5].push(createdAt);
       }
     }
     const n = params.length;

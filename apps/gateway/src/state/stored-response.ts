@@ -29,8 +29,10 @@ export interface StoredResponse {
 export interface StoredResponseRow {
   id: string;
   keyId: string;
-  createdAt: Date;
-  expiresAt: Date;
+  /** Whole milliseconds since the epoch, as Date.now(): no Date object made per stored turn. */
+  createdAt: number;
+  /** Whole milliseconds since the epoch (createdAt plus whole days of retention). */
+  expiresAt: number;
   status: StoredStatus;
   background: boolean;
   model: string;

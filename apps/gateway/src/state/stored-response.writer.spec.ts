@@ -4,7 +4,7 @@ import { StoredRowEncoder } from './stored-row-text';
 
 describe('reviveStoredText', () => {
   const row: StoredResponseRow = {
-    id: 'resp_1', keyId: '00000000-0000-4000-8000-000000000001', createdAt: new Date(1_700_000_000_123), expiresAt: new Date(1_800_000_000_000),
+    id: 'resp_1', keyId: '00000000-0000-4000-8000-000000000001', createdAt: 1_700_000_000_123, expiresAt: 1_800_000_000_000,
     status: 'completed', background: false, model: 'gpt', previousResponseId: null, requestJson: '{"input":"hi"}', inputItemsJson: '[]',
     responseJson: '{"id":"resp_1","output":[]}', errorJson: null, items: [{ source: 'output', position: 0, itemId: 'msg_1' }],
   };
@@ -12,6 +12,17 @@ describe('reviveStoredText', () => {
 
   it('makes a spilled line its row again', () => {
     expect(reviveStoredText(new StoredRowEncoder(), JSON.stringify(row))!.row()).toEqual(row);
+  });
+
+  it('spills its times as ISO strings, as lines written when rows held Dates, and replays such a line', () => {
+    const line = JSON.stringify(new StoredRowEncoder().encode(row));
+    expect(JSON.parse(line)).toMatchObject({ createdAt: '2023-11-14T22:13:20.123Z', expiresAt: '2027-01-15T08:00:00.000Z' });
+    // A line of the previous build (its row's Dates as JSON.stringify wrote them).
+    const old = '{"id":"resp_1","keyId":"00000000-0000-4000-8000-000000000001","createdAt":"2023-11-14T22:13:20.123Z","expiresAt":"2027-01-15T08:00:00.000Z",'
+      + '"status":"completed","background":false,"model":"gpt","previousResponseId":null,"requestJson":"{\\"input\\":\\"hi\\"}","inputItemsJson":"[]",'
+      + '"responseJson":"{\\"id\\":\\"resp_1\\",\\"output\\":[]}","errorJson":null,"items":[{"source":"output","position":0,"itemId":"msg_1"}]}';
+    expect(reviveStoredText(new StoredRowEncoder(), old)!.row()).toEqual(row);
+    expect(line).toBe(old);
   });
 
   it.each([

@@ -41,15 +41,15 @@ export function repairStoredRow(row: StoredResponseRow, hardTextLimit?: number):
 }
 
 function reviveStoredRow(line: string): StoredResponseRow | null {
-  let row: StoredResponseRow & { createdAt: string; expiresAt: string };
+  let row: Omit<StoredResponseRow, 'createdAt' | 'expiresAt'> & { createdAt: string; expiresAt: string };
   try {
-    row = JSON.parse(line) as StoredResponseRow & { createdAt: string; expiresAt: string };
+    row = JSON.parse(line) as Omit<StoredResponseRow, 'createdAt' | 'expiresAt'> & { createdAt: string; expiresAt: string };
   } catch {
     return null;
   }
   if (typeof row !== 'object' || row === null || typeof row.id !== 'string' || typeof row.responseJson !== 'string' || !Array.isArray(row.items)) return null;
   if (![row.requestJson, row.inputItemsJson, row.responseJson, row.errorJson].every(isJsonField)) return null;
-  return { ...row, createdAt: new Date(row.createdAt), expiresAt: new Date(row.expiresAt) };
+  return { ...row, createdAt: new Date(row.createdAt).getTime(), expiresAt: new Date(row.expiresAt).getTime() };
 }
 
 /**

@@ -10,7 +10,7 @@ let n = 0;
 function row(items: number, fields: Partial<StoredResponseRow> = {}): StoredResponseRow {
   const id = `resp_${n++}`;
   return {
-    id, keyId: '00000000-0000-4000-8000-000000000001', createdAt: new Date(1_700_000_000_123 + n), expiresAt: new Date(1_800_000_000_000 + n),
+    id, keyId: '00000000-0000-4000-8000-000000000001', createdAt: 1_700_000_000_123 + n, expiresAt: 1_800_000_000_000 + n,
     status: 'completed', background: false, model: 'gpt', previousResponseId: n % 2 === 0 ? null : `resp_${n - 1}`,
     requestJson: `{"input":"turn ${n}"}`, inputItemsJson: '[]', responseJson: JSON.stringify({ id, output: [] }), errorJson: null,
     items: Array.from({ length: items }, (_, i) => ({ source: i === 0 ? ('input' as const) : ('output' as const), position: i, itemId: `msg_${id}_${i}` })),
@@ -105,7 +105,8 @@ describe('StoredRowEncoder', () => {
     const encoder = new StoredRowEncoder();
     const r = row(2, { errorJson: '{"message":"x"}' });
     const json = JSON.stringify(encoder.encode(r));
-    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(r)));
+    // Its times as ISO strings, as JSON.stringify wrote the Dates rows held before.
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify({ ...r, createdAt: new Date(r.createdAt), expiresAt: new Date(r.expiresAt) })));
     // Text every COPY text escape and UTF-8 length touches; U+0000 and a lone surrogate as the database keeps them.
     const odd = 'back\\slash \\n not a newline, tab\there\nnew line\r\n, é 漢 😀, \u0000 nul, \ud800 lone';
     const hard = row(2, {
@@ -117,7 +118,7 @@ describe('StoredRowEncoder', () => {
       items: [{ source: 'input', position: 0, itemId: 'id\twith\\ 漢\u0000' }, { source: 'output', position: 1, itemId: 'plain' }],
     });
     const stored = asStored(hard);
-    const expected = { ...stored, model: stored.model.replace('\u0000', '\ufffd'), items: stored.items.map((it) => ({ ...it, itemId: it.itemId.replace('\u0000', '\ufffd') })) };
+    const expected = { ...stored, createdAt: new Date(stored.createdAt), expiresAt: new Date(stored.expiresAt), model: stored.model.replace('\u0000', '\ufffd'), items: stored.items.map((it) => ({ ...it, itemId: it.itemId.replace('\u0000', '\ufffd') })) };
     expect(JSON.parse(JSON.stringify(encoder.encode(hard)))).toEqual(JSON.parse(JSON.stringify(expected)));
     expect(JSON.parse(JSON.parse(JSON.stringify(encoder.encode(hard))).requestJson)).toEqual({ input: odd.replace('\u0000', '\ufffd').replace('\ud800', '\ufffd'), escaped: '\\t \\u0000' });
   });

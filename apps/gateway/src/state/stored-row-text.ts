@@ -45,11 +45,15 @@ export class StoredRowText extends RowText {
     return readRow(this.buffer, this.start, this.itemsStart, this.end);
   }
 
-  /** A spilled or dead-letter row is written as the row itself. */
-  toJSON(): StoredResponseRow {
-    return this.row();
+  /** A spilled or dead-letter row is written as the row itself, its times as ISO strings (as Dates were written). */
+  toJSON(): SpilledRow {
+    const row = this.row();
+    return { ...row, createdAt: new Date(row.createdAt), expiresAt: new Date(row.expiresAt) };
   }
 }
+
+/** A row as a spill file's line holds it: its times are Dates, written by JSON.stringify as ISO strings. */
+export type SpilledRow = Omit<StoredResponseRow, 'createdAt' | 'expiresAt'> & { createdAt: Date; expiresAt: Date };
 
 // What of a row's data each COPY takes (RowTextEncoder.copy): its stored_responses row, then its stored_items rows.
 export const responseTupleStart = (r: StoredRowText): number => r.start;
@@ -180,7 +184,7 @@ function readRow(buffer: Buffer, start: number, itemsStart: number, end: number)
     at = it.end;
   }
   return {
-    id: id!, keyId: keyId!, createdAt: createdAt!, expiresAt: expiresAt!, status: status as StoredStatus, background: background!,
+    id: id!, keyId: keyId!, createdAt: createdAt!.getTime(), expiresAt: expiresAt!.getTime(), status: status as StoredStatus, background: background!,
     model: model!, previousResponseId, requestJson: requestJson!, inputItemsJson: inputItemsJson!, responseJson: responseJson!, errorJson, items,
   };
 }

@@ -190,13 +190,17 @@ export function putBool(buf: Buffer, at: number, v: boolean): number {
   return at + BOOL_BYTES;
 }
 
+// The largest time a Date holds, in ms either way from the epoch.
+const MAX_TIME_MS = 8.64e15;
+
 /**
- * A time as microseconds since 2000-01-01 UTC. An invalid Date throws, having no time to send;
- * one outside the server's range is refused by the server (22008), a row error.
+ * A time (ms since the epoch, as a Date would hold it: truncated to whole ms) as microseconds
+ * since 2000-01-01 UTC. One no Date can hold (NaN, past MAX_TIME_MS) throws, having no time to
+ * send; one outside the server's range is refused by the server (22008), a row error.
  */
-export function putTimestamptz(buf: Buffer, at: number, date: Date): number {
-  const ms = date.getTime();
-  if (Number.isNaN(ms)) throw new RangeError('Invalid time value');
+export function putTimestamptz(buf: Buffer, at: number, time: number): number {
+  if (!(Math.abs(time) <= MAX_TIME_MS)) throw new RangeError('Invalid time value');
+  const ms = Math.trunc(time);
   putInt32(buf, at, 8);
   const since = ms - MS_2000;
   if (since > -EXACT_MS && since < EXACT_MS) {

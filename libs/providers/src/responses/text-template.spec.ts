@@ -91,6 +91,21 @@ describe('text templates', () => {
     }
   });
 
+  it('compares a last piece longer than the tail it checks first, and a searched piece only where it was found', () => {
+    const tail = `,"end":"${'x'.repeat(100)}"}`;
+    const long = textTemplate(`{"id":"a","v":[1],"w":2${tail}`, [6, 9, 14, 17], [SlotKind.String, SlotKind.Value])!;
+    expect(long.pieces[2]).toBe(`,"w":2${tail}`);
+    const spans: number[] = [];
+    expect(matchTemplate(`{"id":"b","v":{},"w":2${tail}`, long, spans)).toBe(true);
+    // Differing before the last 64 characters of the last piece, or in a piece after a searched Value.
+    expect(matchTemplate(`{"id":"b","v":{},"w":3${tail}`, long, spans)).toBe(false);
+    expect(matchTemplate(`{"id":"b","v":{},"w":2${tail.replace('end', 'End')}`, long, spans)).toBe(false);
+    const searched = textTemplate('{"v":[1],"w":2,"id":"a"}', [5, 8, 20, 23], [SlotKind.Value, SlotKind.String])!;
+    expect(matchTemplate('{"v":{"w":2},"w":2,"id":"b"}', searched, spans)).toBe(true);
+    expect(spans).toEqual([5, 12, 24, 27]);
+    expect(matchTemplate('{"v":{"w":3},"w":3,"id":"b"}', searched, spans)).toBe(false);
+  });
+
   it('makes no template of values that are not of their kind', () => {
     expect(textTemplate(text, [6, 14, 18, 21], [SlotKind.String, SlotKind.Digits])).toBeNull();
     expect(textTemplate(text, [5, 14], [SlotKind.String])).toBeNull();

@@ -96,10 +96,13 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
   // Setting an array's length is a store V8 does not inline: not made on a fresh array.
   if (spans.length !== 0) spans.length = 0;
   let at = 0;
+  // The piece at `at` was found there by a search for it (after a Value): not compared again.
+  let found = false;
   for (let k = 0; k < kinds.length; k++) {
     const piece = pieces[k];
     // Compared as slices: startsWith reads a sliced string several times slower.
-    if (text.slice(at, at + piece.length) !== piece) return false;
+    if (!found && text.slice(at, at + piece.length) !== piece) return false;
+    found = false;
     // Its end next: after the first piece, which refuses another type of event at once.
     if (k === 0 && !tailMatches(text, pieces, kinds)) return false;
     at += piece.length;
@@ -115,14 +118,16 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
       // Followed only by Digits slots (or by none: the last slot), the value runs to where the next
       // piece starts, counted back from the text's end: not searched for. The rest of this pass
       // checks the pieces and digits so counted.
-      end = onlyDigitsAfter(kinds, k) ? nextPieceFromEnd(text, pieces, kinds, k) : text.indexOf(pieces[k + 1], at);
+      found = !onlyDigitsAfter(kinds, k);
+      end = found ? text.indexOf(pieces[k + 1], at) : nextPieceFromEnd(text, pieces, kinds, k);
       if (end < at) return false;
     }
     spans.push(at, end);
     at = end;
   }
   const last = pieces[kinds.length];
-  return at + last.length === text.length && text.slice(at) === last;
+  // tailMatches compared the last piece whole when it is that short.
+  return at + last.length === text.length && ((kinds.length > 0 && last.length <= TAIL_CHECKED) || text.slice(at) === last);
 }
 
 /** Whether every slot after slot `k` is of kind Digits; true as well when `k` is the last slot. */
@@ -149,7 +154,8 @@ function nextPieceFromEnd(text: string, pieces: readonly string[], kinds: readon
  * Whether the text ends as the template does, back to its last slot that is not digits or over
  * TAIL_CHECKED characters, whichever comes first: a text that differs from the template only late
  * (another client's `user` or metadata, after the output) is refused without comparing all the
- * text before. Only a quick refusal: matchTemplate's forward pass checks the digits and all else.
+ * text before. Else a quick refusal: matchTemplate's forward pass checks the digits and all else
+ * but the last piece when this compared it whole.
  */
 function tailMatches(text: string, pieces: readonly string[], kinds: readonly SlotKind[]): boolean {
   let end = text.length;

@@ -81,6 +81,8 @@ describe('text templates', () => {
       '{"id":"resp_1","n":12,"out":[1,2],"end":true} ',
       '{"id":"re\\"sp","n":12,"out":[1,2],"end":true}',
       '{"id":"re\u0001sp","n":12,"out":[1,2],"end":true}',
+      '{"id":"resp_1,"n":12,"out":[1,2],"end":true}',
+      '{"id":"resp_1',
       '{"id":7,"n":12,"out":[1,2],"end":true}',
       '{"id":"resp_1","n":-12,"out":[1,2],"end":true}',
       '{"id":"resp_1","n":,"out":[1,2],"end":true}',
@@ -104,6 +106,10 @@ describe('text templates', () => {
     expect(matchTemplate('{"v":{"w":2},"w":2,"id":"b"}', searched, spans)).toBe(true);
     expect(spans).toEqual([5, 12, 24, 27]);
     expect(matchTemplate('{"v":{"w":3},"w":3,"id":"b"}', searched, spans)).toBe(false);
+    // The piece's first characters inside the value, not the whole piece: the search goes on past them.
+    const partly = '{"v":[1,"w":2,"x"],"w":2,"id":"b"}';
+    expect(matchTemplate(partly, searched, spans)).toBe(true);
+    expect(spans).toEqual([5, partly.indexOf(',"w":2,"id"'), partly.length - 4, partly.length - 1]);
   });
 
   it('makes no template of values that are not of their kind', () => {

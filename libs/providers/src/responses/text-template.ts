@@ -109,8 +109,8 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
     let end: number;
     if (kinds[k] === SlotKind.String) {
       if (text.charCodeAt(at) !== QUOTE) return false;
-      end = text.indexOf('"', at + 1) + 1;
-      if (end === 0 || !isPlainStringText(text, at + 1, end - 1)) return false;
+      end = plainStringEnd(text, at + 1);
+      if (end === -1) return false;
     } else if (kinds[k] === SlotKind.Digits) {
       end = digitsEnd(text, at);
       if (end === -1) return false;
@@ -119,7 +119,7 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
       // piece starts, counted back from the text's end: not searched for. The rest of this pass
       // checks the pieces and digits so counted.
       found = !onlyDigitsAfter(kinds, k);
-      end = found ? text.indexOf(pieces[k + 1], at) : nextPieceFromEnd(text, pieces, kinds, k);
+      end = found ? pieceAt(text, pieces[k + 1], at) : nextPieceFromEnd(text, pieces, kinds, k);
       if (end < at) return false;
     }
     spans.push(at, end);
@@ -129,6 +129,38 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
   // tailMatches compared the last piece whole when it is that short.
   return at + last.length === text.length && ((kinds.length > 0 && last.length <= TAIL_CHECKED) || text.slice(at) === last);
 }
+
+/**
+ * The end of the string whose text starts at `from` (after its opening quote), past its closing
+ * quote; -1 when a backslash or control character comes before that quote, or no quote does. One
+ * pass: an id is read as it is searched, where a native search for the quote was a call into the
+ * runtime before the same characters were read again.
+ */
+function plainStringEnd(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) return i + 1;
+    if (c < 0x20 || c === BACKSLASH) return -1;
+  }
+  return -1;
+}
+
+/**
+ * `text.indexOf(piece, from)`, the piece's first few characters searched and the rest compared
+ * where they are: V8 searches for a long text by tables it builds per search (Boyer-Moore), which
+ * cost more than the whole of the terminal event's search for the piece after its output.
+ */
+function pieceAt(text: string, piece: string, from: number): number {
+  if (piece.length <= SEARCHED_HEAD) return text.indexOf(piece, from);
+  const head = piece.slice(0, SEARCHED_HEAD);
+  for (let at = text.indexOf(head, from); at !== -1; at = text.indexOf(head, at + 1)) {
+    if (text.slice(at, at + piece.length) === piece) return at;
+  }
+  return -1;
+}
+
+// Below V8's shortest pattern for Boyer-Moore (7): searched by a plain scan.
+const SEARCHED_HEAD = 6;
 
 /** Whether every slot after slot `k` is of kind Digits; true as well when `k` is the last slot. */
 function onlyDigitsAfter(kinds: readonly SlotKind[], k: number): boolean {
@@ -335,7 +367,7 @@ const REST = 31 * WINDOW;
 
 const NONE: readonly never[] = [];
 
-const { QUOTE, COLON } = JSON_BYTE;
+const { QUOTE, COLON, BACKSLASH } = JSON_BYTE;
 const ZERO = 0x30;
 
 /**

@@ -110,6 +110,10 @@ describe('text templates', () => {
     const partly = '{"v":[1,"w":2,"x"],"w":2,"id":"b"}';
     expect(matchTemplate(partly, searched, spans)).toBe(true);
     expect(spans).toEqual([5, partly.indexOf(',"w":2,"id"'), partly.length - 4, partly.length - 1]);
+    // So many times that the search goes on for the whole piece.
+    const often = `{"v":[1${',"w":2,"x"'.repeat(9)}],"w":2,"id":"b"}`;
+    expect(matchTemplate(often, searched, spans)).toBe(true);
+    expect(spans).toEqual([5, often.indexOf(',"w":2,"id"'), often.length - 4, often.length - 1]);
   });
 
   it('makes no template of values that are not of their kind', () => {

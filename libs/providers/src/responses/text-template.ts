@@ -148,19 +148,23 @@ function plainStringEnd(text: string, from: number): number {
 /**
  * `text.indexOf(piece, from)`, the piece's first few characters searched and the rest compared
  * where they are: V8 searches for a long text by tables it builds per search (Boyer-Moore), which
- * cost more than the whole of the terminal event's search for the piece after its output.
+ * cost more than the whole of the terminal event's search for the piece after its output. A head
+ * found too often where the piece is not (a common key in the value) leaves the rest to that search.
  */
 function pieceAt(text: string, piece: string, from: number): number {
   if (piece.length <= SEARCHED_HEAD) return text.indexOf(piece, from);
   const head = piece.slice(0, SEARCHED_HEAD);
-  for (let at = text.indexOf(head, from); at !== -1; at = text.indexOf(head, at + 1)) {
+  let at = text.indexOf(head, from);
+  for (let tries = 0; at !== -1 && tries < HEAD_TRIES; tries++) {
     if (text.slice(at, at + piece.length) === piece) return at;
+    at = text.indexOf(head, at + 1);
   }
-  return -1;
+  return at === -1 ? -1 : text.indexOf(piece, at);
 }
 
 // Below V8's shortest pattern for Boyer-Moore (7): searched by a plain scan.
 const SEARCHED_HEAD = 6;
+const HEAD_TRIES = 4;
 
 /** Whether every slot after slot `k` is of kind Digits; true as well when `k` is the last slot. */
 function onlyDigitsAfter(kinds: readonly SlotKind[], k: number): boolean {

@@ -81,6 +81,8 @@ describe('text templates', () => {
       '{"id":"resp_1","n":12,"out":[1,2],"end":true} ',
       '{"id":"re\\"sp","n":12,"out":[1,2],"end":true}',
       '{"id":"re\u0001sp","n":12,"out":[1,2],"end":true}',
+      '{"id":"resp_1,"n":12,"out":[1,2],"end":true}',
+      '{"id":"resp_1',
       '{"id":7,"n":12,"out":[1,2],"end":true}',
       '{"id":"resp_1","n":-12,"out":[1,2],"end":true}',
       '{"id":"resp_1","n":,"out":[1,2],"end":true}',
@@ -89,6 +91,29 @@ describe('text templates', () => {
     ]) {
       expect(matchTemplate(other, template, spans)).toBe(false);
     }
+  });
+
+  it('compares a last piece longer than the tail it checks first, and a searched piece only where it was found', () => {
+    const tail = `,"end":"${'x'.repeat(100)}"}`;
+    const long = textTemplate(`{"id":"a","v":[1],"w":2${tail}`, [6, 9, 14, 17], [SlotKind.String, SlotKind.Value])!;
+    expect(long.pieces[2]).toBe(`,"w":2${tail}`);
+    const spans: number[] = [];
+    expect(matchTemplate(`{"id":"b","v":{},"w":2${tail}`, long, spans)).toBe(true);
+    // Differing before the last 64 characters of the last piece, or in a piece after a searched Value.
+    expect(matchTemplate(`{"id":"b","v":{},"w":3${tail}`, long, spans)).toBe(false);
+    expect(matchTemplate(`{"id":"b","v":{},"w":2${tail.replace('end', 'End')}`, long, spans)).toBe(false);
+    const searched = textTemplate('{"v":[1],"w":2,"id":"a"}', [5, 8, 20, 23], [SlotKind.Value, SlotKind.String])!;
+    expect(matchTemplate('{"v":{"w":2},"w":2,"id":"b"}', searched, spans)).toBe(true);
+    expect(spans).toEqual([5, 12, 24, 27]);
+    expect(matchTemplate('{"v":{"w":3},"w":3,"id":"b"}', searched, spans)).toBe(false);
+    // The piece's first characters inside the value, not the whole piece: the search goes on past them.
+    const partly = '{"v":[1,"w":2,"x"],"w":2,"id":"b"}';
+    expect(matchTemplate(partly, searched, spans)).toBe(true);
+    expect(spans).toEqual([5, partly.indexOf(',"w":2,"id"'), partly.length - 4, partly.length - 1]);
+    // So many times that the search goes on for the whole piece.
+    const often = `{"v":[1${',"w":2,"x"'.repeat(9)}],"w":2,"id":"b"}`;
+    expect(matchTemplate(often, searched, spans)).toBe(true);
+    expect(spans).toEqual([5, often.indexOf(',"w":2,"id"'), often.length - 4, often.length - 1]);
   });
 
   it('makes no template of values that are not of their kind', () => {

@@ -96,18 +96,21 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
   // Setting an array's length is a store V8 does not inline: not made on a fresh array.
   if (spans.length !== 0) spans.length = 0;
   let at = 0;
+  // The piece at `at` was found there by a search for it (after a Value): not compared again.
+  let found = false;
   for (let k = 0; k < kinds.length; k++) {
     const piece = pieces[k];
     // Compared as slices: startsWith reads a sliced string several times slower.
-    if (text.slice(at, at + piece.length) !== piece) return false;
+    if (!found && text.slice(at, at + piece.length) !== piece) return false;
+    found = false;
     // Its end next: after the first piece, which refuses another type of event at once.
     if (k === 0 && !tailMatches(text, pieces, kinds)) return false;
     at += piece.length;
     let end: number;
     if (kinds[k] === SlotKind.String) {
       if (text.charCodeAt(at) !== QUOTE) return false;
-      end = text.indexOf('"', at + 1) + 1;
-      if (end === 0 || !isPlainStringText(text, at + 1, end - 1)) return false;
+      end = plainStringEnd(text, at + 1);
+      if (end === -1) return false;
     } else if (kinds[k] === SlotKind.Digits) {
       end = digitsEnd(text, at);
       if (end === -1) return false;
@@ -115,15 +118,53 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
       // Followed only by Digits slots (or by none: the last slot), the value runs to where the next
       // piece starts, counted back from the text's end: not searched for. The rest of this pass
       // checks the pieces and digits so counted.
-      end = onlyDigitsAfter(kinds, k) ? nextPieceFromEnd(text, pieces, kinds, k) : text.indexOf(pieces[k + 1], at);
+      found = !onlyDigitsAfter(kinds, k);
+      end = found ? pieceAt(text, pieces[k + 1], at) : nextPieceFromEnd(text, pieces, kinds, k);
       if (end < at) return false;
     }
     spans.push(at, end);
     at = end;
   }
   const last = pieces[kinds.length];
-  return at + last.length === text.length && text.slice(at) === last;
+  // tailMatches compared the last piece whole when it is that short.
+  return at + last.length === text.length && ((kinds.length > 0 && last.length <= TAIL_CHECKED) || text.slice(at) === last);
 }
+
+/**
+ * The end of the string whose text starts at `from` (after its opening quote), past its closing
+ * quote; -1 when a backslash or control character comes before that quote, or no quote does. One
+ * pass: an id is read as it is searched, where a native search for the quote was a call into the
+ * runtime before the same characters were read again.
+ */
+function plainStringEnd(text: string, from: number): number {
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) return i + 1;
+    if (c < 0x20 || c === BACKSLASH) return -1;
+  }
+  return -1;
+}
+
+/**
+ * `text.indexOf(piece, from)`, the piece's first few characters searched and the rest compared
+ * where they are: V8 searches for a long text by tables it builds per search (Boyer-Moore), which
+ * cost more than the whole of the terminal event's search for the piece after its output. A head
+ * found too often where the piece is not (a common key in the value) leaves the rest to that search.
+ */
+function pieceAt(text: string, piece: string, from: number): number {
+  if (piece.length <= SEARCHED_HEAD) return text.indexOf(piece, from);
+  const head = piece.slice(0, SEARCHED_HEAD);
+  let at = text.indexOf(head, from);
+  for (let tries = 0; at !== -1 && tries < HEAD_TRIES; tries++) {
+    if (text.slice(at, at + piece.length) === piece) return at;
+    at = text.indexOf(head, at + 1);
+  }
+  return at === -1 ? -1 : text.indexOf(piece, at);
+}
+
+// Below V8's shortest pattern for Boyer-Moore (7): searched by a plain scan.
+const SEARCHED_HEAD = 6;
+const HEAD_TRIES = 4;
 
 /** Whether every slot after slot `k` is of kind Digits; true as well when `k` is the last slot. */
 function onlyDigitsAfter(kinds: readonly SlotKind[], k: number): boolean {
@@ -149,7 +190,8 @@ function nextPieceFromEnd(text: string, pieces: readonly string[], kinds: readon
  * Whether the text ends as the template does, back to its last slot that is not digits or over
  * TAIL_CHECKED characters, whichever comes first: a text that differs from the template only late
  * (another client's `user` or metadata, after the output) is refused without comparing all the
- * text before. Only a quick refusal: matchTemplate's forward pass checks the digits and all else.
+ * text before. Else a quick refusal: matchTemplate's forward pass checks the digits and all else
+ * but the last piece when this compared it whole.
  */
 function tailMatches(text: string, pieces: readonly string[], kinds: readonly SlotKind[]): boolean {
   let end = text.length;
@@ -329,7 +371,7 @@ const REST = 31 * WINDOW;
 
 const NONE: readonly never[] = [];
 
-const { QUOTE, COLON } = JSON_BYTE;
+const { QUOTE, COLON, BACKSLASH } = JSON_BYTE;
 const ZERO = 0x30;
 
 /**

@@ -116,6 +116,18 @@ describe('text templates', () => {
     expect(spans).toEqual([5, often.indexOf(',"w":2,"id"'), often.length - 4, often.length - 1]);
   });
 
+  it('refuses a last piece of the length the tail check compares whole, or one longer, that differs at its first character', () => {
+    for (const length of [63, 64, 65]) {
+      const last = `,"end":"${'x'.repeat(length - 10)}"}`;
+      expect(last.length).toBe(length);
+      const t = textTemplate(`{"id":"a"${last}`, [6, 9], [SlotKind.String])!;
+      const spans: number[] = [];
+      expect(matchTemplate(`{"id":"b"${last}`, t, spans)).toBe(true);
+      expect(matchTemplate(`{"id":"b";${last.slice(1)}`, t, spans)).toBe(false);
+      expect(matchTemplate(`{"id":"b"${last.slice(0, -2)}y"}`, t, spans)).toBe(false);
+    }
+  });
+
   it('makes no template of values that are not of their kind', () => {
     expect(textTemplate(text, [6, 14, 18, 21], [SlotKind.String, SlotKind.Digits])).toBeNull();
     expect(textTemplate(text, [5, 14], [SlotKind.String])).toBeNull();

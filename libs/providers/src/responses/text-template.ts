@@ -132,9 +132,7 @@ export function matchTemplate(text: string, t: TextTemplate, spans: number[]): b
 
 /**
  * The end of the string whose text starts at `from` (after its opening quote), past its closing
- * quote; -1 when a backslash or control character comes before that quote, or no quote does. One
- * pass: an id is read as it is searched, where a native search for the quote was a call into the
- * runtime before the same characters were read again.
+ * quote; -1 when a backslash or control character comes before that quote, or no quote does.
  */
 function plainStringEnd(text: string, from: number): number {
   for (let i = from; i < text.length; i++) {

@@ -3,9 +3,11 @@ import { WASM_BASE64 } from './json-scan.wasm';
 
 /**
  * scanObject's walk run as WebAssembly (json-scan.wat) over the text's bytes, for ASCII texts:
- * there each character is one byte, and the bytes' positions are the string's. The text is
- * copied by TextEncoder's encodeInto, which says how much it read and wrote: equal counts are an
- * ASCII text.
+ * there each character is one byte, and the bytes' positions are the string's. A text is ASCII
+ * when its UTF-8 is as long as it is (every other character takes two bytes or more), which
+ * V8 counts without encoding it; it is then copied as Latin-1, a byte per character. (Copied
+ * by TextEncoder's encodeInto, which tells too, a text that is not ASCII cost as much as the
+ * JavaScript walk of it.)
  */
 
 // The part of the WebAssembly API used here: the compiler's library (ES2023, no DOM) has none.
@@ -56,7 +58,7 @@ const MAX_TEXT = 4 << 20;
 const SCAN_NULL = 0;
 const SCAN_UNDECIDED = 2;
 
-let bytes = new Uint8Array(wasm.memory.buffer, TEXT_AT);
+let bytes = Buffer.from(wasm.memory.buffer, TEXT_AT);
 let ints = new Int32Array(wasm.memory.buffer, 0, TEXT_AT >> 2);
 const encoder = new TextEncoder();
 
@@ -64,7 +66,7 @@ const encoder = new TextEncoder();
 function makeRoom(length: number): boolean {
   if (length > MAX_TEXT) return false;
   wasm.memory.grow(Math.ceil((TEXT_AT + length + SLACK - wasm.memory.buffer.byteLength) / PAGE));
-  bytes = new Uint8Array(wasm.memory.buffer, TEXT_AT);
+  bytes = Buffer.from(wasm.memory.buffer, TEXT_AT);
   ints = new Int32Array(wasm.memory.buffer, 0, TEXT_AT >> 2);
   return true;
 }
@@ -133,11 +135,11 @@ function newKeyTable(keys: readonly string[]): number {
 export function scanAscii(text: string, keys: readonly string[], found: ObjectScan | undefined, from: number, to: number): number[] | null | undefined {
   const length = text.length;
   if (from < 0 || from >= length || to > length || to <= from) return undefined;
+  if (Buffer.byteLength(text) !== length) return undefined;
   if (length + SLACK > bytes.length && !makeRoom(length)) return undefined;
   const table = keyTable(keys);
   if (table === -1) return undefined;
-  const { read, written } = encoder.encodeInto(text, bytes);
-  if (read !== length || written !== length) return undefined;
+  bytes.write(text, 0, length, 'latin1');
   const result = wasm.scan(length, from, to, table, found === undefined ? 0 : 1, found === undefined ? -1 : 2 * found.elementsOf);
   if (result === SCAN_UNDECIDED || (result === SCAN_NULL && found !== undefined)) return undefined;
   if (result === SCAN_NULL) return null;

@@ -53,20 +53,28 @@
         (br $next)))
     (i32.const 0))
 
-  ;; The first address from $p on that holds neither a space nor a newline.
+  ;; The first address from $p on that holds neither a space nor a newline. Sixteen bytes at a
+  ;; time: an indented text's line breaks and indents are runs of them. (Callers call it only
+  ;; where a byte <= 0x20 is: in compact text the next token is most often right there.)
   (func $skipSpace (param $p i32) (result i32)
-    (local $c i32)
-    (loop $next
-      (local.set $c (i32.load8_u (local.get $p)))
-      (if (i32.eq (local.get $c) (i32.const 0x20))
-        (then
-          (local.set $p (i32.add (local.get $p) (i32.const 1)))
-          (br $next)))
-      (if (i32.eq (local.get $c) (i32.const 0x0a))
-        (then
-          (global.set $impure (i32.const 1))
-          (local.set $p (i32.add (local.get $p) (i32.const 1)))
-          (br $next))))
+    (local $v v128)
+    (local $space i32)
+    (local $run i32)
+    (loop $chunk
+      (local.set $v (v128.load (local.get $p)))
+      (local.set $space
+        (i8x16.bitmask
+          (v128.or
+            (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x20)))
+            (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x0a))))))
+      ;; The run of spaces and newlines: the trailing ones of the mask.
+      (local.set $run (i32.ctz (i32.xor (local.get $space) (i32.const -1))))
+      (if (i32.and
+            (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x0a))))
+            (i32.sub (i32.shl (i32.const 1) (local.get $run)) (i32.const 1)))
+        (then (global.set $impure (i32.const 1))))
+      (local.set $p (i32.add (local.get $p) (local.get $run)))
+      (br_if $chunk (i32.eq (local.get $run) (i32.const 16))))
     (local.get $p))
 
   ;; End (exclusive) of the string whose opening quote is at $p, its escapes checked; 0 when a
@@ -243,7 +251,8 @@
                 (then (local.set $arrays (i32.or (local.get $arrays) (i32.shl (i32.const 1) (local.get $depth)))))
                 (else (local.set $arrays (i32.and (local.get $arrays) (i32.xor (i32.shl (i32.const 1) (local.get $depth)) (i32.const -1))))))
               (local.set $depth (i32.add (local.get $depth) (i32.const 1)))
-              (local.set $i (call $skipSpace (i32.add (local.get $i) (i32.const 1))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (if (i32.le_u (i32.load8_u (local.get $i)) (i32.const 0x20)) (then (local.set $i (call $skipSpace (local.get $i)))))
               (local.set $c (i32.load8_u (local.get $i)))
               (local.set $inArray (i32.and (i32.shr_u (local.get $arrays) (i32.sub (local.get $depth) (i32.const 1))) (i32.const 1)))
               (if (i32.eq (i32.or (local.get $c) (i32.const 0x20)) (i32.const 0x7d))
@@ -300,12 +309,13 @@
               (i32.store (i32.const 0) (i32.eqz (global.get $impure)))
               (i32.store (i32.const 4) (select (local.get $idCount) (i32.const -1) (local.get $ids)))
               (return (i32.const 1))))
-          (local.set $i (call $skipSpace (local.get $i)))
+          (if (i32.le_u (i32.load8_u (local.get $i)) (i32.const 0x20)) (then (local.set $i (call $skipSpace (local.get $i)))))
           (local.set $c (i32.load8_u (local.get $i)))
           (local.set $inArray (i32.and (i32.shr_u (local.get $arrays) (i32.sub (local.get $depth) (i32.const 1))) (i32.const 1)))
           (if (i32.eq (local.get $c) (i32.const 0x2c))
             (then
-              (local.set $i (call $skipSpace (i32.add (local.get $i) (i32.const 1))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (if (i32.le_u (i32.load8_u (local.get $i)) (i32.const 0x20)) (then (local.set $i (call $skipSpace (local.get $i)))))
               (br_if $value (local.get $inArray))
               (br $key)))
           (if (i32.eq (local.get $c) (select (i32.const 0x5d) (i32.const 0x7d) (local.get $inArray)))
@@ -329,9 +339,10 @@
         (then
           (if (i32.eq (local.get $depth) (i32.const 1)) (then (return (i32.const 0))))
           (if (local.get $inElement) (then (local.set $ids (i32.const 0))))))
-      (local.set $i (call $skipSpace (local.get $i)))
+      (if (i32.le_u (i32.load8_u (local.get $i)) (i32.const 0x20)) (then (local.set $i (call $skipSpace (local.get $i)))))
       (if (i32.ne (i32.load8_u (local.get $i)) (i32.const 0x3a)) (then (return (i32.const 0))))
-      (local.set $i (call $skipSpace (i32.add (local.get $i) (i32.const 1))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (if (i32.le_u (i32.load8_u (local.get $i)) (i32.const 0x20)) (then (local.set $i (call $skipSpace (local.get $i)))))
       (if (i32.eq (local.get $depth) (i32.const 1))
         (then
           (if (i32.and

@@ -32,9 +32,6 @@
   ;; a backslash seen in the last string walked
   (global $escaped (mut i32) (i32.const 0))
 
-  (func $isDigit (param $c i32) (result i32)
-    (i32.lt_u (i32.sub (local.get $c) (i32.const 0x30)) (i32.const 10)))
-
   (func $isHex (param $c i32) (result i32)
     (i32.or
       (i32.lt_u (i32.sub (local.get $c) (i32.const 0x30)) (i32.const 10))
@@ -65,12 +62,12 @@
       (local.set $space
         (i8x16.bitmask
           (v128.or
-            (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x20)))
-            (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x0a))))))
+            (i8x16.eq (local.get $v) (v128.const i8x16 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20))
+            (i8x16.eq (local.get $v) (v128.const i8x16 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa)))))
       ;; The run of spaces and newlines: the trailing ones of the mask.
       (local.set $run (i32.ctz (i32.xor (local.get $space) (i32.const -1))))
       (if (i32.and
-            (i8x16.bitmask (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x0a))))
+            (i8x16.bitmask (i8x16.eq (local.get $v) (v128.const i8x16 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa 0xa)))
             (i32.sub (i32.shl (i32.const 1) (local.get $run)) (i32.const 1)))
         (then (global.set $impure (i32.const 1))))
       (local.set $p (i32.add (local.get $p) (local.get $run)))
@@ -92,9 +89,10 @@
         (i8x16.bitmask
           (v128.or
             (v128.or
-              (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x22)))
-              (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x5c))))
-            (i8x16.lt_u (local.get $v) (i8x16.splat (i32.const 0x20))))))
+              (i8x16.eq (local.get $v) (v128.const i8x16 0x22 0x22 0x22 0x22 0x22 0x22 0x22 0x22 0x22 0x22 0x22 0x22 0x22 0x22 0x22 0x22))
+              (i8x16.eq (local.get $v) (v128.const i8x16 0x5c 0x5c 0x5c 0x5c 0x5c 0x5c 0x5c 0x5c 0x5c 0x5c 0x5c 0x5c 0x5c 0x5c 0x5c 0x5c)))
+            ;; Signed: a text here is ASCII, no byte of it is above 0x7f.
+            (i8x16.lt_s (local.get $v) (v128.const i8x16 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20 0x20)))))
       (if (i32.eqz (local.get $m))
         (then
           (local.set $p (i32.add (local.get $p) (i32.const 16)))
@@ -143,18 +141,18 @@
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (local.set $c (i32.load8_u (local.get $p))))
       (else
-        (if (i32.eqz (call $isDigit (local.get $c))) (then (return (i32.const 0))))
+        (if (i32.eqz (i32.lt_u (i32.sub (local.get $c) (i32.const 0x30)) (i32.const 10))) (then (return (i32.const 0))))
         (loop $digits
           (local.set $p (i32.add (local.get $p) (i32.const 1)))
           (local.set $c (i32.load8_u (local.get $p)))
-          (br_if $digits (call $isDigit (local.get $c))))))
+          (br_if $digits (i32.lt_u (i32.sub (local.get $c) (i32.const 0x30)) (i32.const 10))))))
     (if (i32.eq (local.get $c) (i32.const 0x2e))
       (then
-        (if (i32.eqz (call $isDigit (i32.load8_u offset=1 (local.get $p)))) (then (return (i32.const 0))))
+        (if (i32.eqz (i32.lt_u (i32.sub (i32.load8_u offset=1 (local.get $p)) (i32.const 0x30)) (i32.const 10))) (then (return (i32.const 0))))
         (loop $digits
           (local.set $p (i32.add (local.get $p) (i32.const 1)))
           (local.set $c (i32.load8_u (local.get $p)))
-          (br_if $digits (call $isDigit (local.get $c))))))
+          (br_if $digits (i32.lt_u (i32.sub (local.get $c) (i32.const 0x30)) (i32.const 10))))))
     (if (i32.eq (i32.or (local.get $c) (i32.const 0x20)) (i32.const 0x65))
       (then
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
@@ -163,10 +161,10 @@
           (then
             (local.set $p (i32.add (local.get $p) (i32.const 1)))
             (local.set $c (i32.load8_u (local.get $p)))))
-        (if (i32.eqz (call $isDigit (local.get $c))) (then (return (i32.const 0))))
+        (if (i32.eqz (i32.lt_u (i32.sub (local.get $c) (i32.const 0x30)) (i32.const 10))) (then (return (i32.const 0))))
         (loop $digits
           (local.set $p (i32.add (local.get $p) (i32.const 1)))
-          (br_if $digits (call $isDigit (i32.load8_u (local.get $p)))))))
+          (br_if $digits (i32.lt_u (i32.sub (i32.load8_u (local.get $p)) (i32.const 0x30)) (i32.const 10))))))
     (local.get $p))
 
   ;; Whether the $n bytes at $a and at $b are the same.

@@ -1,4 +1,5 @@
 import { JSON_BYTE } from '@app/common';
+import { scanAscii } from './json-scan';
 /**
  * Reading and splicing JSON text without parsing it, for the hot path's largest events (a
  * stream's terminal event carries the whole Response: parsing and re-serialising it cost more
@@ -435,8 +436,17 @@ function numberEnd(text: string, start: number): number {
  * is the part of the text from `from` up to `to` (whitespace may end it): an object inside a
  * larger text, walked in place (a slice is slower to read), the whole text still free of the
  * control characters above; positions are the text's.
+ *
+ * An ASCII text is walked by WebAssembly (json-scan.ts), others by walkObject. `keys` is known
+ * by its identity (the WebAssembly walk keeps a table of it): an array passed here is not
+ * changed afterwards.
  */
 export function scanObject(text: string, keys: readonly string[], found?: ObjectScan, from = 0, to = text.length): number[] | null {
+  return scanAscii(text, keys, found, from, to) ?? walkObject(text, keys, found, from, to);
+}
+
+/** scanObject's walk in JavaScript, for texts the WebAssembly one does not take (exported for specs). */
+export function walkObject(text: string, keys: readonly string[], found?: ObjectScan, from = 0, to = text.length): number[] | null {
   if (CONTROL_CHAR.test(text) || text.charCodeAt(from) !== OPEN_BRACE) return null;
   const spans: number[] = [];
   // Bit n set: one of `keys` is n characters long (31: 31 or more). Most of a Response's keys are

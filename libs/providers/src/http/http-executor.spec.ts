@@ -61,6 +61,19 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
     expect(await res.body.text()).toBe('{"ok":"héllo"}');
   });
 
+  it("reads an answer's headers as undici would: names lower-cased, a repeated name's values in an array, Latin-1 values", async () => {
+    route = (_req, res) => {
+      res.setHeader('X-Limit', ['1', '2']);
+      res.setHeader('Retry-After', '7');
+      res.setHeader('X-Latin', 'caf\u00e9');
+      res.writeHead(429).end('{}');
+    };
+    const res = await send();
+    expect([res.headers['x-limit'], res.headers['retry-after'], res.headers['x-latin']]).toEqual([['1', '2'], '7', 'caf\u00e9']);
+    const reply = await executor.fetch({ url: `${base}${PATH}`, headers: {}, body: '{}' }, options(), 1_000, (r) => r);
+    expect([reply.status, reply.headers['x-limit'], reply.headers['retry-after'], reply.text]).toEqual([429, ['1', '2'], '7', '{}']);
+  });
+
   it('a multi-byte character split across chunks survives text()', async () => {
     const bytes = Buffer.from('{"t":"€€€"}');
     route = (_req, res) => {

@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 // stores and the mocks, which the gateway never uses and whose code would stay in the heap.
 // Not a public path: the executor's specs and test/deploy/loaded-modules fail if it moves.
 import Pool from 'undici/lib/dispatcher/pool';
+import { parseHeaders } from 'undici/lib/core/util';
 import type { UpstreamRequest } from '../types';
 import type { CancelListener, Cancellation } from './cancellation';
 import { internalFailure, UpstreamFailure } from './upstream-failure';
@@ -69,6 +70,73 @@ export interface UpstreamReply {
   text: string;
   /** The body is known to be ASCII: `text` is exactly its bytes, one character per byte. */
   ascii: boolean;
+}
+
+/** An answer's headers, read from undici's raw name/value pairs only when something asks for them (an error answer's). */
+class AnswerHead {
+  private parsed: Record<string, string | string[] | undefined> | null = null;
+
+  constructor(private readonly raw: Buffer[]) {}
+
+  get headers(): Record<string, string | string[] | undefined> {
+    return (this.parsed ??= parseHeaders(this.raw));
+  }
+}
+
+/** `UpstreamResponse` with its headers parsed on first read. */
+class StartedResponse implements UpstreamResponse {
+  constructor(
+    readonly status: number,
+    private readonly head: AnswerHead,
+    readonly body: UpstreamBody,
+  ) {}
+
+  get headers(): Record<string, string | string[] | undefined> {
+    return this.head.headers;
+  }
+}
+
+/** `UpstreamReply` with its headers parsed on first read. */
+class WholeReply implements UpstreamReply {
+  constructor(
+    readonly status: number,
+    private readonly head: AnswerHead | null,
+    readonly text: string,
+    readonly ascii: boolean,
+  ) {}
+
+  get headers(): Record<string, string | string[] | undefined> {
+    return this.head === null ? {} : this.head.headers;
+  }
+}
+
+/**
+ * What UpstreamExchange tells undici through: pause, resume and abort, as undici's own controller
+ * for a handler of its current interface does (UnwrapHandler), over the older interface's calls.
+ */
+class ExchangeControl {
+  paused = false;
+  aborted = false;
+  /** undici's resume for this request, from its headers on. */
+  resumeReading: (() => void) | null = null;
+
+  constructor(private readonly abortRequest: (err: Error) => void) {}
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.resumeReading?.();
+  }
+
+  abort(err: Error): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.abortRequest(err);
+  }
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
@@ -138,7 +206,7 @@ export class HttpExecutor {
         exchange,
       );
     } catch (err) {
-      exchange.onResponseError(null, err as Error);
+      exchange.onError(err as Error);
     }
   }
 
@@ -168,9 +236,14 @@ type Settle<T> = { resolve: (value: T) => void; reject: (err: unknown) => void }
  * One request's undici handler, and its response body for the gateway to pull or to have pushed
  * to it; or, with `read` (HttpExecutor.fetch), the whole answer collected and handed to `read` as
  * it ends.
+ *
+ * It takes undici's older handler interface (onConnect, onHeaders, onData, onComplete, onError),
+ * still the one undici's client calls: a handler of the current one (onRequestStart, ...) is
+ * wrapped by undici in one that parses every answer's headers into an object before handing them
+ * over, where the gateway reads an answer's headers only when it failed (AnswerHead).
  */
 class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, CancelListener {
-  private controller: Dispatcher.DispatchController | null = null;
+  private controller: ExchangeControl | null = null;
   /** `send`'s promise (the response at its headers), or `fetch`'s (what `read` made of the whole answer). */
   private started: Settle<unknown> | null;
   private chunks: Buffer[] = [];
@@ -190,7 +263,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
   private delivering = false;
   /** With `read`: the answer's status and headers, and the body's bytes kept so far and their limit. */
   private status = 0;
-  private headers: Record<string, string | string[] | undefined> | null = null;
+  private head: AnswerHead | null = null;
   private wholeBytes = 0;
   private wholeMax = Infinity;
 
@@ -217,26 +290,37 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     }
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onConnect(abort: (err?: Error) => void): void {
+    const controller = new ExchangeControl(abort);
     this.controller = controller;
     if (this.destroyed || this.cancel.aborted) controller.abort(abortError());
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
-    if (status < 200) return; // 1xx: the real answer follows
+  /** False: undici stops reading the answer until the controller resumes. */
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    const controller = this.controller!;
+    controller.resumeReading = resume;
+    if (status < 200) return !controller.paused; // 1xx: the real answer follows
     if (this.read !== null) {
       this.status = status;
-      this.headers = headers;
+      this.head = new AnswerHead(rawHeaders);
       if (status >= 300) this.wholeMax = this.errorBodyBytes;
-      return;
+      return !controller.paused;
     }
     const started = this.started;
     this.started = null;
-    const res: UpstreamResponse = { status, headers, body: this };
-    started?.resolve(res);
+    started?.resolve(new StartedResponse(status, new AnswerHead(rawHeaders), this));
+    return !controller.paused;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  /** False: undici stops reading the answer until the controller resumes. */
+  onData(chunk: Buffer): boolean {
+    const controller = this.controller!;
+    this.receive(controller, chunk);
+    return !controller.paused;
+  }
+
+  private receive(controller: ExchangeControl, chunk: Buffer): void {
     if (this.destroyed) return;
     if (this.read !== null) {
       if (this.wholeBytes < this.wholeMax) {
@@ -270,7 +354,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     else if (this.queuedBytes >= HIGH_WATER_BYTES && !controller.paused) controller.pause();
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.ended = true;
     // A consumer still to be given the rest hears of a client that leaves until then.
     if (this.consumer === null) this.cancel.unlisten(this);
@@ -297,7 +381,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     if (this.consumer !== null) this.flush();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+  onError(err: Error): void {
     const failure = toFailure(err, this.cancel);
     this.failure = failure;
     if (this.consumer === null) this.cancel.unlisten(this);
@@ -459,7 +543,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     if (started === null) return;
     let value: unknown;
     try {
-      value = this.read?.({ status: this.status, headers: this.headers ?? {}, text, ascii });
+      value = this.read?.(new WholeReply(this.status, this.head, text, ascii));
     } catch (err) {
       started.reject(err);
       return;

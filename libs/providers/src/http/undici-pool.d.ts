@@ -12,3 +12,9 @@ declare module 'undici/lib/dispatcher/pool' {
   }
   export = LonePool;
 }
+
+// undici's own reading of an answer's raw headers (lower-cased names, Latin-1 values, a repeated
+// name's values in an array), used where it would run it (http-executor.ts: AnswerHead).
+declare module 'undici/lib/core/util' {
+  export function parseHeaders(headers: Buffer[], obj?: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined>;
+}

@@ -94,6 +94,47 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
     expect(await res.body.text(25_000)).toBe('x'.repeat(25_000));
   });
 
+  describe('text() on a body queued past the high-water mark (undici paused)', () => {
+    /** Sends, then waits until undici has read 64 KiB of the answer: the exchange has queued them and paused it. */
+    const sentAndPaused = async () => {
+      const watch = watchHolds(null, PATH);
+      const res = await send();
+      for (const deadline = Date.now() + 2_000; watch.received < 64 * 1024 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+      watch.stop();
+      expect(watch.received).toBeGreaterThanOrEqual(64 * 1024);
+      return res;
+    };
+    /** The body's text, or 'hung' when it has not settled within 2 s (the body then destroyed). */
+    const textWithin = async (res: { body: { text(max?: number): Promise<string>; destroy(): void } }, maxBytes?: number) => {
+      let timer!: NodeJS.Timeout;
+      const hung = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('hung'), 2_000)));
+      const text = await Promise.race([res.body.text(maxBytes), hung]);
+      clearTimeout(timer);
+      if (text === 'hung') res.body.destroy();
+      return text;
+    };
+    /** A text as its runs of one character ('x*3 y*2'): short to compare and to print. */
+    const runs = (text: string) => (text.match(/(.)\1*/gs) ?? []).map((run) => `${run[0]}*${run.length}`).join(' ');
+
+    it("settles when resuming undici delivers the rest and the end at once (an error answer's body kept to its limit)", async () => {
+      route = (_req, res) => res.writeHead(500, { 'content-length': '200000' }).end('x'.repeat(200_000));
+      expect(runs(await textWithin(await sentAndPaused(), 1_000))).toBe('x*1000');
+    });
+
+    it('keeps reading when the rest comes later', async () => {
+      let rest!: () => void;
+      route = (_req, res) => {
+        res.writeHead(200, { 'content-length': '400000' });
+        res.write('x'.repeat(200_000));
+        rest = () => res.end('y'.repeat(200_000));
+      };
+      const res = await sentAndPaused();
+      const text = textWithin(res);
+      rest();
+      expect(runs(await text)).toBe('x*200000 y*200000');
+    });
+  });
+
   const PUMPED = 16 * 1024 * 1024;
   /**
    * An upstream that sends 16 MiB as fast as its socket takes them, each 16 KiB block filled with

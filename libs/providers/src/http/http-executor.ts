@@ -427,11 +427,14 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     }
     if (this.ended) return Promise.resolve(this.takeText());
     this.queuedBytes = 0;
-    const controller = this.controller;
-    if (controller !== null && controller.paused) controller.resume();
-    return new Promise((resolve, reject) => {
+    const text = new Promise<string>((resolve, reject) => {
       this.collector = { resolve, reject, bytes, max: maxBytes };
     });
+    // Collecting before resuming: undici's resume runs its parser at once, which may hand over
+    // the rest of the body and its end before it returns.
+    const controller = this.controller;
+    if (controller !== null && controller.paused) controller.resume();
+    return text;
   }
 
   pipe(consumer: BodyConsumer): void {

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { version as undiciVersion } from 'undici/package.json';
 import { watchHolds } from '../testing/held';
 import { untilStalled } from '../testing/stalled';
 import { Cancellation } from './cancellation';
@@ -566,6 +567,18 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
     await new Promise((resolve) => closed.close(resolve));
     const failure = await failureOf(executor.send({ url: `http://127.0.0.1:${port}/x`, headers: {}, body: '' }, options()));
     expect({ kind: failure.kind, message: failure.message }).toEqual({ kind: 'network', message: 'network error: ECONNREFUSED' });
+  });
+});
+
+describe('HttpExecutor and its undici', () => {
+  it('runs on undici 7, the last whose client calls the older handler interface the exchange takes', () => {
+    const major = Number(undiciVersion.split('.')[0]);
+    if (major !== 7) {
+      throw new Error(
+        `undici ${undiciVersion} is installed: UpstreamExchange takes undici 7's older handler interface (onConnect, onHeaders, ...), ` +
+          'which undici 8 removed; move it to onRequestStart/onResponseStart (see its comment) before upgrading',
+      );
+    }
   });
 });
 

@@ -1,11 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseHeaders } from 'undici/lib/core/util';
 import { version as undiciVersion } from 'undici/package.json';
 import { watchHolds } from '../testing/held';
 import { untilStalled } from '../testing/stalled';
 import { Cancellation } from './cancellation';
 import { type BodyConsumer, HttpExecutor, type SendOptions } from './http-executor';
 import type { UpstreamFailure } from './upstream-failure';
+
+// undici's header parsing, counted (undici's own calls included): the executor leaves a 2xx answer's unparsed.
+jest.mock('undici/lib/core/util', () => {
+  const actual = jest.requireActual<typeof import('undici/lib/core/util')>('undici/lib/core/util');
+  return { ...actual, parseHeaders: jest.fn(actual.parseHeaders) };
+});
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -73,6 +80,24 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
     expect([res.headers['x-limit'], res.headers['retry-after'], res.headers['x-latin']]).toEqual([['1', '2'], '7', 'caf\u00e9']);
     const reply = await executor.fetch({ url: `${base}${PATH}`, headers: {}, body: '{}' }, options(), 1_000, (r) => r);
     expect([reply.status, reply.headers['x-limit'], reply.headers['retry-after'], reply.text]).toEqual([429, ['1', '2'], '7', '{}']);
+  });
+
+  it("parses an answer's headers only when they are read: never a 2xx's, an error answer's once however often read", async () => {
+    let status = 200;
+    route = (_req, res) => res.writeHead(status, { 'retry-after': '1' }).end('{}');
+    const parsed = jest.mocked(parseHeaders);
+    parsed.mockClear();
+    await (await send()).body.text();
+    await executor.fetch({ url: `${base}${PATH}`, headers: {}, body: '{}' }, options(), 1_000, (r) => r.text);
+    expect(parsed).toHaveBeenCalledTimes(0);
+    status = 429;
+    const failed = await send();
+    await failed.body.text();
+    expect([failed.headers['retry-after'], failed.headers['retry-after']]).toEqual(['1', '1']);
+    expect(parsed).toHaveBeenCalledTimes(1);
+    const reply = await executor.fetch({ url: `${base}${PATH}`, headers: {}, body: '{}' }, options(), 1_000, (r) => r);
+    expect([reply.headers['retry-after'], reply.headers['retry-after']]).toEqual(['1', '1']);
+    expect(parsed).toHaveBeenCalledTimes(2);
   });
 
   it('a multi-byte character split across chunks survives text()', async () => {

@@ -565,7 +565,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
   }
 
   private abort(): void {
-    // Before the request reached a socket there is no controller yet: onRequestStart aborts it.
+    // Before the request reached a socket there is no controller yet: onConnect aborts it.
     this.controller?.abort(abortError());
   }
 

@@ -211,12 +211,18 @@ const FLAT_MIN = 1024;
 
 /** `event:` at `at`. */
 function isEventField(text: string, at: number): boolean {
-  return text.charCodeAt(at) === 101 /* e */ && text.charCodeAt(at + 1) === 118 /* v */ && text.charCodeAt(at + 2) === 101 /* e */ && text.charCodeAt(at + 3) === 110 /* n */ && text.charCodeAt(at + 4) === 116 /* t */ && text.charCodeAt(at + 5) === 58 /* : */;
+  return (
+    text.charCodeAt(at) === 101 /* e */ && text.charCodeAt(at + 1) === 118 /* v */ && text.charCodeAt(at + 2) === 101 /* e */ &&
+    text.charCodeAt(at + 3) === 110 /* n */ && text.charCodeAt(at + 4) === 116 /* t */ && text.charCodeAt(at + 5) === 58 /* : */
+  );
 }
 
 /** `data:` at `at`. */
 function isDataField(text: string, at: number): boolean {
-  return text.charCodeAt(at) === 100 /* d */ && text.charCodeAt(at + 1) === 97 /* a */ && text.charCodeAt(at + 2) === 116 /* t */ && text.charCodeAt(at + 3) === 97 /* a */ && text.charCodeAt(at + 4) === 58 /* : */;
+  return (
+    text.charCodeAt(at) === 100 /* d */ && text.charCodeAt(at + 1) === 97 /* a */ && text.charCodeAt(at + 2) === 116 /* t */ &&
+    text.charCodeAt(at + 3) === 97 /* a */ && text.charCodeAt(at + 4) === 58 /* : */
+  );
 }
 
 /** A field's value: after its colon, one leading space dropped. */

@@ -1,10 +1,18 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseHeaders } from 'undici/lib/core/util';
+import { version as undiciVersion } from 'undici/package.json';
 import { watchHolds } from '../testing/held';
 import { untilStalled } from '../testing/stalled';
 import { Cancellation } from './cancellation';
 import { type BodyConsumer, HttpExecutor, type SendOptions } from './http-executor';
 import type { UpstreamFailure } from './upstream-failure';
+
+// undici's header parsing, counted (undici's own calls included): the executor leaves a 2xx answer's unparsed.
+jest.mock('undici/lib/core/util', () => {
+  const actual = jest.requireActual<typeof import('undici/lib/core/util')>('undici/lib/core/util');
+  return { ...actual, parseHeaders: jest.fn(actual.parseHeaders) };
+});
 
 type Route = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -74,6 +82,24 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
     expect([reply.status, reply.headers['x-limit'], reply.headers['retry-after'], reply.text]).toEqual([429, ['1', '2'], '7', '{}']);
   });
 
+  it("parses an answer's headers only when they are read: never a 2xx's, an error answer's once however often read", async () => {
+    let status = 200;
+    route = (_req, res) => res.writeHead(status, { 'retry-after': '1' }).end('{}');
+    const parsed = jest.mocked(parseHeaders);
+    parsed.mockClear();
+    await (await send()).body.text();
+    await executor.fetch({ url: `${base}${PATH}`, headers: {}, body: '{}' }, options(), 1_000, (r) => r.text);
+    expect(parsed).toHaveBeenCalledTimes(0);
+    status = 429;
+    const failed = await send();
+    await failed.body.text();
+    expect([failed.headers['retry-after'], failed.headers['retry-after']]).toEqual(['1', '1']);
+    expect(parsed).toHaveBeenCalledTimes(1);
+    const reply = await executor.fetch({ url: `${base}${PATH}`, headers: {}, body: '{}' }, options(), 1_000, (r) => r);
+    expect([reply.headers['retry-after'], reply.headers['retry-after']]).toEqual(['1', '1']);
+    expect(parsed).toHaveBeenCalledTimes(2);
+  });
+
   it('a multi-byte character split across chunks survives text()', async () => {
     const bytes = Buffer.from('{"t":"€€€"}');
     route = (_req, res) => {
@@ -92,6 +118,47 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
     };
     const res = await send();
     expect(await res.body.text(25_000)).toBe('x'.repeat(25_000));
+  });
+
+  describe('text() on a body queued past the high-water mark (undici paused)', () => {
+    /** Sends, then waits until undici has read 64 KiB of the answer: the exchange has queued them and paused it. */
+    const sentAndPaused = async () => {
+      const watch = watchHolds(null, PATH);
+      const res = await send();
+      for (const deadline = Date.now() + 2_000; watch.received < 64 * 1024 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 5));
+      watch.stop();
+      expect(watch.received).toBeGreaterThanOrEqual(64 * 1024);
+      return res;
+    };
+    /** The body's text, or 'hung' when it has not settled within 2 s (the body then destroyed). */
+    const textWithin = async (res: { body: { text(max?: number): Promise<string>; destroy(): void } }, maxBytes?: number) => {
+      let timer!: NodeJS.Timeout;
+      const hung = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('hung'), 2_000)));
+      const text = await Promise.race([res.body.text(maxBytes), hung]);
+      clearTimeout(timer);
+      if (text === 'hung') res.body.destroy();
+      return text;
+    };
+    /** A text as its runs of one character ('x*3 y*2'): short to compare and to print. */
+    const runs = (text: string) => (text.match(/(.)\1*/gs) ?? []).map((run) => `${run[0]}*${run.length}`).join(' ');
+
+    it("settles when resuming undici delivers the rest and the end at once (an error answer's body kept to its limit)", async () => {
+      route = (_req, res) => res.writeHead(500, { 'content-length': '200000' }).end('x'.repeat(200_000));
+      expect(runs(await textWithin(await sentAndPaused(), 1_000))).toBe('x*1000');
+    });
+
+    it('keeps reading when the rest comes later', async () => {
+      let rest!: () => void;
+      route = (_req, res) => {
+        res.writeHead(200, { 'content-length': '400000' });
+        res.write('x'.repeat(200_000));
+        rest = () => res.end('y'.repeat(200_000));
+      };
+      const res = await sentAndPaused();
+      const text = textWithin(res);
+      rest();
+      expect(runs(await text)).toBe('x*200000 y*200000');
+    });
   });
 
   const PUMPED = 16 * 1024 * 1024;
@@ -525,6 +592,18 @@ describe('HttpExecutor (undici dispatch, against a real socket)', () => {
     await new Promise((resolve) => closed.close(resolve));
     const failure = await failureOf(executor.send({ url: `http://127.0.0.1:${port}/x`, headers: {}, body: '' }, options()));
     expect({ kind: failure.kind, message: failure.message }).toEqual({ kind: 'network', message: 'network error: ECONNREFUSED' });
+  });
+});
+
+describe('HttpExecutor and its undici', () => {
+  it('runs on undici 7, the last whose client calls the older handler interface the exchange takes', () => {
+    const major = Number(undiciVersion.split('.')[0]);
+    if (major !== 7) {
+      throw new Error(
+        `undici ${undiciVersion} is installed: UpstreamExchange takes undici 7's older handler interface (onConnect, onHeaders, ...), ` +
+          'which undici 8 removed; move it to onRequestStart/onResponseStart (see its comment) before upgrading',
+      );
+    }
   });
 });
 

@@ -2,7 +2,8 @@ import { isAscii } from 'node:buffer';
 import type { Dispatcher } from 'undici';
 // The Pool alone: undici's entry point also loads fetch, WebSocket, EventSource, the cache
 // stores and the mocks, which the gateway never uses and whose code would stay in the heap.
-// Not a public path: the executor's specs and test/deploy/loaded-modules fail if it moves.
+// Neither it nor undici/lib/core/util (parseHeaders, AnswerHead) is a public path: the
+// executor's specs and test/deploy/loaded-modules fail if one moves.
 import Pool from 'undici/lib/dispatcher/pool';
 import { parseHeaders } from 'undici/lib/core/util';
 import type { UpstreamRequest } from '../types';
@@ -238,9 +239,12 @@ type Settle<T> = { resolve: (value: T) => void; reject: (err: unknown) => void }
  * it ends.
  *
  * It takes undici's older handler interface (onConnect, onHeaders, onData, onComplete, onError),
- * still the one undici's client calls: a handler of the current one (onRequestStart, ...) is
+ * still the one undici 7's client calls: a handler of the current one (onRequestStart, ...) is
  * wrapped by undici in one that parses every answer's headers into an object before handing them
  * over, where the gateway reads an answer's headers only when it failed (AnswerHead).
+ * undici 8 removed the older interface (nodejs/undici#4786, in 8.0.1; undici 8 also needs
+ * Node >= 22.19): upgrading means going back to onRequestStart, onResponseStart, onResponseData,
+ * onResponseEnd and onResponseError, the controller undici's own. A spec fails on any other major.
  */
 class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, CancelListener {
   private controller: ExchangeControl | null = null;
@@ -427,11 +431,14 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
     }
     if (this.ended) return Promise.resolve(this.takeText());
     this.queuedBytes = 0;
-    const controller = this.controller;
-    if (controller !== null && controller.paused) controller.resume();
-    return new Promise((resolve, reject) => {
+    const text = new Promise<string>((resolve, reject) => {
       this.collector = { resolve, reject, bytes, max: maxBytes };
     });
+    // Collecting before resuming: undici's resume runs its parser at once, which may hand over
+    // the rest of the body and its end before it returns.
+    const controller = this.controller;
+    if (controller !== null && controller.paused) controller.resume();
+    return text;
   }
 
   pipe(consumer: BodyConsumer): void {
@@ -558,7 +565,7 @@ class UpstreamExchange implements Dispatcher.DispatchHandler, UpstreamBody, Canc
   }
 
   private abort(): void {
-    // Before the request reached a socket there is no controller yet: onRequestStart aborts it.
+    // Before the request reached a socket there is no controller yet: onConnect aborts it.
     this.controller?.abort(abortError());
   }
 

@@ -79,6 +79,35 @@ describe('SseParser', () => {
     expect(p.end().incomplete).toBe(true);
   });
 
+  it('drops one byte-order mark at the very start of a stream (WHATWG), its bytes split anywhere, and no other', () => {
+    const stream = '\uFEFFevent: x\ndata: y\n\n';
+    expect(fieldsOf(new SseParser().push(stream))).toEqual([{ event: 'x', data: 'y' }]);
+    const bytes = Buffer.from(stream);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    for (let cut = 0; cut <= 4; cut++) {
+      const p = new SseParser();
+      // An empty chunk first, as a read that brought nothing: the stream has not started yet.
+      const events = [Buffer.alloc(0), bytes.subarray(0, cut), bytes.subarray(cut)].flatMap((chunk) => p.push(chunk));
+      expect(fieldsOf(events)).toEqual([{ event: 'x', data: 'y' }]);
+    }
+    for (let size = 1; size <= 3; size++) {
+      const p = new SseParser();
+      const events = [];
+      for (let i = 0; i < bytes.length; i += size) events.push(...p.push(bytes.subarray(i, i + size)));
+      expect(fieldsOf(events)).toEqual([{ event: 'x', data: 'y' }]);
+    }
+    // A second mark, or one after the start (here at a chunk's start), is part of the line: `\uFEFFevent` is no field of ours.
+    expect(fieldsOf(new SseParser().push('\uFEFF' + stream))).toEqual([{ event: null, data: 'y' }]);
+    const later = new SseParser();
+    expect(fieldsOf([Buffer.from('data: a\n\n'), bytes].flatMap((chunk) => later.push(chunk)))).toEqual([{ event: null, data: 'a' }, { event: null, data: 'y' }]);
+  });
+
+  it('reads a CR that ends a chunk and an LF that starts a later one as one line end, empty chunks between them', () => {
+    const p = new SseParser();
+    const events = ['data: a\r', '', Buffer.alloc(0), '\ndata: b\n\n'].flatMap((chunk) => p.push(chunk));
+    expect(fieldsOf(events)).toEqual([{ event: null, data: 'a\nb' }]);
+  });
+
   it('reports a stream cut inside an event as incomplete', () => {
     const p = new SseParser();
     expect(fieldsOf(p.push('event: a\ndata: {"x":1}\n\nevent: b\ndata: {"y"'))).toEqual([{ event: 'a', data: '{"x":1}' }]);

@@ -18,8 +18,12 @@ export class SseParser {
   private eventName: string | null = null;
   /** The event's `data:` lines so far, joined with `\n` (null: none yet). */
   private data: string | null = null;
-  /** A `\r` ended the previous chunk: a `\n` starting the next one belongs to it. */
-  private pendingCr = false;
+  /**
+   * A character the next text drops when it starts with it (0: none): the `\n` after a `\r` that
+   * ended the previous chunk (the two are one line end), or before any text the one byte-order
+   * mark a stream may start with (WHATWG), its bytes possibly split across chunks.
+   */
+  private skip = 0xfeff;
   /** A chunk came as text (not read as ASCII bytes). */
   private readText = false;
   /**
@@ -48,11 +52,14 @@ export class SseParser {
       text = this.decode(chunk);
     }
     let bytes = typeof chunk !== 'string' && this.decoder === null && this.buffer.length === 0 ? chunk : null;
-    if (this.pendingCr && text.startsWith('\n')) {
-      text = text.slice(1);
-      bytes = null;
+    const skip = this.skip;
+    if (skip !== 0 && text.length !== 0) {
+      if (text.charCodeAt(0) === skip) {
+        text = text.slice(1);
+        bytes = null;
+      }
+      this.skip = 0;
     }
-    this.pendingCr = false;
     this.bytes = bytes;
     // An event begun in an earlier read has no head: its first lines are not in this read's text.
     if (this.shape !== Shape.None) this.shape = Shape.Broken;
@@ -72,7 +79,7 @@ export class SseParser {
         if (cr + 1 === buf.length) {
           // Cannot tell yet whether `\n` follows; treat `\r` as the line end and skip a leading `\n` later.
           next = cr + 1;
-          this.pendingCr = true;
+          this.skip = 10 /* \n */;
         } else {
           next = buf.charCodeAt(cr + 1) === 10 ? cr + 2 : cr + 1;
         }
@@ -211,12 +218,18 @@ const FLAT_MIN = 1024;
 
 /** `event:` at `at`. */
 function isEventField(text: string, at: number): boolean {
-  return text.charCodeAt(at) === 101 /* e */ && text.charCodeAt(at + 1) === 118 /* v */ && text.charCodeAt(at + 2) === 101 /* e */ && text.charCodeAt(at + 3) === 110 /* n */ && text.charCodeAt(at + 4) === 116 /* t */ && text.charCodeAt(at + 5) === 58 /* : */;
+  return (
+    text.charCodeAt(at) === 101 /* e */ && text.charCodeAt(at + 1) === 118 /* v */ && text.charCodeAt(at + 2) === 101 /* e */ &&
+    text.charCodeAt(at + 3) === 110 /* n */ && text.charCodeAt(at + 4) === 116 /* t */ && text.charCodeAt(at + 5) === 58 /* : */
+  );
 }
 
 /** `data:` at `at`. */
 function isDataField(text: string, at: number): boolean {
-  return text.charCodeAt(at) === 100 /* d */ && text.charCodeAt(at + 1) === 97 /* a */ && text.charCodeAt(at + 2) === 116 /* t */ && text.charCodeAt(at + 3) === 97 /* a */ && text.charCodeAt(at + 4) === 58 /* : */;
+  return (
+    text.charCodeAt(at) === 100 /* d */ && text.charCodeAt(at + 1) === 97 /* a */ && text.charCodeAt(at + 2) === 116 /* t */ &&
+    text.charCodeAt(at + 3) === 97 /* a */ && text.charCodeAt(at + 4) === 58 /* : */
+  );
 }
 
 /** A field's value: after its colon, one leading space dropped. */

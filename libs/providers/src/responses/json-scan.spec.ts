@@ -204,6 +204,22 @@ describe('json-scan (WebAssembly) against walkObject', () => {
     expect(diff.accepted).toBeGreaterThan(10000);
   });
 
+  it('keeps its key tables when a keys array too large for them comes, and walks that one in JavaScript', () => {
+    const text = '{"usage":{"n":1},"extra_fields":2,"id":"r","status":"done"}';
+    const first = ['x'];
+    const second = ['usage', 'extra_fields', 'id', 'status'];
+    expect(scanObject(text, first)).toEqual(walkObject(text, first));
+    expect(scanObject(text, second)).toEqual(walkObject(text, second));
+    const tooLarge = ['k'.repeat(20000)];
+    expect(scanAscii(text, tooLarge, undefined, 0, text.length)).toBeUndefined();
+    expect(scanObject(text, tooLarge)).toEqual(walkObject(text, tooLarge));
+    expect(scanAscii(text, second, undefined, 0, text.length)).toEqual(walkObject(text, second));
+    const tooMany = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    expect(scanAscii(text, tooMany, undefined, 0, text.length)).toBeUndefined();
+    expect(scanObject(text, tooMany)).toEqual(walkObject(text, tooMany));
+    expect(scanAscii(text, second, undefined, 0, text.length)).toEqual(walkObject(text, second));
+  });
+
   it('grows its memory for a long text, and walks in JavaScript what is longer than it takes', () => {
     const long = JSON.stringify({ output: Array.from({ length: 9000 }, (_, i) => ({ id: `msg_${i}`, text: 'x'.repeat(100) })), usage: { n: 1 } });
     const found: ObjectScan = { elementsOf: 0, ids: null, plain: false };

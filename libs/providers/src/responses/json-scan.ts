@@ -71,9 +71,10 @@ function makeRoom(length: number): boolean {
   return true;
 }
 
-// Key tables in the module's memory, one per keys array (callers pass a few constant ones), kept
-// by the array's identity; when the room for them is full (a caller making its keys per call),
-// all are dropped and written again as they come.
+// Key tables in the module's memory, one per keys array, kept by the array's identity: callers
+// pass arrays they never change, made once and kept (a constant, or one per template), since an
+// array made per call writes a new table each time. When the room for them is full, all are
+// dropped and written again as they come.
 let tables = new WeakMap<readonly string[], number>();
 let tablesEnd = KEYS_AT;
 let lastKeys: readonly string[] | undefined;

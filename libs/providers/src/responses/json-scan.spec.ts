@@ -236,6 +236,23 @@ describe('json-scan (WebAssembly) against walkObject', () => {
     expect(scanAscii(text, second, undefined, 0, text.length)).toEqual(walkObject(text, second));
   });
 
+  it('walks in JavaScript a text its memory cannot grow for', () => {
+    // The WebAssembly API's Memory, which the compiler's library does not declare.
+    const { Memory } = (globalThis as unknown as { WebAssembly: { Memory: { prototype: { grow(pages: number): number } } } }).WebAssembly;
+    const grow = jest.spyOn(Memory.prototype, 'grow').mockImplementation(() => {
+      throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+    });
+    const long = `{"a":"${'y'.repeat(3 << 20)}","b":1}`;
+    try {
+      expect(scanAscii(long, ['b'], undefined, 0, long.length)).toBeUndefined();
+      expect(scanObject(long, ['b'])).toEqual(walkObject(long, ['b']));
+      expect(grow).toHaveBeenCalled();
+    } finally {
+      grow.mockRestore();
+    }
+    expect(scanAscii(long, ['b'], undefined, 0, long.length)).toEqual(walkObject(long, ['b']));
+  });
+
   it('grows its memory for a long text, and walks in JavaScript what is longer than it takes', () => {
     // As many items as the module's room for their ids holds (6144), so that WebAssembly decides.
     const answer = { output: Array.from({ length: 6144 }, (_, i) => ({ id: `msg_${i}`, text: 'x'.repeat(100) })), usage: { n: 1 } };

@@ -5,9 +5,7 @@ import { WASM_BASE64 } from './json-scan.wasm';
  * scanObject's walk run as WebAssembly (json-scan.wat) over the text's bytes, for ASCII texts:
  * there each character is one byte, and the bytes' positions are the string's. A text is ASCII
  * when its UTF-8 is as long as it is (every other character takes two bytes or more), which
- * V8 counts without encoding it; it is then copied as Latin-1, a byte per character. (Copied
- * by TextEncoder's encodeInto, which tells too, a text that is not ASCII cost as much as the
- * JavaScript walk of it.)
+ * V8 counts without encoding it; it is then copied as Latin-1, a byte per character.
  */
 
 // The part of the WebAssembly API used here: the compiler's library (ES2023, no DOM) has none.
@@ -65,7 +63,12 @@ const encoder = new TextEncoder();
 /** Memory for a text `length` long; false when it is too long to be scanned here. */
 function makeRoom(length: number): boolean {
   if (length > MAX_TEXT) return false;
-  wasm.memory.grow(Math.ceil((TEXT_AT + length + SLACK - wasm.memory.buffer.byteLength) / PAGE));
+  try {
+    wasm.memory.grow(Math.ceil((TEXT_AT + length + SLACK - wasm.memory.buffer.byteLength) / PAGE));
+  } catch {
+    // A RangeError: the memory could not grow (the JavaScript walk answers).
+    return false;
+  }
   bytes = Buffer.from(wasm.memory.buffer, TEXT_AT);
   ints = new Int32Array(wasm.memory.buffer, 0, TEXT_AT >> 2);
   return true;

@@ -51,10 +51,10 @@ class Differential {
   decided = 0;
   accepted = 0;
 
-  check(text: string, from?: number, to?: number): void {
+  check(text: string, from?: number, to?: number, sets: readonly KeySet[] = KEY_SETS): void {
     const start = from ?? 0;
     const end = to ?? text.length;
-    for (const set of KEY_SETS) {
+    for (const set of sets) {
       const expected = walked(text, set, from, to);
       const found = set.elementsOf === undefined ? undefined : { elementsOf: set.elementsOf, ids: null, plain: false };
       const ascii = scanAscii(text, set.keys, found, start, end);
@@ -83,6 +83,22 @@ class Differential {
     const e = JSON.stringify(expected);
     if (a !== e && this.failures.length < 20) this.failures.push(`${what} ${JSON.stringify({ text, from, to })}: ${a} !== ${e}`);
   }
+}
+
+/**
+ * KEY_SETS with, now and then, a keys array made anew (new key tables, so the room for them fills
+ * and is reset) between two uses of one set: sometimes with many keys, long ones (more than the
+ * room holds) or ones that are not ASCII.
+ */
+function keySets(random: (n: number) => number): readonly KeySet[] {
+  if (random(3) !== 0) return KEY_SETS;
+  const set = KEY_SETS[random(KEY_SETS.length)];
+  const keys = [...set.keys];
+  for (let n = random(3) === 0 ? random(140) : random(3); n > 0; n--) {
+    const kind = random(8);
+    keys.push(kind === 0 ? 'k'.repeat(random(4) === 0 ? 16000 + random(8000) : random(3000)) : kind === 1 ? 'é\ud800' : `k${n}`);
+  }
+  return [...KEY_SETS, set, { keys, elementsOf: set.elementsOf }, set];
 }
 
 /** A random JSON value, its keys and strings drawn to meet the walk's cases. */
@@ -189,9 +205,9 @@ describe('json-scan (WebAssembly) against walkObject', () => {
       const value = randomValue(random, 0);
       const object = value !== null && typeof value === 'object' && !Array.isArray(value) ? value : { a: value };
       const text = JSON.stringify(object, null, random(3) === 0 ? 2 : undefined);
-      diff.check(text);
+      diff.check(text, undefined, undefined, keySets(random));
       const broken = mutated(random, text);
-      diff.check(broken);
+      diff.check(broken, undefined, undefined, keySets(random));
       if (random(4) === 0) {
         const before = random(2) === 0 ? '{"x":' : '  ';
         const wrapped = `${before}${broken}${random(2) === 0 ? '' : ' '}}`;
@@ -204,11 +220,49 @@ describe('json-scan (WebAssembly) against walkObject', () => {
     expect(diff.accepted).toBeGreaterThan(10000);
   });
 
+  it('keeps its key tables when a keys array too large for them comes, and walks that one in JavaScript', () => {
+    const text = '{"usage":{"n":1},"extra_fields":2,"id":"r","status":"done"}';
+    const first = ['x'];
+    const second = ['usage', 'extra_fields', 'id', 'status'];
+    expect(scanObject(text, first)).toEqual(walkObject(text, first));
+    expect(scanObject(text, second)).toEqual(walkObject(text, second));
+    const tooLarge = ['k'.repeat(20000)];
+    expect(scanAscii(text, tooLarge, undefined, 0, text.length)).toBeUndefined();
+    expect(scanObject(text, tooLarge)).toEqual(walkObject(text, tooLarge));
+    expect(scanAscii(text, second, undefined, 0, text.length)).toEqual(walkObject(text, second));
+    const tooMany = Array.from({ length: 200 }, (_, i) => `k${i}`);
+    expect(scanAscii(text, tooMany, undefined, 0, text.length)).toBeUndefined();
+    expect(scanObject(text, tooMany)).toEqual(walkObject(text, tooMany));
+    expect(scanAscii(text, second, undefined, 0, text.length)).toEqual(walkObject(text, second));
+  });
+
+  it('walks in JavaScript a text its memory cannot grow for', () => {
+    // The WebAssembly API's Memory, which the compiler's library does not declare.
+    const { Memory } = (globalThis as unknown as { WebAssembly: { Memory: { prototype: { grow(pages: number): number } } } }).WebAssembly;
+    const grow = jest.spyOn(Memory.prototype, 'grow').mockImplementation(() => {
+      throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+    });
+    const long = `{"a":"${'y'.repeat(3 << 20)}","b":1}`;
+    try {
+      expect(scanAscii(long, ['b'], undefined, 0, long.length)).toBeUndefined();
+      expect(scanObject(long, ['b'])).toEqual(walkObject(long, ['b']));
+      expect(grow).toHaveBeenCalled();
+    } finally {
+      grow.mockRestore();
+    }
+    expect(scanAscii(long, ['b'], undefined, 0, long.length)).toEqual(walkObject(long, ['b']));
+  });
+
   it('grows its memory for a long text, and walks in JavaScript what is longer than it takes', () => {
-    const long = JSON.stringify({ output: Array.from({ length: 9000 }, (_, i) => ({ id: `msg_${i}`, text: 'x'.repeat(100) })), usage: { n: 1 } });
-    const found: ObjectScan = { elementsOf: 0, ids: null, plain: false };
-    expect(scanObject(long, ['output', 'usage'], found)).toEqual(walkObject(long, ['output', 'usage']));
-    expect(found.ids).toHaveLength(18000);
+    // As many items as the module's room for their ids holds (6144), so that WebAssembly decides.
+    const answer = { output: Array.from({ length: 6144 }, (_, i) => ({ id: `msg_${i}`, text: 'x'.repeat(100) })), usage: { n: 1 } };
+    for (const long of [JSON.stringify(answer), JSON.stringify(answer, null, 2)]) {
+      const found: ObjectScan = { elementsOf: 0, ids: null, plain: false };
+      const expected: ObjectScan = { elementsOf: 0, ids: null, plain: false };
+      expect(scanAscii(long, ['output', 'usage'], found, 0, long.length)).toEqual(walkObject(long, ['output', 'usage'], expected));
+      expect(found).toEqual(expected);
+      expect(found.ids).toHaveLength(2 * 6144);
+    }
     const huge = `{"a":"${'y'.repeat(5 << 20)}"}`;
     expect(scanAscii(huge, ['a'], undefined, 0, huge.length)).toBeUndefined();
     expect(scanObject(huge, ['a'])).toEqual([5, huge.length - 1]);

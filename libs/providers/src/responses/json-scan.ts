@@ -5,9 +5,7 @@ import { WASM_BASE64 } from './json-scan.wasm';
  * scanObject's walk run as WebAssembly (json-scan.wat) over the text's bytes, for ASCII texts:
  * there each character is one byte, and the bytes' positions are the string's. A text is ASCII
  * when its UTF-8 is as long as it is (every other character takes two bytes or more), which
- * V8 counts without encoding it; it is then copied as Latin-1, a byte per character. (Copied
- * by TextEncoder's encodeInto, which tells too, a text that is not ASCII cost as much as the
- * JavaScript walk of it.)
+ * V8 counts without encoding it; it is then copied as Latin-1, a byte per character.
  */
 
 // The part of the WebAssembly API used here: the compiler's library (ES2023, no DOM) has none.
@@ -65,32 +63,42 @@ const encoder = new TextEncoder();
 /** Memory for a text `length` long; false when it is too long to be scanned here. */
 function makeRoom(length: number): boolean {
   if (length > MAX_TEXT) return false;
-  wasm.memory.grow(Math.ceil((TEXT_AT + length + SLACK - wasm.memory.buffer.byteLength) / PAGE));
+  try {
+    wasm.memory.grow(Math.ceil((TEXT_AT + length + SLACK - wasm.memory.buffer.byteLength) / PAGE));
+  } catch {
+    // A RangeError: the memory could not grow (the JavaScript walk answers).
+    return false;
+  }
   bytes = Buffer.from(wasm.memory.buffer, TEXT_AT);
   ints = new Int32Array(wasm.memory.buffer, 0, TEXT_AT >> 2);
   return true;
 }
 
-// Key tables in the module's memory, one per keys array (callers pass a few constant ones), kept
-// by the array's identity; when the room for them is full (a caller making its keys per call),
-// all are dropped and written again as they come.
+// Key tables in the module's memory, one per keys array, kept by the array's identity: callers
+// pass arrays they never change, made once and kept (a constant, or one per template), since an
+// array made per call writes a new table each time. When the room for them is full, all are
+// dropped and written again as they come.
 let tables = new WeakMap<readonly string[], number>();
 let tablesEnd = KEYS_AT;
 let lastKeys: readonly string[] | undefined;
 let lastTable = 0;
 
-/** The address of the key table of `keys`; -1 when it does not fit. */
+/** The address of the key table of `keys`; -1 when it can never fit (the JavaScript walk answers). */
 function keyTable(keys: readonly string[]): number {
   if (keys === lastKeys) return lastTable;
   let table = tables.get(keys);
   if (table === undefined) {
-    table = newKeyTable(keys);
-    if (table === -1) {
+    const size = keyTableSize(keys);
+    if (size === -1) return -1;
+    if (tablesEnd + size > KEYS_END) {
+      // Every table is written over from KEYS_AT, the last one used too.
       tables = new WeakMap();
       tablesEnd = KEYS_AT;
-      table = newKeyTable(keys);
-      if (table === -1) return -1;
+      lastKeys = undefined;
     }
+    table = tablesEnd;
+    writeKeyTable(keys, table);
+    tablesEnd += size;
     tables.set(keys, table);
   }
   lastKeys = keys;
@@ -99,21 +107,32 @@ function keyTable(keys: readonly string[]): number {
 }
 
 /**
- * Writes the key table of `keys` at tablesEnd: the count, a mask of lengths (bit n: a key n
- * characters long, 31: 31 or more), then each key's address and length; the keys' bytes after.
+ * The bytes the key table of `keys` takes, aligned for the next table's words; -1 when it would
+ * not fit in the room for them even alone. Told before anything is written, so that a table that
+ * does not fit never writes over the others.
  */
-function newKeyTable(keys: readonly string[]): number {
-  const table = tablesEnd;
-  if (keys.length > MAX_KEYS || table + 8 * (1 + keys.length) > KEYS_END) return -1;
+function keyTableSize(keys: readonly string[]): number {
+  if (keys.length > MAX_KEYS) return -1;
+  // A key that is not ASCII is written as UTF-8 (a lone surrogate as U+FFFD): no byte of it is
+  // in an ASCII text, as in the walk no character of it is.
+  let size = 4 * (2 + 2 * keys.length);
+  for (let k = 0; k < keys.length && size <= KEYS_END - KEYS_AT; k++) size += Buffer.byteLength(keys[k]);
+  size = (size + 3) & ~3;
+  return size > KEYS_END - KEYS_AT ? -1 : size;
+}
+
+/**
+ * Writes the key table of `keys` at `table`, in the room keyTableSize told: the count, a mask of
+ * lengths (bit n: a key n characters long, 31: 31 or more), then each key's address and length;
+ * the keys' bytes after.
+ */
+function writeKeyTable(keys: readonly string[], table: number): void {
   const memory = new Uint8Array(wasm.memory.buffer, 0, KEYS_END);
   const words = new Int32Array(wasm.memory.buffer, table, 2 + 2 * keys.length);
   let at = table + 4 * words.length;
   let mask = 0;
   for (let k = 0; k < keys.length; k++) {
-    // A key that is not ASCII is written as UTF-8: no byte of it is in an ASCII text, as in the
-    // walk no character of it is.
-    const { read, written } = encoder.encodeInto(keys[k], memory.subarray(at));
-    if (read !== keys[k].length) return -1;
+    const { written } = encoder.encodeInto(keys[k], memory.subarray(at));
     words[2 + 2 * k] = at;
     words[3 + 2 * k] = written;
     mask |= 1 << Math.min(written, 31);
@@ -121,9 +140,6 @@ function newKeyTable(keys: readonly string[]): number {
   }
   words[0] = keys.length;
   words[1] = mask;
-  // Aligned for the next table's words.
-  tablesEnd = (at + 3) & ~3;
-  return table;
 }
 
 /**

@@ -71,6 +71,12 @@ interface EventTemplate {
   members: readonly number[];
   /** The Response's start and end, as `moves` moves them. */
   bounds: readonly number[];
+  /**
+   * The keys fromTemplate walks, with the usage and without it: made once, so that scanObject
+   * writes their key tables once per template, not once per event.
+   */
+  walkedKeys: readonly string[];
+  walkedKeysWithoutUsage: readonly string[];
 }
 
 // The Response's members that differ from one stream's terminal event to the next's, for an
@@ -115,17 +121,21 @@ function fromTemplate(data: string, t: EventTemplate, usageChecked?: ValueChecke
   const kinds = template.kinds;
   let walked = '{';
   const walkedAt: number[] = [];
-  const walkedKeys: string[] = [];
+  let usageLeftOut = false;
   let elementsOf = -1;
   for (let k = 0; k < kinds.length; k++) {
-    if (kinds[k] !== SlotKind.Value || (keys[k] === 'usage' && usageChecked !== undefined && usageChecked(data, spans[2 * k], spans[2 * k + 1]))) continue;
-    if (keys[k] === 'output') elementsOf = walkedKeys.length;
-    walked += `${walkedKeys.length === 0 ? '' : ','}"${keys[k]}":`;
+    if (kinds[k] !== SlotKind.Value) continue;
+    if (keys[k] === 'usage' && usageChecked !== undefined && usageChecked(data, spans[2 * k], spans[2 * k + 1])) {
+      usageLeftOut = true;
+      continue;
+    }
+    if (keys[k] === 'output') elementsOf = walkedAt.length / 2;
+    walked += `${walkedAt.length === 0 ? '' : ','}"${keys[k]}":`;
     walkedAt.push(walked.length, k);
     walked += data.slice(spans[2 * k], spans[2 * k + 1]);
-    walkedKeys.push(keys[k]);
   }
   walked += '}';
+  const walkedKeys = usageLeftOut ? t.walkedKeysWithoutUsage : t.walkedKeys;
   const found: ObjectScan = { elementsOf, ids: null, plain: false };
   const values = scanObject(walked, walkedKeys, found);
   if (values === null) return null;
@@ -168,5 +178,14 @@ function newTemplate(data: string, scan: TerminalResponseScan): EventTemplate | 
   if (sequence !== null) slots.push([sequence[0], sequence[1], SlotKind.Digits, 'sequence_number']);
   const template = slotTemplate(data, slots);
   if (template === null) return null;
-  return { template, keys: slots.map((s) => s[3]), members: moves(members, template), bounds: moves([start, end], template) };
+  const keys = slots.map((s) => s[3]);
+  const walkedKeys = keys.filter((_, k) => template.kinds[k] === SlotKind.Value);
+  return {
+    template,
+    keys,
+    members: moves(members, template),
+    bounds: moves([start, end], template),
+    walkedKeys,
+    walkedKeysWithoutUsage: walkedKeys.filter((key) => key !== 'usage'),
+  };
 }

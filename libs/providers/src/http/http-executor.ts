@@ -73,7 +73,11 @@ export interface UpstreamReply {
   ascii: boolean;
 }
 
-/** An answer's headers, read from undici's raw name/value pairs only when something asks for them (an error answer's). */
+/**
+ * An answer's headers, read from undici's raw name/value pairs only when something asks for them
+ * (an error answer's). The raw Buffers are views of the socket read they came in, which a
+ * stream's answer keeps for as long as it runs (a few KiB, at most one read of 64 KiB).
+ */
 class AnswerHead {
   private parsed: Record<string, string | string[] | undefined> | null = null;
 

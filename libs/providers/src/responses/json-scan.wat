@@ -14,6 +14,8 @@
 ;; Built by `npm run build:wasm` into json-scan.wasm.ts (json-scan.wasm.spec.ts checks it is).
 (module
   (memory (export "memory") 2)
+  ;; The addresses below are also written as constants where the walk stores its results
+  ;; (RESULT_AT's 0 and 4, SPANS_AT's 16 and 16 + 4, IDS_AT's 16384): change them together.
   ;; i32 plain, i32 ids count (-1: null)
   (global (export "RESULT_AT") i32 (i32.const 0))
   ;; the spans, two i32 per key

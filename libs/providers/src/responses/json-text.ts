@@ -420,7 +420,7 @@ function numberEnd(text: string, start: number): number {
 }
 
 // Below this length the JavaScript walk is faster than copying the text into WebAssembly's
-// memory and calling it (measured: about even at 57-69 characters, 7: 80-100 ns against 145-200).
+// memory and calling it.
 const MIN_SCANNED_TEXT = 64;
 
 /**
@@ -443,13 +443,20 @@ const MIN_SCANNED_TEXT = 64;
  * control characters above; positions are the text's.
  *
  * An ASCII text is walked by WebAssembly (json-scan.ts), others and short ones (below
- * MIN_SCANNED_TEXT) by walkObject. `keys` is known
- * by its identity (the WebAssembly walk keeps a table of it): an array passed here is not
- * changed afterwards.
+ * MIN_SCANNED_TEXT) by walkObject, as is any text the WebAssembly walk fails on (a trap would be
+ * a defect in it, never the input's: the input still gets walkObject's answer). `keys` is known by
+ * its identity (the WebAssembly walk keeps a table of it): an array passed here is not changed
+ * afterwards.
  */
 export function scanObject(text: string, keys: readonly string[], found?: ObjectScan, from = 0, to = text.length): number[] | null {
   if (text.length < MIN_SCANNED_TEXT) return walkObject(text, keys, found, from, to);
-  return scanAscii(text, keys, found, from, to) ?? walkObject(text, keys, found, from, to);
+  let spans: number[] | null | undefined;
+  try {
+    spans = scanAscii(text, keys, found, from, to);
+  } catch {
+    spans = undefined;
+  }
+  return spans ?? walkObject(text, keys, found, from, to);
 }
 
 /** scanObject's walk in JavaScript, for texts the WebAssembly one does not take (exported for specs). */
